@@ -1,0 +1,176 @@
+"""Data types only: what detectors report, what decide() returns, what reports print."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+# [left, top, width, height] in pixels of the upright (EXIF-oriented) full-resolution image.
+Box = tuple[int, int, int, int]
+
+
+class Status(StrEnum):
+    CLEARED = "cleared"
+    NEEDS_PERMISSION = "needs_permission"
+    ERROR = "error"
+
+
+class Kind(StrEnum):
+    """Reason kinds of SPEC.md; more may be added, none removed."""
+
+    UNKNOWN_FACE = "unknown_face"
+    NO_CONSENT = "no_consent"
+    LOGO = "logo"
+    UNIFORM = "uniform"
+    LOCATION = "location"
+    ERROR = "error"
+
+
+class Check(StrEnum):
+    """Every check that must run completely before an image may be cleared."""
+
+    DECODE = "decode"
+    LOCATION = "location"
+    FACES = "faces"
+    LOGOS = "logos"
+    UNIFORMS = "uniforms"
+
+
+# ---------------------------------------------------------------- what detectors report
+
+
+@dataclass(frozen=True)
+class FaceFinding:
+    """A face (or a head/person where no face can be read) seen in the image.
+
+    The detector reports distances to every enrolled person it compared against;
+    decide() alone applies the tolerance and the margin to the runner-up.
+    """
+
+    box: Box
+    # (person_id, distance) sorted by distance, best first; empty when nothing enrolled
+    # or when the face could not be encoded.
+    candidates: tuple[tuple[str, float], ...] = ()
+    # False when the face was found but is too small, blurred or turned to identify.
+    identifiable: bool = True
+    detail: str = ""
+    score: float | None = None
+    frame: int = 0
+
+
+@dataclass(frozen=True)
+class LogoFinding:
+    academy: str
+    box: Box
+    score: float  # detector-specific confidence, higher is surer; thresholded in decide()
+    detail: str = ""
+    frame: int = 0
+
+
+@dataclass(frozen=True)
+class UniformFinding:
+    academy: str
+    box: Box
+    score: float  # 0..1 how well the torso matches the academy's uniform
+    crest: bool = False  # the academy's crest was found on the torso
+    detail: str = ""
+    frame: int = 0
+
+
+@dataclass(frozen=True)
+class LocationFinding:
+    source: str  # "EXIF GPS", "XMP", "XMP sidecar", "IPTC", ...
+    detail: str
+    lat: float | None = None
+    lon: float | None = None
+    # set when the metadata claims a position but its values are out of range or unreadable
+    malformed: bool = False
+
+
+Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check over one image: its findings, or why it did not run completely."""
+
+    check: Check
+    findings: tuple[Finding, ...] = ()
+    error: str | None = None  # set when the check raised, timed out or could not finish
+    notes: tuple[str, ...] = ()  # informative, never changes the verdict
+
+    @property
+    def complete(self) -> bool:
+        return self.error is None
+
+
+# ---------------------------------------------------------------- what decide() returns
+
+
+@dataclass(frozen=True)
+class Reason:
+    kind: Kind
+    detail: str
+    box: Box | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # person_id, academy, lat, lon...
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind.value}
+        out.update(self.extra)
+        if self.box is not None:
+            out["box"] = list(self.box)
+        out["detail"] = self.detail
+        return out
+
+
+@dataclass(frozen=True)
+class FaceReport:
+    box: Box
+    person_id: str | None
+    distance: float | None
+    consented: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "box": list(self.box),
+            "person_id": self.person_id,
+            "distance": None if self.distance is None else round(self.distance, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    status: Status
+    reasons: tuple[Reason, ...]
+    faces: tuple[FaceReport, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One line of the JSONL report: one per input file, whatever happened to it."""
+
+    path: str
+    sha256: str | None
+    status: Status
+    channel: str
+    reasons: tuple[Reason, ...]
+    faces: tuple[FaceReport, ...] = ()
+    checks: dict[str, str] = field(default_factory=dict)  # check -> "ok" | error text
+    size: tuple[int, int] | None = None  # upright width, height
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path,
+            "sha256": self.sha256,
+            "status": self.status.value,
+            "channel": self.channel,
+            "reasons": [r.to_json() for r in self.reasons],
+            "faces": [f.to_json() for f in self.faces],
+            "checks": dict(self.checks),
+        }
+        if self.size is not None:
+            out["size"] = list(self.size)
+        out.update(self.extra)
+        return out
