@@ -46,9 +46,12 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
     faces: list[FaceReport] = []
     by_check = {r.check: r for r in results}
 
+    undecoded = Check.DECODE in by_check and not by_check[Check.DECODE].complete
     for check in rules.required:
         result = by_check.get(check)
         if result is None:
+            if undecoded:  # the decode error already says why nothing else ran
+                continue
             reasons.append(Reason(Kind.ERROR, f"the {check.value} check did not run", extra={"check": check.value}))
         elif result.error is not None:
             reasons.append(Reason(Kind.ERROR, f"{check.value} check: {result.error}", extra={"check": check.value}))

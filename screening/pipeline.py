@@ -1,0 +1,295 @@
+"""Runs every check on one image, and over many images in a process pool.
+
+Nothing that happens to one file can stop the batch or make it `cleared`: a check that
+raises or runs out of time is recorded as not complete, and decide() refuses to clear.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from . import imaging
+from .config import Config
+from .model import Check, CheckResult, Verdict
+from .policy import Rules, decide
+from .register import Register
+
+
+class Detector(Protocol):
+    def detect(self, picture: imaging.Picture, earlier: dict[Check, CheckResult]) -> list: ...
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the checks found in one file, before any decision (cacheable, re-decidable)."""
+
+    path: str
+    sha256: str | None
+    results: tuple[CheckResult, ...]
+    size: tuple[int, int] | None = None
+    seconds: float = 0.0
+
+
+class CheckTimeout(Exception):
+    pass
+
+
+def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
+    """Every available check's detector, built once per process (models load here).
+
+    A check whose module is missing is left out; decide() then refuses to clear any image,
+    because a check that does not exist is a check that did not run.
+    """
+    import importlib
+
+    detectors: dict[Check, Detector] = {}
+    for check, module, cls in _DETECTORS:
+        try:
+            detector_cls = getattr(importlib.import_module(f"screening.detectors.{module}"), cls)
+        except ImportError:
+            continue
+        if check is Check.FACES:
+            detectors[check] = detector_cls(config.faces, gallery)
+        elif check is Check.UNIFORMS:
+            detectors[check] = detector_cls(config, detectors.get(Check.LOGOS))
+        else:
+            detectors[check] = detector_cls(config)
+    return detectors
+
+
+_DETECTORS = (
+    (Check.LOCATION, "location", "LocationDetector"),
+    (Check.FACES, "faces", "FaceDetector"),
+    (Check.LOGOS, "logos", "LogoDetector"),
+    (Check.UNIFORMS, "uniforms", "UniformDetector"),
+)
+
+
+def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | None = None,
+                timeout_s: float = 300.0, max_frames: int = 64) -> Screening:
+    """Run every check on one file. Never raises: failures become incomplete checks."""
+    started = time.monotonic()
+    shown = display or str(path)
+    try:
+        data = imaging.read_file(path)
+    except imaging.ImageError as exc:
+        return Screening(shown, None, (CheckResult(Check.DECODE, error=str(exc)),),
+                         seconds=time.monotonic() - started)
+    sha = hashlib.sha256(data).hexdigest()
+    results: dict[Check, CheckResult] = {}
+    picture = None
+    with _deadline(timeout_s):
+        try:
+            picture = imaging.load(path, data, max_frames=max_frames)
+            results[Check.DECODE] = CheckResult(Check.DECODE)
+        except imaging.ImageError as exc:
+            results[Check.DECODE] = CheckResult(Check.DECODE, error=str(exc))
+        except CheckTimeout:
+            results[Check.DECODE] = CheckResult(Check.DECODE, error=f"decoding took longer than {timeout_s:.0f} s")
+        except Exception as exc:  # a decoder bug is still just a file we could not screen
+            results[Check.DECODE] = CheckResult(Check.DECODE, error=f"decoding failed: {_describe(exc)}")
+
+        for check, detector in detectors.items():
+            if picture is None:
+                results[check] = _run_without_pixels(check, detector, path, data)
+                continue
+            try:
+                findings = detector.detect(picture, dict(results))
+                results[check] = CheckResult(check, tuple(findings))
+            except CheckTimeout:
+                results[check] = CheckResult(check, error=f"timed out: the image took longer than {timeout_s:.0f} s")
+                break
+            except Exception as exc:
+                results[check] = CheckResult(check, error=f"failed: {_describe(exc)}")
+    size = picture.size if picture is not None else None
+    return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
+
+
+def _run_without_pixels(check: Check, detector: Detector, path: Path, data: bytes) -> CheckResult:
+    """Metadata checks still run on a file whose pixels did not decode, so the report says all."""
+    metadata_only = getattr(detector, "detect_undecoded", None)
+    if metadata_only is None:
+        return CheckResult(check, error="not run: the image could not be decoded")
+    try:
+        return CheckResult(check, tuple(metadata_only(path, data)))
+    except Exception as exc:
+        return CheckResult(check, error=f"failed: {_describe(exc)}")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    frame = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (in {Path(frame[0].filename).name}:{frame[0].lineno})" if frame else ""
+    return f"{type(exc).__name__}: {text}{where}"
+
+
+class _deadline:
+    """Raise CheckTimeout in this (main) thread after `seconds`; a no-op where SIGALRM is absent."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.usable = hasattr(signal, "SIGALRM") and seconds > 0 and _in_main_thread()
+
+    def __enter__(self):
+        if self.usable:
+            self.previous = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.usable:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
+
+    @staticmethod
+    def _fire(signum, frame):
+        raise CheckTimeout()
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def verdict(screening: Screening, rules: Rules) -> Verdict:
+    """The decision on one screened file, in report form."""
+    decision = decide(screening.results, rules)
+    checks = {r.check.value: ("ok" if r.complete else r.error or "failed") for r in screening.results}
+    return Verdict(
+        path=screening.path,
+        sha256=screening.sha256,
+        status=decision.status,
+        channel=rules.channel,
+        reasons=decision.reasons,
+        faces=decision.faces,
+        checks=checks,
+        size=screening.size,
+    )
+
+
+def rules_for(config: Config, register: Register | None, channel: str, today: dt.date) -> Rules:
+    return Rules(
+        channel=channel,
+        today=today,
+        people=dict(register.people) if register else {},
+        face_tolerance=config.faces.tolerance,
+        face_margin=config.faces.margin,
+        logo_min_score=config.logos.min_score,
+        uniform_min_score=config.uniforms.min_score,
+        flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
+        academy_names={a.id: a.name for a in config.academies},
+    )
+
+
+# ---------------------------------------------------------------- many files
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(config: Config, gallery: Any, factory: Callable | None) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _WORKER["detectors"] = (factory or build_detectors)(config, gallery)
+    _WORKER["config"] = config
+
+
+def _work(path: str, display: str) -> Screening:
+    config: Config = _WORKER["config"]
+    return screen_file(Path(path), _WORKER["detectors"], display=display,
+                       timeout_s=config.scan.timeout_s, max_frames=config.scan.max_frames)
+
+
+def screen_many(
+    items: Iterable[tuple[Path, str]],
+    config: Config,
+    gallery: Any,
+    *,
+    workers: int = 0,
+    factory: Callable[[Config, Any], dict[Check, Detector]] | None = None,
+) -> Iterator[Screening]:
+    """Screen (path, display name) pairs, yielding as they finish; memory bounded by a window.
+
+    A worker that dies (a crash inside a native library) costs only the files it held: they
+    come back as errors and the pool is rebuilt for the rest.
+    """
+    workers = workers or config.scan.workers or os.cpu_count() or 1
+    if workers == 1:
+        detectors = (factory or build_detectors)(config, gallery)
+        for path, display in items:
+            yield screen_file(path, detectors, display=display, timeout_s=config.scan.timeout_s,
+                              max_frames=config.scan.max_frames)
+        return
+
+    window = workers * 2
+    source = iter(items)
+    pending: dict[Future, tuple[Path, str]] = {}
+    crashes: dict[str, int] = {}  # display name -> pools that died while holding it
+    pool = _new_pool(workers, config, gallery, factory)
+    try:
+        while True:
+            while len(pending) < window:
+                item = next(source, None)
+                if item is None:
+                    break
+                pending[pool.submit(_work, str(item[0]), item[1])] = item
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            requeue: list[tuple[Path, str]] = []
+            for future in done:
+                path, display = pending.pop(future)
+                try:
+                    yield future.result()
+                except BrokenProcessPool:
+                    # The dead worker took every queued file down with it; only a file that was
+                    # aboard twice is blamed, the others are screened again on a fresh pool.
+                    crashes[display] = crashes.get(display, 0) + 1
+                    if crashes[display] >= 2:
+                        yield _crashed(path, display, "the worker process died while screening it")
+                    else:
+                        requeue.append((path, display))
+                except Exception as exc:
+                    yield _crashed(path, display, f"screening failed: {_describe(exc)}")
+            if requeue:
+                requeue.extend(pending.values())
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(workers, config, gallery, factory)
+                source = _chain(requeue, source)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _new_pool(workers: int, config: Config, gallery: Any, factory) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    # forkserver: workers never inherit the parent's threads or open SQLite handles
+    ctx = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                               initargs=(config, gallery, factory))
+
+
+def _crashed(path: Path, display: str, why: str) -> Screening:
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        sha = None
+    return Screening(display, sha, (CheckResult(Check.DECODE, error=why),))

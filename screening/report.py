@@ -1,0 +1,45 @@
+"""Report writers: JSONL (the contract), CSV (for spreadsheets). Each writes one line per verdict."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import IO
+
+from .model import Verdict
+
+CSV_COLUMNS = ("path", "status", "channel", "reasons", "faces", "sha256")
+
+
+class JsonlWriter:
+    def __init__(self, path: Path):
+        self.file: IO[str] = open(path, "w", encoding="utf-8")
+
+    def write(self, verdict: Verdict) -> None:
+        self.file.write(json.dumps(verdict.to_json(), ensure_ascii=False) + "\n")
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class CsvWriter:
+    def __init__(self, path: Path):
+        self.file: IO[str] = open(path, "w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.file)
+        self.writer.writerow(CSV_COLUMNS)
+
+    def write(self, verdict: Verdict) -> None:
+        self.writer.writerow([
+            verdict.path,
+            verdict.status.value,
+            verdict.channel,
+            "; ".join(f"{r.kind.value}: {r.detail}" for r in verdict.reasons),
+            len(verdict.faces),
+            verdict.sha256 or "",
+        ])
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()

@@ -1,0 +1,56 @@
+"""The trust as a scan sees it: config, consent register and enrolled faces, loaded together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import Config, load_config
+from .pipeline import rules_for
+from .policy import Rules
+from .register import Register, load_register
+
+
+class SetupError(Exception):
+    """The command cannot start: bad config, unreadable register, unknown channel."""
+
+
+@dataclass
+class Trust:
+    config: Config
+    register: Register
+    gallery: Any = None  # enrolled face encodings, refreshed by enrol()
+    problems: list[str] = field(default_factory=list)  # enrolment problems worth telling
+
+    def rules(self, channel: str | None = None, today: dt.date | None = None) -> Rules:
+        channel = channel or self.config.default_channel
+        if channel not in self.config.channels:
+            raise SetupError(f"--channel {channel!r} is not one of the config's channels: "
+                             f"{', '.join(self.config.channels)}")
+        return rules_for(self.config, self.register, channel, today or dt.date.today())
+
+    def enrol(self) -> None:
+        """Refresh the stored face encodings from the register and reference photos."""
+        try:
+            from . import enrolment
+        except ImportError:  # faces check not installed: nothing to enrol, nothing cleared
+            return
+        result = enrolment.sync(self.config, self.register)
+        self.gallery = result.gallery
+        self.problems = list(result.problems)
+
+
+def open_trust(config_path: str | Path | None) -> Trust:
+    """Load and validate config and register, raising SetupError with a precise message."""
+    from .config import ConfigError
+    from .register import RegisterError
+
+    try:
+        config = load_config(config_path)
+        register = load_register(config.register, config.channels,
+                                 tuple(a.id for a in config.academies))
+    except (ConfigError, RegisterError) as exc:
+        raise SetupError(str(exc)) from None
+    return Trust(config, register)
