@@ -1,0 +1,43 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+ and make:
+#   make demo   screen samples/ and show every outcome
+#   make test   run the whole test suite (slow tests included, as CI does)
+# The environment lives in .venv/ (so the command is .venv/bin/screening).
+
+PYTHON ?= python3
+UV_VERSION ?= 0.13.9
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := .tools/bin/uv
+endif
+VENV_STAMP := .venv/.synced
+
+.PHONY: demo test test-fast bench install clean
+
+install: $(VENV_STAMP)
+
+$(VENV_STAMP): pyproject.toml uv.lock | $(UV)
+	UV_PYTHON_DOWNLOADS=never $(UV) sync --frozen --python "$$(command -v $(PYTHON))"
+	touch $@
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+demo: $(VENV_STAMP)
+	.venv/bin/python samples/make_samples.py
+	cd samples && ../.venv/bin/screening scan batch --jsonl out/report.jsonl --csv out/report.csv --html out/report.html; \
+	  status=$$?; echo "screening scan exited $$status (0 all cleared, 1 some need permission, 2 errors)"; \
+	  test $$status -le 2
+	@echo "Reports: samples/out/report.jsonl, samples/out/report.csv, samples/out/report.html"
+
+test: $(VENV_STAMP)
+	.venv/bin/pytest -q
+
+test-fast: $(VENV_STAMP)
+	.venv/bin/pytest -q -m "not slow"
+
+bench: $(VENV_STAMP)
+	.venv/bin/python bench/run_all.py
+
+clean:
+	rm -rf .venv .tools samples/out .pytest_cache

@@ -1,0 +1,80 @@
+"""The process pool: every file gets one result, a dying worker costs only its own file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from screening.config import load_config
+from screening.model import Check
+from screening.pipeline import screen_file, screen_many
+
+from .test_config_register import GOOD
+
+
+class DieOnName:
+    """Kills its worker process outright (as a native crash would) on files named die*."""
+
+    def detect(self, picture, earlier):
+        if picture.path.name.startswith("die"):
+            os._exit(70)
+        return []
+
+
+class Nothing:
+    def detect(self, picture, earlier):
+        return []
+
+
+class Slow:
+    def detect(self, picture, earlier):
+        import time
+
+        time.sleep(5)
+        return []
+
+
+def crashing(config, gallery):
+    return {Check.LOCATION: Nothing(), Check.FACES: DieOnName(), Check.LOGOS: Nothing(), Check.UNIFORMS: Nothing()}
+
+
+def config_in(tmp_path):
+    (tmp_path / "logos" / "north").mkdir(parents=True)
+    (tmp_path / "screening.toml").write_text(GOOD)
+    return load_config(tmp_path / "screening.toml")
+
+
+def images(folder: Path, names):
+    folder.mkdir(exist_ok=True)
+    for n in names:
+        Image.fromarray(np.full((20, 20, 3), 90, np.uint8)).save(folder / n)
+    return [(folder / n, n) for n in names]
+
+
+def test_worker_crash_is_an_error_for_that_file_only(tmp_path):
+    config = config_in(tmp_path)
+    items = images(tmp_path / "b", [f"ok{i}.png" for i in range(6)] + ["die.png"])
+    results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=crashing)}
+    assert set(results) == {n for _, n in items}
+    died = results["die.png"].results[0]
+    assert died.check is Check.DECODE and "worker process died" in died.error
+    for name, s in results.items():
+        if name != "die.png":
+            assert all(r.complete for r in s.results), name
+
+
+def test_time_limit_makes_the_image_an_error(tmp_path):
+    (p, _), = images(tmp_path / "b", ["slow.png"])
+    s = screen_file(p, {Check.LOCATION: Nothing(), Check.FACES: Slow()}, timeout_s=0.5)
+    faces = next(r for r in s.results if r.check is Check.FACES)
+    assert not faces.complete and "timed out" in faces.error
+
+
+def test_results_stream_in_any_order_but_all_arrive(tmp_path):
+    config = config_in(tmp_path)
+    items = images(tmp_path / "b", [f"{i}.png" for i in range(25)])
+    got = [s.path for s in screen_many(iter(items), config, None, workers=2, factory=crashing)]
+    assert sorted(got) == sorted(n for _, n in items)
