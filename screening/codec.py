@@ -1,0 +1,56 @@
+"""Screening results to JSON and back: for the result cache, the audit trail and recheck."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Check, CheckResult, FaceFinding, LocationFinding, LogoFinding, UniformFinding
+from .pipeline import Screening
+
+_TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding}
+_NAMES = {cls: name for name, cls in _TYPES.items()}
+
+
+def finding_to_json(finding) -> dict[str, Any]:
+    out = {"type": _NAMES[type(finding)]}
+    for key, value in vars(finding).items():
+        if key == "candidates":
+            value = [[pid, d] for pid, d in value]
+        elif key == "box":
+            value = list(value)
+        out[key] = value
+    return out
+
+
+def finding_from_json(data: dict[str, Any]):
+    data = dict(data)
+    cls = _TYPES[data.pop("type")]
+    if "box" in data:
+        data["box"] = tuple(data["box"])
+    if "candidates" in data:
+        data["candidates"] = tuple((pid, float(d)) for pid, d in data["candidates"])
+    return cls(**data)
+
+
+def screening_to_json(s: Screening) -> dict[str, Any]:
+    return {
+        "path": s.path,
+        "sha256": s.sha256,
+        "size": list(s.size) if s.size else None,
+        "seconds": round(s.seconds, 3),
+        "results": [
+            {"check": r.check.value, "error": r.error, "notes": list(r.notes),
+             "findings": [finding_to_json(f) for f in r.findings]}
+            for r in s.results
+        ],
+    }
+
+
+def screening_from_json(data: dict[str, Any]) -> Screening:
+    results = tuple(
+        CheckResult(Check(r["check"]), tuple(finding_from_json(f) for f in r["findings"]),
+                    r.get("error"), tuple(r.get("notes", ())))
+        for r in data["results"]
+    )
+    size = tuple(data["size"]) if data.get("size") else None
+    return Screening(data["path"], data.get("sha256"), results, size, data.get("seconds", 0.0))
