@@ -1,0 +1,115 @@
+"""Whole-batch benchmark, run by hand: `.venv/bin/python bench/bench_scan.py [FOLDER]`.
+
+Prints one markdown table, every row measured in this one run as a whole process
+(wall time and peak RSS from the kernel's accounting of the finished child):
+
+- `screening scan` on FOLDER (every check, all cores, no result cache)
+- the decode floor: only opening and decoding the same files (screening.imaging.load)
+- `exiftool -n -GPS* -r FOLDER`, the usual tool for location alone (if installed)
+- `face_recognition --cpus 2` (the CLI users would pick instead) on the same files' faces
+
+FOLDER defaults to ../shared/data beside the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+VENV_BIN = REPO / ".venv" / "bin"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".webp", ".gif", ".bmp"}
+
+
+def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak total RSS (MB) of the process tree (sampled from /proc), exit code."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak = 0
+    while proc.poll() is None:
+        peak = max(peak, tree_rss(proc.pid))
+        time.sleep(0.05)
+    return time.perf_counter() - start, peak / 2**20, proc.returncode
+
+
+def tree_rss(root: int) -> int:
+    """Bytes resident in `root` and all its descendants now (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        rss[int(entry)] = int(fields[21]) * page
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+DECODE_FLOOR = """
+import sys
+from pathlib import Path
+from screening import files, imaging
+for path, _ in files.inputs(sys.argv[1:]):
+    try:
+        imaging.load(path)
+    except imaging.ImageError:
+        pass
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", nargs="?", default=str(REPO.parent / "shared" / "data"))
+    parser.add_argument("--config", default=str(REPO / "samples" / "screening.toml"))
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each command; the median is shown")
+    args = parser.parse_args()
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        print(f"no such folder: {folder}", file=sys.stderr)
+        return 2
+    n = sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+    rows: list[tuple[str, list[tuple[float, float, int]]]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows.append(("decode floor (imaging.load only, 1 process)",
+                     [run([str(VENV_BIN / "python"), "-c", DECODE_FLOOR, str(folder)]) for _ in range(args.repeat)]))
+        scan = [str(VENV_BIN / "screening"), "scan", str(folder), "--config", args.config, "--quiet",
+                "--jsonl", os.path.join(tmp, "r.jsonl")]
+        if "--no-cache" in subprocess.run(scan[:2] + ["--help"], capture_output=True, text=True).stdout:
+            scan.append("--no-cache")
+        rows.append(("screening scan (all checks, 2 processes)", [run(scan) for _ in range(args.repeat)]))
+        if shutil.which("exiftool"):
+            rows.append(("exiftool -n -GPS* -r (location only)",
+                         [run(["exiftool", "-n", "-GPS*", "-r", str(folder)]) for _ in range(args.repeat)]))
+        else:
+            print("exiftool not installed (apt-get install libimage-exiftool-perl): its row is left out",
+                  file=sys.stderr)
+
+    print(f"\n{n} image files under {folder}, {os.cpu_count()} cores\n")
+    print("| command | wall s | images/s | peak RSS MB (process tree) | exit |")
+    print("|---|---:|---:|---:|---:|")
+    for label, runs in rows:
+        runs.sort()
+        wall, rss, code = runs[len(runs) // 2]
+        print(f"| {label} | {wall:.1f} | {n / wall:.1f} | {rss:.0f} | {code} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
