@@ -64,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         if args.html:
             from ..html_report import HtmlWriter
 
-            writers.append(HtmlWriter(args.html, title=f"{trust.config.trust}: {rules.channel}"))
+            writers.append(HtmlWriter(args.html, title=f"{trust.config.trust}: {rules.channel}",
+                                      names={p.person_id: p.name for p in trust.register.people.values()}))
     except (OSError, ImportError) as exc:
         err.print(f"[bold red]screening scan:[/] cannot write report: {exc}")
         return EXIT_ERROR
