@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections import Counter
 from pathlib import Path
 
 from .. import files
+from ..audit import AuditTrail
 from ..model import Kind, Status, Verdict
-from ..pipeline import screen_many, verdict
+from ..pipeline import screen_many
 from ..report import CsvWriter, JsonlWriter
 from ..trust import SetupError, open_trust
 
@@ -55,6 +57,12 @@ def run(args: argparse.Namespace) -> int:
         err.print("[bold red]screening scan:[/] no files to screen in the given paths")
         return EXIT_ERROR
 
+    try:
+        trail = AuditTrail.open(trust, "scan")
+    except (OSError, sqlite3.Error) as exc:
+        err.print(f"[bold red]screening scan:[/] cannot open the audit trail {trust.config.state}: {exc}")
+        return EXIT_ERROR
+
     writers = []
     try:
         if args.jsonl:
@@ -68,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
                                       names={p.person_id: p.name for p in trust.register.people.values()}))
     except (OSError, ImportError) as exc:
         err.print(f"[bold red]screening scan:[/] cannot write report: {exc}")
+        trail.close()
         return EXIT_ERROR
 
     statuses: Counter[Status] = Counter()
@@ -77,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     progress = _progress(err, len(items))
     try:
         for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
-            v = verdict(screening, rules)
+            v = trail.verdict(screening, rules)  # permission applied, appended to the audit trail
             for w in writers:
                 w.write(v)
             statuses[v.status] += 1
@@ -98,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             progress.stop()
         for w in writers:
             w.close()
+        trail.close()
 
     _summary(out, statuses, kinds, errors, missing_checks, len(items), rules.channel)
     if statuses[Status.ERROR]:
@@ -124,6 +134,10 @@ _STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERR
 
 def _line(v: Verdict) -> str:
     head = f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
+    if "permission" in v.extra:
+        head += f" (with permission by {v.extra['permission']['by']})"
+    if "permission_not_covering" in v.extra:
+        head += f"\n    {v.extra['permission_not_covering']}"
     if not v.reasons:
         return head
     return head + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons)

@@ -1,0 +1,89 @@
+"""`screening permit FILE --by NAME --note TEXT`: record that permission to publish was obtained."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+from .. import imaging
+from ..audit import AuditTrail, signature
+from ..model import Status
+from ..pipeline import screen_many, verdict
+from ..trust import SetupError, open_trust
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "permit",
+        help="record that permission was obtained for an image that needs it",
+        description="Record that permission to publish this exact file (by its sha256) on the channel "
+                    "was obtained. The permission covers the reasons the image has now; its next "
+                    "verdict is cleared with permission, unless a new reason appears (a consent "
+                    "withdrawn since, another face). An image that could not be screened completely "
+                    "cannot be permitted.",
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="the image file(s)")
+    p.add_argument("--by", required=True, metavar="NAME", help="who obtained the permission")
+    p.add_argument("--note", required=True, metavar="TEXT", help="what permission, from whom (e.g. 'signed form from parent, 2026-03-02')")
+    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    p.add_argument("--channel", help="the channel it may be published on (default: the config's default_channel)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    err, out = Console(stderr=True), Console()
+    try:
+        trust = open_trust(args.config)
+        rules = trust.rules(args.channel)
+        trail = AuditTrail.open(trust, "permit")
+    except (SetupError, OSError, sqlite3.Error) as exc:
+        err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
+
+    status = 0
+    enrolled = False
+    try:
+        for name in args.files:
+            path = Path(name)
+            try:
+                sha = hashlib.sha256(imaging.read_file(path)).hexdigest()
+            except imaging.ImageError as exc:
+                err.print(f"[red]error[/] {name}: {exc}", highlight=False, soft_wrap=True)
+                status = 2
+                continue
+            entry = trail.latest_for(sha, rules.channel)
+            if entry is not None and trail.is_current(entry):
+                screening = replace(entry.raw(), path=name)  # no need to screen it again
+            else:
+                if not enrolled:
+                    trust.enrol()
+                    enrolled = True
+                screening = next(screen_many([(path, name)], trust.config, trust.gallery, workers=1))
+            base = verdict(screening, rules)
+            if base.status is Status.ERROR:
+                err.print(f"[red]not permitted[/] {name}: it was not screened completely, so no "
+                          "permission can cover it:" + "".join(f"\n    {r.detail}" for r in base.reasons),
+                          highlight=False, soft_wrap=True)
+                status = 2
+                continue
+            if base.status is Status.CLEARED:
+                out.print(f"[green]cleared[/] {name}: nothing needs permission", highlight=False, soft_wrap=True)
+                continue
+            trail.add_permit(base, args.by, args.note)
+            v = trail.verdict(screening, rules)
+            if v.status is not Status.CLEARED:  # the record failed: the verdict says why
+                err.print(f"[red]{v.status.value}[/] {name}: " + "; ".join(r.detail for r in v.reasons),
+                          highlight=False, soft_wrap=True)
+                status = 2
+                continue
+            covers = ", ".join(sorted({signature(r).rstrip(":") for r in base.reasons}))
+            out.print(f"[green]cleared with permission[/] {name} for {rules.channel}, by {args.by} "
+                      f"({args.note}); covers {covers}", highlight=False, soft_wrap=True)
+    finally:
+        trail.close()
+    return status

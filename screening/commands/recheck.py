@@ -1,0 +1,126 @@
+"""`screening recheck`: decide past verdicts again with today's register; list what changed.
+
+Living consent: when a consent is withdrawn or expires, images already cleared (and perhaps
+published) may no longer be. The stored findings are decided again without screening; only
+files whose findings came from another config or face gallery are screened again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sqlite3
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from ..audit import AuditTrail, Entry, reasons_json
+from ..model import Status, Verdict
+from ..pipeline import Screening, screen_many
+from ..trust import SetupError, open_trust
+
+EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = 0, 1, 2
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "recheck",
+        help="decide past verdicts again after the register changed, and list images whose status changed",
+        description="Decide every file's latest verdict again with the current consent register, from "
+                    "the stored findings (files are screened again only when their findings came from "
+                    "another config or face gallery). Lists the images whose status changed, so "
+                    "published ones can be taken down. Exit status: 0 nothing cleared changed, 1 an "
+                    "image that was cleared now needs permission, 2 one is now an error or the "
+                    "command failed.",
+    )
+    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    p.add_argument("--channel", help="the channel to recheck (default: the config's default_channel)")
+    p.add_argument("--workers", type=int, default=0, help="processes for files that must be screened again")
+    p.set_defaults(func=run)
+
+
+@dataclass(frozen=True)
+class Change:
+    before: Entry
+    after: Verdict
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    err, out = Console(stderr=True), Console()
+    try:
+        trust = open_trust(args.config)
+        rules = trust.rules(args.channel)
+        trail = AuditTrail.open(trust, "recheck")
+    except (SetupError, OSError, sqlite3.Error) as exc:
+        err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
+
+    changes: list[Change] = []
+    outdated: list[Entry] = []  # findings from another config/gallery, file gone or changed
+
+    def compare(entry: Entry, screening: Screening, rescanned: bool) -> None:
+        if rescanned:
+            v = trail.verdict(screening, rules)  # new findings: always worth keeping
+        else:
+            v = trail.decide(screening, rules)
+            if (v.status.value, reasons_json(v)) != (entry.status, entry.reasons):
+                trail.record(screening, v)  # only changes are appended, so a change is listed once
+        if v.status.value != entry.status:
+            changes.append(Change(entry, v))
+
+    try:
+        entries = trail.latest(rules.channel)
+        rescan: dict[str, Entry] = {}
+        for entry in entries:
+            screening = replace(entry.raw(), path=entry.path)
+            if trail.is_current(entry):
+                compare(entry, screening, rescanned=False)
+            elif _unchanged(entry):
+                rescan[entry.path] = entry
+            else:  # decide from the old findings anyway: a withdrawn consent still shows
+                outdated.append(entry)
+                compare(entry, screening, rescanned=False)
+        if rescan:
+            trust.enrol()
+            items = [(Path(p), p) for p in rescan]
+            for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
+                compare(rescan[screening.path], screening, rescanned=True)
+    except (sqlite3.Error, OSError) as exc:
+        err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
+    finally:
+        trail.close()
+
+    for c in changes:
+        style = "green" if c.after.status is Status.CLEARED else "red"
+        out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {c.before.path}", highlight=False, soft_wrap=True)
+        for r in c.after.reasons:
+            out.print(f"    {r.kind.value}: {r.detail}", highlight=False, soft_wrap=True)
+        if "permission" in c.after.extra:
+            out.print(f"    with permission by {c.after.extra['permission']['by']}", highlight=False, soft_wrap=True)
+        if "permission_not_covering" in c.after.extra:
+            out.print(f"    {c.after.extra['permission_not_covering']}", highlight=False, soft_wrap=True)
+    for e in outdated:
+        out.print(f"[yellow]scan again[/] {e.path}: its findings are from another config or face gallery "
+                  "and the file is no longer there unchanged; decided from the old findings", highlight=False, soft_wrap=True)
+    rescanned = f", {len(rescan)} screened again" if rescan else ""
+    out.print(f"{len(entries)} image(s) rechecked for {rules.channel}{rescanned}: "
+              f"{len(changes)} changed status", highlight=False, soft_wrap=True)
+
+    lost = [c for c in changes if c.before.status == Status.CLEARED.value and c.after.status is not Status.CLEARED]
+    if any(c.after.status is Status.ERROR for c in lost):
+        return EXIT_ERROR
+    if lost:
+        out.print(f"[bold red]{len(lost)} image(s) that were cleared are no longer: take them down "
+                  "wherever they were published[/]", highlight=False, soft_wrap=True)
+        return EXIT_NO_LONGER_CLEARED
+    return EXIT_UNCHANGED
+
+
+def _unchanged(entry: Entry) -> bool:
+    """Whether the file is still at its path with the content that was screened."""
+    try:
+        return hashlib.sha256(Path(entry.path).read_bytes()).hexdigest() == entry.sha256
+    except OSError:
+        return False
