@@ -157,7 +157,9 @@ def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int
     if n_frames > max_frames:
         raise ImageError(f"has {n_frames} frames; at most {max_frames} are screened, so it cannot be cleared")
 
-    info = {k: v for k, v in img.info.items() if not isinstance(v, bytes) or len(v) < 256}
+    # the ICC profile is kept whatever its size: redacted copies must keep the photo's colours
+    info = {k: v for k, v in img.info.items()
+            if not isinstance(v, bytes) or len(v) < 256 or k == "icc_profile"}
     exif = _exif_block(img)
     xmp = _xmp_packets(img, data)
 

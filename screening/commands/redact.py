@@ -1,0 +1,117 @@
+"""`screening redact PATH... --into FOLDER`: publishable copies, then screen the copies."""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from pathlib import Path
+
+from .. import files
+from ..audit import AuditTrail
+from ..model import Status
+from ..pipeline import screen_many
+from ..redact import RedactError, faces_to_hide, make_copy
+from ..trust import SetupError, open_trust
+
+EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
+_STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERROR: "red"}
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "redact",
+        help="make publishable copies: unconsented faces blurred, location data removed",
+        description="Write into FOLDER a copy of every image with the faces of people without consent "
+                    "for the channel (and unknown faces) made unrecognisable and all location metadata "
+                    "(EXIF GPS, XMP, IPTC) removed; the colour profile is kept and the copy is upright. "
+                    "Logos and uniforms are not hidden. Originals are never touched. Each copy is then "
+                    "screened; exit status as for scan, on the copies: 0 all cleared, 1 some need "
+                    "permission, 2 some copies could not be made or screened.",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    p.add_argument("--into", required=True, type=Path, metavar="FOLDER", help="folder for the copies")
+    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    p.add_argument("--channel", help="where the copies will be published (default: the config's default_channel)")
+    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    err, out = Console(stderr=True), Console()
+
+    def say(text: str, console=out) -> None:
+        console.print(text, highlight=False, soft_wrap=True)
+
+    try:
+        trust = open_trust(args.config)
+        rules = trust.rules(args.channel)
+        trust.enrol()
+    except SetupError as exc:
+        say(f"[bold red]screening redact:[/] {exc}", err)
+        return EXIT_ERROR
+    items = list(files.inputs(args.paths))
+    if not items:
+        say("[bold red]screening redact:[/] no files to redact in the given paths", err)
+        return EXIT_ERROR
+    problem = _unsafe_folder(args.into, args.paths, items)
+    if problem:
+        say(f"[bold red]screening redact:[/] --into {args.into}: {problem}", err)
+        return EXIT_ERROR
+    try:
+        trail = AuditTrail.open(trust, "redact")
+    except (OSError, sqlite3.Error) as exc:
+        say(f"[bold red]screening redact:[/] cannot open the audit trail {trust.config.state}: {exc}", err)
+        return EXIT_ERROR
+
+    statuses = {s: 0 for s in Status}
+    copies: dict[str, str] = {}  # copy -> original
+    try:
+        for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
+            original = trail.verdict(screening, rules)
+            try:
+                copy = make_copy(Path(screening.path), screening, original, args.into)
+            except (RedactError, OSError) as exc:
+                say(f"[red]error[/]            {screening.path}: {exc}")
+                statuses[Status.ERROR] += 1
+                continue
+            copies[str(copy)] = screening.path
+            blurred = len(faces_to_hide(original))
+            say(f"copied           {screening.path} -> {copy} ({blurred} face(s) blurred, metadata removed)")
+
+        # The copies are screened like any photo: only what the checks find there counts.
+        for screening in screen_many([(Path(c), c) for c in copies], trust.config, trust.gallery,
+                                     workers=args.workers):
+            v = trail.verdict(screening, rules)
+            statuses[v.status] += 1
+            say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
+                + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons))
+    except KeyboardInterrupt:
+        say("[bold red]interrupted:[/] the copies made so far are in the folder", err)
+        return EXIT_ERROR
+    finally:
+        trail.close()
+
+    say(f"{len(copies)} of {len(items)} image(s) copied into {args.into} for {rules.channel}: "
+        + ", ".join(f"{n} {s.value}" for s, n in statuses.items()))
+    if statuses[Status.ERROR]:
+        return EXIT_ERROR
+    if statuses[Status.NEEDS_PERMISSION]:
+        return EXIT_NEEDS_PERMISSION
+    return EXIT_CLEARED
+
+
+def _unsafe_folder(into: Path, given: list[str], items: list[tuple[Path, str]]) -> str | None:
+    """Why FOLDER must not take the copies, or None: never beside the originals or among them."""
+    if into.exists() and not into.is_dir():
+        return "is a file, not a folder"
+    target = into.resolve()
+    for path, _ in items:
+        if path.parent.resolve() == target:
+            return f"holds the original {path}: the copies must go to a folder of their own"
+    for name in given:
+        folder = Path(name).resolve()
+        if Path(name).is_dir() and (target == folder or folder in target.parents):
+            return f"is inside {name}: the copies would be screened as originals next time"
+    return None
