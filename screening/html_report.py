@@ -135,7 +135,7 @@ def _thumbnail(verdict: Verdict) -> str | None:
         data = imaging.read_file(Path(verdict.path))
         if verdict.sha256 and hashlib.sha256(data).hexdigest() != verdict.sha256:
             return None  # the file changed since it was screened: its boxes would lie
-        picture = imaging.load(Path(verdict.path), data, max_frames=1)
+        picture = imaging.load(Path(verdict.path), data)
         pixels, _ = picture.scaled(0, THUMB_SIDE)
         del picture, data
         from PIL import Image
@@ -168,10 +168,11 @@ def _card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str]) -> st
                            f'(permitted): {e(r.get("detail", ""))}</li>'
                            for r in v.extra.get("permitted_reasons", []))
     location = _location_line(v)
+    status = "cleared with permission" if permission else _STATUS_WORDS[v.status]
     return (
         f'<article class="card {v.status.value}" id="img{n}" data-status="{v.status.value}" '
         f'data-kinds="{e(" ".join(kinds))}">{picture}'
-        f'<div class="text"><p class="status {v.status.value}">{e(_STATUS_WORDS[v.status])}</p>'
+        f'<div class="text"><p class="status {v.status.value}">{e(status)}</p>'
         f'<p class="path" title="{e(v.path)}">{e(v.path)}</p>'
         f'<p class="location">{e(location)}</p>'
         + (f'<ul>{reasons}</ul>' if reasons else "")

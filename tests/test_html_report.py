@@ -214,3 +214,17 @@ def test_scan_html_option_writes_the_contact_sheet(tmp_path, monkeypatch):
     text = (tmp_path / "out.html").read_text()
     assert "Trinity Multi Academy Trust: social_media" in text
     assert text.count("<article") == 2 and text.count("data:image/jpeg;base64,") == 2
+
+
+def test_permitted_image_shows_who_gave_permission_and_keeps_its_boxes(batch):
+    from screening.audit import Permit, permitted
+
+    tmp_path, verdicts = batch
+    logo = verdicts[1]
+    covers = ("logo:north", "uniform:north")
+    v = permitted(logo, [Permit(logo.sha256, "social_media", "J. Smith", "form on file",
+                                "2026-03-02T10:00:00+00:00", "me", covers)])
+    text = write_report(tmp_path, [v]).read_text()
+    assert "cleared with permission</b> by J. Smith on 2026-03-02: form on file" in text
+    assert text.count('<div class="box logo') == 1 and text.count('<div class="box uniform') == 1
+    assert 'data-kinds="logo uniform"' in text  # still found by the reason filters
