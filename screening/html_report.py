@@ -60,9 +60,7 @@ class HtmlWriter:
     def write(self, verdict: Verdict) -> None:
         self.count += 1
         self.statuses[verdict.status] += 1
-        self.kinds.update({r.kind.value for r in verdict.reasons})
-        permitted = verdict.extra.get("permitted_reasons") or []
-        self.kinds.update({r["kind"] for r in permitted if "kind" in r})
+        self.kinds.update(_kinds(verdict))
         self.channels.add(verdict.channel)
         self.spool.write(_card(verdict, self.count, _thumbnail(verdict), self.names))
         self.spool.flush()
@@ -122,6 +120,12 @@ class HtmlWriter:
         )
 
 
+def _kinds(v: Verdict) -> set[str]:
+    """Reason kinds of the image, permitted ones included, so the filters still find it."""
+    permitted = {r.get("kind", "") for r in v.extra.get("permitted_reasons", [])}
+    return ({r.kind.value for r in v.reasons} | permitted) - {""}
+
+
 def _kind_word(kind: str) -> str:
     try:
         return _KIND_WORDS[Kind(kind)]
@@ -149,8 +153,7 @@ def _thumbnail(verdict: Verdict) -> str | None:
 
 def _card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str]) -> str:
     e = html.escape
-    kinds = sorted({r.kind.value for r in v.reasons}
-                   | {r.get("kind", "") for r in v.extra.get("permitted_reasons", [])} - {""})
+    kinds = sorted(_kinds(v))
     boxes = "".join(_boxes(v, names)) if (thumb and v.size) else ""
     if thumb:
         # .pic shrinks to the image, so boxes placed in percent land on the photo itself
