@@ -15,7 +15,7 @@ import html
 import io
 import json
 import os
-import tempfile
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -52,10 +52,8 @@ class HtmlWriter:
         self.channels: set[str] = set()
         self.count = 0
         # The cards are spooled beside the target so close() can rename, never half-write it.
-        fd, spool = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".cards",
-                                     dir=self.path.parent)
-        self.spool_path = Path(spool)
-        self.spool = os.fdopen(fd, "w", encoding="utf-8")
+        self.spool_path = _sibling(self.path, "cards")
+        self.spool = open(self.spool_path, "x", encoding="utf-8")
 
     def write(self, verdict: Verdict) -> None:
         self.count += 1
@@ -69,9 +67,9 @@ class HtmlWriter:
         if self.spool.closed:
             return
         self.spool.close()
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
+        tmp = _sibling(self.path, "tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out, \
+            with open(tmp, "x", encoding="utf-8") as out, \
                     open(self.spool_path, encoding="utf-8") as cards:
                 out.write(self._head())
                 for chunk in iter(lambda: cards.read(1 << 20), ""):
@@ -118,6 +116,11 @@ class HtmlWriter:
             f'<span class="swatch logo"></span>logo <span class="swatch uniform"></span>uniform</p>'
             f'</header><main id="cards">'
         )
+
+
+def _sibling(path: Path, what: str) -> Path:
+    """A new hidden file name beside path (created with the user's usual permissions, not 0600)."""
+    return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.{what}"
 
 
 def _kinds(v: Verdict) -> set[str]:

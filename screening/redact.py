@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -104,9 +104,10 @@ def make_copy(source: Path, screening: Screening, v: Verdict, into: Path) -> Pat
 def write_new(folder: Path, name: str, content: bytes) -> Path:
     """Write content under `name` in folder, or name-1, name-2...: an existing file is never replaced."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".redacting-", dir=folder)
+    # not mkstemp: its 0600 mode would make the copies unreadable to colleagues on a shared drive
+    tmp = folder / f".redacting-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(content)
             f.flush()
             os.fsync(f.fileno())
@@ -120,10 +121,10 @@ def write_new(folder: Path, name: str, content: bytes) -> Path:
                 continue
         raise RedactError(f"no free name for {name} in {folder}")
     finally:
-        os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
 
 
-def _link_or_copy(tmp: str, target: Path, content: bytes) -> None:
+def _link_or_copy(tmp: Path, target: Path, content: bytes) -> None:
     """Put the finished file at target, failing if target exists (a hard link where possible)."""
     try:
         os.link(tmp, target)

@@ -228,3 +228,15 @@ def test_permitted_image_shows_who_gave_permission_and_keeps_its_boxes(batch):
     assert "cleared with permission</b> by J. Smith on 2026-03-02: form on file" in text
     assert text.count('<div class="box logo') == 1 and text.count('<div class="box uniform') == 1
     assert 'data-kinds="logo uniform"' in text  # still found by the reason filters
+
+
+def test_report_is_readable_by_colleagues_like_any_new_file(batch):
+    import os
+
+    tmp_path, verdicts = batch
+    old = os.umask(0o022)
+    try:
+        report = write_report(tmp_path, verdicts)
+    finally:
+        os.umask(old)
+    assert report.stat().st_mode & 0o777 == 0o644

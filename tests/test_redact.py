@@ -293,3 +293,15 @@ def test_dlib_finds_no_face_in_the_copy(trust, public_domain, monkeypatch, capsy
     assert redact("batch", "--into", "public") == 0
     assert "face(s) blurred" in capsys.readouterr().out
     assert DlibFaces().detect(imaging.load(trust / "public" / "crew.jpg"), {}) == []
+
+
+def test_copies_are_readable_by_colleagues_like_any_new_file(trust, public_domain):
+    import os
+
+    astronaut(public_domain).save(trust / "batch" / "crew.jpg", quality=95)
+    old = os.umask(0o022)
+    try:
+        assert redact("batch", "--into", "public") == 0
+    finally:
+        os.umask(old)
+    assert (trust / "public" / "crew.jpg").stat().st_mode & 0o777 == 0o644
