@@ -52,8 +52,13 @@ class FaceSettings:
 class LogoSettings:
     """[logos]"""
 
-    # Minimum detector score (geometrically verified matches) for a logo finding to count.
-    min_score: float = 1.0
+    # Minimum detector score for a logo finding to count: the appearance agreement (0..1) of a
+    # geometrically placed reference with the photo. Measured in bench/bench_logos.py.
+    min_score: float = 0.55
+    # Longest side (pixels) of the working image the logo search runs on.
+    max_side: int = 1400
+    # Small photos and regions (a chest) are enlarged at most this much before searching.
+    max_zoom: float = 2.0
 
 
 @dataclass(frozen=True)

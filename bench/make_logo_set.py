@@ -1,0 +1,209 @@
+"""Build the logo and uniform evaluation set into bench/out/logo_set/ (git-ignored).
+
+Crest drawings (screening.crests) composited onto the real photos of ../shared/data at many
+sizes, angles, perspectives, JPEG qualities, colour casts and occlusions; decoy crests of the
+same shapes that belong to no academy; untouched photos; uniforms painted onto people. The
+photos are for measurement only and never leave bench/out/.
+
+    .venv/bin/python bench/make_logo_set.py [--photos 60] [--seed 1]
+
+Writes screening.toml (the bench academies), logos/<academy>/*.png, cases/*.jpg and
+truth.jsonl (one line per case: kind, academy, box, and how it was made).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from screening import crests  # noqa: E402
+
+SHARED = REPO / ".." / "shared" / "data"
+OUT = REPO / "bench" / "out" / "logo_set"
+MAX_SIDE = 3000  # larger photos are shrunk first, to keep the bench quick
+
+# The bench trust: the demo's presets, a flat crest, and drawn styles from seeds.
+ACADEMIES = {
+    "north": (crests.PRESETS["north"], ("#1b2a4a", "#c8a200")),
+    "south": (crests.PRESETS["south"], ("#7a1f2b", "#e8e8e8")),
+    "east": (crests.PRESETS["east"], ("#1f4d2b", "#f2d16b")),
+    "flat": (crests.PRESETS["flat"], ("#c62828", "#f2d16b")),
+    "s101": (crests.style_from_seed(101), None),
+    "s202": (crests.style_from_seed(202), None),
+    "s303": (crests.style_from_seed(303, simple=True), None),
+}
+BANDS = {"5-10%": (0.05, 0.10), "10-20%": (0.10, 0.20), ">20%": (0.20, 0.60)}
+ANGLES = (0, 5, 10, 15, 30)
+
+
+def photos(limit: int, rng: random.Random) -> list[Path]:
+    paths = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
+                   and "public-domain" not in p.parts)
+    rng.shuffle(paths)
+    good = []
+    for p in paths:
+        try:
+            with Image.open(p) as im:
+                if min(im.size) >= 300:
+                    good.append(p)
+        except Exception:
+            continue
+        if len(good) >= limit:
+            break
+    return good
+
+
+def load(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        im = ImageOps.exif_transpose(im).convert("RGB")
+    if max(im.size) > MAX_SIDE:
+        s = MAX_SIDE / max(im.size)
+        im = im.resize((round(im.width * s), round(im.height * s)), Image.LANCZOS)
+    return im
+
+
+def degrade(im: Image.Image, rng: random.Random, meta: dict) -> Image.Image:
+    if rng.random() < 0.4:
+        gains = tuple(round(rng.uniform(0.8, 1.15), 2) for _ in range(3))
+        im = crests.colour_cast(im, gains)
+        meta["cast"] = gains
+    meta["quality"] = rng.choice((70, 75, 80, 85, 90, 95))
+    return crests.jpeg(im, meta["quality"])
+
+
+def crest_case(im: Image.Image, crest: Image.Image, rng: random.Random, band: str, angle: int,
+               seed: int) -> tuple[Image.Image, dict]:
+    lo, hi = BANDS[band]
+    frac = rng.uniform(lo, hi)
+    aspect = crest.height / crest.width
+    # keep the crest inside the photo
+    fx_room = frac / 2 + 0.02
+    fy_room = frac * aspect * im.width / im.height / 2 + 0.02
+    frac = min(frac, 0.95 * im.height / im.width / aspect)
+    centre = (rng.uniform(fx_room, max(fx_room, 1 - fx_room)), rng.uniform(fy_room, max(fy_room, 1 - fy_room)))
+    signed = angle * rng.choice((-1, 1))
+    tilt = rng.choice((0.0, 0.05, 0.1, 0.15, 0.25))
+    occlude = rng.choice((0.0, 0.0, 0.0, 0.15, 0.25))
+    shade = round(rng.uniform(0.75, 1.1), 2)
+    out = im.copy()
+    box = crests.composite(out, crest, width_frac=frac, centre=centre, angle=signed, tilt=tilt,
+                           shade=shade, occlude=occlude, seed=seed)
+    meta = {"band": band, "angle": signed, "width_frac": round(frac, 3), "tilt": tilt,
+            "occlude": occlude, "shade": shade, "box": list(box)}
+    return out, meta
+
+
+def standard(meta: dict) -> bool:
+    """The issue's standard case: >= 10% width, rotation <= 15, mild perspective, JPEG 70+."""
+    return (meta["width_frac"] >= 0.10 and abs(meta["angle"]) <= 15 and meta["tilt"] <= 0.15
+            and meta["quality"] >= 70 and meta["occlude"] == 0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--photos", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    if not (SHARED / "MANIFEST.md").is_file():
+        print(f"{SHARED} not found: the evaluation needs ../shared/data beside the checkout")
+        return 2
+    rng = random.Random(args.seed)
+    (OUT / "cases").mkdir(parents=True, exist_ok=True)
+    for old in (OUT / "cases").iterdir():
+        old.unlink()
+
+    toml = ['trust = "Bench Trust"', '[consent]', 'register = "register.csv"', 'photos = "photos"', ""]
+    drawn = {}
+    for aid, (style, colours) in ACADEMIES.items():
+        folder = OUT / "logos" / aid
+        folder.mkdir(parents=True, exist_ok=True)
+        drawn[aid] = crests.draw_crest(style, 512)
+        drawn[aid].save(folder / "crest.png")
+        colours = colours or (style.field, style.charge)
+        toml += ["[[academy]]", f'id = "{aid}"', f'logos = "logos/{aid}"',
+                 f"uniform_colours = {json.dumps(list(colours))}", ""]
+    (OUT / "screening.toml").write_text("\n".join(toml), encoding="utf-8")
+    (OUT / "register.csv").write_text("person_id,name,role,academy,biometric_consent\n", encoding="utf-8")
+    (OUT / "photos").mkdir(exist_ok=True)
+
+    rows = []
+    pics = photos(args.photos, rng)
+    n = 0
+
+    def save(im: Image.Image, meta: dict) -> None:
+        nonlocal n
+        n += 1
+        name = f"{n:04d}_{meta['kind']}.jpg"
+        im = degrade(im, rng, meta)
+        im.save(OUT / "cases" / name, quality=98)
+        meta["file"] = name
+        rows.append(meta)
+
+    ids = list(ACADEMIES)
+    for i, path in enumerate(pics):
+        im = load(path)
+        src = str(path.relative_to(SHARED))
+        save(im, {"kind": "clean", "photo": src})
+        for band in BANDS:  # one crest per size band per photo, rotations cycling
+            aid = ids[(i + len(rows)) % len(ids)]
+            angle = ANGLES[(i + list(BANDS).index(band)) % len(ANGLES)]
+            out, meta = crest_case(im, drawn[aid], rng, band, angle, seed=n)
+            save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
+        # decoys: same shape, another school (new colours; every third keeps the colours)
+        aid = ids[i % len(ids)]
+        decoy = crests.draw_crest(crests.decoy_of(ACADEMIES[aid][0], seed=1000 + i, keep_colours=i % 3 == 0), 512)
+        band = rng.choice(list(BANDS))
+        out, meta = crest_case(im, decoy, rng, band, rng.choice(ANGLES), seed=n)
+        save(out, {"kind": "decoy", "academy": None, "lookalike": aid, "keep_colours": i % 3 == 0,
+                   "photo": src, **meta})
+        # a random badge of another school
+        other = crests.draw_crest(crests.style_from_seed(5000 + i), 512)
+        out, meta = crest_case(im, other, rng, rng.choice(list(BANDS)), rng.choice(ANGLES), seed=n)
+        save(out, {"kind": "decoy", "academy": None, "lookalike": None, "photo": src, **meta})
+
+        face = crests.find_face(im)
+        if face is None or face[2] < 40 or face[1] + face[3] * 3 > im.height:
+            continue
+        aid = ids[i % len(ids)]
+        style, colours = ACADEMIES[aid]
+        colours = colours or (style.field, style.charge)
+        base = {"photo": src, "face": list(face), "academy": aid}
+        save(crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=n),
+             {"kind": "uniform_crest", **base})
+        save(crests.paint_uniform(im, colours, face_box=face, seed=n), {"kind": "uniform_colours", **base})
+        plain = plain_colour(rng, [c for a in ACADEMIES.values() for c in (a[1] or (a[0].field, a[0].charge))])
+        save(crests.paint_uniform(im, (plain,), face_box=face, seed=n),
+             {"kind": "plain_top", "photo": src, "face": list(face), "academy": None, "colour": plain})
+        dec = crests.decoy_of(style, seed=2000 + i)
+        save(crests.paint_uniform(im, (dec.field, dec.charge), crest=crests.draw_crest(dec, 512),
+                                  face_box=face, seed=n),
+             {"kind": "decoy_uniform", "photo": src, "face": list(face), "academy": None})
+
+    with open(OUT / "truth.jsonl", "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r) + "\n")
+    kinds = {}
+    for r in rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    print(f"{len(rows)} cases from {len(pics)} photos in {OUT}: {kinds}")
+    return 0
+
+
+def plain_colour(rng: random.Random, avoid: list[str]) -> str:
+    """A garment colour far (in Lab) from every academy colour."""
+    while True:
+        c = "#%02x%02x%02x" % tuple(rng.randrange(256) for _ in range(3))
+        if all(crests.delta_e(c, a) > 30 for a in avoid):
+            return c
+
+
+if __name__ == "__main__":
+    sys.exit(main())

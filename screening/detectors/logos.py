@@ -1,0 +1,213 @@
+"""Academy logos and crests anywhere in a photo: signage, banners, minibuses, badges, kit.
+
+References are every image in each academy's `logos` folder. Their features are computed
+once per process, in __init__, and cached across runs on disk by content hash (see
+`cache_dir`). The matching itself lives in screening/logo_match.py; this module turns a
+picture into working images and placements into LogoFindings. It reports; decide() decides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from .. import logo_match as lm
+from ..config import Academy, Config
+from ..model import Box, LogoFinding
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+# Bump when reference features change meaning, so old cache entries are never read.
+CACHE_VERSION = "logo-ref-1"
+STEPS = frozenset({"multiscale", "verify", "colour-shape"})
+# Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
+REPORT_FLOOR = 0.3
+# Without the appearance step (bench ablation only), a placement counts from this many inliers.
+CLASSIC_INLIERS = 10
+# Longest side of the coarse view the colour-and-shape cue segments.
+COLOUR_SHAPE_SIDE = 640
+
+
+class LogoReferenceError(Exception):
+    """A reference image in an academy's logos folder cannot be used; names the file."""
+
+
+def cache_dir() -> Path:
+    """Where reference features are cached: $SCREENING_CACHE, else ~/.cache/screening."""
+    base = os.environ.get("SCREENING_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache", "screening")
+    return Path(base) / "logos"
+
+
+class LogoDetector:
+    """Finds the crests of the Config's academies; construction loads every reference."""
+
+    def __init__(self, config: Config, *, cache: Path | None = None, steps=STEPS):
+        self.settings = config.logos
+        self.steps = frozenset(steps)
+        self.references = [ref for academy in config.academies
+                           for ref in load_references(academy, cache, "multiscale" in self.steps)]
+        self._matcher = cv2.BFMatcher(cv2.NORM_L2)
+
+    def detect(self, picture, earlier) -> list[LogoFinding]:
+        findings: list[LogoFinding] = []
+        for i, frame in enumerate(picture.frames):
+            findings += self.search(frame, frame=i)
+        return findings
+
+    def search(self, rgb: np.ndarray, box: Box | None = None, *, academies=None,
+               max_side: int | None = None, max_zoom: float | None = None,
+               frame: int = 0) -> list[LogoFinding]:
+        """Crests in `rgb`, or in its `box` at higher zoom; boxes in full-res pixels of `rgb`.
+
+        The region is resized so its longer side is `max_side` (default [logos] max_side),
+        enlarged at most `max_zoom` times (default [logos] max_zoom). `academies` limits the
+        search to those academy ids. The uniform check searches a chest this way.
+        """
+        x0, y0 = (0, 0) if box is None else (max(0, box[0]), max(0, box[1]))
+        region = rgb if box is None else rgb[y0:box[1] + box[3], x0:box[0] + box[2]]
+        if region.size == 0:
+            return []
+        side = max_side or self.settings.max_side
+        scale = min(side / max(region.shape[:2]), max_zoom or self.settings.max_zoom)
+        size = (max(1, round(region.shape[1] * scale)), max(1, round(region.shape[0] * scale)))
+        work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+        refs = [r for r in self.references if academies is None or r.academy in academies]
+        findings = []
+        for p in self.find(work, refs):
+            bx, by, bw, bh = p.crest_box()
+            full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
+            detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
+                      f"appearance {p.appearance:.2f})" if p.source == "features" else
+                      f"matches {p.reference.name} by colour and shape (appearance {p.appearance:.2f})")
+            findings.append(LogoFinding(p.reference.academy, _clip(full, rgb.shape), round(p.score, 3),
+                                        detail, frame))
+        return findings
+
+    def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
+        """Every placement of the references in a working-size RGB image, best per place."""
+        if not refs:
+            return []
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        pts, desc = lm.features(grey)
+        size = (rgb.shape[1], rgb.shape[0])
+        found: list[lm.Placement] = []
+        verify = "verify" in self.steps
+        if verify:
+            v_grey, v_ab = lm.appearance_channels(rgb)
+        shapes = "colour-shape" in self.steps and verify
+        if shapes:  # a coarse, white-balanced view is enough to propose regions
+            cs = min(1.0, COLOUR_SHAPE_SIDE / max(size))
+            small = cv2.resize(rgb, None, fx=cs, fy=cs, interpolation=cv2.INTER_AREA) if cs < 1 else rgb
+            lab = _grey_world_lab(small)
+            to_work = np.diag([1 / cs, 1 / cs, 1.0])
+        for ref in refs:
+            src, dst = lm.match(ref, pts, desc, self._matcher)
+            cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS)
+            if shapes:
+                for p in lm.colour_shape_placements(ref, lab):
+                    p.H = to_work @ p.H
+                    cands.append(p)
+            for p in cands:
+                if verify:
+                    lm.verify(p, v_grey, v_ab)
+                else:
+                    p.score = 1.0
+                if p.score >= REPORT_FLOOR:
+                    found.append(p)
+        return _best_per_place(found)
+
+
+def _grey_world_lab(rgb: np.ndarray) -> np.ndarray:
+    """Lab after a grey-world white balance, so a colour cast does not move the crest's colours."""
+    f = rgb.astype(np.float32)
+    means = f.reshape(-1, 3).mean(axis=0)
+    f = np.clip(f * (means.mean() / np.maximum(means, 1.0)), 0, 255).astype(np.uint8)
+    return cv2.cvtColor(f, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
+    found.sort(key=lambda p: -p.score)
+    kept: list[lm.Placement] = []
+    for p in found:
+        if all(k.reference.academy != p.reference.academy or _iou(k.crest_box(), p.crest_box()) < 0.3
+               for k in kept):
+            kept.append(p)
+    return kept
+
+
+def _iou(a, b) -> float:
+    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
+    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
+    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
+    inter = iw * ih
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
+
+
+def _clip(box, shape) -> Box:
+    h, w = shape[:2]
+    x, y, bw, bh = box
+    x0, y0 = max(0, min(w, x)), max(0, min(h, y))
+    x1, y1 = max(0, min(w, x + bw)), max(0, min(h, y + bh))
+    return int(x0), int(y0), int(x1 - x0), int(y1 - y0)
+
+
+# ---------------------------------------------------------------- references and their cache
+
+
+def load_references(academy: Academy, cache: Path | None = None, multiscale: bool = True) -> list[lm.Reference]:
+    """Every reference image in the academy's logos folder, features from the cache when known."""
+    if academy.logos is None or not academy.logos.is_dir():
+        return []
+    folder = cache or cache_dir()
+    refs = []
+    for path in sorted(academy.logos.rglob("*")):
+        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
+            continue
+        data = path.read_bytes()
+        key = hashlib.sha256(data + f"{CACHE_VERSION}/{multiscale}/{lm.CANONICAL}".encode()).hexdigest()
+        name = f"{academy.logos.name}/{path.relative_to(academy.logos)}"
+        ref = _read_cached(folder / f"{key}.npz", academy.id, name)
+        if ref is None:
+            try:
+                with Image.open(path) as im:
+                    im = ImageOps.exif_transpose(im)
+                    arr = np.asarray(im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info
+                                                else "RGB"))
+                ref = lm.make_reference(academy.id, name, arr, multiscale)
+            except Exception as exc:
+                raise LogoReferenceError(f"{path}: cannot be used as a logo reference for academy "
+                                         f"{academy.id!r}: {exc}") from exc
+            _write_cached(folder / f"{key}.npz", ref)
+        refs.append(ref)
+    return refs
+
+
+_CACHED = ("rgb", "mask", "pts", "desc")
+
+
+def _read_cached(path: Path, academy: str, name: str) -> lm.Reference | None:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in _CACHED}
+    except (OSError, KeyError, ValueError):
+        return None
+    return lm.reference_from_arrays(academy, name, **arrays)
+
+
+def _write_cached(path: Path, ref: lm.Reference) -> None:
+    """Atomically; a cache that cannot be written only costs time next run."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **{k: getattr(ref, k) for k in _CACHED})
+        os.replace(tmp, path)
+    except OSError:
+        pass

@@ -1,0 +1,381 @@
+"""Finding one reference crest in an image: features, geometric check, appearance check.
+
+Pure functions on numpy arrays; the detector (detectors/logos.py) owns the references and
+the image handling. The steps, each measured in bench/bench_logos.py:
+
+1. SIFT keypoints on the image; reference descriptors computed at several scales of the
+   reference (a crest 60 px wide in a photo looks like the reference shrunk, not like the
+   512 px original), matched with a ratio test that ignores near-duplicate neighbours.
+2. A robust transform (RANSAC similarity/affine from few matches, homography from many).
+3. Appearance: the photo is warped back into the reference frame and compared there:
+   grey-level correlation (gain and offset free, so lighting does not matter), chroma
+   correlation (shift free, so colour casts do not matter) and the share of the crest's
+   parts that agree (so another school's crest of the same shape does not pass).
+4. A colour-and-shape cue for flat crests that give too few keypoints: regions of the
+   photo in the crest's own colours whose outline has the crest's shape are proposed as
+   placements and go through the same appearance check.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+CANONICAL = 320  # reference longer side for keypoints
+VERIFY = 96  # reference longer side for the appearance check
+REF_SCALES = (1.0, 0.5, 0.3, 0.18)
+RATIO = 0.8
+_SIFT = None
+
+
+def sift() -> cv2.SIFT:
+    global _SIFT
+    if _SIFT is None:
+        _SIFT = cv2.SIFT_create(contrastThreshold=0.03)
+    return _SIFT
+
+
+@dataclass
+class Reference:
+    """One reference image of one academy's crest, with everything matching needs."""
+
+    academy: str
+    name: str
+    rgb: np.ndarray  # canonical RGB, longer side CANONICAL
+    mask: np.ndarray  # uint8 0/255: the crest (not its background)
+    pts: np.ndarray  # (N, 2) float32 keypoint positions in canonical pixels
+    desc: np.ndarray  # (N, 128) float32 SIFT descriptors
+    # the appearance check's view of the reference, VERIFY px on the longer side
+    v_grey: np.ndarray
+    v_ab: np.ndarray
+    v_mask: np.ndarray
+    colours: np.ndarray  # (k, 3) Lab of the crest's main colours
+    outline: np.ndarray  # the crest's outer contour in canonical pixels
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.rgb.shape[1], self.rgb.shape[0]
+
+
+@dataclass
+class Placement:
+    """Where a reference sits in the image: H maps reference canonical pixels to image pixels."""
+
+    reference: Reference
+    H: np.ndarray
+    inliers: int
+    source: str  # "features" or "colour-shape"
+    appearance: float = 0.0
+    parts: float = 0.0
+    score: float = 0.0
+
+    def quad(self) -> np.ndarray:
+        w, h = self.reference.size
+        corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+        return cv2.perspectiveTransform(corners, self.H).reshape(-1, 2)
+
+    def crest_box(self) -> tuple[float, float, float, float]:
+        """Bounding box of the crest itself (its mask, not the reference canvas)."""
+        ys, xs = np.nonzero(self.reference.mask)
+        pts = np.float32([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.max(), ys.max()],
+                          [xs.min(), ys.max()]]).reshape(-1, 1, 2)
+        q = cv2.perspectiveTransform(pts, self.H).reshape(-1, 2)
+        x0, y0 = q.min(axis=0)
+        x1, y1 = q.max(axis=0)
+        return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+
+
+# ---------------------------------------------------------------- references
+
+
+def make_reference(academy: str, name: str, rgba: np.ndarray, multiscale: bool = True) -> Reference:
+    """A Reference from an RGB or RGBA image of the crest."""
+    rgb, mask = _crest_and_mask(rgba)
+    h, w = mask.shape
+    s = CANONICAL / max(h, w)
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    pts_all, desc_all = [], []
+    for scale in REF_SCALES if multiscale else (1.0,):
+        pts, desc = _features_on_grey(_on_grey(rgb, mask), mask, scale)
+        pts_all.append(pts)
+        desc_all.append(desc)
+    return reference_from_arrays(academy, name, rgb, mask, np.concatenate(pts_all), np.concatenate(desc_all))
+
+
+def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.ndarray,
+                          pts: np.ndarray, desc: np.ndarray) -> Reference:
+    """A Reference from its canonical image, mask and features (what the disk cache holds)."""
+    h, w = mask.shape
+    vs = VERIFY / max(h, w)
+    vsize = (max(8, round(w * vs)), max(8, round(h * vs)))
+    vrgb = cv2.resize(rgb, vsize, interpolation=cv2.INTER_AREA)
+    vmask = cv2.erode(cv2.resize(mask, vsize, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
+    v_grey, v_ab = appearance_channels(vrgb)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    return Reference(academy, name, rgb, mask, pts, desc, v_grey, v_ab, vmask,
+                     main_colours(rgb, mask), max(contours, key=cv2.contourArea))
+
+
+def _crest_and_mask(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """RGB and the crest's mask: alpha when there is one, else what differs from the border."""
+    if img.ndim == 2:
+        img = np.dstack([img] * 3)
+    if img.shape[2] == 4:
+        mask = (img[..., 3] > 127).astype(np.uint8) * 255
+        rgb = np.ascontiguousarray(img[..., :3])
+    else:
+        rgb = np.ascontiguousarray(img[..., :3])
+        border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]]).astype(np.float32)
+        bg = np.median(border, axis=0)
+        if np.abs(border - bg).max(axis=1).mean() < 12:  # a plain background around the logo
+            diff = np.abs(rgb.astype(np.float32) - bg).max(axis=2)
+            mask = (diff > 30).astype(np.uint8) * 255
+            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((9, 9), np.uint8))
+            contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            mask = np.zeros_like(mask)
+            cv2.drawContours(mask, contours, -1, 255, cv2.FILLED)
+        else:
+            mask = np.full(rgb.shape[:2], 255, np.uint8)
+    ys, xs = np.nonzero(mask)
+    if len(xs) == 0:
+        raise ValueError("the image is empty (fully transparent or one plain colour)")
+    pad = max(2, int(0.04 * max(np.ptp(xs), np.ptp(ys))))
+    y0, y1 = max(0, ys.min() - pad), min(mask.shape[0], ys.max() + pad + 1)
+    x0, x1 = max(0, xs.min() - pad), min(mask.shape[1], xs.max() + pad + 1)
+    return rgb[y0:y1, x0:x1].copy(), mask[y0:y1, x0:x1].copy()
+
+
+def _on_grey(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return np.where(mask > 0, grey, 128).astype(np.uint8)
+
+
+def _features_on_grey(grey: np.ndarray, mask: np.ndarray, scale: float):
+    if scale != 1.0:
+        size = (max(8, round(grey.shape[1] * scale)), max(8, round(grey.shape[0] * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+    near = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    kps, desc = sift().detectAndCompute(grey, near)
+    if desc is None:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
+    pts = np.float32([k.pt for k in kps]) / scale
+    return pts, desc.astype(np.float32)
+
+
+def appearance_channels(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Grey and Lab chroma (a, b), lightly blurred, as float32."""
+    blur = cv2.GaussianBlur(rgb, (0, 0), 1.2)
+    lab = cv2.cvtColor(blur, cv2.COLOR_RGB2LAB).astype(np.float32)
+    return lab[..., 0], lab[..., 1:] - 128.0
+
+
+def main_colours(rgb: np.ndarray, mask: np.ndarray, k: int = 3) -> np.ndarray:
+    """Lab colours covering at least 10% of the crest, largest first."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).reshape(-1, 3)[mask.reshape(-1) > 0].astype(np.float32)
+    lab = lab[:: max(1, len(lab) // 4000)]
+    k = min(k, len(lab))
+    _, labels, centres = cv2.kmeans(lab, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5),
+                                    3, cv2.KMEANS_PP_CENTERS)
+    share = np.bincount(labels.ravel(), minlength=k) / len(labels)
+    order = np.argsort(-share)
+    return centres[order][share[order] >= 0.1]
+
+
+# ---------------------------------------------------------------- matching
+
+
+def features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SIFT keypoint positions and descriptors of an image."""
+    kps, desc = sift().detectAndCompute(grey, None)
+    if desc is None:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
+    return np.float32([k.pt for k in kps]), desc.astype(np.float32)
+
+
+def match(ref: Reference, pts: np.ndarray, desc: np.ndarray, matcher) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio-tested correspondences (reference points, image points).
+
+    Each reference feature looks for its nearest image feature, and keeps it only when it
+    is clearly nearer than any image feature elsewhere: a photo holds thousands of features,
+    so this is the test that rejects chance matches in clutter. Each image feature is used
+    once (the reference holds the same corner at several scales).
+    """
+    if len(ref.desc) < 2 or len(desc) < 2:
+        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
+    knn = matcher.knnMatch(ref.desc, desc, k=min(3, len(desc)))
+    best: dict[int, tuple[float, int]] = {}
+    for ri, cands in enumerate(knn):
+        if not cands:
+            continue
+        first = cands[0]
+        q = pts[first.trainIdx]
+        second = next((c for c in cands[1:] if abs(pts[c.trainIdx] - q).sum() > 3), None)
+        if second is not None and first.distance >= RATIO * second.distance:
+            continue
+        if first.trainIdx not in best or first.distance < best[first.trainIdx][0]:
+            best[first.trainIdx] = (first.distance, ri)
+    qi = np.fromiter(best.keys(), dtype=np.int64, count=len(best))
+    ri = np.fromiter((v[1] for v in best.values()), dtype=np.int64, count=len(best))
+    return ref.pts[ri].reshape(-1, 2), pts[qi].reshape(-1, 2)
+
+
+def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tuple[int, int],
+               min_inliers: int = 5, max_instances: int = 3) -> list[Placement]:
+    """Robust transforms from the correspondences, one per instance of the crest."""
+    found = []
+    src, dst = src.copy(), dst.copy()
+    for _ in range(max_instances):
+        if len(src) < min_inliers:
+            break
+        tol = 4.0
+        A, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=tol,
+                                      maxIters=2000, confidence=0.995)
+        if A is None or inl is None or inl.sum() < min_inliers:
+            break
+        inl = inl.ravel().astype(bool)
+        H = np.vstack([A, [0, 0, 1]])
+        if inl.sum() >= 10:  # enough matches to afford perspective
+            Hh, hin = cv2.findHomography(src, dst, cv2.RANSAC, tol)
+            if Hh is not None and hin.sum() >= inl.sum() and _sane(Hh, ref.size, image_size):
+                H, inl = Hh, hin.ravel().astype(bool)
+        if _sane(H, ref.size, image_size):
+            found.append(Placement(ref, H, int(inl.sum()), "features"))
+        src, dst = src[~inl], dst[~inl]
+    return found
+
+
+def _sane(H: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int]) -> bool:
+    """A placement a real crest could have: not mirrored, not degenerate, not wildly skewed."""
+    w, h = ref_size
+    corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]]).reshape(-1, 1, 2)
+    q = cv2.perspectiveTransform(corners, H).reshape(-1, 2)
+    if not np.isfinite(q).all():
+        return False
+    sides = np.linalg.norm(np.roll(q, -1, axis=0) - q, axis=1)
+    if sides.min() < 8 or sides.max() > 3 * max(image_size):
+        return False
+    if max(sides[0] / sides[2], sides[2] / sides[0], sides[1] / sides[3], sides[3] / sides[1]) > 2.0:
+        return False
+    e = np.roll(q, -1, axis=0) - q  # edge vectors
+    cross = e[:, 0] * np.roll(e, -1, axis=0)[:, 1] - e[:, 1] * np.roll(e, -1, axis=0)[:, 0]
+    if not (all(c > 0 for c in cross)):  # convex and not mirrored (image y points down)
+        return False
+    aspect = (sides[0] + sides[2]) / (sides[1] + sides[3]) / (w / h)
+    return 0.5 < aspect < 2.0
+
+
+# ---------------------------------------------------------------- appearance
+
+
+def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
+    """Warp the image back into the reference frame and score how alike they look (0..1)."""
+    ref = p.reference
+    vh, vw = ref.v_grey.shape
+    S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
+    Hv = p.H @ S
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    m = ref.v_mask > 0
+    grey_ncc = _ncc(g[m], ref.v_grey[m])
+    chroma = _chroma_corr(c[m], ref.v_ab[m])
+    p.parts = _parts(g, ref.v_grey, ref.v_mask)
+    p.appearance = 0.4 * max(0.0, grey_ncc) + 0.3 * chroma + 0.3 * p.parts
+    p.score = p.appearance
+    return p
+
+
+def _ncc(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean()
+    b = b - b.mean()
+    d = math.sqrt(float((a * a).sum() * (b * b).sum()))
+    return float((a * b).sum() / d) if d > 1e-6 else 0.0
+
+
+def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
+    """How alike the colour pattern is, free of a colour cast; 0..1."""
+    r_dev = r - r.mean(axis=0)
+    q_dev = q - q.mean(axis=0)
+    r_norm = float(np.sqrt((r_dev ** 2).sum(axis=1).mean()))
+    q_norm = float(np.sqrt((q_dev ** 2).sum(axis=1).mean()))
+    if r_norm < 4:  # an achromatic crest: the image should be achromatic there too
+        return float(max(0.0, 1 - q_norm / 12))
+    d = math.sqrt(float((q_dev ** 2).sum() * (r_dev ** 2).sum()))
+    corr = float((q_dev * r_dev).sum() / d) if d > 1e-6 else 0.0
+    # the pattern's strength should be comparable too (a cast or a faded print shrinks it a little)
+    strength = min(q_norm, r_norm) / max(q_norm, r_norm, 1e-6)
+    return max(0.0, corr) * min(1.0, 0.5 + strength)
+
+
+def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
+    """Share of the crest's textured parts (an n x n grid) whose grey pattern agrees."""
+    h, w = r.shape
+    agree = total = 0
+    for i in range(n):
+        for j in range(n):
+            ys, xs = slice(i * h // n, (i + 1) * h // n), slice(j * w // n, (j + 1) * w // n)
+            m = mask[ys, xs] > 0
+            if m.sum() < 0.3 * m.size:
+                continue
+            rc = r[ys, xs][m]
+            if rc.std() < 6:  # a plain part says nothing
+                continue
+            total += 1
+            agree += _ncc(g[ys, xs][m], rc) > 0.5
+    return agree / total if total else 0.0
+
+
+# ---------------------------------------------------------------- colour and shape cue
+
+
+def colour_shape_placements(ref: Reference, lab: np.ndarray, max_candidates: int = 6,
+                            tol: float = 18.0) -> list[Placement]:
+    """Placements of `ref` proposed by regions in its colours whose outline has its shape.
+
+    `lab` is OpenCV's 8-bit Lab as float32, like `Reference.colours`.
+    """
+    H, W = lab.shape[:2]
+    near = np.zeros((H, W), np.uint8)
+    weight = np.float32([0.5 / 2.55, 1, 1])  # lightness counts half: shade and light vary
+    for colour in ref.colours:
+        diff = (lab - colour.astype(np.float32)) * weight
+        d2 = np.einsum("ijk,ijk->ij", diff, diff)
+        near |= (d2 < tol * tol).astype(np.uint8)
+    near = cv2.morphologyEx(near * 255, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(near, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    ref_area = cv2.contourArea(ref.outline)
+    rm = cv2.moments(ref.outline)
+    rcx, rcy = rm["m10"] / rm["m00"], rm["m01"] / rm["m00"]
+    scored = []
+    for c in contours:
+        area = cv2.contourArea(c)
+        if area < 150 or area > 0.5 * H * W:
+            continue
+        hull_fill = area / max(1.0, cv2.contourArea(cv2.convexHull(c)))
+        if hull_fill < 0.7:
+            continue
+        d = cv2.matchShapes(c, ref.outline, cv2.CONTOURS_MATCH_I3, 0)
+        if d > 0.3:
+            continue
+        scored.append((d, c, area))
+    scored.sort(key=lambda t: t[0])
+    out = []
+    for _, c, area in scored[:max_candidates]:
+        m = cv2.moments(c)
+        cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
+        s = math.sqrt(area / ref_area)
+        tilt = cv2.minAreaRect(c)[2] % 90  # the outline's turn, known modulo 90 degrees
+        tilt = tilt - 90 if tilt > 45 else tilt
+        for angle in {0.0, tilt, -tilt}:
+            t = math.radians(angle)
+            R = np.array([[s * math.cos(t), -s * math.sin(t)], [s * math.sin(t), s * math.cos(t)]])
+            off = np.array([cx, cy]) - R @ np.array([rcx, rcy])
+            Hm = np.vstack([np.hstack([R, off[:, None]]), [0, 0, 1]])
+            out.append(Placement(ref, Hm, 0, "colour-shape"))
+    return out

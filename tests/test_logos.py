@@ -1,0 +1,172 @@
+"""Academy crests are found in photos at the issue's standard cases; other crests are not."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from screening import crests
+from screening import logo_match
+from screening.config import LogoSettings
+from screening.detectors.logos import LogoDetector, LogoReferenceError
+from screening.model import Check, CheckResult, Kind, Status
+from screening.policy import Rules, decide
+
+from .academy_trust import FakePicture, backdrop, make_trust
+
+MIN_SCORE = LogoSettings().min_score
+
+
+@pytest.fixture(scope="module")
+def trust(tmp_path_factory):
+    return make_trust(tmp_path_factory.mktemp("trust"))
+
+
+@pytest.fixture(scope="module")
+def detector(trust, tmp_path_factory):
+    return LogoDetector(trust, cache=tmp_path_factory.mktemp("cache"))
+
+
+def photo(name: str, public_domain) -> Image.Image:
+    if name.startswith("backdrop"):
+        return backdrop(int(name[-1]))
+    return Image.open(public_domain / name).convert("RGB")
+
+
+def flagged(detector, image: Image.Image) -> dict[str, float]:
+    """academy -> best score among the findings decide() would count."""
+    best: dict[str, float] = {}
+    for f in detector.detect(FakePicture(image), {}):
+        if f.score >= MIN_SCORE:
+            best[f.academy] = max(best.get(f.academy, 0.0), f.score)
+    return best
+
+
+STANDARD = [  # (background, academy, width_frac, angle, tilt, jpeg quality)
+    ("camera.png", "north", 0.10, 0, 0.0, 90),
+    ("camera.png", "south", 0.12, -15, 0.1, 70),
+    ("astronaut.png", "north", 0.20, 15, 0.1, 75),
+    ("astronaut.png", "south", 0.35, 8, 0.15, 70),
+    ("backdrop1", "north", 0.15, -10, 0.15, 70),
+    ("backdrop2", "south", 0.50, 12, 0.05, 80),
+]
+
+
+@pytest.mark.parametrize("background,academy,width,angle,tilt,quality", STANDARD)
+def test_standard_crest_is_found_with_its_academy_and_box(detector, public_domain, background, academy,
+                                                          width, angle, tilt, quality):
+    img = photo(background, public_domain)
+    box = crests.composite(img, crests.preset(academy, 512), width_frac=width, centre=(0.6, 0.45),
+                           angle=angle, tilt=tilt, seed=3)
+    img = crests.jpeg(img, quality)
+    findings = [f for f in detector.detect(FakePicture(img), {}) if f.score >= MIN_SCORE]
+    assert [f.academy for f in findings] == [academy]
+    fx, fy, fw, fh = findings[0].box
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    assert fx <= cx <= fx + fw and fy <= cy <= fy + fh
+    assert 0.6 < fw / box[2] < 1.4
+
+
+def test_crest_under_a_warm_colour_cast_is_found(detector, public_domain):
+    img = photo("camera.png", public_domain)
+    crests.composite(img, crests.preset("north", 512), width_frac=0.18, centre=(0.3, 0.6), angle=-6, seed=5)
+    img = crests.jpeg(crests.colour_cast(img, (1.15, 1.0, 0.8)), 80)
+    assert set(flagged(detector, img)) == {"north"}
+
+
+def test_partly_occluded_large_crest_is_found(detector, public_domain):
+    img = photo("astronaut.png", public_domain)
+    crests.composite(img, crests.preset("south", 512), width_frac=0.3, centre=(0.5, 0.6), occlude=0.2, seed=6)
+    assert set(flagged(detector, crests.jpeg(img, 85))) == {"south"}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_decoy_of_the_same_shield_shape_is_not_flagged(detector, public_domain, seed):
+    img = photo("camera.png" if seed % 2 else "backdrop3", public_domain)
+    decoy = crests.draw_crest(crests.decoy_of(crests.PRESETS["north"], seed, keep_colours=seed >= 2), 512)
+    crests.composite(img, decoy, width_frac=0.15 + 0.1 * seed, centre=(0.5, 0.5), angle=5 * seed, seed=seed)
+    assert flagged(detector, crests.jpeg(img, 80)) == {}
+
+
+def test_preset_decoy_and_random_badges_are_not_flagged(detector, public_domain):
+    img = photo("astronaut.png", public_domain)
+    crests.composite(img, crests.preset("decoy", 512), width_frac=0.25, centre=(0.3, 0.35), angle=-5, seed=4)
+    for seed, centre in ((11, (0.75, 0.3)), (12, (0.75, 0.75))):
+        crests.composite(img, crests.draw_crest(seed, 512), width_frac=0.18, centre=centre, seed=seed)
+    assert flagged(detector, crests.jpeg(img, 85)) == {}
+
+
+@pytest.mark.parametrize("background", ["camera.png", "astronaut.png", "backdrop1", "backdrop4"])
+def test_clean_photo_is_not_flagged(detector, public_domain, background):
+    assert flagged(detector, photo(background, public_domain)) == {}
+
+
+def test_two_academies_crests_in_one_photo_are_both_found(detector):
+    img = backdrop(5, (1200, 700))
+    crests.composite(img, crests.preset("north", 512), width_frac=0.2, centre=(0.25, 0.45), seed=1)
+    crests.composite(img, crests.preset("south", 512), width_frac=0.2, centre=(0.75, 0.45), angle=10, seed=2)
+    assert set(flagged(detector, crests.jpeg(img, 85))) == {"north", "south"}
+
+
+def test_found_crest_becomes_a_logo_reason_naming_the_academy(detector, public_domain):
+    img = photo("camera.png", public_domain)
+    crests.composite(img, crests.preset("south", 512), width_frac=0.2, centre=(0.7, 0.3), seed=2)
+    findings = detector.detect(FakePicture(img), {})
+    rules = Rules(channel="website", today=dt.date(2026, 11, 24), logo_min_score=MIN_SCORE,
+                  academy_names={"south": "St Aidan's Academy"}, required=(Check.LOGOS,))
+    decision = decide([CheckResult(Check.LOGOS, tuple(findings))], rules)
+    assert decision.status is Status.NEEDS_PERMISSION
+    assert [r.kind for r in decision.reasons] == [Kind.LOGO]
+    assert decision.reasons[0].detail.startswith("St Aidan's Academy logo")
+
+
+def test_chest_search_finds_a_small_crest_that_the_whole_photo_search_may_miss(detector):
+    img = backdrop(6, (1600, 1200))
+    box = crests.composite(img, crests.preset("north", 512), width_frac=0.04, centre=(0.5, 0.5), seed=1)
+    rgb = np.asarray(img)
+    region = (box[0] - 60, box[1] - 60, box[2] + 120, box[3] + 120)
+    found = detector.search(rgb, region, academies={"north"}, max_side=480, max_zoom=4)
+    assert any(f.academy == "north" and f.score >= MIN_SCORE for f in found)
+    f = max(found, key=lambda f: f.score)
+    assert abs(f.box[0] - box[0]) < 10 and abs(f.box[1] - box[1]) < 10
+
+
+def test_reference_features_are_cached_by_content_and_reused(trust, tmp_path, monkeypatch):
+    LogoDetector(trust, cache=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+
+    def boom(*args, **kwargs):
+        raise AssertionError("features recomputed despite the cache")
+
+    monkeypatch.setattr(logo_match, "make_reference", boom)
+    again = LogoDetector(trust, cache=tmp_path)
+    assert sorted(r.academy for r in again.references) == ["north", "south"]
+
+
+def test_unreadable_reference_image_is_an_error_naming_the_file(tmp_path):
+    trust = make_trust(tmp_path)
+    bad = tmp_path / "logos" / "north" / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    with pytest.raises(LogoReferenceError, match="broken.png"):
+        LogoDetector(trust, cache=tmp_path / "cache")
+
+
+def test_logo_on_a_plain_white_background_is_cut_out_as_reference(tmp_path):
+    trust = make_trust(tmp_path)
+    flat = Image.new("RGB", (600, 600), (255, 255, 255))
+    crest = crests.preset("north", 512)
+    flat.paste(crest, (44, 44), crest)
+    for old in (tmp_path / "logos" / "north").iterdir():
+        old.unlink()
+    flat.save(tmp_path / "logos" / "north" / "crest.jpg", quality=92)
+    trust = dataclasses.replace(trust)
+    det = LogoDetector(trust, cache=tmp_path / "cache")
+    ref = next(r for r in det.references if r.academy == "north")
+    assert 0.4 < (ref.mask > 0).mean() < 0.95  # the white around the crest is not the crest
+    img = backdrop(7)
+    crests.composite(img, crest, width_frac=0.2, centre=(0.4, 0.5), angle=7, seed=1)
+    assert "north" in flagged(det, crests.jpeg(img, 80))
