@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from PIL.TiffImagePlugin import IFDRational
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
@@ -57,7 +58,7 @@ def gps_exif(lat: float, lon: float) -> bytes:
         d = int(value)
         m = int((value - d) * 60)
         s = round(((value - d) * 60 - m) * 60 * 100)
-        return ((d, 1), (m, 1), (s, 100))
+        return (IFDRational(d, 1), IFDRational(m, 1), IFDRational(s, 100))
 
     gps = exif.get_ifd(0x8825)
     gps.update({1: "N" if lat >= 0 else "S", 2: dms(lat), 3: "E" if lon >= 0 else "W", 4: dms(lon)})
