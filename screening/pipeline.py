@@ -53,6 +53,9 @@ def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
     """
     import importlib
 
+    hook = os.environ.get(TEST_DETECTORS_ENV)
+    if hook:
+        return _test_factory(hook)(config, gallery)
     detectors: dict[Check, Detector] = {}
     for check, module, cls in _DETECTORS:
         try:
@@ -66,6 +69,25 @@ def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
         else:
             detectors[check] = detector_cls(config)
     return detectors
+
+
+# TEST HOOK, for end-to-end tests of whole processes (watch killed and restarted): names a
+# factory of fake detectors as "tests.MODULE:FUNCTION". Only a module of the test package, and
+# only a function marked `screening_test_factory = True`, is accepted, so it cannot be set off
+# by accident in production (the installed package has no tests module at all).
+TEST_DETECTORS_ENV = "SCREENING_TEST_DETECTORS"
+
+
+def _test_factory(hook: str) -> Callable:
+    import importlib
+
+    module, _, name = hook.partition(":")
+    if not module.startswith("tests.") or not name:
+        raise ValueError(f"{TEST_DETECTORS_ENV}={hook!r}: only tests.MODULE:FUNCTION is accepted")
+    factory = getattr(importlib.import_module(module), name)
+    if getattr(factory, "screening_test_factory", False) is not True:
+        raise ValueError(f"{TEST_DETECTORS_ENV}={hook!r}: not marked as a test factory")
+    return factory
 
 
 _DETECTORS = (
@@ -219,58 +241,122 @@ def screen_many(
     *,
     workers: int = 0,
     factory: Callable[[Config, Any], dict[Check, Detector]] | None = None,
+    cache: Any = None,
 ) -> Iterator[Screening]:
     """Screen (path, display name) pairs, yielding as they finish; memory bounded by a window.
 
     A worker that dies (a crash inside a native library) costs only the files it held: they
-    come back as errors and the pool is rebuilt for the rest.
+    come back as errors and the pool is rebuilt for the rest. With a `cache` (cache.ResultCache)
+    a file screened before under the same config and gallery is not screened again.
     """
-    workers = workers or config.scan.workers or os.cpu_count() or 1
-    if workers == 1:
-        detectors = (factory or build_detectors)(config, gallery)
-        for path, display in items:
-            yield screen_file(path, detectors, display=display, timeout_s=config.scan.timeout_s,
-                              max_frames=config.scan.max_frames)
-        return
+    with Screener(config, gallery, workers=workers, factory=factory, cache=cache) as screener:
+        yield from screener.screen(items)
 
-    window = workers * 2
-    source = iter(items)
-    pending: dict[Future, tuple[Path, str]] = {}
-    crashes: dict[str, int] = {}  # display name -> pools that died while holding it
-    pool = _new_pool(workers, config, gallery, factory)
-    try:
-        while True:
-            while len(pending) < window:
-                item = next(source, None)
-                if item is None:
-                    break
-                pending[pool.submit(_work, str(item[0]), item[1])] = item
-            if not pending:
-                return
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            requeue: list[tuple[Path, str]] = []
-            for future in done:
-                path, display = pending.pop(future)
-                try:
-                    yield future.result()
-                except BrokenProcessPool:
-                    # The dead worker took every queued file down with it; only a file that was
-                    # aboard twice is blamed, the others are screened again on a fresh pool.
-                    crashes[display] = crashes.get(display, 0) + 1
-                    if crashes[display] >= 2:
-                        yield _crashed(path, display, "the worker process died while screening it")
-                    else:
-                        requeue.append((path, display))
-                except Exception as exc:
-                    yield _crashed(path, display, f"screening failed: {_describe(exc)}")
-            if requeue:
-                requeue.extend(pending.values())
-                pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = _new_pool(workers, config, gallery, factory)
-                source = _chain(requeue, source)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+
+class Screener:
+    """A process pool that stays up between batches (the watch job screens batch after batch).
+
+    Detectors are built once per worker, when the pool starts; a cache hit is answered here
+    in the parent, before anything is sent to a worker.
+    """
+
+    def __init__(self, config: Config, gallery: Any, *, workers: int = 0,
+                 factory: Callable[[Config, Any], dict[Check, Detector]] | None = None, cache: Any = None):
+        self.config, self.gallery, self.factory, self.cache = config, gallery, factory, cache
+        self.workers = workers or config.scan.workers or os.cpu_count() or 1
+        self.pool: ProcessPoolExecutor | None = None
+        self.detectors: dict[Check, Detector] | None = None
+
+    def __enter__(self) -> Screener:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+    def screen(self, items: Iterable[tuple[Path, str]]) -> Iterator[Screening]:
+        """Screen (path, display name) pairs, yielding each Screening as it finishes."""
+        for screening in self._screen_uncached(self._answer_from_cache(items)):
+            if isinstance(screening, _Known):
+                yield screening.screening
+                continue
+            if self.cache is not None:
+                self.cache.store(screening)
+            yield screening
+
+    def _answer_from_cache(self, items: Iterable[tuple[Path, str]]) -> Iterator:
+        for path, display in items:
+            known = self.cache.lookup(path, display) if self.cache is not None else None
+            yield _Known(known) if known is not None else (path, display)
+
+    def _screen_uncached(self, items: Iterator) -> Iterator:
+        if self.workers == 1:
+            if self.detectors is None:
+                self.detectors = (self.factory or build_detectors)(self.config, self.gallery)
+            for item in items:
+                if isinstance(item, _Known):
+                    yield item
+                    continue
+                yield screen_file(item[0], self.detectors, display=item[1], timeout_s=self.config.scan.timeout_s,
+                                  max_frames=self.config.scan.max_frames)
+            return
+
+        window = self.workers * 2
+        source = iter(items)
+        pending: dict[Future, tuple[Path, str]] = {}
+        crashes: dict[str, int] = {}  # display name -> pools that died while holding it
+        if self.pool is None:
+            self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+        try:
+            while True:
+                while len(pending) < window:
+                    item = next(source, None)
+                    if item is None:
+                        break
+                    if isinstance(item, _Known):
+                        yield item
+                        continue
+                    pending[self.pool.submit(_work, str(item[0]), item[1])] = item
+                if not pending:
+                    return
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                requeue: list[tuple[Path, str]] = []
+                for future in done:
+                    path, display = pending.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        # The dead worker took every queued file down with it; only a file that was
+                        # aboard twice is blamed, the others are screened again on a fresh pool.
+                        crashes[display] = crashes.get(display, 0) + 1
+                        if crashes[display] >= 2:
+                            yield _crashed(path, display, "the worker process died while screening it")
+                        else:
+                            requeue.append((path, display))
+                    except Exception as exc:
+                        yield _crashed(path, display, f"screening failed: {_describe(exc)}")
+                if requeue:
+                    requeue.extend(pending.values())
+                    pending.clear()
+                    self.close()
+                    self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+                    source = _chain(requeue, source)
+        except BaseException:
+            # abandoned mid-batch (a stop signal, an error in the caller): its queued work is dropped
+            for future in pending:
+                future.cancel()
+            raise
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A screening answered from the cache, passing through the pool loop untouched."""
+
+    screening: Screening
 
 
 def _chain(first: list, rest: Iterator) -> Iterator:

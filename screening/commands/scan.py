@@ -10,8 +10,9 @@ from pathlib import Path
 
 from .. import files
 from ..audit import AuditTrail
+from ..cache import ResultCache
 from ..model import Kind, Status, Verdict
-from ..pipeline import screen_many
+from ..pipeline import Screener
 from ..report import CsvWriter, JsonlWriter
 from ..trust import SetupError, open_trust
 
@@ -34,6 +35,11 @@ def register(subparsers) -> None:
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML contact sheet")
     p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="screen on a Dask cluster (tcp://HOST:8786); every worker must see the files "
+                        "at the same paths")
+    p.add_argument("--no-cache", action="store_true",
+                   help="screen every file again even if its bytes were screened before")
     p.set_defaults(func=run)
 
 
@@ -59,8 +65,15 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         trail = AuditTrail.open(trust, "scan")
+        cache = None if args.no_cache else ResultCache.open(trust)
     except (OSError, sqlite3.Error) as exc:
         err.print(f"[bold red]screening scan:[/] cannot open the audit trail {trust.config.state}: {exc}")
+        return EXIT_ERROR
+    try:
+        screener = _screener(args, trust, cache)
+    except (OSError, ImportError, ValueError) as exc:
+        err.print(f"[bold red]screening scan:[/] cannot reach the Dask scheduler {args.scheduler}: {exc}")
+        trail.close()
         return EXIT_ERROR
 
     writers = []
@@ -77,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ImportError) as exc:
         err.print(f"[bold red]screening scan:[/] cannot write report: {exc}")
         trail.close()
+        screener.close()
         return EXIT_ERROR
 
     statuses: Counter[Status] = Counter()
@@ -85,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     missing_checks: set[str] = set()
     progress = _progress(err, len(items))
     try:
-        for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
+        for screening in screener.screen(items):
             v = trail.verdict(screening, rules)  # permission applied, appended to the audit trail
             for w in writers:
                 w.write(v)
@@ -107,7 +121,10 @@ def run(args: argparse.Namespace) -> int:
             progress.stop()
         for w in writers:
             w.close()
+        screener.close()
         trail.close()
+        if cache is not None:
+            cache.close()
 
     _summary(out, statuses, kinds, errors, missing_checks, len(items), rules.channel)
     if statuses[Status.ERROR]:
@@ -115,6 +132,15 @@ def run(args: argparse.Namespace) -> int:
     if statuses[Status.NEEDS_PERMISSION]:
         return EXIT_NEEDS_PERMISSION
     return EXIT_CLEARED
+
+
+def _screener(args: argparse.Namespace, trust, cache):
+    """A local process pool, or a Dask cluster with --scheduler; both screen the same way."""
+    if args.scheduler:
+        from ..cluster import ClusterScreener
+
+        return ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache)
+    return Screener(trust.config, trust.gallery, workers=args.workers, cache=cache)
 
 
 def _progress(console, total: int):
