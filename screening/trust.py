@@ -32,12 +32,18 @@ class Trust:
         return rules_for(self.config, self.register, channel, today or dt.date.today())
 
     def enrol(self) -> None:
-        """Refresh the stored face encodings from the register and reference photos."""
+        """Refresh the stored face encodings from the register and reference photos.
+
+        Raises SetupError when the encodings store or the face engine cannot be used.
+        """
         try:
             from . import enrolment
         except ImportError:  # faces check not installed: nothing to enrol, nothing cleared
             return
-        result = enrolment.sync(self.config, self.register)
+        try:
+            result = enrolment.sync(self.config, self.register)
+        except enrolment.EnrolmentError as exc:
+            raise SetupError(str(exc)) from None
         self.gallery = result.gallery
         self.problems = list(result.problems)
 

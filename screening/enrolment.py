@@ -1,0 +1,374 @@
+"""Enrolment: reference photos -> face encodings, kept in a private SQLite store, only with consent.
+
+A person is enrolled only with biometric consent (Protection of Freedoms Act 2012): for anyone
+else the reference photos are never listed, opened or hashed, and any encoding stored earlier
+is deleted for good (secure_delete, then VACUUM) on the next sync. Each reference photo must
+show exactly one face; one that does not is reported and not used. What the face engine said
+about a photo is stored by content hash and model version, so a sync with nothing changed
+only stats files: it decodes no photo and loads no model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from . import files, imaging
+from .config import Config
+from .gallery import Gallery
+from .register import Person, Register
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS photos (
+    person_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,       -- of the reference photo's bytes
+    model TEXT NOT NULL,        -- face_engine.MODEL_VERSION that looked at it
+    path TEXT NOT NULL,         -- relative to the person's folder, where it was last seen
+    stat TEXT NOT NULL,         -- size, mtime and ctime when hashed: unchanged means same bytes
+    encoding BLOB,              -- 128 float64; NULL when the photo is not usable
+    problem TEXT,               -- why it is not usable
+    PRIMARY KEY (person_id, sha256, model)
+);
+"""
+
+
+class EnrolmentError(Exception):
+    """Enrolment cannot run at all: the store or the face engine is unusable; says which."""
+
+
+class Engine(Protocol):
+    def locate(self, rgb: np.ndarray) -> list: ...
+    def encode(self, rgb: np.ndarray, box) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    """One reference photo, used or not, and why not in plain words."""
+
+    person_id: str
+    path: Path
+    used: bool
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What a sync produced: the gallery to match against and everything worth telling."""
+
+    gallery: Gallery
+    photos: tuple[PhotoResult, ...] = ()
+    problems: tuple[str, ...] = ()
+    encoded: int = 0  # photos the face engine looked at in this sync
+    removed: int = 0  # stored rows deleted in this sync
+
+    def photos_of(self, person_id: str) -> list[PhotoResult]:
+        return [p for p in self.photos if p.person_id == person_id]
+
+
+# ---------------------------------------------------------------- the store
+
+
+class Store:
+    """The encodings database: created 0600, deletions overwritten (secure_delete) and vacuumed."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection):
+        self.path = path
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path, create: bool = True) -> Store:
+        """Open (creating it private if asked) or raise EnrolmentError naming the file."""
+        try:
+            if not path.exists():
+                if not create:
+                    raise EnrolmentError(f"{path}: no encodings store yet (run `screening consent enrol`)")
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # created 0600 before SQLite touches it; SQLite gives its journal the same mode
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+                os.chmod(path, 0o600)  # biometric data: never readable by others
+            conn = sqlite3.connect(path, timeout=30)
+            conn.execute("PRAGMA secure_delete = ON")
+            conn.execute("PRAGMA journal_mode = DELETE")
+            conn.executescript(_SCHEMA)
+            conn.commit()
+        except FileExistsError:  # another process created it a moment ago
+            return cls.open(path, create)
+        except (OSError, sqlite3.Error) as exc:
+            raise EnrolmentError(f"{path}: cannot open the face encodings store: {exc}") from None
+        return cls(path, conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def rows(self) -> list[sqlite3.Row]:
+        self.conn.row_factory = sqlite3.Row
+        return list(self.conn.execute("SELECT * FROM photos"))
+
+    def save(self, rows: Iterable[tuple], stale: Iterable[tuple[str, str, str]]) -> int:
+        """Insert or refresh rows, delete stale (person_id, sha256, model) keys; rows deleted."""
+        stale = list(stale)
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO photos (person_id, sha256, model, path, stat, encoding, problem)"
+                " VALUES (?,?,?,?,?,?,?)", rows)
+            self.conn.executemany("DELETE FROM photos WHERE person_id = ? AND sha256 = ? AND model = ?",
+                                  stale)
+        if stale:
+            self.vacuum()
+        return len(stale)
+
+    def forget(self, person_id: str) -> int:
+        """Delete every row of this person, overwriting the data; how many rows there were."""
+        with self.conn:
+            n = self.conn.execute("DELETE FROM photos WHERE person_id = ?", (person_id,)).rowcount
+        if n:
+            self.vacuum()
+        return n
+
+    def vacuum(self) -> None:
+        # secure_delete zeroes freed pages; VACUUM also rebuilds the file without them
+        self.conn.execute("VACUUM")
+
+    def enrolled_counts(self, model: str | None = None) -> dict[str, int]:
+        """Usable encodings per person (of one model version, when given)."""
+        sql = "SELECT person_id, COUNT(*) FROM photos WHERE encoding IS NOT NULL"
+        args: tuple = ()
+        if model is not None:
+            sql, args = sql + " AND model = ?", (model,)
+        return dict(self.conn.execute(sql + " GROUP BY person_id", args).fetchall())
+
+
+# ---------------------------------------------------------------- the face engine, loaded lazily
+
+
+def default_version() -> str:
+    """The installed face engine's model version (imports it; loads no model)."""
+    from .face_engine import MODEL_VERSION
+
+    return MODEL_VERSION
+
+
+def build_engine(config: Config) -> Engine:
+    """The real face engine: loading its models takes seconds, so only when a photo needs it."""
+    from .face_engine import FaceEngine
+
+    return FaceEngine(config.faces)
+
+
+class _Lazy:
+    """The engine and its version, each obtained the first time something needs it."""
+
+    def __init__(self, config: Config, engine: Engine | None):
+        self.config = config
+        self._engine = engine
+        self._version: str | None = getattr(engine, "version", None) if engine is not None else None
+
+    @property
+    def version(self) -> str:
+        if self._version is None:
+            try:
+                self._version = default_version()
+            except ImportError as exc:
+                raise EnrolmentError(f"face matching is not installed ({exc}): nobody can be enrolled") from None
+        return self._version
+
+    def known_version(self) -> str:
+        """The version if the engine is installed, else "" (an empty gallery needs no model)."""
+        try:
+            return self.version
+        except EnrolmentError:
+            return ""
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            try:
+                self._engine = build_engine(self.config)
+            except Exception as exc:  # missing model files, broken dlib: nobody can be enrolled
+                raise EnrolmentError(f"the face engine could not be loaded: {exc}") from None
+        return self._engine
+
+
+# ---------------------------------------------------------------- sync
+
+
+def person_folder(config: Config, person_id: str) -> Path:
+    return config.photos / person_id
+
+
+def reference_photos(config: Config, person: Person) -> list[Path]:
+    """The person's reference photos; never looked at without biometric consent."""
+    if not person.biometric_consent:
+        raise ValueError(f"{person.person_id} has no biometric consent: their photos are not processed")
+    folder = person_folder(config, person.person_id)
+    if not folder.is_dir():
+        return []
+    return [p for p, _ in files.inputs([folder])]
+
+
+def sync(config: Config, register: Register, engine: Engine | None = None) -> Enrolment:
+    """Bring the store in line with the register and reference photos; the gallery to match with.
+
+    Rows of people not in the register, without biometric consent, or whose photo is gone or
+    changed are deleted; new or changed photos are looked at by the face engine, built only
+    if one needs it. Raises EnrolmentError when the store or the engine cannot be used.
+    """
+    lazy = _Lazy(config, engine)
+    with Store.open(config.encodings) as store:
+        stored = store.rows()
+        by_key = {(r["person_id"], r["sha256"], r["model"]): r for r in stored}
+        by_path = {(r["person_id"], r["path"], r["model"]): r for r in stored}
+        problems = _strangers(config, register)
+        results: list[PhotoResult] = []
+        keep: dict[tuple[str, str, str], Path] = {}  # key -> the photo it was kept for
+        writes: list[tuple] = []
+        gallery: list[tuple[str, np.ndarray]] = []
+        owners: dict[str, str] = {}  # sha256 -> first person whose folder holds it
+
+        for person in sorted(register.people.values(), key=lambda p: p.person_id):
+            if not person.biometric_consent:
+                continue  # their folder is not even listed
+            folder = person_folder(config, person.person_id)
+            mine: list[PhotoResult] = []
+            for path in reference_photos(config, person):
+                rel = path.relative_to(folder).as_posix()
+                result, row = _photo(person, path, rel, lazy, by_key, by_path)
+                if row is not None:
+                    key = row[:3]
+                    if key in keep:
+                        result = PhotoResult(person.person_id, path, False,
+                                             f"the same photo as {keep[key].name}")
+                    else:
+                        keep[key] = path
+                        old = by_key.get(key)
+                        if old is None or (old["path"], old["stat"]) != row[3:5]:
+                            writes.append(row)
+                        if row[5] is not None:
+                            gallery.append((person.person_id, np.frombuffer(row[5], dtype=np.float64)))
+                        other = owners.setdefault(key[1], person.person_id)
+                        if other != person.person_id:
+                            problems.append(f"{person.person_id} {person.name}: {path.name} is also a "
+                                            f"reference photo of {other}; check who it shows")
+                mine.append(result)
+            results.extend(mine)
+            problems.extend(f"{person.person_id} {person.name}: {r.path.name} not used: {r.problem}"
+                            for r in mine if not r.used)
+            if not any(r.used for r in mine):
+                why = "no usable reference photo" if folder.is_dir() else "no reference photo folder"
+                problems.append(f"{person.person_id} {person.name}: {why}; their face will be "
+                                f"reported as unknown")
+
+        encoded = sum(1 for row in writes if row[:3] not in by_key)
+        try:
+            removed = store.save(writes, [k for k in by_key if k not in keep])
+        except sqlite3.Error as exc:
+            raise EnrolmentError(f"{config.encodings}: cannot update the face encodings store: {exc}") from None
+
+    ids = tuple(pid for pid, _ in gallery)
+    encodings = np.stack([e for _, e in gallery]) if gallery else np.zeros((0, 128))
+    return Enrolment(Gallery(ids, encodings, lazy.known_version()), tuple(results), tuple(problems),
+                     encoded, removed)
+
+
+def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key, by_path) -> tuple[PhotoResult, tuple | None]:
+    """One reference photo: its result, and its store row (None when it could not be looked at)."""
+    pid = person.person_id
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return PhotoResult(pid, path, False, f"cannot be read: {exc.strerror or exc}"), None
+    stat = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
+    known = by_path.get((pid, rel, lazy.version))
+    data = None
+    if known is not None and known["stat"] == stat:
+        sha = known["sha256"]  # same size and times as when it was hashed: not read again
+    else:
+        try:
+            data = imaging.read_file(path)
+        except imaging.ImageError as exc:
+            return PhotoResult(pid, path, False, str(exc)), None
+        sha = hashlib.sha256(data).hexdigest()
+    key = (pid, sha, lazy.version)
+    if key in by_key:
+        encoding, problem = by_key[key]["encoding"], by_key[key]["problem"]
+    else:
+        try:
+            encoding, problem = _look(path, data, lazy)
+        except imaging.ImageError as exc:  # not stored: a better decoder may read it next time
+            return PhotoResult(pid, path, False, str(exc)), None
+        except EnrolmentError:
+            raise
+        except Exception as exc:  # not stored either: tried again at the next sync
+            return PhotoResult(pid, path, False, f"the face engine failed on it: "
+                                                 f"{type(exc).__name__}: {exc}"), None
+    return PhotoResult(pid, path, encoding is not None, problem or ""), (*key, rel, stat, encoding, problem)
+
+
+def _look(path: Path, data: bytes | None, lazy: _Lazy) -> tuple[bytes | None, str | None]:
+    """Decode the photo and ask for exactly one face: (encoding bytes, None) or (None, why not)."""
+    picture = imaging.load(path, data)
+    rgb = picture.frames[0]
+    faces = lazy.engine.locate(rgb)
+    if len(faces) != 1:
+        return None, (f"{len(faces)} faces found, a reference photo must show exactly one" if faces
+                      else "no face found, a reference photo must show exactly one")
+    encoding = lazy.engine.encode(rgb, faces[0].box)
+    if encoding is None:
+        return None, "the face cannot be identified (too small, blurred or turned away)"
+    vector = np.asarray(encoding, dtype=np.float64).reshape(-1)
+    if vector.shape != (128,) or not np.all(np.isfinite(vector)):
+        raise EnrolmentError(f"{path}: the face engine returned an unusable encoding {vector.shape}")
+    return vector.tobytes(), None
+
+
+def _strangers(config: Config, register: Register) -> list[str]:
+    """Folders and files under photos/ that belong to nobody in the register: reported, never opened."""
+    if not config.photos.is_dir():
+        return [f"{config.photos}: reference photos folder not found"] if any(
+            p.biometric_consent for p in register.people.values()) else []
+    out = []
+    for entry in sorted(config.photos.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if not entry.is_dir():
+            out.append(f"{entry}: not in a person's folder; not used")
+        elif entry.name not in register.people:
+            out.append(f"{entry}: no register row for {entry.name!r}; its photos are not used (not opened)")
+        elif not register.people[entry.name].biometric_consent:
+            out.append(f"{entry}: {entry.name} has biometric_consent = no, so these photos are never "
+                       f"processed; delete them if they are not needed")
+    return out
+
+
+def store_summary(config: Config) -> dict[str, int]:
+    """Usable stored encodings per person, without syncing; empty when there is no store yet."""
+    if not config.encodings.exists():
+        return {}
+    try:
+        version: Any = default_version()
+    except ImportError:
+        version = None
+    with Store.open(config.encodings, create=False) as store:
+        return store.enrolled_counts(version)
+
+
+def forget(config: Config, person_id: str) -> int:
+    """Delete every stored encoding of a person, overwriting the data; how many there were."""
+    if not config.encodings.exists():
+        return 0
+    with Store.open(config.encodings, create=False) as store:
+        return store.forget(person_id)
