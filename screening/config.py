@@ -44,8 +44,17 @@ class FaceSettings:
     margin: float = 0.06
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = 24
-    # Longest side the face detector works at; larger photos are tiled, never shrunk below it.
+    # Longest side the HOG pass works at (larger photos are scaled down for it; the MTCNN
+    # pass always sees full resolution, so small faces in large photos are still found).
     max_side: int = 2400
+    # HOG upsampling (1 finds faces down to ~40 px at the working size) and score threshold.
+    hog_upsample: int = 1
+    hog_threshold: float = 0.0
+    # Smallest face (pixels, full resolution) the MTCNN pass looks for.
+    mtcnn_min_face_px: int = 20
+    # Also search copies turned by +/-30 degrees, at most tilt_side pixels long, for tilted heads.
+    tilted_passes: bool = True
+    tilt_side: int = 1200
 
 
 @dataclass(frozen=True)

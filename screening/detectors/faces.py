@@ -1,0 +1,34 @@
+"""Faces: every face in every frame, with its distance to each enrolled person. Never decides."""
+
+from __future__ import annotations
+
+from ..config import FaceSettings
+from ..face_engine import MODEL_VERSION, FaceEngine
+from ..gallery import Gallery
+from ..imaging import Picture
+from ..model import Check, CheckResult, FaceFinding
+
+
+class FaceDetector:
+    """Reports each face found: identifiable or not, and the enrolled people nearest to it."""
+
+    def __init__(self, settings: FaceSettings, gallery: Gallery | None, engine: FaceEngine | None = None):
+        self.settings = settings
+        self.gallery = gallery if gallery is not None else Gallery.empty(MODEL_VERSION)
+        self.engine = engine if engine is not None else FaceEngine(settings)
+
+    def detect(self, picture: Picture, earlier: dict[Check, CheckResult]) -> list[FaceFinding]:
+        # Distances between encodings of two different models mean nothing: refuse, never guess.
+        if len(self.gallery) and self.gallery.version != MODEL_VERSION:
+            raise RuntimeError(f"the enrolled encodings were made by face model {self.gallery.version!r}, "
+                               f"this scan uses {MODEL_VERSION!r}: re-enrol before scanning")
+        findings = []
+        for frame, rgb in enumerate(picture.frames):
+            for face in self.engine.locate(rgb):
+                encoding, why = self.engine.encode_with_reason(rgb, face.box)
+                if encoding is None:
+                    findings.append(FaceFinding(face.box, (), False, why, face.score, frame))
+                else:
+                    findings.append(FaceFinding(face.box, self.gallery.candidates(encoding), True,
+                                                f"found by {face.source}", face.score, frame))
+        return findings
