@@ -1,0 +1,111 @@
+"""Location check: GPS coordinates and place names in EXIF, XMP (and its sidecar) and IPTC.
+
+Reports a LocationFinding per source; metadata it cannot read raises, so the check is
+incomplete and the image is never cleared.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+
+from .. import geotags, metadata
+from ..config import Config
+from ..model import LocationFinding
+
+EARTH_RADIUS_M = 6_371_000.0
+
+
+class LocationDetector:
+    def __init__(self, config: Config):
+        self.sites = [(academy.name, site.lat, site.lon) for academy in config.academies for site in academy.sites]
+        self.within_m = config.location.nearest_site_within_m
+        # exifread logs "File format not recognized" and the like; we report failures ourselves
+        logging.getLogger("exifread").setLevel(logging.CRITICAL)
+
+    def detect(self, picture, earlier) -> list[LocationFinding]:
+        extra = (picture.exif,) if picture.exif else ()
+        return self._findings(Path(picture.path), picture.data, extra)
+
+    def detect_undecoded(self, path: Path, data: bytes) -> list[LocationFinding]:
+        """The same check on a file whose pixels did not decode: metadata only."""
+        return self._findings(Path(path), data, ())
+
+    def _findings(self, path: Path, data: bytes, extra_exif: tuple[bytes, ...]) -> list[LocationFinding]:
+        blocks = metadata.read_blocks(data)
+        sources: list[tuple[str, str, geotags.Claims]] = []
+        for block in dict.fromkeys(blocks.exif + extra_exif):
+            sources.append(("EXIF GPS", "EXIF", geotags.exif_claims(block)))
+        for packet in blocks.xmp:
+            sources.append(("XMP", "XMP", geotags.xmp_claims(packet)))
+        for block in blocks.iptc:
+            sources.append(("IPTC", "IPTC", geotags.iptc_claims(block)))
+        for sidecar in sidecars(path):
+            for packet in _read_sidecar(sidecar):
+                sources.append(("XMP sidecar", f"XMP sidecar {sidecar.name}", geotags.xmp_claims(packet)))
+        return self._report(sources)
+
+    def _report(self, sources) -> list[LocationFinding]:
+        findings: list[LocationFinding] = []
+        seen_positions: set[tuple[float, float]] = set()
+        seen_places: set[tuple[str, str]] = set()
+        for source, where, claims in sources:
+            for pos in claims.positions:
+                if pos.problem:
+                    findings.append(LocationFinding(
+                        source, f"GPS in {where}, but malformed: {pos.problem} ({pos.raw})", malformed=True))
+                    continue
+                key = (round(pos.lat, 5), round(pos.lon, 5))
+                if key in seen_positions:  # EXIF and XMP copies of one position: report it once
+                    continue
+                seen_positions.add(key)
+                findings.append(LocationFinding(
+                    source, f"GPS in {where}: {pos.lat:.5f}, {pos.lon:.5f}{self._near(pos.lat, pos.lon)}",
+                    pos.lat, pos.lon))
+            places = [p for p in dict.fromkeys(claims.places) if (p.label, p.value) not in seen_places]
+            seen_places.update((p.label, p.value) for p in places)
+            if places:
+                text = ", ".join(f"{p.label} {p.value!r}" for p in places)
+                findings.append(LocationFinding(source, f"location text in {where}: {text}"))
+        return findings
+
+    def _near(self, lat: float, lon: float) -> str:
+        """", 180 m from Trinity North Academy" for the nearest site within range, else ""."""
+        if not self.sites:
+            return ""
+        metres, name = min((distance_m(lat, lon, s_lat, s_lon), name) for name, s_lat, s_lon in self.sites)
+        if metres > self.within_m:
+            return ""
+        shown = f"{metres / 1000:.1f} km" if metres >= 1000 else f"{round(metres, -1):.0f} m"
+        return f", {shown} from {name}"
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def sidecars(path: Path) -> list[Path]:
+    """XMP sidecars beside the image: IMG_1.xmp and IMG_1.jpg.xmp (either case)."""
+    names = [path.with_suffix(s).name for s in (".xmp", ".XMP")] + [path.name + s for s in (".xmp", ".XMP")]
+    found: dict[Path, None] = {}
+    for name in names:
+        candidate = path.parent / name
+        if candidate != path and candidate.is_file():
+            found[candidate.resolve()] = None
+    return list(found)
+
+
+def _read_sidecar(sidecar: Path) -> list[bytes]:
+    try:
+        blob = sidecar.read_bytes()
+    except OSError as exc:
+        raise metadata.MetadataError(f"XMP sidecar {sidecar.name} cannot be read: {exc.strerror or exc}") from None
+    try:
+        return metadata.xmp_packets(blob)
+    except metadata.MetadataError as exc:
+        raise metadata.MetadataError(f"XMP sidecar {sidecar.name}: {exc}") from None

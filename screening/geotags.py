@@ -1,0 +1,360 @@
+"""What each metadata block says about where a photo was taken: coordinates and place names.
+
+EXIF is read by two independent readers (Pillow and exifread), because exifread returns
+nothing both for "no EXIF" and for "EXIF it could not parse": a block that neither reader
+can parse, or on whose GPS they disagree, raises MetadataError instead of passing.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import struct
+import warnings
+from dataclasses import dataclass
+
+from .metadata import MetadataError
+
+
+@dataclass(frozen=True)
+class Position:
+    """Coordinates a block claims; `problem` is set when they are present but unusable."""
+
+    lat: float | None
+    lon: float | None
+    problem: str | None = None
+    raw: str = ""  # the values as written, for a malformed position's detail
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location text field: label in the trust's words, and its value."""
+
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Claims:
+    positions: tuple[Position, ...] = ()
+    places: tuple[Place, ...] = ()
+
+
+# ---------------------------------------------------------------- EXIF GPS
+
+GPS_IFD = 0x8825
+LAT_REF, LAT, LON_REF, LON, AREA = 1, 2, 3, 4, 28
+_EXIFREAD_KEYS = {"GPS GPSLatitudeRef": LAT_REF, "GPS GPSLatitude": LAT, "GPS GPSLongitudeRef": LON_REF,
+                  "GPS GPSLongitude": LON, "GPS GPSAreaInformation": AREA}
+
+
+def exif_claims(block: bytes) -> Claims:
+    """The GPS position and GPS area text of one EXIF block (TIFF header onwards)."""
+    pil_ok, pil_gps = _pillow_gps(block)
+    exr_ok, exr_gps = _exifread_gps(block)
+    if not pil_ok and not exr_ok:
+        if _empty_tiff(block):
+            return Claims()
+        raise MetadataError(f"an EXIF block ({len(block)} bytes) is present but neither Pillow nor "
+                            f"exifread can parse it")
+    if isinstance(pil_gps, str):  # a GPS block that cannot be followed may hide coordinates
+        return Claims((Position(None, None, pil_gps),))
+    if pil_ok and exr_ok and _has_coordinates(pil_gps) != _has_coordinates(exr_gps):
+        said = "Pillow" if _has_coordinates(pil_gps) else "exifread"
+        raise MetadataError(f"EXIF readers disagree: only {said} finds GPS coordinates in the EXIF block")
+    gps = pil_gps if pil_ok else exr_gps
+    positions = (_exif_position(gps),) if _has_coordinates(gps) else ()
+    area = _text(gps.get(AREA))
+    places = (Place("GPS area", area),) if area else ()
+    return Claims(positions, places)
+
+
+def _pillow_gps(block: bytes) -> tuple[bool, dict | str]:
+    """(parsed, GPS tags by id), or the GPS tags replaced by a problem text when unreadable."""
+    from PIL import Image
+
+    exif = Image.Exif()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            exif.load(block)
+        except Exception:
+            return False, {}
+    if caught or not exif:
+        return False, {}
+    pointer = exif.get(GPS_IFD)
+    if pointer is None:
+        return True, {}
+    if not isinstance(pointer, int):
+        return True, f"the GPS block pointer has the wrong type ({type(pointer).__name__})"
+    if not 8 <= pointer < len(block):
+        return True, f"the GPS block pointer ({pointer}) points outside the EXIF block"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            gps = dict(exif.get_ifd(GPS_IFD))
+        except Exception as exc:
+            return True, f"the GPS block cannot be read ({exc})"
+    if caught:
+        return True, f"the GPS block is corrupt ({caught[0].message})"
+    return True, gps
+
+
+def _exifread_gps(block: bytes) -> tuple[bool, dict]:
+    import exifread
+
+    try:
+        tags = exifread.process_file(io.BytesIO(block), details=False)
+    except Exception:
+        return False, {}
+    gps = {tag_id: tags[key].values for key, tag_id in _EXIFREAD_KEYS.items() if key in tags}
+    return bool(tags), gps
+
+
+def _has_coordinates(gps: dict | str) -> bool:
+    return isinstance(gps, dict) and (LAT in gps or LON in gps)
+
+
+def _empty_tiff(block: bytes) -> bool:
+    """A well-formed TIFF header whose first IFD has no entries: EXIF that says nothing."""
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(block[:4])
+    if order is None or len(block) < 10:
+        return False
+    (offset,) = struct.unpack_from(order + "I", block, 4)
+    return offset + 2 <= len(block) and struct.unpack_from(order + "H", block, offset)[0] == 0
+
+
+def _exif_position(gps: dict) -> Position:
+    raw = f"latitude {_show(gps.get(LAT_REF))} {_show(gps.get(LAT))}, longitude {_show(gps.get(LON_REF))} {_show(gps.get(LON))}"
+    try:
+        lat = _signed(_degrees(gps.get(LAT), 90.0, "latitude"), _text(gps.get(LAT_REF)), "NS", "latitude")
+        lon = _signed(_degrees(gps.get(LON), 180.0, "longitude"), _text(gps.get(LON_REF)), "EW", "longitude")
+    except ValueError as exc:
+        return Position(None, None, str(exc), raw)
+    return Position(lat, lon, raw=raw)
+
+
+def _degrees(value, limit: float, name: str) -> float:
+    """Degrees from EXIF's (degrees, minutes, seconds) rationals, checked for sense."""
+    if value is None:
+        raise ValueError(f"{name} is missing")
+    parts = list(value) if isinstance(value, (tuple, list)) else [value]
+    if not 1 <= len(parts) <= 3:
+        raise ValueError(f"{name} has {len(parts)} values, expected degrees, minutes, seconds")
+    numbers = [_number(p, name) for p in parts]
+    if any(n < 0 for n in numbers) or any(n >= 60 for n in numbers[1:]):
+        raise ValueError(f"{name} {_show(value)} is not a valid degrees/minutes/seconds value")
+    degrees = sum(n / 60**i for i, n in enumerate(numbers))
+    if degrees > limit:
+        raise ValueError(f"{name} {degrees:g} is out of range (at most {limit:g})")
+    return degrees
+
+
+def _number(value, name: str) -> float:
+    den = getattr(value, "denominator", 1)
+    if den == 0:
+        raise ValueError(f"{name} has a zero denominator")
+    try:
+        number = float(getattr(value, "numerator", value)) / float(den)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} value {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name} is not a finite number")
+    return number
+
+
+def _signed(degrees: float, ref: str | None, letters: str, name: str) -> float:
+    ref = (ref or "").strip().upper()[:1]
+    if ref not in letters:
+        raise ValueError(f"{name} reference is {ref or 'missing'!r}, expected {letters[0]} or {letters[1]}")
+    return -degrees if ref == letters[1] else degrees
+
+
+def _text(value) -> str:
+    """A tag value as clean text: bytes decoded, EXIF character-code prefixes dropped."""
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        if all(isinstance(v, int) for v in value):
+            value = bytes(v & 0xFF for v in value)
+        else:
+            value = " ".join(str(v) for v in value)
+    if isinstance(value, bytes):
+        for prefix in (b"ASCII\x00\x00\x00", b"UNICODE\x00", b"JIS\x00\x00\x00\x00\x00", b"\x00" * 8):
+            if value.startswith(prefix):
+                codec = "utf-16" if prefix.startswith(b"UNICODE") else "utf-8"
+                value = value[8:].decode(codec, "replace")
+                break
+        else:
+            value = value.decode("utf-8", "replace")
+    return str(value).replace("\x00", "").strip()
+
+
+def _show(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    den = getattr(value, "denominator", None)
+    if den is not None and not isinstance(value, int):
+        return f"{getattr(value, 'numerator', value)}/{den}"
+    return str(value)
+
+
+# ---------------------------------------------------------------- XMP
+
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_EXIF_NS = "http://ns.adobe.com/exif/1.0/"
+_PLACES = {
+    ("http://ns.adobe.com/photoshop/1.0/", "City"): "City",
+    ("http://ns.adobe.com/photoshop/1.0/", "State"): "Province/State",
+    ("http://ns.adobe.com/photoshop/1.0/", "Country"): "Country",
+    ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "Location"): "Sub-location",
+    ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CountryCode"): "Country code",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "City"): "City",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "Sublocation"): "Sub-location",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "ProvinceState"): "Province/State",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "CountryName"): "Country",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "CountryCode"): "Country code",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "LocationName"): "Location name",
+    (_EXIF_NS, "GPSAreaInformation"): "GPS area",
+}
+
+
+def xmp_claims(packet: bytes) -> Claims:
+    """Coordinates and place names of one XMP packet; a packet that is not XML raises."""
+    from defusedxml import ElementTree
+
+    try:
+        root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
+    except Exception as exc:  # ParseError, and defusedxml's refusals (entities, DTDs)
+        raise MetadataError(f"an XMP packet cannot be parsed: {exc}") from None
+    positions = []
+    places = []
+    for element in root.iter():
+        lat = _property(element, _EXIF_NS, "GPSLatitude")
+        lon = _property(element, _EXIF_NS, "GPSLongitude")
+        if lat or lon:
+            positions.append(_xmp_position(lat, lon))
+        for (ns, name), label in _PLACES.items():
+            value = element.get(f"{{{ns}}}{name}")  # properties written as attributes
+            if value and value.strip():
+                places.append(Place(label, value.strip()))
+        label = _PLACES.get(_split(element.tag))
+        if label:
+            value = _element_text(element)
+            if value:
+                places.append(Place(label, value))
+    return Claims(tuple(positions), tuple(places))
+
+
+def _split(tag: str) -> tuple[str, str]:
+    ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
+    return ns, name
+
+
+def _property(element, ns: str, name: str) -> str:
+    """A simple property given on this element as an attribute or as a child element."""
+    value = element.get(f"{{{ns}}}{name}")
+    if value is None:
+        child = element.find(f"{{{ns}}}{name}")
+        value = _element_text(child) if child is not None else None
+    return (value or "").strip()
+
+
+def _element_text(element) -> str:
+    """Text of a simple property, or of the items of an rdf:Alt/Bag/Seq inside it."""
+    text = (element.text or "").strip()
+    if text:
+        return text
+    items = [(li.text or "").strip() for li in element.iter(f"{{{_RDF}}}li")]
+    return "; ".join(dict.fromkeys(t for t in items if t))
+
+
+_XMP_COORDINATE = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$", re.I)
+_DECIMAL = re.compile(r"^\s*[-+]?\d+(?:\.\d+)?\s*$")
+
+
+def _xmp_position(lat: str, lon: str) -> Position:
+    raw = f"latitude {lat or '(none)'!s}, longitude {lon or '(none)'!s}"
+    try:
+        return Position(_xmp_degrees(lat, "latitude", "NS", 90.0), _xmp_degrees(lon, "longitude", "EW", 180.0), raw=raw)
+    except ValueError as exc:
+        return Position(None, None, str(exc), raw)
+
+
+def _xmp_degrees(text: str, name: str, letters: str, limit: float) -> float:
+    """XMP GPSCoordinate "DDD,MM,SSk" or "DDD,MM.mmk" (and plain signed decimals) to degrees."""
+    if not text:
+        raise ValueError(f"{name} is missing")
+    if _DECIMAL.match(text):
+        value = float(text)
+        if abs(value) > limit:
+            raise ValueError(f"{name} {value:g} is out of range (at most {limit:g})")
+        return value
+    m = _XMP_COORDINATE.match(text)
+    if m is None or m.group(4).upper() not in letters:
+        raise ValueError(f"{name} {text!r} is not an XMP coordinate like '53,48.05N'")
+    parts = [float(g) for g in m.groups()[:3] if g is not None]
+    if any(p >= 60 for p in parts[1:]):
+        raise ValueError(f"{name} {text!r} has minutes or seconds of 60 or more")
+    degrees = sum(p / 60**i for i, p in enumerate(parts))
+    if degrees > limit:
+        raise ValueError(f"{name} {text!r} is out of range")
+    return -degrees if m.group(4).upper() == letters[1] else degrees
+
+
+# ---------------------------------------------------------------- IPTC IIM
+
+_IIM_PLACES = {90: "City", 92: "Sub-location", 95: "Province/State", 100: "Country code",
+               101: "Country", 27: "Content location"}
+
+
+def iptc_claims(block: bytes) -> Claims:
+    """Place names in IPTC IIM record 2 (City 2:90, Sub-location 2:92...)."""
+    datasets = iim_datasets(block)
+    utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
+    places = []
+    for rec, ds, value in datasets:
+        label = _IIM_PLACES.get(ds) if rec == 2 else None
+        if label:
+            text = _decode(value, utf8)
+            if text:
+                places.append(Place(label, text))
+    return Claims((), tuple(places))
+
+
+def iim_datasets(block: bytes) -> list[tuple[int, int, bytes]]:
+    """(record, dataset, value) of every IIM dataset; a malformed block raises."""
+    out = []
+    pos = 0
+    n = len(block)
+    while pos < n:
+        if block[pos] != 0x1C:
+            if block[pos:].strip(b"\x00"):
+                raise MetadataError(f"IPTC block is malformed at byte {pos} (expected a 0x1C tag marker)")
+            break
+        if pos + 5 > n:
+            raise MetadataError(f"IPTC dataset at byte {pos} is cut off")
+        record, dataset = block[pos + 1], block[pos + 2]
+        (length,) = struct.unpack_from(">H", block, pos + 3)
+        header = 5
+        if length & 0x8000:  # extended dataset: the length's own length follows
+            size = length & 0x7FFF
+            length = int.from_bytes(block[pos + 5:pos + 5 + size], "big")
+            header += size
+        end = pos + header + length
+        if end > n:
+            raise MetadataError(f"IPTC dataset {record}:{dataset} declares {length} bytes, only {n - pos - header} follow")
+        out.append((record, dataset, block[pos + header:end]))
+        pos = end
+    return out
+
+
+def _decode(value: bytes, utf8: bool) -> str:
+    try:
+        text = value.decode("utf-8")
+    except UnicodeDecodeError:
+        text = value.decode("utf-8" if utf8 else "cp1252", "replace")
+    return text.replace("\x00", "").strip()
