@@ -366,6 +366,120 @@ def store_summary(config: Config) -> dict[str, int]:
         return store.enrolled_counts(version)
 
 
+# ---------------------------------------------------------------- forgetting a person
+
+
+@dataclass
+class Forgotten:
+    """What `forget` found and removed, step by step (see docs/consent.md, "Forgetting")."""
+
+    person_id: str
+    pseudonym: str
+    register_row: bool = False
+    encodings: int = 0
+    photos: int = 0  # reference photo files deleted
+    audit_rows: int = 0  # audit and permit rows pseudonymised
+    cached: int = 0  # cached screenings deleted (they are made again when needed)
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.register_row or self.encodings or self.photos or self.audit_rows or self.cached)
+
+
+def forget_person(config: Config, register: Register, person_id: str) -> Forgotten:
+    """Remove every trace of a person the tool holds; each step runs even if another failed.
+
+    The register row goes first, so that whatever fails later nobody is enrolled again.
+    """
+    import secrets
+
+    from .register import RegisterError, remove_row
+
+    person = register.get(person_id)
+    gone = Forgotten(person_id, f"forgotten-{secrets.token_hex(4)}")
+    steps = (
+        ("register row", lambda: setattr(gone, "register_row", remove_row(config.register, person_id))),
+        ("face encodings", lambda: setattr(gone, "encodings", forget(config, person_id))),
+        ("reference photos", lambda: setattr(gone, "photos", _delete_folder(person_folder(config, person_id)))),
+        ("state database", lambda: _pseudonymise(config.state, person_id, person.name if person else "", gone)),
+    )
+    for what, step in steps:
+        try:
+            step()
+        except (OSError, sqlite3.Error, RegisterError, EnrolmentError) as exc:
+            gone.failures.append(f"{what}: {exc}")
+    return gone
+
+
+def _delete_folder(folder: Path) -> int:
+    import shutil
+
+    if not folder.is_dir() or folder.is_symlink():
+        return 0
+    count = sum(1 for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder)
+    return count
+
+
+def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> None:
+    """Audit rows keep their verdicts with the person replaced by a random pseudonym; the
+    result cache (re-creatable) loses every screening that mentions them; freed pages are
+    overwritten and the file rebuilt."""
+    import json
+    import re
+
+    if not state.exists():
+        return
+    token = re.compile(r"(?<![A-Za-z0-9_.-])" + re.escape(person_id) + r"(?![A-Za-z0-9_-])(?!\.[A-Za-z0-9])")
+    named = re.compile(r"\b" + re.escape(name) + r"\b", re.I) if len(name) >= 3 else None
+
+    def text(value: str) -> str:
+        value = token.sub(gone.pseudonym, value)
+        return named.sub(gone.pseudonym, value) if named else value
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return text(value)
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    def column(value: Any, is_json: bool) -> Any:
+        if value is None or not isinstance(value, str):
+            return value
+        return json.dumps(scrub(json.loads(value)), ensure_ascii=False) if is_json else text(value)
+
+    json_columns = {"audit": {"reasons", "permission", "screening"}, "permits": {"covers"}}
+    conn = sqlite3.connect(state, timeout=30)
+    try:
+        conn.execute("PRAGMA secure_delete = ON")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        needles = [person_id] + ([name] if named else [])
+        with conn:
+            for table in ("audit", "permits"):
+                if table not in tables:
+                    continue
+                cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[2].upper() == "TEXT"]
+                where = " OR ".join(f"instr(lower({c}), lower(?))" for c in cols for _ in needles)
+                rows = conn.execute(f"SELECT rowid, {', '.join(cols)} FROM {table} WHERE {where}",
+                                    [n for _ in cols for n in needles]).fetchall()
+                for rowid, *values in rows:
+                    new = [column(v, c in json_columns[table]) for c, v in zip(cols, values)]
+                    if new != values:
+                        conn.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in cols)} WHERE rowid = ?",
+                                     (*new, rowid))
+                        gone.audit_rows += 1
+            if "screenings" in tables:
+                gone.cached = conn.execute("DELETE FROM screenings WHERE instr(screening, ?)",
+                                           (person_id,)).rowcount
+        conn.execute("VACUUM")
+    finally:
+        conn.close()
+
+
 def forget(config: Config, person_id: str) -> int:
     """Delete every stored encoding of a person, overwriting the data; how many there were."""
     if not config.encodings.exists():

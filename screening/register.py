@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,13 +35,20 @@ class Person:
 
     def consent(self, channel: str, today: dt.date) -> tuple[bool, str]:
         """Whether this person may be published on `channel` today, and why in words."""
-        if self.withdrawn is not None and self.withdrawn <= today:
-            return False, f"{self.person_id}: {channel} consent withdrawn on {self.withdrawn}"
-        if not self.channels.get(channel, False):
+        ok, state = self.consent_state(channel, today)
+        if state == "no":
             return False, f"{self.person_id}: no {channel} consent in the register"
+        return ok, f"{self.person_id}: {channel} consent {state}"
+
+    def consent_state(self, channel: str, today: dt.date) -> tuple[bool, str]:
+        """The same judgement in a few words: valid, no, expired on D, withdrawn on D."""
+        if self.withdrawn is not None and self.withdrawn <= today:
+            return False, f"withdrawn on {self.withdrawn}"
+        if not self.channels.get(channel, False):
+            return False, "no"
         if self.expires is not None and self.expires < today:
-            return False, f"{self.person_id}: {channel} consent expired on {self.expires}"
-        return True, f"{self.person_id}: {channel} consent valid"
+            return False, f"expired on {self.expires}"
+        return True, "valid"
 
 
 @dataclass(frozen=True)
@@ -123,3 +133,44 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             row=row_no,
         )
     return Register(path=path, people=people, digest=hashlib.sha256(data).hexdigest())
+
+
+def remove_row(path: Path, person_id: str) -> bool:
+    """Rewrite the register without this person's row, every other byte kept; False if absent.
+
+    Written to a temporary file beside it and renamed over it, so the register is never
+    half-written; the BOM, line endings, quoting and the other rows stay exactly as they were.
+    """
+    data = path.read_bytes()
+    bom = b"\xef\xbb\xbf" if data.startswith(b"\xef\xbb\xbf") else b""
+    try:
+        lines = io.StringIO(data[len(bom):].decode("utf-8"), newline="").readlines()
+    except UnicodeDecodeError as exc:
+        raise RegisterError(f"{path}: not UTF-8 text (save it from Excel as 'CSV UTF-8')") from exc
+    reader = csv.reader(lines)
+    header = [h.strip() for h in next(reader, [])]
+    if "person_id" not in header:
+        raise RegisterError(f"{path}: no `person_id` column in the header row")
+    column = header.index("person_id")
+    start = reader.line_num
+    for record in reader:  # a record may span lines (a quoted newline): line_num says how many
+        end = reader.line_num
+        if len(record) > column and record[column].strip() == person_id:
+            _replace(path, bom + "".join(lines[:start] + lines[end:]).encode("utf-8"))
+            return True
+        start = end
+    return False
+
+
+def _replace(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

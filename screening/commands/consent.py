@@ -1,0 +1,182 @@
+"""`screening consent enrol | list | forget`: the consent register and its face encodings."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+
+from .. import enrolment
+from ..trust import SetupError, Trust, open_trust
+
+EXIT_OK, EXIT_SOMEONE_NOT_ENROLLED, EXIT_ERROR = 0, 1, 2
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "consent",
+        help="enrol reference photos, list who may be published, forget a person",
+        description="Manage the consent register's face side. `scan` enrols by itself; these "
+                    "commands show what it did and remove a person for good.",
+    )
+    sub = p.add_subparsers(dest="consent_command", required=True, metavar="ACTION")
+
+    enrol = sub.add_parser(
+        "enrol", help="encode new or changed reference photos now and say which were not usable",
+        description="Bring the face encodings in line with the register and consents/photos/. "
+                    "Exit status: 0 everyone with biometric consent is enrolled, 1 someone has no "
+                    "usable reference photo, 2 the command failed.")
+    _config(enrol)
+    enrol.set_defaults(func=run_enrol)
+
+    listing = sub.add_parser(
+        "list", help="a table of people: biometric consent, enrolled photos, consent per channel",
+        description="Everyone in the register with their consent for each channel on the day "
+                    "(valid, no, expired on D, withdrawn on D). Reads the stored encodings; does not enrol.")
+    _config(listing)
+    listing.add_argument("--channel", help="show only this channel (default: every channel)")
+    listing.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                         help="judge consent on this day (default: today)")
+    listing.set_defaults(func=run_list)
+
+    forget = sub.add_parser(
+        "forget", help="remove every trace of a person: encodings, reference photos, register row, ids in the audit",
+        description="Delete the person's face encodings (overwritten), their reference photo folder "
+                    "and their register row, and replace their id in the audit trail with a random "
+                    "pseudonym. See docs/consent.md. Asks for confirmation unless --yes.")
+    forget.add_argument("person_id", metavar="PERSON_ID")
+    _config(forget)
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    forget.set_defaults(func=run_forget)
+
+
+def _config(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date written YYYY-MM-DD") from None
+
+
+def _consoles():
+    from rich.console import Console
+
+    return Console(), Console(stderr=True)
+
+
+def _open(args, err) -> Trust | None:
+    try:
+        return open_trust(args.config)
+    except SetupError as exc:
+        err.print(f"[bold red]screening consent {args.consent_command}:[/] {exc}", highlight=False, soft_wrap=True)
+        return None
+
+
+def run_enrol(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    out, err = _consoles()
+    trust = _open(args, err)
+    if trust is None:
+        return EXIT_ERROR
+    try:
+        result = enrolment.sync(trust.config, trust.register)
+    except enrolment.EnrolmentError as exc:
+        err.print(f"[bold red]screening consent enrol:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
+
+    table = Table(title=f"{trust.config.trust}: reference photos")
+    for column in ("person", "name", "biometric", "used", "not used"):
+        table.add_column(column)
+    missing = 0
+    for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
+        if not person.biometric_consent:
+            table.add_row(person.person_id, person.name, "no", "-", "not processed")
+            continue
+        photos = result.photos_of(person.person_id)
+        used = sum(p.used for p in photos)
+        missing += used == 0
+        table.add_row(person.person_id, person.name, "yes", f"[{'green' if used else 'red'}]{used}[/]",
+                      str(len(photos) - used))
+    out.print(table)
+    for problem in result.problems:
+        out.print(f"[yellow]to fix:[/] {problem}", highlight=False, soft_wrap=True)
+    out.print(f"{len(result.gallery.people)} people enrolled from {len(result.gallery)} photo(s); "
+              f"{result.encoded} photo(s) looked at now, {result.removed} stored encoding(s) deleted",
+              highlight=False)
+    return EXIT_SOMEONE_NOT_ENROLLED if missing else EXIT_OK
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    out, err = _consoles()
+    trust = _open(args, err)
+    if trust is None:
+        return EXIT_ERROR
+    config = trust.config
+    if args.channel and args.channel not in config.channels:
+        err.print(f"[bold red]screening consent list:[/] --channel {args.channel!r} is not one of the "
+                  f"config's channels: {', '.join(config.channels)}", highlight=False)
+        return EXIT_ERROR
+    try:
+        enrolled = enrolment.store_summary(config)
+    except enrolment.EnrolmentError as exc:
+        err.print(f"[bold red]screening consent list:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
+
+    day = args.date or dt.date.today()
+    channels = [args.channel] if args.channel else list(config.channels)
+    table = Table(title=f"{config.trust}: consent on {day}")
+    for column in ("person", "name", "role", "academy", "biometric", "enrolled photos", *channels):
+        table.add_column(column)
+    style = {True: "green", False: "red"}
+    for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
+        states = [person.consent_state(c, day) for c in channels]
+        table.add_row(person.person_id, person.name, person.role, person.academy,
+                      "yes" if person.biometric_consent else "no",
+                      str(enrolled.get(person.person_id, 0)) if person.biometric_consent else "-",
+                      *(f"[{style[ok]}]{state}[/]" for ok, state in states))
+    out.print(table)
+    return EXIT_OK
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    out, err = _consoles()
+    trust = _open(args, err)
+    if trust is None:
+        return EXIT_ERROR
+    pid = args.person_id
+    person = trust.register.get(pid)
+    who = f"{pid} {person.name}" if person else pid
+    if not args.yes:
+        if not sys.stdin.isatty():
+            err.print(f"[bold red]screening consent forget:[/] not asking for confirmation without a "
+                      f"terminal: pass --yes to forget {who}", highlight=False)
+            return EXIT_ERROR
+        out.print(f"Forget {who}: their register row, stored face encodings and reference photos are "
+                  f"deleted, and their id in the audit trail is replaced by a pseudonym. "
+                  f"This cannot be undone.", highlight=False)
+        if input("Forget them? [y/N] ").strip().lower() not in ("y", "yes"):
+            out.print("nothing changed")
+            return EXIT_ERROR
+
+    gone = enrolment.forget_person(trust.config, trust.register, pid)
+    out.print(f"register row: {'deleted' if gone.register_row else 'none'}", highlight=False)
+    out.print(f"face encodings: {gone.encodings} deleted and overwritten", highlight=False)
+    out.print(f"reference photos: {gone.photos} file(s) deleted", highlight=False)
+    out.print(f"audit trail: {gone.audit_rows} row(s) now say {gone.pseudonym}; "
+              f"{gone.cached} cached screening(s) deleted", highlight=False)
+    for failure in gone.failures:
+        err.print(f"[bold red]not done:[/] {failure}", highlight=False, soft_wrap=True)
+    if gone.failures:
+        err.print("run the command again once the problem is fixed: it finishes what is left")
+        return EXIT_ERROR
+    if not gone.found:
+        err.print(f"[bold red]screening consent forget:[/] no trace of {pid!r} was found "
+                  f"(check the id)", highlight=False)
+        return EXIT_ERROR
+    return EXIT_OK
