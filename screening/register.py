@@ -75,12 +75,17 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
     if not header:
         raise RegisterError(f"{path}: empty file, expected a header row with {', '.join(_REQUIRED)}")
     reader.fieldnames = header
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise RegisterError(f"{path}: column(s) {', '.join(twice)} appear twice in the header row")
     missing = [c for c in (*_REQUIRED, *channels, "expires", "withdrawn") if c not in header]
     if missing:
         raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row")
 
     people: dict[str, Person] = {}
-    for row_no, row in enumerate(reader, start=2):  # row 1 is the header, as a spreadsheet shows it
+    folders: dict[str, str] = {}  # person_id.lower() -> person_id: photo folders on Windows/macOS drives
+    for row in reader:
+        row_no = reader.line_num  # the line in the file, as a spreadsheet numbers it (blank lines too)
         if None in row:
             raise RegisterError(f"{path} row {row_no}: more cells than header columns")
         cells = {k: (v or "").strip() for k, v in row.items()}
@@ -99,6 +104,13 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             raise RegisterError(
                 f"{path} row {row_no}: `person_id` {pid!r} is a duplicate of row {people[pid].row}"
             )
+        if pid.lower() in folders:  # one photo folder on a case-insensitive shared drive
+            other = people[folders[pid.lower()]]
+            raise RegisterError(
+                f"{path} row {row_no}: `person_id` {pid!r} differs from {other.person_id!r} (row "
+                f"{other.row}) only in capitals, so both would share one photo folder"
+            )
+        folders[pid.lower()] = pid
         if cells["role"].lower() not in ROLES:
             raise bad("role", "pupil or staff")
         if cells["academy"] not in academies:

@@ -106,6 +106,21 @@ def test_enrol_with_a_bad_register_exits_2_naming_row_and_column(trust, capsys):
     assert "row 3: `biometric_consent` is 'perhaps'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text, message", [
+    (HEADER + ROWS["P1"] + "\n" + "P9,Zed,pupil,north,yes,yes,yes,maybe,,\n", "row 4: `print` is 'maybe'"),
+    (HEADER + ROWS["P1"] + "p1,Amy Again,pupil,north,yes,yes,yes,yes,,\n",
+     "row 3: `person_id` 'p1' differs from 'P1' (row 2) only in capitals"),
+    (HEADER.strip() + ",website\n", "website appear twice in the header row"),
+    (HEADER + "P9,Zed,pupil,north,yes,yes,yes,yes,2026-02-30,\n", "row 2: `expires` is '2026-02-30'"),
+    (HEADER + "P9,Zed,pupil,north,yes,yes,yes\n", "row 2: `print` is ''"),
+])
+def test_register_problems_are_errors_naming_row_and_column(trust, capsys, text, message):
+    (trust / "consents" / "register.csv").write_text(text)
+    assert consent("list") == 2
+    err = capsys.readouterr().err
+    assert message in err and "register.csv" in err
+
+
 # ---------------------------------------------------------------- list
 
 
@@ -165,6 +180,34 @@ def test_scan_picks_up_new_reference_photos_and_withdrawn_biometric_consent(trus
     assert [r["kind"] for r in record(trust)["reasons"]] == ["unknown_face"]
     with sqlite3.connect(trust / "consents" / ".encodings.sqlite") as db:
         assert db.execute("SELECT COUNT(*) FROM photos").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("row, channel, expected", [
+    ("P2,Bo Birch,pupil,north,yes,yes,yes,no,,\n", "print", "P2: no print consent in the register"),
+    ("P2,Bo Birch,pupil,north,yes,yes,yes,no,,\n", "website", None),
+    ("P2,Bo Birch,pupil,north,yes,yes,yes,yes,,2020-01-01\n", "website", "P2: website consent withdrawn on 2020-01-01"),
+    ("P2,Bo Birch,pupil,north,yes,yes,yes,yes,2020-01-01,\n", "social_media", "P2: social_media consent expired on 2020-01-01"),
+    ("P2,Bo Birch,pupil,north,yes,yes,yes,yes,2999-01-01,2999-01-01\n", "social_media", None),
+])
+def test_scan_judges_consent_per_channel_on_the_day(trust, row, channel, expected):
+    write_register(trust, ROWS["P1"], row)
+    face_photo(photos_dir(trust, "P2") / "a.png", (10, 200, 10))
+    (trust / "batch").mkdir()
+    face_photo(trust / "batch" / "bo.png", (10, 200, 10))
+    assert scan("batch", "--channel", channel) == (0 if expected is None else 1)
+    rec = record(trust)
+    assert rec["faces"][0]["person_id"] == "P2"
+    assert [r["detail"] for r in rec["reasons"]] == ([] if expected is None else [f"face 1 is pupil {expected}"])
+
+
+def test_scan_uses_the_default_channel_of_the_config(trust):
+    write_register(trust, ROWS["P1"], "P2,Bo Birch,pupil,north,yes,yes,no,yes,,\n")
+    face_photo(photos_dir(trust, "P2") / "a.png", (10, 200, 10))
+    (trust / "batch").mkdir()
+    face_photo(trust / "batch" / "bo.png", (10, 200, 10))
+    assert scan("batch") == 1
+    assert record(trust)["channel"] == "social_media"
+    assert record(trust)["reasons"][0]["kind"] == "no_consent"
 
 
 def test_scan_exits_2_when_the_encodings_store_is_unusable(trust, capsys):
