@@ -66,10 +66,15 @@ def xmp_packets(blob: bytes, *, required: bool = True) -> list[bytes]:
         closer = b"</" + opener[1:] + b">"
         start = blob.find(opener)
         while start >= 0:
-            end = blob.find(closer, start)
-            if end < 0:
-                raise MetadataError(f"an XMP packet starts at byte {start} but never ends (cut off?)")
-            packets.append(blob[start:end + len(closer)])
+            tag_end = blob.find(b">", start)
+            if tag_end > 0 and blob[tag_end - 1:tag_end] == b"/":  # <x:xmpmeta .../>: empty XMP
+                end = tag_end + 1
+            else:
+                end = blob.find(closer, start)
+                if end < 0:
+                    raise MetadataError(f"an XMP packet starts at byte {start} but never ends (cut off?)")
+                end += len(closer)
+            packets.append(blob[start:end])
             start = blob.find(opener, end)
     if not packets and b"<rdf:RDF" in blob:
         start = blob.find(b"<rdf:RDF")
@@ -211,12 +216,15 @@ def _png_text(kind: bytes, body: bytes, pos: int) -> tuple[str, bytes]:
 
 
 def _raw_profile(name: str, text: bytes, exif: list, xmp: list, iptc: list) -> None:
-    """ImageMagick's hex-encoded profiles: "\\nname\\n   length\\nhex..."."""
-    parts = text.split(None, 2)
+    """ImageMagick's hex-encoded profiles: "\\nname\\n   length\\nhex lines..."."""
+    lines = text.lstrip(b"\n").split(b"\n", 2)
     try:
-        blob = bytes.fromhex(parts[2].decode("ascii")) if len(parts) == 3 else b""
-    except (ValueError, UnicodeDecodeError):
-        raise MetadataError(f"PNG 'Raw profile type {name}' is not readable hex") from None
+        length = int(lines[1])
+        blob = bytes.fromhex(lines[2].decode("ascii"))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        raise MetadataError(f"PNG 'Raw profile type {name}' is not a readable hex profile") from None
+    if len(blob) != length:
+        raise MetadataError(f"PNG 'Raw profile type {name}' declares {length} bytes but holds {len(blob)}")
     if name in ("exif", "app1"):
         exif.append(blob)
     elif name == "xmp":
@@ -252,34 +260,43 @@ def _tiff_file(data: bytes, exif: list, xmp: list, iptc: list) -> None:
 
 def tiff_iptc(block: bytes) -> list[bytes]:
     """IPTC IIM stored in a TIFF IFD0: tag 33723 directly, or inside Photoshop tag 34377."""
-    from PIL import Image
-
-    ifd0 = Image.Exif()
-    try:
-        ifd0.load(block)
-    except Exception:
-        return []  # the EXIF readers report an unreadable structure themselves
-    found = []
-    iim = ifd0.get(33723)
-    if iim is not None:
-        found.append(_tag_bytes(iim, block))
-    photoshop = ifd0.get(34377)
-    if photoshop is not None:
-        found.extend(photoshop_iptc(_tag_bytes(photoshop, block)))
+    raw = ifd0_raw(block, (33723, 34377))
+    found = [raw[33723]] if 33723 in raw else []
+    if 34377 in raw:
+        found.extend(photoshop_iptc(raw[34377]))
     return found
 
 
-def _tag_bytes(value, block: bytes) -> bytes:
-    """A tag's raw bytes, also when written as LONG or BYTE arrays (common for IPTC)."""
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, str):
-        return value.encode("latin-1", "replace")
-    values = value if isinstance(value, tuple) else (value,)
-    order = "<" if block.startswith(b"II") else ">"
-    if all(0 <= v <= 255 for v in values):
-        return bytes(values)
-    return struct.pack(f"{order}{len(values)}I", *values)
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+
+
+def ifd0_raw(block: bytes, wanted: tuple[int, ...]) -> dict[int, bytes]:
+    """The raw bytes of some IFD0 tags, whatever type they were written as.
+
+    IPTC in TIFF is written as LONG, BYTE or UNDEFINED depending on the tool, and Pillow
+    keeps only the first value of a LONG it expects once; the bytes are what matter.
+    """
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(block[:4])
+    if order is None or len(block) < 8:
+        return {}  # not a TIFF structure: the EXIF readers report that themselves
+    (offset,) = struct.unpack_from(order + "I", block, 4)
+    if offset + 2 > len(block):
+        raise MetadataError(f"TIFF first directory offset {offset} is past the end of the data")
+    (count,) = struct.unpack_from(order + "H", block, offset)
+    found = {}
+    for i in range(count):
+        entry = offset + 2 + 12 * i
+        if entry + 12 > len(block):
+            raise MetadataError(f"TIFF first directory is cut off at entry {i}")
+        tag, kind, n = struct.unpack_from(order + "HHI", block, entry)
+        if tag not in wanted:
+            continue
+        size = _TYPE_SIZES.get(kind, 1) * n
+        start = entry + 8 if size <= 4 else struct.unpack_from(order + "I", block, entry + 8)[0]
+        if start + size > len(block):
+            raise MetadataError(f"TIFF tag {tag} runs past the end of the data")
+        found[tag] = block[start:start + size]
+    return found
 
 
 def _heif(data: bytes, exif: list, xmp: list, iptc: list) -> None:

@@ -42,8 +42,7 @@ class LocationDetector:
         for block in blocks.iptc:
             sources.append(("IPTC", "IPTC", geotags.iptc_claims(block)))
         for sidecar in sidecars(path):
-            for packet in _read_sidecar(sidecar):
-                sources.append(("XMP sidecar", f"XMP sidecar {sidecar.name}", geotags.xmp_claims(packet)))
+            sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims) for claims in _read_sidecar(sidecar))
         return self._report(sources)
 
     def _report(self, sources) -> list[LocationFinding]:
@@ -100,12 +99,10 @@ def sidecars(path: Path) -> list[Path]:
     return list(found)
 
 
-def _read_sidecar(sidecar: Path) -> list[bytes]:
+def _read_sidecar(sidecar: Path) -> list[geotags.Claims]:
     try:
-        blob = sidecar.read_bytes()
+        return [geotags.xmp_claims(packet) for packet in metadata.xmp_packets(sidecar.read_bytes())]
     except OSError as exc:
         raise metadata.MetadataError(f"XMP sidecar {sidecar.name} cannot be read: {exc.strerror or exc}") from None
-    try:
-        return metadata.xmp_packets(blob)
     except metadata.MetadataError as exc:
         raise metadata.MetadataError(f"XMP sidecar {sidecar.name}: {exc}") from None
