@@ -14,6 +14,10 @@ import struct
 import warnings
 from dataclasses import dataclass
 
+import exifread
+from defusedxml import ElementTree
+from PIL import Image
+
 from .metadata import MetadataError
 
 
@@ -72,8 +76,6 @@ def exif_claims(block: bytes) -> Claims:
 
 def _pillow_gps(block: bytes) -> tuple[bool, dict | str]:
     """(parsed, GPS tags by id), or the GPS tags replaced by a problem text when unreadable."""
-    from PIL import Image
-
     exif = Image.Exif()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -102,8 +104,6 @@ def _pillow_gps(block: bytes) -> tuple[bool, dict | str]:
 
 
 def _exifread_gps(block: bytes) -> tuple[bool, dict]:
-    import exifread
-
     try:
         tags = exifread.process_file(io.BytesIO(block), details=False)
     except Exception:
@@ -224,8 +224,6 @@ _PLACES = {
 
 def xmp_claims(packet: bytes) -> Claims:
     """Coordinates and place names of one XMP packet; a packet that is not XML raises."""
-    from defusedxml import ElementTree
-
     try:
         root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
     except Exception as exc:  # ParseError, and defusedxml's refusals (entities, DTDs)

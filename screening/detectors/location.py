@@ -52,8 +52,9 @@ class LocationDetector:
         for source, where, claims in sources:
             for pos in claims.positions:
                 if pos.problem:
+                    raw = f" ({pos.raw})" if pos.raw else ""
                     findings.append(LocationFinding(
-                        source, f"GPS in {where}, but malformed: {pos.problem} ({pos.raw})", malformed=True))
+                        source, f"GPS in {where}, but malformed: {pos.problem}{raw}", malformed=True))
                     continue
                 key = (round(pos.lat, 5), round(pos.lon, 5))
                 if key in seen_positions:  # EXIF and XMP copies of one position: report it once
