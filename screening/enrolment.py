@@ -323,9 +323,12 @@ def _look(path: Path, data: bytes | None, lazy: _Lazy) -> tuple[bytes | None, st
     picture = imaging.load(path, data)
     rgb = picture.frames[0]
     faces = lazy.engine.locate(rgb)
-    if len(faces) != 1:
-        return None, (f"{len(faces)} faces found, a reference photo must show exactly one" if faces
-                      else "no face found, a reference photo must show exactly one")
+    if not faces:
+        return None, "no face found, a reference photo must show exactly one"
+    if len(faces) > 1:
+        where = "; ".join(f"{f.box[2]} px wide at x={f.box[0]}, y={f.box[1]}" for f in faces)
+        return None, (f"{len(faces)} faces found ({where}), a reference photo must show exactly one: "
+                      f"crop it to the person's face")
     encoding = lazy.engine.encode(rgb, faces[0].box)
     if encoding is None:
         return None, "the face cannot be identified (too small, blurred or turned away)"

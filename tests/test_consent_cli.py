@@ -81,7 +81,7 @@ def test_enrol_exits_0_when_everyone_with_biometric_consent_is_enrolled(trust, c
     out = capsys.readouterr().out
     assert row_of(out, "P1")[2:4] == ["yes", "1"]
     assert row_of(out, "P3")[2:] == ["no", "-", "not processed"]
-    assert "2 people enrolled from 2 photo(s)" in out
+    assert "2 person(s) enrolled from 2 photo(s)" in out
 
 
 def test_enrol_exits_1_and_says_why_when_someone_has_no_usable_photo(trust, capsys):

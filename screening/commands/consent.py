@@ -32,7 +32,8 @@ def register(subparsers) -> None:
     listing = sub.add_parser(
         "list", help="a table of people: biometric consent, enrolled photos, consent per channel",
         description="Everyone in the register with their consent for each channel on the day "
-                    "(valid, no, expired on D, withdrawn on D). Reads the stored encodings; does not enrol.")
+                    "(valid, no, expired on D, withdrawn on D), and how many reference photos are enrolled "
+                    "(from the stored encodings: run `consent enrol` to refresh them first).")
     _config(listing)
     listing.add_argument("--channel", help="show only this channel (default: every channel)")
     listing.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
@@ -104,7 +105,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     out.print(table)
     for problem in result.problems:
         out.print(f"[yellow]to fix:[/] {problem}", highlight=False, soft_wrap=True)
-    out.print(f"{len(result.gallery.people)} people enrolled from {len(result.gallery)} photo(s); "
+    out.print(f"{len(result.gallery.people)} person(s) enrolled from {len(result.gallery)} photo(s); "
               f"{result.encoded} photo(s) looked at now, {result.removed} stored encoding(s) deleted",
               highlight=False)
     return EXIT_SOMEONE_NOT_ENROLLED if missing else EXIT_OK
@@ -131,8 +132,10 @@ def run_list(args: argparse.Namespace) -> int:
     day = args.date or dt.date.today()
     channels = [args.channel] if args.channel else list(config.channels)
     table = Table(title=f"{config.trust}: consent on {day}")
-    for column in ("person", "name", "role", "academy", "biometric", "enrolled photos", *channels):
-        table.add_column(column)
+    for column in ("person", "name", "role", "academy", "biometric", "photos"):
+        table.add_column(column, no_wrap=column != "name")
+    for channel in channels:
+        table.add_column(channel)  # "withdrawn on 2026-09-01" folds on a narrow terminal
     style = {True: "green", False: "red"}
     for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
         states = [person.consent_state(c, day) for c in channels]
