@@ -271,6 +271,19 @@ def test_forget_pseudonymises_the_audit_trail_and_keeps_the_verdicts(screened, c
     assert b"P2" not in data and b"Bo Birch" not in data
 
 
+def test_forget_replaces_id_and_name_in_permissions_too(screened):
+    state = screened / ".screening" / "state.sqlite"
+    with sqlite3.connect(state) as db:
+        db.execute("INSERT INTO permits (sha256, channel, path, by, note, at, user, covers) VALUES "
+                   "('ab', 'social_media', 'batch/bo.png', 'Mrs Birch', 'signed form for bo birch', "
+                   "'2026-11-24', 'office', '[\"no_consent:P2\"]')")
+    assert consent("forget", "P2", "--yes") == 0
+    with sqlite3.connect(state) as db:
+        note, covers = db.execute("SELECT note, covers FROM permits").fetchone()
+    assert note.startswith("signed form for forgotten-") and "P2" not in covers
+    assert json.loads(covers)[0].startswith("no_consent:forgotten-")
+
+
 def test_scan_after_forget_reports_the_face_as_unknown(screened, capsys):
     assert consent("forget", "P2", "--yes") == 0
     assert scan("batch") == 1
