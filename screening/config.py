@@ -44,17 +44,19 @@ class FaceSettings:
     margin: float = 0.06
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = 24
-    # Longest side the HOG pass works at (larger photos are scaled down for it; the MTCNN
-    # pass always sees full resolution, so small faces in large photos are still found).
-    max_side: int = 2400
+    # Longest side (pixels) the HOG pass works at; larger photos are scaled down for it.
+    max_side: int = 1200
     # HOG upsampling (1 finds faces down to ~40 px at the working size) and score threshold.
     hog_upsample: int = 1
     hog_threshold: float = 0.0
-    # Smallest face (pixels, full resolution) the MTCNN pass looks for.
-    mtcnn_min_face_px: int = 20
-    # Also search copies turned by +/-30 degrees, at most tilt_side pixels long, for tilted heads.
+    # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1%
+    # of the long side of a larger photo (40 px in a 4000 px photo).
+    mtcnn_side: int = 2000
+    # Also search copies turned by +/-30 degrees, at most tilt_side pixels long, for tilted heads
+    # (MTCNN on them, and HOG too when tilted_hog).
     tilted_passes: bool = True
-    tilt_side: int = 1200
+    tilt_side: int = 800
+    tilted_hog: bool = False
 
 
 @dataclass(frozen=True)

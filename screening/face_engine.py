@@ -28,6 +28,16 @@ MODEL_VERSION = f"dlib_resnet_v1+sp5+chip{CHIP_SIZE}+jitter{NUM_JITTERS}"
 
 # A rotated copy is searched at these angles (degrees, counter-clockwise) besides upright.
 TILTS = (30.0, -30.0)
+# MTCNN's smallest face at its working size: 20 px there is 1% of the long side of a big photo.
+MTCNN_MIN_FACE = 20
+# MTCNN's three stages' thresholds (the library's defaults are 0.6, 0.7, 0.7).
+MTCNN_THRESHOLDS = (0.6, 0.7, 0.7)
+# Margin added around the photo for MTCNN, as a share of its long side: narrow at full size
+# (cost), wide on the reduced copies (a selfie's face half out of the frame).
+EDGE_PAD = 0.05
+WIDE_PAD = 0.25
+# Least MTCNN confidence for a face no HOG pass confirmed (measured, docs/faces.md).
+MTCNN_ALONE = 0.9
 # Two boxes are one face when their intersection covers this share of the smaller box.
 SAME_FACE_OVERLAP = 0.5
 # Nose displacement from the eyes' midline, in eye distances, beyond which the face is turned
@@ -65,7 +75,7 @@ class FaceEngine:
         self._hog = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
         self._recogniser = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
-        self._mtcnn = MTCNN(min_face_size=settings.mtcnn_min_face_px, steps_threshold=[0.6, 0.7, 0.8])
+        self._mtcnn = MTCNN(min_face_size=MTCNN_MIN_FACE, steps_threshold=list(MTCNN_THRESHOLDS))
         self._dlib = dlib
 
     # ------------------------------------------------------------------ finding faces
@@ -73,57 +83,63 @@ class FaceEngine:
     def locate(self, rgb: np.ndarray) -> list[Located]:
         """Every face, recall first, deduplicated across passes, largest first."""
         rgb = _checked(rgb)
-        found = self._upright(rgb)
-        if self.settings.tilted_passes:
-            for angle in TILTS:
-                found += self._tilted(rgb, angle)
+        s = self.settings
+        found = self._hog_pass(*_shrunk(rgb, s.max_side), "")
+        found += self._mtcnn_pass(*_shrunk(rgb, s.mtcnn_side), "", EDGE_PAD)
+        if s.tilted_passes:
+            for angle in (0.0, *TILTS):
+                found += self._reduced(rgb, angle)
         h, w = rgb.shape[:2]
         return [Located(_clip(f.box, w, h), f.score, f.source) for f in _merge(found)]
 
-    def _upright(self, rgb: np.ndarray, tag: str = "") -> list[Located]:
-        return self._hog_pass(rgb, tag) + self._mtcnn_pass(rgb, tag)
-
-    def _hog_pass(self, rgb: np.ndarray, tag: str) -> list[Located]:
-        import cv2
-
-        h, w = rgb.shape[:2]
-        scale = min(1.0, self.settings.max_side / max(h, w))
-        small = rgb if scale >= 1.0 else cv2.resize(rgb, (round(w * scale), round(h * scale)),
-                                                    interpolation=cv2.INTER_AREA)
-        rects, scores, _ = self._hog.run(small, self.settings.hog_upsample, self.settings.hog_threshold)
+    def _hog_pass(self, rgb: np.ndarray, scale: float, tag: str) -> list[Located]:
+        rects, scores, _ = self._hog.run(rgb, self.settings.hog_upsample, self.settings.hog_threshold)
         return [Located(_box(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale),
                         float(s), "hog" + tag) for r, s in zip(rects, scores)]
 
-    def _mtcnn_pass(self, rgb: np.ndarray, tag: str) -> list[Located]:
+    def _mtcnn_pass(self, rgb: np.ndarray, scale: float, tag: str, margin: float) -> list[Located]:
+        import cv2
+
+        # A margin around the photo lets MTCNN find faces cut by its edge.
+        pad = round(max(rgb.shape[:2]) * margin)
+        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128))
         out = []
-        for face in self._mtcnn.detect_faces(rgb):
-            x, y, bw, bh = face["box"]
+        for face in self._mtcnn.detect_faces(padded):
+            bx, by, bw, bh = face["box"]
             if bw <= 0 or bh <= 0:
                 continue
-            out.append(Located(_hog_like(x, y, bw, bh), float(face["confidence"]), "mtcnn" + tag))
+            x, y = bx - pad, by - pad
+            out.append(Located(_hog_like(x / scale, y / scale, bw / scale, bh / scale),
+                               float(face["confidence"]), "mtcnn" + tag))
         return out
 
-    def _tilted(self, rgb: np.ndarray, angle: float) -> list[Located]:
-        """Faces found on a copy turned by `angle`, boxed in the upright image."""
+    def _reduced(self, rgb: np.ndarray, angle: float) -> list[Located]:
+        """Faces found on a reduced, widely framed copy turned by `angle`, boxed in the upright image.
+
+        Cheap at this size: catches heads tilted beyond what the detectors tolerate, and large
+        faces cut by the photo's edge (a selfie's), which need a wide margin to be seen."""
         import cv2
 
         h, w = rgb.shape[:2]
-        # Tilted passes run on a reduced copy: they are for heads, not for the smallest faces.
-        scale = min(1.0, self.settings.tilt_side / max(h, w))
-        turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, scale)
+        small, scale = _shrunk(rgb, self.settings.tilt_side)
+        sh, sw = small.shape[:2]
+        turn = cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, 1.0)
         cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-        nw, nh = int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1
-        turn[0, 2] += nw / 2 - w / 2
-        turn[1, 2] += nh / 2 - h / 2
-        turned = cv2.warpAffine(rgb, turn, (nw, nh), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT)
+        nw, nh = int(sh * sin + sw * cos) + 1, int(sh * cos + sw * sin) + 1
+        turn[0, 2] += nw / 2 - sw / 2
+        turn[1, 2] += nh / 2 - sh / 2
+        turned = cv2.warpAffine(small, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         back = cv2.invertAffineTransform(turn)
+        tag = f"@{angle:+.0f}" if angle else "@small"
+        found = self._mtcnn_pass(turned, 1.0, tag, WIDE_PAD)
+        if self.settings.tilted_hog:
+            found += self._hog_pass(turned, 1.0, tag)
         out = []
-        for face in self._upright(turned, f"@{angle:+.0f}"):
+        for face in found:
             left, top, bw, bh = face.box
-            cx, cy = back @ np.array([left + bw / 2, top + bh / 2, 1.0])
-            side = max(bw, bh) / scale
-            out.append(Located(_box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2),
-                               face.score, face.source))
+            cx, cy = back @ np.array([left + bw / 2, top + bh / 2, 1.0]) / scale
+            half = max(bw, bh) / scale / 2
+            out.append(Located(_box(cx - half, cy - half, cx + half, cy + half), face.score, face.source))
         return [f for f in out if _inside(f.box, w, h)]
 
     # ------------------------------------------------------------------ identifying faces
@@ -166,6 +182,17 @@ def _checked(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
+def _shrunk(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The image scaled down so its longest side is at most `side` (never enlarged), and the scale."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    if scale >= 1.0:
+        return rgb, 1.0
+    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA), scale
+
+
 def _box(left: float, top: float, right: float, bottom: float) -> Box:
     x, y = round(left), round(top)
     return (x, y, max(1, round(right) - x), max(1, round(bottom) - y))
@@ -173,14 +200,14 @@ def _box(left: float, top: float, right: float, bottom: float) -> Box:
 
 def _hog_like(x: float, y: float, w: float, h: float) -> Box:
     """An MTCNN box (forehead to chin) moved to HOG's geometry (brows to lip), which dlib's
-    landmark model was trained on; ratios measured on faces both detectors found."""
+    landmark model was trained on; medians over 97 faces both detectors found (bench data)."""
     side = (w + h) / 2 * HOG_SIDE
     cx, cy = x + w / 2, y + h / 2 + h * HOG_SHIFT_Y
     return _box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
 
 
-HOG_SIDE = 0.88
-HOG_SHIFT_Y = 0.08
+HOG_SIDE = 0.95
+HOG_SHIFT_Y = 0.066
 
 
 def _clip(box: Box, w: int, h: int) -> Box:
@@ -201,20 +228,28 @@ def _overlap(a: Box, b: Box) -> float:
     return ix * iy / max(1, min(a[2] * a[3], b[2] * b[3]))
 
 
-# Upright passes are preferred to tilted ones and HOG to MTCNN: their boxes suit the landmarks best.
+# Upright passes are preferred to reduced ones and HOG to MTCNN: their boxes suit the landmarks best.
 def _rank(face: Located) -> tuple[int, int]:
     return (0 if face.source in ("hog", "mtcnn") else 1, 0 if face.source.startswith("hog") else 1)
 
 
 def _merge(found: list[Located]) -> list[Located]:
-    """One box per face: where passes overlap, keep the best-ranked box, remember every source."""
-    kept: list[tuple[Located, set[str]]] = []
+    """One box per face: where passes overlap, keep the best-ranked box, remember every source.
+
+    A face only MTCNN saw must be a confident one: its weak lone boxes were the false faces
+    (lamps, fabric) on the benchmark photos, while HOG's agreement is strong evidence."""
+    groups: list[list[Located]] = []
     for face in sorted(found, key=_rank):
-        for i, (other, sources) in enumerate(kept):
-            if _overlap(face.box, other.box) >= SAME_FACE_OVERLAP:
-                sources.add(face.source)
+        for group in groups:
+            if _overlap(face.box, group[0].box) >= SAME_FACE_OVERLAP:
+                group.append(face)
                 break
         else:
-            kept.append((face, {face.source}))
-    merged = [Located(f.box, f.score, ",".join(sorted(s, key=lambda x: (x != f.source, x)))) for f, s in kept]
+            groups.append([face])
+    merged = []
+    for group in groups:
+        sources = list(dict.fromkeys(f.source for f in group))
+        if not any(s.startswith("hog") for s in sources) and max(f.score for f in group) < MTCNN_ALONE:
+            continue
+        merged.append(Located(group[0].box, group[0].score, ",".join(sources)))
     return sorted(merged, key=lambda f: -f.box[2] * f.box[3])

@@ -1,0 +1,354 @@
+"""Face benchmark, run by hand: `.venv/bin/python bench/bench_faces.py [--data DIR] [--skip-speed]`.
+
+Prints markdown tables, every number measured in this one run on ../shared/data:
+
+1. detection: recall and precision at IoU >= 0.5 against the truth boxes, face counts on the
+   hard photos; ours beside plain HOG upsample=1 (the face_recognition CLI's detector);
+2. identification: enrol one photo per person, probe the rest: correct, wrong person, unknown;
+3. tolerance: false-match and false-non-match rates on deepface pairs.csv per tolerance;
+4. speed: whole-process wall time of the face_recognition CLI and of our FaceDetector, both
+   with 2 worker processes, on the same batch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+import numpy as np  # noqa: E402
+
+from screening import imaging  # noqa: E402
+from screening.config import FaceSettings  # noqa: E402
+from screening.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
+from screening.gallery import Gallery  # noqa: E402
+from screening.model import FaceFinding  # noqa: E402
+from screening.policy import match  # noqa: E402
+
+TOLERANCES = (0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+class Faces:
+    """Each image analysed once per run: boxes, and the encoding (or why not) of each box."""
+
+    def __init__(self, engine: FaceEngine):
+        self.engine = engine
+        self.seen: dict[Path, list[tuple[tuple, np.ndarray | None, str]]] = {}
+
+    def of(self, path: Path) -> list[tuple[tuple, np.ndarray | None, str]]:
+        if path not in self.seen:
+            rgb = imaging.load(path).frames[0]
+            self.seen[path] = [(f.box, *self.engine.encode_with_reason(rgb, f.box)) for f in self.engine.locate(rgb)]
+        return self.seen[path]
+
+    def boxes(self, path: Path) -> list[tuple]:
+        return [box for box, _, _ in self.of(path)]
+
+    def main_face(self, path: Path) -> np.ndarray | None:
+        """The encoding of the largest identifiable face (the subject of a portrait)."""
+        usable = [(box[2] * box[3], enc) for box, enc, _ in self.of(path) if enc is not None]
+        return max(usable, key=lambda item: item[0])[1] if usable else None
+
+
+def hog_baseline(engine: FaceEngine, path: Path) -> list[tuple]:
+    """face_recognition's face_locations: HOG upsample 1 on the image (upright here)."""
+    rgb = imaging.load(path).frames[0]
+    rects = engine._hog(rgb, 1)
+    return [(r.left(), r.top(), r.width(), r.height()) for r in rects]
+
+
+def iou(a, b) -> float:
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def matched(truth: list[tuple], found: list[tuple], threshold: float = 0.5) -> int:
+    """Truth boxes matched one-to-one by a found box at IoU >= threshold (greedy, best first)."""
+    pairs = sorted(((iou(t, f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
+    used_t, used_f = set(), set()
+    for score, i, j in pairs:
+        if score >= threshold and i not in used_t and j not in used_f:
+            used_t.add(i)
+            used_f.add(j)
+    return len(used_t)
+
+
+def ltwh(text: str) -> tuple:
+    return tuple(int(v) for v in text.split(","))
+
+
+def table(header: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- 1. detection
+
+
+def detection(data: Path, faces: Faces) -> str:
+    engine = faces.engine
+    sets: list[tuple[str, list[tuple[Path, list[tuple]]]]] = []
+    with open(data / "dlib" / "faces_truth.csv") as f:
+        dlib_rows = [(data / "dlib" / r["image"], [ltwh(b) for b in r["boxes"].split(";")])
+                     for r in csv.DictReader(f) if r["boxes"]]
+    sets.append(("dlib examples/faces (VOC groups)", dlib_rows))
+    curie: dict[Path, list[tuple]] = {}
+    with open(data / "orientation_faces" / "faces_truth.csv") as f:
+        for r in csv.DictReader(f):
+            curie.setdefault(data / "orientation_faces" / r["image"], []).append(ltwh(r["display_box_ltwh"]))
+    sets.append(("orientation_faces (Curies, EXIF 1/3/6/8)", list(curie.items())))
+
+    rows = []
+    for name, items in sets:
+        truth_n = sum(len(t) for _, t in items)
+        ours = [faces.boxes(p) for p, _ in items]
+        base = [hog_baseline(engine, p) for p, _ in items]
+        for label, found in (("ours", ours), ("HOG up1", base)):
+            hit = sum(matched(t, f) for (_, t), f in zip(items, found))
+            n = sum(len(f) for f in found)
+            rows.append([name, label, truth_n, hit, f"{hit / truth_n:.0%}", n, f"{hit / max(1, n):.0%}"])
+    out = table(["set", "detector", "truth faces", "found (IoU>=0.5)", "recall", "boxes", "precision"], rows)
+
+    hopper_dir = data / "pillow_orientation" / "Tests" / "images"
+    hoppers = sorted(hopper_dir.glob("hopper*.jpg"))
+    upright = faces.boxes(hopper_dir / "hopper.jpg")
+    counts = [[p.name, len(faces.boxes(p)), len(hog_baseline(engine, p)),
+               "yes" if upright and any(iou(upright[0], b) >= 0.5 for b in faces.boxes(p)) else "no"]
+              for p in hoppers]
+    out += "\n\n" + table(["pillow hopper (1 face, EXIF 1..8)", "ours", "HOG up1", "same box as upright"], counts)
+
+    expected = [("deepface/tests/unit/dataset/selfie-many-people.jpg", ">= 7"),
+                ("deepface/tests/unit/dataset/couple.jpg", "2"),
+                ("dlib/examples/faces/dogs.jpg", "0"),
+                ("dlib/examples/faces/bald_guys.jpg", "crowd, no truth"),
+                ("face_recognition/examples/knn_examples/test/obama_and_biden.jpg", "3 (small child)"),
+                ("samples/public-domain/astronaut.png", "1")]
+    rows = []
+    for rel, want in expected:
+        path = REPO / rel if rel.startswith("samples/") else data / rel
+        rows.append([rel, want, len(faces.boxes(path)), len(hog_baseline(engine, path))])
+    return out + "\n\n" + table(["photo", "expected", "ours", "HOG up1"], rows)
+
+
+# ---------------------------------------------------------------- 2. identification
+
+
+def identify(gallery: Gallery, encoding: np.ndarray | None, settings: FaceSettings) -> str | None:
+    finding = FaceFinding((0, 0, 1, 1), gallery.candidates(encoding) if encoding is not None else (),
+                          encoding is not None)
+    return match(finding, settings.tolerance, settings.margin)[0]
+
+
+def identification(data: Path, faces: Faces, settings: FaceSettings) -> str:
+    rows = []
+    # deepface clusters: the first photo of each person enrolled, every other photo a probe;
+    # photos of no cluster are strangers (must come back unknown).
+    deep = data / "deepface"
+    clusters: dict[str, list[Path]] = {}
+    strangers = []
+    with open(deep / "identity_clusters.csv") as f:
+        for r in csv.DictReader(f):
+            (clusters.setdefault(r["cluster_id"], []) if r["cluster_id"] else strangers).append(deep / r["image"])
+    enrolled = {cid: sorted(paths, key=lambda p: int("".join(c for c in p.stem if c.isdigit()) or 0))[0]
+                for cid, paths in clusters.items()}
+    probes = [(p, cid) for cid, paths in clusters.items() for p in paths if p != enrolled[cid]]
+    probes += [(p, None) for p in strangers]
+    rows.append(["deepface identity_clusters", *_score(faces, enrolled, probes, settings)])
+
+    knn = data / "face_recognition" / "examples" / "knn_examples"
+    train = {f"{d.name}/{p.name}": p for d in sorted((knn / "train").iterdir()) for p in sorted(d.iterdir())}
+    truth = {}
+    with open(data / "face_recognition" / "faces_truth.csv") as f:
+        for r in csv.DictReader(f):
+            truth[r["image"]] = r["identities"].split(";")
+    train_sha = {r for r in truth if r.startswith("examples/knn_examples/train/")}
+    probes = []
+    for rel, ids in sorted(truth.items()):
+        if rel in train_sha or rel.endswith("32bit.png"):
+            continue
+        path = data / "face_recognition" / rel
+        if any(path.read_bytes() == t.read_bytes() for t in train.values()):
+            continue  # byte-identical to an enrolment photo: it would match itself
+        probes.append((path, ids if len(ids) > 1 else ids[0]))
+    people = {k: k.split("/")[0] for k in train}
+    rows.append(["face_recognition knn (train = enrol)", *_score(faces, train, probes, settings, people)])
+    return table(["set", "enrolled photos", "probe faces", "correct", "wrong person", "unknown",
+                  "strangers unknown"], rows)
+
+
+def _score(faces: Faces, enrol: dict[str, Path], probes, settings: FaceSettings, people=None) -> list:
+    people = people or {k: k for k in enrol}
+    ids, encs = [], []
+    for key, path in enrol.items():
+        enc = faces.main_face(path)
+        if enc is not None:
+            ids.append(people[key])
+            encs.append(enc)
+    gallery = Gallery(tuple(ids), np.stack(encs), MODEL_VERSION)
+    tally = Counter()
+    for path, who in probes:
+        if isinstance(who, list):  # a group photo: every face must be one of them or unknown
+            results = [identify(gallery, enc, settings) for _, enc, _ in faces.of(path)]
+        else:
+            results = [identify(gallery, faces.main_face(path), settings)]
+        wanted = set(who) if isinstance(who, list) else {who}
+        for got in results:
+            if who is None:
+                tally["stranger_total"] += 1
+                tally["stranger_unknown" if got is None else "wrong"] += 1
+            elif got is None:
+                tally["unknown"] += 1
+            elif got in wanted:
+                tally["correct"] += 1
+            else:
+                tally["wrong"] += 1
+    total = tally["correct"] + tally["wrong"] + tally["unknown"] + tally["stranger_unknown"]
+    return [len(ids), total, tally["correct"], tally["wrong"], tally["unknown"],
+            f"{tally['stranger_unknown']}/{tally['stranger_total']}"]
+
+
+# ---------------------------------------------------------------- 3. tolerance
+
+
+def tolerance(data: Path, faces: Faces) -> str:
+    deep = data / "deepface"
+    same, different = [], []
+    with open(deep / "pairs.csv") as f:
+        for r in csv.DictReader(f):
+            a, b = faces.main_face(deep / r["img1"]), faces.main_face(deep / r["img2"])
+            d = float(np.linalg.norm(a - b)) if a is not None and b is not None else None
+            (same if r["same"] == "1" else different).append((d, r["img1"], r["img2"]))
+    rows = []
+    for tol in TOLERANCES:
+        fm = sum(1 for d, *_ in different if d is not None and d <= tol)
+        fnm = sum(1 for d, *_ in same if d is None or d > tol)
+        rows.append([f"{tol:.2f}", f"{fm}/{len(different)}", f"{fm / len(different):.1%}",
+                     f"{fnm}/{len(same)}", f"{fnm / len(same):.1%}"])
+    out = table(["tolerance", "false matches", "FMR", "false non-matches", "FNMR"], rows)
+    unread = sum(1 for d, *_ in same + different if d is None)
+    closest = sorted((p for p in different if p[0] is not None))[:3]
+    furthest = sorted((p for p in same if p[0] is not None), reverse=True)[:3]
+    out += f"\n\npairs with a photo where no identifiable face was found: {unread}"
+    out += "\nclosest different-person pairs: " + "; ".join(f"{a} vs {b} at {d:.3f}" for d, a, b in closest)
+    out += "\nfurthest same-person pairs: " + "; ".join(f"{a} vs {b} at {d:.3f}" for d, a, b in furthest)
+    return out
+
+
+# ---------------------------------------------------------------- 4. speed
+
+
+def speed_batch(data: Path, into: Path) -> tuple[Path, Path]:
+    """KNOWN (one file per enrolment photo) and UNKNOWN (a mixed batch) folders of symlinks."""
+    known, unknown = into / "known", into / "unknown"
+    known.mkdir()
+    unknown.mkdir()
+    knn = data / "face_recognition" / "examples" / "knn_examples"
+    for d in (knn / "train").iterdir():
+        for p in d.iterdir():
+            (known / f"{d.name}_{p.name}").symlink_to(p)
+    picks = [*(data / "dlib" / "examples" / "faces").glob("*.jpg"), *(knn / "test").iterdir(),
+             *(data / "orientation_faces").rglob("*.jpg"),
+             *sorted((data / "deepface" / "tests" / "unit" / "dataset").glob("img*.jpg"))[:24]]
+    for i, p in enumerate(sorted(picks)):
+        (unknown / f"{i:03d}_{p.name}").symlink_to(p)
+    return known, unknown
+
+
+def speed(data: Path) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        known, unknown = speed_batch(data, Path(tmp))
+        n = len(list(unknown.iterdir()))
+        rows = []
+        start = time.perf_counter()
+        proc = subprocess.run([str(REPO / ".venv" / "bin" / "face_recognition"), "--cpus", "2", str(known),
+                               str(unknown)], capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        lines = [ln for ln in proc.stdout.splitlines() if "," in ln and not ln.startswith("WARNING")]
+        theirs = sum(1 for ln in lines if not ln.endswith("no_persons_found"))
+        rows.append(["face_recognition CLI --cpus 2 (HOG up1, photos shrunk to 1600 px)", n, f"{wall:.1f}",
+                     f"{n / wall:.2f}", theirs])
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, __file__, "--speed-worker", str(known), str(unknown)],
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        if proc.returncode:
+            raise RuntimeError(proc.stderr)
+        ours = int(proc.stdout.split()[-1])
+        rows.append(["ours: FaceDetector, 2 processes (full resolution, EXIF upright)", n, f"{wall:.1f}",
+                     f"{n / wall:.2f}", ours])
+    return table(["tool", "images", "wall s (whole process)", "images/s", "faces found"], rows)
+
+
+_detector = None
+
+
+def _init_worker(gallery: Gallery) -> None:
+    global _detector
+    from screening.detectors.faces import FaceDetector
+
+    _detector = FaceDetector(FaceSettings(), gallery)
+
+
+def _faces_in(path: str) -> int:
+    return len(_detector.detect(imaging.load(Path(path)), {}))
+
+
+def speed_worker(known: Path, unknown: Path) -> None:
+    """Our side of the speed race, as a whole process: enrol KNOWN, then screen UNKNOWN on 2 workers."""
+    engine = FaceEngine(FaceSettings())
+    faces = Faces(engine)
+    ids, encs = [], []
+    for p in sorted(known.iterdir()):
+        enc = faces.main_face(p)
+        if enc is not None:
+            ids.append(p.name)
+            encs.append(enc)
+    gallery = Gallery(tuple(ids), np.stack(encs), MODEL_VERSION)
+    paths = sorted(str(p) for p in unknown.iterdir())
+    with multiprocessing.get_context("fork").Pool(2, _init_worker, (gallery,)) as pool:
+        print(sum(pool.imap_unordered(_faces_in, paths)))
+
+
+# ---------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--speed-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.speed_worker:
+        speed_worker(*args.speed_worker)
+        return
+    settings = FaceSettings()
+    started = time.perf_counter()
+    faces = Faces(FaceEngine(settings))
+    print(f"# Face benchmark ({MODEL_VERSION}; tolerance {settings.tolerance}, margin {settings.margin})\n")
+    print("## Detection\n\n" + detection(args.data, faces) + "\n", flush=True)
+    print("## Identification\n\n" + identification(args.data, faces, settings) + "\n", flush=True)
+    print("## Tolerance on deepface pairs.csv\n\n" + tolerance(args.data, faces) + "\n", flush=True)
+    if not args.skip_speed:
+        print("## Speed\n\n" + speed(args.data) + "\n", flush=True)
+    print(f"(whole benchmark: {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
