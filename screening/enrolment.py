@@ -75,6 +75,23 @@ class Enrolment:
 # ---------------------------------------------------------------- the store
 
 
+@dataclass(frozen=True)
+class StoredPhoto:
+    """One row of the store: what the face engine (of `model`) made of one reference photo."""
+
+    person_id: str
+    sha256: str
+    model: str
+    path: str  # relative to the person's folder
+    stat: str  # "size:mtime_ns:ctime_ns" when it was hashed
+    encoding: bytes | None  # 128 float64, or None when not usable
+    problem: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return self.person_id, self.sha256, self.model
+
+
 class Store:
     """The encodings database: created 0600, deletions overwritten (secure_delete) and vacuumed."""
 
@@ -114,17 +131,18 @@ class Store:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def rows(self) -> list[sqlite3.Row]:
-        self.conn.row_factory = sqlite3.Row
-        return list(self.conn.execute("SELECT * FROM photos"))
+    def rows(self) -> list[StoredPhoto]:
+        return [StoredPhoto(*r) for r in self.conn.execute(
+            "SELECT person_id, sha256, model, path, stat, encoding, problem FROM photos")]
 
-    def save(self, rows: Iterable[tuple], stale: Iterable[tuple[str, str, str]]) -> int:
+    def save(self, rows: Iterable[StoredPhoto], stale: Iterable[tuple[str, str, str]]) -> int:
         """Insert or refresh rows, delete stale (person_id, sha256, model) keys; rows deleted."""
         stale = list(stale)
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO photos (person_id, sha256, model, path, stat, encoding, problem)"
-                " VALUES (?,?,?,?,?,?,?)", rows)
+                " VALUES (?,?,?,?,?,?,?)",
+                [(*r.key, r.path, r.stat, r.encoding, r.problem) for r in rows])
             self.conn.executemany("DELETE FROM photos WHERE person_id = ? AND sha256 = ? AND model = ?",
                                   stale)
         if stale:
@@ -230,12 +248,12 @@ def sync(config: Config, register: Register, engine: Engine | None = None) -> En
     lazy = _Lazy(config, engine)
     with Store.open(config.encodings) as store:
         stored = store.rows()
-        by_key = {(r["person_id"], r["sha256"], r["model"]): r for r in stored}
-        by_path = {(r["person_id"], r["path"], r["model"]): r for r in stored}
+        by_key = {r.key: r for r in stored}
+        by_path = {(r.person_id, r.path, r.model): r for r in stored}
         problems = _strangers(config, register)
         results: list[PhotoResult] = []
         keep: dict[tuple[str, str, str], Path] = {}  # key -> the photo it was kept for
-        writes: list[tuple] = []
+        writes: list[StoredPhoto] = []
         gallery: list[tuple[str, np.ndarray]] = []
         owners: dict[str, str] = {}  # sha256 -> first person whose folder holds it
 
@@ -248,18 +266,16 @@ def sync(config: Config, register: Register, engine: Engine | None = None) -> En
                 rel = path.relative_to(folder).as_posix()
                 result, row = _photo(person, path, rel, lazy, by_key, by_path)
                 if row is not None:
-                    key = row[:3]
-                    if key in keep:
+                    if row.key in keep:
                         result = PhotoResult(person.person_id, path, False,
-                                             f"the same photo as {keep[key].name}")
+                                             f"the same photo as {keep[row.key].name}")
                     else:
-                        keep[key] = path
-                        old = by_key.get(key)
-                        if old is None or (old["path"], old["stat"]) != row[3:5]:
+                        keep[row.key] = path
+                        if by_key.get(row.key) != row:  # new, moved or touched: remember where
                             writes.append(row)
-                        if row[5] is not None:
-                            gallery.append((person.person_id, np.frombuffer(row[5], dtype=np.float64)))
-                        other = owners.setdefault(key[1], person.person_id)
+                        if row.encoding is not None:
+                            gallery.append((person.person_id, np.frombuffer(row.encoding, dtype=np.float64)))
+                        other = owners.setdefault(row.sha256, person.person_id)
                         if other != person.person_id:
                             problems.append(f"{person.person_id} {person.name}: {path.name} is also a "
                                             f"reference photo of {other}; check who it shows")
@@ -272,7 +288,7 @@ def sync(config: Config, register: Register, engine: Engine | None = None) -> En
                 problems.append(f"{person.person_id} {person.name}: {why}; their face will be "
                                 f"reported as unknown")
 
-        encoded = sum(1 for row in writes if row[:3] not in by_key)
+        encoded = sum(1 for row in writes if row.key not in by_key)
         try:
             removed = store.save(writes, [k for k in by_key if k not in keep])
         except sqlite3.Error as exc:
@@ -284,7 +300,8 @@ def sync(config: Config, register: Register, engine: Engine | None = None) -> En
                      encoded, removed)
 
 
-def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key, by_path) -> tuple[PhotoResult, tuple | None]:
+def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key: dict, by_path: dict,
+           ) -> tuple[PhotoResult, StoredPhoto | None]:
     """One reference photo: its result, and its store row (None when it could not be looked at)."""
     pid = person.person_id
     try:
@@ -294,8 +311,8 @@ def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key, by_path) -
     stat = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
     known = by_path.get((pid, rel, lazy.version))
     data = None
-    if known is not None and known["stat"] == stat:
-        sha = known["sha256"]  # same size and times as when it was hashed: not read again
+    if known is not None and known.stat == stat:
+        sha = known.sha256  # same size and times as when it was hashed: not read again
     else:
         try:
             data = imaging.read_file(path)
@@ -304,7 +321,7 @@ def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key, by_path) -
         sha = hashlib.sha256(data).hexdigest()
     key = (pid, sha, lazy.version)
     if key in by_key:
-        encoding, problem = by_key[key]["encoding"], by_key[key]["problem"]
+        encoding, problem = by_key[key].encoding, by_key[key].problem
     else:
         try:
             encoding, problem = _look(path, data, lazy)
@@ -315,7 +332,8 @@ def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key, by_path) -
         except Exception as exc:  # not stored either: tried again at the next sync
             return PhotoResult(pid, path, False, f"the face engine failed on it: "
                                                  f"{type(exc).__name__}: {exc}"), None
-    return PhotoResult(pid, path, encoding is not None, problem or ""), (*key, rel, stat, encoding, problem)
+    return (PhotoResult(pid, path, encoding is not None, problem or ""),
+            StoredPhoto(*key, rel, stat, encoding, problem))
 
 
 def _look(path: Path, data: bytes | None, lazy: _Lazy) -> tuple[bytes | None, str | None]:
