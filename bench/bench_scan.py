@@ -5,6 +5,7 @@ Prints one markdown table, every row measured in this one run as a whole process
 
 - `screening scan` on FOLDER (every check, all cores, no result cache)
 - the decode floor: only opening and decoding the same files (screening.imaging.load)
+- the location check alone (metadata only, no pixels decoded), against
 - `exiftool -n -GPS* -r FOLDER`, the usual tool for location alone (if installed)
 - `face_recognition --cpus 2` (the CLI users would pick instead) on the same files' faces
 
@@ -73,6 +74,21 @@ for path, _ in files.inputs(sys.argv[1:]):
 """
 
 
+LOCATION_ONLY = """
+import sys
+from pathlib import Path
+from screening import files
+from screening.config import load_config
+from screening.detectors.location import LocationDetector
+detector = LocationDetector(load_config(Path(sys.argv[1])))
+for path, _ in files.inputs(sys.argv[2:]):
+    try:
+        detector.detect_undecoded(path, path.read_bytes())
+    except Exception:
+        pass
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", nargs="?", default=str(REPO.parent / "shared" / "data"))
@@ -94,6 +110,9 @@ def main() -> int:
         if "--no-cache" in subprocess.run(scan[:2] + ["--help"], capture_output=True, text=True).stdout:
             scan.append("--no-cache")
         rows.append(("screening scan (all checks, 2 processes)", [run(scan) for _ in range(args.repeat)]))
+        rows.append(("location check only (metadata, 1 process)",
+                     [run([str(VENV_BIN / "python"), "-c", LOCATION_ONLY, args.config, str(folder)])
+                      for _ in range(args.repeat)]))
         if shutil.which("exiftool"):
             rows.append(("exiftool -n -GPS* -r (location only)",
                          [run(["exiftool", "-n", "-GPS*", "-r", str(folder)]) for _ in range(args.repeat)]))

@@ -62,8 +62,10 @@ def exif_claims(block: bytes) -> Claims:
             return Claims()
         raise MetadataError(f"an EXIF block ({len(block)} bytes) is present but neither Pillow nor "
                             f"exifread can parse it")
-    if isinstance(pil_gps, str):  # a GPS block that cannot be followed may hide coordinates
-        return Claims((Position(None, None, pil_gps),))
+    if isinstance(pil_gps, str):  # Pillow cannot follow the GPS block: it may hide coordinates
+        if not _has_coordinates(exr_gps):
+            return Claims((Position(None, None, pil_gps),))
+        pil_ok = False  # exifread could read it: use its values
     if pil_ok and exr_ok and _has_coordinates(pil_gps) != _has_coordinates(exr_gps):
         said = "Pillow" if _has_coordinates(pil_gps) else "exifread"
         raise MetadataError(f"EXIF readers disagree: only {said} finds GPS coordinates in the EXIF block")
