@@ -399,13 +399,13 @@ class Forgotten:
     register_row: bool = False
     encodings: int = 0
     photos: int = 0  # reference photo files deleted
-    audit_rows: int = 0  # audit and permit rows pseudonymised
+    state_rows: int = 0  # audit, permit and other state rows pseudonymised
     cached: int = 0  # cached screenings deleted (they are made again when needed)
     failures: list[str] = field(default_factory=list)
 
     @property
     def found(self) -> bool:
-        return bool(self.register_row or self.encodings or self.photos or self.audit_rows or self.cached)
+        return bool(self.register_row or self.encodings or self.photos or self.state_rows or self.cached)
 
 
 def forget_person(config: Config, register: Register, person_id: str) -> Forgotten:
@@ -444,9 +444,13 @@ def _delete_folder(folder: Path) -> int:
 
 
 def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> None:
-    """Audit rows keep their verdicts with the person replaced by a random pseudonym; the
-    result cache (re-creatable) loses every screening that mentions them; freed pages are
-    overwritten and the file rebuilt."""
+    """Replace the person by the pseudonym throughout the state database, keeping every row.
+
+    JSON cells of any table (findings, reasons, watch records) are rewritten value by value;
+    the free text of the audit and permits (details, notes, paths) word by word; the result
+    cache, made again when needed, loses its screenings that mention them. Freed pages are
+    overwritten and the file rebuilt, so the old text is not left in free space.
+    """
     import json
     import re
 
@@ -454,6 +458,7 @@ def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> No
         return
     token = re.compile(r"(?<![A-Za-z0-9_.-])" + re.escape(person_id) + r"(?![A-Za-z0-9_-])(?!\.[A-Za-z0-9])")
     named = re.compile(r"\b" + re.escape(name) + r"\b", re.I) if len(name) >= 3 else None
+    needles = [person_id] + ([name] if named else [])
 
     def text(value: str) -> str:
         value = token.sub(gone.pseudonym, value)
@@ -468,37 +473,46 @@ def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> No
             return {k: scrub(v) for k, v in value.items()}
         return value
 
-    def column(value: Any, is_json: bool) -> Any:
-        if value is None or not isinstance(value, str):
+    def cell(value: Any, free_text: bool) -> Any:
+        if not isinstance(value, str):
             return value
-        return json.dumps(scrub(json.loads(value)), ensure_ascii=False) if is_json else text(value)
+        if value[:1] in ("{", "["):
+            try:
+                return json.dumps(scrub(json.loads(value)), ensure_ascii=False)
+            except ValueError:
+                pass
+        return text(value) if free_text else value  # other tools' keys and paths are left alone
 
-    json_columns = {"audit": {"reasons", "permission", "screening"}, "permits": {"covers"}}
     conn = sqlite3.connect(state, timeout=30)
     try:
         conn.execute("PRAGMA secure_delete = ON")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        needles = [person_id] + ([name] if named else [])
+        tables = [r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
         with conn:
-            for table in ("audit", "permits"):
-                if table not in tables:
-                    continue
-                cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[2].upper() == "TEXT"]
-                where = " OR ".join(f"instr(lower({c}), lower(?))" for c in cols for _ in needles)
-                rows = conn.execute(f"SELECT rowid, {', '.join(cols)} FROM {table} WHERE {where}",
-                                    [n for _ in cols for n in needles]).fetchall()
-                for rowid, *values in rows:
-                    new = [column(v, c in json_columns[table]) for c, v in zip(cols, values)]
-                    if new != values:
-                        conn.execute(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in cols)} WHERE rowid = ?",
-                                     (*new, rowid))
-                        gone.audit_rows += 1
             if "screenings" in tables:
-                gone.cached = conn.execute("DELETE FROM screenings WHERE instr(screening, ?)",
-                                           (person_id,)).rowcount
+                gone.cached = conn.execute("DELETE FROM screenings WHERE instr(lower(screening), lower(?))"
+                                           + (" OR instr(lower(screening), lower(?))" if named else ""),
+                                           needles).rowcount
+            for table in (t for t in tables if t != "screenings"):
+                cols = [r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})") if r[2].upper() == "TEXT"]
+                if not cols:
+                    continue
+                where = " OR ".join(f"instr(lower({_quote(c)}), lower(?))" for c in cols for _ in needles)
+                rows = conn.execute(f"SELECT rowid, {', '.join(map(_quote, cols))} FROM {_quote(table)} "
+                                    f"WHERE {where}", [n for _ in cols for n in needles]).fetchall()
+                assignments = ", ".join(f"{_quote(c)} = ?" for c in cols)
+                for rowid, *values in rows:
+                    new = [cell(v, table in ("audit", "permits")) for v in values]
+                    if new != values:
+                        conn.execute(f"UPDATE {_quote(table)} SET {assignments} WHERE rowid = ?", (*new, rowid))
+                        gone.state_rows += 1
         conn.execute("VACUUM")
     finally:
         conn.close()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def forget(config: Config, person_id: str) -> int:

@@ -284,6 +284,19 @@ def test_forget_replaces_id_and_name_in_permissions_too(screened):
     assert json.loads(covers)[0].startswith("no_consent:forgotten-")
 
 
+def test_forget_rewrites_json_records_of_other_state_tables_but_not_their_keys(screened):
+    state = screened / ".screening" / "state.sqlite"
+    with sqlite3.connect(state) as db:
+        db.execute("CREATE TABLE watch_journal (source TEXT PRIMARY KEY, record TEXT NOT NULL)")
+        db.execute("INSERT INTO watch_journal VALUES ('inbox/P2-trip.jpg', ?)",
+                   (json.dumps({"faces": [{"person_id": "P2"}]}),))
+    assert consent("forget", "P2", "--yes") == 0
+    with sqlite3.connect(state) as db:
+        source, record = db.execute("SELECT source, record FROM watch_journal").fetchone()
+    assert source == "inbox/P2-trip.jpg"  # a path another job relies on: left as it is
+    assert json.loads(record)["faces"][0]["person_id"].startswith("forgotten-")
+
+
 def test_scan_after_forget_reports_the_face_as_unknown(screened, capsys):
     assert consent("forget", "P2", "--yes") == 0
     assert scan("batch") == 1

@@ -171,7 +171,7 @@ def run_forget(args: argparse.Namespace) -> int:
     out.print(f"register row: {'deleted' if gone.register_row else 'none'}", highlight=False)
     out.print(f"face encodings: {gone.encodings} deleted and overwritten", highlight=False)
     out.print(f"reference photos: {gone.photos} file(s) deleted", highlight=False)
-    out.print(f"audit trail: {gone.audit_rows} row(s) now say {gone.pseudonym}; "
+    out.print(f"audit trail and state: {gone.state_rows} row(s) now say {gone.pseudonym}; "
               f"{gone.cached} cached screening(s) deleted", highlight=False)
     for failure in gone.failures:
         err.print(f"[bold red]not done:[/] {failure}", highlight=False, soft_wrap=True)
