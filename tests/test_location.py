@@ -283,9 +283,41 @@ def test_unparseable_xmp_coordinate_is_a_malformed_location(tmp_path, detector):
     assert finding.malformed and finding.source == "XMP"
 
 
-def test_corrupt_exif_block_is_error_never_cleared(tmp_path, detector):
-    path = tmp_path / "bad.jpg"
-    path.write_bytes(with_jpeg_segment(plain_jpeg(), 0xE1, b"Exif\x00\x00" + bytes(range(7, 250))))
+def with_png_chunk(png: bytes, kind: bytes, body: bytes) -> bytes:
+    """The PNG with one more chunk just before IEND."""
+    import zlib
+
+    chunk = struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    return png[:-12] + chunk + png[-12:]
+
+
+def with_webp_chunk(webp: bytes, kind: bytes, body: bytes) -> bytes:
+    """The (extended-format) WebP with one more chunk at the end, RIFF size updated."""
+    out = webp + kind + struct.pack("<I", len(body)) + body + b"\x00" * (len(body) % 2)
+    return out[:4] + struct.pack("<I", len(out) - 8) + out[8:]
+
+
+GARBAGE_EXIF = b"Exif\x00\x00" + bytes(range(7, 250))
+
+
+def corrupt_exif_file(tmp_path: Path, fmt: str) -> Path:
+    buffer = io.BytesIO()
+    picture_image().save(buffer, format=fmt, **({"xmp": xmp_packet(">")} if fmt == "WEBP" else {}))
+    data = buffer.getvalue()
+    if fmt == "JPEG":
+        data = with_jpeg_segment(data, 0xE1, GARBAGE_EXIF)
+    elif fmt == "PNG":
+        data = with_png_chunk(data, b"eXIf", GARBAGE_EXIF[6:])
+    else:
+        data = with_webp_chunk(data, b"EXIF", GARBAGE_EXIF[6:])
+    path = tmp_path / f"bad.{fmt.lower()}"
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_corrupt_exif_block_is_error_never_cleared(tmp_path, detector, fmt):
+    path = corrupt_exif_file(tmp_path, fmt)
     with pytest.raises(MetadataError, match="neither Pillow nor exifread"):
         run(detector, path)
     screening = pipeline.screen_file(path, {Check.LOCATION: detector})
@@ -311,6 +343,12 @@ def test_xmp_with_entity_expansion_is_refused_not_parsed(tmp_path, detector):
     image = save(tmp_path / "a.jpg", "JPEG")
     with pytest.raises(MetadataError, match="sidecar a.xmp"):
         run(detector, image)
+
+
+def test_empty_xmp_sidecar_is_neither_location_nor_error(tmp_path, detector):
+    image = save(tmp_path / "a.jpg", "JPEG")
+    (tmp_path / "a.xmp").write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>')
+    assert run(detector, image) == []
 
 
 def test_malformed_iptc_block_is_error(tmp_path, detector):
