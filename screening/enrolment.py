@@ -146,7 +146,10 @@ class Store:
             self.conn.executemany("DELETE FROM photos WHERE person_id = ? AND sha256 = ? AND model = ?",
                                   stale)
         if stale:
-            self.vacuum()
+            try:
+                self.vacuum()
+            except sqlite3.OperationalError:  # busy: secure_delete has overwritten the rows already
+                pass
         return len(stale)
 
     def forget(self, person_id: str) -> int:

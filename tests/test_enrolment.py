@@ -151,6 +151,20 @@ def test_withdrawing_biometric_consent_deletes_the_stored_encoding_for_good(trus
     assert not (trust / "consents" / ".encodings.sqlite-journal").exists()
 
 
+def test_deleted_encoding_is_overwritten_even_when_vacuum_is_busy(trust, monkeypatch):
+    face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
+    face_photo(photos_dir(trust, "P2") / "a.png", (10, 200, 10))
+    sync(trust)
+
+    def busy(self):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(enrolment.Store, "vacuum", busy)
+    write_register(trust, ROWS["P1"], ROWS["P3"])
+    assert sync(trust).removed == 1
+    assert encoding_of((10, 200, 10)).tobytes() not in (trust / "consents" / ".encodings.sqlite").read_bytes()
+
+
 def test_person_removed_from_register_loses_stored_encodings(trust):
     face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
     sync(trust)
