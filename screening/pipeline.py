@@ -222,10 +222,28 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: Config, gallery: Any, factory: Callable | None) -> None:
+def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _exit_with(parent)
     _WORKER["detectors"] = (factory or build_detectors)(config, gallery)
     _WORKER["config"] = config
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the process that started the pool is gone (SIGKILL leaves orphans)."""
+    import threading
+
+    def watch_parent():
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # alive, under another user: cannot happen here, keep going
+                pass
+
+    threading.Thread(target=watch_parent, name="exit-with-parent", daemon=True).start()
 
 
 def _work(path: str, display: str) -> Screening:
@@ -370,7 +388,7 @@ def _new_pool(workers: int, config: Config, gallery: Any, factory) -> ProcessPoo
     # forkserver: workers never inherit the parent's threads or open SQLite handles
     ctx = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(config, gallery, factory))
+                               initargs=(config, gallery, factory, os.getpid()))
 
 
 def _crashed(path: Path, display: str, why: str) -> Screening:

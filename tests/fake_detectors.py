@@ -47,6 +47,23 @@ def by_colour(config, gallery):
 by_colour.screening_test_factory = True
 
 
+class Slowly:
+    """Takes a while per image, so a test can kill a job in the middle of a batch."""
+
+    def detect(self, picture, earlier):
+        import time
+
+        time.sleep(0.15)
+        return []
+
+
+def by_colour_slowly(config, gallery):
+    return {**by_colour(config, gallery), Check.UNIFORMS: Slowly()}
+
+
+by_colour_slowly.screening_test_factory = True
+
+
 def counting(config, gallery):
     return {**by_colour(config, gallery), Check.FACES: Counting()}
 
@@ -56,5 +73,5 @@ def photo(path: Path, colour, size=(40, 60)) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     pixels = np.full((*size, 3), colour, np.uint8)
     pixels[-1, -2:] = np.frombuffer(hashlib.sha256(path.name.encode()).digest()[:6], np.uint8).reshape(2, 3)
-    Image.fromarray(pixels).save(path)
+    Image.fromarray(pixels).save(path, format="PNG")
     return path

@@ -1,0 +1,139 @@
+"""`screening watch INBOX`: screen every file that arrives and sort it into FOLDER/{cleared,...}/."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import signal
+import sqlite3
+import sys
+from pathlib import Path
+
+from ..trust import SetupError, open_trust
+from ..watch import JsonLog, Session, Watch, WatchSettings, on_network_share
+from ..watch_journal import Journal
+
+EXIT_OK, EXIT_ERROR = 0, 2
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "watch",
+        help="screen photos dropped into a folder and sort them into cleared/needs-permission/error",
+        description="Screen every file in INBOX (and every file that arrives later, in sub-folders "
+                    "too) once it is completely written, and move it into FOLDER/cleared/, "
+                    "FOLDER/needs-permission/ or FOLDER/error/ with its JSON record beside it as "
+                    "NAME.json. Sub-folders of INBOX are kept. One JSON line per file is logged. "
+                    "Safe to kill at any moment: started again, it finishes what was under way.",
+    )
+    p.add_argument("inbox", type=Path, metavar="INBOX", help="the folder photos are dropped into")
+    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    p.add_argument("--into", type=Path, metavar="FOLDER", help="where to sort (default: INBOX/../screened)")
+    p.add_argument("--channel", help="where the photos will be published (default: the config's default_channel)")
+    p.add_argument("--once", action="store_true", help="sort what is in INBOX now, then exit (for cron)")
+    p.add_argument("--poll", type=float, metavar="SECONDS",
+                   help="walk INBOX every SECONDS instead of waiting for events (SMB/NFS shares; "
+                        "chosen automatically when INBOX is on a network filesystem)")
+    p.add_argument("--settle", type=float, default=2.0, metavar="SECONDS",
+                   help="a file is complete once its size and time have not changed for this long (default 2)")
+    p.add_argument("--grace", type=float, default=60.0, metavar="SECONDS",
+                   help="a file that will not decode is retried while younger than this, as it may "
+                        "still be copying (default 60)")
+    p.add_argument("--log", type=Path, metavar="FILE", help="append the JSON log lines here (default stdout)")
+    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="screen on a Dask cluster (tcp://HOST:8786)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    inbox = args.inbox.absolute()
+    into = (args.into or inbox.parent / "screened").absolute()
+    if into == inbox or inbox in into.parents:
+        return _fail(f"--into {into} is inside the inbox {inbox}: sorted files would be screened again")
+    try:
+        trust = open_trust(args.config)
+        trust.rules(args.channel)
+    except SetupError as exc:
+        return _fail(str(exc))
+    if args.once and not inbox.is_dir():
+        return _fail(f"the inbox {inbox} is not a folder that can be read")
+
+    log_file = open(args.log, "a", encoding="utf-8") if args.log else sys.stdout
+    log = JsonLog(log_file)
+    poll = args.poll
+    if poll is None and (kind := on_network_share(inbox)):
+        poll = 5.0
+        log("polling", detail=f"the inbox is on a {kind} share, which sends no change events: "
+                              f"walking it every {poll:g} s")
+    settings = WatchSettings(inbox=inbox, into=into, settle=args.settle, grace=args.grace, poll=poll,
+                             once=args.once)
+    try:
+        lock = _lock(trust.config.state, inbox)
+        journal = Journal(trust.config.state, inbox)
+    except (OSError, sqlite3.Error) as exc:
+        return _fail(f"cannot open the watch state {trust.config.state}: {exc}")
+    if lock is None:
+        return _fail(f"another `screening watch` is already sorting {inbox}")
+
+    watch = Watch(settings, journal, _session_opener(args), log)
+    previous = {s: signal.signal(s, lambda *_: watch.stop()) for s in (signal.SIGTERM, signal.SIGINT)}
+    log("started", inbox=str(inbox), into=str(into), once=args.once, poll=poll)
+    try:
+        watch.run()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        journal.close()
+        log("stopped")
+        if args.log:
+            log_file.close()
+        lock.close()
+    return EXIT_OK
+
+
+def _session_opener(args: argparse.Namespace):
+    """Builds a Session when the config, logos, register or reference photos have changed."""
+    from ..audit import AuditTrail, gallery_digest
+    from ..cache import ResultCache
+    from ..pipeline import Screener
+
+    def open_session(previous_stamp):
+        trust = open_trust(args.config)
+        trust.rules(args.channel)  # an unknown channel is a setup error, now rather than per file
+        stamp = (trust.config.fingerprint(), trust.register.digest, gallery_digest(trust.config, trust.register))
+        if stamp == previous_stamp:
+            return None
+        trust.enrol()
+        cache = ResultCache.open(trust)
+        if args.scheduler:
+            from ..cluster import ClusterScreener
+
+            screener = ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache)
+        else:
+            screener = Screener(trust.config, trust.gallery, workers=args.workers, cache=cache)
+        return Session(screener, AuditTrail.open(trust, "watch"), lambda: trust.rules(args.channel),
+                       stamp, closing=(cache,))
+
+    return open_session
+
+
+def _lock(state: Path, inbox: Path):
+    """An exclusive lock per inbox beside the state DB, or None if another job holds it."""
+    state.parent.mkdir(parents=True, exist_ok=True)
+    path = state.parent / f"watch-{hashlib.sha256(str(inbox).encode()).hexdigest()[:12]}.lock"
+    handle = open(path, "a+")
+    try:
+        import fcntl
+    except ImportError:  # Windows: no advisory locks here; run one job per inbox
+        return handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return handle
+
+
+def _fail(message: str) -> int:
+    print(f"screening watch: {message}", file=sys.stderr)
+    return EXIT_ERROR

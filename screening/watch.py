@@ -1,0 +1,423 @@
+"""The folder-watch job: screen every complete file in INBOX and sort it into cleared/,
+needs-permission/ or error/ under FOLDER, with its JSON record beside it.
+
+One thread does all the work: watchdog's observer thread only notes which paths changed
+(its handler never raises: an exception there silently kills the observer), and the inbox
+is walked again every few seconds anyway, because events get lost and network shares send
+none. A file is screened once its size and mtime have stood still for `settle` seconds; a
+file that will not decode while it is still young (`grace`) is retried, since it may be a
+slow copy, not a broken photo. Sorting goes through watch_journal, which survives SIGKILL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+
+from .model import Check, CheckResult
+from .pipeline import Screening
+from .watch_journal import FOLDERS, Journal, complete, free_name, sha256_of
+
+# Files still being written or saved: screened only once renamed to their real name.
+IN_PROGRESS_PREFIXES = (".", "~$")
+IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".~tmp", ".temp", ".swp")
+# Filesystems that deliver no inotify events for changes made by other machines.
+NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "9p", "fuse.sshfs", "davfs",
+                       "fuse.rclone", "ceph", "glusterfs", "lustre", "gpfs"}
+
+
+def in_progress(name: str) -> bool:
+    """A hidden, temporary or partial download name: not a finished photo yet."""
+    lower = name.lower()
+    return lower.startswith(IN_PROGRESS_PREFIXES) or lower.endswith(IN_PROGRESS_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class WatchSettings:
+    inbox: Path
+    into: Path
+    settle: float = 2.0  # seconds a file's size and mtime must stand still
+    grace: float = 60.0  # a file younger than this that will not decode is retried, not an error
+    poll: float | None = None  # walk the inbox every `poll` seconds and use no events at all
+    rescan: float = 10.0  # with events: walk the inbox anyway this often (events can be lost)
+    once: bool = False  # sort what is there, then exit
+    batch: int = 64  # files handed to the pool at once
+
+
+@dataclass
+class _Seen:
+    size: int
+    mtime_ns: int
+    since: float  # monotonic time when this size and mtime were first seen
+    not_before: float = 0.0  # a deferred (young, undecodable) file waits until then
+
+
+class Stability:
+    """Which tracked files have stopped changing for `settle` seconds."""
+
+    def __init__(self, settle: float):
+        self.settle = settle
+        self.files: dict[Path, _Seen] = {}
+
+    def observe(self, path: Path, st: os.stat_result, now: float) -> None:
+        seen = self.files.get(path)
+        if seen is None or (seen.size, seen.mtime_ns) != (st.st_size, st.st_mtime_ns):
+            self.files[path] = _Seen(st.st_size, st.st_mtime_ns, now)
+
+    def stable(self, now: float) -> list[Path]:
+        return sorted(p for p, s in self.files.items() if now - s.since >= self.settle and now >= s.not_before)
+
+    def age(self, path: Path, now: float) -> float:
+        """Seconds since the file was last seen changing (by this job, or by its mtime if older)."""
+        seen = self.files.get(path)
+        observed = now - seen.since if seen else float("inf")
+        try:
+            by_mtime = time.time() - path.stat().st_mtime
+        except OSError:
+            by_mtime = float("inf")
+        return max(observed, by_mtime)
+
+    def defer(self, path: Path, until: float) -> None:
+        if path in self.files:
+            self.files[path].not_before = until
+
+    def forget(self, path: Path) -> None:
+        self.files.pop(path, None)
+
+
+class InboxEvents(FileSystemEventHandler):
+    """Notes changed paths for the job's thread; never raises (watchdog would die silently)."""
+
+    def __init__(self, wake: Callable[[Path], None]):
+        self.wake = wake
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            for raw in (event.src_path, getattr(event, "dest_path", "")):
+                if raw:
+                    self.wake(Path(os.fsdecode(raw)))
+        except Exception:  # noqa: BLE001 - a lost event is found by the next walk of the inbox
+            pass
+
+
+class JsonLog:
+    """One JSON object per line: every sorted file, and every pause, resume and problem."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def __call__(self, event: str, **fields: Any) -> None:
+        line = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+                "event": event, **fields}
+        with self.lock:
+            self.stream.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            self.stream.flush()
+
+
+@dataclass
+class Session:
+    """What screening needs, rebuilt when the config, logos, register or reference photos change."""
+
+    screener: Any  # pipeline.Screener (with the result cache) or cluster.ClusterScreener
+    trail: Any  # audit.AuditTrail stamped for "watch"
+    rules_for_today: Callable[[], Any]  # the date matters: consent expires while the job runs
+    stamp: tuple  # what it was built from; a different stamp means rebuild
+    closing: tuple = ()  # further things to close with it (the cache)
+
+    def close(self) -> None:
+        for thing in (self.screener, self.trail, *self.closing):
+            thing.close()
+
+
+class Watch:
+    """The job. `open_session(previous_stamp)` returns a new Session, None if unchanged, or raises."""
+
+    def __init__(self, settings: WatchSettings, journal: Journal, open_session: Callable, log: JsonLog):
+        self.s = settings
+        self.journal = journal
+        self.open_session = open_session
+        self.log = log
+        self.session: Session | None = None
+        self.files = Stability(settings.settle)
+        self.changed: set[Path] = set()
+        self.changed_lock = threading.Lock()
+        self.wakeup = threading.Event()
+        self.stopping = False
+        self.offline = False
+        self.walk_due = 0.0
+        self.last_walk: set[Path] | None = None  # files found by the previous walk
+        self.observer = None
+
+    # ------------------------------------------------------------ the loop
+
+    def run(self) -> None:
+        """Until stop() (or, with --once, until the inbox holds nothing screenable)."""
+        try:
+            while not self.stopping:
+                worked = self.cycle(time.monotonic())
+                if self.s.once and not self.files.files and not worked and not self.offline:
+                    return
+                self.wakeup.wait(self._tick())
+                self.wakeup.clear()
+        finally:
+            self._stop_observer()
+            if self.session:
+                self.session.close()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wakeup.set()
+
+    def note(self, path: Path) -> None:
+        """Called from the observer thread for every path an event names."""
+        with self.changed_lock:
+            self.changed.add(path)
+        self.wakeup.set()
+
+    def cycle(self, now: float) -> bool:
+        """One round: check the share, finish open journal entries, look, screen and sort."""
+        try:
+            if not self._inbox_online():
+                return False
+            self._refresh_session(now)
+            if self.session is None:
+                return False
+            self._replay_journal()
+            self._look(now)
+            still_open = {e.source for e in self.journal.open_entries()}
+            ready = [p for p in self.files.stable(time.monotonic()) if p not in still_open]
+            if ready:
+                self._screen_and_sort(ready[:self.s.batch])
+            return bool(ready)
+        except Exception as exc:  # noqa: BLE001 - the job must never stop quietly
+            self.log("problem", detail=f"{type(exc).__name__}: {exc}")
+            self.walk_due = 0.0
+            return False
+
+    def _tick(self) -> float:
+        if self.s.once or self.files.files:
+            return max(0.1, min(self.s.settle / 2, self.s.poll or 1.0))
+        return self.s.poll or self.s.rescan
+
+    # ------------------------------------------------------------ the share and the session
+
+    def _inbox_online(self) -> bool:
+        try:
+            online = self.s.inbox.is_dir() and os.access(self.s.inbox, os.R_OK | os.X_OK)
+            next(os.scandir(self.s.inbox), None)
+        except OSError:
+            online = False
+        if online and self.offline:
+            self.log("inbox_online", inbox=str(self.s.inbox))
+            self.walk_due = 0.0
+            self._stop_observer()
+        elif not online and not self.offline:
+            self.log("inbox_offline", inbox=str(self.s.inbox), detail="paused: files are not treated as gone")
+        self.offline = not online
+        return online
+
+    def _refresh_session(self, now: float) -> None:
+        if self.session is not None and now < self.walk_due:
+            return
+        try:
+            fresh = self.open_session(self.session.stamp if self.session else None)
+        except Exception as exc:  # noqa: BLE001 - a config or register that cannot be read pauses the job
+            if self.session is not None:
+                self.session.close()
+                self.session = None
+            self.log("paused", detail=f"cannot load the trust config or register: {exc}")
+            return
+        if fresh is not None:
+            if self.session is not None:
+                self.session.close()
+                self.log("reloaded", detail="config, register or reference photos changed")
+            self.session = fresh
+
+    # ------------------------------------------------------------ finding files
+
+    def _look(self, now: float) -> None:
+        if self.s.poll is None and not self.s.once:
+            self._ensure_observer()
+        walked: set[Path] = set()
+        if now >= self.walk_due:
+            self.walk_due = now + (self.s.poll or self.s.rescan)
+            walked = set(self._walk(self.s.inbox))
+        with self.changed_lock:  # after the walk: an event racing it is not counted as missed
+            paths, self.changed = self.changed, set()
+        if walked and self.observer is not None and self.last_walk is not None:
+            missed = walked - self.last_walk - paths - set(self.files.files)
+            if missed:
+                self.log("events_missed", files=len(missed), detail="found only by walking the inbox")
+        if walked:
+            self.last_walk = walked
+        for path in paths | walked | set(self.files.files):
+            self._observe(path)
+
+    def _walk(self, folder: Path) -> Iterator[Path]:
+        for root, dirs, names in os.walk(folder, onerror=_raise):
+            dirs[:] = [d for d in dirs if not in_progress(d)]
+            for name in names:
+                if not in_progress(name):
+                    yield Path(root) / name
+
+    def _observe(self, path: Path) -> None:
+        if not _inside(path, self.s.inbox) or any(in_progress(part) for part in path.relative_to(self.s.inbox).parts):
+            return
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self.files.forget(path)  # renamed or removed before it settled; a walk finds it again
+            return
+        if path.is_dir():
+            for inner in self._walk(path):  # a folder of photos moved in arrives as one event
+                self._observe(inner)
+            return
+        if not path.is_file():
+            return
+        self.files.observe(path, st, time.monotonic())
+
+    def _ensure_observer(self) -> None:
+        if self.observer is not None and self.observer.is_alive():
+            return
+        if self.observer is not None:
+            self.log("observer_died", detail="restarting it; the inbox is walked meanwhile")
+            self._stop_observer()
+        from watchdog.observers import Observer
+
+        try:
+            observer = Observer()
+            observer.schedule(InboxEvents(self.note), str(self.s.inbox), recursive=True)
+            observer.start()
+        except Exception as exc:  # noqa: BLE001 - e.g. inotify watch limit: walking still works
+            self.log("events_unavailable", detail=f"{exc}; walking the inbox every {self.s.rescan:g} s")
+            return
+        self.observer = observer
+
+    def _stop_observer(self) -> None:
+        if self.observer is not None:
+            try:
+                self.observer.stop()
+                self.observer.join(timeout=5)
+            except Exception:  # noqa: BLE001 - an observer on a vanished share may not stop cleanly
+                pass
+            self.observer = None
+
+    # ------------------------------------------------------------ screening and sorting
+
+    def _replay_journal(self) -> None:
+        for entry in self.journal.open_entries():
+            try:
+                outcome = complete(self.journal, entry)
+            except OSError as exc:
+                self.log("retry", file=str(entry.source), detail=f"sorting interrupted: {exc}")
+                continue
+            self.log("recovered", file=self._rel(entry.source), outcome=outcome,
+                     destination=str(entry.image) if outcome == "sorted" else None)
+            self.files.forget(entry.source)
+
+    def _screen_and_sort(self, ready: list[Path]) -> None:
+        started = {p: time.monotonic() for p in ready}
+        for screening in self.session.screener.screen((p, str(p)) for p in ready):
+            path = Path(screening.path)
+            try:
+                self._sort(path, screening, time.monotonic() - started[path])
+            except OSError as exc:
+                # transient (share gone, disk full): the file stays in the inbox and is tried again
+                self.log("retry", file=self._rel(path), detail=str(exc))
+                self.files.defer(path, time.monotonic() + self.s.settle)
+            except Exception as exc:  # noqa: BLE001 - a bug in sorting one file must not stop the job
+                self._sort_as_error(path, f"could not be sorted: {type(exc).__name__}: {exc}")
+            if self.stopping:
+                return
+
+    def _sort(self, path: Path, screening: Screening, seconds: float, may_defer: bool = True) -> None:
+        if not path.exists():
+            if self._inbox_online():
+                self.log("vanished", file=self._rel(path), detail="removed from the inbox before it was sorted")
+                self.files.forget(path)
+            return
+        if may_defer and _undecodable(screening) and self.files.age(path, time.monotonic()) < self.s.grace:
+            # probably still being copied (a slow share pausing mid-file): try again later
+            self.files.defer(path, time.monotonic() + self.s.settle)
+            self.log("deferred", file=self._rel(path), detail=_decode_error(screening))
+            return
+        sha = screening.sha256 or _sha_or_none(path)
+        if sha is None:
+            raise OSError(f"cannot be read: {_decode_error(screening)}")
+        verdict = self.session.trail.verdict(screening, self.session.rules_for_today())
+        folder = self.s.into / FOLDERS[verdict.status] / path.parent.relative_to(self.s.inbox)
+        image = free_name(folder, path.name, self.journal.reserved())
+        entry = self.journal.begin(path, sha, image, verdict.to_json())
+        outcome = complete(self.journal, entry)
+        self.files.forget(path)
+        if outcome != "sorted":
+            self.log(outcome, file=self._rel(path), detail="changed while being screened: screening again"
+                     if outcome == "changed" else "removed from the inbox before it was sorted")
+            return
+        self.log("sorted", file=self._rel(path), status=verdict.status.value, destination=str(image),
+                 seconds=round(seconds, 3), reasons=sorted({r.kind.value for r in verdict.reasons}))
+
+    def _sort_as_error(self, path: Path, why: str) -> None:
+        """Last resort for one file: error/ with the reason, unless even that fails (then retried)."""
+        try:
+            screening = Screening(str(path), _sha_or_none(path), (CheckResult(Check.DECODE, error=why),))
+            self._sort(path, screening, 0.0, may_defer=False)
+        except Exception as exc:  # noqa: BLE001
+            self.log("retry", file=self._rel(path), detail=f"{why}; and then: {exc}")
+            self.files.defer(path, time.monotonic() + self.s.grace)
+
+    def _rel(self, path: Path) -> str:
+        return str(path.relative_to(self.s.inbox)) if _inside(path, self.s.inbox) else str(path)
+
+
+def _undecodable(screening: Screening) -> bool:
+    decode = next((r for r in screening.results if r.check is Check.DECODE), None)
+    return screening.sha256 is None or decode is None or not decode.complete
+
+
+def _decode_error(screening: Screening) -> str:
+    return next((r.error or "" for r in screening.results if r.check is Check.DECODE), "not decoded")
+
+
+def _sha_or_none(path: Path) -> str | None:
+    try:
+        return sha256_of(path)
+    except OSError:
+        return None
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
+def on_network_share(path: Path) -> str | None:
+    """The filesystem type when `path` is on a network mount (Linux /proc/self/mounts), else None."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, kind = "", None
+    resolved = str(path.resolve())
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        point = parts[1].replace("\\040", " ")
+        if (resolved == point or resolved.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
+            best, kind = point, parts[2]
+    return kind if kind in NETWORK_FILESYSTEMS else None
+

@@ -1,0 +1,488 @@
+"""The folder-watch job: complete files only, sorted once, byte-identical, surviving SIGKILL."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from argparse import Namespace
+from pathlib import Path
+
+import pytest
+from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileMovedEvent
+
+from screening import cli, pipeline, watch_journal
+from screening.commands.watch import _session_opener
+from screening.model import Check
+from screening.trust import Trust
+from screening.watch import InboxEvents, JsonLog, Watch, WatchSettings, in_progress
+from screening.watch_journal import Journal, complete, record_path
+
+from . import fake_detectors
+from .fake_detectors import photo
+from .test_config_register import GOOD, HEADER
+
+REPO = Path(__file__).resolve().parents[1]
+BLUE, RED = (0, 0, 255), (255, 0, 0)
+
+
+class Boom:
+    def detect(self, picture, earlier):
+        if picture.path.name.startswith("boom"):
+            raise RuntimeError("detector exploded")
+        return []
+
+
+def with_boom(config, gallery):
+    return {**fake_detectors.by_colour(config, gallery), Check.LOGOS: Boom()}
+
+
+@pytest.fixture
+def trust(tmp_path, monkeypatch):
+    (tmp_path / "logos" / "north").mkdir(parents=True)
+    (tmp_path / "consents" / "photos").mkdir(parents=True)
+    (tmp_path / "consents" / "register.csv").write_text(HEADER)
+    (tmp_path / "screening.toml").write_text(GOOD)
+    (tmp_path / "inbox").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "build_detectors", with_boom)
+    monkeypatch.setattr(Trust, "enrol", lambda self: None)  # fakes need no face encodings
+    return tmp_path
+
+
+class Job:
+    """A Watch driven by hand: constructed events and explicit cycles, no observer thread."""
+
+    def __init__(self, root: Path, **settings):
+        self.root, self.inbox, self.into = root, root / "inbox", root / "screened"
+        self.log = io.StringIO()
+        args = Namespace(config=str(root / "screening.toml"), channel=None, workers=1, scheduler=None)
+        defaults = dict(settle=0.2, grace=30.0, poll=0.05)
+        self.journal = Journal(root / ".screening" / "state.sqlite", self.inbox)
+        self.watch = Watch(WatchSettings(self.inbox, self.into, **{**defaults, **settings}), self.journal,
+                           _session_opener(args), JsonLog(self.log))
+
+    def run_for(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            self.watch.cycle(time.monotonic())
+            time.sleep(0.05)
+
+    def lines(self, event: str | None = None) -> list[dict]:
+        out = [json.loads(line) for line in self.log.getvalue().splitlines()]
+        return [o for o in out if event is None or o["event"] == event]
+
+    def close(self) -> None:
+        if self.watch.session:
+            self.watch.session.close()
+        self.journal.close()
+
+
+@pytest.fixture
+def job(trust):
+    made = []
+
+    def make(**settings) -> Job:
+        made.append(Job(trust, **settings))
+        return made[-1]
+
+    yield make
+    for j in made:
+        j.close()
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sorted_files(into: Path) -> dict[str, str]:
+    """Relative path -> status folder, for every image (not record) under the sort folders."""
+    out = {}
+    for folder in ("cleared", "needs-permission", "error"):
+        for p in (into / folder).rglob("*") if (into / folder).is_dir() else ():
+            if p.is_file() and not p.name.endswith(".json"):
+                out[str(p.relative_to(into / folder))] = folder
+    return out
+
+
+# ---------------------------------------------------------------- the handler, with constructed events
+
+
+def test_handler_passes_created_modified_and_moved_paths_on():
+    seen: list[Path] = []
+    handler = InboxEvents(seen.append)
+    handler.dispatch(FileCreatedEvent("/in/a.jpg"))
+    handler.dispatch(FileModifiedEvent("/in/b.jpg"))
+    handler.dispatch(FileMovedEvent("/in/c.jpg.part", "/in/c.jpg"))
+    assert seen == [Path("/in/a.jpg"), Path("/in/b.jpg"), Path("/in/c.jpg.part"), Path("/in/c.jpg")]
+
+
+def test_handler_never_raises_even_when_noting_fails():
+    def broken(path):
+        raise RuntimeError("queue exploded")
+
+    InboxEvents(broken).dispatch(FileCreatedEvent("/in/a.jpg"))  # would kill the observer thread
+
+
+@pytest.mark.parametrize("name, waiting", [
+    ("IMG_1.jpg", False), ("IMG_1.JPG.part", True), (".~tmp", True), ("~$x.docx", True),
+    ("a.crdownload", True), ("a.tmp", True), (".hidden.jpg", True), ("~tilde.jpg", False)])
+def test_files_being_written_are_recognised_by_name(name, waiting):
+    assert in_progress(name) is waiting
+
+
+def test_event_for_a_new_file_gets_it_sorted(job):
+    j = job(poll=3600)  # no walking: only the event can bring the file in
+    j.run_for(0.1)
+    photo(j.inbox / "a.png", BLUE)
+    InboxEvents(j.watch.note).dispatch(FileCreatedEvent(str(j.inbox / "a.png")))
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"a.png": "cleared"}
+
+
+def test_partial_download_waits_until_renamed(job):
+    j = job()
+    photo(j.inbox / "a.png.crdownload", BLUE)
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {} and (j.inbox / "a.png.crdownload").exists()
+    (j.inbox / "a.png.crdownload").rename(j.inbox / "a.png")
+    InboxEvents(j.watch.note).dispatch(FileMovedEvent(str(j.inbox / "a.png.crdownload"), str(j.inbox / "a.png")))
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"a.png": "cleared"}
+
+
+# ---------------------------------------------------------------- sorting
+
+
+def test_each_file_lands_in_its_folder_byte_identical_with_its_record(job):
+    j = job()
+    made = {n: sha(photo(j.inbox / n, colour)) for n, colour in [("a.png", BLUE), ("b.png", RED)]}
+    (j.inbox / "notes.txt").write_text("not a photo")
+    os.utime(j.inbox / "notes.txt", (time.time() - 3600,) * 2)  # old: not a copy still arriving
+    made["notes.txt"] = sha(j.inbox / "notes.txt")
+    j.run_for(0.8)
+    assert sorted_files(j.into) == {"a.png": "cleared", "b.png": "needs-permission", "notes.txt": "error"}
+    for name, folder in sorted_files(j.into).items():
+        image = j.into / folder / name
+        assert sha(image) == made[name]
+        record = json.loads(record_path(image).read_text())
+        assert record["sha256"] == made[name] and record["status"] == folder.replace("-", "_")
+    assert list(j.inbox.iterdir()) == []
+    logged = {line["file"]: line for line in j.lines("sorted")}
+    assert logged["b.png"]["reasons"] == ["location"] and logged["b.png"]["destination"].endswith("b.png")
+
+
+def test_subfolders_are_kept(job):
+    j = job()
+    photo(j.inbox / "trip" / "day1" / "a.png", RED)
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"trip/day1/a.png": "needs-permission"}
+
+
+def test_a_taken_name_gets_a_numbered_suffix_and_nothing_is_overwritten(job):
+    j = job()
+    first = photo(j.into / "cleared" / "a.png", (9, 9, 9))
+    before = sha(first)
+    made = sha(photo(j.inbox / "a.png", BLUE))
+    j.run_for(0.6)
+    assert sha(first) == before
+    assert sha(j.into / "cleared" / "a (2).png") == made
+    assert (j.into / "cleared" / "a (2).png.json").is_file()
+
+
+def test_detector_exception_sends_that_file_to_error_and_the_job_goes_on(job):
+    j = job()
+    photo(j.inbox / "boom.png", BLUE)
+    photo(j.inbox / "fine.png", BLUE)
+    j.run_for(0.8)
+    assert sorted_files(j.into) == {"boom.png": "error", "fine.png": "cleared"}
+    record = json.loads((j.into / "error" / "boom.png.json").read_text())
+    assert any("detector exploded" in r["detail"] for r in record["reasons"])
+
+
+def test_a_bug_while_sorting_one_file_sends_it_to_error_with_the_reason(job, monkeypatch):
+    j = job()
+    real = watch_journal.free_name
+    calls = []
+
+    def fails_first_time(*args):
+        calls.append(args)
+        if len(calls) == 1:
+            raise TypeError("sorting bug")
+        return real(*args)
+
+    monkeypatch.setattr("screening.watch.free_name", fails_first_time)
+    photo(j.inbox / "a.png", BLUE)
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"a.png": "error"}
+    assert "sorting bug" in (j.into / "error" / "a.png.json").read_text()
+
+
+# ---------------------------------------------------------------- only complete files
+
+
+def test_young_truncated_file_is_retried_not_sent_to_error(job):
+    j = job(grace=30.0)
+    whole = (REPO / "samples" / "public-domain" / "camera.png").read_bytes()
+    target = j.inbox / "slow.png"
+    target.write_bytes(whole[: len(whole) // 2])  # a copy pausing half-way, longer than settle
+    j.run_for(0.8)
+    assert sorted_files(j.into) == {}
+    assert j.lines("deferred") and target.exists()
+    with open(target, "ab") as f:
+        f.write(whole[len(whole) // 2:])
+    j.run_for(1.0)
+    assert sorted_files(j.into) == {"slow.png": "cleared"}
+    assert sha(j.into / "cleared" / "slow.png") == hashlib.sha256(whole).hexdigest()
+
+
+def test_old_truncated_file_goes_to_error(job):
+    j = job(grace=30.0)
+    whole = (REPO / "samples" / "public-domain" / "camera.png").read_bytes()
+    (j.inbox / "broken.png").write_bytes(whole[:5000])
+    os.utime(j.inbox / "broken.png", (time.time() - 3600,) * 2)
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"broken.png": "error"}
+
+
+def test_file_still_growing_is_not_screened(job):
+    j = job(settle=0.5)
+    target = j.inbox / "growing.png"
+    target.write_bytes(b"\x89PNG\r\n\x1a\n")
+    for _ in range(8):
+        j.run_for(0.15)
+        with open(target, "ab") as f:
+            f.write(b"\0" * 100)
+    assert sorted_files(j.into) == {} and not j.lines("deferred")
+
+
+# ---------------------------------------------------------------- the share going away
+
+
+def test_offline_inbox_pauses_and_files_are_not_treated_as_gone(job, trust):
+    j = job()
+    made = sha(photo(j.inbox / "a.png", BLUE))
+    j.run_for(0.1)
+    (trust / "inbox").rename(trust / "unmounted")
+    j.run_for(0.4)
+    assert j.lines("inbox_offline") and not j.lines("vanished")
+    (trust / "unmounted").rename(trust / "inbox")
+    j.run_for(0.6)
+    assert j.lines("inbox_online")
+    assert sha(j.into / "cleared" / "a.png") == made
+
+
+def test_unreadable_register_pauses_sorting_until_fixed(job, trust):
+    j = job()
+    j.run_for(0.1)
+    good = (trust / "consents" / "register.csv").read_text()
+    (trust / "consents" / "register.csv").write_text(HEADER + "P1,A,pupil,north,yes,yes,yes,no,31/09/2026,\n")
+    j.watch.walk_due = 0
+    photo(j.inbox / "a.png", BLUE)
+    j.run_for(0.5)
+    assert sorted_files(j.into) == {} and "row 2" in j.lines("paused")[0]["detail"]
+    (trust / "consents" / "register.csv").write_text(good)
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"a.png": "cleared"}
+
+
+# ---------------------------------------------------------------- crash safety of one sort
+
+
+def begun(trust, name="a.png"):
+    """An image in the inbox and a journal entry for it, as if the job was killed right after."""
+    inbox, into = trust / "inbox", trust / "screened"
+    source = photo(inbox / name, BLUE)
+    journal = Journal(trust / ".screening" / "state.sqlite", inbox)
+    image = into / "cleared" / name
+    entry = journal.begin(source, sha(source), image, {"path": str(source), "status": "cleared"})
+    return journal, entry
+
+
+def killed_after(step, entry):
+    """Leave the files as a SIGKILL after `step` would."""
+    entry.image.parent.mkdir(parents=True, exist_ok=True)
+    if step in ("record", "link", "tmp", "moved"):
+        watch_journal._write_record(entry)
+    if step == "link":
+        os.link(entry.source, entry.image)
+    if step == "tmp":
+        entry.tmp.write_bytes(entry.source.read_bytes()[:100])
+    if step == "moved":
+        os.rename(entry.source, entry.image)
+
+
+@pytest.mark.parametrize("step", ["journal", "record", "link", "tmp", "moved"])
+def test_replay_after_a_kill_at_any_step_leaves_exactly_one_identical_copy(trust, step):
+    journal, entry = begun(trust)
+    made = entry.sha256
+    killed_after(step, entry)
+    assert complete(journal, entry) == "sorted"
+    assert not entry.source.exists() and not entry.tmp.exists()
+    assert sha(entry.image) == made and json.loads(entry.record_path.read_text())["status"] == "cleared"
+    assert journal.open_entries() == []
+    journal.close()
+
+
+def test_replay_of_a_file_changed_since_screening_screens_it_again(trust):
+    journal, entry = begun(trust)
+    killed_after("record", entry)
+    photo(entry.source, RED)
+    assert complete(journal, entry) == "changed"
+    assert entry.source.exists() and not entry.image.exists() and not entry.record_path.exists()
+    assert journal.open_entries() == []
+    journal.close()
+
+
+@pytest.mark.parametrize("failure", [errno.EXDEV, errno.EPERM])
+def test_move_across_filesystems_or_without_hard_links_is_verified(trust, monkeypatch, failure):
+    journal, entry = begun(trust)
+    made = entry.sha256
+    real_link = os.link
+
+    def link(src, dst):
+        if failure == errno.EPERM or Path(src).parent.name == "inbox":
+            raise OSError(failure, os.strerror(failure))
+        return real_link(src, dst)
+
+    monkeypatch.setattr(watch_journal.os, "link", link)
+    assert complete(journal, entry) == "sorted"
+    assert sha(entry.image) == made and not entry.source.exists() and not entry.tmp.exists()
+    journal.close()
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_once_sorts_what_is_there_and_exits(trust, capsys):
+    photo(trust / "inbox" / "a.png", BLUE)
+    photo(trust / "inbox" / "b.png", RED)
+    (trust / "inbox" / ".DS_Store").write_bytes(b"junk")
+    code = cli.main(["watch", "inbox", "--once", "--workers", "1", "--settle", "0.2"])
+    assert code == 0
+    assert sorted_files(trust / "screened") == {"a.png": "cleared", "b.png": "needs-permission"}
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert {x["file"] for x in lines if x["event"] == "sorted"} == {"a.png", "b.png"}
+    assert all({"time", "file", "status", "destination", "seconds", "reasons"} <= set(x)
+               for x in lines if x["event"] == "sorted")
+
+
+def test_sorting_into_the_inbox_is_refused(trust, capsys):
+    assert cli.main(["watch", "inbox", "--into", "inbox/out", "--once"]) == 2
+    assert "inside the inbox" in capsys.readouterr().err
+
+
+def test_real_events_bring_a_dropped_file_in(trust):
+    """inotify through watchdog's Observer, walking the inbox only every minute."""
+    log = io.StringIO()
+    args = Namespace(config=str(trust / "screening.toml"), channel=None, workers=1, scheduler=None)
+    journal = Journal(trust / ".screening" / "state.sqlite", trust / "inbox")
+    w = Watch(WatchSettings(trust / "inbox", trust / "screened", settle=0.2, rescan=60), journal,
+              _session_opener(args), JsonLog(log))
+    runner = threading.Thread(target=w.run)
+    runner.start()
+    try:
+        time.sleep(0.5)
+        photo(trust / "inbox" / "a.png", BLUE)
+        deadline = time.monotonic() + 10
+        while not (trust / "screened" / "cleared" / "a.png").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        w.stop()
+        runner.join(timeout=10)
+        journal.close()
+    assert (trust / "screened" / "cleared" / "a.png").exists()
+    assert "events_missed" not in log.getvalue()
+
+
+# ---------------------------------------------------------------- killed and started again
+
+
+def slow_write(path: Path, data: bytes, pause: float) -> None:
+    """Half the file, a pause (a slow SMB copy), then the rest."""
+    with open(path, "wb") as f:
+        f.write(data[: len(data) // 2])
+        f.flush()
+        time.sleep(pause)
+        f.write(data[len(data) // 2:])
+
+
+def started(log: Path) -> int:
+    return log.read_text().count('"event": "started"') if log.exists() else 0
+
+
+def sorted_count(log: Path) -> int:
+    return log.read_text().count('"event": "sorted"') if log.exists() else 0
+
+
+@pytest.mark.slow
+def test_sigkill_mid_batch_and_restart_loses_and_doubles_nothing(trust):
+    """40 files, 2 written slowly with a pause; the job SIGKILLed 4 times at random moments."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), pipeline.TEST_DETECTORS_ENV: "tests.fake_detectors:by_colour_slowly"}
+    log = trust / "watch.log"
+    command = [sys.executable, "-m", "screening", "watch", "inbox", "--settle", "0.5", "--grace", "20",
+               "--workers", "2", "--log", str(log)]
+    staging = trust / "staging"
+    made: dict[str, str] = {}
+    red: set[str] = set()
+    for i in range(40):
+        colour = RED if i % 3 == 0 else BLUE
+        p = photo(staging / f"p{i:02}.png", colour, size=(300, 400))
+        made[p.name] = sha(p)
+        if colour == RED:
+            red.add(p.name)
+    rng = random.Random(5)
+
+    def start(runs: int) -> subprocess.Popen:
+        job = subprocess.Popen(command, cwd=trust, env=env)
+        deadline = time.monotonic() + 60
+        while started(log) < runs and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return job
+
+    job = start(1)
+    writers = [threading.Thread(target=slow_write, args=(trust / "inbox" / n, (staging / n).read_bytes(), 4.0))
+               for n in ("p00.png", "p01.png")]
+    for w in writers:
+        w.start()
+    for name in sorted(made)[2:]:
+        (staging / name).rename(trust / "inbox" / name)  # same filesystem: arrives whole
+    sorted_at_kill = []
+    for run, when in enumerate(["progress", "startup", "progress", "progress"], start=2):
+        if when == "progress":  # once it has sorted a few more, at a random moment between files
+            goal = min(sorted_count(log) + rng.randint(1, 6), 39)
+            deadline = time.monotonic() + 60
+            while sorted_count(log) < goal and time.monotonic() < deadline:
+                time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.3))
+        job.send_signal(signal.SIGKILL)
+        job.wait()
+        sorted_at_kill.append(sorted_count(log))
+        job = start(run)
+    for w in writers:
+        w.join()
+    job.send_signal(signal.SIGTERM)
+    assert job.wait(timeout=60) == 0
+    once = subprocess.run(command + ["--once"], cwd=trust, env=env, timeout=120)
+    assert once.returncode == 0
+
+    into = trust / "screened"
+    where = sorted_files(into)
+    assert sorted(where) == sorted(made), "every file in exactly one folder"
+    assert list((trust / "inbox").iterdir()) == []
+    for name, folder in where.items():
+        image = into / folder / name
+        assert sha(image) == made[name], name
+        assert json.loads(record_path(image).read_text())["sha256"] == made[name]
+    assert {n for n, f in where.items() if f == "cleared"}.isdisjoint(red)
+    assert {n for n, f in where.items() if f == "needs-permission"} == red
+    assert [p for p in into.rglob("*") if p.name.endswith(".screening-tmp")] == []
+    assert any(0 < n < 40 for n in sorted_at_kill), f"no kill landed mid-batch: {sorted_at_kill}"
