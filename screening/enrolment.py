@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -193,8 +193,9 @@ def build_engine(config: Config) -> Engine:
 class _Lazy:
     """The engine and its version, each obtained the first time something needs it."""
 
-    def __init__(self, config: Config, engine: Engine | None):
+    def __init__(self, config: Config, engine: Engine | None, progress: Callable[[Path], None] | None):
         self.config = config
+        self.progress = progress
         self._engine = engine
         self._version: str | None = getattr(engine, "version", None) if engine is not None else None
 
@@ -241,14 +242,16 @@ def reference_photos(config: Config, person: Person) -> list[Path]:
     return [p for p, _ in files.inputs([folder])]
 
 
-def sync(config: Config, register: Register, engine: Engine | None = None) -> Enrolment:
+def sync(config: Config, register: Register, engine: Engine | None = None,
+         progress: Callable[[Path], None] | None = None) -> Enrolment:
     """Bring the store in line with the register and reference photos; the gallery to match with.
 
     Rows of people not in the register, without biometric consent, or whose photo is gone or
     changed are deleted; new or changed photos are looked at by the face engine, built only
-    if one needs it. Raises EnrolmentError when the store or the engine cannot be used.
+    if one needs it (`progress` is told each such photo first: a first enrolment of a whole
+    school takes hours). Raises EnrolmentError when the store or the engine cannot be used.
     """
-    lazy = _Lazy(config, engine)
+    lazy = _Lazy(config, engine, progress)
     with Store.open(config.encodings) as store:
         stored = store.rows()
         by_key = {r.key: r for r in stored}
@@ -342,6 +345,8 @@ def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key: dict, by_p
 def _look(path: Path, data: bytes | None, lazy: _Lazy) -> tuple[bytes | None, str | None]:
     """Decode the photo and ask for exactly one face: (encoding bytes, None) or (None, why not)."""
     picture = imaging.load(path, data)
+    if lazy.progress is not None:
+        lazy.progress(path)
     rgb = picture.frames[0]
     faces = lazy.engine.locate(rgb)
     if not faces:

@@ -78,10 +78,14 @@ def test_enrol_exits_0_when_everyone_with_biometric_consent_is_enrolled(trust, c
     face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
     face_photo(photos_dir(trust, "P2") / "a.png", (10, 200, 10))
     assert consent("enrol") == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "looking at P1/a.png" in err and "looking at P2/a.png" in err
     assert row_of(out, "P1")[2:4] == ["yes", "1"]
     assert row_of(out, "P3")[2:] == ["no", "-", "not processed"]
     assert "2 person(s) enrolled from 2 photo(s)" in out
+    assert consent("enrol") == 0
+    out, err = capsys.readouterr()
+    assert "looking at" not in err and "0 photo(s) looked at now" in out
 
 
 def test_enrol_exits_1_and_says_why_when_someone_has_no_usable_photo(trust, capsys):

@@ -84,7 +84,8 @@ def run_enrol(args: argparse.Namespace) -> int:
     if trust is None:
         return EXIT_ERROR
     try:
-        result = enrolment.sync(trust.config, trust.register)
+        result = enrolment.sync(trust.config, trust.register, progress=lambda path: err.print(
+            f"looking at {path.relative_to(trust.config.photos)}", highlight=False, soft_wrap=True))
     except enrolment.EnrolmentError as exc:
         err.print(f"[bold red]screening consent enrol:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
