@@ -116,7 +116,10 @@ class Store:
             conn.execute("PRAGMA journal_mode = DELETE")
             conn.executescript(_SCHEMA)
             conn.commit()
-        except FileExistsError:  # another process created it a moment ago
+        except FileExistsError:  # another process created it a moment ago, or a broken symlink
+            if not path.exists():
+                raise EnrolmentError(f"{path}: cannot create the face encodings store: a broken "
+                                     f"symbolic link is in the way") from None
             return cls.open(path, create)
         except (OSError, sqlite3.Error) as exc:
             raise EnrolmentError(f"{path}: cannot open the face encodings store: {exc}") from None

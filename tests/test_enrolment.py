@@ -296,6 +296,12 @@ def test_unreadable_store_is_an_enrolment_error_naming_the_file(trust):
         sync(trust)
 
 
+def test_broken_symlink_in_place_of_the_store_is_an_enrolment_error(trust):
+    (trust / "consents" / ".encodings.sqlite").symlink_to(trust / "nowhere" / "store.sqlite")
+    with pytest.raises(enrolment.EnrolmentError, match="broken symbolic link"):
+        sync(trust)
+
+
 def test_engine_that_cannot_load_is_an_enrolment_error(trust, monkeypatch):
     face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
 
