@@ -271,6 +271,7 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
                 continue  # their folder is not even listed
             folder = person_folder(config, person.person_id)
             mine: list[PhotoResult] = []
+            vectors: dict[int, np.ndarray] = {}  # index in `mine` -> encoding of a usable photo
             for path in reference_photos(config, person):
                 rel = path.relative_to(folder).as_posix()
                 result, row = _photo(person, path, rel, lazy, by_key, by_path)
@@ -283,12 +284,15 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
                         if by_key.get(row.key) != row:  # new, moved or touched: remember where
                             writes.append(row)
                         if row.encoding is not None:
-                            gallery.append((person.person_id, np.frombuffer(row.encoding, dtype=np.float64)))
+                            vectors[len(mine)] = np.frombuffer(row.encoding, dtype=np.float64)
                         other = owners.setdefault(row.sha256, person.person_id)
                         if other != person.person_id:
                             problems.append(f"{person.person_id} {person.name}: {path.name} is also a "
                                             f"reference photo of {other}; check who it shows")
                 mine.append(result)
+            for i, why in _odd_ones_out(vectors, config.faces.tolerance).items():
+                mine[i] = PhotoResult(person.person_id, mine[i].path, False, why)
+            gallery.extend((person.person_id, v) for i, v in vectors.items() if mine[i].used)
             results.extend(mine)
             problems.extend(f"{person.person_id} {person.name}: {r.path.name} not used: {r.problem}"
                             for r in mine if not r.used)
@@ -307,6 +311,21 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
     encodings = np.stack([e for _, e in gallery]) if gallery else np.zeros((0, 128))
     return Enrolment(Gallery(ids, encodings, lazy.known_version()), tuple(results), tuple(problems),
                      encoded, removed)
+
+
+def _odd_ones_out(vectors: dict[int, np.ndarray], tolerance: float) -> dict[int, str]:
+    """A person's reference photos that look like someone else: further than the tolerance
+    from more of their other photos than are within it. A wrong photo in a folder would
+    otherwise let that someone be published under this person's consent; with two photos
+    that disagree, neither can be trusted."""
+    odd = {}
+    for i, v in vectors.items():
+        others = [float(np.linalg.norm(v - w)) for j, w in vectors.items() if j != i]
+        near = sum(d <= tolerance for d in others)
+        if others and near < len(others) - near:
+            odd[i] = (f"does not look like the same person as the other reference photo(s) (distance "
+                      f"{min(others):.2f}, tolerance {tolerance:.2f}): check who it shows")
+    return odd
 
 
 def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key: dict, by_path: dict,

@@ -190,6 +190,25 @@ def test_photo_with_two_faces_or_none_or_unidentifiable_is_reported_and_not_used
     assert sum("P1 Amy Ash: " in p and "not used" in p for p in result.problems) == 4
 
 
+def test_a_reference_photo_of_someone_else_is_not_used(trust):
+    folder = photos_dir(trust, "P1")
+    face_photo(folder / "a.png", (200, 10, 10))
+    face_photo(folder / "b.png", (205, 12, 10))
+    face_photo(folder / "cousin.png", (10, 10, 200))
+    result = sync(trust)
+    assert result.gallery.person_ids == ("P1", "P1")
+    (odd,) = [r for r in result.photos if not r.used]
+    assert odd.path.name == "cousin.png" and "does not look like the same person" in odd.problem
+
+
+def test_two_reference_photos_that_disagree_are_both_left_out(trust):
+    face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
+    face_photo(photos_dir(trust, "P1") / "b.png", (10, 10, 200))
+    result = sync(trust)
+    assert "P1" not in result.gallery.people
+    assert "P1 Amy Ash: no usable reference photo; their face will be reported as unknown" in result.problems
+
+
 def test_person_without_usable_photo_is_reported_by_id_and_name(trust):
     face_photo(photos_dir(trust, "P1") / "none.png")
     result = sync(trust)
