@@ -325,3 +325,16 @@ def test_a_permission_given_before_consent_was_withdrawn_does_not_cover_it(trust
     out = capsys.readouterr().out
     assert "cleared -> needs_permission" in out
     assert "does not cover: face 1 is staff P1: social_media consent withdrawn" in out
+
+
+@pytest.mark.parametrize("command", ["permit", "recheck"])
+def test_unusable_face_store_stops_permit_and_recheck_with_exit_2(trust, capsys, command):
+    photo(trust / "batch" / "a.png", (0, 255, 0))
+    photo(trust / "batch" / "b.png", (255, 0, 0))
+    assert scan("batch/a.png") == 0
+    (trust / "screening.toml").write_text(GOOD + "\n# changed: findings must be made again\n")
+    (trust / "consents" / ".encodings.sqlite").unlink(missing_ok=True)
+    (trust / "consents" / ".encodings.sqlite").mkdir()  # a store that cannot be opened
+    args = ["batch/b.png", "--by", "Head", "--note", "signed form"] if command == "permit" else []
+    assert run(command, *args) == 2
+    assert ".encodings.sqlite" in capsys.readouterr().err

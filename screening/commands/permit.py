@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
             covers = ", ".join(sorted({signature(r).rstrip(":") for r in base.reasons}))
             out.print(f"[green]cleared with permission[/] {name} for {rules.channel}, by {args.by} "
                       f"({args.note}); covers {covers}", highlight=False, soft_wrap=True)
+    except SetupError as exc:  # the face store or model could not be used: nothing is permitted
+        err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
+        return 2
     finally:
         trail.close()
     return status

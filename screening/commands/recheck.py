@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             items = [(Path(p), p) for p in rescan]
             for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
                 compare(rescan[screening.path], screening, rescanned=True)
-    except (sqlite3.Error, OSError) as exc:
+    except (SetupError, sqlite3.Error, OSError) as exc:  # SetupError: the face store or model
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     finally:
