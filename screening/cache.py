@@ -20,6 +20,7 @@ from . import __version__
 from .codec import screening_from_json, screening_to_json
 from .model import Check
 from .pipeline import Screening
+from .state_db import tune
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS screenings (
@@ -41,6 +42,7 @@ class ResultCache:
         self.key = (config, gallery, tool)
         self.db.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(self.db, timeout=30)
+        tune(self.conn, self.db)
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
 

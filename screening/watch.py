@@ -30,9 +30,6 @@ from .watch_journal import FOLDERS, Journal, complete, free_name, sha256_of
 # Files still being written or saved: screened only once renamed to their real name.
 IN_PROGRESS_PREFIXES = (".", "~$")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".~tmp", ".temp", ".swp")
-# Filesystems that deliver no inotify events for changes made by other machines.
-NETWORK_FILESYSTEMS = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "9p", "fuse.sshfs", "davfs",
-                       "fuse.rclone", "ceph", "glusterfs", "lustre", "gpfs"}
 
 
 def in_progress(name: str) -> bool:
@@ -402,22 +399,3 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def _raise(exc: OSError) -> None:
     raise exc
-
-
-def on_network_share(path: Path) -> str | None:
-    """The filesystem type when `path` is on a network mount (Linux /proc/self/mounts), else None."""
-    try:
-        mounts = Path("/proc/self/mounts").read_text().splitlines()
-    except OSError:
-        return None
-    best, kind = "", None
-    resolved = str(path.resolve())
-    for line in mounts:
-        parts = line.split()
-        if len(parts) < 3:
-            continue
-        point = parts[1].replace("\\040", " ")
-        if (resolved == point or resolved.startswith(point.rstrip("/") + "/")) and len(point) > len(best):
-            best, kind = point, parts[2]
-    return kind if kind in NETWORK_FILESYSTEMS else None
-

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .model import Status
+from .state_db import tune
 
 FOLDERS = {Status.CLEARED: "cleared", Status.NEEDS_PERMISSION: "needs-permission", Status.ERROR: "error"}
 
@@ -65,6 +66,7 @@ class Journal:
         self.inbox = str(inbox)
         db.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(db, timeout=30, check_same_thread=False)  # built before the job thread starts
+        tune(self.conn, db, durable=True)  # a journal row must be on disk before its file moves
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
 

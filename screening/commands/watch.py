@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from ..trust import SetupError, open_trust
-from ..watch import JsonLog, Session, Watch, WatchSettings, on_network_share
+from ..state_db import network_filesystem
+from ..watch import JsonLog, Session, Watch, WatchSettings
 from ..watch_journal import Journal
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     log_file = open(args.log, "a", encoding="utf-8") if args.log else sys.stdout
     log = JsonLog(log_file)
     poll = args.poll
-    if poll is None and (kind := on_network_share(inbox)):
+    if poll is None and (kind := network_filesystem(inbox)):
         poll = 5.0
         log("polling", detail=f"the inbox is on a {kind} share, which sends no change events: "
                               f"walking it every {poll:g} s")
