@@ -164,6 +164,8 @@ class Watch:
                 worked = self.cycle(time.monotonic())
                 if self.s.once and not self.files.files and not worked and not self.offline:
                     return
+                if worked:
+                    continue  # more may be ready already: no pause between batches
                 self.wakeup.wait(self._tick())
                 self.wakeup.clear()
         finally:
@@ -245,17 +247,19 @@ class Watch:
     def _look(self, now: float) -> None:
         if self.s.poll is None and not self.s.once:
             self._ensure_observer()
-        walked: set[Path] = set()
+        walked: set[Path] | None = None
         if now >= self.walk_due:
             self.walk_due = now + (self.s.poll or self.s.rescan)
             walked = set(self._walk(self.s.inbox))
         with self.changed_lock:  # after the walk: an event racing it is not counted as missed
             paths, self.changed = self.changed, set()
-        if walked and self.observer is not None and self.last_walk is not None:
-            missed = walked - self.last_walk - paths - set(self.files.files)
-            if missed:
-                self.log("events_missed", files=len(missed), detail="found only by walking the inbox")
-        if walked:
+        if walked is None:
+            walked = set()
+        else:
+            if self.observer is not None and self.last_walk is not None:
+                missed = walked - self.last_walk - paths - set(self.files.files)
+                if missed:
+                    self.log("events_missed", files=len(missed), detail="found only by walking the inbox")
             self.last_walk = walked
         for path in paths | walked | set(self.files.files):
             self._observe(path)
