@@ -80,6 +80,12 @@ class Journal:
         self.conn.commit()
         return Entry(source, sha256, image, record)
 
+    def move_to(self, entry: Entry, image: Path) -> Entry:
+        """Reserve another destination name for an open entry."""
+        self.conn.execute("UPDATE watch_journal SET image = ? WHERE source = ?", (str(image), str(entry.source)))
+        self.conn.commit()
+        return Entry(entry.source, entry.sha256, image, entry.record)
+
     def finish(self, entry: Entry) -> None:
         self.conn.execute("DELETE FROM watch_journal WHERE source = ?", (str(entry.source),))
         self.conn.commit()
@@ -122,7 +128,9 @@ def complete(journal: Journal, entry: Entry) -> str:
         journal.finish(entry)
         return "sorted"
     if _exists(entry.image):
-        raise FileExistsError(f"{entry.image} appeared with other bytes after it was reserved for {entry.source}")
+        # someone else put a file under the reserved name: reserve another, never overwrite
+        _remove(entry.record_path)
+        entry = journal.move_to(entry, free_name(entry.image.parent, entry.source.name, journal.reserved()))
     if not _exists(entry.source) or sha256_of(entry.source) != entry.sha256:
         gone = not _exists(entry.source)
         _abandon(journal, entry)

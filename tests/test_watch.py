@@ -332,6 +332,18 @@ def test_replay_after_a_kill_at_any_step_leaves_exactly_one_identical_copy(trust
     journal.close()
 
 
+def test_replay_when_another_file_took_the_reserved_name_moves_to_a_new_name(trust):
+    journal, entry = begun(trust)
+    killed_after("record", entry)
+    intruder = photo(entry.image, RED)
+    theirs = sha(intruder)
+    assert complete(journal, entry) == "sorted"
+    assert sha(entry.image) == theirs and not entry.record_path.exists()
+    moved = entry.image.with_name("a (2).png")
+    assert sha(moved) == entry.sha256 and record_path(moved).is_file() and not entry.source.exists()
+    journal.close()
+
+
 def test_replay_of_a_file_changed_since_screening_screens_it_again(trust):
     journal, entry = begun(trust)
     killed_after("record", entry)
