@@ -29,6 +29,7 @@ class Position:
     lon: float | None
     problem: str | None = None
     raw: str = ""  # the values as written, for a malformed position's detail
+    what: str = "GPS"  # or "GPS destination": where the photographed subject is
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,12 @@ class Claims:
 
 GPS_IFD = 0x8825
 LAT_REF, LAT, LON_REF, LON, AREA = 1, 2, 3, 4, 28
+POSITION = (LAT_REF, LAT, LON_REF, LON)
+DESTINATION = (19, 20, 21, 22)  # GPSDestLatitudeRef, GPSDestLatitude, GPSDestLongitudeRef, ...
 _EXIFREAD_KEYS = {"GPS GPSLatitudeRef": LAT_REF, "GPS GPSLatitude": LAT, "GPS GPSLongitudeRef": LON_REF,
-                  "GPS GPSLongitude": LON, "GPS GPSAreaInformation": AREA}
+                  "GPS GPSLongitude": LON, "GPS GPSAreaInformation": AREA,
+                  "GPS GPSDestLatitudeRef": 19, "GPS GPSDestLatitude": 20, "GPS GPSDestLongitudeRef": 21,
+                  "GPS GPSDestLongitude": 22}
 
 
 def exif_claims(block: bytes) -> Claims:
@@ -70,7 +75,9 @@ def exif_claims(block: bytes) -> Claims:
         said = "Pillow" if _has_coordinates(pil_gps) else "exifread"
         raise MetadataError(f"EXIF readers disagree: only {said} finds GPS coordinates in the EXIF block")
     gps = pil_gps if pil_ok else exr_gps
-    positions = (_exif_position(gps),) if _has_coordinates(gps) else ()
+    positions = tuple(_exif_position(gps, tags, what)
+                      for tags, what in ((POSITION, "GPS"), (DESTINATION, "GPS destination"))
+                      if tags[1] in gps or tags[3] in gps)
     area = _text(gps.get(AREA))
     places = (Place("GPS area", area),) if area else ()
     return Claims(positions, places)
@@ -127,14 +134,15 @@ def _empty_tiff(block: bytes) -> bool:
     return offset + 2 <= len(block) and struct.unpack_from(order + "H", block, offset)[0] == 0
 
 
-def _exif_position(gps: dict) -> Position:
-    raw = f"latitude {_show(gps.get(LAT_REF))} {_show(gps.get(LAT))}, longitude {_show(gps.get(LON_REF))} {_show(gps.get(LON))}"
+def _exif_position(gps: dict, tags: tuple[int, int, int, int], what: str) -> Position:
+    lat_ref, lat, lon_ref, lon = (gps.get(t) for t in tags)
+    raw = f"latitude {_show(lat_ref)} {_show(lat)}, longitude {_show(lon_ref)} {_show(lon)}"
     try:
-        lat = _signed(_degrees(gps.get(LAT), 90.0, "latitude"), _text(gps.get(LAT_REF)), "NS", "latitude")
-        lon = _signed(_degrees(gps.get(LON), 180.0, "longitude"), _text(gps.get(LON_REF)), "EW", "longitude")
+        lat = _signed(_degrees(lat, 90.0, "latitude"), _text(lat_ref), "NS", "latitude")
+        lon = _signed(_degrees(lon, 180.0, "longitude"), _text(lon_ref), "EW", "longitude")
     except ValueError as exc:
-        return Position(None, None, str(exc), raw)
-    return Position(lat, lon, raw=raw)
+        return Position(None, None, str(exc), raw, what)
+    return Position(lat, lon, raw=raw, what=what)
 
 
 def _degrees(value, limit: float, name: str) -> float:

@@ -242,6 +242,15 @@ def test_xmp_place_names_are_location_text(tmp_path, detector, body, expected):
     assert finding.detail == f"location text in XMP: {expected}" and finding.lat is None
 
 
+def test_exif_gps_destination_alone_is_a_location(tmp_path, detector):
+    lat, lon = PLACES["south-east"]
+    dest = {19: "S", 20: dms(lat), 21: "E", 22: dms(lon)}
+    path = save(tmp_path / "a.jpg", "JPEG", exif=gps_exif(None, None, dest))
+    (finding,) = run(detector, path)
+    assert finding.detail.startswith("GPS destination in EXIF:")
+    assert_at([finding], lat, lon)
+
+
 def test_exif_gps_area_information_is_location_text(tmp_path, detector):
     path = save(tmp_path / "a.jpg", "JPEG", exif=gps_exif(None, None, {28: b"ASCII\x00\x00\x00Roundhay Park"}))
     (finding,) = run(detector, path)

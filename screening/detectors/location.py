@@ -54,14 +54,14 @@ class LocationDetector:
                 if pos.problem:
                     raw = f" ({pos.raw})" if pos.raw else ""
                     findings.append(LocationFinding(
-                        source, f"GPS in {where}, but malformed: {pos.problem}{raw}", malformed=True))
+                        source, f"{pos.what} in {where}, but malformed: {pos.problem}{raw}", malformed=True))
                     continue
                 key = (round(pos.lat, 5), round(pos.lon, 5))
                 if key in seen_positions:  # EXIF and XMP copies of one position: report it once
                     continue
                 seen_positions.add(key)
                 findings.append(LocationFinding(
-                    source, f"GPS in {where}: {pos.lat:.5f}, {pos.lon:.5f}{self._near(pos.lat, pos.lon)}",
+                    source, f"{pos.what} in {where}: {pos.lat:.5f}, {pos.lon:.5f}{self._near(pos.lat, pos.lon)}",
                     pos.lat, pos.lon))
             places = [p for p in dict.fromkeys(claims.places) if (p.label, p.value) not in seen_places]
             seen_places.update((p.label, p.value) for p in places)
