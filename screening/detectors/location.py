@@ -18,6 +18,8 @@ EARTH_RADIUS_M = 6_371_000.0
 
 
 class LocationDetector:
+    """Reports GPS positions and place names; names the nearest academy site within range."""
+
     def __init__(self, config: Config):
         self.sites = [(academy.name, site.lat, site.lon) for academy in config.academies for site in academy.sites]
         self.within_m = config.location.nearest_site_within_m
@@ -25,6 +27,7 @@ class LocationDetector:
         logging.getLogger("exifread").setLevel(logging.CRITICAL)
 
     def detect(self, picture, earlier) -> list[LocationFinding]:
+        """Findings from the file's metadata blocks (and Pillow's EXIF view of it) and sidecars."""
         extra = (picture.exif,) if picture.exif else ()
         return self._findings(Path(picture.path), picture.data, extra)
 
