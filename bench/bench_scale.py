@@ -89,12 +89,13 @@ def photos(folder: Path, n: int, distinct: int | None = None) -> None:
         os.link(folder / f"img{i % made:05}.jpg", folder / f"img{i:05}.jpg")
 
 
-class PeakRss:
-    """Samples the summed RSS of a process and all its children until stopped."""
+class TreeSampler:
+    """Samples a process and all its children until stopped: peak summed RSS, CPU seconds used."""
 
     def __init__(self, pid: int):
         self.proc = psutil.Process(pid)
         self.peak = 0
+        self.cpu: dict[int, float] = {}  # pid -> user + system seconds, last seen
         self.running = True
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -107,6 +108,8 @@ class PeakRss:
                 for p in procs:
                     try:
                         total += p.memory_info().rss
+                        times = p.cpu_times()
+                        self.cpu[p.pid] = times.user + times.system
                     except psutil.Error:
                         pass
                 self.peak = max(self.peak, total)
@@ -114,14 +117,14 @@ class PeakRss:
                 pass
             time.sleep(0.05)
 
-    def stop(self) -> int:
+    def stop(self) -> tuple[int, float]:
         self.running = False
         self.thread.join()
-        return self.peak
+        return self.peak, sum(self.cpu.values())
 
 
-def screening(args: list[str], cwd: Path, fakes: bool) -> tuple[float, int, int]:
-    """Run `screening ARGS`; (wall seconds, peak RSS of the process tree in bytes, exit code)."""
+def screening(args: list[str], cwd: Path, fakes: bool) -> tuple[float, int, float]:
+    """Run `screening ARGS`; (wall seconds, peak RSS and CPU seconds of the process tree, sampled)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     if fakes:
         env[TEST_DETECTORS_ENV] = FAKES
@@ -130,13 +133,13 @@ def screening(args: list[str], cwd: Path, fakes: bool) -> tuple[float, int, int]
     started = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "screening", *args], cwd=cwd, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    rss = PeakRss(proc.pid)
+    sampler = TreeSampler(proc.pid)
     _, err = proc.communicate()
     wall = time.perf_counter() - started
-    peak = rss.stop()
+    peak, cpu = sampler.stop()
     if proc.returncode not in (0, 1, 2) or "Traceback" in err:
         raise SystemExit(f"screening {' '.join(args)} failed:\n{err}")
-    return wall, peak, proc.returncode
+    return wall, peak, cpu
 
 
 def fresh_state(root: Path) -> None:
@@ -177,62 +180,80 @@ def watch_latency(root: Path, settle: float, poll: float | None, files: int) -> 
     return latencies
 
 
+def scaling(root: Path, n_scenes: int) -> list[tuple[str, str]]:
+    """The real detectors with 1 and 2 worker processes."""
+    scenes(root / "scenes", n_scenes)
+    rows, rates = [], {}
+    for workers in (1, 2):
+        fresh_state(root)
+        wall, peak, cpu = screening(["scan", "scenes", "--workers", str(workers), "--no-cache", "--quiet"],
+                                    root, fakes=False)
+        rates[workers] = n_scenes / wall
+        rows.append((f"real detectors, {n_scenes} drawn 900x600 scenes, {workers} process(es)",
+                     f"{wall:.1f} s, {rates[workers]:.2f} img/s, {cpu / n_scenes:.1f} CPU s/img, "
+                     f"{cpu / wall:.2f} cores obtained, peak RSS {peak / 2**20:.0f} MiB"))
+    rows.append(("scaling ratio 2 processes / 1", f"{rates[2] / rates[1]:.2f}x"))
+    return rows
+
+
+def memory(root: Path, sizes) -> list[tuple[str, str]]:
+    """Peak RSS by batch size: fake detectors, real decoding, 2 workers, no cache."""
+    rows = []
+    for n in sizes:
+        photos(root / f"mem{n}", n, distinct=min(n, 100))
+        fresh_state(root)
+        wall, peak, _ = screening(["scan", f"mem{n}", "--workers", "2", "--no-cache", "--quiet",
+                                   "--jsonl", f"mem{n}.jsonl"], root, fakes=True)
+        rows.append((f"peak RSS, {n} images 1024x768 (fake detectors, 2 workers)",
+                     f"{peak / 2**20:.0f} MiB, {wall:.1f} s ({n / wall:.0f} img/s)"))
+        shutil.rmtree(root / f"mem{n}")
+    return rows
+
+
+def rescan(root: Path, n: int) -> list[tuple[str, str]]:
+    """A cached re-scan of unchanged images through `screening scan`."""
+    photos(root / "rescan", n)
+    fresh_state(root)
+    first, _, _ = screening(["scan", "rescan", "--workers", "2", "--quiet"], root, fakes=True)
+    again, _, _ = screening(["scan", "rescan", "--workers", "2", "--quiet"], root, fakes=True)
+    bytes_each = statistics.mean(p.stat().st_size for p in (root / "rescan").iterdir())
+    startup, _, _ = screening(["scan", "rescan/img00000.jpg", "--workers", "2", "--quiet"], root, fakes=True)
+    return [(f"first scan, {n} images ({bytes_each / 1024:.0f} KiB each), fake detectors",
+             f"{first:.1f} s ({n / first:.0f} img/s)"),
+            (f"re-scan of the same {n} unchanged images (cache)",
+             f"{again:.2f} s whole command = {n / again:.0f} img/s"),
+            ("  of which: start-up (scan of 1 cached image)", f"{startup:.2f} s")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--only", choices=("scaling", "memory", "rescan", "watch"), action="append",
+                        help="measure only these (default: all)")
     opts = parser.parse_args()
     n_scenes, sizes, n_rescan, n_latency = (2, (100, 300), 200, 3) if opts.quick else (16, (100, 1000, 10000), 1000, 10)
 
+    wanted = set(opts.only or ("scaling", "memory", "rescan", "watch"))
     load_before = os.getloadavg()[0]
     root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     rows: list[tuple[str, str]] = []
     try:
         make_trust(root)
         print(f"drawing inputs in {root} ...", file=sys.stderr)
-        scenes(root / "scenes", n_scenes)
-        photos(root / "rescan", n_rescan)
-        for n in sizes:
-            photos(root / f"mem{n}", n, distinct=min(n, 100))
-        photos(root / "latency-src", n_latency + 1)
-
-        # 1. scaling with the real detectors
-        rates = {}
-        for workers in (1, 2):
-            fresh_state(root)
-            wall, peak, _ = screening(["scan", "scenes", "--workers", str(workers), "--no-cache", "--quiet"],
-                                      root, fakes=False)
-            rates[workers] = n_scenes / wall
-            rows.append((f"real detectors, {n_scenes} drawn 900x600 scenes, {workers} process(es)",
-                         f"{wall:.1f} s, {rates[workers]:.2f} img/s, peak RSS {peak / 2**20:.0f} MiB"))
-        rows.append(("scaling ratio 2 processes / 1", f"{rates[2] / rates[1]:.2f}x (2 cores, shared machine)"))
-
-        # 2. peak memory by batch size (fake detectors, real decoding), 2 workers, no cache
-        for n in sizes:
-            fresh_state(root)
-            wall, peak, _ = screening(["scan", f"mem{n}", "--workers", "2", "--no-cache", "--quiet",
-                                       "--jsonl", f"mem{n}.jsonl"], root, fakes=True)
-            rows.append((f"peak RSS, {n} images 1024x768 (fake detectors, 2 workers)",
-                         f"{peak / 2**20:.0f} MiB, {wall:.1f} s ({n / wall:.0f} img/s)"))
-
-        # 3. cached re-scan of unchanged images through `screening scan`
-        fresh_state(root)
-        first, _, _ = screening(["scan", "rescan", "--workers", "2", "--quiet"], root, fakes=True)
-        again, _, _ = screening(["scan", "rescan", "--workers", "2", "--quiet"], root, fakes=True)
-        bytes_each = statistics.mean(p.stat().st_size for p in (root / "rescan").iterdir())
-        startup, _, _ = screening(["scan", "rescan/img00000.jpg", "--workers", "2", "--quiet"], root, fakes=True)
-        rows.append((f"first scan, {n_rescan} images ({bytes_each / 1024:.0f} KiB each), fake detectors",
-                     f"{first:.1f} s ({n_rescan / first:.0f} img/s)"))
-        rows.append((f"re-scan of the same {n_rescan} unchanged images (cache)",
-                     f"{again:.2f} s whole command = {n_rescan / again:.0f} img/s"))
-        rows.append(("  of which: start-up (scan of 1 cached image)", f"{startup:.2f} s"))
-
-        # 4. watch latency: last byte written -> file in its destination folder
-        for settle, poll in ((2.0, None), (0.5, None), (0.5, 1.0)):
-            lat = watch_latency(root, settle, poll, n_latency)
-            how = f"--poll {poll:g}" if poll else "inotify events"
-            rows.append((f"watch latency, --settle {settle:g}, {how} ({len(lat)} files)",
-                         f"median {statistics.median(lat):.2f} s, max {max(lat):.2f} s"))
+        if "scaling" in wanted:
+            rows += scaling(root, n_scenes)
+        if "memory" in wanted:
+            rows += memory(root, sizes)
+        if "rescan" in wanted:
+            rows += rescan(root, n_rescan)
+        if "watch" in wanted:
+            photos(root / "latency-src", n_latency + 1)
+            for settle, poll in ((2.0, None), (0.5, None), (0.5, 1.0)):
+                lat = watch_latency(root, settle, poll, n_latency)
+                how = f"--poll {poll:g}" if poll else "inotify events"
+                rows.append((f"watch latency, --settle {settle:g}, {how} ({len(lat)} files)",
+                             f"median {statistics.median(lat):.2f} s, max {max(lat):.2f} s"))
     finally:
         if not opts.keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -225,6 +225,9 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _exit_with(parent)
+    import cv2
+
+    cv2.setNumThreads(1)  # the pool is the parallelism: OpenCV threads in every worker only fight over cores
     _WORKER["detectors"] = (factory or build_detectors)(config, gallery)
     _WORKER["config"] = config
 

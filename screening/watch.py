@@ -154,20 +154,27 @@ class Watch:
         self.walk_due = 0.0
         self.last_walk: set[Path] | None = None  # files found by the previous walk
         self.observer = None
+        self.paused: str | None = None  # why nothing can be screened now, once logged
 
     # ------------------------------------------------------------ the loop
 
-    def run(self) -> None:
-        """Until stop() (or, with --once, until the inbox holds nothing screenable)."""
+    def run(self) -> bool:
+        """Until stop() (or, with --once, until the inbox holds nothing screenable).
+
+        Returns False when --once could not screen at all (config or register unreadable).
+        """
         try:
             while not self.stopping:
                 worked = self.cycle(time.monotonic())
+                if self.s.once and self.paused:
+                    return False
                 if self.s.once and not self.files.files and not worked and not self.offline:
-                    return
+                    return True
                 if worked:
                     continue  # more may be ready already: no pause between batches
                 self.wakeup.wait(self._tick())
                 self.wakeup.clear()
+            return True
         finally:
             self._stop_observer()
             if self.session:
@@ -234,8 +241,12 @@ class Watch:
             if self.session is not None:
                 self.session.close()
                 self.session = None
-            self.log("paused", detail=f"cannot load the trust config or register: {exc}")
+            why = f"cannot load the trust config or register: {exc}"
+            if why != self.paused:
+                self.log("paused", detail=why)
+            self.paused = why
             return
+        self.paused = None
         if fresh is not None:
             if self.session is not None:
                 self.session.close()

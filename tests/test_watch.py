@@ -387,6 +387,17 @@ def test_once_sorts_what_is_there_and_exits(trust, capsys):
                for x in lines if x["event"] == "sorted")
 
 
+def test_once_that_cannot_screen_at_all_exits_2_and_leaves_the_inbox(trust, monkeypatch, capsys):
+    def broken(self):
+        raise RuntimeError("encodings store is unreadable")
+
+    monkeypatch.setattr(Trust, "enrol", broken)
+    photo(trust / "inbox" / "a.png", BLUE)
+    assert cli.main(["watch", "inbox", "--once", "--workers", "1"]) == 2
+    assert (trust / "inbox" / "a.png").exists()
+    assert "encodings store is unreadable" in capsys.readouterr().out
+
+
 def test_sorting_into_the_inbox_is_refused(trust, capsys):
     assert cli.main(["watch", "inbox", "--into", "inbox/out", "--once"]) == 2
     assert "inside the inbox" in capsys.readouterr().err

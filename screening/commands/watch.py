@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, lambda *_: watch.stop()) for s in (signal.SIGTERM, signal.SIGINT)}
     log("started", inbox=str(inbox), into=str(into), once=args.once, poll=poll)
     try:
-        watch.run()
+        completed = watch.run()
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         if args.log:
             log_file.close()
         lock.close()
-    return EXIT_OK
+    return EXIT_OK if completed else EXIT_ERROR
 
 
 def _session_opener(args: argparse.Namespace):
