@@ -5,7 +5,9 @@ screened under the same config, logos, enrolled faces and code give the same fin
 they are not screened again. The verdict is always decided afresh from the findings, so a
 consent change or a permission applies without re-screening. Only a screening in which
 every check ran completely is stored: an error (a timeout, a crashed worker, a check that
-is not installed) is always tried again.
+is not installed) is always tried again. An XMP sidecar beside the image is part of what the
+location check reads but not of the image's hash, so an image with a sidecar is never
+answered from the cache, and findings that came from a sidecar are never stored.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class ResultCache:
 
         A file that cannot be read is simply not in the cache: the worker then reports why.
         """
+        if _has_sidecar(path):
+            return None
         try:
             sha = file_sha256(path)
         except OSError:
@@ -78,7 +82,7 @@ class ResultCache:
 
     def store(self, screening: Screening) -> bool:
         """Keep a complete screening; returns whether it was stored."""
-        if not is_complete(screening):
+        if not is_complete(screening) or _from_sidecar(screening):
             return False
         self.conn.execute("INSERT OR REPLACE INTO screenings VALUES (?,?,?,?,?)",
                           (screening.sha256, *self.key, json.dumps(screening_to_json(screening))))
@@ -90,6 +94,18 @@ def is_complete(screening: Screening) -> bool:
     """Every check, decoding included, ran to the end (it may still have found things)."""
     ran = {r.check for r in screening.results if r.complete}
     return screening.sha256 is not None and ran >= set(Check)
+
+
+def _has_sidecar(path: Path) -> bool:
+    try:
+        from .detectors.location import sidecars
+    except ImportError:  # no location check: nothing is complete, so nothing is cached anyway
+        return False
+    return bool(sidecars(Path(path)))
+
+
+def _from_sidecar(screening: Screening) -> bool:
+    return any(getattr(f, "source", "").startswith("XMP sidecar") for r in screening.results for f in r.findings)
 
 
 def file_sha256(path: Path) -> str:

@@ -32,6 +32,20 @@ IN_PROGRESS_PREFIXES = (".", "~$")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".~tmp", ".temp", ".swp")
 
 
+def waits_for_its_image(path: Path) -> bool:
+    """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp) is in the
+    inbox: the location check of the image reads it. Alone, it is sorted like any other file."""
+    if path.suffix.lower() != ".xmp":
+        return False
+    if path.with_suffix("").suffix and path.with_suffix("").is_file():
+        return True  # IMG_1.jpg.xmp
+    stem = path.stem.lower()
+    try:
+        return any(p.stem.lower() == stem and p.suffix.lower() != ".xmp" for p in path.parent.iterdir())
+    except OSError:
+        return True
+
+
 def in_progress(name: str) -> bool:
     """A hidden, temporary or partial download name: not a finished photo yet."""
     lower = name.lower()
@@ -201,7 +215,8 @@ class Watch:
             self._replay_journal()
             self._look(now)
             still_open = {e.source for e in self.journal.open_entries()}
-            ready = [p for p in self.files.stable(time.monotonic()) if p not in still_open]
+            ready = [p for p in self.files.stable(time.monotonic())
+                     if p not in still_open and not waits_for_its_image(p)]
             if ready:
                 self._screen_and_sort(ready[:self.s.batch])
             return bool(ready)

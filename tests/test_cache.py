@@ -150,3 +150,12 @@ def test_cache_hits_are_answered_in_the_parent_before_the_pool(trust):
     (gone,) = screen_many(unreadable, config, None, workers=1, factory=fake_detectors.by_colour, cache=cache)
     assert gone.results[0].check is Check.DECODE and not gone.results[0].complete
     cache.close()
+
+
+def test_an_image_with_an_xmp_sidecar_is_never_answered_from_the_cache(trust):
+    photo(trust / "batch" / "a.png", (0, 0, 255))
+    scan()
+    (trust / "batch" / "a.xmp").write_text("<x:xmpmeta/>")
+    Counting.seen.clear()
+    scan()
+    assert Counting.seen == ["a.png"]

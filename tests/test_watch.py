@@ -180,6 +180,21 @@ def test_each_file_lands_in_its_folder_byte_identical_with_its_record(job):
     assert logged["b.png"]["reasons"] == ["location"] and logged["b.png"]["destination"].endswith("b.png")
 
 
+def test_xmp_sidecar_waits_for_its_image_then_goes_too(job):
+    j = job(grace=0.3)  # a sidecar never decodes: it goes to error/ once no longer young
+    photo(j.inbox / "a.png", BLUE)
+    (j.inbox / "a.xmp").write_text("<x:xmpmeta/>")
+    (j.inbox / "b.jpg.xmp").write_text("<x:xmpmeta/>")
+    photo(j.inbox / "b.jpg", BLUE)
+    j.run_for(1.0)
+    where = sorted_files(j.into)
+    assert where["a.png"] != "error" and where["b.jpg"] != "error"
+    assert where["a.xmp"] == "error" and where["b.jpg.xmp"] == "error"  # not images themselves
+    assert list(j.inbox.iterdir()) == []
+    order = [line["file"] for line in j.lines("sorted")]
+    assert order.index("a.png") < order.index("a.xmp") and order.index("b.jpg") < order.index("b.jpg.xmp")
+
+
 def test_subfolders_are_kept(job):
     j = job()
     photo(j.inbox / "trip" / "day1" / "a.png", RED)
