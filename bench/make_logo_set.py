@@ -40,6 +40,9 @@ ACADEMIES = {
     "s202": (crests.style_from_seed(202), None),
     "s303": (crests.style_from_seed(303, simple=True), None),
 }
+# Academies whose logos are drawn in other styles (crests.draw_other): a round badge with ring
+# lettering, a text-only wordmark, a shaded photo-like shield. Their colours are the seed's.
+OTHER = {"badge": ("badge", 41), "wordmark": ("wordmark", 42), "shaded": ("shaded", 43)}
 BANDS = {"5-10%": (0.05, 0.10), "10-20%": (0.10, 0.20), ">20%": (0.20, 0.60)}
 ANGLES = (0, 5, 10, 15, 30)
 
@@ -122,14 +125,16 @@ def main() -> int:
 
     toml = ['trust = "Bench Trust"', '[consent]', 'register = "register.csv"', 'photos = "photos"', ""]
     drawn = {}
-    for aid, (style, colours) in ACADEMIES.items():
+    for aid in [*ACADEMIES, *OTHER]:
         folder = OUT / "logos" / aid
         folder.mkdir(parents=True, exist_ok=True)
-        drawn[aid] = crests.draw_crest(style, 512)
+        drawn[aid] = crests.draw_crest(ACADEMIES[aid][0], 512) if aid in ACADEMIES else crests.draw_other(*OTHER[aid])
         drawn[aid].save(folder / "crest.png")
-        colours = colours or (style.field, style.charge)
-        toml += ["[[academy]]", f'id = "{aid}"', f'logos = "logos/{aid}"',
-                 f"uniform_colours = {json.dumps(list(colours))}", ""]
+        toml += ["[[academy]]", f'id = "{aid}"', f'logos = "logos/{aid}"']
+        if aid in ACADEMIES:
+            style, colours = ACADEMIES[aid]
+            toml.append(f"uniform_colours = {json.dumps(list(colours or (style.field, style.charge)))}")
+        toml.append("")
     (OUT / "screening.toml").write_text("\n".join(toml), encoding="utf-8")
     (OUT / "register.csv").write_text("person_id,name,role,academy,biometric_consent\n", encoding="utf-8")
     (OUT / "photos").mkdir(exist_ok=True)
@@ -147,7 +152,7 @@ def main() -> int:
         meta["file"] = name
         rows.append(meta)
 
-    ids = list(ACADEMIES)
+    ids = [*ACADEMIES, *OTHER]
     for i, path in enumerate(pics):
         im = load(path)
         src = str(path.relative_to(SHARED))
@@ -158,21 +163,22 @@ def main() -> int:
             out, meta = crest_case(im, drawn[aid], rng, band, angle, seed=n)
             save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
         # decoys: same shape, another school (new colours; every third keeps the colours)
-        aid = ids[i % len(ids)]
+        aid = list(ACADEMIES)[i % len(ACADEMIES)]
         decoy = crests.draw_crest(crests.decoy_of(ACADEMIES[aid][0], seed=1000 + i, keep_colours=i % 3 == 0), 512)
         band = rng.choice(list(BANDS))
         out, meta = crest_case(im, decoy, rng, band, rng.choice(ANGLES), seed=n)
         save(out, {"kind": "decoy", "academy": None, "lookalike": aid, "keep_colours": i % 3 == 0,
                    "photo": src, **meta})
-        # a random badge of another school
-        other = crests.draw_crest(crests.style_from_seed(5000 + i), 512)
+        # a random badge of another school, in the shield style or in one of the other styles
+        other = (crests.draw_crest(crests.style_from_seed(5000 + i), 512) if i % 2 else
+                 crests.draw_other(crests.OTHER_STYLES[i % 3], 5000 + i))
         out, meta = crest_case(im, other, rng, rng.choice(list(BANDS)), rng.choice(ANGLES), seed=n)
         save(out, {"kind": "decoy", "academy": None, "lookalike": None, "photo": src, **meta})
 
         face = crests.find_face(im)
         if face is None or face[2] < 40 or face[1] + face[3] * 3 > im.height:
             continue
-        aid = ids[i % len(ids)]
+        aid = list(ACADEMIES)[i % len(ACADEMIES)]
         style, colours = ACADEMIES[aid]
         colours = colours or (style.field, style.charge)
         base = {"photo": src, "face": list(face), "academy": aid}
@@ -186,6 +192,11 @@ def main() -> int:
         save(crests.paint_uniform(im, (dec.field, dec.charge), crest=crests.draw_crest(dec, 512),
                                   face_box=face, seed=n),
              {"kind": "decoy_uniform", "photo": src, "face": list(face), "academy": None})
+
+    # every other real photo, untouched: none shows an academy crest, so any flag is false
+    for path in photos(10_000, random.Random(0)):
+        if path not in pics:
+            save(load(path), {"kind": "clean", "photo": str(path.relative_to(SHARED))})
 
     with open(OUT / "truth.jsonl", "w", encoding="utf-8") as f:
         for r in rows:

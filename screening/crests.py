@@ -458,3 +458,120 @@ def paint_uniform(photo: Image.Image, colours: tuple[str, ...] | list[str], *,
         composite(result, crest, width_frac=w * crest_frac / W, centre=(cx, cy),
                   angle=rng.uniform(-8, 8), tilt=rng.uniform(0, 0.1), seed=seed)
     return result
+
+
+# ---------------------------------------------------------------- other drawing styles
+# Crests drawn unlike draw_crest, so the matcher is measured on logos it was not shaped
+# around: a round badge with ring lettering, a text-only wordmark, and a shaded, photo-like
+# shield with gradients, a bevel and fabric grain.
+
+OTHER_STYLES = ("badge", "wordmark", "shaded")
+
+
+def draw_other(kind: str, seed: int, size: int = 512) -> Image.Image:
+    """A crest in one of OTHER_STYLES as an RGBA image size x size, reproducible from `seed`."""
+    rng = random.Random(seed)
+    field, charge, accent = _three_colours(rng)
+    words = rng.sample(_WORDS[:10], 2)
+    name = f"{rng.choice(('OAK', 'ASH', 'ELM', 'KINGS', 'QUEENS', 'ABBEY', 'RIVER'))}{rng.choice(('WOOD', 'FIELD', 'LEA', 'MOOR', 'GATE'))}"
+    n = size * _SS
+    if kind == "badge":
+        out = _badge(rng, n, name, words, field, charge, accent)
+    elif kind == "wordmark":
+        out = _wordmark(rng, n, name, words, field, charge)
+    elif kind == "shaded":
+        out = _shaded(rng, n, name, field, charge, accent)
+    else:
+        raise ValueError(f"unknown crest style {kind!r}, expected one of {OTHER_STYLES}")
+    return out.resize((size, size), Image.LANCZOS)
+
+
+def _serif(px: int) -> ImageFont.FreeTypeFont:
+    """A serif face when the system has one (a different look from the default), else the default."""
+    for path in ("/usr/share/fonts/truetype/dejavu/DejaVuSerif-Bold.ttf",
+                 "/usr/share/fonts/truetype/liberation/LiberationSerif-Bold.ttf"):
+        try:
+            return ImageFont.truetype(path, max(6, px))
+        except OSError:
+            continue
+    return _font(px)
+
+
+def _badge(rng, n, name, words, field, charge, accent) -> Image.Image:
+    """Concentric rings, the school's name around the top, a motto around the bottom, initials."""
+    out = Image.new("RGBA", (n, n), (0, 0, 0, 0))
+    d = ImageDraw.Draw(out)
+    c, r = n / 2, n * 0.47
+    d.ellipse((c - r, c - r, c + r, c + r), fill=_rgb(charge) + (255,))
+    band = n * 0.1
+    d.ellipse((c - r + n * 0.015, c - r + n * 0.015, c + r - n * 0.015, c + r - n * 0.015),
+              fill=_rgb(field) + (255,))
+    inner = r - band
+    d.ellipse((c - inner, c - inner, c + inner, c + inner), fill=_rgb(charge) + (255,))
+    d.ellipse((c - inner + n * 0.012, c - inner + n * 0.012, c + inner - n * 0.012, c + inner - n * 0.012),
+              fill=_rgb(field) + (255,))
+    font = _serif(int(band * 0.6))
+    for text, mid, flip in ((name, -90.0, False), (" ".join(words), 90.0, True)):
+        span = min(150.0, 11.0 * len(text))
+        for i, ch in enumerate(text):
+            deg = mid - span / 2 + span * (i + 0.5) / len(text)
+            if flip:
+                deg = mid + span / 2 - span * (i + 0.5) / len(text)
+            tile = Image.new("L", (int(band), int(band)), 0)
+            ImageDraw.Draw(tile).text((band / 2, band / 2), ch, fill=255, font=font, anchor="mm")
+            tile = tile.rotate(-(deg + 90) + (180 if flip else 0), resample=Image.BICUBIC)
+            rad = r - band / 2 - n * 0.005
+            x = c + rad * math.cos(math.radians(deg)) - band / 2
+            y = c + rad * math.sin(math.radians(deg)) - band / 2
+            out.paste(Image.new("RGBA", tile.size, _rgb(accent) + (255,)), (int(x), int(y)), tile)
+    for deg in (0.0, 180.0):  # stars between the two texts
+        x, y = c + (r - band / 2) * math.cos(math.radians(deg)), c + (r - band / 2) * math.sin(math.radians(deg))
+        _emblem(d, "star", x, y, band * 0.3, _rgb(accent), _rgb(field))
+    _emblem(d, rng.choice(("tower", "tree", "crown", "key", "torch", "book")), c, c - inner * 0.25,
+            inner * 0.4, _rgb(accent), _rgb(field))
+    d.text((c, c + inner * 0.45), name[:1] + rng.choice("ABCDEHKLMNPRSTW"), fill=_rgb(charge),
+           font=_serif(int(inner * 0.35)), anchor="mm")
+    return out
+
+
+def _wordmark(rng, n, name, words, field, charge) -> Image.Image:
+    """Text only: the school's name in two lines on a rounded plate, a rule between them."""
+    out = Image.new("RGBA", (n, n), (0, 0, 0, 0))
+    d = ImageDraw.Draw(out)
+    top, bottom = n * 0.22, n * 0.78
+    d.rounded_rectangle((n * 0.03, top, n * 0.97, bottom), radius=n * 0.06, fill=_rgb(field) + (255,))
+    px = int(n * 0.16)
+    while px > 8 and d.textlength(name, font=_serif(px)) > n * 0.86:  # the name fits the plate
+        px -= 4
+    d.text((n / 2, n * 0.40), name, fill=_rgb(charge), font=_serif(px), anchor="mm")
+    d.line((n * 0.15, n * 0.52, n * 0.85, n * 0.52), fill=_rgb(charge), width=max(2, n // 90))
+    d.text((n / 2, n * 0.64), rng.choice(("ACADEMY", "SCHOOL", "HIGH SCHOOL", "COLLEGE")),
+           fill=_rgb(charge), font=_font(int(n * 0.09)), anchor="mm")
+    return out
+
+
+def _shaded(rng, n, name, field, charge, accent) -> Image.Image:
+    """A shield lit from the top left: gradients, a bevelled rim, grain; like a photographed badge."""
+    shape = rng.choice(("heater", "swiss", "square"))
+    mask = Image.new("L", (n, n), 0)
+    ImageDraw.Draw(mask).polygon(_outline(shape, n), fill=255)
+    art = Image.new("RGB", (n, n), _rgb(field))
+    d = ImageDraw.Draw(art)
+    _division(d, rng.choice(("pale", "fess", "bend", "chief", "quarterly")), n, _rgb(charge))
+    _emblem(d, rng.choice(("star", "crown", "tower", "cross", "tree")), n * 0.5, n * 0.45, n * 0.2,
+            _rgb(accent), _rgb(field))
+    d.text((n / 2, n * 0.75), name[:3], fill=_rgb(accent), font=_serif(int(n * 0.09)), anchor="mm",
+           stroke_width=max(1, n // 250), stroke_fill=_rgb(field))
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    light = 1.25 - 0.55 * np.hypot(xx - 0.3, yy - 0.25)  # a soft spot light
+    arr = np.asarray(art, dtype=np.float32) * light[..., None]
+    edge = cv2.distanceTransform(np.asarray(mask), cv2.DIST_L2, 5)
+    bevel = np.clip(edge / (n * 0.035), 0, 1)
+    gx = cv2.Sobel(edge, cv2.CV_32F, 1, 0) + cv2.Sobel(edge, cv2.CV_32F, 0, 1)
+    arr *= (0.75 + 0.25 * bevel)[..., None]
+    arr += (np.clip(gx, -1, 1) * 25 * (1 - bevel))[..., None]
+    arr += np.random.default_rng(rng.randrange(1 << 30)).normal(0, 5, arr.shape[:2])[..., None]
+    art = Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(n / 700))
+    out = Image.new("RGBA", (n, n), (0, 0, 0, 0))
+    out.paste(art, (0, 0), mask)
+    return out

@@ -6,6 +6,9 @@ the image handling. The steps, each measured in bench/bench_logos.py:
 1. SIFT keypoints on the image; reference descriptors computed at several scales of the
    reference (a crest 60 px wide in a photo looks like the reference shrunk, not like the
    512 px original), matched with a ratio test that ignores near-duplicate neighbours.
+   A crest whose colours have nearly the same lightness (maroon on teal, blue on red) is
+   almost blank in grey: such a reference also gets features on the opponent-colour
+   channels (Lab a and b), and the image is searched on those channels too.
 2. A robust transform (RANSAC similarity/affine from few matches, homography from many).
 3. Appearance: the photo is warped back into the reference frame and compared there:
    grey-level correlation (gain and offset free, so lighting does not matter), chroma
@@ -28,6 +31,17 @@ CANONICAL = 320  # reference longer side for keypoints
 VERIFY = 96  # reference longer side for the appearance check
 REF_SCALES = (1.0, 0.5, 0.3, 0.18)
 RATIO = 0.8
+# Feature channels: 0 grey, 1 Lab a (green-red), 2 Lab b (blue-yellow).
+GREY, CHROMA_A, CHROMA_B = 0, 1, 2
+# a and b span a narrow range in 8-bit Lab; stretched so SIFT's contrast threshold sees their edges.
+CHROMA_GAIN = 2.5
+# A reference with fewer grey keypoints than this (at canonical size) is "thin" in grey...
+THIN_GREY = 150
+# ...and then also gets features on each colour channel whose stretched spread is at least this.
+MIN_CHANNEL_STD = 20.0
+# The image's colour channels are searched at this fraction of the working size: photos carry
+# colour at half resolution anyway (JPEG 4:2:0), and it quarters their cost.
+CHROMA_SCALE = 0.5
 _SIFT = None
 
 
@@ -48,6 +62,7 @@ class Reference:
     mask: np.ndarray  # uint8 0/255: the crest (not its background)
     pts: np.ndarray  # (N, 2) float32 keypoint positions in canonical pixels
     desc: np.ndarray  # (N, 128) float32 SIFT descriptors
+    chan: np.ndarray  # (N,) uint8 feature channel of each keypoint (GREY, CHROMA_A, CHROMA_B)
     # the appearance check's view of the reference, VERIFY px on the longer side
     v_grey: np.ndarray
     v_ab: np.ndarray
@@ -58,6 +73,10 @@ class Reference:
     @property
     def size(self) -> tuple[int, int]:
         return self.rgb.shape[1], self.rgb.shape[0]
+
+    @property
+    def channels(self) -> set[int]:
+        return {int(c) for c in np.unique(self.chan)}
 
 
 @dataclass
@@ -99,16 +118,25 @@ def make_reference(academy: str, name: str, rgba: np.ndarray, multiscale: bool =
     size = (max(1, round(w * s)), max(1, round(h * s)))
     rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     mask = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
-    pts_all, desc_all = [], []
-    for scale in REF_SCALES if multiscale else (1.0,):
-        pts, desc = _features_on_grey(_on_grey(rgb, mask), mask, scale)
-        pts_all.append(pts)
-        desc_all.append(desc)
-    return reference_from_arrays(academy, name, rgb, mask, np.concatenate(pts_all), np.concatenate(desc_all))
+    planes = channel_images(rgb, (GREY, CHROMA_A, CHROMA_B))
+    inside = mask > 0
+    used = [GREY]
+    if len(_features_on_plane(planes[GREY], mask, 1.0)[0]) < THIN_GREY:
+        used += [c for c in (CHROMA_A, CHROMA_B) if planes[c][inside].std() >= MIN_CHANNEL_STD]
+    pts_all, desc_all, chan_all = [], [], []
+    for c in used:
+        plane = np.where(inside, planes[c], 128).astype(np.uint8)
+        for scale in REF_SCALES if multiscale else (1.0,):
+            pts, desc = _features_on_plane(plane, mask, scale)
+            pts_all.append(pts)
+            desc_all.append(desc)
+            chan_all.append(np.full(len(pts), c, np.uint8))
+    return reference_from_arrays(academy, name, rgb, mask, np.concatenate(pts_all), np.concatenate(desc_all),
+                                 np.concatenate(chan_all))
 
 
 def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.ndarray,
-                          pts: np.ndarray, desc: np.ndarray) -> Reference:
+                          pts: np.ndarray, desc: np.ndarray, chan: np.ndarray) -> Reference:
     """A Reference from its canonical image, mask and features (what the disk cache holds)."""
     h, w = mask.shape
     vs = VERIFY / max(h, w)
@@ -117,7 +145,7 @@ def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.nda
     vmask = cv2.erode(cv2.resize(mask, vsize, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
     v_grey, v_ab = appearance_channels(vrgb)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    return Reference(academy, name, rgb, mask, pts, desc, v_grey, v_ab, vmask,
+    return Reference(academy, name, rgb, mask, pts, desc, chan, v_grey, v_ab, vmask,
                      main_colours(rgb, mask), max(contours, key=cv2.contourArea))
 
 
@@ -150,12 +178,21 @@ def _crest_and_mask(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rgb[y0:y1, x0:x1].copy(), mask[y0:y1, x0:x1].copy()
 
 
-def _on_grey(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return np.where(mask > 0, grey, 128).astype(np.uint8)
+def channel_images(rgb: np.ndarray, channels) -> dict[int, np.ndarray]:
+    """The requested feature channels of an RGB image, each uint8 (chroma stretched round 128)."""
+    out = {}
+    if GREY in channels:
+        out[GREY] = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    if CHROMA_A in channels or CHROMA_B in channels:
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB)
+        for c in (CHROMA_A, CHROMA_B):
+            if c in channels:
+                plane = (lab[..., c].astype(np.float32) - 128) * CHROMA_GAIN + 128
+                out[c] = np.clip(plane, 0, 255).astype(np.uint8)
+    return out
 
 
-def _features_on_grey(grey: np.ndarray, mask: np.ndarray, scale: float):
+def _features_on_plane(grey: np.ndarray, mask: np.ndarray, scale: float):
     if scale != 1.0:
         size = (max(8, round(grey.shape[1] * scale)), max(8, round(grey.shape[0] * scale)))
         grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
@@ -190,25 +227,54 @@ def main_colours(rgb: np.ndarray, mask: np.ndarray, k: int = 3) -> np.ndarray:
 # ---------------------------------------------------------------- matching
 
 
+def image_features(rgb: np.ndarray, channels) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """SIFT (points, descriptors) of an image on each requested channel; points in rgb's pixels."""
+    out = {}
+    if GREY in channels:
+        out[GREY] = features(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+    chroma = set(channels) - {GREY}
+    if chroma:
+        small = cv2.resize(rgb, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
+        for c, plane in channel_images(small, chroma).items():
+            pts, desc = features(plane)
+            out[c] = (pts / CHROMA_SCALE, desc)
+    return out
+
+
 def features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """SIFT keypoint positions and descriptors of an image."""
+    """SIFT keypoint positions and descriptors of one channel of an image."""
     kps, desc = sift().detectAndCompute(grey, None)
     if desc is None:
         return np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
     return np.float32([k.pt for k in kps]), desc.astype(np.float32)
 
 
-def match(ref: Reference, pts: np.ndarray, desc: np.ndarray, matcher) -> tuple[np.ndarray, np.ndarray]:
-    """Ratio-tested correspondences (reference points, image points).
+def match(ref: Reference, image: dict[int, tuple[np.ndarray, np.ndarray]], matcher) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio-tested correspondences (reference points, image points) over the reference's channels.
+
+    `image` maps a channel to that channel's (points, descriptors) in the image.
+    """
+    src, dst = [], []
+    for c in ref.channels:
+        sel = ref.chan == c
+        s, d = _match_channel(ref.pts[sel], ref.desc[sel], *image[c], matcher)
+        src.append(s)
+        dst.append(d)
+    return np.concatenate(src), np.concatenate(dst)
+
+
+def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, pts: np.ndarray, desc: np.ndarray,
+                   matcher) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio-tested correspondences on one channel.
 
     Each reference feature looks for its nearest image feature, and keeps it only when it
     is clearly nearer than any image feature elsewhere: a photo holds thousands of features,
     so this is the test that rejects chance matches in clutter. Each image feature is used
     once (the reference holds the same corner at several scales).
     """
-    if len(ref.desc) < 2 or len(desc) < 2:
+    if len(ref_desc) < 2 or len(desc) < 2:
         return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
-    knn = matcher.knnMatch(ref.desc, desc, k=min(3, len(desc)))
+    knn = matcher.knnMatch(ref_desc, desc, k=min(3, len(desc)))
     best: dict[int, tuple[float, int]] = {}
     for ri, cands in enumerate(knn):
         if not cands:
@@ -222,7 +288,7 @@ def match(ref: Reference, pts: np.ndarray, desc: np.ndarray, matcher) -> tuple[n
             best[first.trainIdx] = (first.distance, ri)
     qi = np.fromiter(best.keys(), dtype=np.int64, count=len(best))
     ri = np.fromiter((v[1] for v in best.values()), dtype=np.int64, count=len(best))
-    return ref.pts[ri].reshape(-1, 2), pts[qi].reshape(-1, 2)
+    return ref_pts[ri].reshape(-1, 2), pts[qi].reshape(-1, 2)
 
 
 def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tuple[int, int],
@@ -283,17 +349,25 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     m = ref.v_mask > 0
-    grey_ncc = _ncc(g[m], ref.v_grey[m])
+    q = _stack(g, c)
+    r = _stack(ref.v_grey, ref.v_ab)
+    structure = _ncc(q[m], r[m])
     chroma = _chroma_corr(c[m], ref.v_ab[m])
-    p.parts = _parts(g, ref.v_grey, ref.v_mask)
-    p.appearance = 0.4 * max(0.0, grey_ncc) + 0.3 * chroma + 0.3 * p.parts
+    p.parts = _parts(q, r, ref.v_mask)
+    p.appearance = 0.4 * max(0.0, structure) + 0.3 * chroma + 0.3 * p.parts
     p.score = p.appearance
     return p
 
 
+def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """Lightness and chroma as one (h, w, 3) pattern, chroma stretched as for the features."""
+    return np.dstack([grey, ab * CHROMA_GAIN])
+
+
 def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
+    """Correlation of two patterns, each channel free of its own offset (a cast, a shade)."""
+    a = a - a.mean(axis=0)
+    b = b - b.mean(axis=0)
     d = math.sqrt(float((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / d) if d > 1e-6 else 0.0
 
@@ -314,8 +388,8 @@ def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
 
 
 def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
-    """Share of the crest's textured parts (an n x n grid) whose grey pattern agrees."""
-    h, w = r.shape
+    """Share of the crest's textured parts (an n x n grid) whose pattern agrees."""
+    h, w = r.shape[:2]
     agree = total = 0
     for i in range(n):
         for j in range(n):
@@ -324,7 +398,7 @@ def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
             if m.sum() < 0.3 * m.size:
                 continue
             rc = r[ys, xs][m]
-            if rc.std() < 6:  # a plain part says nothing
+            if rc.std(axis=0).max() < 6:  # a plain part says nothing
                 continue
             total += 1
             agree += _ncc(g[ys, xs][m], rc) > 0.5

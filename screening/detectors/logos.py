@@ -23,7 +23,7 @@ from ..model import Box, LogoFinding
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # Bump when reference features change meaning, so old cache entries are never read.
-CACHE_VERSION = "logo-ref-1"
+CACHE_VERSION = "logo-ref-2"
 STEPS = frozenset({"multiscale", "verify", "colour-shape"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
@@ -93,8 +93,7 @@ class LogoDetector:
         """Every placement of the references in a working-size RGB image, best per place."""
         if not refs:
             return []
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-        pts, desc = lm.features(grey)
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
         size = (rgb.shape[1], rgb.shape[0])
         found: list[lm.Placement] = []
         verify = "verify" in self.steps
@@ -107,7 +106,7 @@ class LogoDetector:
             lab = _grey_world_lab(small)
             to_work = np.diag([1 / cs, 1 / cs, 1.0])
         for ref in refs:
-            src, dst = lm.match(ref, pts, desc, self._matcher)
+            src, dst = lm.match(ref, image, self._matcher)
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS)
             if shapes:
                 for p in lm.colour_shape_placements(ref, lab):
@@ -189,7 +188,7 @@ def load_references(academy: Academy, cache: Path | None = None, multiscale: boo
     return refs
 
 
-_CACHED = ("rgb", "mask", "pts", "desc")
+_CACHED = ("rgb", "mask", "pts", "desc", "chan")
 
 
 def _read_cached(path: Path, academy: str, name: str) -> lm.Reference | None:
