@@ -329,43 +329,49 @@ class Screener:
         window = self.workers * 2
         source = iter(items)
         pending: dict[Future, tuple[Path, str]] = {}
-        crashes: dict[str, int] = {}  # display name -> pools that died while holding it
+        # Files aboard a pool that died: screened again one at a time on a fresh pool, so a
+        # second death names its file exactly and the innocent ones are not blamed.
+        suspects: list[tuple[Path, str]] = []
+        suspects_aboard: set[tuple[Path, str]] = set()  # the one suspect being screened alone
         if self.pool is None:
             self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
         try:
             while True:
-                while len(pending) < window:
-                    item = next(source, None)
-                    if item is None:
-                        break
-                    if isinstance(item, _Known):
-                        yield item
-                        continue
+                isolating = bool(suspects) or any(item in suspects_aboard for item in pending.values())
+                while len(pending) < (1 if isolating else window):
+                    if suspects:
+                        item = suspects.pop(0)
+                        suspects_aboard = {item}
+                    else:
+                        item = next(source, None)
+                        if item is None:
+                            break
+                        if isinstance(item, _Known):
+                            yield item
+                            continue
                     pending[self.pool.submit(_work, str(item[0]), item[1])] = item
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                requeue: list[tuple[Path, str]] = []
+                died = False
                 for future in done:
                     path, display = pending.pop(future)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        # The dead worker took every queued file down with it; only a file that was
-                        # aboard twice is blamed, the others are screened again on a fresh pool.
-                        crashes[display] = crashes.get(display, 0) + 1
-                        if crashes[display] >= 2:
+                        if (path, display) in suspects_aboard:
                             yield _crashed(path, display, "the worker process died while screening it")
                         else:
-                            requeue.append((path, display))
+                            suspects.append((path, display))
+                        died = True
                     except Exception as exc:
                         yield _crashed(path, display, f"screening failed: {_describe(exc)}")
-                if requeue:
-                    requeue.extend(pending.values())
+                if died:
+                    suspects.extend(pending.values())
                     pending.clear()
+                    suspects_aboard = set()
                     self.close()
                     self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
-                    source = _chain(requeue, source)
         except BaseException:
             # abandoned mid-batch (a stop signal, an error in the caller): its queued work is dropped
             for future in pending:
@@ -378,11 +384,6 @@ class _Known:
     """A screening answered from the cache, passing through the pool loop untouched."""
 
     screening: Screening
-
-
-def _chain(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
 
 
 def _new_pool(workers: int, config: Config, gallery: Any, factory) -> ProcessPoolExecutor:

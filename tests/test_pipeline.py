@@ -78,3 +78,15 @@ def test_results_stream_in_any_order_but_all_arrive(tmp_path):
     items = images(tmp_path / "b", [f"{i}.png" for i in range(25)])
     got = [s.path for s in screen_many(iter(items), config, None, workers=2, factory=crashing)]
     assert sorted(got) == sorted(n for _, n in items)
+
+
+def test_two_crashing_files_in_a_batch_are_the_only_errors(tmp_path):
+    """Files aboard a pool that died are screened again one at a time: only the culprits are blamed."""
+    config = config_in(tmp_path)
+    names = [f"ok{i}.png" for i in range(10)]
+    names[3], names[7] = "die3.png", "die7.png"
+    items = images(tmp_path / "b", names)
+    results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=crashing)}
+    failed = sorted(n for n, s in results.items() if not all(r.complete for r in s.results))
+    assert failed == ["die3.png", "die7.png"]
+    assert len(results) == 10
