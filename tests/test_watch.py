@@ -23,7 +23,8 @@ from screening import cli, pipeline, watch_journal
 from screening.commands.watch import _session_opener
 from screening.model import Check
 from screening.trust import Trust
-from screening.watch import InboxEvents, JsonLog, Watch, WatchSettings, in_progress
+from screening.arrivals import InboxEvents, in_progress
+from screening.watch import JsonLog, Watch, WatchSettings
 from screening.watch_journal import Journal, complete, record_path
 
 from . import fake_detectors
