@@ -8,9 +8,11 @@ import io
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from argparse import Namespace
@@ -385,6 +387,25 @@ def test_move_across_filesystems_or_without_hard_links_is_verified(trust, monkey
     assert complete(journal, entry) == "sorted"
     assert sha(entry.image) == made and not entry.source.exists() and not entry.tmp.exists()
     journal.close()
+
+
+def test_real_move_to_another_filesystem_is_copied_verified_and_removed(trust):
+    """The inbox on the test's disk, the sort folder on tmpfs (/dev/shm) where the machine has one."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)) or shm.stat().st_dev == trust.stat().st_dev:
+        pytest.skip("no second filesystem to move across")
+    into = Path(tempfile.mkdtemp(dir=shm, prefix="screening-test-"))
+    try:
+        source = photo(trust / "inbox" / "a.png", BLUE)
+        made = sha(source)
+        journal = Journal(trust / ".screening" / "state.sqlite", trust / "inbox")
+        entry = journal.begin(source, made, into / "cleared" / "a.png", {"status": "cleared"})
+        assert complete(journal, entry) == "sorted"
+        assert sha(into / "cleared" / "a.png") == made and not source.exists()
+        assert [p.name for p in (into / "cleared").iterdir()] == ["a.png", "a.png.json"]
+        journal.close()
+    finally:
+        shutil.rmtree(into)
 
 
 # ---------------------------------------------------------------- the command
