@@ -350,6 +350,65 @@ def test_replay_after_a_kill_at_any_step_leaves_exactly_one_identical_copy(trust
     journal.close()
 
 
+def _sort_dying_at(db: Path, inbox: Path, image: Path, step: int, across: bool) -> None:
+    """In a child process: begin and complete one sort, dying (as SIGKILL would) before the
+    step-th file-system call; with `across`, links out of the inbox fail as across filesystems."""
+    calls = [0]
+    real = {name: getattr(os, name) for name in ("link", "unlink", "replace", "rename", "fsync")}
+
+    def dying(name):
+        def call(*args, **kwargs):
+            calls[0] += 1
+            if calls[0] == step:
+                os._exit(9)
+            if name == "link" and across and Path(args[0]).parent == inbox:
+                raise OSError(errno.EXDEV, "cross-device link")
+            return real[name](*args, **kwargs)
+        return call
+
+    for name in real:
+        setattr(os, name, dying(name))
+    source = inbox / image.name
+    journal = Journal(db, inbox)
+    complete(journal, journal.begin(source, sha(source), image, {"status": "cleared"}))
+    os._exit(0)
+
+
+@pytest.mark.parametrize("across", [False, True], ids=["same filesystem", "across filesystems"])
+def test_killed_before_every_file_operation_of_a_sort_the_replay_leaves_one_copy(trust, across):
+    import multiprocessing
+
+    db, inbox = trust / ".screening" / "state.sqlite", trust / "inbox"
+    image = trust / "screened" / "cleared" / "a.png"
+    Journal(db, inbox).close()
+    step, outcomes = 0, []
+    while True:
+        step += 1
+        for leftover in (trust / "screened").rglob("*") if (trust / "screened").exists() else ():
+            if leftover.is_file():
+                leftover.unlink()
+        made = sha(photo(inbox / "a.png", BLUE))
+        child = multiprocessing.get_context("fork").Process(target=_sort_dying_at,
+                                                             args=(db, inbox, image, step, across))
+        child.start()
+        child.join()
+        outcomes.append(child.exitcode)
+        journal = Journal(db, inbox)
+        for entry in journal.open_entries():
+            assert complete(journal, entry) == "sorted"
+        if (inbox / "a.png").exists():  # killed before the journal row: screened again from scratch
+            assert not image.exists()
+            complete(journal, journal.begin(inbox / "a.png", made, image, {"status": "cleared"}))
+        assert sha(image) == made and not (inbox / "a.png").exists()
+        assert json.loads(record_path(image).read_text())["status"] == "cleared"
+        assert sorted(p.name for p in image.parent.iterdir()) == ["a.png", "a.png.json"]
+        assert journal.open_entries() == []
+        journal.close()
+        if child.exitcode == 0:
+            break
+    assert outcomes.count(9) >= 5  # every step of the sort was interrupted once
+
+
 def test_replay_when_another_file_took_the_reserved_name_moves_to_a_new_name(trust):
     journal, entry = begun(trust)
     killed_after("record", entry)
