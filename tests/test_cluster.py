@@ -52,6 +52,21 @@ def test_cluster_scan_gives_the_same_records_and_exit_code_as_a_local_scan(trust
     assert {r["status"] for r in records(trust / "local.jsonl")} == {"cleared", "needs_permission", "error"}
 
 
+@pytest.mark.slow
+def test_watch_once_on_a_cluster_sorts_like_a_local_run(trust):
+    (trust / "inbox").mkdir()
+    photo(trust / "inbox" / "blue.png", (0, 0, 255))
+    photo(trust / "inbox" / "red.png", (255, 0, 0))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        code = cli.main(["watch", "inbox", "--once", "--settle", "0.2", "--scheduler", cluster.scheduler_address,
+                         "--log", "watch.log"])
+    assert code == 0
+    assert (trust / "screened" / "cleared" / "blue.png").is_file()
+    assert (trust / "screened" / "needs-permission" / "red.png").is_file()
+    assert list((trust / "inbox").iterdir()) == []
+
+
 @pytest.mark.slow  # waits out the connection timeout
 def test_unreachable_scheduler_fails_the_scan_with_its_address(trust, capsys):
     code = cli.main(["scan", "batch", "--scheduler", "tcp://127.0.0.1:1", "--quiet"])
