@@ -19,7 +19,7 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
-from watchdog.events import FileCreatedEvent, FileModifiedEvent, FileMovedEvent
+from watchdog.events import DirMovedEvent, FileCreatedEvent, FileModifiedEvent, FileMovedEvent
 
 from screening import cli, pipeline, watch_journal
 from screening.commands.watch import _session_opener
@@ -149,6 +149,17 @@ def test_event_for_a_new_file_gets_it_sorted(job):
     InboxEvents(j.watch.note).dispatch(FileCreatedEvent(str(j.inbox / "a.png")))
     j.run_for(0.6)
     assert sorted_files(j.into) == {"a.png": "cleared"}
+
+
+def test_a_folder_moved_in_brings_all_its_photos(job, trust):
+    j = job(poll=3600)  # no walking after the first: only the folder's one event announces them
+    j.run_for(0.1)
+    photo(trust / "elsewhere" / "trip" / "a.png", BLUE)
+    photo(trust / "elsewhere" / "trip" / "day2" / "b.png", RED)
+    (trust / "elsewhere" / "trip").rename(j.inbox / "trip")
+    InboxEvents(j.watch.note).dispatch(DirMovedEvent(str(trust / "elsewhere" / "trip"), str(j.inbox / "trip")))
+    j.run_for(0.6)
+    assert sorted_files(j.into) == {"trip/a.png": "cleared", "trip/day2/b.png": "needs-permission"}
 
 
 def test_partial_download_waits_until_renamed(job):
