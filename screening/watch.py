@@ -87,6 +87,7 @@ class Watch:
         self.walk_due = 0.0
         self.last_walk: set[Path] | None = None  # files found by the previous walk
         self.observer = None
+        self.events_unavailable = False  # the observer could not start: walking alone from then on
         self.paused: str | None = None  # why nothing can be screened now, once logged
 
     # ------------------------------------------------------------ the loop
@@ -190,7 +191,7 @@ class Watch:
     # ------------------------------------------------------------ finding files
 
     def _look(self, now: float) -> None:
-        if self.s.poll is None and not self.s.once:
+        if self.s.poll is None and not self.s.once and not self.events_unavailable:
             self._ensure_observer()
         walked: set[Path] | None = None
         if now >= self.walk_due:
@@ -246,6 +247,7 @@ class Watch:
             observer.start()
         except Exception as exc:  # noqa: BLE001 - e.g. inotify watch limit: walking still works
             self.log("events_unavailable", detail=f"{exc}; walking the inbox every {self.s.rescan:g} s")
+            self.events_unavailable = True
             return
         self.observer = observer
 

@@ -533,6 +533,33 @@ def test_real_events_bring_a_dropped_file_in(trust):
     assert "events_missed" not in log.getvalue()
 
 
+def test_no_events_available_the_job_walks_the_inbox_instead(trust, monkeypatch):
+    class NoInotify:
+        def schedule(self, *args, **kwargs):
+            raise OSError(28, "inotify watch limit reached")
+
+    monkeypatch.setattr("watchdog.observers.Observer", NoInotify)
+    log = io.StringIO()
+    args = Namespace(config=str(trust / "screening.toml"), channel=None, workers=1, scheduler=None)
+    journal = Journal(trust / ".screening" / "state.sqlite", trust / "inbox")
+    w = Watch(WatchSettings(trust / "inbox", trust / "screened", settle=0.2, rescan=0.2), journal,
+              _session_opener(args), JsonLog(log))
+    runner = threading.Thread(target=w.run)
+    runner.start()
+    try:
+        time.sleep(0.3)
+        photo(trust / "inbox" / "a.png", BLUE)
+        deadline = time.monotonic() + 10
+        while not (trust / "screened" / "cleared" / "a.png").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        w.stop()
+        runner.join(timeout=10)
+        journal.close()
+    assert (trust / "screened" / "cleared" / "a.png").exists()
+    assert log.getvalue().count("events_unavailable") == 1
+
+
 # ---------------------------------------------------------------- killed and started again
 
 
