@@ -338,6 +338,7 @@ class Screener:
         try:
             while True:
                 isolating = bool(suspects) or any(item in suspects_aboard for item in pending.values())
+                broken = False
                 while len(pending) < (1 if isolating else window):
                     if suspects:
                         item = suspects.pop(0)
@@ -349,7 +350,17 @@ class Screener:
                         if isinstance(item, _Known):
                             yield item
                             continue
-                    pending[self.pool.submit(_work, str(item[0]), item[1])] = item
+                    try:
+                        pending[self.pool.submit(_work, str(item[0]), item[1])] = item
+                    except BrokenProcessPool:
+                        # a worker died between two files: this one was never aboard, it goes first
+                        suspects.insert(0, item)
+                        suspects_aboard = set()
+                        broken = True
+                        break
+                if broken and not pending:
+                    self._renew_pool()
+                    continue
                 if not pending:
                     return
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -370,13 +381,16 @@ class Screener:
                     suspects.extend(pending.values())
                     pending.clear()
                     suspects_aboard = set()
-                    self.close()
-                    self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+                    self._renew_pool()
         except BaseException:
             # abandoned mid-batch (a stop signal, an error in the caller): its queued work is dropped
             for future in pending:
                 future.cancel()
             raise
+
+    def _renew_pool(self) -> None:
+        self.close()
+        self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
 
 
 @dataclass(frozen=True)

@@ -90,3 +90,37 @@ def test_two_crashing_files_in_a_batch_are_the_only_errors(tmp_path):
     failed = sorted(n for n, s in results.items() if not all(r.complete for r in s.results))
     assert failed == ["die3.png", "die7.png"]
     assert len(results) == 10
+
+
+
+def test_pool_found_dead_when_submitting_is_renewed_and_no_file_is_lost(tmp_path, monkeypatch):
+    """A worker can die between two files: then submit() itself raises BrokenProcessPool."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from screening import pipeline
+
+    config = config_in(tmp_path)
+    pools = []
+
+    class DeadOnArrival:
+        def __init__(self):
+            self.inner = ThreadPoolExecutor(2)
+            pools.append(self)
+
+        def submit(self, fn, *args):
+            if len(pools) == 1:
+                raise BrokenProcessPool("a worker died while idle")
+            return self.inner.submit(fn, *args)
+
+        def shutdown(self, **kwargs):
+            self.inner.shutdown(wait=False)
+
+    monkeypatch.setattr(pipeline, "_new_pool", lambda *args: DeadOnArrival())
+    monkeypatch.setitem(pipeline._WORKER, "detectors", {c: Nothing() for c in Check if c is not Check.DECODE})
+    monkeypatch.setitem(pipeline._WORKER, "config", config)
+    items = images(tmp_path / "b", [f"{i}.png" for i in range(6)])
+    results = list(screen_many(items, config, None, workers=2))
+    assert sorted(s.path for s in results) == sorted(n for _, n in items)
+    assert all(r.complete for s in results for r in s.results)
+    assert len(pools) == 2
