@@ -180,10 +180,32 @@ def watch_latency(root: Path, settle: float, poll: float | None, files: int) -> 
     return latencies
 
 
+def _burn(seconds: float, out) -> None:
+    started = time.time()
+    while time.time() - started < seconds:
+        pass
+    out.put(os.times().user)
+
+
+def cores_free(processes: int, seconds: float = 3.0) -> float:
+    """How many cores `processes` pure-Python busy loops obtain now: what the machine can give."""
+    import multiprocessing
+
+    out = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_burn, args=(seconds, out)) for _ in range(processes)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join()
+    return sum(out.get() for _ in procs) / seconds
+
+
 def scaling(root: Path, n_scenes: int) -> list[tuple[str, str]]:
-    """The real detectors with 1 and 2 worker processes."""
+    """The real detectors with 1 and 2 worker processes, and what the machine could give."""
     scenes(root / "scenes", n_scenes)
-    rows, rates = [], {}
+    rows = [("cores obtained by 1 / 2 busy-loop processes (machine check)",
+             f"{cores_free(1):.2f} / {cores_free(2):.2f}")]
+    rates = {}
     for workers in (1, 2):
         fresh_state(root)
         wall, peak, cpu = screening(["scan", "scenes", "--workers", str(workers), "--no-cache", "--quiet"],
@@ -229,10 +251,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--scenes", type=int, default=16, help="images for the real-detector scaling rows")
     parser.add_argument("--only", choices=("scaling", "memory", "rescan", "watch"), action="append",
                         help="measure only these (default: all)")
     opts = parser.parse_args()
-    n_scenes, sizes, n_rescan, n_latency = (2, (100, 300), 200, 3) if opts.quick else (16, (100, 1000, 10000), 1000, 10)
+    n_scenes, sizes, n_rescan, n_latency = (2, (100, 300), 200, 3) if opts.quick else (opts.scenes, (100, 1000, 10000), 1000, 10)
 
     wanted = set(opts.only or ("scaling", "memory", "rescan", "watch"))
     load_before = os.getloadavg()[0]
