@@ -505,6 +505,18 @@ def test_once_that_cannot_screen_at_all_exits_2_and_leaves_the_inbox(trust, monk
     assert "encodings store is unreadable" in capsys.readouterr().out
 
 
+def test_a_second_job_on_the_same_inbox_is_refused(trust, capsys):
+    from screening.commands.watch import _lock
+
+    state = trust / ".screening" / "state.sqlite"
+    held = _lock(state, (trust / "inbox").absolute())
+    try:
+        assert cli.main(["watch", "inbox", "--once"]) == 2
+        assert "already sorting" in capsys.readouterr().err
+    finally:
+        held.close()
+
+
 def test_sorting_into_the_inbox_is_refused(trust, capsys):
     assert cli.main(["watch", "inbox", "--into", "inbox/out", "--once"]) == 2
     assert "inside the inbox" in capsys.readouterr().err

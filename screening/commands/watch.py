@@ -59,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
     if args.once and not inbox.is_dir():
         return _fail(f"the inbox {inbox} is not a folder that can be read")
 
-    log_file = open(args.log, "a", encoding="utf-8") if args.log else sys.stdout
+    try:
+        log_file = open(args.log, "a", encoding="utf-8") if args.log else sys.stdout
+    except OSError as exc:
+        return _fail(f"cannot write the log {args.log}: {exc}")
     log = JsonLog(log_file)
     poll = args.poll
     if poll is None and (kind := network_filesystem(inbox)):
@@ -70,11 +73,11 @@ def run(args: argparse.Namespace) -> int:
                              once=args.once)
     try:
         lock = _lock(trust.config.state, inbox)
+        if lock is None:
+            return _fail(f"another `screening watch` is already sorting {inbox}")
         journal = Journal(trust.config.state, inbox)
     except (OSError, sqlite3.Error) as exc:
         return _fail(f"cannot open the watch state {trust.config.state}: {exc}")
-    if lock is None:
-        return _fail(f"another `screening watch` is already sorting {inbox}")
 
     watch = Watch(settings, journal, _session_opener(args), log)
     previous = {s: signal.signal(s, lambda *_: watch.stop()) for s in (signal.SIGTERM, signal.SIGINT)}
