@@ -38,25 +38,27 @@ class Academy:
 class FaceSettings:
     """[faces]: measured defaults, see README "Face tolerance"."""
 
-    # A face matches a person only within this dlib distance...
-    tolerance: float = 0.5
+    # A face matches a person only within this dlib distance (docs/faces.md: no false match
+    # up to 0.55 on adults; children's faces are closer together, so a safety gap below)...
+    tolerance: float = 0.45
     # ...and only when the runner-up person is at least this much further away.
     margin: float = 0.06
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = 24
     # Longest side (pixels) the HOG pass works at; larger photos are scaled down for it.
-    max_side: int = 1200
-    # HOG upsampling (1 finds faces down to ~40 px at the working size) and score threshold.
+    max_side: int = 1600
+    # HOG upsampling (1 finds faces down to 40 px instead of 80, at 4x the cost) for photos whose
+    # working size is at most hog_upsample_side; in larger ones MTCNN finds the small faces.
     hog_upsample: int = 1
+    hog_upsample_side: int = 1000
     hog_threshold: float = 0.0
-    # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1%
-    # of the long side of a larger photo (40 px in a 4000 px photo).
-    mtcnn_side: int = 2000
-    # Also search copies turned by +/-30 degrees, at most tilt_side pixels long, for tilted heads
-    # (MTCNN on them, and HOG too when tilted_hog).
+    # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1.2%
+    # of the long side of a larger photo (47 px in a 4000 px photo).
+    mtcnn_side: int = 1700
+    # Also search a copy at most tilt_side pixels long, upright with a wide margin (large faces
+    # cut by the photo's edge) and turned by +/-30 degrees (tilted heads), with MTCNN.
     tilted_passes: bool = True
-    tilt_side: int = 800
-    tilted_hog: bool = False
+    tilt_side: int = 480
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,19 @@ MODEL_VERSION = f"dlib_resnet_v1+sp5+chip{CHIP_SIZE}+jitter{NUM_JITTERS}"
 TILTS = (30.0, -30.0)
 # MTCNN's smallest face at its working size: 20 px there is 1% of the long side of a big photo.
 MTCNN_MIN_FACE = 20
+# ...and on the reduced copies, which are for large faces only (5% of the long side of the copy).
+REDUCED_MIN_FACE = 24
+GREY = (128, 128, 128)
 # MTCNN's three stages' thresholds (the library's defaults are 0.6, 0.7, 0.7).
 MTCNN_THRESHOLDS = (0.6, 0.7, 0.7)
-# Margin added around the photo for MTCNN, as a share of its long side: narrow at full size
-# (cost), wide on the reduced copies (a selfie's face half out of the frame).
-EDGE_PAD = 0.05
+# Margin added around the photo for MTCNN, a share of its long side (a selfie's face may be half
+# out of the frame), at most MAX_PAD pixels at the working size.
 WIDE_PAD = 0.25
-# Least MTCNN confidence for a face no HOG pass confirmed (measured, docs/faces.md).
-MTCNN_ALONE = 0.9
+MAX_PAD = 200
+# Least MTCNN confidence for a face no other pass confirmed (measured, docs/faces.md).
+MTCNN_ALONE = 0.8
+# Share of a face box that must lie within the photo (the rest was found in the margin).
+MIN_VISIBLE = 0.3
 # Two boxes are one face when their intersection covers this share of the smaller box.
 SAME_FACE_OVERLAP = 0.5
 # Nose displacement from the eyes' midline, in eye distances, beyond which the face is turned
@@ -80,6 +85,7 @@ class FaceEngine:
         self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
         self._recogniser = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
         self._mtcnn = MTCNN(min_face_size=MTCNN_MIN_FACE, steps_threshold=list(MTCNN_THRESHOLDS))
+        self._mtcnn_large = MTCNN(min_face_size=REDUCED_MIN_FACE, steps_threshold=list(MTCNN_THRESHOLDS))
         self._dlib = dlib
 
     # ------------------------------------------------------------------ finding faces
@@ -89,26 +95,29 @@ class FaceEngine:
         rgb = _checked(rgb)
         s = self.settings
         found = self._hog_pass(*_shrunk(rgb, s.max_side), "")
-        found += self._mtcnn_pass(*_shrunk(rgb, s.mtcnn_side), "", EDGE_PAD)
+        found += self._mtcnn_pass(self._mtcnn, *_shrunk(rgb, s.mtcnn_side), "")
         if s.tilted_passes:
-            for angle in (0.0, *TILTS):
-                found += self._reduced(rgb, angle)
+            found += self._reduced(*_shrunk(rgb, s.tilt_side))
         h, w = rgb.shape[:2]
-        return [Located(_clip(f.box, w, h), f.score, f.source) for f in _merge(found)]
+        return [Located(_clip(f.box, w, h), f.score, f.source) for f in _merge(found) if _inside(f.box, w, h)]
 
     def _hog_pass(self, rgb: np.ndarray, scale: float, tag: str) -> list[Located]:
-        rects, scores, _ = self._hog.run(rgb, self.settings.hog_upsample, self.settings.hog_threshold)
+        # Upsampling finds faces down to 40 px but costs 4x: only small photos need it, in large
+        # ones the MTCNN pass finds the small faces.
+        upsample = self.settings.hog_upsample if max(rgb.shape[:2]) <= self.settings.hog_upsample_side else 0
+        rects, scores, _ = self._hog.run(rgb, upsample, self.settings.hog_threshold)
         return [Located(_box(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale),
                         float(s), "hog" + tag) for r, s in zip(rects, scores)]
 
-    def _mtcnn_pass(self, rgb: np.ndarray, scale: float, tag: str, margin: float) -> list[Located]:
+    def _mtcnn_pass(self, mtcnn, rgb: np.ndarray, scale: float, tag: str) -> list[Located]:
         import cv2
 
-        # A margin around the photo lets MTCNN find faces cut by its edge.
-        pad = round(max(rgb.shape[:2]) * margin)
-        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(128, 128, 128))
+        # A margin around the photo lets MTCNN find faces cut by its edge; capped, as it costs
+        # time in proportion, and large cut faces in large photos are found on the reduced copy.
+        pad = min(round(max(rgb.shape[:2]) * WIDE_PAD), MAX_PAD)
+        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=GREY)
         out = []
-        for face in self._mtcnn.detect_faces(padded):
+        for face in mtcnn.detect_faces(padded):
             bx, by, bw, bh = face["box"]
             if bw <= 0 or bh <= 0:
                 continue
@@ -117,34 +126,23 @@ class FaceEngine:
                                float(face["confidence"]), "mtcnn" + tag))
         return out
 
-    def _reduced(self, rgb: np.ndarray, angle: float) -> list[Located]:
-        """Faces found on a reduced, widely framed copy turned by `angle`, boxed in the upright image.
+    def _reduced(self, small: np.ndarray, scale: float) -> list[Located]:
+        """Faces found on the reduced copy, upright and turned by each of TILTS, in full-size pixels.
 
-        Cheap at this size: catches heads tilted beyond what the detectors tolerate, and large
-        faces cut by the photo's edge (a selfie's), which need a wide margin to be seen."""
+        Catches heads tilted beyond what the detectors tolerate, and large faces cut by the
+        photo's edge (a selfie's), which need a wide margin to be seen."""
         import cv2
 
-        h, w = rgb.shape[:2]
-        small, scale = _shrunk(rgb, self.settings.tilt_side)
-        sh, sw = small.shape[:2]
-        turn = cv2.getRotationMatrix2D((sw / 2, sh / 2), angle, 1.0)
-        cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-        nw, nh = int(sh * sin + sw * cos) + 1, int(sh * cos + sw * sin) + 1
-        turn[0, 2] += nw / 2 - sw / 2
-        turn[1, 2] += nh / 2 - sh / 2
-        turned = cv2.warpAffine(small, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        back = cv2.invertAffineTransform(turn)
-        tag = f"@{angle:+.0f}" if angle else "@small"
-        found = self._mtcnn_pass(turned, 1.0, tag, WIDE_PAD)
-        if self.settings.tilted_hog:
-            found += self._hog_pass(turned, 1.0, tag)
         out = []
-        for face in found:
-            left, top, bw, bh = face.box
-            cx, cy = back @ np.array([left + bw / 2, top + bh / 2, 1.0]) / scale
-            half = max(bw, bh) / scale / 2
-            out.append(Located(_box(cx - half, cy - half, cx + half, cy + half), face.score, face.source))
-        return [f for f in out if _inside(f.box, w, h)]
+        for angle in (0.0, *TILTS):
+            view, back = _turned(small, angle) if angle else (small, cv2.invertAffineTransform(np.eye(2, 3)))
+            tag = f"@{angle:+.0f}" if angle else "@small"
+            for face in self._mtcnn_pass(self._mtcnn_large, view, 1.0, tag):
+                left, top, side, _ = face.box
+                cx, cy = back @ np.array([left + side / 2, top + side / 2, 1.0]) / scale
+                half = side / scale / 2
+                out.append(Located(_box(cx - half, cy - half, cx + half, cy + half), face.score, face.source))
+        return out
 
     # ------------------------------------------------------------------ identifying faces
 
@@ -197,6 +195,21 @@ def _shrunk(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA), scale
 
 
+def _turned(img: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """`img` turned by `angle` degrees on a canvas that holds all of it, and the way back."""
+    import cv2
+
+    h, w = img.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
+    nw, nh = int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1
+    turn[0, 2] += nw / 2 - w / 2
+    turn[1, 2] += nh / 2 - h / 2
+    turned = cv2.warpAffine(img, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=GREY)
+    return turned, cv2.invertAffineTransform(turn)
+
+
 def _box(left: float, top: float, right: float, bottom: float) -> Box:
     x, y = round(left), round(top)
     return (x, y, max(1, round(right) - x), max(1, round(bottom) - y))
@@ -221,9 +234,9 @@ def _clip(box: Box, w: int, h: int) -> Box:
 
 
 def _inside(box: Box, w: int, h: int) -> bool:
-    left, top, bw, bh = box
-    cx, cy = left + bw / 2, top + bh / 2
-    return 0 <= cx < w and 0 <= cy < h
+    """Enough of the face is within the photo to count (a face cut by the edge still counts)."""
+    clipped = _clip(box, w, h)
+    return clipped[2] * clipped[3] >= MIN_VISIBLE * box[2] * box[3]
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -240,8 +253,8 @@ def _rank(face: Located) -> tuple[int, int]:
 def _merge(found: list[Located]) -> list[Located]:
     """One box per face: where passes overlap, keep the best-ranked box, remember every source.
 
-    A face only MTCNN saw must be a confident one: its weak lone boxes were the false faces
-    (lamps, fabric) on the benchmark photos, while HOG's agreement is strong evidence."""
+    A face only one MTCNN pass saw must be a confident one: its weak lone boxes were the false
+    faces (lamps, fabric) on the benchmark photos; a second pass agreeing is good evidence."""
     groups: list[list[Located]] = []
     for face in sorted(found, key=_rank):
         for group in groups:
@@ -253,7 +266,8 @@ def _merge(found: list[Located]) -> list[Located]:
     merged = []
     for group in groups:
         sources = list(dict.fromkeys(f.source for f in group))
-        if not any(s.startswith("hog") for s in sources) and max(f.score for f in group) < MTCNN_ALONE:
+        confirmed = any(s.startswith("hog") for s in sources) or len(sources) > 1
+        if not confirmed and max(f.score for f in group) < MTCNN_ALONE:
             continue
         merged.append(Located(group[0].box, group[0].score, ",".join(sources)))
     return sorted(merged, key=lambda f: -f.box[2] * f.box[3])
