@@ -123,7 +123,9 @@ def gallery_digest(config: Config, register: Register) -> str:
     encodings are stored. A consent change alone does not change it: decide() handles that
     from the stored distances.
     """
-    h = hashlib.sha256()
+    from .face_engine import MODEL_VERSION  # a new face model makes every stored distance stale
+
+    h = hashlib.sha256(MODEL_VERSION.encode() + b"\0")
     for pid in sorted(p.person_id for p in register.people.values() if p.biometric_consent):
         h.update(pid.encode() + b"\0")
         folder = config.photos / pid
@@ -131,7 +133,8 @@ def gallery_digest(config: Config, register: Register) -> str:
             for f in sorted(folder.rglob("*")):
                 if f.is_file():
                     st = f.stat()
-                    h.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+                    # ctime too: a photo replaced with its times preserved (cp -p) still counts as changed
+                    h.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0".encode())
     return h.hexdigest()[:16]
 
 
