@@ -36,7 +36,7 @@ class Academy:
 
 @dataclass(frozen=True)
 class FaceSettings:
-    """[faces]: measured defaults, see README "Face tolerance"."""
+    """[faces]: measured defaults, see docs/faces.md."""
 
     # A face matches a person only within this dlib distance (docs/faces.md: no false match
     # up to 0.55 on adults; children's faces are closer together, so a safety gap below)...

@@ -1,10 +1,11 @@
 """Finds every face in an upright RGB image and turns a face into dlib's 128-d descriptor.
 
 Recall first: a missed face is a pupil cleared without consent. So several passes run and
-their boxes are merged: dlib HOG (the face_recognition CLI's detector) on the image scaled
-to `settings.max_side`, MTCNN over the whole image at full resolution (small, tilted and
-profile faces HOG misses), and both again on copies turned by +/-30 degrees (heads tilted
-further than either detector tolerates). See docs/faces.md for the measurements.
+their boxes are merged: dlib HOG (the face_recognition CLI's detector) on the photo scaled to
+`settings.max_side`; MTCNN on the photo scaled to `settings.mtcnn_side` with a margin around it
+(small, tilted and turned faces HOG misses, faces cut by the edge); MTCNN again on a small copy,
+upright and turned by +/-30 degrees (heads tilted further than either detector tolerates).
+See docs/faces.md for the measurements.
 
 Models load when a FaceEngine is built, never at import.
 """
@@ -28,7 +29,7 @@ MODEL_VERSION = f"dlib_resnet_v1+sp5+chip{CHIP_SIZE}+jitter{NUM_JITTERS}"
 
 # A rotated copy is searched at these angles (degrees, counter-clockwise) besides upright.
 TILTS = (30.0, -30.0)
-# MTCNN's smallest face at its working size: 20 px there is 1% of the long side of a big photo.
+# MTCNN's smallest face at its working size (20 px at 1700 px: 1.2% of the long side).
 MTCNN_MIN_FACE = 20
 # ...and on the reduced copies, which are for large faces only (5% of the long side of the copy).
 REDUCED_MIN_FACE = 24
@@ -46,7 +47,8 @@ MIN_VISIBLE = 0.3
 # Two boxes are one face when their intersection covers this share of the smaller box.
 SAME_FACE_OVERLAP = 0.5
 # Nose displacement from the eyes' midline, in eye distances, beyond which the face is turned
-# too far for the recogniser: its descriptor of a profile is unreliable (measured, docs/faces.md).
+# too far for the recogniser. Above the turned but recognisable faces of the benchmark (up to
+# 0.39); crude: a strict profile's landmarks can still pass it, the tolerance then protects.
 MAX_TURN = 0.45
 
 
@@ -54,7 +56,7 @@ MAX_TURN = 0.45
 class Located:
     box: Box  # [left, top, width, height] upright full-res pixels
     score: float  # detector confidence
-    source: str  # which detector/pass found it: "hog", "mtcnn", "hog@+30", ...
+    source: str  # the passes that found it, best first: "hog,mtcnn", "mtcnn@+30", "mtcnn@small"
 
 
 def models_dir() -> Path:
@@ -94,20 +96,20 @@ class FaceEngine:
         """Every face, recall first, deduplicated across passes, largest first."""
         rgb = _checked(rgb)
         s = self.settings
-        found = self._hog_pass(*_shrunk(rgb, s.max_side), "")
+        found = self._hog_pass(*_shrunk(rgb, s.max_side))
         found += self._mtcnn_pass(self._mtcnn, *_shrunk(rgb, s.mtcnn_side), "")
         if s.tilted_passes:
             found += self._reduced(*_shrunk(rgb, s.tilt_side))
         h, w = rgb.shape[:2]
         return [Located(_clip(f.box, w, h), f.score, f.source) for f in _merge(found) if _inside(f.box, w, h)]
 
-    def _hog_pass(self, rgb: np.ndarray, scale: float, tag: str) -> list[Located]:
+    def _hog_pass(self, rgb: np.ndarray, scale: float) -> list[Located]:
         # Upsampling finds faces down to 40 px but costs 4x: only small photos need it, in large
         # ones the MTCNN pass finds the small faces.
         upsample = self.settings.hog_upsample if max(rgb.shape[:2]) <= self.settings.hog_upsample_side else 0
         rects, scores, _ = self._hog.run(rgb, upsample, self.settings.hog_threshold)
         return [Located(_box(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale),
-                        float(s), "hog" + tag) for r, s in zip(rects, scores)]
+                        float(s), "hog") for r, s in zip(rects, scores)]
 
     def _mtcnn_pass(self, mtcnn, rgb: np.ndarray, scale: float, tag: str) -> list[Located]:
         import cv2
@@ -131,11 +133,9 @@ class FaceEngine:
 
         Catches heads tilted beyond what the detectors tolerate, and large faces cut by the
         photo's edge (a selfie's), which need a wide margin to be seen."""
-        import cv2
-
         out = []
         for angle in (0.0, *TILTS):
-            view, back = _turned(small, angle) if angle else (small, cv2.invertAffineTransform(np.eye(2, 3)))
+            view, back = _turned(small, angle) if angle else (small, np.eye(2, 3))
             tag = f"@{angle:+.0f}" if angle else "@small"
             for face in self._mtcnn_pass(self._mtcnn_large, view, 1.0, tag):
                 left, top, side, _ = face.box
@@ -162,8 +162,10 @@ class FaceEngine:
         turn = turn_of(points)
         if turn is None or turn > MAX_TURN:
             return None, "face turned too far to identify"
-        vector = self._recogniser.compute_face_descriptor(rgb, shape, NUM_JITTERS)
-        return np.asarray(vector, dtype=np.float64), ""
+        vector = np.asarray(self._recogniser.compute_face_descriptor(rgb, shape, NUM_JITTERS), dtype=np.float64)
+        if vector.shape != (128,) or not np.isfinite(vector).all():
+            raise RuntimeError(f"dlib returned an unusable face descriptor for the face at {box}")
+        return vector, ""
 
 
 def turn_of(points: np.ndarray) -> float | None:

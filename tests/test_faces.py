@@ -246,3 +246,31 @@ def test_curie_face_found_in_every_exif_orientation(engine, shared_data):
                 "images/photo.8.embedded.jpg"]:
         faces = engine.locate(imaging.load(folder / rel).frames[0])
         assert face_at(faces, marie, 0.4) is not None, rel
+
+
+@pytest.mark.shared
+def test_knn_probes_are_never_matched_to_the_wrong_person(engine, shared_data):
+    knn = shared_data / "face_recognition" / "examples" / "knn_examples"
+    settings = FaceSettings()
+    detector = FaceDetector(settings, _enrol(engine, sorted((knn / "train").glob("*/*"))), engine)
+    seen = {}
+    for probe in sorted((knn / "test").iterdir()) + [shared_data / "face_recognition/examples/lin-manuel-miranda.png"]:
+        findings = detector.detect(imaging.load(probe), {})
+        seen[probe.stem] = {match(f, settings.tolerance, settings.margin)[0] for f in findings}
+    assert seen["obama1"] == {"obama"}
+    assert seen["alex_lacamoire1"] == {"alex_lacamoire"}
+    assert {"obama", "biden"} <= seen["obama_and_biden"] <= {"obama", "biden", None}  # the child: unknown
+    assert seen["kit_with_rose"] <= {"kit_harington", "rose_leslie", None}
+    assert seen["johnsnow_test1"] <= {"kit_harington", None}
+    assert seen["lin-manuel-miranda"] == {None}  # not enrolled: never anybody else
+
+
+def _enrol(engine: FaceEngine, photos: list[Path]) -> Gallery:
+    """One encoding per reference photo (its largest face), the folder name as the person."""
+    ids, encodings = [], []
+    for photo in photos:
+        rgb = imaging.load(photo).frames[0]
+        face = max(engine.locate(rgb), key=lambda f: f.box[2] * f.box[3])
+        ids.append(photo.parent.name)
+        encodings.append(engine.encode(rgb, face.box))
+    return Gallery(tuple(ids), np.stack(encodings), MODEL_VERSION)
