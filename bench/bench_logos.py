@@ -36,7 +36,8 @@ ABLATIONS = {  # label -> matcher steps (see screening/logo_match.py)
     "SIFT + ratio + RANSAC (>= 10 inliers)": frozenset(),
     "+ multi-scale references": frozenset({"multiscale"}),
     "+ appearance check (>= 5 inliers)": frozenset({"multiscale", "verify"}),
-    "+ colour-and-shape cue (shipped)": frozenset({"multiscale", "verify", "colour-shape"}),
+    "+ colour-and-shape cue": frozenset({"multiscale", "verify", "colour-shape"}),
+    "+ ECC refinement, 3-match similarity (shipped)": frozenset({"multiscale", "verify", "colour-shape", "refine"}),
 }
 _W: dict = {}
 

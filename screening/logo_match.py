@@ -292,8 +292,12 @@ def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, pts: np.ndarray, d
 
 
 def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tuple[int, int],
-               min_inliers: int = 5, max_instances: int = 3) -> list[Placement]:
-    """Robust transforms from the correspondences, one per instance of the crest."""
+               min_inliers: int = 5, max_instances: int = 3, few_inliers: int = 0) -> list[Placement]:
+    """Robust transforms from the correspondences, one per instance of the crest.
+
+    With `few_inliers`, a similarity supported by that many matches is proposed when no
+    affine transform has `min_inliers`.
+    """
     found = []
     src, dst = src.copy(), dst.copy()
     for _ in range(max_instances):
@@ -302,6 +306,15 @@ def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tup
         tol = 4.0
         A, inl = cv2.estimateAffine2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=tol,
                                       maxIters=2000, confidence=0.995)
+        if (A is None or inl is None or inl.sum() < min_inliers) and few_inliers:
+            # a flat crest gives a handful of matches: a similarity from three of them is a
+            # rough placement that refine() and the appearance check then confirm or reject
+            A, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=tol,
+                                                 maxIters=2000, confidence=0.995)
+            if A is not None and inl is not None and inl.sum() >= few_inliers:
+                if _sane(np.vstack([A, [0, 0, 1]]), ref.size, image_size):
+                    found.append(Placement(ref, np.vstack([A, [0, 0, 1]]), int(inl.sum()), "features"))
+            break
         if A is None or inl is None or inl.sum() < min_inliers:
             break
         inl = inl.ravel().astype(bool)
@@ -359,6 +372,30 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
     return p
 
 
+def refine(p: Placement, grey: np.ndarray) -> Placement | None:
+    """The placement with its perspective fitted to the photo (ECC on lightness), or None.
+
+    A placement proposed from a few matches or from an outline is only roughly right (the
+    outline gives no perspective); aligning the reference to the photo pixel by pixel fixes
+    that before the appearance check judges it.
+    """
+    ref = p.reference
+    vh, vw = ref.v_grey.shape
+    S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
+    warp = (p.H @ S).astype(np.float32)
+    warp /= warp[2, 2]
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    try:
+        _, warp = cv2.findTransformECC(ref.v_grey.astype(np.float32), grey, warp, cv2.MOTION_HOMOGRAPHY,
+                                       criteria, ref.v_mask, 5)
+    except cv2.error:  # did not converge: the rough placement stands
+        return None
+    H = warp.astype(np.float64) @ np.linalg.inv(S)
+    if not _sane(H, ref.size, (grey.shape[1], grey.shape[0])):
+        return None
+    return Placement(ref, H, p.inliers, p.source)
+
+
 def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """Lightness and chroma as one (h, w, 3) pattern, chroma stretched as for the features."""
     return np.dstack([grey, ab * CHROMA_GAIN])
@@ -409,20 +446,24 @@ def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
 
 
 def colour_shape_placements(ref: Reference, lab: np.ndarray, max_candidates: int = 6,
-                            tol: float = 18.0) -> list[Placement]:
+                            tols: tuple[float, ...] = (18.0, 10.0)) -> list[Placement]:
     """Placements of `ref` proposed by regions in its colours whose outline has its shape.
 
-    `lab` is OpenCV's 8-bit Lab as float32, like `Reference.colours`.
+    `lab` is OpenCV's 8-bit Lab as float32, like `Reference.colours`. Each tolerance in
+    `tols` gives its own regions: a loose one survives shade and casts, a tight one keeps a
+    crest apart from skin or a wall of nearly its colour.
     """
     H, W = lab.shape[:2]
-    near = np.zeros((H, W), np.uint8)
+    d2 = np.full((H, W), np.inf, np.float32)
     weight = np.float32([0.5 / 2.55, 1, 1])  # lightness counts half: shade and light vary
     for colour in ref.colours:
         diff = (lab - colour.astype(np.float32)) * weight
-        d2 = np.einsum("ijk,ijk->ij", diff, diff)
-        near |= (d2 < tol * tol).astype(np.uint8)
-    near = cv2.morphologyEx(near * 255, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-    contours, _ = cv2.findContours(near, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        d2 = np.minimum(d2, np.einsum("ijk,ijk->ij", diff, diff))
+    contours = []
+    for tol in tols:
+        near = (d2 < tol * tol).astype(np.uint8) * 255
+        near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        contours += cv2.findContours(near, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
     ref_area = cv2.contourArea(ref.outline)
     rm = cv2.moments(ref.outline)
     rcx, rcy = rm["m10"] / rm["m00"], rm["m01"] / rm["m00"]

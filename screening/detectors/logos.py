@@ -24,9 +24,11 @@ from ..model import Box, LogoFinding
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-2"
-STEPS = frozenset({"multiscale", "verify", "colour-shape"})
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
+# Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
+REFINE_FROM = 0.25
 # Without the appearance step (bench ablation only), a placement counts from this many inliers.
 CLASSIC_INLIERS = 10
 # Longest side of the coarse view the colour-and-shape cue segments.
@@ -107,7 +109,8 @@ class LogoDetector:
             to_work = np.diag([1 / cs, 1 / cs, 1.0])
         for ref in refs:
             src, dst = lm.match(ref, image, self._matcher)
-            cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS)
+            cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
+                                  few_inliers=3 if "refine" in self.steps else 0)
             if shapes:
                 for p in lm.colour_shape_placements(ref, lab):
                     p.H = to_work @ p.H
@@ -115,6 +118,10 @@ class LogoDetector:
             for p in cands:
                 if verify:
                     lm.verify(p, v_grey, v_ab)
+                    if REFINE_FROM <= p.score and "refine" in self.steps:
+                        better = lm.refine(p, v_grey)
+                        if better is not None and lm.verify(better, v_grey, v_ab).score > p.score:
+                            p = better
                 else:
                     p.score = 1.0
                 if p.score >= REPORT_FLOOR:
