@@ -39,7 +39,7 @@ MTCNN_THRESHOLDS = (0.6, 0.7, 0.7)
 # Margin added around the photo for MTCNN, a share of its long side (a selfie's face may be half
 # out of the frame), at most MAX_PAD pixels at the working size.
 WIDE_PAD = 0.25
-MAX_PAD = 100
+MAX_PAD = 200
 # Least MTCNN confidence for a face no other pass confirmed (measured, docs/faces.md).
 MTCNN_ALONE = 0.8
 # Share of a face box that must lie within the photo (the rest was found in the margin).
