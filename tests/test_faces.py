@@ -274,3 +274,11 @@ def _enrol(engine: FaceEngine, photos: list[Path]) -> Gallery:
         ids.append(photo.parent.name)
         encodings.append(engine.encode(rgb, face.box))
     return Gallery(tuple(ids), np.stack(encodings), MODEL_VERSION)
+
+
+@pytest.mark.slow
+def test_astronaut_alone_is_one_face_not_her_shoulder_patch(engine, astronaut):
+    """A phantom second face would keep a consented person's portrait from being cleared."""
+    faces = engine.locate(astronaut)
+    assert len(faces) == 1
+    assert face_at(faces, ASTRONAUT_FACE, 0.8) is not None
