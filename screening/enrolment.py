@@ -543,6 +543,9 @@ def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> No
                         conn.execute(f"UPDATE {_quote(table)} SET {assignments} WHERE rowid = ?", (*new, rowid))
                         gone.state_rows += 1
         conn.execute("VACUUM")
+        # In WAL mode the rebuilt pages sit in the -wal file and the old ones in the database
+        # until a checkpoint: copy them back and empty the WAL, so no old copy stays on disk.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
 
