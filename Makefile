@@ -36,8 +36,14 @@ test: $(VENV_STAMP)
 test-fast: $(VENV_STAMP)
 	.venv/bin/pytest -q -m "not slow"
 
+# Each benchmark prints one table measured in one run (they need ../shared/data beside the checkout).
 bench: $(VENV_STAMP)
-	.venv/bin/python bench/run_all.py
+	.venv/bin/python bench/bench_scan.py
+	.venv/bin/python bench/bench_faces.py
+	.venv/bin/python bench/make_logo_set.py
+	.venv/bin/python bench/bench_logos.py --quick
+	.venv/bin/python bench/bench_scale.py
+	.venv/bin/python bench/bench_enrolment.py
 
 clean:
 	rm -rf .venv .tools samples/out .pytest_cache
