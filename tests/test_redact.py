@@ -305,3 +305,24 @@ def test_copies_are_readable_by_colleagues_like_any_new_file(trust, public_domai
     finally:
         os.umask(old)
     assert (trust / "public" / "crew.jpg").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.slow
+def test_project_face_engine_finds_no_face_in_the_copy_of_an_unknown_person(trust, public_domain, monkeypatch):
+    """The faces check itself (HOG, MTCNN, tilted passes) sees no face left to identify."""
+    pytest.importorskip("dlib")
+    from screening.config import FaceSettings
+    from screening.face_engine import FaceEngine
+
+    engine = FaceEngine(FaceSettings())
+
+    class EngineFaces:
+        def detect(self, picture, earlier):
+            return [FaceFinding(f.box) for f in engine.locate(picture.frames[0])]
+
+    monkeypatch.setattr(pipeline, "build_detectors", detectors(faces=EngineFaces()))
+    with Image.open(public_domain / "camera.png") as img:
+        img.convert("RGB").save(trust / "batch" / "man.jpg", quality=95, exif=gps_exif())
+    assert engine.locate(imaging.load(trust / "batch" / "man.jpg").frames[0])  # a face to hide
+    assert redact("batch", "--into", "public") == 0
+    assert engine.locate(imaging.load(trust / "public" / "man.jpg").frames[0]) == []
