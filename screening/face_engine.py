@@ -211,6 +211,7 @@ def _mtcnn(cls, min_face: int):
 
 
 def _pyramid_level(image: np.ndarray, scale: float) -> np.ndarray:
+    """One pyramid level, resized and normalised as the library does it, in float32."""
     import cv2
 
     h, w = image.shape[:2]
