@@ -333,6 +333,11 @@ class Screener:
         # second death names its file exactly and the innocent ones are not blamed.
         suspects: list[tuple[Path, str]] = []
         suspects_aboard: set[tuple[Path, str]] = set()  # the one suspect being screened alone
+        # A worker stuck inside native code (dlib, OpenCV) never sees its SIGALRM deadline: the
+        # parent stops the pool once a file has been running far past the limit.
+        running_since: dict[Future, float] = {}
+        stuck: set[tuple[Path, str]] = set()
+        limit = 2 * self.config.scan.timeout_s + HANG_GRACE_S
         if self.pool is None:
             self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
         try:
@@ -363,15 +368,27 @@ class Screener:
                     continue
                 if not pending:
                     return
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                done, _ = wait(pending, timeout=HANG_POLL_S, return_when=FIRST_COMPLETED)
+                if not done:
+                    now = time.monotonic()
+                    over = [item for future, item in pending.items()
+                            if future.running() and now - running_since.setdefault(future, now) > limit]
+                    if over:
+                        stuck.update(over)
+                        _kill_workers(self.pool)  # every pending future now fails: handled below
+                    continue
                 died = False
                 for future in done:
                     path, display = pending.pop(future)
+                    running_since.pop(future, None)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
                         if (path, display) in suspects_aboard:
-                            yield _crashed(path, display, "the worker process died while screening it")
+                            why = (f"did not finish within {limit:.0f} s (stuck inside a native library); "
+                                   "its worker was stopped" if (path, display) in stuck
+                                   else "the worker process died while screening it")
+                            yield _crashed(path, display, why)
                         else:
                             suspects.append((path, display))
                         died = True
@@ -380,6 +397,7 @@ class Screener:
                 if died:
                     suspects.extend(pending.values())
                     pending.clear()
+                    running_since.clear()
                     suspects_aboard = set()
                     self._renew_pool()
         except BaseException:
@@ -391,6 +409,21 @@ class Screener:
     def _renew_pool(self) -> None:
         self.close()
         self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+
+
+# How often the parent looks for stuck workers, and how long past twice the per-image limit a
+# file may run before its worker is stopped (twice: a file queued behind a slow one looks running).
+HANG_POLL_S = 5.0
+HANG_GRACE_S = 60.0
+
+
+def _kill_workers(pool: ProcessPoolExecutor | None) -> None:
+    """SIGKILL the pool's workers: the executor then fails every pending future as broken."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        try:
+            process.kill()
+        except (OSError, AttributeError):
+            pass
 
 
 @dataclass(frozen=True)

@@ -124,3 +124,39 @@ def test_pool_found_dead_when_submitting_is_renewed_and_no_file_is_lost(tmp_path
     assert sorted(s.path for s in results) == sorted(n for _, n in items)
     assert all(r.complete for s in results for r in s.results)
     assert len(pools) == 2
+
+
+class StuckInNativeCode:
+    """Blocks SIGALRM and sleeps, as a hung dlib or OpenCV call would: the deadline never fires."""
+
+    def detect(self, picture, earlier):
+        import signal
+        import time
+
+        if picture.path.name.startswith("stuck"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(600)
+        return []
+
+
+def stuck_factory(config, gallery):
+    return {Check.LOCATION: Nothing(), Check.FACES: StuckInNativeCode(), Check.LOGOS: Nothing(),
+            Check.UNIFORMS: Nothing()}
+
+
+def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tmp_path, monkeypatch):
+    from screening import pipeline
+
+    monkeypatch.setattr(pipeline, "HANG_POLL_S", 0.2)
+    monkeypatch.setattr(pipeline, "HANG_GRACE_S", 1.0)
+    (tmp_path / "logos" / "north").mkdir(parents=True)
+    (tmp_path / "screening.toml").write_text(GOOD + "\n[scan]\ntimeout_s = 0.5\n")
+    config = load_config(tmp_path / "screening.toml")
+    items = images(tmp_path / "b", [f"ok{i}.png" for i in range(4)] + ["stuck.png"])
+    results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=stuck_factory)}
+    assert set(results) == {n for _, n in items}
+    stuck = results["stuck.png"].results[0]
+    assert stuck.check is Check.DECODE and "did not finish within" in stuck.error
+    for name, s in results.items():
+        if name != "stuck.png":
+            assert all(r.complete for r in s.results), name
