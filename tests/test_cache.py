@@ -15,7 +15,7 @@ from screening.trust import Trust
 
 from . import fake_detectors
 from .fake_detectors import Counting, photo
-from .test_config_register import GOOD, HEADER
+from .test_config_register import GOOD, HEADER, write_trust
 
 
 class Exploding:
@@ -25,10 +25,7 @@ class Exploding:
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
-    (tmp_path / "consents" / "photos").mkdir(parents=True)
-    (tmp_path / "consents" / "register.csv").write_text(HEADER)
-    (tmp_path / "screening.toml").write_text(GOOD)
+    write_trust(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(pipeline, "build_detectors", fake_detectors.counting)
     monkeypatch.setattr(Trust, "enrol", lambda self: None)  # fakes need no face encodings

@@ -10,17 +10,14 @@ from screening import cli, pipeline
 from screening.trust import Trust
 
 from .fake_detectors import photo
-from .test_config_register import GOOD, HEADER
+from .test_config_register import write_trust
 
 distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
-    (tmp_path / "consents" / "photos").mkdir(parents=True)
-    (tmp_path / "consents" / "register.csv").write_text(HEADER)
-    (tmp_path / "screening.toml").write_text(GOOD)
+    write_trust(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(Trust, "enrol", lambda self: None)  # fakes need no face encodings
     # the workers are other processes: they find the fakes through the test hook, as the parent does

@@ -35,6 +35,14 @@ def write_config(tmp_path, text=GOOD):
     return p
 
 
+def write_trust(root, register=None):
+    """A minimal trust folder: config, an empty logo folder, a register and a photos folder."""
+    write_config(root)
+    (root / "consents" / "photos").mkdir(parents=True, exist_ok=True)
+    (root / "consents" / "register.csv").write_text(HEADER if register is None else register)
+    return root
+
+
 def test_good_config_resolves_paths_against_its_folder(tmp_path):
     cfg = load_config(write_config(tmp_path))
     assert cfg.register == tmp_path / "consents" / "register.csv"

@@ -11,7 +11,7 @@ from PIL import Image
 from screening import cli, pipeline
 from screening.model import Check, LocationFinding
 
-from .test_config_register import GOOD, HEADER
+from .test_config_register import GOOD, HEADER, write_trust
 
 
 class FindNothing:
@@ -39,10 +39,7 @@ def fakes(config, gallery):
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
-    (tmp_path / "consents" / "photos").mkdir(parents=True)
-    (tmp_path / "consents" / "register.csv").write_text(HEADER)
-    (tmp_path / "screening.toml").write_text(GOOD)
+    write_trust(tmp_path)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(pipeline, "build_detectors", fakes)
     (tmp_path / "batch").mkdir()

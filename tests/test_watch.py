@@ -31,7 +31,7 @@ from screening.watch_journal import Journal, complete, record_path
 
 from . import fake_detectors
 from .fake_detectors import photo
-from .test_config_register import GOOD, HEADER
+from .test_config_register import HEADER, write_trust
 
 REPO = Path(__file__).resolve().parents[1]
 BLUE, RED = (0, 0, 255), (255, 0, 0)
@@ -50,10 +50,7 @@ def with_boom(config, gallery):
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
-    (tmp_path / "consents" / "photos").mkdir(parents=True)
-    (tmp_path / "consents" / "register.csv").write_text(HEADER)
-    (tmp_path / "screening.toml").write_text(GOOD)
+    write_trust(tmp_path)
     (tmp_path / "inbox").mkdir()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(pipeline, "build_detectors", with_boom)
@@ -522,17 +519,17 @@ def test_sorting_into_the_inbox_is_refused(trust, capsys):
     assert "inside the inbox" in capsys.readouterr().err
 
 
-def test_real_events_bring_a_dropped_file_in(trust):
-    """inotify through watchdog's Observer, walking the inbox only every minute."""
+def drop_while_running(trust, rescan: float, started_after: float) -> str:
+    """Run a real Watch in a thread, drop a.png into the inbox, wait for it to be sorted; the log."""
     log = io.StringIO()
     args = Namespace(config=str(trust / "screening.toml"), channel=None, workers=1, scheduler=None)
     journal = Journal(trust / ".screening" / "state.sqlite", trust / "inbox")
-    w = Watch(WatchSettings(trust / "inbox", trust / "screened", settle=0.2, rescan=60), journal,
+    w = Watch(WatchSettings(trust / "inbox", trust / "screened", settle=0.2, rescan=rescan), journal,
               _session_opener(args), JsonLog(log))
     runner = threading.Thread(target=w.run)
     runner.start()
     try:
-        time.sleep(0.5)
+        time.sleep(started_after)
         photo(trust / "inbox" / "a.png", BLUE)
         deadline = time.monotonic() + 10
         while not (trust / "screened" / "cleared" / "a.png").exists() and time.monotonic() < deadline:
@@ -541,8 +538,14 @@ def test_real_events_bring_a_dropped_file_in(trust):
         w.stop()
         runner.join(timeout=10)
         journal.close()
+    return log.getvalue()
+
+
+def test_real_events_bring_a_dropped_file_in(trust):
+    """inotify through watchdog's Observer, walking the inbox only every minute."""
+    log = drop_while_running(trust, rescan=60, started_after=0.5)
     assert (trust / "screened" / "cleared" / "a.png").exists()
-    assert "events_missed" not in log.getvalue()
+    assert "events_missed" not in log
 
 
 def test_no_events_available_the_job_walks_the_inbox_instead(trust, monkeypatch):
@@ -551,25 +554,9 @@ def test_no_events_available_the_job_walks_the_inbox_instead(trust, monkeypatch)
             raise OSError(28, "inotify watch limit reached")
 
     monkeypatch.setattr("watchdog.observers.Observer", NoInotify)
-    log = io.StringIO()
-    args = Namespace(config=str(trust / "screening.toml"), channel=None, workers=1, scheduler=None)
-    journal = Journal(trust / ".screening" / "state.sqlite", trust / "inbox")
-    w = Watch(WatchSettings(trust / "inbox", trust / "screened", settle=0.2, rescan=0.2), journal,
-              _session_opener(args), JsonLog(log))
-    runner = threading.Thread(target=w.run)
-    runner.start()
-    try:
-        time.sleep(0.3)
-        photo(trust / "inbox" / "a.png", BLUE)
-        deadline = time.monotonic() + 10
-        while not (trust / "screened" / "cleared" / "a.png").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-    finally:
-        w.stop()
-        runner.join(timeout=10)
-        journal.close()
+    log = drop_while_running(trust, rescan=0.2, started_after=0.3)
     assert (trust / "screened" / "cleared" / "a.png").exists()
-    assert log.getvalue().count("events_unavailable") == 1
+    assert log.count("events_unavailable") == 1
 
 
 # ---------------------------------------------------------------- killed and started again
