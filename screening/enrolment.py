@@ -290,7 +290,7 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
                             problems.append(f"{person.person_id} {person.name}: {path.name} is also a "
                                             f"reference photo of {other}; check who it shows")
                 mine.append(result)
-            for i, why in _odd_ones_out(vectors, max(config.faces.tolerance, SAME_PERSON_DISTANCE)).items():
+            for i, why in _odd_ones_out(vectors, config.faces.tolerance).items():
                 mine[i] = PhotoResult(person.person_id, mine[i].path, False, why)
             gallery.extend((person.person_id, v) for i, v in vectors.items() if mine[i].used)
             results.extend(mine)
@@ -313,15 +313,11 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
                      encoded, removed)
 
 
-# Two reference photos of one person further apart than this are not trusted to show the same
-# person. Looser than the matching tolerance: 21% of same-person adult pairs lie between 0.45 and
-# 0.55 (bench_faces, pairs.csv), while the closest two different people measured were 0.558 apart.
-SAME_PERSON_DISTANCE = 0.55
-
-
 def _odd_ones_out(vectors: dict[int, np.ndarray], tolerance: float) -> dict[int, str]:
     """A person's reference photos that look like someone else: further than the tolerance
-    from more of their other photos than are within it. A wrong photo in a folder would
+    from more of their other photos than are within it. The matching tolerance, not a looser
+    one: a sibling's photo 0.5 away would otherwise be enrolled and then matched within 0.45,
+    while rejecting two true photos only makes the person's face need permission. A wrong photo in a folder would
     otherwise let that someone be published under this person's consent; with two photos
     that disagree, neither can be trusted."""
     odd = {}
