@@ -42,6 +42,22 @@ MIN_CHANNEL_STD = 20.0
 # The image's colour channels are searched at this fraction of the working size: photos carry
 # colour at half resolution anyway (JPEG 4:2:0), and it quarters their cost.
 CHROMA_SCALE = 0.5
+# The approximate nearest-neighbour search of image features: k-d trees and leaves checked.
+FLANN_TREES = 4
+FLANN_CHECKS = 64
+# Colour agreement (_chroma_corr) below this scales the appearance down in proportion; real
+# crests under casts and JPEG measured 0.68 and more, same-layout decoys in other colours 0.55.
+CHROMA_AGREES = 0.65
+# A reference whose chroma varies less than this (Lab a/b spread) is black-and-white.
+ACHROMATIC = 4.0
+# Colour-and-shape cue: colour tolerances (weighted ΔE) tried, loosest last, and how far
+# (Hu-moment distance) a region's outline may be from the crest's: perspective bends it.
+TOLERANCES = (8.0, 13.0, 18.0, 26.0)
+MAX_SHAPE_DISTANCE = 0.45
+# A placement proposed by colour and outline alone has no matching keypoints behind it, only
+# its appearance: it must look this much more alike to score the same (bench/bench_logos.py:
+# round blobs in a roundel's colours reached appearance 0.76, real flat crests 0.85-0.96).
+UNMATCHED_PENALTY = 0.18
 _SIFT = None
 
 
@@ -69,6 +85,10 @@ class Reference:
     v_mask: np.ndarray
     colours: np.ndarray  # (k, 3) Lab of the crest's main colours
     outline: np.ndarray  # the crest's outer contour in canonical pixels
+    # the outline of the crest's largest region in its main colour (its field), canonical pixels:
+    # where the rest of the crest melts into a background of its colours, the field still shows
+    field: np.ndarray | None = None
+    field_colour: int = 0  # index in `colours`
 
     @property
     def size(self) -> tuple[int, int]:
@@ -88,6 +108,8 @@ class Placement:
     inliers: int
     source: str  # "features" or "colour-shape"
     appearance: float = 0.0
+    structure: float = 0.0
+    chroma: float = 0.0
     parts: float = 0.0
     score: float = 0.0
 
@@ -145,8 +167,33 @@ def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.nda
     vmask = cv2.erode(cv2.resize(mask, vsize, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
     v_grey, v_ab = appearance_channels(vrgb)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    colours = main_colours(rgb, mask)
+    field, field_colour = _field_outline(rgb, mask, colours)
     return Reference(academy, name, rgb, mask, pts, desc, chan, v_grey, v_ab, vmask,
-                     main_colours(rgb, mask), max(contours, key=cv2.contourArea))
+                     colours, max(contours, key=cv2.contourArea), field, field_colour)
+
+
+def _field_outline(rgb: np.ndarray, mask: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray | None, int]:
+    """(outline, colour index) of the largest one-colour region that is a shape of its own."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+    nearest = np.stack([np.linalg.norm(lab - c, axis=2) for c in colours]).argmin(axis=0)
+    crest_area = mask.sum() / 255
+    best, best_area, best_index = None, 0.0, 0
+    for i in range(len(colours)):
+        region = ((nearest == i) & (mask > 0)).astype(np.uint8) * 255
+        region = cv2.morphologyEx(region, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8))
+        contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            continue
+        c = max(contours, key=cv2.contourArea)
+        area = cv2.contourArea(c)
+        # a region that is the whole crest adds nothing; a sliver or a ring is no shape to search for
+        if not 0.2 * crest_area <= area <= 0.8 * crest_area:
+            continue
+        if area / max(1.0, cv2.contourArea(cv2.convexHull(c))) < 0.8 or area <= best_area:
+            continue
+        best, best_area, best_index = c, area, i
+    return best, best_index
 
 
 def _crest_and_mask(img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -227,17 +274,36 @@ def main_colours(rgb: np.ndarray, mask: np.ndarray, k: int = 3) -> np.ndarray:
 # ---------------------------------------------------------------- matching
 
 
-def image_features(rgb: np.ndarray, channels) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """SIFT (points, descriptors) of an image on each requested channel; points in rgb's pixels."""
+class ChannelFeatures:
+    """SIFT keypoints of one channel of an image, with a search index built on first use."""
+
+    def __init__(self, pts: np.ndarray, desc: np.ndarray):
+        self.pts, self.desc = pts, desc
+        self._index = None
+
+    def nearest(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(indices, distances) of each query descriptor's k nearest image descriptors.
+
+        A randomised k-d forest (FLANN): the photo's thousands of descriptors are indexed once
+        and every reference queries it, where brute force compared every pair again per reference.
+        """
+        if self._index is None:
+            self._index = cv2.flann_Index(self.desc, {"algorithm": 1, "trees": FLANN_TREES})
+        idx, d2 = self._index.knnSearch(query, k, params={"checks": FLANN_CHECKS})
+        return idx, np.sqrt(np.maximum(d2, 0))
+
+
+def image_features(rgb: np.ndarray, channels) -> dict[int, ChannelFeatures]:
+    """SIFT features of an image on each requested channel; points in rgb's pixels."""
     out = {}
     if GREY in channels:
-        out[GREY] = features(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+        out[GREY] = ChannelFeatures(*features(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
     chroma = set(channels) - {GREY}
     if chroma:
         small = cv2.resize(rgb, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
         for c, plane in channel_images(small, chroma).items():
             pts, desc = features(plane)
-            out[c] = (pts / CHROMA_SCALE, desc)
+            out[c] = ChannelFeatures(pts / CHROMA_SCALE, desc)
     return out
 
 
@@ -249,22 +315,18 @@ def features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.float32([k.pt for k in kps]), desc.astype(np.float32)
 
 
-def match(ref: Reference, image: dict[int, tuple[np.ndarray, np.ndarray]], matcher) -> tuple[np.ndarray, np.ndarray]:
-    """Ratio-tested correspondences (reference points, image points) over the reference's channels.
-
-    `image` maps a channel to that channel's (points, descriptors) in the image.
-    """
+def match(ref: Reference, image: dict[int, ChannelFeatures]) -> tuple[np.ndarray, np.ndarray]:
+    """Ratio-tested correspondences (reference points, image points) over the reference's channels."""
     src, dst = [], []
     for c in ref.channels:
         sel = ref.chan == c
-        s, d = _match_channel(ref.pts[sel], ref.desc[sel], *image[c], matcher)
+        s, d = _match_channel(ref.pts[sel], ref.desc[sel], image[c])
         src.append(s)
         dst.append(d)
     return np.concatenate(src), np.concatenate(dst)
 
 
-def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, pts: np.ndarray, desc: np.ndarray,
-                   matcher) -> tuple[np.ndarray, np.ndarray]:
+def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, image: ChannelFeatures) -> tuple[np.ndarray, np.ndarray]:
     """Ratio-tested correspondences on one channel.
 
     Each reference feature looks for its nearest image feature, and keeps it only when it
@@ -272,23 +334,24 @@ def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, pts: np.ndarray, d
     so this is the test that rejects chance matches in clutter. Each image feature is used
     once (the reference holds the same corner at several scales).
     """
-    if len(ref_desc) < 2 or len(desc) < 2:
-        return np.zeros((0, 2), np.float32), np.zeros((0, 2), np.float32)
-    knn = matcher.knnMatch(ref_desc, desc, k=min(3, len(desc)))
-    best: dict[int, tuple[float, int]] = {}
-    for ri, cands in enumerate(knn):
-        if not cands:
-            continue
-        first = cands[0]
-        q = pts[first.trainIdx]
-        second = next((c for c in cands[1:] if abs(pts[c.trainIdx] - q).sum() > 3), None)
-        if second is not None and first.distance >= RATIO * second.distance:
-            continue
-        if first.trainIdx not in best or first.distance < best[first.trainIdx][0]:
-            best[first.trainIdx] = (first.distance, ri)
-    qi = np.fromiter(best.keys(), dtype=np.int64, count=len(best))
-    ri = np.fromiter((v[1] for v in best.values()), dtype=np.int64, count=len(best))
-    return ref_pts[ri].reshape(-1, 2), pts[qi].reshape(-1, 2)
+    empty = np.zeros((0, 2), np.float32)
+    if len(ref_desc) < 2 or len(image.desc) < 3:
+        return empty, empty
+    idx, dist = image.nearest(ref_desc, 3)
+    pts = image.pts
+    q = pts[idx[:, 0]]
+    # the second candidate is the nearest one elsewhere (not the same corner found twice)
+    elsewhere1 = np.abs(pts[idx[:, 1]] - q).sum(axis=1) > 3
+    elsewhere2 = np.abs(pts[idx[:, 2]] - q).sum(axis=1) > 3
+    second = np.where(elsewhere1, dist[:, 1], np.where(elsewhere2, dist[:, 2], np.inf))
+    ok = np.flatnonzero(dist[:, 0] < RATIO * second)
+    if len(ok) == 0:
+        return empty, empty
+    # each image feature once, kept for its nearest reference feature
+    order = ok[np.argsort(dist[ok, 0], kind="stable")]
+    _, first = np.unique(idx[order, 0], return_index=True)
+    ri = order[first]
+    return ref_pts[ri].reshape(-1, 2), pts[idx[ri, 0]].reshape(-1, 2)
 
 
 def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tuple[int, int],
@@ -353,7 +416,10 @@ def _sane(H: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int])
 
 
 def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
-    """Warp the image back into the reference frame and score how alike they look (0..1)."""
+    """Warp the image back into the reference frame and score how alike they look (0..1).
+
+    The score is the appearance, less UNMATCHED_PENALTY for a placement with no keypoints.
+    """
     ref = p.reference
     vh, vw = ref.v_grey.shape
     S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
@@ -362,13 +428,14 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     m = ref.v_mask > 0
-    q = _stack(g, c)
-    r = _stack(ref.v_grey, ref.v_ab)
-    structure = _ncc(q[m], r[m])
-    chroma = _chroma_corr(c[m], ref.v_ab[m])
+    q, r = _stack(g, c), _stack(ref.v_grey, ref.v_ab)
+    p.structure = max(0.0, _ncc(q[m], r[m]))
+    p.chroma = _chroma_corr(c[m], ref.v_ab[m])
     p.parts = _parts(q, r, ref.v_mask)
-    p.appearance = 0.4 * max(0.0, structure) + 0.3 * chroma + 0.3 * p.parts
-    p.score = p.appearance
+    # colours that disagree cap the score however well the pattern fits: another school's
+    # crest of the same layout in other colours (gold for red) fits the pattern perfectly
+    p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * min(1.0, p.chroma / CHROMA_AGREES)
+    p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
 
 
@@ -401,12 +468,23 @@ def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
     return np.dstack([grey, ab * CHROMA_GAIN])
 
 
-def _ncc(a: np.ndarray, b: np.ndarray) -> float:
-    """Correlation of two patterns, each channel free of its own offset (a cast, a shade)."""
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    d = math.sqrt(float((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum() / d) if d > 1e-6 else 0.0
+def _ncc(q: np.ndarray, r: np.ndarray) -> float:
+    """Correlation of an image pattern `q` with the reference's `r`, (N, channels) each.
+
+    Each channel is free of its own offset (a cast, a shade) and gain, and counts as much as
+    the reference has pattern in it: the chroma of a crest's fine lettering is mostly JPEG's
+    colour fringes, and must not dilute the agreement of its lightness. Whether the colours
+    themselves agree is _chroma_corr's question.
+    """
+    q = q - q.mean(axis=0)
+    r = r - r.mean(axis=0)
+    energy_r = (r * r).sum(axis=0)
+    total = float(energy_r.sum())
+    if total < 1e-6:
+        return 0.0
+    denom = np.sqrt((q * q).sum(axis=0) * energy_r)
+    corr = np.where(denom > 1e-6, (q * r).sum(axis=0) / np.maximum(denom, 1e-6), 0.0)
+    return float((corr * energy_r).sum() / total)
 
 
 def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
@@ -415,7 +493,7 @@ def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
     q_dev = q - q.mean(axis=0)
     r_norm = float(np.sqrt((r_dev ** 2).sum(axis=1).mean()))
     q_norm = float(np.sqrt((q_dev ** 2).sum(axis=1).mean()))
-    if r_norm < 4:  # an achromatic crest: the image should be achromatic there too
+    if r_norm < ACHROMATIC:  # an achromatic crest: the image should be achromatic there too
         return float(max(0.0, 1 - q_norm / 12))
     d = math.sqrt(float((q_dev ** 2).sum() * (r_dev ** 2).sum()))
     corr = float((q_dev * r_dev).sum() / d) if d > 1e-6 else 0.0
@@ -446,45 +524,49 @@ def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
 
 
 def colour_shape_placements(ref: Reference, lab: np.ndarray, max_candidates: int = 6,
-                            tols: tuple[float, ...] = (18.0, 10.0)) -> list[Placement]:
+                            tols: tuple[float, ...] = TOLERANCES) -> list[Placement]:
     """Placements of `ref` proposed by regions in its colours whose outline has its shape.
 
     `lab` is OpenCV's 8-bit Lab as float32, like `Reference.colours`. Each tolerance in
     `tols` gives its own regions: a loose one survives shade and casts, a tight one keeps a
-    crest apart from skin or a wall of nearly its colour.
+    crest apart from skin or a wall of nearly its colour. Regions are compared with the whole
+    crest (in any of its colours) and with its field alone (in the main colour): a gold half
+    of a shield on a gold curtain leaves only the red half standing out.
     """
     H, W = lab.shape[:2]
-    d2 = np.full((H, W), np.inf, np.float32)
     weight = np.float32([0.5 / 2.55, 1, 1])  # lightness counts half: shade and light vary
+    dist = []
     for colour in ref.colours:
         diff = (lab - colour.astype(np.float32)) * weight
-        d2 = np.minimum(d2, np.einsum("ijk,ijk->ij", diff, diff))
-    contours = []
-    for tol in tols:
-        near = (d2 < tol * tol).astype(np.uint8) * 255
-        near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-        contours += cv2.findContours(near, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]
-    ref_area = cv2.contourArea(ref.outline)
-    rm = cv2.moments(ref.outline)
-    rcx, rcy = rm["m10"] / rm["m00"], rm["m01"] / rm["m00"]
+        dist.append(np.einsum("ijk,ijk->ij", diff, diff))
+    targets = [(ref.outline, np.minimum.reduce(dist))]
+    if ref.field is not None:
+        targets.append((ref.field, dist[ref.field_colour]))
     scored = []
-    for c in contours:
-        area = cv2.contourArea(c)
-        if area < 150 or area > 0.5 * H * W:
-            continue
-        hull_fill = area / max(1.0, cv2.contourArea(cv2.convexHull(c)))
-        if hull_fill < 0.7:
-            continue
-        d = cv2.matchShapes(c, ref.outline, cv2.CONTOURS_MATCH_I3, 0)
-        if d > 0.3:
-            continue
-        scored.append((d, c, area))
+    for outline, d2 in targets:
+        for tol in tols:
+            near = (d2 < tol * tol).astype(np.uint8) * 255
+            near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+            for c in cv2.findContours(near, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
+                area = cv2.contourArea(c)
+                if area < 150 or area > 0.5 * H * W:
+                    continue
+                if area / max(1.0, cv2.contourArea(cv2.convexHull(c))) < 0.7:
+                    continue
+                d = cv2.matchShapes(c, outline, cv2.CONTOURS_MATCH_I3, 0)
+                if d <= MAX_SHAPE_DISTANCE:
+                    scored.append((d, c, area, outline))
     scored.sort(key=lambda t: t[0])
-    out = []
-    for _, c, area in scored[:max_candidates]:
+    out, seen = [], []
+    for _, c, area, outline in scored:
         m = cv2.moments(c)
         cx, cy = m["m10"] / m["m00"], m["m01"] / m["m00"]
-        s = math.sqrt(area / ref_area)
+        if any(abs(cx - x) < 3 and abs(cy - y) < 3 and 0.8 < area / a < 1.25 for x, y, a in seen):
+            continue  # the same region again, from another tolerance
+        seen.append((cx, cy, area))
+        rm = cv2.moments(outline)
+        rcx, rcy = rm["m10"] / rm["m00"], rm["m01"] / rm["m00"]
+        s = math.sqrt(area / cv2.contourArea(outline))
         tilt = cv2.minAreaRect(c)[2] % 90  # the outline's turn, known modulo 90 degrees
         tilt = tilt - 90 if tilt > 45 else tilt
         for angle in {0.0, tilt, -tilt}:
@@ -493,4 +575,6 @@ def colour_shape_placements(ref: Reference, lab: np.ndarray, max_candidates: int
             off = np.array([cx, cy]) - R @ np.array([rcx, rcy])
             Hm = np.vstack([np.hstack([R, off[:, None]]), [0, 0, 1]])
             out.append(Placement(ref, Hm, 0, "colour-shape"))
+        if len(seen) == max_candidates:
+            break
     return out

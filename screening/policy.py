@@ -33,7 +33,7 @@ class Rules:
     people: Mapping[str, Person] = field(default_factory=dict)
     face_tolerance: float = 0.5
     face_margin: float = 0.06
-    logo_min_score: float = 0.55
+    logo_min_score: float = 0.62
     uniform_min_score: float = 0.5
     flag_colours_without_crest: bool = False
     academy_names: Mapping[str, str] = field(default_factory=dict)

@@ -54,7 +54,6 @@ class LogoDetector:
         self.steps = frozenset(steps)
         self.references = [ref for academy in config.academies
                            for ref in load_references(academy, cache, "multiscale" in self.steps)]
-        self._matcher = cv2.BFMatcher(cv2.NORM_L2)
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -108,7 +107,7 @@ class LogoDetector:
             lab = _grey_world_lab(small)
             to_work = np.diag([1 / cs, 1 / cs, 1.0])
         for ref in refs:
-            src, dst = lm.match(ref, image, self._matcher)
+            src, dst = lm.match(ref, image)
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
                                   few_inliers=3 if "refine" in self.steps else 0)
             if shapes:
@@ -118,7 +117,7 @@ class LogoDetector:
             for p in cands:
                 if verify:
                     lm.verify(p, v_grey, v_ab)
-                    if REFINE_FROM <= p.score and "refine" in self.steps:
+                    if REFINE_FROM <= p.appearance and "refine" in self.steps:
                         better = lm.refine(p, v_grey)
                         if better is not None and lm.verify(better, v_grey, v_ab).score > p.score:
                             p = better
