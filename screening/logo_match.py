@@ -48,12 +48,18 @@ FLANN_CHECKS = 64
 # Colour agreement (_chroma_corr) below this scales the appearance down in proportion; real
 # crests under casts and JPEG measured 0.68 and more, same-layout decoys in other colours 0.55.
 CHROMA_AGREES = 0.65
+# The crest's mean colour may be this far (Lab a/b) from the reference's, as a colour cast or
+# faded print moves it, at full score; the score falls to nothing at SHIFT_FAR. Real crests
+# under the bench's casts measured up to 25; an orange plate for a maroon one, 55.
+SHIFT_CAST = 30.0
+SHIFT_FAR = 50.0
 # A reference whose chroma varies less than this (Lab a/b spread) is black-and-white.
 ACHROMATIC = 4.0
 # Colour-and-shape cue: colour tolerances (weighted ΔE) tried, loosest last, and how far
 # (Hu-moment distance) a region's outline may be from the crest's: perspective bends it.
 TOLERANCES = (8.0, 13.0, 18.0, 26.0)
 MAX_SHAPE_DISTANCE = 0.45
+MIN_REGION_PX = 150  # smaller regions (in the cue's coarse view) are not searched
 # A placement proposed by colour and outline alone has no matching keypoints behind it, only
 # its appearance: it must look this much more alike to score the same (bench/bench_logos.py:
 # round blobs in a roundel's colours reached appearance 0.76, real flat crests 0.85-0.96).
@@ -110,6 +116,7 @@ class Placement:
     appearance: float = 0.0
     structure: float = 0.0
     chroma: float = 0.0
+    shift: float = 0.0  # how far the crest's mean colour is from the reference's (Lab a/b)
     parts: float = 0.0
     score: float = 0.0
 
@@ -415,10 +422,12 @@ def _sane(H: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int])
 # ---------------------------------------------------------------- appearance
 
 
-def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
+def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) -> Placement:
     """Warp the image back into the reference frame and score how alike they look (0..1).
 
     The score is the appearance, less UNMATCHED_PENALTY for a placement with no keypoints.
+    When the colours alone show the appearance cannot reach `enough`, the pattern is not
+    compared (appearance and score stay 0): most proposals end there, cheaply.
     """
     ref = p.reference
     vh, vw = ref.v_grey.shape
@@ -428,13 +437,18 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray) -> Placement:
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     m = ref.v_mask > 0
+    p.chroma = _chroma_corr(c[m], ref.v_ab[m])
+    p.shift = float(np.linalg.norm(c[m].mean(axis=0) - ref.v_ab[m].mean(axis=0)))
+    # colours that disagree cap the score however well the pattern fits: another school's
+    # crest of the same layout in other colours fits the pattern perfectly. The pattern of
+    # colours (chroma) and the colours themselves (shift) are both asked.
+    colour = min(1.0, p.chroma / CHROMA_AGREES) * float(np.clip((SHIFT_FAR - p.shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1))
+    if (0.7 + 0.3 * p.chroma) * colour < enough:  # even a perfect pattern would not do
+        return p
     q, r = _stack(g, c), _stack(ref.v_grey, ref.v_ab)
     p.structure = max(0.0, _ncc(q[m], r[m]))
-    p.chroma = _chroma_corr(c[m], ref.v_ab[m])
     p.parts = _parts(q, r, ref.v_mask)
-    # colours that disagree cap the score however well the pattern fits: another school's
-    # crest of the same layout in other colours (gold for red) fits the pattern perfectly
-    p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * min(1.0, p.chroma / CHROMA_AGREES)
+    p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
 
@@ -523,33 +537,61 @@ def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
 # ---------------------------------------------------------------- colour and shape cue
 
 
-def colour_shape_placements(ref: Reference, lab: np.ndarray, max_candidates: int = 6,
+# Colour distances weigh lightness half (shade and light vary it); Lab in OpenCV's 8-bit scale.
+_LAB_WEIGHT = np.float32([0.5 / 2.55, 1, 1])
+
+
+class ColourView:
+    """One view of a photo for the colour-and-shape cue: weighted Lab and its squared norm."""
+
+    def __init__(self, rgb: np.ndarray):
+        self.lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT
+        self.sq = cv2.transform(self.lab * self.lab, np.ones((1, 3), np.float32))
+
+    def neg_dist2(self, colour: np.ndarray) -> np.ndarray:
+        """Minus the squared weighted distance of every pixel to a weighted colour."""
+        dot = cv2.transform(self.lab, 2 * colour.reshape(1, 3).astype(np.float32))
+        return dot - self.sq - float(colour @ colour)
+
+
+def colour_views(rgb: np.ndarray) -> list[ColourView]:
+    """A photo's views for the colour-and-shape cue: as taken, and white-balanced.
+
+    The grey-world balance undoes a colour cast but misleads in a scene of one warm colour
+    (an orange suit and skin), so both are searched.
+    """
+    f = rgb.astype(np.float32)
+    means = f.reshape(-1, 3).mean(axis=0)
+    balanced = np.clip(f * (means.mean() / np.maximum(means, 1.0)), 0, 255).astype(np.uint8)
+    return [ColourView(rgb), ColourView(balanced)]
+
+
+def colour_shape_placements(ref: Reference, views: list[ColourView], max_candidates: int = 6,
                             tols: tuple[float, ...] = TOLERANCES) -> list[Placement]:
     """Placements of `ref` proposed by regions in its colours whose outline has its shape.
 
-    `lab` is OpenCV's 8-bit Lab as float32, like `Reference.colours`. Each tolerance in
-    `tols` gives its own regions: a loose one survives shade and casts, a tight one keeps a
-    crest apart from skin or a wall of nearly its colour. Regions are compared with the whole
-    crest (in any of its colours) and with its field alone (in the main colour): a gold half
-    of a shield on a gold curtain leaves only the red half standing out.
+    `views` come from colour_views(). Each tolerance in `tols` gives its own regions: a loose
+    one survives shade and casts, a tight one keeps a crest apart from skin or a wall of
+    nearly its colour. Regions are compared with the whole crest (in any of its colours) and
+    with its field alone (in the field's colour): a gold half of a shield on a gold curtain
+    leaves only the red half standing out.
     """
-    H, W = lab.shape[:2]
-    weight = np.float32([0.5 / 2.55, 1, 1])  # lightness counts half: shade and light vary
-    dist = []
-    for colour in ref.colours:
-        diff = (lab - colour.astype(np.float32)) * weight
-        dist.append(np.einsum("ijk,ijk->ij", diff, diff))
-    targets = [(ref.outline, np.minimum.reduce(dist))]
-    if ref.field is not None:
-        targets.append((ref.field, dist[ref.field_colour]))
+    H, W = views[0].lab.shape[:2]
+    colours = ref.colours.astype(np.float32) * _LAB_WEIGHT
+    targets = []
+    for view in views:
+        near = [view.neg_dist2(colour) for colour in colours]
+        targets.append((ref.outline, np.maximum.reduce(near)))
+        if ref.field is not None:
+            targets.append((ref.field, near[ref.field_colour]))
     scored = []
-    for outline, d2 in targets:
+    for outline, closeness in targets:
         for tol in tols:
-            near = (d2 < tol * tol).astype(np.uint8) * 255
-            near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-            for c in cv2.findContours(near, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
+            _, region = cv2.threshold(closeness, -tol * tol, 255, cv2.THRESH_BINARY)
+            region = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+            for c in cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
                 area = cv2.contourArea(c)
-                if area < 150 or area > 0.5 * H * W:
+                if area < MIN_REGION_PX or area > 0.5 * H * W:
                     continue
                 if area / max(1.0, cv2.contourArea(cv2.convexHull(c))) < 0.7:
                     continue

@@ -170,3 +170,51 @@ def test_logo_on_a_plain_white_background_is_cut_out_as_reference(tmp_path):
     img = backdrop(7)
     crests.composite(img, crest, width_frac=0.2, centre=(0.4, 0.5), angle=7, seed=1)
     assert "north" in flagged(det, crests.jpeg(img, 80))
+
+
+@pytest.fixture(scope="module")
+def flat_detector(tmp_path_factory):
+    """A trust whose only academy has the flat two-colour shield (red and gold halves, nothing else)."""
+    root = tmp_path_factory.mktemp("flat")
+    (root / "logos").mkdir()
+    crests.preset("flat", 512).save(root / "logos" / "crest.png")
+    (root / "screening.toml").write_text('trust = "T"\n[consent]\nregister = "r.csv"\nphotos = "p"\n'
+                                         '[[academy]]\nid = "flat"\nlogos = "logos"\n', encoding="utf-8")
+    from screening.config import load_config
+
+    return LogoDetector(load_config(root / "screening.toml"), cache=root / "cache")
+
+
+def test_flat_crest_whose_gold_half_melts_into_a_gold_wall_is_found_by_its_red_half(flat_detector):
+    gold = np.array(Image.new("RGB", (1, 1), "#f2d16b"))[0, 0]
+    wall = np.clip(gold * np.random.default_rng(1).normal(1.0, 0.04, (700, 1000, 1)), 0, 255).astype(np.uint8)
+    img = Image.fromarray(wall)
+    crests.composite(img, crests.preset("flat", 512), width_frac=0.2, centre=(0.5, 0.5), angle=-8, tilt=0.1,
+                     seed=2)
+    assert set(flagged(flat_detector, crests.jpeg(img, 85))) == {"flat"}
+
+
+def test_flat_crest_under_perspective_beside_skin_is_found(flat_detector, public_domain):
+    img = photo("astronaut.png", public_domain)
+    crests.composite(img, crests.preset("flat", 512), width_frac=0.18, centre=(0.45, 0.3), angle=0, tilt=0.15,
+                     shade=0.8, seed=7)
+    assert set(flagged(flat_detector, crests.jpeg(img, 90))) == {"flat"}
+
+
+def test_same_layout_in_other_colours_is_not_flagged(detector, public_domain):
+    """Another school's crest drawn exactly like north's, but in its own colours."""
+    other = dataclasses.replace(crests.PRESETS["north"], field="#e07b00", charge="#111111", accent="#111111")
+    img = photo("camera.png", public_domain)
+    crests.composite(img, crests.draw_crest(other, 512), width_frac=0.25, centre=(0.5, 0.5), angle=5, seed=3)
+    assert flagged(detector, crests.jpeg(img, 85)) == {}
+
+
+def test_placement_proposed_by_colour_and_outline_alone_needs_more_agreement():
+    ref = logo_match.make_reference("north", "crest.png", np.asarray(crests.preset("north", 512)))
+    rgb = np.asarray(crests.preset("north", 512).convert("RGB"))
+    grey, ab = logo_match.appearance_channels(rgb)
+    H = np.diag([512 / ref.size[0], 512 / ref.size[1], 1.0])
+    by_features = logo_match.verify(logo_match.Placement(ref, H, 20, "features"), grey, ab)
+    by_outline = logo_match.verify(logo_match.Placement(ref, H, 0, "colour-shape"), grey, ab)
+    assert by_features.appearance == pytest.approx(by_outline.appearance)
+    assert by_outline.score == pytest.approx(by_features.score - logo_match.UNMATCHED_PENALTY)

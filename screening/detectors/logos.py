@@ -101,39 +101,31 @@ class LogoDetector:
         if verify:
             v_grey, v_ab = lm.appearance_channels(rgb)
         shapes = "colour-shape" in self.steps and verify
-        if shapes:  # a coarse, white-balanced view is enough to propose regions
+        if shapes:  # a coarse view (as taken and white-balanced) is enough to propose regions
             cs = min(1.0, COLOUR_SHAPE_SIDE / max(size))
             small = cv2.resize(rgb, None, fx=cs, fy=cs, interpolation=cv2.INTER_AREA) if cs < 1 else rgb
-            lab = _grey_world_lab(small)
+            views = lm.colour_views(small)
             to_work = np.diag([1 / cs, 1 / cs, 1.0])
         for ref in refs:
             src, dst = lm.match(ref, image)
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
                                   few_inliers=3 if "refine" in self.steps else 0)
             if shapes:
-                for p in lm.colour_shape_placements(ref, lab):
+                for p in lm.colour_shape_placements(ref, views):
                     p.H = to_work @ p.H
                     cands.append(p)
             for p in cands:
                 if verify:
-                    lm.verify(p, v_grey, v_ab)
+                    lm.verify(p, v_grey, v_ab, REFINE_FROM)
                     if REFINE_FROM <= p.appearance and "refine" in self.steps:
                         better = lm.refine(p, v_grey)
-                        if better is not None and lm.verify(better, v_grey, v_ab).score > p.score:
+                        if better is not None and lm.verify(better, v_grey, v_ab, REFINE_FROM).score > p.score:
                             p = better
                 else:
                     p.score = 1.0
                 if p.score >= REPORT_FLOOR:
                     found.append(p)
         return _best_per_place(found)
-
-
-def _grey_world_lab(rgb: np.ndarray) -> np.ndarray:
-    """Lab after a grey-world white balance, so a colour cast does not move the crest's colours."""
-    f = rgb.astype(np.float32)
-    means = f.reshape(-1, 3).mean(axis=0)
-    f = np.clip(f * (means.mean() / np.maximum(means, 1.0)), 0, 255).astype(np.uint8)
-    return cv2.cvtColor(f, cv2.COLOR_RGB2LAB).astype(np.float32)
 
 
 def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
