@@ -271,6 +271,7 @@ def main_colours(rgb: np.ndarray, mask: np.ndarray, k: int = 3) -> np.ndarray:
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).reshape(-1, 3)[mask.reshape(-1) > 0].astype(np.float32)
     lab = lab[:: max(1, len(lab) // 4000)]
     k = min(k, len(lab))
+    cv2.setRNGSeed(0)  # k-means++ starts at random: seeded, every process gets the same colours
     _, labels, centres = cv2.kmeans(lab, k, None, (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5),
                                     3, cv2.KMEANS_PP_CENTERS)
     share = np.bincount(labels.ravel(), minlength=k) / len(labels)
@@ -295,6 +296,7 @@ class ChannelFeatures:
         and every reference queries it, where brute force compared every pair again per reference.
         """
         if self._index is None:
+            cv2.setRNGSeed(0)  # the forest is random: seeded, a photo gets the same answer every run
             self._index = cv2.flann_Index(self.desc, {"algorithm": 1, "trees": FLANN_TREES})
         idx, d2 = self._index.knnSearch(query, k, params={"checks": FLANN_CHECKS})
         return idx, np.sqrt(np.maximum(d2, 0))

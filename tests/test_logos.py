@@ -218,3 +218,13 @@ def test_placement_proposed_by_colour_and_outline_alone_needs_more_agreement():
     by_outline = logo_match.verify(logo_match.Placement(ref, H, 0, "colour-shape"), grey, ab)
     assert by_features.appearance == pytest.approx(by_outline.appearance)
     assert by_outline.score == pytest.approx(by_features.score - logo_match.UNMATCHED_PENALTY)
+
+
+def test_same_photo_gets_the_same_findings_whatever_ran_before(detector, public_domain):
+    img = photo("camera.png", public_domain)
+    crests.composite(img, crests.preset("south", 512), width_frac=0.15, centre=(0.4, 0.5), angle=7, seed=9)
+    picture = FakePicture(crests.jpeg(img, 80))
+    first = detector.detect(picture, {})
+    detector.detect(FakePicture(backdrop(3)), {})  # other work moves OpenCV's random state on
+    assert detector.detect(picture, {}) == first
+    assert first
