@@ -200,7 +200,39 @@ def main() -> int:
     face_ms = time_faces(ship_rows[:20])
     if face_ms is not None:
         print(f"| faces (for comparison) | {face_ms:.0f} | | |")
+    print("\n".join(trust_size_table(config, ship_rows[:20], face_ms)))
     return 0
+
+
+def trust_size_table(config, rows: list[dict], face_ms: float | None) -> list[str]:
+    """Logos + uniforms per image as the trust grows, on the photos faces were timed on (one process)."""
+    import dataclasses
+
+    from screening.detectors.logos import LogoDetector
+    from screening.detectors.uniforms import UniformDetector
+
+    lines = ["\nCost by trust size (the same 20 photos, one process, ms per image; faces "
+             f"{face_ms:.0f} ms on them)\n" if face_ms else "\nCost by trust size (ms per image)\n",
+             "| academies | logos | uniforms | logos + uniforms | vs faces |", "|---|---|---|---|---|"]
+    images = [np.asarray(Image.open(SET / "cases" / r["file"]).convert("RGB")) for r in rows]
+    for n in (1, 2, 5, len(config.academies)):
+        sub = dataclasses.replace(config, academies=config.academies[:n])
+        logos = LogoDetector(sub, cache=SET / "cache")
+        uniforms = UniformDetector(sub, logos)
+        t_logo = t_uni = 0.0
+        for row, rgb in zip(rows, images):
+            face = row.get("face") or crests.find_face(Image.fromarray(rgb))
+            earlier = {Check.FACES: CheckResult(Check.FACES, (FaceFinding(tuple(face)),) if face else ())}
+            t0 = time.perf_counter()
+            logos.detect(_Picture(rgb), {})
+            t1 = time.perf_counter()
+            uniforms.detect(_Picture(rgb), earlier)
+            t_logo += t1 - t0
+            t_uni += time.perf_counter() - t1
+        lo, un = 1000 * t_logo / len(rows), 1000 * t_uni / len(rows)
+        ratio = f"{(lo + un) / face_ms:.2f}x" if face_ms else "-"
+        lines.append(f"| {n} | {lo:.0f} | {un:.0f} | {lo + un:.0f} | {ratio} |")
+    return lines
 
 
 def time_faces(rows: list[dict]) -> float | None:
