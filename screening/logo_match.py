@@ -64,6 +64,11 @@ MIN_REGION_PX = 150  # smaller regions (in the cue's coarse view) are not search
 # its appearance: it must look this much more alike to score the same (bench/bench_logos.py:
 # round blobs in a roundel's colours reached appearance 0.76, real flat crests 0.85-0.96).
 UNMATCHED_PENALTY = 0.18
+# A reference with this many grey keypoints (all scales) is detailed: a placement of it by
+# colour and outline that fewer than MIN_SUPPORT keypoint matches agree with is another crest
+# of the same outline and colours (bench: the real one had 14 agreeing, look-alike roundels 0-3).
+DETAILED_KEYPOINTS = 150
+MIN_SUPPORT = 5
 _SIFT = None
 
 
@@ -101,6 +106,11 @@ class Reference:
         return self.rgb.shape[1], self.rgb.shape[0]
 
     @property
+    def detailed(self) -> bool:
+        """Rich in keypoints: where such a crest really is, some of them match."""
+        return int((self.chan == GREY).sum()) >= DETAILED_KEYPOINTS
+
+    @property
     def channels(self) -> set[int]:
         return {int(c) for c in np.unique(self.chan)}
 
@@ -116,6 +126,7 @@ class Placement:
     appearance: float = 0.0
     structure: float = 0.0
     chroma: float = 0.0
+    support: int = 0  # keypoint matches that agree with the placement
     shift: float = 0.0  # how far the crest's mean colour is from the reference's (Lab a/b)
     parts: float = 0.0
     score: float = 0.0
@@ -453,6 +464,15 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
     p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
+
+
+def support(p: Placement, src: np.ndarray, dst: np.ndarray) -> int:
+    """How many keypoint correspondences agree with the placement (within 4% of the crest's size)."""
+    if len(src) == 0:
+        return 0
+    projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2).astype(np.float64), p.H).reshape(-1, 2)
+    _, _, w, h = p.crest_box()
+    return int((np.linalg.norm(projected - dst, axis=1) < 0.04 * math.hypot(w, h)).sum())
 
 
 def refine(p: Placement, grey: np.ndarray) -> Placement | None:
