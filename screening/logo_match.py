@@ -5,18 +5,22 @@ the image handling. The steps, each measured in bench/bench_logos.py:
 
 1. SIFT keypoints on the image; reference descriptors computed at several scales of the
    reference (a crest 60 px wide in a photo looks like the reference shrunk, not like the
-   512 px original), matched with a ratio test that ignores near-duplicate neighbours.
-   A crest whose colours have nearly the same lightness (maroon on teal, blue on red) is
-   almost blank in grey: such a reference also gets features on the opponent-colour
-   channels (Lab a and b), and the image is searched on those channels too.
+   512 px original), matched through one FLANN index of the photo with a ratio test that
+   ignores near-duplicate neighbours. A crest whose colours have nearly the same lightness
+   (maroon on teal, blue on red) is almost blank in grey: such a reference also gets
+   features on the opponent-colour channels (Lab a and b), and the image is searched on
+   those channels too.
 2. A robust transform (RANSAC similarity/affine from few matches, homography from many).
-3. Appearance: the photo is warped back into the reference frame and compared there:
-   grey-level correlation (gain and offset free, so lighting does not matter), chroma
-   correlation (shift free, so colour casts do not matter) and the share of the crest's
-   parts that agree (so another school's crest of the same shape does not pass).
-4. A colour-and-shape cue for flat crests that give too few keypoints: regions of the
-   photo in the crest's own colours whose outline has the crest's shape are proposed as
-   placements and go through the same appearance check.
+3. A colour-and-shape cue for flat crests that give too few keypoints: regions of the photo
+   in the crest's colours whose outline has the crest's shape, or its field's shape, are
+   proposed as placements. Without keypoints behind them they must look more alike, and a
+   detailed crest placed this way needs some of its keypoints to agree.
+4. Appearance: each placement is aligned (ECC), the photo is warped back into the reference
+   frame and compared there: the pattern channel by channel (gain and offset free, so
+   lighting does not matter), the colour pattern (shift free, so casts do not matter), the
+   crest's mean colour (a cast moves it a little, another school's palette a lot) and the
+   share of the crest's parts that agree (so another school's crest of the same shape does
+   not pass). The colour checks cap the score.
 """
 
 from __future__ import annotations

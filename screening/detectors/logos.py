@@ -123,9 +123,10 @@ class LogoDetector:
                             p = better
                 else:
                     p.score = 1.0
-                p.support = lm.support(p, src, dst)
-                if p.source == "colour-shape" and ref.detailed and p.support < lm.MIN_SUPPORT:
-                    continue  # a detailed crest whose keypoints do not agree: a look-alike outline
+                if p.source == "colour-shape" and ref.detailed:
+                    p.support = lm.support(p, src, dst)
+                    if p.support < lm.MIN_SUPPORT:
+                        continue  # a detailed crest whose keypoints do not agree: a look-alike outline
                 if p.score >= REPORT_FLOOR:
                     found.append(p)
         return _best_per_place(found)
