@@ -54,16 +54,21 @@ def images(folder: Path, names):
     return [(folder / n, n) for n in names]
 
 
+def assert_only_this_file_failed(results: dict, items, bad: str, why: str) -> None:
+    """Every file has a result; `bad` is a decode error saying `why`; every other check completed."""
+    assert set(results) == {n for _, n in items}
+    failed = results[bad].results[0]
+    assert failed.check is Check.DECODE and why in failed.error
+    for name, s in results.items():
+        if name != bad:
+            assert all(r.complete for r in s.results), name
+
+
 def test_worker_crash_is_an_error_for_that_file_only(tmp_path):
     config = config_in(tmp_path)
     items = images(tmp_path / "b", [f"ok{i}.png" for i in range(6)] + ["die.png"])
     results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=crashing)}
-    assert set(results) == {n for _, n in items}
-    died = results["die.png"].results[0]
-    assert died.check is Check.DECODE and "worker process died" in died.error
-    for name, s in results.items():
-        if name != "die.png":
-            assert all(r.complete for r in s.results), name
+    assert_only_this_file_failed(results, items, "die.png", "worker process died")
 
 
 def test_time_limit_makes_the_image_an_error(tmp_path):
@@ -154,9 +159,4 @@ def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tm
     config = load_config(tmp_path / "screening.toml")
     items = images(tmp_path / "b", [f"ok{i}.png" for i in range(4)] + ["stuck.png"])
     results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=stuck_factory)}
-    assert set(results) == {n for _, n in items}
-    stuck = results["stuck.png"].results[0]
-    assert stuck.check is Check.DECODE and "did not finish within" in stuck.error
-    for name, s in results.items():
-        if name != "stuck.png":
-            assert all(r.complete for r in s.results), name
+    assert_only_this_file_failed(results, items, "stuck.png", "did not finish within")
