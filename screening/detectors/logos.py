@@ -110,7 +110,9 @@ class LogoDetector:
             src, dst = lm.match(ref, image)
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
                                   few_inliers=3 if "refine" in self.steps else 0)
-            if shapes:
+            # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
+            # outline (below): with fewer matches in all, its proposals are not worth making
+            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT):
                 for p in lm.colour_shape_placements(ref, views):
                     p.H = to_work @ p.H
                     cands.append(p)
