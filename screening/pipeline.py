@@ -370,7 +370,7 @@ class Screener:
                     return
                 done, _ = wait(pending, timeout=HANG_POLL_S, return_when=FIRST_COMPLETED)
                 if not done:
-                    now = time.monotonic()
+                    now = _clock()
                     over = [item for future, item in pending.items()
                             if future.running() and now - running_since.setdefault(future, now) > limit]
                     if over:
@@ -415,6 +415,7 @@ class Screener:
 # file may run before its worker is stopped (twice: a file queued behind a slow one looks running).
 HANG_POLL_S = 5.0
 HANG_GRACE_S = 60.0
+_clock = time.monotonic  # the stuck-worker watchdog's clock (a test drives it by hand)
 
 
 def _kill_workers(pool: ProcessPoolExecutor | None) -> None:

@@ -150,13 +150,31 @@ def stuck_factory(config, gallery):
 
 
 def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tmp_path, monkeypatch):
+    """Deterministic under any load: the watchdog's clock is driven by the test.
+
+    Real time can never reach the limit (an hour); once every other file has come back, each
+    reading of the clock jumps far past it, so the only file still running is the stuck one.
+    """
+    import itertools
+    import time
+
     from screening import pipeline
 
+    results: dict = {}
+    jumps = itertools.count(1)
+
+    def clock():
+        if len(results) < 4:
+            return time.monotonic()
+        return time.monotonic() + 1e6 * next(jumps)
+
+    monkeypatch.setattr(pipeline, "_clock", clock)
     monkeypatch.setattr(pipeline, "HANG_POLL_S", 0.2)
-    monkeypatch.setattr(pipeline, "HANG_GRACE_S", 1.0)
+    monkeypatch.setattr(pipeline, "HANG_GRACE_S", 3600.0)
     (tmp_path / "logos" / "north").mkdir(parents=True)
     (tmp_path / "screening.toml").write_text(GOOD + "\n[scan]\ntimeout_s = 0.5\n")
     config = load_config(tmp_path / "screening.toml")
     items = images(tmp_path / "b", [f"ok{i}.png" for i in range(4)] + ["stuck.png"])
-    results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=stuck_factory)}
+    for s in screen_many(items, config, None, workers=2, factory=stuck_factory):
+        results[s.path] = s
     assert_only_this_file_failed(results, items, "stuck.png", "did not finish within")
