@@ -87,6 +87,16 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
+def _not_an_image(data: bytes) -> str:
+    """Why bytes that match no image signature are refused, in words (not their raw bytes)."""
+    from .files import describe
+
+    what = describe(data[:64])
+    if what:
+        return f"not a supported image: it is {what} (judged by its content)"
+    return "not a supported image: its content matches no image format this version reads"
+
+
 def read_file(path: Path) -> bytes:
     """The file's bytes, or ImageError saying in plain words why they cannot be read."""
     try:
@@ -98,7 +108,8 @@ def read_file(path: Path) -> bytes:
             raise ImageError("not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ImageError(f"file is {size / 1e6:.0f} MB, larger than the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+            raise ImageError(f"file is {size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,} bytes "
+                             f"({MAX_FILE_BYTES / (1 << 30):g} GiB)")
         return path.read_bytes()
     except ImageError:
         raise
@@ -118,7 +129,7 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64) -> Picture
         raise ImageError("empty file (0 bytes)")
     fmt = sniff(data)
     if fmt is None:
-        raise ImageError(f"not a supported image (content starts with {data[:8]!r})")
+        raise ImageError(_not_an_image(data))
     if fmt == "HEIF" and not HEIF_SUPPORTED:
         raise ImageError("HEIC/HEIF image, but pillow-heif is not installed")
     _check_complete(fmt, data)

@@ -1,4 +1,9 @@
-"""Report writers: JSONL (the contract), CSV (for spreadsheets). Each writes one line per verdict."""
+"""Report writers: JSONL (the contract), CSV (for spreadsheets). Each writes one line per verdict.
+
+A report of a scan that was interrupted ends with a line saying so (JSONL: an object with
+`incomplete`, and no `path`; CSV: a row whose status is `INCOMPLETE`), so a report emailed
+on never looks complete when it is not.
+"""
 
 from __future__ import annotations
 
@@ -9,23 +14,36 @@ from typing import IO
 
 from .model import Verdict
 
+INCOMPLETE = "INCOMPLETE"
+
 CSV_COLUMNS = ("path", "status", "channel", "reasons", "faces", "sha256")
 
 
 class JsonlWriter:
     def __init__(self, path: Path):
+        self.path = Path(path)
         self.file: IO[str] = open(path, "w", encoding="utf-8")
 
     def write(self, verdict: Verdict) -> None:
         self.file.write(json.dumps(verdict.to_json(), ensure_ascii=False) + "\n")
         self.file.flush()
 
-    def close(self) -> None:
-        self.file.close()
+    def close(self, incomplete: str | None = None) -> None:
+        if self.file.closed:
+            return
+        try:
+            if incomplete:
+                self.file.write(json.dumps({"incomplete": True, "detail": incomplete}) + "\n")
+        finally:
+            self.file.close()
 
 
 class CsvWriter:
-    def __init__(self, path: Path):
+    """One row per verdict; then one row per file not screened (status `not screened`)."""
+
+    def __init__(self, path: Path, skipped=()):
+        self.path = Path(path)
+        self.skipped = list(skipped)
         self.file: IO[str] = open(path, "w", encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.file)
         self.writer.writerow(CSV_COLUMNS)
@@ -41,5 +59,14 @@ class CsvWriter:
         ])
         self.file.flush()
 
-    def close(self) -> None:
-        self.file.close()
+    def close(self, incomplete: str | None = None) -> None:
+        if self.file.closed:
+            return
+        try:
+            for s in self.skipped:
+                self.writer.writerow([s.display, "not screened", "", s.why + (f": {s.detail}" if s.detail else ""),
+                                      "", ""])
+            if incomplete:
+                self.writer.writerow([incomplete, INCOMPLETE, "", incomplete, "", ""])
+        finally:
+            self.file.close()

@@ -9,6 +9,7 @@ import json
 import sqlite3
 
 from ..audit import AuditTrail, csv_rows
+from ..cli import consoles
 from ..trust import SetupError, open_trust
 
 
@@ -27,9 +28,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
     since = None
     if args.since:
         try:

@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 
 from .. import enrolment
+from ..cli import consoles
 from ..trust import SetupError, Trust, open_trust
 
 EXIT_OK, EXIT_SOMEONE_NOT_ENROLLED, EXIT_ERROR = 0, 1, 2
@@ -63,9 +64,7 @@ def _date(text: str) -> dt.date:
 
 
 def _consoles():
-    from rich.console import Console
-
-    return Console(), Console(stderr=True)
+    return consoles()
 
 
 def _open(args, err) -> Trust | None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import imaging
 from ..audit import AuditTrail, signature
+from ..cli import consoles
 from ..model import Status
 from ..pipeline import screen_many, verdict
 from ..trust import SetupError, open_trust
@@ -34,9 +35,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)

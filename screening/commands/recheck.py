@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..audit import AuditTrail, Entry, reasons_json
+from ..cli import consoles, workers
 from ..model import Status, Verdict
 from ..pipeline import Screening, screen_many
 from ..trust import SetupError, open_trust
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
     p.add_argument("--channel", help="the channel to recheck (default: the config's default_channel)")
-    p.add_argument("--workers", type=int, default=0, help="processes for files that must be screened again")
+    p.add_argument("--workers", type=workers, default=0, help="processes for files that must be screened again")
     p.set_defaults(func=run)
 
 
@@ -45,9 +46,7 @@ class Change:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)

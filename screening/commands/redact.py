@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import files
 from ..audit import AuditTrail
+from ..cli import consoles, workers
 from ..model import Status
 from ..pipeline import screen_many
 from ..redact import RedactError, faces_to_hide, make_copy
@@ -32,14 +33,12 @@ def register(subparsers) -> None:
     p.add_argument("--into", required=True, type=Path, metavar="FOLDER", help="folder for the copies")
     p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
     p.add_argument("--channel", help="where the copies will be published (default: the config's default_channel)")
-    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.add_argument("--workers", type=workers, default=0, help="processes to use (default: one per core)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
 
     def say(text: str, console=out) -> None:
         console.print(text, highlight=False, soft_wrap=True)
