@@ -106,7 +106,6 @@ def run(args: argparse.Namespace) -> int:
 
     statuses: Counter[Status] = Counter()
     kinds: Counter[Kind] = Counter()
-    errors: list[Verdict] = []
     missing_checks: set[str] = set()
     progress = _progress(err, len(items))
     interrupted = None
@@ -119,11 +118,9 @@ def run(args: argparse.Namespace) -> int:
             kinds.update({r.kind for r in v.reasons})
             missing_checks.update(r.extra.get("check", "") for r in v.reasons
                                   if r.kind is Kind.ERROR and r.detail.endswith("did not run"))
-            if v.status is Status.ERROR and len(errors) < 20:
-                errors.append(v)
             if progress:
                 progress.advance(progress.task_ids[0])
-            elif not args.quiet:
+            if not args.quiet:  # above the progress bar on a terminal
                 out.print(_line(v), highlight=False)
     except KeyboardInterrupt:
         done = sum(statuses.values())
@@ -147,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     unreadable = [s for s in selection.skipped if s.problem]
     out.print(_summary_line(statuses, len(items), rules.channel, selection), highlight=False)
     if not args.quiet:
-        _details(out, kinds, errors, statuses[Status.ERROR], missing_checks, selection)
+        _details(out, kinds, missing_checks, selection)
     if statuses[Status.ERROR] or unreadable or failed:
         return EXIT_ERROR
     if statuses[Status.NEEDS_PERMISSION]:
@@ -204,9 +201,21 @@ def _line(v: Verdict) -> str:
         head += f" (with permission by {v.extra['permission']['by']})"
     if "permission_not_covering" in v.extra:
         head += f"\n    {v.extra['permission_not_covering']}"
-    if not v.reasons:
-        return head
-    return head + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons)
+    # Checks that could not run because the file did not decode are one consequence, said once.
+    not_run = [r.extra.get("check", "?") for r in v.reasons
+               if r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED)]
+    lines = [f"{r.kind.value}: {r.detail}" for r in v.reasons
+             if not (r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED))]
+    if not_run:
+        lines.append(f"error: so the {_and(not_run)} check(s) could not run")
+    return head + "".join(f"\n    {line}" for line in lines)
+
+
+_NOT_DECODED = "not run: the image could not be decoded"
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def _summary_line(statuses, total: int, channel: str, selection: files.Selection) -> str:
@@ -218,7 +227,7 @@ def _summary_line(statuses, total: int, channel: str, selection: files.Selection
     return line
 
 
-def _details(out, kinds, errors, error_count: int, missing_checks, selection: files.Selection) -> None:
+def _details(out, kinds, missing_checks, selection: files.Selection) -> None:
     if kinds:
         out.print("reasons: " + ", ".join(f"{k.value} {n}" for k, n in sorted(kinds.items())),
                   highlight=False)
@@ -226,11 +235,6 @@ def _details(out, kinds, errors, error_count: int, missing_checks, selection: fi
     if missing_checks:
         out.print(f"[red]not available in this version: {', '.join(sorted(missing_checks))} check(s); "
                   "no image can be cleared until every check runs[/]", highlight=False)
-    for v in errors:
-        why = next(r.detail for r in v.reasons if r.kind is Kind.ERROR)
-        out.print(f"[red]error[/] {v.path}: {why}", highlight=False)
-    if error_count > len(errors):
-        out.print(f"... and {error_count - len(errors)} more error(s): see the reports", highlight=False)
     for s in selection.skipped:
         out.print(f"[red]not screened[/] {s.display}: {s.why}" + (f": {s.detail}" if s.detail else "")
                   if s.problem else f"not screened {s.display}: {s.why}", highlight=False)
