@@ -143,6 +143,11 @@ class Config:
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate screening.toml; raise ConfigError naming the file and the key."""
     cfg_path = Path(path or DEFAULT_CONFIG)
+    if cfg_path.is_dir():
+        inside = cfg_path / DEFAULT_CONFIG
+        raise ConfigError(f"{cfg_path}: is a folder, not a config file"
+                          + (f" (did you mean --config {inside}?)" if inside.is_file() else
+                             f" (it holds no {DEFAULT_CONFIG})"))
     if not cfg_path.is_file():
         raise ConfigError(
             f"{cfg_path}: config file not found (pass --config FILE, or run from the folder "
