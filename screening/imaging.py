@@ -24,6 +24,16 @@ try:
 except ImportError:  # pragma: no cover - pillow-heif is a dependency
     HEIF_SUPPORTED = False
 
+def _avif_supported() -> bool:
+    from PIL import features
+
+    return bool(features.check("avif"))
+
+
+# Pillow's AVIF decoder reports the container's rotation (irot/imir) as EXIF orientation,
+# so AVIF is turned upright like JPEG, by exif_transpose.
+AVIF_SUPPORTED = _avif_supported()
+
 # Refuse images larger than this before allocating pixels (a 24 MP phone photo is 24e6).
 MAX_PIXELS = 150_000_000
 # Refuse files larger than this before reading them.
@@ -42,7 +52,7 @@ class Picture:
 
     path: Path
     data: bytes
-    format: str  # JPEG, PNG, GIF, WEBP, TIFF, BMP, HEIF
+    format: str  # JPEG, PNG, GIF, WEBP, TIFF, BMP, HEIF, AVIF
     frames: list[np.ndarray]  # HxWx3 uint8 RGB, upright, full resolution
     orientation: int = 1  # the EXIF orientation that was applied
     exif: bytes | None = None  # the raw EXIF block (TIFF header onwards) if the container has one
@@ -74,7 +84,9 @@ _SIGNATURES: list[tuple[str, re.Pattern[bytes]]] = [
     ("WEBP", re.compile(rb"\ARIFF....WEBP", re.S)),
     ("TIFF", re.compile(rb"\A(II\*\x00|MM\x00\*)")),
     ("BMP", re.compile(rb"\ABM")),
-    ("HEIF", re.compile(rb"\A....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)", re.S)),
+    # AVIF before HEIF: pillow-heif no longer decodes AVIF, Pillow (11.3+) does
+    ("AVIF", re.compile(rb"\A....ftyp(avif|avis)", re.S)),
+    ("HEIF", re.compile(rb"\A....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1)", re.S)),
 ]
 
 
@@ -132,6 +144,8 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64) -> Picture
         raise ImageError(_not_an_image(data))
     if fmt == "HEIF" and not HEIF_SUPPORTED:
         raise ImageError("HEIC/HEIF image, but pillow-heif is not installed")
+    if fmt == "AVIF" and not AVIF_SUPPORTED:
+        raise ImageError("AVIF image, but this Pillow has no AVIF decoder (Pillow 11.3 or later has one)")
     _check_complete(fmt, data)
 
     # Importing face_recognition flips this for the whole process; we insist on strict decoding.
@@ -154,7 +168,7 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64) -> Picture
 
 
 _PIL_FORMAT = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WEBP", "TIFF": "TIFF",
-               "BMP": "BMP", "HEIF": "HEIF"}
+               "BMP": "BMP", "HEIF": "HEIF", "AVIF": "AVIF"}
 
 
 def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int) -> Picture:

@@ -314,4 +314,19 @@ def _heif(data: bytes, exif: list, xmp: list, iptc: list) -> None:
             xmp.extend(xmp_packets(info["xmp"]))
 
 
-_READERS = {"JPEG": _jpeg, "PNG": _png, "WEBP": _webp, "TIFF": _tiff_file, "HEIF": _heif}
+def _avif(data: bytes, exif: list, xmp: list, iptc: list) -> None:
+    """AVIF's EXIF and XMP items, as Pillow's AVIF reader finds them (no pixels decoded)."""
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["AVIF"]) as img:
+            info = dict(img.info)
+    except Exception as exc:
+        raise MetadataError(f"AVIF container cannot be read for metadata: {exc}") from None
+    if info.get("exif"):
+        exif.append(info["exif"])
+    if info.get("xmp"):
+        xmp.extend(xmp_packets(info["xmp"]))
+
+
+_READERS = {"JPEG": _jpeg, "PNG": _png, "WEBP": _webp, "TIFF": _tiff_file, "HEIF": _heif, "AVIF": _avif}
