@@ -176,6 +176,8 @@ _KNOWN = [  # (prefix, what it is), checked in order
     (b"fLaC", "a FLAC audio file"),
     (b"OggS", "an Ogg audio or video file"),
     (b"8BPS", "a Photoshop document (not supported: export it as JPEG or PNG)"),
+    (b"\xff\x0a", "a JPEG XL image (no decoder this version can use yet: save it as JPEG)"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "a JPEG XL image (no decoder this version can use yet: save it as JPEG)"),
     (b"<svg", "an SVG drawing (not supported: export it as PNG)"),
 ]
 _IMAGE_HEADS = (b"\xff\xd8\xff", b"\x89PNG", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")

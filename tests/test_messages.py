@@ -59,6 +59,8 @@ def test_file_over_the_size_limit_gives_exact_numbers(tmp_path, monkeypatch):
     (b"%PDF-1.7\n", "a PDF document"),
     (b"<?xpacket begin='' id='W5M0MpCehiHzreSzNTczkc9d'?><x:xmpmeta", "an XML file"),
     (b"SQLite format 3\x00" + bytes(40), "an SQLite database"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n" + bytes(40), "a JPEG XL image"),
+    (b"\xff\x0a\xfa\x7f" + bytes(40), "a JPEG XL image"),
 ])
 def test_a_file_that_is_not_an_image_is_described_not_dumped(tmp_path, content, words):
     p = tmp_path / "x.jpg"
