@@ -273,3 +273,35 @@ def test_csv_report_has_a_row_per_image(trust):
     cli.main(["scan", "batch", "--workers", "1", "--csv", "out.csv"])
     lines = (trust / "out.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0].startswith("path,status") and len(lines) == 3
+
+
+def test_enrolment_notes_are_shown_once_until_they_change(trust, capsys):
+    photo(trust / "batch" / "a.png", (0, 0, 255))
+    register = trust / "consents" / "register.csv"
+    register.write_text(HEADER + "P1,Amy Pupil,pupil,north,yes,yes,yes,yes,,\n")  # no reference photos
+    assert scan("batch") == 0
+    first = capsys.readouterr().err
+    assert "enrolment note:" in first and "P1" in first
+    assert scan("batch") == 0
+    assert "enrolment note" not in capsys.readouterr().err  # the same notes: not repeated
+    register.write_text(HEADER + "P1,Amy Pupil,pupil,north,yes,yes,yes,yes,,\n"
+                        "P2,Bo Pupil,pupil,north,yes,yes,yes,yes,,\n")
+    assert scan("batch") == 0
+    assert "P2" in capsys.readouterr().err  # changed: shown again
+
+
+def test_quiet_shows_no_enrolment_notes(trust, capsys):
+    photo(trust / "batch" / "a.png", (0, 0, 255))
+    (trust / "consents" / "register.csv").write_text(HEADER + "P1,Amy Pupil,pupil,north,yes,yes,yes,yes,,\n")
+    assert scan("batch", "--quiet") == 0
+    captured = capsys.readouterr()
+    assert "enrolment" not in captured.err and len(captured.out.splitlines()) == 1
+
+
+def test_consent_list_to_a_pipe_truncates_no_column(trust, capsys):
+    (trust / "consents" / "register.csv").write_text(
+        HEADER + "P1,Amelia Josephine Worthington-Smythe,pupil,north,no,yes,yes,yes,,2026-01-01\n")
+    assert cli.main(["consent", "list", "--date", "2026-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert "Amelia Josephine Worthington-Smythe" in out and "withdrawn on 2026-01-01" in out
+    assert "…" not in out
