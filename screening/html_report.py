@@ -78,9 +78,11 @@ class HtmlWriter:
         self.channels.add(verdict.channel)
         card = _card(verdict, self.count, _thumbnail(verdict), self.names,
                      _original_href(verdict.path, self.path)).encode("utf-8")
-        self.index.append((GROUPS.index(verdict.status), verdict.path, self.spool.tell(), len(card)))
+        offset = self.spool.tell()
         self.spool.write(card)
         self.spool.flush()
+        # indexed only once written whole: a Ctrl-C mid-write leaves no half card in the report
+        self.index.append((GROUPS.index(verdict.status), verdict.path, offset, len(card)))
 
     def close(self, incomplete: str | None = None) -> None:
         """Write the report in place; `incomplete` (the scan was interrupted) is shown at the top."""

@@ -50,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
     except SetupError as exc:
         say(f"[bold red]screening redact:[/] {exc}", err)
         return EXIT_ERROR
-    items = list(files.inputs(args.paths))
+    try:
+        items = files.select(args.paths).items
+    except files.MissingPath as exc:
+        say(f"[bold red]screening redact:[/] {exc}", err)
+        return EXIT_ERROR
     if not items:
         say("[bold red]screening redact:[/] no files to redact in the given paths", err)
         return EXIT_ERROR
