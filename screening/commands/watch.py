@@ -9,6 +9,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from ..cli import workers
 from ..trust import SetupError, open_trust
 from ..state_db import network_filesystem
 from ..watch import JsonLog, Session, Watch, WatchSettings
@@ -41,7 +42,7 @@ def register(subparsers) -> None:
                    help="a file that will not decode is retried while younger than this, as it may "
                         "still be copying (default 60)")
     p.add_argument("--log", type=Path, metavar="FILE", help="append the JSON log lines here (default stdout)")
-    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.add_argument("--workers", type=workers, default=0, help="processes to use (default: one per core)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="screen on a Dask cluster (tcp://HOST:8786)")
     p.set_defaults(func=run)
 
