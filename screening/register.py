@@ -114,8 +114,8 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
                 f"{path} row {row_no}: `{column}` is {cells.get(column, '')!r}, expected {expected}"
             )
 
-        for column, value in cells.items():
-            if hidden := _invisible(value):
+        for column in (*_REQUIRED, *channels, "expires", "withdrawn"):  # extra columns are not read
+            if hidden := _invisible(cells[column]):
                 raise RegisterError(f"{path} row {row_no}: `{column}` holds {hidden}: retype the cell")
 
         pid = cells["person_id"]
