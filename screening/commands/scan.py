@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     statuses: Counter[Status] = Counter()
     kinds: Counter[Kind] = Counter()
     missing_checks: set[str] = set()
-    progress = _progress(err, len(items))
+    progress = None if args.quiet else _progress(err, len(items))
     interrupted = None
     try:
         for screening in screener.screen(items):
@@ -137,8 +137,9 @@ def run(args: argparse.Namespace) -> int:
     for problem in failed:
         err.print(f"[bold red]screening scan:[/] {problem}", highlight=False)
     if interrupted:
-        err.print(f"[bold red]interrupted:[/] {interrupted[len('INCOMPLETE: '):]}; "
-                  "the reports say they are incomplete", highlight=False)
+        done = sum(statuses.values())
+        err.print(f"[bold red]screening scan: interrupted[/] after {done} of {len(items)} file(s)"
+                  + ("; the reports hold those and are marked incomplete" if writers else ""), highlight=False)
         return EXIT_ERROR
 
     unreadable = [s for s in selection.skipped if s.problem]
