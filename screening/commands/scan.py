@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
     kinds: Counter[Kind] = Counter()
     missing_checks: set[str] = set()
     progress = None if args.quiet else _progress(err, len(items))
-    interrupted = None
+    finished = False
     try:
         for screening in screener.screen(items):
             v = trail.verdict(screening, rules)  # permission applied, appended to the audit trail
@@ -122,22 +122,24 @@ def run(args: argparse.Namespace) -> int:
                 progress.advance(progress.task_ids[0])
             if not args.quiet:  # above the progress bar on a terminal
                 out.print(_line(v), highlight=False)
+        finished = True
     except KeyboardInterrupt:
-        done = sum(statuses.values())
-        interrupted = (f"INCOMPLETE: the scan was interrupted after {done} of {len(items)} file(s); "
-                       f"{len(items) - done} file(s) were not screened and are not in this report")
+        pass  # said below, once the reports are closed
     finally:
         if progress:
             progress.stop()
-        failed = _close_all(writers, interrupted)
+        # stopped early (Ctrl-C, or an error that is then raised): the reports say so
+        done = sum(statuses.values())
+        failed = _close_all(writers, None if finished else (
+            f"INCOMPLETE: the scan was stopped after {done} of {len(items)} file(s); "
+            f"{len(items) - done} file(s) were not screened and are not in this report"))
         screener.close()
         trail.close()
         if cache is not None:
             cache.close()
     for problem in failed:
         err.print(f"[bold red]screening scan:[/] {problem}", highlight=False)
-    if interrupted:
-        done = sum(statuses.values())
+    if not finished:
         err.print(f"[bold red]screening scan: interrupted[/] after {done} of {len(items)} file(s)"
                   + ("; the reports hold those and are marked incomplete" if writers else ""), highlight=False)
         return EXIT_ERROR
