@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from PIL.TiffImagePlugin import IFDRational
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests/crests.py draws the demo crests (not part of the shipped package)
 PUBLIC = REPO / "samples" / "public-domain"
 
 # Trinity North Academy's site (samples/screening.toml); the GPS sample is taken 180 m away.
@@ -89,7 +90,7 @@ def make_consents(root: Path) -> None:
 
 
 def make_logos(root: Path) -> dict[str, Image.Image]:
-    from screening import crests
+    from tests import crests
 
     made = {}
     for academy, preset in (("north", "north"), ("south", "south")):
@@ -102,7 +103,7 @@ def make_logos(root: Path) -> dict[str, Image.Image]:
 
 
 def make_batch(root: Path, logos: dict[str, Image.Image]) -> None:
-    from screening import crests
+    from tests import crests
 
     batch = root / "samples" / "batch"
     batch.mkdir(parents=True, exist_ok=True)

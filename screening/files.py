@@ -17,6 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from screening.formats.sidecars import is_sidecar, sidecars_of
+
 CLUTTER = "OS clutter"
 SIDECAR = "XMP sidecar read with its image"
 OWN_REPORT = "a report this command writes"
@@ -113,17 +115,14 @@ def _key(path: Path) -> str:
 def _sidecars_read(folder: Path, names: list[str]) -> set[str]:
     """Names of the XMP files in `folder` that the location check reads with an image beside them.
 
-    The location check's own rule decides (so nothing is skipped that it does not read), and
-    an "XMP" whose content is an image is screened like any other picture.
+    The location check's own rule (formats/sidecars.py) decides, so nothing is skipped that it
+    does not read; an "XMP" whose content is an image is screened like any other picture.
     """
-    if not any(n.lower().endswith(".xmp") for n in names):
+    if not any(is_sidecar(Path(n)) for n in names):
         return set()
-    from .detectors.location import sidecars
-
     read: set[str] = set()
     for name in names:
-        if not name.lower().endswith(".xmp"):
-            read.update(s.name for s in sidecars(folder / name) if s.parent.resolve() == folder.resolve())
+        read.update(s.name for s in sidecars_of(folder / name))
     return {n for n in read if n in names and not looks_like_image(_head(folder / n))}
 
 

@@ -101,7 +101,7 @@ def sniff(data: bytes) -> str | None:
 
 def _not_an_image(data: bytes) -> str:
     """Why bytes that match no image signature are refused, in words (not their raw bytes)."""
-    from .files import describe
+    from screening.files import describe
 
     what = describe(data[:64])
     if what:

@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 from PIL.TiffImagePlugin import IFDRational
 
-from screening import imaging, metadata
+from screening import imaging
+from screening.formats import metadata
 
 pytestmark = pytest.mark.skipif(not imaging.AVIF_SUPPORTED, reason="this Pillow has no AVIF codec")
 

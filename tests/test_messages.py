@@ -6,7 +6,7 @@ import pytest
 
 from screening import imaging
 from screening.config import ConfigError, load_config
-from screening.register import RegisterError, load_register
+from screening.consent.register import RegisterError, load_register
 
 from .test_config_register import CHANNELS, HEADER, write_config, write_register
 

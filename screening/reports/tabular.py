@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 from typing import IO
 
-from .model import Verdict
+from screening.model import Verdict
 
 INCOMPLETE = "INCOMPLETE"
 
