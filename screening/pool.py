@@ -143,6 +143,7 @@ class Screener:
 # file may run, from the moment its worker started it, before its worker is stopped.
 HANG_POLL_S = 5.0
 HANG_GRACE_S = 60.0
+_clock = time.monotonic  # the hang watchdog's "now" (same clock as the workers' start times; a test drives it)
 
 
 def _kill_workers(pool: ProcessPoolExecutor | None) -> None:
@@ -232,7 +233,7 @@ class _Batch:
         while queue is not None and not queue.empty():
             ticket, at = queue.get()
             self.started[ticket] = at
-        now = time.monotonic()
+        now = _clock()
         over = [item for future, item in self.pending.items()
                 if not future.done() and now - self.started.get(self.tickets[future], now) > self.limit]
         if over:
