@@ -146,7 +146,7 @@ def _open(path: Path, data: bytes, fmt: str, max_frames: int, budget: Budget) ->
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+            with _pillow_open(data, fmt) as img:
                 return _decode(path, data, fmt, img, max_frames, budget)
     except ImageError:
         raise
@@ -156,6 +156,15 @@ def _open(path: Path, data: bytes, fmt: str, max_frames: int, budget: Budget) ->
         raise
     except Exception as exc:  # any decoder failure is a file we could not screen
         raise ImageError(f"{fmt} could not be decoded: {exc or type(exc).__name__}") from None
+
+
+def _pillow_open(data: bytes, fmt: str) -> Image.Image:
+    """Pillow's reader for the format; a JPEG stays one image (formats/jpeg.py lists its MPF pictures)."""
+    if fmt == "JPEG":
+        from PIL import JpegImagePlugin
+
+        return JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+    return Image.open(io.BytesIO(data), formats=[fmt])
 
 
 def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int, budget: Budget) -> Picture:

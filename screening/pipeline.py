@@ -127,7 +127,7 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
                 results[check] = _run_without_pixels(check, detector, path, data)
                 continue
             try:
-                findings = detector.detect(picture, dict(results))
+                findings = _with_views(detector.detect(picture, dict(results)), picture)
                 results[check] = CheckResult(check, tuple(findings))
             except CheckTimeout:
                 results[check] = CheckResult(check, error=f"timed out: the image took longer than {timeout_s:.0f} s")
@@ -136,6 +136,14 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
                 results[check] = CheckResult(check, error=f"failed: {_describe(exc)}")
     size = picture.size if picture is not None else None
     return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
+
+
+def _with_views(findings: list, picture: imaging.Picture) -> list:
+    """Each finding of an extra view (thumbnail, transparency, embedded image) says which one."""
+    import dataclasses
+
+    return [dataclasses.replace(f, view=picture.view(f.frame))
+            if getattr(f, "frame", 0) and hasattr(f, "view") and not f.view else f for f in findings]
 
 
 def _run_without_pixels(check: Check, detector: Detector, path: Path, data: bytes) -> CheckResult:

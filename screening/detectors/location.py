@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 from .. import geotags, metadata
+from ..formats import exiv2_reader, sniff
 from ..config import Config
 from ..model import LocationFinding
 
@@ -46,7 +47,9 @@ class LocationDetector:
             sources.append(("IPTC", "IPTC", geotags.iptc_claims(block)))
         for sidecar in sidecars(path):
             sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims) for claims in _read_sidecar(sidecar))
-        return self._report(sources)
+        findings = self._report(sources)
+        _cross_check(data, findings)
+        return findings
 
     def _report(self, sources) -> list[LocationFinding]:
         findings: list[LocationFinding] = []
@@ -92,15 +95,45 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
+def _cross_check(data: bytes, findings: list[LocationFinding]) -> None:
+    """GPS that the field-standard reader (exiv2) sees in the file and ours do not: never cleared."""
+    keys = exiv2_reader.gps_keys(data, sniff(data) or "")
+    ours = any(f.source != "XMP sidecar" and (f.lat is not None or f.malformed) for f in findings)
+    if keys and not ours:
+        raise metadata.MetadataError(f"metadata readers disagree: exiv2 finds GPS ({', '.join(keys[:3])}) "
+                                     "that the built-in readers do not")
+
+
 def sidecars(path: Path) -> list[Path]:
-    """XMP sidecars beside the image: IMG_1.xmp and IMG_1.jpg.xmp (either case)."""
-    names = [path.with_suffix(s).name for s in (".xmp", ".XMP")] + [path.name + s for s in (".xmp", ".XMP")]
+    """XMP sidecars beside the image, matched whatever their case: IMG_1.xmp, img_1.XMP, IMG_1.jpg.xmp."""
+    wanted = {path.stem.casefold() + ".xmp", path.name.casefold() + ".xmp"}
     found: dict[Path, None] = {}
-    for name in names:
+    for name in _folder_names(path.parent):
         candidate = path.parent / name
-        if candidate != path and candidate.is_file():
+        if name.casefold() in wanted and name != path.name and candidate.is_file():
             found[candidate.resolve()] = None
     return list(found)
+
+
+def _folder_names(folder: Path) -> tuple[str, ...]:
+    """The names in a folder, listed once per change of the folder (not once per photo in it)."""
+    try:
+        stamp = folder.stat().st_mtime_ns
+    except OSError:
+        return ()
+    cached = _LISTINGS.get(folder)
+    if cached is None or cached[0] != stamp:
+        try:
+            cached = (stamp, tuple(p.name for p in folder.iterdir()))
+        except OSError:
+            cached = (stamp, ())
+        if len(_LISTINGS) > 64:
+            _LISTINGS.clear()
+        _LISTINGS[folder] = cached
+    return cached[1]
+
+
+_LISTINGS: dict[Path, tuple[int, tuple[str, ...]]] = {}
 
 
 def _read_sidecar(sidecar: Path) -> list[geotags.Claims]:

@@ -231,7 +231,7 @@ def _mpf_entries(block: bytes) -> list[tuple[int, int]]:
         raise ImageError(f"the MPF index cannot be read: {exc}") from None
     entries = raw.get(0xB002, b"")
     order = "<" if block[:2] == b"II" else ">"
-    return [struct.unpack_from(order + "II", entries, i + 8)[::-1] for i in range(0, len(entries) - 15, 16)]
+    return [struct.unpack_from(order + "II", entries, i + 4)[::-1] for i in range(0, len(entries) - 15, 16)]
 
 
 _IMAGE_STARTS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
