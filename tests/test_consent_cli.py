@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from tests.academy_trust import logo_folder
 from screening import cli, enrolment, pipeline
 from screening.model import Check, FaceFinding
 
@@ -41,7 +42,7 @@ def fakes(config, gallery):
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos").mkdir(parents=True)
     (tmp_path / "screening.toml").write_text(GOOD)
     write_register(tmp_path, *ROWS.values())

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tests.academy_trust import logo_folder
 from screening.config import load_config
 from screening.model import Check
 from screening.pipeline import screen_file, screen_many
@@ -42,7 +43,7 @@ def crashing(config, gallery):
 
 
 def config_in(tmp_path):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "screening.toml").write_text(GOOD)
     return load_config(tmp_path / "screening.toml")
 
@@ -154,7 +155,7 @@ def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tm
 
     monkeypatch.setattr(pipeline, "HANG_POLL_S", 0.2)
     monkeypatch.setattr(pipeline, "HANG_GRACE_S", 1.0)
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "screening.toml").write_text(GOOD + "\n[scan]\ntimeout_s = 0.5\n")
     config = load_config(tmp_path / "screening.toml")
     items = images(tmp_path / "b", [f"ok{i}.png" for i in range(4)] + ["stuck.png"])
