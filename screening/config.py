@@ -300,7 +300,7 @@ def _check_logos(academy_id: str, folder: Path, shown: str, fail) -> None:
         try:
             read_logo(path)
         except ImageError as exc:
-            raise fail(f"academy {academy_id}: {path.relative_to(folder.parent)} {exc}") from None
+            raise fail(f"academy {academy_id}: {shown.rstrip('/')}/{path.relative_to(folder)} {exc}") from None
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):

@@ -269,3 +269,94 @@ def test_gps_only_the_second_reader_finds_is_error(tmp_path, monkeypatch):
     monkeypatch.setattr(geotags, "xmp_claims", lambda packet: geotags.Claims())  # our reader goes blind
     with pytest.raises(metadata.MetadataError, match="readers disagree: exiv2 finds GPS"):
         location_check().detect_undecoded(path, path.read_bytes())
+
+
+# ---------------------------------------------------------------- 6. tuning that switches checks off
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("faces", "tolerance", "1.0"), ("faces", "max_side", "0"), ("faces", "mtcnn_side", "0"),
+    ("faces", "tilted_passes", "false"), ("faces", "margin", "0.0"), ("logos", "min_score", "0.99"),
+    ("logos", "max_side", "0"), ("uniforms", "min_score", "1.5"), ("scan", "max_frames", "0"),
+    ("scan", "timeout_s", "0"), ("location", "nearest_site_within_m", "-1"),
+])
+def test_tuning_outside_its_safe_range_is_refused_naming_file_section_and_key(tmp_path, section, key, value):
+    from screening.config import ConfigError, load_config
+
+    from .test_config_register import write_config
+
+    path = write_config(tmp_path)
+    path.write_text(path.read_text() + f"\n[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"screening.toml: `{section}\.{key}` is .*(safe range|only)"):
+        load_config(path)
+
+
+def test_every_tuning_value_has_a_range_and_is_documented():
+    from screening import config
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "tuning.md").read_text()
+    for cls, section in [(config.FaceSettings, "faces"), (config.LogoSettings, "logos"),
+                         (config.UniformSettings, "uniforms"), (config.LocationSettings, "location"),
+                         (config.ScanSettings, "scan")]:
+        for key, limit in config.limits(cls).items():
+            assert limit, (section, key)
+            assert f"`{section}.{key}`" in docs, f"docs/tuning.md does not list {section}.{key}"
+
+
+# ---------------------------------------------------------------- 7. logos folders
+
+
+def _logo_config(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    from .test_config_register import write_config
+
+    path = write_config(tmp_path)
+    folder = tmp_path / "logos" / "north"
+    for old in folder.iterdir():
+        old.unlink()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return path
+
+
+_SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120"><circle cx="60" cy="60" r="50" '
+        b'fill="#1b2a4a"/><rect x="45" y="30" width="30" height="60" fill="#c8a200"/></svg>')
+
+
+@pytest.mark.parametrize("files, problem", [
+    ({}, "academy north: no logo image in logos/north"),
+    ({"crest.png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 50}, "academy north: logos/north/crest.png is a corrupt image"),
+    ({"crest.svg": b"<svg oops"}, "academy north: logos/north/crest.svg is SVG but cannot be rendered"),
+    ({"notes.txt": b"our crest is blue"}, "academy north: logos/north/notes.txt is not an image, SVG or PDF"),
+])
+def test_unusable_logos_folder_is_refused_before_screening(tmp_path, files, problem):
+    from screening.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=f"`academy\\[1\\].logos` {problem}"):
+        load_config(_logo_config(tmp_path, files))
+
+
+@pytest.mark.parametrize("name, data", [
+    ("crest.svg", _SVG),
+    ("crest.pdf", H.save(H.clean_rgb(), "PDF")),
+])
+def test_svg_and_pdf_logos_are_rendered_as_references(tmp_path, name, data):
+    from screening.config import load_config
+    from screening.detectors.logos import load_references
+
+    config = load_config(_logo_config(tmp_path, {name: data}))
+    (ref,) = load_references(config.academies[0], tmp_path / "cache")
+    assert ref.name.endswith(name) and min(ref.rgb.shape[:2]) > 50
+
+
+@pytest.mark.slow  # builds the real detectors (face models)
+def test_logo_that_breaks_after_the_config_was_checked_makes_errors_not_dead_workers(tmp_path):
+    from screening.config import load_config
+
+    config = load_config(_logo_config(tmp_path, {"crest.svg": _SVG}))
+    (tmp_path / "logos" / "north" / "crest.svg").write_bytes(b"<svg oops")
+    detectors = pipeline.build_detectors(config, None)
+    photo = tmp_path / "clean.jpg"
+    photo.write_bytes(H.clean_jpeg())
+    results = {r.check: r for r in pipeline.screen_file(photo, detectors).results}
+    assert "crest.svg" in results[Check.LOGOS].error and "could not start" in results[Check.LOGOS].error
+    assert "logos check" in results[Check.UNIFORMS].error
