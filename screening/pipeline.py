@@ -175,6 +175,8 @@ def _run_without_pixels(check: Check, detector: Detector, path: Path, data: byte
         return CheckResult(check, error="not run: the image could not be decoded")
     try:
         return CheckResult(check, tuple(metadata_only(path, data)))
+    except CheckTimeout:
+        return CheckResult(check, error="timed out: the file's metadata took longer than the time limit")
     except Exception as exc:
         return CheckResult(check, error=f"failed: {_describe(exc)}")
 

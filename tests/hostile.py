@@ -204,3 +204,17 @@ def apng_frames(frames: int, w: int, h: int) -> bytes:
 def png_xmp_openers(copies: int) -> bytes:
     """A PNG comment holding `copies` XMP openers and no closer (a quadratic regex's worst case)."""
     return png_with_chunk(save(clean_rgb(), "PNG"), b"tEXt", b"Comment\x00" + b"<x:xmpmeta " * copies)
+
+
+def png_with_exif_thumbnail() -> bytes:
+    return save(clean_rgb(), "PNG", exif=exif_with_thumbnail(face_jpeg()))
+
+
+def jpeg_with_photoshop_thumbnail() -> bytes:
+    """The face as Photoshop's own thumbnail (image resource 0x040C) in APP13."""
+    thumb = struct.pack(">IIIIIIHH", 1, 160, 160, 480, 480 * 160, len(face_jpeg()), 24, 1) + face_jpeg()
+    resource = b"8BIM" + struct.pack(">H", 0x040C) + b"\x00\x00" + struct.pack(">I", len(thumb)) + thumb
+    resource += b"\x00" * (len(thumb) % 2)
+    app13 = b"Photoshop 3.0\x00" + resource
+    data = clean_jpeg()
+    return data[:2] + b"\xff\xed" + struct.pack(">H", len(app13) + 2) + app13 + data[2:]

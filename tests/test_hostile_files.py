@@ -69,6 +69,8 @@ def test_opaque_image_gets_no_transparency_views(tmp_path):
     (H.png_with_data_after_iend, "tail.png", "after the PNG's IEND chunk"),
     (H.jpeg_with_xmp_image, "xmpthumb.jpg", "image in XMP property"),
     (H.tiff_with_subifd, "camera.dng", "SubIFD"),
+    (H.png_with_exif_thumbnail, "thumb.png", "EXIF thumbnail"),
+    (H.jpeg_with_photoshop_thumbnail, "psd-thumb.jpg", "Photoshop thumbnail"),
 ])
 def test_face_in_an_embedded_image_is_screened_as_a_view(tmp_path, build, name, where):
     picture = _load(tmp_path, name, build())

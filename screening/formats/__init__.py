@@ -43,11 +43,24 @@ def check(fmt: str, data: bytes) -> list[Embedded]:
     if fmt == "JPEG":
         return jpeg.embedded(data, jpeg.check(data))
     if fmt == "PNG":
-        return png.embedded(data, png.check(data))
+        return png.embedded(data, png.check(data)) + _exif_thumbnails(fmt, data)
     if fmt == "WEBP":
-        return webp.embedded(data, webp.check(data))
+        return webp.embedded(data, webp.check(data)) + _exif_thumbnails(fmt, data)
+    if fmt == "HEIF":
+        return _exif_thumbnails(fmt, data)
     if fmt == "GIF":
         gif.check(data)
     elif fmt == "BMP":
         bmp.check(data)
     return []
+
+
+def _exif_thumbnails(fmt: str, data: bytes) -> list[Embedded]:
+    """EXIF thumbnails of containers other than JPEG (which lists its own with its segments)."""
+    found = Found()
+    try:
+        METADATA_READERS[fmt](data, found)
+    except MetadataError:
+        return []  # the location check reports metadata it cannot read
+    thumbs = (jpeg.exif_thumbnail(b[6:] if b.startswith(b"Exif\x00\x00") else b) for b in found.exif)
+    return [Embedded("EXIF thumbnail", t) for t in thumbs if t]

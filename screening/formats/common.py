@@ -114,6 +114,11 @@ def _is_name(prefix: bytes) -> bool:
 
 def photoshop_iptc(resources: bytes) -> list[bytes]:
     """The IPTC IIM data of Photoshop image resources ("8BIM" blocks, resource 0x0404)."""
+    return [body for rid, body in photoshop_resources(resources) if rid == 0x0404]
+
+
+def photoshop_resources(resources: bytes) -> list[tuple[int, bytes]]:
+    """(id, data) of every Photoshop image resource ("8BIM" blocks); malformed ones raise."""
     found = []
     pos = 0
     n = len(resources)
@@ -129,8 +134,7 @@ def photoshop_iptc(resources: bytes) -> list[bytes]:
         pos += 4
         if pos + size > n:
             raise MetadataError(f"Photoshop resource 0x{rid:04X} declares {size} bytes, only {n - pos} follow")
-        if rid == 0x0404:
-            found.append(resources[pos:pos + size])
+        found.append((rid, resources[pos:pos + size]))
         pos += size + (size % 2)
     if resources[pos:].strip(b"\x00"):
         raise MetadataError(f"Photoshop resources are malformed at byte {pos}")

@@ -12,7 +12,8 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from .common import Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, tiff_int, xmp_packets
+from .common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, photoshop_resources,
+                     tiff_int, xmp_packets)
 
 _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -190,6 +191,7 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
     """The EXIF thumbnail, MPF pictures and anything image-like after the end-of-image marker."""
     found: list[Embedded] = []
     covered: list[tuple[int, int]] = []
+    found.extend(_photoshop_thumbnails(layout.segments))
     for marker, payload, offset in layout.segments:
         if marker == 0xE1 and payload.startswith(b"Exif\x00"):
             thumb = exif_thumbnail(payload[6:])
@@ -205,6 +207,20 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
+
+
+def _photoshop_thumbnails(segments) -> list[Embedded]:
+    """The JPEG thumbnail Photoshop keeps in its image resources (0x040C, older 0x0409)."""
+    blob = b"".join(p[len(_PHOTOSHOP_APP13):] for m, p, _ in segments
+                    if m == 0xED and p.startswith(_PHOTOSHOP_APP13))
+    if not blob:
+        return []
+    try:
+        resources = photoshop_resources(blob)
+    except MetadataError:
+        return []  # the location check reports resources it cannot read
+    return [Embedded("Photoshop thumbnail", body[28:]) for rid, body in resources
+            if rid in (0x0409, 0x040C) and len(body) > 28]
 
 
 def exif_thumbnail(block: bytes) -> bytes | None:

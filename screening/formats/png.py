@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import zlib
 
 from .common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
 from .jpeg import after_end
@@ -24,8 +25,15 @@ def chunks(data: bytes):
 
 
 def check(data: bytes) -> int:
-    """The offset just after IEND, or ImageError for a cut-off file."""
-    for kind, _body, pos in chunks(data):
+    """The offset just after IEND, or ImageError for a cut-off or corrupted file.
+
+    Every chunk's CRC is checked: Pillow does not check the image data's (IDAT), so a
+    corrupted byte there would decode to other pixels without a word.
+    """
+    for kind, body, pos in chunks(data):
+        (crc,) = struct.unpack_from(">I", data, pos + 8 + len(body))
+        if zlib.crc32(kind + body) != crc:
+            raise ImageError(f"corrupt PNG: chunk {kind.decode('latin-1')!r} at byte {pos} fails its CRC check")
         if kind == b"IEND":
             return pos + 12
     raise ImageError("truncated PNG: no IEND chunk")  # pragma: no cover - chunks() raises first

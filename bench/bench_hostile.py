@@ -1,0 +1,118 @@
+"""Peak memory and time of one hostile file each, through decoding and the location check.
+
+Every file is screened in a fresh process (peak RSS is per process), by screening's decode
+stage plus the metadata readers, and by the peer measured in the same run: plain Pillow
+decoding every frame to RGB, as a naive reader would. Target: every file under 2 GB.
+
+    .venv/bin/python bench/bench_hostile.py           # the full-size reproductions (~3 min)
+    .venv/bin/python bench/bench_hostile.py --quick   # smaller bombs (~1 min)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests import hostile as H  # noqa: E402
+
+LIMIT_MB = 2048
+
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's peak over fork and exec).
+_PEAK = """
+def peak_mb():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
+_OURS = _PEAK + """
+import json, sys, time
+from pathlib import Path
+from screening import imaging
+from screening.formats import MetadataError
+from screening.config import LocationSettings
+from screening.detectors.location import LocationDetector
+from types import SimpleNamespace
+path = Path(sys.argv[1]); data = path.read_bytes(); t = time.monotonic(); outcome = []
+try:
+    p = imaging.load(path, data); outcome.append(f"decoded {len(p.frames)} view(s)")
+except imaging.ImageError as e:
+    outcome.append("error: " + str(e)[:70])
+try:
+    LocationDetector(SimpleNamespace(academies=(), location=LocationSettings())).detect_undecoded(path, data)
+except MetadataError as e:
+    outcome.append("metadata error: " + str(e)[:50])
+print(json.dumps([peak_mb(), time.monotonic() - t, "; ".join(outcome)]))
+"""
+
+_PEER = _PEAK + """
+import json, sys, time
+from PIL import Image
+t = time.monotonic(); outcome = "decoded"
+try:
+    with Image.open(sys.argv[1]) as im:
+        for i in range(getattr(im, "n_frames", 1)):
+            im.seek(i); im.convert("RGB")
+except Exception as e:
+    outcome = "error: " + (str(e) or type(e).__name__)[:60]
+print(json.dumps([peak_mb(), time.monotonic() - t, outcome]))
+"""
+
+
+def cases(quick: bool) -> dict[str, bytes]:
+    return {
+        "alpha-face.png": H.alpha_face("RGBA"),
+        "thumbnail-face.jpg": H.jpeg_with_exif_thumbnail(),
+        "appended-face.jpg": H.jpeg_with_appended_jpeg(),
+        "mpf-face.jpg": H.jpeg_with_mpf(),
+        "subifd-face.tif": H.tiff_with_subifd(),
+        "cut-with-eoi.jpg": H.jpeg_cut_with_eoi(0.4),
+        "first-scan-only.jpg": H.progressive_first_scan(),
+        "int32.tif": H.tiff_int32(),
+        "ztxt-bomb.png": H.png_ztxt_bomb(100 if quick else 900),
+        "apng-64x12MP.png": H.apng_frames(16 if quick else 64, 4000, 3000),
+        "xmp-openers.png": H.png_xmp_openers(30_000 if quick else 300_000),
+    }
+
+
+def run(script: str, path: Path, timeout: float = 600) -> tuple[float, float, str]:
+    try:
+        out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
+                             timeout=timeout, cwd=REPO, check=False)
+        return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
+    except subprocess.TimeoutExpired:
+        return float("nan"), timeout, "timed out"
+    except (IndexError, json.JSONDecodeError):
+        return float("nan"), float("nan"), "crashed: " + out.stderr.strip()[-80:]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller bombs")
+    args = parser.parse_args()
+    worst = 0.0
+    print("| file | size | screening peak RSS | time | outcome | Pillow peak RSS | time | outcome |")
+    print("|---|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, data in cases(args.quick).items():
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            ours, peer = run(_OURS, path), run(_PEER, path)
+            worst = max(worst, ours[0])
+            print(f"| {name} | {len(data) / 1024:.0f} KB | {ours[0]:.0f} MB | {ours[1]:.2f} s | {ours[2]} "
+                  f"| {peer[0]:.0f} MB | {peer[1]:.2f} s | {peer[2]} |", flush=True)
+    print(f"\nworst peak RSS of screening: {worst:.0f} MB (limit {LIMIT_MB} MB)")
+    return 0 if worst < LIMIT_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
