@@ -6,6 +6,7 @@ decoding every frame to RGB, as a naive reader would. Target: every file under 2
 
     .venv/bin/python bench/bench_hostile.py           # the full-size reproductions (~3 min)
     .venv/bin/python bench/bench_hostile.py --quick   # smaller bombs (~1 min)
+    .venv/bin/python bench/bench_hostile.py --before ../main   # also an older checkout, same run
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _OURS = _PEAK + """
 import json, sys, time
 from pathlib import Path
 from screening import imaging
-from screening.formats import MetadataError
+from screening.metadata import MetadataError
 from screening.config import LocationSettings
 from screening.detectors.location import LocationDetector
 from types import SimpleNamespace
@@ -84,10 +85,11 @@ def cases(quick: bool) -> dict[str, bytes]:
     }
 
 
-def run(script: str, path: Path, timeout: float = 600) -> tuple[float, float, str]:
+def run(script: str, path: Path, checkout: Path = REPO, timeout: float = 600) -> tuple[float, float, str]:
+    python = checkout / ".venv" / "bin" / "python" if checkout != REPO else Path(sys.executable)
     try:
-        out = subprocess.run([sys.executable, "-c", script, str(path)], capture_output=True, text=True,
-                             timeout=timeout, cwd=REPO, check=False)
+        out = subprocess.run([str(python), "-c", script, str(path)], capture_output=True, text=True,
+                             timeout=timeout, cwd=checkout, check=False)
         return tuple(json.loads(out.stdout.strip().splitlines()[-1]))
     except subprocess.TimeoutExpired:
         return float("nan"), timeout, "timed out"
@@ -95,21 +97,29 @@ def run(script: str, path: Path, timeout: float = 600) -> tuple[float, float, st
         return float("nan"), float("nan"), "crashed: " + out.stderr.strip()[-80:]
 
 
+def _cells(m: tuple[float, float, str]) -> str:
+    return f"{m[0]:.0f} MB | {m[1]:.2f} s | {m[2]}"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller bombs")
+    parser.add_argument("--before", type=Path, help="another checkout (with its .venv) measured alike")
     args = parser.parse_args()
     worst = 0.0
-    print("| file | size | screening peak RSS | time | outcome | Pillow peak RSS | time | outcome |")
-    print("|---|---|---|---|---|---|---|---|")
+    before = " before peak RSS | time | outcome |" if args.before else ""
+    print(f"| file | size | screening peak RSS | time | outcome | Pillow peak RSS | time | outcome |{before}")
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|---|" if args.before else ""))
     with tempfile.TemporaryDirectory() as tmp:
         for name, data in cases(args.quick).items():
             path = Path(tmp) / name
             path.write_bytes(data)
             ours, peer = run(_OURS, path), run(_PEER, path)
             worst = max(worst, ours[0])
-            print(f"| {name} | {len(data) / 1024:.0f} KB | {ours[0]:.0f} MB | {ours[1]:.2f} s | {ours[2]} "
-                  f"| {peer[0]:.0f} MB | {peer[1]:.2f} s | {peer[2]} |", flush=True)
+            row = f"| {name} | {len(data) / 1024:.0f} KB | {_cells(ours)} | {_cells(peer)} |"
+            if args.before:
+                row += f" {_cells(run(_OURS, path, args.before.resolve()))} |"
+            print(row, flush=True)
     print(f"\nworst peak RSS of screening: {worst:.0f} MB (limit {LIMIT_MB} MB)")
     return 0 if worst < LIMIT_MB else 1
 

@@ -72,7 +72,7 @@ def check(data: bytes) -> Layout:
     _check_scans(*layout.sof, layout.scans)
     warning = libjpeg_warning(data[:layout.end])
     if warning:
-        raise ImageError(f"corrupt JPEG data: {warning}")
+        raise ImageError(f"corrupt JPEG data: the image data is damaged or cut short (libjpeg: {warning})")
     return layout
 
 
@@ -124,7 +124,8 @@ def libjpeg_warning(data: bytes) -> str:
             os.close(saved)
         err.seek(0)
         text = err.read(4096).decode("utf-8", "replace")
-    lines = [line.strip() for line in text.splitlines() if "JPEG" in line or "jpeg" in line]
+    lines = [line.strip().removeprefix("Corrupt JPEG data: ") for line in text.splitlines()
+             if "JPEG" in line or "jpeg" in line]
     if decoded is None and not lines:
         return "the JPEG decoder refused the data"
     return "; ".join(lines)
