@@ -39,7 +39,10 @@ _OURS = _PEAK + """
 import json, sys, time
 from pathlib import Path
 from screening import imaging
-from screening.metadata import MetadataError
+try:
+    from screening.formats.metadata import MetadataError
+except ImportError:  # a checkout from before the formats/ package
+    from screening.metadata import MetadataError
 from screening.config import LocationSettings
 from screening.detectors.location import LocationDetector
 from types import SimpleNamespace

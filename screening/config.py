@@ -258,7 +258,6 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
         logos = _path(root, _req_str(a, "logos", fail, f"{key}.logos"))
         if not logos.is_dir():
             raise fail(f"{key}.logos", f"is {a['logos']!r}: no such folder ({logos})")
-        _check_logos(academy_id, logos, a["logos"], lambda problem: fail(f"{key}.logos", problem))
     colours = a.get("uniform_colours", [])
     if not isinstance(colours, list):
         raise fail(f"{key}.uniform_colours", f"is {colours!r}, expected a list like ['#1b2a4a']")
@@ -281,26 +280,6 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
             raise fail(skey, f"is out of range: {s!r}")
         sites.append(Site(lat, lon, radius))
     return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites))
-
-
-def _check_logos(academy_id: str, folder: Path, shown: str, fail) -> None:
-    """Every file in the logos folder renders as a reference, and there is at least one.
-
-    An empty folder, or one whose only file cannot be read, would silently turn the logo
-    and uniform checks off for the academy: refused here, before any photo is screened.
-    """
-    from .formats.common import ImageError
-    from .formats.logo import logo_files, read_logo
-
-    files = logo_files(folder)
-    if not files:
-        raise fail(f"academy {academy_id}: no logo image in {shown} (the folder is empty): "
-                   "add the academy's logo or crest (PNG, JPEG, SVG or PDF)")
-    for path in files:
-        try:
-            read_logo(path)
-        except ImageError as exc:
-            raise fail(f"academy {academy_id}: {shown.rstrip('/')}/{path.relative_to(folder)} {exc}") from None
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):

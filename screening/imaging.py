@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
-from . import formats
-from .formats import ImageError, heif, tiff
-from .formats.common import xmp_packets
-from .formats.xmp import xmp_images
-from .formats.pixels import Budget, alpha_views, to_rgb
+from screening import formats
+from screening.formats import ImageError, heif, tiff
+from screening.formats.common import xmp_packets
+from screening.formats.xmp import xmp_images
+from screening.formats.pixels import Budget, alpha_views, to_rgb
 
 try:
     import pillow_heif

@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import imaging, metadata, pipeline
+from screening import imaging, pipeline
+from screening.formats import metadata
 from screening.imaging import ImageError
 from screening.model import Check, FaceFinding, Status
-from screening.policy import Rules
+from screening.policy import Rules, verdict
 
 from . import hostile as H
 from .fake_detectors import FindNothing
@@ -116,7 +117,7 @@ def test_face_in_a_view_needs_permission_and_says_where(tmp_path, build, name, v
     checks = {Check.LOCATION: FindNothing(), Check.FACES: FaceIfShown(), Check.LOGOS: FindNothing(),
               Check.UNIFORMS: FindNothing()}
     screening = pipeline.screen_file(path, checks)
-    v = pipeline.verdict(screening, Rules(channel="website", today=dt.date(2026, 11, 1)))
+    v = verdict(screening, Rules(channel="website", today=dt.date(2026, 11, 1)))
     assert v.status is Status.NEEDS_PERMISSION
     assert any(view in r.detail and r.extra.get("view", "").startswith(view) for r in v.reasons), v.reasons
 
@@ -264,7 +265,7 @@ def test_sidecar_is_matched_whatever_its_case(tmp_path, image, sidecar):
 
 
 def test_gps_only_the_second_reader_finds_is_error(tmp_path, monkeypatch):
-    from screening import geotags
+    from screening.formats import geotags
 
     path = tmp_path / "g.jpg"
     path.write_bytes(H.save(H.clean_rgb(), "JPEG", xmp=_GPS_XMP["dji"].encode()))
@@ -331,10 +332,10 @@ _SVG = (b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="120"><circ
     ({"notes.txt": b"our crest is blue"}, "academy north: logos/north/notes.txt is not an image, SVG or PDF"),
 ])
 def test_unusable_logos_folder_is_refused_before_screening(tmp_path, files, problem):
-    from screening.config import ConfigError, load_config
+    from screening.trust import SetupError, open_trust
 
-    with pytest.raises(ConfigError, match=f"`academy\\[1\\].logos` {problem}"):
-        load_config(_logo_config(tmp_path, files))
+    with pytest.raises(SetupError, match=f"screening.toml: `academy\\[1\\].logos` {problem}"):
+        open_trust(_logo_config(tmp_path, files))
 
 
 @pytest.mark.parametrize("name, data", [

@@ -16,10 +16,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .. import logo_match as lm
-from ..config import Academy, Config
-from ..formats.logo import logo_files, read_logo
-from ..model import Box, LogoFinding
+from screening.config import Academy, Config
+from screening.formats.logo import logo_files, read_logo
+from screening.model import Box, LogoFinding
+from screening.vision import logo_match as lm
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-2"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from . import bmp, gif, heif, jpeg, png, tiff, webp
-from .common import Embedded, Found, ImageError, MetadataError
+from screening.formats import bmp, gif, heif, jpeg, png, tiff, webp
+from screening.formats.common import Embedded, Found, ImageError, MetadataError
 
 __all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "METADATA_READERS"]
 

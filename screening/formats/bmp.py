@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from .common import ImageError
+from screening.formats.common import ImageError
 
 
 def check(data: bytes) -> None:

@@ -6,7 +6,7 @@ do not means a reader is wrong, and the file is not cleared.
 
 from __future__ import annotations
 
-from .common import MetadataError
+from screening.formats.common import MetadataError
 
 # Formats whose metadata both exiv2 and our container readers read.
 COMPARED = {"JPEG", "PNG", "TIFF", "WEBP"}

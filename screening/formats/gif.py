@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import ImageError
+from screening.formats.common import ImageError
 
 
 def check(data: bytes) -> None:

@@ -10,7 +10,7 @@ import io
 
 import numpy as np
 
-from .common import Found, ImageError, MetadataError, xmp_packets
+from screening.formats.common import Found, ImageError, MetadataError, xmp_packets
 
 
 def blocks(data: bytes, found: Found) -> None:

@@ -12,7 +12,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from .common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, photoshop_resources,
+from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, photoshop_resources,
                      tiff_int, xmp_packets)
 
 _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")

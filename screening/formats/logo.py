@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from .common import ImageError
+from screening.formats.common import ImageError
 
 # Longest side a vector logo is rendered at: ample for keypoints and appearance.
 RENDER_SIDE = 800
@@ -28,6 +28,23 @@ def logo_files(folder: Path) -> list[Path]:
             if p.is_file() and not p.name.startswith(".") and p.name.lower() not in CLUTTER]
 
 
+def check_folder(academy_id: str, folder: Path, shown: str) -> None:
+    """Every file in the logos folder renders as a reference, and there is at least one.
+
+    An empty folder, or one whose only file cannot be read, would silently turn the logo
+    and uniform checks off for the academy: ImageError naming the academy and the file.
+    """
+    files = logo_files(folder)
+    if not files:
+        raise ImageError(f"academy {academy_id}: no logo image in {shown} (the folder is empty): "
+                         "add the academy's logo or crest (PNG, JPEG, SVG or PDF)")
+    for path in files:
+        try:
+            read_logo(path)
+        except ImageError as exc:
+            raise ImageError(f"academy {academy_id}: {shown}/{path.relative_to(folder)} {exc}") from None
+
+
 def read_logo(path: Path) -> np.ndarray:
     """RGB or RGBA uint8 pixels of a logo file, or ImageError saying why it cannot be used."""
     try:
@@ -39,7 +56,7 @@ def read_logo(path: Path) -> np.ndarray:
         return _pdf(data)
     if b"<svg" in data[:4096] or path.suffix.lower() in (".svg", ".svgz"):
         return _svg(data, path)
-    from . import sniff
+    from screening.formats import sniff
 
     if sniff(data) is None:
         raise ImageError("is not an image, SVG or PDF file")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from .common import ImageError
+from screening.formats.common import ImageError
 
 # Rows composited at a time: keeps the 16-bit temporaries of a large RGBA image small.
 _STRIP = 512

@@ -5,8 +5,8 @@ from __future__ import annotations
 import struct
 import zlib
 
-from .common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
-from .jpeg import after_end
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
+from screening.formats.jpeg import after_end
 
 
 def chunks(data: bytes):

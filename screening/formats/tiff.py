@@ -12,7 +12,7 @@ import io
 
 import numpy as np
 
-from .common import Found, ImageError, ifd0_raw, photoshop_iptc
+from screening.formats.common import Found, ImageError, ifd0_raw, photoshop_iptc
 
 # Photometric interpretations of raw sensor data (colour filter array, linear raw).
 _RAW_SENSOR = {32803, 34892}

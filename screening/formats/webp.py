@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import struct
 
-from .common import Embedded, Found, ImageError, MetadataError, xmp_packets
-from .jpeg import after_end
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, xmp_packets
+from screening.formats.jpeg import after_end
 
 
 def check(data: bytes) -> int:

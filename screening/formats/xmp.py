@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from .common import Embedded
+from screening.formats.common import Embedded
 
 # A base64 text shorter than this cannot hold an image worth screening.
 _MIN_BASE64 = 200

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .formats import METADATA_READERS, sniff
-from .formats.common import Found, MetadataError, ifd0_raw, photoshop_iptc, xmp_packets
-from .formats.tiff import tiff_iptc
+from screening.formats import METADATA_READERS, sniff
+from screening.formats.common import Found, MetadataError, ifd0_raw, photoshop_iptc, xmp_packets
+from screening.formats.tiff import tiff_iptc
 
 __all__ = ["Blocks", "MetadataError", "read_blocks", "xmp_packets", "photoshop_iptc", "ifd0_raw", "tiff_iptc"]
 
