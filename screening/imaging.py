@@ -24,6 +24,7 @@ from PIL import Image, ImageFile, ImageOps
 from screening import formats
 from screening.formats import ImageError, heif, tiff
 from screening.formats.common import xmp_packets
+from screening.formats.native import captured_stderr, corruption
 from screening.formats.xmp import xmp_images
 from screening.formats.pixels import Budget, alpha_views, to_rgb
 
@@ -146,8 +147,12 @@ def _open(path: Path, data: bytes, fmt: str, max_frames: int, budget: Budget) ->
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with _pillow_open(data, fmt) as img:
-                return _decode(path, data, fmt, img, max_frames, budget)
+            with captured_stderr() as lines, _pillow_open(data, fmt) as img:
+                picture = _decode(path, data, fmt, img, max_frames, budget)
+            problems = corruption(lines)
+            if problems:  # libtiff zero-fills a damaged strip and only says so on stderr
+                raise ImageError(f"corrupt {fmt} data: the image data is damaged or cut short ({problems[:200]})")
+            return picture
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -190,6 +195,8 @@ def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int
         if fmt != "HEIF":  # pillow-heif applies HEIF rotation itself: never twice
             picture.orientation = _orientation(img) if i == 0 else picture.orientation
             frame = ImageOps.exif_transpose(img) if picture.orientation != 1 else img
+        if fmt == "TIFF" and i == 0:
+            tiff.cross_check(data, np.asarray(img))
         picture.frames.append(to_rgb(frame))
         picture.views.append("")
         where = f"frame {i + 1} " if n_frames > 1 else ""

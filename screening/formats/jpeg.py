@@ -12,6 +12,7 @@ import re
 import struct
 from dataclasses import dataclass, field
 
+from screening.formats.native import captured_stderr, corruption
 from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, photoshop_resources,
                      tiff_int, xmp_packets)
 
@@ -108,27 +109,15 @@ def libjpeg_warning(data: bytes) -> str:
     Pillow swallows libjpeg's warnings; OpenCV's copy prints them. An eighth-size grey decode
     still reads every entropy-coded bit, at a fraction of the cost of a full decode.
     """
-    import os
-    import tempfile
-
     import cv2
     import numpy as np
 
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as err:
-        os.dup2(err.fileno(), 2)
-        try:
-            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        err.seek(0)
-        text = err.read(4096).decode("utf-8", "replace")
-    lines = [line.strip().removeprefix("Corrupt JPEG data: ") for line in text.splitlines()
-             if "JPEG" in line or "jpeg" in line]
-    if decoded is None and not lines:
+    with captured_stderr() as lines:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    problems = corruption(lines).replace("Corrupt JPEG data: ", "")
+    if decoded is None and not problems:
         return "the JPEG decoder refused the data"
-    return "; ".join(lines)
+    return problems
 
 
 # ---------------------------------------------------------------- metadata blocks

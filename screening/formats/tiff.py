@@ -13,6 +13,7 @@ import io
 import numpy as np
 
 from screening.formats.common import Found, ImageError, ifd0_raw, photoshop_iptc
+from screening.formats.native import captured_stderr, corruption
 
 # Photometric interpretations of raw sensor data (colour filter array, linear raw).
 _RAW_SENSOR = {32803, 34892}
@@ -70,3 +71,30 @@ def _larger_subimages(tif, budget: int) -> list[tuple[str, np.ndarray]]:
 def _area(shape) -> int:
     dims = [d for d in shape if d > 4] or [1]
     return int(np.prod(dims[:2]))
+
+
+def cross_check(data: bytes, pixels: np.ndarray) -> None:
+    """A second decoder (OpenCV's libtiff) must agree with Pillow on the first page's pixels,
+    and report no damaged data (Pillow's own libtiff stays silent about it).
+
+    Corrupted LZW or Deflate data decodes without an error in both, but to different
+    pixels: which one a viewer shows is unknown, so the file cannot be cleared.
+    """
+    import cv2
+
+    with captured_stderr() as lines:
+        theirs = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    problems = corruption(lines)
+    if problems:  # libtiff fills a damaged strip with zeros and only says so here
+        raise ImageError(f"corrupt TIFF data: the image data is damaged or cut short ({problems[:200]})")
+    if theirs is None or theirs.dtype != np.uint8 or pixels.dtype != np.uint8:
+        return  # not a page both read as 8-bit: nothing to compare
+    if theirs.ndim == 3 and theirs.shape[2] >= 3:
+        theirs = theirs[..., [2, 1, 0]]  # BGR(A) to RGB, alpha left out
+    ours = pixels[..., :3] if pixels.ndim == 3 else pixels
+    if theirs.shape != ours.shape:
+        return
+    differ = float(np.abs(ours.astype(np.int16) - theirs.astype(np.int16)).mean())
+    if differ > 2.0:
+        raise ImageError(f"corrupt TIFF data: two decoders read different pixels (mean difference {differ:.1f}), "
+                         "so what a viewer shows is unknown")
