@@ -357,9 +357,35 @@ def test_logo_that_breaks_after_the_config_was_checked_makes_errors_not_dead_wor
 
     config = load_config(_logo_config(tmp_path, {"crest.svg": _SVG}))
     (tmp_path / "logos" / "north" / "crest.svg").write_bytes(b"<svg oops")
-    detectors = pipeline.build_detectors(config, None)
+    from screening.detectors import build_detectors
+
+    detectors = build_detectors(config, None)
     photo = tmp_path / "clean.jpg"
     photo.write_bytes(H.clean_jpeg())
     results = {r.check: r for r in pipeline.screen_file(photo, detectors).results}
     assert "crest.svg" in results[Check.LOGOS].error and "could not start" in results[Check.LOGOS].error
     assert "logos check" in results[Check.UNIFORMS].error
+
+
+def test_gps_in_the_exif_of_an_appended_image_is_found(tmp_path):
+    from .test_location import LEEDS, gps_exif
+
+    path = tmp_path / "twice.jpg"
+    path.write_bytes(H.clean_jpeg() + H.save(H.clean_rgb(), "JPEG", exif=gps_exif(*LEEDS)))
+    findings = location_check().detect_undecoded(path, path.read_bytes())
+    assert any(f.lat is not None and abs(f.lat - LEEDS[0]) < 0.01 for f in findings), findings
+
+
+def test_xmp_gps_in_a_compressed_png_text_chunk_of_any_name_is_found(tmp_path):
+    import zlib
+
+    body = b"Description\x00\x01\x00\x00\x00" + zlib.compress(_GPS_XMP["dji"].encode())
+    path = tmp_path / "g.png"
+    path.write_bytes(H.png_with_chunk(H.save(H.clean_rgb(), "PNG"), b"iTXt", body))
+    findings = location_check().detect_undecoded(path, path.read_bytes())
+    assert any(f.lat is not None for f in findings), findings
+
+
+def test_webp_appended_to_a_jpeg_is_screened(tmp_path):
+    picture = _load(tmp_path, "w.jpg", H.clean_jpeg() + H.save(H.face_rgb(200), "WEBP", quality=90))
+    assert any("after the JPEG end-of-image marker" in v for v in views_showing_face(picture))

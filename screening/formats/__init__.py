@@ -41,17 +41,24 @@ METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "WEBP": webp.blocks,
 def check(fmt: str, data: bytes) -> list[Embedded]:
     """Check the container is complete (or ImageError) and list the images embedded in it."""
     if fmt == "JPEG":
-        return jpeg.embedded(data, jpeg.check(data))
+        jpeg.check(data)
+    elif fmt == "GIF":
+        gif.check(data)
+    elif fmt == "BMP":
+        bmp.check(data)
+    return embedded(fmt, data)
+
+
+def embedded(fmt: str, data: bytes) -> list[Embedded]:
+    """The images embedded in a container, from its structure alone (no pixels decoded)."""
+    if fmt == "JPEG":
+        return jpeg.embedded(data, jpeg.walk(data))
     if fmt == "PNG":
         return png.embedded(data, png.check(data)) + _exif_thumbnails(fmt, data)
     if fmt == "WEBP":
         return webp.embedded(data, webp.check(data)) + _exif_thumbnails(fmt, data)
     if fmt == "HEIF":
         return _exif_thumbnails(fmt, data)
-    if fmt == "GIF":
-        gif.check(data)
-    elif fmt == "BMP":
-        bmp.check(data)
     return []
 
 

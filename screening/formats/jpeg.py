@@ -240,7 +240,8 @@ def _mpf_entries(block: bytes) -> list[tuple[int, int]]:
     return [struct.unpack_from(order + "II", entries, i + 4)[::-1] for i in range(0, len(entries) - 15, 16)]
 
 
-_IMAGE_STARTS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a")
+_IMAGE_STARTS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+_WEBP = re.compile(rb"RIFF....WEBP", re.S)
 _VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd")
 
 
@@ -253,7 +254,7 @@ def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) 
         raise ImageError(f"a video is stored after the {what} ({len(tail)} bytes, a motion photo?): "
                          "its frames are not screened, so the file cannot be cleared")
     found = []
-    starts = sorted({i for sig in _IMAGE_STARTS for i in _all(tail, sig)})
+    starts = sorted({i for sig in _IMAGE_STARTS for i in _all(tail, sig)} | {m.start() for m in _WEBP.finditer(tail)})
     for i in starts:
         at = end + i
         if any(a <= at < b for a, b in covered):
