@@ -100,6 +100,45 @@ def run(script: str, path: Path, checkout: Path = REPO, timeout: float = 600) ->
         return float("nan"), float("nan"), "crashed: " + out.stderr.strip()[-80:]
 
 
+_COST = """
+import json, sys, time
+from pathlib import Path
+from types import SimpleNamespace
+from screening import imaging
+from screening.config import LocationSettings
+from screening.detectors.location import LocationDetector
+files = [Path(p) for p in sys.argv[1:]]
+detector = LocationDetector(SimpleNamespace(academies=(), location=LocationSettings()))
+imaging.load(files[0])  # imports and first-call costs are not per photo
+t = time.monotonic(); errors = 0
+for f in files:
+    try:
+        p = imaging.load(f); detector.detect(p, {})
+    except Exception:
+        errors += 1
+print(json.dumps([len(files) / (time.monotonic() - t), errors]))
+"""
+
+
+def decode_cost(before: Path | None, count: int) -> None:
+    """Decode plus location check per real photo of ../shared/data: this checkout vs `before`."""
+    shared = REPO.parent / "shared" / "data"
+    photos = sorted(p for p in shared.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff"))
+    if not photos:
+        print("(../shared/data not found: no decode-cost figures)")
+        return
+    photos = [str(p) for p in photos[:count]]
+    rows = [("this checkout", REPO)] + ([("before", before.resolve())] if before else [])
+    print(f"\n| decode + location check, {len(photos)} photos of ../shared/data, 1 process | images/s | errors |")
+    print("|---|---|---|")
+    for label, checkout in rows:
+        python = checkout / ".venv" / "bin" / "python" if checkout != REPO else Path(sys.executable)
+        out = subprocess.run([str(python), "-c", _COST, *photos], capture_output=True, text=True, cwd=checkout,
+                             timeout=1800, check=False)
+        rate, errors = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"| {label} | {rate:.1f} | {errors} |", flush=True)
+
+
 def _cells(m: tuple[float, float, str]) -> str:
     return f"{m[0]:.0f} MB | {m[1]:.2f} s | {m[2]}"
 
@@ -124,6 +163,7 @@ def main() -> int:
                 row += f" {_cells(run(_OURS, path, args.before.resolve()))} |"
             print(row, flush=True)
     print(f"\nworst peak RSS of screening: {worst:.0f} MB (limit {LIMIT_MB} MB)")
+    decode_cost(args.before, 40 if args.quick else 200)
     return 0 if worst < LIMIT_MB else 1
 
 
