@@ -26,7 +26,8 @@ from .model import Kind, Reason, Status, Verdict
 from .pipeline import Screening, verdict as decide_verdict
 from .policy import Rules
 from .register import Register
-from .state_db import tune
+from .state_db import connect
+from .textsafe import csv_row
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -190,9 +191,7 @@ class AuditTrail:
         self.command = command
         self.stamp = {"config": config, "register": register, "gallery": gallery}
         self.user = _user()
-        self.db.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.db, timeout=30)
-        tune(self.conn, self.db)  # one verdict per commit: ~18 ms each without WAL (bench_scale.py)
+        self.conn = connect(self.db)  # one verdict per commit: ~18 ms each without WAL (bench_scale.py)
         self.conn.row_factory = sqlite3.Row
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
@@ -288,4 +287,4 @@ class AuditTrail:
 def csv_rows(entries: Iterable[Entry]) -> Iterable[list[str]]:
     yield list(AUDIT_COLUMNS)
     for e in entries:
-        yield [str(getattr(e, c) if getattr(e, c) is not None else "") for c in AUDIT_COLUMNS]
+        yield csv_row(str(getattr(e, c) if getattr(e, c) is not None else "") for c in AUDIT_COLUMNS)

@@ -15,13 +15,12 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .model import Status
-from .state_db import tune
+from .state_db import connect
 
 FOLDERS = {Status.CLEARED: "cleared", Status.NEEDS_PERMISSION: "needs-permission", Status.ERROR: "error"}
 
@@ -64,9 +63,8 @@ class Journal:
 
     def __init__(self, db: Path, inbox: Path):
         self.inbox = str(inbox)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(db, timeout=30, check_same_thread=False)  # built before the job thread starts
-        tune(self.conn, db, durable=True)  # a journal row must be on disk before its file moves
+        # built before the job thread starts; durable: a journal row is on disk before its file moves
+        self.conn = connect(db, durable=True, check_same_thread=False)
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
 

@@ -1,0 +1,51 @@
+"""Text from file names, metadata and the register, made safe for where it is written.
+
+A file name is chosen by whoever drops the file: it may hold rich markup (`[bold red]`,
+`[/]`), a newline that prints a fake line, ANSI escapes for the terminal, or a leading `=`
+that a spreadsheet runs as a formula. Every such string goes through one of these on its way
+out; JSON needs nothing (json.dumps escapes control characters).
+"""
+
+from __future__ import annotations
+
+import re
+
+# Characters that move the cursor, change colours or reorder text on a terminal: C0 and C1
+# controls, DEL, line and paragraph separators, and the bidirectional overrides and isolates
+# ("Trojan Source": a name that reads differently from what it is).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
+
+# OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel,
+# LibreOffice and Google Sheets.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def _visible(match: re.Match) -> str:
+    char = match.group()
+    return _NAMED.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
+
+
+def printable(text: str) -> str:
+    """Control, separator and bidi characters written as visible escapes (`\\n`, `\\x1b`, `\\u202e`)."""
+    return _UNPRINTABLE.sub(_visible, str(text))
+
+
+def for_terminal(text: object) -> str:
+    """For a rich console with markup on: nothing in `text` styles, moves or hides output."""
+    from rich.markup import escape
+
+    return escape(printable(str(text)))
+
+
+def for_csv(value: object) -> object:
+    """A spreadsheet cell that is never run as a formula (OWASP CSV-injection advice: a leading
+    `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front). Numbers pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def csv_row(values) -> list:
+    return [for_csv(v) for v in values]
