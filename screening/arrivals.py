@@ -16,16 +16,34 @@ IN_PROGRESS_PREFIXES = (".", "~$")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".~tmp", ".temp", ".swp")
 
 
+def sidecars_of(image: Path) -> list[Path]:
+    """The XMP sidecars that travel with an image: IMG_1.xmp or IMG_1.jpg.xmp beside IMG_1.jpg,
+    in any case (IMG_1.XMP, img_1.Xmp). Only regular files: a link is never taken along."""
+    if image.suffix.lower() == ".xmp":
+        return []
+    names = {image.stem.lower() + ".xmp", image.name.lower() + ".xmp"}
+    try:
+        with os.scandir(image.parent) as entries:
+            return sorted(Path(e.path) for e in entries
+                          if e.name.lower() in names and e.name != image.name and not in_progress(e.name)
+                          and e.is_file(follow_symlinks=False))
+    except OSError:
+        return []
+
+
 def waits_for_its_image(path: Path) -> bool:
     """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp) is in the
-    inbox: the location check of the image reads it. Alone, it is sorted like any other file."""
-    if path.suffix.lower() != ".xmp":
+    inbox: the location check of the image reads it, and it is sorted with it. Alone, it is sorted
+    like any other file."""
+    lower = path.name.lower()
+    if not lower.endswith(".xmp"):
         return False
-    if path.with_suffix("").suffix and path.with_suffix("").is_file():
-        return True  # IMG_1.jpg.xmp
-    stem = path.stem.lower()
+    stem = lower[:-len(".xmp")]
     try:
-        return any(p.stem.lower() == stem and p.suffix.lower() != ".xmp" for p in path.parent.iterdir())
+        with os.scandir(path.parent) as entries:
+            return any((e.name.lower() == stem or e.name.lower().rsplit(".", 1)[0] == stem)
+                       and not e.name.lower().endswith(".xmp") and not in_progress(e.name)
+                       and e.is_file(follow_symlinks=False) for e in entries)
     except OSError:
         return True
 
