@@ -163,11 +163,11 @@ def _numbered(name: str, n: int) -> str:
 
 
 def sidecar_name(sidecar: str, image: str, new_image: str) -> str:
-    """The sidecar's name beside the image renamed to `new_image` (its own case kept)."""
-    if sidecar.lower().startswith(image.lower() + "."):  # IMG_1.jpg.xmp
-        return new_image + sidecar[len(image):]
-    stem = Path(image).stem
-    return Path(new_image).stem + sidecar[len(stem):]  # IMG_1.xmp
+    """The sidecar's name beside the image renamed to `new_image`: the image's numbering goes
+    after the image's stem in the sidecar's name too (IMG_1.xmp, IMG_1.jpg.XMP -> IMG_1 (2)...),
+    the sidecar's own spelling kept."""
+    stem, new_stem = Path(image).stem, Path(new_image).stem
+    return sidecar[:len(stem)] + new_stem[len(stem):] + sidecar[len(stem):]
 
 
 def complete(journal: Journal, entry: Entry) -> str:

@@ -108,7 +108,7 @@ def sorted_files(into: Path) -> dict[str, str]:
     out = {}
     for folder in ("cleared", "needs-permission", "error"):
         for p in (into / folder).rglob("*") if (into / folder).is_dir() else ():
-            if p.is_file() and not p.name.endswith(".json"):
+            if (p.is_file() or p.is_symlink()) and not p.name.endswith(".json"):  # a link is sorted as one
                 out[str(p.relative_to(into / folder))] = folder
     return out
 
