@@ -140,7 +140,7 @@ def _session_opener(args: argparse.Namespace):
 
 def _lock(state: Path, inbox: Path):
     """An exclusive lock per inbox beside the state DB, or None if another job holds it."""
-    state.parent.mkdir(parents=True, exist_ok=True)
+    state.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the state folder is private
     path = state.parent / f"watch-{hashlib.sha256(str(inbox).encode()).hexdigest()[:12]}.lock"
     handle = open(path, "a+")
     try:
