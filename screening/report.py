@@ -12,7 +12,7 @@ from typing import IO
 
 from .model import Verdict
 from .state_db import private_file
-from .textsafe import csv_row
+from .textsafe import csv_row, for_json
 
 CSV_COLUMNS = ("path", "status", "channel", "reasons", "faces", "sha256")
 
@@ -22,7 +22,7 @@ class JsonlWriter:
         self.file: IO[str] = private_file(path, "w", encoding="utf-8")
 
     def write(self, verdict: Verdict) -> None:
-        self.file.write(json.dumps(verdict.to_json(), ensure_ascii=False) + "\n")
+        self.file.write(for_json(json.dumps(verdict.to_json(), ensure_ascii=False)) + "\n")
         self.file.flush()
 
     def close(self) -> None:

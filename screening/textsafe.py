@@ -32,6 +32,13 @@ def printable(text: str) -> str:
     return _UNPRINTABLE.sub(_visible, str(text))
 
 
+def for_json(document: str) -> str:
+    """A JSON text (json.dumps with ensure_ascii=False) with the characters printable() escapes
+    written as \\uXXXX: the same JSON value, harmless when the line is shown on a terminal.
+    (json.dumps escapes C0 controls itself, not DEL, C1 such as \\x9b (CSI) or bidi controls.)"""
+    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
 def for_terminal(text: object) -> str:
     """For a rich console with markup on: nothing in `text` styles, moves or hides output."""
     from rich.markup import escape

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import stat
 import threading
 import time
@@ -32,6 +31,7 @@ from typing import IO, Any
 from .arrivals import InboxEvents, Stability, in_progress, sidecars_of, waits_for_its_image
 from .model import Check, CheckResult
 from .pipeline import Screening
+from .textsafe import for_json
 from .watch_journal import FOLDERS, Journal, Sidecar, complete, free_names, sha256_of
 
 ONCE_ATTEMPTS = 3  # with --once, a file that cannot be sorted this many times ends the job
@@ -59,9 +59,7 @@ class JsonLog:
     def __call__(self, event: str, **fields: Any) -> None:
         line = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
                 "event": event, **fields}
-        text = json.dumps(line, ensure_ascii=False, default=str)
-        # json escapes C0 controls; a file name's DEL, C1 (\x9b is CSI) and bidi controls too
-        text = _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        text = for_json(json.dumps(line, ensure_ascii=False, default=str))
         with self.lock:
             self.stream.write(text + "\n")
             self.stream.flush()
@@ -382,7 +380,8 @@ class Watch:
     def _sort_as_error(self, path: Path, why: str) -> None:
         """Last resort for one file: error/ with the reason, unless even that fails (then retried)."""
         try:
-            screening = Screening(str(path), None, (CheckResult(Check.DECODE, error=why),))
+            sha = None if os.path.islink(path) else _sha_or_none(path)  # a link has no content of its own
+            screening = Screening(str(path), sha, (CheckResult(Check.DECODE, error=why),))
             self._sort(path, screening, 0.0, may_defer=False)
         except Exception as exc:  # noqa: BLE001
             self._retry(path, f"{why}; and then: {exc}")
@@ -430,9 +429,6 @@ def _inside(path: Path, folder: Path) -> bool:
 
 def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
-
-
-_TERMINAL_CONTROLS = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _raise(exc: OSError) -> None:

@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 
 from screening.report import CsvWriter
-from screening.textsafe import for_csv, for_terminal
+from screening.textsafe import for_csv, for_json, for_terminal
 
 
 def shown(text: str) -> str:
@@ -63,3 +63,12 @@ def test_csv_report_escapes_file_names_and_details(tmp_path):
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert rows[1][0] == "'=HYPERLINK(\"http://e.vil\",\"x\").jpg"
     assert not any(cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_json_lines_keep_their_value_and_carry_no_raw_terminal_controls():
+    import json
+
+    value = {"path": "csi\x9b31m\u202egnp.png\x7f", "detail": "a\nb\x1b"}
+    line = for_json(json.dumps(value, ensure_ascii=False))
+    assert json.loads(line) == value
+    assert not any(c in line for c in "\x9b\u202e\x7f\x1b\n")
