@@ -367,3 +367,23 @@ def test_records_journal_and_log_are_0600_under_umask_0(trust):  # noqa: F811
     private = [trust / "screened" / "needs-permission" / "a.png.json", trust / "watch.log",
                *(trust / ".screening").glob("state.sqlite*")]
     assert {str(p): stat.S_IMODE(p.stat().st_mode) for p in private} == {str(p): 0o600 for p in private}
+
+
+def test_a_journal_written_before_sidecars_were_journalled_is_upgraded_and_finished(trust):  # noqa: F811
+    import sqlite3
+
+    inbox, db = trust / "inbox", trust / ".screening" / "state.sqlite"
+    image = photo(inbox / "a.png", BLUE)
+    db.parent.mkdir()
+    old = sqlite3.connect(db)
+    old.execute("CREATE TABLE watch_journal (source TEXT PRIMARY KEY, inbox TEXT NOT NULL, sha256 TEXT NOT NULL, "
+                "image TEXT NOT NULL, record TEXT NOT NULL)")
+    old.execute("INSERT INTO watch_journal VALUES (?,?,?,?,?)", (str(image), str(inbox), sha(image),
+                str(trust / "screened" / "cleared" / "a.png"), '{"status": "cleared"}'))
+    old.commit()
+    old.close()
+    journal = Journal(db, inbox)
+    (entry,) = journal.open_entries()
+    assert entry.sidecars == () and complete(journal, entry) == "sorted"
+    assert (trust / "screened" / "cleared" / "a.png").is_file() and not image.exists()
+    journal.close()

@@ -4,7 +4,8 @@ asserts) and bench/bench_watch_soak.py (which prints its figures).
 About 200 files arrive in waves: renamed in whole, written slowly with a pause, downloaded as
 `.part` then renamed, with XMP sidecars, as junk that is no image, renamed or deleted inside
 the inbox after arriving, in a sub-folder moved in at once, with hostile names; links to a
-private file, to folders and to nowhere are planted too. The job (a real process, fake
+private file, to folders and to nowhere are planted too, with a hard link to the private
+file and a FIFO. The job (a real process, fake
 detectors) is SIGKILLed at seeded random moments and started again. Every wait is on a
 condition with a generous bound, never a sleep that assumes the machine is fast.
 """
@@ -16,6 +17,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -138,6 +140,9 @@ def check(soak: Soak) -> None:
         assert os.readlink(links[name][0]) == target
     left = [p for p in soak.inbox.rglob("*") if p.is_file() or p.is_symlink()]
     assert left == [], f"left in the inbox: {left}"
+    assert stat.S_ISFIFO(os.lstat(soak.inbox / "pipe.jpg").st_mode), "a FIFO is left alone, never opened"
+    (hard,) = found[_sha(soak.root / "outside" / "encodings.sqlite")]
+    assert stat.S_IMODE(hard.stat().st_mode) == 0o600, "the private store's hard link was widened"
     assert [p for p in soak.into.rglob("*") if "screening-tmp" in p.name] == []
     assert soak.outside_changed == set(), f"changed outside the inbox and --into: {soak.outside_changed}"
 
@@ -209,6 +214,9 @@ def _plan(soak: Soak, rng: random.Random, outside: Path) -> list[list]:
         p = photo(staging / f"{n:03}" / f"d{j}.png", BLUE)
         soak.maybe.add(_sha(p))
         steps.append(("deleted", p, p.name))
+    # a hard link to the private store (a regular file of the inbox: sorted, never widened) and a FIFO
+    soak.expected[_sha(outside / "encodings.sqlite")] = "error"
+    steps += [("hardlink", outside / "encodings.sqlite", "hard.jpg"), ("fifo", None, "pipe.jpg")]
     soak.links = {"enc.jpg": str(outside / "encodings.sqlite"), "outlink": str(outside),
                   "deeplink": str(outside / "deeper"), "dangling.png": str(outside / "nothing.png"),
                   "keep.png": str(outside / "keep.png")}
@@ -226,6 +234,10 @@ def _release(wave: list, rng: random.Random, inbox: Path) -> list[threading.Thre
         target.parent.mkdir(parents=True, exist_ok=True)  # a hostile name may hold a `/`
         if kind == "link":
             os.symlink(source, target)
+        elif kind == "hardlink":
+            os.link(source, target)
+        elif kind == "fifo":
+            os.mkfifo(target)
         elif kind == "pair":
             side, image = source
             side.rename(inbox / side.name)
