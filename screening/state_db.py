@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import IO
 
@@ -59,12 +60,13 @@ def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
 
 
 def _narrow(target: Path | int) -> None:
-    """chmod 0600 (a path or an open fd) if it is wider; a file someone else owns is left alone."""
+    """chmod 0600 (a path or an open fd) if it is readable by others; only a regular file (not
+    a link, not `/dev/stdout`); a file someone else owns is left alone."""
     try:
         st = os.stat(target) if isinstance(target, int) else os.lstat(target)
     except FileNotFoundError:
         return
-    if st.st_mode & 0o777 == PRIVATE or (isinstance(target, Path) and os.path.islink(target)):
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o077:
         return
     try:
         os.chmod(target, PRIVATE)

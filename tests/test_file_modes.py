@@ -80,3 +80,17 @@ def cli_audit_csv(root) -> int:
     from screening import cli
 
     return cli.main(["audit", "--csv", str(root / "audit.csv")])
+
+
+def test_only_regular_files_are_narrowed_never_a_device_or_folder(tmp_path):
+    """`--csv /dev/stdout` must not chmod the terminal (or /dev/null, as root)."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    folder.chmod(0o755)
+    state_db._narrow(folder)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        state_db._narrow(fd)
+    finally:
+        os.close(fd)
+    assert mode(folder) == 0o755
