@@ -13,7 +13,14 @@ import re
 # Characters that move the cursor, change colours or reorder text on a terminal: C0 and C1
 # controls, DEL, line and paragraph separators, and the bidirectional overrides and isolates
 # ("Trojan Source": a name that reads differently from what it is).
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# A name that is not valid UTF-8 arrives with its bad bytes as lone surrogates (\udcff):
+# they cannot be written as UTF-8 at all, so they are escaped too.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+
+# The same without C0: json.dumps escapes those inside strings, and outside strings they are
+# the document's own layout (the newlines of indent=1).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
@@ -35,8 +42,9 @@ def printable(text: str) -> str:
 def for_json(document: str) -> str:
     """A JSON text (json.dumps with ensure_ascii=False) with the characters printable() escapes
     written as \\uXXXX: the same JSON value, harmless when the line is shown on a terminal.
-    (json.dumps escapes C0 controls itself, not DEL, C1 such as \\x9b (CSI) or bidi controls.)"""
-    return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+    (json.dumps escapes C0 controls itself, not DEL, C1 such as \\x9b (CSI), bidi controls or
+    the lone surrogates of a name that is not UTF-8, which could not even be written.)"""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
 def for_terminal(text: object) -> str:

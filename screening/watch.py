@@ -304,11 +304,16 @@ class Watch:
             self._forget(entry.source)
 
     def _screen_and_sort(self, ready: list[Path]) -> None:
-        started = {p: time.monotonic() for p in ready}
+        # what the records and the audit call each file: its path, or with the bytes of a name
+        # that is not UTF-8 written \xff; one file per name in a batch, so each answer has its file
+        shown: dict[str, Path] = {}
+        for p in ready:
+            shown.setdefault(_display(p), p)
+        started = {p: time.monotonic() for p in shown.values()}
         # the sidecars as they were before screening: one that changes meanwhile means screen again
-        sides = {p: self._sidecars(p) for p in ready}
-        for screening in self.session.screener.screen((p, str(p)) for p in ready):
-            path = Path(screening.path)
+        sides = {p: self._sidecars(p) for p in shown.values()}
+        for screening in self.session.screener.screen((p, name) for name, p in shown.items()):
+            path = shown[screening.path]
             try:
                 self._sort(path, screening, time.monotonic() - started[path], sides=sides.get(path, ()))
             except OSError as exc:
@@ -381,7 +386,7 @@ class Watch:
         """Last resort for one file: error/ with the reason, unless even that fails (then retried)."""
         try:
             sha = None if os.path.islink(path) else _sha_or_none(path)  # a link has no content of its own
-            screening = Screening(str(path), sha, (CheckResult(Check.DECODE, error=why),))
+            screening = Screening(_display(path), sha, (CheckResult(Check.DECODE, error=why),))
             self._sort(path, screening, 0.0, may_defer=False)
         except Exception as exc:  # noqa: BLE001
             self._retry(path, f"{why}; and then: {exc}")
@@ -425,6 +430,15 @@ def _sha_or_none(path: Path) -> str | None:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
+
+
+def _display(path: Path) -> str:
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
 
 
 def _real(path: Path) -> Path:

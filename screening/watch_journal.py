@@ -26,6 +26,7 @@ from typing import Any
 
 from .model import Status
 from .state_db import connect, private_file
+from .textsafe import for_json
 
 FOLDERS = {Status.CLEARED: "cleared", Status.NEEDS_PERMISSION: "needs-permission", Status.ERROR: "error"}
 
@@ -79,6 +80,7 @@ class Journal:
 
     def __init__(self, db: Path, inbox: Path):
         self.inbox = str(inbox)
+        self._inbox = _stored(inbox)
         # built before the job thread starts; durable: a journal row is on disk before its file moves
         self.conn = connect(db, durable=True, check_same_thread=False)
         self.conn.executescript(_SCHEMA)
@@ -93,7 +95,7 @@ class Journal:
               sidecars: tuple[Sidecar, ...] = ()) -> Entry:
         """Record the decision before anything moves; a source has at most one open entry."""
         self.conn.execute("INSERT INTO watch_journal VALUES (?,?,?,?,?,?)",
-                          (str(source), self.inbox, sha256, str(image), json.dumps(record, ensure_ascii=False),
+                          (_stored(source), self._inbox, sha256, _stored(image), _json(record),
                            _sidecars_json(sidecars)))
         self.conn.commit()
         return Entry(source, sha256, image, record, tuple(sidecars))
@@ -102,31 +104,51 @@ class Journal:
         """Reserve other destination names for an open entry."""
         sidecars = entry.sidecars if sidecars is None else tuple(sidecars)
         self.conn.execute("UPDATE watch_journal SET image = ?, sidecars = ? WHERE source = ?",
-                          (str(image), _sidecars_json(sidecars), str(entry.source)))
+                          (_stored(image), _sidecars_json(sidecars), _stored(entry.source)))
         self.conn.commit()
         return Entry(entry.source, entry.sha256, image, entry.record, sidecars)
 
     def finish(self, entry: Entry) -> None:
-        self.conn.execute("DELETE FROM watch_journal WHERE source = ?", (str(entry.source),))
+        self.conn.execute("DELETE FROM watch_journal WHERE source = ?", (_stored(entry.source),))
         self.conn.commit()
 
     def open_entries(self) -> list[Entry]:
         rows = self.conn.execute("SELECT source, sha256, image, record, sidecars FROM watch_journal "
-                                 "WHERE inbox = ?", (self.inbox,))
-        return [Entry(Path(s), sha, Path(img), json.loads(rec),
+                                 "WHERE inbox = ?", (self._inbox,))
+        return [Entry(_loaded(s), sha, _loaded(img), json.loads(rec),
                       tuple(Sidecar(Path(a), b, Path(c)) for a, b, c in json.loads(sides)))
                 for s, sha, img, rec, sides in rows]
 
     def reserved(self) -> set[Path]:
         out = set()
         for image, sides in self.conn.execute("SELECT image, sidecars FROM watch_journal"):
-            out.add(Path(image))
+            out.add(_loaded(image))
             out.update(Path(c) for _, _, c in json.loads(sides))
         return out
 
 
 def _sidecars_json(sidecars) -> str:
-    return json.dumps([[str(s.source), s.sha256, str(s.image)] for s in sidecars], ensure_ascii=False)
+    return _json([[str(s.source), s.sha256, str(s.image)] for s in sidecars])
+
+
+def _json(value: Any, **kwargs) -> str:
+    """JSON text that is valid UTF-8 even when a file name is not (its bad bytes escaped)."""
+    return for_json(json.dumps(value, ensure_ascii=False, **kwargs))
+
+
+def _stored(path: Path | str) -> str | bytes:
+    """A path as the journal stores it: text, or its bytes when the name is not valid UTF-8
+    (SQLite text must be). The same path is always stored the same way, so lookups match."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text)
+    return text
+
+
+def _loaded(value: str | bytes) -> Path:
+    return Path(os.fsdecode(value) if isinstance(value, bytes) else value)
 
 
 def record_path(image: Path) -> Path:
@@ -263,8 +285,7 @@ def _write_record(entry: Entry) -> None:
     tmp = entry.record_path.with_name(f".{entry.record_path.name}.screening-tmp")
     _remove(tmp)
     with private_file(tmp, "x", encoding="utf-8") as f:
-        json.dump(entry.record, f, ensure_ascii=False, indent=1)
-        f.write("\n")
+        f.write(_json(entry.record, indent=1) + "\n")
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, entry.record_path)  # our own reserved name: replacing it is not overwriting

@@ -72,3 +72,13 @@ def test_json_lines_keep_their_value_and_carry_no_raw_terminal_controls():
     line = for_json(json.dumps(value, ensure_ascii=False))
     assert json.loads(line) == value
     assert not any(c in line for c in "\x9b\u202e\x7f\x1b\n")
+
+
+def test_json_keeps_its_layout_and_a_name_that_is_not_utf8_can_be_written():
+    import json
+
+    value = {"path": "bad\udcff.png", "n": [1, 2]}
+    text = for_json(json.dumps(value, ensure_ascii=False, indent=1))
+    assert "\n" in text and json.loads(text) == value
+    text.encode("utf-8")  # no lone surrogate left to refuse
+    assert for_terminal("bad\udcff.png") == "bad\\udcff.png"

@@ -282,6 +282,24 @@ def test_hostile_names_are_sorted_and_logged_escaped(trust, capsys):  # noqa: F8
     assert set(sorted_files(trust / "screened")) == set(names)
 
 
+def test_a_name_that_is_not_utf8_is_sorted_and_logged_and_a_look_alike_is_not_confused(trust):  # noqa: F811
+    inbox = os.fsencode(trust / "inbox")
+    made = {}
+    for raw, colour in ((b"bad\xff.png", RED), (b"bad\\xff.png", BLUE)):  # the second is spelt like the first
+        p = photo(trust / "staging" / str(len(made)), colour)
+        made[raw] = sha(p)
+        os.rename(p, inbox + b"/" + raw)
+    assert once("--log", str(trust / "watch.log")) == 0
+    lines = [json.loads(line) for line in (trust / "watch.log").read_text(encoding="utf-8").splitlines()]
+    assert sum(x["event"] == "sorted" for x in lines) == 2
+    into = os.fsencode(trust / "screened")
+    assert sha(Path(os.fsdecode(into + b"/needs-permission/bad\xff.png"))) == made[b"bad\xff.png"]
+    assert sha(Path(os.fsdecode(into + b"/cleared/bad\\xff.png"))) == made[b"bad\\xff.png"]
+    record = json.loads(Path(os.fsdecode(into + b"/needs-permission/bad\xff.png.json")).read_text(encoding="utf-8"))
+    assert record["path"].endswith("bad\\xff.png")  # the bad byte written \xff, readable text
+    assert os.listdir(inbox) == []
+
+
 # ---------------------------------------------------------------- 7. sidecars travel with their image
 
 

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 BLUE, RED = (0, 0, 255), (255, 0, 0)
 FOLDERS = ("cleared", "needs-permission", "error")
 HOSTILE = ["=HYPERLINK(x)", "[bold red]x", "[/]y", "a\nsorted cleared", "esc\x1b[2J", "csi\x9b31m",
-           "-rf", "@SUM(A1)"]
+           "-rf", "@SUM(A1)", "caf\udce9-not-utf8"]
 BOUND = 90.0  # seconds any one condition may take before the soak is declared stuck
 
 
@@ -170,7 +170,10 @@ def _plan(soak: Soak, rng: random.Random, outside: Path) -> list[list]:
         nonlocal n
         n += 1
         colour = RED if rng.random() < 0.35 else BLUE
-        p = photo((folder or staging / f"{n:03}") / name, colour)
+        p = photo((folder or staging / f"{n:03}") / f"drawn-{n}.png", colour)
+        named = p.parent / name  # drawn first: a name that is not UTF-8 cannot seed photo()'s noise
+        named.parent.mkdir(parents=True, exist_ok=True)  # a hostile name may hold a `/`
+        p = p.rename(named)
         sha = _sha(p)
         soak.expected[sha] = "needs-permission" if colour == RED else "cleared"
         return p, sha
@@ -199,8 +202,9 @@ def _plan(soak: Soak, rng: random.Random, outside: Path) -> list[list]:
             soak.expected[_sha(p)] = "error"
             steps.append(("rename", p, p.name))
         elif kind == "hostile":
-            p, _ = image(HOSTILE[i % len(HOSTILE)] + f"{i}.png")
-            steps.append(("rename", p, p.name))
+            name = HOSTILE[i % len(HOSTILE)] + f"{i}.png"
+            p, _ = image(name)
+            steps.append(("rename", p, name))  # "[/]y" arrives as a folder "[" holding "]y..."
         else:
             p, _ = image(f"p{i:03}.png")
             steps.append((kind, p, p.name))
