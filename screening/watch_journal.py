@@ -171,7 +171,7 @@ def free_names(folder: Path, name: str, sidecars: tuple[str, ...] | list[str],
     IMG_1 (2).xmp, so they still belong together; none of them, nor the record, is taken."""
     n = 1
     while True:
-        image = folder / (name if n == 1 else _numbered(name, n))
+        image = folder / _numbered(name, n)
         sides = [folder / sidecar_name(side, name, image.name) for side in sidecars]
         wanted = [image, record_path(image), *sides]
         if not any(p in reserved or _exists(p) for p in wanted):
@@ -179,9 +179,22 @@ def free_names(folder: Path, name: str, sidecars: tuple[str, ...] | list[str],
         n += 1
 
 
+# Bytes a destination name may have, so that its record's hidden tmp name
+# `.NAME.json.screening-tmp` still fits the 255 bytes file systems allow.
+_NAME_MAX = 255 - len(".") - len(".json") - len(".screening-tmp")
+
+
 def _numbered(name: str, n: int) -> str:
+    """NAME, or NAME (n) for n > 1; a name too long for its record is shortened, ending in `~`."""
     stem, suffix = Path(name).stem, Path(name).suffix
-    return f"{stem} ({n}){suffix}"
+    if len(os.fsencode(suffix)) > 16:  # not an extension: shorten the name as a whole
+        stem, suffix = name, ""
+    tail = (f" ({n})" if n > 1 else "") + suffix
+    if len(os.fsencode(stem + tail)) <= _NAME_MAX:
+        return stem + tail
+    while stem and len(os.fsencode(stem + "~" + tail)) > _NAME_MAX:
+        stem = stem[:-1]
+    return stem + "~" + tail
 
 
 def sidecar_name(sidecar: str, image: str, new_image: str) -> str:
@@ -189,7 +202,9 @@ def sidecar_name(sidecar: str, image: str, new_image: str) -> str:
     after the image's stem in the sidecar's name too (IMG_1.xmp, IMG_1.jpg.XMP -> IMG_1 (2)...),
     the sidecar's own spelling kept."""
     stem, new_stem = Path(image).stem, Path(new_image).stem
-    return sidecar[:len(stem)] + new_stem[len(stem):] + sidecar[len(stem):]
+    if new_stem.startswith(stem):
+        return sidecar[:len(stem)] + new_stem[len(stem):] + sidecar[len(stem):]
+    return new_stem + sidecar[len(stem):]  # the image's name was shortened
 
 
 def complete(journal: Journal, entry: Entry) -> str:

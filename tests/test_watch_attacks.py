@@ -22,7 +22,7 @@ import pytest
 from screening import cli, pipeline
 from screening.commands.watch import _lock, _session_opener
 from screening.watch import JsonLog, Watch, WatchSettings
-from screening.watch_journal import Journal, complete, sha256_of
+from screening.watch_journal import Journal, complete, record_path, sha256_of
 
 from .fake_detectors import photo
 from .test_watch import BLUE, RED, REPO, job, sha, sorted_files, trust  # noqa: F401 - fixtures
@@ -298,6 +298,17 @@ def test_a_name_that_is_not_utf8_is_sorted_and_logged_and_a_look_alike_is_not_co
     record = json.loads(Path(os.fsdecode(into + b"/needs-permission/bad\xff.png.json")).read_text(encoding="utf-8"))
     assert record["path"].endswith("bad\\xff.png")  # the bad byte written \xff, readable text
     assert os.listdir(inbox) == []
+
+
+def test_a_name_too_long_for_its_record_is_shortened_not_stuck(trust):  # noqa: F811
+    long = "é" * 100 + "x" * 45 + ".png"  # 249 bytes: NAME.json would not fit in 255
+    made = sha(photo(trust / "inbox" / "a.png", BLUE).rename(trust / "inbox" / long))
+    (trust / "inbox" / ("é" * 100 + "x" * 45 + ".xmp")).write_text("<x:xmpmeta/>")
+    assert once() == 0
+    (image,) = [p for p in (trust / "screened" / "cleared").iterdir() if p.suffix == ".png"]
+    assert sha(image) == made and image.name.endswith("~.png") and record_path(image).is_file()
+    assert len(os.fsencode(image.name)) <= 235 and [p.suffix for p in image.parent.iterdir()].count(".xmp") == 1
+    assert list((trust / "inbox").iterdir()) == []
 
 
 # ---------------------------------------------------------------- 7. sidecars travel with their image
