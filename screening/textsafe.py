@@ -47,11 +47,17 @@ def for_json(document: str) -> str:
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
 
 
+# What rich reads as a markup tag (rich.markup.RE_TAGS): `[` then a lower-case letter, `#`, `/`
+# or `@`, up to `]`. Escaped as rich.markup.escape does, without importing rich here.
+_TAG = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")
+
+
 def for_terminal(text: object) -> str:
     """For a rich console with markup on: nothing in `text` styles, moves or hides output."""
-    from rich.markup import escape
-
-    return escape(printable(str(text)))
+    escaped = _TAG.sub(lambda m: f"{m.group(1)}{m.group(1)}\\{m.group(2)}", printable(str(text)))
+    if escaped.endswith("\\") and not escaped.endswith("\\\\"):
+        escaped += "\\"  # a lone trailing backslash would escape the markup that follows it
+    return escaped
 
 
 def for_csv(value: object) -> object:

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from screening import state_db
+from screening.store import db as state_db
 
 from .test_consent_cli import consent, screened, trust  # noqa: F401 - fixtures
 
@@ -24,7 +24,7 @@ def open_umask():
 
 
 def test_state_database_and_its_wal_and_shm_are_0600(tmp_path, open_umask):
-    from screening.audit import AuditTrail
+    from screening.store.audit import AuditTrail
 
     db = tmp_path / ".screening" / "state.sqlite"
     trail = AuditTrail(db, command="scan", config="c", register="r", gallery="g")

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from screening import enrolment
-from screening.register import is_person_id
+from screening.consent import enrolment
+from screening.consent.register import is_person_id
 
 from .test_consent_cli import consent, screened, trust  # noqa: F401 - fixtures
 from .test_enrolment import face_photo, photos_dir

@@ -8,7 +8,7 @@ import io
 import pytest
 from rich.console import Console
 
-from screening.report import CsvWriter
+from screening.reports.tabular import CsvWriter
 from screening.textsafe import for_csv, for_json, for_terminal
 
 
@@ -82,3 +82,10 @@ def test_json_keeps_its_layout_and_a_name_that_is_not_utf8_can_be_written():
     assert "\n" in text and json.loads(text) == value
     text.encode("utf-8")  # no lone surrogate left to refuse
     assert for_terminal("bad\udcff.png") == "bad\\udcff.png"
+
+
+@pytest.mark.parametrize("text", ["[bold]x", "a\\[b]", "x\\", "[/]", "[1] [B]", "\\\\[i]", "[#f00]", "[@click]"])
+def test_markup_is_escaped_exactly_as_rich_escapes_it(text):
+    from rich.markup import escape
+
+    assert for_terminal(text) == escape(text)

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from screening import cli, pipeline
+from screening import cli, detectors
 from screening.commands.watch import _lock, _session_opener
-from screening.watch import JsonLog, Watch, WatchSettings
-from screening.watch_journal import Journal, complete, record_path, sha256_of
+from screening.watch.job import JsonLog, Watch, WatchSettings
+from screening.store.journal import Journal, complete, record_path, sha256_of
 
 from .fake_detectors import photo
 from .test_watch import BLUE, RED, REPO, job, sha, sorted_files, trust  # noqa: F401 - fixtures
@@ -251,7 +251,7 @@ def test_once_exits_2_when_a_destination_folder_is_a_plain_file(trust, capsys, b
     photo(trust / "inbox" / "a.png", BLUE)
     photo(trust / "inbox" / "b.png", RED)
     before = outside(trust)
-    env = {**os.environ, "PYTHONPATH": str(REPO), pipeline.TEST_DETECTORS_ENV: "tests.fake_detectors:by_colour"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), detectors.TEST_DETECTORS_ENV: "tests.fake_detectors:by_colour"}
     job = subprocess.run([sys.executable, "-m", "screening", "watch", "inbox", "--once", "--workers", "1",
                           "--settle", "0.1"], cwd=trust, env=env, capture_output=True, text=True,
                          timeout=120)  # bounded: it used to retry for ever
@@ -340,7 +340,7 @@ def test_a_taken_name_numbers_the_image_and_its_sidecar_together(job):  # noqa: 
 
 
 def test_killed_after_the_image_moved_the_replay_brings_its_sidecar(trust):  # noqa: F811
-    from screening.watch_journal import Sidecar
+    from screening.store.journal import Sidecar
 
     inbox, into = trust / "inbox", trust / "screened" / "cleared"
     image, side = photo(inbox / "IMG_1.png", BLUE), inbox / "IMG_1.xmp"
@@ -358,7 +358,7 @@ def test_killed_after_the_image_moved_the_replay_brings_its_sidecar(trust):  # n
 
 
 def test_a_sidecar_changed_after_screening_sends_the_image_back_to_be_screened(trust):  # noqa: F811
-    from screening.watch_journal import Sidecar
+    from screening.store.journal import Sidecar
 
     inbox, into = trust / "inbox", trust / "screened" / "cleared"
     image, side = photo(inbox / "IMG_1.png", BLUE), inbox / "IMG_1.xmp"

@@ -8,10 +8,10 @@ import datetime as dt
 import json
 import sqlite3
 
-from ..audit import AuditTrail, csv_rows
-from ..state_db import private_file
-from ..textsafe import for_terminal
-from ..trust import SetupError, open_trust
+from screening.store.audit import AuditTrail, csv_rows
+from screening.store.db import private_file
+from screening.textsafe import for_terminal
+from screening.trust import SetupError, open_trust
 
 
 def register(subparsers) -> None:

@@ -6,9 +6,10 @@ import argparse
 import datetime as dt
 import sys
 
-from .. import enrolment
-from ..textsafe import for_terminal as safe
-from ..trust import SetupError, Trust, open_trust
+from screening.consent import enrolment
+from screening.policy import consent_state
+from screening.textsafe import for_terminal as safe
+from screening.trust import SetupError, Trust, open_trust
 
 EXIT_OK, EXIT_SOMEONE_NOT_ENROLLED, EXIT_ERROR = 0, 1, 2
 
@@ -140,7 +141,7 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_column(channel)  # "withdrawn on 2026-09-01" folds on a narrow terminal
     style = {True: "green", False: "red"}
     for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
-        states = [person.consent_state(c, day) for c in channels]
+        states = [consent_state(person, c, day) for c in channels]
         table.add_row(safe(person.person_id), safe(person.name), safe(person.role), safe(person.academy),
                       "yes" if person.biometric_consent else "no",
                       str(enrolled.get(person.person_id, 0)) if person.biometric_consent else "-",

@@ -10,11 +10,11 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from ..state_db import network_filesystem, private_file
-from ..textsafe import printable
-from ..trust import SetupError, open_trust
-from ..watch import JsonLog, Session, Watch, WatchSettings
-from ..watch_journal import FOLDERS, Journal
+from screening.store.db import network_filesystem, private_file
+from screening.store.journal import FOLDERS, Journal
+from screening.textsafe import printable
+from screening.trust import SetupError, open_trust
+from screening.watch.job import JsonLog, Session, Watch, WatchSettings
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
@@ -114,9 +114,9 @@ def _overlap(inbox: Path, into: Path) -> str | None:
 
 def _session_opener(args: argparse.Namespace):
     """Builds a Session when the config, logos, register or reference photos have changed."""
-    from ..audit import AuditTrail, gallery_digest
-    from ..cache import ResultCache
-    from ..pipeline import Screener
+    from screening.pool import Screener
+    from screening.store.audit import AuditTrail, gallery_digest
+    from screening.store.cache import ResultCache
 
     def open_session(previous_stamp):
         trust = open_trust(args.config)
@@ -127,7 +127,7 @@ def _session_opener(args: argparse.Namespace):
         trust.enrol()
         cache = ResultCache.open(trust)
         if args.scheduler:
-            from ..cluster import ClusterScreener
+            from screening.cluster import ClusterScreener
 
             screener = ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache)
         else:

@@ -11,46 +11,23 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
+from screening.formats.sidecars import image_of
+
 # Files still being written or saved: screened only once renamed to their real name.
 IN_PROGRESS_PREFIXES = (".", "~$")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".~tmp", ".temp", ".swp")
 
 
-def sidecars_of(image: Path) -> list[Path]:
-    """The XMP sidecars that travel with an image: IMG_1.xmp or IMG_1.jpg.xmp beside IMG_1.jpg,
-    in any case (IMG_1.XMP, img_1.Xmp). Only regular files: a link is never taken along."""
-    if image.suffix.casefold() == ".xmp":
-        return []
-    names = {image.stem.casefold() + ".xmp", image.name.casefold() + ".xmp"}
-    try:
-        with os.scandir(image.parent) as entries:
-            return sorted(Path(e.path) for e in entries
-                          if e.name.casefold() in names and e.name != image.name and not in_progress(e.name)
-                          and e.is_file(follow_symlinks=False))
-    except OSError:
-        return []
-
-
 def waits_for_its_image(path: Path) -> bool:
-    """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp) is in the
-    inbox: the location check of the image reads it, and it is sorted with it. Alone, it is sorted
-    like any other file."""
-    lower = path.name.casefold()
-    if not lower.endswith(".xmp"):
-        return False
-    stem = lower[:-len(".xmp")]
-    try:
-        with os.scandir(path.parent) as entries:
-            return any((e.name.casefold() == stem or e.name.casefold().rsplit(".", 1)[0] == stem)
-                       and not e.name.casefold().endswith(".xmp") and not in_progress(e.name)
-                       and e.is_file(follow_symlinks=False) for e in entries)
-    except OSError:
-        return True
+    """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp, any case) is
+    in the inbox: the location check of the image reads it, and it is sorted with it. Alone, it is
+    sorted like any other file."""
+    return image_of(path) is not None
 
 
 def in_progress(name: str) -> bool:
     """A hidden, temporary or partial download name: not a finished photo yet."""
-    lower = name.casefold()
+    lower = name.lower()
     return lower.startswith(IN_PROGRESS_PREFIXES) or lower.endswith(IN_PROGRESS_SUFFIXES)
 
 

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 from typing import IO
 
-from .model import Verdict
-from .state_db import private_file
-from .textsafe import csv_row, for_json
+from screening.model import Verdict
+from screening.store.db import private_file
+from screening.textsafe import csv_row, for_json
 
 CSV_COLUMNS = ("path", "status", "channel", "reasons", "faces", "sha256")
 

@@ -28,11 +28,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
-from .arrivals import InboxEvents, Stability, in_progress, sidecars_of, waits_for_its_image
-from .model import Check, CheckResult
-from .pipeline import Screening
-from .textsafe import for_json
-from .watch_journal import FOLDERS, Journal, Sidecar, complete, free_names, sha256_of
+from screening.formats.sidecars import sidecars_of
+from screening.model import Check, CheckResult, Screening
+from screening.store.journal import FOLDERS, Journal, Sidecar, complete, free_names, sha256_of
+from screening.textsafe import for_json
+from screening.watch.arrivals import (
+    InboxEvents,
+    Stability,
+    in_progress,
+    waits_for_its_image,
+)
 
 ONCE_ATTEMPTS = 3  # with --once, a file that cannot be sorted this many times ends the job
 
@@ -69,7 +74,7 @@ class JsonLog:
 class Session:
     """What screening needs, rebuilt when the config, logos, register or reference photos change."""
 
-    screener: Any  # pipeline.Screener (with the result cache) or cluster.ClusterScreener
+    screener: Any  # pool.Screener (with the result cache) or cluster.ClusterScreener
     trail: Any  # audit.AuditTrail stamped for "watch"
     rules_for_today: Callable[[], Any]  # the date matters: consent expires while the job runs
     stamp: tuple  # what it was built from; a different stamp means rebuild

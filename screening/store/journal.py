@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .model import Status
-from .state_db import connect, private_file
-from .textsafe import for_json
+from screening.model import Status
+from screening.store.db import connect, private_file
+from screening.textsafe import for_json
 
 FOLDERS = {Status.CLEARED: "cleared", Status.NEEDS_PERMISSION: "needs-permission", Status.ERROR: "error"}
 
@@ -482,8 +482,9 @@ def _open_regular(name: str, dir_fd: int | None = None):
 
 
 def _digest(name: str, dir_fd: int | None = None) -> str:
-    """sha256 of a file's bytes; of a symbolic link, of its target text (what it points to is
-    never read), so a link can be journalled and moved like a file."""
+    """sha256 of a file's bytes (the value digest.sha256_file gives, but never through a link);
+    of a symbolic link, of its target text (what it points to is never read), so a link can be
+    journalled and moved like a file."""
     try:
         f = _open_regular(name, dir_fd)
     except OSError as exc:
