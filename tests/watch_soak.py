@@ -157,6 +157,8 @@ def _plant_outside(root: Path) -> Path:
     photo(outside / "deeper" / "keep2.png", RED)
     (outside / "encodings.sqlite").write_bytes(b"SQLite format 3\0 face encodings")
     (outside / "encodings.sqlite").chmod(0o600)
+    old = time.time() - 3600  # long written: its hard link is an error at once, not a copy arriving
+    os.utime(outside / "encodings.sqlite", (old, old))
     return outside
 
 
