@@ -65,3 +65,17 @@ def test_truncated_avif_is_an_error(tmp_path):
     p.write_bytes(data[: len(data) * 2 // 3])
     with pytest.raises(imaging.ImageError):
         imaging.load(p)
+
+
+def test_avif_holding_a_thumbnail_image_is_refused_not_half_screened():
+    from screening.formats import avif
+
+    def box(kind: bytes, body: bytes) -> bytes:
+        return (8 + len(body)).to_bytes(4, "big") + kind + body
+
+    ftyp = box(b"ftyp", b"avif" + bytes(4) + b"avifmif1")
+    plain = ftyp + box(b"meta", bytes(4) + box(b"iinf", bytes(6)))
+    with_thumb = ftyp + box(b"meta", bytes(4) + box(b"iref", bytes(4) + box(b"thmb", bytes(8))))
+    avif.check(plain)  # nothing refused
+    with pytest.raises(imaging.ImageError, match="thumbnail"):
+        avif.check(with_thumb)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tests.academy_trust import logo_folder
 from screening.config import load_config
 from screening.model import Check
 from screening.pipeline import screen_file
@@ -43,7 +44,7 @@ def crashing(config, gallery):
 
 
 def config_in(tmp_path):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "screening.toml").write_text(GOOD)
     return load_config(tmp_path / "screening.toml")
 

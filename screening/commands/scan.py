@@ -15,6 +15,7 @@ from screening.pool import Screener
 from screening.reports.tabular import CsvWriter, JsonlWriter
 from screening.store.audit import AuditTrail
 from screening.store.cache import ResultCache
+from screening.textsafe import for_terminal
 from screening.trust import SetupError, open_trust
 
 EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
@@ -55,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         selection = files.select(args.paths, exclude=[p for p in (args.jsonl, args.csv, args.html) if p])
     except files.MissingPath as exc:
-        err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
+        err.print(f"[bold red]screening scan:[/] {for_terminal(str(exc))}", highlight=False)
         return EXIT_ERROR
     items = selection.items
     if not items:
@@ -205,15 +206,15 @@ _STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERR
 
 
 def _line(v: Verdict) -> str:
-    head = f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
+    head = f"[{_STYLE[v.status]}]{v.status.value:16}[/] {for_terminal(v.path)}"
     if "permission" in v.extra:
-        head += f" (with permission by {v.extra['permission']['by']})"
+        head += f" (with permission by {for_terminal(v.extra['permission']['by'])})"
     if "permission_not_covering" in v.extra:
-        head += f"\n    {v.extra['permission_not_covering']}"
+        head += f"\n    {for_terminal(v.extra['permission_not_covering'])}"
     # Checks that could not run because the file did not decode are one consequence, said once.
     not_run = [r.extra.get("check", "?") for r in v.reasons
                if r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED)]
-    lines = [f"{r.kind.value}: {r.detail}" for r in v.reasons
+    lines = [f"{r.kind.value}: {for_terminal(r.detail)}" for r in v.reasons
              if not (r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED))]
     if not_run:
         lines.append(f"error: so the {_and(not_run)} check(s) could not run")
@@ -245,5 +246,6 @@ def _details(out, kinds, missing_checks, selection: files.Selection) -> None:
         out.print(f"[red]not available in this version: {', '.join(sorted(missing_checks))} check(s); "
                   "no image can be cleared until every check runs[/]", highlight=False)
     for s in selection.skipped:
-        out.print(f"[red]not screened[/] {s.display}: {s.why}" + (f": {s.detail}" if s.detail else "")
-                  if s.problem else f"not screened {s.display}: {s.why}", highlight=False)
+        shown = for_terminal(s.display)
+        out.print(f"[red]not screened[/] {shown}: {s.why}" + (f": {for_terminal(s.detail)}" if s.detail else "")
+                  if s.problem else f"not screened {shown}: {s.why}", highlight=False)

@@ -1,5 +1,8 @@
 """Report writers: JSONL (the contract), CSV (for spreadsheets). Each writes one line per verdict.
 
+Reports name people (reasons carry person ids), so they are created readable by their owner
+only; CSV cells are escaped so that no file name or detail is run as a spreadsheet formula.
+
 A report of a scan that was interrupted ends with a line saying so (JSONL: an object with
 `incomplete`, and no `path`; CSV: a row whose status is `INCOMPLETE`), so a report emailed
 on never looks complete when it is not.
@@ -13,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 from screening.model import Verdict
+from screening.store.db import private_file
+from screening.textsafe import csv_row, for_json
 
 INCOMPLETE = "INCOMPLETE"
 
@@ -22,10 +27,10 @@ CSV_COLUMNS = ("path", "status", "channel", "reasons", "faces", "sha256")
 class JsonlWriter:
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.file: IO[str] = open(path, "w", encoding="utf-8")
+        self.file: IO[str] = private_file(path, "w", encoding="utf-8")
 
     def write(self, verdict: Verdict) -> None:
-        self.file.write(json.dumps(verdict.to_json(), ensure_ascii=False) + "\n")
+        self.file.write(for_json(json.dumps(verdict.to_json(), ensure_ascii=False)) + "\n")
         self.file.flush()
 
     def close(self, incomplete: str | None = None) -> None:
@@ -44,19 +49,19 @@ class CsvWriter:
     def __init__(self, path: Path, skipped=()):
         self.path = Path(path)
         self.skipped = list(skipped)
-        self.file: IO[str] = open(path, "w", encoding="utf-8-sig", newline="")
+        self.file: IO[str] = private_file(path, "w", encoding="utf-8-sig", newline="")
         self.writer = csv.writer(self.file)
         self.writer.writerow(CSV_COLUMNS)
 
     def write(self, verdict: Verdict) -> None:
-        self.writer.writerow([
+        self.writer.writerow(csv_row([
             verdict.path,
             verdict.status.value,
             verdict.channel,
             "; ".join(f"{r.kind.value}: {r.detail}" for r in verdict.reasons),
             len(verdict.faces),
             verdict.sha256 or "",
-        ])
+        ]))
         self.file.flush()
 
     def close(self, incomplete: str | None = None) -> None:
@@ -64,9 +69,9 @@ class CsvWriter:
             return
         try:
             for s in self.skipped:
-                self.writer.writerow([s.display, "not screened", "", s.why + (f": {s.detail}" if s.detail else ""),
-                                      "", ""])
+                self.writer.writerow(csv_row([s.display, "not screened", "",
+                                              s.why + (f": {s.detail}" if s.detail else ""), "", ""]))
             if incomplete:
-                self.writer.writerow([incomplete, INCOMPLETE, "", incomplete, "", ""])
+                self.writer.writerow(csv_row([incomplete, INCOMPLETE, "", incomplete, "", ""]))
         finally:
             self.file.close()
