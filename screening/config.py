@@ -45,20 +45,16 @@ class FaceSettings:
     margin: float = 0.06
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = 24
-    # Longest side (pixels) the HOG pass works at; larger photos are scaled down for it.
-    max_side: int = 1600
-    # HOG upsampling (1 finds faces down to 40 px instead of 80, at 4x the cost) for photos whose
-    # working size is at most hog_upsample_side; in larger ones MTCNN finds the small faces.
-    hog_upsample: int = 1
-    hog_upsample_side: int = 1000
-    hog_threshold: float = 0.0
-    # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1.2%
-    # of the long side of a larger photo (47 px in a 4000 px photo).
-    mtcnn_side: int = 1700
-    # Also search a copy at most tilt_side pixels long, upright with a wide margin (large faces
-    # cut by the photo's edge) and turned by +/-30 degrees (tilted heads), with MTCNN.
-    tilted_passes: bool = True
-    tilt_side: int = 480
+    # Every face at least this wide (pixels of the original photo) is searched for, whatever the
+    # photo's size or shape: large photos are searched in overlapping tiles (docs/faces.md).
+    min_face_search: int = 40
+    # Photos up to this long side (pixels) are searched at full resolution, so faces smaller
+    # than min_face_search are found in them too; larger ones are scaled down to this, but never
+    # so far that a min_face_search face would shrink below what the detector finds reliably.
+    detail_side: int = 1600
+    # Least CenterFace confidence for a face; one under 0.6 must be found again on an enlarged
+    # crop (docs/faces.md: the selfie's face cut by the edge scores 0.43, false faces 0.3-0.45).
+    detect_threshold: float = 0.4
 
 
 @dataclass(frozen=True)
