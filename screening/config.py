@@ -55,6 +55,11 @@ class FaceSettings:
     # Least CenterFace confidence for a face; one under 0.6 must be found again on an enlarged
     # crop (docs/faces.md: the selfie's face cut by the edge scores 0.43, false faces 0.3-0.45).
     detect_threshold: float = 0.4
+    # Also look for people's bodies (OpenCV's HOG people detector): a body on which no face was
+    # found is a `person` whose face cannot be seen, when its detector score is at least
+    # person_min_score (docs/faces.md: false `person` flags on the clean photos).
+    people: bool = True
+    person_min_score: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -209,6 +209,7 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         people=dict(register.people) if register else {},
         face_tolerance=config.faces.tolerance,
         face_margin=config.faces.margin,
+        person_min_score=config.faces.person_min_score,
         logo_min_score=config.logos.min_score,
         uniform_min_score=config.uniforms.min_score,
         flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
