@@ -59,7 +59,7 @@ class FaceSettings:
     # found is a `person` whose face cannot be seen, when its detector score is at least
     # person_min_score (docs/faces.md: false `person` flags on the clean photos).
     people: bool = True
-    person_min_score: float = 1.0
+    person_min_score: float = 1.5
 
 
 @dataclass(frozen=True)

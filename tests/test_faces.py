@@ -458,3 +458,32 @@ def test_people_finder_finds_standing_people_and_nothing_on_a_blank_photo():
     finder = PeopleFinder()
     assert finder.find(np.full((600, 800, 3), 128, np.uint8)) == []
     assert finder.find(np.full((100, 100, 3), 128, np.uint8)) == []  # smaller than one window
+
+
+@pytest.mark.shared
+def test_people_walking_with_faces_too_small_to_see_are_a_person_reason(engine, shared_data):
+    """Two people walking down a street (exif-samples DSCN0025.jpg, 640 px): faces of ~15 px."""
+    from screening.model import Kind
+
+    settings = FaceSettings()
+    findings = FaceDetector(settings, None, engine).detect(imaging.load(shared_data / "exif-samples/jpg/gps/DSCN0025.jpg"), {})
+    decision = decide([CheckResult(Check.FACES, tuple(findings))],
+                      Rules(channel="website", today=dt.date(2026, 11, 27), required=(Check.FACES,),
+                            person_min_score=settings.person_min_score))
+    assert Kind.PERSON in {r.kind for r in decision.reasons}
+    assert decision.status is Status.NEEDS_PERMISSION
+
+
+@pytest.mark.shared
+def test_no_person_reason_on_portraits_whose_face_is_seen(engine, shared_data):
+    from screening.model import Kind
+
+    settings = FaceSettings()
+    detector = FaceDetector(settings, None, engine)
+    for rel in ["deepface/tests/unit/dataset/img3.jpg", "deepface/tests/unit/dataset/img8.jpg",
+                "face_recognition/examples/obama2.jpg"]:
+        findings = detector.detect(imaging.load(shared_data / rel), {})
+        decision = decide([CheckResult(Check.FACES, tuple(findings))],
+                          Rules(channel="website", today=dt.date(2026, 11, 27), required=(Check.FACES,),
+                                person_min_score=settings.person_min_score))
+        assert Kind.PERSON not in {r.kind for r in decision.reasons}, rel
