@@ -219,15 +219,17 @@ def detection(data: Path, faces: Faces) -> str:
             shown, stored = curie.setdefault(data / "orientation_faces" / r["image"], ([], []))
             shown.append(ltwh(r["display_box_ltwh"]))
             stored.append(ltwh(r["stored_box_ltwh"]))
-    sets.append(("orientation_faces (Curies, EXIF 1/3/6/8)", [(p, *t) for p, t in curie.items()]))
+    # MWG regions are tall (Pierre's 84 x 168 takes in his hair), not face boxes: IoU >= 0.3 there
+    sets.append(("orientation_faces (Curies, EXIF 1/3/6/8; MWG regions, IoU>=0.3)", [(p, *t) for p, t in curie.items()]))
 
     rows = []
     for name, items in sets:
         truth_n = sum(len(t) for _, t, _ in items)
         ours = [(t, faces.boxes(p)) for p, t, _ in items]
         base = [(t, hog_baseline(engine, p)) for p, _, t in items]
+        least = 0.3 if "MWG" in name else 0.5
         for label, found in (("ours", ours), ("CLI's HOG up1", base)):
-            hit = sum(matched(t, f) for t, f in found)
+            hit = sum(matched(t, f, least) for t, f in found)
             n = sum(len(f) for _, f in found)
             rows.append([name, label, truth_n, hit, f"{hit / truth_n:.0%}", n, f"{hit / max(1, n):.0%}"])
     out = table(["set", "detector", "truth faces", "found (IoU>=0.5)", "recall", "boxes", "precision"], rows)

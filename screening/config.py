@@ -217,7 +217,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         academies=tuple(academies),
         encodings=encodings,
         state=state,
-        faces=_section(raw, "faces", FaceSettings, fail),
+        faces=_faces(_section(raw, "faces", FaceSettings, fail), fail),
         logos=_section(raw, "logos", LogoSettings, fail),
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
@@ -266,6 +266,19 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
             raise fail(skey, f"is out of range: {s!r}")
         sites.append(Site(lat, lon, radius))
     return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites))
+
+
+# [faces] keys whose values outside these ranges are refused (issue 15): below 24 px the detector's
+# smallest face would be the limit, not min_face_search; above 80 px small faces go unsearched.
+FACE_RANGES = {"min_face_search": (24, 80), "detail_side": (640, 10000), "detect_threshold": (0.05, 1.0)}
+
+
+def _faces(faces: FaceSettings, fail) -> FaceSettings:
+    for key, (low, high) in FACE_RANGES.items():
+        value = getattr(faces, key)
+        if not low <= value <= high:
+            raise fail(f"faces.{key}", f"is {value!r}, expected a value from {low} to {high}")
+    return faces
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):

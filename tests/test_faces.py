@@ -487,3 +487,23 @@ def test_no_person_reason_on_portraits_whose_face_is_seen(engine, shared_data):
                           Rules(channel="website", today=dt.date(2026, 11, 27), required=(Check.FACES,),
                                 person_min_score=settings.person_min_score))
         assert Kind.PERSON not in {r.kind for r in decision.reasons}, rel
+
+
+# ---------------------------------------------------------------- [faces] settings
+
+
+@pytest.mark.parametrize("line,key", [("min_face_search = 12", "faces.min_face_search"),
+                                      ("min_face_search = 200", "faces.min_face_search"),
+                                      ("detect_threshold = 1.5", "faces.detect_threshold"),
+                                      ("detail_side = 100", "faces.detail_side"),
+                                      ("tilted_passes = true", "faces.tilted_passes")])  # a key that is gone
+def test_face_settings_out_of_range_are_refused_naming_file_and_key(tmp_path, line, key):
+    from screening.config import ConfigError, load_config
+
+    from .test_config_register import GOOD, write_config
+
+    path = write_config(tmp_path, GOOD + f"\n[faces]\n{line}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(path.resolve()) in str(err.value) and key in str(err.value)
+    assert load_config(write_config(tmp_path, GOOD + "\n[faces]\nmin_face_search = 32\n")).faces.min_face_search == 32
