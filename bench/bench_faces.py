@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing
-import os
 import subprocess
 import sys
 import tempfile
@@ -36,10 +35,10 @@ import numpy as np  # noqa: E402
 
 from screening import imaging  # noqa: E402
 from screening.config import FaceSettings  # noqa: E402
-from screening.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
-from screening.gallery import Gallery  # noqa: E402
+from screening.consent.gallery import Gallery  # noqa: E402
 from screening.model import FaceFinding  # noqa: E402
 from screening.policy import match  # noqa: E402
+from screening.vision.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
 
 TOLERANCES = (0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
 SWEEP = ((0.40, 0.06), (0.45, 0.0), (0.45, 0.06), (0.50, 0.0), (0.50, 0.06), (0.55, 0.06), (0.60, 0.0))
@@ -130,7 +129,7 @@ def composite(size: tuple[int, int], face_sizes: list[int], seed: int) -> tuple[
 
 
 def coverage(faces: Faces, quick: bool) -> str:
-    from screening.face_engine import cost_pixels
+    from screening.vision.face_engine import cost_pixels
 
     engine = faces.engine
     canvases = [("24 MP (6000x4000)", (6000, 4000)), ("8:1 panorama (12000x1500)", (12000, 1500)),
@@ -169,7 +168,7 @@ def coverage(faces: Faces, quick: bool) -> str:
 
 
 def _hog_box(box) -> tuple:
-    from screening.face_engine import _hog_like
+    from screening.vision.face_engine import _hog_like
 
     return _hog_like(*box)
 

@@ -18,6 +18,21 @@ class ConfigError(Exception):
     """The config is missing or invalid; the message names the file and the key."""
 
 
+def _ranged(default: float, lo: float, hi: float):
+    """A tuning value and its safe range (docs/tuning.md): outside it, a check is weakened or off."""
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
+def _only(*allowed: bool):
+    """A switch whose other setting would turn a check off: only these values are accepted."""
+    return field(default=allowed[0], metadata={"allowed": allowed})
+
+
+def limits(cls: type) -> dict[str, tuple]:
+    """Each tuning key of a settings class and its safe range (lo, hi) or allowed values."""
+    return {f.name: f.metadata.get("range") or f.metadata["allowed"] for f in dataclasses.fields(cls)}
+
+
 @dataclass(frozen=True)
 class Site:
     lat: float
@@ -40,26 +55,27 @@ class FaceSettings:
 
     # A face matches a person only within this dlib distance (docs/faces.md: no false match
     # up to 0.55 on adults; children's faces are closer together, so a safety gap below)...
-    tolerance: float = 0.45
+    tolerance: float = _ranged(0.45, 0.30, 0.55)
     # ...and only when the runner-up person is at least this much further away.
-    margin: float = 0.06
+    margin: float = _ranged(0.06, 0.02, 0.30)
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
-    min_face_px: int = 24
+    min_face_px: int = _ranged(24, 12, 200)
     # Every face at least this wide (pixels of the original photo) is searched for, whatever the
     # photo's size or shape: large photos are searched in overlapping tiles (docs/faces.md).
-    min_face_search: int = 40
+    # Below 24 the detector's own smallest face is the limit; above 80 small faces go unsearched.
+    min_face_search: int = _ranged(40, 24, 80)
     # Photos up to this long side (pixels) are searched at full resolution, so faces smaller
     # than min_face_search are found in them too; larger ones are scaled down to this, but never
     # so far that a min_face_search face would shrink below what the detector finds reliably.
-    detail_side: int = 1600
+    detail_side: int = _ranged(1600, 640, 10000)
     # Least CenterFace confidence for a face; one under 0.6 must be found again on an enlarged
     # crop (docs/faces.md: the selfie's face cut by the edge scores 0.43, false faces 0.3-0.45).
-    detect_threshold: float = 0.4
+    detect_threshold: float = _ranged(0.4, 0.1, 0.6)
     # Also look for people's bodies (OpenCV's HOG people detector): a body on which no face was
     # found is a `person` whose face cannot be seen, when its detector score is at least
     # person_min_score (docs/faces.md: false `person` flags on the clean photos).
-    people: bool = True
-    person_min_score: float = 1.5
+    people: bool = _only(True)
+    person_min_score: float = _ranged(1.5, 0.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -69,11 +85,11 @@ class LogoSettings:
     # Minimum detector score for a logo finding to count: the appearance agreement (0..1) of a
     # geometrically placed reference with the photo (less a penalty when no keypoints matched).
     # Chosen on bench/bench_logos.py with its decoys and untouched photos in view: none reaches it.
-    min_score: float = 0.62
+    min_score: float = _ranged(0.62, 0.30, 0.80)
     # Longest side (pixels) of the working image the logo search runs on.
-    max_side: int = 1400
+    max_side: int = _ranged(1400, 600, 6000)
     # Small photos and regions (a chest) are enlarged at most this much before searching.
-    max_zoom: float = 2.0
+    max_zoom: float = _ranged(2.0, 1.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -81,9 +97,9 @@ class UniformSettings:
     """[uniforms]"""
 
     # Flag a torso in an academy's colours even when no crest is visible on it.
-    flag_colours_without_crest: bool = False
+    flag_colours_without_crest: bool = _only(False, True)
     # Minimum score (0..1) of a colour match for a uniform finding to count.
-    min_score: float = 0.5
+    min_score: float = _ranged(0.5, 0.2, 0.9)
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ class LocationSettings:
     """[location]"""
 
     # Name the nearest academy site in the reason when the photo was taken within this distance.
-    nearest_site_within_m: float = 2000.0
+    nearest_site_within_m: float = _ranged(2000.0, 0.0, 100_000.0)
 
 
 @dataclass(frozen=True)
@@ -99,11 +115,11 @@ class ScanSettings:
     """[scan]"""
 
     # Seconds one image may take before it is recorded as an error.
-    timeout_s: float = 300.0
+    timeout_s: float = _ranged(300.0, 0.1, 3600.0)
     # Worker processes; 0 means one per core.
-    workers: int = 0
+    workers: int = _ranged(0, 0, 256)
     # Frames screened in a multi-frame file; a file with more is an error, never cleared.
-    max_frames: int = 64
+    max_frames: int = _ranged(64, 1, 1000)
 
 
 @dataclass(frozen=True)
@@ -217,7 +233,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         academies=tuple(academies),
         encodings=encodings,
         state=state,
-        faces=_faces(_section(raw, "faces", FaceSettings, fail), fail),
+        faces=_section(raw, "faces", FaceSettings, fail),
         logos=_section(raw, "logos", LogoSettings, fail),
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
@@ -268,19 +284,6 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
     return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites))
 
 
-# [faces] keys whose values outside these ranges are refused (issue 15): below 24 px the detector's
-# smallest face would be the limit, not min_face_search; above 80 px small faces go unsearched.
-FACE_RANGES = {"min_face_search": (24, 80), "detail_side": (640, 10000), "detect_threshold": (0.05, 1.0)}
-
-
-def _faces(faces: FaceSettings, fail) -> FaceSettings:
-    for key, (low, high) in FACE_RANGES.items():
-        value = getattr(faces, key)
-        if not low <= value <= high:
-            raise fail(f"faces.{key}", f"is {value!r}, expected a value from {low} to {high}")
-    return faces
-
-
 def _section(raw: dict[str, Any], name: str, cls: type, fail):
     table = raw.get(name, {})
     if not isinstance(table, dict):
@@ -303,10 +306,18 @@ def _section(raw: dict[str, Any], name: str, cls: type, fail):
         if not ok:
             raise fail(f"{name}.{key}", f"is {value!r}, expected {type(default).__name__} "
                                         f"like {default!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise fail(f"{name}.{key}", f"is {value!r}, expected a value >= 0")
+        _check_range(fields[key], value, lambda problem, k=key: fail(f"{name}.{k}", problem))
         values[key] = value
     return cls(**values)
+
+
+def _check_range(spec: dataclasses.Field, value, fail) -> None:
+    if "allowed" in spec.metadata and value not in spec.metadata["allowed"]:
+        allowed = " or ".join(repr(v).lower() for v in spec.metadata["allowed"])
+        raise fail(f"is {value!r}: only {allowed} is accepted (any other value turns a check off; docs/tuning.md)")
+    lo, hi = spec.metadata.get("range", (None, None))
+    if lo is not None and not lo <= value <= hi:
+        raise fail(f"is {value!r}, outside its safe range {lo:g} to {hi:g} (docs/tuning.md)")
 
 
 def _req_str(table: dict[str, Any], key: str, fail, label: str | None = None) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 # [left, top, width, height] in pixels of the upright (EXIF-oriented) full-resolution image.
@@ -38,6 +40,32 @@ class Check(StrEnum):
     UNIFORMS = "uniforms"
 
 
+# ---------------------------------------------------------------- the consent register
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    name: str
+    role: str
+    academy: str
+    biometric_consent: bool
+    channels: dict[str, bool] = field(default_factory=dict)
+    expires: dt.date | None = None
+    withdrawn: dt.date | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Register:
+    path: Path
+    people: dict[str, Person]
+    digest: str  # sha256 of the file: changes whenever the register changes
+
+    def get(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+
 # ---------------------------------------------------------------- what detectors report
 
 
@@ -58,6 +86,9 @@ class FaceFinding:
     detail: str = ""
     score: float | None = None
     frame: int = 0
+    # where in the file the frame is: "" for its own pixels, else e.g. "EXIF thumbnail" (the box
+    # is then in that view's own pixels) or "composited on white" (same pixels as the photo)
+    view: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +112,7 @@ class LogoFinding:
     score: float  # detector-specific confidence, higher is surer; thresholded in decide()
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)
@@ -91,6 +123,7 @@ class UniformFinding:
     crest: bool = False  # the academy's crest was found on the torso
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)
@@ -101,6 +134,8 @@ class LocationFinding:
     lon: float | None = None
     # set when the metadata claims a position but its values are out of range or unreadable
     malformed: bool = False
+    # the XMP sidecar file (its name) the claim came from; None for the image's own metadata
+    sidecar: str | None = None
 
 
 Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding
@@ -118,6 +153,18 @@ class CheckResult:
     @property
     def complete(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the checks found in one file, before any decision (cacheable, re-decidable)."""
+
+    path: str
+    sha256: str | None
+    results: tuple[CheckResult, ...]
+    size: tuple[int, int] | None = None
+    seconds: float = 0.0
+
 
 
 # ---------------------------------------------------------------- what decide() returns
@@ -189,3 +236,21 @@ class Verdict:
             out["size"] = list(self.size)
         out.update(self.extra)
         return out
+
+
+# ---------------------------------------------------------------- recorded permission
+
+
+@dataclass(frozen=True)
+class Permit:
+    sha256: str
+    channel: str
+    by: str
+    note: str
+    at: str
+    user: str
+    covers: tuple[str, ...]  # reason signatures, with repeats (two unknown faces: listed twice)
+    path: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"by": self.by, "at": self.at, "note": self.note, "recorded_by": self.user}

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import enrolment, imaging
+from tests.academy_trust import logo_folder
+from screening import imaging
 from screening.config import load_config
-from screening.register import load_register
+from screening.consent import enrolment
+from screening.consent.register import load_register
 
 from .test_config_register import GOOD, HEADER
 
@@ -82,7 +84,7 @@ def face_photo(path, *colours, size=(60, 40)):
 
 @pytest.fixture
 def trust(tmp_path):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos").mkdir(parents=True)
     (tmp_path / "screening.toml").write_text(GOOD)
     write_register(tmp_path, *ROWS.values())
@@ -363,7 +365,7 @@ def test_forget_removes_every_stored_encoding_of_the_person(trust):
 
 @pytest.mark.slow
 def test_real_face_engine_enrols_a_portrait_and_recognises_it_in_the_full_photo(trust, public_domain):
-    face_engine = pytest.importorskip("screening.face_engine")
+    face_engine = pytest.importorskip("screening.vision.face_engine")
     astronaut = Image.open(public_domain / "astronaut.png").convert("RGB")
     photos_dir(trust, "P1").mkdir(parents=True)
     astronaut.crop((100, 0, 356, 300)).save(photos_dir(trust, "P1") / "portrait.png")

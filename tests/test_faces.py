@@ -13,11 +13,11 @@ from PIL import Image
 
 from screening import imaging
 from screening.config import FaceSettings
+from screening.consent.gallery import Gallery
 from screening.detectors.faces import FaceDetector
-from screening.face_engine import DETECTOR_MIN_FACE, MODEL_VERSION, FaceEngine, cost_pixels, plan
-from screening.gallery import Gallery
 from screening.model import Check, CheckResult, FaceFinding, Status
 from screening.policy import Rules, decide, match
+from screening.vision.face_engine import DETECTOR_MIN_FACE, MODEL_VERSION, FaceEngine, cost_pixels, plan
 
 pytestmark = pytest.mark.slow
 
@@ -445,7 +445,7 @@ def test_a_weak_body_is_not_a_person():
 
 
 def test_person_findings_survive_the_result_cache():
-    from screening.codec import finding_from_json, finding_to_json
+    from screening.store.codec import finding_from_json, finding_to_json
     from screening.model import PersonFinding
 
     finding = PersonFinding((1, 2, 30, 60), 0.75, "body", 2)

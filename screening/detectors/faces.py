@@ -3,11 +3,11 @@ body (decide() reports a body with no face as a `person`). Never decides."""
 
 from __future__ import annotations
 
-from ..config import FaceSettings
-from ..face_engine import MODEL_VERSION, FaceEngine
-from ..gallery import Gallery
-from ..imaging import Picture
-from ..model import Check, CheckResult, FaceFinding, PersonFinding
+from screening.config import FaceSettings
+from screening.consent.gallery import Gallery
+from screening.imaging import Picture
+from screening.model import Check, CheckResult, FaceFinding, PersonFinding
+from screening.vision.face_engine import MODEL_VERSION, FaceEngine
 
 
 class FaceDetector:
@@ -19,7 +19,7 @@ class FaceDetector:
         self.engine = engine if engine is not None else FaceEngine(settings)
         self.people = None
         if settings.people:
-            from ..vision.people import PeopleFinder
+            from screening.vision.people import PeopleFinder
 
             self.people = PeopleFinder()
 

@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import FaceSettings
-from .model import Box
+from screening.config import FaceSettings
+from screening.model import Box
 
 # Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter.
 NUM_JITTERS = 1
@@ -146,7 +146,7 @@ class FaceEngine:
         import cv2
         import dlib
 
-        from .vision.centerface import CenterFace
+        from screening.vision.centerface import CenterFace
 
         folder = models_dir()
         self.settings = settings
