@@ -234,6 +234,14 @@ def test_encoding_the_same_face_twice_gives_the_same_descriptor(engine, astronau
     assert 0.5 < np.linalg.norm(first) < 2  # a real descriptor, not zeros
 
 
+def test_a_face_and_its_mirror_image_have_the_same_descriptor(engine, astronaut):
+    """Each face is encoded as it is and mirrored, averaged: a mirrored photo (a selfie) is the same person."""
+    mirrored = np.ascontiguousarray(astronaut[:, ::-1])
+    box = (astronaut.shape[1] - ASTRONAUT_FACE[0] - ASTRONAUT_FACE[2], *ASTRONAUT_FACE[1:])
+    assert "mirroravg" in MODEL_VERSION
+    np.testing.assert_allclose(engine.encode(mirrored, box), engine.encode(astronaut, ASTRONAUT_FACE), atol=1e-6)
+
+
 def test_face_smaller_than_min_face_px_is_not_encoded(engine, astronaut):
     tight = FaceEngine(FaceSettings(min_face_px=120))
     encoding, why = tight.encode_with_reason(astronaut, ASTRONAUT_FACE)
