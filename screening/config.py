@@ -60,20 +60,22 @@ class FaceSettings:
     margin: float = _ranged(0.06, 0.02, 0.30)
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = _ranged(24, 12, 200)
-    # Longest side (pixels) the HOG pass works at; larger photos are scaled down for it.
-    max_side: int = _ranged(1600, 640, 6000)
-    # HOG upsampling (1 finds faces down to 40 px instead of 80, at 4x the cost) for photos whose
-    # working size is at most hog_upsample_side; in larger ones MTCNN finds the small faces.
-    hog_upsample: int = _ranged(1, 0, 2)
-    hog_upsample_side: int = _ranged(1000, 0, 2000)
-    hog_threshold: float = _ranged(0.0, -1.0, 0.5)
-    # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1.2%
-    # of the long side of a larger photo (47 px in a 4000 px photo).
-    mtcnn_side: int = _ranged(1700, 800, 6000)
-    # Also search a copy at most tilt_side pixels long, upright with a wide margin (large faces
-    # cut by the photo's edge) and turned by +/-30 degrees (tilted heads), with MTCNN.
-    tilted_passes: bool = _only(True)
-    tilt_side: int = _ranged(480, 240, 1200)
+    # Every face at least this wide (pixels of the original photo) is searched for, whatever the
+    # photo's size or shape: large photos are searched in overlapping tiles (docs/faces.md).
+    # Below 24 the detector's own smallest face is the limit; above 80 small faces go unsearched.
+    min_face_search: int = _ranged(40, 24, 80)
+    # Photos up to this long side (pixels) are searched at full resolution, so faces smaller
+    # than min_face_search are found in them too; larger ones are scaled down to this, but never
+    # so far that a min_face_search face would shrink below what the detector finds reliably.
+    detail_side: int = _ranged(1600, 640, 10000)
+    # Least CenterFace confidence for a face; one under 0.6 must be found again on an enlarged
+    # crop (docs/faces.md: the selfie's face cut by the edge scores 0.43, false faces 0.3-0.45).
+    detect_threshold: float = _ranged(0.4, 0.1, 0.6)
+    # Also look for people's bodies (OpenCV's HOG people detector): a body on which no face was
+    # found is a `person` whose face cannot be seen, when its detector score is at least
+    # person_min_score (docs/faces.md: false `person` flags on the clean photos).
+    people: bool = _only(True)
+    person_min_score: float = _ranged(1.5, 0.0, 2.0)
 
 
 @dataclass(frozen=True)

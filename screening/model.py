@@ -27,6 +27,7 @@ class Kind(StrEnum):
     UNIFORM = "uniform"
     LOCATION = "location"
     ERROR = "error"
+    PERSON = "person"  # a person whose face cannot be seen (issue 15)
 
 
 class Check(StrEnum):
@@ -91,6 +92,20 @@ class FaceFinding:
 
 
 @dataclass(frozen=True)
+class PersonFinding:
+    """A person's body seen in the image (reported by the faces check, issue 15).
+
+    decide() reports it as `person` when no face was found on it: the face cannot be seen
+    (back of the head, turned away), so nobody can say who it is.
+    """
+
+    box: Box  # the whole body
+    score: float  # detector-specific confidence, higher is surer; thresholded in decide()
+    detail: str = ""
+    frame: int = 0
+
+
+@dataclass(frozen=True)
 class LogoFinding:
     academy: str
     box: Box
@@ -123,7 +138,7 @@ class LocationFinding:
     sidecar: str | None = None
 
 
-Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding
+Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding
 
 
 @dataclass(frozen=True)
