@@ -52,8 +52,11 @@ def enrolment_notes(trust, err) -> None:
     if trust.problems:
         err.print("(shown once; `screening consent enrol` lists them again)", highlight=False)
     try:
+        from screening.store.db import private_file
+
         marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.write_text(digest + "\n", encoding="utf-8")
+        with private_file(marker, "w", encoding="utf-8") as out:  # beside the state DB: 0600 like it
+            out.write(digest + "\n")
     except OSError:
         pass  # shown again next time: better than never
 

@@ -232,7 +232,8 @@ def test_permitted_image_shows_who_gave_permission_and_keeps_its_boxes(batch):
     assert 'data-kinds="logo uniform"' in text  # still found by the reason filters
 
 
-def test_report_is_readable_by_colleagues_like_any_new_file(batch):
+def test_report_is_private_to_its_owner_like_the_jsonl_and_csv(batch):
+    """It shows children's faces and names (docs/security.md): 0600 whatever the umask."""
     import os
 
     tmp_path, verdicts = batch
@@ -241,7 +242,7 @@ def test_report_is_readable_by_colleagues_like_any_new_file(batch):
         report = write_report(tmp_path, verdicts)
     finally:
         os.umask(old)
-    assert report.stat().st_mode & 0o777 == 0o644
+    assert report.stat().st_mode & 0o777 == 0o600
 
 
 def test_cards_are_grouped_needs_permission_then_errors_then_cleared(batch):

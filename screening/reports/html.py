@@ -27,6 +27,7 @@ from pathlib import Path
 from screening import __version__, imaging
 from screening.digest import sha256_bytes
 from screening.model import Kind, Status, Verdict
+from screening.store.db import private_file
 
 # px, longest side: sharp in a card and still useful enlarged; ~40-70 KB per real photo,
 # about 5 MB per 100 images (the original is one click further, where it can be reached)
@@ -170,14 +171,15 @@ class HtmlWriter:
 
 
 def _sibling(path: Path, what: str) -> Path:
-    """A new hidden file name beside path (created with the user's usual permissions, not 0600)."""
+    """A new hidden file name beside path."""
     return path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.{what}"
 
 
 def _create(path: Path, report: Path):
-    """A new binary file for writing; an error names the report, never the temporary file."""
+    """A new binary file for writing, 0600 (the report shows children's faces and names); an error
+    names the report, never the temporary file."""
     try:
-        return open(path, "xb")
+        return private_file(path, "xb")
     except OSError as exc:
         raise _named(exc, report) from None
 
