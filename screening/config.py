@@ -106,6 +106,34 @@ class ScanSettings:
 
 
 @dataclass(frozen=True)
+class VideoSettings:
+    """[video]: how clips are sampled and how long they may take (docs/video.md)."""
+
+    # A frame is screened at least this often (seconds): anything on screen for this long plus
+    # one frame is in a screened frame. Above 0.5 a face shown for half a second could be missed.
+    sample_every_s: float = 0.25
+    # A frame whose grey thumbnail differs this much (mean absolute change, 0..1) from the last
+    # screened frame is a scene change and is screened too; keyframes are screened as well.
+    scene_change: float = 0.12
+    # ...but not closer than this (seconds) to the previous screened frame.
+    min_gap_s: float = 0.04
+    # Longer clips are an error, not screened: a bound on the work one file may cause.
+    max_duration_s: float = 1200.0
+    # Seconds of screening time allowed per second of clip, on top of [scan] timeout_s.
+    seconds_per_clip_second: float = 10.0
+
+
+# (section, key): (least, most) for values that have a meaningful range.
+_RANGES = {
+    ("video", "sample_every_s"): (0.01, 0.5),
+    ("video", "scene_change"): (0.01, 1.0),
+    ("video", "min_gap_s"): (0.0, 0.5),
+    ("video", "max_duration_s"): (1.0, 86400.0),
+    ("video", "seconds_per_clip_second"): (0.1, 1000.0),
+}
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
@@ -122,6 +150,7 @@ class Config:
     uniforms: UniformSettings = field(default_factory=UniformSettings)
     location: LocationSettings = field(default_factory=LocationSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
 
     def academy(self, academy_id: str) -> Academy | None:
         return next((a for a in self.academies if a.id == academy_id), None)
@@ -165,7 +194,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         return ConfigError(f"{where}: `{key}` {problem}")
 
     known = {"trust", "channels", "default_channel", "consent", "academy", "faces", "logos",
-             "uniforms", "location", "scan", "store"}
+             "uniforms", "location", "scan", "store", "video"}
     for key in raw:
         if key not in known:
             raise fail(key, f"is not a known key (expected one of {', '.join(sorted(known))})")
@@ -221,6 +250,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
         scan=_section(raw, "scan", ScanSettings, fail),
+        video=_section(raw, "video", VideoSettings, fail),
     )
 
 
@@ -291,6 +321,9 @@ def _section(raw: dict[str, Any], name: str, cls: type, fail):
                                         f"like {default!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise fail(f"{name}.{key}", f"is {value!r}, expected a value >= 0")
+        least, most = _RANGES.get((name, key), (None, None))
+        if least is not None and not least <= value <= most:
+            raise fail(f"{name}.{key}", f"is {value!r}, expected a value from {least} to {most}")
         values[key] = value
     return cls(**values)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
+from .formats import video
+
 try:
     import pillow_heif
 
@@ -79,12 +81,15 @@ _SIGNATURES: list[tuple[str, re.Pattern[bytes]]] = [
 
 
 def sniff(data: bytes) -> str | None:
-    """The image format of these bytes, from their content, or None if not a supported image."""
+    """The image format of these bytes, from their content, or None if not a supported image.
+
+    Video containers come back as video.FORMATS (MP4, MATROSKA, AVI): screened as clips.
+    """
     head = data[:32]
     for name, pattern in _SIGNATURES:
         if pattern.match(head):
             return name
-    return None
+    return video.sniff(head)
 
 
 def read_file(path: Path) -> bytes:
@@ -119,6 +124,8 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64) -> Picture
     fmt = sniff(data)
     if fmt is None:
         raise ImageError(f"not a supported image (content starts with {data[:8]!r})")
+    if fmt in video.FORMATS:
+        raise ImageError(f"a video ({fmt}), not a still image: screened as a clip (formats/video.py)")
     if fmt == "HEIF" and not HEIF_SUPPORTED:
         raise ImageError("HEIC/HEIF image, but pillow-heif is not installed")
     _check_complete(fmt, data)

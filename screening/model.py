@@ -57,6 +57,7 @@ class FaceFinding:
     detail: str = ""
     score: float | None = None
     frame: int = 0
+    time: float | None = None  # video: seconds from the start, first frame where seen
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class LogoFinding:
     score: float  # detector-specific confidence, higher is surer; thresholded in decide()
     detail: str = ""
     frame: int = 0
+    time: float | None = None  # video: seconds from the start, first frame where seen
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,7 @@ class UniformFinding:
     crest: bool = False  # the academy's crest was found on the torso
     detail: str = ""
     frame: int = 0
+    time: float | None = None  # video: seconds from the start, first frame where seen
 
 
 @dataclass(frozen=True)
@@ -114,12 +117,15 @@ class Reason:
     detail: str
     box: Box | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # person_id, academy, lat, lon...
+    time: float | None = None  # video: seconds from the start of the first frame where seen
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind.value}
         out.update(self.extra)
         if self.box is not None:
             out["box"] = list(self.box)
+        if self.time is not None:
+            out["time"] = round(self.time, 3)
         out["detail"] = self.detail
         return out
 
@@ -130,13 +136,17 @@ class FaceReport:
     person_id: str | None
     distance: float | None
     consented: bool = False
+    time: float | None = None  # video: seconds from the start of the first frame where seen
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "box": list(self.box),
             "person_id": self.person_id,
             "distance": None if self.distance is None else round(self.distance, 4),
         }
+        if self.time is not None:
+            out["time"] = round(self.time, 3)
+        return out
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import imaging
-from .config import Config
+from .config import Config, VideoSettings
 from .model import Check, CheckResult, Verdict
 from .policy import Rules, decide
 from .register import Register
@@ -99,10 +99,17 @@ _DETECTORS = (
 
 
 def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | None = None,
-                timeout_s: float = 300.0, max_frames: int = 64) -> Screening:
+                timeout_s: float = 300.0, max_frames: int = 64, video: VideoSettings | None = None,
+                face_tolerance: float = 0.45) -> Screening:
     """Run every check on one file. Never raises: failures become incomplete checks."""
     started = time.monotonic()
     shown = display or str(path)
+    fmt = video_format(path)
+    if fmt is not None:
+        from .video_screening import screen_clip
+
+        return screen_clip(path, fmt, detectors, video or VideoSettings(), display=shown, timeout_s=timeout_s,
+                           face_tolerance=face_tolerance)
     try:
         data = imaging.read_file(path)
     except imaging.ImageError as exc:
@@ -136,6 +143,18 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
                 results[check] = CheckResult(check, error=f"failed: {_describe(exc)}")
     size = picture.size if picture is not None else None
     return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
+
+
+def video_format(path: Path) -> str | None:
+    """The video container of the file, from its first bytes, or None (not a video, or unreadable)."""
+    from .formats.video import FORMATS
+
+    try:
+        with open(path, "rb") as f:
+            fmt = imaging.sniff(f.read(32))
+    except OSError:
+        return None
+    return fmt if fmt in FORMATS else None
 
 
 def _run_without_pixels(check: Check, detector: Detector, path: Path, data: bytes) -> CheckResult:
@@ -252,7 +271,8 @@ def _exit_with(parent: int) -> None:
 def _work(path: str, display: str) -> Screening:
     config: Config = _WORKER["config"]
     return screen_file(Path(path), _WORKER["detectors"], display=display,
-                       timeout_s=config.scan.timeout_s, max_frames=config.scan.max_frames)
+                       timeout_s=config.scan.timeout_s, max_frames=config.scan.max_frames, video=config.video,
+                       face_tolerance=config.faces.tolerance)
 
 
 def screen_many(
@@ -323,7 +343,8 @@ class Screener:
                     yield item
                     continue
                 yield screen_file(item[0], self.detectors, display=item[1], timeout_s=self.config.scan.timeout_s,
-                                  max_frames=self.config.scan.max_frames)
+                                  max_frames=self.config.scan.max_frames, video=self.config.video,
+                                  face_tolerance=self.config.faces.tolerance)
             return
 
         window = self.workers * 2
@@ -337,7 +358,7 @@ class Screener:
         # parent stops the pool once a file has been running far past the limit.
         running_since: dict[Future, float] = {}
         stuck: set[tuple[Path, str]] = set()
-        limit = 2 * self.config.scan.timeout_s + HANG_GRACE_S
+        limits: dict[Future, float] = {}
         if self.pool is None:
             self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
         try:
@@ -356,7 +377,9 @@ class Screener:
                             yield item
                             continue
                     try:
-                        pending[self.pool.submit(_work, str(item[0]), item[1])] = item
+                        future = self.pool.submit(_work, str(item[0]), item[1])
+                        pending[future] = item
+                        limits[future] = hang_limit(item[0], self.config)
                     except BrokenProcessPool:
                         # a worker died between two files: this one was never aboard, it goes first
                         suspects.insert(0, item)
@@ -372,7 +395,7 @@ class Screener:
                 if not done:
                     now = time.monotonic()
                     over = [item for future, item in pending.items()
-                            if future.running() and now - running_since.setdefault(future, now) > limit]
+                            if future.running() and now - running_since.setdefault(future, now) > limits[future]]
                     if over:
                         stuck.update(over)
                         _kill_workers(self.pool)  # every pending future now fails: handled below
@@ -381,6 +404,7 @@ class Screener:
                 for future in done:
                     path, display = pending.pop(future)
                     running_since.pop(future, None)
+                    limit = limits.pop(future, 0.0)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
@@ -409,6 +433,19 @@ class Screener:
     def _renew_pool(self) -> None:
         self.close()
         self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+
+
+def hang_limit(path: Path, config: Config) -> float:
+    """How long a file may run in a worker before the parent takes the worker for stuck.
+
+    A clip may take up to its own deadline (timeout_s plus seconds_per_clip_second per second of
+    clip); the parent does not open videos itself (a hostile file may crash FFmpeg), so it
+    allows the longest clip that is screened.
+    """
+    budget = config.scan.timeout_s
+    if video_format(path) is not None:
+        budget += config.video.max_duration_s * config.video.seconds_per_clip_second
+    return 2 * budget + HANG_GRACE_S
 
 
 # How often the parent looks for stuck workers, and how long past twice the per-image limit a

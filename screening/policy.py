@@ -110,15 +110,16 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
     if person is None or not person.biometric_consent:
         if person_id is not None:  # an encoding of someone no longer matchable
             why = f"{person_id} is no longer enrolled for face matching"
-        reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}", finding.box)
-        return reason, FaceReport(finding.box, None, distance)
+        reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}", finding.box,
+                        time=finding.time)
+        return reason, FaceReport(finding.box, None, distance, time=finding.time)
     ok, consent_why = person.consent(rules.channel, rules.today)
-    report = FaceReport(finding.box, person.person_id, distance, consented=ok)
+    report = FaceReport(finding.box, person.person_id, distance, consented=ok, time=finding.time)
     if ok:
         return None, report
     return (
         Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}", finding.box,
-               extra={"person_id": person.person_id}),
+               extra={"person_id": person.person_id}, time=finding.time),
         report,
     )
 
@@ -129,13 +130,14 @@ def _academy(academy: str, rules: Rules) -> str:
 
 def _logo(f: LogoFinding, rules: Rules) -> Reason:
     detail = f"{_academy(f.academy, rules)} logo" + (f": {f.detail}" if f.detail else "")
-    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3)})
+    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3)}, time=f.time)
 
 
 def _uniform(f: UniformFinding, rules: Rules) -> Reason:
     what = "uniform with crest" if f.crest else "uniform colours"
     detail = f"{_academy(f.academy, rules)} {what}" + (f": {f.detail}" if f.detail else "")
-    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3)})
+    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3)},
+                  time=f.time)
 
 
 def _location(f: LocationFinding) -> Reason:

@@ -1,0 +1,1 @@
+"""One module per container: completeness check, metadata blocks, embedded images."""
