@@ -117,6 +117,12 @@ class VideoSettings:
     scene_change: float = 0.12
     # ...but not closer than this (seconds) to the previous screened frame.
     min_gap_s: float = 0.04
+    # Faces are looked for in every screened frame; the other checks (logos, uniforms...) in
+    # screened frames at least this often (and at every scene change): still within 0.5 s.
+    other_checks_every_s: float = 0.5
+    # Screened frames are shrunk to this longest side first (boxes are reported in full-size
+    # pixels): a face 30 px wide in a 1080p frame is still found; 0 screens frames at full size.
+    max_side: int = 1280
     # Longer clips are an error, not screened: a bound on the work one file may cause.
     max_duration_s: float = 1200.0
     # Seconds of screening time allowed per second of clip, on top of [scan] timeout_s.
@@ -128,6 +134,8 @@ _RANGES = {
     ("video", "sample_every_s"): (0.01, 0.5),
     ("video", "scene_change"): (0.01, 1.0),
     ("video", "min_gap_s"): (0.0, 0.5),
+    ("video", "other_checks_every_s"): (0.01, 0.5),
+    ("video", "max_side"): (0, 100_000),
     ("video", "max_duration_s"): (1.0, 86400.0),
     ("video", "seconds_per_clip_second"): (0.1, 1000.0),
 }

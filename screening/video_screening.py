@@ -70,7 +70,7 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
     screened = 0
     with clip, _deadline(budget):
         merged = {check: Appearances(face_tolerance) for check in frame_checks}
-        failed: dict[Check, str] = {}
+        screener = _FrameScreener(path, frame_checks, settings, merged, _describe)
         try:
             for sample in video.samples(clip.frames(), settings.sample_every_s, settings.scene_change,
                                         settings.min_gap_s):
@@ -78,7 +78,7 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
                 if sample.why in ("first", "scene change"):
                     for appearances in merged.values():
                         appearances.cut()
-                _screen_frame(path, sample, frame_checks, merged, failed, _describe)
+                screener.screen(sample)
             results[Check.DECODE] = CheckResult(Check.DECODE, notes=(_summary(clip, screened, settings),))
         except video.VideoError as exc:
             results[Check.DECODE] = CheckResult(Check.DECODE, error=str(exc))
@@ -90,8 +90,8 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
             results[Check.DECODE] = CheckResult(Check.DECODE, error=f"decoding failed: {_describe(exc)}")
         size = clip.size
     for check in frame_checks:
-        if check in failed:
-            results[check] = CheckResult(check, error=failed[check])
+        if check in screener.failed:
+            results[check] = CheckResult(check, error=screener.failed[check])
         else:
             results[check] = CheckResult(check, tuple(merged[check].close()))
     order = [Check.DECODE, *detectors]
@@ -99,31 +99,70 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
                      clock.monotonic() - started)
 
 
-def _screen_frame(path: Path, sample: video.Sample, checks: dict, merged: dict, failed: dict, describe) -> None:
-    """Run each frame check on one sampled frame, as on a photo of it; stamp findings with its time."""
-    picture = imaging.Picture(path=path, data=b"", format="VIDEO FRAME", frames=[sample.rgb])
-    earlier: dict[Check, CheckResult] = {Check.DECODE: CheckResult(Check.DECODE)}
-    for check, detector in checks.items():
-        if check in failed:
-            continue
-        try:
-            found = [stamped(f, sample.time) for f in detector.detect(picture, dict(earlier))]
-        except Exception as exc:
-            from .pipeline import CheckTimeout
+# Checks that run on every screened frame; the others at [video] other_checks_every_s.
+EVERY_FRAME = frozenset({Check.FACES})
 
-            if isinstance(exc, CheckTimeout):
+
+class _FrameScreener:
+    """Runs the frame checks on each sampled frame, as on a photo of it, and merges the findings."""
+
+    def __init__(self, path: Path, checks: dict, settings: VideoSettings, merged: dict, describe):
+        self.path, self.checks, self.settings, self.merged, self.describe = path, checks, settings, merged, describe
+        self.failed: dict[Check, str] = {}
+        self.last_run: dict[Check, float] = {}
+
+    def due(self, check: Check, sample: video.Sample) -> bool:
+        if check in EVERY_FRAME or sample.why in ("first", "scene change", "last") or check not in self.last_run:
+            return True
+        every = self.settings.other_checks_every_s
+        # screened frames are at most sample_every_s apart: run when the next one would be late
+        return sample.time - self.last_run[check] >= every - self.settings.sample_every_s / 2
+
+    def screen(self, sample: video.Sample) -> None:
+        from .pipeline import CheckTimeout
+
+        pixels, scale = _shrunk(sample.rgb, self.settings.max_side)
+        picture = imaging.Picture(path=self.path, data=b"", format="VIDEO FRAME", frames=[pixels])
+        earlier: dict[Check, CheckResult] = {Check.DECODE: CheckResult(Check.DECODE)}
+        for check, detector in self.checks.items():
+            if check in self.failed or not self.due(check, sample):
+                continue
+            self.last_run[check] = sample.time
+            try:
+                found = detector.detect(picture, dict(earlier))
+            except CheckTimeout:
                 raise
-            failed[check] = f"failed on the frame at {sample.time:.2f} s: {describe(exc)}"
-            continue
-        earlier[check] = CheckResult(check, tuple(found))
-        merged[check].add(sample.time, found)
+            except Exception as exc:
+                self.failed[check] = f"failed on the frame at {sample.time:.2f} s: {self.describe(exc)}"
+                continue
+            earlier[check] = CheckResult(check, tuple(found))
+            self.merged[check].add(sample.time, [stamped(f, sample.time, scale) for f in found])
 
 
-def stamped(finding, seconds: float):
-    """The finding with its video time set (a finding type without a `time` field is kept as is)."""
-    if dataclasses.is_dataclass(finding) and "time" in {f.name for f in dataclasses.fields(finding)}:
-        return dataclasses.replace(finding, time=round(seconds, 3))
-    return finding
+def _shrunk(rgb, max_side: int):
+    """The frame with its longest side at most max_side (0: as it is), and the scale used."""
+    longest = max(rgb.shape[:2])
+    if not max_side or longest <= max_side:
+        return rgb, 1.0
+    import cv2
+
+    scale = max_side / longest
+    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
+
+
+def stamped(finding, seconds: float, scale: float = 1.0):
+    """The finding with its video time set and its box in full-size pixels (a finding type
+    without a `time` or `box` field is kept as it is there)."""
+    if not dataclasses.is_dataclass(finding):
+        return finding
+    names = {f.name for f in dataclasses.fields(finding)}
+    changes = {}
+    if "time" in names:
+        changes["time"] = round(seconds, 3)
+    if "box" in names and scale != 1.0 and finding.box is not None:
+        changes["box"] = tuple(round(v / scale) for v in finding.box)
+    return dataclasses.replace(finding, **changes) if changes else finding
 
 
 def _summary(clip: video.Clip, screened: int, settings: VideoSettings) -> str:
@@ -132,7 +171,8 @@ def _summary(clip: video.Clip, screened: int, settings: VideoSettings) -> str:
     turned = f", shown turned {clip.rotation} degrees" if clip.rotation else ""
     length = f"{p.duration:.2f} s" if p.duration is not None else "duration not declared"
     return (f"{p.container} {p.codec} {w}x{h}{turned}, {length}: {screened} frames screened (every "
-            f"{settings.sample_every_s:g} s, keyframes and scene changes); audio is not screened")
+            f"{settings.sample_every_s:g} s, keyframes and scene changes; faces in each, the other checks "
+            f"every {settings.other_checks_every_s:g} s); audio is not screened")
 
 
 # ---------------------------------------------------------------- merging over time

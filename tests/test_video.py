@@ -474,3 +474,32 @@ def test_real_consented_face_throughout_is_cleared(tmp_path, config, public_doma
     s, d = screen(clip, config, faces=real_faces, people=STAFF)
     assert d.status is Status.CLEARED, d.reasons
     assert [f.person_id for f in d.faces] == ["S1001"]
+
+
+# ---------------------------------------------------------------- cost
+
+
+class CountingLogos:
+    def __init__(self):
+        self.times = []
+
+    def detect(self, picture, earlier):
+        self.times.append(picture.frames[0].shape)
+        return []
+
+
+def test_other_checks_run_at_least_every_half_second_faces_on_every_screened_frame(tmp_path, config):
+    faces, logos = RedSquareFaces(), CountingLogos()
+    detectors = {**checks(config, faces), Check.LOGOS: logos}
+    s = pipeline.screen_file(write_clip(tmp_path / "clip.mp4", 4.0), detectors, video=config.video)
+    screened = int(s.results[0].notes[0].split(": ")[1].split(" frames")[0])
+    assert faces.frames == screened
+    assert 8 <= len(logos.times) < screened  # 4 s at least every 0.5 s, fewer than every frame
+
+
+def test_frames_are_shrunk_for_the_checks_but_boxes_are_full_size(tmp_path, config):
+    faces = RedSquareFaces()
+    clip = red_clip(tmp_path / "clip.mp4", 1.0, start=0.0, shown=1.0, at=(200, 120))
+    s = pipeline.screen_file(clip, checks(config, faces), video=VideoSettings(max_side=160))
+    (face,) = s.results[2].findings
+    assert face.box == pytest.approx((200, 120, 40, 40), abs=2)
