@@ -503,3 +503,21 @@ def test_frames_are_shrunk_for_the_checks_but_boxes_are_full_size(tmp_path, conf
     s = pipeline.screen_file(clip, checks(config, faces), video=VideoSettings(max_side=160))
     (face,) = s.results[2].findings
     assert face.box == pytest.approx((200, 120, 40, 40), abs=2)
+
+
+def test_html_report_shows_a_strip_of_the_frames_with_findings_and_their_boxes(tmp_path, config):
+    from screening.html_report import HtmlWriter
+    from screening.pipeline import verdict
+
+    clip = write_clip(tmp_path / "clip.mp4", 4.0, appearances=(Appearance(RED, 0.2, 0.6, (20, 20)),
+                                                               Appearance(RED, 2.6, 0.6, (250, 180))))
+    s = pipeline.screen_file(clip, checks(config), video=config.video)
+    writer = HtmlWriter(tmp_path / "report.html")
+    writer.write(verdict(s, Rules("website", dt.date(2026, 10, 1))))
+    writer.close()
+    page = (tmp_path / "report.html").read_text()
+    import re
+
+    shown = [float(t) for t in re.findall(r"<figcaption>([\d.]+) s</figcaption>", page)]
+    assert len(shown) == 2 and 0.2 <= shown[0] < 0.8 and 2.6 <= shown[1] < 3.2
+    assert page.count('class="box face unknown') == 2
