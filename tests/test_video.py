@@ -27,6 +27,9 @@ TOML = ('trust = "Test Trust"\n[consent]\nregister = "r.csv"\nphotos = "p"\n'
         f'sites = [{{ lat = {SITE[0]}, lon = {SITE[1]} }}]\n')
 RED = np.zeros((40, 40, 3), np.uint8)
 RED[..., 0] = 255
+# A stand-in face with detail: red and white stripes (blurring leaves pink, never pure red).
+STRIPES = RED.copy()
+STRIPES[:, [c for c in range(40) if c % 8 >= 4]] = 255
 
 
 class RedSquareFaces:
@@ -521,3 +524,53 @@ def test_html_report_shows_a_strip_of_the_frames_with_findings_and_their_boxes(t
     shown = [float(t) for t in re.findall(r"<figcaption>([\d.]+) s</figcaption>", page)]
     assert len(shown) == 2 and 0.2 <= shown[0] < 0.8 and 2.6 <= shown[1] < 3.2
     assert page.count('class="box face unknown') == 2
+
+
+# ---------------------------------------------------------------- redact
+
+
+def _red_pixels(path) -> list[int]:
+    """Pure red pixels in every frame of a clip (the stand-in faces)."""
+    with video.Clip(path, video.sniff(path.read_bytes()[:32])) as c:
+        out = []
+        for frame in c.frames():
+            rgb = frame.rgb().astype(int)
+            out.append(int(((rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum()))
+        return out
+
+
+@pytest.mark.parametrize("suffix", [".mov", ".mkv"])
+def test_redacted_clip_has_the_face_blurred_in_every_frame_and_no_location(tmp_path, monkeypatch, suffix):
+    from screening import redact_video
+
+    (tmp_path / "screening.toml").write_text(TOML)
+    (tmp_path / "r.csv").write_text("person_id,name,role,academy,biometric_consent,website,social_media,"
+                                    "print,expires,withdrawn\n")
+    (tmp_path / "p").mkdir()
+    monkeypatch.chdir(tmp_path)
+    config = load_config(tmp_path / "screening.toml")
+    monkeypatch.setattr(pipeline, "build_detectors", lambda config, gallery: checks(config))
+    monkeypatch.setattr(redact_video, "face_detector", lambda config, gallery: RedSquareFaces())
+    # the square moves quickly: the frames between screened ones need the motion margin
+    (tmp_path / "in").mkdir()
+    clip = write_clip(tmp_path / "in" / f"walk{suffix}", 3.0,
+                      appearances=tuple(Appearance(STRIPES, i * 0.04, 0.04, (20 + 3 * i, 40 + i))
+                                        for i in range(20, 60)),
+                      metadata={"location": "+53.8021-001.5476/"})
+    before = sha256(clip)
+    assert max(_red_pixels(clip)) > 500
+    code = cli.main(["redact", str(clip), "--into", "out", "--workers", "1"])
+    copy = tmp_path / "out" / "walk.mp4"
+    assert code == 0  # the copy screens cleared: no face, no location left
+    assert max(_red_pixels(copy)) == 0
+    assert len(_red_pixels(copy)) == len(_red_pixels(clip))
+    s, d = screen(copy, config)
+    assert d.status is Status.CLEARED and not any("location" in k.lower() for k in video.Clip(
+        copy, video.MP4).probe.metadata)
+    assert sha256(clip) == before  # the original is untouched
+
+
+def sha256(path):
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
