@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .pipeline import Screening, _crashed, build_detectors, screen_file
+from .pipeline import Screening, _crashed, build_detectors, file_options, screen_file
 
 # Built detectors on this worker, by (config fingerprint, gallery token, factory): models load once.
 _BUILT: dict[tuple, dict] = {}
@@ -27,8 +27,7 @@ def _screen_on_worker(path: str, display: str, config: Config, gallery: Any, fac
     if detectors is None:
         _BUILT.clear()  # an older config's models are not needed again
         detectors = _BUILT[key] = (factory or build_detectors)(config, gallery)
-    return screen_file(Path(path), detectors, display=display, timeout_s=config.scan.timeout_s,
-                       max_frames=config.scan.max_frames)
+    return screen_file(Path(path), detectors, display=display, **file_options(config))
 
 
 class ClusterScreener:

@@ -145,6 +145,12 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
     return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
 
 
+def file_options(config: Config) -> dict[str, Any]:
+    """screen_file's limits and settings from the config (the same in every kind of worker)."""
+    return {"timeout_s": config.scan.timeout_s, "max_frames": config.scan.max_frames, "video": config.video,
+            "face_tolerance": config.faces.tolerance}
+
+
 def video_format(path: Path) -> str | None:
     """The video container of the file, from its first bytes, or None (not a video, or unreadable)."""
     from .formats.video import FORMATS
@@ -270,9 +276,7 @@ def _exit_with(parent: int) -> None:
 
 def _work(path: str, display: str) -> Screening:
     config: Config = _WORKER["config"]
-    return screen_file(Path(path), _WORKER["detectors"], display=display,
-                       timeout_s=config.scan.timeout_s, max_frames=config.scan.max_frames, video=config.video,
-                       face_tolerance=config.faces.tolerance)
+    return screen_file(Path(path), _WORKER["detectors"], display=display, **file_options(config))
 
 
 def screen_many(
@@ -342,9 +346,7 @@ class Screener:
                 if isinstance(item, _Known):
                     yield item
                     continue
-                yield screen_file(item[0], self.detectors, display=item[1], timeout_s=self.config.scan.timeout_s,
-                                  max_frames=self.config.scan.max_frames, video=self.config.video,
-                                  face_tolerance=self.config.faces.tolerance)
+                yield screen_file(item[0], self.detectors, display=item[1], **file_options(self.config))
             return
 
         window = self.workers * 2
@@ -422,6 +424,7 @@ class Screener:
                     suspects.extend(pending.values())
                     pending.clear()
                     running_since.clear()
+                    limits.clear()
                     suspects_aboard = set()
                     self._renew_pool()
         except BaseException:
