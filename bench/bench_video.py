@@ -168,7 +168,7 @@ def main() -> None:
     from screening.detectors.faces import FaceDetector
     from screening.detectors.location import LocationDetector
     from screening.model import Check
-    from screening.pipeline import Screener
+    from screening.pool import Screener
     from screening.trust import open_trust
 
     root = Path(tempfile.mkdtemp(prefix="bench-video-"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
-from .formats import video
+from screening.formats import video
 
 try:
     import pillow_heif

@@ -9,7 +9,6 @@ and premises recognisable, so those images keep needing permission (see docs/rev
 
 from __future__ import annotations
 
-import hashlib
 import io
 import os
 import uuid
@@ -18,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import imaging
-from .model import Box, Check, Verdict
-from .pipeline import Screening
+from screening import imaging
+from screening.digest import sha256_bytes
+from screening.model import Box, Check, Screening, Verdict
 
 # Each side of a face box grows by this share of its size: hair, ears and chin identify too.
 GROW = 0.35
@@ -94,11 +93,11 @@ def make_copy(source: Path, screening: Screening, v: Verdict, into: Path, *, tru
             why = result.error if result is not None else "did not run"
             raise RedactError(f"no copy made: the {check.value} check {why}, so the faces to "
                               "hide are not known")
-    from .pipeline import video_format
+    from screening.pipeline import video_format
 
     fmt = video_format(source)
     if fmt is not None:
-        from . import redact_video
+        from screening import redact_video
 
         if trust is None or rules is None:
             raise RedactError("no copy made: a video is redacted with the trust's face check and rules")
@@ -111,7 +110,7 @@ def make_copy(source: Path, screening: Screening, v: Verdict, into: Path, *, tru
         return copy
     try:
         data = imaging.read_file(source)
-        if hashlib.sha256(data).hexdigest() != v.sha256:
+        if sha256_bytes(data) != v.sha256:
             raise RedactError("no copy made: the file changed after it was screened")
         picture = imaging.load(source, data, max_frames=1)
     except imaging.ImageError as exc:

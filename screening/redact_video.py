@@ -13,7 +13,6 @@ audio (audio is not screened). Logos and uniforms are left as they are, as for p
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
 import shutil
 import uuid
@@ -22,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Config, VideoSettings
-from .formats import video
-from .model import Box, Check, CheckResult
-from .policy import Rules, decide
+from screening.config import Config, VideoSettings
+from screening.digest import sha256_file
+from screening.formats import video
+from screening.model import Box, Check, CheckResult
+from screening.policy import Rules, decide
 
 # Between two screened frames a face may move; the blurred box grows by this share of its size
 # (on top of redact.GROW) for the frames in between.
@@ -41,7 +41,7 @@ _BUILT: dict[tuple[int, int], object] = {}
 
 def face_detector(config: Config, gallery):
     """The face check the copies are made with, built once per process (tests replace it)."""
-    from .detectors.faces import FaceDetector
+    from screening.detectors.faces import FaceDetector
 
     key = (id(config), id(gallery))
     if key not in _BUILT:
@@ -53,8 +53,8 @@ def face_detector(config: Config, gallery):
 def faces_to_hide_by_time(path: Path, fmt: str, detector, rules: Rules,
                           settings: VideoSettings) -> list[tuple[float, list[Box]]]:
     """(time, boxes to hide) of every sampled frame, in time order."""
-    from . import imaging
-    from .video_screening import _shrunk, stamped
+    from screening import imaging
+    from screening.video_screening import _shrunk, stamped
 
     found = []
     with video.Clip(path, fmt, max_duration_s=settings.max_duration_s) as clip:
@@ -97,11 +97,10 @@ def make_video_copy(source: Path, fmt: str, sha256: str | None, into: Path, dete
     had a face blurred."""
     import av
 
-    from .redact import obliterate
+    from screening.redact import obliterate
 
-    with open(source, "rb") as f:
-        if hashlib.file_digest(f, "sha256").hexdigest() != sha256:
-            raise VideoRedactError("no copy made: the file changed after it was screened")
+    if sha256_file(source) != sha256:
+        raise VideoRedactError("no copy made: the file changed after it was screened")
     try:
         video.check_structure(source, fmt)
         hide = faces_to_hide_by_time(source, fmt, detector, rules, settings)

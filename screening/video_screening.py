@@ -11,15 +11,15 @@ error; the findings made before the break are still reported.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import time as clock
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import imaging
-from .config import VideoSettings
-from .formats import video, video_metadata
-from .model import Check, CheckResult, FaceFinding
+from screening import imaging
+from screening.config import VideoSettings
+from screening.digest import sha256_file
+from screening.formats import video, video_metadata
+from screening.model import Check, CheckResult, FaceFinding, Screening
 
 # Two findings in screened frames this close in time may be one appearance...
 LINK_GAP_S = 1.0
@@ -33,12 +33,12 @@ IDENTITY_SLACK = 0.15
 def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, *, display: str,
                 timeout_s: float, face_tolerance: float = 0.45):
     """Every check on one clip. Never raises: failures become incomplete checks."""
-    from .pipeline import CheckTimeout, Screening, _deadline, _describe
+    from screening.pipeline import CheckTimeout, _deadline
+    from screening.pipeline import describe as _describe
 
     started = clock.monotonic()
     try:
-        with open(path, "rb") as f:
-            sha = hashlib.file_digest(f, "sha256").hexdigest()
+        sha = sha256_file(path)
     except OSError as exc:
         return Screening(display, None, (CheckResult(Check.DECODE, error=f"cannot be read: {exc.strerror or exc}"),),
                          seconds=clock.monotonic() - started)
@@ -119,7 +119,7 @@ class _FrameScreener:
         return sample.time - self.last_run[check] >= every - self.settings.sample_every_s / 2
 
     def screen(self, sample: video.Sample) -> None:
-        from .pipeline import CheckTimeout
+        from screening.pipeline import CheckTimeout
 
         pixels, scale = _shrunk(sample.rgb, self.settings.max_side)
         picture = imaging.Picture(path=self.path, data=b"", format="VIDEO FRAME", frames=[pixels])

@@ -10,13 +10,12 @@ import struct
 import numpy as np
 import pytest
 
-from screening import cli, imaging, pipeline
+from screening import cli, imaging, pipeline, pool
 from screening.config import VideoSettings, load_config
 from screening.detectors.location import LocationDetector
 from screening.formats import video, video_metadata
-from screening.model import Check, FaceFinding, LogoFinding, Status
+from screening.model import Check, FaceFinding, LogoFinding, Person, Status
 from screening.policy import Rules, decide
-from screening.register import Person
 from screening.video_screening import Appearances
 
 from .clips import Appearance, head, write_clip
@@ -420,7 +419,7 @@ def test_scan_writes_one_record_per_clip_with_times(tmp_path, monkeypatch):
                                     "print,expires,withdrawn\n")
     (tmp_path / "p").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", lambda config, gallery: checks(config))
+    monkeypatch.setattr(pool, "build_detectors", lambda config, gallery: checks(config))
     (tmp_path / "clips").mkdir()
     red_clip(tmp_path / "clips" / "face.mp4", start=1.0)
     (tmp_path / "clips" / "cut.mp4").write_bytes((tmp_path / "clips" / "face.mp4").read_bytes()[:3000])
@@ -443,8 +442,8 @@ def real_faces(public_domain):
 
     from screening.config import FaceSettings
     from screening.detectors.faces import FaceDetector
-    from screening.face_engine import MODEL_VERSION, FaceEngine
-    from screening.gallery import Gallery
+    from screening.consent.gallery import Gallery
+    from screening.vision.face_engine import MODEL_VERSION, FaceEngine
 
     engine = FaceEngine(FaceSettings())
     with Image.open(public_domain / "astronaut.png") as img:
@@ -509,8 +508,8 @@ def test_frames_are_shrunk_for_the_checks_but_boxes_are_full_size(tmp_path, conf
 
 
 def test_html_report_shows_a_strip_of_the_frames_with_findings_and_their_boxes(tmp_path, config):
-    from screening.html_report import HtmlWriter
-    from screening.pipeline import verdict
+    from screening.policy import verdict
+    from screening.reports.html import HtmlWriter
 
     clip = write_clip(tmp_path / "clip.mp4", 4.0, appearances=(Appearance(RED, 0.2, 0.6, (20, 20)),
                                                                Appearance(RED, 2.6, 0.6, (250, 180))))
@@ -549,7 +548,7 @@ def test_redacted_clip_has_the_face_blurred_in_every_frame_and_no_location(tmp_p
     (tmp_path / "p").mkdir()
     monkeypatch.chdir(tmp_path)
     config = load_config(tmp_path / "screening.toml")
-    monkeypatch.setattr(pipeline, "build_detectors", lambda config, gallery: checks(config))
+    monkeypatch.setattr(pool, "build_detectors", lambda config, gallery: checks(config))
     monkeypatch.setattr(redact_video, "face_detector", lambda config, gallery: RedSquareFaces())
     # the square moves quickly: the frames between screened ones need the motion margin
     (tmp_path / "in").mkdir()

@@ -1,1 +1,1 @@
-"""One module per container: completeness check, metadata blocks, embedded images."""
+"""One reader per container: completeness checks, metadata blocks, embedded images."""

@@ -17,8 +17,7 @@ import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-from .. import geotags, metadata
-from . import video
+from screening.formats import geotags, metadata, video
 
 # (source, where, claims): what the location check reports, as for photos.
 Source = tuple[str, str, geotags.Claims]

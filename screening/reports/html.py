@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import html
 import io
 import json
@@ -21,8 +20,9 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__, imaging
-from .model import Kind, Status, Verdict
+from screening import __version__, imaging
+from screening.digest import sha256_bytes, sha256_file
+from screening.model import Kind, Status, Verdict
 
 THUMB_SIDE = 320  # px, longest side: ~15-25 KB per photo, a few MB per 100 images
 THUMB_QUALITY = 70
@@ -142,7 +142,7 @@ def _thumbnail(verdict: Verdict) -> str | None:
     """A base64 JPEG of the upright first frame, or None when it cannot be shown (never raises)."""
     try:
         data = imaging.read_file(Path(verdict.path))
-        if verdict.sha256 and hashlib.sha256(data).hexdigest() != verdict.sha256:
+        if verdict.sha256 and sha256_bytes(data) != verdict.sha256:
             return None  # the file changed since it was screened: its boxes would lie
         picture = imaging.load(Path(verdict.path), data)
         pixels, _ = picture.scaled(0, THUMB_SIDE)
@@ -164,16 +164,15 @@ def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
     """For a video, a strip of the frames that hold findings, each with its boxes; None for a
     photo or when the clip cannot be shown (never raises: a preview is a convenience)."""
     try:
-        from .formats import video
-        from .pipeline import video_format
+        from screening.formats import video
+        from screening.pipeline import video_format
 
         path = Path(v.path)
         fmt = video_format(path)
         if fmt is None:
             return None
-        with open(path, "rb") as f:
-            if v.sha256 and hashlib.file_digest(f, "sha256").hexdigest() != v.sha256:
-                return None
+        if v.sha256 and sha256_file(path) != v.sha256:
+            return None
         permitted = [r for r in v.extra.get("permitted_reasons", []) if r.get("time") is not None]
         times = sorted({x.time for x in (*v.faces, *v.reasons) if x.time is not None}
                        | {r["time"] for r in permitted})[:STRIP_FRAMES] or [0.0]
