@@ -95,7 +95,7 @@ def write_clip(path: Path, seconds: float, *, size=(320, 240), fps: int = 25, se
             out.metadata[key] = value
         stream = out.add_stream(codec or default_codec, rate=fps)
         stream.width, stream.height = stored
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = "yuvj420p" if stream.codec_context.name == "mjpeg" else "yuv420p"
         if rotation:
             stream.set_display_rotation(rotation)
         for i in range(round(seconds * fps)):

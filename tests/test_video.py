@@ -573,3 +573,10 @@ def sha256(path):
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_all_intra_clip_is_not_screened_at_every_frame(tmp_path):
+    clip = write_clip(tmp_path / "intra.avi", 2.0, codec="mjpeg")
+    with video.Clip(clip, video.AVI) as c:
+        times = [s.time for s in video.samples(c.frames(), 0.25, 0.12, 0.04)]
+    assert 8 <= len(times) <= 11  # every 0.25 s, first and last: not all 50 keyframes

@@ -478,10 +478,14 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
     pending: Frame | None = None  # the newest frame not sampled, kept to sample the last one
     step = 0.0  # the latest gap between frames
     previous = None
+    previous_key = False
     for frame in frames:
         if previous is not None:
             step = max(0.0, frame.time - previous)
         previous = frame.time
+        # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
+        marks_shot = frame.key and not previous_key
+        previous_key = frame.key
         thumb = frame.grey_thumb()
         why = None
         if last_time is None:
@@ -489,7 +493,7 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
         elif frame.time + step / 2 >= last_time + every_s - 1e-6:  # the frame nearest the due time, not after
             why = "interval"
         elif frame.time - last_time >= min_gap_s:
-            if frame.key:
+            if marks_shot:
                 why = "keyframe"
             elif last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) / 255.0 >= scene_change:
                 why = "scene change"
