@@ -169,8 +169,8 @@ def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
 
         path = Path(v.path)
         fmt = video_format(path)
-        if fmt is None:
-            return None
+        if fmt is None or v.checks.get("decode") != "ok":
+            return None  # only clips a worker decoded to their end are opened here, in the parent
         if v.sha256 and sha256_file(path) != v.sha256:
             return None
         permitted = [r for r in v.extra.get("permitted_reasons", []) if r.get("time") is not None]
