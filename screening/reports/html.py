@@ -61,8 +61,9 @@ class HtmlWriter:
         self.statuses[verdict.status] += 1
         self.kinds.update(_kinds(verdict))
         self.channels.add(verdict.channel)
-        strip = _video_strip(verdict, self.names)
-        self.spool.write(_card(verdict, self.count, None if strip else _thumbnail(verdict), self.names, strip))
+        strip = _video_strip(verdict, self.names)  # "" for a clip that cannot be shown
+        thumb = _thumbnail(verdict) if strip is None else None
+        self.spool.write(_card(verdict, self.count, thumb, self.names, strip))
         self.spool.flush()
 
     def close(self) -> None:
@@ -161,18 +162,20 @@ STRIP_SIDE = 200
 
 
 def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
-    """For a video, a strip of the frames that hold findings, each with its boxes; None for a
-    photo or when the clip cannot be shown (never raises: a preview is a convenience)."""
-    try:
-        from screening.formats import video
-        from screening.pipeline import video_format
+    """For a video, a strip of the frames that hold findings, each with its boxes; "" when the
+    clip cannot be shown, None for a photo (never raises: a preview is a convenience)."""
+    from screening.formats import video
+    from screening.pipeline import video_format
 
-        path = Path(v.path)
-        fmt = video_format(path)
-        if fmt is None or v.checks.get("decode") != "ok":
-            return None  # only clips a worker decoded to their end are opened here, in the parent
+    path = Path(v.path)
+    fmt = video_format(path)
+    if fmt is None:
+        return None
+    if v.checks.get("decode") != "ok":
+        return ""  # only clips a worker decoded to their end are opened here, in the parent
+    try:
         if v.sha256 and sha256_file(path) != v.sha256:
-            return None
+            return ""
         permitted = [r for r in v.extra.get("permitted_reasons", []) if r.get("time") is not None]
         times = sorted({x.time for x in (*v.faces, *v.reasons) if x.time is not None}
                        | {r["time"] for r in permitted})[:STRIP_FRAMES] or [0.0]
@@ -200,9 +203,9 @@ def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
                 figures.append(f'<figure><div class="pic"><img alt="{html.escape(path.name)} at '
                                f'{t:.2f} s" src="data:image/jpeg;base64,{thumb}">{"".join(_boxes(at, names))}'
                                f'</div><figcaption>{t:.2f} s</figcaption></figure>')
-        return f'<div class="stage strip">{"".join(figures)}</div>' if figures else None
+        return f'<div class="stage strip">{"".join(figures)}</div>' if figures else ""
     except Exception:
-        return None
+        return ""
 
 
 def _card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str], strip: str | None = None) -> str:
