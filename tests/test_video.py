@@ -580,3 +580,40 @@ def test_all_intra_clip_is_not_screened_at_every_frame(tmp_path):
     with video.Clip(clip, video.AVI) as c:
         times = [s.time for s in video.samples(c.frames(), 0.25, 0.12, 0.04)]
     assert 8 <= len(times) <= 11  # every 0.25 s, first and last: not all 50 keyframes
+
+
+def test_a_clip_may_run_longer_than_a_photo_before_its_worker_is_taken_for_stuck(tmp_path, config):
+    clip = write_clip(tmp_path / "clip.mp4", 0.5)
+    photo = tmp_path / "photo.png"
+    from PIL import Image
+
+    Image.fromarray(RED).save(photo)
+    v = config.video
+    assert pool.hang_limit(photo, config) == 2 * config.scan.timeout_s + pool.HANG_GRACE_S
+    assert pool.hang_limit(clip, config) == (2 * (config.scan.timeout_s + v.max_duration_s * v.seconds_per_clip_second)
+                                             + pool.HANG_GRACE_S)
+
+
+def test_video_settings_out_of_range_are_refused_naming_the_key(tmp_path):
+    from screening.config import ConfigError
+
+    (tmp_path / "screening.toml").write_text(TOML + "[video]\nsample_every_s = 2.0\n")
+    with pytest.raises(ConfigError, match=r"video\.sample_every_s.*0\.01 to 0\.5"):
+        load_config(tmp_path / "screening.toml")
+
+
+@pytest.mark.slow
+def test_real_face_of_someone_without_consent_is_unrecognisable_in_the_redacted_clip(tmp_path, config, public_domain,
+                                                                                    real_faces):
+    from screening.redact_video import make_video_copy
+
+    picture, _ = head(public_domain, 130)
+    clip = write_clip(tmp_path / "clip.mp4", 2.0, appearances=(Appearance(picture, 0.3, 1.2, (100, 50)),))
+    rules = Rules("website", dt.date(2026, 10, 1))  # S1001 is enrolled but not in the register: hide
+    copy, frames = make_video_copy(clip, video.MP4, sha256(clip), tmp_path / "out", real_faces, rules,
+                                   config.video)
+    assert frames >= 25  # 1.2 s at 25 fps: every frame the face is in, not only the screened ones
+    s, d = screen(copy, config, faces=real_faces)
+    matched = [f for r in s.results for f in r.findings
+               if isinstance(f, FaceFinding) and f.candidates and f.candidates[0][1] < 0.6]
+    assert not matched
