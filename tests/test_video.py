@@ -617,3 +617,20 @@ def test_real_face_of_someone_without_consent_is_unrecognisable_in_the_redacted_
     matched = [f for r in s.results for f in r.findings
                if isinstance(f, FaceFinding) and f.candidates and f.candidates[0][1] < 0.6]
     assert not matched
+
+
+# ---------------------------------------------------------------- the watch job
+
+from .test_watch import job, sorted_files, trust  # noqa: E402,F401  (the watch job's fixtures)
+
+
+def test_watch_sorts_a_clip_byte_identical_and_waits_for_one_still_arriving(job):
+    j = job(grace=30.0)
+    whole = write_clip(j.inbox / "sports-day.mp4", 1.0)
+    made = sha256(whole)
+    arriving = j.inbox / "assembly.mov"
+    arriving.write_bytes(whole.read_bytes()[:2000])  # a copy pausing part-way: young, so deferred
+    j.run_for(2.0)
+    assert sorted_files(j.into) == {"sports-day.mp4": "cleared"}
+    assert sha256(j.into / "cleared" / "sports-day.mp4") == made
+    assert arriving.exists() and j.lines("deferred")
