@@ -85,7 +85,8 @@ def test_every_container_is_recognised_by_content_and_screened_to_its_end(tmp_pa
     disguised = tmp_path / "holiday.jpg"  # the name says photo, the content says video
     disguised.write_bytes(clip.read_bytes())
     for path in (clip, disguised):
-        assert imaging.sniff(path.read_bytes()[:32]) in video.FORMATS
+        head = path.read_bytes()[:32]
+        assert imaging.sniff(head) is None and video.sniff(head) in video.FORMATS
         s, d = screen(path, config)
         assert d.status is Status.NEEDS_PERMISSION, d.reasons
         assert [r.kind.value for r in d.reasons] == ["unknown_face"]
@@ -598,7 +599,7 @@ def test_video_settings_out_of_range_are_refused_naming_the_key(tmp_path):
     from screening.config import ConfigError
 
     (tmp_path / "screening.toml").write_text(TOML + "[video]\nsample_every_s = 2.0\n")
-    with pytest.raises(ConfigError, match=r"video\.sample_every_s.*0\.01 to 0\.5"):
+    with pytest.raises(ConfigError, match=r"video\.sample_every_s.*safe range 0\.01 to 0\.5"):
         load_config(tmp_path / "screening.toml")
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-# Container names, as imaging.sniff reports them.
+# Container names, as sniff() reports them (imaging.sniff recognises images only).
 MP4, MATROSKA, AVI = "MP4", "MATROSKA", "AVI"
 FORMATS = frozenset({MP4, MATROSKA, AVI})
 
