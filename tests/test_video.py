@@ -153,7 +153,7 @@ def test_consented_face_throughout_is_cleared(tmp_path, config):
 
 
 def _face(box, person=None, distance=0.0, identifiable=True, time=0.0):
-    return FaceFinding(box, ((person, distance),) if person else (), identifiable, "", None, 0, time)
+    return FaceFinding(box, ((person, distance),) if person else (), identifiable, time=time)
 
 
 def test_consented_face_is_matched_on_its_best_frame_and_reported_where_first_seen():
@@ -170,7 +170,7 @@ def test_a_track_never_joins_two_people_the_register_tells_apart():
     track = Appearances(face_tolerance=0.45)
     track.add(0.0, [_face((10, 10, 50, 50), "S1", 0.3, time=0.0)])
     # the same place a moment later, but far from S1: somebody else (a cut the thumbnails missed)
-    track.add(0.25, [FaceFinding((10, 10, 50, 50), (("P2", 0.5), ("S1", 0.75)), True, "", None, 0, 0.25)])
+    track.add(0.25, [FaceFinding((10, 10, 50, 50), (("P2", 0.5), ("S1", 0.75)), True, time=0.25)])
     faces = track.close()
     assert len(faces) == 2
     assert sorted(f.candidates[0][0] for f in faces) == ["P2", "S1"]
