@@ -27,6 +27,7 @@ from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.xmp import xmp_images
 from screening.formats.pixels import Budget, alpha_views, to_rgb
+from screening.formats import video
 
 try:
     import pillow_heif
@@ -138,6 +139,9 @@ def _format(data: bytes) -> str:
     if not data:
         raise ImageError("empty file (0 bytes)")
     fmt = formats.sniff(data)
+    if fmt is None and video.sniff(data[:32]) is not None:
+        raise ImageError(f"a video ({video.sniff(data[:32])}), not a still image: screened as a clip "
+                         "(formats/video.py)")
     if fmt is None:
         raise ImageError(_not_an_image(data))
     if fmt == "HEIF" and not HEIF_SUPPORTED:

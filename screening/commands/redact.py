@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
             original = trail.verdict(screening, rules)
             try:
-                copy = make_copy(Path(screening.path), screening, original, args.into)
+                copy = make_copy(Path(screening.path), screening, original, args.into, trust=trust, rules=rules)
             except (RedactError, OSError) as exc:
                 say(f"[red]error[/]            {screening.path}: {exc}")
                 statuses[Status.ERROR] += 1

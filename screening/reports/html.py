@@ -22,10 +22,11 @@ import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from screening import __version__, imaging
-from screening.digest import sha256_bytes
+from screening.digest import sha256_bytes, sha256_file
 from screening.model import Kind, Status, Verdict
 from screening.store.db import private_file
 
@@ -77,8 +78,10 @@ class HtmlWriter:
         self.statuses[verdict.status] += 1
         self.kinds.update(_kinds(verdict))
         self.channels.add(verdict.channel)
-        card = _card(verdict, self.count, _thumbnail(verdict), self.names,
-                     _original_href(verdict.path, self.path)).encode("utf-8")
+        strip = _video_strip(verdict, self.names)  # None for a photo, "" for a clip that cannot be shown
+        thumb = _thumbnail(verdict) if strip is None else None
+        card = _card(verdict, self.count, thumb, self.names, _original_href(verdict.path, self.path),
+                     strip).encode("utf-8")
         offset = self.spool.tell()
         self.spool.write(card)
         self.spool.flush()
@@ -155,8 +158,8 @@ class HtmlWriter:
             f'<span class="swatch face no-consent"></span>no consent '
             f'<span class="swatch logo"></span>logo <span class="swatch uniform"></span>uniform</p>'
             + self._skipped_list()
-            + f'<p class="muted">Click a photo to see it larger.</p>'
-            f'</header><main id="cards">'
+            + '<p class="muted">Click a photo to see it larger.</p>'
+            '</header><main id="cards">'
         )
 
     def _skipped_list(self) -> str:
@@ -229,11 +232,65 @@ def _thumbnail(verdict: Verdict) -> str | None:
         return None
 
 
-def _card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str], original: str | None) -> str:
+STRIP_FRAMES = 6  # frames shown for a video: the first times something was found
+STRIP_SIDE = 200
+
+
+def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
+    """For a video, a strip of the frames that hold findings, each with its boxes; "" when the
+    clip cannot be shown, None for a photo (never raises: a preview is a convenience)."""
+    from screening.formats import video
+    from screening.pipeline import video_format
+
+    path = Path(v.path)
+    fmt = video_format(path)
+    if fmt is None:
+        return None
+    if v.checks.get("decode") != "ok":
+        return ""  # only clips a worker decoded to their end are opened here, in the parent
+    try:
+        if v.sha256 and sha256_file(path) != v.sha256:
+            return ""
+        permitted = [r for r in v.extra.get("permitted_reasons", []) if r.get("time") is not None]
+        times = sorted({x.time for x in (*v.faces, *v.reasons) if x.time is not None}
+                       | {r["time"] for r in permitted})[:STRIP_FRAMES] or [0.0]
+        from PIL import Image
+
+        figures = []
+        with video.Clip(path, fmt) as clip:
+            wanted = list(times)
+            for frame in clip.frames():
+                if not wanted:
+                    break
+                if frame.time + 0.0005 < wanted[0]:
+                    continue
+                t = wanted.pop(0)
+                rgb = frame.rgb()
+                at = replace(v, size=(rgb.shape[1], rgb.shape[0]),
+                             faces=tuple(f for f in v.faces if f.time == t),
+                             reasons=tuple(r for r in v.reasons if r.time == t),
+                             extra={**v.extra, "permitted_reasons": [r for r in permitted if r["time"] == t]})
+                img = Image.fromarray(rgb)
+                img.thumbnail((STRIP_SIDE, STRIP_SIDE))
+                buf = io.BytesIO()
+                img.save(buf, "JPEG", quality=THUMB_QUALITY)
+                thumb = base64.b64encode(buf.getvalue()).decode("ascii")
+                figures.append(f'<figure><div class="pic"><img alt="{html.escape(path.name)} at '
+                               f'{t:.2f} s" src="data:image/jpeg;base64,{thumb}">{"".join(_boxes(at, names))}'
+                               f'</div><figcaption>{t:.2f} s</figcaption></figure>')
+        return f'<div class="stage strip">{"".join(figures)}</div>' if figures else ""
+    except Exception:
+        return ""
+
+
+def _card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str], original: str | None,
+          strip: str | None = None) -> str:
     e = html.escape
     kinds = sorted(_kinds(v))
     boxes = "".join(_boxes(v, names)) if (thumb and v.size) else ""
-    if thumb:
+    if strip:
+        picture = strip
+    elif thumb:
         # .pic shrinks to the image, so boxes placed in percent land on the photo itself
         picture = (f'<div class="stage"><div class="pic" title="click to enlarge" tabindex="0">'
                    f'<img alt="{e(Path(v.path).name)}" src="data:image/jpeg;base64,{thumb}">{boxes}</div></div>')
@@ -387,6 +444,9 @@ li details[open] .numbers{display:block;font-size:12px}
 .path{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all;margin:2px 0}
 .location{margin:2px 0;color:#44505e}ul{margin:4px 0 0;padding-left:18px}li{margin:2px 0}
 li.permitted{color:#5f6b7a}li.permission{color:#1e7b34}
+.strip{display:flex;gap:4px;overflow-x:auto;padding:4px;text-align:left}
+.strip figure{margin:0;flex:none}.strip .pic img{max-height:160px}
+.strip figcaption{color:#ddd;font-size:11px;line-height:16px;text-align:center}
 """
 
 _FOOT = """</main>
