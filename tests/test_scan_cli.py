@@ -231,8 +231,9 @@ def test_interrupted_scan_marks_every_report_incomplete(trust, monkeypatch, caps
     code = cli.main(["scan", "batch", "--jsonl", "out.jsonl", "--csv", "out.csv", "--html", "out.html"])
     assert code == 2
     assert "interrupted after 1 of 3" in capsys.readouterr().err
-    last = json.loads((trust / "out.jsonl").read_text().splitlines()[-1])
-    assert last["incomplete"] is True and "1 of 3" in last["detail"]
+    records = [json.loads(line) for line in (trust / "out.jsonl").read_text().splitlines()]
+    assert len(records) == 1 and records[0]["path"]  # SPEC: one record per screened file, nothing else
+    assert "1 of 3" in records[0]["batch_incomplete"]
     assert (trust / "out.csv").read_text(encoding="utf-8-sig").splitlines()[-1].split(",")[1] == "INCOMPLETE"
     html = (trust / "out.html").read_text()
     assert "<title>INCOMPLETE: " in html and 'id="incomplete"' in html and "1 of 3" in html

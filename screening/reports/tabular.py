@@ -3,15 +3,17 @@
 Reports name people (reasons carry person ids), so they are created readable by their owner
 only; CSV cells are escaped so that no file name or detail is run as a spreadsheet formula.
 
-A report of a scan that was interrupted ends with a line saying so (JSONL: an object with
-`incomplete`, and no `path`; CSV: a row whose status is `INCOMPLETE`), so a report emailed
-on never looks complete when it is not.
+A report of a scan that was interrupted says so, so a report emailed on never looks complete
+when it is not. JSONL keeps the contract (exactly one record per screened file, nothing else):
+every record of the interrupted batch gets `"batch_incomplete": "<why>"`. CSV ends with a row
+whose status is `INCOMPLETE`.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import IO
 
@@ -36,11 +38,19 @@ class JsonlWriter:
     def close(self, incomplete: str | None = None) -> None:
         if self.file.closed:
             return
-        try:
-            if incomplete:
-                self.file.write(json.dumps({"incomplete": True, "detail": incomplete}) + "\n")
-        finally:
-            self.file.close()
+        self.file.close()
+        if incomplete:
+            self._mark(incomplete)
+
+    def _mark(self, incomplete: str) -> None:
+        """Add `batch_incomplete` to every record, rewriting the file whole (then renamed over it)."""
+        tmp = self.path.with_name(f".{self.path.name}.incomplete")
+        with open(self.path, encoding="utf-8") as src, private_file(tmp, "w", encoding="utf-8") as out:
+            for line in src:
+                if line.strip():
+                    record = {**json.loads(line), "batch_incomplete": incomplete}
+                    out.write(for_json(json.dumps(record, ensure_ascii=False)) + "\n")
+        os.replace(tmp, self.path)
 
 
 class CsvWriter:
