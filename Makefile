@@ -52,6 +52,7 @@ bench: $(VENV_STAMP)
 	.venv/bin/python bench/bench_scale.py
 	.venv/bin/python bench/bench_enrolment.py
 	.venv/bin/python bench/bench_hostile.py --quick
+	.venv/bin/python bench/bench_watch_soak.py --quick
 
 clean:
 	rm -rf .venv .tools samples/out .pytest_cache

@@ -347,7 +347,7 @@ def test_forget_is_finished_by_running_it_again_after_a_failure(screened, monkey
     def fail(*args):
         raise OSError("disk unplugged")
 
-    monkeypatch.setattr(enrolment, "_delete_folder", fail)
+    monkeypatch.setattr(enrolment, "_delete_person_folder", fail)
     assert consent("forget", "P2", "--yes") == 2
     assert "reference photos: disk unplugged" in capsys.readouterr().err
     monkeypatch.undo()
