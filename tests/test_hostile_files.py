@@ -405,3 +405,16 @@ def test_thumbnail_differing_from_its_picture_by_one_pasted_face_is_screened(tmp
     data = H.save(scene, "JPEG", quality=90,
                   exif=b"Exif\x00\x00" + H.exif_with_thumbnail(H.save(thumb, "JPEG", quality=85)))
     assert _load(tmp_path, "doctored.jpg", data).views == ["", "EXIF thumbnail"]
+
+
+def test_compressed_raw_iptc_profile_in_a_png_is_still_read(tmp_path):
+    import zlib
+
+    iim = b"\x1c\x02\x5a\x00\x05Leeds"
+    resource = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim + b"\x00"
+    text = b"\nIPTC profile\n      %d\n%s\n" % (len(resource), resource.hex().encode())
+    body = b"Raw profile type iptc\x00\x00" + zlib.compress(text)
+    path = tmp_path / "city.png"
+    path.write_bytes(H.png_with_chunk(H.save(H.clean_rgb(), "PNG"), b"zTXt", body))
+    findings = location_check().detect_undecoded(path, path.read_bytes())
+    assert any("City 'Leeds'" in f.detail for f in findings), findings
