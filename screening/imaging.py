@@ -26,7 +26,7 @@ from screening.formats import ImageError, avif, heif, tiff
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.xmp import xmp_images
-from screening.formats.pixels import Budget, alpha_views, to_rgb
+from screening.formats.pixels import Budget, alpha_views, shown_already, to_rgb
 from screening.formats import video
 
 try:
@@ -235,16 +235,22 @@ def _add_embedded(picture: Picture, embedded, max_frames: int, budget: Budget, d
             inner = load(picture.path, item.data, max_frames, budget=budget, depth=depth + 1)
         except ImageError as exc:
             raise ImageError(f"the {item.where} cannot be screened: {exc}") from None
+        own = [f for f, view in zip(picture.frames, picture.views, strict=True) if not view]
         for pixels, label in zip(inner.frames, inner.views, strict=True):
+            if shown_already(pixels, own):
+                continue  # a thumbnail or preview of the picture itself: nothing new to see
             picture.frames.append(pixels)
             picture.views.append(f"{item.where}, {label}" if label else item.where)
 
 
 def _add_arrays(picture: Picture, arrays: list[tuple[str, np.ndarray]], budget: Budget) -> None:
+    own = [f for f, view in zip(picture.frames, picture.views, strict=True) if not view]
     for where, pixels in arrays:
         budget.take(pixels.shape[0] * pixels.shape[1], f"the {where}")
-        picture.frames.append(to_rgb(pixels))
-        picture.views.append(where)
+        rgb = to_rgb(pixels)
+        if not shown_already(rgb, own):
+            picture.frames.append(rgb)
+            picture.views.append(where)
 
 
 def _orientation(img: Image.Image) -> int:

@@ -75,7 +75,26 @@ def mutate(data: bytes, ops) -> bytes:
     return bytes(out)
 
 
+# One mutated file taking longer than this is a hang (the product's own limit is [scan] timeout_s).
+HANG_S = 120
+
+
 def check_invariants(tmp: Path, data: bytes) -> None:
+    import signal
+
+    def hang(signum, frame):
+        raise AssertionError(f"one file took longer than {HANG_S} s: a hang")
+
+    previous = signal.signal(signal.SIGALRM, hang)
+    signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    try:
+        _invariants(tmp, data)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _invariants(tmp: Path, data: bytes) -> None:
     path = tmp / "fuzzed"
     path.write_bytes(data)
     try:

@@ -389,3 +389,32 @@ def test_xmp_gps_in_a_compressed_png_text_chunk_of_any_name_is_found(tmp_path):
 def test_webp_appended_to_a_jpeg_is_screened(tmp_path):
     picture = _load(tmp_path, "w.jpg", H.clean_jpeg() + H.save(H.face_rgb(200), "WEBP", quality=90))
     assert any("after the JPEG end-of-image marker" in v for v in views_showing_face(picture))
+
+
+def test_thumbnail_of_the_picture_itself_is_not_screened_again(tmp_path):
+    photo = H.face_rgb(480).resize((640, 480))
+    thumb = H.save(photo.resize((160, 120)), "JPEG", quality=75)
+    data = H.save(photo, "JPEG", quality=90, exif=b"Exif\x00\x00" + H.exif_with_thumbnail(thumb))
+    assert _load(tmp_path, "camera.jpg", data).views == [""]
+
+
+def test_thumbnail_differing_from_its_picture_by_one_pasted_face_is_screened(tmp_path):
+    scene = H.clean_rgb((640, 480))
+    thumb = scene.resize((160, 120))
+    thumb.paste(H.face_rgb(60), (90, 40))
+    data = H.save(scene, "JPEG", quality=90,
+                  exif=b"Exif\x00\x00" + H.exif_with_thumbnail(H.save(thumb, "JPEG", quality=85)))
+    assert _load(tmp_path, "doctored.jpg", data).views == ["", "EXIF thumbnail"]
+
+
+def test_compressed_raw_iptc_profile_in_a_png_is_still_read(tmp_path):
+    import zlib
+
+    iim = b"\x1c\x02\x5a\x00\x05Leeds"
+    resource = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim + b"\x00"
+    text = b"\nIPTC profile\n      %d\n%s\n" % (len(resource), resource.hex().encode())
+    body = b"Raw profile type iptc\x00\x00" + zlib.compress(text)
+    path = tmp_path / "city.png"
+    path.write_bytes(H.png_with_chunk(H.save(H.clean_rgb(), "PNG"), b"zTXt", body))
+    findings = location_check().detect_undecoded(path, path.read_bytes())
+    assert any("City 'Leeds'" in f.detail for f in findings), findings
