@@ -547,7 +547,9 @@ def speed_worker(known: Path, unknown: Path) -> None:
             encs.append(enc)
     gallery = Gallery(tuple(ids), np.stack(encs), MODEL_VERSION)
     paths = sorted(str(p) for p in unknown.iterdir())
-    with multiprocessing.get_context("fork").Pool(2, _init_worker, (gallery,)) as pool:
+    # forkserver, as the scan's pool: a forked child of a process that has run onnxruntime can
+    # wait forever on a lock one of the parent's threads held at the fork
+    with multiprocessing.get_context("forkserver").Pool(2, _init_worker, (gallery,)) as pool:
         print(sum(pool.imap_unordered(_faces_in, paths)))
 
 

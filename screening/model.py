@@ -104,6 +104,7 @@ class PersonFinding:
     score: float  # detector-specific confidence, higher is surer; thresholded in decide()
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)
