@@ -211,6 +211,7 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         face_margin=config.faces.margin,
         logo_min_score=config.logos.min_score,
         uniform_min_score=config.uniforms.min_score,
+        uniform_min_trim_score=config.uniforms.min_trim_score,
         flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
         academy_names={a.id: a.name for a in config.academies},
     )
