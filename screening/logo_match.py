@@ -46,6 +46,10 @@ MIN_CHANNEL_STD = 20.0
 # The image's colour channels are searched at this fraction of the working size: photos carry
 # colour at half resolution anyway (JPEG 4:2:0), and it quarters their cost.
 CHROMA_SCALE = 0.5
+# Neighbours each photo feature gets from the index of all references, and how far (canonical
+# pixels) two reference features must be apart to be different places of a crest.
+INDEX_K = 12
+ELSEWHERE_PX = 8.0
 # The approximate nearest-neighbour search of image features: k-d trees and leaves checked.
 FLANN_TREES = 4
 FLANN_CHECKS = 64
@@ -80,8 +84,13 @@ MIN_VISIBLE = 0.4
 # side by side. A colour is "there" within this weighted ΔE (looser than any tolerance of the
 # colour-and-shape cue, so it never rules out what that cue or the appearance check accept),
 # on a grid of cells this many pixels of the coarse view wide.
-PREFILTER_TOL = 32.0
+PREFILTER_TOL = 26.0
 PREFILTER_CELL = 6
+# Academy colours closer than this (weighted ΔE) share one colour map of the photo.
+COLOUR_STEP = 2.0
+# The appearance check first compares the crest's mean colour on a view this small: a
+# placement of another academy's palette ends there, before the full comparison.
+GLANCE = 16
 _SIFT = None
 
 
@@ -114,6 +123,7 @@ class Reference:
     field: np.ndarray | None = None
     field_colour: int = 0  # index in `colours`
     corners: np.ndarray | None = None  # (4, 1, 2) the crest mask's bounding corners, canonical pixels
+    glance: tuple[np.ndarray, np.ndarray] | None = None  # (chroma, mask) GLANCE px across: the quick colour look
 
     @property
     def size(self) -> tuple[int, int]:
@@ -209,8 +219,12 @@ def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.nda
     ys, xs = np.nonzero(mask)
     corners = np.float32([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.max(), ys.max()],
                           [xs.min(), ys.max()]]).reshape(-1, 1, 2)
+    gs = GLANCE / max(h, w)
+    gsize = (max(4, round(w * gs)), max(4, round(h * gs)))
+    glance = (appearance_channels(cv2.resize(rgb, gsize, interpolation=cv2.INTER_AREA))[1],
+              cv2.erode(cv2.resize(mask, gsize, interpolation=cv2.INTER_AREA), np.ones((2, 2), np.uint8)))
     return Reference(academy, name, rgb, mask, pts, desc, chan, v_grey, v_ab, vmask,
-                     colours, max(contours, key=cv2.contourArea), field, field_colour, corners)
+                     colours, max(contours, key=cv2.contourArea), field, field_colour, corners, glance)
 
 
 def _field_outline(rgb: np.ndarray, mask: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -383,6 +397,78 @@ def match_all(refs: list[Reference], image: dict[int, ChannelFeatures]) -> list[
     return [(np.concatenate(s) if s else empty, np.concatenate(d) if d else empty) for s, d in out]
 
 
+class ReferenceIndex:
+    """Every reference's descriptors in one search index per channel, each labelled by its reference.
+
+    The photo's descriptors query it once, whatever the number of academies: the cost of
+    matching follows the photo, not the trust. The ratio test asks whether a photo feature's
+    nearest reference feature is clearly nearer than any reference feature *elsewhere*: the
+    same corner in another scale of the reference, or in another academy's crest drawn on the
+    same layout (same canonical place), is not elsewhere, so academies that share a shield all
+    keep the matches of its shared parts, and their colours decide later whose crest it is.
+    """
+
+    def __init__(self, refs: list[Reference]):
+        self.refs = refs
+        self._channels: dict[int, tuple] = {}
+        for c in (GREY, CHROMA_A, CHROMA_B):
+            owners = [(i, ref.chan == c) for i, ref in enumerate(refs) if c in ref.channels]
+            if not owners:
+                continue
+            desc = np.ascontiguousarray(np.concatenate([refs[i].desc[sel] for i, sel in owners]), np.float32)
+            label = np.concatenate([np.full(int(sel.sum()), i, np.int32) for i, sel in owners])
+            pts = np.concatenate([refs[i].pts[sel] for i, sel in owners]).astype(np.float32)
+            self._channels[c] = [desc, label, pts, None]
+
+    def channels_of(self, refs) -> set[int]:
+        return set().union(*(r.channels for r in refs)) if refs else set()
+
+    def match(self, image: dict[int, ChannelFeatures], wanted: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Ratio-tested correspondences (reference points, image points) for the wanted references."""
+        want = np.zeros(len(self.refs), bool)
+        want[wanted] = True
+        src: dict[int, list] = {i: [] for i in wanted}
+        dst: dict[int, list] = {i: [] for i in wanted}
+        for c, feats in image.items():
+            if c not in self._channels or len(feats.desc) == 0:
+                continue
+            entry = self._channels[c]
+            desc, label, pts, index = entry
+            if len(desc) < INDEX_K + 1:
+                k = max(1, len(desc) - 1)
+            else:
+                k = INDEX_K
+            if index is None:
+                cv2.setRNGSeed(0)  # the forest is random: seeded, a photo gets the same answer every run
+                index = entry[3] = cv2.flann_Index(desc, {"algorithm": 1, "trees": FLANN_TREES})
+            idx, d2 = index.knnSearch(feats.desc, k, params={"checks": FLANN_CHECKS})
+            idx = np.asarray(idx).reshape(len(feats.desc), k)
+            dist = np.sqrt(np.maximum(np.asarray(d2).reshape(len(feats.desc), k), 0))
+            idx = np.where(idx < 0, 0, idx)
+            lab, where = label[idx], pts[idx]  # (N, k), (N, k, 2)
+            # the nearest reference feature elsewhere (another place in the canonical frame)
+            far = np.abs(where[:, :, None, :] - where[:, None, :, :]).sum(axis=3) > ELSEWHERE_PX  # (N, k, k)
+            second = np.where(far, dist[:, None, :], np.inf).min(axis=2)
+            second = np.where(np.isinf(second), dist[:, -1:], second)
+            # each reference keeps only its nearest feature for a photo feature
+            first = np.ones_like(lab, bool)
+            for j in range(1, k):
+                first[:, j] = ~(lab[:, :j] == lab[:, j:j + 1]).any(axis=1)
+            ok = first & (dist < RATIO * second) & want[lab]
+            rows, cols = np.nonzero(ok)
+            # each reference feature once too, kept for its nearest photo feature
+            order = np.argsort(dist[rows, cols], kind="stable")
+            rows, cols = rows[order], cols[order]
+            _, once = np.unique(idx[rows, cols], return_index=True)
+            for r, col in zip(rows[once].tolist(), cols[once].tolist()):
+                i = int(lab[r, col])
+                src[i].append(where[r, col])
+                dst[i].append(feats.pts[r])
+        empty = np.zeros((0, 2), np.float32)
+        return {i: (np.float32(src[i]).reshape(-1, 2) if src[i] else empty,
+                    np.float32(dst[i]).reshape(-1, 2) if dst[i] else empty) for i in wanted}
+
+
 def _nearest(desc: np.ndarray, image: ChannelFeatures):
     if len(desc) < 2 or len(image.desc) < 3:
         return None
@@ -486,10 +572,21 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
     compared (appearance and score stay 0): most proposals end there, cheaply.
     """
     ref = p.reference
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    if enough > 0 and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
+        gh, gw = ref.glance[1].shape
+        Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
+        cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        gm = ref.glance[1] > 0
+        if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
+            shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
+            # the colour check cannot reach `enough` (a margin: the tiny view blurs the colours)
+            if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
+                p.shift = shift
+                return p
     vh, vw = ref.v_grey.shape
     S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
     Hv = p.H @ S
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     m = ref.v_mask > 0
@@ -667,13 +764,13 @@ class ColourPresence:
 
     @staticmethod
     def _key(colour: np.ndarray) -> tuple:
-        return tuple(np.round(colour, 1).tolist())
+        return tuple(_quantised(colour).tolist())
 
     def closeness(self, v: int, colour: np.ndarray) -> np.ndarray:
         """Minus the squared weighted distance of view v's pixels to a weighted colour."""
         key = (v, self._key(colour))
         if key not in self._near:
-            self._near[key] = self.views[v].neg_dist2(colour)
+            self._near[key] = self.views[v].neg_dist2(_quantised(colour))
         return self._near[key]
 
     def cells(self, v: int, colour: np.ndarray) -> np.ndarray:
@@ -705,8 +802,9 @@ class ColourPresence:
                 return True
         return False
 
-    def regions(self, v: int, colours: np.ndarray, tol: float) -> list[tuple[np.ndarray, float]]:
-        """(contour, area) of the regions of view v within `tol` of any of `colours`."""
+    def regions(self, v: int, colours: np.ndarray, tol: float) -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
+        """[(contour, area)] of the regions of view v within `tol` of any of `colours`, and their
+        shape signatures (_log_hu), so each reference compares its outline with all at once."""
         key = (v, tuple(self._key(c) for c in colours), tol)
         if key not in self._regions:
             closeness = np.maximum.reduce([self.closeness(v, c) for c in colours])
@@ -721,8 +819,15 @@ class ColourPresence:
                 if area / max(1.0, cv2.contourArea(cv2.convexHull(c))) < 0.7:
                     continue
                 found.append((c, area))
-            self._regions[key] = found
+            hu = _log_hu([c for c, _ in found])
+            self._regions[key] = (found, hu)
         return self._regions[key]
+
+
+def _quantised(colour: np.ndarray) -> np.ndarray:
+    """A weighted colour on a grid of COLOUR_STEP: the same gold in two academies' crests (k-means
+    centres a fraction apart) is then one colour, mapped once."""
+    return (np.round(np.asarray(colour, np.float32) / COLOUR_STEP) * COLOUR_STEP).astype(np.float32)
 
 
 def colour_shape_placements(ref: Reference, presence: ColourPresence, max_candidates: int = 6,
@@ -741,11 +846,16 @@ def colour_shape_placements(ref: Reference, presence: ColourPresence, max_candid
         targets.append((ref.outline, v, colours))
         if ref.field is not None:
             targets.append((ref.field, v, colours[ref.field_colour:ref.field_colour + 1]))
+    signatures = {id(ref.outline): _log_hu([ref.outline])[0]}
+    if ref.field is not None:
+        signatures[id(ref.field)] = _log_hu([ref.field])[0]
     scored = []
     for outline, v, target_colours in targets:
         for tol in tols:
-            for c, area in presence.regions(v, target_colours, tol):
-                d = cv2.matchShapes(c, outline, cv2.CONTOURS_MATCH_I3, 0)
+            found, hu = presence.regions(v, target_colours, tol)
+            if not found:
+                continue
+            for (c, area), d in zip(found, _shape_distance(hu, signatures[id(outline)])):
                 if d <= MAX_SHAPE_DISTANCE:
                     scored.append((d, c, area, outline))
     scored.sort(key=lambda t: t[0])
@@ -770,3 +880,20 @@ def colour_shape_placements(ref: Reference, presence: ColourPresence, max_candid
         if len(seen) == max_candidates:
             break
     return out
+
+
+def _log_hu(contours) -> np.ndarray:
+    """(n, 7) signed log10 Hu moments of contours, as cv2.matchShapes compares them (0 where too small)."""
+    out = np.zeros((len(contours), 7))
+    for i, c in enumerate(contours):
+        h = cv2.HuMoments(cv2.moments(c)).ravel()
+        big = np.abs(h) > 1e-5
+        out[i, big] = np.sign(h[big]) * np.log10(np.abs(h[big]))
+    return out
+
+
+def _shape_distance(regions: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """cv2.matchShapes(region, outline, CONTOURS_MATCH_I3) for many regions at once."""
+    both = (regions != 0) & (outline != 0)[None, :]
+    rel = np.where(both, np.abs((regions - outline[None, :]) / np.where(regions != 0, regions, 1.0)), 0.0)
+    return rel.max(axis=1)

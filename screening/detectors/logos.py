@@ -24,7 +24,7 @@ from ..model import Box, LogoFinding
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-2"
-STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter"})
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -61,6 +61,8 @@ class LogoDetector:
         self.steps = frozenset(steps)
         self.references = [ref for academy in config.academies
                            for ref in load_references(academy, cache, "multiscale" in self.steps)]
+        self.index = lm.ReferenceIndex(self.references)
+        self._position = {id(r): i for i, r in enumerate(self.references)}
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -105,9 +107,9 @@ class LogoDetector:
         """Every placement of the references in a working-size RGB image, best per place.
 
         The photo is worked on once for all references: its colour views (and each academy
-        colour's map in them), its keypoints and their index. References whose main colours
-        never meet in the photo are ruled out by colour first; the others' descriptors query
-        the photo's index together.
+        colour's map in them) and its keypoints, which query the one index of every academy's
+        reference features. References whose main colours never meet in the photo are ruled
+        out by colour first.
         """
         if not refs:
             return []
@@ -122,35 +124,55 @@ class LogoDetector:
             if not refs:
                 return []
         image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
+        if "index" in self.steps:  # one query of all references' index by the photo's features
+            matched = self.index.match(image, [self._position[id(r)] for r in refs])
+            pairs = [matched[self._position[id(r)]] for r in refs]
+        else:  # each reference's features query the photo's index (cost grows with the references)
+            pairs = lm.match_all(refs, image)
         found: list[lm.Placement] = []
         if verify:
             v_grey, v_ab = lm.appearance_channels(rgb)
         shapes = "colour-shape" in self.steps and verify
-        for ref, (src, dst) in zip(refs, lm.match_all(refs, image)):
+        for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
                                   few_inliers=3 if "refine" in self.steps else 0)
+            if not verify:  # bench ablation only: a geometric fit is a finding
+                for p in cands:
+                    p.score = 1.0
+                found += cands
+                continue
+            mine = self._placed(ref, cands, src, dst, v_grey, v_ab)
             # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
-            # outline (below): with fewer matches in all, its proposals are not worth making
-            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT):
+            # outline (below): with fewer matches in all, its proposals are not worth making;
+            # nor are they for a crest its keypoints have already placed
+            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and not mine:
+                shaped = []
                 for p in lm.colour_shape_placements(ref, presence):
                     p.H = to_work @ p.H
-                    cands.append(p)
-            for p in cands:
-                if verify:
-                    lm.verify(p, v_grey, v_ab, REFINE_FROM)
-                    if REFINE_FROM <= p.appearance and "refine" in self.steps:
-                        better = lm.refine(p, v_grey)
-                        if better is not None and lm.verify(better, v_grey, v_ab, REFINE_FROM).score > p.score:
-                            p = better
-                else:
-                    p.score = 1.0
-                if p.source == "colour-shape" and ref.detailed:
-                    p.support = lm.support(p, src, dst)
-                    if p.support < lm.MIN_SUPPORT:
-                        continue  # a detailed crest whose keypoints do not agree: a look-alike outline
-                if p.score >= REPORT_FLOOR:
-                    found.append(p)
+                    shaped.append(p)
+                mine = self._placed(ref, shaped, src, dst, v_grey, v_ab)
+            found += mine
         return _best_per_place(found)
+
+    def _placed(self, ref, cands, src, dst, v_grey, v_ab) -> list[lm.Placement]:
+        """The candidates that survive the appearance check (refined when worth it), scored."""
+        found = []
+        for p in cands:
+            # a placement by colour and outline must look UNMATCHED_PENALTY more alike to be reported
+            enough = max(REFINE_FROM, REPORT_FLOOR + lm.UNMATCHED_PENALTY) if p.source == "colour-shape" \
+                else REFINE_FROM
+            lm.verify(p, v_grey, v_ab, enough)
+            if REFINE_FROM <= p.appearance and "refine" in self.steps:
+                better = lm.refine(p, v_grey)
+                if better is not None and lm.verify(better, v_grey, v_ab, enough).score > p.score:
+                    p = better
+            if p.source == "colour-shape" and ref.detailed:
+                p.support = lm.support(p, src, dst)
+                if p.support < lm.MIN_SUPPORT:
+                    continue  # a detailed crest whose keypoints do not agree: a look-alike outline
+            if p.score >= REPORT_FLOOR:
+                found.append(p)
+        return found
 
 
 def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:

@@ -284,7 +284,7 @@ def _central(region: np.ndarray) -> np.ndarray:
     """The middle of a torso box, subsampled: sleeves and background stay out."""
     h, w = region.shape[:2]
     inner = region[: h, round(0.15 * w): round(0.85 * w)]
-    step = max(1, int(np.sqrt(inner.shape[0] * inner.shape[1] / 20000)))
+    step = max(1, int(np.sqrt(inner.shape[0] * inner.shape[1] / 6000)))
     return np.ascontiguousarray(inner[::step, ::step])
 
 
