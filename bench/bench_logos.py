@@ -321,9 +321,7 @@ def whole_scan_table(rows: list[dict]) -> list[str]:
     import subprocess
     import tempfile
 
-    exe = REPO / ".venv" / "bin" / "screening"
-    if not exe.exists():
-        return []
+    exe = [sys.executable, "-m", "screening"]  # this checkout's package, wherever the venv points
     lines = ["\nWhole scan (`screening scan`, every check, 2 processes, no result cache; the same "
              f"{len(rows)} photos)\n", "| trust | seconds | vs 2 academies |", "|---|---|---|"]
     times = {}
@@ -338,9 +336,9 @@ def whole_scan_table(rows: list[dict]) -> list[str]:
         (Path(tmp) / "cache").mkdir()
         (Path(tmp) / "cache" / "logos").symlink_to(SET / "cache")  # reference features computed already
         for label, cfg in (("2 academies", "trust2.toml"), ("50 academies", "trust50.toml")):
-            env = {**os.environ, "SCREENING_CACHE": str(Path(tmp) / "cache")}
-            cmd = [str(exe), "scan", str(folder), "--config", str(SET / cfg), "--quiet"]
-            if "--no-cache" in subprocess.run(cmd[:2] + ["--help"], capture_output=True, text=True).stdout:
+            env = {**os.environ, "SCREENING_CACHE": str(Path(tmp) / "cache"), "PYTHONPATH": str(REPO)}
+            cmd = [*exe, "scan", str(folder), "--config", str(SET / cfg), "--quiet"]
+            if "--no-cache" in subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, env=env).stdout:
                 cmd.append("--no-cache")
             t = time.perf_counter()
             subprocess.run(cmd, env=env, capture_output=True, cwd=tmp)
