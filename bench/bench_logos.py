@@ -27,9 +27,9 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from screening import crests  # noqa: E402
 from screening.config import load_config  # noqa: E402
 from screening.model import Check, CheckResult, FaceFinding  # noqa: E402
+from tests import crests  # noqa: E402
 
 SET = REPO / "bench" / "out" / "logo_set"
 OTHER_STYLES = {"badge", "wordmark", "shaded", "embroidered"}  # academies drawn unlike draw_crest
@@ -173,7 +173,7 @@ def uniform_flagged(findings, config, colours_alone: bool) -> bool:
     import datetime as dt
 
     from screening.model import UniformFinding
-    from screening.pipeline import rules_for
+    from screening.policy import rules_for
     from screening.policy import decide
 
     rules = dataclasses.replace(rules_for(config, None, "website", dt.date(2026, 11, 27)),

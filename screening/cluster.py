@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import Config
-from .pipeline import Screening, _crashed, build_detectors, screen_file
+from screening.config import Config
+from screening.detectors import build_detectors
+from screening.model import Screening
+from screening.pipeline import crashed, screen_file
 
 # Built detectors on this worker, by (config fingerprint, gallery token, factory): models load once.
 _BUILT: dict[tuple, dict] = {}
@@ -77,7 +79,7 @@ class ClusterScreener:
                     try:
                         screening = future.result()
                     except Exception as exc:  # a worker that died (KilledWorker) or a lost connection
-                        screening = _crashed(path, display, f"screening on the cluster failed: "
+                        screening = crashed(path, display, f"screening on the cluster failed: "
                                                             f"{type(exc).__name__}: {exc}")
                     else:
                         if self.cache is not None:

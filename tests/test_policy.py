@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from screening.consent.register import Person
 from screening.model import (
     Check,
     CheckResult,
@@ -17,7 +18,6 @@ from screening.model import (
     UniformFinding,
 )
 from screening.policy import Rules, decide, match
-from screening.register import Person
 
 TODAY = dt.date(2026, 11, 24)
 
@@ -68,8 +68,8 @@ def face(*candidates, identifiable=True, box=(10, 10, 50, 50)):
         pytest.param(complete(face(("P1", 0.2), identifiable=False)), Status.NEEDS_PERMISSION, [Kind.UNKNOWN_FACE], id="too-small-to-identify-is-unknown"),
         pytest.param(complete(CheckResult(Check.LOGOS, (LogoFinding("north", (0, 0, 9, 9), 5.0),))), Status.NEEDS_PERMISSION, [Kind.LOGO], id="logo"),
         pytest.param(complete(CheckResult(Check.LOGOS, (LogoFinding("north", (0, 0, 9, 9), 0.5),))), Status.CLEARED, [], id="logo-below-threshold"),
-        pytest.param(complete(CheckResult(Check.UNIFORMS, (UniformFinding("north", (0, 0, 9, 9), 0.9, crest=True),))), Status.NEEDS_PERMISSION, [Kind.UNIFORM], id="uniform-with-crest"),
-        pytest.param(complete(CheckResult(Check.UNIFORMS, (UniformFinding("north", (0, 0, 9, 9), 0.9, crest=False),))), Status.CLEARED, [], id="colours-without-crest-not-flagged-by-default"),
+        pytest.param(complete(CheckResult(Check.UNIFORMS, (UniformFinding("north", (0, 0, 9, 9), 0.9, crest_score=0.9),))), Status.NEEDS_PERMISSION, [Kind.UNIFORM], id="uniform-with-crest"),
+        pytest.param(complete(CheckResult(Check.UNIFORMS, (UniformFinding("north", (0, 0, 9, 9), 0.9, crest_score=0.0),))), Status.CLEARED, [], id="colours-without-crest-not-flagged-by-default"),
         pytest.param(complete(CheckResult(Check.LOCATION, (LocationFinding("EXIF GPS", "GPS", 53.8, -1.5),))), Status.NEEDS_PERMISSION, [Kind.LOCATION], id="gps"),
         pytest.param(complete(CheckResult(Check.LOCATION, (LocationFinding("EXIF GPS", "bad GPS", malformed=True),))), Status.NEEDS_PERMISSION, [Kind.LOCATION], id="malformed-gps-still-location"),
         pytest.param(complete(CheckResult(Check.FACES, error="boom")), Status.ERROR, [Kind.ERROR], id="crashed-check-is-error"),

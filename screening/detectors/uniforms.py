@@ -16,8 +16,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..config import Config
-from ..model import Box, Check, FaceFinding, LogoFinding, UniformFinding
+from screening.config import Config
+from screening.model import Box, Check, FaceFinding, LogoFinding, UniformFinding
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
@@ -57,7 +57,7 @@ class UniformDetector:
         self.table = np.float32(table).reshape(-1, 3)
         self.crest_ids = {a.id for a in config.academies if a.logos is not None}
         if logos is None and self.crest_ids:
-            from .logos import LogoDetector
+            from screening.detectors.logos import LogoDetector
 
             logos = LogoDetector(config)
         self.logos = logos

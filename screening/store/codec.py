@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Check, CheckResult, FaceFinding, LocationFinding, LogoFinding, UniformFinding
-from .pipeline import Screening
+from screening.model import (
+    Check,
+    CheckResult,
+    FaceFinding,
+    LocationFinding,
+    LogoFinding,
+    Screening,
+    UniformFinding,
+)
 
 _TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding}
 _NAMES = {cls: name for name, cls in _TYPES.items()}

@@ -1,0 +1,1 @@
+"""Recognisers on pixels: the face engine, the logo matcher, geometry and colour helpers."""
