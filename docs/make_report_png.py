@@ -53,7 +53,7 @@ REGISTER = (
 # file -> who each face is (None: nobody enrolled is close), and scripted logo/uniform boxes
 WHO = {"consented.jpg": "S1001", "gps-turned.jpg": "S1001", "withdrawn.jpg": "P1006"}
 LOGOS = {"blazer.jpg": [LogoFinding("north", (305, 405, 60, 50), 4.0, "crest on a blazer")]}
-UNIFORMS = {"blazer.jpg": [UniformFinding("north", (150, 330, 300, 182), 0.9, crest=True)]}
+UNIFORMS = {"blazer.jpg": [UniformFinding("north", (150, 330, 300, 182), 0.9, crest_score=0.9)]}
 BANNER = {"banner.jpg": [LogoFinding("north", (20, 20, 150, 90), 6.0, "banner at the gate")]}
 
 
