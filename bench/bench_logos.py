@@ -249,15 +249,14 @@ def main() -> int:
         xs = sorted(xs)
         print(f"| {label} | {statistics.mean(xs):.0f} | {statistics.median(xs):.0f} | "
               f"{xs[int(0.95 * (len(xs) - 1))]:.0f} |")
-    face_ms = time_faces(ship_rows[:20])
-    if face_ms is not None:
-        print(f"| faces (for comparison) | {face_ms:.0f} | | |")
     print("\nMisses by drawing style and size (shipped matcher): found / cases\n")
     print("\n".join(style_table(ship_rows, ship_res, config.logos.min_score)))
     print("\n".join(same_layout_table(ship_rows)))
-    timed = [r for r in ship_rows if r.get("face") and r["kind"] == "blazer_crest"][:20]
+    n_timed = 8 if args.quick else 20
+    timed = [r for r in ship_rows if r.get("face") and r["kind"] == "blazer_crest"][:n_timed]
     print("\n".join(trust_size_table(timed, time_faces(timed))))
-    print("\n".join(whole_scan_table([r for r in ship_rows if r["kind"] in ("clean", "blazer_crest")][::6][:26])))
+    scan_rows = [r for r in ship_rows if r["kind"] in ("clean", "blazer_crest", "crest")]
+    print("\n".join(whole_scan_table(scan_rows[:: max(1, len(scan_rows) // (12 if args.quick else 26))][:26])))
     return 0
 
 

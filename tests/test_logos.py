@@ -285,3 +285,17 @@ def test_crest_cut_by_the_frame_is_found_and_said_to_be_partly_visible(detector,
     findings = [f for f in detector.detect(FakePicture(crests.jpeg(cut, 85)), {}) if f.score >= MIN_SCORE]
     assert [f.academy for f in findings] == ["south"]
     assert "crest partly visible" in findings[0].detail
+
+
+def test_one_academy_per_place_chosen_by_colour_keeps_the_best_score_of_the_place():
+    from screening.detectors.logos import _best_per_place
+
+    crest = np.asarray(crests.preset("north", 512))
+    north = logo_match.make_reference("north", "crest.png", crest, multiscale=False)
+    other = logo_match.make_reference("other", "crest.png", crest, multiscale=False)
+    here, there = np.eye(3), np.diag([1.0, 1.0, 1.0]) + np.array([[0, 0, 900], [0, 0, 0], [0, 0, 0]])
+    by_pattern = logo_match.Placement(north, here, 20, "features", chroma=0.9, shift=24.0, score=0.70)
+    by_colour = logo_match.Placement(other, here, 18, "features", chroma=0.9, shift=3.0, score=0.64)
+    elsewhere = logo_match.Placement(north, there, 20, "features", chroma=0.9, shift=2.0, score=0.9)
+    kept = _best_per_place([by_pattern, by_colour, elsewhere])
+    assert sorted((p.reference.academy, p.score) for p in kept) == [("north", 0.9), ("other", 0.70)]

@@ -181,7 +181,8 @@ def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
     Academies that share a crest layout (one shield, each in its own colours, initials and
     emblem) all fit one crest's pattern; its colours say whose it is. So where several
     academies' references match one place, the one whose colours agree best is kept, among
-    those whose score is within SAME_PLACE_MARGIN of the best there; the others are dropped.
+    those whose score is within SAME_PLACE_MARGIN of the best there, with the best score of
+    the place; the others are dropped.
     """
     found.sort(key=lambda p: -p.score)
     groups: list[list[lm.Placement]] = []
@@ -196,7 +197,11 @@ def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
     kept = []
     for g in groups:
         close = [p for p in g if p.score >= g[0].score - SAME_PLACE_MARGIN]
-        kept.append(max(close, key=lambda p: (round(p.colour_fit, 2), p.score)))
+        chosen = max(close, key=lambda p: (round(p.colour_fit, 2), p.score))
+        # the place keeps the best agreement found there: naming the academy by colour must never
+        # lower it below a threshold the best reference reached (fail closed)
+        chosen.score = g[0].score
+        kept.append(chosen)
     return kept
 
 
