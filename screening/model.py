@@ -85,6 +85,9 @@ class FaceFinding:
     detail: str = ""
     score: float | None = None
     frame: int = 0
+    # where in the file the frame is: "" for its own pixels, else e.g. "EXIF thumbnail" (the box
+    # is then in that view's own pixels) or "composited on white" (same pixels as the photo)
+    view: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class LogoFinding:
     score: float  # detector-specific confidence, higher is surer; thresholded in decide()
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class UniformFinding:
     crest_score: float = 0.0  # the logo matcher's score of the academy's crest on the torso (0: none)
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)
