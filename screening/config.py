@@ -102,15 +102,11 @@ class UniformSettings:
     # Flag a torso in an academy's colours even when no crest is visible on it.
     flag_colours_without_crest: bool = _only(False, True)
     # Minimum score (0..1) of a colour match for a uniform finding to count.
-<<<<<<< HEAD
-    min_score: float = 0.5
+    min_score: float = _ranged(0.5, 0.2, 0.9)
     # A torso in an academy's main colour (min_score) whose trims are worn as the academy's
     # uniform wears them (this trim score, 0..1) is that uniform, crest or not. Measured in
     # bench/bench_logos.py on blazers and on ordinary and patterned tops (docs/academies.md).
-    min_trim_score: float = 0.5
-=======
-    min_score: float = _ranged(0.5, 0.2, 0.9)
->>>>>>> main
+    min_trim_score: float = _ranged(0.5, 0.3, 0.9)
 
 
 @dataclass(frozen=True)
