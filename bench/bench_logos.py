@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -31,13 +32,15 @@ from screening.model import Check, CheckResult, FaceFinding  # noqa: E402
 from tests import crests  # noqa: E402
 
 SET = REPO / "bench" / "out" / "logo_set"
-OTHER_STYLES = {"badge", "wordmark", "shaded"}  # academies drawn by crests.draw_other
+OTHER_STYLES = {"badge", "wordmark", "shaded", "embroidered"}  # academies drawn unlike draw_crest
 ABLATIONS = {  # label -> matcher steps (see screening/logo_match.py)
     "SIFT + ratio + RANSAC (>= 10 inliers)": frozenset(),
     "+ multi-scale references": frozenset({"multiscale"}),
     "+ appearance check (>= 5 inliers)": frozenset({"multiscale", "verify"}),
     "+ colour-and-shape cue": frozenset({"multiscale", "verify", "colour-shape"}),
-    "+ ECC refinement, 3-match similarity (shipped)": frozenset({"multiscale", "verify", "colour-shape", "refine"}),
+    "+ ECC refinement, 3-match similarity (each reference queries the photo)": frozenset({"multiscale", "verify", "colour-shape", "refine"}),
+    "+ one index of all references, colour prefilter, one academy per place (shipped)": frozenset(
+        {"multiscale", "verify", "colour-shape", "refine", "prefilter", "index"}),
 }
 _W: dict = {}
 
@@ -69,14 +72,14 @@ def _run(row: dict) -> dict:
     out = {"logos": [(f.academy, f.score) for f in logos], "logo_s": t1 - t0}
     if _W["uniforms"] is not None:
         face = row.get("face")
-        if face is None and row["kind"] in ("clean", "crest", "decoy"):
+        if face is None and row["kind"] in ("clean", "crest", "decoy", "family_crest"):
             face = crests.find_face(Image.fromarray(rgb))
         earlier = {Check.FACES: CheckResult(Check.FACES, (FaceFinding(tuple(face)),) if face else ())}
         t2 = time.perf_counter()
         uni = _W["uniforms"].detect(pic, earlier)
         out["uniform_s"] = time.perf_counter() - t2
         out["has_face"] = face is not None
-        out["uniforms"] = [(f.academy, f.score, f.crest) for f in uni]
+        out["uniforms"] = [(f.academy, f.score, f.trim_score, f.crest_score) for f in uni]
     return out
 
 
@@ -89,14 +92,15 @@ def pct(hits: int, n: int) -> str:
     return f"{hits}/{n} ({100 * hits / n:.0f}%)" if n else "-"
 
 
-def logo_table(results: dict[str, list[dict]], rows: list[dict], min_score: float) -> list[str]:
+def logo_table(results: dict[str, tuple[list[dict], list[dict]]], min_score: float) -> list[str]:
     def flagged(res) -> set[str]:
         return {a for a, s in res["logos"] if s >= min_score}
 
-    cols = ["5-10%", "10-20%", ">20%", "standard", "other styles", "rot 0-5", "rot 10-15", "rot 30",
+    cols = ["40-60 px", "5-10%", "10-20%", ">20%", "turned 30-45", "standard", "other styles", "rot 0-5",
+            "rot 10-15", "rot 30",
             "decoys flagged", "clean flagged", "wrong academy", "ms/image"]
     lines = ["| matcher | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
-    for label, res in results.items():
+    for label, (rows, res) in results.items():
         hits, tot = defaultdict(int), defaultdict(int)
         wrong = 0
         for row, r in zip(rows, res):
@@ -117,32 +121,77 @@ def logo_table(results: dict[str, list[dict]], rows: list[dict], min_score: floa
                 key = "decoys flagged" if row["kind"] == "decoy" else "clean flagged"
                 hits[key] += bool(got)
                 tot[key] += 1
-        ms = 1000 * statistics.mean(r["logo_s"] for r in res)
-        n_crest = sum(tot[b] for b in ("5-10%", "10-20%", ">20%"))
+        ms = 1000 * statistics.mean(r["logo_s"] for row, r in zip(rows, res) if row["kind"] in ("crest", "decoy", "clean"))
+        n_crest = sum(tot[b] for b in ("40-60 px", "5-10%", "10-20%", ">20%", "turned 30-45"))
         cells = [pct(hits[c], tot[c]) for c in cols[:-2]] + [pct(wrong, n_crest), f"{ms:.0f}"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 
+def style_table(rows: list[dict], res: list[dict], min_score: float) -> list[str]:
+    """The shipped matcher's misses by drawing style and size: found / cases."""
+    bands = ["40-60 px", "5-10%", "10-20%", ">20%", "turned 30-45"]
+    hits, tot = defaultdict(int), defaultdict(int)
+    for row, r in zip(rows, res):
+        if row["kind"] != "crest":
+            continue
+        style = row["academy"] if row["academy"] in OTHER_STYLES else "shield (draw_crest)"
+        ok = row["academy"] in {a for a, sc in r["logos"] if sc >= min_score}
+        for key in ((style, row["band"]), (style, "all"), ("all", row["band"]), ("all", "all")):
+            hits[key] += ok
+            tot[key] += 1
+    lines = ["| style | " + " | ".join(bands) + " | all |", "|---" * (len(bands) + 2) + "|"]
+    for style in ["shield (draw_crest)", *sorted(OTHER_STYLES), "all"]:
+        cells = [f"{hits[style, b]}/{tot[style, b]}" if tot[style, b] else "-" for b in [*bands, "all"]]
+        lines.append(f"| {style} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def standard(row: dict) -> bool:
+    if row.get("yaw") or row["band"] == "40-60 px":
+        return False
     return (row["width_frac"] >= 0.10 and abs(row["angle"]) <= 15 and row["tilt"] <= 0.15
             and row["quality"] >= 70 and row["occlude"] == 0)
 
 
-def uniform_table(rows: list[dict], res: list[dict], uniform_min: float) -> list[str]:
-    kinds = [("uniform_crest", "academy uniform with crest"), ("uniform_colours", "academy colours, no crest"),
-             ("decoy_uniform", "another school's uniform and crest"), ("plain_top", "plain top, other colour"),
-             ("clean", "real clothes (untouched photos with a face)")]
-    lines = ["| case | n | flagged (default: crest required) | flagged (colours without crest) |",
-             "|---|---|---|---|"]
-    for kind, label in kinds:
+UNIFORM_KINDS = [
+    ("blazer_crest", "blazer (lapel stripes, tie) with the crest whole"),
+    ("blazer_crest_cut", "blazer with the crest cut by the frame (50-80% in view)"),
+    ("blazer_trims", "blazer in academy colours with trims, no crest"),
+    ("uniform_crest", "jumper (V collar) with the crest"),
+    ("uniform_colours", "jumper in academy colours, no crest"),
+    ("patterned_top", "striped or checked top in academy colours, no trims"),
+    ("decoy_uniform", "another school's uniform and crest"),
+    ("plain_top", "plain top, other colour"),
+    ("clean", "real clothes (untouched photos with a face)"),
+]
+
+
+def uniform_flagged(findings, config, colours_alone: bool) -> bool:
+    """What decide() makes of the uniform findings, with the shipped thresholds."""
+    import dataclasses
+    import datetime as dt
+
+    from screening.model import UniformFinding
+    from screening.policy import rules_for
+    from screening.policy import decide
+
+    rules = dataclasses.replace(rules_for(config, None, "website", dt.date(2026, 11, 27)),
+                                required=(Check.UNIFORMS,), flag_colours_without_crest=colours_alone)
+    found = tuple(UniformFinding(a, (0, 0, 1, 1), score, trim, crest) for a, score, trim, crest in findings)
+    return bool(decide([CheckResult(Check.UNIFORMS, found)], rules).reasons)
+
+
+def uniform_table(rows: list[dict], res: list[dict], config) -> list[str]:
+    lines = ["| case | n | flagged (default) | flagged (colours alone flagged too) |", "|---|---|---|---|"]
+    for kind, label in UNIFORM_KINDS:
         n = a = b = 0
         for row, r in zip(rows, res):
             if row["kind"] != kind or (kind == "clean" and not r.get("has_face")):
                 continue
             n += 1
-            a += any(crest for _, _, crest in r["uniforms"])
-            b += any(crest or score >= uniform_min for _, score, crest in r["uniforms"])
+            a += uniform_flagged(r["uniforms"], config, False)
+            b += uniform_flagged(r["uniforms"], config, True)
         lines.append(f"| {label} | {n} | {pct(a, n)} | {pct(b, n)} |")
     return lines
 
@@ -152,19 +201,27 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="only the shipped matcher, no ablation")
     ap.add_argument("--every", type=int, default=1, help="measure every Nth case only (a quicker look)")
+    ap.add_argument("--ablation-every", type=int, default=1, help="earlier matchers on every Nth case only")
+    ap.add_argument("--ablation", nargs="*", default=None, help="only these earlier matchers (by position, 0..)")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
         return 2
-    rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")][:: args.every]
+    rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")]
+    # --every thins the many crest, decoy and clean cases; the few uniform and same-layout ones all run
+    thin = [r for r in rows if r["kind"] in ("crest", "decoy", "clean")]
+    keep = {r["file"] for r in thin[:: args.every]} | {r["file"] for r in rows if r not in thin}
+    rows = [r for r in rows if r["file"] in keep]
     config = load_config(SET / "screening.toml")
     cache = SET / "cache"
     results = {}
     shipped = list(ABLATIONS)[-1]
     for label, steps in ABLATIONS.items():
-        if args.quick and label != shipped:
+        if label != shipped and (args.quick or (args.ablation is not None and
+                                                str(list(ABLATIONS).index(label)) not in args.ablation)):
             continue
-        logo_rows = rows if label == shipped else [r for r in rows if r["kind"] in ("crest", "decoy", "clean")]
+        logo_rows = (rows if label == shipped else
+                     [r for r in rows if r["kind"] in ("crest", "decoy", "clean")][:: args.ablation_every])
         res = run(steps, logo_rows, args.workers, cache)
         results[label] = (logo_rows, res)
         print(f"ran {label}", file=sys.stderr)
@@ -175,16 +232,11 @@ def main() -> int:
     print(f"Set: {dict(counts)} (bench/out/logo_set, seed in truth.jsonl order)\n")
     print(f"Logo check, threshold min_score = {config.logos.min_score} (recall: academy crest found; "
           "false flags: any academy flagged)\n")
-    base_rows = [r for r in rows if r["kind"] in ("crest", "decoy", "clean")]
-    aligned = {}
-    for label, (lr, res) in results.items():
-        by_file = {row["file"]: rr for row, rr in zip(lr, res)}
-        aligned[label] = [by_file[r["file"]] for r in base_rows]
-    print("\n".join(logo_table(aligned, base_rows, config.logos.min_score)))
+    print("\n".join(logo_table(results, config.logos.min_score)))
 
     ship_rows, ship_res = results[shipped]
     print(f"\nUniform check (faces given; uniform min_score = {config.uniforms.min_score})\n")
-    print("\n".join(uniform_table(ship_rows, ship_res, config.uniforms.min_score)))
+    print("\n".join(uniform_table(ship_rows, ship_res, config)))
 
     logo_ms = [1000 * r["logo_s"] for r in ship_res]
     uni_ms = [1000 * r["uniform_s"] for r in ship_res if "uniform_s" in r]
@@ -197,31 +249,36 @@ def main() -> int:
         xs = sorted(xs)
         print(f"| {label} | {statistics.mean(xs):.0f} | {statistics.median(xs):.0f} | "
               f"{xs[int(0.95 * (len(xs) - 1))]:.0f} |")
-    face_ms = time_faces(ship_rows[:20])
-    if face_ms is not None:
-        print(f"| faces (for comparison) | {face_ms:.0f} | | |")
-    print("\n".join(trust_size_table(config, ship_rows[:20], face_ms)))
+    print("\nMisses by drawing style and size (shipped matcher): found / cases\n")
+    print("\n".join(style_table(ship_rows, ship_res, config.logos.min_score)))
+    print("\n".join(same_layout_table(ship_rows)))
+    n_timed = 8 if args.quick else 20
+    timed = [r for r in ship_rows if r.get("face") and r["kind"] == "blazer_crest"][:n_timed]
+    print("\n".join(trust_size_table(timed, time_faces(timed))))
+    scan_rows = [r for r in ship_rows if r["kind"] in ("clean", "blazer_crest", "crest")]
+    print("\n".join(whole_scan_table(scan_rows[:: max(1, len(scan_rows) // (12 if args.quick else 26))][:26])))
     return 0
 
 
-def trust_size_table(config, rows: list[dict], face_ms: float | None) -> list[str]:
+def trust_size_table(rows: list[dict], face_ms: float | None) -> list[str]:
     """Logos + uniforms per image as the trust grows, on the photos faces were timed on (one process)."""
     import dataclasses
 
     from screening.detectors.logos import LogoDetector
     from screening.detectors.uniforms import UniformDetector
 
+    big = load_config(SET / "trust50.toml")
     lines = ["\nCost by trust size (the same 20 photos, one process, ms per image; faces "
              f"{face_ms:.0f} ms on them)\n" if face_ms else "\nCost by trust size (ms per image)\n",
              "| academies | logos | uniforms | logos + uniforms | vs faces |", "|---|---|---|---|---|"]
     images = [np.asarray(Image.open(SET / "cases" / r["file"]).convert("RGB")) for r in rows]
-    for n in (1, 2, 5, len(config.academies)):
-        sub = dataclasses.replace(config, academies=config.academies[:n])
+    faces = [row.get("face") or crests.find_face(Image.fromarray(rgb)) for row, rgb in zip(rows, images)]
+    for n in (1, 2, 10, len(big.academies)):
+        sub = dataclasses.replace(big, academies=big.academies[:n])
         logos = LogoDetector(sub, cache=SET / "cache")
         uniforms = UniformDetector(sub, logos)
         t_logo = t_uni = 0.0
-        for row, rgb in zip(rows, images):
-            face = row.get("face") or crests.find_face(Image.fromarray(rgb))
+        for face, rgb in zip(faces, images):
             earlier = {Check.FACES: CheckResult(Check.FACES, (FaceFinding(tuple(face)),) if face else ())}
             t0 = time.perf_counter()
             logos.detect(_Picture(rgb), {})
@@ -232,6 +289,61 @@ def trust_size_table(config, rows: list[dict], face_ms: float | None) -> list[st
         lo, un = 1000 * t_logo / len(rows), 1000 * t_uni / len(rows)
         ratio = f"{(lo + un) / face_ms:.2f}x" if face_ms else "-"
         lines.append(f"| {n} | {lo:.0f} | {un:.0f} | {lo + un:.0f} | {ratio} |")
+    return lines
+
+
+def same_layout_table(rows: list[dict]) -> list[str]:
+    """In the 50-academy trust (40 sharing north's layout): which academies each crest photo names."""
+    from screening.config import LogoSettings
+    from screening.detectors.logos import LogoDetector
+
+    det = LogoDetector(load_config(SET / "trust50.toml"), cache=SET / "cache")
+    min_score = LogoSettings().min_score
+    cases = [r for r in rows if r["kind"] == "family_crest"]
+    cases += [r for r in rows if r["kind"] == "crest" and r["academy"] in ("north", "south")
+              and standard(r)][:10]
+    right = wrong = 0
+    for row in cases:
+        rgb = np.asarray(Image.open(SET / "cases" / row["file"]).convert("RGB"))
+        named = {f.academy for f in det.detect(_Picture(rgb), {}) if f.score >= min_score}
+        right += row["academy"] in named
+        wrong += bool(named - {row["academy"]})
+    return ["\nSame layout, 50 academies (40 share north's shield, each in its own colours, initials and "
+            "emblem): crest photos of north, south and same-layout academies\n",
+            "| crest photos | right academy named | a wrong academy named |", "|---|---|---|",
+            f"| {len(cases)} | {pct(right, len(cases))} | {pct(wrong, len(cases))} |"]
+
+
+def whole_scan_table(rows: list[dict]) -> list[str]:
+    """`screening scan` as a process on the same photos with a 2- and a 50-academy trust."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    exe = [sys.executable, "-m", "screening"]  # this checkout's package, wherever the venv points
+    lines = ["\nWhole scan (`screening scan`, every check, 2 processes, no result cache; the same "
+             f"{len(rows)} photos)\n", "| trust | seconds | vs 2 academies |", "|---|---|---|"]
+    times = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "photos"
+        folder.mkdir()
+        for r in rows:
+            shutil.copy(SET / "cases" / r["file"], folder / r["file"])
+        big = (SET / "trust50.toml").read_text(encoding="utf-8")
+        two = big.split("[[academy]]")
+        (SET / "trust2.toml").write_text("[[academy]]".join(two[:3]), encoding="utf-8")
+        (Path(tmp) / "cache").mkdir()
+        (Path(tmp) / "cache" / "logos").symlink_to(SET / "cache")  # reference features computed already
+        for label, cfg in (("2 academies", "trust2.toml"), ("50 academies", "trust50.toml")):
+            env = {**os.environ, "SCREENING_CACHE": str(Path(tmp) / "cache"), "PYTHONPATH": str(REPO)}
+            cmd = [*exe, "scan", str(folder), "--config", str(SET / cfg), "--quiet"]
+            if "--no-cache" in subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, env=env).stdout:
+                cmd.append("--no-cache")
+            t = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True, cwd=tmp)
+            times[label] = time.perf_counter() - t
+    for label, t in times.items():
+        lines.append(f"| {label} | {t:.1f} | {t / times['2 academies']:.2f}x |")
     return lines
 
 

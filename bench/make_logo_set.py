@@ -42,7 +42,14 @@ ACADEMIES = {
 }
 # Academies whose logos are drawn in other styles (crests.draw_other): a round badge with ring
 # lettering, a text-only wordmark, a shaded photo-like shield. Their colours are the seed's.
-OTHER = {"badge": ("badge", 41), "wordmark": ("wordmark", 42), "shaded": ("shaded", 43)}
+OTHER = {"badge": ("badge", 41), "wordmark": ("wordmark", 42), "shaded": ("shaded", 43),
+         "embroidered": ("embroidered", 44)}
+# Extra crest cases per photo, beyond the size bands: a crest 40-60 px across, and a crest turned
+# 30-45 degrees away from the camera (foreshortened, its far side shorter).
+EXTRA = ("40-60 px", "turned 30-45")
+# The 50-academy trust of the cost and same-layout measures: the bench academies above and
+# academies sharing north's layout, each in its own colour pair, initials and emblem.
+FAMILY = 40
 BANDS = {"5-10%": (0.05, 0.10), "10-20%": (0.10, 0.20), ">20%": (0.20, 0.60)}
 ANGLES = (0, 5, 10, 15, 30)
 
@@ -83,9 +90,15 @@ def degrade(im: Image.Image, rng: random.Random, meta: dict) -> Image.Image:
 
 
 def crest_case(im: Image.Image, crest: Image.Image, rng: random.Random, band: str, angle: int,
-               seed: int) -> tuple[Image.Image, dict]:
+               seed: int, extra: str | None = None) -> tuple[Image.Image, dict]:
     lo, hi = BANDS[band]
     frac = rng.uniform(lo, hi)
+    yaw = 0.0
+    if extra == "40-60 px":
+        frac = rng.uniform(40, 60) / im.width
+    elif extra == "turned 30-45":
+        frac = rng.uniform(0.10, 0.20)
+        yaw = round(rng.uniform(30, 45) * rng.choice((-1, 1)), 1)
     aspect = crest.height / crest.width
     # keep the crest inside the photo
     fx_room = frac / 2 + 0.02
@@ -93,14 +106,14 @@ def crest_case(im: Image.Image, crest: Image.Image, rng: random.Random, band: st
     frac = min(frac, 0.95 * im.height / im.width / aspect)
     centre = (rng.uniform(fx_room, max(fx_room, 1 - fx_room)), rng.uniform(fy_room, max(fy_room, 1 - fy_room)))
     signed = angle * rng.choice((-1, 1))
-    tilt = rng.choice((0.0, 0.05, 0.1, 0.15, 0.25))
-    occlude = rng.choice((0.0, 0.0, 0.0, 0.15, 0.25))
+    tilt = rng.choice((0.0, 0.05, 0.1, 0.15, 0.25)) if extra is None else rng.choice((0.0, 0.05, 0.1))
+    occlude = rng.choice((0.0, 0.0, 0.0, 0.15, 0.25)) if extra is None else 0.0
     shade = round(rng.uniform(0.75, 1.1), 2)
     out = im.copy()
     box = crests.composite(out, crest, width_frac=frac, centre=centre, angle=signed, tilt=tilt,
-                           shade=shade, occlude=occlude, seed=seed)
-    meta = {"band": band, "angle": signed, "width_frac": round(frac, 3), "tilt": tilt,
-            "occlude": occlude, "shade": shade, "box": list(box)}
+                           shade=shade, occlude=occlude, seed=seed, yaw=yaw)
+    meta = {"band": extra or band, "angle": signed, "width_frac": round(frac, 3), "tilt": tilt,
+            "occlude": occlude, "shade": shade, "yaw": yaw, "box": list(box)}
     return out, meta
 
 
@@ -128,7 +141,9 @@ def main() -> int:
     for aid in [*ACADEMIES, *OTHER]:
         folder = OUT / "logos" / aid
         folder.mkdir(parents=True, exist_ok=True)
-        drawn[aid] = crests.draw_crest(ACADEMIES[aid][0], 512) if aid in ACADEMIES else crests.draw_other(*OTHER[aid])
+        drawn[aid] = (crests.draw_crest(ACADEMIES[aid][0], 512) if aid in ACADEMIES else
+                      crests.embroidered(crests.style_from_seed(OTHER[aid][1], simple=False), seed=OTHER[aid][1])
+                      if aid == "embroidered" else crests.draw_other(*OTHER[aid]))
         drawn[aid].save(folder / "crest.png")
         toml += ["[[academy]]", f'id = "{aid}"', f'logos = "logos/{aid}"']
         if aid in ACADEMIES:
@@ -136,6 +151,16 @@ def main() -> int:
             toml.append(f"uniform_colours = {json.dumps(list(colours or (style.field, style.charge)))}")
         toml.append("")
     (OUT / "screening.toml").write_text("\n".join(toml), encoding="utf-8")
+    family = crests.template_family(FAMILY, "north", seed=args.seed)
+    big = list(toml)
+    for k, style in enumerate(family):
+        aid = f"family{k:02d}"
+        folder = OUT / "logos" / aid
+        folder.mkdir(parents=True, exist_ok=True)
+        crests.draw_crest(style, 512).save(folder / "crest.png")
+        big += ["[[academy]]", f'id = "{aid}"', f'logos = "logos/{aid}"',
+                f"uniform_colours = {json.dumps([style.field, style.charge])}", ""]
+    (OUT / "trust50.toml").write_text("\n".join(big), encoding="utf-8")
     (OUT / "register.csv").write_text("person_id,name,role,academy,biometric_consent\n", encoding="utf-8")
     (OUT / "photos").mkdir(exist_ok=True)
 
@@ -162,6 +187,14 @@ def main() -> int:
             angle = ANGLES[(i + list(BANDS).index(band)) % len(ANGLES)]
             out, meta = crest_case(im, drawn[aid], rng, band, angle, seed=n)
             save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
+        for extra in EXTRA:  # a small crest, or one turned away, in every drawing style in turn
+            aid = ids[(i * 2 + EXTRA.index(extra)) % len(ids)]
+            out, meta = crest_case(im, drawn[aid], rng, "5-10%", 0, seed=n, extra=extra)
+            save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
+        if i % 6 == 0:  # a crest of a same-layout academy of the 50-academy trust
+            k = (i // 6) % FAMILY
+            out, meta = crest_case(im, crests.draw_crest(family[k], 512), rng, "10-20%", 5, seed=n)
+            save(out, {"kind": "family_crest", "academy": f"family{k:02d}", "photo": src, **meta})
         # decoys: same shape, another school (new colours; every third keeps the colours)
         aid = list(ACADEMIES)[i % len(ACADEMIES)]
         decoy = crests.draw_crest(crests.decoy_of(ACADEMIES[aid][0], seed=1000 + i, keep_colours=i % 3 == 0), 512)
@@ -188,6 +221,21 @@ def main() -> int:
         plain = plain_colour(rng, [c for a in ACADEMIES.values() for c in (a[1] or (a[0].field, a[0].charge))])
         save(crests.paint_uniform(im, (plain,), face_box=face, seed=n),
              {"kind": "plain_top", "photo": src, "face": list(face), "academy": None, "colour": plain})
+        # blazers as parents see them: lapel stripes and a tie in the trim colour; with the crest
+        # whole, with the crest cut by the frame (a portrait crop), and with no crest at all
+        save(crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=n, garment="blazer"),
+             {"kind": "blazer_crest", **base})
+        visible = round(rng.uniform(0.5, 0.8), 2)
+        cut, _ = crests.cut_through_crest(
+            crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=n, garment="blazer"),
+            face, visible)
+        save(cut, {"kind": "blazer_crest_cut", "visible": visible, **base})
+        save(crests.paint_uniform(im, colours, face_box=face, seed=n, garment="blazer"),
+             {"kind": "blazer_trims", **base})
+        # a patterned top in the academy's colours, without trims: not a uniform
+        pattern = ("stripes", "checks")[i % 2]
+        save(crests.paint_uniform(im, colours, face_box=face, seed=n, garment=pattern),
+             {"kind": "patterned_top", "photo": src, "face": list(face), "academy": None, "pattern": pattern})
         dec = crests.decoy_of(style, seed=2000 + i)
         save(crests.paint_uniform(im, (dec.field, dec.charge), crest=crests.draw_crest(dec, 512),
                                   face_box=face, seed=n),

@@ -47,6 +47,11 @@ class Academy:
     logos: Path | None = None
     uniform_colours: tuple[str, ...] = ()
     sites: tuple[Site, ...] = ()
+    # How the trim colours are worn: "trims" (lapel stripes, tie, V collar, piping) or "striped".
+    uniform_pattern: str = "trims"
+
+
+UNIFORM_PATTERNS = ("trims", "striped")
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,10 @@ class UniformSettings:
     flag_colours_without_crest: bool = _only(False, True)
     # Minimum score (0..1) of a colour match for a uniform finding to count.
     min_score: float = _ranged(0.5, 0.2, 0.9)
+    # A torso in an academy's main colour (min_score) whose trims are worn as the academy's
+    # uniform wears them (this trim score, 0..1) is that uniform, crest or not. Measured in
+    # bench/bench_logos.py on blazers and on ordinary and patterned tops (docs/academies.md).
+    min_trim_score: float = _ranged(0.5, 0.3, 0.9)
 
 
 @dataclass(frozen=True)
@@ -276,7 +285,7 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
     key = f"academy[{i}]"
     if not isinstance(a, dict):
         raise fail(key, "must be a table")
-    allowed = {"id", "name", "logos", "uniform_colours", "sites"}
+    allowed = {"id", "name", "logos", "uniform_colours", "uniform_pattern", "sites"}
     for k in a:
         if k not in allowed:
             raise fail(f"{key}.{k}", f"is not a known key (expected {', '.join(sorted(allowed))})")
@@ -297,6 +306,9 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
     for c in colours:
         if not isinstance(c, str) or not _COLOUR.match(c):
             raise fail(f"{key}.uniform_colours", f"has {c!r}, expected a colour written #RRGGBB")
+    pattern = a.get("uniform_pattern", "trims")
+    if pattern not in UNIFORM_PATTERNS:
+        raise fail(f"{key}.uniform_pattern", f"is {pattern!r}, expected one of {', '.join(UNIFORM_PATTERNS)}")
     sites = []
     for j, s in enumerate(a.get("sites", []), start=1):
         skey = f"{key}.sites[{j}]"
@@ -312,7 +324,7 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) or radius <= 0:
             raise fail(skey, f"is out of range: {s!r}")
         sites.append(Site(lat, lon, radius))
-    return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites))
+    return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites), pattern)
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):

@@ -122,8 +122,9 @@ class LogoFinding:
 class UniformFinding:
     academy: str
     box: Box
-    score: float  # 0..1 how well the torso matches the academy's uniform
-    crest: bool = False  # the academy's crest was found on the torso
+    score: float  # 0..1 how much of the torso is in the academy's main uniform colour
+    trim_score: float = 0.0  # 0..1 how far the academy's trim colours lie as a uniform's trims do
+    crest_score: float = 0.0  # the logo matcher's score of the academy's crest on the torso (0: none)
     detail: str = ""
     frame: int = 0
     view: str = ""  # as FaceFinding.view

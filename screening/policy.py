@@ -43,6 +43,7 @@ class Rules:
     face_margin: float = FaceSettings.margin
     logo_min_score: float = LogoSettings.min_score
     uniform_min_score: float = UniformSettings.min_score
+    uniform_min_trim_score: float = UniformSettings.min_trim_score
     flag_colours_without_crest: bool = UniformSettings.flag_colours_without_crest
     academy_names: Mapping[str, str] = field(default_factory=dict)
     required: tuple[Check, ...] = ALL_CHECKS
@@ -79,10 +80,9 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
                 if finding.score >= rules.logo_min_score:
                     reasons.append(_logo(finding, rules))
             elif isinstance(finding, UniformFinding):
-                if finding.crest or (
-                    rules.flag_colours_without_crest and finding.score >= rules.uniform_min_score
-                ):
-                    reasons.append(_uniform(finding, rules))
+                what = _uniform_evidence(finding, rules)
+                if what:
+                    reasons.append(_uniform(finding, what, rules))
             elif isinstance(finding, LocationFinding):
                 reasons.append(_location(finding))
     reasons += _people_without_faces(results, rules)  # issue 15
@@ -168,8 +168,20 @@ def _logo(f: LogoFinding, rules: Rules) -> Reason:
                   time=f.time)
 
 
-def _uniform(f: UniformFinding, rules: Rules) -> Reason:
-    what = "uniform with crest" if f.crest else "uniform colours"
+def _uniform_evidence(f: UniformFinding, rules: Rules) -> str:
+    """What makes the torso the academy's uniform ("" when nothing does): its crest (whole or in
+    part: the logo threshold), its main colour with its trims worn as the uniform wears them, or
+    (when the trust chooses) its main colour alone."""
+    if f.crest_score >= rules.logo_min_score:
+        return "uniform with crest"
+    if f.score >= rules.uniform_min_score and f.trim_score >= rules.uniform_min_trim_score:
+        return "uniform colours and trims"
+    if rules.flag_colours_without_crest and f.score >= rules.uniform_min_score:
+        return "uniform colours"
+    return ""
+
+
+def _uniform(f: UniformFinding, what: str, rules: Rules) -> Reason:
     detail = f"{_academy(f.academy, rules)} {what}" + (f": {f.detail}" if f.detail else "") + _in(f)
     return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)},
                   time=f.time)
@@ -222,6 +234,7 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         person_min_score=config.faces.person_min_score,
         logo_min_score=config.logos.min_score,
         uniform_min_score=config.uniforms.min_score,
+        uniform_min_trim_score=config.uniforms.min_trim_score,
         flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
         academy_names={a.id: a.name for a in config.academies},
     )

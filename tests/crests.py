@@ -311,13 +311,16 @@ def _scroll(out: Image.Image, text: str, n: int, fill, ink) -> None:
 
 def composite(photo: Image.Image, crest: Image.Image, *, width_frac: float,
               centre: tuple[float, float] = (0.5, 0.5), angle: float = 0.0, tilt: float = 0.0,
-              shade: float = 1.0, occlude: float = 0.0, seed: int = 0) -> tuple[int, int, int, int]:
+              shade: float = 1.0, occlude: float = 0.0, seed: int = 0,
+              yaw: float = 0.0) -> tuple[int, int, int, int]:
     """Draw `crest` into `photo` in place; return its box [left, top, width, height].
 
     width_frac: crest width over photo width; centre: fractions of the photo size; angle:
     degrees anticlockwise; tilt: 0..0.4, perspective (one side shorter by that fraction);
     shade: brightness gain on the crest; occlude: fraction of the crest covered by a patch
-    of the photo taken from elsewhere (a hand, a head, a lanyard).
+    of the photo taken from elsewhere (a hand, a head, a lanyard); yaw: degrees the crest is
+    turned away from the camera about its upright axis (foreshortened across, its far side
+    shorter, as a badge on a turned chest or a sign seen from the side).
     """
     rng = random.Random(seed)
     rgba = np.asarray(crest.convert("RGBA"), dtype=np.float32)
@@ -327,6 +330,12 @@ def composite(photo: Image.Image, crest: Image.Image, *, width_frac: float,
     h = w * ch / cw
     # corners before rotation, centred at the origin; perspective shrinks one side
     half = np.array([[-w / 2, -h / 2], [w / 2, -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
+    if yaw:
+        turn = math.radians(abs(yaw))
+        half[:, 0] *= math.cos(turn)
+        far = (1, 2) if yaw > 0 else (0, 3)  # the side turned away is further, so shorter
+        for k in far:
+            half[k, 1] *= 1 - 0.35 * math.sin(turn)
     if tilt:
         side = rng.randrange(4)
         a, b = side, (side + 1) % 4
@@ -408,14 +417,20 @@ def torso_polygon(face: tuple[int, int, int, int], size: tuple[int, int]) -> lis
             (cx + w * 1.45, bottom), (cx - w * 1.45, bottom), (cx - w * 1.3, shoulder)]
 
 
+GARMENTS = ("jumper", "blazer", "stripes", "checks")
+
+
 def paint_uniform(photo: Image.Image, colours: tuple[str, ...] | list[str], *,
                   crest: Image.Image | None = None, face_box: tuple[int, int, int, int] | None = None,
-                  seed: int = 0, crest_frac: float = 0.75) -> Image.Image:
+                  seed: int = 0, crest_frac: float = 0.75, garment: str = "jumper",
+                  crest_angle: float | None = None, crest_yaw: float = 0.0) -> Image.Image:
     """A copy of `photo` where the person below `face_box` wears a top in `colours`.
 
-    colours[0] is the garment, colours[1:] trim the collar and cuffs. The photo's own light
-    and folds show through; fabric noise is added. With `crest`, it is worn on the left
-    chest at `crest_frac` of the face width. face_box defaults to the largest Haar face.
+    colours[0] is the garment. `garment` says how colours[1:] are worn: "jumper", a V collar
+    and a stripe at the hem; "blazer", stripes along both lapels and a tie; "stripes" and
+    "checks", a patterned top in the colours (no trims: the pattern is all over). The
+    photo's own light and folds show through; fabric noise is added. With `crest`, it is worn
+    on the left chest at `crest_frac` of the face width. face_box defaults to the largest Haar face.
     """
     rng = random.Random(seed)
     img = photo.convert("RGB")
@@ -436,16 +451,30 @@ def paint_uniform(photo: Image.Image, colours: tuple[str, ...] | list[str], *,
     shading = np.clip(0.75 + 0.35 * (lum - lit) / 80.0, 0.5, 1.2)
     noise = np.random.default_rng(seed).normal(0, 4, base.shape[:2]).astype(np.float32)
     cloth = np.empty_like(base)
-    garment = np.float32(_rgb(colours[0]))
-    cloth[:] = garment
-    trims = Image.new("L", img.size, 0)
-    if len(colours) > 1:  # a V collar and a stripe at the hem in the trim colour
+    cloth[:] = np.float32(_rgb(colours[0]))
+    cx, neck = x + w / 2, y + h * 1.05
+    if len(colours) > 1 and garment in ("stripes", "checks"):  # a pattern all over, no trims
+        period = max(4, int(w * rng.uniform(0.25, 0.45)))
+        yy, xx = np.mgrid[0:base.shape[0], 0:base.shape[1]]
+        band = ((yy // (period // 2)) % 2 == 0) if garment == "stripes" else (
+            ((yy // (period // 2)) + (xx // (period // 2))) % 2 == 0)
+        cloth[band] = np.float32(_rgb(colours[1]))
+    elif len(colours) > 1:
+        trims = Image.new("L", img.size, 0)
         td = ImageDraw.Draw(trims)
-        cx, neck = x + w / 2, y + h * 1.05
         lw = max(2, int(w * 0.09))
-        td.line([(cx - w * 0.35, neck), (cx, neck + h * 0.8), (cx + w * 0.35, neck)], fill=255, width=lw)
-        bottom = min(img.size[1], y + h * 4.5)
-        td.line([(x - w, bottom - lw * 2), (x + w * 2, bottom - lw * 2)], fill=255, width=lw)
+        if garment == "blazer":  # a stripe along each lapel, and a tie
+            lw = max(2, int(w * 0.06))
+            for side in (-1, 1):
+                td.line([(cx + side * w * 0.4, neck), (cx + side * w * 0.12, neck + h * 1.3),
+                         (cx + side * w * 0.05, neck + h * 1.9)], fill=255, width=lw)
+            td.polygon([(cx - w * 0.07, neck + h * 0.05), (cx + w * 0.07, neck + h * 0.05),
+                        (cx + w * 0.11, neck + h * 1.6), (cx, neck + h * 1.8), (cx - w * 0.11, neck + h * 1.6)],
+                       fill=255)
+        else:  # a V collar and a stripe at the hem in the trim colour
+            td.line([(cx - w * 0.35, neck), (cx, neck + h * 0.8), (cx + w * 0.35, neck)], fill=255, width=lw)
+            bottom = min(img.size[1], y + h * 4.5)
+            td.line([(x - w, bottom - lw * 2), (x + w * 2, bottom - lw * 2)], fill=255, width=lw)
         t = np.asarray(trims, dtype=np.float32)[..., None] / 255.0
         cloth = cloth * (1 - t) + np.float32(_rgb(colours[1])) * t
     cloth = np.clip(cloth * shading[..., None] + noise[..., None], 0, 255)
@@ -456,8 +485,81 @@ def paint_uniform(photo: Image.Image, colours: tuple[str, ...] | list[str], *,
         cx = (x + w / 2 + w * 0.6) / W  # the wearer's left chest is on the viewer's right
         cy = (y + h * 1.9) / H
         composite(result, crest, width_frac=w * crest_frac / W, centre=(cx, cy),
-                  angle=rng.uniform(-8, 8), tilt=rng.uniform(0, 0.1), seed=seed)
+                  angle=rng.uniform(-8, 8) if crest_angle is None else crest_angle,
+                  tilt=rng.uniform(0, 0.1), seed=seed, yaw=crest_yaw)
     return result
+
+
+def crest_centre(face: tuple[int, int, int, int], crest_frac: float = 0.75) -> tuple[float, float, float]:
+    """Where paint_uniform wears a crest below `face`: (centre x, centre y, width) in pixels."""
+    x, y, w, h = face
+    return x + w / 2 + w * 0.6, y + h * 1.9, w * crest_frac
+
+
+def cut_through_crest(photo: Image.Image, face: tuple[int, int, int, int], visible: float,
+                      crest_frac: float = 0.75) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The photo cropped at its right so only `visible` of the worn crest's width stays in frame
+    (a portrait crop cutting the chest badge), and the face box in the crop."""
+    cx, _, cw = crest_centre(face, crest_frac)
+    right = int(round(cx - cw / 2 + visible * cw))
+    right = max(face[0] + face[2] + 1, min(photo.width, right))
+    return photo.crop((0, 0, right, photo.height)), face
+
+
+def template_family(n: int, base: CrestStyle | str = "north", seed: int = 0) -> list[CrestStyle]:
+    """`n` crests of one layout (the shield, division, rim and scroll of `base`), each academy in its
+    own colour pair, initials and emblem: how many trusts give every academy the same shield.
+
+    Colour pairs are all different (no two share both colours, and a pair is never the reverse
+    of another); every crest has its own two initials.
+    """
+    if isinstance(base, str):
+        base = PRESETS[base]
+    rng = random.Random(seed)
+    pairs = [(f, c) for f in PALETTE for c in PALETTE if f != c and delta_e(f, c) > 60]
+    rng.shuffle(pairs)
+    letters = "ABCDEFGHJKLMNPRSTVW"
+    used_initials = {base.initials}
+    out, seen = [], set()
+    for field, charge in pairs:
+        if len(out) == n:
+            break
+        if frozenset((field, charge)) in seen:
+            continue
+        seen.add(frozenset((field, charge)))
+        while True:
+            initials = rng.choice(letters) + rng.choice(letters)
+            if initials not in used_initials:
+                used_initials.add(initials)
+                break
+        emblem = rng.choice([e for e in EMBLEMS if e != "none"])
+        out.append(replace(base, field=field, charge=charge, accent=charge, emblem=emblem, initials=initials,
+                           motto=f"{initials} ACADEMY" if base.motto else ""))
+    if len(out) < n:
+        raise ValueError(f"only {len(out)} distinct colour pairs in the palette, {n} asked")
+    return out
+
+
+def embroidered(style: CrestStyle | str, thread: str | None = None, size: int = 512, seed: int = 0) -> Image.Image:
+    """The crest as a one-colour embroidered badge: its outline, division, emblem and letters
+    stitched in one thread colour on cloth of the field colour, with stitch texture."""
+    if isinstance(style, str):
+        style = PRESETS[style]
+    thread = thread or style.charge
+    art = draw_crest(replace(style, charge=thread, accent=thread), size)
+    rgba = np.asarray(art, dtype=np.float32)
+    rgb = rgba[..., :3]
+    field = np.float32(_rgb(style.field))
+    thread_rgb = np.float32(_rgb(thread))
+    # every pixel becomes cloth or thread, whichever it was nearer: one colour on the cloth
+    is_thread = np.linalg.norm(rgb - thread_rgb, axis=2) < np.linalg.norm(rgb - field, axis=2)
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size]
+    stitches = 0.88 + 0.12 * (np.sin((xx + yy) * 1.3) > 0)  # diagonal satin stitch
+    out = np.where(is_thread[..., None], thread_rgb * stitches[..., None], field * 0.95)
+    out = out + rng.normal(0, 4, out.shape[:2])[..., None]
+    result = np.dstack([np.clip(out, 0, 255), rgba[..., 3]]).astype(np.uint8)
+    return Image.fromarray(result, "RGBA").filter(ImageFilter.GaussianBlur(size / 600))
 
 
 # ---------------------------------------------------------------- other drawing styles

@@ -73,7 +73,7 @@ def batch(tmp_path):
             FaceFinding((400, 70, 60, 60), ()),
         ]),
         screened(tmp_path / "logo.jpg", logos=[LogoFinding("north", (10, 10, 100, 50), 3.0)],
-                 uniforms=[UniformFinding("north", (300, 150, 200, 200), 0.9, crest=True)]),
+                 uniforms=[UniformFinding("north", (300, 150, 200, 200), 0.9, crest_score=0.9)]),
         screened(tmp_path / "gps.jpg", location=[LocationFinding("EXIF GPS", "GPS in EXIF: 53.80, -1.54", 53.8, -1.54)]),
         screened(tmp_path / "clean.jpg"),
         verdict(Screening(str(tmp_path / "broken.jpg"), None,

@@ -228,3 +228,74 @@ def test_same_photo_gets_the_same_findings_whatever_ran_before(detector, public_
     detector.detect(FakePicture(backdrop(3)), {})  # other work moves OpenCV's random state on
     assert detector.detect(picture, {}) == first
     assert first
+
+
+@pytest.fixture(scope="module")
+def family_trust(tmp_path_factory):
+    """North, south and six academies sharing north's shield, each in its own colours, initials, emblem."""
+    root = tmp_path_factory.mktemp("family")
+    text = make_trust(root).path.read_text(encoding="utf-8")
+    family = crests.template_family(6, "north", seed=3)
+    for k, style in enumerate(family):
+        (root / "logos" / f"f{k}").mkdir(parents=True)
+        crests.draw_crest(style, 512).save(root / "logos" / f"f{k}" / "crest.png")
+        text += f'[[academy]]\nid = "f{k}"\nlogos = "logos/f{k}"\n'
+    (root / "screening.toml").write_text(text, encoding="utf-8")
+    from screening.config import load_config
+
+    return load_config(root / "screening.toml"), family
+
+
+@pytest.fixture(scope="module")
+def family_detector(family_trust, tmp_path_factory):
+    return LogoDetector(family_trust[0], cache=tmp_path_factory.mktemp("family-cache"))
+
+
+@pytest.mark.parametrize("which", ["north", 0, 3, 5])
+def test_academies_sharing_one_crest_layout_only_the_right_one_is_named(family_trust, family_detector,
+                                                                         public_domain, which):
+    style = crests.PRESETS["north"] if which == "north" else family_trust[1][which]
+    academy = "north" if which == "north" else f"f{which}"
+    img = photo("camera.png" if which in ("north", 3) else "backdrop2", public_domain)
+    crests.composite(img, crests.draw_crest(style, 512), width_frac=0.2, centre=(0.55, 0.45), angle=-6,
+                     tilt=0.1, seed=4)
+    assert set(flagged(family_detector, crests.jpeg(img, 85))) == {academy}
+
+
+def test_references_whose_colours_never_meet_in_the_photo_are_not_searched(detector, monkeypatch):
+    wall = np.random.default_rng(8).normal(60, 6, (600, 900, 3))  # a dark grey wall
+    img = Image.fromarray(np.clip(wall, 0, 255).astype(np.uint8))
+    crests.composite(img, crests.preset("north", 512), width_frac=0.2, centre=(0.5, 0.5), seed=1)
+    searched = []
+    real = logo_match.ReferenceIndex.match
+
+    def spy(self, image, wanted):
+        searched.extend(self.refs[i].academy for i in wanted)
+        return real(self, image, wanted)
+
+    monkeypatch.setattr(logo_match.ReferenceIndex, "match", spy)
+    assert set(flagged(detector, crests.jpeg(img, 85))) == {"north"}
+    assert searched == ["north"]  # south's maroon and white are nowhere side by side in this photo
+
+
+def test_crest_cut_by_the_frame_is_found_and_said_to_be_partly_visible(detector, public_domain):
+    img = photo("camera.png", public_domain)
+    box = crests.composite(img, crests.preset("south", 512), width_frac=0.25, centre=(0.5, 0.5), seed=2)
+    cut = img.crop((0, 0, box[0] + int(box[2] * 0.6), img.height))
+    findings = [f for f in detector.detect(FakePicture(crests.jpeg(cut, 85)), {}) if f.score >= MIN_SCORE]
+    assert [f.academy for f in findings] == ["south"]
+    assert "crest partly visible" in findings[0].detail
+
+
+def test_one_academy_per_place_chosen_by_colour_keeps_the_best_score_of_the_place():
+    from screening.detectors.logos import _best_per_place
+
+    crest = np.asarray(crests.preset("north", 512))
+    north = logo_match.make_reference("north", "crest.png", crest, multiscale=False)
+    other = logo_match.make_reference("other", "crest.png", crest, multiscale=False)
+    here, there = np.eye(3), np.diag([1.0, 1.0, 1.0]) + np.array([[0, 0, 900], [0, 0, 0], [0, 0, 0]])
+    by_pattern = logo_match.Placement(north, here, 20, "features", chroma=0.9, shift=24.0, score=0.70)
+    by_colour = logo_match.Placement(other, here, 18, "features", chroma=0.9, shift=3.0, score=0.64)
+    elsewhere = logo_match.Placement(north, there, 20, "features", chroma=0.9, shift=2.0, score=0.9)
+    kept = _best_per_place([by_pattern, by_colour, elsewhere])
+    assert sorted((p.reference.academy, p.score) for p in kept) == [("north", 0.9), ("other", 0.70)]

@@ -10,11 +10,15 @@ from PIL import Image
 
 from screening.detectors.logos import LogoDetector
 from screening.detectors.uniforms import UniformDetector, colour_score, torso_below_face
-from screening.model import Check, CheckResult, FaceFinding, Kind, Status
+from screening.store.codec import finding_from_json, finding_to_json
+from screening.config import ConfigError, LogoSettings, UniformSettings, load_config
+from screening.model import Check, CheckResult, FaceFinding, Kind, Status, UniformFinding
 from screening.policy import Rules, decide
 from tests import crests
 
 from .academy_trust import NORTH_COLOURS, SOUTH_COLOURS, FakePicture, make_trust
+
+MIN_SCORE = LogoSettings().min_score
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +39,9 @@ def faces(*boxes) -> dict:
 
 def verdict(findings, *, colours_without_crest=False):
     rules = Rules(channel="website", today=dt.date(2026, 11, 24), required=(Check.UNIFORMS,),
-                  flag_colours_without_crest=colours_without_crest,
+                  flag_colours_without_crest=colours_without_crest, logo_min_score=MIN_SCORE,
+                  uniform_min_score=UniformSettings().min_score,
+                  uniform_min_trim_score=UniformSettings().min_trim_score,
                   academy_names={"north": "Trinity North Academy", "south": "St Aidan's Academy"})
     return decide([CheckResult(Check.UNIFORMS, tuple(findings))], rules)
 
@@ -47,7 +53,7 @@ def test_uniform_with_the_academy_crest_is_flagged_naming_academy_and_box(unifor
     worn = crests.jpeg(crests.paint_uniform(img, colours, crest=crests.preset(academy, 512), face_box=face,
                                             seed=2), 80)
     found = uniforms.detect(FakePicture(worn), faces(face))
-    assert [(f.academy, f.crest) for f in found] == [(academy, True)]
+    assert [f.academy for f in found] == [academy] and found[0].crest_score >= MIN_SCORE
     decision = verdict(found)
     assert decision.status is Status.NEEDS_PERMISSION
     reason = decision.reasons[0]
@@ -69,7 +75,7 @@ def test_another_schools_crest_on_its_uniform_is_not_an_academy_crest(uniforms, 
     worn = crests.paint_uniform(img, (other.field, other.charge), crest=crests.draw_crest(other, 512),
                                 face_box=face, seed=3)
     found = uniforms.detect(FakePicture(crests.jpeg(worn, 85)), faces(face))
-    assert not any(f.crest for f in found)
+    assert not any(f.crest_score >= MIN_SCORE for f in found)
     assert verdict(found).status is Status.CLEARED
 
 
@@ -78,7 +84,7 @@ def test_academy_colours_without_crest_are_reported_and_flagged_only_when_the_tr
     img, face = astronaut
     worn = crests.jpeg(crests.paint_uniform(img, NORTH_COLOURS, face_box=face, seed=4), 85)
     found = uniforms.detect(FakePicture(worn), faces(face))
-    assert [(f.academy, f.crest) for f in found] == [("north", False)]
+    assert [f.academy for f in found] == ["north"] and found[0].crest_score < MIN_SCORE
     assert verdict(found).status is Status.CLEARED
     assert verdict(found, colours_without_crest=True).status is Status.NEEDS_PERMISSION
 
@@ -105,3 +111,69 @@ def test_colour_score_is_high_for_the_main_colour_under_shade_and_low_for_black(
     assert colour_score(navy, colours)[0] >= 0.8
     assert colour_score(shaded, colours)[0] >= 0.8
     assert colour_score(black, colours)[0] < 0.2
+
+
+def worn_by(astronaut, colours, uniforms, *, seed=1, **kwargs):
+    img, face = astronaut
+    top = crests.jpeg(crests.paint_uniform(img, colours, face_box=face, seed=seed, **kwargs), 85)
+    return uniforms.detect(FakePicture(top), faces(face))
+
+
+@pytest.mark.parametrize("academy,colours", [("north", NORTH_COLOURS), ("south", SOUTH_COLOURS)])
+def test_blazer_with_the_academy_trims_and_no_crest_is_flagged_by_default(uniforms, astronaut, academy, colours):
+    found = worn_by(astronaut, colours, uniforms, garment="blazer")
+    assert [f.academy for f in found] == [academy]
+    assert found[0].crest_score < MIN_SCORE and found[0].trim_score >= UniformSettings().min_trim_score
+    decision = verdict(found)
+    assert decision.status is Status.NEEDS_PERMISSION
+    assert "uniform colours and trims" in decision.reasons[0].detail
+
+
+@pytest.mark.parametrize("pattern", ["stripes", "checks"])
+@pytest.mark.parametrize("colours", [NORTH_COLOURS, SOUTH_COLOURS])
+def test_patterned_top_in_academy_colours_without_trims_is_not_flagged(uniforms, astronaut, pattern, colours):
+    found = worn_by(astronaut, colours, uniforms, garment=pattern)
+    assert all(f.trim_score < UniformSettings().min_trim_score for f in found), [f.detail for f in found]
+    assert verdict(found).status is Status.CLEARED
+
+
+@pytest.mark.parametrize("academy,colours", [("north", NORTH_COLOURS), ("south", SOUTH_COLOURS)])
+def test_crest_cut_by_the_frame_is_flagged_and_said_to_be_partly_visible(uniforms, astronaut, academy, colours):
+    img, face = astronaut
+    top = crests.paint_uniform(img, colours, crest=crests.preset(academy, 512), face_box=face, seed=1)
+    cut, face = crests.cut_through_crest(top, face, 0.6)
+    found = uniforms.detect(FakePicture(crests.jpeg(cut, 85)), faces(face))
+    with_crest = [f for f in found if f.crest_score >= MIN_SCORE]
+    assert [f.academy for f in with_crest] == [academy]
+    assert "crest partly visible" in with_crest[0].detail
+    assert verdict(found).status is Status.NEEDS_PERMISSION
+
+
+def test_uniform_finding_reports_scores_and_decide_applies_the_thresholds():
+    def status(**scores):
+        return verdict([UniformFinding("north", (0, 0, 9, 9), **scores)]).status
+
+    assert status(score=0.0, crest_score=MIN_SCORE) is Status.NEEDS_PERMISSION
+    assert status(score=0.9, crest_score=MIN_SCORE - 0.01) is Status.CLEARED
+    assert status(score=0.9, trim_score=0.5) is Status.NEEDS_PERMISSION
+    assert status(score=0.4, trim_score=0.9) is Status.CLEARED  # trims on a top not in the main colour
+    assert status(score=0.9, trim_score=0.49) is Status.CLEARED
+
+
+def test_uniform_finding_stored_with_a_yes_no_crest_is_read_back_as_a_crest_score():
+    old = {"type": "uniform", "academy": "north", "box": [1, 2, 3, 4], "score": 0.8, "crest": True,
+           "detail": "", "frame": 0}
+    finding = finding_from_json(old)
+    assert finding.crest_score == 1.0 and verdict([finding]).status is Status.NEEDS_PERMISSION
+    assert finding_from_json(finding_to_json(finding)) == finding
+
+
+def test_uniform_pattern_is_checked_when_the_config_is_read(tmp_path):
+    make_trust(tmp_path)
+    toml = tmp_path / "screening.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('id = "south"', 'id = "south"\nuniform_pattern = "striped"'),
+                    encoding="utf-8")
+    assert load_config(toml).academies[1].uniform_pattern == "striped"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('"striped"', '"tartan"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"academy\[2\]\.uniform_pattern"):
+        load_config(toml)

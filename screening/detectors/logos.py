@@ -23,7 +23,7 @@ from screening.vision import logo_match as lm
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-2"
-STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine"})
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -32,6 +32,13 @@ REFINE_FROM = 0.25
 CLASSIC_INLIERS = 10
 # Longest side of the coarse view the colour-and-shape cue segments.
 COLOUR_SHAPE_SIDE = 640
+# A crest with less than this share of itself in the frame, or of its parts agreeing, is
+# reported as partly visible (it is still judged on what is visible: logo_match.verify).
+PARTLY_VISIBLE = 0.9
+# Placements whose crest boxes overlap this much (IoU) are one place: one crest is there.
+SAME_PLACE_IOU = 0.3
+# Of the academies matching one place, those scoring within this of the best are compared by colour.
+SAME_PLACE_MARGIN = 0.1
 
 
 class LogoReferenceError(Exception):
@@ -53,6 +60,8 @@ class LogoDetector:
         self.steps = frozenset(steps)
         self.references = [ref for academy in config.academies
                            for ref in load_references(academy, cache, "multiscale" in self.steps)]
+        self.index = lm.ReferenceIndex(self.references)
+        self._position = {id(r): i for i, r in enumerate(self.references)}
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -85,61 +94,113 @@ class LogoDetector:
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
                       f"appearance {p.appearance:.2f})" if p.source == "features" else
                       f"matches {p.reference.name} by colour and shape (appearance {p.appearance:.2f})")
+            if p.visible < PARTLY_VISIBLE:
+                detail += f"; crest partly visible ({p.visible:.0%} of it in the frame)"
+            elif p.parts < PARTLY_VISIBLE:
+                detail += "; crest partly visible (some of its parts hidden or unlike the reference)"
             findings.append(LogoFinding(p.reference.academy, _clip(full, rgb.shape), round(p.score, 3),
                                         detail, frame))
         return findings
 
     def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
-        """Every placement of the references in a working-size RGB image, best per place."""
+        """Every placement of the references in a working-size RGB image, best per place.
+
+        The photo is worked on once for all references: its colour views (and each academy
+        colour's map in them) and its keypoints, which query the one index of every academy's
+        reference features. References whose main colours never meet in the photo are ruled
+        out by colour first.
+        """
         if not refs:
             return []
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
         size = (rgb.shape[1], rgb.shape[0])
-        found: list[lm.Placement] = []
         verify = "verify" in self.steps
+        cs = min(1.0, COLOUR_SHAPE_SIDE / max(size))
+        small = cv2.resize(rgb, None, fx=cs, fy=cs, interpolation=cv2.INTER_AREA) if cs < 1 else rgb
+        presence = lm.ColourPresence(lm.colour_views(small))
+        to_work = np.diag([1 / cs, 1 / cs, 1.0])
+        if "prefilter" in self.steps:
+            refs = [r for r in refs if presence.possible(r)]
+            if not refs:
+                return []
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
+        if "index" in self.steps:  # one query of all references' index by the photo's features
+            matched = self.index.match(image, [self._position[id(r)] for r in refs])
+            pairs = [matched[self._position[id(r)]] for r in refs]
+        else:  # each reference's features query the photo's index (cost grows with the references)
+            pairs = lm.match_all(refs, image)
+        found: list[lm.Placement] = []
         if verify:
             v_grey, v_ab = lm.appearance_channels(rgb)
         shapes = "colour-shape" in self.steps and verify
-        if shapes:  # a coarse view (as taken and white-balanced) is enough to propose regions
-            cs = min(1.0, COLOUR_SHAPE_SIDE / max(size))
-            small = cv2.resize(rgb, None, fx=cs, fy=cs, interpolation=cv2.INTER_AREA) if cs < 1 else rgb
-            views = lm.colour_views(small)
-            to_work = np.diag([1 / cs, 1 / cs, 1.0])
-        for ref in refs:
-            src, dst = lm.match(ref, image)
+        for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
                                   few_inliers=3 if "refine" in self.steps else 0)
-            # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
-            # outline (below): with fewer matches in all, its proposals are not worth making
-            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT):
-                for p in lm.colour_shape_placements(ref, views):
-                    p.H = to_work @ p.H
-                    cands.append(p)
-            for p in cands:
-                if verify:
-                    lm.verify(p, v_grey, v_ab, REFINE_FROM)
-                    if REFINE_FROM <= p.appearance and "refine" in self.steps:
-                        better = lm.refine(p, v_grey)
-                        if better is not None and lm.verify(better, v_grey, v_ab, REFINE_FROM).score > p.score:
-                            p = better
-                else:
+            if not verify:  # bench ablation only: a geometric fit is a finding
+                for p in cands:
                     p.score = 1.0
-                if p.source == "colour-shape" and ref.detailed:
-                    p.support = lm.support(p, src, dst)
-                    if p.support < lm.MIN_SUPPORT:
-                        continue  # a detailed crest whose keypoints do not agree: a look-alike outline
-                if p.score >= REPORT_FLOOR:
-                    found.append(p)
+                found += cands
+                continue
+            mine = self._placed(ref, cands, src, dst, v_grey, v_ab)
+            # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
+            # outline (below): with fewer matches in all, its proposals are not worth making;
+            # nor are they for a crest its keypoints have already placed
+            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and not mine:
+                shaped = []
+                for p in lm.colour_shape_placements(ref, presence):
+                    p.H = to_work @ p.H
+                    shaped.append(p)
+                mine = self._placed(ref, shaped, src, dst, v_grey, v_ab)
+            found += mine
         return _best_per_place(found)
+
+    def _placed(self, ref, cands, src, dst, v_grey, v_ab) -> list[lm.Placement]:
+        """The candidates that survive the appearance check (refined when worth it), scored."""
+        found = []
+        for p in cands:
+            # a placement by colour and outline must look UNMATCHED_PENALTY more alike to be reported
+            enough = max(REFINE_FROM, REPORT_FLOOR + lm.UNMATCHED_PENALTY) if p.source == "colour-shape" \
+                else REFINE_FROM
+            lm.verify(p, v_grey, v_ab, enough)
+            if REFINE_FROM <= p.appearance and "refine" in self.steps:
+                better = lm.refine(p, v_grey)
+                if better is not None and lm.verify(better, v_grey, v_ab, enough).score > p.score:
+                    p = better
+            if p.source == "colour-shape" and ref.detailed:
+                p.support = lm.support(p, src, dst)
+                if p.support < lm.MIN_SUPPORT:
+                    continue  # a detailed crest whose keypoints do not agree: a look-alike outline
+            if p.score >= REPORT_FLOOR:
+                found.append(p)
+        return found
 
 
 def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
+    """One placement per place: the academy whose colours agree best, of those scoring about the best.
+
+    Academies that share a crest layout (one shield, each in its own colours, initials and
+    emblem) all fit one crest's pattern; its colours say whose it is. So where several
+    academies' references match one place, the one whose colours agree best is kept, among
+    those whose score is within SAME_PLACE_MARGIN of the best there, with the best score of
+    the place; the others are dropped.
+    """
     found.sort(key=lambda p: -p.score)
-    kept: list[lm.Placement] = []
+    groups: list[list[lm.Placement]] = []
     for p in found:
-        if all(k.reference.academy != p.reference.academy or _iou(k.crest_box(), p.crest_box()) < 0.3
-               for k in kept):
-            kept.append(p)
+        box = p.crest_box()
+        for g in groups:
+            if _iou(g[0].crest_box(), box) >= SAME_PLACE_IOU:
+                g.append(p)
+                break
+        else:
+            groups.append([p])
+    kept = []
+    for g in groups:
+        close = [p for p in g if p.score >= g[0].score - SAME_PLACE_MARGIN]
+        chosen = max(close, key=lambda p: (round(p.colour_fit, 2), p.score))
+        # the place keeps the best agreement found there: naming the academy by colour must never
+        # lower it below a threshold the best reference reached (fail closed)
+        chosen.score = g[0].score
+        kept.append(chosen)
     return kept
 
 

@@ -1,10 +1,14 @@
-"""Academy uniform being worn: each person's torso against every academy's uniform.
+"""Academy uniform being worn: each person's torso against every academy's uniform at once.
 
 People come from the face check (the torso is below each face) and from a HOG people
-detector (bodies whose face is not visible). A torso is compared in Lab with each academy's
-`uniform_colours` (the main garment colour first, then trims), and searched for the
-academy's crest at higher zoom with the logo matcher. The detector reports the colour score
-and whether the crest was found; decide() alone decides what needs permission.
+detector (bodies whose face is not visible). Each torso is measured once against the
+colours of all academies together (CIE Lab, lightness counting half): the share in each
+academy's main colour (`score`), and how far its trim colours lie in a uniform's structure
+(`trim_score`: lapel stripes, tie, V collar, piping are thin, symmetric and near the middle
+of the chest; a patterned top in the same colours is not). The chest is searched for the
+academies' crests at higher zoom with the logo matcher (`crest_score`), a crest cut by the
+frame or partly hidden included. The detector reports these scores; decide() alone applies
+the thresholds of [uniforms].
 """
 
 from __future__ import annotations
@@ -13,37 +17,50 @@ import cv2
 import numpy as np
 
 from screening.config import Config
-from screening.model import Box, Check, FaceFinding, UniformFinding
+from screening.model import Box, Check, FaceFinding, LogoFinding, UniformFinding
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
+# Trims are thin: their pixels are mixed with the garment's at the edges and by JPEG's colour.
+TRIM_TOLERANCE = 20.0
 # Share of the torso in the main colour that counts as a full colour match.
 FULL_SHARE = 0.5
 # Share of the torso in a trim colour that counts as the trim being there.
 TRIM_SHARE = 0.02
-# Findings below this colour score and without a crest are not worth reporting.
+# Findings below this colour score, without trims in structure and without a crest, are not reported.
 REPORT_FLOOR = 0.2
+# Crests on the chest scoring below this are not mentioned (decide() applies the real threshold).
+CREST_FLOOR = 0.3
 # The chest is searched for a crest at this working size (pixels, longer side)...
 CHEST_SIDE = 480
 # ...enlarging a small chest at most this much.
 CHEST_ZOOM = 4.0
 # Bodies are looked for at this working size (pixels, longer side).
 BODY_SIDE = 800
+# The trims are measured on the torso from the neck down, at most this many pixels wide.
+TRIM_SIDE = 96
 
 
 class UniformDetector:
-    """Built once per process: the academies' colours in Lab, the logo matcher, HOG."""
+    """Built once per process: every academy's colours in one Lab table, the logo matcher, HOG."""
 
     def __init__(self, config: Config, logos=None):
-        self.academies = [(a.id, _lab_of([_hex(c) for c in a.uniform_colours]))
-                          for a in config.academies if a.uniform_colours]
+        # one table of every academy's colours: a torso's pixels are compared with all of them at once
+        self.academies = [a for a in config.academies if a.uniform_colours]
+        table, self.main, self.trims, self.patterns = [], [], [], []
+        for a in self.academies:
+            lab = _lab_of([_hex(c) for c in a.uniform_colours])
+            self.main.append(len(table))
+            self.trims.append(list(range(len(table) + 1, len(table) + len(lab))))
+            self.patterns.append(a.uniform_pattern)
+            table.extend(lab)
+        self.table = np.float32(table).reshape(-1, 3)
         self.crest_ids = {a.id for a in config.academies if a.logos is not None}
         if logos is None and self.crest_ids:
             from screening.detectors.logos import LogoDetector
 
             logos = LogoDetector(config)
         self.logos = logos
-        self.crest_min_score = config.logos.min_score
         self.hog = cv2.HOGDescriptor()
         self.hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
 
@@ -53,17 +70,17 @@ class UniformDetector:
             (f.frame, f.box) for f in faces.findings if isinstance(f, FaceFinding)]
         findings = []
         for i, frame in enumerate(picture.frames):
-            torsos = [(torso_below_face(box, frame.shape), f"below the face at {list(box)}")
-                      for fi, box in face_boxes if fi == i]
-            torsos = [(t, why) for t, why in torsos if t is not None]
+            torsos = []
+            for fi, box in face_boxes:
+                t = torso_below_face(box, frame.shape) if fi == i else None
+                if t is not None:
+                    torsos.append((t, f"below the face at {list(box)}", box))
             for body in self.bodies(frame):
                 t = torso_of_body(body)
-                if all(_overlap(t, other) < 0.3 for other, _ in torsos):
-                    torsos.append((t, f"of the person at {list(body)}"))
-            for torso, why in torsos:
-                finding = self.torso(frame, torso, why, i)
-                if finding is not None:
-                    findings.append(finding)
+                if all(_overlap(t, other) < 0.3 for other, _, _ in torsos):
+                    torsos.append((t, f"of the person at {list(body)}", None))
+            for torso, why, face in torsos:
+                findings += self.torso(frame, torso, why, i, face)
         return findings
 
     def bodies(self, rgb: np.ndarray) -> list[Box]:
@@ -77,32 +94,172 @@ class UniformDetector:
         keep = [r for r, w in zip(rects, np.ravel(weights)) if w > 0.5]
         return [tuple(int(round(v / scale)) for v in r) for r in keep]
 
-    def torso(self, rgb: np.ndarray, box: Box, why: str, frame: int) -> UniformFinding | None:
-        """The best academy match for one torso, or None when nothing is worth reporting."""
+    def torso(self, rgb: np.ndarray, box: Box, why: str, frame: int, face: Box | None = None) -> list[UniformFinding]:
+        """What one torso has of each academy's uniform: at most the crest's academy and the colours' one."""
         x, y, w, h = box
         region = rgb[y:y + h, x:x + w]
         if region.size == 0 or not self.academies:
-            return None
-        scores = {aid: colour_score(region, colours) for aid, colours in self.academies}
-        crest = None
-        if self.logos is not None:
-            found = [f for f in self.logos.search(rgb, box, academies=self.crest_ids, max_side=CHEST_SIDE,
-                                                  max_zoom=CHEST_ZOOM, frame=frame)
-                     if f.score >= self.crest_min_score]
-            crest = max(found, key=lambda f: f.score, default=None)
+            return []
+        colour = [colour_score_from(main, shares) for main, shares in self._main_shares(region)]
+        trims = self._trim_scores(rgb, box, face)
+        crest = self._crest(rgb, box, frame)
+        by_colour = max(range(len(self.academies)), key=lambda k: (colour[k][0] >= REPORT_FLOOR) * (
+            colour[k][0] + trims[k][0]))
+        chosen = [by_colour]
         if crest is not None:
-            aid = crest.academy
-        else:
-            aid = max(scores, key=lambda k: scores[k][0])
-        score, main_share, trims = scores.get(aid, (0.0, 0.0, 0))
-        if crest is None and score < REPORT_FLOOR:
+            k = next((k for k, a in enumerate(self.academies) if a.id == crest.academy), None)
+            if k is None:  # an academy with a crest but no uniform colours
+                return [UniformFinding(crest.academy, box, 0.0, 0.0, round(crest.score, 3),
+                                       f"torso {why}: {crest.detail}", frame)]
+            chosen = [k] if k == by_colour or colour[by_colour][0] < REPORT_FLOOR else [k, by_colour]
+        out = []
+        for k in chosen:
+            score, main_share, n_trims = colour[k]
+            trim_score, trim_what = trims[k]
+            has_crest = crest is not None and self.academies[k].id == crest.academy
+            if not has_crest and score < REPORT_FLOOR:
+                continue
+            detail = f"torso {why}: {main_share:.0%} in the main uniform colour"
+            if trim_what:
+                detail += f", trims {trim_what} (trim score {trim_score:.2f})"
+            elif n_trims:
+                detail += f", {n_trims} trim colour{'s' if n_trims > 1 else ''} seen"
+            if has_crest:
+                detail += f"; {crest.detail}"
+            out.append(UniformFinding(self.academies[k].id, box, round(score, 3), round(trim_score, 3),
+                                      round(crest.score, 3) if has_crest else 0.0, detail, frame))
+        return out
+
+    def _main_shares(self, region: np.ndarray) -> list[tuple[float, list[float]]]:
+        """(main-colour share, [trim-colour shares]) of the torso's middle, for every academy at once."""
+        lab = _lab_of(_central(region).reshape(-1, 3))
+        if len(lab) == 0:
+            return [(0.0, [0.0] * len(t)) for t in self.trims]
+        near = _distances(lab, self.table) < MAIN_TOLERANCE  # (N, colours)
+        share = near.mean(axis=0)
+        return [(float(share[m]), [float(share[t]) for t in ts]) for m, ts in zip(self.main, self.trims)]
+
+    def _trim_scores(self, rgb: np.ndarray, box: Box, face: Box | None) -> list[tuple[float, str]]:
+        """(trim score 0..1, what was seen) per academy: its trim colours in a uniform's structure."""
+        out = [(0.0, "")] * len(self.academies)
+        if face is None or not any(self.trims):
+            return out
+        fx, fy, fw, fh = face
+        H, W = rgb.shape[:2]
+        cx = fx + fw / 2
+        # from the neck (just below the chin) down the torso box, as wide as the torso box
+        y0, y1 = max(0, round(fy + 1.05 * fh)), min(H, box[1] + box[3])
+        x0, x1 = box[0], min(W, box[0] + box[2])
+        region = rgb[y0:y1, x0:x1]
+        if region.size == 0 or y1 - y0 < 0.5 * fh:
+            return out
+        s = min(1.0, TRIM_SIDE / max(region.shape[:2]))
+        small = cv2.resize(region, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else region
+        hh, ww = small.shape[:2]
+        lab = _lab_of(small.reshape(-1, 3))
+        dist = _distances(lab, self.table).reshape(hh, ww, -1)
+        # where the structure of a uniform's trims lies: the V from the neck, the tie, the front
+        ys, xs = np.mgrid[0:hh, 0:ww].astype(np.float32)
+        u = (x0 + (xs + 0.5) / s - cx) / fw  # across, in face widths from the middle
+        v = (y0 + (ys + 0.5) / s - (fy + 1.05 * fh)) / fh  # down, in face heights from the neck
+        zone = (np.abs(u) < 0.45) & (v < 2.0)
+        mirror_x = np.clip(np.round(2 * (cx - x0) * s - 1 - xs).astype(int), 0, ww - 1)
+        main_near = [dist[..., m] < MAIN_TOLERANCE for m in self.main]
+        stroke = max(2, round(0.3 * fw * s))  # thicker than this is a patch (a shirt), not a trim
+        for k, ts in enumerate(self.trims):
+            if not ts or main_near[k].mean() < 0.15:
+                continue
+            best = (0.0, "")
+            for t in ts:
+                trim = (dist[..., t] < TRIM_TOLERANCE) & ~main_near[k]
+                total = int(trim.sum())
+                if total < 4:
+                    continue
+                score = (trim_structure if self.patterns[k] == "trims" else trim_stripes)(
+                    trim, zone, mirror_x, stroke, main_near[k])
+                if score > best[0]:
+                    best = (score, _trim_words(trim, zone, u, v) if self.patterns[k] == "trims" else "in stripes")
+            out[k] = best
+        return out
+
+    def _crest(self, rgb: np.ndarray, box: Box, frame: int) -> LogoFinding | None:
+        """The best academy crest on the chest, whole or in part, or None."""
+        if self.logos is None:
             return None
-        detail = f"torso {why}: {main_share:.0%} in the main uniform colour"
-        if trims:
-            detail += f", {trims} trim colour{'s' if trims > 1 else ''} seen"
-        if crest is not None:
-            detail += f"; crest on the chest at {list(crest.box)} (score {crest.score:.2f})"
-        return UniformFinding(aid, box, round(score, 3), crest is not None, detail, frame)
+        found = [f for f in self.logos.search(rgb, box, academies=self.crest_ids, max_side=CHEST_SIDE,
+                                              max_zoom=CHEST_ZOOM, frame=frame) if f.score >= CREST_FLOOR]
+        return max(found, key=lambda f: f.score, default=None)
+
+
+def colour_score_from(main: float, trim_shares) -> tuple[float, float, int]:
+    """(score 0..1, main-colour share, trim colours seen) from the shares of a torso's colours."""
+    n_trims = sum(1 for t in trim_shares if t >= TRIM_SHARE)
+    full = min(1.0, main / FULL_SHARE)
+    return 0.8 * full + (0.2 if n_trims else 0.0) * full, main, n_trims
+
+
+def trim_structure(trim: np.ndarray, zone: np.ndarray, mirror_x: np.ndarray, stroke: int,
+                   garment: np.ndarray) -> float:
+    """How much a trim colour's pixels look like a uniform's trims (0..1).
+
+    Trims (lapel stripes, a tie, a V collar, piping down the front) lie near the middle of the
+    chest, mirror each other left and right, are thin, and sit on the garment. A pattern in the
+    same colours spreads over the whole torso; a shirt showing between lapels is a wide patch.
+    """
+    total = float(trim.sum())
+    inside = float((trim & zone).sum())
+    concentration = inside / total
+    share = inside / max(1.0, float(zone.sum()))
+    mirrored = trim[:, mirror_x[0]]
+    near_mirror = cv2.dilate(mirrored.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    symmetry = float((trim & near_mirror).sum()) / total
+    opened = cv2.morphologyEx(trim.astype(np.uint8), cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (stroke, stroke)))
+    thin = 1.0 - float(opened.sum()) / total
+    t8 = trim.astype(np.uint8)  # the ring around the trims, past the pixels blended with them
+    ring = (cv2.dilate(t8, np.ones((9, 9), np.uint8)) > 0) & ~(cv2.dilate(t8, np.ones((3, 3), np.uint8)) > 0)
+    on_garment = float(garment[ring].mean()) if ring.any() else 0.0
+    enough = min(1.0, share / 0.03) * (1.0 if share <= 0.45 else 0.0)
+    return float(np.clip((concentration - 0.3) / 0.3, 0, 1) * np.clip((symmetry - 0.3) / 0.3, 0, 1)
+                 * thin * enough * np.clip((on_garment - 0.3) / 0.3, 0, 1))
+
+
+def trim_stripes(trim: np.ndarray, zone: np.ndarray, mirror_x: np.ndarray, stroke: int,
+                 garment: np.ndarray) -> float:
+    """For an academy whose uniform is striped: stripes of the trim colour across the garment (0..1)."""
+    share = float(trim.mean())
+    both = trim | garment
+    if both.mean() < 0.5:
+        return 0.0
+    # stripes alternate: many changes between trim and garment along rows or columns
+    changes = max(np.abs(np.diff(trim.astype(np.int8), axis=a)).sum(axis=a).mean() for a in (0, 1))
+    return float(np.clip((share - 0.1) / 0.1, 0, 1) * (share <= 0.6) * np.clip((changes - 2) / 4, 0, 1))
+
+
+def _trim_words(trim: np.ndarray, zone: np.ndarray, u: np.ndarray, v: np.ndarray) -> str:
+    """What the trims look like, for the reason: on the middle line (tie, piping), or a V (lapels, collar)."""
+    t = trim & zone
+    if not t.any():
+        return "seen"
+    middle = float((np.abs(u[t]) < 0.12).mean())
+    return "down the middle (tie or piping)" if middle > 0.6 else (
+        "in a V from the neck (lapels or collar)" if middle < 0.3 else "in a V and down the middle (lapels and tie)")
+
+
+def colour_score(region: np.ndarray, colours: np.ndarray) -> tuple[float, float, int]:
+    """(score 0..1, share of pixels in the main colour, trim colours seen) for one torso."""
+    lab = _lab_of(_central(region).reshape(-1, 3))
+    if len(lab) == 0:
+        return 0.0, 0.0, 0
+    near = (_distances(lab, colours) < MAIN_TOLERANCE).mean(axis=0)
+    return colour_score_from(float(near[0]), near[1:])
+
+
+def _distances(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """(N, K) weighted ΔE of N Lab pixels to K Lab colours, lightness counting half."""
+    weight = np.float32([0.5, 1, 1])  # lightness counts half: folds and shade vary it
+    d = (lab[:, None, :] - np.asarray(colours, np.float32)[None, :, :]) * weight
+    return np.sqrt((d * d).sum(axis=2))
 
 
 def torso_below_face(face: Box, shape) -> Box | None:
@@ -123,24 +280,11 @@ def torso_of_body(body: Box) -> Box:
     return round(x + 0.25 * w), round(y + 0.25 * h), round(0.5 * w), round(0.3 * h)
 
 
-def colour_score(region: np.ndarray, colours: np.ndarray) -> tuple[float, float, int]:
-    """(score 0..1, share of pixels in the main colour, trim colours seen) for one torso."""
-    lab = _lab_of(_central(region).reshape(-1, 3))
-    if len(lab) == 0:
-        return 0.0, 0.0, 0
-    weight = np.float32([0.5, 1, 1])  # lightness counts half: folds and shade vary it
-    near = [(np.linalg.norm((lab - c) * weight, axis=1) < MAIN_TOLERANCE).mean() for c in colours]
-    main = float(near[0])
-    trims = sum(1 for s in near[1:] if s >= TRIM_SHARE)
-    score = 0.8 * min(1.0, main / FULL_SHARE) + (0.2 if trims else 0.0) * min(1.0, main / FULL_SHARE)
-    return score, main, trims
-
-
 def _central(region: np.ndarray) -> np.ndarray:
     """The middle of a torso box, subsampled: sleeves and background stay out."""
     h, w = region.shape[:2]
     inner = region[: h, round(0.15 * w): round(0.85 * w)]
-    step = max(1, int(np.sqrt(inner.shape[0] * inner.shape[1] / 20000)))
+    step = max(1, int(np.sqrt(inner.shape[0] * inner.shape[1] / 6000)))
     return np.ascontiguousarray(inner[::step, ::step])
 
 

@@ -36,6 +36,8 @@ def finding_from_json(data: dict[str, Any]):
     cls = _TYPES[data.pop("type")]
     if "box" in data:
         data["box"] = tuple(data["box"])
+    if "crest" in data:  # stored before uniform findings carried a crest score instead of a yes/no
+        data["crest_score"] = 1.0 if data.pop("crest") else 0.0
     if "candidates" in data:
         data["candidates"] = tuple((pid, float(d)) for pid, d in data["candidates"])
     return cls(**data)

@@ -46,6 +46,10 @@ MIN_CHANNEL_STD = 20.0
 # The image's colour channels are searched at this fraction of the working size: photos carry
 # colour at half resolution anyway (JPEG 4:2:0), and it quarters their cost.
 CHROMA_SCALE = 0.5
+# Neighbours each photo feature gets from the index of all references, and how far (canonical
+# pixels) two reference features must be apart to be different places of a crest.
+INDEX_K = 12
+ELSEWHERE_PX = 8.0
 # The approximate nearest-neighbour search of image features: k-d trees and leaves checked.
 FLANN_TREES = 4
 FLANN_CHECKS = 64
@@ -73,6 +77,20 @@ UNMATCHED_PENALTY = 0.18
 # of the same outline and colours (bench: the real one had 14 agreeing, look-alike roundels 0-3).
 DETAILED_KEYPOINTS = 150
 MIN_SUPPORT = 5
+# A crest cut by the frame is judged on the part inside it; less than this share of the crest
+# in view is too little to tell one school's crest from another's.
+MIN_VISIBLE = 0.4
+# The colour prefilter: a reference is searched for only where the photo has its main colours
+# side by side. A colour is "there" within this weighted ΔE (looser than any tolerance of the
+# colour-and-shape cue, so it never rules out what that cue or the appearance check accept),
+# on a grid of cells this many pixels of the coarse view wide.
+PREFILTER_TOL = 26.0
+PREFILTER_CELL = 6
+# Academy colours closer than this (weighted ΔE) share one colour map of the photo.
+COLOUR_STEP = 2.0
+# The appearance check first compares the crest's mean colour on a view this small: a
+# placement of another academy's palette ends there, before the full comparison.
+GLANCE = 16
 _SIFT = None
 
 
@@ -104,6 +122,8 @@ class Reference:
     # where the rest of the crest melts into a background of its colours, the field still shows
     field: np.ndarray | None = None
     field_colour: int = 0  # index in `colours`
+    corners: np.ndarray | None = None  # (4, 1, 2) the crest mask's bounding corners, canonical pixels
+    glance: tuple[np.ndarray, np.ndarray] | None = None  # (chroma, mask) GLANCE px across: the quick colour look
 
     @property
     def size(self) -> tuple[int, int]:
@@ -133,7 +153,15 @@ class Placement:
     support: int = 0  # keypoint matches that agree with the placement
     shift: float = 0.0  # how far the crest's mean colour is from the reference's (Lab a/b)
     parts: float = 0.0
+    visible: float = 1.0  # share of the crest inside the image (a crest cut by the frame is less)
     score: float = 0.0
+
+    @property
+    def colour_fit(self) -> float:
+        """How well the crest's colours agree with this reference's, 0..1: which academy of a
+        shared layout it is. The mean colour decides first (a cast moves it a little, another
+        academy's palette a lot), the pattern of colours second."""
+        return (1.0 - min(self.shift, SHIFT_FAR) / SHIFT_FAR) * (0.5 + 0.5 * min(1.0, self.chroma))
 
     def quad(self) -> np.ndarray:
         w, h = self.reference.size
@@ -142,10 +170,7 @@ class Placement:
 
     def crest_box(self) -> tuple[float, float, float, float]:
         """Bounding box of the crest itself (its mask, not the reference canvas)."""
-        ys, xs = np.nonzero(self.reference.mask)
-        pts = np.float32([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.max(), ys.max()],
-                          [xs.min(), ys.max()]]).reshape(-1, 1, 2)
-        q = cv2.perspectiveTransform(pts, self.H).reshape(-1, 2)
+        q = cv2.perspectiveTransform(self.reference.corners, self.H).reshape(-1, 2)
         x0, y0 = q.min(axis=0)
         x1, y1 = q.max(axis=0)
         return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
@@ -191,8 +216,15 @@ def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.nda
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     colours = main_colours(rgb, mask)
     field, field_colour = _field_outline(rgb, mask, colours)
+    ys, xs = np.nonzero(mask)
+    corners = np.float32([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.max(), ys.max()],
+                          [xs.min(), ys.max()]]).reshape(-1, 1, 2)
+    gs = GLANCE / max(h, w)
+    gsize = (max(4, round(w * gs)), max(4, round(h * gs)))
+    glance = (appearance_channels(cv2.resize(rgb, gsize, interpolation=cv2.INTER_AREA))[1],
+              cv2.erode(cv2.resize(mask, gsize, interpolation=cv2.INTER_AREA), np.ones((2, 2), np.uint8)))
     return Reference(academy, name, rgb, mask, pts, desc, chan, v_grey, v_ab, vmask,
-                     colours, max(contours, key=cv2.contourArea), field, field_colour)
+                     colours, max(contours, key=cv2.contourArea), field, field_colour, corners, glance)
 
 
 def _field_outline(rgb: np.ndarray, mask: np.ndarray, colours: np.ndarray) -> tuple[np.ndarray | None, int]:
@@ -341,16 +373,109 @@ def features(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def match(ref: Reference, image: dict[int, ChannelFeatures]) -> tuple[np.ndarray, np.ndarray]:
     """Ratio-tested correspondences (reference points, image points) over the reference's channels."""
-    src, dst = [], []
-    for c in ref.channels:
-        sel = ref.chan == c
-        s, d = _match_channel(ref.pts[sel], ref.desc[sel], image[c])
-        src.append(s)
-        dst.append(d)
-    return np.concatenate(src), np.concatenate(dst)
+    return match_all([ref], image)[0]
 
 
-def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, image: ChannelFeatures) -> tuple[np.ndarray, np.ndarray]:
+def match_all(refs: list[Reference], image: dict[int, ChannelFeatures]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """match() for many references: one query of the photo's index per channel for all of them."""
+    out = [([], []) for _ in refs]
+    for c, feats in image.items():
+        owners = [(i, ref.chan == c) for i, ref in enumerate(refs) if c in ref.channels]
+        if not owners:
+            continue
+        desc = np.concatenate([refs[i].desc[sel] for i, sel in owners])
+        found = _nearest(desc, feats)
+        start = 0
+        for i, sel in owners:
+            n = int(sel.sum())
+            part = None if found is None else (found[0][start:start + n], found[1][start:start + n])
+            s, d = _match_channel(refs[i].pts[sel], part, feats)
+            out[i][0].append(s)
+            out[i][1].append(d)
+            start += n
+    empty = np.zeros((0, 2), np.float32)
+    return [(np.concatenate(s) if s else empty, np.concatenate(d) if d else empty) for s, d in out]
+
+
+class ReferenceIndex:
+    """Every reference's descriptors in one search index per channel, each labelled by its reference.
+
+    The photo's descriptors query it once, whatever the number of academies: the cost of
+    matching follows the photo, not the trust. The ratio test asks whether a photo feature's
+    nearest reference feature is clearly nearer than any reference feature *elsewhere*: the
+    same corner in another scale of the reference, or in another academy's crest drawn on the
+    same layout (same canonical place), is not elsewhere, so academies that share a shield all
+    keep the matches of its shared parts, and their colours decide later whose crest it is.
+    """
+
+    def __init__(self, refs: list[Reference]):
+        self.refs = refs
+        self._channels: dict[int, tuple] = {}
+        for c in (GREY, CHROMA_A, CHROMA_B):
+            owners = [(i, ref.chan == c) for i, ref in enumerate(refs) if c in ref.channels]
+            if not owners:
+                continue
+            desc = np.ascontiguousarray(np.concatenate([refs[i].desc[sel] for i, sel in owners]), np.float32)
+            label = np.concatenate([np.full(int(sel.sum()), i, np.int32) for i, sel in owners])
+            pts = np.concatenate([refs[i].pts[sel] for i, sel in owners]).astype(np.float32)
+            self._channels[c] = [desc, label, pts, None]
+
+    def channels_of(self, refs) -> set[int]:
+        return set().union(*(r.channels for r in refs)) if refs else set()
+
+    def match(self, image: dict[int, ChannelFeatures], wanted: list[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Ratio-tested correspondences (reference points, image points) for the wanted references."""
+        want = np.zeros(len(self.refs), bool)
+        want[wanted] = True
+        src: dict[int, list] = {i: [] for i in wanted}
+        dst: dict[int, list] = {i: [] for i in wanted}
+        for c, feats in image.items():
+            if c not in self._channels or len(feats.desc) == 0:
+                continue
+            entry = self._channels[c]
+            desc, label, pts, index = entry
+            if len(desc) < INDEX_K + 1:
+                k = max(1, len(desc) - 1)
+            else:
+                k = INDEX_K
+            if index is None:
+                cv2.setRNGSeed(0)  # the forest is random: seeded, a photo gets the same answer every run
+                index = entry[3] = cv2.flann_Index(desc, {"algorithm": 1, "trees": FLANN_TREES})
+            idx, d2 = index.knnSearch(feats.desc, k, params={"checks": FLANN_CHECKS})
+            idx = np.asarray(idx).reshape(len(feats.desc), k)
+            dist = np.sqrt(np.maximum(np.asarray(d2).reshape(len(feats.desc), k), 0))
+            idx = np.where(idx < 0, 0, idx)
+            lab, where = label[idx], pts[idx]  # (N, k), (N, k, 2)
+            # the nearest reference feature elsewhere (another place in the canonical frame)
+            far = np.abs(where[:, :, None, :] - where[:, None, :, :]).sum(axis=3) > ELSEWHERE_PX  # (N, k, k)
+            second = np.where(far, dist[:, None, :], np.inf).min(axis=2)
+            second = np.where(np.isinf(second), dist[:, -1:], second)
+            # each reference keeps only its nearest feature for a photo feature
+            first = np.ones_like(lab, bool)
+            for j in range(1, k):
+                first[:, j] = ~(lab[:, :j] == lab[:, j:j + 1]).any(axis=1)
+            ok = first & (dist < RATIO * second) & want[lab]
+            rows, cols = np.nonzero(ok)
+            # each reference feature once too, kept for its nearest photo feature
+            order = np.argsort(dist[rows, cols], kind="stable")
+            rows, cols = rows[order], cols[order]
+            _, once = np.unique(idx[rows, cols], return_index=True)
+            for r, col in zip(rows[once].tolist(), cols[once].tolist()):
+                i = int(lab[r, col])
+                src[i].append(where[r, col])
+                dst[i].append(feats.pts[r])
+        empty = np.zeros((0, 2), np.float32)
+        return {i: (np.float32(src[i]).reshape(-1, 2) if src[i] else empty,
+                    np.float32(dst[i]).reshape(-1, 2) if dst[i] else empty) for i in wanted}
+
+
+def _nearest(desc: np.ndarray, image: ChannelFeatures):
+    if len(desc) < 2 or len(image.desc) < 3:
+        return None
+    return image.nearest(desc, 3)
+
+
+def _match_channel(ref_pts: np.ndarray, found, image: ChannelFeatures) -> tuple[np.ndarray, np.ndarray]:
     """Ratio-tested correspondences on one channel.
 
     Each reference feature looks for its nearest image feature, and keeps it only when it
@@ -359,9 +484,9 @@ def _match_channel(ref_pts: np.ndarray, ref_desc: np.ndarray, image: ChannelFeat
     once (the reference holds the same corner at several scales).
     """
     empty = np.zeros((0, 2), np.float32)
-    if len(ref_desc) < 2 or len(image.desc) < 3:
+    if found is None or len(ref_pts) < 2:
         return empty, empty
-    idx, dist = image.nearest(ref_desc, 3)
+    idx, dist = found
     pts = image.pts
     q = pts[idx[:, 0]]
     # the second candidate is the nearest one elsewhere (not the same corner found twice)
@@ -447,13 +572,30 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
     compared (appearance and score stay 0): most proposals end there, cheaply.
     """
     ref = p.reference
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    if enough > 0 and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
+        gh, gw = ref.glance[1].shape
+        Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
+        cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        gm = ref.glance[1] > 0
+        if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
+            shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
+            # the colour check cannot reach `enough` (a margin: the tiny view blurs the colours)
+            if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
+                p.shift = shift
+                return p
     vh, vw = ref.v_grey.shape
     S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
     Hv = p.H @ S
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     m = ref.v_mask > 0
+    inside = _inside(Hv, (vw, vh), (grey.shape[1], grey.shape[0]))
+    if inside is not None:  # cut by the frame: judged on the part in view
+        p.visible = float((m & inside).sum() / max(1, m.sum()))
+        if p.visible < MIN_VISIBLE:
+            return p
+        m = m & inside
     p.chroma = _chroma_corr(c[m], ref.v_ab[m])
     p.shift = float(np.linalg.norm(c[m].mean(axis=0) - ref.v_ab[m].mean(axis=0)))
     # colours that disagree cap the score however well the pattern fits: another school's
@@ -464,10 +606,23 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
         return p
     q, r = _stack(g, c), _stack(ref.v_grey, ref.v_ab)
     p.structure = max(0.0, _ncc(q[m], r[m]))
-    p.parts = _parts(q, r, ref.v_mask)
+    p.parts = _parts(q, r, m)
     p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
+
+
+def _inside(Hv: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int]) -> np.ndarray | None:
+    """Which pixels of the reference's view fall inside the image (None when all of them do)."""
+    vw, vh = ref_size
+    W, H = image_size
+    q = cv2.perspectiveTransform(np.float32([[0, 0], [vw, 0], [vw, vh], [0, vh]]).reshape(-1, 1, 2), Hv)
+    q = q.reshape(-1, 2)
+    if q[:, 0].min() >= 0 and q[:, 1].min() >= 0 and q[:, 0].max() <= W - 1 and q[:, 1].max() <= H - 1:
+        return None
+    ys, xs = np.mgrid[0:vh, 0:vw].astype(np.float32)
+    pts = cv2.perspectiveTransform(np.dstack([xs + 0.5, ys + 0.5]).reshape(-1, 1, 2), Hv).reshape(vh, vw, 2)
+    return (pts[..., 0] >= 0) & (pts[..., 1] >= 0) & (pts[..., 0] <= W - 1) & (pts[..., 1] <= H - 1)
 
 
 def support(p: Placement, src: np.ndarray, dst: np.ndarray) -> int:
@@ -592,36 +747,115 @@ def colour_views(rgb: np.ndarray) -> list[ColourView]:
     return [ColourView(rgb), ColourView(balanced)]
 
 
-def colour_shape_placements(ref: Reference, views: list[ColourView], max_candidates: int = 6,
-                            tols: tuple[float, ...] = TOLERANCES) -> list[Placement]:
-    """Placements of `ref` proposed by regions in its colours whose outline has its shape.
+class ColourPresence:
+    """Where each academy colour is in a photo's colour views, worked out once per colour.
 
-    `views` come from colour_views(). Each tolerance in `tols` gives its own regions: a loose
-    one survives shade and casts, a tight one keeps a crest apart from skin or a wall of
-    nearly its colour. Regions are compared with the whole crest (in any of its colours) and
-    with its field alone (in the field's colour): a gold half of a shield on a gold curtain
-    leaves only the red half standing out.
+    Every reference asks the same photo; references share colours (a trust's gold, its
+    white), so each colour's closeness map, its cells and its regions are computed once and
+    reused by every reference that has that colour: the cost follows the photo and the
+    trust's distinct colours, not the number of references.
     """
-    H, W = views[0].lab.shape[:2]
-    colours = ref.colours.astype(np.float32) * _LAB_WEIGHT
-    targets = []
-    for view in views:
-        near = [view.neg_dist2(colour) for colour in colours]
-        targets.append((ref.outline, np.maximum.reduce(near)))
-        if ref.field is not None:
-            targets.append((ref.field, near[ref.field_colour]))
-    scored = []
-    for outline, closeness in targets:
-        for tol in tols:
+
+    def __init__(self, views: list[ColourView]):
+        self.views = views
+        self._near: dict = {}
+        self._cells: dict = {}
+        self._regions: dict = {}
+
+    @staticmethod
+    def _key(colour: np.ndarray) -> tuple:
+        return tuple(_quantised(colour).tolist())
+
+    def closeness(self, v: int, colour: np.ndarray) -> np.ndarray:
+        """Minus the squared weighted distance of view v's pixels to a weighted colour."""
+        key = (v, self._key(colour))
+        if key not in self._near:
+            self._near[key] = self.views[v].neg_dist2(_quantised(colour))
+        return self._near[key]
+
+    def cells(self, v: int, colour: np.ndarray) -> np.ndarray:
+        """Cells of view v (PREFILTER_CELL px, and their neighbours) holding the colour."""
+        key = (v, self._key(colour))
+        if key not in self._cells:
+            there = (self.closeness(v, colour) > -PREFILTER_TOL ** 2).astype(np.uint8)
+            h, w = there.shape
+            gh, gw = -(-h // PREFILTER_CELL), -(-w // PREFILTER_CELL)
+            padded = np.zeros((gh * PREFILTER_CELL, gw * PREFILTER_CELL), np.uint8)
+            padded[:h, :w] = there
+            grid = padded.reshape(gh, PREFILTER_CELL, gw, PREFILTER_CELL).max(axis=(1, 3))
+            self._cells[key] = cv2.dilate(grid, np.ones((3, 3), np.uint8)) > 0
+        return self._cells[key]
+
+    def possible(self, ref: Reference) -> bool:
+        """Whether the photo has the reference's main colours side by side somewhere.
+
+        A crest is its colours next to each other; where the photo never has them together
+        (in either view, within a loose tolerance), none of the reference's proposals could
+        pass the appearance check's colour caps, so it is not searched for at all.
+        """
+        colours = ref.colours.astype(np.float32) * _LAB_WEIGHT
+        for v in range(len(self.views)):
+            grids = [self.cells(v, c) for c in colours]
+            if len(grids) == 1 and grids[0].any():
+                return True
+            if any((grids[0] & g).any() for g in grids[1:]):
+                return True
+        return False
+
+    def regions(self, v: int, colours: np.ndarray, tol: float) -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
+        """[(contour, area)] of the regions of view v within `tol` of any of `colours`, and their
+        shape signatures (_log_hu), so each reference compares its outline with all at once."""
+        key = (v, tuple(self._key(c) for c in colours), tol)
+        if key not in self._regions:
+            closeness = np.maximum.reduce([self.closeness(v, c) for c in colours])
+            H, W = closeness.shape
             _, region = cv2.threshold(closeness, -tol * tol, 255, cv2.THRESH_BINARY)
             region = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+            found = []
             for c in cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
                 area = cv2.contourArea(c)
                 if area < MIN_REGION_PX or area > 0.5 * H * W:
                     continue
                 if area / max(1.0, cv2.contourArea(cv2.convexHull(c))) < 0.7:
                     continue
-                d = cv2.matchShapes(c, outline, cv2.CONTOURS_MATCH_I3, 0)
+                found.append((c, area))
+            hu = _log_hu([c for c, _ in found])
+            self._regions[key] = (found, hu)
+        return self._regions[key]
+
+
+def _quantised(colour: np.ndarray) -> np.ndarray:
+    """A weighted colour on a grid of COLOUR_STEP: the same gold in two academies' crests (k-means
+    centres a fraction apart) is then one colour, mapped once."""
+    return (np.round(np.asarray(colour, np.float32) / COLOUR_STEP) * COLOUR_STEP).astype(np.float32)
+
+
+def colour_shape_placements(ref: Reference, presence: ColourPresence, max_candidates: int = 6,
+                            tols: tuple[float, ...] = TOLERANCES) -> list[Placement]:
+    """Placements of `ref` proposed by regions in its colours whose outline has its shape.
+
+    `presence` holds the photo's views (colour_views()). Each tolerance in `tols` gives its
+    own regions: a loose one survives shade and casts, a tight one keeps a crest apart from
+    skin or a wall of nearly its colour. Regions are compared with the whole crest (in any
+    of its colours) and with its field alone (in the field's colour): a gold half of a
+    shield on a gold curtain leaves only the red half standing out.
+    """
+    colours = ref.colours.astype(np.float32) * _LAB_WEIGHT
+    targets = []
+    for v in range(len(presence.views)):
+        targets.append((ref.outline, v, colours))
+        if ref.field is not None:
+            targets.append((ref.field, v, colours[ref.field_colour:ref.field_colour + 1]))
+    signatures = {id(ref.outline): _log_hu([ref.outline])[0]}
+    if ref.field is not None:
+        signatures[id(ref.field)] = _log_hu([ref.field])[0]
+    scored = []
+    for outline, v, target_colours in targets:
+        for tol in tols:
+            found, hu = presence.regions(v, target_colours, tol)
+            if not found:
+                continue
+            for (c, area), d in zip(found, _shape_distance(hu, signatures[id(outline)])):
                 if d <= MAX_SHAPE_DISTANCE:
                     scored.append((d, c, area, outline))
     scored.sort(key=lambda t: t[0])
@@ -646,3 +880,20 @@ def colour_shape_placements(ref: Reference, views: list[ColourView], max_candida
         if len(seen) == max_candidates:
             break
     return out
+
+
+def _log_hu(contours) -> np.ndarray:
+    """(n, 7) signed log10 Hu moments of contours, as cv2.matchShapes compares them (0 where too small)."""
+    out = np.zeros((len(contours), 7))
+    for i, c in enumerate(contours):
+        h = cv2.HuMoments(cv2.moments(c)).ravel()
+        big = np.abs(h) > 1e-5
+        out[i, big] = np.sign(h[big]) * np.log10(np.abs(h[big]))
+    return out
+
+
+def _shape_distance(regions: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """cv2.matchShapes(region, outline, CONTOURS_MATCH_I3) for many regions at once."""
+    both = (regions != 0) & (outline != 0)[None, :]
+    rel = np.where(both, np.abs((regions - outline[None, :]) / np.where(regions != 0, regions, 1.0)), 0.0)
+    return rel.max(axis=1)
