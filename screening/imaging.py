@@ -26,7 +26,7 @@ from screening.formats import ImageError, avif, heif, tiff
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.xmp import xmp_images
-from screening.formats.pixels import Budget, alpha_views, shown_already, to_rgb
+from screening.formats.pixels import Budget, alpha_views, shown_already, to_rgb, tone_views
 from screening.formats import video
 
 try:
@@ -217,10 +217,11 @@ def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int
             frame = ImageOps.exif_transpose(img) if picture.orientation != 1 else img
         if fmt == "TIFF" and i == 0:
             tiff.cross_check(data, np.asarray(img))
-        picture.frames.append(to_rgb(frame))
+        rgb = to_rgb(frame)
+        picture.frames.append(rgb)
         picture.views.append("")
         where = f"frame {i + 1} " if n_frames > 1 else ""
-        for label, pixels in alpha_views(frame, budget):
+        for label, pixels in alpha_views(frame, budget) + tone_views(frame, rgb, budget):
             picture.frames.append(pixels)
             picture.views.append(f"{where}{label}".strip())
     return picture

@@ -143,6 +143,15 @@ def blocks(data: bytes, found: Found) -> None:
         found.xmp.extend(xmp_packets(b"".join(parts[k] for k in sorted(parts))))
     if photoshop:
         found.iptc.extend(photoshop_iptc(photoshop))
+    for en, blob in jumbf_boxes(header_segments(data)).items():
+        refuse_c2pa_location(blob, f"C2PA/JUMBF manifest {en}")
+
+
+def refuse_c2pa_location(blob: bytes, where: str) -> None:
+    """C2PA assertions (stds.exif, JSON-LD or CBOR) may carry GPS this reader does not parse."""
+    if b"GPSLatitude" in blob or b"GPSLongitude" in blob or b"LocationShown" in blob:
+        raise MetadataError(f"the {where} holds location data (a C2PA assertion) that this version cannot "
+                            "read: remove it or check it by hand")
 
 
 def header_segments(data: bytes):
@@ -195,8 +204,42 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                     covered.append((base, base + size))
                 elif start:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
+    found.extend(_in_other_segments(layout.segments))
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
+
+
+# APPn segments whose payloads are known not to carry pictures (or are read above).
+_KNOWN_APPS = (b"Exif\x00", b"MPF\x00", b"ICC_PROFILE\x00", _PHOTOSHOP_APP13, b"Adobe", b"Ducky",
+               _XMP_APP1, _XMP_EXT_APP1, b"JFIF\x00", b"JFXX\x00")
+
+
+def _in_other_segments(segments) -> list[Embedded]:
+    """Images inside any other APPn segment, and inside C2PA/JUMBF manifests (APP11, split over
+    several segments): Content Credentials viewers show their thumbnails."""
+    found: list[Embedded] = []
+    for marker, payload, offset in segments:
+        if 0xE2 <= marker <= 0xEF and marker != 0xEB and not payload.startswith(_KNOWN_APPS):
+            found.extend(images_in(payload, f"APP{marker - 0xE0} segment at byte {offset}"))
+    for en, blob in jumbf_boxes(segments).items():
+        found.extend(images_in(blob, f"C2PA/JUMBF manifest {en}"))
+    return found
+
+
+def jumbf_boxes(segments) -> dict[int, bytes]:
+    """JUMBF superboxes of APP11 (ISO 19566-5), each joined from its segments in sequence order."""
+    parts: dict[int, dict[int, bytes]] = {}
+    for marker, payload, _ in segments:
+        if marker == 0xEB and payload[:2] == b"JP" and len(payload) >= 8:
+            en, z = struct.unpack_from(">HI", payload, 2)
+            parts.setdefault(en, {})[z] = payload[8:] if not parts.get(en) else payload[16:]
+    return {en: b"".join(p[k] for k in sorted(p)) for en, p in parts.items()}
+
+
+def images_in(blob: bytes, where: str) -> list[Embedded]:
+    """Every image signature inside a blob, each taken from there to the blob's end."""
+    starts = sorted({i for sig in _IMAGE_STARTS[:2] for i in _all(blob, sig)})
+    return [Embedded(f"image in the {where} (offset {i})", blob[i:]) for i in starts]
 
 
 def _photoshop_thumbnails(segments) -> list[Embedded]:

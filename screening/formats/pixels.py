@@ -160,3 +160,79 @@ def _same_picture(small: np.ndarray, big: np.ndarray) -> bool:
             if float(diff.max()) < SAME_BLOCK_DIFF:
                 return True
     return False
+
+
+# A picture whose middle 98% of brightness spans fewer levels than this looks black (or flat
+# grey) as stored, but any viewer's brightness or levels control shows what is in it.
+FLAT_LEVELS = 40
+# An ICC-managed view that differs from the stored values by more than this (mean, 0..255)
+# shows another picture than the one the checks saw.
+ICC_DIFFERENCE = 12.0
+
+
+def tone_views(img: Image.Image, rgb: np.ndarray, budget: Budget) -> list[tuple[str, np.ndarray]]:
+    """Other ways a viewer may show the same pixels, when they would show something else.
+
+    - Wide or float samples (32-bit, float TIFF): by rank (equalised), so that no outlier value
+      flattens the rest; a viewer clipping to 0..1 or to its own range shows them that way.
+    - Colour-managed: as the embedded ICC profile maps them to sRGB (a browser does this).
+    - Very dark or flat pictures: stretched, as anyone adjusting brightness would see them.
+    """
+    views: list[tuple[str, np.ndarray]] = []
+    if img.mode.startswith("I") or img.mode == "F":
+        views.append(("values ranked (wide samples equalised)", _equalised(np.asarray(img))))
+    icc = img.info.get("icc_profile")
+    if icc:
+        managed = _icc_view(img, icc, rgb)
+        if managed is not None:
+            views.append(("colours as its ICC profile shows them", managed))
+    grey = (rgb.astype(np.uint16).sum(axis=2) // 3).astype(np.uint8) if rgb.ndim == 3 else rgb
+    sample = grey[:: max(1, grey.shape[0] // 512), :: max(1, grey.shape[1] // 512)]
+    lo, hi = np.percentile(sample, (1, 99))
+    # (a ranked or managed view already shows the range; one colour alone hides nothing)
+    if hi - lo < FLAT_LEVELS and not views and len(np.unique(sample)) >= 4:
+        views.append(("brightness stretched (the picture is very dark or flat)", _equalised(grey)))
+    for label, pixels in views:
+        budget.take(pixels.shape[0] * pixels.shape[1], f"the view '{label}'")
+    return views
+
+
+def _equalised(arr: np.ndarray) -> np.ndarray:
+    """Each sample replaced by its rank among all values (0..255): any monotone tone curve undone."""
+    if arr.ndim == 3:
+        arr = arr[..., :3].mean(axis=2) if arr.shape[2] >= 3 else arr[..., 0]
+    if arr.dtype == np.uint8:  # by the levels present: a look-up table, no sort
+        present = np.bincount(arr.ravel(), minlength=256) > 0
+        lut = (np.cumsum(present) - 1) * (255.0 / max(int(present.sum()) - 1, 1)) + 0.5
+        grey = lut.astype(np.uint8)[arr]
+        return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
+    values = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=np.finfo(np.float64).max,
+                           neginf=np.finfo(np.float64).min)
+    uniq, inverse = np.unique(values, return_inverse=True)
+    scale = 255.0 / max(len(uniq) - 1, 1)
+    grey = (inverse.reshape(values.shape) * scale + 0.5).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(grey[..., None], 3, axis=2))
+
+
+def _icc_view(img: Image.Image, icc: bytes, rgb: np.ndarray) -> np.ndarray | None:
+    """The frame as its ICC profile renders it in sRGB, when that differs from the stored values."""
+    import io
+
+    from PIL import ImageCms
+
+    if img.mode not in ("L", "RGB", "CMYK", "LA", "RGBA"):
+        return None
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        srgb = ImageCms.createProfile("sRGB")
+        probe = img.convert(img.mode.rstrip("A") or "L")
+        small = probe.copy()
+        small.thumbnail((256, 256))
+        managed_small = np.asarray(ImageCms.profileToProfile(small, source, srgb, outputMode="RGB"))
+        stored_small = np.asarray(small.convert("RGB"))
+        if np.abs(managed_small.astype(np.int16) - stored_small).mean() <= ICC_DIFFERENCE:
+            return None
+        return np.ascontiguousarray(np.asarray(ImageCms.profileToProfile(probe, source, srgb, outputMode="RGB")))
+    except (ImageCms.PyCMSError, OSError, ValueError) as exc:
+        raise ImageError(f"its ICC colour profile cannot be applied ({exc}): the picture a browser shows "
+                         "cannot be screened") from None

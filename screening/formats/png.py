@@ -6,7 +6,7 @@ import struct
 import zlib
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
-from screening.formats.jpeg import after_end
+from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
 
 
 def chunks(data: bytes):
@@ -39,13 +39,24 @@ def check(data: bytes) -> int:
     raise ImageError("truncated PNG: no IEND chunk")  # pragma: no cover - chunks() raises first
 
 
+# Chunks whose bodies are pixels or known metadata, read elsewhere.
+_READ = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD",
+         b"hIST", b"pHYs", b"sPLT", b"tIME", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"acTL", b"fcTL", b"fdAT"}
+
+
 def embedded(data: bytes, end: int) -> list[Embedded]:
-    return after_end(data, end, [], "PNG's IEND chunk")
+    """Images inside any other chunk (a C2PA `caBX` manifest's thumbnails, a private chunk),
+    and anything image-like after IEND."""
+    found = [image for kind, body, pos in chunks(data) if kind not in _READ
+             for image in images_in(body, f"PNG {kind.decode('latin-1')!r} chunk at byte {pos}")]
+    return found + after_end(data, end, [], "PNG's IEND chunk")
 
 
 def blocks(data: bytes, found: Found) -> None:
     try:
         for kind, body, pos in chunks(data):
+            if kind == b"caBX":
+                refuse_c2pa_location(body, f"C2PA manifest (PNG caBX chunk at byte {pos})")
             if kind == b"eXIf":
                 found.exif.append(body)
             elif kind in (b"tEXt", b"zTXt", b"iTXt"):

@@ -1,8 +1,9 @@
 """TIFF and DNG: metadata of the file's own IFDs, and the images Pillow does not decode.
 
 Camera files (DNG, most RAW formats) keep a small preview in IFD0 and the full picture in
-a SubIFD, where Pillow never looks. Every SubIFD image larger than its parent page is
-decoded here (tifffile) and screened as an extra view; one that cannot be decoded, or
+a SubIFD, where Pillow never looks. Every SubIFD image (the full picture behind a preview,
+or a smaller one that may show something else) is decoded here (tifffile) and screened as
+an extra view unless it is a copy of the page; one that cannot be decoded, or
 that holds raw sensor data, makes the file an error: a preview never stands in for the picture.
 """
 
@@ -35,19 +36,22 @@ def tiff_iptc(block: bytes) -> list[bytes]:
 
 
 def subifd_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
-    """(where, pixels) of every SubIFD image larger than the page that holds it."""
+    """(where, pixels) of every SubIFD image, whatever its size against the page that holds it."""
     import tifffile
 
     try:
         with tifffile.TiffFile(io.BytesIO(data)) as tif:
-            return _larger_subimages(tif, budget)
+            return _subimages(tif, budget)
     except ImageError:
         raise
     except Exception as exc:
         raise ImageError(f"TIFF sub-images cannot be read: {exc or type(exc).__name__}") from None
 
 
-def _larger_subimages(tif, budget: int) -> list[tuple[str, np.ndarray]]:
+def _subimages(tif, budget: int) -> list[tuple[str, np.ndarray]]:
+    """Every SubIFD image, larger or smaller than its page: a full-resolution picture behind a
+    preview, or a "reduced-resolution" image that shows something else (a viewer may show it).
+    Copies of the page itself are dropped later, when compared with what was already seen."""
     out = []
     for p, page in enumerate(tif.pages):
         subs = getattr(page, "pages", None)
@@ -55,9 +59,8 @@ def _larger_subimages(tif, budget: int) -> list[tuple[str, np.ndarray]]:
             continue
         area = _area(page.shape)
         for s, sub in enumerate(subs):
-            if _area(sub.shape) <= area:
-                continue
-            where = f"full-resolution image in SubIFD {s + 1} of page {p + 1}"
+            kind = "full-resolution image" if _area(sub.shape) > area else "image"
+            where = f"{kind} in SubIFD {s + 1} of page {p + 1}"
             if int(sub.photometric) in _RAW_SENSOR:
                 raise ImageError(f"the {where} is raw sensor data (DNG/RAW): it cannot be screened, "
                                  "and the preview alone is not the picture")
