@@ -123,6 +123,30 @@ class ScanSettings:
 
 
 @dataclass(frozen=True)
+class VideoSettings:
+    """[video]: how clips are sampled and how long they may take (docs/video.md)."""
+
+    # A frame is screened at least this often (seconds): anything on screen for this long plus
+    # one frame is in a screened frame. Above 0.5 a face shown for half a second could be missed.
+    sample_every_s: float = _ranged(0.25, 0.01, 0.5)
+    # A frame whose grey thumbnail differs this much (mean absolute change, 0..1) from the last
+    # screened frame is a scene change and is screened too; keyframes are screened as well.
+    scene_change: float = _ranged(0.12, 0.01, 1.0)
+    # ...but not closer than this (seconds) to the previous screened frame.
+    min_gap_s: float = _ranged(0.04, 0.0, 0.5)
+    # Faces are looked for in every screened frame; the other checks (logos, uniforms...) in
+    # screened frames at least this often (and at every scene change): still within 0.5 s.
+    other_checks_every_s: float = _ranged(0.5, 0.01, 0.5)
+    # Screened frames are shrunk to this longest side first (boxes are reported in full-size
+    # pixels): a face 30 px wide in a 1080p frame is 20 px at 1280, MTCNN's smallest; 0: full size.
+    max_side: int = _ranged(1280, 0, 100_000)
+    # Longer clips are an error, not screened: a bound on the work one file may cause.
+    max_duration_s: float = _ranged(1200.0, 1.0, 86400.0)
+    # Seconds of screening time allowed per second of clip, on top of [scan] timeout_s.
+    seconds_per_clip_second: float = _ranged(10.0, 0.1, 1000.0)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
@@ -139,6 +163,7 @@ class Config:
     uniforms: UniformSettings = field(default_factory=UniformSettings)
     location: LocationSettings = field(default_factory=LocationSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
 
     def academy(self, academy_id: str) -> Academy | None:
         return next((a for a in self.academies if a.id == academy_id), None)
@@ -160,6 +185,11 @@ class Config:
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate screening.toml; raise ConfigError naming the file and the key."""
     cfg_path = Path(path or DEFAULT_CONFIG)
+    if cfg_path.is_dir():
+        inside = cfg_path / DEFAULT_CONFIG
+        raise ConfigError(f"{cfg_path}: is a folder, not a config file"
+                          + (f" (did you mean --config {inside}?)" if inside.is_file() else
+                             f" (it holds no {DEFAULT_CONFIG})"))
     if not cfg_path.is_file():
         raise ConfigError(
             f"{cfg_path}: config file not found (pass --config FILE, or run from the folder "
@@ -182,7 +212,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         return ConfigError(f"{where}: `{key}` {problem}")
 
     known = {"trust", "channels", "default_channel", "consent", "academy", "faces", "logos",
-             "uniforms", "location", "scan", "store"}
+             "uniforms", "location", "scan", "store", "video"}
     for key in raw:
         if key not in known:
             raise fail(key, f"is not a known key (expected one of {', '.join(sorted(known))})")
@@ -238,6 +268,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
         scan=_section(raw, "scan", ScanSettings, fail),
+        video=_section(raw, "video", VideoSettings, fail),
     )
 
 

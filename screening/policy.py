@@ -122,15 +122,15 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
         if person_id is not None:  # an encoding of someone no longer matchable
             why = f"{person_id} is no longer enrolled for face matching"
         reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}{_in(finding)}",
-                        finding.box, extra=_view(finding))
-        return reason, FaceReport(finding.box, None, distance)
+                        finding.box, extra=_view(finding), time=finding.time)
+        return reason, FaceReport(finding.box, None, distance, time=finding.time)
     ok, consent_why = consent(person, rules.channel, rules.today)
-    report = FaceReport(finding.box, person.person_id, distance, consented=ok)
+    report = FaceReport(finding.box, person.person_id, distance, consented=ok, time=finding.time)
     if ok:
         return None, report
     return (
         Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{_in(finding)}", finding.box,
-               extra={"person_id": person.person_id, **_view(finding)}),
+               extra={"person_id": person.person_id, **_view(finding)}, time=finding.time),
         report,
     )
 
@@ -164,13 +164,15 @@ def _academy(academy: str, rules: Rules) -> str:
 
 def _logo(f: LogoFinding, rules: Rules) -> Reason:
     detail = f"{_academy(f.academy, rules)} logo" + (f": {f.detail}" if f.detail else "") + _in(f)
-    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)})
+    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)},
+                  time=f.time)
 
 
 def _uniform(f: UniformFinding, rules: Rules) -> Reason:
     what = "uniform with crest" if f.crest else "uniform colours"
     detail = f"{_academy(f.academy, rules)} {what}" + (f": {f.detail}" if f.detail else "") + _in(f)
-    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)})
+    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)},
+                  time=f.time)
 
 
 def _in(f: FaceFinding | LogoFinding | UniformFinding) -> str:

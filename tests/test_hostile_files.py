@@ -300,7 +300,7 @@ def test_every_tuning_value_has_a_range_and_is_documented():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "tuning.md").read_text()
     for cls, section in [(config.FaceSettings, "faces"), (config.LogoSettings, "logos"),
                          (config.UniformSettings, "uniforms"), (config.LocationSettings, "location"),
-                         (config.ScanSettings, "scan")]:
+                         (config.ScanSettings, "scan"), (config.VideoSettings, "video")]:
         for key, limit in config.limits(cls).items():
             assert limit, (section, key)
             assert f"`{section}.{key}`" in docs, f"docs/tuning.md does not list {section}.{key}"
