@@ -33,11 +33,15 @@ class FaceDetector:
             if self.people is not None:
                 findings += [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
                              for body in self.people.find(rgb)]
-            for face in self.engine.locate(rgb):
+            upright = self.engine.locate(rgb)
+            for face in upright:
                 encoding, why = self.engine.encode_with_reason(rgb, face.box)
                 if encoding is None:
                     findings.append(FaceFinding(face.box, (), False, why, face.score, frame))
                 else:
                     findings.append(FaceFinding(face.box, self.gallery.candidates(encoding), True,
                                                 f"found by {face.source}", face.score, frame))
+            findings += [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
+                                     "turn the photo upright and screen it again", face.score, frame)
+                         for face, turn in self.engine.locate_turned(rgb, upright)]
         return findings

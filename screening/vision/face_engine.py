@@ -62,6 +62,10 @@ GREY = (128, 128, 128)
 STRONG = 0.6
 CONFIRM_SIDES = (48, 64)
 CONFIRM_SCORE = 0.5
+# Photos turned a quarter or half turn (orientation tag lost): searched once per turn on a copy
+# this long (faces of 24/640 = 3.75% of the long side and larger), confident detections only.
+TURNED_SIDE = 640
+TURNED_SCORE = 0.7
 # Two boxes are one face when their intersection covers this share of the smaller box.
 SAME_FACE_OVERLAP = 0.5
 # CenterFace's box (forehead to chin) moved to the geometry of the boxes dlib's landmark model was
@@ -185,6 +189,27 @@ class FaceEngine:
                 out.append(Located(_clip(hog, w, h), score, source, marks))
         return sorted(out, key=lambda f: -f.box[2] * f.box[3])
 
+    def locate_turned(self, rgb: np.ndarray, upright: list[Located]) -> list[tuple[Located, int]]:
+        """Faces seen only with the picture turned a quarter or half turn (a photo whose
+        orientation tag was lost), each with the turn in degrees; searched on a copy TURNED_SIDE
+        px long, so faces at least TURNED_SIDE / DETECTOR_MIN_FACE of the long side are covered."""
+        rgb = _checked(rgb)
+        h, w = rgb.shape[:2]
+        scale = min(1.0, TURNED_SIDE / max(w, h))
+        small = _resized(rgb, max(1, round(w * scale)), max(1, round(h * scale)))
+        sh, sw = small.shape[:2]
+        out: list[tuple[Located, int]] = []
+        for k in (1, 2, 3):
+            for d in self._detector.detect(np.ascontiguousarray(np.rot90(small, k)), TURNED_SCORE):
+                left, top, bw, bh = d.box
+                (x0, y0), (x1, y1) = _unturned(left, top, k, sw, sh), _unturned(left + bw, top + bh, k, sw, sh)
+                box = (min(x0, x1) / scale, min(y0, y1) / scale, abs(x1 - x0) / scale, abs(y1 - y0) / scale)
+                hog = _clip(_hog_like(*box), w, h)
+                known = [f.box for f in upright] + [f.box for f, _ in out]
+                if all(_overlap(hog, b) < SAME_FACE_OVERLAP for b in known):
+                    out.append((Located(hog, d.score, f"centerface turned {90 * k}"), 90 * k))
+        return out
+
     def _confirmed(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> bool:
         """A second look at a weak detection: the place cut out with a face-wide margin, scaled so
         the face is CONFIRM_SIDES px wide; the face must be found again there, confidently."""
@@ -254,6 +279,15 @@ def turn_of(points: np.ndarray) -> float | None:
         return None
     offset = points[4] - (eye_a + eye_b) / 2
     return abs(float(offset @ axis)) / span / span
+
+
+def _unturned(x: float, y: float, k: int, w: int, h: int) -> tuple[float, float]:
+    """A point of np.rot90(image, k) back in the image (w x h) it was turned from."""
+    if k == 1:
+        return w - y, x
+    if k == 2:
+        return w - x, h - y
+    return y, h - x
 
 
 def _checked(rgb: np.ndarray) -> np.ndarray:
