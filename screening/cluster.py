@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from .config import Config
-from .pipeline import Screening, _crashed, build_detectors, screen_file
+from .pipeline import Names, Screening, _build, _crashed, screen_file
 
 # Built detectors on this worker, by (config fingerprint, gallery token, factory): models load once.
 _BUILT: dict[tuple, dict] = {}
 
 
 def _screen_on_worker(path: str, display: str, config: Config, gallery: Any, factory: Callable | None,
-                      key: tuple) -> Screening:
+                      key: tuple, people: Names | None = None) -> Screening:
     detectors = _BUILT.get(key)
     if detectors is None:
         _BUILT.clear()  # an older config's models are not needed again
-        detectors = _BUILT[key] = (factory or build_detectors)(config, gallery)
+        detectors = _BUILT[key] = _build(factory, config, gallery, people)
     return screen_file(Path(path), detectors, display=display, timeout_s=config.scan.timeout_s,
                        max_frames=config.scan.max_frames)
 
@@ -35,7 +35,8 @@ class ClusterScreener:
     """Screener's interface (screen, close) over a distributed.Client; in-flight work is bounded."""
 
     def __init__(self, scheduler: Any, config: Config, gallery: Any, *,
-                 factory: Callable | None = None, cache: Any = None, window: int = 0):
+                 factory: Callable | None = None, cache: Any = None, window: int = 0,
+                 people: Names | None = None):
         from dask.base import tokenize
         from distributed import Client
 
@@ -43,7 +44,8 @@ class ClusterScreener:
         self.config, self.factory, self.cache = config, factory, cache
         # shipped to every worker once, not with every task
         self.gallery = self.client.scatter(gallery, broadcast=True) if gallery is not None else None
-        self.key = (config.fingerprint(), tokenize(gallery), getattr(factory, "__qualname__", None))
+        self.people = self.client.scatter(people, broadcast=True) if people is not None else None
+        self.key = (config.fingerprint(), tokenize(gallery), tokenize(people), getattr(factory, "__qualname__", None))
         threads = sum(self.client.nthreads().values()) or 1
         self.window = window or threads * 4
 
@@ -67,7 +69,7 @@ class ClusterScreener:
                         yield known
                         continue
                     future = self.client.submit(_screen_on_worker, str(item[0].absolute()), item[1], self.config,
-                                                self.gallery, self.factory, self.key, pure=False)
+                                                self.gallery, self.factory, self.key, self.people, pure=False)
                     pending[future] = item
                 if not pending:
                     return

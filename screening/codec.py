@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Check, CheckResult, FaceFinding, LocationFinding, LogoFinding, UniformFinding
+from .model import Check, CheckResult, FaceFinding, LocationFinding, LogoFinding, TextFinding, UniformFinding
 from .pipeline import Screening
 
-_TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding}
+_TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding,
+          "text": TextFinding}
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 

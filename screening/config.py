@@ -32,6 +32,7 @@ class Academy:
     logos: Path | None = None
     uniform_colours: tuple[str, ...] = ()
     sites: tuple[Site, ...] = ()
+    aliases: tuple[str, ...] = ()  # other names it is known by: short forms, former names, kit
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,25 @@ class LocationSettings:
 
 
 @dataclass(frozen=True)
+class TextSettings:
+    """[text]: names read in the picture (docs/text.md has the measurements)."""
+
+    # A name counts as found when the text read holds it with at least this similarity
+    # (1 - edits / letters; OCR's usual confusions such as 0/O or rn/m cost a fifth of an edit).
+    min_similarity: float = field(default=0.8, metadata={"range": (0.5, 1.0)})
+    # The smallest capital letters (pixels, full resolution) that must be read: detection works on
+    # a copy where they are about 7 px high, so this sets the cost (about 1400 px for 12 MP at 20).
+    min_letter_px: int = field(default=20, metadata={"range": (8, 200)})
+    # A line read with less confidence than this is unreadable text...
+    min_read_score: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
+    # ...and needs permission when its line is at least this high (pixels; about twice the height
+    # of its capitals), because a person could read what the OCR could not. 0 never flags it.
+    unreadable_min_px: int = field(default=0, metadata={"range": (0, 10000)})
+    # Detection tiles: a working copy longer than this is cut into overlapping tiles.
+    tile_side: int = field(default=1600, metadata={"range": (640, 4096)})
+
+
+@dataclass(frozen=True)
 class ScanSettings:
     """[scan]"""
 
@@ -122,6 +142,7 @@ class Config:
     uniforms: UniformSettings = field(default_factory=UniformSettings)
     location: LocationSettings = field(default_factory=LocationSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
+    text: TextSettings = field(default_factory=TextSettings)
 
     def academy(self, academy_id: str) -> Academy | None:
         return next((a for a in self.academies if a.id == academy_id), None)
@@ -165,7 +186,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         return ConfigError(f"{where}: `{key}` {problem}")
 
     known = {"trust", "channels", "default_channel", "consent", "academy", "faces", "logos",
-             "uniforms", "location", "scan", "store"}
+             "uniforms", "location", "scan", "store", "text"}
     for key in raw:
         if key not in known:
             raise fail(key, f"is not a known key (expected one of {', '.join(sorted(known))})")
@@ -221,6 +242,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
         scan=_section(raw, "scan", ScanSettings, fail),
+        text=_section(raw, "text", TextSettings, fail),
     )
 
 
@@ -228,7 +250,7 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
     key = f"academy[{i}]"
     if not isinstance(a, dict):
         raise fail(key, "must be a table")
-    allowed = {"id", "name", "logos", "uniform_colours", "sites"}
+    allowed = {"id", "name", "logos", "uniform_colours", "sites", "aliases"}
     for k in a:
         if k not in allowed:
             raise fail(f"{key}.{k}", f"is not a known key (expected {', '.join(sorted(allowed))})")
@@ -264,7 +286,13 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) or radius <= 0:
             raise fail(skey, f"is out of range: {s!r}")
         sites.append(Site(lat, lon, radius))
-    return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites))
+    aliases = a.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(x, str) and x.strip() for x in aliases):
+        raise fail(f"{key}.aliases", f"is {aliases!r}, expected a list of names like ['St Aidans', 'Northfield']")
+    if not all(any(c.isalnum() for c in x) for x in aliases):
+        raise fail(f"{key}.aliases", f"is {aliases!r}: every alias needs a letter or digit")
+    return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites),
+                   tuple(x.strip() for x in aliases))
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):
@@ -291,6 +319,9 @@ def _section(raw: dict[str, Any], name: str, cls: type, fail):
                                         f"like {default!r}")
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise fail(f"{name}.{key}", f"is {value!r}, expected a value >= 0")
+        low, high = fields[key].metadata.get("range", (None, None))
+        if low is not None and not low <= value <= high:
+            raise fail(f"{name}.{key}", f"is {value!r}, expected a value from {low} to {high}")
         values[key] = value
     return cls(**values)
 

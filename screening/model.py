@@ -24,6 +24,7 @@ class Kind(StrEnum):
     LOGO = "logo"
     UNIFORM = "uniform"
     LOCATION = "location"
+    TEXT = "text"
     ERROR = "error"
 
 
@@ -35,6 +36,7 @@ class Check(StrEnum):
     FACES = "faces"
     LOGOS = "logos"
     UNIFORMS = "uniforms"
+    TEXT = "text"
 
 
 # ---------------------------------------------------------------- what detectors report
@@ -88,7 +90,26 @@ class LocationFinding:
     malformed: bool = False
 
 
-Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding
+@dataclass(frozen=True)
+class TextFinding:
+    """Text read in the picture: a name it matched, or a line the OCR could not read.
+
+    The detector reports the raw scores; decide() alone applies [text] min_similarity and
+    says what unreadable text means.
+    """
+
+    box: Box
+    text: str  # as read; lines of a sign joined with " / "
+    ocr_score: float  # recognition confidence 0..1 (the weakest line's, for several lines)
+    height: int  # height of the (smallest) line across the text, pixels; about twice a capital's
+    target: str = ""  # "academy" or "person"; "" for text that could not be read
+    target_id: str = ""  # the academy id or person_id matched
+    name: str = ""  # the academy name or alias, or the register name, that matched
+    similarity: float = 0.0  # 1 - edits / letters of the name (OCR confusions cost a fifth)
+    frame: int = 0
+
+
+Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | TextFinding
 
 
 @dataclass(frozen=True)

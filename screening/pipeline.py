@@ -45,11 +45,12 @@ class CheckTimeout(Exception):
     pass
 
 
-def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
+def build_detectors(config: Config, gallery: Any, people: Names | None = None) -> dict[Check, Detector]:
     """Every available check's detector, built once per process (models load here).
 
     A check whose module is missing is left out; decide() then refuses to clear any image,
-    because a check that does not exist is a check that did not run.
+    because a check that does not exist is a check that did not run. So is the text check when
+    the register's names (`people`: (person_id, name) pairs) were not given.
     """
     import importlib
 
@@ -66,6 +67,9 @@ def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
             detectors[check] = detector_cls(config.faces, gallery)
         elif check is Check.UNIFORMS:
             detectors[check] = detector_cls(config, detectors.get(Check.LOGOS))
+        elif check is Check.TEXT:
+            if people is not None:
+                detectors[check] = detector_cls(config, people)
         else:
             detectors[check] = detector_cls(config)
     return detectors
@@ -95,7 +99,17 @@ _DETECTORS = (
     (Check.FACES, "faces", "FaceDetector"),
     (Check.LOGOS, "logos", "LogoDetector"),
     (Check.UNIFORMS, "uniforms", "UniformDetector"),
+    (Check.TEXT, "text", "TextDetector"),
 )
+
+# The register's names as the text check looks for them: (person_id, name) of every person,
+# whatever their consent. Consent stays with decide().
+Names = tuple[tuple[str, str], ...]
+
+
+def _build(factory: Callable | None, config: Config, gallery: Any, people: Names | None) -> dict[Check, Detector]:
+    """The detectors of one process: a test's factory (config, gallery), or the real ones."""
+    return factory(config, gallery) if factory is not None else build_detectors(config, gallery, people)
 
 
 def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | None = None,
@@ -213,6 +227,9 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         uniform_min_score=config.uniforms.min_score,
         flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
         academy_names={a.id: a.name for a in config.academies},
+        text_min_similarity=config.text.min_similarity,
+        text_min_read_score=config.text.min_read_score,
+        text_unreadable_min_px=config.text.unreadable_min_px,
     )
 
 
@@ -222,13 +239,14 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent: int) -> None:
+def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent: int,
+                 people: Names | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _exit_with(parent)
     import cv2
 
     cv2.setNumThreads(1)  # the pool is the parallelism: OpenCV threads in every worker only fight over cores
-    _WORKER["detectors"] = (factory or build_detectors)(config, gallery)
+    _WORKER["detectors"] = _build(factory, config, gallery, people)
     _WORKER["config"] = config
 
 
@@ -263,6 +281,7 @@ def screen_many(
     workers: int = 0,
     factory: Callable[[Config, Any], dict[Check, Detector]] | None = None,
     cache: Any = None,
+    people: Names | None = None,
 ) -> Iterator[Screening]:
     """Screen (path, display name) pairs, yielding as they finish; memory bounded by a window.
 
@@ -270,7 +289,7 @@ def screen_many(
     come back as errors and the pool is rebuilt for the rest. With a `cache` (cache.ResultCache)
     a file screened before under the same config and gallery is not screened again.
     """
-    with Screener(config, gallery, workers=workers, factory=factory, cache=cache) as screener:
+    with Screener(config, gallery, workers=workers, factory=factory, cache=cache, people=people) as screener:
         yield from screener.screen(items)
 
 
@@ -282,8 +301,10 @@ class Screener:
     """
 
     def __init__(self, config: Config, gallery: Any, *, workers: int = 0,
-                 factory: Callable[[Config, Any], dict[Check, Detector]] | None = None, cache: Any = None):
+                 factory: Callable[[Config, Any], dict[Check, Detector]] | None = None, cache: Any = None,
+                 people: Names | None = None):
         self.config, self.gallery, self.factory, self.cache = config, gallery, factory, cache
+        self.people = people  # the register's names, for the text check
         self.workers = workers or config.scan.workers or os.cpu_count() or 1
         self.pool: ProcessPoolExecutor | None = None
         self.detectors: dict[Check, Detector] | None = None
@@ -317,7 +338,7 @@ class Screener:
     def _screen_uncached(self, items: Iterator) -> Iterator:
         if self.workers == 1:
             if self.detectors is None:
-                self.detectors = (self.factory or build_detectors)(self.config, self.gallery)
+                self.detectors = _build(self.factory, self.config, self.gallery, self.people)
             for item in items:
                 if isinstance(item, _Known):
                     yield item
@@ -339,7 +360,7 @@ class Screener:
         stuck: set[tuple[Path, str]] = set()
         limit = 2 * self.config.scan.timeout_s + HANG_GRACE_S
         if self.pool is None:
-            self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+            self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory, self.people)
         try:
             while True:
                 isolating = bool(suspects) or any(item in suspects_aboard for item in pending.values())
@@ -408,7 +429,7 @@ class Screener:
 
     def _renew_pool(self) -> None:
         self.close()
-        self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+        self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory, self.people)
 
 
 # How often the parent looks for stuck workers, and how long past twice the per-image limit a
@@ -433,13 +454,13 @@ class _Known:
     screening: Screening
 
 
-def _new_pool(workers: int, config: Config, gallery: Any, factory) -> ProcessPoolExecutor:
+def _new_pool(workers: int, config: Config, gallery: Any, factory, people: Names | None = None) -> ProcessPoolExecutor:
     import multiprocessing
 
     # forkserver: workers never inherit the parent's threads or open SQLite handles
     ctx = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(config, gallery, factory, os.getpid()))
+                               initargs=(config, gallery, factory, os.getpid(), people))
 
 
 def _crashed(path: Path, display: str, why: str) -> Screening:

@@ -17,6 +17,7 @@ from .model import (
     LogoFinding,
     Reason,
     Status,
+    TextFinding,
     UniformFinding,
 )
 from .register import Person
@@ -37,6 +38,9 @@ class Rules:
     uniform_min_score: float = 0.5
     flag_colours_without_crest: bool = False
     academy_names: Mapping[str, str] = field(default_factory=dict)
+    text_min_similarity: float = 0.8
+    text_min_read_score: float = 0.5
+    text_unreadable_min_px: int = 0  # 0: unreadable text never needs permission by itself
     required: tuple[Check, ...] = ALL_CHECKS
 
 
@@ -75,6 +79,10 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
                     reasons.append(_uniform(finding, rules))
             elif isinstance(finding, LocationFinding):
                 reasons.append(_location(finding))
+            elif isinstance(finding, TextFinding):
+                reason = _text(finding, rules)
+                if reason is not None:
+                    reasons.append(reason)
 
     if any(r.kind is Kind.ERROR for r in reasons):
         status = Status.ERROR
@@ -144,3 +152,27 @@ def _location(f: LocationFinding) -> Reason:
         extra = {"lat": round(f.lat, 6), "lon": round(f.lon, 6)}
     return Reason(Kind.LOCATION, f.detail, extra={**extra, "source": f.source})
 
+
+
+def _text(f: TextFinding, rules: Rules) -> Reason | None:
+    """A name read in the picture; or, when the trust asks for it, large text the OCR could not read."""
+    where = f"read at {list(f.box)}"
+    if f.target:
+        if f.similarity < rules.text_min_similarity:
+            return None
+        score = {"similarity": round(f.similarity, 3), "ocr_score": round(f.ocr_score, 3)}
+        if f.target == "academy":
+            academy = _academy(f.target_id, rules)
+            alias = "" if f.name == academy else f", as '{f.name}'"
+            return Reason(Kind.TEXT, f"text '{f.text}' names {academy}{alias} ({where})", f.box,
+                          extra={"academy": f.target_id, **score})
+        person = rules.people.get(f.target_id)
+        who = f"{person.role} {f.target_id}" if person is not None else f"register person {f.target_id}"
+        return Reason(Kind.TEXT, f"text '{f.text}' is the name of {who} ({where})", f.box,
+                      extra={"person_id": f.target_id, **score})
+    if rules.text_unreadable_min_px and f.height >= rules.text_unreadable_min_px \
+            and f.ocr_score < rules.text_min_read_score:
+        return Reason(Kind.TEXT, f"unreadable text {f.height} px high ({where}, read as '{f.text}' with "
+                                 f"confidence {f.ocr_score:.2f}): a person may read a name here", f.box,
+                      extra={"ocr_score": round(f.ocr_score, 3)})
+    return None
