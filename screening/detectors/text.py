@@ -122,7 +122,8 @@ def _union(boxes: Sequence[Box]) -> Box:
 
 def _strongest(findings: list[TextFinding]) -> list[TextFinding]:
     """One finding per target and place: a run that only adds lines to a match is dropped."""
-    findings.sort(key=lambda f: (-f.similarity, f.box[2] * f.box[3]))
+    # surest first; of two as sure, the longer name (the full name over an alias), the smaller box
+    findings.sort(key=lambda f: (-f.similarity, -len(f.name), f.box[2] * f.box[3]))
     kept: list[TextFinding] = []
     for f in findings:
         if any(k.target_id == f.target_id and k.target == f.target and _overlaps(k.box, f.box) for k in kept):

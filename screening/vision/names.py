@@ -18,7 +18,7 @@ from dataclasses import dataclass
 # Cost of one confusable substitution, as a share of an ordinary edit.
 CONFUSION_COST = 0.2
 # Names with at least this many letters are found without word ends.
-LONG = 12
+LONG = 16
 # Names with fewer letters than this match only with confusions, never with a real edit.
 SHORT = 6
 
@@ -30,6 +30,26 @@ _SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("l
 _FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in group})
 
 
+# Words of academy names that say what kind of school it is, not which: an error there does not
+# decide whether a name was read, and "St" may be left off a sign.
+GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
+                     "infants", "nursery", "church", "of", "england", "ce", "c", "e", "rc", "the", "trust",
+                     "catholic", "voluntary", "aided", "community", "free", "upper", "lower", "middle",
+                     "sixth", "form", "st", "saint", "and"})
+
+
+@dataclass(frozen=True)
+class Form:
+    """One spelling of a name as its words, normalised, and which words identify it."""
+
+    words: tuple[str, ...]
+    distinctive: tuple[bool, ...]
+
+    @property
+    def plain(self) -> str:
+        return "".join(self.words)
+
+
 @dataclass(frozen=True)
 class Target:
     """A name to look for: an academy's name or alias, or a register person's full name."""
@@ -37,13 +57,13 @@ class Target:
     kind: str  # "academy" or "person"
     id: str  # academy id or person_id
     name: str  # as written in the config or register
-    forms: tuple[str, ...]  # normalised spellings: the name, and "last first" for a person
+    forms: tuple[Form, ...]  # the name, "last first" for a person, without "St" for an academy
 
 
 @dataclass(frozen=True)
 class Match:
     target: Target
-    similarity: float  # 1 - edits / letters of the name (confusions count a fifth)
+    similarity: float  # the lower of the whole name's and its weakest identifying word's
     start: int  # span of the match in the text (characters of the text as read)
     end: int
 
@@ -54,18 +74,32 @@ def letters(text: str) -> str:
     return "".join(c for c in plain.lower() if c.isalnum() and not unicodedata.combining(c))
 
 
+def _words(text: str) -> list[str]:
+    """Words of a name: apostrophes join ('Aidan's' is one word), other punctuation splits."""
+    spaced = "".join(c if c.isalnum() or c in "'’" else " " for c in text)
+    return [w for w in (letters(x) for x in spaced.split()) if w]
+
+
 def academy_target(academy_id: str, name: str) -> Target:
-    return Target("academy", academy_id, name, (letters(name),))
+    words = _words(name)
+    if not any(w not in GENERIC for w in words):  # "The Academy": every word has to count
+        return Target("academy", academy_id, name, (Form(tuple(words), (True,) * len(words)),))
+    forms = [tuple(words)]
+    if words[0] in ("st", "saint") and len(words) > 1:
+        other = "saint" if words[0] == "st" else "st"
+        forms += [tuple(words[1:]), (other, *words[1:])]
+    return Target("academy", academy_id, name,
+                  tuple(Form(f, tuple(w not in GENERIC for w in f)) for f in forms))
 
 
 def person_target(person_id: str, name: str) -> Target | None:
     """First and last name together, in either order; None for a single-word name (too weak)."""
-    words = [w for w in name.replace(",", " ").split() if letters(w)]
+    words = _words(name)
     if len(words) < 2:
         return None
-    first, last = letters(words[0]), letters(words[-1])
-    forms = dict.fromkeys([letters(name), first + last, last + first])
-    return Target("person", person_id, name, tuple(forms))
+    first, last = words[0], words[-1]
+    forms = dict.fromkeys([tuple(words), (first, last), (last, first)])
+    return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in forms))
 
 
 def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, str]]) -> tuple[Target, ...]:
@@ -83,10 +117,13 @@ class Matcher:
         self.floor = floor
         self.index: dict[str, set[int]] = {}
         self.grams: dict[tuple[int, int], int] = {}
+        self.short = set()  # targets with a form too short for trigrams: always aligned
         for i, t in enumerate(self.targets):
             for k, form in enumerate(t.forms):
-                grams = _trigrams(form.translate(_FOLD))
+                grams = _trigrams(form.plain.translate(_FOLD))
                 self.grams[i, k] = len(grams)
+                if len(form.plain) < 4:
+                    self.short.add(i)
                 for g in grams:
                     self.index.setdefault(g, set()).add(i)
 
@@ -95,31 +132,21 @@ class Matcher:
         plain, where = _letters_with_positions(text)
         if not plain:
             return []
-        folded = plain.translate(_FOLD)
-        grams = _trigrams(folded)
         hits: dict[int, int] = {}
-        for g in grams:
+        for g in _trigrams(plain.translate(_FOLD)):
             for i in self.index.get(g, ()):
                 hits[i] = hits.get(i, 0) + 1
         found = []
-        short = {i for i, t in enumerate(self.targets) if any(len(f) < 4 for f in t.forms)}
-        for i in set(hits) | short:
+        for i in set(hits) | self.short:
             target = self.targets[i]
             best: Match | None = None
             for k, form in enumerate(target.forms):
                 # each edit spoils at most three trigrams: skip forms that cannot reach the floor
-                edits = (1 - self.floor) * len(form)
-                if len(form) >= 4 and hits.get(i, 0) < self.grams[i, k] - 3 * edits:
+                if len(form.plain) >= 4 and hits.get(i, 0) < self.grams[i, k] - 3 * (1 - self.floor) * len(form.plain):
                     continue
-                m = _best_alignment(form, plain, text, where)
-                if m is None:
-                    continue
-                cost, start, end = m
-                if len(form) < SHORT and cost >= 1:
-                    continue
-                sim = 1 - cost / len(form)
-                if sim >= self.floor and (best is None or sim > best.similarity):
-                    best = Match(target, round(sim, 3), start, end)
+                m = _best_alignment(form, plain, text, where, self.floor)
+                if m is not None and (best is None or m[0] > best.similarity):
+                    best = Match(target, round(m[0], 3), m[1], m[2])
             if best is not None:
                 found.append(best)
         return sorted(found, key=lambda m: -m.similarity)
@@ -140,54 +167,62 @@ def _letters_with_positions(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def _sub_cost(a: str, b: str) -> float:
-    if a == b:
-        return 0.0
-    return CONFUSION_COST if (a, b) in _PAIRS else 1.0
+def _best_alignment(form: Form, plain: str, text: str, where: list[int],
+                    floor: float) -> tuple[float, int, int] | None:
+    """The best span of `plain` holding the name (approximate substring, Sellers' algorithm).
 
-
-def _best_alignment(name: str, plain: str, text: str, where: list[int]) -> tuple[float, int, int] | None:
-    """The cheapest span of `plain` holding `name` (approximate substring, Sellers' algorithm).
-
-    Spans must start and end on word ends of the original text unless the name is LONG.
-    Returns (cost, start, end) with start/end indices into `text`.
+    Its similarity is the lower of the whole name's (1 - cost / letters) and that of its weakest
+    identifying word, so "Trinity South" is not "Trinity North" however long the rest. Spans
+    start and end on word ends of the original text unless the name is LONG. Returns
+    (similarity, start, end), start/end indices into `text`, or None below `floor`.
     """
+    name = form.plain
     m, n = len(name), len(plain)
     inf = float("inf")
-    # cost[i][j]: best cost of name[:i] ending at plain[:j]; start[i][j]: where that span began
-    prev = [0.0] * (n + 1)
-    prev_start = list(range(n + 1))
-    rows = [(prev, prev_start)]
+    cost = [[0.0] * (n + 1)] + [[inf] * (n + 1) for _ in range(m)]
+    move: list[list[tuple[int, int, float]]] = [[(0, 0, 0.0)] * (n + 1) for _ in range(m + 1)]
     for i in range(1, m + 1):
-        cur = [inf] * (n + 1)
-        cur_start = [0] * (n + 1)
-        cur[0], cur_start[0] = float(i), 0
         a = name[i - 1]
+        row, up = cost[i], cost[i - 1]
+        cost[i][0], move[i][0] = float(i), (1, 0, 1.0)
         for j in range(1, n + 1):
             b = plain[j - 1]
-            best, src = prev[j - 1] + _sub_cost(a, b), prev_start[j - 1]
-            if prev[j] + 1 < best:
-                best, src = prev[j] + 1, prev_start[j]
-            if cur[j - 1] + 1 < best:
-                best, src = cur[j - 1] + 1, cur_start[j - 1]
-            if j >= 2 and plain[j - 2:j] in _SPLITS.get(a, ()) and prev[j - 2] + CONFUSION_COST < best:
-                best, src = prev[j - 2] + CONFUSION_COST, prev_start[j - 2]
-            if i >= 2 and name[i - 2:i] in _SPLITS.get(b, ()):
-                before = rows[i - 2]
-                if before[0][j - 1] + CONFUSION_COST < best:
-                    best, src = before[0][j - 1] + CONFUSION_COST, before[1][j - 1]
-            cur[j], cur_start[j] = best, src
-        prev, prev_start = cur, cur_start
-        rows.append((cur, cur_start))
+            c = 0.0 if a == b else CONFUSION_COST if (a, b) in _PAIRS else 1.0
+            best, how = up[j - 1] + c, (1, 1, c)
+            if up[j] + 1 < best:
+                best, how = up[j] + 1, (1, 0, 1.0)  # a letter of the name missing from the text
+            if row[j - 1] + 1 < best:
+                best, how = row[j - 1] + 1, (0, 1, 1.0)  # a letter too many in the text
+            if j >= 2 and plain[j - 2:j] in _SPLITS.get(a, ()) and up[j - 2] + CONFUSION_COST < best:
+                best, how = up[j - 2] + CONFUSION_COST, (1, 2, CONFUSION_COST)
+            if i >= 2 and name[i - 2:i] in _SPLITS.get(b, ()) and cost[i - 2][j - 1] + CONFUSION_COST < best:
+                best, how = cost[i - 2][j - 1] + CONFUSION_COST, (2, 1, CONFUSION_COST)
+            row[j], move[i][j] = best, how
+    word_of = [k for k, w in enumerate(form.words) for _ in w]
+    budget = (1 - floor) * m
     found: tuple[float, int, int] | None = None
     for j in range(1, n + 1):
-        cost, s = prev[j], prev_start[j]
-        if s >= j or (found is not None and cost >= found[0]):
+        if cost[m][j] > budget:
             continue
-        start, end = where[s], where[j - 1] + 1
+        per_word = [0.0] * len(form.words)
+        i, k = m, j
+        while i > 0:
+            di, dj, c = move[i][k]
+            per_word[word_of[max(0, i - 1)]] += c
+            i, k = i - di, k - dj
+        if k >= j:
+            continue
+        if m < SHORT and cost[m][j] >= 1:  # a short name: confusions only, no real edit
+            continue
+        start, end = where[k], where[j - 1] + 1
         if m < LONG and not (_word_start(text, start) and _word_end(text, end)):
             continue
-        found = (cost, start, end)
+        sim = 1 - cost[m][j] / m
+        for w, spent, key in zip(form.words, per_word, form.distinctive):
+            if key:
+                sim = min(sim, 1 - spent / len(w))
+        if sim >= floor and (found is None or sim > found[0]):
+            found = (sim, start, end)
     return found
 
 
