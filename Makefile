@@ -44,6 +44,8 @@ bench: $(VENV_STAMP)
 	.venv/bin/python bench/bench_logos.py --quick
 	.venv/bin/python bench/bench_scale.py
 	.venv/bin/python bench/bench_enrolment.py
+	.venv/bin/python bench/make_text_set.py --quick
+	.venv/bin/python bench/bench_text.py --quick
 
 clean:
 	rm -rf .venv .tools samples/out .pytest_cache

@@ -31,7 +31,7 @@ from screening.detectors.text import TextDetector  # noqa: E402
 from screening.model import Check, CheckResult, Kind  # noqa: E402
 from screening.pipeline import rules_for  # noqa: E402
 from screening.register import load_register  # noqa: E402
-from screening.vision.ocr import TextLine  # noqa: E402
+from screening.vision.ocr import DET_LETTER_PX, OcrEngine, TextLine  # noqa: E402
 
 SET = REPO / "bench" / "out" / "text_set"
 
@@ -77,6 +77,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer 12 MP timing photos")
     ap.add_argument("--no-tesseract", action="store_true")
+    ap.add_argument("--tesseract-every", type=int, default=1, help="run Tesseract on every Nth case only")
+    ap.add_argument("--det-letter-px", type=float, default=DET_LETTER_PX,
+                    help="capital height (px) the smallest letters have where detection works")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} not found: run bench/make_text_set.py first")
@@ -86,7 +89,7 @@ def main() -> int:
     names = tuple((p.person_id, p.name) for p in register.people.values())
     rules = rules_for(config, register, config.default_channel, __import__("datetime").date(2026, 11, 27))
     rules = dataclasses.replace(rules, required=(Check.TEXT,))
-    detector = TextDetector(config, names)
+    detector = TextDetector(config, names, engine=engine(config, args.det_letter_px))
     truth = [json.loads(line) for line in (SET / "truth.jsonl").read_text().splitlines()]
     tesseract = None if args.no_tesseract else shutil.which("tesseract")
 
@@ -98,16 +101,19 @@ def main() -> int:
         findings = detector.detect(picture, {})
         seconds.append((time.perf_counter() - started, picture.size))
         row = {"truth": t, "findings": findings}
-        if tesseract:
+        if tesseract and len(rows) % args.tesseract_every == 0:
             started = time.perf_counter()
             row["tesseract"] = detector.findings(tesseract_lines(SET / "cases" / t["case"]))
             t_seconds.append(time.perf_counter() - started)
         rows.append(row)
+        print(f"\r{len(rows)}/{len(truth)} cases", end="", file=sys.stderr, flush=True)
 
-    def table(engine: str, rules) -> dict:
+    def table(engine: str, rules, only: str | None = None) -> dict:
         agg: dict[str, list[int]] = defaultdict(lambda: [0, 0])
         misses, false = [], []
         for row in rows:
+            if only and only not in row:
+                continue
             t = row["truth"]
             hit, any_text = flagged(row[engine], rules, t)
             kind = t["kind"]
@@ -130,16 +136,19 @@ def main() -> int:
 
     ours = table("findings", rules)
     print(f"\n## Text check on {len(rows)} cases ({SET.relative_to(REPO)}), min_similarity {rules.text_min_similarity}")
-    peer = table("tesseract", rules) if tesseract else None
-    print("\n| measure | screening (PP-OCRv4) | Tesseract " + (_version() if tesseract else "(not installed)") + " |")
-    print("|---|---|---|")
+    peer = table("tesseract", rules, only="tesseract") if tesseract else None
+    same = table("findings", rules, only="tesseract") if tesseract else None
+    print("\n| measure | screening (PP-OCRv4) | screening, Tesseract's cases | Tesseract "
+          + (_version() if tesseract else "(not installed)") + " |")
+    print("|---|---|---|---|")
     for key in sorted(ours["agg"], key=_order):
         a = ours["agg"][key]
-        b = peer["agg"][key] if peer else None
-        print(f"| {key} | {pct(*a)} | {pct(*b) if b else '-'} |")
+        b = peer["agg"].get(key) if peer else None
+        c = same["agg"].get(key) if same else None
+        print(f"| {key} | {pct(*a)} | {pct(*c) if c else '-'} | {pct(*b) if b else '-'} |")
     speed = np.mean([s for s, _ in seconds])
     print(f"| mean seconds per case (sizes {min(max(z) for _, z in seconds)}-{max(max(z) for _, z in seconds)} px) "
-          f"| {speed:.2f} | {np.mean(t_seconds):.2f} |" if t_seconds else f"| mean seconds per case | {speed:.2f} | - |")
+          f"| {speed:.2f} | | {np.mean(t_seconds):.2f} |" if t_seconds else f"| mean seconds per case | {speed:.2f} | | - |")
 
     print("\n### min_similarity (screening's findings, decided again)")
     print("| min_similarity | academy names | register names | decoys flagged | clean flagged |")
@@ -147,6 +156,15 @@ def main() -> int:
     for s in (0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         agg = table("findings", dataclasses.replace(rules, text_min_similarity=s))["agg"]
         print(f"| {s} | {pct(*agg['academy'])} | {pct(*agg['person'])} | {pct(*agg['decoy'])} | {pct(*agg['clean'])} |")
+
+    print("\n### unreadable text as a reason ([text] unreadable_min_px; min_read_score "
+          f"{rules.text_min_read_score})")
+    print("| unreadable_min_px | academy names | register names | decoys flagged | clean flagged |")
+    print("|---|---|---|---|---|")
+    for px in (0, 120, 80, 60, 40):
+        agg = table("findings", dataclasses.replace(rules, text_unreadable_min_px=px))["agg"]
+        print(f"| {px or 'off (default)'} | {pct(*agg['academy'])} | {pct(*agg['person'])} | {pct(*agg['decoy'])} "
+              f"| {pct(*agg['clean'])} |")
 
     print("\n### missed (screening)")
     for t in ours["misses"][:25]:
@@ -157,7 +175,8 @@ def main() -> int:
         got = [f"{f.text!r}->{f.name or 'unreadable'} {f.similarity}" for f in findings if f.target]
         print(f"- {t['case']}: {t.get('name') or t.get('text') or t.get('source')!r} ({t['category']}): {got}")
 
-    timing(config, names, 4 if args.quick else 10)
+    print(f"\n(detection at {args.det_letter_px} px for {config.text.min_letter_px} px capitals)")
+    timing(config, names, 4 if args.quick else 10, detector)
     return 0
 
 
@@ -171,7 +190,12 @@ def _version() -> str:
     return out[1] if len(out) > 1 else ""
 
 
-def timing(config, names, count: int) -> None:
+def engine(config, det_letter_px: float) -> OcrEngine:
+    return OcrEngine(min_letter_px=config.text.min_letter_px, det_letter_px=det_letter_px,
+                     tile_side=config.text.tile_side)
+
+
+def timing(config, names, count: int, text: TextDetector) -> None:
     """Text check vs face check on the same 12 MP photos (4000x3000), one process, one thread each."""
     import cv2
     from PIL import Image
@@ -181,7 +205,6 @@ def timing(config, names, count: int) -> None:
 
     cv2.setNumThreads(1)
     faces = FaceDetector(config.faces, None)
-    text = TextDetector(config, names)
     cases = sorted((SET / "cases").glob("*-academy.jpg"))[:count]
     pictures = []
     for p in cases:

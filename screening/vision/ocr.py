@@ -5,10 +5,10 @@ intra-op thread (the process pool is the parallelism). Nothing is downloaded: th
 refuses to start when a model file is missing rather than fetch one.
 
 Cost is bounded by working at a scale chosen from the smallest letters worth reading:
-detection runs on a copy where `min_letter_px`-high letters are `det_letter_px` high (about
-0.35x, so a 12 MP photo is detected at about 1400 px), cut into overlapping tiles when that copy
-is still larger than `tile_side`. Recognition reads each detected line from the full-resolution
-picture, and runs only where detection found something.
+detection runs on a copy where `min_letter_px`-high capitals are DET_LETTER_PX high (0.3x for
+20 px, so a 12 MP photo is searched at 1200 px; never below FLOOR_SIDE), cut into overlapping
+tiles when that copy is still longer than `tile_side`. Recognition reads each detected line
+from the full-resolution picture, and runs only where detection found something.
 """
 
 from __future__ import annotations
@@ -24,6 +24,10 @@ from ..model import Box
 
 # A line whose quad is this much taller than wide is vertical text: read it turned.
 _VERTICAL = 1.5
+# Detection works on a copy where the smallest letters worth reading are this high (pixels).
+DET_LETTER_PX = 6.0
+# Detection never works on a copy shorter than this on its long side (unless the photo is).
+FLOOR_SIDE = 960
 # Tiles overlap by this many working pixels, so a line cut by one tile is whole in the next.
 _TILE_OVERLAP = 96
 
@@ -55,7 +59,7 @@ def model_dir() -> Path:
 class OcrEngine:
     """PP-OCRv4 text detection and recognition; models load once, in __init__."""
 
-    def __init__(self, *, min_letter_px: int = 20, det_letter_px: float = 7.0, tile_side: int = 1600,
+    def __init__(self, *, min_letter_px: int = 20, det_letter_px: float = DET_LETTER_PX, tile_side: int = 1600,
                  threads: int = 1):
         try:
             from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
@@ -101,7 +105,8 @@ class OcrEngine:
     def locate(self, rgb: np.ndarray) -> list[np.ndarray]:
         """Quads (4x2 float, full-resolution pixels) of the text lines detection finds."""
         h, w = rgb.shape[:2]
-        s = self.scale
+        # never below FLOOR_SIDE: a small photo costs little at full size and its text is small too
+        s = max(self.scale, min(1.0, FLOOR_SIDE / max(h, w)))
         work = rgb if s >= 1 else cv2.resize(rgb, (max(32, round(w * s)), max(32, round(h * s))),
                                              interpolation=cv2.INTER_AREA)
         sx, sy = w / work.shape[1], h / work.shape[0]
