@@ -29,9 +29,9 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from screening import enrolment  # noqa: E402
 from screening.config import load_config  # noqa: E402
-from screening.register import load_register  # noqa: E402
+from screening.consent import enrolment  # noqa: E402
+from screening.consent.register import load_register  # noqa: E402
 
 KNN = REPO.parent / "shared" / "data" / "face_recognition" / "examples" / "knn_examples" / "train"
 HEADER = "person_id,name,role,academy,biometric_consent,website,social_media,print,expires,withdrawn\n"

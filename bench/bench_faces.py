@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import csv
 import multiprocessing
-import os
 import subprocess
 import sys
 import tempfile
@@ -31,10 +30,10 @@ import numpy as np  # noqa: E402
 
 from screening import imaging  # noqa: E402
 from screening.config import FaceSettings  # noqa: E402
-from screening.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
-from screening.gallery import Gallery  # noqa: E402
+from screening.consent.gallery import Gallery  # noqa: E402
 from screening.model import FaceFinding  # noqa: E402
 from screening.policy import match  # noqa: E402
+from screening.vision.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
 
 TOLERANCES = (0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
 SWEEP = ((0.40, 0.06), (0.45, 0.0), (0.45, 0.06), (0.50, 0.0), (0.50, 0.06), (0.55, 0.06), (0.60, 0.0))

@@ -26,9 +26,9 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from screening import crests  # noqa: E402
 from screening.config import load_config  # noqa: E402
 from screening.model import Check, CheckResult, FaceFinding  # noqa: E402
+from tests import crests  # noqa: E402
 
 SET = REPO / "bench" / "out" / "logo_set"
 OTHER_STYLES = {"badge", "wordmark", "shaded"}  # academies drawn by crests.draw_other

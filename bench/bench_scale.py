@@ -14,7 +14,6 @@ run as a whole `screening` process, as IT would run it. Inputs are drawn here, n
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import statistics
@@ -32,10 +31,9 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from screening.detectors import TEST_DETECTORS_ENV  # noqa: E402
+from tests import crests  # noqa: E402
 from tests.academy_trust import backdrop  # noqa: E402  (drawn scenes, shared with the tests)
-
-from screening import crests  # noqa: E402
-from screening.pipeline import TEST_DETECTORS_ENV  # noqa: E402
 
 FAKES = "tests.fake_detectors:by_colour"
 CONFIG = """trust = "Bench Trust"

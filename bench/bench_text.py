@@ -29,8 +29,8 @@ from screening import imaging  # noqa: E402
 from screening.config import load_config  # noqa: E402
 from screening.detectors.text import TextDetector  # noqa: E402
 from screening.model import Check, CheckResult, Kind  # noqa: E402
-from screening.pipeline import rules_for  # noqa: E402
-from screening.register import load_register  # noqa: E402
+from screening.consent.register import load_register  # noqa: E402
+from screening.policy import rules_for  # noqa: E402
 from screening.vision.ocr import DET_LETTER_PX, OcrEngine, TextLine  # noqa: E402
 
 SET = REPO / "bench" / "out" / "text_set"

@@ -1,6 +1,6 @@
 """Build the logo and uniform evaluation set into bench/out/logo_set/ (git-ignored).
 
-Crest drawings (screening.crests) composited onto the real photos of ../shared/data at many
+Crest drawings (tests.crests) composited onto the real photos of ../shared/data at many
 sizes, angles, perspectives, JPEG qualities, colour casts and occlusions; decoy crests of the
 same shapes that belong to no academy; untouched photos; uniforms painted onto people. The
 photos are for measurement only and never leave bench/out/.
@@ -24,7 +24,7 @@ from PIL import Image, ImageOps
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from screening import crests  # noqa: E402
+from tests import crests  # noqa: E402
 
 SHARED = REPO / ".." / "shared" / "data"
 OUT = REPO / "bench" / "out" / "logo_set"

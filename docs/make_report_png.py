@@ -23,8 +23,14 @@ from PIL import Image
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from screening import cli, pipeline  # noqa: E402
-from screening.model import Check, FaceFinding, LocationFinding, LogoFinding, UniformFinding  # noqa: E402
+from screening import cli, pool  # noqa: E402
+from screening.model import (  # noqa: E402
+    Check,
+    FaceFinding,
+    LocationFinding,
+    LogoFinding,
+    UniformFinding,
+)
 
 CONFIG = """
 trust = "Trinity Multi Academy Trust"
@@ -91,7 +97,7 @@ class Scripted:
         return self.table.get(picture.path.name, [])
 
 
-def detectors(config, gallery):
+def scripted_detectors(config, gallery):
     return {Check.LOCATION: Location(), Check.FACES: Faces(),
             Check.LOGOS: Scripted({**LOGOS, **BANNER}), Check.UNIFORMS: Scripted(UNIFORMS)}
 
@@ -145,7 +151,7 @@ def main() -> None:
         (root / "photos").mkdir()
         (root / "batch").mkdir()
         make_batch(root / "batch")
-        pipeline.build_detectors = detectors
+        pool.build_detectors = scripted_detectors
         import os
 
         os.chdir(root)

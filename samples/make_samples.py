@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from PIL.TiffImagePlugin import IFDRational
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests/crests.py draws the demo crests (not part of the shipped package)
 SAMPLES = REPO / "samples"
 PUBLIC = SAMPLES / "public-domain"
 LOGOS = REPO / "logos"
@@ -93,7 +94,7 @@ def make_consents() -> None:
 
 
 def make_logos() -> dict[str, Image.Image]:
-    from screening import crests
+    from tests import crests
 
     made = {}
     for academy, preset in (("north", "north"), ("south", "south")):
@@ -106,7 +107,7 @@ def make_logos() -> dict[str, Image.Image]:
 
 
 def make_batch(logos: dict[str, Image.Image]) -> None:
-    from screening import crests
+    from tests import crests
 
     BATCH.mkdir(parents=True, exist_ok=True)
     for old in BATCH.iterdir():

@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-from . import __version__
+from screening import __version__
 
 # Each module exposes register(subparsers); a command whose module is absent is not offered.
 COMMANDS = ("scan", "watch", "consent", "redact", "audit", "permit", "recheck")

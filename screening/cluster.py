@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from .config import Config
-from .pipeline import Names, Screening, _build, _crashed, screen_file
+from screening.config import Config
+from screening.detectors import Names, build_detectors
+from screening.model import Screening
+from screening.pipeline import crashed, screen_file
 
 # Built detectors on this worker, by (config fingerprint, gallery token, factory): models load once.
 _BUILT: dict[tuple, dict] = {}
@@ -26,7 +28,8 @@ def _screen_on_worker(path: str, display: str, config: Config, gallery: Any, fac
     detectors = _BUILT.get(key)
     if detectors is None:
         _BUILT.clear()  # an older config's models are not needed again
-        detectors = _BUILT[key] = _build(factory, config, gallery, people)
+        detectors = _BUILT[key] = (factory(config, gallery) if factory is not None
+                                   else build_detectors(config, gallery, people))
     return screen_file(Path(path), detectors, display=display, timeout_s=config.scan.timeout_s,
                        max_frames=config.scan.max_frames)
 
@@ -79,7 +82,7 @@ class ClusterScreener:
                     try:
                         screening = future.result()
                     except Exception as exc:  # a worker that died (KilledWorker) or a lost connection
-                        screening = _crashed(path, display, f"screening on the cluster failed: "
+                        screening = crashed(path, display, f"screening on the cluster failed: "
                                                             f"{type(exc).__name__}: {exc}")
                     else:
                         if self.cache is not None:

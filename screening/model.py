@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 # [left, top, width, height] in pixels of the upright (EXIF-oriented) full-resolution image.
@@ -37,6 +39,32 @@ class Check(StrEnum):
     LOGOS = "logos"
     UNIFORMS = "uniforms"
     TEXT = "text"
+
+
+# ---------------------------------------------------------------- the consent register
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    name: str
+    role: str
+    academy: str
+    biometric_consent: bool
+    channels: dict[str, bool] = field(default_factory=dict)
+    expires: dt.date | None = None
+    withdrawn: dt.date | None = None
+    row: int = 0
+
+
+@dataclass(frozen=True)
+class Register:
+    path: Path
+    people: dict[str, Person]
+    digest: str  # sha256 of the file: changes whenever the register changes
+
+    def get(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
 
 
 # ---------------------------------------------------------------- what detectors report
@@ -88,6 +116,8 @@ class LocationFinding:
     lon: float | None = None
     # set when the metadata claims a position but its values are out of range or unreadable
     malformed: bool = False
+    # the XMP sidecar file (its name) the claim came from; None for the image's own metadata
+    sidecar: str | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +154,18 @@ class CheckResult:
     @property
     def complete(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the checks found in one file, before any decision (cacheable, re-decidable)."""
+
+    path: str
+    sha256: str | None
+    results: tuple[CheckResult, ...]
+    size: tuple[int, int] | None = None
+    seconds: float = 0.0
+
 
 
 # ---------------------------------------------------------------- what decide() returns
@@ -195,3 +237,21 @@ class Verdict:
             out["size"] = list(self.size)
         out.update(self.extra)
         return out
+
+
+# ---------------------------------------------------------------- recorded permission
+
+
+@dataclass(frozen=True)
+class Permit:
+    sha256: str
+    channel: str
+    by: str
+    note: str
+    at: str
+    user: str
+    covers: tuple[str, ...]  # reason signatures, with repeats (two unknown faces: listed twice)
+    path: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"by": self.by, "at": self.at, "note": self.note, "recorded_by": self.user}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .model import (
+from screening.config import Config, FaceSettings, LogoSettings, TextSettings, UniformSettings
+from screening.model import (
     Check,
     CheckResult,
     Decision,
@@ -15,12 +17,16 @@ from .model import (
     Kind,
     LocationFinding,
     LogoFinding,
+    Permit,
+    Person,
     Reason,
+    Register,
+    Screening,
     Status,
     TextFinding,
     UniformFinding,
+    Verdict,
 )
-from .register import Person
 
 ALL_CHECKS: tuple[Check, ...] = tuple(Check)
 
@@ -32,15 +38,16 @@ class Rules:
     channel: str
     today: dt.date
     people: Mapping[str, Person] = field(default_factory=dict)
-    face_tolerance: float = 0.5
-    face_margin: float = 0.06
-    logo_min_score: float = 0.62
-    uniform_min_score: float = 0.5
-    flag_colours_without_crest: bool = False
+    # Thresholds: the defaults are config's (the one home of defaults); rules_for() passes the trust's.
+    face_tolerance: float = FaceSettings.tolerance
+    face_margin: float = FaceSettings.margin
+    logo_min_score: float = LogoSettings.min_score
+    uniform_min_score: float = UniformSettings.min_score
+    flag_colours_without_crest: bool = UniformSettings.flag_colours_without_crest
     academy_names: Mapping[str, str] = field(default_factory=dict)
-    text_min_similarity: float = 0.8
-    text_min_read_score: float = 0.5
-    text_unreadable_min_px: int = 0  # 0: unreadable text never needs permission by itself
+    text_min_similarity: float = TextSettings.min_similarity
+    text_min_read_score: float = TextSettings.min_read_score
+    text_unreadable_min_px: int = TextSettings.unreadable_min_px  # 0: never a reason by itself
     required: tuple[Check, ...] = ALL_CHECKS
 
 
@@ -120,7 +127,7 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
             why = f"{person_id} is no longer enrolled for face matching"
         reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}", finding.box)
         return reason, FaceReport(finding.box, None, distance)
-    ok, consent_why = person.consent(rules.channel, rules.today)
+    ok, consent_why = consent(person, rules.channel, rules.today)
     report = FaceReport(finding.box, person.person_id, distance, consented=ok)
     if ok:
         return None, report
@@ -176,3 +183,90 @@ def _text(f: TextFinding, rules: Rules) -> Reason | None:
                                  f"confidence {f.ocr_score:.2f}): a person may read a name here", f.box,
                       extra={"ocr_score": round(f.ocr_score, 3)})
     return None
+
+
+def verdict(screening: Screening, rules: Rules) -> Verdict:
+    """The decision on one screened file, in report form."""
+    decision = decide(screening.results, rules)
+    checks = {r.check.value: ("ok" if r.complete else r.error or "failed") for r in screening.results}
+    return Verdict(
+        path=screening.path,
+        sha256=screening.sha256,
+        status=decision.status,
+        channel=rules.channel,
+        reasons=decision.reasons,
+        faces=decision.faces,
+        checks=checks,
+        size=screening.size,
+    )
+
+
+def rules_for(config: Config, register: Register | None, channel: str, today: dt.date) -> Rules:
+    return Rules(
+        channel=channel,
+        today=today,
+        people=dict(register.people) if register else {},
+        face_tolerance=config.faces.tolerance,
+        face_margin=config.faces.margin,
+        logo_min_score=config.logos.min_score,
+        uniform_min_score=config.uniforms.min_score,
+        flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
+        academy_names={a.id: a.name for a in config.academies},
+        text_min_similarity=config.text.min_similarity,
+        text_min_read_score=config.text.min_read_score,
+        text_unreadable_min_px=config.text.unreadable_min_px,
+    )
+
+
+# ---------------------------------------------------------------- consent: valid for a channel on a day
+
+
+def consent(person: Person, channel: str, today: dt.date) -> tuple[bool, str]:
+    """Whether this person may be published on `channel` today, and why in words."""
+    ok, state = consent_state(person, channel, today)
+    if state == "no":
+        return False, f"{person.person_id}: no {channel} consent in the register"
+    return ok, f"{person.person_id}: {channel} consent {state}"
+
+
+def consent_state(person: Person, channel: str, today: dt.date) -> tuple[bool, str]:
+    """The same judgement in a few words: valid, no, expired on D, withdrawn on D."""
+    if person.withdrawn is not None and person.withdrawn <= today:
+        return False, f"withdrawn on {person.withdrawn}"
+    if not person.channels.get(channel, False):
+        return False, "no"
+    if person.expires is not None and person.expires < today:
+        return False, f"expired on {person.expires}"
+    return True, "valid"
+
+
+# ---------------------------------------------------------------- permission recorded with `permit`
+
+
+def signature(reason: Reason) -> str:
+    """What a permission is given for: the kind and who or what, not the pixel box."""
+    who = reason.extra.get("person_id") or reason.extra.get("academy") or reason.extra.get("source") or ""
+    return f"{reason.kind.value}:{who}"
+
+
+def permitted(v: Verdict, permits: Sequence[Permit]) -> Verdict:
+    """The verdict once recorded permission is taken into account.
+
+    Only `needs_permission` can become `cleared`, and only when one permission covers every
+    reason (a face of someone else, or a consent withdrawn since, is not covered). An error
+    is never cleared. The reasons move to `permitted_reasons`: nothing is hidden.
+    """
+    if v.status is not Status.NEEDS_PERMISSION or not permits:
+        return v
+    needed = Counter(signature(r) for r in v.reasons)
+    newest_first = sorted(permits, key=lambda p: p.at, reverse=True)
+    for permit in newest_first:
+        if not needed - Counter(permit.covers):
+            return replace(v, status=Status.CLEARED, reasons=(), extra={
+                **v.extra, "permission": permit.to_json(),
+                "permitted_reasons": [r.to_json() for r in v.reasons]})
+    latest = newest_first[0]
+    missing = needed - Counter(latest.covers)
+    uncovered = [r.detail for r in v.reasons if missing[signature(r)] > 0]
+    note = (f"permission by {latest.by} on {latest.at[:10]} does not cover: " + "; ".join(uncovered))
+    return replace(v, extra={**v.extra, "permission_not_covering": note})

@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .config import Config, load_config
-from .pipeline import rules_for
-from .policy import Rules
-from .register import Register, load_register
+from screening.config import Config, load_config
+from screening.consent.register import Register, load_register
+from screening.policy import Rules, rules_for
 
 
 class SetupError(Exception):
@@ -42,7 +41,7 @@ class Trust:
         Raises SetupError when the encodings store or the face engine cannot be used.
         """
         try:
-            from . import enrolment
+            from screening.consent import enrolment
         except ImportError:  # faces check not installed: nothing to enrol, nothing cleared
             return
         try:
@@ -55,8 +54,8 @@ class Trust:
 
 def open_trust(config_path: str | Path | None) -> Trust:
     """Load and validate config and register, raising SetupError with a precise message."""
-    from .config import ConfigError
-    from .register import RegisterError
+    from screening.config import ConfigError
+    from screening.consent.register import RegisterError
 
     try:
         config = load_config(config_path)

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from screening import crests
 from screening.config import load_config
+from tests import crests
 
 NORTH_COLOURS = ("#1b2a4a", "#c8a200")
 SOUTH_COLOURS = ("#7a1f2b", "#e8e8e8")

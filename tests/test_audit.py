@@ -12,9 +12,19 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import __version__, cli, pipeline
-from screening.audit import Permit, permitted
-from screening.model import Check, FaceFinding, FaceReport, Kind, LocationFinding, LogoFinding, Reason, Status, Verdict
+from screening import __version__, cli, pool
+from screening.model import (
+    Check,
+    FaceFinding,
+    Kind,
+    LocationFinding,
+    LogoFinding,
+    Permit,
+    Reason,
+    Status,
+    Verdict,
+)
+from screening.policy import permitted
 
 from .test_config_register import GOOD, HEADER
 
@@ -59,7 +69,7 @@ def trust(tmp_path, monkeypatch):
     (tmp_path / "screening.toml").write_text(GOOD)
     (tmp_path / "batch").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", fakes)
+    monkeypatch.setattr(pool, "build_detectors", fakes)
     return tmp_path
 
 
@@ -130,7 +140,7 @@ def test_audit_lists_and_exports_csv_since_a_date(trust, capsys):
 
 
 def test_a_verdict_that_cannot_be_recorded_is_never_cleared(trust, monkeypatch):
-    from screening.audit import AuditTrail
+    from screening.store.audit import AuditTrail
 
     photo(trust / "batch" / "plain.png", (128, 128, 128))
 
@@ -258,7 +268,7 @@ def test_recheck_decides_from_stored_findings_without_screening(trust, monkeypat
     def no_detectors(config, gallery, people=None):
         raise AssertionError("recheck screened a file it did not need to")
 
-    monkeypatch.setattr(pipeline, "build_detectors", no_detectors)
+    monkeypatch.setattr(pool, "build_detectors", no_detectors)
     withdraw_consent(trust)
     assert run("recheck") == 1
     assert "scan again" not in capsys.readouterr().out
@@ -286,7 +296,7 @@ def test_new_reference_photo_means_the_file_is_screened_again(trust, monkeypatch
                 return super().detect(picture, earlier)
         return {**fakes(config, gallery), Check.FACES: Counting()}
 
-    monkeypatch.setattr(pipeline, "build_detectors", counting)
+    monkeypatch.setattr(pool, "build_detectors", counting)
     (trust / "consents" / "photos" / "P1" / "ref2.jpg").write_bytes(b"another reference photo")
     assert run("recheck", "--workers", "1") == 0
     assert screened == ["staff.png"]

@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from screening import cli, pipeline
-from screening.cache import ResultCache
+from screening import cli, pool
 from screening.config import load_config
 from screening.model import Check
-from screening.pipeline import screen_many
+from screening.pool import screen_many
+from screening.store.cache import ResultCache
 from screening.trust import Trust
 
 from . import fake_detectors
@@ -27,7 +27,7 @@ class Exploding:
 def trust(tmp_path, monkeypatch):
     write_trust(tmp_path)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", fake_detectors.counting)
+    monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)
     monkeypatch.setattr(Trust, "enrol", lambda self: None)  # fakes need no face encodings
     Counting.seen.clear()
     return tmp_path
@@ -101,22 +101,22 @@ def test_a_consent_change_alone_does_not_screen_again(trust):
 
 
 def test_a_failed_check_is_never_cached_so_the_file_is_tried_again(trust, monkeypatch):
-    monkeypatch.setattr(pipeline, "build_detectors",
+    monkeypatch.setattr(pool, "build_detectors",
                         lambda c, g, people=None: {**fake_detectors.counting(c, g), Check.LOGOS: Exploding()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan() == 2
-    monkeypatch.setattr(pipeline, "build_detectors", fake_detectors.counting)
+    monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)
     Counting.seen.clear()
     assert scan() == 0
     assert Counting.seen == ["a.png"]
 
 
 def test_a_missing_check_is_never_cached(trust, monkeypatch):
-    monkeypatch.setattr(pipeline, "build_detectors",
+    monkeypatch.setattr(pool, "build_detectors",
                         lambda c, g, people=None: {Check.LOCATION: Counting(), Check.FACES: Counting()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan() == 2
-    monkeypatch.setattr(pipeline, "build_detectors", fake_detectors.counting)
+    monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)
     Counting.seen.clear()
     assert scan() == 0
     assert Counting.seen == ["a.png"]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from screening import cli, pipeline
+from screening import cli, detectors
 from screening.trust import Trust
 
 from .fake_detectors import photo
@@ -21,7 +21,7 @@ def trust(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(Trust, "enrol", lambda self: None)  # fakes need no face encodings
     # the workers are other processes: they find the fakes through the test hook, as the parent does
-    monkeypatch.setenv(pipeline.TEST_DETECTORS_ENV, "tests.fake_detectors:by_colour")
+    monkeypatch.setenv(detectors.TEST_DETECTORS_ENV, "tests.fake_detectors:by_colour")
     photo(tmp_path / "batch" / "blue.png", (0, 0, 255))
     photo(tmp_path / "batch" / "red.png", (255, 0, 0))
     photo(tmp_path / "batch" / "deeper" / "blue2.png", (0, 0, 200))

@@ -3,10 +3,17 @@
 import datetime as dt
 import json
 
-from screening.codec import screening_from_json, screening_to_json
-from screening.model import Check, CheckResult, FaceFinding, LocationFinding, LogoFinding, UniformFinding
-from screening.pipeline import Screening, verdict
-from screening.policy import Rules
+from screening.model import (
+    Check,
+    CheckResult,
+    FaceFinding,
+    LocationFinding,
+    LogoFinding,
+    Screening,
+    UniformFinding,
+)
+from screening.policy import Rules, verdict
+from screening.store.codec import screening_from_json, screening_to_json
 
 
 def test_round_trip_keeps_every_finding_and_the_verdict():

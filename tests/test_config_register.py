@@ -8,7 +8,8 @@ import textwrap
 import pytest
 
 from screening.config import ConfigError, load_config
-from screening.register import RegisterError, load_register
+from screening.consent.register import RegisterError, load_register
+from screening.policy import consent
 
 GOOD = textwrap.dedent("""
     trust = "Trinity Multi Academy Trust"
@@ -96,10 +97,10 @@ def test_register_reads_people_and_consent(tmp_path):
                                  "S2001,Mr B,staff,north,no,yes,yes,yes,,2026-09-01\n")
     reg = load_register(p, CHANNELS, ("north",))
     amy, mr_b = reg.people["P1001"], reg.people["S2001"]
-    assert amy.consent("website", dt.date(2026, 11, 24))[0]
-    assert not amy.consent("social_media", dt.date(2026, 11, 24))[0]
-    assert not amy.consent("website", dt.date(2027, 8, 1))[0]
-    ok, why = mr_b.consent("website", dt.date(2026, 11, 24))
+    assert consent(amy, "website", dt.date(2026, 11, 24))[0]
+    assert not consent(amy, "social_media", dt.date(2026, 11, 24))[0]
+    assert not consent(amy, "website", dt.date(2027, 8, 1))[0]
+    ok, why = consent(mr_b, "website", dt.date(2026, 11, 24))
     assert not ok and "withdrawn on 2026-09-01" in why
     assert not mr_b.biometric_consent
 

@@ -9,7 +9,8 @@ import stat
 
 import pytest
 
-from screening import cli, enrolment, pipeline
+from screening import cli, pool
+from screening.consent import enrolment
 from screening.model import Check, FaceFinding
 
 from .test_config_register import GOOD, HEADER
@@ -50,7 +51,7 @@ def trust(tmp_path, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")  # rich tables unwrapped, so the test can read them
     monkeypatch.setattr(enrolment, "build_engine", lambda config: FakeEngine())
     monkeypatch.setattr(enrolment, "default_version", lambda: FakeEngine.version)
-    monkeypatch.setattr(pipeline, "build_detectors", fakes)
+    monkeypatch.setattr(pool, "build_detectors", fakes)
     return tmp_path
 
 

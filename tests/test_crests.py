@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import crests
+from tests import crests
 
 
 def test_same_seed_draws_the_same_crest_and_another_seed_another():

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import enrolment, imaging
+from screening import imaging
 from screening.config import load_config
-from screening.register import load_register
+from screening.consent import enrolment
+from screening.consent.register import load_register
 
 from .test_config_register import GOOD, HEADER
 
@@ -363,7 +364,7 @@ def test_forget_removes_every_stored_encoding_of_the_person(trust):
 
 @pytest.mark.slow
 def test_real_face_engine_enrols_a_portrait_and_recognises_it_in_the_full_photo(trust, public_domain):
-    face_engine = pytest.importorskip("screening.face_engine")
+    face_engine = pytest.importorskip("screening.vision.face_engine")
     astronaut = Image.open(public_domain / "astronaut.png").convert("RGB")
     photos_dir(trust, "P1").mkdir(parents=True)
     astronaut.crop((100, 0, 356, 300)).save(photos_dir(trust, "P1") / "portrait.png")

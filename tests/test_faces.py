@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +11,10 @@ from PIL import Image
 
 from screening import imaging
 from screening.config import FaceSettings
+from screening.consent.gallery import Gallery
 from screening.detectors.faces import FaceDetector
-from screening.face_engine import MODEL_VERSION, FaceEngine
-from screening.gallery import Gallery
 from screening.policy import match
+from screening.vision.face_engine import MODEL_VERSION, FaceEngine
 
 pytestmark = pytest.mark.slow
 

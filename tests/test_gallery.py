@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from screening.gallery import Gallery
+from screening.consent.gallery import Gallery
 
 
 def unit(i, n=128):

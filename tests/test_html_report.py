@@ -12,18 +12,18 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening.html_report import HtmlWriter
+from screening.consent.register import Person
 from screening.model import (
     Check,
     CheckResult,
     FaceFinding,
     LocationFinding,
     LogoFinding,
+    Screening,
     UniformFinding,
 )
-from screening.pipeline import Screening, verdict
-from screening.policy import Rules
-from screening.register import Person
+from screening.policy import Rules, verdict
+from screening.reports.html import HtmlWriter
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -43,9 +43,9 @@ def noisy(path, size=(600, 400), seed=0):
 
 
 def screened(path, faces=(), logos=(), uniforms=(), location=(), error=None, text=()):
-    from screening.imaging import load
-
     import hashlib
+
+    from screening.imaging import load
 
     data = path.read_bytes()
     size = load(path).size
@@ -197,7 +197,7 @@ def test_report_opens_in_headless_chromium_with_every_image_and_box(batch):
 
 
 def test_scan_html_option_writes_the_contact_sheet(tmp_path, monkeypatch):
-    from screening import cli, pipeline
+    from screening import cli, pool
 
     from .test_config_register import GOOD, HEADER
     from .test_scan_cli import fakes, photo
@@ -208,7 +208,7 @@ def test_scan_html_option_writes_the_contact_sheet(tmp_path, monkeypatch):
     (tmp_path / "screening.toml").write_text(GOOD)
     (tmp_path / "batch").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", fakes)
+    monkeypatch.setattr(pool, "build_detectors", fakes)
     photo(tmp_path / "batch" / "a.png", (0, 0, 255))
     photo(tmp_path / "batch" / "gps.png", (255, 0, 0))
     assert cli.main(["scan", "batch", "--workers", "1", "--html", "out.html"]) == 1
@@ -218,7 +218,8 @@ def test_scan_html_option_writes_the_contact_sheet(tmp_path, monkeypatch):
 
 
 def test_permitted_image_shows_who_gave_permission_and_keeps_its_boxes(batch):
-    from screening.audit import Permit, permitted
+    from screening.model import Permit
+    from screening.policy import permitted
 
     tmp_path, verdicts = batch
     logo = verdicts[1]

@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin, TiffImagePlugin
 
-from screening import imaging, pipeline
+from screening import imaging, pipeline, policy
 from screening.config import load_config
 from screening.detectors.location import LocationDetector, distance_m
-from screening.metadata import MetadataError
-from screening.model import Check, LocationFinding
+from screening.formats.metadata import MetadataError
+from screening.model import Check
 from screening.policy import decide
 
 from .test_config_register import GOOD, write_config
@@ -379,8 +379,9 @@ def test_plain_photo_without_metadata_has_no_location(tmp_path, detector, public
 
 
 def rules():
-    from screening.policy import Rules
     import datetime as dt
+
+    from screening.policy import Rules
 
     return Rules(channel="social_media", today=dt.date(2026, 11, 24))
 
@@ -425,7 +426,7 @@ def detectors(config):
 
 def test_pipeline_reports_gps_jpeg_as_location_reason(tmp_path, config):
     path = save(tmp_path / "gps.jpg", "JPEG", exif=gps_exif(*LEEDS))
-    verdict = pipeline.verdict(pipeline.screen_file(path, detectors(config)), rules())
+    verdict = policy.verdict(pipeline.screen_file(path, detectors(config)), rules())
     record = json.loads(json.dumps(verdict.to_json()))
     assert record["status"] == "needs_permission"
     (reason,) = record["reasons"]
@@ -438,7 +439,7 @@ def test_truncated_jpeg_with_gps_is_error_and_still_names_its_gps(tmp_path, conf
     whole = plain_jpeg(exif=gps_exif(*LEEDS))
     path = tmp_path / "cut.jpg"
     path.write_bytes(whole[: len(whole) - 40])
-    verdict = pipeline.verdict(pipeline.screen_file(path, detectors(config)), rules())
+    verdict = policy.verdict(pipeline.screen_file(path, detectors(config)), rules())
     assert verdict.status.value == "error"
     kinds = [r.kind.value for r in verdict.reasons]
     assert "error" in kinds and "location" in kinds

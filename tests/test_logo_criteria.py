@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import crests, imaging
+from screening import imaging
 from screening.config import LogoSettings
 from screening.detectors.logos import LogoDetector
 from screening.detectors.uniforms import UniformDetector
 from screening.model import Check, CheckResult, FaceFinding
+from tests import crests
 
 from .academy_trust import FakePicture, make_trust
 

@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import crests
-from screening import logo_match
 from screening.config import LogoSettings
 from screening.detectors.logos import LogoDetector, LogoReferenceError
 from screening.model import Check, CheckResult, Kind, Status
 from screening.policy import Rules, decide
+from screening.vision import logo_match
+from tests import crests
 
 from .academy_trust import FakePicture, backdrop, make_trust
 

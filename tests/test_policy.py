@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from screening.consent.register import Person
 from screening.model import (
     Check,
     CheckResult,
@@ -17,7 +18,6 @@ from screening.model import (
     UniformFinding,
 )
 from screening.policy import Rules, decide, match
-from screening.register import Person
 
 TODAY = dt.date(2026, 11, 24)
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
-from screening import cli, imaging, pipeline
+from screening import cli, imaging, pool
 from screening.model import Check, FaceFinding, LocationFinding, LogoFinding
 from screening.redact import obliterate
 
@@ -86,7 +86,7 @@ def trust(tmp_path, monkeypatch, public_domain):
     (tmp_path / "screening.toml").write_text(GOOD)
     (tmp_path / "batch").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", detectors())
+    monkeypatch.setattr(pool, "build_detectors", detectors())
     return tmp_path
 
 
@@ -160,7 +160,7 @@ def test_exif_rotated_photo_is_redacted_where_the_face_is_and_saved_upright(trus
 
 
 def test_consented_face_is_kept_and_the_copy_is_cleared(trust, public_domain, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "build_detectors", detectors(faces=HaarFaces(person="S1")))
+    monkeypatch.setattr(pool, "build_detectors", detectors(faces=HaarFaces(person="S1")))
     astronaut(public_domain).save(trust / "batch" / "staff.jpg", quality=95, exif=gps_exif())
     assert redact("batch", "--into", "public") == 0
     assert "0 face(s) blurred" in capsys.readouterr().out
@@ -169,21 +169,21 @@ def test_consented_face_is_kept_and_the_copy_is_cleared(trust, public_domain, mo
 
 def test_face_of_someone_without_consent_for_the_channel_is_hidden(trust, public_domain, monkeypatch):
     (trust / "consents" / "register.csv").write_text(HEADER + "S1,Eileen Collins,staff,north,yes,yes,yes,no,,\n")
-    monkeypatch.setattr(pipeline, "build_detectors", detectors(faces=HaarFaces(person="S1")))
+    monkeypatch.setattr(pool, "build_detectors", detectors(faces=HaarFaces(person="S1")))
     astronaut(public_domain).save(trust / "batch" / "staff.jpg", quality=95)
     assert redact("batch", "--into", "print-copies", "--channel", "print") == 0
     assert haar_faces(imaging.load(trust / "print-copies" / "staff.jpg").frames[0]) == []
 
 
 def test_logos_are_not_hidden_so_the_copy_still_needs_permission(trust, public_domain, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "build_detectors", detectors(logos=AlwaysLogo()))
+    monkeypatch.setattr(pool, "build_detectors", detectors(logos=AlwaysLogo()))
     astronaut(public_domain).save(trust / "batch" / "banner.jpg", quality=95)
     assert redact("batch", "--into", "public") == 1
     assert "logo: Trinity North Academy logo" in capsys.readouterr().out
 
 
 def test_no_copy_when_the_faces_check_did_not_run(trust, public_domain, monkeypatch, capsys):
-    monkeypatch.setattr(pipeline, "build_detectors",
+    monkeypatch.setattr(pool, "build_detectors",
                         lambda c, g, people=None: {Check.LOCATION: MetadataLocation(), Check.LOGOS: Nothing(),
                                       Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()})
     astronaut(public_domain).save(trust / "batch" / "crew.jpg", quality=95)
@@ -288,7 +288,7 @@ class DlibFaces:
 @pytest.mark.slow
 def test_dlib_finds_no_face_in_the_copy(trust, public_domain, monkeypatch, capsys):
     pytest.importorskip("dlib")
-    monkeypatch.setattr(pipeline, "build_detectors", detectors(faces=DlibFaces()))
+    monkeypatch.setattr(pool, "build_detectors", detectors(faces=DlibFaces()))
     astronaut(public_domain).save(trust / "batch" / "crew.jpg", quality=95, exif=gps_exif())
     assert cli.main(["scan", "batch", "--workers", "1"]) == 1
     assert redact("batch", "--into", "public") == 0
@@ -313,7 +313,7 @@ def test_project_face_engine_finds_no_face_in_the_copy_of_an_unknown_person(trus
     """The faces check itself (HOG, MTCNN, tilted passes) sees no face left to identify."""
     pytest.importorskip("dlib")
     from screening.config import FaceSettings
-    from screening.face_engine import FaceEngine
+    from screening.vision.face_engine import FaceEngine
 
     engine = FaceEngine(FaceSettings())
 
@@ -321,7 +321,7 @@ def test_project_face_engine_finds_no_face_in_the_copy_of_an_unknown_person(trus
         def detect(self, picture, earlier):
             return [FaceFinding(f.box) for f in engine.locate(picture.frames[0])]
 
-    monkeypatch.setattr(pipeline, "build_detectors", detectors(faces=EngineFaces()))
+    monkeypatch.setattr(pool, "build_detectors", detectors(faces=EngineFaces()))
     with Image.open(public_domain / "camera.png") as img:
         img.convert("RGB").save(trust / "batch" / "man.jpg", quality=95, exif=gps_exif())
     assert engine.locate(imaging.load(trust / "batch" / "man.jpg").frames[0])  # a face to hide

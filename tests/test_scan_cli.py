@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import cli, pipeline
+from screening import cli, pool
 from screening.model import Check, LocationFinding
 
 from .test_config_register import GOOD, HEADER, write_trust
@@ -41,7 +41,7 @@ def fakes(config, gallery, people=None):
 def trust(tmp_path, monkeypatch):
     write_trust(tmp_path)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", fakes)
+    monkeypatch.setattr(pool, "build_detectors", fakes)
     (tmp_path / "batch").mkdir()
     return tmp_path
 
@@ -91,7 +91,7 @@ def test_bad_files_are_errors_the_batch_carries_on_and_exit_is_2(trust):
 
 
 def test_crashing_detector_is_error_never_cleared(trust, monkeypatch):
-    monkeypatch.setattr(pipeline, "build_detectors",
+    monkeypatch.setattr(pool, "build_detectors",
                         lambda c, g, people=None: {**fakes(c, g), Check.LOGOS: Crash()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan("batch") == 2
@@ -102,7 +102,7 @@ def test_crashing_detector_is_error_never_cleared(trust, monkeypatch):
 
 
 def test_missing_check_means_nothing_can_be_cleared(trust, monkeypatch):
-    monkeypatch.setattr(pipeline, "build_detectors",
+    monkeypatch.setattr(pool, "build_detectors",
                         lambda c, g, people=None: {Check.LOCATION: FindNothing(), Check.FACES: FindNothing()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan("batch") == 2

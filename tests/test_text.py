@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from screening import cli, imaging, pipeline
-from screening.codec import finding_from_json, finding_to_json
+from screening import cli, imaging, pool
+from screening.store.codec import finding_from_json, finding_to_json
 from screening.config import ConfigError, load_config
 from screening.detectors.text import TextDetector, runs
-from screening.model import Check, CheckResult, Kind, Status, TextFinding
-from screening.pipeline import build_detectors, screen_file
-from screening.policy import Rules, decide
-from screening.register import Person
+from screening.detectors import build_detectors
+from screening.model import Check, CheckResult, Kind, Person, Status, TextFinding
+from screening.pipeline import screen_file
+from screening.policy import Rules, decide, verdict
 from screening.vision import names as nm
 from screening.vision.ocr import OcrEngine, TextLine
 
@@ -214,14 +214,16 @@ def test_without_register_names_no_text_check_is_built_so_nothing_is_cleared(con
     import screening.detectors.text as text_module
 
     monkeypatch.setattr(text_module, "OcrEngine", lambda **kw: NoEngine())
-    monkeypatch.setattr(pipeline, "_DETECTORS", ((Check.TEXT, "text", "TextDetector"),))
+    import screening.detectors as registry
+
+    monkeypatch.setattr(registry, "_DETECTORS", ((Check.TEXT, "text", "TextDetector"),))
     assert Check.TEXT not in build_detectors(config, None)
     assert Check.TEXT in build_detectors(config, None, PEOPLE)
 
 
 def test_a_register_name_change_changes_the_cache_key(tmp_path):
-    from screening.audit import gallery_digest
-    from screening.register import load_register
+    from screening.consent.register import load_register
+    from screening.store.audit import gallery_digest
 
     cfg = load_config(write_config(tmp_path))
     (tmp_path / "consents").mkdir()
@@ -318,7 +320,7 @@ def test_a_crashed_text_check_makes_the_image_an_error(tmp_path, public_domain):
     detectors = {c: Nothing() for c in Check if c is not Check.DECODE} | {Check.TEXT: Boom()}
     s = screen_file(path, detectors)
     rules = dataclasses.replace(RULES, required=tuple(Check))
-    v = pipeline.verdict(s, rules)
+    v = verdict(s, rules)
     assert v.status is Status.ERROR and "onnxruntime fell over" in v.checks["text"]
 
 
@@ -336,7 +338,7 @@ def trust(tmp_path, monkeypatch, engine):
         return {c: Nothing() for c in Check if c not in (Check.DECODE, Check.TEXT)} | {
             Check.TEXT: TextDetector(config, people, engine=engine)}
 
-    monkeypatch.setattr(pipeline, "build_detectors", detectors)
+    monkeypatch.setattr(pool, "build_detectors", detectors)
     return tmp_path
 
 

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from screening import crests
 from screening.detectors.logos import LogoDetector
 from screening.detectors.uniforms import UniformDetector, colour_score, torso_below_face
 from screening.model import Check, CheckResult, FaceFinding, Kind, Status
 from screening.policy import Rules, decide
+from tests import crests
 
 from .academy_trust import NORTH_COLOURS, SOUTH_COLOURS, FakePicture, make_trust
 

@@ -19,15 +19,21 @@ from argparse import Namespace
 from pathlib import Path
 
 import pytest
-from watchdog.events import DirMovedEvent, FileCreatedEvent, FileModifiedEvent, FileMovedEvent
+from watchdog.events import (
+    DirMovedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+)
 
-from screening import cli, pipeline, watch_journal
+from screening import cli, detectors, pool
 from screening.commands.watch import _session_opener
 from screening.model import Check
+from screening.store import journal as watch_journal
+from screening.store.journal import Journal, complete, record_path
 from screening.trust import Trust
-from screening.arrivals import InboxEvents, in_progress
-from screening.watch import JsonLog, Watch, WatchSettings
-from screening.watch_journal import Journal, complete, record_path
+from screening.watch.arrivals import InboxEvents, in_progress
+from screening.watch.job import JsonLog, Watch, WatchSettings
 
 from . import fake_detectors
 from .fake_detectors import photo
@@ -53,7 +59,7 @@ def trust(tmp_path, monkeypatch):
     write_trust(tmp_path)
     (tmp_path / "inbox").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pipeline, "build_detectors", with_boom)
+    monkeypatch.setattr(pool, "build_detectors", with_boom)
     monkeypatch.setattr(Trust, "enrol", lambda self: None)  # fakes need no face encodings
     return tmp_path
 
@@ -245,7 +251,7 @@ def test_a_bug_while_sorting_one_file_sends_it_to_error_with_the_reason(job, mon
             raise TypeError("sorting bug")
         return real(*args)
 
-    monkeypatch.setattr("screening.watch.free_name", fails_first_time)
+    monkeypatch.setattr("screening.watch.job.free_name", fails_first_time)
     photo(j.inbox / "a.png", BLUE)
     j.run_for(0.6)
     assert sorted_files(j.into) == {"a.png": "error"}
@@ -582,7 +588,7 @@ def sorted_count(log: Path) -> int:
 @pytest.mark.slow
 def test_sigkill_mid_batch_and_restart_loses_and_doubles_nothing(trust):
     """40 files, 2 written slowly with a pause; the job SIGKILLed 4 times at random moments."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), pipeline.TEST_DETECTORS_ENV: "tests.fake_detectors:by_colour_slowly"}
+    env = {**os.environ, "PYTHONPATH": str(REPO), detectors.TEST_DETECTORS_ENV: "tests.fake_detectors:by_colour_slowly"}
     log = trust / "watch.log"
     command = [sys.executable, "-m", "screening", "watch", "inbox", "--settle", "0.5", "--grace", "20",
                "--workers", "2", "--log", str(log)]

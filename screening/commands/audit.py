@@ -8,8 +8,8 @@ import datetime as dt
 import json
 import sqlite3
 
-from ..audit import AuditTrail, csv_rows
-from ..trust import SetupError, open_trust
+from screening.store.audit import AuditTrail, csv_rows
+from screening.trust import SetupError, open_trust
 
 
 def register(subparsers) -> None:

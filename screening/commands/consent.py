@@ -6,8 +6,9 @@ import argparse
 import datetime as dt
 import sys
 
-from .. import enrolment
-from ..trust import SetupError, Trust, open_trust
+from screening.consent import enrolment
+from screening.policy import consent_state
+from screening.trust import SetupError, Trust, open_trust
 
 EXIT_OK, EXIT_SOMEONE_NOT_ENROLLED, EXIT_ERROR = 0, 1, 2
 
@@ -139,7 +140,7 @@ def run_list(args: argparse.Namespace) -> int:
         table.add_column(channel)  # "withdrawn on 2026-09-01" folds on a narrow terminal
     style = {True: "green", False: "red"}
     for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
-        states = [person.consent_state(c, day) for c in channels]
+        states = [consent_state(person, c, day) for c in channels]
         table.add_row(person.person_id, person.name, person.role, person.academy,
                       "yes" if person.biometric_consent else "no",
                       str(enrolled.get(person.person_id, 0)) if person.biometric_consent else "-",

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from .. import imaging
-from ..audit import AuditTrail, signature
-from ..model import Status
-from ..pipeline import screen_many, verdict
-from ..trust import SetupError, open_trust
+from screening import imaging
+from screening.digest import sha256_bytes
+from screening.model import Status
+from screening.policy import signature, verdict
+from screening.pool import screen_many
+from screening.store.audit import AuditTrail
+from screening.trust import SetupError, open_trust
 
 
 def register(subparsers) -> None:
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         for name in args.files:
             path = Path(name)
             try:
-                sha = hashlib.sha256(imaging.read_file(path)).hexdigest()
+                sha = sha256_bytes(imaging.read_file(path))
             except imaging.ImageError as exc:
                 err.print(f"[red]error[/] {name}: {exc}", highlight=False, soft_wrap=True)
                 status = 2

@@ -8,15 +8,15 @@ files whose findings came from another config or face gallery are screened again
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..audit import AuditTrail, Entry, reasons_json
-from ..model import Status, Verdict
-from ..pipeline import Screening, screen_many
-from ..trust import SetupError, open_trust
+from screening.digest import sha256_file
+from screening.model import Screening, Status, Verdict
+from screening.pool import screen_many
+from screening.store.audit import AuditTrail, Entry, reasons_json
+from screening.trust import SetupError, open_trust
 
 EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = 0, 1, 2
 
@@ -122,6 +122,6 @@ def run(args: argparse.Namespace) -> int:
 def _unchanged(entry: Entry) -> bool:
     """Whether the file is still at its path with the content that was screened."""
     try:
-        return hashlib.sha256(Path(entry.path).read_bytes()).hexdigest() == entry.sha256
+        return sha256_file(entry.path) == entry.sha256
     except OSError:
         return False

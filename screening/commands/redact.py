@@ -6,12 +6,12 @@ import argparse
 import sqlite3
 from pathlib import Path
 
-from .. import files
-from ..audit import AuditTrail
-from ..model import Status
-from ..pipeline import screen_many
-from ..redact import RedactError, faces_to_hide, make_copy, text_to_hide
-from ..trust import SetupError, open_trust
+from screening import files
+from screening.model import Status
+from screening.pool import screen_many
+from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
+from screening.store.audit import AuditTrail
+from screening.trust import SetupError, open_trust
 
 EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
 _STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERROR: "red"}

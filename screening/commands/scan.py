@@ -8,13 +8,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .. import files
-from ..audit import AuditTrail
-from ..cache import ResultCache
-from ..model import Kind, Status, Verdict
-from ..pipeline import Screener
-from ..report import CsvWriter, JsonlWriter
-from ..trust import SetupError, open_trust
+from screening import files
+from screening.model import Kind, Status, Verdict
+from screening.pool import Screener
+from screening.reports.tabular import CsvWriter, JsonlWriter
+from screening.store.audit import AuditTrail
+from screening.store.cache import ResultCache
+from screening.trust import SetupError, open_trust
 
 EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         if args.csv:
             writers.append(CsvWriter(args.csv))
         if args.html:
-            from ..html_report import HtmlWriter
+            from screening.reports.html import HtmlWriter
 
             writers.append(HtmlWriter(args.html, title=f"{trust.config.trust}: {rules.channel}",
                                       names={p.person_id: p.name for p in trust.register.people.values()}))
@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
 def _screener(args: argparse.Namespace, trust, cache):
     """A local process pool, or a Dask cluster with --scheduler; both screen the same way."""
     if args.scheduler:
-        from ..cluster import ClusterScreener
+        from screening.cluster import ClusterScreener
 
         return ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache, people=trust.names)
     return Screener(trust.config, trust.gallery, workers=args.workers, cache=cache, people=trust.names)
@@ -146,7 +146,13 @@ def _screener(args: argparse.Namespace, trust, cache):
 def _progress(console, total: int):
     if not sys.stderr.isatty():
         return None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     progress = Progress(TextColumn("screening"), BarColumn(), MofNCompleteColumn(),
                         TimeRemainingColumn(), console=console, transient=True)

@@ -9,10 +9,10 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from ..trust import SetupError, open_trust
-from ..state_db import network_filesystem
-from ..watch import JsonLog, Session, Watch, WatchSettings
-from ..watch_journal import Journal
+from screening.store.db import network_filesystem
+from screening.store.journal import Journal
+from screening.trust import SetupError, open_trust
+from screening.watch.job import JsonLog, Session, Watch, WatchSettings
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
@@ -97,9 +97,9 @@ def run(args: argparse.Namespace) -> int:
 
 def _session_opener(args: argparse.Namespace):
     """Builds a Session when the config, logos, register or reference photos have changed."""
-    from ..audit import AuditTrail, gallery_digest
-    from ..cache import ResultCache
-    from ..pipeline import Screener
+    from screening.pool import Screener
+    from screening.store.audit import AuditTrail, gallery_digest
+    from screening.store.cache import ResultCache
 
     def open_session(previous_stamp):
         trust = open_trust(args.config)
@@ -110,7 +110,7 @@ def _session_opener(args: argparse.Namespace):
         trust.enrol()
         cache = ResultCache.open(trust)
         if args.scheduler:
-            from ..cluster import ClusterScreener
+            from screening.cluster import ClusterScreener
 
             screener = ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache,
                                        people=trust.names)

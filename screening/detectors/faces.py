@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from ..config import FaceSettings
-from ..face_engine import MODEL_VERSION, FaceEngine
-from ..gallery import Gallery
-from ..imaging import Picture
-from ..model import Check, CheckResult, FaceFinding
+from screening.config import FaceSettings
+from screening.consent.gallery import Gallery
+from screening.imaging import Picture
+from screening.model import Check, CheckResult, FaceFinding
+from screening.vision.face_engine import MODEL_VERSION, FaceEngine
 
 
 class FaceDetector:

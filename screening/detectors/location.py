@@ -10,9 +10,10 @@ import logging
 import math
 from pathlib import Path
 
-from .. import geotags, metadata
-from ..config import Config
-from ..model import LocationFinding
+from screening.config import Config
+from screening.formats import geotags, metadata
+from screening.formats.sidecars import sidecars_of
+from screening.model import LocationFinding
 
 EARTH_RADIUS_M = 6_371_000.0
 
@@ -37,27 +38,29 @@ class LocationDetector:
 
     def _findings(self, path: Path, data: bytes, extra_exif: tuple[bytes, ...]) -> list[LocationFinding]:
         blocks = metadata.read_blocks(data)
-        sources: list[tuple[str, str, geotags.Claims]] = []
+        sources: list[tuple[str, str, geotags.Claims, str | None]] = []
         for block in dict.fromkeys(blocks.exif + extra_exif):
-            sources.append(("EXIF GPS", "EXIF", geotags.exif_claims(block)))
+            sources.append(("EXIF GPS", "EXIF", geotags.exif_claims(block), None))
         for packet in blocks.xmp:
-            sources.append(("XMP", "XMP", geotags.xmp_claims(packet)))
+            sources.append(("XMP", "XMP", geotags.xmp_claims(packet), None))
         for block in blocks.iptc:
-            sources.append(("IPTC", "IPTC", geotags.iptc_claims(block)))
-        for sidecar in sidecars(path):
-            sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims) for claims in _read_sidecar(sidecar))
+            sources.append(("IPTC", "IPTC", geotags.iptc_claims(block), None))
+        for sidecar in sidecars_of(path):
+            sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims, sidecar.name)
+                           for claims in _read_sidecar(sidecar))
         return self._report(sources)
 
     def _report(self, sources) -> list[LocationFinding]:
         findings: list[LocationFinding] = []
         seen_positions: set[tuple[float, float]] = set()
         seen_places: set[tuple[str, str]] = set()
-        for source, where, claims in sources:
+        for source, where, claims, sidecar in sources:
             for pos in claims.positions:
                 if pos.problem:
                     raw = f" ({pos.raw})" if pos.raw else ""
                     findings.append(LocationFinding(
-                        source, f"{pos.what} in {where}, but malformed: {pos.problem}{raw}", malformed=True))
+                        source, f"{pos.what} in {where}, but malformed: {pos.problem}{raw}", malformed=True,
+                        sidecar=sidecar))
                     continue
                 key = (round(pos.lat, 5), round(pos.lon, 5))
                 if key in seen_positions:  # EXIF and XMP copies of one position: report it once
@@ -65,12 +68,12 @@ class LocationDetector:
                 seen_positions.add(key)
                 findings.append(LocationFinding(
                     source, f"{pos.what} in {where}: {pos.lat:.5f}, {pos.lon:.5f}{self._near(pos.lat, pos.lon)}",
-                    pos.lat, pos.lon))
+                    pos.lat, pos.lon, sidecar=sidecar))
             places = [p for p in dict.fromkeys(claims.places) if (p.label, p.value) not in seen_places]
             seen_places.update((p.label, p.value) for p in places)
             if places:
                 text = ", ".join(f"{p.label} {p.value!r}" for p in places)
-                findings.append(LocationFinding(source, f"location text in {where}: {text}"))
+                findings.append(LocationFinding(source, f"location text in {where}: {text}", sidecar=sidecar))
         return findings
 
     def _near(self, lat: float, lon: float) -> str:
@@ -90,17 +93,6 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
-
-
-def sidecars(path: Path) -> list[Path]:
-    """XMP sidecars beside the image: IMG_1.xmp and IMG_1.jpg.xmp (either case)."""
-    names = [path.with_suffix(s).name for s in (".xmp", ".XMP")] + [path.name + s for s in (".xmp", ".XMP")]
-    found: dict[Path, None] = {}
-    for name in names:
-        candidate = path.parent / name
-        if candidate != path and candidate.is_file():
-            found[candidate.resolve()] = None
-    return list(found)
 
 
 def _read_sidecar(sidecar: Path) -> list[geotags.Claims]:

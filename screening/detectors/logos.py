@@ -17,9 +17,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from .. import logo_match as lm
-from ..config import Academy, Config
-from ..model import Box, LogoFinding
+from screening.config import Academy, Config
+from screening.model import Box, LogoFinding
+from screening.vision import logo_match as lm
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # Bump when reference features change meaning, so old cache entries are never read.

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..config import Config
-from ..model import Box, TextFinding
-from ..vision import names as nm
-from ..vision.ocr import OcrEngine, TextLine
+from screening.config import Config
+from screening.model import Box, TextFinding
+from screening.vision import names as nm
+from screening.vision.ocr import OcrEngine, TextLine
 
 # Matches below this similarity are not worth reporting; decide() applies [text] min_similarity.
 REPORT_FLOOR = 0.7

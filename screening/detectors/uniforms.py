@@ -12,8 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..config import Config
-from ..model import Box, Check, FaceFinding, UniformFinding
+from screening.config import Config
+from screening.model import Box, Check, FaceFinding, UniformFinding
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
@@ -39,7 +39,7 @@ class UniformDetector:
                           for a in config.academies if a.uniform_colours]
         self.crest_ids = {a.id for a in config.academies if a.logos is not None}
         if logos is None and self.crest_ids:
-            from .logos import LogoDetector
+            from screening.detectors.logos import LogoDetector
 
             logos = LogoDetector(config)
         self.logos = logos

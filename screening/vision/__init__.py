@@ -1,1 +1,1 @@
-"""Vision helpers shared by the detectors: face engine, logo matcher, OCR, geometry, colour."""
+"""Recognisers on pixels: the face engine, the logo matcher, geometry and colour helpers."""

@@ -20,7 +20,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..model import Box
+from screening.model import Box
 
 # A line whose quad is this much taller than wide is vertical text: read it turned.
 _VERTICAL = 1.5

@@ -10,37 +10,21 @@ only stats files: it decodes no photo and loads no model.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from . import files, imaging
-from .config import Config
-from .gallery import Gallery
-from .register import Person, Register
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS photos (
-    person_id TEXT NOT NULL,
-    sha256 TEXT NOT NULL,       -- of the reference photo's bytes
-    model TEXT NOT NULL,        -- face_engine.MODEL_VERSION that looked at it
-    path TEXT NOT NULL,         -- relative to the person's folder, where it was last seen
-    stat TEXT NOT NULL,         -- size, mtime and ctime when hashed: unchanged means same bytes
-    encoding BLOB,              -- 128 float64; NULL when the photo is not usable
-    problem TEXT,               -- why it is not usable
-    PRIMARY KEY (person_id, sha256, model)
-);
-"""
-
-
-class EnrolmentError(Exception):
-    """Enrolment cannot run at all: the store or the face engine is unusable; says which."""
+from screening import files, imaging
+from screening.config import Config
+from screening.consent.gallery import Gallery
+from screening.consent.register import Person, Register
+from screening.digest import sha256_bytes
+from screening.store.encodings import EnrolmentError, Store, StoredPhoto
+from screening.store.scrub import pseudonymise
 
 
 class Engine(Protocol):
@@ -75,120 +59,19 @@ class Enrolment:
 # ---------------------------------------------------------------- the store
 
 
-@dataclass(frozen=True)
-class StoredPhoto:
-    """One row of the store: what the face engine (of `model`) made of one reference photo."""
-
-    person_id: str
-    sha256: str
-    model: str
-    path: str  # relative to the person's folder
-    stat: str  # "size:mtime_ns:ctime_ns" when it was hashed
-    encoding: bytes | None  # 128 float64, or None when not usable
-    problem: str | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return self.person_id, self.sha256, self.model
-
-
-class Store:
-    """The encodings database: created 0600, deletions overwritten (secure_delete) and vacuumed."""
-
-    def __init__(self, path: Path, conn: sqlite3.Connection):
-        self.path = path
-        self.conn = conn
-
-    @classmethod
-    def open(cls, path: Path, create: bool = True) -> Store:
-        """Open (creating it private if asked) or raise EnrolmentError naming the file."""
-        try:
-            if not path.exists():
-                if not create:
-                    raise EnrolmentError(f"{path}: no encodings store yet (run `screening consent enrol`)")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                # created 0600 before SQLite touches it; SQLite gives its journal the same mode
-                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            elif path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
-                os.chmod(path, 0o600)  # biometric data: never readable by others
-            conn = sqlite3.connect(path, timeout=30)
-            conn.execute("PRAGMA secure_delete = ON")
-            conn.execute("PRAGMA journal_mode = DELETE")
-            conn.executescript(_SCHEMA)
-            conn.commit()
-        except FileExistsError:  # another process created it a moment ago, or a broken symlink
-            if not path.exists():
-                raise EnrolmentError(f"{path}: cannot create the face encodings store: a broken "
-                                     f"symbolic link is in the way") from None
-            return cls.open(path, create)
-        except (OSError, sqlite3.Error) as exc:
-            raise EnrolmentError(f"{path}: cannot open the face encodings store: {exc}") from None
-        return cls(path, conn)
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def rows(self) -> list[StoredPhoto]:
-        return [StoredPhoto(*r) for r in self.conn.execute(
-            "SELECT person_id, sha256, model, path, stat, encoding, problem FROM photos")]
-
-    def save(self, rows: Iterable[StoredPhoto], stale: Iterable[tuple[str, str, str]]) -> int:
-        """Insert or refresh rows, delete stale (person_id, sha256, model) keys; rows deleted."""
-        stale = list(stale)
-        with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO photos (person_id, sha256, model, path, stat, encoding, problem)"
-                " VALUES (?,?,?,?,?,?,?)",
-                [(*r.key, r.path, r.stat, r.encoding, r.problem) for r in rows])
-            self.conn.executemany("DELETE FROM photos WHERE person_id = ? AND sha256 = ? AND model = ?",
-                                  stale)
-        if stale:
-            try:
-                self.vacuum()
-            except sqlite3.OperationalError:  # busy: secure_delete has overwritten the rows already
-                pass
-        return len(stale)
-
-    def forget(self, person_id: str) -> int:
-        """Delete every row of this person, overwriting the data; how many rows there were."""
-        with self.conn:
-            n = self.conn.execute("DELETE FROM photos WHERE person_id = ?", (person_id,)).rowcount
-        if n:
-            self.vacuum()
-        return n
-
-    def vacuum(self) -> None:
-        # secure_delete zeroes freed pages; VACUUM also rebuilds the file without them
-        self.conn.execute("VACUUM")
-
-    def enrolled_counts(self, model: str | None = None) -> dict[str, int]:
-        """Usable encodings per person (of one model version, when given)."""
-        sql = "SELECT person_id, COUNT(*) FROM photos WHERE encoding IS NOT NULL"
-        args: tuple = ()
-        if model is not None:
-            sql, args = sql + " AND model = ?", (model,)
-        return dict(self.conn.execute(sql + " GROUP BY person_id", args).fetchall())
-
-
 # ---------------------------------------------------------------- the face engine, loaded lazily
 
 
 def default_version() -> str:
     """The installed face engine's model version (imports it; loads no model)."""
-    from .face_engine import MODEL_VERSION
+    from screening.vision.face_engine import MODEL_VERSION
 
     return MODEL_VERSION
 
 
 def build_engine(config: Config) -> Engine:
     """The real face engine: loading its models takes seconds, so only when a photo needs it."""
-    from .face_engine import FaceEngine
+    from screening.vision.face_engine import FaceEngine
 
     return FaceEngine(config.faces)
 
@@ -348,7 +231,7 @@ def _photo(person: Person, path: Path, rel: str, lazy: _Lazy, by_key: dict, by_p
             data = imaging.read_file(path)
         except imaging.ImageError as exc:
             return PhotoResult(pid, path, False, str(exc)), None
-        sha = hashlib.sha256(data).hexdigest()
+        sha = sha256_bytes(data)
     key = (pid, sha, lazy.version)
     if key in by_key:
         encoding, problem = by_key[key].encoding, by_key[key].problem
@@ -447,7 +330,7 @@ def forget_person(config: Config, register: Register, person_id: str) -> Forgott
     """
     import secrets
 
-    from .register import RegisterError, remove_row
+    from screening.consent.register import RegisterError, remove_row
 
     person = register.get(person_id)
     gone = Forgotten(person_id, f"forgotten-{secrets.token_hex(4)}")
@@ -475,84 +358,14 @@ def _delete_folder(folder: Path) -> int:
     return count
 
 
-def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> None:
-    """Replace the person by the pseudonym throughout the state database, keeping every row.
-
-    JSON cells of any table (findings, reasons, watch records) are rewritten value by value;
-    the free text of the audit and permits (details, notes, paths) word by word; the result
-    cache, made again when needed, loses its screenings that mention them. Freed pages are
-    overwritten and the file rebuilt, so the old text is not left in free space.
-    """
-    import json
-    import re
-
-    if not state.exists():
-        return
-    token = re.compile(r"(?<![A-Za-z0-9_.-])" + re.escape(person_id) + r"(?![A-Za-z0-9_-])(?!\.[A-Za-z0-9])")
-    named = re.compile(r"\b" + re.escape(name) + r"\b", re.I) if len(name) >= 3 else None
-    needles = [person_id] + ([name] if named else [])
-
-    def text(value: str) -> str:
-        value = token.sub(gone.pseudonym, value)
-        return named.sub(gone.pseudonym, value) if named else value
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, str):
-            return text(value)
-        if isinstance(value, list):
-            return [scrub(v) for v in value]
-        if isinstance(value, dict):
-            return {k: scrub(v) for k, v in value.items()}
-        return value
-
-    def cell(value: Any, free_text: bool) -> Any:
-        if not isinstance(value, str):
-            return value
-        if value[:1] in ("{", "["):
-            try:
-                return json.dumps(scrub(json.loads(value)), ensure_ascii=False)
-            except ValueError:
-                pass
-        return text(value) if free_text else value  # other tools' keys and paths are left alone
-
-    conn = sqlite3.connect(state, timeout=30)
-    try:
-        conn.execute("PRAGMA secure_delete = ON")
-        tables = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
-        with conn:
-            if "screenings" in tables:
-                gone.cached = conn.execute("DELETE FROM screenings WHERE instr(lower(screening), lower(?))"
-                                           + (" OR instr(lower(screening), lower(?))" if named else ""),
-                                           needles).rowcount
-            for table in (t for t in tables if t != "screenings"):
-                cols = [r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})") if r[2].upper() == "TEXT"]
-                if not cols:
-                    continue
-                where = " OR ".join(f"instr(lower({_quote(c)}), lower(?))" for c in cols for _ in needles)
-                rows = conn.execute(f"SELECT rowid, {', '.join(map(_quote, cols))} FROM {_quote(table)} "
-                                    f"WHERE {where}", [n for _ in cols for n in needles]).fetchall()
-                assignments = ", ".join(f"{_quote(c)} = ?" for c in cols)
-                for rowid, *values in rows:
-                    new = [cell(v, table in ("audit", "permits")) for v in values]
-                    if new != values:
-                        conn.execute(f"UPDATE {_quote(table)} SET {assignments} WHERE rowid = ?", (*new, rowid))
-                        gone.state_rows += 1
-        conn.execute("VACUUM")
-        # In WAL mode the rebuilt pages sit in the -wal file and the old ones in the database
-        # until a checkpoint: copy them back and empty the WAL, so no old copy stays on disk.
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        conn.close()
-
-
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
-
-
 def forget(config: Config, person_id: str) -> int:
     """Delete every stored encoding of a person, overwriting the data; how many there were."""
     if not config.encodings.exists():
         return 0
     with Store.open(config.encodings, create=False) as store:
         return store.forget(person_id)
+
+
+def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> None:
+    cached, rows = pseudonymise(state, person_id, name, gone.pseudonym)
+    gone.cached, gone.state_rows = cached, rows

@@ -21,10 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from .arrivals import InboxEvents, Stability, in_progress, waits_for_its_image
-from .model import Check, CheckResult
-from .pipeline import Screening
-from .watch_journal import FOLDERS, Journal, complete, free_name, sha256_of
+from screening.model import Check, CheckResult, Screening
+from screening.store.journal import FOLDERS, Journal, complete, free_name, sha256_of
+from screening.watch.arrivals import (
+    InboxEvents,
+    Stability,
+    in_progress,
+    waits_for_its_image,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class JsonLog:
 class Session:
     """What screening needs, rebuilt when the config, logos, register or reference photos change."""
 
-    screener: Any  # pipeline.Screener (with the result cache) or cluster.ClusterScreener
+    screener: Any  # pool.Screener (with the result cache) or cluster.ClusterScreener
     trail: Any  # audit.AuditTrail stamped for "watch"
     rules_for_today: Callable[[], Any]  # the date matters: consent expires while the job runs
     stamp: tuple  # what it was built from; a different stamp means rebuild

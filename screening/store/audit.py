@@ -13,20 +13,19 @@ import getpass
 import hashlib
 import json
 import sqlite3
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .codec import screening_from_json, screening_to_json
-from .config import Config
-from .model import Kind, Reason, Status, Verdict
-from .pipeline import Screening, verdict as decide_verdict
-from .policy import Rules
-from .register import Register
-from .state_db import tune
+from screening import __version__
+from screening.config import Config
+from screening.consent.register import Register
+from screening.model import Kind, Permit, Reason, Screening, Status, Verdict
+from screening.policy import Rules, permitted, signature
+from screening.policy import verdict as decide_verdict
+from screening.store.codec import screening_from_json, screening_to_json
+from screening.store.db import tune
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -66,53 +65,6 @@ AUDIT_COLUMNS = ("at", "user", "command", "path", "sha256", "channel", "status",
                  "permission", "config", "register", "gallery", "tool")
 
 
-# ---------------------------------------------------------------- permission: one pure function
-
-
-@dataclass(frozen=True)
-class Permit:
-    sha256: str
-    channel: str
-    by: str
-    note: str
-    at: str
-    user: str
-    covers: tuple[str, ...]  # reason signatures, with repeats (two unknown faces: listed twice)
-    path: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {"by": self.by, "at": self.at, "note": self.note, "recorded_by": self.user}
-
-
-def signature(reason: Reason) -> str:
-    """What a permission is given for: the kind and who or what, not the pixel box."""
-    who = reason.extra.get("person_id") or reason.extra.get("academy") or reason.extra.get("source") or ""
-    return f"{reason.kind.value}:{who}"
-
-
-def permitted(v: Verdict, permits: Sequence[Permit]) -> Verdict:
-    """The verdict once recorded permission is taken into account.
-
-    Only `needs_permission` can become `cleared`, and only when one permission covers every
-    reason (a face of someone else, or a consent withdrawn since, is not covered). An error
-    is never cleared. The reasons move to `permitted_reasons`: nothing is hidden.
-    """
-    if v.status is not Status.NEEDS_PERMISSION or not permits:
-        return v
-    needed = Counter(signature(r) for r in v.reasons)
-    newest_first = sorted(permits, key=lambda p: p.at, reverse=True)
-    for permit in newest_first:
-        if not needed - Counter(permit.covers):
-            return replace(v, status=Status.CLEARED, reasons=(), extra={
-                **v.extra, "permission": permit.to_json(),
-                "permitted_reasons": [r.to_json() for r in v.reasons]})
-    latest = newest_first[0]
-    missing = needed - Counter(latest.covers)
-    uncovered = [r.detail for r in v.reasons if missing[signature(r)] > 0]
-    note = (f"permission by {latest.by} on {latest.at[:10]} does not cover: " + "; ".join(uncovered))
-    return replace(v, extra={**v.extra, "permission_not_covering": note})
-
-
 # ---------------------------------------------------------------- what a stored verdict depended on
 
 
@@ -123,7 +75,9 @@ def gallery_digest(config: Config, register: Register) -> str:
     encodings are stored, and from every register name (the text check looks for them all).
     A consent change alone does not change it: decide() handles that from the stored findings.
     """
-    from .face_engine import MODEL_VERSION  # a new face model makes every stored distance stale
+    from screening.vision.face_engine import (
+        MODEL_VERSION,  # a new face model makes every stored distance stale
+    )
 
     h = hashlib.sha256(MODEL_VERSION.encode() + b"\0")
     for pid in sorted(p.person_id for p in register.people.values() if p.biometric_consent):

@@ -11,7 +11,6 @@ complete() does every step idempotently, so a restart just calls it again on ope
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import shutil
@@ -20,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .model import Status
-from .state_db import tune
+from screening.digest import sha256_file as sha256_of
+from screening.model import Status
+from screening.store.db import tune
 
 FOLDERS = {Status.CLEARED: "cleared", Status.NEEDS_PERMISSION: "needs-permission", Status.ERROR: "error"}
 
@@ -215,11 +215,6 @@ def _rename_unless_taken(src: Path, dst: Path) -> None:
     if _exists(dst):
         raise FileExistsError(f"{dst} already exists; not overwriting it with {src}")
     os.rename(src, dst)
-
-
-def sha256_of(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _exists(path: Path) -> bool:

@@ -12,7 +12,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from .imaging import sniff
+from screening.imaging import sniff
 
 
 class MetadataError(Exception):

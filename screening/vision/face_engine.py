@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import FaceSettings
-from .model import Box
+from screening.config import FaceSettings
+from screening.model import Box
 
 # Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter.
 NUM_JITTERS = 1

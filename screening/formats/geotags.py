@@ -18,7 +18,7 @@ import exifread
 from defusedxml import ElementTree
 from PIL import Image
 
-from .metadata import MetadataError
+from screening.formats.metadata import MetadataError
 
 
 @dataclass(frozen=True)

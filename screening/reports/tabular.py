@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import IO
 
-from .model import Verdict
+from screening.model import Verdict
 
 CSV_COLUMNS = ("path", "status", "channel", "reasons", "faces", "sha256")
 

@@ -11,23 +11,17 @@ from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 
+from screening.formats.sidecars import image_of
+
 # Files still being written or saved: screened only once renamed to their real name.
 IN_PROGRESS_PREFIXES = (".", "~$")
 IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".~tmp", ".temp", ".swp")
 
 
 def waits_for_its_image(path: Path) -> bool:
-    """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp) is in the
-    inbox: the location check of the image reads it. Alone, it is sorted like any other file."""
-    if path.suffix.lower() != ".xmp":
-        return False
-    if path.with_suffix("").suffix and path.with_suffix("").is_file():
-        return True  # IMG_1.jpg.xmp
-    stem = path.stem.lower()
-    try:
-        return any(p.stem.lower() == stem and p.suffix.lower() != ".xmp" for p in path.parent.iterdir())
-    except OSError:
-        return True
+    """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp, any case) is
+    in the inbox: the location check of the image reads it. Alone, it is sorted like any other file."""
+    return image_of(path) is not None
 
 
 def in_progress(name: str) -> bool:

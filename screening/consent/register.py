@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from screening.digest import sha256_bytes
+from screening.model import Person, Register
 
 ROLES = ("pupil", "staff")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -19,46 +20,6 @@ _REQUIRED = ("person_id", "name", "role", "academy", "biometric_consent")
 
 class RegisterError(Exception):
     """The register cannot be read; the message names the file, the row and the column."""
-
-
-@dataclass(frozen=True)
-class Person:
-    person_id: str
-    name: str
-    role: str
-    academy: str
-    biometric_consent: bool
-    channels: dict[str, bool] = field(default_factory=dict)
-    expires: dt.date | None = None
-    withdrawn: dt.date | None = None
-    row: int = 0
-
-    def consent(self, channel: str, today: dt.date) -> tuple[bool, str]:
-        """Whether this person may be published on `channel` today, and why in words."""
-        ok, state = self.consent_state(channel, today)
-        if state == "no":
-            return False, f"{self.person_id}: no {channel} consent in the register"
-        return ok, f"{self.person_id}: {channel} consent {state}"
-
-    def consent_state(self, channel: str, today: dt.date) -> tuple[bool, str]:
-        """The same judgement in a few words: valid, no, expired on D, withdrawn on D."""
-        if self.withdrawn is not None and self.withdrawn <= today:
-            return False, f"withdrawn on {self.withdrawn}"
-        if not self.channels.get(channel, False):
-            return False, "no"
-        if self.expires is not None and self.expires < today:
-            return False, f"expired on {self.expires}"
-        return True, "valid"
-
-
-@dataclass(frozen=True)
-class Register:
-    path: Path
-    people: dict[str, Person]
-    digest: str  # sha256 of the file: changes whenever the register changes
-
-    def get(self, person_id: str) -> Person | None:
-        return self.people.get(person_id)
 
 
 def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, ...]) -> Register:
@@ -144,7 +105,7 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             withdrawn=date("withdrawn"),
             row=row_no,
         )
-    return Register(path=path, people=people, digest=hashlib.sha256(data).hexdigest())
+    return Register(path=path, people=people, digest=sha256_bytes(data))
 
 
 def remove_row(path: Path, person_id: str) -> bool:

@@ -12,17 +12,17 @@ answered from the cache, and findings that came from a sidecar are never stored.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__
-from .codec import screening_from_json, screening_to_json
-from .model import Check
-from .pipeline import Screening
-from .state_db import tune
+from screening import __version__
+from screening.digest import sha256_file
+from screening.formats.sidecars import sidecars_of
+from screening.model import Check, LocationFinding, Screening
+from screening.store.codec import screening_from_json, screening_to_json
+from screening.store.db import tune
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS screenings (
@@ -51,7 +51,7 @@ class ResultCache:
     @classmethod
     def open(cls, trust) -> ResultCache:
         """The cache for a Trust (config + register); raises sqlite3.Error or OSError."""
-        from .audit import gallery_digest
+        from screening.store.audit import gallery_digest
 
         return cls(trust.config.state, config=trust.config.fingerprint(),
                    gallery=gallery_digest(trust.config, trust.register))
@@ -67,7 +67,7 @@ class ResultCache:
         if _has_sidecar(path):
             return None
         try:
-            sha = file_sha256(path)
+            sha = sha256_file(path)
         except OSError:
             return None
         return self.get(sha, display)
@@ -97,17 +97,9 @@ def is_complete(screening: Screening) -> bool:
 
 
 def _has_sidecar(path: Path) -> bool:
-    try:
-        from .detectors.location import sidecars
-    except ImportError:  # no location check: nothing is complete, so nothing is cached anyway
-        return False
-    return bool(sidecars(Path(path)))
+    return bool(sidecars_of(Path(path)))
 
 
 def _from_sidecar(screening: Screening) -> bool:
-    return any(getattr(f, "source", "").startswith("XMP sidecar") for r in screening.results for f in r.findings)
-
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    return any(isinstance(f, LocationFinding) and f.sidecar is not None
+               for r in screening.results for f in r.findings)

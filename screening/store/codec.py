@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .model import Check, CheckResult, FaceFinding, LocationFinding, LogoFinding, TextFinding, UniformFinding
-from .pipeline import Screening
+from screening.model import (
+    Check,
+    CheckResult,
+    FaceFinding,
+    LocationFinding,
+    LogoFinding,
+    Screening,
+    TextFinding,
+    UniformFinding,
+)
 
 _TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding,
           "text": TextFinding}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import hashlib
 import html
 import io
 import json
@@ -20,8 +19,9 @@ from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from . import __version__, imaging
-from .model import Kind, Status, Verdict
+from screening import __version__, imaging
+from screening.digest import sha256_bytes
+from screening.model import Kind, Status, Verdict
 
 THUMB_SIDE = 320  # px, longest side: ~15-25 KB per photo, a few MB per 100 images
 THUMB_QUALITY = 70
@@ -142,7 +142,7 @@ def _thumbnail(verdict: Verdict) -> str | None:
     """A base64 JPEG of the upright first frame, or None when it cannot be shown (never raises)."""
     try:
         data = imaging.read_file(Path(verdict.path))
-        if verdict.sha256 and hashlib.sha256(data).hexdigest() != verdict.sha256:
+        if verdict.sha256 and sha256_bytes(data) != verdict.sha256:
             return None  # the file changed since it was screened: its boxes would lie
         picture = imaging.load(Path(verdict.path), data)
         pixels, _ = picture.scaled(0, THUMB_SIDE)

@@ -1,0 +1,1 @@
+"""The consent register, the gallery of enrolled faces, enrolment and forgetting."""

@@ -1,0 +1,1 @@
+"""One reader per container: completeness checks, metadata blocks, embedded images."""

@@ -1,0 +1,1 @@
+"""Report writers: JSONL and CSV, and the HTML contact sheet."""

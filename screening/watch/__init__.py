@@ -1,0 +1,1 @@
+"""The folder-watch job: inbox events, stability, crash-safe sorting."""

@@ -1,0 +1,135 @@
+"""The package layout the README describes, kept by reading every module's imports (none is run).
+
+Each part of the package sits on a layer; a module imports its own layer and the ones below,
+never one above. Lowest first:
+
+  0  model (types only), digest, textsafe
+  1  config (the one home of defaults and valid ranges)
+  2  policy (decide, permitted, consent validity: pure), imaging, formats/, vision/, files
+  3  consent/ (register, gallery, enrolment), store/ (the only SQL)
+  4  detectors/ (report findings with raw scores; never import policy)
+  5  pipeline (one file)
+  6  pool, cluster, trust, redact, reports/, watch/
+  7  commands/, cli (the only modules that print)
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "screening"
+
+LAYERS: dict[str, int] = {
+    "screening.model": 0, "screening.digest": 0, "screening.textsafe": 0,
+    "screening.config": 1,
+    "screening.policy": 2, "screening.imaging": 2, "screening.formats": 2, "screening.vision": 2,
+    "screening.files": 2,
+    "screening.consent": 3, "screening.store": 3,
+    "screening.detectors": 4,
+    "screening.pipeline": 5,
+    "screening.pool": 6, "screening.cluster": 6, "screening.trust": 6, "screening.redact": 6,
+    "screening.reports": 6, "screening.watch": 6,
+    "screening.commands": 7, "screening.cli": 7, "screening.__main__": 7, "screening": 7,
+}
+TOP = ("screening.commands", "screening.cli", "screening.__main__")
+
+
+def modules() -> list[tuple[str, Path]]:
+    out = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out.append((".".join(parts), path))
+    return out
+
+
+def imports_of(name: str, path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            found.add(module)
+            found.update(f"{module}.{a.name}" for a in node.names)
+    return {m for m in found if m == "screening" or m.startswith("screening.")}
+
+
+def layer_of(name: str) -> int | None:
+    for part in sorted(LAYERS, key=len, reverse=True):
+        if name == part or name.startswith(part + "."):
+            return LAYERS[part]
+    return None
+
+
+def is_module(name: str) -> bool:
+    return any(n == name for n, _ in modules()) or (PACKAGE.parent / Path(*name.split("."))).is_dir()
+
+
+def test_every_module_has_a_layer():
+    unplaced = [name for name, _ in modules() if layer_of(name) is None]
+    assert not unplaced, f"modules on no layer (add them to LAYERS and the README): {unplaced}"
+
+
+@pytest.mark.parametrize("name,path", modules(), ids=[n for n, _ in modules()])
+def test_module_imports_only_its_own_layer_and_below(name, path):
+    own = layer_of(name)
+    imported = {m for m in imports_of(name, path) if is_module(m) and m != "screening"}
+    upward = sorted(m for m in imported if (layer_of(m) or 0) > (own or 0))
+    assert not upward, f"{name} (layer {own}) imports a higher layer: {upward}"
+
+
+def test_detectors_never_import_policy():
+    for name, path in modules():
+        if name.startswith("screening.detectors"):
+            assert "screening.policy" not in imports_of(name, path), f"{name} decides: it imports policy"
+
+
+def _calls(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name):
+                names.add(f.id)
+            elif isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name):
+                names.add(f"{f.value.id}.{f.attr}")
+    return names
+
+
+def test_only_store_opens_the_databases():
+    for name, path in modules():
+        if not name.startswith("screening.store"):
+            assert "sqlite3.connect" not in _calls(path), f"{name} opens a database: SQL belongs in store/"
+
+
+def test_core_modules_never_print():
+    for name, path in modules():
+        if name.startswith(TOP):
+            continue
+        assert "print" not in _calls(path), f"{name} prints: only commands/ and cli talk to the terminal"
+        assert not any(m.startswith("rich") for m in _third_party(path)), f"{name} imports rich"
+
+
+def _third_party(path: Path) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.add(node.module)
+    return out
+
+
+def test_synthetic_test_crests_are_not_shipped():
+    assert not (PACKAGE / "crests.py").exists()
