@@ -98,11 +98,12 @@ class LocationSettings:
 class TextSettings:
     """[text]: names read in the picture (docs/text.md has the measurements)."""
 
-    # A name counts as found when the text read holds it with at least this similarity
-    # (1 - edits / letters; OCR's usual confusions such as 0/O or rn/m cost a fifth of an edit).
+    # A name counts as found when the text read holds it with at least this similarity: the lower
+    # of the whole name's and its weakest identifying word's (1 - edits / letters; OCR's usual
+    # confusions such as 0/O or rn/m cost a fifth of an edit). bench/bench_text.py measures it.
     min_similarity: float = field(default=0.8, metadata={"range": (0.5, 1.0)})
     # The smallest capital letters (pixels, full resolution) that must be read: detection works on
-    # a copy where they are about 7 px high, so this sets the cost (about 1400 px for 12 MP at 20).
+    # a copy where they are 6 px high, so this sets the cost (12 MP is searched at 1200 px for 20).
     min_letter_px: int = field(default=20, metadata={"range": (8, 200)})
     # A line read with less confidence than this is unreadable text...
     min_read_score: float = field(default=0.5, metadata={"range": (0.0, 1.0)})

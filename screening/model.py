@@ -135,7 +135,7 @@ class TextFinding:
     target: str = ""  # "academy" or "person"; "" for text that could not be read
     target_id: str = ""  # the academy id or person_id matched
     name: str = ""  # the academy name or alias, or the register name, that matched
-    similarity: float = 0.0  # 1 - edits / letters of the name (OCR confusions cost a fifth)
+    similarity: float = 0.0  # the lower of the name's and its weakest word's 1 - edits / letters
     frame: int = 0
 
 
