@@ -11,7 +11,7 @@ UV := .tools/bin/uv
 endif
 VENV_STAMP := .venv/.synced
 
-.PHONY: demo test test-fast bench install clean
+.PHONY: demo test test-fast fuzz bench install clean
 
 install: $(VENV_STAMP)
 
@@ -36,6 +36,13 @@ test: $(VENV_STAMP)
 test-fast: $(VENV_STAMP)
 	.venv/bin/pytest -q -m "not slow"
 
+# A long random fuzzing run of the container readers (the short one is part of `make test`):
+# FUZZ_EXAMPLES mutated files; a failure prints the mutation, kept with save_regression().
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(VENV_STAMP)
+	SCREENING_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) .venv/bin/pytest -q -x -p no:cacheprovider \
+	  tests/test_fuzz_formats.py -k mutated --timeout=0
+
 # Each benchmark prints one table measured in one run (they need ../shared/data beside the checkout).
 bench: $(VENV_STAMP)
 	.venv/bin/python bench/bench_scan.py
@@ -44,6 +51,8 @@ bench: $(VENV_STAMP)
 	.venv/bin/python bench/bench_logos.py --quick
 	.venv/bin/python bench/bench_scale.py
 	.venv/bin/python bench/bench_enrolment.py
+	.venv/bin/python bench/bench_hostile.py --quick
+	.venv/bin/python bench/bench_watch_soak.py --quick
 	.venv/bin/python bench/make_text_set.py --quick
 	.venv/bin/python bench/bench_text.py --quick
 

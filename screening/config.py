@@ -18,6 +18,21 @@ class ConfigError(Exception):
     """The config is missing or invalid; the message names the file and the key."""
 
 
+def _ranged(default: float, lo: float, hi: float):
+    """A tuning value and its safe range (docs/tuning.md): outside it, a check is weakened or off."""
+    return field(default=default, metadata={"range": (lo, hi)})
+
+
+def _only(*allowed: bool):
+    """A switch whose other setting would turn a check off: only these values are accepted."""
+    return field(default=allowed[0], metadata={"allowed": allowed})
+
+
+def limits(cls: type) -> dict[str, tuple]:
+    """Each tuning key of a settings class and its safe range (lo, hi) or allowed values."""
+    return {f.name: f.metadata.get("range") or f.metadata["allowed"] for f in dataclasses.fields(cls)}
+
+
 @dataclass(frozen=True)
 class Site:
     lat: float
@@ -41,25 +56,25 @@ class FaceSettings:
 
     # A face matches a person only within this dlib distance (docs/faces.md: no false match
     # up to 0.55 on adults; children's faces are closer together, so a safety gap below)...
-    tolerance: float = 0.45
+    tolerance: float = _ranged(0.45, 0.30, 0.55)
     # ...and only when the runner-up person is at least this much further away.
-    margin: float = 0.06
+    margin: float = _ranged(0.06, 0.02, 0.30)
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
-    min_face_px: int = 24
+    min_face_px: int = _ranged(24, 12, 200)
     # Longest side (pixels) the HOG pass works at; larger photos are scaled down for it.
-    max_side: int = 1600
+    max_side: int = _ranged(1600, 640, 6000)
     # HOG upsampling (1 finds faces down to 40 px instead of 80, at 4x the cost) for photos whose
     # working size is at most hog_upsample_side; in larger ones MTCNN finds the small faces.
-    hog_upsample: int = 1
-    hog_upsample_side: int = 1000
-    hog_threshold: float = 0.0
+    hog_upsample: int = _ranged(1, 0, 2)
+    hog_upsample_side: int = _ranged(1000, 0, 2000)
+    hog_threshold: float = _ranged(0.0, -1.0, 0.5)
     # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1.2%
     # of the long side of a larger photo (47 px in a 4000 px photo).
-    mtcnn_side: int = 1700
+    mtcnn_side: int = _ranged(1700, 800, 6000)
     # Also search a copy at most tilt_side pixels long, upright with a wide margin (large faces
     # cut by the photo's edge) and turned by +/-30 degrees (tilted heads), with MTCNN.
-    tilted_passes: bool = True
-    tilt_side: int = 480
+    tilted_passes: bool = _only(True)
+    tilt_side: int = _ranged(480, 240, 1200)
 
 
 @dataclass(frozen=True)
@@ -69,11 +84,11 @@ class LogoSettings:
     # Minimum detector score for a logo finding to count: the appearance agreement (0..1) of a
     # geometrically placed reference with the photo (less a penalty when no keypoints matched).
     # Chosen on bench/bench_logos.py with its decoys and untouched photos in view: none reaches it.
-    min_score: float = 0.62
+    min_score: float = _ranged(0.62, 0.30, 0.80)
     # Longest side (pixels) of the working image the logo search runs on.
-    max_side: int = 1400
+    max_side: int = _ranged(1400, 600, 6000)
     # Small photos and regions (a chest) are enlarged at most this much before searching.
-    max_zoom: float = 2.0
+    max_zoom: float = _ranged(2.0, 1.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -81,9 +96,9 @@ class UniformSettings:
     """[uniforms]"""
 
     # Flag a torso in an academy's colours even when no crest is visible on it.
-    flag_colours_without_crest: bool = False
+    flag_colours_without_crest: bool = _only(False, True)
     # Minimum score (0..1) of a colour match for a uniform finding to count.
-    min_score: float = 0.5
+    min_score: float = _ranged(0.5, 0.2, 0.9)
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,7 @@ class LocationSettings:
     """[location]"""
 
     # Name the nearest academy site in the reason when the photo was taken within this distance.
-    nearest_site_within_m: float = 2000.0
+    nearest_site_within_m: float = _ranged(2000.0, 0.0, 100_000.0)
 
 
 @dataclass(frozen=True)
@@ -119,11 +134,11 @@ class ScanSettings:
     """[scan]"""
 
     # Seconds one image may take before it is recorded as an error.
-    timeout_s: float = 300.0
+    timeout_s: float = _ranged(300.0, 0.1, 3600.0)
     # Worker processes; 0 means one per core.
-    workers: int = 0
+    workers: int = _ranged(0, 0, 256)
     # Frames screened in a multi-frame file; a file with more is an error, never cleared.
-    max_frames: int = 64
+    max_frames: int = _ranged(64, 1, 1000)
 
 
 @dataclass(frozen=True)
@@ -318,13 +333,18 @@ def _section(raw: dict[str, Any], name: str, cls: type, fail):
         if not ok:
             raise fail(f"{name}.{key}", f"is {value!r}, expected {type(default).__name__} "
                                         f"like {default!r}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            raise fail(f"{name}.{key}", f"is {value!r}, expected a value >= 0")
-        low, high = fields[key].metadata.get("range", (None, None))
-        if low is not None and not low <= value <= high:
-            raise fail(f"{name}.{key}", f"is {value!r}, expected a value from {low} to {high}")
+        _check_range(fields[key], value, lambda problem, k=key: fail(f"{name}.{k}", problem))
         values[key] = value
     return cls(**values)
+
+
+def _check_range(spec: dataclasses.Field, value, fail) -> None:
+    if "allowed" in spec.metadata and value not in spec.metadata["allowed"]:
+        allowed = " or ".join(repr(v).lower() for v in spec.metadata["allowed"])
+        raise fail(f"is {value!r}: only {allowed} is accepted (any other value turns a check off; docs/tuning.md)")
+    lo, hi = spec.metadata.get("range", (None, None))
+    if lo is not None and not lo <= value <= hi:
+        raise fail(f"is {value!r}, outside its safe range {lo:g} to {hi:g} (docs/tuning.md)")
 
 
 def _req_str(table: dict[str, Any], key: str, fail, label: str | None = None) -> str:

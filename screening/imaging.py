@@ -3,18 +3,30 @@
 Format is detected by content, never by extension. Decoding is strict: a truncated file,
 a decompression bomb or a frame that will not decode raises ImageError, never a partial
 picture. Every frame comes out upright (EXIF orientation applied exactly once) as RGB uint8.
+
+A file shows more than its pixels' RGB values: transparent pixels over a page, thumbnails,
+appended and MPF images, images inside XMP, SubIFDs of camera files, other HEIF images.
+Each becomes an extra frame (a "view") so every check sees what a viewer could see; the
+container modules in `formats/` find them. All frames and views of one file share one
+pixel budget.
 """
 
 from __future__ import annotations
 
-import re
-import struct
+import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
+
+from screening import formats
+from screening.formats import ImageError, heif, tiff
+from screening.formats.common import xmp_packets
+from screening.formats.native import captured_stderr, corruption
+from screening.formats.xmp import xmp_images
+from screening.formats.pixels import Budget, alpha_views, to_rgb
 
 try:
     import pillow_heif
@@ -24,16 +36,16 @@ try:
 except ImportError:  # pragma: no cover - pillow-heif is a dependency
     HEIF_SUPPORTED = False
 
-# Refuse images larger than this before allocating pixels (a 24 MP phone photo is 24e6).
+# Pixels one file may decode to, all frames and views together (a 24 MP phone photo is 24e6).
 MAX_PIXELS = 150_000_000
 # Refuse files larger than this before reading them.
 MAX_FILE_BYTES = 1 << 30
+# Images inside images inside images: deeper than this is refused.
+MAX_DEPTH = 3
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
-
-
-class ImageError(Exception):
-    """The file could not be decoded completely; the message says why in plain words."""
+sniff = formats.sniff
+__all__ = ["ImageError", "Picture", "load", "read_file", "sniff", "MAX_PIXELS", "MAX_FILE_BYTES"]
 
 
 @dataclass
@@ -48,11 +60,17 @@ class Picture:
     exif: bytes | None = None  # the raw EXIF block (TIFF header onwards) if the container has one
     xmp: tuple[bytes, ...] = ()  # XMP packets embedded in the container
     info: dict = field(default_factory=dict)  # Pillow's info for frame 0, minus large blobs
+    # where each frame comes from: "" for the file's own frames, else e.g. "EXIF thumbnail"
+    # (boxes in such a view are in that view's own pixels) or "composited on white"
+    views: list[str] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
         h, w = self.frames[0].shape[:2]
         return w, h
+
+    def view(self, frame: int) -> str:
+        return self.views[frame] if frame < len(self.views) else ""
 
     def scaled(self, frame: int, max_side: int) -> tuple[np.ndarray, float]:
         """Frame `frame` shrunk so its longest side is at most max_side, and the scale used."""
@@ -65,26 +83,6 @@ class Picture:
             return img, 1.0
         size = (max(1, round(w * scale)), max(1, round(h * scale)))
         return cv2.resize(img, size, interpolation=cv2.INTER_AREA), scale
-
-
-_SIGNATURES: list[tuple[str, re.Pattern[bytes]]] = [
-    ("JPEG", re.compile(rb"\A\xff\xd8\xff")),
-    ("PNG", re.compile(rb"\A\x89PNG\r\n\x1a\n")),
-    ("GIF", re.compile(rb"\AGIF8[79]a")),
-    ("WEBP", re.compile(rb"\ARIFF....WEBP", re.S)),
-    ("TIFF", re.compile(rb"\A(II\*\x00|MM\x00\*)")),
-    ("BMP", re.compile(rb"\ABM")),
-    ("HEIF", re.compile(rb"\A....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)", re.S)),
-]
-
-
-def sniff(data: bytes) -> str | None:
-    """The image format of these bytes, from their content, or None if not a supported image."""
-    head = data[:32]
-    for name, pattern in _SIGNATURES:
-        if pattern.match(head):
-            return name
-    return None
 
 
 def read_file(path: Path) -> bytes:
@@ -110,74 +108,123 @@ def read_file(path: Path) -> bytes:
         raise ImageError(f"cannot be read: {exc.strerror or exc}") from None
 
 
-def load(path: Path, data: bytes | None = None, max_frames: int = 64) -> Picture:
-    """Decode every frame of the file completely and upright, or raise ImageError."""
+def load(path: Path, data: bytes | None = None, max_frames: int = 64, *,
+         budget: Budget | None = None, depth: int = 0) -> Picture:
+    """Decode every frame and every embedded image of the file completely and upright, or raise ImageError."""
     if data is None:
         data = read_file(path)
+    budget = budget if budget is not None else Budget(MAX_PIXELS)
+    fmt = _format(data)
+    try:
+        embedded = formats.check(fmt, data)
+        picture = _open(path, data, fmt, max_frames, budget)
+        _add_embedded(picture, embedded + xmp_images(picture.xmp, formats.sniff), max_frames, budget, depth)
+        if fmt == "TIFF":
+            _add_arrays(picture, tiff.subifd_images(data, budget.left), budget)
+        elif fmt == "HEIF":
+            _add_arrays(picture, heif.other_images(data, budget.left), budget)
+    except ImageError as exc:
+        raise ImageError(str(exc) or "the file could not be decoded (no reason given)") from None
+    except MemoryError:
+        raise ImageError("too large to decode in memory") from None
+    return picture
+
+
+def _format(data: bytes) -> str:
     if not data:
         raise ImageError("empty file (0 bytes)")
-    fmt = sniff(data)
+    fmt = formats.sniff(data)
     if fmt is None:
         raise ImageError(f"not a supported image (content starts with {data[:8]!r})")
     if fmt == "HEIF" and not HEIF_SUPPORTED:
         raise ImageError("HEIC/HEIF image, but pillow-heif is not installed")
-    _check_complete(fmt, data)
+    return fmt
 
+
+def _open(path: Path, data: bytes, fmt: str, max_frames: int, budget: Budget) -> Picture:
     # Importing face_recognition flips this for the whole process; we insist on strict decoding.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    import io
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]]) as img:
-                return _decode(path, data, fmt, img, max_frames)
+            with captured_stderr() as lines, _pillow_open(data, fmt) as img:
+                picture = _decode(path, data, fmt, img, max_frames, budget)
+            problems = corruption(lines)
+            if problems:  # libtiff zero-fills a damaged strip and only says so on stderr
+                raise ImageError(f"corrupt {fmt} data: the image data is damaged or cut short ({problems[:200]})")
+            return picture
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"refused as a decompression bomb: {exc}") from None
     except MemoryError:
-        raise ImageError("too large to decode in memory") from None
+        raise
     except Exception as exc:  # any decoder failure is a file we could not screen
-        raise ImageError(f"{fmt} could not be decoded: {exc}") from None
+        raise ImageError(f"{fmt} could not be decoded: {exc or type(exc).__name__}") from None
 
 
-_PIL_FORMAT = {"JPEG": "JPEG", "PNG": "PNG", "GIF": "GIF", "WEBP": "WEBP", "TIFF": "TIFF",
-               "BMP": "BMP", "HEIF": "HEIF"}
+def _pillow_open(data: bytes, fmt: str) -> Image.Image:
+    """Pillow's reader for the format; a JPEG stays one image (formats/jpeg.py lists its MPF pictures)."""
+    if fmt == "JPEG":
+        from PIL import JpegImagePlugin
+
+        return JpegImagePlugin.JpegImageFile(io.BytesIO(data))
+    return Image.open(io.BytesIO(data), formats=[fmt])
 
 
-def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int) -> Picture:
+def _decode(path: Path, data: bytes, fmt: str, img: Image.Image, max_frames: int, budget: Budget) -> Picture:
     w, h = img.size
     if w <= 0 or h <= 0:
         raise ImageError(f"image has no pixels ({w}x{h})")
-    if w * h > MAX_PIXELS:
-        raise ImageError(f"refused as a decompression bomb: {w}x{h} pixels is over the "
-                         f"{MAX_PIXELS / 1e6:.0f} MP limit")
     n_frames = getattr(img, "n_frames", 1)
     if n_frames > max_frames:
         raise ImageError(f"has {n_frames} frames; at most {max_frames} are screened, so it cannot be cleared")
+    budget.take(w * h * n_frames, f"{n_frames} frame(s) of {w}x{h}")  # before decoding any of them
 
     # the ICC profile is kept whatever its size: redacted copies must keep the photo's colours
     info = {k: v for k, v in img.info.items()
             if not isinstance(v, bytes) or len(v) < 256 or k == "icc_profile"}
-    exif = _exif_block(img)
-    xmp = _xmp_packets(img, data)
-
-    frames = []
-    orientation = 1
+    picture = Picture(path=path, data=data, format=fmt, frames=[], exif=_exif_block(img),
+                      xmp=_xmp_packets(img, data), info=info)
     for i in range(n_frames):
         img.seek(i)
-        fw, fh = img.size
-        if fw * fh > MAX_PIXELS:
-            raise ImageError(f"frame {i + 1} is {fw}x{fh}, over the {MAX_PIXELS / 1e6:.0f} MP limit")
+        if i and img.size != (w, h):
+            budget.take(img.size[0] * img.size[1], f"frame {i + 1} of {img.size[0]}x{img.size[1]}")
         img.load()
         frame = img
         if fmt != "HEIF":  # pillow-heif applies HEIF rotation itself: never twice
-            orientation = _orientation(img) if i == 0 else orientation
-            frame = ImageOps.exif_transpose(img) if orientation != 1 else img
-        frames.append(_to_rgb(frame))
-    return Picture(path=path, data=data, format=fmt, frames=frames, orientation=orientation,
-                   exif=exif, xmp=xmp, info=info)
+            picture.orientation = _orientation(img) if i == 0 else picture.orientation
+            frame = ImageOps.exif_transpose(img) if picture.orientation != 1 else img
+        if fmt == "TIFF" and i == 0:
+            tiff.cross_check(data, np.asarray(img))
+        picture.frames.append(to_rgb(frame))
+        picture.views.append("")
+        where = f"frame {i + 1} " if n_frames > 1 else ""
+        for label, pixels in alpha_views(frame, budget):
+            picture.frames.append(pixels)
+            picture.views.append(f"{where}{label}".strip())
+    return picture
+
+
+def _add_embedded(picture: Picture, embedded, max_frames: int, budget: Budget, depth: int) -> None:
+    """Decode each embedded image (thumbnails, appended, MPF, XMP) as extra views."""
+    for item in embedded:
+        if depth + 1 > MAX_DEPTH:
+            raise ImageError(f"{item.where}: images nested more than {MAX_DEPTH} deep")
+        try:
+            inner = load(picture.path, item.data, max_frames, budget=budget, depth=depth + 1)
+        except ImageError as exc:
+            raise ImageError(f"the {item.where} cannot be screened: {exc}") from None
+        for pixels, label in zip(inner.frames, inner.views, strict=True):
+            picture.frames.append(pixels)
+            picture.views.append(f"{item.where}, {label}" if label else item.where)
+
+
+def _add_arrays(picture: Picture, arrays: list[tuple[str, np.ndarray]], budget: Budget) -> None:
+    for where, pixels in arrays:
+        budget.take(pixels.shape[0] * pixels.shape[1], f"the {where}")
+        picture.frames.append(to_rgb(pixels))
+        picture.views.append(where)
 
 
 def _orientation(img: Image.Image) -> int:
@@ -188,30 +235,6 @@ def _orientation(img: Image.Image) -> int:
         return 1
 
 
-def _to_rgb(img: Image.Image) -> np.ndarray:
-    """RGB uint8 from any mode: 16-bit scaled (not clipped), palette expanded, alpha dropped."""
-    mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        grey = np.clip(arr / top * 255.0, 0, 255).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2)
-    if mode == "F":
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(arr.min(initial=0)), float(arr.max(initial=1))
-        grey = ((arr - lo) / max(hi - lo, 1e-9) * 255.0).astype(np.uint8)
-        return np.repeat(grey[..., None], 3, axis=2)
-    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-        img = img.convert("RGBA")
-        return np.ascontiguousarray(np.asarray(img)[..., :3])
-    if mode != "RGB":
-        img = img.convert("RGB")
-    arr = np.asarray(img)
-    if arr.dtype != np.uint8:  # e.g. 16-bit RGB from some TIFF plugins
-        arr = (arr.astype(np.float64) / 257.0).astype(np.uint8)
-    return np.ascontiguousarray(arr)
-
-
 def _exif_block(img: Image.Image) -> bytes | None:
     raw = img.info.get("exif")
     if isinstance(raw, bytes) and raw:
@@ -219,11 +242,8 @@ def _exif_block(img: Image.Image) -> bytes | None:
     return None
 
 
-_XMP_PACKET = re.compile(rb"<x:xmpmeta[\s\S]*?</x:xmpmeta>|<rdf:RDF[\s\S]*?</rdf:RDF>")
-
-
 def _xmp_packets(img: Image.Image, data: bytes) -> tuple[bytes, ...]:
-    """Every XMP packet: Pillow's view and a raw scan of the bytes (catches odd containers)."""
+    """Every XMP packet: Pillow's view and a linear scan of the bytes (catches odd containers)."""
     found: list[bytes] = []
     for key in ("xmp", "XML:com.adobe.xmp"):
         v = img.info.get(key)
@@ -235,61 +255,8 @@ def _xmp_packets(img: Image.Image, data: bytes) -> tuple[bytes, ...]:
     if tag is not None and 700 in tag:
         v = tag[700]
         found.append(v if isinstance(v, bytes) else str(v).encode("utf-8", "replace"))
-    for m in _XMP_PACKET.finditer(data):
-        found.append(m.group(0))
-    unique: list[bytes] = []
-    for packet in found:
-        if packet not in unique:
-            unique.append(packet)
-    return tuple(unique)
-
-
-# ---------------------------------------------------------------- completeness by container
-
-
-def _check_complete(fmt: str, data: bytes) -> None:
-    """Catch truncation that lenient decoders paper over (grey fill, silent last rows)."""
-    if fmt == "JPEG":
-        _check_jpeg(data)
-    elif fmt == "PNG":
-        if b"IEND" not in data[-4096:]:
-            raise ImageError("truncated PNG: no IEND chunk at the end of the file")
-    elif fmt == "GIF":
-        if not data.rstrip(b"\x00").endswith(b";"):
-            raise ImageError("truncated GIF: no trailer byte at the end of the file")
-    elif fmt == "WEBP":
-        (riff_size,) = struct.unpack_from("<I", data, 4)
-        if riff_size + 8 > len(data):
-            raise ImageError(f"truncated WebP: header declares {riff_size + 8} bytes, file has {len(data)}")
-    elif fmt == "BMP" and len(data) >= 14:
-        (declared,) = struct.unpack_from("<I", data, 2)
-        (offset,) = struct.unpack_from("<I", data, 10)
-        if offset > len(data) or (declared > len(data) and declared - len(data) > 2):
-            raise ImageError(f"truncated BMP: header declares {declared} bytes, file has {len(data)}")
-
-
-_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
-
-
-def _check_jpeg(data: bytes) -> None:
-    """Walk the primary JPEG's segments to its end-of-image marker; no EOI means truncated."""
-    pos = 2
-    n = len(data)
-    while pos < n:
-        m = _JPEG_MARKER.search(data, pos)
-        if m is None:
-            break
-        marker = data[m.start() + 1]
-        if marker == 0xD9:
-            return
-        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
-            pos = m.end()
-            continue
-        if m.start() + 4 > n:
-            break
-        (length,) = struct.unpack_from(">H", data, m.start() + 2)
-        seg_end = m.start() + 2 + length
-        if seg_end > n:
-            raise ImageError("truncated JPEG: a segment runs past the end of the file")
-        pos = seg_end  # after SOS, the entropy-coded data follows: the regex skips stuffed bytes
-    raise ImageError("truncated JPEG: no end-of-image marker")
+    try:
+        found.extend(xmp_packets(data, required=False))
+    except formats.MetadataError:
+        pass  # the location check reports XMP it cannot read
+    return tuple(dict.fromkeys(found))

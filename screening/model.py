@@ -87,6 +87,9 @@ class FaceFinding:
     detail: str = ""
     score: float | None = None
     frame: int = 0
+    # where in the file the frame is: "" for its own pixels, else e.g. "EXIF thumbnail" (the box
+    # is then in that view's own pixels) or "composited on white" (same pixels as the photo)
+    view: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class LogoFinding:
     score: float  # detector-specific confidence, higher is surer; thresholded in decide()
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class UniformFinding:
     crest: bool = False  # the academy's crest was found on the torso
     detail: str = ""
     frame: int = 0
+    view: str = ""  # as FaceFinding.view
 
 
 @dataclass(frozen=True)

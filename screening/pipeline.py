@@ -50,7 +50,7 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
                 results[check] = _run_without_pixels(check, detector, path, data)
                 continue
             try:
-                findings = detector.detect(picture, dict(results))
+                findings = _with_views(detector.detect(picture, dict(results)), picture)
                 results[check] = CheckResult(check, tuple(findings))
             except CheckTimeout:
                 results[check] = CheckResult(check, error=f"timed out: the image took longer than {timeout_s:.0f} s")
@@ -61,6 +61,14 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
     return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
 
 
+def _with_views(findings: list, picture: imaging.Picture) -> list:
+    """Each finding of an extra view (thumbnail, transparency, embedded image) says which one."""
+    import dataclasses
+
+    return [dataclasses.replace(f, view=picture.view(f.frame))
+            if getattr(f, "frame", 0) and hasattr(f, "view") and not f.view else f for f in findings]
+
+
 def _run_without_pixels(check: Check, detector: Detector, path: Path, data: bytes) -> CheckResult:
     """Metadata checks still run on a file whose pixels did not decode, so the report says all."""
     metadata_only = getattr(detector, "detect_undecoded", None)
@@ -68,6 +76,8 @@ def _run_without_pixels(check: Check, detector: Detector, path: Path, data: byte
         return CheckResult(check, error="not run: the image could not be decoded")
     try:
         return CheckResult(check, tuple(metadata_only(path, data)))
+    except CheckTimeout:
+        return CheckResult(check, error="timed out: the file's metadata took longer than the time limit")
     except Exception as exc:
         return CheckResult(check, error=f"failed: {describe(exc)}")
 

@@ -125,15 +125,16 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
     if person is None or not person.biometric_consent:
         if person_id is not None:  # an encoding of someone no longer matchable
             why = f"{person_id} is no longer enrolled for face matching"
-        reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}", finding.box)
+        reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}{_in(finding)}",
+                        finding.box, extra=_view(finding))
         return reason, FaceReport(finding.box, None, distance)
     ok, consent_why = consent(person, rules.channel, rules.today)
     report = FaceReport(finding.box, person.person_id, distance, consented=ok)
     if ok:
         return None, report
     return (
-        Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}", finding.box,
-               extra={"person_id": person.person_id}),
+        Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{_in(finding)}", finding.box,
+               extra={"person_id": person.person_id, **_view(finding)}),
         report,
     )
 
@@ -143,14 +144,27 @@ def _academy(academy: str, rules: Rules) -> str:
 
 
 def _logo(f: LogoFinding, rules: Rules) -> Reason:
-    detail = f"{_academy(f.academy, rules)} logo" + (f": {f.detail}" if f.detail else "")
-    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3)})
+    detail = f"{_academy(f.academy, rules)} logo" + (f": {f.detail}" if f.detail else "") + _in(f)
+    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)})
 
 
 def _uniform(f: UniformFinding, rules: Rules) -> Reason:
     what = "uniform with crest" if f.crest else "uniform colours"
-    detail = f"{_academy(f.academy, rules)} {what}" + (f": {f.detail}" if f.detail else "")
-    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3)})
+    detail = f"{_academy(f.academy, rules)} {what}" + (f": {f.detail}" if f.detail else "") + _in(f)
+    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)})
+
+
+def _in(f: FaceFinding | LogoFinding | UniformFinding) -> str:
+    """Where a finding outside the photo's own pixels was seen, and what its box measures."""
+    if not f.view:
+        return ""
+    if f.view.startswith(("composited", "alpha", "frame")):
+        return f" (seen in the {f.view})"
+    return f" (seen in the {f.view}; box in that image's own pixels)"
+
+
+def _view(f: FaceFinding | LogoFinding | UniformFinding) -> dict:
+    return {"view": f.view} if f.view else {}
 
 
 def _location(f: LocationFinding) -> Reason:

@@ -59,8 +59,29 @@ def open_trust(config_path: str | Path | None) -> Trust:
 
     try:
         config = load_config(config_path)
+        check_logos(config)
         register = load_register(config.register, config.channels,
                                  tuple(a.id for a in config.academies))
     except (ConfigError, RegisterError) as exc:
         raise SetupError(str(exc)) from None
     return Trust(config, register)
+
+
+def check_logos(config: Config) -> None:
+    """Refuse, before any photo is screened, an academy whose logos folder has no usable image.
+
+    An empty folder, an SVG that will not render or a corrupt image would otherwise turn the
+    logo and uniform checks off for that academy, or kill every worker that loads it.
+    """
+    from screening.config import ConfigError
+    from screening.formats import ImageError
+    from screening.formats.logo import check_folder
+
+    for i, academy in enumerate(config.academies, start=1):
+        if academy.logos is None:
+            continue
+        shown = academy.logos.relative_to(config.root) if academy.logos.is_relative_to(config.root) else academy.logos
+        try:
+            check_folder(academy.id, academy.logos, str(shown))
+        except ImageError as exc:
+            raise ConfigError(f"{config.path}: `academy[{i}].logos` {exc}") from None

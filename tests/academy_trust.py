@@ -60,3 +60,16 @@ class FakePicture:
     def size(self):
         h, w = self.frames[0].shape[:2]
         return w, h
+
+
+def logo_folder(folder: Path) -> Path:
+    """An academy's logos folder holding one small drawn logo (a config refuses an empty one)."""
+    from PIL import ImageDraw
+
+    folder.mkdir(parents=True, exist_ok=True)
+    img = Image.new("RGB", (120, 120), (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((10, 10, 110, 110), fill=(27, 42, 74))
+    draw.rectangle((45, 30, 75, 90), fill=(200, 162, 0))
+    img.save(folder / "logo.png")
+    return folder

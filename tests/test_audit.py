@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.academy_trust import logo_folder
 from screening import __version__, cli, pool
 from screening.model import (
     Check,
@@ -62,7 +63,7 @@ def fakes(config, gallery, people=None):
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos" / "P1").mkdir(parents=True)
     (tmp_path / "consents" / "photos" / "P1" / "ref.jpg").write_bytes(b"reference photo")
     (tmp_path / "consents" / "register.csv").write_text(PEOPLE)

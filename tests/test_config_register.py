@@ -7,6 +7,7 @@ import textwrap
 
 import pytest
 
+from tests.academy_trust import logo_folder
 from screening.config import ConfigError, load_config
 from screening.consent.register import RegisterError, load_register
 from screening.policy import consent
@@ -30,7 +31,7 @@ GOOD = textwrap.dedent("""
 
 
 def write_config(tmp_path, text=GOOD):
-    (tmp_path / "logos" / "north").mkdir(parents=True, exist_ok=True)
+    logo_folder(tmp_path / "logos" / "north")
     p = tmp_path / "screening.toml"
     p.write_text(text)
     return p

@@ -9,6 +9,7 @@ import stat
 
 import pytest
 
+from tests.academy_trust import logo_folder
 from screening import cli, pool
 from screening.consent import enrolment
 from screening.model import Check, FaceFinding
@@ -43,7 +44,7 @@ def fakes(config, gallery, people=None):
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos").mkdir(parents=True)
     (tmp_path / "screening.toml").write_text(GOOD)
     write_register(tmp_path, *ROWS.values())
@@ -347,7 +348,7 @@ def test_forget_is_finished_by_running_it_again_after_a_failure(screened, monkey
     def fail(*args):
         raise OSError("disk unplugged")
 
-    monkeypatch.setattr(enrolment, "_delete_folder", fail)
+    monkeypatch.setattr(enrolment, "_delete_person_folder", fail)
     assert consent("forget", "P2", "--yes") == 2
     assert "reference photos: disk unplugged" in capsys.readouterr().err
     monkeypatch.undo()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.academy_trust import logo_folder
 from screening import imaging
 from screening.config import load_config
 from screening.consent import enrolment
@@ -83,7 +84,7 @@ def face_photo(path, *colours, size=(60, 40)):
 
 @pytest.fixture
 def trust(tmp_path):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos").mkdir(parents=True)
     (tmp_path / "screening.toml").write_text(GOOD)
     write_register(tmp_path, *ROWS.values())

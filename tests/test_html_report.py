@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.academy_trust import logo_folder
 from screening.consent.register import Person
 from screening.model import (
     Check,
@@ -202,7 +203,7 @@ def test_scan_html_option_writes_the_contact_sheet(tmp_path, monkeypatch):
     from .test_config_register import GOOD, HEADER
     from .test_scan_cli import fakes, photo
 
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos").mkdir(parents=True)
     (tmp_path / "consents" / "register.csv").write_text(HEADER)
     (tmp_path / "screening.toml").write_text(GOOD)

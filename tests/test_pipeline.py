@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from tests.academy_trust import logo_folder
 from screening.config import load_config
 from screening.model import Check
 from screening.pipeline import screen_file
@@ -44,7 +45,7 @@ def crashing(config, gallery, people=None):
 
 
 def config_in(tmp_path):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "screening.toml").write_text(GOOD)
     return load_config(tmp_path / "screening.toml")
 
@@ -159,7 +160,7 @@ def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tm
     # the good files' own deadline (5 s for a 20x20 PNG) leaves room for any load.
     monkeypatch.setattr(pool, "HANG_POLL_S", 0.2)
     monkeypatch.setattr(pool, "HANG_GRACE_S", 1.0)
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "screening.toml").write_text(GOOD + "\n[scan]\ntimeout_s = 5\n")
     config = load_config(tmp_path / "screening.toml")
     items = images(tmp_path / "b", [f"ok{i}.png" for i in range(4)] + ["stuck.png"])

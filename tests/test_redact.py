@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageCms
 
+from tests.academy_trust import logo_folder
 from screening import cli, imaging, pool
 from screening.model import Check, FaceFinding, LocationFinding, LogoFinding
 from screening.redact import obliterate
@@ -79,7 +80,7 @@ def detectors(faces=None, logos=None):
 
 @pytest.fixture
 def trust(tmp_path, monkeypatch, public_domain):
-    (tmp_path / "logos" / "north").mkdir(parents=True)
+    logo_folder(tmp_path / "logos" / "north")
     (tmp_path / "consents" / "photos").mkdir(parents=True)
     (tmp_path / "consents" / "register.csv").write_text(
         HEADER + "S1,Eileen Collins,staff,north,yes,yes,yes,yes,,\n")

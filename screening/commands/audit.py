@@ -9,6 +9,8 @@ import json
 import sqlite3
 
 from screening.store.audit import AuditTrail, csv_rows
+from screening.store.db import private_file
+from screening.textsafe import for_terminal
 from screening.trust import SetupError, open_trust
 
 
@@ -43,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         trust = open_trust(args.config)
         trail = AuditTrail.open(trust, "audit")
     except (SetupError, OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening audit:[/] {exc}", highlight=False)
+        err.print(f"[bold red]screening audit:[/] {for_terminal(exc)}", highlight=False)
         return 2
     try:
         entries = trail.entries(since.astimezone(dt.timezone.utc).isoformat() if since else None)
@@ -52,12 +54,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.csv:
         try:
-            with open(args.csv, "w", encoding="utf-8-sig", newline="") as f:
+            with private_file(args.csv, "w", encoding="utf-8-sig", newline="") as f:
                 csv.writer(f).writerows(csv_rows(entries))
         except OSError as exc:
-            err.print(f"[bold red]screening audit:[/] cannot write {args.csv}: {exc}", highlight=False)
+            err.print(f"[bold red]screening audit:[/] cannot write {for_terminal(args.csv)}: {for_terminal(exc)}",
+                      highlight=False)
             return 2
-        out.print(f"{len(entries)} audit entries written to {args.csv}", highlight=False)
+        out.print(f"{len(entries)} audit entries written to {for_terminal(args.csv)}", highlight=False)
         return 0
 
     # one line per entry, not a table: paths stay whole and the output can be grepped
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         if e.permission:
             p = json.loads(e.permission)
             why = f"permitted by {p.get('by')} ({p.get('note')}): {why}"
-        out.print(f"{e.at.replace('T', ' ')[:19]}  {e.user}  {e.command:8} {e.channel}  "
-                  f"{e.status:16} {e.path}  {why}", highlight=False, soft_wrap=True)
+        out.print(for_terminal(f"{e.at.replace('T', ' ')[:19]}  {e.user}  {e.command:8} {e.channel}  "
+                               f"{e.status:16} {e.path}  {why}"), highlight=False, soft_wrap=True)
     out.print(f"{len(entries)} entries", highlight=False)
     return 0

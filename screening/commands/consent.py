@@ -8,6 +8,7 @@ import sys
 
 from screening.consent import enrolment
 from screening.policy import consent_state
+from screening.textsafe import for_terminal as safe
 from screening.trust import SetupError, Trust, open_trust
 
 EXIT_OK, EXIT_SOMEONE_NOT_ENROLLED, EXIT_ERROR = 0, 1, 2
@@ -73,7 +74,7 @@ def _open(args, err) -> Trust | None:
     try:
         return open_trust(args.config)
     except SetupError as exc:
-        err.print(f"[bold red]screening consent {args.consent_command}:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening consent {args.consent_command}:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return None
 
 
@@ -86,27 +87,27 @@ def run_enrol(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     try:
         result = enrolment.sync(trust.config, trust.register, progress=lambda path: err.print(
-            f"looking at {path.relative_to(trust.config.photos)}", highlight=False, soft_wrap=True))
+            f"looking at {safe(path.relative_to(trust.config.photos))}", highlight=False, soft_wrap=True))
     except enrolment.EnrolmentError as exc:
-        err.print(f"[bold red]screening consent enrol:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening consent enrol:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
 
-    table = Table(title=f"{trust.config.trust}: reference photos")
+    table = Table(title=f"{safe(trust.config.trust)}: reference photos")
     for column in ("person", "name", "biometric", "used", "not used"):
         table.add_column(column)
     missing = 0
     for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
         if not person.biometric_consent:
-            table.add_row(person.person_id, person.name, "no", "-", "not processed")
+            table.add_row(safe(person.person_id), safe(person.name), "no", "-", "not processed")
             continue
         photos = result.photos_of(person.person_id)
         used = sum(p.used for p in photos)
         missing += used == 0
-        table.add_row(person.person_id, person.name, "yes", f"[{'green' if used else 'red'}]{used}[/]",
+        table.add_row(safe(person.person_id), safe(person.name), "yes", f"[{'green' if used else 'red'}]{used}[/]",
                       str(len(photos) - used))
     out.print(table)
     for problem in result.problems:
-        out.print(f"[yellow]to fix:[/] {problem}", highlight=False, soft_wrap=True)
+        out.print(f"[yellow]to fix:[/] {safe(problem)}", highlight=False, soft_wrap=True)
     out.print(f"{len(result.gallery.people)} person(s) enrolled from {len(result.gallery)} photo(s); "
               f"{result.encoded} photo(s) looked at now, {result.removed} stored encoding(s) deleted",
               highlight=False)
@@ -122,18 +123,18 @@ def run_list(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     config = trust.config
     if args.channel and args.channel not in config.channels:
-        err.print(f"[bold red]screening consent list:[/] --channel {args.channel!r} is not one of the "
-                  f"config's channels: {', '.join(config.channels)}", highlight=False)
+        err.print(f"[bold red]screening consent list:[/] --channel {safe(repr(args.channel))} is not one of "
+                  f"the config's channels: {safe(', '.join(config.channels))}", highlight=False)
         return EXIT_ERROR
     try:
         enrolled = enrolment.store_summary(config)
     except enrolment.EnrolmentError as exc:
-        err.print(f"[bold red]screening consent list:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening consent list:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
 
     day = args.date or dt.date.today()
     channels = [args.channel] if args.channel else list(config.channels)
-    table = Table(title=f"{config.trust}: consent on {day}")
+    table = Table(title=f"{safe(config.trust)}: consent on {day}")
     for column in ("person", "name", "role", "academy", "biometric", "photos"):
         table.add_column(column, no_wrap=column != "name")
     for channel in channels:
@@ -141,7 +142,7 @@ def run_list(args: argparse.Namespace) -> int:
     style = {True: "green", False: "red"}
     for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
         states = [consent_state(person, c, day) for c in channels]
-        table.add_row(person.person_id, person.name, person.role, person.academy,
+        table.add_row(safe(person.person_id), safe(person.name), safe(person.role), safe(person.academy),
                       "yes" if person.biometric_consent else "no",
                       str(enrolled.get(person.person_id, 0)) if person.biometric_consent else "-",
                       *(f"[{style[ok]}]{state}[/]" for ok, state in states))
@@ -155,8 +156,13 @@ def run_forget(args: argparse.Namespace) -> int:
     if trust is None:
         return EXIT_ERROR
     pid = args.person_id
+    try:
+        enrolment.check_forgettable(trust.config, trust.register, pid)
+    except enrolment.ForgetRefused as exc:
+        err.print(f"[bold red]screening consent forget:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
     person = trust.register.get(pid)
-    who = f"{pid} {person.name}" if person else pid
+    who = safe(f"{pid} {person.name}" if person else pid)
     if not args.yes:
         if not sys.stdin.isatty():
             err.print(f"[bold red]screening consent forget:[/] not asking for confirmation without a "
@@ -169,19 +175,23 @@ def run_forget(args: argparse.Namespace) -> int:
             out.print("nothing changed")
             return EXIT_ERROR
 
-    gone = enrolment.forget_person(trust.config, trust.register, pid)
+    try:
+        gone = enrolment.forget_person(trust.config, trust.register, pid)
+    except enrolment.ForgetRefused as exc:  # checked above; the register may have changed since
+        err.print(f"[bold red]screening consent forget:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+        return EXIT_ERROR
     out.print(f"register row: {'deleted' if gone.register_row else 'none'}", highlight=False)
     out.print(f"face encodings: {gone.encodings} deleted and overwritten", highlight=False)
     out.print(f"reference photos: {gone.photos} file(s) deleted", highlight=False)
     out.print(f"audit trail and state: {gone.state_rows} row(s) now say {gone.pseudonym}; "
               f"{gone.cached} cached screening(s) deleted", highlight=False)
     for failure in gone.failures:
-        err.print(f"[bold red]not done:[/] {failure}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]not done:[/] {safe(failure)}", highlight=False, soft_wrap=True)
     if gone.failures:
         err.print("run the command again once the problem is fixed: it finishes what is left")
         return EXIT_ERROR
     if not gone.found:
-        err.print(f"[bold red]screening consent forget:[/] no trace of {pid!r} was found "
+        err.print(f"[bold red]screening consent forget:[/] no trace of {safe(repr(pid))} was found "
                   f"(check the id)", highlight=False)
         return EXIT_ERROR
     return EXIT_OK

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import signal
 import sqlite3
 import sys
 from pathlib import Path
 
-from screening.store.db import network_filesystem
-from screening.store.journal import Journal
+from screening.store.db import network_filesystem, private_file
+from screening.store.journal import FOLDERS, Journal
+from screening.textsafe import printable
 from screening.trust import SetupError, open_trust
 from screening.watch.job import JsonLog, Session, Watch, WatchSettings
 
@@ -47,10 +49,11 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    inbox = args.inbox.absolute()
-    into = (args.into or inbox.parent / "screened").absolute()
-    if into == inbox or inbox in into.parents:
-        return _fail(f"--into {into} is inside the inbox {inbox}: sorted files would be screened again")
+    # real paths (no `..`, no links) before any comparison: `y/../inbox/sorted` is in the inbox
+    inbox = Path(os.path.realpath(args.inbox))
+    into = Path(os.path.realpath(args.into or inbox.parent / "screened"))
+    if overlap := _overlap(inbox, into):
+        return _fail(overlap)
     try:
         trust = open_trust(args.config)
         trust.rules(args.channel)
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"the inbox {inbox} is not a folder that can be read")
 
     try:
-        log_file = open(args.log, "a", encoding="utf-8") if args.log else sys.stdout
+        log_file = private_file(args.log, "a", encoding="utf-8") if args.log else sys.stdout
     except OSError as exc:
         return _fail(f"cannot write the log {args.log}: {exc}")
     log = JsonLog(log_file)
@@ -92,7 +95,21 @@ def run(args: argparse.Namespace) -> int:
         if args.log:
             log_file.close()
         lock.close()
+    if watch.stuck:
+        lines = [f"  {printable(path)}: {printable(why)}" for path, why in sorted(watch.stuck.items())]
+        return _fail(f"could not sort {len(watch.stuck)} file(s); they are still in the inbox "
+                     f"(run again once fixed):\n" + "\n".join(lines))
     return EXIT_OK if completed else EXIT_ERROR
+
+
+def _overlap(inbox: Path, into: Path) -> str | None:
+    """Why sorting INBOX into INTO would loop (sorted files screened again), or None."""
+    if into == inbox or inbox in into.parents:
+        return f"--into {into} is inside the inbox {inbox}: sorted files would be screened again"
+    for folder in (into / name for name in FOLDERS.values()):
+        if folder == inbox or folder in inbox.parents:
+            return f"the inbox {inbox} is inside {folder}, where sorted files go: they would be screened again"
+    return None
 
 
 def _session_opener(args: argparse.Namespace):
@@ -124,7 +141,7 @@ def _session_opener(args: argparse.Namespace):
 
 def _lock(state: Path, inbox: Path):
     """An exclusive lock per inbox beside the state DB, or None if another job holds it."""
-    state.parent.mkdir(parents=True, exist_ok=True)
+    state.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the state folder is private
     path = state.parent / f"watch-{hashlib.sha256(str(inbox).encode()).hexdigest()[:12]}.lock"
     handle = open(path, "a+")
     try:

@@ -18,6 +18,11 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REQUIRED = ("person_id", "name", "role", "academy", "biometric_consent")
 
 
+def is_person_id(text: str) -> bool:
+    """Letters, digits, '-', '_' and '.', not starting with '.' or '-': one safe folder name, never a path."""
+    return _ID.fullmatch(text) is not None
+
+
 class RegisterError(Exception):
     """The register cannot be read; the message names the file, the row and the column."""
 

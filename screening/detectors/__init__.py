@@ -42,16 +42,38 @@ def build_detectors(config: Config, gallery: Any, people: Names | None = None) -
             detector_cls = getattr(importlib.import_module(f"screening.detectors.{module}"), cls)
         except ImportError:
             continue
-        if check is Check.FACES:
-            detectors[check] = detector_cls(config.faces, gallery)
-        elif check is Check.UNIFORMS:
-            detectors[check] = detector_cls(config, detectors.get(Check.LOGOS))
-        elif check is Check.TEXT:
-            if people is not None:
-                detectors[check] = detector_cls(config, people)
-        else:
-            detectors[check] = detector_cls(config)
+        try:
+            if check is Check.FACES:
+                detectors[check] = detector_cls(config.faces, gallery)
+            elif check is Check.UNIFORMS:
+                detectors[check] = detector_cls(config, _working(detectors.get(Check.LOGOS)))
+            elif check is Check.TEXT:
+                if people is not None:
+                    detectors[check] = detector_cls(config, people)
+            else:
+                detectors[check] = detector_cls(config)
+        except Exception as exc:  # e.g. a logo file changed since the config was checked
+            detectors[check] = _Unbuilt(f"could not start: {type(exc).__name__}: {exc}")
     return detectors
+
+
+class _Unbuilt:
+    """A check whose detector could not be built: every file it is asked about is an error.
+
+    Raising in the worker's initialiser instead would kill every worker, one file at a time.
+    """
+
+    def __init__(self, why: str):
+        self.why = why
+
+    def detect(self, picture, earlier):
+        raise RuntimeError(self.why)
+
+
+def _working(detector):
+    if isinstance(detector, _Unbuilt):
+        raise RuntimeError(f"needs the logos check, which {detector.why}")
+    return detector
 
 
 # TEST HOOK, for end-to-end tests of whole processes (watch killed and restarted): names a

@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 
 from screening.config import Config
-from screening.formats import geotags, metadata
+from screening.formats import exiv2_reader, geotags, metadata, sniff
 from screening.formats.sidecars import sidecars_of
 from screening.model import LocationFinding
 
@@ -48,7 +48,9 @@ class LocationDetector:
         for sidecar in sidecars_of(path):
             sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims, sidecar.name)
                            for claims in _read_sidecar(sidecar))
-        return self._report(sources)
+        findings = self._report(sources)
+        _cross_check(data, findings)
+        return findings
 
     def _report(self, sources) -> list[LocationFinding]:
         findings: list[LocationFinding] = []
@@ -93,6 +95,15 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _cross_check(data: bytes, findings: list[LocationFinding]) -> None:
+    """GPS that the field-standard reader (exiv2) sees in the file and ours do not: never cleared."""
+    keys = exiv2_reader.gps_keys(data, sniff(data) or "")
+    ours = any(f.sidecar is None and (f.lat is not None or f.malformed) for f in findings)
+    if keys and not ours:
+        raise metadata.MetadataError(f"metadata readers disagree: exiv2 finds GPS ({', '.join(keys[:3])}) "
+                                     "that the built-in readers do not")
 
 
 def _read_sidecar(sidecar: Path) -> list[geotags.Claims]:

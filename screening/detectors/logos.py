@@ -15,13 +15,12 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
 
 from screening.config import Academy, Config
+from screening.formats.logo import logo_files, read_logo
 from screening.model import Box, LogoFinding
 from screening.vision import logo_match as lm
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-2"
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine"})
@@ -170,20 +169,14 @@ def load_references(academy: Academy, cache: Path | None = None, multiscale: boo
         return []
     folder = cache or cache_dir()
     refs = []
-    for path in sorted(academy.logos.rglob("*")):
-        if not path.is_file() or path.suffix.lower() not in IMAGE_SUFFIXES or path.name.startswith("."):
-            continue
+    for path in logo_files(academy.logos):
         data = path.read_bytes()
         key = hashlib.sha256(data + f"{CACHE_VERSION}/{multiscale}/{lm.CANONICAL}".encode()).hexdigest()
         name = f"{academy.logos.name}/{path.relative_to(academy.logos)}"
         ref = _read_cached(folder / f"{key}.npz", academy.id, name)
         if ref is None:
             try:
-                with Image.open(path) as im:
-                    im = ImageOps.exif_transpose(im)
-                    arr = np.asarray(im.convert("RGBA" if "A" in im.getbands() or "transparency" in im.info
-                                                else "RGB"))
-                ref = lm.make_reference(academy.id, name, arr, multiscale)
+                ref = lm.make_reference(academy.id, name, read_logo(path), multiscale)
             except Exception as exc:
                 raise LogoReferenceError(f"{path}: cannot be used as a logo reference for academy "
                                          f"{academy.id!r}: {exc}") from exc

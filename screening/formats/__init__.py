@@ -1,1 +1,73 @@
-"""One reader per container: completeness checks, metadata blocks, embedded images."""
+"""One module per image container: completeness, metadata blocks and embedded images together.
+
+`imaging` decodes pixels and asks the container module of the file's format what else a
+viewer could see in it; `metadata` asks it for the file's EXIF, XMP and IPTC blocks.
+See docs/formats.md for what each reader checks and its limits.
+"""
+
+from __future__ import annotations
+
+import re
+
+from screening.formats import bmp, gif, heif, jpeg, png, tiff, webp
+from screening.formats.common import Embedded, Found, ImageError, MetadataError
+
+__all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "METADATA_READERS"]
+
+_SIGNATURES: list[tuple[str, re.Pattern[bytes]]] = [
+    ("JPEG", re.compile(rb"\A\xff\xd8\xff")),
+    ("PNG", re.compile(rb"\A\x89PNG\r\n\x1a\n")),
+    ("GIF", re.compile(rb"\AGIF8[79]a")),
+    ("WEBP", re.compile(rb"\ARIFF....WEBP", re.S)),
+    ("TIFF", re.compile(rb"\A(II\*\x00|MM\x00\*)")),
+    ("BMP", re.compile(rb"\ABM")),
+    ("HEIF", re.compile(rb"\A....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)", re.S)),
+]
+
+
+def sniff(data: bytes) -> str | None:
+    """The image format of these bytes, from their content, or None if not a supported image."""
+    head = data[:32]
+    for name, pattern in _SIGNATURES:
+        if pattern.match(head):
+            return name
+    return None
+
+
+METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "WEBP": webp.blocks, "TIFF": tiff.blocks,
+                    "HEIF": heif.blocks}
+
+
+def check(fmt: str, data: bytes) -> list[Embedded]:
+    """Check the container is complete (or ImageError) and list the images embedded in it."""
+    if fmt == "JPEG":
+        jpeg.check(data)
+    elif fmt == "GIF":
+        gif.check(data)
+    elif fmt == "BMP":
+        bmp.check(data)
+    return embedded(fmt, data)
+
+
+def embedded(fmt: str, data: bytes) -> list[Embedded]:
+    """The images embedded in a container, from its structure alone (no pixels decoded)."""
+    if fmt == "JPEG":
+        return jpeg.embedded(data, jpeg.walk(data))
+    if fmt == "PNG":
+        return png.embedded(data, png.check(data)) + _exif_thumbnails(fmt, data)
+    if fmt == "WEBP":
+        return webp.embedded(data, webp.check(data)) + _exif_thumbnails(fmt, data)
+    if fmt == "HEIF":
+        return _exif_thumbnails(fmt, data)
+    return []
+
+
+def _exif_thumbnails(fmt: str, data: bytes) -> list[Embedded]:
+    """EXIF thumbnails of containers other than JPEG (which lists its own with its segments)."""
+    found = Found()
+    try:
+        METADATA_READERS[fmt](data, found)
+    except MetadataError:
+        return []  # the location check reports metadata it cannot read
+    thumbs = (jpeg.exif_thumbnail(b[6:] if b.startswith(b"Exif\x00\x00") else b) for b in found.exif)
+    return [Embedded("EXIF thumbnail", t) for t in thumbs if t]

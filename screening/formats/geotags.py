@@ -233,7 +233,13 @@ _PLACES = {
 
 
 def xmp_claims(packet: bytes) -> Claims:
-    """Coordinates and place names of one XMP packet; a packet that is not XML raises."""
+    """Coordinates and place names of one XMP packet; a packet that is not XML raises.
+
+    Namespaces are matched by URI, so any prefix works. Coordinates are every property, of
+    any vendor's namespace, whose name holds "latitude" or "longitude" (exif:GPSLatitude,
+    drone-dji:GpsLatitude, exif:GPSDestLatitude...), as attribute, element or qualified
+    rdf:value; each latitude is paired with the longitude of the same name and element.
+    """
     try:
         root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
     except Exception as exc:  # ParseError, and defusedxml's refusals (entities, DTDs)
@@ -241,10 +247,7 @@ def xmp_claims(packet: bytes) -> Claims:
     positions = []
     places = []
     for element in root.iter():
-        lat = _property(element, _EXIF_NS, "GPSLatitude")
-        lon = _property(element, _EXIF_NS, "GPSLongitude")
-        if lat or lon:
-            positions.append(_xmp_position(lat, lon))
+        positions.extend(_element_positions(element))
         for (ns, name), label in _PLACES.items():
             value = element.get(f"{{{ns}}}{name}")  # properties written as attributes
             if value and value.strip():
@@ -257,25 +260,41 @@ def xmp_claims(packet: bytes) -> Claims:
     return Claims(tuple(positions), tuple(places))
 
 
+def _element_positions(element) -> list[Position]:
+    """Positions given by this element's properties (attributes and child elements)."""
+    pairs: dict[str, dict[str, str]] = {}
+    properties = [(name, value) for name, value in element.attrib.items()]
+    properties += [(child.tag, _element_text(child)) for child in element]
+    for name, value in properties:
+        ns, local = _split(name)
+        local = local.lower()
+        if local.endswith("ref"):
+            continue
+        axis = "lat" if "latitude" in local else "lon" if ("longitude" in local or "longtitude" in local) else None
+        if axis is None:
+            continue
+        key = ns + " " + local.replace("latitude", "").replace("longitude", "").replace("longtitude", "")
+        pairs.setdefault(key, {})[axis] = (value or "").strip()
+    return [_xmp_position(p.get("lat", ""), p.get("lon", ""), "GPS destination" if "dest" in key else "GPS")
+            for key, p in pairs.items() if p.get("lat") or p.get("lon")]
+
+
 def _split(tag: str) -> tuple[str, str]:
     ns, _, name = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
     return ns, name
 
 
-def _property(element, ns: str, name: str) -> str:
-    """A simple property given on this element as an attribute or as a child element."""
-    value = element.get(f"{{{ns}}}{name}")
-    if value is None:
-        child = element.find(f"{{{ns}}}{name}")
-        value = _element_text(child) if child is not None else None
-    return (value or "").strip()
-
-
 def _element_text(element) -> str:
-    """Text of a simple property, or of the items of an rdf:Alt/Bag/Seq inside it."""
+    """Text of a simple property, of its rdf:value qualifier, or of the items of an rdf:Alt/Bag/Seq."""
     text = (element.text or "").strip()
     if text:
         return text
+    value = element.get(f"{{{_RDF}}}value")
+    if value is None:
+        qualified = element.find(f".//{{{_RDF}}}value")
+        value = qualified.text if qualified is not None else None
+    if value and value.strip():
+        return value.strip()
     items = [(li.text or "").strip() for li in element.iter(f"{{{_RDF}}}li")]
     return "; ".join(dict.fromkeys(t for t in items if t))
 
@@ -284,12 +303,13 @@ _XMP_COORDINATE = re.compile(r"^\s*(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?(?:,(\d+(
 _DECIMAL = re.compile(r"^\s*[-+]?\d+(?:\.\d+)?\s*$")
 
 
-def _xmp_position(lat: str, lon: str) -> Position:
+def _xmp_position(lat: str, lon: str, what: str = "GPS") -> Position:
     raw = f"latitude {lat or '(none)'!s}, longitude {lon or '(none)'!s}"
     try:
-        return Position(_xmp_degrees(lat, "latitude", "NS", 90.0), _xmp_degrees(lon, "longitude", "EW", 180.0), raw=raw)
+        return Position(_xmp_degrees(lat, "latitude", "NS", 90.0), _xmp_degrees(lon, "longitude", "EW", 180.0),
+                        raw=raw, what=what)
     except ValueError as exc:
-        return Position(None, None, str(exc), raw)
+        return Position(None, None, str(exc), raw, what)
 
 
 def _xmp_degrees(text: str, name: str, letters: str, limit: float) -> float:

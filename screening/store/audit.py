@@ -25,7 +25,8 @@ from screening.model import Kind, Permit, Reason, Screening, Status, Verdict
 from screening.policy import Rules, permitted, signature
 from screening.policy import verdict as decide_verdict
 from screening.store.codec import screening_from_json, screening_to_json
-from screening.store.db import tune
+from screening.store.db import connect
+from screening.textsafe import csv_row
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -146,9 +147,7 @@ class AuditTrail:
         self.command = command
         self.stamp = {"config": config, "register": register, "gallery": gallery}
         self.user = _user()
-        self.db.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.db, timeout=30)
-        tune(self.conn, self.db)  # one verdict per commit: ~18 ms each without WAL (bench_scale.py)
+        self.conn = connect(self.db)  # one verdict per commit: ~18 ms each without WAL (bench_scale.py)
         self.conn.row_factory = sqlite3.Row
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
@@ -244,4 +243,4 @@ class AuditTrail:
 def csv_rows(entries: Iterable[Entry]) -> Iterable[list[str]]:
     yield list(AUDIT_COLUMNS)
     for e in entries:
-        yield [str(getattr(e, c) if getattr(e, c) is not None else "") for c in AUDIT_COLUMNS]
+        yield csv_row(str(getattr(e, c) if getattr(e, c) is not None else "") for c in AUDIT_COLUMNS)

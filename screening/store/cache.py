@@ -13,7 +13,6 @@ answered from the cache, and findings that came from a sidecar are never stored.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from screening.digest import sha256_file
 from screening.formats.sidecars import sidecars_of
 from screening.model import Check, LocationFinding, Screening
 from screening.store.codec import screening_from_json, screening_to_json
-from screening.store.db import tune
+from screening.store.db import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS screenings (
@@ -42,9 +41,7 @@ class ResultCache:
     def __init__(self, db: Path, *, config: str, gallery: str, tool: str = __version__):
         self.db = Path(db)
         self.key = (config, gallery, tool)
-        self.db.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(self.db, timeout=30)
-        tune(self.conn, self.db)
+        self.conn = connect(self.db)
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
 

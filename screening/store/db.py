@@ -1,13 +1,77 @@
-"""How the state DB (audit trail, result cache, watch journal) is opened: one place for its pragmas."""
+"""How the state DB (audit trail, result cache, watch journal) is opened: one place for its
+pragmas and its file modes. Its rows say which person is in which photo, so the database, its
+WAL and shared-memory files, and every export made from it are readable by their owner only
+(0600), whatever the umask (see docs/security.md)."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import stat
 from pathlib import Path
+from typing import IO
+
+PRIVATE = 0o600
+_COMPANIONS = ("-wal", "-shm", "-journal")  # files SQLite keeps beside a database
 
 # Filesystems where SQLite's WAL cannot work (its shared-memory index needs one host).
 _NETWORK = {"cifs", "smb3", "smbfs", "nfs", "nfs4", "afs", "9p", "fuse.sshfs", "davfs",
             "fuse.rclone", "ceph", "glusterfs", "lustre", "gpfs"}
+
+
+def connect(db: Path, *, durable: bool = False, **kwargs) -> sqlite3.Connection:
+    """Open (creating it 0600 first) the state database, tuned, with its companions 0600 too."""
+    db = Path(db)
+    db.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private(db)
+    conn = sqlite3.connect(db, timeout=30, **kwargs)
+    tune(conn, db, durable=durable)
+    return conn
+
+
+def make_private(db: Path) -> None:
+    """Create `db` empty with mode 0600 if missing; narrow it and its companions to 0600.
+
+    Created with os.open and a mode, so there is no moment when it is readable by others, and
+    chmod-ed afterwards, so a umask (022, or 0 under some services) cannot widen it. SQLite
+    creates the WAL and shared-memory files with the database's mode; they are checked too.
+    """
+    try:
+        fd = os.open(db, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, PRIVATE)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for path in (db, *(db.with_name(db.name + c) for c in _COMPANIONS)):
+        _narrow(path)
+
+
+def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
+    """Open a file to write (mode "w", "a", "x", text or binary) readable by its owner only."""
+    flags = os.O_WRONLY | os.O_CREAT
+    flags |= os.O_APPEND if "a" in mode else os.O_EXCL if "x" in mode else os.O_TRUNC
+    fd = os.open(path, flags, PRIVATE)
+    try:
+        _narrow(fd)
+        return os.fdopen(fd, mode.replace("x", "w"), **kwargs)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _narrow(target: Path | int) -> None:
+    """chmod 0600 (a path or an open fd) if it is readable by others; only a regular file (not
+    a link, not `/dev/stdout`); a file someone else owns is left alone."""
+    try:
+        st = os.stat(target) if isinstance(target, int) else os.lstat(target)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(st.st_mode) or not st.st_mode & 0o077:
+        return
+    try:
+        os.chmod(target, PRIVATE)
+    except PermissionError:
+        pass  # not ours (a shared report folder): we cannot, and it is the owner's choice
 
 
 def tune(conn: sqlite3.Connection, db: Path, *, durable: bool = False) -> None:
@@ -21,6 +85,7 @@ def tune(conn: sqlite3.Connection, db: Path, *, durable: bool = False) -> None:
         return
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+    make_private(Path(db))  # the -wal and -shm files exist now
 
 
 def network_filesystem(path: Path) -> str | None:

@@ -121,6 +121,10 @@ class Store:
             self.vacuum()
         return n
 
+    def holds(self, person_id: str) -> bool:
+        """Whether any row (usable or not) is this person's."""
+        return self.conn.execute("SELECT 1 FROM photos WHERE person_id = ? LIMIT 1", (person_id,)).fetchone() is not None
+
     def vacuum(self) -> None:
         # secure_delete zeroes freed pages; VACUUM also rebuilds the file without them
         self.conn.execute("VACUUM")

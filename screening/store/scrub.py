@@ -42,6 +42,25 @@ def pseudonymise(state: Path, person_id: str, name: str, pseudonym: str) -> tupl
     return cached, rewritten
 
 
+def mentions(state: Path, person_id: str) -> bool:
+    """Whether any text cell of the state database holds this id (read only): what is left of
+    a forget that failed at its last step."""
+    if not state.exists():
+        return False
+    conn = sqlite3.connect(f"{state.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'sqlite_%'").fetchall():
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info({_quote(table)})") if r[2].upper() == "TEXT"]
+            where = " OR ".join(f"instr({_quote(c)}, ?)" for c in cols)
+            if cols and conn.execute(f"SELECT 1 FROM {_quote(table)} WHERE {where} LIMIT 1",
+                                     [person_id] * len(cols)).fetchone():
+                return True
+    finally:
+        conn.close()
+    return False
+
+
 class _Words:
     """The person's id (as a whole token) and name (as whole words, 3 letters or more)."""
 

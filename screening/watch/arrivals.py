@@ -20,7 +20,8 @@ IN_PROGRESS_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp",
 
 def waits_for_its_image(path: Path) -> bool:
     """An XMP sidecar stays while its image (IMG_1.jpg for IMG_1.xmp or IMG_1.jpg.xmp, any case) is
-    in the inbox: the location check of the image reads it. Alone, it is sorted like any other file."""
+    in the inbox: the location check of the image reads it, and it is sorted with it. Alone, it is
+    sorted like any other file."""
     return image_of(path) is not None
 
 

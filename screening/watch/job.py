@@ -7,6 +7,12 @@ is walked again every few seconds anyway, because events get lost and network sh
 none. A file is screened once its size and mtime have stood still for `settle` seconds; a
 file that will not decode while it is still young (`grace`) is retried, since it may be a
 slow copy, not a broken photo. Sorting goes through watch_journal, which survives SIGKILL.
+
+Nothing is followed through a symbolic link: a link in the inbox (to a file, a folder or
+nowhere) is never screened, read or walked; the link itself is sorted into error/ with a
+record saying so. An XMP sidecar is sorted with its image, in the same journal entry.
+With --once, a file that cannot be sorted after a few tries ends the job with a failure
+instead of being retried for ever (a cron job must end).
 """
 
 from __future__ import annotations
@@ -14,21 +20,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
+from screening.formats.sidecars import sidecars_of
 from screening.model import Check, CheckResult, Screening
-from screening.store.journal import FOLDERS, Journal, complete, free_name, sha256_of
+from screening.store.journal import FOLDERS, Journal, Sidecar, complete, free_names, sha256_of
+from screening.textsafe import for_json
 from screening.watch.arrivals import (
     InboxEvents,
     Stability,
     in_progress,
     waits_for_its_image,
 )
+
+ONCE_ATTEMPTS = 3  # with --once, a file that cannot be sorted this many times ends the job
 
 
 @dataclass(frozen=True)
@@ -53,8 +64,9 @@ class JsonLog:
     def __call__(self, event: str, **fields: Any) -> None:
         line = {"time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
                 "event": event, **fields}
+        text = for_json(json.dumps(line, ensure_ascii=False, default=str))
         with self.lock:
-            self.stream.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            self.stream.write(text + "\n")
             self.stream.flush()
 
 
@@ -77,7 +89,8 @@ class Watch:
     """The job. `open_session(previous_stamp)` returns a new Session, None if unchanged, or raises."""
 
     def __init__(self, settings: WatchSettings, journal: Journal, open_session: Callable, log: JsonLog):
-        self.s = settings
+        # every comparison is made between real paths: `x/../inbox` or a linked inbox is the inbox
+        self.s = replace(settings, inbox=_real(settings.inbox), into=_real(settings.into))
         self.journal = journal
         self.open_session = open_session
         self.log = log
@@ -93,6 +106,9 @@ class Watch:
         self.observer = None
         self.events_unavailable = False  # the observer could not start: walking alone from then on
         self.paused: str | None = None  # why nothing can be screened now, once logged
+        self.failures: dict[Path, int] = {}  # sorting attempts that failed, per file
+        self.stuck: dict[Path, str] = {}  # --once: files given up on, and why
+        self.retry_at: dict[Path, float] = {}  # open journal entries wait until then after a failure
 
     # ------------------------------------------------------------ the loop
 
@@ -106,8 +122,11 @@ class Watch:
                 worked = self.cycle(time.monotonic())
                 if self.s.once and self.paused:
                     return False
-                if self.s.once and not self.files.files and not worked and not self.offline:
-                    return True
+                if self.s.once and self.offline:
+                    self.stuck[self.s.inbox] = "the inbox went offline"
+                    return False
+                if self.s.once and not self.files.files and not worked:
+                    return not self.stuck
                 if worked:
                     continue  # more may be ready already: no pause between batches
                 self.wakeup.wait(self._tick())
@@ -139,11 +158,14 @@ class Watch:
             self._replay_journal()
             self._look(now)
             still_open = {e.source for e in self.journal.open_entries()}
-            ready = [p for p in self.files.stable(time.monotonic())
-                     if p not in still_open and not waits_for_its_image(p)]
-            if ready:
-                self._screen_and_sort(ready[:self.s.batch])
-            return bool(ready)
+            ready = [p for p in self.files.stable(time.monotonic()) if p not in still_open]
+            links = [p for p in ready if os.path.islink(p)]
+            files = [p for p in ready if p not in links and not waits_for_its_image(p)]
+            for link in links:
+                self._sort_link(link)
+            if files:
+                self._screen_and_sort(files[:self.s.batch])
+            return bool(links or files)
         except Exception as exc:  # noqa: BLE001 - the job must never stop quietly
             self.log("problem", detail=f"{type(exc).__name__}: {exc}")
             self.walk_due = 0.0
@@ -215,27 +237,34 @@ class Watch:
             self._observe(path)
 
     def _walk(self, folder: Path) -> Iterator[Path]:
-        for root, dirs, names in os.walk(folder, onerror=_raise):
-            dirs[:] = [d for d in dirs if not in_progress(d)]
-            for name in names:
+        """Files and links under a real folder; a linked folder is yielded, never entered."""
+        if os.path.islink(folder):
+            yield folder
+            return
+        for root, dirs, names in os.walk(folder, onerror=_raise):  # os.walk does not enter links
+            linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
+            dirs[:] = [d for d in dirs if not in_progress(d) and d not in linked]
+            for name in names + linked:
                 if not in_progress(name):
                     yield Path(root) / name
 
     def _observe(self, path: Path) -> None:
-        if not _inside(path, self.s.inbox) or any(in_progress(part) for part in path.relative_to(self.s.inbox).parts):
+        if path in self.stuck or not _inside(path, self.s.inbox) or path == self.s.inbox \
+                or any(in_progress(part) for part in path.relative_to(self.s.inbox).parts):
             return
+        if os.path.realpath(path.parent) != str(path.parent):
+            return  # reached through a linked folder: that link is sorted itself, never entered
         try:
-            st = path.stat()
+            st = path.lstat()
         except FileNotFoundError:
             self.files.forget(path)  # renamed or removed before it settled; a walk finds it again
             return
-        if path.is_dir():
+        if stat.S_ISDIR(st.st_mode):
             for inner in self._walk(path):  # a folder of photos moved in arrives as one event
                 self._observe(inner)
             return
-        if not path.is_file():
-            return
-        self.files.observe(path, st, time.monotonic())
+        if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+            self.files.observe(path, st, time.monotonic())
 
     def _ensure_observer(self) -> None:
         if self.observer is not None and self.observer.is_alive():
@@ -247,7 +276,7 @@ class Watch:
 
         try:
             observer = Observer()
-            observer.schedule(InboxEvents(self.note), str(self.s.inbox), recursive=True)
+            observer.schedule(InboxEvents(self.note), str(self.s.inbox), recursive=True, follow_symlink=False)
             observer.start()
         except Exception as exc:  # noqa: BLE001 - e.g. inotify watch limit: walking still works
             self.log("events_unavailable", detail=f"{exc}; walking the inbox every {self.s.rescan:g} s")
@@ -268,32 +297,50 @@ class Watch:
 
     def _replay_journal(self) -> None:
         for entry in self.journal.open_entries():
+            if entry.source in self.stuck or self.retry_at.get(entry.source, 0.0) > time.monotonic():
+                continue
             try:
                 outcome = complete(self.journal, entry)
             except OSError as exc:
-                self.log("retry", file=str(entry.source), detail=f"sorting interrupted: {exc}")
+                self._retry(entry.source, f"sorting interrupted: {exc}")
                 continue
             self.log("recovered", file=self._rel(entry.source), outcome=outcome,
                      destination=str(entry.image) if outcome == "sorted" else None)
-            self.files.forget(entry.source)
+            self._forget(entry.source)
 
     def _screen_and_sort(self, ready: list[Path]) -> None:
-        started = {p: time.monotonic() for p in ready}
-        for screening in self.session.screener.screen((p, str(p)) for p in ready):
-            path = Path(screening.path)
+        # what the records and the audit call each file: its path, or with the bytes of a name
+        # that is not UTF-8 written \xff; one file per name in a batch, so each answer has its file
+        shown: dict[str, Path] = {}
+        for p in ready:
+            shown.setdefault(_display(p), p)
+        started = {p: time.monotonic() for p in shown.values()}
+        # the sidecars as they were before screening: one that changes meanwhile means screen again
+        sides = {p: self._sidecars(p) for p in shown.values()}
+        for screening in self.session.screener.screen((p, name) for name, p in shown.items()):
+            path = shown[screening.path]
             try:
-                self._sort(path, screening, time.monotonic() - started[path])
+                self._sort(path, screening, time.monotonic() - started[path], sides=sides.get(path, ()))
             except OSError as exc:
                 # transient (share gone, disk full): the file stays in the inbox and is tried again
-                self.log("retry", file=self._rel(path), detail=str(exc))
-                self.files.defer(path, time.monotonic() + self.s.settle)
+                self._retry(path, str(exc))
             except Exception as exc:  # noqa: BLE001 - a bug in sorting one file must not stop the job
                 self._sort_as_error(path, f"could not be sorted: {type(exc).__name__}: {exc}")
             if self.stopping:
                 return
 
-    def _sort(self, path: Path, screening: Screening, seconds: float, may_defer: bool = True) -> None:
-        if not path.exists():
+    def _sidecars(self, path: Path) -> tuple[tuple[Path, str], ...]:
+        out = []
+        for side in sidecars_of(path):
+            try:
+                out.append((side, sha256_of(side)))
+            except OSError:
+                pass  # gone or unreadable: not taken along; if it comes back it is sorted alone
+        return tuple(out)
+
+    def _sort(self, path: Path, screening: Screening, seconds: float, may_defer: bool = True,
+              sides: tuple[tuple[Path, str], ...] = ()) -> None:
+        if not os.path.lexists(path):
             if self._inbox_online():
                 self.log("vanished", file=self._rel(path), detail="removed from the inbox before it was sorted")
                 self.files.forget(path)
@@ -303,30 +350,68 @@ class Watch:
             self.files.defer(path, time.monotonic() + self.s.settle)
             self.log("deferred", file=self._rel(path), detail=_decode_error(screening))
             return
+        if may_defer and os.path.islink(path):
+            self.files.forget(path)  # became a link after it was seen: sorted as one by the next look
+            return
+        if may_defer and self._sidecars(path) != sides:
+            self.files.forget(path)  # found again by the next walk, and screened with it
+            self.log("changed", file=self._rel(path), detail="its XMP sidecar came, went or changed "
+                                                             "while it was screened: screening again")
+            return
         sha = screening.sha256 or _sha_or_none(path)
         if sha is None:
             raise OSError(f"cannot be read: {_decode_error(screening)}")
         verdict = self.session.trail.verdict(screening, self.session.rules_for_today())
         folder = self.s.into / FOLDERS[verdict.status] / path.parent.relative_to(self.s.inbox)
-        image = free_name(folder, path.name, self.journal.reserved())
-        entry = self.journal.begin(path, sha, image, verdict.to_json())
+        image, targets = free_names(folder, path.name, [p.name for p, _ in sides], self.journal.reserved())
+        entry = self.journal.begin(path, sha, image, verdict.to_json(),
+                                   tuple(Sidecar(p, h, t) for (p, h), t in zip(sides, targets)))
         outcome = complete(self.journal, entry)
-        self.files.forget(path)
+        self._forget(path)
         if outcome != "sorted":
             self.log(outcome, file=self._rel(path), detail="changed while being screened: screening again"
                      if outcome == "changed" else "removed from the inbox before it was sorted")
             return
         self.log("sorted", file=self._rel(path), status=verdict.status.value, destination=str(image),
-                 seconds=round(seconds, 3), reasons=sorted({r.kind.value for r in verdict.reasons}))
+                 seconds=round(seconds, 3), reasons=sorted({r.kind.value for r in verdict.reasons}),
+                 **({"sidecars": [str(t) for t in targets]} if targets else {}))
+
+    def _sort_link(self, path: Path) -> None:
+        """A symbolic link is never screened, read or followed: the link itself goes to error/."""
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return  # gone already (or no longer a link): the next look decides
+        why = (f"a symbolic link (to {target}) is never followed: the link itself was moved here, "
+               f"not what it points to")
+        self.log("link", file=self._rel(path), detail=why)
+        self._sort_as_error(path, why)
 
     def _sort_as_error(self, path: Path, why: str) -> None:
         """Last resort for one file: error/ with the reason, unless even that fails (then retried)."""
         try:
-            screening = Screening(str(path), _sha_or_none(path), (CheckResult(Check.DECODE, error=why),))
+            sha = None if os.path.islink(path) else _sha_or_none(path)  # a link has no content of its own
+            screening = Screening(_display(path), sha, (CheckResult(Check.DECODE, error=why),))
             self._sort(path, screening, 0.0, may_defer=False)
         except Exception as exc:  # noqa: BLE001
-            self.log("retry", file=self._rel(path), detail=f"{why}; and then: {exc}")
-            self.files.defer(path, time.monotonic() + self.s.grace)
+            self._retry(path, f"{why}; and then: {exc}")
+
+    def _retry(self, path: Path, why: str) -> None:
+        """Try this file again later, waiting longer each time; with --once, give up after a few."""
+        tries = self.failures[path] = self.failures.get(path, 0) + 1
+        self.log("retry", file=self._rel(path), detail=why, attempt=tries)
+        if self.s.once and tries >= ONCE_ATTEMPTS:
+            self.stuck[path] = why
+            self.files.forget(path)
+            return
+        until = time.monotonic() + min(self.s.settle * 2 ** (tries - 1), 60.0)
+        self.files.defer(path, until)
+        self.retry_at[path] = until
+
+    def _forget(self, path: Path) -> None:
+        self.files.forget(path)
+        self.failures.pop(path, None)
+        self.retry_at.pop(path, None)
 
     def _rel(self, path: Path) -> str:
         return str(path.relative_to(self.s.inbox)) if _inside(path, self.s.inbox) else str(path)
@@ -350,6 +435,19 @@ def _sha_or_none(path: Path) -> str | None:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
+
+
+def _display(path: Path) -> str:
+    text = str(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 def _raise(exc: OSError) -> None:

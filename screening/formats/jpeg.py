@@ -1,0 +1,271 @@
+"""JPEG: the segment walk, completeness (entropy data that covers the frame), metadata, embedded images.
+
+A JPEG cut short and given a new end-of-image marker decodes with grey fill in every
+library; libjpeg only warns. So the scans are checked against the frame (every component,
+every coefficient of a progressive file down to full precision) and libjpeg's warnings are
+read back from a second decoder: either one failing makes the file an error.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from dataclasses import dataclass, field
+
+from screening.formats.native import captured_stderr, corruption
+from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, photoshop_resources,
+                     tiff_int, xmp_packets)
+
+_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
+_XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
+_XMP_EXT_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
+_PHOTOSHOP_APP13 = b"Photoshop 3.0\x00"
+
+
+@dataclass
+class Layout:
+    """Where things are in a JPEG: header segments, the frame, its scans, the end marker."""
+
+    segments: list[tuple[int, bytes, int]] = field(default_factory=list)  # marker, payload, offset
+    sof: tuple[int, bytes] | None = None
+    scans: list[bytes] = field(default_factory=list)  # SOS headers
+    end: int = 0  # offset just after the end-of-image marker
+
+
+def walk(data: bytes) -> Layout:
+    """Every segment of the primary image up to its end-of-image marker, or ImageError."""
+    layout = Layout()
+    pos, n = 2, len(data)
+    while True:
+        m = _MARKER.search(data, pos)
+        if m is None or m.start() + 2 > n:
+            raise ImageError("truncated JPEG: no end-of-image marker")
+        marker = data[m.start() + 1]
+        if marker == 0xD9:
+            layout.end = m.end()
+            return layout
+        if marker == 0x01:
+            pos = m.end()
+            continue
+        if m.start() + 4 > n:
+            raise ImageError("truncated JPEG: a segment header is cut off")
+        (length,) = struct.unpack_from(">H", data, m.start() + 2)
+        seg_end = m.start() + 2 + length
+        if length < 2 or seg_end > n:
+            raise ImageError("truncated JPEG: a segment runs past the end of the file")
+        payload = data[m.start() + 4:seg_end]
+        if marker in _SOF and layout.sof is None:
+            layout.sof = (marker, payload)
+        elif marker == 0xDA:
+            layout.scans.append(payload)
+        elif layout.sof is None:
+            layout.segments.append((marker, payload, m.start()))
+        pos = seg_end  # after SOS the entropy data follows: the marker search skips stuffed bytes
+
+
+def check(data: bytes) -> Layout:
+    """The file holds a complete JPEG: a frame, scans that cover it, no libjpeg corruption warning."""
+    layout = walk(data)
+    if layout.sof is None or not layout.scans:
+        raise ImageError("JPEG has no frame header or no image data")
+    _check_scans(*layout.sof, layout.scans)
+    warning = libjpeg_warning(data[:layout.end])
+    if warning:
+        raise ImageError(f"corrupt JPEG data: the image data is damaged or cut short (libjpeg: {warning})")
+    return layout
+
+
+def _check_scans(sof: int, frame: bytes, scans: list[bytes]) -> None:
+    if len(frame) < 6:
+        raise ImageError("JPEG frame header is too short")
+    components = [frame[6 + 3 * i] for i in range(frame[5]) if 6 + 3 * i < len(frame)]
+    precision = {c: [None] * 64 for c in components}  # lowest successive-approximation bit seen
+    for sos in scans:
+        count = sos[0] if sos else 0
+        if len(sos) < 1 + 2 * count + 3:
+            raise ImageError("JPEG scan header is too short")
+        ids = [sos[1 + 2 * i] for i in range(count)]
+        ss, se, a = sos[1 + 2 * count:4 + 2 * count]
+        if sof not in _PROGRESSIVE:
+            ss, se, a = 0, 63, 0
+        for c in ids:
+            for k in range(ss, min(se, 63) + 1):
+                seen = precision.get(c)
+                if seen is not None and (seen[k] is None or (a & 0x0F) < seen[k]):
+                    seen[k] = a & 0x0F
+    for c, seen in precision.items():
+        if any(v != 0 for v in seen):
+            missing = sum(v is None for v in seen)
+            raise ImageError(f"incomplete JPEG: the scans do not cover component {c} in full "
+                             f"({missing} of 64 coefficients never sent, or not to full precision): "
+                             "a progressive file holding only its first scans")
+
+
+def libjpeg_warning(data: bytes) -> str:
+    """libjpeg's corrupt-data warning for these bytes, if it gives one (read from its stderr).
+
+    Pillow swallows libjpeg's warnings; OpenCV's copy prints them. An eighth-size grey decode
+    still reads every entropy-coded bit, at a fraction of the cost of a full decode.
+    """
+    import cv2
+    import numpy as np
+
+    with captured_stderr() as lines:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    problems = corruption(lines).replace("Corrupt JPEG data: ", "")
+    if decoded is None and not problems:
+        return "the JPEG decoder refused the data"
+    return problems
+
+
+# ---------------------------------------------------------------- metadata blocks
+
+
+def blocks(data: bytes, found: Found) -> None:
+    photoshop = b""
+    extended: dict[bytes, dict[int, bytes]] = {}
+    for marker, payload, where in header_segments(data):
+        if marker == 0xE1 and payload.startswith(b"Exif\x00"):
+            found.exif.append(payload[6:])
+        elif marker == 0xE1 and payload.startswith(_XMP_APP1):
+            found.xmp.extend(xmp_packets(payload[len(_XMP_APP1):]))
+        elif marker == 0xE1 and payload.startswith(_XMP_EXT_APP1):
+            body = payload[len(_XMP_EXT_APP1):]
+            if len(body) < 40:
+                raise MetadataError(f"extended XMP segment at byte {where} is too short")
+            (offset,) = struct.unpack_from(">I", body, 36)
+            extended.setdefault(body[:32], {})[offset] = body[40:]
+        elif marker == 0xED and payload.startswith(_PHOTOSHOP_APP13):
+            photoshop += payload[len(_PHOTOSHOP_APP13):]  # continues over consecutive APP13s
+    for parts in extended.values():
+        found.xmp.extend(xmp_packets(b"".join(parts[k] for k in sorted(parts))))
+    if photoshop:
+        found.iptc.extend(photoshop_iptc(photoshop))
+
+
+def header_segments(data: bytes):
+    """(marker, payload, offset) of each segment before the image data; cut-off ones raise."""
+    pos = 2
+    n = len(data)
+    while pos < n:
+        if data[pos] != 0xFF:  # stray bytes between segments: resynchronise, as decoders do
+            pos = data.find(b"\xff", pos)
+            if pos < 0:
+                return
+            continue
+        marker = data[pos + 1] if pos + 1 < n else 0xD9
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker in (0xD9, 0xDA):
+            return
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if pos + 4 > n:
+            raise MetadataError(f"JPEG segment header at byte {pos} is cut off")
+        (length,) = struct.unpack_from(">H", data, pos + 2)
+        end = pos + 2 + length
+        if length < 2 or end > n:
+            raise MetadataError(f"JPEG segment 0x{marker:02X} at byte {pos} runs past the end of the file")
+        yield marker, data[pos + 4:end], pos
+        pos = end
+
+
+# ---------------------------------------------------------------- embedded images
+
+
+def embedded(data: bytes, layout: Layout) -> list[Embedded]:
+    """The EXIF thumbnail, MPF pictures and anything image-like after the end-of-image marker."""
+    found: list[Embedded] = []
+    covered: list[tuple[int, int]] = []
+    found.extend(_photoshop_thumbnails(layout.segments))
+    for marker, payload, offset in layout.segments:
+        if marker == 0xE1 and payload.startswith(b"Exif\x00"):
+            thumb = exif_thumbnail(payload[6:])
+            if thumb:
+                found.append(Embedded("EXIF thumbnail", thumb))
+        elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
+            for i, (start, size) in enumerate(_mpf_entries(payload[4:]), start=1):
+                base = offset + 8 + start
+                if start and base + size <= len(data):
+                    found.append(Embedded(f"MPF picture {i} (byte {base})", data[base:base + size]))
+                    covered.append((base, base + size))
+                elif start:
+                    raise ImageError(f"MPF picture {i} runs past the end of the file")
+    found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
+    return found
+
+
+def _photoshop_thumbnails(segments) -> list[Embedded]:
+    """The JPEG thumbnail Photoshop keeps in its image resources (0x040C, older 0x0409)."""
+    blob = b"".join(p[len(_PHOTOSHOP_APP13):] for m, p, _ in segments
+                    if m == 0xED and p.startswith(_PHOTOSHOP_APP13))
+    if not blob:
+        return []
+    try:
+        resources = photoshop_resources(blob)
+    except MetadataError:
+        return []  # the location check reports resources it cannot read
+    return [Embedded("Photoshop thumbnail", body[28:]) for rid, body in resources
+            if rid in (0x0409, 0x040C) and len(body) > 28]
+
+
+def exif_thumbnail(block: bytes) -> bytes | None:
+    """The JPEG thumbnail of an EXIF block's IFD1, or None; pointers outside the block raise."""
+    try:
+        raw = ifd0_raw(block, (0x0201, 0x0202), ifd=1)
+    except MetadataError:
+        return None  # the location check reports an EXIF block it cannot read
+    if 0x0201 not in raw or 0x0202 not in raw:
+        return None
+    start, size = tiff_int(raw[0x0201], block), tiff_int(raw[0x0202], block)
+    if size == 0:
+        return None
+    if start + size > len(block):
+        raise ImageError(f"the EXIF thumbnail ({size} bytes at {start}) runs past the EXIF block")
+    return block[start:start + size]
+
+
+def _mpf_entries(block: bytes) -> list[tuple[int, int]]:
+    """(offset from the MPF header, size) of every picture an MPF index lists."""
+    try:
+        raw = ifd0_raw(block, (0xB002,))
+    except MetadataError as exc:
+        raise ImageError(f"the MPF index cannot be read: {exc}") from None
+    entries = raw.get(0xB002, b"")
+    order = "<" if block[:2] == b"II" else ">"
+    return [struct.unpack_from(order + "II", entries, i + 4)[::-1] for i in range(0, len(entries) - 15, 16)]
+
+
+_IMAGE_STARTS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+_WEBP = re.compile(rb"RIFF....WEBP", re.S)
+_VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd")
+
+
+def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) -> list[Embedded]:
+    """Images hidden after a container's end; a video there (motion photo) cannot be cleared."""
+    tail = data[end:]
+    if not tail.strip(b"\x00\xff\r\n \t"):
+        return []
+    if any(v in tail for v in _VIDEO):
+        raise ImageError(f"a video is stored after the {what} ({len(tail)} bytes, a motion photo?): "
+                         "its frames are not screened, so the file cannot be cleared")
+    found = []
+    starts = sorted({i for sig in _IMAGE_STARTS for i in _all(tail, sig)} | {m.start() for m in _WEBP.finditer(tail)})
+    for i in starts:
+        at = end + i
+        if any(a <= at < b for a, b in covered):
+            continue
+        found.append(Embedded(f"image after the {what} (byte {at})", data[at:]))
+        covered.append((at, len(data)))  # its own container check finds what follows it
+    return found
+
+
+def _all(blob: bytes, needle: bytes):
+    i = blob.find(needle)
+    while i >= 0:
+        yield i
+        i = blob.find(needle, i + 1)

@@ -1,0 +1,106 @@
+"""PNG (and APNG): chunk walk, completeness, metadata (inflation bounded), data after IEND."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
+from screening.formats.jpeg import after_end
+
+
+def chunks(data: bytes):
+    """(kind, body, offset) of every chunk up to and including IEND; a cut-off chunk raises."""
+    pos, n = 8, len(data)
+    while pos + 8 <= n:
+        (length,) = struct.unpack_from(">I", data, pos)
+        kind = data[pos + 4:pos + 8]
+        if pos + 12 + length > n:
+            raise ImageError(f"truncated PNG: chunk {kind!r} at byte {pos} runs past the end of the file")
+        yield kind, data[pos + 8:pos + 8 + length], pos
+        if kind == b"IEND":
+            return
+        pos += 12 + length
+    raise ImageError("truncated PNG: no IEND chunk")
+
+
+def check(data: bytes) -> int:
+    """The offset just after IEND, or ImageError for a cut-off or corrupted file.
+
+    Every chunk's CRC is checked: Pillow does not check the image data's (IDAT), so a
+    corrupted byte there would decode to other pixels without a word.
+    """
+    for kind, body, pos in chunks(data):
+        (crc,) = struct.unpack_from(">I", data, pos + 8 + len(body))
+        if zlib.crc32(kind + body) != crc:
+            raise ImageError(f"corrupt PNG: chunk {kind.decode('latin-1')!r} at byte {pos} fails its CRC check")
+        if kind == b"IEND":
+            return pos + 12
+    raise ImageError("truncated PNG: no IEND chunk")  # pragma: no cover - chunks() raises first
+
+
+def embedded(data: bytes, end: int) -> list[Embedded]:
+    return after_end(data, end, [], "PNG's IEND chunk")
+
+
+def blocks(data: bytes, found: Found) -> None:
+    try:
+        for kind, body, pos in chunks(data):
+            if kind == b"eXIf":
+                found.exif.append(body)
+            elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+                keyword, text = _text(kind, body, pos)
+                if keyword == "XML:com.adobe.xmp":
+                    found.xmp.extend(xmp_packets(text))
+                elif kind != b"tEXt":  # XMP in a compressed chunk of another name is still read
+                    found.xmp.extend(xmp_packets(text, required=False))
+                elif keyword.startswith("Raw profile type "):
+                    _raw_profile(keyword[17:].lower(), text, found)
+    except ImageError as exc:
+        raise MetadataError(str(exc)) from None
+
+
+def _text(kind: bytes, body: bytes, pos: int) -> tuple[str, bytes]:
+    keyword, sep, rest = body.partition(b"\x00")
+    if not sep:
+        raise MetadataError(f"PNG {kind.decode()} chunk at byte {pos} has no keyword terminator")
+    what = f"PNG {kind.decode()} chunk {keyword[:80]!r} at byte {pos}"
+    name = keyword.decode("latin-1")
+    if kind == b"tEXt":
+        return name, rest
+    if kind == b"zTXt":
+        return name, inflate(rest[1:], what)
+    if len(rest) < 2:
+        raise MetadataError(f"{what} is cut off")
+    compressed = rest[0]
+    _lang, _, rest = rest[2:].partition(b"\x00")
+    _translated, _, text = rest.partition(b"\x00")
+    return name, inflate(text, what) if compressed else text
+
+
+def _raw_profile(name: str, text: bytes, found: Found) -> None:
+    """ImageMagick's hex-encoded profiles: "\\nname\\n   length\\nhex lines..."."""
+    lines = text.lstrip(b"\n").split(b"\n", 2)
+    try:
+        length = int(lines[1])
+        blob = bytes.fromhex(lines[2].decode("ascii"))
+    except (IndexError, ValueError, UnicodeDecodeError):
+        raise MetadataError(f"PNG 'Raw profile type {name}' is not a readable hex profile") from None
+    if len(blob) != length:
+        raise MetadataError(f"PNG 'Raw profile type {name}' declares {length} bytes but holds {len(blob)}")
+    if name in ("exif", "app1"):
+        found.exif.append(blob)
+    elif name == "xmp":
+        found.xmp.extend(xmp_packets(blob))
+    elif name in ("iptc", "8bim"):
+        found.iptc.extend(photoshop_iptc(blob) if blob.startswith(b"8BIM") else [blob])
+
+
+def frame_count(data: bytes) -> int:
+    """The number of frames an APNG declares (1 for a still PNG)."""
+    for kind, body, _pos in chunks(data):
+        if kind == b"acTL" and len(body) >= 4:
+            return struct.unpack_from(">I", body)[0]
+        if kind == b"IDAT":
+            break
+    return 1

@@ -1,0 +1,100 @@
+"""TIFF and DNG: metadata of the file's own IFDs, and the images Pillow does not decode.
+
+Camera files (DNG, most RAW formats) keep a small preview in IFD0 and the full picture in
+a SubIFD, where Pillow never looks. Every SubIFD image larger than its parent page is
+decoded here (tifffile) and screened as an extra view; one that cannot be decoded, or
+that holds raw sensor data, makes the file an error: a preview never stands in for the picture.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from screening.formats.common import Found, ImageError, ifd0_raw, photoshop_iptc
+from screening.formats.native import captured_stderr, corruption
+
+# Photometric interpretations of raw sensor data (colour filter array, linear raw).
+_RAW_SENSOR = {32803, 34892}
+
+
+def blocks(data: bytes, found: Found) -> None:
+    # the file is itself the EXIF structure; XMP (tag 700) is found by the packet scan
+    found.exif.append(data)
+    found.iptc.extend(tiff_iptc(data))
+
+
+def tiff_iptc(block: bytes) -> list[bytes]:
+    """IPTC IIM stored in a TIFF IFD0: tag 33723 directly, or inside Photoshop tag 34377."""
+    raw = ifd0_raw(block, (33723, 34377))
+    found = [raw[33723]] if 33723 in raw else []
+    if 34377 in raw:
+        found.extend(photoshop_iptc(raw[34377]))
+    return found
+
+
+def subifd_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
+    """(where, pixels) of every SubIFD image larger than the page that holds it."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(io.BytesIO(data)) as tif:
+            return _larger_subimages(tif, budget)
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(f"TIFF sub-images cannot be read: {exc or type(exc).__name__}") from None
+
+
+def _larger_subimages(tif, budget: int) -> list[tuple[str, np.ndarray]]:
+    out = []
+    for p, page in enumerate(tif.pages):
+        subs = getattr(page, "pages", None)
+        if not getattr(page, "subifds", None) or subs is None:
+            continue
+        area = _area(page.shape)
+        for s, sub in enumerate(subs):
+            if _area(sub.shape) <= area:
+                continue
+            where = f"full-resolution image in SubIFD {s + 1} of page {p + 1}"
+            if int(sub.photometric) in _RAW_SENSOR:
+                raise ImageError(f"the {where} is raw sensor data (DNG/RAW): it cannot be screened, "
+                                 "and the preview alone is not the picture")
+            budget -= _area(sub.shape)
+            if budget < 0:
+                raise ImageError(f"the {where} is over the file's pixel budget")
+            out.append((where, sub.asarray()))
+    return out
+
+
+def _area(shape) -> int:
+    dims = [d for d in shape if d > 4] or [1]
+    return int(np.prod(dims[:2]))
+
+
+def cross_check(data: bytes, pixels: np.ndarray) -> None:
+    """A second decoder (OpenCV's libtiff) must agree with Pillow on the first page's pixels,
+    and report no damaged data (Pillow's own libtiff stays silent about it).
+
+    Corrupted LZW or Deflate data decodes without an error in both, but to different
+    pixels: which one a viewer shows is unknown, so the file cannot be cleared.
+    """
+    import cv2
+
+    with captured_stderr() as lines:
+        theirs = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+    problems = corruption(lines)
+    if problems:  # libtiff fills a damaged strip with zeros and only says so here
+        raise ImageError(f"corrupt TIFF data: the image data is damaged or cut short ({problems[:200]})")
+    if theirs is None or theirs.dtype != np.uint8 or pixels.dtype != np.uint8:
+        return  # not a page both read as 8-bit: nothing to compare
+    if theirs.ndim == 3 and theirs.shape[2] >= 3:
+        theirs = theirs[..., [2, 1, 0]]  # BGR(A) to RGB, alpha left out
+    ours = pixels[..., :3] if pixels.ndim == 3 else pixels
+    if theirs.shape != ours.shape:
+        return
+    differ = float(np.abs(ours.astype(np.int16) - theirs.astype(np.int16)).mean())
+    if differ > 2.0:
+        raise ImageError(f"corrupt TIFF data: two decoders read different pixels (mean difference {differ:.1f}), "
+                         "so what a viewer shows is unknown")
