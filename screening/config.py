@@ -116,17 +116,17 @@ class TextSettings:
     # A name counts as found when the text read holds it with at least this similarity: the lower
     # of the whole name's and its weakest identifying word's (1 - edits / letters; OCR's usual
     # confusions such as 0/O or rn/m cost a fifth of an edit). bench/bench_text.py measures it.
-    min_similarity: float = field(default=0.8, metadata={"range": (0.5, 1.0)})
+    min_similarity: float = _ranged(0.8, 0.7, 0.95)
     # The smallest capital letters (pixels, full resolution) that must be read: detection works on
     # a copy where they are 6 px high, so this sets the cost (12 MP is searched at 1200 px for 20).
-    min_letter_px: int = field(default=20, metadata={"range": (8, 200)})
+    min_letter_px: int = _ranged(20, 8, 40)
     # A line read with less confidence than this is unreadable text...
-    min_read_score: float = field(default=0.5, metadata={"range": (0.0, 1.0)})
+    min_read_score: float = _ranged(0.5, 0.0, 1.0)
     # ...and needs permission when its line is at least this high (pixels; about twice the height
     # of its capitals), because a person could read what the OCR could not. 0 never flags it.
-    unreadable_min_px: int = field(default=0, metadata={"range": (0, 10000)})
+    unreadable_min_px: int = _ranged(0, 0, 10000)
     # Detection tiles: a working copy longer than this is cut into overlapping tiles.
-    tile_side: int = field(default=1600, metadata={"range": (640, 4096)})
+    tile_side: int = _ranged(1600, 640, 4096)
 
 
 @dataclass(frozen=True)
