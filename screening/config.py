@@ -116,7 +116,7 @@ class TextSettings:
     # A name counts as found when the text read holds it with at least this similarity: the lower
     # of the whole name's and its weakest identifying word's (1 - edits / letters; OCR's usual
     # confusions such as 0/O or rn/m cost a fifth of an edit). bench/bench_text.py measures it.
-    min_similarity: float = _ranged(0.8, 0.7, 0.95)
+    min_similarity: float = _ranged(0.85, 0.7, 0.95)
     # The smallest capital letters (pixels, full resolution) that must be read: detection works on
     # a copy where they are 6 px high, so this sets the cost (12 MP is searched at 1200 px for 20).
     min_letter_px: int = _ranged(20, 8, 40)
