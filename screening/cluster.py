@@ -47,7 +47,8 @@ class ClusterScreener:
         self.config, self.factory, self.cache = config, factory, cache
         # shipped to every worker once, not with every task
         self.gallery = self.client.scatter(gallery, broadcast=True) if gallery is not None else None
-        self.people = self.client.scatter(people, broadcast=True) if people is not None else None
+        # one object, not a sequence: scatter() would ship each name as a separate future
+        self.people = self.client.scatter([people], broadcast=True)[0] if people is not None else None
         self.key = (config.fingerprint(), tokenize(gallery), tokenize(people), getattr(factory, "__qualname__", None))
         threads = sum(self.client.nthreads().values()) or 1
         self.window = window or threads * 4
