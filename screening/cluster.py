@@ -17,7 +17,7 @@ from typing import Any
 from screening.config import Config
 from screening.detectors import Names, build_detectors
 from screening.model import Screening
-from screening.pipeline import crashed, screen_file
+from screening.pipeline import crashed, file_options, screen_file
 
 # Built detectors on this worker, by (config fingerprint, gallery token, factory): models load once.
 _BUILT: dict[tuple, dict] = {}
@@ -30,8 +30,7 @@ def _screen_on_worker(path: str, display: str, config: Config, gallery: Any, fac
         _BUILT.clear()  # an older config's models are not needed again
         detectors = _BUILT[key] = (factory(config, gallery) if factory is not None
                                    else build_detectors(config, gallery, people))
-    return screen_file(Path(path), detectors, display=display, timeout_s=config.scan.timeout_s,
-                       max_frames=config.scan.max_frames)
+    return screen_file(Path(path), detectors, display=display, **file_options(config))
 
 
 class ClusterScreener:

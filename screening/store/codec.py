@@ -10,13 +10,15 @@ from screening.model import (
     FaceFinding,
     LocationFinding,
     LogoFinding,
+    PersonFinding,
     Screening,
     TextFinding,
     UniformFinding,
 )
 
 _TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding,
-          "text": TextFinding}
+          "text": TextFinding,
+          "person": PersonFinding}
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
