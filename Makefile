@@ -55,6 +55,8 @@ bench: $(VENV_STAMP)
 	.venv/bin/python bench/bench_enrolment.py
 	.venv/bin/python bench/bench_hostile.py --quick
 	.venv/bin/python bench/bench_watch_soak.py --quick
+	.venv/bin/python bench/make_text_set.py --quick
+	.venv/bin/python bench/bench_text.py --quick
 
 clean:
 	rm -rf .venv .tools samples/out .pytest_cache

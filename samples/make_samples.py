@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from PIL.TiffImagePlugin import IFDRational
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,6 +126,14 @@ def make_batch(root: Path, logos: dict[str, Image.Image]) -> None:
     save_jpeg(astronaut, batch / "consented.jpg")
     camera = Image.open(PUBLIC / "camera.png").convert("RGB")
     save_jpeg(camera, batch / "unknown.jpg")
+
+    sign = landscape(7)  # the school's name board at the gate: the text check reads it
+    draw = ImageDraw.Draw(sign)
+    font = ImageFont.load_default(44)
+    draw.rectangle((150, 180, 760, 360), fill=(122, 31, 43))
+    draw.text((190, 205), "Welcome to", font=font, fill=(232, 232, 232))
+    draw.text((190, 275), "ST AIDAN'S ACADEMY", font=font, fill=(232, 232, 232))
+    save_jpeg(sign, BATCH / "sign.jpg")
 
     pupil = crests.paint_uniform(astronaut, colours=("#1b2a4a", "#c8a200"), crest=logos["north"], seed=5)
     save_jpeg(pupil, batch / "uniform.jpg")

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from screening.config import Config
-from screening.detectors import build_detectors
+from screening.detectors import Names, build_detectors
 from screening.model import Screening
 from screening.pipeline import crashed, file_options, screen_file
 
@@ -24,11 +24,12 @@ _BUILT: dict[tuple, dict] = {}
 
 
 def _screen_on_worker(path: str, display: str, config: Config, gallery: Any, factory: Callable | None,
-                      key: tuple) -> Screening:
+                      key: tuple, people: Names | None = None) -> Screening:
     detectors = _BUILT.get(key)
     if detectors is None:
         _BUILT.clear()  # an older config's models are not needed again
-        detectors = _BUILT[key] = (factory or build_detectors)(config, gallery)
+        detectors = _BUILT[key] = (factory(config, gallery) if factory is not None
+                                   else build_detectors(config, gallery, people))
     return screen_file(Path(path), detectors, display=display, **file_options(config))
 
 
@@ -36,7 +37,8 @@ class ClusterScreener:
     """Screener's interface (screen, close) over a distributed.Client; in-flight work is bounded."""
 
     def __init__(self, scheduler: Any, config: Config, gallery: Any, *,
-                 factory: Callable | None = None, cache: Any = None, window: int = 0):
+                 factory: Callable | None = None, cache: Any = None, window: int = 0,
+                 people: Names | None = None):
         from dask.base import tokenize
         from distributed import Client
 
@@ -44,7 +46,9 @@ class ClusterScreener:
         self.config, self.factory, self.cache = config, factory, cache
         # shipped to every worker once, not with every task
         self.gallery = self.client.scatter(gallery, broadcast=True) if gallery is not None else None
-        self.key = (config.fingerprint(), tokenize(gallery), getattr(factory, "__qualname__", None))
+        # one object, not a sequence: scatter() would ship each name as a separate future
+        self.people = self.client.scatter([people], broadcast=True)[0] if people is not None else None
+        self.key = (config.fingerprint(), tokenize(gallery), tokenize(people), getattr(factory, "__qualname__", None))
         threads = sum(self.client.nthreads().values()) or 1
         self.window = window or threads * 4
 
@@ -68,7 +72,7 @@ class ClusterScreener:
                         yield known
                         continue
                     future = self.client.submit(_screen_on_worker, str(item[0].absolute()), item[1], self.config,
-                                                self.gallery, self.factory, self.key, pure=False)
+                                                self.gallery, self.factory, self.key, self.people, pure=False)
                     pending[future] = item
                 if not pending:
                     return

@@ -49,6 +49,7 @@ class Academy:
     sites: tuple[Site, ...] = ()
     # How the trim colours are worn: "trims" (lapel stripes, tie, V collar, piping) or "striped".
     uniform_pattern: str = "trims"
+    aliases: tuple[str, ...] = ()  # other names it is known by: short forms, former names, kit
 
 
 UNIFORM_PATTERNS = ("trims", "striped")
@@ -120,6 +121,26 @@ class LocationSettings:
 
 
 @dataclass(frozen=True)
+class TextSettings:
+    """[text]: names read in the picture (docs/text.md has the measurements)."""
+
+    # A name counts as found when the text read holds it with at least this similarity: the lower
+    # of the whole name's and its weakest identifying word's (1 - edits / letters; OCR's usual
+    # confusions such as 0/O or rn/m cost a fifth of an edit). bench/bench_text.py measures it.
+    min_similarity: float = _ranged(0.85, 0.7, 0.95)
+    # The smallest capital letters (pixels, full resolution) that must be read: detection works on
+    # a copy where they are 6 px high, so this sets the cost (12 MP is searched at 1200 px for 20).
+    min_letter_px: int = _ranged(20, 8, 40)
+    # A line read with less confidence than this is unreadable text...
+    min_read_score: float = _ranged(0.5, 0.0, 1.0)
+    # ...and needs permission when its line is at least this high (pixels; about twice the height
+    # of its capitals), because a person could read what the OCR could not. 0 never flags it.
+    unreadable_min_px: int = _ranged(0, 0, 10000)
+    # Detection tiles: a working copy longer than this is cut into overlapping tiles.
+    tile_side: int = _ranged(1600, 640, 4096)
+
+
+@dataclass(frozen=True)
 class ScanSettings:
     """[scan]"""
 
@@ -172,6 +193,7 @@ class Config:
     uniforms: UniformSettings = field(default_factory=UniformSettings)
     location: LocationSettings = field(default_factory=LocationSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
+    text: TextSettings = field(default_factory=TextSettings)
     video: VideoSettings = field(default_factory=VideoSettings)
 
     def academy(self, academy_id: str) -> Academy | None:
@@ -221,7 +243,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         return ConfigError(f"{where}: `{key}` {problem}")
 
     known = {"trust", "channels", "default_channel", "consent", "academy", "faces", "logos",
-             "uniforms", "location", "scan", "store", "video"}
+             "uniforms", "location", "scan", "store", "text", "video"}
     for key in raw:
         if key not in known:
             raise fail(key, f"is not a known key (expected one of {', '.join(sorted(known))})")
@@ -277,6 +299,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
         scan=_section(raw, "scan", ScanSettings, fail),
+        text=_section(raw, "text", TextSettings, fail),
         video=_section(raw, "video", VideoSettings, fail),
     )
 
@@ -285,7 +308,7 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
     key = f"academy[{i}]"
     if not isinstance(a, dict):
         raise fail(key, "must be a table")
-    allowed = {"id", "name", "logos", "uniform_colours", "uniform_pattern", "sites"}
+    allowed = {"id", "name", "logos", "uniform_colours", "uniform_pattern", "sites", "aliases"}
     for k in a:
         if k not in allowed:
             raise fail(f"{key}.{k}", f"is not a known key (expected {', '.join(sorted(allowed))})")
@@ -324,7 +347,13 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180) or radius <= 0:
             raise fail(skey, f"is out of range: {s!r}")
         sites.append(Site(lat, lon, radius))
-    return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites), pattern)
+    aliases = a.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(x, str) and x.strip() for x in aliases):
+        raise fail(f"{key}.aliases", f"is {aliases!r}, expected a list of names like ['St Aidans', 'Northfield']")
+    if not all(any(c.isalnum() for c in x) for x in aliases):
+        raise fail(f"{key}.aliases", f"is {aliases!r}: every alias needs a letter or digit")
+    return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites), pattern,
+                   tuple(x.strip() for x in aliases))
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):

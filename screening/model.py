@@ -26,6 +26,7 @@ class Kind(StrEnum):
     LOGO = "logo"
     UNIFORM = "uniform"
     LOCATION = "location"
+    TEXT = "text"
     ERROR = "error"
     PERSON = "person"  # a person whose face cannot be seen (issue 15)
 
@@ -38,6 +39,7 @@ class Check(StrEnum):
     FACES = "faces"
     LOGOS = "logos"
     UNIFORMS = "uniforms"
+    TEXT = "text"
 
 
 # ---------------------------------------------------------------- the consent register
@@ -143,7 +145,26 @@ class LocationFinding:
     sidecar: str | None = None
 
 
-Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding
+@dataclass(frozen=True)
+class TextFinding:
+    """Text read in the picture: a name it matched, or a line the OCR could not read.
+
+    The detector reports the raw scores; decide() alone applies [text] min_similarity and
+    says what unreadable text means.
+    """
+
+    box: Box
+    text: str  # as read; lines of a sign joined with " / "
+    ocr_score: float  # recognition confidence 0..1 (the weakest line's, for several lines)
+    height: int  # height of the (smallest) line across the text, pixels; about twice a capital's
+    target: str = ""  # "academy" or "person"; "" for text that could not be read
+    target_id: str = ""  # the academy id or person_id matched
+    name: str = ""  # the academy name or alias, or the register name, that matched
+    similarity: float = 0.0  # the lower of the name's and its weakest word's 1 - edits / letters
+    frame: int = 0
+
+
+Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding | TextFinding
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from screening.config import Config, FaceSettings, LogoSettings, UniformSettings
+from screening.config import Config, FaceSettings, LogoSettings, TextSettings, UniformSettings
 from screening.model import (
     Check,
     CheckResult,
@@ -24,6 +24,7 @@ from screening.model import (
     Register,
     Screening,
     Status,
+    TextFinding,
     UniformFinding,
     Verdict,
 )
@@ -46,6 +47,9 @@ class Rules:
     uniform_min_trim_score: float = UniformSettings.min_trim_score
     flag_colours_without_crest: bool = UniformSettings.flag_colours_without_crest
     academy_names: Mapping[str, str] = field(default_factory=dict)
+    text_min_similarity: float = TextSettings.min_similarity
+    text_min_read_score: float = TextSettings.min_read_score
+    text_unreadable_min_px: int = TextSettings.unreadable_min_px  # 0: never a reason by itself
     required: tuple[Check, ...] = ALL_CHECKS
     # least score of a body with no face found on it to be a `person` (issue 15; [faces])
     person_min_score: float = FaceSettings.person_min_score
@@ -85,6 +89,10 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
                     reasons.append(_uniform(finding, what, rules))
             elif isinstance(finding, LocationFinding):
                 reasons.append(_location(finding))
+            elif isinstance(finding, TextFinding):
+                reason = _text(finding, rules)
+                if reason is not None:
+                    reasons.append(reason)
     reasons += _people_without_faces(results, rules)  # issue 15
 
     if any(r.kind is Kind.ERROR for r in reasons):
@@ -208,6 +216,30 @@ def _location(f: LocationFinding) -> Reason:
 
 
 
+def _text(f: TextFinding, rules: Rules) -> Reason | None:
+    """A name read in the picture; or, when the trust asks for it, large text the OCR could not read."""
+    where = f"read at {list(f.box)}"
+    if f.target:
+        if f.similarity < rules.text_min_similarity:
+            return None
+        score = {"similarity": round(f.similarity, 3), "ocr_score": round(f.ocr_score, 3)}
+        if f.target == "academy":
+            academy = _academy(f.target_id, rules)
+            alias = "" if f.name == academy else f", as '{f.name}'"
+            return Reason(Kind.TEXT, f"text '{f.text}' names {academy}{alias} ({where})", f.box,
+                          extra={"academy": f.target_id, **score})
+        person = rules.people.get(f.target_id)
+        who = f"{person.role} {f.target_id}" if person is not None else f"register person {f.target_id}"
+        return Reason(Kind.TEXT, f"text '{f.text}' is the name of {who} ({where})", f.box,
+                      extra={"person_id": f.target_id, **score})
+    if rules.text_unreadable_min_px and f.height >= rules.text_unreadable_min_px \
+            and f.ocr_score < rules.text_min_read_score:
+        return Reason(Kind.TEXT, f"unreadable text {f.height} px high ({where}, read as '{f.text}' with "
+                                 f"confidence {f.ocr_score:.2f}): a person may read a name here", f.box,
+                      extra={"ocr_score": round(f.ocr_score, 3)})
+    return None
+
+
 def verdict(screening: Screening, rules: Rules) -> Verdict:
     """The decision on one screened file, in report form."""
     decision = decide(screening.results, rules)
@@ -237,6 +269,9 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         uniform_min_trim_score=config.uniforms.min_trim_score,
         flag_colours_without_crest=config.uniforms.flag_colours_without_crest,
         academy_names={a.id: a.name for a in config.academies},
+        text_min_similarity=config.text.min_similarity,
+        text_min_read_score=config.text.min_read_score,
+        text_unreadable_min_px=config.text.unreadable_min_px,
     )
 
 

@@ -17,22 +17,28 @@ from pathlib import Path
 from typing import Any
 
 from screening.config import Config
-from screening.detectors import Detector, build_detectors
+from screening.detectors import Detector, Names, build_detectors
 from screening.model import Check, Screening
 from screening.pipeline import crashed, describe, file_options, screen_file, video_format
 
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent: int, started: Any) -> None:
+def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent: int, started: Any,
+                 people: Names | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
     _WORKER["started"] = started
     _exit_with(parent)
     import cv2
 
     cv2.setNumThreads(1)  # the pool is the parallelism: OpenCV threads in every worker only fight over cores
-    _WORKER["detectors"] = (factory or build_detectors)(config, gallery)
+    _WORKER["detectors"] = _build(factory, config, gallery, people)
     _WORKER["config"] = config
+
+
+def _build(factory: Callable | None, config: Config, gallery: Any, people: Names | None) -> dict[Check, Detector]:
+    """The detectors of one process: a test's factory (config, gallery), or the registry's."""
+    return factory(config, gallery) if factory is not None else build_detectors(config, gallery, people)
 
 
 def _exit_with(parent: int) -> None:
@@ -68,6 +74,7 @@ def screen_many(
     workers: int = 0,
     factory: Callable[[Config, Any], dict[Check, Detector]] | None = None,
     cache: Any = None,
+    people: Names | None = None,
 ) -> Iterator[Screening]:
     """Screen (path, display name) pairs, yielding as they finish; memory bounded by a window.
 
@@ -75,7 +82,7 @@ def screen_many(
     come back as errors and the pool is rebuilt for the rest. With a `cache` (cache.ResultCache)
     a file screened before under the same config and gallery is not screened again.
     """
-    with Screener(config, gallery, workers=workers, factory=factory, cache=cache) as screener:
+    with Screener(config, gallery, workers=workers, factory=factory, cache=cache, people=people) as screener:
         yield from screener.screen(items)
 
 
@@ -87,8 +94,10 @@ class Screener:
     """
 
     def __init__(self, config: Config, gallery: Any, *, workers: int = 0,
-                 factory: Callable[[Config, Any], dict[Check, Detector]] | None = None, cache: Any = None):
+                 factory: Callable[[Config, Any], dict[Check, Detector]] | None = None, cache: Any = None,
+                 people: Names | None = None):
         self.config, self.gallery, self.factory, self.cache = config, gallery, factory, cache
+        self.people = people  # the register's names, for the text check
         self.workers = workers or config.scan.workers or os.cpu_count() or 1
         self.pool: ProcessPoolExecutor | None = None
         self.detectors: dict[Check, Detector] | None = None
@@ -122,7 +131,7 @@ class Screener:
     def _screen_uncached(self, items: Iterator) -> Iterator:
         if self.workers == 1:
             if self.detectors is None:
-                self.detectors = (self.factory or build_detectors)(self.config, self.gallery)
+                self.detectors = _build(self.factory, self.config, self.gallery, self.people)
             for item in items:
                 if isinstance(item, _Known):
                     yield item
@@ -134,7 +143,7 @@ class Screener:
 
     def _renew_pool(self) -> None:
         self.close()
-        self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory)
+        self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory, self.people)
 
 
 # How often the parent looks for stuck workers, and how long past twice the per-image limit a
@@ -290,13 +299,13 @@ class _Known:
     screening: Screening
 
 
-def _new_pool(workers: int, config: Config, gallery: Any, factory) -> ProcessPoolExecutor:
+def _new_pool(workers: int, config: Config, gallery: Any, factory, people: Names | None = None) -> ProcessPoolExecutor:
     import multiprocessing
 
     # forkserver: workers never inherit the parent's threads or open SQLite handles
     ctx = multiprocessing.get_context("forkserver")
     started = ctx.SimpleQueue()  # (ticket, monotonic time) as each worker starts a file
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(config, gallery, factory, os.getpid(), started))
+                               initargs=(config, gallery, factory, os.getpid(), started, people))
     pool.started = started  # type: ignore[attr-defined]
     return pool

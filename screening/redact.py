@@ -1,5 +1,8 @@
 """Publishable copies: faces of people without consent made unrecognisable, no location left.
 
+Names read in the picture (the regions behind `text` reasons: a pupil's name on a certificate,
+an academy's name on a banner) are made unreadable the same way.
+
 The copy is made from the upright decoded pixels, so EXIF orientation is already applied and
 the copy needs none; only the ICC colour profile is carried over. Nothing else of the
 original's metadata survives: no EXIF (so no GPS IFD), no XMP, no IPTC, no comments.
@@ -19,12 +22,14 @@ import numpy as np
 
 from screening import imaging
 from screening.digest import sha256_bytes
-from screening.model import Box, Check, Screening, Verdict
+from screening.model import Box, Check, Kind, Screening, Verdict
 
 # Each side of a face box grows by this share of its size: hair, ears and chin identify too.
 GROW = 0.35
 # The face area is reduced to this many blocks across before it is blurred.
 BLOCKS = 6
+# Each side of a text box grows by this share of its height (the detector's box is tight).
+TEXT_GROW = 0.3
 
 # Formats copied losslessly; everything else (JPEG, HEIC, WebP) becomes a JPEG.
 _LOSSLESS = {"PNG", "BMP", "GIF", "TIFF"}
@@ -39,14 +44,23 @@ def faces_to_hide(v: Verdict) -> list[Box]:
     return [f.box for f in v.faces if not (f.person_id and f.consented)]
 
 
-def obliterate(pixels: np.ndarray, boxes: Iterable[Box]) -> np.ndarray:
-    """A copy of the pixels with every box (grown) pixelated to a few blocks, then blurred."""
+def text_to_hide(v: Verdict) -> list[Box]:
+    """Every region behind a `text` reason: a name read in the picture, or unreadable text."""
+    return [r.box for r in v.reasons if r.kind is Kind.TEXT and r.box is not None]
+
+
+def obliterate(pixels: np.ndarray, boxes: Iterable[Box], *, text: Iterable[Box] = ()) -> np.ndarray:
+    """A copy of the pixels with every box (grown) pixelated to a few blocks, then blurred.
+
+    `text` boxes grow by TEXT_GROW of their height on every side instead of GROW of their size.
+    """
     import cv2
 
     out = pixels.copy()
     h, w = out.shape[:2]
-    for left, top, bw, bh in boxes:
-        gx, gy = round(bw * GROW), round(bh * GROW)
+    grown = [(b, round(b[2] * GROW), round(b[3] * GROW)) for b in boxes]
+    grown += [(b, round(b[3] * TEXT_GROW), round(b[3] * TEXT_GROW)) for b in text]
+    for (left, top, bw, bh), gx, gy in grown:
         x0, y0 = max(0, left - gx), max(0, top - gy)
         x1, y1 = min(w, left + bw + gx), min(h, top + bh + gy)
         if x1 <= x0 or y1 <= y0:
@@ -87,11 +101,11 @@ def make_copy(source: Path, screening: Screening, v: Verdict, into: Path, *, tru
     frame and blurred in the frames between (redact_video.py).
     """
     by_check = {r.check: r for r in screening.results}
-    for check in (Check.DECODE, Check.FACES):
+    for check, what in ((Check.DECODE, "faces"), (Check.FACES, "faces"), (Check.TEXT, "names")):
         result = by_check.get(check)
         if result is None or not result.complete:
             why = result.error if result is not None else "did not run"
-            raise RedactError(f"no copy made: the {check.value} check {why}, so the faces to "
+            raise RedactError(f"no copy made: the {check.value} check {why}, so the {what} to "
                               "hide are not known")
     from screening.pipeline import video_format
 
@@ -115,7 +129,8 @@ def make_copy(source: Path, screening: Screening, v: Verdict, into: Path, *, tru
         picture = imaging.load(source, data, max_frames=1)
     except imaging.ImageError as exc:
         raise RedactError(f"no copy made: {exc}") from None
-    content, suffix = encode(obliterate(picture.frames[0], faces_to_hide(v)), picture)
+    hidden = obliterate(picture.frames[0], faces_to_hide(v), text=text_to_hide(v))
+    content, suffix = encode(hidden, picture)
     return write_new(into, source.stem + suffix, content)
 
 

@@ -23,6 +23,11 @@ class Trust:
     gallery: Any = None  # enrolled face encodings, refreshed by enrol()
     problems: list[str] = field(default_factory=list)  # enrolment problems worth telling
 
+    @property
+    def names(self) -> tuple[tuple[str, str], ...]:
+        """(person_id, name) of every register person, whatever their consent: for the text check."""
+        return tuple((p.person_id, p.name) for p in self.register.people.values())
+
     def rules(self, channel: str | None = None, today: dt.date | None = None) -> Rules:
         channel = channel or self.config.default_channel
         if channel not in self.config.channels:

@@ -38,10 +38,10 @@ class Counting:
         return []
 
 
-def by_colour(config, gallery):
+def by_colour(config, gallery, people=None):
     """Every check present: red images need permission, the others are cleared."""
     return {Check.LOCATION: GpsIfRed(), Check.FACES: FindNothing(), Check.LOGOS: FindNothing(),
-            Check.UNIFORMS: FindNothing()}
+            Check.UNIFORMS: FindNothing(), Check.TEXT: FindNothing()}
 
 
 by_colour.screening_test_factory = True
@@ -57,14 +57,14 @@ class Slowly:
         return []
 
 
-def by_colour_slowly(config, gallery):
+def by_colour_slowly(config, gallery, people=None):
     return {**by_colour(config, gallery), Check.UNIFORMS: Slowly()}
 
 
 by_colour_slowly.screening_test_factory = True
 
 
-def counting(config, gallery):
+def counting(config, gallery, people=None):
     return {**by_colour(config, gallery), Check.FACES: Counting()}
 
 

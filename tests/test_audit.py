@@ -56,9 +56,9 @@ class LogoIfBlue:
         return [LogoFinding("north", (0, 0, 30, 20), 5.0)] if b > 200 and r < 50 else []
 
 
-def fakes(config, gallery):
+def fakes(config, gallery, people=None):
     return {Check.LOCATION: GpsIfRed(), Check.FACES: FaceIfGreen(), Check.LOGOS: LogoIfBlue(),
-            Check.UNIFORMS: Nothing()}
+            Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()}
 
 
 @pytest.fixture
@@ -266,7 +266,7 @@ def test_recheck_decides_from_stored_findings_without_screening(trust, monkeypat
     scan("batch")
     (trust / "batch" / "staff.png").unlink()  # gone: only the stored findings are left
 
-    def no_detectors(config, gallery):
+    def no_detectors(config, gallery, people=None):
         raise AssertionError("recheck screened a file it did not need to")
 
     monkeypatch.setattr(pool, "build_detectors", no_detectors)
@@ -290,7 +290,7 @@ def test_new_reference_photo_means_the_file_is_screened_again(trust, monkeypatch
     scan("batch")
     screened = []
 
-    def counting(config, gallery):
+    def counting(config, gallery, people=None):
         class Counting(FaceIfGreen):
             def detect(self, picture, earlier):
                 screened.append(picture.path.name)

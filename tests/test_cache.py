@@ -102,7 +102,7 @@ def test_a_consent_change_alone_does_not_screen_again(trust):
 
 def test_a_failed_check_is_never_cached_so_the_file_is_tried_again(trust, monkeypatch):
     monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g: {**fake_detectors.counting(c, g), Check.LOGOS: Exploding()})
+                        lambda c, g, people=None: {**fake_detectors.counting(c, g), Check.LOGOS: Exploding()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan() == 2
     monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)
@@ -113,7 +113,7 @@ def test_a_failed_check_is_never_cached_so_the_file_is_tried_again(trust, monkey
 
 def test_a_missing_check_is_never_cached(trust, monkeypatch):
     monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g: {Check.LOCATION: Counting(), Check.FACES: Counting()})
+                        lambda c, g, people=None: {Check.LOCATION: Counting(), Check.FACES: Counting()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan() == 2
     monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)
@@ -139,7 +139,7 @@ def test_cache_hits_are_answered_in_the_parent_before_the_pool(trust):
                                             factory=fake_detectors.by_colour, cache=cache)}
     unreadable = [(trust / "batch" / "gone.png", "gone.png")]
 
-    def no_workers(config, gallery):
+    def no_workers(config, gallery, people=None):
         raise AssertionError("a worker was started for cached files")
 
     again = {s.path: s for s in screen_many(items, config, None, workers=2, factory=no_workers, cache=cache)}

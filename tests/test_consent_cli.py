@@ -36,9 +36,10 @@ class FacesFromGallery:
                 for f in self.engine.locate(rgb)]
 
 
-def fakes(config, gallery):
+def fakes(config, gallery, people=None):
     return {Check.LOCATION: FindNothing(), Check.FACES: FacesFromGallery(gallery),
-            Check.LOGOS: FindNothing(), Check.UNIFORMS: FindNothing()}
+            Check.LOGOS: FindNothing(), Check.UNIFORMS: FindNothing(),
+            Check.TEXT: FindNothing()}
 
 
 @pytest.fixture

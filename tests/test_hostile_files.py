@@ -115,7 +115,7 @@ def test_face_in_a_view_needs_permission_and_says_where(tmp_path, build, name, v
     path = tmp_path / name
     path.write_bytes(build())
     checks = {Check.LOCATION: FindNothing(), Check.FACES: FaceIfShown(), Check.LOGOS: FindNothing(),
-              Check.UNIFORMS: FindNothing()}
+              Check.UNIFORMS: FindNothing(), Check.TEXT: FindNothing()}
     screening = pipeline.screen_file(path, checks)
     v = verdict(screening, Rules(channel="website", today=dt.date(2026, 11, 1)))
     assert v.status is Status.NEEDS_PERMISSION

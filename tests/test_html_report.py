@@ -43,7 +43,7 @@ def noisy(path, size=(600, 400), seed=0):
     Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(path)
 
 
-def screened(path, faces=(), logos=(), uniforms=(), location=(), error=None):
+def screened(path, faces=(), logos=(), uniforms=(), location=(), error=None, text=()):
     import hashlib
 
     from screening.imaging import load
@@ -56,6 +56,7 @@ def screened(path, faces=(), logos=(), uniforms=(), location=(), error=None):
         CheckResult(Check.FACES, tuple(faces), error=error),
         CheckResult(Check.LOGOS, tuple(logos)),
         CheckResult(Check.UNIFORMS, tuple(uniforms)),
+        CheckResult(Check.TEXT, tuple(text)),
     )
     return verdict(Screening(str(path), hashlib.sha256(data).hexdigest(), results, size), RULES)
 

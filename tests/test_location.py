@@ -420,7 +420,8 @@ class FindNothing:
 
 def detectors(config):
     return {Check.LOCATION: LocationDetector(config), Check.FACES: FindNothing(),
-            Check.LOGOS: FindNothing(), Check.UNIFORMS: FindNothing()}
+            Check.LOGOS: FindNothing(), Check.UNIFORMS: FindNothing(),
+            Check.TEXT: FindNothing()}
 
 
 def test_pipeline_reports_gps_jpeg_as_location_reason(tmp_path, config):

@@ -39,8 +39,9 @@ class Slow:
         return []
 
 
-def crashing(config, gallery):
-    return {Check.LOCATION: Nothing(), Check.FACES: DieOnName(), Check.LOGOS: Nothing(), Check.UNIFORMS: Nothing()}
+def crashing(config, gallery, people=None):
+    return {Check.LOCATION: Nothing(), Check.FACES: DieOnName(), Check.LOGOS: Nothing(), Check.UNIFORMS: Nothing(),
+            Check.TEXT: Nothing()}
 
 
 def config_in(tmp_path):
@@ -146,9 +147,9 @@ class StuckInNativeCode:
         return []
 
 
-def stuck_factory(config, gallery):
+def stuck_factory(config, gallery, people=None):
     return {Check.LOCATION: Nothing(), Check.FACES: StuckInNativeCode(), Check.LOGOS: Nothing(),
-            Check.UNIFORMS: Nothing()}
+            Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()}
 
 
 def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tmp_path, monkeypatch):

@@ -75,7 +75,7 @@ def face(*candidates, identifiable=True, box=(10, 10, 50, 50)):
         pytest.param(complete(CheckResult(Check.FACES, error="boom")), Status.ERROR, [Kind.ERROR], id="crashed-check-is-error"),
         pytest.param(complete(CheckResult(Check.DECODE, error="truncated JPEG")), Status.ERROR, [Kind.ERROR], id="decode-error-is-error"),
         pytest.param([r for r in complete() if r.check is not Check.LOGOS], Status.ERROR, [Kind.ERROR], id="missing-check-is-error"),
-        pytest.param([], Status.ERROR, [Kind.ERROR] * 5, id="nothing-ran-is-error"),
+        pytest.param([], Status.ERROR, [Kind.ERROR] * len(Check), id="nothing-ran-is-error"),
         pytest.param(complete(face(("P2", 0.3)), CheckResult(Check.LOGOS, error="timeout")), Status.ERROR, [Kind.NO_CONSENT, Kind.ERROR], id="error-wins-over-needs-permission"),
     ],
 )

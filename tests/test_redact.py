@@ -73,8 +73,9 @@ class AlwaysLogo:
 
 
 def detectors(faces=None, logos=None):
-    return lambda config, gallery: {Check.LOCATION: MetadataLocation(), Check.FACES: faces or HaarFaces(),
-                                    Check.LOGOS: logos or Nothing(), Check.UNIFORMS: Nothing()}
+    return lambda config, gallery, people=None: {Check.LOCATION: MetadataLocation(), Check.FACES: faces or HaarFaces(),
+                                    Check.LOGOS: logos or Nothing(), Check.UNIFORMS: Nothing(),
+                                    Check.TEXT: Nothing()}
 
 
 @pytest.fixture
@@ -184,8 +185,8 @@ def test_logos_are_not_hidden_so_the_copy_still_needs_permission(trust, public_d
 
 def test_no_copy_when_the_faces_check_did_not_run(trust, public_domain, monkeypatch, capsys):
     monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g: {Check.LOCATION: MetadataLocation(), Check.LOGOS: Nothing(),
-                                      Check.UNIFORMS: Nothing()})
+                        lambda c, g, people=None: {Check.LOCATION: MetadataLocation(), Check.LOGOS: Nothing(),
+                                      Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()})
     astronaut(public_domain).save(trust / "batch" / "crew.jpg", quality=95)
     assert redact("batch", "--into", "public") == 2
     assert "faces check did not run" in capsys.readouterr().out

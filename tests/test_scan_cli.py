@@ -32,9 +32,9 @@ class Crash:
         raise RuntimeError("detector exploded")
 
 
-def fakes(config, gallery):
+def fakes(config, gallery, people=None):
     return {Check.LOCATION: GpsIfRed(), Check.FACES: FindNothing(), Check.LOGOS: FindNothing(),
-            Check.UNIFORMS: FindNothing()}
+            Check.UNIFORMS: FindNothing(), Check.TEXT: FindNothing()}
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_bad_files_are_errors_the_batch_carries_on_and_exit_is_2(trust):
 
 def test_crashing_detector_is_error_never_cleared(trust, monkeypatch):
     monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g: {**fakes(c, g), Check.LOGOS: Crash()})
+                        lambda c, g, people=None: {**fakes(c, g), Check.LOGOS: Crash()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan("batch") == 2
     (rec,) = records(trust)
@@ -103,12 +103,12 @@ def test_crashing_detector_is_error_never_cleared(trust, monkeypatch):
 
 def test_missing_check_means_nothing_can_be_cleared(trust, monkeypatch):
     monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g: {Check.LOCATION: FindNothing(), Check.FACES: FindNothing()})
+                        lambda c, g, people=None: {Check.LOCATION: FindNothing(), Check.FACES: FindNothing()})
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan("batch") == 2
     (rec,) = records(trust)
     assert rec["status"] == "error"
-    assert {r["check"] for r in rec["reasons"]} == {"logos", "uniforms"}
+    assert {r["check"] for r in rec["reasons"]} == {"logos", "uniforms", "text"}
 
 
 def test_jsonl_record_follows_the_contract(trust):

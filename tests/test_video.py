@@ -63,7 +63,7 @@ def config(tmp_path):
 
 def checks(config, faces=None):
     return {Check.LOCATION: LocationDetector(config), Check.FACES: faces or RedSquareFaces(),
-            Check.LOGOS: Nothing(), Check.UNIFORMS: Nothing()}
+            Check.LOGOS: Nothing(), Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()}
 
 
 def screen(path, config, faces=None, people=None):
@@ -420,7 +420,7 @@ def test_scan_writes_one_record_per_clip_with_times(tmp_path, monkeypatch):
                                     "print,expires,withdrawn\n")
     (tmp_path / "p").mkdir()
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(pool, "build_detectors", lambda config, gallery: checks(config))
+    monkeypatch.setattr(pool, "build_detectors", lambda config, gallery, people=None: checks(config))
     (tmp_path / "clips").mkdir()
     red_clip(tmp_path / "clips" / "face.mp4", start=1.0)
     (tmp_path / "clips" / "cut.mp4").write_bytes((tmp_path / "clips" / "face.mp4").read_bytes()[:3000])
@@ -549,7 +549,7 @@ def test_redacted_clip_has_the_face_blurred_in_every_frame_and_no_location(tmp_p
     (tmp_path / "p").mkdir()
     monkeypatch.chdir(tmp_path)
     config = load_config(tmp_path / "screening.toml")
-    monkeypatch.setattr(pool, "build_detectors", lambda config, gallery: checks(config))
+    monkeypatch.setattr(pool, "build_detectors", lambda config, gallery, people=None: checks(config))
     monkeypatch.setattr(redact_video, "face_detector", lambda config, gallery: RedSquareFaces())
     # the square moves quickly: the frames between screened ones need the motion margin
     (tmp_path / "in").mkdir()

@@ -50,7 +50,7 @@ class Boom:
         return []
 
 
-def with_boom(config, gallery):
+def with_boom(config, gallery, people=None):
     return {**fake_detectors.by_colour(config, gallery), Check.LOGOS: Boom()}
 
 

@@ -63,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
                 if not enrolled:
                     trust.enrol()
                     enrolled = True
-                screening = next(screen_many([(path, name)], trust.config, trust.gallery, workers=1))
+                screening = next(screen_many([(path, name)], trust.config, trust.gallery, workers=1,
+                                             people=trust.names))
             base = verdict(screening, rules)
             if base.status is Status.ERROR:
                 err.print(f"[red]not permitted[/] {name}: it was not screened completely, so no "

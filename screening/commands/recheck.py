@@ -83,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
         if rescan:
             trust.enrol()
             items = [(Path(p), p) for p in rescan]
-            for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
+            for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers,
+                                     people=trust.names):
                 compare(rescan[screening.path], screening, rescanned=True)
     except (SetupError, sqlite3.Error, OSError) as exc:  # SetupError: the face store or model
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)

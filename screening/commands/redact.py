@@ -10,7 +10,7 @@ from screening import files
 from screening.cli import consoles, workers
 from screening.model import Status
 from screening.pool import screen_many
-from screening.redact import RedactError, faces_to_hide, make_copy
+from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
     try:
-        for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
+        for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers,
+                                     people=trust.names):
             original = trail.verdict(screening, rules)
             try:
                 copy = make_copy(Path(screening.path), screening, original, args.into, trust=trust, rules=rules)
@@ -80,12 +81,13 @@ def run(args: argparse.Namespace) -> int:
                 statuses[Status.ERROR] += 1
                 continue
             copies[str(copy)] = screening.path
-            blurred = len(faces_to_hide(original))
-            say(f"copied           {screening.path} -> {copy} ({blurred} face(s) blurred, metadata removed)")
+            blurred, names = len(faces_to_hide(original)), len(text_to_hide(original))
+            words = f", {names} name(s) in text blurred" if names else ""
+            say(f"copied           {screening.path} -> {copy} ({blurred} face(s) blurred{words}, metadata removed)")
 
         # The copies are screened like any photo: only what the checks find there counts.
         for screening in screen_many([(Path(c), c) for c in copies], trust.config, trust.gallery,
-                                     workers=args.workers):
+                                     workers=args.workers, people=trust.names):
             v = trail.verdict(screening, rules)
             statuses[v.status] += 1
             say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"

@@ -180,8 +180,8 @@ def _screener(args: argparse.Namespace, trust, cache):
     if args.scheduler:
         from screening.cluster import ClusterScreener
 
-        return ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache)
-    return Screener(trust.config, trust.gallery, workers=args.workers, cache=cache)
+        return ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache, people=trust.names)
+    return Screener(trust.config, trust.gallery, workers=args.workers, cache=cache, people=trust.names)
 
 
 def _progress(console, total: int):

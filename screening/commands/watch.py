@@ -130,9 +130,10 @@ def _session_opener(args: argparse.Namespace):
         if args.scheduler:
             from screening.cluster import ClusterScreener
 
-            screener = ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache)
+            screener = ClusterScreener(args.scheduler, trust.config, trust.gallery, cache=cache,
+                                       people=trust.names)
         else:
-            screener = Screener(trust.config, trust.gallery, workers=args.workers, cache=cache)
+            screener = Screener(trust.config, trust.gallery, workers=args.workers, cache=cache, people=trust.names)
         return Session(screener, AuditTrail.open(trust, "watch"), lambda: trust.rules(args.channel),
                        stamp, closing=(cache,))
 

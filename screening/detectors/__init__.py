@@ -19,11 +19,17 @@ class Detector(Protocol):
     def detect(self, picture: imaging.Picture, earlier: dict[Check, CheckResult]) -> list: ...
 
 
-def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
+# The register's names as the text check looks for them: (person_id, name) of every person,
+# whatever their consent. Consent stays with decide().
+Names = tuple[tuple[str, str], ...]
+
+
+def build_detectors(config: Config, gallery: Any, people: Names | None = None) -> dict[Check, Detector]:
     """Every available check's detector, built once per process (models load here).
 
     A check whose module is missing is left out; decide() then refuses to clear any image,
-    because a check that does not exist is a check that did not run.
+    because a check that does not exist is a check that did not run. So is the text check when
+    the register's names (`people`: (person_id, name) pairs) were not given.
     """
     import importlib
 
@@ -41,6 +47,9 @@ def build_detectors(config: Config, gallery: Any) -> dict[Check, Detector]:
                 detectors[check] = detector_cls(config.faces, gallery)
             elif check is Check.UNIFORMS:
                 detectors[check] = detector_cls(config, _working(detectors.get(Check.LOGOS)))
+            elif check is Check.TEXT:
+                if people is not None:
+                    detectors[check] = detector_cls(config, people)
             else:
                 detectors[check] = detector_cls(config)
         except Exception as exc:  # e.g. a logo file changed since the config was checked
@@ -91,6 +100,7 @@ _DETECTORS = (
     (Check.FACES, "faces", "FaceDetector"),
     (Check.LOGOS, "logos", "LogoDetector"),
     (Check.UNIFORMS, "uniforms", "UniformDetector"),
+    (Check.TEXT, "text", "TextDetector"),
 )
 
 

@@ -53,6 +53,7 @@ _KIND_WORDS = {
     Kind.LOGO: "logo",
     Kind.UNIFORM: "uniform",
     Kind.LOCATION: "location",
+    Kind.TEXT: "name in text",
     Kind.ERROR: "error",
 }
 
@@ -156,7 +157,8 @@ class HtmlWriter:
             f'<p class="legend"><span class="swatch face ok"></span>consented person '
             f'<span class="swatch face unknown"></span>unknown face '
             f'<span class="swatch face no-consent"></span>no consent '
-            f'<span class="swatch logo"></span>logo <span class="swatch uniform"></span>uniform</p>'
+            f'<span class="swatch logo"></span>logo <span class="swatch uniform"></span>uniform '
+            f'<span class="swatch words"></span>name in text</p>'
             + self._skipped_list()
             + '<p class="muted">Click a photo to see it larger.</p>'
             '</header><main id="cards">'
@@ -374,11 +376,13 @@ def _boxes(v: Verdict, names: Mapping[str, str]):
             css, label = "face no-consent", f"no consent: {face.person_id}"
         yield _box(face.box, w, h, css, label)
     permitted = v.extra.get("permitted_reasons", [])
-    others = [(r.get("kind"), r.get("box"), r.get("academy", "")) for r in permitted]
-    others += [(r.kind.value, r.box, r.extra.get("academy", "")) for r in v.reasons]
-    for kind, box, academy in others:
+    others = [(r.get("kind"), r.get("box"), r.get("academy") or r.get("person_id", "")) for r in permitted]
+    others += [(r.kind.value, r.box, r.extra.get("academy") or r.extra.get("person_id", "")) for r in v.reasons]
+    for kind, box, whose in others:
         if kind in ("logo", "uniform") and box:
-            yield _box(box, w, h, kind, f"{kind} {academy}".strip())
+            yield _box(box, w, h, kind, f"{kind} {whose}".strip())
+        elif kind == "text" and box:  # "text" is taken by the card's text column
+            yield _box(box, w, h, "words", f"text {whose}".strip())
 
 
 def _box(box, w: int, h: int, css: str, label: str) -> str:
@@ -439,6 +443,7 @@ li details[open] .numbers{display:block;font-size:12px}
 .face.no-consent,.swatch.face.no-consent{border-color:#ff9500}.face.no-consent span{background:#b25e00}
 .logo,.swatch.logo{border-color:#c03cff}.box.logo span{background:#7a1fa8}
 .uniform,.swatch.uniform{border-color:#2d8cff}.box.uniform span{background:#1558b0}
+.words,.swatch.words{border-color:#e6c200}.box.words span{background:#7a6500}
 .text{padding:8px 12px}.status{font-weight:600;margin:0}.status.cleared{color:#1e7b34}
 .status.needs_permission{color:#b25e00}.status.error{color:#b3261e}
 .path{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all;margin:2px 0}

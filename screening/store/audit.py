@@ -70,11 +70,11 @@ AUDIT_COLUMNS = ("at", "user", "command", "path", "sha256", "channel", "status",
 
 
 def gallery_digest(config: Config, register: Register) -> str:
-    """Who can be recognised, from which reference photos: changes when a re-scan is needed.
+    """Who can be recognised, by face or by printed name: changes when a re-scan is needed.
 
     Built from the inputs of enrolment (not its output) so it does not depend on how the
-    encodings are stored. A consent change alone does not change it: decide() handles that
-    from the stored distances.
+    encodings are stored, and from every register name (the text check looks for them all).
+    A consent change alone does not change it: decide() handles that from the stored findings.
     """
     from screening.vision.face_engine import (
         MODEL_VERSION,  # a new face model makes every stored distance stale
@@ -90,6 +90,8 @@ def gallery_digest(config: Config, register: Register) -> str:
                     st = f.stat()
                     # ctime too: a photo replaced with its times preserved (cp -p) still counts as changed
                     h.update(f"{f.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0".encode())
+    for person in sorted(register.people.values(), key=lambda p: p.person_id):
+        h.update(f"name\0{person.person_id}\0{person.name}\0".encode())
     return h.hexdigest()[:16]
 
 

@@ -12,10 +12,12 @@ from screening.model import (
     LogoFinding,
     PersonFinding,
     Screening,
+    TextFinding,
     UniformFinding,
 )
 
 _TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding,
+          "text": TextFinding,
           "person": PersonFinding}
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 

@@ -1,0 +1,136 @@
+"""Names in the picture: academy names and aliases, and register people's full names, read by OCR.
+
+Signs, banners, badges, certificates, kit. The detector reports what it read and what it
+matched, with raw scores, and the lines it could not read; decide() alone says what counts.
+It is given the names to look for (the config's academies and the register's people, never
+their consents), and refuses to run without the register's names rather than look for half.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from screening.config import Config
+from screening.model import Box, TextFinding
+from screening.vision import names as nm
+from screening.vision.ocr import OcrEngine, TextLine
+
+# Matches below this similarity are not worth reporting; decide() applies [text] min_similarity.
+REPORT_FLOOR = 0.7
+# Lines read with less confidence than this, and matching nothing, are reported as unreadable.
+UNREADABLE_BELOW = 0.8
+# A sign's lines are joined into runs of at most this many.
+MAX_LINES = 3
+
+
+class TextDetector:
+    """Reads every frame and reports the academy and register names found in it."""
+
+    def __init__(self, config: Config, people: Sequence[tuple[str, str]] | None,
+                 engine: OcrEngine | None = None):
+        if people is None:
+            raise ValueError("the text check needs the register's names (person_id, name): none were given")
+        self.settings = config.text
+        academies = [(a.id, (a.name, *a.aliases)) for a in config.academies]
+        self.matcher = nm.Matcher(nm.targets(academies, people), floor=REPORT_FLOOR)
+        self.engine = engine if engine is not None else OcrEngine(
+            min_letter_px=self.settings.min_letter_px, tile_side=self.settings.tile_side)
+
+    def detect(self, picture, earlier) -> list[TextFinding]:
+        findings: list[TextFinding] = []
+        for i, frame in enumerate(picture.frames):
+            findings += self.findings(self.engine.read(frame), frame=i)
+        return findings
+
+    def findings(self, lines: Sequence[TextLine], frame: int = 0) -> list[TextFinding]:
+        """Matches in single lines and in runs of adjacent lines, then the unreadable lines."""
+        best: dict[tuple[str, str, tuple[int, ...]], TextFinding] = {}
+        matched: set[int] = set()
+        for run in runs([line.box for line in lines], MAX_LINES):
+            text, spans = _joined([lines[i].text for i in run])
+            for m in self.matcher.find(text):
+                used = tuple(run[k] for k, (a, b) in enumerate(spans) if a < m.end and m.start < b)
+                if len(run) > 1 and len(used) < len(run):
+                    continue  # the same match in a shorter run is reported from there
+                key = (m.target.kind, m.target.id, used)
+                finding = TextFinding(
+                    box=_union([lines[i].box for i in used]),
+                    text=" / ".join(lines[i].text for i in used),
+                    ocr_score=round(min(lines[i].score for i in used), 3),
+                    height=min(lines[i].height for i in used),
+                    target=m.target.kind, target_id=m.target.id, name=m.target.name,
+                    similarity=m.similarity, frame=frame)
+                if key not in best or finding.similarity > best[key].similarity:
+                    best[key] = finding
+                matched.update(used)
+        findings = _strongest(list(best.values()))
+        for i, line in enumerate(lines):
+            if i not in matched and line.score < UNREADABLE_BELOW:
+                findings.append(TextFinding(line.box, line.text, round(line.score, 3), line.height, frame=frame))
+        return findings
+
+
+def runs(boxes: Sequence[Box], longest: int) -> list[tuple[int, ...]]:
+    """Every line alone, and each run of up to `longest` lines that read on from one to the next.
+
+    A line reads on below another when it starts within about a line's height under it, overlaps
+    it across, and is of a similar size (a banner's "Welcome to" may be smaller than the name);
+    or beside it, on the same baseline, within two line heights (detection split a line).
+    """
+    following = {i: [j for j in range(len(boxes)) if j != i and _reads_on(boxes[i], boxes[j])]
+                 for i in range(len(boxes))}
+    out: list[tuple[int, ...]] = []
+    stack: list[tuple[int, ...]] = [(i,) for i in range(len(boxes))]
+    while stack:
+        run = stack.pop()
+        out.append(run)
+        if len(run) < longest:
+            stack += [run + (j,) for j in following[run[-1]] if j not in run]
+    return out
+
+
+def _reads_on(a: Box, b: Box) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    if not (0.4 <= bh / max(ah, 1) <= 2.5):
+        return False
+    across = min(ax + aw, bx + bw) - max(ax, bx)
+    below = by - (ay + ah)
+    if by > ay + ah / 2 and below <= 1.2 * max(ah, bh) and across >= 0.3 * min(aw, bw):
+        return True
+    down = min(ay + ah, by + bh) - max(ay, by)
+    gap = bx - (ax + aw)
+    return down >= 0.5 * min(ah, bh) and -0.2 * ah <= gap <= 2 * max(ah, bh) and bx > ax
+
+
+def _joined(texts: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    spans, parts, at = [], [], 0
+    for t in texts:
+        spans.append((at, at + len(t)))
+        parts.append(t)
+        at += len(t) + 1
+    return " ".join(parts), spans
+
+
+def _union(boxes: Sequence[Box]) -> Box:
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def _strongest(findings: list[TextFinding]) -> list[TextFinding]:
+    """One finding per target and place: a run that only adds lines to a match is dropped."""
+    # surest first; of two as sure, the longer name (the full name over an alias), the smaller box
+    findings.sort(key=lambda f: (-f.similarity, -len(f.name), f.box[2] * f.box[3]))
+    kept: list[TextFinding] = []
+    for f in findings:
+        if any(k.target_id == f.target_id and k.target == f.target and _overlaps(k.box, f.box) for k in kept):
+            continue
+        kept.append(f)
+    return kept
+
+
+def _overlaps(a: Box, b: Box) -> bool:
+    return (min(a[0] + a[2], b[0] + b[2]) > max(a[0], b[0])) and (min(a[1] + a[3], b[1] + b[3]) > max(a[1], b[1]))

@@ -1,0 +1,240 @@
+"""Names in text read by OCR: normalising, OCR-tolerant matching, joining the lines of a sign.
+
+A name matches a piece of text when, letters and digits only and case ignored, the text holds
+the name with few edits; OCR's usual confusions (0/O, 1/l/I, 5/S, 8/B, rn/m, vv/w, cl/d) cost
+a fifth of an edit. Spaces, punctuation, apostrophes and line breaks are ignored, so "ST
+AIDAN'S / ACADEMY" on two lines is "staidansacademy". The ends of a name must fall on word
+ends in the text (a space, punctuation, the end of the line, or a lower-to-upper case change),
+so "Amelia Hart" is not found in "Amelia Hartley"; names long enough to be distinctive
+(LONG letters) are found anywhere, because OCR often drops the spaces of capitals.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Cost of one confusable substitution, as a share of an ordinary edit.
+CONFUSION_COST = 0.2
+# Names with at least this many letters are found without word ends.
+LONG = 16
+# Names with fewer letters than this match only with confusions, never with a real edit.
+SHORT = 6
+
+_CONFUSABLE = [set("o0q"), set("il1|!"), set("s5$"), set("b8"), set("z2"), set("g6")]
+_PAIRS = {(a, b) for group in _CONFUSABLE for a in group for b in group if a != b}
+# one character of the name read as two of the text, or two as one
+_SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",)}
+# every confusable character as its group's first, for the trigram index
+_FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in group})
+
+
+# Words of academy names that say what kind of school it is, not which: an error there does not
+# decide whether a name was read, and "St" may be left off a sign.
+GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
+                     "infants", "nursery", "church", "of", "england", "ce", "c", "e", "rc", "the", "trust",
+                     "catholic", "voluntary", "aided", "community", "free", "upper", "lower", "middle",
+                     "sixth", "form", "st", "saint", "and"})
+
+
+@dataclass(frozen=True)
+class Form:
+    """One spelling of a name as its words, normalised, and which words identify it."""
+
+    words: tuple[str, ...]
+    distinctive: tuple[bool, ...]
+
+    @property
+    def plain(self) -> str:
+        return "".join(self.words)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A name to look for: an academy's name or alias, or a register person's full name."""
+
+    kind: str  # "academy" or "person"
+    id: str  # academy id or person_id
+    name: str  # as written in the config or register
+    forms: tuple[Form, ...]  # the name, "last first" for a person, without "St" for an academy
+
+
+@dataclass(frozen=True)
+class Match:
+    target: Target
+    similarity: float  # the lower of the whole name's and its weakest identifying word's
+    start: int  # span of the match in the text (characters of the text as read)
+    end: int
+
+
+def letters(text: str) -> str:
+    """Lower-case letters and digits only, accents removed: 'St Aidan's' -> 'staidans'."""
+    plain = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in plain.lower() if c.isalnum() and not unicodedata.combining(c))
+
+
+def _words(text: str) -> list[str]:
+    """Words of a name: apostrophes join ('Aidan's' is one word), other punctuation splits."""
+    spaced = "".join(c if c.isalnum() or c in "'’" else " " for c in text)
+    return [w for w in (letters(x) for x in spaced.split()) if w]
+
+
+def academy_target(academy_id: str, name: str) -> Target:
+    words = _words(name)
+    if not any(w not in GENERIC for w in words):  # "The Academy": every word has to count
+        return Target("academy", academy_id, name, (Form(tuple(words), (True,) * len(words)),))
+    forms = [tuple(words)]
+    if words[0] in ("st", "saint") and len(words) > 1:
+        other = "saint" if words[0] == "st" else "st"
+        forms += [tuple(words[1:]), (other, *words[1:])]
+    return Target("academy", academy_id, name,
+                  tuple(Form(f, tuple(w not in GENERIC for w in f)) for f in forms))
+
+
+def person_target(person_id: str, name: str) -> Target | None:
+    """First and last name together, in either order; None for a single-word name (too weak)."""
+    words = _words(name)
+    if len(words) < 2:
+        return None
+    first, last = words[0], words[-1]
+    forms = dict.fromkeys([tuple(words), (first, last), (last, first)])
+    return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in forms))
+
+
+def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, str]]) -> tuple[Target, ...]:
+    """Targets for (academy id, [name, aliases...]) and (person_id, name) pairs."""
+    out = [academy_target(aid, n) for aid, names in academies for n in names if letters(n)]
+    out += [t for pid, n in people if (t := person_target(pid, n)) is not None]
+    return tuple(out)
+
+
+class Matcher:
+    """Finds targets in texts; a trigram index keeps a register of thousands cheap."""
+
+    def __init__(self, targets: Sequence[Target], floor: float = 0.7):
+        self.targets = tuple(targets)
+        self.floor = floor
+        self.index: dict[str, set[int]] = {}
+        self.grams: dict[tuple[int, int], int] = {}
+        self.short = set()  # targets with a form too short for trigrams: always aligned
+        for i, t in enumerate(self.targets):
+            for k, form in enumerate(t.forms):
+                grams = _trigrams(form.plain.translate(_FOLD))
+                self.grams[i, k] = len(grams)
+                if len(form.plain) < 4:
+                    self.short.add(i)
+                for g in grams:
+                    self.index.setdefault(g, set()).add(i)
+
+    def find(self, text: str) -> list[Match]:
+        """Every target found in `text` with similarity >= floor, best per target."""
+        plain, where = _letters_with_positions(text)
+        if not plain:
+            return []
+        hits: dict[int, int] = {}
+        for g in _trigrams(plain.translate(_FOLD)):
+            for i in self.index.get(g, ()):
+                hits[i] = hits.get(i, 0) + 1
+        found = []
+        for i in set(hits) | self.short:
+            target = self.targets[i]
+            best: Match | None = None
+            for k, form in enumerate(target.forms):
+                # each edit spoils at most three trigrams: skip forms that cannot reach the floor
+                if len(form.plain) >= 4 and hits.get(i, 0) < self.grams[i, k] - 3 * (1 - self.floor) * len(form.plain):
+                    continue
+                m = _best_alignment(form, plain, text, where, self.floor)
+                if m is not None and (best is None or m[0] > best.similarity):
+                    best = Match(target, round(m[0], 3), m[1], m[2])
+            if best is not None:
+                found.append(best)
+        return sorted(found, key=lambda m: -m.similarity)
+
+
+def _trigrams(s: str) -> set[str]:
+    return {s[i:i + 3] for i in range(len(s) - 2)} if len(s) >= 3 else {s} if s else set()
+
+
+def _letters_with_positions(text: str) -> tuple[str, list[int]]:
+    """The letters() of text, and for each the index in text of the character it came from."""
+    out, where = [], []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKD", ch).lower():
+            if c.isalnum() and not unicodedata.combining(c):
+                out.append(c)
+                where.append(i)
+    return "".join(out), where
+
+
+def _best_alignment(form: Form, plain: str, text: str, where: list[int],
+                    floor: float) -> tuple[float, int, int] | None:
+    """The best span of `plain` holding the name (approximate substring, Sellers' algorithm).
+
+    Its similarity is the lower of the whole name's (1 - cost / letters) and that of its weakest
+    identifying word, so "Trinity South" is not "Trinity North" however long the rest. Spans
+    start and end on word ends of the original text unless the name is LONG. Returns
+    (similarity, start, end), start/end indices into `text`, or None below `floor`.
+    """
+    name = form.plain
+    m, n = len(name), len(plain)
+    inf = float("inf")
+    cost = [[0.0] * (n + 1)] + [[inf] * (n + 1) for _ in range(m)]
+    move: list[list[tuple[int, int, float]]] = [[(0, 0, 0.0)] * (n + 1) for _ in range(m + 1)]
+    for i in range(1, m + 1):
+        a = name[i - 1]
+        row, up = cost[i], cost[i - 1]
+        cost[i][0], move[i][0] = float(i), (1, 0, 1.0)
+        for j in range(1, n + 1):
+            b = plain[j - 1]
+            c = 0.0 if a == b else CONFUSION_COST if (a, b) in _PAIRS else 1.0
+            best, how = up[j - 1] + c, (1, 1, c)
+            if up[j] + 1 < best:
+                best, how = up[j] + 1, (1, 0, 1.0)  # a letter of the name missing from the text
+            if row[j - 1] + 1 < best:
+                best, how = row[j - 1] + 1, (0, 1, 1.0)  # a letter too many in the text
+            if j >= 2 and plain[j - 2:j] in _SPLITS.get(a, ()) and up[j - 2] + CONFUSION_COST < best:
+                best, how = up[j - 2] + CONFUSION_COST, (1, 2, CONFUSION_COST)
+            if i >= 2 and name[i - 2:i] in _SPLITS.get(b, ()) and cost[i - 2][j - 1] + CONFUSION_COST < best:
+                best, how = cost[i - 2][j - 1] + CONFUSION_COST, (2, 1, CONFUSION_COST)
+            row[j], move[i][j] = best, how
+    word_of = [k for k, w in enumerate(form.words) for _ in w]
+    budget = (1 - floor) * m
+    found: tuple[float, int, int] | None = None
+    for j in range(1, n + 1):
+        if cost[m][j] > budget:
+            continue
+        per_word = [0.0] * len(form.words)
+        i, k = m, j
+        while i > 0:
+            di, dj, c = move[i][k]
+            per_word[word_of[max(0, i - 1)]] += c
+            i, k = i - di, k - dj
+        if k >= j:
+            continue
+        if m < SHORT and cost[m][j] >= 1:  # a short name: confusions only, no real edit
+            continue
+        start, end = where[k], where[j - 1] + 1
+        if m < LONG and not (_word_start(text, start) and _word_end(text, end)):
+            continue
+        sim = 1 - cost[m][j] / m
+        for w, spent, key in zip(form.words, per_word, form.distinctive):
+            if key:
+                sim = min(sim, 1 - spent / len(w))
+        if sim >= floor and (found is None or sim > found[0]):
+            found = (sim, start, end)
+    return found
+
+
+def _word_start(text: str, i: int) -> bool:
+    if i == 0:
+        return True
+    before, here = text[i - 1], text[i]
+    return not before.isalnum() or (before.islower() and here.isupper())
+
+
+def _word_end(text: str, i: int) -> bool:
+    if i >= len(text):
+        return True
+    before, here = text[i - 1], text[i]
+    return not here.isalnum() or (before.islower() and here.isupper())

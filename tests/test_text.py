@@ -1,0 +1,367 @@
+"""Names in the picture: matching, joining a sign's lines, decide()'s text rule, config, fail-closed
+paths, redaction, the report; and the real OCR on drawn signs (small pictures, one engine)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from screening import cli, imaging, pool
+from screening.store.codec import finding_from_json, finding_to_json
+from screening.config import ConfigError, TextSettings, load_config
+from screening.detectors.text import TextDetector, runs
+from screening.detectors import build_detectors
+from screening.model import Check, CheckResult, Kind, Person, Status, TextFinding
+from screening.pipeline import screen_file
+from screening.policy import Rules, decide, verdict
+from screening.vision import names as nm
+from screening.vision.ocr import OcrEngine, TextLine
+
+from .test_config_register import GOOD, write_config
+
+TODAY = dt.date(2026, 11, 27)
+ACADEMIES = [("aidan", ("St Aidan's Academy", "St Aidans")), ("north", ("Trinity North Academy", "Trinity North", "TNA")),
+             ("field", ("Northfield Primary Academy", "Northfield"))]
+PEOPLE = [("P3001", "Amelia Hart"), ("P3002", "Oliver Bennett"), ("P3003", "Zara Okafor")]
+MATCHER = nm.Matcher(nm.targets(ACADEMIES, PEOPLE))
+
+
+def found(text: str) -> set[str]:
+    return {m.target.id for m in MATCHER.find(text) if m.similarity >= TextSettings.min_similarity}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ST AIDAN'S ACADEMY", {"aidan"}),
+    ("st aidans academy", {"aidan"}),
+    ("STAIDAN'SACADEMY", {"aidan"}),  # OCR dropped the spaces of capitals
+    ("Welcome to St Aidan\u2019s Academy", {"aidan"}),  # typographic apostrophe
+    ("AIDAN'S ACADEMY", {"aidan"}),  # "St" left off the sign
+    ("Saint Aidan's Academy", {"aidan"}),
+    ("TRINITY N0RTH", {"north"}),  # 0 read for O
+    ("Trinity Nort h Academy", {"north"}),
+    ("NORTHFIELD", {"field"}),  # the alias printed on kit
+    ("Northfie1d", {"field"}),  # 1 read for l
+    ("TNA", {"north"}),
+    ("awarded to Amelia Hart", {"P3001"}),
+    ("HART Amelia", {"P3001"}),
+    ("Hart, Amelia", {"P3001"}),
+    ("AmeIia Hart", {"P3001"}),  # capital I read for l
+    ("0liver 8ennett", {"P3002"}),
+    ("Zara Okafor's painting", {"P3003"}),
+])
+def test_names_are_found_whatever_the_case_punctuation_and_ocr_confusions(text, expected):
+    assert found(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "St Andrew's Academy",  # another school sharing letters with St Aidan's
+    "Trinity South Academy",  # the same long generic tail, another school
+    "Northgate Primary Academy",
+    "Northfleet",
+    "Northfold",
+    "St Aiden's Church of England School",  # one letter from the alias St Aidans: 0.83
+    "Amelia Hartley",  # another person whose name starts like a pupil's
+    "Emily Hart",
+    "Amelia",  # a first name alone is not enough
+    "Hart",
+    "CANTNAB",  # a short alias inside another word
+    "Trinity Northern Rail",
+    "FIRE EXIT",
+    "Please sign in at reception",
+])
+def test_other_names_and_words_sharing_letters_are_not_found(text):
+    assert found(text) == set()
+
+
+def test_a_single_word_register_name_is_never_looked_for():
+    assert nm.person_target("P9", "Madonna") is None
+    assert nm.person_target("P9", "Li Na") is not None
+
+
+def line(text, box, score=0.95):
+    x, y, w, h = box
+    return TextLine(((x, y), (x + w, y), (x + w, y + h), (x, y + h)), box, text, score, h)
+
+
+class NoEngine:
+    def read(self, rgb):
+        raise AssertionError("not used")
+
+
+@pytest.fixture
+def config(tmp_path):
+    text = GOOD + 'aliases = ["Trinity North", "TNA"]\n\n[[academy]]\nid = "aidan"\nname = "St Aidan\'s Academy"\n'
+    return load_config(write_config(tmp_path, text))
+
+
+def test_a_banner_on_two_lines_is_read_as_one_name(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    got = detector.findings([line("Welcome to", (100, 100, 300, 40)), line("ST AIDAN'S", (100, 160, 320, 50)),
+                             line("ACADEMY", (120, 225, 260, 50))])
+    (f,) = [f for f in got if f.target]
+    assert (f.target, f.target_id, f.text) == ("academy", "aidan", "ST AIDAN'S / ACADEMY")
+    assert f.box == (100, 160, 320, 115)
+
+
+def test_a_badge_with_first_and_last_name_on_two_lines_names_the_pupil(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    (f,) = detector.findings([line("Amelia", (50, 50, 120, 30)), line("Hart", (60, 90, 80, 30))])
+    assert (f.target, f.target_id, f.similarity) == ("person", "P3001", 1.0)
+
+
+def test_a_first_and_a_last_name_far_apart_are_not_joined(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    assert detector.findings([line("Amelia", (50, 50, 120, 30)), line("Hart", (900, 700, 80, 30))]) == []
+    assert runs([(50, 50, 120, 30), (900, 700, 80, 30)], 3) == [(1,), (0,)]
+
+
+def test_a_line_the_ocr_could_not_read_is_reported_as_unreadable(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    (f,) = detector.findings([line("~#r", (10, 10, 200, 60), score=0.31), line("Library", (10, 300, 200, 60))])
+    assert (f.target, f.text, f.ocr_score, f.height) == ("", "~#r", 0.31, 60)
+
+
+def test_the_text_check_refuses_to_run_without_the_register_names(config):
+    with pytest.raises(ValueError, match="register's names"):
+        TextDetector(config, None, engine=NoEngine())
+
+
+# ---------------------------------------------------------------- decide()
+
+PERSONS = {"P3001": Person("P3001", "Amelia Hart", "pupil", "aidan", False, {"social_media": True})}
+RULES = Rules(channel="social_media", today=TODAY, people=PERSONS, required=(Check.TEXT,),
+              academy_names={"aidan": "St Aidan's Academy"})
+
+
+def academy_finding(similarity=1.0, name="St Aidan's Academy"):
+    return TextFinding((412, 80, 208, 16), "ST AIDAN'S ACADEMY", 0.97, 16, "academy", "aidan", name, similarity)
+
+
+def text_decision(*findings, rules=RULES):
+    return decide([CheckResult(Check.TEXT, tuple(findings))], rules)
+
+
+def test_an_academy_name_needs_permission_with_its_box_and_academy():
+    d = text_decision(academy_finding())
+    assert d.status is Status.NEEDS_PERMISSION
+    (r,) = d.reasons
+    assert r.kind is Kind.TEXT and r.box == (412, 80, 208, 16)
+    assert r.detail == "text 'ST AIDAN'S ACADEMY' names St Aidan's Academy (read at [412, 80, 208, 16])"
+    assert r.to_json()["academy"] == "aidan" and r.to_json()["box"] == [412, 80, 208, 16]
+
+
+def test_an_alias_is_named_in_the_reason():
+    (r,) = text_decision(academy_finding(name="St Aidans")).reasons
+    assert "names St Aidan's Academy, as 'St Aidans'" in r.detail
+
+
+def test_a_pupils_name_needs_permission_whatever_their_biometric_consent():
+    f = TextFinding((10, 20, 120, 30), "Amelia Hart", 0.99, 30, "person", "P3001", "Amelia Hart", 1.0)
+    (r,) = text_decision(f).reasons
+    assert r.detail == "text 'Amelia Hart' is the name of pupil P3001 (read at [10, 20, 120, 30])"
+    assert r.to_json()["person_id"] == "P3001"
+
+
+def test_a_weak_match_is_below_min_similarity_and_cleared():
+    assert text_decision(academy_finding(similarity=0.75)).status is Status.CLEARED
+    strict = dataclasses.replace(RULES, text_min_similarity=0.7)
+    assert text_decision(academy_finding(similarity=0.75), rules=strict).status is Status.NEEDS_PERMISSION
+
+
+def test_unreadable_text_is_flagged_only_when_the_trust_asks_and_it_is_large():
+    blur = TextFinding((0, 0, 400, 90), "~#r", 0.2, 90)
+    assert text_decision(blur).status is Status.CLEARED  # the default: a note for the reviewer, not a reason
+    asks = dataclasses.replace(RULES, text_unreadable_min_px=60)
+    (r,) = text_decision(blur, rules=asks).reasons
+    assert r.kind is Kind.TEXT and "unreadable text 90 px high" in r.detail
+    assert text_decision(TextFinding((0, 0, 100, 30), "~", 0.2, 30), rules=asks).status is Status.CLEARED
+    assert text_decision(TextFinding((0, 0, 400, 90), "Library", 0.9, 90), rules=asks).status is Status.CLEARED
+
+
+def test_a_text_check_that_failed_or_never_ran_is_an_error_never_cleared():
+    assert decide([CheckResult(Check.TEXT, error="failed: boom")], RULES).status is Status.ERROR
+    assert decide([], RULES).status is Status.ERROR
+
+
+# ---------------------------------------------------------------- config
+
+
+def test_aliases_and_text_settings_are_read(tmp_path):
+    cfg = load_config(write_config(tmp_path, GOOD + 'aliases = ["Trinity North", "TNA"]\n\n[text]\nmin_similarity = 0.9\n'))
+    assert cfg.academies[0].aliases == ("Trinity North", "TNA")
+    assert cfg.text.min_similarity == 0.9 and cfg.text.min_letter_px == 20
+    assert load_config(write_config(tmp_path, GOOD)).text.min_similarity == 0.85
+
+
+@pytest.mark.parametrize("extra, key", [
+    ('aliases = "TNA"\n', "academy[1].aliases"),
+    ('aliases = ["", "TNA"]\n', "academy[1].aliases"),
+    ('aliases = ["!!"]\n', "academy[1].aliases"),
+    ("\n[text]\nmin_similarity = 1.5\n", "text.min_similarity"),
+    ("\n[text]\nmin_letter_px = 4\n", "text.min_letter_px"),
+    ("\n[text]\nshout = true\n", "text.shout"),
+])
+def test_a_bad_alias_or_text_setting_is_refused_naming_the_key(tmp_path, extra, key):
+    with pytest.raises(ConfigError, match=rf"screening.toml: `{re.escape(key)}`"):
+        load_config(write_config(tmp_path, GOOD + extra))
+
+
+def test_without_register_names_no_text_check_is_built_so_nothing_is_cleared(config, monkeypatch):
+    import screening.detectors.text as text_module
+
+    monkeypatch.setattr(text_module, "OcrEngine", lambda **kw: NoEngine())
+    import screening.detectors as registry
+
+    monkeypatch.setattr(registry, "_DETECTORS", ((Check.TEXT, "text", "TextDetector"),))
+    assert Check.TEXT not in build_detectors(config, None)
+    assert Check.TEXT in build_detectors(config, None, PEOPLE)
+
+
+def test_a_register_name_change_changes_the_cache_key(tmp_path):
+    from screening.consent.register import load_register
+    from screening.store.audit import gallery_digest
+
+    cfg = load_config(write_config(tmp_path))
+    (tmp_path / "consents").mkdir()
+    header = "person_id,name,role,academy,biometric_consent,website,social_media,print,expires,withdrawn\n"
+    digests = []
+    for name in ("Amelia Hart", "Amelia Hartley"):
+        (tmp_path / "consents" / "register.csv").write_text(header + f"P1,{name},pupil,north,no,yes,yes,yes,,\n")
+        digests.append(gallery_digest(cfg, load_register(cfg.register, cfg.channels, ("north",))))
+    assert digests[0] != digests[1]
+
+
+def test_a_text_finding_survives_the_result_cache_codec():
+    f = academy_finding(0.93)
+    assert finding_from_json(finding_to_json(f)) == f
+
+
+# ---------------------------------------------------------------- the real OCR
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return OcrEngine()
+
+
+def sign(picture: Image.Image, lines, at=(40, 40), cap=26, fill=(250, 250, 240), ink=(20, 30, 80)) -> Image.Image:
+    """Draws a board with `lines` on a copy of the picture, capitals about `cap` px high."""
+    out = picture.copy()
+    d = ImageDraw.Draw(out)
+    font = ImageFont.load_default(round(cap / 0.72))
+    width = max(int(font.getlength(t)) for t in lines) + 2 * cap
+    d.rectangle((at[0], at[1], at[0] + width, at[1] + len(lines) * cap * 2 + cap), fill=fill)
+    for i, t in enumerate(lines):
+        d.text((at[0] + cap, at[1] + cap // 2 + i * cap * 2), t, font=font, fill=ink)
+    return out
+
+
+def photo(public_domain, name="astronaut.png"):
+    with Image.open(public_domain / name) as im:
+        return im.convert("RGB")
+
+
+class Picture:
+    def __init__(self, img):
+        self.frames = [np.asarray(img)]
+
+
+def test_real_ocr_reads_an_academy_sign_and_a_certificate(config, engine, public_domain):
+    detector = TextDetector(config, PEOPLE, engine=engine)
+    img = sign(photo(public_domain), ["Welcome to", "ST AIDAN'S ACADEMY"])
+    img = sign(img, ["awarded to", "Amelia Hart"], at=(200, 330), cap=22)
+    got = {(f.target, f.target_id) for f in detector.detect(Picture(img), {}) if f.target}
+    assert got == {("academy", "aidan"), ("person", "P3001")}
+
+
+def test_real_ocr_finds_no_name_in_the_clean_photos_or_ordinary_signs(config, engine, public_domain):
+    detector = TextDetector(config, PEOPLE, engine=engine)
+    for name in ("astronaut.png", "camera.png"):
+        assert [f for f in detector.detect(Picture(photo(public_domain, name)), {}) if f.target] == []
+    decoy = sign(photo(public_domain), ["FIRE EXIT", "St Andrew's Academy"])
+    assert [f for f in detector.detect(Picture(decoy), {}) if f.target] == []
+
+
+@pytest.mark.parametrize("size", [(1, 1), (3, 2000), (40, 40)])
+def test_tiny_and_thin_pictures_are_read_without_crashing(engine, size):
+    assert engine.read(np.zeros((size[1], size[0], 3), np.uint8)) == []
+
+
+def test_the_ocr_loads_nothing_from_the_network(monkeypatch, public_domain):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the OCR tried to open a network connection")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    lines = OcrEngine().read(np.asarray(sign(photo(public_domain), ["Library"])))
+    assert any("Library" in x.text for x in lines)
+
+
+# ---------------------------------------------------------------- the whole path: scan, redact, report
+
+
+class Nothing:
+    def detect(self, picture, earlier):
+        return []
+
+
+class Boom:
+    def detect(self, picture, earlier):
+        raise RuntimeError("onnxruntime fell over")
+
+
+def test_a_crashed_text_check_makes_the_image_an_error(tmp_path, public_domain):
+    path = tmp_path / "a.png"
+    photo(public_domain).save(path)
+    detectors = {c: Nothing() for c in Check if c is not Check.DECODE} | {Check.TEXT: Boom()}
+    s = screen_file(path, detectors)
+    rules = dataclasses.replace(RULES, required=tuple(Check))
+    v = verdict(s, rules)
+    assert v.status is Status.ERROR and "onnxruntime fell over" in v.checks["text"]
+
+
+@pytest.fixture
+def trust(tmp_path, monkeypatch, engine):
+    write_config(tmp_path)
+    (tmp_path / "consents" / "photos").mkdir(parents=True)
+    (tmp_path / "consents" / "register.csv").write_text(
+        "person_id,name,role,academy,biometric_consent,website,social_media,print,expires,withdrawn\n"
+        "P3001,Amelia Hart,pupil,north,no,yes,yes,yes,,\n")
+    (tmp_path / "batch").mkdir()
+    monkeypatch.chdir(tmp_path)
+
+    def detectors(config, gallery, people=None):
+        return {c: Nothing() for c in Check if c not in (Check.DECODE, Check.TEXT)} | {
+            Check.TEXT: TextDetector(config, people, engine=engine)}
+
+    monkeypatch.setattr(pool, "build_detectors", detectors)
+    return tmp_path
+
+
+def test_a_pupils_name_is_reported_blurred_by_redact_and_the_copy_is_cleared(trust, public_domain, capsys):
+    import json
+
+    original = trust / "batch" / "certificate.png"
+    sign(photo(public_domain), ["awarded to", "Amelia Hart"], cap=24).save(original)
+    before = hashlib.sha256(original.read_bytes()).hexdigest()
+    assert cli.main(["scan", "batch", "--workers", "1", "--jsonl", "r.jsonl", "--html", "r.html"]) == 1
+    (rec,) = [json.loads(x) for x in (trust / "r.jsonl").read_text().splitlines()]
+    (reason,) = rec["reasons"]
+    assert reason["kind"] == "text" and reason["person_id"] == "P3001" and len(reason["box"]) == 4
+    assert "is the name of pupil P3001" in reason["detail"]
+    assert 'class="box words' in (trust / "r.html").read_text()
+
+    capsys.readouterr()
+    assert cli.main(["redact", "batch", "--into", "public", "--workers", "1"]) == 0
+    assert "1 name(s) in text blurred" in capsys.readouterr().out
+    copy = imaging.load(trust / "public" / "certificate.png").frames[0]
+    x, y, w, h = reason["box"]
+    assert not np.array_equal(copy[y:y + h, x:x + w], np.asarray(Image.open(original).convert("RGB"))[y:y + h, x:x + w])
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == before
