@@ -1,9 +1,8 @@
 """Red-team findings: hostile inputs that come back `cleared` when they must not.
 
-Each test builds its hostile file in a temporary folder and asserts the safe outcome, so it
-FAILS on the code it was found against; each is marked xfail(strict=True, raises=AssertionError)
-so the suite stays green until the finding is fixed (then the mark must go: strict makes the
-pass an error), while a broken fixture is still an error, never an expected failure.
+Each test builds its hostile file in a temporary folder and asserts the safe outcome; each
+failed on the code it was found against (RT-1 to RT-10, the red team's report) and is kept as
+a regression test now that it is fixed.
 
 One real scan (real face, logo and location checks, `screening scan --workers 1`) is run
 over a folder of all the hostile files at once; each test reads its file's record. The
@@ -223,70 +222,45 @@ def test_controls_the_face_is_found_when_shown_plainly(scanned):
 # ---------------------------------------------------------------- findings
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-1: faces turned 90/180/270 degrees (pixels, no EXIF orientation) "
-                                       "are not found: face_engine searches only upright and +/-30 degrees")
 @pytest.mark.parametrize("angle", [90, 180, 270])
 def test_face_turned_a_quarter_or_half_turn_is_not_cleared(scanned, angle):
     assert status_of(scanned, f"turned_{angle}.png") != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-2: float (and 32-bit int) images are scaled by their min..max, so one "
-                                       "outlier pixel flattens the face a viewer shows (0..1) to one grey: "
-                                       "formats/pixels._by_range")
 @pytest.mark.parametrize("name", ["float_outlier_high.tif", "float_outlier_low.tif"])
 def test_float_tiff_with_one_outlier_pixel_is_not_cleared(scanned, name):
     assert status_of(scanned, name) != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-3: the embedded ICC profile is ignored; a profile whose tone curve "
-                                       "stretches a 16-level image shows a full-contrast face in every browser: "
-                                       "imaging/pixels never colour-manage")
 def test_face_revealed_only_by_its_icc_profile_is_not_cleared(scanned):
     assert status_of(scanned, "icc_stretched.png") != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-4: hidden files, hidden folders and *.json files in a scanned folder "
-                                       "are skipped silently (SPEC: hidden files included, the summary says "
-                                       "how many are skipped): files.is_skipped / files._walk")
 @pytest.mark.parametrize("name", [".hidden_face.jpg", "face.jpg", "face_named.json"])
 def test_every_image_in_a_scanned_folder_gets_a_record(scanned, name):
     assert status_of(scanned, name) != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-5: a very dark photo (6% exposure: visible after any brightness "
-                                       "adjustment) is cleared; face_engine has no low-light pass")
 def test_very_dark_photo_of_a_face_is_not_cleared(scanned):
     assert status_of(scanned, "dark_6pct.png") != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-6: a photographic negative of a face is cleared (low severity)")
 def test_negative_of_a_face_is_not_cleared(scanned):
     assert status_of(scanned, "negative.png") != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-7: a 40 px face (identifiable: over min_face_px=24) in an 8000x6000 "
-                                       "photo is never found: MTCNN works at 1700 px (40 px -> 8.5 px), HOG at 1600, "
-                                       "no tiling: vision/face_engine.locate")
 def test_small_face_in_a_48_megapixel_photo_is_not_cleared(scanned):
     assert status_of(scanned, "face_40px_in_48mp.jpg") != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-8: images inside C2PA/JUMBF manifests (JPEG APP11, PNG caBX: claim and "
-                                       "ingredient thumbnails, shown by Content Credentials viewers) are never "
-                                       "screened: formats/jpeg.embedded, formats/png.embedded")
 @pytest.mark.parametrize("name", ["c2pa_thumbnail.jpg", "c2pa_thumbnail.png"])
 def test_face_in_a_content_credentials_thumbnail_is_not_cleared(scanned, name):
     assert status_of(scanned, name) != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="RT-9: a TIFF SubIFD image smaller than its page (a reduced-resolution "
-                                       "image) is never screened, only larger ones: formats/tiff._larger_subimages")
 def test_face_in_a_smaller_tiff_subifd_is_not_cleared(scanned):
     assert status_of(scanned, "tiff_small_subifd.tif") != "cleared"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT-10: GPS in a C2PA stds.exif assertion (JSON-LD in JPEG APP11; exiftool and "
-                          "c2patool print it) is not read by any location reader: formats/jpeg.blocks")
 def test_gps_in_a_content_credentials_assertion_is_not_cleared(scanned):
     assert status_of(scanned, "c2pa_gps.jpg") != "cleared"
