@@ -210,7 +210,10 @@ def main() -> int:
     rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")]
     # --every thins the many crest, decoy and clean cases; the few uniform and same-layout ones all run
     thin = [r for r in rows if r["kind"] in ("crest", "decoy", "clean")]
-    keep = {r["file"] for r in thin[:: args.every]} | {r["file"] for r in rows if r not in thin}
+    groups = defaultdict(list)  # thinned within each kind and size band, so every column keeps cases
+    for r in thin:
+        groups[r["kind"], r.get("band")].append(r["file"])
+    keep = {f for g in groups.values() for f in g[:: args.every]} | {r["file"] for r in rows if r not in thin}
     rows = [r for r in rows if r["file"] in keep]
     config = load_config(SET / "screening.toml")
     cache = SET / "cache"
