@@ -343,8 +343,10 @@ def whole_scan_table(rows: list[dict]) -> list[str]:
             if "--no-cache" in subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, env=env).stdout:
                 cmd.append("--no-cache")
             t = time.perf_counter()
-            subprocess.run(cmd, env=env, capture_output=True, cwd=tmp)
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
             times[label] = time.perf_counter() - t
+            if done.returncode not in (0, 1):  # 1: some photo needs permission; anything else failed
+                return [f"\n(whole scan failed with {label}: {done.stderr.strip()[-300:]})"]
     for label, t in times.items():
         lines.append(f"| {label} | {t:.1f} | {t / times['2 academies']:.2f}x |")
     return lines
