@@ -19,11 +19,7 @@ from PIL.TiffImagePlugin import IFDRational
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests/crests.py draws the demo crests (not part of the shipped package)
-SAMPLES = REPO / "samples"
-PUBLIC = SAMPLES / "public-domain"
-LOGOS = REPO / "logos"
-CONSENTS = REPO / "consents"
-BATCH = SAMPLES / "batch"
+PUBLIC = REPO / "samples" / "public-domain"
 
 # Trinity North Academy's site (samples/screening.toml); the GPS sample is taken 180 m away.
 NORTH_SITE = (53.8008, -1.5491)
@@ -76,76 +72,87 @@ def save_jpeg(img: Image.Image, path: Path, **kw) -> None:
     img.convert("RGB").save(path, format="JPEG", quality=90, **kw)
 
 
-def make_consents() -> None:
+def make_consents(root: Path) -> None:
     """Register and reference photos. The astronaut (NASA, public domain) is enrolled staff
     member S1001 with social-media consent; the man with the camera is not registered."""
-    photos = CONSENTS / "photos"
+    photos = root / "consents" / "photos"
     (photos / "S1001").mkdir(parents=True, exist_ok=True)
     astronaut = Image.open(PUBLIC / "astronaut.png").convert("RGB")
     # The reference photo is a head-and-shoulders crop, as a school's photo system would hold.
     save_jpeg(astronaut.crop((100, 0, 356, 300)).resize((384, 450)), photos / "S1001" / "portrait.jpg")
-    (CONSENTS / "register.csv").write_text(
+    (root / "consents" / "register.csv").write_text(
         "person_id,name,role,academy,biometric_consent,website,social_media,print,expires,withdrawn\n"
         "S1001,Eileen Collins,staff,north,yes,yes,yes,yes,2027-08-31,\n"
-        "P1006,Sam Patel,pupil,north,yes,yes,yes,no,,2026-09-01\n"
+        "P1006,Sam Patel,pupil,north,no,yes,yes,no,,2026-09-01\n"
         "P1007,Alex Doe,pupil,south,no,yes,yes,yes,,\n",
         encoding="utf-8",
     )
 
 
-def make_logos() -> dict[str, Image.Image]:
+def make_logos(root: Path) -> dict[str, Image.Image]:
     from tests import crests
 
     made = {}
     for academy, preset in (("north", "north"), ("south", "south")):
         crest = crests.preset(preset, 512)
-        folder = LOGOS / academy
+        folder = root / "logos" / academy
         folder.mkdir(parents=True, exist_ok=True)
         crest.save(folder / "crest.png")
         made[academy] = crest
     return made
 
 
-def make_batch(logos: dict[str, Image.Image]) -> None:
+def make_batch(root: Path, logos: dict[str, Image.Image]) -> None:
     from tests import crests
 
-    BATCH.mkdir(parents=True, exist_ok=True)
-    for old in BATCH.iterdir():
+    batch = root / "samples" / "batch"
+    batch.mkdir(parents=True, exist_ok=True)
+    for old in batch.iterdir():
         old.unlink()
     scene = landscape(1)
-    save_jpeg(scene, BATCH / "clean.jpg")
+    save_jpeg(scene, batch / "clean.jpg")
     lat, lon = offset(*NORTH_SITE, 150, 100)
-    save_jpeg(landscape(2), BATCH / "gps.jpg", exif=gps_exif(lat, lon))
+    save_jpeg(landscape(2), batch / "gps.jpg", exif=gps_exif(lat, lon))
 
     banner = landscape(3)
     crests.composite(banner, logos["north"], width_frac=0.22, centre=(0.3, 0.35), angle=8, seed=3)
-    save_jpeg(banner, BATCH / "banner.jpg")
+    save_jpeg(banner, batch / "banner.jpg")
 
     decoy = landscape(4)
     crests.composite(decoy, crests.preset("decoy", 512), width_frac=0.22, centre=(0.3, 0.35), angle=-5, seed=4)
-    save_jpeg(decoy, BATCH / "decoy.jpg")
+    save_jpeg(decoy, batch / "decoy.jpg")
 
     astronaut = Image.open(PUBLIC / "astronaut.png").convert("RGB")
-    save_jpeg(astronaut, BATCH / "consented.jpg")
+    save_jpeg(astronaut, batch / "consented.jpg")
     camera = Image.open(PUBLIC / "camera.png").convert("RGB")
-    save_jpeg(camera, BATCH / "unknown.jpg")
+    save_jpeg(camera, batch / "unknown.jpg")
 
     pupil = crests.paint_uniform(astronaut, colours=("#1b2a4a", "#c8a200"), crest=logos["north"], seed=5)
-    save_jpeg(pupil, BATCH / "uniform.jpg")
+    save_jpeg(pupil, batch / "uniform.jpg")
 
     buf = io.BytesIO()
-    save_jpeg(landscape(6), BATCH / ".tmp.jpg")
-    data = (BATCH / ".tmp.jpg").read_bytes()
-    (BATCH / ".tmp.jpg").unlink()
+    save_jpeg(landscape(6), batch / ".tmp.jpg")
+    data = (batch / ".tmp.jpg").read_bytes()
+    (batch / ".tmp.jpg").unlink()
     buf.write(data[: len(data) // 2])
-    (BATCH / "broken.jpg").write_bytes(buf.getvalue())
+    (batch / "broken.jpg").write_bytes(buf.getvalue())
+
+
+def make(root: Path = REPO) -> Path:
+    """Make the demo trust under `root` (the checkout by default); returns its samples/ folder."""
+    samples = root / "samples"
+    samples.mkdir(parents=True, exist_ok=True)
+    if root != REPO:
+        (samples / "screening.toml").write_bytes((REPO / "samples" / "screening.toml").read_bytes())
+    make_consents(root)
+    make_batch(root, make_logos(root))
+    return samples
 
 
 def main() -> int:
-    make_consents()
-    logos = make_logos()
-    make_batch(logos)
-    print(f"demo trust ready: {SAMPLES / 'screening.toml'}; batch: {BATCH}")
+    samples = make()
+    print(f"demo trust ready: {(samples / 'screening.toml').relative_to(REPO)}; "
+          f"batch: {(samples / 'batch').relative_to(REPO)}")
     return 0
 
 

@@ -12,6 +12,66 @@ from screening import __version__
 COMMANDS = ("scan", "watch", "consent", "redact", "audit", "permit", "recheck")
 
 
+# Width given to a console that is not a terminal (a pipe, a file, cron mail): lines are
+# printed whole, so a path is never split and a table column never truncated.
+UNWRAPPED_WIDTH = 10_000
+
+
+def console(stderr: bool = False):
+    """A rich Console for stdout (or stderr) that prints whole lines when it is not a terminal."""
+    from rich.console import Console
+
+    c = Console(stderr=stderr)
+    if c.is_terminal:
+        return c
+    return Console(stderr=stderr, soft_wrap=True, width=UNWRAPPED_WIDTH)
+
+
+def consoles():
+    """(stdout, stderr) consoles, each printing whole lines when it is not a terminal."""
+    return console(), console(stderr=True)
+
+
+def enrolment_notes(trust, err) -> None:
+    """Print what enrolment could not use, once: when it differs from what was shown last time.
+
+    The notes repeat on every run otherwise (scan, permit, recheck, watch) and read as if
+    something broke; `screening consent enrol` lists them whenever asked.
+    """
+    import hashlib
+
+    digest = hashlib.sha256("\n".join(sorted(trust.problems)).encode()).hexdigest()
+    marker = trust.config.state.with_name(trust.config.state.name + ".enrolment-notes")
+    try:
+        if marker.read_text(encoding="utf-8").strip() == digest:
+            return
+    except OSError:
+        pass
+    for problem in trust.problems:
+        err.print(f"[yellow]enrolment note:[/] {problem}", highlight=False)
+    if trust.problems:
+        err.print("(shown once; `screening consent enrol` lists them again)", highlight=False)
+    try:
+        from screening.store.db import private_file
+
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        with private_file(marker, "w", encoding="utf-8") as out:  # beside the state DB: 0600 like it
+            out.write(digest + "\n")
+    except OSError:
+        pass  # shown again next time: better than never
+
+
+def workers(text: str) -> int:
+    """--workers: a whole number of processes, 0 meaning one per core."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{n} is negative: give a number of processes, or 0 for one per core")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="screening",

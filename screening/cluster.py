@@ -17,7 +17,7 @@ from typing import Any
 from screening.config import Config
 from screening.detectors import build_detectors
 from screening.model import Screening
-from screening.pipeline import crashed, screen_file
+from screening.pipeline import crashed, file_options, screen_file
 
 # Built detectors on this worker, by (config fingerprint, gallery token, factory): models load once.
 _BUILT: dict[tuple, dict] = {}
@@ -29,8 +29,7 @@ def _screen_on_worker(path: str, display: str, config: Config, gallery: Any, fac
     if detectors is None:
         _BUILT.clear()  # an older config's models are not needed again
         detectors = _BUILT[key] = (factory or build_detectors)(config, gallery)
-    return screen_file(Path(path), detectors, display=display, timeout_s=config.scan.timeout_s,
-                       max_frames=config.scan.max_frames)
+    return screen_file(Path(path), detectors, display=display, **file_options(config))
 
 
 class ClusterScreener:

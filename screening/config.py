@@ -65,20 +65,22 @@ class FaceSettings:
     margin: float = _ranged(0.06, 0.02, 0.30)
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = _ranged(24, 12, 200)
-    # Longest side (pixels) the HOG pass works at; larger photos are scaled down for it.
-    max_side: int = _ranged(1600, 640, 6000)
-    # HOG upsampling (1 finds faces down to 40 px instead of 80, at 4x the cost) for photos whose
-    # working size is at most hog_upsample_side; in larger ones MTCNN finds the small faces.
-    hog_upsample: int = _ranged(1, 0, 2)
-    hog_upsample_side: int = _ranged(1000, 0, 2000)
-    hog_threshold: float = _ranged(0.0, -1.0, 0.5)
-    # Longest side the MTCNN pass works at: it finds faces down to 20 px there, so down to 1.2%
-    # of the long side of a larger photo (47 px in a 4000 px photo).
-    mtcnn_side: int = _ranged(1700, 800, 6000)
-    # Also search a copy at most tilt_side pixels long, upright with a wide margin (large faces
-    # cut by the photo's edge) and turned by +/-30 degrees (tilted heads), with MTCNN.
-    tilted_passes: bool = _only(True)
-    tilt_side: int = _ranged(480, 240, 1200)
+    # Every face at least this wide (pixels of the original photo) is searched for, whatever the
+    # photo's size or shape: large photos are searched in overlapping tiles (docs/faces.md).
+    # Below 24 the detector's own smallest face is the limit; above 80 small faces go unsearched.
+    min_face_search: int = _ranged(40, 24, 80)
+    # Photos up to this long side (pixels) are searched at full resolution, so faces smaller
+    # than min_face_search are found in them too; larger ones are scaled down to this, but never
+    # so far that a min_face_search face would shrink below what the detector finds reliably.
+    detail_side: int = _ranged(1600, 640, 10000)
+    # Least CenterFace confidence for a face; one under 0.6 must be found again on an enlarged
+    # crop (docs/faces.md: the selfie's face cut by the edge scores 0.43, false faces 0.3-0.45).
+    detect_threshold: float = _ranged(0.4, 0.1, 0.6)
+    # Also look for people's bodies (OpenCV's HOG people detector): a body on which no face was
+    # found is a `person` whose face cannot be seen, when its detector score is at least
+    # person_min_score (docs/faces.md: false `person` flags on the clean photos).
+    people: bool = _only(True)
+    person_min_score: float = _ranged(1.5, 0.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,30 @@ class ScanSettings:
 
 
 @dataclass(frozen=True)
+class VideoSettings:
+    """[video]: how clips are sampled and how long they may take (docs/video.md)."""
+
+    # A frame is screened at least this often (seconds): anything on screen for this long plus
+    # one frame is in a screened frame. Above 0.5 a face shown for half a second could be missed.
+    sample_every_s: float = _ranged(0.25, 0.01, 0.5)
+    # A frame whose grey thumbnail differs this much (mean absolute change, 0..1) from the last
+    # screened frame is a scene change and is screened too; keyframes are screened as well.
+    scene_change: float = _ranged(0.12, 0.01, 1.0)
+    # ...but not closer than this (seconds) to the previous screened frame.
+    min_gap_s: float = _ranged(0.04, 0.0, 0.5)
+    # Faces are looked for in every screened frame; the other checks (logos, uniforms...) in
+    # screened frames at least this often (and at every scene change): still within 0.5 s.
+    other_checks_every_s: float = _ranged(0.5, 0.01, 0.5)
+    # Screened frames are shrunk to this longest side first (boxes are reported in full-size
+    # pixels): a face 30 px wide in a 1080p frame is 20 px at 1280, MTCNN's smallest; 0: full size.
+    max_side: int = _ranged(1280, 0, 100_000)
+    # Longer clips are an error, not screened: a bound on the work one file may cause.
+    max_duration_s: float = _ranged(1200.0, 1.0, 86400.0)
+    # Seconds of screening time allowed per second of clip, on top of [scan] timeout_s.
+    seconds_per_clip_second: float = _ranged(10.0, 0.1, 1000.0)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     root: Path
@@ -146,6 +172,7 @@ class Config:
     uniforms: UniformSettings = field(default_factory=UniformSettings)
     location: LocationSettings = field(default_factory=LocationSettings)
     scan: ScanSettings = field(default_factory=ScanSettings)
+    video: VideoSettings = field(default_factory=VideoSettings)
 
     def academy(self, academy_id: str) -> Academy | None:
         return next((a for a in self.academies if a.id == academy_id), None)
@@ -167,6 +194,11 @@ class Config:
 def load_config(path: str | Path | None = None) -> Config:
     """Read and validate screening.toml; raise ConfigError naming the file and the key."""
     cfg_path = Path(path or DEFAULT_CONFIG)
+    if cfg_path.is_dir():
+        inside = cfg_path / DEFAULT_CONFIG
+        raise ConfigError(f"{cfg_path}: is a folder, not a config file"
+                          + (f" (did you mean --config {inside}?)" if inside.is_file() else
+                             f" (it holds no {DEFAULT_CONFIG})"))
     if not cfg_path.is_file():
         raise ConfigError(
             f"{cfg_path}: config file not found (pass --config FILE, or run from the folder "
@@ -189,7 +221,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         return ConfigError(f"{where}: `{key}` {problem}")
 
     known = {"trust", "channels", "default_channel", "consent", "academy", "faces", "logos",
-             "uniforms", "location", "scan", "store"}
+             "uniforms", "location", "scan", "store", "video"}
     for key in raw:
         if key not in known:
             raise fail(key, f"is not a known key (expected one of {', '.join(sorted(known))})")
@@ -245,6 +277,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
         scan=_section(raw, "scan", ScanSettings, fail),
+        video=_section(raw, "video", VideoSettings, fail),
     )
 
 

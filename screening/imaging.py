@@ -22,11 +22,12 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from screening import formats
-from screening.formats import ImageError, heif, tiff
+from screening.formats import ImageError, avif, heif, tiff
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.xmp import xmp_images
 from screening.formats.pixels import Budget, alpha_views, to_rgb
+from screening.formats import video
 
 try:
     import pillow_heif
@@ -45,6 +46,9 @@ MAX_DEPTH = 3
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 sniff = formats.sniff
+# Pillow's AVIF decoder reports the container's rotation (irot/imir) as EXIF orientation, so
+# AVIF is turned upright like JPEG, by exif_transpose.
+AVIF_SUPPORTED = avif.supported()
 __all__ = ["ImageError", "Picture", "load", "read_file", "sniff", "MAX_PIXELS", "MAX_FILE_BYTES"]
 
 
@@ -96,7 +100,8 @@ def read_file(path: Path) -> bytes:
             raise ImageError("not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ImageError(f"file is {size / 1e6:.0f} MB, larger than the {MAX_FILE_BYTES / 1e6:.0f} MB limit")
+            raise ImageError(f"file is {size:,} bytes, larger than the limit of {MAX_FILE_BYTES:,} bytes "
+                             f"({MAX_FILE_BYTES / (1 << 30):g} GiB)")
         return path.read_bytes()
     except ImageError:
         raise
@@ -134,11 +139,26 @@ def _format(data: bytes) -> str:
     if not data:
         raise ImageError("empty file (0 bytes)")
     fmt = formats.sniff(data)
+    if fmt is None and video.sniff(data[:32]) is not None:
+        raise ImageError(f"a video ({video.sniff(data[:32])}), not a still image: screened as a clip "
+                         "(formats/video.py)")
     if fmt is None:
-        raise ImageError(f"not a supported image (content starts with {data[:8]!r})")
+        raise ImageError(_not_an_image(data))
     if fmt == "HEIF" and not HEIF_SUPPORTED:
         raise ImageError("HEIC/HEIF image, but pillow-heif is not installed")
+    if fmt == "AVIF" and not AVIF_SUPPORTED:
+        raise ImageError("AVIF image, but this Pillow has no AVIF decoder (Pillow 11.3 or later has one)")
     return fmt
+
+
+def _not_an_image(data: bytes) -> str:
+    """Why bytes that match no image signature are refused, in words (not their raw bytes)."""
+    from screening.files import describe
+
+    what = describe(data[:64])
+    if what:
+        return f"not a supported image: it is {what} (judged by its content)"
+    return "not a supported image: its content matches no image format this version reads"
 
 
 def _open(path: Path, data: bytes, fmt: str, max_frames: int, budget: Budget) -> Picture:

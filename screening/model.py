@@ -27,6 +27,7 @@ class Kind(StrEnum):
     UNIFORM = "uniform"
     LOCATION = "location"
     ERROR = "error"
+    PERSON = "person"  # a person whose face cannot be seen (issue 15)
 
 
 class Check(StrEnum):
@@ -88,6 +89,21 @@ class FaceFinding:
     # where in the file the frame is: "" for its own pixels, else e.g. "EXIF thumbnail" (the box
     # is then in that view's own pixels) or "composited on white" (same pixels as the photo)
     view: str = ""
+    time: float | None = None  # video: seconds from the start, first frame where seen
+
+
+@dataclass(frozen=True)
+class PersonFinding:
+    """A person's body seen in the image (reported by the faces check, issue 15).
+
+    decide() reports it as `person` when no face was found on it: the face cannot be seen
+    (back of the head, turned away), so nobody can say who it is.
+    """
+
+    box: Box  # the whole body
+    score: float  # detector-specific confidence, higher is surer; thresholded in decide()
+    detail: str = ""
+    frame: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,7 @@ class LogoFinding:
     detail: str = ""
     frame: int = 0
     view: str = ""  # as FaceFinding.view
+    time: float | None = None  # video: seconds from the start, first frame where seen
 
 
 @dataclass(frozen=True)
@@ -110,6 +127,7 @@ class UniformFinding:
     detail: str = ""
     frame: int = 0
     view: str = ""  # as FaceFinding.view
+    time: float | None = None  # video: seconds from the start, first frame where seen
 
 
 @dataclass(frozen=True)
@@ -124,7 +142,7 @@ class LocationFinding:
     sidecar: str | None = None
 
 
-Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding
+Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding
 
 
 @dataclass(frozen=True)
@@ -162,12 +180,15 @@ class Reason:
     detail: str
     box: Box | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # person_id, academy, lat, lon...
+    time: float | None = None  # video: seconds from the start of the first frame where seen
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind.value}
         out.update(self.extra)
         if self.box is not None:
             out["box"] = list(self.box)
+        if self.time is not None:
+            out["time"] = round(self.time, 3)
         out["detail"] = self.detail
         return out
 
@@ -178,13 +199,17 @@ class FaceReport:
     person_id: str | None
     distance: float | None
     consented: bool = False
+    time: float | None = None  # video: seconds from the start of the first frame where seen
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "box": list(self.box),
             "person_id": self.person_id,
             "distance": None if self.distance is None else round(self.distance, 4),
         }
+        if self.time is not None:
+            out["time"] = round(self.time, 3)
+        return out
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,10 @@ import time
 import traceback
 from pathlib import Path
 
+from typing import Any
+
 from screening import imaging
+from screening.config import Config, VideoSettings
 from screening.detectors import Detector
 from screening.digest import sha256_bytes, sha256_file
 from screening.model import Check, CheckResult, Screening
@@ -22,10 +25,17 @@ class CheckTimeout(Exception):
 
 
 def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | None = None,
-                timeout_s: float = 300.0, max_frames: int = 64) -> Screening:
+                timeout_s: float = 300.0, max_frames: int = 64, video: VideoSettings | None = None,
+                face_tolerance: float = 0.45) -> Screening:
     """Run every check on one file. Never raises: failures become incomplete checks."""
     started = time.monotonic()
     shown = display or str(path)
+    fmt = video_format(path)
+    if fmt is not None:
+        from screening.video_screening import screen_clip
+
+        return screen_clip(path, fmt, detectors, video or VideoSettings(), display=shown, timeout_s=timeout_s,
+                           face_tolerance=face_tolerance)
     try:
         data = imaging.read_file(path)
     except imaging.ImageError as exc:
@@ -59,6 +69,24 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
                 results[check] = CheckResult(check, error=f"failed: {describe(exc)}")
     size = picture.size if picture is not None else None
     return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
+
+
+def file_options(config: Config) -> dict[str, Any]:
+    """screen_file's limits and settings from the config (the same in every kind of worker)."""
+    return {"timeout_s": config.scan.timeout_s, "max_frames": config.scan.max_frames, "video": config.video,
+            "face_tolerance": config.faces.tolerance}
+
+
+def video_format(path: Path) -> str | None:
+    """The video container of the file, from its first bytes, or None (not a video, or unreadable)."""
+    from screening.formats import video
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(32)
+    except OSError:
+        return None
+    return None if imaging.sniff(head) is not None else video.sniff(head)
 
 
 def _with_views(findings: list, picture: imaging.Picture) -> list:

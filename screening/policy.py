@@ -19,6 +19,7 @@ from screening.model import (
     LogoFinding,
     Permit,
     Person,
+    PersonFinding,
     Reason,
     Register,
     Screening,
@@ -46,6 +47,8 @@ class Rules:
     flag_colours_without_crest: bool = UniformSettings.flag_colours_without_crest
     academy_names: Mapping[str, str] = field(default_factory=dict)
     required: tuple[Check, ...] = ALL_CHECKS
+    # least score of a body with no face found on it to be a `person` (issue 15; [faces])
+    person_min_score: float = FaceSettings.person_min_score
 
 
 def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
@@ -82,6 +85,7 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
                     reasons.append(_uniform(finding, what, rules))
             elif isinstance(finding, LocationFinding):
                 reasons.append(_location(finding))
+    reasons += _people_without_faces(results, rules)  # issue 15
 
     if any(r.kind is Kind.ERROR for r in reasons):
         status = Status.ERROR
@@ -118,17 +122,40 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
         if person_id is not None:  # an encoding of someone no longer matchable
             why = f"{person_id} is no longer enrolled for face matching"
         reason = Reason(Kind.UNKNOWN_FACE, f"face {n} is not identified with confidence: {why}{_in(finding)}",
-                        finding.box, extra=_view(finding))
-        return reason, FaceReport(finding.box, None, distance)
+                        finding.box, extra=_view(finding), time=finding.time)
+        return reason, FaceReport(finding.box, None, distance, time=finding.time)
     ok, consent_why = consent(person, rules.channel, rules.today)
-    report = FaceReport(finding.box, person.person_id, distance, consented=ok)
+    report = FaceReport(finding.box, person.person_id, distance, consented=ok, time=finding.time)
     if ok:
         return None, report
     return (
         Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{_in(finding)}", finding.box,
-               extra={"person_id": person.person_id, **_view(finding)}),
+               extra={"person_id": person.person_id, **_view(finding)}, time=finding.time),
         report,
     )
+
+
+def _people_without_faces(results: Sequence[CheckResult], rules: Rules) -> list[Reason]:
+    """A body on which no face was found (seen, even unidentifiable, in the head's place) is a
+    person whose face cannot be seen: nobody can tell who it is, so it needs permission."""
+    findings = [f for r in results for f in r.findings]
+    faces = [f for f in findings if isinstance(f, FaceFinding)]
+    out = []
+    for body in findings:
+        if not isinstance(body, PersonFinding) or body.score < rules.person_min_score:
+            continue
+        left, top, width, height = body.box
+        head = (left, top, width, max(1, height * 0.45))  # where the face of a standing person is
+        if any(face.frame == body.frame and _centre_in(face.box, head) for face in faces):
+            continue
+        detail = "a person whose face cannot be seen" + (f": {body.detail}" if body.detail else "")
+        out.append(Reason(Kind.PERSON, detail, body.box, extra={"score": round(body.score, 3)}))
+    return out
+
+
+def _centre_in(box, area) -> bool:
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return area[0] <= cx <= area[0] + area[2] and area[1] <= cy <= area[1] + area[3]
 
 
 def _academy(academy: str, rules: Rules) -> str:
@@ -137,7 +164,8 @@ def _academy(academy: str, rules: Rules) -> str:
 
 def _logo(f: LogoFinding, rules: Rules) -> Reason:
     detail = f"{_academy(f.academy, rules)} logo" + (f": {f.detail}" if f.detail else "") + _in(f)
-    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)})
+    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)},
+                  time=f.time)
 
 
 def _uniform_evidence(f: UniformFinding, rules: Rules) -> str:
@@ -155,7 +183,8 @@ def _uniform_evidence(f: UniformFinding, rules: Rules) -> str:
 
 def _uniform(f: UniformFinding, what: str, rules: Rules) -> Reason:
     detail = f"{_academy(f.academy, rules)} {what}" + (f": {f.detail}" if f.detail else "") + _in(f)
-    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)})
+    return Reason(Kind.UNIFORM, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)},
+                  time=f.time)
 
 
 def _in(f: FaceFinding | LogoFinding | UniformFinding) -> str:
@@ -202,6 +231,7 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         people=dict(register.people) if register else {},
         face_tolerance=config.faces.tolerance,
         face_margin=config.faces.margin,
+        person_min_score=config.faces.person_min_score,
         logo_min_score=config.logos.min_score,
         uniform_min_score=config.uniforms.min_score,
         uniform_min_trim_score=config.uniforms.min_trim_score,

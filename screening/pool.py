@@ -19,7 +19,7 @@ from typing import Any
 from screening.config import Config
 from screening.detectors import Detector, build_detectors
 from screening.model import Check, Screening
-from screening.pipeline import crashed, describe, screen_file
+from screening.pipeline import crashed, describe, file_options, screen_file, video_format
 
 _WORKER: dict[str, Any] = {}
 
@@ -57,8 +57,7 @@ def _work(path: str, display: str, ticket: int) -> Screening:
     if started is not None:  # the parent times a file from here, not from when it was queued
         started.put((ticket, time.monotonic()))
     config: Config = _WORKER["config"]
-    return screen_file(Path(path), _WORKER["detectors"], display=display,
-                       timeout_s=config.scan.timeout_s, max_frames=config.scan.max_frames)
+    return screen_file(Path(path), _WORKER["detectors"], display=display, **file_options(config))
 
 
 def screen_many(
@@ -128,8 +127,7 @@ class Screener:
                 if isinstance(item, _Known):
                     yield item
                     continue
-                yield screen_file(item[0], self.detectors, display=item[1], timeout_s=self.config.scan.timeout_s,
-                                  max_frames=self.config.scan.max_frames)
+                yield screen_file(item[0], self.detectors, display=item[1], **file_options(self.config))
             return
 
         yield from _Batch(self, items).run()
@@ -143,6 +141,20 @@ class Screener:
 # file may run, from the moment its worker started it, before its worker is stopped.
 HANG_POLL_S = 5.0
 HANG_GRACE_S = 60.0
+_clock = time.monotonic  # the hang watchdog's "now" (same clock as the workers' start times; a test drives it)
+
+
+def hang_limit(path: Path, config: Config) -> float:
+    """How long a file may run in a worker before the parent takes the worker for stuck.
+
+    A clip may take up to its own deadline (timeout_s plus seconds_per_clip_second per second of
+    clip); the parent does not open videos itself (a hostile file may crash FFmpeg), so it
+    allows the longest clip that is screened.
+    """
+    budget = config.scan.timeout_s
+    if video_format(path) is not None:
+        budget += config.video.max_duration_s * config.video.seconds_per_clip_second
+    return 2 * budget + HANG_GRACE_S
 
 
 def _kill_workers(pool: ProcessPoolExecutor | None) -> None:
@@ -174,7 +186,7 @@ class _Batch:
         self.suspects: list[tuple[Path, str]] = []
         self.suspects_aboard: set[tuple[Path, str]] = set()  # the one suspect being screened alone
         self.stuck: set[tuple[Path, str]] = set()
-        self.limit = 2 * screener.config.scan.timeout_s + HANG_GRACE_S
+        self.limits: dict[Future, float] = {}  # per file: a clip may run longer than a photo
         self.next_ticket = 0
 
     def run(self) -> Iterator:
@@ -225,6 +237,7 @@ class _Batch:
                 return known, True
             self.pending[future] = item
             self.tickets[future] = self.next_ticket
+            self.limits[future] = hang_limit(item[0], self.screener.config)
         return known, False
 
     def _stop_stuck_workers(self) -> None:
@@ -232,9 +245,9 @@ class _Batch:
         while queue is not None and not queue.empty():
             ticket, at = queue.get()
             self.started[ticket] = at
-        now = time.monotonic()
+        now = _clock()
         over = [item for future, item in self.pending.items()
-                if not future.done() and now - self.started.get(self.tickets[future], now) > self.limit]
+                if not future.done() and now - self.started.get(self.tickets[future], now) > self.limits[future]]
         if over:
             self.stuck.update(over)
             _kill_workers(self.screener.pool)  # every pending future now fails: handled in _reap
@@ -244,11 +257,12 @@ class _Batch:
         for future in done:
             path, display = self.pending.pop(future)
             self.tickets.pop(future, None)
+            limit = self.limits.pop(future, 0.0)
             try:
                 yield future.result()
             except BrokenProcessPool:
                 if (path, display) in self.suspects_aboard:
-                    yield crashed(path, display, self._why_lost((path, display)))
+                    yield crashed(path, display, self._why_lost((path, display), limit))
                 else:
                     self.suspects.append((path, display))
                 died = True
@@ -258,12 +272,13 @@ class _Batch:
             self.suspects.extend(self.pending.values())
             self.pending.clear()
             self.tickets.clear()
+            self.limits.clear()
             self.suspects_aboard = set()
             self.screener._renew_pool()
 
-    def _why_lost(self, item: tuple[Path, str]) -> str:
+    def _why_lost(self, item: tuple[Path, str], limit: float) -> str:
         if item in self.stuck:
-            return (f"did not finish within {self.limit:.0f} s (stuck inside a native library); "
+            return (f"did not finish within {limit:.0f} s (stuck inside a native library); "
                     "its worker was stopped")
         return "the worker process died while screening it"
 

@@ -80,8 +80,12 @@ def encode(pixels: np.ndarray, picture: imaging.Picture) -> tuple[bytes, str]:
     return buf.getvalue(), ".jpg"
 
 
-def make_copy(source: Path, screening: Screening, v: Verdict, into: Path) -> Path:
-    """Write the redacted copy of `source` into the folder `into`; never overwrites anything."""
+def make_copy(source: Path, screening: Screening, v: Verdict, into: Path, *, trust=None, rules=None) -> Path:
+    """Write the redacted copy of `source` into the folder `into`; never overwrites anything.
+
+    A video needs the trust and the rules: its faces are looked for again in every sampled
+    frame and blurred in the frames between (redact_video.py).
+    """
     by_check = {r.check: r for r in screening.results}
     for check in (Check.DECODE, Check.FACES):
         result = by_check.get(check)
@@ -89,6 +93,21 @@ def make_copy(source: Path, screening: Screening, v: Verdict, into: Path) -> Pat
             why = result.error if result is not None else "did not run"
             raise RedactError(f"no copy made: the {check.value} check {why}, so the faces to "
                               "hide are not known")
+    from screening.pipeline import video_format
+
+    fmt = video_format(source)
+    if fmt is not None:
+        from screening import redact_video
+
+        if trust is None or rules is None:
+            raise RedactError("no copy made: a video is redacted with the trust's face check and rules")
+        try:
+            detector = redact_video.face_detector(trust.config, trust.gallery)
+            copy, _frames = redact_video.make_video_copy(source, fmt, v.sha256, into, detector, rules,
+                                                         trust.config.video)
+        except redact_video.VideoRedactError as exc:
+            raise RedactError(str(exc)) from None
+        return copy
     try:
         data = imaging.read_file(source)
         if sha256_bytes(data) != v.sha256:

@@ -278,8 +278,8 @@ def test_gps_only_the_second_reader_finds_is_error(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("section, key, value", [
-    ("faces", "tolerance", "1.0"), ("faces", "max_side", "0"), ("faces", "mtcnn_side", "0"),
-    ("faces", "tilted_passes", "false"), ("faces", "margin", "0.0"), ("logos", "min_score", "0.99"),
+    ("faces", "tolerance", "1.0"), ("faces", "min_face_search", "200"), ("faces", "detail_side", "0"),
+    ("faces", "people", "false"), ("faces", "detect_threshold", "0.9"), ("faces", "margin", "0.0"), ("logos", "min_score", "0.99"),
     ("logos", "max_side", "0"), ("uniforms", "min_score", "1.5"), ("scan", "max_frames", "0"),
     ("scan", "timeout_s", "0"), ("location", "nearest_site_within_m", "-1"),
 ])
@@ -300,7 +300,7 @@ def test_every_tuning_value_has_a_range_and_is_documented():
     docs = (Path(__file__).resolve().parents[1] / "docs" / "tuning.md").read_text()
     for cls, section in [(config.FaceSettings, "faces"), (config.LogoSettings, "logos"),
                          (config.UniformSettings, "uniforms"), (config.LocationSettings, "location"),
-                         (config.ScanSettings, "scan")]:
+                         (config.ScanSettings, "scan"), (config.VideoSettings, "video")]:
         for key, limit in config.limits(cls).items():
             assert limit, (section, key)
             assert f"`{section}.{key}`" in docs, f"docs/tuning.md does not list {section}.{key}"

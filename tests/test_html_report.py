@@ -232,7 +232,8 @@ def test_permitted_image_shows_who_gave_permission_and_keeps_its_boxes(batch):
     assert 'data-kinds="logo uniform"' in text  # still found by the reason filters
 
 
-def test_report_is_readable_by_colleagues_like_any_new_file(batch):
+def test_report_is_private_to_its_owner_like_the_jsonl_and_csv(batch):
+    """It shows children's faces and names (docs/security.md): 0600 whatever the umask."""
     import os
 
     tmp_path, verdicts = batch
@@ -241,4 +242,72 @@ def test_report_is_readable_by_colleagues_like_any_new_file(batch):
         report = write_report(tmp_path, verdicts)
     finally:
         os.umask(old)
-    assert report.stat().st_mode & 0o777 == 0o644
+    assert report.stat().st_mode & 0o777 == 0o600
+
+
+def test_cards_are_grouped_needs_permission_then_errors_then_cleared(batch):
+    tmp_path, verdicts = batch
+    text = write_report(tmp_path, list(reversed(verdicts))).read_text()
+    statuses = re.findall(r'<article class="card (\w+)"', text)
+    assert statuses == ["needs_permission"] * 3 + ["error", "cleared"]
+    headings = re.findall(r'<section class="group (\w+)"><h2>([^<]+)', text)
+    assert [h[0] for h in headings] == ["needs_permission", "error", "cleared"]
+    paths = re.findall(r'<p class="path" title="([^"]+)"', text)[:3]
+    assert paths == sorted(paths)  # by path within a group, whatever order they finished in
+
+
+def test_reasons_lead_with_plain_words_and_keep_the_numbers_in_details(batch):
+    tmp_path, verdicts = batch
+    text = write_report(tmp_path, verdicts).read_text()
+    assert "face 3 is not recognised as anyone on the consent register" in text
+    item = re.search(r'<li class="unknown_face">.*?</li>', text, re.S).group(0)
+    assert item.index("not recognised") < item.index("<details>")
+    assert "no enrolled person to compare with" in item.split("<details>")[1]
+
+
+def test_every_photo_can_be_enlarged_and_links_to_its_original(batch):
+    tmp_path, verdicts = batch
+    text = write_report(tmp_path, verdicts).read_text()
+    assert text.count('<div class="pic" title="click to enlarge" tabindex="0">') == 4
+    assert 'id="viewer"' in text
+    links = re.findall(r'<a class="original" href="([^"#]+)">open the original</a>', text)
+    assert sorted(links) == sorted(["group.png", "logo.jpg", "gps.jpg", "clean.jpg", "broken.jpg"])
+
+
+def test_interrupted_report_says_it_is_incomplete_at_the_top(batch):
+    tmp_path, verdicts = batch
+    out = tmp_path / "report.html"
+    writer = HtmlWriter(out, title="Trinity")
+    writer.write(verdicts[0])
+    writer.close(incomplete="INCOMPLETE: the scan was interrupted after 1 of 5 file(s)")
+    text = out.read_text()
+    assert "<title>INCOMPLETE: Trinity</title>" in text
+    assert text.index('id="incomplete"') < text.index("<article")
+    assert "interrupted after 1 of 5" in text
+
+
+def test_files_not_screened_are_listed(batch):
+    from screening.files import CLUTTER, Skipped
+
+    tmp_path, verdicts = batch
+    out = tmp_path / "report.html"
+    writer = HtmlWriter(out, skipped=[Skipped(tmp_path / "Thumbs.db", "batch/Thumbs.db", CLUTTER)])
+    writer.write(verdicts[0])
+    writer.close()
+    text = out.read_text()
+    assert "1 file(s) not screened" in text and "<code>batch/Thumbs.db</code>: OS clutter" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+def test_clicking_a_photo_opens_the_large_view_in_a_browser(batch):
+    tmp_path, verdicts = batch
+    report = write_report(tmp_path, verdicts)
+    # a test page: the report, then a script that clicks the first photo once it has loaded
+    page = tmp_path / "click.html"
+    page.write_text(report.read_text().replace(
+        "</body>", "<script>document.querySelector('.card .pic[tabindex]').click();</script></body>"))
+    dom = chromium("--dump-dom", page.as_uri(), tmp_path=tmp_path).stdout
+    viewer = re.search(r'<div id="viewer".*?</p></div>', dom, re.S).group(0)
+    assert "hidden" not in viewer.split(">", 1)[0]
+    assert '<div class="pic"' in viewer and 'href="' in viewer

@@ -29,8 +29,9 @@ LAYERS: dict[str, int] = {
     "screening.files": 2,
     "screening.consent": 3, "screening.store": 3,
     "screening.detectors": 4,
-    "screening.pipeline": 5,
+    "screening.pipeline": 5, "screening.video_screening": 5,
     "screening.pool": 6, "screening.cluster": 6, "screening.trust": 6, "screening.redact": 6,
+    "screening.redact_video": 6,
     "screening.reports": 6, "screening.watch": 6,
     "screening.commands": 7, "screening.cli": 7, "screening.__main__": 7, "screening": 7,
 }

@@ -152,16 +152,30 @@ def stuck_factory(config, gallery):
 
 
 def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tmp_path, monkeypatch):
+    """Deterministic under any load: the test drives the watchdog's clock.
+
+    The hang limit is timed from the moment a worker starts a file, and the good files keep the
+    default per-image deadline (minutes), so no real delay can make one look stuck or time out.
+    Real time never reaches the limit (over an hour); once every good file has come back, each
+    reading of the clock jumps far past it, so the only file still running, the stuck one, is
+    the one stopped.
+    """
+    import itertools
+    import time
+
     from screening import pool
 
-    # The hang limit is timed from the moment a worker starts a file (it tells the parent), so
-    # neither a worker's slow start on a busy machine nor the queue makes a good file look stuck;
-    # the good files' own deadline (5 s for a 20x20 PNG) leaves room for any load.
+    results: dict = {}
+    jumps = itertools.count(1)
+
+    def clock():
+        return time.monotonic() + (1e6 * next(jumps) if len(results) == 4 else 0.0)
+
+    monkeypatch.setattr(pool, "_clock", clock)
     monkeypatch.setattr(pool, "HANG_POLL_S", 0.2)
-    monkeypatch.setattr(pool, "HANG_GRACE_S", 1.0)
-    logo_folder(tmp_path / "logos" / "north")
-    (tmp_path / "screening.toml").write_text(GOOD + "\n[scan]\ntimeout_s = 5\n")
-    config = load_config(tmp_path / "screening.toml")
+    monkeypatch.setattr(pool, "HANG_GRACE_S", 3600.0)
+    config = config_in(tmp_path)
     items = images(tmp_path / "b", [f"ok{i}.png" for i in range(4)] + ["stuck.png"])
-    results = {s.path: s for s in screen_many(items, config, None, workers=2, factory=stuck_factory)}
+    for s in screen_many(items, config, None, workers=2, factory=stuck_factory):
+        results[s.path] = s
     assert_only_this_file_failed(results, items, "stuck.png", "did not finish within")

@@ -327,3 +327,9 @@ def test_project_face_engine_finds_no_face_in_the_copy_of_an_unknown_person(trus
     assert engine.locate(imaging.load(trust / "batch" / "man.jpg").frames[0])  # a face to hide
     assert redact("batch", "--into", "public") == 0
     assert engine.locate(imaging.load(trust / "public" / "man.jpg").frames[0]) == []
+
+
+def test_a_path_that_does_not_exist_is_a_command_error(trust, public_domain, capsys):
+    assert redact("batch/no-such-photo.jpg", "--into", "public") == 2
+    assert "batch/no-such-photo.jpg: no such file or folder" in capsys.readouterr().err
+    assert not (trust / "public").exists()

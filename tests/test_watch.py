@@ -647,3 +647,21 @@ def test_sigkill_mid_batch_and_restart_loses_and_doubles_nothing(trust):
     assert {n for n, f in where.items() if f == "needs-permission"} == red
     assert [p for p in into.rglob("*") if p.name.endswith(".screening-tmp")] == []
     assert any(0 < n < 40 for n in sorted_at_kill), f"no kill landed mid-batch: {sorted_at_kill}"
+
+
+def test_a_file_that_is_not_an_image_by_content_is_sorted_at_once_not_deferred(job):
+    j = job(grace=30.0)
+    (j.inbox / "README").write_text("Photos from sports day.\nAsk Jo before posting.\n")
+    (j.inbox / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500))
+    j.run_for(0.8)
+    assert sorted_files(j.into) == {"README": "error", "Thumbs.db": "error"}
+    assert not j.lines("deferred")
+
+
+def test_once_does_not_wait_the_grace_period_for_files_that_are_not_images(trust, capsys):
+    photo(trust / "inbox" / "a.png", BLUE)
+    (trust / "inbox" / "notes.txt").write_text("not a photo\n")
+    # before, --once waited out the (here hour-long) grace for notes.txt: pytest-timeout stopped it
+    code = cli.main(["watch", "inbox", "--once", "--workers", "1", "--settle", "0.2", "--grace", "3600"])
+    assert code == 0
+    assert sorted_files(trust / "screened") == {"a.png": "cleared", "notes.txt": "error"}

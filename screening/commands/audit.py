@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import sqlite3
 
+from screening.cli import consoles
 from screening.store.audit import AuditTrail, csv_rows
 from screening.store.db import private_file
 from screening.textsafe import for_terminal
@@ -29,9 +30,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
     since = None
     if args.since:
         try:

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
+from screening.cli import consoles
 from screening.consent import enrolment
 from screening.policy import consent_state
 from screening.textsafe import for_terminal as safe
@@ -65,9 +66,7 @@ def _date(text: str) -> dt.date:
 
 
 def _consoles():
-    from rich.console import Console
-
-    return Console(), Console(stderr=True)
+    return consoles()
 
 
 def _open(args, err) -> Trust | None:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from screening import imaging
+from screening.cli import consoles
 from screening.digest import sha256_bytes
 from screening.model import Status
 from screening.policy import signature, verdict
@@ -35,9 +36,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)

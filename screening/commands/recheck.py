@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from screening.cli import consoles, workers
 from screening.digest import sha256_file
 from screening.model import Screening, Status, Verdict
 from screening.pool import screen_many
@@ -34,7 +35,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
     p.add_argument("--channel", help="the channel to recheck (default: the config's default_channel)")
-    p.add_argument("--workers", type=int, default=0, help="processes for files that must be screened again")
+    p.add_argument("--workers", type=workers, default=0, help="processes for files that must be screened again")
     p.set_defaults(func=run)
 
 
@@ -45,9 +46,7 @@ class Change:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)

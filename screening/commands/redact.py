@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from screening import files
+from screening.cli import consoles, workers
 from screening.model import Status
 from screening.pool import screen_many
 from screening.redact import RedactError, faces_to_hide, make_copy
@@ -32,14 +33,12 @@ def register(subparsers) -> None:
     p.add_argument("--into", required=True, type=Path, metavar="FOLDER", help="folder for the copies")
     p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
     p.add_argument("--channel", help="where the copies will be published (default: the config's default_channel)")
-    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.add_argument("--workers", type=workers, default=0, help="processes to use (default: one per core)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err, out = Console(stderr=True), Console()
+    out, err = consoles()
 
     def say(text: str, console=out) -> None:
         console.print(text, highlight=False, soft_wrap=True)
@@ -51,7 +50,11 @@ def run(args: argparse.Namespace) -> int:
     except SetupError as exc:
         say(f"[bold red]screening redact:[/] {exc}", err)
         return EXIT_ERROR
-    items = list(files.inputs(args.paths))
+    try:
+        items = files.select(args.paths).items
+    except files.MissingPath as exc:
+        say(f"[bold red]screening redact:[/] {exc}", err)
+        return EXIT_ERROR
     if not items:
         say("[bold red]screening redact:[/] no files to redact in the given paths", err)
         return EXIT_ERROR
@@ -71,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers):
             original = trail.verdict(screening, rules)
             try:
-                copy = make_copy(Path(screening.path), screening, original, args.into)
+                copy = make_copy(Path(screening.path), screening, original, args.into, trust=trust, rules=rules)
             except (RedactError, OSError) as exc:
                 say(f"[red]error[/]            {screening.path}: {exc}")
                 statuses[Status.ERROR] += 1

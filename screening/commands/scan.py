@@ -9,11 +9,13 @@ from collections import Counter
 from pathlib import Path
 
 from screening import files
+from screening.cli import consoles, enrolment_notes, workers
 from screening.model import Kind, Status, Verdict
 from screening.pool import Screener
 from screening.reports.tabular import CsvWriter, JsonlWriter
 from screening.store.audit import AuditTrail
 from screening.store.cache import ResultCache
+from screening.textsafe import for_terminal
 from screening.trust import SetupError, open_trust
 
 EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
@@ -33,7 +35,7 @@ def register(subparsers) -> None:
     p.add_argument("--jsonl", type=Path, metavar="FILE", help="write one JSON record per image")
     p.add_argument("--csv", type=Path, metavar="FILE", help="write a spreadsheet-friendly summary")
     p.add_argument("--html", type=Path, metavar="FILE", help="write a self-contained HTML contact sheet")
-    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.add_argument("--workers", type=workers, default=0, help="processes to use (default: one per core)")
     p.add_argument("--quiet", action="store_true", help="print only the summary line")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="screen on a Dask cluster (tcp://HOST:8786); every worker must see the files "
@@ -44,35 +46,43 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    err = Console(stderr=True)
-    out = Console()
+    out, err = consoles()
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)
+    except SetupError as exc:
+        err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
+        return EXIT_ERROR
+    try:
+        selection = files.select(args.paths, exclude=[p for p in (args.jsonl, args.csv, args.html) if p])
+    except files.MissingPath as exc:
+        err.print(f"[bold red]screening scan:[/] {for_terminal(str(exc))}", highlight=False)
+        return EXIT_ERROR
+    items = selection.items
+    if not items:
+        err.print("[bold red]screening scan:[/] no files to screen in the given paths"
+                  + (f" ({selection.skipped_line()})" if selection.skipped else ""), highlight=False)
+        return EXIT_ERROR
+    try:
         trust.enrol()
     except SetupError as exc:
         err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
         return EXIT_ERROR
-    for problem in trust.problems:
-        err.print(f"[yellow]enrolment:[/] {problem}", highlight=False)
-
-    items = list(files.inputs(args.paths))
-    if not items:
-        err.print("[bold red]screening scan:[/] no files to screen in the given paths")
-        return EXIT_ERROR
+    if not args.quiet:
+        enrolment_notes(trust, err)
 
     try:
         trail = AuditTrail.open(trust, "scan")
         cache = None if args.no_cache else ResultCache.open(trust)
     except (OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening scan:[/] cannot open the audit trail {trust.config.state}: {exc}")
+        err.print(f"[bold red]screening scan:[/] cannot open the audit trail {trust.config.state}: {exc}",
+                  highlight=False)
         return EXIT_ERROR
     try:
         screener = _screener(args, trust, cache)
     except (OSError, ImportError, ValueError) as exc:
-        err.print(f"[bold red]screening scan:[/] cannot reach the Dask scheduler {args.scheduler}: {exc}")
+        err.print(f"[bold red]screening scan:[/] cannot reach the Dask scheduler {args.scheduler}: {exc}",
+                  highlight=False)
         trail.close()
         return EXIT_ERROR
 
@@ -81,23 +91,25 @@ def run(args: argparse.Namespace) -> int:
         if args.jsonl:
             writers.append(JsonlWriter(args.jsonl))
         if args.csv:
-            writers.append(CsvWriter(args.csv))
+            writers.append(CsvWriter(args.csv, skipped=selection.skipped))
         if args.html:
             from screening.reports.html import HtmlWriter
 
             writers.append(HtmlWriter(args.html, title=f"{trust.config.trust}: {rules.channel}",
-                                      names={p.person_id: p.name for p in trust.register.people.values()}))
+                                      names={p.person_id: p.name for p in trust.register.people.values()},
+                                      skipped=selection.skipped))
     except (OSError, ImportError) as exc:
-        err.print(f"[bold red]screening scan:[/] cannot write report: {exc}")
+        err.print(f"[bold red]screening scan:[/] {_report_error(exc, writers, args)}", highlight=False)
+        _close_all(writers, None)
         trail.close()
         screener.close()
         return EXIT_ERROR
 
     statuses: Counter[Status] = Counter()
     kinds: Counter[Kind] = Counter()
-    errors: list[Verdict] = []
     missing_checks: set[str] = set()
-    progress = _progress(err, len(items))
+    progress = None if args.quiet else _progress(err, len(items))
+    finished = False
     try:
         for screening in screener.screen(items):
             v = trail.verdict(screening, rules)  # permission applied, appended to the audit trail
@@ -107,31 +119,60 @@ def run(args: argparse.Namespace) -> int:
             kinds.update({r.kind for r in v.reasons})
             missing_checks.update(r.extra.get("check", "") for r in v.reasons
                                   if r.kind is Kind.ERROR and r.detail.endswith("did not run"))
-            if v.status is Status.ERROR and len(errors) < 20:
-                errors.append(v)
             if progress:
                 progress.advance(progress.task_ids[0])
-            elif not args.quiet:
+            if not args.quiet:  # above the progress bar on a terminal
                 out.print(_line(v), highlight=False)
+        finished = True
     except KeyboardInterrupt:
-        err.print("[bold red]interrupted:[/] the reports hold the images screened so far")
-        return EXIT_ERROR
+        pass  # said below, once the reports are closed
     finally:
         if progress:
             progress.stop()
-        for w in writers:
-            w.close()
+        # stopped early (Ctrl-C, or an error that is then raised): the reports say so
+        done = sum(statuses.values())
+        failed = _close_all(writers, None if finished else (
+            f"INCOMPLETE: the scan was stopped after {done} of {len(items)} file(s); "
+            f"{len(items) - done} file(s) were not screened and are not in this report"))
         screener.close()
         trail.close()
         if cache is not None:
             cache.close()
+    for problem in failed:
+        err.print(f"[bold red]screening scan:[/] {problem}", highlight=False)
+    if not finished:
+        err.print(f"[bold red]screening scan: interrupted[/] after {done} of {len(items)} file(s)"
+                  + ("; the reports hold those and are marked incomplete" if writers else ""), highlight=False)
+        return EXIT_ERROR
 
-    _summary(out, statuses, kinds, errors, missing_checks, len(items), rules.channel)
-    if statuses[Status.ERROR]:
+    unreadable = [s for s in selection.skipped if s.problem]
+    out.print(_summary_line(statuses, len(items), rules.channel, selection), highlight=False)
+    if not args.quiet:
+        _details(out, kinds, missing_checks, selection)
+    if statuses[Status.ERROR] or unreadable or failed:
         return EXIT_ERROR
     if statuses[Status.NEEDS_PERMISSION]:
         return EXIT_NEEDS_PERMISSION
     return EXIT_CLEARED
+
+
+def _close_all(writers, interrupted: str | None) -> list[str]:
+    """Close every report (marked incomplete when interrupted); the problems, in words."""
+    problems = []
+    for w in writers:
+        try:
+            w.close(incomplete=interrupted)
+        except OSError as exc:
+            problems.append(f"cannot write report {w.path}: {exc.strerror or exc}")
+    return problems
+
+
+def _report_error(exc: Exception, writers, args) -> str:
+    """'cannot write report out/r.html: Permission denied', naming the report, not a temp file."""
+    if isinstance(exc, ImportError):
+        return f"cannot write report: {exc}"
+    target = [p for p in (args.jsonl, args.csv, args.html) if p][len(writers)]
+    return f"cannot write report {target}: {exc.strerror or exc}"
 
 
 def _screener(args: argparse.Namespace, trust, cache):
@@ -165,26 +206,38 @@ _STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERR
 
 
 def _line(v: Verdict) -> str:
-    head = f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
+    head = f"[{_STYLE[v.status]}]{v.status.value:16}[/] {for_terminal(v.path)}"
     if "permission" in v.extra:
-        head += f" (with permission by {v.extra['permission']['by']})"
+        head += f" (with permission by {for_terminal(v.extra['permission']['by'])})"
     if "permission_not_covering" in v.extra:
-        head += f"\n    {v.extra['permission_not_covering']}"
-    if not v.reasons:
-        return head
-    return head + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons)
+        head += f"\n    {for_terminal(v.extra['permission_not_covering'])}"
+    # Checks that could not run because the file did not decode are one consequence, said once.
+    not_run = [r.extra.get("check", "?") for r in v.reasons
+               if r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED)]
+    lines = [f"{r.kind.value}: {for_terminal(r.detail)}" for r in v.reasons
+             if not (r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED))]
+    if not_run:
+        lines.append(f"error: so the {_and(not_run)} check(s) could not run")
+    return head + "".join(f"\n    {line}" for line in lines)
 
 
-def _summary(out, statuses, kinds, errors, missing_checks, total, channel) -> None:
-    from rich.table import Table
+_NOT_DECODED = "not run: the image could not be decoded"
 
-    out.print(f"{total} image(s) screened for {channel}", highlight=False)
-    table = Table()
-    table.add_column("status")
-    table.add_column("images", justify="right")
-    for status in Status:
-        table.add_row(f"[{_STYLE[status]}]{status.value}[/]", str(statuses[status]))
-    out.print(table)
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _summary_line(statuses, total: int, channel: str, selection: files.Selection) -> str:
+    """The one line --quiet prints: what was screened, each outcome, what was not screened."""
+    line = (f"{total} file(s) screened for {channel}: {statuses[Status.CLEARED]} cleared, "
+            f"{statuses[Status.NEEDS_PERMISSION]} need permission, {statuses[Status.ERROR]} error(s)")
+    if selection.skipped:
+        line += f"; {selection.skipped_line()}"
+    return line
+
+
+def _details(out, kinds, missing_checks, selection: files.Selection) -> None:
     if kinds:
         out.print("reasons: " + ", ".join(f"{k.value} {n}" for k, n in sorted(kinds.items())),
                   highlight=False)
@@ -192,6 +245,7 @@ def _summary(out, statuses, kinds, errors, missing_checks, total, channel) -> No
     if missing_checks:
         out.print(f"[red]not available in this version: {', '.join(sorted(missing_checks))} check(s); "
                   "no image can be cleared until every check runs[/]", highlight=False)
-    for v in errors:
-        why = next(r.detail for r in v.reasons if r.kind is Kind.ERROR)
-        out.print(f"[red]error[/] {v.path}: {why}", highlight=False, soft_wrap=True)
+    for s in selection.skipped:
+        shown = for_terminal(s.display)
+        out.print(f"[red]not screened[/] {shown}: {s.why}" + (f": {for_terminal(s.detail)}" if s.detail else "")
+                  if s.problem else f"not screened {shown}: {s.why}", highlight=False)

@@ -10,6 +10,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from screening.cli import workers
 from screening.store.db import network_filesystem, private_file
 from screening.store.journal import FOLDERS, Journal
 from screening.textsafe import printable
@@ -43,7 +44,7 @@ def register(subparsers) -> None:
                    help="a file that will not decode is retried while younger than this, as it may "
                         "still be copying (default 60)")
     p.add_argument("--log", type=Path, metavar="FILE", help="append the JSON log lines here (default stdout)")
-    p.add_argument("--workers", type=int, default=0, help="processes to use (default: one per core)")
+    p.add_argument("--workers", type=workers, default=0, help="processes to use (default: one per core)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="screen on a Dask cluster (tcp://HOST:8786)")
     p.set_defaults(func=run)
 

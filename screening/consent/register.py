@@ -27,6 +27,18 @@ class RegisterError(Exception):
     """The register cannot be read; the message names the file, the row and the column."""
 
 
+def _invisible(value: str) -> str:
+    """'a line separator (U+2028)' for the first control or separator character in a cell, or ''."""
+    import unicodedata
+
+    for ch in value:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Zl", "Zp"):
+            name = unicodedata.name(ch, "").lower() or "a control character"
+            return f"an invisible character ({name}, U+{ord(ch):04X})"
+    return ""
+
+
 def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, ...]) -> Register:
     """Read and validate the register; raise RegisterError naming row and column."""
     if not path.is_file():
@@ -36,7 +48,8 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RegisterError(f"{path}: not UTF-8 text (save it from Excel as 'CSV UTF-8')") from exc
-    reader = csv.DictReader(text.splitlines())
+    # csv's own line handling: str.splitlines() would also split at U+2028 and other separators
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [h.strip() for h in (reader.fieldnames or [])]
     if not header:
         raise RegisterError(f"{path}: empty file, expected a header row with {', '.join(_REQUIRED)}")
@@ -46,7 +59,11 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
         raise RegisterError(f"{path}: column(s) {', '.join(twice)} appear twice in the header row")
     missing = [c for c in (*_REQUIRED, *channels, "expires", "withdrawn") if c not in header]
     if missing:
-        raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row")
+        hint = ""
+        if len(header) == 1 and ";" in header[0]:
+            hint = (" (the columns are separated by ';', as Excel saves CSV in many countries: "
+                    "save it as 'CSV UTF-8 (Comma delimited)', or use a comma as the list separator)")
+        raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row{hint}")
 
     people: dict[str, Person] = {}
     folders: dict[str, str] = {}  # person_id.lower() -> person_id: photo folders on Windows/macOS drives
@@ -62,6 +79,10 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             return RegisterError(
                 f"{path} row {row_no}: `{column}` is {cells.get(column, '')!r}, expected {expected}"
             )
+
+        for column in (*_REQUIRED, *channels, "expires", "withdrawn"):  # extra columns are not read
+            if hidden := _invisible(cells[column]):
+                raise RegisterError(f"{path} row {row_no}: `{column}` holds {hidden}: retype the cell")
 
         pid = cells["person_id"]
         if not _ID.match(pid):

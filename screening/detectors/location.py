@@ -36,6 +36,15 @@ class LocationDetector:
         """The same check on a file whose pixels did not decode: metadata only."""
         return self._findings(Path(path), data, ())
 
+    def detect_claims(self, path: Path, sources) -> list[LocationFinding]:
+        """Findings from (source, where, claims) a container reader found (a video's atoms and
+        tags), plus the XMP sidecars beside the file: the same wording and deduplication."""
+        sources = [(source, where, claims, None) for source, where, claims in sources]
+        for sidecar in sidecars_of(Path(path)):
+            sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims, sidecar.name)
+                           for claims in _read_sidecar(sidecar))
+        return self._report(sources)
+
     def _findings(self, path: Path, data: bytes, extra_exif: tuple[bytes, ...]) -> list[LocationFinding]:
         blocks = metadata.read_blocks(data)
         sources: list[tuple[str, str, geotags.Claims, str | None]] = []

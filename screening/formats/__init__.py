@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screening.formats import bmp, gif, heif, jpeg, png, tiff, webp
+from screening.formats import avif, bmp, gif, heif, jpeg, png, tiff, webp
 from screening.formats.common import Embedded, Found, ImageError, MetadataError
 
 __all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "METADATA_READERS"]
@@ -21,7 +21,9 @@ _SIGNATURES: list[tuple[str, re.Pattern[bytes]]] = [
     ("WEBP", re.compile(rb"\ARIFF....WEBP", re.S)),
     ("TIFF", re.compile(rb"\A(II\*\x00|MM\x00\*)")),
     ("BMP", re.compile(rb"\ABM")),
-    ("HEIF", re.compile(rb"\A....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1|avif|avis)", re.S)),
+    # AVIF before HEIF: pillow-heif no longer decodes AVIF, Pillow (11.3+) does
+    ("AVIF", re.compile(rb"\A....ftyp(avif|avis)", re.S)),
+    ("HEIF", re.compile(rb"\A....ftyp(heic|heix|heim|heis|hevc|hevx|mif1|msf1)", re.S)),
 ]
 
 
@@ -35,7 +37,7 @@ def sniff(data: bytes) -> str | None:
 
 
 METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "WEBP": webp.blocks, "TIFF": tiff.blocks,
-                    "HEIF": heif.blocks}
+                    "HEIF": heif.blocks, "AVIF": avif.blocks}
 
 
 def check(fmt: str, data: bytes) -> list[Embedded]:
@@ -46,6 +48,8 @@ def check(fmt: str, data: bytes) -> list[Embedded]:
         gif.check(data)
     elif fmt == "BMP":
         bmp.check(data)
+    elif fmt == "AVIF":
+        avif.check(data)
     return embedded(fmt, data)
 
 
@@ -57,7 +61,7 @@ def embedded(fmt: str, data: bytes) -> list[Embedded]:
         return png.embedded(data, png.check(data)) + _exif_thumbnails(fmt, data)
     if fmt == "WEBP":
         return webp.embedded(data, webp.check(data)) + _exif_thumbnails(fmt, data)
-    if fmt == "HEIF":
+    if fmt in ("HEIF", "AVIF"):
         return _exif_thumbnails(fmt, data)
     return []
 

@@ -52,10 +52,10 @@ def blocks(data: bytes, found: Found) -> None:
                 keyword, text = _text(kind, body, pos)
                 if keyword == "XML:com.adobe.xmp":
                     found.xmp.extend(xmp_packets(text))
+                elif keyword.startswith("Raw profile type "):  # exiftool and ImageMagick write these
+                    _raw_profile(keyword[17:].lower(), text, found)  # compressed (zTXt) as often as not
                 elif kind != b"tEXt":  # XMP in a compressed chunk of another name is still read
                     found.xmp.extend(xmp_packets(text, required=False))
-                elif keyword.startswith("Raw profile type "):
-                    _raw_profile(keyword[17:].lower(), text, found)
     except ImageError as exc:
         raise MetadataError(str(exc)) from None
 

@@ -181,11 +181,12 @@ class AuditTrail:
             return replace(decided, status=Status.ERROR, reasons=decided.reasons + (why,))
 
     def record(self, screening: Screening, v: Verdict) -> None:
-        """Append one verdict; the path is stored absolute so any later run can find the file."""
+        """Append one verdict; the path is stored resolved (absolute, no `..`, no symlinks) so any
+        later run finds the file, and one file has one path however it was named."""
         self.conn.execute(
             "INSERT INTO audit (at, user, command, path, sha256, channel, status, reasons, permission,"
             " config, register, gallery, tool, screening) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (_now(), self.user, self.command, str(Path(v.path).absolute()), v.sha256, v.channel,
+            (_now(), self.user, self.command, str(Path(v.path).resolve()), v.sha256, v.channel,
              v.status.value, reasons_json(v),
              json.dumps(v.extra["permission"], ensure_ascii=False) if "permission" in v.extra else None,
              self.stamp["config"], self.stamp["register"], self.stamp["gallery"], __version__,
@@ -239,6 +240,13 @@ class AuditTrail:
 
 
 def csv_rows(entries: Iterable[Entry]) -> Iterable[list[str]]:
-    yield list(AUDIT_COLUMNS)
+    """The audit trail for a spreadsheet: reasons and permission as readable text (one line
+    each, "kind: detail; ..."); the exact reasons as JSON in the last column, for scripts."""
+    yield [*AUDIT_COLUMNS, "reasons_json"]
     for e in entries:
-        yield csv_row(str(getattr(e, c) if getattr(e, c) is not None else "") for c in AUDIT_COLUMNS)
+        row = {c: str(getattr(e, c) if getattr(e, c) is not None else "") for c in AUDIT_COLUMNS}
+        row["reasons"] = "; ".join(f"{r.get('kind', '?')}: {r.get('detail', '')}" for r in e.reason_list())
+        if e.permission:
+            p = json.loads(e.permission)
+            row["permission"] = f"by {p.get('by')} on {str(p.get('at', ''))[:10]}: {p.get('note', '')}"
+        yield csv_row([*row.values(), e.reasons])

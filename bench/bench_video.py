@@ -1,0 +1,240 @@
+"""Video benchmark, run by hand: `.venv/bin/python bench/bench_video.py [--quick]`.
+
+Every clip is generated here (tests/clips.py: a drawn panning scene, the public-domain
+astronaut's head pasted on it for a chosen time), so nothing from ../shared/data is needed.
+Prints markdown tables, each row measured in this one run:
+
+1. recall: an unknown face on screen for 1 s, and for 0.3 s, at a random time and place
+   (320x240 clips, the real face check): share of clips where it is reported;
+2. GPS in metadata (QuickTime ©xyz, 3GPP loci, Apple ISO6709 item, Android ©xyz, Matroska
+   tag, XMP in a uuid box): share found by the location check;
+3. speed: 1080p clips screened with every check on 2 processes, as real-time factor (screening
+   wall time / clip seconds), against its peers in the same run: decoding the same clips to
+   their end without screening, and the same number of sampled frames screened as photos;
+4. memory: peak RSS of `screening scan` on one clip, for a clip and one three times as long.
+
+--quick (under ~3 minutes on an idle 2-core machine) uses fewer and shorter clips.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import struct
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_scan import run  # noqa: E402
+
+from tests.clips import Appearance, head, write_clip  # noqa: E402
+
+PUBLIC = REPO / "samples" / "public-domain"
+
+
+def trust_config(root: Path) -> Path:
+    """The demo trust (its logos and consents), with its stores in a temporary folder."""
+    toml = (REPO / "samples" / "screening.toml").read_text()
+    toml = toml.replace('"../', f'"{REPO}/').replace(f'encodings = "{REPO}/consents/.encodings.sqlite"',
+                                                     f'encodings = "{root}/encodings.sqlite"')
+    toml = toml.replace('state = "out/state.sqlite"', f'state = "{root}/state.sqlite"')
+    (root / "screening.toml").write_text(toml)
+    return root / "screening.toml"
+
+
+# ---------------------------------------------------------------- 1. recall
+
+
+def recall(root: Path, n: int, shown: float, rng: random.Random, detectors, config) -> tuple[int, int]:
+    from screening import pipeline
+    from screening.model import FaceFinding
+
+    picture, face = head(PUBLIC, 130)
+    found = 0
+    for i in range(n):
+        start = rng.uniform(0, 3.0 - shown)
+        at = (rng.randrange(0, 320 - picture.shape[1]), rng.randrange(0, 240 - picture.shape[0]))
+        clip = write_clip(root / f"recall-{shown}-{i}.mp4", 3.0, seed=i,
+                          appearances=(Appearance(picture, start, shown, at),))
+        s = pipeline.screen_file(clip, detectors, video=config.video)
+        faces = [f for r in s.results for f in r.findings if isinstance(f, FaceFinding)]
+        fx, fy = at[0] + face[0], at[1] + face[1]
+        found += any(start - 0.01 <= f.time < start + shown + 0.01 and abs(f.box[0] - fx) < 25
+                     and abs(f.box[1] - fy) < 25 for f in faces)
+        clip.unlink()
+    return found, n
+
+
+# ---------------------------------------------------------------- 2. GPS
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(body), kind) + body
+
+
+def _into_moov(data: bytes, child: bytes) -> bytes:
+    at = data.rfind(b"moov") - 4
+    (size,) = struct.unpack(">I", data[at:at + 4])
+    return data[:at] + struct.pack(">I", size + len(child)) + data[at + 4:] + child
+
+
+def gps_clips(root: Path) -> list[tuple[str, Path]]:
+    tag = {"location": "+53.8021-001.5476/"}
+    made = [(f"encoder tag in {s}", write_clip(root / f"gps{s}", 1.0, metadata=tag))
+            for s in (".mov", ".mp4", ".3gp", ".mkv", ".webm")]
+    plain = write_clip(root / "plain.mp4", 1.0).read_bytes()
+    text = b"+53.8021-001.5476/"
+    android = _box(b"udta", _box(b"\xa9xyz", struct.pack(">HH", len(text), 0x15C7) + text))
+    (root / "android.mp4").write_bytes(_into_moov(plain, android))
+    keys = {"com.apple.quicktime.location.ISO6709": "+53.8021-001.5476+075.000/"}
+    meta = _box(b"meta", _box(b"hdlr", b"\x00" * 8 + b"mdta" + b"\x00" * 13)
+                + _box(b"keys", struct.pack(">II", 0, 1) + b"".join(_box(b"mdta", k.encode()) for k in keys))
+                + _box(b"ilst", _box(struct.pack(">I", 1), _box(b"data", struct.pack(">II", 1, 0)
+                                                                 + next(iter(keys.values())).encode()))))
+    (root / "iphone.mov").write_bytes(_into_moov(plain, meta))
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="53,48.126N" '
+           b'exif:GPSLongitude="1,32.856W"/></rdf:RDF></x:xmpmeta>')
+    (root / "xmp.mp4").write_bytes(plain + _box(b"uuid", bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC") + xmp))
+    return made + [("Android ©xyz atom", root / "android.mp4"), ("iPhone ISO6709 item", root / "iphone.mov"),
+                   ("XMP in a uuid box", root / "xmp.mp4")]
+
+
+# ---------------------------------------------------------------- 3. speed
+
+
+def hd_clip(path: Path, seconds: float, seed: int) -> Path:
+    picture, _ = head(PUBLIC, 360)
+    rng = random.Random(seed)
+    appearances = tuple(Appearance(picture, t, 0.5, (rng.randrange(0, 1920 - picture.shape[1]),
+                                                     rng.randrange(0, 1080 - picture.shape[0])))
+                        for t in [x * 0.5 for x in range(int(seconds * 2))] if rng.random() < 0.6)
+    return write_clip(path, seconds, size=(1920, 1080), fps=30, seed=seed, appearances=appearances)
+
+
+def decode_only(paths: list[Path]) -> float:
+    from screening.formats import video
+
+    start = time.perf_counter()
+    for p in paths:
+        with video.Clip(p, video.MP4) as clip:
+            for _ in clip.frames():
+                pass
+    return time.perf_counter() - start
+
+
+def sampled_frames_as_photos(paths: list[Path], root: Path) -> list[Path]:
+    """The frames the screening samples, written as JPEG photos (the photo path's peer)."""
+    from PIL import Image
+
+    from screening.config import VideoSettings
+    from screening.formats import video
+
+    s = VideoSettings()
+    out = []
+    for p in paths:
+        with video.Clip(p, video.MP4) as clip:
+            for sample in video.samples(clip.frames(), s.sample_every_s, s.scene_change, s.min_gap_s):
+                path = root / "frames" / f"{p.stem}-{sample.number:05d}.jpg"
+                path.parent.mkdir(exist_ok=True)
+                Image.fromarray(sample.rgb).save(path, quality=90)
+                out.append(path)
+    return out
+
+
+def screen_all(screener, paths: list[Path]) -> float:
+    start = time.perf_counter()
+    for s in screener.screen([(p, str(p)) for p in paths]):
+        if not s.results[0].complete:
+            raise SystemExit(f"{s.path}: {s.results[0].error}")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer, shorter clips (a few minutes)")
+    args = ap.parse_args()
+    n_recall, hd_seconds, photo_peer = (8, 3.0, False) if args.quick else (30, 10.0, True)
+
+    from screening.config import load_config
+    from screening.detectors.faces import FaceDetector
+    from screening.detectors.location import LocationDetector
+    from screening.model import Check
+    from screening.pool import Screener
+    from screening.trust import open_trust
+
+    root = Path(tempfile.mkdtemp(prefix="bench-video-"))
+    try:
+        cfg_path = trust_config(root)
+        config = load_config(cfg_path)
+        trust = open_trust(cfg_path)
+        trust.enrol()
+        rng = random.Random(18)
+
+        class Nothing:
+            def detect(self, picture, earlier):
+                return []
+
+        faces_only = {Check.FACES: FaceDetector(config.faces, None)}
+        print("\n## 1. Recall: an unknown face on screen for a while (320x240, 3 s clips, real face check)\n")
+        print("| on screen | clips | found | share | target |\n|---|---|---|---|---|")
+        for shown, target in ((1.0, "100%"), (0.3, ">= 90%")):
+            found, n = recall(root, n_recall, shown, rng, faces_only, config)
+            print(f"| {shown} s | {n} | {found} | {found / n:.0%} | {target} |", flush=True)
+
+        print("\n## 2. GPS in video metadata (location check)\n")
+        print("| where | found |\n|---|---|")
+        location = {Check.LOCATION: LocationDetector(config), Check.FACES: Nothing()}
+        from screening import pipeline
+
+        hits = 0
+        clips = gps_clips(root)
+        for name, clip in clips:
+            s = pipeline.screen_file(clip, location, video=config.video)
+            ok = any(getattr(f, "lat", None) is not None and abs(f.lat - 53.8021) < 1e-3
+                     for r in s.results for f in r.findings)
+            hits += ok
+            print(f"| {name} | {'yes' if ok else 'NO'} |", flush=True)
+        print(f"| **all** | **{hits}/{len(clips)}** |")
+
+        print(f"\n## 3. Speed: two 1080p clips of {hd_seconds:g} s, every check, 2 processes\n", flush=True)
+        hd = [hd_clip(root / f"hd{i}.mp4", hd_seconds, i) for i in range(2)]
+        seconds = 2 * hd_seconds
+        decode = decode_only(hd)
+        with Screener(trust.config, trust.gallery, workers=2) as screener:
+            screen_all(screener, [write_clip(root / "warm.mp4", 0.5)] * 2)  # workers up, models loaded
+            wall = screen_all(screener, hd)
+            rows = [("screening the clips (2 processes)", wall)]
+            if photo_peer:
+                frames = sampled_frames_as_photos(hd, root)
+                rows.append((f"the same {len(frames)} sampled frames screened as JPEG photos",
+                             screen_all(screener, frames)))
+        rows.append(("decoding the clips to their end, no checks (1 process)", decode))
+        print("| what | wall s | x real time |\n|---|---|---|")
+        for name, s in rows:
+            print(f"| {name} | {s:.1f} | {s / seconds:.2f} |")
+        print("\ntarget: screening <= 1.0x real time")
+
+        print("\n## 4. Peak memory of `screening scan` on one clip (640x360, every check, 1 process)\n")
+        print("| clip | wall s | peak RSS MB |\n|---|---|---|")
+        picture, _ = head(PUBLIC, 200)
+        for length in (3.0, 9.0):
+            clip = write_clip(root / f"mem{int(length)}.mp4", length, size=(640, 360),
+                              appearances=(Appearance(picture, 1.0, 1.0, (100, 50)),))
+            wall, peak, _code = run([str(REPO / ".venv" / "bin" / "screening"), "scan", str(clip), "--config",
+                                     str(cfg_path), "--workers", "1"], cwd=root)
+            print(f"| {length:g} s | {wall:.1f} | {peak:.0f} |", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    main()

@@ -1,0 +1,507 @@
+"""Video files: recognised by content, checked whole, decoded to the end with PyAV.
+
+MP4/MOV/M4V/3GP (ISO base media / QuickTime), WebM/MKV (Matroska) and AVI. The container's
+structure is walked first (a box or chunk that runs past the end of the file, a missing
+`moov`, bytes that are not a box after the last one: the file is incomplete). Then every
+frame is decoded, in order, one at a time (memory does not grow with the clip's length), and
+a frame that fails to decode, a decoder that reports damage, or frames that do not add up to
+the declared duration raise VideoError: a clip that was not seen to its end is never cleared.
+
+Frames come out upright: the display matrix (phone clips are stored sideways with a rotation
+to apply) is applied, as players do. Audio is not decoded or screened.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Container names, as sniff() reports them (imaging.sniff recognises images only).
+MP4, MATROSKA, AVI = "MP4", "MATROSKA", "AVI"
+FORMATS = frozenset({MP4, MATROSKA, AVI})
+
+# ftyp brands of still images (HEIF/AVIF), which imaging decodes as photos.
+_IMAGE_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"}
+# First atoms of a QuickTime file written without an ftyp (old cameras, some editors).
+_QT_FIRST = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+_EBML = b"\x1a\x45\xdf\xa3"
+
+# The last frame may end this far from the declared duration (seconds, and share of it):
+# containers round durations, and audio may run a little longer than the picture.
+DURATION_SLACK_S = 0.5
+DURATION_SLACK_SHARE = 0.02
+# Decoded frames may differ from the declared count by this many (and share) before it is an error.
+FRAME_SLACK = 2
+FRAME_SLACK_SHARE = 0.01
+# Frames larger than this are refused before decoding (an 8K frame is 33 MP).
+MAX_FRAME_PIXELS = 40_000_000
+# Boxes read whole to find metadata (moov, meta, uuid) may be at most this large.
+MAX_METADATA_BOX = 256 << 20
+# Side of the grey thumbnail scene changes are measured on.
+THUMB = (64, 36)
+
+
+class VideoError(Exception):
+    """The clip could not be decoded completely; the message says why in plain words."""
+
+
+def sniff(head: bytes) -> str | None:
+    """MP4, MATROSKA or AVI from the first bytes of a file, or None if not a video container."""
+    if len(head) >= 12 and head[4:8] == b"ftyp":
+        return None if head[8:12] in _IMAGE_BRANDS else MP4
+    if len(head) >= 8 and head[4:8] in _QT_FIRST and struct.unpack(">I", head[:4])[0] not in range(2, 8):
+        return MP4
+    if head.startswith(_EBML):
+        return MATROSKA
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] in (b"AVI ", b"AVIX"):
+        return AVI
+    return None
+
+
+# ---------------------------------------------------------------- container structure
+
+
+@dataclass(frozen=True)
+class Box:
+    """A top-level ISO BMFF box: type, offset of its header, header length, total size."""
+
+    kind: bytes
+    offset: int
+    header: int
+    size: int
+
+    @property
+    def body(self) -> int:
+        return self.offset + self.header
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+
+def top_level_boxes(f, length: int) -> list[Box]:
+    """Every top-level box of an ISO BMFF file, or VideoError where the structure breaks."""
+    boxes = []
+    pos = 0
+    while pos < length:
+        f.seek(pos)
+        head = f.read(16)
+        if len(head) < 8:
+            if _zeros(f, pos, length):
+                break
+            raise VideoError(f"incomplete file: {length - pos} stray byte(s) after the last box at byte {pos}")
+        size, kind = struct.unpack(">I4s", head[:8])
+        header = 8
+        if size == 1:
+            if len(head) < 16:
+                raise VideoError(f"incomplete file: the `{_name(kind)}` box header at byte {pos} is cut off")
+            (size,) = struct.unpack(">Q", head[8:16])
+            header = 16
+        elif size == 0:  # "to the end of the file"
+            size = length - pos
+        if not _box_name(kind):
+            if _zeros(f, pos, length):
+                break
+            raise VideoError(f"not a complete video: unrecognised data where a box should start at byte {pos} "
+                             f"({head[:8]!r})")
+        if size < header:
+            raise VideoError(f"damaged file: the `{_name(kind)}` box at byte {pos} declares {size} bytes")
+        if pos + size > length:
+            raise VideoError(f"truncated file: the `{_name(kind)}` box at byte {pos} declares {size} bytes, "
+                             f"only {length - pos} are in the file")
+        boxes.append(Box(kind, pos, header, size))
+        pos += size
+    kinds = [b.kind for b in boxes]
+    if b"moov" not in kinds:
+        raise VideoError("incomplete file: no `moov` box (the index a player needs; the recording was "
+                         "probably interrupted)")
+    if kinds.count(b"moov") > 1:
+        raise VideoError("damaged file: more than one `moov` box")
+    return boxes
+
+
+def _box_name(kind: bytes) -> bool:
+    """Box types are four printable characters (QuickTime's user data may start with ©)."""
+    return all(32 <= c < 127 for c in kind[kind[:1] == b"\xa9":])
+
+
+def _name(kind: bytes) -> str:
+    return kind.decode("latin-1")
+
+
+def _zeros(f, pos: int, length: int) -> bool:
+    """Whether the rest of the file from pos is zero padding (some cameras pad their files)."""
+    if length - pos > 1 << 20:
+        return False
+    f.seek(pos)
+    return not f.read().strip(b"\x00")
+
+
+def check_structure(path: Path, fmt: str) -> None:
+    """The container's own declared sizes agree with the file: nothing cut off, nothing after."""
+    length = path.stat().st_size
+    with open(path, "rb") as f:
+        if fmt == MP4:
+            top_level_boxes(f, length)
+        elif fmt == MATROSKA:
+            _check_matroska(f, length)
+        elif fmt == AVI:
+            _check_riff(f, length)
+
+
+def _ebml_number(f, what: str, strip_marker: bool) -> tuple[int, int]:
+    """An EBML variable-length number (element ID or size) and its length in bytes."""
+    first = f.read(1)
+    if not first:
+        raise VideoError(f"truncated file: the Matroska {what} is cut off")
+    b = first[0]
+    n = 1
+    while n <= 8 and not b & (0x80 >> (n - 1)):
+        n += 1
+    if n > 8:
+        raise VideoError(f"damaged file: invalid Matroska {what}")
+    rest = f.read(n - 1)
+    if len(rest) < n - 1:
+        raise VideoError(f"truncated file: the Matroska {what} is cut off")
+    value = (b & (0xFF >> n)) if strip_marker else b
+    for c in rest:
+        value = (value << 8) | c
+    return value, n
+
+
+def _check_matroska(f, length: int) -> None:
+    pos = 0
+    seen_segment = False
+    while pos < length:
+        f.seek(pos)
+        element, id_len = _ebml_number(f, "element ID", strip_marker=False)
+        size, size_len = _ebml_number(f, "element size", strip_marker=True)
+        unknown = size == (1 << (7 * size_len)) - 1  # all ones: "until the end" (live recordings)
+        body = pos + id_len + size_len
+        if element == 0x18538067:
+            seen_segment = True
+        elif element != 0x1A45DFA3:
+            if _zeros(f, pos, length):
+                return
+            raise VideoError(f"not a complete video: unrecognised data after the Matroska segment at byte {pos}")
+        if unknown:
+            return  # the decoder and the duration check find a cut-off end
+        if body + size > length:
+            raise VideoError(f"truncated file: the Matroska {'segment' if element == 0x18538067 else 'header'} "
+                             f"declares {size} bytes, only {length - body} are in the file")
+        pos = body + size
+    if not seen_segment:
+        raise VideoError("incomplete file: no Matroska segment after the header")
+
+
+def _check_riff(f, length: int) -> None:
+    pos = 0
+    while pos < length:
+        f.seek(pos)
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF":
+            if _zeros(f, pos, length):
+                return
+            raise VideoError(f"not a complete video: unrecognised data after the AVI chunks at byte {pos}")
+        (size,) = struct.unpack("<I", head[4:8])
+        if pos + 8 + size > length:
+            raise VideoError(f"truncated file: the AVI RIFF chunk at byte {pos} declares {size + 8} bytes, "
+                             f"only {length - pos} are in the file")
+        pos += 8 + size + (size & 1)
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the container says about the clip, before any frame is decoded."""
+
+    container: str  # MP4, MATROSKA, AVI
+    codec: str  # h264, hevc, vp9...
+    width: int  # as stored (before the display rotation of the first frame)
+    height: int
+    duration: float | None  # seconds, as the container declares it
+    fps: float | None
+    declared_frames: int  # 0 when the container does not say
+    metadata: dict[str, str]  # container and video stream tags, as FFmpeg reads them
+
+
+@dataclass
+class Frame:
+    """One decoded frame, upright pixels on demand (most frames are never converted)."""
+
+    number: int  # 0-based, in presentation order
+    time: float  # seconds from the start of the first frame
+    key: bool
+    _frame: object  # av.VideoFrame
+    _turn: tuple[int, bool]  # (quarter turns counter-clockwise, mirror first)
+
+    def rgb(self) -> np.ndarray:
+        """HxWx3 uint8, upright."""
+        return upright(self._frame.to_ndarray(format="rgb24"), *self._turn)
+
+    def grey_thumb(self) -> np.ndarray:
+        return self._frame.reformat(width=THUMB[0], height=THUMB[1], format="gray").to_ndarray().astype(np.float32)
+
+
+def upright(pixels: np.ndarray, quarter_turns: int, mirror: bool) -> np.ndarray:
+    if mirror:
+        pixels = pixels[:, ::-1]
+    if quarter_turns % 4:
+        pixels = np.rot90(pixels, quarter_turns)
+    return np.ascontiguousarray(pixels)
+
+
+def _turn_of(rotation: float, mirror: bool) -> tuple[int, bool, int]:
+    """(quarter turns counter-clockwise for np.rot90, mirror, clockwise degrees) of a display rotation."""
+    quarter = round(rotation / 90.0)
+    if abs(rotation - 90.0 * quarter) > 1.0:
+        raise VideoError(f"the clip asks to be displayed rotated by {rotation:.1f} degrees; only quarter "
+                         "turns are supported")
+    return quarter % 4, mirror, (-90 * quarter) % 360
+
+
+def _display_matrix(frame) -> tuple[float, bool] | None:
+    """(counter-clockwise rotation in degrees, mirrored) from a frame's DISPLAYMATRIX, as FFmpeg reads it."""
+    for entry in getattr(frame, "side_data", None) or ():
+        if "DISPLAYMATRIX" not in str(getattr(entry, "type", "")).upper():
+            continue
+        raw = bytes(entry)
+        if len(raw) < 36:
+            raise VideoError("damaged display matrix in the clip")
+        m = [float(v) for v in struct.unpack("<9i", raw[:36])]
+        mirror = m[0] * m[4] - m[1] * m[3] < 0
+        if mirror:  # undo the horizontal flip first (av_display_matrix_flip), then read the rotation
+            m[0], m[3] = -m[0], -m[3]
+        scale0, scale1 = math.hypot(m[0], m[3]), math.hypot(m[1], m[4])
+        if not scale0 or not scale1:
+            raise VideoError("damaged display matrix in the clip (it collapses the picture)")
+        return -math.degrees(math.atan2(m[1] / scale1, m[0] / scale0)), mirror
+    return None
+
+
+class Clip:
+    """An open video file: probe() then frames() once, in order. Use as a context manager."""
+
+    def __init__(self, path: Path, fmt: str, *, max_duration_s: float | None = None):
+        import av
+
+        self.path = Path(path)
+        self.fmt = fmt
+        try:
+            # Decoders report damage instead of hiding it; one thread, so that their log lines
+            # reach us (PyAV's log capture deadlocks with frame threads).
+            self.container = av.open(str(path), mode="r", metadata_errors="replace",
+                                     options={"err_detect": "crccheck+bitstream+buffer+explode", "threads": "1"})
+        except av.FFmpegError as exc:
+            raise VideoError(f"cannot be opened as a video: {_ffmpeg_message(exc)}") from None
+        except (OSError, ValueError) as exc:
+            raise VideoError(f"cannot be opened as a video: {exc}") from None
+        try:
+            self.probe = self._probe(max_duration_s)
+        except BaseException:
+            self.container.close()
+            raise
+
+    def __enter__(self) -> Clip:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.container.close()
+
+    def _probe(self, max_duration_s: float | None) -> Probe:
+        c = self.container
+        videos = [s for s in c.streams.video]
+        if not videos:
+            raise VideoError("no video stream in the file (audio is not screened)")
+        if len(videos) > 1:
+            raise VideoError(f"{len(videos)} video streams in the file; only clips with one are screened")
+        stream = videos[0]
+        self.stream = stream
+        ctx = stream.codec_context
+        if ctx is None or not ctx.name:
+            raise VideoError("the video codec is unknown to the decoder")
+        ctx.thread_count = 1
+        ctx.thread_type = "NONE"
+        w, h = ctx.width, ctx.height
+        if w <= 0 or h <= 0:
+            raise VideoError(f"the video stream declares no picture size ({w}x{h})")
+        if w * h > MAX_FRAME_PIXELS:
+            raise VideoError(f"frames of {w}x{h} are over the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
+        duration = None
+        if stream.duration is not None and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        elif c.duration is not None:
+            duration = c.duration / 1_000_000
+        if duration is not None and (not math.isfinite(duration) or duration < 0):
+            raise VideoError(f"the clip declares an impossible duration ({duration})")
+        if max_duration_s is not None and duration is not None and duration > max_duration_s:
+            raise VideoError(f"the clip lasts {duration:.0f} s, longer than the {max_duration_s:.0f} s that "
+                             "are screened ([video] max_duration_s)")
+        rate = stream.average_rate or stream.guessed_rate
+        fps = float(rate) if rate else None
+        self.turn = (0, False, 0)  # known from the first frame's display matrix
+        metadata = {str(k): str(v) for k, v in c.metadata.items()}
+        metadata.update({f"stream:{k}": str(v) for k, v in stream.metadata.items()})
+        return Probe(self.fmt, ctx.name, w, h, duration, fps, int(stream.frames or 0), metadata)
+
+    @property
+    def rotation(self) -> int:
+        """Degrees clockwise the stored frames are turned to be upright: 0, 90, 180 or 270."""
+        return self.turn[2]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Upright width and height (after the display rotation)."""
+        w, h = self.probe.width, self.probe.height
+        return (h, w) if self.turn[2] in (90, 270) else (w, h)
+
+    def frames(self) -> Iterator[Frame]:
+        """Every frame, decoded in order; VideoError as soon as anything is wrong, or at the end."""
+        import av
+
+        stream = self.stream
+        probe = self.probe
+        number = 0
+        start: float | None = None
+        last_end = 0.0
+        frame_step = 1.0 / probe.fps if probe.fps else 0.0
+        previous_level = av.logging.get_level()
+        av.logging.set_level(av.logging.ERROR)
+        try:
+            with av.logging.Capture(local=False) as logs:
+                try:
+                    for packet in self.container.demux(stream):
+                        if packet.is_corrupt:
+                            raise VideoError(f"damaged data near {self._at(packet, start)}: the demuxer flagged "
+                                             "a corrupt packet")
+                        for frame in stream.decode(packet):
+                            self._check_logs(logs, number, start)
+                            if getattr(frame, "is_corrupt", False):
+                                raise VideoError(f"frame {number + 1} is damaged (the decoder could not "
+                                                 "decode it completely)")
+                            if frame.width * frame.height > MAX_FRAME_PIXELS:
+                                raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
+                                                 f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
+                            t = frame.time
+                            if t is None:
+                                if not frame_step:
+                                    raise VideoError(f"frame {number + 1} has no timestamp and the clip no "
+                                                     "frame rate")
+                                t = number * frame_step + (start or 0.0)
+                            if start is None:
+                                start = t
+                                found = _display_matrix(frame)
+                                if found is not None:
+                                    self.turn = _turn_of(*found)
+                            rel = max(0.0, t - start)
+                            duration = float(frame.duration * frame.time_base) if (
+                                frame.duration and frame.time_base) else frame_step
+                            last_end = max(last_end, rel + duration)
+                            yield Frame(number, rel, bool(frame.key_frame), frame, self.turn[:2])
+                            number += 1
+                    self._check_logs(logs, number, start)
+                except av.FFmpegError as exc:
+                    raise VideoError(f"decoding stopped at frame {number + 1}: {_ffmpeg_message(exc)}") from None
+        finally:
+            av.logging.set_level(previous_level)
+        self._check_complete(number, last_end)
+
+    @staticmethod
+    def _at(packet, start) -> str:
+        if packet.pts is not None and packet.time_base:
+            return f"{float(packet.pts * packet.time_base) - (start or 0.0):.2f} s"
+        return "an unknown time"
+
+    @staticmethod
+    def _check_logs(logs: list, number: int, start) -> None:
+        import av
+
+        for log in logs:
+            level, name, message = log[0], log[1], log[2]
+            if level <= av.logging.ERROR:
+                raise VideoError(f"the decoder reported damage by frame {number + 1}: {str(message).strip()} "
+                                 f"({name})")
+
+    def _check_complete(self, number: int, last_end: float) -> None:
+        probe = self.probe
+        if number == 0:
+            raise VideoError("no frame of the video could be decoded")
+        declared = probe.declared_frames
+        if declared and abs(number - declared) > max(FRAME_SLACK, FRAME_SLACK_SHARE * declared):
+            raise VideoError(f"{number} frames decoded, the container declares {declared}: the clip was not "
+                             "seen to its end")
+        if probe.duration is not None and probe.duration > 0:
+            slack = max(DURATION_SLACK_S, DURATION_SLACK_SHARE * probe.duration)
+            if abs(last_end - probe.duration) > slack:
+                raise VideoError(f"the frames seen cover {last_end:.2f} s, the container declares "
+                                 f"{probe.duration:.2f} s: the clip was not seen to its end")
+
+
+def _ffmpeg_message(exc: Exception) -> str:
+    text = getattr(exc, "strerror", None) or str(exc)
+    return str(text).replace("\n", " ")
+
+
+# ---------------------------------------------------------------- sampling
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A frame chosen for screening, upright."""
+
+    number: int
+    time: float
+    rgb: np.ndarray
+    why: str  # "first", "interval", "keyframe", "scene change", "last"
+
+
+def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
+    """The frames to screen: the first, one at least every `every_s` seconds, keyframes and
+    scene changes (no closer than `min_gap_s` to the previous one) and the last.
+
+    Screened frames are never more than `every_s` apart (to the nearest frame), so anything on
+    screen for `every_s` plus one frame is in at least one of them. Only chosen
+    frames are converted to RGB, so the cost of decoding the rest stays small.
+    """
+    last_time: float | None = None
+    last_thumb: np.ndarray | None = None
+    pending: Frame | None = None  # the newest frame not sampled, kept to sample the last one
+    step = 0.0  # the latest gap between frames
+    previous = None
+    previous_key = False
+    for frame in frames:
+        if previous is not None:
+            step = max(0.0, frame.time - previous)
+        previous = frame.time
+        # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
+        marks_shot = frame.key and not previous_key
+        previous_key = frame.key
+        thumb = frame.grey_thumb()
+        why = None
+        if last_time is None:
+            why = "first"
+        elif frame.time + step / 2 >= last_time + every_s - 1e-6:  # the frame nearest the due time, not after
+            why = "interval"
+        elif frame.time - last_time >= min_gap_s:
+            if marks_shot:
+                why = "keyframe"
+            elif last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) / 255.0 >= scene_change:
+                why = "scene change"
+        if why is None:
+            pending = frame
+            continue
+        pending = None
+        last_time, last_thumb = frame.time, thumb
+        yield Sample(frame.number, frame.time, frame.rgb(), why)
+    if pending is not None:
+        yield Sample(pending.number, pending.time, pending.rgb(), "last")

@@ -1,0 +1,237 @@
+"""Where a video says it was made: GPS and place names in its metadata atoms and tags.
+
+Read from the file's own boxes (ISO BMFF / QuickTime), independently of FFmpeg:
+- `moov/udta/©xyz` (QuickTime, and Android's MediaMuxer): an ISO 6709 string "+53.8021-001.5476/";
+- `moov/meta` keys + ilst `com.apple.quicktime.location.ISO6709` (iPhone), and its place name;
+- `moov/udta/loci` (3GPP location information: fixed-point longitude, latitude and a name);
+- XMP in a `uuid` box (BE7ACFCB-97A9-42E8-9C71-999491E3AFAC) or a QuickTime `XMP_` atom;
+and from the tags FFmpeg reads for any container (Matroska `LOCATION`, AVI INFO...). Both are
+reported (positions found twice are reported once by the location check). A location atom
+that is present but cannot be read is a malformed position: the clip is never cleared for it.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+from screening.formats import geotags, metadata, video
+
+# (source, where, claims): what the location check reports, as for photos.
+Source = tuple[str, str, geotags.Claims]
+
+_XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")
+# Boxes whose body is a sequence of boxes, searched for location atoms.
+_CONTAINERS = {b"moov", b"trak", b"udta", b"meta", b"ilst", b"mdia", b"minf", b"edts"}
+_ISO6709 = re.compile(r"^\s*([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\d*)?)?\s*(?:CRS[^/]*)?/?\s*$")
+# Tags (lowercase) that hold an ISO 6709 position, and tags that name a place.
+_POSITION_TAGS = ("location", "location-eng", "\xa9xyz", "com.apple.quicktime.location.iso6709",
+                  "com.android.location")
+_PLACE_TAGS = {"com.apple.quicktime.location.name": "Location name",
+               "com.apple.quicktime.location.body": "Location body",
+               "com.apple.quicktime.location.note": "Location note"}
+
+
+def claims(path: Path, fmt: str, tags: dict[str, str]) -> list[Source]:
+    """Every location claim of the clip: its own atoms (MP4/MOV) and FFmpeg's tags."""
+    found: list[Source] = atom_claims(path) if fmt == video.MP4 else []
+    # FFmpeg's tags mostly repeat the atoms read above: keep only what they add
+    known = {p.raw for _, _, c in found for p in c.positions if p.raw}
+    near = [(p.lat, p.lon) for _, _, c in found for p in c.positions if p.lat is not None]
+    for source in tag_claims(tags):
+        positions = [p for p in source[2].positions if p.raw not in known and not any(
+            p.lat is not None and abs(p.lat - lat) < 1e-4 and abs(p.lon - lon) < 1e-4 for lat, lon in near)]
+        if positions or source[2].places:
+            found.append((source[0], source[1], geotags.Claims(tuple(positions), source[2].places)))
+    return found
+
+
+def tag_claims(tags: dict[str, str]) -> list[Source]:
+    """Positions and place names in the container tags FFmpeg read (any container)."""
+    found: list[Source] = []
+    for key, value in tags.items():
+        name = key.lower().removeprefix("stream:")
+        if name in _POSITION_TAGS or name.endswith(".iso6709"):
+            found.append(("metadata", f"the {key!r} tag", geotags.Claims((iso6709(value),))))
+        elif name in _PLACE_TAGS and value.strip():
+            found.append(("metadata", f"the {key!r} tag", geotags.Claims((), (geotags.Place(_PLACE_TAGS[name],
+                                                                                      value.strip()),))))
+    return found
+
+
+def iso6709(text: str) -> geotags.Position:
+    """An ISO 6709 point ("+53.8021-001.5476+080.0/", degrees, DDMM.m or DDMMSS.s) as a Position."""
+    raw = text.strip()
+    m = _ISO6709.match(raw)
+    if not m:
+        return geotags.Position(None, None, "not an ISO 6709 position", raw)
+    try:
+        lat = _iso_part(m.group(1), 2, 90.0, "latitude")
+        lon = _iso_part(m.group(2), 3, 180.0, "longitude")
+    except ValueError as exc:
+        return geotags.Position(None, None, str(exc), raw)
+    return geotags.Position(lat, lon, raw=raw)
+
+
+def _iso_part(text: str, degree_digits: int, limit: float, name: str) -> float:
+    sign = -1.0 if text[0] == "-" else 1.0
+    whole, _, fraction = text[1:].partition(".")
+    digits = len(whole)
+    if digits == degree_digits:
+        value = float(text[1:])
+    elif digits == degree_digits + 2:  # DDMM.mmm
+        value = int(whole[:degree_digits]) + float(whole[degree_digits:] + "." + (fraction or "0")) / 60.0
+    elif digits == degree_digits + 4:  # DDMMSS.sss
+        value = (int(whole[:degree_digits]) + int(whole[degree_digits:degree_digits + 2]) / 60.0
+                 + float(whole[degree_digits + 2:] + "." + (fraction or "0")) / 3600.0)
+    else:
+        raise ValueError(f"{name} {text!r} has {digits} whole digits")
+    if value > limit:
+        raise ValueError(f"{name} {sign * value:.5f} is out of range")
+    return sign * value
+
+
+# ---------------------------------------------------------------- the file's own atoms
+
+
+def atom_claims(path: Path) -> list[Source]:
+    """Location claims in the ISO BMFF boxes of a file already checked by video.check_structure."""
+    found: list[Source] = []
+    length = path.stat().st_size
+    with open(path, "rb") as f:
+        for box in video.top_level_boxes(f, length):
+            if box.kind not in (b"moov", b"uuid", b"meta", b"udta"):
+                continue
+            if box.size - box.header > video.MAX_METADATA_BOX:
+                raise metadata.MetadataError(f"the `{box.kind.decode()}` box is {box.size} bytes, too large to "
+                                             "read for location data")
+            f.seek(box.body)
+            body = f.read(box.size - box.header)
+            if box.kind == b"uuid":
+                found += _uuid(body, box.offset)
+            else:
+                found += _walk(box.kind, body, box.offset, [])
+    return found
+
+
+def _children(body: bytes, where: int) -> Iterable[tuple[bytes, bytes, int]]:
+    """(type, body, offset) of the boxes inside a container body; raises if they do not fit."""
+    pos = 0
+    n = len(body)
+    while pos + 8 <= n:
+        size, kind = struct.unpack_from(">I4s", body, pos)
+        header = 8
+        if size == 1:
+            if pos + 16 > n:
+                raise metadata.MetadataError(f"a box header at byte {where + pos} is cut off")
+            (size,) = struct.unpack_from(">Q", body, pos + 8)
+            header = 16
+        elif size == 0:
+            size = n - pos
+        if size < header or pos + size > n:
+            raise metadata.MetadataError(f"the `{kind.decode('latin-1')}` box at byte {where + pos} does not fit "
+                                         "in its parent")
+        yield kind, body[pos + header:pos + size], where + pos + header
+        pos += size
+
+
+def _walk(kind: bytes, body: bytes, where: int, keys: list[str]) -> list[Source]:
+    found: list[Source] = []
+    if kind == b"meta":
+        body, where = _meta_body(body, where)
+        keys = []
+    for child, data, at in _children(body, where):
+        if kind == b"ilst":
+            found += _ilst_item(child, data, at, keys)
+        elif child == b"\xa9xyz":
+            found.append(("QuickTime", "the QuickTime ©xyz atom", geotags.Claims((iso6709(_qt_string(data, at)),))))
+        elif child == b"loci":
+            found.append(("3GPP", "the 3GPP loci atom", _loci(data, at)))
+        elif child == b"XMP_":
+            found += [("XMP", "XMP in the QuickTime XMP_ atom", geotags.xmp_claims(p))
+                      for p in metadata.xmp_packets(data)]
+        elif child == b"uuid":
+            found += _uuid(data, at)
+        elif child == b"keys":
+            keys[:] = _keys(data, at)
+        elif child in _CONTAINERS:
+            found += _walk(child, data, at, keys)
+    return found
+
+
+def _meta_body(body: bytes, where: int) -> tuple[bytes, int]:
+    """ISO `meta` has a version/flags word before its boxes; QuickTime's has not."""
+    if body[4:8] == b"hdlr":
+        return body, where
+    return body[4:], where + 4
+
+
+def _qt_string(data: bytes, at: int) -> str:
+    """A QuickTime user-data text: 16-bit length, 16-bit language, then the text."""
+    if len(data) < 4:
+        raise metadata.MetadataError(f"the ©xyz atom at byte {at} is cut off")
+    (size,) = struct.unpack_from(">H", data, 0)
+    text = data[4:4 + size]
+    if len(text) < size:
+        raise metadata.MetadataError(f"the ©xyz atom at byte {at} declares {size} bytes of text, holds {len(text)}")
+    return text.decode("utf-8", "replace")
+
+
+def _loci(data: bytes, at: int) -> geotags.Claims:
+    """3GPP TS 26.244 location: version/flags, language, name, role, longitude, latitude, altitude (16.16)."""
+    try:
+        end = data.index(b"\x00", 6)
+        name = data[6:end].decode("utf-8", "replace").strip()
+        lon, lat, _alt = struct.unpack_from(">iii", data, end + 2)
+    except (ValueError, struct.error):
+        return geotags.Claims((geotags.Position(None, None, f"the loci atom at byte {at} is cut off"),))
+    lat_deg, lon_deg = lat / 65536.0, lon / 65536.0
+    places = (geotags.Place("Location name", name),) if name else ()
+    if abs(lat_deg) > 90 or abs(lon_deg) > 180:
+        position = geotags.Position(None, None, "coordinates out of range", f"{lat_deg}, {lon_deg}")
+    else:
+        position = geotags.Position(lat_deg, lon_deg)
+    return geotags.Claims((position,), places)
+
+
+def _uuid(data: bytes, at: int) -> list[Source]:
+    if data[:16] != _XMP_UUID:
+        return []
+    return [("XMP", "XMP in a uuid box", geotags.xmp_claims(p)) for p in metadata.xmp_packets(data[16:])]
+
+
+def _keys(data: bytes, at: int) -> list[str]:
+    """The names of an mdta `keys` box, in order (ilst items refer to them from 1)."""
+    if len(data) < 8:
+        raise metadata.MetadataError(f"the keys box at byte {at} is cut off")
+    (count,) = struct.unpack_from(">I", data, 4)
+    names = []
+    pos = 8
+    for _ in range(count):
+        if pos + 8 > len(data):
+            raise metadata.MetadataError(f"the keys box at byte {at} is cut off")
+        size, _ns = struct.unpack_from(">I4s", data, pos)
+        if size < 8 or pos + size > len(data):
+            raise metadata.MetadataError(f"a key in the keys box at byte {at} does not fit")
+        names.append(data[pos + 8:pos + size].decode("utf-8", "replace"))
+        pos += size
+    return names
+
+
+def _ilst_item(kind: bytes, data: bytes, at: int, keys: list[str]) -> list[Source]:
+    """One ilst item: a 1-based index into keys, holding a `data` box with the value."""
+    (index,) = struct.unpack(">I", kind)
+    name = keys[index - 1] if 0 < index <= len(keys) else kind.decode("latin-1")
+    lowered = name.lower()
+    if not (lowered.endswith(".iso6709") or lowered in _PLACE_TAGS or lowered == "\xa9xyz"):
+        return []
+    values = [d[8:].decode("utf-8", "replace") for child, d, _ in _children(data, at) if child == b"data"]
+    if not values:
+        raise metadata.MetadataError(f"the {name!r} item at byte {at} holds no value")
+    where = f"the {name} metadata item"
+    if lowered in _PLACE_TAGS:
+        return [("QuickTime", where, geotags.Claims((), tuple(geotags.Place(_PLACE_TAGS[lowered], v.strip())
+                                                             for v in values if v.strip())))]
+    return [("QuickTime", where, geotags.Claims(tuple(iso6709(v) for v in values)))]

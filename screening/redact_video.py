@@ -1,0 +1,173 @@
+"""Publishable copies of clips: faces of people without consent blurred in every frame, no metadata.
+
+Two passes over the clip, one frame in memory at a time. The first looks for faces in the
+frames the screening samples (every [video] sample_every_s, keyframes, scene changes) and
+decides for each face, with the same rules as the verdict, whether it must be hidden. The
+second decodes every frame again and blurs, in each, the faces to hide of the screened frames
+on either side of it (grown by the distance a face can move between them), so a face is
+hidden in the frames between samples too. The copy is an MP4 (H.264) of the upright frames:
+no container or stream metadata is carried over (no GPS, no XMP, no place names), and no
+audio (audio is not screened). Logos and uniforms are left as they are, as for photos.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import shutil
+import uuid
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from screening.config import Config, VideoSettings
+from screening.digest import sha256_file
+from screening.formats import video
+from screening.model import Box, Check, CheckResult
+from screening.policy import Rules, decide
+
+# Between two screened frames a face may move; the blurred box grows by this share of its size
+# (on top of redact.GROW) for the frames in between.
+MOTION = 0.5
+
+
+class VideoRedactError(Exception):
+    pass
+
+
+_BUILT: dict[tuple[int, int], object] = {}
+
+
+def face_detector(config: Config, gallery):
+    """The face check the copies are made with, built once per process (tests replace it)."""
+    from screening.detectors.faces import FaceDetector
+
+    key = (id(config), id(gallery))
+    if key not in _BUILT:
+        _BUILT.clear()
+        _BUILT[key] = FaceDetector(config.faces, gallery)
+    return _BUILT[key]
+
+
+def faces_to_hide_by_time(path: Path, fmt: str, detector, rules: Rules,
+                          settings: VideoSettings) -> list[tuple[float, list[Box]]]:
+    """(time, boxes to hide) of every sampled frame, in time order."""
+    from screening import imaging
+    from screening.video_screening import _shrunk, stamped
+
+    found = []
+    with video.Clip(path, fmt, max_duration_s=settings.max_duration_s) as clip:
+        for sample in video.samples(clip.frames(), settings.sample_every_s, settings.scene_change,
+                                    settings.min_gap_s):
+            pixels, scale = _shrunk(sample.rgb, settings.max_side)
+            picture = imaging.Picture(path=path, data=b"", format="VIDEO FRAME", frames=[pixels])
+            faces = [stamped(f, sample.time, scale) for f in detector.detect(picture, {})]
+            decision = decide([CheckResult(Check.FACES, tuple(faces))], _faces_only(rules))
+            found.append((sample.time, [f.box for f in decision.faces if not (f.person_id and f.consented)]))
+    return found
+
+
+def _faces_only(rules: Rules) -> Rules:
+    from dataclasses import replace
+
+    return replace(rules, required=(Check.FACES,))
+
+
+def boxes_at(t: float, hide: list[tuple[float, list[Box]]], times: list[float]) -> list[Box]:
+    """The boxes to blur in the frame at time t: those of the screened frames either side of it."""
+    i = bisect.bisect_right(times, t + 1e-6)
+    near = []
+    for j in (i - 1, i):
+        if 0 <= j < len(hide):
+            exact = abs(hide[j][0] - t) < 1e-6
+            near += [b if exact else _grown(b, MOTION) for b in hide[j][1]]
+    return near
+
+
+def _grown(box: Box, share: float) -> Box:
+    x, y, w, h = box
+    gx, gy = round(w * share), round(h * share)
+    return x - gx, y - gy, w + 2 * gx, h + 2 * gy
+
+
+def make_video_copy(source: Path, fmt: str, sha256: str | None, into: Path, detector, rules: Rules,
+                    settings: VideoSettings) -> tuple[Path, int]:
+    """Write the redacted copy into `into` (never overwriting); returns it and how many frames
+    had a face blurred."""
+    import av
+
+    from screening.redact import obliterate
+
+    if sha256_file(source) != sha256:
+        raise VideoRedactError("no copy made: the file changed after it was screened")
+    try:
+        video.check_structure(source, fmt)
+        hide = faces_to_hide_by_time(source, fmt, detector, rules, settings)
+        times = [t for t, _ in hide]
+        into.mkdir(parents=True, exist_ok=True)
+        tmp = into / f".redacting-{os.getpid()}-{uuid.uuid4().hex[:8]}.mp4"
+        blurred = 0
+        try:
+            with video.Clip(source, fmt, max_duration_s=settings.max_duration_s) as clip, \
+                    av.open(str(tmp), "w", format="mp4") as out:
+                rate = Fraction(clip.probe.fps or 25).limit_denominator(1001)
+                stream = None
+                for frame in clip.frames():
+                    rgb = frame.rgb()
+                    boxes = boxes_at(frame.time, hide, times)
+                    if boxes:
+                        rgb = obliterate(rgb, boxes)
+                        blurred += 1
+                    rgb = _even(rgb)
+                    if stream is None:
+                        stream = out.add_stream("libx264", rate=rate)
+                        stream.height, stream.width = rgb.shape[:2]
+                        stream.pix_fmt = "yuv420p"
+                        stream.options = {"crf": "18", "preset": "veryfast"}
+                    picture = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+                    picture.pts = frame.number  # constant rate: the copy's frames, in order
+                    picture.time_base = 1 / rate
+                    for packet in stream.encode(picture):
+                        out.mux(packet)
+                if stream is not None:
+                    for packet in stream.encode():
+                        out.mux(packet)
+            copy = _place(tmp, into, source.stem + ".mp4")
+        finally:
+            tmp.unlink(missing_ok=True)
+    except video.VideoError as exc:
+        raise VideoRedactError(f"no copy made: {exc}") from None
+    except av.FFmpegError as exc:
+        raise VideoRedactError(f"no copy made: the copy could not be encoded: {exc}") from None
+    return copy, blurred
+
+
+def _place(tmp: Path, folder: Path, name: str) -> Path:
+    """Give the finished copy its name, or name-1, name-2...: an existing file is never replaced."""
+    stem, suffix = os.path.splitext(name)
+    for n in range(0, 10_000):
+        target = folder / (name if n == 0 else f"{stem}-{n}{suffix}")
+        try:
+            os.link(tmp, target)
+            return target
+        except FileExistsError:
+            continue
+        except OSError:  # no hard links on this file system (some network shares)
+            try:
+                with open(tmp, "rb") as src, open(target, "xb") as dst:
+                    shutil.copyfileobj(src, dst)
+                return target
+            except FileExistsError:
+                continue
+    raise VideoRedactError(f"no free name for {name} in {folder}")
+
+
+def _even(rgb: np.ndarray) -> np.ndarray:
+    """H.264 in 4:2:0 needs even sides: repeat the last row/column when one is odd."""
+    h, w = rgb.shape[:2]
+    if h % 2:
+        rgb = np.concatenate([rgb, rgb[-1:]], axis=0)
+    if w % 2:
+        rgb = np.concatenate([rgb, rgb[:, -1:]], axis=1)
+    return np.ascontiguousarray(rgb)
