@@ -161,7 +161,8 @@ def main() -> int:
         big += ["[[academy]]", f'id = "{aid}"', f'logos = "logos/{aid}"',
                 f"uniform_colours = {json.dumps([style.field, style.charge])}", ""]
     (OUT / "trust50.toml").write_text("\n".join(big), encoding="utf-8")
-    (OUT / "register.csv").write_text("person_id,name,role,academy,biometric_consent\n", encoding="utf-8")
+    (OUT / "register.csv").write_text("person_id,name,role,academy,biometric_consent,website,social_media,print,"
+                                      "expires,withdrawn\n", encoding="utf-8")
     (OUT / "photos").mkdir(exist_ok=True)
 
     rows = []
