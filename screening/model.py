@@ -31,6 +31,14 @@ class Kind(StrEnum):
     PERSON = "person"  # a person whose face cannot be seen (issue 15)
 
 
+class Cause(StrEnum):
+    """Why a check is incomplete, for an `error` reason (reports group them without reading text)."""
+
+    MISSING = "missing"  # the check does not exist in this installation, or never ran
+    UNDECODED = "undecoded"  # not run because the file's pixels did not decode
+    FAILED = "failed"  # raised, timed out or could not finish
+
+
 class Check(StrEnum):
     """Every check that must run completely before an image may be cleared."""
 
@@ -175,6 +183,8 @@ class CheckResult:
     findings: tuple[Finding, ...] = ()
     error: str | None = None  # set when the check raised, timed out or could not finish
     notes: tuple[str, ...] = ()  # informative, never changes the verdict
+    # the check was not run at all because the file's pixels did not decode (error says so)
+    undecoded: bool = False
 
     @property
     def complete(self) -> bool:
@@ -203,6 +213,7 @@ class Reason:
     box: Box | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # person_id, academy, lat, lon...
     time: float | None = None  # video: seconds from the start of the first frame where seen
+    cause: Cause | None = None  # for an error: why the check is incomplete (not in the JSONL)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind.value}

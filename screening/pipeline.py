@@ -101,7 +101,7 @@ def _run_without_pixels(check: Check, detector: Detector, path: Path, data: byte
     """Metadata checks still run on a file whose pixels did not decode, so the report says all."""
     metadata_only = getattr(detector, "detect_undecoded", None)
     if metadata_only is None:
-        return CheckResult(check, error="not run: the image could not be decoded")
+        return CheckResult(check, error="not run: the image could not be decoded", undecoded=True)
     try:
         return CheckResult(check, tuple(metadata_only(path, data)))
     except CheckTimeout:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from screening.config import Config, FaceSettings, LogoSettings, TextSettings, UniformSettings
 from screening.model import (
+    Cause,
     Check,
     CheckResult,
     Decision,
@@ -67,9 +68,11 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
         if result is None:
             if undecoded:  # the decode error already says why nothing else ran
                 continue
-            reasons.append(Reason(Kind.ERROR, f"the {check.value} check did not run", extra={"check": check.value}))
+            reasons.append(Reason(Kind.ERROR, f"the {check.value} check did not run", extra={"check": check.value},
+                                  cause=Cause.MISSING))
         elif result.error is not None:
-            reasons.append(Reason(Kind.ERROR, f"{check.value} check: {result.error}", extra={"check": check.value}))
+            reasons.append(Reason(Kind.ERROR, f"{check.value} check: {result.error}", extra={"check": check.value},
+                                  cause=Cause.UNDECODED if result.undecoded else Cause.FAILED))
 
     face_no = 0
     for result in results:

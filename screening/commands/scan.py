@@ -10,7 +10,7 @@ from pathlib import Path
 
 from screening import files
 from screening.cli import consoles, enrolment_notes, workers
-from screening.model import Kind, Status, Verdict
+from screening.model import Cause, Kind, Status, Verdict
 from screening.pool import Screener
 from screening.reports.tabular import CsvWriter, JsonlWriter
 from screening.store.audit import AuditTrail
@@ -117,8 +117,7 @@ def run(args: argparse.Namespace) -> int:
                 w.write(v)
             statuses[v.status] += 1
             kinds.update({r.kind for r in v.reasons})
-            missing_checks.update(r.extra.get("check", "") for r in v.reasons
-                                  if r.kind is Kind.ERROR and r.detail.endswith("did not run"))
+            missing_checks.update(r.extra.get("check", "") for r in v.reasons if r.cause is Cause.MISSING)
             if progress:
                 progress.advance(progress.task_ids[0])
             if not args.quiet:  # above the progress bar on a terminal
@@ -212,16 +211,11 @@ def _line(v: Verdict) -> str:
     if "permission_not_covering" in v.extra:
         head += f"\n    {for_terminal(v.extra['permission_not_covering'])}"
     # Checks that could not run because the file did not decode are one consequence, said once.
-    not_run = [r.extra.get("check", "?") for r in v.reasons
-               if r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED)]
-    lines = [f"{r.kind.value}: {for_terminal(r.detail)}" for r in v.reasons
-             if not (r.kind is Kind.ERROR and r.detail.endswith(_NOT_DECODED))]
+    not_run = [r.extra.get("check", "?") for r in v.reasons if r.cause is Cause.UNDECODED]
+    lines = [f"{r.kind.value}: {for_terminal(r.detail)}" for r in v.reasons if r.cause is not Cause.UNDECODED]
     if not_run:
         lines.append(f"error: so the {_and(not_run)} check(s) could not run")
     return head + "".join(f"\n    {line}" for line in lines)
-
-
-_NOT_DECODED = "not run: the image could not be decoded"
 
 
 def _and(words: list[str]) -> str:

@@ -53,7 +53,7 @@ def screening_to_json(s: Screening) -> dict[str, Any]:
         "seconds": round(s.seconds, 3),
         "results": [
             {"check": r.check.value, "error": r.error, "notes": list(r.notes),
-             "findings": [finding_to_json(f) for f in r.findings]}
+             "findings": [finding_to_json(f) for f in r.findings], "undecoded": r.undecoded}
             for r in s.results
         ],
     }
@@ -62,7 +62,7 @@ def screening_to_json(s: Screening) -> dict[str, Any]:
 def screening_from_json(data: dict[str, Any]) -> Screening:
     results = tuple(
         CheckResult(Check(r["check"]), tuple(finding_from_json(f) for f in r["findings"]),
-                    r.get("error"), tuple(r.get("notes", ())))
+                    r.get("error"), tuple(r.get("notes", ())), bool(r.get("undecoded", False)))
         for r in data["results"]
     )
     size = tuple(data["size"]) if data.get("size") else None
