@@ -6,11 +6,13 @@ import argparse
 import sqlite3
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from screening import files
 from screening.cli import consoles, enrolment_notes, workers
-from screening.model import Cause, Kind, Status, Verdict
+from screening.model import Cause, Status, Verdict
 from screening.pool import Screener
 from screening.reports.tabular import CsvWriter, JsonlWriter
 from screening.store.audit import AuditTrail
@@ -45,48 +47,105 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+class _Refused(Exception):
+    """The scan cannot start; the message says why, for the user."""
+
+
+@dataclass
+class _Scan:
+    """What one scan holds open: the trust, the files, the audit trail, the cache and the reports."""
+
+    trust: Any
+    rules: Any
+    selection: files.Selection
+    trail: AuditTrail
+    cache: ResultCache | None
+    screener: Any
+    writers: list
+
+
+@dataclass
+class _Tally:
+    statuses: Counter = field(default_factory=Counter)
+    kinds: Counter = field(default_factory=Counter)
+    missing_checks: set = field(default_factory=set)
+
+    def add(self, v: Verdict) -> None:
+        self.statuses[v.status] += 1
+        self.kinds.update({r.kind for r in v.reasons})
+        self.missing_checks.update(r.extra.get("check", "") for r in v.reasons if r.cause is Cause.MISSING)
+
+
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
+    try:
+        scan = _open(args, err)
+    except _Refused as exc:
+        err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
+        return EXIT_ERROR
+    items = scan.selection.items
+    tally = _Tally()
+    finished, failed = _screen_all(scan, args, out, err, tally)
+    for problem in failed:
+        err.print(f"[bold red]screening scan:[/] {problem}", highlight=False)
+    if not finished:
+        done = sum(tally.statuses.values())
+        err.print(f"[bold red]screening scan: interrupted[/] after {done} of {len(items)} file(s)"
+                  + ("; the reports hold those and are marked incomplete" if scan.writers else ""),
+                  highlight=False)
+        return EXIT_ERROR
+    unreadable = [s for s in scan.selection.skipped if s.problem]
+    out.print(_summary_line(tally.statuses, len(items), scan.rules.channel, scan.selection), highlight=False)
+    if not args.quiet:
+        _details(out, tally.kinds, tally.missing_checks, scan.selection)
+    if tally.statuses[Status.ERROR] or unreadable or failed:
+        return EXIT_ERROR
+    if tally.statuses[Status.NEEDS_PERMISSION]:
+        return EXIT_NEEDS_PERMISSION
+    return EXIT_CLEARED
+
+
+def _open(args: argparse.Namespace, err) -> _Scan:
+    """Trust, files, enrolment, audit trail, cache, screener and reports; _Refused says what failed."""
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)
     except SetupError as exc:
-        err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
-        return EXIT_ERROR
+        raise _Refused(str(exc)) from None
     try:
         selection = files.select(args.paths, exclude=[p for p in (args.jsonl, args.csv, args.html) if p])
     except files.MissingPath as exc:
-        err.print(f"[bold red]screening scan:[/] {for_terminal(str(exc))}", highlight=False)
-        return EXIT_ERROR
-    items = selection.items
-    if not items:
-        err.print("[bold red]screening scan:[/] no files to screen in the given paths"
-                  + (f" ({selection.skipped_line()})" if selection.skipped else ""), highlight=False)
-        return EXIT_ERROR
+        raise _Refused(for_terminal(str(exc))) from None
+    if not selection.items:
+        raise _Refused("no files to screen in the given paths"
+                       + (f" ({selection.skipped_line()})" if selection.skipped else ""))
     try:
         trust.enrol()
     except SetupError as exc:
-        err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
-        return EXIT_ERROR
+        raise _Refused(str(exc)) from None
     if not args.quiet:
         enrolment_notes(trust, err)
-
     try:
         trail = AuditTrail.open(trust, "scan")
         cache = None if args.no_cache else ResultCache.open(trust)
     except (OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening scan:[/] cannot open the audit trail {trust.config.state}: {exc}",
-                  highlight=False)
-        return EXIT_ERROR
+        raise _Refused(f"cannot open the audit trail {trust.config.state}: {exc}") from None
     try:
         screener = _screener(args, trust, cache)
     except (OSError, ImportError, ValueError) as exc:
-        err.print(f"[bold red]screening scan:[/] cannot reach the Dask scheduler {args.scheduler}: {exc}",
-                  highlight=False)
         trail.close()
-        return EXIT_ERROR
+        raise _Refused(f"cannot reach the Dask scheduler {args.scheduler}: {exc}") from None
+    try:
+        writers = _writers(args, trust, rules, selection)
+    except _Refused:
+        trail.close()
+        screener.close()
+        raise
+    return _Scan(trust, rules, selection, trail, cache, screener, writers)
 
-    writers = []
+
+def _writers(args: argparse.Namespace, trust, rules, selection: files.Selection) -> list:
+    writers: list = []
     try:
         if args.jsonl:
             writers.append(JsonlWriter(args.jsonl))
@@ -99,60 +158,43 @@ def run(args: argparse.Namespace) -> int:
                                       names={p.person_id: p.name for p in trust.register.people.values()},
                                       skipped=selection.skipped))
     except (OSError, ImportError) as exc:
-        err.print(f"[bold red]screening scan:[/] {_report_error(exc, writers, args)}", highlight=False)
+        message = _report_error(exc, writers, args)
         _close_all(writers, None)
-        trail.close()
-        screener.close()
-        return EXIT_ERROR
+        raise _Refused(message) from None
+    return writers
 
-    statuses: Counter[Status] = Counter()
-    kinds: Counter[Kind] = Counter()
-    missing_checks: set[str] = set()
+
+def _screen_all(scan: _Scan, args: argparse.Namespace, out, err, tally: _Tally) -> tuple[bool, list[str]]:
+    """Screen every file, writing each verdict as it comes; (finished, report problems)."""
+    items = scan.selection.items
     progress = None if args.quiet else _progress(err, len(items))
     finished = False
     try:
-        for screening in screener.screen(items):
-            v = trail.verdict(screening, rules)  # permission applied, appended to the audit trail
-            for w in writers:
+        for screening in scan.screener.screen(items):
+            v = scan.trail.verdict(screening, scan.rules)  # permission applied, appended to the audit trail
+            for w in scan.writers:
                 w.write(v)
-            statuses[v.status] += 1
-            kinds.update({r.kind for r in v.reasons})
-            missing_checks.update(r.extra.get("check", "") for r in v.reasons if r.cause is Cause.MISSING)
+            tally.add(v)
             if progress:
                 progress.advance(progress.task_ids[0])
             if not args.quiet:  # above the progress bar on a terminal
                 out.print(_line(v), highlight=False)
         finished = True
     except KeyboardInterrupt:
-        pass  # said below, once the reports are closed
+        pass  # said by the caller, once the reports are closed
     finally:
         if progress:
             progress.stop()
         # stopped early (Ctrl-C, or an error that is then raised): the reports say so
-        done = sum(statuses.values())
-        failed = _close_all(writers, None if finished else (
+        done = sum(tally.statuses.values())
+        failed = _close_all(scan.writers, None if finished else (
             f"INCOMPLETE: the scan was stopped after {done} of {len(items)} file(s); "
             f"{len(items) - done} file(s) were not screened and are not in this report"))
-        screener.close()
-        trail.close()
-        if cache is not None:
-            cache.close()
-    for problem in failed:
-        err.print(f"[bold red]screening scan:[/] {problem}", highlight=False)
-    if not finished:
-        err.print(f"[bold red]screening scan: interrupted[/] after {done} of {len(items)} file(s)"
-                  + ("; the reports hold those and are marked incomplete" if writers else ""), highlight=False)
-        return EXIT_ERROR
-
-    unreadable = [s for s in selection.skipped if s.problem]
-    out.print(_summary_line(statuses, len(items), rules.channel, selection), highlight=False)
-    if not args.quiet:
-        _details(out, kinds, missing_checks, selection)
-    if statuses[Status.ERROR] or unreadable or failed:
-        return EXIT_ERROR
-    if statuses[Status.NEEDS_PERMISSION]:
-        return EXIT_NEEDS_PERMISSION
-    return EXIT_CLEARED
+        scan.screener.close()
+        scan.trail.close()
+        if scan.cache is not None:
+            scan.cache.close()
+    return finished, failed
 
 
 def _close_all(writers, interrupted: str | None) -> list[str]:
