@@ -343,12 +343,6 @@ def test_rt2_11_names_in_caption_and_title_metadata(tmp_path, config, ocr_engine
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-12: any text finding in a clip (a pupil's name on a board, or an unreadable "
-                          "line) crashes the merge of appearances (video_screening.py merge() sets `detail`, "
-                          "which TextFinding has not): the clip is an error 'decode check: decoding failed: "
-                          "TypeError', never needs_permission with the name (fails closed, but every clip "
-                          "with text in it is an error)")
 def test_rt2_12_a_name_on_a_board_in_a_clip_needs_permission(tmp_path, config, ocr_engine):
     import datetime as dt
 
