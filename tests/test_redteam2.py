@@ -68,9 +68,6 @@ def test_rt2_1_control_same_vfr_clip_with_the_face_later_is_found(tmp_path, conf
     assert decision.status == Status.NEEDS_PERMISSION
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-2: GPS in a Matroska tag of the audio stream is not read (formats/video.py "
-                          "_probe keeps the container's and the video stream's tags only)")
 def test_rt2_2_gps_tag_on_the_audio_stream_of_an_mkv(tmp_path, config):
     path = tmp_path / "audio-gps.mkv"
     background = scene((320, 240))
@@ -89,10 +86,6 @@ def test_rt2_2_gps_tag_on_the_audio_stream_of_an_mkv(tmp_path, config):
     _not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-3: a subtitle stream is neither read nor refused: a pupil's name, or a drone's "
-                          "per-frame GPS telemetry (as DJI writes it), is published with a cleared clip "
-                          "(formats/video.py ignores non-video streams; the text check sees pixels only)")
 @pytest.mark.parametrize("line", [b"0,0,Default,,0,0,0,,Amelia Hart, Year 4, St Aidan's Academy",
                                   b"0,0,Default,,0,0,0,,F/2.8, SS 1000, ISO 100, GPS (-1.5491, 53.8008, 18), H 30.0m"])
 def test_rt2_3_subtitle_stream_naming_a_pupil_or_holding_gps(tmp_path, config, line):
@@ -116,10 +109,6 @@ def test_rt2_3_subtitle_stream_naming_a_pupil_or_holding_gps(tmp_path, config, l
     _not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-4: a Matroska attachment holding a face picture under a non-image MIME type "
-                          "is never looked at, and the clip is cleared (formats/video.py: attachment "
-                          "streams are ignored; only image/* attachments become a second video stream)")
 def test_rt2_4_mkv_attachment_holding_a_face_picture(tmp_path, config):
     import io
 

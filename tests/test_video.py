@@ -635,3 +635,44 @@ def test_watch_sorts_a_clip_byte_identical_and_waits_for_one_still_arriving(job)
     assert sorted_files(j.into) == {"sports-day.mp4": "cleared"}
     assert sha256(j.into / "cleared" / "sports-day.mp4") == made
     assert arriving.exists() and j.lines("deferred")
+
+
+# ---------------------------------------------------------------- streams that are not screened
+
+
+def test_a_camera_timecode_track_is_allowed(tmp_path, config):
+    import av
+
+    plain = write_clip(tmp_path / "plain.mov", 1.0, metadata={"timecode": "01:00:00:00"})
+    face = red_clip(tmp_path / "face.mov", metadata={"timecode": "01:00:00:00"})
+    with av.open(str(plain)) as check:
+        assert [s.type for s in check.streams] == ["video", "data"]
+    assert screen(plain, config)[1].status is Status.CLEARED
+    assert screen(face, config)[1].status is Status.NEEDS_PERMISSION
+
+
+def _retyped_timecode_track(tmp_path, config) -> bytearray:
+    data = bytearray(write_clip(tmp_path / "tc.mov", 1.0, metadata={"timecode": "01:00:00:00"}).read_bytes())
+    at = data.find(b"stsd")
+    while at > 0 and data[at + 16:at + 20] != b"tmcd":
+        at = data.find(b"stsd", at + 4)
+    assert at > 0
+    data[at + 16:at + 20] = b"mebx"
+    return data
+
+
+def test_timed_metadata_track_with_unknown_keys_is_error(tmp_path, config):
+    (tmp_path / "mebx.mov").write_bytes(_retyped_timecode_track(tmp_path, config))
+    _assert_error(tmp_path / "mebx.mov", config, "a timed metadata track (mebx: no keys) is not screened")
+
+
+def test_only_timed_metadata_keys_known_to_be_harmless_are_allowed():
+    def key(name: str) -> bytes:
+        keyd = _box(b"keyd", b"mdta" + name.encode())
+        return _box(b"\x00\x00\x00\x01", keyd)
+
+    entry = _box(b"mebx", bytes(8) + _box(b"keys", key("com.apple.quicktime.video-orientation")
+                                       + key("com.apple.quicktime.location.ISO6709")))
+    keys = tuple(video._mebx_keys(entry))
+    assert keys == ("com.apple.quicktime.video-orientation", "com.apple.quicktime.location.ISO6709")
+    assert keys[0] in video.HARMLESS_MEBX_KEYS and keys[1] not in video.HARMLESS_MEBX_KEYS

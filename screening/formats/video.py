@@ -215,6 +215,81 @@ def _check_riff(f, length: int) -> None:
         pos += 8 + size + (size & 1)
 
 
+# ---------------------------------------------------------------- tracks other than picture and sound
+
+# Keys of Apple timed metadata (`mebx` tracks of iPhone clips) that hold no position or name.
+HARMLESS_MEBX_KEYS = frozenset({
+    "com.apple.quicktime.video-orientation", "com.apple.quicktime.live-photo-info",
+    "com.apple.quicktime.still-image-time", "com.apple.quicktime.scene-illuminance",
+    "com.apple.quicktime.camera-debug-info", "com.apple.quicktime.live-photo.vitality-score",
+    "com.apple.quicktime.live-photo.vitality-scoring-version",
+})
+_CONTAINERS = {b"trak", b"mdia", b"minf", b"stbl"}
+
+
+def mp4_data_tracks(path: Path) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """{track ID: (sample format, Apple metadata keys)} of every track of an MP4/MOV, as the
+    `tkhd` and the first `stsd` entry say (FFmpeg's DataStream.id is the track ID)."""
+    length = path.stat().st_size
+    with open(path, "rb") as f:
+        moov = next(b for b in top_level_boxes(f, length) if b.kind == b"moov")
+        if moov.size - moov.header > MAX_METADATA_BOX:
+            raise VideoError(f"the `moov` box is {moov.size} bytes, too large to read")
+        f.seek(moov.body)
+        body = f.read(moov.size - moov.header)
+    tracks = {}
+    for kind, trak in _mp4_children(body):
+        if kind != b"trak":
+            continue
+        found: dict[bytes, bytes] = {}
+        _collect(trak, found)
+        tkhd, stsd = found.get(b"tkhd"), found.get(b"stsd")
+        if tkhd is None or len(tkhd) < 24:
+            raise VideoError("damaged file: a track has no readable `tkhd` box")
+        track_id = struct.unpack_from(">I", tkhd, 20 if tkhd[0] == 1 else 12)[0]
+        fmt, keys = "", ()
+        if stsd is not None and len(stsd) >= 16:
+            fmt = stsd[12:16].decode("latin-1")
+            keys = tuple(_mebx_keys(stsd[8:])) if fmt == "mebx" else ()
+        tracks[track_id] = (fmt, keys)
+    return tracks
+
+
+def _mp4_children(body: bytes) -> Iterator[tuple[bytes, bytes]]:
+    pos = 0
+    while pos + 8 <= len(body):
+        size, kind = struct.unpack_from(">I4s", body, pos)
+        header = 8
+        if size == 1 and pos + 16 <= len(body):
+            (size,) = struct.unpack_from(">Q", body, pos + 8)
+            header = 16
+        elif size == 0:
+            size = len(body) - pos
+        if size < header or pos + size > len(body):
+            raise VideoError(f"damaged file: the `{_name(kind)}` box inside `moov` does not fit")
+        yield kind, body[pos + header:pos + size]
+        pos += size
+
+
+def _collect(body: bytes, found: dict[bytes, bytes]) -> None:
+    for kind, child in _mp4_children(body):
+        if kind in _CONTAINERS:
+            _collect(child, found)
+        else:
+            found.setdefault(kind, child)
+
+
+def _mebx_keys(entry: bytes) -> Iterator[str]:
+    """Key names in the `keyd` boxes of a `mebx` sample entry (namespace + key)."""
+    pos = entry.find(b"keyd")
+    while pos >= 4:
+        (size,) = struct.unpack_from(">I", entry, pos - 4)
+        if size < 12 or pos - 4 + size > len(entry):
+            raise VideoError("damaged file: a timed metadata key (`keyd`) does not fit")
+        yield entry[pos + 8:pos - 4 + size].decode("utf-8", "replace")
+        pos = entry.find(b"keyd", pos - 4 + size)
+
+
 # ---------------------------------------------------------------- decoding
 
 
@@ -350,9 +425,40 @@ class Clip:
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else None
         self.turn = (0, False, 0)  # known from the first frame's display matrix
+        self._refuse_unscreened(c, stream)
         metadata = {str(k): str(v) for k, v in c.metadata.items()}
         metadata.update({f"stream:{k}": str(v) for k, v in stream.metadata.items()})
+        for other in c.streams:  # an audio stream's tags may hold a location too (Matroska LOCATION)
+            if other is not stream:
+                metadata.update({f"stream{other.index}:{k}": str(v) for k, v in other.metadata.items()})
         return Probe(self.fmt, ctx.name, w, h, duration, fps, int(stream.frames or 0), metadata)
+
+    def _refuse_unscreened(self, c, video_stream) -> None:
+        """VideoError for any stream but the video and audio: subtitles, attachments, telemetry and
+        timed metadata are not screened, and may hold a name, a picture or a position. A QuickTime
+        timecode track, and Apple timed metadata whose keys are all known to be harmless, are allowed."""
+        tracks = mp4_data_tracks(self.path) if self.fmt == MP4 and any(
+            s.type == "data" for s in c.streams) else {}
+        for s in c.streams:
+            if s is video_stream or s.type == "audio":
+                continue
+            if s.type == "data" and s.id in tracks:
+                kind, keys = tracks[s.id]
+                if kind == "tmcd":
+                    continue
+                if kind == "mebx" and keys and all(k in HARMLESS_MEBX_KEYS for k in keys):
+                    continue
+                what = (f"a timed metadata track ({kind}: {', '.join(keys) or 'no keys'})" if kind == "mebx"
+                        else f"a data track ({kind or 'unknown format'})")
+            elif s.type == "attachment":
+                name = s.metadata.get("filename") or s.metadata.get("FILENAME") or "unnamed"
+                mime = s.metadata.get("mimetype") or s.metadata.get("MIMETYPE") or "no MIME type"
+                what = f"an attachment ({name!r}, {mime})"
+            elif s.type == "subtitle":
+                what = "a subtitle stream"
+            else:
+                what = f"a {s.type or 'unknown'} stream"
+            raise VideoError(f"{what} is not screened: the clip cannot be cleared")
 
     @property
     def rotation(self) -> int:
