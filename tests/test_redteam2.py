@@ -213,10 +213,6 @@ def test_rt2_7_control_the_same_name_turned_clockwise_is_read(tmp_path, ocr_engi
     assert "P3001" in _named(detector, sign(photo(public_domain), ["Amelia Hart"], cap=30).rotate(-90, expand=True))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-8: an MP4 edit list (elst) that skips the first 2 frames of a 1 fps clip hides "
-                          "2 s of picture (a face) that is in the file; the frame-count check allows 2 frames "
-                          "missing whatever the frame rate (formats/video.py FRAME_SLACK), so it is cleared")
 def test_rt2_8_edit_list_hides_the_first_seconds_of_a_slow_clip(tmp_path, config):
     import struct
 

@@ -276,6 +276,16 @@ def test_declared_frame_count_larger_than_the_frames_is_error(tmp_path, config):
     _assert_error(tmp_path / "short.avi", config, "frames decoded")
 
 
+def test_one_missing_frame_of_a_slow_clip_is_error(tmp_path, config):
+    """The slack on the frame count is a time (a quarter second): at 1 fps not one frame may be missing."""
+    data = bytearray(write_clip(tmp_path / "whole.avi", 4.0, fps=1).read_bytes())
+    at = data.find(b"strh") + 8 + 32
+    (frames,) = struct.unpack("<I", data[at:at + 4])
+    data[at:at + 4] = struct.pack("<I", frames + 1)
+    (tmp_path / "short.avi").write_bytes(data)
+    _assert_error(tmp_path / "short.avi", config, "frames decoded")
+
+
 def test_audio_only_file_is_error(tmp_path, config):
     import av
 

@@ -35,9 +35,10 @@ _EBML = b"\x1a\x45\xdf\xa3"
 # containers round durations, and audio may run a little longer than the picture.
 DURATION_SLACK_S = 0.5
 DURATION_SLACK_SHARE = 0.02
-# Decoded frames may differ from the declared count by this many (and share) before it is an error.
+# Decoded frames may differ from the declared count by this many, and never by more than
+# FRAME_SLACK_S of picture at the clip's frame rate (at 1 fps: not one frame), before it is an error.
 FRAME_SLACK = 2
-FRAME_SLACK_SHARE = 0.01
+FRAME_SLACK_S = 0.25
 # Frames larger than this are refused before decoding (an 8K frame is 33 MP).
 MAX_FRAME_PIXELS = 40_000_000
 # Boxes read whole to find metadata (moov, meta, uuid) may be at most this large.
@@ -371,9 +372,11 @@ class Clip:
         self.fmt = fmt
         try:
             # Decoders report damage instead of hiding it; one thread, so that their log lines
-            # reach us (PyAV's log capture deadlocks with frame threads).
+            # reach us (PyAV's log capture deadlocks with frame threads). Every sample in the file
+            # is decoded, including those an MP4 edit list (elst) would skip: it may hide picture.
             self.container = av.open(str(path), mode="r", metadata_errors="replace",
-                                     options={"err_detect": "crccheck+bitstream+buffer+explode", "threads": "1"})
+                                     options={"err_detect": "crccheck+bitstream+buffer+explode", "threads": "1",
+                                              **({"ignore_editlist": "1"} if fmt == MP4 else {})})
         except av.FFmpegError as exc:
             raise VideoError(f"cannot be opened as a video: {_ffmpeg_message(exc)}") from None
         except (OSError, ValueError) as exc:
@@ -543,7 +546,8 @@ class Clip:
         if number == 0:
             raise VideoError("no frame of the video could be decoded")
         declared = probe.declared_frames
-        if declared and abs(number - declared) > max(FRAME_SLACK, FRAME_SLACK_SHARE * declared):
+        allowed = min(FRAME_SLACK, math.floor(FRAME_SLACK_S * probe.fps + 1e-9)) if probe.fps else 0
+        if declared and abs(number - declared) > allowed:
             raise VideoError(f"{number} frames decoded, the container declares {declared}: the clip was not "
                              "seen to its end")
         if probe.duration is not None and probe.duration > 0:
