@@ -55,10 +55,6 @@ def _vfr_clip(path, face_ms: int):
     return path
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-1: variable frame rate: a frame 20 ms after a screened one and held on "
-                          "screen ~1 s is never screened (formats/video.py samples() looks at the gap "
-                          "before a frame, never at how long it stays on screen)")
 def test_rt2_1_face_frame_held_a_second_in_a_vfr_clip(tmp_path, config):
     _not_cleared(_vfr_clip(tmp_path / "vfr.mp4", 20), config)
 

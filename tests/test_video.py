@@ -117,6 +117,25 @@ def test_screened_frames_are_never_more_than_a_quarter_second_apart(tmp_path, fp
     assert max(np.diff(times)) <= 0.25 + 1e-6
 
 
+def test_every_frame_held_for_the_sampling_interval_is_screened():
+    """Variable frame rate: whatever the gaps, a frame on screen for `every_s` or more is screened."""
+
+    class Held(video.Frame):
+        def rgb(self):
+            return np.zeros((2, 2, 3), np.uint8)
+
+        def grey_thumb(self):
+            return np.zeros(video.THUMB[::-1], np.float32)
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        times = np.cumsum(np.concatenate([[0.0], rng.choice([0.005, 0.02, 0.04, 0.3, 1.0], 40)]))
+        frames = [Held(i, float(t), False, None, (0, False)) for i, t in enumerate(times)]
+        screened = {s.number for s in video.samples(iter(frames), 0.25, 0.12, 0.04)}
+        held = {i for i in range(len(times) - 1) if times[i + 1] - times[i] >= 0.25}
+        assert held <= screened, sorted(held - screened)
+
+
 @pytest.mark.parametrize("start", [0.0, 0.13, 0.3, 0.77, 1.41, 2.49])
 def test_something_on_screen_for_a_third_of_a_second_is_always_screened(tmp_path, config, start):
     s, d = screen(red_clip(tmp_path / "clip.mp4", 3.0, start=start, shown=0.3), config)

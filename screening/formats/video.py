@@ -572,7 +572,7 @@ class Sample:
     number: int
     time: float
     rgb: np.ndarray
-    why: str  # "first", "interval", "keyframe", "scene change", "last"
+    why: str  # "first", "interval", "held", "keyframe", "scene change", "last"
 
 
 def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
@@ -580,12 +580,15 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
     scene changes (no closer than `min_gap_s` to the previous one) and the last.
 
     Screened frames are never more than `every_s` apart (to the nearest frame), so anything on
-    screen for `every_s` plus one frame is in at least one of them. Only chosen
+    screen for `every_s` plus one frame is in at least one of them; and a frame that stays on
+    screen for `every_s` or longer (variable frame rate: a frame held after a sampled one) is
+    screened itself, once the next frame's time shows how long it was held ("held"). Only chosen
     frames are converted to RGB, so the cost of decoding the rest stays small.
     """
     last_time: float | None = None
     last_thumb: np.ndarray | None = None
-    pending: Frame | None = None  # the newest frame not sampled, kept to sample the last one
+    pending: Frame | None = None  # the newest frame not sampled, kept to sample it if held, or as the last
+    pending_thumb: np.ndarray | None = None
     step = 0.0  # the latest gap between frames
     previous = None
     previous_key = False
@@ -593,6 +596,10 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
         if previous is not None:
             step = max(0.0, frame.time - previous)
         previous = frame.time
+        if pending is not None and frame.time - pending.time >= every_s - 1e-6:
+            last_time, last_thumb = pending.time, pending_thumb
+            yield Sample(pending.number, pending.time, pending.rgb(), "held")
+            pending = None
         # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
         marks_shot = frame.key and not previous_key
         previous_key = frame.key
@@ -608,7 +615,7 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
             elif last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) / 255.0 >= scene_change:
                 why = "scene change"
         if why is None:
-            pending = frame
+            pending, pending_thumb = frame, thumb
             continue
         pending = None
         last_time, last_thumb = frame.time, thumb
