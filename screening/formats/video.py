@@ -256,6 +256,17 @@ def mp4_data_tracks(path: Path) -> dict[int, tuple[str, tuple[str, ...]]]:
     return tracks
 
 
+def _harmless_track(kind: str, keys: tuple[str, ...]) -> bool:
+    """A QuickTime timecode track, or Apple timed metadata whose keys are all known to be harmless."""
+    return kind == "tmcd" or (kind == "mebx" and bool(keys) and all(k in HARMLESS_MEBX_KEYS for k in keys))
+
+
+def _track_name(kind: str, keys: tuple[str, ...]) -> str:
+    if kind == "mebx":
+        return f"a timed metadata track ({kind}: {', '.join(keys) or 'no keys'})"
+    return f"a data track ({kind or 'unknown format'})"
+
+
 def _mp4_children(body: bytes) -> Iterator[tuple[bytes, bytes]]:
     pos = 0
     while pos + 8 <= len(body):
@@ -440,19 +451,19 @@ class Clip:
         """VideoError for any stream but the video and audio: subtitles, attachments, telemetry and
         timed metadata are not screened, and may hold a name, a picture or a position. A QuickTime
         timecode track, and Apple timed metadata whose keys are all known to be harmless, are allowed."""
-        tracks = mp4_data_tracks(self.path) if self.fmt == MP4 and any(
-            s.type == "data" for s in c.streams) else {}
+        tracks = mp4_data_tracks(self.path) if self.fmt == MP4 else {}
+        ids = {s.id for s in c.streams}
+        for track_id, (kind, keys) in tracks.items():  # a track the demuxer does not expose is not screened
+            if track_id not in ids and not _harmless_track(kind, keys):
+                raise VideoError(f"track {track_id} ({kind or 'unknown format'}), which the decoder does not "
+                                 "read, is not screened: the clip cannot be cleared")
         for s in c.streams:
             if s is video_stream or s.type == "audio":
                 continue
             if s.type == "data" and s.id in tracks:
-                kind, keys = tracks[s.id]
-                if kind == "tmcd":
+                if _harmless_track(*tracks[s.id]):
                     continue
-                if kind == "mebx" and keys and all(k in HARMLESS_MEBX_KEYS for k in keys):
-                    continue
-                what = (f"a timed metadata track ({kind}: {', '.join(keys) or 'no keys'})" if kind == "mebx"
-                        else f"a data track ({kind or 'unknown format'})")
+                what = _track_name(*tracks[s.id])
             elif s.type == "attachment":
                 name = s.metadata.get("filename") or s.metadata.get("FILENAME") or "unnamed"
                 mime = s.metadata.get("mimetype") or s.metadata.get("MIMETYPE") or "no MIME type"
