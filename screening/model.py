@@ -170,6 +170,7 @@ class TextFinding:
     name: str = ""  # the academy name or alias, or the register name, that matched
     similarity: float = 0.0  # the lower of the name's and its weakest word's 1 - edits / letters
     frame: int = 0
+    time: float | None = None  # video: seconds from the start, first frame where seen
 
 
 Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding | TextFinding

@@ -230,16 +230,16 @@ def _text(f: TextFinding, rules: Rules) -> Reason | None:
             academy = _academy(f.target_id, rules)
             alias = "" if f.name == academy else f", as '{f.name}'"
             return Reason(Kind.TEXT, f"text '{f.text}' names {academy}{alias} ({where})", f.box,
-                          extra={"academy": f.target_id, **score})
+                          extra={"academy": f.target_id, **score}, time=f.time)
         person = rules.people.get(f.target_id)
         who = f"{person.role} {f.target_id}" if person is not None else f"register person {f.target_id}"
         return Reason(Kind.TEXT, f"text '{f.text}' is the name of {who} ({where})", f.box,
-                      extra={"person_id": f.target_id, **score})
+                      extra={"person_id": f.target_id, **score}, time=f.time)
     if rules.text_unreadable_min_px and f.height >= rules.text_unreadable_min_px \
             and f.ocr_score < rules.text_min_read_score:
         return Reason(Kind.TEXT, f"unreadable text {f.height} px high ({where}, read as '{f.text}' with "
                                  f"confidence {f.ocr_score:.2f}): a person may read a name here", f.box,
-                      extra={"ocr_score": round(f.ocr_score, 3)})
+                      extra={"ocr_score": round(f.ocr_score, 3)}, time=f.time)
     return None
 
 

@@ -266,14 +266,17 @@ def merge(findings: list):
     if isinstance(first, FaceFinding):
         best = _best_face(findings)
     else:
-        best = max(findings, key=lambda f: (bool(getattr(f, "crest", False)), getattr(f, "score", 0) or 0))
+        best = max(findings, key=lambda f: (bool(getattr(f, "crest", False)), getattr(f, "score", 0) or 0,
+                                            getattr(f, "similarity", 0) or 0, getattr(f, "ocr_score", 0) or 0))
     last = findings[-1]
     span = (f"on screen from {_t(first)} to {_t(last)} ({len(findings)} screened frames)"
             if len(findings) > 1 else f"seen at {_t(first)}")
     if best is not first:
         span += f"; best frame at {_t(best)}"
-    detail = f"{best.detail}; {span}" if getattr(best, "detail", "") else span
-    changes = {"detail": detail}
+    names = {f.name for f in dataclasses.fields(best)}
+    changes = {}
+    if "detail" in names:  # a finding type without a detail field (TextFinding) keeps its own text
+        changes["detail"] = f"{best.detail}; {span}" if best.detail else span
     if hasattr(first, "box"):
         changes["box"] = first.box
     if hasattr(first, "time"):
@@ -294,7 +297,9 @@ def _t(finding) -> str:
     return "?" if seconds is None else f"{seconds:.2f} s"
 
 
-_VOLATILE = {"box", "score", "detail", "frame", "time", "candidates", "identifiable", "crest"}
+# (text: what the OCR read, and how well, varies from frame to frame; the name it matched does not)
+_VOLATILE = {"box", "score", "detail", "frame", "time", "candidates", "identifiable", "crest",
+             "text", "ocr_score", "height", "similarity"}
 
 
 def _identity(finding) -> tuple:

@@ -55,10 +55,6 @@ def _vfr_clip(path, face_ms: int):
     return path
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-1: variable frame rate: a frame 20 ms after a screened one and held on "
-                          "screen ~1 s is never screened (formats/video.py samples() looks at the gap "
-                          "before a frame, never at how long it stays on screen)")
 def test_rt2_1_face_frame_held_a_second_in_a_vfr_clip(tmp_path, config):
     _not_cleared(_vfr_clip(tmp_path / "vfr.mp4", 20), config)
 
@@ -68,9 +64,6 @@ def test_rt2_1_control_same_vfr_clip_with_the_face_later_is_found(tmp_path, conf
     assert decision.status == Status.NEEDS_PERMISSION
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-2: GPS in a Matroska tag of the audio stream is not read (formats/video.py "
-                          "_probe keeps the container's and the video stream's tags only)")
 def test_rt2_2_gps_tag_on_the_audio_stream_of_an_mkv(tmp_path, config):
     path = tmp_path / "audio-gps.mkv"
     background = scene((320, 240))
@@ -89,10 +82,6 @@ def test_rt2_2_gps_tag_on_the_audio_stream_of_an_mkv(tmp_path, config):
     _not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-3: a subtitle stream is neither read nor refused: a pupil's name, or a drone's "
-                          "per-frame GPS telemetry (as DJI writes it), is published with a cleared clip "
-                          "(formats/video.py ignores non-video streams; the text check sees pixels only)")
 @pytest.mark.parametrize("line", [b"0,0,Default,,0,0,0,,Amelia Hart, Year 4, St Aidan's Academy",
                                   b"0,0,Default,,0,0,0,,F/2.8, SS 1000, ISO 100, GPS (-1.5491, 53.8008, 18), H 30.0m"])
 def test_rt2_3_subtitle_stream_naming_a_pupil_or_holding_gps(tmp_path, config, line):
@@ -116,10 +105,6 @@ def test_rt2_3_subtitle_stream_naming_a_pupil_or_holding_gps(tmp_path, config, l
     _not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-4: a Matroska attachment holding a face picture under a non-image MIME type "
-                          "is never looked at, and the clip is cleared (formats/video.py: attachment "
-                          "streams are ignored; only image/* attachments become a second video stream)")
 def test_rt2_4_mkv_attachment_holding_a_face_picture(tmp_path, config):
     import io
 
@@ -224,10 +209,6 @@ def test_rt2_7_control_the_same_name_turned_clockwise_is_read(tmp_path, ocr_engi
     assert "P3001" in _named(detector, sign(photo(public_domain), ["Amelia Hart"], cap=30).rotate(-90, expand=True))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-8: an MP4 edit list (elst) that skips the first 2 frames of a 1 fps clip hides "
-                          "2 s of picture (a face) that is in the file; the frame-count check allows 2 frames "
-                          "missing whatever the frame rate (formats/video.py FRAME_SLACK), so it is cleared")
 def test_rt2_8_edit_list_hides_the_first_seconds_of_a_slow_clip(tmp_path, config):
     import struct
 
@@ -343,12 +324,6 @@ def test_rt2_11_names_in_caption_and_title_metadata(tmp_path, config, ocr_engine
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-12: any text finding in a clip (a pupil's name on a board, or an unreadable "
-                          "line) crashes the merge of appearances (video_screening.py merge() sets `detail`, "
-                          "which TextFinding has not): the clip is an error 'decode check: decoding failed: "
-                          "TypeError', never needs_permission with the name (fails closed, but every clip "
-                          "with text in it is an error)")
 def test_rt2_12_a_name_on_a_board_in_a_clip_needs_permission(tmp_path, config, ocr_engine):
     import datetime as dt
 

@@ -117,6 +117,25 @@ def test_screened_frames_are_never_more_than_a_quarter_second_apart(tmp_path, fp
     assert max(np.diff(times)) <= 0.25 + 1e-6
 
 
+def test_every_frame_held_for_the_sampling_interval_is_screened():
+    """Variable frame rate: whatever the gaps, a frame on screen for `every_s` or more is screened."""
+
+    class Held(video.Frame):
+        def rgb(self):
+            return np.zeros((2, 2, 3), np.uint8)
+
+        def grey_thumb(self):
+            return np.zeros(video.THUMB[::-1], np.float32)
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        times = np.cumsum(np.concatenate([[0.0], rng.choice([0.005, 0.02, 0.04, 0.3, 1.0], 40)]))
+        frames = [Held(i, float(t), False, None, (0, False)) for i, t in enumerate(times)]
+        screened = {s.number for s in video.samples(iter(frames), 0.25, 0.12, 0.04)}
+        held = {i for i in range(len(times) - 1) if times[i + 1] - times[i] >= 0.25}
+        assert held <= screened, sorted(held - screened)
+
+
 @pytest.mark.parametrize("start", [0.0, 0.13, 0.3, 0.77, 1.41, 2.49])
 def test_something_on_screen_for_a_third_of_a_second_is_always_screened(tmp_path, config, start):
     s, d = screen(red_clip(tmp_path / "clip.mp4", 3.0, start=start, shown=0.3), config)
@@ -272,6 +291,16 @@ def test_declared_frame_count_larger_than_the_frames_is_error(tmp_path, config):
     at = data.find(b"strh") + 8 + 32  # the stream header's length, in frames
     (frames,) = struct.unpack("<I", data[at:at + 4])
     data[at:at + 4] = struct.pack("<I", frames * 3)
+    (tmp_path / "short.avi").write_bytes(data)
+    _assert_error(tmp_path / "short.avi", config, "frames decoded")
+
+
+def test_one_missing_frame_of_a_slow_clip_is_error(tmp_path, config):
+    """The slack on the frame count is a time (a quarter second): at 1 fps not one frame may be missing."""
+    data = bytearray(write_clip(tmp_path / "whole.avi", 4.0, fps=1).read_bytes())
+    at = data.find(b"strh") + 8 + 32
+    (frames,) = struct.unpack("<I", data[at:at + 4])
+    data[at:at + 4] = struct.pack("<I", frames + 1)
     (tmp_path / "short.avi").write_bytes(data)
     _assert_error(tmp_path / "short.avi", config, "frames decoded")
 
@@ -635,3 +664,44 @@ def test_watch_sorts_a_clip_byte_identical_and_waits_for_one_still_arriving(job)
     assert sorted_files(j.into) == {"sports-day.mp4": "cleared"}
     assert sha256(j.into / "cleared" / "sports-day.mp4") == made
     assert arriving.exists() and j.lines("deferred")
+
+
+# ---------------------------------------------------------------- streams that are not screened
+
+
+def test_a_camera_timecode_track_is_allowed(tmp_path, config):
+    import av
+
+    plain = write_clip(tmp_path / "plain.mov", 1.0, metadata={"timecode": "01:00:00:00"})
+    face = red_clip(tmp_path / "face.mov", metadata={"timecode": "01:00:00:00"})
+    with av.open(str(plain)) as check:
+        assert [s.type for s in check.streams] == ["video", "data"]
+    assert screen(plain, config)[1].status is Status.CLEARED
+    assert screen(face, config)[1].status is Status.NEEDS_PERMISSION
+
+
+def _retyped_timecode_track(tmp_path, config) -> bytearray:
+    data = bytearray(write_clip(tmp_path / "tc.mov", 1.0, metadata={"timecode": "01:00:00:00"}).read_bytes())
+    at = data.find(b"stsd")
+    while at > 0 and data[at + 16:at + 20] != b"tmcd":
+        at = data.find(b"stsd", at + 4)
+    assert at > 0
+    data[at + 16:at + 20] = b"mebx"
+    return data
+
+
+def test_timed_metadata_track_with_unknown_keys_is_error(tmp_path, config):
+    (tmp_path / "mebx.mov").write_bytes(_retyped_timecode_track(tmp_path, config))
+    _assert_error(tmp_path / "mebx.mov", config, "a timed metadata track (mebx: no keys) is not screened")
+
+
+def test_only_timed_metadata_keys_known_to_be_harmless_are_allowed():
+    def key(name: str) -> bytes:
+        keyd = _box(b"keyd", b"mdta" + name.encode())
+        return _box(b"\x00\x00\x00\x01", keyd)
+
+    entry = _box(b"mebx", bytes(8) + _box(b"keys", key("com.apple.quicktime.video-orientation")
+                                       + key("com.apple.quicktime.location.ISO6709")))
+    keys = tuple(video._mebx_keys(entry))
+    assert keys == ("com.apple.quicktime.video-orientation", "com.apple.quicktime.location.ISO6709")
+    assert keys[0] in video.HARMLESS_MEBX_KEYS and keys[1] not in video.HARMLESS_MEBX_KEYS

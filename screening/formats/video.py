@@ -35,9 +35,10 @@ _EBML = b"\x1a\x45\xdf\xa3"
 # containers round durations, and audio may run a little longer than the picture.
 DURATION_SLACK_S = 0.5
 DURATION_SLACK_SHARE = 0.02
-# Decoded frames may differ from the declared count by this many (and share) before it is an error.
+# Decoded frames may differ from the declared count by this many, and never by more than
+# FRAME_SLACK_S of picture at the clip's frame rate (at 1 fps: not one frame), before it is an error.
 FRAME_SLACK = 2
-FRAME_SLACK_SHARE = 0.01
+FRAME_SLACK_S = 0.25
 # Frames larger than this are refused before decoding (an 8K frame is 33 MP).
 MAX_FRAME_PIXELS = 40_000_000
 # Boxes read whole to find metadata (moov, meta, uuid) may be at most this large.
@@ -215,6 +216,92 @@ def _check_riff(f, length: int) -> None:
         pos += 8 + size + (size & 1)
 
 
+# ---------------------------------------------------------------- tracks other than picture and sound
+
+# Keys of Apple timed metadata (`mebx` tracks of iPhone clips) that hold no position or name.
+HARMLESS_MEBX_KEYS = frozenset({
+    "com.apple.quicktime.video-orientation", "com.apple.quicktime.live-photo-info",
+    "com.apple.quicktime.still-image-time", "com.apple.quicktime.scene-illuminance",
+    "com.apple.quicktime.camera-debug-info", "com.apple.quicktime.live-photo.vitality-score",
+    "com.apple.quicktime.live-photo.vitality-scoring-version",
+})
+_CONTAINERS = {b"trak", b"mdia", b"minf", b"stbl"}
+
+
+def mp4_data_tracks(path: Path) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """{track ID: (sample format, Apple metadata keys)} of every track of an MP4/MOV, as the
+    `tkhd` and the first `stsd` entry say (FFmpeg's DataStream.id is the track ID)."""
+    length = path.stat().st_size
+    with open(path, "rb") as f:
+        moov = next(b for b in top_level_boxes(f, length) if b.kind == b"moov")
+        if moov.size - moov.header > MAX_METADATA_BOX:
+            raise VideoError(f"the `moov` box is {moov.size} bytes, too large to read")
+        f.seek(moov.body)
+        body = f.read(moov.size - moov.header)
+    tracks = {}
+    for kind, trak in _mp4_children(body):
+        if kind != b"trak":
+            continue
+        found: dict[bytes, bytes] = {}
+        _collect(trak, found)
+        tkhd, stsd = found.get(b"tkhd"), found.get(b"stsd")
+        if tkhd is None or len(tkhd) < 24:
+            raise VideoError("damaged file: a track has no readable `tkhd` box")
+        track_id = struct.unpack_from(">I", tkhd, 20 if tkhd[0] == 1 else 12)[0]
+        fmt, keys = "", ()
+        if stsd is not None and len(stsd) >= 16:
+            fmt = stsd[12:16].decode("latin-1")
+            keys = tuple(_mebx_keys(stsd[8:])) if fmt == "mebx" else ()
+        tracks[track_id] = (fmt, keys)
+    return tracks
+
+
+def _harmless_track(kind: str, keys: tuple[str, ...]) -> bool:
+    """A QuickTime timecode track, or Apple timed metadata whose keys are all known to be harmless."""
+    return kind == "tmcd" or (kind == "mebx" and bool(keys) and all(k in HARMLESS_MEBX_KEYS for k in keys))
+
+
+def _track_name(kind: str, keys: tuple[str, ...]) -> str:
+    if kind == "mebx":
+        return f"a timed metadata track ({kind}: {', '.join(keys) or 'no keys'})"
+    return f"a data track ({kind or 'unknown format'})"
+
+
+def _mp4_children(body: bytes) -> Iterator[tuple[bytes, bytes]]:
+    pos = 0
+    while pos + 8 <= len(body):
+        size, kind = struct.unpack_from(">I4s", body, pos)
+        header = 8
+        if size == 1 and pos + 16 <= len(body):
+            (size,) = struct.unpack_from(">Q", body, pos + 8)
+            header = 16
+        elif size == 0:
+            size = len(body) - pos
+        if size < header or pos + size > len(body):
+            raise VideoError(f"damaged file: the `{_name(kind)}` box inside `moov` does not fit")
+        yield kind, body[pos + header:pos + size]
+        pos += size
+
+
+def _collect(body: bytes, found: dict[bytes, bytes]) -> None:
+    for kind, child in _mp4_children(body):
+        if kind in _CONTAINERS:
+            _collect(child, found)
+        else:
+            found.setdefault(kind, child)
+
+
+def _mebx_keys(entry: bytes) -> Iterator[str]:
+    """Key names in the `keyd` boxes of a `mebx` sample entry (namespace + key)."""
+    pos = entry.find(b"keyd")
+    while pos >= 4:
+        (size,) = struct.unpack_from(">I", entry, pos - 4)
+        if size < 12 or pos - 4 + size > len(entry):
+            raise VideoError("damaged file: a timed metadata key (`keyd`) does not fit")
+        yield entry[pos + 8:pos - 4 + size].decode("utf-8", "replace")
+        pos = entry.find(b"keyd", pos - 4 + size)
+
+
 # ---------------------------------------------------------------- decoding
 
 
@@ -296,9 +383,11 @@ class Clip:
         self.fmt = fmt
         try:
             # Decoders report damage instead of hiding it; one thread, so that their log lines
-            # reach us (PyAV's log capture deadlocks with frame threads).
+            # reach us (PyAV's log capture deadlocks with frame threads). Every sample in the file
+            # is decoded, including those an MP4 edit list (elst) would skip: it may hide picture.
             self.container = av.open(str(path), mode="r", metadata_errors="replace",
-                                     options={"err_detect": "crccheck+bitstream+buffer+explode", "threads": "1"})
+                                     options={"err_detect": "crccheck+bitstream+buffer+explode", "threads": "1",
+                                              **({"ignore_editlist": "1"} if fmt == MP4 else {})})
         except av.FFmpegError as exc:
             raise VideoError(f"cannot be opened as a video: {_ffmpeg_message(exc)}") from None
         except (OSError, ValueError) as exc:
@@ -350,9 +439,40 @@ class Clip:
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else None
         self.turn = (0, False, 0)  # known from the first frame's display matrix
+        self._refuse_unscreened(c, stream)
         metadata = {str(k): str(v) for k, v in c.metadata.items()}
         metadata.update({f"stream:{k}": str(v) for k, v in stream.metadata.items()})
+        for other in c.streams:  # an audio stream's tags may hold a location too (Matroska LOCATION)
+            if other is not stream:
+                metadata.update({f"stream{other.index}:{k}": str(v) for k, v in other.metadata.items()})
         return Probe(self.fmt, ctx.name, w, h, duration, fps, int(stream.frames or 0), metadata)
+
+    def _refuse_unscreened(self, c, video_stream) -> None:
+        """VideoError for any stream but the video and audio: subtitles, attachments, telemetry and
+        timed metadata are not screened, and may hold a name, a picture or a position. A QuickTime
+        timecode track, and Apple timed metadata whose keys are all known to be harmless, are allowed."""
+        tracks = mp4_data_tracks(self.path) if self.fmt == MP4 else {}
+        ids = {s.id for s in c.streams}
+        for track_id, (kind, keys) in tracks.items():  # a track the demuxer does not expose is not screened
+            if track_id not in ids and not _harmless_track(kind, keys):
+                raise VideoError(f"track {track_id} ({kind or 'unknown format'}), which the decoder does not "
+                                 "read, is not screened: the clip cannot be cleared")
+        for s in c.streams:
+            if s is video_stream or s.type == "audio":
+                continue
+            if s.type == "data" and s.id in tracks:
+                if _harmless_track(*tracks[s.id]):
+                    continue
+                what = _track_name(*tracks[s.id])
+            elif s.type == "attachment":
+                name = s.metadata.get("filename") or s.metadata.get("FILENAME") or "unnamed"
+                mime = s.metadata.get("mimetype") or s.metadata.get("MIMETYPE") or "no MIME type"
+                what = f"an attachment ({name!r}, {mime})"
+            elif s.type == "subtitle":
+                what = "a subtitle stream"
+            else:
+                what = f"a {s.type or 'unknown'} stream"
+            raise VideoError(f"{what} is not screened: the clip cannot be cleared")
 
     @property
     def rotation(self) -> int:
@@ -437,7 +557,8 @@ class Clip:
         if number == 0:
             raise VideoError("no frame of the video could be decoded")
         declared = probe.declared_frames
-        if declared and abs(number - declared) > max(FRAME_SLACK, FRAME_SLACK_SHARE * declared):
+        allowed = min(FRAME_SLACK, math.floor(FRAME_SLACK_S * probe.fps + 1e-9)) if probe.fps else 0
+        if declared and abs(number - declared) > allowed:
             raise VideoError(f"{number} frames decoded, the container declares {declared}: the clip was not "
                              "seen to its end")
         if probe.duration is not None and probe.duration > 0:
@@ -462,7 +583,7 @@ class Sample:
     number: int
     time: float
     rgb: np.ndarray
-    why: str  # "first", "interval", "keyframe", "scene change", "last"
+    why: str  # "first", "interval", "held", "keyframe", "scene change", "last"
 
 
 def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
@@ -470,12 +591,15 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
     scene changes (no closer than `min_gap_s` to the previous one) and the last.
 
     Screened frames are never more than `every_s` apart (to the nearest frame), so anything on
-    screen for `every_s` plus one frame is in at least one of them. Only chosen
+    screen for `every_s` plus one frame is in at least one of them; and a frame that stays on
+    screen for `every_s` or longer (variable frame rate: a frame held after a sampled one) is
+    screened itself, once the next frame's time shows how long it was held ("held"). Only chosen
     frames are converted to RGB, so the cost of decoding the rest stays small.
     """
     last_time: float | None = None
     last_thumb: np.ndarray | None = None
-    pending: Frame | None = None  # the newest frame not sampled, kept to sample the last one
+    pending: Frame | None = None  # the newest frame not sampled, kept to sample it if held, or as the last
+    pending_thumb: np.ndarray | None = None
     step = 0.0  # the latest gap between frames
     previous = None
     previous_key = False
@@ -483,6 +607,10 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
         if previous is not None:
             step = max(0.0, frame.time - previous)
         previous = frame.time
+        if pending is not None and frame.time - pending.time >= every_s - 1e-6:
+            last_time, last_thumb = pending.time, pending_thumb
+            yield Sample(pending.number, pending.time, pending.rgb(), "held")
+            pending = None
         # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
         marks_shot = frame.key and not previous_key
         previous_key = frame.key
@@ -498,7 +626,7 @@ def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
             elif last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) / 255.0 >= scene_change:
                 why = "scene change"
         if why is None:
-            pending = frame
+            pending, pending_thumb = frame, thumb
             continue
         pending = None
         last_time, last_thumb = frame.time, thumb
