@@ -50,10 +50,25 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
         raise RegisterError(f"{path}: not UTF-8 text (save it from Excel as 'CSV UTF-8')") from exc
     # csv's own line handling: str.splitlines() would also split at U+2028 and other separators
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    reader.fieldnames = _header(path, reader.fieldnames or [], channels)
+    people: dict[str, Person] = {}
+    folders: dict[str, str] = {}  # person_id.lower() -> person_id: photo folders on Windows/macOS drives
+    for row in reader:
+        row_no = reader.line_num  # the line in the file, as a spreadsheet numbers it (blank lines too)
+        if None in row:
+            raise RegisterError(f"{path} row {row_no}: more cells than header columns")
+        cells = {k: (v or "").strip() for k, v in row.items()}
+        if any(cells.values()):
+            person = _Row(path, row_no, cells).person(channels, academies)
+            _check_unique(path, person, people, folders)
+            people[person.person_id] = person
+    return Register(path=path, people=people, digest=sha256_bytes(data))
+
+
+def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> list[str]:
+    header = [h.strip() for h in fieldnames]
     if not header:
         raise RegisterError(f"{path}: empty file, expected a header row with {', '.join(_REQUIRED)}")
-    reader.fieldnames = header
     twice = sorted({h for h in header if h and header.count(h) > 1})
     if twice:
         raise RegisterError(f"{path}: column(s) {', '.join(twice)} appear twice in the header row")
@@ -64,74 +79,72 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             hint = (" (the columns are separated by ';', as Excel saves CSV in many countries: "
                     "save it as 'CSV UTF-8 (Comma delimited)', or use a comma as the list separator)")
         raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row{hint}")
+    return header
 
-    people: dict[str, Person] = {}
-    folders: dict[str, str] = {}  # person_id.lower() -> person_id: photo folders on Windows/macOS drives
-    for row in reader:
-        row_no = reader.line_num  # the line in the file, as a spreadsheet numbers it (blank lines too)
-        if None in row:
-            raise RegisterError(f"{path} row {row_no}: more cells than header columns")
-        cells = {k: (v or "").strip() for k, v in row.items()}
-        if not any(cells.values()):
-            continue
 
-        def bad(column: str, expected: str) -> RegisterError:
-            return RegisterError(
-                f"{path} row {row_no}: `{column}` is {cells.get(column, '')!r}, expected {expected}"
-            )
+def _check_unique(path: Path, person: Person, people: dict[str, Person], folders: dict[str, str]) -> None:
+    pid = person.person_id
+    if pid in people:
+        raise RegisterError(f"{path} row {person.row}: `person_id` {pid!r} is a duplicate of row {people[pid].row}")
+    if pid.lower() in folders:  # one photo folder on a case-insensitive shared drive
+        other = people[folders[pid.lower()]]
+        raise RegisterError(
+            f"{path} row {person.row}: `person_id` {pid!r} differs from {other.person_id!r} (row "
+            f"{other.row}) only in capitals, so both would share one photo folder"
+        )
+    folders[pid.lower()] = pid
 
+
+class _Row:
+    """One register row's cells, read column by column with errors naming file, row and column."""
+
+    def __init__(self, path: Path, row_no: int, cells: dict[str, str]):
+        self.path, self.row_no, self.cells = path, row_no, cells
+
+    def bad(self, column: str, expected: str) -> RegisterError:
+        return RegisterError(
+            f"{self.path} row {self.row_no}: `{column}` is {self.cells.get(column, '')!r}, expected {expected}")
+
+    def person(self, channels: tuple[str, ...], academies: tuple[str, ...]) -> Person:
+        cells = self.cells
         for column in (*_REQUIRED, *channels, "expires", "withdrawn"):  # extra columns are not read
             if hidden := _invisible(cells[column]):
-                raise RegisterError(f"{path} row {row_no}: `{column}` holds {hidden}: retype the cell")
-
+                raise RegisterError(f"{self.path} row {self.row_no}: `{column}` holds {hidden}: retype the cell")
         pid = cells["person_id"]
         if not _ID.match(pid):
-            raise bad("person_id", "an id of letters, digits, '-', '_' or '.'")
-        if pid in people:
-            raise RegisterError(
-                f"{path} row {row_no}: `person_id` {pid!r} is a duplicate of row {people[pid].row}"
-            )
-        if pid.lower() in folders:  # one photo folder on a case-insensitive shared drive
-            other = people[folders[pid.lower()]]
-            raise RegisterError(
-                f"{path} row {row_no}: `person_id` {pid!r} differs from {other.person_id!r} (row "
-                f"{other.row}) only in capitals, so both would share one photo folder"
-            )
-        folders[pid.lower()] = pid
+            raise self.bad("person_id", "an id of letters, digits, '-', '_' or '.'")
         if cells["role"].lower() not in ROLES:
-            raise bad("role", "pupil or staff")
+            raise self.bad("role", "pupil or staff")
         if cells["academy"] not in academies:
-            raise bad("academy", f"an academy id from the config ({', '.join(academies) or 'none'})")
-
-        def yes_no(column: str) -> bool:
-            value = cells[column].lower()
-            if value in ("yes", "y", "true", "1"):
-                return True
-            if value in ("no", "n", "false", "0"):
-                return False
-            raise bad(column, "yes or no")
-
-        def date(column: str) -> dt.date | None:
-            value = cells[column]
-            if not value:
-                return None
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                raise bad(column, "YYYY-MM-DD or empty") from None
-
-        people[pid] = Person(
+            raise self.bad("academy", f"an academy id from the config ({', '.join(academies) or 'none'})")
+        return Person(
             person_id=pid,
             name=cells["name"] or pid,
             role=cells["role"].lower(),
             academy=cells["academy"],
-            biometric_consent=yes_no("biometric_consent"),
-            channels={c: yes_no(c) for c in channels},
-            expires=date("expires"),
-            withdrawn=date("withdrawn"),
-            row=row_no,
+            biometric_consent=self.yes_no("biometric_consent"),
+            channels={c: self.yes_no(c) for c in channels},
+            expires=self.date("expires"),
+            withdrawn=self.date("withdrawn"),
+            row=self.row_no,
         )
-    return Register(path=path, people=people, digest=sha256_bytes(data))
+
+    def yes_no(self, column: str) -> bool:
+        value = self.cells[column].lower()
+        if value in ("yes", "y", "true", "1"):
+            return True
+        if value in ("no", "n", "false", "0"):
+            return False
+        raise self.bad(column, "yes or no")
+
+    def date(self, column: str) -> dt.date | None:
+        value = self.cells[column]
+        if not value:
+            return None
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise self.bad(column, "YYYY-MM-DD or empty") from None
 
 
 def remove_row(path: Path, person_id: str) -> bool:
