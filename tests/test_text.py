@@ -75,6 +75,13 @@ def test_names_are_found_whatever_the_case_punctuation_and_ocr_confusions(text, 
     "Trinity Northern Rail",
     "FIRE EXIT",
     "Please sign in at reception",
+    "Amelia Jones, Tom Hart",  # two people: a comma or "and" is not a middle name
+    "Amelia Jones and Tom Hart",
+    "Amelia Rose Hartley",
+    "Amelia went to see Hart",  # three words between first and last name
+    "www.northgateprimary.org",  # another school's address
+    "cantnab.org.uk",  # a short alias is still a whole word inside an address
+    "Northfieldschool",  # run together outside an address: whole words as before
 ])
 def test_other_names_and_words_sharing_letters_are_not_found(text):
     assert found(text) == set()
