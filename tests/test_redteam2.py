@@ -296,11 +296,6 @@ def test_rt2_10_svg_with_an_embedded_photo_named_desktop_ini_is_not_skipped(tmp_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-11: a pupil's full name and the academy's name in the file's own text metadata "
-                          "(EXIF ImageDescription/XPTitle of a photo, the title/comment tags of a clip: what "
-                          "a CMS or video site shows as caption and title) are never read: cleared "
-                          "(detectors/text.py reads pixels only)")
 @pytest.mark.parametrize("kind", ["photo", "clip"])
 def test_rt2_11_names_in_caption_and_title_metadata(tmp_path, config, ocr_engine, kind):
     import datetime as dt
