@@ -456,3 +456,11 @@ def test_a_clips_title_and_comment_tags_are_read_but_not_its_artist(config):
                                   "artist": "Oliver Bennett", "encoder": "Zara Okafor"})
     assert {(f.source, f.target_id) for f in found} == {("title tag", "P3001"), ("title tag", "aidan"),
                                                          ("stream comment tag", "north")}
+
+
+def test_a_middle_name_is_skipped_on_one_line_but_not_across_lines(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    (f,) = detector.findings([line("Amelia Rose Hart", (50, 50, 300, 30))])
+    assert (f.target_id, f.similarity) == ("P3001", 1.0)
+    # a list of two people, one under the other: not Amelia Hart
+    assert detector.findings([line("Amelia Jones", (50, 50, 200, 30)), line("Tom Hart", (50, 90, 150, 30))]) == []

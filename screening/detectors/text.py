@@ -129,7 +129,7 @@ def _joined(texts: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
         spans.append((at, at + len(t)))
         parts.append(t)
         at += len(t) + 1
-    return " ".join(parts), spans
+    return "\n".join(parts), spans  # a line break: a name's words may not skip words across it
 
 
 def _shortened(text: str, start: int, end: int, around: int = 40) -> str:

@@ -161,9 +161,10 @@ class Matcher:
 # Words (or initials) a full name may have between its first and last name: "Amelia Rose Hart".
 MAX_BETWEEN = 2
 _WORD = re.compile(r"[^\W_]+")
-# what may stand between the words of one name: spaces, an initial's dot, a hyphen (not a comma or "&",
-# which separate two people's names: "Amelia Jones, Tom Hart")
-_NAME_GAP = re.compile(r"[\s.\-'’]*")
+# what may stand between the words of one name: spaces, an initial's dot, a hyphen; not a comma or "&",
+# which separate two people's names ("Amelia Jones, Tom Hart"), nor a line break ("Amelia Jones" over
+# "Tom Hart" on a list)
+_NAME_GAP = re.compile(r"[ \t.\-'’]*")
 # a web address, an e-mail address or a hashtag, where words run together ("northfieldschool.org")
 _ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|edu|gov|info|io|academy|school|"
                       r"education|ie|eu|us)(?:[/:?#]\S*)?(?=[\s,;)]|$)", re.IGNORECASE)
