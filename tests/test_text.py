@@ -77,6 +77,7 @@ def test_names_are_found_whatever_the_case_punctuation_and_ocr_confusions(text, 
     "Please sign in at reception",
     "Amelia Jones, Tom Hart",  # two people: a comma or "and" is not a middle name
     "Amelia Jones and Tom Hart",
+    "Amelia and Hart",  # "and" joins two people
     "Amelia Rose Hartley",
     "Amelia went to see Hart",  # three words between first and last name
     "www.northgateprimary.org",  # another school's address

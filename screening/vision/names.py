@@ -165,6 +165,8 @@ _WORD = re.compile(r"[^\W_]+")
 # which separate two people's names ("Amelia Jones, Tom Hart"), nor a line break ("Amelia Jones" over
 # "Tom Hart" on a list)
 _NAME_GAP = re.compile(r"[ \t.\-'’]*")
+# words that join two people's names rather than stand inside one ("Amelia and Hart")
+_NOT_A_NAME = frozenset({"and", "or", "with", "to", "from", "by", "for", "of", "the", "und", "et"})
 # a web address, an e-mail address or a hashtag, where words run together ("northfieldschool.org")
 _ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|edu|gov|info|io|academy|school|"
                       r"education|ie|eu|us)(?:[/:?#]\S*)?(?=[\s,;)]|$)", re.IGNORECASE)
@@ -176,7 +178,8 @@ def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float
     out = []
     for a in range(len(words)):
         for b in range(a + 2, min(a + 2 + MAX_BETWEEN, len(words))):
-            if not all(_NAME_GAP.fullmatch(text[words[k].end():words[k + 1].start()]) for k in range(a, b)):
+            if not all(_NAME_GAP.fullmatch(text[words[k].end():words[k + 1].start()]) for k in range(a, b)) \
+                    or words[b - 1].group().lower() in _NOT_A_NAME:
                 break
             left, right = words[a], words[b]
             joined = left.group() + " " + right.group()
