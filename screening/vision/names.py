@@ -175,12 +175,17 @@ _ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|
 def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
     """A two-word name with up to MAX_BETWEEN words of the text between its words, skipped."""
     words = list(_WORD.finditer(text))
+    near = [[_near(letters(w.group()), name_word, floor) for w in words] for name_word in form.words]
     out = []
     for a in range(len(words)):
+        if not near[0][a]:
+            continue
         for b in range(a + 2, min(a + 2 + MAX_BETWEEN, len(words))):
             if not all(_NAME_GAP.fullmatch(text[words[k].end():words[k + 1].start()]) for k in range(a, b)) \
                     or words[b - 1].group().lower() in _NOT_A_NAME:
                 break
+            if not near[1][b]:
+                continue
             left, right = words[a], words[b]
             joined = left.group() + " " + right.group()
             plain, where = _letters_with_positions(joined)
@@ -190,6 +195,13 @@ def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float
                       for x in (m[1], m[2])]
                 out.append((m[0], at[0], at[1]))
     return out
+
+
+def _near(word: str, name_word: str, floor: float) -> bool:
+    """A cheap first look: could `word` be `name_word` as read (similar length, a trigram in common)?"""
+    if abs(len(word) - len(name_word)) > max(1.0, (1 - floor) * len(name_word)):
+        return False
+    return bool(_trigrams(word.translate(_FOLD)) & _trigrams(name_word.translate(_FOLD)))
 
 
 def _inside_addresses(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
