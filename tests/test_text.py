@@ -465,3 +465,18 @@ def test_a_middle_name_is_skipped_on_one_line_but_not_across_lines(config):
     assert (f.target_id, f.similarity) == ("P3001", 1.0)
     # a list of two people, one under the other: not Amelia Hart
     assert detector.findings([line("Amelia Jones", (50, 50, 200, 30)), line("Tom Hart", (50, 90, 150, 30))]) == []
+
+
+def test_names_in_a_png_text_chunk_and_a_jpeg_comment_are_found(config, tmp_path):
+    from PIL import PngImagePlugin
+
+    png = tmp_path / "c.png"
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Description", "Oliver Bennett, Year 5")
+    Image.new("RGB", (32, 32)).save(png, pnginfo=chunks)
+    jpg = tmp_path / "c.jpg"
+    Image.new("RGB", (32, 32)).save(jpg, comment=b"Zara Okafor")
+    got = set()
+    for path in (png, jpg):
+        got |= _metadata_names(config, imaging.load(path, path.read_bytes()))[0]
+    assert got == {("image's description text", "P3002"), ("image's comment text", "P3003")}

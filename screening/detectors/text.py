@@ -42,7 +42,8 @@ class TextDetector:
         for i, frame in enumerate(picture.frames):
             findings += self.findings(self.engine.read(frame), frame=i)
         if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
-            findings += self.in_metadata(captions.photo_captions(picture.data))
+            findings += self.in_metadata(captions.photo_captions(picture.data)
+                                         + captions.info_captions(getattr(picture, "info", {})))
         return findings
 
     def detect_tags(self, tags: dict[str, str]) -> list[TextFinding]:

@@ -2,7 +2,7 @@
 
 EXIF ImageDescription, XPTitle/XPComment/XPSubject/XPKeywords (UTF-16LE) and UserComment;
 XMP dc:title, dc:description, dc:subject and photoshop:Headline; IPTC object name, headline,
-caption and keywords; a clip's title/comment/description tags. Not Artist or creator (the
+caption and keywords; PNG text chunks and JPEG/GIF comments (Title, Description, Comment...); a clip's title/comment/description tags. Not Artist or creator (the
 photographer). A block that cannot be parsed is skipped here: the location check already
 makes such a file an error.
 """
@@ -49,6 +49,17 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
         utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
         out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
+
+
+def info_captions(info: dict) -> list[tuple[str, str]]:
+    """(where, text) of the text chunks and comments Pillow read (PNG tEXt Title/Description, a JPEG or GIF comment)."""
+    out = []
+    for key, value in info.items():
+        if str(key).lower() in VIDEO_TAGS and isinstance(value, (str, bytes)):
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+            if text.strip():
+                out.append((f"image's {str(key).lower()} text", text.strip()))
+    return out
 
 
 def video_captions(tags: dict[str, str]) -> list[tuple[str, str]]:
