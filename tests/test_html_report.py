@@ -312,3 +312,10 @@ def test_clicking_a_photo_opens_the_large_view_in_a_browser(batch):
     viewer = re.search(r'<div id="viewer".*?</p></div>', dom, re.S).group(0)
     assert "hidden" not in viewer.split(">", 1)[0]
     assert '<div class="pic"' in viewer and 'href="' in viewer
+
+
+def test_every_reason_kind_has_a_word_in_the_report():
+    from screening.model import Kind
+    from screening.reports.html import _KIND_WORDS
+
+    assert set(_KIND_WORDS) == set(Kind)

@@ -54,6 +54,7 @@ _KIND_WORDS = {
     Kind.UNIFORM: "uniform",
     Kind.LOCATION: "location",
     Kind.TEXT: "name in text",
+    Kind.PERSON: "person",
     Kind.ERROR: "error",
 }
 
@@ -212,7 +213,7 @@ def _kinds(v: Verdict) -> set[str]:
 def _kind_word(kind: str) -> str:
     try:
         return _KIND_WORDS[Kind(kind)]
-    except ValueError:
+    except (ValueError, KeyError):  # a kind added later still gets a word
         return kind.replace("_", " ")
 
 
