@@ -146,7 +146,25 @@ def is_clutter(path: Path) -> bool:
         return head.startswith(_DS_STORE)
     if lower.startswith("._"):
         return head.startswith(_APPLE_DOUBLE)
-    return _as_text(head) is not None  # desktop.ini: a short text file
+    return _looks_like_ini(path)
+
+
+# desktop.ini is tiny; a bigger one, or one with any line that is not INI, is screened.
+_INI_MAX = 64 * 1024
+
+
+def _looks_like_ini(path: Path) -> bool:
+    """Text whose every line is a [section], a key=value, a ;/# comment or blank: no markup."""
+    data = _head(path, _INI_MAX + 1)
+    text = _as_text(data) if len(data) <= _INI_MAX else None
+    if text is None or "<" in text:
+        return False
+    for line in text.lstrip("\ufeff").splitlines():
+        line = line.strip()
+        if line and not (line.startswith((";", "#")) or (line.startswith("[") and line.endswith("]"))
+                         or ("=" in line and line.split("=", 1)[0].strip())):
+            return False
+    return True
 
 
 def _head(path: Path, n: int = 64) -> bytes:

@@ -161,7 +161,7 @@ class TextFinding:
     says what unreadable text means.
     """
 
-    box: Box
+    box: Box | None  # None for text read from the file's metadata
     text: str  # as read; lines of a sign joined with " / "
     ocr_score: float  # recognition confidence 0..1 (the weakest line's, for several lines)
     height: int  # height of the (smallest) line across the text, pixels; about twice a capital's
@@ -171,6 +171,7 @@ class TextFinding:
     similarity: float = 0.0  # the lower of the name's and its weakest word's 1 - edits / letters
     frame: int = 0
     time: float | None = None  # video: seconds from the start, first frame where seen
+    source: str = ""  # the metadata it was read from ("EXIF image description"); "" for the pixels
 
 
 Finding = FaceFinding | LogoFinding | UniformFinding | LocationFinding | PersonFinding | TextFinding

@@ -221,7 +221,7 @@ def _location(f: LocationFinding) -> Reason:
 
 def _text(f: TextFinding, rules: Rules) -> Reason | None:
     """A name read in the picture; or, when the trust asks for it, large text the OCR could not read."""
-    where = f"read at {list(f.box)}"
+    where = f"in the {f.source}" if f.source else f"read at {list(f.box)}"
     if f.target:
         if f.similarity < rules.text_min_similarity:
             return None

@@ -89,11 +89,18 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
         except Exception as exc:
             results[Check.DECODE] = CheckResult(Check.DECODE, error=f"decoding failed: {_describe(exc)}")
         size = clip.size
-    for check in frame_checks:
+    for check, detector in frame_checks.items():
         if check in screener.failed:
             results[check] = CheckResult(check, error=screener.failed[check])
-        else:
-            results[check] = CheckResult(check, tuple(merged[check].close()))
+            continue
+        found = merged[check].close()
+        if hasattr(detector, "detect_tags"):  # the text check also reads the title/comment tags
+            try:
+                found += detector.detect_tags(tags)
+            except Exception as exc:
+                results[check] = CheckResult(check, error=f"failed on the clip's tags: {_describe(exc)}")
+                continue
+        results[check] = CheckResult(check, tuple(found))
     order = [Check.DECODE, *detectors]
     return Screening(display, sha, tuple(results[c] for c in order if c in results), size,
                      clock.monotonic() - started)

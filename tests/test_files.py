@@ -74,3 +74,20 @@ def test_describe_leaves_possible_images_and_zero_filled_copies_alone():
     assert files.describe(b"\x00\x00\x00\x18ftypmp42" + bytes(52)) is None  # a video
     assert files.describe(bytes(64)) is None  # a copy that pre-allocated its size
     assert files.describe(b"Hello") == "a text file"
+
+
+@pytest.mark.parametrize("content, clutter", [
+    ("[.ShellClassInfo]\r\nIconResource=C:\\x.dll,0\r\n; a comment\r\n\r\n[ViewState]\r\nMode=\r\n", True),
+    ("\ufeff[.ShellClassInfo]\nLocalizedResourceName=@%SystemRoot%\\system32\\shell32.dll,-21770\n", True),
+    ("[.ShellClassInfo]\nAmelia Hart at sports day\n", False),  # a line that is not INI
+    ("<svg xmlns='http://www.w3.org/2000/svg'/>\n", False),  # markup
+    ("key=<b>x</b>\n", False),
+])
+def test_desktop_ini_is_clutter_only_when_it_reads_as_an_ini_file(tmp_path, content, clutter):
+    (tmp_path / "desktop.ini").write_text(content, encoding="utf-8")
+    assert files.is_clutter(tmp_path / "desktop.ini") is clutter
+
+
+def test_a_utf16_desktop_ini_is_clutter(tmp_path):
+    (tmp_path / "desktop.ini").write_bytes("[.ShellClassInfo]\r\nIconIndex=3\r\n".encode("utf-16"))
+    assert files.is_clutter(tmp_path / "desktop.ini")

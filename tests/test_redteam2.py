@@ -131,10 +131,6 @@ def test_rt2_4_mkv_attachment_holding_a_face_picture(tmp_path, config):
 # ---------------------------------------------------------------- names in text (the matcher, no OCR)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-5: a pupil's full name with a middle name or initial between first and last "
-                          "('Amelia Rose Hart', 'Amelia R. Hart') is not found (vision/names.py needs the "
-                          "register's words adjacent)")
 @pytest.mark.parametrize("text", ["awarded to Amelia Rose Hart", "Amelia R. Hart"])
 def test_rt2_5_full_name_with_a_middle_name(text):
     from .test_text import found
@@ -142,10 +138,6 @@ def test_rt2_5_full_name_with_a_middle_name(text):
     assert "P3001" in found(text)
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-6: an academy alias run together with another word in a web address "
-                          "('northfieldschool.org', 'staidansschool.co.uk') is not found "
-                          "(vision/names.py: an alias under 16 letters must end on a word end)")
 @pytest.mark.parametrize("text, academy", [("www.northfieldschool.org", "field"),
                                            ("staidansschool.co.uk", "aidan"),
                                            ("northfieldacademy.org", "field")])
@@ -261,10 +253,6 @@ def test_rt2_9_a_small_face_in_a_4k_wide_clip(tmp_path, config, public_domain, r
 # ---------------------------------------------------------------- the file listing
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-10: any file named desktop.ini whose first bytes are text is skipped as OS "
-                          "clutter, so an SVG holding a photo (an error when named face.svg) leaves the run "
-                          "unreported (files.py is_clutter: desktop.ini is checked only for being text)")
 def test_rt2_10_svg_with_an_embedded_photo_named_desktop_ini_is_not_skipped(tmp_path):
     import base64
     import io
@@ -289,11 +277,6 @@ def test_rt2_10_svg_with_an_embedded_photo_named_desktop_ini_is_not_skipped(tmp_
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-11: a pupil's full name and the academy's name in the file's own text metadata "
-                          "(EXIF ImageDescription/XPTitle of a photo, the title/comment tags of a clip: what "
-                          "a CMS or video site shows as caption and title) are never read: cleared "
-                          "(detectors/text.py reads pixels only)")
 @pytest.mark.parametrize("kind", ["photo", "clip"])
 def test_rt2_11_names_in_caption_and_title_metadata(tmp_path, config, ocr_engine, kind):
     import datetime as dt

@@ -75,6 +75,14 @@ def test_names_are_found_whatever_the_case_punctuation_and_ocr_confusions(text, 
     "Trinity Northern Rail",
     "FIRE EXIT",
     "Please sign in at reception",
+    "Amelia Jones, Tom Hart",  # two people: a comma or "and" is not a middle name
+    "Amelia Jones and Tom Hart",
+    "Amelia and Hart",  # "and" joins two people
+    "Amelia Rose Hartley",
+    "Amelia went to see Hart",  # three words between first and last name
+    "www.northgateprimary.org",  # another school's address
+    "cantnab.org.uk",  # a short alias is still a whole word inside an address
+    "Northfieldschool",  # run together outside an address: whole words as before
 ])
 def test_other_names_and_words_sharing_letters_are_not_found(text):
     assert found(text) == set()
@@ -365,3 +373,110 @@ def test_a_pupils_name_is_reported_blurred_by_redact_and_the_copy_is_cleared(tru
     x, y, w, h = reason["box"]
     assert not np.array_equal(copy[y:y + h, x:x + w], np.asarray(Image.open(original).convert("RGB"))[y:y + h, x:x + w])
     assert hashlib.sha256(original.read_bytes()).hexdigest() == before
+
+
+# ---------------------------------------------------------------- names in the file's own metadata (RT2-11)
+
+
+class BlankEngine:
+    def read(self, rgb):
+        return []  # no text in the pixels
+
+
+def _iptc_app13(datasets: dict[int, bytes]) -> bytes:
+    """A JPEG APP13 segment holding IPTC IIM record 2 datasets."""
+    iim = b"".join(b"\x1c\x02" + bytes([ds]) + len(v).to_bytes(2, "big") + v for ds, v in datasets.items())
+    resource = b"8BIM\x04\x04\x00\x00" + len(iim).to_bytes(4, "big") + iim + (b"\x00" if len(iim) % 2 else b"")
+    body = b"Photoshop 3.0\x00" + resource
+    return b"\xff\xed" + (len(body) + 2).to_bytes(2, "big") + body
+
+
+def _photo_with(tmp_path, *, exif=None, xmp=None, iptc=None):
+    path = tmp_path / "caption.jpg"
+    kwargs = {"exif": exif} if exif is not None else {}
+    if xmp is not None:
+        kwargs["xmp"] = xmp
+    Image.new("RGB", (64, 48), (90, 120, 160)).save(path, "JPEG", **kwargs)
+    if iptc is not None:
+        data = path.read_bytes()
+        path.write_bytes(data[:2] + _iptc_app13(iptc) + data[2:])
+    return imaging.load(path, path.read_bytes())
+
+
+def _metadata_names(config, picture):
+    found = TextDetector(config, PEOPLE, engine=BlankEngine()).detect(picture, {})
+    return {(f.source, f.target_id) for f in found}, found
+
+
+def test_names_in_exif_captions_titles_and_comments_are_found(config, tmp_path):
+    exif = Image.Exif()
+    exif[0x010E] = "Sports day at St Aidan's Academy"  # ImageDescription
+    exif[0x9C9B] = "Amelia Hart".encode("utf-16le")  # XPTitle
+    exif[0x9C9E] = "Oliver Bennett;awards".encode("utf-16le")  # XPKeywords
+    exif[0x013B] = "Zara Okafor"  # Artist: the photographer, not read
+    exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00Well done Zara Okafor"  # UserComment
+    got, found = _metadata_names(config, _photo_with(tmp_path, exif=exif))
+    assert got == {("EXIF image description", "aidan"), ("EXIF XPTitle", "P3001"),
+                   ("EXIF XPKeywords", "P3002"), ("EXIF user comment", "P3003")}
+    assert all(f.box is None for f in found)
+
+
+def test_names_in_xmp_and_iptc_are_found(config, tmp_path):
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:photoshop="http://ns.adobe.com/'
+           'photoshop/1.0/" photoshop:Headline="Trinity North wins"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
+           'Amelia Rose Hart</rdf:li></rdf:Alt></dc:title><dc:creator><rdf:Seq><rdf:li>Oliver Bennett</rdf:li>'
+           '</rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+    iptc = {120: b"Zara Okafor with her certificate", 25: b"TNA", 80: b"Oliver Bennett"}  # 2:80 by-line: skipped
+    got, _ = _metadata_names(config, _photo_with(tmp_path, xmp=xmp, iptc=iptc))
+    assert got == {("XMP headline", "north"), ("XMP dc:title", "P3001"), ("IPTC caption", "P3003"),
+                   ("IPTC keywords", "north")}
+
+
+def test_metadata_without_names_finds_nothing(config, tmp_path):
+    exif = Image.Exif()
+    exif[0x010E] = "Amelia on sports day"  # a first name alone
+    exif[0x9C9C] = "Northgate Primary".encode("utf-16le")
+    assert _metadata_names(config, _photo_with(tmp_path, exif=exif))[1] == []
+
+
+def test_a_name_in_metadata_needs_permission_and_says_where_it_was_read(config, tmp_path):
+    exif = Image.Exif()
+    exif[0x010E] = "Amelia Hart receiving her award"
+    _, found = _metadata_names(config, _photo_with(tmp_path, exif=exif))
+    (r,) = text_decision(*found).reasons
+    assert r.box is None
+    assert r.detail == ("text 'Amelia Hart receiving her award' is the name of pupil P3001 "
+                        "(in the EXIF image description)")
+    assert finding_from_json(finding_to_json(found[0])) == found[0]  # the cache keeps box None
+
+
+def test_a_clips_title_and_comment_tags_are_read_but_not_its_artist(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    found = detector.detect_tags({"title": "Amelia Hart at St Aidan's Academy", "stream:comment": "TNA",
+                                  "artist": "Oliver Bennett", "encoder": "Zara Okafor"})
+    assert {(f.source, f.target_id) for f in found} == {("title tag", "P3001"), ("title tag", "aidan"),
+                                                         ("stream comment tag", "north")}
+
+
+def test_a_middle_name_is_skipped_on_one_line_but_not_across_lines(config):
+    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+    (f,) = detector.findings([line("Amelia Rose Hart", (50, 50, 300, 30))])
+    assert (f.target_id, f.similarity) == ("P3001", 1.0)
+    # a list of two people, one under the other: not Amelia Hart
+    assert detector.findings([line("Amelia Jones", (50, 50, 200, 30)), line("Tom Hart", (50, 90, 150, 30))]) == []
+
+
+def test_names_in_a_png_text_chunk_and_a_jpeg_comment_are_found(config, tmp_path):
+    from PIL import PngImagePlugin
+
+    png = tmp_path / "c.png"
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("Description", "Oliver Bennett, Year 5")
+    Image.new("RGB", (32, 32)).save(png, pnginfo=chunks)
+    jpg = tmp_path / "c.jpg"
+    Image.new("RGB", (32, 32)).save(jpg, comment=b"Zara Okafor")
+    got = set()
+    for path in (png, jpg):
+        got |= _metadata_names(config, imaging.load(path, path.read_bytes()))[0]
+    assert got == {("image's description text", "P3002"), ("image's comment text", "P3003")}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from screening.config import Config
+from screening.formats import captions
 from screening.model import Box, TextFinding
 from screening.vision import names as nm
 from screening.vision.ocr import OcrEngine, TextLine
@@ -40,7 +41,27 @@ class TextDetector:
         findings: list[TextFinding] = []
         for i, frame in enumerate(picture.frames):
             findings += self.findings(self.engine.read(frame), frame=i)
+        if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
+            findings += self.in_metadata(captions.photo_captions(picture.data)
+                                         + captions.info_captions(getattr(picture, "info", {})))
         return findings
+
+    def detect_tags(self, tags: dict[str, str]) -> list[TextFinding]:
+        """Names in a clip's title/comment/description tags (shown as its caption)."""
+        return self.in_metadata(captions.video_captions(tags))
+
+    def in_metadata(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
+        """Names in captions, titles and keywords: (where, text) pairs; no box, full confidence."""
+        out: dict[tuple[str, str, str], TextFinding] = {}
+        for where, text in texts:
+            text = " ".join(text.split())  # one line, as a caption is shown
+            for m in self.matcher.find(text):
+                key = (where, m.target.kind, m.target.id)
+                if key not in out or m.similarity > out[key].similarity:
+                    out[key] = TextFinding(None, _shortened(text, m.start, m.end), 1.0, 0, target=m.target.kind,
+                                           target_id=m.target.id, name=m.target.name, similarity=m.similarity,
+                                           source=where)
+        return list(out.values())
 
     def findings(self, lines: Sequence[TextLine], frame: int = 0) -> list[TextFinding]:
         """Matches in single lines and in runs of adjacent lines, then the unreadable lines."""
@@ -109,7 +130,15 @@ def _joined(texts: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
         spans.append((at, at + len(t)))
         parts.append(t)
         at += len(t) + 1
-    return " ".join(parts), spans
+    return "\n".join(parts), spans  # a line break: a name's words may not skip words across it
+
+
+def _shortened(text: str, start: int, end: int, around: int = 40) -> str:
+    """The matched part of a long caption with a little of what surrounds it."""
+    if len(text) <= 2 * around + (end - start):
+        return text
+    a, b = max(0, start - around), min(len(text), end + around)
+    return ("..." if a else "") + text[a:b] + ("..." if b < len(text) else "")
 
 
 def _union(boxes: Sequence[Box]) -> Box:

@@ -27,7 +27,7 @@ def finding_to_json(finding) -> dict[str, Any]:
     for key, value in vars(finding).items():
         if key == "candidates":
             value = [[pid, d] for pid, d in value]
-        elif key == "box":
+        elif key == "box" and value is not None:
             value = list(value)
         out[key] = value
     return out
@@ -36,7 +36,7 @@ def finding_to_json(finding) -> dict[str, Any]:
 def finding_from_json(data: dict[str, Any]):
     data = dict(data)
     cls = _TYPES[data.pop("type")]
-    if "box" in data:
+    if data.get("box") is not None:
         data["box"] = tuple(data["box"])
     if "crest" in data:  # stored before uniform findings carried a crest score instead of a yes/no
         data["crest_score"] = 1.0 if data.pop("crest") else 0.0

@@ -11,6 +11,7 @@ so "Amelia Hart" is not found in "Amelia Hartley"; names long enough to be disti
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -144,12 +145,74 @@ class Matcher:
                 # each edit spoils at most three trigrams: skip forms that cannot reach the floor
                 if len(form.plain) >= 4 and hits.get(i, 0) < self.grams[i, k] - 3 * (1 - self.floor) * len(form.plain):
                     continue
-                m = _best_alignment(form, plain, text, where, self.floor)
-                if m is not None and (best is None or m[0] > best.similarity):
-                    best = Match(target, round(m[0], 3), m[1], m[2])
+                found_in = [_best_alignment(form, plain, text, where, self.floor)]
+                if target.kind == "person" and len(form.words) == 2:
+                    found_in += _with_words_between(form, text, self.floor)
+                if target.kind == "academy" and len(form.plain) >= SHORT:
+                    found_in += _inside_addresses(form, text, self.floor)
+                for m in found_in:
+                    if m is not None and (best is None or m[0] > best.similarity):
+                        best = Match(target, round(m[0], 3), m[1], m[2])
             if best is not None:
                 found.append(best)
         return sorted(found, key=lambda m: -m.similarity)
+
+
+# Words (or initials) a full name may have between its first and last name: "Amelia Rose Hart".
+MAX_BETWEEN = 2
+_WORD = re.compile(r"[^\W_]+")
+# what may stand between the words of one name: spaces, an initial's dot, a hyphen; not a comma or "&",
+# which separate two people's names ("Amelia Jones, Tom Hart"), nor a line break ("Amelia Jones" over
+# "Tom Hart" on a list)
+_NAME_GAP = re.compile(r"[ \t.\-'’]*")
+# words that join two people's names rather than stand inside one ("Amelia and Hart")
+_NOT_A_NAME = frozenset({"and", "or", "with", "to", "from", "by", "for", "of", "the", "und", "et"})
+# a web address, an e-mail address or a hashtag, where words run together ("northfieldschool.org")
+_ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|edu|gov|info|io|academy|school|"
+                      r"education|ie|eu|us)(?:[/:?#]\S*)?(?=[\s,;)]|$)", re.IGNORECASE)
+
+
+def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
+    """A two-word name with up to MAX_BETWEEN words of the text between its words, skipped."""
+    words = list(_WORD.finditer(text))
+    near = [[_near(letters(w.group()), name_word, floor) for w in words] for name_word in form.words]
+    out = []
+    for a in range(len(words)):
+        if not near[0][a]:
+            continue
+        for b in range(a + 2, min(a + 2 + MAX_BETWEEN, len(words))):
+            if not all(_NAME_GAP.fullmatch(text[words[k].end():words[k + 1].start()]) for k in range(a, b)) \
+                    or words[b - 1].group().lower() in _NOT_A_NAME:
+                break
+            if not near[1][b]:
+                continue
+            left, right = words[a], words[b]
+            joined = left.group() + " " + right.group()
+            plain, where = _letters_with_positions(joined)
+            m = _best_alignment(form, plain, joined, where, floor)
+            if m is not None:
+                at = [left.start() + x if x <= len(left.group()) else right.start() + x - len(left.group()) - 1
+                      for x in (m[1], m[2])]
+                out.append((m[0], at[0], at[1]))
+    return out
+
+
+def _near(word: str, name_word: str, floor: float) -> bool:
+    """A cheap first look: could `word` be `name_word` as read (similar length, a trigram in common)?"""
+    if abs(len(word) - len(name_word)) > max(1.0, (1 - floor) * len(name_word)):
+        return False
+    return bool(_trigrams(word.translate(_FOLD)) & _trigrams(name_word.translate(_FOLD)))
+
+
+def _inside_addresses(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
+    """An academy name of SHORT letters or more anywhere inside a web or e-mail address or a hashtag."""
+    out = []
+    for token in _ADDRESS.finditer(text):
+        plain, where = _letters_with_positions(token.group())
+        m = _best_alignment(form, plain, token.group(), where, floor, anywhere=True)
+        if m is not None:
+            out.append((m[0], token.start() + m[1], token.start() + m[2]))
+    return out
 
 
 def _trigrams(s: str) -> set[str]:
@@ -168,7 +231,7 @@ def _letters_with_positions(text: str) -> tuple[str, list[int]]:
 
 
 def _best_alignment(form: Form, plain: str, text: str, where: list[int],
-                    floor: float) -> tuple[float, int, int] | None:
+                    floor: float, anywhere: bool = False) -> tuple[float, int, int] | None:
     """The best span of `plain` holding the name (approximate substring, Sellers' algorithm).
 
     Its similarity is the lower of the whole name's (1 - cost / letters) and that of its weakest
@@ -215,7 +278,7 @@ def _best_alignment(form: Form, plain: str, text: str, where: list[int],
         if m < SHORT and cost[m][j] >= 1:  # a short name: confusions only, no real edit
             continue
         start, end = where[k], where[j - 1] + 1
-        if m < LONG and not (_word_start(text, start) and _word_end(text, end)):
+        if m < LONG and not anywhere and not (_word_start(text, start) and _word_end(text, end)):
             continue
         sim = 1 - cost[m][j] / m
         for w, spent, key in zip(form.words, per_word, form.distinctive):
