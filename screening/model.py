@@ -266,7 +266,11 @@ class Verdict:
     faces: tuple[FaceReport, ...] = ()
     checks: dict[str, str] = field(default_factory=dict)  # check -> "ok" | error text
     size: tuple[int, int] | None = None  # upright width, height
-    extra: dict[str, Any] = field(default_factory=dict)
+    # Recorded permission (policy.permitted()): the permission that cleared it and the reasons it
+    # covered (nothing is hidden), or why the newest permission does not cover every reason.
+    permission: Permit | None = None
+    permitted_reasons: tuple[Reason, ...] = ()
+    permission_gap: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -280,7 +284,11 @@ class Verdict:
         }
         if self.size is not None:
             out["size"] = list(self.size)
-        out.update(self.extra)
+        if self.permission is not None:
+            out["permission"] = self.permission.to_json()
+            out["permitted_reasons"] = [r.to_json() for r in self.permitted_reasons]
+        if self.permission_gap is not None:
+            out["permission_not_covering"] = self.permission_gap
         return out
 
 

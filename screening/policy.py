@@ -322,11 +322,9 @@ def permitted(v: Verdict, permits: Sequence[Permit]) -> Verdict:
     newest_first = sorted(permits, key=lambda p: p.at, reverse=True)
     for permit in newest_first:
         if not needed - Counter(permit.covers):
-            return replace(v, status=Status.CLEARED, reasons=(), extra={
-                **v.extra, "permission": permit.to_json(),
-                "permitted_reasons": [r.to_json() for r in v.reasons]})
+            return replace(v, status=Status.CLEARED, reasons=(), permission=permit, permitted_reasons=v.reasons)
     latest = newest_first[0]
     missing = needed - Counter(latest.covers)
     uncovered = [r.detail for r in v.reasons if missing[signature(r)] > 0]
     note = (f"permission by {latest.by} on {latest.at[:10]} does not cover: " + "; ".join(uncovered))
-    return replace(v, extra={**v.extra, "permission_not_covering": note})
+    return replace(v, permission_gap=note)

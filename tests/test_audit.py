@@ -221,9 +221,9 @@ def test_permission_covers_only_the_reasons_it_was_given_for(covers, cleared):
     v = permitted(NEEDS, [permit(*covers)])
     assert (v.status is Status.CLEARED) == cleared
     if cleared:
-        assert v.reasons == () and len(v.extra["permitted_reasons"]) == 2
+        assert v.reasons == () and len(v.permitted_reasons) == 2
     else:
-        assert v.reasons == NEEDS.reasons and "does not cover" in v.extra["permission_not_covering"]
+        assert v.reasons == NEEDS.reasons and "does not cover" in v.permission_gap
 
 
 def test_two_unknown_faces_need_a_permission_for_two():

@@ -97,10 +97,10 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {c.before.path}", highlight=False, soft_wrap=True)
         for r in c.after.reasons:
             out.print(f"    {r.kind.value}: {r.detail}", highlight=False, soft_wrap=True)
-        if "permission" in c.after.extra:
-            out.print(f"    with permission by {c.after.extra['permission']['by']}", highlight=False, soft_wrap=True)
-        if "permission_not_covering" in c.after.extra:
-            out.print(f"    {c.after.extra['permission_not_covering']}", highlight=False, soft_wrap=True)
+        if c.after.permission is not None:
+            out.print(f"    with permission by {c.after.permission.by}", highlight=False, soft_wrap=True)
+        if c.after.permission_gap is not None:
+            out.print(f"    {c.after.permission_gap}", highlight=False, soft_wrap=True)
     for e in outdated:
         out.print(f"[yellow]scan again[/] {e.path}: its findings are from another config or face gallery "
                   "and the file is no longer there unchanged; decided from the old findings", highlight=False, soft_wrap=True)

@@ -248,10 +248,10 @@ _STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERR
 
 def _line(v: Verdict) -> str:
     head = f"[{_STYLE[v.status]}]{v.status.value:16}[/] {for_terminal(v.path)}"
-    if "permission" in v.extra:
-        head += f" (with permission by {for_terminal(v.extra['permission']['by'])})"
-    if "permission_not_covering" in v.extra:
-        head += f"\n    {for_terminal(v.extra['permission_not_covering'])}"
+    if v.permission is not None:
+        head += f" (with permission by {for_terminal(v.permission.by)})"
+    if v.permission_gap is not None:
+        head += f"\n    {for_terminal(v.permission_gap)}"
     # Checks that could not run because the file did not decode are one consequence, said once.
     not_run = [r.extra.get("check", "?") for r in v.reasons if r.cause is Cause.UNDECODED]
     lines = [f"{r.kind.value}: {for_terminal(r.detail)}" for r in v.reasons if r.cause is not Cause.UNDECODED]

@@ -206,8 +206,7 @@ def _original_href(shown: str, report: Path) -> str | None:
 
 def _kinds(v: Verdict) -> set[str]:
     """Reason kinds of the image, permitted ones included, so the filters still find it."""
-    permitted = {r.get("kind", "") for r in v.extra.get("permitted_reasons", [])}
-    return ({r.kind.value for r in v.reasons} | permitted) - {""}
+    return {r.kind.value for r in (*v.reasons, *v.permitted_reasons)}
 
 
 def _kind_word(kind: str) -> str:
@@ -254,9 +253,8 @@ def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
     try:
         if v.sha256 and sha256_file(path) != v.sha256:
             return ""
-        permitted = [r for r in v.extra.get("permitted_reasons", []) if r.get("time") is not None]
-        times = sorted({x.time for x in (*v.faces, *v.reasons) if x.time is not None}
-                       | {r["time"] for r in permitted})[:STRIP_FRAMES] or [0.0]
+        times = sorted({x.time for x in (*v.faces, *v.reasons, *v.permitted_reasons)
+                        if x.time is not None})[:STRIP_FRAMES] or [0.0]
         from PIL import Image
 
         figures = []
@@ -272,7 +270,7 @@ def _video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
                 at = replace(v, size=(rgb.shape[1], rgb.shape[0]),
                              faces=tuple(f for f in v.faces if f.time == t),
                              reasons=tuple(r for r in v.reasons if r.time == t),
-                             extra={**v.extra, "permitted_reasons": [r for r in permitted if r["time"] == t]})
+                             permitted_reasons=tuple(r for r in v.permitted_reasons if r.time == t))
                 img = Image.fromarray(rgb)
                 img.thumbnail((STRIP_SIDE, STRIP_SIDE))
                 buf = io.BytesIO()
@@ -300,14 +298,13 @@ def _card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str], origi
     else:
         picture = '<div class="pic none">no preview</div>'
     reasons = "".join(_reason(r.kind.value, r.detail) for r in v.reasons)
-    permission = v.extra.get("permission")
-    if permission:
-        reasons += (f'<li class="permission"><b>cleared with permission</b> by {e(str(permission.get("by")))} '
-                    f'on {e(str(permission.get("at", ""))[:10])}: {e(str(permission.get("note", "")))}</li>')
-        reasons += "".join(_reason(r.get("kind", ""), r.get("detail", ""), permitted=True)
-                           for r in v.extra.get("permitted_reasons", []))
+    permission = v.permission
+    if permission is not None:
+        reasons += (f'<li class="permission"><b>cleared with permission</b> by {e(permission.by)} '
+                    f'on {e(permission.at[:10])}: {e(permission.note)}</li>')
+        reasons += "".join(_reason(r.kind.value, r.detail, permitted=True) for r in v.permitted_reasons)
     location = _location_line(v)
-    status = "cleared with permission" if permission else _STATUS_WORDS[v.status]
+    status = "cleared with permission" if permission is not None else _STATUS_WORDS[v.status]
     link = f'<a class="original" href="{e(original)}">open the original</a>' if original else ""
     return (
         f'<article class="card {v.status.value}" id="img{n}" data-status="{v.status.value}" '
@@ -355,8 +352,7 @@ def plain_words(kind: str, detail: str) -> tuple[str, str]:
 
 
 def _location_line(v: Verdict) -> str:
-    found = [r.detail for r in v.reasons if r.kind is Kind.LOCATION]
-    found += [r.get("detail", "") for r in v.extra.get("permitted_reasons", []) if r.get("kind") == "location"]
+    found = [r.detail for r in (*v.reasons, *v.permitted_reasons) if r.kind is Kind.LOCATION]
     if found:
         return "Location: " + "; ".join(found)
     state = v.checks.get("location")
@@ -376,9 +372,8 @@ def _boxes(v: Verdict, names: Mapping[str, str]):
         else:
             css, label = "face no-consent", f"no consent: {face.person_id}"
         yield _box(face.box, w, h, css, label)
-    permitted = v.extra.get("permitted_reasons", [])
-    others = [(r.get("kind"), r.get("box"), r.get("academy") or r.get("person_id", "")) for r in permitted]
-    others += [(r.kind.value, r.box, r.extra.get("academy") or r.extra.get("person_id", "")) for r in v.reasons]
+    others = [(r.kind.value, r.box, r.extra.get("academy") or r.extra.get("person_id", ""))
+              for r in (*v.permitted_reasons, *v.reasons)]
     for kind, box, whose in others:
         if kind in ("logo", "uniform") and box:
             yield _box(box, w, h, kind, f"{kind} {whose}".strip())

@@ -97,7 +97,7 @@ def gallery_digest(config: Config, register: Register) -> str:
 
 def reasons_json(v: Verdict) -> str:
     """The reasons column: what needs permission, and what was permitted."""
-    return json.dumps([r.to_json() for r in v.reasons] + v.extra.get("permitted_reasons", []),
+    return json.dumps([r.to_json() for r in v.reasons] + [r.to_json() for r in v.permitted_reasons],
                       ensure_ascii=False)
 
 
@@ -190,7 +190,7 @@ class AuditTrail:
             " config, register, gallery, tool, screening) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (_now(), self.user, self.command, str(Path(v.path).resolve()), v.sha256, v.channel,
              v.status.value, reasons_json(v),
-             json.dumps(v.extra["permission"], ensure_ascii=False) if "permission" in v.extra else None,
+             json.dumps(v.permission.to_json(), ensure_ascii=False) if v.permission is not None else None,
              self.stamp["config"], self.stamp["register"], self.stamp["gallery"], __version__,
              json.dumps(screening_to_json(screening), ensure_ascii=False)),
         )
