@@ -61,6 +61,16 @@ def enrolment_notes(trust, err) -> None:
         pass  # shown again next time: better than never
 
 
+# Exit statuses every command shares (SPEC.md): 0 nothing to act on, 1 something needs a person,
+# 2 an error (a file not screened completely, or the command itself failed).
+EXIT_OK, EXIT_ACT, EXIT_ERROR = 0, 1, 2
+
+
+def add_config(parser) -> None:
+    """--config, the same for every command."""
+    parser.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+
+
 def workers(text: str) -> int:
     """--workers: a whole number of processes, 0 meaning one per core."""
     try:

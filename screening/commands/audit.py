@@ -8,7 +8,7 @@ import datetime as dt
 import json
 import sqlite3
 
-from screening.cli import consoles
+from screening.cli import EXIT_ERROR, EXIT_OK, add_config, consoles
 from screening.store.audit import AuditTrail, csv_rows
 from screening.store.db import private_file
 from screening.textsafe import for_terminal
@@ -23,7 +23,7 @@ def register(subparsers) -> None:
                     "the time (UTC), the user, the file's sha256, the config, register and tool "
                     "version, and the reasons.",
     )
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
     p.add_argument("--since", metavar="DATE", help="only entries from this date (YYYY-MM-DD) or time on")
     p.add_argument("--csv", metavar="FILE", help="write the entries to a CSV file instead of listing them")
     p.set_defaults(func=run)
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
             since = dt.datetime.fromisoformat(args.since)
         except ValueError:
             err.print(f"[bold red]screening audit:[/] --since {args.since!r}: expected YYYY-MM-DD", highlight=False)
-            return 2
+            return EXIT_ERROR
         if since.tzinfo is None:
             since = since.replace(tzinfo=dt.timezone.utc)
     try:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         trail = AuditTrail.open(trust, "audit")
     except (SetupError, OSError, sqlite3.Error) as exc:
         err.print(f"[bold red]screening audit:[/] {for_terminal(exc)}", highlight=False)
-        return 2
+        return EXIT_ERROR
     try:
         entries = trail.entries(since.astimezone(dt.timezone.utc).isoformat() if since else None)
     finally:
@@ -58,9 +58,9 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             err.print(f"[bold red]screening audit:[/] cannot write {for_terminal(args.csv)}: {for_terminal(exc)}",
                       highlight=False)
-            return 2
+            return EXIT_ERROR
         out.print(f"{len(entries)} audit entries written to {for_terminal(args.csv)}", highlight=False)
-        return 0
+        return EXIT_OK
 
     # one line per entry, not a table: paths stay whole and the output can be grepped
     for e in entries:
@@ -71,4 +71,4 @@ def run(args: argparse.Namespace) -> int:
         out.print(for_terminal(f"{e.at.replace('T', ' ')[:19]}  {e.user}  {e.command:8} {e.channel}  "
                                f"{e.status:16} {e.path}  {why}"), highlight=False, soft_wrap=True)
     out.print(f"{len(entries)} entries", highlight=False)
-    return 0
+    return EXIT_OK

@@ -6,13 +6,13 @@ import argparse
 import datetime as dt
 import sys
 
-from screening.cli import consoles
+from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles
 from screening.consent import enrolment
 from screening.policy import consent_state
 from screening.textsafe import for_terminal as safe
 from screening.trust import SetupError, Trust, open_trust
 
-EXIT_OK, EXIT_SOMEONE_NOT_ENROLLED, EXIT_ERROR = 0, 1, 2
+EXIT_SOMEONE_NOT_ENROLLED = EXIT_ACT
 
 
 def register(subparsers) -> None:
@@ -55,7 +55,7 @@ def register(subparsers) -> None:
 
 
 def _config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
 
 
 def _date(text: str) -> dt.date:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from screening import imaging
-from screening.cli import consoles
+from screening.cli import EXIT_ERROR, add_config, consoles
 from screening.digest import sha256_bytes
 from screening.model import Status
 from screening.policy import signature, verdict
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="the image file(s)")
     p.add_argument("--by", required=True, metavar="NAME", help="who obtained the permission")
     p.add_argument("--note", required=True, metavar="TEXT", help="what permission, from whom (e.g. 'signed form from parent, 2026-03-02')")
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
     p.add_argument("--channel", help="the channel it may be published on (default: the config's default_channel)")
     p.set_defaults(func=run)
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         trail = AuditTrail.open(trust, "permit")
     except (SetupError, OSError, sqlite3.Error) as exc:
         err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
-        return 2
+        return EXIT_ERROR
 
     status = 0
     enrolled = False
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                       f"({args.note}); covers {covers}", highlight=False, soft_wrap=True)
     except SetupError as exc:  # the face store or model could not be used: nothing is permitted
         err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
-        return 2
+        return EXIT_ERROR
     finally:
         trail.close()
     return status

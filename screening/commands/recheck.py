@@ -12,14 +12,14 @@ import sqlite3
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from screening.cli import consoles, workers
+from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
 from screening.digest import sha256_file
 from screening.model import Screening, Status, Verdict
 from screening.pool import screen_many
 from screening.store.audit import AuditTrail, Entry, reasons_json
 from screening.trust import SetupError, open_trust
 
-EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = 0, 1, 2
+EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = EXIT_OK, EXIT_ACT, EXIT_ERROR
 
 
 def register(subparsers) -> None:
@@ -33,7 +33,7 @@ def register(subparsers) -> None:
                     "image that was cleared now needs permission, 2 one is now an error or the "
                     "command failed.",
     )
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
     p.add_argument("--channel", help="the channel to recheck (default: the config's default_channel)")
     p.add_argument("--workers", type=workers, default=0, help="processes for files that must be screened again")
     p.set_defaults(func=run)

@@ -7,14 +7,14 @@ import sqlite3
 from pathlib import Path
 
 from screening import files
-from screening.cli import consoles, workers
+from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
 from screening.model import Status
 from screening.pool import screen_many
 from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
-EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
+EXIT_CLEARED, EXIT_NEEDS_PERMISSION = EXIT_OK, EXIT_ACT
 _STYLE = {Status.CLEARED: "green", Status.NEEDS_PERMISSION: "yellow", Status.ERROR: "red"}
 
 
@@ -31,7 +31,7 @@ def register(subparsers) -> None:
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     p.add_argument("--into", required=True, type=Path, metavar="FOLDER", help="folder for the copies")
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
     p.add_argument("--channel", help="where the copies will be published (default: the config's default_channel)")
     p.add_argument("--workers", type=workers, default=0, help="processes to use (default: one per core)")
     p.set_defaults(func=run)

@@ -11,7 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from screening import files
-from screening.cli import consoles, enrolment_notes, workers
+from screening.cli import (
+    EXIT_ACT,
+    EXIT_ERROR,
+    EXIT_OK,
+    add_config,
+    consoles,
+    enrolment_notes,
+    workers,
+)
 from screening.model import Cause, Status, Verdict
 from screening.pool import Screener
 from screening.reports.tabular import CsvWriter, JsonlWriter
@@ -20,7 +28,7 @@ from screening.store.cache import ResultCache
 from screening.textsafe import for_terminal
 from screening.trust import SetupError, open_trust
 
-EXIT_CLEARED, EXIT_NEEDS_PERMISSION, EXIT_ERROR = 0, 1, 2
+EXIT_CLEARED, EXIT_NEEDS_PERMISSION = EXIT_OK, EXIT_ACT
 
 
 def register(subparsers) -> None:
@@ -32,7 +40,7 @@ def register(subparsers) -> None:
                     "screened or the command failed.",
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
     p.add_argument("--channel", help="where the photos will be published (default: the config's default_channel)")
     p.add_argument("--jsonl", type=Path, metavar="FILE", help="write one JSON record per image")
     p.add_argument("--csv", type=Path, metavar="FILE", help="write a spreadsheet-friendly summary")

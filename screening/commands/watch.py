@@ -10,14 +10,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from screening.cli import workers
+from screening.cli import EXIT_ERROR, EXIT_OK, add_config, workers
 from screening.store.db import network_filesystem, private_file
 from screening.store.journal import FOLDERS, Journal
 from screening.textsafe import printable
 from screening.trust import SetupError, open_trust
 from screening.watch.job import JsonLog, Session, Watch, WatchSettings
-
-EXIT_OK, EXIT_ERROR = 0, 2
 
 
 def register(subparsers) -> None:
@@ -31,7 +29,7 @@ def register(subparsers) -> None:
                     "Safe to kill at any moment: started again, it finishes what was under way.",
     )
     p.add_argument("inbox", type=Path, metavar="INBOX", help="the folder photos are dropped into")
-    p.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")
+    add_config(p)
     p.add_argument("--into", type=Path, metavar="FOLDER", help="where to sort (default: INBOX/../screened)")
     p.add_argument("--channel", help="where the photos will be published (default: the config's default_channel)")
     p.add_argument("--once", action="store_true", help="sort what is in INBOX now, then exit (for cron)")
