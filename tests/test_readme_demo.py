@@ -24,7 +24,7 @@ def test_readme_has_a_demo_excerpt_naming_every_demo_file():
     excerpt = generator().readme_excerpt()
     shown = {line.split()[1] for line in excerpt.splitlines() if line.startswith(("cleared", "needs_", "error"))}
     made = {f"batch/{n}" for n in ("clean.jpg", "gps.jpg", "banner.jpg", "decoy.jpg", "consented.jpg",
-                                   "unknown.jpg", "uniform.jpg", "broken.jpg")}
+                                   "unknown.jpg", "uniform.jpg", "sign.jpg", "broken.jpg")}
     assert shown == made
 
 
