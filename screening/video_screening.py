@@ -20,6 +20,7 @@ from screening.config import VideoSettings
 from screening.digest import sha256_file
 from screening.formats import video, video_metadata
 from screening.model import Check, CheckResult, FaceFinding, Screening
+from screening.vision.geometry import iou
 
 # Two findings in screened frames this close in time may be one appearance...
 LINK_GAP_S = 1.0
@@ -322,11 +323,3 @@ def _content_key(finding) -> tuple:
         return (repr(finding),)
     return (type(finding).__name__,) + tuple((f.name, repr(getattr(finding, f.name)))
                                              for f in dataclasses.fields(finding) if f.name not in ("time", "frame"))
-
-
-def iou(a, b) -> float:
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0

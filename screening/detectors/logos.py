@@ -20,6 +20,7 @@ from screening.config import Academy, Config
 from screening.formats.logo import logo_files, read_logo
 from screening.model import Box, LogoFinding
 from screening.vision import logo_match as lm
+from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-2"
@@ -188,7 +189,7 @@ def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
     for p in found:
         box = p.crest_box()
         for g in groups:
-            if _iou(g[0].crest_box(), box) >= SAME_PLACE_IOU:
+            if iou(g[0].crest_box(), box) >= SAME_PLACE_IOU:
                 g.append(p)
                 break
         else:
@@ -202,15 +203,6 @@ def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
         chosen.score = g[0].score
         kept.append(chosen)
     return kept
-
-
-def _iou(a, b) -> float:
-    ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
-    iw = max(0.0, min(ax1, bx1) - max(a[0], b[0]))
-    ih = max(0.0, min(ay1, by1) - max(a[1], b[1]))
-    inter = iw * ih
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _clip(box, shape) -> Box:

@@ -18,6 +18,7 @@ import numpy as np
 
 from screening.config import Config
 from screening.model import Box, Check, FaceFinding, LogoFinding, UniformFinding
+from screening.vision.geometry import cover
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
@@ -77,7 +78,7 @@ class UniformDetector:
                     torsos.append((t, f"below the face at {list(box)}", box))
             for body in self.bodies(frame):
                 t = torso_of_body(body)
-                if all(_overlap(t, other) < 0.3 for other, _, _ in torsos):
+                if all(cover(t, other) < 0.3 for other, _, _ in torsos):
                     torsos.append((t, f"of the person at {list(body)}", None))
             for torso, why, face in torsos:
                 findings += self.torso(frame, torso, why, i, face)
@@ -297,11 +298,3 @@ def _lab_of(rgb) -> np.ndarray:
 def _hex(colour: str) -> tuple[int, int, int]:
     h = colour.lstrip("#")
     return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
-
-
-def _overlap(a: Box, b: Box) -> float:
-    """Intersection over the smaller box."""
-    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    smaller = min(a[2] * a[3], b[2] * b[3])
-    return iw * ih / smaller if smaller else 0.0

@@ -31,6 +31,7 @@ import numpy as np
 
 from screening.config import FaceSettings
 from screening.model import Box
+from screening.vision.geometry import cover
 
 # Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter,
 # and the mirror average: each face is encoded as it is and mirrored, and the two descriptors
@@ -206,7 +207,7 @@ class FaceEngine:
                 box = (min(x0, x1) / scale, min(y0, y1) / scale, abs(x1 - x0) / scale, abs(y1 - y0) / scale)
                 hog = _clip(_hog_like(*box), w, h)
                 known = [f.box for f in upright] + [f.box for f, _ in out]
-                if all(_overlap(hog, b) < SAME_FACE_OVERLAP for b in known):
+                if all(cover(hog, b) < SAME_FACE_OVERLAP for b in known):
                     out.append((Located(hog, d.score, f"centerface turned {90 * k}"), 90 * k))
         return out
 
@@ -327,16 +328,10 @@ def _visible(box: Box, w: int, h: int) -> bool:
     return box[0] < w and box[1] < h and box[0] + box[2] > 0 and box[1] + box[3] > 0
 
 
-def _overlap(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    return ix * iy / max(1e-9, min(a[2] * a[3], b[2] * b[3]))
-
-
 def _merge(found: list) -> list:
     """One detection per face, the most confident; where tiles and views overlap on one face."""
     kept: list = []
     for item in sorted(found, key=lambda f: -f[1]):
-        if all(_overlap(item[0], k[0]) < SAME_FACE_OVERLAP for k in kept):
+        if all(cover(item[0], k[0]) < SAME_FACE_OVERLAP for k in kept):
             kept.append(item)
     return kept

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from screening.vision.geometry import iou
+
 # Longest side of the view searched: people smaller than 128 px there (10% of its height in a
 # 3:2 photo) are not looked for; a face that small is searched by the face check.
 VIEW_SIDE = 1280
@@ -49,14 +51,6 @@ class PeopleFinder:
                         for r, s in zip(rects, weights)), key=lambda f: -f[1])
         kept: list[Body] = []
         for box, score in found:
-            if all(_iou(box, k.box) < NMS_IOU for k in kept):
+            if all(iou(box, k.box) < NMS_IOU for k in kept):
                 kept.append(Body(tuple(round(v) for v in box), score))
         return kept
-
-
-def _iou(a, b) -> float:
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
