@@ -33,7 +33,7 @@ from tests import crests  # noqa: E402
 
 SET = REPO / "bench" / "out" / "logo_set"
 OTHER_STYLES = {"badge", "wordmark", "shaded", "embroidered"}  # academies drawn unlike draw_crest
-ABLATIONS = {  # label -> matcher steps (see screening/logo_match.py)
+ABLATIONS = {  # label -> matcher steps (see screening/vision/logo_match/)
     "SIFT + ratio + RANSAC (>= 10 inliers)": frozenset(),
     "+ multi-scale references": frozenset({"multiscale"}),
     "+ appearance check (>= 5 inliers)": frozenset({"multiscale", "verify"}),

@@ -2,7 +2,7 @@
 
 References are every image in each academy's `logos` folder. Their features are computed
 once per process, in __init__, and cached across runs on disk by content hash (see
-`cache_dir`). The matching itself lives in screening/logo_match.py; this module turns a
+`cache_dir`). The matching itself lives in screening/vision/logo_match/; this module turns a
 picture into working images and placements into LogoFindings. It reports; decide() decides.
 """
 

@@ -1,0 +1,166 @@
+"""The appearance check: a placement warped back into the reference frame and compared
+(pattern, colours, parts), aligned first by ECC when worth it."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from screening.vision.logo_match.params import (
+    ACHROMATIC, CHROMA_AGREES, CHROMA_GAIN, MIN_VISIBLE, SHIFT_CAST, SHIFT_FAR, UNMATCHED_PENALTY,
+)
+from screening.vision.logo_match.reference import Placement
+from screening.vision.logo_match.index import sane
+
+
+def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) -> Placement:
+    """Warp the image back into the reference frame and score how alike they look (0..1).
+
+    The score is the appearance, less UNMATCHED_PENALTY for a placement with no keypoints.
+    When the colours alone show the appearance cannot reach `enough`, the pattern is not
+    compared (appearance and score stay 0): most proposals end there, cheaply.
+    """
+    ref = p.reference
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    if enough > 0 and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
+        gh, gw = ref.glance[1].shape
+        Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
+        cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+        gm = ref.glance[1] > 0
+        if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
+            shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
+            # the colour check cannot reach `enough` (a margin: the tiny view blurs the colours)
+            if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
+                p.shift = shift
+                return p
+    vh, vw = ref.v_grey.shape
+    S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
+    Hv = p.H @ S
+    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    m = ref.v_mask > 0
+    inside = _inside(Hv, (vw, vh), (grey.shape[1], grey.shape[0]))
+    if inside is not None:  # cut by the frame: judged on the part in view
+        p.visible = float((m & inside).sum() / max(1, m.sum()))
+        if p.visible < MIN_VISIBLE:
+            return p
+        m = m & inside
+    p.chroma = _chroma_corr(c[m], ref.v_ab[m])
+    p.shift = float(np.linalg.norm(c[m].mean(axis=0) - ref.v_ab[m].mean(axis=0)))
+    # colours that disagree cap the score however well the pattern fits: another school's
+    # crest of the same layout in other colours fits the pattern perfectly. The pattern of
+    # colours (chroma) and the colours themselves (shift) are both asked.
+    colour = min(1.0, p.chroma / CHROMA_AGREES) * float(np.clip((SHIFT_FAR - p.shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1))
+    if (0.7 + 0.3 * p.chroma) * colour < enough:  # even a perfect pattern would not do
+        return p
+    q, r = _stack(g, c), _stack(ref.v_grey, ref.v_ab)
+    p.structure = max(0.0, _ncc(q[m], r[m]))
+    p.parts = _parts(q, r, m)
+    p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
+    p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
+    return p
+
+
+def _inside(Hv: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int]) -> np.ndarray | None:
+    """Which pixels of the reference's view fall inside the image (None when all of them do)."""
+    vw, vh = ref_size
+    W, H = image_size
+    q = cv2.perspectiveTransform(np.float32([[0, 0], [vw, 0], [vw, vh], [0, vh]]).reshape(-1, 1, 2), Hv)
+    q = q.reshape(-1, 2)
+    if q[:, 0].min() >= 0 and q[:, 1].min() >= 0 and q[:, 0].max() <= W - 1 and q[:, 1].max() <= H - 1:
+        return None
+    ys, xs = np.mgrid[0:vh, 0:vw].astype(np.float32)
+    pts = cv2.perspectiveTransform(np.dstack([xs + 0.5, ys + 0.5]).reshape(-1, 1, 2), Hv).reshape(vh, vw, 2)
+    return (pts[..., 0] >= 0) & (pts[..., 1] >= 0) & (pts[..., 0] <= W - 1) & (pts[..., 1] <= H - 1)
+
+
+def support(p: Placement, src: np.ndarray, dst: np.ndarray) -> int:
+    """How many keypoint correspondences agree with the placement (within 4% of the crest's size)."""
+    if len(src) == 0:
+        return 0
+    projected = cv2.perspectiveTransform(src.reshape(-1, 1, 2).astype(np.float64), p.H).reshape(-1, 2)
+    _, _, w, h = p.crest_box()
+    return int((np.linalg.norm(projected - dst, axis=1) < 0.04 * math.hypot(w, h)).sum())
+
+
+def refine(p: Placement, grey: np.ndarray) -> Placement | None:
+    """The placement with its perspective fitted to the photo (ECC on lightness), or None.
+
+    A placement proposed from a few matches or from an outline is only roughly right (the
+    outline gives no perspective); aligning the reference to the photo pixel by pixel fixes
+    that before the appearance check judges it.
+    """
+    ref = p.reference
+    vh, vw = ref.v_grey.shape
+    S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
+    warp = (p.H @ S).astype(np.float32)
+    warp /= warp[2, 2]
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    try:
+        _, warp = cv2.findTransformECC(ref.v_grey.astype(np.float32), grey, warp, cv2.MOTION_HOMOGRAPHY,
+                                       criteria, ref.v_mask, 5)
+    except cv2.error:  # did not converge: the rough placement stands
+        return None
+    H = warp.astype(np.float64) @ np.linalg.inv(S)
+    if not sane(H, ref.size, (grey.shape[1], grey.shape[0])):
+        return None
+    return Placement(ref, H, p.inliers, p.source)
+
+
+def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
+    """Lightness and chroma as one (h, w, 3) pattern, chroma stretched as for the features."""
+    return np.dstack([grey, ab * CHROMA_GAIN])
+
+
+def _ncc(q: np.ndarray, r: np.ndarray) -> float:
+    """Correlation of an image pattern `q` with the reference's `r`, (N, channels) each.
+
+    Each channel is free of its own offset (a cast, a shade) and gain, and counts as much as
+    the reference has pattern in it: the chroma of a crest's fine lettering is mostly JPEG's
+    colour fringes, and must not dilute the agreement of its lightness. Whether the colours
+    themselves agree is _chroma_corr's question.
+    """
+    q = q - q.mean(axis=0)
+    r = r - r.mean(axis=0)
+    energy_r = (r * r).sum(axis=0)
+    total = float(energy_r.sum())
+    if total < 1e-6:
+        return 0.0
+    denom = np.sqrt((q * q).sum(axis=0) * energy_r)
+    corr = np.where(denom > 1e-6, (q * r).sum(axis=0) / np.maximum(denom, 1e-6), 0.0)
+    return float((corr * energy_r).sum() / total)
+
+
+def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
+    """How alike the colour pattern is, free of a colour cast; 0..1."""
+    r_dev = r - r.mean(axis=0)
+    q_dev = q - q.mean(axis=0)
+    r_norm = float(np.sqrt((r_dev ** 2).sum(axis=1).mean()))
+    q_norm = float(np.sqrt((q_dev ** 2).sum(axis=1).mean()))
+    if r_norm < ACHROMATIC:  # an achromatic crest: the image should be achromatic there too
+        return float(max(0.0, 1 - q_norm / 12))
+    d = math.sqrt(float((q_dev ** 2).sum() * (r_dev ** 2).sum()))
+    corr = float((q_dev * r_dev).sum() / d) if d > 1e-6 else 0.0
+    # the pattern's strength should be comparable too (a cast or a faded print shrinks it a little)
+    strength = min(q_norm, r_norm) / max(q_norm, r_norm, 1e-6)
+    return max(0.0, corr) * min(1.0, 0.5 + strength)
+
+
+def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
+    """Share of the crest's textured parts (an n x n grid) whose pattern agrees."""
+    h, w = r.shape[:2]
+    agree = total = 0
+    for i in range(n):
+        for j in range(n):
+            ys, xs = slice(i * h // n, (i + 1) * h // n), slice(j * w // n, (j + 1) * w // n)
+            m = mask[ys, xs] > 0
+            if m.sum() < 0.3 * m.size:
+                continue
+            rc = r[ys, xs][m]
+            if rc.std(axis=0).max() < 6:  # a plain part says nothing
+                continue
+            total += 1
+            agree += _ncc(g[ys, xs][m], rc) > 0.5
+    return agree / total if total else 0.0
