@@ -126,6 +126,9 @@ class LogoFinding:
     frame: int = 0
     view: str = ""  # as FaceFinding.view
     time: float | None = None  # video: seconds from the start, first frame where seen
+    # other academies whose crest this equally may be (a shared layout whose distinguishing parts
+    # could not tell them apart): the finding is then "an academy logo (one of ...)", never dropped
+    also: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

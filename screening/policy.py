@@ -174,9 +174,15 @@ def _academy(academy: str, rules: Rules) -> str:
 
 
 def _logo(f: LogoFinding, rules: Rules) -> Reason:
-    detail = f"{_academy(f.academy, rules)} logo" + (f": {f.detail}" if f.detail else "") + _in(f)
-    return Reason(Kind.LOGO, detail, f.box, extra={"academy": f.academy, "score": round(f.score, 3), **_view(f)},
-                  time=f.time)
+    if f.also:  # the crest is one of several academies' and which one could not be told: say so
+        which = sorted({f.academy, *f.also})
+        named = ", ".join(_academy(a, rules) for a in which)
+        detail = f"an academy logo (one of {named})"
+        who = {"academies": which}
+    else:
+        detail, who = f"{_academy(f.academy, rules)} logo", {"academy": f.academy}
+    detail += (f": {f.detail}" if f.detail else "") + _in(f)
+    return Reason(Kind.LOGO, detail, f.box, extra={**who, "score": round(f.score, 3), **_view(f)}, time=f.time)
 
 
 def _uniform_evidence(f: UniformFinding, rules: Rules) -> str:
@@ -305,7 +311,8 @@ def consent_state(person: Person, channel: str, today: dt.date) -> tuple[bool, s
 
 def signature(reason: Reason) -> str:
     """What a permission is given for: the kind and who or what, not the pixel box."""
-    who = reason.extra.get("person_id") or reason.extra.get("academy") or reason.extra.get("source") or ""
+    who = (reason.extra.get("person_id") or reason.extra.get("academy")
+           or "|".join(reason.extra.get("academies", ())) or reason.extra.get("source") or "")
     return f"{reason.kind.value}:{who}"
 
 

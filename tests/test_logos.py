@@ -38,11 +38,13 @@ def photo(name: str, public_domain) -> Image.Image:
 
 
 def flagged(detector, image: Image.Image) -> dict[str, float]:
-    """academy -> best score among the findings decide() would count."""
+    """academy -> best score among the findings decide() would count (every academy a finding
+    names, the ones it cannot tell apart from its academy included)."""
     best: dict[str, float] = {}
     for f in detector.detect(FakePicture(image), {}):
         if f.score >= MIN_SCORE:
-            best[f.academy] = max(best.get(f.academy, 0.0), f.score)
+            for academy in (f.academy, *f.also):
+                best[academy] = max(best.get(academy, 0.0), f.score)
     return best
 
 

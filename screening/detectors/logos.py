@@ -8,6 +8,7 @@ picture into working images and placements into LogoFindings. It reports; decide
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import tempfile
@@ -62,6 +63,8 @@ class LogoDetector:
         self.references = [ref for academy in config.academies
                            for ref in load_references(academy, cache, "multiscale" in self.steps)]
         self.index = lm.ReferenceIndex(self.references)
+        # each reference's rivals: other academies' references drawn on the same layout
+        self.rivals = [[self.references[j] for j in js] for js in lm.same_layout(self.references)]
         self._position = {id(r): i for i, r in enumerate(self.references)}
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
@@ -100,7 +103,7 @@ class LogoDetector:
             elif p.parts < PARTLY_VISIBLE:
                 detail += "; crest partly visible (some of its parts hidden or unlike the reference)"
             findings.append(LogoFinding(p.reference.academy, _clip(full, rgb.shape), round(p.score, 3),
-                                        detail, frame))
+                                        detail, frame, also=p.also))
         return findings
 
     def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
@@ -152,7 +155,13 @@ class LogoDetector:
                     shaped.append(p)
                 mine = self._placed(ref, shaped, src, dst, v_grey, v_ab)
             found += mine
-        return _best_per_place(found)
+        if not found:
+            return []
+
+        def name(p: lm.Placement) -> tuple[lm.Reference, list[lm.Reference]]:
+            return lm.name(p, self.rivals[self._position[id(p.reference)]], v_grey, v_ab)
+
+        return _best_per_place(found, name if verify else None)
 
     def _placed(self, ref, cands, src, dst, v_grey, v_ab) -> list[lm.Placement]:
         """The candidates that survive the appearance check (refined when worth it), scored."""
@@ -175,14 +184,17 @@ class LogoDetector:
         return found
 
 
-def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
+def _best_per_place(found: list[lm.Placement], name=None) -> list[lm.Placement]:
     """One placement per place: the academy whose colours agree best, of those scoring about the best.
 
     Academies that share a crest layout (one shield, each in its own colours, initials and
     emblem) all fit one crest's pattern; its colours say whose it is. So where several
     academies' references match one place, the one whose colours agree best is kept, among
     those whose score is within SAME_PLACE_MARGIN of the best there, with the best score of
-    the place; the others are dropped.
+    the place; the others are dropped. Then `name` (identity.name, when given) checks that
+    choice against every academy drawn on the same layout, on the parts where they differ:
+    it may name another, or keep the choice with the academies it cannot be told from
+    (`also`: the finding then names them all, never only a wrong one).
     """
     found.sort(key=lambda p: -p.score)
     groups: list[list[lm.Placement]] = []
@@ -201,6 +213,11 @@ def _best_per_place(found: list[lm.Placement]) -> list[lm.Placement]:
         # the place keeps the best agreement found there: naming the academy by colour must never
         # lower it below a threshold the best reference reached (fail closed)
         chosen.score = g[0].score
+        if name is not None:
+            ref, others = name(chosen)
+            if ref is not chosen.reference:
+                chosen = dataclasses.replace(chosen, reference=ref)
+            chosen.also = tuple(sorted({r.academy for r in others} - {ref.academy}))
         kept.append(chosen)
     return kept
 

@@ -40,6 +40,8 @@ def finding_from_json(data: dict[str, Any]):
         data["box"] = tuple(data["box"])
     if "crest" in data:  # stored before uniform findings carried a crest score instead of a yes/no
         data["crest_score"] = 1.0 if data.pop("crest") else 0.0
+    if "also" in data:
+        data["also"] = tuple(data["also"])
     if "candidates" in data:
         data["candidates"] = tuple((pid, float(d)) for pid, d in data["candidates"])
     return cls(**data)

@@ -46,3 +46,6 @@ from screening.vision.logo_match.verify import (  # noqa: F401
 from screening.vision.logo_match.colour import (  # noqa: F401
     ColourPresence, ColourView, colour_shape_placements, colour_views,
 )
+from screening.vision.logo_match.identity import (  # noqa: F401
+    name, same_layout, vote,
+)

@@ -77,6 +77,7 @@ class Placement:
     parts: float = 0.0
     visible: float = 1.0  # share of the crest inside the image (a crest cut by the frame is less)
     score: float = 0.0
+    also: tuple[str, ...] = ()  # other academies this crest may equally be (identity.name)
 
     @property
     def colour_fit(self) -> float:
