@@ -12,7 +12,7 @@ from screening.detectors.logos import LogoDetector
 from screening.detectors.uniforms import UniformDetector, colour_score, torso_below_face
 from screening.store.codec import finding_from_json, finding_to_json
 from screening.config import ConfigError, LogoSettings, UniformSettings, load_config
-from screening.model import Check, CheckResult, FaceFinding, Kind, Status, UniformFinding
+from screening.model import Check, CheckResult, FaceFinding, Kind, PersonFinding, Status, UniformFinding
 from screening.policy import Rules, decide
 from tests import crests
 
@@ -94,6 +94,37 @@ def test_photo_without_faces_or_people_reports_nothing(uniforms, astronaut):
     assert uniforms.detect(FakePicture(img), {}) == []
     failed = {Check.FACES: CheckResult(Check.FACES, error="timed out")}
     assert uniforms.detect(FakePicture(img), failed) == []
+
+
+def body_around(face) -> tuple[int, int, int, int]:
+    """A HOG-style person box whose torso (torso_of_body) is the chest below `face`."""
+    x, y, w, h = face
+    return round(x + w / 2 - 2.2 * w), round(y - 0.417 * h), round(4.4 * w), round(6.67 * h)
+
+
+def test_bodies_the_face_check_saw_are_searched_without_looking_for_people_again(uniforms, astronaut,
+                                                                                 monkeypatch):
+    img, face = astronaut
+    worn = crests.jpeg(crests.paint_uniform(img, NORTH_COLOURS, crest=crests.preset("north", 512), face_box=face,
+                                            seed=2), 80)
+    monkeypatch.setattr(uniforms, "bodies", lambda rgb: pytest.fail("HOG ran again"))
+    # the face turned away: the face check saw only the body
+    seen = {Check.FACES: CheckResult(Check.FACES, (PersonFinding(body_around(face), 2.0),))}
+    found = uniforms.detect(FakePicture(worn), seen)
+    assert [f.academy for f in found] == ["north"] and found[0].crest_score >= MIN_SCORE
+    assert "of the person at" in found[0].detail
+
+
+def test_bodies_are_looked_for_here_when_the_face_check_did_not_finish(uniforms, astronaut, monkeypatch):
+    img, face = astronaut
+    worn = crests.jpeg(crests.paint_uniform(img, NORTH_COLOURS, crest=crests.preset("north", 512), face_box=face,
+                                            seed=2), 80)
+    asked = []
+    monkeypatch.setattr(uniforms, "bodies", lambda rgb: asked.append(1) or [body_around(face)])
+    failed = {Check.FACES: CheckResult(Check.FACES, (PersonFinding((0, 0, 10, 10), 2.0),), error="timed out")}
+    found = uniforms.detect(FakePicture(worn), failed)
+    assert asked == [1]
+    assert [f.academy for f in found] == ["north"] and found[0].crest_score >= MIN_SCORE
 
 
 def test_torso_is_below_the_face_and_missing_when_the_face_is_at_the_bottom_edge():

@@ -1,7 +1,8 @@
 """Academy uniform being worn: each person's torso against every academy's uniform at once.
 
-People come from the face check (the torso is below each face) and from a HOG people
-detector (bodies whose face is not visible). Each torso is measured once against the
+People come from the face check: the torso is below each face, and the bodies it saw (its
+HOG people detector) give the torsos of people whose face is not visible. Only when the face
+check did not run to the end does this check look for bodies itself. Each torso is measured once against the
 colours of all academies together (CIE Lab, lightness counting half): the share in each
 academy's main colour (`score`), and how far its trim colours lie in a uniform's structure
 (`trim_score`: lapel stripes, tie, V collar, piping are thin, symmetric and near the middle
@@ -17,7 +18,7 @@ import cv2
 import numpy as np
 
 from screening.config import Config
-from screening.model import Box, Check, FaceFinding, LogoFinding, UniformFinding
+from screening.model import Box, Check, FaceFinding, LogoFinding, PersonFinding, UniformFinding
 from screening.vision.geometry import cover
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
@@ -38,6 +39,8 @@ CHEST_SIDE = 480
 CHEST_ZOOM = 4.0
 # Bodies are looked for at this working size (pixels, longer side).
 BODY_SIDE = 800
+# Bodies (HOG SVM margin) at least this sure are searched for a torso.
+BODY_SCORE = 0.5
 # The trims are measured on the torso from the neck down, at most this many pixels wide.
 TRIM_SIDE = 96
 
@@ -67,8 +70,12 @@ class UniformDetector:
 
     def detect(self, picture, earlier) -> list[UniformFinding]:
         faces = earlier.get(Check.FACES)
-        face_boxes = [] if faces is None or not faces.complete else [
-            (f.frame, f.box) for f in faces.findings if isinstance(f, FaceFinding)]
+        complete = faces is not None and faces.complete
+        face_boxes = [(f.frame, f.box) for f in faces.findings if isinstance(f, FaceFinding)] if complete else []
+        # the face check reports every body it saw (HOG, finer than ours): used as they are, and
+        # searched for here only when that check did not run to the end
+        seen = [(f.frame, f.box) for f in faces.findings if isinstance(f, PersonFinding)
+                and f.score >= BODY_SCORE] if complete else None
         findings = []
         for i, frame in enumerate(picture.frames):
             torsos = []
@@ -76,7 +83,8 @@ class UniformDetector:
                 t = torso_below_face(box, frame.shape) if fi == i else None
                 if t is not None:
                     torsos.append((t, f"below the face at {list(box)}", box))
-            for body in self.bodies(frame):
+            bodies = self.bodies(frame) if seen is None else [box for fi, box in seen if fi == i]
+            for body in bodies:
                 t = torso_of_body(body)
                 if all(cover(t, other) < 0.3 for other, _, _ in torsos):
                     torsos.append((t, f"of the person at {list(body)}", None))
@@ -92,7 +100,7 @@ class UniformDetector:
             return []
         rects, weights = self.hog.detectMultiScale(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY),
                                                    winStride=(8, 8), padding=(8, 8), scale=1.08)
-        keep = [r for r, w in zip(rects, np.ravel(weights)) if w > 0.5]
+        keep = [r for r, w in zip(rects, np.ravel(weights)) if w > BODY_SCORE]
         return [tuple(int(round(v / scale)) for v in r) for r in keep]
 
     def torso(self, rgb: np.ndarray, box: Box, why: str, frame: int, face: Box | None = None) -> list[UniformFinding]:
