@@ -160,6 +160,36 @@ def test_blazer_with_the_academy_trims_and_no_crest_is_flagged_by_default(unifor
     assert "uniform colours and trims" in decision.reasons[0].detail
 
 
+def shade(colour: str, factor: float) -> str:
+    return "#" + "".join(f"{round(int(colour[i:i + 2], 16) * factor):02x}" for i in (1, 3, 5))
+
+
+def test_blazer_in_shade_with_its_trims_is_flagged_but_the_same_plain_top_is_not(uniforms, astronaut):
+    """A maroon blazer in deep shade (its colour at 60%) with its white trims is the uniform;
+    the same shaded maroon as a plain top is not even the academy's colour (colours alone)."""
+    dark = shade(SOUTH_COLOURS[0], 0.6)
+    found = worn_by(astronaut, (dark, SOUTH_COLOURS[1]), uniforms, garment="blazer")
+    assert [f.academy for f in found] == ["south"], [f.detail for f in found]
+    assert verdict(found).status is Status.NEEDS_PERMISSION
+    plain = worn_by(astronaut, (dark,), uniforms)
+    assert verdict(plain, colours_without_crest=True).status is Status.CLEARED, [f.detail for f in plain]
+
+
+def test_wide_stripes_in_the_trim_colour_across_a_blazer_are_not_trims(uniforms, astronaut):
+    """Hostile: a top in the main colour with the trim colour in stripes across it (a rugby shirt
+    in the academy's colours) is symmetric, central and on the cloth, but it is a pattern."""
+    img, face = astronaut
+    top = np.array(crests.paint_uniform(img, NORTH_COLOURS[:1], face_box=face, seed=1))
+    x, y, w, h = face
+    gold = tuple(int(NORTH_COLOURS[1][i:i + 2], 16) for i in (1, 3, 5))
+    for k in range(6):  # gold bands a fifth of a face high, across the whole chest
+        y0 = y + round(1.4 * h) + k * round(0.45 * h)
+        top[y0:y0 + round(0.2 * h), max(0, x - w):x + 2 * w] = gold
+    found = uniforms.detect(FakePicture(crests.jpeg(Image.fromarray(top), 85)), faces(face))
+    assert all(f.trim_score < UniformSettings().min_trim_score for f in found), [f.detail for f in found]
+    assert verdict(found).status is Status.CLEARED
+
+
 @pytest.mark.parametrize("pattern", ["stripes", "checks"])
 @pytest.mark.parametrize("colours", [NORTH_COLOURS, SOUTH_COLOURS])
 def test_patterned_top_in_academy_colours_without_trims_is_not_flagged(uniforms, astronaut, pattern, colours):

@@ -23,6 +23,10 @@ from screening.vision.geometry import cover
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
+# A garment's main colour is also recognised in shade or light: the colour scaled by a factor
+# in this range (_shaded_distances), when it has at least this chroma (Lab a/b).
+SHADE = (0.45, 1.1)
+SHADE_CHROMA = 20.0
 # Trims are thin: their pixels are mixed with the garment's at the edges and by JPEG's colour.
 TRIM_TOLERANCE = 20.0
 # Share of the torso in the main colour that counts as a full colour match.
@@ -41,6 +45,10 @@ CHEST_ZOOM = 4.0
 BODY_SIDE = 800
 # Bodies (HOG SVM margin) at least this sure are searched for a torso.
 BODY_SCORE = 0.5
+# Trim-colour rows longer than this (face widths) are a pattern's stripes, not trims; the trim
+# score falls to nothing when this share of the trim pixels lies in such rows.
+BAND = 0.9
+MAX_BANDED = 0.3
 # The trims are measured on the torso from the neck down, at most this many pixels wide.
 TRIM_SIDE = 96
 
@@ -109,8 +117,11 @@ class UniformDetector:
         region = rgb[y:y + h, x:x + w]
         if region.size == 0 or not self.academies:
             return []
-        colour = [colour_score_from(main, shares) for main, shares in self._main_shares(region)]
         trims = self._trim_scores(rgb, box, face)
+        # the main colour in shade or light counts where the academy's trims are worn as its
+        # uniform wears them; without them, only the colour itself (a shaded pink is no maroon)
+        colour = [colour_score_from(shaded if trims[k][0] > 0 else strict, shares)
+                  for k, (strict, shaded, shares) in enumerate(self._main_shares(region))]
         crest = self._crest(rgb, box, frame)
         by_colour = max(range(len(self.academies)), key=lambda k: (colour[k][0] >= REPORT_FLOOR) * (
             colour[k][0] + trims[k][0]))
@@ -139,14 +150,16 @@ class UniformDetector:
                                       round(crest.score, 3) if has_crest else 0.0, detail, frame))
         return out
 
-    def _main_shares(self, region: np.ndarray) -> list[tuple[float, list[float]]]:
-        """(main-colour share, [trim-colour shares]) of the torso's middle, for every academy at once."""
+    def _main_shares(self, region: np.ndarray) -> list[tuple[float, float, list[float]]]:
+        """(main-colour share, the same in shade or light, [trim-colour shares]) of the torso's
+        middle, for every academy at once."""
         lab = _lab_of(_central(region).reshape(-1, 3))
         if len(lab) == 0:
-            return [(0.0, [0.0] * len(t)) for t in self.trims]
-        near = _distances(lab, self.table) < MAIN_TOLERANCE  # (N, colours)
-        share = near.mean(axis=0)
-        return [(float(share[m]), [float(share[t]) for t in ts]) for m, ts in zip(self.main, self.trims)]
+            return [(0.0, 0.0, [0.0] * len(t)) for t in self.trims]
+        share = (_distances(lab, self.table) < MAIN_TOLERANCE).mean(axis=0)  # (colours,)
+        shaded = (_shaded_distances(lab, self.table[self.main]) < MAIN_TOLERANCE).mean(axis=0)
+        return [(float(share[m]), float(sh), [float(share[t]) for t in ts])
+                for m, sh, ts in zip(self.main, shaded, self.trims)]
 
     def _trim_scores(self, rgb: np.ndarray, box: Box, face: Box | None) -> list[tuple[float, str]]:
         """(trim score 0..1, what was seen) per academy: its trim colours in a uniform's structure."""
@@ -173,14 +186,16 @@ class UniformDetector:
         v = (y0 + (ys + 0.5) / s - (fy + 1.05 * fh)) / fh  # down, in face heights from the neck
         zone = (np.abs(u) < 0.45) & (v < 2.0)
         mirror_x = np.clip(np.round(2 * (cx - x0) * s - 1 - xs).astype(int), 0, ww - 1)
-        main_near = [dist[..., m] < MAIN_TOLERANCE for m in self.main]
+        shaded = _shaded_distances(lab, self.table[self.main]).reshape(hh, ww, -1)
+        main_near = [shaded[..., k] < MAIN_TOLERANCE for k in range(len(self.main))]
         stroke = max(2, round(0.3 * fw * s))  # thicker than this is a patch (a shirt), not a trim
         for k, ts in enumerate(self.trims):
             if not ts or main_near[k].mean() < 0.15:
                 continue
             best = (0.0, "")
             for t in ts:
-                trim = (dist[..., t] < TRIM_TOLERANCE) & ~main_near[k]
+                # nearer the trim colour than the garment's in any shade (dark trims on a dark cloth)
+                trim = (dist[..., t] < TRIM_TOLERANCE) & (dist[..., t] < shaded[..., k])
                 total = int(trim.sum())
                 if total < 4:
                     continue
@@ -229,8 +244,15 @@ def trim_structure(trim: np.ndarray, zone: np.ndarray, mirror_x: np.ndarray, str
     ring = (cv2.dilate(t8, np.ones((9, 9), np.uint8)) > 0) & ~(cv2.dilate(t8, np.ones((3, 3), np.uint8)) > 0)
     on_garment = float(garment[ring].mean()) if ring.any() else 0.0
     enough = min(1.0, share / 0.03) * (1.0 if share <= 0.45 else 0.0)
+    # lapels, a collar and a tie cross each row of the chest in short runs; the stripes or checks
+    # of a patterned top run across it (rows of trim colour longer than BAND face widths)
+    # (only trim pixels on the cloth count: a white wall beside a white-trimmed blazer is no stripe)
+    band = max(3, round(BAND * stroke / 0.3))
+    on_cloth = t8 & cv2.dilate(garment.astype(np.uint8), np.ones((5, 5), np.uint8))
+    across = cv2.morphologyEx(on_cloth, cv2.MORPH_OPEN, np.ones((1, band), np.uint8))
+    unbanded = float(np.clip(1.0 - (float(across.sum()) / max(1.0, float(on_cloth.sum()))) / MAX_BANDED, 0, 1))
     return float(np.clip((concentration - 0.3) / 0.3, 0, 1) * np.clip((symmetry - 0.3) / 0.3, 0, 1)
-                 * thin * enough * np.clip((on_garment - 0.3) / 0.3, 0, 1))
+                 * thin * enough * np.clip((on_garment - 0.3) / 0.3, 0, 1) * unbanded)
 
 
 def trim_stripes(trim: np.ndarray, zone: np.ndarray, mirror_x: np.ndarray, stroke: int,
@@ -262,6 +284,26 @@ def colour_score(region: np.ndarray, colours: np.ndarray) -> tuple[float, float,
         return 0.0, 0.0, 0
     near = (_distances(lab, colours) < MAIN_TOLERANCE).mean(axis=0)
     return colour_score_from(float(near[0]), near[1:])
+
+
+def _shaded_distances(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """(N, K) as _distances, to each colour as cloth in shade or in light shows it.
+
+    A fold or a shadow darkens a garment's colour, in Lab roughly all three values scaled
+    together ((44, 60, 40) red measured (33, 46, 32) in shade): each pixel is compared with the
+    colour scaled by the factor (within SHADE) that brings it nearest, but never so far down that
+    its chroma falls below SHADE_CHROMA: shaded navy is black and black cloth is common, so is
+    grey (a colour without chroma, such as white, is compared as it is).
+    """
+    weight = np.float32([0.5, 1, 1])
+    c = np.asarray(colours, np.float32) * weight  # (K, 3)
+    p = np.asarray(lab, np.float32) * weight  # (N, 3)
+    scale = (p @ c.T) / np.maximum((c * c).sum(axis=1), 1e-6)  # the best factor per pixel and colour
+    # never so dark that the colour's chroma fades below SHADE_CHROMA (navy in shade is black)
+    lowest = np.maximum(SHADE[0], SHADE_CHROMA / np.maximum(np.hypot(c[:, 1], c[:, 2]), 1e-6))
+    scale = np.where(lowest[None, :] < 1.0, np.clip(scale, lowest[None, :], SHADE[1]), 1.0)
+    d = p[:, None, :] - scale[..., None] * c[None, :, :]
+    return np.sqrt((d * d).sum(axis=2))
 
 
 def _distances(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
