@@ -21,8 +21,10 @@ import pytest
 
 from screening import cli, detectors
 from screening.commands.watch import _lock, _session_opener
+from screening.store.journal import Journal, record_path
 from screening.watch.job import JsonLog, Watch, WatchSettings
-from screening.store.journal import Journal, complete, record_path, sha256_of
+from screening.watch.moves import sha256_of
+from screening.watch.sorting import complete
 
 from .fake_detectors import photo
 from .test_watch import BLUE, RED, REPO, job, sha, sorted_files, trust  # noqa: F401 - fixtures
