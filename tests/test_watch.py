@@ -39,6 +39,7 @@ from screening.watch.sorting import complete
 from . import fake_detectors
 from .fake_detectors import photo
 from .test_config_register import HEADER, write_trust
+from .watch_soak import slow_write
 
 REPO = Path(__file__).resolve().parents[1]
 BLUE, RED = (0, 0, 255), (255, 0, 0)
@@ -566,15 +567,6 @@ def test_no_events_available_the_job_walks_the_inbox_instead(trust, monkeypatch)
 
 
 # ---------------------------------------------------------------- killed and started again
-
-
-def slow_write(path: Path, data: bytes, pause: float) -> None:
-    """Half the file, a pause (a slow SMB copy), then the rest."""
-    with open(path, "wb") as f:
-        f.write(data[: len(data) // 2])
-        f.flush()
-        time.sleep(pause)
-        f.write(data[len(data) // 2:])
 
 
 def started(log: Path) -> int:
