@@ -18,15 +18,23 @@ from pathlib import Path
 
 from screening.store.journal import tmp_path
 
-class SourceChanged(Exception):
-    """The file's bytes are no longer the ones that were screened: it must be screened again."""
-
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO dropped in the inbox must not hang the job
+_DIR_FD = {os.open, os.stat, os.link, os.unlink, os.rename, os.readlink} <= os.supports_dir_fd
+_LINK_NOFOLLOW = {"follow_symlinks": False} if os.link in os.supports_follow_symlinks else {}
 
 # Moving by hard link fails with these where a share or filesystem has no hard links.
 _NO_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK, errno.EACCES}
 
 
+class SourceChanged(Exception):
+    """The file's bytes are no longer the ones that were screened: it must be screened again."""
+
+
 def move(folder: Folder, name: str, sha256: str, image: Path) -> None:
+    """Move `name` of `folder` to `image` (a free name) if its bytes are still `sha256`, else
+    raise SourceChanged and leave it where it is."""
     try:
         folder.link_to(name, image)  # fails if the name is taken: never overwrites
     except OSError as exc:
@@ -99,13 +107,6 @@ def _rename_unless_taken(src: Path, dst: Path) -> None:
     if exists(dst):
         raise FileExistsError(f"{dst} already exists; not overwriting it with {src}")
     os.rename(src, dst)
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO dropped in the inbox must not hang the job
-_DIR_FD = {os.open, os.stat, os.link, os.unlink, os.rename, os.readlink} <= os.supports_dir_fd
-_LINK_NOFOLLOW = {"follow_symlinks": False} if os.link in os.supports_follow_symlinks else {}
 
 
 class LinkInTheWay(OSError):
