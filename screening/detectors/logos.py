@@ -126,10 +126,7 @@ class LogoDetector:
             refs = [r for r in refs if presence.possible(r)]
             if not refs:
                 return []
-        boxes = None
-        if "prefilter" in self.steps:  # keypoints only where some candidate's colours meet
-            boxes = lm.search_boxes(presence.area(refs), lm.PREFILTER_CELL / cs, size)
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)), boxes)
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
         if "index" in self.steps:  # one query of all references' index by the photo's features
             matched = self.index.match(image, [self._position[id(r)] for r in refs])
             pairs = [matched[self._position[id(r)]] for r in refs]

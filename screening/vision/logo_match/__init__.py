@@ -44,7 +44,7 @@ from screening.vision.logo_match.verify import (  # noqa: F401
     refine, support, verify,
 )
 from screening.vision.logo_match.colour import (  # noqa: F401
-    ColourPresence, ColourView, colour_shape_placements, colour_views, search_boxes,
+    ColourPresence, ColourView, colour_shape_placements, colour_views,
 )
 from screening.vision.logo_match.identity import (  # noqa: F401
     name, same_layout, vote,

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from screening.vision.logo_match.params import (
-    AREA_GROW, AREA_MARGIN, AREA_WHOLE, COLOUR_STEP, MAX_SHAPE_DISTANCE, MIN_REGION_PX, PREFILTER_CELL,
+    COLOUR_STEP, MAX_SHAPE_DISTANCE, MIN_REGION_PX, PREFILTER_CELL,
     PREFILTER_TOL, TOLERANCES,
 )
 from screening.vision.logo_match.reference import Placement, Reference
@@ -99,17 +99,6 @@ class ColourPresence:
                 return True
         return False
 
-    def area(self, refs: list[Reference]) -> np.ndarray:
-        """The cells (possible()'s grid) where any of the references' main colours meet."""
-        out = None
-        for ref in refs:
-            colours = ref.colours.astype(np.float32) * _LAB_WEIGHT
-            for v in range(len(self.views)):
-                grids = [self.cells(v, c) for c in colours]
-                here = grids[0] if len(grids) == 1 else np.logical_or.reduce([grids[0] & g for g in grids[1:]])
-                out = here.copy() if out is None else out | here
-        return out
-
     def regions(self, v: int, colours: np.ndarray, tol: float) -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
         """[(contour, area)] of the regions of view v within `tol` of any of `colours`, and their
         shape signatures (_log_hu), so each reference compares its outline with all at once."""
@@ -130,37 +119,6 @@ class ColourPresence:
             hu = _log_hu([c for c, _ in found])
             self._regions[key] = (found, hu)
         return self._regions[key]
-
-
-def search_boxes(area: np.ndarray, cell: float, size: tuple[int, int]) -> list[tuple[int, int, int, int]] | None:
-    """Boxes (x, y, w, h) of an image of `size` (w, h) around the cells of `area` (each `cell`
-    image pixels wide), with a margin: where a crest could be. None when that is most of it."""
-    if area is None or not area.any():
-        return []
-    W, H = size
-    grown = cv2.dilate(area.astype(np.uint8), np.ones((2 * AREA_MARGIN + 1,) * 2, np.uint8))
-    n, _, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
-    boxes = []
-    for x, y, w, h, _ in stats[1:n]:
-        pad_x, pad_y = AREA_GROW * w, AREA_GROW * h  # a crest reaches past where its colours meet
-        boxes.append([max(0.0, (x - pad_x) * cell), max(0.0, (y - pad_y) * cell),
-                      min(float(W), (x + w + pad_x) * cell), min(float(H), (y + h + pad_y) * cell)])
-    merged = True
-    while merged:  # overlapping boxes become one, so no part of the image is searched twice
-        merged = False
-        for i in range(len(boxes)):
-            for j in range(i + 1, len(boxes)):
-                a, b = boxes[i], boxes[j]
-                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
-                    boxes[i] = [min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])]
-                    del boxes[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    if sum((b[2] - b[0]) * (b[3] - b[1]) for b in boxes) > AREA_WHOLE * W * H:
-        return None
-    return [(int(a), int(b), int(math.ceil(c - a)), int(math.ceil(d - b))) for a, b, c, d in boxes]
 
 
 def _quantised(colour: np.ndarray) -> np.ndarray:

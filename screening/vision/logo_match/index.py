@@ -32,34 +32,17 @@ class ChannelFeatures:
         return idx, np.sqrt(np.maximum(d2, 0))
 
 
-def image_features(rgb: np.ndarray, channels, boxes=None) -> dict[int, ChannelFeatures]:
-    """SIFT features of an image on each requested channel; points in rgb's pixels.
-
-    `boxes` ([(x, y, w, h)] in rgb's pixels, not overlapping) limits the search to those parts
-    of the image: where the colour prefilter says a crest could be (ColourPresence.area).
-    """
-    H, W = rgb.shape[:2]
-    boxes = [(0, 0, W, H)] if boxes is None else boxes
-    chroma = set(channels) - {GREY}
-    found: dict[int, tuple[list, list]] = {c: ([], []) for c in channels}
-    for x, y, w, h in boxes:
-        crop = rgb[y:y + h, x:x + w]
-        if min(crop.shape[:2]) < 16:
-            continue
-        if GREY in channels:
-            pts, desc = features(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY))
-            found[GREY][0].append(pts + np.float32([x, y]))
-            found[GREY][1].append(desc)
-        if chroma:
-            small = cv2.resize(crop, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
-            for c, plane in channel_images(small, chroma).items():
-                pts, desc = features(plane)
-                found[c][0].append(pts / CHROMA_SCALE + np.float32([x, y]))
-                found[c][1].append(desc)
+def image_features(rgb: np.ndarray, channels) -> dict[int, ChannelFeatures]:
+    """SIFT features of an image on each requested channel; points in rgb's pixels."""
     out = {}
-    for c, (pts, desc) in found.items():
-        out[c] = ChannelFeatures(np.concatenate(pts) if pts else np.zeros((0, 2), np.float32),
-                                 np.concatenate(desc) if desc else np.zeros((0, 128), np.float32))
+    if GREY in channels:
+        out[GREY] = ChannelFeatures(*features(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
+    chroma = set(channels) - {GREY}
+    if chroma:
+        small = cv2.resize(rgb, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
+        for c, plane in channel_images(small, chroma).items():
+            pts, desc = features(plane)
+            out[c] = ChannelFeatures(pts / CHROMA_SCALE, desc)
     return out
 
 

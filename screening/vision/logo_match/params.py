@@ -58,12 +58,6 @@ MIN_VISIBLE = 0.4
 # on a grid of cells this many pixels of the coarse view wide.
 PREFILTER_TOL = 26.0
 PREFILTER_CELL = 6
-# Keypoints are searched only around the cells where some candidate's colours meet: those cells
-# grown by this many cells, each part's box by this share of its size on every side (a crest
-# reaches past where its colours meet)... and the whole image when the boxes cover this share of it.
-AREA_MARGIN = 3
-AREA_GROW = 0.25
-AREA_WHOLE = 0.6
 # Academy colours closer than this (weighted ΔE) share one colour map of the photo.
 COLOUR_STEP = 2.0
 # The appearance check first compares the crest's mean colour on a view this small: a
