@@ -80,7 +80,8 @@ def _run(row: dict) -> dict:
             face = crests.find_face(Image.fromarray(rgb))
         # what the face check reports besides the face: the bodies it saw (not timed here)
         bodies = tuple(PersonFinding(b.box, b.score) for b in _W["people"].find(rgb))
-        earlier = {Check.FACES: CheckResult(Check.FACES, ((FaceFinding(tuple(face)),) if face else ()) + bodies)}
+        earlier = {Check.FACES: CheckResult(Check.FACES, ((FaceFinding(tuple(face)),) if face else ()) + bodies),
+                   Check.LOGOS: CheckResult(Check.LOGOS, tuple(logos))}
         t2 = time.perf_counter()
         uni = _W["uniforms"].detect(pic, earlier)
         out["uniform_s"] = time.perf_counter() - t2
@@ -312,8 +313,9 @@ def trust_size_table(rows: list[dict], face_ms: float | None, face_results: list
         for face, rgb in zip(faces, images):
             earlier = {Check.FACES: face}
             t0 = time.perf_counter()
-            logos.detect(_Picture(rgb), {})
+            found = logos.detect(_Picture(rgb), {})
             t1 = time.perf_counter()
+            earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(found))  # as a scan gives it
             uniforms.detect(_Picture(rgb), earlier)
             t_logo += t1 - t0
             t_uni += time.perf_counter() - t1

@@ -12,7 +12,9 @@ from screening.detectors.logos import LogoDetector
 from screening.detectors.uniforms import UniformDetector, colour_score, torso_below_face
 from screening.store.codec import finding_from_json, finding_to_json
 from screening.config import ConfigError, LogoSettings, UniformSettings, load_config
-from screening.model import Check, CheckResult, FaceFinding, Kind, PersonFinding, Status, UniformFinding
+from screening.model import (
+    Check, CheckResult, FaceFinding, Kind, LogoFinding, PersonFinding, Status, UniformFinding,
+)
 from screening.policy import Rules, decide
 from tests import crests
 
@@ -123,6 +125,38 @@ def test_bodies_are_looked_for_here_when_the_face_check_did_not_finish(uniforms,
     monkeypatch.setattr(uniforms, "bodies", lambda rgb: asked.append(1) or [body_around(face)])
     failed = {Check.FACES: CheckResult(Check.FACES, (PersonFinding((0, 0, 10, 10), 2.0),), error="timed out")}
     found = uniforms.detect(FakePicture(worn), failed)
+    assert asked == [1]
+    assert [f.academy for f in found] == ["north"] and found[0].crest_score >= MIN_SCORE
+
+
+def chest_crest(face, score: float, **kwargs) -> LogoFinding:
+    x, y, w, h = face
+    return LogoFinding("north", (x + w // 4, y + round(1.6 * h), w // 2, w // 2), score, "matches", **kwargs)
+
+
+def test_a_crest_the_logo_check_found_on_the_chest_is_not_searched_for_again(uniforms, astronaut, monkeypatch):
+    img, face = astronaut
+    worn = crests.jpeg(crests.paint_uniform(img, NORTH_COLOURS, crest=crests.preset("north", 512), face_box=face,
+                                            seed=2), 80)
+    monkeypatch.setattr(uniforms.logos, "search", lambda *a, **k: pytest.fail("the chest was searched again"))
+    earlier = {**faces(face), Check.LOGOS: CheckResult(Check.LOGOS, (chest_crest(face, 0.9),))}
+    found = uniforms.detect(FakePicture(worn), earlier)
+    assert [(f.academy, f.crest_score) for f in found] == [("north", 0.9)]
+
+
+@pytest.mark.parametrize("why", ["below the logo threshold", "seen in a thumbnail", "logo check failed"])
+def test_the_chest_is_searched_when_the_logo_check_is_not_sure_of_a_crest_there(uniforms, astronaut, monkeypatch,
+                                                                                why):
+    img, face = astronaut
+    worn = crests.jpeg(crests.paint_uniform(img, NORTH_COLOURS, crest=crests.preset("north", 512), face_box=face,
+                                            seed=2), 80)
+    seen = {"below the logo threshold": CheckResult(Check.LOGOS, (chest_crest(face, 0.4),)),
+            "seen in a thumbnail": CheckResult(Check.LOGOS, (chest_crest(face, 0.9, view="EXIF thumbnail"),)),
+            "logo check failed": CheckResult(Check.LOGOS, (chest_crest(face, 0.9),), error="timed out")}[why]
+    asked = []
+    real = uniforms.logos.search
+    monkeypatch.setattr(uniforms.logos, "search", lambda *a, **k: asked.append(1) or real(*a, **k))
+    found = uniforms.detect(FakePicture(worn), {**faces(face), Check.LOGOS: seen})
     assert asked == [1]
     assert [f.academy for f in found] == ["north"] and found[0].crest_score >= MIN_SCORE
 

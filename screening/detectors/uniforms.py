@@ -68,6 +68,7 @@ class UniformDetector:
             table.extend(lab)
         self.table = np.float32(table).reshape(-1, 3)
         self.crest_ids = {a.id for a in config.academies if a.logos is not None}
+        self.sure = config.logos.min_score
         if logos is None and self.crest_ids:
             from screening.detectors.logos import LogoDetector
 
@@ -84,6 +85,9 @@ class UniformDetector:
         # searched for here only when that check did not run to the end
         seen = [(f.frame, f.box) for f in faces.findings if isinstance(f, PersonFinding)
                 and f.score >= BODY_SCORE] if complete else None
+        logos = earlier.get(Check.LOGOS)  # crests the logo check already found, sure ones only
+        crests = [f for f in logos.findings if isinstance(f, LogoFinding) and not f.view
+                      and f.score >= self.sure] if logos is not None and logos.complete else []
         findings = []
         for i, frame in enumerate(picture.frames):
             torsos = []
@@ -97,7 +101,7 @@ class UniformDetector:
                 if all(cover(t, other) < 0.3 for other, _, _ in torsos):
                     torsos.append((t, f"of the person at {list(body)}", None))
             for torso, why, face in torsos:
-                findings += self.torso(frame, torso, why, i, face)
+                findings += self.torso(frame, torso, why, i, face, crests)
         return findings
 
     def bodies(self, rgb: np.ndarray) -> list[Box]:
@@ -111,7 +115,8 @@ class UniformDetector:
         keep = [r for r, w in zip(rects, np.ravel(weights)) if w > BODY_SCORE]
         return [tuple(int(round(v / scale)) for v in r) for r in keep]
 
-    def torso(self, rgb: np.ndarray, box: Box, why: str, frame: int, face: Box | None = None) -> list[UniformFinding]:
+    def torso(self, rgb: np.ndarray, box: Box, why: str, frame: int, face: Box | None = None,
+              crests=()) -> list[UniformFinding]:
         """What one torso has of each academy's uniform: at most the crest's academy and the colours' one."""
         x, y, w, h = box
         region = rgb[y:y + h, x:x + w]
@@ -122,7 +127,7 @@ class UniformDetector:
         # uniform wears them; without them, only the colour itself (a shaded pink is no maroon)
         colour = [colour_score_from(shaded if trims[k][0] > 0 else strict, shares)
                   for k, (strict, shaded, shares) in enumerate(self._main_shares(region))]
-        crest = self._crest(rgb, box, frame)
+        crest = self._crest(rgb, box, frame, crests)
         by_colour = max(range(len(self.academies)), key=lambda k: (colour[k][0] >= REPORT_FLOOR) * (
             colour[k][0] + trims[k][0]))
         chosen = [by_colour]
@@ -206,13 +211,27 @@ class UniformDetector:
             out[k] = best
         return out
 
-    def _crest(self, rgb: np.ndarray, box: Box, frame: int) -> LogoFinding | None:
-        """The best academy crest on the chest, whole or in part, or None."""
+    def _crest(self, rgb: np.ndarray, box: Box, frame: int, crests=()) -> LogoFinding | None:
+        """The best academy crest on the chest, whole or in part, or None.
+
+        A crest the logo check found on the chest at its own threshold is that crest: the chest
+        is searched again, at higher zoom, only where it found none (a small badge it missed).
+        """
+        known = [f for f in crests if f.frame == frame and f.academy in self.crest_ids
+                 and cover(f.box, box) >= 0.5 and _inside(f.box, box)]
+        if known:
+            return max(known, key=lambda f: f.score)
         if self.logos is None:
             return None
         found = [f for f in self.logos.search(rgb, box, academies=self.crest_ids, max_side=CHEST_SIDE,
                                               max_zoom=CHEST_ZOOM, frame=frame) if f.score >= CREST_FLOOR]
         return max(found, key=lambda f: f.score, default=None)
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    """Whether the middle of `inner` lies in `outer`."""
+    cx, cy = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
+    return outer[0] <= cx <= outer[0] + outer[2] and outer[1] <= cy <= outer[1] + outer[3]
 
 
 def colour_score_from(main: float, trim_shares) -> tuple[float, float, int]:
