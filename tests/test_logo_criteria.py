@@ -8,6 +8,7 @@ carrying a crest are flagged and plain tops are not. The photos stay in ../share
 from __future__ import annotations
 
 import functools
+import hashlib
 import random
 from pathlib import Path
 
@@ -40,12 +41,18 @@ def real_photos(shared_data) -> list:
 
 @functools.lru_cache(maxsize=1)
 def _decoded(root: str) -> list:
-    found = []
+    found, seen = [], set()
     for path in sorted(Path(root).rglob("*")):
         if not path.is_file() or "public-domain" in path.parts:
             continue
         image = decoded(path)
-        if image is not None:
+        if image is None:
+            continue
+        # the same pixels again (a copy, or an orientation sample once turned upright): the
+        # checks would see exactly the same picture, so it is searched once
+        key = (image.size, hashlib.sha256(image.tobytes()).digest())
+        if key not in seen:
+            seen.add(key)
             found.append((path, image))
     return found
 
@@ -162,7 +169,7 @@ def test_no_real_photo_is_flagged_with_the_demo_crests(shared_data, tmp_path):
     assert det.settings.max_side <= WORK_SIDE  # the copies are no smaller than what is searched
     flags = []
     photos = real_photos(shared_data)
-    assert len(photos) >= 150, "fewer real photos decoded than ../shared/data holds"
+    assert len(photos) >= 140, "fewer real photos decoded than ../shared/data holds"
     for path, image in photos:
         for f in det.detect(FakePicture(image), {}):
             if f.score >= MIN_SCORE:
