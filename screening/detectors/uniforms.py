@@ -27,6 +27,8 @@ MAIN_TOLERANCE = 16.0
 # in this range (_shaded_distances), when it has at least this chroma (Lab a/b).
 SHADE = (0.45, 1.1)
 SHADE_CHROMA = 20.0
+# ...where the trims score at least this (the lowest [uniforms] min_trim_score a config may set).
+TRIMS_WORN = 0.3
 # Trims are thin: their pixels are mixed with the garment's at the edges and by JPEG's colour.
 TRIM_TOLERANCE = 20.0
 # Share of the torso in the main colour that counts as a full colour match.
@@ -87,7 +89,7 @@ class UniformDetector:
                 and f.score >= BODY_SCORE] if complete else None
         logos = earlier.get(Check.LOGOS)  # crests the logo check already found, sure ones only
         crests = [f for f in logos.findings if isinstance(f, LogoFinding) and not f.view
-                      and f.score >= self.sure] if logos is not None and logos.complete else []
+                  and f.score >= self.sure] if logos is not None and logos.complete else []
         findings = []
         for i, frame in enumerate(picture.frames):
             torsos = []
@@ -125,7 +127,7 @@ class UniformDetector:
         trims = self._trim_scores(rgb, box, face)
         # the main colour in shade or light counts where the academy's trims are worn as its
         # uniform wears them; without them, only the colour itself (a shaded pink is no maroon)
-        colour = [colour_score_from(shaded if trims[k][0] > 0 else strict, shares)
+        colour = [colour_score_from(shaded if trims[k][0] >= TRIMS_WORN else strict, shares)
                   for k, (strict, shaded, shares) in enumerate(self._main_shares(region))]
         crest = self._crest(rgb, box, frame, crests)
         by_colour = max(range(len(self.academies)), key=lambda k: (colour[k][0] >= REPORT_FLOOR) * (
