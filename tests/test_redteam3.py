@@ -564,3 +564,46 @@ def test_rt3_7_control_redact_copies_a_plainly_named_file(cli_trust, capsys):
     status, out = _redact(capsys, "batch")
     assert status == 0 and "team photo.png" in out
     assert (cli_trust / "copies" / "team photo.png").is_file()
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="RT3-5: as in scan, a symbolic link loop given to `redact` crashes it with a traceback "
+                          "(RuntimeError 'Symlink loop from ...'); `permit` calls it a broken link instead")
+def test_rt3_5_redact_given_a_symlink_loop_names_it_instead_of_crashing(cli_trust, capsys):
+    batch = cli_trust / "batch"
+    os.symlink("loop-b.png", batch / "loop-a.png")
+    os.symlink("loop-a.png", batch / "loop-b.png")
+    status, _ = _redact(capsys, "batch/loop-a.png")
+    assert status == 2
+
+
+def _permit(capsys, *paths: str) -> tuple[int, str]:
+    try:
+        status = cli.main(["permit", "--by", "Head of marketing", "--note", "signed form", *paths])
+    except Exception as exc:
+        raise AssertionError(f"permit crashed: {exc!r}") from exc
+    return status, capsys.readouterr().out
+
+
+def test_rt3_8_control_permit_names_a_plainly_named_file(cli_trust, capsys):
+    _photo(cli_trust / "batch" / "team photo.png", "red")
+    _scan("batch")
+    capsys.readouterr()
+    status, out = _permit(capsys, "batch/team photo.png")
+    assert status == 0 and "cleared with permission batch/team photo.png" in out
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="RT3-8: `permit` prints file names raw, as rich markup (as RT3-7): a newline in a name "
+                          "prints a fake 'cleared' line, U+202E reorders it, '[bold red]' is swallowed "
+                          "(commands/permit.py, no textsafe)")
+@pytest.mark.parametrize("name", [FAKE_LINE, "\u202egnp.exe", "team[bold red]photo.png"])
+def test_rt3_8_permit_prints_file_names_escaped(cli_trust, capsys, name):
+    _photo(cli_trust / "batch" / name, "red")
+    _scan("batch")
+    capsys.readouterr()
+    _, out = _permit(capsys, f"batch/{name}")
+    assert "\u202e" not in out
+    assert not any(line.startswith("cleared  ") for line in out.splitlines())
+    if "[" in name:
+        assert name in out
