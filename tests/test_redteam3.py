@@ -1,9 +1,9 @@
 """Third red team (names in text and metadata, faces in odd light and framing, multi-image
 formats, odd file names): each test builds its hostile file and asserts the safe outcome.
 
-A finding that comes back unsafe is marked xfail(strict) with its RT3 number; beside it a
-control shows that the same content, shown plainly, is found (so the xfail hides no broken
-test). One real scan (`screening scan --workers 1`: real face, OCR, logo and location checks)
+Every finding (RT3-1 to RT3-8) was fixed and its test now asserts the safe outcome; beside each a
+control shows that the same content, shown plainly, is found (so no test passes because
+the file is broken). One real scan (`screening scan --workers 1`: real face, OCR, logo and location checks)
 is run over a folder of all the hostile files at once; each test reads its file's record.
 The register names pupils but holds no reference photos, so any face is an `unknown_face`.
 """
@@ -376,28 +376,16 @@ def test_rt3_a_1_by_20000_strip_gets_a_record_and_is_never_cleared_by_a_failed_c
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-1: a sign seen mirrored (through a window or in a mirror) is read as '6H 6ilemA' "
-                          "with confidence 0.87 and the photo is cleared; lines are read both ways up but never "
-                          "mirrored (vision/ocr.py)")
 def test_rt3_1_a_name_seen_mirrored_through_glass(scanned):
     assert record(scanned, "sign_mirrored.png")["status"] != "cleared"
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-2: EXIF UserComment 'UNICODE' in a big-endian (MM) EXIF block is UTF-16BE, but is "
-                          "decoded as little-endian ('utf-16' without a BOM), so the name comes out as CJK "
-                          "characters and is never matched (formats/geotags.py _text, used by captions._exif)")
 def test_rt3_2_user_comment_in_big_endian_exif(scanned):
     assert names_p3001(scanned, "usercomment_utf16_MM.jpg")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-3: XMP that names the people in the photo is not read: IPTC Extension "
-                          "PersonInImage, MWG face regions (mwg-rs:Name, written by Lightroom, digiKam, Picasa) "
-                          "and Lightroom's hierarchical keywords (formats/captions.py _XMP)")
 @pytest.mark.parametrize("name", ["xmp_person_in_image.jpg", "xmp_mwg_face_region.jpg", "xmp_lightroom_keyword.jpg",
                                   "webp_person_in_image.webp"])
 def test_rt3_3_xmp_fields_that_name_the_people_shown(scanned, name):
@@ -405,11 +393,6 @@ def test_rt3_3_xmp_fields_that_name_the_people_shown(scanned, name):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-4: comments and PNG text are read from Pillow's info, which keeps one value per key "
-                          "(the last JPEG COM segment, the last PNG Description), only the text chunks before the "
-                          "image data, and imaging._decode drops any bytes value of 256 bytes or more (a long JPEG "
-                          "or GIF comment) (formats/captions.info_captions, imaging._decode)")
 @pytest.mark.parametrize("name", ["jpeg_two_comments.jpg", "jpeg_long_comment.jpg", "gif_long_comment.gif",
                                   "png_description_after_idat.png", "png_two_descriptions.png"])
 def test_rt3_4_comments_and_text_chunks_pillow_does_not_keep(scanned, name):
@@ -473,10 +456,6 @@ def test_rt3_5_control_a_link_to_a_folder_is_reported_not_followed(cli_trust):
     assert set(_records(cli_trust)) == {"a.png"}
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-5: a symbolic link loop (a -> b -> a, or a link to itself) in a scanned folder or "
-                          "given as a path makes `scan` crash with a traceback (RuntimeError 'Symlink loop from "
-                          "...', Path.resolve() in store/audit.py AuditTrail.record); no report is finished")
 @pytest.mark.parametrize("given", ["folder", "path"])
 def test_rt3_5_a_symlink_loop_is_an_error_record_not_a_crash(cli_trust, given):
     batch = cli_trust / "batch"
@@ -536,11 +515,6 @@ def test_rt3_6_control_a_dangling_link_is_sorted_into_error(watch_trust):
     assert (watch_trust / "screened" / "error" / "dangling.png").is_symlink()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-6: a symbolic link loop dropped in the inbox is never sorted: every `watch --once` "
-                          "exits 2 with it stuck in the inbox (without --once the job retries it for ever), and the "
-                          "message claims 'the link itself was moved here' ('and then: Symlink loop from ...': "
-                          "Path.resolve() in store/audit.py AuditTrail.record, as RT3-5)")
 def test_rt3_6_a_symlink_loop_in_the_inbox_is_sorted_into_error(watch_trust):
     _photo(watch_trust / "inbox" / "a.png", "blue")
     os.symlink("loop-b.png", watch_trust / "inbox" / "loop-a.png")
@@ -570,10 +544,6 @@ def test_rt3_7_control_scan_prints_a_newline_in_a_name_escaped(cli_trust, capsys
     assert not any(line.startswith("cleared") for line in out.splitlines())
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-7: `redact` prints file names raw, as rich markup: a newline in a name prints a "
-                          "fake 'cleared' line, a bidi override (U+202E) reorders the line, and '[bold red]' in a "
-                          "name is swallowed, so another name is printed (commands/redact.py say(), no textsafe)")
 @pytest.mark.parametrize("name", [FAKE_LINE, "\u202egnp.exe", "team[bold red]photo.png"])
 def test_rt3_7_redact_prints_file_names_escaped(cli_trust, capsys, name):
     _photo(cli_trust / "batch" / name, "red")
@@ -591,9 +561,6 @@ def test_rt3_7_control_redact_copies_a_plainly_named_file(cli_trust, capsys):
     assert (cli_trust / "copies" / "team photo.png").is_file()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-5: as in scan, a symbolic link loop given to `redact` crashes it with a traceback "
-                          "(RuntimeError 'Symlink loop from ...'); `permit` calls it a broken link instead")
 def test_rt3_5_redact_given_a_symlink_loop_names_it_instead_of_crashing(cli_trust, capsys):
     batch = cli_trust / "batch"
     os.symlink("loop-b.png", batch / "loop-a.png")
@@ -618,10 +585,6 @@ def test_rt3_8_control_permit_names_a_plainly_named_file(cli_trust, capsys):
     assert status == 0 and "cleared with permission batch/team photo.png" in out
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT3-8: `permit` prints file names raw, as rich markup (as RT3-7): a newline in a name "
-                          "prints a fake 'cleared' line, U+202E reorders it, '[bold red]' is swallowed "
-                          "(commands/permit.py, no textsafe)")
 @pytest.mark.parametrize("name", [FAKE_LINE, "\u202egnp.exe", "team[bold red]photo.png"])
 def test_rt3_8_permit_prints_file_names_escaped(cli_trust, capsys, name):
     _photo(cli_trust / "batch" / name, "red")

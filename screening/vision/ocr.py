@@ -32,6 +32,12 @@ FLOOR_SIDE = 960
 _TILE_OVERLAP = 96
 
 
+# The ways a line is read: as it lies, turned over (180 degrees), mirrored left to right, mirrored
+# top to bottom. The lines of a sign turned over or mirrored top to bottom follow in reverse order.
+_FLIPS = (lambda c: c, lambda c: c[::-1, ::-1], lambda c: c[:, ::-1], lambda c: c[::-1, :])
+REVERSED_ORDER = (False, True, False, True)
+
+
 class OcrUnavailable(Exception):
     """The OCR models cannot be loaded; the message says which file and why."""
 
@@ -45,6 +51,9 @@ class TextLine:
     text: str
     score: float  # recognition confidence 0..1 (mean of the characters' probabilities)
     height: int  # the line's height across the text, in pixels (about twice a capital's height)
+    # (text, score) read as the line lies, turned over, mirrored, mirrored and turned over (FLIPS);
+    # `text` is the surest of them; empty for lines not read by the engine
+    readings: tuple[tuple[str, float], ...] = ()
 
 
 def model_dir() -> Path:
@@ -90,21 +99,24 @@ class OcrEngine:
         if not quads:
             return []
         crops = [_crop(rgb, q) for q in quads]
-        # each line is read both ways up and the surer reading kept: a line's quad does not say
-        # which way up its letters are (a photo stored upside down or sideways, a vertical banner
-        # read bottom to top); the recogniser was trained on OpenCV's BGR pictures
-        turned = [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
-        results, _ = self.rec([c[:, :, ::-1] for c in crops + turned])
+        # each line is read as it lies, turned over, mirrored and mirrored turned over: a line's
+        # outline does not say which way up its letters are (a photo stored upside down or sideways,
+        # a vertical banner read bottom to top) nor whether they are seen through glass or in a mirror
         n = len(crops)
-        results = [max(results[i], results[i + n], key=lambda r: float(r[1])) for i in range(n)]
+        batch = [np.ascontiguousarray(flip(c)) for flip in _FLIPS for c in crops]
+        # the recogniser was trained on OpenCV's BGR pictures
+        read, _ = self.rec([c[:, :, ::-1] for c in batch])
+        readings = [tuple((str(read[k * n + i][0]).strip(), float(read[k * n + i][1])) for k in range(len(_FLIPS)))
+                    for i in range(n)]
+        results = [max(r, key=lambda t: t[1]) for r in readings]
         lines = []
-        for quad, (text, score) in zip(quads, results):
+        for quad, (text, score), both_ways in zip(quads, results, readings):
             pts = np.round(quad).astype(int)
             x0, y0 = pts.min(axis=0)
             x1, y1 = pts.max(axis=0)
             height = min(_side(quad, 0, 3), _side(quad, 0, 1))
             lines.append(TextLine(tuple((int(x), int(y)) for x, y in pts), (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
-                                  str(text).strip(), float(score), round(height)))
+                                  text, score, round(height), both_ways))
         return lines
 
     def locate(self, rgb: np.ndarray) -> list[np.ndarray]:
