@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from dataclasses import dataclass, replace
-from pathlib import Path
 
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
-from screening.digest import sha256_file
-from screening.model import Screening, Status, Verdict
-from screening.pool import screen_many
-from screening.store.audit import AuditTrail, Entry, reasons_json
+from screening.model import Status
+from screening.review import recheck
+from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
 EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = EXIT_OK, EXIT_ACT, EXIT_ERROR
@@ -39,12 +36,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-@dataclass(frozen=True)
-class Change:
-    before: Entry
-    after: Verdict
-
-
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
     try:
@@ -55,42 +46,14 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
 
-    changes: list[Change] = []
-    outdated: list[Entry] = []  # findings from another config/gallery, file gone or changed
-
-    def compare(entry: Entry, screening: Screening, rescanned: bool) -> None:
-        if rescanned:
-            v = trail.verdict(screening, rules)  # new findings: always worth keeping
-        else:
-            v = trail.decide(screening, rules)
-            if (v.status.value, reasons_json(v)) != (entry.status, entry.reasons):
-                trail.record(screening, v)  # only changes are appended, so a change is listed once
-        if v.status.value != entry.status:
-            changes.append(Change(entry, v))
-
     try:
-        entries = trail.latest(rules.channel)
-        rescan: dict[str, Entry] = {}
-        for entry in entries:
-            screening = replace(entry.raw(), path=entry.path)
-            if trail.is_current(entry):
-                compare(entry, screening, rescanned=False)
-            elif _unchanged(entry):
-                rescan[entry.path] = entry
-            else:  # decide from the old findings anyway: a withdrawn consent still shows
-                outdated.append(entry)
-                compare(entry, screening, rescanned=False)
-        if rescan:
-            trust.enrol()
-            items = [(Path(p), p) for p in rescan]
-            for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers,
-                                     people=trust.names):
-                compare(rescan[screening.path], screening, rescanned=True)
+        found = recheck(trust, rules, trail, workers=args.workers)
     except (SetupError, sqlite3.Error, OSError) as exc:  # SetupError: the face store or model
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     finally:
         trail.close()
+    changes, outdated, entries = found.changes, found.outdated, found.entries
 
     for c in changes:
         style = "green" if c.after.status is Status.CLEARED else "red"
@@ -104,11 +67,11 @@ def run(args: argparse.Namespace) -> int:
     for e in outdated:
         out.print(f"[yellow]scan again[/] {e.path}: its findings are from another config or face gallery "
                   "and the file is no longer there unchanged; decided from the old findings", highlight=False, soft_wrap=True)
-    rescanned = f", {len(rescan)} screened again" if rescan else ""
+    rescanned = f", {found.rescanned} screened again" if found.rescanned else ""
     out.print(f"{len(entries)} image(s) rechecked for {rules.channel}{rescanned}: "
               f"{len(changes)} changed status", highlight=False, soft_wrap=True)
 
-    lost = [c for c in changes if c.before.status == Status.CLEARED.value and c.after.status is not Status.CLEARED]
+    lost = found.lost
     if any(c.after.status is Status.ERROR for c in lost):
         return EXIT_ERROR
     if lost:
@@ -117,10 +80,3 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_NO_LONGER_CLEARED
     return EXIT_UNCHANGED
 
-
-def _unchanged(entry: Entry) -> bool:
-    """Whether the file is still at its path with the content that was screened."""
-    try:
-        return sha256_file(entry.path) == entry.sha256
-    except OSError:
-        return False

@@ -9,8 +9,7 @@ from pathlib import Path
 from screening import files
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
 from screening.model import Status
-from screening.pool import screen_many
-from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
+from screening.review import make_copies, screen_copies
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
@@ -71,24 +70,17 @@ def run(args: argparse.Namespace) -> int:
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
     try:
-        for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers,
-                                     people=trust.names):
-            original = trail.verdict(screening, rules)
-            try:
-                copy = make_copy(Path(screening.path), screening, original, args.into, trust=trust, rules=rules)
-            except (RedactError, OSError) as exc:
-                say(f"[red]error[/]            {screening.path}: {exc}")
+        for c in make_copies(trust, rules, trail, items, args.into, workers=args.workers):
+            if c.copy is None:
+                say(f"[red]error[/]            {c.original.path}: {c.error}")
                 statuses[Status.ERROR] += 1
                 continue
-            copies[str(copy)] = screening.path
-            blurred, names = len(faces_to_hide(original)), len(text_to_hide(original))
-            words = f", {names} name(s) in text blurred" if names else ""
-            say(f"copied           {screening.path} -> {copy} ({blurred} face(s) blurred{words}, metadata removed)")
+            copies[str(c.copy)] = c.original.path
+            words = f", {c.names} name(s) in text blurred" if c.names else ""
+            say(f"copied           {c.original.path} -> {c.copy} ({c.faces} face(s) blurred{words}, metadata removed)")
 
         # The copies are screened like any photo: only what the checks find there counts.
-        for screening in screen_many([(Path(c), c) for c in copies], trust.config, trust.gallery,
-                                     workers=args.workers, people=trust.names):
-            v = trail.verdict(screening, rules)
+        for v in screen_copies(trust, rules, trail, [Path(c) for c in copies], workers=args.workers):
             statuses[v.status] += 1
             say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
                 + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons))
