@@ -1,7 +1,7 @@
 """A small trust, accounts and a running `screening serve` app for the web tests (TestClient).
 
 Detectors are fakes picked by the first pixel (as in test_audit.py): a JPEG with GPS in its EXIF -> GPS (needs
-permission), blue -> a logo, anything else -> nothing found. Decoding, the file checks and
+permission), blue -> a logo, green -> staff member P1 (consented), anything else -> nothing found. Decoding, the file checks and
 the policy are the real ones.
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from screening import pool
-from screening.model import Check, LocationFinding, LogoFinding
+from screening.model import Check, FaceFinding, LocationFinding, LogoFinding
 from screening.store.accounts import Accounts
 from screening.web import passwords
 from tests.academy_trust import logo_folder
@@ -44,6 +44,14 @@ class GpsIfTagged:
         return [LocationFinding("EXIF GPS", "GPS in EXIF: 53.80000, -1.54000", 53.8, -1.54)] if tagged else []
 
 
+class FaceIfGreen:
+    """Staff member P1 (consented) in a photo whose first pixel is green."""
+
+    def detect(self, picture, earlier):
+        r, g, b = picture.frames[0][0, 0][:3]
+        return [FaceFinding((10, 10, 20, 20), (("P1", 0.3),))] if g > 200 and r < 50 else []
+
+
 class LogoIfBlue:
     def detect(self, picture, earlier):
         r, g, b = picture.frames[0][0, 0][:3]
@@ -51,7 +59,7 @@ class LogoIfBlue:
 
 
 def fakes(config, gallery, people=None):
-    return {Check.LOCATION: GpsIfTagged(), Check.FACES: Nothing(), Check.LOGOS: LogoIfBlue(),
+    return {Check.LOCATION: GpsIfTagged(), Check.FACES: FaceIfGreen(), Check.LOGOS: LogoIfBlue(),
             Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()}
 
 

@@ -103,7 +103,7 @@ def _batch_or_404(ctx, batch_id: str):
     return batch
 
 
-@signed_in()
+@signed_in(image=True)  # polled by a script: 401, not the login page
 async def progress(request: Request, session: Session) -> Response:
     ctx = ctx_of(request)
 
