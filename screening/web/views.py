@@ -207,6 +207,23 @@ async def image(request: Request, session: Session) -> Response:
         return verdicts.preview(Path(f.path), f.sha256, side)
 
     data = await run_in_threadpool(build)
-    if data is None:
-        return Response("no preview", status_code=404, media_type="text/plain")
+    if data is None:  # a picture saying so, rather than a broken-image icon
+        return Response(_no_preview(), media_type="image/png")
     return Response(data, media_type="image/jpeg")
+
+
+_NO_PREVIEW: list[bytes] = []
+
+
+def _no_preview() -> bytes:
+    if not _NO_PREVIEW:
+        import io
+
+        from PIL import Image, ImageDraw
+
+        img = Image.new("RGB", (320, 200), (51, 51, 51))
+        ImageDraw.Draw(img).text((112, 92), "no preview", fill=(221, 221, 221))
+        buf = io.BytesIO()
+        img.save(buf, "PNG")
+        _NO_PREVIEW.append(buf.getvalue())
+    return _NO_PREVIEW[0]
