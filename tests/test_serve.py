@@ -157,7 +157,8 @@ def test_login_never_redirects_off_site(served):
 
 def test_cookie_flags_and_security_headers(served):
     client, ctx, _ = served
-    r = signed_in(client) and st.login(client)
+    r = st.login(client)
+    assert r.status_code == 303
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower() and "Secure" not in cookie
     page = client.get("/")

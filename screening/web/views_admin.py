@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from screening.web.app import checked_form, ctx_of, render, signed_in
 from screening.web.security import Refused
 
 AUDIT_PAGE_ROWS = 500
+_COPY = re.compile(r"[/\\]copies[/\\]([0-9a-f]{16})[/\\](\d{4})[/\\][^/\\]+$")
 
 
 def routes() -> list[Route]:
@@ -41,13 +43,22 @@ async def audit_page(request: Request, session: Session) -> Response:
 
     def build() -> list[dict]:
         names = ctx.workspace.names_by_path()
+
+        def shown(path: str) -> str:
+            """An uploaded file by its uploaded name; a publishable copy as "copy of NAME"."""
+            if path in names:
+                return names[path]
+            m = _COPY.search(path)
+            f = ctx.workspace.file(m[1], int(m[2])) if m else None
+            return f"publishable copy of {f.name}" if f else path
+
         rows = []
         for e in reversed(_entries(ctx, session.account.name)):
             if who and e.user != who:
                 continue
             permission = json.loads(e.permission) if e.permission else None
             rows.append({"at": e.at.replace("T", " ")[:19], "user": e.user, "command": e.command,
-                         "file": names.get(e.path, e.path), "status": e.status, "channel": e.channel,
+                         "file": shown(e.path), "status": e.status, "channel": e.channel,
                          "kinds": ", ".join(sorted({r.get("kind", "?") for r in e.reason_list()})),
                          "permission": permission, "sha256": (e.sha256 or "")[:12]})
             if len(rows) >= AUDIT_PAGE_ROWS:
