@@ -353,3 +353,16 @@ def test_consent_changes_show_at_the_top_of_home(served):
     home = client.get("/").text
     assert "1 photo(s) that were cleared are no longer cleared" in home
     assert "teacher.jpg" in home.split("<h1>Screen a new batch")[0] and "plain.jpg" not in home.split("<h1>Screen")[0]
+
+
+def test_consent_forget_reaches_the_names_of_uploaded_files(served):
+    from screening import cli
+
+    client, ctx, root = served
+    signed_in(client)
+    url = upload(client, [("Pat Teacher at sports day.jpg", st.jpeg((90, 90, 90)))], title="Pat Teacher's class")
+    assert "Pat Teacher at sports day.jpg" in client.get(url).text
+    assert cli.main(["consent", "forget", "P1", "--yes", "--config", str(root / "screening.toml")]) == 0
+    page = client.get(url).text
+    assert "Pat Teacher" not in page
+    assert "Pat Teacher" not in client.get("/").text
