@@ -366,3 +366,29 @@ def test_consent_forget_reaches_the_names_of_uploaded_files(served):
     page = client.get(url).text
     assert "Pat Teacher" not in page
     assert "Pat Teacher" not in client.get("/").text
+
+
+def test_a_video_shows_its_frames_on_the_photo_page(served, tmp_path):
+    from tests.clips import write_clip
+
+    client, ctx, root = served
+    signed_in(client)
+    clip = write_clip(tmp_path / "clip.mp4", 1.0, size=(160, 120))
+    url = upload(client, [("sports day.mp4", clip.read_bytes())])
+    photo = client.get(url.replace("/batches/", "/photo/") + "/1").text
+    assert 'class="stage strip"' in photo and "<figcaption>0.00 s</figcaption>" in photo
+
+
+def test_a_batch_page_refreshes_itself_without_javascript_while_it_screens(tmp_path, monkeypatch):
+    config = st.make_trust(tmp_path, monkeypatch)
+    st.add_accounts(config)
+    app = create_app(config, Settings(), start_runner=False)  # nothing screens: the batch stays queued
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        signed_in(client)
+        home = client.get("/")
+        r = client.post("/batches", data={"csrf": st.csrf_of(home.text)},
+                        files=[("files", ("a.jpg", st.jpeg((1, 2, 3)), "image/jpeg"))])
+        assert '<noscript><meta http-equiv="refresh" content="3"></noscript>' in r.text
+        assert '<script src="/static/progress.js"></script>' in r.text
+        assert client.get(r.url.path + "/progress").json() == {"state": "queued", "message": "", "total": 1,
+                                                              "done": 0, "counts": {"pending": 1}}
