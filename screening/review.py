@@ -117,10 +117,11 @@ class Change:
 
 @dataclass
 class Recheck:
-    """What a recheck found: every latest entry, the status changes, the entries decided from
-    findings of another config or gallery (file gone or changed), how many were screened again."""
+    """What a recheck found: how many latest verdicts were decided again, the status changes, the
+    entries decided from findings of another config or gallery (file gone or changed), how many
+    were screened again. Nothing here is printed: `recheck` prints it, `serve` shows it."""
 
-    entries: list[Entry] = field(default_factory=list)
+    entries: int = 0
     changes: list[Change] = field(default_factory=list)
     outdated: list[Entry] = field(default_factory=list)
     rescanned: int = 0
@@ -147,9 +148,10 @@ def recheck(trust, rules: Rules, trail: AuditTrail, workers: int = 0) -> Recheck
         if v.status.value != entry.status:
             result.changes.append(Change(entry, v))
 
-    result.entries = trail.latest(rules.channel)
+    entries = trail.latest(rules.channel)
+    result.entries = len(entries)
     rescan: dict[str, Entry] = {}
-    for entry in result.entries:
+    for entry in entries:
         screening = replace(entry.raw(), path=entry.path)
         if trail.is_current(entry):
             compare(entry, screening, rescanned=False)

@@ -12,7 +12,7 @@ import sqlite3
 
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
 from screening.model import Status
-from screening.review import recheck
+from screening.review import Recheck, recheck
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
@@ -45,7 +45,6 @@ def run(args: argparse.Namespace) -> int:
     except (SetupError, OSError, sqlite3.Error) as exc:
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
-
     try:
         found = recheck(trust, rules, trail, workers=args.workers)
     except (SetupError, sqlite3.Error, OSError) as exc:  # SetupError: the face store or model
@@ -53,24 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     finally:
         trail.close()
-    changes, outdated, entries = found.changes, found.outdated, found.entries
-
-    for c in changes:
-        style = "green" if c.after.status is Status.CLEARED else "red"
-        out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {c.before.path}", highlight=False, soft_wrap=True)
-        for r in c.after.reasons:
-            out.print(f"    {r.kind.value}: {r.detail}", highlight=False, soft_wrap=True)
-        if c.after.permission is not None:
-            out.print(f"    with permission by {c.after.permission.by}", highlight=False, soft_wrap=True)
-        if c.after.permission_gap is not None:
-            out.print(f"    {c.after.permission_gap}", highlight=False, soft_wrap=True)
-    for e in outdated:
-        out.print(f"[yellow]scan again[/] {e.path}: its findings are from another config or face gallery "
-                  "and the file is no longer there unchanged; decided from the old findings", highlight=False, soft_wrap=True)
-    rescanned = f", {found.rescanned} screened again" if found.rescanned else ""
-    out.print(f"{len(entries)} image(s) rechecked for {rules.channel}{rescanned}: "
-              f"{len(changes)} changed status", highlight=False, soft_wrap=True)
-
+    _print(out, found, rules.channel)
     lost = found.lost
     if any(c.after.status is Status.ERROR for c in lost):
         return EXIT_ERROR
@@ -79,4 +61,22 @@ def run(args: argparse.Namespace) -> int:
                   "wherever they were published[/]", highlight=False, soft_wrap=True)
         return EXIT_NO_LONGER_CLEARED
     return EXIT_UNCHANGED
+
+
+def _print(out, found: Recheck, channel: str) -> None:
+    for c in found.changes:
+        style = "green" if c.after.status is Status.CLEARED else "red"
+        out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {c.before.path}", highlight=False, soft_wrap=True)
+        for r in c.after.reasons:
+            out.print(f"    {r.kind.value}: {r.detail}", highlight=False, soft_wrap=True)
+        if c.after.permission is not None:
+            out.print(f"    with permission by {c.after.permission.by}", highlight=False, soft_wrap=True)
+        if c.after.permission_gap is not None:
+            out.print(f"    {c.after.permission_gap}", highlight=False, soft_wrap=True)
+    for e in found.outdated:
+        out.print(f"[yellow]scan again[/] {e.path}: its findings are from another config or face gallery "
+                  "and the file is no longer there unchanged; decided from the old findings", highlight=False, soft_wrap=True)
+    rescanned = f", {found.rescanned} screened again" if found.rescanned else ""
+    out.print(f"{found.entries} image(s) rechecked for {channel}{rescanned}: "
+              f"{len(found.changes)} changed status", highlight=False, soft_wrap=True)
 

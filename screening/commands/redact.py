@@ -36,6 +36,10 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+class _Refused(Exception):
+    """Redact cannot start; the message says why, for the user."""
+
+
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
 
@@ -43,30 +47,10 @@ def run(args: argparse.Namespace) -> int:
         console.print(text, highlight=False, soft_wrap=True)
 
     try:
-        trust = open_trust(args.config)
-        rules = trust.rules(args.channel)
-        trust.enrol()
-    except SetupError as exc:
+        trust, rules, items, trail = _open(args)
+    except _Refused as exc:
         say(f"[bold red]screening redact:[/] {exc}", err)
         return EXIT_ERROR
-    try:
-        items = files.select(args.paths).items
-    except files.MissingPath as exc:
-        say(f"[bold red]screening redact:[/] {exc}", err)
-        return EXIT_ERROR
-    if not items:
-        say("[bold red]screening redact:[/] no files to redact in the given paths", err)
-        return EXIT_ERROR
-    problem = _unsafe_folder(args.into, args.paths, items)
-    if problem:
-        say(f"[bold red]screening redact:[/] --into {args.into}: {problem}", err)
-        return EXIT_ERROR
-    try:
-        trail = AuditTrail.open(trust, "redact")
-    except (OSError, sqlite3.Error) as exc:
-        say(f"[bold red]screening redact:[/] cannot open the audit trail {trust.config.state}: {exc}", err)
-        return EXIT_ERROR
-
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
     try:
@@ -78,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
             copies[str(c.copy)] = c.original.path
             words = f", {c.names} name(s) in text blurred" if c.names else ""
             say(f"copied           {c.original.path} -> {c.copy} ({c.faces} face(s) blurred{words}, metadata removed)")
-
-        # The copies are screened like any photo: only what the checks find there counts.
         for v in screen_copies(trust, rules, trail, [Path(c) for c in copies], workers=args.workers):
             statuses[v.status] += 1
             say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
@@ -97,6 +79,30 @@ def run(args: argparse.Namespace) -> int:
     if statuses[Status.NEEDS_PERMISSION]:
         return EXIT_NEEDS_PERMISSION
     return EXIT_CLEARED
+
+
+def _open(args: argparse.Namespace):
+    """(trust, rules, files, audit trail); _Refused says what failed."""
+    try:
+        trust = open_trust(args.config)
+        rules = trust.rules(args.channel)
+        trust.enrol()
+    except SetupError as exc:
+        raise _Refused(str(exc)) from None
+    try:
+        items = files.select(args.paths).items
+    except files.MissingPath as exc:
+        raise _Refused(str(exc)) from None
+    if not items:
+        raise _Refused("no files to redact in the given paths")
+    problem = _unsafe_folder(args.into, args.paths, items)
+    if problem:
+        raise _Refused(f"--into {args.into}: {problem}")
+    try:
+        trail = AuditTrail.open(trust, "redact")
+    except (OSError, sqlite3.Error) as exc:
+        raise _Refused(f"cannot open the audit trail {trust.config.state}: {exc}") from None
+    return trust, rules, items, trail
 
 
 def _unsafe_folder(into: Path, given: list[str], items: list[tuple[Path, str]]) -> str | None:

@@ -110,10 +110,10 @@ def create_app(config_path: str | Path, settings: Settings | None = None, *, sta
 
 
 def report_css() -> str:
-    """The HTML report's stylesheet: the same tiles, chips, cards and boxes (reports/html.py)."""
-    from screening.reports.html import _CSS
+    """The HTML report's stylesheet: the same tiles, chips, cards and boxes (reports/html/page.py)."""
+    from screening.reports.html.page import CSS
 
-    return _CSS.replace("</", "<\\/")
+    return CSS.replace("</", "<\\/")
 
 
 def _when(epoch: int) -> str:

@@ -1,5 +1,5 @@
 """A file's verdict as a page shows it: decided again from the audit trail with today's register
-(permission applied), in the words and boxes of the HTML report (reports/html.py)."""
+(permission applied), in the words and boxes of the HTML report (reports/html/)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from markupsafe import Markup
 from screening import imaging
 from screening.digest import sha256_bytes
 from screening.model import Status, Verdict
-from screening.reports import html as report
+from screening.reports.html import cards as report
+from screening.reports.html import previews
+from screening.reports.html.summary import LEGEND
 from screening.store.audit import AuditTrail
 from screening.store.workspace import BatchFile
 
-STATUS_WORDS = {s.value: w for s, w in report._STATUS_WORDS.items()}
-GROUPS = [s.value for s in report.GROUPS]
-GROUP_TITLES = {s.value: t for s, t in report._GROUP_TITLES.items()}
+STATUS_WORDS = {s.value: w for s, w in report.STATUS_WORDS.items()}
+LEGEND_HTML = Markup(LEGEND)
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Card:
 
     @property
     def kinds(self) -> list[str]:
-        return sorted(report._kinds(self.verdict)) if self.verdict else []
+        return sorted(report.reason_kinds(self.verdict)) if self.verdict else []
 
     @property
     def words(self) -> str:
@@ -66,7 +67,7 @@ def summary(cards_: list[Card]) -> tuple[Counter, Counter]:
 
 
 def kind_word(kind: str) -> str:
-    return report._kind_word(kind)
+    return report.kind_word(kind)
 
 
 def reasons(v: Verdict) -> list[dict]:
@@ -82,18 +83,18 @@ def reasons(v: Verdict) -> list[dict]:
 
 
 def boxes(v: Verdict, names: dict[str, str]) -> Markup:
-    """The report's boxes (every value in them escaped by reports/html.py), placed in percent."""
-    return Markup("".join(report._boxes(v, names))) if v.size else Markup("")
+    """The report's boxes (every value in them escaped by reports/html/cards.py), placed in percent."""
+    return Markup("".join(report.box_divs(v, names))) if v.size else Markup("")
 
 
 def strip(v: Verdict, names: dict[str, str]) -> Markup | None:
     """For a video, the report's strip of frames with findings; None for a photo."""
-    found = report._video_strip(v, names)
+    found = previews.video_strip(v, names)
     return None if found is None else Markup(found)
 
 
 def location_line(v: Verdict) -> str:
-    return report._location_line(v)
+    return report.location_line(v)
 
 
 def preview(path: Path, sha256: str | None, side: int) -> bytes | None:

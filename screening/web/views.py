@@ -172,7 +172,7 @@ async def photo_page(request: Request, session: Session) -> Response:
         values = {"batch": batch, "file": f, "v": v, "channel": rules.channel, "copy": copy,
                   "hold": ctx.workspace.held(v.sha256 if v else None, rules.channel)}
         if v is not None:
-            values.update(card=verdicts.Card(f, v), reasons=verdicts.reasons(v), boxes=verdicts.boxes(v, names),
+            values.update(legend=verdicts.LEGEND_HTML, card=verdicts.Card(f, v), reasons=verdicts.reasons(v), boxes=verdicts.boxes(v, names),
                           strip=verdicts.strip(v, names), location=verdicts.location_line(v))
         return values
 
