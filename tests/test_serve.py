@@ -392,3 +392,28 @@ def test_a_batch_page_refreshes_itself_without_javascript_while_it_screens(tmp_p
         assert '<script src="/static/progress.js"></script>' in r.text
         assert client.get(r.url.path + "/progress").json() == {"state": "queued", "message": "", "total": 1,
                                                               "done": 0, "counts": {"pending": 1}}
+
+
+def test_a_watch_folder_is_picked_by_number_never_by_path(tmp_path, monkeypatch):
+    config = st.make_trust(tmp_path, monkeypatch)
+    st.add_accounts(config)
+    offered = tmp_path / "screened" / "needs-permission"
+    offered.mkdir(parents=True)
+    (offered / "gps.jpg").write_bytes(st.jpeg((200, 30, 30), gps=True))
+    app = create_app(config, Settings(workers=1, folders=(offered,)))
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        signed_in(client)
+        home = client.get("/")
+        assert str(offered) in home.text
+        for bad in ("1", "-1", "٠", str(tmp_path), "../.."):
+            r = client.post("/batches/folder", data={"csrf": st.csrf_of(home.text), "folder": bad})
+            assert r.status_code == 400, bad
+        r = client.post("/batches/folder", data={"csrf": st.csrf_of(home.text), "folder": "0"},
+                        follow_redirects=False)
+        url = r.headers["location"]
+        for _ in range(300):
+            if client.get(url + "/progress").json()["state"] == "done":
+                break
+            time.sleep(0.1)
+        assert statuses(client, url) == {1: "needs_permission"}
+        assert (offered / "gps.jpg").read_bytes()[:2] == b"\xff\xd8"  # screened in place, untouched

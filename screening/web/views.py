@@ -75,10 +75,10 @@ async def from_folder(request: Request, session: Session) -> Response:
     """A batch of one of the folders IT offered with --folder (chosen by number, never by path)."""
     ctx = ctx_of(request)
     form = await checked_form(request, session, max_files=0, max_fields=5)
-    try:
-        folder = ctx.settings.folders[int(str(form.get("folder", "")))]
-    except (ValueError, IndexError):
-        raise Refused(400, "Choose one of the folders offered.") from None
+    chosen = str(form.get("folder", ""))
+    if not (chosen.isascii() and chosen.isdigit()) or int(chosen) >= len(ctx.settings.folders):
+        raise Refused(400, "Choose one of the folders offered.")
+    folder = ctx.settings.folders[int(chosen)]
 
     def select() -> list[tuple[str, str, str, str]]:
         picked = file_selection.select([folder])
