@@ -417,3 +417,21 @@ def test_a_watch_folder_is_picked_by_number_never_by_path(tmp_path, monkeypatch)
             time.sleep(0.1)
         assert statuses(client, url) == {1: "needs_permission"}
         assert (offered / "gps.jpg").read_bytes()[:2] == b"\xff\xd8"  # screened in place, untouched
+
+
+def test_a_batch_queued_when_the_server_stopped_is_screened_when_it_starts_again(tmp_path, monkeypatch):
+    config = st.make_trust(tmp_path, monkeypatch)
+    st.add_accounts(config)
+    app = create_app(config, Settings(workers=1), start_runner=False)  # stops before screening anything
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        signed_in(client)
+        home = client.get("/")
+        r = client.post("/batches", data={"csrf": st.csrf_of(home.text)},
+                        files=[("files", ("gps.jpg", st.jpeg((1, 2, 3), gps=True), "image/jpeg"))],
+                        follow_redirects=False)
+        url = r.headers["location"]
+    again = create_app(config, Settings(workers=1))
+    with TestClient(again, base_url="http://127.0.0.1") as client:
+        assert again.state.ctx.runner.wait(120)
+        signed_in(client)
+        assert statuses(client, url) == {1: "needs_permission"}
