@@ -8,6 +8,7 @@ from pathlib import Path
 
 from screening.cli import EXIT_ERROR, add_config, consoles
 from screening.review import permit_file
+from screening.textsafe import for_terminal as safe
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
@@ -37,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         rules = trust.rules(args.channel)
         trail = AuditTrail.open(trust, "permit")
     except (SetupError, OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening permit:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
 
     status = 0
@@ -46,24 +47,24 @@ def run(args: argparse.Namespace) -> int:
         for name in args.files:
             o = permit_file(trust, rules, trail, Path(name), name, args.by, args.note, enrolled)
             if o.what == "unreadable":
-                err.print(f"[red]error[/] {name}: {o.detail}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error[/] {safe(name)}: {safe(o.detail)}", highlight=False, soft_wrap=True)
                 status = 2
             elif o.what == "error":
-                err.print(f"[red]not permitted[/] {name}: it was not screened completely, so no "
-                          "permission can cover it:" + "".join(f"\n    {r.detail}" for r in o.before.reasons),
+                err.print(f"[red]not permitted[/] {safe(name)}: it was not screened completely, so no "
+                          "permission can cover it:" + "".join(f"\n    {safe(r.detail)}" for r in o.before.reasons),
                           highlight=False, soft_wrap=True)
                 status = 2
             elif o.what == "cleared":
-                out.print(f"[green]cleared[/] {name}: nothing needs permission", highlight=False, soft_wrap=True)
+                out.print(f"[green]cleared[/] {safe(name)}: nothing needs permission", highlight=False, soft_wrap=True)
             elif o.what == "failed":  # the record failed: the verdict says why
-                err.print(f"[red]{o.after.status.value}[/] {name}: " + "; ".join(r.detail for r in o.after.reasons),
-                          highlight=False, soft_wrap=True)
+                err.print(f"[red]{o.after.status.value}[/] {safe(name)}: "
+                          + "; ".join(safe(r.detail) for r in o.after.reasons), highlight=False, soft_wrap=True)
                 status = 2
             else:
-                out.print(f"[green]cleared with permission[/] {name} for {rules.channel}, by {args.by} "
-                          f"({args.note}); covers {o.covers}", highlight=False, soft_wrap=True)
+                out.print(f"[green]cleared with permission[/] {safe(name)} for {rules.channel}, by {safe(args.by)} "
+                          f"({safe(args.note)}); covers {safe(o.covers)}", highlight=False, soft_wrap=True)
     except SetupError as exc:  # the face store or model could not be used: nothing is permitted
-        err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening permit:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     finally:
         trail.close()
