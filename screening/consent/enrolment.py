@@ -293,6 +293,12 @@ def _strangers(config: Config, register: Register) -> list[str]:
 
 def store_summary(config: Config) -> dict[str, int]:
     """Usable stored encodings per person, without syncing; empty when there is no store yet."""
+    return {pid: sum(1 for _, usable, _ in photos if usable) for pid, photos in stored_photos(config).items()}
+
+
+def stored_photos(config: Config) -> dict[str, list[tuple[str, bool, str]]]:
+    """Each person's reference photos in the store, without syncing: (path in their folder,
+    usable, why not); empty when there is no store yet."""
     if not config.encodings.exists():
         return {}
     try:
@@ -300,7 +306,7 @@ def store_summary(config: Config) -> dict[str, int]:
     except ImportError:
         version = None
     with Store.open(config.encodings, create=False) as store:
-        return store.enrolled_counts(version)
+        return store.photos_by_person(version)
 
 
 # ---------------------------------------------------------------- forgetting a person
