@@ -154,11 +154,16 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each command; the median is shown")
     parser.add_argument("--mixed", type=int, metavar="N", help="issue 15's rows on a mixed batch of N photos")
     parser.add_argument("--quick", action="store_true", help="--mixed 36")
+    parser.add_argument("--venv", type=Path, help="run the commands of this virtualenv (another checkout, "
+                                                  "for a before/after table); default: this checkout's .venv")
     args = parser.parse_args()
     folder = Path(args.folder)
     if not folder.is_dir():
         print(f"no such folder: {folder}", file=sys.stderr)
         return 2
+    if args.venv:
+        global VENV_BIN
+        VENV_BIN = args.venv / "bin"
     if args.mixed or args.quick:
         return mixed(folder, args.config, args.mixed or 36)
     n = sum(1 for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
