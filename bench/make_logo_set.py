@@ -24,9 +24,9 @@ from PIL import Image, ImageOps
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from shared_photos import SHARED, big_enough, shared_photos  # noqa: E402
 from tests import crests  # noqa: E402
 
-SHARED = REPO / ".." / "shared" / "data"
 OUT = REPO / "bench" / "out" / "logo_set"
 MAX_SIDE = 3000  # larger photos are shrunk first, to keep the bench quick
 
@@ -55,20 +55,9 @@ ANGLES = (0, 5, 10, 15, 30)
 
 
 def photos(limit: int, rng: random.Random) -> list[Path]:
-    paths = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-                   and "public-domain" not in p.parts)
+    paths = shared_photos()
     rng.shuffle(paths)
-    good = []
-    for p in paths:
-        try:
-            with Image.open(p) as im:
-                if min(im.size) >= 300:
-                    good.append(p)
-        except Exception:
-            continue
-        if len(good) >= limit:
-            break
-    return good
+    return big_enough(paths, limit)
 
 
 def load(path: Path) -> Image.Image:

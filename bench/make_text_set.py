@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from shared_photos import big_enough, shared_photos  # bench/, beside this script
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "data"
 PUBLIC = REPO / "samples" / "public-domain"
 OUT = REPO / "bench" / "out" / "text_set"
 
@@ -149,19 +150,7 @@ def _coeffs(pa: np.ndarray, pb: np.ndarray) -> list[float]:
 
 
 def backgrounds(rng: random.Random) -> list[Path]:
-    paths = []
-    if SHARED.is_dir():
-        paths = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-                       and "public-domain" not in p.parts)
-    paths += sorted(PUBLIC.glob("*.png"))
-    good = []
-    for p in paths:
-        try:
-            with Image.open(p) as im:
-                if min(im.size) >= 300:
-                    good.append(p)
-        except Exception:
-            continue
+    good = big_enough(shared_photos() + sorted(PUBLIC.glob("*.png")))
     rng.shuffle(good)
     return good
 
