@@ -35,25 +35,25 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif", ".
 
 
 def run(cmd: list[str], cwd: Path | None = None) -> tuple[float, float, int, float]:
-    """Wall seconds, peak total RSS (MB) of the process tree (sampled from /proc), exit code, and
-    CPU seconds (user + system) of the process and the children it waited for."""
+    """Wall seconds, peak total RSS (MB) of the process tree, exit code, and CPU seconds (user +
+    system) of every process of the tree (pool workers are children of a forkserver, which the
+    kernel's accounting of the command alone would miss), all sampled from /proc."""
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    peak = 0
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        peak = max(peak, tree_rss(proc.pid))
+    peak, cpu = 0, {}
+    while proc.poll() is None:
+        rss, ticks = tree_usage(proc.pid)
+        peak = max(peak, rss)
+        cpu.update(ticks)
         time.sleep(0.05)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return time.perf_counter() - start, peak / 2**20, proc.returncode, usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - start, peak / 2**20, proc.returncode, sum(cpu.values()) / os.sysconf("SC_CLK_TCK")
 
 
-def tree_rss(root: int) -> int:
-    """Bytes resident in `root` and all its descendants now (Linux /proc)."""
+def tree_usage(root: int) -> tuple[int, dict[int, int]]:
+    """Bytes resident in `root` and all its descendants now, and each one's CPU ticks so far."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
+    ticks: dict[int, int] = {}
     page = os.sysconf("SC_PAGE_SIZE")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -65,12 +65,14 @@ def tree_rss(root: int) -> int:
             continue
         parents[int(entry)] = int(fields[1])
         rss[int(entry)] = int(fields[21]) * page
-    total, todo = 0, [root]
+        ticks[int(entry)] = int(fields[11]) + int(fields[12])
+    total, todo, seen = 0, [root], {}
     while todo:
         pid = todo.pop()
         total += rss.get(pid, 0)
+        seen[pid] = ticks.get(pid, 0)
         todo.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+    return total, seen
 
 
 DECODE_FLOOR = """
