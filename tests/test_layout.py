@@ -13,12 +13,13 @@ never one above. Lowest first:
   7  commands/, cli (the only modules that print)
 
 No module is over 400 lines and no function over 60, except the files on SIZE_ALLOWED, each
-with its reason.
+with its reason. The README's "How the code is laid out" table names every part on its layer.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,25 @@ def test_no_function_is_over_60_lines():
 def test_the_size_allow_list_names_only_files_that_exist():
     gone = [rel for rel in SIZE_ALLOWED if not (PACKAGE.parent / rel).is_file()]
     assert not gone, f"SIZE_ALLOWED names files that are gone (remove them): {gone}"
+
+
+def _readme_layers() -> dict[str, int]:
+    """Module or package -> layer, as the README's "How the code is laid out" table gives them."""
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### How the code is laid out", 1)[1].split("\n#", 1)[0]
+    found = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].isdigit():
+            for name in re.findall(r"`(\w+)(?:\.py|/)`", cells[1]):
+                found[f"screening.{name}"] = int(cells[0])
+    return found
+
+
+def test_the_readme_layout_table_names_every_part_on_its_layer():
+    readme = _readme_layers()
+    parts = {f"screening.{p.stem if p.suffix == '.py' else p.name}" for p in PACKAGE.iterdir()
+             if (p.suffix == ".py" or (p / "__init__.py").is_file()) and not p.name.startswith("__")}
+    assert parts <= set(readme), f"not in the README's layout table: {sorted(parts - set(readme))}"
+    wrong = {name: (layer, LAYERS.get(name)) for name, layer in readme.items() if LAYERS.get(name) != layer}
+    assert not wrong, f"README layer != LAYERS here (readme, test): {wrong}"
