@@ -649,3 +649,39 @@ def test_rtw30_a_foreign_host_header_is_refused(served):
 def test_rtw30_control_the_real_host_is_answered(served):
     client, app, root = served
     assert client.get("/login", headers={"host": "127.0.0.1:8765"}).status_code == 200
+
+
+# ---------------------------------------------------------------- RTW-32 formulas in the audit export
+
+
+def test_rtw32_permission_text_cannot_become_a_spreadsheet_formula_in_audit_csv(served):
+    client, app, root = served
+    sign_in(client)
+    url = upload(client, [("=HYPERLINK(\"http://evil.example\").jpg", gps_jpeg())], title="=1+1")
+    client.post(photo_of(url) + "/permit", data={"csrf": csrf(client), "by": "@SUM(A1)",
+                                                 "note": "=cmd|' /C calc'!A0"})
+    text = client.get("/audit.csv").text
+    assert "@SUM(A1)" in text or "cmd|" in text  # control: the permission is exported
+    import csv as csv_module
+    for row in csv_module.reader(io.StringIO(text.lstrip("\ufeff"))):
+        for cell in row:
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")) or cell.lstrip("-").replace(".", "").isdigit(), cell
+
+
+# ---------------------------------------------------------------- RTW-33 redirects built from the Host header
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="RTW-33: Starlette's slash redirect (Router redirect_slashes) builds an absolute "
+                          "Location from the Host header: /batches/ with Host: evil.example redirects to "
+                          "http://evil.example/batches (same root cause as RTW-30: no Host allow-list)")
+def test_rtw33_no_redirect_is_built_from_a_foreign_host_header(served):
+    client, app, root = served
+    r = client.get("/batches/", headers={"host": "evil.example"}, follow_redirects=False)
+    assert "evil.example" not in r.headers.get("location", ""), r.headers.get("location")
+
+
+def test_rtw33_control_the_slash_redirect_stays_on_the_real_host(served):
+    client, app, root = served
+    r = client.get("/batches/", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "http://127.0.0.1/batches"
