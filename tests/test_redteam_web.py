@@ -246,10 +246,6 @@ def test_rtw10_get_never_changes_state(served):
     assert "needs permission" in client.get(photo).text
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RTW-11: login CSRF: the sign-in token is a double-submit cookie with no Origin "
-                          "check; a page on another port of the same host (same site, may set cookies for "
-                          "127.0.0.1) signs the victim in as the attacker")
 def test_rtw11_login_csrf_from_another_origin_is_refused(served):
     client, app, root = served
     planted = "attacker-chosen-login-token"
@@ -328,11 +324,6 @@ def test_rtw14_path_traversal_in_url_parameters_reaches_no_file(served):
     assert not found
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RTW-31: a photo number past SQLite's 64-bit INTEGER (/photo/B/99999999999999999999) "
-                          "raises OverflowError in store/workspace.py Workspace.file: a 500, not a 404; and that 500, "
-                          "made by Starlette's ServerErrorMiddleware outside web/security.HeadersMiddleware, has no "
-                          "CSP/X-Frame-Options/nosniff/no-store")
 def test_rtw31_a_huge_photo_number_is_a_404_not_a_crash(served):
     client, app, root = served
     sign_in(client)
@@ -444,11 +435,6 @@ def test_rtw19_more_files_than_allowed_in_one_request_is_refused_whole(served):
 # ---------------------------------------------------------------- RTW-20 modes whatever the umask
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RTW-20: with umask 0 the intermediate folders uploads/, copies/ and copies/<batch>/ "
-                          "are made 0777 (Path.mkdir(parents=True) ignores mode for parents; "
-                          "web/uploads.py private_dir narrows only the leaf), against docs/serve.md '0700 "
-                          "whatever the umask'")
 def test_rtw20_every_folder_is_0700_and_every_file_0600_under_umask_0(tmp_path, monkeypatch):
     old = os.umask(0)
     try:
@@ -604,9 +590,6 @@ def test_rtw28_an_error_or_unredacted_photo_is_never_downloadable(served):
     assert client.get(photo_of(url, 1) + "/image").status_code == 200  # control: viewable, not publishable
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RTW-29: 'do not publish' is keyed on the original's sha256; a publishable copy made "
-                          "before the mark is still downloaded (views_act._sent checks the copy's own sha256)")
 def test_rtw29_a_copy_made_before_do_not_publish_is_not_downloadable_after(served):
     client, app, root = served
     sign_in(client)
@@ -636,10 +619,6 @@ def test_rtw29_control_the_mark_refuses_a_new_copy_and_the_original(served):
 # ---------------------------------------------------------------- RTW-30 host header / DNS rebinding
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RTW-30: no Host check: a request for Host: evil.example on 127.0.0.1 is answered, so a "
-                          "DNS-rebinding page can drive the login form from the victim's browser (guess "
-                          "passwords counted against 127.0.0.1, lock accounts out)")
 def test_rtw30_a_foreign_host_header_is_refused(served):
     client, app, root = served
     r = client.get("/login", headers={"host": "evil.example"})
@@ -671,10 +650,6 @@ def test_rtw32_permission_text_cannot_become_a_spreadsheet_formula_in_audit_csv(
 # ---------------------------------------------------------------- RTW-33 redirects built from the Host header
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RTW-33: Starlette's slash redirect (Router redirect_slashes) builds an absolute "
-                          "Location from the Host header: /batches/ with Host: evil.example redirects to "
-                          "http://evil.example/batches (same root cause as RTW-30: no Host allow-list)")
 def test_rtw33_no_redirect_is_built_from_a_foreign_host_header(served):
     client, app, root = served
     r = client.get("/batches/", headers={"host": "evil.example"}, follow_redirects=False)

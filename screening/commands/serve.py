@@ -31,6 +31,9 @@ def register(subparsers) -> None:
     p.add_argument("--trust-proxy", action="store_true",
                    help="take the client address (for the sign-in rate limit) from X-Forwarded-For, "
                         "as set by your own reverse proxy; otherwise the header is ignored")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a host name browsers use to reach the server (e.g. screening.trust.example), answered "
+                        "beside the --host address; any other Host header is refused (DNS rebinding); repeat for more")
     p.add_argument("--folder", action="append", type=Path, default=[], metavar="FOLDER",
                    help="a folder reviewers may screen from the browser (e.g. the watch job's "
                         "screened/needs-permission); repeat for more")
@@ -47,6 +50,13 @@ def _loopback(host: str) -> bool:
         return host == "localhost"
 
 
+def _ipv6(name: str) -> bool:
+    try:
+        return ipaddress.ip_address(name.strip("[]")).version == 6
+    except ValueError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
 
@@ -60,6 +70,12 @@ def run(args: argparse.Namespace) -> int:
     if not _loopback(args.host) and not (tls or args.behind_tls_proxy):
         return fail(f"--host {args.host} would send passwords and children's photos unencrypted over the "
                     "network: add --tls-cert/--tls-key, or --behind-tls-proxy when a proxy terminates TLS")
+    for name in args.allowed_host:
+        if not name or any(c in name for c in "/:*@ ") and not _ipv6(name):
+            return fail(f"--allowed-host {name!r}: give a host name or address only (no scheme, port or wildcard)")
+    if args.host in ("0.0.0.0", "::") and not args.allowed_host:
+        return fail(f"--host {args.host} listens on every address: name the host browsers use with "
+                    "--allowed-host NAME (any other Host header is refused)")
     for folder in args.folder:
         if not folder.is_dir():
             return fail(f"--folder {folder}: not a folder")
@@ -72,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"the web workspace is not installed: {exc}")
     settings = Settings(host=args.host, port=args.port, tls=tls, behind_tls_proxy=args.behind_tls_proxy,
                         trust_proxy=args.trust_proxy, idle_minutes=args.session_minutes,
-                        folders=tuple(f.resolve() for f in args.folder), workers=args.workers)
+                        folders=tuple(f.resolve() for f in args.folder), workers=args.workers,
+                        allowed_hosts=tuple(args.allowed_host))
     try:
         app = create_app(args.config, settings)
     except (SetupError, OSError, sqlite3.Error) as exc:

@@ -122,6 +122,8 @@ class Workspace:
                     conn.execute("SELECT * FROM batch_files WHERE batch = ? ORDER BY n", (batch_id,))]
 
     def file(self, batch_id: str, n: int) -> BatchFile | None:
+        if not 0 < n < 1 << 63:  # past SQLite's INTEGER: no such file (not an OverflowError)
+            return None
         with closing(self._conn()) as conn:
             row = conn.execute("SELECT * FROM batch_files WHERE batch = ? AND n = ?", (batch_id, n)).fetchone()
         return BatchFile(**dict(row)) if row else None

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -105,6 +106,10 @@ def create_app(config_path: str | Path, settings: Settings | None = None, *, sta
 
     app = Starlette(routes=routes, exception_handlers={Refused: refused}, lifespan=lifespan)
     app.state.ctx, app.state.templates = ctx, templates
+    # outermost last: headers on every answer (a refused Host, a 500 too), then the Host allow-list
+    # (DNS rebinding; no redirect is ever built from a foreign Host), then the Origin check of POSTs
+    app.add_middleware(security.OriginMiddleware, settings=ctx.settings)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=ctx.settings.host_names(), www_redirect=False)
     app.add_middleware(security.HeadersMiddleware, settings=ctx.settings)
     return app
 

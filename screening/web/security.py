@@ -40,10 +40,35 @@ class Settings:
     folders: tuple[Path, ...] = field(default_factory=tuple)  # watch output folders offered
     workers: int = 0
     max_upload_bytes: int = 8 << 30       # one upload request, all files together
+    allowed_hosts: tuple[str, ...] = ()   # --allowed-host: names browsers use beside the bound host
 
     @property
     def secure_cookies(self) -> bool:
         return self.tls or self.behind_tls_proxy
+
+    def host_names(self) -> list[str]:
+        """The Host header names answered (TrustedHostMiddleware; a DNS-rebinding page's name is not):
+        the bound address, the loopback names when bound to loopback, and every --allowed-host."""
+        names = [self.host] + [h for h in self.allowed_hosts]
+        if _is_loopback(self.host):
+            names += ["localhost", "127.0.0.1", "[::1]"]
+        out = []
+        for name in names:
+            name = name.strip().lower()
+            if ":" in name and not name.startswith("["):
+                name = f"[{name}]"  # an IPv6 address, as it appears in a Host header
+            if name and name not in ("0.0.0.0", "[::]") and name not in out:
+                out.append(name)
+        return out
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return host.lower() == "localhost"
 
 
 class Refused(Exception):
@@ -109,8 +134,54 @@ def headers_for(path: str, settings: Settings) -> list[tuple[bytes, bytes]]:
     return out
 
 
+ORIGIN_REFUSED = ("Refused: this form was sent from another site or port (its Origin is not this server's). "
+                  "Open this server's own page, reload it and try again.")
+
+
+def cross_origin(scope, settings: Settings) -> bool:
+    """A POST sent by a page of another origin: another site, or another port of this host (cookies
+    ignore ports, so SameSite does not tell them apart). Sec-Fetch-Site, when the browser sends it,
+    must be same-origin (or none: typed by the user); Origin, when sent, must be this server's own
+    scheme://host:port as the browser reached it (the Host header, already checked against the
+    allowed names), or https://NAME for an --allowed-host behind a TLS proxy. "null" (an opaque or
+    hidden origin) is refused unless Sec-Fetch-Site says same-origin. No Origin and no
+    Sec-Fetch-Site: an old browser; the CSRF token decides, as for every form."""
+    headers = dict(scope.get("headers") or [])
+    fetch_site = headers.get(b"sec-fetch-site", b"").decode("latin-1").strip().lower()
+    if fetch_site and fetch_site not in ("same-origin", "none"):
+        return True
+    origin = headers.get(b"origin")
+    if origin is None:
+        return False
+    origin_text = origin.decode("latin-1").strip().lower()
+    if origin_text == "null":
+        return fetch_site != "same-origin"
+    scheme = "https" if settings.secure_cookies else scope.get("scheme", "http")
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    own = {f"{scheme}://{host}"} | {f"https://{name}" for name in settings.allowed_hosts if settings.behind_tls_proxy}
+    default_port = ":443" if scheme == "https" else ":80"
+    return origin_text not in own and origin_text + default_port not in own
+
+
+class OriginMiddleware:
+    """Refuses (403) every cross-origin POST, the sign-in form's included, before any form is read."""
+
+    def __init__(self, app, settings: Settings):
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS") \
+                and cross_origin(scope, self.settings):
+            from starlette.responses import PlainTextResponse
+
+            return await PlainTextResponse(ORIGIN_REFUSED, status_code=403)(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
 class HeadersMiddleware:
-    """Pure ASGI middleware adding headers_for() to every http response (errors too)."""
+    """Pure ASGI middleware adding headers_for() to every http response (errors too: an unhandled
+    exception is answered here with a plain 500 carrying the same headers, then re-raised to be
+    logged; Starlette's ServerErrorMiddleware sits outside every user middleware)."""
 
     def __init__(self, app, settings: Settings):
         self.app, self.settings = app, settings
@@ -126,4 +197,21 @@ class HeadersMiddleware:
                 message["headers"] = [h for h in message.get("headers", []) if h[0] not in names] + extra
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        started = False
+
+        async def send_tracked(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            if not started:
+                from starlette.responses import PlainTextResponse
+
+                await PlainTextResponse("Something went wrong on the server. Try again, or ask an admin "
+                                        "to read the server's log.",
+                                        status_code=500)(scope, receive, send_tracked)
+            raise

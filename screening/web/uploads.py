@@ -20,11 +20,26 @@ CHUNK = 1 << 20
 MAX_NAME = 255  # characters of a name kept for display
 
 
-def private_dir(path: Path) -> Path:
-    """Make `path` (and missing parents) with mode 0700; narrow it if it exists."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+def private_dir(path: Path, under: Path) -> Path:
+    """Make every level of `path` below the folder `under` (e.g. uploads/, uploads/<batch>/) a real
+    folder with mode 0700 whatever the umask: made so, or narrowed if it exists. A level that is a
+    symbolic link (or not a folder) is refused, never followed (OSError)."""
+    current = Path(under)
+    for part in Path(path).relative_to(under).parts:
+        current = current / part
+        try:
+            os.mkdir(current, 0o700)
+        except FileExistsError:
+            pass
+        if not hasattr(os, "O_NOFOLLOW"):  # (Windows: no modes to narrow, no links to refuse this way)
+            os.chmod(current, 0o700)
+            continue
+        fd = os.open(current, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)  # ELOOP on a link
+        try:
+            os.fchmod(fd, 0o700)
+        finally:
+            os.close(fd)
+    return Path(path)
 
 
 def new_batch_id() -> str:
@@ -41,7 +56,7 @@ def display_name(raw: str | None) -> str:
 def uploads_dir(state: Path, batch_id: str) -> Path:
     if not batch_id.isalnum():
         raise ValueError("not a batch id")
-    return private_dir(state.parent / "uploads" / batch_id)
+    return private_dir(state.parent / "uploads" / batch_id, under=state.parent)
 
 
 def store(folder: Path, n: int, source) -> tuple[Path | None, str]:

@@ -57,6 +57,16 @@ def _not_held(ctx, v, channel: str) -> None:
         raise Refused(409, "This photo is marked \u201cdo not publish\u201d.")
 
 
+def _original_not_held(ctx, trail, f, channel: str) -> None:
+    """A copy is refused when the photo it was made from is marked "do not publish", whenever the
+    copy was made (the mark is kept under the original's sha256: its last screening's and the
+    batch's record of it)."""
+    entry = trail.latest_for_path(f.path, channel)
+    for sha in {entry.sha256 if entry else None, f.sha256}:
+        if sha and ctx.workspace.held(sha, channel):
+            raise Refused(409, "The photo this copy was made from is marked \u201cdo not publish\u201d.")
+
+
 @signed_in()
 async def permit(request: Request, session: Session) -> Response:
     ctx = ctx_of(request)
@@ -100,7 +110,7 @@ async def make_copy(request: Request, session: Session) -> Response:
             screening = replace(entry.raw(), path=f.path)
             original = trail.decide(screening, rules)
             _not_held(ctx, original, rules.channel)
-            folder = uploads.private_dir(copy_folder(ctx, batch_id, n))
+            folder = uploads.private_dir(copy_folder(ctx, batch_id, n), under=trust.config.state.parent)
             for old in folder.glob("*"):  # one copy per photo: a new one replaces the last
                 old.unlink()
             if trust.gallery is None:
@@ -141,12 +151,15 @@ async def hold(request: Request, session: Session) -> Response:
     return _back(request.path_params["batch"], request.path_params["n"], "held")
 
 
-def _sent(ctx, session: Session, path: Path, shown: str) -> Response:
-    """The file as an attachment, once its download is recorded; only a cleared, unheld file."""
+def _sent(ctx, session: Session, path: Path, shown: str, made_from=None) -> Response:
+    """The file as an attachment, once its download is recorded; only a cleared, unheld file (and
+    for a copy, `made_from` the batch file it was made from, not held either)."""
     trust = ctx.trust()
     rules = trust.rules()
     trail = ctx.trail("download", session.account.name)
     try:
+        if made_from is not None:
+            _original_not_held(ctx, trail, made_from, rules.channel)
         entry = trail.latest_for_path(str(path), rules.channel)
         if entry is None:
             raise Refused(404, "Nothing to download here.")
@@ -173,7 +186,7 @@ async def download(request: Request, session: Session) -> Response:
         made = sorted(p for p in folder.glob("*") if p.is_file()) if folder.is_dir() else []
         if not made:
             raise Refused(404, "No publishable copy has been made.")
-        return _sent(ctx, session, made[0], f.name)
+        return _sent(ctx, session, made[0], f.name, made_from=f)
 
     return await run_in_threadpool(act)
 
