@@ -158,7 +158,8 @@ def cross_origin(scope, settings: Settings) -> bool:
         return fetch_site != "same-origin"
     scheme = "https" if settings.secure_cookies else scope.get("scheme", "http")
     host = headers.get(b"host", b"").decode("latin-1").strip().lower()
-    own = {f"{scheme}://{host}"} | {f"https://{name}" for name in settings.allowed_hosts if settings.behind_tls_proxy}
+    own = {f"{scheme}://{host}"} | {f"https://{name.strip().lower()}" for name in settings.allowed_hosts
+                                       if settings.behind_tls_proxy}
     default_port = ":443" if scheme == "https" else ":80"
     return origin_text not in own and origin_text + default_port not in own
 

@@ -1,0 +1,186 @@
+"""`screening serve` after the web red team (RTW-11, 20, 29, 30, 31, 33): the Origin check of every
+POST, the Host allow-list, private folders that refuse links, "do not publish" against copies in
+any batch, and headers on a 500. Real app and store through Starlette's TestClient, fake detectors."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+pytest.importorskip("starlette")
+from starlette.testclient import TestClient  # noqa: E402
+
+from screening import cli  # noqa: E402
+from screening.web import uploads  # noqa: E402
+from tests import serve_trust as st  # noqa: E402
+from tests.test_redteam_web import _app, csrf, gps_jpeg, photo_of, sign_in, upload  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    app, root = _app(tmp_path, monkeypatch)
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        yield client, app, root
+
+
+# ---------------------------------------------------------------- Origin / Sec-Fetch-Site on every POST
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "http://127.0.0.1:9999"},                       # another port of the same host
+    {"origin": "http://evil.example"},
+    {"origin": "https://127.0.0.1"},                           # another scheme
+    {"sec-fetch-site": "same-site"},                           # no Origin, but the browser says so
+    {"sec-fetch-site": "cross-site"},
+    {"origin": "null"},                                        # opaque: not known to be ours
+    {"origin": "http://127.0.0.1", "sec-fetch-site": "same-site"},
+])
+def test_a_cross_origin_post_is_refused_even_with_the_right_token(served, headers):
+    client, app, root = served
+    sign_in(client)
+    token = csrf(client)
+    r = client.post("/recheck", data={"csrf": token}, headers=headers, follow_redirects=False)
+    assert r.status_code == 403, headers
+    assert r.headers["x-frame-options"] == "DENY"
+    page = client.get("/login")
+    r = client.post("/login", data={"csrf": st.csrf_of(page.text), "name": "root", "password": st.PASSWORD},
+                    headers=headers, follow_redirects=False)
+    assert r.status_code == 403 and "screening_session=" not in r.headers.get("set-cookie", ""), headers
+
+
+@pytest.mark.parametrize("headers", [
+    {},                                                        # an old browser: the CSRF token decides
+    {"origin": "http://127.0.0.1"},
+    {"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"},
+    {"origin": "null", "sec-fetch-site": "same-origin"},       # our Referrer-Policy: no-referrer hides it
+    {"sec-fetch-site": "none"},
+])
+def test_a_same_origin_post_is_answered(served, headers):
+    client, app, root = served
+    sign_in(client)
+    r = client.post("/recheck", data={"csrf": csrf(client)}, headers=headers, follow_redirects=False)
+    assert r.status_code == 303, headers
+    assert client.post("/recheck", data={"csrf": "wrong"}, headers=headers).status_code == 403  # token still needed
+
+
+# ---------------------------------------------------------------- the Host allow-list
+
+
+def test_loopback_names_are_answered_and_others_refused_with_headers(served):
+    client, app, root = served
+    for host in ("127.0.0.1", "127.0.0.1:8765", "localhost:8765", "[::1]:8765"):
+        assert client.get("/login", headers={"host": host}).status_code == 200, host
+    for host in ("evil.example", "127.0.0.1.evil.example", "localhost.evil.example:8765", "10.0.0.1", "",
+                 "www.127.0.0.1"):
+        r = client.get("/batches/", headers={"host": host}, follow_redirects=False)
+        assert r.status_code == 400, host
+        assert "location" not in r.headers and r.headers["x-frame-options"] == "DENY", host
+
+
+def test_allowed_host_option_behind_a_tls_proxy(tmp_path, monkeypatch):
+    app, root = _app(tmp_path, monkeypatch, allowed_hosts=("Screening.Trust.example",), behind_tls_proxy=True)
+    with TestClient(app, base_url="https://screening.trust.example") as client:  # (Secure cookies)
+        page = client.get("/login")
+        assert page.status_code == 200
+        ours = {"origin": "https://screening.trust.example", "host": "127.0.0.1:8765"}  # nginx's default Host
+        r = client.post("/login", data={"csrf": st.csrf_of(page.text), "name": "root", "password": st.PASSWORD},
+                        headers=ours, follow_redirects=False)
+        assert r.status_code == 303
+        assert client.get("/login", headers={"host": "other.example"}).status_code == 400
+        r = client.post("/login", data={"csrf": "x"}, headers={"origin": "https://other.example"})
+        assert r.status_code == 403
+
+
+def test_a_non_loopback_address_does_not_answer_to_localhost(tmp_path, monkeypatch):
+    app, root = _app(tmp_path, monkeypatch, host="192.0.2.5")
+    with TestClient(app, base_url="http://192.0.2.5") as client:
+        assert client.get("/login").status_code == 200
+        assert client.get("/login", headers={"host": "localhost"}).status_code == 400
+
+
+def test_serve_refuses_an_unusable_allowed_host_and_an_unnamed_wildcard_address(tmp_path, monkeypatch, capsys):
+    config = st.make_trust(tmp_path, monkeypatch)
+    for bad in ("https://x.example", "x.example:8443", "*.example", "a b"):
+        assert cli.main(["serve", "--config", str(config), "--allowed-host", bad]) == 2, bad
+        assert "--allowed-host" in capsys.readouterr().err
+    assert cli.main(["serve", "--config", str(config), "--host", "0.0.0.0", "--behind-tls-proxy"]) == 2
+    assert "--allowed-host NAME" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- private folders
+
+
+def test_private_dir_narrows_every_level_and_never_follows_a_link(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "uploads").mkdir(mode=0o777)
+    os.chmod(state / "uploads", 0o777)  # left loose by an earlier version
+    made = uploads.private_dir(state / "uploads" / "abc" / "0001", under=state)
+    for p in (state / "uploads", state / "uploads" / "abc", made):
+        assert stat.S_IMODE(p.stat().st_mode) == 0o700, p
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o755)
+    (state / "copies").symlink_to(elsewhere)
+    with pytest.raises(OSError):
+        uploads.private_dir(state / "copies" / "abc", under=state)
+    assert list(elsewhere.iterdir()) == [] and stat.S_IMODE(elsewhere.stat().st_mode) == 0o755
+    (state / "file").write_text("x")
+    with pytest.raises(OSError):
+        uploads.private_dir(state / "file" / "abc", under=state)
+
+
+def test_a_copies_folder_replaced_by_a_link_gets_no_copy(served, tmp_path):
+    client, app, root = served
+    sign_in(client)
+    url = upload(client, [("gps.jpg", gps_jpeg())])
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / ".screening" / "copies").symlink_to(outside)
+    raw = TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+    raw.cookies = client.cookies
+    r = raw.post(photo_of(url) + "/copy", data={"csrf": csrf(client)}, follow_redirects=False)
+    assert r.status_code == 500 and r.headers["x-frame-options"] == "DENY"
+    assert "Traceback" not in r.text
+    assert list(outside.rglob("*")) == []
+
+
+# ---------------------------------------------------------------- "do not publish" and copies
+
+
+def test_do_not_publish_refuses_a_copy_of_the_same_photo_in_another_batch(served):
+    client, app, root = served
+    sign_in(client)
+    first = upload(client, [("gps.jpg", gps_jpeg())])
+    second = upload(client, [("again.jpg", gps_jpeg())])  # the same photo, uploaded again
+    token = csrf(client)
+    client.post(photo_of(second) + "/copy", data={"csrf": token})
+    assert client.get(photo_of(second) + "/download").status_code == 200  # control: before the mark
+    assert client.post(photo_of(first) + "/hold", data={"csrf": token}, follow_redirects=False).status_code == 303
+    r = client.get(photo_of(second) + "/download")
+    assert r.status_code == 409 and "do not publish" in r.text
+    assert "download-copy" not in client.get(photo_of(second)).text  # and it is not offered
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_an_unexpected_error_is_a_plain_500_with_every_header(served, monkeypatch):
+    client, app, root = served
+    sign_in(client)
+
+    def broken():
+        raise RuntimeError("SECRET internal detail")
+
+    monkeypatch.setattr(app.state.ctx.workspace, "batches", broken)
+    raw = TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False)
+    raw.cookies = client.cookies
+    r = raw.get("/")
+    assert r.status_code == 500
+    assert "SECRET" not in r.text and "Traceback" not in r.text
+    h = r.headers
+    assert h["x-frame-options"] == "DENY" and h["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in h["content-security-policy"] and h["x-content-type-options"] == "nosniff"
