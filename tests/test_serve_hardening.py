@@ -184,3 +184,32 @@ def test_an_unexpected_error_is_a_plain_500_with_every_header(served, monkeypatc
     h = r.headers
     assert h["x-frame-options"] == "DENY" and h["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in h["content-security-policy"] and h["x-content-type-options"] == "nosniff"
+
+
+# ---------------------------------------------------------------- account changes in the audit trail
+
+
+def test_account_changes_on_the_admin_page_are_audited_with_the_admins_name(served):
+    client, app, root = served
+    sign_in(client, "root")
+    secret = "a-new-password-SECRET"
+    r = client.post("/admin/users", data={"csrf": csrf(client, "/admin"), "name": "bob", "role": "reviewer",
+                                          "password": secret}, follow_redirects=False)
+    assert r.status_code == 303
+    r = client.post("/admin/users/remove", data={"csrf": csrf(client, "/admin"), "name": "bob"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    client.post("/admin/users/remove", data={"csrf": csrf(client, "/admin"), "name": "nobody"})  # refused: no row
+    trail = app.state.ctx.trail("audit", "test")
+    try:
+        changes = [(c["user"], c["action"], c["account"], c["detail"]) for c in trail.account_changes()]
+    finally:
+        trail.close()
+    assert changes == [("root", "add", "bob", "role reviewer"), ("root", "remove", "bob", "")]
+    page = client.get("/audit").text
+    assert "Account changes" in page and "role reviewer" in page and secret not in page
+    blob = b"".join(p.read_bytes() for p in (root / ".screening").glob("state.sqlite*"))
+    assert secret.encode() not in blob
+    sign_in(client, "alice")  # a reviewer reads them too, and still cannot make them
+    assert client.post("/admin/users/remove", data={"csrf": csrf(client), "name": "root"}).status_code == 403
+    assert "role reviewer" in client.get("/audit").text

@@ -61,6 +61,14 @@ CREATE TABLE IF NOT EXISTS permits (
     covers TEXT NOT NULL       -- JSON list of reason signatures the permission was given for
 );
 CREATE INDEX IF NOT EXISTS permits_by_sha256 ON permits (sha256, channel);
+CREATE TABLE IF NOT EXISTS account_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,          -- UTC, ISO 8601
+    user TEXT NOT NULL,        -- who made the change (the admin's account)
+    action TEXT NOT NULL,      -- add, remove
+    account TEXT NOT NULL,     -- the account changed
+    detail TEXT NOT NULL       -- e.g. the role given; never a password
+);
 """
 
 AUDIT_COLUMNS = ("at", "user", "command", "path", "sha256", "channel", "status", "reasons",
@@ -226,6 +234,18 @@ class AuditTrail:
     def is_current(self, entry: Entry) -> bool:
         """Whether the entry's findings came from today's config and face gallery."""
         return entry.config == self.stamp["config"] and entry.gallery == self.stamp["gallery"]
+
+    # ------------------------------------------------------------ accounts (`screening serve`'s admin page)
+
+    def record_account_change(self, action: str, account: str, detail: str = "") -> None:
+        """An account added or removed, by this trail's user (the admin signed in)."""
+        self.conn.execute("INSERT INTO account_changes (at, user, action, account, detail) VALUES (?,?,?,?,?)",
+                          (_now(), self.user, action, account, detail))
+        self.conn.commit()
+
+    def account_changes(self) -> list[dict[str, str]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT at, user, action, account, detail FROM account_changes ORDER BY id")]
 
     # ------------------------------------------------------------ permits
 

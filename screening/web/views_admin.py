@@ -36,6 +36,14 @@ def _entries(ctx, account: str):
         trail.close()
 
 
+def _account_changes(ctx, account: str) -> list[dict[str, str]]:
+    trail = ctx.trail("audit", account)
+    try:
+        return trail.account_changes()
+    finally:
+        trail.close()
+
+
 @signed_in()
 async def audit_page(request: Request, session: Session) -> Response:
     ctx = ctx_of(request)
@@ -66,7 +74,10 @@ async def audit_page(request: Request, session: Session) -> Response:
         return rows
 
     rows = await run_in_threadpool(build)
-    return render(request, "audit.html", session, rows=rows, who=who, limit=AUDIT_PAGE_ROWS)
+    changes = [c | {"at": c["at"].replace("T", " ")[:19]}
+               for c in reversed(await run_in_threadpool(_account_changes, ctx, session.account.name))
+               if not who or c["user"] == who][:AUDIT_PAGE_ROWS]
+    return render(request, "audit.html", session, rows=rows, who=who, limit=AUDIT_PAGE_ROWS, changes=changes)
 
 
 @signed_in(image=True)
@@ -111,7 +122,17 @@ async def add_user(request: Request, session: Session) -> Response:
         await run_in_threadpool(ctx.accounts.add, name, role, hashed)
     except (passwords.PasswordError, AccountError) as exc:
         raise Refused(400, str(exc)) from None
+    await run_in_threadpool(_record, ctx, session, "add", name, f"role {role}")
     return RedirectResponse("/admin?said=added", status_code=303)
+
+
+def _record(ctx, session: Session, action: str, name: str, detail: str = "") -> None:
+    """An account change in the audit trail, under the admin's account name."""
+    trail = ctx.trail("accounts", session.account.name)
+    try:
+        trail.record_account_change(action, name, detail)
+    finally:
+        trail.close()
 
 
 @signed_in(role="admin")
@@ -125,5 +146,6 @@ async def remove_user(request: Request, session: Session) -> Response:
         await run_in_threadpool(ctx.accounts.remove, name)
     except AccountError as exc:
         raise Refused(400, str(exc)) from None
+    await run_in_threadpool(_record, ctx, session, "remove", name)
     return RedirectResponse("/admin?said=removed", status_code=303)
 
