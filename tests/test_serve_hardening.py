@@ -213,3 +213,76 @@ def test_account_changes_on_the_admin_page_are_audited_with_the_admins_name(serv
     sign_in(client, "alice")  # a reviewer reads them too, and still cannot make them
     assert client.post("/admin/users/remove", data={"csrf": csrf(client), "name": "root"}).status_code == 403
     assert "role reviewer" in client.get("/audit").text
+
+
+# ---------------------------------------------------------------- uploads: OS clutter and XMP sidecars
+
+_GPS_SIDECAR = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+                '<rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="53,48.048N" '
+                'exif:GPSLongitude="1,32.946W"/></rdf:RDF></x:xmpmeta>').encode()
+
+
+def _cards(client, url) -> dict[str, tuple[str, str]]:
+    """uploaded name -> (status, detail) from the batch's rows."""
+    batch = url.rsplit("/", 1)[1]
+    return {f.name: (f.status, f.detail) for f in client.app.state.ctx.workspace.files(batch)}
+
+
+def test_uploaded_os_clutter_is_set_aside_as_scan_does(served):
+    client, app, root = served
+    sign_in(client)
+    clutter = [("Thumbs.db", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100),
+               ("folder/.DS_Store", b"\x00\x00\x00\x01Bud1" + b"\0" * 100),
+               ("desktop.ini", b"[.ShellClassInfo]\r\nIconResource=x.dll,0\r\n"),
+               ("._IMG_1.jpg", b"\x00\x05\x16\x07" + b"\0" * 100)]
+    photo_named_clutter = ("thumbs.db", gps_jpeg())  # a photo renamed: screened (scan's rule)
+    url = upload(client, clutter + [photo_named_clutter, ("a.jpg", st.jpeg((90, 90, 90)))])
+    cards = _cards(client, url)
+    for name, _ in clutter:
+        status, detail = cards[name]
+        assert status == "refused" and "clutter" in detail, name
+    assert cards["thumbs.db"][0] == "needs_permission" and cards["a.jpg"][0] == "cleared"
+    stored = sorted(p.name for p in (root / ".screening" / "uploads" / url.rsplit("/", 1)[1]).iterdir())
+    assert stored == ["0005", "0006"]  # clutter is not kept
+    assert "set aside" in client.get(url).text
+
+
+def _real_location(monkeypatch):
+    from screening import pool
+    from screening.detectors.location import LocationDetector
+    from screening.model import Check
+
+    def detectors(config, gallery, people=None):
+        out = st.fakes(config, gallery, people)
+        out[Check.LOCATION] = LocationDetector(config)
+        return out
+
+    monkeypatch.setattr(pool, "build_detectors", detectors)
+
+
+def test_an_uploaded_xmp_sidecar_is_read_with_its_photo(served, monkeypatch):
+    client, app, root = served
+    _real_location(monkeypatch)
+    sign_in(client)
+    plain = st.jpeg((90, 90, 90))
+    url = upload(client, [("IMG_1.JPG", plain), ("img_1.xmp", _GPS_SIDECAR), ("IMG_2.jpg", plain),
+                          ("a/IMG_3.jpg", plain), ("b/IMG_3.jpg.xmp", _GPS_SIDECAR)])
+    cards = _cards(client, url)
+    assert cards["IMG_1.JPG"][0] == "needs_permission"  # the sidecar's GPS, read with the photo
+    assert cards["img_1.xmp"][0] == "refused" and "sidecar of IMG_1.JPG" in cards["img_1.xmp"][1]
+    assert cards["IMG_2.jpg"][0] == "cleared"  # control: the same photo with no sidecar
+    assert cards["a/IMG_3.jpg"][0] == "cleared"  # another folder's sidecar is not its own ...
+    assert cards["b/IMG_3.jpg.xmp"][0] == "error"  # ... and is screened on its own, as scan does
+    assert "sidecar" in client.get(photo_of(url, 1)).text.lower()
+
+
+def test_a_photo_uploaded_with_two_sidecars_is_refused_not_screened_without_them(served, monkeypatch):
+    client, app, root = served
+    _real_location(monkeypatch)
+    sign_in(client)
+    url = upload(client, [("IMG_1.jpg", st.jpeg((90, 90, 90))), ("IMG_1.xmp", b"<x/>"),
+                          ("IMG_1.jpg.xmp", _GPS_SIDECAR), ("other.jpg", st.jpeg((80, 80, 80)))])
+    cards = _cards(client, url)
+    assert cards["IMG_1.jpg"][0] == "refused" and "2 XMP sidecars" in cards["IMG_1.jpg"][1]
+    assert cards["IMG_1.xmp"][0] == cards["IMG_1.jpg.xmp"][0] == "refused"
+    assert cards["other.jpg"][0] == "cleared"

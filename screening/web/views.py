@@ -53,12 +53,15 @@ async def upload(request: Request, session: Session) -> Response:
 
     def keep() -> list[tuple[str, str, str, str]]:
         folder = uploads.uploads_dir(ctx.trust().config.state, batch_id)
-        rows = []
+        kept = []
         for n, f in enumerate(sent, start=1):
             f.file.seek(0)
-            path, why = uploads.store(folder, n, f.file)
-            name = uploads.display_name(f.filename)
-            rows.append((name, str(path), "pending", "") if path else (name, "", "refused", why))
+            kept.append((f.filename or "", *uploads.store(folder, n, f.file)))
+        aside = uploads.set_aside([(raw, path) for raw, path, _ in kept])  # clutter, sidecars: as scan
+        rows = []
+        for i, (raw, path, why) in enumerate(kept):
+            name, why = uploads.display_name(raw), aside.get(i, why)
+            rows.append((name, str(path), "pending", "") if path and not why else (name, "", "refused", why))
         return rows
 
     rows = await run_in_threadpool(keep)
