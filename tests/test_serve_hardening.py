@@ -286,3 +286,39 @@ def test_a_photo_uploaded_with_two_sidecars_is_refused_not_screened_without_them
     assert cards["IMG_1.jpg"][0] == "refused" and "2 XMP sidecars" in cards["IMG_1.jpg"][1]
     assert cards["IMG_1.xmp"][0] == cards["IMG_1.jpg.xmp"][0] == "refused"
     assert cards["other.jpg"][0] == "cleared"
+
+
+# ---------------------------------------------------------------- login attempts keep no typed name
+
+
+def test_login_attempts_keep_a_keyed_hash_not_the_typed_name(served):
+    client, app, root = served
+    typed = "Typed-In-The-Name-Field-SECRET"
+    for _ in range(5):
+        st.login(client, typed, "wrong password")
+        st.login(client, "alice", "wrong password")
+    state = root / ".screening"
+    blob = b"".join(p.read_bytes() for p in state.glob("state.sqlite*"))
+    assert typed.encode() not in blob
+    assert b"account:alice" not in blob and b"address:testclient" not in blob
+    key = state / "login-attempts.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes()) == 32
+    assert st.login(client, "alice").status_code == 429  # control: still counted per account
+    from screening.store.accounts import Accounts
+
+    again = Accounts(app.state.ctx.accounts.db)  # a restart: same key, same counts
+    assert again.failures("account:alice", 900) == 5 and again.failures(f"account:{typed}", 900) == 5
+
+
+def test_plain_login_attempts_of_an_older_version_are_dropped(tmp_path):
+    import sqlite3
+
+    from screening.store.accounts import Accounts
+
+    db = tmp_path / "state.sqlite"
+    Accounts(db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO login_attempts (key, at) VALUES ('account:old-SECRET', 1e12)")
+    Accounts(db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM login_attempts").fetchone()[0] == 0

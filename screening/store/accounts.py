@@ -2,12 +2,18 @@
 
 Only hashes are stored: the password's (a memory-hard KDF, web/passwords.py makes it) and the
 session token's (sha256: the cookie alone opens a session, a copy of the database does not).
-Login attempts are kept so the rate limit survives a restart of the server.
+Login attempts are kept so the rate limit survives a restart of the server, under a keyed hash
+(HMAC-SHA256) of what was typed as the name (it may be a password typed in the wrong field) and of
+the client address: the key is a random file beside the database (`login-attempts.key`, 0600),
+so a copy of the database alone does not tell what was typed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
 import sqlite3
 import time
 from contextlib import closing
@@ -33,7 +39,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     seen REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS login_attempts (
-    key TEXT NOT NULL,         -- 'account:NAME' or 'address:IP'
+    key TEXT NOT NULL,         -- 'h:' + HMAC-SHA256 of 'account:NAME' or 'address:IP' (_attempt_key)
     at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS login_attempts_by_key ON login_attempts (key, at);
@@ -60,6 +66,35 @@ class Session:
     seen: float
 
 
+def _login_key(path: Path) -> bytes:
+    """The random key of the login attempts' hashes: read, or made once (0600, all or nothing: a
+    temporary file linked into place, so two processes starting together agree on one key)."""
+    try:
+        return _read_key(path)
+    except FileNotFoundError:
+        pass
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(secrets.token_bytes(32))
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return _read_key(path)
+
+
+def _read_key(path: Path) -> bytes:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        key = f.read(64)
+    if len(key) != 32:
+        raise OSError(f"{path}: not a login key (32 bytes); delete it to make a new one")
+    return key
+
+
 def _token_key(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -71,7 +106,12 @@ class Accounts:
         self.db = Path(db)
         with closing(self._conn()) as conn:
             conn.executescript(_SCHEMA)
+            conn.execute("DELETE FROM login_attempts WHERE key NOT LIKE 'h:%'")  # an older version's plain text
             conn.commit()
+        self._login_key = _login_key(self.db.parent / "login-attempts.key")
+
+    def _attempt_key(self, key: str) -> str:
+        return "h:" + hmac.new(self._login_key, key.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
     def _conn(self) -> sqlite3.Connection:
         conn = connect(self.db)
@@ -157,16 +197,16 @@ class Accounts:
     def failures(self, key: str, window_s: float) -> int:
         with closing(self._conn()) as conn:
             return conn.execute("SELECT COUNT(*) FROM login_attempts WHERE key = ? AND at > ?",
-                                (key, time.time() - window_s)).fetchone()[0]
+                                (self._attempt_key(key), time.time() - window_s)).fetchone()[0]
 
     def fail(self, *keys: str) -> None:
         now = time.time()
         with closing(self._conn()) as conn:
-            conn.executemany("INSERT INTO login_attempts (key, at) VALUES (?, ?)", [(k, now) for k in keys])
+            conn.executemany("INSERT INTO login_attempts (key, at) VALUES (?, ?)", [(self._attempt_key(k), now) for k in keys])
             conn.execute("DELETE FROM login_attempts WHERE at < ?", (now - 86400,))
             conn.commit()
 
     def forgive(self, key: str) -> None:
         with closing(self._conn()) as conn:
-            conn.execute("DELETE FROM login_attempts WHERE key = ?", (key,))
+            conn.execute("DELETE FROM login_attempts WHERE key = ?", (self._attempt_key(key),))
             conn.commit()
