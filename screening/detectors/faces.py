@@ -24,24 +24,45 @@ class FaceDetector:
             self.people = PeopleFinder()
 
     def detect(self, picture: Picture, earlier: dict[Check, CheckResult]) -> list[FaceFinding | PersonFinding]:
+        self.check_gallery()
+        findings: list[FaceFinding | PersonFinding] = []
+        for frame, rgb in enumerate(picture.frames):
+            findings += self.bodies_in(rgb, frame)
+            upright = self.faces_in(rgb, frame)
+            findings += upright
+            findings += self.turned_in(rgb, upright, frame)
+        return findings
+
+    # The parts of detect(), for callers that run them on their own schedule (video frames,
+    # video_passes.py): bodies, upright faces, faces seen only turned.
+
+    def check_gallery(self) -> None:
         # Distances between encodings of two different models mean nothing: refuse, never guess.
         if len(self.gallery) and self.gallery.version != MODEL_VERSION:
             raise RuntimeError(f"the enrolled encodings were made by face model {self.gallery.version!r}, "
                                f"this scan uses {MODEL_VERSION!r}: re-enrol before scanning")
-        findings: list[FaceFinding | PersonFinding] = []
-        for frame, rgb in enumerate(picture.frames):
-            if self.people is not None:
-                findings += [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
-                             for body in self.people.find(rgb)]
-            upright = self.engine.locate(rgb)
-            for face in upright:
-                encoding, why = self.engine.encode_with_reason(rgb, face.box)
-                if encoding is None:
-                    findings.append(FaceFinding(face.box, (), False, why, face.score, frame))
-                else:
-                    findings.append(FaceFinding(face.box, self.gallery.candidates(encoding), True,
-                                                f"found by {face.source}", face.score, frame))
-            findings += [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
-                                     "turn the photo upright and screen it again", face.score, frame)
-                         for face, turn in self.engine.locate_turned(rgb, upright)]
-        return findings
+
+    def bodies_in(self, rgb, frame: int = 0) -> list[PersonFinding]:
+        if self.people is None:
+            return []
+        return [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
+                for body in self.people.find(rgb)]
+
+    def faces_in(self, rgb, frame: int = 0, engine: FaceEngine | None = None) -> list[FaceFinding]:
+        """Upright faces, each encoded and compared with the gallery (`engine`: another
+        FaceEngine to locate them with, e.g. one planned for video frames)."""
+        found = []
+        for face in (engine or self.engine).locate(rgb):
+            encoding, why = self.engine.encode_with_reason(rgb, face.box)
+            if encoding is None:
+                found.append(FaceFinding(face.box, (), False, why, face.score, frame))
+            else:
+                found.append(FaceFinding(face.box, self.gallery.candidates(encoding), True,
+                                         f"found by {face.source}", face.score, frame))
+        return found
+
+    def turned_in(self, rgb, upright: list, frame: int = 0) -> list[FaceFinding]:
+        """Faces seen only with the picture turned; `upright`: what has a `box` there already."""
+        return [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
+                            "turn the photo upright and screen it again", face.score, frame)
+                for face, turn in self.engine.locate_turned(rgb, upright)]
