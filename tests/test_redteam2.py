@@ -181,16 +181,16 @@ def _named(detector, img):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-7: text turned 90 degrees counter-clockwise (read bottom to top: a vertical "
-                          "banner, a photo stored sideways without an orientation tag) is not read; the "
-                          "vertical line is turned one way only (vision/ocr.py), so it is read upside down")
 @pytest.mark.parametrize("lines, expected", [(["Amelia Hart"], "P3001"), (["ST AIDAN'S ACADEMY"], "aidan")])
-def test_rt2_7_a_name_turned_90_degrees_counter_clockwise(tmp_path, ocr_engine, public_domain, lines, expected):
+@pytest.mark.parametrize("turn", [90, 180], ids=["counter-clockwise", "upside-down"])
+def test_rt2_7_a_name_turned_counter_clockwise_or_upside_down_is_read(tmp_path, ocr_engine, public_domain, lines,
+                                                                      expected, turn):
+    # RT2-7 (fixed): a vertical banner read bottom to top, or a photo stored upside down without
+    # an orientation tag; every line is read both ways up and the surer reading kept (vision/ocr.py)
     from .test_text import photo, sign
 
     detector = _text_detector(tmp_path, ocr_engine)
-    assert expected in _named(detector, sign(photo(public_domain), lines, cap=30).rotate(90, expand=True))
+    assert expected in _named(detector, sign(photo(public_domain), lines, cap=30).rotate(turn, expand=True))
 
 
 @pytest.mark.slow

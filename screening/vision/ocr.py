@@ -90,8 +90,13 @@ class OcrEngine:
         if not quads:
             return []
         crops = [_crop(rgb, q) for q in quads]
-        # the recogniser was trained on OpenCV's BGR pictures
-        results, _ = self.rec([c[:, :, ::-1] for c in crops])
+        # each line is read both ways up and the surer reading kept: a line's quad does not say
+        # which way up its letters are (a photo stored upside down or sideways, a vertical banner
+        # read bottom to top); the recogniser was trained on OpenCV's BGR pictures
+        turned = [np.ascontiguousarray(c[::-1, ::-1]) for c in crops]
+        results, _ = self.rec([c[:, :, ::-1] for c in crops + turned])
+        n = len(crops)
+        results = [max(results[i], results[i + n], key=lambda r: float(r[1])) for i in range(n)]
         lines = []
         for quad, (text, score) in zip(quads, results):
             pts = np.round(quad).astype(int)
