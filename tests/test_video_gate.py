@@ -148,6 +148,33 @@ def test_a_cut_to_black_and_back_screens_again_and_ends_the_appearance(tmp_path,
     assert len(times) == 2 and times[0] < 1.0 and 1.5 <= times[1] < 1.8, times
 
 
+class ReddishFaces(RedSquareFaces):
+    """A face check that finds a red patch over the sky once it is two-thirds opaque."""
+
+    def detect(self, picture, earlier):
+        rgb = picture.frames[0].astype(int)
+        mask = (rgb[..., 0] > 180) & (rgb[..., 1] < 60)
+        if mask.sum() < 100:
+            return []
+        ys, xs = np.nonzero(mask)
+        return [FaceFinding((int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1))]
+
+
+def test_a_face_fading_in_too_slowly_for_any_one_step_to_count_is_seen(tmp_path, config):
+    """No frame differs from the one before by the threshold, but the change since the last
+    look adds up: the place is looked at again as the face builds up."""
+    def fade(t, pixels):
+        alpha = min(1.0, t / 2.5)
+        patch = pixels[20:80, 200:260].astype(float)
+        pixels[20:80, 200:260] = (patch * (1 - alpha) + np.array([255, 0, 0]) * alpha).astype(np.uint8)
+        return pixels
+    clip = write_clip(tmp_path / "fade.mp4", 3.0, size=(640, 360), pan=0, frame_hook=fade)
+    s, d = screen(clip, config, faces=ReddishFaces())
+    assert d.status is Status.NEEDS_PERMISSION
+    (face,) = faces_of(s)
+    assert face.box == pytest.approx((200, 20, 60, 60), abs=3)
+
+
 def test_gated_and_whole_frame_screening_find_the_same_appearances(tmp_path, config):
     clip = write_clip(tmp_path / "walk.mp4", 3.0, size=(480, 272),
                       appearances=(Appearance(RED, 0.2, 1.0, (20, 30)), Appearance(RED, 1.6, 0.6, (400, 200))))
@@ -179,6 +206,25 @@ def test_logos_run_on_crops_see_the_frame_at_the_same_zoom_as_the_whole(tmp_path
     p.whole = (1280, 720)
     p.run(np.zeros((200, 300, 3), np.uint8), {})
     assert Logos.seen == [pytest.approx(1400 / 1280, rel=0.01)]  # the whole frame: 1400 px over 1280
+
+
+def test_a_later_check_reads_this_frames_faces_in_its_own_crops_pixels(tmp_path, config):
+    """Uniforms reads the faces found in the same frame: in a crop, their boxes are the crop's."""
+    seen = []
+
+    class Uniforms:
+        def detect(self, picture, earlier):
+            rgb = picture.frames[0]
+            for f in earlier[Check.FACES].findings:
+                x, y, w, h = f.box
+                patch = rgb[y:y + h, x:x + w].astype(int)
+                seen.append(bool(((patch[..., 0] > 200) & (patch[..., 1] < 60)).mean() > 0.8))
+            return []
+    clip = write_clip(tmp_path / "c.mp4", 3.0, size=(1280, 720), pan=0,
+                      appearances=(Appearance(RED, 1.2, 1.0, (1100, 600)),))
+    detectors = {**checks(config), Check.UNIFORMS: Uniforms()}
+    s = pipeline.screen_file(clip, detectors, video=VideoSettings(max_side=640))
+    assert seen and all(seen)  # every face box handed over lies on the red square in that crop
 
 
 def test_a_check_that_fails_on_a_crop_is_an_error(tmp_path, config):
