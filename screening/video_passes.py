@@ -22,7 +22,7 @@ import numpy as np
 
 from screening import imaging
 from screening.config import VideoSettings
-from screening.model import Check, CheckResult
+from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, grey_small
 
 
@@ -78,9 +78,10 @@ def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
         detector.check_gallery()
         return detector.faces_in(pixels, engine=engine)
 
-    def turned(pixels, earlier):
+    def turned(pixels, earlier):  # upright faces only: a turned face inside a body is still one
         found = earlier.get(Check.FACES)
-        return detector.turned_in(pixels, list(found.findings) if found is not None else [])
+        upright = [f for f in (found.findings if found is not None else ()) if isinstance(f, FaceFinding)]
+        return detector.turned_in(pixels, upright)
 
     return [Pass("faces", Check.FACES, True, True, faces),
             Pass("people", Check.FACES, False, False, lambda pixels, earlier: detector.bodies_in(pixels)),

@@ -290,3 +290,40 @@ def _sha(path):
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
+
+
+def test_face_check_parts_run_on_their_own_schedules_and_turned_faces_ignore_bodies(tmp_path, config):
+    """With a face detector that offers its parts: upright faces on every screened frame, bodies
+    and turned faces at least every 0.5 s; the turned search is told only the upright faces
+    (a turned face inside a person's body box is still reported)."""
+    from screening.model import PersonFinding
+
+    class Parts:
+        def __init__(self):
+            self.calls = {"faces": [], "bodies": [], "turned": []}
+
+        def check_gallery(self):
+            pass
+
+        def faces_in(self, rgb, frame=0, engine=None):
+            self.calls["faces"].append(rgb.shape)
+            return RedSquareFaces().detect(type("P", (), {"frames": [rgb]})(), {})
+
+        def bodies_in(self, rgb, frame=0):
+            self.calls["bodies"].append(rgb.shape)
+            return [PersonFinding((0, 0, rgb.shape[1], rgb.shape[0]), 1.0)]
+
+        def turned_in(self, rgb, upright, frame=0):
+            self.calls["turned"].append([type(f).__name__ for f in upright])
+            return []
+
+    parts = Parts()
+    parts.engine = type("E", (), {"settings": config.faces})()
+    clip = write_clip(tmp_path / "c.mp4", 3.0, size=(320, 240), appearances=(Appearance(RED, 0.5, 2.0, (100, 80)),))
+    whole = dataclasses.replace(config.video, change_threshold=0.0)
+    s = pipeline.screen_file(clip, {**checks(config), Check.FACES: parts}, video=whole)
+    screened = int(s.results[0].notes[0].split(": ")[1].split(" frames")[0])
+    assert len(parts.calls["faces"]) == screened
+    assert 6 <= len(parts.calls["bodies"]) == len(parts.calls["turned"]) < screened
+    assert all(set(names) <= {"FaceFinding"} for names in parts.calls["turned"])
+    assert any(names for names in parts.calls["turned"])
