@@ -36,11 +36,10 @@ MARGIN_PX = 48
 MIN_SIDE = 160
 # Rectangles covering more than this share of the frame: the whole frame is screened.
 FULL_SHARE = 0.5
-# A pan is looked for when more than this share of cells changed without one (0: always; a
-# pan left uncorrected on small frames makes a patchwork of the reference).
-PAN_TRY = 0.0
-# ...and kept when it leaves fewer changed cells than without it (times this).
-PAN_GAIN = 1.0
+# A pan is looked for on every frame (a pan left uncorrected while parts of the frame are looked
+# at again makes a patchwork of the reference) and kept when phase correlation is at least this
+# sure of it and it leaves fewer changed cells than no pan.
+PAN_RESPONSE = 0.3
 
 
 @dataclass(frozen=True)
@@ -86,13 +85,12 @@ class Gate:
             return Plan(None, ())
         changed = _changed(ref, grey, self.threshold)
         shift = (0.0, 0.0)
-        if changed.mean() > PAN_TRY or PAN_TRY == 0:
-            moved, pan = _panned(ref, grey)
-            if moved is not None:
-                changed_moved = _changed(moved, grey, self.threshold)
-                if changed_moved.sum() < PAN_GAIN * changed.sum():
-                    changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
-                    self.reference = moved
+        moved, pan = _panned(ref, grey) if changed.any() else (None, (0, 0))
+        if moved is not None:
+            changed_moved = _changed(moved, grey, self.threshold)
+            if changed_moved.sum() < changed.sum():
+                changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
+                self.reference = moved
         w, h = size
         kept, dropped = [], []
         for f in self.findings:
@@ -186,7 +184,7 @@ def _panned(ref: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray | None, tuple
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
     (fx, fy), response = cv2.phaseCorrelate(filled, grey.copy(), window)  # it may write into its inputs
     dx, dy = int(round(fx)), int(round(fy))
-    if response < 0.3 or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
+    if response < PAN_RESPONSE or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
         return None, (0, 0)
     return _shifted(ref, dx, dy), (dx, dy)
 
