@@ -24,6 +24,7 @@ from screening import imaging
 from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, grey_small
+from screening.vision.face_engine import TURNED_SIDE
 
 
 @dataclass
@@ -78,14 +79,20 @@ def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
         detector.check_gallery()
         return detector.faces_in(pixels, engine=engine)
 
-    def turned(pixels, earlier):  # upright faces only: a turned face inside a body is still one
+    def turned(pixels, earlier):
+        # at the scale the whole frame is searched at (the engine's TURNED_SIDE copy of it), so a
+        # crop costs its share of the whole; upright faces only (a turned face in a body is one)
+        zoom = min(1.0, TURNED_SIDE / max(max(turned_pass.whole), 1))
         found = earlier.get(Check.FACES)
-        upright = [f for f in (found.findings if found is not None else ()) if isinstance(f, FaceFinding)]
-        return detector.turned_in(pixels, upright)
+        upright = [_placed(f, 0, 0, zoom) for f in (found.findings if found is not None else ())
+                   if isinstance(f, FaceFinding)]
+        small, _ = shrunk(pixels, max(1, round(max(pixels.shape[:2]) * zoom))) if zoom < 1 else (pixels, 1.0)
+        return [_placed(f, 0, 0, 1 / zoom) for f in detector.turned_in(small, upright)]
 
+    turned_pass = Pass("turned faces", Check.FACES, False, False, turned)
     return [Pass("faces", Check.FACES, True, True, faces),
             Pass("people", Check.FACES, False, False, lambda pixels, earlier: detector.bodies_in(pixels)),
-            Pass("turned faces", Check.FACES, False, False, turned)]
+            turned_pass]
 
 
 def video_face_engine(engine, settings: VideoSettings):

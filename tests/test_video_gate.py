@@ -327,3 +327,36 @@ def test_face_check_parts_run_on_their_own_schedules_and_turned_faces_ignore_bod
     assert 6 <= len(parts.calls["bodies"]) == len(parts.calls["turned"]) < screened
     assert all(set(names) <= {"FaceFinding"} for names in parts.calls["turned"])
     assert any(names for names in parts.calls["turned"])
+
+
+def test_turned_faces_are_searched_in_a_crop_at_the_whole_frames_scale_and_mapped_back(tmp_path, config):
+    """The turned search sees a crop at the scale the engine would see the whole frame at (its
+    640 px copy), so a crop costs its share; the faces it reports land back where they are."""
+    class Parts:
+        engine = type("E", (), {"settings": config.faces})()
+
+        def __init__(self):
+            self.sizes = []
+
+        def check_gallery(self):
+            pass
+
+        def faces_in(self, rgb, frame=0, engine=None):
+            return []
+
+        def bodies_in(self, rgb, frame=0):
+            return []
+
+        def turned_in(self, rgb, upright, frame=0):
+            self.sizes.append(rgb.shape[:2])
+            return [dataclasses.replace(f, identifiable=False, detail="seen only with the picture turned 90")
+                    for f in RedSquareFaces().detect(type("P", (), {"frames": [rgb]})(), {})]
+
+    parts = Parts()
+    clip = write_clip(tmp_path / "side.mp4", 2.0, size=(1280, 720), pan=0,
+                      appearances=(Appearance(np.repeat(np.repeat(RED, 2, 0), 2, 1), 1.0, 1.0, (900, 400)),))
+    s = pipeline.screen_file(clip, {**checks(config), Check.FACES: parts}, video=VideoSettings())
+    (face,) = faces_of(s)
+    assert face.box == pytest.approx((900, 400, 80, 80), abs=3) and face.time >= 1.0
+    assert parts.sizes[0] == (360, 640)  # the first look: the whole frame at 640
+    assert all(h * w < 0.5 * 360 * 640 for h, w in parts.sizes[1:])  # then only crops, at that scale
