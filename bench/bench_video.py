@@ -196,7 +196,7 @@ def main() -> None:
     ap.add_argument("--only", default="1,2,3,4", help="sections to run, e.g. 3 (speed and CPU only)")
     args = ap.parse_args()
     sections = set(args.only.split(","))
-    n_recall, hd_seconds = (4, 2.0) if args.quick else (30, 10.0)
+    n_recall, hd_seconds = (4, 4.0) if args.quick else (30, 10.0)
 
     from screening.config import load_config
     from screening.trust import open_trust
