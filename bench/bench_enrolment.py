@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from screening.config import load_config  # noqa: E402
-from screening.consent import enrolment  # noqa: E402
+from screening.consent import enrolment, forgetting  # noqa: E402
 from screening.consent.register import load_register  # noqa: E402
 
 KNN = REPO.parent / "shared" / "data" / "face_recognition" / "examples" / "knn_examples" / "train"
@@ -137,7 +137,7 @@ def scale(table: list, root: Path, people: int) -> None:
     withdrawn, s = timed(lambda: enrolment.sync(config, register, OneFace()))
     table.append(("scale: re-sync, one biometric consent withdrawn", n, s,
                   f"{withdrawn.removed} deleted, store {config.encodings.stat().st_size / 1e6:.1f} MB"))
-    gone, s = timed(lambda: enrolment.forget_person(config, register, ids[2]))
+    gone, s = timed(lambda: forgetting.forget_person(config, register, ids[2]))
     table.append(("scale: consent forget (one pupil, all traces)", "-", s,
                   f"{gone.encodings} encodings, {gone.photos} photos"))
 

@@ -24,9 +24,9 @@ from PIL import Image, ImageOps
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from shared_photos import SHARED, big_enough, shared_photos  # noqa: E402
 from tests import crests  # noqa: E402
 
-SHARED = REPO / ".." / "shared" / "data"
 OUT = REPO / "bench" / "out" / "logo_set"
 MAX_SIDE = 3000  # larger photos are shrunk first, to keep the bench quick
 
@@ -55,20 +55,9 @@ ANGLES = (0, 5, 10, 15, 30)
 
 
 def photos(limit: int, rng: random.Random) -> list[Path]:
-    paths = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-                   and "public-domain" not in p.parts)
+    paths = shared_photos()
     rng.shuffle(paths)
-    good = []
-    for p in paths:
-        try:
-            with Image.open(p) as im:
-                if min(im.size) >= 300:
-                    good.append(p)
-        except Exception:
-            continue
-        if len(good) >= limit:
-            break
-    return good
+    return big_enough(paths, limit)
 
 
 def load(path: Path) -> Image.Image:
@@ -123,6 +112,23 @@ def standard(meta: dict) -> bool:
             and meta["quality"] >= 70 and meta["occlude"] == 0)
 
 
+class Cases:
+    """The cases written so far, numbered in order, and their truth lines."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.rows: list[dict] = []
+        self.n = 0
+
+    def save(self, im: Image.Image, meta: dict) -> None:
+        self.n += 1
+        name = f"{self.n:04d}_{meta['kind']}.jpg"
+        im = degrade(im, self.rng, meta)
+        im.save(OUT / "cases" / name, quality=98)
+        meta["file"] = name
+        self.rows.append(meta)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--photos", type=int, default=60)
@@ -135,7 +141,37 @@ def main() -> int:
     (OUT / "cases").mkdir(parents=True, exist_ok=True)
     for old in (OUT / "cases").iterdir():
         old.unlink()
+    drawn, family = write_trusts(args.seed)
+    cases = Cases(rng)
+    pics = photos(args.photos, rng)
+    for i, path in enumerate(pics):
+        im = load(path)
+        src = str(path.relative_to(SHARED))
+        cases.save(im, {"kind": "clean", "photo": src})
+        crest_cases(cases, im, i, src, drawn, family)
+        face = crests.find_face(im)
+        if face is None or face[2] < 40 or face[1] + face[3] * 3 > im.height:
+            continue
+        uniform_cases(cases, im, i, src, face, drawn)
 
+    # every other real photo, untouched: none shows an academy crest, so any flag is false
+    for path in photos(10_000, random.Random(0)):
+        if path not in pics:
+            cases.save(load(path), {"kind": "clean", "photo": str(path.relative_to(SHARED))})
+
+    with open(OUT / "truth.jsonl", "w", encoding="utf-8") as f:
+        for r in cases.rows:
+            f.write(json.dumps(r) + "\n")
+    kinds = {}
+    for r in cases.rows:
+        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
+    print(f"{len(cases.rows)} cases from {len(pics)} photos in {OUT}: {kinds}")
+    return 0
+
+
+def write_trusts(seed: int) -> tuple[dict, list]:
+    """The bench trust (screening.toml, a crest per academy) and the 50-academy one (trust50.toml,
+    with the academies sharing north's layout); the drawn crests and the family's styles."""
     toml = ['trust = "Bench Trust"', '[consent]', 'register = "register.csv"', 'photos = "photos"', ""]
     drawn = {}
     for aid in [*ACADEMIES, *OTHER]:
@@ -151,7 +187,7 @@ def main() -> int:
             toml.append(f"uniform_colours = {json.dumps(list(colours or (style.field, style.charge)))}")
         toml.append("")
     (OUT / "screening.toml").write_text("\n".join(toml), encoding="utf-8")
-    family = crests.template_family(FAMILY, "north", seed=args.seed)
+    family = crests.template_family(FAMILY, "north", seed=seed)
     big = list(toml)
     for k, style in enumerate(family):
         aid = f"family{k:02d}"
@@ -164,97 +200,74 @@ def main() -> int:
     (OUT / "register.csv").write_text("person_id,name,role,academy,biometric_consent,website,social_media,print,"
                                       "expires,withdrawn\n", encoding="utf-8")
     (OUT / "photos").mkdir(exist_ok=True)
+    return drawn, family
 
-    rows = []
-    pics = photos(args.photos, rng)
-    n = 0
 
-    def save(im: Image.Image, meta: dict) -> None:
-        nonlocal n
-        n += 1
-        name = f"{n:04d}_{meta['kind']}.jpg"
-        im = degrade(im, rng, meta)
-        im.save(OUT / "cases" / name, quality=98)
-        meta["file"] = name
-        rows.append(meta)
+def crest_cases(cases: Cases, im: Image.Image, i: int, src: str, drawn: dict, family: list) -> None:
+    """The crests pasted on the i-th photo: one per size band, a small and a turned one, now and
+    then a same-layout academy's, and two decoys."""
+    rng, ids = cases.rng, [*ACADEMIES, *OTHER]
+    for band in BANDS:  # one crest per size band per photo, rotations cycling
+        aid = ids[(i + len(cases.rows)) % len(ids)]
+        angle = ANGLES[(i + list(BANDS).index(band)) % len(ANGLES)]
+        out, meta = crest_case(im, drawn[aid], rng, band, angle, seed=cases.n)
+        cases.save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
+    for extra in EXTRA:  # a small crest, or one turned away, in every drawing style in turn
+        aid = ids[(i * 2 + EXTRA.index(extra)) % len(ids)]
+        out, meta = crest_case(im, drawn[aid], rng, "5-10%", 0, seed=cases.n, extra=extra)
+        cases.save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
+    if i % 6 == 0:  # a crest of a same-layout academy of the 50-academy trust
+        k = (i // 6) % FAMILY
+        out, meta = crest_case(im, crests.draw_crest(family[k], 512), rng, "10-20%", 5, seed=cases.n)
+        cases.save(out, {"kind": "family_crest", "academy": f"family{k:02d}", "photo": src, **meta})
+    # decoys: same shape, another school (new colours; every third keeps the colours)
+    aid = list(ACADEMIES)[i % len(ACADEMIES)]
+    decoy = crests.draw_crest(crests.decoy_of(ACADEMIES[aid][0], seed=1000 + i, keep_colours=i % 3 == 0), 512)
+    band = rng.choice(list(BANDS))
+    out, meta = crest_case(im, decoy, rng, band, rng.choice(ANGLES), seed=cases.n)
+    cases.save(out, {"kind": "decoy", "academy": None, "lookalike": aid, "keep_colours": i % 3 == 0,
+                     "photo": src, **meta})
+    # a random badge of another school, in the shield style or in one of the other styles
+    other = (crests.draw_crest(crests.style_from_seed(5000 + i), 512) if i % 2 else
+             crests.draw_other(crests.OTHER_STYLES[i % 3], 5000 + i))
+    out, meta = crest_case(im, other, rng, rng.choice(list(BANDS)), rng.choice(ANGLES), seed=cases.n)
+    cases.save(out, {"kind": "decoy", "academy": None, "lookalike": None, "photo": src, **meta})
 
-    ids = [*ACADEMIES, *OTHER]
-    for i, path in enumerate(pics):
-        im = load(path)
-        src = str(path.relative_to(SHARED))
-        save(im, {"kind": "clean", "photo": src})
-        for band in BANDS:  # one crest per size band per photo, rotations cycling
-            aid = ids[(i + len(rows)) % len(ids)]
-            angle = ANGLES[(i + list(BANDS).index(band)) % len(ANGLES)]
-            out, meta = crest_case(im, drawn[aid], rng, band, angle, seed=n)
-            save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
-        for extra in EXTRA:  # a small crest, or one turned away, in every drawing style in turn
-            aid = ids[(i * 2 + EXTRA.index(extra)) % len(ids)]
-            out, meta = crest_case(im, drawn[aid], rng, "5-10%", 0, seed=n, extra=extra)
-            save(out, {"kind": "crest", "academy": aid, "photo": src, **meta})
-        if i % 6 == 0:  # a crest of a same-layout academy of the 50-academy trust
-            k = (i // 6) % FAMILY
-            out, meta = crest_case(im, crests.draw_crest(family[k], 512), rng, "10-20%", 5, seed=n)
-            save(out, {"kind": "family_crest", "academy": f"family{k:02d}", "photo": src, **meta})
-        # decoys: same shape, another school (new colours; every third keeps the colours)
-        aid = list(ACADEMIES)[i % len(ACADEMIES)]
-        decoy = crests.draw_crest(crests.decoy_of(ACADEMIES[aid][0], seed=1000 + i, keep_colours=i % 3 == 0), 512)
-        band = rng.choice(list(BANDS))
-        out, meta = crest_case(im, decoy, rng, band, rng.choice(ANGLES), seed=n)
-        save(out, {"kind": "decoy", "academy": None, "lookalike": aid, "keep_colours": i % 3 == 0,
-                   "photo": src, **meta})
-        # a random badge of another school, in the shield style or in one of the other styles
-        other = (crests.draw_crest(crests.style_from_seed(5000 + i), 512) if i % 2 else
-                 crests.draw_other(crests.OTHER_STYLES[i % 3], 5000 + i))
-        out, meta = crest_case(im, other, rng, rng.choice(list(BANDS)), rng.choice(ANGLES), seed=n)
-        save(out, {"kind": "decoy", "academy": None, "lookalike": None, "photo": src, **meta})
 
-        face = crests.find_face(im)
-        if face is None or face[2] < 40 or face[1] + face[3] * 3 > im.height:
-            continue
-        aid = list(ACADEMIES)[i % len(ACADEMIES)]
-        style, colours = ACADEMIES[aid]
-        colours = colours or (style.field, style.charge)
-        base = {"photo": src, "face": list(face), "academy": aid}
-        save(crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=n),
-             {"kind": "uniform_crest", **base})
-        save(crests.paint_uniform(im, colours, face_box=face, seed=n), {"kind": "uniform_colours", **base})
-        plain = plain_colour(rng, [c for a in ACADEMIES.values() for c in (a[1] or (a[0].field, a[0].charge))])
-        save(crests.paint_uniform(im, (plain,), face_box=face, seed=n),
-             {"kind": "plain_top", "photo": src, "face": list(face), "academy": None, "colour": plain})
-        # blazers as parents see them: lapel stripes and a tie in the trim colour; with the crest
-        # whole, with the crest cut by the frame (a portrait crop), and with no crest at all
-        save(crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=n, garment="blazer"),
-             {"kind": "blazer_crest", **base})
-        visible = round(rng.uniform(0.5, 0.8), 2)
-        cut, _ = crests.cut_through_crest(
-            crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=n, garment="blazer"),
-            face, visible)
-        save(cut, {"kind": "blazer_crest_cut", "visible": visible, **base})
-        save(crests.paint_uniform(im, colours, face_box=face, seed=n, garment="blazer"),
-             {"kind": "blazer_trims", **base})
-        # a patterned top in the academy's colours, without trims: not a uniform
-        pattern = ("stripes", "checks")[i % 2]
-        save(crests.paint_uniform(im, colours, face_box=face, seed=n, garment=pattern),
-             {"kind": "patterned_top", "photo": src, "face": list(face), "academy": None, "pattern": pattern})
-        dec = crests.decoy_of(style, seed=2000 + i)
-        save(crests.paint_uniform(im, (dec.field, dec.charge), crest=crests.draw_crest(dec, 512),
-                                  face_box=face, seed=n),
-             {"kind": "decoy_uniform", "photo": src, "face": list(face), "academy": None})
-
-    # every other real photo, untouched: none shows an academy crest, so any flag is false
-    for path in photos(10_000, random.Random(0)):
-        if path not in pics:
-            save(load(path), {"kind": "clean", "photo": str(path.relative_to(SHARED))})
-
-    with open(OUT / "truth.jsonl", "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r) + "\n")
-    kinds = {}
-    for r in rows:
-        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-    print(f"{len(rows)} cases from {len(pics)} photos in {OUT}: {kinds}")
-    return 0
+def uniform_cases(cases: Cases, im: Image.Image, i: int, src: str, face, drawn: dict) -> None:
+    """Tops painted below the face of the i-th photo: the academy's uniform with its crest, in
+    its colours alone, a plain top, blazers (whole crest, crest cut by the frame, none), a
+    patterned top in its colours, and a decoy school's uniform."""
+    rng = cases.rng
+    aid = list(ACADEMIES)[i % len(ACADEMIES)]
+    style, colours = ACADEMIES[aid]
+    colours = colours or (style.field, style.charge)
+    base = {"photo": src, "face": list(face), "academy": aid}
+    cases.save(crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=cases.n),
+               {"kind": "uniform_crest", **base})
+    cases.save(crests.paint_uniform(im, colours, face_box=face, seed=cases.n), {"kind": "uniform_colours", **base})
+    plain = plain_colour(rng, [c for a in ACADEMIES.values() for c in (a[1] or (a[0].field, a[0].charge))])
+    cases.save(crests.paint_uniform(im, (plain,), face_box=face, seed=cases.n),
+               {"kind": "plain_top", "photo": src, "face": list(face), "academy": None, "colour": plain})
+    # blazers as parents see them: lapel stripes and a tie in the trim colour; with the crest
+    # whole, with the crest cut by the frame (a portrait crop), and with no crest at all
+    cases.save(crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=cases.n, garment="blazer"),
+               {"kind": "blazer_crest", **base})
+    visible = round(rng.uniform(0.5, 0.8), 2)
+    cut, _ = crests.cut_through_crest(
+        crests.paint_uniform(im, colours, crest=drawn[aid], face_box=face, seed=cases.n, garment="blazer"),
+        face, visible)
+    cases.save(cut, {"kind": "blazer_crest_cut", "visible": visible, **base})
+    cases.save(crests.paint_uniform(im, colours, face_box=face, seed=cases.n, garment="blazer"),
+               {"kind": "blazer_trims", **base})
+    # a patterned top in the academy's colours, without trims: not a uniform
+    pattern = ("stripes", "checks")[i % 2]
+    cases.save(crests.paint_uniform(im, colours, face_box=face, seed=cases.n, garment=pattern),
+               {"kind": "patterned_top", "photo": src, "face": list(face), "academy": None, "pattern": pattern})
+    dec = crests.decoy_of(style, seed=2000 + i)
+    cases.save(crests.paint_uniform(im, (dec.field, dec.charge), crest=crests.draw_crest(dec, 512),
+                                    face_box=face, seed=cases.n),
+               {"kind": "decoy_uniform", "photo": src, "face": list(face), "academy": None})
 
 
 def plain_colour(rng: random.Random, avoid: list[str]) -> str:

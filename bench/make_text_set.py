@@ -24,8 +24,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
+from shared_photos import big_enough, shared_photos  # bench/, beside this script
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO / ".." / "shared" / "data"
 PUBLIC = REPO / "samples" / "public-domain"
 OUT = REPO / "bench" / "out" / "text_set"
 
@@ -149,19 +150,7 @@ def _coeffs(pa: np.ndarray, pb: np.ndarray) -> list[float]:
 
 
 def backgrounds(rng: random.Random) -> list[Path]:
-    paths = []
-    if SHARED.is_dir():
-        paths = sorted(p for p in SHARED.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-                       and "public-domain" not in p.parts)
-    paths += sorted(PUBLIC.glob("*.png"))
-    good = []
-    for p in paths:
-        try:
-            with Image.open(p) as im:
-                if min(im.size) >= 300:
-                    good.append(p)
-        except Exception:
-            continue
+    good = big_enough(shared_photos() + sorted(PUBLIC.glob("*.png")))
     rng.shuffle(good)
     return good
 
@@ -239,6 +228,28 @@ def stamped(bg: Image.Image, rng: random.Random) -> tuple[Image.Image, str]:
     return out, text
 
 
+class Cases:
+    """The cases written so far, numbered in order, and their truth lines."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+        self.truth: list[dict] = []
+        self.n = 0
+
+    def save(self, im: Image.Image, record: dict) -> None:
+        self.n += 1
+        name = f"{self.n:04d}-{record['kind'].replace(' ', '-')}.jpg"
+        im.save(OUT / "cases" / name, quality=self.rng.randint(70, 95))
+        self.truth.append({"case": name, **record})
+
+    def copy(self, photo: Path) -> None:
+        """An untouched photo."""
+        self.n += 1
+        name = f"{self.n:04d}-clean{photo.suffix.lower()}"
+        (OUT / "cases" / name).write_bytes(photo.read_bytes())
+        self.truth.append({"case": name, "kind": "clean", "category": "untouched photo", "source": photo.name})
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a small set (the bench's --quick)")
@@ -251,6 +262,51 @@ def main() -> int:
     for old in (OUT / "cases").iterdir():
         old.unlink()
     people = register_people(rng)
+    write_trust(people)
+    bgs = backgrounds(rng)
+    typefaces: list[Path | None] = [*fonts(), None]
+    cases = Cases(rng)
+    for kind, count in [("academy", n_academy), ("person", n_person), ("decoy", n_decoy)]:
+        for i in range(count):
+            band = list(BANDS)[i % len(BANDS)]
+            cap = rng.uniform(*BANDS[band])
+            bg = open_rgb(bgs[(cases.n + i) % len(bgs)], rng.choice([1600, 2000, 2400, 2800]))
+            cases.save(*text_case(kind, i, bg, cap, band, rng, people, typefaces))
+    for i in range(n_stamped):
+        im, text = stamped(open_rgb(bgs[i % len(bgs)], rng.choice([2000, 3000])), rng)
+        cases.save(im, {"kind": "clean", "category": "date stamp or label", "text": text})
+    for p in bgs[:n_clean]:
+        cases.copy(p)
+    with open(OUT / "truth.jsonl", "w", encoding="utf-8") as f:
+        for t in cases.truth:
+            f.write(json.dumps(t) + "\n")
+    print(f"{len(cases.truth)} cases in {OUT}")
+    return 0
+
+
+def text_case(kind: str, i: int, bg: Image.Image, cap: float, band: str, rng: random.Random,
+              people: list, typefaces: list) -> tuple[Image.Image, dict]:
+    """The i-th case of a kind: an academy's name or alias, a pupil's name, or a decoy, drawn on bg."""
+    if kind == "academy":
+        aid = rng.choice(list(ACADEMIES))
+        text = rng.choice([ACADEMIES[aid][0], *ACADEMIES[aid][1]])
+        surf = rng.choice(["sign", "banner", "board", "kit", "certificate"])
+        im, meta = make_case(bg, text, surf, cap, rng, False, rng.choice(typefaces))
+        return im, {"kind": kind, "expect": {"academy": aid}, "name": text, "band": band, **meta}
+    if kind == "person":
+        pid, name, _, _ = rng.choice(people)
+        surf = rng.choice(["badge", "certificate", "board", "banner"])
+        im, meta = make_case(bg, name, surf, cap, rng, True, rng.choice(typefaces))
+        return im, {"kind": kind, "expect": {"person_id": pid}, "name": name, "band": band, **meta}
+    category = list(DECOYS)[i % len(DECOYS)]
+    text = rng.choice(DECOYS[category])
+    surf = rng.choice(SURFACES)
+    im, meta = make_case(bg, text, surf, cap, rng, False, rng.choice(typefaces))
+    return im, {"kind": kind, "category": category, "name": text, "band": band, **meta}
+
+
+def write_trust(people: list) -> None:
+    """screening.toml (the academies with their aliases) and register.csv (the pupils)."""
     toml = ['trust = "Bench Trust"', "", "[consent]", 'register = "register.csv"', 'photos = "photos"', ""]
     for aid, (name, aliases) in ACADEMIES.items():
         quoted = ", ".join(json.dumps(a) for a in aliases)
@@ -261,55 +317,6 @@ def main() -> int:
         + "".join(f"{pid},{name},pupil,{aid},{bio},yes,yes,yes,,\n" for pid, name, aid, bio in people),
         encoding="utf-8")
     (OUT / "photos").mkdir(exist_ok=True)
-
-    bgs = backgrounds(rng)
-    typefaces: list[Path | None] = [*fonts(), None]
-    truth = []
-    n = 0
-
-    def save(im: Image.Image, record: dict) -> None:
-        nonlocal n
-        n += 1
-        name = f"{n:04d}-{record['kind'].replace(' ', '-')}.jpg"
-        im.save(OUT / "cases" / name, quality=rng.randint(70, 95))
-        truth.append({"case": name, **record})
-
-    plan = [("academy", n_academy), ("person", n_person), ("decoy", n_decoy)]
-    for kind, count in plan:
-        for i in range(count):
-            band = list(BANDS)[i % len(BANDS)]
-            cap = rng.uniform(*BANDS[band])
-            bg = open_rgb(bgs[(n + i) % len(bgs)], rng.choice([1600, 2000, 2400, 2800]))
-            if kind == "academy":
-                aid = rng.choice(list(ACADEMIES))
-                text = rng.choice([ACADEMIES[aid][0], *ACADEMIES[aid][1]])
-                surf = rng.choice(["sign", "banner", "board", "kit", "certificate"])
-                im, meta = make_case(bg, text, surf, cap, rng, False, rng.choice(typefaces))
-                save(im, {"kind": kind, "expect": {"academy": aid}, "name": text, "band": band, **meta})
-            elif kind == "person":
-                pid, name, _, _ = rng.choice(people)
-                surf = rng.choice(["badge", "certificate", "board", "banner"])
-                im, meta = make_case(bg, name, surf, cap, rng, True, rng.choice(typefaces))
-                save(im, {"kind": kind, "expect": {"person_id": pid}, "name": name, "band": band, **meta})
-            else:
-                category = list(DECOYS)[i % len(DECOYS)]
-                text = rng.choice(DECOYS[category])
-                surf = rng.choice(SURFACES)
-                im, meta = make_case(bg, text, surf, cap, rng, False, rng.choice(typefaces))
-                save(im, {"kind": kind, "category": category, "name": text, "band": band, **meta})
-    for i in range(n_stamped):
-        im, text = stamped(open_rgb(bgs[i % len(bgs)], rng.choice([2000, 3000])), rng)
-        save(im, {"kind": "clean", "category": "date stamp or label", "text": text})
-    for p in bgs[:n_clean]:
-        n += 1
-        name = f"{n:04d}-clean{p.suffix.lower()}"
-        (OUT / "cases" / name).write_bytes(p.read_bytes())  # untouched
-        truth.append({"case": name, "kind": "clean", "category": "untouched photo", "source": p.name})
-    with open(OUT / "truth.jsonl", "w", encoding="utf-8") as f:
-        for t in truth:
-            f.write(json.dumps(t) + "\n")
-    print(f"{len(truth)} cases in {OUT}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -254,16 +254,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
             raise fail(key, f"is not a known key (expected one of {', '.join(sorted(known))})")
 
     trust = _req_str(raw, "trust", fail)
-    channels = raw.get("channels", ["website", "social_media", "print"])
-    if not isinstance(channels, list) or not channels or not all(
-        isinstance(c, str) and _ID.match(c) for c in channels
-    ):
-        raise fail("channels", f"is {channels!r}, expected a list of channel names")
-    if len(set(channels)) != len(channels):
-        raise fail("channels", "lists a channel twice")
-    default_channel = raw.get("default_channel", channels[0])
-    if default_channel not in channels:
-        raise fail("default_channel", f"is {default_channel!r}, expected one of {channels}")
+    channels, default_channel = _channels(raw, fail)
 
     consent = raw.get("consent")
     if not isinstance(consent, dict):
@@ -271,16 +262,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
     register = _path(root, _req_str(consent, "register", fail, "consent.register"))
     photos = _path(root, _req_str(consent, "photos", fail, "consent.photos"))
 
-    academies_raw = raw.get("academy", [])
-    if not isinstance(academies_raw, list):
-        raise fail("academy", "must be written as [[academy]] tables")
-    academies = []
-    seen: set[str] = set()
-    for i, a in enumerate(academies_raw, start=1):
-        academies.append(_academy(a, i, root, fail))
-        if academies[-1].id in seen:
-            raise fail(f"academy[{i}].id", f"{academies[-1].id!r} is used by two academies")
-        seen.add(academies[-1].id)
+    academies = _academies(raw, root, fail)
 
     store = raw.get("store", {})
     if not isinstance(store, dict):
@@ -307,6 +289,36 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         text=_section(raw, "text", TextSettings, fail),
         video=_section(raw, "video", VideoSettings, fail),
     )
+
+
+def _channels(raw: dict[str, Any], fail) -> tuple[list[str], str]:
+    """The channel names and the default one."""
+    channels = raw.get("channels", ["website", "social_media", "print"])
+    if not isinstance(channels, list) or not channels or not all(
+        isinstance(c, str) and _ID.match(c) for c in channels
+    ):
+        raise fail("channels", f"is {channels!r}, expected a list of channel names")
+    if len(set(channels)) != len(channels):
+        raise fail("channels", "lists a channel twice")
+    default_channel = raw.get("default_channel", channels[0])
+    if default_channel not in channels:
+        raise fail("default_channel", f"is {default_channel!r}, expected one of {channels}")
+    return channels, default_channel
+
+
+def _academies(raw: dict[str, Any], root: Path, fail) -> list[Academy]:
+    """Every [[academy]] table, each id used once."""
+    academies_raw = raw.get("academy", [])
+    if not isinstance(academies_raw, list):
+        raise fail("academy", "must be written as [[academy]] tables")
+    academies = []
+    seen: set[str] = set()
+    for i, a in enumerate(academies_raw, start=1):
+        academies.append(_academy(a, i, root, fail))
+        if academies[-1].id in seen:
+            raise fail(f"academy[{i}].id", f"{academies[-1].id!r} is used by two academies")
+        seen.add(academies[-1].id)
+    return academies
 
 
 def _academy(a: Any, i: int, root: Path, fail) -> Academy:

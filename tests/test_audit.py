@@ -18,7 +18,6 @@ from screening.model import (
     Check,
     FaceFinding,
     Kind,
-    LocationFinding,
     LogoFinding,
     Permit,
     Reason,
@@ -27,27 +26,17 @@ from screening.model import (
 )
 from screening.policy import permitted
 
+from .fake_detectors import FindNothing, GpsIfRed
 from .test_config_register import GOOD, HEADER
 
 # P1 (staff, consented for everything) appears in photos whose first pixel is green.
 PEOPLE = HEADER + "P1,Pat Teacher,staff,north,yes,yes,yes,yes,,\n"
 
 
-class Nothing:
-    def detect(self, picture, earlier):
-        return []
-
-
 class FaceIfGreen:
     def detect(self, picture, earlier):
         r, g, b = picture.frames[0][0, 0]
         return [FaceFinding((10, 10, 20, 20), (("P1", 0.3),))] if g > 200 and r < 50 else []
-
-
-class GpsIfRed:
-    def detect(self, picture, earlier):
-        r, g, b = picture.frames[0][0, 0]
-        return [LocationFinding("EXIF GPS", "GPS in EXIF: 53.80000, -1.54000", 53.8, -1.54)] if r > 200 and g < 50 else []
 
 
 class LogoIfBlue:
@@ -58,7 +47,7 @@ class LogoIfBlue:
 
 def fakes(config, gallery, people=None):
     return {Check.LOCATION: GpsIfRed(), Check.FACES: FaceIfGreen(), Check.LOGOS: LogoIfBlue(),
-            Check.UNIFORMS: Nothing(), Check.TEXT: Nothing()}
+            Check.UNIFORMS: FindNothing(), Check.TEXT: FindNothing()}
 
 
 @pytest.fixture

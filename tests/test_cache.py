@@ -100,20 +100,12 @@ def test_a_consent_change_alone_does_not_screen_again(trust):
     assert Counting.seen == []
 
 
-def test_a_failed_check_is_never_cached_so_the_file_is_tried_again(trust, monkeypatch):
-    monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g, people=None: {**fake_detectors.counting(c, g), Check.LOGOS: Exploding()})
-    photo(trust / "batch" / "a.png", (0, 0, 255))
-    assert scan() == 2
-    monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)
-    Counting.seen.clear()
-    assert scan() == 0
-    assert Counting.seen == ["a.png"]
-
-
-def test_a_missing_check_is_never_cached(trust, monkeypatch):
-    monkeypatch.setattr(pool, "build_detectors",
-                        lambda c, g, people=None: {Check.LOCATION: Counting(), Check.FACES: Counting()})
+@pytest.mark.parametrize("first_run", [
+    lambda c, g, people=None: {**fake_detectors.counting(c, g), Check.LOGOS: Exploding()},
+    lambda c, g, people=None: {Check.LOCATION: Counting(), Check.FACES: Counting()},
+], ids=["failed check", "missing check"])
+def test_a_failed_or_missing_check_is_never_cached_so_the_file_is_tried_again(trust, monkeypatch, first_run):
+    monkeypatch.setattr(pool, "build_detectors", first_run)
     photo(trust / "batch" / "a.png", (0, 0, 255))
     assert scan() == 2
     monkeypatch.setattr(pool, "build_detectors", fake_detectors.counting)

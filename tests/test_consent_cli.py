@@ -11,7 +11,7 @@ import pytest
 
 from tests.academy_trust import logo_folder
 from screening import cli, pool
-from screening.consent import enrolment
+from screening.consent import enrolment, forgetting
 from screening.model import Check, FaceFinding
 
 from .test_config_register import GOOD, HEADER
@@ -348,7 +348,7 @@ def test_forget_is_finished_by_running_it_again_after_a_failure(screened, monkey
     def fail(*args):
         raise OSError("disk unplugged")
 
-    monkeypatch.setattr(enrolment, "_delete_person_folder", fail)
+    monkeypatch.setattr(forgetting, "_delete_person_folder", fail)
     assert consent("forget", "P2", "--yes") == 2
     assert "reference photos: disk unplugged" in capsys.readouterr().err
     monkeypatch.undo()

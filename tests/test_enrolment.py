@@ -14,7 +14,7 @@ from PIL import Image
 from tests.academy_trust import logo_folder
 from screening import imaging
 from screening.config import load_config
-from screening.consent import enrolment
+from screening.consent import enrolment, forgetting
 from screening.consent.register import load_register
 
 from .test_config_register import GOOD, HEADER
@@ -357,7 +357,7 @@ def test_forget_removes_every_stored_encoding_of_the_person(trust):
     face_photo(photos_dir(trust, "P2") / "a.png", (10, 200, 10))
     sync(trust)
     config, _ = load(trust)
-    assert enrolment.forget(config, "P1") == 1
+    assert forgetting.forget(config, "P1") == 1
     data = config.encodings.read_bytes()
     assert encoding_of((200, 10, 10)).tobytes() not in data and b"P1" not in data
     assert encoding_of((10, 200, 10)).tobytes() in data

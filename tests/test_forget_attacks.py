@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from screening.consent import enrolment
+from screening.consent import forgetting
 from screening.consent.register import is_person_id
 
 from .test_consent_cli import consent, screened, trust  # noqa: F401 - fixtures
@@ -97,8 +97,8 @@ def test_forget_api_refuses_a_path_too(screened):  # noqa: F811
 
     t = open_trust("screening.toml")
     before = snapshot(screened)
-    with pytest.raises(enrolment.ForgetRefused):
-        enrolment.forget_person(t.config, t.register, "../../logos")
+    with pytest.raises(forgetting.ForgetRefused):
+        forgetting.forget_person(t.config, t.register, "../../logos")
     assert changes(before, snapshot(screened)) == set()
 
 

@@ -316,6 +316,6 @@ def test_clicking_a_photo_opens_the_large_view_in_a_browser(batch):
 
 def test_every_reason_kind_has_a_word_in_the_report():
     from screening.model import Kind
-    from screening.reports.html import _KIND_WORDS
+    from screening.reports.html.cards import KIND_WORDS
 
-    assert set(_KIND_WORDS) == set(Kind)
+    assert set(KIND_WORDS) == set(Kind)

@@ -11,11 +11,15 @@ never one above. Lowest first:
   5  pipeline (one file)
   6  pool, cluster, trust, redact, reports/, watch/
   7  commands/, cli (the only modules that print)
+
+No module is over 400 lines and no function over 60, except the files on SIZE_ALLOWED, each
+with its reason. The README's "How the code is laid out" table names every part on its layer.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -37,6 +41,21 @@ LAYERS: dict[str, int] = {
     "screening.commands": 7, "screening.cli": 7, "screening.__main__": 7, "screening": 7,
 }
 TOP = ("screening.commands", "screening.cli", "screening.__main__")
+
+MAX_MODULE_LINES = 400
+MAX_FUNCTION_LINES = 60  # from `def` to the last line, docstring included, decorators not
+# Files excused from both limits, with the reason. Remove an entry when its reason is gone (the
+# branch changing the file has landed): from then on the test holds the file to the limits.
+SIZE_ALLOWED = {
+    # being split or changed right now in other branches: held to the limits once they land
+    "screening/vision/logo_match.py": "899 lines; the academies work (issue 16) is splitting it",
+    "screening/formats/video.py": "635 lines; the video speed work (issue 18) is changing it",
+    "screening/video_screening.py": "screen_clip is 74 lines; the video speed work (issue 18) is changing it",
+    "screening/vision/face_engine.py": "the faces work (issue 15) is changing it",
+    # over on purpose for now
+    "screening/config.py": "418 lines; every branch adds its settings here this round: split it "
+                           "(e.g. one module of settings classes) once they have landed",
+}
 
 
 def modules() -> list[tuple[str, Path]]:
@@ -135,3 +154,54 @@ def _third_party(path: Path) -> set[str]:
 
 def test_synthetic_test_crests_are_not_shipped():
     assert not (PACKAGE / "crests.py").exists()
+
+
+def _lines(path: Path) -> list[tuple[str, int]]:
+    """(name, lines) of every function and method in a module, nested ones too."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [(node.name, node.end_lineno - node.lineno + 1) for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+
+def _held_to_the_limits() -> list[tuple[str, Path]]:
+    return [(rel, path) for _, path in modules()
+            if (rel := path.relative_to(PACKAGE.parent).as_posix()) not in SIZE_ALLOWED]
+
+
+def test_no_module_is_over_400_lines():
+    long = {rel: n for rel, path in _held_to_the_limits()
+            if (n := len(path.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert not long, f"modules over {MAX_MODULE_LINES} lines (split them by concern): {long}"
+
+
+def test_no_function_is_over_60_lines():
+    long = [f"{rel}: {name} ({n} lines)" for rel, path in _held_to_the_limits()
+            for name, n in _lines(path) if n > MAX_FUNCTION_LINES]
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines (split them into steps): {long}"
+
+
+def test_the_size_allow_list_names_only_files_that_exist():
+    gone = [rel for rel in SIZE_ALLOWED if not (PACKAGE.parent / rel).is_file()]
+    assert not gone, f"SIZE_ALLOWED names files that are gone (remove them): {gone}"
+
+
+def _readme_layers() -> dict[str, int]:
+    """Module or package -> layer, as the README's "How the code is laid out" table gives them."""
+    text = (PACKAGE.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("### How the code is laid out", 1)[1].split("\n#", 1)[0]
+    found = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].isdigit():
+            for name in re.findall(r"`(\w+)(?:\.py|/)`", cells[1]):
+                found[f"screening.{name}"] = int(cells[0])
+    return found
+
+
+def test_the_readme_layout_table_names_every_part_on_its_layer():
+    readme = _readme_layers()
+    parts = {f"screening.{p.stem if p.suffix == '.py' else p.name}" for p in PACKAGE.iterdir()
+             if (p.suffix == ".py" or (p / "__init__.py").is_file()) and not p.name.startswith("__")}
+    assert parts <= set(readme), f"not in the README's layout table: {sorted(parts - set(readme))}"
+    wrong = {name: (layer, LAYERS.get(name)) for name, layer in readme.items() if LAYERS.get(name) != layer}
+    assert not wrong, f"README layer != LAYERS here (readme, test): {wrong}"

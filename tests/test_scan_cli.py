@@ -9,22 +9,10 @@ import pytest
 from PIL import Image
 
 from screening import cli, pipeline, pool
-from screening.model import Check, LocationFinding
+from screening.model import Check
 
+from .fake_detectors import FindNothing, GpsIfRed  # GpsIfRed: a location when the first pixel is red
 from .test_config_register import GOOD, HEADER, write_trust
-
-
-class FindNothing:
-    def detect(self, picture, earlier):
-        return []
-
-
-class GpsIfRed:
-    """Reports a location when the image's first pixel is red: lets a test pick outcomes."""
-
-    def detect(self, picture, earlier):
-        r, g, b = picture.frames[0][0, 0]
-        return [LocationFinding("EXIF GPS", "GPS in EXIF: 53.80000, -1.54000", 53.8, -1.54)] if r > 200 and g < 50 else []
 
 
 class Crash:

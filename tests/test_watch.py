@@ -29,15 +29,17 @@ from watchdog.events import (
 from screening import cli, detectors, pool
 from screening.commands.watch import _session_opener
 from screening.model import Check
-from screening.store import journal as watch_journal
-from screening.store.journal import Journal, complete, record_path
+from screening.store.journal import Journal, record_path
 from screening.trust import Trust
 from screening.watch.arrivals import InboxEvents, in_progress
+from screening.watch import sorting
 from screening.watch.job import JsonLog, Watch, WatchSettings
+from screening.watch.sorting import complete
 
 from . import fake_detectors
 from .fake_detectors import photo
 from .test_config_register import HEADER, write_trust
+from .watch_soak import slow_write
 
 REPO = Path(__file__).resolve().parents[1]
 BLUE, RED = (0, 0, 255), (255, 0, 0)
@@ -241,7 +243,7 @@ def test_detector_exception_sends_that_file_to_error_and_the_job_goes_on(job):
 
 def test_a_bug_while_sorting_one_file_sends_it_to_error_with_the_reason(job, monkeypatch):
     j = job()
-    real = watch_journal.free_names
+    real = sorting.free_names
     calls = []
 
     def fails_first_time(*args):
@@ -342,7 +344,7 @@ def killed_after(step, entry):
     """Leave the files as a SIGKILL after `step` would."""
     entry.image.parent.mkdir(parents=True, exist_ok=True)
     if step in ("record", "link", "tmp", "moved"):
-        watch_journal._write_record(entry)
+        sorting._write_record(entry)
     if step == "link":
         os.link(entry.source, entry.image)
     if step == "tmp":
@@ -455,7 +457,7 @@ def test_move_across_filesystems_or_without_hard_links_is_verified(trust, monkey
             raise OSError(failure, os.strerror(failure))
         return real_link(src, dst, **kwargs)
 
-    monkeypatch.setattr(watch_journal.os, "link", link)
+    monkeypatch.setattr(os, "link", link)
     assert complete(journal, entry) == "sorted"
     assert sha(entry.image) == made and not entry.source.exists() and not entry.tmp.exists()
     journal.close()
@@ -565,15 +567,6 @@ def test_no_events_available_the_job_walks_the_inbox_instead(trust, monkeypatch)
 
 
 # ---------------------------------------------------------------- killed and started again
-
-
-def slow_write(path: Path, data: bytes, pause: float) -> None:
-    """Half the file, a pause (a slow SMB copy), then the rest."""
-    with open(path, "wb") as f:
-        f.write(data[: len(data) // 2])
-        f.flush()
-        time.sleep(pause)
-        f.write(data[len(data) // 2:])
 
 
 def started(log: Path) -> int:

@@ -21,8 +21,10 @@ import pytest
 
 from screening import cli, detectors
 from screening.commands.watch import _lock, _session_opener
+from screening.store.journal import Journal, Sidecar, record_path
 from screening.watch.job import JsonLog, Watch, WatchSettings
-from screening.store.journal import Journal, complete, record_path, sha256_of
+from screening.watch.moves import sha256_of
+from screening.watch.sorting import complete
 
 from .fake_detectors import photo
 from .test_watch import BLUE, RED, REPO, job, sha, sorted_files, trust  # noqa: F401 - fixtures
@@ -339,15 +341,20 @@ def test_a_taken_name_numbers_the_image_and_its_sidecar_together(job):  # noqa: 
     assert (j.into / "cleared" / "IMG_1 (2).png.json").is_file()
 
 
-def test_killed_after_the_image_moved_the_replay_brings_its_sidecar(trust):  # noqa: F811
-    from screening.store.journal import Sidecar
-
+def _begun_with_sidecar(trust):
+    """IMG_1.png and IMG_1.xmp in the inbox, their sort to cleared/ journalled, nothing moved yet."""
     inbox, into = trust / "inbox", trust / "screened" / "cleared"
     image, side = photo(inbox / "IMG_1.png", BLUE), inbox / "IMG_1.xmp"
     side.write_text("<x:xmpmeta/>")
     journal = Journal(trust / ".screening" / "state.sqlite", inbox)
     entry = journal.begin(image, sha(image), into / "IMG_1.png", {"status": "cleared"},
                           (Sidecar(side, sha(side), into / "IMG_1.xmp"),))
+    return journal, entry, image, side
+
+
+def test_killed_after_the_image_moved_the_replay_brings_its_sidecar(trust):  # noqa: F811
+    journal, entry, image, side = _begun_with_sidecar(trust)
+    inbox, into = image.parent, entry.image.parent
     into.mkdir(parents=True)
     os.link(image, into / "IMG_1.png")  # as a kill between the image's link and its unlink leaves it
     (entry,) = journal.open_entries()
@@ -358,14 +365,8 @@ def test_killed_after_the_image_moved_the_replay_brings_its_sidecar(trust):  # n
 
 
 def test_a_sidecar_changed_after_screening_sends_the_image_back_to_be_screened(trust):  # noqa: F811
-    from screening.store.journal import Sidecar
-
-    inbox, into = trust / "inbox", trust / "screened" / "cleared"
-    image, side = photo(inbox / "IMG_1.png", BLUE), inbox / "IMG_1.xmp"
-    side.write_text("<x:xmpmeta/>")
-    journal = Journal(trust / ".screening" / "state.sqlite", inbox)
-    entry = journal.begin(image, sha(image), into / "IMG_1.png", {"status": "cleared"},
-                          (Sidecar(side, sha(side), into / "IMG_1.xmp"),))
+    journal, entry, image, side = _begun_with_sidecar(trust)
+    into = entry.image.parent
     side.write_text("<x:xmpmeta>GPS added after screening</x:xmpmeta>")
     assert complete(journal, entry) == "changed"
     assert image.exists() and side.exists() and not (into / "IMG_1.png").exists()

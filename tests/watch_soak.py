@@ -249,7 +249,7 @@ def _release(wave: list, rng: random.Random, inbox: Path) -> list[threading.Thre
             side.rename(inbox / side.name)
             image.rename(target)
         elif kind == "slow":
-            t = threading.Thread(target=_slow_write, args=(target, source.read_bytes(), rng.uniform(0.3, 1.2)))
+            t = threading.Thread(target=slow_write, args=(target, source.read_bytes(), rng.uniform(0.3, 1.2)))
             t.start()
             threads.append(t)
         elif kind == "part":  # a download: written under a temporary name, then renamed
@@ -274,7 +274,7 @@ def _release(wave: list, rng: random.Random, inbox: Path) -> list[threading.Thre
     return threads
 
 
-def _slow_write(path: Path, data: bytes, pause: float) -> None:
+def slow_write(path: Path, data: bytes, pause: float) -> None:
     """Half the file, a pause (a slow SMB copy), then the rest."""
     with open(path, "wb") as f:
         f.write(data[: len(data) // 2])

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles
-from screening.consent import enrolment
+from screening.consent import enrolment, forgetting
 from screening.policy import consent_state
 from screening.textsafe import for_terminal as safe
 from screening.trust import SetupError, Trust, open_trust
@@ -156,8 +156,8 @@ def run_forget(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     pid = args.person_id
     try:
-        enrolment.check_forgettable(trust.config, trust.register, pid)
-    except enrolment.ForgetRefused as exc:
+        forgetting.check_forgettable(trust.config, trust.register, pid)
+    except forgetting.ForgetRefused as exc:
         err.print(f"[bold red]screening consent forget:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     person = trust.register.get(pid)
@@ -175,8 +175,8 @@ def run_forget(args: argparse.Namespace) -> int:
             return EXIT_ERROR
 
     try:
-        gone = enrolment.forget_person(trust.config, trust.register, pid)
-    except enrolment.ForgetRefused as exc:  # checked above; the register may have changed since
+        gone = forgetting.forget_person(trust.config, trust.register, pid)
+    except forgetting.ForgetRefused as exc:  # checked above; the register may have changed since
         err.print(f"[bold red]screening consent forget:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     out.print(f"register row: {'deleted' if gone.register_row else 'none'}", highlight=False)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from screening import files
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
-from screening.model import Status
+from screening.model import Status, Verdict
 from screening.pool import screen_many
 from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
 from screening.store.audit import AuditTrail
@@ -37,6 +39,19 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+class _Refused(Exception):
+    """Redact cannot start; the message says why, for the user."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    """One original and its copy, or why no copy could be made."""
+
+    original: Verdict
+    copy: Path | None
+    error: str = ""
+
+
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
 
@@ -44,51 +59,23 @@ def run(args: argparse.Namespace) -> int:
         console.print(text, highlight=False, soft_wrap=True)
 
     try:
-        trust = open_trust(args.config)
-        rules = trust.rules(args.channel)
-        trust.enrol()
-    except SetupError as exc:
+        trust, rules, items, trail = _open(args)
+    except _Refused as exc:
         say(f"[bold red]screening redact:[/] {exc}", err)
         return EXIT_ERROR
-    try:
-        items = files.select(args.paths).items
-    except files.MissingPath as exc:
-        say(f"[bold red]screening redact:[/] {exc}", err)
-        return EXIT_ERROR
-    if not items:
-        say("[bold red]screening redact:[/] no files to redact in the given paths", err)
-        return EXIT_ERROR
-    problem = _unsafe_folder(args.into, args.paths, items)
-    if problem:
-        say(f"[bold red]screening redact:[/] --into {args.into}: {problem}", err)
-        return EXIT_ERROR
-    try:
-        trail = AuditTrail.open(trust, "redact")
-    except (OSError, sqlite3.Error) as exc:
-        say(f"[bold red]screening redact:[/] cannot open the audit trail {trust.config.state}: {exc}", err)
-        return EXIT_ERROR
-
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
     try:
-        for screening in screen_many(items, trust.config, trust.gallery, workers=args.workers,
-                                     people=trust.names):
-            original = trail.verdict(screening, rules)
-            try:
-                copy = make_copy(Path(screening.path), screening, original, args.into, trust=trust, rules=rules)
-            except (RedactError, OSError) as exc:
-                say(f"[red]error[/]            {screening.path}: {exc}")
+        for c in make_copies(items, trust, rules, trail, args.into, args.workers):
+            if c.copy is None:
+                say(f"[red]error[/]            {c.original.path}: {c.error}")
                 statuses[Status.ERROR] += 1
                 continue
-            copies[str(copy)] = screening.path
-            blurred, names = len(faces_to_hide(original)), len(text_to_hide(original))
+            copies[str(c.copy)] = c.original.path
+            blurred, names = len(faces_to_hide(c.original)), len(text_to_hide(c.original))
             words = f", {names} name(s) in text blurred" if names else ""
-            say(f"copied           {screening.path} -> {copy} ({blurred} face(s) blurred{words}, metadata removed)")
-
-        # The copies are screened like any photo: only what the checks find there counts.
-        for screening in screen_many([(Path(c), c) for c in copies], trust.config, trust.gallery,
-                                     workers=args.workers, people=trust.names):
-            v = trail.verdict(screening, rules)
+            say(f"copied           {c.original.path} -> {c.copy} ({blurred} face(s) blurred{words}, metadata removed)")
+        for v in screen_copies(copies, trust, rules, trail, args.workers):
             statuses[v.status] += 1
             say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
                 + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons))
@@ -105,6 +92,49 @@ def run(args: argparse.Namespace) -> int:
     if statuses[Status.NEEDS_PERMISSION]:
         return EXIT_NEEDS_PERMISSION
     return EXIT_CLEARED
+
+
+def _open(args: argparse.Namespace):
+    """(trust, rules, files, audit trail); _Refused says what failed."""
+    try:
+        trust = open_trust(args.config)
+        rules = trust.rules(args.channel)
+        trust.enrol()
+    except SetupError as exc:
+        raise _Refused(str(exc)) from None
+    try:
+        items = files.select(args.paths).items
+    except files.MissingPath as exc:
+        raise _Refused(str(exc)) from None
+    if not items:
+        raise _Refused("no files to redact in the given paths")
+    problem = _unsafe_folder(args.into, args.paths, items)
+    if problem:
+        raise _Refused(f"--into {args.into}: {problem}")
+    try:
+        trail = AuditTrail.open(trust, "redact")
+    except (OSError, sqlite3.Error) as exc:
+        raise _Refused(f"cannot open the audit trail {trust.config.state}: {exc}") from None
+    return trust, rules, items, trail
+
+
+def make_copies(items, trust, rules, trail: AuditTrail, into: Path, workers: int) -> Iterator[Copied]:
+    """Screen each original (recorded in the audit trail) and write its publishable copy into `into`."""
+    for screening in screen_many(items, trust.config, trust.gallery, workers=workers, people=trust.names):
+        original = trail.verdict(screening, rules)
+        try:
+            copy = make_copy(Path(screening.path), screening, original, into, trust=trust, rules=rules)
+        except (RedactError, OSError) as exc:
+            yield Copied(original, None, str(exc))
+            continue
+        yield Copied(original, copy)
+
+
+def screen_copies(copies: Iterable[str], trust, rules, trail: AuditTrail, workers: int) -> Iterator[Verdict]:
+    """The copies are screened like any photo: only what the checks find there counts."""
+    for screening in screen_many([(Path(c), c) for c in copies], trust.config, trust.gallery,
+                                 workers=workers, people=trust.names):
+        yield trail.verdict(screening, rules)
 
 
 def _unsafe_folder(into: Path, given: list[str], items: list[tuple[Path, str]]) -> str | None:

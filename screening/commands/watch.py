@@ -12,10 +12,11 @@ from pathlib import Path
 
 from screening.cli import EXIT_ERROR, EXIT_OK, add_config, workers
 from screening.store.db import network_filesystem, private_file
-from screening.store.journal import FOLDERS, Journal
+from screening.store.journal import Journal
 from screening.textsafe import printable
 from screening.trust import SetupError, open_trust
 from screening.watch.job import JsonLog, Session, Watch, WatchSettings
+from screening.watch.sorting import FOLDERS
 
 
 def register(subparsers) -> None:

@@ -10,7 +10,6 @@ only stats files: it decodes no photo and loads no model.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ from screening.consent.gallery import Gallery
 from screening.consent.register import Person, Register
 from screening.digest import sha256_bytes
 from screening.store.encodings import EnrolmentError, Store, StoredPhoto
-from screening.store.scrub import mentions, pseudonymise
 
 
 class Engine(Protocol):
@@ -55,9 +53,6 @@ class Enrolment:
 
     def photos_of(self, person_id: str) -> list[PhotoResult]:
         return [p for p in self.photos if p.person_id == person_id]
-
-
-# ---------------------------------------------------------------- the store
 
 
 # ---------------------------------------------------------------- the face engine, loaded lazily
@@ -141,60 +136,75 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
     lazy = _Lazy(config, engine, progress)
     with Store.open(config.encodings) as store:
         stored = store.rows()
-        by_key = {r.key: r for r in stored}
-        by_path = {(r.person_id, r.path, r.model): r for r in stored}
-        problems = _strangers(config, register)
-        results: list[PhotoResult] = []
-        keep: dict[tuple[str, str, str], Path] = {}  # key -> the photo it was kept for
-        writes: list[StoredPhoto] = []
-        gallery: list[tuple[str, np.ndarray]] = []
-        owners: dict[str, str] = {}  # sha256 -> first person whose folder holds it
-
+        done = _Sync(config, lazy, {r.key: r for r in stored},
+                     {(r.person_id, r.path, r.model): r for r in stored}, _strangers(config, register))
         for person in sorted(register.people.values(), key=lambda p: p.person_id):
-            if not person.biometric_consent:
-                continue  # their folder is not even listed
-            folder = person_folder(config, person.person_id)
-            mine: list[PhotoResult] = []
-            vectors: dict[int, np.ndarray] = {}  # index in `mine` -> encoding of a usable photo
-            for path in reference_photos(config, person):
-                rel = path.relative_to(folder).as_posix()
-                result, row = _photo(person, path, rel, lazy, by_key, by_path)
-                if row is not None:
-                    if row.key in keep:
-                        result = PhotoResult(person.person_id, path, False,
-                                             f"the same photo as {keep[row.key].name}")
-                    else:
-                        keep[row.key] = path
-                        if by_key.get(row.key) != row:  # new, moved or touched: remember where
-                            writes.append(row)
-                        if row.encoding is not None:
-                            vectors[len(mine)] = np.frombuffer(row.encoding, dtype=np.float64)
-                        other = owners.setdefault(row.sha256, person.person_id)
-                        if other != person.person_id:
-                            problems.append(f"{person.person_id} {person.name}: {path.name} is also a "
-                                            f"reference photo of {other}; check who it shows")
-                mine.append(result)
-            for i, why in _odd_ones_out(vectors, config.faces.tolerance).items():
-                mine[i] = PhotoResult(person.person_id, mine[i].path, False, why)
-            gallery.extend((person.person_id, v) for i, v in vectors.items() if mine[i].used)
-            results.extend(mine)
-            problems.extend(f"{person.person_id} {person.name}: {r.path.name} not used: {r.problem}"
-                            for r in mine if not r.used)
-            if not any(r.used for r in mine):
-                why = "no usable reference photo" if folder.is_dir() else "no reference photo folder"
-                problems.append(f"{person.person_id} {person.name}: {why}; their face will be "
-                                f"reported as unknown")
-
-        encoded = sum(1 for row in writes if row.key not in by_key)
+            if person.biometric_consent:  # else their folder is not even listed
+                done.person(person)
+        encoded = sum(1 for row in done.writes if row.key not in done.by_key)
         try:
-            removed = store.save(writes, [k for k in by_key if k not in keep])
+            removed = store.save(done.writes, [k for k in done.by_key if k not in done.keep])
         except sqlite3.Error as exc:
             raise EnrolmentError(f"{config.encodings}: cannot update the face encodings store: {exc}") from None
 
-    ids = tuple(pid for pid, _ in gallery)
-    encodings = np.stack([e for _, e in gallery]) if gallery else np.zeros((0, 128))
-    return Enrolment(Gallery(ids, encodings, lazy.known_version()), tuple(results), tuple(problems),
+    ids = tuple(pid for pid, _ in done.gallery)
+    encodings = np.stack([e for _, e in done.gallery]) if done.gallery else np.zeros((0, 128))
+    return Enrolment(Gallery(ids, encodings, lazy.known_version()), tuple(done.results), tuple(done.problems),
                      encoded, removed)
+
+
+@dataclass
+class _Sync:
+    """What one sync has gathered so far, person by person."""
+
+    config: Config
+    lazy: _Lazy
+    by_key: dict[tuple[str, str, str], StoredPhoto]  # the stored rows by (person, sha256, model)
+    by_path: dict[tuple[str, str, str], StoredPhoto]  # the same by (person, relative path, model)
+    problems: list[str]
+    results: list[PhotoResult] = field(default_factory=list)
+    keep: dict[tuple[str, str, str], Path] = field(default_factory=dict)  # key -> the photo it was kept for
+    writes: list[StoredPhoto] = field(default_factory=list)
+    gallery: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    owners: dict[str, str] = field(default_factory=dict)  # sha256 -> first person whose folder holds it
+
+    def person(self, person: Person) -> None:
+        """Every reference photo of one person with biometric consent."""
+        folder = person_folder(self.config, person.person_id)
+        mine: list[PhotoResult] = []
+        vectors: dict[int, np.ndarray] = {}  # index in `mine` -> encoding of a usable photo
+        for path in reference_photos(self.config, person):
+            rel = path.relative_to(folder).as_posix()
+            result, row = _photo(person, path, rel, self.lazy, self.by_key, self.by_path)
+            if row is not None:
+                result = self._keep(person, path, row, result, vectors, len(mine))
+            mine.append(result)
+        for i, why in _odd_ones_out(vectors, self.config.faces.tolerance).items():
+            mine[i] = PhotoResult(person.person_id, mine[i].path, False, why)
+        self.gallery.extend((person.person_id, v) for i, v in vectors.items() if mine[i].used)
+        self.results.extend(mine)
+        self.problems.extend(f"{person.person_id} {person.name}: {r.path.name} not used: {r.problem}"
+                             for r in mine if not r.used)
+        if not any(r.used for r in mine):
+            why = "no usable reference photo" if folder.is_dir() else "no reference photo folder"
+            self.problems.append(f"{person.person_id} {person.name}: {why}; their face will be "
+                                 f"reported as unknown")
+
+    def _keep(self, person: Person, path: Path, row: StoredPhoto, result: PhotoResult,
+              vectors: dict[int, np.ndarray], index: int) -> PhotoResult:
+        """Keep a looked-at photo's row (once per content); its result."""
+        if row.key in self.keep:
+            return PhotoResult(person.person_id, path, False, f"the same photo as {self.keep[row.key].name}")
+        self.keep[row.key] = path
+        if self.by_key.get(row.key) != row:  # new, moved or touched: remember where
+            self.writes.append(row)
+        if row.encoding is not None:
+            vectors[index] = np.frombuffer(row.encoding, dtype=np.float64)
+        other = self.owners.setdefault(row.sha256, person.person_id)
+        if other != person.person_id:
+            self.problems.append(f"{person.person_id} {person.name}: {path.name} is also a "
+                                 f"reference photo of {other}; check who it shows")
+        return result
 
 
 def _odd_ones_out(vectors: dict[int, np.ndarray], tolerance: float) -> dict[int, str]:
@@ -301,110 +311,3 @@ def store_summary(config: Config) -> dict[str, int]:
         version = None
     with Store.open(config.encodings, create=False) as store:
         return store.enrolled_counts(version)
-
-
-# ---------------------------------------------------------------- forgetting a person
-
-
-@dataclass
-class Forgotten:
-    """What `forget` found and removed, step by step (see docs/consent.md, "Forgetting")."""
-
-    person_id: str
-    pseudonym: str
-    register_row: bool = False
-    encodings: int = 0
-    photos: int = 0  # reference photo files deleted
-    state_rows: int = 0  # audit, permit and other state rows pseudonymised
-    cached: int = 0  # cached screenings deleted (they are made again when needed)
-    failures: list[str] = field(default_factory=list)
-
-    @property
-    def found(self) -> bool:
-        return bool(self.register_row or self.encodings or self.photos or self.state_rows or self.cached)
-
-
-class ForgetRefused(Exception):
-    """PERSON_ID is not an id, or nothing of that person is held: nothing was changed."""
-
-
-def check_forgettable(config: Config, register: Register, person_id: str) -> None:
-    """Raise ForgetRefused unless `person_id` is an id (never a path) that the register, the
-    encodings store, the reference photos or the state database knows."""
-    from screening.consent.register import is_person_id
-
-    if not is_person_id(person_id):
-        raise ForgetRefused(f"{person_id!r} is not a person id (letters, digits, '-', '_', '.'; "
-                            f"not a path): nothing changed")
-    if register.get(person_id) is not None or os.path.lexists(person_folder(config, person_id)):
-        return
-    try:
-        if config.encodings.exists():
-            with Store.open(config.encodings, create=False) as store:
-                if store.holds(person_id):
-                    return
-        if mentions(config.state, person_id):
-            return  # an earlier forget that failed at its last step: finish it
-    except (sqlite3.Error, EnrolmentError) as exc:
-        raise ForgetRefused(f"cannot check whether {person_id} is known: {exc}") from None
-    raise ForgetRefused(f"no trace of {person_id!r} in the register, the encodings store, the reference "
-                        f"photos or the audit trail (check the id): nothing changed")
-
-
-def forget_person(config: Config, register: Register, person_id: str) -> Forgotten:
-    """Remove every trace of a person the tool holds; each step runs even if another failed.
-
-    Refused (ForgetRefused, nothing changed) unless check_forgettable() passes. The register
-    row goes first, so that whatever fails later nobody is enrolled again.
-    """
-    import secrets
-
-    from screening.consent.register import RegisterError, remove_row
-
-    check_forgettable(config, register, person_id)
-    person = register.get(person_id)
-    gone = Forgotten(person_id, f"forgotten-{secrets.token_hex(4)}")
-    steps = (
-        ("register row", lambda: setattr(gone, "register_row", remove_row(config.register, person_id))),
-        ("face encodings", lambda: setattr(gone, "encodings", forget(config, person_id))),
-        ("reference photos", lambda: setattr(gone, "photos", _delete_person_folder(config, person_id))),
-        ("state database", lambda: _pseudonymise(config.state, person_id, person.name if person else "", gone)),
-    )
-    for what, step in steps:
-        try:
-            step()
-        except (OSError, sqlite3.Error, RegisterError, EnrolmentError) as exc:
-            gone.failures.append(f"{what}: {exc}")
-    return gone
-
-
-def _delete_person_folder(config: Config, person_id: str) -> int:
-    """Delete consents/photos/<person_id>/ and nothing else: the real folder must sit directly in
-    the real photos folder; a symbolic link is never followed. How many files it held."""
-    import shutil
-
-    folder = person_folder(config, person_id)
-    if not os.path.lexists(folder):
-        return 0
-    if folder.is_symlink() or not folder.is_dir():
-        raise OSError(f"{folder} is not a folder (a symbolic link or a file): not followed, left alone")
-    root = config.photos.resolve(strict=True)
-    real = folder.resolve(strict=True)
-    if real.parent != root or real.name != person_id:
-        raise OSError(f"{folder} resolves to {real}, outside {root}: left alone")
-    count = sum(len(names) for _, _, names in os.walk(real))  # never follows links inside
-    shutil.rmtree(real)  # removes links inside, never what they point to
-    return count
-
-
-def forget(config: Config, person_id: str) -> int:
-    """Delete every stored encoding of a person, overwriting the data; how many there were."""
-    if not config.encodings.exists():
-        return 0
-    with Store.open(config.encodings, create=False) as store:
-        return store.forget(person_id)
-
-
-def _pseudonymise(state: Path, person_id: str, name: str, gone: Forgotten) -> None:
-    cached, rows = pseudonymise(state, person_id, name, gone.pseudonym)
-    gone.cached, gone.state_rows = cached, rows

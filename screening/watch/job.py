@@ -6,7 +6,8 @@ One thread does all the work: watchdog's observer thread only notes which paths 
 is walked again every few seconds anyway, because events get lost and network shares send
 none. A file is screened once its size and mtime have stood still for `settle` seconds; a
 file that will not decode while it is still young (`grace`) is retried, since it may be a
-slow copy, not a broken photo. Sorting goes through watch_journal, which survives SIGKILL.
+slow copy, not a broken photo. Sorting goes through the journal (watch/sorting.py), which
+survives SIGKILL.
 
 Nothing is followed through a symbolic link: a link in the inbox (to a file, a folder or
 nowhere) is never screened, read or walked; the link itself is sorted into error/ with a
@@ -20,24 +21,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
 from screening.formats.sidecars import sidecars_of
 from screening.model import Check, CheckResult, Screening
-from screening.store.journal import FOLDERS, Journal, Sidecar, complete, free_names, sha256_of
+from screening.store.journal import Journal, Sidecar
 from screening.textsafe import for_json
-from screening.watch.arrivals import (
-    InboxEvents,
-    Stability,
-    in_progress,
-    waits_for_its_image,
-)
+from screening.watch.arrivals import Stability, waits_for_its_image
+from screening.watch.finding import Finding, inside
+from screening.watch.moves import sha256_of
+from screening.watch.sorting import FOLDERS, complete, free_names
 
 ONCE_ATTEMPTS = 3  # with --once, a file that cannot be sorted this many times ends the job
 
@@ -85,7 +83,7 @@ class Session:
             thing.close()
 
 
-class Watch:
+class Watch(Finding):
     """The job. `open_session(previous_stamp)` returns a new Session, None if unchanged, or raises."""
 
     def __init__(self, settings: WatchSettings, journal: Journal, open_session: Callable, log: JsonLog):
@@ -139,12 +137,6 @@ class Watch:
 
     def stop(self) -> None:
         self.stopping = True
-        self.wakeup.set()
-
-    def note(self, path: Path) -> None:
-        """Called from the observer thread for every path an event names."""
-        with self.changed_lock:
-            self.changed.add(path)
         self.wakeup.set()
 
     def cycle(self, now: float) -> bool:
@@ -213,85 +205,6 @@ class Watch:
                 self.session.close()
                 self.log("reloaded", detail="config, register or reference photos changed")
             self.session = fresh
-
-    # ------------------------------------------------------------ finding files
-
-    def _look(self, now: float) -> None:
-        if self.s.poll is None and not self.s.once and not self.events_unavailable:
-            self._ensure_observer()
-        walked: set[Path] | None = None
-        if now >= self.walk_due:
-            self.walk_due = now + (self.s.poll or self.s.rescan)
-            walked = set(self._walk(self.s.inbox))
-        with self.changed_lock:  # after the walk: an event racing it is not counted as missed
-            paths, self.changed = self.changed, set()
-        if walked is None:
-            walked = set()
-        else:
-            if self.observer is not None and self.last_walk is not None:
-                missed = walked - self.last_walk - paths - set(self.files.files)
-                if missed:
-                    self.log("events_missed", files=len(missed), detail="found only by walking the inbox")
-            self.last_walk = walked
-        for path in paths | walked | set(self.files.files):
-            self._observe(path)
-
-    def _walk(self, folder: Path) -> Iterator[Path]:
-        """Files and links under a real folder; a linked folder is yielded, never entered."""
-        if os.path.islink(folder):
-            yield folder
-            return
-        for root, dirs, names in os.walk(folder, onerror=_raise):  # os.walk does not enter links
-            linked = [d for d in dirs if os.path.islink(os.path.join(root, d))]
-            dirs[:] = [d for d in dirs if not in_progress(d) and d not in linked]
-            for name in names + linked:
-                if not in_progress(name):
-                    yield Path(root) / name
-
-    def _observe(self, path: Path) -> None:
-        if path in self.stuck or not _inside(path, self.s.inbox) or path == self.s.inbox \
-                or any(in_progress(part) for part in path.relative_to(self.s.inbox).parts):
-            return
-        if os.path.realpath(path.parent) != str(path.parent):
-            return  # reached through a linked folder: that link is sorted itself, never entered
-        try:
-            st = path.lstat()
-        except FileNotFoundError:
-            self.files.forget(path)  # renamed or removed before it settled; a walk finds it again
-            return
-        if stat.S_ISDIR(st.st_mode):
-            for inner in self._walk(path):  # a folder of photos moved in arrives as one event
-                self._observe(inner)
-            return
-        if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
-            self.files.observe(path, st, time.monotonic())
-
-    def _ensure_observer(self) -> None:
-        if self.observer is not None and self.observer.is_alive():
-            return
-        if self.observer is not None:
-            self.log("observer_died", detail="restarting it; the inbox is walked meanwhile")
-            self._stop_observer()
-        from watchdog.observers import Observer
-
-        try:
-            observer = Observer()
-            observer.schedule(InboxEvents(self.note), str(self.s.inbox), recursive=True, follow_symlink=False)
-            observer.start()
-        except Exception as exc:  # noqa: BLE001 - e.g. inotify watch limit: walking still works
-            self.log("events_unavailable", detail=f"{exc}; walking the inbox every {self.s.rescan:g} s")
-            self.events_unavailable = True
-            return
-        self.observer = observer
-
-    def _stop_observer(self) -> None:
-        if self.observer is not None:
-            try:
-                self.observer.stop()
-                self.observer.join(timeout=5)
-            except Exception:  # noqa: BLE001 - an observer on a vanished share may not stop cleanly
-                pass
-            self.observer = None
 
     # ------------------------------------------------------------ screening and sorting
 
@@ -415,7 +328,7 @@ class Watch:
         self.retry_at.pop(path, None)
 
     def _rel(self, path: Path) -> str:
-        return str(path.relative_to(self.s.inbox)) if _inside(path, self.s.inbox) else str(path)
+        return str(path.relative_to(self.s.inbox)) if inside(path, self.s.inbox) else str(path)
 
 
 def _undecodable(screening: Screening) -> bool:
@@ -447,10 +360,6 @@ def _sha_or_none(path: Path) -> str | None:
         return None
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
-
-
 def _display(path: Path) -> str:
     text = str(path)
     try:
@@ -462,7 +371,3 @@ def _display(path: Path) -> str:
 
 def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
-
-
-def _raise(exc: OSError) -> None:
-    raise exc
