@@ -187,7 +187,7 @@ class AudioCopy:
                 return
             if packet.dts is None or packet.size == 0:
                 continue
-            at = float(packet.pts * packet.time_base) if packet.pts is not None else float(packet.dts * packet.time_base)
+            at = float((packet.pts if packet.pts is not None else packet.dts) * packet.time_base)
             if at > seconds:
                 self.waiting = packet
                 return

@@ -164,12 +164,19 @@ class FrameScreener:
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
-            earlier = {Check.DECODE: CheckResult(Check.DECODE)}
-            earlier.update({c: CheckResult(c, tuple(_placed(f, -x0 / scale, -y0 / scale, scale)
-                                                    for f in fs if _in_crop(f, x0, y0, x1, y1, scale)))
-                            for c, fs in current.items()})
-            found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, earlier)]
+            found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
         return found
+
+
+def _earlier_in(current: dict, x0: int, y0: int, x1: int, y1: int, scale: float) -> dict:
+    """This frame's findings so far, by check, in the pixels of the crop (x0, y0)-(x1, y1) of the
+    frame shrunk by `scale`: those that meet the crop, their boxes cut to it."""
+    earlier = {Check.DECODE: CheckResult(Check.DECODE)}
+    for check, findings in current.items():
+        inside = [_clipped(_placed(f, -x0 / scale, -y0 / scale, scale), x1 - x0, y1 - y0)
+                  for f in findings if _in_crop(f, x0, y0, x1, y1, scale)]
+        earlier[check] = CheckResult(check, tuple(inside))
+    return earlier
 
 
 def _in_crop(finding, x0: int, y0: int, x1: int, y1: int, scale: float) -> bool:
@@ -178,6 +185,14 @@ def _in_crop(finding, x0: int, y0: int, x1: int, y1: int, scale: float) -> bool:
         return False
     bx, by, bw, bh = (v * scale for v in box)
     return bx < x1 and by < y1 and bx + bw > x0 and by + bh > y0
+
+
+def _clipped(finding, w: int, h: int):
+    """The finding with its box cut to a w x h crop (it is known to meet the crop)."""
+    x, y, bw, bh = finding.box
+    left, top = max(0, x), max(0, y)
+    right, bottom = min(w, x + bw), min(h, y + bh)
+    return dataclasses.replace(finding, box=(left, top, max(1, right - left), max(1, bottom - top)))
 
 
 def _placed(finding, dx: float, dy: float, scale: float):
