@@ -108,6 +108,16 @@ def _walk(root: Path, selection: Selection, excluded: set[str]) -> None:
             selection.skipped.append(Skipped(p, str(p), why))
 
 
+def resolved(path: str | Path) -> Path:
+    """The path absolute, without `..`, its links followed; for a link loop (a -> b -> a) the
+    absolute path of the link itself. Never raises: Path.resolve() does on a loop (RuntimeError
+    before Python 3.13), and a name given by whoever drops a file must not crash a command."""
+    try:
+        return Path(path).resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
 def _key(path: Path) -> str:
     return os.path.normcase(os.path.abspath(path))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from screening import imaging
 from screening.cli import EXIT_ERROR, add_config, consoles
+from screening.textsafe import for_terminal as safe
 from screening.digest import sha256_bytes
 from screening.model import Status
 from screening.policy import signature, verdict
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         rules = trust.rules(args.channel)
         trail = AuditTrail.open(trust, "permit")
     except (SetupError, OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening permit:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
 
     status = 0
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 sha = sha256_bytes(imaging.read_file(path))
             except imaging.ImageError as exc:
-                err.print(f"[red]error[/] {name}: {exc}", highlight=False, soft_wrap=True)
+                err.print(f"[red]error[/] {safe(name)}: {safe(exc)}", highlight=False, soft_wrap=True)
                 status = 2
                 continue
             entry = trail.latest_for(sha, rules.channel)
@@ -67,26 +68,26 @@ def run(args: argparse.Namespace) -> int:
                                              people=trust.names))
             base = verdict(screening, rules)
             if base.status is Status.ERROR:
-                err.print(f"[red]not permitted[/] {name}: it was not screened completely, so no "
-                          "permission can cover it:" + "".join(f"\n    {r.detail}" for r in base.reasons),
+                err.print(f"[red]not permitted[/] {safe(name)}: it was not screened completely, so no "
+                          "permission can cover it:" + "".join(f"\n    {safe(r.detail)}" for r in base.reasons),
                           highlight=False, soft_wrap=True)
                 status = 2
                 continue
             if base.status is Status.CLEARED:
-                out.print(f"[green]cleared[/] {name}: nothing needs permission", highlight=False, soft_wrap=True)
+                out.print(f"[green]cleared[/] {safe(name)}: nothing needs permission", highlight=False, soft_wrap=True)
                 continue
             trail.add_permit(base, args.by, args.note)
             v = trail.verdict(screening, rules)
             if v.status is not Status.CLEARED:  # the record failed: the verdict says why
-                err.print(f"[red]{v.status.value}[/] {name}: " + "; ".join(r.detail for r in v.reasons),
+                err.print(f"[red]{v.status.value}[/] {safe(name)}: " + "; ".join(safe(r.detail) for r in v.reasons),
                           highlight=False, soft_wrap=True)
                 status = 2
                 continue
             covers = ", ".join(sorted({signature(r).rstrip(":") for r in base.reasons}))
-            out.print(f"[green]cleared with permission[/] {name} for {rules.channel}, by {args.by} "
-                      f"({args.note}); covers {covers}", highlight=False, soft_wrap=True)
+            out.print(f"[green]cleared with permission[/] {safe(name)} for {rules.channel}, by {safe(args.by)} "
+                      f"({safe(args.note)}); covers {safe(covers)}", highlight=False, soft_wrap=True)
     except SetupError as exc:  # the face store or model could not be used: nothing is permitted
-        err.print(f"[bold red]screening permit:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening permit:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     finally:
         trail.close()

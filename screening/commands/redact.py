@@ -10,6 +10,7 @@ from pathlib import Path
 
 from screening import files
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
+from screening.textsafe import for_terminal as safe
 from screening.model import Status, Verdict
 from screening.pool import screen_many
 from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
@@ -61,31 +62,31 @@ def run(args: argparse.Namespace) -> int:
     try:
         trust, rules, items, trail = _open(args)
     except _Refused as exc:
-        say(f"[bold red]screening redact:[/] {exc}", err)
+        say(f"[bold red]screening redact:[/] {safe(exc)}", err)
         return EXIT_ERROR
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
     try:
         for c in make_copies(items, trust, rules, trail, args.into, args.workers):
             if c.copy is None:
-                say(f"[red]error[/]            {c.original.path}: {c.error}")
+                say(f"[red]error[/]            {safe(c.original.path)}: {safe(c.error)}")
                 statuses[Status.ERROR] += 1
                 continue
             copies[str(c.copy)] = c.original.path
             blurred, names = len(faces_to_hide(c.original)), len(text_to_hide(c.original))
             words = f", {names} name(s) in text blurred" if names else ""
-            say(f"copied           {c.original.path} -> {c.copy} ({blurred} face(s) blurred{words}, metadata removed)")
+            say(f"copied           {safe(c.original.path)} -> {safe(c.copy)} ({blurred} face(s) blurred{words}, metadata removed)")
         for v in screen_copies(copies, trust, rules, trail, args.workers):
             statuses[v.status] += 1
-            say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {v.path}"
-                + "".join(f"\n    {r.kind.value}: {r.detail}" for r in v.reasons))
+            say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {safe(v.path)}"
+                + "".join(f"\n    {r.kind.value}: {safe(r.detail)}" for r in v.reasons))
     except KeyboardInterrupt:
         say("[bold red]interrupted:[/] the copies made so far are in the folder", err)
         return EXIT_ERROR
     finally:
         trail.close()
 
-    say(f"{len(copies)} of {len(items)} image(s) copied into {args.into} for {rules.channel}: "
+    say(f"{len(copies)} of {len(items)} image(s) copied into {safe(args.into)} for {rules.channel}: "
         + ", ".join(f"{n} {s.value}" for s, n in statuses.items()))
     if statuses[Status.ERROR]:
         return EXIT_ERROR
@@ -141,12 +142,12 @@ def _unsafe_folder(into: Path, given: list[str], items: list[tuple[Path, str]]) 
     """Why FOLDER must not take the copies, or None: never beside the originals or among them."""
     if into.exists() and not into.is_dir():
         return "is a file, not a folder"
-    target = into.resolve()
+    target = files.resolved(into)
     for path, _ in items:
-        if path.parent.resolve() == target:
+        if files.resolved(path.parent) == target:
             return f"holds the original {path}: the copies must go to a folder of their own"
     for name in given:
-        folder = Path(name).resolve()
+        folder = files.resolved(name)
         if Path(name).is_dir() and (target == folder or folder in target.parents):
             return f"is inside {name}: the copies would be screened as originals next time"
     return None

@@ -14,7 +14,7 @@ from screening.config import Config
 from screening.formats import captions
 from screening.model import Box, TextFinding
 from screening.vision import names as nm
-from screening.vision.ocr import OcrEngine, TextLine
+from screening.vision.ocr import REVERSED_ORDER, OcrEngine, TextLine
 
 # Matches below this similarity are not worth reporting; decide() applies [text] min_similarity.
 REPORT_FLOOR = 0.7
@@ -42,8 +42,8 @@ class TextDetector:
         for i, frame in enumerate(picture.frames):
             findings += self.findings(self.engine.read(frame), frame=i)
         if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
-            findings += self.in_metadata(captions.photo_captions(picture.data)
-                                         + captions.info_captions(getattr(picture, "info", {})))
+            own = captions.photo_captions(picture.data)
+            findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own))
         return findings
 
     def detect_tags(self, tags: dict[str, str]) -> list[TextFinding]:
@@ -68,27 +68,40 @@ class TextDetector:
         best: dict[tuple[str, str, tuple[int, ...]], TextFinding] = {}
         matched: set[int] = set()
         for run in runs([line.box for line in lines], MAX_LINES):
-            text, spans = _joined([lines[i].text for i in run])
-            for m in self.matcher.find(text):
-                used = tuple(run[k] for k, (a, b) in enumerate(spans) if a < m.end and m.start < b)
-                if len(run) > 1 and len(used) < len(run):
-                    continue  # the same match in a shorter run is reported from there
-                key = (m.target.kind, m.target.id, used)
-                finding = TextFinding(
-                    box=_union([lines[i].box for i in used]),
-                    text=" / ".join(lines[i].text for i in used),
-                    ocr_score=round(min(lines[i].score for i in used), 3),
-                    height=min(lines[i].height for i in used),
-                    target=m.target.kind, target_id=m.target.id, name=m.target.name,
-                    similarity=m.similarity, frame=frame)
-                if key not in best or finding.similarity > best[key].similarity:
-                    best[key] = finding
-                matched.update(used)
+            for order, texts in _ways_read(lines, run):
+                text, spans = _joined(texts)
+                for m in self.matcher.find(text):
+                    used = tuple(order[k] for k, (a, b) in enumerate(spans) if a < m.end and m.start < b)
+                    if len(run) > 1 and len(used) < len(run):
+                        continue  # the same match in a shorter run is reported from there
+                    key = (m.target.kind, m.target.id, tuple(sorted(used)))
+                    finding = TextFinding(
+                        box=_union([lines[i].box for i in used]),
+                        text=" / ".join(texts[order.index(i)] for i in used),
+                        ocr_score=round(min(lines[i].score for i in used), 3),
+                        height=min(lines[i].height for i in used),
+                        target=m.target.kind, target_id=m.target.id, name=m.target.name,
+                        similarity=m.similarity, frame=frame)
+                    if key not in best or finding.similarity > best[key].similarity:
+                        best[key] = finding
+                    matched.update(used)
         findings = _strongest(list(best.values()))
         for i, line in enumerate(lines):
             if i not in matched and line.score < UNREADABLE_BELOW:
                 findings.append(TextFinding(line.box, line.text, round(line.score, 3), line.height, frame=frame))
         return findings
+
+
+def _ways_read(lines: Sequence[TextLine], run: tuple[int, ...]):
+    """(order, texts) of a run as read: its surest readings, then each way the engine read every
+    line of it (turned over or mirrored top to bottom, a sign's lines follow in reverse order)."""
+    yield run, [lines[i].text for i in run]
+    ways = min(len(lines[i].readings) for i in run)
+    for way in range(ways):
+        order = run[::-1] if REVERSED_ORDER[way] else run
+        texts = [lines[i].readings[way][0] for i in order]
+        if texts != [lines[i].text for i in order] or order != run:
+            yield order, texts
 
 
 def runs(boxes: Sequence[Box], longest: int) -> list[tuple[int, ...]]:

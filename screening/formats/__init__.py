@@ -36,7 +36,7 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "WEBP": webp.blocks, "TIFF": tiff.blocks,
+METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "GIF": gif.blocks, "WEBP": webp.blocks, "TIFF": tiff.blocks,
                     "HEIF": heif.blocks, "AVIF": avif.blocks}
 
 

@@ -1,30 +1,65 @@
-"""Text a file carries about itself: the captions, titles and keywords that websites show.
+"""Text a file carries about itself: the captions, titles, keywords and names of the people shown.
 
 EXIF ImageDescription, XPTitle/XPComment/XPSubject/XPKeywords (UTF-16LE) and UserComment;
-XMP dc:title, dc:description, dc:subject and photoshop:Headline; IPTC object name, headline,
-caption and keywords; PNG text chunks and JPEG/GIF comments (Title, Description, Comment...); a clip's title/comment/description tags. Not Artist or creator (the
-photographer). A block that cannot be parsed is skipped here: the location check already
-makes such a file an error.
+every XMP text value (dc:title, dc:description, dc:subject, IPTC Extension PersonInImage, MWG
+face-region names, Lightroom's hierarchical keywords, fields this module has never heard of)
+except those that say who made, owns or edited the file and with what; IPTC object name,
+headline, caption and keywords; every PNG text chunk (before or after the image data) and every
+JPEG and GIF comment, read from the file's bytes (Pillow keeps one per key and drops long ones);
+a clip's title/comment/description tags. Not Artist, creator or copyright (the photographer).
+A block that cannot be parsed is skipped here: the location check already makes such a file
+an error.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 from defusedxml import ElementTree
 from PIL import Image
 
 from screening.formats.common import ImageError, MetadataError
-from screening.formats.geotags import _decode, _element_text, _split, _text, iim_datasets
+from screening.formats.geotags import _decode, _split, _text, iim_datasets
 from screening.formats.metadata import read_blocks
 
 EXIF_IFD = 0x8769
 _EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF XPComment",
          0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords"}
 _DC = "http://purl.org/dc/elements/1.1/"
-_XMP = {(_DC, "title"): "XMP dc:title", (_DC, "description"): "XMP dc:description",
-        (_DC, "subject"): "XMP dc:subject", ("http://ns.adobe.com/photoshop/1.0/", "Headline"): "XMP headline",
-        ("http://ns.adobe.com/exif/1.0/", "UserComment"): "XMP user comment"}
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_PS = "http://ns.adobe.com/photoshop/1.0/"
+_EXIF_NS = "http://ns.adobe.com/exif/1.0/"
+# Prefixes for the places named in reasons (any other namespace is named by its last path part).
+_PREFIX = {_DC: "dc", _PS: "photoshop", _EXIF_NS: "exif", "http://ns.adobe.com/xap/1.0/": "xmp",
+           "http://iptc.org/std/Iptc4xmpExt/2008-02-29/": "Iptc4xmpExt",
+           "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/": "Iptc4xmpCore",
+           "http://www.metadataworkinggroup.com/schemas/regions/": "mwg-rs",
+           "http://ns.adobe.com/lightroom/1.0/": "lr", "http://ns.microsoft.com/photo/1.2/": "MP",
+           "http://ns.microsoft.com/photo/1.2/t/RegionInfo#": "MPRI",
+           "http://ns.microsoft.com/photo/1.2/t/Region#": "MPReg", "http://ns.acdsee.com/iptc/1.0/": "acdsee",
+           "http://ns.adobe.com/tiff/1.0/": "tiff", "http://ns.adobe.com/exif/1.0/aux/": "aux"}
+# XMP that says how the file was made, by whom, with what and when, not what it shows: skipped
+# (with everything inside it). Every other text value is read, known to this module or not.
+_SKIP_NS = frozenset({
+    "http://ns.adobe.com/xap/1.0/mm/", "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#",
+    "http://ns.adobe.com/xap/1.0/sType/ResourceRef#", "http://ns.adobe.com/xap/1.0/sType/Dimensions#",
+    "http://ns.adobe.com/xap/1.0/sType/Font#", "http://ns.adobe.com/xap/1.0/rights/",
+    "http://ns.adobe.com/camera-raw-settings/1.0/",
+    "http://ns.adobe.com/exif/1.0/aux/", "http://ns.adobe.com/xap/1.0/g/", "http://ns.adobe.com/xap/1.0/t/pg/",
+    "http://ns.adobe.com/xmp/1.0/DynamicMedia/", "http://ns.google.com/photos/1.0/camera/",
+    "http://ns.google.com/photos/1.0/container/", "http://ns.google.com/photos/1.0/container/item/",
+    "http://ns.google.com/photos/1.0/image/", "http://ns.adobe.com/photoshop/1.0/camera-profile",
+    "http://cipa.jp/exif/1.0/", "adobe:ns:meta/"})
+_SKIP = frozenset({(_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, "format"), (_DC, "identifier"),
+                   (_DC, "language"), (_DC, "date"), (_DC, "type"), (_PS, "Credit"), (_PS, "AuthorsPosition"),
+                   (_PS, "CaptionWriter"), (_PS, "DateCreated"), (_PS, "ColorMode"), (_PS, "ICCProfile"),
+                   (_PS, "History"), (_PS, "DocumentAncestors"), (_PS, "TextLayers"),
+                   ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CreatorContactInfo"),
+                   ("http://ns.adobe.com/xap/1.0/", "CreatorTool"), ("http://ns.adobe.com/xap/1.0/", "Thumbnails")})
+# EXIF and TIFF properties in XMP are numbers and camera settings, but for these
+_TEXT_IN = {_EXIF_NS: frozenset({"UserComment", "ImageDescription"}),
+            "http://ns.adobe.com/tiff/1.0/": frozenset({"ImageDescription"})}
 _IPTC = {5: "IPTC object name", 25: "IPTC keywords", 105: "IPTC headline", 120: "IPTC caption"}
 # a clip's container or stream tags (FFmpeg's names, any case) that are shown as its caption
 VIDEO_TAGS = frozenset({"title", "comment", "description", "synopsis", "subject", "keywords", "caption", "summary"})
@@ -48,16 +83,27 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
             continue
         utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
         out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
+    out += [(where, _comment(text)) for where, text in blocks.comments]
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
 
 
-def info_captions(info: dict) -> list[tuple[str, str]]:
-    """(where, text) of the text chunks and comments Pillow read (PNG tEXt Title/Description, a JPEG or GIF comment)."""
+def _comment(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", "replace")
+    return text.replace("\x00", " ").strip()
+
+
+def info_captions(info: dict, known: Sequence[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """(where, text) of text chunks and comments Pillow read that are not among `known` captions
+    (the file's own blocks, read by photo_captions): formats this module does not walk itself."""
+    seen = {" ".join(text.split()) for _, text in known}
     out = []
     for key, value in info.items():
         if str(key).lower() in VIDEO_TAGS and isinstance(value, (str, bytes)):
             text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-            if text.strip():
+            if text.strip() and " ".join(text.split()) not in seen:
                 out.append((f"image's {str(key).lower()} text", text.strip()))
     return out
 
@@ -100,13 +146,39 @@ def _xmp(packet: bytes) -> list[tuple[str, str]]:
         root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
     except Exception:
         return []
-    out = []
-    for element in root.iter():
-        for (ns, name), where in _XMP.items():
-            value = element.get(f"{{{ns}}}{name}")  # properties written as attributes
-            if value:
-                out.append((where, value.strip()))
-        where = _XMP.get(_split(element.tag))
-        if where:
-            out.append((where, _element_text(element)))
+    out: list[tuple[str, str]] = []
+    _xmp_values(root, None, out)
     return out
+
+
+def _xmp_values(element, prop: str | None, out: list[tuple[str, str]]) -> None:
+    """Text values under `element`: its text and its property attributes, then its children's.
+
+    `prop` names the property the element is part of (an rdf:li item or a struct's
+    rdf:Description takes it from its parent)."""
+    ns, name = _split(element.tag)
+    if ns != _RDF and ns != "adobe:ns:meta/":
+        if _skipped(ns, name):
+            return
+        prop = _named(ns, name)
+    text = (element.text or "").strip()
+    if text and prop and not len(element):
+        out.append((f"XMP {prop}", text))
+    for key, value in element.attrib.items():
+        a_ns, a_name = _split(key)
+        if a_ns and a_ns not in (_RDF, "http://www.w3.org/XML/1998/namespace") and value.strip() \
+                and not _skipped(a_ns, a_name):
+            out.append((f"XMP {_named(a_ns, a_name)}", value.strip()))
+    for child in element:
+        _xmp_values(child, prop, out)
+
+
+def _skipped(ns: str, name: str) -> bool:
+    if ns in _TEXT_IN:
+        return name not in _TEXT_IN[ns]
+    return ns in _SKIP_NS or (ns, name) in _SKIP
+
+
+def _named(ns: str, name: str) -> str:
+    prefix = _PREFIX.get(ns) or ns.rstrip("/#").rsplit("/", 1)[-1] or "?"
+    return f"{prefix}:{name}"

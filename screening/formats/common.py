@@ -42,6 +42,7 @@ class Found:
     exif: list[bytes] = field(default_factory=list)
     xmp: list[bytes] = field(default_factory=list)
     iptc: list[bytes] = field(default_factory=list)
+    comments: list[tuple[str, bytes]] = field(default_factory=list)  # (where, text): JPEG/GIF comments, PNG text
 
 
 def inflate(blob: bytes, what: str, limit: int = MAX_METADATA_BYTES) -> bytes:

@@ -193,12 +193,20 @@ def _text(value) -> str:
     if isinstance(value, bytes):
         for prefix in (b"ASCII\x00\x00\x00", b"UNICODE\x00", b"JIS\x00\x00\x00\x00\x00", b"\x00" * 8):
             if value.startswith(prefix):
-                codec = "utf-16" if prefix.startswith(b"UNICODE") else "utf-8"
-                value = value[8:].decode(codec, "replace")
+                value = _utf16(value[8:]) if prefix.startswith(b"UNICODE") else value[8:].decode("utf-8", "replace")
                 break
         else:
             value = value.decode("utf-8", "replace")
     return str(value).replace("\x00", "").strip()
+
+
+def _utf16(raw: bytes) -> str:
+    """EXIF "UNICODE" text: UTF-16 in the byte order of its block, which the value does not carry:
+    a byte-order mark when there is one, otherwise the order whose reading is mostly Latin script."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return raw.decode("utf-16", "replace")
+    readings = [raw.decode(codec, "replace") for codec in ("utf-16-le", "utf-16-be")]
+    return max(readings, key=lambda t: sum(c.isascii() or "\u00c0" <= c <= "\u024f" for c in t))
 
 
 def _show(value) -> str:

@@ -31,6 +31,7 @@ class Layout:
     segments: list[tuple[int, bytes, int]] = field(default_factory=list)  # marker, payload, offset
     sof: tuple[int, bytes] | None = None
     scans: list[bytes] = field(default_factory=list)  # SOS headers
+    comments: list[tuple[bytes, int]] = field(default_factory=list)  # COM segments anywhere: text, offset
     end: int = 0  # offset just after the end-of-image marker
 
 
@@ -56,6 +57,8 @@ def walk(data: bytes) -> Layout:
         if length < 2 or seg_end > n:
             raise ImageError("truncated JPEG: a segment runs past the end of the file")
         payload = data[m.start() + 4:seg_end]
+        if marker == 0xFE:
+            layout.comments.append((payload, m.start()))
         if marker in _SOF and layout.sof is None:
             layout.sof = (marker, payload)
         elif marker == 0xDA:
@@ -145,6 +148,16 @@ def blocks(data: bytes, found: Found) -> None:
         found.iptc.extend(photoshop_iptc(photoshop))
     for en, blob in jumbf_boxes(header_segments(data)).items():
         refuse_c2pa_location(blob, f"C2PA/JUMBF manifest {en}")
+    found.comments.extend(comments(data))
+
+
+def comments(data: bytes) -> list[tuple[str, bytes]]:
+    """Every comment (COM) segment: before the frame, between the scans of a progressive file..."""
+    try:
+        found = walk(data).comments
+    except ImageError:  # a cut-off file (the decode check makes it an error): what its header holds
+        found = [(payload, at) for marker, payload, at in header_segments(data) if marker == 0xFE]
+    return [(f"JPEG comment at byte {at}", payload) for payload, at in found]
 
 
 def refuse_c2pa_location(blob: bytes, where: str) -> None:

@@ -26,6 +26,7 @@ class Blocks:
     exif: tuple[bytes, ...] = ()  # TIFF-structured EXIF blocks ("II*\0"/"MM\0*" onwards)
     xmp: tuple[bytes, ...] = ()  # XMP packets, each one <x:xmpmeta> (or <rdf:RDF>) element, UTF-8
     iptc: tuple[bytes, ...] = ()  # IPTC IIM datasets (0x1C ...), unwrapped from 8BIM resources
+    comments: tuple[tuple[str, bytes], ...] = ()  # (where, text) of JPEG/GIF comments and PNG text chunks
 
 
 def read_blocks(data: bytes, depth: int = 0) -> Blocks:
@@ -41,7 +42,8 @@ def read_blocks(data: bytes, depth: int = 0) -> Blocks:
         reader(data, found)
     # XMP also lives in places no container reader knows (GIF extensions, HEIF items...)
     found.xmp.extend(xmp_packets(data, required=False))
-    blocks = Blocks(_unique(_tiff(b) for b in found.exif if b), _unique(found.xmp), _unique(b for b in found.iptc if b))
+    blocks = Blocks(_unique(_tiff(b) for b in found.exif if b), _unique(found.xmp), _unique(b for b in found.iptc if b),
+                    _unique(found.comments))
     return _with_embedded(blocks, fmt, data, depth)
 
 
@@ -52,9 +54,8 @@ def _with_embedded(blocks: Blocks, fmt: str, data: bytes, depth: int) -> Blocks:
         inner = [read_blocks(e.data, depth + 1) for e in embedded(fmt, data)]
     except ImageError:
         return blocks  # a container that cannot be walked: the decode check reports it
-    return Blocks(_unique(blocks.exif + tuple(b for i in inner for b in i.exif)),
-                  _unique(blocks.xmp + tuple(b for i in inner for b in i.xmp)),
-                  _unique(blocks.iptc + tuple(b for i in inner for b in i.iptc)))
+    return Blocks(*(_unique(getattr(blocks, kind) + tuple(b for i in inner for b in getattr(i, kind)))
+                    for kind in ("exif", "xmp", "iptc", "comments")))
 
 
 def _unique(items) -> tuple[bytes, ...]:

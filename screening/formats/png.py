@@ -65,10 +65,19 @@ def blocks(data: bytes, found: Found) -> None:
                     found.xmp.extend(xmp_packets(text))
                 elif keyword.startswith("Raw profile type "):
                     _raw_profile(keyword[17:].lower(), text, found)
-                elif kind != b"tEXt":  # XMP in a compressed chunk of another name is still read
-                    found.xmp.extend(xmp_packets(text, required=False))
+                else:
+                    if kind != b"tEXt":  # XMP in a compressed chunk of another name is still read
+                        found.xmp.extend(xmp_packets(text, required=False))
+                    if keyword.lower() not in NOT_CAPTIONS:
+                        found.comments.append((f"PNG {kind.decode()} chunk {keyword[:40]!r}", text))
     except ImageError as exc:
         raise MetadataError(str(exc)) from None
+
+
+# Text chunk keywords that say who made the file and with what, not what it shows (as EXIF Artist
+# and XMP dc:creator are not read): every other chunk, before or after the image data, is read.
+NOT_CAPTIONS = frozenset({"author", "copyright", "software", "creation time", "disclaimer", "source",
+                          "date:create", "date:modify", "date:timestamp", "signature"})
 
 
 def _text(kind: bytes, body: bytes, pos: int) -> tuple[str, bytes]:

@@ -21,6 +21,7 @@ from typing import Any
 from screening import __version__
 from screening.config import Config
 from screening.consent.register import Register
+from screening.files import resolved
 from screening.model import Kind, Permit, Reason, Screening, Status, Verdict
 from screening.policy import Rules, permitted, signature
 from screening.policy import verdict as decide_verdict
@@ -188,7 +189,7 @@ class AuditTrail:
         self.conn.execute(
             "INSERT INTO audit (at, user, command, path, sha256, channel, status, reasons, permission,"
             " config, register, gallery, tool, screening) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (_now(), self.user, self.command, str(Path(v.path).resolve()), v.sha256, v.channel,
+            (_now(), self.user, self.command, str(resolved(v.path)), v.sha256, v.channel,
              v.status.value, reasons_json(v),
              json.dumps(v.permission.to_json(), ensure_ascii=False) if v.permission is not None else None,
              self.stamp["config"], self.stamp["register"], self.stamp["gallery"], __version__,

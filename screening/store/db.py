@@ -11,6 +11,8 @@ import stat
 from pathlib import Path
 from typing import IO
 
+from screening import files
+
 PRIVATE = 0o600
 _COMPANIONS = ("-wal", "-shm", "-journal")  # files SQLite keeps beside a database
 
@@ -95,7 +97,7 @@ def network_filesystem(path: Path) -> str | None:
     except OSError:
         return None
     best, kind = "", None
-    resolved = str(Path(path).resolve())
+    resolved = str(files.resolved(path))
     for line in mounts:
         parts = line.split()
         if len(parts) < 3:
