@@ -11,12 +11,14 @@ Prints markdown tables, each row measured in this one run:
 3. speed: 1080p clips (a tripod shot and a panning one, heads coming and going every half
    second) screened with every check (text included) on 2 processes, as real-time factor
    (screening wall time / clip seconds), with change gating ([video] change_threshold) and
-   without it (every due check on every whole frame: the way clips were screened before),
+   without it (every due check on every whole frame; --quick leaves this row to 3b),
    against the peer measured in the same run: decoding the same clips to their end;
-3b. profile: where the time goes, per pass of each check, on one 1080p clip (1 process);
+3b. CPU seconds per second of clip, per pass of each check, one 1080p clip in 1 process,
+   gating on and off, with decoding alone as the peer (robust to a busy machine);
 4. memory: peak RSS of `screening scan` on one clip, for a clip and one three times as long.
 
---quick (under ~3 minutes on an idle 2-core machine) uses fewer and shorter clips.
+--quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
+shorter clips (4 s); `--only 3` runs the speed sections alone.
 """
 
 from __future__ import annotations
