@@ -143,21 +143,23 @@ class Entry:
 class AuditTrail:
     """The audit and permits tables of one state database, stamped for one command run."""
 
-    def __init__(self, db: Path, *, command: str, config: str, register: str, gallery: str):
+    def __init__(self, db: Path, *, command: str, config: str, register: str, gallery: str,
+                 user: str | None = None):
         self.db = Path(db)
         self.command = command
         self.stamp = {"config": config, "register": register, "gallery": gallery}
-        self.user = _user()
+        self.user = user or _user()  # `screening serve` records the signed-in account
         self.conn = connect(self.db)  # one verdict per commit: ~18 ms each without WAL (bench_scale.py)
         self.conn.row_factory = sqlite3.Row
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
 
     @classmethod
-    def open(cls, trust, command: str) -> AuditTrail:
+    def open(cls, trust, command: str, user: str | None = None) -> AuditTrail:
         """The trail for a Trust (config + register); raises sqlite3.Error or OSError."""
         return cls(trust.config.state, command=command, config=trust.config.fingerprint(),
-                   register=trust.register.digest, gallery=gallery_digest(trust.config, trust.register))
+                   register=trust.register.digest, gallery=gallery_digest(trust.config, trust.register),
+                   user=user)
 
     def close(self) -> None:
         self.conn.close()
@@ -213,6 +215,12 @@ class AuditTrail:
     def latest_for(self, sha256: str, channel: str) -> Entry | None:
         row = self.conn.execute("SELECT * FROM audit WHERE sha256 = ? AND channel = ? ORDER BY id DESC LIMIT 1",
                                 (sha256, channel)).fetchone()
+        return Entry(**dict(row)) if row else None
+
+    def latest_for_path(self, path: str | Path, channel: str) -> Entry | None:
+        """The most recent entry of one file (its path as record() stores it: resolved)."""
+        row = self.conn.execute("SELECT * FROM audit WHERE path = ? AND channel = ? ORDER BY id DESC LIMIT 1",
+                                (str(Path(path).resolve()), channel)).fetchone()
         return Entry(**dict(row)) if row else None
 
     def is_current(self, entry: Entry) -> bool:
