@@ -27,23 +27,42 @@ class FaceDetector:
             self.people = PeopleFinder()
 
     def detect(self, picture: Picture, earlier: dict[Check, CheckResult]) -> list[FaceFinding | PersonFinding]:
-        # Distances between encodings of two different models mean nothing: refuse, never guess.
-        if len(self.gallery) and self.gallery.version != MODEL_VERSION:
-            raise RuntimeError(f"the enrolled encodings were made by face model {self.gallery.version!r}, "
-                               f"this scan uses {MODEL_VERSION!r}: re-enrol before scanning")
+        self.check_gallery()
         findings: list[FaceFinding | PersonFinding] = []
         for frame, rgb in enumerate(picture.frames):
-            if self.people is not None:
-                findings += [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
-                             for body in self.people.find(rgb)]
+            findings += self.bodies_in(rgb, frame)
             upright = self.engine.locate(rgb)
             faces = [self._face(rgb, face, frame) for face in upright]
             findings += faces
             if needs_turned_search(upright, faces):
-                findings += [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
-                                         "turn the photo upright and screen it again", face.score, frame)
-                             for face, turn in self.engine.locate_turned(rgb, upright)]
+                findings += self.turned_in(rgb, upright, frame)
         return findings
+
+    # The parts of detect(), for callers that run them on their own schedule (video frames,
+    # video_passes.py): bodies, upright faces, faces seen only turned.
+
+    def check_gallery(self) -> None:
+        # Distances between encodings of two different models mean nothing: refuse, never guess.
+        if len(self.gallery) and self.gallery.version != MODEL_VERSION:
+            raise RuntimeError(f"the enrolled encodings were made by face model {self.gallery.version!r}, "
+                               f"this scan uses {MODEL_VERSION!r}: re-enrol before scanning")
+
+    def bodies_in(self, rgb: np.ndarray, frame: int = 0) -> list[PersonFinding]:
+        if self.people is None:
+            return []
+        return [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
+                for body in self.people.find(rgb)]
+
+    def faces_in(self, rgb: np.ndarray, frame: int = 0, engine: FaceEngine | None = None) -> list[FaceFinding]:
+        """Upright faces, each encoded and compared with the gallery (`engine`: another
+        FaceEngine to locate them with, e.g. one planned for video frames)."""
+        return [self._face(rgb, face, frame) for face in (engine or self.engine).locate(rgb)]
+
+    def turned_in(self, rgb: np.ndarray, upright: list, frame: int = 0) -> list[FaceFinding]:
+        """Faces seen only with the picture turned; `upright`: what has a `box` there already."""
+        return [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
+                            "turn the photo upright and screen it again", face.score, frame)
+                for face, turn in self.engine.locate_turned(rgb, upright)]
 
     def _face(self, rgb: np.ndarray, face: Located, frame: int) -> FaceFinding:
         """One face: identifiable or why not, with its distance to each enrolled person."""
