@@ -57,6 +57,7 @@ bench: $(VENV_STAMP)
 	.venv/bin/python bench/bench_watch_soak.py --quick
 	.venv/bin/python bench/make_text_set.py --quick
 	.venv/bin/python bench/bench_text.py --quick
+	.venv/bin/python bench/bench_serve.py --quick
 
 clean:
 	rm -rf .venv .tools samples/out .pytest_cache

@@ -43,6 +43,7 @@ from screening.vision.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
 TOLERANCES = (0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
 SWEEP = ((0.40, 0.06), (0.45, 0.0), (0.45, 0.06), (0.50, 0.0), (0.50, 0.06), (0.55, 0.06), (0.60, 0.0))
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+SECTIONS = ("coverage", "detection", "precision", "people", "identification", "tolerance", "speed")
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -561,6 +562,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--quick", action="store_true", help="fewer and smaller composited photos")
+    parser.add_argument("--only", action="append", choices=SECTIONS, help="run only these sections (repeatable)")
     parser.add_argument("--speed-worker", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.speed_worker:
@@ -570,14 +572,18 @@ def main() -> None:
     started = time.perf_counter()
     faces = Faces(FaceEngine(settings))
     print(f"# Face benchmark ({MODEL_VERSION}; tolerance {settings.tolerance}, margin {settings.margin})\n")
-    print("## Coverage\n\n" + coverage(faces, args.quick) + "\n", flush=True)
-    print("## Detection\n\n" + detection(args.data, faces) + "\n", flush=True)
-    print("## False faces and re-encoding\n\n" + precision(args.data, faces) + "\n", flush=True)
-    print("## People whose face cannot be seen\n\n" + people(args.data, faces) + "\n", flush=True)
-    print("## Identification\n\n" + identification(args.data, faces, settings) + "\n", flush=True)
-    print("## Tolerance on deepface pairs.csv\n\n" + tolerance(args.data, faces) + "\n", flush=True)
-    if not args.skip_speed:
-        print("## Speed\n\n" + speed(args.data) + "\n", flush=True)
+    only = set(args.only or SECTIONS) - ({"speed"} if args.skip_speed else set())
+    sections = {"coverage": ("Coverage", lambda: coverage(faces, args.quick)),
+                "detection": ("Detection", lambda: detection(args.data, faces)),
+                "precision": ("False faces and re-encoding", lambda: precision(args.data, faces)),
+                "people": ("People whose face cannot be seen", lambda: people(args.data, faces)),
+                "identification": ("Identification", lambda: identification(args.data, faces, settings)),
+                "tolerance": ("Tolerance on deepface pairs.csv", lambda: tolerance(args.data, faces)),
+                "speed": ("Speed", lambda: speed(args.data))}
+    for key in SECTIONS:
+        if key in only:
+            title, run = sections[key]
+            print(f"## {title}\n\n" + run() + "\n", flush=True)
     print(f"(whole benchmark: {time.perf_counter() - started:.0f} s)")
 
 

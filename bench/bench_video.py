@@ -8,12 +8,17 @@ Prints markdown tables, each row measured in this one run:
    (320x240 clips, the real face check): share of clips where it is reported;
 2. GPS in metadata (QuickTime ©xyz, 3GPP loci, Apple ISO6709 item, Android ©xyz, Matroska
    tag, XMP in a uuid box): share found by the location check;
-3. speed: 1080p clips screened with every check on 2 processes, as real-time factor (screening
-   wall time / clip seconds), against its peers in the same run: decoding the same clips to
-   their end without screening, and the same number of sampled frames screened as photos;
+3. speed: 1080p clips (a tripod shot and a panning one, heads coming and going every half
+   second) screened with every check (text included) on 2 processes, as real-time factor
+   (screening wall time / clip seconds), with change gating ([video] change_threshold) and
+   without it (every due check on every whole frame; --quick leaves this row to 3b),
+   against the peer measured in the same run: decoding the same clips to their end;
+3b. CPU seconds per second of clip, per pass of each check, one 1080p clip in 1 process,
+   gating on and off, with decoding alone as the peer (robust to a busy machine);
 4. memory: peak RSS of `screening scan` on one clip, for a clip and one three times as long.
 
---quick (under ~3 minutes on an idle 2-core machine) uses fewer and shorter clips.
+--quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
+shorter clips (4 s); `--only 3` runs the speed sections alone.
 """
 
 from __future__ import annotations
@@ -110,13 +115,62 @@ def gps_clips(root: Path) -> list[tuple[str, Path]]:
 # ---------------------------------------------------------------- 3. speed
 
 
-def hd_clip(path: Path, seconds: float, seed: int) -> Path:
+def hd_clip(path: Path, seconds: float, seed: int, pan: float = 8.0) -> Path:
+    """1080p, 30 fps: a head 360 px tall comes on screen at a random place for half a second,
+    in 60% of the half seconds; `pan` px/s of camera pan (0: a tripod)."""
     picture, _ = head(PUBLIC, 360)
     rng = random.Random(seed)
     appearances = tuple(Appearance(picture, t, 0.5, (rng.randrange(0, 1920 - picture.shape[1]),
                                                      rng.randrange(0, 1080 - picture.shape[0])))
                         for t in [x * 0.5 for x in range(int(seconds * 2))] if rng.random() < 0.6)
-    return write_clip(path, seconds, size=(1920, 1080), fps=30, seed=seed, appearances=appearances)
+    return write_clip(path, seconds, size=(1920, 1080), fps=30, seed=seed, appearances=appearances, pan=pan)
+
+
+def profile(clip: Path, config, trust, threshold: float) -> list[tuple[str, int, float, float]]:
+    """(pass, calls, megapixels, CPU seconds) of screening one clip in this process; the last
+    row is the whole screening's CPU seconds (decoding, gating and merging included)."""
+    import dataclasses
+
+    from screening import pipeline, video_passes, video_screening
+    from screening.detectors import build_detectors
+
+    detectors = build_detectors(trust.config, trust.gallery, trust.names)
+    cost: dict[str, list] = {}
+    build = video_passes.build_passes
+
+    def timed(*args, **kwargs):
+        passes = build(*args, **kwargs)
+        for p in passes:
+            p.run = _timed(p.run, cost.setdefault(p.name, [0, 0.0, 0.0]))
+        return passes
+
+    video_screening.build_passes = timed
+    try:
+        start = time.process_time()
+        pipeline.screen_file(clip, detectors, video=dataclasses.replace(config.video, change_threshold=threshold))
+        total = time.process_time() - start
+    finally:
+        video_screening.build_passes = build
+    rows = [(name, n, mp, sec) for name, (n, mp, sec) in cost.items()]
+    return rows + [("whole screening (decoding, gating, merging included)", 0, 0.0, total)]
+
+
+def decode_cpu(path: Path) -> float:
+    start = time.process_time()
+    decode_only([path])
+    return time.process_time() - start
+
+
+def _timed(run, into: list):
+    def wrapper(pixels, earlier):
+        start = time.process_time()
+        try:
+            return run(pixels, earlier)
+        finally:
+            into[0] += 1
+            into[1] += pixels.shape[0] * pixels.shape[1] / 1e6
+            into[2] += time.process_time() - start
+    return wrapper
 
 
 def decode_only(paths: list[Path]) -> float:
@@ -130,25 +184,6 @@ def decode_only(paths: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def sampled_frames_as_photos(paths: list[Path], root: Path) -> list[Path]:
-    """The frames the screening samples, written as JPEG photos (the photo path's peer)."""
-    from PIL import Image
-
-    from screening.config import VideoSettings
-    from screening.formats import video
-
-    s = VideoSettings()
-    out = []
-    for p in paths:
-        with video.Clip(p, video.MP4) as clip:
-            for sample in video.samples(clip.frames(), s.sample_every_s, s.scene_change, s.min_gap_s):
-                path = root / "frames" / f"{p.stem}-{sample.number:05d}.jpg"
-                path.parent.mkdir(exist_ok=True)
-                Image.fromarray(sample.rgb).save(path, quality=90)
-                out.append(path)
-    return out
-
-
 def screen_all(screener, paths: list[Path]) -> float:
     start = time.perf_counter()
     for s in screener.screen([(p, str(p)) for p in paths]):
@@ -160,14 +195,12 @@ def screen_all(screener, paths: list[Path]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter clips (a few minutes)")
+    ap.add_argument("--only", default="1,2,3,4", help="sections to run, e.g. 3 (speed and CPU only)")
     args = ap.parse_args()
-    n_recall, hd_seconds, photo_peer = (8, 3.0, False) if args.quick else (30, 10.0, True)
+    sections = set(args.only.split(","))
+    n_recall, hd_seconds = (4, 4.0) if args.quick else (30, 10.0)
 
     from screening.config import load_config
-    from screening.detectors.faces import FaceDetector
-    from screening.detectors.location import LocationDetector
-    from screening.model import Check
-    from screening.pool import Screener
     from screening.trust import open_trust
 
     root = Path(tempfile.mkdtemp(prefix="bench-video-"))
@@ -176,63 +209,118 @@ def main() -> None:
         config = load_config(cfg_path)
         trust = open_trust(cfg_path)
         trust.enrol()
-        rng = random.Random(18)
-
-        class Nothing:
-            def detect(self, picture, earlier):
-                return []
-
-        faces_only = {Check.FACES: FaceDetector(config.faces, None)}
-        print("\n## 1. Recall: an unknown face on screen for a while (320x240, 3 s clips, real face check)\n")
-        print("| on screen | clips | found | share | target |\n|---|---|---|---|---|")
-        for shown, target in ((1.0, "100%"), (0.3, ">= 90%")):
-            found, n = recall(root, n_recall, shown, rng, faces_only, config)
-            print(f"| {shown} s | {n} | {found} | {found / n:.0%} | {target} |", flush=True)
-
-        print("\n## 2. GPS in video metadata (location check)\n")
-        print("| where | found |\n|---|---|")
-        location = {Check.LOCATION: LocationDetector(config), Check.FACES: Nothing()}
-        from screening import pipeline
-
-        hits = 0
-        clips = gps_clips(root)
-        for name, clip in clips:
-            s = pipeline.screen_file(clip, location, video=config.video)
-            ok = any(getattr(f, "lat", None) is not None and abs(f.lat - 53.8021) < 1e-3
-                     for r in s.results for f in r.findings)
-            hits += ok
-            print(f"| {name} | {'yes' if ok else 'NO'} |", flush=True)
-        print(f"| **all** | **{hits}/{len(clips)}** |")
-
-        print(f"\n## 3. Speed: two 1080p clips of {hd_seconds:g} s, every check, 2 processes\n", flush=True)
-        hd = [hd_clip(root / f"hd{i}.mp4", hd_seconds, i) for i in range(2)]
-        seconds = 2 * hd_seconds
-        decode = decode_only(hd)
-        with Screener(trust.config, trust.gallery, workers=2) as screener:
-            screen_all(screener, [write_clip(root / "warm.mp4", 0.5)] * 2)  # workers up, models loaded
-            wall = screen_all(screener, hd)
-            rows = [("screening the clips (2 processes)", wall)]
-            if photo_peer:
-                frames = sampled_frames_as_photos(hd, root)
-                rows.append((f"the same {len(frames)} sampled frames screened as JPEG photos",
-                             screen_all(screener, frames)))
-        rows.append(("decoding the clips to their end, no checks (1 process)", decode))
-        print("| what | wall s | x real time |\n|---|---|---|")
-        for name, s in rows:
-            print(f"| {name} | {s:.1f} | {s / seconds:.2f} |")
-        print("\ntarget: screening <= 1.0x real time")
-
-        print("\n## 4. Peak memory of `screening scan` on one clip (640x360, every check, 1 process)\n")
-        print("| clip | wall s | peak RSS MB |\n|---|---|---|")
-        picture, _ = head(PUBLIC, 200)
-        for length in (3.0, 9.0):
-            clip = write_clip(root / f"mem{int(length)}.mp4", length, size=(640, 360),
-                              appearances=(Appearance(picture, 1.0, 1.0, (100, 50)),))
-            wall, peak, _code = run([str(REPO / ".venv" / "bin" / "screening"), "scan", str(clip), "--config",
-                                     str(cfg_path), "--workers", "1"], cwd=root)
-            print(f"| {length:g} s | {wall:.1f} | {peak:.0f} |", flush=True)
+        if "1" in sections:
+            recall_table(root, config, n_recall)
+        if "2" in sections:
+            gps_table(root, config)
+        if "3" in sections:
+            speed(root, trust, config, hd_seconds, whole_peer=not args.quick)
+        if "4" in sections:
+            memory_table(root, cfg_path)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def recall_table(root: Path, config, n: int) -> None:
+    from screening.detectors.faces import FaceDetector
+    from screening.model import Check
+
+    rng = random.Random(18)
+    faces_only = {Check.FACES: FaceDetector(config.faces, None)}
+    print("\n## 1. Recall: an unknown face on screen for a while (320x240, 3 s clips, real face check)\n")
+    print("| on screen | clips | found | share | target |\n|---|---|---|---|---|")
+    for shown, target in ((1.0, "100%"), (0.3, ">= 90%")):
+        found, total = recall(root, n, shown, rng, faces_only, config)
+        print(f"| {shown} s | {total} | {found} | {found / total:.0%} | {target} |", flush=True)
+
+
+def gps_table(root: Path, config) -> None:
+    from screening import pipeline
+    from screening.detectors.location import LocationDetector
+    from screening.model import Check
+
+    class Nothing:
+        def detect(self, picture, earlier):
+            return []
+
+    print("\n## 2. GPS in video metadata (location check)\n")
+    print("| where | found |\n|---|---|")
+    location = {Check.LOCATION: LocationDetector(config), Check.FACES: Nothing()}
+    hits = 0
+    clips = gps_clips(root)
+    for name, clip in clips:
+        s = pipeline.screen_file(clip, location, video=config.video)
+        ok = any(getattr(f, "lat", None) is not None and abs(f.lat - 53.8021) < 1e-3
+                 for r in s.results for f in r.findings)
+        hits += ok
+        print(f"| {name} | {'yes' if ok else 'NO'} |", flush=True)
+    print(f"| **all** | **{hits}/{len(clips)}** |")
+
+
+def memory_table(root: Path, cfg_path: Path) -> None:
+    print("\n## 4. Peak memory of `screening scan` on one clip (640x360, every check, 1 process)\n")
+    print("| clip | wall s | peak RSS MB |\n|---|---|---|")
+    picture, _ = head(PUBLIC, 200)
+    for length in (3.0, 9.0):
+        clip = write_clip(root / f"mem{int(length)}.mp4", length, size=(640, 360),
+                          appearances=(Appearance(picture, 1.0, 1.0, (100, 50)),))
+        wall, peak, _code = run([str(REPO / ".venv" / "bin" / "screening"), "scan", str(clip), "--config",
+                                 str(cfg_path), "--workers", "1"], cwd=root)
+        print(f"| {length:g} s | {wall:.1f} | {peak:.0f} |", flush=True)
+
+
+def speed(root: Path, trust, config, hd_seconds: float, whole_peer: bool = True) -> None:
+    import dataclasses
+
+    from screening.pool import Screener
+
+    print(f"\n## 3. Speed: two 1080p 30 fps clips of {hd_seconds:g} s, every check, 2 processes\n", flush=True)
+    rows = []
+    for kind, pan in (("tripod", 0.0), ("panning 8 px/s", 8.0)):
+        hd = [hd_clip(root / f"hd-{int(pan)}-{i}.mp4", hd_seconds, i, pan) for i in range(2)]
+        decode = decode_only(hd)
+        rows.append((kind, "decoding to the end, no checks (1 process)", decode, decode))
+        variants = [("screening, change gating", config.video.change_threshold)]
+        if whole_peer:  # --quick: the CPU table below has this peer
+            variants.append(("screening, no gating (every due check on every whole frame)", 0.0))
+        for label, threshold in variants:
+            video = dataclasses.replace(trust.config.video, change_threshold=threshold)
+            with Screener(dataclasses.replace(trust.config, video=video), trust.gallery, workers=2,
+                          people=trust.names) as screener:
+                screen_all(screener, [write_clip(root / "warm.mp4", 0.5)] * 2)  # workers up, models loaded
+                rows.append((kind, label, screen_all(screener, hd), decode))
+    seconds = 2 * hd_seconds
+    print("| clip | what | wall s | x real time | x decoding |\n|---|---|---|---|---|")
+    for kind, name, s, decode in rows:
+        print(f"| {kind} | {name} | {s:.1f} | {s / seconds:.2f} | {s / decode:.1f} |")
+    print("\ntarget: screening <= 1.0x real time")
+    cpu(root, trust, config, hd_seconds)
+
+
+def cpu(root: Path, trust, config, hd_seconds: float) -> None:
+    """CPU seconds per second of clip, one clip in this process: what one worker needs to keep
+    up with real time (the wall times above are inflated by whatever else the machine runs)."""
+    print(f"\n## 3b. CPU seconds per second of clip, one {hd_seconds:g} s 1080p clip, 1 process, per pass\n")
+    gated = config.video.change_threshold
+    header = "| pass | " + " | ".join(f"{kind}, {g} | runs, MP" for kind in ("tripod", "panning")
+                                      for g in ("gating", "no gating")) + " |"
+    print(header + "\n|---|" + "---|" * 8)
+    columns = []
+    for pan in (0, 8):
+        clip = root / f"hd-{pan}-0.mp4"
+        for threshold in (gated, 0.0):
+            columns.append({name: (n, mp, sec) for name, n, mp, sec in profile(clip, config, trust, threshold)})
+    decode = [decode_cpu(root / f"hd-{pan}-0.mp4") for pan in (0, 8)]
+    for name in columns[0]:
+        cells = []
+        for col in columns:
+            n, mp, sec = col.get(name, (0, 0.0, 0.0))
+            cells += [f"{sec / hd_seconds:.2f}", f"{n}, {mp:.1f}" if n else ""]
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    print("| decoding alone (peer, same run) | " + " | ".join(
+        f"{decode[k // 2] / hd_seconds:.2f} | " for k in range(4)) + "")
+    print("\nCPU s per clip second <= 1.0 is what the target (<= 1.0x real time, one clip per process "
+          "on 2 processes) needs.")
 
 
 if __name__ == "__main__":

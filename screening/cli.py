@@ -9,7 +9,7 @@ import sys
 from screening import __version__
 
 # Each module exposes register(subparsers); a command whose module is absent is not offered.
-COMMANDS = ("scan", "watch", "consent", "redact", "audit", "permit", "recheck")
+COMMANDS = ("scan", "watch", "consent", "redact", "audit", "permit", "recheck", "serve", "users")
 
 
 # Width given to a console that is not a terminal (a pipe, a file, cron mail): lines are

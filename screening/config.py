@@ -167,9 +167,14 @@ class VideoSettings:
     # Faces are looked for in every screened frame; the other checks (logos, uniforms...) in
     # screened frames at least this often (and at every scene change): still within 0.5 s.
     other_checks_every_s: float = _ranged(0.5, 0.01, 0.5)
-    # Screened frames are shrunk to this longest side first (boxes are reported in full-size
-    # pixels): a face 30 px wide in a 1080p frame is 20 px at 1280, MTCNN's smallest; 0: full size.
+    # Logos, uniforms, text and the people detector see screened frames shrunk to this longest
+    # side (boxes are reported in full-size pixels; 0: full size). The face check searches
+    # full-size frames at this long side or finer, as fine as [faces] min_face_search needs.
     max_side: int = _ranged(1280, 0, 100_000)
+    # Each check looks again only where a sampled frame changed since it last looked there: a
+    # 16 px cell whose mean grey change (0..1) is over this (after undoing a camera pan).
+    # 0: every check on every whole frame it is due on (slow). docs/video.md.
+    change_threshold: float = _ranged(0.03, 0.0, 0.5)
     # Longer clips are an error, not screened: a bound on the work one file may cause.
     max_duration_s: float = _ranged(1200.0, 1.0, 86400.0)
     # Seconds of screening time allowed per second of clip, on top of [scan] timeout_s.

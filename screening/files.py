@@ -144,9 +144,10 @@ _DS_STORE = b"\x00\x00\x00\x01Bud1"
 _APPLE_DOUBLE = b"\x00\x05\x16\x07"
 
 
-def is_clutter(path: Path) -> bool:
-    """An operating system's folder-view file (Thumbs.db, desktop.ini, .DS_Store, ._NAME)."""
-    lower = path.name.lower()
+def is_clutter(path: Path, name: str | None = None) -> bool:
+    """An operating system's folder-view file (Thumbs.db, desktop.ini, .DS_Store, ._NAME); `name`
+    is the file's own name when it is stored under another (an upload of `screening serve`)."""
+    lower = (path.name if name is None else name).lower()
     if lower not in ("thumbs.db", "desktop.ini", ".ds_store") and not lower.startswith("._"):
         return False
     head = _head(path)

@@ -6,8 +6,10 @@ decides for each face, with the same rules as the verdict, whether it must be hi
 second decodes every frame again and blurs, in each, the faces to hide of the screened frames
 on either side of it (grown by the distance a face can move between them), so a face is
 hidden in the frames between samples too. The copy is an MP4 (H.264) of the upright frames:
-no container or stream metadata is carried over (no GPS, no XMP, no place names), and no
-audio (audio is not screened). Logos and uniforms are left as they are, as for photos.
+no container or stream metadata is carried over (no GPS, no XMP, no place names). The first
+audio stream is copied as it is (not decoded, not screened, its tags left behind) when its
+codec can go in an MP4; otherwise the copy has no sound. Logos and uniforms are left as they
+are, as for photos.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from screening.digest import sha256_file
 from screening.formats import video
 from screening.model import Box, Check, CheckResult
 from screening.policy import Rules, decide
+
+# Audio codecs copied into the MP4 as they are (others are left out: the copy has no sound).
+MP4_AUDIO = frozenset({"aac", "mp3", "alac", "ac3", "eac3", "opus", "flac"})
+# Audio is written this far (seconds) ahead of the picture, so the two stay interleaved.
+AUDIO_AHEAD_S = 0.5
 
 # Between two screened frames a face may move; the blurred box grows by this share of its size
 # (on top of redact.GROW) for the frames in between.
@@ -54,15 +61,15 @@ def faces_to_hide_by_time(path: Path, fmt: str, detector, rules: Rules,
                           settings: VideoSettings) -> list[tuple[float, list[Box]]]:
     """(time, boxes to hide) of every sampled frame, in time order."""
     from screening import imaging
-    from screening.video_screening import _shrunk, stamped
+    from screening.video_passes import stamped
 
     found = []
     with video.Clip(path, fmt, max_duration_s=settings.max_duration_s) as clip:
         for sample in video.samples(clip.frames(), settings.sample_every_s, settings.scene_change,
                                     settings.min_gap_s):
-            pixels, scale = _shrunk(sample.rgb, settings.max_side)
-            picture = imaging.Picture(path=path, data=b"", format="VIDEO FRAME", frames=[pixels])
-            faces = [stamped(f, sample.time, scale) for f in detector.detect(picture, {})]
+            # full-size frames, searched as photos are: every face of [faces] min_face_search px
+            picture = imaging.Picture(path=path, data=b"", format="VIDEO FRAME", frames=[sample.rgb])
+            faces = [stamped(f, sample.time) for f in detector.detect(picture, {})]
             decision = decide([CheckResult(Check.FACES, tuple(faces))], _faces_only(rules))
             found.append((sample.time, [f.box for f in decision.faces if not (f.person_id and f.consented)]))
     return found
@@ -110,7 +117,7 @@ def make_video_copy(source: Path, fmt: str, sha256: str | None, into: Path, dete
         blurred = 0
         try:
             with video.Clip(source, fmt, max_duration_s=settings.max_duration_s) as clip, \
-                    av.open(str(tmp), "w", format="mp4") as out:
+                    av.open(str(tmp), "w", format="mp4") as out, AudioCopy(source, out) as audio:
                 rate = Fraction(clip.probe.fps or 25).limit_denominator(1001)
                 stream = None
                 for frame in clip.frames():
@@ -130,9 +137,11 @@ def make_video_copy(source: Path, fmt: str, sha256: str | None, into: Path, dete
                     picture.time_base = 1 / rate
                     for packet in stream.encode(picture):
                         out.mux(packet)
+                    audio.until(frame.time + AUDIO_AHEAD_S)  # after the picture's stream exists
                 if stream is not None:
                     for packet in stream.encode():
                         out.mux(packet)
+                audio.until(float("inf"))
             copy = _place(tmp, into, source.stem + ".mp4")
         finally:
             tmp.unlink(missing_ok=True)
@@ -141,6 +150,49 @@ def make_video_copy(source: Path, fmt: str, sha256: str | None, into: Path, dete
     except av.FFmpegError as exc:
         raise VideoRedactError(f"no copy made: the copy could not be encoded: {exc}") from None
     return copy, blurred
+
+
+class AudioCopy:
+    """The source's first audio stream, copied packet by packet into `out` (no decoding, no
+    tags); nothing when there is none or its codec cannot go in an MP4."""
+
+    def __init__(self, source: Path, out):
+        import av
+
+        self.source, self.out = source, out
+        self.input = av.open(str(source), mode="r", metadata_errors="replace")
+        streams = [s for s in self.input.streams.audio if s.codec_context is not None]
+        self.src = streams[0] if streams and streams[0].codec_context.name in MP4_AUDIO else None
+        self.stream = out.add_stream_from_template(self.src) if self.src is not None else None
+        if self.stream is not None:
+            self.stream.time_base = self.src.time_base
+            for key in list(self.stream.metadata):
+                del self.stream.metadata[key]
+        self.packets = self.input.demux(self.src) if self.src is not None else iter(())
+        self.waiting = None
+
+    def __enter__(self) -> AudioCopy:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.input.close()
+
+    def until(self, seconds: float) -> None:
+        """Mux the audio packets that start before `seconds` (from the clip's start)."""
+        while self.stream is not None:
+            packet = self.waiting or next(self.packets, None)
+            self.waiting = None
+            if packet is None:
+                self.stream = None
+                return
+            if packet.dts is None or packet.size == 0:
+                continue
+            at = float((packet.pts if packet.pts is not None else packet.dts) * packet.time_base)
+            if at > seconds:
+                self.waiting = packet
+                return
+            packet.stream = self.stream
+            self.out.mux(packet)
 
 
 def _place(tmp: Path, folder: Path, name: str) -> Path:

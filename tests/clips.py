@@ -57,8 +57,9 @@ def head(public_domain: Path, height: int) -> tuple[np.ndarray, tuple[int, int, 
     return np.asarray(crop), face
 
 
-def scene(size: tuple[int, int], seed: int = 0) -> Callable[[float], np.ndarray]:
-    """A drawn outdoor scene (sky, grass, blobs) panning slowly: frame at time t, upright RGB."""
+def scene(size: tuple[int, int], seed: int = 0, pan: float = 8.0) -> Callable[[float], np.ndarray]:
+    """A drawn outdoor scene (sky, grass, blobs) panning slowly (`pan` px/s; 0: a camera on a
+    tripod): frame at time t, upright RGB."""
     rng = np.random.default_rng(seed)
     w, h = size
     wide = Image.new("RGB", (w * 2, h), (90, 150, 70))
@@ -73,7 +74,7 @@ def scene(size: tuple[int, int], seed: int = 0) -> Callable[[float], np.ndarray]
     pixels = np.asarray(wide)
 
     def frame(t: float) -> np.ndarray:
-        shift = int(t * 8) % w
+        shift = int(t * pan) % w
         return pixels[:, shift:shift + w].copy()
 
     return frame
@@ -81,13 +82,17 @@ def scene(size: tuple[int, int], seed: int = 0) -> Callable[[float], np.ndarray]
 
 def write_clip(path: Path, seconds: float, *, size=(320, 240), fps: int = 25, seed: int = 0,
                appearances: tuple[Appearance, ...] = (), rotation: int = 0,
-               metadata: dict[str, str] | None = None, codec: str | None = None) -> Path:
+               metadata: dict[str, str] | None = None, codec: str | None = None, pan: float = 8.0,
+               frame_hook: Callable[[float, np.ndarray], np.ndarray] | None = None,
+               audio: str | None = None, audio_tags: dict[str, str] | None = None) -> Path:
     """Write a clip; `rotation` (counter-clockwise degrees) is stored as the display matrix, and
-    the frames are stored turned the other way, so a player (and the screening) shows them upright."""
+    the frames are stored turned the other way, so a player (and the screening) shows them upright.
+    `frame_hook(t, pixels)` may change each upright frame; `audio` (a codec, e.g. "aac") adds a
+    440 Hz tone as a second stream, with `audio_tags` as its tags."""
     import av
 
     fmt, default_codec = CONTAINERS[path.suffix.lower()]
-    background = scene(size, seed)
+    background = scene(size, seed, pan)
     quarter = (rotation // 90) % 4
     stored = size if quarter % 2 == 0 else (size[1], size[0])
     with av.open(str(path), "w", format=fmt) as out:
@@ -98,6 +103,7 @@ def write_clip(path: Path, seconds: float, *, size=(320, 240), fps: int = 25, se
         stream.pix_fmt = "yuvj420p" if stream.codec_context.name == "mjpeg" else "yuv420p"
         if rotation:
             stream.set_display_rotation(rotation)
+        sound = _tone(out, audio, seconds, audio_tags) if audio else None
         for i in range(round(seconds * fps)):
             t = i / fps
             pixels = background(t)
@@ -105,10 +111,39 @@ def write_clip(path: Path, seconds: float, *, size=(320, 240), fps: int = 25, se
                 if a.shown(t):
                     ph, pw = a.picture.shape[:2]
                     pixels[a.at[1]:a.at[1] + ph, a.at[0]:a.at[0] + pw] = a.picture
+            if frame_hook is not None:
+                pixels = frame_hook(t, pixels)
             if quarter:
                 pixels = np.ascontiguousarray(np.rot90(pixels, -quarter))
             for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+        if sound is not None:
+            sound()
     return path
+
+
+def _tone(out, codec: str, seconds: float, tags: dict[str, str] | None):
+    """Add an audio stream to `out`; returns the function that writes its samples."""
+    import av
+
+    rate = 48000
+    stream = out.add_stream(codec, rate=rate)
+    stream.layout = "mono"
+    for key, value in (tags or {}).items():
+        stream.metadata[key] = value
+
+    def write():
+        n = stream.codec_context.frame_size or 1024
+        fmt = stream.codec_context.format.name  # fltp (AAC), s16 (PCM)...
+        samples = np.sin(2 * np.pi * 440 * np.arange(round(seconds * rate)) / rate)
+        samples = (samples * 20000).astype(np.int16) if fmt.startswith("s16") else samples.astype(np.float32)
+        for start in range(0, len(samples) - n + 1, n):
+            frame = av.AudioFrame.from_ndarray(samples[None, start:start + n], format=fmt, layout="mono")
+            frame.sample_rate, frame.pts = rate, start
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return write

@@ -163,6 +163,35 @@ def test_list_counts_enrolled_photos_without_enrolling(trust, capsys, monkeypatc
     assert row_of(out, "P2")[5] == "0" and row_of(out, "P3")[5] == "-"
 
 
+def test_list_photos_shows_each_reference_photo_used_or_why_not(trust, capsys):
+    face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
+    face_photo(photos_dir(trust, "P1") / "two.png", (190, 10, 10), (10, 190, 10))
+    face_photo(photos_dir(trust, "P2") / "grey.png", (90, 90, 90))  # the fake's face turned away
+    consent("enrol")
+    capsys.readouterr()
+    assert consent("list", "--photos") == 0
+    out = capsys.readouterr().out
+    rows = [row_of(out, pid) for pid in ("P1", "P2")]
+    lines = [line for line in out.splitlines() if ".png" in line]
+    assert any("a.png" in line and "yes" in line for line in lines)
+    assert any("two.png" in line and "no: 2 faces found" in line for line in lines)
+    assert any("grey.png" in line and "cannot be identified" in line for line in lines)
+    assert rows[0][5] == "1" and rows[1][5] == "0"
+    assert not any("P3" in line for line in lines)  # no biometric consent: no photos, never listed
+
+
+def test_list_says_who_is_enrolled_from_a_single_photo(trust, capsys):
+    face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
+    face_photo(photos_dir(trust, "P2") / "a.png", (10, 200, 10))
+    face_photo(photos_dir(trust, "P2") / "b.png", (10, 190, 10))
+    consent("enrol")
+    capsys.readouterr()
+    assert consent("list") == 0
+    out = capsys.readouterr().out
+    assert "1 enrolled from a single photo (P1)" in out
+    assert ".png" not in out  # the photos are listed only with --photos
+
+
 def test_list_unknown_channel_exits_2(trust, capsys):
     assert consent("list", "--channel", "tiktok") == 2
     assert "tiktok" in capsys.readouterr().err

@@ -515,3 +515,83 @@ def test_face_settings_out_of_range_are_refused_naming_file_and_key(tmp_path, li
         load_config(path)
     assert str(path.resolve()) in str(err.value) and key in str(err.value)
     assert load_config(write_config(tmp_path, GOOD + "\n[faces]\nmin_face_search = 32\n")).faces.min_face_search == 32
+
+
+# ---------------------------------------------------------------- quality, turned photos, the mirror
+
+
+def test_a_face_too_blurred_to_identify_is_reported_and_never_matched(engine, astronaut):
+    import cv2
+
+    blurred = cv2.GaussianBlur(astronaut, (0, 0), 6)
+    gallery = Gallery(("P1001",), engine.encode(astronaut, ASTRONAUT_FACE)[None, :], MODEL_VERSION)
+    findings = FaceDetector(FaceSettings(), gallery, engine).detect(_picture(blurred), {})
+    face = face_at(findings, ASTRONAUT_FACE, 0.5)
+    assert face is not None, "the blurred face must still be found"
+    assert not face.identifiable and face.candidates == ()
+    assert "too blurred" in face.detail
+    decision = decide([CheckResult(Check.FACES, tuple(findings))],
+                      Rules(channel="website", today=dt.date(2026, 11, 27), required=(Check.FACES,)))
+    assert decision.status is Status.NEEDS_PERMISSION
+
+
+def test_a_sharp_face_passes_the_quality_check(engine, astronaut):
+    vector, why = engine.encode_with_reason(astronaut, ASTRONAUT_FACE)
+    assert vector is not None and why == ""
+
+
+def test_roll_of_landmarks_says_upright_on_its_side_or_upside_down():
+    from screening.vision.face_quality import roll_of
+
+    upright = [(40, 50), (60, 50), (50, 60), (42, 70), (58, 70)]  # eyes, nose, mouth corners
+    side = [(100 - y, x) for x, y in upright]  # turned a quarter turn
+    down = [(100 - x, 100 - y) for x, y in upright]
+    assert roll_of(upright) < 1
+    assert 89 < roll_of(side) < 91
+    assert roll_of(down) > 179
+    assert roll_of(()) is None
+
+
+def test_turned_search_runs_unless_a_level_identifiable_face_was_found():
+    from screening.detectors.faces import needs_turned_search
+    from screening.vision.face_engine import Located
+
+    level = [(40, 50), (60, 50), (50, 60), (42, 70), (58, 70)]
+    on_side = [(100 - y, x) for x, y in level]
+    box = (10, 10, 50, 50)
+
+    def face(marks, identifiable):
+        return Located(box, 0.9, "test", tuple(marks)), FaceFinding(box, (), identifiable)
+
+    def needs(*faces):
+        return needs_turned_search([f[0] for f in faces], [f[1] for f in faces])
+
+    assert needs()  # nothing found upright: the photo may be turned
+    assert needs(face(on_side, True))  # only faces on their side
+    assert needs(face(level, False))  # a level face too small or blurred to identify says nothing
+    assert not needs(face(level, True), face(on_side, True))
+
+
+def test_a_photo_turned_a_quarter_turn_still_shows_its_face(engine, astronaut):
+    turned = np.ascontiguousarray(np.rot90(astronaut))
+    findings = FaceDetector(FaceSettings(people=False), None, engine).detect(_picture(turned), {})
+    assert any(isinstance(f, FaceFinding) for f in findings)
+    decision = decide([CheckResult(Check.FACES, tuple(findings))],
+                      Rules(channel="website", today=dt.date(2026, 11, 27), required=(Check.FACES,)))
+    assert decision.status is Status.NEEDS_PERMISSION
+
+
+def test_the_mirror_average_is_taken_only_where_it_could_make_a_match(engine, astronaut, monkeypatch):
+    calls = []
+    real = engine.mirror_averaged
+    monkeypatch.setattr(engine, "mirror_averaged", lambda *a, **k: calls.append(1) or real(*a, **k))
+    found = face_at(engine.locate(astronaut), ASTRONAUT_FACE, 0.8).box
+    near = Gallery(("P1001",), engine.encode(astronaut, found)[None, :], MODEL_VERSION)
+    face = face_at(FaceDetector(FaceSettings(people=False), near, engine).detect(_picture(astronaut), {}),
+                   ASTRONAUT_FACE, 0.8)
+    assert calls and face.candidates[0][1] < 1e-6  # the same mirror-averaged descriptor as enrolled
+    calls.clear()
+    far = Gallery(("P2002",), np.full((1, 128), 0.09), MODEL_VERSION)
+    face = face_at(FaceDetector(FaceSettings(people=False), far, engine).detect(_picture(astronaut), {}),
+                   ASTRONAUT_FACE, 0.8)
+    assert not calls and face.identifiable and face.candidates[0][1] > 0.45 + 0.2

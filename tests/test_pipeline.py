@@ -180,3 +180,31 @@ def test_worker_stuck_in_native_code_is_stopped_and_only_its_file_is_an_error(tm
     for s in screen_many(items, config, None, workers=2, factory=stuck_factory):
         results[s.path] = s
     assert_only_this_file_failed(results, items, "stuck.png", "did not finish within")
+
+
+def threads_seen(config, gallery, people=None):
+    """Detectors that record how many OpenCV threads their process runs with when built."""
+    import cv2
+
+    seen = Nothing()
+    seen.threads = cv2.getNumThreads()
+    return {Check.LOCATION: seen, Check.FACES: Nothing(), Check.LOGOS: Nothing(), Check.UNIFORMS: Nothing(),
+            Check.TEXT: Nothing()}
+
+
+def test_one_process_scan_runs_one_compute_thread_as_each_worker_does(tmp_path):
+    import cv2
+
+    from screening import pool
+
+    built = []
+    before = cv2.getNumThreads()
+    try:
+        config = config_in(tmp_path)
+        screener = pool.Screener(config, None, workers=1,
+                                 factory=lambda c, g, p=None: built.append(threads_seen(c, g)) or built[-1])
+        with screener:
+            list(screener.screen(images(tmp_path / "in", ["a.png"])))
+        assert built[0][Check.LOCATION].threads == 1  # --workers N uses N cores, not N plus threads
+    finally:
+        cv2.setNumThreads(before)

@@ -229,10 +229,6 @@ def test_rt2_8_edit_list_hides_the_first_seconds_of_a_slow_clip(tmp_path, config
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="RT2-9: a wide clip (3840 px, as 4K UHD) is shrunk to [video] max_side 1280 before "
-                          "the face check, so a 34 px face becomes 11 px and the clip is cleared, while the "
-                          "same picture as a photo needs permission (video_screening.py _shrunk)")
 def test_rt2_9_a_small_face_in_a_4k_wide_clip(tmp_path, config, public_domain, real_faces):
     from PIL import Image
 

@@ -36,8 +36,11 @@ def register(subparsers) -> None:
         "list", help="a table of people: biometric consent, enrolled photos, consent per channel",
         description="Everyone in the register with their consent for each channel on the day "
                     "(valid, no, expired on D, withdrawn on D), and how many reference photos are enrolled "
-                    "(from the stored encodings: run `consent enrol` to refresh them first).")
+                    "(from the stored encodings: run `consent enrol` to refresh them first). A person "
+                    "enrolled from one photo is matched less surely than from two or three (docs/faces.md).")
     _config(listing)
+    listing.add_argument("--photos", action="store_true",
+                         help="also list each person's reference photos: used, or why not")
     listing.add_argument("--channel", help="show only this channel (default: every channel)")
     listing.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
                          help="judge consent on this day (default: today)")
@@ -114,8 +117,6 @@ def run_enrol(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
     out, err = _consoles()
     trust = _open(args, err)
     if trust is None:
@@ -126,27 +127,60 @@ def run_list(args: argparse.Namespace) -> int:
                   f"the config's channels: {safe(', '.join(config.channels))}", highlight=False)
         return EXIT_ERROR
     try:
-        enrolled = enrolment.store_summary(config)
+        photos = enrolment.stored_photos(config)
     except enrolment.EnrolmentError as exc:
         err.print(f"[bold red]screening consent list:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
 
     day = args.date or dt.date.today()
     channels = [args.channel] if args.channel else list(config.channels)
-    table = Table(title=f"{safe(config.trust)}: consent on {day}")
+    people = sorted(trust.register.people.values(), key=lambda p: p.person_id)
+    out.print(_consent_table(config.trust, people, channels, day, photos))
+    single = [p.person_id for p in people if p.biometric_consent and _usable(photos, p.person_id) == 1]
+    if single:
+        out.print(f"{len(single)} enrolled from a single photo ({safe(', '.join(single[:10]))}"
+                  f"{', ...' if len(single) > 10 else ''}): two or three photos of a person match their "
+                  f"faces more surely (docs/faces.md)", highlight=False, soft_wrap=True)
+    if args.photos:
+        out.print(_photos_table(people, photos))
+    return EXIT_OK
+
+
+def _usable(photos: dict, pid: str) -> int:
+    return sum(1 for _, usable, _ in photos.get(pid, ()) if usable)
+
+
+def _consent_table(trust_name: str, people: list, channels: list[str], day: dt.date, photos: dict):
+    from rich.table import Table
+
+    table = Table(title=f"{safe(trust_name)}: consent on {day}")
     for column in ("person", "name", "role", "academy", "biometric", "photos"):
         table.add_column(column, no_wrap=column != "name")
     for channel in channels:
         table.add_column(channel)  # "withdrawn on 2026-09-01" folds on a narrow terminal
     style = {True: "green", False: "red"}
-    for person in sorted(trust.register.people.values(), key=lambda p: p.person_id):
+    for person in people:
         states = [consent_state(person, c, day) for c in channels]
         table.add_row(safe(person.person_id), safe(person.name), safe(person.role), safe(person.academy),
                       "yes" if person.biometric_consent else "no",
-                      str(enrolled.get(person.person_id, 0)) if person.biometric_consent else "-",
+                      str(_usable(photos, person.person_id)) if person.biometric_consent else "-",
                       *(f"[{style[ok]}]{state}[/]" for ok, state in states))
-    out.print(table)
-    return EXIT_OK
+    return table
+
+
+def _photos_table(people: list, photos: dict):
+    """Each reference photo the store holds, per person with biometric consent: used or why not."""
+    from rich.table import Table
+
+    table = Table(title="reference photos (as at the last enrolment)")
+    for column in ("person", "photo", "used"):
+        table.add_column(column, no_wrap=column != "used")
+    for person in people:
+        if not person.biometric_consent:
+            continue
+        for path, usable, problem in photos.get(person.person_id, ()) or [("(none)", False, "no photo enrolled")]:
+            table.add_row(safe(person.person_id), safe(path), "yes" if usable else f"no: {safe(problem)}")
+    return table
 
 
 def run_forget(args: argparse.Namespace) -> int:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from dataclasses import replace
 from pathlib import Path
 
-from screening import imaging
 from screening.cli import EXIT_ERROR, add_config, consoles
+from screening.review import permit_file
 from screening.textsafe import for_terminal as safe
-from screening.digest import sha256_bytes
-from screening.model import Status
-from screening.policy import signature, verdict
-from screening.pool import screen_many
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
@@ -47,45 +42,27 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
 
     status = 0
-    enrolled = False
+    enrolled = [False]
     try:
         for name in args.files:
-            path = Path(name)
-            try:
-                sha = sha256_bytes(imaging.read_file(path))
-            except imaging.ImageError as exc:
-                err.print(f"[red]error[/] {safe(name)}: {safe(exc)}", highlight=False, soft_wrap=True)
+            o = permit_file(trust, rules, trail, Path(name), name, args.by, args.note, enrolled)
+            if o.what == "unreadable":
+                err.print(f"[red]error[/] {safe(name)}: {safe(o.detail)}", highlight=False, soft_wrap=True)
                 status = 2
-                continue
-            entry = trail.latest_for(sha, rules.channel)
-            if entry is not None and trail.is_current(entry):
-                screening = replace(entry.raw(), path=name)  # no need to screen it again
-            else:
-                if not enrolled:
-                    trust.enrol()
-                    enrolled = True
-                screening = next(screen_many([(path, name)], trust.config, trust.gallery, workers=1,
-                                             people=trust.names))
-            base = verdict(screening, rules)
-            if base.status is Status.ERROR:
+            elif o.what == "error":
                 err.print(f"[red]not permitted[/] {safe(name)}: it was not screened completely, so no "
-                          "permission can cover it:" + "".join(f"\n    {safe(r.detail)}" for r in base.reasons),
+                          "permission can cover it:" + "".join(f"\n    {safe(r.detail)}" for r in o.before.reasons),
                           highlight=False, soft_wrap=True)
                 status = 2
-                continue
-            if base.status is Status.CLEARED:
+            elif o.what == "cleared":
                 out.print(f"[green]cleared[/] {safe(name)}: nothing needs permission", highlight=False, soft_wrap=True)
-                continue
-            trail.add_permit(base, args.by, args.note)
-            v = trail.verdict(screening, rules)
-            if v.status is not Status.CLEARED:  # the record failed: the verdict says why
-                err.print(f"[red]{v.status.value}[/] {safe(name)}: " + "; ".join(safe(r.detail) for r in v.reasons),
-                          highlight=False, soft_wrap=True)
+            elif o.what == "failed":  # the record failed: the verdict says why
+                err.print(f"[red]{o.after.status.value}[/] {safe(name)}: "
+                          + "; ".join(safe(r.detail) for r in o.after.reasons), highlight=False, soft_wrap=True)
                 status = 2
-                continue
-            covers = ", ".join(sorted({signature(r).rstrip(":") for r in base.reasons}))
-            out.print(f"[green]cleared with permission[/] {safe(name)} for {rules.channel}, by {safe(args.by)} "
-                      f"({safe(args.note)}); covers {safe(covers)}", highlight=False, soft_wrap=True)
+            else:
+                out.print(f"[green]cleared with permission[/] {safe(name)} for {rules.channel}, by {safe(args.by)} "
+                          f"({safe(args.note)}); covers {safe(o.covers)}", highlight=False, soft_wrap=True)
     except SetupError as exc:  # the face store or model could not be used: nothing is permitted
         err.print(f"[bold red]screening permit:[/] {safe(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
-from screening.digest import sha256_file
-from screening.model import Screening, Status, Verdict
-from screening.pool import screen_many
-from screening.store.audit import AuditTrail, Entry, reasons_json
+from screening.model import Status
+from screening.review import Recheck, recheck
+from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
 EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = EXIT_OK, EXIT_ACT, EXIT_ERROR
@@ -39,28 +36,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-@dataclass(frozen=True)
-class Change:
-    before: Entry
-    after: Verdict
-
-
-@dataclass
-class Rechecked:
-    """What one recheck found: nothing here is printed yet."""
-
-    entries: int = 0  # latest verdicts decided again
-    rescanned: int = 0  # of them, files screened again (findings from another config or gallery)
-    changes: list[Change] = field(default_factory=list)
-    outdated: list[Entry] = field(default_factory=list)  # findings from another config/gallery, file gone or changed
-
-    @property
-    def lost(self) -> list[Change]:
-        """Images that were cleared and are no longer."""
-        return [c for c in self.changes
-                if c.before.status == Status.CLEARED.value and c.after.status is not Status.CLEARED]
-
-
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
     try:
@@ -71,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     try:
-        found = recheck(trust, rules, trail, args.workers)
+        found = recheck(trust, rules, trail, workers=args.workers)
     except (SetupError, sqlite3.Error, OSError) as exc:  # SetupError: the face store or model
         err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
@@ -88,42 +63,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_UNCHANGED
 
 
-def recheck(trust, rules, trail: AuditTrail, workers: int) -> Rechecked:
-    """Decide every latest verdict of the channel again; record and collect what changed."""
-    found = Rechecked()
-
-    def compare(entry: Entry, screening: Screening, rescanned: bool) -> None:
-        if rescanned:
-            v = trail.verdict(screening, rules)  # new findings: always worth keeping
-        else:
-            v = trail.decide(screening, rules)
-            if (v.status.value, reasons_json(v)) != (entry.status, entry.reasons):
-                trail.record(screening, v)  # only changes are appended, so a change is listed once
-        if v.status.value != entry.status:
-            found.changes.append(Change(entry, v))
-
-    entries = trail.latest(rules.channel)
-    found.entries = len(entries)
-    rescan: dict[str, Entry] = {}
-    for entry in entries:
-        screening = replace(entry.raw(), path=entry.path)
-        if trail.is_current(entry):
-            compare(entry, screening, rescanned=False)
-        elif _unchanged(entry):
-            rescan[entry.path] = entry
-        else:  # decide from the old findings anyway: a withdrawn consent still shows
-            found.outdated.append(entry)
-            compare(entry, screening, rescanned=False)
-    found.rescanned = len(rescan)
-    if rescan:
-        trust.enrol()
-        items = [(Path(p), p) for p in rescan]
-        for screening in screen_many(items, trust.config, trust.gallery, workers=workers, people=trust.names):
-            compare(rescan[screening.path], screening, rescanned=True)
-    return found
-
-
-def _print(out, found: Rechecked, channel: str) -> None:
+def _print(out, found: Recheck, channel: str) -> None:
     for c in found.changes:
         style = "green" if c.after.status is Status.CLEARED else "red"
         out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {c.before.path}", highlight=False, soft_wrap=True)
@@ -140,10 +80,3 @@ def _print(out, found: Rechecked, channel: str) -> None:
     out.print(f"{found.entries} image(s) rechecked for {channel}{rescanned}: "
               f"{len(found.changes)} changed status", highlight=False, soft_wrap=True)
 
-
-def _unchanged(entry: Entry) -> bool:
-    """Whether the file is still at its path with the content that was screened."""
-    try:
-        return sha256_file(entry.path) == entry.sha256
-    except OSError:
-        return False

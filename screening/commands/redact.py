@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from screening import files
 from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
+from screening.model import Status
+from screening.review import make_copies, screen_copies
 from screening.textsafe import for_terminal as safe
-from screening.model import Status, Verdict
-from screening.pool import screen_many
-from screening.redact import RedactError, faces_to_hide, make_copy, text_to_hide
 from screening.store.audit import AuditTrail
 from screening.trust import SetupError, open_trust
 
@@ -44,15 +41,6 @@ class _Refused(Exception):
     """Redact cannot start; the message says why, for the user."""
 
 
-@dataclass(frozen=True)
-class Copied:
-    """One original and its copy, or why no copy could be made."""
-
-    original: Verdict
-    copy: Path | None
-    error: str = ""
-
-
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
 
@@ -67,16 +55,15 @@ def run(args: argparse.Namespace) -> int:
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
     try:
-        for c in make_copies(items, trust, rules, trail, args.into, args.workers):
+        for c in make_copies(trust, rules, trail, items, args.into, workers=args.workers):
             if c.copy is None:
                 say(f"[red]error[/]            {safe(c.original.path)}: {safe(c.error)}")
                 statuses[Status.ERROR] += 1
                 continue
             copies[str(c.copy)] = c.original.path
-            blurred, names = len(faces_to_hide(c.original)), len(text_to_hide(c.original))
-            words = f", {names} name(s) in text blurred" if names else ""
-            say(f"copied           {safe(c.original.path)} -> {safe(c.copy)} ({blurred} face(s) blurred{words}, metadata removed)")
-        for v in screen_copies(copies, trust, rules, trail, args.workers):
+            words = f", {c.names} name(s) in text blurred" if c.names else ""
+            say(f"copied           {safe(c.original.path)} -> {safe(c.copy)} ({c.faces} face(s) blurred{words}, metadata removed)")
+        for v in screen_copies(trust, rules, trail, [Path(c) for c in copies], workers=args.workers):
             statuses[v.status] += 1
             say(f"[{_STYLE[v.status]}]{v.status.value:16}[/] {safe(v.path)}"
                 + "".join(f"\n    {r.kind.value}: {safe(r.detail)}" for r in v.reasons))
@@ -117,25 +104,6 @@ def _open(args: argparse.Namespace):
     except (OSError, sqlite3.Error) as exc:
         raise _Refused(f"cannot open the audit trail {trust.config.state}: {exc}") from None
     return trust, rules, items, trail
-
-
-def make_copies(items, trust, rules, trail: AuditTrail, into: Path, workers: int) -> Iterator[Copied]:
-    """Screen each original (recorded in the audit trail) and write its publishable copy into `into`."""
-    for screening in screen_many(items, trust.config, trust.gallery, workers=workers, people=trust.names):
-        original = trail.verdict(screening, rules)
-        try:
-            copy = make_copy(Path(screening.path), screening, original, into, trust=trust, rules=rules)
-        except (RedactError, OSError) as exc:
-            yield Copied(original, None, str(exc))
-            continue
-        yield Copied(original, copy)
-
-
-def screen_copies(copies: Iterable[str], trust, rules, trail: AuditTrail, workers: int) -> Iterator[Verdict]:
-    """The copies are screened like any photo: only what the checks find there counts."""
-    for screening in screen_many([(Path(c), c) for c in copies], trust.config, trust.gallery,
-                                 workers=workers, people=trust.names):
-        yield trail.verdict(screening, rules)
 
 
 def _unsafe_folder(into: Path, given: list[str], items: list[tuple[Path, str]]) -> str | None:

@@ -301,8 +301,9 @@ def _strangers(config: Config, register: Register) -> list[str]:
     return out
 
 
-def store_summary(config: Config) -> dict[str, int]:
-    """Usable stored encodings per person, without syncing; empty when there is no store yet."""
+def stored_photos(config: Config) -> dict[str, list[tuple[str, bool, str]]]:
+    """Each person's reference photos in the store, without syncing: (path in their folder,
+    usable, why not); empty when there is no store yet."""
     if not config.encodings.exists():
         return {}
     try:
@@ -310,4 +311,4 @@ def store_summary(config: Config) -> dict[str, int]:
     except ImportError:
         version = None
     with Store.open(config.encodings, create=False) as store:
-        return store.enrolled_counts(version)
+        return store.photos_by_person(version)

@@ -3,11 +3,14 @@ body (decide() reports a body with no face as a `person`). Never decides."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from screening.config import FaceSettings
 from screening.consent.gallery import Gallery
 from screening.imaging import Picture
 from screening.model import Check, CheckResult, FaceFinding, PersonFinding
-from screening.vision.face_engine import MODEL_VERSION, FaceEngine
+from screening.vision.face_engine import MIRROR_NEAR, MODEL_VERSION, FaceEngine, Located
+from screening.vision.face_quality import UPRIGHT_ROLL, roll_of
 
 
 class FaceDetector:
@@ -24,24 +27,62 @@ class FaceDetector:
             self.people = PeopleFinder()
 
     def detect(self, picture: Picture, earlier: dict[Check, CheckResult]) -> list[FaceFinding | PersonFinding]:
+        self.check_gallery()
+        findings: list[FaceFinding | PersonFinding] = []
+        for frame, rgb in enumerate(picture.frames):
+            findings += self.bodies_in(rgb, frame)
+            upright = self.engine.locate(rgb)
+            faces = [self._face(rgb, face, frame) for face in upright]
+            findings += faces
+            if needs_turned_search(upright, faces):
+                findings += self.turned_in(rgb, upright, frame)
+        return findings
+
+    # The parts of detect(), for callers that run them on their own schedule (video frames,
+    # video_passes.py): bodies, upright faces, faces seen only turned.
+
+    def check_gallery(self) -> None:
         # Distances between encodings of two different models mean nothing: refuse, never guess.
         if len(self.gallery) and self.gallery.version != MODEL_VERSION:
             raise RuntimeError(f"the enrolled encodings were made by face model {self.gallery.version!r}, "
                                f"this scan uses {MODEL_VERSION!r}: re-enrol before scanning")
-        findings: list[FaceFinding | PersonFinding] = []
-        for frame, rgb in enumerate(picture.frames):
-            if self.people is not None:
-                findings += [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
-                             for body in self.people.find(rgb)]
-            upright = self.engine.locate(rgb)
-            for face in upright:
-                encoding, why = self.engine.encode_with_reason(rgb, face.box)
-                if encoding is None:
-                    findings.append(FaceFinding(face.box, (), False, why, face.score, frame))
-                else:
-                    findings.append(FaceFinding(face.box, self.gallery.candidates(encoding), True,
-                                                f"found by {face.source}", face.score, frame))
-            findings += [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
-                                     "turn the photo upright and screen it again", face.score, frame)
-                         for face, turn in self.engine.locate_turned(rgb, upright)]
-        return findings
+
+    def bodies_in(self, rgb: np.ndarray, frame: int = 0) -> list[PersonFinding]:
+        if self.people is None:
+            return []
+        return [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
+                for body in self.people.find(rgb)]
+
+    def faces_in(self, rgb: np.ndarray, frame: int = 0, engine: FaceEngine | None = None) -> list[FaceFinding]:
+        """Upright faces, each encoded and compared with the gallery (`engine`: another
+        FaceEngine to locate them with, e.g. one planned for video frames)."""
+        return [self._face(rgb, face, frame) for face in (engine or self.engine).locate(rgb)]
+
+    def turned_in(self, rgb: np.ndarray, upright: list, frame: int = 0) -> list[FaceFinding]:
+        """Faces seen only with the picture turned; `upright`: what has a `box` there already."""
+        return [FaceFinding(face.box, (), False, f"seen only with the picture turned {turn} degrees: "
+                            "turn the photo upright and screen it again", face.score, frame)
+                for face, turn in self.engine.locate_turned(rgb, upright)]
+
+    def _face(self, rgb: np.ndarray, face: Located, frame: int) -> FaceFinding:
+        """One face: identifiable or why not, with its distance to each enrolled person."""
+        encoding, why = self.engine.encode_with_reason(rgb, face.box, mirror=False)
+        if encoding is None:
+            return FaceFinding(face.box, (), False, why, face.score, frame)
+        candidates = self.gallery.candidates(encoding)
+        # The mirror average (docs/faces.md) is what the references were made with; it moves a
+        # distance by less than MIRROR_NEAR, so it is computed only where it could make a match.
+        if candidates and candidates[0][1] <= self.settings.tolerance + MIRROR_NEAR:
+            candidates = self.gallery.candidates(self.engine.mirror_averaged(rgb, face.box, encoding))
+        return FaceFinding(face.box, candidates, True, f"found by {face.source}", face.score, frame)
+
+
+def needs_turned_search(upright: list[Located], faces: list[FaceFinding]) -> bool:
+    """A photo turned a quarter or half turn (its orientation tag lost) shows no upright face that
+    can be identified: the turned search runs unless at least one face found upright is both
+    identifiable and level (its eyes-to-mouth line within UPRIGHT_ROLL degrees of vertical)."""
+    for located, finding in zip(upright, faces):
+        roll = roll_of(located.landmarks)
+        if finding.identifiable and roll is not None and roll <= UPRIGHT_ROLL:
+            return False
+    return True

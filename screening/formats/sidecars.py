@@ -18,11 +18,16 @@ def is_sidecar(path: Path) -> bool:
     return path.suffix.lower() == SUFFIX
 
 
+def sidecar_names(image_name: str) -> set[str]:
+    """The lower-cased names of an image's sidecars: IMG_1.jpg -> {img_1.xmp, img_1.jpg.xmp}."""
+    return {Path(image_name).stem.lower() + SUFFIX, image_name.lower() + SUFFIX}
+
+
 def sidecars_of(image: Path) -> list[Path]:
     """The regular files beside `image` that are its XMP sidecars (never the image itself)."""
     if is_sidecar(image):
         return []
-    wanted = {Path(image.name).stem.lower() + SUFFIX, image.name.lower() + SUFFIX}
+    wanted = sidecar_names(image.name)
     found = []
     for name in _names(image.parent):
         candidate = image.parent / name

@@ -61,6 +61,14 @@ CREATE TABLE IF NOT EXISTS permits (
     covers TEXT NOT NULL       -- JSON list of reason signatures the permission was given for
 );
 CREATE INDEX IF NOT EXISTS permits_by_sha256 ON permits (sha256, channel);
+CREATE TABLE IF NOT EXISTS account_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,          -- UTC, ISO 8601
+    user TEXT NOT NULL,        -- who made the change (the admin's account)
+    action TEXT NOT NULL,      -- add, remove
+    account TEXT NOT NULL,     -- the account changed
+    detail TEXT NOT NULL       -- e.g. the role given; never a password
+);
 """
 
 AUDIT_COLUMNS = ("at", "user", "command", "path", "sha256", "channel", "status", "reasons",
@@ -143,21 +151,23 @@ class Entry:
 class AuditTrail:
     """The audit and permits tables of one state database, stamped for one command run."""
 
-    def __init__(self, db: Path, *, command: str, config: str, register: str, gallery: str):
+    def __init__(self, db: Path, *, command: str, config: str, register: str, gallery: str,
+                 user: str | None = None):
         self.db = Path(db)
         self.command = command
         self.stamp = {"config": config, "register": register, "gallery": gallery}
-        self.user = _user()
+        self.user = user or _user()  # `screening serve` records the signed-in account
         self.conn = connect(self.db)  # one verdict per commit: ~18 ms each without WAL (bench_scale.py)
         self.conn.row_factory = sqlite3.Row
         self.conn.executescript(_SCHEMA)
         self.conn.commit()
 
     @classmethod
-    def open(cls, trust, command: str) -> AuditTrail:
+    def open(cls, trust, command: str, user: str | None = None) -> AuditTrail:
         """The trail for a Trust (config + register); raises sqlite3.Error or OSError."""
         return cls(trust.config.state, command=command, config=trust.config.fingerprint(),
-                   register=trust.register.digest, gallery=gallery_digest(trust.config, trust.register))
+                   register=trust.register.digest, gallery=gallery_digest(trust.config, trust.register),
+                   user=user)
 
     def close(self) -> None:
         self.conn.close()
@@ -215,9 +225,27 @@ class AuditTrail:
                                 (sha256, channel)).fetchone()
         return Entry(**dict(row)) if row else None
 
+    def latest_for_path(self, path: str | Path, channel: str) -> Entry | None:
+        """The most recent entry of one file (its path as record() stores it: resolved)."""
+        row = self.conn.execute("SELECT * FROM audit WHERE path = ? AND channel = ? ORDER BY id DESC LIMIT 1",
+                                (str(Path(path).resolve()), channel)).fetchone()
+        return Entry(**dict(row)) if row else None
+
     def is_current(self, entry: Entry) -> bool:
         """Whether the entry's findings came from today's config and face gallery."""
         return entry.config == self.stamp["config"] and entry.gallery == self.stamp["gallery"]
+
+    # ------------------------------------------------------------ accounts (`screening serve`'s admin page)
+
+    def record_account_change(self, action: str, account: str, detail: str = "") -> None:
+        """An account added or removed, by this trail's user (the admin signed in)."""
+        self.conn.execute("INSERT INTO account_changes (at, user, action, account, detail) VALUES (?,?,?,?,?)",
+                          (_now(), self.user, action, account, detail))
+        self.conn.commit()
+
+    def account_changes(self) -> list[dict[str, str]]:
+        return [dict(r) for r in self.conn.execute(
+            "SELECT at, user, action, account, detail FROM account_changes ORDER BY id")]
 
     # ------------------------------------------------------------ permits
 

@@ -129,10 +129,14 @@ class Store:
         # secure_delete zeroes freed pages; VACUUM also rebuilds the file without them
         self.conn.execute("VACUUM")
 
-    def enrolled_counts(self, model: str | None = None) -> dict[str, int]:
-        """Usable encodings per person (of one model version, when given)."""
-        sql = "SELECT person_id, COUNT(*) FROM photos WHERE encoding IS NOT NULL"
+    def photos_by_person(self, model: str | None = None) -> dict[str, list[tuple[str, bool, str]]]:
+        """Each person's reference photos as last seen: (path in their folder, usable, why not),
+        sorted by path (of one model version, when given)."""
+        sql = "SELECT person_id, path, encoding IS NOT NULL, COALESCE(problem, '') FROM photos"
         args: tuple = ()
         if model is not None:
-            sql, args = sql + " AND model = ?", (model,)
-        return dict(self.conn.execute(sql + " GROUP BY person_id", args).fetchall())
+            sql, args = sql + " WHERE model = ?", (model,)
+        out: dict[str, list[tuple[str, bool, str]]] = {}
+        for pid, path, usable, problem in self.conn.execute(sql + " ORDER BY person_id, path", args):
+            out.setdefault(pid, []).append((path, bool(usable), problem))
+        return out

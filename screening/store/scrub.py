@@ -14,7 +14,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-FREE_TEXT_TABLES = ("audit", "permits")
+FREE_TEXT_TABLES = ("audit", "permits", "batches", "batch_files")  # batch titles and uploaded names: free text
 
 
 def pseudonymise(state: Path, person_id: str, name: str, pseudonym: str) -> tuple[int, int]:

@@ -31,6 +31,7 @@ import numpy as np
 
 from screening.config import FaceSettings
 from screening.model import Box
+from screening.vision.face_quality import too_poor
 from screening.vision.geometry import cover
 
 # Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter,
@@ -39,6 +40,7 @@ from screening.vision.geometry import cover
 # non-matches at tolerance 0.45 from 28/140 to 21/140, with no false match (docs/faces.md).
 NUM_JITTERS = 1
 CHIP_SIZE = 150
+CHIP_PADDING = 0.25  # dlib's own default around the aligned face
 MIRROR_AVERAGE = True
 MODEL_VERSION = f"dlib_resnet_v1+sp5+chip{CHIP_SIZE}+jitter{NUM_JITTERS}" + ("+mirroravg" if MIRROR_AVERAGE else "")
 
@@ -74,10 +76,11 @@ SAME_FACE_OVERLAP = 0.5
 # the 43 dlib truth faces (1.11 and 5.4%) and the astronaut's HOG box (1.02).
 HOG_SIDE = 1.08
 HOG_SHIFT_Y = 0.05
-# Nose displacement from the eyes' midline, in eye distances, beyond which the face is turned
-# too far for the recogniser. Above the turned but recognisable faces of the benchmark (up to
-# 0.39); crude: a strict profile's landmarks can still pass it, the tolerance then protects.
-MAX_TURN = 0.45
+# A probe's mirror image is encoded only when its plain descriptor lies within this much of the
+# tolerance from someone enrolled: the average moves any distance by at most half the
+# descriptor-to-mirror distance, which was at most 0.13 (median 0.09) over the 65 deepface
+# faces (docs/faces.md, "Speed"); further away, the mirror could not make a match.
+MIRROR_NEAR = 0.2
 
 
 @dataclass(frozen=True)
@@ -237,8 +240,11 @@ class FaceEngine:
         """128-d float64 dlib descriptor, or None when this face cannot be identified."""
         return self.encode_with_reason(rgb, box)[0]
 
-    def encode_with_reason(self, rgb: np.ndarray, box: Box, jitters: int = NUM_JITTERS) -> tuple[np.ndarray | None, str]:
-        """The descriptor, or None and a sentence saying why this face cannot be identified."""
+    def encode_with_reason(self, rgb: np.ndarray, box: Box, jitters: int = NUM_JITTERS,
+                           mirror: bool = MIRROR_AVERAGE) -> tuple[np.ndarray | None, str]:
+        """The descriptor, or None and a sentence saying why this face cannot be identified (too
+        small, turned too far, too blurred). `mirror=False`: the face as it is only (a probe whose
+        mirror average is taken later by `mirror_averaged()`, if it can change the answer)."""
         rgb = _checked(rgb)
         left, top, bw, bh = box
         if bw < self.settings.min_face_px:
@@ -246,16 +252,21 @@ class FaceEngine:
         rect = self._dlib.rectangle(int(left), int(top), int(left + bw), int(top + bh))
         shape = self._landmarks(rgb, rect)
         points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-        turn = turn_of(points)
-        if turn is None or turn > MAX_TURN:
-            return None, "face turned too far to identify"
-        vector = np.asarray(self._recogniser.compute_face_descriptor(rgb, shape, jitters), dtype=np.float64)
-        if MIRROR_AVERAGE:
+        chip = self._dlib.get_face_chip(rgb, shape, CHIP_SIZE, CHIP_PADDING)
+        why = too_poor(points, chip)
+        if why:
+            return None, why
+        vector = np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
+        if mirror:
             vector = (vector + self._mirrored(rgb, box, jitters)) / 2
         if vector.shape != (128,) or not np.isfinite(vector).all():
             raise RuntimeError(f"dlib returned an unusable face descriptor for the face at {box}")
         return vector, ""
 
+    def mirror_averaged(self, rgb: np.ndarray, box: Box, vector: np.ndarray, jitters: int = NUM_JITTERS) -> np.ndarray:
+        """`vector` (from `encode_with_reason(..., mirror=False)`) averaged with its mirror image's:
+        the same descriptor `encode_with_reason(...)` gives."""
+        return (vector + self._mirrored(_checked(rgb), box, jitters)) / 2
 
     def _mirrored(self, rgb: np.ndarray, box: Box, jitters: int) -> np.ndarray:
         """The descriptor of the face mirrored left to right (a crop around it, flipped)."""
@@ -267,19 +278,8 @@ class FaceEngine:
         mleft = width - (left - x0) - bw  # the box's left edge once the crop is flipped
         rect = self._dlib.rectangle(int(mleft), int(top - y0), int(mleft + bw), int(top - y0 + bh))
         shape = self._landmarks(crop, rect)
-        return np.asarray(self._recogniser.compute_face_descriptor(crop, shape, jitters), dtype=np.float64)
-
-
-def turn_of(points: np.ndarray) -> float | None:
-    """How far the nose sits off the eyes' midline, in eye distances (0 frontal); None if no eyes."""
-    # dlib's 5-point model: 0,1 one eye's corners, 2,3 the other's, 4 under the nose.
-    eye_a, eye_b = points[0:2].mean(axis=0), points[2:4].mean(axis=0)
-    axis = eye_b - eye_a
-    span = float(np.hypot(*axis))
-    if span < 1.0:
-        return None
-    offset = points[4] - (eye_a + eye_b) / 2
-    return abs(float(offset @ axis)) / span / span
+        chip = self._dlib.get_face_chip(crop, shape, CHIP_SIZE, CHIP_PADDING)
+        return np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
 
 
 def _unturned(x: float, y: float, k: int, w: int, h: int) -> tuple[float, float]:

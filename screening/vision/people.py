@@ -18,7 +18,7 @@ from screening.vision.geometry import iou
 VIEW_SIDE = 1280
 WIN_STRIDE = (8, 8)
 PADDING = (16, 16)
-PYRAMID_STEP = 1.1
+PYRAMID_STEP = 1.15
 # Boxes of one person found at several scales are grouped (IoU) and the best kept.
 NMS_IOU = 0.4
 

@@ -1,0 +1,69 @@
+"""Which decoded frames are screened: the first, one at least every `every_s` seconds,
+keyframes, scene changes, frames held on screen, and the last (formats/video.py decodes them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from screening.formats.video import Frame
+
+@dataclass(frozen=True)
+class Sample:
+    """A frame chosen for screening, upright."""
+
+    number: int
+    time: float
+    rgb: np.ndarray
+    why: str  # "first", "interval", "held", "keyframe", "scene change", "last"
+
+
+def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
+    """The frames to screen: the first, one at least every `every_s` seconds, keyframes and
+    scene changes (no closer than `min_gap_s` to the previous one) and the last.
+
+    Screened frames are never more than `every_s` apart (to the nearest frame), so anything on
+    screen for `every_s` plus one frame is in at least one of them; and a frame that stays on
+    screen for `every_s` or longer (variable frame rate: a frame held after a sampled one) is
+    screened itself, once the next frame's time shows how long it was held ("held"). Only chosen
+    frames are converted to RGB, so the cost of decoding the rest stays small.
+    """
+    last_time: float | None = None
+    last_thumb: np.ndarray | None = None
+    pending: Frame | None = None  # the newest frame not sampled, kept to sample it if held, or as the last
+    pending_thumb: np.ndarray | None = None
+    step = 0.0  # the latest gap between frames
+    previous = None
+    previous_key = False
+    for frame in frames:
+        if previous is not None:
+            step = max(0.0, frame.time - previous)
+        previous = frame.time
+        if pending is not None and frame.time - pending.time >= every_s - 1e-6:
+            last_time, last_thumb = pending.time, pending_thumb
+            yield Sample(pending.number, pending.time, pending.rgb(), "held")
+            pending = None
+        # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
+        marks_shot = frame.key and not previous_key
+        previous_key = frame.key
+        thumb = frame.grey_thumb()
+        why = None
+        if last_time is None:
+            why = "first"
+        elif frame.time + step / 2 >= last_time + every_s - 1e-6:  # the frame nearest the due time, not after
+            why = "interval"
+        elif frame.time - last_time >= min_gap_s:
+            if marks_shot:
+                why = "keyframe"
+            elif last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) / 255.0 >= scene_change:
+                why = "scene change"
+        if why is None:
+            pending, pending_thumb = frame, thumb
+            continue
+        pending = None
+        last_time, last_thumb = frame.time, thumb
+        yield Sample(frame.number, frame.time, frame.rgb(), why)
+    if pending is not None:
+        yield Sample(pending.number, pending.time, pending.rgb(), "last")

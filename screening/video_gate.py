@@ -1,0 +1,257 @@
+"""Which parts of a sampled frame a check must look at again: change gating for video.
+
+Each pass of a check over the frames (video_passes.py) keeps a Gate: a small grey copy of
+what it last screened at each place (the *reference*), and the findings it made there, in
+full-frame pixels. A new frame is compared with the reference, cell by cell (CELL x CELL
+frame pixels): a cell whose mean absolute grey change exceeds the threshold has changed. A
+camera pan is undone first: the global shift between reference and frame is measured by
+phase correlation, and kept when it explains the frame better than no shift.
+
+- The changed cells, grown by MARGIN_PX, grouped into rectangles, are screened again; a
+  finding whose box touches a changed cell is dropped and its box added to the rectangles
+  (a face half in a changed cell is looked at whole).
+- Every other finding is kept, moved by the pan, and its place is not screened again: it
+  holds what was screened there (within the threshold).
+- The first frame, a scene change, a cut, or changes over FULL_SHARE of the frame: the whole
+  frame is screened. A place revealed by a pan (nothing screened there yet) has changed.
+
+The reference is updated only where the pass screened, so a slow change (a fade, a drift)
+adds up until it passes the threshold, and is then screened.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+# The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
+SCALE = 4
+CELL = 16
+# Changed cells are screened with this much around them (frame pixels): the detectors see a
+# face or a line of text that crosses into unchanged cells whole, with some context.
+MARGIN_PX = 48
+# Rectangles are at least this long on each side (frame pixels; the people detector needs 128).
+MIN_SIDE = 160
+# Rectangles covering more than this share of the frame: the whole frame is screened.
+FULL_SHARE = 0.5
+# A pan is looked for on every frame (a pan left uncorrected while parts of the frame are looked
+# at again makes a patchwork of the reference) and kept when phase correlation is at least this
+# sure of it and it leaves fewer changed cells than no pan.
+PAN_RESPONSE = 0.3
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to screen in one frame: `regions` (x0, y0, x1, y1 frame pixels), or None for all of
+    it; the findings kept from before (moved by the pan); the pan, in frame pixels."""
+
+    regions: tuple[tuple[int, int, int, int], ...] | None
+    kept: tuple
+    shift: tuple[float, float] = (0.0, 0.0)
+
+
+def grey_small(rgb: np.ndarray) -> np.ndarray:
+    """The frame's grey copy the gates compare (float32 0..1, 1/SCALE on each side)."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA
+                      ).astype(np.float32) / 255.0
+
+
+class Gate:
+    """One pass's memory of what it screened; `threshold` 0 screens every frame whole."""
+
+    def __init__(self, threshold: float):
+        self.threshold = threshold
+        self.reference: np.ndarray | None = None  # NaN where nothing was screened yet
+        self.findings: tuple = ()
+        self.full = 0  # frames screened whole, and in part (for the clip's summary)
+        self.partial = 0
+        self.skipped = 0
+
+    def reset(self) -> None:
+        """A cut: nothing screened before it stands for what is on screen after it."""
+        self.reference = None
+        self.findings = ()
+
+    def plan(self, grey: np.ndarray, size: tuple[int, int]) -> Plan:
+        """What to screen in the frame whose grey copy is `grey` and size (width, height) is `size`."""
+        ref = self.reference
+        if not self.threshold or ref is None or ref.shape != grey.shape:
+            return Plan(None, ())
+        changed = _changed(ref, grey, self.threshold)
+        shift = (0.0, 0.0)
+        moved, pan = _panned(ref, grey) if changed.any() else (None, (0, 0))
+        if moved is not None:
+            changed_moved = _changed(moved, grey, self.threshold)
+            if changed_moved.sum() < changed.sum():
+                changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
+                self.reference = moved
+        w, h = size
+        kept, dropped = [], []
+        for f in self.findings:
+            f = _moved(f, *shift)
+            box = getattr(f, "box", None)
+            if box is not None and not _inside(box, w, h):
+                continue  # panned out of the frame
+            (dropped if box is not None and _touches(changed, box) else kept).append(f)
+        if not changed.any():
+            return Plan((), tuple(kept), shift)
+        while True:  # a kept finding that a region reaches into is looked at again, whole
+            regions = _regions(changed, [f.box for f in dropped], w, h)
+            reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
+            if not reached:
+                break
+            kept = [f for f in kept if f not in reached]
+            dropped += reached
+        if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions) > FULL_SHARE * w * h:
+            return Plan(None, (), shift)
+        return Plan(tuple(regions), tuple(kept), shift)
+
+    def commit(self, plan: Plan, grey: np.ndarray, found: list) -> tuple:
+        """After the pass ran on the plan's regions and found `found` (full-frame boxes): the
+        reference holds the frame where it was screened; returns the frame's findings."""
+        if plan.regions is None:
+            self.reference = grey.copy()
+            self.full += 1
+        else:
+            if plan.regions:
+                self.partial += 1
+            else:
+                self.skipped += 1
+            for x0, y0, x1, y1 in plan.regions:
+                sl = np.s_[y0 // SCALE:-(-y1 // SCALE), x0 // SCALE:-(-x1 // SCALE)]
+                self.reference[sl] = grey[sl]
+        self.findings = tuple(plan.kept) + tuple(found)
+        return self.findings
+
+
+def _changed(ref: np.ndarray, grey: np.ndarray, threshold: float) -> np.ndarray:
+    """Boolean map of cells (CELL frame pixels) whose mean absolute change is over threshold
+    however the reference is moved by up to one pixel of the grey copy (SCALE frame pixels:
+    what is left of a pan, a shaking hand); a place never screened (NaN) has changed."""
+    best = None
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            cells = _cell_means(np.abs(grey - _shifted(ref, dx, dy)))
+            best = cells if best is None else np.minimum(best, cells)
+    return best > threshold
+
+
+def _cell_means(diff: np.ndarray) -> np.ndarray:
+    import cv2
+
+    diff = np.where(np.isnan(diff), 1.0, diff).astype(np.float32)
+    step = CELL // SCALE
+    h, w = diff.shape
+    ch, cw = -(-h // step), -(-w // step)
+    padded = np.zeros((ch * step, cw * step), np.float32)
+    padded[:h, :w] = diff
+    cells = cv2.resize(padded, (cw, ch), interpolation=cv2.INTER_AREA)
+    if h % step or w % step:  # a cell cut by the frame's edge: its mean over the part inside
+        inside = np.zeros_like(padded)
+        inside[:h, :w] = 1.0
+        cells = cells / np.maximum(cv2.resize(inside, (cw, ch), interpolation=cv2.INTER_AREA), 1e-6)
+    return cells
+
+
+def _shifted(ref: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """ref moved by (dx, dy) whole pixels, NaN where it held nothing."""
+    if not dx and not dy:
+        return ref
+    h, w = ref.shape
+    moved = np.full_like(ref, np.nan)
+    moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = ref[max(0, -dy):h - max(0, dy),
+                                                                      max(0, -dx):w - max(0, dx)]
+    return moved
+
+
+def _panned(ref: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """The reference moved by the global shift (whole pixels of the grey copy) that best
+    matches the frame, NaN where the shift reveals what the reference never held; None when
+    there is no such shift."""
+    import cv2
+
+    h, w = grey.shape
+    if h < 8 or w < 8:
+        return None, (0, 0)
+    known = ~np.isnan(ref)
+    filled = np.where(known, ref, np.nanmean(ref) if known.any() else 0.0).astype(np.float32)
+    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    (fx, fy), response = cv2.phaseCorrelate(filled, grey.copy(), window)  # it may write into its inputs
+    dx, dy = int(round(fx)), int(round(fy))
+    if response < PAN_RESPONSE or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
+        return None, (0, 0)
+    return _shifted(ref, dx, dy), (dx, dy)
+
+
+def _regions(changed: np.ndarray, boxes: list, w: int, h: int) -> list[tuple[int, int, int, int]] | None:
+    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given."""
+    import cv2
+
+    count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
+    rects = [(x * CELL, y * CELL, (x + cw) * CELL, (y + ch) * CELL) for x, y, cw, ch, _ in stats[1:count]]
+    rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
+    grown = [_grown(r, w, h) for r in rects]
+    while True:  # join rectangles that overlap until none do
+        joined = _join_once(grown)
+        if len(joined) == len(grown):
+            return [_grown(r, w, h, 0) for r in joined]
+        grown = joined
+
+
+def _grown(rect, w: int, h: int, margin: int = MARGIN_PX) -> tuple[int, int, int, int]:
+    x0, y0, x1, y1 = rect
+    x0, y0, x1, y1 = x0 - margin, y0 - margin, x1 + margin, y1 + margin
+    for lo, hi, limit, axis in ((x0, x1, w, 0), (y0, y1, h, 1)):
+        short = MIN_SIDE - (hi - lo)
+        if short > 0:
+            lo, hi = lo - short // 2, hi + short - short // 2
+        lo, hi = max(0, lo), min(limit, hi)
+        if axis == 0:
+            x0, x1 = lo, hi
+        else:
+            y0, y1 = lo, hi
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def _join_once(rects: list) -> list:
+    out: list = []
+    for r in rects:
+        for i, o in enumerate(out):
+            if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
+                out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
+                break
+        else:
+            out.append(r)
+    return out
+
+
+def _touches(changed: np.ndarray, box) -> bool:
+    x, y, bw, bh = box
+    ch, cw = changed.shape
+    x0, y0 = max(0, int(x // CELL)), max(0, int(y // CELL))
+    x1, y1 = min(cw, int(-(-(x + bw) // CELL))), min(ch, int(-(-(y + bh) // CELL)))
+    return x1 <= x0 or y1 <= y0 or bool(changed[y0:y1, x0:x1].any())
+
+
+def _meets(box, rect) -> bool:
+    x, y, bw, bh = box
+    return x < rect[2] and y < rect[3] and x + bw > rect[0] and y + bh > rect[1]
+
+
+def _inside(box, w: int, h: int) -> bool:
+    x, y, bw, bh = box
+    return x < w and y < h and x + bw > 0 and y + bh > 0
+
+
+def _moved(finding, dx: float, dy: float):
+    """The finding with its box moved by (dx, dy) frame pixels (a pan)."""
+    if (not dx and not dy) or getattr(finding, "box", None) is None:
+        return finding
+    x, y, bw, bh = finding.box
+    return dataclasses.replace(finding, box=(round(x + dx), round(y + dy), bw, bh))

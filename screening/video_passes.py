@@ -1,0 +1,232 @@
+"""The checks run over a clip's sampled frames, each as one or more passes with its own schedule
+and its own change gate (video_gate.py).
+
+A pass runs on a sampled frame when it is due (every sampled frame, or at least every [video]
+other_checks_every_s), and then only on the regions that changed since it last screened them:
+the findings of unchanged places are kept. The face check is three passes when the face
+detector offers its parts: upright faces on every sampled frame, searched in full-resolution
+pixels with the engine planned so that every face of `[faces] min_face_search` px is found
+whatever the frame's size; bodies (the `person` reason) and faces seen only turned, on the
+slower schedule. The other checks (logos, uniforms, text) see the frame shrunk to [video]
+max_side, as before. Detectors are fed crops; boxes are mapped back to full-frame pixels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from screening import imaging
+from screening.config import VideoSettings
+from screening.model import Check, CheckResult, FaceFinding
+from screening.video_gate import Gate, Plan, grey_small
+from screening.vision.face_engine import TURNED_SIDE
+
+
+@dataclass
+class Pass:
+    """One kind of look at the frames: `run(pixels, earlier)` returns findings with boxes in
+    `pixels`; `earlier` holds this frame's findings of the checks before it, in those pixels."""
+
+    name: str
+    check: Check
+    every_frame: bool  # False: at [video] other_checks_every_s
+    full_res: bool  # fed full-resolution pixels (else the frame shrunk to [video] max_side)
+    run: Callable[[np.ndarray, dict], list]
+    whole: tuple[int, int] = (0, 0)  # the size of the frame the pixels are cut from (set per frame)
+
+
+def build_passes(path: Path, detectors: dict, settings: VideoSettings) -> list[Pass]:
+    """The passes of the frame checks, in the order the checks run."""
+    passes = []
+    for check, detector in detectors.items():
+        if check is Check.FACES and all(hasattr(detector, a) for a in ("faces_in", "bodies_in", "turned_in")):
+            passes += _face_passes(detector, settings)
+        elif check is Check.LOGOS and hasattr(detector, "search") and hasattr(detector, "settings"):
+            passes.append(_logo_pass(detector))
+        else:
+            passes.append(Pass(check.value, check, check is Check.FACES, False, _as_photo(path, detector)))
+    return passes
+
+
+def _as_photo(path: Path, detector) -> Callable:
+    def run(pixels: np.ndarray, earlier: dict) -> list:
+        picture = imaging.Picture(path=path, data=b"", format="VIDEO FRAME", frames=[pixels])
+        return detector.detect(picture, earlier)
+    return run
+
+
+def _logo_pass(detector) -> Pass:
+    """Logos in a crop at the zoom the whole frame would be searched at (the photo path scales
+    any image to [logos] max_side: a small crop would cost as much as the whole frame)."""
+    def run(pixels, earlier):
+        whole = max(logos.whole) or max(pixels.shape[:2])
+        zoom = min(detector.settings.max_side / whole, detector.settings.max_zoom)
+        return detector.search(pixels, max_side=round(max(pixels.shape[:2]) * zoom) or 1, max_zoom=zoom)
+
+    logos = Pass(Check.LOGOS.value, Check.LOGOS, False, False, run)
+    return logos
+
+
+def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
+    engine = video_face_engine(detector.engine, settings)
+
+    def faces(pixels, earlier):
+        detector.check_gallery()
+        return detector.faces_in(pixels, engine=engine)
+
+    def turned(pixels, earlier):
+        # at the scale the whole frame is searched at (the engine's TURNED_SIDE copy of it), so a
+        # crop costs its share of the whole; upright faces only (a turned face in a body is one)
+        zoom = min(1.0, TURNED_SIDE / max(max(turned_pass.whole), 1))
+        found = earlier.get(Check.FACES)
+        upright = [_placed(f, 0, 0, zoom) for f in (found.findings if found is not None else ())
+                   if isinstance(f, FaceFinding)]
+        small, _ = shrunk(pixels, max(1, round(max(pixels.shape[:2]) * zoom))) if zoom < 1 else (pixels, 1.0)
+        return [_placed(f, 0, 0, 1 / zoom) for f in detector.turned_in(small, upright)]
+
+    turned_pass = Pass("turned faces", Check.FACES, False, False, turned)
+    return [Pass("faces", Check.FACES, True, True, faces),
+            Pass("people", Check.FACES, False, False, lambda pixels, earlier: detector.bodies_in(pixels)),
+            turned_pass]
+
+
+def video_face_engine(engine, settings: VideoSettings):
+    """The face engine planned for video frames: the finest view is [video] max_side long, or
+    finer where [faces] min_face_search needs it (a 4K frame is searched at 0.6, not at 1280 px)."""
+    import copy
+
+    detail = max(640, min(10_000, settings.max_side or 10_000))
+    video = copy.copy(engine)
+    video.settings = dataclasses.replace(engine.settings, detail_side=detail)
+    return video
+
+
+class FrameScreener:
+    """Runs the passes on each sampled frame, as on a photo of its changed regions, and hands
+    each check's findings (full-frame pixels, stamped with the time) to `merged`."""
+
+    def __init__(self, passes: list[Pass], settings: VideoSettings, merged: dict, describe):
+        self.passes, self.settings, self.merged, self.describe = passes, settings, merged, describe
+        self.failed: dict[Check, str] = {}
+        self.last_run: dict[str, float] = {}
+        self.gates = {p.name: Gate(settings.change_threshold) for p in passes}
+
+    def due(self, p: Pass, time: float, why: str) -> bool:
+        if p.every_frame or why in ("first", "scene change", "last") or p.name not in self.last_run:
+            return True
+        every = self.settings.other_checks_every_s
+        # screened frames are at most sample_every_s apart: run when the next one would be late
+        return time - self.last_run[p.name] >= every - self.settings.sample_every_s / 2
+
+    def screen(self, time: float, rgb: np.ndarray, why: str) -> None:
+        from screening.pipeline import CheckTimeout
+
+        if why in ("first", "scene change"):
+            for gate in self.gates.values():
+                gate.reset()
+        grey = grey_small(rgb)
+        small, scale = None, 1.0
+        current: dict[Check, list] = {}
+        for p in self.passes:
+            if p.check in self.failed or not self.due(p, time, why):
+                continue
+            self.last_run[p.name] = time
+            if not p.full_res and small is None:
+                small, scale = shrunk(rgb, self.settings.max_side)
+            pixels, at = (rgb, 1.0) if p.full_res else (small, scale)
+            p.whole = (pixels.shape[1], pixels.shape[0])
+            gate = self.gates[p.name]
+            plan = gate.plan(grey, (rgb.shape[1], rgb.shape[0]))
+            try:
+                found = self._run(p, plan, pixels, at, current)
+            except CheckTimeout:
+                raise
+            except Exception as exc:
+                self.failed[p.check] = f"failed on the frame at {time:.2f} s: {self.describe(exc)}"
+                continue
+            findings = [stamped(f, time) for f in gate.commit(plan, grey, found)]
+            current.setdefault(p.check, []).extend(findings)
+            self.merged[p.check].add(time, findings)
+
+    def _run(self, p: Pass, plan: Plan, pixels: np.ndarray, scale: float, current: dict) -> list:
+        """The pass on the plan's regions (or the whole frame); boxes in full-frame pixels."""
+        h, w = pixels.shape[:2]
+        regions = [(0, 0, w, h)] if plan.regions is None else [
+            (int(x0 * scale), int(y0 * scale), min(w, int(np.ceil(x1 * scale))), min(h, int(np.ceil(y1 * scale))))
+            for x0, y0, x1, y1 in plan.regions]
+        found = []
+        for x0, y0, x1, y1 in regions:
+            if x1 - x0 < 2 or y1 - y0 < 2:
+                continue
+            crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
+            found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
+        return found
+
+
+def _earlier_in(current: dict, x0: int, y0: int, x1: int, y1: int, scale: float) -> dict:
+    """This frame's findings so far, by check, in the pixels of the crop (x0, y0)-(x1, y1) of the
+    frame shrunk by `scale`: those that meet the crop, their boxes cut to it."""
+    earlier = {Check.DECODE: CheckResult(Check.DECODE)}
+    for check, findings in current.items():
+        inside = [_clipped(_placed(f, -x0 / scale, -y0 / scale, scale), x1 - x0, y1 - y0)
+                  for f in findings if _in_crop(f, x0, y0, x1, y1, scale)]
+        earlier[check] = CheckResult(check, tuple(inside))
+    return earlier
+
+
+def _in_crop(finding, x0: int, y0: int, x1: int, y1: int, scale: float) -> bool:
+    box = getattr(finding, "box", None)
+    if box is None:
+        return False
+    bx, by, bw, bh = (v * scale for v in box)
+    return bx < x1 and by < y1 and bx + bw > x0 and by + bh > y0
+
+
+def _clipped(finding, w: int, h: int):
+    """The finding with its box cut to a w x h crop (it is known to meet the crop)."""
+    x, y, bw, bh = finding.box
+    left, top = max(0, x), max(0, y)
+    right, bottom = min(w, x + bw), min(h, y + bh)
+    return dataclasses.replace(finding, box=(left, top, max(1, right - left), max(1, bottom - top)))
+
+
+def _placed(finding, dx: float, dy: float, scale: float):
+    """The finding with its box moved by (dx, dy), then scaled: from a crop to the frame
+    (dx, dy: the crop's corner; scale: frame pixels per crop pixel), or the other way."""
+    box = getattr(finding, "box", None) if dataclasses.is_dataclass(finding) else None
+    if box is None:
+        return finding
+    x, y, bw, bh = box
+    return dataclasses.replace(finding, box=(round((x + dx) * scale), round((y + dy) * scale),
+                                             max(1, round(bw * scale)), max(1, round(bh * scale))))
+
+
+def shrunk(rgb, max_side: int):
+    """The frame with its longest side at most max_side (0: as it is), and the scale used."""
+    longest = max(rgb.shape[:2])
+    if not max_side or longest <= max_side:
+        return rgb, 1.0
+    import cv2
+
+    scale = max_side / longest
+    size = (max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), scale
+
+
+def stamped(finding, seconds: float, scale: float = 1.0):
+    """The finding with its video time set and its box in full-size pixels (a finding type
+    without a `time` or `box` field is kept as it is there)."""
+    if not dataclasses.is_dataclass(finding):
+        return finding
+    names = {f.name for f in dataclasses.fields(finding)}
+    changes = {}
+    if "time" in names:
+        changes["time"] = round(seconds, 3)
+    if "box" in names and scale != 1.0 and finding.box is not None:
+        changes["box"] = tuple(round(v / scale) for v in finding.box)
+    return dataclasses.replace(finding, **changes) if changes else finding
