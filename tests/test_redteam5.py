@@ -187,3 +187,82 @@ def test_rt5_5_a_face_grown_over_the_smallest_size_by_a_slow_zoom_is_seen(tmp_pa
                       appearances=(Appearance(_square(BLUE, 38), 0.0, 3.0, (330, 170)),))
     s, d = screen(clip, config, faces=BigBlue(), people=PEOPLE)
     assert d.status is Status.NEEDS_PERMISSION
+
+
+# ---------------------------------------------------------------- RT5-6: uniform revealed below a still face
+
+
+FACE_BOX = (540, 0, 200, 200)  # a big face at the top of a 1280x720 frame (a close-up)
+
+
+def _uniform_frames():
+    from PIL import Image
+
+    from tests import crests
+
+    from .academy_trust import NORTH_COLOURS
+    from .clips import scene
+
+    base = scene((1280, 720), pan=0)(0.0)
+    x, y, w, h = FACE_BOX
+    base[y:y + h, x:x + w] = RED[0, 0]
+    photo = Image.fromarray(base)
+    before = np.asarray(crests.paint_uniform(photo, ("#8a8a8a",), face_box=FACE_BOX, seed=1))
+    after = np.asarray(crests.paint_uniform(photo, NORTH_COLOURS, face_box=FACE_BOX, seed=1))
+    return before, after
+
+
+def _coat_opens(before, after):
+    """A plain grey coat over the top, opened at 1.0 s: the academy's jumper shows from 100 px
+    below the chin down; the face and the collar do not change."""
+    def hook(t, pixels):
+        out = before.copy()
+        if t >= 1.0:
+            out[300:] = after[300:]
+        return out
+    return hook
+
+
+def _uniform_clip(tmp_path):
+    before, after = _uniform_frames()
+    return write_clip(tmp_path / "coat.mp4", 2.0, size=(1280, 720), pan=0, frame_hook=_coat_opens(before, after))
+
+
+@pytest.fixture(scope="module")
+def uniform_checks(tmp_path_factory):
+    from screening.detectors.logos import LogoDetector
+    from screening.detectors.uniforms import UniformDetector
+
+    from .academy_trust import make_trust
+
+    trust = make_trust(tmp_path_factory.mktemp("trust"))
+    return trust, UniformDetector(trust, LogoDetector(trust, cache=tmp_path_factory.mktemp("cache")))
+
+
+def _uniforms_found(tmp_path, uniform_checks, video):
+    from screening.model import Check, UniformFinding
+
+    trust, detector = uniform_checks
+    clip = _uniform_clip(tmp_path)
+    s = pipeline.screen_file(clip, {**checks(trust), Check.UNIFORMS: detector}, video=video)
+    return [f for r in s.results for f in r.findings if isinstance(f, UniformFinding)]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="RT5-6: academy uniform revealed under a still face (coat opened) is never judged: "
+                          "the uniforms pass is run on the changed crop, which does not reach the face it "
+                          "needs to find the torso (video_passes.FrameScreener._run/_earlier_in, video_gate MARGIN_PX)")
+def test_rt5_6_a_uniform_revealed_below_a_still_face_is_seen(tmp_path, uniform_checks):
+    from screening.config import VideoSettings
+
+    found = _uniforms_found(tmp_path, uniform_checks, VideoSettings())
+    assert any(f.academy == "north" for f in found), found
+
+
+@pytest.mark.slow
+def test_rt5_6_control_the_uniform_is_found_without_gating(tmp_path, uniform_checks):
+    from screening.config import VideoSettings
+
+    found = _uniforms_found(tmp_path, uniform_checks, VideoSettings(change_threshold=0.0))
+    assert any(f.academy == "north" for f in found), found
