@@ -14,7 +14,7 @@ from screening import pipeline
 from screening.model import FaceFinding, Person, Status
 
 from .clips import Appearance, write_clip
-from .test_video import RED, RedSquareFaces, checks, screen
+from .test_video import RED, RedSquareFaces, checks, real_faces, screen  # noqa: F401 (real_faces: fixture)
 from .test_video import config as config  # noqa: F401 (fixture)
 
 GREY = 76  # cv2's grey of pure red (0.299 * 255): red on this grey is the same grey
@@ -266,3 +266,42 @@ def test_rt5_6_control_the_uniform_is_found_without_gating(tmp_path, uniform_che
 
     found = _uniforms_found(tmp_path, uniform_checks, VideoSettings(change_threshold=0.0))
     assert any(f.academy == "north" for f in found), found
+
+
+# ---------------------------------------------------------------- RT5-7: a real face fading in on a still shot
+
+
+def _fade_in_head(public_domain, seconds):
+    from .clips import head
+
+    picture, _ = head(public_domain, 130)
+    grey = int(picture.mean())  # a plain wall of the head's own mean brightness: the least change
+
+    def hook(t, pixels):
+        pixels[:] = grey
+        alpha = min(1.0, t / seconds)
+        patch = pixels[40:40 + picture.shape[0], 100:100 + picture.shape[1]].astype(float)
+        pixels[40:40 + picture.shape[0], 100:100 + picture.shape[1]] = (
+            patch * (1 - alpha) + picture * alpha).astype(np.uint8)
+        return pixels
+    return hook
+
+
+@pytest.mark.slow
+def test_rt5_7_a_real_face_fading_in_slowly_on_a_plain_wall_is_seen(tmp_path, config, public_domain, real_faces):
+    clip = write_clip(tmp_path / "fade.mp4", 4.0, pan=0, frame_hook=_fade_in_head(public_domain, 3.5))
+    s, d = screen(clip, config, faces=real_faces)  # enrolled, but not in the register: unknown
+    assert d.status is not Status.CLEARED, d
+    assert faces_of(s)
+
+
+# ---------------------------------------------------------------- RT5-8: the first frame black
+
+
+def test_rt5_8_a_clip_opening_on_black_then_a_face_is_seen(tmp_path, config):
+    def black(t, pixels):
+        return np.zeros_like(pixels) if t < 0.5 else pixels
+    clip = write_clip(tmp_path / "black.mp4", 2.0, size=(640, 360), pan=0, frame_hook=black,
+                      appearances=(Appearance(RED, 0.0, 2.0, (200, 100)),))
+    s, d = screen(clip, config)
+    assert d.status is Status.NEEDS_PERMISSION and faces_of(s)
