@@ -386,3 +386,77 @@ def test_rt5_10_a_face_blurred_just_enough_to_pass_the_quality_gate_never_matche
         if vector is None:
             continue  # refused: an unknown face, needs permission
         assert np.linalg.norm(vector - enrolled) > settings.tolerance, (probe, sigma)
+
+
+# ---------------------------------------------------------------- RT5-11: a phone clip stored sideways, gated
+
+
+@pytest.mark.parametrize("rotation", [90, 270])
+def test_rt5_11_a_face_appearing_in_a_corner_of_a_sideways_phone_clip_is_seen_where_it_is(tmp_path, config, rotation):
+    clip = write_clip(tmp_path / "phone.mp4", 3.0, size=(360, 640), pan=0, rotation=rotation,
+                      appearances=(Appearance(RED, 2.0, 0.5, (310, 590)),))
+    s, d = screen(clip, config)
+    assert d.status is Status.NEEDS_PERMISSION
+    (face,) = faces_of(s)
+    assert face.box == pytest.approx((310, 590, 40, 40), abs=3) and face.time >= 2.0
+
+
+# ---------------------------------------------------------------- RT5-12: a big crest uncovered in its middle
+
+
+def _crest_frames():
+    from PIL import Image
+
+    from tests import crests
+
+    from .clips import scene
+
+    base = Image.fromarray(scene((1280, 720), pan=0)(0.0))
+    crest = crests.preset("north", 512).convert("RGBA").resize((680, 680))
+    base.paste(crest, (300, 20), crest)
+    shown = np.asarray(base)
+    covered = shown.copy()
+    covered[190:530, 470:810] = (150, 140, 130)  # a board held in front of its middle
+    return covered, shown
+
+
+def _crest_clip(tmp_path):
+    covered, shown = _crest_frames()
+    return write_clip(tmp_path / "banner.mp4", 2.0, size=(1280, 720), pan=0,
+                      frame_hook=lambda t, pixels: (shown if t >= 1.0 else covered).copy())
+
+
+@pytest.fixture(scope="module")
+def logo_checks(tmp_path_factory):
+    from screening.detectors.logos import LogoDetector
+
+    from .academy_trust import make_trust
+
+    trust = make_trust(tmp_path_factory.mktemp("trust"))
+    return trust, LogoDetector(trust, cache=tmp_path_factory.mktemp("cache"))
+
+
+def _crests_found(tmp_path, logo_checks, video):
+    from screening.model import Check, LogoFinding
+
+    from .test_logo_identity import MIN_SCORE
+
+    trust, detector = logo_checks
+    s = pipeline.screen_file(_crest_clip(tmp_path), {**checks(trust), Check.LOGOS: detector}, video=video)
+    return [f for r in s.results for f in r.findings if isinstance(f, LogoFinding) and f.score >= MIN_SCORE]
+
+
+@pytest.mark.slow
+def test_rt5_12_a_large_crest_whose_middle_is_uncovered_is_seen(tmp_path, logo_checks):
+    from screening.config import VideoSettings
+
+    found = _crests_found(tmp_path, logo_checks, VideoSettings())
+    assert any(f.academy == "north" for f in found), found
+
+
+@pytest.mark.slow
+def test_rt5_12_control_the_crest_is_found_without_gating(tmp_path, logo_checks):
+    from screening.config import VideoSettings
+
+    found = _crests_found(tmp_path, logo_checks, VideoSettings(change_threshold=0.0))
+    assert any(f.academy == "north" for f in found), found
