@@ -460,3 +460,71 @@ def test_rt5_12_control_the_crest_is_found_without_gating(tmp_path, logo_checks)
 
     found = _crests_found(tmp_path, logo_checks, VideoSettings(change_threshold=0.0))
     assert any(f.academy == "north" for f in found), found
+
+
+# ---------------------------------------------------------------- RT5-13: an isoluminant crest (real logo check)
+
+# Maroon on teal, both at the grey of the wall they are shown on (cv2 grey 60): the docs'
+# "crests whose colours share one lightness" that get keypoints on the Lab colour channels.
+ISO_CREST = dict(shape="heater", field="#7a1f2b", charge="#00555a", accent="#00555a", division="chevron",
+                 emblem="book", initials="IA", motto="")
+WALL = (60, 60, 60)
+
+
+@pytest.fixture(scope="module")
+def iso_trust(tmp_path_factory):
+    from screening.config import load_config
+    from screening.detectors.logos import LogoDetector
+    from tests import crests
+
+    root = tmp_path_factory.mktemp("iso")
+    (root / "logos" / "iso").mkdir(parents=True)
+    crests.draw_crest(crests.CrestStyle(**ISO_CREST), 512).save(root / "logos" / "iso" / "crest.png")
+    (root / "screening.toml").write_text('trust = "Test Trust"\n[consent]\nregister = "r.csv"\nphotos = "p"\n'
+                                         '[[academy]]\nid = "iso"\nname = "Iso Academy"\nlogos = "logos/iso"\n')
+    config = load_config(root / "screening.toml")
+    return config, LogoDetector(config, cache=tmp_path_factory.mktemp("iso-cache"))
+
+
+def _iso_crest_found(tmp_path, iso_trust, video):
+    import cv2
+    from PIL import Image
+
+    from screening.model import Check, LogoFinding
+    from tests import crests
+
+    from .test_logo_identity import MIN_SCORE
+
+    crest = crests.draw_crest(crests.CrestStyle(**ISO_CREST), 360)
+    wall = Image.new("RGB", (1280, 720), WALL)
+    wall.paste(crest, (460, 180), crest)
+    shown = np.asarray(wall)
+    grey = cv2.cvtColor(shown, cv2.COLOR_RGB2GRAY)
+    assert (np.abs(grey.astype(int) - WALL[0]) <= 3).mean() > 0.999  # isoluminant indeed (a few edge pixels apart)
+
+    def hook(t, pixels):
+        if t < 1.0:
+            pixels[:] = WALL
+            return pixels
+        return shown.copy()
+    clip = write_clip(tmp_path / "slide.mp4", 2.0, size=(1280, 720), pan=0, frame_hook=hook)
+    config, detector = iso_trust
+    s = pipeline.screen_file(clip, {**checks(config), Check.LOGOS: detector}, video=video)
+    return [f for r in s.results for f in r.findings if isinstance(f, LogoFinding) and f.score >= MIN_SCORE]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="RT5-13: a maroon-on-teal crest shown on a wall of the same grey is never looked at "
+                          "after the first frame (video_gate.grey_small/_changed: grey only)")
+def test_rt5_13_an_isoluminant_crest_appearing_on_a_wall_of_its_grey_is_seen(tmp_path, iso_trust):
+    from screening.config import VideoSettings
+
+    assert _iso_crest_found(tmp_path, iso_trust, VideoSettings())
+
+
+@pytest.mark.slow
+def test_rt5_13_control_the_crest_is_found_without_gating(tmp_path, iso_trust):
+    from screening.config import VideoSettings
+
+    assert _iso_crest_found(tmp_path, iso_trust, VideoSettings(change_threshold=0.0))
