@@ -605,3 +605,59 @@ def test_rt5_16_control_the_same_clip_without_gating_is_not_cleared(tmp_path, co
     s, d, box = _wiped(tmp_path, ungated(config), public_domain, real_faces)
     assert d.status is not Status.CLEARED
     assert any(_holds(f.box, box) for f in faces_of(s)), (box, faces_of(s))
+
+
+# ---------------------------------------------------------------- RT5-17: a name written letter by letter
+
+
+@pytest.fixture(scope="module")
+def ocr_engine():
+    from screening.vision.ocr import OcrEngine
+
+    return OcrEngine()
+
+
+def _written(tmp_path, config, ocr_engine, video, speed=150):
+    """A whiteboard filling the frame; 'Amelia Hart' is written on it from left to right at
+    `speed` px/s (what is not written yet is the bare board), then stays for 2 s."""
+    import datetime as dt
+
+    from PIL import Image
+
+    from screening.model import Check
+    from screening.policy import Rules, decide
+
+    from .test_redteam2 import _text_detector
+    from .test_text import sign
+
+    board = np.asarray(sign(Image.new("RGB", (640, 360), (250, 250, 240)), ["Amelia Hart"], at=(60, 140), cap=40))
+    bare = np.full_like(board, (250, 250, 240))
+    seconds = 640 / speed + 2.0
+
+    def hook(t, pixels):
+        out = bare.copy()
+        x = max(0, round((t - 0.3) * speed))
+        out[:, :x] = board[:, :x]
+        return out
+    clip = write_clip(tmp_path / "board.mp4", seconds, size=(640, 360), pan=0, frame_hook=hook)
+    (tmp_path / "text").mkdir()
+    detectors = {**checks(config), Check.TEXT: _text_detector(tmp_path / "text", ocr_engine)}
+    result = pipeline.screen_file(clip, detectors, video=video)
+    return decide(result.results, Rules("website", dt.date(2026, 10, 1), people={}))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="RT5-17: a pupil's name written on a whiteboard from left to right is only read in "
+                          "bands of about 160 px round the newest letters, never whole: no name, cleared "
+                          "(video_gate.Gate.plan/_regions crops; text findings without a name are not kept to widen them)")
+def test_rt5_17_a_name_written_on_a_board_letter_by_letter_is_read(tmp_path, config, ocr_engine):
+    d = _written(tmp_path, config, ocr_engine, config.video)
+    assert d.status is not Status.CLEARED
+    assert any("P3001" in r.detail for r in d.reasons), [r.detail for r in d.reasons]
+
+
+@pytest.mark.slow
+def test_rt5_17_control_the_name_is_read_without_gating(tmp_path, config, ocr_engine):
+    d = _written(tmp_path, config, ocr_engine, ungated(config).video)
+    assert any("P3001" in r.detail for r in d.reasons), [r.detail for r in d.reasons]
