@@ -66,6 +66,24 @@ def enrolment_notes(trust, err) -> None:
 EXIT_OK, EXIT_ACT, EXIT_ERROR = 0, 1, 2
 
 
+def open_acting(args: argparse.Namespace, command: str, err):
+    """(trust, rules for --channel, audit trail) for a command that acts on verdicts (permit,
+    recheck), or None after printing why not to `err`."""
+    import sqlite3
+
+    from screening.store.audit import AuditTrail
+    from screening.textsafe import for_terminal
+    from screening.trust import SetupError, open_trust
+
+    try:
+        trust = open_trust(args.config)
+        rules = trust.rules(args.channel)
+        return trust, rules, AuditTrail.open(trust, command)
+    except (SetupError, OSError, sqlite3.Error) as exc:
+        err.print(f"[bold red]screening {command}:[/] {for_terminal(exc)}", highlight=False, soft_wrap=True)
+        return None
+
+
 def add_config(parser) -> None:
     """--config, the same for every command."""
     parser.add_argument("--config", default="screening.toml", help="trust config (default ./screening.toml)")

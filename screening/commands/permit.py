@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
 
-from screening.cli import EXIT_ERROR, add_config, consoles
+from screening.cli import EXIT_ERROR, add_config, consoles, open_acting
 from screening.review import permit_file
 from screening.textsafe import for_terminal as safe
-from screening.store.audit import AuditTrail
-from screening.trust import SetupError, open_trust
+from screening.trust import SetupError
 
 
 def register(subparsers) -> None:
@@ -33,13 +31,10 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
-    try:
-        trust = open_trust(args.config)
-        rules = trust.rules(args.channel)
-        trail = AuditTrail.open(trust, "permit")
-    except (SetupError, OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening permit:[/] {safe(exc)}", highlight=False, soft_wrap=True)
+    opened = open_acting(args, "permit", err)
+    if opened is None:
         return EXIT_ERROR
+    trust, rules, trail = opened
 
     status = 0
     enrolled = [False]

@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import sqlite3
 
-from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
+from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, open_acting, workers
 from screening.model import Status
 from screening.review import Recheck, recheck
-from screening.store.audit import AuditTrail
-from screening.trust import SetupError, open_trust
+from screening.textsafe import for_terminal
+from screening.trust import SetupError
 
 EXIT_UNCHANGED, EXIT_NO_LONGER_CLEARED, EXIT_ERROR = EXIT_OK, EXIT_ACT, EXIT_ERROR
 
@@ -38,17 +38,14 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     out, err = consoles()
-    try:
-        trust = open_trust(args.config)
-        rules = trust.rules(args.channel)
-        trail = AuditTrail.open(trust, "recheck")
-    except (SetupError, OSError, sqlite3.Error) as exc:
-        err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
+    opened = open_acting(args, "recheck", err)
+    if opened is None:
         return EXIT_ERROR
+    trust, rules, trail = opened
     try:
         found = recheck(trust, rules, trail, workers=args.workers)
     except (SetupError, sqlite3.Error, OSError) as exc:  # SetupError: the face store or model
-        err.print(f"[bold red]screening recheck:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]screening recheck:[/] {for_terminal(exc)}", highlight=False, soft_wrap=True)
         return EXIT_ERROR
     finally:
         trail.close()
