@@ -1,9 +1,10 @@
 """Which parts of a sampled frame a check must look at again: change gating for video.
 
-Each pass of a check over the frames (video_passes.py) keeps a Gate: a small grey copy of
+Each pass of a check over the frames (video_passes.py) keeps a Gate: a small colour copy of
 what it last screened at each place (the *reference*), and the findings it made there, in
 full-frame pixels. A new frame is compared with the reference, cell by cell (CELL x CELL
-frame pixels): a cell whose mean absolute grey change exceeds the threshold has changed. A
+frame pixels): a cell whose mean absolute change in any colour channel exceeds the threshold
+has changed (a crest in colours of the wall's lightness changes no grey). A
 camera pan is undone first: the global shift between reference and frame is measured by
 phase correlation, and kept when it explains the frame better than no shift.
 
@@ -17,6 +18,12 @@ phase correlation, and kept when it explains the frame better than no shift.
 
 The reference is updated only where the pass screened, so a slow change (a fade, a drift)
 adds up until it passes the threshold, and is then screened.
+
+A thing that appears a piece at a time (a face uncovered strip by strip, a name written letter by
+letter) is never whole inside one frame's changed cells. So the gate also keeps the cells that
+changed since their place was last looked at whole (*pending*): a connected group of them is
+screened whole, with its margin, as soon as it stops changing (settled) and at the latest
+WHOLE_AFTER looks after it began to change.
 """
 
 from __future__ import annotations
@@ -40,6 +47,9 @@ FULL_SHARE = 0.5
 # at again makes a patchwork of the reference) and kept when phase correlation is at least this
 # sure of it and it leaves fewer changed cells than no pan.
 PAN_RESPONSE = 0.3
+# A place that keeps changing is looked at whole (all the cells that changed since it was last
+# looked at whole) at least once in this many looks of its pass.
+WHOLE_AFTER = 4
 
 
 @dataclass(frozen=True)
@@ -52,13 +62,14 @@ class Plan:
     shift: tuple[float, float] = (0.0, 0.0)
 
 
-def grey_small(rgb: np.ndarray) -> np.ndarray:
-    """The frame's grey copy the gates compare (float32 0..1, 1/SCALE on each side)."""
+def small_copy(rgb: np.ndarray) -> np.ndarray:
+    """The frame's small colour copy the gates compare (float32 0..1, 1/SCALE on each side, RGB):
+    colour, not grey, because a crest or a face in colours of the same lightness as the wall
+    behind it changes nothing in grey."""
     import cv2
 
     h, w = rgb.shape[:2]
-    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    return cv2.resize(grey, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA
+    return cv2.resize(rgb, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA
                       ).astype(np.float32) / 255.0
 
 
@@ -69,6 +80,7 @@ class Gate:
         self.threshold = threshold
         self.reference: np.ndarray | None = None  # NaN where nothing was screened yet
         self.findings: tuple = ()
+        self.pending: np.ndarray | None = None  # per cell: looks since it began to change, 0 if not
         self.full = 0  # frames screened whole, and in part (for the clip's summary)
         self.partial = 0
         self.skipped = 0
@@ -77,6 +89,7 @@ class Gate:
         """A cut: nothing screened before it stands for what is on screen after it."""
         self.reference = None
         self.findings = ()
+        self.pending = None
 
     def plan(self, grey: np.ndarray, size: tuple[int, int]) -> Plan:
         """What to screen in the frame whose grey copy is `grey` and size (width, height) is `size`."""
@@ -91,6 +104,8 @@ class Gate:
             if changed_moved.sum() < changed.sum():
                 changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
                 self.reference = moved
+                self.pending = _shifted_cells(self.pending, shift)
+        wholes = self._pending_wholes(changed)
         w, h = size
         kept, dropped = [], []
         for f in self.findings:
@@ -99,10 +114,10 @@ class Gate:
             if box is not None and not _inside(box, w, h):
                 continue  # panned out of the frame
             (dropped if box is not None and _touches(changed, box) else kept).append(f)
-        if not changed.any():
+        if not changed.any() and not wholes:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped], w, h)
+            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h)
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -112,11 +127,34 @@ class Gate:
             return Plan(None, (), shift)
         return Plan(tuple(regions), tuple(kept), shift)
 
+    def _pending_wholes(self, changed: np.ndarray) -> list:
+        """Boxes (frame pixels) of the groups of pending cells to look at whole now: settled ones
+        (no cell of the group changed this time) and those pending WHOLE_AFTER looks; their cells
+        leave pending. Cells changed now join pending."""
+        import cv2
+
+        if self.pending is None or self.pending.shape != changed.shape:
+            self.pending = np.zeros(changed.shape, np.int16)
+        pending = self.pending
+        pending[pending > 0] += 1
+        pending[changed & (pending == 0)] = 1
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((pending > 0).astype(np.uint8), connectivity=8)
+        boxes = []
+        for label in range(1, count):
+            group = labels == label
+            if changed[group].any() and pending[group].max() < WHOLE_AFTER:
+                continue
+            x, y, cw, ch, _ = stats[label]
+            boxes.append((int(x * CELL), int(y * CELL), int(cw * CELL), int(ch * CELL)))
+            pending[group] = 0 if not changed[group].any() else pending[group].clip(max=1)
+        return boxes
+
     def commit(self, plan: Plan, grey: np.ndarray, found: list) -> tuple:
         """After the pass ran on the plan's regions and found `found` (full-frame boxes): the
         reference holds the frame where it was screened; returns the frame's findings."""
         if plan.regions is None:
             self.reference = grey.copy()
+            self.pending = None  # everything was looked at whole
             self.full += 1
         else:
             if plan.regions:
@@ -137,7 +175,8 @@ def _changed(ref: np.ndarray, grey: np.ndarray, threshold: float) -> np.ndarray:
     best = None
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
-            cells = _cell_means(np.abs(grey - _shifted(ref, dx, dy)))
+            diff = np.abs(grey - _shifted(ref, dx, dy))
+            cells = _cell_means(np.where(np.isnan(diff), 1.0, diff).max(axis=2) if diff.ndim == 3 else diff)
             best = cells if best is None else np.minimum(best, cells)
     return best > threshold
 
@@ -163,7 +202,7 @@ def _shifted(ref: np.ndarray, dx: int, dy: int) -> np.ndarray:
     """ref moved by (dx, dy) whole pixels, NaN where it held nothing."""
     if not dx and not dy:
         return ref
-    h, w = ref.shape
+    h, w = ref.shape[:2]
     moved = np.full_like(ref, np.nan)
     moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = ref[max(0, -dy):h - max(0, dy),
                                                                       max(0, -dx):w - max(0, dx)]
@@ -176,17 +215,30 @@ def _panned(ref: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray | None, tuple
     there is no such shift."""
     import cv2
 
-    h, w = grey.shape
+    h, w = grey.shape[:2]
     if h < 8 or w < 8:
         return None, (0, 0)
-    known = ~np.isnan(ref)
-    filled = np.where(known, ref, np.nanmean(ref) if known.any() else 0.0).astype(np.float32)
+    lightness, ref_lightness = (grey.mean(axis=2), ref.mean(axis=2)) if grey.ndim == 3 else (grey, ref)
+    known = ~np.isnan(ref_lightness)
+    filled = np.where(known, ref_lightness, np.nanmean(ref_lightness) if known.any() else 0.0).astype(np.float32)
     window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    (fx, fy), response = cv2.phaseCorrelate(filled, grey.copy(), window)  # it may write into its inputs
+    (fx, fy), response = cv2.phaseCorrelate(filled, np.ascontiguousarray(lightness, np.float32), window)
     dx, dy = int(round(fx)), int(round(fy))
     if response < PAN_RESPONSE or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
         return None, (0, 0)
     return _shifted(ref, dx, dy), (dx, dy)
+
+
+def _shifted_cells(pending: np.ndarray | None, shift: tuple[float, float]) -> np.ndarray | None:
+    """The pending cells moved with a pan (to the nearest cell)."""
+    if pending is None:
+        return None
+    dx, dy = round(shift[0] / CELL), round(shift[1] / CELL)
+    h, w = pending.shape
+    moved = np.zeros_like(pending)
+    moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = pending[max(0, -dy):h - max(0, dy),
+                                                                          max(0, -dx):w - max(0, dx)]
+    return moved
 
 
 def _regions(changed: np.ndarray, boxes: list, w: int, h: int) -> list[tuple[int, int, int, int]] | None:

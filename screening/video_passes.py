@@ -23,7 +23,7 @@ import numpy as np
 from screening import imaging
 from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
-from screening.video_gate import Gate, Plan, grey_small
+from screening.video_gate import Gate, Plan, small_copy
 from screening.vision.face_engine import TURNED_SIDE
 
 
@@ -129,7 +129,7 @@ class FrameScreener:
         if why in ("first", "scene change"):
             for gate in self.gates.values():
                 gate.reset()
-        grey = grey_small(rgb)
+        grey = small_copy(rgb)
         small, scale = None, 1.0
         current: dict[Check, list] = {}
         for p in self.passes:
@@ -141,7 +141,11 @@ class FrameScreener:
             pixels, at = (rgb, 1.0) if p.full_res else (small, scale)
             p.whole = (pixels.shape[1], pixels.shape[0])
             gate = self.gates[p.name]
-            plan = gate.plan(grey, (rgb.shape[1], rgb.shape[0]))
+            # the last frame is looked at whole by every check: what appeared there a piece at a
+            # time and stays to the end is seen whole at least once
+            plan = Plan(None, ()) if why == "last" else gate.plan(grey, (rgb.shape[1], rgb.shape[0]))
+            if p.check is Check.UNIFORMS and plan.regions:
+                plan = _with_wearers(plan, current.get(Check.FACES, ()), rgb.shape[1], rgb.shape[0])
             try:
                 found = self._run(p, plan, pixels, at, current)
             except CheckTimeout:
@@ -166,6 +170,22 @@ class FrameScreener:
             crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
             found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
         return found
+
+
+def _with_wearers(plan: Plan, faces, w: int, h: int) -> Plan:
+    """The plan's regions, each joined with the face of anyone whose torso (below the face,
+    about three faces high and two wide) it meets: the uniform check finds clothes below faces,
+    so a coat opened under a still face needs the face in the crop too."""
+    regions = list(plan.regions)
+    for f in faces:
+        if getattr(f, "box", None) is None:
+            continue
+        x, y, fw, fh = f.box
+        torso = (max(0, x - fw // 2), min(h, y + fh), min(w, x + fw + fw // 2), min(h, y + 4 * fh))
+        for i, (x0, y0, x1, y1) in enumerate(regions):
+            if torso[0] < x1 and x0 < torso[2] and torso[1] < y1 and y0 < torso[3]:
+                regions[i] = (min(x0, torso[0], x), min(y0, y), max(x1, torso[2]), max(y1, torso[3]))
+    return dataclasses.replace(plan, regions=tuple(regions))
 
 
 def _earlier_in(current: dict, x0: int, y0: int, x1: int, y1: int, scale: float) -> dict:

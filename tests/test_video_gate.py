@@ -15,7 +15,7 @@ from screening import cli, pipeline, pool
 from screening.config import VideoSettings
 from screening.formats import video
 from screening.model import Check, FaceFinding, Status
-from screening.video_gate import CELL, Gate, grey_small
+from screening.video_gate import CELL, Gate, small_copy
 
 from .clips import Appearance, scene, write_clip
 from .test_video import RED, STRIPES, TOML, Nothing, RedSquareFaces, checks, screen
@@ -44,22 +44,22 @@ def faces_of(s):
 def test_an_unchanged_frame_is_not_screened_and_keeps_its_findings():
     rgb = scene((640, 360), pan=0)(0.0)
     gate = Gate(0.03)
-    grey = grey_small(rgb)
+    grey = small_copy(rgb)
     plan = gate.plan(grey, (640, 360))
     assert plan.regions is None  # the first look is whole
     face = FaceFinding((100, 100, 40, 40))
     gate.commit(plan, grey, [face])
-    again = gate.plan(grey_small(rgb.copy()), (640, 360))
+    again = gate.plan(small_copy(rgb.copy()), (640, 360))
     assert again.regions == () and again.kept == (face,)
 
 
 def test_a_small_change_is_screened_in_a_small_region_with_a_margin():
     rgb = scene((1280, 720), pan=0)(0.0)
     gate = Gate(0.03)
-    gate.commit(gate.plan(grey_small(rgb), (1280, 720)), grey_small(rgb), [])
+    gate.commit(gate.plan(small_copy(rgb), (1280, 720)), small_copy(rgb), [])
     changed = rgb.copy()
     changed[600:640, 1200:1240] = RED
-    (region,) = gate.plan(grey_small(changed), (1280, 720)).regions
+    (region,) = gate.plan(small_copy(changed), (1280, 720)).regions
     x0, y0, x1, y1 = region
     assert x0 <= 1200 and y0 <= 600 and x1 >= 1240 and y1 >= 640  # all of the change
     assert (x1 - x0) * (y1 - y0) < 0.1 * 1280 * 720  # and not the whole frame
@@ -69,10 +69,10 @@ def test_a_finding_the_changed_region_reaches_into_is_looked_at_again_whole():
     rgb = scene((640, 360), pan=0)(0.0)
     gate = Gate(0.03)
     face = FaceFinding((300, 100, 60, 60))
-    gate.commit(gate.plan(grey_small(rgb), (640, 360)), grey_small(rgb), [face])
+    gate.commit(gate.plan(small_copy(rgb), (640, 360)), small_copy(rgb), [face])
     changed = rgb.copy()
     changed[100:112, 280:290] = 255  # a small change beside the face
-    plan = gate.plan(grey_small(changed), (640, 360))
+    plan = gate.plan(small_copy(changed), (640, 360))
     assert plan.kept == ()
     assert any(x0 <= 300 and y0 <= 100 and x1 >= 360 and y1 >= 160 for x0, y0, x1, y1 in plan.regions)
 
@@ -83,9 +83,9 @@ def test_a_camera_pan_moves_the_kept_findings_and_screens_only_what_it_reveals()
     gate = Gate(0.03)
     face = FaceFinding((600, 300, 60, 60))
     first = wide[:, :1280]
-    gate.commit(gate.plan(grey_small(first), (1280, 720)), grey_small(first), [face])
+    gate.commit(gate.plan(small_copy(first), (1280, 720)), small_copy(first), [face])
     panned = np.ascontiguousarray(wide[:, 40:1320])  # the camera turned right by 40 px
-    plan = gate.plan(grey_small(panned), (1280, 720))
+    plan = gate.plan(small_copy(panned), (1280, 720))
     assert plan.regions is not None and plan.shift[0] == pytest.approx(-40, abs=4)
     assert [f.box for f in plan.kept] == [pytest.approx((560, 300, 60, 60), abs=4)]
     assert sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in plan.regions) < 0.25 * 1280 * 720
@@ -94,8 +94,8 @@ def test_a_camera_pan_moves_the_kept_findings_and_screens_only_what_it_reveals()
 def test_threshold_zero_screens_every_frame_whole():
     rgb = scene((320, 240), pan=0)(0.0)
     gate = Gate(0.0)
-    gate.commit(gate.plan(grey_small(rgb), (320, 240)), grey_small(rgb), [])
-    assert gate.plan(grey_small(rgb), (320, 240)).regions is None
+    gate.commit(gate.plan(small_copy(rgb), (320, 240)), small_copy(rgb), [])
+    assert gate.plan(small_copy(rgb), (320, 240)).regions is None
 
 
 # ---------------------------------------------------------------- hostile clips, end to end
@@ -110,7 +110,9 @@ def test_a_change_in_one_small_tile_at_the_end_is_seen(tmp_path, config):
     assert d.status is Status.NEEDS_PERMISSION
     (face,) = faces_of(s)
     assert face.box == pytest.approx((590, 310, 40, 40), abs=2) and face.time >= 3.5
-    assert max(h * w for h, w in faces.shapes[1:]) < 0.5 * 640 * 360  # only the corner was looked at again
+    # only the corner was looked at again, until the last frame (every check looks at it whole)
+    assert max(h * w for h, w in faces.shapes[1:-1]) < 0.5 * 640 * 360
+    assert faces.shapes[-1] == (360, 640)
 
 
 def test_a_face_for_half_a_second_where_nothing_else_ever_changes_is_seen(tmp_path, config):
@@ -359,4 +361,5 @@ def test_turned_faces_are_searched_in_a_crop_at_the_whole_frames_scale_and_mappe
     (face,) = faces_of(s)
     assert face.box == pytest.approx((900, 400, 80, 80), abs=3) and face.time >= 1.0
     assert parts.sizes[0] == (360, 640)  # the first look: the whole frame at 640
-    assert all(h * w < 0.5 * 360 * 640 for h, w in parts.sizes[1:])  # then only crops, at that scale
+    assert all(h * w < 0.5 * 360 * 640 for h, w in parts.sizes[1:-1])  # then only crops, at that scale
+    assert parts.sizes[-1] == (360, 640)  # and the last frame whole again
