@@ -35,9 +35,10 @@ def split(screener: Any, items: Iterator) -> Iterator:
                 or video_format(item[0]) is None):
             yield item
             continue
-        try:
-            plan = screener.pool.submit(_plan_clip, str(item[0]), screener.workers, screener.config.video).result()
-        except Exception:  # a crash while planning: screened whole, where the pool isolates it
+        try:  # (within the time a whole clip may take: planning only reads packets)
+            plan = screener.pool.submit(_plan_clip, str(item[0]), screener.workers, screener.config.video).result(
+                timeout=2 * (screener.config.scan.timeout_s + screener.config.video.max_duration_s))
+        except Exception:  # a crash or a hang while planning: screened whole, where the pool isolates it
             plan = None
         if plan is None:
             yield item
