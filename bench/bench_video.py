@@ -271,7 +271,7 @@ def memory_table(root: Path, cfg_path: Path) -> None:
     for length in (3.0, 9.0):
         clip = write_clip(root / f"mem{int(length)}.mp4", length, size=(640, 360),
                           appearances=(Appearance(picture, 1.0, 1.0, (100, 50)),))
-        wall, peak, _code = run([str(REPO / ".venv" / "bin" / "screening"), "scan", str(clip), "--config",
+        wall, peak, _code, _cpu = run([str(REPO / ".venv" / "bin" / "screening"), "scan", str(clip), "--config",
                                  str(cfg_path), "--workers", "1"], cwd=root)
         print(f"| {length:g} s | {wall:.1f} | {peak:.0f} |", flush=True)
 
