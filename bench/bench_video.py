@@ -15,7 +15,10 @@ Prints markdown tables, each row measured in this one run:
    against the peer measured in the same run: decoding the same clips to their end;
 3b. CPU seconds per second of clip, per pass of each check, one 1080p clip in 1 process,
    gating on and off, with decoding alone as the peer (robust to a busy machine);
-4. memory: peak RSS of `screening scan` on one clip, for a clip and one three times as long.
+4. memory: peak RSS of `screening scan` on one clip, for a clip and one three times as long;
+5. one long clip on 2 processes, split into keyframe-aligned segments screened at once
+   (video_split.py) against not split (one worker screens it all): wall and CPU seconds of the
+   workers, with decoding alone as the peer, same run.
 
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
@@ -115,15 +118,17 @@ def gps_clips(root: Path) -> list[tuple[str, Path]]:
 # ---------------------------------------------------------------- 3. speed
 
 
-def hd_clip(path: Path, seconds: float, seed: int, pan: float = 8.0) -> Path:
+def hd_clip(path: Path, seconds: float, seed: int, pan: float = 8.0, gop: int = 0) -> Path:
     """1080p, 30 fps: a head 360 px tall comes on screen at a random place for half a second,
-    in 60% of the half seconds; `pan` px/s of camera pan (0: a tripod)."""
+    in 60% of the half seconds; `pan` px/s of camera pan (0: a tripod); a keyframe every `gop`
+    frames (0: the encoder's default, 250)."""
     picture, _ = head(PUBLIC, 360)
     rng = random.Random(seed)
     appearances = tuple(Appearance(picture, t, 0.5, (rng.randrange(0, 1920 - picture.shape[1]),
                                                      rng.randrange(0, 1080 - picture.shape[0])))
                         for t in [x * 0.5 for x in range(int(seconds * 2))] if rng.random() < 0.6)
-    return write_clip(path, seconds, size=(1920, 1080), fps=30, seed=seed, appearances=appearances, pan=pan)
+    return write_clip(path, seconds, size=(1920, 1080), fps=30, seed=seed, appearances=appearances, pan=pan,
+                      gop=gop)
 
 
 def profile(clip: Path, config, trust, threshold: float) -> list[tuple[str, int, float, float]]:
@@ -195,7 +200,7 @@ def screen_all(screener, paths: list[Path]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter clips (a few minutes)")
-    ap.add_argument("--only", default="1,2,3,4", help="sections to run, e.g. 3 (speed and CPU only)")
+    ap.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 3 (speed and CPU only)")
     args = ap.parse_args()
     sections = set(args.only.split(","))
     n_recall, hd_seconds = (4, 4.0) if args.quick else (30, 10.0)
@@ -217,6 +222,8 @@ def main() -> None:
             speed(root, trust, config, hd_seconds, whole_peer=not args.quick)
         if "4" in sections:
             memory_table(root, cfg_path)
+        if "5" in sections:
+            split_table(root, trust, config, 20.0)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -321,6 +328,48 @@ def cpu(root: Path, trust, config, hd_seconds: float) -> None:
         f"{decode[k // 2] / hd_seconds:.2f} | " for k in range(4)) + "")
     print("\nCPU s per clip second <= 1.0 is what the target (<= 1.0x real time, one clip per process "
           "on 2 processes) needs.")
+
+
+def _workers_cpu(screener) -> dict[int, float]:
+    """CPU seconds (user + system) each of the pool's worker processes has used so far."""
+    used = {}
+    for process in list(getattr(screener.pool, "_processes", {}).values()):
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        used[process.pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return used
+
+
+def split_table(root: Path, trust, config, seconds: float) -> None:
+    """One 1080p clip (panning, a keyframe every 2 s as phones write them) on 2 processes, split
+    into segments screened at once and not split; decoding alone is the peer, same run."""
+    from screening.pool import Screener
+
+    print(f"\n## 5. One {seconds:g} s 1080p 30 fps clip (panning 8 px/s), every check, 2 processes: "
+          "split or not\n", flush=True)
+    clip = hd_clip(root / "long.mp4", seconds, 5, 8.0, gop=60)
+    rows = []
+    decode_wall = decode_only([clip])
+    decoding = decode_cpu(clip)
+    rows.append(("decoding to the end, no checks (1 process)", decode_wall, decoding, decoding))
+    for label, split in (("not split (one worker screens it all)", False), ("split (2 segments at once)", True)):
+        with Screener(trust.config, trust.gallery, workers=2, people=trust.names, split_clips=split) as screener:
+            screen_all(screener, [write_clip(root / "warm.mp4", 0.5)] * 2)  # workers up, models loaded
+            before = _workers_cpu(screener)
+            start = time.perf_counter()
+            (s,) = list(screener.screen([(clip, "long.mp4")]))
+            wall = time.perf_counter() - start
+            after = _workers_cpu(screener)
+        if not s.results[0].complete:
+            raise SystemExit(f"{s.results[0].error}")
+        each = sorted((after[pid] - before.get(pid, 0.0) for pid in after), reverse=True)
+        rows.append((label, wall, sum(each), max(each)))
+    print("| what | wall s | x real time | workers' CPU s (sum) | CPU s per clip s | busiest worker's CPU s "
+          "(x clip length: the wall time on 2 idle cores) | x decoding wall |\n|---|---|---|---|---|---|---|")
+    for label, wall, used, busiest in rows:
+        print(f"| {label} | {wall:.1f} | {wall / seconds:.2f} | {used:.1f} | {used / seconds:.2f} | "
+              f"{busiest:.1f} ({busiest / seconds:.2f}) | {wall / decode_wall:.1f} |")
+    print(f"\nsplit / not split, wall: {rows[2][1] / rows[1][1]:.2f}; CPU: {rows[2][2] / rows[1][2]:.2f}; "
+          f"load average now {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

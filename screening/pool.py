@@ -19,6 +19,7 @@ from typing import Any
 from screening.config import Config
 from screening.detectors import Detector, Names, build_detectors
 from screening.model import Check, Screening
+from screening import pool_split
 from screening.pipeline import crashed, describe, file_options, screen_file, video_format
 
 _WORKER: dict[str, Any] = {}
@@ -65,11 +66,13 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch_parent, name="exit-with-parent", daemon=True).start()
 
 
-def _work(path: str, display: str, ticket: int) -> Screening:
+def _work(path: str, display: str, ticket: int, segment: tuple | None = None) -> Any:
     started = _WORKER.get("started")
     if started is not None:  # the parent times a file from here, not from when it was queued
         started.put((ticket, time.monotonic()))
     config: Config = _WORKER["config"]
+    if segment is not None:  # one segment of a split clip (pool_split.py): a video_split.Part
+        return pool_split.screen_segment(Path(path), _WORKER["detectors"], config, *segment)
     return screen_file(Path(path), _WORKER["detectors"], display=display, **file_options(config))
 
 
@@ -102,8 +105,9 @@ class Screener:
 
     def __init__(self, config: Config, gallery: Any, *, workers: int = 0,
                  factory: Callable[[Config, Any], dict[Check, Detector]] | None = None, cache: Any = None,
-                 people: Names | None = None):
+                 people: Names | None = None, split_clips: bool = True):
         self.config, self.gallery, self.factory, self.cache = config, gallery, factory, cache
+        self.split_clips = split_clips  # a long clip's segments screened by the workers at once
         self.people = people  # the register's names, for the text check
         self.workers = workers or config.scan.workers or os.cpu_count() or 1
         self.pool: ProcessPoolExecutor | None = None
@@ -122,7 +126,12 @@ class Screener:
 
     def screen(self, items: Iterable[tuple[Path, str]]) -> Iterator[Screening]:
         """Screen (path, display name) pairs, yielding each Screening as it finishes."""
+        parts: dict = {}  # the segments of split clips, until all are in (pool_split.py)
         for screening in self._screen_uncached(self._answer_from_cache(items)):
+            if isinstance(screening, pool_split.SegmentDone):
+                screening = pool_split.joined(screening, parts, self.config)
+                if screening is None:
+                    continue
             if isinstance(screening, _Known):
                 yield screening.screening
                 continue
@@ -147,7 +156,7 @@ class Screener:
                 yield screen_file(item[0], self.detectors, display=item[1], **file_options(self.config))
             return
 
-        yield from _Batch(self, items).run()
+        yield from _Batch(self, pool_split.split(self, items)).run()
 
     def _renew_pool(self) -> None:
         self.close()
@@ -246,7 +255,7 @@ class _Batch:
                     continue
             self.next_ticket += 1
             try:
-                future = self.screener.pool.submit(_work, str(item[0]), item[1], self.next_ticket)
+                future = self.screener.pool.submit(_work, str(item[0]), item[1], self.next_ticket, *item[2:])
             except BrokenProcessPool:
                 # a worker died between two files: this one was never aboard, it goes first
                 self.suspects.insert(0, item)
@@ -272,19 +281,20 @@ class _Batch:
     def _reap(self, done) -> Iterator[Screening]:
         died = False
         for future in done:
-            path, display = self.pending.pop(future)
+            item = self.pending.pop(future)
+            path, display = item[:2]
             self.tickets.pop(future, None)
             limit = self.limits.pop(future, 0.0)
             try:
-                yield future.result()
+                yield pool_split.tagged(item, future.result())
             except BrokenProcessPool:
-                if (path, display) in self.suspects_aboard:
-                    yield crashed(path, display, self._why_lost((path, display), limit))
+                if item in self.suspects_aboard:
+                    yield pool_split.tagged(item, crashed(path, display, self._why_lost(item, limit)))
                 else:
-                    self.suspects.append((path, display))
+                    self.suspects.append(item)
                 died = True
             except Exception as exc:
-                yield crashed(path, display, f"screening failed: {describe(exc)}")
+                yield pool_split.tagged(item, crashed(path, display, f"screening failed: {describe(exc)}"))
         if died:
             self.suspects.extend(self.pending.values())
             self.pending.clear()

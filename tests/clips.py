@@ -84,11 +84,12 @@ def write_clip(path: Path, seconds: float, *, size=(320, 240), fps: int = 25, se
                appearances: tuple[Appearance, ...] = (), rotation: int = 0,
                metadata: dict[str, str] | None = None, codec: str | None = None, pan: float = 8.0,
                frame_hook: Callable[[float, np.ndarray], np.ndarray] | None = None,
-               audio: str | None = None, audio_tags: dict[str, str] | None = None) -> Path:
+               audio: str | None = None, audio_tags: dict[str, str] | None = None, gop: int = 0) -> Path:
     """Write a clip; `rotation` (counter-clockwise degrees) is stored as the display matrix, and
     the frames are stored turned the other way, so a player (and the screening) shows them upright.
     `frame_hook(t, pixels)` may change each upright frame; `audio` (a codec, e.g. "aac") adds a
-    440 Hz tone as a second stream, with `audio_tags` as its tags."""
+    440 Hz tone as a second stream, with `audio_tags` as its tags; `gop` (frames) sets the keyframe
+    interval (0: the encoder's default)."""
     import av
 
     fmt, default_codec = CONTAINERS[path.suffix.lower()]
@@ -100,6 +101,8 @@ def write_clip(path: Path, seconds: float, *, size=(320, 240), fps: int = 25, se
             out.metadata[key] = value
         stream = out.add_stream(codec or default_codec, rate=fps)
         stream.width, stream.height = stored
+        if gop:
+            stream.codec_context.gop_size = gop
         stream.pix_fmt = "yuvj420p" if stream.codec_context.name == "mjpeg" else "yuv420p"
         if rotation:
             stream.set_display_rotation(rotation)

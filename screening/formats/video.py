@@ -58,6 +58,23 @@ class Probe:
     metadata: dict[str, str]  # container and video stream tags, as FFmpeg reads them
 
 
+@dataclass(frozen=True)
+class Window:
+    """A segment of a split clip: frames from `start` to before `end` (seconds from `origin`, the
+    time of the clip's first frame); `turn` is the clip's display turn (read from its first frame)."""
+
+    origin: float
+    start: float
+    end: float
+    last: bool
+    turn: tuple[int, bool, int]
+
+    def holds(self, rel: float, first: bool) -> bool:
+        if first and rel > self.start + 1e-3:
+            raise VideoError(f"the segment from {self.start:.2f} s starts at {rel:.2f} s: a gap in the clip")
+        return self.start - 1e-6 <= rel and (self.last or rel < self.end - 1e-6)
+
+
 @dataclass
 class Frame:
     """One decoded frame, upright pixels on demand (most frames are never converted)."""
@@ -224,56 +241,86 @@ class Clip:
         w, h = self.probe.width, self.probe.height
         return (h, w) if self.turn[2] in (90, 270) else (w, h)
 
-    def frames(self) -> Iterator[Frame]:
-        """Every frame, decoded in order; VideoError as soon as anything is wrong, or at the end."""
+    def frames(self, window: Window | None = None) -> Iterator[Frame]:
+        """Every frame, decoded in order; VideoError as soon as anything is wrong, or at the end.
+
+        With a `window` (a segment of a split clip, video_split.py), decoding starts at the keyframe
+        at or before its start, frames before it are decoded and dropped, and it stops at the first
+        frame at or after its end; a segment that does not reach its end, or whose first frame is
+        after its start (a gap), is an error. The whole clip's counts are checked by the caller."""
         import av
 
-        stream = self.stream
-        probe = self.probe
-        number = 0
-        start: float | None = None
-        last_end = 0.0
-        frame_step = 1.0 / probe.fps if probe.fps else 0.0
         previous_level = av.logging.get_level()
         av.logging.set_level(av.logging.ERROR)
+        self.kept, self.last_end, self.reached_end = 0, 0.0, False
+        self.first_at = self.stopped_at = None  # (a window) the first frame kept, the frame that ended it
         try:
             with av.logging.Capture(local=False) as logs:
                 try:
-                    for packet in self.container.demux(stream):
-                        if packet.is_corrupt:
-                            raise VideoError(f"damaged data near {self._at(packet, start)}: the demuxer flagged "
-                                             "a corrupt packet")
-                        for frame in stream.decode(packet):
-                            self._check_logs(logs, number, start)
-                            if getattr(frame, "is_corrupt", False):
-                                raise VideoError(f"frame {number + 1} is damaged (the decoder could not "
-                                                 "decode it completely)")
-                            if frame.width * frame.height > MAX_FRAME_PIXELS:
-                                raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
-                                                 f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
-                            t = frame.time
-                            if t is None:
-                                if not frame_step:
-                                    raise VideoError(f"frame {number + 1} has no timestamp and the clip no "
-                                                     "frame rate")
-                                t = number * frame_step + (start or 0.0)
-                            if start is None:
-                                start = t
-                                found = _display_matrix(frame)
-                                if found is not None:
-                                    self.turn = _turn_of(*found)
-                            rel = max(0.0, t - start)
-                            duration = float(frame.duration * frame.time_base) if (
-                                frame.duration and frame.time_base) else frame_step
-                            last_end = max(last_end, rel + duration)
-                            yield Frame(number, rel, bool(frame.key_frame), frame, self.turn[:2])
-                            number += 1
-                    self._check_logs(logs, number, start)
+                    yield from self._decoded(logs, window)
+                    self._check_logs(logs, self.kept, None)
                 except av.FFmpegError as exc:
-                    raise VideoError(f"decoding stopped at frame {number + 1}: {_ffmpeg_message(exc)}") from None
+                    raise VideoError(f"decoding stopped at frame {self.kept + 1}: {_ffmpeg_message(exc)}") from None
         finally:
             av.logging.set_level(previous_level)
-        self._check_complete(number, last_end)
+        if window is None:
+            self._check_complete(self.kept, self.last_end)
+        elif not window.last and not self.reached_end:
+            raise VideoError(f"the segment from {window.start:.2f} s ended before {window.end:.2f} s: the clip "
+                             "was not seen to its end")
+        elif window.last:
+            self._check_duration(self.last_end)
+
+    def _decoded(self, logs: list, window: Window | None) -> Iterator[Frame]:
+        stream, number, start = self.stream, 0, None
+        frame_step = 1.0 / self.probe.fps if self.probe.fps else 0.0
+        if window is not None:
+            start, self.turn = window.origin, window.turn
+            if window.start > 0:
+                self.container.seek(int((window.origin + window.start) / stream.time_base), stream=stream,
+                                    backward=True, any_frame=False)
+        for packet in self.container.demux(stream):
+            if packet.is_corrupt:
+                raise VideoError(f"damaged data near {self._at(packet, start)}: the demuxer flagged a corrupt packet")
+            for frame in stream.decode(packet):
+                self._check_logs(logs, number, start)
+                t = self._checked_time(frame, number, start, frame_step)
+                if start is None:
+                    start = t
+                    found = _display_matrix(frame)
+                    if found is not None:
+                        self.turn = _turn_of(*found)
+                rel = max(0.0, t - start)
+                number += 1
+                if window is not None and not window.holds(rel, number == 1):
+                    if rel >= window.end - 1e-6:
+                        self.reached_end, self.stopped_at = True, rel
+                        return
+                    if self.kept:  # a frame before the start after one kept: it would be seen by no segment
+                        raise VideoError(f"frame at {rel:.2f} s comes after the segment from {window.start:.2f} s "
+                                         "began: frames out of order, the clip cannot be split")
+                    continue
+                if not self.kept:
+                    self.first_at = rel
+                duration = float(frame.duration * frame.time_base) if (
+                    frame.duration and frame.time_base) else frame_step
+                self.last_end = max(self.last_end, rel + duration)
+                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2])
+                self.kept += 1
+
+    @staticmethod
+    def _checked_time(frame, number: int, start, frame_step: float) -> float:
+        if getattr(frame, "is_corrupt", False):
+            raise VideoError(f"frame {number + 1} is damaged (the decoder could not decode it completely)")
+        if frame.width * frame.height > MAX_FRAME_PIXELS:
+            raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
+                             f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
+        t = frame.time
+        if t is None:
+            if not frame_step:
+                raise VideoError(f"frame {number + 1} has no timestamp and the clip no frame rate")
+            t = number * frame_step + (start or 0.0)
+        return t
 
     @staticmethod
     def _at(packet, start) -> str:
@@ -292,19 +339,27 @@ class Clip:
                                  f"({name})")
 
     def _check_complete(self, number: int, last_end: float) -> None:
+        check_count(self.probe, number)
+        self._check_duration(last_end)
+
+    def _check_duration(self, last_end: float) -> None:
         probe = self.probe
-        if number == 0:
-            raise VideoError("no frame of the video could be decoded")
-        declared = probe.declared_frames
-        allowed = min(FRAME_SLACK, math.floor(FRAME_SLACK_S * probe.fps + 1e-9)) if probe.fps else 0
-        if declared and abs(number - declared) > allowed:
-            raise VideoError(f"{number} frames decoded, the container declares {declared}: the clip was not "
-                             "seen to its end")
         if probe.duration is not None and probe.duration > 0:
             slack = max(DURATION_SLACK_S, DURATION_SLACK_SHARE * probe.duration)
             if abs(last_end - probe.duration) > slack:
                 raise VideoError(f"the frames seen cover {last_end:.2f} s, the container declares "
                                  f"{probe.duration:.2f} s: the clip was not seen to its end")
+
+
+def check_count(probe: Probe, number: int) -> None:
+    """VideoError when `number` decoded frames do not add up to the clip's declared count."""
+    if number == 0:
+        raise VideoError("no frame of the video could be decoded")
+    declared = probe.declared_frames
+    allowed = min(FRAME_SLACK, math.floor(FRAME_SLACK_S * probe.fps + 1e-9)) if probe.fps else 0
+    if declared and abs(number - declared) > allowed:
+        raise VideoError(f"{number} frames decoded, the container declares {declared}: the clip was not "
+                         "seen to its end")
 
 
 def _ffmpeg_message(exc: Exception) -> str:
