@@ -397,11 +397,11 @@ def jpeg(photo: Image.Image, quality: int) -> Image.Image:
     return Image.open(buf).convert("RGB")
 
 
-def find_face(photo: Image.Image) -> tuple[int, int, int, int] | None:
-    """The largest frontal face (Haar cascade), as [left, top, width, height], or None."""
+def find_face(photo: Image.Image, min_size: int = 24) -> tuple[int, int, int, int] | None:
+    """The largest frontal face (Haar cascade) at least `min_size` px, as [left, top, width, height], or None."""
     grey = cv2.cvtColor(np.asarray(photo.convert("RGB")), cv2.COLOR_RGB2GRAY)
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    faces = cascade.detectMultiScale(grey, 1.1, 5, minSize=(24, 24))
+    faces = cascade.detectMultiScale(grey, 1.1, 5, minSize=(min_size, min_size))
     if len(faces) == 0:
         return None
     return tuple(int(v) for v in max(faces, key=lambda f: f[2] * f[3]))

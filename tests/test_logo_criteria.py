@@ -196,7 +196,7 @@ def people(shared_data):
     """Real photos with one clear face whose torso is in the picture."""
     out = []
     for _, img in real_photos(shared_data):
-        face = crests.find_face(img)
+        face = crests.find_face(img, min_size=50)  # smaller faces are not taken: not searched for
         if face is not None and face[2] >= 50 and face[1] + face[3] * 3.5 <= img.height:
             out.append((img, face))
         if len(out) == 8:
