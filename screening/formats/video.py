@@ -320,6 +320,10 @@ class Clip:
     def _checked_time(frame, number: int, start, frame_step: float) -> float:
         if getattr(frame, "is_corrupt", False):
             raise VideoError(f"frame {number + 1} is damaged (the decoder could not decode it completely)")
+        for entry in getattr(frame, "side_data", None) or ():
+            if "A53_CC" in str(getattr(entry, "type", "")).upper():  # CEA-608/708 captions in the picture stream
+                raise VideoError(f"frame {number + 1} carries closed captions, which are not screened (players "
+                                 "show them as text): the clip cannot be cleared")
         if frame.width * frame.height > MAX_FRAME_PIXELS:
             raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
                              f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
