@@ -593,3 +593,108 @@ def test_rt6_19_a_right_to_left_override_in_a_file_name_is_not_shown_raw_in_the_
 def test_rt6_20_a_right_to_left_override_in_a_file_name_is_not_written_raw_in_the_csv(hostile_reports):
     _, cells = hostile_reports
     assert not any("\u202e" in c for c in cells)
+
+
+# ================================================================ more hiding places
+
+
+def _into_trak(data: bytes, child: bytes) -> bytes:
+    """The MP4 with `child` appended inside its first trak (and moov grown to hold it)."""
+    moov = data.rfind(b"moov") - 4
+    trak = data.find(b"trak", moov) - 4
+    (trak_size,) = struct.unpack(">I", data[trak:trak + 4])
+    (moov_size,) = struct.unpack(">I", data[moov:moov + 4])
+    end = trak + trak_size
+    out = data[:end] + child + data[end:]
+    out = out[:trak] + struct.pack(">I", trak_size + len(child)) + out[trak + 4:]
+    return out[:moov] + struct.pack(">I", moov_size + len(child)) + out[moov + 4:]
+
+
+@pytest.mark.parametrize("where", ["meta", "udta"])
+def test_rt6_21_gps_in_the_metadata_of_a_track_rather_than_the_file(tmp_path, config, where):
+    from .test_video import _apple_meta, _box
+
+    plain = write_clip(tmp_path / "plain.mov", 1.0).read_bytes()
+    if where == "meta":
+        child = _apple_meta({"com.apple.quicktime.location.ISO6709": "+53.8008-001.5491+075.000/"})
+    else:
+        text = SITE_GPS.encode()
+        child = _box(b"udta", _box(b"\xa9xyz", struct.pack(">HH", len(text), 0x15C7) + text))
+    path = tmp_path / f"trak_{where}.mov"
+    path.write_bytes(_into_trak(plain, child))
+    with av.open(str(path)) as check:  # still a good clip
+        assert len(check.streams.video) == 1
+    _, d = verdict(path, config)
+    assert "location" in kinds(d)
+
+
+def test_rt6_22_a_clip_with_no_frames(tmp_path, config):
+    path = tmp_path / "empty.mp4"
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        out.start_encoding()
+        for packet in stream.encode():
+            out.mux(packet)
+    assert path.stat().st_size > 0
+    s, d = not_cleared(path, config)
+    assert d.status is Status.ERROR
+
+
+def test_rt6_23_an_apng_whose_default_image_is_not_part_of_the_animation(tmp_path, config):
+    """Viewers without APNG (and thumbnails, e-mail clients) show the default image; APNG viewers
+    show only the animation frames. The face is in the default image only."""
+    path = tmp_path / "default.png"
+    Image.fromarray(with_face()).save(path, "PNG", save_all=True, default_image=True, duration=500, loop=0,
+                                      append_images=[Image.fromarray(backdrop()), Image.fromarray(backdrop())])
+    with Image.open(path) as check:
+        assert check.info.get("default_image") is True
+    not_cleared(path, config)
+
+
+def test_rt6_23_the_animation_frames_of_an_apng_with_a_default_image(tmp_path, config):
+    path = tmp_path / "default2.png"
+    Image.fromarray(backdrop()).save(path, "PNG", save_all=True, default_image=True, duration=500, loop=0,
+                                     append_images=[Image.fromarray(backdrop()), Image.fromarray(with_face())])
+    not_cleared(path, config)
+
+
+def test_rt6_24_a_face_only_in_the_second_image_of_a_heic(tmp_path, config):
+    pillow_heif = pytest.importorskip("pillow_heif")
+    heif = pillow_heif.from_pillow(Image.fromarray(backdrop()))
+    heif.add_from_pillow(Image.fromarray(with_face()))
+    path = tmp_path / "burst.heic"
+    heif.save(str(path), quality=95)
+    assert len(pillow_heif.open_heif(str(path))) == 2
+    not_cleared(path, config)
+
+
+def _gif_with_xmp(xmp: str) -> bytes:
+    """A GIF with an XMP Data application extension (as Photoshop writes it) before the trailer."""
+    out = io.BytesIO()
+    Image.fromarray(backdrop()).save(out, "GIF")
+    data = out.getvalue()
+    assert data.endswith(b";")
+    body = xmp.encode()
+    magic = bytes([1] + list(range(255, -1, -1)) + [0])  # the "magic trailer" that makes it sub-blocks
+    return data[:-1] + b"\x21\xff\x0bXMP DataXMP" + body + magic + b";"
+
+
+def test_rt6_25_gps_in_the_xmp_of_a_gif(tmp_path, config):
+    path = tmp_path / "xmp.gif"
+    path.write_bytes(_gif_with_xmp(XMP_GPS))
+    with Image.open(path) as check:
+        check.load()
+    _, d = verdict(path, config)
+    assert "location" in kinds(d)
+
+
+def test_rt6_25_a_pupils_name_in_the_xmp_title_of_a_gif(tmp_path, config):
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title><rdf:Alt>'
+           '<rdf:li xml:lang="x-default">Amelia Hart, Year 4</rdf:li></rdf:Alt></dc:title></rdf:Description>'
+           '</rdf:RDF></x:xmpmeta>')
+    path = tmp_path / "title.gif"
+    path.write_bytes(_gif_with_xmp(xmp))
+    _, d = verdict(path, config)
+    assert "text" in kinds(d)
