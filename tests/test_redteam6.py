@@ -698,3 +698,77 @@ def test_rt6_25_a_pupils_name_in_the_xmp_title_of_a_gif(tmp_path, config):
     path.write_bytes(_gif_with_xmp(xmp))
     _, d = verdict(path, config)
     assert "text" in kinds(d)
+
+
+# ================================================================ the EXIF thumbnail of the unedited photo
+
+
+def exif_with_thumbnail(thumbnail: bytes) -> bytes:
+    """An EXIF block (little-endian TIFF) whose IFD1 holds `thumbnail` (a JPEG), as cameras write it."""
+    ifd0_at = 8
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x0112, 3, 1, 1)  # Orientation = 1
+    ifd1_at = ifd0_at + len(ifd0) + 4
+    data_at = ifd1_at + 2 + 3 * 12 + 4
+    ifd1 = struct.pack("<H", 3) + struct.pack("<HHII", 0x0103, 3, 1, 6) \
+        + struct.pack("<HHII", 0x0201, 4, 1, data_at) + struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) \
+        + struct.pack("<I", 0)
+    return b"Exif\x00\x00II*\x00" + struct.pack("<I", ifd0_at) + ifd0 + struct.pack("<I", ifd1_at) + ifd1 + thumbnail
+
+
+def named_scene(size, ink, cap) -> np.ndarray:
+    """The drawn scene with 'Amelia Hart' written straight on the grass (a chalk-board, a banner
+    cut out), capitals about `cap` px high."""
+    if not BOLD.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    img = Image.fromarray(scene(size)(0.0))
+    ImageDraw.Draw(img).text((size[0] // 10, size[1] * 5 // 8), "Amelia Hart",
+                             font=ImageFont.truetype(str(BOLD), round(cap / 0.72)), fill=ink)
+    return np.asarray(img)
+
+
+# the name in dark navy, and in a dark grey-blue that still stands 60 grey levels off the grass
+INKS = {"navy": (20, 30, 80), "grey-blue": (60, 60, 90)}
+
+
+def _edited(tmp_path, ink) -> Path:
+    """The photo with the name retouched out (the plain scene), its EXIF thumbnail still the
+    original (the name on it, capitals 24 px high at the thumbnail's 320x240)."""
+    thumbnail = jpeg(named_scene((320, 240), INKS[ink], 24))
+    assert len(thumbnail) < 60000
+    path = tmp_path / f"retouched_{ink}.jpg"
+    path.write_bytes(jpeg(backdrop((640, 480)), exif=exif_with_thumbnail(thumbnail)))
+    with Image.open(path) as check:
+        assert check.getexif().get_ifd(0x8769) is not None
+    return path
+
+
+@pytest.mark.parametrize("ink", sorted(INKS))
+def test_rt6_control_the_name_is_read_in_the_photo_itself(tmp_path, config, ocr_engine, ink):
+    path = tmp_path / "named.jpg"
+    path.write_bytes(jpeg(named_scene((640, 480), INKS[ink], 48)))
+    _, d = verdict(path, config, ocr=ocr_engine)
+    assert "text" in kinds(d)
+
+
+def test_rt6_control_a_name_left_in_the_exif_thumbnail_of_a_retouched_photo_is_read(tmp_path, config, ocr_engine):
+    _, d = verdict(_edited(tmp_path, "navy"), config, ocr=ocr_engine)
+    assert "text" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-27: model.TextFinding has no `view` and policy._text never says where: "
+                                       "a name read in a thumbnail is reported 'read at' a box of the photo itself")
+def test_rt6_27_a_name_read_in_the_exif_thumbnail_says_so(tmp_path, config, ocr_engine):
+    """The reviewer is shown a box on the photo where there is only grass, says 'false alarm' and
+    records permission; the thumbnail, with the name, is published with the file."""
+    _, d = verdict(_edited(tmp_path, "navy"), config, ocr=ocr_engine)
+    (reason,) = [r for r in d.reasons if r.kind.value == "text"]
+    assert "thumbnail" in reason.detail or reason.extra.get("view")
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-26: formats/pixels.shown_already (SAME_BLOCK_DIFF 30 on blurred "
+                                       "1/8-side blocks) drops a thumbnail that adds legible text to the photo")
+def test_rt6_26_a_name_in_grey_blue_left_in_the_exif_thumbnail_is_read(tmp_path, config, ocr_engine):
+    """formats/pixels.shown_already drops a view whose 1/8-side blocks, blurred, all differ from
+    the photo by under 30 grey levels: thin letters 60 levels off their ground average below that."""
+    _, d = verdict(_edited(tmp_path, "grey-blue"), config, ocr=ocr_engine)
+    assert "text" in kinds(d)
