@@ -291,18 +291,14 @@ def test_rt6_10_a_clip_album_tag_naming_the_academy(tmp_path, config):
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-11: formats/video.py Clip._probe reads container and stream tags only, never container.chapters()")
-def test_rt6_11_a_chapter_title_naming_a_pupil(tmp_path, config):
-    """Chapter titles are listed by every player (VLC's Playback > Chapter, YouTube's chapters)."""
-    path = tmp_path / "chapters.mkv"
+def _chaptered(path: Path, second: dict) -> Path:
     background = scene((320, 240))
     with av.open(str(path), "w", format="matroska") as out:
         video = out.add_stream("libvpx-vp9", rate=25)
         video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
         out.set_chapters([
             {"id": 1, "start": 0, "end": 1000, "time_base": fractions.Fraction(1, 1000), "metadata": {"title": "Intro"}},
-            {"id": 2, "start": 1000, "end": 2000, "time_base": fractions.Fraction(1, 1000),
-             "metadata": {"title": "Amelia Hart's winning race"}},
+            {"id": 2, "start": 1000, "end": 2000, "time_base": fractions.Fraction(1, 1000), "metadata": second},
         ])
         for i in range(50):
             for packet in video.encode(av.VideoFrame.from_ndarray(background(i / 25), format="rgb24")):
@@ -310,8 +306,33 @@ def test_rt6_11_a_chapter_title_naming_a_pupil(tmp_path, config):
         for packet in video.encode():
             out.mux(packet)
     with av.open(str(path)) as check:
-        assert [c["metadata"].get("title") for c in check.chapters()] == ["Intro", "Amelia Hart's winning race"]
-    not_cleared(path, config)
+        assert check.chapters()[1]["metadata"] == second
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-11: formats/video.py Clip._probe reads container and stream tags "
+                                       "only, never container.chapters()")
+@pytest.mark.parametrize("tags", [{"title": "Amelia Hart's winning race"}, {"title": "Finish", "LOCATION": SITE_GPS}],
+                         ids=["title names a pupil", "tag holds GPS"])
+def test_rt6_11_a_chapter_title_naming_a_pupil_or_a_chapter_tag_holding_gps(tmp_path, config, tags):
+    """Chapter titles are listed by every player (VLC's Playback > Chapter, YouTube's chapters)."""
+    not_cleared(_chaptered(tmp_path / "chapters.mkv", tags), config)
+
+
+def test_rt6_control_gps_in_a_tag_of_the_video_track_of_an_mkv(tmp_path, config):
+    path = tmp_path / "track_gps.mkv"
+    background = scene((320, 240))
+    with av.open(str(path), "w", format="matroska") as out:
+        video = out.add_stream("libvpx-vp9", rate=25)
+        video.width, video.height, video.pix_fmt = 320, 240, "yuv420p"
+        video.metadata["LOCATION"] = SITE_GPS
+        for i in range(50):
+            for packet in video.encode(av.VideoFrame.from_ndarray(background(i / 25), format="rgb24")):
+                out.mux(packet)
+        for packet in video.encode():
+            out.mux(packet)
+    _, d = verdict(path, config)
+    assert "location" in kinds(d)
 
 
 def _cover(kind: bytes, picture: bytes) -> bytes:
@@ -772,3 +793,35 @@ def test_rt6_26_a_name_in_grey_blue_left_in_the_exif_thumbnail_is_read(tmp_path,
     the photo by under 30 grey levels: thin letters 60 levels off their ground average below that."""
     _, d = verdict(_edited(tmp_path, "grey-blue"), config, ocr=ocr_engine)
     assert "text" in kinds(d)
+
+
+def _small_caps_and_bubble() -> np.ndarray:
+    """'AMELIA HART' in small capitals (A and H full size, the rest two thirds) on a board, and
+    'Amelia Hart' in a speech bubble (an ellipse with a tail) beside it."""
+    if not BOLD.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    img = Image.fromarray(scene((560, 360))(0.0))
+    d = ImageDraw.Draw(img)
+    big, small = ImageFont.truetype(str(BOLD), 36), ImageFont.truetype(str(BOLD), 24)
+    d.rectangle((20, 20, 300, 90), fill=(250, 250, 240))
+    x = 34
+    for word in ("AMELIA", "HART"):
+        for i, ch in enumerate(word):
+            f = big if i == 0 else small
+            d.text((x, 70), ch, font=f, fill=(20, 30, 80), anchor="ls")
+            x += f.getlength(ch)
+        x += 14
+    d.ellipse((250, 160, 540, 300), fill=(255, 255, 255), outline=(0, 0, 0), width=3)
+    d.polygon([(300, 280), (270, 340), (340, 290)], fill=(255, 255, 255))
+    d.text((290, 212), "Amelia Hart", font=big, fill=(0, 0, 0))
+    return np.asarray(img)
+
+
+def test_rt6_28_a_name_in_small_capitals_and_in_a_speech_bubble_are_both_read(config, ocr_engine):
+    from .test_text import Picture
+
+    detector = TextDetector(config, NAMED, engine=ocr_engine)
+    boxes = [f.box for f in detector.detect(Picture(Image.fromarray(_small_caps_and_bubble())), {})
+             if f.target_id == "P3001" and f.similarity >= config.text.min_similarity]
+    assert any(b[0] < 250 for b in boxes), f"small capitals not read: {boxes}"
+    assert any(b[0] >= 250 for b in boxes), f"speech bubble not read: {boxes}"
