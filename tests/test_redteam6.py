@@ -885,3 +885,52 @@ def _captioned(path: Path, text: str) -> Path:
 def test_rt6_29_closed_captions_in_the_video_stream_naming_a_pupil(tmp_path, config):
     path = _captioned(tmp_path / "captioned.mp4", "AMELIA HART")
     not_cleared(path, config)
+
+
+# ================================================================ a PNG's gAMA chunk
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+
+FILE_GAMMA = 0.02  # gAMA 2000: a browser shows each sample s as s ** (1 / 0.02 / 2.2)
+
+
+def _faint_board() -> np.ndarray:
+    """The scene with a near-white board and 'Amelia Hart' on it 8 levels lighter (243 and 251)."""
+    if not BOLD.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    img = Image.fromarray(scene((480, 360))(0.0))
+    d = ImageDraw.Draw(img)
+    d.rectangle((30, 30, 400, 110), fill=(243, 243, 243))
+    d.text((50, 45), "Amelia Hart", font=ImageFont.truetype(str(BOLD), 50), fill=(251, 251, 251))
+    return np.asarray(img)
+
+
+def test_rt6_control_the_faint_name_as_a_browser_shows_it_is_read(tmp_path, config, ocr_engine):
+    shown = (255 * (_faint_board() / 255.0) ** (1 / FILE_GAMMA / 2.2) + 0.5).astype(np.uint8)
+    path = tmp_path / "as_shown.png"
+    Image.fromarray(shown).save(path)
+    _, d = verdict(path, config, ocr=ocr_engine)
+    assert "text" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-30: formats/pixels.tone_views applies an ICC profile but not a PNG's "
+                                       "gAMA (nor cHRM), which browsers apply when there is no sRGB/iCCP chunk")
+def test_rt6_30_a_name_only_a_browser_applying_the_png_gamma_shows(tmp_path, config, ocr_engine):
+    """Chromium (Skia's PNG codec) and Firefox honour gAMA when there is no sRGB or iCCP chunk:
+    the stored board is 243 with letters at 251; shown, 85 with letters at 175."""
+    out = io.BytesIO()
+    Image.fromarray(_faint_board()).save(out, "PNG")
+    data = out.getvalue()
+    ihdr_end = 8 + 8 + 13 + 4
+    data = data[:ihdr_end] + _png_chunk(b"gAMA", struct.pack(">I", round(FILE_GAMMA * 100000))) + data[ihdr_end:]
+    path = tmp_path / "gamma.png"
+    path.write_bytes(data)
+    with Image.open(path) as check:
+        assert check.info.get("gamma") == pytest.approx(FILE_GAMMA)
+    _, d = verdict(path, config, ocr=ocr_engine)
+    assert "text" in kinds(d)
