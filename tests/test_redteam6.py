@@ -490,6 +490,20 @@ def test_rt6_31_a_church_school_name_with_its_standard_abbreviation(text, academ
     assert academy in church_school(text)
 
 
+@pytest.mark.xfail(strict=True, reason="RT6-32: vision/names.person_target returns None for a one-word register "
+                                       "name: that pupil is never looked for in text, and no message says so")
+def test_rt6_32_a_pupil_whose_register_name_is_one_word_is_looked_for(tmp_path):
+    """Mononymous names (common in Indonesia, Myanmar, parts of India) are the person's full name."""
+    matcher = nm.Matcher(nm.targets([], [("P3201", "Suharti"), ("P3001", "Amelia Hart")]))
+    found = {m.target.id for m in matcher.find("Star of the week: SUHARTI") if m.similarity >= TextSettings.min_similarity}
+    assert "P3201" in found
+
+
+def test_rt6_control_the_two_word_name_on_the_same_certificate_is_found():
+    matcher = nm.Matcher(nm.targets([], [("P3201", "Suharti"), ("P3001", "Amelia Hart")]))
+    assert {m.target.id for m in matcher.find("Star of the week: AMELIA HART")} == {"P3001"}
+
+
 @pytest.fixture(scope="module")
 def ocr_engine():
     from screening.vision.ocr import OcrEngine
