@@ -973,3 +973,31 @@ def test_rt6_30_a_name_only_a_browser_applying_the_png_gamma_shows(tmp_path, con
         assert check.info.get("gamma") == pytest.approx(FILE_GAMMA)
     _, d = verdict(path, config, ocr=ocr_engine)
     assert "text" in kinds(d)
+
+
+# ================================================================ a mirrored display matrix
+
+
+def _with_matrix(data: bytes, matrix: tuple[int, ...]) -> bytes:
+    """The MP4 with its video track's tkhd display matrix replaced (nine 32-bit values)."""
+    at = data.find(b"tkhd")
+    assert at > 0 and data[at + 4] == 0, "expected a version 0 tkhd"
+    start = at + 4 + 40
+    return data[:start] + struct.pack(">9i", *matrix) + data[start + 36:]
+
+
+def test_rt6_33_a_mirrored_clip_reports_the_face_where_players_show_it(tmp_path, config):
+    """A matrix that mirrors the picture left to right (a front-camera clip): the face stored at
+    the left edge is shown at the right edge, where the report's box (and redact's blur) must be."""
+    from .test_video import red_clip
+
+    plain = red_clip(tmp_path / "plain.mp4", at=(20, 100))
+    mirrored = tmp_path / "mirrored.mp4"
+    mirrored.write_bytes(_with_matrix(plain.read_bytes(), (-0x10000, 0, 0, 0, 0x10000, 0, 320 << 16, 0, 0x40000000)))
+    s_plain, d_plain = verdict(plain, config)
+    s, d = verdict(mirrored, config)
+    assert d_plain.status is Status.NEEDS_PERMISSION and d.status is Status.NEEDS_PERMISSION
+    (box_plain,) = [r.box for r in d_plain.reasons if r.kind.value == "unknown_face"]
+    (box,) = [r.box for r in d.reasons if r.kind.value == "unknown_face"]
+    assert box_plain[0] == 20
+    assert box[0] == 320 - 20 - 40, f"the face is shown at x=260, the report says {box}"
