@@ -1057,3 +1057,20 @@ def test_rt6_34_gps_reached_from_the_second_ifd(tmp_path, config):
     with Image.open(path) as check:
         assert check.getexif().get_ifd(0x8825) == {}  # not behind IFD0
     not_cleared(path, config)  # (an error today: "EXIF readers disagree", exifread finds it)
+
+
+@pytest.mark.parametrize("sidecar", ["clip.xmp", "clip.mp4.xmp"])
+def test_rt6_35_gps_in_the_xmp_sidecar_of_a_clip(tmp_path, config, sidecar):
+    """Lightroom, darktable and Premiere write a clip's metadata (location included) to a sidecar."""
+    path = write_clip(tmp_path / "clip.mp4", 2.0)
+    (tmp_path / sidecar).write_text(XMP_GPS)
+    _, d = verdict(path, config)
+    assert "location" in kinds(d)
+
+
+def test_rt6_control_gps_in_the_xmp_sidecar_of_a_photo(tmp_path, config):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(jpeg(backdrop()))
+    (tmp_path / "photo.xmp").write_text(XMP_GPS)
+    _, d = verdict(path, config)
+    assert "location" in kinds(d)
