@@ -1074,3 +1074,29 @@ def test_rt6_control_gps_in_the_xmp_sidecar_of_a_photo(tmp_path, config):
     (tmp_path / "photo.xmp").write_text(XMP_GPS)
     _, d = verdict(path, config)
     assert "location" in kinds(d)
+
+
+XMP_PERSON = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+              '<rdf:Description rdf:about="" xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/">'
+              '<Iptc4xmpExt:PersonInImage><rdf:Bag><rdf:li>Amelia Hart</rdf:li></rdf:Bag>'
+              '</Iptc4xmpExt:PersonInImage></rdf:Description></rdf:RDF></x:xmpmeta>')
+
+
+def test_rt6_control_the_people_shown_named_in_the_photos_own_xmp(tmp_path, config):
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(insert_segments(jpeg(backdrop()), segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00"
+                                                                      + XMP_PERSON.encode())))
+    _, d = verdict(path, config)
+    assert "text" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-36: detectors/text.py reads the file's own captions only; the XMP "
+                                       "sidecar (left out of the scan as 'read with its image') is read for GPS alone")
+def test_rt6_36_the_people_shown_named_in_the_photos_xmp_sidecar(tmp_path, config):
+    """Lightroom keeps a raw or JPEG's captions and people tags in NAME.xmp; the scan lists the
+    sidecar as 'not screened: read with its image', but only its location is read."""
+    path = tmp_path / "photo.jpg"
+    path.write_bytes(jpeg(backdrop()))
+    (tmp_path / "photo.xmp").write_text(XMP_PERSON)
+    _, d = verdict(path, config)
+    assert "text" in kinds(d)
