@@ -201,6 +201,7 @@ class Clip:
         for other in c.streams:  # an audio stream's tags may hold a location too (Matroska LOCATION)
             if other is not stream:
                 metadata.update({f"stream{other.index}:{k}": str(v) for k, v in other.metadata.items()})
+        metadata.update(_chapter_tags(c))
         return Probe(self.fmt, ctx.name, w, h, duration, fps, int(stream.frames or 0), metadata)
 
     def _refuse_unscreened(self, c, video_stream) -> None:
@@ -369,3 +370,16 @@ def _ffmpeg_message(exc: Exception) -> str:
 
 # Sampling lives in video_sampling.py (it needs Frame, defined above).
 from screening.formats.video_sampling import Sample, samples  # noqa: E402,F401 (re-exported)
+
+
+def _chapter_tags(container) -> dict[str, str]:
+    """Every chapter's tags as "chapterN:key" (players list chapter titles; a chapter's tags may
+    hold a place too, RT6-11). Chapters that cannot be read make the clip unscreenable."""
+    try:
+        chapters = container.chapters()
+    except Exception as exc:  # noqa: BLE001 - whatever FFmpeg says, the clip is not cleared
+        raise VideoError(f"the clip's chapters could not be read ({exc})") from exc
+    out = {}
+    for n, chapter in enumerate(chapters, 1):
+        out.update({f"chapter{n}:{k}": str(v) for k, v in (chapter.get("metadata") or {}).items()})
+    return out
