@@ -283,7 +283,7 @@ def test_rt6_9_an_audio_track_titled_with_a_pupils_name(tmp_path, config):
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-10: formats/captions.py VIDEO_TAGS leaves out album, show, grouping (shown by players)")
+# RT6-10: fixed on main (e22da93, ec07833); this test keeps it fixed
 @pytest.mark.parametrize("tag", ["album", "show", "grouping"])
 def test_rt6_10_a_clip_album_show_or_grouping_tag_naming_the_academy(tmp_path, config, tag):
     """Players and galleries show the album (iTunes ©alb), TV show (tvsh) or grouping (©grp) with the title."""
@@ -314,8 +314,7 @@ def _chaptered(path: Path, second: dict) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-11: formats/video.py Clip._probe reads container and stream tags "
-                                       "only, never container.chapters()")
+# RT6-11: fixed on main (e22da93, ec07833); this test keeps it fixed
 @pytest.mark.parametrize("tags", [{"title": "Amelia Hart's winning race"}, {"title": "Finish", "LOCATION": SITE_GPS}],
                          ids=["title names a pupil", "tag holds GPS"])
 def test_rt6_11_a_chapter_title_naming_a_pupil_or_a_chapter_tag_holding_gps(tmp_path, config, tags):
@@ -330,8 +329,7 @@ def test_rt6_11_chapter_titles_of_an_mp4_or_mov_naming_a_pupil(tmp_path, config,
     assert d.status is Status.ERROR  # today: "a data track (text) is not screened"
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-11: a Nero `chpl` box (moov/udta) holds chapters with no track: "
-                                       "formats/video.py never reads container.chapters()")
+# RT6-11: fixed on main (e22da93, ec07833); this test keeps it fixed
 def test_rt6_11_nero_chapters_of_an_mp4_naming_a_pupil(tmp_path, config):
     from .test_video import _box, _into_moov
 
@@ -484,7 +482,7 @@ def test_rt6_control_register_names_with_accents_and_punctuation_are_found(text,
     ("AYSE YILMAZ", "P3106"),  # ı (dotless) read as I
     ("THORA AEVARSDOTTIR", "P3107"),  # Þ as TH, Æ as AE
 ])
-@pytest.mark.xfail(strict=True, reason="RT6-15: vision/names.py letters() folds by NFKD only: no Ł->L, Ø->O, ß->ss, ı->i, Þ->th, Æ->ae")
+# RT6-15: fixed on main (e22da93, ec07833); this test keeps it fixed
 def test_rt6_15_register_names_with_letters_unicode_does_not_decompose(text, person):
     assert person in named(text)
 
@@ -573,7 +571,7 @@ def test_rt6_16_white_letters_on_a_light_grey_board_are_read(config, ocr_engine)
 
 
 @pytest.mark.parametrize("text, person", [("ŁUKASZ NOWAK", "P3102"), ("JÜRGEN GROß", "P3105")])
-@pytest.mark.xfail(strict=True, reason="RT6-17: OCR reads Ł as L and ß as B; vision/names.py has no fold for them (RT6-15)")
+# RT6-17: fixed on main (e22da93, ec07833); this test keeps it fixed
 def test_rt6_17_a_sign_with_a_register_name_in_its_own_letters_is_read(config, ocr_engine, text, person):
     """The English OCR model reads Ł as L and ß as B: the register name written exactly is missed."""
     assert person in read_names(config, ocr_engine, board([text]))
@@ -667,16 +665,14 @@ def test_rt6_control_markup_in_a_file_name_and_in_text_read_stays_text_in_every_
     assert not any(c[:1] in ("=", "+", "-", "@") and "HYPERLINK" in c for c in cells), "a formula reached the CSV"
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-19: reports/html shows file names with bidi controls raw (the CLI "
-                                       "escapes them with textsafe.printable; the HTML report does not)")
+# RT6-19: fixed on main (e22da93, ec07833); this test keeps it fixed
 def test_rt6_19_a_right_to_left_override_in_a_file_name_is_not_shown_raw_in_the_html_report(hostile_reports):
     """'\u202egnp.exe' is displayed 'exe.png': the reviewer reads another name than the file's."""
     html, _ = hostile_reports
     assert "\u202e" not in html.split("<body", 1)[1]
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-20: textsafe.for_csv guards formulas only; bidi controls reach the "
-                                       "CSV raw (reports/tabular.py)")
+# RT6-20: fixed on main (e22da93, ec07833); this test keeps it fixed
 def test_rt6_20_a_right_to_left_override_in_a_file_name_is_not_written_raw_in_the_csv(hostile_reports):
     _, cells = hostile_reports
     assert not any("\u202e" in c for c in cells)
