@@ -1096,3 +1096,13 @@ def test_rt6_36_the_people_shown_named_in_the_photos_xmp_sidecar(tmp_path, confi
     (tmp_path / "photo.xmp").write_text(XMP_PERSON)
     _, d = verdict(path, config)
     assert "text" in kinds(d)
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_rt6_37_a_face_only_in_the_exif_thumbnail_of_a_jpeg_png_or_webp(tmp_path, config, fmt):
+    """The EXIF block (a JPEG's APP1, a PNG's eXIf chunk, a WebP's EXIF chunk) carries a thumbnail
+    of another picture: a face. Any EXIF tool (and Windows' and macOS' file browsers for a JPEG)
+    shows it."""
+    path = tmp_path / f"thumb.{fmt.lower()}"
+    Image.fromarray(backdrop()).save(path, fmt, exif=exif_with_thumbnail(jpeg(with_face((160, 120), (60, 40)))))
+    not_cleared(path, config)
