@@ -1106,3 +1106,26 @@ def test_rt6_37_a_face_only_in_the_exif_thumbnail_of_a_jpeg_png_or_webp(tmp_path
     path = tmp_path / f"thumb.{fmt.lower()}"
     Image.fromarray(backdrop()).save(path, fmt, exif=exif_with_thumbnail(jpeg(with_face((160, 120), (60, 40)))))
     not_cleared(path, config)
+
+
+def test_rt6_38_redact_twice_of_a_file_with_a_255_byte_name_names_the_problem(tmp_path, monkeypatch, capsys):
+    """The second copy needs a numbered name ('-1'), two bytes over the file system's limit."""
+    from screening import cli, pool
+
+    from .test_config_register import write_trust
+    from .test_scan_cli import fakes
+
+    write_trust(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pool, "build_detectors", fakes)
+    (tmp_path / "batch").mkdir()
+    name = "a" * 251 + ".png"
+    Image.fromarray(backdrop((60, 40))).save(tmp_path / "batch" / name, "PNG")
+    first = cli.main(["redact", f"batch/{name}", "--into", "copies", "--workers", "1"])
+    assert first == 0 and (tmp_path / "copies" / name).is_file()
+    try:
+        second = cli.main(["redact", f"batch/{name}", "--into", "copies", "--workers", "1"])
+    except Exception as exc:  # a traceback instead of a clear error: that is the finding
+        raise AssertionError(f"redact crashed: {exc!r}") from exc
+    assert second in (0, 2)
+    assert (tmp_path / "batch" / name).is_file()  # the original untouched
