@@ -1129,3 +1129,27 @@ def test_rt6_38_redact_twice_of_a_file_with_a_255_byte_name_names_the_problem(tm
         raise AssertionError(f"redact crashed: {exc!r}") from exc
     assert second in (0, 2)
     assert (tmp_path / "batch" / name).is_file()  # the original untouched
+
+
+def _voice(path: Path) -> Path:
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("aac", rate=44100)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="fltp", layout="mono")
+        frame.sample_rate = 44100
+        for _ in range(40):
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("cover", ["face", "none"])
+def test_rt6_39_an_audio_only_mp4_with_or_without_cover_art_is_never_cleared(tmp_path, config, cover):
+    """A voice recording (.m4a) is not screened (audio is not); its cover art is a picture."""
+    from .test_video import _into_moov
+
+    path = _voice(tmp_path / "voice.m4a")
+    if cover == "face":
+        path.write_bytes(_into_moov(path.read_bytes(), _cover(b"png", _png(with_face()))))
+    not_cleared(path, config)
