@@ -444,7 +444,7 @@ def test_rt6_control_the_same_clip_unsqueezed_is_found(tmp_path, config):
     assert d.status is Status.NEEDS_PERMISSION
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-14: formats/video.py Frame.rgb ignores the sample aspect ratio: faces are screened squeezed")
+# RT6-14: fixed on main (43cfef2); this test keeps it fixed
 def test_rt6_14_an_anamorphic_clip_is_screened_as_players_show_it(tmp_path, config):
     path = _anamorphic(tmp_path / "squeezed.mp4", 4)
     with av.open(str(path)) as check:
