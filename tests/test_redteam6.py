@@ -418,16 +418,16 @@ class SquareRedFaces(RedSquareFaces):
         return out
 
 
-def _anamorphic(path: Path, squeeze: int) -> Path:
+def _anamorphic(path: Path, squeeze: int, tall: bool = False) -> Path:
     """An MP4 whose stored frames are `squeeze` times narrower than shown: the stream's sample
     aspect ratio (pixel shape) is squeeze:1, so players stretch each frame back. A 40x40 face is
     stored 40/squeeze px wide."""
-    w, h = 320 // squeeze, 240
+    w, h = (320, 240 // squeeze) if tall else (320 // squeeze, 240)
     background = scene((320, 240))
     with av.open(str(path), "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
-        stream.codec_context.sample_aspect_ratio = fractions.Fraction(squeeze, 1)
+        stream.codec_context.sample_aspect_ratio = fractions.Fraction(1, squeeze) if tall else fractions.Fraction(squeeze, 1)
         for i in range(50):
             shown = with_face() if i >= 12 else background(i / 25)
             stored = np.asarray(Image.fromarray(shown).resize((w, h), Image.NEAREST))
@@ -1153,3 +1153,11 @@ def test_rt6_39_an_audio_only_mp4_with_or_without_cover_art_is_never_cleared(tmp
     if cover == "face":
         path.write_bytes(_into_moov(path.read_bytes(), _cover(b"png", _png(with_face()))))
     not_cleared(path, config)
+
+
+def test_rt6_14_a_clip_of_tall_pixels_is_screened_as_players_show_it(tmp_path, config):
+    """Pixels four times as tall as wide (sample aspect ratio 1:4): the face is stored 40x10."""
+    path = _anamorphic(tmp_path / "tall.mp4", 4, tall=True)
+    with av.open(str(path)) as check:
+        assert check.streams.video[0].sample_aspect_ratio == fractions.Fraction(1, 4)
+    not_cleared(path, config, faces=SquareRedFaces())
