@@ -487,6 +487,24 @@ def test_rt6_15_register_names_with_letters_unicode_does_not_decompose(text, per
     assert person in named(text)
 
 
+TRANSLITERATED = nm.Matcher(nm.targets([], [("P3301", "Lena Müller"), ("P3302", "Đorđe Petrović")]))
+
+
+def test_rt6_control_names_with_umlaut_or_dj_read_without_their_marks_are_found():
+    found = {m.target.id for t in ("LENA MULLER", "DORDE PETROVIC") for m in TRANSLITERATED.find(t)
+             if m.similarity >= TextSettings.min_similarity}
+    assert found == {"P3301", "P3302"}
+
+
+# The conventional ASCII spellings of these letters (German ü -> ue, as on kit, passports' machine
+# lines and e-mail addresses; Serbo-Croatian đ -> dj), not just the letter without its mark.
+@pytest.mark.xfail(strict=True, reason="RT6-40: vision/names.py folds ü to u and đ to d only; the customary "
+                                       "spellings 'ue' and 'dj' cost a letter more than OCR's tolerance")
+@pytest.mark.parametrize("text, person", [("LENA MUELLER", "P3301"), ("DJORDJE PETROVIC", "P3302")])
+def test_rt6_40_names_in_their_customary_ascii_spelling(text, person):
+    assert person in {m.target.id for m in TRANSLITERATED.find(text) if m.similarity >= TextSettings.min_similarity}
+
+
 CHURCH_SCHOOLS = nm.Matcher(nm.targets([("trinity", ("Holy Trinity Church of England Primary Academy",)),
                                         ("mary", ("St Mary's Roman Catholic Primary School",))], []))
 
