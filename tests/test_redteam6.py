@@ -1179,3 +1179,28 @@ def test_rt6_14_a_clip_of_tall_pixels_is_screened_as_players_show_it(tmp_path, c
     with av.open(str(path)) as check:
         assert check.streams.video[0].sample_aspect_ratio == fractions.Fraction(1, 4)
     not_cleared(path, config, faces=SquareRedFaces())
+
+
+def test_rt6_41_a_face_only_in_a_later_frame_of_an_animated_avif(tmp_path, config):
+    """Browsers play an AVIF image sequence (brand avis); Pillow decodes its frames."""
+    from PIL import features
+
+    if not features.check("avif"):
+        pytest.skip("Pillow without AVIF")
+    path = tmp_path / "animated.avif"
+    Image.fromarray(backdrop()).save(path, "AVIF", save_all=True, duration=500, quality=90,
+                                     append_images=[Image.fromarray(backdrop()), Image.fromarray(with_face())])
+    with Image.open(path) as check:
+        assert check.n_frames == 3
+    not_cleared(path, config)
+
+
+def test_rt6_41_control_a_face_on_the_first_frame_of_an_animated_avif(tmp_path, config):
+    from PIL import features
+
+    if not features.check("avif"):
+        pytest.skip("Pillow without AVIF")
+    path = tmp_path / "animated.avif"
+    Image.fromarray(with_face()).save(path, "AVIF", save_all=True, duration=500, quality=90,
+                                      append_images=[Image.fromarray(backdrop()), Image.fromarray(backdrop())])
+    found_face(path, config)
