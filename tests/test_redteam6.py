@@ -584,6 +584,32 @@ def test_rt6_16_control_a_name_on_one_line_two_lines_or_stacked_is_read(config, 
     assert "P3001" in read_names(config, ocr_engine, board(lines, cap=cap, spacing=spacing, size=(480, 420)))
 
 
+def _stacked(cap: int, spacing: float) -> np.ndarray:
+    """'AMELIA HART' with its letters stacked one above the other (a pole banner, a door sign)."""
+    if not BOLD.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    lines = list("AMELIA") + [" "] + list("HART")
+    img = Image.fromarray(scene((480, int(60 + len(lines) * cap * spacing + cap)))(0.0))
+    d = ImageDraw.Draw(img)
+    f = ImageFont.truetype(str(BOLD), round(cap / 0.72))
+    d.rectangle((30, 30, 30 + 3 * cap, 30 + int(len(lines) * cap * spacing) + cap), fill=(250, 250, 240))
+    for i, t in enumerate(lines):
+        d.text((30 + cap, 30 + cap // 2 + int(i * cap * spacing)), t, font=f, fill=(20, 30, 80))
+    return np.asarray(img)
+
+
+@pytest.mark.parametrize("cap, spacing", [(14, 1.4), (24, 2.0), (30, 1.8)])
+def test_rt6_control_stacked_letters_read_as_one_or_two_columns(config, ocr_engine, cap, spacing):
+    assert "P3001" in read_names(config, ocr_engine, _stacked(cap, spacing))
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-42: stacked letters spaced more than a letter apart are found one line "
+                                       "per letter (vision/ocr.py), some unread, and detectors/text.runs joins at "
+                                       "most 3 lines: no run spells the name")
+def test_rt6_42_stacked_letters_spaced_wider_are_read(config, ocr_engine):
+    assert "P3001" in read_names(config, ocr_engine, _stacked(20, 2.4))
+
+
 def test_rt6_16_white_letters_on_a_light_grey_board_are_read(config, ocr_engine):
     assert "P3001" in read_names(config, ocr_engine, board(["Amelia Hart"], fill=(215, 215, 215), ink=(250, 250, 250)))
 
