@@ -1230,3 +1230,27 @@ def test_rt6_41_control_a_face_on_the_first_frame_of_an_animated_avif(tmp_path, 
     Image.fromarray(with_face()).save(path, "AVIF", save_all=True, duration=500, quality=90,
                                       append_images=[Image.fromarray(backdrop()), Image.fromarray(backdrop())])
     found_face(path, config)
+
+
+def _xmp_jpeg(path: Path, description: str) -> Path:
+    xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           f'<rdf:Description rdf:about="" {description}/></rdf:RDF></x:xmpmeta>')
+    path.write_bytes(insert_segments(jpeg(backdrop()), segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + xmp.encode())))
+    return path
+
+
+def test_rt6_control_a_pupils_name_in_an_unknown_xmp_property_is_found(tmp_path, config):
+    path = _xmp_jpeg(tmp_path / "custom.jpg", 'xmlns:my="http://example.org/ns/" my:Caption="Amelia Hart, Year 4"')
+    _, d = verdict(path, config)
+    assert "text" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-43: formats/captions._SKIP_NS skips the whole xmpDM (DynamicMedia) "
+                                       "namespace, whose shotName, logComment, scene, album are written by people")
+@pytest.mark.parametrize("prop", ["logComment", "shotName", "album"])
+def test_rt6_43_a_pupils_name_in_an_xmp_dynamic_media_field(tmp_path, config, prop):
+    """Bridge, Premiere and Lightroom show xmpDM Log Comment, Shot Name and Album in their metadata panels."""
+    path = _xmp_jpeg(tmp_path / f"{prop}.jpg", f'xmlns:xmpDM="http://ns.adobe.com/xmp/1.0/DynamicMedia/" '
+                                               f'xmpDM:{prop}="Amelia Hart, Year 4"')
+    _, d = verdict(path, config)
+    assert "text" in kinds(d)
