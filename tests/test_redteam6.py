@@ -1254,3 +1254,20 @@ def test_rt6_43_a_pupils_name_in_an_xmp_dynamic_media_field(tmp_path, config, pr
                                                f'xmpDM:{prop}="Amelia Hart, Year 4"')
     _, d = verdict(path, config)
     assert "text" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT6-44: a clip's XMP (uuid box, udta XMP_) is read for GPS only "
+                                       "(formats/video_metadata); the text check reads FFmpeg's tags, which leave XMP out")
+def test_rt6_44_a_pupils_name_in_the_xmp_description_of_a_clip(tmp_path, config):
+    """Premiere and Media Encoder embed XMP (dc:title, dc:description) in every MP4 they export."""
+    from .test_video import _box
+
+    data = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    xmp = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+           b'<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description><rdf:Alt>'
+           b'<rdf:li xml:lang="x-default">Amelia Hart wins the 100 m</rdf:li></rdf:Alt></dc:description>'
+           b'</rdf:Description></rdf:RDF></x:xmpmeta>')
+    path = tmp_path / "xmp.mp4"
+    path.write_bytes(data + _box(b"uuid", bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC") + xmp))
+    _, d = verdict(path, config)
+    assert "text" in kinds(d)
