@@ -8,6 +8,7 @@ their consents), and refuses to run without the register's names rather than loo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from screening.config import Config
@@ -40,7 +41,12 @@ class TextDetector:
     def detect(self, picture, earlier) -> list[TextFinding]:
         findings: list[TextFinding] = []
         for i, frame in enumerate(picture.frames):
-            findings += self.findings(self.engine.read(frame), frame=i)
+            view = picture.view(i) if hasattr(picture, "view") else ""
+            findings += [dataclasses.replace(f, view=view) if view else f
+                         for f in self.findings(self.engine.read(frame), frame=i)]
+        for view, pixels in getattr(picture, "repeats", ()):  # thumbnails of the picture itself
+            findings += [dataclasses.replace(f, view=view) for f in self.findings(self.engine.read(pixels))
+                         if f.target]  # a name left there, not text it cannot read
         if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
             own = captions.photo_captions(picture.data)
             findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own))
