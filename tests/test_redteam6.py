@@ -3,7 +3,7 @@ wrongly, clips whose viewers see more than the decoder gives the checks. Each ca
 hostile file and asserts the SAFE outcome (never `cleared`), next to a control proving the
 content is found when shown plainly. A case the product gets wrong is xfail(strict) with its
 RT6 number: when a fix lands the test passes, the xfail fails, and the mark must go
-(RT6-10, 11, 14, 15, 17, 19 and 20 were fixed on main during the round; their tests keep them fixed).
+(RT6-10, 11, 14, 15, 17, 19, 20, 26 and 27 were fixed on main during the round; their tests keep them fixed).
 
 Faces are the stand-in of tests/test_video.py (a pure red square is a face) unless a case needs
 a real one; text in metadata uses the real TextDetector with an OCR engine that reads nothing;
@@ -886,8 +886,7 @@ def test_rt6_control_a_name_left_in_the_exif_thumbnail_of_a_retouched_photo_is_r
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-27: model.TextFinding has no `view` and policy._text never says where: "
-                                       "a name read in a thumbnail is reported 'read at' a box of the photo itself")
+# RT6-27: fixed on main (107cb78); this test keeps it fixed
 def test_rt6_27_a_name_read_in_the_exif_thumbnail_says_so(tmp_path, config, ocr_engine):
     """The reviewer is shown a box on the photo where there is only grass, says 'false alarm' and
     records permission; the thumbnail, with the name, is published with the file."""
@@ -896,8 +895,7 @@ def test_rt6_27_a_name_read_in_the_exif_thumbnail_says_so(tmp_path, config, ocr_
     assert "thumbnail" in reason.detail or reason.extra.get("view")
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-26: formats/pixels.shown_already (SAME_BLOCK_DIFF 30 on blurred "
-                                       "1/8-side blocks) drops a thumbnail that adds legible text to the photo")
+# RT6-26: fixed on main (107cb78); this test keeps it fixed
 def test_rt6_26_a_name_in_grey_blue_left_in_the_exif_thumbnail_is_read(tmp_path, config, ocr_engine):
     """formats/pixels.shown_already drops a view whose 1/8-side blocks, blurred, all differ from
     the photo by under 30 grey levels: thin letters 60 levels off their ground average below that."""
