@@ -3,7 +3,8 @@ wrongly, clips whose viewers see more than the decoder gives the checks. Each ca
 hostile file and asserts the SAFE outcome (never `cleared`), next to a control proving the
 content is found when shown plainly. A case the product gets wrong is xfail(strict) with its
 RT6 number: when a fix lands the test passes, the xfail fails, and the mark must go
-(RT6-10, 11, 14, 15, 17, 19, 20, 26 and 27 were fixed on main during the round; their tests keep them fixed).
+(RT6-10, 11, 14, 15, 17, 19, 20, 26, 27, 29, 30, 31, 32, 36, 40, 43 and 44 were fixed; their tests keep
+them fixed. RT6-42, widely spaced stacked letters, is a known OCR gap).
 
 Faces are the stand-in of tests/test_video.py (a pure red square is a face) unless a case needs
 a real one; text in metadata uses the real TextDetector with an OCR engine that reads nothing;
@@ -501,8 +502,6 @@ def test_rt6_control_names_with_umlaut_or_dj_read_without_their_marks_are_found(
 
 # The conventional ASCII spellings of these letters (German ü -> ue, as on kit, passports' machine
 # lines and e-mail addresses; Serbo-Croatian đ -> dj), not just the letter without its mark.
-@pytest.mark.xfail(strict=True, reason="RT6-40: vision/names.py folds ü to u and đ to d only; the customary "
-                                       "spellings 'ue' and 'dj' cost a letter more than OCR's tolerance")
 @pytest.mark.parametrize("text, person", [("LENA MUELLER", "P3301"), ("DJORDJE PETROVIC", "P3302")])
 def test_rt6_40_names_in_their_customary_ascii_spelling(text, person):
     assert person in {m.target.id for m in TRANSLITERATED.find(text) if m.similarity >= TextSettings.min_similarity}
@@ -523,8 +522,6 @@ def test_rt6_control_a_church_school_name_written_out_is_found():
 
 # The standard abbreviations of the words every church school's name carries: "C of E", "CofE",
 # "CE" for Church of England, "RC" for Roman Catholic; signs, kit and letterheads use them.
-@pytest.mark.xfail(strict=True, reason="RT6-31: vision/names.py compares letters only: 'C of E'/'CE'/'RC' cost "
-                                       "whole words against 'Church of England'/'Roman Catholic' (only aliases help)")
 @pytest.mark.parametrize("text, academy", [
     ("Holy Trinity C of E Primary Academy", "trinity"), ("HOLY TRINITY CE PRIMARY ACADEMY", "trinity"),
     ("Holy Trinity CofE Primary Academy", "trinity"), ("ST MARY'S RC PRIMARY SCHOOL", "mary"),
@@ -533,8 +530,6 @@ def test_rt6_31_a_church_school_name_with_its_standard_abbreviation(text, academ
     assert academy in church_school(text)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-32: vision/names.person_target returns None for a one-word register "
-                                       "name: that pupil is never looked for in text, and no message says so")
 def test_rt6_32_a_pupil_whose_register_name_is_one_word_is_looked_for(tmp_path):
     """Mononymous names (common in Indonesia, Myanmar, parts of India) are the person's full name."""
     matcher = nm.Matcher(nm.targets([], [("P3201", "Suharti"), ("P3001", "Amelia Hart")]))
@@ -985,8 +980,6 @@ def _captioned(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-29: formats/video.py decodes frames and never looks at their A53 "
-                                       "closed-caption side data; _refuse_unscreened sees only streams")
 def test_rt6_29_closed_captions_in_the_video_stream_naming_a_pupil(tmp_path, config):
     path = _captioned(tmp_path / "captioned.mp4", "AMELIA HART")
     not_cleared(path, config)
@@ -1023,8 +1016,6 @@ def test_rt6_control_the_faint_name_as_a_browser_shows_it_is_read(tmp_path, conf
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-30: formats/pixels.tone_views applies an ICC profile but not a PNG's "
-                                       "gAMA (nor cHRM), which browsers apply when there is no sRGB/iCCP chunk")
 def test_rt6_30_a_name_only_a_browser_applying_the_png_gamma_shows(tmp_path, config, ocr_engine):
     """Chromium (Skia's PNG codec) and Firefox honour gAMA when there is no sRGB or iCCP chunk:
     the stored board is 243 with letters at 251; shown, 85 with letters at 175."""
@@ -1132,8 +1123,6 @@ def test_rt6_control_the_people_shown_named_in_the_photos_own_xmp(tmp_path, conf
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-36: detectors/text.py reads the file's own captions only; the XMP "
-                                       "sidecar (left out of the scan as 'read with its image') is read for GPS alone")
 def test_rt6_36_the_people_shown_named_in_the_photos_xmp_sidecar(tmp_path, config):
     """Lightroom keeps a raw or JPEG's captions and people tags in NAME.xmp; the scan lists the
     sidecar as 'not screened: read with its image', but only its location is read."""
@@ -1248,8 +1237,6 @@ def test_rt6_control_a_pupils_name_in_an_unknown_xmp_property_is_found(tmp_path,
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-43: formats/captions._SKIP_NS skips the whole xmpDM (DynamicMedia) "
-                                       "namespace, whose shotName, logComment, scene, album are written by people")
 @pytest.mark.parametrize("prop", ["logComment", "shotName", "album"])
 def test_rt6_43_a_pupils_name_in_an_xmp_dynamic_media_field(tmp_path, config, prop):
     """Bridge, Premiere and Lightroom show xmpDM Log Comment, Shot Name and Album in their metadata panels."""
@@ -1259,9 +1246,6 @@ def test_rt6_43_a_pupils_name_in_an_xmp_dynamic_media_field(tmp_path, config, pr
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT6-44: a clip's XMP (uuid box, udta XMP_) is read for GPS only "
-                                       "(formats/video_metadata); the text check reads FFmpeg's tags, which leave "
-                                       "XMP out")
 def test_rt6_44_a_pupils_name_in_the_xmp_description_of_a_clip(tmp_path, config):
     """Premiere and Media Encoder embed XMP (dc:title, dc:description) in every MP4 they export."""
     from .test_video import _box
@@ -1275,3 +1259,15 @@ def test_rt6_44_a_pupils_name_in_the_xmp_description_of_a_clip(tmp_path, config)
     path.write_bytes(data + _box(b"uuid", bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC") + xmp))
     _, d = verdict(path, config)
     assert "text" in kinds(d)
+
+
+def test_rt6_14_a_pixel_shape_past_4_to_1_is_an_error_not_a_stretched_guess():
+    from screening.formats.video import VideoError
+    from screening.formats.video_container import _shown_size
+
+    assert _shown_size(80, 240, fractions.Fraction(4, 1)) == (320, 240)
+    assert _shown_size(320, 60, fractions.Fraction(1, 4)) == (320, 240)
+    assert _shown_size(320, 240, fractions.Fraction(1, 1)) is None
+    with pytest.raises(VideoError, match="beyond the 4:1"):
+        _shown_size(32, 240, fractions.Fraction(10, 1))
+
