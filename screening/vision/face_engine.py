@@ -17,7 +17,8 @@ Boxes from every tile and view are merged (the same face: their intersection cov
 smaller box). A weak detection is kept only if a second look, on a crop around it enlarged so
 the face is CONFIRM_SIDE pixels wide, finds it again (docs/faces.md: the false faces).
 
-dlib's 5-point landmarks and ResNet recogniser (face_recognition_models) encode each face.
+dlib's 5-point landmarks and ResNet recogniser (face_recognition_models) encode each face; the ResNet
+runs on onnxruntime (vision/recogniser.py), converted from dlib's file and checked against dlib.
 Models load when a FaceEngine is built, never at import.
 """
 
@@ -33,6 +34,9 @@ from screening.config import FaceSettings
 from screening.model import Box
 from screening.vision.face_quality import too_poor
 from screening.vision.geometry import cover
+from screening.vision.recogniser import Recogniser
+
+RESNET_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 
 # Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter,
 # and the mirror average: each face is encoded as it is and mirrored, and the two descriptors
@@ -110,6 +114,17 @@ def models_dir() -> Path:
     return folder
 
 
+_FAST: dict = {}
+
+
+def fast_recogniser(dat: Path, dlib_recogniser, threads: int) -> Recogniser | None:
+    """The onnxruntime recogniser, built and checked once per process and thread count."""
+    key = (str(dat), threads)
+    if key not in _FAST:
+        _FAST[key] = Recogniser.build(dat, dlib_recogniser, threads)
+    return _FAST[key]
+
+
 def fine_scale(width: int, height: int, settings: FaceSettings) -> float:
     """Scale of the finest view: a `min_face_search` px face becomes DETECTOR_MIN_FACE px or more."""
     long_side = max(width, height)
@@ -152,19 +167,25 @@ class FaceEngine:
     """CenterFace finding and dlib encoding, built once per worker process.
 
     `threads`: onnxruntime's intra-op threads. None takes OpenCV's thread count, which the scan's
-    pool sets to 1 in each worker (the pool is the parallelism; more threads only fight)."""
+    pool sets to 1 in each worker (the pool is the parallelism; more threads only fight).
+    `fast=False`: dlib's own recogniser even where the onnxruntime one is available (benchmarks)."""
 
-    def __init__(self, settings: FaceSettings, threads: int | None = None):
+    def __init__(self, settings: FaceSettings, threads: int | None = None, fast: bool = True):
         import cv2
         import dlib
 
         from screening.vision.centerface import CenterFace
 
         folder = models_dir()
+        threads = threads if threads is not None else max(1, cv2.getNumThreads())
         self.settings = settings
         self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
-        self._recogniser = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
-        self._detector = CenterFace(threads if threads is not None else max(1, cv2.getNumThreads()))
+        self._recogniser = dlib.face_recognition_model_v1(str(folder / RESNET_FILE))
+        # The same network on onnxruntime (vision/recogniser.py), checked against dlib at start-up;
+        # None (dlib's own recogniser is used) if it cannot be built or disagrees.
+        self._fast = fast_recogniser(folder / RESNET_FILE, self._recogniser, threads) if fast else None
+        self.recogniser = "onnxruntime" if self._fast is not None else "dlib"
+        self._detector = CenterFace(threads)
         self._dlib = dlib
 
     # ------------------------------------------------------------------ finding faces
@@ -256,7 +277,7 @@ class FaceEngine:
         why = too_poor(points, chip)
         if why:
             return None, why
-        vector = np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
+        vector = self._descriptor(chip, jitters)
         if mirror:
             vector = (vector + self._mirrored(rgb, box, jitters)) / 2
         if vector.shape != (128,) or not np.isfinite(vector).all():
@@ -279,6 +300,13 @@ class FaceEngine:
         rect = self._dlib.rectangle(int(mleft), int(top - y0), int(mleft + bw), int(top - y0 + bh))
         shape = self._landmarks(crop, rect)
         chip = self._dlib.get_face_chip(crop, shape, CHIP_SIZE, CHIP_PADDING)
+        return self._descriptor(chip, jitters)
+
+    def _descriptor(self, chip: np.ndarray, jitters: int) -> np.ndarray:
+        """The 128-d descriptor of one aligned chip: onnxruntime where it was built and checked,
+        dlib otherwise (and for random jitter, which only dlib does)."""
+        if self._fast is not None and jitters <= 1:
+            return self._fast.descriptors([chip])[0]
         return np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
 
 

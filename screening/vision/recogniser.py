@@ -1,0 +1,165 @@
+"""dlib's face recognition ResNet on onnxruntime: the same weights, the same 128-d descriptor.
+
+The network is read from dlib's own file (`vision/dlib_dat.py`, from the installed
+face_recognition_models package; nothing is downloaded) and built as an ONNX graph in memory
+once per process: each affine layer folded into the convolution before it, dlib's add_prev
+(which adds tensors of different sizes as if the smaller were padded with zeros at its end)
+as Pad + Add. A chip (150x150 RGB, from dlib's own get_face_chip) is fed as dlib's input layer
+feeds it: (pixel - channel mean) / 256, planes R, G, B.
+
+Measured against dlib's compute_face_descriptor on real faces (docs/faces.md, "Speed"): the
+descriptors agree to within float32 rounding. `Recogniser.build()` checks that at start-up on
+test chips and returns None when the graph cannot be built or disagrees with dlib, so the
+caller keeps dlib: never a recogniser that answers differently.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from screening.vision.dlib_dat import CHIP, Layer, Network, read
+
+# The largest difference (any of the 128 numbers) allowed between dlib's descriptor and ours in
+# the start-up check. Measured over real faces: about 1e-6 (float32 rounding, docs/faces.md).
+AGREE = 1e-4
+_OPSET = 17
+
+
+def graph(net: Network):
+    """The ONNX model computing `net` on a batch of normalised chips (N, 3, 150, 150)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, weights = [], []
+    shape = (3, CHIP, CHIP)  # channels, rows, columns of the current output
+    current, tags, shapes = "chips", {}, {"chips": shape}
+    layers = net.layers
+
+    def const(name: str, value: np.ndarray) -> str:
+        weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
+        return name
+
+    for i, layer in enumerate(layers):
+        out = f"t{i}"
+        if layer.kind == "con":
+            w, b = layer.weights["w"], layer.weights["b"]
+            following = layers[i + 1] if i + 1 < len(layers) else None
+            if following is not None and following.kind == "affine":  # folded below
+                g, beta = following.weights["g"], following.weights["b"]
+                w, b = w * g[:, None, None, None], b * g + beta
+            pad = 0 if layer.stride != 1 else layer.size // 2
+            nodes.append(helper.make_node("Conv", [current, const(f"w{i}", w.astype(np.float32)),
+                                                   const(f"b{i}", b.astype(np.float32))], [out],
+                                          kernel_shape=[layer.size] * 2, strides=[layer.stride] * 2, pads=[pad] * 4))
+            rows = (shape[1] + 2 * pad - layer.size) // layer.stride + 1
+            cols = (shape[2] + 2 * pad - layer.size) // layer.stride + 1
+            shape = (layer.arg, rows, cols)
+        elif layer.kind == "affine":
+            if layers[i - 1].kind != "con":
+                raise ValueError("an affine layer that does not follow a convolution")
+            continue  # folded into the convolution
+        elif layer.kind == "relu":
+            nodes.append(helper.make_node("Relu", [current], [out]))
+        elif layer.kind in ("max_pool", "avg_pool"):
+            op = "MaxPool" if layer.kind == "max_pool" else "AveragePool"
+            nodes.append(helper.make_node(op, [current], [out], kernel_shape=[layer.size] * 2,
+                                          strides=[layer.stride] * 2))
+            shape = (shape[0], (shape[1] - layer.size) // layer.stride + 1, (shape[2] - layer.size) // layer.stride + 1)
+        elif layer.kind == "tag":
+            tags[layer.arg] = (current, shape)
+            continue
+        elif layer.kind == "skip":
+            current, shape = tags[layer.arg]
+            continue
+        elif layer.kind == "add_prev":
+            other, other_shape = tags[layer.arg]
+            both = tuple(max(a, b) for a, b in zip(shape, other_shape))
+            a = _padded(nodes, const, current, shape, both, f"pa{i}")
+            b = _padded(nodes, const, other, other_shape, both, f"pb{i}")
+            nodes.append(helper.make_node("Add", [a, b], [out]))
+            shape = both
+        elif layer.kind == "global_avg":
+            nodes.append(helper.make_node("GlobalAveragePool", [current], [f"g{i}"]))
+            nodes.append(helper.make_node("Flatten", [f"g{i}"], [out], axis=1))
+            shape = (shape[0],)
+        elif layer.kind == "fc":
+            nodes.append(helper.make_node("MatMul", [current, const(f"w{i}", layer.weights["w"])], ["descriptor"]))
+            out = "descriptor"
+        else:
+            raise ValueError(f"unknown layer {layer.kind}")
+        current = out
+    if current != "descriptor":
+        raise ValueError("the network does not end in its fully connected layer")
+    inputs = [helper.make_tensor_value_info("chips", TensorProto.FLOAT, ["N", 3, CHIP, CHIP])]
+    outputs = [helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, ["N", 128])]
+    model = helper.make_model(helper.make_graph(nodes, "dlib_face_recognition_resnet_model_v1", inputs, outputs, weights),
+                              opset_imports=[helper.make_opsetid("", _OPSET)])
+    model.ir_version = 8
+    return model
+
+
+def _padded(nodes: list, const, name: str, shape: tuple, want: tuple, out: str) -> str:
+    """`name` (shape C, H, W) padded with zeros at the end of each axis to `want`."""
+    from onnx import helper
+
+    if shape == want:
+        return name
+    ends = [w - s for s, w in zip(shape, want)]
+    pads = np.array([0, 0, 0, 0, 0, *ends], dtype=np.int64)
+    nodes.append(helper.make_node("Pad", [name, const(f"{out}_pads", pads)], [out], mode="constant"))
+    return out
+
+
+class Recogniser:
+    """The converted network in an onnxruntime session; `descriptors()` for a batch of chips."""
+
+    def __init__(self, net: Network, threads: int = 1):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = max(1, threads)
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._mean = np.array(net.mean_rgb, dtype=np.float32).reshape(1, 3, 1, 1)
+        self._session = ort.InferenceSession(graph(net).SerializeToString(), options,
+                                             providers=["CPUExecutionProvider"])
+
+    @classmethod
+    def build(cls, dat: Path, dlib_recogniser, threads: int = 1) -> Recogniser | None:
+        """The converted recogniser, or None if it cannot be built or disagrees with
+        `dlib_recogniser` (dlib's face_recognition_model_v1 of the same file) on test chips."""
+        try:
+            made = cls(read(dat.read_bytes()), threads)
+            chips = probe_chips()
+            ours = made.descriptors(chips)
+            theirs = np.array([dlib_recogniser.compute_face_descriptor(c, 1) for c in chips], dtype=np.float64)
+        except Exception:  # noqa: BLE001 - any failure keeps dlib's own recogniser
+            return None
+        if ours.shape != theirs.shape or not np.isfinite(ours).all() or np.abs(ours - theirs).max() > AGREE:
+            return None
+        return made
+
+    def descriptors(self, chips: list[np.ndarray]) -> np.ndarray:
+        """(n, 128) float64 descriptors of n 150x150 RGB uint8 chips, as dlib computes them."""
+        if not chips:
+            return np.zeros((0, 128), dtype=np.float64)
+        for chip in chips:
+            if chip.shape != (CHIP, CHIP, 3) or chip.dtype != np.uint8:
+                raise ValueError(f"expected a {CHIP}x{CHIP} RGB uint8 chip, got {chip.shape} {chip.dtype}")
+        batch = np.stack(chips).transpose(0, 3, 1, 2).astype(np.float32)
+        batch = (batch - self._mean) / np.float32(256)
+        out = self._session.run(["descriptor"], {"chips": np.ascontiguousarray(batch)})[0]
+        return out.astype(np.float64)
+
+
+def probe_chips() -> list[np.ndarray]:
+    """Two fixed chips for the start-up check: smooth shading with a face-like layout (dark eyes
+    and mouth on a lighter oval) and the same with seeded noise, so every layer is exercised."""
+    y, x = np.mgrid[0:CHIP, 0:CHIP].astype(np.float32) / CHIP
+    skin = 150 + 60 * np.exp(-(((x - 0.5) / 0.3) ** 2 + ((y - 0.5) / 0.4) ** 2))
+    for cx, cy, r in ((0.35, 0.4, 0.05), (0.65, 0.4, 0.05), (0.5, 0.72, 0.07)):
+        skin = skin - 100 * np.exp(-(((x - cx) / r) ** 2 + ((y - cy) / (r * 0.6)) ** 2))
+    face = np.stack([skin, skin * 0.8, skin * 0.65], axis=-1)
+    noise = np.random.default_rng(15).normal(0, 25, face.shape)
+    return [np.clip(face, 0, 255).astype(np.uint8), np.clip(face + noise, 0, 255).astype(np.uint8)]

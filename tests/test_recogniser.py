@@ -1,0 +1,132 @@
+"""dlib's face recognition ResNet on onnxruntime (vision/recogniser.py, vision/dlib_dat.py): the
+same descriptor as dlib's own, and dlib kept whenever the conversion fails or disagrees."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screening import imaging
+from screening.config import FaceSettings
+from screening.vision import dlib_dat
+from screening.vision.face_engine import RESNET_FILE, FaceEngine, models_dir
+from screening.vision.recogniser import AGREE, Recogniser, probe_chips
+
+# The largest difference, in any of the 128 numbers, measured between the two (float32 rounding
+# is about 1e-6; docs/faces.md, "Speed"). The tests hold the converted network to this.
+CLOSE = 1e-5
+
+
+@pytest.fixture(scope="module")
+def dat() -> Path:
+    return models_dir() / RESNET_FILE
+
+
+@pytest.fixture(scope="module")
+def dlib_model(dat):
+    import dlib
+
+    return dlib.face_recognition_model_v1(str(dat))
+
+
+@pytest.fixture(scope="module")
+def engines():
+    fast, slow = FaceEngine(FaceSettings()), FaceEngine(FaceSettings(), fast=False)
+    assert (fast.recogniser, slow.recogniser) == ("onnxruntime", "dlib")
+    return fast, slow
+
+
+def test_the_file_is_read_whole_and_as_the_architecture_says(dat):
+    net = dlib_dat.read(dat.read_bytes())
+    assert net.mean_rgb == pytest.approx((122.782, 117.001, 104.298), abs=1e-3)
+    convs = [layer for layer in net.layers if layer.kind == "con"]
+    assert len(convs) == 29 and convs[0].weights["w"].shape == (32, 3, 7, 7)
+    assert net.layers[-1].weights["w"].shape == (256, 128)
+    assert all(np.isfinite(w).all() for layer in net.layers for w in layer.weights.values())
+
+
+@pytest.mark.parametrize("cut", [10, 1000, 5_000_000, -1])
+def test_a_truncated_file_is_refused(dat, cut):
+    with pytest.raises(ValueError):
+        dlib_dat.read(dat.read_bytes()[:cut])
+
+
+def test_bytes_after_the_network_are_refused(dat):
+    with pytest.raises(ValueError, match="left over"):
+        dlib_dat.read(dat.read_bytes() + b"\x00")
+
+
+def test_another_network_is_refused(dat):
+    data = dat.read_bytes()
+    at = data.index(b"con_")
+    with pytest.raises(ValueError):  # the first layer is no longer a convolution
+        dlib_dat.read(data[:at] + b"fc_2" + data[at + 4:])
+
+
+def test_probe_chips_agree_with_dlib_and_a_batch_equals_one_at_a_time(dat, dlib_model):
+    made = Recogniser.build(dat, dlib_model)
+    assert made is not None
+    chips = probe_chips() * 3
+    batch = made.descriptors(chips)
+    single = np.stack([made.descriptors([c])[0] for c in chips])
+    theirs = np.array([dlib_model.compute_face_descriptor(c, 1) for c in chips])
+    assert batch.shape == (6, 128) and batch.dtype == np.float64
+    assert np.abs(batch - single).max() < CLOSE
+    assert np.abs(batch - theirs).max() < CLOSE
+    with pytest.raises(ValueError):
+        made.descriptors([np.zeros((160, 160, 3), np.uint8)])
+
+
+def test_a_tampered_weight_is_caught_at_start_up(dat, dlib_model, tmp_path):
+    """A conversion that computes anything else than dlib is never used: build() gives None."""
+    data = bytearray(dat.read_bytes())
+    net = dlib_dat.read(bytes(data))
+    first = net.layers[0].weights["w"].ravel()
+    at = bytes(data).index(first[:4].astype("<f4").tobytes())
+    data[at:at + 4] = np.float32(first[0] + 0.5).tobytes()
+    bad = tmp_path / "tampered.dat"
+    bad.write_bytes(bytes(data))
+    assert dlib_dat.read(bytes(data)).layers[0].weights["w"].ravel()[0] == pytest.approx(first[0] + 0.5)
+    assert Recogniser.build(bad, dlib_model) is None
+    (tmp_path / "broken.dat").write_bytes(bytes(data[:100]))
+    assert Recogniser.build(tmp_path / "broken.dat", dlib_model) is None
+    assert AGREE <= 1e-4
+
+
+def test_an_engine_whose_conversion_fails_keeps_dlib(monkeypatch):
+    from screening.vision import face_engine
+
+    monkeypatch.setattr(face_engine, "_FAST", {})
+    monkeypatch.setattr(face_engine.Recogniser, "build", classmethod(lambda cls, *a, **k: None))
+    engine = FaceEngine(FaceSettings(), threads=3)
+    assert engine.recogniser == "dlib" and engine._fast is None
+
+
+def _agree(fast: FaceEngine, slow: FaceEngine, rgb: np.ndarray) -> int:
+    """Every face of `rgb` encodes (plain and mirror-averaged) to dlib's descriptor; the count."""
+    faces = fast.locate(rgb)
+    for face in faces:
+        for mirror in (False, True):
+            ours, why_ours = fast.encode_with_reason(rgb, face.box, mirror=mirror)
+            theirs, why_theirs = slow.encode_with_reason(rgb, face.box, mirror=mirror)
+            assert why_ours == why_theirs
+            if theirs is not None:
+                assert np.abs(ours - theirs).max() < CLOSE
+    return len(faces)
+
+
+@pytest.mark.slow
+def test_the_astronaut_encodes_as_dlib_encodes_her(engines, public_domain):
+    rgb = imaging.load(public_domain / "astronaut.png").frames[0]
+    assert _agree(*engines, rgb) == 1
+
+
+@pytest.mark.slow
+def test_real_faces_encode_as_dlib_encodes_them(engines, shared_data):
+    deep = shared_data / "deepface"
+    with open(deep / "identity_clusters.csv") as f:
+        photos = [deep / r["image"] for r in csv.DictReader(f)][:6]
+    assert sum(_agree(*engines, imaging.load(p).frames[0]) for p in photos) >= 6
