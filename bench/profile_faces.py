@@ -47,7 +47,7 @@ class Timed:
         self._wrap(detector, "bodies_in", "people (HOG)")
         self._wrap(engine, "locate", "CenterFace upright")
         self._wrap(engine, "locate_turned", "turned search")
-        self._wrap(engine, "_descriptor", "recogniser")
+        self._wrap(engine, "_descriptors", "recogniser")
         self._wrap(engine, "encode_with_reason", "landmarks + chip + gate")
         self._wrap(engine, "mirror_averaged", "landmarks + chip + gate")
 

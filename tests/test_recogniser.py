@@ -97,10 +97,10 @@ def test_a_tampered_weight_is_caught_at_start_up(dat, dlib_model, tmp_path):
 
 
 def test_an_engine_whose_conversion_fails_keeps_dlib(monkeypatch):
-    from screening.vision import face_engine
+    from screening.vision import recogniser
 
-    monkeypatch.setattr(face_engine, "_FAST", {})
-    monkeypatch.setattr(face_engine.Recogniser, "build", classmethod(lambda cls, *a, **k: None))
+    monkeypatch.setattr(recogniser, "_BUILT", {})
+    monkeypatch.setattr(recogniser.Recogniser, "build", classmethod(lambda cls, *a, **k: None))
     engine = FaceEngine(FaceSettings(), threads=3)
     assert engine.recogniser == "dlib" and engine._fast is None
 
@@ -130,3 +130,22 @@ def test_real_faces_encode_as_dlib_encodes_them(engines, shared_data):
     with open(deep / "identity_clusters.csv") as f:
         photos = [deep / r["image"] for r in csv.DictReader(f)][:6]
     assert sum(_agree(*engines, imaging.load(p).frames[0]) for p in photos) >= 6
+
+
+@pytest.mark.slow
+def test_several_faces_in_one_batch_encode_as_one_at_a_time(engines, public_domain):
+    """encode_many (the detector's batch) gives each face what encode_with_reason gives it, and
+    a face too small to identify keeps its reason without disturbing the others' order."""
+    fast, _ = engines
+    rgb = imaging.load(public_domain / "astronaut.png").frames[0]
+    two = np.ascontiguousarray(np.hstack([rgb, rgb[:, ::-1]]))
+    boxes = [face.box for face in fast.locate(two)]
+    assert len(boxes) == 2
+    boxes.insert(1, (5, 5, fast.settings.min_face_px - 1, fast.settings.min_face_px - 1))
+    for mirror in (False, True):
+        batch = fast.encode_many(two, boxes, mirror=mirror)
+        single = [fast.encode_with_reason(two, box, mirror=mirror) for box in boxes]
+        assert [why for _, why in batch] == [why for _, why in single]
+        assert batch[1][0] is None and "too small" in batch[1][1]
+        for (a, _), (b, _) in zip(batch, single):
+            assert (a is None) == (b is None) and (a is None or np.abs(a - b).max() < CLOSE)

@@ -25,6 +25,7 @@ from screening.vision.dlib_dat import CHIP, Layer, Network, read
 # the start-up check. Measured over real faces: about 1e-6 (float32 rounding, docs/faces.md).
 AGREE = 1e-4
 _OPSET = 17
+_BUILT: dict = {}  # Recogniser.cached(): built once per process
 
 
 def graph(net: Network):
@@ -124,6 +125,14 @@ class Recogniser:
         self._mean = np.array(net.mean_rgb, dtype=np.float32).reshape(1, 3, 1, 1)
         self._session = ort.InferenceSession(graph(net).SerializeToString(), options,
                                              providers=["CPUExecutionProvider"])
+
+    @classmethod
+    def cached(cls, dat: Path, dlib_recogniser, threads: int = 1) -> Recogniser | None:
+        """`build()`, once per process, file and thread count."""
+        key = (str(dat), threads)
+        if key not in _BUILT:
+            _BUILT[key] = cls.build(dat, dlib_recogniser, threads)
+        return _BUILT[key]
 
     @classmethod
     def build(cls, dat: Path, dlib_recogniser, threads: int = 1) -> Recogniser | None:
