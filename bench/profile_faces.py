@@ -48,8 +48,8 @@ class Timed:
         self._wrap(engine, "locate", "CenterFace upright")
         self._wrap(engine, "locate_turned", "turned search")
         self._wrap(engine, "_descriptors", "recogniser")
-        self._wrap(engine, "encode_with_reason", "landmarks + chip + gate")
-        self._wrap(engine, "mirror_averaged", "landmarks + chip + gate")
+        self._wrap(engine, "encode_many", "landmarks + chip + gate")
+        self._wrap(engine, "mirror_averaged_many", "landmarks + chip + gate")
 
     def _wrap(self, owner, name: str, step: str) -> None:
         inner = getattr(owner, name)
