@@ -13,7 +13,8 @@ from screening import imaging
 from screening.config import FaceSettings
 from screening.vision import dlib_dat
 from screening.vision.face_engine import RESNET_FILE, FaceEngine, models_dir
-from screening.vision.recogniser import AGREE, Recogniser, probe_chips
+from screening.vision import recogniser
+from screening.vision.recogniser import AGREE, Recogniser, probe_chip
 
 # The largest difference, in any of the 128 numbers, measured between the two (float32 rounding
 # is about 1e-6; docs/faces.md, "Speed"). The tests hold the converted network to this.
@@ -66,14 +67,29 @@ def test_another_network_is_refused(dat):
         dlib_dat.read(data[:at] + b"fc_2" + data[at + 4:])
 
 
-def test_probe_chips_agree_with_dlib_and_a_batch_equals_one_at_a_time(dat, dlib_model):
-    made = Recogniser.build(dat, dlib_model)
+def _chips() -> list[np.ndarray]:
+    chip = probe_chip()
+    return [chip, np.ascontiguousarray(chip[:, ::-1]), np.ascontiguousarray(chip[::-1]), np.full_like(chip, 128)]
+
+
+def test_the_recorded_reference_is_what_dlib_computes(dat, dlib_model):
+    """The start-up check compares with a recorded dlib descriptor: it must be dlib's, for this file."""
+    import base64
+    import hashlib
+
+    assert hashlib.sha256(dat.read_bytes()).hexdigest() == recogniser.REFERENCE_SHA256
+    recorded = np.frombuffer(base64.b64decode(recogniser.REFERENCE), dtype="<f4")
+    assert np.abs(recorded - np.array(dlib_model.compute_face_descriptor(probe_chip(), 1))).max() < CLOSE
+
+
+def test_chips_agree_with_dlib_and_a_batch_equals_one_at_a_time(dat, dlib_model):
+    made = Recogniser.build(dat, lambda: dlib_model)
     assert made is not None
-    chips = probe_chips() * 3
+    chips = _chips()
     batch = made.descriptors(chips)
     single = np.stack([made.descriptors([c])[0] for c in chips])
     theirs = np.array([dlib_model.compute_face_descriptor(c, 1) for c in chips])
-    assert batch.shape == (6, 128) and batch.dtype == np.float64
+    assert batch.shape == (4, 128) and batch.dtype == np.float64
     assert np.abs(batch - single).max() < CLOSE
     assert np.abs(batch - theirs).max() < CLOSE
     with pytest.raises(ValueError):
@@ -81,7 +97,8 @@ def test_probe_chips_agree_with_dlib_and_a_batch_equals_one_at_a_time(dat, dlib_
 
 
 def test_a_tampered_weight_is_caught_at_start_up(dat, dlib_model, tmp_path):
-    """A conversion that computes anything else than dlib is never used: build() gives None."""
+    """A conversion that computes anything else than dlib is never used: build() gives None,
+    whether the reference is dlib computing it there and then (another file) or recorded."""
     data = bytearray(dat.read_bytes())
     net = dlib_dat.read(bytes(data))
     first = net.layers[0].weights["w"].ravel()
@@ -90,10 +107,20 @@ def test_a_tampered_weight_is_caught_at_start_up(dat, dlib_model, tmp_path):
     bad = tmp_path / "tampered.dat"
     bad.write_bytes(bytes(data))
     assert dlib_dat.read(bytes(data)).layers[0].weights["w"].ravel()[0] == pytest.approx(first[0] + 0.5)
-    assert Recogniser.build(bad, dlib_model) is None
+    asked = []
+    assert Recogniser.build(bad, lambda: asked.append(1) or dlib_model) is None
+    assert asked  # another file than the recorded one: dlib was asked
     (tmp_path / "broken.dat").write_bytes(bytes(data[:100]))
-    assert Recogniser.build(tmp_path / "broken.dat", dlib_model) is None
+    assert Recogniser.build(tmp_path / "broken.dat", lambda: dlib_model) is None
     assert AGREE <= 1e-4
+
+
+def test_a_conversion_that_disagrees_with_the_recorded_reference_is_refused(dat, monkeypatch):
+    good = Recogniser.build(dat, lambda: pytest.fail("dlib is not needed for the recorded file"))
+    assert good is not None
+    shifted = np.frombuffer(__import__("base64").b64decode(recogniser.REFERENCE), dtype="<f4") + np.float32(1e-3)
+    monkeypatch.setattr(recogniser, "REFERENCE", __import__("base64").b64encode(shifted.tobytes()).decode())
+    assert Recogniser.build(dat, lambda: pytest.fail("not asked")) is None
 
 
 def test_an_engine_whose_conversion_fails_keeps_dlib(monkeypatch):
@@ -103,6 +130,11 @@ def test_an_engine_whose_conversion_fails_keeps_dlib(monkeypatch):
     monkeypatch.setattr(recogniser.Recogniser, "build", classmethod(lambda cls, *a, **k: None))
     engine = FaceEngine(FaceSettings(), threads=3)
     assert engine.recogniser == "dlib" and engine._fast is None
+    import dlib  # ... and still encodes, with dlib's own network (never nothing)
+
+    own = dlib.face_recognition_model_v1(str(models_dir() / RESNET_FILE))
+    got = engine._descriptors([probe_chip()], 1)
+    assert len(got) == 1 and np.abs(got[0] - np.array(own.compute_face_descriptor(probe_chip(), 1))).max() < CLOSE
 
 
 def _agree(fast: FaceEngine, slow: FaceEngine, rgb: np.ndarray) -> int:

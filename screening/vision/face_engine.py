@@ -169,10 +169,10 @@ class FaceEngine:
         threads = threads if threads is not None else max(1, cv2.getNumThreads())
         self.settings = settings
         self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
-        self._recogniser = dlib.face_recognition_model_v1(str(folder / RESNET_FILE))
+        self._resnet_file, self._resnet = folder / RESNET_FILE, None  # dlib's: loaded when first needed
         # The same network on onnxruntime (vision/recogniser.py), checked against dlib at start-up;
         # None (dlib's own recogniser is used) if it cannot be built or disagrees.
-        self._fast = Recogniser.cached(folder / RESNET_FILE, self._recogniser, threads) if fast else None
+        self._fast = Recogniser.cached(self._resnet_file, self._dlib_resnet, threads) if fast else None
         self.recogniser = "onnxruntime" if self._fast is not None else "dlib"
         self._detector = CenterFace(threads)
         self._dlib = dlib
@@ -324,7 +324,12 @@ class FaceEngine:
 
     def _descriptor(self, chip: np.ndarray, jitters: int) -> np.ndarray:
         """dlib's own descriptor of one chip."""
-        return np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
+        return np.asarray(self._dlib_resnet().compute_face_descriptor(chip, jitters), dtype=np.float64)
+
+    def _dlib_resnet(self):
+        if self._resnet is None:
+            self._resnet = self._dlib.face_recognition_model_v1(str(self._resnet_file))
+        return self._resnet
 
 
 def _unturned(x: float, y: float, k: int, w: int, h: int) -> tuple[float, float]:
