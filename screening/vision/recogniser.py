@@ -47,86 +47,96 @@ REFERENCE = (
 
 def graph(net: Network):
     """The ONNX model computing `net` on a batch of normalised chips (N, 3, 150, 150)."""
-    from onnx import TensorProto, helper, numpy_helper
+    from onnx import TensorProto, helper
 
-    nodes, weights = [], []
-    shape = (3, CHIP, CHIP)  # channels, rows, columns of the current output
-    current, tags, shapes = "chips", {}, {"chips": shape}
-    layers = net.layers
-
-    def const(name: str, value: np.ndarray) -> str:
-        weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
-        return name
-
-    for i, layer in enumerate(layers):
-        out = f"t{i}"
-        if layer.kind == "con":
-            w, b = layer.weights["w"], layer.weights["b"]
-            following = layers[i + 1] if i + 1 < len(layers) else None
-            if following is not None and following.kind == "affine":  # folded below
-                g, beta = following.weights["g"], following.weights["b"]
-                w, b = w * g[:, None, None, None], b * g + beta
-            pad = 0 if layer.stride != 1 else layer.size // 2
-            nodes.append(helper.make_node("Conv", [current, const(f"w{i}", w.astype(np.float32)),
-                                                   const(f"b{i}", b.astype(np.float32))], [out],
-                                          kernel_shape=[layer.size] * 2, strides=[layer.stride] * 2, pads=[pad] * 4))
-            rows = (shape[1] + 2 * pad - layer.size) // layer.stride + 1
-            cols = (shape[2] + 2 * pad - layer.size) // layer.stride + 1
-            shape = (layer.arg, rows, cols)
-        elif layer.kind == "affine":
-            if layers[i - 1].kind != "con":
-                raise ValueError("an affine layer that does not follow a convolution")
-            continue  # folded into the convolution
-        elif layer.kind == "relu":
-            nodes.append(helper.make_node("Relu", [current], [out]))
-        elif layer.kind in ("max_pool", "avg_pool"):
-            op = "MaxPool" if layer.kind == "max_pool" else "AveragePool"
-            nodes.append(helper.make_node(op, [current], [out], kernel_shape=[layer.size] * 2,
-                                          strides=[layer.stride] * 2))
-            shape = (shape[0], (shape[1] - layer.size) // layer.stride + 1, (shape[2] - layer.size) // layer.stride + 1)
-        elif layer.kind == "tag":
-            tags[layer.arg] = (current, shape)
-            continue
-        elif layer.kind == "skip":
-            current, shape = tags[layer.arg]
-            continue
-        elif layer.kind == "add_prev":
-            other, other_shape = tags[layer.arg]
-            both = tuple(max(a, b) for a, b in zip(shape, other_shape))
-            a = _padded(nodes, const, current, shape, both, f"pa{i}")
-            b = _padded(nodes, const, other, other_shape, both, f"pb{i}")
-            nodes.append(helper.make_node("Add", [a, b], [out]))
-            shape = both
-        elif layer.kind == "global_avg":
-            nodes.append(helper.make_node("GlobalAveragePool", [current], [f"g{i}"]))
-            nodes.append(helper.make_node("Flatten", [f"g{i}"], [out], axis=1))
-            shape = (shape[0],)
-        elif layer.kind == "fc":
-            nodes.append(helper.make_node("MatMul", [current, const(f"w{i}", layer.weights["w"])], ["descriptor"]))
-            out = "descriptor"
-        else:
-            raise ValueError(f"unknown layer {layer.kind}")
-        current = out
-    if current != "descriptor":
+    built = _Builder()
+    for i, layer in enumerate(net.layers):
+        built.add(i, layer, net.layers[i + 1] if i + 1 < len(net.layers) else None)
+    if built.current != "descriptor":
         raise ValueError("the network does not end in its fully connected layer")
     inputs = [helper.make_tensor_value_info("chips", TensorProto.FLOAT, ["N", 3, CHIP, CHIP])]
     outputs = [helper.make_tensor_value_info("descriptor", TensorProto.FLOAT, ["N", 128])]
-    model = helper.make_model(helper.make_graph(nodes, "dlib_face_recognition_resnet_model_v1", inputs, outputs, weights),
+    model = helper.make_model(helper.make_graph(built.nodes, "dlib_face_recognition_resnet_model_v1", inputs,
+                                                outputs, built.weights),
                               opset_imports=[helper.make_opsetid("", _OPSET)])
     model.ir_version = 8
     return model
 
 
-def _padded(nodes: list, const, name: str, shape: tuple, want: tuple, out: str) -> str:
-    """`name` (shape C, H, W) padded with zeros at the end of each axis to `want`."""
-    from onnx import helper
+class _Builder:
+    """ONNX nodes for dlib layers, input side first; `shape` (C, H, W) of the current output is
+    followed so that add_prev's zero padding can be written out."""
 
-    if shape == want:
+    def __init__(self):
+        self.nodes, self.weights, self.tags = [], [], {}
+        self.current, self.shape = "chips", (3, CHIP, CHIP)
+
+    def const(self, name: str, value: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        self.weights.append(numpy_helper.from_array(np.ascontiguousarray(value), name))
         return name
-    ends = [w - s for s, w in zip(shape, want)]
-    pads = np.array([0, 0, 0, 0, 0, *ends], dtype=np.int64)
-    nodes.append(helper.make_node("Pad", [name, const(f"{out}_pads", pads)], [out], mode="constant"))
-    return out
+
+    def node(self, op: str, inputs: list[str], out: str, **attrs) -> None:
+        from onnx import helper
+
+        self.nodes.append(helper.make_node(op, inputs, [out], **attrs))
+        self.current = out
+
+    def add(self, i: int, layer: Layer, following: Layer | None) -> None:
+        out = f"t{i}"
+        c, h, w = (*self.shape, 1, 1)[:3]  # after global_avg the shape is (C,)
+        if layer.kind == "con":
+            self._con(i, layer, following)
+        elif layer.kind == "affine":
+            if self.current != f"t{i - 1}" or not self.nodes or self.nodes[-1].op_type != "Conv":
+                raise ValueError("an affine layer that does not follow a convolution")
+        elif layer.kind == "relu":
+            self.node("Relu", [self.current], out)
+        elif layer.kind in ("max_pool", "avg_pool"):
+            op = "MaxPool" if layer.kind == "max_pool" else "AveragePool"
+            self.node(op, [self.current], out, kernel_shape=[layer.size] * 2, strides=[layer.stride] * 2)
+            self.shape = (c, (h - layer.size) // layer.stride + 1, (w - layer.size) // layer.stride + 1)
+        elif layer.kind == "tag":
+            self.tags[layer.arg] = (self.current, self.shape)
+        elif layer.kind == "skip":
+            self.current, self.shape = self.tags[layer.arg]
+        elif layer.kind == "add_prev":
+            other, other_shape = self.tags[layer.arg]
+            both = tuple(max(a, b) for a, b in zip(self.shape, other_shape))
+            a, b = self._padded(self.current, self.shape, both, f"pa{i}"), self._padded(other, other_shape, both, f"pb{i}")
+            self.node("Add", [a, b], out)
+            self.shape = both
+        elif layer.kind == "global_avg":
+            self.node("GlobalAveragePool", [self.current], f"g{i}")
+            self.node("Flatten", [f"g{i}"], out, axis=1)
+            self.shape = (c,)
+        elif layer.kind == "fc":
+            self.node("MatMul", [self.current, self.const(f"w{i}", layer.weights["w"])], "descriptor")
+        else:
+            raise ValueError(f"unknown layer {layer.kind}")
+
+    def _con(self, i: int, layer: Layer, following: Layer | None) -> None:
+        """A convolution, with the affine layer after it (if any) folded into its weights."""
+        w, b = layer.weights["w"], layer.weights["b"]
+        if following is not None and following.kind == "affine":
+            g, beta = following.weights["g"], following.weights["b"]
+            w, b = w * g[:, None, None, None], b * g + beta
+        pad = 0 if layer.stride != 1 else layer.size // 2
+        self.node("Conv", [self.current, self.const(f"w{i}", w.astype(np.float32)), self.const(f"b{i}", b.astype(np.float32))],
+                  f"t{i}", kernel_shape=[layer.size] * 2, strides=[layer.stride] * 2, pads=[pad] * 4)
+        _, h, wd = self.shape
+        self.shape = (layer.arg, (h + 2 * pad - layer.size) // layer.stride + 1, (wd + 2 * pad - layer.size) // layer.stride + 1)
+
+    def _padded(self, name: str, shape: tuple, want: tuple, out: str) -> str:
+        """`name` (shape C, H, W) padded with zeros at the end of each axis to `want`."""
+        from onnx import helper
+
+        if shape == want:
+            return name
+        pads = np.array([0, 0, 0, 0, 0, *(w - s for s, w in zip(shape, want))], dtype=np.int64)
+        self.nodes.append(helper.make_node("Pad", [name, self.const(f"{out}_pads", pads)], [out], mode="constant"))
+        return out
 
 
 class Recogniser:
