@@ -109,7 +109,7 @@ def main() -> None:
                 differ += got[0] != got[1]
                 matched += got[1] is not None
     print(f"# onnxruntime recogniser against dlib ({MODEL_VERSION})\n")
-    print(f"enrolled: {len(ids)} people from {len(enrol)} photos; probe photos: {len(probe)}\n")
+    print(f"enrolled: {len(set(ids))} people from {len(ids)} photos; probe photos: {len(probe)}\n")
     print("| measure | value |\n|---|---|")
     print(f"| faces encoded (plain and mirror-averaged, counted apart) | {n} ({identifiable} identifiable) |")
     print(f"| largest difference in any of the 128 numbers, faces and register | {worst:.2e} |")

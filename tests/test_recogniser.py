@@ -94,6 +94,8 @@ def test_chips_agree_with_dlib_and_a_batch_equals_one_at_a_time(dat, dlib_model)
     assert np.abs(batch - theirs).max() < CLOSE
     with pytest.raises(ValueError):
         made.descriptors([np.zeros((160, 160, 3), np.uint8)])
+    crowd = chips * 5  # more than one run's batch (recogniser.BATCH = 16)
+    assert np.abs(made.descriptors(crowd) - np.concatenate([batch] * 5)).max() < CLOSE
 
 
 def test_a_tampered_weight_is_caught_at_start_up(dat, dlib_model, tmp_path):

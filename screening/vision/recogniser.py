@@ -28,6 +28,7 @@ from screening.vision.dlib_dat import CHIP, Layer, Network, read
 # the start-up check. Measured over real faces: about 1e-6 (float32 rounding, docs/faces.md).
 AGREE = 1e-4
 _OPSET = 17
+BATCH = 16  # chips per run at most (dlib's compute_face_descriptors runs 16 at a time too)
 _BUILT: dict = {}  # Recogniser.cached(): built once per process
 # dlib's own descriptor of probe_chip() (float32, little-endian, base64), computed by dlib 20.0 from
 # face_recognition_models 0.3.0's file, whose sha256 this is. The start-up check compares with it,
@@ -189,10 +190,12 @@ class Recogniser:
         for chip in chips:
             if chip.shape != (CHIP, CHIP, 3) or chip.dtype != np.uint8:
                 raise ValueError(f"expected a {CHIP}x{CHIP} RGB uint8 chip, got {chip.shape} {chip.dtype}")
-        batch = np.stack(chips).transpose(0, 3, 1, 2).astype(np.float32)
-        batch = (batch - self._mean) / np.float32(256)
-        out = self._session.run(["descriptor"], {"chips": np.ascontiguousarray(batch)})[0]
-        return out.astype(np.float64)
+        out = []
+        for start in range(0, len(chips), BATCH):  # as dlib does: bounded memory for a crowd
+            batch = np.stack(chips[start:start + BATCH]).transpose(0, 3, 1, 2).astype(np.float32)
+            batch = (batch - self._mean) / np.float32(256)
+            out.append(self._session.run(["descriptor"], {"chips": np.ascontiguousarray(batch)})[0])
+        return np.concatenate(out).astype(np.float64)
 
 
 def probe_chip() -> np.ndarray:
