@@ -50,7 +50,7 @@ class Probe:
 
     container: str  # MP4, MATROSKA, AVI
     codec: str  # h264, hevc, vp9...
-    width: int  # as stored (before the display rotation of the first frame)
+    width: int  # as shown (pixels made square), before the display rotation of the first frame
     height: int
     duration: float | None  # seconds, as the container declares it
     fps: float | None
@@ -84,10 +84,14 @@ class Frame:
     key: bool
     _frame: object  # av.VideoFrame
     _turn: tuple[int, bool]  # (quarter turns counter-clockwise, mirror first)
+    _shown: tuple[int, int] | None = None  # (width, height) players show non-square pixels at
 
     def rgb(self) -> np.ndarray:
-        """HxWx3 uint8, upright."""
-        return upright(self._frame.to_ndarray(format="rgb24"), *self._turn)
+        """HxWx3 uint8, upright, at the size players show (non-square pixels stretched, RT6-14)."""
+        if self._shown is None:
+            return upright(self._frame.to_ndarray(format="rgb24"), *self._turn)
+        w, h = self._shown
+        return upright(self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), *self._turn)
 
     def grey_thumb(self) -> np.ndarray:
         return self._frame.reformat(width=THUMB[0], height=THUMB[1], format="gray").to_ndarray().astype(np.float32)
@@ -108,6 +112,23 @@ def _turn_of(rotation: float, mirror: bool) -> tuple[int, bool, int]:
         raise VideoError(f"the clip asks to be displayed rotated by {rotation:.1f} degrees; only quarter "
                          "turns are supported")
     return quarter % 4, mirror, (-90 * quarter) % 360
+
+
+# Pixel shapes (sample aspect ratio) screened; beyond them a frame would be stretched past sense.
+MAX_PIXEL_SHAPE = 4
+
+
+def _shown_size(width: int, height: int, sar) -> tuple[int, int] | None:
+    """The size players show a frame of non-square pixels at, never smaller than stored (the
+    narrow side is stretched), or None for square pixels. An absurd pixel shape is an error."""
+    if not sar or sar.numerator <= 0 or sar.denominator <= 0 or sar == 1:
+        return None
+    if not 1 / MAX_PIXEL_SHAPE <= sar <= MAX_PIXEL_SHAPE:
+        raise VideoError(f"the clip's pixels are {sar.numerator}:{sar.denominator} (width:height), "
+                         f"beyond the {MAX_PIXEL_SHAPE}:1 that is screened")
+    if sar > 1:
+        return round(width * sar), height
+    return width, round(height / sar)
 
 
 def _display_matrix(frame) -> tuple[float, bool] | None:
@@ -180,6 +201,9 @@ class Clip:
         w, h = ctx.width, ctx.height
         if w <= 0 or h <= 0:
             raise VideoError(f"the video stream declares no picture size ({w}x{h})")
+        self.shown = _shown_size(w, h, stream.sample_aspect_ratio or ctx.sample_aspect_ratio)
+        if self.shown is not None:
+            w, h = self.shown
         if w * h > MAX_FRAME_PIXELS:
             raise VideoError(f"frames of {w}x{h} are over the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
         duration = None
@@ -201,6 +225,7 @@ class Clip:
         for other in c.streams:  # an audio stream's tags may hold a location too (Matroska LOCATION)
             if other is not stream:
                 metadata.update({f"stream{other.index}:{k}": str(v) for k, v in other.metadata.items()})
+        metadata.update(_chapter_tags(c))
         return Probe(self.fmt, ctx.name, w, h, duration, fps, int(stream.frames or 0), metadata)
 
     def _refuse_unscreened(self, c, video_stream) -> None:
@@ -305,7 +330,7 @@ class Clip:
                 duration = float(frame.duration * frame.time_base) if (
                     frame.duration and frame.time_base) else frame_step
                 self.last_end = max(self.last_end, rel + duration)
-                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2])
+                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2], self.shown)
                 self.kept += 1
 
     @staticmethod
@@ -369,3 +394,16 @@ def _ffmpeg_message(exc: Exception) -> str:
 
 # Sampling lives in video_sampling.py (it needs Frame, defined above).
 from screening.formats.video_sampling import Sample, samples  # noqa: E402,F401 (re-exported)
+
+
+def _chapter_tags(container) -> dict[str, str]:
+    """Every chapter's tags as "chapterN:key" (players list chapter titles; a chapter's tags may
+    hold a place too, RT6-11). Chapters that cannot be read make the clip unscreenable."""
+    try:
+        chapters = container.chapters()
+    except Exception as exc:  # noqa: BLE001 - whatever FFmpeg says, the clip is not cleared
+        raise VideoError(f"the clip's chapters could not be read ({exc})") from exc
+    out = {}
+    for n, chapter in enumerate(chapters, 1):
+        out.update({f"chapter{n}:{k}": str(v) for k, v in (chapter.get("metadata") or {}).items()})
+    return out

@@ -52,7 +52,7 @@ def tag_claims(tags: dict[str, str]) -> list[Source]:
     """Positions and place names in the container tags FFmpeg read (any container)."""
     found: list[Source] = []
     for key, value in tags.items():
-        name = re.sub(r"^stream\d*:", "", key.lower())  # stream: the video stream's, streamN: another's
+        name = re.sub(r"^(stream|chapter)\d*:", "", key.lower())  # the video stream's, another's, a chapter's
         if name in _POSITION_TAGS or name.endswith(".iso6709"):
             found.append(("metadata", f"the {key!r} tag", geotags.Claims((iso6709(value),))))
         elif name in _PLACE_TAGS and value.strip():
