@@ -16,11 +16,12 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from defusedxml import ElementTree
 from PIL import Image
 
-from screening.formats.common import ImageError, MetadataError
+from screening.formats.common import ImageError, MetadataError, xmp_packets
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
 from screening.formats.metadata import read_blocks
 
@@ -48,11 +49,13 @@ _SKIP_NS = frozenset({
     "http://ns.adobe.com/xap/1.0/sType/Font#", "http://ns.adobe.com/xap/1.0/rights/",
     "http://ns.adobe.com/camera-raw-settings/1.0/",
     "http://ns.adobe.com/exif/1.0/aux/", "http://ns.adobe.com/xap/1.0/g/", "http://ns.adobe.com/xap/1.0/t/pg/",
-    "http://ns.adobe.com/xmp/1.0/DynamicMedia/", "http://ns.google.com/photos/1.0/camera/",
+    "http://ns.google.com/photos/1.0/camera/",
     "http://ns.google.com/photos/1.0/container/", "http://ns.google.com/photos/1.0/container/item/",
     "http://ns.google.com/photos/1.0/image/", "http://ns.adobe.com/photoshop/1.0/camera-profile",
     "http://cipa.jp/exif/1.0/", "adobe:ns:meta/"})
-_SKIP = frozenset({(_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, "format"), (_DC, "identifier"),
+_DM = "http://ns.adobe.com/xmp/1.0/DynamicMedia/"  # xmpDM: its shot name, log comment, scene, album are read
+_SKIP = frozenset({(_DM, "artist"), (_DM, "albumArtist"), (_DM, "composer"), (_DM, "engineer"), (_DM, "director"),
+                   (_DM, "directorPhotography"), (_DM, "copyright"), (_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, "format"), (_DC, "identifier"),
                    (_DC, "language"), (_DC, "date"), (_DC, "type"), (_PS, "Credit"), (_PS, "AuthorsPosition"),
                    (_PS, "CaptionWriter"), (_PS, "DateCreated"), (_PS, "ColorMode"), (_PS, "ICCProfile"),
                    (_PS, "History"), (_PS, "DocumentAncestors"), (_PS, "TextLayers"),
@@ -102,6 +105,29 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
         out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
     out += [(where, _comment(text)) for where, text in blocks.comments]
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
+
+
+def xmp_captions(packets, where: str = "") -> list[tuple[str, str]]:
+    """(where, text) of the text values of XMP packets (a clip's, a sidecar's: `where` says which)."""
+    out: list[tuple[str, str]] = []
+    for packet in packets:
+        out += [(f"{where} {prop}".strip() if where else prop, text) for prop, text in _xmp(packet)]
+    return out
+
+
+def sidecar_captions(path: Path) -> list[tuple[str, str]]:
+    """(where, text) of the XMP sidecars beside a photo or clip (Lightroom keeps its captions and
+    people tags there, RT6-36). A sidecar that cannot be read is the location check's error."""
+    from screening.formats.sidecars import sidecars_of
+
+    out: list[tuple[str, str]] = []
+    for sidecar in sidecars_of(path):
+        try:
+            packets = xmp_packets(sidecar.read_bytes(), required=False)
+        except (OSError, MetadataError):
+            continue
+        out += xmp_captions(packets, f"sidecar {sidecar.name}")
+    return out
 
 
 def _comment(raw: bytes) -> str:

@@ -24,8 +24,8 @@ import numpy as np
 # The container side (sniffing, structure, data tracks) is in video_container.py, sampling in
 # video_sampling.py; their names are re-exported here for the modules that read videos.
 from screening.formats.video_container import (  # noqa: F401 (re-exported)
-    AVI, FORMATS, HARMLESS_MEBX_KEYS, MATROSKA, MAX_METADATA_BOX, MP4, Box, VideoError, _harmless_track,
-    _mebx_keys, _track_name, check_structure, mp4_data_tracks, sniff, top_level_boxes)
+    AVI, FORMATS, HARMLESS_MEBX_KEYS, MATROSKA, MAX_METADATA_BOX, MP4, Box, VideoError, _chapter_tags,
+    _harmless_track, _mebx_keys, _shown_size, _track_name, check_structure, mp4_data_tracks, sniff, top_level_boxes)
 
 # The last frame may end this far from the declared duration (seconds, and share of it):
 # containers round durations, and audio may run a little longer than the picture.
@@ -112,23 +112,6 @@ def _turn_of(rotation: float, mirror: bool) -> tuple[int, bool, int]:
         raise VideoError(f"the clip asks to be displayed rotated by {rotation:.1f} degrees; only quarter "
                          "turns are supported")
     return quarter % 4, mirror, (-90 * quarter) % 360
-
-
-# Pixel shapes (sample aspect ratio) screened; beyond them a frame would be stretched past sense.
-MAX_PIXEL_SHAPE = 4
-
-
-def _shown_size(width: int, height: int, sar) -> tuple[int, int] | None:
-    """The size players show a frame of non-square pixels at, never smaller than stored (the
-    narrow side is stretched), or None for square pixels. An absurd pixel shape is an error."""
-    if not sar or sar.numerator <= 0 or sar.denominator <= 0 or sar == 1:
-        return None
-    if not 1 / MAX_PIXEL_SHAPE <= sar <= MAX_PIXEL_SHAPE:
-        raise VideoError(f"the clip's pixels are {sar.numerator}:{sar.denominator} (width:height), "
-                         f"beyond the {MAX_PIXEL_SHAPE}:1 that is screened")
-    if sar > 1:
-        return round(width * sar), height
-    return width, round(height / sar)
 
 
 def _display_matrix(frame) -> tuple[float, bool] | None:
@@ -337,6 +320,10 @@ class Clip:
     def _checked_time(frame, number: int, start, frame_step: float) -> float:
         if getattr(frame, "is_corrupt", False):
             raise VideoError(f"frame {number + 1} is damaged (the decoder could not decode it completely)")
+        for entry in getattr(frame, "side_data", None) or ():
+            if "A53_CC" in str(getattr(entry, "type", "")).upper():  # CEA-608/708 captions in the picture stream
+                raise VideoError(f"frame {number + 1} carries closed captions, which are not screened (players "
+                                 "show them as text): the clip cannot be cleared")
         if frame.width * frame.height > MAX_FRAME_PIXELS:
             raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
                              f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
@@ -394,16 +381,3 @@ def _ffmpeg_message(exc: Exception) -> str:
 
 # Sampling lives in video_sampling.py (it needs Frame, defined above).
 from screening.formats.video_sampling import Sample, samples  # noqa: E402,F401 (re-exported)
-
-
-def _chapter_tags(container) -> dict[str, str]:
-    """Every chapter's tags as "chapterN:key" (players list chapter titles; a chapter's tags may
-    hold a place too, RT6-11). Chapters that cannot be read make the clip unscreenable."""
-    try:
-        chapters = container.chapters()
-    except Exception as exc:  # noqa: BLE001 - whatever FFmpeg says, the clip is not cleared
-        raise VideoError(f"the clip's chapters could not be read ({exc})") from exc
-    out = {}
-    for n, chapter in enumerate(chapters, 1):
-        out.update({f"chapter{n}:{k}": str(v) for k, v in (chapter.get("metadata") or {}).items()})
-    return out

@@ -116,6 +116,24 @@ def atom_claims(path: Path) -> list[Source]:
     return found
 
 
+def clip_xmp(path: Path, fmt: str) -> list[bytes]:
+    """The XMP packets in an MP4/MOV's metadata boxes (a uuid box, udta's XMP_, a meta box):
+    Premiere and Media Encoder write the title and description there (RT6-44)."""
+    if fmt != video.MP4:
+        return []
+    packets: list[bytes] = []
+    with open(path, "rb") as f:
+        for box in video.top_level_boxes(f, path.stat().st_size):
+            if box.kind not in (b"moov", b"uuid", b"meta", b"udta"):
+                continue
+            if box.size - box.header > video.MAX_METADATA_BOX:
+                raise metadata.MetadataError(f"the `{box.kind.decode()}` box is {box.size} bytes, too large to "
+                                             "read for text")
+            f.seek(box.body)
+            packets += metadata.xmp_packets(f.read(box.size - box.header), required=False)
+    return packets
+
+
 def _children(body: bytes, where: int) -> Iterable[tuple[bytes, bytes, int]]:
     """(type, body, offset) of the boxes inside a container body; raises if they do not fit."""
     pos = 0
