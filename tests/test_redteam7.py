@@ -9,6 +9,7 @@ policy._text do (Matcher at the report floor, then the trust's min_similarity).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -337,3 +338,64 @@ def test_rt7_15_a_mononym_inside_another_pupils_full_name():
 def test_rt7_control_a_mononym_alone_is_found():
     assert named([("M", "Amelia"), ("A", "Amelia Hart")], text="Star of the week: AMELIA") == {"M"}
     assert named([("M", "Jürgen")], text="Star of the week: JUERGEN") == {"M"}
+
+
+@pytest.mark.slow
+def test_rt7_16_real_people_in_one_mosaic_are_never_matched_as_someone_else(engines, shared_data):
+    """RT7-16 (safe; skipped without ../shared/data): the deepface identity clusters, one photo
+    of each person enrolled and another pasted, as it is and mirrored, into one mosaic (more than a batch of
+    faces of different people): the batched detector never names a face as another person, and
+    decides each face as one-at-a-time encoding does."""
+    import csv
+
+    import cv2
+
+    fast, _ = engines
+    deep = shared_data / "deepface"
+    with open(deep / "identity_clusters.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["cluster_id"]]
+    by_person: dict[str, list[Path]] = {}
+    for r in rows:
+        by_person.setdefault(r["cluster_id"], []).append(deep / r["image"])
+    ids, refs, probes = [], [], []
+    for person, paths in sorted(by_person.items())[:10]:  # 20 faces: more than a batch (time)
+        for k, path in enumerate(paths[:2]):
+            rgb = imaging.load(path).frames[0]
+            shrink = min(1.0, 640 / max(rgb.shape[:2]))  # time: the faces stay well above min size
+            rgb = cv2.resize(rgb, None, fx=shrink, fy=shrink, interpolation=cv2.INTER_AREA) if shrink < 1 else rgb
+            faces = fast.locate(rgb)
+            if not faces:
+                continue
+            left, top, w, h = faces[0].box
+            if k == 0:
+                vector = fast.encode(rgb, faces[0].box)
+                if vector is not None:
+                    ids.append(person)
+                    refs.append(vector)
+                continue
+            x0, y0 = max(0, int(left - w * 0.6)), max(0, int(top - h * 0.6))
+            head = rgb[y0:int(top + h * 1.6), x0:int(left + w * 1.6)]
+            scale = 110 / w
+            head = cv2.resize(head, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+            probes += [(person, head), (person, np.ascontiguousarray(head[:, ::-1]))]  # and mirrored
+    assert len(probes) > BATCH
+    canvas = np.full((250 * ((len(probes) + 5) // 6), 1500, 3), 120, np.uint8)
+    for i, (_, head) in enumerate(probes):
+        y, x = divmod(i, 6)
+        hh, ww = min(head.shape[0], 250), min(head.shape[1], 250)
+        canvas[y * 250:y * 250 + hh, x * 250:x * 250 + ww] = head[:hh, :ww]
+    gallery = Gallery(tuple(ids), np.stack(refs), MODEL_VERSION)
+    findings = FaceDetector(FaceSettings(), gallery, fast).faces_in(canvas)
+    assert len(findings) > BATCH
+    named = 0
+    for finding in findings:
+        cx, cy = finding.box[0] + finding.box[2] / 2, finding.box[1] + finding.box[3] / 2
+        place = int(cy // 250) * 6 + int(cx // 250)
+        person, _ = match(finding, FaceSettings.tolerance, FaceSettings.margin)
+        assert person in (None, probes[place][0]), (place, probes[place][0], person)
+        vector, _ = fast.encode_with_reason(canvas, finding.box)  # one at a time, mirror-averaged
+        alone = match(dataclasses.replace(finding, candidates=gallery.candidates(vector)) if vector is not None
+                      else finding, FaceSettings.tolerance, FaceSettings.margin)[0]
+        assert alone == person
+        named += person is not None
+    assert named >= len(findings) // 3
