@@ -26,8 +26,7 @@ SHORT = 6
 _CONFUSABLE = [set("o0q"), set("il1|!"), set("s5$"), set("b8"), set("z2"), set("g6")]
 _PAIRS = {(a, b) for group in _CONFUSABLE for a in group for b in group if a != b}
 # one character of the name read as two of the text, or two as one
-_SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",),
-           "b": ("ss",)}  # a German ß is read as B by an English OCR model (RT6-17)
+_SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",)}
 # every confusable character as its group's first, for the trigram index
 _FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in group})
 
@@ -46,6 +45,7 @@ class Form:
 
     words: tuple[str, ...]
     distinctive: tuple[bool, ...]
+    bare: bool = False  # the name without its church school denomination: compared with the text as read
 
     @property
     def plain(self) -> str:
@@ -60,6 +60,7 @@ class Target:
     id: str  # academy id or person_id
     name: str  # as written in the config or register
     forms: tuple[Form, ...]  # the name, "last first" for a person, without "St" for an academy
+    denominated: bool = False  # the name carries a denomination (CE, RC...): never read into a text without one
 
 
 @dataclass(frozen=True)
@@ -97,19 +98,42 @@ def _words(text: str) -> list[str]:
 
 
 # The customary ASCII spellings of marked letters (German kit and passports: Müller -> MUELLER;
-# Serbo-Croatian Đorđe -> DJORDJE): a name is also looked for spelt this way (RT6-40).
+# Serbo-Croatian Đorđe -> DJORDJE): a name is also looked for spelt this way (RT6-40), and both the
+# name and the text are also compared with those pairs reduced to one letter (RT7-8/9: a register
+# that writes "Koehn" and a sign "Köhn", or "Bjorn" and a shirt "BJOERN").
 _SPELT_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "đ": "dj", "Đ": "Dj",
                             "å": "aa", "Å": "Aa", "ø": "oe", "Ø": "Oe"})
-# The standard abbreviations of church schools' names (signs, kit, letterheads): RT6-31.
-_ABBREVIATED = [(("church", "of", "england"), (("ce",), ("c", "of", "e"), ("cofe",))),
-                (("roman", "catholic"), (("rc",),))]
+_PAIRS_REDUCED = re.compile(r"(?<=[aou])e|(?<=a)a|(?<=d)j", re.IGNORECASE)  # the letter dropped
+# The standard abbreviations of church schools' names (signs, kit, letterheads): RT6-31, RT7-11/12.
+_ABBREVIATED = [(("church", "of", "england"), (("ce",), ("c", "of", "e"), ("cofe",), ("c", "e"))),
+                (("roman", "catholic"), (("rc",), ("r", "c"), ("catholic",))),
+                (("catholic",), (("rc",), ("r", "c")))]
+# What a church school's name may carry or leave out on a sign: its denomination and status
+# (RT7-17/18). A name is also looked for without them, and a text is also read without them.
+_DENOMINATION = re.compile(r"\b(?:church\s+of\s+england|roman\s+catholic|catholic|c\.?\s*of\s*e\b\.?|cofe|"
+                           r"c\.\s*e\.?|ce|r\.\s*c\.?|rc)(?=\W|$)", re.IGNORECASE)
+# Its status (voluntary aided or controlled) may be on one side only: left out of both, whatever
+# the denomination (RT7-18).
+_STATUS = re.compile(r"\b(?:voluntary\s+(?:aided|controlled)|v\.?\s*[ac]\.?)(?=\W|$)", re.IGNORECASE)
 
 
 def _spellings(name: str) -> list[list[str]]:
-    """The name's words, and its words with marked letters spelt out when that differs."""
-    out = [_words(name)]
-    spelt = _words(name.translate(_SPELT_OUT))
-    return out + [spelt] if spelt != out[0] else out
+    """The name's words; with marked letters spelt out; with those pairs reduced; with ß as the B
+    an English OCR model reads (RT6-17); and without a church school's denomination."""
+    out = [_words(name), _words(name.translate(_SPELT_OUT)), _words(_PAIRS_REDUCED.sub("", name))]
+    if _STATUS.search(name):
+        out.append(_words(_STATUS.sub(" ", name)))
+    if "ß" in name or "ẞ" in name:
+        out.append(_words(name.replace("ß", "b").replace("ẞ", "B")))
+    return [list(w) for w in dict.fromkeys(tuple(w) for w in out if w)]
+
+
+def _bare(name: str) -> tuple[str, ...] | None:
+    """The name's words without a church school's denomination and status, if it has one."""
+    if not _DENOMINATION.search(name):
+        return None
+    words = tuple(_words(_DENOMINATION.sub(" ", _STATUS.sub(" ", name))))
+    return words if words and any(w not in GENERIC for w in words) else None
 
 
 def _abbreviations(words: tuple[str, ...]) -> list[tuple[str, ...]]:
@@ -127,15 +151,20 @@ def _abbreviations(words: tuple[str, ...]) -> list[tuple[str, ...]]:
 def academy_target(academy_id: str, name: str) -> Target:
     forms: list[tuple[str, ...]] = []
     for words in _spellings(name):
-        if not any(w not in GENERIC for w in words):  # "The Academy": every word has to count
-            return Target("academy", academy_id, name, (Form(tuple(words), (True,) * len(words)),))
         forms.append(tuple(words))
         if words[0] in ("st", "saint") and len(words) > 1:
             other = "saint" if words[0] == "st" else "st"
             forms += [tuple(words[1:]), (other, *words[1:])]
     forms += [a for f in forms for a in _abbreviations(f)]
-    return Target("academy", academy_id, name,
-                  tuple(Form(f, tuple(w not in GENERIC for w in f)) for f in dict.fromkeys(forms)))
+    forms = list(dict.fromkeys(forms))
+    bare = _bare(name)
+    if not any(w not in GENERIC for w in _words(name)):  # "The Academy": every word has to count
+        return Target("academy", academy_id, name, tuple(Form(f, (True,) * len(f)) for f in forms),
+                      denominated=bare is not None)
+    made = [Form(f, tuple(w not in GENERIC for w in f)) for f in forms if any(w not in GENERIC for w in f)]
+    if bare is not None and bare not in forms:  # the sign may leave the denomination out (RT7-17)
+        made.append(Form(bare, tuple(w not in GENERIC for w in bare), bare=True))
+    return Target("academy", academy_id, name, tuple(made), denominated=bare is not None)
 
 
 def person_target(person_id: str, name: str) -> Target | None:
@@ -143,14 +172,29 @@ def person_target(person_id: str, name: str) -> Target | None:
     person's whole name, RT6-32) is looked for as a whole word; None when the name has no letters."""
     forms: list[tuple[str, ...]] = []
     for words in _spellings(name):
-        if not words:
-            return None
         if len(words) == 1:
             forms.append((words[0],))
             continue
         first, last = words[0], words[-1]
         forms += [tuple(words), (first, last), (last, first)]
+    if not forms:
+        return None
     return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in dict.fromkeys(forms)))
+
+
+def _text_variants(text: str):
+    """(variant, kept, bare) to look for names in: the text itself (kept None), and, where they
+    differ, the text with ae/oe/ue/aa/dj reduced to one letter, and the text without a church
+    school's denomination (bare: only names that carry none are looked for there, RT7-13/17);
+    `kept` maps each character of a variant to its index in the text."""
+    yield text, None, False
+    for pattern in (_PAIRS_REDUCED, _STATUS, _DENOMINATION):
+        dropped = set()
+        for m in pattern.finditer(text):
+            dropped.update(range(m.start(), m.end()))
+        if dropped:
+            kept = [i for i in range(len(text)) if i not in dropped]
+            yield "".join(text[i] for i in kept), kept, pattern is _DENOMINATION
 
 
 def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, str]]) -> tuple[Target, ...]:
@@ -179,7 +223,24 @@ class Matcher:
                     self.index.setdefault(g, set()).add(i)
 
     def find(self, text: str) -> list[Match]:
-        """Every target found in `text` with similarity >= floor, best per target."""
+        """Every target found in `text` (or in its variants: pairs reduced, denomination left out)
+        with similarity >= floor, best per target; a one-word name inside another person's full
+        name found there is that person's name, not the mononym's (RT7-15)."""
+        best: dict[int, Match] = {}
+        for variant, kept, bare in _text_variants(text):
+            for m in self._find(variant, bare):
+                if kept is not None:
+                    m = Match(m.target, m.similarity, kept[m.start], kept[max(m.start, m.end - 1)] + 1)
+                key = id(m.target)
+                if key not in best or m.similarity > best[key].similarity:
+                    best[key] = m
+        found = list(best.values())
+        fulls = [m for m in found if m.target.kind == "person" and len(m.target.forms[0].words) > 1]
+        found = [m for m in found if not (m.target.kind == "person" and len(m.target.forms[0].words) == 1 and any(
+            f.start <= m.start and m.end <= f.end and f.similarity >= m.similarity for f in fulls))]
+        return sorted(found, key=lambda m: -m.similarity)
+
+    def _find(self, text: str, bare_text: bool = False) -> list[Match]:
         plain, where = _letters_with_positions(text)
         if not plain:
             return []
@@ -190,8 +251,12 @@ class Matcher:
         found = []
         for i in set(hits) | self.short:
             target = self.targets[i]
+            if bare_text and target.denominated:
+                continue  # its name without the denomination is compared with the text as read
             best: Match | None = None
             for k, form in enumerate(target.forms):
+                if form.bare and bare_text:
+                    continue
                 # each edit spoils at most three trigrams: skip forms that cannot reach the floor
                 if len(form.plain) >= 4 and hits.get(i, 0) < self.grams[i, k] - 3 * (1 - self.floor) * len(form.plain):
                     continue
