@@ -141,7 +141,7 @@ class VideoSettings:
     other_checks_every_s: float = _ranged(0.5, 0.01, 0.5)
     # Logos, uniforms, text and the people detector see screened frames shrunk to this longest
     # side (boxes are reported in full-size pixels; 0: full size). The face check searches
-    # full-size frames at this long side or finer, as fine as [faces] min_face_search needs.
+    # full-size frames at the scale [faces] min_face_search needs (video_passes.py).
     max_side: int = _ranged(1280, 0, 100_000)
     # Each check looks again only where a sampled frame changed since it last looked there: a
     # 16 px cell whose mean grey change (0..1) is over this (after undoing a camera pan).

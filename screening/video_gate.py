@@ -62,15 +62,33 @@ class Plan:
     shift: tuple[float, float] = (0.0, 0.0)
 
 
-def small_copy(rgb: np.ndarray) -> np.ndarray:
-    """The frame's small colour copy the gates compare (float32 0..1, 1/SCALE on each side, RGB):
-    colour, not grey, because a crest or a face in colours of the same lightness as the wall
-    behind it changes nothing in grey."""
+class Small:
+    """A frame's small copy, as the gates compare it: colour planes (3 x h x w uint8, 1/SCALE of
+    the frame on each side), and their lightness (for measuring a pan), made once per frame and
+    shared by every pass's gate."""
+
+    def __init__(self, planes: np.ndarray):
+        self.planes = planes
+        self._lightness: np.ndarray | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.planes.shape[1:]
+
+    def lightness(self) -> np.ndarray:
+        if self._lightness is None:
+            self._lightness = _lightness(self.planes)
+        return self._lightness
+
+
+def small_copy(rgb: np.ndarray) -> Small:
+    """The frame's small colour copy the gates compare: colour, not grey, because a crest or a
+    face in colours of the same lightness as the wall behind it changes nothing in grey."""
     import cv2
 
     h, w = rgb.shape[:2]
-    return cv2.resize(rgb, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA
-                      ).astype(np.float32) / 255.0
+    small = cv2.resize(rgb, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
+    return Small(np.ascontiguousarray(small.transpose(2, 0, 1)))
 
 
 class Gate:
@@ -78,7 +96,8 @@ class Gate:
 
     def __init__(self, threshold: float):
         self.threshold = threshold
-        self.reference: np.ndarray | None = None  # NaN where nothing was screened yet
+        self.reference: np.ndarray | None = None  # colour planes of what was screened at each place
+        self.known: np.ndarray | None = None  # False where nothing was screened yet (None: all known)
         self.findings: tuple = ()
         self.pending: np.ndarray | None = None  # per cell: looks since it began to change, 0 if not
         self.full = 0  # frames screened whole, and in part (for the clip's summary)
@@ -88,22 +107,25 @@ class Gate:
     def reset(self) -> None:
         """A cut: nothing screened before it stands for what is on screen after it."""
         self.reference = None
+        self.known = None
         self.findings = ()
         self.pending = None
 
-    def plan(self, grey: np.ndarray, size: tuple[int, int]) -> Plan:
-        """What to screen in the frame whose grey copy is `grey` and size (width, height) is `size`."""
+    def plan(self, grey: Small, size: tuple[int, int]) -> Plan:
+        """What to screen in the frame whose small copy is `grey` and size (width, height) is `size`."""
         ref = self.reference
-        if not self.threshold or ref is None or ref.shape != grey.shape:
+        if not self.threshold or ref is None or ref.shape != grey.planes.shape:
             return Plan(None, ())
-        changed = _changed(ref, grey, self.threshold)
+        limit = self.threshold * 255.0
+        changed = _changed(ref, self.known, grey.planes, limit)
         shift = (0.0, 0.0)
-        moved, pan = _panned(ref, grey) if changed.any() else (None, (0, 0))
-        if moved is not None:
-            changed_moved = _changed(moved, grey, self.threshold)
+        pan = _pan(ref, self.known, grey) if changed.any() else None
+        if pan is not None:
+            moved, known = _shifted(ref, self.known, *pan)
+            changed_moved = _changed(moved, known, grey.planes, limit)
             if changed_moved.sum() < changed.sum():
                 changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
-                self.reference = moved
+                self.reference, self.known = moved, known
                 self.pending = _shifted_cells(self.pending, shift)
         wholes = self._pending_wholes(changed)
         w, h = size
@@ -138,22 +160,29 @@ class Gate:
         pending = self.pending
         pending[pending > 0] += 1
         pending[changed & (pending == 0)] = 1
+        if not pending.any():
+            return []
         count, labels, stats, _ = cv2.connectedComponentsWithStats((pending > 0).astype(np.uint8), connectivity=8)
-        boxes = []
-        for label in range(1, count):
-            group = labels == label
-            if changed[group].any() and pending[group].max() < WHOLE_AFTER:
-                continue
-            x, y, cw, ch, _ = stats[label]
-            boxes.append((int(x * CELL), int(y * CELL), int(cw * CELL), int(ch * CELL)))
-            pending[group] = 0 if not changed[group].any() else pending[group].clip(max=1)
-        return boxes
+        flat = labels.ravel()
+        moving = np.bincount(flat, weights=changed.ravel(), minlength=count) > 0  # a cell of it changed now
+        oldest = np.zeros(count, np.int32)
+        np.maximum.at(oldest, flat, pending.ravel())
+        due = ~moving | (oldest >= WHOLE_AFTER)
+        due[0] = False  # the background (cells not pending)
+        if not due.any():
+            return []
+        chosen = due[labels]
+        settled = chosen & ~moving[labels]
+        pending[settled] = 0
+        pending[chosen & ~settled] = np.minimum(pending[chosen & ~settled], 1)
+        return [(int(x * CELL), int(y * CELL), int(cw * CELL), int(ch * CELL)) for x, y, cw, ch, _ in stats[due]]
 
-    def commit(self, plan: Plan, grey: np.ndarray, found: list) -> tuple:
+    def commit(self, plan: Plan, grey: Small, found: list) -> tuple:
         """After the pass ran on the plan's regions and found `found` (full-frame boxes): the
         reference holds the frame where it was screened; returns the frame's findings."""
         if plan.regions is None:
-            self.reference = grey.copy()
+            self.reference = grey.planes.copy()
+            self.known = None
             self.pending = None  # everything was looked at whole
             self.full += 1
         else:
@@ -163,70 +192,121 @@ class Gate:
                 self.skipped += 1
             for x0, y0, x1, y1 in plan.regions:
                 sl = np.s_[y0 // SCALE:-(-y1 // SCALE), x0 // SCALE:-(-x1 // SCALE)]
-                self.reference[sl] = grey[sl]
+                self.reference[(slice(None), *sl)] = grey.planes[(slice(None), *sl)]
+                if self.known is not None:
+                    self.known[sl] = True
+            if self.known is not None and self.known.all():
+                self.known = None
         self.findings = tuple(plan.kept) + tuple(found)
         return self.findings
 
 
-def _changed(ref: np.ndarray, grey: np.ndarray, threshold: float) -> np.ndarray:
-    """Boolean map of cells (CELL frame pixels) whose mean absolute change is over threshold
-    however the reference is moved by up to one pixel of the grey copy (SCALE frame pixels:
-    what is left of a pan, a shaking hand); a place never screened (NaN) has changed."""
+# A shift of the reference by one pixel of the small copy either way (what is left of a pan, a
+# shaking hand): (dx, dy), no shift first.
+_SHIFTS = ((0, 0), (-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (1, -1), (-1, 1), (1, 1))
+
+
+def _changed(ref: np.ndarray, known: np.ndarray | None, planes: np.ndarray, limit: float) -> np.ndarray:
+    """Boolean map of cells (CELL frame pixels) whose mean absolute change in some colour channel
+    (0..255) is over `limit` however the reference is moved by up to one pixel of the small copy
+    (SCALE frame pixels: what is left of a pan, a shaking hand); a place never screened
+    (not `known`), or that a shift brings in from outside, has changed."""
     best = None
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            diff = np.abs(grey - _shifted(ref, dx, dy))
-            cells = _cell_means(np.where(np.isnan(diff), 1.0, diff).max(axis=2) if diff.ndim == 3 else diff)
-            best = cells if best is None else np.minimum(best, cells)
-    return best > threshold
+    for dx, dy in _SHIFTS:
+        cells = _cell_means(_difference(ref, known, planes, dx, dy))
+        best = cells if best is None else np.minimum(best, cells, out=best)
+        if dx == dy == 0 and not (best > limit).any():
+            break  # no cell changed without a shift: none can with one
+    return best > limit
+
+
+def _difference(ref: np.ndarray, known: np.ndarray | None, planes: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    """Per pixel of the small copy, the largest absolute change of its three colour channels
+    between `planes` and the reference moved by (dx, dy) whole pixels; 255 where the moved
+    reference holds nothing."""
+    import cv2
+
+    _, h, w = planes.shape
+    out = np.full((h, w), 255, np.uint8)
+    if abs(dx) >= w or abs(dy) >= h:
+        return out
+    to = np.s_[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+    src = np.s_[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    d = cv2.absdiff(planes[0][to], ref[0][src])
+    for c in (1, 2):
+        np.maximum(d, cv2.absdiff(planes[c][to], ref[c][src]), out=d)
+    if known is not None:
+        d[~known[src]] = 255
+    out[to] = d
+    return out
+
+
+_INSIDE: dict = {}
 
 
 def _cell_means(diff: np.ndarray) -> np.ndarray:
+    """Mean of `diff` (small-copy pixels) over each cell; a cell cut by the frame's edge: its mean
+    over the part inside."""
     import cv2
 
-    diff = np.where(np.isnan(diff), 1.0, diff).astype(np.float32)
     step = CELL // SCALE
     h, w = diff.shape
     ch, cw = -(-h // step), -(-w // step)
-    padded = np.zeros((ch * step, cw * step), np.float32)
-    padded[:h, :w] = diff
+    if h % step or w % step:
+        padded = np.zeros((ch * step, cw * step), np.float32)
+        padded[:h, :w] = diff
+    else:
+        padded = diff.astype(np.float32)
     cells = cv2.resize(padded, (cw, ch), interpolation=cv2.INTER_AREA)
-    if h % step or w % step:  # a cell cut by the frame's edge: its mean over the part inside
-        inside = np.zeros_like(padded)
-        inside[:h, :w] = 1.0
-        cells = cells / np.maximum(cv2.resize(inside, (cw, ch), interpolation=cv2.INTER_AREA), 1e-6)
+    if h % step or w % step:
+        inside = _INSIDE.get((h, w))
+        if inside is None:
+            share = np.zeros_like(padded)
+            share[:h, :w] = 1.0
+            inside = _INSIDE[(h, w)] = np.maximum(cv2.resize(share, (cw, ch), interpolation=cv2.INTER_AREA), 1e-6)
+        cells /= inside
     return cells
 
 
-def _shifted(ref: np.ndarray, dx: int, dy: int) -> np.ndarray:
-    """ref moved by (dx, dy) whole pixels, NaN where it held nothing."""
-    if not dx and not dy:
-        return ref
-    h, w = ref.shape[:2]
-    moved = np.full_like(ref, np.nan)
-    moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = ref[max(0, -dy):h - max(0, dy),
-                                                                      max(0, -dx):w - max(0, dx)]
-    return moved
+def _lightness(planes: np.ndarray) -> np.ndarray:
+    return planes.sum(axis=0, dtype=np.float32) / 3.0
 
 
-def _panned(ref: np.ndarray, grey: np.ndarray) -> tuple[np.ndarray | None, tuple[int, int]]:
-    """The reference moved by the global shift (whole pixels of the grey copy) that best
-    matches the frame, NaN where the shift reveals what the reference never held; None when
-    there is no such shift."""
+def _shifted(ref: np.ndarray, known: np.ndarray | None, dx: int, dy: int) -> tuple[np.ndarray, np.ndarray]:
+    """The reference moved by (dx, dy) whole pixels, and where it now holds something."""
+    _, h, w = ref.shape
+    to = np.s_[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
+    src = np.s_[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
+    moved = np.zeros_like(ref)
+    moved[(slice(None), *to)] = ref[(slice(None), *src)]
+    was = np.ones((h, w), bool) if known is None else known
+    now = np.zeros((h, w), bool)
+    now[to] = was[src]
+    return moved, now
+
+
+_WINDOWS: dict = {}
+
+
+def _pan(ref: np.ndarray, known: np.ndarray | None, small: Small) -> tuple[int, int] | None:
+    """The global shift (whole pixels of the small copy) from the reference to the frame, by
+    phase correlation of their lightness; None when there is no sure one."""
     import cv2
 
-    h, w = grey.shape[:2]
+    h, w = small.shape
     if h < 8 or w < 8:
-        return None, (0, 0)
-    lightness, ref_lightness = (grey.mean(axis=2), ref.mean(axis=2)) if grey.ndim == 3 else (grey, ref)
-    known = ~np.isnan(ref_lightness)
-    filled = np.where(known, ref_lightness, np.nanmean(ref_lightness) if known.any() else 0.0).astype(np.float32)
-    window = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    (fx, fy), response = cv2.phaseCorrelate(filled, np.ascontiguousarray(lightness, np.float32), window)
+        return None
+    ref_lightness = _lightness(ref)
+    if known is not None:
+        ref_lightness[~known] = ref_lightness[known].mean() if known.any() else 0.0
+    window = _WINDOWS.get((w, h))
+    if window is None:
+        window = _WINDOWS[(w, h)] = cv2.createHanningWindow((w, h), cv2.CV_32F)
+    (fx, fy), response = cv2.phaseCorrelate(ref_lightness, small.lightness(), window)
     dx, dy = int(round(fx)), int(round(fy))
     if response < PAN_RESPONSE or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
-        return None, (0, 0)
-    return _shifted(ref, dx, dy), (dx, dy)
+        return None
+    return dx, dy
 
 
 def _shifted_cells(pending: np.ndarray | None, shift: tuple[float, float]) -> np.ndarray | None:

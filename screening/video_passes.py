@@ -24,7 +24,7 @@ from screening import imaging
 from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, small_copy
-from screening.vision.face_engine import TURNED_SIDE
+from screening.vision.face_engine import TURNED_SIDE, fine_scale
 
 
 @dataclass
@@ -48,6 +48,8 @@ def build_passes(path: Path, detectors: dict, settings: VideoSettings) -> list[P
             passes += _face_passes(detector, settings)
         elif check is Check.LOGOS and hasattr(detector, "search") and hasattr(detector, "settings"):
             passes.append(_logo_pass(detector))
+        elif check is Check.TEXT and hasattr(getattr(detector, "engine", None), "working_scale"):
+            passes.append(_text_pass(detector))
         else:
             passes.append(Pass(check.value, check, check is Check.FACES, False, _as_photo(path, detector)))
     return passes
@@ -72,12 +74,26 @@ def _logo_pass(detector) -> Pass:
     return logos
 
 
+def _text_pass(detector) -> Pass:
+    """Text in a crop at the scale the whole frame is worked on (OCR plans a small picture at
+    full size: a crop would be searched finer than its frame, at a higher cost per pixel)."""
+    def run(pixels, earlier):
+        whole = max(text.whole) or max(pixels.shape[:2])
+        return detector.findings(detector.engine.read(pixels, scale=detector.engine.working_scale(whole)))
+
+    text = Pass(Check.TEXT.value, Check.TEXT, False, False, run)
+    return text
+
+
 def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
     engine = video_face_engine(detector.engine, settings)
 
     def faces(pixels, earlier):
+        # a crop is searched at the scale of the whole frame (a crop would otherwise be planned
+        # on its own, finer: its size is under [faces] detail_side)
         detector.check_gallery()
-        return detector.faces_in(pixels, engine=engine)
+        whole = faces_pass.whole if max(faces_pass.whole) else (pixels.shape[1], pixels.shape[0])
+        return detector.faces_in(pixels, engine=_AtScale(engine, fine_scale(*whole, engine.settings)))
 
     def turned(pixels, earlier):
         # at the scale the whole frame is searched at (the engine's TURNED_SIDE copy of it), so a
@@ -90,20 +106,36 @@ def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
         return [_placed(f, 0, 0, 1 / zoom) for f in detector.turned_in(small, upright)]
 
     turned_pass = Pass("turned faces", Check.FACES, False, False, turned)
-    return [Pass("faces", Check.FACES, True, True, faces),
+    faces_pass = Pass("faces", Check.FACES, True, True, faces)
+    return [faces_pass,
             Pass("people", Check.FACES, False, False, lambda pixels, earlier: detector.bodies_in(pixels)),
             turned_pass]
 
 
+# Video frames are searched for faces at the scale [faces] min_face_search needs (0.6 at the
+# default 40 px: a 40 px face is 24 px, CenterFace's smallest reliable face, docs/faces.md), and
+# frames up to this long at full size.
+VIDEO_DETAIL_SIDE = 640
+
+
 def video_face_engine(engine, settings: VideoSettings):
-    """The face engine planned for video frames: the finest view is [video] max_side long, or
-    finer where [faces] min_face_search needs it (a 4K frame is searched at 0.6, not at 1280 px)."""
+    """The face engine planned for video frames: the finest view is as coarse as [faces]
+    min_face_search allows (a 1080p or 4K frame at 0.6), never under VIDEO_DETAIL_SIDE px long."""
     import copy
 
-    detail = max(640, min(10_000, settings.max_side or 10_000))
     video = copy.copy(engine)
-    video.settings = dataclasses.replace(engine.settings, detail_side=detail)
+    video.settings = dataclasses.replace(engine.settings, detail_side=VIDEO_DETAIL_SIDE)
     return video
+
+
+class _AtScale:
+    """A face engine whose search runs at a fixed finest scale (that of the whole frame)."""
+
+    def __init__(self, engine, scale: float):
+        self.engine, self.scale = engine, scale
+
+    def locate(self, rgb):
+        return self.engine.locate(rgb, scale=self.scale)
 
 
 class FrameScreener:

@@ -363,3 +363,79 @@ def test_turned_faces_are_searched_in_a_crop_at_the_whole_frames_scale_and_mappe
     assert parts.sizes[0] == (360, 640)  # the first look: the whole frame at 640
     assert all(h * w < 0.5 * 360 * 640 for h, w in parts.sizes[1:-1])  # then only crops, at that scale
     assert parts.sizes[-1] == (360, 640)  # and the last frame whole again
+
+
+# ---------------------------------------------------------------- crops searched at the whole frame's scale
+
+
+def test_faces_in_a_crop_are_searched_at_the_scale_of_the_whole_frame(tmp_path, config):
+    """A crop of a 1280 px frame is searched at the scale the whole frame is (0.6: a 40 px face
+    is 24 px for the detector), not planned on its own size (which would be full size)."""
+    from screening.vision.face_engine import fine_scale, plan
+
+    class Parts:
+        engine = type("E", (), {"settings": config.faces})()
+
+        def __init__(self):
+            self.looks = []
+
+        def check_gallery(self):
+            pass
+
+        def faces_in(self, rgb, frame=0, engine=None):
+            self.looks.append((rgb.shape[:2], engine.scale))
+            return RedSquareFaces().detect(type("P", (), {"frames": [rgb]})(), {})
+
+        def bodies_in(self, rgb, frame=0):
+            return []
+
+        def turned_in(self, rgb, upright, frame=0):
+            return []
+
+    parts = Parts()
+    clip = write_clip(tmp_path / "c.mp4", 2.0, size=(1280, 720), pan=0,
+                      appearances=(Appearance(RED, 1.0, 1.0, (900, 400)),))
+    s = pipeline.screen_file(clip, {**checks(config), Check.FACES: parts}, video=VideoSettings())
+    (face,) = faces_of(s)
+    assert face.box == pytest.approx((900, 400, 40, 40), abs=2)
+    assert any(h * w < 0.5 * 1280 * 720 for (h, w), _ in parts.looks)  # crops were searched
+    assert [scale for _, scale in parts.looks] == [pytest.approx(0.6)] * len(parts.looks)
+    assert fine_scale(1280, 720, dataclasses.replace(config.faces, detail_side=640)) == pytest.approx(0.6)
+    # the engine's own plan is unchanged for a photo; given a scale, the finest view is at it
+    assert plan(400, 300, config.faces)[0].scale == 1.0
+    assert plan(400, 300, config.faces, 0.6)[0].scale == pytest.approx(0.6)
+
+
+def test_text_in_a_crop_is_read_at_the_scale_of_the_whole_frame(tmp_path, config):
+    """OCR plans a small picture at full size; a crop of a video frame is worked on at the
+    scale of its whole frame instead (the frame is shrunk to [video] max_side first)."""
+    from screening.vision.ocr import OcrEngine
+
+    class Engine:
+        scale = 0.3
+
+        def __init__(self):
+            self.looks = []
+
+        working_scale = OcrEngine.working_scale
+
+        def read(self, rgb, scale=None):
+            self.looks.append((rgb.shape[:2], scale))
+            return []
+
+    class Text:
+        def __init__(self):
+            self.engine = Engine()
+
+        def findings(self, lines, frame=0):
+            return []
+
+        def detect_tags(self, tags):
+            return []
+
+    text = Text()
+    clip = write_clip(tmp_path / "c.mp4", 2.0, size=(1280, 720), pan=0,
+                      appearances=(Appearance(RED, 1.0, 1.0, (900, 400)),))
+    pipeline.screen_file(clip, {**checks(config), Check.TEXT: text}, video=VideoSettings())
+    assert any(h * w < 0.5 * 1280 * 720 for (h, w), _ in text.engine.looks)  # crops were read
+    assert [s for _, s in text.engine.looks] == [pytest.approx(960 / 1280)] * len(text.engine.looks)  # the whole frame's

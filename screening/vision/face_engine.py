@@ -121,10 +121,12 @@ def fine_scale(width: int, height: int, settings: FaceSettings) -> float:
     return min(1.0, max(least, settings.detail_side / max(1, long_side)))
 
 
-def plan(width: int, height: int, settings: FaceSettings) -> list[View]:
-    """The views (and their tiles) that together search every face >= min_face_search px."""
+def plan(width: int, height: int, settings: FaceSettings, scale: float | None = None) -> list[View]:
+    """The views (and their tiles) that together search every face >= min_face_search px;
+    `scale`: the finest view's, instead of `fine_scale()` (a crop of a video frame is searched
+    at the scale of its whole frame)."""
     views = []
-    scale = fine_scale(width, height, settings)
+    scale = fine_scale(width, height, settings) if scale is None else min(1.0, scale)
     while True:
         vw, vh = max(1, round(width * scale)), max(1, round(height * scale))
         views.append(View(scale, vw, vh, tuple(_tiles(vw, vh))))
@@ -179,12 +181,13 @@ class FaceEngine:
 
     # ------------------------------------------------------------------ finding faces
 
-    def locate(self, rgb: np.ndarray) -> list[Located]:
-        """Every face, recall first, deduplicated across tiles and views, largest first."""
+    def locate(self, rgb: np.ndarray, scale: float | None = None) -> list[Located]:
+        """Every face, recall first, deduplicated across tiles and views, largest first; `scale`:
+        the finest view's scale, instead of the one `plan()` gives the picture's size."""
         rgb = _checked(rgb)
         h, w = rgb.shape[:2]
         found = []
-        for view in plan(w, h, self.settings):
+        for view in plan(w, h, self.settings, scale):
             image = _resized(rgb, view.width, view.height)
             for x0, y0, x1, y1 in view.tiles:
                 for d in self._detector.detect(image[y0:y1, x0:x1], self.settings.detect_threshold):

@@ -97,9 +97,11 @@ class OcrEngine:
         self.det_pre = DetPreProcess(32, "min", det_cfg["mean"], det_cfg["std"])
         self.rec = TextRecognizer(rec_cfg)
 
-    def read(self, rgb: np.ndarray) -> list[TextLine]:
-        """Every text line in an RGB picture, read; an empty list when detection finds none."""
-        quads = self.locate(rgb)
+    def read(self, rgb: np.ndarray, scale: float | None = None) -> list[TextLine]:
+        """Every text line in an RGB picture, read; an empty list when detection finds none.
+        `scale`: detection's working scale, instead of the one `working_scale()` gives the
+        picture's size (a crop of a video frame is worked on at its whole frame's)."""
+        quads = self.locate(rgb, scale)
         if not quads:
             return []
         crops = [_crop(rgb, q) for q in quads]
@@ -132,11 +134,16 @@ class OcrEngine:
         return [tuple((str(read[k * n + i][0]).strip(), float(read[k * n + i][1])) for k in range(len(flips)))
                 for i in range(n)]
 
-    def locate(self, rgb: np.ndarray) -> list[np.ndarray]:
+    def working_scale(self, long_side: int) -> float:
+        """Detection's scale for a picture whose longer side is `long_side` px: min_letter_px
+        capitals at det_letter_px, never below FLOOR_SIDE px long (a small photo costs little
+        at full size and its text is small too), at most full size."""
+        return max(self.scale, min(1.0, FLOOR_SIDE / max(1, long_side)))
+
+    def locate(self, rgb: np.ndarray, scale: float | None = None) -> list[np.ndarray]:
         """Quads (4x2 float, full-resolution pixels) of the text lines detection finds."""
         h, w = rgb.shape[:2]
-        # never below FLOOR_SIDE: a small photo costs little at full size and its text is small too
-        s = max(self.scale, min(1.0, FLOOR_SIDE / max(h, w)))
+        s = self.working_scale(max(h, w)) if scale is None else min(1.0, max(self.scale, scale))
         work = rgb if s >= 1 else cv2.resize(rgb, (max(32, round(w * s)), max(32, round(h * s))),
                                              interpolation=cv2.INTER_AREA)
         sx, sy = w / work.shape[1], h / work.shape[0]
