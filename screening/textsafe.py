@@ -22,6 +22,11 @@ _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u2
 # the document's own layout (the newlines of indent=1).
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
+# For a web page: newlines and tabs are only white space there, everything else printable() escapes
+# is shown escaped (a right-to-left override would make "\u202egnp.exe" read "exe.png").
+_HTML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u2069\ud800-\udfff]")
+
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 
 # OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel,
@@ -37,6 +42,19 @@ def _visible(match: re.Match) -> str:
 def printable(text: str) -> str:
     """Control, separator and bidi characters written as visible escapes (`\\n`, `\\x1b`, `\\u202e`)."""
     return _UNPRINTABLE.sub(_visible, str(text))
+
+
+def for_html(text: object) -> str:
+    """Text for an HTML page: markup escaped (html.escape, quotes included) and the controls that
+    reorder or hide text shown as escapes, so a page shows a file's name as it is."""
+    import html
+
+    return html.escape(_HTML_UNSAFE.sub(_visible, str(text)))
+
+
+def visible_in_html(text: str) -> str:
+    """for_html() without the markup escaping, for a template engine that escapes by itself."""
+    return _HTML_UNSAFE.sub(_visible, text)
 
 
 def for_json(document: str) -> str:
@@ -65,6 +83,7 @@ def for_csv(value: object) -> object:
     `=`, `+`, `-`, `@`, tab or carriage return gets a `'` in front). Numbers pass unchanged."""
     if not isinstance(value, str):
         return value
+    value = printable(value)  # no bidi override reorders a name, no newline breaks a row for the eye
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 

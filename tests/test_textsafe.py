@@ -41,10 +41,16 @@ def test_control_characters_are_printed_escaped(name, visible):
     assert "\x1b" not in out.replace("\x1b[0m", "")  # only rich's own reset, if any
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://e.vil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)",
-                                  "\t=1", "\r=1", "\uff1d1+1"])
+@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://e.vil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\uff1d1+1"])
 def test_cells_a_spreadsheet_would_run_are_escaped(cell):
     assert for_csv(cell) == "'" + cell
+
+
+@pytest.mark.parametrize("cell, written", [("\t=1", "\\t=1"), ("\r=1", "\\r=1"), ("gpj.\u202eexe", "gpj.\\u202eexe"),
+                                           ("two\nlines.jpg", "two\\nlines.jpg")])
+def test_controls_and_bidi_overrides_in_a_cell_are_written_escaped(cell, written):
+    """A leading tab or return is no formula once escaped; an override cannot reorder the name."""
+    assert for_csv(cell) == written
 
 
 @pytest.mark.parametrize("cell", ["IMG_1.jpg", "a=b.jpg", " =1", "", 3])

@@ -43,13 +43,6 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def _ipv6(name: str) -> bool:
     try:
         return ipaddress.ip_address(name.strip("[]")).version == 6
@@ -67,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.tls_cert) != bool(args.tls_key):
         return fail("--tls-cert and --tls-key go together")
     tls = bool(args.tls_cert)
-    if not _loopback(args.host) and not (tls or args.behind_tls_proxy):
+    from screening.web.security import is_loopback
+
+    if not is_loopback(args.host) and not (tls or args.behind_tls_proxy):
         return fail(f"--host {args.host} would send passwords and children's photos unencrypted over the "
                     "network: add --tls-cert/--tls-key, or --behind-tls-proxy when a proxy terminates TLS")
     for name in args.allowed_host:

@@ -26,7 +26,8 @@ SHORT = 6
 _CONFUSABLE = [set("o0q"), set("il1|!"), set("s5$"), set("b8"), set("z2"), set("g6")]
 _PAIRS = {(a, b) for group in _CONFUSABLE for a in group for b in group if a != b}
 # one character of the name read as two of the text, or two as one
-_SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",)}
+_SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",),
+           "b": ("ss",)}  # a German ß is read as B by an English OCR model (RT6-17)
 # every confusable character as its group's first, for the trigram index
 _FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in group})
 
@@ -69,10 +70,24 @@ class Match:
     end: int
 
 
+# Letters that carry no accent for Unicode to strip (NFKD leaves them whole), as a sign in
+# capitals or an English OCR model spells them: "Łukasz" is read "LUKASZ", "Groß" is "GROSS" (RT6-15).
+_OWN_LETTERS = {"ł": "l", "ø": "o", "ß": "ss", "ẞ": "ss", "ı": "i", "þ": "th", "æ": "ae", "œ": "oe",
+                "đ": "d", "ð": "d", "ħ": "h", "ŀ": "l", "ŧ": "t", "ŋ": "n", "ĸ": "k", "ſ": "s", "ƒ": "f"}
+
+
+def _folded(ch: str) -> str:
+    """One character as the letters() it contributes: lower case, accents off, own letters spelt."""
+    out = []
+    for c in unicodedata.normalize("NFKD", ch).lower():
+        c = _OWN_LETTERS.get(c, c)
+        out.extend(x for x in c if x.isalnum() and not unicodedata.combining(x))
+    return "".join(out)
+
+
 def letters(text: str) -> str:
-    """Lower-case letters and digits only, accents removed: 'St Aidan's' -> 'staidans'."""
-    plain = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in plain.lower() if c.isalnum() and not unicodedata.combining(c))
+    """Lower-case letters and digits only, accents removed: 'St Aidan's' -> 'staidans', 'Groß' -> 'gross'."""
+    return "".join(_folded(ch) for ch in text)
 
 
 def _words(text: str) -> list[str]:
@@ -223,10 +238,9 @@ def _letters_with_positions(text: str) -> tuple[str, list[int]]:
     """The letters() of text, and for each the index in text of the character it came from."""
     out, where = [], []
     for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKD", ch).lower():
-            if c.isalnum() and not unicodedata.combining(c):
-                out.append(c)
-                where.append(i)
+        for c in _folded(ch):
+            out.append(c)
+            where.append(i)
     return "".join(out), where
 
 

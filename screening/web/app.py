@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from screening.store.accounts import Accounts, Session
 from screening.store.audit import AuditTrail
 from screening.store.workspace import Workspace
+from screening.textsafe import visible_in_html
 from screening.trust import Trust, open_trust
 from screening.web import passwords, security
 from screening.web.runner import Runner
@@ -76,6 +77,14 @@ class Context:
         return AuditTrail.open(self.trust(), command, user=account)
 
 
+def _shown(value):
+    """Every value a template prints: bidi overrides and controls in the uploader's text are shown
+    as escapes (RT6-19); markup the app built itself (Markup) passes as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return visible_in_html(value)
+    return value
+
+
 def create_app(config_path: str | Path, settings: Settings | None = None, *, start_runner: bool = True) -> Starlette:
     """The app; raises SetupError when the config or register cannot be loaded."""
     from screening.web import views, views_act, views_admin
@@ -83,7 +92,8 @@ def create_app(config_path: str | Path, settings: Settings | None = None, *, sta
     ctx = Context(Path(config_path), settings or Settings())
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(HERE / "templates")), autoescape=True,
+                             finalize=_shown)
     templates = Jinja2Templates(env=env)  # every value escaped: file names are the uploader's text
     templates.env.globals["report_css"] = Markup(report_css())
     templates.env.filters["datetime"] = _when

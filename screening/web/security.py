@@ -50,7 +50,7 @@ class Settings:
         """The Host header names answered (TrustedHostMiddleware; a DNS-rebinding page's name is not):
         the bound address, the loopback names when bound to loopback, and every --allowed-host."""
         names = [self.host] + [h for h in self.allowed_hosts]
-        if _is_loopback(self.host):
+        if is_loopback(self.host):
             names += ["localhost", "127.0.0.1", "[::1]"]
         out = []
         for name in names:
@@ -62,7 +62,8 @@ class Settings:
         return out
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether `host` (an address, bracketed IPv6 or not, or a name) is this machine only."""
     import ipaddress
 
     try:

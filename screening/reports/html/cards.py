@@ -4,13 +4,13 @@ verdict, shared by the report file and anything else that shows verdicts."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from screening.model import Kind, Status, Verdict
+from screening.textsafe import for_html
 
 STATUS_WORDS = {
     Status.CLEARED: "cleared",
@@ -45,7 +45,7 @@ def kind_word(kind: str) -> str:
 def card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str], original: str | None,
          strip: str | None = None) -> str:
     """The card of one verdict; `thumb` (base64 JPEG) or `strip` (a clip's frames) is its picture."""
-    e = html.escape
+    e = for_html
     kinds = sorted(reason_kinds(v))
     boxes = "".join(box_divs(v, names)) if (thumb and v.size) else ""
     if strip:
@@ -78,7 +78,7 @@ def card(v: Verdict, n: int, thumb: str | None, names: Mapping[str, str], origin
 
 def reason_item(kind: str, detail: str, permitted: bool = False) -> str:
     """One reason: plain words first, the measurements behind them in a details element."""
-    e = html.escape
+    e = for_html
     words, numbers = plain_words(kind, detail)
     label = f"<b>{e(kind_word(kind))}</b>" + (" (permitted)" if permitted else "")
     more = (f'<details><summary>details</summary><span class="numbers">{e(numbers)}</span></details>'
@@ -149,4 +149,4 @@ def _box(box, w: int, h: int, css: str, label: str) -> str:
     if top < 0.08 * h:  # no room for the label above the box: put it underneath
         css += " below"
     return (f'<div class="box {css}" style="{style}" data-box="{json.dumps(list(box))}">'
-            f'<span>{html.escape(label)}</span></div>')
+            f'<span>{for_html(label)}</span></div>')

@@ -5,7 +5,6 @@ preview is a convenience, the verdict is reported in full without it."""
 from __future__ import annotations
 
 import base64
-import html
 import io
 from collections.abc import Mapping
 from dataclasses import replace
@@ -15,6 +14,7 @@ from screening import imaging
 from screening.digest import sha256_bytes, sha256_file
 from screening.model import Verdict
 from screening.reports.html.cards import box_divs
+from screening.textsafe import for_html
 
 # px, longest side: sharp in a card and still useful enlarged; ~40-70 KB per real photo,
 # about 5 MB per 100 images (the original is one click further, where it can be reached)
@@ -82,7 +82,7 @@ def video_strip(v: Verdict, names: Mapping[str, str]) -> str | None:
                 buf = io.BytesIO()
                 img.save(buf, "JPEG", quality=THUMB_QUALITY)
                 thumb = base64.b64encode(buf.getvalue()).decode("ascii")
-                figures.append(f'<figure><div class="pic"><img alt="{html.escape(path.name)} at '
+                figures.append(f'<figure><div class="pic"><img alt="{for_html(path.name)} at '
                                f'{t:.2f} s" src="data:image/jpeg;base64,{thumb}">{"".join(box_divs(at, names))}'
                                f'</div><figcaption>{t:.2f} s</figcaption></figure>')
         return f'<div class="stage strip">{"".join(figures)}</div>' if figures else ""

@@ -4,16 +4,16 @@ shared by the report file and anything else that shows a batch."""
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 
 from screening.model import Status
 from screening.reports.html.cards import STATUS_WORDS, kind_word
+from screening.textsafe import for_html
 
 
 def summary_tiles(statuses: Mapping[Status, int]) -> str:
     """One coloured tile per status with its count."""
-    e = html.escape
+    e = for_html
     return ('<div class="summary">'
             + "".join(f'<div class="tile {s.value}"><b>{statuses[s]}</b>{e(STATUS_WORDS[s])}</div>'
                       for s in Status)
@@ -23,7 +23,7 @@ def summary_tiles(statuses: Mapping[Status, int]) -> str:
 def filters(statuses: Mapping[Status, int], kinds: Mapping[str, int]) -> str:
     """Checkboxes by status (all shown) and by reason kind (none: every card); the page's script
     applies them and fills in #shown."""
-    e = html.escape
+    e = for_html
     status_buttons = "".join(
         f'<label class="chip {s.value}"><input type="checkbox" data-filter="status" '
         f'value="{s.value}" checked> {e(STATUS_WORDS[s])} <b>{statuses[s]}</b></label>'
@@ -51,7 +51,7 @@ def skipped_list(skipped: Iterable) -> str:
     skipped = list(skipped)
     if not skipped:
         return ""
-    e = html.escape
+    e = for_html
     items = "".join(f"<li><code>{e(s.display)}</code>: {e(s.why)}" + (f": {e(s.detail)}" if s.detail else "")
                     + "</li>" for s in skipped)
     return (f'<details class="skipped"><summary>{len(skipped)} file(s) not screened '

@@ -12,7 +12,6 @@ the fixed style and script page.py.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import os
 import urllib.parse
 import uuid
@@ -24,6 +23,7 @@ from screening import __version__
 from screening.model import Status, Verdict
 from screening.reports.html import cards, page, previews, summary
 from screening.store.db import private_file
+from screening.textsafe import for_html
 
 # Cards are grouped in this order: what needs acting on first.
 GROUPS = (Status.NEEDS_PERMISSION, Status.ERROR, Status.CLEARED)
@@ -98,11 +98,11 @@ class HtmlWriter:
     def _group_heading(self, g: int, close_previous: bool) -> str:
         status = GROUPS[g]
         return (("</div></section>\n" if close_previous else "")
-                + f'<section class="group {status.value}"><h2>{html.escape(_GROUP_TITLES[status])} '
+                + f'<section class="group {status.value}"><h2>{for_html(_GROUP_TITLES[status])} '
                   f'<span class="muted">({self.statuses[status]})</span></h2><div class="cards">\n')
 
     def _head(self, incomplete: str | None = None) -> str:
-        e = html.escape
+        e = for_html
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         channels = ", ".join(sorted(self.channels)) or "-"
         banner = (f'<p class="incomplete" id="incomplete"><b>Incomplete report.</b> '
