@@ -156,15 +156,7 @@ class LogoDetector:
             # outline (below): with fewer matches in all, its proposals are not worth making;
             # nor are they for a crest its keypoints have already placed
             if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and not mine:
-                shaped = []
-                for p in lm.colour_shape_placements(ref, presence):
-                    p.H = to_work @ p.H
-                    # a detailed crest's placement needs MIN_SUPPORT agreeing matches (_placed):
-                    # with fewer matched photo keypoints anywhere near it, it cannot get them
-                    if ref.detailed and _near(p, dst) < lm.MIN_SUPPORT:
-                        continue
-                    shaped.append(p)
-                mine = self._placed(ref, shaped, src, dst, v_grey, v_ab)
+                mine = self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab)
             found += mine
         if not found:
             return []
@@ -231,6 +223,21 @@ def _best_per_place(found: list[lm.Placement], name=None) -> list[lm.Placement]:
             chosen.also = tuple(sorted({r.academy for r in others} - {ref.academy}))
         kept.append(chosen)
     return kept
+
+
+def _shaped(ref: lm.Reference, presence: lm.ColourPresence, to_work: np.ndarray,
+            dst: np.ndarray) -> list[lm.Placement]:
+    """The colour-and-outline proposals of `ref`, in working pixels, worth an appearance check.
+
+    A detailed crest's placement needs MIN_SUPPORT agreeing matches (_placed): with fewer
+    matched photo keypoints anywhere near it, it cannot get them, so it is not proposed.
+    """
+    out = []
+    for p in lm.colour_shape_placements(ref, presence):
+        p.H = to_work @ p.H
+        if not ref.detailed or _near(p, dst) >= lm.MIN_SUPPORT:
+            out.append(p)
+    return out
 
 
 def _near(p: lm.Placement, dst: np.ndarray) -> int:
