@@ -96,7 +96,7 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs, zoom=scale):
+        for p in self.find(work, refs):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -110,7 +110,7 @@ class LogoDetector:
                                         detail, frame, also=p.also))
         return findings
 
-    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
 
         The photo is worked on once for all references: its colour views (and each academy
@@ -130,10 +130,7 @@ class LogoDetector:
             refs = [r for r in refs if presence.possible(r)]
             if not refs:
                 return []
-        # a photo enlarged to the working size has no more colour detail than it had: its colour
-        # channels are searched at CHROMA_SCALE of the photo's own size, not of the enlargement
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)),
-                                  lm.CHROMA_SCALE / max(1.0, zoom))
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
         if "index" in self.steps:  # one query of all references' index by the photo's features
             matched = self.index.match(image, [self._position[id(r)] for r in refs])
             pairs = [matched[self._position[id(r)]] for r in refs]

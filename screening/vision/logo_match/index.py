@@ -32,18 +32,17 @@ class ChannelFeatures:
         return idx, np.sqrt(np.maximum(d2, 0))
 
 
-def image_features(rgb: np.ndarray, channels, chroma_scale: float = CHROMA_SCALE) -> dict[int, ChannelFeatures]:
-    """SIFT features of an image on each requested channel; points in rgb's pixels. The colour
-    channels are searched at `chroma_scale` of rgb's size."""
+def image_features(rgb: np.ndarray, channels) -> dict[int, ChannelFeatures]:
+    """SIFT features of an image on each requested channel; points in rgb's pixels."""
     out = {}
     if GREY in channels:
         out[GREY] = ChannelFeatures(*features(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
     chroma = set(channels) - {GREY}
     if chroma:
-        small = cv2.resize(rgb, None, fx=chroma_scale, fy=chroma_scale, interpolation=cv2.INTER_AREA)
+        small = cv2.resize(rgb, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
         for c, plane in channel_images(small, chroma).items():
             pts, desc = features(plane)
-            out[c] = ChannelFeatures(pts / chroma_scale, desc)
+            out[c] = ChannelFeatures(pts / CHROMA_SCALE, desc)
     return out
 
 
