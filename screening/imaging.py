@@ -22,12 +22,17 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from screening import formats
-from screening.formats import ImageError, avif, heif, tiff
+from screening.formats import ImageError, avif, heif, tiff, video
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
+from screening.formats.pixels import (
+    Budget,
+    alpha_views,
+    shown_already,
+    to_rgb,
+    tone_views,
+)
 from screening.formats.xmp import xmp_images
-from screening.formats.pixels import Budget, alpha_views, shown_already, to_rgb, tone_views
-from screening.formats import video
 
 try:
     import pillow_heif
@@ -67,6 +72,10 @@ class Picture:
     # where each frame comes from: "" for the file's own frames, else e.g. "EXIF thumbnail"
     # (boxes in such a view are in that view's own pixels) or "composited on white"
     views: list[str] = field(default_factory=list)
+    # embedded images judged to repeat a frame (a camera thumbnail of the photo itself): (view, pixels).
+    # Their faces are too small to identify, so only the text check reads them: thin letters left
+    # in the thumbnail of a retouched photo change too few pixels to tell it from a repeat (RT6-26).
+    repeats: list[tuple[str, np.ndarray]] = field(default_factory=list)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -238,8 +247,9 @@ def _add_embedded(picture: Picture, embedded, max_frames: int, budget: Budget, d
             raise ImageError(f"the {item.where} cannot be screened: {exc}") from None
         own = [f for f, view in zip(picture.frames, picture.views, strict=True) if not view]
         for pixels, label in zip(inner.frames, inner.views, strict=True):
-            if shown_already(pixels, own):
-                continue  # a thumbnail or preview of the picture itself: nothing new to see
+            if shown_already(pixels, own):  # a thumbnail or preview of the picture itself
+                picture.repeats.append((f"{item.where}, {label}" if label else item.where, pixels))
+                continue
             picture.frames.append(pixels)
             picture.views.append(f"{item.where}, {label}" if label else item.where)
 
@@ -249,7 +259,9 @@ def _add_arrays(picture: Picture, arrays: list[tuple[str, np.ndarray]], budget: 
     for where, pixels in arrays:
         budget.take(pixels.shape[0] * pixels.shape[1], f"the {where}")
         rgb = to_rgb(pixels)
-        if not shown_already(rgb, own):
+        if shown_already(rgb, own):
+            picture.repeats.append((where, rgb))
+        else:
             picture.frames.append(rgb)
             picture.views.append(where)
 

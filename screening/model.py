@@ -173,6 +173,7 @@ class TextFinding:
     name: str = ""  # the academy name or alias, or the register name, that matched
     similarity: float = 0.0  # the lower of the name's and its weakest word's 1 - edits / letters
     frame: int = 0
+    view: str = ""  # as FaceFinding.view ("EXIF thumbnail": read in that image, box in its pixels)
     time: float | None = None  # video: seconds from the start, first frame where seen
     source: str = ""  # the metadata it was read from ("EXIF image description"); "" for the pixels
 
@@ -211,6 +212,10 @@ class Screening:
 # ---------------------------------------------------------------- what decide() returns
 
 
+# views of the picture's own pixels (a box there is a box on the picture)
+SAME_PIXEL_VIEWS = ("composited", "alpha", "frame")
+
+
 @dataclass(frozen=True)
 class Reason:
     kind: Kind
@@ -219,6 +224,13 @@ class Reason:
     extra: dict[str, Any] = field(default_factory=dict)  # person_id, academy, lat, lon...
     time: float | None = None  # video: seconds from the start of the first frame where seen
     cause: Cause | None = None  # for an error: why the check is incomplete (not in the JSONL)
+
+    @property
+    def box_on_picture(self) -> Box | None:
+        """The box, when it is in the picture's own pixels (not in an embedded image's, such as the
+        EXIF thumbnail: drawing or blurring it on the picture would mark the wrong place)."""
+        view = str(self.extra.get("view", ""))
+        return self.box if not view or view.startswith(SAME_PIXEL_VIEWS) else None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind.value}

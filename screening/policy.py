@@ -7,8 +7,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from screening.config import Config, FaceSettings, LogoSettings, TextSettings, UniformSettings
+from screening.config import (
+    Config,
+    FaceSettings,
+    LogoSettings,
+    TextSettings,
+    UniformSettings,
+)
 from screening.model import (
+    SAME_PIXEL_VIEWS,
     Cause,
     Check,
     CheckResult,
@@ -204,16 +211,16 @@ def _uniform(f: UniformFinding, what: str, rules: Rules) -> Reason:
                   time=f.time)
 
 
-def _in(f: FaceFinding | LogoFinding | UniformFinding) -> str:
+def _in(f: FaceFinding | LogoFinding | UniformFinding | TextFinding) -> str:
     """Where a finding outside the photo's own pixels was seen, and what its box measures."""
     if not f.view:
         return ""
-    if f.view.startswith(("composited", "alpha", "frame")):
+    if f.view.startswith(SAME_PIXEL_VIEWS):
         return f" (seen in the {f.view})"
     return f" (seen in the {f.view}; box in that image's own pixels)"
 
 
-def _view(f: FaceFinding | LogoFinding | UniformFinding) -> dict:
+def _view(f: FaceFinding | LogoFinding | UniformFinding | TextFinding) -> dict:
     return {"view": f.view} if f.view else {}
 
 
@@ -227,7 +234,7 @@ def _location(f: LocationFinding) -> Reason:
 
 def _text(f: TextFinding, rules: Rules) -> Reason | None:
     """A name read in the picture; or, when the trust asks for it, large text the OCR could not read."""
-    where = f"in the {f.source}" if f.source else f"read at {list(f.box)}"
+    where = f"in the {f.source}" if f.source else f"read at {list(f.box)}{_in(f)}"
     if f.target:
         if f.similarity < rules.text_min_similarity:
             return None
@@ -236,16 +243,16 @@ def _text(f: TextFinding, rules: Rules) -> Reason | None:
             academy = _academy(f.target_id, rules)
             alias = "" if f.name == academy else f", as '{f.name}'"
             return Reason(Kind.TEXT, f"text '{f.text}' names {academy}{alias} ({where})", f.box,
-                          extra={"academy": f.target_id, **score}, time=f.time)
+                          extra={"academy": f.target_id, **score, **_view(f)}, time=f.time)
         person = rules.people.get(f.target_id)
         who = f"{person.role} {f.target_id}" if person is not None else f"register person {f.target_id}"
         return Reason(Kind.TEXT, f"text '{f.text}' is the name of {who} ({where})", f.box,
-                      extra={"person_id": f.target_id, **score}, time=f.time)
+                      extra={"person_id": f.target_id, **score, **_view(f)}, time=f.time)
     if rules.text_unreadable_min_px and f.height >= rules.text_unreadable_min_px \
             and f.ocr_score < rules.text_min_read_score:
         return Reason(Kind.TEXT, f"unreadable text {f.height} px high ({where}, read as '{f.text}' with "
                                  f"confidence {f.ocr_score:.2f}): a person may read a name here", f.box,
-                      extra={"ocr_score": round(f.ocr_score, 3)}, time=f.time)
+                      extra={"ocr_score": round(f.ocr_score, 3), **_view(f)}, time=f.time)
     return None
 
 

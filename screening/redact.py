@@ -46,7 +46,7 @@ def faces_to_hide(v: Verdict) -> list[Box]:
 
 def text_to_hide(v: Verdict) -> list[Box]:
     """Every region behind a `text` reason: a name read in the picture, or unreadable text."""
-    return [r.box for r in v.reasons if r.kind is Kind.TEXT and r.box is not None]
+    return [r.box_on_picture for r in v.reasons if r.kind is Kind.TEXT and r.box_on_picture is not None]
 
 
 def obliterate(pixels: np.ndarray, boxes: Iterable[Box], *, text: Iterable[Box] = ()) -> np.ndarray:

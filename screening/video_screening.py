@@ -58,7 +58,7 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
         with clip:
             results[Check.DECODE], failed = _screen_frames(path, clip, frame_checks, settings, merged, timeout_s)
             size = clip.size
-        results.update(_frame_results(frame_checks, merged, failed, tags))
+        results.update(_frame_results(frame_checks, merged, failed, tags, path, fmt))
     order = [Check.DECODE, *detectors]
     return Screening(display, sha, tuple(results[c] for c in order if c in results), size,
                      clock.monotonic() - started)
@@ -92,7 +92,8 @@ def _screen_frames(path: Path, clip: video.Clip, checks: dict, settings: VideoSe
             return CheckResult(Check.DECODE, error=f"decoding failed: {describe(exc)}"), screener.failed
 
 
-def _frame_results(checks: dict, merged: dict, failed: dict, tags: dict) -> dict[Check, CheckResult]:
+def _frame_results(checks: dict, merged: dict, failed: dict, tags: dict, path: Path,
+                   fmt: str) -> dict[Check, CheckResult]:
     from screening.pipeline import describe
 
     results = {}
@@ -101,9 +102,9 @@ def _frame_results(checks: dict, merged: dict, failed: dict, tags: dict) -> dict
             results[check] = CheckResult(check, error=failed[check])
             continue
         found = merged[check].close()
-        if hasattr(detector, "detect_tags"):  # the text check also reads the title/comment tags
+        if hasattr(detector, "detect_tags"):  # the text check also reads the clip's tags, XMP and sidecars
             try:
-                found += detector.detect_tags(tags)
+                found += detector.detect_tags(tags, path=path, fmt=fmt)
             except Exception as exc:
                 results[check] = CheckResult(check, error=f"failed on the clip's tags: {describe(exc)}")
                 continue

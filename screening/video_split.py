@@ -166,7 +166,7 @@ def _head_checks(path: Path, clip: video.Clip, metadata_checks: dict, frame_chec
     for check, detector in frame_checks.items():
         if hasattr(detector, "detect_tags"):
             try:
-                part.tags[check] = list(detector.detect_tags(tags))
+                part.tags[check] = list(detector.detect_tags(tags, path=path, fmt=clip.fmt))
             except Exception as exc:
                 part.tags[check] = f"failed on the clip's tags: {describe(exc)}"
 

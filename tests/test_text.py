@@ -88,9 +88,14 @@ def test_other_names_and_words_sharing_letters_are_not_found(text):
     assert found(text) == set()
 
 
-def test_a_single_word_register_name_is_never_looked_for():
-    assert nm.person_target("P9", "Madonna") is None
-    assert nm.person_target("P9", "Li Na") is not None
+def test_a_one_word_register_name_is_looked_for_as_a_whole_word():
+    """A mononym is the person's whole name (RT6-32): found as a word, never inside another one."""
+    from screening.settings import TextSettings
+
+    matcher = nm.Matcher(nm.targets([], [("P9", "Suharti"), ("P8", "Li Na")]))
+    assert {m.target.id for m in matcher.find("Star of the week: SUHARTI")} == {"P9"}
+    assert all(m.similarity < TextSettings.min_similarity for m in matcher.find("Suhartini's stall"))
+    assert nm.person_target("P9", "!!") is None  # no letters, nothing to look for
 
 
 def line(text, box, score=0.95):

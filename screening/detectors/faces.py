@@ -32,7 +32,7 @@ class FaceDetector:
         for frame, rgb in enumerate(picture.frames):
             findings += self.bodies_in(rgb, frame)
             upright = self.engine.locate(rgb)
-            faces = [self._face(rgb, face, frame) for face in upright]
+            faces = self._faces(rgb, upright, frame)
             findings += faces
             if needs_turned_search(upright, faces):
                 findings += self.turned_in(rgb, upright, frame)
@@ -56,7 +56,7 @@ class FaceDetector:
     def faces_in(self, rgb: np.ndarray, frame: int = 0, engine: FaceEngine | None = None) -> list[FaceFinding]:
         """Upright faces, each encoded and compared with the gallery (`engine`: another
         FaceEngine to locate them with, e.g. one planned for video frames)."""
-        return [self._face(rgb, face, frame) for face in (engine or self.engine).locate(rgb)]
+        return self._faces(rgb, (engine or self.engine).locate(rgb), frame)
 
     def turned_in(self, rgb: np.ndarray, upright: list, frame: int = 0) -> list[FaceFinding]:
         """Faces seen only with the picture turned; `upright`: what has a `box` there already."""
@@ -64,17 +64,20 @@ class FaceDetector:
                             "turn the photo upright and screen it again", face.score, frame)
                 for face, turn in self.engine.locate_turned(rgb, upright)]
 
-    def _face(self, rgb: np.ndarray, face: Located, frame: int) -> FaceFinding:
-        """One face: identifiable or why not, with its distance to each enrolled person."""
-        encoding, why = self.engine.encode_with_reason(rgb, face.box, mirror=False)
-        if encoding is None:
-            return FaceFinding(face.box, (), False, why, face.score, frame)
-        candidates = self.gallery.candidates(encoding)
+    def _faces(self, rgb: np.ndarray, located: list[Located], frame: int) -> list[FaceFinding]:
+        """Each face: identifiable or why not, with its distance to each enrolled person. The
+        recogniser runs on all the faces of the picture at once (engine.encode_many)."""
+        encoded = self.engine.encode_many(rgb, [face.box for face in located], mirror=False)
+        candidates = [self.gallery.candidates(enc) if enc is not None else () for enc, _ in encoded]
         # The mirror average (docs/faces.md) is what the references were made with; it moves a
         # distance by less than MIRROR_NEAR, so it is computed only where it could make a match.
-        if candidates and candidates[0][1] <= self.settings.tolerance + MIRROR_NEAR:
-            candidates = self.gallery.candidates(self.engine.mirror_averaged(rgb, face.box, encoding))
-        return FaceFinding(face.box, candidates, True, f"found by {face.source}", face.score, frame)
+        near = [i for i, c in enumerate(candidates) if c and c[0][1] <= self.settings.tolerance + MIRROR_NEAR]
+        averaged = self.engine.mirror_averaged_many(rgb, [located[i].box for i in near], [encoded[i][0] for i in near])
+        for i, vector in zip(near, averaged):
+            candidates[i] = self.gallery.candidates(vector)
+        return [FaceFinding(face.box, (), False, why, face.score, frame) if enc is None else
+                FaceFinding(face.box, found, True, f"found by {face.source}", face.score, frame)
+                for face, (enc, why), found in zip(located, encoded, candidates)]
 
 
 def needs_turned_search(upright: list[Located], faces: list[FaceFinding]) -> bool:

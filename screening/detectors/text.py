@@ -8,10 +8,12 @@ their consents), and refuses to run without the register's names rather than loo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 from screening.config import Config
-from screening.formats import captions
+from screening.formats import captions, video_metadata
 from screening.model import Box, TextFinding
 from screening.vision import names as nm
 from screening.vision.ocr import REVERSED_ORDER, OcrEngine, TextLine
@@ -40,15 +42,26 @@ class TextDetector:
     def detect(self, picture, earlier) -> list[TextFinding]:
         findings: list[TextFinding] = []
         for i, frame in enumerate(picture.frames):
-            findings += self.findings(self.engine.read(frame), frame=i)
+            view = picture.view(i) if hasattr(picture, "view") else ""
+            findings += [dataclasses.replace(f, view=view) if view else f
+                         for f in self.findings(self.engine.read(frame), frame=i)]
+        for view, pixels in getattr(picture, "repeats", ()):  # thumbnails of the picture itself
+            findings += [dataclasses.replace(f, view=view) for f in self.findings(self.engine.read(pixels))
+                         if f.target]  # a name left there, not text it cannot read
         if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
             own = captions.photo_captions(picture.data)
-            findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own))
+            findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own)
+                                         + captions.sidecar_captions(Path(picture.path)))
         return findings
 
-    def detect_tags(self, tags: dict[str, str]) -> list[TextFinding]:
-        """Names in a clip's title/comment/description tags (shown as its caption)."""
-        return self.in_metadata(captions.video_captions(tags))
+    def detect_tags(self, tags: dict[str, str], path: Path | None = None, fmt: str = "") -> list[TextFinding]:
+        """Names in a clip's text tags (shown as its caption, album, chapters...), in its own XMP
+        and in its XMP sidecars."""
+        texts = captions.video_captions(tags)
+        if path is not None:
+            texts += captions.xmp_captions(video_metadata.clip_xmp(Path(path), fmt), "clip's")
+            texts += captions.sidecar_captions(Path(path))
+        return self.in_metadata(texts)
 
     def in_metadata(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
         """Names in captions, titles and keywords: (where, text) pairs; no box, full confidence."""

@@ -13,13 +13,15 @@ an error.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from defusedxml import ElementTree
 from PIL import Image
 
-from screening.formats.common import ImageError, MetadataError
+from screening.formats.common import ImageError, MetadataError, xmp_packets
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
 from screening.formats.metadata import read_blocks
 
@@ -47,11 +49,13 @@ _SKIP_NS = frozenset({
     "http://ns.adobe.com/xap/1.0/sType/Font#", "http://ns.adobe.com/xap/1.0/rights/",
     "http://ns.adobe.com/camera-raw-settings/1.0/",
     "http://ns.adobe.com/exif/1.0/aux/", "http://ns.adobe.com/xap/1.0/g/", "http://ns.adobe.com/xap/1.0/t/pg/",
-    "http://ns.adobe.com/xmp/1.0/DynamicMedia/", "http://ns.google.com/photos/1.0/camera/",
+    "http://ns.google.com/photos/1.0/camera/",
     "http://ns.google.com/photos/1.0/container/", "http://ns.google.com/photos/1.0/container/item/",
     "http://ns.google.com/photos/1.0/image/", "http://ns.adobe.com/photoshop/1.0/camera-profile",
     "http://cipa.jp/exif/1.0/", "adobe:ns:meta/"})
-_SKIP = frozenset({(_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, "format"), (_DC, "identifier"),
+_DM = "http://ns.adobe.com/xmp/1.0/DynamicMedia/"  # xmpDM: its shot name, log comment, scene, album are read
+_SKIP = frozenset({(_DM, "artist"), (_DM, "albumArtist"), (_DM, "composer"), (_DM, "engineer"), (_DM, "director"),
+                   (_DM, "directorPhotography"), (_DM, "copyright"), (_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, "format"), (_DC, "identifier"),
                    (_DC, "language"), (_DC, "date"), (_DC, "type"), (_PS, "Credit"), (_PS, "AuthorsPosition"),
                    (_PS, "CaptionWriter"), (_PS, "DateCreated"), (_PS, "ColorMode"), (_PS, "ICCProfile"),
                    (_PS, "History"), (_PS, "DocumentAncestors"), (_PS, "TextLayers"),
@@ -61,8 +65,24 @@ _SKIP = frozenset({(_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, 
 _TEXT_IN = {_EXIF_NS: frozenset({"UserComment", "ImageDescription"}),
             "http://ns.adobe.com/tiff/1.0/": frozenset({"ImageDescription"})}
 _IPTC = {5: "IPTC object name", 25: "IPTC keywords", 105: "IPTC headline", 120: "IPTC caption"}
-# a clip's container or stream tags (FFmpeg's names, any case) that are shown as its caption
-VIDEO_TAGS = frozenset({"title", "comment", "description", "synopsis", "subject", "keywords", "caption", "summary"})
+# a clip's tags that are technical, or say when, with what or by whom it was made (FFmpeg's names,
+# lower case, language suffix off; the maker, as a photo's Artist and Copyright, is not read);
+# every other tag of a clip is read as text
+_VIDEO_NOT_TEXT = frozenset({
+    "encoder", "encoded_by", "handler_name", "vendor_id", "creation_time", "language", "major_brand",
+    "minor_version", "compatible_brands", "duration", "bps", "number_of_frames", "number_of_bytes", "timecode",
+    "rotate", "mimetype", "filename", "date", "year", "creation_date", "track", "disc", "media_type", "hd_video",
+    "gapless_playback", "compilation", "copyright", "artist", "album_artist", "author", "composer", "location", "location_accuracy_horizontal", "iso6709", "xyz",
+    "com.apple.quicktime.make", "com.apple.quicktime.model", "com.apple.quicktime.software",
+    "com.apple.quicktime.creationdate", "com.apple.quicktime.location.iso6709",
+    "com.apple.quicktime.location.accuracy.horizontal", "com.apple.quicktime.content.identifier",
+    "com.apple.quicktime.full-frame-rate-playback-intent", "com.apple.quicktime.live-photo.auto",
+    "com.apple.quicktime.live-photo.vitality-score", "com.apple.quicktime.live-photo.vitality-scoring-version",
+    "com.android.version", "com.android.capture.fps", "com.android.manufacturer", "com.android.model",
+    "com.xiaomi.capture.fps", "samsung.android.utc_offset"})
+_VIDEO_NOT_TEXT_PREFIXES = ("_statistics", "com.apple.quicktime.camera.", "com.apple.quicktime.location.accuracy")
+# Pillow's info keys (a PNG/GIF/WebP's) that are shown as the image's caption
+CAPTION_KEYS = frozenset({"title", "comment", "description", "synopsis", "subject", "keywords", "caption", "summary"})
 
 
 def photo_captions(data: bytes) -> list[tuple[str, str]]:
@@ -87,6 +107,29 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
 
 
+def xmp_captions(packets, where: str = "") -> list[tuple[str, str]]:
+    """(where, text) of the text values of XMP packets (a clip's, a sidecar's: `where` says which)."""
+    out: list[tuple[str, str]] = []
+    for packet in packets:
+        out += [(f"{where} {prop}".strip() if where else prop, text) for prop, text in _xmp(packet)]
+    return out
+
+
+def sidecar_captions(path: Path) -> list[tuple[str, str]]:
+    """(where, text) of the XMP sidecars beside a photo or clip (Lightroom keeps its captions and
+    people tags there, RT6-36). A sidecar that cannot be read is the location check's error."""
+    from screening.formats.sidecars import sidecars_of
+
+    out: list[tuple[str, str]] = []
+    for sidecar in sidecars_of(path):
+        try:
+            packets = xmp_packets(sidecar.read_bytes(), required=False)
+        except (OSError, MetadataError):
+            continue
+        out += xmp_captions(packets, f"sidecar {sidecar.name}")
+    return out
+
+
 def _comment(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
@@ -101,7 +144,7 @@ def info_captions(info: dict, known: Sequence[tuple[str, str]] = ()) -> list[tup
     seen = {" ".join(text.split()) for _, text in known}
     out = []
     for key, value in info.items():
-        if str(key).lower() in VIDEO_TAGS and isinstance(value, (str, bytes)):
+        if str(key).lower() in CAPTION_KEYS and isinstance(value, (str, bytes)):
             text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
             if text.strip() and " ".join(text.split()) not in seen:
                 out.append((f"image's {str(key).lower()} text", text.strip()))
@@ -109,12 +152,18 @@ def info_captions(info: dict, known: Sequence[tuple[str, str]] = ()) -> list[tup
 
 
 def video_captions(tags: dict[str, str]) -> list[tuple[str, str]]:
-    """(where, text) of a clip's title/comment/description tags ("stream:title" is a stream's)."""
+    """(where, text) of every text tag of a clip ("stream:title" is a stream's, "chapter2:title" a
+    chapter's) but those that say how, when or with what it was made: players and sites show the
+    title, album, show, a track's name, chapter titles (RT6-10, RT6-11), and tags never
+    heard of here are read too."""
     out = []
     for key, value in tags.items():
         scope, _, name = key.rpartition(":")
-        if name.lower() in VIDEO_TAGS and value and value.strip():
-            out.append((f"{'stream ' if scope else ''}{name.lower()} tag", value.strip()))
+        bare = re.sub(r"-[a-z]{3}$", "", name.lower())  # a Matroska/QuickTime language suffix: title-eng
+        if bare in _VIDEO_NOT_TEXT or bare.startswith(_VIDEO_NOT_TEXT_PREFIXES) or not value or not value.strip():
+            continue
+        where = "chapter " if scope.startswith("chapter") else "stream " if scope else ""
+        out.append((f"{where}{bare} tag", value.strip()))
     return out
 
 

@@ -186,6 +186,9 @@ def tone_views(img: Image.Image, rgb: np.ndarray, budget: Budget) -> list[tuple[
         managed = _icc_view(img, icc, rgb)
         if managed is not None:
             views.append(("colours as its ICC profile shows them", managed))
+    gamma = _png_gamma_view(img, rgb)
+    if gamma is not None:
+        views.append(("tones as its PNG gamma shows them", gamma))
     grey = (rgb.astype(np.uint16).sum(axis=2) // 3).astype(np.uint8) if rgb.ndim == 3 else rgb
     sample = grey[:: max(1, grey.shape[0] // 512), :: max(1, grey.shape[1] // 512)]
     lo, hi = np.percentile(sample, (1, 99))
@@ -195,6 +198,26 @@ def tone_views(img: Image.Image, rgb: np.ndarray, budget: Budget) -> list[tuple[
     for label, pixels in views:
         budget.take(pixels.shape[0] * pixels.shape[1], f"the view '{label}'")
     return views
+
+
+def _png_gamma_view(img: Image.Image, rgb: np.ndarray) -> np.ndarray | None:
+    """The pixels as a browser shows a PNG with a gAMA chunk and no sRGB or ICC chunk (each sample
+    s as s ** (1 / (gamma * 2.2))), when that looks unlike the stored values (RT6-30)."""
+    gamma = img.info.get("gamma")
+    if img.format != "PNG" or not gamma or img.info.get("icc_profile") or "srgb" in img.info:
+        return None
+    try:
+        exponent = 1.0 / (float(gamma) * 2.2)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not np.isfinite(exponent) or exponent <= 0 or abs(exponent - 1.0) < 0.05:
+        return None
+    lut = np.clip(255.0 * (np.arange(256) / 255.0) ** exponent + 0.5, 0, 255).astype(np.uint8)
+    shown = lut[rgb]
+    step = max(1, rgb.shape[0] // 256)
+    if float(np.abs(shown[::step].astype(np.int16) - rgb[::step]).mean()) < ICC_DIFFERENCE:
+        return None  # a gamma close to the display's: nothing new to see
+    return shown
 
 
 def _equalised(arr: np.ndarray) -> np.ndarray:

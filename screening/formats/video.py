@@ -24,8 +24,8 @@ import numpy as np
 # The container side (sniffing, structure, data tracks) is in video_container.py, sampling in
 # video_sampling.py; their names are re-exported here for the modules that read videos.
 from screening.formats.video_container import (  # noqa: F401 (re-exported)
-    AVI, FORMATS, HARMLESS_MEBX_KEYS, MATROSKA, MAX_METADATA_BOX, MP4, Box, VideoError, _harmless_track,
-    _mebx_keys, _track_name, check_structure, mp4_data_tracks, sniff, top_level_boxes)
+    AVI, FORMATS, HARMLESS_MEBX_KEYS, MATROSKA, MAX_METADATA_BOX, MP4, Box, VideoError, _chapter_tags,
+    _harmless_track, _mebx_keys, _shown_size, _track_name, check_structure, mp4_data_tracks, sniff, top_level_boxes)
 
 # The last frame may end this far from the declared duration (seconds, and share of it):
 # containers round durations, and audio may run a little longer than the picture.
@@ -50,7 +50,7 @@ class Probe:
 
     container: str  # MP4, MATROSKA, AVI
     codec: str  # h264, hevc, vp9...
-    width: int  # as stored (before the display rotation of the first frame)
+    width: int  # as shown (pixels made square), before the display rotation of the first frame
     height: int
     duration: float | None  # seconds, as the container declares it
     fps: float | None
@@ -84,10 +84,14 @@ class Frame:
     key: bool
     _frame: object  # av.VideoFrame
     _turn: tuple[int, bool]  # (quarter turns counter-clockwise, mirror first)
+    _shown: tuple[int, int] | None = None  # (width, height) players show non-square pixels at
 
     def rgb(self) -> np.ndarray:
-        """HxWx3 uint8, upright."""
-        return upright(self._frame.to_ndarray(format="rgb24"), *self._turn)
+        """HxWx3 uint8, upright, at the size players show (non-square pixels stretched, RT6-14)."""
+        if self._shown is None:
+            return upright(self._frame.to_ndarray(format="rgb24"), *self._turn)
+        w, h = self._shown
+        return upright(self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), *self._turn)
 
     def grey_thumb(self) -> np.ndarray:
         return self._frame.reformat(width=THUMB[0], height=THUMB[1], format="gray").to_ndarray().astype(np.float32)
@@ -180,6 +184,9 @@ class Clip:
         w, h = ctx.width, ctx.height
         if w <= 0 or h <= 0:
             raise VideoError(f"the video stream declares no picture size ({w}x{h})")
+        self.shown = _shown_size(w, h, stream.sample_aspect_ratio or ctx.sample_aspect_ratio)
+        if self.shown is not None:
+            w, h = self.shown
         if w * h > MAX_FRAME_PIXELS:
             raise VideoError(f"frames of {w}x{h} are over the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")
         duration = None
@@ -201,6 +208,7 @@ class Clip:
         for other in c.streams:  # an audio stream's tags may hold a location too (Matroska LOCATION)
             if other is not stream:
                 metadata.update({f"stream{other.index}:{k}": str(v) for k, v in other.metadata.items()})
+        metadata.update(_chapter_tags(c))
         return Probe(self.fmt, ctx.name, w, h, duration, fps, int(stream.frames or 0), metadata)
 
     def _refuse_unscreened(self, c, video_stream) -> None:
@@ -305,13 +313,17 @@ class Clip:
                 duration = float(frame.duration * frame.time_base) if (
                     frame.duration and frame.time_base) else frame_step
                 self.last_end = max(self.last_end, rel + duration)
-                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2])
+                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2], self.shown)
                 self.kept += 1
 
     @staticmethod
     def _checked_time(frame, number: int, start, frame_step: float) -> float:
         if getattr(frame, "is_corrupt", False):
             raise VideoError(f"frame {number + 1} is damaged (the decoder could not decode it completely)")
+        for entry in getattr(frame, "side_data", None) or ():
+            if "A53_CC" in str(getattr(entry, "type", "")).upper():  # CEA-608/708 captions in the picture stream
+                raise VideoError(f"frame {number + 1} carries closed captions, which are not screened (players "
+                                 "show them as text): the clip cannot be cleared")
         if frame.width * frame.height > MAX_FRAME_PIXELS:
             raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
                              f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")

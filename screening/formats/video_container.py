@@ -280,3 +280,32 @@ def _mebx_keys(entry: bytes) -> Iterator[str]:
             raise VideoError("damaged file: a timed metadata key (`keyd`) does not fit")
         yield entry[pos + 8:pos - 4 + size].decode("utf-8", "replace")
         pos = entry.find(b"keyd", pos - 4 + size)
+
+
+# Pixel shapes (sample aspect ratio) screened; beyond them a frame would be stretched past sense.
+MAX_PIXEL_SHAPE = 4
+
+
+def _shown_size(width: int, height: int, sar) -> tuple[int, int] | None:
+    """The size players show a frame of non-square pixels at, never smaller than stored (the
+    narrow side is stretched), or None for square pixels. An absurd pixel shape is an error."""
+    if not sar or sar.numerator <= 0 or sar.denominator <= 0 or sar == 1:
+        return None
+    if not 1 / MAX_PIXEL_SHAPE <= sar <= MAX_PIXEL_SHAPE:
+        raise VideoError(f"the clip's pixels are {sar.numerator}:{sar.denominator} (width:height), "
+                         f"beyond the {MAX_PIXEL_SHAPE}:1 that is screened")
+    if sar > 1:
+        return round(width * sar), height
+    return width, round(height / sar)
+
+def _chapter_tags(container) -> dict[str, str]:
+    """Every chapter's tags as "chapterN:key" (players list chapter titles; a chapter's tags may
+    hold a place too, RT6-11). Chapters that cannot be read make the clip unscreenable."""
+    try:
+        chapters = container.chapters()
+    except Exception as exc:  # noqa: BLE001 - whatever FFmpeg says, the clip is not cleared
+        raise VideoError(f"the clip's chapters could not be read ({exc})") from exc
+    out = {}
+    for n, chapter in enumerate(chapters, 1):
+        out.update({f"chapter{n}:{k}": str(v) for k, v in (chapter.get("metadata") or {}).items()})
+    return out

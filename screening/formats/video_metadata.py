@@ -52,7 +52,7 @@ def tag_claims(tags: dict[str, str]) -> list[Source]:
     """Positions and place names in the container tags FFmpeg read (any container)."""
     found: list[Source] = []
     for key, value in tags.items():
-        name = re.sub(r"^stream\d*:", "", key.lower())  # stream: the video stream's, streamN: another's
+        name = re.sub(r"^(stream|chapter)\d*:", "", key.lower())  # the video stream's, another's, a chapter's
         if name in _POSITION_TAGS or name.endswith(".iso6709"):
             found.append(("metadata", f"the {key!r} tag", geotags.Claims((iso6709(value),))))
         elif name in _PLACE_TAGS and value.strip():
@@ -114,6 +114,24 @@ def atom_claims(path: Path) -> list[Source]:
             else:
                 found += _walk(box.kind, body, box.offset, [])
     return found
+
+
+def clip_xmp(path: Path, fmt: str) -> list[bytes]:
+    """The XMP packets in an MP4/MOV's metadata boxes (a uuid box, udta's XMP_, a meta box):
+    Premiere and Media Encoder write the title and description there (RT6-44)."""
+    if fmt != video.MP4:
+        return []
+    packets: list[bytes] = []
+    with open(path, "rb") as f:
+        for box in video.top_level_boxes(f, path.stat().st_size):
+            if box.kind not in (b"moov", b"uuid", b"meta", b"udta"):
+                continue
+            if box.size - box.header > video.MAX_METADATA_BOX:
+                raise metadata.MetadataError(f"the `{box.kind.decode()}` box is {box.size} bytes, too large to "
+                                             "read for text")
+            f.seek(box.body)
+            packets += metadata.xmp_packets(f.read(box.size - box.header), required=False)
+    return packets
 
 
 def _children(body: bytes, where: int) -> Iterable[tuple[bytes, bytes, int]]:

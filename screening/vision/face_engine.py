@@ -17,7 +17,8 @@ Boxes from every tile and view are merged (the same face: their intersection cov
 smaller box). A weak detection is kept only if a second look, on a crop around it enlarged so
 the face is CONFIRM_SIDE pixels wide, finds it again (docs/faces.md: the false faces).
 
-dlib's 5-point landmarks and ResNet recogniser (face_recognition_models) encode each face.
+dlib's 5-point landmarks and ResNet recogniser (face_recognition_models) encode each face; the ResNet
+runs on onnxruntime (vision/recogniser.py), converted from dlib's file and checked against dlib.
 Models load when a FaceEngine is built, never at import.
 """
 
@@ -33,6 +34,9 @@ from screening.config import FaceSettings
 from screening.model import Box
 from screening.vision.face_quality import too_poor
 from screening.vision.geometry import cover
+from screening.vision.recogniser import Recogniser
+
+RESNET_FILE = "dlib_face_recognition_resnet_model_v1.dat"
 
 # Everything that changes the numbers encode() returns: recogniser, landmark model, chip, jitter,
 # and the mirror average: each face is encoded as it is and mirrored, and the two descriptors
@@ -152,19 +156,25 @@ class FaceEngine:
     """CenterFace finding and dlib encoding, built once per worker process.
 
     `threads`: onnxruntime's intra-op threads. None takes OpenCV's thread count, which the scan's
-    pool sets to 1 in each worker (the pool is the parallelism; more threads only fight)."""
+    pool sets to 1 in each worker (the pool is the parallelism; more threads only fight).
+    `fast=False`: dlib's own recogniser even where the onnxruntime one is available (benchmarks)."""
 
-    def __init__(self, settings: FaceSettings, threads: int | None = None):
+    def __init__(self, settings: FaceSettings, threads: int | None = None, fast: bool = True):
         import cv2
         import dlib
 
         from screening.vision.centerface import CenterFace
 
         folder = models_dir()
+        threads = threads if threads is not None else max(1, cv2.getNumThreads())
         self.settings = settings
         self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
-        self._recogniser = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
-        self._detector = CenterFace(threads if threads is not None else max(1, cv2.getNumThreads()))
+        self._resnet_file, self._resnet = folder / RESNET_FILE, None  # dlib's: loaded when first needed
+        # The same network on onnxruntime (vision/recogniser.py), checked against dlib at start-up;
+        # None (dlib's own recogniser is used) if it cannot be built or disagrees.
+        self._fast = Recogniser.cached(self._resnet_file, self._dlib_resnet, threads) if fast else None
+        self.recogniser = "onnxruntime" if self._fast is not None else "dlib"
+        self._detector = CenterFace(threads)
         self._dlib = dlib
 
     # ------------------------------------------------------------------ finding faces
@@ -245,7 +255,31 @@ class FaceEngine:
         """The descriptor, or None and a sentence saying why this face cannot be identified (too
         small, turned too far, too blurred). `mirror=False`: the face as it is only (a probe whose
         mirror average is taken later by `mirror_averaged()`, if it can change the answer)."""
+        return self.encode_many(rgb, [box], jitters, mirror)[0]
+
+    def encode_many(self, rgb: np.ndarray, boxes: list[Box], jitters: int = NUM_JITTERS,
+                    mirror: bool = MIRROR_AVERAGE) -> list[tuple[np.ndarray | None, str]]:
+        """`encode_with_reason()` of several faces of one picture, the recogniser run once on
+        all their chips (and once more on all their mirror images)."""
         rgb = _checked(rgb)
+        chips = [self._chip(rgb, box) for box in boxes]
+        usable = [box for box, (chip, _) in zip(boxes, chips) if chip is not None]
+        vectors = iter(self._descriptors([chip for chip, _ in chips if chip is not None], jitters))
+        if mirror:
+            vectors = iter([(v + m) / 2 for v, m in zip(vectors, self._mirrored(rgb, usable, jitters))])
+        out: list[tuple[np.ndarray | None, str]] = []
+        for box, (chip, why) in zip(boxes, chips):
+            if chip is None:
+                out.append((None, why))
+                continue
+            vector = next(vectors)
+            if vector.shape != (128,) or not np.isfinite(vector).all():
+                raise RuntimeError(f"the recogniser returned an unusable face descriptor for the face at {box}")
+            out.append((vector, ""))
+        return out
+
+    def _chip(self, rgb: np.ndarray, box: Box) -> tuple[np.ndarray | None, str]:
+        """dlib's aligned 150 px chip of the face, or None and why it cannot be identified."""
         left, top, bw, bh = box
         if bw < self.settings.min_face_px:
             return None, f"face {bw} px wide, too small to identify (under {self.settings.min_face_px} px)"
@@ -254,32 +288,48 @@ class FaceEngine:
         points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
         chip = self._dlib.get_face_chip(rgb, shape, CHIP_SIZE, CHIP_PADDING)
         why = too_poor(points, chip)
-        if why:
-            return None, why
-        vector = np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
-        if mirror:
-            vector = (vector + self._mirrored(rgb, box, jitters)) / 2
-        if vector.shape != (128,) or not np.isfinite(vector).all():
-            raise RuntimeError(f"dlib returned an unusable face descriptor for the face at {box}")
-        return vector, ""
+        return (None, why) if why else (chip, "")
 
     def mirror_averaged(self, rgb: np.ndarray, box: Box, vector: np.ndarray, jitters: int = NUM_JITTERS) -> np.ndarray:
         """`vector` (from `encode_with_reason(..., mirror=False)`) averaged with its mirror image's:
         the same descriptor `encode_with_reason(...)` gives."""
-        return (vector + self._mirrored(_checked(rgb), box, jitters)) / 2
+        return self.mirror_averaged_many(rgb, [box], [vector], jitters)[0]
 
-    def _mirrored(self, rgb: np.ndarray, box: Box, jitters: int) -> np.ndarray:
-        """The descriptor of the face mirrored left to right (a crop around it, flipped)."""
-        left, top, bw, bh = box
-        x0, y0 = max(0, int(left - bw)), max(0, int(top - bh))
-        x1, y1 = min(rgb.shape[1], int(left + 2 * bw)), min(rgb.shape[0], int(top + 2 * bh))
-        crop = np.ascontiguousarray(rgb[y0:y1, x0:x1][:, ::-1])
-        width = x1 - x0
-        mleft = width - (left - x0) - bw  # the box's left edge once the crop is flipped
-        rect = self._dlib.rectangle(int(mleft), int(top - y0), int(mleft + bw), int(top - y0 + bh))
-        shape = self._landmarks(crop, rect)
-        chip = self._dlib.get_face_chip(crop, shape, CHIP_SIZE, CHIP_PADDING)
-        return np.asarray(self._recogniser.compute_face_descriptor(chip, jitters), dtype=np.float64)
+    def mirror_averaged_many(self, rgb: np.ndarray, boxes: list[Box], vectors: list[np.ndarray],
+                             jitters: int = NUM_JITTERS) -> list[np.ndarray]:
+        """`mirror_averaged()` of several faces of one picture, their mirror images in one batch."""
+        return [(v + m) / 2 for v, m in zip(vectors, self._mirrored(_checked(rgb), boxes, jitters))]
+
+    def _mirrored(self, rgb: np.ndarray, boxes: list[Box], jitters: int) -> list[np.ndarray]:
+        """The descriptors of the faces mirrored left to right (a crop around each, flipped)."""
+        chips = []
+        for left, top, bw, bh in boxes:
+            x0, y0 = max(0, int(left - bw)), max(0, int(top - bh))
+            x1, y1 = min(rgb.shape[1], int(left + 2 * bw)), min(rgb.shape[0], int(top + 2 * bh))
+            crop = np.ascontiguousarray(rgb[y0:y1, x0:x1][:, ::-1])
+            mleft = (x1 - x0) - (left - x0) - bw  # the box's left edge once the crop is flipped
+            rect = self._dlib.rectangle(int(mleft), int(top - y0), int(mleft + bw), int(top - y0 + bh))
+            shape = self._landmarks(crop, rect)
+            chips.append(self._dlib.get_face_chip(crop, shape, CHIP_SIZE, CHIP_PADDING))
+        return list(self._descriptors(chips, jitters))
+
+    def _descriptors(self, chips: list[np.ndarray], jitters: int) -> list[np.ndarray]:
+        """The 128-d descriptors of aligned chips: onnxruntime where it was built and checked, in
+        one batch; dlib otherwise (and for random jitter, which only dlib does)."""
+        if not chips:
+            return []
+        if self._fast is not None and jitters <= 1:
+            return list(self._fast.descriptors(chips))
+        return [self._descriptor(chip, jitters) for chip in chips]
+
+    def _descriptor(self, chip: np.ndarray, jitters: int) -> np.ndarray:
+        """dlib's own descriptor of one chip."""
+        return np.asarray(self._dlib_resnet().compute_face_descriptor(chip, jitters), dtype=np.float64)
+
+    def _dlib_resnet(self):
+        if self._resnet is None:
+            self._resnet = self._dlib.face_recognition_model_v1(str(self._resnet_file))
+        return self._resnet
 
 
 def _unturned(x: float, y: float, k: int, w: int, h: int) -> tuple[float, float]:

@@ -37,7 +37,7 @@ _FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in gro
 GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
                      "infants", "nursery", "church", "of", "england", "ce", "c", "e", "rc", "the", "trust",
                      "catholic", "voluntary", "aided", "community", "free", "upper", "lower", "middle",
-                     "sixth", "form", "st", "saint", "and"})
+                     "sixth", "form", "st", "saint", "and", "roman", "cofe"})
 
 
 @dataclass(frozen=True)
@@ -96,26 +96,61 @@ def _words(text: str) -> list[str]:
     return [w for w in (letters(x) for x in spaced.split()) if w]
 
 
+# The customary ASCII spellings of marked letters (German kit and passports: Müller -> MUELLER;
+# Serbo-Croatian Đorđe -> DJORDJE): a name is also looked for spelt this way (RT6-40).
+_SPELT_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "đ": "dj", "Đ": "Dj",
+                            "å": "aa", "Å": "Aa", "ø": "oe", "Ø": "Oe"})
+# The standard abbreviations of church schools' names (signs, kit, letterheads): RT6-31.
+_ABBREVIATED = [(("church", "of", "england"), (("ce",), ("c", "of", "e"), ("cofe",))),
+                (("roman", "catholic"), (("rc",),))]
+
+
+def _spellings(name: str) -> list[list[str]]:
+    """The name's words, and its words with marked letters spelt out when that differs."""
+    out = [_words(name)]
+    spelt = _words(name.translate(_SPELT_OUT))
+    return out + [spelt] if spelt != out[0] else out
+
+
+def _abbreviations(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The words with "Church of England" / "Roman Catholic" written the short ways, and the reverse."""
+    out = []
+    for full, shorts in _ABBREVIATED:
+        for a, b in [(full, s) for s in shorts] + [(s, full) for s in shorts]:
+            for i in range(len(words) - len(a) + 1):
+                if words[i:i + len(a)] == a:
+                    out.append(words[:i] + b + words[i + len(a):])
+                    break
+    return out
+
+
 def academy_target(academy_id: str, name: str) -> Target:
-    words = _words(name)
-    if not any(w not in GENERIC for w in words):  # "The Academy": every word has to count
-        return Target("academy", academy_id, name, (Form(tuple(words), (True,) * len(words)),))
-    forms = [tuple(words)]
-    if words[0] in ("st", "saint") and len(words) > 1:
-        other = "saint" if words[0] == "st" else "st"
-        forms += [tuple(words[1:]), (other, *words[1:])]
+    forms: list[tuple[str, ...]] = []
+    for words in _spellings(name):
+        if not any(w not in GENERIC for w in words):  # "The Academy": every word has to count
+            return Target("academy", academy_id, name, (Form(tuple(words), (True,) * len(words)),))
+        forms.append(tuple(words))
+        if words[0] in ("st", "saint") and len(words) > 1:
+            other = "saint" if words[0] == "st" else "st"
+            forms += [tuple(words[1:]), (other, *words[1:])]
+    forms += [a for f in forms for a in _abbreviations(f)]
     return Target("academy", academy_id, name,
-                  tuple(Form(f, tuple(w not in GENERIC for w in f)) for f in forms))
+                  tuple(Form(f, tuple(w not in GENERIC for w in f)) for f in dict.fromkeys(forms)))
 
 
 def person_target(person_id: str, name: str) -> Target | None:
-    """First and last name together, in either order; None for a single-word name (too weak)."""
-    words = _words(name)
-    if len(words) < 2:
-        return None
-    first, last = words[0], words[-1]
-    forms = dict.fromkeys([tuple(words), (first, last), (last, first)])
-    return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in forms))
+    """First and last name together, in either order. A one-word register name (a mononym: the
+    person's whole name, RT6-32) is looked for as a whole word; None when the name has no letters."""
+    forms: list[tuple[str, ...]] = []
+    for words in _spellings(name):
+        if not words:
+            return None
+        if len(words) == 1:
+            forms.append((words[0],))
+            continue
+        first, last = words[0], words[-1]
+        forms += [tuple(words), (first, last), (last, first)]
+    return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in dict.fromkeys(forms)))
 
 
 def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, str]]) -> tuple[Target, ...]:

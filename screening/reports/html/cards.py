@@ -132,7 +132,7 @@ def box_divs(v: Verdict, names: Mapping[str, str]):
         else:
             css, label = "face no-consent", f"no consent: {face.person_id}"
         yield _box(face.box, w, h, css, label)
-    others = [(r.kind.value, r.box, r.extra.get("academy") or " or ".join(r.extra.get("academies", ()))
+    others = [(r.kind.value, r.box_on_picture, r.extra.get("academy") or " or ".join(r.extra.get("academies", ()))
                or r.extra.get("person_id", ""))
               for r in (*v.permitted_reasons, *v.reasons)]
     for kind, box, whose in others:
