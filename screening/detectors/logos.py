@@ -24,7 +24,7 @@ from screening.vision import logo_match as lm
 from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
-CACHE_VERSION = "logo-ref-2"
+CACHE_VERSION = "logo-ref-3"
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
@@ -37,6 +37,10 @@ COLOUR_SHAPE_SIDE = 640
 # A crest with less than this share of itself in the frame, or of its parts agreeing, is
 # reported as partly visible (it is still judged on what is visible: logo_match.verify).
 PARTLY_VISIBLE = 0.9
+# A detailed crest placed by colour and outline is checked only when enough matched photo
+# keypoints lie in its crest box widened by this share of its size on each side: its
+# keypoints must agree with it in the end (lm.MIN_SUPPORT), and refine() moves it only a little.
+NEAR_MARGIN = 0.5
 # Placements whose crest boxes overlap this much (IoU) are one place: one crest is there.
 SAME_PLACE_IOU = 0.3
 # Of the academies matching one place, those scoring within this of the best are compared by colour.
@@ -149,11 +153,7 @@ class LogoDetector:
             # outline (below): with fewer matches in all, its proposals are not worth making;
             # nor are they for a crest its keypoints have already placed
             if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and not mine:
-                shaped = []
-                for p in lm.colour_shape_placements(ref, presence):
-                    p.H = to_work @ p.H
-                    shaped.append(p)
-                mine = self._placed(ref, shaped, src, dst, v_grey, v_ab)
+                mine = self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab)
             found += mine
         if not found:
             return []
@@ -222,6 +222,32 @@ def _best_per_place(found: list[lm.Placement], name=None) -> list[lm.Placement]:
     return kept
 
 
+def _shaped(ref: lm.Reference, presence: lm.ColourPresence, to_work: np.ndarray,
+            dst: np.ndarray) -> list[lm.Placement]:
+    """The colour-and-outline proposals of `ref`, in working pixels, worth an appearance check.
+
+    A detailed crest's placement needs MIN_SUPPORT agreeing matches (_placed): with fewer
+    matched photo keypoints anywhere near it, it cannot get them, so it is not proposed.
+    """
+    out = []
+    for p in lm.colour_shape_placements(ref, presence):
+        p.H = to_work @ p.H
+        if not ref.detailed or _near(p, dst) >= lm.MIN_SUPPORT:
+            out.append(p)
+    return out
+
+
+def _near(p: lm.Placement, dst: np.ndarray) -> int:
+    """How many matched photo keypoints lie near a placement's crest: in its box widened by
+    NEAR_MARGIN of its size on every side (room for refine() to move it)."""
+    if len(dst) == 0:
+        return 0
+    x, y, w, h = p.crest_box()
+    mx, my = NEAR_MARGIN * w, NEAR_MARGIN * h
+    inside = (dst[:, 0] >= x - mx) & (dst[:, 0] <= x + w + mx) & (dst[:, 1] >= y - my) & (dst[:, 1] <= y + h + my)
+    return int(inside.sum())
+
+
 def _clip(box, shape) -> Box:
     h, w = shape[:2]
     x, y, bw, bh = box
@@ -255,7 +281,7 @@ def load_references(academy: Academy, cache: Path | None = None, multiscale: boo
     return refs
 
 
-_CACHED = ("rgb", "mask", "pts", "desc", "chan")
+_CACHED = ("rgb", "mask", "pts", "desc", "chan", "colours", "field", "field_colour")
 
 
 def _read_cached(path: Path, academy: str, name: str) -> lm.Reference | None:
@@ -264,6 +290,7 @@ def _read_cached(path: Path, academy: str, name: str) -> lm.Reference | None:
             arrays = {k: z[k] for k in _CACHED}
     except (OSError, KeyError, ValueError):
         return None
+    arrays["field_colour"] = int(arrays["field_colour"])
     return lm.reference_from_arrays(academy, name, **arrays)
 
 
@@ -273,7 +300,10 @@ def _write_cached(path: Path, ref: lm.Reference) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{k: getattr(ref, k) for k in _CACHED})
+            arrays = {k: getattr(ref, k) for k in _CACHED}
+            if arrays["field"] is None:  # no field outline: stored empty
+                arrays["field"] = np.zeros((0, 1, 2), np.int32)
+            np.savez(f, **arrays)
         os.replace(tmp, path)
     except OSError:
         pass

@@ -323,15 +323,20 @@ def _shaded_distances(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
     # never so dark that the colour's chroma fades below SHADE_CHROMA (navy in shade is black)
     lowest = np.maximum(SHADE[0], SHADE_CHROMA / np.maximum(np.hypot(c[:, 1], c[:, 2]), 1e-6))
     scale = np.where(lowest[None, :] < 1.0, np.clip(scale, lowest[None, :], SHADE[1]), 1.0)
-    d = p[:, None, :] - scale[..., None] * c[None, :, :]
-    return np.sqrt((d * d).sum(axis=2))
+    # |p - s c|^2 = |p|^2 - 2 s (p . c) + s^2 |c|^2, all pixels against all colours in one product
+    pc = p @ c.T
+    d2 = (p * p).sum(axis=1)[:, None] - 2 * scale * pc + scale * scale * (c * c).sum(axis=1)[None, :]
+    return np.sqrt(np.maximum(d2, 0))
 
 
 def _distances(lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
     """(N, K) weighted ΔE of N Lab pixels to K Lab colours, lightness counting half."""
     weight = np.float32([0.5, 1, 1])  # lightness counts half: folds and shade vary it
-    d = (lab[:, None, :] - np.asarray(colours, np.float32)[None, :, :]) * weight
-    return np.sqrt((d * d).sum(axis=2))
+    p = np.asarray(lab, np.float32) * weight
+    c = np.asarray(colours, np.float32).reshape(-1, 3) * weight
+    # |p - c|^2 = |p|^2 - 2 p . c + |c|^2: every pixel against every academy colour in one product
+    d2 = (p * p).sum(axis=1)[:, None] - 2 * (p @ c.T) + (c * c).sum(axis=1)[None, :]
+    return np.sqrt(np.maximum(d2, 0))
 
 
 def torso_below_face(face: Box, shape) -> Box | None:

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from screening.vision.logo_match.params import (
-    COLOUR_STEP, MAX_SHAPE_DISTANCE, MIN_REGION_PX, PREFILTER_CELL,
+    COLOUR_STEP, MAX_SHAPE_DISTANCE, MIN_REGION_PX, PALETTE_FROM, PALETTE_STEP, PREFILTER_CELL,
     PREFILTER_TOL, TOLERANCES,
 )
 from screening.vision.logo_match.reference import Placement, Reference
@@ -58,6 +58,7 @@ class ColourPresence:
         self._near: dict = {}
         self._cells: dict = {}
         self._regions: dict = {}
+        self._palette: dict = {}
 
     @staticmethod
     def _key(colour: np.ndarray) -> tuple:
@@ -71,9 +72,17 @@ class ColourPresence:
         return self._near[key]
 
     def cells(self, v: int, colour: np.ndarray) -> np.ndarray:
-        """Cells of view v (PREFILTER_CELL px, and their neighbours) holding the colour."""
+        """Cells of view v (PREFILTER_CELL px, and their neighbours) holding the colour.
+
+        The first PALETTE_FROM colours of a view are looked for pixel by pixel (their maps
+        serve the colour-and-shape cue too); further ones (a large trust's many colours) in
+        the view's palette (which colour boxes each cell holds, _palette_of): a cell counts
+        when any of its boxes comes within PREFILTER_TOL of the colour. Every pixel within the
+        tolerance lies in such a box, so no cell that holds the colour is ever missed (a few
+        more may count), and each colour costs a look at the palette, not at the photo.
+        """
         key = (v, self._key(colour))
-        if key not in self._cells:
+        if key not in self._cells and sum(k[0] == v for k in self._cells) < PALETTE_FROM:
             there = (self.closeness(v, colour) > -PREFILTER_TOL ** 2).astype(np.uint8)
             h, w = there.shape
             gh, gw = -(-h // PREFILTER_CELL), -(-w // PREFILTER_CELL)
@@ -81,7 +90,37 @@ class ColourPresence:
             padded[:h, :w] = there
             grid = padded.reshape(gh, PREFILTER_CELL, gw, PREFILTER_CELL).max(axis=(1, 3))
             self._cells[key] = cv2.dilate(grid, np.ones((3, 3), np.uint8)) > 0
+        elif key not in self._cells:
+            pair_cell, pair_bin, lo, shape = self._palette_of(v)
+            q = _quantised(colour)
+            nearest = np.clip(q[None, :], lo, lo + PALETTE_STEP)
+            near = ((nearest - q[None, :]) ** 2).sum(axis=1) < PREFILTER_TOL ** 2
+            grid = np.zeros(shape[0] * shape[1], np.uint8)
+            grid[pair_cell[near[pair_bin]]] = 1
+            self._cells[key] = cv2.dilate(grid.reshape(shape), np.ones((3, 3), np.uint8)) > 0
         return self._cells[key]
+
+    def _palette_of(self, v: int):
+        """View v's palette: (cell of each (cell, colour box) pair present, its box's index,
+        the boxes' lower corners (weighted Lab), the cell grid's shape)."""
+        if v not in self._palette:
+            lab = self.views[v].lab
+            h, w = lab.shape[:2]
+            gh, gw = -(-h // PREFILTER_CELL), -(-w // PREFILTER_CELL)
+            box = (lab * (1 / PALETTE_STEP)).astype(np.int64)  # weighted 8-bit Lab: 0..255, boxes < 256
+            code = (box[..., 0] * 256 + box[..., 1]) * 256 + box[..., 2]
+            cell = (np.arange(h)[:, None] // PREFILTER_CELL) * gw + np.arange(w)[None, :] // PREFILTER_CELL
+            pairs = _distinct((cell * (1 << 24) + code).ravel())
+            codes = pairs & ((1 << 24) - 1)
+            order = np.argsort(codes, kind="stable")
+            first = np.ones(len(order), bool)
+            first[1:] = codes[order][1:] != codes[order][:-1]
+            pair_bin = np.empty(len(order), np.int64)
+            pair_bin[order] = np.cumsum(first) - 1
+            bins = codes[order][first]
+            lo = np.stack([bins >> 16, (bins >> 8) & 255, bins & 255], axis=1).astype(np.float32)
+            self._palette[v] = (pairs >> 24, pair_bin, lo * PALETTE_STEP, (gh, gw))
+        return self._palette[v]
 
     def possible(self, ref: Reference) -> bool:
         """Whether the photo has the reference's main colours side by side somewhere.
@@ -104,7 +143,9 @@ class ColourPresence:
         shape signatures (_log_hu), so each reference compares its outline with all at once."""
         key = (v, tuple(self._key(c) for c in colours), tol)
         if key not in self._regions:
-            closeness = np.maximum.reduce([self.closeness(v, c) for c in colours])
+            if key[:2] not in self._near:  # the nearest of the colours, shared by every tolerance
+                self._near[key[:2]] = np.maximum.reduce([self.closeness(v, c) for c in colours])
+            closeness = self._near[key[:2]]
             H, W = closeness.shape
             _, region = cv2.threshold(closeness, -tol * tol, 255, cv2.THRESH_BINARY)
             region = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
@@ -119,6 +160,14 @@ class ColourPresence:
             hu = _log_hu([c for c, _ in found])
             self._regions[key] = (found, hu)
         return self._regions[key]
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an integer array (np.unique, by sorting: faster here)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), bool)
+    keep[1:] = values[1:] != values[:-1]
+    return values[keep]
 
 
 def _quantised(colour: np.ndarray) -> np.ndarray:

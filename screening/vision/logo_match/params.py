@@ -58,6 +58,12 @@ MIN_VISIBLE = 0.4
 # on a grid of cells this many pixels of the coarse view wide.
 PREFILTER_TOL = 26.0
 PREFILTER_CELL = 6
+# The prefilter reads each cell's colours as boxes this wide (weighted Lab): a cell counts for a
+# colour when one of its boxes comes within PREFILTER_TOL (at most a box's diagonal, 7, looser).
+PALETTE_STEP = 4.0
+# ...from this many colours of a view on (reading the palette costs a little once per view; a
+# few colours are cheaper pixel by pixel, and those maps serve the colour-and-shape cue too).
+PALETTE_FROM = 8
 # Academy colours closer than this (weighted ΔE) share one colour map of the photo.
 COLOUR_STEP = 2.0
 # The appearance check first compares the crest's mean colour on a view this small: a

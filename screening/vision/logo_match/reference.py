@@ -125,8 +125,15 @@ def make_reference(academy: str, name: str, rgba: np.ndarray, multiscale: bool =
 
 
 def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.ndarray,
-                          pts: np.ndarray, desc: np.ndarray, chan: np.ndarray) -> Reference:
-    """A Reference from its canonical image, mask and features (what the disk cache holds)."""
+                          pts: np.ndarray, desc: np.ndarray, chan: np.ndarray,
+                          colours: np.ndarray | None = None, field: np.ndarray | None = None,
+                          field_colour: int | None = None) -> Reference:
+    """A Reference from its canonical image, mask and features (what the disk cache holds).
+
+    `colours`, `field` and `field_colour` are derived from the image (main_colours,
+    _field_outline) when not given; the cache keeps them too (an empty `field`: none), so a
+    worker process starts without working them out again for every academy.
+    """
     h, w = mask.shape
     vs = VERIFY / max(h, w)
     vsize = (max(8, round(w * vs)), max(8, round(h * vs)))
@@ -134,8 +141,11 @@ def reference_from_arrays(academy: str, name: str, rgb: np.ndarray, mask: np.nda
     vmask = cv2.erode(cv2.resize(mask, vsize, interpolation=cv2.INTER_NEAREST), np.ones((3, 3), np.uint8))
     v_grey, v_ab = appearance_channels(vrgb)
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    colours = main_colours(rgb, mask)
-    field, field_colour = _field_outline(rgb, mask, colours)
+    if colours is None or field_colour is None:
+        colours = main_colours(rgb, mask)
+        field, field_colour = _field_outline(rgb, mask, colours)
+    elif field is not None and len(field) == 0:
+        field = None
     ys, xs = np.nonzero(mask)
     corners = np.float32([[xs.min(), ys.min()], [xs.max(), ys.min()], [xs.max(), ys.max()],
                           [xs.min(), ys.max()]]).reshape(-1, 1, 2)
