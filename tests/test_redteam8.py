@@ -1,0 +1,175 @@
+"""Red team, round 8: the video change gate's rewrite (uint8 colour planes, shift 0 first, shared
+small copy, vectorised pending groups), video faces at min_face_search's scale, and the logo
+check's cost gates. Each case asserts the SAFE outcome next to a control; a case the product gets
+wrong is marked xfail (strict) with its RT8 number. RT5's cases (tests/test_redteam5.py) are not
+repeated."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from screening.model import FaceFinding, Status
+from screening.video_gate import Gate, small_copy
+
+from .clips import Appearance, head, scene, write_clip
+from .test_video import RED, RedSquareFaces, real_faces, screen  # noqa: F401 (real_faces: fixture)
+from .test_video import config as config  # noqa: F401 (fixture)
+
+THRESHOLD = 0.03
+
+
+def faces_of(s):
+    return [f for r in s.results for f in r.findings if isinstance(f, FaceFinding)]
+
+
+def ungated(config):
+    return dataclasses.replace(config, video=dataclasses.replace(config.video, change_threshold=0.0))
+
+
+def _covers(plan, box) -> bool:
+    """The plan screens the whole box (x, y, w, h): the whole frame, or one region holding it."""
+    if plan.regions is None:
+        return True
+    x, y, w, h = box
+    return any(x0 <= x and y0 <= y and x + w <= x1 and y + h <= y1 for x0, y0, x1, y1 in plan.regions)
+
+
+def _looks(frames, threshold=THRESHOLD):
+    """Run a gate over the frames (a pass that finds nothing); the plan of each look."""
+    gate, plans = Gate(threshold), []
+    for f in frames:
+        small = small_copy(f)
+        plan = gate.plan(small, (f.shape[1], f.shape[0]))
+        gate.commit(plan, small, [])
+        plans.append(plan)
+    return plans
+
+
+def _wall(size, colour=(120, 120, 120)):
+    w, h = size
+    return np.full((h, w, 3), colour, np.uint8)
+
+
+# ---------------------------------------------------------------- RT8-1: one colour channel only
+
+
+@pytest.mark.parametrize("channel", [0, 1, 2])
+def test_rt8_1_a_change_in_one_colour_channel_only_is_looked_at(channel):
+    before = _wall((640, 360))
+    after = before.copy()
+    after[100:148, 200:248, channel] += 9  # 9 levels: just over 0.03 of full scale (7.65)
+    plans = _looks([before, after])
+    assert plans[1].regions and _covers(plans[1], (200, 100, 48, 48))
+
+
+def test_rt8_1_control_the_same_wall_unchanged_is_not_looked_at_again():
+    before = _wall((640, 360))
+    assert _looks([before, before.copy()])[1].regions == ()
+
+
+# ---------------------------------------------------------------- RT8-2: a drift under the threshold per look
+
+
+@pytest.mark.parametrize("channel", [0, 2])
+def test_rt8_2_a_slow_one_channel_drift_is_looked_at_once_it_adds_up(channel):
+    """+3 levels a look (under 7.65 each time): by the 4th look it is 12 over what was screened."""
+    frames = []
+    for k in range(6):
+        f = _wall((640, 360))
+        f[100:164, 200:264, channel] += 3 * k
+        frames.append(f)
+    plans = _looks(frames)
+    assert any(p.regions and _covers(p, (200, 100, 64, 64)) for p in plans[1:])
+
+
+# ---------------------------------------------------------------- RT8-3: the last partial cell, odd sizes
+
+
+@pytest.mark.parametrize("size", [(1918, 1078), (641, 359), (1921, 1081), (323, 243)])
+def test_rt8_3_a_face_in_the_bottom_right_partial_cell_is_looked_at(size):
+    w, h = size
+    before = scene(size, seed=3, pan=0)(0.0)
+    after = before.copy()
+    after[h - 40:h, w - 40:w] = RED
+    plans = _looks([before, after])
+    assert plans[1].regions is None or _covers(plans[1], (w - 40, h - 40, 40, 40))
+
+
+@pytest.mark.parametrize("size", [(1918, 1078), (641, 359)])
+def test_rt8_3_a_thin_face_sliver_at_the_right_edge_is_looked_at(size):
+    """Only the last 6 px columns change (a face coming in at the frame's edge)."""
+    w, h = size
+    before = scene(size, seed=3, pan=0)(0.0)
+    after = before.copy()
+    after[h // 2:h // 2 + 40, w - 6:w] = (255, 0, 0)
+    plans = _looks([before, after])
+    assert plans[1].regions is None or _covers(plans[1], (w - 6, h // 2, 6, 40))
+
+
+def _write(path, size, pix_fmt, *, seconds=2.0, face_at=None, rotation=0, fps=10):
+    """A still scene written with libx264 in `pix_fmt` (odd sizes need 4:4:4); a red face at
+    `face_at` (upright pixels) from 1.0 s; `rotation` stored as the display matrix."""
+    import av
+
+    background = scene(size, seed=4, pan=0)
+    quarter = (rotation // 90) % 4
+    w, h = size
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height = (w, h) if quarter % 2 == 0 else (h, w)
+        stream.pix_fmt = pix_fmt
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for i in range(round(seconds * fps)):
+            pixels = background(i / fps)
+            if face_at is not None and i / fps >= 1.0:
+                pixels[face_at[1]:face_at[1] + 40, face_at[0]:face_at[0] + 40] = RED
+            if quarter:
+                pixels = np.ascontiguousarray(np.rot90(pixels, -quarter))
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize("size", [(641, 359), (323, 243)])
+def test_rt8_3_a_face_appearing_in_the_corner_of_an_odd_sized_clip_is_seen(tmp_path, config, size):
+    w, h = size
+    clip = _write(tmp_path / "odd.mp4", size, "yuv444p", face_at=(w - 40, h - 40))
+    s, d = screen(clip, config)
+    assert d.status is not Status.CLEARED and faces_of(s)
+
+
+def test_rt8_3_control_an_odd_sized_clip_without_a_face_is_cleared(tmp_path, config):
+    clip = _write(tmp_path / "odd.mp4", (641, 359), "yuv444p")
+    s, d = screen(clip, config)
+    assert d.status is Status.CLEARED and not faces_of(s)
+
+
+# ---------------------------------------------------------------- RT8-4: pixel formats, sideways phones
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p10le", "yuv444p10le", "yuvj420p", "yuv444p", "yuv422p"])
+def test_rt8_4_a_face_appearing_in_a_clip_of_another_pixel_format_is_seen(tmp_path, config, pix_fmt):
+    clip = _write(tmp_path / "fmt.mp4", (640, 360), pix_fmt, face_at=(590, 310))
+    s, d = screen(clip, config)
+    assert d.status is not Status.CLEARED and faces_of(s)
+
+
+@pytest.mark.parametrize("pix_fmt", ["yuv420p10le", "yuvj420p"])
+def test_rt8_4_control_the_same_clip_without_a_face_is_cleared(tmp_path, config, pix_fmt):
+    clip = _write(tmp_path / "fmt.mp4", (640, 360), pix_fmt)
+    s, d = screen(clip, config)
+    assert d.status is Status.CLEARED and not faces_of(s)
+
+
+@pytest.mark.parametrize("rotation", [90, 270])
+def test_rt8_4_a_face_in_the_partial_cell_of_an_odd_sized_sideways_clip_is_seen(tmp_path, config, rotation):
+    """Upright 359x641 (stored 641x359, turned): the face in the upright frame's last partial cells."""
+    clip = _write(tmp_path / "side.mp4", (359, 641), "yuv444p10le", face_at=(319, 601), rotation=rotation)
+    s, d = screen(clip, config)
+    assert d.status is not Status.CLEARED and faces_of(s)
