@@ -173,3 +173,31 @@ def test_rt8_4_a_face_in_the_partial_cell_of_an_odd_sized_sideways_clip_is_seen(
     clip = _write(tmp_path / "side.mp4", (359, 641), "yuv444p10le", face_at=(319, 601), rotation=rotation)
     s, d = screen(clip, config)
     assert d.status is not Status.CLEARED and faces_of(s)
+
+
+# ---------------------------------------------------------------- RT8-5: a 40 px face in a 1080p clip
+
+
+def _sized_head(public_domain, face_px):
+    """The astronaut's head, sized so its face box is at least `face_px` wide."""
+    for height in range(20, 200):
+        picture, face = head(public_domain, height)
+        if face[2] >= face_px:
+            return picture, face
+    raise AssertionError("no head size gives that face")
+
+
+@pytest.mark.slow
+def test_rt8_5_a_40px_face_appearing_at_the_corner_of_a_panning_1080p_clip_is_found(
+        tmp_path, config, public_domain, real_faces):
+    """Searched at 0.6 (a 40 px face is 24 px for the detector), in a changed crop at the frame's
+    corner (the gate's crop: the face's cells and MARGIN_PX, cut by the frame's edge)."""
+    picture, face = _sized_head(public_domain, 40)
+    ph, pw = picture.shape[:2]
+    at = (1920 - pw, 1080 - ph)
+    clip = write_clip(tmp_path / "hd.mp4", 2.0, size=(1920, 1080), fps=10, pan=8,
+                      appearances=(Appearance(picture, 1.0, 1.0, at),))
+    s, d = screen(clip, config, faces=real_faces)  # enrolled, but not in the rules: unknown
+    assert d.status is not Status.CLEARED
+    boxes = [f.box for f in faces_of(s)]
+    assert any(abs(x - (at[0] + face[0])) < 20 and abs(y - (at[1] + face[1])) < 20 for x, y, _, _ in boxes), boxes
