@@ -201,3 +201,92 @@ def test_rt8_5_a_40px_face_appearing_at_the_corner_of_a_panning_1080p_clip_is_fo
     assert d.status is not Status.CLEARED
     boxes = [f.box for f in faces_of(s)]
     assert any(abs(x - (at[0] + face[0])) < 20 and abs(y - (at[1] + face[1])) < 20 for x, y, _, _ in boxes), boxes
+
+
+# ---------------------------------------------------------------- RT8-6/7: the logo check's cost gates
+
+
+@pytest.fixture(scope="module")
+def many_colour_trust(tmp_path_factory):
+    """north, south and six drawn academies: 20 academy colours, so the colour prefilter reads
+    most of them from the photo's palette (PALETTE_FROM)."""
+    from screening.config import load_config
+    from screening.detectors.logos import LogoDetector
+    from tests import crests
+
+    from .academy_trust import make_trust
+
+    root = tmp_path_factory.mktemp("many")
+    text = make_trust(root).path.read_text(encoding="utf-8")
+    styles = {f"a{k}": crests.style_from_seed(100 + k) for k in range(6)}
+    for aid, style in styles.items():
+        (root / "logos" / aid).mkdir(parents=True)
+        crests.draw_crest(style, 512).save(root / "logos" / aid / "crest.png")
+        text += (f'[[academy]]\nid = "{aid}"\nname = "Academy {aid}"\nlogos = "logos/{aid}"\n'
+                 f'uniform_colours = ["{style.field}", "{style.charge}"]\n')
+    (root / "screening.toml").write_text(text, encoding="utf-8")
+    config = load_config(root / "screening.toml")
+    return styles, LogoDetector(config, cache=tmp_path_factory.mktemp("many-cache"))
+
+
+def _crest_photo(crest, seed, frac, yaw):
+    from tests import crests
+
+    from .academy_trust import backdrop
+
+    img = backdrop(seed, (900, 600))
+    crests.composite(img, crest, width_frac=frac, centre=(0.3 + 0.03 * seed, 0.6), angle=seed - 8, seed=seed, yaw=yaw)
+    return crests.jpeg(img, 80)
+
+
+def _academies(det, img, *, gate=True, palette=True):
+    from screening.detectors import logos as logos_module
+    from screening.vision.logo_match import colour as colour_module
+
+    from .academy_trust import FakePicture
+
+    with pytest.MonkeyPatch.context() as mp:
+        if not gate:  # every colour-and-outline proposal checked, as before the cost round
+            mp.setattr(logos_module, "_near", lambda p, dst: 10 ** 6)
+        if not palette:  # every colour looked for pixel by pixel
+            mp.setattr(colour_module, "PALETTE_FROM", 10 ** 6)
+        return sorted((f.academy, round(f.score, 3)) for f in det.detect(FakePicture(img), {}) if f.score >= 0.62)
+
+
+# (academy, embroidered, seed, width share, yaw): small, flat, one-colour, turned crests
+HARD_CRESTS = [("a1", True, 9, 0.09, 35), ("a3", True, 11, 0.06, 0), ("a5", False, 13, 0.12, 50),
+               ("south", True, 1, 0.06, 0)]
+
+
+@pytest.mark.parametrize("aid,emb,seed,frac,yaw", HARD_CRESTS)
+def test_rt8_6_a_crest_in_a_many_colour_trust_is_found_as_by_the_exact_colour_search(many_colour_trust, aid, emb,
+                                                                                      seed, frac, yaw):
+    from tests import crests
+
+    styles, det = many_colour_trust
+    style = styles.get(aid) or crests.PRESETS[aid]
+    img = _crest_photo(crests.embroidered(style, seed=seed) if emb else crests.draw_crest(style, 512), seed, frac, yaw)
+    now = _academies(det, img)
+    assert aid in [a for a, _ in now]
+    assert now == _academies(det, img, palette=False)
+
+
+@pytest.mark.parametrize("aid,emb,seed,frac,yaw", HARD_CRESTS)
+def test_rt8_7_a_small_flat_crest_is_found_as_without_the_keypoint_gate(many_colour_trust, aid, emb, seed, frac, yaw):
+    from tests import crests
+
+    styles, det = many_colour_trust
+    style = styles.get(aid) or crests.PRESETS[aid]
+    img = _crest_photo(crests.embroidered(style, seed=seed) if emb else crests.draw_crest(style, 512), seed, frac, yaw)
+    now = _academies(det, img)
+    assert aid in [a for a, _ in now]
+    assert now == _academies(det, img, gate=False)
+
+
+def test_rt8_6_control_a_photo_without_a_crest_finds_none(many_colour_trust):
+    from .academy_trust import backdrop
+
+    from tests import crests
+
+    _, det = many_colour_trust
+    assert _academies(det, crests.jpeg(backdrop(7, (900, 600)), 80)) == []
