@@ -12,9 +12,19 @@ so "Amelia Hart" is not found in "Amelia Hartley"; names long enough to be disti
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exported)
+    GENERIC,
+    _abbreviations,
+    _bare,
+    _folded,
+    _spellings,
+    _text_variants,
+    _words,
+    letters,
+)
 
 # Cost of one confusable substitution, as a share of an ordinary edit.
 CONFUSION_COST = 0.2
@@ -29,14 +39,6 @@ _PAIRS = {(a, b) for group in _CONFUSABLE for a in group for b in group if a != 
 _SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",)}
 # every confusable character as its group's first, for the trigram index
 _FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in group})
-
-
-# Words of academy names that say what kind of school it is, not which: an error there does not
-# decide whether a name was read, and "St" may be left off a sign.
-GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
-                     "infants", "nursery", "church", "of", "england", "ce", "c", "e", "rc", "the", "trust",
-                     "catholic", "voluntary", "aided", "community", "free", "upper", "lower", "middle",
-                     "sixth", "form", "st", "saint", "and", "roman", "cofe"})
 
 
 @dataclass(frozen=True)
@@ -71,83 +73,6 @@ class Match:
     end: int
 
 
-# Letters that carry no accent for Unicode to strip (NFKD leaves them whole), as a sign in
-# capitals or an English OCR model spells them: "Łukasz" is read "LUKASZ", "Groß" is "GROSS" (RT6-15).
-_OWN_LETTERS = {"ł": "l", "ø": "o", "ß": "ss", "ẞ": "ss", "ı": "i", "þ": "th", "æ": "ae", "œ": "oe",
-                "đ": "d", "ð": "d", "ħ": "h", "ŀ": "l", "ŧ": "t", "ŋ": "n", "ĸ": "k", "ſ": "s", "ƒ": "f"}
-
-
-def _folded(ch: str) -> str:
-    """One character as the letters() it contributes: lower case, accents off, own letters spelt."""
-    out = []
-    for c in unicodedata.normalize("NFKD", ch).lower():
-        c = _OWN_LETTERS.get(c, c)
-        out.extend(x for x in c if x.isalnum() and not unicodedata.combining(x))
-    return "".join(out)
-
-
-def letters(text: str) -> str:
-    """Lower-case letters and digits only, accents removed: 'St Aidan's' -> 'staidans', 'Groß' -> 'gross'."""
-    return "".join(_folded(ch) for ch in text)
-
-
-def _words(text: str) -> list[str]:
-    """Words of a name: apostrophes join ('Aidan's' is one word), other punctuation splits."""
-    spaced = "".join(c if c.isalnum() or c in "'’" else " " for c in text)
-    return [w for w in (letters(x) for x in spaced.split()) if w]
-
-
-# The customary ASCII spellings of marked letters (German kit and passports: Müller -> MUELLER;
-# Serbo-Croatian Đorđe -> DJORDJE): a name is also looked for spelt this way (RT6-40), and both the
-# name and the text are also compared with those pairs reduced to one letter (RT7-8/9: a register
-# that writes "Koehn" and a sign "Köhn", or "Bjorn" and a shirt "BJOERN").
-_SPELT_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "đ": "dj", "Đ": "Dj",
-                            "å": "aa", "Å": "Aa", "ø": "oe", "Ø": "Oe"})
-_PAIRS_REDUCED = re.compile(r"(?<=[aou])e|(?<=a)a|(?<=d)j", re.IGNORECASE)  # the letter dropped
-# The standard abbreviations of church schools' names (signs, kit, letterheads): RT6-31, RT7-11/12.
-_ABBREVIATED = [(("church", "of", "england"), (("ce",), ("c", "of", "e"), ("cofe",), ("c", "e"))),
-                (("roman", "catholic"), (("rc",), ("r", "c"), ("catholic",))),
-                (("catholic",), (("rc",), ("r", "c")))]
-# What a church school's name may carry or leave out on a sign: its denomination and status
-# (RT7-17/18). A name is also looked for without them, and a text is also read without them.
-_DENOMINATION = re.compile(r"\b(?:church\s+of\s+england|roman\s+catholic|catholic|c\.?\s*of\s*e\b\.?|cofe|"
-                           r"c\.\s*e\.?|ce|r\.\s*c\.?|rc)(?=\W|$)", re.IGNORECASE)
-# Its status (voluntary aided or controlled) may be on one side only: left out of both, whatever
-# the denomination (RT7-18).
-_STATUS = re.compile(r"\b(?:voluntary\s+(?:aided|controlled)|v\.?\s*[ac]\.?)(?=\W|$)", re.IGNORECASE)
-
-
-def _spellings(name: str) -> list[list[str]]:
-    """The name's words; with marked letters spelt out; with those pairs reduced; with ß as the B
-    an English OCR model reads (RT6-17); and without a church school's denomination."""
-    out = [_words(name), _words(name.translate(_SPELT_OUT)), _words(_PAIRS_REDUCED.sub("", name))]
-    if _STATUS.search(name):
-        out.append(_words(_STATUS.sub(" ", name)))
-    if "ß" in name or "ẞ" in name:
-        out.append(_words(name.replace("ß", "b").replace("ẞ", "B")))
-    return [list(w) for w in dict.fromkeys(tuple(w) for w in out if w)]
-
-
-def _bare(name: str) -> tuple[str, ...] | None:
-    """The name's words without a church school's denomination and status, if it has one."""
-    if not _DENOMINATION.search(name):
-        return None
-    words = tuple(_words(_DENOMINATION.sub(" ", _STATUS.sub(" ", name))))
-    return words if words and any(w not in GENERIC for w in words) else None
-
-
-def _abbreviations(words: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The words with "Church of England" / "Roman Catholic" written the short ways, and the reverse."""
-    out = []
-    for full, shorts in _ABBREVIATED:
-        for a, b in [(full, s) for s in shorts] + [(s, full) for s in shorts]:
-            for i in range(len(words) - len(a) + 1):
-                if words[i:i + len(a)] == a:
-                    out.append(words[:i] + b + words[i + len(a):])
-                    break
-    return out
-
-
 def academy_target(academy_id: str, name: str) -> Target:
     forms: list[tuple[str, ...]] = []
     for words in _spellings(name):
@@ -180,21 +105,6 @@ def person_target(person_id: str, name: str) -> Target | None:
     if not forms:
         return None
     return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in dict.fromkeys(forms)))
-
-
-def _text_variants(text: str):
-    """(variant, kept, bare) to look for names in: the text itself (kept None), and, where they
-    differ, the text with ae/oe/ue/aa/dj reduced to one letter, and the text without a church
-    school's denomination (bare: only names that carry none are looked for there, RT7-13/17);
-    `kept` maps each character of a variant to its index in the text."""
-    yield text, None, False
-    for pattern in (_PAIRS_REDUCED, _STATUS, _DENOMINATION):
-        dropped = set()
-        for m in pattern.finditer(text):
-            dropped.update(range(m.start(), m.end()))
-        if dropped:
-            kept = [i for i in range(len(text)) if i not in dropped]
-            yield "".join(text[i] for i in kept), kept, pattern is _DENOMINATION
 
 
 def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, str]]) -> tuple[Target, ...]:
