@@ -290,3 +290,32 @@ def test_rt8_6_control_a_photo_without_a_crest_finds_none(many_colour_trust):
 
     _, det = many_colour_trust
     assert _academies(det, crests.jpeg(backdrop(7, (900, 600)), 80)) == []
+
+
+# ---------------------------------------------------------------- RT8-8: a 40 px face in a crop, at video scale
+
+
+@pytest.mark.parametrize("margin", [48, 4, 0])
+@pytest.mark.parametrize("dark", [1.0, 0.35])
+def test_rt8_8_a_40px_face_at_a_crops_edge_is_found_at_the_1080p_frames_scale(public_domain, margin, dark):
+    """The face engine as video_passes plans it (VIDEO_DETAIL_SIDE, the whole 1080p frame's
+    scale, 0.6) on a gate-sized crop whose left edge is `margin` px from a 40 px face (dark: a
+    face in shade, JPEG-compressed)."""
+    import cv2
+
+    from screening.config import FaceSettings
+    from screening.video_passes import VIDEO_DETAIL_SIDE
+    from screening.vision.face_engine import FaceEngine, fine_scale
+
+    settings = dataclasses.replace(FaceSettings(), detail_side=VIDEO_DETAIL_SIDE)
+    scale = fine_scale(1920, 1080, settings)
+    assert scale <= 0.6 + 1e-9  # the coarse search this case is about
+    picture, face = _sized_head(public_domain, 40)
+    frame = scene((1920, 1080), seed=1, pan=0)(0.0)
+    at = (900, 500)
+    frame[at[1]:at[1] + picture.shape[0], at[0]:at[0] + picture.shape[1]] = (picture * dark).astype(np.uint8)
+    frame = cv2.imdecode(cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 60])[1], cv2.IMREAD_UNCHANGED)
+    fx, fy = at[0] + face[0], at[1] + face[1]
+    crop = np.ascontiguousarray(frame[fy - 48:fy + 112, fx - margin:fx - margin + 160])
+    found = FaceEngine(settings).locate(crop, scale=scale)
+    assert any(abs(f.box[0] - margin) < 12 and abs(f.box[1] - 48) < 12 for f in found), [f.box for f in found]
