@@ -70,6 +70,33 @@ def test_rt8_1_control_the_same_wall_unchanged_is_not_looked_at_again():
     assert _looks([before, before.copy()])[1].regions == ()
 
 
+def test_rt8_1_a_change_just_over_the_threshold_in_one_cell_is_looked_at():
+    """8 levels (just over 0.03 x 255 = 7.65) in the blue channel of one 16 px cell, on the
+    grid, at the frame's last full cell; 7 levels is under it (the documented threshold)."""
+    before = _wall((640, 360))
+    over, under = before.copy(), before.copy()
+    over[336:352, 608:624, 2] += 8
+    under[336:352, 608:624, 2] += 7
+    assert _covers(_looks([before, over])[1], (608, 336, 16, 16))
+    assert _looks([before, under])[1].regions == ()
+
+
+@pytest.mark.parametrize("pan", [4, 12, -20])
+def test_rt8_1_a_face_appearing_during_a_pan_is_looked_at_where_it_appears(pan):
+    """The camera pans `pan` px a look over the drawn scene; at the 4th look a face appears in
+    the middle of the frame: the pan is undone and the face's place is looked at."""
+    wide = scene((1400, 360), seed=2, pan=0)(0.0)
+    frames = []
+    for k in range(6):
+        x = 300 + pan * k
+        f = wide[:, x:x + 640].copy()
+        if k >= 3:
+            f[150:190, 300:340] = RED
+        frames.append(f)
+    plans = _looks(frames)
+    assert _covers(plans[3], (300, 150, 40, 40))
+
+
 # ---------------------------------------------------------------- RT8-2: a drift under the threshold per look
 
 
