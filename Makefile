@@ -33,7 +33,7 @@ demo: $(VENV_STAMP)
 	@echo "Reports: samples/out/report.jsonl, samples/out/report.csv, samples/out/report.html"
 
 test: $(VENV_STAMP)
-	.venv/bin/pytest -q
+	.venv/bin/pytest -q --durations=25
 
 test-fast: $(VENV_STAMP)
 	.venv/bin/pytest -q -m "not slow"
