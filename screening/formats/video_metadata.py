@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from screening.formats import geotags, metadata, video
@@ -99,20 +99,8 @@ def _iso_part(text: str, degree_digits: int, limit: float, name: str) -> float:
 def atom_claims(path: Path) -> list[Source]:
     """Location claims in the ISO BMFF boxes of a file already checked by video.check_structure."""
     found: list[Source] = []
-    length = path.stat().st_size
-    with open(path, "rb") as f:
-        for box in video.top_level_boxes(f, length):
-            if box.kind not in (b"moov", b"uuid", b"meta", b"udta"):
-                continue
-            if box.size - box.header > video.MAX_METADATA_BOX:
-                raise metadata.MetadataError(f"the `{box.kind.decode()}` box is {box.size} bytes, too large to "
-                                             "read for location data")
-            f.seek(box.body)
-            body = f.read(box.size - box.header)
-            if box.kind == b"uuid":
-                found += _uuid(body, box.offset)
-            else:
-                found += _walk(box.kind, body, box.offset, [])
+    for box, body in _metadata_boxes(path, "location data"):
+        found += _uuid(body, box.offset) if box.kind == b"uuid" else _walk(box.kind, body, box.offset, [])
     return found
 
 
@@ -121,17 +109,21 @@ def clip_xmp(path: Path, fmt: str) -> list[bytes]:
     Premiere and Media Encoder write the title and description there (RT6-44)."""
     if fmt != video.MP4:
         return []
-    packets: list[bytes] = []
+    return [p for _, body in _metadata_boxes(path, "text") for p in metadata.xmp_packets(body, required=False)]
+
+
+def _metadata_boxes(path: Path, purpose: str) -> Iterator[tuple[video.Box, bytes]]:
+    """(box, body) of each top-level box that may hold metadata (moov, uuid, meta, udta); a box
+    too large to read is an error naming `purpose`."""
     with open(path, "rb") as f:
         for box in video.top_level_boxes(f, path.stat().st_size):
             if box.kind not in (b"moov", b"uuid", b"meta", b"udta"):
                 continue
             if box.size - box.header > video.MAX_METADATA_BOX:
                 raise metadata.MetadataError(f"the `{box.kind.decode()}` box is {box.size} bytes, too large to "
-                                             "read for text")
+                                             f"read for {purpose}")
             f.seek(box.body)
-            packets += metadata.xmp_packets(f.read(box.size - box.header), required=False)
-    return packets
+            yield box, f.read(box.size - box.header)
 
 
 def _children(body: bytes, where: int) -> Iterable[tuple[bytes, bytes, int]]:
