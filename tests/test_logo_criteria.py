@@ -7,18 +7,11 @@ carrying a crest are flagged and plain tops are not. The photos stay in ../share
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
-import hashlib
-import multiprocessing
 import random
-from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageOps
+from PIL import Image
 
-from screening import imaging
 from screening.config import LogoSettings
 from screening.detectors.logos import LogoDetector
 from screening.detectors.uniforms import UniformDetector
@@ -26,60 +19,16 @@ from screening.model import Check, CheckResult, FaceFinding
 from tests import crests
 
 from .academy_trust import FakePicture, make_trust
+from .real_photos import WORK_SIDE, real_photos, sweep
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 MIN_SCORE = LogoSettings().min_score
 # Academies of the criteria trust: the demo presets plus crests drawn in other styles.
 OTHER = {"badge": ("badge", 31), "wordmark": ("wordmark", 32), "shaded": ("shaded", 33)}
-WORK_SIDE = 1600  # photos are shrunk to this first: the criteria are about the crest, not megapixels
-
-
-def real_photos(shared_data) -> list:
-    """Every image in ../shared/data that decodes, except the public-domain pair: (path, RGB
-    image with its longer side WORK_SIDE at most), decoded once per test session."""
-    return _decoded(str(shared_data))
-
-
-@functools.lru_cache(maxsize=1)
-def _decoded(root: str) -> list:
-    found, seen = [], set()
-    for path in sorted(Path(root).rglob("*")):
-        if not path.is_file() or "public-domain" in path.parts:
-            continue
-        image = decoded(path)
-        if image is None:
-            continue
-        # the same pixels again (a copy, or an orientation sample once turned upright): the
-        # checks would see exactly the same picture, so it is searched once
-        key = (image.size, hashlib.sha256(image.tobytes()).digest())
-        if key not in seen:
-            seen.add(key)
-            found.append((path, image))
-    return found
-
-
-def decoded(path: Path) -> Image.Image | None:
-    """The photo upright, shrunk to WORK_SIDE: a JPEG decoded at the smallest DCT scale that is
-    still at least that large (what the checks search is at most 1400 px anyway), any other
-    format the project's way. None when it does not decode."""
-    try:
-        with Image.open(path) as im:
-            if im.format == "JPEG":
-                im.draft("RGB", (WORK_SIDE, WORK_SIDE))
-                return shrunk(np.asarray(ImageOps.exif_transpose(im).convert("RGB")))
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        return None
-    try:
-        return shrunk(imaging.load(path).frames[0])
-    except (imaging.ImageError, OSError):
-        return None
-
-
-def shrunk(rgb: np.ndarray) -> Image.Image:
-    im = Image.fromarray(rgb)
-    s = WORK_SIDE / max(im.size)
-    return im.resize((round(im.width * s), round(im.height * s)), Image.LANCZOS) if s < 1 else im
+# The sweep of untouched photos searches every SWEEP_STEP-th of them (in path order, so every
+# folder of ../shared/data is in it); bench/sweep_real_photos.py searches every one.
+SWEEP_STEP = 3
 
 
 @pytest.fixture(scope="module")
@@ -167,28 +116,16 @@ def test_no_real_photo_is_flagged_with_the_demo_crests(shared_data, tmp_path):
     Each photo is searched as the logo check searches it (at most [logos] max_side, 1400 px),
     from a copy decoded at 1600 px: decoding 50 MP photos whole only to shrink them cost most
     of this test's minutes. Their embedded views (thumbnails) are the same pictures again.
-    Every photo is searched; the two halves of the list in two processes (one per core)."""
+    Every third photo of the sorted list (every folder, every kind of photo there) is searched
+    here, in two processes; bench/sweep_real_photos.py searches all of them (it took 101 s of
+    this test suite's 15 minutes)."""
     assert LogoSettings().max_side <= WORK_SIDE  # the copies are no smaller than what is searched
-    photos = [str(path) for path, _ in real_photos(shared_data)]
+    photos = [path for path, _ in real_photos(shared_data)]
     assert len(photos) >= 140, "fewer real photos decoded than ../shared/data holds"
-    halves = [(str(shared_data), str(tmp_path / f"trust{k}"), photos[k::2]) for k in range(2)]
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        flags = [flag for half in pool.map(_flags_in, halves) for flag in half]
-    assert flags == []
-
-
-def _flags_in(job: tuple[str, str, list[str]]) -> list[str]:
-    """The logo findings at or above min_score in these photos (run in a worker process)."""
-    root, folder, paths = job
-    Path(folder).mkdir(parents=True)
-    det = LogoDetector(make_trust(Path(folder)), cache=Path(folder) / "cache")
-    flags = []
-    for name in paths:
-        path = Path(name)
-        for f in det.detect(FakePicture(decoded(path)), {}):
-            if f.score >= MIN_SCORE:
-                flags.append(f"{path.relative_to(root)}: {f.academy} {f.score:.2f} {f.detail}")
-    return flags
+    chosen = photos[::SWEEP_STEP]
+    assert {p.relative_to(shared_data).parts[0] for p in chosen} == \
+        {p.relative_to(shared_data).parts[0] for p in photos}  # every folder is in the sweep
+    assert sweep(shared_data, chosen, tmp_path) == []
 
 
 @pytest.fixture(scope="module")
@@ -196,13 +133,23 @@ def people(shared_data):
     """Real photos with one clear face whose torso is in the picture."""
     out = []
     for _, img in real_photos(shared_data):
-        face = crests.find_face(img, min_size=50)  # smaller faces are not taken: not searched for
+        face = clear_face(img)
         if face is not None and face[2] >= 50 and face[1] + face[3] * 3.5 <= img.height:
             out.append((img, face))
         if len(out) == 8:
             break
     assert len(out) >= 4, "too few photos with a clear face in ../shared/data"
     return out
+
+
+def clear_face(img: Image.Image) -> tuple[int, int, int, int] | None:
+    """The largest frontal face at least 50 px across (smaller ones are not searched for), in the
+    photo's pixels. A photo over 800 px is searched at half size: the cascade's cost is in its
+    smallest windows, and a 50 px face is still 25 px there."""
+    s = 0.5 if max(img.size) > 800 else 1.0
+    small = img if s == 1.0 else img.resize((round(img.width * s), round(img.height * s)), Image.BILINEAR)
+    face = crests.find_face(small, min_size=round(50 * s))
+    return None if face is None else tuple(round(v / s) for v in face)
 
 
 @pytest.fixture(scope="module")
