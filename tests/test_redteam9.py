@@ -1,0 +1,363 @@
+"""Red team, round 9: pictures in the corners of a container other rounds did not open, metadata
+fields other rounds did not fill, the last moments of a clip, and links and pipes in a scanned
+folder. Each case builds the hostile file in the test and asserts the SAFE outcome (never
+`cleared`, nothing outside the given folders read or copied), next to a control proving the same
+content is found when shown the ordinary way. A case the product gets wrong is xfail(strict) with
+its RT9 number: when a fix lands the test passes, the xfail fails, and the mark must go.
+
+Faces are the stand-in of tests/test_video.py (a pure red square is a face); text in metadata is
+read by the real TextDetector with an OCR engine that reads nothing (tests/test_redteam6.py).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from screening import files
+from screening.model import Status
+
+from .clips import Appearance, write_clip
+from .test_redteam6 import (
+    RED,
+    backdrop,
+    config,  # noqa: F401  (the fixture)
+    exif_with_thumbnail,
+    found_face,
+    insert_segments,
+    jpeg,
+    kinds,
+    not_cleared,
+    segment,
+    verdict,
+    with_face,
+)
+
+# ================================================================ a small TIFF/EXIF writer
+
+_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 10: 8, 129: 1}
+
+
+def short(*v: int) -> tuple[int, int, bytes]:
+    return 3, len(v), struct.pack(f"<{len(v)}H", *v)
+
+
+def long_(*v: int) -> tuple[int, int, bytes]:
+    return 4, len(v), struct.pack(f"<{len(v)}I", *v)
+
+
+def ascii_(text: str, kind: int = 2) -> tuple[int, int, bytes]:
+    raw = text.encode("utf-8") + b"\x00"
+    return kind, len(raw), raw
+
+
+def rational(*v: float) -> tuple[int, int, bytes]:
+    return 5, len(v), b"".join(struct.pack("<II", round(x * 1000), 1000) for x in v)
+
+
+def tiff_block(ifds: dict[str, dict[int, object]], chain: list[str], blobs: dict[str, bytes] = None) -> bytes:
+    """A little-endian TIFF (an EXIF block): `ifds` by name, each {tag: (type, count, raw) |
+    ("ifd", name) | ("blob", name) | ("size", name)}; `chain` the IFDs linked by next-pointers
+    (IFD0 first); `blobs` raw data laid out after the IFDs (strips, JPEG previews)."""
+    blobs = blobs or {}
+    where: dict[str, int] = {}
+    pos = 8
+    for name, entries in ifds.items():
+        where[name] = pos
+        pos += 2 + 12 * len(entries) + 4
+        for v in entries.values():
+            if isinstance(v[0], int) and len(v[2]) > 4:
+                pos += len(v[2]) + len(v[2]) % 2
+    for name, blob in blobs.items():
+        where["blob:" + name] = pos
+        pos += len(blob) + len(blob) % 2
+    out = bytearray(b"II*\x00" + struct.pack("<I", where[chain[0]]))
+    for name, entries in ifds.items():
+        assert len(out) == where[name]
+        data_at = where[name] + 2 + 12 * len(entries) + 4
+        head, data = struct.pack("<H", len(entries)), b""
+        for tag in sorted(entries):
+            v = entries[tag]
+            if v[0] == "ifd":
+                kind, count, raw = long_(where[v[1]])
+            elif v[0] == "blob":
+                kind, count, raw = long_(where["blob:" + v[1]])
+            elif v[0] == "size":
+                kind, count, raw = long_(len(blobs[v[1]]))
+            else:
+                kind, count, raw = v
+            if len(raw) > 4:
+                head += struct.pack("<HHII", tag, kind, count, data_at + len(data))
+                data += raw + b"\x00" * (len(raw) % 2)
+            else:
+                head += struct.pack("<HHI", tag, kind, count) + raw.ljust(4, b"\x00")
+        nxt = chain[chain.index(name) + 1] if name in chain and chain.index(name) + 1 < len(chain) else None
+        out += head + struct.pack("<I", where[nxt] if nxt else 0) + data
+    for name, blob in blobs.items():
+        assert len(out) == where["blob:" + name]
+        out += blob + b"\x00" * (len(blob) % 2)
+    return bytes(out)
+
+
+def has_face(rgb: np.ndarray) -> bool:
+    """The stand-in face (a pure red square) is in these pixels."""
+    rgb = rgb.astype(int)
+    return int(((rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] < 60)).sum()) >= 100
+
+
+def small_face(size=(160, 120)) -> np.ndarray:
+    """A small picture (a thumbnail or preview) holding the stand-in face."""
+    return with_face(size, at=(60, 40))
+
+
+def jpeg_photo(tmp_path: Path, name: str, *segments: bytes, exif: bytes | None = None) -> Path:
+    data = jpeg(backdrop(), **({"exif": exif} if exif else {}))
+    path = tmp_path / name
+    path.write_bytes(insert_segments(data, *segments) if segments else data)
+    return path
+
+
+# ================================================================ JPEG: pictures outside the EXIF thumbnail
+
+
+def test_rt9_control_a_face_in_the_exif_thumbnail_is_found(tmp_path, config):
+    path = tmp_path / "thumb.jpg"
+    path.write_bytes(jpeg(backdrop(), exif=exif_with_thumbnail(jpeg(small_face()))))
+    found_face(path, config)
+
+
+def jfif_app0(thumb: np.ndarray) -> bytes:
+    h, w = thumb.shape[:2]
+    return segment(0xE0, b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01" + bytes([w, h]) + thumb.tobytes())
+
+
+def jfxx_app0(code: int, thumb: np.ndarray) -> bytes:
+    if code == 0x10:
+        return segment(0xE0, b"JFXX\x00\x10" + jpeg(thumb))
+    h, w = thumb.shape[:2]
+    return segment(0xE0, b"JFXX\x00\x13" + bytes([w, h]) + thumb.tobytes())
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-1: the JFIF extension (APP0 'JFXX') thumbnail, JPEG-coded or RGB, is "
+                   "never decoded: formats/jpeg.py lists JFXX among segments 'known not to carry pictures'")
+@pytest.mark.parametrize("code", [0x10, 0x13])
+def test_rt9_1_a_face_in_the_jfxx_thumbnail_is_not_cleared(tmp_path, config, code):
+    """JFIF 1.02's extension segment: a thumbnail coded as JPEG (0x10) or 3-byte RGB (0x13).
+    exiftool lists it as ThumbnailImage, and viewers that browse by thumbnail show it."""
+    path = jpeg_photo(tmp_path, "jfxx.jpg", jfxx_app0(code, small_face((120, 90))))
+    with Image.open(path) as im:
+        assert not has_face(np.asarray(im.convert("RGB")))  # the photo itself shows no face
+    not_cleared(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-2: the RGB thumbnail of the JFIF APP0 header (Xthumbnail x Ythumbnail "
+                   "pixels) is never read: formats/jpeg.embedded looks at APP2-APP15 only")
+def test_rt9_2_a_face_in_the_jfif_header_thumbnail_is_not_cleared(tmp_path, config):
+    data = jpeg(backdrop())
+    assert data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00"
+    (length,) = struct.unpack(">H", data[4:6])
+    path = tmp_path / "jfif_thumb.jpg"
+    path.write_bytes(data[:2] + jfif_app0(small_face((120, 90))) + data[4 + length:])
+    with Image.open(path) as im:  # still an ordinary JPEG to Pillow
+        assert im.size == (320, 240)
+    not_cleared(path, config)
+
+
+def uncompressed_thumbnail_exif(thumb: np.ndarray) -> bytes:
+    """EXIF whose IFD1 holds an uncompressed RGB thumbnail in strips (TIFF-style, Compression 1),
+    as early cameras and some scanners write it; exiftool extracts it as ThumbnailTIFF."""
+    h, w = thumb.shape[:2]
+    ifd1 = {0x0100: short(w), 0x0101: short(h), 0x0102: short(8, 8, 8), 0x0103: short(1), 0x0106: short(2),
+            0x0111: ("blob", "strip"), 0x0115: short(3), 0x0116: short(h), 0x0117: ("size", "strip")}
+    return b"Exif\x00\x00" + tiff_block({"ifd0": {0x0112: short(1)}, "ifd1": ifd1}, ["ifd0", "ifd1"],
+                                        {"strip": thumb.tobytes()})
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-3: an uncompressed (strip) thumbnail in EXIF IFD1 is not decoded: "
+                   "formats/jpeg.exif_thumbnail reads only JPEGInterchangeFormat (0x0201/0x0202)")
+def test_rt9_3_a_face_in_an_uncompressed_exif_thumbnail_is_not_cleared(tmp_path, config):
+    exif = uncompressed_thumbnail_exif(small_face())
+    block = exif[6:]
+    exif_ifd1 = Image.Exif()
+    exif_ifd1.load(block)
+    strips = exif_ifd1.get_ifd(-1)  # IFD1 as a reader sees it: 160x120 RGB at StripOffsets
+    start, size = strips[0x0111], strips[0x0117]
+    assert has_face(np.frombuffer(block[start:start + size], np.uint8).reshape(120, 160, 3))
+    path = tmp_path / "tiff_thumb.jpg"
+    path.write_bytes(jpeg(backdrop(), exif=exif))
+    not_cleared(path, config)
+
+
+def preview_exif(where: str, preview: bytes) -> bytes:
+    """EXIF holding a larger JPEG preview (exiftool's PreviewImage / JpgFromRaw) pointed to from
+    IFD0 itself, from a third IFD in the chain (IFD2), or from a SubIFD of IFD0."""
+    jpg = {0x0103: short(6), 0x0201: ("blob", "jpg"), 0x0202: ("size", "jpg")}
+    if where == "IFD0":
+        return b"Exif\x00\x00" + tiff_block({"ifd0": {0x0112: short(1), **jpg}}, ["ifd0"], {"jpg": preview})
+    if where == "IFD2":
+        ifds = {"ifd0": {0x0112: short(1)}, "ifd1": {0x0103: short(6)}, "ifd2": jpg}
+        return b"Exif\x00\x00" + tiff_block(ifds, ["ifd0", "ifd1", "ifd2"], {"jpg": preview})
+    ifds = {"ifd0": {0x0112: short(1), 0x014A: ("ifd", "sub")}, "sub": jpg}
+    return b"Exif\x00\x00" + tiff_block(ifds, ["ifd0"], {"jpg": preview})
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-4: a JPEG preview pointed to from EXIF IFD0, IFD2 or a SubIFD (exiftool: "
+                   "OtherImage, JpgFromRaw) is not decoded: formats/jpeg.exif_thumbnail reads IFD1 only")
+@pytest.mark.parametrize("where", ["IFD0", "IFD2", "SubIFD"])
+def test_rt9_4_a_face_in_a_jpeg_preview_outside_ifd1_is_not_cleared(tmp_path, config, where):
+    path = tmp_path / f"preview_{where}.jpg"
+    path.write_bytes(jpeg(backdrop(), exif=preview_exif(where, jpeg(small_face((320, 240))))))
+    not_cleared(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-5: formats/jpeg._in_other_segments searches APP2-APP15 for image "
+                   "signatures, never an APP0 or APP1 segment of another kind")
+@pytest.mark.parametrize("marker", [0xE1, 0xE0])
+def test_rt9_5_a_face_in_a_jpeg_inside_an_unknown_app0_or_app1_segment(tmp_path, config, marker):
+    """APP2-APP15 are searched for image signatures; APP0 and APP1 of another kind are not."""
+    path = jpeg_photo(tmp_path, f"app{marker - 0xE0}.jpg", segment(marker, b"QVCI\x00\x00" + jpeg(small_face())))
+    not_cleared(path, config)
+
+
+def test_rt9_5_control_the_same_segment_as_app7_is_searched(tmp_path, config):
+    path = jpeg_photo(tmp_path, "app7.jpg", segment(0xE7, b"QVCI\x00\x00" + jpeg(small_face())))
+    found_face(path, config)
+
+
+# ================================================================ metadata: fields other rounds did not fill
+
+PUPIL = "Amelia Hart"  # P3001 of tests/test_redteam6.PEOPLE
+ACADEMY = "Trinity North Academy"
+
+
+def exif_text(ifd0: dict, exif_ifd: dict | None = None) -> bytes:
+    ifds = {"ifd0": dict(ifd0)}
+    if exif_ifd:
+        ifds["ifd0"][0x8769] = ("ifd", "exif")
+        ifds["exif"] = exif_ifd
+    return b"Exif\x00\x00" + tiff_block(ifds, ["ifd0"])
+
+
+def text_reasons(path, config) -> set[str]:
+    _, d = verdict(path, config)
+    assert d.status is not Status.CLEARED, f"{path.name} was cleared"
+    return kinds(d)
+
+
+def test_rt9_control_a_pupils_name_in_the_image_description_is_found(tmp_path, config):
+    path = jpeg_photo(tmp_path, "described.jpg", exif=exif_text({0x010E: ascii_(f"{PUPIL} at sports day")}))
+    assert "text" in text_reasons(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-6: EXIF 3.0 ImageTitle (0xA436, Exif IFD) is not read: "
+                   "formats/captions._EXIF lists IFD0's description and XP tags and UserComment only")
+def test_rt9_6_a_pupils_name_in_the_exif_3_image_title(tmp_path, config):
+    """EXIF 3.0 (2023) added ImageTitle; exiftool 12.57 shows it as 'Image Title'."""
+    path = jpeg_photo(tmp_path, "titled.jpg", exif=exif_text({0x0112: short(1)}, {0xA436: ascii_(PUPIL)}))
+    assert "text" in text_reasons(path, config)
+
+
+def test_rt9_7_a_pupils_name_in_an_image_description_of_the_exif_3_utf8_type(tmp_path, config):
+    """EXIF 3.0 type 129 (UTF-8) for text tags. Safe: the EXIF readers cannot parse it, an error."""
+    path = jpeg_photo(tmp_path, "utf8.jpg", exif=exif_text({0x010E: ascii_(f"{PUPIL} — sports day", 129)}))
+    assert text_reasons(path, config) & {"text", "error"}
+
+
+def photoshop_iptc(*datasets: tuple[int, bytes]) -> bytes:
+    """APP13 'Photoshop 3.0' with an IPTC-NAA resource (0x0404) holding IIM record 2 datasets."""
+    iim = b"".join(b"\x1c\x02" + bytes([ds]) + struct.pack(">H", len(v)) + v for ds, v in datasets)
+    res = b"8BIM" + struct.pack(">H", 0x0404) + b"\x00\x00" + struct.pack(">I", len(iim)) + iim + b"\x00" * (len(iim) % 2)
+    return segment(0xED, b"Photoshop 3.0\x00" + res)
+
+
+def test_rt9_control_a_pupils_name_in_the_iptc_caption_is_found(tmp_path, config):
+    path = jpeg_photo(tmp_path, "iptc_caption.jpg", photoshop_iptc((120, PUPIL.encode())))
+    assert "text" in text_reasons(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-8: IPTC IIM datasets outside a fixed list (special instructions 2:40, "
+                   "fixture identifier 2:22, supplemental category 2:20) are not read: formats/captions._IPTC")
+@pytest.mark.parametrize("dataset,text", [(40, f"Do not name {PUPIL}"), (22, f"{ACADEMY} sports day 2026"),
+                                          (20, PUPIL)])
+def test_rt9_8_a_name_in_an_iptc_field_the_caption_reader_does_not_list(tmp_path, config, dataset, text):
+    """Photoshop's File Info shows 'Instructions'; exiftool shows every one of these."""
+    path = jpeg_photo(tmp_path, f"iptc_{dataset}.jpg", photoshop_iptc((dataset, text.encode())))
+    assert "text" in text_reasons(path, config)
+
+
+def xmp(body: str, ns: str) -> bytes:
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            f'<rdf:Description rdf:about="" {ns}>{body}</rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+
+
+def xmp_jpeg(tmp_path: Path, name: str, packet: bytes) -> Path:
+    return jpeg_photo(tmp_path, name, segment(0xE1, b"http://ns.adobe.com/xap/1.0/\x00" + packet))
+
+
+def test_rt9_control_gps_in_exif_gpslatitude_of_xmp_is_found(tmp_path, config):
+    packet = xmp("<exif:GPSLatitude>53,48.048N</exif:GPSLatitude><exif:GPSLongitude>1,32.946W</exif:GPSLongitude>",
+                 'xmlns:exif="http://ns.adobe.com/exif/1.0/"')
+    assert "location" in text_reasons(xmp_jpeg(tmp_path, "xmp_gps.jpg", packet), config)
+
+
+XMP_COORDINATES = {
+    "geo": ("<geo:lat>53.8008</geo:lat><geo:long>-1.5491</geo:long>",
+            'xmlns:geo="http://www.w3.org/2003/01/geo/wgs84_pos#"'),
+    "georss": ("<georss:point>53.8008 -1.5491</georss:point>", 'xmlns:georss="http://www.georss.org/georss"'),
+    "dc-coverage": ("<dc:coverage>53.8008, -1.5491</dc:coverage>", 'xmlns:dc="http://purl.org/dc/elements/1.1/"'),
+}
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-9: coordinates in XMP properties whose names do not hold 'latitude' "
+                   "(W3C geo:lat/geo:long, georss:point, dc:coverage) are not read: formats/geotags._element_positions")
+@pytest.mark.parametrize("kind", sorted(XMP_COORDINATES))
+def test_rt9_9_the_trusts_site_as_coordinates_in_other_xmp_vocabularies(tmp_path, config, kind):
+    """exiftool prints each of these (XMP-geo:Lat, XMP-georss:Point, XMP-dc:Coverage)."""
+    body, ns = XMP_COORDINATES[kind]
+    assert "location" in text_reasons(xmp_jpeg(tmp_path, f"{kind}.jpg", xmp(body, ns)), config)
+
+
+def test_rt9_control_a_place_name_in_photoshop_city_is_found(tmp_path, config):
+    packet = xmp("<photoshop:City>Leeds</photoshop:City>", 'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"')
+    assert "location" in text_reasons(xmp_jpeg(tmp_path, "city.jpg", packet), config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-10: XMP Dynamic Media's shotLocation (Premiere, Bridge: 'Shot Location') "
+                   "is not among formats/geotags._PLACES")
+def test_rt9_10_a_place_name_in_xmpdm_shot_location(tmp_path, config):
+    packet = xmp("<xmpDM:shotLocation>Roundhay Park, Leeds</xmpDM:shotLocation>",
+                 'xmlns:xmpDM="http://ns.adobe.com/xmp/1.0/DynamicMedia/"')
+    assert "location" in text_reasons(xmp_jpeg(tmp_path, "shot.jpg", packet), config)
+
+
+def gps_ifd() -> dict:
+    return {1: ascii_("N"), 2: rational(53, 48, 2.88), 3: ascii_("W"), 4: rational(1, 32, 56.76)}
+
+
+def test_rt9_control_gps_pointed_to_from_ifd0_is_found(tmp_path, config):
+    block = b"Exif\x00\x00" + tiff_block({"ifd0": {0x8825: ("ifd", "gps")}, "gps": gps_ifd()}, ["ifd0"])
+    assert "location" in text_reasons(jpeg_photo(tmp_path, "gps0.jpg", exif=block), config)
+
+
+def test_rt9_11_gps_pointed_to_from_the_exif_sub_ifd(tmp_path, config):
+    """A writer that puts the GPSInfo pointer inside the Exif IFD: exiftool still reads the GPS.
+    Safe: the second reader (exiv2) or the EXIF readers' disagreement makes it an error."""
+    ifds = {"ifd0": {0x8769: ("ifd", "exif")}, "exif": {0x8825: ("ifd", "gps")}, "gps": gps_ifd()}
+    block = b"Exif\x00\x00" + tiff_block(ifds, ["ifd0"])
+    assert text_reasons(jpeg_photo(tmp_path, "gps_in_exif_ifd.jpg", exif=block), config) & {"location", "error"}
+
+
+def test_rt9_12_gps_in_a_utf16_xmp_sidecar(tmp_path, config):
+    path = jpeg_photo(tmp_path, "sidecar16.jpg")
+    packet = xmp('<exif:GPSLatitude>53,48.048N</exif:GPSLatitude><exif:GPSLongitude>1,32.946W</exif:GPSLongitude>',
+                 'xmlns:exif="http://ns.adobe.com/exif/1.0/"')
+    (tmp_path / "sidecar16.xmp").write_bytes(b"\xff\xfe" + packet.decode().encode("utf-16-le"))
+    assert "location" in text_reasons(path, config)
