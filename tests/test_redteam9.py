@@ -361,3 +361,129 @@ def test_rt9_12_gps_in_a_utf16_xmp_sidecar(tmp_path, config):
                  'xmlns:exif="http://ns.adobe.com/exif/1.0/"')
     (tmp_path / "sidecar16.xmp").write_bytes(b"\xff\xfe" + packet.decode().encode("utf-16-le"))
     assert "location" in text_reasons(path, config)
+
+
+# ================================================================ paths: links and pipes in a scanned folder
+
+
+@pytest.fixture
+def cli_trust(tmp_path, monkeypatch):
+    """The trust of tests/test_redteam3.py: fake detectors, a batch folder."""
+    from screening import pool
+
+    from .test_config_register import write_trust
+    from .test_scan_cli import fakes
+
+    write_trust(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pool, "build_detectors", fakes)
+    (tmp_path / "batch").mkdir()
+    return tmp_path
+
+
+def _photo(path: Path, rgb) -> None:
+    Image.fromarray(np.full((40, 60, 3), rgb, np.uint8)).save(path, format="PNG")
+
+
+def _cli(*args: str) -> int:
+    from screening import cli
+
+    try:
+        return cli.main(list(args))
+    except Exception as exc:
+        raise AssertionError(f"{args[0]} crashed: {exc!r}") from exc
+
+
+def _records(jsonl: Path) -> dict[str, dict]:
+    return {Path(r["path"]).name: r for r in map(json.loads, jsonl.read_text().splitlines())}
+
+
+PRIVATE = (255, 0, 0)  # the fake face check of tests/test_scan_cli.py: a red photo shows a face
+
+
+def _outside_link(root: Path) -> None:
+    """batch/ holds one ordinary photo and a link to a private photo in a folder never given."""
+    _photo(root / "batch" / "a.png", (0, 0, 255))
+    (root / "private").mkdir()
+    _photo(root / "private" / "head-teacher-only.png", PRIVATE)
+    os.symlink("../private/head-teacher-only.png", root / "batch" / "link.png")
+
+
+def _pictures_in_html(html: str) -> list[np.ndarray]:
+    import base64
+    import re
+
+    out = []
+    for m in re.finditer(r"data:image/(?:png|jpeg|webp);base64,([A-Za-z0-9+/=]+)", html):
+        try:
+            out.append(np.asarray(Image.open(io.BytesIO(base64.b64decode(m.group(1)))).convert("RGB")))
+        except Exception:
+            continue
+    return out
+
+
+def _shows_private(pixels: np.ndarray) -> bool:
+    p = pixels.astype(int)
+    return int(((p[..., 0] > 200) & (p[..., 1] < 60) & (p[..., 2] < 60)).sum()) > 0.5 * p.shape[0] * p.shape[1]
+
+
+def test_rt9_control_a_photo_given_in_the_folder_is_previewed_in_the_report(cli_trust):
+    _photo(cli_trust / "batch" / "red.png", PRIVATE)
+    _cli("scan", "batch", "--workers", "1", "--jsonl", "out.jsonl", "--html", "out.html")
+    assert any(_shows_private(p) for p in _pictures_in_html((cli_trust / "out.html").read_text()))
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-13: scan of a folder follows a file link to a photo outside every folder "
+                   "it was given, screens it and embeds its preview in the HTML report (files._walk keeps file links)")
+def test_rt9_13_scan_of_a_folder_never_reads_a_photo_outside_it_through_a_link(cli_trust):
+    """Someone who can drop files in the batch folder (the same threat model as the watch inbox)
+    leaves a link; the emailed report then carries a photo from a folder the scan was never given."""
+    _outside_link(cli_trust)
+    _cli("scan", "batch", "--workers", "1", "--jsonl", "out.jsonl", "--html", "out.html")
+    record = _records(cli_trust / "out.jsonl")["link.png"]
+    pictures = _pictures_in_html((cli_trust / "out.html").read_text())
+    shown = any(_shows_private(p) for p in pictures)
+    assert record["status"] == "error" and not shown, (record["status"], "preview in the report" if shown else "")
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-14: redact of a folder copies the target of a file link outside it into "
+                   "--into (commands/redact.py takes files.select(...) items, links followed)")
+def test_rt9_14_redact_of_a_folder_never_copies_a_photo_outside_it_through_a_link(cli_trust, capsys):
+    _outside_link(cli_trust)
+    _cli("redact", "batch", "--into", "copies", "--workers", "1")
+    copied = [p for p in (cli_trust / "copies").rglob("*") if p.is_file()] if (cli_trust / "copies").exists() else []
+    leaked = [p.name for p in copied if p.suffix in (".png", ".jpg") and _shows_private(np.asarray(Image.open(p).convert("RGB")))]
+    assert not leaked, leaked
+
+
+def _select_within(root: Path, seconds: float) -> bool:
+    """files.select on `root` returns within `seconds` (a blocked open is released afterwards)."""
+    done = threading.Event()
+
+    def run():
+        files.select([root])
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    finished = done.wait(seconds)
+    if not finished:  # unblock the reader stuck on the pipe: open its other end, then close it
+        for fifo in root.iterdir():
+            if fifo.is_fifo():
+                fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                os.close(fd)
+        done.wait(5)
+    return finished
+
+
+def test_rt9_control_a_pipe_with_an_ordinary_name_does_not_stop_the_scan(tmp_path):
+    os.mkfifo(tmp_path / "photo.jpg")
+    assert _select_within(tmp_path, 2)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-15: a FIFO named like OS clutter (Thumbs.db, ._x.jpg, .DS_Store, "
+                   "desktop.ini) blocks scan, redact and serve's folder pick for ever: files.is_clutter opens it to "
+                   "read its head without checking it is a regular file")
+@pytest.mark.parametrize("name", ["Thumbs.db", "._IMG_0001.jpg"])
+def test_rt9_15_a_pipe_named_like_clutter_does_not_hang_the_folder_walk(tmp_path, name):
+    os.mkfifo(tmp_path / name)
+    assert _select_within(tmp_path, 2)
