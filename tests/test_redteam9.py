@@ -544,3 +544,112 @@ def test_rt9_18_a_place_name_in_a_matroska_recording_location_tag(tmp_path, conf
         assert "Leeds" in " ".join(clip.metadata.values())
     _, d = verdict(path, config)
     assert "location" in kinds(d)
+
+
+# ================================================================ more pictures a viewer or reader is shown
+
+
+def photoshop_thumbnail_resource(thumb: bytes, size=(160, 120)) -> bytes:
+    """Photoshop image resource 0x040C (the thumbnail Bridge, Finder and exiftool show): a 28-byte
+    header (format 1 = JPEG RGB, width, height, ...) then the JFIF data."""
+    w, h = size
+    body = struct.pack(">IIIIIIHH", 1, w, h, (w * 24 + 31) // 32 * 4, (w * 24 + 31) // 32 * 4 * h, len(thumb), 24, 1)
+    body += thumb
+    return b"8BIM" + struct.pack(">H", 0x040C) + b"\x00\x00" + struct.pack(">I", len(body)) + body + b"\x00" * (len(body) % 2)
+
+
+def test_rt9_control_a_photoshop_thumbnail_in_a_jpeg_is_screened(tmp_path, config):
+    res = photoshop_thumbnail_resource(jpeg(small_face()))
+    path = jpeg_photo(tmp_path, "ps_thumb.jpg", segment(0xED, b"Photoshop 3.0\x00" + res))
+    found_face(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-20: the Photoshop thumbnail (resource 0x040C) of a TIFF's image resources "
+                   "(tag 34377) is not decoded: formats.embedded returns no embedded image for TIFF, and "
+                   "jpeg._photoshop_thumbnails reads JPEG APP13 only")
+def test_rt9_20_a_face_in_the_photoshop_thumbnail_of_a_tiff(tmp_path, config):
+    """Photoshop writes its image resources, thumbnail included, into every TIFF it saves."""
+    import tifffile
+
+    res = photoshop_thumbnail_resource(jpeg(small_face()))
+    path = tmp_path / "photoshop.tif"
+    tifffile.imwrite(path, backdrop(), photometric="rgb", extratags=[(34377, "B", len(res), res, True)])
+    with tifffile.TiffFile(path) as tif:  # the resource is in the file, where Photoshop puts it
+        assert bytes(tif.pages[0].tags[34377].value).startswith(b"8BIM\x04\x0c")
+    not_cleared(path, config)
+
+
+def xmp_thumbnail_packet(thumb: bytes) -> bytes:
+    import base64
+
+    b64 = base64.b64encode(thumb).decode()
+    return xmp(f'<xmp:Thumbnails><rdf:Alt><rdf:li rdf:parseType="Resource"><xmpGImg:format>JPEG</xmpGImg:format>'
+               f'<xmpGImg:image>{b64}</xmpGImg:image></rdf:li></rdf:Alt></xmp:Thumbnails>',
+               'xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmlns:xmpGImg="http://ns.adobe.com/xap/1.0/g/img/"')
+
+
+def test_rt9_control_a_face_in_the_xmp_thumbnail_of_a_photo_is_found(tmp_path, config):
+    found_face(xmp_jpeg(tmp_path, "xmp_thumb.jpg", xmp_thumbnail_packet(jpeg(small_face()))), config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-21: a clip's XMP (the uuid box Premiere writes) is read for text and "
+                   "location only: its xmpGImg thumbnail is never decoded (formats/xmp.xmp_images runs for photos)")
+def test_rt9_21_a_face_in_the_xmp_thumbnail_of_a_clip(tmp_path, config):
+    from .test_video import _box
+
+    data = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    packet = xmp_thumbnail_packet(jpeg(small_face()))
+    path = tmp_path / "xmp_thumb.mp4"
+    path.write_bytes(data + _box(b"uuid", bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC") + packet))
+    not_cleared(path, config)
+
+
+# ================================================================ text: a name arched over a banner
+
+
+def arched(span: float, radius: int, text: str = "AMELIA HART") -> np.ndarray:
+    """Capitals set along an arc of `span` degrees (a banner, the ring of a badge), each letter
+    upright to the curve, dark on a light board."""
+    import math
+
+    from PIL import ImageDraw, ImageFont
+
+    from .test_redteam6 import BOLD
+    from .clips import scene
+
+    if not BOLD.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    img = Image.fromarray(scene((560, 300))(0.0))
+    ImageDraw.Draw(img).rectangle((20, 40, 540, 260), fill=(245, 245, 235))
+    font = ImageFont.truetype(str(BOLD), 40)
+    for i, ch in enumerate(text):
+        a = -span / 2 + span * i / (len(text) - 1)
+        x, y = 280 + radius * math.sin(math.radians(a)), 60 + radius - radius * math.cos(math.radians(a))
+        glyph = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+        ImageDraw.Draw(glyph).text((32, 32), ch, font=font, fill=(20, 30, 80, 255), anchor="mm")
+        glyph = glyph.rotate(-a, resample=Image.BICUBIC)
+        img.paste(glyph, (int(x - 32), int(y - 32)), glyph)
+    return np.asarray(img)
+
+
+@pytest.fixture(scope="module")
+def ocr_engine():
+    from screening.vision.ocr import OcrEngine
+
+    return OcrEngine()
+
+
+def test_rt9_control_a_name_arched_over_45_degrees_is_read(tmp_path, config, ocr_engine):
+    path = tmp_path / "arch45.png"
+    Image.fromarray(arched(45, 560)).save(path)
+    _, d = verdict(path, config, ocr=ocr_engine)
+    assert "text" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-19: capitals arched over 80 degrees (a banner, a badge ring) are not read: "
+                   "the OCR's line detector cuts the arc into single tilted letters (vision/ocr.py reads straight lines)")
+def test_rt9_19_a_name_arched_over_80_degrees_is_read(tmp_path, config, ocr_engine):
+    path = tmp_path / "arch80.png"
+    Image.fromarray(arched(80, 320)).save(path)
+    _, d = verdict(path, config, ocr=ocr_engine)
+    assert "text" in kinds(d)
