@@ -653,3 +653,57 @@ def test_rt9_19_a_name_arched_over_80_degrees_is_read(tmp_path, config, ocr_engi
     Image.fromarray(arched(80, 320)).save(path)
     _, d = verdict(path, config, ocr=ocr_engine)
     assert "text" in kinds(d)
+
+
+# ================================================================ coordinates written as text
+
+
+SITE_TEXT = "Lat 53.800800 Long -1.549100"  # the Test Trust's site, as GPS-stamp camera apps write it
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-22: coordinates written as text (a caption, a clip's comment or own tag) "
+                   "are not a location claim: the location check reads coordinate fields only, the text check names")
+@pytest.mark.parametrize("where", ["exif-description", "xmp-description", "clip-comment", "mkv-gps-tag"])
+def test_rt9_22_the_sites_coordinates_written_in_a_caption(tmp_path, config, where):
+    """'GPS Map Camera'-style apps and dashcams put 'Lat .. Long ..' in the caption or a tag of
+    their own; exiftool, Windows' Properties and every player's info panel show it."""
+    if where == "exif-description":
+        path = jpeg_photo(tmp_path, "caption.jpg", exif=exif_text({0x010E: ascii_(f"Sports day, {SITE_TEXT}")}))
+    elif where == "xmp-description":
+        path = xmp_jpeg(tmp_path, "xmp_caption.jpg", xmp(f"<dc:description>Sports day, {SITE_TEXT}</dc:description>",
+                                                          'xmlns:dc="http://purl.org/dc/elements/1.1/"'))
+    elif where == "clip-comment":
+        path = write_clip(tmp_path / "comment.mp4", 1.0, metadata={"comment": f"Sports day, {SITE_TEXT}"})
+    else:
+        path = write_clip(tmp_path / "gps_tag.mkv", 1.0, metadata={"GPS": "53.800800,-1.549100"})
+    _, d = verdict(path, config)
+    assert "location" in kinds(d) or d.status is Status.ERROR, kinds(d)
+
+
+def gps_stamped() -> np.ndarray:
+    """A photo with the two-line stamp GPS camera apps burn into the corner: place and coordinates."""
+    from PIL import ImageDraw, ImageFont
+
+    from .clips import scene
+    from .test_redteam6 import BOLD
+
+    if not BOLD.exists():
+        pytest.skip("DejaVu Sans Bold is not installed")
+    img = Image.fromarray(scene((640, 400))(0.0))
+    d = ImageDraw.Draw(img)
+    d.rectangle((10, 300, 630, 390), fill=(30, 30, 30))
+    font = ImageFont.truetype(str(BOLD), 22)
+    d.text((24, 310), "Leeds, West Yorkshire, LS6 2AB", font=font, fill=(255, 255, 255))
+    d.text((24, 348), SITE_TEXT, font=font, fill=(255, 255, 255))
+    return np.asarray(img)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-23: a GPS stamp burnt into the picture (place, postcode, coordinates) is "
+                   "read by the OCR but matched against names only (detectors/text.py); nothing makes it a location")
+def test_rt9_23_a_gps_stamp_burnt_into_the_photo(tmp_path, config, ocr_engine):
+    path = tmp_path / "stamped.png"
+    Image.fromarray(gps_stamped()).save(path)
+    lines = " ".join(line.text for line in ocr_engine.read(gps_stamped()))
+    assert "53.8" in lines  # the OCR reads the coordinates
+    _, d = verdict(path, config, ocr=ocr_engine)
+    assert d.status is not Status.CLEARED
