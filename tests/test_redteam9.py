@@ -435,8 +435,9 @@ def test_rt9_control_a_photo_given_in_the_folder_is_previewed_in_the_report(cli_
     assert any(_shows_private(p) for p in _pictures_in_html((cli_trust / "out.html").read_text()))
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-13: scan of a folder follows a file link to a photo outside every folder "
-                   "it was given, screens it and embeds its preview in the HTML report (files._walk keeps file links)")
+@pytest.mark.xfail(strict=True, reason="RT9-13: the link's record is now an error (main df8f36b), but the HTML report "
+                   "still reads the target and embeds its preview: reports/html/previews.thumbnail opens verdict.path, "
+                   "and the refused record has no sha256, so its 'file changed' guard does not apply")
 def test_rt9_13_scan_of_a_folder_never_reads_a_photo_outside_it_through_a_link(cli_trust):
     """Someone who can drop files in the batch folder (the same threat model as the watch inbox)
     leaves a link; the emailed report then carries a photo from a folder the scan was never given."""
@@ -448,8 +449,7 @@ def test_rt9_13_scan_of_a_folder_never_reads_a_photo_outside_it_through_a_link(c
     assert record["status"] == "error" and not shown, (record["status"], "preview in the report" if shown else "")
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-14: redact of a folder copies the target of a file link outside it into "
-                   "--into (commands/redact.py takes files.select(...) items, links followed)")
+# RT9-14: found on this branch, fixed on main by df8f36b (files.select refuses links out of the folder)
 def test_rt9_14_redact_of_a_folder_never_copies_a_photo_outside_it_through_a_link(cli_trust, capsys):
     _outside_link(cli_trust)
     _cli("redact", "batch", "--into", "copies", "--workers", "1")
