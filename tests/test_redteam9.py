@@ -567,17 +567,29 @@ def test_rt9_control_a_photoshop_thumbnail_in_a_jpeg_is_screened(tmp_path, confi
 
 
 @pytest.mark.xfail(strict=True, reason="RT9-20: the Photoshop thumbnail (resource 0x040C) of a TIFF's image resources "
-                   "(tag 34377) is not decoded: formats.embedded returns no embedded image for TIFF, and "
-                   "jpeg._photoshop_thumbnails reads JPEG APP13 only")
-def test_rt9_20_a_face_in_the_photoshop_thumbnail_of_a_tiff(tmp_path, config):
-    """Photoshop writes its image resources, thumbnail included, into every TIFF it saves."""
-    import tifffile
-
+                   "(TIFF tag 34377, PNG 'Raw profile type 8bim') is not decoded: jpeg._photoshop_thumbnails reads "
+                   "JPEG APP13 only (formats.embedded: nothing for TIFF; PNG raw profiles are read for IPTC only)")
+@pytest.mark.parametrize("container", ["tiff", "png-raw-profile"])
+def test_rt9_20_a_face_in_the_photoshop_thumbnail_of_a_tiff_or_png(tmp_path, config, container):
+    """Photoshop writes its image resources, thumbnail included, into every TIFF it saves;
+    ImageMagick carries them into a PNG as 'Raw profile type 8bim' (exiftool reads both)."""
     res = photoshop_thumbnail_resource(jpeg(small_face()))
-    path = tmp_path / "photoshop.tif"
-    tifffile.imwrite(path, backdrop(), photometric="rgb", extratags=[(34377, "B", len(res), res, True)])
-    with tifffile.TiffFile(path) as tif:  # the resource is in the file, where Photoshop puts it
-        assert bytes(tif.pages[0].tags[34377].value).startswith(b"8BIM\x04\x0c")
+    if container == "tiff":
+        import tifffile
+
+        path = tmp_path / "photoshop.tif"
+        tifffile.imwrite(path, backdrop(), photometric="rgb", extratags=[(34377, "B", len(res), res, True)])
+        with tifffile.TiffFile(path) as tif:  # the resource is in the file, where Photoshop puts it
+            assert bytes(tif.pages[0].tags[34377].value).startswith(b"8BIM\x04\x0c")
+    else:
+        from PIL import PngImagePlugin
+
+        hexed = res.hex()
+        text = "\n8bim\n" + f"{len(res):8d}\n" + "\n".join(hexed[i:i + 72] for i in range(0, len(hexed), 72)) + "\n"
+        info = PngImagePlugin.PngInfo()
+        info.add_text("Raw profile type 8bim", text, zip=True)
+        path = tmp_path / "photoshop.png"
+        Image.fromarray(backdrop()).save(path, "PNG", pnginfo=info)
     not_cleared(path, config)
 
 
@@ -738,3 +750,36 @@ def test_rt9_24_a_report_never_writes_through_a_link_planted_at_its_name(cli_tru
     name = "batch/report.jsonl" if flag == "--jsonl" else "batch/report.csv"
     _cli("scan", "batch", "--workers", "1", flag, name)
     assert victim.read_text() == "precious\n" and (victim.stat().st_mode & 0o777) == 0o644
+
+
+# ================================================================ sidecars the photo's reader does not pair
+
+
+def test_rt9_control_a_gps_sidecar_beside_the_photo_is_read(tmp_path, config):
+    from .test_redteam6 import XMP_GPS
+
+    path = jpeg_photo(tmp_path, "Zoe.jpg")
+    (tmp_path / "Zoe.xmp").write_text(XMP_GPS)
+    assert "location" in text_reasons(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT9-25: a sidecar that is a link (formats/sidecars.sidecars_of drops links) or "
+                   "whose name is the photo's in another Unicode normalisation (NFD from macOS; names are compared "
+                   "lower-cased, not normalised) is not read with the photo: the photo is cleared, the sidecar is a "
+                   "separate XML error record")
+@pytest.mark.parametrize("kind", ["link", "nfd-name"])
+def test_rt9_25_a_gps_sidecar_paired_by_editors_but_not_by_the_reader(tmp_path, config, kind):
+    """Lightroom, Bridge and digiKam open a sidecar through a link, and macOS hands out NFD names."""
+    import unicodedata
+
+    from .test_redteam6 import XMP_GPS
+
+    name = unicodedata.normalize("NFC", "Zoë")
+    path = jpeg_photo(tmp_path, f"{name}.jpg")
+    if kind == "link":
+        (tmp_path / "shared").mkdir()
+        (tmp_path / "shared" / "gps.xmp").write_text(XMP_GPS)
+        os.symlink("shared/gps.xmp", tmp_path / f"{name}.xmp")
+    else:
+        (tmp_path / (unicodedata.normalize("NFD", name) + ".xmp")).write_text(XMP_GPS)
+    assert "location" in text_reasons(path, config)
