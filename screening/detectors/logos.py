@@ -151,9 +151,13 @@ class LogoDetector:
             mine = self._placed(ref, cands, src, dst, v_grey, v_ab)
             # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
             # outline (below): with fewer matches in all, its proposals are not worth making;
-            # nor are they for a crest its keypoints have already placed
-            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and not mine:
-                mine = self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab)
+            # nor are they for a crest its keypoints have already placed well. A placement from
+            # a few keypoints can be off (a 46 px shield scored 0.55 placed by 16 matches and
+            # 0.68 by its outline), so below min_score the outline is asked too; one place keeps
+            # its best placement (_best_per_place)
+            if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and \
+                    not any(p.score >= self.settings.min_score for p in mine):
+                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab)
             found += mine
         if not found:
             return []
