@@ -301,3 +301,56 @@ def test_one_academy_per_place_chosen_by_colour_keeps_the_best_score_of_the_plac
     elsewhere = logo_match.Placement(north, there, 20, "features", chroma=0.9, shift=2.0, score=0.9)
     kept = _best_per_place([by_pattern, by_colour, elsewhere])
     assert sorted((p.reference.academy, p.score) for p in kept) == [("north", 0.9), ("other", 0.70)]
+
+
+def gold_wall_with_flat_crest() -> Image.Image:
+    gold = np.array(Image.new("RGB", (1, 1), "#f2d16b"))[0, 0]
+    wall = np.clip(gold * np.random.default_rng(1).normal(1.0, 0.04, (700, 1000, 1)), 0, 255).astype(np.uint8)
+    img = Image.fromarray(wall)
+    crests.composite(img, crests.preset("flat", 512), width_frac=0.2, centre=(0.5, 0.5), angle=-8, tilt=0.1,
+                     seed=2)
+    return crests.jpeg(img, 85)
+
+
+def test_a_crest_its_keypoints_placed_poorly_is_looked_for_by_its_outline_too(flat_detector, monkeypatch):
+    """A placement from a few keypoint matches can be off (bench: a 46 px shield scored 0.55 so
+    placed, 0.68 by its outline): below min_score, the colour-and-outline proposals are made too."""
+    import screening.detectors.logos as logos
+
+    def misplaced(ref, src, dst, size, **kwargs):  # keypoints put the crest in the wrong corner
+        return [logo_match.Placement(ref, np.diag([0.3, 0.3, 1.0]), 5, "features")]
+
+    real = LogoDetector._placed
+
+    def placed(self, ref, cands, *args):
+        if cands and cands[0].source == "features":  # that placement scores 0.5: reported, below min_score
+            return [dataclasses.replace(cands[0], appearance=0.5, score=0.5)]
+        return real(self, ref, cands, *args)
+
+    monkeypatch.setattr(logos.lm, "placements", misplaced)
+    monkeypatch.setattr(LogoDetector, "_placed", placed)
+    found = flat_detector.detect(FakePicture(gold_wall_with_flat_crest()), {})
+    by_outline = [f for f in found if f.score >= MIN_SCORE]
+    assert [f.academy for f in by_outline] == ["flat"]
+    assert "by colour and shape" in by_outline[0].detail
+    x, y, w, h = by_outline[0].box
+    assert 300 < x + w / 2 < 700 and 200 < y + h / 2 < 500  # the crest in the middle, not the corner
+    assert any(f.score == 0.5 for f in found)  # the poor placement is still reported, at its own place
+
+
+def test_a_crest_its_keypoints_placed_well_is_not_proposed_by_its_outline_again(detector, public_domain,
+                                                                                monkeypatch):
+    import screening.detectors.logos as logos
+
+    asked = []
+    real = logos._shaped
+
+    def shaped(ref, *args):
+        asked.append(ref.academy)
+        return real(ref, *args)
+
+    monkeypatch.setattr(logos, "_shaped", shaped)
+    img = photo("camera.png", public_domain)
+    crests.composite(img, crests.preset("north", 512), width_frac=0.3, centre=(0.5, 0.5), angle=5, seed=4)
+    assert flagged(detector, crests.jpeg(img, 90)).get("north", 0) >= MIN_SCORE
+    assert "north" not in asked
