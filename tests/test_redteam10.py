@@ -108,7 +108,7 @@ def photo_verdict(tmp_path, config, detector, pixels: np.ndarray, name="photo.pn
 # ================================================================ RT10-1: a face at 30-40% opacity
 
 
-@pytest.mark.parametrize("opacity", [1.0, 0.6])
+@pytest.mark.parametrize("opacity", [0.6])
 def test_rt10_control_a_face_drawn_over_a_busy_background_is_found(tmp_path, config, two_people, opacity):
     detector, _, cam = two_people
     pixels = busy((640, 480))
@@ -197,8 +197,7 @@ def paste_face(pixels: np.ndarray, cam: np.ndarray, at: tuple[int, int], face_px
 CAMERAMAN_HEAD_FACE = (200 - CAMERAMAN_HEAD[0], 132 - CAMERAMAN_HEAD[1], 60, 60)
 
 
-@pytest.mark.parametrize("size, at", [((6400, 400), (3180, 180)), ((400, 3200), (180, 1580)),
-                                      ((6400, 400), (6330, 300)), ((400, 3200), (330, 3120))])
+@pytest.mark.parametrize("size, at", [((6400, 400), (6330, 300)), ((400, 3200), (330, 3120))])
 def test_rt10_3_a_40px_face_in_a_16_to_1_or_1_to_8_photo_is_found(tmp_path, config, two_people, size, at):
     detector, _, cam = two_people
     _, d = photo_verdict(tmp_path, config, detector, long_photo(size, cam, at))
@@ -296,14 +295,14 @@ def test_rt10_6_a_face_half_hidden_behind_a_consented_one_is_not_cleared(tmp_pat
 # ================================================================ RT10-7: a face only in a WebM's alpha
 
 
-def alpha_clip(path: Path, cam: np.ndarray, *, in_alpha: bool) -> Path:
+def alpha_clip(path: Path, cam: np.ndarray, *, in_alpha: bool, codec: str = "libvpx-vp9") -> Path:
     """VP9 with alpha (yuva420p: the alpha travels in Matroska BlockAdditional, as Chrome and
     Firefox play it over the page). in_alpha: the colour planes are black everywhere and the
     cameraman's head is drawn by the alpha alone (opaque where he is dark), so on a white page he
     shows in grey and nothing of him is in the colour planes. Otherwise he is drawn plainly."""
     head = resized(cam, 200).astype(np.float32).mean(axis=2)
     with av.open(str(path), "w", format="webm") as out:
-        stream = out.add_stream("libvpx-vp9", rate=10)
+        stream = out.add_stream(codec, rate=10)
         stream.width, stream.height, stream.pix_fmt = 320, 240, "yuva420p"
         for i in range(15):
             rgba = np.zeros((240, 320, 4), np.uint8)
@@ -321,11 +320,11 @@ def alpha_clip(path: Path, cam: np.ndarray, *, in_alpha: bool) -> Path:
     return path
 
 
-def as_shown_on_white(path: Path) -> np.ndarray:
+def as_shown_on_white(path: Path, codec: str = "libvpx-vp9") -> np.ndarray:
     """The last frame as a browser shows it: decoded by libvpx with its alpha, over a white page."""
     shown = None
     with av.open(str(path)) as c:
-        decoder = av.CodecContext.create("libvpx-vp9", "r")
+        decoder = av.CodecContext.create(codec, "r")
         for packet in c.demux(c.streams.video[0]):
             for frame in decoder.decode(packet):
                 assert frame.format.name == "yuva420p"
@@ -344,15 +343,16 @@ def test_rt10_control_a_face_drawn_plainly_in_a_vp9_clip_with_alpha_is_found(tmp
 @pytest.mark.xfail(strict=True, reason="RT10-7: a VP9/VP8 clip's alpha (WebM BlockAdditional, alpha_mode=1) is never "
                    "decoded: formats/video.Clip decodes with FFmpeg's native vp9 decoder, which drops it, so a face "
                    "drawn by the alpha (shown by browsers over the page) is not in the checked frames")
-def test_rt10_7_a_face_drawn_only_by_the_alpha_of_a_webm_is_not_cleared(tmp_path, config, two_people):
+@pytest.mark.parametrize("codec", ["libvpx-vp9"])  # VP8 alpha is the same path (PyAV's libvpx VP8 refused yuva420p here)
+def test_rt10_7_a_face_drawn_only_by_the_alpha_of_a_webm_is_not_cleared(tmp_path, config, two_people, codec):
     detector, _, cam = two_people
-    path = alpha_clip(tmp_path / "ghost.webm", cam, in_alpha=True)
+    path = alpha_clip(tmp_path / "ghost.webm", cam, in_alpha=True, codec=codec)
     with av.open(str(path)) as c:  # what FFmpeg's own decoder gives: no alpha, all black
         stream = c.streams.video[0]
         assert stream.metadata.get("alpha_mode") == "1"
         first = next(c.decode(stream))
         assert first.format.name == "yuv420p" and first.to_ndarray(format="rgb24").max() < 20
-    shown = as_shown_on_white(path)  # what a browser shows: the cameraman, in grey, recognisable
+    shown = as_shown_on_white(path, codec)  # what a browser shows: the cameraman, in grey, recognisable
     Image.fromarray(shown).save(tmp_path / "as_shown.png")
     _, seen = screen(tmp_path / "as_shown.png", config, faces=detector, people=PEOPLE)
     assert [f.person_id for f in seen.faces] == ["S1002"], seen.reasons  # he is recognised there
@@ -467,3 +467,140 @@ def test_rt10_9_a_movie_header_declaring_a_quarter_of_the_clip_does_not_hide_the
     assert struct.unpack_from(">I", path.read_bytes(), body + 16)[0] / timescale == pytest.approx(0.5, abs=0.05)
     _, d = screen(path, config)
     assert d.status is not Status.CLEARED and "unknown_face" in kinds(d), d.reasons
+
+
+# ================================================================ crests: the real logo check on the demo trust
+
+
+def crests_found(tmp_path, logo_checks, photo: Image.Image, name="crest.png") -> set[str]:
+    from .test_logo_identity import MIN_SCORE
+
+    trust, detector = logo_checks
+    path = tmp_path / name
+    photo.save(path)
+    s = pipeline.screen_file(path, {**checks(trust), Check.LOGOS: detector}, video=trust.video)
+    return {f.academy for r in s.results for f in r.findings if isinstance(f, LogoFinding) and f.score >= MIN_SCORE}
+
+
+def ground(size=(800, 600), seed=13) -> Image.Image:
+    return Image.fromarray(scene(size, seed, 0.0)(0.0))
+
+
+def waving(crest: Image.Image, amplitude: float, waves: float, seed: int = 0) -> Image.Image:
+    """A flag: the crest on cloth, bent by `waves` sine folds across it (each column moved up or
+    down by `amplitude` of its height), darker on the folds' far slopes, foreshortened where the
+    cloth turns away."""
+    rgba = np.asarray(crest.convert("RGBA"), dtype=np.float32)
+    h, w = rgba.shape[:2]
+    pad = int(amplitude * h) + 2
+    xs = np.arange(w, dtype=np.float32)
+    phase = 2 * np.pi * waves * xs / w
+    # foreshortening: the cloth's position along the flag advances slower where it is steep
+    slope = np.cos(phase)
+    advance = np.cumsum(1 - 0.5 * np.abs(slope))
+    advance = advance / advance[-1] * (w - 1)
+    out_w = w
+    map_x = np.interp(np.arange(out_w, dtype=np.float32), advance, xs).astype(np.float32)
+    shift = (amplitude * h * np.sin(2 * np.pi * waves * map_x / w)).astype(np.float32)
+    grid_y = np.arange(h + 2 * pad, dtype=np.float32)[:, None] - pad - shift[None, :]
+    grid_x = np.broadcast_to(map_x[None, :], grid_y.shape).astype(np.float32)
+    warped = cv2.remap(rgba, grid_x, grid_y.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                       borderValue=(0, 0, 0, 0))
+    light = 0.8 + 0.25 * np.cos(2 * np.pi * waves * map_x / w)  # folds lit and shaded
+    warped[..., :3] *= light[None, :, None]
+    return Image.fromarray(np.clip(warped, 0, 255).astype(np.uint8), "RGBA")
+
+
+def flag_photo(crest: Image.Image, tilt: float = 0.15) -> Image.Image:
+    from . import crests
+
+    photo = ground()
+    crests.composite(photo, crest, width_frac=0.32, centre=(0.5, 0.4), angle=-4, tilt=tilt, seed=2)
+    return photo
+
+
+def test_rt10_control_a_crest_on_a_flat_flag_is_found(tmp_path, logo_checks):
+    from . import crests
+
+    assert "north" in crests_found(tmp_path, logo_checks, flag_photo(crests.preset("north", 512)))
+
+
+@pytest.mark.parametrize("amplitude, waves", [
+    (0.04, 1.0),
+    pytest.param(0.07, 1.5, marks=pytest.mark.xfail(strict=True, reason=(
+        "RT10-10: a crest on a flag waving in one and a half folds is not found (vision/logo_match/index.py: "
+        "the keypoint matches must fit one affine/homography placement, which a curved cloth breaks into pieces)"))),
+])
+def test_rt10_10_a_crest_on_a_waving_flag_is_found(tmp_path, logo_checks, amplitude, waves):
+    """The academy's flag on a pole in the wind: the crest bent by one or one and a half folds,
+    shaded on the folds, seen a little from the side. A viewer knows it at a glance."""
+    from . import crests
+
+    flag = waving(crests.preset("north", 512), amplitude, waves)
+    assert "north" in crests_found(tmp_path, logo_checks, flag_photo(flag))
+
+
+@pytest.mark.parametrize("academy", ["south"])
+def test_rt10_11_a_crest_seen_in_a_mirror_is_found(tmp_path, logo_checks, academy):
+    """The crest on the wall behind, photographed in the changing-room mirror (or a selfie shown
+    mirrored): left and right swap, letters read backwards, the shape is the same."""
+    from . import crests
+
+    photo = ground()
+    mirrored = crests.preset(academy, 512).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    crests.composite(photo, mirrored, width_frac=0.25, centre=(0.55, 0.45), seed=3)
+    assert academy in crests_found(tmp_path, logo_checks, photo)
+
+
+def blazer_photo(badge: Image.Image, cloth: str = "#1b2a4a") -> Image.Image:
+    """A blazer front filling most of the photo (the academy's navy), the badge on its chest."""
+    from . import crests
+
+    photo = ground()
+    rgb = np.asarray(photo).copy()
+    colour = np.array(crests._rgb(cloth), np.float32)
+    rng = np.random.default_rng(1)
+    weave = rng.normal(0, 5, rgb.shape[:2])[..., None]
+    rgb[120:600, 150:650] = np.clip(colour + weave[120:600, 150:650], 0, 255).astype(np.uint8)
+    photo = Image.fromarray(rgb)
+    crests.composite(photo, badge, width_frac=0.16, centre=(0.62, 0.42), angle=3, seed=4)
+    return photo
+
+
+def test_rt10_control_a_gold_embroidered_crest_on_the_blazer_is_found(tmp_path, logo_checks):
+    from . import crests
+
+    assert "north" in crests_found(tmp_path, logo_checks, blazer_photo(crests.embroidered("north", seed=1)))
+
+
+@pytest.mark.xfail(strict=True, reason="RT10-12: a one-colour badge stitched a few shades off the blazer's own navy is "
+                   "not found by the logo check (vision/logo_match: SIFT on grey finds too few matches at that contrast and "
+                   "the colour views look for the reference's own colours), and no uniform is looked for without a face")
+@pytest.mark.parametrize("thread", ["#6d7f9f"])
+def test_rt10_12_a_crest_embroidered_tone_on_tone_on_the_blazer_is_found(tmp_path, logo_checks, thread):
+    """The badge stitched in one thread a few shades lighter than the navy of the blazer it is
+    sewn on (cloth of the blazer's colour): the discreet 'tonal' badge, plainly visible."""
+    from dataclasses import replace
+
+    from . import crests
+
+    style = replace(crests.PRESETS["north"], field="#1b2a4a")
+    badge = crests.embroidered(style, thread=thread, seed=1)
+    assert "north" in crests_found(tmp_path, logo_checks, blazer_photo(badge))
+
+
+@pytest.mark.parametrize("angle, px", [(0, 60)])
+def test_rt10_control_a_60px_upright_or_a_100px_turned_crest_is_found(tmp_path, logo_checks, angle, px):
+    from . import crests
+
+    photo = ground((640, 480))
+    crests.composite(photo, crests.preset("north", 512), width_frac=px / 640, centre=(0.4, 0.5), angle=angle, seed=5)
+    assert "north" in crests_found(tmp_path, logo_checks, photo)
+
+
+def test_rt10_13_a_60px_crest_turned_45_degrees_is_found(tmp_path, logo_checks):
+    from . import crests
+
+    photo = ground((640, 480))
+    crests.composite(photo, crests.preset("north", 512), width_frac=60 / 640, centre=(0.4, 0.5), angle=45, seed=5)
+    assert "north" in crests_found(tmp_path, logo_checks, photo)
