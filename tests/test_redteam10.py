@@ -9,11 +9,17 @@ when a fix lands the test passes, the xfail fails, and the mark must go.
 Container cases use the stand-in face of tests/test_video.py (a pure red square is a face);
 faces in photos, and the face only in a clip's alpha, use the real face engine; crests the real
 logo check on the demo trust of tests/academy_trust.py. Nothing here reads ../shared/data.
+
+Unsafe (xfail): a face at 30-40% opacity (RT10-1), a face drawn by a WebM's alpha (RT10-7), a
+transposing display matrix applied as its opposite (RT10-8), a crest on a flag in folds (RT10-10),
+a tone-on-tone embroidered badge (RT10-12). Safe: colour casts (RT10-2), 40 px faces in 16:1 and
+1:8 photos (RT10-3) and across tile edges (RT10-4), mirrored faces (RT10-5), overlapping faces
+(RT10-6), vertical flip and 45-degree matrices (RT10-8), a short movie header (RT10-9), a mirrored
+crest (RT10-11), a 60 px crest at 45 degrees (RT10-13).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import struct
 from pathlib import Path
@@ -24,10 +30,9 @@ from PIL import Image
 
 from screening import pipeline
 from screening.model import Check, LogoFinding, Person, Status
-from screening.policy import Rules, decide
 
 from .clips import Appearance, scene, write_clip
-from .test_video import RED, TOML, checks, screen  # noqa: F401
+from .test_video import RED, checks, screen
 from .test_redteam6 import config  # noqa: F401  (the fixture)
 from .test_redteam5 import logo_checks  # noqa: F401  (the fixture: demo trust, real logo check)
 
@@ -389,11 +394,6 @@ def face_box(path, config):
     boxes = [r.box for r in d.reasons if r.kind.value == "unknown_face"]
     assert d.status is not Status.CLEARED and boxes, d.reasons
     return boxes[0]
-
-
-def shown_by_ffmpeg(path: Path):
-    with av.open(str(path)) as c:
-        return c.streams.video[0].side_data if hasattr(c.streams.video[0], "side_data") else None
 
 
 def test_rt10_control_an_unturned_clip_reports_the_face_where_it_is(tmp_path, config):
