@@ -12,7 +12,7 @@ logo check on the demo trust of tests/academy_trust.py. Nothing here reads ../sh
 
 Unsafe (xfail): a face at 30-40% opacity (RT10-1), a face drawn by a WebM's alpha (RT10-7), a
 transposing display matrix applied as its opposite (RT10-8), a crest on a flag in folds (RT10-10),
-a tone-on-tone embroidered badge (RT10-12). Safe: colour casts (RT10-2), 40 px faces in 16:1 and
+a tone-on-tone embroidered badge (RT10-12), one frame an edit list repeats for 5 s (RT10-14). Safe: colour casts (RT10-2), 40 px faces in 16:1 and
 1:8 photos (RT10-3) and across tile edges (RT10-4), mirrored faces (RT10-5), overlapping faces
 (RT10-6), vertical flip and 45-degree matrices (RT10-8), a short movie header (RT10-9), a mirrored
 crest (RT10-11), a 60 px crest at 45 degrees (RT10-13).
@@ -604,3 +604,63 @@ def test_rt10_13_a_60px_crest_turned_45_degrees_is_found(tmp_path, logo_checks):
     photo = ground((640, 480))
     crests.composite(photo, crests.preset("north", 512), width_frac=60 / 640, centre=(0.4, 0.5), angle=45, seed=5)
     assert "north" in crests_found(tmp_path, logo_checks, photo)
+
+
+# ================================================================ RT10-14: an edit list that repeats a moment
+
+
+def with_elst(path: Path, entries: list[tuple[int, int, int]]) -> None:
+    """Replace the track's edit list (PyAV's MP4 has one: the B-frame delay) with `entries`
+    (segment duration in movie units, media time in track units, media rate), growing edts,
+    trak and moov (moov is written last, so no chunk offset moves)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"elst") - 4
+    assert at > 0 and data.find(b"moov") < at
+    old = struct.unpack_from(">I", data, at)[0]
+    body = b"\0\0\0\0" + struct.pack(">I", len(entries)) + b"".join(
+        struct.pack(">IiHH", duration, media, rate, 0) for duration, media, rate in entries)
+    new = struct.pack(">I", 8 + len(body)) + b"elst" + body
+    for kind in (b"edts", b"trak", b"moov"):
+        box = data.rfind(kind, 0, at + 4) - 4
+        struct.pack_into(">I", data, box, struct.unpack_from(">I", data, box)[0] + len(new) - old)
+    data[at:at + old] = new
+    path.write_bytes(bytes(data))
+
+
+def one_frame_face_clip(path: Path) -> tuple[Path, int]:
+    """2 s at 10 fps, the face on the one frame at 1.7 s (0.1 s: under the 0.25 s screened for
+    sure); returns the clip and the media time of that frame (mdhd 10240 units, B-frame delay 2048)."""
+    write_clip(path, 2.0, fps=10, appearances=(Appearance(RED, 1.7, 0.1, (100, 20)),), pan=0.0)
+    data = path.read_bytes()
+    mdhd = data.find(b"mdhd") + 4
+    timescale = struct.unpack_from(">I", data, mdhd + 12)[0]
+    first = struct.unpack_from(">i", data, data.find(b"elst") + 12 + 4)[0]  # the delay PyAV wrote
+    return path, first + round(1.7 * timescale)
+
+
+def face_seconds_as_played(path: Path) -> float:
+    """How long the face is on screen with the edit list applied, as FFmpeg (ffplay, ffmpeg) and
+    players play the clip."""
+    with av.open(str(path)) as c:
+        frames = [(f.time, bool((f.to_ndarray(format="rgb24")[20:60, 100:140, 0] > 200).all()))
+                  for f in c.decode(video=0)]
+    shown = [t for t, face in frames if face]
+    return (shown[-1] - shown[0] + 0.1) if shown else 0.0
+
+
+def test_rt10_control_a_one_frame_face_is_under_the_guarantee_and_played_for_a_tenth(tmp_path, config):
+    path, _ = one_frame_face_clip(tmp_path / "blink.mp4")
+    assert face_seconds_as_played(path) == pytest.approx(0.1, abs=0.01)
+    _, d = screen(path, config)  # 0.1 s is under what docs/video.md promises: not a finding either way
+    assert d.status in (Status.CLEARED, Status.NEEDS_PERMISSION)
+
+
+@pytest.mark.xfail(strict=True, reason="RT10-14: an edit list that repeats one frame's range (50 edits of 0.1 s) plays it "
+                   "for 5 s, but formats/video.Clip opens MP4 with ignore_editlist and samples by sample time, so the "
+                   "frame is one 0.1 s sample, between screened frames: cleared")
+def test_rt10_14_a_frame_an_edit_list_repeats_for_five_seconds_is_screened(tmp_path, config):
+    path, media = one_frame_face_clip(tmp_path / "held.mp4")
+    with_elst(path, [(1700, media - 17408, 1)] + [(100, media, 1)] * 50 + [(200, media + 1024, 1)])
+    assert face_seconds_as_played(path) == pytest.approx(5.0, abs=0.05)  # on screen from 1.7 s to 6.7 s
+    _, d = screen(path, config)
+    assert d.status is not Status.CLEARED and "unknown_face" in kinds(d), d.reasons
