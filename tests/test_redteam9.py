@@ -254,8 +254,6 @@ def test_rt9_control_a_pupils_name_in_the_image_description_is_found(tmp_path, c
     assert "text" in text_reasons(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-6: EXIF 3.0 ImageTitle (0xA436, Exif IFD) is not read: "
-                   "formats/captions._EXIF lists IFD0's description and XP tags and UserComment only")
 def test_rt9_6_a_pupils_name_in_the_exif_3_image_title(tmp_path, config):
     """EXIF 3.0 (2023) added ImageTitle; exiftool 12.57 shows it as Exif_0xa436 (-u), later
     versions as 'Image Title'."""
@@ -281,8 +279,6 @@ def test_rt9_control_a_pupils_name_in_the_iptc_caption_is_found(tmp_path, config
     assert "text" in text_reasons(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-8: IPTC IIM datasets outside a fixed list (special instructions 2:40, "
-                   "fixture identifier 2:22, supplemental category 2:20) are not read: formats/captions._IPTC")
 @pytest.mark.parametrize("dataset,text", [(40, f"Do not name {PUPIL}"), (22, f"{ACADEMY} sports day 2026"),
                                           (20, PUPIL)])
 def test_rt9_8_a_name_in_an_iptc_field_the_caption_reader_does_not_list(tmp_path, config, dataset, text):
