@@ -595,8 +595,6 @@ def test_rt9_control_a_face_in_the_xmp_thumbnail_of_a_photo_is_found(tmp_path, c
     found_face(xmp_jpeg(tmp_path, "xmp_thumb.jpg", xmp_thumbnail_packet(jpeg(small_face()))), config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-21: a clip's XMP (the uuid box Premiere writes) is read for text and "
-                   "location only: its xmpGImg thumbnail is never decoded (formats/xmp.xmp_images runs for photos)")
 def test_rt9_21_a_face_in_the_xmp_thumbnail_of_a_clip(tmp_path, config):
     from .test_video import _box
 

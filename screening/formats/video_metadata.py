@@ -17,7 +17,8 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from screening.formats import geotags, metadata, video
+from screening.formats import geotags, metadata, sniff, video
+from screening.formats.xmp import xmp_images
 
 # (source, where, claims): what the location check reports, as for photos.
 Source = tuple[str, str, geotags.Claims]
@@ -101,7 +102,17 @@ def atom_claims(path: Path) -> list[Source]:
     found: list[Source] = []
     for box, body in _metadata_boxes(path, "location data"):
         found += _uuid(body, box.offset) if box.kind == b"uuid" else _walk(box.kind, body, box.offset, [])
+        _refuse_xmp_images(body, f"`{box.kind.decode('latin-1')}` box at byte {box.offset}")
     return found
+
+
+def _refuse_xmp_images(body: bytes, where: str) -> None:
+    """A clip's XMP may carry pictures (xmp:Thumbnails' xmpGImg:image, Premiere writes them): a
+    clip's frames are screened, such a still is not, so the clip cannot be cleared (RT9-21)."""
+    images = xmp_images(metadata.xmp_packets(body, required=False), sniff)
+    if images:
+        raise metadata.MetadataError(f"the clip's XMP in the {where} holds a picture ({images[0].where}) "
+                                     "that is not screened in a clip: remove it or check it by hand")
 
 
 def clip_xmp(path: Path, fmt: str) -> list[bytes]:
