@@ -11,7 +11,7 @@ import re
 
 from screening.formats import avif, bmp, gif, heif, jpeg, png, tiff, webp
 from screening.formats.common import Embedded, Found, ImageError, MetadataError
-from screening.formats.exif_images import exif_images
+from screening.formats.exif_images import exif_images as _exif_images
 
 __all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "METADATA_READERS"]
 
@@ -77,4 +77,4 @@ def _exif_thumbnails(fmt: str, data: bytes) -> list[Embedded]:
         METADATA_READERS[fmt](data, found)
     except MetadataError:
         return []  # the location check reports metadata it cannot read
-    return [image for b in found.exif for image in exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)]
+    return [image for b in found.exif for image in _exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)]
