@@ -246,3 +246,12 @@ def test_every_iptc_dataset_is_read_but_creator_credit_copyright_and_dates(tmp_p
     assert texts.get("IPTC special instructions") == "Instructions text"
     assert texts.get("IPTC 2:199") == "Private dataset text"
     assert not {"By Line Person", "Credit Person", "(c) Someone", "20260101"} & set(texts.values())
+
+
+def test_a_face_after_the_jfif_header_thumbnail_is_found(tmp_path, config):
+    data = jpeg(backdrop())
+    (length,) = struct.unpack(">H", data[4:6])
+    seg = segment(0xE0, b"JFIF\x00\x01\x02\x00\x00\x01\x00\x01\x00\x00" + jpeg(small_face()))
+    path = tmp_path / "jfif_tail.jpg"
+    path.write_bytes(data[:2] + seg + data[4 + length:])
+    found_face(path, config)

@@ -1,12 +1,13 @@
 """Text a file carries about itself: the captions, titles, keywords and names of the people shown.
 
-EXIF ImageDescription, XPTitle/XPComment/XPSubject/XPKeywords (UTF-16LE) and UserComment;
+Every EXIF text tag of IFD0 and the Exif IFD (ImageDescription, ImageTitle...), XPTitle/XPComment/
+XPSubject/XPKeywords (UTF-16LE) and UserComment, except those saying who made it, when, with what;
 every XMP text value (dc:title, dc:description, dc:subject, IPTC Extension PersonInImage, MWG
 face-region names, Lightroom's hierarchical keywords, fields this module has never heard of)
-except those that say who made, owns or edited the file and with what; IPTC object name,
-headline, caption and keywords; every PNG text chunk (before or after the image data) and every
-JPEG and GIF comment, read from the file's bytes (Pillow keeps one per key and drops long ones);
-a clip's title/comment/description tags. Not Artist, creator or copyright (the photographer).
+except those that say who made, owns or edited the file and with what; every IPTC record 2
+dataset but creator, credit, copyright, date and binary ones; every PNG text chunk (before or
+after the image data) and every JPEG and GIF comment, read from the file's bytes (Pillow keeps
+one per key and drops long ones); a clip's title/comment/description tags. Not Artist, creator or copyright (the photographer).
 A block that cannot be parsed is skipped here: the location check already makes such a file
 an error.
 """

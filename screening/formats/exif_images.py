@@ -116,7 +116,7 @@ def _images_of(ifd: _Ifd):
     start, size = ifd.int(0x0201, 0), ifd.int(0x0202, 0)
     if size and start:  # offset 0 is the TIFF header itself: no picture (Pillow's exif_gps.jpg)
         if start + size > len(ifd.block):
-            raise ImageError(f"the JPEG image in EXIF {ifd.name} ({size} bytes at {start}) runs past the EXIF block")
+            raise ImageError(f"the {_label(ifd, 'JPEG')} ({size} bytes at {start}) runs past the EXIF block")
         yield (start, start + size), Embedded(_label(ifd, "JPEG"), ifd.block[start:start + size])
     offsets, counts = ifd.ints(0x0111), ifd.ints(0x0117)
     if offsets is None and counts is None:

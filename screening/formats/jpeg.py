@@ -213,6 +213,8 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
             found.extend(exif_images(payload[6:]))
         elif marker == 0xE0 and payload.startswith((b"JFIF\x00", b"JFXX\x00")):
             found.extend(jfif_thumbnails(payload, offset))
+            if payload.startswith(b"JFIF\x00") and len(payload) >= 14:  # anything after the header's thumbnail
+                found.extend(images_in(payload[14 + 3 * payload[12] * payload[13]:], f"JFIF APP0 segment at byte {offset}"))
         elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
             for i, (start, size) in enumerate(_mpf_entries(payload[4:]), start=1):
                 base = offset + 8 + start
