@@ -255,3 +255,11 @@ def test_a_face_after_the_jfif_header_thumbnail_is_found(tmp_path, config):
     path = tmp_path / "jfif_tail.jpg"
     path.write_bytes(data[:2] + seg + data[4 + length:])
     found_face(path, config)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_a_face_in_an_exif_subifd_preview_of_a_png_or_webp_is_found(tmp_path, config, fmt):
+    path = tmp_path / f"preview.{fmt.lower()}"
+    exif = preview_exif("SubIFD", jpeg(small_face((320, 240))))
+    Image.fromarray(backdrop()).save(path, fmt, exif=exif, **({"lossless": True} if fmt == "WEBP" else {}))
+    found_face(path, config)
