@@ -127,6 +127,8 @@ class Screener:
     def screen(self, items: Iterable[tuple[Path, str]]) -> Iterator[Screening]:
         """Screen (path, display name) pairs, yielding each Screening as it finishes."""
         parts: dict = {}  # the segments of split clips, until all are in (pool_split.py)
+        if self.workers > 1:
+            items = largest_first(items)
         for screening in self._screen_uncached(self._answer_from_cache(items)):
             if isinstance(screening, pool_split.SegmentDone):
                 screening = pool_split.joined(screening, parts, self.config)
@@ -161,6 +163,20 @@ class Screener:
     def _renew_pool(self) -> None:
         self.close()
         self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory, self.people)
+
+
+def largest_first(items: Iterable[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """The items, largest file first (bytes, as the file system says; a file that cannot be read
+    last, where its error costs nothing): the last file of a batch is then a small one, and no
+    worker is left alone with a large TIFF or a panorama while the others have finished. Reports
+    take records in any order (SPEC); only the order in which workers take the files changes."""
+    def size(item: tuple[Path, str]) -> int:
+        try:
+            return Path(item[0]).stat().st_size
+        except (OSError, ValueError):
+            return -1
+
+    return sorted(items, key=size, reverse=True)  # stable: same-size files keep their order
 
 
 # How often the parent looks for stuck workers, and how long past twice the per-image limit a
@@ -317,10 +333,42 @@ class _Known:
     screening: Screening
 
 
+# Compute libraries' own thread pools in the forkserver and so in every worker: one thread each,
+# as one_thread() sets OpenCV's (the processes are the parallelism). Without it OpenBLAS starts a
+# thread per core in every worker, before any of our code runs.
+_ONE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+PRELOAD = "screening.pool_preload"
+
+
+def start_forkserver(warm: bool = True) -> None:
+    """Start the forkserver that the pool's workers fork from, if it is not running yet. With `warm`
+    it first imports and builds what every worker needs (pool_preload.py); `scan` calls this first
+    thing, so that happens while the parent reads the config, the register and the folders.
+    The forkserver then serves every pool of this process (the watch job's renewed pools too)."""
+    import multiprocessing
+    from multiprocessing import forkserver
+
+    from screening.detectors import TEST_DETECTORS_ENV
+
+    warm = warm and not os.environ.get(TEST_DETECTORS_ENV)  # fake detectors (tests) need no models
+    multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__"] + ([PRELOAD] if warm else []))
+    saved = {key: os.environ.get(key) for key in _ONE_THREAD_ENV}
+    os.environ.update(_ONE_THREAD_ENV)  # inherited by the forkserver, which is started now
+    try:
+        forkserver.ensure_running()
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _new_pool(workers: int, config: Config, gallery: Any, factory, people: Names | None = None) -> ProcessPoolExecutor:
     import multiprocessing
 
     # forkserver: workers never inherit the parent's threads or open SQLite handles
+    start_forkserver(warm=factory is None)
     ctx = multiprocessing.get_context("forkserver")
     started = ctx.SimpleQueue()  # (ticket, monotonic time) as each worker starts a file
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,

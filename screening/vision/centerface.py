@@ -61,19 +61,30 @@ def _free_sizes(raw: bytes) -> bytes:
     return update_inputs_outputs_dims(model, dims_in, dims_out).SerializeToString()
 
 
+_SESSIONS: dict[int, object] = {}  # _session(): one per process and thread count
+
+
+def _session(threads: int):
+    """The onnxruntime session, built once per process (a session keeps no state between runs; the
+    scan pool's forkserver builds it before its workers fork). A failure is raised, never kept."""
+    if threads not in _SESSIONS:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        _SESSIONS[threads] = onnxruntime.InferenceSession(_free_sizes(weight_bytes()), options,
+                                                          providers=["CPUExecutionProvider"])
+    return _SESSIONS[threads]
+
+
 class CenterFace:
     """One onnxruntime session; `threads` is its intra-op thread count (1 in pool workers)."""
 
     def __init__(self, threads: int = 1):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, int(threads))
-        options.inter_op_num_threads = 1
-        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(_free_sizes(weight_bytes()), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._session = _session(max(1, int(threads)))
 
     def detect(self, rgb: np.ndarray, threshold: float) -> list[Detection]:
         """Faces in one RGB uint8 view scoring at least `threshold`, after non-maximum suppression."""
