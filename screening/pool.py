@@ -20,6 +20,7 @@ from screening.config import Config
 from screening.detectors import Detector, Names, build_detectors
 from screening.model import Check, Screening
 from screening import pool_split
+from screening.pool_preload import start_forkserver
 from screening.pipeline import crashed, describe, file_options, screen_file, video_format
 
 _WORKER: dict[str, Any] = {}
@@ -331,37 +332,6 @@ class _Known:
     """A screening answered from the cache, passing through the pool loop untouched."""
 
     screening: Screening
-
-
-# Compute libraries' own thread pools in the forkserver and so in every worker: one thread each,
-# as one_thread() sets OpenCV's (the processes are the parallelism). Without it OpenBLAS starts a
-# thread per core in every worker, before any of our code runs.
-_ONE_THREAD_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-PRELOAD = "screening.pool_preload"
-
-
-def start_forkserver(warm: bool = True) -> None:
-    """Start the forkserver that the pool's workers fork from, if it is not running yet. With `warm`
-    it first imports and builds what every worker needs (pool_preload.py); `scan` calls this first
-    thing, so that happens while the parent reads the config, the register and the folders.
-    The forkserver then serves every pool of this process (the watch job's renewed pools too)."""
-    import multiprocessing
-    from multiprocessing import forkserver
-
-    from screening.detectors import TEST_DETECTORS_ENV
-
-    warm = warm and not os.environ.get(TEST_DETECTORS_ENV)  # fake detectors (tests) need no models
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__"] + ([PRELOAD] if warm else []))
-    saved = {key: os.environ.get(key) for key in _ONE_THREAD_ENV}
-    os.environ.update(_ONE_THREAD_ENV)  # inherited by the forkserver, which is started now
-    try:
-        forkserver.ensure_running()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _new_pool(workers: int, config: Config, gallery: Any, factory, people: Names | None = None) -> ProcessPoolExecutor:

@@ -50,8 +50,8 @@ from screening.config import load_config
 
 def worker_state():
     import screening.vision.centerface as cf, screening.vision.ocr as ocr
-    return {"preloaded": "screening.pool_preload" in sys.modules,
-            "failed": getattr(sys.modules.get("screening.pool_preload"), "FAILED", None),
+    return {"preloaded": sys.modules["screening.pool_preload"].FAILED is not None,
+            "failed": sys.modules["screening.pool_preload"].FAILED,
             "centerface": sorted(cf._SESSIONS), "ocr": sorted(ocr._MODELS),
             "blas": os.environ.get("OPENBLAS_NUM_THREADS")}
 
@@ -116,3 +116,25 @@ def test_a_model_that_fails_in_the_forkserver_is_not_kept_and_its_check_is_an_er
     assert not faces.complete and "centerface.onnx is missing" in faces.error
     rules = Rules(channel="social_media", today=dt.date(2026, 11, 27), people={}, face_tolerance=0.45, face_margin=0.06)
     assert decide(screening.results, rules).status is Status.ERROR
+
+
+@pytest.mark.parametrize("args, starts", [
+    (["photos"], True), (["photos", "--workers", "2"], True), (["photos", "--workers=4"], True),
+    (["photos", "--workers", "1"], False), (["photos", "--workers=1"], False),
+    (["photos", "--scheduler", "tcp://h:8786"], False), (["--help"], False),
+])
+def test_scan_starts_the_warm_forkserver_first_only_when_it_will_use_the_pool(monkeypatch, args, starts):
+    from screening import pool_preload
+
+    started = []
+    monkeypatch.setattr(pool_preload, "start_forkserver", lambda warm=True: started.append(warm))
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    pool_preload.start_for_scan(args)
+    assert started == ([True] if starts else [])
+
+
+def test_importing_the_preload_module_outside_the_forkserver_loads_nothing():
+    from screening import pool_preload
+
+    assert pool_preload.FAILED is None  # warm() ran only where WARM_ENV was set: never here
+    assert os.environ.get(pool_preload.WARM_ENV) is None
