@@ -98,7 +98,7 @@ def main() -> int:
             forked.append(run(FORKED, args.config, "8", cache=cache))
     print(f"\nworker start-up, {args.runs} runs (median), load average {load:.1f} at the start, "
           f"{os.getloadavg()[0]:.1f} at the end\n")
-    print("| step | CPU ms, graphs built | CPU ms, graphs from the model cache | wall ms, built / cached |")
+    print("| step | CPU ms, empty cache (first run) | CPU ms, cache filled (models, logo references) | wall ms, empty / filled |")
     print("|---|---:|---:|---:|")
     total = [0.0, 0.0]
     for i, (label, _, _) in enumerate(cold[0]):

@@ -14,9 +14,10 @@ register and the folders.
 Importing this module does nothing else anywhere but in that forkserver (it is told by WARM_ENV,
 set only while the forkserver is started). Light: nothing heavy is imported at module level.
 
-Fork safety: the forkserver runs no thread of its own (onnxruntime makes no thread pool for one
-intra-op thread and sequential execution; OpenBLAS is started with one thread), and forked
-workers give the same boxes, descriptors and text as models built in the worker
+Fork safety: the forkserver runs no compute thread pool (onnxruntime makes none for one intra-op
+thread and sequential execution; OpenBLAS is started with one thread); besides its main thread
+it holds only one idle thread, which importing onnxruntime starts (measured: 2 threads, 224 MB).
+Workers forked from it give the same boxes, descriptors and text as models built in the worker
 (tests/test_pool_preload.py). Anything that fails here is not kept: the worker then builds it
 itself, as before, and a check whose model cannot be built makes every file an error
 (detectors._Unbuilt), never a clearance.
