@@ -27,11 +27,11 @@ _LABELLED = re.compile(
     rf"(?:lon|long|lng|longitude)\b\.?\s*[:=]?\s*(?P<lon>{_NUM})\s*°?\s*(?P<ew>[EW]\b)?", re.I)
 _HEMI_AFTER = re.compile(r"(?<![\w.])(?P<lat>\d{1,3}\.\d+)\s*°?\s*(?P<ns>[NS])\b[\s,;/]*"
                          r"(?P<lon>\d{1,3}\.\d+)\s*°?\s*(?P<ew>[EW])\b")
-_HEMI_BEFORE = re.compile(r"\b(?P<ns>[NS])\s*(?P<lat>\d{1,3}\.\d+)°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>\d{1,3}\.\d+)°?(?![\d.])")
+_HEMI_BEFORE = re.compile(r"\b(?P<ns>[NS])\s*(?P<lat>\d{1,3}\.\d+)°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>\d{1,3}\.\d+)°?(?!\d|\.\d)")
 _DMS_PART = r"(\d{1,3})\s*[°º]\s*(\d{1,2}(?:\.\d+)?)\s*['′’]\s*(?:(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|''|′′))?\s*"
 _DMS = re.compile(_DMS_PART + r"([NS])\b[\s,;/]*" + _DMS_PART + r"([EW])\b")
-_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?![\w.]|,\d)"
-                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,}),([-+−]?\d{1,3}\.\d{3,})(?![\w.]|,\d)")
+_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)"
+                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,}),([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)")
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
 # gov.uk's published postcode pattern (BS 7666), upper case only, as a whole word
 POSTCODE = re.compile(r"\b(?:GIR ?0AA|(?:[A-Z][0-9]{1,2}|[A-Z][A-HJ-Y][0-9]{1,2}|[A-Z][0-9][A-Z]"
