@@ -12,6 +12,7 @@ error of the command, not a file to screen.
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -196,11 +197,21 @@ def _looks_like_ini(path: Path) -> bool:
 
 
 def _head(path: Path, n: int = 64) -> bytes:
+    """The first n bytes of a regular file; b"" for anything else (a pipe named Thumbs.db would
+    block an open for ever: RT9-15), without following a link."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read(n)
     except OSError:
         return b""
+    finally:
+        os.close(fd)
 
 
 # ----------------------------------------------------------------- what a non-image looks like

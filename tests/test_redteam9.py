@@ -437,9 +437,7 @@ def test_rt9_control_a_photo_given_in_the_folder_is_previewed_in_the_report(cli_
     assert any(_shows_private(p) for p in _pictures_in_html((cli_trust / "out.html").read_text()))
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-13: the link's record is now an error (main df8f36b), but the HTML report "
-                   "still reads the target and embeds its preview: reports/html/previews.thumbnail opens verdict.path, "
-                   "and the refused record has no sha256, so its 'file changed' guard does not apply")
+# RT9-13 fixed: a record with no sha256 (never read) has no preview (reports/html/previews.thumbnail)
 def test_rt9_13_scan_of_a_folder_never_reads_a_photo_outside_it_through_a_link(cli_trust):
     """Someone who can drop files in the batch folder (the same threat model as the watch inbox)
     leaves a link; the emailed report then carries a photo from a folder the scan was never given."""
@@ -484,9 +482,7 @@ def test_rt9_control_a_pipe_with_an_ordinary_name_does_not_stop_the_scan(tmp_pat
     assert _select_within(tmp_path, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-15: a FIFO named like OS clutter (Thumbs.db, ._x.jpg, .DS_Store, "
-                   "desktop.ini) blocks scan, redact and serve's folder pick for ever: files.is_clutter opens it to "
-                   "read its head without checking it is a regular file")
+# RT9-15: fixed: files._head opens without blocking or following a link and reads regular files only
 @pytest.mark.parametrize("name", ["Thumbs.db", "._IMG_0001.jpg"])
 def test_rt9_15_a_pipe_named_like_clutter_does_not_hang_the_folder_walk(tmp_path, name):
     os.mkfifo(tmp_path / name)
@@ -737,9 +733,7 @@ def test_rt9_control_the_html_report_replaces_a_planted_link_rather_than_writing
     assert victim.read_text() == "precious\n" and not (cli_trust / "batch" / "report.html").is_symlink()
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-24: --jsonl and --csv open the report path following a link "
-                   "(store/db.private_file: os.open without O_NOFOLLOW, O_TRUNC): a link planted at the report's "
-                   "name truncates and overwrites a file outside every given folder, and chmods it 0600")
+# RT9-24: fixed: store/db.private_file opens with O_NOFOLLOW (paths under /dev/ aside)
 @pytest.mark.parametrize("flag", ["--jsonl", "--csv"])
 def test_rt9_24_a_report_never_writes_through_a_link_planted_at_its_name(cli_trust, flag):
     victim = _planted_report_links(cli_trust)
