@@ -29,6 +29,8 @@ _ISO6709 = re.compile(r"^\s*([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\
 # Tags (lowercase) that hold an ISO 6709 position, and tags that name a place.
 _POSITION_TAGS = ("location", "location-eng", "\xa9xyz", "com.apple.quicktime.location.iso6709",
                   "com.android.location")
+# Matroska's RECORDING_LOCATION, COMPOSITION_LOCATION, LOCATION_NAME...: any tag named for a location
+_LOCATION_TAG = re.compile(r"(^|_)location($|[_-])")
 _PLACE_TAGS = {"com.apple.quicktime.location.name": "Location name",
                "com.apple.quicktime.location.body": "Location body",
                "com.apple.quicktime.location.note": "Location note"}
@@ -58,7 +60,7 @@ def tag_claims(tags: dict[str, str]) -> list[Source]:
         elif name in _PLACE_TAGS and value.strip():
             found.append(("metadata", f"the {key!r} tag", geotags.Claims((), (geotags.Place(_PLACE_TAGS[name],
                                                                                       value.strip()),))))
-        elif "location" in name and "accuracy" not in name and value.strip():
+        elif _LOCATION_TAG.search(name) and "accuracy" not in name and value.strip():
             found.append(("metadata", f"the {key!r} tag", _location_tag(name, value.strip())))
     return found
 
@@ -73,7 +75,8 @@ def _location_tag(name: str, value: str) -> geotags.Claims:
         return geotags.Claims(tuple(written))
     if not re.search(r"[^\W\d_]", value):  # no letter: a number is not a place's name
         return geotags.Claims((geotags.Position(None, None, "neither a position nor a place name", value),))
-    return geotags.Claims((), (geotags.Place(name.replace("_", " ").capitalize(), value),))
+    label = re.sub(r"-[a-z]{3}$", "", name).replace("_", " ").capitalize()  # a language suffix: -eng
+    return geotags.Claims((), (geotags.Place(label, value),))
 
 
 def text_claims(path: Path, fmt: str, tags: dict[str, str]) -> list[Source]:
