@@ -59,7 +59,8 @@ def test_coordinates_that_say_so_but_cannot_be_read_are_malformed(text):
 @pytest.mark.parametrize("text", [
     ORDINARY, "Scores 12.345 and 9.870", "Term dates 2026-09-03 to 2026-12-18", "Room 101, 14:30, £1,234.567",
     "Version 1.2.3 build 45.678", "IMG_20240512_123456.jpg", "+44 113 496 0000", "The late bus at 3.45 pm",
-    "Platform 9 3/4, lateral thinking 10.5 N", "1,234.567 and 2,345.678", "Sun 10.000 W heater"])
+    "Platform 9 3/4, lateral thinking 10.5 N", "1,234.567 and 2,345.678", "Sun 10.000 W heater",
+    "Vault 14.233, bars 13.900"])
 def test_ordinary_text_with_numbers_is_not_a_position(text):
     assert coordtext.positions(text) == []
 

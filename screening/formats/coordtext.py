@@ -6,7 +6,7 @@ score "12.345", a phone number, a price) is not a position. It reads:
 - decimal degrees with a label: "Lat 53.8008 Long -1.5491", "latitude: 53.8, longitude: -1.5";
 - decimal degrees with hemisphere letters: "53.8008 N, 1.5491 W", "N 53.8008 W 1.5491";
 - degrees/minutes(/seconds) with hemisphere letters: 53°48'02.9"N 1°32'56.8"W, 53°48.048'N ...;
-- a bare pair of decimals, each with at least 3 decimal places, in range: "53.800800,-1.549100";
+- a bare pair of decimals, each with at least 4 decimal places (11 m), in range: "53.800800,-1.549100";
 - an ISO 6709 point closed by its slash: "+53.8008-001.5491/".
 A labelled or lettered position out of range (latitude 95) is a malformed position: text that
 says it is a position and cannot be read is never taken as saying nothing. A bare pair out of
@@ -30,8 +30,8 @@ _HEMI_AFTER = re.compile(r"(?<![\w.])(?P<lat>\d{1,3}\.\d+)\s*°?\s*(?P<ns>[NS])\
 _HEMI_BEFORE = re.compile(r"\b(?P<ns>[NS])\s*(?P<lat>\d{1,3}\.\d+)°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>\d{1,3}\.\d+)°?(?!\d|\.\d)")
 _DMS_PART = r"(\d{1,3})\s*[°º]\s*(\d{1,2}(?:\.\d+)?)\s*['′’]\s*(?:(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|''|′′))?\s*"
 _DMS = re.compile(_DMS_PART + r"([NS])\b[\s,;/]*" + _DMS_PART + r"([EW])\b")
-_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)"
-                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,}),([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)")
+_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{4,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{4,})(?!\w|[.,]\d)"
+                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{4,}),([-+−]?\d{1,3}\.\d{4,})(?!\w|[.,]\d)")
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
 # gov.uk's published postcode pattern (BS 7666), upper case only, as a whole word
 POSTCODE = re.compile(r"\b(?:GIR ?0AA|(?:[A-Z][0-9]{1,2}|[A-Z][A-HJ-Y][0-9]{1,2}|[A-Z][0-9][A-Z]"
@@ -106,7 +106,7 @@ def _iso6709(text: str):
 
 
 def _bare_pairs(text: str):
-    """Two decimals with 3+ places, in range: a score or a measurement rarely comes in such a pair."""
+    """Two decimals with 4+ places, in range: a score (a gymnastics 14.233) never comes with four."""
     for m in _BARE_PAIR.finditer(text):
         a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         lat, lon = float(a), float(b)
