@@ -152,8 +152,6 @@ def jfxx_app0(code: int, thumb: np.ndarray) -> bytes:
     return segment(0xE0, b"JFXX\x00\x13" + bytes([w, h]) + thumb.tobytes())
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-1: the JFIF extension (APP0 'JFXX') thumbnail, JPEG-coded or RGB, is "
-                   "never decoded: formats/jpeg.py lists JFXX among segments 'known not to carry pictures'")
 @pytest.mark.parametrize("code", [0x10, 0x13])
 def test_rt9_1_a_face_in_the_jfxx_thumbnail_is_not_cleared(tmp_path, config, code):
     """JFIF 1.02's extension segment: a thumbnail coded as JPEG (0x10) or 3-byte RGB (0x13).
@@ -164,8 +162,6 @@ def test_rt9_1_a_face_in_the_jfxx_thumbnail_is_not_cleared(tmp_path, config, cod
     not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-2: the RGB thumbnail of the JFIF APP0 header (Xthumbnail x Ythumbnail "
-                   "pixels) is never read: formats/jpeg.embedded looks at APP2-APP15 only")
 def test_rt9_2_a_face_in_the_jfif_header_thumbnail_is_not_cleared(tmp_path, config):
     data = jpeg(backdrop())
     assert data[2:4] == b"\xff\xe0" and data[6:11] == b"JFIF\x00"
@@ -187,8 +183,6 @@ def uncompressed_thumbnail_exif(thumb: np.ndarray) -> bytes:
                                         {"strip": thumb.tobytes()})
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-3: an uncompressed (strip) thumbnail in EXIF IFD1 is not decoded: "
-                   "formats/jpeg.exif_thumbnail reads only JPEGInterchangeFormat (0x0201/0x0202)")
 def test_rt9_3_a_face_in_an_uncompressed_exif_thumbnail_is_not_cleared(tmp_path, config):
     exif = uncompressed_thumbnail_exif(small_face())
     block = exif[6:]
@@ -215,8 +209,6 @@ def preview_exif(where: str, preview: bytes) -> bytes:
     return b"Exif\x00\x00" + tiff_block(ifds, ["ifd0"], {"jpg": preview})
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-4: a JPEG preview pointed to from EXIF IFD0, IFD2 or a SubIFD (exiftool: "
-                   "OtherImage, JpgFromRaw) is not decoded: formats/jpeg.exif_thumbnail reads IFD1 only")
 @pytest.mark.parametrize("where", ["IFD0", "IFD2", "SubIFD"])
 def test_rt9_4_a_face_in_a_jpeg_preview_outside_ifd1_is_not_cleared(tmp_path, config, where):
     path = tmp_path / f"preview_{where}.jpg"
@@ -225,8 +217,6 @@ def test_rt9_4_a_face_in_a_jpeg_preview_outside_ifd1_is_not_cleared(tmp_path, co
 
 
 # RT9-5 is a gap in a rule rather than a leak seen by a viewer: no known viewer shows such an image.
-@pytest.mark.xfail(strict=True, reason="RT9-5: formats/jpeg._in_other_segments searches APP2-APP15 for image "
-                   "signatures, never an APP0 or APP1 segment of another kind")
 @pytest.mark.parametrize("marker", [0xE1, 0xE0])
 def test_rt9_5_a_face_in_a_jpeg_inside_an_unknown_app0_or_app1_segment(tmp_path, config, marker):
     """APP2-APP15 are searched for image signatures; APP0 and APP1 of another kind are not."""
@@ -264,8 +254,6 @@ def test_rt9_control_a_pupils_name_in_the_image_description_is_found(tmp_path, c
     assert "text" in text_reasons(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-6: EXIF 3.0 ImageTitle (0xA436, Exif IFD) is not read: "
-                   "formats/captions._EXIF lists IFD0's description and XP tags and UserComment only")
 def test_rt9_6_a_pupils_name_in_the_exif_3_image_title(tmp_path, config):
     """EXIF 3.0 (2023) added ImageTitle; exiftool 12.57 shows it as Exif_0xa436 (-u), later
     versions as 'Image Title'."""
@@ -291,8 +279,6 @@ def test_rt9_control_a_pupils_name_in_the_iptc_caption_is_found(tmp_path, config
     assert "text" in text_reasons(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-8: IPTC IIM datasets outside a fixed list (special instructions 2:40, "
-                   "fixture identifier 2:22, supplemental category 2:20) are not read: formats/captions._IPTC")
 @pytest.mark.parametrize("dataset,text", [(40, f"Do not name {PUPIL}"), (22, f"{ACADEMY} sports day 2026"),
                                           (20, PUPIL)])
 def test_rt9_8_a_name_in_an_iptc_field_the_caption_reader_does_not_list(tmp_path, config, dataset, text):
@@ -324,8 +310,6 @@ XMP_COORDINATES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-9: coordinates in XMP properties whose names do not hold 'latitude' "
-                   "(W3C geo:lat/geo:long, georss:point, dc:coverage) are not read: formats/geotags._element_positions")
 @pytest.mark.parametrize("kind", sorted(XMP_COORDINATES))
 def test_rt9_9_the_trusts_site_as_coordinates_in_other_xmp_vocabularies(tmp_path, config, kind):
     """exiftool prints each of these (XMP-geo:Lat, XMP-georss:Point, XMP-dc:Coverage)."""
@@ -338,8 +322,6 @@ def test_rt9_control_a_place_name_in_photoshop_city_is_found(tmp_path, config):
     assert "location" in text_reasons(xmp_jpeg(tmp_path, "city.jpg", packet), config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-10: XMP Dynamic Media's shotLocation (Premiere, Bridge: 'Shot Location') "
-                   "is not among formats/geotags._PLACES")
 def test_rt9_10_a_place_name_in_xmpdm_shot_location(tmp_path, config):
     packet = xmp("<xmpDM:shotLocation>Roundhay Park, Leeds</xmpDM:shotLocation>",
                  'xmlns:xmpDM="http://ns.adobe.com/xmp/1.0/DynamicMedia/"')
@@ -538,8 +520,6 @@ def test_rt9_control_a_position_in_a_matroska_location_tag_is_found(tmp_path, co
     assert "location" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-18: Matroska's RECORDING_LOCATION tag (a place name) is not a location "
-                   "claim: formats/video_metadata._PLACE_TAGS lists Apple's keys only")
 def test_rt9_18_a_place_name_in_a_matroska_recording_location_tag(tmp_path, config):
     path = write_clip(tmp_path / "place.mkv", 1.0, metadata={"RECORDING_LOCATION": "GB, Roundhay Park, Leeds"})
     import av
@@ -568,9 +548,6 @@ def test_rt9_control_a_photoshop_thumbnail_in_a_jpeg_is_screened(tmp_path, confi
     found_face(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-20: the Photoshop thumbnail (resource 0x040C) of a TIFF's image resources "
-                   "(TIFF tag 34377, PNG 'Raw profile type 8bim') is not decoded: jpeg._photoshop_thumbnails reads "
-                   "JPEG APP13 only (formats.embedded: nothing for TIFF; PNG raw profiles are read for IPTC only)")
 @pytest.mark.parametrize("container", ["tiff", "png-raw-profile"])
 def test_rt9_20_a_face_in_the_photoshop_thumbnail_of_a_tiff_or_png(tmp_path, config, container):
     """Photoshop writes its image resources, thumbnail included, into every TIFF it saves;
@@ -608,8 +585,6 @@ def test_rt9_control_a_face_in_the_xmp_thumbnail_of_a_photo_is_found(tmp_path, c
     found_face(xmp_jpeg(tmp_path, "xmp_thumb.jpg", xmp_thumbnail_packet(jpeg(small_face()))), config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-21: a clip's XMP (the uuid box Premiere writes) is read for text and "
-                   "location only: its xmpGImg thumbnail is never decoded (formats/xmp.xmp_images runs for photos)")
 def test_rt9_21_a_face_in_the_xmp_thumbnail_of_a_clip(tmp_path, config):
     from .test_video import _box
 
@@ -677,8 +652,6 @@ def test_rt9_19_a_name_arched_over_80_degrees_is_read(tmp_path, config, ocr_engi
 SITE_TEXT = "Lat 53.800800 Long -1.549100"  # the Test Trust's site, as GPS-stamp camera apps write it
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-22: coordinates written as text (a caption, a clip's comment or own tag) "
-                   "are not a location claim: the location check reads coordinate fields only, the text check names")
 @pytest.mark.parametrize("where", ["exif-description", "xmp-description", "clip-comment", "mkv-gps-tag"])
 def test_rt9_22_the_sites_coordinates_written_in_a_caption(tmp_path, config, where):
     """'GPS Map Camera'-style apps and dashcams put 'Lat .. Long ..' in the caption or a tag of
@@ -714,8 +687,6 @@ def gps_stamped() -> np.ndarray:
     return np.asarray(img)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-23: a GPS stamp burnt into the picture (place, postcode, coordinates) is "
-                   "read by the OCR but matched against names only (detectors/text.py); nothing makes it a location")
 def test_rt9_23_a_gps_stamp_burnt_into_the_photo(tmp_path, config, ocr_engine):
     path = tmp_path / "stamped.png"
     Image.fromarray(gps_stamped()).save(path)
@@ -763,10 +734,6 @@ def test_rt9_control_a_gps_sidecar_beside_the_photo_is_read(tmp_path, config):
     assert "location" in text_reasons(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-25: a sidecar that is a link (formats/sidecars.sidecars_of drops links) or "
-                   "whose name is the photo's in another Unicode normalisation (NFD from macOS; names are compared "
-                   "lower-cased, not normalised) is not read with the photo: the photo is cleared, the sidecar is a "
-                   "separate XML error record")
 @pytest.mark.parametrize("kind", ["link", "nfd-name"])
 def test_rt9_25_a_gps_sidecar_paired_by_editors_but_not_by_the_reader(tmp_path, config, kind):
     """Lightroom, Bridge and digiKam open a sidecar through a link, and macOS hands out NFD names."""

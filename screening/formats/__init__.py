@@ -11,6 +11,7 @@ import re
 
 from screening.formats import avif, bmp, gif, heif, jpeg, png, tiff, webp
 from screening.formats.common import Embedded, Found, ImageError, MetadataError
+from screening.formats.exif_images import exif_images as _exif_images
 
 __all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "METADATA_READERS"]
 
@@ -63,15 +64,17 @@ def embedded(fmt: str, data: bytes) -> list[Embedded]:
         return webp.embedded(data, webp.check(data)) + _exif_thumbnails(fmt, data)
     if fmt in ("HEIF", "AVIF"):
         return _exif_thumbnails(fmt, data)
+    if fmt == "TIFF":
+        return tiff.photoshop_images(data)
     return []
 
 
 def _exif_thumbnails(fmt: str, data: bytes) -> list[Embedded]:
-    """EXIF thumbnails of containers other than JPEG (which lists its own with its segments)."""
+    """The pictures EXIF points to (thumbnail, previews) in containers other than JPEG (which
+    lists its own with its segments)."""
     found = Found()
     try:
         METADATA_READERS[fmt](data, found)
     except MetadataError:
         return []  # the location check reports metadata it cannot read
-    thumbs = (jpeg.exif_thumbnail(b[6:] if b.startswith(b"Exif\x00\x00") else b) for b in found.exif)
-    return [Embedded("EXIF thumbnail", t) for t in thumbs if t]
+    return [image for b in found.exif for image in _exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)]

@@ -1,12 +1,13 @@
 """Text a file carries about itself: the captions, titles, keywords and names of the people shown.
 
-EXIF ImageDescription, XPTitle/XPComment/XPSubject/XPKeywords (UTF-16LE) and UserComment;
+Every EXIF text tag of IFD0 and the Exif IFD (ImageDescription, ImageTitle...), XPTitle/XPComment/
+XPSubject/XPKeywords (UTF-16LE) and UserComment, except those saying who made it, when, with what;
 every XMP text value (dc:title, dc:description, dc:subject, IPTC Extension PersonInImage, MWG
 face-region names, Lightroom's hierarchical keywords, fields this module has never heard of)
-except those that say who made, owns or edited the file and with what; IPTC object name,
-headline, caption and keywords; every PNG text chunk (before or after the image data) and every
-JPEG and GIF comment, read from the file's bytes (Pillow keeps one per key and drops long ones);
-a clip's title/comment/description tags. Not Artist, creator or copyright (the photographer).
+except those that say who made, owns or edited the file and with what; every IPTC record 2
+dataset but creator, credit, copyright, date and binary ones; every PNG text chunk (before or
+after the image data) and every JPEG and GIF comment, read from the file's bytes (Pillow keeps
+one per key and drops long ones); a clip's title/comment/description tags. Not Artist, creator or copyright (the photographer).
 A block that cannot be parsed is skipped here: the location check already makes such a file
 an error.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree
 from PIL import Image
+from PIL.ExifTags import TAGS
 
 from screening.formats.common import ImageError, MetadataError, xmp_packets
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
@@ -27,7 +29,16 @@ from screening.formats.metadata import read_blocks
 
 EXIF_IFD = 0x8769
 _EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF XPComment",
-         0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords"}
+         0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords", 0x9286: "EXIF user comment", 0xA436: "EXIF image title"}
+_XP = frozenset({0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F})  # Windows' UTF-16LE tags (BYTE)
+# EXIF text tags (IFD0 and Exif IFD) that say who made the file, when and with what, not what it
+# shows: not read. Every other ASCII tag, known to this module or not (EXIF 3.0 ImageTitle...), is.
+_EXIF_NOT_TEXT = frozenset({
+    0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298, 0x9C9D,  # Make, Model, Software, DateTime, Artist...
+    0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x8824,  # dates, offsets, sub-seconds
+    0xA420, 0xA430, 0xA431, 0xA433, 0xA434, 0xA435, 0xA437, 0xA438, 0xA439, 0xA43A, 0xA43B, 0xA43C,  # ids, owner, lens
+    0xC614, 0xC615,  # DNG camera model names
+    0x000B, 0x9000, 0xA000, 0x8769, 0x8825, 0xA005})  # ProcessingSoftware, versions, pointers (when malformed)
 _DC = "http://purl.org/dc/elements/1.1/"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _PS = "http://ns.adobe.com/photoshop/1.0/"
@@ -64,7 +75,14 @@ _SKIP = frozenset({(_DM, "artist"), (_DM, "albumArtist"), (_DM, "composer"), (_D
 # EXIF and TIFF properties in XMP are numbers and camera settings, but for these
 _TEXT_IN = {_EXIF_NS: frozenset({"UserComment", "ImageDescription"}),
             "http://ns.adobe.com/tiff/1.0/": frozenset({"ImageDescription"})}
-_IPTC = {5: "IPTC object name", 25: "IPTC keywords", 105: "IPTC headline", 120: "IPTC caption"}
+_IPTC = {5: "IPTC object name", 20: "IPTC supplemental category", 22: "IPTC fixture identifier", 25: "IPTC keywords",
+         26: "IPTC content location code", 27: "IPTC content location name", 40: "IPTC special instructions",
+         90: "IPTC city", 92: "IPTC sublocation", 95: "IPTC province/state", 101: "IPTC country",
+         103: "IPTC transmission reference", 105: "IPTC headline", 120: "IPTC caption"}
+# IPTC record 2 datasets that say who made the picture, when, with what, or are binary: not read.
+# Every other dataset, named above or not (2:40 special instructions, 2:22 fixture...), is.
+_IPTC_NOT_TEXT = frozenset({0, 10, 30, 35, 37, 38, 55, 60, 62, 63, 65, 70, 80, 85, 110, 115, 116, 118, 122, 125,
+                            130, 131, 135, 150, 151, 152, 153, 154, 200, 201, 202})
 # a clip's tags that are technical, or say when, with what or by whom it was made (FFmpeg's names,
 # lower case, language suffix off; the maker, as a photo's Artist and Copyright, is not read);
 # every other tag of a clip is read as text
@@ -102,7 +120,8 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
         except MetadataError:
             continue
         utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
-        out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
+        out += [(_IPTC.get(ds, f"IPTC 2:{ds}"), _decode(value, utf8)) for rec, ds, value in datasets
+                if rec == 2 and ds not in _IPTC_NOT_TEXT]
     out += [(where, _comment(text)) for where, text in blocks.comments]
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
 
@@ -173,20 +192,21 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
         warnings.simplefilter("ignore")
         try:
             exif.load(block)
-            values = [(where, exif.get(tag), tag >= 0x9C9B) for tag, where in _EXIF.items()]
-            values.append(("EXIF user comment", exif.get_ifd(EXIF_IFD).get(0x9286), False))
+            tags = list(exif.items()) + list(exif.get_ifd(EXIF_IFD).items())
         except Exception:
             return []
     out = []
-    for where, value, utf16 in values:
-        if value is None:
+    for tag, value in tags:
+        if tag in _EXIF_NOT_TEXT or value is None:
             continue
-        if utf16:
+        if tag in _XP:
             raw = bytes(v & 0xFF for v in value) if isinstance(value, (tuple, list)) else value
             text = raw.decode("utf-16-le", "replace") if isinstance(raw, bytes) else str(raw)
-        else:
+        elif isinstance(value, str) or tag == 0x9286:
             text = _text(value)
-        out.append((where, text.replace("\x00", "").strip()))
+        else:
+            continue  # numbers, pointers, binary blocks (MakerNote)
+        out.append((_EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}", text.replace("\x00", "").strip()))
     return out
 
 

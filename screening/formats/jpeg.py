@@ -12,9 +12,10 @@ import re
 import struct
 from dataclasses import dataclass, field
 
+from screening.formats.exif_images import exif_images
 from screening.formats.native import captured_stderr, corruption
-from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, photoshop_resources,
-                     tiff_int, xmp_packets)
+from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
+from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, xmp_packets)
 
 _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -200,15 +201,20 @@ def header_segments(data: bytes):
 
 
 def embedded(data: bytes, layout: Layout) -> list[Embedded]:
-    """The EXIF thumbnail, MPF pictures and anything image-like after the end-of-image marker."""
+    """The EXIF pictures (thumbnail, previews), JFIF/JFXX and Photoshop thumbnails, MPF pictures,
+    images inside other segments and anything image-like after the end-of-image marker."""
     found: list[Embedded] = []
     covered: list[tuple[int, int]] = []
-    found.extend(_photoshop_thumbnails(layout.segments))
+    photoshop = b"".join(p[len(_PHOTOSHOP_APP13):] for m, p, _ in layout.segments
+                         if m == 0xED and p.startswith(_PHOTOSHOP_APP13))
+    found.extend(photoshop_thumbnails(photoshop, "APP13 segment") if photoshop else [])
     for marker, payload, offset in layout.segments:
         if marker == 0xE1 and payload.startswith(b"Exif\x00"):
-            thumb = exif_thumbnail(payload[6:])
-            if thumb:
-                found.append(Embedded("EXIF thumbnail", thumb))
+            found.extend(exif_images(payload[6:]))
+        elif marker == 0xE0 and payload.startswith((b"JFIF\x00", b"JFXX\x00")):
+            found.extend(jfif_thumbnails(payload, offset))
+            if payload.startswith(b"JFIF\x00") and len(payload) >= 14:  # anything after the header's thumbnail
+                found.extend(images_in(payload[14 + 3 * payload[12] * payload[13]:], f"JFIF APP0 segment at byte {offset}"))
         elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
             for i, (start, size) in enumerate(_mpf_entries(payload[4:]), start=1):
                 base = offset + 8 + start
@@ -228,11 +234,11 @@ _KNOWN_APPS = (b"Exif\x00", b"MPF\x00", b"ICC_PROFILE\x00", _PHOTOSHOP_APP13, b"
 
 
 def _in_other_segments(segments) -> list[Embedded]:
-    """Images inside any other APPn segment, and inside C2PA/JUMBF manifests (APP11, split over
+    """Images inside any other APPn segment (APP0 and APP1 of an unknown kind too), and inside C2PA/JUMBF manifests (APP11, split over
     several segments): Content Credentials viewers show their thumbnails."""
     found: list[Embedded] = []
     for marker, payload, offset in segments:
-        if 0xE2 <= marker <= 0xEF and marker != 0xEB and not payload.startswith(_KNOWN_APPS):
+        if 0xE0 <= marker <= 0xEF and marker != 0xEB and not payload.startswith(_KNOWN_APPS):
             found.extend(images_in(payload, f"APP{marker - 0xE0} segment at byte {offset}"))
     for en, blob in jumbf_boxes(segments).items():
         found.extend(images_in(blob, f"C2PA/JUMBF manifest {en}"))
@@ -253,36 +259,6 @@ def images_in(blob: bytes, where: str) -> list[Embedded]:
     """Every image signature inside a blob, each taken from there to the blob's end."""
     starts = sorted({i for sig in _IMAGE_STARTS[:2] for i in _all(blob, sig)})
     return [Embedded(f"image in the {where} (offset {i})", blob[i:]) for i in starts]
-
-
-def _photoshop_thumbnails(segments) -> list[Embedded]:
-    """The JPEG thumbnail Photoshop keeps in its image resources (0x040C, older 0x0409)."""
-    blob = b"".join(p[len(_PHOTOSHOP_APP13):] for m, p, _ in segments
-                    if m == 0xED and p.startswith(_PHOTOSHOP_APP13))
-    if not blob:
-        return []
-    try:
-        resources = photoshop_resources(blob)
-    except MetadataError:
-        return []  # the location check reports resources it cannot read
-    return [Embedded("Photoshop thumbnail", body[28:]) for rid, body in resources
-            if rid in (0x0409, 0x040C) and len(body) > 28]
-
-
-def exif_thumbnail(block: bytes) -> bytes | None:
-    """The JPEG thumbnail of an EXIF block's IFD1, or None; pointers outside the block raise."""
-    try:
-        raw = ifd0_raw(block, (0x0201, 0x0202), ifd=1)
-    except MetadataError:
-        return None  # the location check reports an EXIF block it cannot read
-    if 0x0201 not in raw or 0x0202 not in raw:
-        return None
-    start, size = tiff_int(raw[0x0201], block), tiff_int(raw[0x0202], block)
-    if size == 0:
-        return None
-    if start + size > len(block):
-        raise ImageError(f"the EXIF thumbnail ({size} bytes at {start}) runs past the EXIF block")
-    return block[start:start + size]
 
 
 def _mpf_entries(block: bytes) -> list[tuple[int, int]]:

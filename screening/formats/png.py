@@ -7,6 +7,7 @@ import zlib
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
+from screening.formats.thumbnails import photoshop_thumbnails
 
 
 def chunks(data: bytes):
@@ -49,7 +50,24 @@ def embedded(data: bytes, end: int) -> list[Embedded]:
     and anything image-like after IEND."""
     found = [image for kind, body, pos in chunks(data) if kind not in _READ
              for image in images_in(body, f"PNG {kind.decode('latin-1')!r} chunk at byte {pos}")]
-    return found + after_end(data, end, [], "PNG's IEND chunk")
+    return found + _photoshop_images(data) + after_end(data, end, [], "PNG's IEND chunk")
+
+
+def _photoshop_images(data: bytes) -> list[Embedded]:
+    """The Photoshop thumbnail of ImageMagick's "Raw profile type 8bim" (or app13) text chunk."""
+    found = []
+    for kind, body, pos in chunks(data):
+        if kind in (b"tEXt", b"zTXt", b"iTXt") and body.startswith(b"Raw profile type "):
+            try:
+                keyword, text = _text(kind, body, pos)
+                name = keyword[17:].lower()
+                if name in ("8bim", "app13"):
+                    blob = _profile_blob(name, text)
+                    blob = blob[blob.find(b"8BIM"):] if b"8BIM" in blob else blob  # app13: "Photoshop 3.0\0" first
+                    found += photoshop_thumbnails(blob, f"PNG 'Raw profile type {name}' chunk at byte {pos}")
+            except MetadataError as exc:
+                raise ImageError(str(exc)) from None
+    return found
 
 
 def blocks(data: bytes, found: Found) -> None:
@@ -100,6 +118,16 @@ def _text(kind: bytes, body: bytes, pos: int) -> tuple[str, bytes]:
 
 def _raw_profile(name: str, text: bytes, found: Found) -> None:
     """ImageMagick's hex-encoded profiles: "\\nname\\n   length\\nhex lines..."."""
+    blob = _profile_blob(name, text)
+    if name in ("exif", "app1"):
+        found.exif.append(blob)
+    elif name == "xmp":
+        found.xmp.extend(xmp_packets(blob))
+    elif name in ("iptc", "8bim"):
+        found.iptc.extend(photoshop_iptc(blob) if blob.startswith(b"8BIM") else [blob])
+
+
+def _profile_blob(name: str, text: bytes) -> bytes:
     lines = text.lstrip(b"\n").split(b"\n", 2)
     try:
         length = int(lines[1])
@@ -108,12 +136,7 @@ def _raw_profile(name: str, text: bytes, found: Found) -> None:
         raise MetadataError(f"PNG 'Raw profile type {name}' is not a readable hex profile") from None
     if len(blob) != length:
         raise MetadataError(f"PNG 'Raw profile type {name}' declares {length} bytes but holds {len(blob)}")
-    if name in ("exif", "app1"):
-        found.exif.append(blob)
-    elif name == "xmp":
-        found.xmp.extend(xmp_packets(blob))
-    elif name in ("iptc", "8bim"):
-        found.iptc.extend(photoshop_iptc(blob) if blob.startswith(b"8BIM") else [blob])
+    return blob
 
 
 def frame_count(data: bytes) -> int:

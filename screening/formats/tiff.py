@@ -13,7 +13,8 @@ import io
 
 import numpy as np
 
-from screening.formats.common import Found, ImageError, ifd0_raw, photoshop_iptc
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc
+from screening.formats.thumbnails import photoshop_thumbnails
 from screening.formats.native import captured_stderr, corruption
 
 # Photometric interpretations of raw sensor data (colour filter array, linear raw).
@@ -33,6 +34,15 @@ def tiff_iptc(block: bytes) -> list[bytes]:
     if 34377 in raw:
         found.extend(photoshop_iptc(raw[34377]))
     return found
+
+
+def photoshop_images(data: bytes) -> list[Embedded]:
+    """The thumbnail among the Photoshop image resources of IFD0 (tag 34377), as Photoshop writes."""
+    try:
+        raw = ifd0_raw(data, (34377,))
+    except MetadataError:
+        return []  # the location check reports an IFD0 it cannot read
+    return photoshop_thumbnails(raw[34377], "TIFF's Photoshop tag 34377") if 34377 in raw else []
 
 
 def subifd_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:

@@ -1,0 +1,171 @@
+"""Every picture an EXIF block points to: the IFD1 thumbnail and the previews of other IFDs.
+
+EXIF is a TIFF structure: a chain of IFDs (IFD0, IFD1 the thumbnail, IFD2...) and SubIFDs
+(0x014A) hanging off them. Cameras and tools keep JPEG pictures in any of them (exiftool's
+ThumbnailImage, PreviewImage, OtherImage, JpgFromRaw): 0x0201/0x0202, or strips (0x0111/0x0117)
+of compression 6/7. EXIF 2.3 also allows an uncompressed (strip) thumbnail in IFD1. Every one is
+returned for screening; one that cannot be read (cut off, a loop, an unknown coding) is an
+ImageError naming the IFD, never skipped. The walk is bounded: MAX_IFDS directories at most.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from screening.formats.common import Embedded, ImageError
+from screening.formats.thumbnails import as_png
+
+# Directories one EXIF block may hold (a camera writes 2-6); more is refused as hostile.
+MAX_IFDS = 32
+# Pictures one EXIF block may point to.
+MAX_IMAGES = 8
+# Pixels of one uncompressed thumbnail (EXIF's are 160x120; a big preview is never uncompressed).
+MAX_RAW_PIXELS = 4_000_000
+
+_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+_INTS = {1: "B", 3: "H", 4: "I", 8: "h", 9: "i", 13: "I", 16: "Q"}
+_SUBIFDS, _EXIF_IFD = 0x014A, 0x8769
+_COMPRESSION = {1: "uncompressed", 2: "CCITT", 3: "CCITT G3", 4: "CCITT G4", 5: "LZW", 7: "JPEG",
+                8: "Deflate", 32773: "PackBits", 34712: "JPEG 2000", 34892: "lossy JPEG"}
+
+
+class _Ifd:
+    """One directory: its name ("IFD1", "SubIFD 1 of IFD0") and its entries."""
+
+    def __init__(self, block: bytes, order: str, offset: int, name: str):
+        self.block, self.order, self.name = block, order, name
+        if offset + 2 > len(block):
+            raise ImageError(f"EXIF {name} (at byte {offset}) is past the end of the EXIF block")
+        (count,) = struct.unpack_from(order + "H", block, offset)
+        if offset + 2 + 12 * count > len(block):
+            raise ImageError(f"EXIF {name} is cut off: {count} entries do not fit in the EXIF block")
+        self.entries = {}
+        for i in range(count):
+            tag, kind, n = struct.unpack_from(order + "HHI", block, offset + 2 + 12 * i)
+            self.entries[tag] = (kind, n, offset + 2 + 12 * i + 8)
+        at = offset + 2 + 12 * count
+        self.next = struct.unpack_from(order + "I", block, at)[0] if at + 4 <= len(block) else 0
+
+    def ints(self, tag: int) -> list[int] | None:
+        """The integer values of a tag (SHORT, LONG, BYTE...), or None when absent."""
+        if tag not in self.entries:
+            return None
+        kind, n, at = self.entries[tag]
+        if kind not in _INTS or n > 1 << 16:
+            raise ImageError(f"EXIF {self.name}: tag 0x{tag:04X} is not an integer list")
+        size = _SIZES[kind] * n
+        start = at if size <= 4 else struct.unpack_from(self.order + "I", self.block, at)[0]
+        if start + size > len(self.block):
+            raise ImageError(f"EXIF {self.name}: tag 0x{tag:04X} runs past the end of the EXIF block")
+        return list(struct.unpack_from(f"{self.order}{n}{_INTS[kind]}", self.block, start))
+
+    def int(self, tag: int, default: int | None = None) -> int | None:
+        values = self.ints(tag)
+        return values[0] if values else default
+
+
+def directories(block: bytes) -> list[_Ifd]:
+    """Every IFD of the chain, every SubIFD and the Exif IFD, each once (a loop raises)."""
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(block[:4])
+    if order is None or len(block) < 8:
+        return []  # not a TIFF structure: the EXIF readers report that themselves
+    seen: set[int] = set()
+    out: list[_Ifd] = []
+    todo = [(struct.unpack_from(order + "I", block, 4)[0], "IFD0", True)]
+    while todo:
+        offset, name, chained = todo.pop(0)
+        if offset in seen:
+            raise ImageError(f"EXIF {name} points back to a directory already read (a loop)")
+        if len(seen) >= MAX_IFDS:
+            raise ImageError(f"the EXIF block holds more than {MAX_IFDS} directories: refused")
+        seen.add(offset)
+        ifd = _Ifd(block, order, offset, name)
+        out.append(ifd)
+        for i, sub in enumerate(ifd.ints(_SUBIFDS) or [], start=1):
+            todo.append((sub, f"SubIFD {i} of {name}", False))
+        exif_ifd = ifd.int(_EXIF_IFD)
+        if exif_ifd:
+            todo.append((exif_ifd, f"Exif IFD of {name}", False))
+        if chained and ifd.next:
+            todo.append((ifd.next, f"IFD{int(name[3:]) + 1}", True))
+    return out
+
+
+def exif_images(block: bytes) -> list[Embedded]:
+    """Every picture the EXIF block points to, from any directory (see the module's docstring)."""
+    found: list[Embedded] = []
+    spans: set[tuple[int, int]] = set()
+    for ifd in directories(block):
+        for span, image in _images_of(ifd):
+            if span in spans:
+                continue  # the same bytes listed twice (JPEGInterchangeFormat and a strip)
+            spans.add(span)
+            found.append(image)
+            if len(found) > MAX_IMAGES:
+                raise ImageError(f"the EXIF block points to more than {MAX_IMAGES} pictures: refused")
+    return found
+
+
+def _label(ifd: _Ifd, what: str) -> str:
+    return "EXIF thumbnail" if ifd.name == "IFD1" and what == "JPEG" else f"{what} image in EXIF {ifd.name}"
+
+
+def _images_of(ifd: _Ifd):
+    start, size = ifd.int(0x0201, 0), ifd.int(0x0202, 0)
+    if size and start:  # offset 0 is the TIFF header itself: no picture (Pillow's exif_gps.jpg)
+        if start + size > len(ifd.block):
+            raise ImageError(f"the {_label(ifd, 'JPEG')} ({size} bytes at {start}) runs past the EXIF block")
+        yield (start, start + size), Embedded(_label(ifd, "JPEG"), ifd.block[start:start + size])
+    offsets, counts = ifd.ints(0x0111), ifd.ints(0x0117)
+    if offsets is None and counts is None:
+        return
+    if not offsets or not counts or len(offsets) != len(counts):
+        raise ImageError(f"the strips of the image in EXIF {ifd.name} are malformed")
+    if any(o + c > len(ifd.block) for o, c in zip(offsets, counts, strict=True)):
+        raise ImageError(f"a strip of the image in EXIF {ifd.name} runs past the EXIF block")
+    data = b"".join(ifd.block[o:o + c] for o, c in zip(offsets, counts, strict=True))
+    span = (offsets[0], offsets[0] + len(data))
+    compression = ifd.int(0x0103, 1)
+    if compression in (6, 7):
+        if len(offsets) != 1 or not data.startswith(b"\xff\xd8"):
+            raise ImageError(f"the JPEG image in EXIF {ifd.name} is split over strips or lacks its own header: "
+                             "it is not read")
+        yield span, Embedded(_label(ifd, "JPEG"), data)
+    elif compression == 1:
+        yield span, Embedded(f"uncompressed image in EXIF {ifd.name}", _as_png(ifd, data))
+    else:
+        coding = _COMPRESSION.get(compression, f"compression {compression}")
+        raise ImageError(f"a {coding} image in EXIF {ifd.name} is not read")
+
+
+def _as_png(ifd: _Ifd, data: bytes) -> bytes:
+    """An uncompressed 8-bit RGB, YCbCr (not subsampled) or grey strip image, as PNG bytes."""
+    w, h = ifd.int(0x0100, 0), ifd.int(0x0101, 0)
+    bits = set(ifd.ints(0x0102) or [1])
+    photometric = ifd.int(0x0106, -1)
+    samples = ifd.int(0x0115, 1)
+    what = f"the uncompressed image in EXIF {ifd.name}"
+    if not w or not h or w * h > MAX_RAW_PIXELS:
+        raise ImageError(f"{what} has no size or is too large ({w}x{h})")
+    subsampling = tuple(ifd.ints(0x0212) or [2, 2]) if photometric == 6 else (1, 1)
+    if bits != {8} or ifd.int(0x011C, 1) != 1 or (photometric, samples) not in ((2, 3), (6, 3), (0, 1), (1, 1)) \
+            or subsampling != (1, 1):
+        raise ImageError(f"{what} (photometric {photometric}, {samples} samples of {sorted(bits)} bits, "
+                         f"subsampling {subsampling}) is not read")
+    if len(data) < w * h * samples:
+        raise ImageError(f"{what} is cut off: {len(data)} bytes for {w}x{h}x{samples}")
+    pixels = np.frombuffer(data[:w * h * samples], np.uint8).reshape(h, w, samples)
+    if photometric == 6:
+        pixels = _ycbcr_to_rgb(pixels)
+    elif photometric == 0:
+        pixels = 255 - pixels
+    return as_png(pixels[..., 0] if samples == 1 else pixels)
+
+
+def _ycbcr_to_rgb(pixels: np.ndarray) -> np.ndarray:
+    y, cb, cr = (pixels[..., i].astype(np.float32) for i in range(3))
+    rgb = np.stack([y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128),
+                    y + 1.772 * (cb - 128)], axis=-1)
+    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
