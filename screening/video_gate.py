@@ -42,11 +42,17 @@ MARGIN_PX = 48
 # Rectangles are at least this long on each side (frame pixels; the people detector needs 128).
 MIN_SIDE = 160
 # Rectangles covering more than this share of the frame: the whole frame is screened.
-FULL_SHARE = 0.5
+FULL_SHARE = 0.65
 # A pan is looked for on every frame (a pan left uncorrected while parts of the frame are looked
 # at again makes a patchwork of the reference) and kept when phase correlation is at least this
 # sure of it and it leaves fewer changed cells than no pan.
 PAN_RESPONSE = 0.3
+# A pan is measured to a fraction of a small-copy pixel (a slow pan moves a frame 2 px between two
+# looks: half a pixel of the small copy); under this (small-copy pixels) it is no pan.
+MIN_PAN = 0.1
+# The pan is measured over the whole small copy and in this many tiles (columns, rows) of it, kept
+# where more than half of the tiles sure of a shift agree to half a pixel.
+PAN_TILES = (4, 3)
 # A place that keeps changing is looked at whole (all the cells that changed since it was last
 # looked at whole) at least once in this many looks of its pass.
 WHOLE_AFTER = 4
@@ -64,21 +70,32 @@ class Plan:
 
 class Small:
     """A frame's small copy, as the gates compare it: colour planes (3 x h x w uint8, 1/SCALE of
-    the frame on each side), and their lightness (for measuring a pan), made once per frame and
-    shared by every pass's gate."""
+    the frame on each side), made once per frame and shared by every pass's gate; and, for a gate
+    whose grid has followed a pan to the frame pixel, the copy made on that grid (`at`)."""
 
-    def __init__(self, planes: np.ndarray):
+    def __init__(self, planes: np.ndarray, rgb: np.ndarray | None = None):
         self.planes = planes
-        self._lightness: np.ndarray | None = None
+        self.rgb = rgb
+        self._phases: dict = {(0, 0): planes}
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.planes.shape[1:]
 
-    def lightness(self) -> np.ndarray:
-        if self._lightness is None:
-            self._lightness = _lightness(self.planes)
-        return self._lightness
+    def at(self, phase: tuple[int, int]) -> np.ndarray:
+        """The copy whose pixel (i, j) covers frame pixels from (SCALE i + px, SCALE j + py): the
+        frame moved back by the phase, its last column and row filled from the edge (not known:
+        _edge_unknown)."""
+        planes = self._phases.get(phase)
+        if planes is None:
+            import cv2
+
+            px, py = phase
+            h, w = self.rgb.shape[:2]
+            moved = cv2.copyMakeBorder(self.rgb[py:, px:], 0, py, 0, px, cv2.BORDER_REPLICATE)
+            small = cv2.resize(moved, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
+            planes = self._phases[phase] = np.ascontiguousarray(small.transpose(2, 0, 1))
+        return planes
 
 
 def small_copy(rgb: np.ndarray) -> Small:
@@ -88,7 +105,7 @@ def small_copy(rgb: np.ndarray) -> Small:
 
     h, w = rgb.shape[:2]
     small = cv2.resize(rgb, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
-    return Small(np.ascontiguousarray(small.transpose(2, 0, 1)))
+    return Small(np.ascontiguousarray(small.transpose(2, 0, 1)), rgb)
 
 
 class Gate:
@@ -100,6 +117,10 @@ class Gate:
         self.known: np.ndarray | None = None  # False where nothing was screened yet (None: all known)
         self.findings: tuple = ()
         self.pending: np.ndarray | None = None  # per cell: looks since it began to change, 0 if not
+        self.pending_offset = (0, 0)  # how far (frame pixels) pending has yet to move with the pan
+        # where the gate's grid lies on the frame (frame pixels, 0..SCALE-1): a pan of a few frame
+        # pixels moves it, so the reference is always compared with the frame exactly where it was
+        self.phase = (0, 0)
         self.full = 0  # frames screened whole, and in part (for the clip's summary)
         self.partial = 0
         self.skipped = 0
@@ -110,6 +131,15 @@ class Gate:
         self.known = None
         self.findings = ()
         self.pending = None
+        self.pending_offset = (0, 0)
+        self.phase = (0, 0)
+
+    def _pending_moved(self, shift: tuple[int, int]) -> np.ndarray | None:
+        """The pending cells moved with a pan: by whole cells, the rest carried to the next pan."""
+        dx, dy = self.pending_offset[0] + shift[0], self.pending_offset[1] + shift[1]
+        cells = (round(dx / CELL), round(dy / CELL))
+        self.pending_offset = (dx - cells[0] * CELL, dy - cells[1] * CELL)
+        return _shifted_cells(self.pending, cells)
 
     def plan(self, grey: Small, size: tuple[int, int]) -> Plan:
         """What to screen in the frame whose small copy is `grey` and size (width, height) is `size`."""
@@ -117,17 +147,25 @@ class Gate:
         if not self.threshold or ref is None or ref.shape != grey.planes.shape:
             return Plan(None, ())
         limit = self.threshold * 255.0
-        changed = _changed(ref, self.known, grey.planes, limit)
-        shift = (0.0, 0.0)
-        pan = _pan(ref, self.known, grey) if changed.any() else None
-        if pan is not None:
-            moved, known = _shifted(ref, self.known, *pan)
-            changed_moved = _changed(moved, known, grey.planes, limit)
-            if changed_moved.sum() < changed.sum():
-                changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
-                self.reference, self.known = moved, known
-                self.pending = _shifted_cells(self.pending, shift)
-        wholes = self._pending_wholes(changed)
+        here = grey.at(self.phase)
+        changed = _changed(ref, _edge_unknown(self.known, self.phase, ref.shape[1:]), here, limit)
+        shift = (0, 0)
+        # a pan, to the frame pixel: the reference moves by whole pixels of the small copy (exact)
+        # and the grid by what is left, so the frame is compared on the grid the reference was made on
+        for dx, dy in (_candidates(_pan(ref, self.known, here)) if changed.any() else []):
+            px, py = self.phase[0] + dx, self.phase[1] + dy
+            moved, known = _shifted(ref, self.known, px // SCALE, py // SCALE)
+            phase = (px % SCALE, py % SCALE)
+            changed_moved = _changed(moved, _edge_unknown(known, phase, ref.shape[1:]), grey.at(phase), limit)
+            # compared away from the frame's edges (what a pan reveals, a moved grid's edge cells)
+            if changed_moved[1:-1, 1:-1].sum() < changed[1:-1, 1:-1].sum():
+                changed, shift, best = changed_moved, (dx, dy), (moved, known, phase)
+        if shift != (0, 0):
+            self.reference, self.known, self.phase = best
+            self.pending = self._pending_moved(shift)
+        ox, oy = self.phase
+        changed = _edge_changed(changed, self.phase, size)
+        wholes = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in self._pending_wholes(changed)]
         w, h = size
         kept, dropped = [], []
         for f in self.findings:
@@ -135,11 +173,11 @@ class Gate:
             box = getattr(f, "box", None)
             if box is not None and not _inside(box, w, h):
                 continue  # panned out of the frame
-            (dropped if box is not None and _touches(changed, box) else kept).append(f)
+            (dropped if box is not None and _touches(changed, box, self.phase) else kept).append(f)
         if not changed.any() and not wholes:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h)
+            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase)
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -184,15 +222,17 @@ class Gate:
             self.reference = grey.planes.copy()
             self.known = None
             self.pending = None  # everything was looked at whole
+            self.phase = (0, 0)
             self.full += 1
         else:
             if plan.regions:
                 self.partial += 1
             else:
                 self.skipped += 1
+            planes, (ox, oy) = grey.at(self.phase), self.phase
             for x0, y0, x1, y1 in plan.regions:
-                sl = np.s_[y0 // SCALE:-(-y1 // SCALE), x0 // SCALE:-(-x1 // SCALE)]
-                self.reference[(slice(None), *sl)] = grey.planes[(slice(None), *sl)]
+                sl = np.s_[max(0, y0 - oy) // SCALE:-(-(y1 - oy) // SCALE), max(0, x0 - ox) // SCALE:-(-(x1 - ox) // SCALE)]
+                self.reference[(slice(None), *sl)] = planes[(slice(None), *sl)]
                 if self.known is not None:
                     self.known[sl] = True
             if self.known is not None and self.known.all():
@@ -288,32 +328,82 @@ def _shifted(ref: np.ndarray, known: np.ndarray | None, dx: int, dy: int) -> tup
 _WINDOWS: dict = {}
 
 
-def _pan(ref: np.ndarray, known: np.ndarray | None, small: Small) -> tuple[int, int] | None:
-    """The global shift (whole pixels of the small copy) from the reference to the frame, by
-    phase correlation of their lightness; None when there is no sure one."""
+def _pan(ref: np.ndarray, known: np.ndarray | None, planes: np.ndarray) -> list[tuple[float, float]]:
+    """The camera's shift (pixels of the small copy, to a fraction of one) from the reference to
+    the frame, as measured by phase correlation of their lightness: over the whole frame, and
+    where most of PAN_TILES tiles agree (whatever moves on its own, or stands still while the
+    scene pans, a head, sways only the tiles it covers); none when neither is sure."""
     import cv2
 
-    h, w = small.shape
+    h, w = planes.shape[1:]
     if h < 8 or w < 8:
-        return None
+        return []
     ref_lightness = _lightness(ref)
     if known is not None:
         ref_lightness[~known] = ref_lightness[known].mean() if known.any() else 0.0
-    window = _WINDOWS.get((w, h))
-    if window is None:
-        window = _WINDOWS[(w, h)] = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    (fx, fy), response = cv2.phaseCorrelate(ref_lightness, small.lightness(), window)
-    dx, dy = int(round(fx)), int(round(fy))
-    if response < PAN_RESPONSE or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
-        return None
-    return dx, dy
+    lightness = _lightness(planes)
+    cols, rows = PAN_TILES
+    tw, th = w // cols, h // rows
+    grid = [(0, 0, w, h)] + ([(x, y, tw, th) for y in range(0, rows * th, th) for x in range(0, cols * tw, tw)]
+                             if tw >= 16 and th >= 16 else [])
+    shifts = []
+    for x, y, cw, ch in grid:
+        window = _WINDOWS.get((cw, ch))
+        if window is None:
+            window = _WINDOWS[(cw, ch)] = cv2.createHanningWindow((cw, ch), cv2.CV_32F)
+        (fx, fy), response = cv2.phaseCorrelate(ref_lightness[y:y + ch, x:x + cw], lightness[y:y + ch, x:x + cw],
+                                                window)
+        shifts.append((fx, fy) if response >= PAN_RESPONSE and abs(fx) < cw // 2 and abs(fy) < ch // 2 else None)
+    out = [shifts[0]] if shifts[0] is not None else []
+    tiles = [t for t in shifts[1:] if t is not None]
+    if len(tiles) >= 2:
+        fx, fy = float(np.median([t[0] for t in tiles])), float(np.median([t[1] for t in tiles]))
+        if 2 * sum(abs(tx - fx) <= 0.5 and abs(ty - fy) <= 0.5 for tx, ty in tiles) > len(tiles):
+            out.append((fx, fy))
+    return [(float(fx), float(fy)) for fx, fy in out if max(abs(fx), abs(fy)) >= MIN_PAN]
 
 
-def _shifted_cells(pending: np.ndarray | None, shift: tuple[float, float]) -> np.ndarray | None:
-    """The pending cells moved with a pan (to the nearest cell)."""
-    if pending is None:
-        return None
-    dx, dy = round(shift[0] / CELL), round(shift[1] / CELL)
+def _candidates(pans: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """The pans tried (frame pixels): each measured one to the nearest frame pixel."""
+    out = []
+    for fx, fy in pans:
+        c = (round(fx * SCALE), round(fy * SCALE))
+        if c != (0, 0) and c not in out:
+            out.append(c)
+    return out
+
+
+def _edge_unknown(known: np.ndarray | None, phase: tuple[int, int], shape) -> np.ndarray | None:
+    """`known` without the small copy's last column (row) when the grid is moved across (down)
+    the frame: the frame's copy holds pixels filled from its edge there."""
+    if phase == (0, 0):
+        return known
+    out = np.ones(shape, bool) if known is None else known.copy()
+    if phase[0]:
+        out[:, -1] = False
+    if phase[1]:
+        out[-1, :] = False
+    return out
+
+
+def _edge_changed(changed: np.ndarray, phase: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
+    """The changed cells, with the frame's strip the moved grid leaves out (its first columns
+    or rows) counted as changed: the cells along that edge."""
+    if phase == (0, 0):
+        return changed
+    changed = changed.copy()
+    if phase[0]:
+        changed[:, 0] = True
+    if phase[1]:
+        changed[0, :] = True
+    return changed
+
+
+def _shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndarray | None:
+    """The pending cells moved by whole cells."""
+    if pending is None or cells == (0, 0):
+        return pending
+    dx, dy = cells
     h, w = pending.shape
     moved = np.zeros_like(pending)
     moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = pending[max(0, -dy):h - max(0, dy),
@@ -321,12 +411,16 @@ def _shifted_cells(pending: np.ndarray | None, shift: tuple[float, float]) -> np
     return moved
 
 
-def _regions(changed: np.ndarray, boxes: list, w: int, h: int) -> list[tuple[int, int, int, int]] | None:
-    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given."""
+def _regions(changed: np.ndarray, boxes: list, w: int, h: int,
+             phase: tuple[int, int] = (0, 0)) -> list[tuple[int, int, int, int]] | None:
+    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given;
+    `phase`: where the cells' grid lies on the frame."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
-    rects = [(x * CELL, y * CELL, (x + cw) * CELL, (y + ch) * CELL) for x, y, cw, ch, _ in stats[1:count]]
+    ox, oy = phase
+    rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
+             for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
     grown = [_grown(r, w, h) for r in rects]
     while True:  # join rectangles that overlap until none do
@@ -363,8 +457,9 @@ def _join_once(rects: list) -> list:
     return out
 
 
-def _touches(changed: np.ndarray, box) -> bool:
+def _touches(changed: np.ndarray, box, phase: tuple[int, int] = (0, 0)) -> bool:
     x, y, bw, bh = box
+    x, y = x - phase[0], y - phase[1]
     ch, cw = changed.shape
     x0, y0 = max(0, int(x // CELL)), max(0, int(y // CELL))
     x1, y1 = min(cw, int(-(-(x + bw) // CELL))), min(ch, int(-(-(y + bh) // CELL)))

@@ -265,7 +265,18 @@ class FaceEngine:
         """`encode_with_reason()` of several faces of one picture, the recogniser run once on
         all their chips (and once more on all their mirror images)."""
         rgb = _checked(rgb)
-        chips = [self._chip(rgb, box) for box in boxes]
+        return self.encode_chips(rgb, boxes, self.chips_of(rgb, boxes), jitters, mirror)
+
+    def chips_of(self, rgb: np.ndarray, boxes: list[Box]) -> list[tuple[np.ndarray | None, str]]:
+        """Each face's aligned chip (what its descriptor is computed from), or None and why it
+        cannot be identified."""
+        rgb = _checked(rgb)
+        return [self._chip(rgb, box) for box in boxes]
+
+    def encode_chips(self, rgb: np.ndarray, boxes: list[Box], chips: list, jitters: int = NUM_JITTERS,
+                     mirror: bool = MIRROR_AVERAGE) -> list[tuple[np.ndarray | None, str]]:
+        """`encode_many()` of faces whose chips (`chips_of()`) are already made."""
+        rgb = _checked(rgb)
         usable = [box for box, (chip, _) in zip(boxes, chips) if chip is not None]
         vectors = iter(self._descriptors([chip for chip, _ in chips if chip is not None], jitters))
         if mirror:
