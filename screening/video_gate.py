@@ -5,8 +5,10 @@ what it last screened at each place (the *reference*), and the findings it made 
 full-frame pixels. A new frame is compared with the reference, cell by cell (CELL x CELL
 frame pixels): a cell whose mean absolute change in any colour channel exceeds the threshold
 has changed (a crest in colours of the wall's lightness changes no grey). A
-camera pan is undone first: the global shift between reference and frame is measured by
-phase correlation, and kept when it explains the frame better than no shift.
+camera pan is undone first, to the frame pixel: the shift between reference and frame is measured
+by phase correlation (whole frame and tiles), the reference moved by whole pixels of its copy and
+the grid the frame is compared on by the rest (`Gate.phase`); kept when it explains the frame
+better than no shift.
 
 - The changed cells, grown by MARGIN_PX, grouped into rectangles, are screened again; a
   finding whose box touches a changed cell is dropped and its box added to the rectangles
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from screening.video_pan import edge_changed, edge_unknown, measure_pan, shifted, shifted_cells
+
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
 CELL = 16
@@ -43,16 +47,6 @@ MARGIN_PX = 48
 MIN_SIDE = 160
 # Rectangles covering more than this share of the frame: the whole frame is screened.
 FULL_SHARE = 0.65
-# A pan is looked for on every frame (a pan left uncorrected while parts of the frame are looked
-# at again makes a patchwork of the reference) and kept when phase correlation is at least this
-# sure of it and it leaves fewer changed cells than no pan.
-PAN_RESPONSE = 0.3
-# A pan is measured to a fraction of a small-copy pixel (a slow pan moves a frame 2 px between two
-# looks: half a pixel of the small copy); under this (small-copy pixels) it is no pan.
-MIN_PAN = 0.1
-# The pan is measured over the whole small copy and in this many tiles (columns, rows) of it, kept
-# where more than half of the tiles sure of a shift agree to half a pixel.
-PAN_TILES = (4, 3)
 # A place that keeps changing is looked at whole (all the cells that changed since it was last
 # looked at whole) at least once in this many looks of its pass.
 WHOLE_AFTER = 4
@@ -139,7 +133,7 @@ class Gate:
         dx, dy = self.pending_offset[0] + shift[0], self.pending_offset[1] + shift[1]
         cells = (round(dx / CELL), round(dy / CELL))
         self.pending_offset = (dx - cells[0] * CELL, dy - cells[1] * CELL)
-        return _shifted_cells(self.pending, cells)
+        return shifted_cells(self.pending, cells)
 
     def plan(self, grey: Small, size: tuple[int, int]) -> Plan:
         """What to screen in the frame whose small copy is `grey` and size (width, height) is `size`."""
@@ -148,15 +142,15 @@ class Gate:
             return Plan(None, ())
         limit = self.threshold * 255.0
         here = grey.at(self.phase)
-        changed = _changed(ref, _edge_unknown(self.known, self.phase, ref.shape[1:]), here, limit)
+        changed = _changed(ref, edge_unknown(self.known, self.phase, ref.shape[1:]), here, limit)
         shift = (0, 0)
         # a pan, to the frame pixel: the reference moves by whole pixels of the small copy (exact)
         # and the grid by what is left, so the frame is compared on the grid the reference was made on
-        for dx, dy in (_candidates(_pan(ref, self.known, here)) if changed.any() else []):
+        for dx, dy in (_candidates(measure_pan(ref, self.known, here)) if changed.any() else []):
             px, py = self.phase[0] + dx, self.phase[1] + dy
-            moved, known = _shifted(ref, self.known, px // SCALE, py // SCALE)
+            moved, known = shifted(ref, self.known, px // SCALE, py // SCALE)
             phase = (px % SCALE, py % SCALE)
-            changed_moved = _changed(moved, _edge_unknown(known, phase, ref.shape[1:]), grey.at(phase), limit)
+            changed_moved = _changed(moved, edge_unknown(known, phase, ref.shape[1:]), grey.at(phase), limit)
             # compared away from the frame's edges (what a pan reveals, a moved grid's edge cells)
             if changed_moved[1:-1, 1:-1].sum() < changed[1:-1, 1:-1].sum():
                 changed, shift, best = changed_moved, (dx, dy), (moved, known, phase)
@@ -164,7 +158,7 @@ class Gate:
             self.reference, self.known, self.phase = best
             self.pending = self._pending_moved(shift)
         ox, oy = self.phase
-        changed = _edge_changed(changed, self.phase, size)
+        changed = edge_changed(changed, self.phase, size)
         wholes = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in self._pending_wholes(changed)]
         w, h = size
         kept, dropped = [], []
@@ -231,7 +225,8 @@ class Gate:
                 self.skipped += 1
             planes, (ox, oy) = grey.at(self.phase), self.phase
             for x0, y0, x1, y1 in plan.regions:
-                sl = np.s_[max(0, y0 - oy) // SCALE:-(-(y1 - oy) // SCALE), max(0, x0 - ox) // SCALE:-(-(x1 - ox) // SCALE)]
+                sl = np.s_[max(0, y0 - oy) // SCALE:-(-(y1 - oy) // SCALE),
+                           max(0, x0 - ox) // SCALE:-(-(x1 - ox) // SCALE)]
                 self.reference[(slice(None), *sl)] = planes[(slice(None), *sl)]
                 if self.known is not None:
                     self.known[sl] = True
@@ -308,61 +303,6 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _lightness(planes: np.ndarray) -> np.ndarray:
-    return planes.sum(axis=0, dtype=np.float32) / 3.0
-
-
-def _shifted(ref: np.ndarray, known: np.ndarray | None, dx: int, dy: int) -> tuple[np.ndarray, np.ndarray]:
-    """The reference moved by (dx, dy) whole pixels, and where it now holds something."""
-    _, h, w = ref.shape
-    to = np.s_[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
-    src = np.s_[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-    moved = np.zeros_like(ref)
-    moved[(slice(None), *to)] = ref[(slice(None), *src)]
-    was = np.ones((h, w), bool) if known is None else known
-    now = np.zeros((h, w), bool)
-    now[to] = was[src]
-    return moved, now
-
-
-_WINDOWS: dict = {}
-
-
-def _pan(ref: np.ndarray, known: np.ndarray | None, planes: np.ndarray) -> list[tuple[float, float]]:
-    """The camera's shift (pixels of the small copy, to a fraction of one) from the reference to
-    the frame, as measured by phase correlation of their lightness: over the whole frame, and
-    where most of PAN_TILES tiles agree (whatever moves on its own, or stands still while the
-    scene pans, a head, sways only the tiles it covers); none when neither is sure."""
-    import cv2
-
-    h, w = planes.shape[1:]
-    if h < 8 or w < 8:
-        return []
-    ref_lightness = _lightness(ref)
-    if known is not None:
-        ref_lightness[~known] = ref_lightness[known].mean() if known.any() else 0.0
-    lightness = _lightness(planes)
-    cols, rows = PAN_TILES
-    tw, th = w // cols, h // rows
-    grid = [(0, 0, w, h)] + ([(x, y, tw, th) for y in range(0, rows * th, th) for x in range(0, cols * tw, tw)]
-                             if tw >= 16 and th >= 16 else [])
-    shifts = []
-    for x, y, cw, ch in grid:
-        window = _WINDOWS.get((cw, ch))
-        if window is None:
-            window = _WINDOWS[(cw, ch)] = cv2.createHanningWindow((cw, ch), cv2.CV_32F)
-        (fx, fy), response = cv2.phaseCorrelate(ref_lightness[y:y + ch, x:x + cw], lightness[y:y + ch, x:x + cw],
-                                                window)
-        shifts.append((fx, fy) if response >= PAN_RESPONSE and abs(fx) < cw // 2 and abs(fy) < ch // 2 else None)
-    out = [shifts[0]] if shifts[0] is not None else []
-    tiles = [t for t in shifts[1:] if t is not None]
-    if len(tiles) >= 2:
-        fx, fy = float(np.median([t[0] for t in tiles])), float(np.median([t[1] for t in tiles]))
-        if 2 * sum(abs(tx - fx) <= 0.5 and abs(ty - fy) <= 0.5 for tx, ty in tiles) > len(tiles):
-            out.append((fx, fy))
-    return [(float(fx), float(fy)) for fx, fy in out if max(abs(fx), abs(fy)) >= MIN_PAN]
-
-
 def _candidates(pans: list[tuple[float, float]]) -> list[tuple[int, int]]:
     """The pans tried (frame pixels): each measured one to the nearest frame pixel."""
     out = []
@@ -371,44 +311,6 @@ def _candidates(pans: list[tuple[float, float]]) -> list[tuple[int, int]]:
         if c != (0, 0) and c not in out:
             out.append(c)
     return out
-
-
-def _edge_unknown(known: np.ndarray | None, phase: tuple[int, int], shape) -> np.ndarray | None:
-    """`known` without the small copy's last column (row) when the grid is moved across (down)
-    the frame: the frame's copy holds pixels filled from its edge there."""
-    if phase == (0, 0):
-        return known
-    out = np.ones(shape, bool) if known is None else known.copy()
-    if phase[0]:
-        out[:, -1] = False
-    if phase[1]:
-        out[-1, :] = False
-    return out
-
-
-def _edge_changed(changed: np.ndarray, phase: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """The changed cells, with the frame's strip the moved grid leaves out (its first columns
-    or rows) counted as changed: the cells along that edge."""
-    if phase == (0, 0):
-        return changed
-    changed = changed.copy()
-    if phase[0]:
-        changed[:, 0] = True
-    if phase[1]:
-        changed[0, :] = True
-    return changed
-
-
-def _shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndarray | None:
-    """The pending cells moved by whole cells."""
-    if pending is None or cells == (0, 0):
-        return pending
-    dx, dy = cells
-    h, w = pending.shape
-    moved = np.zeros_like(pending)
-    moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = pending[max(0, -dy):h - max(0, dy),
-                                                                          max(0, -dx):w - max(0, dx)]
-    return moved
 
 
 def _regions(changed: np.ndarray, boxes: list, w: int, h: int,

@@ -151,8 +151,9 @@ def test_a_slow_pan_is_followed_to_the_frame_pixel_and_a_face_appearing_in_it_is
 @pytest.mark.slow
 def test_a_clip_where_two_people_swap_places_judges_both_in_both_places(tmp_path, public_domain, real_faces):
     """End to end, the hostile clip: the consented astronaut on the left and an unknown man on the
-    right, swapping places at 0.6 s on a still scene (their first judgements still remembered). The man must be reported where he stands after
-    the swap (a reused judgement would take him for the consented astronaut)."""
+    right, swapping places at 0.6 s on a still scene (their first judgements still remembered).
+    The man must be reported where he stands after the swap (a reused judgement would take him
+    for the consented astronaut)."""
     from screening.config import load_config
 
     from .clips import Appearance, write_clip

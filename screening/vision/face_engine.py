@@ -268,8 +268,7 @@ class FaceEngine:
         return self.encode_chips(rgb, boxes, self.chips_of(rgb, boxes), jitters, mirror)
 
     def chips_of(self, rgb: np.ndarray, boxes: list[Box]) -> list[tuple[np.ndarray | None, str]]:
-        """Each face's aligned chip (what its descriptor is computed from), or None and why it
-        cannot be identified."""
+        """Each face's aligned chip (what its descriptor is made from), or None and why not."""
         rgb = _checked(rgb)
         return [self._chip(rgb, box) for box in boxes]
 
