@@ -12,6 +12,7 @@ error of the command, not a file to screen.
 from __future__ import annotations
 
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ CLUTTER = "OS clutter"
 SIDECAR = "XMP sidecar read with its image"
 OWN_REPORT = "a report this command writes"
 FOLDER_LINK = "a symbolic link to a folder (not followed)"
+FILE_LINK_OUTSIDE = ("a symbolic link to a file outside the folder given: not followed, so not screened; "
+                     "screen the file it points to, or copy it into the folder")
 UNREADABLE = "a folder that cannot be read"
 
 
@@ -47,6 +50,14 @@ class Skipped:
 class Selection:
     items: list[tuple[Path, str]] = field(default_factory=list)  # (path, display name) to screen
     skipped: list[Skipped] = field(default_factory=list)
+    # (path, display name, why): files found in a folder that are not read (a link to a file
+    # outside it). Never skipped in silence: each is a file of the batch, so an `error` record.
+    refused: list[tuple[Path, str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Files of the batch: the ones screened and the ones refused."""
+        return len(self.items) + len(self.refused)
 
     def skipped_line(self) -> str:
         """'3 file(s) not screened: 2 OS clutter, 1 XMP sidecar read with its image', or ''."""
@@ -62,7 +73,10 @@ def select(paths: Iterable[str | Path], exclude: Iterable[Path] = ()) -> Selecti
 
     A path given explicitly is always screened (even clutter or a sidecar); a path that does
     not exist raises MissingPath. Folders are walked without following folder symlinks, so a
-    symlink loop cannot trap the walk. `exclude`: files this command itself writes (reports).
+    symlink loop cannot trap the walk. A symlink to a file is followed only when its target is
+    inside the folder being walked: one pointing outside it is refused (nothing outside the
+    folders a command is given is read, and its picture never reaches a report). `exclude`:
+    files this command itself writes (reports).
     """
     excluded = {_key(p) for p in exclude}
     selection = Selection()
@@ -87,6 +101,7 @@ def _walk(root: Path, selection: Selection, excluded: set[str]) -> None:
         where = Path(exc.filename) if exc.filename else root
         selection.skipped.append(Skipped(where, str(where), UNREADABLE, exc.strerror or str(exc)))
 
+    inside = resolved(root)
     for folder, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
         base = Path(folder)
         for d in sorted(dirnames):
@@ -100,6 +115,9 @@ def _walk(root: Path, selection: Selection, excluded: set[str]) -> None:
                 why = OWN_REPORT
             elif name in sidecars:
                 why = SIDECAR
+            elif p.is_symlink() and inside not in resolved(p).parents:
+                selection.refused.append((p, str(p), FILE_LINK_OUTSIDE))
+                continue
             elif is_clutter(p):
                 why = CLUTTER
             else:
@@ -179,11 +197,21 @@ def _looks_like_ini(path: Path) -> bool:
 
 
 def _head(path: Path, n: int = 64) -> bytes:
+    """The first n bytes of a regular file; b"" for anything else (a pipe named Thumbs.db would
+    block an open for ever: RT9-15), without following a link."""
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return b""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return b""
+        with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read(n)
     except OSError:
         return b""
+    finally:
+        os.close(fd)
 
 
 # ----------------------------------------------------------------- what a non-image looks like

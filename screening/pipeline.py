@@ -71,6 +71,11 @@ def screen_file(path: Path, detectors: dict[Check, Detector], *, display: str | 
     return Screening(shown, sha, tuple(results.values()), size, time.monotonic() - started)
 
 
+def not_read(path: Path, display: str, why: str) -> Screening:
+    """The record of a file of the batch that is deliberately not read (see files.select)."""
+    return Screening(display or str(path), None, (CheckResult(Check.DECODE, error=why),))
+
+
 def file_options(config: Config) -> dict[str, Any]:
     """screen_file's limits and settings from the config (the same in every kind of worker)."""
     return {"timeout_s": config.scan.timeout_s, "max_frames": config.scan.max_frames, "video": config.video,

@@ -91,3 +91,14 @@ def test_desktop_ini_is_clutter_only_when_it_reads_as_an_ini_file(tmp_path, cont
 def test_a_utf16_desktop_ini_is_clutter(tmp_path):
     (tmp_path / "desktop.ini").write_bytes("[.ShellClassInfo]\r\nIconIndex=3\r\n".encode("utf-16"))
     assert files.is_clutter(tmp_path / "desktop.ini")
+
+
+def test_a_link_to_a_file_outside_the_walked_folder_is_refused_not_read(tmp_path):
+    jpeg(tmp_path / "outside" / "secret.jpg")
+    jpeg(tmp_path / "batch" / "a.jpg")
+    (tmp_path / "batch" / "link.jpg").symlink_to(tmp_path / "outside" / "secret.jpg")
+    (tmp_path / "batch" / "inner.jpg").symlink_to("a.jpg")
+    selection = files.select([tmp_path / "batch"])
+    assert [p.name for p, _ in selection.items] == ["a.jpg", "inner.jpg"]
+    assert [(p.name, why) for p, _, why in selection.refused] == [("link.jpg", files.FILE_LINK_OUTSIDE)]
+    assert selection.total == 3 and selection.skipped == []

@@ -334,3 +334,13 @@ def test_a_path_that_does_not_exist_is_a_command_error(trust, public_domain, cap
     assert redact("batch/no-such-photo.jpg", "--into", "public") == 2
     assert "batch/no-such-photo.jpg: no such file or folder" in capsys.readouterr().err
     assert not (trust / "public").exists()
+
+
+def test_a_link_out_of_the_folder_is_an_error_and_no_copy_of_its_target_is_made(trust, public_domain, capsys):
+    astronaut(public_domain).save(trust / "batch" / "crew.jpg", quality=95)
+    (trust / "private").mkdir()
+    astronaut(public_domain).save(trust / "private" / "pupil.jpg", quality=95)
+    (trust / "batch" / "pupil.jpg").symlink_to(trust / "private" / "pupil.jpg")
+    assert redact("batch", "--into", "public") == 2
+    assert "outside the folder given" in capsys.readouterr().out
+    assert [p.name for p in (trust / "public").iterdir()] == ["crew.jpg"]

@@ -1271,3 +1271,19 @@ def test_rt6_14_a_pixel_shape_past_4_to_1_is_an_error_not_a_stretched_guess():
     with pytest.raises(VideoError, match="beyond the 4:1"):
         _shown_size(32, 240, fractions.Fraction(10, 1))
 
+
+
+# Church in Wales schools write it "CiW" (Ysgol ... yr Eglwys yng Nghymru aside): the same rule as C of E.
+WELSH_CHURCH_SCHOOL = nm.Matcher(nm.targets([("david", ("St David's Church in Wales Primary School",))], []))
+
+
+@pytest.mark.parametrize("text", ["ST DAVID'S CIW PRIMARY SCHOOL", "St David's C in W Primary School",
+                                  "St David's Church in Wales Primary School", "ST DAVID'S PRIMARY SCHOOL"])
+def test_a_church_in_wales_school_name_with_its_abbreviation_is_found(text):
+    assert "david" in {m.target.id for m in WELSH_CHURCH_SCHOOL.find(text)
+                       if m.similarity >= TextSettings.min_similarity}
+
+
+def test_control_another_saints_church_in_wales_school_is_not_named():
+    assert not {m.target.id for m in WELSH_CHURCH_SCHOOL.find("ST TEILO'S CIW HIGH SCHOOL")
+                if m.similarity >= TextSettings.min_similarity}

@@ -293,3 +293,35 @@ def test_consent_list_to_a_pipe_truncates_no_column(trust, capsys):
     out = capsys.readouterr().out
     assert "Amelia Josephine Worthington-Smythe" in out and "withdrawn on 2026-01-01" in out
     assert "…" not in out
+
+
+def test_a_file_link_out_of_the_folder_is_an_error_record_and_its_target_is_never_read(trust):
+    (trust / "elsewhere").mkdir()
+    photo(trust / "elsewhere" / "pupil.png", (255, 0, 0))  # would be needs_permission if read
+    photo(trust / "batch" / "ok.png", (0, 0, 255))
+    (trust / "batch" / "out.png").symlink_to(trust / "elsewhere" / "pupil.png")
+    (trust / "batch" / "up.png").symlink_to("../elsewhere/pupil.png")
+    assert cli.main(["scan", "batch", "--workers", "1", "--jsonl", "out.jsonl", "--html", "r.html"]) == 2
+    by_name = {r["path"].rsplit("/", 1)[-1]: r for r in records(trust)}
+    assert by_name["ok.png"]["status"] == "cleared"
+    for name in ("out.png", "up.png"):
+        assert by_name[name]["status"] == "error"
+        assert "outside the folder given" in json.dumps(by_name[name])
+        assert by_name[name]["sha256"] is None
+    assert "pupil.png" not in (trust / "r.html").read_text()
+
+
+def test_a_file_link_to_a_file_inside_the_folder_is_screened(trust):
+    (trust / "batch" / "sub").mkdir()
+    photo(trust / "batch" / "sub" / "gps.png", (255, 0, 0))
+    (trust / "batch" / "alias.png").symlink_to("sub/gps.png")
+    assert scan("batch") == 1
+    assert {r["path"].rsplit("/", 1)[-1]: r["status"] for r in records(trust)} == {
+        "alias.png": "needs_permission", "gps.png": "needs_permission"}
+
+
+def test_a_link_given_by_name_on_the_command_line_is_followed(trust):
+    (trust / "elsewhere").mkdir()
+    photo(trust / "elsewhere" / "gps.png", (255, 0, 0))
+    (trust / "named.png").symlink_to(trust / "elsewhere" / "gps.png")
+    assert scan("named.png") == 1

@@ -401,6 +401,8 @@ def test_a_watch_folder_is_picked_by_number_never_by_path(tmp_path, monkeypatch)
     offered = tmp_path / "screened" / "needs-permission"
     offered.mkdir(parents=True)
     (offered / "gps.jpg").write_bytes(st.jpeg((200, 30, 30), gps=True))
+    (tmp_path / "private.jpg").write_bytes(st.jpeg((10, 200, 30)))
+    (offered / "zz-link.jpg").symlink_to(tmp_path / "private.jpg")  # out of the folder: never read
     app = create_app(config, Settings(workers=1, folders=(offered,)))
     with TestClient(app, base_url="http://127.0.0.1") as client:
         signed_in(client)
@@ -416,7 +418,8 @@ def test_a_watch_folder_is_picked_by_number_never_by_path(tmp_path, monkeypatch)
             if client.get(url + "/progress").json()["state"] == "done":
                 break
             time.sleep(0.1)
-        assert statuses(client, url) == {1: "needs_permission"}
+        assert statuses(client, url) == {1: "needs_permission", 2: "refused"}
+        assert "outside the folder given" in client.get(url).text
         assert (offered / "gps.jpg").read_bytes()[:2] == b"\xff\xd8"  # screened in place, untouched
 
 

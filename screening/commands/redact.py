@@ -48,12 +48,16 @@ def run(args: argparse.Namespace) -> int:
         console.print(text, highlight=False, soft_wrap=True)
 
     try:
-        trust, rules, items, trail = _open(args)
+        trust, rules, selection, trail = _open(args)
     except _Refused as exc:
         say(f"[bold red]screening redact:[/] {safe(exc)}", err)
         return EXIT_ERROR
+    items = selection.items
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original
+    for _, display, why in selection.refused:  # a link out of the folder: no copy is made of it
+        say(f"[red]error[/]            {safe(display)}: {safe(why)}")
+        statuses[Status.ERROR] += 1
     try:
         for c in make_copies(trust, rules, trail, items, args.into, workers=args.workers):
             if c.copy is None:
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         trail.close()
 
-    say(f"{len(copies)} of {len(items)} image(s) copied into {safe(args.into)} for {rules.channel}: "
+    say(f"{len(copies)} of {selection.total} image(s) copied into {safe(args.into)} for {rules.channel}: "
         + ", ".join(f"{n} {s.value}" for s, n in statuses.items()))
     if statuses[Status.ERROR]:
         return EXIT_ERROR
@@ -91,10 +95,11 @@ def _open(args: argparse.Namespace):
     except SetupError as exc:
         raise _Refused(str(exc)) from None
     try:
-        items = files.select(args.paths).items
+        selection = files.select(args.paths)
     except files.MissingPath as exc:
         raise _Refused(str(exc)) from None
-    if not items:
+    items = selection.items
+    if not selection.total:
         raise _Refused("no files to redact in the given paths")
     problem = _unsafe_folder(args.into, args.paths, items)
     if problem:
@@ -103,7 +108,7 @@ def _open(args: argparse.Namespace):
         trail = AuditTrail.open(trust, "redact")
     except (OSError, sqlite3.Error) as exc:
         raise _Refused(f"cannot open the audit trail {trust.config.state}: {exc}") from None
-    return trust, rules, items, trail
+    return trust, rules, selection, trail
 
 
 def _unsafe_folder(into: Path, given: list[str], items: list[tuple[Path, str]]) -> str | None:

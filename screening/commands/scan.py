@@ -6,6 +6,7 @@ import argparse
 import sqlite3
 import sys
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from screening.cli import (
     workers,
 )
 from screening.model import Cause, Status, Verdict
+from screening.pipeline import not_read
 from screening.pool import Screener
 from screening.reports.tabular import CsvWriter, JsonlWriter
 from screening.store.audit import AuditTrail
@@ -91,19 +93,19 @@ def run(args: argparse.Namespace) -> int:
     except _Refused as exc:
         err.print(f"[bold red]screening scan:[/] {exc}", highlight=False)
         return EXIT_ERROR
-    items = scan.selection.items
+    total = scan.selection.total
     tally = _Tally()
     finished, failed = _screen_all(scan, args, out, err, tally)
     for problem in failed:
         err.print(f"[bold red]screening scan:[/] {problem}", highlight=False)
     if not finished:
         done = sum(tally.statuses.values())
-        err.print(f"[bold red]screening scan: interrupted[/] after {done} of {len(items)} file(s)"
+        err.print(f"[bold red]screening scan: interrupted[/] after {done} of {total} file(s)"
                   + ("; the reports hold those and are marked incomplete" if scan.writers else ""),
                   highlight=False)
         return EXIT_ERROR
     unreadable = [s for s in scan.selection.skipped if s.problem]
-    out.print(_summary_line(tally.statuses, len(items), scan.rules.channel, scan.selection), highlight=False)
+    out.print(_summary_line(tally.statuses, total, scan.rules.channel, scan.selection), highlight=False)
     if not args.quiet:
         _details(out, tally.kinds, tally.missing_checks, scan.selection)
     if tally.statuses[Status.ERROR] or unreadable or failed:
@@ -124,7 +126,7 @@ def _open(args: argparse.Namespace, err) -> _Scan:
         selection = files.select(args.paths, exclude=[p for p in (args.jsonl, args.csv, args.html) if p])
     except files.MissingPath as exc:
         raise _Refused(for_terminal(str(exc))) from None
-    if not selection.items:
+    if not selection.total:
         raise _Refused("no files to screen in the given paths"
                        + (f" ({selection.skipped_line()})" if selection.skipped else ""))
     try:
@@ -174,11 +176,12 @@ def _writers(args: argparse.Namespace, trust, rules, selection: files.Selection)
 
 def _screen_all(scan: _Scan, args: argparse.Namespace, out, err, tally: _Tally) -> tuple[bool, list[str]]:
     """Screen every file, writing each verdict as it comes; (finished, report problems)."""
-    items = scan.selection.items
-    progress = None if args.quiet else _progress(err, len(items))
+    total = scan.selection.total
+    progress = None if args.quiet else _progress(err, total)
     finished = False
     try:
-        for screening in scan.screener.screen(items):
+        refused = (not_read(path, display, why) for path, display, why in scan.selection.refused)
+        for screening in chain(refused, scan.screener.screen(scan.selection.items)):
             v = scan.trail.verdict(screening, scan.rules)  # permission applied, appended to the audit trail
             for w in scan.writers:
                 w.write(v)
@@ -196,8 +199,8 @@ def _screen_all(scan: _Scan, args: argparse.Namespace, out, err, tally: _Tally) 
         # stopped early (Ctrl-C, or an error that is then raised): the reports say so
         done = sum(tally.statuses.values())
         failed = _close_all(scan.writers, None if finished else (
-            f"INCOMPLETE: the scan was stopped after {done} of {len(items)} file(s); "
-            f"{len(items) - done} file(s) were not screened and are not in this report"))
+            f"INCOMPLETE: the scan was stopped after {done} of {total} file(s); "
+            f"{total - done} file(s) were not screened and are not in this report"))
         scan.screener.close()
         scan.trail.close()
         if scan.cache is not None:

@@ -121,7 +121,7 @@ def reference_photos(config: Config, person: Person) -> list[Path]:
     folder = person_folder(config, person.person_id)
     if not folder.is_dir():
         return []
-    return [p for p, _ in files.inputs([folder])]
+    return [p for p, _ in files.inputs([folder])]  # a link out of the folder is not read
 
 
 def sync(config: Config, register: Register, engine: Engine | None = None,

@@ -5,6 +5,7 @@ WAL and shared-memory files, and every export made from it are readable by their
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import stat
@@ -52,7 +53,14 @@ def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
     """Open a file to write (mode "w", "a", "x", text or binary) readable by its owner only."""
     flags = os.O_WRONLY | os.O_CREAT
     flags |= os.O_APPEND if "a" in mode else os.O_EXCL if "x" in mode else os.O_TRUNC
-    fd = os.open(path, flags, PRIVATE)
+    if not os.path.abspath(path).startswith("/dev/"):  # `--jsonl /dev/stdout` is a link, and meant
+        flags |= os.O_NOFOLLOW  # a link planted at a report's name is never written through (RT9-24)
+    try:
+        fd = os.open(path, flags, PRIVATE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(exc.errno, "it is a symbolic link: nothing is written through a link", str(path)) from None
+        raise
     try:
         _narrow(fd)
         return os.fdopen(fd, mode.replace("x", "w"), **kwargs)

@@ -12,7 +12,7 @@ import unicodedata
 GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
                      "infants", "nursery", "church", "of", "england", "ce", "c", "e", "rc", "the", "trust",
                      "catholic", "voluntary", "aided", "community", "free", "upper", "lower", "middle",
-                     "sixth", "form", "st", "saint", "and", "roman", "cofe"})
+                     "sixth", "form", "st", "saint", "and", "roman", "cofe", "ciw", "in"})
 
 
 # Letters that carry no accent for Unicode to strip (NFKD leaves them whole), as a sign in
@@ -51,10 +51,12 @@ _PAIRS_REDUCED = re.compile(r"(?<=[aou])e|(?<=a)a|(?<=d)j", re.IGNORECASE)  # th
 # The standard abbreviations of church schools' names (signs, kit, letterheads): RT6-31, RT7-11/12.
 _ABBREVIATED = [(("church", "of", "england"), (("ce",), ("c", "of", "e"), ("cofe",), ("c", "e"))),
                 (("roman", "catholic"), (("rc",), ("r", "c"), ("catholic",))),
-                (("catholic",), (("rc",), ("r", "c")))]
+                (("catholic",), (("rc",), ("r", "c"))),
+                (("church", "in", "wales"), (("ciw",), ("c", "in", "w")))]
 # What a church school's name may carry or leave out on a sign: its denomination and status
 # (RT7-17/18). A name is also looked for without them, and a text is also read without them.
-_DENOMINATION = re.compile(r"\b(?:church\s+of\s+england|roman\s+catholic|catholic|c\.?\s*of\s*e\b\.?|cofe|"
+_DENOMINATION = re.compile(r"\b(?:church\s+of\s+england|church\s+in\s+wales|c\.?\s*in\s*w\b\.?|ciw|"
+                           r"roman\s+catholic|catholic|c\.?\s*of\s*e\b\.?|cofe|"
                            r"c\.\s*e\.?|ce|r\.\s*c\.?|rc)(?=\W|$)", re.IGNORECASE)
 # Its status (voluntary aided or controlled) may be on one side only: left out of both, whatever
 # the denomination (RT7-18).

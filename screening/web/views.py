@@ -85,7 +85,8 @@ async def from_folder(request: Request, session: Session) -> Response:
 
     def select() -> list[tuple[str, str, str, str]]:
         picked = file_selection.select([folder])
-        return [(name, str(Path(path).resolve()), "pending", "") for path, name in picked.items]
+        return ([(name, str(Path(path).resolve()), "pending", "") for path, name in picked.items]
+                + [(name, "", "refused", why) for _, name, why in picked.refused])
 
     try:
         rows = await run_in_threadpool(select)

@@ -24,9 +24,11 @@ THUMB_QUALITY = 70
 
 def thumbnail(verdict: Verdict) -> str | None:
     """A base64 JPEG of the upright first frame, or None when it cannot be shown (never raises)."""
+    if not verdict.sha256:  # never read (a link out of the folder) or unreadable: nothing to show
+        return None
     try:
         data = imaging.read_file(Path(verdict.path))
-        if verdict.sha256 and sha256_bytes(data) != verdict.sha256:
+        if sha256_bytes(data) != verdict.sha256:
             return None  # the file changed since it was screened: its boxes would lie
         picture = imaging.load(Path(verdict.path), data)
         pixels, _ = picture.scaled(0, THUMB_SIDE)
