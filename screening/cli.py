@@ -120,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else argv
+    if words[:1] == ["scan"]:  # the workers' models load on another core while the commands import
+        from screening.pool_preload import start_for_scan
+
+        start_for_scan(words[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -20,6 +20,7 @@ from screening.config import Config
 from screening.detectors import Detector, Names, build_detectors
 from screening.model import Check, Screening
 from screening import pool_split
+from screening.pool_preload import start_forkserver
 from screening.pipeline import crashed, describe, file_options, screen_file, video_format
 
 _WORKER: dict[str, Any] = {}
@@ -127,6 +128,8 @@ class Screener:
     def screen(self, items: Iterable[tuple[Path, str]]) -> Iterator[Screening]:
         """Screen (path, display name) pairs, yielding each Screening as it finishes."""
         parts: dict = {}  # the segments of split clips, until all are in (pool_split.py)
+        if self.workers > 1:
+            items = largest_first(items)
         for screening in self._screen_uncached(self._answer_from_cache(items)):
             if isinstance(screening, pool_split.SegmentDone):
                 screening = pool_split.joined(screening, parts, self.config)
@@ -161,6 +164,20 @@ class Screener:
     def _renew_pool(self) -> None:
         self.close()
         self.pool = _new_pool(self.workers, self.config, self.gallery, self.factory, self.people)
+
+
+def largest_first(items: Iterable[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """The items, largest file first (bytes, as the file system says; a file that cannot be read
+    last, where its error costs nothing): the last file of a batch is then a small one, and no
+    worker is left alone with a large TIFF or a panorama while the others have finished. Reports
+    take records in any order (SPEC); only the order in which workers take the files changes."""
+    def size(item: tuple[Path, str]) -> int:
+        try:
+            return Path(item[0]).stat().st_size
+        except (OSError, ValueError):
+            return -1
+
+    return sorted(items, key=size, reverse=True)  # stable: same-size files keep their order
 
 
 # How often the parent looks for stuck workers, and how long past twice the per-image limit a
@@ -321,6 +338,7 @@ def _new_pool(workers: int, config: Config, gallery: Any, factory, people: Names
     import multiprocessing
 
     # forkserver: workers never inherit the parent's threads or open SQLite handles
+    start_forkserver(warm=factory is None)
     ctx = multiprocessing.get_context("forkserver")
     started = ctx.SimpleQueue()  # (ticket, monotonic time) as each worker starts a file
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,

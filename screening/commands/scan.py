@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import sys
 from collections import Counter
@@ -24,6 +25,7 @@ from screening.cli import (
 from screening.model import Cause, Status, Verdict
 from screening.pipeline import not_read
 from screening.pool import Screener
+from screening.pool_preload import start_forkserver
 from screening.reports.tabular import CsvWriter, JsonlWriter
 from screening.store.audit import AuditTrail
 from screening.store.cache import ResultCache
@@ -117,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _open(args: argparse.Namespace, err) -> _Scan:
     """Trust, files, enrolment, audit trail, cache, screener and reports; _Refused says what failed."""
+    if not args.scheduler and args.workers != 1 and (args.workers or os.cpu_count() or 1) > 1:
+        start_forkserver()  # (cli.main started it already) the workers' models load meanwhile
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)

@@ -25,7 +25,7 @@ import numpy as np
 # video_sampling.py; their names are re-exported here for the modules that read videos.
 from screening.formats.video_container import (  # noqa: F401 (re-exported)
     AVI, FORMATS, HARMLESS_MEBX_KEYS, MATROSKA, MAX_METADATA_BOX, MP4, Box, VideoError, _chapter_tags,
-    _harmless_track, _mebx_keys, _shown_size, _track_name, check_structure, mp4_data_tracks, sniff, top_level_boxes)
+    _harmless_track, _mebx_keys, _shown_size, _track_name, check_structure, mp4_data_tracks, mp4_edit_problem, sniff, top_level_boxes)
 
 # The last frame may end this far from the declared duration (seconds, and share of it):
 # containers round durations, and audio may run a little longer than the picture.
@@ -105,17 +105,18 @@ def upright(pixels: np.ndarray, quarter_turns: int, mirror: bool) -> np.ndarray:
     return np.ascontiguousarray(pixels)
 
 
-def _turn_of(rotation: float, mirror: bool) -> tuple[int, bool, int]:
-    """(quarter turns counter-clockwise for np.rot90, mirror, clockwise degrees) of a display rotation."""
-    quarter = round(rotation / 90.0)
-    if abs(rotation - 90.0 * quarter) > 1.0:
-        raise VideoError(f"the clip asks to be displayed rotated by {rotation:.1f} degrees; only quarter "
-                         "turns are supported")
-    return quarter % 4, mirror, (-90 * quarter) % 360
+def _turn_of(quarter_turns: int, mirror: bool) -> tuple[int, bool, int]:
+    """(quarter turns counter-clockwise for np.rot90, mirror first, clockwise degrees)."""
+    return quarter_turns % 4, mirror, (-90 * quarter_turns) % 360
 
 
-def _display_matrix(frame) -> tuple[float, bool] | None:
-    """(counter-clockwise rotation in degrees, mirrored) from a frame's DISPLAYMATRIX, as FFmpeg reads it."""
+# What FFmpeg's player (fftools' autorotate) does for each display rotation, as upright()'s
+# (quarter turns counter-clockwise, mirror first): transpose=cclock_flip is (1, True),
+# clock_flip (3, True), clock (3, False), cclock (1, False), vflip (2, True), hflip (0, True).
+def _display_matrix(frame) -> tuple[int, bool] | None:
+    """(quarter turns counter-clockwise, mirror first) from a frame's DISPLAYMATRIX, read as FFmpeg's
+    player reads it: the rotation of the raw matrix, then the flips its signs ask for (RT10-8: a
+    transposing matrix is a quarter turn and a mirror, not its opposite)."""
     for entry in getattr(frame, "side_data", None) or ():
         if "DISPLAYMATRIX" not in str(getattr(entry, "type", "")).upper():
             continue
@@ -123,13 +124,22 @@ def _display_matrix(frame) -> tuple[float, bool] | None:
         if len(raw) < 36:
             raise VideoError("damaged display matrix in the clip")
         m = [float(v) for v in struct.unpack("<9i", raw[:36])]
-        mirror = m[0] * m[4] - m[1] * m[3] < 0
-        if mirror:  # undo the horizontal flip first (av_display_matrix_flip), then read the rotation
-            m[0], m[3] = -m[0], -m[3]
         scale0, scale1 = math.hypot(m[0], m[3]), math.hypot(m[1], m[4])
         if not scale0 or not scale1:
             raise VideoError("damaged display matrix in the clip (it collapses the picture)")
-        return -math.degrees(math.atan2(m[1] / scale1, m[0] / scale0)), mirror
+        theta = -round(-math.degrees(math.atan2(m[1] / scale1, m[0] / scale0)))  # fftools get_rotation()
+        theta -= 360 * math.floor(theta / 360 + 0.9 / 360)
+        if abs(theta - 90) < 1:
+            return (1, True) if m[3] > 0 else (3, False)
+        if abs(theta - 270) < 1:
+            return (3, True) if m[3] < 0 else (1, False)
+        if abs(theta - 180) < 1:
+            hflip, vflip = m[0] < 0, m[4] < 0
+            return (2, False) if hflip and vflip else (0, True) if hflip else (2, True) if vflip else (0, False)
+        if abs(theta) < 1 or abs(theta - 360) < 1:
+            return (2, True) if m[4] < 0 else (0, False)
+        raise VideoError(f"the clip asks to be displayed rotated by {theta:.1f} degrees; only quarter "
+                         "turns are supported")
     return None
 
 
@@ -215,7 +225,15 @@ class Clip:
         """VideoError for any stream but the video and audio: subtitles, attachments, telemetry and
         timed metadata are not screened, and may hold a name, a picture or a position. A QuickTime
         timecode track, and Apple timed metadata whose keys are all known to be harmless, are allowed."""
+        if any(k.lower() == "alpha_mode" and str(v).strip() not in ("", "0") for k, v in video_stream.metadata.items()):
+            # VP8/VP9 in WebM carry it beside the picture (BlockAdditional); FFmpeg's decoders drop it, a
+            # browser lays the picture over the page with it, so it can draw what the planes do not (RT10-7)
+            raise VideoError("the video has a transparency (alpha) channel, which is not screened: the clip "
+                             "cannot be cleared; export it without transparency")
         tracks = mp4_data_tracks(self.path) if self.fmt == MP4 else {}
+        edits = mp4_edit_problem(self.path) if self.fmt == MP4 else None
+        if edits:
+            raise VideoError(f"{edits}: the clip cannot be cleared; export it again without edits")
         ids = {s.id for s in c.streams}
         for track_id, (kind, keys) in tracks.items():  # a track the demuxer does not expose is not screened
             if track_id not in ids and not _harmless_track(kind, keys):

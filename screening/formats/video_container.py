@@ -208,16 +208,64 @@ HARMLESS_MEBX_KEYS = frozenset({
 _CONTAINERS = {b"trak", b"mdia", b"minf", b"stbl"}
 
 
-def mp4_data_tracks(path: Path) -> dict[int, tuple[str, tuple[str, ...]]]:
-    """{track ID: (sample format, Apple metadata keys)} of every track of an MP4/MOV, as the
-    `tkhd` and the first `stsd` entry say (FFmpeg's DataStream.id is the track ID)."""
+def _moov(path: Path) -> bytes:
     length = path.stat().st_size
     with open(path, "rb") as f:
         moov = next(b for b in top_level_boxes(f, length) if b.kind == b"moov")
         if moov.size - moov.header > MAX_METADATA_BOX:
             raise VideoError(f"the `moov` box is {moov.size} bytes, too large to read")
         f.seek(moov.body)
-        body = f.read(moov.size - moov.header)
+        return f.read(moov.size - moov.header)
+
+
+def mp4_edit_problem(path: Path) -> str | None:
+    """Why a player would show an MP4/MOV's frames otherwise than the decoder gives them, or None.
+
+    Frames are screened as stored, every one (edit lists are ignored when decoding, so an edit
+    cannot hide one). One edit (with an empty edit before it: a start delay) only trims or delays
+    what is shown. More edits can repeat a moment for as long as they like, or play ranges in another
+    order, and an edit at another rate holds or slows a frame (RT10-14): such a clip is not screened.
+    """
+    for kind, trak in _mp4_children(_moov(path)):
+        if kind != b"trak":
+            continue
+        for edts_kind, edts in _mp4_children(trak):
+            if edts_kind != b"edts":
+                continue
+            for elst_kind, elst in _mp4_children(edts):
+                if elst_kind == b"elst":
+                    problem = _edit_list_problem(elst)
+                    if problem:
+                        return problem
+    return None
+
+
+def _edit_list_problem(elst: bytes) -> str | None:
+    if len(elst) < 8:
+        return "a damaged edit list (`elst`)"
+    version, (count,) = elst[0], struct.unpack_from(">I", elst, 4)
+    entry = ">QqhH" if version == 1 else ">IihH"
+    size = struct.calcsize(entry)
+    if len(elst) < 8 + count * size:
+        return "a damaged edit list (`elst`): its entries do not fit"
+    shown = 0
+    for i in range(count):
+        _, media_time, rate, _ = struct.unpack_from(entry, elst, 8 + i * size)
+        if media_time == -1:  # an empty edit: nothing shown for a while (a start delay)
+            continue
+        shown += 1
+        if rate != 1:
+            return (f"an edit list that plays part of the clip at rate {rate} (a frame held or slowed): "
+                    "players would not show the frames as they are stored")
+    if shown > 1:
+        return (f"an edit list of {shown} edits (parts of the clip repeated, reordered or skipped by players)")
+    return None
+
+
+def mp4_data_tracks(path: Path) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """{track ID: (sample format, Apple metadata keys)} of every track of an MP4/MOV, as the
+    `tkhd` and the first `stsd` entry say (FFmpeg's DataStream.id is the track ID)."""
+    body = _moov(path)
     tracks = {}
     for kind, trak in _mp4_children(body):
         if kind != b"trak":

@@ -24,6 +24,7 @@ Models load when a FaceEngine is built, never at import.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,14 @@ def models_dir() -> Path:
     return folder
 
 
+@functools.lru_cache(maxsize=None)
+def _landmark_model(path: str):
+    """dlib's 5-point shape predictor (read-only once loaded), loaded once per process."""
+    import dlib
+
+    return dlib.shape_predictor(path)
+
+
 def fine_scale(width: int, height: int, settings: FaceSettings) -> float:
     """Scale of the finest view: a `min_face_search` px face becomes DETECTOR_MIN_FACE px or more."""
     long_side = max(width, height)
@@ -170,7 +179,7 @@ class FaceEngine:
         folder = models_dir()
         threads = threads if threads is not None else max(1, cv2.getNumThreads())
         self.settings = settings
-        self._landmarks = dlib.shape_predictor(str(folder / "shape_predictor_5_face_landmarks.dat"))
+        self._landmarks = _landmark_model(str(folder / "shape_predictor_5_face_landmarks.dat"))
         self._resnet_file, self._resnet = folder / RESNET_FILE, None  # dlib's: loaded when first needed
         # The same network on onnxruntime (vision/recogniser.py), checked against dlib at start-up;
         # None (dlib's own recogniser is used) if it cannot be built or disagrees.

@@ -69,33 +69,46 @@ def model_dir() -> Path:
     return Path(rapidocr_onnxruntime.__file__).resolve().parent
 
 
+_MODELS: dict[int, tuple] = {}  # _models(): loaded once per process and thread count
+
+
+def _models(threads: int) -> tuple:
+    """rapidocr's text detector, its pre-processing and the text recogniser, with `threads`
+    intra-op threads; loaded once per process (a failure is raised again each time, never kept)."""
+    if threads in _MODELS:
+        return _MODELS[threads]
+    try:
+        from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
+        from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
+        from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
+        from rapidocr_onnxruntime.utils import read_yaml
+    except ImportError as exc:
+        raise OcrUnavailable(f"rapidocr-onnxruntime cannot be imported ({exc})") from None
+    root = model_dir()
+    config = read_yaml(str(root / "config.yaml"))
+    det_cfg, rec_cfg = dict(config["Det"]), dict(config["Rec"])
+    for cfg in (det_cfg, rec_cfg):
+        path = root / cfg["model_path"]
+        if not path.is_file():
+            raise OcrUnavailable(f"OCR model {path} is missing: reinstall rapidocr-onnxruntime")
+        cfg.update(model_path=str(path), intra_op_num_threads=threads, inter_op_num_threads=1,
+                   use_cuda=False, use_dml=False)
+    models = (TextDetector(det_cfg), DetPreProcess(32, "min", det_cfg["mean"], det_cfg["std"]), TextRecognizer(rec_cfg))
+    _MODELS[threads] = models
+    return models
+
+
 class OcrEngine:
     """PP-OCRv4 text detection and recognition; models load once, in __init__."""
 
     def __init__(self, *, min_letter_px: int = 20, det_letter_px: float = DET_LETTER_PX, tile_side: int = 1600,
                  threads: int = 1):
-        try:
-            from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
-            from rapidocr_onnxruntime.ch_ppocr_det.utils import DetPreProcess
-            from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
-            from rapidocr_onnxruntime.utils import read_yaml
-        except ImportError as exc:
-            raise OcrUnavailable(f"rapidocr-onnxruntime cannot be imported ({exc})") from None
-        root = model_dir()
-        config = read_yaml(str(root / "config.yaml"))
-        det_cfg, rec_cfg = dict(config["Det"]), dict(config["Rec"])
-        for cfg in (det_cfg, rec_cfg):
-            path = root / cfg["model_path"]
-            if not path.is_file():
-                raise OcrUnavailable(f"OCR model {path} is missing: reinstall rapidocr-onnxruntime")
-            cfg.update(model_path=str(path), intra_op_num_threads=threads, inter_op_num_threads=1,
-                       use_cuda=False, use_dml=False)
         self.scale = min(1.0, det_letter_px / min_letter_px)
         self.tile_side = tile_side
-        self.det = TextDetector(det_cfg)
-        # resizes only to a multiple of 32: the working scale is chosen here, not by rapidocr
-        self.det_pre = DetPreProcess(32, "min", det_cfg["mean"], det_cfg["std"])
-        self.rec = TextRecognizer(rec_cfg)
+        # detection, its pre-processing (resizes only to a multiple of 32: the working scale is
+        # chosen here, not by rapidocr) and recognition; stateless between calls, so one process
+        # loads them once (the scan pool's forkserver loads them before its workers fork)
+        self.det, self.det_pre, self.rec = _models(threads)
 
     def read(self, rgb: np.ndarray, scale: float | None = None) -> list[TextLine]:
         """Every text line in an RGB picture, read; an empty list when detection finds none.

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from screening.vision import model_cache
 from screening.vision.dlib_dat import CHIP, Layer, Network, read
 
 # The largest difference (any of the 128 numbers) allowed between dlib's descriptor and ours in
@@ -35,6 +36,9 @@ _BUILT: dict = {}  # Recogniser.cached(): built once per process
 # so dlib's network is not loaded at all when the conversion agrees; with any other file, dlib
 # computes the reference there and then. tests/test_recogniser.py recomputes it with dlib.
 REFERENCE_SHA256 = "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30"
+# The sha256 of graph(read(that file)).SerializeToString() (onnx 1.23.2): a cached graph is used
+# only with exactly these bytes (model_cache.py); tests/test_pool_preload.py builds it again.
+GRAPH_SHA256 = "221e32210a993e6b2e0c3382f69d8f5f6e5e594e057526ce75ed49b2113be82f"
 REFERENCE = (
     "KKsfvjUjUj1rjRg91J11vWHqFb5z05G9Sot+vIHpuL3kNsY97rPnvF6IWj5N6JK94mGCvoZJbb0vepC8w1QTPn5Mkr1dWMG8AO36vQD8"
     "K77773C7t3C9PPyJtTzQvSC81jOYvZb+hb6l5bS9Mt3KvYL7Hz1yF4a964DEPDlKaj2qEV2+4uN0vZBVOTyugGE9TuAHve40mb0nWTA+"
@@ -143,7 +147,8 @@ class _Builder:
 class Recogniser:
     """The converted network in an onnxruntime session; `descriptors()` for a batch of chips."""
 
-    def __init__(self, net: Network, threads: int = 1):
+    def __init__(self, net: Network, threads: int = 1, model: bytes | None = None):
+        """`model`: the graph of `net` already built (from model_cache), else built here."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
@@ -151,8 +156,8 @@ class Recogniser:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self._mean = np.array(net.mean_rgb, dtype=np.float32).reshape(1, 3, 1, 1)
-        self._session = ort.InferenceSession(graph(net).SerializeToString(), options,
-                                             providers=["CPUExecutionProvider"])
+        self._session = ort.InferenceSession(model if model is not None else graph(net).SerializeToString(),
+                                             options, providers=["CPUExecutionProvider"])
 
     @classmethod
     def cached(cls, dat: Path, dlib_recogniser: Callable[[], object], threads: int = 1) -> Recogniser | None:
@@ -170,10 +175,13 @@ class Recogniser:
         face_recognition_model_v1 of the same file, only called then)."""
         try:
             data = dat.read_bytes()
-            made = cls(read(data), threads)
+            net, shipped = read(data), hashlib.sha256(data).hexdigest() == REFERENCE_SHA256
+            # the graph from the disk cache only if its bytes are the ones recorded below
+            model = model_cache.graph_bytes(GRAPH_SHA256 if shipped else None, lambda: graph(net).SerializeToString())
+            made = cls(net, threads, model)
             chip = probe_chip()
             ours = made.descriptors([chip])[0]
-            if hashlib.sha256(data).hexdigest() == REFERENCE_SHA256:
+            if shipped:
                 theirs = np.frombuffer(base64.b64decode(REFERENCE), dtype="<f4").astype(np.float64)
             else:
                 theirs = np.asarray(dlib_recogniser().compute_face_descriptor(chip, 1), dtype=np.float64)
