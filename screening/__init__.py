@@ -1,2 +1,2 @@
 """Screen photos before a school trust publishes them."""
-__version__ = "0.5.0"
+__version__ = "0.5.1"

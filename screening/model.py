@@ -168,7 +168,7 @@ class TextFinding:
     text: str  # as read; lines of a sign joined with " / "
     ocr_score: float  # recognition confidence 0..1 (the weakest line's, for several lines)
     height: int  # height of the (smallest) line across the text, pixels; about twice a capital's
-    target: str = ""  # "academy" or "person"; "" for text that could not be read
+    target: str = ""  # "academy", "person" or "location" (name: "coordinates", "postcode"); "" unreadable
     target_id: str = ""  # the academy id or person_id matched
     name: str = ""  # the academy name or alias, or the register name, that matched
     similarity: float = 0.0  # the lower of the name's and its weakest word's 1 - edits / letters

@@ -235,6 +235,10 @@ def _location(f: LocationFinding) -> Reason:
 def _text(f: TextFinding, rules: Rules) -> Reason | None:
     """A name read in the picture; or, when the trust asks for it, large text the OCR could not read."""
     where = f"in the {f.source}" if f.source else f"read at {list(f.box)}{_in(f)}"
+    if f.target == "location":  # coordinates or a postcode written in the picture (RT9-23)
+        return Reason(Kind.LOCATION, f"{f.name} written in the picture: '{f.text}' ({where})", f.box,
+                      extra={"source": "text in the picture", "ocr_score": round(f.ocr_score, 3), **_view(f)},
+                      time=f.time)
     if f.target:
         if f.similarity < rules.text_min_similarity:
             return None

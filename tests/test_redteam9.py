@@ -324,8 +324,6 @@ XMP_COORDINATES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-9: coordinates in XMP properties whose names do not hold 'latitude' "
-                   "(W3C geo:lat/geo:long, georss:point, dc:coverage) are not read: formats/geotags._element_positions")
 @pytest.mark.parametrize("kind", sorted(XMP_COORDINATES))
 def test_rt9_9_the_trusts_site_as_coordinates_in_other_xmp_vocabularies(tmp_path, config, kind):
     """exiftool prints each of these (XMP-geo:Lat, XMP-georss:Point, XMP-dc:Coverage)."""
@@ -338,8 +336,6 @@ def test_rt9_control_a_place_name_in_photoshop_city_is_found(tmp_path, config):
     assert "location" in text_reasons(xmp_jpeg(tmp_path, "city.jpg", packet), config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-10: XMP Dynamic Media's shotLocation (Premiere, Bridge: 'Shot Location') "
-                   "is not among formats/geotags._PLACES")
 def test_rt9_10_a_place_name_in_xmpdm_shot_location(tmp_path, config):
     packet = xmp("<xmpDM:shotLocation>Roundhay Park, Leeds</xmpDM:shotLocation>",
                  'xmlns:xmpDM="http://ns.adobe.com/xmp/1.0/DynamicMedia/"')
@@ -538,8 +534,6 @@ def test_rt9_control_a_position_in_a_matroska_location_tag_is_found(tmp_path, co
     assert "location" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-18: Matroska's RECORDING_LOCATION tag (a place name) is not a location "
-                   "claim: formats/video_metadata._PLACE_TAGS lists Apple's keys only")
 def test_rt9_18_a_place_name_in_a_matroska_recording_location_tag(tmp_path, config):
     path = write_clip(tmp_path / "place.mkv", 1.0, metadata={"RECORDING_LOCATION": "GB, Roundhay Park, Leeds"})
     import av
@@ -677,8 +671,6 @@ def test_rt9_19_a_name_arched_over_80_degrees_is_read(tmp_path, config, ocr_engi
 SITE_TEXT = "Lat 53.800800 Long -1.549100"  # the Test Trust's site, as GPS-stamp camera apps write it
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-22: coordinates written as text (a caption, a clip's comment or own tag) "
-                   "are not a location claim: the location check reads coordinate fields only, the text check names")
 @pytest.mark.parametrize("where", ["exif-description", "xmp-description", "clip-comment", "mkv-gps-tag"])
 def test_rt9_22_the_sites_coordinates_written_in_a_caption(tmp_path, config, where):
     """'GPS Map Camera'-style apps and dashcams put 'Lat .. Long ..' in the caption or a tag of
@@ -714,8 +706,6 @@ def gps_stamped() -> np.ndarray:
     return np.asarray(img)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-23: a GPS stamp burnt into the picture (place, postcode, coordinates) is "
-                   "read by the OCR but matched against names only (detectors/text.py); nothing makes it a location")
 def test_rt9_23_a_gps_stamp_burnt_into_the_photo(tmp_path, config, ocr_engine):
     path = tmp_path / "stamped.png"
     Image.fromarray(gps_stamped()).save(path)
@@ -763,10 +753,6 @@ def test_rt9_control_a_gps_sidecar_beside_the_photo_is_read(tmp_path, config):
     assert "location" in text_reasons(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-25: a sidecar that is a link (formats/sidecars.sidecars_of drops links) or "
-                   "whose name is the photo's in another Unicode normalisation (NFD from macOS; names are compared "
-                   "lower-cased, not normalised) is not read with the photo: the photo is cleared, the sidecar is a "
-                   "separate XML error record")
 @pytest.mark.parametrize("kind", ["link", "nfd-name"])
 def test_rt9_25_a_gps_sidecar_paired_by_editors_but_not_by_the_reader(tmp_path, config, kind):
     """Lightroom, Bridge and digiKam open a sidecar through a link, and macOS hands out NFD names."""

@@ -1,4 +1,5 @@
-"""Location check: GPS coordinates and place names in EXIF, XMP (and its sidecar) and IPTC.
+"""Location check: GPS coordinates and place names in EXIF, XMP (and its sidecar) and IPTC, and
+coordinates written in the captions the text check reads (formats/coordtext.py).
 
 Reports a LocationFinding per source; metadata it cannot read raises, so the check is
 incomplete and the image is never cleared.
@@ -11,8 +12,8 @@ import math
 from pathlib import Path
 
 from screening.config import Config
-from screening.formats import exiv2_reader, geotags, metadata, sniff
-from screening.formats.sidecars import sidecars_of
+from screening.formats import captions, coordtext, exiv2_reader, geotags, metadata, sniff
+from screening.formats.sidecars import links_out, sidecars_of
 from screening.model import LocationFinding
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -30,7 +31,7 @@ class LocationDetector:
     def detect(self, picture, earlier) -> list[LocationFinding]:
         """Findings from the file's metadata blocks (and Pillow's EXIF view of it) and sidecars."""
         extra = (picture.exif,) if picture.exif else ()
-        return self._findings(Path(picture.path), picture.data, extra)
+        return self._findings(Path(picture.path), picture.data, extra, getattr(picture, "info", None) or {})
 
     def detect_undecoded(self, path: Path, data: bytes) -> list[LocationFinding]:
         """The same check on a file whose pixels did not decode: metadata only."""
@@ -40,12 +41,12 @@ class LocationDetector:
         """Findings from (source, where, claims) a container reader found (a video's atoms and
         tags), plus the XMP sidecars beside the file: the same wording and deduplication."""
         sources = [(source, where, claims, None) for source, where, claims in sources]
-        for sidecar in sidecars_of(Path(path)):
-            sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims, sidecar.name)
-                           for claims in _read_sidecar(sidecar))
+        sources += _sidecar_sources(Path(path))
+        sources += [(s, w, c, None) for s, w, c in coordtext.caption_sources(captions.sidecar_captions(Path(path)))]
         return self._report(sources)
 
-    def _findings(self, path: Path, data: bytes, extra_exif: tuple[bytes, ...]) -> list[LocationFinding]:
+    def _findings(self, path: Path, data: bytes, extra_exif: tuple[bytes, ...],
+                  info: dict | None = None) -> list[LocationFinding]:
         blocks = metadata.read_blocks(data)
         sources: list[tuple[str, str, geotags.Claims, str | None]] = []
         for block in dict.fromkeys(blocks.exif + extra_exif):
@@ -54,9 +55,10 @@ class LocationDetector:
             sources.append(("XMP", "XMP", geotags.xmp_claims(packet), None))
         for block in blocks.iptc:
             sources.append(("IPTC", "IPTC", geotags.iptc_claims(block), None))
-        for sidecar in sidecars_of(path):
-            sources.extend(("XMP sidecar", f"XMP sidecar {sidecar.name}", claims, sidecar.name)
-                           for claims in _read_sidecar(sidecar))
+        sources += _sidecar_sources(path)
+        own = captions.photo_captions(data)  # coordinates written in the text the text check reads
+        texts = own + captions.info_captions(info or {}, own) + captions.sidecar_captions(path)
+        sources += [(s, w, c, None) for s, w, c in coordtext.caption_sources(texts)]
         findings = self._report(sources)
         _cross_check(data, findings)
         return findings
@@ -113,6 +115,15 @@ def _cross_check(data: bytes, findings: list[LocationFinding]) -> None:
     if keys and not ours:
         raise metadata.MetadataError(f"metadata readers disagree: exiv2 finds GPS ({', '.join(keys[:3])}) "
                                      "that the built-in readers do not")
+
+
+def _sidecar_sources(path: Path) -> list:
+    """The claims of the XMP sidecars beside `path`; a sidecar that is a link out of the folder raises."""
+    out = links_out(path)
+    if out:
+        raise metadata.MetadataError(f"XMP sidecar {out[0]} is a link out of the photo's folder: not read")
+    return [("XMP sidecar", f"XMP sidecar {sidecar.name}", claims, sidecar.name)
+            for sidecar in sidecars_of(path) for claims in _read_sidecar(sidecar)]
 
 
 def _read_sidecar(sidecar: Path) -> list[geotags.Claims]:

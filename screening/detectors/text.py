@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from screening.config import Config
-from screening.formats import captions, video_metadata
+from screening.formats import captions, coordtext, video_metadata
 from screening.model import Box, TextFinding
 from screening.vision import names as nm
 from screening.vision.ocr import REVERSED_ORDER, OcrEngine, TextLine
@@ -98,11 +98,29 @@ class TextDetector:
                     if key not in best or finding.similarity > best[key].similarity:
                         best[key] = finding
                     matched.update(used)
-        findings = _strongest(list(best.values()))
+        findings = _strongest(list(best.values())) + written_locations(lines, frame)
         for i, line in enumerate(lines):
             if i not in matched and line.score < UNREADABLE_BELOW:
                 findings.append(TextFinding(line.box, line.text, round(line.score, 3), line.height, frame=frame))
         return findings
+
+
+def written_locations(lines: Sequence[TextLine], frame: int = 0) -> list[TextFinding]:
+    """Coordinates or a UK postcode written in the picture (a GPS camera app's stamp, a sign):
+    target "location", named "coordinates" or "postcode"; a line, or two that read on, once."""
+    found: list[TextFinding] = []
+    used: set[int] = set()
+    for run in sorted(runs([line.box for line in lines], 2), key=len):
+        if used.intersection(run):
+            continue
+        text = " ".join(lines[i].text for i in run)
+        what = "coordinates" if coordtext.positions(text) else "postcode" if coordtext.postcodes(text) else ""
+        if what:
+            used.update(run)
+            found.append(TextFinding(_union([lines[i].box for i in run]), " / ".join(lines[i].text for i in run),
+                                     round(min(lines[i].score for i in run), 3), min(lines[i].height for i in run),
+                                     target="location", name=what, frame=frame))
+    return found
 
 
 def _ways_read(lines: Sequence[TextLine], run: tuple[int, ...]):

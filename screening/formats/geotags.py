@@ -236,6 +236,8 @@ _PLACES = {
     ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "CountryName"): "Country",
     ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "CountryCode"): "Country code",
     ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "LocationName"): "Location name",
+    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "WorldRegion"): "World region",
+    ("http://ns.adobe.com/xmp/1.0/DynamicMedia/", "shotLocation"): "Shot location",  # Premiere, Bridge
     (_EXIF_NS, "GPSAreaInformation"): "GPS area",
 }
 
@@ -243,10 +245,10 @@ _PLACES = {
 def xmp_claims(packet: bytes) -> Claims:
     """Coordinates and place names of one XMP packet; a packet that is not XML raises.
 
-    Namespaces are matched by URI, so any prefix works. Coordinates are every property, of
-    any vendor's namespace, whose name holds "latitude" or "longitude" (exif:GPSLatitude,
-    drone-dji:GpsLatitude, exif:GPSDestLatitude...), as attribute, element or qualified
-    rdf:value; each latitude is paired with the longitude of the same name and element.
+    Namespaces are matched by URI, so any prefix works. Coordinates are every property, of any
+    namespace, whose name holds "latitude" or "longitude" (exif:GPSLatitude, drone-dji:GpsLatitude,
+    exif:GPSDestLatitude...), as attribute, element or qualified rdf:value, each latitude paired
+    with the longitude of the same name and element; and other vocabularies' (coordtext.py).
     """
     try:
         root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
@@ -283,8 +285,10 @@ def _element_positions(element) -> list[Position]:
             continue
         key = ns + " " + local.replace("latitude", "").replace("longitude", "").replace("longtitude", "")
         pairs.setdefault(key, {})[axis] = (value or "").strip()
+    from screening.formats import coordtext  # it imports this module
+
     return [_xmp_position(p.get("lat", ""), p.get("lon", ""), "GPS destination" if "dest" in key else "GPS")
-            for key, p in pairs.items() if p.get("lat") or p.get("lon")]
+            for key, p in pairs.items() if p.get("lat") or p.get("lon")] + coordtext.xmp_properties(properties)
 
 
 def _split(tag: str) -> tuple[str, str]:

@@ -110,9 +110,8 @@ def _turn_of(quarter_turns: int, mirror: bool) -> tuple[int, bool, int]:
     return quarter_turns % 4, mirror, (-90 * quarter_turns) % 360
 
 
-# What FFmpeg's player (fftools' autorotate) does for each display rotation, as upright()'s
-# (quarter turns counter-clockwise, mirror first): transpose=cclock_flip is (1, True),
-# clock_flip (3, True), clock (3, False), cclock (1, False), vflip (2, True), hflip (0, True).
+# FFmpeg's autorotate as upright()'s (turns, mirror): cclock_flip (1, True), clock_flip (3, True),
+# clock (3, False), cclock (1, False), vflip (2, True), hflip (0, True).
 def _display_matrix(frame) -> tuple[int, bool] | None:
     """(quarter turns counter-clockwise, mirror first) from a frame's DISPLAYMATRIX, read as FFmpeg's
     player reads it: the rotation of the raw matrix, then the flips its signs ask for (RT10-8: a

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from screening.formats import geotags, metadata, video
+from screening.formats import captions, coordtext, geotags, metadata, video
 
 # (source, where, claims): what the location check reports, as for photos.
 Source = tuple[str, str, geotags.Claims]
@@ -29,6 +29,8 @@ _ISO6709 = re.compile(r"^\s*([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\d*)?)([+-]\d+(?:\.\
 # Tags (lowercase) that hold an ISO 6709 position, and tags that name a place.
 _POSITION_TAGS = ("location", "location-eng", "\xa9xyz", "com.apple.quicktime.location.iso6709",
                   "com.android.location")
+# Matroska's RECORDING_LOCATION, COMPOSITION_LOCATION, LOCATION_NAME...: any tag named for a location
+_LOCATION_TAG = re.compile(r"(^|_)location($|[_-])")
 _PLACE_TAGS = {"com.apple.quicktime.location.name": "Location name",
                "com.apple.quicktime.location.body": "Location body",
                "com.apple.quicktime.location.note": "Location note"}
@@ -45,7 +47,7 @@ def claims(path: Path, fmt: str, tags: dict[str, str]) -> list[Source]:
             p.lat is not None and abs(p.lat - lat) < 1e-4 and abs(p.lon - lon) < 1e-4 for lat, lon in near)]
         if positions or source[2].places:
             found.append((source[0], source[1], geotags.Claims(tuple(positions), source[2].places)))
-    return found
+    return found + text_claims(path, fmt, tags)
 
 
 def tag_claims(tags: dict[str, str]) -> list[Source]:
@@ -58,7 +60,30 @@ def tag_claims(tags: dict[str, str]) -> list[Source]:
         elif name in _PLACE_TAGS and value.strip():
             found.append(("metadata", f"the {key!r} tag", geotags.Claims((), (geotags.Place(_PLACE_TAGS[name],
                                                                                       value.strip()),))))
+        elif _LOCATION_TAG.search(name) and "accuracy" not in name and value.strip():
+            found.append(("metadata", f"the {key!r} tag", _location_tag(name, value.strip())))
     return found
+
+
+def _location_tag(name: str, value: str) -> geotags.Claims:
+    """Matroska's RECORDING_LOCATION, COMPOSITION_LOCATION (and any tag named for a location): a
+    position (ISO 6709 or written coordinates), else the name of a place."""
+    if _ISO6709.match(value):
+        return geotags.Claims((iso6709(value),))
+    written = coordtext.positions(value)
+    if written:
+        return geotags.Claims(tuple(written))
+    if not re.search(r"[^\W\d_]", value):  # no letter: a number is not a place's name
+        return geotags.Claims((geotags.Position(None, None, "neither a position nor a place name", value),))
+    label = re.sub(r"-[a-z]{3}$", "", name).replace("_", " ").capitalize()  # a language suffix: -eng
+    return geotags.Claims((), (geotags.Place(label, value),))
+
+
+def text_claims(path: Path, fmt: str, tags: dict[str, str]) -> list[Source]:
+    """Coordinates written in the clip's text tags and its own XMP's text (a dashcam's or a GPS
+    camera app's "Lat .. Long .." comment, a GPS tag of its own): RT9-22."""
+    texts = captions.video_captions(tags) + captions.xmp_captions(clip_xmp(path, fmt), "clip's")
+    return coordtext.caption_sources(texts)
 
 
 def iso6709(text: str) -> geotags.Position:

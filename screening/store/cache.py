@@ -18,7 +18,7 @@ from pathlib import Path
 
 from screening import __version__
 from screening.digest import sha256_file
-from screening.formats.sidecars import sidecars_of
+from screening.formats.sidecars import links_out, sidecars_of
 from screening.model import Check, LocationFinding, Screening
 from screening.store.codec import screening_from_json, screening_to_json
 from screening.store.db import connect
@@ -94,7 +94,7 @@ def is_complete(screening: Screening) -> bool:
 
 
 def _has_sidecar(path: Path) -> bool:
-    return bool(sidecars_of(Path(path)))
+    return bool(sidecars_of(Path(path)) or links_out(Path(path)))
 
 
 def _from_sidecar(screening: Screening) -> bool:

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from screening.files import is_clutter, looks_like_image
-from screening.formats.sidecars import is_sidecar, sidecar_names
+from screening.formats.sidecars import folded, is_sidecar, sidecar_names
 from screening.imaging import MAX_FILE_BYTES
 
 CHUNK = 1 << 20
@@ -116,7 +116,7 @@ def set_aside(kept: list[tuple[str, Path | None]]) -> dict[int, str]:
                 wanted.setdefault((names[p][0], name), []).append(p)
     owners: dict[int, list[int]] = {}  # photo -> its sidecars
     for s in sorted(sidecars):
-        for p in wanted.get((names[s][0], names[s][1].lower()), []):
+        for p in wanted.get((names[s][0], folded(names[s][1])), []):
             owners.setdefault(p, []).append(s)
     for p, own in owners.items():
         if len(own) > 1:
