@@ -69,7 +69,7 @@ class FaceDetector:
 
     def _faces(self, rgb: np.ndarray, located: list[Located], frame: int, memo=None) -> list[FaceFinding]:
         """Each face: identifiable or why not, with its distance to each enrolled person. The
-        recogniser runs on all the faces of the picture at once (engine.encode_chips); a face
+        recogniser runs on all the faces of the picture at once (engine.encode_many); a face
         `memo` recalls (the same face's chip, nearly identical) is not encoded again."""
         boxes = [face.box for face in located]
         chips = self.engine.chips_of(rgb, boxes)
@@ -77,8 +77,8 @@ class FaceDetector:
                     for box, (chip, _) in zip(boxes, chips)]
         todo = [i for i, r in enumerate(recalled) if r is None]
         encoded: list = [(None, why) for _, why in chips]
-        for i, result in zip(todo, self.engine.encode_chips(rgb, [boxes[i] for i in todo], [chips[i] for i in todo],
-                                                            mirror=False)):
+        fresh = self.engine.encode_many(rgb, [boxes[i] for i in todo], mirror=False, chips=[chips[i] for i in todo])
+        for i, result in zip(todo, fresh):
             encoded[i] = result
         candidates = [r if r is not None else self.gallery.candidates(enc) if enc is not None else ()
                       for r, (enc, _) in zip(recalled, encoded)]
