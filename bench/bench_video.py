@@ -23,10 +23,9 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3`, main before the vidfast branch
-and the branch, one after the other, load average 7-9): whole screening, CPU s per clip second,
-gating on: tripod 3.42 -> 2.15, panning 5.89 -> 4.12; two 4 s clips on 2 processes, wall:
-tripod 45.8 -> 30.8 s, panning 70.2 -> 48.4 s. The target (<= 1.0) is not met.
+Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidfast2 back to
+back, load average 15-19): whole screening, CPU s per clip second, gated: tripod 1.57 -> 1.67
+(noise), panning 3.75 -> 2.98. The target (<= 1.0x real time on 2 processes) is not met.
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@ what it last screened at each place (the *reference*), and the findings it made 
 full-frame pixels. A new frame is compared with the reference, cell by cell (CELL x CELL
 frame pixels): a cell whose mean absolute change in any colour channel exceeds the threshold
 has changed (a crest in colours of the wall's lightness changes no grey). A
-camera pan is undone first: the global shift between reference and frame is measured by
-phase correlation, and kept when it explains the frame better than no shift.
+camera pan is undone first, to the frame pixel: the shift between reference and frame is measured
+by phase correlation (whole frame and tiles), the reference moved by whole pixels of its copy and
+the grid the frame is compared on by the rest (`Gate.phase`); kept when it explains the frame
+better than no shift.
 
 - The changed cells, grown by MARGIN_PX, grouped into rectangles, are screened again; a
   finding whose box touches a changed cell is dropped and its box added to the rectangles
@@ -33,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from screening.video_pan import edge_changed, edge_unknown, measure_pan, shifted, shifted_cells
+
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
 CELL = 16
@@ -42,11 +46,7 @@ MARGIN_PX = 48
 # Rectangles are at least this long on each side (frame pixels; the people detector needs 128).
 MIN_SIDE = 160
 # Rectangles covering more than this share of the frame: the whole frame is screened.
-FULL_SHARE = 0.5
-# A pan is looked for on every frame (a pan left uncorrected while parts of the frame are looked
-# at again makes a patchwork of the reference) and kept when phase correlation is at least this
-# sure of it and it leaves fewer changed cells than no pan.
-PAN_RESPONSE = 0.3
+FULL_SHARE = 0.65
 # A place that keeps changing is looked at whole (all the cells that changed since it was last
 # looked at whole) at least once in this many looks of its pass.
 WHOLE_AFTER = 4
@@ -64,21 +64,32 @@ class Plan:
 
 class Small:
     """A frame's small copy, as the gates compare it: colour planes (3 x h x w uint8, 1/SCALE of
-    the frame on each side), and their lightness (for measuring a pan), made once per frame and
-    shared by every pass's gate."""
+    the frame on each side), made once per frame and shared by every pass's gate; and, for a gate
+    whose grid has followed a pan to the frame pixel, the copy made on that grid (`at`)."""
 
-    def __init__(self, planes: np.ndarray):
+    def __init__(self, planes: np.ndarray, rgb: np.ndarray | None = None):
         self.planes = planes
-        self._lightness: np.ndarray | None = None
+        self.rgb = rgb
+        self._phases: dict = {(0, 0): planes}
 
     @property
     def shape(self) -> tuple[int, int]:
         return self.planes.shape[1:]
 
-    def lightness(self) -> np.ndarray:
-        if self._lightness is None:
-            self._lightness = _lightness(self.planes)
-        return self._lightness
+    def at(self, phase: tuple[int, int]) -> np.ndarray:
+        """The copy whose pixel (i, j) covers frame pixels from (SCALE i + px, SCALE j + py): the
+        frame moved back by the phase, its last column and row filled from the edge (not known:
+        _edge_unknown)."""
+        planes = self._phases.get(phase)
+        if planes is None:
+            import cv2
+
+            px, py = phase
+            h, w = self.rgb.shape[:2]
+            moved = cv2.copyMakeBorder(self.rgb[py:, px:], 0, py, 0, px, cv2.BORDER_REPLICATE)
+            small = cv2.resize(moved, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
+            planes = self._phases[phase] = np.ascontiguousarray(small.transpose(2, 0, 1))
+        return planes
 
 
 def small_copy(rgb: np.ndarray) -> Small:
@@ -88,7 +99,7 @@ def small_copy(rgb: np.ndarray) -> Small:
 
     h, w = rgb.shape[:2]
     small = cv2.resize(rgb, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
-    return Small(np.ascontiguousarray(small.transpose(2, 0, 1)))
+    return Small(np.ascontiguousarray(small.transpose(2, 0, 1)), rgb)
 
 
 class Gate:
@@ -100,6 +111,10 @@ class Gate:
         self.known: np.ndarray | None = None  # False where nothing was screened yet (None: all known)
         self.findings: tuple = ()
         self.pending: np.ndarray | None = None  # per cell: looks since it began to change, 0 if not
+        self.pending_offset = (0, 0)  # how far (frame pixels) pending has yet to move with the pan
+        # where the gate's grid lies on the frame (frame pixels, 0..SCALE-1): a pan of a few frame
+        # pixels moves it, so the reference is always compared with the frame exactly where it was
+        self.phase = (0, 0)
         self.full = 0  # frames screened whole, and in part (for the clip's summary)
         self.partial = 0
         self.skipped = 0
@@ -110,6 +125,15 @@ class Gate:
         self.known = None
         self.findings = ()
         self.pending = None
+        self.pending_offset = (0, 0)
+        self.phase = (0, 0)
+
+    def _pending_moved(self, shift: tuple[int, int]) -> np.ndarray | None:
+        """The pending cells moved with a pan: by whole cells, the rest carried to the next pan."""
+        dx, dy = self.pending_offset[0] + shift[0], self.pending_offset[1] + shift[1]
+        cells = (round(dx / CELL), round(dy / CELL))
+        self.pending_offset = (dx - cells[0] * CELL, dy - cells[1] * CELL)
+        return shifted_cells(self.pending, cells)
 
     def plan(self, grey: Small, size: tuple[int, int]) -> Plan:
         """What to screen in the frame whose small copy is `grey` and size (width, height) is `size`."""
@@ -117,17 +141,25 @@ class Gate:
         if not self.threshold or ref is None or ref.shape != grey.planes.shape:
             return Plan(None, ())
         limit = self.threshold * 255.0
-        changed = _changed(ref, self.known, grey.planes, limit)
-        shift = (0.0, 0.0)
-        pan = _pan(ref, self.known, grey) if changed.any() else None
-        if pan is not None:
-            moved, known = _shifted(ref, self.known, *pan)
-            changed_moved = _changed(moved, known, grey.planes, limit)
-            if changed_moved.sum() < changed.sum():
-                changed, shift = changed_moved, (pan[0] * SCALE, pan[1] * SCALE)
-                self.reference, self.known = moved, known
-                self.pending = _shifted_cells(self.pending, shift)
-        wholes = self._pending_wholes(changed)
+        here = grey.at(self.phase)
+        changed = _changed(ref, edge_unknown(self.known, self.phase, ref.shape[1:]), here, limit)
+        shift = (0, 0)
+        # a pan, to the frame pixel: the reference moves by whole pixels of the small copy (exact)
+        # and the grid by what is left, so the frame is compared on the grid the reference was made on
+        for dx, dy in (_candidates(measure_pan(ref, self.known, here)) if changed.any() else []):
+            px, py = self.phase[0] + dx, self.phase[1] + dy
+            moved, known = shifted(ref, self.known, px // SCALE, py // SCALE)
+            phase = (px % SCALE, py % SCALE)
+            changed_moved = _changed(moved, edge_unknown(known, phase, ref.shape[1:]), grey.at(phase), limit)
+            # compared away from the frame's edges (what a pan reveals, a moved grid's edge cells)
+            if changed_moved[1:-1, 1:-1].sum() < changed[1:-1, 1:-1].sum():
+                changed, shift, best = changed_moved, (dx, dy), (moved, known, phase)
+        if shift != (0, 0):
+            self.reference, self.known, self.phase = best
+            self.pending = self._pending_moved(shift)
+        ox, oy = self.phase
+        changed = edge_changed(changed, self.phase, size)
+        wholes = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in self._pending_wholes(changed)]
         w, h = size
         kept, dropped = [], []
         for f in self.findings:
@@ -135,11 +167,11 @@ class Gate:
             box = getattr(f, "box", None)
             if box is not None and not _inside(box, w, h):
                 continue  # panned out of the frame
-            (dropped if box is not None and _touches(changed, box) else kept).append(f)
+            (dropped if box is not None and _touches(changed, box, self.phase) else kept).append(f)
         if not changed.any() and not wholes:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h)
+            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase)
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -184,15 +216,18 @@ class Gate:
             self.reference = grey.planes.copy()
             self.known = None
             self.pending = None  # everything was looked at whole
+            self.phase = (0, 0)
             self.full += 1
         else:
             if plan.regions:
                 self.partial += 1
             else:
                 self.skipped += 1
+            planes, (ox, oy) = grey.at(self.phase), self.phase
             for x0, y0, x1, y1 in plan.regions:
-                sl = np.s_[y0 // SCALE:-(-y1 // SCALE), x0 // SCALE:-(-x1 // SCALE)]
-                self.reference[(slice(None), *sl)] = grey.planes[(slice(None), *sl)]
+                sl = np.s_[max(0, y0 - oy) // SCALE:-(-(y1 - oy) // SCALE),
+                           max(0, x0 - ox) // SCALE:-(-(x1 - ox) // SCALE)]
+                self.reference[(slice(None), *sl)] = planes[(slice(None), *sl)]
                 if self.known is not None:
                     self.known[sl] = True
             if self.known is not None and self.known.all():
@@ -268,65 +303,26 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _lightness(planes: np.ndarray) -> np.ndarray:
-    return planes.sum(axis=0, dtype=np.float32) / 3.0
+def _candidates(pans: list[tuple[float, float]]) -> list[tuple[int, int]]:
+    """The pans tried (frame pixels): each measured one to the nearest frame pixel."""
+    out = []
+    for fx, fy in pans:
+        c = (round(fx * SCALE), round(fy * SCALE))
+        if c != (0, 0) and c not in out:
+            out.append(c)
+    return out
 
 
-def _shifted(ref: np.ndarray, known: np.ndarray | None, dx: int, dy: int) -> tuple[np.ndarray, np.ndarray]:
-    """The reference moved by (dx, dy) whole pixels, and where it now holds something."""
-    _, h, w = ref.shape
-    to = np.s_[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)]
-    src = np.s_[max(0, -dy):h - max(0, dy), max(0, -dx):w - max(0, dx)]
-    moved = np.zeros_like(ref)
-    moved[(slice(None), *to)] = ref[(slice(None), *src)]
-    was = np.ones((h, w), bool) if known is None else known
-    now = np.zeros((h, w), bool)
-    now[to] = was[src]
-    return moved, now
-
-
-_WINDOWS: dict = {}
-
-
-def _pan(ref: np.ndarray, known: np.ndarray | None, small: Small) -> tuple[int, int] | None:
-    """The global shift (whole pixels of the small copy) from the reference to the frame, by
-    phase correlation of their lightness; None when there is no sure one."""
-    import cv2
-
-    h, w = small.shape
-    if h < 8 or w < 8:
-        return None
-    ref_lightness = _lightness(ref)
-    if known is not None:
-        ref_lightness[~known] = ref_lightness[known].mean() if known.any() else 0.0
-    window = _WINDOWS.get((w, h))
-    if window is None:
-        window = _WINDOWS[(w, h)] = cv2.createHanningWindow((w, h), cv2.CV_32F)
-    (fx, fy), response = cv2.phaseCorrelate(ref_lightness, small.lightness(), window)
-    dx, dy = int(round(fx)), int(round(fy))
-    if response < PAN_RESPONSE or (not dx and not dy) or abs(dx) > w // 2 or abs(dy) > h // 2:
-        return None
-    return dx, dy
-
-
-def _shifted_cells(pending: np.ndarray | None, shift: tuple[float, float]) -> np.ndarray | None:
-    """The pending cells moved with a pan (to the nearest cell)."""
-    if pending is None:
-        return None
-    dx, dy = round(shift[0] / CELL), round(shift[1] / CELL)
-    h, w = pending.shape
-    moved = np.zeros_like(pending)
-    moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = pending[max(0, -dy):h - max(0, dy),
-                                                                          max(0, -dx):w - max(0, dx)]
-    return moved
-
-
-def _regions(changed: np.ndarray, boxes: list, w: int, h: int) -> list[tuple[int, int, int, int]] | None:
-    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given."""
+def _regions(changed: np.ndarray, boxes: list, w: int, h: int,
+             phase: tuple[int, int] = (0, 0)) -> list[tuple[int, int, int, int]] | None:
+    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given;
+    `phase`: where the cells' grid lies on the frame."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
-    rects = [(x * CELL, y * CELL, (x + cw) * CELL, (y + ch) * CELL) for x, y, cw, ch, _ in stats[1:count]]
+    ox, oy = phase
+    rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
+             for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
     grown = [_grown(r, w, h) for r in rects]
     while True:  # join rectangles that overlap until none do
@@ -363,8 +359,9 @@ def _join_once(rects: list) -> list:
     return out
 
 
-def _touches(changed: np.ndarray, box) -> bool:
+def _touches(changed: np.ndarray, box, phase: tuple[int, int] = (0, 0)) -> bool:
     x, y, bw, bh = box
+    x, y = x - phase[0], y - phase[1]
     ch, cw = changed.shape
     x0, y0 = max(0, int(x // CELL)), max(0, int(y // CELL))
     x1, y1 = min(cw, int(-(-(x + bw) // CELL))), min(ch, int(-(-(y + bh) // CELL)))

@@ -38,6 +38,8 @@ class Pass:
     full_res: bool  # fed full-resolution pixels (else the frame shrunk to [video] max_side)
     run: Callable[[np.ndarray, dict], list]
     whole: tuple[int, int] = (0, 0)  # the size of the frame the pixels are cut from (set per frame)
+    origin: tuple[int, int] = (0, 0)  # where the pixels' corner lies in them (set per crop)
+    memo: object = None  # what the pass remembers across looks (FaceMemo); cleared at a cut
 
 
 def build_passes(path: Path, detectors: dict, settings: VideoSettings) -> list[Pass]:
@@ -93,7 +95,8 @@ def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
         # on its own, finer: its size is under [faces] detail_side)
         detector.check_gallery()
         whole = faces_pass.whole if max(faces_pass.whole) else (pixels.shape[1], pixels.shape[0])
-        return detector.faces_in(pixels, engine=_AtScale(engine, fine_scale(*whole, engine.settings)))
+        return detector.faces_in(pixels, engine=_AtScale(engine, fine_scale(*whole, engine.settings)),
+                                 memo=memo.at(faces_pass.origin))
 
     def turned(pixels, earlier):
         # at the scale the whole frame is searched at (the engine's TURNED_SIDE copy of it), so a
@@ -106,7 +109,8 @@ def _face_passes(detector, settings: VideoSettings) -> list[Pass]:
         return [_placed(f, 0, 0, 1 / zoom) for f in detector.turned_in(small, upright)]
 
     turned_pass = Pass("turned faces", Check.FACES, False, False, turned)
-    faces_pass = Pass("faces", Check.FACES, True, True, faces)
+    memo = FaceMemo()
+    faces_pass = Pass("faces", Check.FACES, True, True, faces, memo=memo)
     return [faces_pass,
             Pass("people", Check.FACES, False, False, lambda pixels, earlier: detector.bodies_in(pixels)),
             turned_pass]
@@ -126,6 +130,79 @@ def video_face_engine(engine, settings: VideoSettings):
     video = copy.copy(engine)
     video.settings = dataclasses.replace(engine.settings, detail_side=VIDEO_DETAIL_SIDE)
     return video
+
+
+# One face, one descriptor: a face located again in a later look (its box overlapping the earlier
+# one's by MEMO_OVERLAP or more) whose aligned chip is nearly identical in pixels to the chip its
+# descriptor was computed from (mean absolute difference at most MEMO_CHIP_MEAN of 255 over the
+# chip and MEMO_CHIP_BLOCK in each of its MEMO_BLOCKS x MEMO_BLOCKS blocks) keeps that judgement;
+# anything else (another person stepping into the place, a face that changed) is encoded again.
+# The chip compared is always the one encoded, so a slow change adds up. Forgotten after
+# MEMO_SECONDS without being seen, and at a cut.
+MEMO_OVERLAP = 0.6
+MEMO_CHIP_MEAN = 2.0
+MEMO_CHIP_BLOCK = 4.0
+MEMO_BLOCKS = 5
+MEMO_SECONDS = 1.0
+
+
+class FaceMemo:
+    """The faces pass's memory of the faces it encoded (frame pixels), for FaceDetector.faces_in."""
+
+    def __init__(self):
+        self.entries: list[list] = []  # [box in frame pixels, chip, candidates, last seen]
+        self.now = 0.0
+        self.origin = (0, 0)
+        self.recalled = self.encoded = 0
+
+    def look(self, time: float, cut: bool = False) -> None:
+        self.now = time
+        self.entries = [] if cut else [e for e in self.entries if time - e[3] <= MEMO_SECONDS]
+
+    def at(self, origin: tuple[int, int]) -> FaceMemo:
+        self.origin = origin  # the crop's corner in the frame: boxes given are in the crop's pixels
+        return self
+
+    def _framed(self, box) -> tuple:
+        return (box[0] + self.origin[0], box[1] + self.origin[1], box[2], box[3])
+
+    def recall(self, box, chip: np.ndarray):
+        box = self._framed(box)
+        for entry in self.entries:
+            if _overlap(box, entry[0]) >= MEMO_OVERLAP and same_chip(chip, entry[1]):
+                entry[3] = self.now
+                self.recalled += 1
+                return entry[2]
+        return None
+
+    def remember(self, box, chip: np.ndarray, candidates) -> None:
+        self.encoded += 1
+        box = self._framed(box)
+        self.entries = [e for e in self.entries if _overlap(box, e[0]) < MEMO_OVERLAP]
+        self.entries.append([box, chip, candidates, self.now])
+
+
+def same_chip(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two aligned face chips nearly identical in pixels: over the whole chip and in every block."""
+    if a.shape != b.shape:
+        return False
+    import cv2
+
+    diff = cv2.absdiff(a, b).astype(np.float32).mean(axis=2)
+    if diff.mean() > MEMO_CHIP_MEAN:
+        return False
+    blocks = cv2.resize(diff, (MEMO_BLOCKS, MEMO_BLOCKS), interpolation=cv2.INTER_AREA)
+    return bool(blocks.max() <= MEMO_CHIP_BLOCK)
+
+
+def _overlap(a, b) -> float:
+    """Intersection over union of two boxes (x, y, w, h)."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 class _AtScale:
@@ -161,6 +238,9 @@ class FrameScreener:
         if why in ("first", "scene change"):
             for gate in self.gates.values():
                 gate.reset()
+        for p in self.passes:
+            if p.memo is not None:
+                p.memo.look(time, cut=why in ("first", "scene change"))
         grey = small_copy(rgb)
         small, scale = None, 1.0
         current: dict[Check, list] = {}
@@ -200,6 +280,7 @@ class FrameScreener:
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
+            p.origin = (x0, y0)
             found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
         return found
 

@@ -307,7 +307,7 @@ def test_face_check_parts_run_on_their_own_schedules_and_turned_faces_ignore_bod
         def check_gallery(self):
             pass
 
-        def faces_in(self, rgb, frame=0, engine=None):
+        def faces_in(self, rgb, frame=0, engine=None, memo=None):
             self.calls["faces"].append(rgb.shape)
             return RedSquareFaces().detect(type("P", (), {"frames": [rgb]})(), {})
 
@@ -343,7 +343,7 @@ def test_turned_faces_are_searched_in_a_crop_at_the_whole_frames_scale_and_mappe
         def check_gallery(self):
             pass
 
-        def faces_in(self, rgb, frame=0, engine=None):
+        def faces_in(self, rgb, frame=0, engine=None, memo=None):
             return []
 
         def bodies_in(self, rgb, frame=0):
@@ -382,7 +382,7 @@ def test_faces_in_a_crop_are_searched_at_the_scale_of_the_whole_frame(tmp_path, 
         def check_gallery(self):
             pass
 
-        def faces_in(self, rgb, frame=0, engine=None):
+        def faces_in(self, rgb, frame=0, engine=None, memo=None):
             self.looks.append((rgb.shape[:2], engine.scale))
             return RedSquareFaces().detect(type("P", (), {"frames": [rgb]})(), {})
 

@@ -53,10 +53,13 @@ class FaceDetector:
         return [PersonFinding(body.box, body.score, "body seen by the HOG people detector", frame)
                 for body in self.people.find(rgb)]
 
-    def faces_in(self, rgb: np.ndarray, frame: int = 0, engine: FaceEngine | None = None) -> list[FaceFinding]:
+    def faces_in(self, rgb: np.ndarray, frame: int = 0, engine: FaceEngine | None = None,
+                 memo=None) -> list[FaceFinding]:
         """Upright faces, each encoded and compared with the gallery (`engine`: another
-        FaceEngine to locate them with, e.g. one planned for video frames)."""
-        return self._faces(rgb, (engine or self.engine).locate(rgb), frame)
+        FaceEngine to locate them with, e.g. one planned for video frames). `memo` (video): what
+        faces seen just before were judged, by chip: `recall(box, chip)` gives the candidates of
+        the same face's nearly identical chip, or None; `remember(box, chip, candidates)`."""
+        return self._faces(rgb, (engine or self.engine).locate(rgb), frame, memo)
 
     def turned_in(self, rgb: np.ndarray, upright: list, frame: int = 0) -> list[FaceFinding]:
         """Faces seen only with the picture turned; `upright`: what has a `box` there already."""
@@ -64,20 +67,34 @@ class FaceDetector:
                             "turn the photo upright and screen it again", face.score, frame)
                 for face, turn in self.engine.locate_turned(rgb, upright)]
 
-    def _faces(self, rgb: np.ndarray, located: list[Located], frame: int) -> list[FaceFinding]:
+    def _faces(self, rgb: np.ndarray, located: list[Located], frame: int, memo=None) -> list[FaceFinding]:
         """Each face: identifiable or why not, with its distance to each enrolled person. The
-        recogniser runs on all the faces of the picture at once (engine.encode_many)."""
-        encoded = self.engine.encode_many(rgb, [face.box for face in located], mirror=False)
-        candidates = [self.gallery.candidates(enc) if enc is not None else () for enc, _ in encoded]
+        recogniser runs on all the faces of the picture at once (engine.encode_many); a face
+        `memo` recalls (the same face's chip, nearly identical) is not encoded again."""
+        boxes = [face.box for face in located]
+        chips = self.engine.chips_of(rgb, boxes)
+        recalled = [memo.recall(box, chip) if memo is not None and chip is not None else None
+                    for box, (chip, _) in zip(boxes, chips)]
+        todo = [i for i, r in enumerate(recalled) if r is None]
+        encoded: list = [(None, why) for _, why in chips]
+        fresh = self.engine.encode_many(rgb, [boxes[i] for i in todo], mirror=False, chips=[chips[i] for i in todo])
+        for i, result in zip(todo, fresh):
+            encoded[i] = result
+        candidates = [r if r is not None else self.gallery.candidates(enc) if enc is not None else ()
+                      for r, (enc, _) in zip(recalled, encoded)]
         # The mirror average (docs/faces.md) is what the references were made with; it moves a
         # distance by less than MIRROR_NEAR, so it is computed only where it could make a match.
-        near = [i for i, c in enumerate(candidates) if c and c[0][1] <= self.settings.tolerance + MIRROR_NEAR]
-        averaged = self.engine.mirror_averaged_many(rgb, [located[i].box for i in near], [encoded[i][0] for i in near])
+        near = [i for i in todo if candidates[i] and candidates[i][0][1] <= self.settings.tolerance + MIRROR_NEAR]
+        averaged = self.engine.mirror_averaged_many(rgb, [boxes[i] for i in near], [encoded[i][0] for i in near])
         for i, vector in zip(near, averaged):
             candidates[i] = self.gallery.candidates(vector)
-        return [FaceFinding(face.box, (), False, why, face.score, frame) if enc is None else
-                FaceFinding(face.box, found, True, f"found by {face.source}", face.score, frame)
-                for face, (enc, why), found in zip(located, encoded, candidates)]
+        if memo is not None:
+            for i in todo:
+                if chips[i][0] is not None:
+                    memo.remember(boxes[i], chips[i][0], candidates[i])
+        return [FaceFinding(face.box, found, True, f"found by {face.source}", face.score, frame)
+                if chip is not None else FaceFinding(face.box, (), False, why, face.score, frame)
+                for face, (chip, why), found in zip(located, chips, candidates)]
 
 
 def needs_turned_search(upright: list[Located], faces: list[FaceFinding]) -> bool:

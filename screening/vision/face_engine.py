@@ -266,15 +266,15 @@ class FaceEngine:
                            mirror: bool = MIRROR_AVERAGE) -> tuple[np.ndarray | None, str]:
         """The descriptor, or None and a sentence saying why this face cannot be identified (too
         small, turned too far, too blurred). `mirror=False`: the face as it is only (a probe whose
-        mirror average is taken later by `mirror_averaged()`, if it can change the answer)."""
+        mirror average is taken later by `mirror_averaged_many()`, if it can change the answer)."""
         return self.encode_many(rgb, [box], jitters, mirror)[0]
 
     def encode_many(self, rgb: np.ndarray, boxes: list[Box], jitters: int = NUM_JITTERS,
-                    mirror: bool = MIRROR_AVERAGE) -> list[tuple[np.ndarray | None, str]]:
+                    mirror: bool = MIRROR_AVERAGE, chips: list | None = None) -> list[tuple[np.ndarray | None, str]]:
         """`encode_with_reason()` of several faces of one picture, the recogniser run once on
-        all their chips (and once more on all their mirror images)."""
+        all their chips (and once more on all their mirror images); `chips`: from `chips_of()`."""
         rgb = _checked(rgb)
-        chips = [self._chip(rgb, box) for box in boxes]
+        chips = self.chips_of(rgb, boxes) if chips is None else chips
         usable = [box for box, (chip, _) in zip(boxes, chips) if chip is not None]
         vectors = iter(self._descriptors([chip for chip, _ in chips if chip is not None], jitters))
         if mirror:
@@ -290,6 +290,10 @@ class FaceEngine:
             out.append((vector, ""))
         return out
 
+    def chips_of(self, rgb: np.ndarray, boxes: list[Box]) -> list[tuple[np.ndarray | None, str]]:
+        """Each face's aligned chip (what its descriptor is made from), or None and why not."""
+        return [self._chip(_checked(rgb), box) for box in boxes]
+
     def _chip(self, rgb: np.ndarray, box: Box) -> tuple[np.ndarray | None, str]:
         """dlib's aligned 150 px chip of the face, or None and why it cannot be identified."""
         left, top, bw, bh = box
@@ -302,14 +306,9 @@ class FaceEngine:
         why = too_poor(points, chip)
         return (None, why) if why else (chip, "")
 
-    def mirror_averaged(self, rgb: np.ndarray, box: Box, vector: np.ndarray, jitters: int = NUM_JITTERS) -> np.ndarray:
-        """`vector` (from `encode_with_reason(..., mirror=False)`) averaged with its mirror image's:
-        the same descriptor `encode_with_reason(...)` gives."""
-        return self.mirror_averaged_many(rgb, [box], [vector], jitters)[0]
-
     def mirror_averaged_many(self, rgb: np.ndarray, boxes: list[Box], vectors: list[np.ndarray],
                              jitters: int = NUM_JITTERS) -> list[np.ndarray]:
-        """`mirror_averaged()` of several faces of one picture, their mirror images in one batch."""
+        """`vectors` (from `encode_many(..., mirror=False)`) averaged with their mirror images'."""
         return [(v + m) / 2 for v, m in zip(vectors, self._mirrored(_checked(rgb), boxes, jitters))]
 
     def _mirrored(self, rgb: np.ndarray, boxes: list[Box], jitters: int) -> list[np.ndarray]:
