@@ -403,7 +403,9 @@ def test_killed_before_every_file_operation_of_a_sort_the_replay_leaves_one_copy
             if leftover.is_file():
                 leftover.unlink()
         made = sha(photo(inbox / "a.png", BLUE))
-        child = multiprocessing.get_context("fork").Process(target=_sort_dying_at,
+        # spawn, not fork: a test process may hold threads (pytest-xdist's), and a forked child of a
+        # threaded process can block for ever on a lock one of them held (seen once in CI)
+        child = multiprocessing.get_context("spawn").Process(target=_sort_dying_at,
                                                              args=(db, inbox, image, step, across))
         child.start()
         child.join()
