@@ -103,7 +103,8 @@ for path, _ in files.inputs(sys.argv[2:]):
 
 
 def mixed_batch(data: Path, into: Path, n: int) -> int:
-    """N photos (symlinks) taken evenly from the sorted images of each top folder of DATA."""
+    """N photos (copies: scan never reads a link out of its folder) taken evenly from the sorted
+    images of each top folder of DATA."""
     groups = {}
     for p in sorted(data.rglob("*")):
         if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES:
@@ -115,7 +116,7 @@ def mixed_batch(data: Path, into: Path, n: int) -> int:
                 items = groups[name]
                 picks.append(items.pop(len(items) // 2 if len(picks) % 2 else 0))
     for i, p in enumerate(picks):
-        (into / f"{i:03d}_{p.name}").symlink_to(p)
+        shutil.copyfile(p, into / f"{i:03d}_{p.name}")
     return len(picks)
 
 
