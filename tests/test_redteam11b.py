@@ -1,0 +1,191 @@
+"""Red team 11b: the model cache on disk (vision/model_cache.py), coordinates and postcodes written
+in text (formats/coordtext.py), EXIF directory walking (formats/exif_images.py). Each case asserts
+the SAFE outcome; a hole the product has today is xfail(strict=True) with "RT11b-N" in its reason."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import struct
+
+import pytest
+
+from screening.formats import coordtext
+from screening.formats.common import ImageError
+from screening.formats.exif_images import exif_images
+from screening.model import Status
+from screening.vision import model_cache
+
+from .test_redteam6 import config, kinds, verdict  # noqa: F401  (config: the fixture)
+from .test_redteam9 import ascii_, exif_text, jpeg_photo
+
+GOOD = b"the graph this version builds"
+SHA = hashlib.sha256(GOOD).hexdigest()
+
+
+def _graph_in_child(folder: str, queue) -> None:
+    import resource  # an endless read must not take the shared machine's memory with it
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+    queue.put(model_cache.graph_bytes(SHA, lambda: GOOD, folder=__import__("pathlib").Path(folder)))
+
+
+def graph_within(folder, seconds: float = 10.0) -> bytes | None:
+    """graph_bytes run in a child process: its result, or None if it did not return in time."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_graph_in_child, args=(str(folder), queue))
+    child.start()
+    child.join(seconds)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        return None
+    return queue.get(timeout=5) if child.exitcode == 0 else None
+
+
+# ---------------------------------------------------------------- model cache
+
+
+def test_rt11b_control_a_plain_cache_file_is_used(tmp_path):
+    (tmp_path / f"{SHA}.onnx").write_bytes(GOOD)
+    assert graph_within(tmp_path) == GOOD
+
+
+def test_rt11b_1_control_a_cache_file_that_is_a_directory_is_rebuilt(tmp_path):
+    (tmp_path / f"{SHA}.onnx").mkdir()
+    assert model_cache.graph_bytes(SHA, lambda: GOOD, tmp_path) == GOOD
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-1: a directory in place of the cache file: os.replace fails and "
+                   "the mkstemp .tmp (a full graph, ~20-100 MB for the real ones) is left behind in every process")
+def test_rt11b_1_a_cache_file_that_is_a_directory_leaves_no_litter(tmp_path):
+    (tmp_path / f"{SHA}.onnx").mkdir()
+    for _ in range(3):
+        assert model_cache.graph_bytes(SHA, lambda: GOOD, tmp_path) == GOOD
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_rt11b_2_a_right_size_file_with_other_bytes_is_rebuilt(tmp_path):
+    (tmp_path / f"{SHA}.onnx").write_bytes(bytes(len(GOOD)))
+    assert model_cache.graph_bytes(SHA, lambda: GOOD, tmp_path) == GOOD
+    assert (tmp_path / f"{SHA}.onnx").read_bytes() == GOOD
+
+
+def test_rt11b_3_a_symlink_to_another_file_is_never_trusted_nor_written_through(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"someone else's file")
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    (folder / f"{SHA}.onnx").symlink_to(victim)
+    assert model_cache.graph_bytes(SHA, lambda: GOOD, folder) == GOOD
+    assert victim.read_bytes() == b"someone else's file"  # replaced the link, not written through it
+
+
+def test_rt11b_4_an_unwritable_cache_folder_only_costs_time(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert model_cache.graph_bytes(SHA, lambda: GOOD, folder) == GOOD
+    finally:
+        folder.chmod(0o700)
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-5: a FIFO in place of the cached graph: path.read_bytes() "
+                   "blocks for ever (no writer); every scan hangs at start-up (model_cache.graph_bytes)")
+def test_rt11b_5_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path):
+    os.mkfifo(tmp_path / f"{SHA}.onnx")
+    assert graph_within(tmp_path, 8) == GOOD
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-6: a cache file linked to /dev/zero is read without a size "
+                   "bound (read_bytes of an endless file): memory grows until killed")
+def test_rt11b_6_a_cache_file_linked_to_an_endless_device_is_bounded(tmp_path):
+    (tmp_path / f"{SHA}.onnx").symlink_to("/dev/zero")
+    assert graph_within(tmp_path, 8) == GOOD
+
+
+def _race(folder: str, n: int) -> None:
+    from pathlib import Path
+    for _ in range(n):
+        assert model_cache.graph_bytes(SHA, lambda: GOOD, Path(folder)) == GOOD
+
+
+def test_rt11b_7_two_processes_writing_the_cache_at_once(tmp_path):
+    ctx = multiprocessing.get_context("spawn")
+    kids = [ctx.Process(target=_race, args=(str(tmp_path), 40)) for _ in range(2)]
+    for k in kids:
+        k.start()
+    for k in kids:
+        k.join(60)
+    assert all(k.exitcode == 0 for k in kids)
+    assert (tmp_path / f"{SHA}.onnx").read_bytes() == GOOD
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# ---------------------------------------------------------------- coordinates written in text
+
+MISSED = [
+    ("RT11b-8", "a Google Maps link", "https://www.google.com/maps/@53.8008,-1.5491,17z"),
+    ("RT11b-9", "an OpenStreetMap link", "https://www.openstreetmap.org/?mlat=53.8008&mlon=-1.5491#map=17"),
+    ("RT11b-10", "an Ordnance Survey grid reference", "Meet at SE 29744 33455"),
+    ("RT11b-11", "decimal commas with hemispheres", "53,8008 N 1,5491 W"),
+    ("RT11b-12", "a pair with three decimal places (110 m)", "GPS: 53.801, -1.549"),
+    ("RT11b-13", "Garmin style hemisphere first, degrees and minutes", "N 53° 48.048 W 001° 32.946"),
+    ("RT11b-14", "degrees/minutes/seconds with d m s letters", "53d48m03sN 1d32m57sW"),
+]
+
+
+@pytest.mark.parametrize("text", ["53° 48' 3\" N, 1° 32' 57\" W", "N53.8008 W001.5491", "53.8008, -1.5491",
+                                  "53° 48′ 3″ N 1° 32′ 57″ W"])
+def test_rt11b_control_positions_it_reads(text):
+    (pos,) = coordtext.positions(f"Sports day, {text}.")
+    assert abs(pos.lat - 53.8008) < 1e-3 and abs(pos.lon + 1.5491) < 1e-3
+
+
+@pytest.mark.parametrize("text", [pytest.param(t, marks=pytest.mark.xfail(
+    strict=True, reason=f"{rid}: {what} in a caption is not read as a position (coordtext.py)"), id=rid)
+    for rid, what, t in MISSED])
+def test_rt11b_8_to_14_positions_written_in_other_forms(text):
+    assert coordtext.positions(f"Sports day. {text}")
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-15: a lower-case postcode ('ls6 2ab', as typed in a caption) "
+                   "is not a postcode (POSTCODE is upper case only)")
+def test_rt11b_15_a_lower_case_postcode():
+    assert coordtext.postcodes("Sports day at the field, ls6 2ab")
+
+
+def test_rt11b_control_upper_case_postcode():
+    assert coordtext.postcodes("Sports day at the field, LS6 2AB") == ["LS6 2AB"]
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-16: a Google Maps link in the photo's EXIF caption: the "
+                   "photo is CLEARED with the school's position in it")
+def test_rt11b_16_a_maps_link_in_a_caption_is_never_cleared(tmp_path, config):
+    path = jpeg_photo(tmp_path, "map.jpg",
+                      exif=exif_text({0x010E: ascii_("Sports day https://www.google.com/maps/@53.8008,-1.5491,17z")}))
+    _, d = verdict(path, config)
+    assert d.status is not Status.CLEARED and "location" in kinds(d), (d.status, [r.detail for r in d.reasons])
+
+
+def test_rt11b_control_a_bare_pair_in_a_caption_is_a_location(tmp_path, config):
+    path = jpeg_photo(tmp_path, "pair.jpg", exif=exif_text({0x010E: ascii_("Sports day 53.8008, -1.5491")}))
+    _, d = verdict(path, config)
+    assert "location" in kinds(d) and d.status is not Status.CLEARED
+
+
+NEEDLESS = [
+    ("RT11b-17", "Score 12.5 N 3.25 W"),  # a score, then "N" and "W" as initials/words
+    ("RT11b-18", "Lap times 58.1234 59.4321"),
+    ("RT11b-19", "Year 5 N 12.5 E 3.5"),
+]
+
+
+@pytest.mark.parametrize("text", [pytest.param(t, marks=pytest.mark.xfail(
+    strict=True, reason=f"{rid} (note, needless flag): ordinary numbers read as a position"), id=rid)
+    for rid, t in NEEDLESS])
+def test_rt11b_17_to_19_ordinary_numbers_are_not_a_position(text):
+    assert coordtext.positions(text) == []
