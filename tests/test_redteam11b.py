@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import struct
 
+import numpy as np
 import pytest
 
 from screening.formats import coordtext
@@ -189,3 +190,104 @@ NEEDLESS = [
     for rid, t in NEEDLESS])
 def test_rt11b_17_to_19_ordinary_numbers_are_not_a_position(text):
     assert coordtext.positions(text) == []
+
+
+# ---------------------------------------------------------------- EXIF directory walking
+
+from .test_redteam6 import backdrop as scene_pixels, jpeg, not_cleared, with_face  # noqa: E402
+from .test_redteam9 import long_, small_face, tiff_block  # noqa: E402
+
+
+def png(pixels, **kw) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "PNG", **kw)
+    return out.getvalue()
+
+
+def preview_block(thumb: bytes, preview: bytes, preview_in="sub") -> bytes:
+    """IFD0 with a SubIFD (or IFD2) holding `preview`; IFD1 holding `thumb` (JPEG tags)."""
+    ifds = {"ifd0": {0x014A: ("ifd", "sub")} if preview_in == "sub" else {},
+            "ifd1": {0x0103: (3, 1, struct.pack("<H", 6)), 0x0201: ("blob", "t"), 0x0202: ("size", "t")},
+            "sub": {0x0103: (3, 1, struct.pack("<H", 6)), 0x0201: ("blob", "p"), 0x0202: ("size", "p")}}
+    chain = ["ifd0", "ifd1"] + ([] if preview_in == "sub" else ["sub"])
+    return tiff_block(ifds, chain, {"t": thumb, "p": preview})
+
+
+def photo_with_exif(tmp_path, name, block: bytes, container="jpeg"):
+    path = tmp_path / name
+    pixels = scene_pixels()
+    path.write_bytes(jpeg(pixels, exif=b"Exif\x00\x00" + block) if container == "jpeg"
+                     else png(pixels, exif=b"Exif\x00\x00" + block))
+    return path
+
+
+def test_rt11b_control_a_face_in_a_subifd_preview_is_not_cleared(tmp_path, config):
+    block = preview_block(jpeg(scene_pixels((160, 120))), jpeg(small_face()))
+    assert len(exif_images(block)) == 2
+    _, d = not_cleared(photo_with_exif(tmp_path, "sub.jpg", block), config)
+    assert "unknown_face" in kinds(d)
+
+
+def test_rt11b_20_a_corrupt_subifd_preview_behind_a_fine_thumbnail_is_not_cleared(tmp_path, config):
+    bad = jpeg(small_face())
+    bad = bad[:40] + bytes(len(bad) - 40)  # the header kept, the scan data zeroed
+    not_cleared(photo_with_exif(tmp_path, "corrupt.jpg", preview_block(jpeg(scene_pixels((160, 120))), bad)), config)
+
+
+def test_rt11b_21_a_png_as_the_preview_is_not_cleared(tmp_path, config):
+    not_cleared(photo_with_exif(tmp_path, "pngprev.jpg",
+                                preview_block(jpeg(scene_pixels((160, 120))), png(small_face()))), config)
+
+
+def test_rt11b_22_a_preview_holding_its_own_exif_thumbnail_is_not_cleared(tmp_path, config):
+    inner = preview_block(jpeg(small_face()), jpeg(scene_pixels((160, 120))))  # the face only in the inner thumb
+    nested = jpeg(scene_pixels((160, 120)), exif=b"Exif\x00\x00" + inner)
+    not_cleared(photo_with_exif(tmp_path, "nested.jpg", preview_block(jpeg(scene_pixels((160, 120))), nested)),
+                config)
+
+
+def test_rt11b_23_an_ifd_chained_into_its_own_middle_is_bounded(tmp_path):
+    block = bytearray(tiff_block({"ifd0": {0x0100: (3, 1, struct.pack("<H", 8))}}, ["ifd0"]))
+    struct.pack_into("<I", block, 8 + 2 + 12, 8 + 2)  # next IFD: 2 bytes into IFD0 itself
+    try:
+        exif_images(bytes(block))
+    except ImageError:
+        pass
+
+
+def test_rt11b_24_a_thousand_subifds_to_the_same_place_are_refused(tmp_path):
+    ifds = {"ifd0": {0x014A: (4, 1000, b"".join(long_(8)[2] for _ in range(1000)))}}
+    with pytest.raises(ImageError):
+        exif_images(tiff_block(ifds, ["ifd0"]))
+
+
+def test_rt11b_25_a_negative_signed_offset_is_no_picture_read_from_the_end(tmp_path, config):
+    face = jpeg(small_face())
+    ifds = {"ifd0": {}, "ifd1": {0x0201: (8, 1, struct.pack("<h", -len(face) - 2)),
+                                 0x0202: ("size", "t")}}
+    block = tiff_block(ifds, ["ifd0", "ifd1"], {"t": face}) + b"\0\0"
+    not_cleared(photo_with_exif(tmp_path, "neg.jpg", block), config)
+
+
+def big_preview_block(face: int) -> bytes:
+    """A 1x1 thumbnail and a 4000x3000 preview of the photo's own scene with a face of `face` px drawn in."""
+    big = np.array(np.asarray(
+        __import__("PIL.Image", fromlist=["Image"]).fromarray(scene_pixels()).resize((4000, 3000))))
+    big[1300:1300 + face, 1800:1800 + face] = (220, 20, 20)  # the stand-in face (pure red)
+    return preview_block(jpeg(scene_pixels((1, 1))), jpeg(big))
+
+
+def test_rt11b_control_a_big_face_in_a_huge_preview_is_found(tmp_path, config):
+    _, d = not_cleared(photo_with_exif(tmp_path, "huge.png", big_preview_block(1200), container="png"), config)
+    assert "unknown_face" in kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-26: a 4000x3000 EXIF preview of a 320x240 photo with a 400 px face "
+                   "drawn in is judged a repeat of the photo (pixels.shown_already compares in blocks of 1/8 of "
+                   "the VIEW's size, so anything under ~500 px in a big preview averages out): CLEARED")
+def test_rt11b_26_a_tiny_thumbnail_and_a_huge_preview_with_a_face_is_not_cleared(tmp_path, config):
+    not_cleared(photo_with_exif(tmp_path, "huge.png", big_preview_block(400), container="png"), config)
