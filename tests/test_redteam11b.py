@@ -291,3 +291,69 @@ def test_rt11b_control_a_big_face_in_a_huge_preview_is_found(tmp_path, config):
                    "the VIEW's size, so anything under ~500 px in a big preview averages out): CLEARED")
 def test_rt11b_26_a_tiny_thumbnail_and_a_huge_preview_with_a_face_is_not_cleared(tmp_path, config):
     not_cleared(photo_with_exif(tmp_path, "huge.png", big_preview_block(400), container="png"), config)
+
+
+# ---------------------------------------------------------------- the forkserver and what the models touch
+
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.xfail(strict=True, reason="RT11b-27: importing the face models (onnxruntime 1.32) writes "
+                   "$XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime/{deviceid,onnxruntime.db} (a device id "
+                   "and a database) outside the product's folders, in every scan/worker")
+def test_rt11b_27_loading_the_models_writes_nothing_outside_the_products_folders(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
+           "SCREENING_CACHE": str(tmp_path / "screening-cache"), "PYTHONPATH": str(REPO)}
+    run = subprocess.run([sys.executable, "-c", "from screening.config import FaceSettings\n"
+                          "from screening.vision.face_engine import FaceEngine\nFaceEngine(FaceSettings())"], env=env, cwd=tmp_path,
+                         capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stderr.decode()[-1000:]
+    assert not [str(p.relative_to(home)) for p in home.rglob("*") if p.is_file()]
+
+
+POOL_WITH_FIFO_CACHE = """
+import sys
+from pathlib import Path
+from screening import pool
+from screening.config import load_config
+if __name__ == "__main__":
+    config = load_config(Path(sys.argv[1]))
+    with pool.Screener(config, None, workers=2, people=()) as screener:
+        for s in screener.screen([(Path(sys.argv[2]), "photo.jpg")]):
+            print(s.path, flush=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="RT11b-28: a FIFO at the CenterFace cache path: the warm forkserver "
+                   "blocks in open() during its preload, no worker is ever forked, and `scan --workers 2` "
+                   "hangs for ever (the hang watchdog only times files a worker has started)")
+def test_rt11b_28_a_fifo_in_the_model_cache_does_not_hang_a_two_worker_scan(tmp_path):
+    from screening.vision.centerface import FREED_SHA256
+
+    from .test_pool_preload import config_in
+
+    models = tmp_path / "cache" / "models"
+    models.mkdir(parents=True)
+    os.mkfifo(models / f"{FREED_SHA256}.onnx")
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg(scene_pixels()))
+    script = tmp_path / "run.py"
+    script.write_text(POOL_WITH_FIFO_CACHE)
+    env = {**os.environ, "SCREENING_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("SCREENING_TEST_DETECTORS", None)
+    child = subprocess.Popen([sys.executable, str(script), str(config_in(tmp_path)), str(photo)], env=env,
+                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, _ = child.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, 9)  # the child, its forkserver and any worker: this test's own processes
+        child.communicate()
+        out = b""
+    assert b"photo.jpg" in out
