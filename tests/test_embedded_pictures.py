@@ -292,3 +292,16 @@ def test_a_listed_preview_is_not_counted_again_as_unlisted():
     block = preview_exif("IFD0", jpeg(small_face((320, 240))))[6:]
     (only,) = ei.exif_images(block)
     assert "EXIF IFD0" in only.where
+
+
+def test_a_face_in_the_iptc_preview_is_found(tmp_path, config):
+    """IPTC 2:202 ObjectPreviewData: a preview picture inside the IPTC record itself."""
+    preview = jpeg(small_face())
+    assert len(preview) < 60000  # one APP13 segment
+    path = jpeg_photo(tmp_path, "iptc_preview.jpg", photoshop_iptc((200, b"\x00\x0b"), (202, preview)))
+    found_face(path, config)
+
+
+def test_an_iptc_preview_that_is_no_picture_is_an_error(tmp_path, config):
+    path = jpeg_photo(tmp_path, "iptc_preview_bad.jpg", photoshop_iptc((202, b"not a picture at all")))
+    assert "IPTC preview" in _error(path, config)
