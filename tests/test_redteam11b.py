@@ -357,3 +357,49 @@ def test_rt11b_28_a_fifo_in_the_model_cache_does_not_hang_a_two_worker_scan(tmp_
         child.communicate()
         out = b""
     assert b"photo.jpg" in out
+
+
+@pytest.mark.slow
+def test_rt11b_28_control_the_same_two_worker_scan_without_the_fifo_finishes(tmp_path):
+    from .test_pool_preload import config_in
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(jpeg(scene_pixels()))
+    script = tmp_path / "run.py"
+    script.write_text(POOL_WITH_FIFO_CACHE)
+    env = {**os.environ, "SCREENING_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    env.pop("SCREENING_TEST_DETECTORS", None)
+    run = subprocess.run([sys.executable, str(script), str(config_in(tmp_path)), str(photo)], env=env, cwd=tmp_path,
+                         capture_output=True, timeout=300)
+    assert b"photo.jpg" in run.stdout, run.stderr.decode()[-1000:]
+
+
+# ---------------------------------------------------------------- pictures in the EXIF block no directory lists
+
+
+def hidden_in_exif(picture: bytes) -> bytes:
+    """An EXIF block (IFD0 with a caption) with `picture` laid after it, listed by no directory."""
+    return tiff_block({"ifd0": {0x010E: (2, 4, b"abc\x00")}}, ["ifd0"], {"x": picture})
+
+
+def encoded(pixels, fmt: str) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, fmt)
+    return out.getvalue()
+
+
+def test_rt11b_control_a_hidden_png_in_the_exif_block_is_not_cleared(tmp_path, config):
+    _, d = not_cleared(photo_with_exif(tmp_path, "hidden.jpg", hidden_in_exif(encoded(small_face(), "PNG"))), config)
+    assert "unknown_face" in kinds(d)
+
+
+@pytest.mark.parametrize("fmt", [
+    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=f"RT11b-29: a {f} hidden in the EXIF block "
+                 "(listed by no directory) is not looked for (_unlisted knows JPEG and PNG only): CLEARED"))
+    for f in ("WEBP", "GIF", "TIFF")])
+def test_rt11b_29_another_format_hidden_in_the_exif_block_is_not_cleared(tmp_path, config, fmt):
+    not_cleared(photo_with_exif(tmp_path, "hidden.jpg", hidden_in_exif(encoded(small_face(), fmt))), config)
