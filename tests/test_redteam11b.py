@@ -403,3 +403,63 @@ def test_rt11b_control_a_hidden_png_in_the_exif_block_is_not_cleared(tmp_path, c
     for f in ("WEBP", "GIF", "TIFF")])
 def test_rt11b_29_another_format_hidden_in_the_exif_block_is_not_cleared(tmp_path, config, fmt):
     not_cleared(photo_with_exif(tmp_path, "hidden.jpg", hidden_in_exif(encoded(small_face(), fmt))), config)
+
+
+# ---------------------------------------------------------------- largest first: files that change after listing
+
+ODD_FILES_SCAN = """
+import datetime as dt, os, sys
+from pathlib import Path
+from screening import pool
+from screening.config import load_config
+from screening.policy import Rules, decide
+from tests.fake_detectors import by_colour
+if __name__ == "__main__":
+    config, folder = load_config(Path(sys.argv[1])), Path(sys.argv[2])
+    items = [(folder / n, n) for n in NAMES]
+    (folder / "gone.png").unlink()  # listed, then removed before it is screened
+    with pool.Screener(config, None, workers=2, factory=by_colour, people=()) as screener:
+        for s in screener.screen(items):
+            print(s.path, decide(s.results, Rules("website", dt.date(2026, 10, 1), people={})).status.value,
+                  flush=True)
+"""
+
+
+def odd_files_scan(tmp_path, names: tuple[str, ...], timeout: float) -> tuple[dict, str]:
+    """A two-worker pool (fake detectors) given good.png and `names` as listed; gone.png is removed
+    after listing. {name: status} of what it answered within `timeout`, and its stderr."""
+    from .fake_detectors import photo
+    from .test_pool_preload import config_in
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    photo(folder / "good.png", (20, 120, 20))
+    photo(folder / "gone.png", (20, 120, 20))
+    os.mkfifo(folder / "fifo.png")
+    (folder / "dir.png").mkdir()
+    (folder / "link.png").symlink_to(folder / "fifo.png")
+    script = tmp_path / "run.py"
+    script.write_text(ODD_FILES_SCAN.replace("NAMES", repr(("good.png", *names))))
+    child = subprocess.Popen([sys.executable, str(script), str(config_in(tmp_path)), str(folder)],
+                             env={**os.environ, "PYTHONPATH": str(REPO)}, cwd=REPO, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, 9)  # this test's own child, its forkserver and workers
+        out, err = child.communicate()
+    return dict(line.split() for line in out.decode().splitlines()), err.decode()[-1500:]
+
+
+def test_rt11b_30_control_a_vanished_file_and_a_folder_are_errors_in_a_two_worker_pool(tmp_path):
+    status, err = odd_files_scan(tmp_path, ("gone.png", "dir.png"), 120)
+    assert status == {"good.png": "cleared", "gone.png": "error", "dir.png": "error"}, (status, err)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="RT11b-30: a FIFO (or a link to one) among the items of a pool of 2+ workers: "
+                   "pool_split.split -> pipeline.video_format opens it in the PARENT with open(path, 'rb'), which "
+                   "blocks for ever (no watchdog there); `--workers 1` makes it an error (read_file checks is_file)")
+def test_rt11b_30_a_fifo_that_appears_after_listing_is_an_error_not_a_hang(tmp_path):
+    status, err = odd_files_scan(tmp_path, ("fifo.png", "link.png"), 30)
+    assert status == {"good.png": "cleared", "fifo.png": "error", "link.png": "error"}, (status, err)
