@@ -351,7 +351,7 @@ def test_rt11b_28_a_fifo_in_the_model_cache_does_not_hang_a_two_worker_scan(tmp_
     child = subprocess.Popen([sys.executable, str(script), str(config_in(tmp_path)), str(photo)], env=env,
                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        out, _ = child.communicate(timeout=90)
+        out, _ = child.communicate(timeout=45)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, 9)  # the child, its forkserver and any worker: this test's own processes
         child.communicate()
