@@ -6,7 +6,9 @@ time is recorded as not complete, and decide() refuses to clear. Many files: see
 
 from __future__ import annotations
 
+import os
 import signal
+import stat
 import time
 import traceback
 from pathlib import Path
@@ -86,11 +88,18 @@ def video_format(path: Path) -> str | None:
     """The video container of the file, from its first bytes, or None (not a video, or unreadable)."""
     from screening.formats import video
 
-    try:
-        with open(path, "rb") as f:
-            head = f.read(32)
+    try:  # without blocking: a FIFO in the batch must not hang the parent (RT11b-30)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None  # read_file then says what it is
+        head = os.read(fd, 32)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     return None if imaging.sniff(head) is not None else video.sniff(head)
 
 

@@ -121,13 +121,36 @@ def _within_limit(found: list[Embedded]) -> None:
 def _unlisted(block: bytes, spans: set[tuple[int, int]]):
     """(offset, picture) of each JPEG (a whole header up to its scan, so three bytes that only look
     like a JPEG's start in a maker note's numbers are not one) or PNG no directory lists."""
-    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", lambda b, i: True)):
-        at = block.find(signature)
+    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", _always),
+                                (b"GIF87a", _always), (b"GIF89a", _always), (b"WEBP", _webp_at),
+                                (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at)):
+        at = block.find(signature, 1)  # (the block itself starts with a TIFF header)
         while at >= 0:
-            if not any(a <= at < b for a, b in spans) and is_image(block, at):
+            if signature == b"WEBP":
+                at -= 8  # RIFF size WEBP
+            if at > 0 and not any(a <= at < b for a, b in spans) and is_image(block, at):
                 yield at, Embedded(f"picture in the EXIF block at byte {at}, listed by no EXIF directory "
                                    "(a maker note's preview, or hidden)", block[at:])
-            at = block.find(signature, at + 1)
+            at = block.find(signature, at + (9 if signature == b"WEBP" else 1))
+
+
+def _always(block: bytes, at: int) -> bool:
+    return True
+
+
+def _webp_at(block: bytes, at: int) -> bool:
+    return block[at:at + 4] == b"RIFF"
+
+
+def _tiff_image_at(block: bytes, at: int) -> bool:
+    """A TIFF header whose first directory describes an image (size and strips or tiles): a maker
+    note's own TIFF structure (Nikon's) describes none."""
+    order = "<" if block[at:at + 2] == b"II" else ">"
+    try:
+        ifd = _Ifd(block[at:], order, struct.unpack_from(order + "I", block, at + 4)[0], "embedded TIFF")
+    except (ImageError, struct.error):
+        return False
+    return {0x0100, 0x0101} <= set(ifd.entries) and bool({0x0111, 0x0144} & set(ifd.entries))
 
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}

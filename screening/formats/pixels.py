@@ -142,10 +142,17 @@ def _trim_bars(grey: np.ndarray) -> np.ndarray:
     return grey[top:bottom, left:right]
 
 
+# Largest block (pixels of the view) whose mean difference may hide a change: a pasted face
+# the size of a block or more always shows (RT11b-26: 1/8 of a 4000 px preview hid a 400 px face).
+MAX_SAME_BLOCK = 64
+
+
 def _same_picture(small: np.ndarray, big: np.ndarray) -> bool:
     import cv2
 
     h, w = small.shape
+    if max(h, w) > 1.05 * max(big.shape) or h * w > 1.1 * big.shape[0] * big.shape[1]:
+        return False  # larger than the picture: it can show what the picture cannot (RT11b-26)
     coarse = cv2.resize(big, (max(w, h) * 2, max(w, h) * 2 * big.shape[0] // max(big.shape[1], 1) or 1),
                         interpolation=cv2.INTER_AREA)
     for turned in (coarse, np.rot90(coarse), np.rot90(coarse, 2), np.rot90(coarse, 3)):
@@ -154,7 +161,7 @@ def _same_picture(small: np.ndarray, big: np.ndarray) -> bool:
             if abs(ch / cw - h / w) > 0.04 * (h / w):
                 continue
             scaled = cv2.resize(np.ascontiguousarray(candidate), (w, h), interpolation=cv2.INTER_AREA)
-            block = max(2, min(h, w) // 8)
+            block = max(2, min(min(h, w) // 8, MAX_SAME_BLOCK))
             diff = np.abs(cv2.GaussianBlur(scaled, (5, 5), 0) - cv2.GaussianBlur(small, (5, 5), 0))
             diff = cv2.resize(diff, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
             if float(diff.max()) < SAME_BLOCK_DIFF:

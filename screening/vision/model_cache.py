@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -32,25 +33,54 @@ def graph_bytes(expected_sha256: str | None, build: Callable[[], bytes], folder:
     if expected_sha256 is None:
         return build()
     path = (folder or cache_dir()) / f"{expected_sha256}.onnx"
-    try:
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() == expected_sha256:
-            return data
-    except OSError:
-        pass
+    data = _cached(path)
+    if data is not None and hashlib.sha256(data).hexdigest() == expected_sha256:
+        return data
     data = build()
     if hashlib.sha256(data).hexdigest() == expected_sha256:
         _write(path, data)
     return data
 
 
+# No derived graph is near this size (the recogniser's is about 22 MB, CenterFace's 7 MB).
+MAX_GRAPH_BYTES = 256 << 20
+
+
+def _cached(path: Path) -> bytes | None:
+    """The cached file's bytes if it is a regular file of sane size; None for anything else (a
+    FIFO would block for ever, a link to /dev/zero never end: RT11b-5/6/28), never following a link."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_GRAPH_BYTES:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_GRAPH_BYTES + 1)
+        return data if len(data) <= MAX_GRAPH_BYTES else None
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _write(path: Path, data: bytes) -> None:
-    """Atomically; a cache that cannot be written only costs time next run."""
+    """Atomically; a cache that cannot be written only costs time next run (and leaves nothing)."""
+    tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
+        tmp = None
     except OSError:
         pass
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
