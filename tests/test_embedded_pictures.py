@@ -263,3 +263,45 @@ def test_a_face_in_an_exif_subifd_preview_of_a_png_or_webp_is_found(tmp_path, co
     exif = preview_exif("SubIFD", jpeg(small_face((320, 240))))
     Image.fromarray(backdrop()).save(path, fmt, exif=exif, **({"lossless": True} if fmt == "WEBP" else {}))
     found_face(path, config)
+
+
+# ---------------------------------------------------------------- a picture in the EXIF block that no directory lists
+
+
+def _maker_note_exif(blob: bytes) -> bytes:
+    """An EXIF block whose IFD0 carries a MakerNote-like UNDEFINED value holding `blob` (a maker
+    note's own structure points to its preview; no EXIF directory does)."""
+    return b"Exif\x00\x00" + tiff_block({"ifd0": {0x0112: short(1), 0x927C: (7, len(blob), blob)}}, ["ifd0"])
+
+
+def test_a_face_in_a_jpeg_inside_a_maker_note_is_found(tmp_path, config):
+    path = tmp_path / "maker_note_preview.jpg"
+    note = b"Nikon\x00\x02\x10\x00\x00" + bytes(40) + jpeg(small_face((320, 240))) + bytes(16)
+    path.write_bytes(jpeg(backdrop(), exif=_maker_note_exif(note)))
+    found_face(path, config)
+
+
+def test_three_bytes_that_only_look_like_a_jpeg_start_in_a_maker_note_are_not_a_picture():
+    numbers = struct.pack("<8h", -3, -40, -2, 7, -1, -40, -9, 0)  # ... ff d8 ff ... in signed shorts
+    assert b"\xff\xd8\xff" in numbers
+    block = tiff_block({"ifd0": {0x927C: (7, len(numbers), numbers)}}, ["ifd0"])
+    assert ei.exif_images(block) == []
+
+
+def test_a_listed_preview_is_not_counted_again_as_unlisted():
+    block = preview_exif("IFD0", jpeg(small_face((320, 240))))[6:]
+    (only,) = ei.exif_images(block)
+    assert "EXIF IFD0" in only.where
+
+
+def test_a_face_in_the_iptc_preview_is_found(tmp_path, config):
+    """IPTC 2:202 ObjectPreviewData: a preview picture inside the IPTC record itself."""
+    preview = jpeg(small_face())
+    assert len(preview) < 60000  # one APP13 segment
+    path = jpeg_photo(tmp_path, "iptc_preview.jpg", photoshop_iptc((200, b"\x00\x0b"), (202, preview)))
+    found_face(path, config)
+
+
+def test_an_iptc_preview_that_is_no_picture_is_an_error(tmp_path, config):
+    path = jpeg_photo(tmp_path, "iptc_preview_bad.jpg", photoshop_iptc((202, b"not a picture at all")))
+    assert "IPTC preview" in _error(path, config)

@@ -57,24 +57,35 @@ def check(fmt: str, data: bytes) -> list[Embedded]:
 def embedded(fmt: str, data: bytes) -> list[Embedded]:
     """The images embedded in a container, from its structure alone (no pixels decoded)."""
     if fmt == "JPEG":
-        return jpeg.embedded(data, jpeg.walk(data))
+        return jpeg.embedded(data, jpeg.walk(data)) + _metadata_pictures(fmt, data, exif=False)
     if fmt == "PNG":
-        return png.embedded(data, png.check(data)) + _exif_thumbnails(fmt, data)
+        return png.embedded(data, png.check(data)) + _metadata_pictures(fmt, data)
     if fmt == "WEBP":
-        return webp.embedded(data, webp.check(data)) + _exif_thumbnails(fmt, data)
+        return webp.embedded(data, webp.check(data)) + _metadata_pictures(fmt, data)
     if fmt in ("HEIF", "AVIF"):
-        return _exif_thumbnails(fmt, data)
+        return _metadata_pictures(fmt, data)
     if fmt == "TIFF":
-        return tiff.photoshop_images(data)
+        return tiff.photoshop_images(data) + _metadata_pictures(fmt, data, exif=False)
     return []
 
 
-def _exif_thumbnails(fmt: str, data: bytes) -> list[Embedded]:
-    """The pictures EXIF points to (thumbnail, previews) in containers other than JPEG (which
-    lists its own with its segments)."""
+def _metadata_pictures(fmt: str, data: bytes, *, exif: bool = True) -> list[Embedded]:
+    """The pictures EXIF points to (thumbnail, previews; JPEG and TIFF list their own), and the
+    IPTC preview (dataset 2:202 ObjectPreviewData, which IPTC-aware tools show)."""
+    from screening.formats.geotags import iim_datasets
+
     found = Found()
     try:
         METADATA_READERS[fmt](data, found)
     except MetadataError:
         return []  # the location check reports metadata it cannot read
-    return [image for b in found.exif for image in _exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)]
+    pictures = [image for b in found.exif for image in _exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)
+                ] if exif else []
+    for block in found.iptc:
+        try:
+            datasets = iim_datasets(block)
+        except MetadataError:
+            continue  # reported by the location check
+        pictures += [Embedded(f"IPTC preview (dataset 2:202, {len(v)} bytes)", v)
+                     for record, dataset, v in datasets if (record, dataset) == (2, 202) and v]
+    return pictures

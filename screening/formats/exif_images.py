@@ -94,7 +94,10 @@ def directories(block: bytes) -> list[_Ifd]:
 
 
 def exif_images(block: bytes) -> list[Embedded]:
-    """Every picture the EXIF block points to, from any directory (see the module's docstring)."""
+    """Every picture the EXIF block points to, from any directory (see the module's docstring),
+    and every JPEG or PNG lying in it that no directory lists: a maker note's preview (Nikon,
+    Olympus and Canon keep one there, pointed to by their own private structures), or a picture
+    hidden in the block for no viewer to be asked about."""
     found: list[Embedded] = []
     spans: set[tuple[int, int]] = set()
     for ifd in directories(block):
@@ -103,9 +106,52 @@ def exif_images(block: bytes) -> list[Embedded]:
                 continue  # the same bytes listed twice (JPEGInterchangeFormat and a strip)
             spans.add(span)
             found.append(image)
-            if len(found) > MAX_IMAGES:
-                raise ImageError(f"the EXIF block points to more than {MAX_IMAGES} pictures: refused")
+            _within_limit(found)
+    for _, image in _unlisted(block, set(spans)):
+        found.append(image)
+        _within_limit(found)
     return found
+
+
+def _within_limit(found: list[Embedded]) -> None:
+    if len(found) > MAX_IMAGES:
+        raise ImageError(f"the EXIF block holds more than {MAX_IMAGES} pictures: refused")
+
+
+def _unlisted(block: bytes, spans: set[tuple[int, int]]):
+    """(offset, picture) of each JPEG (a whole header up to its scan, so three bytes that only look
+    like a JPEG's start in a maker note's numbers are not one) or PNG no directory lists."""
+    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", lambda b, i: True)):
+        at = block.find(signature)
+        while at >= 0:
+            if not any(a <= at < b for a, b in spans) and is_image(block, at):
+                yield at, Embedded(f"picture in the EXIF block at byte {at}, listed by no EXIF directory "
+                                   "(a maker note's preview, or hidden)", block[at:])
+            at = block.find(signature, at + 1)
+
+
+_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_headers_at(block: bytes, at: int) -> bool:
+    """True when a JPEG's marker segments chain from `at` through a frame header to a scan."""
+    pos, frame = at + 2, False
+    for _ in range(64):
+        while pos < len(block) and block[pos] == 0xFF and pos + 1 < len(block) and block[pos + 1] == 0xFF:
+            pos += 1  # fill bytes
+        if pos + 4 > len(block) or block[pos] != 0xFF:
+            return False
+        marker = block[pos + 1]
+        if marker == 0xDA:
+            return frame
+        if marker in (0x00, 0x01, 0xD8, 0xD9) or 0xD0 <= marker <= 0xD7:
+            return False
+        (length,) = struct.unpack_from(">H", block, pos + 2)
+        if length < 2 or pos + 2 + length > len(block):
+            return False
+        frame = frame or marker in _SOF
+        pos += 2 + length
+    return False
 
 
 def _label(ifd: _Ifd, what: str) -> str:
