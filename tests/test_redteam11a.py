@@ -15,9 +15,11 @@ from screening.model import FaceFinding
 from screening.video_gate import Gate, small_copy
 from screening.video_passes import FaceMemo, same_chip
 
+from . import test_video_faces_memo as _memo_tests
 from .clips import scene
 from .test_video_faces_memo import _faces, _frame, _judged, _look
-from .test_video_faces_memo import detector as detector  # noqa: F401 (fixture)
+
+detector = _memo_tests.detector  # the fixture: the astronaut enrolled as P1001
 
 # ---------------------------------------------------------------- the face memo
 
@@ -103,7 +105,7 @@ def test_rt11a_4_a_twin_like_stand_in_the_consented_face_slightly_edited_then_an
     astronaut, cameraman = _faces(public_domain)
     lighter = np.clip(astronaut.astype(int) + 1, 0, 255).astype(np.uint8)
     looks = [_frame(astronaut, cameraman), _frame(lighter, cameraman), _frame(cameraman, cameraman)]
-    memo, out = _sequence(detector, looks)
+    _, out = _sequence(detector, looks)
     _never_inherits(detector, out)
     assert _matched(detector, out[1][0]) == [True, False]
 
@@ -114,7 +116,10 @@ def test_rt11a_5_same_chip_on_two_different_low_contrast_faces():
     rng = np.random.default_rng(5)
     a = rng.integers(0, 256, (150, 150, 3)).astype(np.float32)
     b = rng.integers(0, 256, (150, 150, 3)).astype(np.float32)
-    dim = lambda x, k: (128 + (x - 128) * k).round().astype(np.uint8)  # noqa: E731
+
+    def dim(x, k):
+        return (128 + (x - 128) * k).round().astype(np.uint8)
+
     assert not same_chip(dim(a, 0.1), dim(b, 0.1))
     assert same_chip(dim(a, 0.01), dim(b, 0.01))  # control: under 1% contrast anything is "the same"
 
