@@ -15,11 +15,13 @@ from screening.model import FaceFinding
 from screening.video_gate import Gate, small_copy
 from screening.video_passes import FaceMemo, same_chip
 
+from . import test_video as _video_tests
 from . import test_video_faces_memo as _memo_tests
 from .clips import scene
 from .test_video_faces_memo import _faces, _frame, _judged, _look
 
 detector = _memo_tests.detector  # the fixture: the astronaut enrolled as P1001
+real_faces = _video_tests.real_faces  # the fixture: the real face engine (end to end)
 
 # ---------------------------------------------------------------- the face memo
 
@@ -320,3 +322,31 @@ def test_rt11a_12b_a_slow_pan_bringing_in_a_wide_face_strip_by_strip(public_doma
     on = sum(1 for k in range(n) if at(k))
     assert on >= 30  # control: on screen, whole, for 30 looks (7.5 s at 4 looks a second)
     assert len(_run_gate(frames, at)) <= 2
+
+
+@pytest.mark.slow
+def test_rt11a_13_a_clip_where_the_consented_face_crossfades_into_an_unknown_one(tmp_path, public_domain, real_faces):
+    """End to end (gate, memo, verdict): on a still scene the consented astronaut turns into the
+    unknown cameraman over 1.2 s, in place; the man must be reported once the fade is over."""
+    from screening.config import load_config
+
+    from .clips import write_clip
+    from .test_video import STAFF, TOML, screen
+
+    (tmp_path / "screening.toml").write_text(TOML)
+    config = load_config(tmp_path / "screening.toml")
+    astronaut, cameraman = _faces(public_domain)
+    left = (300, 240)
+
+    def clip(name, end):
+        def hook(t, pixels):
+            share = end * min(1.0, max(0.0, (t - 0.4) / 1.2))
+            pixels[left[1]:left[1] + 240, left[0]:left[0] + 240] = _mix(astronaut, cameraman, share)
+            return pixels
+        return write_clip(tmp_path / name, 2.4, size=(1280, 720), pan=0, frame_hook=hook)
+
+    _, control = screen(clip("still.mp4", 0.0), config, faces=real_faces, people=STAFF)
+    assert [r for r in control.reasons if r.kind.value == "unknown_face"] == []  # the astronaut alone
+    _, d = screen(clip("fade.mp4", 1.0), config, faces=real_faces, people=STAFF)
+    assert d.status.value != "cleared"
+    assert [r for r in d.reasons if r.kind.value == "unknown_face" and r.box[0] < 560], d.reasons
