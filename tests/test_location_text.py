@@ -246,3 +246,15 @@ def test_rt9_25_scan_skips_the_sidecars_it_reads_and_refuses_a_link_out(tmp_path
     refused = [p.name for p, _, _ in selection.refused]
     assert screened == sorted(["Amy.jpg", "Ben.jpg", unicodedata.normalize("NFC", "Zoë.jpg"), "shared.xmp"])
     assert skipped == sorted(["Amy.xmp", unicodedata.normalize("NFD", "Zoë.xmp")]) and refused == ["Ben.xmp"]
+
+
+@pytest.mark.parametrize("text", ["Vault 14.233, bars 13.900", "Times 10.512 and 11.034", "Rates 2.125, 3.875"])
+def test_three_decimal_pairs_outside_the_british_isles_are_not_a_position(text):
+    assert not coordtext.positions(text)
+
+
+@pytest.mark.parametrize("text", ["https://maps.google.com/?q=53.8008,-1.5491", "https://www.google.com/maps/@53.8,-1.54,17z",
+                                  "https://www.openstreetmap.org/?mlat=53.8008&amp;mlon=-1.5491"])
+def test_map_links_are_positions(text):
+    (pos,) = coordtext.positions(text)
+    assert abs(pos.lat - 53.8) < 0.01 and abs(pos.lon + 1.54) < 0.02

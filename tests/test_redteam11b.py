@@ -32,7 +32,7 @@ def _graph_in_child(folder: str, queue) -> None:
     queue.put(model_cache.graph_bytes(SHA, lambda: GOOD, folder=__import__("pathlib").Path(folder)))
 
 
-def graph_within(folder, seconds: float = 10.0) -> bytes | None:
+def graph_within(folder, seconds: float = 120.0) -> bytes | None:
     """graph_bytes run in a child process: its result, or None if it did not return in time."""
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
@@ -43,7 +43,7 @@ def graph_within(folder, seconds: float = 10.0) -> bytes | None:
         child.kill()
         child.join()
         return None
-    return queue.get(timeout=5) if child.exitcode == 0 else None
+    return queue.get(timeout=60) if child.exitcode == 0 else None
 
 
 # ---------------------------------------------------------------- model cache
@@ -96,13 +96,13 @@ def test_rt11b_4_an_unwritable_cache_folder_only_costs_time(tmp_path):
 # RT11b-5: fixed: model_cache reads a regular file of sane size without blocking or following a link; a failed write leaves no .tmp
 def test_rt11b_5_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path):
     os.mkfifo(tmp_path / f"{SHA}.onnx")
-    assert graph_within(tmp_path, 4) == GOOD
+    assert graph_within(tmp_path) == GOOD
 
 
 # RT11b-6: fixed: model_cache reads a regular file of sane size without blocking or following a link; a failed write leaves no .tmp
 def test_rt11b_6_a_cache_file_linked_to_an_endless_device_is_bounded(tmp_path):
     (tmp_path / f"{SHA}.onnx").symlink_to("/dev/zero")
-    assert graph_within(tmp_path, 4) == GOOD
+    assert graph_within(tmp_path) == GOOD
 
 
 def _race(folder: str, n: int) -> None:
@@ -143,7 +143,10 @@ def test_rt11b_control_positions_it_reads(text):
     assert abs(pos.lat - 53.8008) < 1e-3 and abs(pos.lon + 1.5491) < 1e-3
 
 
-@pytest.mark.parametrize("text", [pytest.param(t, marks=pytest.mark.xfail(
+FIXED = {"RT11b-8", "RT11b-9", "RT11b-12"}  # map links; 3 decimal places inside the British Isles
+
+
+@pytest.mark.parametrize("text", [pytest.param(t, marks=() if rid in FIXED else pytest.mark.xfail(
     strict=True, reason=f"{rid}: {what} in a caption is not read as a position (coordtext.py)"), id=rid)
     for rid, what, t in MISSED])
 def test_rt11b_8_to_14_positions_written_in_other_forms(text):
@@ -160,8 +163,7 @@ def test_rt11b_control_upper_case_postcode():
     assert coordtext.postcodes("Sports day at the field, LS6 2AB") == ["LS6 2AB"]
 
 
-@pytest.mark.xfail(strict=True, reason="RT11b-16: a Google Maps link in the photo's EXIF caption: the "
-                   "photo is CLEARED with the school's position in it")
+# RT11b-16 fixed: map links are read (coordtext._map_links)
 def test_rt11b_16_a_maps_link_in_a_caption_is_never_cleared(tmp_path, config):
     path = jpeg_photo(tmp_path, "map.jpg",
                       exif=exif_text({0x010E: ascii_("Sports day https://www.google.com/maps/@53.8008,-1.5491,17z")}))
@@ -344,7 +346,7 @@ def test_rt11b_28_a_fifo_in_the_model_cache_does_not_hang_a_two_worker_scan(tmp_
     child = subprocess.Popen([sys.executable, str(script), str(config_in(tmp_path)), str(photo)], env=env,
                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     try:
-        out, _ = child.communicate(timeout=45)
+        out, _ = child.communicate(timeout=300)
     except subprocess.TimeoutExpired:
         os.killpg(child.pid, 9)  # the child, its forkserver and any worker: this test's own processes
         child.communicate()
@@ -443,12 +445,12 @@ def odd_files_scan(tmp_path, names: tuple[str, ...], timeout: float) -> tuple[di
 
 
 def test_rt11b_30_control_a_vanished_file_and_a_folder_are_errors_in_a_two_worker_pool(tmp_path):
-    status, err = odd_files_scan(tmp_path, ("gone.png", "dir.png"), 120)
+    status, err = odd_files_scan(tmp_path, ("gone.png", "dir.png"), 300)
     assert status == {"good.png": "cleared", "gone.png": "error", "dir.png": "error"}, (status, err)
 
 
 @pytest.mark.slow
 # RT11b-30: fixed: pipeline.video_format opens without blocking and reads regular files only
 def test_rt11b_30_a_fifo_that_appears_after_listing_is_an_error_not_a_hang(tmp_path):
-    status, err = odd_files_scan(tmp_path, ("fifo.png", "link.png"), 30)
+    status, err = odd_files_scan(tmp_path, ("fifo.png", "link.png"), 300)
     assert status == {"good.png": "cleared", "fifo.png": "error", "link.png": "error"}, (status, err)

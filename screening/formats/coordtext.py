@@ -6,7 +6,9 @@ score "12.345", a phone number, a price) is not a position. It reads:
 - decimal degrees with a label: "Lat 53.8008 Long -1.5491", "latitude: 53.8, longitude: -1.5";
 - decimal degrees with hemisphere letters: "53.8008 N, 1.5491 W", "N 53.8008 W 1.5491";
 - degrees/minutes(/seconds) with hemisphere letters: 53°48'02.9"N 1°32'56.8"W, 53°48.048'N ...;
-- a bare pair of decimals, each with at least 4 decimal places (11 m), in range: "53.800800,-1.549100";
+- a bare pair of decimals in range, each with at least 4 decimal places (11 m), or 3 inside the
+  British Isles: "53.800800,-1.549100", "53.801, -1.549";
+- a map link: Google Maps "@53.8008,-1.5491,17z", "?q=53.8,-1.5", OpenStreetMap "mlat=53.8&mlon=-1.5";
 - an ISO 6709 point closed by its slash: "+53.8008-001.5491/".
 A labelled or lettered position out of range (latitude 95) is a malformed position: text that
 says it is a position and cannot be read is never taken as saying nothing. A bare pair out of
@@ -30,8 +32,13 @@ _HEMI_AFTER = re.compile(r"(?<![\w.])(?P<lat>\d{1,3}\.\d+)\s*°?\s*(?P<ns>[NS])\
 _HEMI_BEFORE = re.compile(r"\b(?P<ns>[NS])\s*(?P<lat>\d{1,3}\.\d+)°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>\d{1,3}\.\d+)°?(?!\d|\.\d)")
 _DMS_PART = r"(\d{1,3})\s*[°º]\s*(\d{1,2}(?:\.\d+)?)\s*['′’]\s*(?:(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|''|′′))?\s*"
 _DMS = re.compile(_DMS_PART + r"([NS])\b[\s,;/]*" + _DMS_PART + r"([EW])\b")
-_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{4,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{4,})(?!\w|[.,]\d)"
-                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{4,}),([-+−]?\d{1,3}\.\d{4,})(?!\w|[.,]\d)")
+_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)"
+                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,}),([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)")
+# Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, OpenStreetMap "mlat=..&mlon=..".
+_MAP_LINK = re.compile(r"(?:@|[?&](?:q|ll|query|center|destination)=)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
+                       r"|[?&]mlat=([-+]?\d{1,2}\.\d+)&(?:amp;)?mlon=([-+]?\d{1,3}\.\d+)", re.IGNORECASE)
+# Where 3 decimal places (about 110 m) are enough to count: the British Isles (the trust's schools).
+_BRITISH_ISLES = (49.0, 61.5, -11.0, 2.5)
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
 # gov.uk's published postcode pattern (BS 7666), upper case only, as a whole word
 POSTCODE = re.compile(r"\b(?:GIR ?0AA|(?:[A-Z][0-9]{1,2}|[A-Z][A-HJ-Y][0-9]{1,2}|[A-Z][0-9][A-Z]"
@@ -43,7 +50,7 @@ def positions(text: str) -> list[Position]:
     text = text.replace("−", "-")
     found: list[Position] = []
     taken: list[tuple[int, int]] = []
-    for finder in (_labelled, _dms, _hemispheres, _iso6709, _bare_pairs):
+    for finder in (_map_links, _labelled, _dms, _hemispheres, _iso6709, _bare_pairs):
         for (start, end), pos in finder(text):
             if any(start < b and a < end for a, b in taken):
                 continue  # the same characters already read by a surer pattern
@@ -106,12 +113,23 @@ def _iso6709(text: str):
 
 
 def _bare_pairs(text: str):
-    """Two decimals with 4+ places, in range: a score (a gymnastics 14.233) never comes with four."""
+    """Two decimals in range: with 4+ places anywhere (a score, a gymnastics 14.233, never comes
+    with four), with 3 only inside the British Isles (RT11b-12: "53.801, -1.549" is within 110 m)."""
     for m in _BARE_PAIR.finditer(text):
         a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         lat, lon = float(a), float(b)
-        if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0):
+        places = min(len(a.split(".")[1]), len(b.split(".")[1]))
+        south, north, west, east = _BRITISH_ISLES
+        near = south <= lat <= north and west <= lon <= east
+        if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0) and (places >= 4 or near):
             yield m.span(), Position(lat, lon, raw=m.group(0).strip(), what=WHAT)
+
+
+def _map_links(text: str):
+    """A position in a map link (Google Maps, OpenStreetMap), whatever its decimal places (RT11b-8/9/16)."""
+    for m in _MAP_LINK.finditer(text):
+        a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        yield m.span(), _position(float(a), float(b), m.group(0).strip())
 
 
 # ---------------------------------------------------------------- XMP vocabularies without "latitude"
