@@ -299,14 +299,14 @@ from pathlib import Path  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.xfail(strict=True, reason="RT11b-27: importing the face models (onnxruntime 1.32) writes "
-                   "$XDG_CACHE_HOME/Microsoft/DeveloperTools/.onnxruntime/{deviceid,onnxruntime.db} (a device id "
-                   "and a database) outside the product's folders, in every scan/worker")
+# RT11b-27 fixed: screening/__init__.py sets ORT_DISABLE_TELEMETRY (onnxruntime skips it in CI anyway)
 def test_rt11b_27_loading_the_models_writes_nothing_outside_the_products_folders(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache"),
            "SCREENING_CACHE": str(tmp_path / "screening-cache"), "PYTHONPATH": str(REPO)}
+    for name in ("ORT_DISABLE_TELEMETRY", "CI", "GITHUB_ACTIONS", "GITLAB_CI", "TF_BUILD", "JENKINS_URL"):
+        env.pop(name, None)  # onnxruntime writes nothing on a CI machine: test what a school's machine does
     run = subprocess.run([sys.executable, "-c", "from screening.config import FaceSettings\n"
                           "from screening.vision.face_engine import FaceEngine\nFaceEngine(FaceSettings())"], env=env, cwd=tmp_path,
                          capture_output=True, timeout=120)
