@@ -12,12 +12,12 @@ error of the command, not a file to screen.
 from __future__ import annotations
 
 import os
-import stat
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from screening.digest import regular_file_bytes
 from screening.formats.sidecars import is_sidecar, sidecars_of
 
 CLUTTER = "OS clutter"
@@ -197,21 +197,8 @@ def _looks_like_ini(path: Path) -> bool:
 
 
 def _head(path: Path, n: int = 64) -> bytes:
-    """The first n bytes of a regular file; b"" for anything else (a pipe named Thumbs.db would
-    block an open for ever: RT9-15), without following a link."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return b""
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return b""
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read(n)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
+    """The first n bytes of a regular file, not through a link; b"" for anything else."""
+    return regular_file_bytes(path, n, follow_links=False) or b""
 
 
 # ----------------------------------------------------------------- what a non-image looks like

@@ -6,9 +6,7 @@ time is recorded as not complete, and decide() refuses to clear. Many files: see
 
 from __future__ import annotations
 
-import os
 import signal
-import stat
 import time
 import traceback
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 from screening import imaging
 from screening.config import Config, VideoSettings
 from screening.detectors import Detector
-from screening.digest import sha256_bytes, sha256_file
+from screening.digest import regular_file_bytes, sha256_bytes, sha256_file
 from screening.model import Check, CheckResult, Screening
 
 
@@ -88,18 +86,9 @@ def video_format(path: Path) -> str | None:
     """The video container of the file, from its first bytes, or None (not a video, or unreadable)."""
     from screening.formats import video
 
-    try:  # without blocking: a FIFO in the batch must not hang the parent (RT11b-30)
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None  # read_file then says what it is
-        head = os.read(fd, 32)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    head = regular_file_bytes(path, 32)  # a FIFO in the batch must not hang the parent (RT11b-30)
+    if head is None:
+        return None  # read_file then says what it is
     return None if imaging.sniff(head) is not None else video.sniff(head)
 
 

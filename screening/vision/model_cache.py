@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from screening.digest import regular_file_bytes
 
 
 def cache_dir() -> Path:
@@ -47,23 +48,10 @@ MAX_GRAPH_BYTES = 256 << 20
 
 
 def _cached(path: Path) -> bytes | None:
-    """The cached file's bytes if it is a regular file of sane size; None for anything else (a
-    FIFO would block for ever, a link to /dev/zero never end: RT11b-5/6/28), never following a link."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
-        return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_GRAPH_BYTES:
-            return None
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            data = f.read(MAX_GRAPH_BYTES + 1)
-        return data if len(data) <= MAX_GRAPH_BYTES else None
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    """The cached file's bytes if it is a regular file of sane size, never through a link (a FIFO
+    would block for ever, a link to /dev/zero never end: RT11b-5/6/28)."""
+    data = regular_file_bytes(path, MAX_GRAPH_BYTES + 1, follow_links=False)
+    return data if data is not None and len(data) <= MAX_GRAPH_BYTES else None
 
 
 def _write(path: Path, data: bytes) -> None:
