@@ -142,9 +142,10 @@ def choose_pan(ref: np.ndarray, known: np.ndarray | None, here: np.ndarray, last
     if scores.share(best) > MEASURE_SHARE:
         scale = grid[0]
         for fx, fy in measure_pan(ref, known, here):
-            c = (round(fx * scale), round(fy * scale))
-            if scores.of(c) < scores.of(best):
-                best = c
+            cx, cy = round(fx * scale), round(fy * scale)
+            for c in ((cx, cy), (cx - 1, cy), (cx + 1, cy)):
+                if scores.of(c) < scores.of(best):
+                    best = c
     return best
 
 
