@@ -134,6 +134,7 @@ def test_a_title_or_known_as_name_alone_is_not_a_name(register_name, text):
     ("Northfield Primary Academy", "NORTHFIELD PRIMARY"),
     ("St John's Church of England Primary School", "ST JOHN'S CE PRIMARY"),
     ("The Grange School", "GRANGE SCHOOL"), ("The Priory Academy", "PRIORY ACADEMY"),  # no leading 'The' (RT12-31)
+    ("St Aidan's Academy", "ST AIDAN'S ACAD"), ("Northfield Primary Academy", "NORTHFIELD PRIM"),  # cut short (RT12-29)
 ])
 def test_academy_names_are_found_as_signs_and_kit_shorten_them(name, text):
     assert _names_academy(name, text)
@@ -144,6 +145,7 @@ def test_academy_names_are_found_as_signs_and_kit_shorten_them(name, text):
     ("Trinity North Academy", "TRINITY NORTH"),  # nor the only one
     ("The Grange School", "GRANGE"),
     ("Northfield Primary Academy", "NORTHGATE PRIMARY"),
+    ("St Aidan's Academy", "ST AIDAN'S"), ("St Aidan's Academy", "ST AIDAN'S ACORN CLUB"),
 ])
 def test_a_shortened_academy_name_keeps_what_says_it_is_a_school(name, text):
     assert not _names_academy(name, text)

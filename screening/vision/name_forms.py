@@ -145,9 +145,20 @@ def academy_writings(name: str) -> list[str]:
     return list(dict.fromkeys([name, joined, re.sub(r"\band\b", " ", joined, flags=re.IGNORECASE)]))
 
 
+# A kind-of-school word cut short where the text ends (a head or the frame hides the end of the
+# sign: "ST AIDAN'S ACAD"): its first 3 or 5 letters, one letter more or less within an edit (RT12-29).
+_CUT = frozenset(k[:n] for k in KIND for n in (3, 5) if len(k) > n + 1)
+
+
+def generic(word: str) -> bool:
+    """A word that does not say which school: GENERIC, or a kind word cut short."""
+    return word in GENERIC or word in _CUT
+
+
 def shortened(words: tuple[str, ...]) -> list[tuple[str, ...]]:
-    """The name's words without a leading "The" (RT12-31), and without the words after its last
-    kind-of-school word, one at a time, while a kind word and an identifying word remain (RT12-27)."""
+    """The name's words without a leading "The" (RT12-31); without the words after its last
+    kind-of-school word, one at a time, while a kind word and an identifying word remain (RT12-27);
+    and with its last word, a kind word, cut short (RT12-29)."""
     out = []
     if len(words) > 2 and words[0] == "the":
         out.append(words[1:])
@@ -157,4 +168,6 @@ def shortened(words: tuple[str, ...]) -> list[tuple[str, ...]]:
             cut = cut[:-1]
             if any(w in KIND for w in cut) and any(w not in GENERIC for w in cut):
                 out.append(cut)
+    ends = [f for f in [words] + out if f[-1] in KIND and any(w not in GENERIC for w in f)]
+    out += [f[:-1] + (f[-1][:n],) for f in ends for n in (3, 5) if len(f[-1]) > n + 1]
     return out
