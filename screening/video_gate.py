@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.video_pan import choose_pan, edge_changed, edge_unknown, shifted, shifted_cells
+from screening.video_pan import choose_pan, edge_slivers, edge_unknown, shifted, shifted_cells
 
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
@@ -156,9 +156,9 @@ class Gate:
         changed = _changed(self.reference, edge_unknown(self.known, self.phase, ref.shape[1:]),
                            grey.at(self.phase), limit)
         ox, oy = self.phase
-        changed = edge_changed(changed, self.phase, size)
         wholes = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in self._pending_wholes(changed)]
         w, h = size
+        slivers = edge_slivers(self.phase, size, MARGIN_PX)
         kept, dropped = [], []
         for f in self.findings:
             f = _moved(f, *shift)
@@ -166,10 +166,10 @@ class Gate:
             if box is not None and not _inside(box, w, h):
                 continue  # panned out of the frame
             (dropped if box is not None and _touches(changed, box, self.phase) else kept).append(f)
-        if not changed.any() and not wholes:
+        if not changed.any() and not wholes and not slivers:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase)
+            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase) + slivers
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break

@@ -86,17 +86,19 @@ def edge_unknown(known: np.ndarray | None, phase: tuple[int, int], shape) -> np.
     return out
 
 
-def edge_changed(changed: np.ndarray, phase: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """The changed cells, with the frame's strip the moved grid leaves out (its first columns
-    or rows) counted as changed: the cells along that edge."""
-    if phase == (0, 0):
-        return changed
-    changed = changed.copy()
+def edge_slivers(phase: tuple[int, int], size: tuple[int, int], margin: int) -> list[tuple[int, int, int, int]]:
+    """The strips of the frame a moved grid leaves out (its first `phase` columns or rows: in no
+    cell, so never compared), each with `margin` px beside it, as regions (x0, y0, x1, y1): looked
+    at on every look while the grid is moved. At most SCALE - 1 px wide, they hold nothing a check
+    finds on its own; what is there was on screen, a pixel or three along, at the last look, and
+    whatever reaches into the cells beside them is compared there."""
+    w, h = size
+    out = []
     if phase[0]:
-        changed[:, 0] = True
+        out.append((0, 0, min(w, phase[0] + margin), h))
     if phase[1]:
-        changed[0, :] = True
-    return changed
+        out.append((0, 0, w, min(h, phase[1] + margin)))
+    return out
 
 
 def shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndarray | None:

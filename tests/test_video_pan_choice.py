@@ -14,6 +14,7 @@ from screening import video_gate
 from screening.model import FaceFinding
 from screening.video_gate import Gate, small_copy
 
+from .clips import scene
 from .test_redteam11a import H, W, _iou, _stand_in, _wide_scene
 
 STILL = (560, 260)  # where the still head stays in the frame
@@ -129,3 +130,58 @@ def test_control_deciding_changes_by_the_rough_lightness_score_would_miss_an_iso
         plans, missed = _gate_run(frames, [[], [(500, 300, 100, 100)]])
         monkeypatch.setattr(video_gate, "_changed", exact)
         assert (missed != []) is unsafe
+
+
+# ---------------------------------------------------------------- the edge a moved grid leaves out
+
+
+def _covered(plan, box) -> bool:
+    if plan.regions is None:
+        return True
+    x, y, w, h = box
+    return any(x0 <= x and y0 <= y and x + w <= x1 and y + h <= y1 for x0, y0, x1, y1 in plan.regions)
+
+
+def _pan_with_edge_change(step: int, width: int, at: int = 3):
+    """A scene panning `step` px a look (the gate's grid moved by it, off the frame's first columns);
+    at look `at` the first `width` columns of the frame turn red over 40 rows (a face coming in at
+    the edge, or a sliver of one)."""
+    wide = scene((1700, H), seed=2, pan=0)(0.0)
+    frames = []
+    for k in range(at + 1):
+        rgb = np.ascontiguousarray(wide[:, 200 + step * k:200 + step * k + W])
+        if k == at:
+            rgb[300:340, :width] = (230, 20, 20)
+        frames.append(rgb)
+    return frames
+
+
+def _last_plan(frames):
+    gate = Gate(0.03)
+    for rgb in frames:
+        small = small_copy(rgb)
+        plan = gate.plan(small, (W, H))
+        gate.commit(plan, small, [])
+    return gate, plan
+
+
+@pytest.mark.parametrize("step,width", [(2, 2), (3, 3), (2, 60), (1, 1)])
+def test_what_changes_in_the_columns_a_moved_grid_leaves_out_is_looked_at(step, width):
+    """The grid follows the pan to the frame pixel, so it leaves the frame's first 1-3 columns out of
+    every cell: those columns are looked at every look (with 48 px beside them, not grown to the
+    160 px of a changed cell); a face coming in there is in changed cells as soon as it is wider."""
+    gate, plan = _last_plan(_pan_with_edge_change(step, width))
+    assert gate.phase[0] != 0  # the grid is off the frame's first columns
+    assert _covered(plan, (0, 300, width, 40))
+    # the sliver alone is looked at in a strip, not in a changed cell's 160 px
+    if width <= 3:
+        strips = [r for r in plan.regions if r[0] == 0 and r[1] == 0 and r[3] == H]
+        assert strips and all(r[2] < 100 for r in strips), plan.regions
+
+
+def test_control_without_the_edge_strip_a_sliver_there_is_not_looked_at(monkeypatch):
+    """The edge strip is what sees those columns: left out on purpose, the sliver is missed."""
+    monkeypatch.setattr(video_gate, "edge_slivers", lambda phase, size, margin: [])
+    gate, plan = _last_plan(_pan_with_edge_change(2, 2))
+    assert gate.phase[0] != 0
+    assert not _covered(plan, (0, 300, 2, 40))
