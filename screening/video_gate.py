@@ -169,7 +169,7 @@ class Gate:
         if not changed.any() and not wholes and not slivers:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase) + slivers
+            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -301,10 +301,11 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _regions(changed: np.ndarray, boxes: list, w: int, h: int,
-             phase: tuple[int, int] = (0, 0)) -> list[tuple[int, int, int, int]] | None:
+def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int, int] = (0, 0),
+             strips: tuple = ()) -> list[tuple[int, int, int, int]] | None:
     """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given;
-    `phase`: where the cells' grid lies on the frame."""
+    `phase`: where the cells' grid lies on the frame; `strips`: rectangles taken as they are (a
+    moved grid's edge strips), joined with any they overlap."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
@@ -312,11 +313,11 @@ def _regions(changed: np.ndarray, boxes: list, w: int, h: int,
     rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
              for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
-    grown = [_grown(r, w, h) for r in rects]
+    grown = [_grown(r, w, h) for r in rects] + list(strips)
     while True:  # join rectangles that overlap until none do
         joined = _join_once(grown)
         if len(joined) == len(grown):
-            return [_grown(r, w, h, 0) for r in joined]
+            return [r if r in strips else _grown(r, w, h, 0) for r in joined]
         grown = joined
 
 
