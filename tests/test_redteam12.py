@@ -562,3 +562,50 @@ def test_rt12_20_control_the_same_frame_as_a_photo_is_read(tmp_path, clip_config
 def test_rt12_20_a_name_at_20_24_px_capitals_in_a_qhd_clip_is_read(tmp_path, clip_config, ocr_engine, cap):
     _, d = verdict(_qhd_sign_clip(tmp_path / "qhd.mp4", cap), clip_config, ocr_engine)
     assert "text" in kinds(d), d
+
+
+# ---------------------------------------------------------------- register names as IT write them
+
+
+def _named_as(register_name: str, text: str) -> bool:
+    """Whether `text` read in a picture names the register person written `register_name`, as
+    the text check and policy._text decide it (the Matcher TextDetector builds, min_similarity)."""
+    from screening.config import TextSettings
+    from screening.vision import names as nm
+
+    matcher = nm.Matcher(nm.targets([], [("P1", register_name)]))
+    return any(m.target.id == "P1" and m.similarity >= TextSettings.min_similarity for m in matcher.find(text))
+
+
+@pytest.mark.parametrize("register_name, text", [
+    ("Sarah Jones", "Sarah Jones"), ("Hart, Amelia", "Amelia Hart"), ("HART Amelia", "AMELIA HART"),
+    ("Amelia Rose Hart", "Amelia Hart"), ("Mohammed Al-Sayed", "MOHAMMED ALSAYED"), ("Nguyễn Văn An", "An Nguyen"),
+    ("Amelia\u00a0Hart", "Amelia Hart"), ("Oliver  Bennett ", "OLIVER BENNETT"),
+])
+def test_rt12_control_register_names_in_the_usual_forms_are_found(register_name, text):
+    assert _named_as(register_name, text)
+
+
+@pytest.mark.xfail(strict=True, reason="RT12-21: a staff row written with a title ('Mrs Sarah Jones', as UK school "
+                                       "registers and MIS exports list staff) takes the title for the first name "
+                                       "(vision/names.person_target): her badge 'Sarah Jones' is not found; titles "
+                                       "(Mr, Mrs, Miss, Ms, Dr) should be optional words of the name")
+@pytest.mark.parametrize("register_name, text", [("Mrs Sarah Jones", "Sarah Jones"), ("Dr Amelia Hart", "AMELIA HART")])
+def test_rt12_21_a_register_name_with_a_title_finds_the_name_without_it(register_name, text):
+    assert _named_as(register_name, text)
+
+
+@pytest.mark.xfail(strict=True, reason="RT12-22: a register name with the known-as name in brackets ('Oliver Bennett "
+                                       "(Ollie)', common in MIS exports) makes '(Ollie)' the last name: neither "
+                                       "'Oliver Bennett' nor 'Ollie Bennett' on a certificate is found; bracketed "
+                                       "parts should be read as another form of the first name, or the row refused")
+@pytest.mark.parametrize("text", ["Oliver Bennett", "OLLIE BENNETT"])
+def test_rt12_22_a_register_name_with_a_bracketed_known_as_name_is_found(text):
+    assert _named_as("Oliver Bennett (Ollie)", text)
+
+
+@pytest.mark.xfail(strict=True, reason="RT12-23: a Spanish/Portuguese double surname ('María García López'): the "
+                                       "usual short form 'María García' (first surname) is not found, because the "
+                                       "last word is taken as THE surname and 'García' as a middle name")
+def test_rt12_23_a_double_surname_is_found_by_its_first_surname():
+    assert _named_as("María García López", "MARIA GARCIA")
