@@ -729,3 +729,24 @@ def test_rt12_26_an_ampersand_in_the_name_matches_and_on_the_sign(name, text):
                                         ("St John's Church of England Primary School", "ST JOHN'S CE PRIMARY")])
 def test_rt12_27_the_name_without_its_last_generic_word_is_found(name, text):
     assert _names_academy(name, text)
+
+
+@pytest.mark.parametrize("target", ["other person's photo", "photo outside the register"])
+def test_rt12_14_a_reference_photo_linked_from_elsewhere_is_not_enrolled(tmp_path, target):
+    from screening.consent import enrolment
+    from screening.consent.register import load_register
+
+    from .test_config_register import HEADER
+    from .test_enrolment import FakeEngine, face_photo
+
+    write_config(tmp_path)
+    photos = tmp_path / "consents" / "photos"
+    (photos / "P2").mkdir(parents=True)
+    (tmp_path / "consents" / "register.csv").write_text(
+        HEADER + "P1,Amy Ash,pupil,north,yes,no,no,no,,\nP2,Bo Birch,pupil,north,yes,yes,yes,yes,,\n")
+    source = photos / "P1" / "a.png" if target == "other person's photo" else tmp_path / "elsewhere" / "a.png"
+    face_photo(source, (200, 10, 10))
+    (photos / "P2" / "me.png").symlink_to(source)
+    config = load_config(tmp_path / "screening.toml")
+    result = enrolment.sync(config, load_register(config.register, config.channels, ("north",)), FakeEngine())
+    assert "P2" not in result.gallery.person_ids, (result.gallery.person_ids, result.problems)
