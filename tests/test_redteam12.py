@@ -798,3 +798,16 @@ def test_rt12_29_a_gate_sign_whose_last_letters_are_hidden_is_read(trust_config,
 def test_rt12_30_an_empty_channel_is_a_command_error(tmp_path, monkeypatch):
     _scan_trust(tmp_path, monkeypatch)
     assert cli.main(["scan", "in", "--channel", "", "--workers", "1"]) == 2
+
+
+@pytest.mark.xfail(strict=True, reason="RT12-31: an academy whose name starts with 'The' ('The Grange School', 'The "
+                                       "Priory Academy') is not found on kit or a sign that leaves the article out "
+                                       "('GRANGE SCHOOL' 0.8, 'PRIORY ACADEMY' 0.81), though a leading 'St' may be "
+                                       "missing (docs/text.md); a leading 'The' should be optional the same way")
+@pytest.mark.parametrize("name, text", [("The Grange School", "GRANGE SCHOOL"), ("The Priory Academy", "PRIORY ACADEMY")])
+def test_rt12_31_an_academy_name_without_its_leading_the_is_found(name, text):
+    assert _names_academy(name, text)
+
+
+def test_rt12_31_control_with_the_article_it_is_found():
+    assert _names_academy("The Grange School", "THE GRANGE SCHOOL")
