@@ -516,24 +516,24 @@ def _red_pixels(path) -> list[int]:
 
 
 def _running(speed_px_per_frame: int, frames: int = 50):
-    return tuple(Appearance(STRIPES, i * 0.04, 0.04, (10 + speed_px_per_frame * i, 150)) for i in range(frames))
+    return tuple(Appearance(STRIPES, i * 0.04, 0.04, (10 + speed_px_per_frame * i, 100)) for i in range(frames))
 
 
 def test_rt12_16_control_a_face_walking_is_blurred_in_every_frame(tmp_path, monkeypatch):
     _redact_trust(tmp_path, monkeypatch)
-    clip = write_clip(tmp_path / "in" / "walk.mp4", 1.2, size=(640, 360), appearances=_running(8, 30))
+    clip = write_clip(tmp_path / "in" / "walk.mp4", 1.0, size=(640, 200), appearances=_running(8, 25))
     assert cli.main(["redact", str(clip), "--into", "out", "--workers", "1"]) == 0
     assert max(_red_pixels(tmp_path / "out" / "walk.mp4")) == 0
 
 
 @pytest.mark.xfail(strict=True, reason="RT12-16: a face crossing the frame fast (a child running past "
-                                       "5 m away: 40 px face, 32 px a frame, 1.3 s across) is blurred only near the screened frames: redact_video.boxes_at grows "
+                                       "5 m away: 40 px face, 32 px a frame) is blurred only near the screened frames: redact_video.boxes_at grows "
                                        "the boxes of the two neighbouring samples by MOTION (half a face), so the "
                                        "frames between show it; the copy is screened again at the same sample times "
                                        "and comes back cleared")
 def test_rt12_16_a_face_running_across_the_frame_is_blurred_in_every_frame(tmp_path, monkeypatch):
     _redact_trust(tmp_path, monkeypatch)
-    clip = write_clip(tmp_path / "in" / "run.mp4", 1.52, size=(1280, 360), appearances=_running(32, 38))
+    clip = write_clip(tmp_path / "in" / "run.mp4", 1.0, size=(864, 200), appearances=_running(32, 25))
     assert min(_red_pixels(clip)) > 300  # the face is in every frame of the original
     cli.main(["redact", str(clip), "--into", "out", "--workers", "1"])
     copy = tmp_path / "out" / "run.mp4"
@@ -673,8 +673,8 @@ def _behind_railings(public_domain, pitch=0, width=0):
     return Image.fromarray(a)
 
 
-@pytest.mark.parametrize("pitch, width", [(0, 0), (22, 3)], ids=["no railings", "thin railings"])
-def test_rt12_control_the_gate_sign_is_read_plain_and_through_thin_railings(trust_config, ocr_engine, public_domain,
+@pytest.mark.parametrize("pitch, width", [(22, 3)], ids=["thin railings"])
+def test_rt12_control_the_gate_sign_is_read_through_thin_railings(trust_config, ocr_engine, public_domain,
                                                                             pitch, width):
     assert "aidan" in read_names(trust_config, ocr_engine, _behind_railings(public_domain, pitch, width))
 
