@@ -7,7 +7,21 @@ is xfail(strict=True) with "RT12-N" in its reason: when a fix lands the test pas
 fails, and the mark must go.
 
 Text in pictures uses the real OCR engine (one per module); faces in photos the real face engine
-on the public-domain astronaut; clips the stand-in face of tests/test_video.py (a pure red square).
+on the public-domain astronaut and cameraman; clips the stand-in face of tests/test_video.py (red
+and white stripes).
+
+Unsafe (xfail): a face hidden by a hand or a hood, body in view (RT12-9); a fast face between the
+screened frames of a redacted clip (RT12-16) or on screen 0.12 s between them (RT12-28); capitals
+tracked a capital apart (RT12-19); register names with a title (RT12-21), a bracketed known-as name
+(RT12-22), a double surname (RT12-23); a gate sign behind railings (RT12-25); '&' vs 'and'
+(RT12-26); a trailing generic word left out (RT12-27) or hidden (RT12-29); a leading 'The' left
+out (RT12-31); an empty --channel (RT12-30, minor). Safe: coloured, italic, thin, outlined, waved,
+turned, vertical, engraved, blurred, dark and over-compressed lettering, hyphens and accents across
+lines, 14 px capitals, small text in a 24 MP photo's or a panorama's corner, a name only in the EXIF
+thumbnail or in a clip for 0.5 s or at 20 px in a QHD clip (RT12-1 to 8, 20, 24); a masked or
+cropped face (RT12-9); aliases without letters, regex characters, unknown channels, careless
+register rows, linked or video reference photos (RT12-10 to 15); location tags of MOV/MP4 and
+same-stem clips in redact (RT12-17, 18).
 """
 
 from __future__ import annotations
