@@ -15,7 +15,8 @@ screened frames of a redacted clip (RT12-16) or on screen 0.12 s between them (R
 tracked a capital apart (RT12-19); register names with a title (RT12-21), a bracketed known-as name
 (RT12-22), a double surname (RT12-23); a gate sign behind railings (RT12-25); '&' vs 'and'
 (RT12-26); a trailing generic word left out (RT12-27) or hidden (RT12-29); a leading 'The' left
-out (RT12-31); an empty --channel (RT12-30, minor). Safe: coloured, italic, thin, outlined, waved,
+out (RT12-31); an empty --channel (RT12-30, minor); 12 px capitals in a 12 MP photo (RT12-32,
+below the documented min_letter_px). Safe: coloured, italic, thin, outlined, waved,
 turned, vertical, engraved, blurred, dark and over-compressed lettering, hyphens and accents across
 lines, 14 px capitals, small text in a 24 MP photo's or a panorama's corner, a name only in the EXIF
 thumbnail or in a clip for 0.5 s or at 20 px in a QHD clip (RT12-1 to 8, 20, 24); a masked or
@@ -825,3 +826,29 @@ def test_rt12_31_an_academy_name_without_its_leading_the_is_found(name, text):
 
 def test_rt12_31_control_with_the_article_it_is_found():
     assert _names_academy("The Grange School", "THE GRANGE SCHOOL")
+
+
+# ---------------------------------------------------------------- a name badge in a large photo
+
+
+def _badge_in_12_mp(public_domain):
+    """A 12 MP photo (4000x3000) with a name badge 'Amelia Hart' in 12 px capitals (a lanyard badge
+    across a classroom: readable when the photo is zoomed to 100%)."""
+    return board(astronaut(public_domain, (4000, 3000)), ["Amelia Hart"], cap=12, at=(2000, 2000))
+
+
+@pytest.mark.slow  # detection at min_letter_px 12 on 12 MP: about 15 s
+def test_rt12_32_control_with_min_letter_px_12_the_badge_is_read(tmp_path, public_domain):
+    from screening.vision.ocr import OcrEngine
+
+    config = load_config(write_config(tmp_path, ACADEMIES + "\n[text]\nmin_letter_px = 12\n"))
+    engine = OcrEngine(min_letter_px=12, tile_side=config.text.tile_side)
+    assert "P3001" in read_names(config, engine, _badge_in_12_mp(public_domain))
+
+
+@pytest.mark.xfail(strict=True, reason="RT12-32 (documented limit, docs/text.md min_letter_px = 20): a name in 12-14 "
+                                       "px capitals in a 12-24 MP photo is searched at 0.3x (3.6-4 px letters) and "
+                                       "not read (16 px is read), so the photo is cleared; "
+                                       "min_letter_px = 12 reads it at about 6x the cost")
+def test_rt12_32_a_name_badge_in_12_px_capitals_in_a_12_mp_photo_is_read(trust_config, ocr_engine, public_domain):
+    assert "P3001" in read_names(trust_config, ocr_engine, _badge_in_12_mp(public_domain))
