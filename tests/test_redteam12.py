@@ -277,26 +277,19 @@ def clip_config(tmp_path):
 
 
 def _exif_with_thumbnail(thumb: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    thumb.save(buf, "JPEG", quality=92)
-    exif = Image.Exif()
-    exif[0x010E] = "sports day"
-    data = exif.tobytes()  # IFD0 only; add IFD1 with the thumbnail by hand
+    """An APP1 Exif payload: IFD0 with an image description, IFD1 holding `thumb` as its JPEG."""
     import struct
 
-    # Build TIFF: header + IFD0 (1 entry) + IFD1 (JPEGInterchangeFormat, Length)
-    desc = b"sports day\x00"
-    jpg = buf.getvalue()
-    ifd0_off = 8
-    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, len(desc), 0) + struct.pack("<I", 0)
-    ifd1_off = ifd0_off + len(ifd0)
+    buf = io.BytesIO()
+    thumb.save(buf, "JPEG", quality=92)
+    jpg, desc = buf.getvalue(), b"sports day\x00"
+    ifd1_off = 8 + 2 + 12 + 4
     desc_off = ifd1_off + 2 + 2 * 12 + 4
-    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, len(desc), desc_off) + struct.pack("<I", ifd1_off)
     thumb_off = desc_off + len(desc)
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x010E, 2, len(desc), desc_off) + struct.pack("<I", ifd1_off)
     ifd1 = (struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, thumb_off)
             + struct.pack("<HHII", 0x0202, 4, 1, len(jpg)) + struct.pack("<I", 0))
-    del data
-    return b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", ifd0_off) + ifd0 + ifd1 + desc + jpg
+    return b"Exif\x00\x00" + b"II*\x00" + struct.pack("<I", 8) + ifd0 + ifd1 + desc + jpg
 
 
 def test_rt12_7_control_the_same_sign_in_the_main_picture_is_found(tmp_path, clip_config, ocr_engine, public_domain):
@@ -315,6 +308,7 @@ def test_rt12_7_a_name_only_in_the_exif_thumbnail_is_not_cleared(tmp_path, clip_
     main.save(photo, "JPEG", quality=92, exif=_exif_with_thumbnail(thumb))
     _, d = verdict(photo, clip_config, ocr_engine)
     assert d.status is not Status.CLEARED and "text" in kinds(d), d
+    assert any("thumbnail" in r.detail for r in d.reasons if r.kind.value == "text"), d.reasons
 
 
 def _sign_clip(path, start, shown, lines=("ST AIDAN'S", "ACADEMY"), size=(640, 360)):
