@@ -78,7 +78,7 @@ class LogoDetector:
         # each reference's rivals: other academies' references drawn on the same layout
         self.rivals = [[self.references[j] for j in js] for js in lm.same_layout(self.references)]
         self._position = {id(r): i for i, r in enumerate(self.references)}
-        self._shares = {id(r): small.templates(r) for r in self.references}  # small crests' colours
+        self._small_templates = {id(r): small.templates(r) for r in self.references}  # small crests' colours
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -128,7 +128,7 @@ class LogoDetector:
         same matcher and appearance check. A place keeps its best finding."""
         done = {a for f in findings if f.score >= self.settings.min_score for a in (f.academy, *f.also)}
         left = [r for r in refs if r.academy not in done]
-        for win in small.windows(work, scale, left, self._shares):
+        for win in small.windows(work, scale, left, self._small_templates):
             x, y, w, h = (v / scale for v in win.box)
             side = max(w, h)
             zoom = min(SMALL_MAX_ZOOM, SMALL_VIEW / side)

@@ -1,12 +1,14 @@
-"""Where a small crest may be: windows of a photo holding a reference's colours in its proportions.
+"""Where a small crest may be: places of a photo that look like a reference shrunk to 40-108 px.
 
 A crest 40-60 px across in a photo larger than the working size is 20-45 working pixels: too
 few for keypoints (0-2 matches), too few for the colour-and-outline cue's coarse view. Its
-colours are still there, side by side, in about the shares the reference has them. This module
-only proposes such windows, cheaply (a colour map per distinct colour and a box filter per
-window size, on a half-size view); the detector then searches each one again at the photo's
-own resolution, enlarged, with the same matcher and the same appearance check
-(detectors/logos.py, LogoDetector._small_crests). It reports places, never findings.
+colours are still there, in its layout. This module only proposes places, cheaply: each
+reference, shrunk to each small crest size on a view where the smallest is VIEW_PX across, is
+correlated with the whole view (weighted Lab, each channel free of its offset, so a cast does
+not matter; one FFT-based matchTemplate per reference and size) and its best place kept; the
+best MAX_WINDOWS places of all references are returned. The detector then searches each one
+again at the photo's own resolution, enlarged, with the same matcher and the same appearance
+check (detectors/logos.py, LogoDetector._small_crests). It reports places, never findings.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ import numpy as np
 from screening.vision.logo_match.reference import Reference
 
 # Crest sizes (longer side, pixels of the photo as taken) the windows are sized for.
-SMALL_SIZES = (40, 56, 78, 108)
+SMALL_SIZES = (40, 60, 90)
 # ...but only those below this many working pixels: larger crests have keypoints enough there.
 SMALL_UP_TO = 110
 # The view the crests are looked for in: the smallest crest size this many pixels across.
-VIEW_PX = 14
+VIEW_PX = 10
 # A place is proposed when the shrunk crest correlates with it at least this much.
 MIN_MATCH = 0.5
 # At most this many windows per photo are searched again (each costs a small SIFT).
@@ -42,17 +44,17 @@ class Window:
 
 
 def templates(ref: Reference) -> tuple[np.ndarray, np.ndarray]:
-    """The reference's crest (its mask's box) as weighted Lab and its mask, for small_match."""
+    """(crest, mask) for windows(): the reference's crest (its mask's box) in weighted Lab, and its mask."""
     ys, xs = np.nonzero(ref.mask)
     crop = ref.rgb[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     mask = ref.mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     return cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT, mask
 
 
-def windows(work: np.ndarray, scale: float, refs: list[Reference], shares: dict) -> list[Window]:
+def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of: dict) -> list[Window]:
     """The best MAX_WINDOWS places where one of `refs` may sit as a small crest, best first.
 
-    `work` is the working image, `scale` working pixels per photo pixel, `shares[id(ref)]` the
+    `work` is the working image, `scale` working pixels per photo pixel, `templates_of[id(ref)]` the
     reference's templates(). For each reference and crest size (SMALL_SIZES, in photo pixels)
     the crest, shrunk to that size on a view where the smallest is VIEW_PX across, is compared
     with every place of the view (correlation of weighted Lab, free of each channel's offset:
@@ -67,7 +69,7 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], shares: dict)
     lab = cv2.cvtColor(view, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT
     found: list[Window] = []
     for ref in refs:
-        tmpl, tmask = shares[id(ref)]
+        tmpl, tmask = templates_of[id(ref)]
         th, tw = tmask.shape
         for size in sizes:
             k = size * view_scale / max(th, tw)
