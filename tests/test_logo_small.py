@@ -101,3 +101,9 @@ def test_a_large_crest_from_few_points_needs_agreeing_matches(detector):
     tiny = lm.Placement(ref, np.diag([0.2, 0.2, 1.0]), 3, "features")
     many = lm.Placement(ref, np.diag([2.0, 2.0, 1.0]), 12, "features")
     assert _few_points_large(big) and not _few_points_large(tiny) and not _few_points_large(many)
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (3, 500, 3), (500, 3, 3), (40, 40, 3), (4000, 30, 3)])
+def test_degenerate_photo_shapes_do_not_break_the_small_pass(detector, shape):
+    noise = np.random.default_rng(0).integers(0, 255, shape).astype(np.uint8)
+    assert detector.detect(FakePicture(Image.fromarray(noise)), {}) == []

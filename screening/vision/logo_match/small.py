@@ -64,8 +64,10 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of:
     if not sizes or not refs:
         return []
     view_scale = min(1.0, VIEW_PX / min(sizes))
-    view = cv2.resize(work, None, fx=view_scale, fy=view_scale, interpolation=cv2.INTER_AREA) \
-        if view_scale < 1 else work
+    vw, vh = round(work.shape[1] * view_scale), round(work.shape[0] * view_scale)
+    if min(vw, vh) <= VIEW_PX:  # no room for even the smallest crest (and its search)
+        return []
+    view = cv2.resize(work, (vw, vh), interpolation=cv2.INTER_AREA) if view_scale < 1 else work
     lab = cv2.cvtColor(view, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT
     found: list[Window] = []
     for ref in refs:
