@@ -1,0 +1,106 @@
+"""Needless location flags from text: the coordinate and postcode parsers (formats/coordtext.py)
+run over every caption the product reads in ../shared/data, and (as a stress control) over every
+other metadata text it does not read (camera make and model, software, serial numbers, dates,
+XMP tool fields) and every file name. Prints how many texts are flagged and why.
+
+    .venv/bin/python bench/bench_location_text.py [--quick] [--show]
+
+Measurement only: nothing under ../shared/data is written or copied.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shared_photos import SHARED  # noqa: E402
+
+from screening.formats import captions, coordtext  # noqa: E402
+from screening.formats.metadata import read_blocks  # noqa: E402
+
+IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heif", ".heic", ".webp", ".gif")
+
+
+def files(quick: bool) -> list[Path]:
+    if not SHARED.is_dir():
+        return []
+    found = sorted(p for p in SHARED.rglob("*") if p.is_file() and p.suffix.lower() in IMAGES)
+    return found[::3] if quick else found
+
+
+def read_texts(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(captions the product reads, other metadata texts it does not read) of one file."""
+    data = path.read_bytes()
+    info: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            with Image.open(path) as im:
+                info = dict(im.info)
+                exif = im.getexif()
+                every = [(f"EXIF 0x{k:04X}", v) for k, v in list(exif.items()) + list(exif.get_ifd(0x8769).items())]
+        except Exception:
+            every = []
+    own = captions.photo_captions(data)
+    read = own + captions.info_captions(info, own) + captions.sidecar_captions(path)
+    known = {text for _, text in read}
+    other = [(w, v.strip("\x00 ")) for w, v in every if isinstance(v, str) and v.strip("\x00 ") not in known]
+    try:
+        for packet in read_blocks(data).xmp:  # every XMP text value and attribute, tool fields included
+            text = packet.decode("utf-8", "replace")
+            other += [("XMP value", v) for v in re.findall(r">([^<>]{2,200})<", text) if v.strip() not in known]
+            other += [("XMP attribute", v) for v in re.findall(r'="([^"]{2,200})"', text) if v not in known]
+    except Exception:
+        pass
+    other.append(("file name", path.name))
+    return read, [(w, v) for w, v in other if v.strip()]
+
+
+def flags(text: str) -> list[str]:
+    out = [f"position {p.lat},{p.lon} from {p.raw!r}" if p.problem is None else f"malformed {p.raw!r}"
+           for p in coordtext.positions(text)]
+    return out + [f"postcode {c!r}" for c in coordtext.postcodes(text)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="every third file")
+    ap.add_argument("--show", action="store_true", help="print each flagged text")
+    args = ap.parse_args()
+    paths = files(args.quick)
+    if not paths:
+        print("no ../shared/data: nothing measured")
+        return
+    start = time.perf_counter()
+    tally = {"caption": [0, 0, 0], "other": [0, 0, 0]}  # texts, with a digit, flagged
+    flagged_files: set[Path] = set()
+    for path in paths:
+        read, other = read_texts(path)
+        for kind, texts in (("caption", read), ("other", other)):
+            for where, text in texts:
+                tally[kind][0] += 1
+                tally[kind][1] += bool(re.search(r"\d", text))
+                why = flags(text)
+                if why:
+                    tally[kind][2] += 1
+                    flagged_files.add(path) if kind == "caption" else None
+                    if args.show:
+                        print(f"  {kind}: {path.relative_to(SHARED)} {where}: {text[:80]!r} -> {'; '.join(why)}")
+    print(f"{len(paths)} files in {time.perf_counter() - start:.1f} s")
+    print("texts                                   | texts | with a digit | flagged")
+    print(f"captions the product reads               | {tally['caption'][0]:5} | {tally['caption'][1]:12} | "
+          f"{tally['caption'][2]:7}")
+    print(f"other metadata + file names (not read)   | {tally['other'][0]:5} | {tally['other'][1]:12} | "
+          f"{tally['other'][2]:7}")
+    print(f"files with a flagged caption: {len(flagged_files)}")
+
+
+if __name__ == "__main__":
+    main()
