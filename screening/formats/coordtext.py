@@ -4,7 +4,7 @@ GPS-stamp camera apps and dashcams write "Lat 53.800800 Long -1.549100" into the
 of their own or the pixels. The parser is conservative, so ordinary text with numbers (a date, a
 score "12.345", a phone number, a price) is not a position. It reads:
 - decimal degrees with a label: "Lat 53.8008 Long -1.5491", "latitude: 53.8, longitude: -1.5";
-- decimal degrees with hemisphere letters, 2 decimal places at least, a decimal point or comma:
+- decimal degrees with hemisphere letters, 2 decimal places at least (3 after a decimal comma):
   "53.8008 N, 1.5491 W", "N 53.8008 W 1.5491", "53,8008 N 1,5491 W";
 - degrees/minutes(/seconds) with hemisphere letters after or first: 53°48'02.9"N 1°32'56.8"W,
   53°48.048'N ..., 53d48m03sN 1d32m57sW, Garmin's "N 53° 48.048 W 001° 32.946", "N 53 48.05 W 1 32.95";
@@ -35,8 +35,9 @@ _LABELLED = re.compile(
     rf"\blat(?:itude)?\b\.?\s*[:=]?\s*(?P<lat>{_NUM})\s*°?\s*(?P<ns>[NS]\b)?[\s,;/|]*"
     rf"(?:lon|long|lng|longitude)\b\.?\s*[:=]?\s*(?P<lon>{_NUM})\s*°?\s*(?P<ew>[EW]\b)?", re.I)
 # decimal degrees with hemisphere letters: 2 decimal places at least (1 km; "Score 12.5 N 3.25 W"
-# is a score and initials, RT11b-17/19), a decimal point or comma ("53,8008 N 1,5491 W", RT11b-11)
-_DEC = r"\d{1,3}[.,]\d{2,}"
+# is a score and initials, RT11b-17/19), or 3 after a decimal comma ("53,8008 N 1,5491 W", RT11b-11;
+# "1,50 N 2,75 E" are prices)
+_DEC = r"\d{1,3}(?:\.\d{2,}|,\d{3,})"
 _HEMI_AFTER = re.compile(rf"(?<![\w.,])(?P<lat>{_DEC})\s*°?\s*(?P<ns>[NS])\b[\s,;/]*(?P<lon>{_DEC})\s*°?\s*(?P<ew>[EW])\b")
 _HEMI_BEFORE = re.compile(rf"\b(?P<ns>[NS])\s*(?P<lat>{_DEC})°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>{_DEC})°?(?![\d.,]*\d)")
 

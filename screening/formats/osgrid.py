@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 _REF = re.compile(r"(?<![\w.,/-])(?P<sq>[A-HJ-Z]{2})\s?(?:(?P<e>\d{3,5})\s(?P<n>\d{3,5})|(?P<both>\d{6}|\d{8}|\d{10}))"
-                  r"(?![\w.,/-]|\s?\d)", re.IGNORECASE)
+                  r"(?![\w/-]|[.,]\w|\s?\d)", re.IGNORECASE)
 
 # OSGB36: Airy 1830 ellipsoid and the National Grid's projection
 _A, _B, _F0 = 6377563.396, 6356256.909, 0.9996012717
