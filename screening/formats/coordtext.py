@@ -38,7 +38,8 @@ _LABELLED = re.compile(
 # is a score and initials, RT11b-17/19), or 3 after a decimal comma ("53,8008 N 1,5491 W", RT11b-11;
 # "1,50 N 2,75 E" are prices)
 _DEC = r"\d{1,3}(?:\.\d{2,}|,\d{3,})"
-_HEMI_AFTER = re.compile(rf"(?<![\w.,])(?P<lat>{_DEC})\s*°?\s*(?P<ns>[NS])\b[\s,;/]*(?P<lon>{_DEC})\s*°?\s*(?P<ew>[EW])\b")
+_HEMI_AFTER = re.compile(rf"(?<![\w.,])(?P<lat>{_DEC})\s*°?\s*(?P<ns>[NS])\b[\s,;/]*"
+                         rf"(?P<lon>{_DEC})\s*°?\s*(?P<ew>[EW])\b")
 _HEMI_BEFORE = re.compile(rf"\b(?P<ns>[NS])\s*(?P<lat>{_DEC})°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>{_DEC})°?(?![\d.,]*\d)")
 
 
@@ -51,7 +52,8 @@ def _dms_part(p: str) -> str:
 
 
 # degrees/minutes(/seconds), hemisphere letters after (53°48'03"N, 53d48m03sN) or first (N 53° 48.048)
-_DMS = re.compile(r"(?<![\w.,])" + _dms_part("a") + r"\s*(?P<ns>[NS])\b[\s,;/]*" + _dms_part("b") + r"\s*(?P<ew>[EW])\b")
+_DMS = re.compile(r"(?<![\w.,])" + _dms_part("a") + r"\s*(?P<ns>[NS])\b[\s,;/]*"
+                  + _dms_part("b") + r"\s*(?P<ew>[EW])\b")
 _DMS_FIRST = re.compile(r"\b(?P<ns>[NS])\s*" + _dms_part("a") + r"[\s,;/]+(?P<ew>[EW])\s*" + _dms_part("b")
                         + r"(?![\d.,]*\d)")
 _BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)"
