@@ -98,6 +98,18 @@ def test_camera_models_serials_file_names_and_ordinals_are_not_postcodes(text):
     assert postcodes.postcodes(text) == []
 
 
+@pytest.mark.parametrize("text,position,code", [
+    ("LS6\u200b2AB", False, "LS62AB"), ("ls6\u00a02ab", False, "ls6 2ab"), ("LS6\u00ad 2AB", False, "LS6 2AB"),
+    ("\uff33\uff25 \uff12\uff19\uff16\uff17\uff12 \uff13\uff14\uff12\uff16\uff11", True, None),  # full width
+    ("N 53\u00ba 48.048 W 1\u00ba 32.946", True, None), ("53,8008\u202fN\u202f1,5491\u202fW", True, None),
+    ("SE\u200b29672\u200b34261", True, None), ("\U0001d7d3\U0001d7d1.8008, -1.5491", True, None)])
+def test_invisible_characters_and_look_alike_digits_do_not_hide_them(text, position, code):
+    """A zero-width space, soft hyphen or no-break space, full-width or mathematical digits: the
+    text reads as it shows (coordtext.plain)."""
+    assert bool(coordtext.positions(f"Trip: {text}")) is position
+    assert coordtext.postcodes(f"Trip: {text}") == ([code] if code else [])
+
+
 # ---------------------------------------------------------------- in a file: the location reason names the field
 
 

@@ -22,6 +22,7 @@ range is simply not a position. UK postcodes: formats/postcodes.py.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from screening.formats import postcodes as _postcodes
 from screening.formats.geotags import Claims, Place, Position
@@ -68,7 +69,7 @@ _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)
 
 def positions(text: str) -> list[Position]:
     """Every position written in `text` (valid or malformed), each once, in the order found."""
-    text = text.replace("−", "-")
+    text = plain(text).replace("−", "-")
     found: list[Position] = []
     taken: list[tuple[int, int]] = []
     for finder in (_map_links, _labelled, _dms, _hemispheres, _iso6709, _os_grid, _bare_pairs):
@@ -82,7 +83,26 @@ def positions(text: str) -> list[Position]:
 
 def postcodes(text: str) -> list[str]:
     """UK postcodes in `text` ("LS6 2AB", "ls6 2ab", "LS62AB"): formats/postcodes.py."""
-    return _postcodes.postcodes(text)
+    return _postcodes.postcodes(plain(text))
+
+
+def plain(text: str) -> str:
+    """`text` as it reads: invisible format characters (a zero-width space, a soft hyphen, a
+    direction mark) dropped, every space (no-break, thin) a space, full-width and other compatibility
+    letters and digits as ASCII, so "LS6\u200b2AB" and "ＳＥ 29672 34261" read as they show."""
+    if text.isascii():
+        return text
+    out = []
+    for char in text:
+        if unicodedata.category(char) == "Cf":
+            continue
+        if char.isspace():
+            out.append(" ")
+            continue
+        folded = unicodedata.normalize("NFKC", char)  # a full-width Ｓ, a mathematical 𝟓; not º (a degree)
+        wide = unicodedata.decomposition(char).startswith(("<wide>", "<font>", "<narrow>")) or char.isdecimal()
+        out.append(folded if wide and len(folded) == 1 and folded.isascii() and folded.isalnum() else char)
+    return "".join(out)
 
 
 def _position(lat: float, lon: float, raw: str) -> Position:
