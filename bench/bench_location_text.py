@@ -3,7 +3,11 @@ run over every caption the product reads in ../shared/data, and (as a stress con
 other metadata text it does not read (camera make and model, software, serial numbers, dates,
 XMP tool fields) and every file name. Prints how many texts are flagged and why.
 
-    .venv/bin/python bench/bench_location_text.py [--quick] [--show]
+    .venv/bin/python bench/bench_location_text.py [--quick] [--show] [--corpus FILE_OR_FOLDER ...]
+
+--corpus adds ordinary prose full of numbers, versions, dates and codes (e.g. the Debian
+changelogs under /usr/share/doc, gzipped or not), each line read as one caption. The code
+measured is the `screening` imported: PYTHONPATH=<another checkout> measures that one.
 
 Measurement only: nothing under ../shared/data is written or copied.
 """
@@ -11,6 +15,7 @@ Measurement only: nothing under ../shared/data is written or copied.
 from __future__ import annotations
 
 import argparse
+import gzip
 import re
 import sys
 import time
@@ -69,11 +74,50 @@ def flags(text: str) -> list[str]:
     return out + [f"postcode {c!r}" for c in coordtext.postcodes(text)]
 
 
+def corpus_lines(roots: list[str], limit: int) -> list[tuple[str, str]]:
+    """(file, line) of the text files under `roots`, sorted, up to `limit` lines with a digit."""
+    paths = sorted(q for r in roots for q in ([Path(r)] if Path(r).is_file() else Path(r).rglob("*"))
+                   if q.is_file() and not q.is_symlink())
+    out: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+        except (OSError, EOFError, gzip.BadGzipFile):
+            continue
+        if b"\x00" in raw[:4096]:
+            continue  # binary
+        out += [(path.name, line.strip()) for line in raw.decode("utf-8", "replace").splitlines()
+                if re.search(r"\d", line)]
+        if len(out) >= limit:
+            return out[:limit]
+    return out
+
+
+def run_corpus(roots: list[str], limit: int, show: bool) -> None:
+    start = time.perf_counter()
+    lines = corpus_lines(roots, limit)
+    why: dict[str, int] = {}
+    flagged = 0
+    for name, line in lines:
+        found = flags(line)
+        flagged += bool(found)
+        for f in found:
+            kind = f.split(" ")[0]
+            why[kind] = why.get(kind, 0) + 1
+        if found and show:
+            print(f"  corpus: {name}: {line[:90]!r} -> {'; '.join(found)}")
+    print(f"corpus: {len(lines)} lines with a digit, {flagged} flagged {why} ({time.perf_counter() - start:.1f} s)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="every third file")
     ap.add_argument("--show", action="store_true", help="print each flagged text")
+    ap.add_argument("--corpus", nargs="*", default=[], help="text files or folders of ordinary prose")
+    ap.add_argument("--lines", type=int, default=200_000, help="at most this many corpus lines")
     args = ap.parse_args()
+    if args.corpus:
+        run_corpus(args.corpus, args.lines // (4 if args.quick else 1), args.show)
     paths = files(args.quick)
     if not paths:
         print("no ../shared/data: nothing measured")

@@ -47,9 +47,10 @@ _HEMI_BEFORE = re.compile(rf"\b(?P<ns>[NS])\s*(?P<lat>{_DEC})°?[\s,;/]+(?P<ew>[
 def _dms_part(p: str) -> str:
     """Degrees, minutes and optional seconds: 53°48'03", 53º 48.048, 53d48m03s, or "53 48.048"
     (degrees then decimal minutes, no marks: a Garmin's "N 53 48.048"). Groups {p}d, {p}m, {p}s."""
+    # no two runs of spaces meet without a mark between them: a caption of spaces is read in linear time
     return (rf"(?P<{p}d>\d{{1,3}})(?:\s*(?:[°º˚]|d)\s*|\s+(?=\d{{1,2}}[.,]\d{{2}}))"
-            rf"(?P<{p}m>\d{{1,2}}(?:[.,]\d+)?)\s*(?:['′’]|m(?![a-z]))?\s*"
-            rf"(?:(?P<{p}s>\d{{1,2}}(?:[.,]\d+)?)\s*(?:\"|″|”|''|′′|s(?![a-z])))?")
+            rf"(?P<{p}m>\d{{1,2}}(?:[.,]\d+)?)(?:\s*(?:['′’]|m(?![a-z])))?"
+            rf"(?:\s*(?P<{p}s>\d{{1,2}}(?:[.,]\d+)?)\s*(?:\"|″|”|''|′′|s(?![a-z])))?")
 
 
 # degrees/minutes(/seconds), hemisphere letters after (53°48'03"N, 53d48m03sN) or first (N 53° 48.048)
