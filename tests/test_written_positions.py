@@ -43,7 +43,8 @@ def test_grid_references_of_6_8_and_10_figures_are_positions(ref, metres):
     "XX 29672 34261", "AA 29672 34261", "SI 29672 34261",  # no such 100 km square
     "SE 297 3426", "SE 2967234", "SE 29 34",  # halves of unequal length, odd or too few figures
     "so 150 200 came", "st 123 456",  # a word and two numbers: lower case needs 8 or 10 figures
-    "CASE 123456", "DMC-SE297342", "IMG_SE297342.jpg", "SE 29672 34261 99", "v1.SE297342"])
+    "CASE 123456", "DMC-SE297342", "IMG_SE297342.jpg", "SE 29672 34261 99", "v1.SE297342",
+    "U+2500 SF100000", "instead of 20000000 if", "NY 2024 2025 season"])  # a sea square; years
 def test_what_is_not_a_grid_reference(text):
     assert coordtext.positions(text) == []
 
@@ -70,7 +71,7 @@ def test_those_forms_out_of_range_are_malformed_never_nothing(text):
 @pytest.mark.parametrize("text", [
     "Score 12.5 N 3.25 W", "Year 5 N 12.5 E 3.5", "Lap times 58.1234 59.4321", "Times 10.1234 11.2345 s",
     "Heats 3d 4m", "Row N 12 34 E 5 6", "Y5 N 12,5 S 3,5", "Prices 1,50 N 2,75 E", "N 3 4.5 E 6 7.5",
-    "Rooms 5d, 6m, 7s; N 12 13.5 W"])
+    "Rooms 5d, 6m, 7s; N 12 13.5 W", "delta -0.1120         -0.1123", "+0.0246 +0.0240", "0.5123, -0.2345"])
 def test_ordinary_numbers_near_letters_are_not_a_position(text):
     assert coordtext.positions(text) == []
 

@@ -173,7 +173,9 @@ def _bare_pairs(text: str):
         spaced = not re.search(r"[,;/]", m.group(0))
         if spaced and not (near or a[0] in "+-" or b[0] in "+-"):
             continue
-        if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0) and (places >= 4 or near):
+        if abs(lat) < 1 and abs(lon) < 1:
+            continue  # within a degree of 0, 0, in the Gulf of Guinea: two small measurements ("-0.1120 -0.1123")
+        if abs(lat) <= 90 and abs(lon) <= 180 and (places >= 4 or near):
             yield m.span(), Position(lat, lon, raw=m.group(0).strip(), what=WHAT)
 
 

@@ -1,9 +1,9 @@
 """Ordnance Survey National Grid references written as text ("SE 29672 34261", "SE2967234261",
 "se 2967 3426"), read as WGS84 latitude and longitude.
 
-A reference is two letters naming a 100 km square of the grid (only the squares the grid has:
-eastings 0-700 km, northings 0-1300 km, no "I"), then 6, 8 or 10 figures: an easting and a
-northing of equal length (100 m, 10 m, 1 m). The point returned is the middle of the square the
+A reference is two letters naming a 100 km square of the grid with land in it (SE, TQ, NY...;
+not a sea square such as SF: "SF100000" is a box-drawing glyph's name), then 6, 8 or 10 figures:
+an easting and a northing of equal length (100 m, 10 m, 1 m); two years ("NY 2024 2025") are not. The point returned is the middle of the square the
 figures name. Upper-case letters always count; lower-case ones only with 8 or 10 figures (a
 caption's "so 150 200 came" is not a place). Conversion: the OS transverse Mercator projection
 on the Airy 1830 ellipsoid (OSGB36), then the OS's Helmert transformation to WGS84 (a few metres).
@@ -17,6 +17,13 @@ from collections.abc import Iterator
 
 _REF = re.compile(r"(?<![\w.,/-])(?P<sq>[A-HJ-Z]{2})\s?(?:(?P<e>\d{3,5})\s(?P<n>\d{3,5})|(?P<both>\d{6}|\d{8}|\d{10}))"
                   r"(?![\w/-]|[.,]\w|\s?\d)", re.IGNORECASE)
+
+# The 100 km squares with land in them (Great Britain, its islands, the Isle of Man): a sea
+# square's reference is no school's
+LAND = frozenset((
+    "HP HT HU HW HX HY HZ NA NB NC ND NF NG NH NJ NK NL NM NN NO NR NS NT NU NW NX NY NZ OV "
+    "SC SD SE SH SJ SK SM SN SO SP SR SS ST SU SV SW SX SY SZ TA TF TG TL TM TQ TR TV").split())
+_YEAR = re.compile(r"19\d\d|20\d\d")
 
 # OSGB36: Airy 1830 ellipsoid and the National Grid's projection
 _A, _B, _F0 = 6377563.396, 6356256.909, 0.9996012717
@@ -33,6 +40,8 @@ def grid_refs(text: str) -> Iterator[tuple[tuple[int, int], float, float, str]]:
         digits = m["both"] or (m["e"] + m["n"] if len(m["e"]) == len(m["n"]) else "")
         if not digits or (not square.isupper() and len(digits) < 8):
             continue
+        if square.upper() not in LAND or (m["e"] and all(_YEAR.fullmatch(x) for x in (m["e"], m["n"]))):
+            continue  # a sea square ("SF100000" is a glyph's name); "NY 2024 2025" is two years
         origin = _square(square.upper())
         if origin is None:
             continue
