@@ -94,7 +94,8 @@ def test_postcodes_as_typed_or_read(text, code):
 @pytest.mark.parametrize("text", [
     "Shot on a Lumix DMC-FZ72EB", "Lumix GX80EB", "Panasonic DMC-GX80EB", "S/N LS62AB", "Serial no. LS62AB",
     "model: SE12AB", "IMG_LS62AB.jpg", "LS62AB.jpg", "SN:LS62AB", "v2/LS62AB", "#LS62AB",
-    "Room b1 2nd floor", "Room B1 2nd", "Ls6 2ab", "FZ72EB", "xx1 2ab", "ab12c", "qq62ab", "zz1a 1bb"])
+    "Room b1 2nd floor", "Room B1 2nd", "Ls6 2ab", "FZ72EB", "xx1 2ab", "ab12c", "qq62ab", "zz1a 1bb",
+    "Cortex-A78AE"])
 def test_camera_models_serials_file_names_and_ordinals_are_not_postcodes(text):
     assert postcodes.postcodes(text) == []
 

@@ -1,12 +1,14 @@
 """UK postcodes written as text: on a sign, a GPS stamp, in a caption ("LS6 2AB", "ls6 2ab", "LS62AB").
 
 Upper case with its space, as printed, follows the government's published pattern (BS 7666)
-whatever its letters ("GIR 0AA" too). The forms a person types or an OCR engine reads (all lower case, or
-without the space) must also start with one of the 121 postcode areas the Royal Mail uses and
-stand alone as a token (not inside "DMC-FZ72EB", "IMG_LS62AB.jpg", "SN:LS62AB"; without its
-space, not after "S/N", "serial no.", "model"), so a camera model, a serial number or a file
-name is not a postcode. An ordinal in lower case ("b1 2nd")
-is not one either. Not read: mixed case ("Ls6 2ab"), other countries' codes.
+whatever its letters ("GIR 0AA" too). The forms a person types or an OCR engine reads (all
+lower case, or without the space) must also start with one of the 121 postcode areas the Royal
+Mail uses and stand alone as a token (not inside "DMC-FZ72EB", "IMG_LS62AB.jpg", "SN:LS62AB";
+without its space, not after "S/N", "serial no.", "model"), so a camera model, a serial number
+or a file name is not a postcode. An ordinal in lower case ("b1 2nd") is not one either.
+Not read: mixed case ("Ls6 2ab"), other countries' codes.
+Still read although not postcodes: product codes of that shape standing alone ("GL520SM") and
+a git commit's short name ("da920ee": "ec1a1bb" is a real postcode of the same shape).
 """
 
 from __future__ import annotations
