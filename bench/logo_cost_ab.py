@@ -2,9 +2,9 @@
 `.venv/bin/python bench/logo_cost_ab.py [--academies 10] [--photos 8] [--rounds 2]`.
 
 The machine is shared, so times move by 2x within minutes: each photo is run through the face
-check, then the logo and uniform checks with the grey channel searched at the full working
-size (the tree before issue 16's fourth cost round) and with its longer side at most the
-shipped GREY_SIDE, one after the other, so all three see the same load. Photos: the blazers with crests of
+check, then the logo and uniform checks as the tree before issue 16's fourth cost round ran
+them (the grey channel searched at the working size) and as shipped (GREY_SIDE), one
+after the other, so all three see the same load. Photos: the blazers with crests of
 bench/out/logo_set (make_logo_set.py), as bench_logos.py's trust-size table; the first N
 academies of its 51-academy trust. Prints ms per photo and the ratios to the face check.
 """
@@ -60,8 +60,8 @@ def main() -> int:
     faces = FaceDetector(load_config(SET / "screening.toml").faces, None)
     logos = LogoDetector(sub, cache=SET / "cache")
     uniforms = UniformDetector(sub, logos)
-    variants = {"grey at the working size (before)": 1 << 20,
-                f"grey at most {params.GREY_SIDE} px (shipped)": params.GREY_SIDE}
+    variants = {"before (grey at the working size)": 1 << 20,
+                f"shipped (grey at most {params.GREY_SIDE} px)": params.GREY_SIDE}
     spent = {"faces": 0.0, **{k: 0.0 for k in variants}}
     for rgb in images[:1]:  # warm: models loaded, the index built
         found = faces.detect(_Picture(rgb), {})
