@@ -39,8 +39,10 @@ ABLATIONS = {  # label -> matcher steps (see screening/vision/logo_match/)
     "+ appearance check (>= 5 inliers)": frozenset({"multiscale", "verify"}),
     "+ colour-and-shape cue": frozenset({"multiscale", "verify", "colour-shape"}),
     "+ ECC refinement, 3-match similarity (each reference queries the photo)": frozenset({"multiscale", "verify", "colour-shape", "refine"}),
-    "+ one index of all references, colour prefilter, one academy per place (shipped)": frozenset(
+    "+ one index of all references, colour prefilter, one academy per place": frozenset(
         {"multiscale", "verify", "colour-shape", "refine", "prefilter", "index"}),
+    "+ small crests searched again enlarged where their colours are (shipped)": frozenset(
+        {"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small"}),
 }
 SECTIONS = ("logos", "uniforms", "styles", "same-layout", "trust-size", "scan")
 _W: dict = {}

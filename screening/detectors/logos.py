@@ -21,11 +21,12 @@ from screening.config import Academy, Config
 from screening.formats.logo import logo_files, read_logo
 from screening.model import Box, LogoFinding
 from screening.vision import logo_match as lm
+from screening.vision.logo_match import small
 from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-3"
-STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index"})
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -45,6 +46,13 @@ NEAR_MARGIN = 0.5
 SAME_PLACE_IOU = 0.3
 # Of the academies matching one place, those scoring within this of the best are compared by colour.
 SAME_PLACE_MARGIN = 0.1
+# A small crest's window (logo_match.small) is searched again enlarged so the crest is about this
+# many pixels across (a 40 px crest: 3.2x), at most SMALL_MAX_ZOOM times its size in the photo.
+SMALL_VIEW = 128
+# A detailed crest at least this large (working pixels) must have MIN_SUPPORT keypoint matches
+# agreeing with its placement, as one placed by colour and outline must (_few_points_large).
+FEW_POINTS_UP_TO = 160
+SMALL_MAX_ZOOM = 4.0
 
 
 class LogoReferenceError(Exception):
@@ -70,6 +78,7 @@ class LogoDetector:
         # each reference's rivals: other academies' references drawn on the same layout
         self.rivals = [[self.references[j] for j in js] for js in lm.same_layout(self.references)]
         self._position = {id(r): i for i, r in enumerate(self.references)}
+        self._small_templates = {id(r): small.templates(r) for r in self.references}  # small crests' colours
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -108,6 +117,27 @@ class LogoDetector:
                 detail += "; crest partly visible (some of its parts hidden or unlike the reference)"
             findings.append(LogoFinding(p.reference.academy, _clip(full, rgb.shape), round(p.score, 3),
                                         detail, frame, also=p.also))
+        if box is None and "small" in self.steps:
+            findings = self._small_crests(rgb, work, scale, refs, findings, frame)
+        return findings
+
+    def _small_crests(self, rgb, work, scale, refs, findings, frame) -> list[LogoFinding]:
+        """The findings with those of small crests added: places where an academy not yet found
+        has its colours in its crest's proportions (logo_match.small) are searched again at the
+        photo's own resolution, enlarged so the crest is about SMALL_VIEW px across, with the
+        same matcher and appearance check. A place keeps its best finding."""
+        done = {a for f in findings if f.score >= self.settings.min_score for a in (f.academy, *f.also)}
+        left = [r for r in refs if r.academy not in done]
+        for win in small.windows(work, scale, left, self._small_templates):
+            x, y, w, h = (v / scale for v in win.box)
+            side = max(w, h)
+            zoom = min(SMALL_MAX_ZOOM, SMALL_VIEW / side)
+            crop = (round(x - w), round(y - h), round(3 * w), round(3 * h))
+            for f in self.search(rgb, crop, academies=win.academies, max_side=int(3 * side * zoom) + 2,
+                                 max_zoom=zoom, frame=frame):
+                same = [g for g in findings if iou(g.box, f.box) >= SAME_PLACE_IOU]
+                if all(f.score > g.score for g in same):
+                    findings = [g for g in findings if g not in same] + [f]
         return findings
 
     def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
@@ -183,6 +213,10 @@ class LogoDetector:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
                     continue  # a detailed crest whose keypoints do not agree: a look-alike outline
+            elif _few_points_large(p):
+                p.support = lm.support(p, src, dst)
+                if p.support < lm.MIN_SUPPORT:
+                    continue  # a large detailed crest placed from 3-4 points: another school's badge
             if p.score >= REPORT_FLOOR:
                 found.append(p)
         return found
@@ -239,6 +273,17 @@ def _shaped(ref: lm.Reference, presence: lm.ColourPresence, to_work: np.ndarray,
         if not ref.detailed or _near(p, dst) >= lm.MIN_SUPPORT:
             out.append(p)
     return out
+
+
+def _few_points_large(p: lm.Placement) -> bool:
+    """A detailed crest placed by the few-point similarity (fewer than MIN_SUPPORT inliers) and
+    large in the working image. Where such a crest really is, at that size its lettering and
+    emblem give many matches; another school's badge of the same shape gave 3 (bench 0512:
+    a ring-lettered badge in other colours, 778 px, scored 0.78)."""
+    if p.source != "features" or p.inliers >= lm.MIN_SUPPORT or not p.reference.detailed:
+        return False
+    _, _, w, h = p.crest_box()
+    return max(w, h) >= FEW_POINTS_UP_TO
 
 
 def _near(p: lm.Placement, dst: np.ndarray) -> int:
