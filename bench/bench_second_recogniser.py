@@ -246,7 +246,9 @@ def combined(dl, sf, t_dlib, t_sf):
     return res
 
 
-def identification(deep: Path, faces, name, tolerance, margin) -> str:
+def identification(deep: Path, faces, name, tolerance, margin, second: str | None = None) -> str:
+    """One row of the identity_clusters table; `second`: the agreement rule of dlib (`name`) and
+    that recogniser instead of `name` alone."""
     clusters: dict[str, list[str]] = {}
     strangers = []
     with open(deep / "identity_clusters.csv") as f:
@@ -260,6 +262,9 @@ def identification(deep: Path, faces, name, tolerance, margin) -> str:
                 for cid, p in clusters.items()}
     ids = [cid for cid in enrolled if faces[enrolled[cid]][name] is not None]
     gallery = Gallery(tuple(ids), np.stack([faces[enrolled[c]][name] for c in ids]), name)
+    if second:
+        ids2 = [cid for cid in enrolled if faces[enrolled[cid]][second] is not None]
+        gallery2 = Gallery(tuple(ids2), np.stack([faces[enrolled[c]][second] for c in ids2]), second)
     tally = {"correct": 0, "wrong": 0, "unknown": 0, "strangers": 0, "strangers unknown": 0}
     wrong = []
     probes = [(p, cid) for cid, ps in clusters.items() for p in ps if p != enrolled[cid]] + [(p, None) for p in strangers]
@@ -267,6 +272,9 @@ def identification(deep: Path, faces, name, tolerance, margin) -> str:
         enc = faces[p][name]
         finding = FaceFinding((0, 0, 1, 1), gallery.candidates(enc) if enc is not None else (), enc is not None)
         got = match(finding, tolerance, margin)[0]
+        if second:
+            enc2 = faces[p][second]
+            got = agreed(finding.candidates, gallery2.candidates(enc2) if enc2 is not None else ())
         if who is None:
             tally["strangers"] += 1
             tally["strangers unknown"] += got is None
@@ -279,9 +287,96 @@ def identification(deep: Path, faces, name, tolerance, margin) -> str:
         else:
             tally["wrong"] += 1
             wrong.append(f"{p} ({who}) as {got}")
+    name = f"agreement of {name} and {second}" if second else name
     return (f"| {name} | {tolerance:.3f} | {margin:.3f} | {len(ids)} | {len(probes)} | {tally['correct']} | "
             f"{tally['wrong']} | {tally['unknown']} | {tally['strangers unknown']}/{tally['strangers']} |"
             + (f" wrong: {'; '.join(wrong)}" if wrong else ""))
+
+
+SECOND_TOLERANCE, SECOND_MARGIN, DLIB_BOUND, SECOND_BOUND = 1.00, 0.05, 0.60, 1.128
+
+
+def agreed(dlib_cands, second_cands) -> str | None:
+    """The proposed rule (docs/faces.md): both recognisers' nearest person the same, each within
+    its published bound, and at least one within its strict tolerance and margin."""
+    if not dlib_cands or not second_cands:
+        return None
+    (p1, d1), (p2, d2) = dlib_cands[0], second_cands[0]
+    if p1 != p2 or d1 > DLIB_BOUND or d2 > SECOND_BOUND:
+        return None
+    strict = (match(FaceFinding((0, 0, 1, 1), dlib_cands, True), DLIB_TOLERANCE, DLIB_MARGIN)[0],
+              match(FaceFinding((0, 0, 1, 1), second_cands, True), SECOND_TOLERANCE, SECOND_MARGIN)[0])
+    return p1 if p1 in strict else None
+
+
+def knn_faces(data: Path, engine: FaceEngine, second) -> tuple[dict, list]:
+    """face_recognition's knn set as bench_faces.py uses it: the train photos enrolled (largest
+    face), every face of every other photo with truth a probe; (enrolled, probes) where each
+    probe is (photo, expected identities, dlib descriptor, SFace descriptor)."""
+    root = data / "face_recognition"
+    knn = root / "examples" / "knn_examples"
+    enrol: dict[str, tuple] = {}
+    for d in sorted((knn / "train").iterdir()):
+        for p in sorted(d.iterdir()):
+            faces = _both(engine, second, p)
+            if faces:
+                enrol[f"{d.name}/{p.name}"] = (d.name, *max(faces, key=lambda f: f[0])[1:])
+    train_bytes = {p.read_bytes() for d in (knn / "train").iterdir() for p in d.iterdir()}
+    probes = []
+    with open(root / "faces_truth.csv") as f:
+        for r in csv.DictReader(f):
+            rel = r["image"]
+            if rel.startswith("examples/knn_examples/train/") or rel.endswith("32bit.png"):
+                continue
+            path = root / rel
+            if path.read_bytes() in train_bytes:
+                continue
+            for _, v1, v2 in _both(engine, second, path):
+                probes.append((path.name, set(r["identities"].split(";")), v1, v2))
+    return enrol, probes
+
+
+def _both(engine: FaceEngine, second, path: Path) -> list:
+    """(area, dlib descriptor, SFace descriptor) of each face dlib can identify."""
+    rgb = imaging.load(path).frames[0]
+    located = engine.locate(rgb)
+    encs = engine.encode_many(rgb, [f.box for f in located])
+    usable = [(f, enc) for f, (enc, _) in zip(located, encs) if enc is not None]
+    seconds = second.encode_many(rgb, [f.box for f, _ in usable])
+    return [(f.box[2] * f.box[3], enc, v2) for (f, enc), (v2, _) in zip(usable, seconds)]
+
+
+def agreement(data: Path, engine: FaceEngine, second) -> str:
+    """dlib alone (today) against the agreement rule, on the knn set (group photos too)."""
+    enrol, probes = knn_faces(data, engine, second)
+    g1 = Gallery(tuple(v[0] for v in enrol.values()), np.stack([v[1] for v in enrol.values()]), "dlib")
+    keep = [v for v in enrol.values() if v[2] is not None]
+    g2 = Gallery(tuple(v[0] for v in keep), np.stack([v[2] for v in keep]), "sface")
+    rows, wrong = [], []
+    for rule in ("dlib alone (0.45, margin 0.06)", "agreement (dlib 0.45 / SFace 1.00; bounds 0.60 / 1.128)"):
+        tally = {"correct": 0, "wrong": 0, "unknown": 0, "strangers": 0, "strangers unknown": 0}
+        for name, wanted, v1, v2 in probes:
+            c1 = g1.candidates(v1)
+            if rule.startswith("dlib"):
+                got = match(FaceFinding((0, 0, 1, 1), c1, True), DLIB_TOLERANCE, DLIB_MARGIN)[0]
+            else:
+                got = agreed(c1, g2.candidates(v2) if v2 is not None else ())
+            if not wanted & g1.people:
+                tally["strangers"] += 1
+                tally["strangers unknown"] += got is None
+            elif got is None:
+                tally["unknown"] += 1
+            elif got in wanted:
+                tally["correct"] += 1
+            else:
+                tally["wrong"] += 1
+            if got is not None and got not in wanted:
+                wrong.append(f"{name} as {got} ({rule.split(' (')[0]})")
+        rows.append(f"| {rule} | {len(enrol)} | {len(probes)} | {tally['correct']} | {tally['wrong']} | "
+                    f"{tally['unknown']} | {tally['strangers unknown']}/{tally['strangers']} |")
+    head = ("| rule | enrolled photos | probe faces | correct | wrong person | unknown | strangers unknown |\n"
+            "|---|---|---|---|---|---|---|\n")
+    return head + "\n".join(rows) + "\n\nwrong-person matches: " + ("; ".join(wrong) or "none")
 
 
 def main() -> None:
@@ -319,10 +414,13 @@ def main() -> None:
                 print(f"- dlib <= {DLIB_TOLERANCE} {mode.upper()} {name} <= {safe:.3f}: FNMR {fnm}/{n} ({fnm / n:.1%}), "
                       f"held-out {fnm_h}/{n_h} ({fnm_h / n_h:.1%}), false matches {fmm}")
             rows.append(identification(deep, faces, name, safe, DLIB_MARGIN * sd / dlib_sd))
+    rows.append(identification(deep, faces, "dlib", DLIB_TOLERANCE, DLIB_MARGIN, encoders[0].names[0]))
     print("\n### identity_clusters (first photo enrolled, the rest probes)\n")
     print("| recogniser | tolerance | margin | enrolled | probes | correct | wrong person | unknown | strangers unknown |")
     print("|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    print("\n### face_recognition knn set: every face of every probe photo (groups too)\n")
+    print(agreement(args.data, engine, encoders[0].model))
 
 
 if __name__ == "__main__":
