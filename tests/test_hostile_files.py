@@ -168,6 +168,30 @@ def test_float_image_with_nan_is_error(tmp_path):
         _load(tmp_path, "nan.tif", H.save(Image.fromarray(arr, "F"), "TIFF"))
 
 
+def _with_cicp(transfer: int) -> bytes:
+    """The clean PNG with a cICP chunk (BT.709 primaries, the given transfer, RGB, full range)."""
+    import struct
+    import zlib
+
+    body = bytes([1, transfer, 0, 1])
+    chunk = struct.pack(">I", 4) + b"cICP" + body + struct.pack(">I", zlib.crc32(b"cICP" + body))
+    data = H.save(H.clean_rgb(), "PNG")
+    return data[:33] + chunk + data[33:]  # right after IHDR
+
+
+@pytest.mark.parametrize("transfer", [8, 16, 18])  # linear, PQ, HLG
+def test_png_whose_cicp_remaps_its_tones_is_error(tmp_path, transfer):
+    """Browsers honour cICP: with a linear transfer the darkest stored levels are shown about
+    five times brighter, so a face kept in them is shown, not screened."""
+    with pytest.raises(ImageError, match=f"cICP chunk at byte 33 gives transfer function {transfer}"):
+        _load(tmp_path, "hdr.png", _with_cicp(transfer))
+
+
+@pytest.mark.parametrize("transfer", [1, 13])  # BT.709, sRGB: shown as stored
+def test_png_with_an_srgb_like_cicp_is_read(tmp_path, transfer):
+    assert _load(tmp_path, "srgb.png", _with_cicp(transfer)).views == [""]
+
+
 # ---------------------------------------------------------------- 10/11. resources
 
 

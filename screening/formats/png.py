@@ -35,14 +35,32 @@ def check(data: bytes) -> int:
         (crc,) = struct.unpack_from(">I", data, pos + 8 + len(body))
         if zlib.crc32(kind + body) != crc:
             raise ImageError(f"corrupt PNG: chunk {kind.decode('latin-1')!r} at byte {pos} fails its CRC check")
+        if kind == b"cICP":
+            _check_cicp(body, pos)
         if kind == b"IEND":
             return pos + 12
     raise ImageError("truncated PNG: no IEND chunk")  # pragma: no cover - chunks() raises first
 
 
+# cICP transfer functions a browser shows much as the stored values read (BT.709, BT.601, sRGB,
+# BT.2020): the picture screened is the picture shown. Linear, PQ, HLG and the rest remap the
+# tones (a linear transfer lifts the darkest levels about five times), and no view models them.
+_CICP_SHOWN_AS_STORED = {1, 6, 13, 14, 15}
+
+
+def _check_cicp(body: bytes, pos: int) -> None:
+    """A PNG whose cICP chunk tells browsers to show its tones otherwise than they are stored."""
+    if len(body) != 4:
+        raise ImageError(f"corrupt PNG: cICP chunk at byte {pos} is {len(body)} bytes, not 4")
+    transfer = body[1]
+    if transfer not in _CICP_SHOWN_AS_STORED:
+        raise ImageError(f"PNG cICP chunk at byte {pos} gives transfer function {transfer}: browsers show its "
+                         "tones otherwise than they are stored, and that view is not screened")
+
+
 # Chunks whose bodies are pixels or known metadata, read elsewhere.
 _READ = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD",
-         b"hIST", b"pHYs", b"sPLT", b"tIME", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"acTL", b"fcTL", b"fdAT"}
+         b"hIST", b"pHYs", b"sPLT", b"tIME", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"acTL", b"fcTL", b"fdAT", b"cICP", b"mDCv", b"cLLi"}
 
 
 def embedded(data: bytes, end: int) -> list[Embedded]:
