@@ -29,7 +29,7 @@ class Trust:
         return tuple((p.person_id, p.name) for p in self.register.people.values())
 
     def rules(self, channel: str | None = None, today: dt.date | None = None) -> Rules:
-        channel = channel or self.config.default_channel
+        channel = self.config.default_channel if channel is None else channel  # "" is a channel asked for, unknown
         if channel not in self.config.channels:
             raise SetupError(f"--channel {channel!r} is not one of the config's channels: "
                              f"{', '.join(self.config.channels)}")

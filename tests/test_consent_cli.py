@@ -195,6 +195,7 @@ def test_list_says_who_is_enrolled_from_a_single_photo(trust, capsys):
 def test_list_unknown_channel_exits_2(trust, capsys):
     assert consent("list", "--channel", "tiktok") == 2
     assert "tiktok" in capsys.readouterr().err
+    assert consent("list", "--channel", "") == 2
 
 
 # ---------------------------------------------------------------- scan enrols by itself

@@ -243,6 +243,14 @@ def test_channel_option_and_unknown_channel(trust, capsys):
     assert "tiktok" in capsys.readouterr().err
 
 
+def test_an_empty_channel_is_refused_not_taken_for_the_default(trust, capsys):
+    """A script's unset $CHANNEL gives `--channel ""`: screening for the default channel instead
+    would report a batch cleared for a channel nobody asked for (RT12-30)."""
+    photo(trust / "batch" / "a.png", (0, 0, 255))
+    assert scan("batch", "--channel", "") == 2
+    assert "--channel '' is not one of the config's channels" in capsys.readouterr().err
+
+
 def test_invalid_config_exits_2_naming_the_key(trust, capsys):
     (trust / "screening.toml").write_text(GOOD.replace('"#c8a200"', '"gold"'))
     assert scan("batch") == 2

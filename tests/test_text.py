@@ -98,6 +98,59 @@ def test_a_one_word_register_name_is_looked_for_as_a_whole_word():
     assert nm.person_target("P9", "!!") is None  # no letters, nothing to look for
 
 
+def _named(register_name: str, text: str) -> bool:
+    matcher = nm.Matcher(nm.targets([], [("P1", register_name)]))
+    return any(m.similarity >= TextSettings.min_similarity for m in matcher.find(text))
+
+
+def _names_academy(name: str, text: str) -> bool:
+    matcher = nm.Matcher(nm.targets([("a", (name,))], []))
+    return any(m.similarity >= TextSettings.min_similarity for m in matcher.find(text))
+
+
+@pytest.mark.parametrize("register_name, text", [
+    ("Mrs Sarah Jones", "Sarah Jones"), ("Dr Amelia Hart", "AMELIA HART"),  # a title in the register (RT12-21)
+    ("Mrs Sarah Jones", "MRS JONES"),  # a classroom door
+    ("Oliver Bennett (Ollie)", "Oliver Bennett"), ("Oliver Bennett (Ollie)", "OLLIE BENNETT"),  # known-as (RT12-22)
+    ('Oliver "Ollie" Bennett', "Ollie Bennett"),
+    ("María García López", "MARIA GARCIA"), ("María García López", "María García López"),  # double surname (RT12-23)
+])
+def test_register_names_as_mis_exports_write_them_are_found_as_pictures_show_them(register_name, text):
+    assert _named(register_name, text)
+
+
+@pytest.mark.parametrize("register_name, text", [
+    ("Mrs Jones", "Jones"), ("Mrs Sarah Jones", "Sarah"), ("Mrs Sarah Jones", "Mrs Smith"),
+    ("Oliver Bennett (Ollie)", "Ollie"), ("Oliver Bennett (Ollie)", "Ollie Smith"),
+])
+def test_a_title_or_known_as_name_alone_is_not_a_name(register_name, text):
+    assert not _named(register_name, text)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("St Peter & St Paul Academy", "ST PETER AND ST PAUL ACADEMY"), ("Hart & Dale Academy", "Hart and Dale Academy"),
+    ("St Peter and St Paul Academy", "ST PETER & ST PAUL ACADEMY"),  # '&', '+' and 'and' alike (RT12-26)
+    ("Holy Family Catholic Primary School", "HOLY FAMILY CATHOLIC PRIMARY"),  # the last generic word off (RT12-27)
+    ("Northfield Primary Academy", "NORTHFIELD PRIMARY"),
+    ("St John's Church of England Primary School", "ST JOHN'S CE PRIMARY"),
+    ("The Grange School", "GRANGE SCHOOL"), ("The Priory Academy", "PRIORY ACADEMY"),  # no leading 'The' (RT12-31)
+    ("St Aidan's Academy", "ST AIDAN'S ACAD"), ("Northfield Primary Academy", "NORTHFIELD PRIM"),  # cut short (RT12-29)
+])
+def test_academy_names_are_found_as_signs_and_kit_shorten_them(name, text):
+    assert _names_academy(name, text)
+
+
+@pytest.mark.parametrize("name, text", [
+    ("Northfield Primary Academy", "NORTHFIELD"),  # never every kind-of-school word off
+    ("Trinity North Academy", "TRINITY NORTH"),  # nor the only one
+    ("The Grange School", "GRANGE"),
+    ("Northfield Primary Academy", "NORTHGATE PRIMARY"),
+    ("St Aidan's Academy", "ST AIDAN'S"), ("St Aidan's Academy", "ST AIDAN'S ACORN CLUB"),
+])
+def test_a_shortened_academy_name_keeps_what_says_it_is_a_school(name, text):
+    assert not _names_academy(name, text)
+
+
 def line(text, box, score=0.95):
     x, y, w, h = box
     return TextLine(((x, y), (x + w, y), (x + w, y + h), (x, y + h)), box, text, score, h)

@@ -124,7 +124,7 @@ def run_list(args: argparse.Namespace) -> int:
     if trust is None:
         return EXIT_ERROR
     config = trust.config
-    if args.channel and args.channel not in config.channels:
+    if args.channel is not None and args.channel not in config.channels:
         err.print(f"[bold red]screening consent list:[/] --channel {safe(repr(args.channel))} is not one of "
                   f"the config's channels: {safe(', '.join(config.channels))}", highlight=False)
         return EXIT_ERROR

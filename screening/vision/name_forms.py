@@ -107,3 +107,67 @@ def _text_variants(text: str):
         if dropped:
             kept = [i for i in range(len(text)) if i not in dropped]
             yield "".join(text[i] for i in kept), kept, pattern is _DENOMINATION
+
+
+# Titles a register writes before staff names ("Mrs Sarah Jones", as MIS exports list staff): the
+# name is also looked for without its title, and as title and surname ("Mrs Jones": a door sign, a
+# badge) (RT12-21). A title followed by one word only is never reduced to that word.
+TITLES = frozenset({"mr", "mrs", "miss", "ms", "mx", "dr", "prof", "professor", "sir", "dame", "rev", "revd",
+                    "reverend"})
+# A known-as name written in brackets or quotes ("Oliver Bennett (Ollie)", 'Oliver "Ollie" Bennett'):
+# another first name of the same person (RT12-22).
+_KNOWN_AS = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]|\"([^\"]*)\"|\u201c([^\u201d]*)\u201d")
+# Words that say what kind of school it is: a sign or kit may leave off the words after the last
+# of them ("Northfield Primary" for "Northfield Primary Academy"), never all of them (RT12-27).
+KIND = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant", "infants",
+                  "nursery"})
+
+
+def known_as(name: str) -> tuple[str, list[str]]:
+    """The name without its bracketed or quoted parts, and those parts (known-as names)."""
+    parts = [next(g for g in m.groups() if g is not None) for m in _KNOWN_AS.finditer(name)]
+    return _KNOWN_AS.sub(" ", name), [p for p in parts if _words(p)]
+
+
+def untitled(words: list[str]) -> tuple[str | None, list[str]]:
+    """(title, the rest) when the name starts with a title and more than it follows."""
+    if len(words) >= 2 and words[0] in TITLES:
+        return words[0], words[1:]
+    return None, words
+
+
+def academy_writings(name: str) -> list[str]:
+    """The name as written and, when it joins two names with '&', '+' or 'and', with each of the
+    others and with none (signs and kit write "St Peter and St Paul" for "St Peter & St Paul": RT12-26)."""
+    if not re.search(r"[&+]|\band\b", name, re.IGNORECASE):
+        return [name]
+    joined = re.sub(r"\s*[&+]\s*", " and ", name)
+    return list(dict.fromkeys([name, joined, re.sub(r"\band\b", " ", joined, flags=re.IGNORECASE)]))
+
+
+# A kind-of-school word cut short where the text ends (a head or the frame hides the end of the
+# sign: "ST AIDAN'S ACAD"): its first 3 or 5 letters, one letter more or less within an edit (RT12-29).
+_CUT = frozenset(k[:n] for k in KIND for n in (3, 5) if len(k) > n + 1)
+
+
+def generic(word: str) -> bool:
+    """A word that does not say which school: GENERIC, or a kind word cut short."""
+    return word in GENERIC or word in _CUT
+
+
+def shortened(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The name's words without a leading "The" (RT12-31); without the words after its last
+    kind-of-school word, one at a time, while a kind word and an identifying word remain (RT12-27);
+    and with its last word, a kind word, cut short (RT12-29)."""
+    out = []
+    if len(words) > 2 and words[0] == "the":
+        out.append(words[1:])
+    for base in [words] + out:
+        cut = base
+        while len(cut) > 2 and cut[-1] in GENERIC:
+            cut = cut[:-1]
+            if any(w in KIND for w in cut) and any(w not in GENERIC for w in cut):
+                out.append(cut)
+    ends = [f for f in [words] + out if f[-1] in KIND and any(w not in GENERIC for w in f)]
+    out += [f[:-1] + (f[-1][:n],) for f in ends for n in (3, 5) if len(f[-1]) > n + 1]
+    return out

@@ -23,7 +23,12 @@ from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exp
     _spellings,
     _text_variants,
     _words,
+    academy_writings,
+    generic,
+    known_as,
     letters,
+    shortened,
+    untitled,
 )
 
 # Cost of one confusable substitution, as a share of an ordinary edit.
@@ -75,18 +80,19 @@ class Match:
 
 def academy_target(academy_id: str, name: str) -> Target:
     forms: list[tuple[str, ...]] = []
-    for words in _spellings(name):
+    for words in (w for written in academy_writings(name) for w in _spellings(written)):
         forms.append(tuple(words))
         if words[0] in ("st", "saint") and len(words) > 1:
             other = "saint" if words[0] == "st" else "st"
             forms += [tuple(words[1:]), (other, *words[1:])]
+    forms += [s for f in forms for s in shortened(f)]
     forms += [a for f in forms for a in _abbreviations(f)]
     forms = list(dict.fromkeys(forms))
     bare = _bare(name)
     if not any(w not in GENERIC for w in _words(name)):  # "The Academy": every word has to count
         return Target("academy", academy_id, name, tuple(Form(f, (True,) * len(f)) for f in forms),
                       denominated=bare is not None)
-    made = [Form(f, tuple(w not in GENERIC for w in f)) for f in forms if any(w not in GENERIC for w in f)]
+    made = [Form(f, tuple(not generic(w) for w in f)) for f in forms if any(not generic(w) for w in f)]
     if bare is not None and bare not in forms:  # the sign may leave the denomination out (RT7-17)
         made.append(Form(bare, tuple(w not in GENERIC for w in bare), bare=True))
     return Target("academy", academy_id, name, tuple(made), denominated=bare is not None)
@@ -94,14 +100,27 @@ def academy_target(academy_id: str, name: str) -> Target:
 
 def person_target(person_id: str, name: str) -> Target | None:
     """First and last name together, in either order. A one-word register name (a mononym: the
-    person's whole name, RT6-32) is looked for as a whole word; None when the name has no letters."""
+    person's whole name, RT6-32) is looked for as a whole word; None when the name has no letters.
+
+    Also: without a title and as title and surname ("Mrs Sarah Jones": "Sarah Jones", "Mrs Jones");
+    a known-as name in brackets or quotes as another first name ("Oliver Bennett (Ollie)": "Ollie
+    Bennett"); with three words or more, the first name and the next-to-last ("María García López":
+    "María García", the usual short form of a double surname; RT12-21/22/23)."""
     forms: list[tuple[str, ...]] = []
-    for words in _spellings(name):
+    written, others = known_as(name)
+    for words in _spellings(written):
+        title, words = untitled(words)
         if len(words) == 1:
-            forms.append((words[0],))
+            forms.append((title, words[0]) if title else (words[0],))
             continue
         first, last = words[0], words[-1]
         forms += [tuple(words), (first, last), (last, first)]
+        if title:
+            forms += [(title, *words), (title, last)]
+        if len(words) >= 3:
+            forms += [(first, words[-2]), (words[-2], first)]
+        for other in (w for o in others for w in _spellings(o)):
+            forms += [(other[0], last), (last, other[0])] if len(other) == 1 else [tuple(other), (other[0], other[-1])]
     if not forms:
         return None
     return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in dict.fromkeys(forms)))
