@@ -193,8 +193,9 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
     report = FaceReport(finding.box, person.person_id, distance, consented=ok, time=finding.time)
     if ok:
         return None, report
+    confirmed = f" ({why})" if distance is not None and distance > rules.face_tolerance else ""
     return (
-        Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{_in(finding)}", finding.box,
+        Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{confirmed}{_in(finding)}", finding.box,
                extra={"person_id": person.person_id, **_view(finding)}, time=finding.time),
         report,
     )

@@ -87,6 +87,11 @@ def test_decide_clears_a_confirmed_band_face_of_a_consenting_person_and_flags_th
     d = decide([CheckResult(Check.FACES, (refused,))], rules)
     assert d.status is Status.NEEDS_PERMISSION and d.reasons[0].kind is Kind.UNKNOWN_FACE
     assert "second recogniser: S1 at 1.08, above 1.00" in d.reasons[0].detail
+    # matched in the band but without consent for the channel: the reason says how it was matched
+    rules = Rules(channel="print", today=TODAY, people=people, required=(Check.FACES,))
+    d = decide([CheckResult(Check.FACES, (confirmed,))], rules)
+    assert d.reasons[0].kind is Kind.NO_CONSENT
+    assert "S1 at distance 0.52, confirmed by the second recogniser at 0.90" in d.reasons[0].detail
 
 
 def test_second_candidates_survive_the_result_cache():
