@@ -12,8 +12,8 @@ from screening.config import FaceSettings
 from screening.consent.gallery import Gallery
 from screening.imaging import Picture
 from screening.model import Check, CheckResult, FaceFinding, PersonFinding
-from screening.vision.face_engine import MIRROR_NEAR, MODEL_VERSION, FaceEngine, Located
 from screening.vision import sface
+from screening.vision.face_engine import MIRROR_NEAR, MODEL_VERSION, FaceEngine, Located
 from screening.vision.face_quality import UPRIGHT_ROLL, roll_of
 
 
