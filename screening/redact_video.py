@@ -82,14 +82,34 @@ def _faces_only(rules: Rules) -> Rules:
 
 
 def boxes_at(t: float, hide: list[tuple[float, list[Box]]], times: list[float]) -> list[Box]:
-    """The boxes to blur in the frame at time t: those of the screened frames either side of it."""
+    """The boxes to blur in the frame at time t: those of the screened frames either side of it,
+    grown by MOTION, and the path between a face's box in one and its box in the other (a child
+    running across the frame moves further than MOTION between two samples: RT12-16)."""
     i = bisect.bisect_right(times, t + 1e-6)
     near = []
     for j in (i - 1, i):
         if 0 <= j < len(hide):
             exact = abs(hide[j][0] - t) < 1e-6
             near += [b if exact else _grown(b, MOTION) for b in hide[j][1]]
+    if 0 < i < len(hide) and abs(hide[i - 1][0] - t) >= 1e-6:
+        near += _paths(hide[i - 1][1], hide[i][1])
     return near
+
+
+def _paths(before: list[Box], after: list[Box]) -> list[Box]:
+    """For each box of the earlier frame, the box covering it and the nearest box of a similar
+    size in the later frame, both grown by MOTION: wherever the face went in between."""
+    out = []
+    for a in before:
+        similar = [b for b in after if 0.5 <= (b[2] * b[3]) / max(a[2] * a[3], 1) <= 2.0]
+        if not similar:
+            continue
+        b = min(similar, key=lambda b: (b[0] + b[2] / 2 - a[0] - a[2] / 2) ** 2 + (b[1] + b[3] / 2 - a[1] - a[3] / 2) ** 2)
+        ga, gb = _grown(a, MOTION), _grown(b, MOTION)
+        x0, y0 = min(ga[0], gb[0]), min(ga[1], gb[1])
+        x1, y1 = max(ga[0] + ga[2], gb[0] + gb[2]), max(ga[1] + ga[3], gb[1] + gb[3])
+        out.append((x0, y0, x1 - x0, y1 - y0))
+    return out
 
 
 def _grown(box: Box, share: float) -> Box:

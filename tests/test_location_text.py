@@ -70,7 +70,8 @@ def test_uk_postcodes_follow_the_published_pattern():
     assert coordtext.postcodes("EC1A 1BB, W1A 0AX, M1 1AE, B33 8TH, CR2 6XH, DN55 1PT") == [
         "EC1A 1BB", "W1A 0AX", "M1 1AE", "B33 8TH", "CR2 6XH", "DN55 1PT"]
     assert coordtext.postcodes(ORDINARY) == []
-    assert coordtext.postcodes("Room A1, level 2, gate B12, ls6 2ab") == []  # upper case only, as printed
+    assert coordtext.postcodes("Room A1, level 2, gate B12") == []
+    assert coordtext.postcodes("Room A1, level 2, gate B12, ls6 2ab") == ["ls6 2ab"]  # RT11b-15: as typed
 
 
 # ---------------------------------------------------------------- RT9-9: other XMP vocabularies

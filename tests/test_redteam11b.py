@@ -143,7 +143,9 @@ def test_rt11b_control_positions_it_reads(text):
     assert abs(pos.lat - 53.8008) < 1e-3 and abs(pos.lon + 1.5491) < 1e-3
 
 
-FIXED = {"RT11b-8", "RT11b-9", "RT11b-12"}  # map links; 3 decimal places inside the British Isles
+# map links; 3 decimal places inside the British Isles; OS grid references, decimal commas, hemisphere
+# first, d/m/s letters (RT11b-10/11/13/14: tests/test_written_positions.py)
+FIXED = {"RT11b-8", "RT11b-9", "RT11b-10", "RT11b-11", "RT11b-12", "RT11b-13", "RT11b-14"}
 
 
 @pytest.mark.parametrize("text", [pytest.param(t, marks=() if rid in FIXED else pytest.mark.xfail(
@@ -153,10 +155,9 @@ def test_rt11b_8_to_14_positions_written_in_other_forms(text):
     assert coordtext.positions(f"Sports day. {text}")
 
 
-@pytest.mark.xfail(strict=True, reason="RT11b-15: a lower-case postcode ('ls6 2ab', as typed in a caption) "
-                   "is not a postcode (POSTCODE is upper case only)")
+# RT11b-15 fixed: lower-case and unspaced postcodes (formats/postcodes.py), in captions too
 def test_rt11b_15_a_lower_case_postcode():
-    assert coordtext.postcodes("Sports day at the field, ls6 2ab")
+    assert coordtext.postcodes("Sports day at the field, ls6 2ab") == ["ls6 2ab"]
 
 
 def test_rt11b_control_upper_case_postcode():
@@ -184,9 +185,9 @@ NEEDLESS = [
 ]
 
 
-@pytest.mark.parametrize("text", [pytest.param(t, marks=pytest.mark.xfail(
-    strict=True, reason=f"{rid} (note, needless flag): ordinary numbers read as a position"), id=rid)
-    for rid, t in NEEDLESS])
+# RT11b-17/19 fixed: hemisphere letters need 2 decimal places; RT11b-18: a pair separated by spaces
+# alone needs a sign or to be inside the British Isles
+@pytest.mark.parametrize("text", [pytest.param(t, id=rid) for rid, t in NEEDLESS])
 def test_rt11b_17_to_19_ordinary_numbers_are_not_a_position(text):
     assert coordtext.positions(text) == []
 

@@ -10,13 +10,14 @@ Text in pictures uses the real OCR engine (one per module); faces in photos the 
 on the public-domain astronaut and cameraman; clips the stand-in face of tests/test_video.py (red
 and white stripes).
 
-Unsafe (xfail): a face hidden by a hand or a hood, body in view (RT12-9); a fast face between the
-screened frames of a redacted clip (RT12-16) or on screen 0.12 s between them (RT12-28); capitals
-tracked a capital apart (RT12-19); a gate sign behind railings (RT12-25); 12 px capitals in a 12 MP
+Unsafe (xfail): a face hidden by a hand or a hood, body in view (RT12-9); a face on screen 0.12 s
+between the screened frames of a clip (RT12-28); a gate sign behind railings (RT12-25); 12 px capitals in a 12 MP
 photo (RT12-32, below the documented min_letter_px). Fixed on main while this round ran (their tests
 keep them fixed): register names with a title (RT12-21), a bracketed known-as name (RT12-22), a
 double surname (RT12-23); '&' vs 'and' (RT12-26); a trailing generic word left out (RT12-27) or
-hidden (RT12-29); an empty --channel (RT12-30); a leading 'The' left out (RT12-31).
+hidden (RT12-29); an empty --channel (RT12-30); a leading 'The' left out (RT12-31); a fast face
+between the screened frames of a redacted clip (RT12-16); capitals tracked a capital apart
+(RT12-19).
 Safe: coloured, italic, thin, outlined, waved, turned, vertical, engraved, blurred, dark and over-compressed lettering, hyphens and accents across
 lines, 14 px capitals, small text in a 24 MP photo's or a panorama's corner, a name only in the EXIF
 thumbnail or in a clip for 0.5 s or at 20 px in a QHD clip (RT12-1 to 8, 20, 24); a masked or
@@ -233,10 +234,6 @@ def test_rt12_1_to_5_names_on_coloured_italic_thin_broken_small_and_vertical_let
     assert expected in read_names(trust_config, ocr_engine, make(astronaut(public_domain)))
 
 
-@pytest.mark.xfail(strict=True, reason="RT12-19: letters tracked a capital apart (signage, kit, name banners) are "
-                                       "read one word per line, and detectors/text._reads_on joins two lines on one "
-                                       "baseline only within 2 line heights; the word space of tracked lettering is "
-                                       "2.5-3 heights, so 'AMELIA' + 'HART' and 'TRINITY' + 'NORTH' are never joined")
 @pytest.mark.parametrize("text, cap, expected", [("AMELIA HART", 22, "P3001"), ("TRINITY NORTH", 18, "north")])
 def test_rt12_19_a_name_in_capitals_tracked_a_capital_apart_is_read(trust_config, ocr_engine, public_domain,
                                                                      text, cap, expected):
@@ -535,12 +532,8 @@ def test_rt12_16_control_a_face_walking_is_blurred_in_every_frame(tmp_path, monk
     assert max(_red_pixels(tmp_path / "out" / "walk.mp4")) == 0
 
 
-@pytest.mark.xfail(strict=True, reason="RT12-16: a face crossing the frame fast (a child running past "
-                                       "5 m away: 40 px face, 32 px a frame) is blurred only near the screened frames: redact_video.boxes_at grows "
-                                       "the boxes of the two neighbouring samples by MOTION (half a face), so the "
-                                       "frames between show it; the copy is screened again at the same sample times "
-                                       "and comes back cleared")
 def test_rt12_16_a_face_running_across_the_frame_is_blurred_in_every_frame(tmp_path, monkeypatch):
+    """Fixed: redact_video.boxes_at also blurs the path between a face's boxes in two samples."""
     _redact_trust(tmp_path, monkeypatch)
     clip = write_clip(tmp_path / "in" / "run.mp4", 1.0, size=(864, 200), appearances=_running(32, 25))
     assert min(_red_pixels(clip)) > 300  # the face is in every frame of the original

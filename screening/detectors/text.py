@@ -80,7 +80,7 @@ class TextDetector:
         """Matches in single lines and in runs of adjacent lines, then the unreadable lines."""
         best: dict[tuple[str, str, tuple[int, ...]], TextFinding] = {}
         matched: set[int] = set()
-        for run in runs([line.box for line in lines], MAX_LINES):
+        for run in runs([line.box for line in lines], MAX_LINES, [_pitch(line) for line in lines]):
             for order, texts in _ways_read(lines, run):
                 text, spans = _joined(texts)
                 for m in self.matcher.find(text):
@@ -135,14 +135,17 @@ def _ways_read(lines: Sequence[TextLine], run: tuple[int, ...]):
             yield order, texts
 
 
-def runs(boxes: Sequence[Box], longest: int) -> list[tuple[int, ...]]:
+def runs(boxes: Sequence[Box], longest: int, pitches: Sequence[float] | None = None) -> list[tuple[int, ...]]:
     """Every line alone, and each run of up to `longest` lines that read on from one to the next.
 
     A line reads on below another when it starts within about a line's height under it, overlaps
     it across, and is of a similar size (a banner's "Welcome to" may be smaller than the name);
-    or beside it, on the same baseline, within two line heights (detection split a line).
+    or beside it, on the same baseline, within two line heights (detection split a line) or three
+    letter pitches, whichever is wider (lettering tracked a capital apart: RT12-19).
     """
-    following = {i: [j for j in range(len(boxes)) if j != i and _reads_on(boxes[i], boxes[j])]
+    pitch = list(pitches) if pitches is not None else [0.0] * len(boxes)
+    following = {i: [j for j in range(len(boxes))
+                     if j != i and _reads_on(boxes[i], boxes[j], 3 * max(pitch[i], pitch[j]))]
                  for i in range(len(boxes))}
     out: list[tuple[int, ...]] = []
     stack: list[tuple[int, ...]] = [(i,) for i in range(len(boxes))]
@@ -154,7 +157,12 @@ def runs(boxes: Sequence[Box], longest: int) -> list[tuple[int, ...]]:
     return out
 
 
-def _reads_on(a: Box, b: Box) -> bool:
+def _pitch(line: TextLine) -> float:
+    """The line's width per character read: how far apart its letters stand."""
+    return line.box[2] / max(len(line.text.strip()), 1)
+
+
+def _reads_on(a: Box, b: Box, beside: float = 0.0) -> bool:
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     if not (0.4 <= bh / max(ah, 1) <= 2.5):
@@ -165,7 +173,7 @@ def _reads_on(a: Box, b: Box) -> bool:
         return True
     down = min(ay + ah, by + bh) - max(ay, by)
     gap = bx - (ax + aw)
-    return down >= 0.5 * min(ah, bh) and -0.2 * ah <= gap <= 2 * max(ah, bh) and bx > ax
+    return down >= 0.5 * min(ah, bh) and -0.2 * ah <= gap <= max(2 * max(ah, bh), beside) and bx > ax
 
 
 def _joined(texts: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:

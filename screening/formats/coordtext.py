@@ -4,34 +4,60 @@ GPS-stamp camera apps and dashcams write "Lat 53.800800 Long -1.549100" into the
 of their own or the pixels. The parser is conservative, so ordinary text with numbers (a date, a
 score "12.345", a phone number, a price) is not a position. It reads:
 - decimal degrees with a label: "Lat 53.8008 Long -1.5491", "latitude: 53.8, longitude: -1.5";
-- decimal degrees with hemisphere letters: "53.8008 N, 1.5491 W", "N 53.8008 W 1.5491";
-- degrees/minutes(/seconds) with hemisphere letters: 53°48'02.9"N 1°32'56.8"W, 53°48.048'N ...;
+- decimal degrees with hemisphere letters, 2 decimal places at least (3 after a decimal comma):
+  "53.8008 N, 1.5491 W", "N 53.8008 W 1.5491", "53,8008 N 1,5491 W";
+- degrees/minutes(/seconds) with hemisphere letters after or first: 53°48'02.9"N 1°32'56.8"W,
+  53°48.048'N ..., 53d48m03sN 1d32m57sW, Garmin's "N 53° 48.048 W 001° 32.946", "N 53 48.05 W 1 32.95";
+- an Ordnance Survey grid reference: "SE 29672 34261", "SE2967234261" (formats/osgrid.py);
 - a bare pair of decimals in range, each with at least 4 decimal places (11 m), or 3 inside the
-  British Isles: "53.800800,-1.549100", "53.801, -1.549";
+  British Isles: "53.800800,-1.549100", "53.801, -1.549"; separated by spaces alone, only with a
+  sign or inside the British Isles ("Lap times 58.1234 59.4321" is not a position);
 - a map link: Google Maps "@53.8008,-1.5491,17z", "?q=53.8,-1.5", OpenStreetMap "mlat=53.8&mlon=-1.5";
 - an ISO 6709 point closed by its slash: "+53.8008-001.5491/".
 A labelled or lettered position out of range (latitude 95) is a malformed position: text that
 says it is a position and cannot be read is never taken as saying nothing. A bare pair out of
-range is simply not a position. UK postcodes follow the government's published pattern
-(upper case, as printed on a stamp or a sign).
+range is simply not a position. UK postcodes: formats/postcodes.py.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
-from screening.formats.geotags import Claims, Position
+from screening.formats import postcodes as _postcodes
+from screening.formats.geotags import Claims, Place, Position
+from screening.formats.osgrid import grid_refs
+
+POSTCODE = _postcodes.POSTCODE
 
 WHAT = "coordinates written"
 _NUM = r"[-+−]?\d{1,3}(?:[.,]\d+)?"
 _LABELLED = re.compile(
     rf"\blat(?:itude)?\b\.?\s*[:=]?\s*(?P<lat>{_NUM})\s*°?\s*(?P<ns>[NS]\b)?[\s,;/|]*"
     rf"(?:lon|long|lng|longitude)\b\.?\s*[:=]?\s*(?P<lon>{_NUM})\s*°?\s*(?P<ew>[EW]\b)?", re.I)
-_HEMI_AFTER = re.compile(r"(?<![\w.])(?P<lat>\d{1,3}\.\d+)\s*°?\s*(?P<ns>[NS])\b[\s,;/]*"
-                         r"(?P<lon>\d{1,3}\.\d+)\s*°?\s*(?P<ew>[EW])\b")
-_HEMI_BEFORE = re.compile(r"\b(?P<ns>[NS])\s*(?P<lat>\d{1,3}\.\d+)°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>\d{1,3}\.\d+)°?(?!\d|\.\d)")
-_DMS_PART = r"(\d{1,3})\s*[°º]\s*(\d{1,2}(?:\.\d+)?)\s*['′’]\s*(?:(\d{1,2}(?:\.\d+)?)\s*(?:\"|″|”|''|′′))?\s*"
-_DMS = re.compile(_DMS_PART + r"([NS])\b[\s,;/]*" + _DMS_PART + r"([EW])\b")
+# decimal degrees with hemisphere letters: 2 decimal places at least (1 km; "Score 12.5 N 3.25 W"
+# is a score and initials, RT11b-17/19), or 3 after a decimal comma ("53,8008 N 1,5491 W", RT11b-11;
+# "1,50 N 2,75 E" are prices)
+_DEC = r"\d{1,3}(?:\.\d{2,}|,\d{3,})"
+_HEMI_AFTER = re.compile(rf"(?<![\w.,])(?P<lat>{_DEC})\s*°?\s*(?P<ns>[NS])\b[\s,;/]*"
+                         rf"(?P<lon>{_DEC})\s*°?\s*(?P<ew>[EW])\b")
+_HEMI_BEFORE = re.compile(rf"\b(?P<ns>[NS])\s*(?P<lat>{_DEC})°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>{_DEC})°?(?![\d.,]*\d)")
+
+
+def _dms_part(p: str) -> str:
+    """Degrees, minutes and optional seconds: 53°48'03", 53º 48.048, 53d48m03s, or "53 48.048"
+    (degrees then decimal minutes, no marks: a Garmin's "N 53 48.048"). Groups {p}d, {p}m, {p}s."""
+    # no two runs of spaces meet without a mark between them: a caption of spaces is read in linear time
+    return (rf"(?P<{p}d>\d{{1,3}})(?:\s*(?:[°º˚]|d)\s*|\s+(?=\d{{1,2}}[.,]\d{{2}}))"
+            rf"(?P<{p}m>\d{{1,2}}(?:[.,]\d+)?)(?:\s*(?:['′’]|m(?![a-z])))?"
+            rf"(?:\s*(?P<{p}s>\d{{1,2}}(?:[.,]\d+)?)\s*(?:\"|″|”|''|′′|s(?![a-z])))?")
+
+
+# degrees/minutes(/seconds), hemisphere letters after (53°48'03"N, 53d48m03sN) or first (N 53° 48.048)
+_DMS = re.compile(r"(?<![\w.,])" + _dms_part("a") + r"\s*(?P<ns>[NS])\b[\s,;/]*"
+                  + _dms_part("b") + r"\s*(?P<ew>[EW])\b")
+_DMS_FIRST = re.compile(r"\b(?P<ns>[NS])\s*" + _dms_part("a") + r"[\s,;/]+(?P<ew>[EW])\s*" + _dms_part("b")
+                        + r"(?![\d.,]*\d)")
 _BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)"
                         r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,}),([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)")
 # Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, OpenStreetMap "mlat=..&mlon=..".
@@ -40,17 +66,14 @@ _MAP_LINK = re.compile(r"(?:@|[?&](?:q|ll|query|center|destination)=)([-+]?\d{1,
 # Where 3 decimal places (about 110 m) are enough to count: the British Isles (the trust's schools).
 _BRITISH_ISLES = (49.0, 61.5, -11.0, 2.5)
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
-# gov.uk's published postcode pattern (BS 7666), upper case only, as a whole word
-POSTCODE = re.compile(r"\b(?:GIR ?0AA|(?:[A-Z][0-9]{1,2}|[A-Z][A-HJ-Y][0-9]{1,2}|[A-Z][0-9][A-Z]"
-                      r"|[A-Z][A-HJ-Y][0-9][A-Z]?) ?[0-9][A-Z]{2})\b")
 
 
 def positions(text: str) -> list[Position]:
     """Every position written in `text` (valid or malformed), each once, in the order found."""
-    text = text.replace("−", "-")
+    text = plain(text).replace("−", "-")
     found: list[Position] = []
     taken: list[tuple[int, int]] = []
-    for finder in (_map_links, _labelled, _dms, _hemispheres, _iso6709, _bare_pairs):
+    for finder in (_map_links, _labelled, _dms, _hemispheres, _iso6709, _os_grid, _bare_pairs):
         for (start, end), pos in finder(text):
             if any(start < b and a < end for a, b in taken):
                 continue  # the same characters already read by a surer pattern
@@ -60,8 +83,27 @@ def positions(text: str) -> list[Position]:
 
 
 def postcodes(text: str) -> list[str]:
-    """UK postcodes in `text` ("LS6 2AB")."""
-    return [m.group(0) for m in POSTCODE.finditer(text)]
+    """UK postcodes in `text` ("LS6 2AB", "ls6 2ab", "LS62AB"): formats/postcodes.py."""
+    return _postcodes.postcodes(plain(text))
+
+
+def plain(text: str) -> str:
+    """`text` as it reads: invisible format characters (a zero-width space, a soft hyphen, a
+    direction mark) dropped, every space (no-break, thin) a space, full-width and other compatibility
+    letters and digits as ASCII, so "LS6\u200b2AB" and "ＳＥ 29672 34261" read as they show."""
+    if text.isascii():
+        return text
+    out = []
+    for char in text:
+        if unicodedata.category(char) == "Cf":
+            continue
+        if char.isspace():
+            out.append(" ")
+            continue
+        folded = unicodedata.normalize("NFKC", char)  # a full-width Ｓ, a mathematical 𝟓; not º (a degree)
+        wide = unicodedata.decomposition(char).startswith(("<wide>", "<font>", "<narrow>")) or char.isdecimal()
+        out.append(folded if wide and len(folded) == 1 and folded.isascii() and folded.isalnum() else char)
+    return "".join(out)
 
 
 def _position(lat: float, lon: float, raw: str) -> Position:
@@ -88,20 +130,25 @@ def _labelled(text: str):
 def _hemispheres(text: str):
     for pattern in (_HEMI_AFTER, _HEMI_BEFORE):
         for m in pattern.finditer(text):
-            yield m.span(), _position(_signed(float(m["lat"]), m["ns"], "S"), _signed(float(m["lon"]), m["ew"], "W"),
-                                      m.group(0).strip())
+            yield m.span(), _position(_signed(_float(m["lat"]), m["ns"], "S"),
+                                      _signed(_float(m["lon"]), m["ew"], "W"), m.group(0).strip())
 
 
 def _dms(text: str):
-    for m in _DMS.finditer(text):
-        g = m.groups()
+    for m in (*_DMS.finditer(text), *_DMS_FIRST.finditer(text)):
         raw = m.group(0).strip()
-        parts = [[float(x) if x else 0.0 for x in g[0:3]], [float(x) if x else 0.0 for x in g[4:7]]]
+        parts = [[_float(m[p + u]) if m[p + u] else 0.0 for u in "dms"] for p in "ab"]
         if any(x >= 60 for d in parts for x in d[1:]):
             yield m.span(), Position(None, None, "minutes or seconds of 60 or more", raw, WHAT)
             continue
         lat, lon = (d[0] + d[1] / 60 + d[2] / 3600 for d in parts)
-        yield m.span(), _position(_signed(lat, g[3], "S"), _signed(lon, g[7], "W"), raw)
+        yield m.span(), _position(_signed(lat, m["ns"], "S"), _signed(lon, m["ew"], "W"), raw)
+
+
+def _os_grid(text: str):
+    """An Ordnance Survey grid reference, "SE 29672 34261" (RT11b-10): formats/osgrid.py."""
+    for span, lat, lon, raw in grid_refs(text):
+        yield span, Position(lat, lon, raw=raw, what="grid reference written")
 
 
 def _iso6709(text: str):
@@ -114,14 +161,21 @@ def _iso6709(text: str):
 
 def _bare_pairs(text: str):
     """Two decimals in range: with 4+ places anywhere (a score, a gymnastics 14.233, never comes
-    with four), with 3 only inside the British Isles (RT11b-12: "53.801, -1.549" is within 110 m)."""
+    with four), with 3 only inside the British Isles (RT11b-12: "53.801, -1.549" is within 110 m).
+    Two separated by spaces alone ("Lap times 58.1234 59.4321", RT11b-18) count when one has a
+    sign or they are inside the British Isles ("53.8008 -1.5491")."""
     for m in _BARE_PAIR.finditer(text):
         a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         lat, lon = float(a), float(b)
         places = min(len(a.split(".")[1]), len(b.split(".")[1]))
         south, north, west, east = _BRITISH_ISLES
         near = south <= lat <= north and west <= lon <= east
-        if abs(lat) <= 90 and abs(lon) <= 180 and (lat, lon) != (0.0, 0.0) and (places >= 4 or near):
+        spaced = not re.search(r"[,;/]", m.group(0))
+        if spaced and not (near or a[0] in "+-" or b[0] in "+-"):
+            continue
+        if abs(lat) < 1 and abs(lon) < 1:
+            continue  # within a degree of 0, 0, in the Gulf of Guinea: two small measurements ("-0.1120 -0.1123")
+        if abs(lat) <= 90 and abs(lon) <= 180 and (places >= 4 or near):
             yield m.span(), Position(lat, lon, raw=m.group(0).strip(), what=WHAT)
 
 
@@ -178,10 +232,13 @@ def _point(value: str) -> Position:
 
 def caption_sources(texts) -> list[tuple[str, str, Claims]]:
     """(source, where, claims) for the location check, of (where, text) captions that have
-    coordinates written in them (the text check's captions: EXIF, XMP, IPTC, comments, tags)."""
+    coordinates or a UK postcode written in them (the text check's captions: EXIF, XMP, IPTC,
+    comments, tags). A postcode is a place: "location text in the EXIF image description:
+    postcode 'LS6 2AB'" (RT11b-15)."""
     out = []
     for where, text in texts:
-        found = positions(text)
-        if found:
-            out.append(("caption", f"the {where}", Claims(tuple(found))))
+        found, codes = positions(text), postcodes(text)
+        if found or codes:
+            places = tuple(Place("postcode", code) for code in dict.fromkeys(codes))
+            out.append(("caption", f"the {where}", Claims(tuple(found), places)))
     return out

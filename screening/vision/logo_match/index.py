@@ -7,7 +7,8 @@ import cv2
 import numpy as np
 
 from screening.vision.logo_match.params import (
-    CHROMA_A, CHROMA_B, CHROMA_SCALE, ELSEWHERE_PX, FLANN_CHECKS, FLANN_TREES, GREY, INDEX_K, RATIO,
+    CHROMA_A, CHROMA_B, CHROMA_SCALE, ELSEWHERE_PX, FLANN_CHECKS, FLANN_TREES, GREY, GREY_SIDE, INDEX_K,
+    RATIO,
 )
 from screening.vision.logo_match.reference import Placement, Reference, channel_images, sift
 
@@ -33,10 +34,19 @@ class ChannelFeatures:
 
 
 def image_features(rgb: np.ndarray, channels) -> dict[int, ChannelFeatures]:
-    """SIFT features of an image on each requested channel; points in rgb's pixels."""
+    """SIFT features of an image on each requested channel; points in rgb's pixels.
+
+    The grey channel is searched with its longer side at most GREY_SIDE (SIFT doubles its
+    input, and the doubled scale is most of its work), the colour channels at CHROMA_SCALE.
+    """
     out = {}
     if GREY in channels:
-        out[GREY] = ChannelFeatures(*features(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)))
+        scale = min(1.0, GREY_SIDE / max(rgb.shape[:2]))
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        if scale < 1:
+            grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        pts, desc = features(grey)
+        out[GREY] = ChannelFeatures((pts + 0.5) / scale - 0.5 if scale < 1 else pts, desc)
     chroma = set(channels) - {GREY}
     if chroma:
         small = cv2.resize(rgb, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
