@@ -1,0 +1,173 @@
+"""Red team 13: what landed on main in the two hours before 19:50 UTC (names as registers write
+them, written positions and postcodes, small crests, the capped SIFT size).
+
+Each case asserts the SAFE outcome beside a control that shows the check works on the plain form;
+an unsafe case is xfail(strict) with its RT13 number (tests/test_redteam13.py docstring lists them).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from screening.config import TextSettings
+from screening.formats import coordtext
+from screening.model import Status
+from screening.vision import names as nm
+
+from .test_location_text import location_details
+from .test_redteam6 import config, kinds, verdict  # noqa: F401  (config: the fixture)
+from .test_redteam9 import ascii_, exif_text, jpeg_photo
+
+
+def _person(register_name: str, text: str) -> bool:
+    """Whether `text` names the register person written `register_name` (as the text check decides)."""
+    matcher = nm.Matcher(nm.targets([], [("P1", register_name)]))
+    return any(m.target.id == "P1" and m.similarity >= TextSettings.min_similarity for m in matcher.find(text))
+
+
+def _academy(name: str, text: str) -> bool:
+    matcher = nm.Matcher(nm.targets([("a", (name,))], []))
+    return any(m.similarity >= TextSettings.min_similarity for m in matcher.find(text))
+
+
+# ---------------------------------------------------------------- 1. names as registers write them
+
+
+@pytest.mark.parametrize("register_name, text", [
+    ("Oliver Bennett (Ollie)", "OLLIE BENNETT"), ("Mrs Jones", "MRS. JONES"), ("Miss Dr Smith", "DR SMITH"),
+    ("Siobhan O'Brien", "SIOBHAN O'BRIEN"), ("Oliver (Ollie Bennett", "Oliver Bennett"),
+    ("Oliver Bennett (Ollie", "Oliver Bennett"), ('Oliver "Ollie Bennett', "Oliver Bennett"),
+    ("Amelia (Hart)", "Amelia Hart"), ("[Amelia] Hart", "Amelia Hart"), ("Amelia Hart (Year 5)", "AMELIA HART"),
+    ("Amelia Hart", "Amelia Hart")])
+def test_rt13_control_names_with_titles_brackets_and_quotes_are_found(register_name, text):
+    assert _person(register_name, text)
+
+
+@pytest.mark.xfail(strict=True, reason="RT13-1: a register name wholly in quotes or brackets (a CSV's doubled "
+                   "quotes, Excel's curly quotes) is all 'known-as' and nothing is left to look for: the person "
+                   "is never looked for (person_target returns None); before bd1ba7e it was found")
+@pytest.mark.parametrize("register_name", ['"Amelia Hart"', "\u201cAmelia Hart\u201d", "(Amelia Hart)"])
+def test_rt13_1_a_register_name_wholly_in_quotes_is_still_looked_for(register_name):
+    assert _person(register_name, "AMELIA HART")
+
+
+@pytest.mark.parametrize("name, text", [("The School", "THE SCHOOL"), ("St Peter & St Paul", "ST PETER AND ST PAUL"),
+                                        ("Northfield Primary Academy", "NORTHFIELD PRIMARY")])
+def test_rt13_control_academy_names_are_found(name, text):
+    assert _academy(name, text)
+
+
+@pytest.mark.xfail(strict=True, reason="RT13-2: an academy whose identifying word is also a cut-short kind "
+                   "word (_CUT: prima, jun, sec, colle, nurse, aca...) has every form dropped by generic() in "
+                   "academy_target: the academy is never found; before 043993e it was")
+@pytest.mark.parametrize("name, text", [("Prima Academy", "PRIMA ACADEMY"), ("Nurse Academy", "NURSE ACADEMY"),
+                                        ("The Sec School", "THE SEC SCHOOL")])
+def test_rt13_2_an_academy_named_like_a_cut_kind_word_is_found(name, text):
+    assert _academy(name, text)
+
+
+# ---------------------------------------------------------------- 2. positions and postcodes in text
+
+
+def _caption_jpeg(tmp_path, text: str):
+    return jpeg_photo(tmp_path, "c.jpg", exif=exif_text({0x010E: ascii_(text)}))
+
+
+@pytest.mark.parametrize("text", ["53.8008,-1.5491", "Lat: 53.8008 Long: -1.5491", "53.8008° N, 1.5491° W",
+                                  "lat=53.8008;lng=-1.5491", "SE 2967 3426", "Meet LS6 2AB"])
+def test_rt13_control_positions_in_the_plain_forms_are_read(tmp_path, config, text):
+    status, _ = location_details(_caption_jpeg(tmp_path, text), config)
+    assert status is not Status.CLEARED
+
+
+@pytest.mark.xfail(strict=True, reason="RT13-3: position forms not read, the photo is cleared: a query string "
+                   "lat=..&lon=.. (_LABELLED joins label pairs by [\\s,;/|] only, not '&'); a pair after a "
+                   "CSV field (_BARE_PAIR's look-behind refuses a comma) or before an altitude ',45.2'; '53.8;-1.5' "
+                   "(no space); the ordinal º typed for a degree with hemisphere letters; a grid reference "
+                   "followed by a number (the look-ahead (?!\\s?\\d)) or written with two spaces; a postcode "
+                   "typed with two spaces")
+@pytest.mark.parametrize("text", [
+    "lat=53.8008&lon=-1.5491", "20250601,103200,53.8008,-1.5491", "53.8008,-1.5491,45.2m", "53.8008;-1.5491",
+    "53.8008\u00baN, 1.5491\u00baW", "Lat 53.8008\u00baN Lon 1.5491\u00baW", "SE 2967 3426 3 June 2025",
+    "SE  29672 34261", "SE 29672  34261", "Meet LS6  2AB"])
+def test_rt13_3_positions_written_oddly_are_not_cleared(tmp_path, config, text):
+    status, _ = location_details(_caption_jpeg(tmp_path, text), config)
+    assert status is not Status.CLEARED
+
+
+_TIMED = """
+import sys, time
+from screening.formats import coordtext
+text = sys.argv[1] + " " * int(sys.argv[2]) + sys.argv[3]
+coordtext.positions(text); coordtext.postcodes(text)
+"""
+
+
+def _parses_within(head: str, spaces: int, tail: str, seconds: float) -> bool:
+    try:
+        subprocess.run([sys.executable, "-c", _TIMED, head, str(spaces), tail], check=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
+def test_rt13_control_a_long_caption_of_spaces_after_a_number_parses_at_once():
+    assert _parses_within("53.1234", 20000, "x", 60)
+    assert coordtext.positions("lat 1" + " " * 3 + "lon 2") != []
+
+
+@pytest.mark.slow  # runs into its 60 s timeout while the hole is open
+@pytest.mark.xfail(strict=True, reason="RT13-4: _LABELLED is cubic in spaces after 'lat <number>': "
+                   "\\s*°?\\s*(?P<ns>[NS]\\b)?[\\s,;/|]* are three runs that can each take the spaces "
+                   "(1000 spaces: 5 s; 3000: minutes). A caption 'lat 1' and padding hangs the scan (no per-file "
+                   "timeout). Fix: possessive/atomic runs (Python 3.11: [\\s,;/|]*+), or one run between marks")
+def test_rt13_4_a_caption_lat_then_thousands_of_spaces_parses_in_time():
+    assert _parses_within("lat 1", 3000, "x", 60)
+
+
+# ---------------------------------------------------------------- 2b. UTF-8 text in an EXIF ASCII field
+
+
+def _screened_with_register(path, config, people):
+    import datetime as dt
+
+    from screening import pipeline
+    from screening.detectors.text import TextDetector
+    from screening.model import Check
+    from screening.policy import Rules, decide
+
+    from .test_redteam6 import EveryFrameRedFaces, ReadsNothing
+    from .test_video import checks
+
+    found = checks(config, EveryFrameRedFaces())
+    found[Check.TEXT] = TextDetector(config, people, engine=ReadsNothing())
+    s = pipeline.screen_file(path, found, video=config.video)
+    return decide(s.results, Rules("website", dt.date(2026, 10, 1), people={}))
+
+
+@pytest.mark.parametrize("name", ["Amelia Hart", "Jose Garcia"])
+def test_rt13_control_a_pupils_name_in_the_exif_description_is_not_cleared(tmp_path, config, name):
+    d = _screened_with_register(_caption_jpeg(tmp_path, f"Sports day: {name} wins"), config, [("P9", name)])
+    assert d.status is not Status.CLEARED and "name" in " ".join(kinds(d)), kinds(d)
+
+
+@pytest.mark.xfail(strict=True, reason="RT13-5: EXIF ASCII fields holding UTF-8 (what exiftool, phones and "
+                   "Windows write) are read by Pillow as Latin-1: 'José García' is 'JosÃ© GarcÃ\\xada', "
+                   "'53.8008° N' is '53.8008Â° N'; an accented pupil's name or a degree sign with hemisphere "
+                   "letters in the image description is then not read and the photo is cleared. Fix: in "
+                   "captions._exif re-decode a str that encodes to latin-1 as UTF-8 when it is valid UTF-8")
+@pytest.mark.parametrize("name", ["José García", "Zoë Brontë", "Siân Müller"])
+def test_rt13_5_an_accented_name_in_utf8_in_the_exif_description_is_not_cleared(tmp_path, config, name):
+    d = _screened_with_register(_caption_jpeg(tmp_path, f"Sports day: {name} wins"), config, [("P9", name)])
+    assert d.status is not Status.CLEARED
+
+
+@pytest.mark.xfail(strict=True, reason="RT13-5: the same Latin-1 reading of UTF-8: '53.8008° N, 1.5491° W' in "
+                   "the EXIF image description is cleared (the parser reads the text itself: control above)")
+def test_rt13_5_a_degree_sign_in_utf8_in_the_exif_description_is_not_cleared(tmp_path, config):
+    assert coordtext.positions("53.8008° N, 1.5491° W")  # the parser reads it as typed
+    status, _ = location_details(_caption_jpeg(tmp_path, "53.8008° N, 1.5491° W"), config)
+    assert status is not Status.CLEARED
