@@ -10,10 +10,13 @@ Prints markdown tables, every number measured in this one run on ../shared/data:
    the stored pixels, without EXIF orientation, shrunk to 1600 px);
 2. identification: enrol one photo per person, probe the rest: correct, wrong person, unknown;
 3. tolerance: false-match and false-non-match rates on deepface pairs.csv per tolerance;
+   3b. matching: the same pairs (both ways round, tuning / held-out) and identity_clusters
+   decided by policy.match at the defaults, SFace asked only in the band, beside dlib alone;
    false faces over the expected counts, and faces that change when a photo is re-encoded
    (JPEG q85, WebP q85, resized by 0.9);
 4. speed: whole-process wall time of the face_recognition CLI and of our FaceDetector, both
-   with 2 worker processes, on the same batch.
+   with 2 worker processes, on the same batch (ours with the knn people enrolled by dlib and
+   SFace, so borderline faces cost what they cost in a scan).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))  # bench_second_recogniser's pairs split
 
 import numpy as np  # noqa: E402
 
@@ -43,7 +47,7 @@ from screening.vision.face_engine import MODEL_VERSION, FaceEngine  # noqa: E402
 TOLERANCES = (0.35, 0.40, 0.45, 0.50, 0.55, 0.60)
 SWEEP = ((0.40, 0.06), (0.45, 0.0), (0.45, 0.06), (0.50, 0.0), (0.50, 0.06), (0.55, 0.06), (0.60, 0.0))
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
-SECTIONS = ("coverage", "detection", "precision", "people", "identification", "tolerance", "speed")
+SECTIONS = ("coverage", "detection", "precision", "people", "identification", "tolerance", "matching", "speed")
 
 
 # ---------------------------------------------------------------- shared helpers
@@ -472,6 +476,119 @@ def tolerance(data: Path, faces: Faces) -> str:
     return out
 
 
+# ---------------------------------------------------------------- 3b. matching as the product matches
+
+
+class Second:
+    """The product's second recogniser (sface.shared) on the main face of each photo, once."""
+
+    def __init__(self, faces: Faces):
+        from screening.vision import sface
+
+        self.faces, self.model, self.seen = faces, sface.shared(), {}
+        self.asked = 0
+
+    def main_face(self, path: Path) -> np.ndarray | None:
+        if path not in self.seen:
+            usable = [(box[2] * box[3], box) for box, enc, _ in self.faces.of(path) if enc is not None]
+            vector = None
+            if usable:
+                (vector, _), = self.model.encode_many(imaging.load(path).frames[0], [max(usable)[1]])
+            self.seen[path] = vector
+        return self.seen[path]
+
+
+def judged(detector, gallery: Gallery, encoding, second: Second, path: Path) -> FaceFinding:
+    """The FaceFinding the face detector reports for this face: SFace's candidates only when
+    dlib's nearest lies in the band (FaceDetector.in_band, the detector's own rule)."""
+    candidates = gallery.candidates(encoding) if encoding is not None else ()
+    finding = FaceFinding((0, 0, 1, 1), candidates, encoding is not None)
+    if not detector.in_band(candidates):
+        return finding
+    second.asked += 1
+    vector = second.main_face(path)
+    extra = gallery.second.candidates(vector) if vector is not None and len(gallery.second) else ()
+    return FaceFinding((0, 0, 1, 1), candidates, True, second_candidates=extra,
+                       second_detail="" if extra else "no descriptor")
+
+
+def matching(data: Path, faces: Faces) -> str:
+    """pairs.csv both ways round (reference, probe) and identity_clusters, decided by policy.match
+    at the product's defaults, beside dlib alone at its tolerance; tuning / held-out as docs/faces.md."""
+    from bench_second_recogniser import read_pairs
+
+    from screening.detectors.faces import FaceDetector
+
+    settings = FaceSettings()
+    detector = FaceDetector(FaceSettings(people=False), None, faces.engine)
+    second = Second(faces)
+    deep = data / "deepface"
+    trials, _ = read_pairs(deep)
+    tally: dict[tuple[str, str], Counter] = {}
+    changed = 0
+    for ref, probe, same, half in trials:
+        a, b = faces.main_face(deep / ref), faces.main_face(deep / probe)
+        if a is None:
+            continue
+        sa = second.main_face(deep / ref)
+        gallery = Gallery(("R",), a[None, :], MODEL_VERSION,
+                          Gallery(("R",), sa[None, :], "sface") if sa is not None else Gallery.empty("sface"))
+        finding = judged(detector, gallery, b, second, deep / probe)
+        alone = match(FaceFinding((0, 0, 1, 1), finding.candidates, finding.identifiable), settings.tolerance,
+                      settings.margin)[0]
+        product = match(finding, settings.tolerance, settings.margin)[0]
+        changed += alone is not None and product != alone
+        for way, got in (("dlib alone", alone), ("product", product)):
+            for h in ("all", half):
+                tally.setdefault((way, h), Counter())["same" if same else "different"] += 1
+                tally[(way, h)][("match" if got else "non-match") + (" same" if same else " different")] += 1
+    rows = []
+    for way in ("dlib alone", "product"):
+        cells = []
+        for h in ("all", "tuning", "held-out"):
+            t = tally[(way, h)]
+            cells.append(f"{t['non-match same']}/{t['same']} ({t['non-match same'] / t['same']:.1%})")
+        fm = tally[(way, "all")]["match different"]
+        rows.append([way, *cells, f"{fm}/{tally[(way, 'all')]['different']}"])
+    out = table(["pairs.csv, both ways round", "FNMR all", "tuning", "held-out", "false matches"], rows)
+    out += (f"\n\nSFace asked about {second.asked} of {len(trials)} trials (the band only); a face dlib "
+            f"alone matched that the product decides otherwise: {changed}\n\n")
+    out += _clusters(deep, faces, detector, second, settings)
+    return out
+
+
+def _clusters(deep: Path, faces: Faces, detector, second: Second, settings: FaceSettings) -> str:
+    clusters: dict[str, list[Path]] = {}
+    strangers = []
+    with open(deep / "identity_clusters.csv") as f:
+        for r in csv.DictReader(f):
+            (clusters.setdefault(r["cluster_id"], []) if r["cluster_id"] else strangers).append(deep / r["image"])
+    mirror = deep / "tests/unit/dataset/img11_reflection.jpg"
+    strangers.remove(mirror)
+    next(paths for paths in clusters.values() if deep / "tests/unit/dataset/img11.jpg" in paths).append(mirror)
+    strangers = [p for p in strangers if p.name not in ("couple.jpg", "selfie-many-people.jpg")]
+    enrolled = {cid: sorted(paths, key=lambda p: int("".join(c for c in p.stem if c.isdigit()) or 0))[0]
+                for cid, paths in clusters.items()}
+    ids = [c for c in enrolled if faces.main_face(enrolled[c]) is not None]
+    ids2 = [c for c in ids if second.main_face(enrolled[c]) is not None]
+    gallery = Gallery(tuple(ids), np.stack([faces.main_face(enrolled[c]) for c in ids]), MODEL_VERSION,
+                      Gallery(tuple(ids2), np.stack([second.main_face(enrolled[c]) for c in ids2]), "sface"))
+    probes = [(p, cid) for cid, paths in clusters.items() for p in paths if p != enrolled[cid]]
+    probes += [(p, None) for p in strangers]
+    rows = []
+    for way in ("dlib alone", "product"):
+        t = Counter()
+        for path, who in probes:
+            finding = judged(detector, gallery, faces.main_face(path), second, path)
+            if way == "dlib alone":
+                finding = FaceFinding((0, 0, 1, 1), finding.candidates, finding.identifiable)
+            got = match(finding, settings.tolerance, settings.margin)[0]
+            t["unknown" if got is None else "correct" if got == who else "wrong"] += 1
+        rows.append([way, len(ids), len(probes), t["correct"], t["wrong"], t["unknown"]])
+    return table(["identity_clusters (first photo enrolled)", "enrolled", "probes", "correct", "wrong person",
+                  "unknown"], rows)
+
+
 # ---------------------------------------------------------------- 4. speed
 
 
@@ -538,15 +655,21 @@ def _faces_in(path: str) -> int:
 
 def speed_worker(known: Path, unknown: Path) -> None:
     """Our side of the speed race, as a whole process: enrol KNOWN, then screen UNKNOWN on 2 workers."""
+    from screening.vision import sface
+
     engine = FaceEngine(FaceSettings())
     faces = Faces(engine)
-    ids, encs = [], []
+    second = Second(faces)
+    ids, encs, ids2, encs2 = [], [], [], []
     for p in sorted(known.iterdir()):
         enc = faces.main_face(p)
         if enc is not None:
             ids.append(p.name)
             encs.append(enc)
-    gallery = Gallery(tuple(ids), np.stack(encs), MODEL_VERSION)
+            if second.main_face(p) is not None:  # enrolled as the scan enrols: SFace too
+                ids2.append(ids[-1])
+                encs2.append(second.main_face(p))
+    gallery = Gallery(tuple(ids), np.stack(encs), MODEL_VERSION, Gallery(tuple(ids2), np.stack(encs2), sface.VERSION))
     paths = sorted(str(p) for p in unknown.iterdir())
     # forkserver, as the scan's pool: a forked child of a process that has run onnxruntime can
     # wait forever on a lock one of the parent's threads held at the fork
@@ -579,6 +702,8 @@ def main() -> None:
                 "people": ("People whose face cannot be seen", lambda: people(args.data, faces)),
                 "identification": ("Identification", lambda: identification(args.data, faces, settings)),
                 "tolerance": ("Tolerance on deepface pairs.csv", lambda: tolerance(args.data, faces)),
+                "matching": ("Matching through policy.match at the defaults (dlib, SFace in the band)",
+                             lambda: matching(args.data, faces)),
                 "speed": ("Speed", lambda: speed(args.data))}
     for key in SECTIONS:
         if key in only:

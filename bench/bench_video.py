@@ -23,9 +23,10 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidfast2 back to
-back, load average 15-19): whole screening, CPU s per clip second, gated: tripod 1.57 -> 1.67
-(noise), panning 3.75 -> 2.98. The target (<= 1.0x real time on 2 processes) is not met.
+Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidpan back to
+back, load average 15-20): whole screening, CPU s per clip second, gated: tripod 1.56 -> 1.80
+(the gate's pan scoring; passes unchanged), panning 2.88 -> 2.32. The target (<= 1.0x real time on
+2 processes) was not measurable at that load.
 """
 
 from __future__ import annotations

@@ -141,7 +141,7 @@ def _parse(raw: dict[str, Any], path: Path) -> Config:
         academies=tuple(academies),
         encodings=encodings,
         state=state,
-        faces=_section(raw, "faces", FaceSettings, fail),
+        faces=_faces(raw, fail),
         logos=_section(raw, "logos", LogoSettings, fail),
         uniforms=_section(raw, "uniforms", UniformSettings, fail),
         location=_section(raw, "location", LocationSettings, fail),
@@ -231,6 +231,17 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
         raise fail(f"{key}.aliases", f"is {aliases!r}: every alias needs a letter or digit")
     return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites), pattern,
                    tuple(x.strip() for x in aliases))
+
+
+def _faces(raw: dict[str, Any], fail) -> FaceSettings:
+    """[faces], with the one range that depends on another key: the second opinion's band
+    starts at the tolerance (below it, dlib's own matches would need SFace's consent too)."""
+    faces = _section(raw, "faces", FaceSettings, fail)
+    if faces.second_opinion_within < faces.tolerance:
+        raise fail("faces.second_opinion_within", f"is {faces.second_opinion_within!r}, below tolerance "
+                                                  f"{faces.tolerance!r}: its safe range is tolerance to 0.6 "
+                                                  f"(docs/tuning.md)")
+    return faces
 
 
 def _section(raw: dict[str, Any], name: str, cls: type, fail):

@@ -100,6 +100,11 @@ class FaceFinding:
     # is then in that view's own pixels) or "composited on white" (same pixels as the photo)
     view: str = ""
     time: float | None = None  # video: seconds from the start, first frame where seen
+    # The second recogniser's (SFace) (person_id, distance), nearest first: computed only for a
+    # face whose dlib nearest lies in the borderline band (above tolerance, within
+    # second_opinion_within), else empty; second_detail says why it is empty when it was asked.
+    second_candidates: tuple[tuple[str, float], ...] = ()
+    second_detail: str = ""
 
 
 @dataclass(frozen=True)

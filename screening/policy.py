@@ -41,6 +41,19 @@ ALL_CHECKS: tuple[Check, ...] = tuple(Check)
 
 
 @dataclass(frozen=True)
+class SecondOpinion:
+    """The borderline band where the second recogniser (SFace) must agree: [faces] keys."""
+
+    within: float = FaceSettings.second_opinion_within
+    tolerance: float = FaceSettings.second_tolerance
+    margin: float = FaceSettings.second_margin
+
+    @classmethod
+    def of(cls, settings: FaceSettings) -> SecondOpinion:
+        return cls(settings.second_opinion_within, settings.second_tolerance, settings.second_margin)
+
+
+@dataclass(frozen=True)
 class Rules:
     """Everything decide() needs besides the findings: channel, day, register, thresholds."""
 
@@ -50,6 +63,7 @@ class Rules:
     # Thresholds: the defaults are config's (the one home of defaults); rules_for() passes the trust's.
     face_tolerance: float = FaceSettings.tolerance
     face_margin: float = FaceSettings.margin
+    second: SecondOpinion = field(default_factory=lambda: SecondOpinion())
     logo_min_score: float = LogoSettings.min_score
     uniform_min_score: float = UniformSettings.min_score
     uniform_min_trim_score: float = UniformSettings.min_trim_score
@@ -114,26 +128,59 @@ def decide(results: Sequence[CheckResult], rules: Rules) -> Decision:
     return Decision(status, tuple(reasons), tuple(faces))
 
 
-def match(finding: FaceFinding, tolerance: float, margin: float) -> tuple[str | None, str]:
-    """The person a face is, or None and why not: within tolerance and clearly ahead of the next."""
+def match(finding: FaceFinding, tolerance: float, margin: float,
+          second: SecondOpinion | None = None) -> tuple[str | None, str]:
+    """The person a face is, or None and why not: dlib's nearest within tolerance and clearly
+    ahead of the next; or, in the borderline band above the tolerance (up to second.within),
+    dlib's nearest clearly ahead AND named by the second recogniser within its own tolerance
+    and clearly ahead of its own runner-up (docs/faces.md)."""
+    second = second if second is not None else SecondOpinion()
     if not finding.identifiable:
         return None, finding.detail or "too small or turned to identify"
     if not finding.candidates:
         return None, "no enrolled person to compare with"
     best_id, best = finding.candidates[0]
-    if best > tolerance:
+    if best > tolerance and best > second.within:
         return None, f"nearest enrolled person {best_id} at distance {best:.2f}, above tolerance {tolerance:.2f}"
-    runner_up = next(((pid, d) for pid, d in finding.candidates[1:] if pid != best_id), None)
-    if runner_up is not None and runner_up[1] - best < margin:
-        return None, (
-            f"ambiguous: {best_id} at {best:.2f} and {runner_up[0]} at {runner_up[1]:.2f} "
-            f"are closer than the margin {margin:.2f}"
-        )
+    ambiguous = _ambiguous(finding.candidates, margin)
+    if best > tolerance:
+        why = f"nearest enrolled person {best_id} at {best:.2f} (above tolerance {tolerance:.2f})"
+        if ambiguous:
+            return None, f"{why}; {ambiguous}"
+        problem = _second_problem(finding, best_id, second)
+        if problem:
+            return None, f"{why}; second recogniser: {problem}"
+        return best_id, (f"{best_id} at distance {best:.2f}, confirmed by the second recogniser "
+                         f"at {finding.second_candidates[0][1]:.2f}")
+    if ambiguous:
+        return None, ambiguous
     return best_id, f"{best_id} at distance {best:.2f}"
 
 
+def _ambiguous(candidates: Sequence[tuple[str, float]], margin: float) -> str:
+    """Why the nearest person is not clearly ahead of the next one ("" when it is)."""
+    best_id, best = candidates[0]
+    runner_up = next(((pid, d) for pid, d in candidates[1:] if pid != best_id), None)
+    if runner_up is not None and runner_up[1] - best < margin:
+        return (f"ambiguous: {best_id} at {best:.2f} and {runner_up[0]} at {runner_up[1]:.2f} "
+                f"are closer than the margin {margin:.2f}")
+    return ""
+
+
+def _second_problem(finding: FaceFinding, person_id: str, second: SecondOpinion) -> str:
+    """Why the second recogniser does not confirm `person_id` ("" when it does)."""
+    if not finding.second_candidates:
+        return finding.second_detail or "no opinion (nobody enrolled with it)"
+    other, distance = finding.second_candidates[0]
+    if other != person_id:
+        return f"nearest is {other} at {distance:.2f}, not {person_id}"
+    if distance > second.tolerance:
+        return f"{person_id} at {distance:.2f}, above {second.tolerance:.2f}"
+    return _ambiguous(finding.second_candidates, second.margin)
+
+
 def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, FaceReport]:
-    person_id, why = match(finding, rules.face_tolerance, rules.face_margin)
+    person_id, why = match(finding, rules.face_tolerance, rules.face_margin, rules.second)
     distance = finding.candidates[0][1] if finding.candidates else None
     person: Person | None = rules.people.get(person_id) if person_id else None
     if person is None or not person.biometric_consent:
@@ -146,8 +193,9 @@ def _face(finding: FaceFinding, n: int, rules: Rules) -> tuple[Reason | None, Fa
     report = FaceReport(finding.box, person.person_id, distance, consented=ok, time=finding.time)
     if ok:
         return None, report
+    confirmed = f" ({why})" if distance is not None and distance > rules.face_tolerance else ""
     return (
-        Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{_in(finding)}", finding.box,
+        Reason(Kind.NO_CONSENT, f"face {n} is {person.role} {consent_why}{confirmed}{_in(finding)}", finding.box,
                extra={"person_id": person.person_id, **_view(finding)}, time=finding.time),
         report,
     )
@@ -283,6 +331,7 @@ def rules_for(config: Config, register: Register | None, channel: str, today: dt
         people=dict(register.people) if register else {},
         face_tolerance=config.faces.tolerance,
         face_margin=config.faces.margin,
+        second=SecondOpinion.of(config.faces),
         person_min_score=config.faces.person_min_score,
         logo_min_score=config.logos.min_score,
         uniform_min_score=config.uniforms.min_score,

@@ -4,8 +4,8 @@ The pool's workers are forked by multiprocessing's forkserver, never by the pare
 threads and SQLite handles). `start_forkserver()` starts it with this module preloaded: the
 forkserver then imports OpenCV, dlib, onnxruntime, every detector and format reader, and builds
 the models that do not depend on the trust's config (CenterFace, dlib's 5-point landmark model,
-dlib's recogniser converted to onnxruntime with its start-up check against dlib's descriptor, the
-OCR models), each with one compute thread as the workers run them. A worker forked afterwards
+dlib's recogniser converted to onnxruntime with its start-up check against dlib's descriptor,
+SFace and YuNet (the second recogniser, sface.shared), the OCR models), each with one compute thread as the workers run them. A worker forked afterwards
 finds them built (its copy of the forkserver's memory) and builds only what its config decides
 (the logo references, the names to look for). `screening scan` starts the forkserver first thing
 (cli.py), so all this runs on another core while the parent imports, reads the config, the
@@ -83,12 +83,15 @@ def warm() -> list[str]:
     from screening.config import FaceSettings
     from screening.detectors import faces, location, logos, text, uniforms  # noqa: F401 - imported to be shared
     from screening.pipeline import screen_file  # noqa: F401 - imports every format reader
+    from screening.vision import sface
     from screening.vision.face_engine import FaceEngine
     from screening.vision.ocr import OcrEngine
     from screening.vision.people import PeopleFinder  # noqa: F401
 
     failed = []
-    for name, build in (("faces", lambda: FaceEngine(FaceSettings())), ("text", OcrEngine)):
+    # sface.shared: the second recogniser, asked about borderline faces (built once, shared)
+    for name, build in (("faces", lambda: FaceEngine(FaceSettings())), ("text", OcrEngine),
+                        ("second face recogniser", sface.shared)):
         try:
             build()
         except Exception:  # noqa: BLE001 - the worker builds it again and reports its failure

@@ -36,6 +36,16 @@ class FaceSettings:
     tolerance: float = _ranged(0.45, 0.30, 0.55)
     # ...and only when the runner-up person is at least this much further away.
     margin: float = _ranged(0.06, 0.02, 0.30)
+    # A face whose nearest person is above `tolerance` but within this dlib distance is that
+    # person only if the second recogniser (SFace, docs/faces.md) also names them, within
+    # second_tolerance and second_margin ahead of its runner-up. At `tolerance` the band is off;
+    # config.py also refuses a value below `tolerance`.
+    second_opinion_within: float = _ranged(0.60, 0.30, 0.60)
+    # SFace's distance (0..2) within which it confirms a face: the closest two different people
+    # measured are 1.096 apart (docs/faces.md), OpenCV's own threshold 1.128 is too loose.
+    second_tolerance: float = _ranged(1.00, 0.80, 1.05)
+    # ...and its runner-up person must be at least this much further.
+    second_margin: float = _ranged(0.05, 0.02, 0.30)
     # Faces narrower than this (pixels, upright full resolution) cannot be identified.
     min_face_px: int = _ranged(24, 12, 200)
     # Every face at least this wide (pixels of the original photo) is searched for, whatever the

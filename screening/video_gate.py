@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.video_pan import edge_changed, edge_unknown, measure_pan, shifted, shifted_cells
+from screening.video_pan import choose_pan, edge_slivers, edge_unknown, shifted, shifted_cells
 
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
@@ -115,6 +115,7 @@ class Gate:
         # where the gate's grid lies on the frame (frame pixels, 0..SCALE-1): a pan of a few frame
         # pixels moves it, so the reference is always compared with the frame exactly where it was
         self.phase = (0, 0)
+        self.last_pan = (0, 0)  # the pan followed at the last look (frame pixels): tried first at the next
         self.full = 0  # frames screened whole, and in part (for the clip's summary)
         self.partial = 0
         self.skipped = 0
@@ -127,6 +128,7 @@ class Gate:
         self.pending = None
         self.pending_offset = (0, 0)
         self.phase = (0, 0)
+        self.last_pan = (0, 0)
 
     def _pending_moved(self, shift: tuple[int, int]) -> np.ndarray | None:
         """The pending cells moved with a pan: by whole cells, the rest carried to the next pan."""
@@ -141,26 +143,22 @@ class Gate:
         if not self.threshold or ref is None or ref.shape != grey.planes.shape:
             return Plan(None, ())
         limit = self.threshold * 255.0
-        here = grey.at(self.phase)
-        changed = _changed(ref, edge_unknown(self.known, self.phase, ref.shape[1:]), here, limit)
-        shift = (0, 0)
         # a pan, to the frame pixel: the reference moves by whole pixels of the small copy (exact)
         # and the grid by what is left, so the frame is compared on the grid the reference was made on
-        for dx, dy in (_candidates(measure_pan(ref, self.known, here)) if changed.any() else []):
-            px, py = self.phase[0] + dx, self.phase[1] + dy
-            moved, known = shifted(ref, self.known, px // SCALE, py // SCALE)
-            phase = (px % SCALE, py % SCALE)
-            changed_moved = _changed(moved, edge_unknown(known, phase, ref.shape[1:]), grey.at(phase), limit)
-            # compared away from the frame's edges (what a pan reveals, a moved grid's edge cells)
-            if changed_moved[1:-1, 1:-1].sum() < changed[1:-1, 1:-1].sum():
-                changed, shift, best = changed_moved, (dx, dy), (moved, known, phase)
+        shift = choose_pan(ref, self.known, grey.at(self.phase), self.last_pan, limit,
+                           (SCALE, CELL // SCALE, MARGIN_PX // CELL, MIN_SIDE // CELL))
+        self.last_pan = shift
         if shift != (0, 0):
-            self.reference, self.known, self.phase = best
+            px, py = self.phase[0] + shift[0], self.phase[1] + shift[1]
+            self.reference, self.known = shifted(ref, self.known, px // SCALE, py // SCALE)
+            self.phase = (px % SCALE, py % SCALE)
             self.pending = self._pending_moved(shift)
+        changed = _changed(self.reference, edge_unknown(self.known, self.phase, ref.shape[1:]),
+                           grey.at(self.phase), limit)
         ox, oy = self.phase
-        changed = edge_changed(changed, self.phase, size)
         wholes = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in self._pending_wholes(changed)]
         w, h = size
+        slivers = edge_slivers(self.phase, size, MARGIN_PX)
         kept, dropped = [], []
         for f in self.findings:
             f = _moved(f, *shift)
@@ -168,10 +166,10 @@ class Gate:
             if box is not None and not _inside(box, w, h):
                 continue  # panned out of the frame
             (dropped if box is not None and _touches(changed, box, self.phase) else kept).append(f)
-        if not changed.any() and not wholes:
+        if not changed.any() and not wholes and not slivers:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase)
+            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -303,20 +301,11 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
     return cells
 
 
-def _candidates(pans: list[tuple[float, float]]) -> list[tuple[int, int]]:
-    """The pans tried (frame pixels): each measured one to the nearest frame pixel."""
-    out = []
-    for fx, fy in pans:
-        c = (round(fx * SCALE), round(fy * SCALE))
-        if c != (0, 0) and c not in out:
-            out.append(c)
-    return out
-
-
-def _regions(changed: np.ndarray, boxes: list, w: int, h: int,
-             phase: tuple[int, int] = (0, 0)) -> list[tuple[int, int, int, int]] | None:
+def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int, int] = (0, 0),
+             strips: tuple = ()) -> list[tuple[int, int, int, int]] | None:
     """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given;
-    `phase`: where the cells' grid lies on the frame."""
+    `phase`: where the cells' grid lies on the frame; `strips`: rectangles taken as they are (a
+    moved grid's edge strips), joined with any they overlap."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
@@ -324,11 +313,11 @@ def _regions(changed: np.ndarray, boxes: list, w: int, h: int,
     rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
              for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
-    grown = [_grown(r, w, h) for r in rects]
+    grown = [_grown(r, w, h) for r in rects] + list(strips)
     while True:  # join rectangles that overlap until none do
         joined = _join_once(grown)
         if len(joined) == len(grown):
-            return [_grown(r, w, h, 0) for r in joined]
+            return [r if r in strips else _grown(r, w, h, 0) for r in joined]
         grown = joined
 
 

@@ -140,6 +140,7 @@ def _t(finding) -> str:
 
 # (text: what the OCR read, and how well, varies from frame to frame; the name it matched does not)
 _VOLATILE = {"box", "score", "detail", "frame", "time", "candidates", "identifiable", "crest",
+             "second_candidates", "second_detail",
              "text", "ocr_score", "height", "similarity"}
 
 

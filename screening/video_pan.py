@@ -86,17 +86,19 @@ def edge_unknown(known: np.ndarray | None, phase: tuple[int, int], shape) -> np.
     return out
 
 
-def edge_changed(changed: np.ndarray, phase: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """The changed cells, with the frame's strip the moved grid leaves out (its first columns
-    or rows) counted as changed: the cells along that edge."""
-    if phase == (0, 0):
-        return changed
-    changed = changed.copy()
+def edge_slivers(phase: tuple[int, int], size: tuple[int, int], margin: int) -> list[tuple[int, int, int, int]]:
+    """The strips of the frame a moved grid leaves out (its first `phase` columns or rows: in no
+    cell, so never compared), each with `margin` px beside it, as regions (x0, y0, x1, y1): looked
+    at on every look while the grid is moved. At most SCALE - 1 px wide, they hold nothing a check
+    finds on its own; what is there was on screen, a pixel or three along, at the last look, and
+    whatever reaches into the cells beside them is compared there."""
+    w, h = size
+    out = []
     if phase[0]:
-        changed[:, 0] = True
+        out.append((0, 0, min(w, phase[0] + margin), h))
     if phase[1]:
-        changed[0, :] = True
-    return changed
+        out.append((0, 0, w, min(h, phase[1] + margin)))
+    return out
 
 
 def shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndarray | None:
@@ -109,3 +111,90 @@ def shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndar
     moved[max(0, dy):h + min(0, dy), max(0, dx):w + min(0, dx)] = pending[max(0, -dy):h - max(0, dy),
                                                                           max(0, -dx):w - max(0, dx)]
     return moved
+
+
+# Which pan a gate follows. Tried first: the pan it followed at its last look and one frame pixel
+# either side of it across and down (a pan at a steady speed moves the frame about as far each
+# look; phase correlation alone is pulled towards no pan by a head that stands still while the scene
+# pans), then no pan; the pans phase correlation measures are tried as well when none of those leaves
+# under MEASURE_SHARE of the cells changed (a pan starting, speeding up, a jolt). Each is scored by
+# the area its changed cells would be looked at in (each group of them grown as the gate grows it):
+# a head standing still in a pan is one compact group, the scene's edges left misaligned are dozens
+# of scattered ones. The score is rough (the reference's lightness moved by a fraction of its pixel):
+# it only picks the pan; the gate then compares the frame exactly, every channel, on the grid it
+# picked, so a pan picked wrongly costs looks, never a change unseen.
+MEASURE_SHARE = 0.01
+# The rough score looks at lightness (one channel, not the gate's three): a cell counts as changed
+# from this share of the gate's limit (a misaligned edge changes lightness less than its colours).
+ROUGH_LIMIT = 0.5
+
+
+def choose_pan(ref: np.ndarray, known: np.ndarray | None, here: np.ndarray, last: tuple[int, int],
+               limit: float, grid: tuple[int, int, int, int]) -> tuple[int, int]:
+    """The pan (frame pixels) that leaves the least to look at. `ref`, `here`: the reference and the
+    frame's small copy on the gate's grid (colour planes); `last`: the pan followed at the last look;
+    `limit`: the change (0..255) a cell must exceed; `grid`: frame pixels per small-copy pixel,
+    small-copy pixels per cell, and the margin and least side (cells) changed cells are grown by."""
+    lx, ly = last
+    tried = [last, (lx - 1, ly), (lx + 1, ly), (lx, ly - 1), (lx, ly + 1), (0, 0)]
+    scores = _Scores(ref, here, limit, grid)
+    if scores.of(last)[1] == 0:
+        return last  # nothing changed: nothing explains the frame better
+    best = min(dict.fromkeys(tried), key=scores.of)
+    if scores.share(best) > MEASURE_SHARE:
+        scale = grid[0]
+        for fx, fy in measure_pan(ref, known, here):
+            cx, cy = round(fx * scale), round(fy * scale)
+            for c in ((cx, cy), (cx - 1, cy), (cx + 1, cy)):
+                if scores.of(c) < scores.of(best):
+                    best = c
+    return best
+
+
+class _Scores:
+    """Rough scores of pans, each worked out once: (cells looked at, cells changed, sum of the
+    cells' changes, cells), away from the frame's edges, on lightness; what a pan brings in
+    (nothing screened there yet) has changed."""
+
+    def __init__(self, ref: np.ndarray, here: np.ndarray, limit: float, grid: tuple[int, int, int, int]):
+        self.scale, self.step, margin, least = grid
+        _, h, w = here.shape
+        self.cells = (h // self.step, w // self.step)
+        h, w = self.cells[0] * self.step, self.cells[1] * self.step
+        self.ref, self.here = lightness(ref[:, :h, :w]), lightness(here[:, :h, :w])
+        self.limit = limit
+        # a changed cell is looked at with `margin` cells around it, at least `least` cells a side
+        self.kernel = np.ones((max(least, 2 * margin + 1),) * 2, np.uint8)
+        self.done: dict = {}
+
+    def of(self, pan: tuple[int, int]) -> tuple:
+        if pan not in self.done:
+            self.done[pan] = self._score(pan)
+        return self.done[pan]
+
+    def share(self, pan: tuple[int, int]) -> float:
+        _, changed, _, cells = self.of(pan)
+        return changed / max(1, cells)
+
+    def _score(self, pan: tuple[int, int]) -> tuple:
+        import cv2
+
+        ch, cw = self.cells
+        if ch < 3 or cw < 3:
+            return (0, 0, 0.0, 1)
+        h, w = self.here.shape
+        dx, dy = pan[0] / self.scale, pan[1] / self.scale
+        moved = cv2.warpAffine(self.ref, np.float32([[1, 0, dx], [0, 1, dy]]), (w, h), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_REPLICATE)
+        diff = cv2.absdiff(moved, self.here)
+        # what the moved reference does not hold (brought in by the pan) has changed
+        x0, x1 = max(0, int(np.ceil(dx))), min(w, w + int(np.floor(dx)))
+        y0, y1 = max(0, int(np.ceil(dy))), min(h, h + int(np.floor(dy)))
+        if x1 <= x0 or y1 <= y0:
+            diff[:] = 255
+        else:
+            diff[:y0], diff[y1:], diff[:, :x0], diff[:, x1:] = 255, 255, 255, 255
+        means = cv2.resize(diff, (cw, ch), interpolation=cv2.INTER_AREA)[1:-1, 1:-1]
+        cells = means > self.limit * ROUGH_LIMIT
+        looked = cv2.dilate(cells.astype(np.uint8), self.kernel)
+        return (int(looked.sum()), int(cells.sum()), float(means.sum()), cells.size)

@@ -150,7 +150,9 @@ class FaceMemo:
     """The faces pass's memory of the faces it encoded (frame pixels), for FaceDetector.faces_in."""
 
     def __init__(self):
-        self.entries: list[list] = []  # [box in frame pixels, chip, candidates, last seen]
+        # [box in frame pixels, chip, judged, last seen]; judged: what FaceDetector made of the
+        # face, both recognisers' candidates (a borderline face's second opinion is reused too)
+        self.entries: list[list] = []
         self.now = 0.0
         self.origin = (0, 0)
         self.recalled = self.encoded = 0
@@ -175,11 +177,11 @@ class FaceMemo:
                 return entry[2]
         return None
 
-    def remember(self, box, chip: np.ndarray, candidates) -> None:
+    def remember(self, box, chip: np.ndarray, judged) -> None:
         self.encoded += 1
         box = self._framed(box)
         self.entries = [e for e in self.entries if _overlap(box, e[0]) < MEMO_OVERLAP]
-        self.entries.append([box, chip, candidates, self.now])
+        self.entries.append([box, chip, judged, self.now])
 
 
 def same_chip(a: np.ndarray, b: np.ndarray) -> bool:

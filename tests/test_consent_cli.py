@@ -282,7 +282,8 @@ def test_forget_removes_encodings_photos_and_register_row_keeping_other_bytes(sc
     register.chmod(0o640)
     assert consent("forget", "P2", "--yes") == 0
     out = capsys.readouterr().out
-    assert "face encodings: 2 deleted" in out and "reference photos: 2 file(s) deleted" in out
+    # two photos, each described by both recognisers (dlib and SFace): four rows overwritten
+    assert "face encodings: 4 deleted" in out and "reference photos: 2 file(s) deleted" in out
 
     assert register.read_bytes() == before.replace(b"P2,Bo Birch,pupil,north,yes,yes,yes,no,,2026-09-01,\r\n", b"")
     assert stat.S_IMODE(register.stat().st_mode) == 0o640

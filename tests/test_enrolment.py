@@ -65,6 +65,34 @@ class FakeEngine:
         return encoding_of(tuple(int(c) for c in colour))
 
 
+class FakeSecond:
+    """A second recogniser (SFace's interface): a face's colour, channels reversed, is its
+    descriptor; a face whose red channel is 7 has no landmarks for it."""
+
+    def __init__(self):
+        self.encoded = 0
+
+    def encode_many(self, rgb, boxes):
+        out = []
+        for left, top, _, _ in boxes:
+            self.encoded += 1
+            colour = tuple(int(c) for c in rgb[top, left])
+            out.append((None, "no face landmarks found for the second recogniser") if colour[0] == 7
+                       else (encoding_of(colour[::-1]), ""))
+        return out
+
+
+class FakeEngineWithSecond(FakeEngine):
+    def __init__(self):
+        super().__init__()
+        self.seconds = FakeSecond()
+        self.second_loads = 0
+
+    def second(self):
+        self.second_loads += 1
+        return self.seconds
+
+
 def encoding_of(colour) -> np.ndarray:
     v = np.zeros(128)
     v[:3] = np.asarray(colour, dtype=np.float64) / 255.0
@@ -233,8 +261,9 @@ def test_truncated_reference_photo_is_reported_and_tried_again_next_time(trust):
 def test_resync_with_nothing_changed_builds_no_engine_and_decodes_nothing(trust, monkeypatch):
     face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
     face_photo(photos_dir(trust, "P2") / "none.png")
-    first = sync(trust)
+    first = sync(trust, FakeEngineWithSecond())
     monkeypatch.setattr(enrolment, "build_engine", lambda config: pytest.fail("engine built"))
+    monkeypatch.setattr(enrolment.sface, "shared", lambda: pytest.fail("second recogniser built"))
     monkeypatch.setattr(enrolment, "default_version", lambda: "fake-1")
     monkeypatch.setattr(imaging, "load", lambda *a, **k: pytest.fail("photo decoded"))
     monkeypatch.setattr(imaging, "read_file", lambda *a, **k: pytest.fail("photo read"))
@@ -242,6 +271,7 @@ def test_resync_with_nothing_changed_builds_no_engine_and_decodes_nothing(trust,
     again = enrolment.sync(config, register)
     assert again.gallery.person_ids == first.gallery.person_ids
     np.testing.assert_array_equal(again.gallery.encodings, first.gallery.encodings)
+    assert again.gallery.second.person_ids == first.gallery.second.person_ids == ("P1",)
     assert again.problems == first.problems and again.encoded == 0 and again.removed == 0
 
 

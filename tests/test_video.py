@@ -118,6 +118,24 @@ def test_screened_frames_are_never_more_than_a_quarter_second_apart(tmp_path, fp
     assert max(np.diff(times)) <= 0.25 + 1e-6
 
 
+@pytest.mark.parametrize("count", [1, 2, 8, 9, 15])  # 8 frames at 0.04 s: the last is an interval sample
+def test_the_clips_last_frame_is_always_marked_last_so_it_is_looked_at_whole(count):
+    """Whatever chose it (the first frame, the interval), the clip's very last frame is marked
+    "last": the checks look at it whole, not only where it changed (video_passes)."""
+
+    class Plain(video.Frame):
+        def rgb(self):
+            return np.zeros((2, 2, 3), np.uint8)
+
+        def grey_thumb(self):
+            return np.zeros(video.THUMB[::-1], np.float32)
+
+    frames = [Plain(i, i * 0.04, False, None, (0, False)) for i in range(count)]
+    chosen = list(video.samples(iter(frames), 0.28, 0.12, 0.04))
+    assert chosen[-1].number == count - 1 and chosen[-1].why == "last"
+    assert [s.why for s in chosen[:-1]].count("last") == 0
+
+
 def test_every_frame_held_for_the_sampling_interval_is_screened():
     """Variable frame rate: whatever the gaps, a frame on screen for `every_s` or more is screened."""
 

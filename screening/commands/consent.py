@@ -110,6 +110,8 @@ def run_enrol(args: argparse.Namespace) -> int:
     out.print(table)
     for problem in result.problems:
         out.print(f"[yellow]to fix:[/] {safe(problem)}", highlight=False, soft_wrap=True)
+    if result.without_second:
+        out.print(_no_second(list(result.without_second)), highlight=False, soft_wrap=True)
     out.print(f"{len(result.gallery.people)} person(s) enrolled from {len(result.gallery)} photo(s); "
               f"{result.encoded} photo(s) looked at now, {result.removed} stored encoding(s) deleted",
               highlight=False)
@@ -141,9 +143,19 @@ def run_list(args: argparse.Namespace) -> int:
         out.print(f"{len(single)} enrolled from a single photo ({safe(', '.join(single[:10]))}"
                   f"{', ...' if len(single) > 10 else ''}): two or three photos of a person match their "
                   f"faces more surely (docs/faces.md)", highlight=False, soft_wrap=True)
+    enrolled = {p.person_id for p in people if p.biometric_consent}
+    unseconded = [pid for pid in enrolment.without_second_opinion(config, photos) if pid in enrolled]
+    if unseconded:
+        out.print(_no_second(unseconded), highlight=False, soft_wrap=True)
     if args.photos:
         out.print(_photos_table(people, photos))
     return EXIT_OK
+
+
+def _no_second(ids: list[str]) -> str:
+    return (f"{len(ids)} without a second opinion ({safe(', '.join(ids[:10]))}{', ...' if len(ids) > 10 else ''}): "
+            f"the second recogniser finds no face in their reference photos, so only faces within the "
+            f"tolerance match them (docs/faces.md)")
 
 
 def _usable(photos: dict, pid: str) -> int:

@@ -24,6 +24,7 @@ from screening.consent.gallery import Gallery
 from screening.consent.register import Person, Register
 from screening.digest import sha256_bytes
 from screening.store.encodings import EnrolmentError, Store, StoredPhoto
+from screening.vision import sface
 
 
 class Engine(Protocol):
@@ -50,6 +51,8 @@ class Enrolment:
     problems: tuple[str, ...] = ()
     encoded: int = 0  # photos the face engine looked at in this sync
     removed: int = 0  # stored rows deleted in this sync
+    # people matched by dlib alone: no reference photo the second recogniser could describe
+    without_second: tuple[str, ...] = ()
 
     def photos_of(self, person_id: str) -> list[PhotoResult]:
         return [p for p in self.photos if p.person_id == person_id]
@@ -80,6 +83,21 @@ class _Lazy:
         self.progress = progress
         self._engine = engine
         self._version: str | None = getattr(engine, "version", None) if engine is not None else None
+        # The second recogniser (SFace): the engine's own `second` when one is given (a fake
+        # engine without one: no second opinion), else the shared SFace, loaded when first needed.
+        self._second_loader = getattr(engine, "second", None) if engine is not None else sface.shared
+        self._second = None
+        self.second_failed = ""
+
+    def second(self):
+        """The second recogniser, or None when there is none or it cannot be loaded (then its
+        descriptors are simply missing: dlib's own matching is never blocked by it)."""
+        if self._second is None and self._second_loader is not None and not self.second_failed:
+            try:
+                self._second = self._second_loader()
+            except Exception as exc:
+                self.second_failed = f"the second recogniser could not be loaded: {exc}"
+        return self._second
 
     @property
     def version(self) -> str:
@@ -142,15 +160,23 @@ def sync(config: Config, register: Register, engine: Engine | None = None,
             if person.biometric_consent:  # else their folder is not even listed
                 done.person(person)
         encoded = sum(1 for row in done.writes if row.key not in done.by_key)
+        stale = [k for k in done.by_key if k not in done.keep]
         try:
-            removed = store.save(done.writes, [k for k in done.by_key if k not in done.keep])
+            store.save(done.writes + done.second_writes, stale)
         except sqlite3.Error as exc:
             raise EnrolmentError(f"{config.encodings}: cannot update the face encodings store: {exc}") from None
+    removed = sum(1 for k in stale if k[2] != sface.VERSION)  # photos, not descriptors
+    if lazy.second_failed:
+        done.problems.append(f"{lazy.second_failed}; borderline faces stay unknown")
+    second = _gallery(done.second_gallery, sface.VERSION)
+    gallery = _gallery(done.gallery, lazy.known_version())
+    return Enrolment(Gallery(gallery.person_ids, gallery.encodings, gallery.version, second),
+                     tuple(done.results), tuple(done.problems), encoded, removed, tuple(done.without_second))
 
-    ids = tuple(pid for pid, _ in done.gallery)
-    encodings = np.stack([e for _, e in done.gallery]) if done.gallery else np.zeros((0, 128))
-    return Enrolment(Gallery(ids, encodings, lazy.known_version()), tuple(done.results), tuple(done.problems),
-                     encoded, removed)
+
+def _gallery(rows: list[tuple[str, np.ndarray]], version: str) -> Gallery:
+    ids = tuple(pid for pid, _ in rows)
+    return Gallery(ids, np.stack([e for _, e in rows]) if rows else np.zeros((0, 128)), version)
 
 
 @dataclass
@@ -166,6 +192,9 @@ class _Sync:
     keep: dict[tuple[str, str, str], Path] = field(default_factory=dict)  # key -> the photo it was kept for
     writes: list[StoredPhoto] = field(default_factory=list)
     gallery: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    second_writes: list[StoredPhoto] = field(default_factory=list)
+    second_gallery: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    without_second: list[str] = field(default_factory=list)  # people with no SFace descriptor
     owners: dict[str, str] = field(default_factory=dict)  # sha256 -> first person whose folder holds it
 
     def person(self, person: Person) -> None:
@@ -173,15 +202,21 @@ class _Sync:
         folder = person_folder(self.config, person.person_id)
         mine: list[PhotoResult] = []
         vectors: dict[int, np.ndarray] = {}  # index in `mine` -> encoding of a usable photo
+        seconds: dict[int, np.ndarray] = {}  # the same photo's second-recogniser descriptor
         for path in reference_photos(self.config, person):
             rel = path.relative_to(folder).as_posix()
             result, row = _photo(person, path, rel, self.lazy, self.by_key, self.by_path)
             if row is not None:
                 result = self._keep(person, path, row, result, vectors, len(mine))
+                if len(mine) in vectors:
+                    self._second(row, path, seconds, len(mine))
             mine.append(result)
         for i, why in _odd_ones_out(vectors, self.config.faces.tolerance).items():
             mine[i] = PhotoResult(person.person_id, mine[i].path, False, why)
         self.gallery.extend((person.person_id, v) for i, v in vectors.items() if mine[i].used)
+        self.second_gallery.extend((person.person_id, v) for i, v in seconds.items() if mine[i].used)
+        if any(r.used for r in mine) and not any(mine[i].used for i in seconds):
+            self.without_second.append(person.person_id)
         self.results.extend(mine)
         self.problems.extend(f"{person.person_id} {person.name}: {r.path.name} not used: {r.problem}"
                              for r in mine if not r.used)
@@ -189,6 +224,25 @@ class _Sync:
             why = "no usable reference photo" if folder.is_dir() else "no reference photo folder"
             self.problems.append(f"{person.person_id} {person.name}: {why}; their face will be "
                                  f"reported as unknown")
+
+    def _second(self, row: StoredPhoto, path: Path, seconds: dict[int, np.ndarray], index: int) -> None:
+        """The second recogniser's descriptor of a photo dlib could use, stored like dlib's
+        (person, sha256, SFace's version); made on first need, so older stores gain them."""
+        key = (row.person_id, row.sha256, sface.VERSION)
+        stored = self.by_key.get(key)
+        if stored is None:
+            vector, problem = _second_look(path, self.lazy)
+            if vector is None and problem is None:
+                return  # not stored: tried again at the next sync
+            stored = StoredPhoto(*key, row.path, row.stat, vector, problem)
+        elif (stored.path, stored.stat) != (row.path, row.stat):
+            stored = StoredPhoto(*key, row.path, row.stat, stored.encoding, stored.problem)
+        if key not in self.keep:
+            self.keep[key] = path
+            if self.by_key.get(key) != stored:
+                self.second_writes.append(stored)
+        if stored.encoding is not None:
+            seconds[index] = np.frombuffer(stored.encoding, dtype=np.float64)
 
     def _keep(self, person: Person, path: Path, row: StoredPhoto, result: PhotoResult,
               vectors: dict[int, np.ndarray], index: int) -> PhotoResult:
@@ -282,6 +336,25 @@ def _look(path: Path, data: bytes | None, lazy: _Lazy) -> tuple[bytes | None, st
     return vector.tobytes(), None
 
 
+def _second_look(path: Path, lazy: _Lazy) -> tuple[bytes | None, str | None]:
+    """The second recogniser's descriptor of a reference photo's one face: (bytes, None), (None,
+    why it finds no face there), or (None, None) when it could not run (not stored)."""
+    second = lazy.second()
+    if second is None:
+        return None, None
+    try:
+        rgb = imaging.load(path, imaging.read_file(path)).frames[0]
+        faces = lazy.engine.locate(rgb)
+        if len(faces) != 1:  # dlib's row says one face: the photo changed while being read
+            return None, None
+        [(vector, why)] = second.encode_many(rgb, [faces[0].box])
+    except Exception:  # dlib's own matching never waits on it; tried again at the next sync
+        return None, None
+    if vector is None:
+        return None, f"the second recogniser finds no face in it: {why}"
+    return np.asarray(vector, dtype=np.float64).tobytes(), None
+
+
 def _strangers(config: Config, register: Register) -> list[str]:
     """Folders and files under photos/ that belong to nobody in the register: reported, never opened."""
     if not config.photos.is_dir():
@@ -312,3 +385,14 @@ def stored_photos(config: Config) -> dict[str, list[tuple[str, bool, str]]]:
         version = None
     with Store.open(config.encodings, create=False) as store:
         return store.photos_by_person(version)
+
+
+def without_second_opinion(config: Config, photos: dict[str, list[tuple[str, bool, str]]]) -> list[str]:
+    """People with a usable reference photo (`photos`: stored_photos()) of whom the second
+    recogniser has no descriptor: only dlib's own tolerance can match their faces."""
+    if not photos or not config.encodings.exists():
+        return []
+    with Store.open(config.encodings, create=False) as store:
+        second = store.photos_by_person(sface.VERSION)
+    return [pid for pid, rows in sorted(photos.items())
+            if any(usable for _, usable, _ in rows) and not any(usable for _, usable, _ in second.get(pid, ()))]

@@ -19,6 +19,8 @@ class Gallery:
     person_ids: tuple[str, ...]  # one per row of `encodings`; a person may have several rows
     encodings: np.ndarray = field(repr=False)  # (n, 128) float64
     version: str = ""  # the face model that made the encodings; a probe must come from the same
+    # the second recogniser's (SFace) gallery of the same people's reference photos, or None
+    second: Gallery | None = field(default=None, repr=False)
 
     @classmethod
     def empty(cls, version: str = "") -> Gallery:

@@ -3,12 +3,16 @@ body (decide() reports a body with no face as a `person`). Never decides."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from screening.config import FaceSettings
 from screening.consent.gallery import Gallery
 from screening.imaging import Picture
 from screening.model import Check, CheckResult, FaceFinding, PersonFinding
+from screening.vision import sface
 from screening.vision.face_engine import MIRROR_NEAR, MODEL_VERSION, FaceEngine, Located
 from screening.vision.face_quality import UPRIGHT_ROLL, roll_of
 
@@ -16,10 +20,15 @@ from screening.vision.face_quality import UPRIGHT_ROLL, roll_of
 class FaceDetector:
     """Reports each face found: identifiable or not, and the enrolled people nearest to it."""
 
-    def __init__(self, settings: FaceSettings, gallery: Gallery | None, engine: FaceEngine | None = None):
+    def __init__(self, settings: FaceSettings, gallery: Gallery | None, engine: FaceEngine | None = None,
+                 second: Callable[[], Any] | None = None):
         self.settings = settings
         self.gallery = gallery if gallery is not None else Gallery.empty(MODEL_VERSION)
         self.engine = engine if engine is not None else FaceEngine(settings)
+        # the second recogniser (SFace), loaded the first time a borderline face needs it
+        self.load_second = second if second is not None else sface.shared
+        self._second: Any = None
+        self._second_failed = ""
         self.people = None
         if settings.people:
             from screening.vision.people import PeopleFinder
@@ -46,6 +55,10 @@ class FaceDetector:
         if len(self.gallery) and self.gallery.version != MODEL_VERSION:
             raise RuntimeError(f"the enrolled encodings were made by face model {self.gallery.version!r}, "
                                f"this scan uses {MODEL_VERSION!r}: re-enrol before scanning")
+        second = self.gallery.second
+        if second is not None and len(second) and second.version != sface.VERSION:
+            raise RuntimeError(f"the enrolled second-recogniser descriptors were made by {second.version!r}, "
+                               f"this scan uses {sface.VERSION!r}: re-enrol before scanning")
 
     def bodies_in(self, rgb: np.ndarray, frame: int = 0) -> list[PersonFinding]:
         if self.people is None:
@@ -58,7 +71,8 @@ class FaceDetector:
         """Upright faces, each encoded and compared with the gallery (`engine`: another
         FaceEngine to locate them with, e.g. one planned for video frames). `memo` (video): what
         faces seen just before were judged, by chip: `recall(box, chip)` gives the candidates of
-        the same face's nearly identical chip, or None; `remember(box, chip, candidates)`."""
+        the same face's nearly identical chip, or None; `remember(box, chip, judged)`, where
+        judged = (candidates, second recogniser's candidates, why those are empty)."""
         return self._faces(rgb, (engine or self.engine).locate(rgb), frame, memo)
 
     def turned_in(self, rgb: np.ndarray, upright: list, frame: int = 0) -> list[FaceFinding]:
@@ -70,7 +84,8 @@ class FaceDetector:
     def _faces(self, rgb: np.ndarray, located: list[Located], frame: int, memo=None) -> list[FaceFinding]:
         """Each face: identifiable or why not, with its distance to each enrolled person. The
         recogniser runs on all the faces of the picture at once (engine.encode_many); a face
-        `memo` recalls (the same face's chip, nearly identical) is not encoded again."""
+        `memo` recalls (the same face's chip, nearly identical) is not encoded again. A face in the
+        borderline band (in_band) is also described by the second recogniser."""
         boxes = [face.box for face in located]
         chips = self.engine.chips_of(rgb, boxes)
         recalled = [memo.recall(box, chip) if memo is not None and chip is not None else None
@@ -88,13 +103,45 @@ class FaceDetector:
         averaged = self.engine.mirror_averaged_many(rgb, [boxes[i] for i in near], [encoded[i][0] for i in near])
         for i, vector in zip(near, averaged):
             candidates[i] = self.gallery.candidates(vector)
-        if memo is not None:
+        judged = [r if r is not None else (candidates[i], (), "") for i, r in enumerate(recalled)]
+        band = [i for i in todo if chips[i][0] is not None and self.in_band(candidates[i])]
+        for i, (second, why) in zip(band, self.second_opinions(rgb, [boxes[i] for i in band])):
+            judged[i] = (candidates[i], second, why)
+        if memo is not None:  # the memo keeps both recognisers' answers
             for i in todo:
                 if chips[i][0] is not None:
-                    memo.remember(boxes[i], chips[i][0], candidates[i])
-        return [FaceFinding(face.box, found, True, f"found by {face.source}", face.score, frame)
+                    memo.remember(boxes[i], chips[i][0], judged[i])
+        return [FaceFinding(face.box, found, True, f"found by {face.source}", face.score, frame,
+                            second_candidates=second, second_detail=second_why)
                 if chip is not None else FaceFinding(face.box, (), False, why, face.score, frame)
-                for face, (chip, why), found in zip(located, chips, candidates)]
+                for face, (chip, why), (found, second, second_why) in zip(located, chips, judged)]
+
+    def in_band(self, candidates) -> bool:
+        """dlib's nearest person lies in the borderline band: only there is SFace asked."""
+        return bool(candidates) and self.settings.tolerance < candidates[0][1] <= self.settings.second_opinion_within
+
+    def second_opinions(self, rgb: np.ndarray, boxes: list) -> list[tuple[tuple, str]]:
+        """SFace's candidates for each face (nearest first), or () and why not. Fails closed: a
+        model that cannot be loaded or a face it cannot read gives no candidates (no match)."""
+        gallery = self.gallery.second
+        if not boxes:
+            return []
+        if gallery is None or not len(gallery):
+            return [((), "no opinion (no reference photo described by it)")] * len(boxes)
+        try:
+            if self._second is None and not self._second_failed:
+                self._second = self.load_second()
+            if self._second is None:
+                raise RuntimeError(self._second_failed)
+        except Exception as exc:
+            self._second_failed = self._second_failed or f"could not be loaded ({exc})"
+            return [((), self._second_failed)] * len(boxes)
+        try:
+            encoded = self._second.encode_many(rgb, boxes)
+        except Exception as exc:
+            return [((), f"failed on the face ({type(exc).__name__}: {exc})")] * len(boxes)
+        return [(gallery.candidates(vector), "") if vector is not None else ((), why or "could not read the face")
+                for vector, why in encoded]
 
 
 def needs_turned_search(upright: list[Located], faces: list[FaceFinding]) -> bool:

@@ -4,7 +4,7 @@ keyframes, scene changes, frames held on screen, and the last (formats/video.py 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,6 +21,19 @@ class Sample:
 
 
 def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
+    """The frames to screen (see _chosen), the clip's very last frame marked "last" whatever else
+    chose it: the checks look at it whole (an interval sample that happened to fall on the last
+    frame was gated like any other)."""
+    held: Sample | None = None
+    for sample in _chosen(frames, every_s, scene_change, min_gap_s):
+        if held is not None:
+            yield held
+        held = sample
+    if held is not None:
+        yield held if held.why == "last" else replace(held, why="last")
+
+
+def _chosen(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
     """The frames to screen: the first, one at least every `every_s` seconds, keyframes and
     scene changes (no closer than `min_gap_s` to the previous one) and the last.
 

@@ -85,11 +85,13 @@ def gallery_digest(config: Config, register: Register) -> str:
     encodings are stored, and from every register name (the text check looks for them all).
     A consent change alone does not change it: decide() handles that from the stored findings.
     """
+    from screening.vision import sface
     from screening.vision.face_engine import (
         MODEL_VERSION,  # a new face model makes every stored distance stale
     )
 
-    h = hashlib.sha256(MODEL_VERSION.encode() + b"\0")
+    # the second recogniser's too: results stored before it was asked (or by another version) are stale
+    h = hashlib.sha256(MODEL_VERSION.encode() + b"\0" + sface.VERSION.encode() + b"\0")
     for pid in sorted(p.person_id for p in register.people.values() if p.biometric_consent):
         h.update(pid.encode() + b"\0")
         folder = config.photos / pid

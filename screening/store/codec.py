@@ -25,7 +25,7 @@ _NAMES = {cls: name for name, cls in _TYPES.items()}
 def finding_to_json(finding) -> dict[str, Any]:
     out = {"type": _NAMES[type(finding)]}
     for key, value in vars(finding).items():
-        if key == "candidates":
+        if key in ("candidates", "second_candidates"):
             value = [[pid, d] for pid, d in value]
         elif key == "box" and value is not None:
             value = list(value)
@@ -42,8 +42,9 @@ def finding_from_json(data: dict[str, Any]):
         data["crest_score"] = 1.0 if data.pop("crest") else 0.0
     if "also" in data:
         data["also"] = tuple(data["also"])
-    if "candidates" in data:
-        data["candidates"] = tuple((pid, float(d)) for pid, d in data["candidates"])
+    for key in ("candidates", "second_candidates"):
+        if key in data:
+            data[key] = tuple((pid, float(d)) for pid, d in data[key])
     return cls(**data)
 
 
