@@ -386,3 +386,52 @@ def test_rt13_control_with_the_grey_channel_uncapped_the_turned_crest_is_found(l
 @pytest.mark.parametrize("academy, px, angle", CAPPED_LOST)
 def test_rt13_9_a_small_turned_crest_on_a_working_size_photo_is_found(logo_detector, academy, px, angle):
     assert academy in _crests_named(logo_detector, _turned_crest(academy, px, angle))
+
+
+# ---------------------------------------------------------------- 4b. the video gate's pan choice
+
+
+def _panned_frames(public_domain, xs, ys=None, side=72, at=(600, 300), new_at=4, with_scene=True):
+    """Frames of a wide scene (tests/test_redteam11a) cut at xs/ys, a still 180 px head, and a face
+    `side` px appearing at look `new_at` at `at`, moving with the scene or staying in the frame."""
+    from .test_redteam11a import H, W, _stand_in, _wide_scene
+
+    head, face = _stand_in(public_domain, 180), _stand_in(public_domain, side)
+    ys = ys or [0] * len(xs)
+    wide = _wide_scene(max(xs) + W + 50)
+    tall = np.concatenate([wide, wide[::-1]], axis=0)
+    frames, faces = [], []
+    for k, (x, y) in enumerate(zip(xs, ys)):
+        rgb = np.ascontiguousarray(tall[y:y + H, x:x + W]).copy()
+        rgb[260:440, 560:740] = head
+        on = [(560, 260, 180, 180)]
+        if k >= new_at:
+            fx = at[0] - (x - xs[new_at]) if with_scene else at[0]
+            fy = at[1] - (y - ys[new_at]) if with_scene else at[1]
+            if 0 <= fx and fx + side <= W and 0 <= fy and fy + side <= H:
+                rgb[fy:fy + side, fx:fx + side] = face
+                on.append((fx, fy, side, side))
+        frames.append(rgb)
+        faces.append(on)
+    return frames, faces
+
+
+_STEADY = [100 + 3 * k for k in range(9)]
+_JERKY = [int(x) for x in np.cumsum([100, 2, 9, 1, 12, 0, 7, 3, 15])]
+
+
+@pytest.mark.parametrize("case", [
+    dict(xs=_STEADY),  # control: a steady pan
+    dict(xs=_JERKY), dict(xs=_JERKY, side=24),  # a hand-held pan: the gate follows the wrong pan at times
+    dict(xs=[int(x) for x in np.cumsum([100, 1, 2, 4, 8, 16, 32, 2, 1])]),  # accelerating, then stopping
+    dict(xs=[100, 103, 106, 109, 106, 103, 100, 97, 94]),  # the pan reverses as the face appears
+    dict(xs=_STEADY, ys=[2 * k for k in range(9)], at=(400, 0), side=40, with_scene=False),  # diagonal, top edge
+    dict(xs=_STEADY, at=(0, 300), side=40, with_scene=False),  # at the left edge, still in the frame
+    dict(xs=_STEADY, at=(745, 300), side=40)])  # beside the still head
+def test_rt13_a_face_appearing_while_the_camera_pans_is_looked_at(public_domain, case):
+    from .test_video_pan_choice import _gate_run
+
+    frames, faces = _panned_frames(public_domain, **case)
+    assert any(len(on) > 1 for on in faces)  # the face is on screen
+    _, missed = _gate_run(frames, faces)
+    assert missed == []
