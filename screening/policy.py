@@ -171,6 +171,8 @@ def _second_problem(finding: FaceFinding, person_id: str, second: SecondOpinion)
     """Why the second recogniser does not confirm `person_id` ("" when it does)."""
     if not finding.second_candidates:
         return finding.second_detail or "no opinion (nobody enrolled with it)"
+    if unread := [p for p, d in finding.candidates if d <= second.within and p not in dict(finding.second_candidates)]:
+        return f"no reference of {unread[0]}, near by dlib, could be read by it"  # never confirm past one (RT13-6)
     other, distance = finding.second_candidates[0]
     if other != person_id:
         return f"nearest is {other} at {distance:.2f}, not {person_id}"

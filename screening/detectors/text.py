@@ -144,8 +144,8 @@ def runs(boxes: Sequence[Box], longest: int, pitches: Sequence[float] | None = N
     letter pitches, whichever is wider (lettering tracked a capital apart: RT12-19).
     """
     pitch = list(pitches) if pitches is not None else [0.0] * len(boxes)
-    following = {i: [j for j in range(len(boxes))
-                     if j != i and _reads_on(boxes[i], boxes[j], 3 * max(pitch[i], pitch[j]))]
+    following = {i: _nearest(boxes[i], [j for j in range(len(boxes))
+                                        if j != i and _reads_on(boxes[i], boxes[j], 3 * max(pitch[i], pitch[j]))], boxes)
                  for i in range(len(boxes))}
     out: list[tuple[int, ...]] = []
     stack: list[tuple[int, ...]] = [(i,) for i in range(len(boxes))]
@@ -155,6 +155,17 @@ def runs(boxes: Sequence[Box], longest: int, pitches: Sequence[float] | None = N
         if len(run) < longest:
             stack += [run + (j,) for j in following[run[-1]] if j not in run]
     return out
+
+
+# A line reads on to at most this many others (the nearest): runs stay few however many lines
+# of scattered letters crowd one baseline (the runs of `longest` lines grow as its power).
+MAX_FOLLOWING = 4
+
+
+def _nearest(a: Box, js: list[int], boxes: Sequence[Box]) -> list[int]:
+    if len(js) <= MAX_FOLLOWING:
+        return js
+    return sorted(js, key=lambda j: abs(boxes[j][0] - a[0] - a[2]) + abs(boxes[j][1] - a[1] - a[3]))[:MAX_FOLLOWING]
 
 
 def _pitch(line: TextLine) -> float:

@@ -203,11 +203,20 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
             raw = bytes(v & 0xFF for v in value) if isinstance(value, (tuple, list)) else value
             text = raw.decode("utf-16-le", "replace") if isinstance(raw, bytes) else str(raw)
         elif isinstance(value, str) or tag == 0x9286:
-            text = _text(value)
+            text = _utf8_as_read(_text(value))
         else:
             continue  # numbers, pointers, binary blocks (MakerNote)
         out.append((_EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}", text.replace("\x00", "").strip()))
     return out
+
+
+def _utf8_as_read(text: str) -> str:
+    """An EXIF ASCII field that holds UTF-8 (as phones and Windows write "José García"), which
+    Pillow decodes byte by byte as Latin-1: the text as a viewer shows it (RT13-5)."""
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
 
 
 def _xmp(packet: bytes) -> list[tuple[str, str]]:

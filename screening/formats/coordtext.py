@@ -33,14 +33,15 @@ POSTCODE = _postcodes.POSTCODE
 WHAT = "coordinates written"
 _NUM = r"[-+−]?\d{1,3}(?:[.,]\d+)?"
 _LABELLED = re.compile(
-    rf"\blat(?:itude)?\b\.?\s*[:=]?\s*(?P<lat>{_NUM})\s*°?\s*(?P<ns>[NS]\b)?[\s,;/|]*"
-    rf"(?:lon|long|lng|longitude)\b\.?\s*[:=]?\s*(?P<lon>{_NUM})\s*°?\s*(?P<ew>[EW]\b)?", re.I)
+    rf"\blat(?:itude)?\b\.?\s*+[:=]?\s*+(?P<lat>{_NUM})\s*+[°º˚]?\s*+(?P<ns>[NS]\b)?[\s,;/|&]*+"
+    rf"(?:lon|long|lng|longitude)\b\.?\s*+[:=]?\s*+(?P<lon>{_NUM})\s*+[°º˚]?\s*+(?P<ew>[EW]\b)?", re.I)
+# (possessive runs: a caption of "lat 1" and thousands of spaces must not take cubic time, RT13-4)
 # decimal degrees with hemisphere letters: 2 decimal places at least (1 km; "Score 12.5 N 3.25 W"
 # is a score and initials, RT11b-17/19), or 3 after a decimal comma ("53,8008 N 1,5491 W", RT11b-11;
 # "1,50 N 2,75 E" are prices)
 _DEC = r"\d{1,3}(?:\.\d{2,}|,\d{3,})"
-_HEMI_AFTER = re.compile(rf"(?<![\w.,])(?P<lat>{_DEC})\s*°?\s*(?P<ns>[NS])\b[\s,;/]*"
-                         rf"(?P<lon>{_DEC})\s*°?\s*(?P<ew>[EW])\b")
+_HEMI_AFTER = re.compile(rf"(?<![\w.,])(?P<lat>{_DEC})\s*+[°º˚]?\s*+(?P<ns>[NS])\b[\s,;/]*+"
+                         rf"(?P<lon>{_DEC})\s*+[°º˚]?\s*+(?P<ew>[EW])\b")
 _HEMI_BEFORE = re.compile(rf"\b(?P<ns>[NS])\s*(?P<lat>{_DEC})°?[\s,;/]+(?P<ew>[EW])\s*(?P<lon>{_DEC})°?(?![\d.,]*\d)")
 
 
@@ -58,8 +59,9 @@ _DMS = re.compile(r"(?<![\w.,])" + _dms_part("a") + r"\s*(?P<ns>[NS])\b[\s,;/]*"
                   + _dms_part("b") + r"\s*(?P<ew>[EW])\b")
 _DMS_FIRST = re.compile(r"\b(?P<ns>[NS])\s*" + _dms_part("a") + r"[\s,;/]+(?P<ew>[EW])\s*" + _dms_part("b")
                         + r"(?![\d.,]*\d)")
-_BARE_PAIR = re.compile(r"(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)"
-                        r"|(?<![\w.,+\-−])([-+−]?\d{1,2}\.\d{3,}),([-+−]?\d{1,3}\.\d{3,})(?!\w|[.,]\d)")
+# (a CSV row's pair after a comma, or before ",45.2" of altitude, and "53.8;-1.5" are pairs: RT13-3)
+_BARE_PAIR = re.compile(r"(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)"
+                        r"|(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})[,;]([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)")
 # Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, OpenStreetMap "mlat=..&mlon=..".
 _MAP_LINK = re.compile(r"(?:@|[?&](?:q|ll|query|center|destination)=)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
                        r"|[?&]mlat=([-+]?\d{1,2}\.\d+)&(?:amp;)?mlon=([-+]?\d{1,3}\.\d+)", re.IGNORECASE)
@@ -92,7 +94,7 @@ def plain(text: str) -> str:
     direction mark) dropped, every space (no-break, thin) a space, full-width and other compatibility
     letters and digits as ASCII, so "LS6\u200b2AB" and "ＳＥ 29672 34261" read as they show."""
     if text.isascii():
-        return text
+        return _SPACES.sub(" ", text)
     out = []
     for char in text:
         if unicodedata.category(char) == "Cf":
@@ -103,7 +105,11 @@ def plain(text: str) -> str:
         folded = unicodedata.normalize("NFKC", char)  # a full-width Ｓ, a mathematical 𝟓; not º (a degree)
         wide = unicodedata.decomposition(char).startswith(("<wide>", "<font>", "<narrow>")) or char.isdecimal()
         out.append(folded if wide and len(folded) == 1 and folded.isascii() and folded.isalnum() else char)
-    return "".join(out)
+    return _SPACES.sub(" ", "".join(out))
+
+
+# a run of spaces reads as one ("SE  29672 34261", "LS6  2AB": RT13-3)
+_SPACES = re.compile(r"[ \t]{2,}")
 
 
 def _position(lat: float, lon: float, raw: str) -> Position:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 
 _REF = re.compile(r"(?<![\w.,/-])(?P<sq>[A-HJ-Z]{2})\s?(?:(?P<e>\d{3,5})\s(?P<n>\d{3,5})|(?P<both>\d{6}|\d{8}|\d{10}))"
-                  r"(?![\w/-]|[.,]\w|\s?\d)", re.IGNORECASE)
+                  r"(?![\w/-]|[.,]\w)", re.IGNORECASE)  # a number after a space may follow ("SE 2967 3426 3 June": RT13-3)
 
 # The 100 km squares with land in them (Great Britain, its islands, the Isle of Man): a sea
 # square's reference is no school's

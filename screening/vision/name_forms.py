@@ -126,7 +126,10 @@ KIND = frozenset({"academy", "primary", "secondary", "school", "high", "college"
 def known_as(name: str) -> tuple[str, list[str]]:
     """The name without its bracketed or quoted parts, and those parts (known-as names)."""
     parts = [next(g for g in m.groups() if g is not None) for m in _KNOWN_AS.finditer(name)]
-    return _KNOWN_AS.sub(" ", name), [p for p in parts if _words(p)]
+    rest = _KNOWN_AS.sub(" ", name)
+    if not _words(rest):  # the whole name in quotes or brackets: that is the name (RT13-1)
+        return " ".join(parts), []
+    return rest, [p for p in parts if _words(p)]
 
 
 def untitled(words: list[str]) -> tuple[str | None, list[str]]:
@@ -150,9 +153,10 @@ def academy_writings(name: str) -> list[str]:
 _CUT = frozenset(k[:n] for k in KIND for n in (3, 5) if len(k) > n + 1)
 
 
-def generic(word: str) -> bool:
-    """A word that does not say which school: GENERIC, or a kind word cut short."""
-    return word in GENERIC or word in _CUT
+def generic(word: str, named: frozenset[str] = frozenset()) -> bool:
+    """A word that does not say which school: GENERIC, or a kind word cut short that is not a
+    word of the name itself ("Prima Academy" is identified by "prima": RT13-2)."""
+    return word in GENERIC or (word in _CUT and word not in named)
 
 
 def shortened(words: tuple[str, ...]) -> list[tuple[str, ...]]:

@@ -92,7 +92,8 @@ def academy_target(academy_id: str, name: str) -> Target:
     if not any(w not in GENERIC for w in _words(name)):  # "The Academy": every word has to count
         return Target("academy", academy_id, name, tuple(Form(f, (True,) * len(f)) for f in forms),
                       denominated=bare is not None)
-    made = [Form(f, tuple(not generic(w) for w in f)) for f in forms if any(not generic(w) for w in f)]
+    named = frozenset(w for words in _spellings(name) for w in words)
+    made = [Form(f, tuple(not generic(w, named) for w in f)) for f in forms if any(not generic(w, named) for w in f)]
     if bare is not None and bare not in forms:  # the sign may leave the denomination out (RT7-17)
         made.append(Form(bare, tuple(w not in GENERIC for w in bare), bare=True))
     return Target("academy", academy_id, name, tuple(made), denominated=bare is not None)

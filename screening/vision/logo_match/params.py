@@ -18,14 +18,12 @@ MIN_CHANNEL_STD = 20.0
 # The image's colour channels are searched at this fraction of the working size: photos carry
 # colour at half resolution anyway (JPEG 4:2:0), and it quarters their cost.
 CHROMA_SCALE = 0.5
-# The grey channel is searched with its longer side at most this (px): a photo at the working
-# size of 1400 px at 0.75 of it. SIFT doubles its input and that doubled scale is about three
-# quarters of its work; the finest scale is then 0.67 working pixels, not 0.5. Measured on 150
-# bench cases (bench/logo_findings.py): the logo check 0.76x the time; the same academies named
-# on every case but two, both better (a 40-60 px south crest no longer also named east; a
-# decoy badge no longer flagged). Applied at 0.75 to smaller photos too, a 33 px crest turned
-# 43 degrees on a 500 px photo (enlarged to 1000) was lost: below this side nothing changes.
-GREY_SIDE = 1050
+# The grey channel is searched with its longer side at most this (px): the working size itself,
+# so no cap. A cap of 1050 (0.75 of the working size; SIFT's doubled scale is about three quarters
+# of its work) made the logo check 0.76x the time on 150 bench cases with no crest lost there,
+# but red team 13 found small crests turned 40 degrees (a 44 px north, a 30 px south) on a
+# 1400 px photo that it lost (RT13-9): a missed crest is a published logo, so recall first.
+GREY_SIDE = 1400
 # Neighbours each photo feature gets from the index of all references, and how far (canonical
 # pixels) two reference features must be apart to be different places of a crest.
 INDEX_K = 12
