@@ -66,11 +66,14 @@ def _as_photo(path: Path, detector) -> Callable:
 
 def _logo_pass(detector) -> Pass:
     """Logos in a crop at the zoom the whole frame would be searched at (the photo path scales
-    any image to [logos] max_side: a small crop would cost as much as the whole frame)."""
+    any image to [logos] max_side: a small crop would cost as much as the whole frame). The
+    small-crest pass runs on whole looks only (the first and last frames, cuts, a frame mostly
+    changed): on every changed crop it cost about a third of the logo pass."""
     def run(pixels, earlier):
         whole = max(logos.whole) or max(pixels.shape[:2])
         zoom = min(detector.settings.max_side / whole, detector.settings.max_zoom)
-        return detector.search(pixels, max_side=round(max(pixels.shape[:2]) * zoom) or 1, max_zoom=zoom)
+        return detector.search(pixels, max_side=round(max(pixels.shape[:2]) * zoom) or 1, max_zoom=zoom,
+                               small_crests=max(pixels.shape[:2]) >= whole)
 
     logos = Pass(Check.LOGOS.value, Check.LOGOS, False, False, run)
     return logos

@@ -88,12 +88,13 @@ class LogoDetector:
 
     def search(self, rgb: np.ndarray, box: Box | None = None, *, academies=None,
                max_side: int | None = None, max_zoom: float | None = None,
-               frame: int = 0) -> list[LogoFinding]:
+               frame: int = 0, small_crests: bool = True) -> list[LogoFinding]:
         """Crests in `rgb`, or in its `box` at higher zoom; boxes in full-res pixels of `rgb`.
 
         The region is resized so its longer side is `max_side` (default [logos] max_side),
         enlarged at most `max_zoom` times (default [logos] max_zoom). `academies` limits the
-        search to those academy ids. The uniform check searches a chest this way.
+        search to those academy ids. The uniform check searches a chest this way. `small_crests`
+        False leaves out the small-crest pass (a clip's changed crops: its whole looks have it).
         """
         x0, y0 = (0, 0) if box is None else (max(0, box[0]), max(0, box[1]))
         region = rgb if box is None else rgb[y0:box[1] + box[3], x0:box[0] + box[2]]
@@ -117,7 +118,7 @@ class LogoDetector:
                 detail += "; crest partly visible (some of its parts hidden or unlike the reference)"
             findings.append(LogoFinding(p.reference.academy, _clip(full, rgb.shape), round(p.score, 3),
                                         detail, frame, also=p.also))
-        if box is None and "small" in self.steps:
+        if box is None and small_crests and "small" in self.steps:
             findings = self._small_crests(rgb, work, scale, refs, findings, frame)
         return findings
 
