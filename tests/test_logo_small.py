@@ -107,3 +107,21 @@ def test_a_large_crest_from_few_points_needs_agreeing_matches(detector):
 def test_degenerate_photo_shapes_do_not_break_the_small_pass(detector, shape):
     noise = np.random.default_rng(0).integers(0, 255, shape).astype(np.uint8)
     assert detector.detect(FakePicture(Image.fromarray(noise)), {}) == []
+
+
+def test_a_clips_changed_crops_skip_the_small_pass_and_its_whole_looks_run_it(detector, monkeypatch):
+    """The video logo pass (video_passes._logo_pass) asks for the small-crest pass only when it
+    looks at the whole frame: a changed crop is searched as before the pass existed."""
+    from screening.video_passes import _logo_pass
+
+    calls = []
+    real = small.windows
+    monkeypatch.setattr(small, "windows", lambda *a, **k: calls.append(a[0].shape) or real(*a, **k))
+    image, _ = big_photo(crests.preset("south", 512), 52, 2)
+    frame = np.asarray(image)
+    logos = _logo_pass(detector)
+    logos.whole = (frame.shape[1], frame.shape[0])
+    logos.run(frame[:600, :900], {})
+    assert calls == []  # a crop
+    logos.run(frame, {})
+    assert len(calls) == 1  # the whole frame
