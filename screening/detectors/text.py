@@ -144,9 +144,12 @@ def runs(boxes: Sequence[Box], longest: int, pitches: Sequence[float] | None = N
     letter pitches, whichever is wider (lettering tracked a capital apart: RT12-19).
     """
     pitch = list(pitches) if pitches is not None else [0.0] * len(boxes)
-    following = {i: _nearest(boxes[i], [j for j in range(len(boxes))
-                                        if j != i and _reads_on(boxes[i], boxes[j], 3 * max(pitch[i], pitch[j]))], boxes)
-                 for i in range(len(boxes))}
+    following = {}
+    for i in range(len(boxes)):
+        near = [j for j in range(len(boxes)) if j != i and _reads_on(boxes[i], boxes[j])]
+        tracked = [j for j in range(len(boxes)) if j != i and j not in near
+                   and _reads_on(boxes[i], boxes[j], 3 * max(pitch[i], pitch[j]))]
+        following[i] = near + _nearest(boxes[i], tracked, boxes)
     out: list[tuple[int, ...]] = []
     stack: list[tuple[int, ...]] = [(i,) for i in range(len(boxes))]
     while stack:
@@ -157,15 +160,14 @@ def runs(boxes: Sequence[Box], longest: int, pitches: Sequence[float] | None = N
     return out
 
 
-# A line reads on to at most this many others (the nearest): runs stay few however many lines
-# of scattered letters crowd one baseline (the runs of `longest` lines grow as its power).
+# A line reads on, by letter pitch alone, to at most this many others (the nearest beside it):
+# runs stay few however many lines of scattered letters crowd one baseline (the runs of
+# `longest` lines grow as its power). What reads on within two line heights is never capped.
 MAX_FOLLOWING = 4
 
 
 def _nearest(a: Box, js: list[int], boxes: Sequence[Box]) -> list[int]:
-    if len(js) <= MAX_FOLLOWING:
-        return js
-    return sorted(js, key=lambda j: abs(boxes[j][0] - a[0] - a[2]) + abs(boxes[j][1] - a[1] - a[3]))[:MAX_FOLLOWING]
+    return sorted(js, key=lambda j: abs(boxes[j][0] - a[0] - a[2]) + abs(boxes[j][1] - a[1]))[:MAX_FOLLOWING]
 
 
 def _pitch(line: TextLine) -> float:
