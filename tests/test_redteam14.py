@@ -163,3 +163,25 @@ def test_control_a_postcode_split_by_a_tab_is_read_when_the_caption_is_not_ascii
 def test_a_postcode_split_by_a_tab_or_line_break_in_a_caption_is_a_location(tmp_path, config, sep):  # noqa: F811
     status, details = location_details(_caption_photo(tmp_path, f"Sports day at school, LS6{sep}2AB"), config)
     assert status is not Status.CLEARED, details
+
+
+# ------------------------------------------------------------------ RT14-7: _nearest and a GPS stamp on two lines
+
+STAMP = [line("Lat 53.8008", (0, 0, 330, 40)), line("Long -1.5491", (0, 50, 360, 40))]
+# the stamp's clock and zone beside the latitude, split by detection: "10", ":", "42", "GMT"
+CLOCK = [line(t, (340 + i * 18, 5, 16, 30)) for i, t in enumerate(["10", ":", "42", "GMT"])]
+
+
+def _locations(findings):
+    return [f for f in findings if f.target == "location"]
+
+
+def test_control_a_gps_stamp_on_two_lines_is_a_location(detector):
+    assert _locations(detector.findings(STAMP))
+
+
+@pytest.mark.xfail(strict=True, reason="RT14-7: runs() (via _nearest, 4 nearest followers) drops the longitude "
+                   "line below when four pieces of the stamp's clock sit beside the latitude; written_locations "
+                   "never joins 'Lat 53.8008' with 'Long -1.5491' and the stamp is cleared")
+def test_a_gps_stamp_with_a_clock_beside_it_is_a_location(detector):
+    assert _locations(detector.findings(STAMP + CLOCK))
