@@ -1,5 +1,8 @@
 """Red team 14: the newest text, name and redaction code (runs/_nearest, known-as names,
-_paths, plain()). Unsafe cases are strict xfails named RT14-N; each sits next to a safe control."""
+_paths, plain()). The seven holes it found (RT14-1 to 7: a name's second line crowded out, a
+runner's path paired with the wrong face or lost when it grows, "(Year 5)" read as a name, a
+former surname in brackets missed, a postcode split by a tab or line break, a GPS stamp's second
+line crowded out) were fixed on main; each test sits next to a safe control and keeps its fix."""
 
 from __future__ import annotations
 
@@ -49,9 +52,6 @@ def test_control_a_name_badge_on_two_lines_names_the_pupil(detector):
     assert _people(detector.findings(BADGE)) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-1: _nearest keeps the 4 nearest followers by |bx-ax-aw|+|by-ay-ah|, "
-                   "which favours marks beside a wide line over the line below it; the surname line is dropped "
-                   "and 'Amelia / Hart' (found before the diff) is missed")
 def test_four_marks_beside_the_first_name_do_not_hide_the_surname_below(detector):
     assert _people(detector.findings(BADGE + MARKS)) == {"P3001"}
 
@@ -72,16 +72,11 @@ def test_control_a_face_running_across_is_covered_between_samples():
     assert _covers(boxes_at(0.5, hide, [0.0, 1.0]), (450, 100, 100, 100))
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-2: _paths joins each earlier box only to the NEAREST similar box of "
-                   "the later frame; when another face appears near where the runner started, the runner's "
-                   "path is never drawn and it is unblurred mid-way between samples")
 def test_a_face_running_across_is_covered_when_another_face_appears_behind_it():
     hide = [(0.0, [(0, 100, 100, 100)]), (1.0, [(900, 100, 100, 100), (120, 100, 100, 100)])]
     assert _covers(boxes_at(0.5, hide, [0.0, 1.0]), (450, 100, 100, 100))
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-3: _paths needs a later box of 0.5-2x the area; a child running "
-                   "toward the camera grows more than that between samples and gets no path")
 def test_a_face_running_toward_the_camera_is_covered_between_samples():
     hide = [(0.0, [(0, 100, 60, 60)]), (1.0, [(700, 100, 150, 150)])]
     assert _covers(boxes_at(0.5, hide, [0.0, 1.0]), (380, 110, 90, 90))
@@ -97,17 +92,11 @@ def test_control_a_known_as_name_is_found():
     assert _found([("O", "Oliver Bennett (Ollie)")], "Ollie Bennett") == {"O"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-4: known_as() takes ANY bracketed part of a register name as another "
-                   "name: a register note '(Year 5)' makes every 'Year 5' sign name that pupil (a wrong person); "
-                   "only a one-word part should be a known-as first name, a longer part only with the surname")
 def test_a_bracketed_register_note_is_not_a_name():
     assert _found([("Z", "Zara Okafor (Year 5)")], "Year 5 sports day") == set()
     assert _found([("Z", "Zara Okafor (Year 5)")], "Zara Okafor") == {"Z"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-5: regression: 'Sarah Jones (née Smith)' was found as 'Sarah Smith' "
-                   "before the diff (first + last word); known_as() now strips the bracket and the two-word part "
-                   "becomes the form 'nee smith', so her former name 'Sarah Smith' is missed")
 def test_a_former_surname_in_brackets_is_still_found():
     assert _found([("S", "Sarah Jones (née Smith)")], "Sarah Smith") == {"S"}
 
@@ -156,9 +145,6 @@ def test_control_a_postcode_split_by_a_tab_is_read_when_the_caption_is_not_ascii
     assert coordtext.postcodes("Zoë's sports day, LS6\t2AB") == ["LS6 2AB"]
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-6: plain() turns every whitespace into a space only for non-ASCII "
-                   "text; ASCII text keeps a lone tab or line break, and the postcode pattern needs a space "
-                   "(or none), so 'LS6\\t2AB' / 'LS6\\n2AB' in an EXIF caption is cleared")
 @pytest.mark.parametrize("sep", ["\t", "\n", "\r\n"])
 def test_a_postcode_split_by_a_tab_or_line_break_in_a_caption_is_a_location(tmp_path, config, sep):  # noqa: F811
     status, details = location_details(_caption_photo(tmp_path, f"Sports day at school, LS6{sep}2AB"), config)
@@ -180,8 +166,5 @@ def test_control_a_gps_stamp_on_two_lines_is_a_location(detector):
     assert _locations(detector.findings(STAMP))
 
 
-@pytest.mark.xfail(strict=True, reason="RT14-7: runs() (via _nearest, 4 nearest followers) drops the longitude "
-                   "line below when four pieces of the stamp's clock sit beside the latitude; written_locations "
-                   "never joins 'Lat 53.8008' with 'Long -1.5491' and the stamp is cleared")
 def test_a_gps_stamp_with_a_clock_beside_it_is_a_location(detector):
     assert _locations(detector.findings(STAMP + CLOCK))

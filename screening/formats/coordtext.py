@@ -108,8 +108,8 @@ def plain(text: str) -> str:
     return _SPACES.sub(" ", "".join(out))
 
 
-# a run of spaces reads as one ("SE  29672 34261", "LS6  2AB": RT13-3)
-_SPACES = re.compile(r"[ \t]{2,}")
+# a run of spaces, tabs or line breaks reads as one space ("SE  29672 34261", "LS6  2AB": RT13-3)
+_SPACES = re.compile(r"\s+")  # a tab or a line break too: "LS6\t2AB" (RT14-6)
 
 
 def _position(lat: float, lon: float, raw: str) -> Position:

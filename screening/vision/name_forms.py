@@ -124,12 +124,23 @@ KIND = frozenset({"academy", "primary", "secondary", "school", "high", "college"
 
 
 def known_as(name: str) -> tuple[str, list[str]]:
-    """The name without its bracketed or quoted parts, and those parts (known-as names)."""
+    """The name without its bracketed or quoted parts, and the known-as first names among them:
+    one word of letters ("(Ollie)"); not "(Year 5)" or a note (RT14-4). A former surname
+    ("(née Smith)") is returned as "née Smith" for the caller to pair with the first name."""
     parts = [next(g for g in m.groups() if g is not None) for m in _KNOWN_AS.finditer(name)]
     rest = _KNOWN_AS.sub(" ", name)
     if not _words(rest):  # the whole name in quotes or brackets: that is the name (RT13-1)
         return " ".join(parts), []
-    return rest, [p for p in parts if _words(p)]
+    kept = []
+    for part in parts:
+        words = _words(part)
+        if len(words) == 1 and words[0].isalpha() or len(words) == 2 and words[0] in _FORMERLY:
+            kept.append(part)
+    return rest, kept
+
+
+# words before a former surname in brackets: "Sarah Jones (née Smith)" is also "Sarah Smith" (RT14-5)
+_FORMERLY = frozenset({"nee", "formerly", "was", "born"})
 
 
 def untitled(words: list[str]) -> tuple[str | None, list[str]]:

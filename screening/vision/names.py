@@ -121,7 +121,10 @@ def person_target(person_id: str, name: str) -> Target | None:
         if len(words) >= 3:
             forms += [(first, words[-2]), (words[-2], first)]
         for other in (w for o in others for w in _spellings(o)):
-            forms += [(other[0], last), (last, other[0])] if len(other) == 1 else [tuple(other), (other[0], other[-1])]
+            if len(other) == 1:  # another first name
+                forms += [(other[0], last), (last, other[0])]
+            else:  # née Smith: a former surname
+                forms += [(first, other[-1]), (other[-1], first)]
     if not forms:
         return None
     return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in dict.fromkeys(forms)))
