@@ -181,3 +181,108 @@ def test_rt15_5_gps_in_photoshops_exif_resource_is_found(tmp_path, config):
     path = tmp_path / "irb1058.jpg"
     path.write_bytes(_jpeg_with_photoshop_resource(1058, _gps_exif_body()))
     assert _text_verdict(path, config).status is not Status.CLEARED
+
+
+# ------------------------------------------------------------------ RT15-6: a name run into digits
+
+@pytest.fixture
+def names(tmp_path):
+    from screening.config import load_config
+    from screening.detectors.text import TextDetector
+
+    from .test_config_register import GOOD, write_config
+    from .test_redteam14 import PEOPLE, NoEngine
+
+    return TextDetector(load_config(write_config(tmp_path, GOOD)), PEOPLE, engine=NoEngine())
+
+
+def _people_read(detector, text):
+    from .test_redteam14 import line
+
+    return {f.target_id for f in detector.findings([line(text, (0, 0, 30 * len(text), 50))]) if f.target == "person"}
+
+
+@pytest.mark.parametrize("text", ["Amelia Hart 07", "@amelia_hart", "Hart7 Amelia", "www.ameliahart.co.uk",
+                                  "AMELIA HART (Y6)", "#TeamAmeliaHart"])
+def test_rt15_control_a_pupils_name_in_handles_and_labels_is_found(names, text):
+    assert _people_read(names, text) == {"P3001"}
+
+
+@pytest.mark.xfail(strict=True, reason="RT15-6: vision/names.py _word_end/_word_start: a letter next to a digit is "
+                                       "no word end, so a short name run into two or more digits (a handle, a "
+                                       "label with a class or year) is never found; a letter/digit change should "
+                                       "count as a word end")
+@pytest.mark.parametrize("text", ["amelia_hart07", "amelia.hart07", "Amelia Hart07", "amelia hart2026", "ameliahart07"])
+def test_rt15_6_a_pupils_name_run_into_digits_is_found(names, text):
+    assert _people_read(names, text) == {"P3001"}
+
+
+# ------------------------------------------------------------------ RT15-7/8: GPS in clip atoms not read
+
+def _gps_tiff() -> bytes:
+    """A little-endian TIFF whose IFD0 holds GPS tags 1 to 4: the Trust's site (as Canon's CMT4)."""
+    base = 8 + 2 + 4 * 12 + 4
+    lat = b"".join(struct.pack("<II", round(v * 100), 100) for v in (53, 48, 2.88))
+    lon = b"".join(struct.pack("<II", round(v * 100), 100) for v in (1, 32, 56.76))
+    entries = [struct.pack("<HHI4s", 1, 2, 2, b"N\x00\x00\x00"), struct.pack("<HHII", 2, 5, 3, base),
+               struct.pack("<HHI4s", 3, 2, 2, b"W\x00\x00\x00"), struct.pack("<HHII", 4, 5, 3, base + 24)]
+    return b"II*\x00" + struct.pack("<IH", 8, 4) + b"".join(entries) + b"\x00" * 4 + lat + lon
+
+
+CANON_UUID = bytes.fromhex("85c0b687820f11e08111f4ce462b6a48")
+XMP_PACKET = (b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>' + XMP_GPS + b'<?xpacket end="w"?>')
+
+
+def _xml_meta(xmp: bytes) -> bytes:
+    from .test_video import _box
+
+    hdlr = _box(b"hdlr", b"\x00" * 8 + b"mp7t" + b"\x00" * 13)
+    return _box(b"meta", b"\x00" * 4 + hdlr + _box(b"xml ", b"\x00" * 4 + xmp))
+
+
+def _clip_with(tmp_path, name, where, child) -> Path:
+    from .test_video import _into_moov
+
+    data = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    path = tmp_path / name
+    path.write_bytes(_into_moov(data, child) if where == "moov" else data + child)
+    return path
+
+
+def test_rt15_control_the_same_xmp_in_a_quicktime_xmp_atom_is_a_location(tmp_path, config):
+    from .test_video import _box
+
+    path = _clip_with(tmp_path, "xmp_.mp4", "moov", _box(b"udta", _box(b"XMP_", XMP_PACKET)))
+    assert "location" in [r.kind.value for r in _text_verdict(path, config).reasons]
+    assert _text_verdict(tmp_path / "plain.mp4", config).status is Status.CLEARED
+
+
+@pytest.mark.xfail(strict=True, reason="RT15-7: formats/video_metadata.py _walk reads ©xyz, loci, XMP_, the XMP "
+                                       "uuid and Apple keys only: Canon's uuid 85c0b687.. box with its CMT4 GPS IFD "
+                                       "(exiftool: GPSLatitude 53 48 2.88 N) is skipped and the clip is cleared")
+def test_rt15_7_gps_in_a_canon_cmt4_box_is_a_location(tmp_path, config):
+    from .test_video import _box
+
+    path = _clip_with(tmp_path, "canon.mp4", "moov", _box(b"uuid", CANON_UUID + _box(b"CMT4", _gps_tiff())))
+    assert _text_verdict(path, config).status is not Status.CLEARED
+
+
+@pytest.mark.xfail(strict=True, reason="RT15-8: XMP in an ISO BMFF meta/`xml ` box is read for text "
+                                       "(video_metadata.clip_xmp scans the whole box) but not for location "
+                                       "(_walk has no `xml ` case): its exif:GPSLatitude/Longitude clear")
+@pytest.mark.parametrize("where", ["moov", "moov/udta", "top level"])
+def test_rt15_8_gps_in_xmp_of_a_meta_xml_box_is_a_location(tmp_path, config, where):
+    from .test_video import _box
+
+    meta = _xml_meta(XMP_PACKET)
+    path = _clip_with(tmp_path, "xml.mp4", "moov" if where.startswith("moov") else "top",
+                      _box(b"udta", meta) if where == "moov/udta" else meta)
+    assert _text_verdict(path, config).status is not Status.CLEARED
+
+
+def test_rt15_control_a_name_in_the_same_meta_xml_box_is_read(tmp_path, config):
+    xmp = XMP_PACKET.replace(b"/></rdf:RDF>", b'><dc:title xmlns:dc="http://purl.org/dc/elements/1.1/"><rdf:Alt>'
+                             b'<rdf:li xml:lang="x-default">Amelia Hart</rdf:li></rdf:Alt></dc:title>'
+                             b'</rdf:Description></rdf:RDF>')
+    path = _clip_with(tmp_path, "xmlname.mp4", "moov", _xml_meta(xmp))
+    assert "text" in [r.kind.value for r in _text_verdict(path, config).reasons]
