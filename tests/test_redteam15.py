@@ -286,3 +286,104 @@ def test_rt15_control_a_name_in_the_same_meta_xml_box_is_read(tmp_path, config):
                              b'</rdf:Description></rdf:RDF>')
     path = _clip_with(tmp_path, "xmlname.mp4", "moov", _xml_meta(xmp))
     assert "text" in [r.kind.value for r in _text_verdict(path, config).reasons]
+
+
+# ------------------------------------------------------------------ RT15-9: half a crest, a cropped blazer
+
+@pytest.fixture(scope="module")
+def academy_checks(tmp_path_factory):
+    from screening.detectors.logos import LogoDetector
+    from screening.detectors.uniforms import UniformDetector
+
+    from .academy_trust import make_trust
+
+    trust = make_trust(tmp_path_factory.mktemp("trust"))
+    logos = LogoDetector(trust, cache=tmp_path_factory.mktemp("cache"))
+    return logos, UniformDetector(trust, logos)
+
+
+@pytest.fixture(scope="module")
+def wearer():
+    from . import crests
+    from .conftest import PUBLIC_DOMAIN
+
+    img = Image.open(PUBLIC_DOMAIN / "astronaut.png").convert("RGB")
+    return img, crests.find_face(img)
+
+
+def _academy_verdict(academy_checks, photo, face):
+    """The logo and uniform checks on the photo (as JPEG), decided as scan decides them."""
+    import datetime as dt
+
+    from screening.config import LogoSettings, UniformSettings
+    from screening.model import Check, CheckResult, FaceFinding
+    from screening.policy import Rules, decide
+
+    from . import crests
+    from .academy_trust import FakePicture
+
+    logos, uniforms = academy_checks
+    picture = FakePicture(crests.jpeg(photo, 85))
+    seen = {Check.FACES: CheckResult(Check.FACES, (FaceFinding(face),))}
+    results = [CheckResult(Check.LOGOS, tuple(logos.detect(picture, seen))),
+               CheckResult(Check.UNIFORMS, tuple(uniforms.detect(picture, seen)))]
+    rules = Rules(channel="website", today=dt.date(2026, 11, 24), required=(Check.LOGOS, Check.UNIFORMS),
+                  logo_min_score=LogoSettings().min_score, uniform_min_score=UniformSettings().min_score,
+                  uniform_min_trim_score=UniformSettings().min_trim_score,
+                  academy_names={"north": "Trinity North Academy", "south": "St Aidan's Academy"})
+    return decide(results, rules)
+
+
+def _worn(wearer, academy, variant):
+    from PIL import ImageDraw
+
+    from . import crests
+    from .academy_trust import NORTH_COLOURS, SOUTH_COLOURS
+
+    img, face = wearer
+    colours = NORTH_COLOURS if academy == "north" else SOUTH_COLOURS
+    if variant.startswith("blazer"):
+        blazer = crests.paint_uniform(img, colours, face_box=face, seed=1, garment="blazer")
+        if variant == "blazer":
+            return blazer
+        x, y, w, h = face  # a head-and-shoulders crop: one face height of chest below the neck
+        return blazer.crop((0, 0, blazer.width, int(y + h * 2.05)))
+    top = crests.paint_uniform(img, colours, crest=crests.preset(academy, 512), face_box=face, seed=1)
+    cx, cy, cw = crests.crest_centre(face)
+    if variant == "whole":
+        return top
+    if variant.startswith("right "):  # a portrait crop through the chest badge, `visible` of its width kept
+        return crests.cut_through_crest(top, face, float(variant.split()[1]))[0]
+    if variant == "bottom 0.5":  # cropped at the badge's middle (the bottom of the frame)
+        return top.crop((0, 0, top.width, int(cy)))
+    hand = top.copy()
+    box = (cx - cw, cy - cw, cx, cy + cw) if variant == "left half covered" else (cx - cw, cy - cw, cx + cw, cy)
+    ImageDraw.Draw(hand).rectangle(box, fill=(205, 160, 140))  # a hand/arm over half the badge
+    return hand
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("academy,variant", [("north", "whole"), ("south", "whole"), ("north", "right 0.6"),
+                                             ("south", "right 0.6"), ("north", "right 0.5"),
+                                             ("north", "bottom 0.5"), ("north", "blazer"), ("south", "blazer"),
+                                             ("north", "blazer cropped"), ("south", "left half covered")])
+def test_rt15_control_a_crest_whole_or_cut_and_a_blazer_with_trims_are_flagged(academy_checks, wearer, academy,
+                                                                                variant):
+    photo = _worn(wearer, academy, variant)
+    assert _academy_verdict(academy_checks, photo, wearer[1]).status is Status.NEEDS_PERMISSION
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="RT15-9: detectors/uniforms.py + logo matcher: half of the crest (cut at its "
+                                       "middle by the frame's right or bottom edge, or half covered by a hand) on a "
+                                       "top in the academy's colours is neither a crest nor a uniform; and a "
+                                       "head-and-shoulders crop of the maroon blazer's lapel trims scores under "
+                                       "min_trim_score; every one is cleared")
+@pytest.mark.parametrize("academy,variant", [("south", "right 0.5"), ("south", "bottom 0.5"),
+                                             ("north", "left half covered"),
+                                             ("north", "top half covered"), ("south", "top half covered"),
+                                             ("south", "blazer cropped")])
+def test_rt15_9_half_a_crest_or_a_cropped_blazer_on_academy_colours_is_not_cleared(academy_checks, wearer,
+                                                                                    academy, variant):
+    photo = _worn(wearer, academy, variant)
+    assert _academy_verdict(academy_checks, photo, wearer[1]).status is not Status.CLEARED
