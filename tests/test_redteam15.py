@@ -553,3 +553,98 @@ def test_rt15_6_a_name_followed_by_a_number_on_a_board_is_found(reader, text):
 @pytest.mark.parametrize("ink", [(255, 255, 255), (10, 10, 10)])
 def test_rt15_11_a_name_on_bunting_one_letter_per_pennant_is_found(reader, ink):
     assert _read(reader, _bunting(ink=ink)) == {"P3001"}
+
+
+# ------------------------------------------------------------------ safe: held-out clips and metadata the product gets right
+
+@pytest.mark.parametrize("rotation,start,at", [(90, 0.0, (20, 20)), (90, 1.5, (260, 180)),
+                                               (270, 0.0, (260, 20)), (270, 1.5, (20, 180))])
+def test_rt15_safe_a_face_for_half_a_second_at_either_end_of_a_sideways_phone_clip(tmp_path, config, rotation,
+                                                                                   start, at):
+    clip = write_clip(tmp_path / "phone.mp4", 2.0, rotation=rotation, appearances=(Appearance(RED, start, 0.5, at),))
+    decision = _status(clip, config)
+    assert decision.status is Status.NEEDS_PERMISSION and decision.reasons[0].kind.value == "unknown_face"
+
+
+def _fragmented(path: Path, face_from: int) -> Path:
+    from .clips import scene
+
+    background = scene((320, 240))
+    with av.open(str(path), "w", format="mp4", options={"movflags": "frag_keyframe+empty_moov"}) as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(50):
+            pixels = background(i / 25)
+            if i >= face_from:
+                pixels[80:120, 100:140] = RED
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def test_rt15_safe_a_face_in_the_last_fragment_of_a_fragmented_mp4(tmp_path, config):
+    assert _status(_fragmented(tmp_path / "frag.mp4", 38), config).status is Status.NEEDS_PERMISSION
+    assert _status(_fragmented(tmp_path / "clean.mp4", 99), config).status is Status.CLEARED
+
+
+def test_rt15_safe_a_gpx_track_attached_to_an_mkv_is_not_cleared(tmp_path, config):
+    from .clips import scene
+
+    path = tmp_path / "walk.mkv"
+    background = scene((320, 240))
+    with av.open(str(path), "w", format="matroska") as out:
+        stream = out.add_stream("libvpx-vp9", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        out.add_attachment("track.gpx", "application/gpx+xml",
+                           b'<gpx><trk><trkseg><trkpt lat="53.8008" lon="-1.5491"/></trkseg></trk></gpx>')
+        for i in range(25):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(background(i / 25), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    assert _status(path, config).status is not Status.CLEARED
+
+
+def _jpeg_with_gps(update: dict) -> bytes:
+    from .test_redteam6 import backdrop
+
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update(update)
+    buf = io.BytesIO()
+    Image.fromarray(backdrop()).save(buf, "JPEG", exif=exif)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("update", [
+    {1: "N", 2: (53.8008,), 3: "W", 4: (1.5491,)},  # decimal degrees in one rational
+    {1: "N", 2: (53.0, 48.048), 3: "W", 4: (1.0, 32.946)},  # degrees and decimal minutes
+    {2: (53.0, 48.0, 2.88), 4: (1.0, 32.0, 56.76)},  # no N/S, E/W references
+    {19: "N", 20: (53.0, 48.0, 2.88), 21: "W", 22: (1.0, 32.0, 56.76)},  # the destination only
+], ids=["one-rational", "two-rationals", "no-refs", "destination"])
+def test_rt15_safe_gps_written_in_unusual_exif_forms_is_a_location(tmp_path, config, update):
+    path = tmp_path / "gps.jpg"
+    path.write_bytes(_jpeg_with_gps(update))
+    assert "location" in [r.kind.value for r in _text_verdict(path, config).reasons]
+
+
+def test_rt15_safe_gps_in_a_compressed_itxt_xmp_chunk_of_a_png(tmp_path, config):
+    import zlib
+
+    png = _backdrop_bytes("PNG")
+    body = b"XML:com.adobe.xmp\x00\x01\x00\x00\x00" + zlib.compress(XMP_GPS)
+    path = tmp_path / "itxt.png"
+    path.write_bytes(png[:33] + _png_chunk(b"iTXt", body) + png[33:])
+    assert "location" in [r.kind.value for r in _text_verdict(path, config).reasons]
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "WEBP", "PNG", "TIFF"])
+def test_rt15_safe_an_animation_longer_than_the_frame_cap_is_an_error(tmp_path, config, fmt):
+    from .test_redteam6 import backdrop
+
+    frames = [Image.fromarray(np.clip(backdrop().astype(int) + i % 3, 0, 255).astype(np.uint8)) for i in range(70)]
+    path = tmp_path / f"long.{fmt.lower()}"
+    extra = {"lossless": True} if fmt == "WEBP" else {}  # lossy WebP merges near-identical frames
+    frames[0].save(path, fmt, save_all=True, append_images=frames[1:], duration=40, **extra)
+    assert _status(path, config).status is Status.ERROR
