@@ -645,3 +645,45 @@ def test_rt15_safe_an_animation_longer_than_the_frame_cap_is_an_error(tmp_path, 
     extra = {"lossless": True} if fmt == "WEBP" else {}  # lossy WebP merges near-identical frames
     frames[0].save(path, fmt, save_all=True, append_images=frames[1:], duration=40, **extra)
     assert _status(path, config).status is Status.ERROR
+
+
+# ------------------------------------------------------------------ RT15-12: a damaged VP8 frame decoded to garbage
+
+def _damaged(clip: Path, index: int) -> Path:
+    """The clip with 24 bytes flipped a third of the way into its `index`-th video packet."""
+    with av.open(str(clip)) as c:
+        packets = [(p.pos, p.size) for p in c.demux(video=0) if p.size > 60]
+    pos, size = packets[index]
+    data = bytearray(clip.read_bytes())
+    for k in range(pos + size // 3, pos + size // 3 + 24):
+        data[k] ^= 0xA5
+    damaged = clip.with_name("damaged" + clip.suffix)
+    damaged.write_bytes(bytes(data))
+    return damaged
+
+
+def _default_decode_fails(path: Path) -> bool:
+    try:
+        with av.open(str(path)) as c:
+            for _ in c.decode(video=0):
+                pass
+    except av.FFmpegError:
+        return True
+    return False
+
+
+def test_rt15_control_a_damaged_h264_clip_is_an_error(tmp_path, config):
+    clip = write_clip(tmp_path / "clip.mp4", 2.0)
+    assert _status(clip, config).status is Status.CLEARED
+    assert _status(_damaged(clip, 16), config).status is Status.ERROR
+
+
+@pytest.mark.xfail(strict=True, reason="RT15-12: formats/video.py Clip sets thread_count=1/thread_type NONE; FFmpeg's "
+                                       "VP8 decoder then conceals a damaged packet (frames after it decoded to "
+                                       "garbage, mean error 16-29 levels) with no exception and no ERROR log, so the "
+                                       "WebM is cleared; with default threading the same decode raises InvalidData")
+def test_rt15_12_a_webm_with_a_damaged_vp8_frame_is_an_error(tmp_path, config):
+    clip = write_clip(tmp_path / "clip.webm", 2.0)
+    damaged = _damaged(clip, 3)
+    assert not _default_decode_fails(clip) and _default_decode_fails(damaged)  # the damage is real
+    assert _status(damaged, config).status is Status.ERROR
