@@ -1,7 +1,8 @@
 """Red team 15: held-out cases built from what issues 16 and 18 name (videos, GPS in atoms not
 tried before, hostile files, file system). Each case asserts the SAFE outcome next to a control
 that shows the case is meaningful; a case the product gets wrong is xfail(strict) with its
-RT15 number."""
+RT15 number (RT15-2, a report written through a hard link to a photo, was fixed on main; its tests
+keep it fixed)."""
 
 from __future__ import annotations
 
@@ -65,9 +66,6 @@ def test_rt15_control_the_html_report_replaces_a_hard_link_rather_than_writing_t
     assert original.read_bytes() == before and b"<html" in (cli_trust / "out.html").read_bytes().lower()
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-2: store/db.py private_file opens the CSV/JSONL report with O_TRUNC "
-                                       "and only refuses symbolic links: a hard link planted at the report's name "
-                                       "is truncated and overwritten, destroying the photo (or any file) it links to")
 @pytest.mark.parametrize("report", ["--csv", "--jsonl"])
 def test_rt15_2_a_csv_or_jsonl_report_never_writes_through_a_hard_link_to_a_photo(cli_trust, capsys, report):
     original = cli_trust / "batch" / "a.png"
@@ -89,8 +87,6 @@ def test_rt15_3_a_report_named_like_a_screened_photo_never_overwrites_it(cli_tru
     assert original.read_bytes() == before
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-2: commands/audit.py writes --csv through store/db.py private_file "
-                                       "(O_TRUNC, symbolic links refused, hard links followed)")
 def test_rt15_2_the_audit_export_never_writes_through_a_hard_link_to_a_photo(cli_trust, capsys):
     original = cli_trust / "batch" / "a.png"
     _photo(original, "red")
