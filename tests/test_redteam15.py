@@ -658,14 +658,16 @@ def _damaged(clip: Path, index: int) -> Path:
     return damaged
 
 
-def _default_decode_fails(path: Path) -> bool:
-    try:
+def _damage_shown(clip: Path, damaged: Path) -> float:
+    """The largest mean difference (levels) between a frame of the clip and the same frame of the
+    damaged copy, both decoded as the product decodes (one thread): what a viewer sees change."""
+    def frames(path):
         with av.open(str(path)) as c:
-            for _ in c.decode(video=0):
-                pass
-    except av.FFmpegError:
-        return True
-    return False
+            stream = c.streams.video[0]
+            stream.codec_context.thread_count, stream.codec_context.thread_type = 1, "NONE"
+            return [f.to_ndarray(format="rgb24").astype(int) for f in c.decode(stream)]
+
+    return max(float(np.abs(a - b).mean()) for a, b in zip(frames(clip), frames(damaged)))
 
 
 def test_rt15_control_a_damaged_h264_clip_is_an_error(tmp_path, config):
@@ -675,11 +677,12 @@ def test_rt15_control_a_damaged_h264_clip_is_an_error(tmp_path, config):
 
 
 @pytest.mark.xfail(strict=True, reason="RT15-12: formats/video.py Clip sets thread_count=1/thread_type NONE; FFmpeg's "
-                                       "VP8 decoder then conceals a damaged packet (frames after it decoded to "
-                                       "garbage, mean error 16-29 levels) with no exception and no ERROR log, so the "
-                                       "WebM is cleared; with default threading the same decode raises InvalidData")
-def test_rt15_12_a_webm_with_a_damaged_vp8_frame_is_an_error(tmp_path, config):
-    clip = write_clip(tmp_path / "clip.webm", 2.0)
-    damaged = _damaged(clip, 3)
-    assert not _default_decode_fails(clip) and _default_decode_fails(damaged)  # the damage is real
+                                       "VP8 and VP9 decoders then conceal a damaged packet (the frames after it "
+                                       "decoded wrong: mean error over whole frames 2-7 levels) with no exception and no ERROR log, so "
+                                       "the clip is cleared (VP8 with default threading raises InvalidData)")
+@pytest.mark.parametrize("suffix,packet", [(".webm", 3), (".mkv", 1)])
+def test_rt15_12_a_webm_or_mkv_with_a_damaged_vp8_or_vp9_frame_is_an_error(tmp_path, config, suffix, packet):
+    clip = write_clip(tmp_path / f"clip{suffix}", 2.0)
+    damaged = _damaged(clip, packet)
+    assert _damage_shown(clip, damaged) > 1  # the damage is real: the frames after it show it
     assert _status(damaged, config).status is Status.ERROR
