@@ -677,12 +677,14 @@ def test_rt15_control_a_damaged_h264_clip_is_an_error(tmp_path, config):
 
 
 @pytest.mark.xfail(strict=True, reason="RT15-12: formats/video.py Clip sets thread_count=1/thread_type NONE; FFmpeg's "
-                                       "VP8 and VP9 decoders then conceal a damaged packet (the frames after it "
+                                       "VP8, VP9 and HEVC (iPhone clips) decoders then conceal a damaged packet (the frames after it "
                                        "decoded wrong: mean error over whole frames 2-7 levels) with no exception and no ERROR log, so "
                                        "the clip is cleared (VP8 with default threading raises InvalidData)")
-@pytest.mark.parametrize("suffix,packet", [(".webm", 3), (".mkv", 1)])
-def test_rt15_12_a_webm_or_mkv_with_a_damaged_vp8_or_vp9_frame_is_an_error(tmp_path, config, suffix, packet):
-    clip = write_clip(tmp_path / f"clip{suffix}", 2.0)
+@pytest.mark.parametrize("suffix,codec,packet", [(".webm", None, 3), (".mkv", None, 1), (".mov", "libx265", 5)],
+                         ids=["vp8", "vp9", "hevc"])
+def test_rt15_12_a_clip_with_a_damaged_vp8_vp9_or_hevc_frame_is_an_error(tmp_path, config, suffix, codec,
+                                                                               packet):
+    clip = write_clip(tmp_path / f"clip{suffix}", 2.0, codec=codec)
     damaged = _damaged(clip, packet)
     assert _damage_shown(clip, damaged) > 1  # the damage is real: the frames after it show it
     assert _status(damaged, config).status is Status.ERROR
