@@ -7,7 +7,6 @@ keep it fixed)."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import struct
 from pathlib import Path
