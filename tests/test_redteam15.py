@@ -203,10 +203,6 @@ def test_rt15_control_a_pupils_name_in_handles_and_labels_is_found(names, text):
     assert _people_read(names, text) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-6: vision/names.py _word_end/_word_start: a letter next to a digit is "
-                                       "no word end, so a short name run into two or more digits (a handle, a "
-                                       "label with a class or year) is never found; a letter/digit change should "
-                                       "count as a word end")
 @pytest.mark.parametrize("text", ["amelia_hart07", "amelia.hart07", "Amelia Hart07", "amelia hart2026", "ameliahart07"])
 def test_rt15_6_a_pupils_name_run_into_digits_is_found(names, text):
     assert _people_read(names, text) == {"P3001"}
@@ -531,9 +527,6 @@ def test_rt15_control_the_real_ocr_reads_the_name_on_a_board_and_in_spaced_capit
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT15-6: the real OCR reads both boards 'AMELIAHARTO7' (the space "
-                                       "before the number dropped, 0 read as O); vision/names.py word ends reject it "
-                                       "(a digit, or a digit-like O/I/S before a digit, after the surname)")
 @pytest.mark.parametrize("text", ["AMELIA HART07", "AMELIA HART 07"])
 def test_rt15_6_a_name_followed_by_a_number_on_a_board_is_found(reader, text):
     assert _read(reader, _board(text)) == {"P3001"}
