@@ -23,10 +23,10 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidpan back to
-back, load average 15-20): whole screening, CPU s per clip second, gated: tripod 1.56 -> 1.80
-(the gate's pan scoring; passes unchanged), panning 2.88 -> 2.32. The target (<= 1.0x real time on
-2 processes) was not measurable at that load.
+Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidspeed back to
+back, load average 16-27): whole screening, CPU s per clip second, gated: tripod 1.95 -> 1.89,
+panning 2.88 -> 2.84 (outside the passes 0.49 -> 0.38 and 0.77 -> 0.59; the passes looked at the
+same pixels). The target (<= 1.0x real time on 2 processes) was not measurable at that load.
 """
 
 from __future__ import annotations
