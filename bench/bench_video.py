@@ -206,9 +206,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter clips (a few minutes)")
     ap.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 3 (speed and CPU only)")
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="length of the speed clips of section 3 (default 4 with --quick, else 10)")
     args = ap.parse_args()
     sections = set(args.only.split(","))
     n_recall, hd_seconds = (4, 4.0) if args.quick else (30, 10.0)
+    hd_seconds = args.seconds or hd_seconds
 
     from screening.config import load_config
     from screening.trust import open_trust
