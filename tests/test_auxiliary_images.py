@@ -222,3 +222,31 @@ def test_a_jpeg_xl_file_is_an_error_not_cleared(tmp_path, config):
     path = tmp_path / "photo.jxl"
     path.write_bytes(b"\x00\x00\x00\x0cJXL \r\n\x87\n" + b"\x00" * 64)
     assert verdict(path, config)[1].status is Status.ERROR
+
+
+# ---------------------------------------------------------------- the real face check (slow)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("container", ["heic", "ultrahdr"])
+def test_the_real_face_check_finds_a_face_drawn_only_in_a_grey_gain_map(tmp_path, container):
+    """A real face, grey, as a gain map stores it (one channel, darker than a photo), with a clean
+    primary picture: the face engine finds it in the gain-map view and says where."""
+    from screening.config import FaceSettings
+    from screening.detectors.faces import FaceDetector
+
+    face = (H.face_grey(240).astype(np.float32) * 0.6).astype(np.uint8)  # a dark gain map
+    gain_map = np.full((240, 320), 20, np.uint8)
+    gain_map[:, 40:280] = face
+    if container == "heic":
+        path = grey_heic(tmp_path, "gainmap_face.heic", gain_map, GAIN_MAP)
+    else:
+        path = _ultra_hdr(tmp_path, "ultrahdr_face.jpg", np.repeat(gain_map[..., None], 3, axis=2))
+    picture = imaging.load(path)
+    findings = FaceDetector(FaceSettings(), None).detect(picture, {})
+    seen = {picture.view(f.frame) for f in findings}
+    assert any(("HDR gain map" in v) or v.startswith("MPF picture 2") for v in seen), seen
+    # control: the same primary picture without the face anywhere
+    clean = FaceDetector(FaceSettings(), None).detect(imaging.load(
+        grey_heic(tmp_path, "gainmap_flat.heic", np.full((240, 320), 20, np.uint8), GAIN_MAP)), {})
+    assert clean == []
