@@ -92,6 +92,16 @@ def test_a_gain_map_that_cannot_be_decoded_is_an_error(tmp_path, config):
     assert d.status is Status.ERROR
 
 
+def test_more_images_beside_the_primary_than_are_screened_is_an_error(tmp_path, monkeypatch):
+    from screening.formats import heif
+
+    path = heic(tmp_path, "many.heic", backdrop())
+    assert imaging.load(path).views  # control: one gain map is within the limit
+    monkeypatch.setattr(heif, "MAX_OTHER_IMAGES", 0)
+    with pytest.raises(ImageError, match="images beside the primary one; at most 0"):
+        imaging.load(path)
+
+
 @pytest.mark.skipif(not REAL_IPHONE.exists(), reason="../shared/data is not here")
 def test_a_real_iphone_gain_map_is_screened_and_its_thumbnail_is_known_as_a_copy():
     pic = imaging.load(REAL_IPHONE)

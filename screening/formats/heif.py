@@ -16,11 +16,13 @@ import io
 import numpy as np
 
 from screening.formats.common import Found, ImageError, MetadataError, xmp_packets
-from screening.formats.pixels import alpha_views, to_rgb, tone_views
+from screening.formats.pixels import Budget, alpha_views, to_rgb, tone_views
 
 # Auxiliary images no viewer shows as a picture: decoded to prove they are whole, not screened.
 # (libheif lists depth maps apart from the other auxiliary images; alpha is in the image itself.)
 NOT_SHOWN_AUX = ("auxiliary:depth", "auxid:2", "auxiliary:disparity")
+# Images beside the primary one file may hold (thumbnails, auxiliary, depth): a phone writes 1 to 5.
+MAX_OTHER_IMAGES = 64
 
 
 def blocks(data: bytes, found: Found) -> None:
@@ -69,40 +71,34 @@ def other_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
     out = []
     try:
         heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
-        for i, image in enumerate(heif):
-            for where, item, shown in _parts(image, i, i == heif.primary_index):
-                try:
-                    item = item() if callable(item) else item
-                    w, h = item.size
-                    budget -= w * h
-                    if budget < 0:
-                        raise ImageError(f"the {where} is over the file's pixel budget")
-                    pil = item.to_pillow()
-                    rgb = to_rgb(pil)
-                except ImageError:
-                    raise
-                except Exception as exc:
-                    raise ImageError(f"the {where} cannot be decoded: {exc or type(exc).__name__}") from None
-                if not shown:
-                    continue
-                out.append((where, rgb))
-                # a dark gain map (iPhone: mean 37 of 255) is also screened stretched (tone_views)
-                for label, pixels in alpha_views(pil, _Left(budget)) + tone_views(pil, rgb, _Left(budget)):
-                    budget -= pixels.shape[0] * pixels.shape[1]
-                    out.append((f"{where}, {label}", pixels))
+        parts = [part for i, image in enumerate(heif) for part in _parts(image, i, i == heif.primary_index)]
+        if len(parts) > MAX_OTHER_IMAGES:
+            raise ImageError(f"holds {len(parts)} images beside the primary one; at most {MAX_OTHER_IMAGES} "
+                             "are screened, so it cannot be cleared")
+        for where, item, shown in parts:
+            try:
+                item = item() if callable(item) else item
+                w, h = item.size
+                budget -= w * h
+                if budget < 0:
+                    raise ImageError(f"the {where} is over the file's pixel budget")
+                pil = item.to_pillow()
+                rgb = to_rgb(pil)
+            except ImageError:
+                raise
+            except Exception as exc:
+                raise ImageError(f"the {where} cannot be decoded: {exc or type(exc).__name__}") from None
+            if not shown:
+                continue
+            out.append((where, rgb))
+            # its transparency, and a dark gain map (iPhone: mean 37 of 255) stretched (tone_views)
+            left = Budget(budget)
+            for label, pixels in alpha_views(pil, left) + tone_views(pil, rgb, left):
+                out.append((f"{where}, {label}", pixels))
+            budget = left.left
     except ImageError:
         raise
     except Exception as exc:
         raise ImageError(f"HEIF images beside the primary cannot be decoded: {exc or type(exc).__name__}") from None
     return out
 
-
-class _Left:
-    """A pixels.Budget stand-in for alpha_views: the caller counts what the views take."""
-
-    def __init__(self, left: int):
-        self.left = left
-
-    def take(self, pixels: int, what: str) -> None:
-        if pixels > self.left:
-            raise ImageError(f"{what} is over the file's pixel budget")
