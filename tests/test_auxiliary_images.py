@@ -92,6 +92,17 @@ def test_a_gain_map_that_cannot_be_decoded_is_an_error(tmp_path, config):
     assert d.status is Status.ERROR
 
 
+def test_a_heic_with_an_iso_gain_map_item_is_an_error(tmp_path):
+    """libheif lists a 'tmap' item as no image at all: its gain map would be unseen."""
+    data = two_image_heic(backdrop(), with_face())
+    at = data.index(b"hvc1", data.index(b"hvc1") + 4)  # the second item's type in its infe box
+    path = tmp_path / "tmap.heic"
+    path.write_bytes(data[:at] + b"tmap" + data[at + 4:])
+    assert len(pillow_heif.open_heif(path)) == 1  # what libheif offers: the primary alone
+    with pytest.raises(ImageError, match="ISO 21496-1 gain map"):
+        imaging.load(path)
+
+
 def test_more_images_beside_the_primary_than_are_screened_is_an_error(tmp_path, monkeypatch):
     from screening.formats import heif
 

@@ -43,22 +43,22 @@ ALPHA_AUX = (b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:201
 def check(data: bytes) -> None:
     """Refuse an AVIF whose metadata box says it holds an image besides the primary one and its
     alpha: a thumbnail, a gain map, another auxiliary image (Pillow decodes none of them)."""
-    meta = _top_level_box(data, b"meta")
+    meta = top_level_box(data, b"meta")
     if meta is None:
         return
     if b"thmb" in meta:
         raise ImageError("AVIF holds a thumbnail image besides the photo, which cannot be decoded "
                          "separately, so the file cannot be cleared")
-    if _item_types(meta) & {b"tmap"}:
+    if item_types(meta) & {b"tmap"}:
         raise ImageError("AVIF holds an HDR gain map (a 'tmap' item), which an HDR display shows over the "
                          "photo and this version cannot decode, so the file cannot be cleared")
-    for aux in _aux_types(meta):
+    for aux in aux_types(meta):
         if aux not in ALPHA_AUX:
             raise ImageError(f"AVIF holds an auxiliary image ('{aux[:80].decode('ascii', 'replace')}'), which "
                              "this version cannot decode, so the file cannot be cleared")
 
 
-def _item_types(meta: bytes) -> set[bytes]:
+def item_types(meta: bytes) -> set[bytes]:
     """The item types of every `infe` box (version 2 and 3) in the meta box."""
     out, pos = set(), meta.find(b"infe")
     while pos >= 4:
@@ -70,7 +70,7 @@ def _item_types(meta: bytes) -> set[bytes]:
     return out
 
 
-def _aux_types(meta: bytes) -> list[bytes]:
+def aux_types(meta: bytes) -> list[bytes]:
     """The type URN of every `auxC` property in the meta box."""
     out, pos = [], meta.find(b"auxC")
     while pos >= 4:
@@ -81,7 +81,7 @@ def _aux_types(meta: bytes) -> list[bytes]:
     return out
 
 
-def _top_level_box(data: bytes, kind: bytes) -> bytes | None:
+def top_level_box(data: bytes, kind: bytes) -> bytes | None:
     pos, n = 0, len(data)
     while pos + 8 <= n:
         size, box = struct.unpack_from(">I4s", data, pos)

@@ -6,7 +6,8 @@ A viewer can show any top-level image or thumbnail, and an HDR display shows the
 brightened by its gain map, so each one beside the primary is decoded and screened as an extra
 view. Alpha is part of each image's own pixels (composited on white and black by
 `pixels.alpha_views`). Depth and disparity maps are decoded (one that cannot be is an error) but
-not screened: no viewer shows them as a picture (docs/formats.md).
+not screened: no viewer shows them as a picture (docs/formats.md). An ISO 21496-1 gain map (a
+`tmap` item), which pillow-heif does not offer, makes the file an error.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 
 import numpy as np
 
+from screening.formats.avif import item_types, top_level_box
 from screening.formats.common import Found, ImageError, MetadataError, xmp_packets
 from screening.formats.pixels import Budget, alpha_views, to_rgb, tone_views
 
@@ -68,6 +70,10 @@ def other_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
     primary image (depth maps decoded, not returned). Anything that cannot be decoded is an ImageError."""
     import pillow_heif
 
+    meta = top_level_box(data, b"meta")
+    if meta is not None and b"tmap" in item_types(meta):  # libheif 1.23 drops it without a word
+        raise ImageError("HEIF holds an ISO 21496-1 gain map (a 'tmap' item), which an HDR display shows over "
+                         "the photo and this version cannot decode, so the file cannot be cleared")
     out = []
     try:
         heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
