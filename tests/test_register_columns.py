@@ -95,6 +95,7 @@ COMMANDS = {
     "scan": ["scan", "batch", "--workers", "1"],
     "watch": ["watch", "inbox", "--once", "--workers", "1", "--settle", "0.2"],
     "recheck": ["recheck"],
+    "redact": ["redact", "batch/a.png", "--into", "copies"],
     "consent list": ["consent", "list"],
     "consent enrol": ["consent", "enrol"],
 }
