@@ -121,13 +121,13 @@ def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> lis
             hint = (" (the columns are separated by ';', as Excel saves CSV in many countries: "
                     "save it as 'CSV UTF-8 (Comma delimited)', or use a comma as the list separator)")
         raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row{hint}")
+    _refuse_consent_columns(path, header, channels)
     return header
 
 
 def _known_spellings(path: Path, header: list[str], channels: tuple[str, ...]) -> list[str]:
     """Header cells with known columns written in other case or spacing (`Website`, `Social Media`)
-    read as those columns; refuse two spellings of one column, and an unknown column whose name
-    says it could record consent (`social_media_withdrawn`, `consent_print`)."""
+    read as those columns; two spellings of one column are refused."""
     known = {_norm(k): k for k in _known(channels)}
     out: list[str] = []
     for h in header:
@@ -137,11 +137,17 @@ def _known_spellings(path: Path, header: list[str], channels: tuple[str, ...]) -
             raise RegisterError(f"{path}: columns `{first}` and `{h}` are both the `{column}` column "
                                 "(capitals and spaces do not matter): keep one")
         out.append(column)
+    return out
+
+
+def _refuse_consent_columns(path: Path, header: list[str], channels: tuple[str, ...]) -> None:
+    """Refuse an unknown column whose name says it could record consent (`social_media_withdrawn`)."""
+    known = set(_known(channels))
     parts = (part for c in channels for part in _norm(c).split("_") if len(part) > 3)
     words = (*CONSENT_WORDS, *(_norm(c) for c in channels), "expires", "withdrawn", *parts)
-    for h in out:
+    for h in header:
         name = _norm(h)
-        if not h or h in known.values() or name.startswith(NOTE_PREFIXES):
+        if not h or h in known or name.startswith(NOTE_PREFIXES):
             continue
         word = next((w for w in words if w in name), None)
         if word:
@@ -150,7 +156,6 @@ def _known_spellings(path: Path, header: list[str], channels: tuple[str, ...]) -
                 "could record consent, which would then be ignored: move what it says into the channel "
                 f"columns ({', '.join(channels)}), `expires` or `withdrawn`, or name the column `notes_...` "
                 "if it is only a note")
-    return out
 
 
 def _check_unique(path: Path, person: Person, people: dict[str, Person], folders: dict[str, str]) -> None:
