@@ -16,9 +16,10 @@ from screening.model import Person, Register
 ROLES = ("pupil", "staff")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REQUIRED = ("person_id", "name", "role", "academy", "biometric_consent")
-# Extra columns are allowed (SPEC.md) unless they could record consent: a column the reader does
-# not know would be silently ignored, and a withdrawal written there never honoured (docs/consent.md).
-NOTE_PREFIXES = ("note", "comment")  # `notes`, `comments`, `notes_parent`: never read, always allowed
+# Extra columns are ignored (SPEC.md), but never silently when they could record consent: a
+# withdrawal written in a column the reader does not know is not honoured, so every command warns
+# (Register.warnings, docs/consent.md).
+NOTE_PREFIXES = ("note", "comment")  # `notes`, `comments`, `notes_parent`: never read, never warned of
 CONSENT_WORDS = ("consent", "withdraw", "permission", "permit", "opt_out", "optout", "opt_in", "optin",
                  "agree", "allow", "refus", "revok", "expir", "publish", "biometric", "social", "media",
                  "website", "print", "press", "newsletter", "instagram", "facebook", "twitter", "tiktok",
@@ -60,6 +61,7 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
     # csv's own line handling: str.splitlines() would also split at U+2028 and other separators
     reader = csv.DictReader(io.StringIO(text, newline=""))
     reader.fieldnames = _header(path, reader.fieldnames or [], channels)
+    warnings = _consent_columns(path, reader.fieldnames, channels)
     extras = [h for h in reader.fieldnames if h and h not in _known(channels)]
     # column -> its first yes/no cell ("" while every cell is empty), None once a cell is not yes/no
     yes_no_only: dict[str, str | None] = {h: "" for h in extras}
@@ -75,8 +77,8 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             _check_unique(path, person, people, folders)
             people[person.person_id] = person
             _note_yes_no(cells, yes_no_only)
-    _refuse_yes_no_columns(path, yes_no_only)
-    return Register(path=path, people=people, digest=sha256_bytes(data))
+    warnings += _yes_no_columns(path, yes_no_only, warnings)
+    return Register(path=path, people=people, digest=sha256_bytes(data), warnings=tuple(warnings))
 
 
 def _known(channels: tuple[str, ...]) -> tuple[str, ...]:
@@ -96,14 +98,13 @@ def _note_yes_no(cells: dict[str, str], yes_no_only: dict[str, str | None]) -> N
         yes_no_only[column] = value if value.casefold() in YES_NO else None
 
 
-def _refuse_yes_no_columns(path: Path, yes_no_only: dict[str, str | None]) -> None:
+def _yes_no_columns(path: Path, yes_no_only: dict[str, str | None], said: list[str]) -> list[str]:
     """An unknown column holding only yes/no answers ("Instagram": yes) reads as a consent column."""
-    for column, first in yes_no_only.items():
-        if first and not _norm(column).startswith(NOTE_PREFIXES):
-            raise RegisterError(
-                f"{path}: column `{column}` holds only yes/no answers (such as {first!r}) but is not a column "
-                "this version reads, so a consent recorded there would be ignored: move it into the channel "
-                "columns, `expires` or `withdrawn`, or name the column `notes_...` if it is only a note")
+    return [f"{path}: column `{column}` holds only yes/no answers (such as {first!r}) but is not a column "
+            "this version reads, so a consent recorded there is ignored: move it into the channel columns, "
+            "`expires` or `withdrawn`, or name the column `notes_...` if it is only a note"
+            for column, first in yes_no_only.items()
+            if first and not _norm(column).startswith(NOTE_PREFIXES) and not any(f"`{column}`" in w for w in said)]
 
 
 def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> list[str]:
@@ -121,18 +122,20 @@ def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> lis
             hint = (" (the columns are separated by ';', as Excel saves CSV in many countries: "
                     "save it as 'CSV UTF-8 (Comma delimited)', or use a comma as the list separator)")
         raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row{hint}")
-    _refuse_consent_columns(path, header, channels)
     return header
 
 
 def _known_spellings(path: Path, header: list[str], channels: tuple[str, ...]) -> list[str]:
-    """Header cells with known columns written in other case or spacing (`Website`, `Social Media`)
-    read as those columns; two spellings of one column are refused."""
+    """A known column missing from the header but written in other case or spacing (`Website`,
+    `Social Media`) is read as that column; two such spellings of it are refused. Where the column
+    itself is there, another spelling stays an extra column (SPEC.md: ignored, and warned of)."""
     known = {_norm(k): k for k in _known(channels)}
     out: list[str] = []
     for h in header:
         column = known.get(_norm(h), h)
-        if column in out:
+        if column != h and column in header:
+            column = h
+        elif column in out:
             first = header[out.index(column)]
             raise RegisterError(f"{path}: columns `{first}` and `{h}` are both the `{column}` column "
                                 "(capitals and spaces do not matter): keep one")
@@ -140,22 +143,24 @@ def _known_spellings(path: Path, header: list[str], channels: tuple[str, ...]) -
     return out
 
 
-def _refuse_consent_columns(path: Path, header: list[str], channels: tuple[str, ...]) -> None:
-    """Refuse an unknown column whose name says it could record consent (`social_media_withdrawn`)."""
+def _consent_columns(path: Path, header: list[str], channels: tuple[str, ...]) -> list[str]:
+    """A warning for each unknown column whose name says it could record consent (`social_media_withdrawn`)."""
     known = set(_known(channels))
     parts = (part for c in channels for part in _norm(c).split("_") if len(part) > 3)
     words = (*CONSENT_WORDS, *(_norm(c) for c in channels), "expires", "withdrawn", *parts)
+    warnings = []
     for h in header:
         name = _norm(h)
         if not h or h in known or name.startswith(NOTE_PREFIXES):
             continue
         word = next((w for w in words if w in name), None)
         if word:
-            raise RegisterError(
+            warnings.append(
                 f"{path}: column `{h}` is not a column this version reads, but its name ('{word}') says it "
-                "could record consent, which would then be ignored: move what it says into the channel "
-                f"columns ({', '.join(channels)}), `expires` or `withdrawn`, or name the column `notes_...` "
-                "if it is only a note")
+                "could record consent, which is ignored: move what it says into the channel columns "
+                f"({', '.join(channels)}), `expires` or `withdrawn`, or name the column `notes_...` if it is "
+                "only a note")
+    return warnings
 
 
 def _check_unique(path: Path, person: Person, people: dict[str, Person], folders: dict[str, str]) -> None:
