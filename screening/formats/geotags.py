@@ -74,7 +74,11 @@ def exif_claims(block: bytes) -> Claims:
     if pil_ok and exr_ok and _has_coordinates(pil_gps) != _has_coordinates(exr_gps):
         said = "Pillow" if _has_coordinates(pil_gps) else "exifread"
         raise MetadataError(f"EXIF readers disagree: only {said} finds GPS coordinates in the EXIF block")
-    gps = pil_gps if pil_ok else exr_gps
+    return gps_claims(pil_gps if pil_ok else exr_gps)
+
+
+def gps_claims(gps: dict) -> Claims:
+    """The position, destination and area text of a GPS IFD read as {tag: value} (Pillow's values)."""
     positions = tuple(_exif_position(gps, tags, what)
                       for tags, what in ((POSITION, "GPS"), (DESTINATION, "GPS destination"))
                       if tags[1] in gps or tags[3] in gps)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from screening.formats.exif_images import exif_images
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
-from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, xmp_packets)
+from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_blocks,
+                                       photoshop_exif, xmp_packets)
 
 _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -146,7 +147,7 @@ def blocks(data: bytes, found: Found) -> None:
     for parts in extended.values():
         found.xmp.extend(xmp_packets(b"".join(parts[k] for k in sorted(parts))))
     if photoshop:
-        found.iptc.extend(photoshop_iptc(photoshop))
+        photoshop_blocks(photoshop, found)
     for en, blob in jumbf_boxes(header_segments(data)).items():
         refuse_c2pa_location(blob, f"C2PA/JUMBF manifest {en}")
     found.comments.extend(comments(data))
@@ -208,6 +209,10 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
     photoshop = b"".join(p[len(_PHOTOSHOP_APP13):] for m, p, _ in layout.segments
                          if m == 0xED and p.startswith(_PHOTOSHOP_APP13))
     found.extend(photoshop_thumbnails(photoshop, "APP13 segment") if photoshop else [])
+    try:
+        found.extend(image for block in photoshop_exif(photoshop) for image in exif_images(block))
+    except MetadataError:
+        pass  # the location check reports resources it cannot read
     for marker, payload, offset in layout.segments:
         if marker == 0xE1 and payload.startswith(b"Exif\x00"):
             found.extend(exif_images(payload[6:]))
@@ -224,6 +229,8 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                 elif start:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
     found.extend(_in_other_segments(layout.segments))
+    for text, offset in layout.comments:  # a picture carried in a comment (RT15-10)
+        found.extend(images_in(text, f"JPEG comment at byte {offset}"))
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
 
@@ -256,8 +263,8 @@ def jumbf_boxes(segments) -> dict[int, bytes]:
 
 
 def images_in(blob: bytes, where: str) -> list[Embedded]:
-    """Every image signature inside a blob, each taken from there to the blob's end."""
-    starts = sorted({i for sig in _IMAGE_STARTS[:2] for i in _all(blob, sig)})
+    """Every image signature inside a blob (JPEG, PNG, GIF, WebP), each taken from there to the blob's end."""
+    starts = sorted({i for sig in _IMAGE_STARTS[:4] for i in _all(blob, sig)} | {m.start() for m in _WEBP.finditer(blob)})
     return [Embedded(f"image in the {where} (offset {i})", blob[i:]) for i in starts]
 
 
@@ -274,7 +281,12 @@ def _mpf_entries(block: bytes) -> list[tuple[int, int]]:
 
 _IMAGE_STARTS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _WEBP = re.compile(rb"RIFF....WEBP", re.S)
-_VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd")
+_VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd", b"\x1a\x45\xdf\xa3")  # MP4/MOV/HEIF, motion photos, WebM/MKV
+# Other containers a player shows: AVI anywhere; QuickTime without ftyp (its first atom), JPEG XL,
+# MPEG program and transport streams where the appended data starts.
+_VIDEO_ANYWHERE = re.compile(rb"RIFF....AVI[ X]", re.S)
+_VIDEO_AT_START = re.compile(rb"....(moov|mdat|wide|pnot)|\x00\x00\x00\x0cJXL \r\n\x87\n|\xff\x0a"
+                             rb"|\x00\x00\x01\xba|\x47.{187}\x47.{187}\x47", re.S)
 
 
 def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) -> list[Embedded]:
@@ -282,7 +294,8 @@ def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) 
     tail = data[end:]
     if not tail.strip(b"\x00\xff\r\n \t"):
         return []
-    if any(v in tail for v in _VIDEO):
+    if (any(v in tail for v in _VIDEO) or _VIDEO_ANYWHERE.search(tail)
+            or _VIDEO_AT_START.match(tail.lstrip(b"\x00\r\n \t"))):
         raise ImageError(f"a video is stored after the {what} ({len(tail)} bytes, a motion photo?): "
                          "its frames are not screened, so the file cannot be cleared")
     found = []

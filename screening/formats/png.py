@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_blocks, xmp_packets
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
 from screening.formats.thumbnails import photoshop_thumbnails
 
@@ -142,7 +142,10 @@ def _raw_profile(name: str, text: bytes, found: Found) -> None:
     elif name == "xmp":
         found.xmp.extend(xmp_packets(blob))
     elif name in ("iptc", "8bim"):
-        found.iptc.extend(photoshop_iptc(blob) if blob.startswith(b"8BIM") else [blob])
+        if blob.startswith(b"8BIM"):
+            photoshop_blocks(blob, found)  # IPTC, and EXIF resources 0x0422/0x0423 (RT15-5)
+        else:
+            found.iptc.append(blob)
 
 
 def _profile_blob(name: str, text: bytes) -> bytes:
