@@ -12,11 +12,11 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from screening.formats.exif_images import exif_images
+from screening.formats.exif_images import exif_images, pictures_in
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
 from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_blocks,
-                                       photoshop_exif, xmp_packets)
+                                       photoshop_exif, photoshop_resources, xmp_packets)
 
 _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -34,6 +34,7 @@ class Layout:
     sof: tuple[int, bytes] | None = None
     scans: list[bytes] = field(default_factory=list)  # SOS headers
     comments: list[tuple[bytes, int]] = field(default_factory=list)  # COM segments anywhere: text, offset
+    later: list[tuple[int, bytes, int]] = field(default_factory=list)  # segments after the frame header
     end: int = 0  # offset just after the end-of-image marker
 
 
@@ -67,6 +68,8 @@ def walk(data: bytes) -> Layout:
             layout.scans.append(payload)
         elif layout.sof is None:
             layout.segments.append((marker, payload, m.start()))
+        else:
+            layout.later.append((marker, payload, m.start()))
         pos = seg_end  # after SOS the entropy data follows: the marker search skips stuffed bytes
 
 
@@ -228,28 +231,44 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                     covered.append((base, base + size))
                 elif start:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
-    found.extend(_in_other_segments(layout.segments))
-    for text, offset in layout.comments:  # a picture carried in a comment (RT15-10)
-        found.extend(images_in(text, f"JPEG comment at byte {offset}"))
+    found.extend(_in_other_segments(layout.segments + layout.later))
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
 
 
-# APPn segments whose payloads are known not to carry pictures (or are read above).
-_KNOWN_APPS = (b"Exif\x00", b"MPF\x00", b"ICC_PROFILE\x00", _PHOTOSHOP_APP13, b"Adobe", b"Ducky",
-               _XMP_APP1, _XMP_EXT_APP1, b"JFIF\x00", b"JFXX\x00")
+# Segments whose payloads are read above (EXIF pictures, JFIF/JFXX thumbnails, the MPF index), and the
+# frame/scan headers. Every other segment is searched, wherever it is (RT15-10: a comment, an ICC
+# profile, an XMP segment, an APPn between the scans): entropy-coded data cannot hold FF D8, so a
+# JPEG's start found in a segment is a JPEG someone put there.
+_SEARCHED_ELSEWHERE = (b"Exif\x00", b"MPF\x00", b"JFIF\x00", b"JFXX\x00")
 
 
 def _in_other_segments(segments) -> list[Embedded]:
-    """Images inside any other APPn segment (APP0 and APP1 of an unknown kind too), and inside C2PA/JUMBF manifests (APP11, split over
-    several segments): Content Credentials viewers show their thumbnails."""
+    """Images inside every other segment (APPn of any kind, COM, tables), Photoshop resources other
+    than the thumbnails, and C2PA/JUMBF manifests (APP11, split over several segments): Content
+    Credentials viewers show their thumbnails."""
     found: list[Embedded] = []
     for marker, payload, offset in segments:
-        if 0xE0 <= marker <= 0xEF and marker != 0xEB and not payload.startswith(_KNOWN_APPS):
-            found.extend(images_in(payload, f"APP{marker - 0xE0} segment at byte {offset}"))
+        name = "comment" if marker == 0xFE else f"APP{marker - 0xE0}" if 0xE0 <= marker <= 0xEF else f"0x{marker:02X}"
+        where = f"{name} segment at byte {offset}"
+        if marker == 0xEB or (0xE0 <= marker <= 0xE2 and payload.startswith(_SEARCHED_ELSEWHERE)):
+            continue
+        if marker == 0xED and payload.startswith(_PHOTOSHOP_APP13):
+            found.extend(in_photoshop(payload[len(_PHOTOSHOP_APP13):], where))
+        else:
+            found.extend(images_in(payload, where))
     for en, blob in jumbf_boxes(segments).items():
         found.extend(images_in(blob, f"C2PA/JUMBF manifest {en}"))
     return found
+
+
+def in_photoshop(resources: bytes, where: str) -> list[Embedded]:
+    """Images in Photoshop resources other than the thumbnails (screened as thumbnails)."""
+    try:
+        bodies = [(rid, body) for rid, body in photoshop_resources(resources) if rid not in (0x0409, 0x040C, 0x0422, 0x0423)]
+    except MetadataError:
+        return images_in(resources, where)  # unreadable resources: searched whole
+    return [image for rid, body in bodies for image in images_in(body, f"Photoshop resource 0x{rid:04X} of the {where}")]
 
 
 def jumbf_boxes(segments) -> dict[int, bytes]:
@@ -263,9 +282,8 @@ def jumbf_boxes(segments) -> dict[int, bytes]:
 
 
 def images_in(blob: bytes, where: str) -> list[Embedded]:
-    """Every image signature inside a blob (JPEG, PNG, GIF, WebP), each taken from there to the blob's end."""
-    starts = sorted({i for sig in _IMAGE_STARTS[:4] for i in _all(blob, sig)} | {m.start() for m in _WEBP.finditer(blob)})
-    return [Embedded(f"image in the {where} (offset {i})", blob[i:]) for i in starts]
+    """Every picture inside a blob (JPEG, PNG, GIF, WebP, TIFF), each taken from there to the blob's end."""
+    return pictures_in(blob, where)
 
 
 def _mpf_entries(block: bytes) -> list[tuple[int, int]]:

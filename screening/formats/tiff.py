@@ -15,7 +15,8 @@ import struct
 import numpy as np
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_exif, photoshop_iptc
-from screening.formats.jpeg import images_in
+from screening.formats.exif_images import exif_images
+from screening.formats.jpeg import images_in, in_photoshop
 from screening.formats.thumbnails import photoshop_thumbnails
 from screening.formats.native import captured_stderr, corruption
 
@@ -47,23 +48,33 @@ def photoshop_images(data: bytes) -> list[Embedded]:
         raw = ifd0_raw(data, (34377,))
     except MetadataError:
         return []  # the location check reports an IFD0 it cannot read
-    return photoshop_thumbnails(raw[34377], "TIFF's Photoshop tag 34377") if 34377 in raw else []
+    if 34377 not in raw:
+        return []
+    try:  # the pictures of Photoshop's EXIF resources 0x0422/0x0423 (RT15-5)
+        exif = [image for block in photoshop_exif(raw[34377]) for image in exif_images(block)]
+    except MetadataError:
+        exif = []  # the location check reports resources it cannot read
+    return photoshop_thumbnails(raw[34377], "TIFF's Photoshop tag 34377") + exif
 
 
-# Tags whose values are pixels, pointers, or metadata read elsewhere (XMP, IPTC, Photoshop, ICC).
-_READ_TAGS = {273, 279, 324, 325, 330, 700, 33723, 34377, 34665, 34675, 34853, 40965}
+# Tags not searched for pictures: pixels and their places, pointers, the Photoshop resources (searched
+# resource by resource, the thumbnails screened as such). Every other tag's value is (RT15-10).
+_SKIPPED_TAGS = {273, 279, 324, 325, 330, 34377, 34665, 34853, 40965}
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
 
 
 def tag_images(data: bytes) -> list[Embedded]:
-    """Pictures carried in the values of any other tag of the page directories (a private tag,
-    a maker's own): a viewer that knows the tag shows them (RT15-10)."""
+    """Pictures carried in the values of any tag of the page directories and the Exif directory (a
+    private tag, a maker note's preview): a viewer that knows the tag shows them (RT15-10)."""
     order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
-    if order is None:
+    if order is None or len(data) < 8:
         return []
     found: list[Embedded] = []
-    offset, seen = struct.unpack_from(order + "I", data, 4)[0], set()
-    while offset and offset not in seen and len(seen) < 1024 and offset + 2 <= len(data):
+    todo, seen = [(struct.unpack_from(order + "I", data, 4)[0], True)], set()
+    while todo and len(seen) < 1024:
+        offset, chained = todo.pop(0)
+        if not offset or offset in seen or offset + 2 > len(data):
+            continue
         seen.add(offset)
         (count,) = struct.unpack_from(order + "H", data, offset)
         for i in range(count):
@@ -72,12 +83,16 @@ def tag_images(data: bytes) -> list[Embedded]:
                 break
             tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
             size = _TYPE_SIZES.get(kind, 1) * n
-            if tag in _READ_TAGS or size <= 4:
-                continue
             (start,) = struct.unpack_from(order + "I", data, entry + 8)
-            found.extend(images_in(data[start:start + size], f"TIFF tag {tag} of directory {len(seen)}"))
+            if tag == 34665 and kind in (4, 13):
+                todo.append((start, False))
+            if tag == 34377 and size > 4:
+                found.extend(in_photoshop(data[start:start + size], f"TIFF Photoshop tag of directory {len(seen)}"))
+            elif tag not in _SKIPPED_TAGS and size > 4:
+                found.extend(images_in(data[start:start + size], f"TIFF tag {tag} of directory {len(seen)}"))
         at = offset + 2 + 12 * count
-        offset = struct.unpack_from(order + "I", data, at)[0] if at + 4 <= len(data) else 0
+        if chained and at + 4 <= len(data):
+            todo.append((struct.unpack_from(order + "I", data, at)[0], True))
     return found
 
 

@@ -29,13 +29,14 @@ def chunks(data: bytes):
         pos += 8 + length + (length % 2)
 
 
-# Chunks that hold the picture (VP8, VP8L, ALPH, ANMF frames) or metadata read elsewhere.
-_READ = {b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP", b"EXIF", b"XMP "}
+# Chunks not searched for pictures: the pixels (VP8, VP8L, ALPH, ANMF frames), and EXIF (its pictures
+# are read as EXIF's). Every other chunk is (RT15-10).
+_PIXELS = {b"VP8 ", b"VP8L", b"ALPH", b"ANMF", b"EXIF"}
 
 
 def embedded(data: bytes, end: int) -> list[Embedded]:
     """Images inside any other chunk (RT15-10), and anything image-like after the RIFF data."""
-    found = [image for i, (kind, body) in enumerate(chunks(data[:end])) if kind not in _READ
+    found = [image for i, (kind, body) in enumerate(chunks(data[:end])) if kind not in _PIXELS
              for image in images_in(body, f"WebP {kind.decode('latin-1')!r} chunk {i + 1}")]
     return found + after_end(data, end, [], "WebP's RIFF data")
 
