@@ -134,8 +134,8 @@ def pictures_in(blob: bytes, where: str) -> list[Embedded]:
 
 def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
     """Offsets of JPEG, PNG, GIF, WebP and TIFF pictures (checked as described in _unlisted)."""
-    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", _always),
-                                (b"GIF87a", _always), (b"GIF89a", _always), (b"WEBP", _webp_at),
+    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", _png_at),
+                                (b"GIF87a", _gif_at), (b"GIF89a", _gif_at), (b"WEBP", _webp_at),
                                 (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at)):
         at = block.find(signature, start)
         while at >= 0:
@@ -146,8 +146,19 @@ def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
             at = block.find(signature, at + (9 if signature == b"WEBP" else 1))
 
 
-def _always(block: bytes, at: int) -> bool:
-    return True
+def _png_at(block: bytes, at: int) -> bool:
+    """A PNG signature followed by its header chunk (nothing decodes a PNG without one)."""
+    return block[at + 12:at + 16] == b"IHDR"
+
+
+def _gif_at(block: bytes, at: int) -> bool:
+    """A GIF header with a screen size, followed (after any colour table) by an extension or an image."""
+    if len(block) < at + 14:
+        return False
+    width, height = struct.unpack_from("<HH", block, at + 6)
+    flags = block[at + 10]
+    first = at + 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+    return bool(width and height) and block[first:first + 1] in (b"\x21", b"\x2c")
 
 
 def _webp_at(block: bytes, at: int) -> bool:

@@ -303,8 +303,8 @@ _VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd", b"\x1a\x45\xdf\xa3")  # MP4/MOV
 # Other containers a player shows: AVI anywhere; QuickTime without ftyp (its first atom), JPEG XL,
 # MPEG program and transport streams where the appended data starts.
 _VIDEO_ANYWHERE = re.compile(rb"RIFF....AVI[ X]", re.S)
-_VIDEO_AT_START = re.compile(rb"....(moov|mdat|wide|pnot)|\x00\x00\x00\x0cJXL \r\n\x87\n|\xff\x0a"
-                             rb"|\x00\x00\x01\xba|\x47.{187}\x47.{187}\x47", re.S)
+_VIDEO_AT_START = re.compile(rb"[\x00\xff\r\n \t]*?(?:....(moov|mdat|wide|pnot)|\x00\x00\x00\x0cJXL \r\n\x87\n"
+                             rb"|\xff\x0a|\x00\x00\x01\xba|\x47.{187}\x47.{187}\x47)", re.S)
 
 
 def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) -> list[Embedded]:
@@ -313,7 +313,7 @@ def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) 
     if not tail.strip(b"\x00\xff\r\n \t"):
         return []
     if (any(v in tail for v in _VIDEO) or _VIDEO_ANYWHERE.search(tail)
-            or _VIDEO_AT_START.match(tail.lstrip(b"\x00\r\n \t"))):
+            or _VIDEO_AT_START.match(tail)):
         raise ImageError(f"a video is stored after the {what} ({len(tail)} bytes, a motion photo?): "
                          "its frames are not screened, so the file cannot be cleared")
     found = []
