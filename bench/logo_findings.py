@@ -1,6 +1,7 @@
 """Every finding of the logo check on bench cases, saved to compare two trees case by case.
 
-    .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--trust screening.toml] [--workers 2]
+    .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--clean-every 4] [--only odd|even]
+                                                  [--trust screening.toml] [--workers 2]
     .venv/bin/python bench/logo_findings.py compare BEFORE.json AFTER.json
 
 `dump` runs the logo check (the bench trust, bench/out/logo_set, built by make_logo_set.py) on
@@ -57,17 +58,22 @@ def _run(row: dict) -> dict:
                           "detail": f.detail} for f in found]}
 
 
-def cases(every: int) -> list[dict]:
+def cases(every: int, clean_every: int | None = None, only: str | None = None) -> list[dict]:
+    """Every Nth case of each kind and size band (the untouched photos every `clean_every`th, when
+    given); `only` "odd" or "even" keeps the cases of odd or even number (a tuning half and a
+    reporting half)."""
     rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")]
     groups = defaultdict(list)
     for r in rows:
         if r["kind"] in ("crest", "decoy", "clean", "family_crest"):
+            if only and int(r["file"][:4]) % 2 != (only == "odd"):
+                continue
             groups[r["kind"], r.get("band")].append(r)
-    return [r for g in groups.values() for r in g[::every]]
+    return [r for (kind, _), g in groups.items() for r in g[::clean_every if kind == "clean" and clean_every else every]]
 
 
 def dump(args) -> int:
-    rows = cases(args.every)
+    rows = cases(args.every, args.clean_every, args.only)
     t = time.perf_counter()
     with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool:
         out = pool.map(_run, rows, chunksize=2)
@@ -119,6 +125,8 @@ def main() -> int:
     d = sub.add_parser("dump")
     d.add_argument("out")
     d.add_argument("--every", type=int, default=4)
+    d.add_argument("--clean-every", type=int, default=None, help="thin the untouched photos differently")
+    d.add_argument("--only", choices=("odd", "even"), default=None, help="cases of odd or even number only")
     d.add_argument("--trust", default="screening.toml", help="trust file in the bench set (trust50.toml: 51 academies)")
     d.add_argument("--workers", type=int, default=2)
     c = sub.add_parser("compare")
