@@ -75,8 +75,19 @@ def cases(every: int, clean_every: int | None = None, only: str | None = None) -
 def dump(args) -> int:
     rows = cases(args.every, args.clean_every, args.only)
     t = time.perf_counter()
-    with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool:
-        out = pool.map(_run, rows, chunksize=2)
+    if args.interleave:  # kinds and bands taken in turn: a run cut short still samples each
+        groups = defaultdict(list)
+        for r in rows:
+            groups[r["kind"], r.get("band")].append(r)
+        rows = [r for k in range(max(map(len, groups.values()))) for g in groups.values() if k < len(g)
+                for r in g[k:k + 1]]
+    out = []
+    with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool, \
+            open(f"{args.out}.partial", "w", encoding="utf-8") as partial:
+        for row in pool.imap(_run, rows, chunksize=1):  # each case saved as it ends: a long run can be cut
+            out.append(row)
+            partial.write(json.dumps(row) + "\n")
+            partial.flush()
     Path(args.out).write_text(json.dumps(out, indent=0), encoding="utf-8")
     print(f"{len(out)} cases in {time.perf_counter() - t:.0f} s, logo check {sum(r['seconds'] for r in out):.0f} s "
           f"in all -> {args.out}")
@@ -87,12 +98,18 @@ def named(row: dict, min_score: float) -> frozenset:
     return frozenset(frozenset([f["academy"], *f["also"]]) for f in row["findings"] if f["score"] >= min_score)
 
 
+def _load(path: str) -> list[dict]:
+    """A dump, or the .partial lines of one cut short."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()] if path.endswith(".partial") \
+        else json.loads(text)
+
+
 def compare(args) -> int:
     from screening.config import LogoSettings
 
     min_score = LogoSettings().min_score
-    before = {r["file"]: r for r in json.loads(Path(args.before).read_text(encoding="utf-8"))}
-    after = {r["file"]: r for r in json.loads(Path(args.after).read_text(encoding="utf-8"))}
+    before, after = {r["file"]: r for r in _load(args.before)}, {r["file"]: r for r in _load(args.after)}
     same = lost = gained = flagged = changed = 0
     for name in sorted(before.keys() & after.keys()):
         b, a = before[name], after[name]
@@ -127,6 +144,7 @@ def main() -> int:
     d.add_argument("--every", type=int, default=4)
     d.add_argument("--clean-every", type=int, default=None, help="thin the untouched photos differently")
     d.add_argument("--only", choices=("odd", "even"), default=None, help="cases of odd or even number only")
+    d.add_argument("--interleave", action="store_true", help="take the kinds and bands in turn")
     d.add_argument("--trust", default="screening.toml", help="trust file in the bench set (trust50.toml: 51 academies)")
     d.add_argument("--workers", type=int, default=2)
     c = sub.add_parser("compare")
