@@ -94,3 +94,20 @@ def test_only_regular_files_are_narrowed_never_a_device_or_folder(tmp_path):
     finally:
         os.close(fd)
     assert mode(folder) == 0o755
+
+
+@pytest.mark.parametrize("mode", ["w", "a", "wb"])
+def test_private_file_never_writes_through_a_hard_link_to_another_file(tmp_path, mode):
+    """A hard link planted at a report's name (RT15-2) would truncate or append to the photo it
+    shares its data with: refused, and the photo is left as it was."""
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG pixels")
+    os.link(photo, tmp_path / "report.csv")
+    with pytest.raises(OSError, match="other hard links"):
+        state_db.private_file(tmp_path / "report.csv", mode)
+    assert photo.read_bytes() == b"\x89PNG pixels"
+    (tmp_path / "alone.csv").write_text("old report, longer than the new one")
+    with state_db.private_file(tmp_path / "alone.csv", mode.replace("b", "")) as f:  # its own file: written
+        f.write("new")
+    expected = "old report, longer than the new onenew" if mode == "a" else "new"
+    assert (tmp_path / "alone.csv").read_text() == expected

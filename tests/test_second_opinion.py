@@ -289,6 +289,24 @@ def test_references_are_described_by_sface_once_and_cached_by_its_version(trust)
     np.testing.assert_array_equal(again.gallery.second.encodings, first.gallery.second.encodings)
 
 
+def test_consent_list_names_the_people_without_a_second_opinion(trust, monkeypatch, capsys):  # noqa: F811
+    """`consent list` tells the trust whose faces only dlib's own tolerance can match."""
+    from screening import cli
+
+    face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
+    face_photo(photos_dir(trust, "P2") / "a.png", (7, 200, 10))  # SFace finds no face in it
+    sync(trust, FakeEngineWithSecond())
+    monkeypatch.setattr(enrolment, "default_version", lambda: "fake-1")  # the fake engine's rows
+    assert cli.main(["consent", "list", "--config", str(trust / "screening.toml"), "--date", "2026-06-01"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "1 without a second opinion (P2)" in out and "P1" not in out.split("without a second opinion")[1]
+
+    face_photo(photos_dir(trust, "P2") / "a.png", (200, 10, 10))  # a photo SFace reads: nobody is left out
+    sync(trust, FakeEngineWithSecond())
+    assert cli.main(["consent", "list", "--config", str(trust / "screening.toml"), "--date", "2026-06-01"]) == 0
+    assert "without a second opinion" not in capsys.readouterr().out
+
+
 def test_an_older_store_without_sface_descriptors_gains_them_on_the_next_sync(trust):  # noqa: F811
     face_photo(photos_dir(trust, "P1") / "a.png", (200, 10, 10))
     older = sync(trust, FakeEngine())  # an engine with no second recogniser: dlib rows only

@@ -52,7 +52,7 @@ def make_private(db: Path) -> None:
 def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
     """Open a file to write (mode "w", "a", "x", text or binary) readable by its owner only."""
     flags = os.O_WRONLY | os.O_CREAT
-    flags |= os.O_APPEND if "a" in mode else os.O_EXCL if "x" in mode else os.O_TRUNC
+    flags |= os.O_APPEND if "a" in mode else os.O_EXCL if "x" in mode else 0  # truncated below, once checked
     if not os.path.abspath(path).startswith("/dev/"):  # `--jsonl /dev/stdout` is a link, and meant
         flags |= os.O_NOFOLLOW  # a link planted at a report's name is never written through (RT9-24)
     try:
@@ -62,6 +62,12 @@ def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
             raise OSError(exc.errno, "it is a symbolic link: nothing is written through a link", str(path)) from None
         raise
     try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:  # a hard link planted at a report's name (RT15-2)
+            raise OSError(errno.EMLINK, "it has other hard links (it may be a photo): nothing is written "
+                                        "through a link", str(path))
+        if stat.S_ISREG(st.st_mode) and not flags & (os.O_APPEND | os.O_EXCL):
+            os.ftruncate(fd, 0)
         _narrow(fd)
         return os.fdopen(fd, mode.replace("x", "w"), **kwargs)
     except BaseException:
