@@ -3,6 +3,7 @@
     .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--clean-every 4] [--only odd|even]
                                                   [--trust screening.toml] [--workers 2]
     .venv/bin/python bench/logo_findings.py compare BEFORE.json AFTER.json
+    .venv/bin/python bench/logo_findings.py table DUMP.json    (the miss table by size band and style)
 
 `dump` runs the logo check (the bench trust, bench/out/logo_set, built by make_logo_set.py) on
 every Nth crest, decoy and clean case of each kind and size band (the thinning bench_logos.py
@@ -136,6 +137,44 @@ def compare(args) -> int:
     return 1 if lost or flagged or changed else 0
 
 
+STYLES = ("shield", "badge", "wordmark", "shaded", "embroidered")
+
+
+def table(args) -> int:
+    """The miss table of a dump: crests found by size band (and turn) and drawing style, decoys and
+    untouched photos flagged, crest photos naming another academy too; the misses listed."""
+    from screening.config import LogoSettings
+
+    min_score = LogoSettings().min_score
+    rows = _load(args.dump)
+    found: dict = defaultdict(lambda: [0, 0])
+    misses, wrong = [], 0
+    for r in rows:
+        if r["kind"] != "crest":
+            continue
+        style = r["academy"] if r["academy"] in STYLES else "shield"
+        got = named(r, min_score)
+        hit = any(r["academy"] in n for n in got)
+        wrong += any(r["academy"] not in n for n in got)
+        for key in ((r["band"], style), (r["band"], "all"), ("all", style), ("all", "all")):
+            found[key][0] += hit
+            found[key][1] += 1
+        if not hit:
+            misses.append(f"{r['file']} ({r['band']}, {r['academy']})")
+    bands = [b for b in ("5-10%", "10-20%", ">20%", "40-60 px", "turned 30-45") if (b, "all") in found] + ["all"]
+    print("| style | " + " | ".join(bands) + " |\n|---|" + "---|" * len(bands))
+    for style in (*STYLES, "all"):
+        cells = [f"{found[b, style][0]}/{found[b, style][1]}" if (b, style) in found else "-" for b in bands]
+        print(f"| {style} | " + " | ".join(cells) + " |")
+    for kind in ("decoy", "clean"):
+        some = [r for r in rows if r["kind"] == kind]
+        flagged = [r["file"] for r in some if named(r, min_score)]
+        print(f"{kind}: {len(flagged)}/{len(some)} flagged {flagged}")
+    print(f"crest photos naming another academy too: {wrong}/{found['all', 'all'][1]}")
+    print("missed: " + ", ".join(misses))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -150,7 +189,11 @@ def main() -> int:
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
+    t = sub.add_parser("table")
+    t.add_argument("dump")
     args = ap.parse_args()
+    if args.cmd == "table":
+        return table(args)
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
         return 2

@@ -112,14 +112,15 @@ def _ecc(template: np.ndarray, image: np.ndarray, mask: np.ndarray, warp: np.nda
 
     The mask is the template's (the crest, not its background). findTransformECC's mask is the
     *input image's* (the photo's size): given the template's, it raised on every call, so no
-    placement was ever refined. findTransformECCWithMask (OpenCV 4.12 and later) takes the
-    template's mask; before it, findTransformECC read its mask in the template's frame.
+    placement was ever refined. findTransformECCWithMask (newer OpenCV, as locked) takes the
+    template's mask; an OpenCV without it aligns the whole template rectangle (no mask), and
+    the aligned placement is kept only when it then scores better (LogoDetector._placed).
     """
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     if hasattr(cv2, "findTransformECCWithMask"):
         return cv2.findTransformECCWithMask(template, image, mask, None, warp, cv2.MOTION_HOMOGRAPHY,
                                             criteria, 5)[1]
-    return cv2.findTransformECC(template, image, warp, cv2.MOTION_HOMOGRAPHY, criteria, mask, 5)[1]
+    return cv2.findTransformECC(template, image, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)[1]
 
 
 def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
