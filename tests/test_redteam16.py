@@ -105,3 +105,59 @@ def test_rt16_control_photoshop_resources_split_before_the_thumbnail_are_cleared
                    "finds the thumbnail cut at the segment end: a clean file is an error (0.7 cleared it)")
 def test_rt16_2_photoshop_resources_split_inside_the_thumbnail_are_not_an_error(tmp_path, config):
     assert _decision(_photoshop_jpeg(tmp_path / "split.jpg", 2000), config).status is Status.CLEARED
+
+
+# ---------------------------- iPhone HEIC since iOS 18: Apple's gain map AND an ISO 21496-1 'tmap' item
+
+GAIN_MAP = "urn:com:apple:photo:2020:aux:hdrgainmap"
+
+
+def _with_tmap(data: bytes) -> bytes:
+    """The HEIC with one more item, hidden, of type 'tmap' (iOS 18 writes one beside the gain map:
+    its inputs are the photo and the same gain map; libheif #1190 'compatible brands: tmap')."""
+    from .heif_boxes import _box, _children, _shift_iloc
+
+    out = []
+    for kind, body in _children(data, 0, len(data)):
+        if kind == b"meta":
+            kids = []
+            for k, b in _children(body, 4, len(body)):
+                if k == b"iinf":
+                    fmt = ">H" if b[0] == 0 else ">I"
+                    head = 4 + struct.calcsize(fmt)
+                    ids = [struct.unpack_from(">H", e, 4)[0] for _, e in _children(b, head, len(b))]
+                    infe = _box(b"infe", b"\x02\x00\x00\x01" + struct.pack(">HH", max(ids) + 1, 0) + b"tmap\x00")
+                    b = b[:4] + struct.pack(fmt, struct.unpack_from(fmt, b, 4)[0] + 1) + b[head:] + infe
+                kids.append((k, b))
+            grown = len(body[:4] + b"".join(_box(k, b) for k, b in kids)) - len(body)
+            body = body[:4] + b"".join(_box(k, _shift_iloc(b, grown) if k == b"iloc" else b) for k, b in kids)
+        out.append((kind, body))
+    return b"".join(_box(k, b) for k, b in out)
+
+
+@pytest.fixture
+def iphone_heic(tmp_path):
+    pytest.importorskip("pillow_heif")
+    from .heif_boxes import relate, two_image_heic
+    from .test_redteam6 import backdrop
+
+    plain = relate(two_image_heic(backdrop(), np.full((240, 320, 3), 40, np.uint8)), "auxl", GAIN_MAP)
+    (tmp_path / "ios17.heic").write_bytes(plain)
+    (tmp_path / "ios18.heic").write_bytes(_with_tmap(plain))
+    return tmp_path / "ios17.heic", tmp_path / "ios18.heic"
+
+
+def test_rt16_control_an_iphone_heic_with_its_gain_map_is_cleared(iphone_heic):
+    from screening import imaging
+    import pillow_heif
+
+    imaging.load(iphone_heic[0])
+    assert pillow_heif.open_heif(str(iphone_heic[1])).info["aux"] == {GAIN_MAP: [2]}  # libheif reads it
+
+
+@pytest.mark.xfail(strict=True, reason="RT16-3: any 'tmap' item makes a HEIC an error, and iOS 18 writes "
+                   "one in every HDR photo (its inputs are the photo and the gain map 0.8 already screens)")
+def test_rt16_3_an_ios18_heic_with_a_tmap_item_is_not_an_error(iphone_heic):
+    from screening import imaging
+
+    imaging.load(iphone_heic[1])
