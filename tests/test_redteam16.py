@@ -161,3 +161,73 @@ def test_rt16_3_an_ios18_heic_with_a_tmap_item_is_not_an_error(iphone_heic):
     from screening import imaging
 
     imaging.load(iphone_heic[1])
+
+
+# ------------------- a picture hidden in a JPEG's EXIF block: the new signature checks are stricter than Pillow
+
+def _gif(pixels: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "GIF")
+    return out.getvalue()
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "PNG")
+    return out.getvalue()
+
+
+def _gif_zero_screen(gif: bytes) -> bytes:
+    """Logical screen 0x0: Pillow (and browsers) show the frame at its own size."""
+    return gif[:6] + b"\x00\x00\x00\x00" + gif[10:]
+
+
+def _gif_byte_before_image(gif: bytes) -> bytes:
+    """A stray byte after the colour table: Pillow skips bytes that begin no block."""
+    flags = gif[10]
+    table = 3 * (2 << (flags & 7)) if flags & 0x80 else 0
+    return gif[:13 + table] + b"\x00" + gif[13 + table:]
+
+
+def _png_chunk_before_header(png: bytes) -> bytes:
+    """A tEXt chunk before IHDR: Pillow reads it and decodes the picture."""
+    import zlib
+
+    body = b"Comment\x00hi"
+    return png[:8] + struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body)) + png[8:]
+
+
+def _exif_hiding(tmp_path, name: str, picture: bytes) -> Path:
+    from .test_redteam6 import backdrop, jpeg
+
+    exif = Image.Exif()
+    exif[0x010F] = "Camera maker"
+    path = tmp_path / name
+    path.write_bytes(jpeg(backdrop(), exif=exif.tobytes() + picture))
+    return path
+
+
+HIDDEN = {"gif_zero_screen": ("RT16-4", lambda f: _gif_zero_screen(_gif(f))),
+          "gif_byte_before_image": ("RT16-5", lambda f: _gif_byte_before_image(_gif(f))),
+          "png_chunk_before_header": ("RT16-6", lambda f: _png_chunk_before_header(_png(f)))}
+
+
+@pytest.mark.parametrize("name", sorted(HIDDEN))
+def test_rt16_control_pillow_decodes_each_altered_picture_and_a_plain_one_in_exif_is_found(tmp_path, name, config):
+    from .test_redteam6 import found_face, with_face
+
+    altered = HIDDEN[name][1](with_face())
+    assert Image.open(io.BytesIO(altered)).convert("RGB").size == (320, 240)
+    plain = _gif(with_face()) if name.startswith("gif") else _png(with_face())
+    found_face(_exif_hiding(tmp_path, "plain.jpg", plain), config)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=(
+    f"{HIDDEN[n][0]}: exif_images.picture_starts checks a {n.split('_')[0].upper()} signature ({n}) more "
+    "strictly than Pillow decodes it, so a face picture hidden in the EXIF block is not screened and the "
+    "photo is cleared (0.7 found the face)"))) for n in sorted(HIDDEN)])
+def test_rt16_4_to_6_a_face_picture_hidden_in_the_exif_block_is_not_cleared(tmp_path, name, config):
+    from .test_redteam6 import verdict, with_face
+
+    _, decision = verdict(_exif_hiding(tmp_path, f"{name}.jpg", HIDDEN[name][1](with_face())), config)
+    assert decision.status is not Status.CLEARED
