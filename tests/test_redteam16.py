@@ -100,9 +100,8 @@ def test_rt16_control_photoshop_resources_split_before_the_thumbnail_are_cleared
     assert _decision(_photoshop_jpeg(tmp_path / "early.jpg", 0), config).status is Status.CLEARED
 
 
-@pytest.mark.xfail(strict=True, reason="RT16-2: each APP13 segment is parsed as Photoshop resources on its own, so "
-                   "resources continued over two segments (Photoshop splits at 64 KB) fall back to a raw search that "
-                   "finds the thumbnail cut at the segment end: a clean file is an error (0.7 cleared it)")
+# RT16-2 (fixed): resources continued over two segments were parsed per segment, fell back to a raw
+# search and found the thumbnail cut at the segment end: a clean file was an error (0.7 cleared it)
 def test_rt16_2_photoshop_resources_split_inside_the_thumbnail_are_not_an_error(tmp_path, config):
     assert _decision(_photoshop_jpeg(tmp_path / "split.jpg", 2000), config).status is Status.CLEARED
 
@@ -114,25 +113,12 @@ GAIN_MAP = "urn:com:apple:photo:2020:aux:hdrgainmap"
 
 def _with_tmap(data: bytes) -> bytes:
     """The HEIC with one more item, hidden, of type 'tmap' (iOS 18 writes one beside the gain map:
-    its inputs are the photo and the same gain map; libheif #1190 'compatible brands: tmap')."""
-    from .heif_boxes import _box, _children, _shift_iloc
+    its inputs are the photo and the same gain map; libheif #1190 'compatible brands: tmap').
+    Its inputs are `dimg` references, as iOS 18 writes them (the first version of this fixture
+    had none: a tmap naming no inputs stays an error, tests/test_auxiliary_images.py)."""
+    from .test_tone_map_items import with_tmap
 
-    out = []
-    for kind, body in _children(data, 0, len(data)):
-        if kind == b"meta":
-            kids = []
-            for k, b in _children(body, 4, len(body)):
-                if k == b"iinf":
-                    fmt = ">H" if b[0] == 0 else ">I"
-                    head = 4 + struct.calcsize(fmt)
-                    ids = [struct.unpack_from(">H", e, 4)[0] for _, e in _children(b, head, len(b))]
-                    infe = _box(b"infe", b"\x02\x00\x00\x01" + struct.pack(">HH", max(ids) + 1, 0) + b"tmap\x00")
-                    b = b[:4] + struct.pack(fmt, struct.unpack_from(fmt, b, 4)[0] + 1) + b[head:] + infe
-                kids.append((k, b))
-            grown = len(body[:4] + b"".join(_box(k, b) for k, b in kids)) - len(body)
-            body = body[:4] + b"".join(_box(k, _shift_iloc(b, grown) if k == b"iloc" else b) for k, b in kids)
-        out.append((kind, body))
-    return b"".join(_box(k, b) for k, b in out)
+    return with_tmap(data, [1, 2], tmap_id=3)
 
 
 @pytest.fixture
@@ -155,8 +141,8 @@ def test_rt16_control_an_iphone_heic_with_its_gain_map_is_cleared(iphone_heic):
     assert pillow_heif.open_heif(str(iphone_heic[1])).info["aux"] == {GAIN_MAP: [2]}  # libheif reads it
 
 
-@pytest.mark.xfail(strict=True, reason="RT16-3: any 'tmap' item makes a HEIC an error, and iOS 18 writes "
-                   "one in every HDR photo (its inputs are the photo and the gain map 0.8 already screens)")
+# RT16-3 (fixed): any 'tmap' item made a HEIC an error, and iOS 18 writes one in every HDR photo
+# (its inputs are the photo and the gain map 0.8 already screens)
 def test_rt16_3_an_ios18_heic_with_a_tmap_item_is_not_an_error(iphone_heic):
     from screening import imaging
 

@@ -7,7 +7,9 @@ brightened by its gain map, so each one beside the primary is decoded and screen
 view. Alpha is part of each image's own pixels (composited on white and black by
 `pixels.alpha_views`). Depth and disparity maps are decoded (one that cannot be is an error) but
 not screened: no viewer shows them as a picture (docs/formats.md). An ISO 21496-1 gain map (a
-`tmap` item), which pillow-heif does not offer, makes the file an error.
+`tmap` item, which pillow-heif does not offer) is accepted only when every one of its inputs (its
+`dimg` references) is the primary image or an auxiliary image screened here (iOS 18 writes one
+whose inputs are the photo and Apple's gain map); any other input makes the file an error.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import io
 
 import numpy as np
 
-from screening.formats.avif import item_types, top_level_box
+from screening.formats.avif import top_level_box
 from screening.formats.common import Found, ImageError, MetadataError, xmp_packets
+from screening.formats.heif_items import read_items
 from screening.formats.pixels import Budget, alpha_views, to_rgb, tone_views
 
 # Auxiliary images no viewer shows as a picture: decoded to prove they are whole, not screened.
@@ -70,14 +73,12 @@ def other_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
     primary image (depth maps decoded, not returned). Anything that cannot be decoded is an ImageError."""
     import pillow_heif
 
-    meta = top_level_box(data, b"meta")
-    if meta is not None and b"tmap" in item_types(meta):  # libheif 1.23 drops it without a word
-        raise ImageError("HEIF holds an ISO 21496-1 gain map (a 'tmap' item), which an HDR display shows over "
-                         "the photo and this version cannot decode, so the file cannot be cleared")
     out = []
     try:
         heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
         parts = [part for i, image in enumerate(heif) for part in _parts(image, i, i == heif.primary_index)]
+        check_tone_maps(data, {aux_id for image in heif for aux_type, ids in (image.info.get("aux") or {}).items()
+                               if not any(mark in aux_type.lower() for mark in NOT_SHOWN_AUX) for aux_id in ids})
         if len(parts) > MAX_OTHER_IMAGES:
             raise ImageError(f"holds {len(parts)} images beside the primary one; at most {MAX_OTHER_IMAGES} "
                              "are screened, so it cannot be cleared")
@@ -108,3 +109,25 @@ def other_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
         raise ImageError(f"HEIF images beside the primary cannot be decoded: {exc or type(exc).__name__}") from None
     return out
 
+
+
+def check_tone_maps(data: bytes, screened_aux: set[int]) -> None:
+    """Refuse an ISO 21496-1 gain map (a `tmap` item: libheif 1.23 drops it without a word, an HDR
+    display shows it over the photo) unless every input is the primary item or an auxiliary image
+    (`auxl`) of a top-level image that libheif lists and is screened (`screened_aux`)."""
+    meta = top_level_box(data, b"meta")
+    if meta is None or b"tmap" not in meta:
+        return
+    try:
+        items = read_items(meta)
+    except MetadataError as exc:
+        raise ImageError(f"HEIF may hold an ISO 21496-1 gain map and its items cannot be read ({exc}), "
+                         "so the file cannot be cleared") from None
+    for tmap in sorted(i for i, kind in items.types.items() if kind == b"tmap"):
+        inputs = items.targets(b"dimg", tmap)
+        unseen = [i for i in inputs if not (i == items.primary or (i in screened_aux and items.targets(b"auxl", i)))]
+        if tmap == items.primary or not inputs or unseen:  # without inputs: what its data shows is unknown
+            what = (f"input item {unseen[0]} is not an image screened here" if unseen else
+                    "it is the primary item" if tmap == items.primary else "it names no inputs")
+            raise ImageError(f"HEIF holds an ISO 21496-1 gain map (the 'tmap' item {tmap}) an HDR display shows "
+                             f"over the photo, and {what}, so the file cannot be cleared")

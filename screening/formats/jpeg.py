@@ -231,7 +231,7 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                     covered.append((base, base + size))
                 elif start:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
-    found.extend(_in_other_segments(layout.segments + layout.later))
+    found.extend(_in_other_segments(layout.segments, layout.later))
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
 
@@ -243,21 +243,27 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
 _SEARCHED_ELSEWHERE = (b"Exif\x00", b"MPF\x00", b"JFIF\x00", b"JFXX\x00")
 
 
-def _in_other_segments(segments) -> list[Embedded]:
+def _in_other_segments(header, later) -> list[Embedded]:
     """Images inside every other segment (APPn of any kind, COM, tables), Photoshop resources other
     than the thumbnails, and C2PA/JUMBF manifests (APP11, split over several segments): Content
-    Credentials viewers show their thumbnails."""
+    Credentials viewers show their thumbnails. The header's Photoshop APP13s are read joined, as
+    embedded() reads their thumbnails (Photoshop splits resources at 64 KB); one after the frame
+    header is searched whole, thumbnails included."""
     found: list[Embedded] = []
-    for marker, payload, offset in segments:
+    photoshop = [(payload[len(_PHOTOSHOP_APP13):], offset) for marker, payload, offset in header
+                 if marker == 0xED and payload.startswith(_PHOTOSHOP_APP13)]
+    joined = {offset for _, offset in photoshop}
+    if photoshop:
+        found.extend(in_photoshop(b"".join(p for p, _ in photoshop), f"APP13 segment at byte {photoshop[0][1]}"
+                                  + (f" and {len(photoshop) - 1} more" if len(photoshop) > 1 else "")))
+    for marker, payload, offset in header + later:
         name = "comment" if marker == 0xFE else f"APP{marker - 0xE0}" if 0xE0 <= marker <= 0xEF else f"0x{marker:02X}"
         where = f"{name} segment at byte {offset}"
         if marker == 0xEB or (0xE0 <= marker <= 0xE2 and payload.startswith(_SEARCHED_ELSEWHERE)):
             continue
-        if marker == 0xED and payload.startswith(_PHOTOSHOP_APP13):
-            found.extend(in_photoshop(payload[len(_PHOTOSHOP_APP13):], where))
-        else:
+        if offset not in joined:
             found.extend(images_in(payload, where))
-    for en, blob in jumbf_boxes(segments).items():
+    for en, blob in jumbf_boxes(header + later).items():
         found.extend(images_in(blob, f"C2PA/JUMBF manifest {en}"))
     return found
 
