@@ -56,8 +56,6 @@ def test_rt16_control_the_10_bit_clip_is_whole_to_ffmpeg_and_cleared_without_the
     assert _decision(ten, config).status is Status.CLEARED
 
 
-@pytest.mark.xfail(strict=True, reason="RT16-1: the wheel's libvpx is built without high bit depth, so "
-                   "every clean 10-bit VP9 clip (profile 2: YouTube HDR, phones) is refused as damaged")
 def test_rt16_1_a_clean_10_bit_vp9_clip_is_not_an_error(vp9_10bit, config):
     assert _decision(vp9_10bit[1], config).status is Status.CLEARED
 
