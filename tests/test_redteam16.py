@@ -56,8 +56,6 @@ def test_rt16_control_the_10_bit_clip_is_whole_to_ffmpeg_and_cleared_without_the
     assert _decision(ten, config).status is Status.CLEARED
 
 
-@pytest.mark.xfail(strict=True, reason="RT16-1: the wheel's libvpx is built without high bit depth, so "
-                   "every clean 10-bit VP9 clip (profile 2: YouTube HDR, phones) is refused as damaged")
 def test_rt16_1_a_clean_10_bit_vp9_clip_is_not_an_error(vp9_10bit, config):
     assert _decision(vp9_10bit[1], config).status is Status.CLEARED
 
@@ -208,10 +206,7 @@ def test_rt16_control_pillow_decodes_each_altered_picture_and_a_plain_one_in_exi
     found_face(_exif_hiding(tmp_path, "plain.jpg", plain), config)
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=(
-    f"{HIDDEN[n][0]}: exif_images.picture_starts checks a {n.split('_')[0].upper()} signature ({n}) more "
-    "strictly than Pillow decodes it, so a face picture hidden in the EXIF block is not screened and the "
-    "photo is cleared (0.7 found the face)"))) for n in sorted(HIDDEN)])
+@pytest.mark.parametrize("name", sorted(HIDDEN))
 def test_rt16_4_to_6_a_face_picture_hidden_in_the_exif_block_is_not_cleared(tmp_path, name, config):
     from .test_redteam6 import verdict, with_face
 
@@ -244,14 +239,58 @@ def test_rt16_control_a_plain_face_jpeg_in_an_app5_segment_or_the_exif_block_is_
     found_face(_hiding(tmp_path, where, jpeg(with_face())), config)
 
 
-@pytest.mark.parametrize("where", [
-    pytest.param("app5", marks=pytest.mark.xfail(strict=True, reason=(
-        "RT16-7: _jpeg_headers_at wants marker segments back to back, Pillow skips a stray byte: a face "
-        "JPEG in an APPn segment is no longer found and the photo is cleared (0.7: error)"))),
-    pytest.param("exif", marks=pytest.mark.xfail(strict=True, reason=(
-        "RT16-7: same check in the EXIF block (as in 0.7): the hidden face JPEG is not screened, cleared")))])
+@pytest.mark.parametrize("where", ["app5", "exif"])
 def test_rt16_7_a_face_jpeg_with_a_stray_byte_hidden_in_a_segment_is_not_cleared(tmp_path, config, where):
     from .test_redteam6 import jpeg, verdict, with_face
 
     _, decision = verdict(_hiding(tmp_path, where, _jpeg_stray_byte(jpeg(with_face()))), config)
     assert decision.status is not Status.CLEARED
+
+
+# ------------------------------------------------ variants of RT16-4..7 (the fix, branch rt16pic)
+
+def _jpeg_between_segments(data: bytes, extra: bytes) -> bytes:
+    (n,) = struct.unpack(">H", data[4:6])  # after the APP0 (JFIF) segment
+    return data[:4 + n] + extra + data[4 + n:]
+
+
+def test_rt16_variant_a_face_jpeg_with_a_restart_marker_and_fill_bytes_hidden_in_app5_is_found(tmp_path, config):
+    """FF D0 (a parameterless marker) and fill FF bytes before the tables: libjpeg reads it silently."""
+    from .test_redteam6 import found_face, jpeg, with_face
+
+    found_face(_hiding(tmp_path, "app5", _jpeg_between_segments(jpeg(with_face()), b"\xff\xd0" + b"\xff" * 5)), config)
+
+
+@pytest.mark.parametrize("where", ["app5", "exif"])
+def test_rt16_variant_a_face_jpeg_with_junk_and_escaped_ff_between_segments_is_not_cleared(tmp_path, config, where):
+    """Stray bytes and FF 00 pairs: libjpeg skips them (with a warning, which the decode check refuses)."""
+    from .test_redteam6 import jpeg, verdict, with_face
+
+    altered = _jpeg_between_segments(jpeg(with_face()), b"junk\xff\x00\x00")
+    assert Image.open(io.BytesIO(altered)).convert("RGB").size == (320, 240)
+    _, decision = verdict(_hiding(tmp_path, where, altered), config)
+    assert decision.status is not Status.CLEARED, decision
+
+
+@pytest.mark.parametrize("picture", [b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, b"GIF89a\x00\x00\x00\x00\x00\x00\x00,junk"])
+def test_rt16_variant_a_png_or_gif_signature_that_counts_but_does_not_decode_is_an_error(tmp_path, config, picture):
+    from .test_redteam6 import verdict
+
+    _, decision = verdict(_hiding(tmp_path, "app5", picture), config)
+    assert decision.status is Status.ERROR, decision
+
+
+def test_rt16_variant_jpeg_starts_in_binary_noise_do_not_count(tmp_path, config):
+    """FF D8 FF sprinkled in 30 KB of random bytes (a maker note, an ICC table) reach no well-formed
+    frame header even with stray bytes skipped: the photo is still cleared."""
+    from screening.formats.exif_images import picture_starts
+
+    from .test_redteam6 import verdict
+
+    noise = bytearray(np.random.default_rng(16).integers(0, 256, 30000, dtype=np.uint8).tobytes())
+    for at in range(100, 29000, 500):
+        noise[at:at + 3] = b"\xff\xd8\xff"
+    noise = bytes(noise).replace(b"\x89PNG", b"\x89PNx").replace(b"GIF8", b"GIFx")
+    assert list(picture_starts(noise, 0, set())) == []
+    _, decision = verdict(_hiding(tmp_path, "app5", noise), config)
+    assert decision.status is Status.CLEARED, decision

@@ -119,7 +119,7 @@ def _within_limit(found: list[Embedded]) -> None:
 
 
 def _unlisted(block: bytes, spans: set[tuple[int, int]]):
-    """(offset, picture) of each JPEG (a whole header up to its scan, so three bytes that only look
+    """(offset, picture) of each JPEG (markers up to a frame header, so three bytes that only look
     like a JPEG's start in a maker note's numbers are not one) or PNG no directory lists."""
     for at in picture_starts(block, 1, spans):  # (the block itself starts with a TIFF header)
         yield at, Embedded(f"picture in the EXIF block at byte {at}, listed by no EXIF directory "
@@ -133,8 +133,13 @@ def pictures_in(blob: bytes, where: str) -> list[Embedded]:
 
 
 def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
-    """Offsets of JPEG, PNG, GIF, WebP and TIFF pictures (checked as described in _unlisted)."""
-    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", _png_at),
+    """Offsets of JPEG, PNG, GIF, WebP and TIFF pictures. A PNG's 8-byte signature counts whatever
+    follows (chance hits are negligible); a GIF's 6 bytes count when a block follows the header as
+    Pillow finds one; a JPEG's 3 bytes count when their markers reach a frame header as libjpeg reads
+    them. A hit that counts and then fails to decode is an error for the caller."""
+    chains: dict[int, bool] = {}  # JPEG marker positions already followed (each byte walked once)
+    for signature, is_image in ((b"\xff\xd8\xff", lambda b, a: _jpeg_headers_at(b, a, chains)),
+                                (b"\x89PNG\r\n\x1a\n", lambda b, a: True),
                                 (b"GIF87a", _gif_at), (b"GIF89a", _gif_at), (b"WEBP", _webp_at),
                                 (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at)):
         at = block.find(signature, start)
@@ -146,19 +151,15 @@ def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
             at = block.find(signature, at + (9 if signature == b"WEBP" else 1))
 
 
-def _png_at(block: bytes, at: int) -> bool:
-    """A PNG signature followed by its header chunk (nothing decodes a PNG without one)."""
-    return block[at + 12:at + 16] == b"IHDR"
-
-
 def _gif_at(block: bytes, at: int) -> bool:
-    """A GIF header with a screen size, followed (after any colour table) by an extension or an image."""
-    if len(block) < at + 14:
+    """A GIF header (any screen size, even 0x0) whose colour table is followed by an extension or an
+    image before any trailer, stray bytes between them skipped (as Pillow skips them)."""
+    if len(block) < at + 13:
         return False
-    width, height = struct.unpack_from("<HH", block, at + 6)
     flags = block[at + 10]
     first = at + 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
-    return bool(width and height) and block[first:first + 1] in (b"\x21", b"\x2c")
+    found = [i for i in (block.find(c, first) for c in (b"!", b",", b";")) if i >= 0]
+    return bool(found) and block[min(found)] != 0x3B  # ";": the trailer, no picture
 
 
 def _webp_at(block: bytes, at: int) -> bool:
@@ -177,27 +178,54 @@ def _tiff_image_at(block: bytes, at: int) -> bool:
 
 
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+# Markers libjpeg skips by their length (DHT, DAC, DQT, DRI, DNL, APPn, COM...) or alone (RSTn, TEM).
+_WITH_LENGTH = {0xC4, 0xC8, 0xCC, 0xDB, 0xDC, 0xDD, 0xDE, 0xDF, 0xFE} | set(range(0xE0, 0xF0)) | set(range(0xF0, 0xFE))
+_ALONE = {0x01} | set(range(0xD0, 0xD8))
 
 
-def _jpeg_headers_at(block: bytes, at: int) -> bool:
-    """True when a JPEG's marker segments chain from `at` through a frame header to a scan."""
-    pos, frame = at + 2, False
-    for _ in range(64):
-        while pos < len(block) and block[pos] == 0xFF and pos + 1 < len(block) and block[pos + 1] == 0xFF:
-            pos += 1  # fill bytes
-        if pos + 4 > len(block) or block[pos] != 0xFF:
-            return False
+def _jpeg_headers_at(block: bytes, at: int, chains: dict[int, bool] | None = None) -> bool:
+    """True when a JPEG's markers, read from `at` the way libjpeg reads them (bytes that begin no
+    marker skipped with a warning, fill FF bytes skipped), reach a well-formed frame header (SOFn).
+    `chains` remembers the outcome from each marker reached, so overlapping candidates cost one walk."""
+    chains = {} if chains is None else chains
+    pos, walked, result = at + 2, [], False
+    while True:
+        pos = block.find(b"\xff", pos)
+        while 0 <= pos < len(block) - 1 and block[pos + 1] in (0xFF, 0x00):
+            pos = pos + 1 if block[pos + 1] == 0xFF else block.find(b"\xff", pos + 2)  # fill, or FF 00 junk
+        if pos < 0 or pos + 1 >= len(block):
+            break
+        if pos in chains:
+            result = chains[pos]
+            break
+        walked.append(pos)
         marker = block[pos + 1]
-        if marker == 0xDA:
-            return frame
-        if marker in (0x00, 0x01, 0xD8, 0xD9) or 0xD0 <= marker <= 0xD7:
-            return False
+        if marker in _SOF:
+            result = _frame_header_at(block, pos)
+            break
+        if marker in _ALONE:
+            pos += 2
+            continue
+        if marker not in _WITH_LENGTH or pos + 4 > len(block):
+            break  # SOI again, EOI, a scan before any frame, or an unknown marker: libjpeg stops
         (length,) = struct.unpack_from(">H", block, pos + 2)
         if length < 2 or pos + 2 + length > len(block):
-            return False
-        frame = frame or marker in _SOF
+            break
         pos += 2 + length
-    return False
+    chains.update(dict.fromkeys(walked, result))
+    return result
+
+
+def _frame_header_at(block: bytes, pos: int) -> bool:
+    """A frame header libjpeg accepts: a size, 1-10 components, each sampled 1-4 times, length to match."""
+    if pos + 10 > len(block):
+        return False
+    length, precision, height, width, count = struct.unpack_from(">HBHHB", block, pos + 2)
+    if not (height and width and 1 <= count <= 10 and 2 <= precision <= 16 and length == 8 + 3 * count
+            and pos + 2 + length <= len(block)):
+        return False
+    factors = [block[pos + 11 + 3 * i] for i in range(count)]
+    return all(1 <= f >> 4 <= 4 and 1 <= f & 15 <= 4 for f in factors)
 
 
 def _label(ifd: _Ifd, what: str) -> str:
