@@ -19,7 +19,8 @@ import numpy as np
 
 from screening.config import Config
 from screening.model import Box, Check, FaceFinding, LogoFinding, PersonFinding, UniformFinding
-from screening.vision.geometry import cover
+from screening.vision.geometry import cover, iou
+from screening.vision.logo_match.halves import find_halves
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
@@ -43,6 +44,11 @@ CREST_FLOOR = 0.3
 CHEST_SIDE = 480
 # ...enlarging a small chest at most this much.
 CHEST_ZOOM = 4.0
+# Half a crest (logo_match.halves) counts from this appearance of its half, for a badge this
+# many face widths wide.
+HALF_SURE = 0.8
+HALF_PLACED = 0.65
+HALF_WIDTHS = (0.4, 0.5, 0.62, 0.77, 0.95, 1.15)
 # Bodies are looked for at this working size (pixels, longer side).
 BODY_SIDE = 800
 # Bodies (HOG SVM margin) at least this sure are searched for a torso.
@@ -51,6 +57,11 @@ BODY_SCORE = 0.5
 # score falls to nothing when this share of the trim pixels lies in such rows.
 BAND = 0.9
 MAX_BANDED = 0.3
+# The trims' zone (half a face width either side of the middle) widens above this depth below
+# the neck (face heights) by this many face widths per face height: the collar and the tops of
+# the lapels run out to the shoulders (a head-and-shoulders crop shows little else of them).
+COLLAR_DEPTH = 0.3
+COLLAR_SPREAD = 2.5
 # The trims are measured on the torso from the neck down, at most this many pixels wide.
 TRIM_SIDE = 96
 
@@ -130,6 +141,9 @@ class UniformDetector:
         colour = [colour_score_from(shaded if trims[k][0] >= TRIMS_WORN else strict, shares)
                   for k, (strict, shaded, shares) in enumerate(self._main_shares(region))]
         crest = self._crest(rgb, box, frame, crests)
+        if crest is None or crest.score < self.sure:  # half a crest (cut by the frame, half covered)?
+            crest = self._half_crest(rgb, box, face, frame, {self.academies[k].id for k in range(len(colour))
+                                                               if colour[k][0] >= REPORT_FLOOR}, crest) or crest
         by_colour = max(range(len(self.academies)), key=lambda k: (colour[k][0] >= REPORT_FLOOR) * (
             colour[k][0] + trims[k][0]))
         chosen = [by_colour]
@@ -191,7 +205,8 @@ class UniformDetector:
         ys, xs = np.mgrid[0:hh, 0:ww].astype(np.float32)
         u = (x0 + (xs + 0.5) / s - cx) / fw  # across, in face widths from the middle
         v = (y0 + (ys + 0.5) / s - (fy + 1.05 * fh)) / fh  # down, in face heights from the neck
-        zone = (np.abs(u) < 0.45) & (v < 2.0)
+        # ...widening at the neck line, where a collar or the lapels run out to the shoulders
+        zone = (np.abs(u) < 0.45 + COLLAR_SPREAD * np.clip(COLLAR_DEPTH - v, 0, None)) & (v < 2.0)
         mirror_x = np.clip(np.round(2 * (cx - x0) * s - 1 - xs).astype(int), 0, ww - 1)
         shaded = _shaded_distances(lab, self.table[self.main]).reshape(hh, ww, -1)
         main_near = [shaded[..., k] < MAIN_TOLERANCE for k in range(len(self.main))]
@@ -228,6 +243,37 @@ class UniformDetector:
         found = [f for f in self.logos.search(rgb, box, academies=self.crest_ids, max_side=CHEST_SIDE,
                                               max_zoom=CHEST_ZOOM, frame=frame) if f.score >= CREST_FLOOR]
         return max(found, key=lambda f: f.score, default=None)
+
+
+    def _half_crest(self, rgb: np.ndarray, box: Box, face: Box | None, frame: int, academies,
+                    weak: LogoFinding | None = None) -> LogoFinding | None:
+        """Half of an academy's crest on the chest, judged on that half (logo_match.halves), or None.
+
+        Searched only for the academies whose colours the torso is in; a half counts from
+        HALF_SURE, stricter than a whole crest (half the evidence: checks in the academy's
+        colours matched a half at up to 0.72 on the bench's tops), or from HALF_PLACED where the
+        keypoints placed the academy's crest (`weak`, below [logos] min_score) at the same place.
+        """
+        if self.logos is None or not academies:
+            return None
+        refs = [r for r in self.logos.references if r.academy in academies & self.crest_ids]
+        x, y, w, h = box
+        unit = face[2] if face is not None else w / 2.2  # a chest badge is about 0.4 to 1.1 face widths
+        # a half whose place the keypoints placed the crest at too (its appearance there fell
+        # short: the covered half counted as unlike) needs less of its own
+        def sure(m) -> bool:
+            placed = weak is not None and weak.academy == m.reference.academy and "matching points" in weak.detail \
+                and iou(weak.box, (x + m.box[0], y + m.box[1], m.box[2], m.box[3])) >= 0.3
+            return m.score >= (HALF_PLACED if placed else HALF_SURE)
+
+        found = [m for m in find_halves(rgb[y:y + h, x:x + w], refs, [unit * f for f in HALF_WIDTHS]) if sure(m)]
+        if not found:
+            return None
+        m = found[0]
+        bx, by, bw, bh = m.box
+        return LogoFinding(m.reference.academy, (x + bx, y + by, bw, bh), round(m.score, 3),
+                           f"matches the {m.side} half of {m.reference.name} (appearance {m.score:.2f}); "
+                           f"crest partly visible (its {m.side} half in view)", frame)
 
 
 def _inside(inner: Box, outer: Box) -> bool:
