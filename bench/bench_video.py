@@ -23,10 +23,10 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidpan back to
-back, load average 15-20): whole screening, CPU s per clip second, gated: tripod 1.56 -> 1.80
-(the gate's pan scoring; passes unchanged), panning 2.88 -> 2.32. The target (<= 1.0x real time on
-2 processes) was not measurable at that load.
+Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidspeed back to
+back, load average 16-27): whole screening, CPU s per clip second, gated: tripod 1.95 -> 1.89,
+panning 2.88 -> 2.84 (outside the passes 0.49 -> 0.38 and 0.77 -> 0.59; the passes looked at the
+same pixels). The target (<= 1.0x real time on 2 processes) was not measurable at that load.
 """
 
 from __future__ import annotations
@@ -206,9 +206,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter clips (a few minutes)")
     ap.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 3 (speed and CPU only)")
+    ap.add_argument("--seconds", type=float, default=None,
+                    help="length of the speed clips of section 3 (default 4 with --quick, else 10)")
     args = ap.parse_args()
     sections = set(args.only.split(","))
     n_recall, hd_seconds = (4, 4.0) if args.quick else (30, 10.0)
+    hd_seconds = args.seconds or hd_seconds
 
     from screening.config import load_config
     from screening.trust import open_trust

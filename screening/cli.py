@@ -32,6 +32,14 @@ def consoles():
     return console(), console(stderr=True)
 
 
+def register_warnings(trust, err) -> None:
+    """Print, on every run, the register's columns that could record consent but are ignored."""
+    from screening.textsafe import for_terminal
+
+    for warning in trust.register.warnings:
+        err.print(f"[bold yellow]register warning:[/] {for_terminal(warning)}", highlight=False, soft_wrap=True)
+
+
 def enrolment_notes(trust, err) -> None:
     """Print what enrolment could not use, once: when it differs from what was shown last time.
 
@@ -78,6 +86,7 @@ def open_acting(args: argparse.Namespace, command: str, err):
     try:
         trust = open_trust(args.config)
         rules = trust.rules(args.channel)
+        register_warnings(trust, err)
         return trust, rules, AuditTrail.open(trust, command)
     except (SetupError, OSError, sqlite3.Error) as exc:
         err.print(f"[bold red]screening {command}:[/] {for_terminal(exc)}", highlight=False, soft_wrap=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from screening.settings import (  # noqa: F401  (re-exported: callers import them from config)
-    UNIFORM_PATTERNS, FaceSettings, LocationSettings, LogoSettings, ScanSettings, TextSettings, UniformSettings,
+    ALIAS_KIND_WORDS, ALIAS_MIN_CHARACTERS, UNIFORM_PATTERNS, FaceSettings, LocationSettings, LogoSettings, ScanSettings, TextSettings, UniformSettings,
     VideoSettings, limits)
 
 DEFAULT_CONFIG = "screening.toml"
@@ -229,8 +229,29 @@ def _academy(a: Any, i: int, root: Path, fail) -> Academy:
         raise fail(f"{key}.aliases", f"is {aliases!r}, expected a list of names like ['St Aidans', 'Northfield']")
     if not all(any(c.isalnum() for c in x) for x in aliases):
         raise fail(f"{key}.aliases", f"is {aliases!r}: every alias needs a letter or digit")
+    for alias in aliases:
+        if why := _meaningless_alias(alias):
+            raise fail(f"{key}.aliases", f"has {alias!r} (academy {academy_id!r}): {why}, so it would be read "
+                       "in photos of anything; use a name that says which school, like 'St Aidans' or 'TNA'")
     return Academy(academy_id, name, logos, tuple(c.lower() for c in colours), tuple(sites), pattern,
                    tuple(x.strip() for x in aliases))
+
+
+def _meaningless_alias(alias: str) -> str:
+    """Why an alias cannot name one school (too short, a number, kind words alone), or ''."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", alias).casefold()
+    words = ["".join(c for c in w if c.isalnum()) for w in re.split(r"[^\w']+", folded)]
+    words = [w for w in words if w]
+    chars = "".join(words)
+    if len(chars) < ALIAS_MIN_CHARACTERS:
+        return f"it has fewer than {ALIAS_MIN_CHARACTERS} letters or digits"
+    if chars.isdigit():
+        return "it is a number alone"
+    if all(w in ALIAS_KIND_WORDS for w in words):
+        return "it is only words for a kind of school"
+    return ""
 
 
 def _faces(raw: dict[str, Any], fail) -> FaceSettings:

@@ -71,6 +71,7 @@ class Register:
     path: Path
     people: dict[str, Person]
     digest: str  # sha256 of the file: changes whenever the register changes
+    warnings: tuple[str, ...] = ()  # columns it ignores that could record consent: every command says so
 
     def get(self, person_id: str) -> Person | None:
         return self.people.get(person_id)

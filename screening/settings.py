@@ -26,6 +26,17 @@ def limits(cls: type) -> dict[str, tuple]:
 
 UNIFORM_PATTERNS = ("trims", "striped")
 
+# An academy alias must say which school: at least this many letters or digits, not a number
+# alone, not kind-of-school words alone ("Academy", "The Primary School"). An alias "A" or "12"
+# would flag every photo with that letter or number in it, and "Academy" every school's sign.
+ALIAS_MIN_CHARACTERS = 2
+# Words that do not say which school (kept equal to vision/name_forms.GENERIC by a test).
+ALIAS_KIND_WORDS = frozenset({
+    "academy", "primary", "secondary", "school", "high", "college", "junior", "infant", "infants", "nursery",
+    "church", "of", "england", "ce", "c", "e", "rc", "the", "trust", "catholic", "voluntary", "aided",
+    "community", "free", "upper", "lower", "middle", "sixth", "form", "st", "saint", "and", "roman", "cofe",
+    "ciw", "in"})
+
 
 @dataclass(frozen=True)
 class FaceSettings:

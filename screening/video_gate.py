@@ -71,6 +71,19 @@ class Small:
         self.planes = planes
         self.rgb = rgb
         self._phases: dict = {(0, 0): planes}
+        self._worked: list = []  # (what, inputs, result) of the gates' comparisons on this frame
+
+    def worked_out(self, what: str, arrays: tuple, keys: tuple, compute):
+        """`compute()`, or what it gave for another pass's gate on this frame with equal inputs:
+        the passes due on the same frame usually hold the same reference (they looked at the same
+        places), and the pan chosen and the cells changed depend on nothing else. The inputs are
+        compared exactly, every pixel (copied: a gate updates its reference in place)."""
+        for done, held, held_keys, result in self._worked:
+            if done == what and held_keys == keys and all(_equal(a, b) for a, b in zip(held, arrays)):
+                return result
+        result = compute()
+        self._worked.append((what, tuple(None if a is None else a.copy() for a in arrays), keys, result))
+        return result
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -90,6 +103,12 @@ class Small:
             small = cv2.resize(moved, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
             planes = self._phases[phase] = np.ascontiguousarray(small.transpose(2, 0, 1))
         return planes
+
+
+def _equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
 
 
 def small_copy(rgb: np.ndarray) -> Small:
@@ -145,16 +164,18 @@ class Gate:
         limit = self.threshold * 255.0
         # a pan, to the frame pixel: the reference moves by whole pixels of the small copy (exact)
         # and the grid by what is left, so the frame is compared on the grid the reference was made on
-        shift = choose_pan(ref, self.known, grey.at(self.phase), self.last_pan, limit,
-                           (SCALE, CELL // SCALE, MARGIN_PX // CELL, MIN_SIDE // CELL))
+        known, phase, last = self.known, self.phase, self.last_pan
+        shift = grey.worked_out("pan", (ref, known), (phase, last, limit), lambda: choose_pan(
+            ref, known, grey.at(phase), last, limit, (SCALE, CELL // SCALE, MARGIN_PX // CELL, MIN_SIDE // CELL)))
         self.last_pan = shift
         if shift != (0, 0):
             px, py = self.phase[0] + shift[0], self.phase[1] + shift[1]
             self.reference, self.known = shifted(ref, self.known, px // SCALE, py // SCALE)
             self.phase = (px % SCALE, py % SCALE)
             self.pending = self._pending_moved(shift)
-        changed = _changed(self.reference, edge_unknown(self.known, self.phase, ref.shape[1:]),
-                           grey.at(self.phase), limit)
+        moved, edge, grid = self.reference, edge_unknown(self.known, self.phase, ref.shape[1:]), self.phase
+        changed = grey.worked_out("changed", (moved, edge), (grid, limit),
+                                  lambda: _changed(moved, edge, grey.at(grid), limit)).copy()
         ox, oy = self.phase
         wholes = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in self._pending_wholes(changed)]
         w, h = size

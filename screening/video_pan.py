@@ -117,13 +117,16 @@ def shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndar
 # either side of it across and down (a pan at a steady speed moves the frame about as far each
 # look; phase correlation alone is pulled towards no pan by a head that stands still while the scene
 # pans), then no pan; the pans phase correlation measures are tried as well when none of those leaves
-# under MEASURE_SHARE of the cells changed (a pan starting, speeding up, a jolt). Each is scored by
+# under MEASURE_SHARE of the cells changed and the best of them would have over MEASURE_LOOKED of the
+# frame looked at (a pan starting, speeding up, a jolt: the scene's edges misaligned everywhere; a head
+# coming on screen before a still camera is a compact place, which no pan explains). Each is scored by
 # the area its changed cells would be looked at in (each group of them grown as the gate grows it):
 # a head standing still in a pan is one compact group, the scene's edges left misaligned are dozens
 # of scattered ones. The score is rough (the reference's lightness moved by a fraction of its pixel):
 # it only picks the pan; the gate then compares the frame exactly, every channel, on the grid it
 # picked, so a pan picked wrongly costs looks, never a change unseen.
 MEASURE_SHARE = 0.01
+MEASURE_LOOKED = 0.3
 # The rough score looks at lightness (one channel, not the gate's three): a cell counts as changed
 # from this share of the gate's limit (a misaligned edge changes lightness less than its colours).
 ROUGH_LIMIT = 0.5
@@ -141,7 +144,7 @@ def choose_pan(ref: np.ndarray, known: np.ndarray | None, here: np.ndarray, last
     if scores.of(last)[1] == 0:
         return last  # nothing changed: nothing explains the frame better
     best = min(dict.fromkeys(tried), key=scores.of)
-    if scores.share(best) > MEASURE_SHARE:
+    if scores.share(best) > MEASURE_SHARE and scores.looked_share(best) > MEASURE_LOOKED:
         scale = grid[0]
         for fx, fy in measure_pan(ref, known, here):
             cx, cy = round(fx * scale), round(fy * scale)
@@ -175,6 +178,10 @@ class _Scores:
     def share(self, pan: tuple[int, int]) -> float:
         _, changed, _, cells = self.of(pan)
         return changed / max(1, cells)
+
+    def looked_share(self, pan: tuple[int, int]) -> float:
+        looked, _, _, cells = self.of(pan)
+        return looked / max(1, cells)
 
     def _score(self, pan: tuple[int, int]) -> tuple:
         import cv2

@@ -91,9 +91,11 @@ def jpeg_with_appended_jpeg() -> bytes:
     return clean_jpeg() + face_jpeg(240)
 
 
-def jpeg_with_mpf() -> bytes:
-    """A clean primary image whose MPF index lists a second picture (the face) after its EOI."""
-    primary, second = clean_jpeg(), face_jpeg(240)
+def jpeg_with_mpf(primary: bytes | None = None, second: bytes | None = None) -> bytes:
+    """A clean primary image whose MPF index lists a second picture (the face) after its EOI
+    (an Ultra HDR JPEG's gain map is such a second picture)."""
+    primary = clean_jpeg() if primary is None else primary
+    second = face_jpeg(240) if second is None else second
     app2_len = 2 + 4 + 8 + 2 + 3 * 12 + 4 + 32
     total = len(primary) + 2 + app2_len
     mpf_header_at = 2 + 4 + 4  # SOI, APP2 marker+length, "MPF\0"

@@ -88,6 +88,19 @@ def test_other_names_and_words_sharing_letters_are_not_found(text):
     assert found(text) == set()
 
 
+@pytest.mark.parametrize("text", ["amelia_hart07", "amelia.hart07", "Amelia Hart07", "amelia hart2026",
+                                  "ameliahart07", "AMELIAHARTO7", "AMELIA HART2O26", "07amelia hart"])
+def test_a_name_run_into_a_number_is_found_as_ocr_reads_it(text):
+    """A handle, a label with a year or class (RT15-6): the number ends the name, and so does a
+    number OCR read with O for 0 or I for 1."""
+    assert found(text) == {"P3001"}
+
+
+@pytest.mark.parametrize("text", ["Amelia Hartong7", "Amelia Hartley2026", "Amelia Harts", "TNAX7", "CANTNA07"])
+def test_letters_before_a_number_that_are_not_digits_do_not_end_a_name(text):
+    assert found(text) == set()
+
+
 def test_a_one_word_register_name_is_looked_for_as_a_whole_word():
     """A mononym is the person's whole name (RT6-32): found as a word, never inside another one."""
     from screening.settings import TextSettings

@@ -15,7 +15,7 @@ from screening import cli, pipeline, pool
 from screening.config import VideoSettings
 from screening.formats import video
 from screening.model import Check, FaceFinding, Status
-from screening.video_gate import CELL, Gate, small_copy
+from screening.video_gate import CELL, Gate, Plan, small_copy
 
 from .clips import Appearance, scene, write_clip
 from .test_video import RED, STRIPES, TOML, Nothing, RedSquareFaces, checks, screen
@@ -63,6 +63,41 @@ def test_a_small_change_is_screened_in_a_small_region_with_a_margin():
     x0, y0, x1, y1 = region
     assert x0 <= 1200 and y0 <= 600 and x1 >= 1240 and y1 >= 640  # all of the change
     assert (x1 - x0) * (y1 - y0) < 0.1 * 1280 * 720  # and not the whole frame
+
+
+def test_gates_sharing_a_frames_work_never_share_it_across_different_references():
+    """The pan and the changed cells are worked out once per frame for gates whose references are
+    equal: a gate that has not yet looked at a change (its reference older by one small patch, a
+    patch that one gate looked at in its last look) must still find it changed, and a gate whose
+    reference is updated in place after its look must not change what the next gate is given."""
+    rgb = scene((1280, 720), pan=0)(0.0)
+    first = small_copy(rgb)
+    ahead, behind, same = Gate(0.03), Gate(0.03), Gate(0.03)
+    for gate in (ahead, behind, same):
+        gate.commit(gate.plan(first, (1280, 720)), first, [])
+    marked = rgb.copy()
+    marked[600:640, 1200:1240] = RED
+    seen = small_copy(marked)
+    # `ahead` looked at the frame with the patch (whole, as at a cut); `behind` did not
+    ahead.commit(Plan(None, ()), seen, [])
+    frame = small_copy(marked.copy())
+    assert frame._worked == []
+    assert ahead.plan(frame, (1280, 720)).regions == ()  # nothing changed since it looked
+    (region,) = behind.plan(frame, (1280, 720)).regions  # its reference differs: worked out again
+    assert region[0] <= 1200 and region[1] <= 600 and region[2] >= 1240 and region[3] >= 640
+    plan = same.plan(frame, (1280, 720))  # equal to `behind`'s reference: its work is reused, same answer
+    assert plan.regions == (region,)
+    assert len(frame._worked) == 4  # (pan, changed) for ahead and for behind; none for `same`
+    behind.commit(plan, frame, [])  # `behind` updates its reference in place...
+    again = Gate(0.03)
+    again.commit(again.plan(first, (1280, 720)), first, [])
+    assert again.plan(frame, (1280, 720)).regions == (region,)  # ...which changes nothing kept for others
+    # what was worked out is kept against a copy of its inputs: a reference changed in place after
+    # it was worked out (a gate's commit) is not taken for the one it was
+    held = np.zeros((3, 4, 4), np.uint8)
+    assert frame.worked_out("test", (held,), (), lambda: "before") == "before"
+    held[0, 0, 0] = 1
+    assert frame.worked_out("test", (held,), (), lambda: "after") == "after"
 
 
 def test_a_finding_the_changed_region_reaches_into_is_looked_at_again_whole():

@@ -186,3 +186,24 @@ def test_control_without_the_edge_strip_a_sliver_there_is_not_looked_at(monkeypa
     plans, phases = _plans(_pan_with_edge_change(2, 2))
     assert phases[-1][0] != 0
     assert not _covered(plans[-1], (0, 300, 2, 40))
+
+
+def test_phase_correlation_is_asked_for_a_jolt_but_not_for_a_head_coming_on_screen(public_domain, monkeypatch):
+    """MEASURE_LOOKED: phase correlation (a dozen correlations a look) is asked only when the best of
+    the pans tried would leave much of the frame to look at. A head coming on screen before a still
+    camera is one compact place: not asked, and the head is looked at. A jolt of 12 px (far from the
+    pans tried) misaligns the scene's edges everywhere: asked, and the gate follows it at once."""
+    from screening import video_pan
+
+    calls = []
+    measure = video_pan.measure_pan
+    monkeypatch.setattr(video_pan, "measure_pan", lambda *a: calls.append(1) or measure(*a))
+    wide = _wide_scene(2400)
+    still = np.ascontiguousarray(wide[:, 100:100 + W])
+    head = still.copy()
+    head[200:380, 300:480] = _stand_in(public_domain, 180)
+    plans, missed = _gate_run([still, still, head], [[], [], [(300, 200, 180, 180)]])
+    assert missed == [] and calls == [] and plans[2].shift == (0, 0)
+    jolted = np.ascontiguousarray(wide[:, 112:112 + W])
+    plans, missed = _gate_run([still, jolted], [[], []])
+    assert calls and plans[1].shift == (-12, 0) and _share(plans[1]) < 0.35, (plans[1].shift, _share(plans[1]))

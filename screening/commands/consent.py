@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
-from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles
+from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, register_warnings
 from screening.consent import enrolment, forgetting
 from screening.policy import consent_state
 from screening.textsafe import for_terminal as safe
@@ -108,6 +108,7 @@ def run_enrol(args: argparse.Namespace) -> int:
         table.add_row(safe(person.person_id), safe(person.name), "yes", f"[{'green' if used else 'red'}]{used}[/]",
                       str(len(photos) - used))
     out.print(table)
+    register_warnings(trust, err)
     for problem in result.problems:
         out.print(f"[yellow]to fix:[/] {safe(problem)}", highlight=False, soft_wrap=True)
     if result.without_second:
@@ -137,6 +138,7 @@ def run_list(args: argparse.Namespace) -> int:
     day = args.date or dt.date.today()
     channels = [args.channel] if args.channel else list(config.channels)
     people = sorted(trust.register.people.values(), key=lambda p: p.person_id)
+    register_warnings(trust, err)
     out.print(_consent_table(config.trust, people, channels, day, photos))
     single = [p.person_id for p in people if p.biometric_consent and _usable(photos, p.person_id) == 1]
     if single:

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from screening import files
-from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, workers
+from screening.cli import EXIT_ACT, EXIT_ERROR, EXIT_OK, add_config, consoles, register_warnings, workers
 from screening.model import Status
 from screening.review import make_copies, screen_copies
 from screening.textsafe import for_terminal as safe
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     except _Refused as exc:
         say(f"[bold red]screening redact:[/] {safe(exc)}", err)
         return EXIT_ERROR
+    register_warnings(trust, err)
     items = selection.items
     statuses = {s: 0 for s in Status}
     copies: dict[str, str] = {}  # copy -> original

@@ -20,6 +20,7 @@ from screening.cli import (
     add_config,
     consoles,
     enrolment_notes,
+    register_warnings,
     workers,
 )
 from screening.model import Cause, Status, Verdict
@@ -137,6 +138,7 @@ def _open(args: argparse.Namespace, err) -> _Scan:
         trust.enrol()
     except SetupError as exc:
         raise _Refused(str(exc)) from None
+    register_warnings(trust, err)  # even when quiet: a consent the trust believes recorded is ignored
     if not args.quiet:
         enrolment_notes(trust, err)
     try:

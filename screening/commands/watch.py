@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         trust.rules(args.channel)
     except SetupError as exc:
         return _fail(str(exc))
+    for warning in trust.register.warnings:  # every run: a consent the trust believes recorded is ignored
+        print(f"screening watch: register warning: {printable(warning)}", file=sys.stderr)
     if args.once and not inbox.is_dir():
         return _fail(f"the inbox {inbox} is not a folder that can be read")
 

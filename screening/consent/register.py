@@ -16,6 +16,16 @@ from screening.model import Person, Register
 ROLES = ("pupil", "staff")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REQUIRED = ("person_id", "name", "role", "academy", "biometric_consent")
+# Extra columns are ignored (SPEC.md), but never silently when they could record consent: a
+# withdrawal written in a column the reader does not know is not honoured, so every command warns
+# (Register.warnings, docs/consent.md).
+NOTE_PREFIXES = ("note", "comment")  # `notes`, `comments`, `notes_parent`: never read, never warned of
+CONSENT_WORDS = ("consent", "withdraw", "permission", "permit", "opt_out", "optout", "opt_in", "optin",
+                 "agree", "allow", "refus", "revok", "expir", "publish", "biometric", "social", "media",
+                 "website", "print", "press", "newsletter", "instagram", "facebook", "twitter", "tiktok",
+                 "youtube", "linkedin")
+# an unknown column whose every filled cell is one of these reads as a consent column ("Instagram": yes)
+YES_NO = ("yes", "y", "true", "no", "n", "false")
 
 
 def is_person_id(text: str) -> bool:
@@ -51,6 +61,10 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
     # csv's own line handling: str.splitlines() would also split at U+2028 and other separators
     reader = csv.DictReader(io.StringIO(text, newline=""))
     reader.fieldnames = _header(path, reader.fieldnames or [], channels)
+    warnings = _consent_columns(path, reader.fieldnames, channels)
+    extras = [h for h in reader.fieldnames if h and h not in _known(channels)]
+    # column -> its first yes/no cell ("" while every cell is empty), None once a cell is not yes/no
+    yes_no_only: dict[str, str | None] = {h: "" for h in extras}
     people: dict[str, Person] = {}
     folders: dict[str, str] = {}  # person_id.lower() -> person_id: photo folders on Windows/macOS drives
     for row in reader:
@@ -62,7 +76,35 @@ def load_register(path: Path, channels: tuple[str, ...], academies: tuple[str, .
             person = _Row(path, row_no, cells).person(channels, academies)
             _check_unique(path, person, people, folders)
             people[person.person_id] = person
-    return Register(path=path, people=people, digest=sha256_bytes(data))
+            _note_yes_no(cells, yes_no_only)
+    warnings += _yes_no_columns(path, yes_no_only, warnings)
+    return Register(path=path, people=people, digest=sha256_bytes(data), warnings=tuple(warnings))
+
+
+def _known(channels: tuple[str, ...]) -> tuple[str, ...]:
+    return (*_REQUIRED, *channels, "expires", "withdrawn")
+
+
+def _norm(column: str) -> str:
+    """A header cell as compared with the known columns: case, spaces and hyphens do not matter."""
+    return re.sub(r"[\s\-]+", "_", column.strip().casefold())
+
+
+def _note_yes_no(cells: dict[str, str], yes_no_only: dict[str, str | None]) -> None:
+    for column, first in yes_no_only.items():
+        value = cells.get(column, "")
+        if first is None or not value:
+            continue
+        yes_no_only[column] = value if value.casefold() in YES_NO else None
+
+
+def _yes_no_columns(path: Path, yes_no_only: dict[str, str | None], said: list[str]) -> list[str]:
+    """An unknown column holding only yes/no answers ("Instagram": yes) reads as a consent column."""
+    return [f"{path}: column `{column}` holds only yes/no answers (such as {first!r}) but is not a column "
+            "this version reads, so a consent recorded there is ignored: move it into the channel columns, "
+            "`expires` or `withdrawn`, or name the column `notes_...` if it is only a note"
+            for column, first in yes_no_only.items()
+            if first and not _norm(column).startswith(NOTE_PREFIXES) and not any(f"`{column}`" in w for w in said)]
 
 
 def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> list[str]:
@@ -72,6 +114,7 @@ def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> lis
     twice = sorted({h for h in header if h and header.count(h) > 1})
     if twice:
         raise RegisterError(f"{path}: column(s) {', '.join(twice)} appear twice in the header row")
+    header = _known_spellings(path, header, channels)
     missing = [c for c in (*_REQUIRED, *channels, "expires", "withdrawn") if c not in header]
     if missing:
         hint = ""
@@ -80,6 +123,44 @@ def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> lis
                     "save it as 'CSV UTF-8 (Comma delimited)', or use a comma as the list separator)")
         raise RegisterError(f"{path}: missing column(s) {', '.join(missing)} in the header row{hint}")
     return header
+
+
+def _known_spellings(path: Path, header: list[str], channels: tuple[str, ...]) -> list[str]:
+    """A known column missing from the header but written in other case or spacing (`Website`,
+    `Social Media`) is read as that column; two such spellings of it are refused. Where the column
+    itself is there, another spelling stays an extra column (SPEC.md: ignored, and warned of)."""
+    known = {_norm(k): k for k in _known(channels)}
+    out: list[str] = []
+    for h in header:
+        column = known.get(_norm(h), h)
+        if column != h and column in header:
+            column = h
+        elif column in out:
+            first = header[out.index(column)]
+            raise RegisterError(f"{path}: columns `{first}` and `{h}` are both the `{column}` column "
+                                "(capitals and spaces do not matter): keep one")
+        out.append(column)
+    return out
+
+
+def _consent_columns(path: Path, header: list[str], channels: tuple[str, ...]) -> list[str]:
+    """A warning for each unknown column whose name says it could record consent (`social_media_withdrawn`)."""
+    known = set(_known(channels))
+    parts = (part for c in channels for part in _norm(c).split("_") if len(part) > 3)
+    words = (*CONSENT_WORDS, *(_norm(c) for c in channels), "expires", "withdrawn", *parts)
+    warnings = []
+    for h in header:
+        name = _norm(h)
+        if not h or h in known or name.startswith(NOTE_PREFIXES):
+            continue
+        word = next((w for w in words if w in name), None)
+        if word:
+            warnings.append(
+                f"{path}: column `{h}` is not a column this version reads, but its name ('{word}') says it "
+                "could record consent, which is ignored: move what it says into the channel columns "
+                f"({', '.join(channels)}), `expires` or `withdrawn`, or name the column `notes_...` if it is "
+                "only a note")
+    return warnings
 
 
 def _check_unique(path: Path, person: Person, people: dict[str, Person], folders: dict[str, str]) -> None:

@@ -1,8 +1,10 @@
 """AVIF (AV1 in HEIF boxes): Android cameras and images saved from the web.
 
 Pillow (11.3+) decodes AVIF itself; pillow-heif no longer does. Pillow shows the primary image
-only, so a file that also holds a thumbnail image (an `iref` of type `thmb`) is refused
-rather than cleared with a picture nobody screened.
+only (and its alpha), so a file that also holds a thumbnail image (an `iref` of type `thmb`), a
+gain map (libavif's `tmap` item: an HDR display shows the picture brightened by it) or an
+auxiliary image other than alpha (`auxC`: a gain map, a depth map, a matte) is refused rather
+than cleared with a picture nobody screened.
 """
 
 from __future__ import annotations
@@ -34,15 +36,52 @@ def blocks(data: bytes, found: Found) -> None:
         found.xmp.extend(xmp_packets(info["xmp"]))
 
 
+# auxC types Pillow's decoder shows as part of the picture itself (its alpha)
+ALPHA_AUX = (b"urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", b"urn:mpeg:hevc:2015:auxid:1")
+
+
 def check(data: bytes) -> None:
-    """Refuse an AVIF whose metadata box says it holds a thumbnail image besides the primary one."""
-    meta = _top_level_box(data, b"meta")
-    if meta is not None and b"thmb" in meta:
+    """Refuse an AVIF whose metadata box says it holds an image besides the primary one and its
+    alpha: a thumbnail, a gain map, another auxiliary image (Pillow decodes none of them)."""
+    meta = top_level_box(data, b"meta")
+    if meta is None:
+        return
+    if b"thmb" in meta:
         raise ImageError("AVIF holds a thumbnail image besides the photo, which cannot be decoded "
                          "separately, so the file cannot be cleared")
+    if item_types(meta) & {b"tmap"}:
+        raise ImageError("AVIF holds an HDR gain map (a 'tmap' item), which an HDR display shows over the "
+                         "photo and this version cannot decode, so the file cannot be cleared")
+    for aux in aux_types(meta):
+        if aux not in ALPHA_AUX:
+            raise ImageError(f"AVIF holds an auxiliary image ('{aux[:80].decode('ascii', 'replace')}'), which "
+                             "this version cannot decode, so the file cannot be cleared")
 
 
-def _top_level_box(data: bytes, kind: bytes) -> bytes | None:
+def item_types(meta: bytes) -> set[bytes]:
+    """The item types of every `infe` box (version 2 and 3) in the meta box."""
+    out, pos = set(), meta.find(b"infe")
+    while pos >= 4:
+        version = meta[pos + 4] if pos + 4 < len(meta) else 0
+        at = pos + 8 + (2 if version == 2 else 4) + 2  # after version/flags, item_ID, protection index
+        if version >= 2 and at + 4 <= len(meta):
+            out.add(meta[at:at + 4])
+        pos = meta.find(b"infe", pos + 4)
+    return out
+
+
+def aux_types(meta: bytes) -> list[bytes]:
+    """The type URN of every `auxC` property in the meta box."""
+    out, pos = [], meta.find(b"auxC")
+    while pos >= 4:
+        start = pos + 8  # after version/flags
+        end = meta.find(b"\x00", start)
+        out.append(meta[start:end if end >= 0 else len(meta)])
+        pos = meta.find(b"auxC", pos + 4)
+    return out
+
+
+def top_level_box(data: bytes, kind: bytes) -> bytes | None:
     pos, n = 0, len(data)
     while pos + 8 <= n:
         size, box = struct.unpack_from(">I4s", data, pos)

@@ -1,7 +1,13 @@
 """HEIF/HEIC/AVIF: metadata of every image in the container, and the images beside the primary.
 
-A HEIF file can hold several top-level images and a thumbnail for each; a viewer can show
-any of them, so each one beside the primary is decoded and screened as an extra view.
+A HEIF file can hold several top-level images, a thumbnail for each, and auxiliary images: an
+HDR gain map (iPhone: `urn:com:apple:photo:2020:aux:hdrgainmap`), portrait mattes, depth maps.
+A viewer can show any top-level image or thumbnail, and an HDR display shows the picture
+brightened by its gain map, so each one beside the primary is decoded and screened as an extra
+view. Alpha is part of each image's own pixels (composited on white and black by
+`pixels.alpha_views`). Depth and disparity maps are decoded (one that cannot be is an error) but
+not screened: no viewer shows them as a picture (docs/formats.md). An ISO 21496-1 gain map (a
+`tmap` item), which pillow-heif does not offer, makes the file an error.
 """
 
 from __future__ import annotations
@@ -10,7 +16,15 @@ import io
 
 import numpy as np
 
+from screening.formats.avif import item_types, top_level_box
 from screening.formats.common import Found, ImageError, MetadataError, xmp_packets
+from screening.formats.pixels import Budget, alpha_views, to_rgb, tone_views
+
+# Auxiliary images no viewer shows as a picture: decoded to prove they are whole, not screened.
+# (libheif lists depth maps apart from the other auxiliary images; alpha is in the image itself.)
+NOT_SHOWN_AUX = ("auxiliary:depth", "auxid:2", "auxiliary:disparity")
+# Images beside the primary one file may hold (thumbnails, auxiliary, depth): a phone writes 1 to 5.
+MAX_OTHER_IMAGES = 64
 
 
 def blocks(data: bytes, found: Found) -> None:
@@ -28,25 +42,69 @@ def blocks(data: bytes, found: Found) -> None:
             found.xmp.extend(xmp_packets(info["xmp"]))
 
 
+def aux_label(aux_type: str) -> str:
+    """How a view names an auxiliary image: the gain map in words, any other by its type."""
+    if "gainmap" in aux_type.lower():
+        return "HDR gain map"
+    return f"auxiliary image '{aux_type[:80]}'"
+
+
+def _parts(image, i: int, primary: bool) -> list[tuple[str, object, bool]]:
+    """(where, decoder object, screened?) for image `i`, its thumbnails, aux and depth images."""
+    n = i + 1
+    parts: list[tuple[str, object, bool]] = [] if primary else [(f"HEIF image {n}", image, True)]
+    for k in range(len(image.info.get("thumbnails") or [])):
+        parts.append((f"thumbnail of HEIF image {n}", lambda k=k: image.get_thumbnail(k), True))
+    for aux_type, ids in (image.info.get("aux") or {}).items():
+        shown = not any(mark in aux_type.lower() for mark in NOT_SHOWN_AUX)
+        for aux_id in ids:
+            parts.append((f"{aux_label(aux_type)} of HEIF image {n}",
+                          lambda a=aux_id: image.get_aux_image(a), shown))
+    for depth in image.info.get("depth_images") or []:
+        parts.append((f"depth map of HEIF image {n}", depth, False))
+    return parts
+
+
 def other_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:
-    """(where, RGB pixels) of every image and thumbnail in the file except the primary image."""
+    """(where, RGB pixels) of every image, thumbnail and auxiliary image in the file except the
+    primary image (depth maps decoded, not returned). Anything that cannot be decoded is an ImageError."""
     import pillow_heif
 
+    meta = top_level_box(data, b"meta")
+    if meta is not None and b"tmap" in item_types(meta):  # libheif 1.23 drops it without a word
+        raise ImageError("HEIF holds an ISO 21496-1 gain map (a 'tmap' item), which an HDR display shows over "
+                         "the photo and this version cannot decode, so the file cannot be cleared")
     out = []
     try:
         heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
-        for i, image in enumerate(heif):
-            items = [] if i == heif.primary_index else [(f"HEIF image {i + 1}", image)]
-            items += [(f"thumbnail of HEIF image {i + 1}", t) for t in getattr(image, "thumbnails", [])]
-            for where, item in items:
-                if isinstance(item, int):  # older pillow-heif lists thumbnail ids only
-                    raise ImageError(f"the {where} cannot be decoded by this pillow-heif")
-                budget -= item.size[0] * item.size[1]
+        parts = [part for i, image in enumerate(heif) for part in _parts(image, i, i == heif.primary_index)]
+        if len(parts) > MAX_OTHER_IMAGES:
+            raise ImageError(f"holds {len(parts)} images beside the primary one; at most {MAX_OTHER_IMAGES} "
+                             "are screened, so it cannot be cleared")
+        for where, item, shown in parts:
+            try:
+                item = item() if callable(item) else item
+                w, h = item.size
+                budget -= w * h
                 if budget < 0:
                     raise ImageError(f"the {where} is over the file's pixel budget")
-                out.append((where, np.asarray(item.to_pillow().convert("RGB"))))
+                pil = item.to_pillow()
+                rgb = to_rgb(pil)
+            except ImageError:
+                raise
+            except Exception as exc:
+                raise ImageError(f"the {where} cannot be decoded: {exc or type(exc).__name__}") from None
+            if not shown:
+                continue
+            out.append((where, rgb))
+            # its transparency, and a dark gain map (iPhone: mean 37 of 255) stretched (tone_views)
+            left = Budget(budget)
+            for label, pixels in alpha_views(pil, left) + tone_views(pil, rgb, left):
+                out.append((f"{where}, {label}", pixels))
+            budget = left.left
     except ImageError:
         raise
     except Exception as exc:
         raise ImageError(f"HEIF images beside the primary cannot be decoded: {exc or type(exc).__name__}") from None
     return out
+

@@ -26,6 +26,7 @@ import numpy as np
 from screening.formats.video_container import (  # noqa: F401 (re-exported)
     AVI, FORMATS, HARMLESS_MEBX_KEYS, MATROSKA, MAX_METADATA_BOX, MP4, Box, VideoError, _chapter_tags,
     _harmless_track, _mebx_keys, _shown_size, _track_name, check_structure, mp4_data_tracks, mp4_edit_problem, sniff, top_level_boxes)
+from screening.formats.video_check import crosscheck, ffmpeg_message as _ffmpeg_message, strict_options
 
 # The last frame may end this far from the declared duration (seconds, and share of it):
 # containers round durations, and audio may run a little longer than the picture.
@@ -188,8 +189,8 @@ class Clip:
         ctx = stream.codec_context
         if ctx is None or not ctx.name:
             raise VideoError("the video codec is unknown to the decoder")
-        ctx.thread_count = 1
-        ctx.thread_type = "NONE"
+        ctx.thread_count, ctx.thread_type = 1, "NONE"
+        strict_options(ctx)  # HEVC stops at damage it notices (RT15-12)
         w, h = ctx.width, ctx.height
         if w <= 0 or h <= 0:
             raise VideoError(f"the video stream declares no picture size ({w}x{h})")
@@ -304,11 +305,14 @@ class Clip:
             if window.start > 0:
                 self.container.seek(int((window.origin + window.start) / stream.time_base), stream=stream,
                                     backward=True, any_frame=False)
+        check = crosscheck(self.probe.codec)  # VP8/VP9: each frame against libvpx's (RT15-12)
         for packet in self.container.demux(stream):
             if packet.is_corrupt:
                 raise VideoError(f"damaged data near {self._at(packet, start)}: the demuxer flagged a corrupt packet")
+            check.feed(packet)
             for frame in stream.decode(packet):
                 self._check_logs(logs, number, start)
+                check.compare(frame)
                 t = self._checked_time(frame, number, start, frame_step)
                 if start is None:
                     start = t
@@ -332,6 +336,7 @@ class Clip:
                 self.last_end = max(self.last_end, rel + duration)
                 yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2], self.shown)
                 self.kept += 1
+        check.finish()
 
     @staticmethod
     def _checked_time(frame, number: int, start, frame_step: float) -> float:
@@ -389,11 +394,6 @@ def check_count(probe: Probe, number: int) -> None:
     if declared and abs(number - declared) > allowed:
         raise VideoError(f"{number} frames decoded, the container declares {declared}: the clip was not "
                          "seen to its end")
-
-
-def _ffmpeg_message(exc: Exception) -> str:
-    text = getattr(exc, "strerror", None) or str(exc)
-    return str(text).replace("\n", " ")
 
 
 # Sampling lives in video_sampling.py (it needs Frame, defined above).

@@ -35,6 +35,7 @@ from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exp
 CONFUSION_COST = 0.2
 # Names with at least this many letters are found without word ends.
 LONG = 16
+_DIGIT_LOOKALIKES = frozenset("OoIlSZB")  # 0, 1, 5, 2, 8 as OCR misreads them before a digit
 # Names with fewer letters than this match only with confusions, never with a real edit.
 SHORT = 6
 
@@ -340,11 +341,20 @@ def _word_start(text: str, i: int) -> bool:
     if i == 0:
         return True
     before, here = text[i - 1], text[i]
-    return not before.isalnum() or (before.islower() and here.isupper())
+    return not before.isalnum() or (before.islower() and here.isupper()) or (before.isdigit() and here.isalpha())
 
 
 def _word_end(text: str, i: int) -> bool:
+    """A name ends before a space or mark, a capital after lower case, or a number run into it
+    ("amelia_hart07", "HART2026"), including the number as OCR misreads it ("HARTO7": 0 as O)."""
     if i >= len(text):
         return True
     before, here = text[i - 1], text[i]
-    return not here.isalnum() or (before.islower() and here.isupper())
+    if not here.isalnum() or (before.islower() and here.isupper()):
+        return True
+    if not before.isalpha():
+        return False
+    j = i
+    while j < len(text) and text[j] in _DIGIT_LOOKALIKES:
+        j += 1
+    return j < len(text) and text[j].isdigit()
