@@ -1,12 +1,11 @@
-"""Logos + uniforms against the face check, before and after a cost change, in one process:
-`.venv/bin/python bench/logo_cost_ab.py [--academies 10] [--photos 8] [--rounds 2]`.
+"""Logos + uniforms against the face check as the trust grows, in one process:
+`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2]`.
 
 The machine is shared, so times move by 2x within minutes: each photo is run through the face
-check, then the logo and uniform checks as the tree before issue 16's fourth cost round ran
-them (the grey channel searched at the working size) and as shipped (GREY_SIDE), one
-after the other, so all three see the same load. Photos: the blazers with crests of
-bench/out/logo_set (make_logo_set.py), as bench_logos.py's trust-size table; the first N
-academies of its 51-academy trust. Prints ms per photo and the ratios to the face check.
+check, then the logo and uniform checks with each trust size (the first N academies of the
+bench's 51-academy trust, 40 of them sharing one crest layout), one after the other, so all
+see the same load. Photos: the blazers with crests of bench/out/logo_set (make_logo_set.py),
+as bench_logos.py's trust-size table. Prints ms per photo and the ratios to the face check.
 """
 
 from __future__ import annotations
@@ -27,8 +26,6 @@ sys.path.insert(0, str(REPO))
 
 from screening.config import load_config  # noqa: E402
 from screening.model import Check, CheckResult  # noqa: E402
-from screening.vision.logo_match import index as index_module  # noqa: E402
-from screening.vision.logo_match import params  # noqa: E402
 
 SET = REPO / "bench" / "out" / "logo_set"
 
@@ -40,7 +37,7 @@ class _Picture:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--academies", type=int, default=10)
+    ap.add_argument("--academies", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--photos", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
@@ -56,36 +53,34 @@ def main() -> int:
     rows = [r for r in rows if r.get("face") and r["kind"] == "blazer_crest"][:args.photos]
     images = [np.asarray(Image.open(SET / "cases" / r["file"]).convert("RGB")) for r in rows]
     big = load_config(SET / "trust50.toml")
-    sub = dataclasses.replace(big, academies=big.academies[:args.academies])
     faces = FaceDetector(load_config(SET / "screening.toml").faces, None)
-    logos = LogoDetector(sub, cache=SET / "cache")
-    uniforms = UniformDetector(sub, logos)
-    variants = {"before (grey at the working size)": 1 << 20,
-                f"shipped (grey at most {params.GREY_SIDE} px)": params.GREY_SIDE}
-    spent = {"faces": 0.0, **{k: 0.0 for k in variants}}
-    for rgb in images[:1]:  # warm: models loaded, the index built
-        found = faces.detect(_Picture(rgb), {})
-        logos.detect(_Picture(rgb), {})
+    checks = {}
+    for n in args.academies:
+        sub = dataclasses.replace(big, academies=big.academies[:n])
+        logos = LogoDetector(sub, cache=SET / "cache")
+        checks[n] = (logos, UniformDetector(sub, logos))
+    spent = {"faces": 0.0, **{n: 0.0 for n in checks}}
+    for rgb in images[:1]:  # warm: models loaded, the indexes built
+        faces.detect(_Picture(rgb), {})
+        for logos, _ in checks.values():
+            logos.detect(_Picture(rgb), {})
     for _ in range(args.rounds):
         for rgb in images:
             t = time.perf_counter()
             found = faces.detect(_Picture(rgb), {})
             spent["faces"] += time.perf_counter() - t
-            for label, side in variants.items():
-                index_module.GREY_SIDE = side
+            for n, (logos, uniforms) in checks.items():
                 t = time.perf_counter()
                 earlier = {Check.FACES: CheckResult(Check.FACES, tuple(found))}
                 earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(logos.detect(_Picture(rgb), {})))
                 uniforms.detect(_Picture(rgb), earlier)
-                spent[label] += time.perf_counter() - t
-    index_module.GREY_SIDE = params.GREY_SIDE
-    n = len(images) * args.rounds
-    print(f"{len(images)} blazer photos x {args.rounds} rounds, {args.academies} academies, one process, "
-          f"one OpenCV thread; ms per photo\n")
+                spent[n] += time.perf_counter() - t
+    count = len(images) * args.rounds
+    print(f"{len(images)} blazer photos x {args.rounds} rounds, one process, one OpenCV thread; ms per photo\n")
     print("| check | ms | vs faces |\n|---|---|---|")
     for label, seconds in spent.items():
-        print(f"| {label if label == 'faces' else 'logos + uniforms, ' + label} | {1000 * seconds / n:.0f} | "
-              f"{seconds / spent['faces']:.2f}x |")
+        what = "faces" if label == "faces" else f"logos + uniforms, {label} academies"
+        print(f"| {what} | {1000 * seconds / count:.0f} | {seconds / spent['faces']:.2f}x |")
     return 0
 
 

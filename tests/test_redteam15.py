@@ -124,9 +124,6 @@ def test_rt15_control_a_photo_with_an_mp4_after_its_end_is_never_cleared(tmp_pat
     assert _status(plain, config).status is Status.CLEARED
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-4: formats/jpeg.py after_end knows a video after the end marker only "
-                                       "by b'ftyp'/MotionPhoto_Data/mpvd: a WebM/MKV (EBML) or AVI (RIFF AVI) clip "
-                                       "appended to a JPEG or PNG is neither screened nor refused, and the photo is cleared")
 @pytest.mark.parametrize("suffix", [".mkv", ".avi"])
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG"])
 def test_rt15_4_a_photo_with_a_webm_mkv_or_avi_clip_after_its_end_is_never_cleared(tmp_path, config, fmt, suffix):
@@ -169,9 +166,6 @@ def test_rt15_control_gps_in_photoshops_xmp_resource_is_found(tmp_path, config):
     assert "location" in [r.kind.value for r in _text_verdict(path, config).reasons]
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-5: Photoshop image resource 1058 (0x0422, 'EXIF data 1', which "
-                                       "exiftool reads as GPS) is not read by formats/common.py photoshop_* / "
-                                       "metadata.read_blocks: only 0x0404 IPTC and XMP are; the photo is cleared")
 def test_rt15_5_gps_in_photoshops_exif_resource_is_found(tmp_path, config):
     path = tmp_path / "irb1058.jpg"
     path.write_bytes(_jpeg_with_photoshop_resource(1058, _gps_exif_body()))
@@ -248,9 +242,6 @@ def test_rt15_control_the_same_xmp_in_a_quicktime_xmp_atom_is_a_location(tmp_pat
     assert _text_verdict(tmp_path / "plain.mp4", config).status is Status.CLEARED
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-7: formats/video_metadata.py _walk reads ©xyz, loci, XMP_, the XMP "
-                                       "uuid and Apple keys only: Canon's uuid 85c0b687.. box with its CMT4 GPS IFD "
-                                       "(exiftool: GPSLatitude 53 48 2.88 N) is skipped and the clip is cleared")
 def test_rt15_7_gps_in_a_canon_cmt4_box_is_a_location(tmp_path, config):
     from .test_video import _box
 
@@ -258,9 +249,6 @@ def test_rt15_7_gps_in_a_canon_cmt4_box_is_a_location(tmp_path, config):
     assert _text_verdict(path, config).status is not Status.CLEARED
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-8: XMP in an ISO BMFF meta/`xml ` box is read for text "
-                                       "(video_metadata.clip_xmp scans the whole box) but not for location "
-                                       "(_walk has no `xml ` case): its exif:GPSLatitude/Longitude clear")
 @pytest.mark.parametrize("where", ["moov", "moov/udta", "top level"])
 def test_rt15_8_gps_in_xmp_of_a_meta_xml_box_is_a_location(tmp_path, config, where):
     from .test_video import _box
@@ -478,10 +466,6 @@ def test_rt15_control_a_face_jpeg_inside_an_app_segment_or_private_chunk_is_scre
     assert "unknown_face" in [r.kind.value for r in _text_verdict(tmp_path / name, config).reasons]
 
 
-@pytest.mark.xfail(strict=True, reason="RT15-10: formats/__init__.py embedded(): JPEG's _in_other_segments searches "
-                                       "APPn but not COM; GIF gets no search (extensions), WebP only after_end "
-                                       "(not its unknown chunks), TIFF only Photoshop/EXIF (not private tags): a JPEG "
-                                       "with a face carried there is neither screened nor refused")
 @pytest.mark.parametrize("kind", ["jpeg COM", "gif comment", "gif application extension", "webp unknown chunk",
                                   "tiff private tag"])
 def test_rt15_10_a_face_jpeg_inside_a_comment_extension_chunk_or_private_tag_is_not_cleared(tmp_path, config, kind):

@@ -62,10 +62,12 @@ def embedded(fmt: str, data: bytes) -> list[Embedded]:
         return png.embedded(data, png.check(data)) + _metadata_pictures(fmt, data)
     if fmt == "WEBP":
         return webp.embedded(data, webp.check(data)) + _metadata_pictures(fmt, data)
+    if fmt == "GIF":
+        return gif.embedded(data)
     if fmt in ("HEIF", "AVIF"):
         return _metadata_pictures(fmt, data)
     if fmt == "TIFF":
-        return tiff.photoshop_images(data) + _metadata_pictures(fmt, data, exif=False)
+        return tiff.photoshop_images(data) + tiff.tag_images(data) + _metadata_pictures(fmt, data, exif=False)
     return []
 
 

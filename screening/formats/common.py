@@ -118,6 +118,23 @@ def photoshop_iptc(resources: bytes) -> list[bytes]:
     return [body for rid, body in photoshop_resources(resources) if rid == 0x0404]
 
 
+# Photoshop resources that hold an EXIF block (TIFF header onwards): "EXIF data 1" and "EXIF data 3".
+PHOTOSHOP_EXIF = (0x0422, 0x0423)
+
+
+def photoshop_exif(resources: bytes) -> list[bytes]:
+    """The EXIF blocks of Photoshop image resources 0x0422/0x0423 (exiftool reads GPS there: RT15-5)."""
+    return [body[6:] if body.startswith(b"Exif\x00\x00") else body
+            for rid, body in photoshop_resources(resources) if rid in PHOTOSHOP_EXIF and body]
+
+
+def photoshop_blocks(resources: bytes, found: Found) -> None:
+    """The IPTC (0x0404), EXIF (0x0422, 0x0423) and XMP (0x0424) of Photoshop image resources."""
+    found.iptc.extend(photoshop_iptc(resources))
+    found.exif.extend(photoshop_exif(resources))
+    found.xmp.extend(p for rid, body in photoshop_resources(resources) if rid == 0x0424 for p in xmp_packets(body))
+
+
 def photoshop_resources(resources: bytes) -> list[tuple[int, bytes]]:
     """(id, data) of every Photoshop image resource ("8BIM" blocks); malformed ones raise."""
     found = []

@@ -121,21 +121,44 @@ def _within_limit(found: list[Embedded]) -> None:
 def _unlisted(block: bytes, spans: set[tuple[int, int]]):
     """(offset, picture) of each JPEG (a whole header up to its scan, so three bytes that only look
     like a JPEG's start in a maker note's numbers are not one) or PNG no directory lists."""
-    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", _always),
-                                (b"GIF87a", _always), (b"GIF89a", _always), (b"WEBP", _webp_at),
+    for at in picture_starts(block, 1, spans):  # (the block itself starts with a TIFF header)
+        yield at, Embedded(f"picture in the EXIF block at byte {at}, listed by no EXIF directory "
+                           "(a maker note's preview, or hidden)", block[at:])
+
+
+def pictures_in(blob: bytes, where: str) -> list[Embedded]:
+    """Every picture lying in a blob (a segment, chunk, extension or tag value), each taken from its
+    start to the blob's end; signature bytes that begin no decodable picture are not one."""
+    return [Embedded(f"image in the {where} (offset {at})", blob[at:]) for at in picture_starts(blob, 0, set())]
+
+
+def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
+    """Offsets of JPEG, PNG, GIF, WebP and TIFF pictures (checked as described in _unlisted)."""
+    for signature, is_image in ((b"\xff\xd8\xff", _jpeg_headers_at), (b"\x89PNG\r\n\x1a\n", _png_at),
+                                (b"GIF87a", _gif_at), (b"GIF89a", _gif_at), (b"WEBP", _webp_at),
                                 (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at)):
-        at = block.find(signature, 1)  # (the block itself starts with a TIFF header)
+        at = block.find(signature, start)
         while at >= 0:
             if signature == b"WEBP":
                 at -= 8  # RIFF size WEBP
-            if at > 0 and not any(a <= at < b for a, b in spans) and is_image(block, at):
-                yield at, Embedded(f"picture in the EXIF block at byte {at}, listed by no EXIF directory "
-                                   "(a maker note's preview, or hidden)", block[at:])
+            if at >= start and not any(a <= at < b for a, b in spans) and is_image(block, at):
+                yield at
             at = block.find(signature, at + (9 if signature == b"WEBP" else 1))
 
 
-def _always(block: bytes, at: int) -> bool:
-    return True
+def _png_at(block: bytes, at: int) -> bool:
+    """A PNG signature followed by its header chunk (nothing decodes a PNG without one)."""
+    return block[at + 12:at + 16] == b"IHDR"
+
+
+def _gif_at(block: bytes, at: int) -> bool:
+    """A GIF header with a screen size, followed (after any colour table) by an extension or an image."""
+    if len(block) < at + 14:
+        return False
+    width, height = struct.unpack_from("<HH", block, at + 6)
+    flags = block[at + 10]
+    first = at + 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+    return bool(width and height) and block[first:first + 1] in (b"\x21", b"\x2c")
 
 
 def _webp_at(block: bytes, at: int) -> bool:

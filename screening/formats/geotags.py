@@ -65,8 +65,7 @@ def exif_claims(block: bytes) -> Claims:
     if not pil_ok and not exr_ok:
         if _empty_tiff(block):
             return Claims()
-        raise MetadataError(f"an EXIF block ({len(block)} bytes) is present but neither Pillow nor "
-                            f"exifread can parse it")
+        raise MetadataError(f"an EXIF block ({len(block)} bytes) is present but neither Pillow nor exifread can parse it")
     if isinstance(pil_gps, str):  # Pillow cannot follow the GPS block: it may hide coordinates
         if not _has_coordinates(exr_gps):
             return Claims((Position(None, None, pil_gps),))
@@ -74,13 +73,15 @@ def exif_claims(block: bytes) -> Claims:
     if pil_ok and exr_ok and _has_coordinates(pil_gps) != _has_coordinates(exr_gps):
         said = "Pillow" if _has_coordinates(pil_gps) else "exifread"
         raise MetadataError(f"EXIF readers disagree: only {said} finds GPS coordinates in the EXIF block")
-    gps = pil_gps if pil_ok else exr_gps
-    positions = tuple(_exif_position(gps, tags, what)
-                      for tags, what in ((POSITION, "GPS"), (DESTINATION, "GPS destination"))
-                      if tags[1] in gps or tags[3] in gps)
+    return gps_claims(pil_gps if pil_ok else exr_gps)
+
+
+def gps_claims(gps: dict) -> Claims:
+    """The position, destination and area text of a GPS IFD read as {tag: value} (Pillow's values)."""
+    positions = tuple(_exif_position(gps, tags, what) for tags, what in ((POSITION, "GPS"), (DESTINATION,
+                      "GPS destination")) if tags[1] in gps or tags[3] in gps)
     area = _text(gps.get(AREA))
-    places = (Place("GPS area", area),) if area else ()
-    return Claims(positions, places)
+    return Claims(positions, (Place("GPS area", area),) if area else ())
 
 
 def _pillow_gps(block: bytes) -> tuple[bool, dict | str]:
@@ -117,8 +118,7 @@ def _exifread_gps(block: bytes) -> tuple[bool, dict]:
         tags = exifread.process_file(io.BytesIO(block), details=False)
     except Exception:
         return False, {}
-    gps = {tag_id: tags[key].values for key, tag_id in _EXIFREAD_KEYS.items() if key in tags}
-    return bool(tags), gps
+    return bool(tags), {tag_id: tags[key].values for key, tag_id in _EXIFREAD_KEYS.items() if key in tags}
 
 
 def _has_coordinates(gps: dict | str) -> bool:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from screening.formats.common import Found, ImageError, MetadataError
+from screening.formats.common import Embedded, Found, ImageError, MetadataError
+from screening.formats.jpeg import after_end, images_in
 
 
 def check(data: bytes) -> None:
@@ -17,6 +18,23 @@ def blocks(data: bytes, found: Found) -> None:
 
 def comments(data: bytes) -> list[tuple[int, bytes]]:
     """(offset, text) of each comment extension; a block structure that breaks off raises MetadataError."""
+    return [(at, body) for label, at, body in extensions(data)[0] if label == 0xFE]
+
+
+def embedded(data: bytes) -> list[Embedded]:
+    """Pictures carried in comment, application or plain-text extensions, and after the trailer (RT15-10)."""
+    try:
+        found, end = extensions(data)
+    except MetadataError as exc:
+        raise ImageError(f"the GIF's blocks cannot be walked: {exc}") from None
+    names = {0xFE: "comment", 0xFF: "application extension", 0x01: "plain-text extension"}
+    pictures = [image for label, at, body in found if label != 0xF9
+                for image in images_in(body, f"GIF {names.get(label, f'extension 0x{label:02X}')} at byte {at}")]
+    return pictures + after_end(data, end, [], "GIF trailer")
+
+
+def extensions(data: bytes) -> tuple[list[tuple[int, int, bytes]], int]:
+    """((label, offset, body) of every extension, offset after the trailer); a structure that breaks off raises."""
     if len(data) < 13:
         raise MetadataError("GIF header is cut off")
     pos = 13 + _table(data[10])
@@ -24,12 +42,11 @@ def comments(data: bytes) -> list[tuple[int, bytes]]:
     while pos < len(data):
         kind = data[pos]
         if kind == 0x3B:  # trailer
-            return out
+            return out, pos + 1
         if kind == 0x21 and pos + 1 < len(data):
             label, start = data[pos + 1], pos
             pos, body = _sub_blocks(data, pos + 2)
-            if label == 0xFE:
-                out.append((start, body))
+            out.append((label, start, body))
         elif kind == 0x2C and pos + 10 <= len(data):
             pos += 10 + _table(data[pos + 9]) + 1  # descriptor, local colour table, LZW code size
             pos, _ = _sub_blocks(data, pos)

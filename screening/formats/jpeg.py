@@ -12,10 +12,11 @@ import re
 import struct
 from dataclasses import dataclass, field
 
-from screening.formats.exif_images import exif_images
+from screening.formats.exif_images import exif_images, pictures_in
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
-from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, xmp_packets)
+from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_blocks,
+                                       photoshop_exif, photoshop_resources, xmp_packets)
 
 _MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
@@ -33,6 +34,7 @@ class Layout:
     sof: tuple[int, bytes] | None = None
     scans: list[bytes] = field(default_factory=list)  # SOS headers
     comments: list[tuple[bytes, int]] = field(default_factory=list)  # COM segments anywhere: text, offset
+    later: list[tuple[int, bytes, int]] = field(default_factory=list)  # segments after the frame header
     end: int = 0  # offset just after the end-of-image marker
 
 
@@ -66,6 +68,8 @@ def walk(data: bytes) -> Layout:
             layout.scans.append(payload)
         elif layout.sof is None:
             layout.segments.append((marker, payload, m.start()))
+        else:
+            layout.later.append((marker, payload, m.start()))
         pos = seg_end  # after SOS the entropy data follows: the marker search skips stuffed bytes
 
 
@@ -146,7 +150,7 @@ def blocks(data: bytes, found: Found) -> None:
     for parts in extended.values():
         found.xmp.extend(xmp_packets(b"".join(parts[k] for k in sorted(parts))))
     if photoshop:
-        found.iptc.extend(photoshop_iptc(photoshop))
+        photoshop_blocks(photoshop, found)
     for en, blob in jumbf_boxes(header_segments(data)).items():
         refuse_c2pa_location(blob, f"C2PA/JUMBF manifest {en}")
     found.comments.extend(comments(data))
@@ -208,6 +212,10 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
     photoshop = b"".join(p[len(_PHOTOSHOP_APP13):] for m, p, _ in layout.segments
                          if m == 0xED and p.startswith(_PHOTOSHOP_APP13))
     found.extend(photoshop_thumbnails(photoshop, "APP13 segment") if photoshop else [])
+    try:
+        found.extend(image for block in photoshop_exif(photoshop) for image in exif_images(block))
+    except MetadataError:
+        pass  # the location check reports resources it cannot read
     for marker, payload, offset in layout.segments:
         if marker == 0xE1 and payload.startswith(b"Exif\x00"):
             found.extend(exif_images(payload[6:]))
@@ -223,26 +231,44 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                     covered.append((base, base + size))
                 elif start:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
-    found.extend(_in_other_segments(layout.segments))
+    found.extend(_in_other_segments(layout.segments + layout.later))
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
 
 
-# APPn segments whose payloads are known not to carry pictures (or are read above).
-_KNOWN_APPS = (b"Exif\x00", b"MPF\x00", b"ICC_PROFILE\x00", _PHOTOSHOP_APP13, b"Adobe", b"Ducky",
-               _XMP_APP1, _XMP_EXT_APP1, b"JFIF\x00", b"JFXX\x00")
+# Segments whose payloads are read above (EXIF pictures, JFIF/JFXX thumbnails, the MPF index), and the
+# frame/scan headers. Every other segment is searched, wherever it is (RT15-10: a comment, an ICC
+# profile, an XMP segment, an APPn between the scans): entropy-coded data cannot hold FF D8, so a
+# JPEG's start found in a segment is a JPEG someone put there.
+_SEARCHED_ELSEWHERE = (b"Exif\x00", b"MPF\x00", b"JFIF\x00", b"JFXX\x00")
 
 
 def _in_other_segments(segments) -> list[Embedded]:
-    """Images inside any other APPn segment (APP0 and APP1 of an unknown kind too), and inside C2PA/JUMBF manifests (APP11, split over
-    several segments): Content Credentials viewers show their thumbnails."""
+    """Images inside every other segment (APPn of any kind, COM, tables), Photoshop resources other
+    than the thumbnails, and C2PA/JUMBF manifests (APP11, split over several segments): Content
+    Credentials viewers show their thumbnails."""
     found: list[Embedded] = []
     for marker, payload, offset in segments:
-        if 0xE0 <= marker <= 0xEF and marker != 0xEB and not payload.startswith(_KNOWN_APPS):
-            found.extend(images_in(payload, f"APP{marker - 0xE0} segment at byte {offset}"))
+        name = "comment" if marker == 0xFE else f"APP{marker - 0xE0}" if 0xE0 <= marker <= 0xEF else f"0x{marker:02X}"
+        where = f"{name} segment at byte {offset}"
+        if marker == 0xEB or (0xE0 <= marker <= 0xE2 and payload.startswith(_SEARCHED_ELSEWHERE)):
+            continue
+        if marker == 0xED and payload.startswith(_PHOTOSHOP_APP13):
+            found.extend(in_photoshop(payload[len(_PHOTOSHOP_APP13):], where))
+        else:
+            found.extend(images_in(payload, where))
     for en, blob in jumbf_boxes(segments).items():
         found.extend(images_in(blob, f"C2PA/JUMBF manifest {en}"))
     return found
+
+
+def in_photoshop(resources: bytes, where: str) -> list[Embedded]:
+    """Images in Photoshop resources other than the thumbnails (screened as thumbnails)."""
+    try:
+        bodies = [(rid, body) for rid, body in photoshop_resources(resources) if rid not in (0x0409, 0x040C, 0x0422, 0x0423)]
+    except MetadataError:
+        return images_in(resources, where)  # unreadable resources: searched whole
+    return [image for rid, body in bodies for image in images_in(body, f"Photoshop resource 0x{rid:04X} of the {where}")]
 
 
 def jumbf_boxes(segments) -> dict[int, bytes]:
@@ -256,9 +282,8 @@ def jumbf_boxes(segments) -> dict[int, bytes]:
 
 
 def images_in(blob: bytes, where: str) -> list[Embedded]:
-    """Every image signature inside a blob, each taken from there to the blob's end."""
-    starts = sorted({i for sig in _IMAGE_STARTS[:2] for i in _all(blob, sig)})
-    return [Embedded(f"image in the {where} (offset {i})", blob[i:]) for i in starts]
+    """Every picture inside a blob (JPEG, PNG, GIF, WebP, TIFF), each taken from there to the blob's end."""
+    return pictures_in(blob, where)
 
 
 def _mpf_entries(block: bytes) -> list[tuple[int, int]]:
@@ -274,7 +299,12 @@ def _mpf_entries(block: bytes) -> list[tuple[int, int]]:
 
 _IMAGE_STARTS = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _WEBP = re.compile(rb"RIFF....WEBP", re.S)
-_VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd")
+_VIDEO = (b"ftyp", b"MotionPhoto_Data", b"mpvd", b"\x1a\x45\xdf\xa3")  # MP4/MOV/HEIF, motion photos, WebM/MKV
+# Other containers a player shows: AVI anywhere; QuickTime without ftyp (its first atom), JPEG XL,
+# MPEG program and transport streams where the appended data starts.
+_VIDEO_ANYWHERE = re.compile(rb"RIFF....AVI[ X]", re.S)
+_VIDEO_AT_START = re.compile(rb"[\x00\xff\r\n \t]*?(?:....(moov|mdat|wide|pnot)|\x00\x00\x00\x0cJXL \r\n\x87\n"
+                             rb"|\xff\x0a|\x00\x00\x01\xba|\x47.{187}\x47.{187}\x47)", re.S)
 
 
 def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) -> list[Embedded]:
@@ -282,7 +312,8 @@ def after_end(data: bytes, end: int, covered: list[tuple[int, int]], what: str) 
     tail = data[end:]
     if not tail.strip(b"\x00\xff\r\n \t"):
         return []
-    if any(v in tail for v in _VIDEO):
+    if (any(v in tail for v in _VIDEO) or _VIDEO_ANYWHERE.search(tail)
+            or _VIDEO_AT_START.match(tail)):
         raise ImageError(f"a video is stored after the {what} ({len(tail)} bytes, a motion photo?): "
                          "its frames are not screened, so the file cannot be cleared")
     found = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_iptc, xmp_packets
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_blocks, xmp_packets
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
 from screening.formats.thumbnails import photoshop_thumbnails
 
@@ -58,15 +58,15 @@ def _check_cicp(body: bytes, pos: int) -> None:
                          "tones otherwise than they are stored, and that view is not screened")
 
 
-# Chunks whose bodies are pixels or known metadata, read elsewhere.
-_READ = {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"sBIT", b"bKGD",
-         b"hIST", b"pHYs", b"sPLT", b"tIME", b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"acTL", b"fcTL", b"fdAT", b"cICP", b"mDCv", b"cLLi"}
+# Chunks not searched for pictures: the pixels (compressed), and eXIf (its pictures are read as EXIF's).
+# Every other chunk is, text and known ones included (RT15-10).
+_PIXELS = {b"IDAT", b"fdAT", b"eXIf"}
 
 
 def embedded(data: bytes, end: int) -> list[Embedded]:
-    """Images inside any other chunk (a C2PA `caBX` manifest's thumbnails, a private chunk),
+    """Images inside any chunk but the pixels (a C2PA `caBX` manifest's thumbnails, a private chunk),
     and anything image-like after IEND."""
-    found = [image for kind, body, pos in chunks(data) if kind not in _READ
+    found = [image for kind, body, pos in chunks(data) if kind not in _PIXELS
              for image in images_in(body, f"PNG {kind.decode('latin-1')!r} chunk at byte {pos}")]
     return found + _photoshop_images(data) + after_end(data, end, [], "PNG's IEND chunk")
 
@@ -142,7 +142,10 @@ def _raw_profile(name: str, text: bytes, found: Found) -> None:
     elif name == "xmp":
         found.xmp.extend(xmp_packets(blob))
     elif name in ("iptc", "8bim"):
-        found.iptc.extend(photoshop_iptc(blob) if blob.startswith(b"8BIM") else [blob])
+        if blob.startswith(b"8BIM"):
+            photoshop_blocks(blob, found)  # IPTC, and EXIF resources 0x0422/0x0423 (RT15-5)
+        else:
+            found.iptc.append(blob)
 
 
 def _profile_blob(name: str, text: bytes) -> bytes:

@@ -10,10 +10,13 @@ that holds raw sensor data, makes the file an error: a preview never stands in f
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 
-from screening.formats.common import Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc
+from screening.formats.common import Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_exif, photoshop_iptc
+from screening.formats.exif_images import exif_images
+from screening.formats.jpeg import images_in, in_photoshop
 from screening.formats.thumbnails import photoshop_thumbnails
 from screening.formats.native import captured_stderr, corruption
 
@@ -25,6 +28,9 @@ def blocks(data: bytes, found: Found) -> None:
     # the file is itself the EXIF structure; XMP (tag 700) is found by the packet scan
     found.exif.append(data)
     found.iptc.extend(tiff_iptc(data))
+    raw = ifd0_raw(data, (34377,))
+    if 34377 in raw:  # Photoshop's EXIF resources 0x0422/0x0423 (RT15-5)
+        found.exif.extend(photoshop_exif(raw[34377]))
 
 
 def tiff_iptc(block: bytes) -> list[bytes]:
@@ -42,7 +48,52 @@ def photoshop_images(data: bytes) -> list[Embedded]:
         raw = ifd0_raw(data, (34377,))
     except MetadataError:
         return []  # the location check reports an IFD0 it cannot read
-    return photoshop_thumbnails(raw[34377], "TIFF's Photoshop tag 34377") if 34377 in raw else []
+    if 34377 not in raw:
+        return []
+    try:  # the pictures of Photoshop's EXIF resources 0x0422/0x0423 (RT15-5)
+        exif = [image for block in photoshop_exif(raw[34377]) for image in exif_images(block)]
+    except MetadataError:
+        exif = []  # the location check reports resources it cannot read
+    return photoshop_thumbnails(raw[34377], "TIFF's Photoshop tag 34377") + exif
+
+
+# Tags not searched for pictures: pixels and their places, pointers, the Photoshop resources (searched
+# resource by resource, the thumbnails screened as such). Every other tag's value is (RT15-10).
+_SKIPPED_TAGS = {273, 279, 324, 325, 330, 34377, 34665, 34853, 40965}
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+
+
+def tag_images(data: bytes) -> list[Embedded]:
+    """Pictures carried in the values of any tag of the page directories and the Exif directory (a
+    private tag, a maker note's preview): a viewer that knows the tag shows them (RT15-10)."""
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
+    if order is None or len(data) < 8:
+        return []
+    found: list[Embedded] = []
+    todo, seen = [(struct.unpack_from(order + "I", data, 4)[0], True)], set()
+    while todo and len(seen) < 1024:
+        offset, chained = todo.pop(0)
+        if not offset or offset in seen or offset + 2 > len(data):
+            continue
+        seen.add(offset)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        for i in range(count):
+            entry = offset + 2 + 12 * i
+            if entry + 12 > len(data):
+                break
+            tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
+            size = _TYPE_SIZES.get(kind, 1) * n
+            (start,) = struct.unpack_from(order + "I", data, entry + 8)
+            if tag == 34665 and kind in (4, 13):
+                todo.append((start, False))
+            if tag == 34377 and size > 4:
+                found.extend(in_photoshop(data[start:start + size], f"TIFF Photoshop tag of directory {len(seen)}"))
+            elif tag not in _SKIPPED_TAGS and size > 4:
+                found.extend(images_in(data[start:start + size], f"TIFF tag {tag} of directory {len(seen)}"))
+        at = offset + 2 + 12 * count
+        if chained and at + 4 <= len(data):
+            todo.append((struct.unpack_from(order + "I", data, at)[0], True))
+    return found
 
 
 def subifd_images(data: bytes, budget: int) -> list[tuple[str, np.ndarray]]:

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from screening.formats import captions, coordtext, geotags, metadata, sniff, video
+from screening.formats import captions, coordtext, geotags, metadata, sniff, video, video_vendor
 from screening.formats.xmp import xmp_images
 
 # (source, where, claims): what the location check reports, as for photos.
@@ -126,6 +126,8 @@ def atom_claims(path: Path) -> list[Source]:
     """Location claims in the ISO BMFF boxes of a file already checked by video.check_structure."""
     found: list[Source] = []
     for box, body in _metadata_boxes(path, "location data"):
+        if box.kind in video_vendor.LOCATION_BOXES:
+            video_vendor.refuse(box.kind, box.offset)
         found += _uuid(body, box.offset) if box.kind == b"uuid" else _walk(box.kind, body, box.offset, [])
         _refuse_xmp_images(body, f"`{box.kind.decode('latin-1')}` box at byte {box.offset}")
     return found
@@ -153,7 +155,7 @@ def _metadata_boxes(path: Path, purpose: str) -> Iterator[tuple[video.Box, bytes
     too large to read is an error naming `purpose`."""
     with open(path, "rb") as f:
         for box in video.top_level_boxes(f, path.stat().st_size):
-            if box.kind not in (b"moov", b"uuid", b"meta", b"udta"):
+            if box.kind not in (b"moov", b"uuid", b"meta", b"udta") and box.kind not in video_vendor.LOCATION_BOXES:
                 continue
             if box.size - box.header > video.MAX_METADATA_BOX:
                 raise metadata.MetadataError(f"the `{box.kind.decode()}` box is {box.size} bytes, too large to "
@@ -198,12 +200,17 @@ def _walk(kind: bytes, body: bytes, where: int, keys: list[str]) -> list[Source]
         elif child == b"XMP_":
             found += [("XMP", "XMP in the QuickTime XMP_ atom", geotags.xmp_claims(p))
                       for p in metadata.xmp_packets(data)]
+        elif child == b"xml ":  # ISO BMFF meta's XML box: XMP (RT15-8)
+            found += [("XMP", "XMP in a meta box's `xml ` box", geotags.xmp_claims(p))
+                      for p in metadata.xmp_packets(data[4:], required=False)]
         elif child == b"uuid":
             found += _uuid(data, at)
         elif child == b"keys":
             keys[:] = _keys(data, at)
         elif child in _CONTAINERS:
             found += _walk(child, data, at, keys)
+        elif kind in (b"udta", b"moov", b"trak"):  # a maker's box: EXIF read, a GPS log refused (RT15-7)
+            found += video_vendor.user_data(child, data, at)
     return found
 
 
@@ -243,6 +250,8 @@ def _loci(data: bytes, at: int) -> geotags.Claims:
 
 
 def _uuid(data: bytes, at: int) -> list[Source]:
+    if data[:16] == video_vendor.CANON_UUID:
+        return video_vendor.canon(data[16:], at + 16, _children)
     if data[:16] != _XMP_UUID:
         return []
     return [("XMP", "XMP in a uuid box", geotags.xmp_claims(p)) for p in metadata.xmp_packets(data[16:])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, xmp_packets
-from screening.formats.jpeg import after_end
+from screening.formats.jpeg import after_end, images_in
 
 
 def check(data: bytes) -> int:
@@ -29,8 +29,16 @@ def chunks(data: bytes):
         pos += 8 + length + (length % 2)
 
 
+# Chunks not searched for pictures: the pixels (VP8, VP8L, ALPH, ANMF frames), and EXIF (its pictures
+# are read as EXIF's). Every other chunk is (RT15-10).
+_PIXELS = {b"VP8 ", b"VP8L", b"ALPH", b"ANMF", b"EXIF"}
+
+
 def embedded(data: bytes, end: int) -> list[Embedded]:
-    return after_end(data, end, [], "WebP's RIFF data")
+    """Images inside any other chunk (RT15-10), and anything image-like after the RIFF data."""
+    found = [image for i, (kind, body) in enumerate(chunks(data[:end])) if kind not in _PIXELS
+             for image in images_in(body, f"WebP {kind.decode('latin-1')!r} chunk {i + 1}")]
+    return found + after_end(data, end, [], "WebP's RIFF data")
 
 
 def blocks(data: bytes, found: Found) -> None:

@@ -240,7 +240,9 @@ def appearance_channels(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grey and Lab chroma (a, b), lightly blurred, as float32."""
     blur = cv2.GaussianBlur(rgb, (0, 0), 1.2)
     lab = cv2.cvtColor(blur, cv2.COLOR_RGB2LAB).astype(np.float32)
-    return lab[..., 0], lab[..., 1:] - 128.0
+    # contiguous: OpenCV copies a strided view whole on every call, and every placement of every
+    # academy warps from these (a 1400 px photo's lightness copied per warp was most of its cost)
+    return np.ascontiguousarray(lab[..., 0]), lab[..., 1:] - 128.0
 
 
 def main_colours(rgb: np.ndarray, mask: np.ndarray, k: int = 3) -> np.ndarray:

@@ -32,6 +32,9 @@ MIN_MATCH = 0.5
 MAX_WINDOWS = 4
 
 _LAB_WEIGHT = np.float32([0.5 / 2.55, 1, 1])
+# A window whose squared deviations from its mean sum to less than this (weighted Lab) is flat:
+# one step of 8-bit lightness on one pixel is 0.04, rounding of the window sums far below.
+FLAT = 1e-3
 
 
 @dataclass
@@ -43,19 +46,38 @@ class Window:
     academies: set[str]
 
 
-def templates(ref: Reference) -> tuple[np.ndarray, np.ndarray]:
-    """(crest, mask) for windows(): the reference's crest (its mask's box) in weighted Lab, and its mask."""
+class Template:
+    """A reference's crest for windows(): weighted Lab of its mask's box and the mask, and the
+    crest shrunk to each size asked for (outside the mask its mean colour, which the correlation
+    ignores), kept: photos of one size ask for the same few sizes, for every reference."""
+
+    def __init__(self, crest: np.ndarray, mask: np.ndarray):
+        self.crest, self.mask = crest, mask
+        self._at: dict[tuple[int, int], np.ndarray] = {}
+
+    def at(self, w: int, h: int) -> np.ndarray:
+        if (w, h) not in self._at:
+            t = cv2.resize(self.crest, (w, h), interpolation=cv2.INTER_AREA)
+            m = cv2.resize(self.mask, (w, h), interpolation=cv2.INTER_AREA) > 127
+            if m.any():
+                t[~m] = t[m].mean(axis=0)
+            self._at[(w, h)] = t
+        return self._at[(w, h)]
+
+
+def templates(ref: Reference) -> Template:
+    """The reference's crest (its mask's box) in weighted Lab, and its mask, for windows()."""
     ys, xs = np.nonzero(ref.mask)
     crop = ref.rgb[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     mask = ref.mask[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
-    return cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT, mask
+    return Template(cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT, mask)
 
 
 def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of: dict) -> list[Window]:
     """The best MAX_WINDOWS places where one of `refs` may sit as a small crest, best first.
 
     `work` is the working image, `scale` working pixels per photo pixel, `templates_of[id(ref)]` the
-    reference's templates(). For each reference and crest size (SMALL_SIZES, in photo pixels)
+    reference's templates() (a Template). For each reference and crest size (SMALL_SIZES, in photo pixels)
     the crest, shrunk to that size on a view where the smallest is VIEW_PX across, is compared
     with every place of the view (correlation of weighted Lab, free of each channel's offset:
     a cast), and its best place kept.
@@ -69,27 +91,73 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of:
         return []
     view = cv2.resize(work, (vw, vh), interpolation=cv2.INTER_AREA) if view_scale < 1 else work
     lab = cv2.cvtColor(view, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT
+    correlate = _Correlation(lab)
     found: list[Window] = []
     for ref in refs:
-        tmpl, tmask = templates_of[id(ref)]
-        th, tw = tmask.shape
+        template = templates_of[id(ref)]
+        th, tw = template.mask.shape
         for size in sizes:
             k = size * view_scale / max(th, tw)
             w, h = max(4, round(tw * k)), max(4, round(th * k))
             if w >= lab.shape[1] or h >= lab.shape[0]:
                 continue
-            t = cv2.resize(tmpl, (w, h), interpolation=cv2.INTER_AREA)
-            m = cv2.resize(tmask, (w, h), interpolation=cv2.INTER_AREA) > 127
-            if m.any():  # outside the crest: its mean colour, which the correlation ignores
-                t[~m] = t[m].mean(axis=0)
-            res = cv2.matchTemplate(lab, t, cv2.TM_CCOEFF_NORMED)
-            res = np.nan_to_num(res, nan=-1.0, posinf=-1.0, neginf=-1.0)
-            _, best, _, (px, py) = cv2.minMaxLoc(res)
+            best, (px, py) = correlate.best(template.at(w, h))
             if best < MIN_MATCH:
                 continue
             found.append(Window(((px) / view_scale, py / view_scale, w / view_scale, h / view_scale),
                                 float(best), {ref.academy}))
     return _merge(found)
+
+
+class _Correlation:
+    """cv2.matchTemplate(view, t, TM_CCOEFF_NORMED)'s best place, for many templates `t` of one view.
+
+    The same correlation (weighted Lab, each channel free of its offset; the three channels
+    summed and normalised together), worked out so the view's part is shared by every template:
+    OpenCV redoes the window sums of the view on every call, and correlates three channels at
+    several times the cost of one. Here the numerator is one single-channel correlation of the
+    view's channels laid side by side (pixel by pixel, so every third column lines the channels
+    up), and the window sums that normalise it are made once per template size.
+    """
+
+    def __init__(self, lab: np.ndarray):
+        self.h, self.w = lab.shape[:2]
+        # each channel's mean taken out (the correlation ignores it): the single-precision
+        # correlation's rounding then follows the view's pattern, not Lab's offset of 128
+        lab = (lab - lab.reshape(-1, 3).mean(axis=0)).astype(np.float32)
+        self.flat = np.ascontiguousarray(lab).reshape(self.h, -1)
+        self.sums, self.squares = cv2.integral2(lab, sdepth=cv2.CV_64F)
+        self._inverse: dict = {}
+
+    def _inverse_spread(self, h: int, w: int) -> np.ndarray:
+        """1 / sqrt of the sum over channels of each h x w window's squared deviation from its
+        mean; 0 for a flat window (no pattern, only the sums' rounding left: it correlates with nothing)."""
+        if (h, w) not in self._inverse:
+            def box(s):
+                return s[h:, w:] - s[:-h, w:] - s[h:, :-w] + s[:-h, :-w]
+
+            s1, s2 = box(self.sums), box(self.squares)
+            var = (s2 - s1 * s1 / (h * w)).sum(axis=2)
+            flat = var <= FLAT
+            self._inverse[(h, w)] = np.where(flat, 0.0, 1.0 / np.sqrt(np.where(flat, 1.0, var))).astype(np.float32)
+        return self._inverse[(h, w)]
+
+    def best(self, t: np.ndarray) -> tuple[float, tuple[int, int]]:
+        """(best correlation, its (x, y)) of template t (h, w, 3) over the view, as minMaxLoc gives
+        them; a best below MIN_MATCH only as that (its place is not used)."""
+        h, w = t.shape[:2]
+        dev = (t - t.reshape(-1, 3).mean(axis=0)).astype(np.float32)
+        norm = float(np.sqrt((dev.astype(np.float64) ** 2).sum()))
+        if norm < np.finfo(np.float64).eps:  # a flat template: OpenCV answers 1 everywhere
+            return 1.0, (0, 0)
+        res = cv2.matchTemplate(self.flat, dev.reshape(h, -1), cv2.TM_CCORR)[:, ::3]
+        res = res * (self._inverse_spread(h, w) * np.float32(1 / norm))
+        _, best, _, at = cv2.minMaxLoc(res)
+        if best > 1:  # as OpenCV: rounding past +-1 (a near-flat window) is +-1 up to 1.125, beyond that 0
+            res = np.where(np.abs(res) <= 1, res, np.where(np.abs(res) < 1.125, np.sign(res), 0)).astype(np.float32)
+            _, best, _, at = cv2.minMaxLoc(res)
+        # (values past -1 only ever become -1 or 0: below MIN_MATCH, as the best then is)
+        return float(best), at
 
 
 def _merge(found: list[Window]) -> list[Window]:
