@@ -313,7 +313,8 @@ def _academy_verdict(academy_checks, photo, face):
     return decide(results, rules)
 
 
-def _worn(wearer, academy, variant):
+def _worn(wearer, academy, variant, crest=None):
+    """The wearer in `academy`'s colours; with `crest`, that preset's crest worn (another school's)."""
     from PIL import ImageDraw
 
     from . import crests
@@ -327,16 +328,18 @@ def _worn(wearer, academy, variant):
             return blazer
         x, y, w, h = face  # a head-and-shoulders crop: one face height of chest below the neck
         return blazer.crop((0, 0, blazer.width, int(y + h * 2.05)))
-    top = crests.paint_uniform(img, colours, crest=crests.preset(academy, 512), face_box=face, seed=1)
+    top = crests.paint_uniform(img, colours, crest=crests.preset(crest or academy, 512), face_box=face, seed=1)
     cx, cy, cw = crests.crest_centre(face)
     if variant == "whole":
         return top
-    if variant.startswith("right "):  # a portrait crop through the chest badge, `visible` of its width kept
+    if variant.startswith("right 0"):  # a portrait crop through the chest badge, `visible` of its width kept
         return crests.cut_through_crest(top, face, float(variant.split()[1]))[0]
     if variant == "bottom 0.5":  # cropped at the badge's middle (the bottom of the frame)
         return top.crop((0, 0, top.width, int(cy)))
     hand = top.copy()
-    box = (cx - cw, cy - cw, cx, cy + cw) if variant == "left half covered" else (cx - cw, cy - cw, cx + cw, cy)
+    box = {"left half covered": (cx - cw, cy - cw, cx, cy + cw), "right half covered": (cx, cy - cw, cx + cw, cy + cw),
+           "top half covered": (cx - cw, cy - cw, cx + cw, cy),
+           "bottom half covered": (cx - cw, cy, cx + cw, cy + cw)}[variant]
     ImageDraw.Draw(hand).rectangle(box, fill=(205, 160, 140))  # a hand/arm over half the badge
     return hand
 
@@ -352,18 +355,52 @@ def test_rt15_control_a_crest_whole_or_cut_and_a_blazer_with_trims_are_flagged(a
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT15-9: detectors/uniforms.py + logo matcher: half of the crest (cut at its "
-                                       "middle by the frame's right or bottom edge, or half covered by a hand) on a "
-                                       "top in the academy's colours is neither a crest nor a uniform; and a "
-                                       "head-and-shoulders crop of the maroon blazer's lapel trims scores under "
-                                       "min_trim_score; every one is cleared")
 @pytest.mark.parametrize("academy,variant", [("south", "right 0.5"), ("south", "bottom 0.5"),
                                              ("north", "left half covered"), ("south", "top half covered"),
-                                             ("south", "blazer cropped")])
+                                             ("south", "blazer cropped"),
+                                             # variants (halfcrest): the other halves, the other academy
+                                             ("south", "left half covered"),
+                                             pytest.param("north", "top half covered", marks=pytest.mark.xfail(
+                                                 strict=True, reason="RT15-9 (left): the north shield's lower "
+                                                 "half alone scores 0.67 (halves), under HALF_SURE 0.8, and no "
+                                                 "keypoints place the crest there")),
+                                             ("south", "right half covered"), ("south", "bottom half covered")])
 def test_rt15_9_half_a_crest_or_a_cropped_blazer_on_academy_colours_is_not_cleared(academy_checks, wearer,
                                                                                     academy, variant):
     photo = _worn(wearer, academy, variant)
-    assert _academy_verdict(academy_checks, photo, wearer[1]).status is not Status.CLEARED
+    verdict = _academy_verdict(academy_checks, photo, wearer[1])
+    assert verdict.status is not Status.CLEARED
+    if "half" in variant or variant.endswith("0.5"):  # the reason says so
+        assert any("partly visible" in r.detail for r in verdict.reasons)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("academy,crest,variant", [
+    ("north", "decoy", "right 0.5"), ("north", "decoy", "left half covered"), ("north", "decoy", "whole"),
+    ("south", "east", "bottom 0.5"), ("south", "west", "top half covered"), ("north", "east", "right half covered")])
+def test_rt15_9_control_another_schools_crest_half_visible_on_academy_colours_stays_cleared(academy_checks, wearer,
+                                                                                           academy, crest, variant):
+    """Half of another school's crest (the decoy: north's shield in other colours), on a top in an
+    academy's colours without trims: neither a crest nor a uniform (colours alone are not flagged)."""
+    photo = _worn(wearer, academy, variant, crest=crest)
+    assert _academy_verdict(academy_checks, photo, wearer[1]).status is Status.CLEARED
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("academy,garment", [("north", "checks"), ("south", "checks"), ("south", "stripes"),
+                                             ("north", "jumper")])
+def test_rt15_9_control_patterned_tops_in_academy_colours_are_no_half_crest(academy_checks, wearer, academy,
+                                                                            garment):
+    """Checks and stripes in an academy's colours (their squares matched a crest's half at up to
+    0.72) and a jumper with trims but no crest: no crest, partly visible or not, is reported."""
+    from . import crests
+    from .academy_trust import NORTH_COLOURS, SOUTH_COLOURS
+
+    img, face = wearer
+    photo = crests.paint_uniform(img, NORTH_COLOURS if academy == "north" else SOUTH_COLOURS, face_box=face,
+                                 seed=2, garment=garment)
+    verdict = _academy_verdict(academy_checks, photo, face)
+    assert not any("crest" in r.detail for r in verdict.reasons)
 
 
 # ------------------------------------------------------------------ RT15-10: a picture where only APPn/chunks are searched

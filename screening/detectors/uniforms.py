@@ -19,7 +19,9 @@ import numpy as np
 
 from screening.config import Config
 from screening.model import Box, Check, FaceFinding, LogoFinding, PersonFinding, UniformFinding
-from screening.vision.geometry import cover
+from screening.vision.geometry import cover, iou
+from screening.vision.logo_match.halves import find_halves
+from screening.vision.trims import trim_stripes, trim_structure, trim_words
 
 # How far (weighted ΔE, lightness counting half) a pixel may be from a uniform colour.
 MAIN_TOLERANCE = 16.0
@@ -43,14 +45,20 @@ CREST_FLOOR = 0.3
 CHEST_SIDE = 480
 # ...enlarging a small chest at most this much.
 CHEST_ZOOM = 4.0
+# Half a crest (logo_match.halves) counts from this appearance of its half, for a badge this
+# many face widths wide.
+HALF_SURE = 0.8
+HALF_PLACED = 0.65
+HALF_WIDTHS = (0.4, 0.5, 0.62, 0.77, 0.95, 1.15)
 # Bodies are looked for at this working size (pixels, longer side).
 BODY_SIDE = 800
 # Bodies (HOG SVM margin) at least this sure are searched for a torso.
 BODY_SCORE = 0.5
-# Trim-colour rows longer than this (face widths) are a pattern's stripes, not trims; the trim
-# score falls to nothing when this share of the trim pixels lies in such rows.
-BAND = 0.9
-MAX_BANDED = 0.3
+# The trims' zone (half a face width either side of the middle) widens above this depth below
+# the neck (face heights) by this many face widths per face height: the collar and the tops of
+# the lapels run out to the shoulders (a head-and-shoulders crop shows little else of them).
+COLLAR_DEPTH = 0.3
+COLLAR_SPREAD = 2.5
 # The trims are measured on the torso from the neck down, at most this many pixels wide.
 TRIM_SIDE = 96
 
@@ -130,6 +138,9 @@ class UniformDetector:
         colour = [colour_score_from(shaded if trims[k][0] >= TRIMS_WORN else strict, shares)
                   for k, (strict, shaded, shares) in enumerate(self._main_shares(region))]
         crest = self._crest(rgb, box, frame, crests)
+        if crest is None or crest.score < self.sure:  # half a crest (cut by the frame, half covered)?
+            crest = self._half_crest(rgb, box, face, frame, {self.academies[k].id for k in range(len(colour))
+                                                               if colour[k][0] >= REPORT_FLOOR}, crest) or crest
         by_colour = max(range(len(self.academies)), key=lambda k: (colour[k][0] >= REPORT_FLOOR) * (
             colour[k][0] + trims[k][0]))
         chosen = [by_colour]
@@ -191,7 +202,8 @@ class UniformDetector:
         ys, xs = np.mgrid[0:hh, 0:ww].astype(np.float32)
         u = (x0 + (xs + 0.5) / s - cx) / fw  # across, in face widths from the middle
         v = (y0 + (ys + 0.5) / s - (fy + 1.05 * fh)) / fh  # down, in face heights from the neck
-        zone = (np.abs(u) < 0.45) & (v < 2.0)
+        # ...widening at the neck line, where a collar or the lapels run out to the shoulders
+        zone = (np.abs(u) < 0.45 + COLLAR_SPREAD * np.clip(COLLAR_DEPTH - v, 0, None)) & (v < 2.0)
         mirror_x = np.clip(np.round(2 * (cx - x0) * s - 1 - xs).astype(int), 0, ww - 1)
         shaded = _shaded_distances(lab, self.table[self.main]).reshape(hh, ww, -1)
         main_near = [shaded[..., k] < MAIN_TOLERANCE for k in range(len(self.main))]
@@ -209,7 +221,7 @@ class UniformDetector:
                 score = (trim_structure if self.patterns[k] == "trims" else trim_stripes)(
                     trim, zone, mirror_x, stroke, main_near[k])
                 if score > best[0]:
-                    best = (score, _trim_words(trim, zone, u, v) if self.patterns[k] == "trims" else "in stripes")
+                    best = (score, trim_words(trim, zone, u, v) if self.patterns[k] == "trims" else "in stripes")
             out[k] = best
         return out
 
@@ -230,6 +242,37 @@ class UniformDetector:
         return max(found, key=lambda f: f.score, default=None)
 
 
+    def _half_crest(self, rgb: np.ndarray, box: Box, face: Box | None, frame: int, academies,
+                    weak: LogoFinding | None = None) -> LogoFinding | None:
+        """Half of an academy's crest on the chest, judged on that half (logo_match.halves), or None.
+
+        Searched only for the academies whose colours the torso is in; a half counts from
+        HALF_SURE, stricter than a whole crest (half the evidence: checks in the academy's
+        colours matched a half at up to 0.72 on the bench's tops), or from HALF_PLACED where the
+        keypoints placed the academy's crest (`weak`, below [logos] min_score) at the same place.
+        """
+        if self.logos is None or not academies:
+            return None
+        refs = [r for r in self.logos.references if r.academy in academies & self.crest_ids]
+        x, y, w, h = box
+        unit = face[2] if face is not None else w / 2.2  # a chest badge is about 0.4 to 1.1 face widths
+        # a half whose place the keypoints placed the crest at too (its appearance there fell
+        # short: the covered half counted as unlike) needs less of its own
+        def sure(m) -> bool:
+            placed = weak is not None and weak.academy == m.reference.academy and "matching points" in weak.detail \
+                and iou(weak.box, (x + m.box[0], y + m.box[1], m.box[2], m.box[3])) >= 0.3
+            return m.score >= (HALF_PLACED if placed else HALF_SURE)
+
+        found = [m for m in find_halves(rgb[y:y + h, x:x + w], refs, [unit * f for f in HALF_WIDTHS]) if sure(m)]
+        if not found:
+            return None
+        m = found[0]
+        bx, by, bw, bh = m.box
+        return LogoFinding(m.reference.academy, (x + bx, y + by, bw, bh), round(m.score, 3),
+                           f"matches the {m.side} half of {m.reference.name} (appearance {m.score:.2f}); "
+                           f"crest partly visible (its {m.side} half in view)", frame)
+
+
 def _inside(inner: Box, outer: Box) -> bool:
     """Whether the middle of `inner` lies in `outer`."""
     cx, cy = inner[0] + inner[2] / 2, inner[1] + inner[3] / 2
@@ -241,61 +284,6 @@ def colour_score_from(main: float, trim_shares) -> tuple[float, float, int]:
     n_trims = sum(1 for t in trim_shares if t >= TRIM_SHARE)
     full = min(1.0, main / FULL_SHARE)
     return 0.8 * full + (0.2 if n_trims else 0.0) * full, main, n_trims
-
-
-def trim_structure(trim: np.ndarray, zone: np.ndarray, mirror_x: np.ndarray, stroke: int,
-                   garment: np.ndarray) -> float:
-    """How much a trim colour's pixels look like a uniform's trims (0..1).
-
-    Trims (lapel stripes, a tie, a V collar, piping down the front) lie near the middle of the
-    chest, mirror each other left and right, are thin, and sit on the garment. A pattern in the
-    same colours spreads over the whole torso; a shirt showing between lapels is a wide patch.
-    """
-    total = float(trim.sum())
-    inside = float((trim & zone).sum())
-    concentration = inside / total
-    share = inside / max(1.0, float(zone.sum()))
-    mirrored = trim[:, mirror_x[0]]
-    near_mirror = cv2.dilate(mirrored.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    symmetry = float((trim & near_mirror).sum()) / total
-    opened = cv2.morphologyEx(trim.astype(np.uint8), cv2.MORPH_OPEN,
-                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (stroke, stroke)))
-    thin = 1.0 - float(opened.sum()) / total
-    t8 = trim.astype(np.uint8)  # the ring around the trims, past the pixels blended with them
-    ring = (cv2.dilate(t8, np.ones((9, 9), np.uint8)) > 0) & ~(cv2.dilate(t8, np.ones((3, 3), np.uint8)) > 0)
-    on_garment = float(garment[ring].mean()) if ring.any() else 0.0
-    enough = min(1.0, share / 0.03) * (1.0 if share <= 0.45 else 0.0)
-    # lapels, a collar and a tie cross each row of the chest in short runs; the stripes or checks
-    # of a patterned top run across it (rows of trim colour longer than BAND face widths)
-    # (only trim pixels on the cloth count: a white wall beside a white-trimmed blazer is no stripe)
-    band = max(3, round(BAND * stroke / 0.3))
-    on_cloth = t8 & cv2.dilate(garment.astype(np.uint8), np.ones((5, 5), np.uint8))
-    across = cv2.morphologyEx(on_cloth, cv2.MORPH_OPEN, np.ones((1, band), np.uint8))
-    unbanded = float(np.clip(1.0 - (float(across.sum()) / max(1.0, float(on_cloth.sum()))) / MAX_BANDED, 0, 1))
-    return float(np.clip((concentration - 0.3) / 0.3, 0, 1) * np.clip((symmetry - 0.3) / 0.3, 0, 1)
-                 * thin * enough * np.clip((on_garment - 0.3) / 0.3, 0, 1) * unbanded)
-
-
-def trim_stripes(trim: np.ndarray, zone: np.ndarray, mirror_x: np.ndarray, stroke: int,
-                 garment: np.ndarray) -> float:
-    """For an academy whose uniform is striped: stripes of the trim colour across the garment (0..1)."""
-    share = float(trim.mean())
-    both = trim | garment
-    if both.mean() < 0.5:
-        return 0.0
-    # stripes alternate: many changes between trim and garment along rows or columns
-    changes = max(np.abs(np.diff(trim.astype(np.int8), axis=a)).sum(axis=a).mean() for a in (0, 1))
-    return float(np.clip((share - 0.1) / 0.1, 0, 1) * (share <= 0.6) * np.clip((changes - 2) / 4, 0, 1))
-
-
-def _trim_words(trim: np.ndarray, zone: np.ndarray, u: np.ndarray, v: np.ndarray) -> str:
-    """What the trims look like, for the reason: on the middle line (tie, piping), or a V (lapels, collar)."""
-    t = trim & zone
-    if not t.any():
-        return "seen"
-    middle = float((np.abs(u[t]) < 0.12).mean())
-    return "down the middle (tie or piping)" if middle > 0.6 else (
-        "in a V from the neck (lapels or collar)" if middle < 0.3 else "in a V and down the middle (lapels and tie)")
 
 
 def colour_score(region: np.ndarray, colours: np.ndarray) -> tuple[float, float, int]:
