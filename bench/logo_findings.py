@@ -1,7 +1,9 @@
 """Every finding of the logo check on bench cases, saved to compare two trees case by case.
 
-    .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--trust screening.toml] [--workers 2]
+    .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--clean-every 4] [--only odd|even]
+                                                  [--trust screening.toml] [--workers 2]
     .venv/bin/python bench/logo_findings.py compare BEFORE.json AFTER.json
+    .venv/bin/python bench/logo_findings.py table DUMP.json    (the miss table by size band and style)
 
 `dump` runs the logo check (the bench trust, bench/out/logo_set, built by make_logo_set.py) on
 every Nth crest, decoy and clean case of each kind and size band (the thinning bench_logos.py
@@ -57,20 +59,36 @@ def _run(row: dict) -> dict:
                           "detail": f.detail} for f in found]}
 
 
-def cases(every: int) -> list[dict]:
+def cases(every: int, clean_every: int | None = None, only: str | None = None) -> list[dict]:
+    """Every Nth case of each kind and size band (the untouched photos every `clean_every`th, when
+    given); `only` "odd" or "even" keeps the cases of odd or even number (a tuning half and a
+    reporting half)."""
     rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")]
     groups = defaultdict(list)
     for r in rows:
         if r["kind"] in ("crest", "decoy", "clean", "family_crest"):
+            if only and int(r["file"][:4]) % 2 != (only == "odd"):
+                continue
             groups[r["kind"], r.get("band")].append(r)
-    return [r for g in groups.values() for r in g[::every]]
+    return [r for (kind, _), g in groups.items() for r in g[::clean_every if kind == "clean" and clean_every else every]]
 
 
 def dump(args) -> int:
-    rows = cases(args.every)
+    rows = cases(args.every, args.clean_every, args.only)
     t = time.perf_counter()
-    with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool:
-        out = pool.map(_run, rows, chunksize=2)
+    if args.interleave:  # kinds and bands taken in turn: a run cut short still samples each
+        groups = defaultdict(list)
+        for r in rows:
+            groups[r["kind"], r.get("band")].append(r)
+        rows = [r for k in range(max(map(len, groups.values()))) for g in groups.values() if k < len(g)
+                for r in g[k:k + 1]]
+    out = []
+    with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool, \
+            open(f"{args.out}.partial", "w", encoding="utf-8") as partial:
+        for row in pool.imap(_run, rows, chunksize=1):  # each case saved as it ends: a long run can be cut
+            out.append(row)
+            partial.write(json.dumps(row) + "\n")
+            partial.flush()
     Path(args.out).write_text(json.dumps(out, indent=0), encoding="utf-8")
     print(f"{len(out)} cases in {time.perf_counter() - t:.0f} s, logo check {sum(r['seconds'] for r in out):.0f} s "
           f"in all -> {args.out}")
@@ -81,12 +99,18 @@ def named(row: dict, min_score: float) -> frozenset:
     return frozenset(frozenset([f["academy"], *f["also"]]) for f in row["findings"] if f["score"] >= min_score)
 
 
+def _load(path: str) -> list[dict]:
+    """A dump, or the .partial lines of one cut short."""
+    text = Path(path).read_text(encoding="utf-8")
+    return [json.loads(line) for line in text.splitlines() if line.strip()] if path.endswith(".partial") \
+        else json.loads(text)
+
+
 def compare(args) -> int:
     from screening.config import LogoSettings
 
     min_score = LogoSettings().min_score
-    before = {r["file"]: r for r in json.loads(Path(args.before).read_text(encoding="utf-8"))}
-    after = {r["file"]: r for r in json.loads(Path(args.after).read_text(encoding="utf-8"))}
+    before, after = {r["file"]: r for r in _load(args.before)}, {r["file"]: r for r in _load(args.after)}
     same = lost = gained = flagged = changed = 0
     for name in sorted(before.keys() & after.keys()):
         b, a = before[name], after[name]
@@ -113,18 +137,63 @@ def compare(args) -> int:
     return 1 if lost or flagged or changed else 0
 
 
+STYLES = ("shield", "badge", "wordmark", "shaded", "embroidered")
+
+
+def table(args) -> int:
+    """The miss table of a dump: crests found by size band (and turn) and drawing style, decoys and
+    untouched photos flagged, crest photos naming another academy too; the misses listed."""
+    from screening.config import LogoSettings
+
+    min_score = LogoSettings().min_score
+    rows = _load(args.dump)
+    found: dict = defaultdict(lambda: [0, 0])
+    misses, wrong = [], 0
+    for r in rows:
+        if r["kind"] != "crest":
+            continue
+        style = r["academy"] if r["academy"] in STYLES else "shield"
+        got = named(r, min_score)
+        hit = any(r["academy"] in n for n in got)
+        wrong += any(r["academy"] not in n for n in got)
+        for key in ((r["band"], style), (r["band"], "all"), ("all", style), ("all", "all")):
+            found[key][0] += hit
+            found[key][1] += 1
+        if not hit:
+            misses.append(f"{r['file']} ({r['band']}, {r['academy']})")
+    bands = [b for b in ("5-10%", "10-20%", ">20%", "40-60 px", "turned 30-45") if (b, "all") in found] + ["all"]
+    print("| style | " + " | ".join(bands) + " |\n|---|" + "---|" * len(bands))
+    for style in (*STYLES, "all"):
+        cells = [f"{found[b, style][0]}/{found[b, style][1]}" if (b, style) in found else "-" for b in bands]
+        print(f"| {style} | " + " | ".join(cells) + " |")
+    for kind in ("decoy", "clean"):
+        some = [r for r in rows if r["kind"] == kind]
+        flagged = [r["file"] for r in some if named(r, min_score)]
+        print(f"{kind}: {len(flagged)}/{len(some)} flagged {flagged}")
+    print(f"crest photos naming another academy too: {wrong}/{found['all', 'all'][1]}")
+    print("missed: " + ", ".join(misses))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("dump")
     d.add_argument("out")
     d.add_argument("--every", type=int, default=4)
+    d.add_argument("--clean-every", type=int, default=None, help="thin the untouched photos differently")
+    d.add_argument("--only", choices=("odd", "even"), default=None, help="cases of odd or even number only")
+    d.add_argument("--interleave", action="store_true", help="take the kinds and bands in turn")
     d.add_argument("--trust", default="screening.toml", help="trust file in the bench set (trust50.toml: 51 academies)")
     d.add_argument("--workers", type=int, default=2)
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
+    t = sub.add_parser("table")
+    t.add_argument("dump")
     args = ap.parse_args()
+    if args.cmd == "table":
+        return table(args)
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
         return 2
