@@ -360,7 +360,7 @@ def test_rt15_control_a_crest_whole_or_cut_and_a_blazer_with_trims_are_flagged(a
                                              pytest.param("south", "blazer cropped", marks=pytest.mark.xfail(
                                                  strict=True, reason="RT15-9 (left): a head-and-shoulders crop's "
                                                  "lapel tops score 0.38 as trims; widening the trim zone to the "
-                                                 "shoulders (COLLAR_SPREAD 2.5) found it but flagged a striped "
+                                                 "shoulders (2.5 face widths per face height) found it but flagged a striped "
                                                  "top and two other schools' uniforms of the bench, so it is off")),
                                              # variants (halfcrest): the other halves, the other academy
                                              ("south", "left half covered"),

@@ -54,13 +54,6 @@ HALF_WIDTHS = (0.4, 0.5, 0.62, 0.77, 0.95, 1.15)
 BODY_SIDE = 800
 # Bodies (HOG SVM margin) at least this sure are searched for a torso.
 BODY_SCORE = 0.5
-# The trims' zone (half a face width either side of the middle) can widen above this depth below
-# the neck (face heights) by COLLAR_SPREAD face widths per face height, where the collar and the
-# tops of the lapels run out to the shoulders (a head-and-shoulders crop shows little else of
-# them). Off (0): at 2.5 it flagged a striped top and two other schools' uniforms of the bench
-# (docs/academies.md), so a head-and-shoulders crop's lapels are not yet enough (RT15-9, xfail).
-COLLAR_DEPTH = 0.3
-COLLAR_SPREAD = 0.0
 # The trims are measured on the torso from the neck down, at most this many pixels wide.
 TRIM_SIDE = 96
 
@@ -204,8 +197,9 @@ class UniformDetector:
         ys, xs = np.mgrid[0:hh, 0:ww].astype(np.float32)
         u = (x0 + (xs + 0.5) / s - cx) / fw  # across, in face widths from the middle
         v = (y0 + (ys + 0.5) / s - (fy + 1.05 * fh)) / fh  # down, in face heights from the neck
-        # ...widening at the neck line, where a collar or the lapels run out to the shoulders
-        zone = (np.abs(u) < 0.45 + COLLAR_SPREAD * np.clip(COLLAR_DEPTH - v, 0, None)) & (v < 2.0)
+        # (widened to the shoulders at the neck line it flagged striped tops and other schools'
+        # uniforms: docs/academies.md, RT15-9)
+        zone = (np.abs(u) < 0.45) & (v < 2.0)
         mirror_x = np.clip(np.round(2 * (cx - x0) * s - 1 - xs).astype(int), 0, ww - 1)
         shaded = _shaded_distances(lab, self.table[self.main]).reshape(hh, ww, -1)
         main_near = [shaded[..., k] < MAIN_TOLERANCE for k in range(len(self.main))]
@@ -242,7 +236,6 @@ class UniformDetector:
         found = [f for f in self.logos.search(rgb, box, academies=self.crest_ids, max_side=CHEST_SIDE,
                                               max_zoom=CHEST_ZOOM, frame=frame) if f.score >= CREST_FLOOR]
         return max(found, key=lambda f: f.score, default=None)
-
 
     def _half_crest(self, rgb: np.ndarray, box: Box, face: Box | None, frame: int, academies,
                     weak: LogoFinding | None = None) -> LogoFinding | None:
