@@ -115,7 +115,7 @@ def _header(path: Path, fieldnames: list[str], channels: tuple[str, ...]) -> lis
     if twice:
         raise RegisterError(f"{path}: column(s) {', '.join(twice)} appear twice in the header row")
     header = _known_spellings(path, header, channels)
-    missing = [c for c in (*_REQUIRED, *channels, "expires", "withdrawn") if c not in header]
+    missing = [c for c in _known(channels) if c not in header]
     if missing:
         hint = ""
         if len(header) == 1 and ";" in header[0]:
