@@ -1,0 +1,62 @@
+"""Red team 17: cases built only from what the rt16pic/rt16heif/halfcrest round changed. Each case
+asserts the SAFE outcome next to a control; a case the product gets wrong is xfail(strict) with its
+RT17 number."""
+
+from __future__ import annotations
+
+import io
+import struct
+
+import pytest
+from PIL import Image
+
+from screening.formats.exif_images import picture_starts
+from screening.model import Status
+
+from .test_redteam6 import config, found_face, insert_segments, jpeg, segment, verdict, with_face, backdrop  # noqa: F401
+from .test_redteam16 import _exif_hiding
+
+
+# ------ a picture hidden in a segment whose own header holds a zero-length COM/APPn (libjpeg skips it)
+
+def _empty_segment(data: bytes, marker: int, length: int) -> bytes:
+    """FF <marker> with a length field below 2 right after SOI: libjpeg's skip_variable (and Pillow's
+    marker parser) read the two length bytes, skip nothing and go on to the next marker."""
+    return data[:2] + bytes([0xFF, marker]) + struct.pack(">H", length) + data[2:]
+
+
+ALTERED = {"com_len0": (0xFE, 0), "com_len1": (0xFE, 1), "app5_len0": (0xE5, 0)}
+
+
+def _hide(tmp_path, where: str, picture: bytes):
+    if where == "exif":
+        return _exif_hiding(tmp_path, "in_exif.jpg", picture)
+    path = tmp_path / "in_app5.jpg"
+    path.write_bytes(insert_segments(jpeg(backdrop()), segment(0xE5, b"VEND\x00" + picture)))
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(ALTERED))
+def test_rt17_control_libjpeg_decodes_the_altered_face_jpeg_and_a_plain_one_hidden_is_found(tmp_path, config, name):
+    altered = _empty_segment(jpeg(with_face()), *ALTERED[name])
+    img = Image.open(io.BytesIO(altered))
+    img.load()  # libjpeg decodes it whole
+    assert img.size == (320, 240)
+    found_face(_hide(tmp_path, "app5", jpeg(with_face())), config)
+    found_face(_hide(tmp_path, "exif", jpeg(with_face())), config)
+
+
+def test_rt17_control_the_marker_walk_rejects_it():
+    altered = _empty_segment(jpeg(with_face()), 0xFE, 0)
+    assert list(picture_starts(b"\x00" + altered, 1, set())) == []  # the walk stops at "length < 2"
+    assert list(picture_starts(b"\x00" + jpeg(with_face()), 1, set())) == [1]
+
+
+@pytest.mark.xfail(strict=True, reason="RT17-1: _jpeg_headers_at stops at a segment length below 2, libjpeg "
+                                       "skips such a COM/APPn (reads the 2 length bytes, skips nothing): a face "
+                                       "JPEG so altered and hidden in an APP5 segment or the EXIF block is cleared")
+@pytest.mark.parametrize("where", ["app5", "exif"])
+@pytest.mark.parametrize("name", sorted(ALTERED))
+def test_rt17_1_a_face_jpeg_with_a_zero_length_segment_hidden_in_a_segment_is_not_cleared(tmp_path, config, name, where):
+    _, decision = verdict(_hide(tmp_path, where, _empty_segment(jpeg(with_face()), *ALTERED[name])), config)
+    assert decision.status is not Status.CLEARED, decision
