@@ -60,3 +60,54 @@ def test_rt17_control_the_marker_walk_rejects_it():
 def test_rt17_1_a_face_jpeg_with_a_zero_length_segment_hidden_in_a_segment_is_not_cleared(tmp_path, config, name, where):
     _, decision = verdict(_hide(tmp_path, where, _empty_segment(jpeg(with_face()), *ALTERED[name])), config)
     assert decision.status is not Status.CLEARED, decision
+
+
+# ------ APP13 join: a thumbnail resource in the first segment whose body runs over the second one,
+# which on its own is a whole resource list holding a face thumbnail (read per segment before 0.8.x)
+
+def _thumb_resource(thumb: bytes, extra: bytes = b"", size: int | None = None) -> bytes:
+    header = struct.pack(">IIIIIIHH", 1, 160, 120, 480, 480 * 120, len(thumb), 24, 1)
+    body = header + thumb
+    size = len(body) + len(extra) if size is None else size
+    return b"8BIM" + struct.pack(">H", 0x040C) + b"\x00\x00" + struct.pack(">I", size) + body
+
+
+def _app13(payload: bytes) -> bytes:
+    return b"\xff\xed" + struct.pack(">H", 2 + 14 + len(payload)) + b"Photoshop 3.0\x00" + payload
+
+
+def _small(pixels) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).resize((160, 120)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def _joined_app13(tmp_path, overlap: bool):
+    clean, face = _small(backdrop()), jpeg(with_face())
+    second = _thumb_resource(face)
+    second += b"\x00" * (len(second) % 2)
+    # the second segment's prefix "Photoshop 3.0\0" is stripped when joined: the first resource spans it
+    first = _thumb_resource(clean, extra=second if overlap else b"")
+    segs = _app13(first + (b"\x00" * (len(first) % 2) if not overlap else b"")) + _app13(second)
+    data = jpeg(backdrop())
+    path = tmp_path / ("overlap.jpg" if overlap else "two.jpg")
+    path.write_bytes(data[:2] + segs + data[2:])
+    return path
+
+
+def test_rt17_control_two_self_contained_app13_thumbnails_one_with_a_face_are_found(tmp_path, config):
+    found_face(_joined_app13(tmp_path, overlap=False), config)
+
+
+# RT17-2 (safe): the thumbnail is screened with what follows its end-of-image marker
+def test_rt17_2_a_face_thumbnail_hidden_by_an_app13_resource_spanning_two_segments_is_not_cleared(tmp_path, config):
+    from screening.formats.common import photoshop_resources
+
+    path = _joined_app13(tmp_path, overlap=True)
+    data = path.read_bytes()
+    (n1,) = struct.unpack(">H", data[4:6])
+    (n2,) = struct.unpack(">H", data[6 + n1:8 + n1])
+    seg2 = data[2 + 2 + n1 + 4 + 14:2 + 2 + n1 + 2 + n2]  # the second APP13 read on its own
+    assert [rid for rid, _ in photoshop_resources(seg2)] == [0x040C]  # a whole resource list: the face thumbnail
+    _, decision = verdict(path, config)
+    assert decision.status is not Status.CLEARED, decision
