@@ -111,3 +111,63 @@ def test_rt17_2_a_face_thumbnail_hidden_by_an_app13_resource_spanning_two_segmen
     assert [rid for rid, _ in photoshop_resources(seg2)] == [0x040C]  # a whole resource list: the face thumbnail
     _, decision = verdict(path, config)
     assert decision.status is not Status.CLEARED, decision
+
+
+# ------ VP9: the first packet decides (deep_vp9) that libvpx is not asked about the whole stream
+
+def _vp9_stream(tmp_path, name: str, deep_first: bool, damage: bool, which: int = 0):
+    """A keyframe (turned into profile 2 when `deep_first`), then the clip from its second keyframe on
+    (8-bit, profile 0), its first inter frame over 60 bytes damaged as tests/test_video_damage.py damages it."""
+    import av
+
+    from .clips import write_clip
+    from .vp9_profile2 import profile2_packet
+
+    source = tmp_path / "source.webm"
+    if not source.exists():
+        write_clip(source, 2.0, size=(320, 240), codec="libvpx-vp9", gop=10)
+    target = tmp_path / name
+    with av.open(str(source)) as src, av.open(str(target), "w", format="webm") as out:
+        stream = src.streams.video[0]
+        width = stream.codec_context.width
+        copy = out.add_stream_from_template(stream)
+        packets = [p for p in src.demux(stream) if p.size]
+        keys = [i for i, p in enumerate(packets) if p.is_keyframe]
+        chosen = [0] + list(range(keys[1], len(packets)))
+        hurt = [n for n, i in enumerate(chosen) if n > 1 and not packets[i].is_keyframe and packets[i].size > 60][which]
+        for n, i in enumerate(chosen):
+            data = bytes(packets[i])
+            if n == 0 and deep_first:
+                data = profile2_packet(data, width)
+            if n == hurt and damage:
+                data = bytearray(data)
+                for k in range(len(data) // 3, len(data) // 3 + 24):
+                    data[k] ^= 0xA5
+                data = bytes(data)
+            new = av.Packet(data)
+            new.pts, new.dts, new.time_base = packets[i].pts, packets[i].dts, packets[i].time_base
+            new.is_keyframe = packets[i].is_keyframe or n == 0
+            new.stream = copy
+            out.mux(new)
+    return target
+
+
+def _status(path, config):
+    from .test_video import screen
+
+    return screen(path, config)[1]
+
+
+def test_rt17_control_the_8_bit_stream_damaged_is_an_error_and_undamaged_with_a_deep_first_frame_is_cleared(tmp_path, config):
+    assert _status(_vp9_stream(tmp_path, "clean8.webm", False, False), config).status is Status.CLEARED
+    bad = _status(_vp9_stream(tmp_path, "bad8.webm", False, True, which=2), config)
+    assert bad.status is Status.ERROR and "reference decoder (libvpx-vp9) refuses" in bad.reasons[0].detail, bad
+    assert _status(_vp9_stream(tmp_path, "clean_deep.webm", True, False), config).status is Status.CLEARED
+
+
+@pytest.mark.xfail(strict=True, reason="RT17-3: deep_vp9 reads only the first packet's profile bit and then turns "
+                                       "the libvpx cross-check off for the whole stream; a profile 2 keyframe in "
+                                       "front of 8-bit profile 0 video whose damage only libvpx catches is cleared")
+def test_rt17_3_damaged_8_bit_vp9_after_a_profile_2_first_frame_is_an_error(tmp_path, config):
+    decision = _status(_vp9_stream(tmp_path, "bad_deep.webm", True, True, which=2), config)
+    assert decision.status is Status.ERROR, decision
