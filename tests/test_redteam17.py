@@ -171,3 +171,25 @@ def test_rt17_control_the_8_bit_stream_damaged_is_an_error_and_undamaged_with_a_
 def test_rt17_3_damaged_8_bit_vp9_after_a_profile_2_first_frame_is_an_error(tmp_path, config):
     decision = _status(_vp9_stream(tmp_path, "bad_deep.webm", True, True, which=2), config)
     assert decision.status is Status.ERROR, decision
+
+
+# ------ a tmap whose inputs list the primary twice (base and gain map the same photo: nothing unseen)
+
+@pytest.fixture
+def heic_with_gain_map():
+    pytest.importorskip("pillow_heif")
+    from .heif_boxes import relate, two_image_heic
+
+    return relate(two_image_heic(with_face(), backdrop()), "auxl", "urn:com:apple:photo:2020:aux:hdrgainmap")
+
+
+def test_rt17_4_a_tmap_listing_the_primary_twice_shows_only_the_screened_photo(tmp_path, config, heic_with_gain_map):
+    from .test_tone_map_items import with_tmap
+
+    path = tmp_path / "twice.heic"
+    path.write_bytes(with_tmap(heic_with_gain_map, [1, 1], tmap_id=3))
+    found_face(path, config)  # accepted, and the photo (its only pixels) is screened
+    bad = tmp_path / "unknown_input.heic"
+    bad.write_bytes(with_tmap(heic_with_gain_map, [1, 1, 7], tmap_id=3))
+    _, decision = verdict(bad, config)
+    assert decision.status is Status.ERROR, decision
