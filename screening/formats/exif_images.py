@@ -209,6 +209,9 @@ def _jpeg_headers_at(block: bytes, at: int, chains: dict[int, bool] | None = Non
         if marker not in _WITH_LENGTH or pos + 4 > len(block):
             break  # SOI again, EOI, a scan before any frame, or an unknown marker: libjpeg stops
         (length,) = struct.unpack_from(">H", block, pos + 2)
+        if length < 2 and (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            pos += 4  # libjpeg skips nothing of an APPn/COM this short and reads on (RT17-1)
+            continue
         if length < 2 or pos + 2 + length > len(block):
             break
         pos += 2 + length

@@ -57,6 +57,7 @@ class Crosscheck:
         import av
 
         self.name = REFERENCE[codec_name]
+        self.deep = False  # a 10/12-bit VP9 stream: not compared (deep_vp9)
         self.ctx = av.CodecContext.create(self.name, "r")
         self.ctx.thread_count = 1
         self.pending: deque = deque()
@@ -65,10 +66,13 @@ class Crosscheck:
     def feed(self, packet) -> None:
         import av
 
-        if self.name is None:
+        if self.deep:
+            if shallow_vp9(packet):  # 8-bit frames after a 10-bit start would go unchecked (RT17-3)
+                raise VideoError(f"the VP9 stream changes from 10/12-bit to 8-bit by frame {self.number + 1}: "
+                                 "it cannot be checked, so it is not cleared")
             return
         if self.number == 0 and not self.pending and deep_vp9(self.name, packet):
-            self.name = None  # this libvpx decodes 8 bits only: FFmpeg's decoder alone (docs/video.md)
+            self.deep = True  # this libvpx decodes 8 bits only: FFmpeg's decoder alone (docs/video.md)
             return
         try:
             self.pending.extend(self.ctx.decode(packet))
@@ -78,7 +82,7 @@ class Crosscheck:
 
     def compare(self, frame) -> None:
         self.number += 1
-        if self.name is None:
+        if self.deep:
             return
         if not self.pending:
             raise VideoError(f"damaged picture data at frame {self.number}: the reference decoder "
@@ -88,7 +92,7 @@ class Crosscheck:
                              f"pictures in FFmpeg's decoder and the reference decoder ({self.name})")
 
     def finish(self) -> None:
-        if self.name is not None and self.pending:
+        if not self.deep and self.pending:
             raise VideoError(f"damaged picture data: the reference decoder ({self.name}) gives "
                              f"{len(self.pending)} more frame(s) than the clip's decoder")
 
@@ -100,6 +104,12 @@ def deep_vp9(reference: str, packet) -> bool:
     if reference != "libvpx-vp9" or not data or data[0] >> 6 != 0b10:
         return False
     return (data[0] >> 4) & 1 == 1  # profile_high_bit: profiles 2 and 3
+
+
+def shallow_vp9(packet) -> bool:
+    """A VP9 frame header of profile 0 or 1 (8 bits)."""
+    data = bytes(packet)
+    return bool(data) and data[0] >> 6 == 0b10 and (data[0] >> 4) & 1 == 0
 
 
 def same_picture(a, b) -> bool:
