@@ -97,16 +97,30 @@ def refine(p: Placement, grey: np.ndarray) -> Placement | None:
     S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
     warp = (p.H @ S).astype(np.float32)
     warp /= warp[2, 2]
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
-        _, warp = cv2.findTransformECC(ref.v_grey.astype(np.float32), grey, warp, cv2.MOTION_HOMOGRAPHY,
-                                       criteria, ref.v_mask, 5)
+        warp = _ecc(ref.v_grey.astype(np.float32), grey, ref.v_mask, warp)
     except cv2.error:  # did not converge: the rough placement stands
         return None
     H = warp.astype(np.float64) @ np.linalg.inv(S)
     if not sane(H, ref.size, (grey.shape[1], grey.shape[0])):
         return None
     return Placement(ref, H, p.inliers, p.source)
+
+
+def _ecc(template: np.ndarray, image: np.ndarray, mask: np.ndarray, warp: np.ndarray) -> np.ndarray:
+    """The homography (template frame -> image) that best aligns the template's masked pixels.
+
+    The mask is the template's (the crest, not its background). findTransformECC's mask is the
+    *input image's* (the photo's size): given the template's, it raised on every call, so no
+    placement was ever refined. findTransformECCWithMask (newer OpenCV, as locked) takes the
+    template's mask; an OpenCV without it aligns the whole template rectangle (no mask), and
+    the aligned placement is kept only when it then scores better (LogoDetector._placed).
+    """
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    if hasattr(cv2, "findTransformECCWithMask"):
+        return cv2.findTransformECCWithMask(template, image, mask, None, warp, cv2.MOTION_HOMOGRAPHY,
+                                            criteria, 5)[1]
+    return cv2.findTransformECC(template, image, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)[1]
 
 
 def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
