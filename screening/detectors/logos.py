@@ -207,12 +207,7 @@ class LogoDetector:
                 else REFINE_FROM
             lm.verify(p, v_grey, v_ab, enough)
             if REFINE_FROM <= p.appearance and "refine" in self.steps:
-                better = lm.refine(p, v_grey)
-                # aligned by keypoints, it must stay on them: ECC can pull another school's shield
-                # of the same outline onto its own edges (bench decoy 0220: 5 agreeing -> 2, 0.32 -> 0.72)
-                if better is not None and lm.verify(better, v_grey, v_ab, enough).score > p.score and \
-                        (p.source != "features" or lm.support(better, src, dst) >= min(p.inliers, lm.MIN_SUPPORT)):
-                    p = better
+                p = lm.aligned(p, v_grey, v_ab, src, dst, enough)  # ECC, kept only where it holds
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
