@@ -132,3 +132,72 @@ def test_small_turned_and_embroidered_crests_are_found(detector, academy, px, ya
 def test_their_decoys_are_not_flagged(detector, art, px, yaw, seed):
     image, _ = photo(art(), px, seed, yaw)
     assert named(detector, image) == {}
+
+
+# ---------------------------------------------------------------- the guard on ECC (issue 16, eccguard)
+# RT5-9's family: north's layout (shield, chevron, rim, scroll) in other colours, initials and emblem.
+FAMILY = crests.template_family(4, "north", seed=3)
+NONE = np.zeros((0, 2))
+
+
+@pytest.fixture(scope="module")
+def refs():
+    return {aid: lm.make_reference(aid, "crest.png", np.asarray(crests.preset(aid, 512))) for aid in ("north", "south")}
+
+
+def rough(ref: lm.Reference, art: Image.Image, px: int, cast=None):
+    """A rough placement of `ref` on `art` pasted `px` wide (4% too large, 5% of it to the side),
+    placed by no keypoints (so only the appearance decides), verified; and the photo's channels."""
+    im, box = photo(art, px, 3)
+    if cast is not None:
+        im = crests.colour_cast(im, cast)
+    grey, ab = lm.appearance_channels(np.asarray(im))
+    x, y, w, _ = lm.Placement(ref, np.eye(3), 0, "features").crest_box()
+    s = 1.04 * box[2] / w
+    H = np.array([[s, 0, box[0] - s * x + 0.05 * box[2]], [0, s, box[1] - s * y], [0, 0, 1.0]])
+    return lm.verify(lm.Placement(ref, H, 0, "features"), grey, ab), grey, ab
+
+
+def ecc_alone(p: lm.Placement, grey, ab) -> lm.Placement:
+    better = lm.refine(p, grey)
+    assert better is not None
+    return lm.verify(better, grey, ab)
+
+
+@pytest.mark.parametrize("aid,px,cast", [("south", 160, None), ("north", 240, None),
+                                         ("north", 160, (0.7, 0.9, 1.3)), ("south", 240, (1.0, 0.8, 0.6))])
+def test_ecc_is_kept_for_the_academys_own_crest(refs, aid, px, cast):
+    p, grey, ab = rough(refs[aid], crests.preset(aid, 512), px, cast)
+    kept = lm.aligned(p, grey, ab, NONE, NONE)
+    assert kept is not p and kept.score >= MIN_SCORE > p.score
+    assert lm.detail(kept, grey, ab) >= lm.DETAIL_AGREES
+
+
+@pytest.mark.parametrize("k,px", [(3, 160), (3, 240), (0, 160), (0, 240)])
+def test_ecc_is_refused_where_it_fits_another_schools_crest_on_the_same_layout(refs, k, px):
+    """ECC aligns north's reference onto a family crest (RT5-9's: navy and orange for navy and gold,
+    MM and a crown for TN and a book) and alone it would flag it; its colours pass (a cast could make
+    gold orange), its lettering and emblem do not: the rough placement stands, under min_score."""
+    p, grey, ab = rough(refs["north"], crests.draw_crest(FAMILY[k], 512), px)
+    assert ecc_alone(p, grey, ab).score >= MIN_SCORE  # what the guard is for
+    kept = lm.aligned(p, grey, ab, NONE, NONE)
+    assert kept is p and kept.score < MIN_SCORE
+
+
+def test_ecc_never_lifts_a_score_where_the_colours_disagree(refs):
+    """south under a cast past what the colour check forgives (mean colour moved 35): aligned, its
+    pattern fits and its score would reach min_score by the pattern alone; it is not taken."""
+    p, grey, ab = rough(refs["south"], crests.preset("south", 512), 160, (0.5, 1.0, 1.5))
+    aligned = ecc_alone(p, grey, ab)
+    assert aligned.score >= MIN_SCORE and lm.colour_agreement(aligned) < 1.0
+    assert lm.aligned(p, grey, ab, NONE, NONE) is p
+
+
+def test_ecc_must_keep_the_keypoints_that_placed_it(refs, monkeypatch):
+    """Placed by 8 keypoints, the aligned placement must still agree with MIN_SUPPORT of them."""
+    p, grey, ab = rough(refs["south"], crests.preset("south", 512), 160)
+    p.inliers = 8
+    monkeypatch.setattr(verify_module, "support", lambda *_: lm.MIN_SUPPORT - 1)
+    assert lm.aligned(p, grey, ab, NONE, NONE) is p
+    monkeypatch.setattr(verify_module, "support", lambda *_: lm.MIN_SUPPORT)
+    assert lm.aligned(p, grey, ab, NONE, NONE) is not p
