@@ -230,10 +230,54 @@ def test_a_face_jpeg_between_a_bmps_headers_and_its_pixels_is_screened(tmp_path,
     found_face(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="not done: a TIFF's bytes no directory points to are not searched")
-def test_a_face_jpeg_appended_to_a_tiff_is_not_cleared(tmp_path, config):
+def _tiff(**kw) -> bytes:
     out = io.BytesIO()
-    Image.fromarray(backdrop()).save(out, "TIFF")
+    Image.fromarray(backdrop()).save(out, "TIFF", **kw)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kw", [{}, {"compression": "jpeg"}, {"compression": "tiff_deflate"},
+                                {"exif": exif_with_thumbnail(jpeg(backdrop((160, 120))))}],
+                         ids=["plain", "jpeg strips", "deflate", "exif thumbnail"])
+def test_control_an_ordinary_tiff_has_no_carried_picture(tmp_path, config, kw):
+    from screening.formats import carried
+
+    data = _tiff(**kw)
+    assert carried.tiff_pictures(data) == []
+    path = tmp_path / "plain.tif"
+    path.write_bytes(data)
+    assert _status(path, config) == (Status.CLEARED, [])
+
+
+def test_control_a_multipage_tiff_with_tifffile_has_no_carried_picture():
+    tifffile = pytest.importorskip("tifffile")
+    from screening.formats import carried
+
+    out = io.BytesIO()
+    tifffile.imwrite(out, np.stack([backdrop(), backdrop()]), photometric="rgb", tile=(64, 64))
+    assert carried.tiff_pictures(out.getvalue()) == []
+
+
+def test_a_face_jpeg_appended_to_a_tiff_is_screened(tmp_path, config):
     path = tmp_path / "appended.tif"
-    path.write_bytes(out.getvalue() + jpeg(with_face()))
-    not_cleared(path, config)
+    path.write_bytes(_tiff() + jpeg(with_face()))
+    assert any("no directory points to" in v for v in imaging.load(path).views)
+    found_face(path, config)
+
+
+def test_a_face_png_between_a_tiffs_parts_is_screened(tmp_path, config):
+    """The PNG sits between the pixels and the directory, which is copied after it (its values
+    still point where they were): no directory points to the PNG, and the file does not end with it."""
+    data = _tiff()
+    (first,) = struct.unpack_from("<I", data, 4)
+    (count,) = struct.unpack_from("<H", data, first)
+    ifd = data[first:first + 2 + 12 * count] + b"\0" * 4
+    out = io.BytesIO()
+    Image.fromarray(with_face()).save(out, "PNG")
+    hidden = out.getvalue() + b"\0" * (len(out.getvalue()) % 2)
+    moved = data[:4] + struct.pack("<I", len(data) + len(hidden)) + data[8:] + hidden + ifd
+    path = tmp_path / "gap.tif"
+    path.write_bytes(moved)
+    assert np.array_equal(np.asarray(Image.open(path).convert("RGB")), backdrop())  # the pixels a viewer shows
+    assert any("no directory points to" in v for v in imaging.load(path).views)
+    found_face(path, config)

@@ -70,7 +70,8 @@ def embedded(fmt: str, data: bytes) -> list[Embedded]:
         listed = _metadata_pictures(fmt, data)
         return listed + carried.heif_pictures(data, fmt, listed)
     if fmt == "TIFF":
-        return tiff.photoshop_images(data) + tiff.tag_images(data) + _metadata_pictures(fmt, data, exif=False)
+        return (tiff.photoshop_images(data) + tiff.tag_images(data) + carried.tiff_pictures(data)
+                + _metadata_pictures(fmt, data, exif=False))
     return []
 
 

@@ -101,3 +101,64 @@ def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
             body = f.read(box.size - box.header)
             for start in picture_starts(body, 0, set()):
                 yield box.kind, box.offset, box.body + start
+
+
+# ---------------------------------------------------------------- TIFF: bytes no directory points to
+
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+_INTS = {3: "H", 4: "I", 13: "I", 16: "Q"}
+# (offsets, byte counts) tags: strips, tiles, the JPEG thumbnail; tags pointing to more directories:
+# SubIFDs, Exif, GPS, Interoperability.
+_SPANS = ((273, 279), (324, 325), (513, 514))
+_POINTERS = (330, 34665, 34853, 40965)
+MAX_DIRECTORIES = 1024
+
+
+def tiff_pictures(data: bytes) -> list[Embedded]:
+    """Every picture in a TIFF file's bytes that no directory points to (between its parts, or
+    after them: a TIFF has no end marker); a picture in a tag's value is tags' (tiff.tag_images)."""
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
+    if order is None or len(data) < 8:
+        return []
+    covered = _tiff_covered(data, order)
+    found, pos = [], 8
+    for start, end in sorted(covered) + [(len(data), len(data))]:
+        if start > pos and data[pos:start].strip(b"\x00"):
+            gap = data[pos:start]
+            found += [Embedded(f"picture in the TIFF file at byte {pos + at}, which no directory points to",
+                               gap[at:]) for at in picture_starts(gap, 0, set())]
+        pos = max(pos, end)
+    if len(found) > MAX_CARRIED:
+        raise ImageError(f"the TIFF file carries more than {MAX_CARRIED} pictures no directory points to: refused")
+    return found
+
+
+def _tiff_covered(data: bytes, order: str) -> list[tuple[int, int]]:
+    """(start, end) of every directory, tag value, strip, tile and JPEG thumbnail of the file."""
+    covered = [(0, 8)]
+    todo, seen = [struct.unpack_from(order + "I", data, 4)[0]], set()
+    while todo:
+        offset = todo.pop()
+        if not offset or offset in seen or offset + 2 > len(data):
+            continue
+        if len(seen) >= MAX_DIRECTORIES:
+            raise ImageError(f"the TIFF file holds more than {MAX_DIRECTORIES} directories: refused")
+        seen.add(offset)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        covered.append((offset, offset + 2 + 12 * count + 4))
+        values: dict[int, list[int]] = {}
+        for entry in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
+            tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
+            size = _TYPE_SIZES.get(kind, 1) * n
+            at = entry + 8 if size <= 4 else struct.unpack_from(order + "I", data, entry + 8)[0]
+            if size > 4:
+                covered.append((at, at + size))
+            if kind in _INTS and n <= 1 << 20 and at + size <= len(data):
+                values[tag] = list(struct.unpack_from(f"{order}{n}{_INTS[kind]}", data, at))
+        for starts, counts in _SPANS:
+            covered += [(s, s + c) for s, c in zip(values.get(starts, []), values.get(counts, []), strict=False)]
+        todo += [p for tag in _POINTERS for p in values.get(tag, [])]
+        at = offset + 2 + 12 * count
+        if at + 4 <= len(data):
+            todo.append(struct.unpack_from(order + "I", data, at)[0])
+    return covered
