@@ -53,9 +53,13 @@ def test_control_a_clip_with_canons_uuid_box_and_no_thumbnail_is_cleared(tmp_pat
     assert _status(path, config) == (Status.CLEARED, [])
 
 
-def test_a_face_in_a_canon_cnth_thumbnail_of_a_mov_clip_is_not_cleared(tmp_path, config):
-    """Canon's MOV: moov/udta/CNTH/CNDA holds a JPEG thumbnail exiftool and file browsers show."""
-    path = _canon_clip(tmp_path, "cnth.mov", _box(b"udta", _box(b"CNTH", _box(b"CNDA", _face_thumb()))))
+@pytest.mark.parametrize("atom", [_box(b"CNTH", _box(b"CNDA", _face_thumb())),
+                                  _box(b"thmb", b"\0" * 4 + b"jpeg" + _face_thumb())],
+                         ids=["Canon MOV CNTH/CNDA", "udta thmb (OpenCV's sample cup.mp4 has one)"])
+def test_a_face_in_a_thumbnail_atom_of_a_clips_user_data_is_not_cleared(tmp_path, config, atom):
+    """Canon's MOV: moov/udta/CNTH/CNDA; other cameras: moov/udta/thmb. Exiftool shows either
+    (ThumbnailImage)."""
+    path = _canon_clip(tmp_path, "thumb.mov", _box(b"udta", atom))
     status, errors = _status(path, config)
     assert status is Status.ERROR and any("`moov` box" in e and "holds a picture" in e for e in errors), errors
 

@@ -33,8 +33,8 @@ MAX_CARRIED = 16
 
 
 def _top_level(data: bytes) -> tuple[list[tuple[bytes, int, int, int]], int]:
-    """(type, offset, header length, size) of each whole top-level box, and where they stop: at
-    the end of the file, or where bytes that are not a box that fits begin."""
+    """(type, offset, header length, size) of each top-level box (one cut off by the end of the
+    file: what it holds), and where they stop: at the end, or where bytes that are not a box begin."""
     out, pos, n = [], 0, len(data)
     while pos + 8 <= n:
         size, kind = struct.unpack_from(">I4s", data, pos)
@@ -44,8 +44,10 @@ def _top_level(data: bytes) -> tuple[list[tuple[bytes, int, int, int]], int]:
             header = 16
         elif size == 0:
             size = n - pos
-        if size < header or pos + size > n or not all(32 <= c < 127 for c in kind):
+        if size < header or not all(32 <= c < 127 for c in kind):
             break
+        if pos + size > n:  # a cut-off file: its decoder says so; what the box still holds is searched
+            size = n - pos
         out.append((kind, pos, header, size))
         pos += size
     return out, pos
