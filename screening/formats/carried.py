@@ -113,6 +113,7 @@ _INTS = {3: "H", 4: "I", 13: "I", 16: "Q"}
 # SubIFDs, Exif, GPS, Interoperability.
 _SPANS = ((273, 279), (324, 325), (513, 514))
 _POINTERS = (330, 34665, 34853, 40965)
+_READ = {tag for pair in _SPANS for tag in pair} | set(_POINTERS)
 MAX_DIRECTORIES = 1024
 
 
@@ -155,7 +156,7 @@ def _tiff_covered(data: bytes, order: str) -> list[tuple[int, int]]:
             at = entry + 8 if size <= 4 else struct.unpack_from(order + "I", data, entry + 8)[0]
             if size > 4:
                 covered.append((at, at + size))
-            if kind in _INTS and n <= 1 << 20 and at + size <= len(data):
+            if tag in _READ and kind in _INTS and n <= 1 << 20 and at + size <= len(data):
                 values[tag] = list(struct.unpack_from(f"{order}{n}{_INTS[kind]}", data, at))
         for starts, counts in _SPANS:
             covered += [(s, s + c) for s, c in zip(values.get(starts, []), values.get(counts, []), strict=False)]
