@@ -144,3 +144,31 @@ def test_a_photo_above_the_working_size_and_a_zoomed_crop_keep_their_grey_size(t
     seen.clear()
     det.search(rgb, (900, 600, 100, 100), max_side=400, max_zoom=4.0, small_crests=False)  # a chest, zoomed 4x
     assert seen[0] == (400, 400)
+
+
+def test_a_crest_placed_unsurely_from_the_photo_size_is_searched_again_on_the_enlarged_copy(tmp_path, monkeypatch):
+    """Keypoints at the photo's own size place a crest less finely: where a placement scores from
+    REPORT_FLOOR to min_score (not sure either way), the photo is searched again as before, with
+    the enlarged copy's keypoints, and that answer is the one reported."""
+    det = LogoDetector(make_trust(tmp_path / "trust"), cache=tmp_path / "cache")
+    ref = det.references[0]
+    calls = []
+
+    def find(rgb, refs, grey_side=None):
+        calls.append(grey_side)
+        p = logo_match.Placement(ref, np.diag([0.5, 0.5, 1.0]), 16, "features")
+        p.score = 0.5 if grey_side is not None else 0.73
+        return [p]
+
+    monkeypatch.setattr(det, "find", find)
+    small_photo = np.zeros((300, 400, 3), np.uint8)
+    found = det.search(small_photo, small_crests=False)
+    assert calls == [400, None]
+    assert [f.score for f in found] == [0.73]
+    calls.clear()
+    det.search(np.zeros((1500, 1600, 3), np.uint8), small_crests=False)  # not enlarged: one search
+    assert calls == [None]
+    calls.clear()
+    monkeypatch.setattr(logos_module, "REPORT_FLOOR", 0.55)  # the first answer is now too weak to report
+    det.search(small_photo, small_crests=False)
+    assert calls == [400]
