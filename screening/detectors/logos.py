@@ -114,7 +114,9 @@ class LogoDetector:
         findings = []
         # a whole photo enlarged to the working size: its grey keypoints from the photo's own
         # size (GREY_MAX_ZOOM); a zoomed crop (a chest, a small crest's window) keeps its zoom
-        grey_side = round(max(region.shape[:2]) * GREY_MAX_ZOOM) if box is None and scale > 1 else None
+        grey_side = None
+        if box is None and scale > GREY_MAX_ZOOM:
+            grey_side = round(max(region.shape[:2]) * GREY_MAX_ZOOM)
         placed = self.find(work, refs, grey_side)
         if grey_side is not None and any(REPORT_FLOOR <= p.score < self.settings.min_score for p in placed):
             # a crest placed, but not surely: its keypoints again from the enlarged photo (their
