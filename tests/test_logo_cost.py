@@ -117,8 +117,8 @@ def _grey_sizes(monkeypatch) -> list[tuple[int, int]]:
 
 def test_an_enlarged_photo_gives_its_grey_keypoints_at_its_own_size(tmp_path, public_domain, monkeypatch):
     """A photo below the working size is enlarged (up to [logos] max_zoom) for the logo check, but
-    its grey keypoints come from a copy at the photo's own size (GREY_MAX_ZOOM): SIFT doubles its
-    input itself, and the enlarged copy's finest scale would hold only interpolation. The crest is
+    its grey keypoints come from a copy at most GREY_MAX_ZOOM times the photo's size: SIFT doubles
+    its input itself, and the enlarged copy's finest scale would hold mostly interpolation. The crest is
     found as before, in the photo's pixels."""
     det = LogoDetector(make_trust(tmp_path / "trust"), cache=tmp_path / "cache")
     img = Image.open(public_domain / "astronaut.png").convert("RGB")  # 512 px: enlarged 2x to 1024
@@ -129,7 +129,8 @@ def test_an_enlarged_photo_gives_its_grey_keypoints_at_its_own_size(tmp_path, pu
     assert [f.academy for f in found] == ["north"]
     x, y, w, h = found[0].box
     assert 0.6 * 512 - w < x + w / 2 < 0.6 * 512 + w and 0.15 * 512 < w < 0.35 * 512
-    assert seen[0] == (512, 512)
+    side = round(512 * logos_module.GREY_MAX_ZOOM)  # not the 1024 px enlarged copy
+    assert logos_module.GREY_MAX_ZOOM < 2 and seen[0] == (side, side)
 
 
 def test_a_photo_above_the_working_size_and_a_zoomed_crop_keep_their_grey_size(tmp_path, public_domain,
@@ -163,7 +164,7 @@ def test_a_crest_placed_unsurely_from_the_photo_size_is_searched_again_on_the_en
     monkeypatch.setattr(det, "find", find)
     small_photo = np.zeros((300, 400, 3), np.uint8)
     found = det.search(small_photo, small_crests=False)
-    assert calls == [400, None]
+    assert calls == [round(400 * logos_module.GREY_MAX_ZOOM), None]
     assert [f.score for f in found] == [0.73]
     calls.clear()
     det.search(np.zeros((1500, 1600, 3), np.uint8), small_crests=False)  # not enlarged: one search
@@ -171,4 +172,4 @@ def test_a_crest_placed_unsurely_from_the_photo_size_is_searched_again_on_the_en
     calls.clear()
     monkeypatch.setattr(logos_module, "REPORT_FLOOR", 0.55)  # the first answer is now too weak to report
     det.search(small_photo, small_crests=False)
-    assert calls == [400]
+    assert calls == [round(400 * logos_module.GREY_MAX_ZOOM)]
