@@ -60,6 +60,9 @@ class Plan:
     regions: tuple[tuple[int, int, int, int], ...] | None
     kept: tuple
     shift: tuple[float, float] = (0.0, 0.0)
+    # the last `pieces` regions are pieces of edge strips, which may overlap the regions before
+    # them: what a piece finds wholly inside an earlier region was seen there whole (not twice)
+    pieces: int = 0
 
 
 class Small:
@@ -190,7 +193,7 @@ class Gate:
         if not changed.any() and not wholes and not slivers:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
+            regions, pieces = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -198,7 +201,7 @@ class Gate:
             dropped += reached
         if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions) > FULL_SHARE * w * h:
             return Plan(None, (), shift)
-        return Plan(tuple(regions), tuple(kept), shift)
+        return Plan(tuple(regions), tuple(kept), shift, pieces)
 
     def _pending_wholes(self, changed: np.ndarray) -> list:
         """Boxes (frame pixels) of the groups of pending cells to look at whole now: settled ones
@@ -323,10 +326,11 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
 
 
 def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int, int] = (0, 0),
-             strips: tuple = ()) -> list[tuple[int, int, int, int]] | None:
-    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given;
-    `phase`: where the cells' grid lies on the frame; `strips`: rectangles taken as they are (a
-    moved grid's edge strips), joined with any they overlap."""
+             strips: tuple = ()) -> tuple[list[tuple[int, int, int, int]], int]:
+    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given,
+    none overlapping another, then the pieces of the edge strips they leave (`strips`: a moved
+    grid's, edge_slivers), which may reach into them; and how many pieces end the list. `phase`:
+    where the cells' grid lies on the frame."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
@@ -334,12 +338,66 @@ def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int,
     rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
              for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
-    grown = [_grown(r, w, h) for r in rects] + list(strips)
-    while True:  # join rectangles that overlap until none do
-        joined = _join_once(grown)
-        if len(joined) == len(grown):
-            return [r if r in strips else _grown(r, w, h, 0) for r in joined]
-        grown = joined
+    joined = _across_strips(_joined([_grown(r, w, h) for r in rects]), strips)
+    pieces = _strip_pieces(joined, strips)
+    return [_grown(r, w, h, 0) for r in joined] + pieces, len(pieces)
+
+
+
+def _joined(rects: list) -> list:
+    """The rectangles, those that overlap joined (their bounding box) until none do."""
+    while True:
+        joined = _join_once(rects)
+        if len(joined) == len(rects):
+            return joined
+        rects = joined
+
+
+def _across_strips(rects: list, strips) -> list:
+    """The rectangles, each that meets an edge strip widened across it (the strip's own part at the
+    rectangle's rows, or columns, is looked at with the rectangle), joined again where they then
+    overlap.
+
+    A strip runs the frame's length: joined to a rectangle as a bounding box (as it was), it
+    made it a full-height column, and the two strips of a grid moved both ways made the whole frame
+    (a diagonal pan was looked at whole on every look). Only the rectangle's span of the strip is
+    joined to it; the rest of the strip is looked at as pieces (_strip_pieces)."""
+    while True:
+        joined = _joined([_across(r, strips) for r in rects])
+        if joined == rects:
+            return rects
+        rects = joined
+
+
+def _across(rect, strips):
+    x0, y0, x1, y1 = rect
+    for sx0, sy0, sx1, sy1 in strips:
+        if x0 < sx1 and sx0 < x1 and y0 < sy1 and sy0 < y1:
+            if sy1 - sy0 >= sx1 - sx0:  # a strip down the frame's first columns
+                x0, x1 = min(x0, sx0), max(x1, sx1)
+            else:  # along its first rows
+                y0, y1 = min(y0, sy0), max(y1, sy1)
+    return x0, y0, x1, y1
+
+
+def _strip_pieces(rects: list, strips) -> list:
+    """The parts of the edge strips no rectangle (nor an earlier strip) covers, each reaching
+    MARGIN_PX along the strip into what covers the rest (a sliver in the strip that crosses a cut
+    is whole in the piece): each strip runs the frame's length, so it is cut across only."""
+    pieces, taken = [], list(rects)
+    for sx0, sy0, sx1, sy1 in strips:
+        down = sy1 - sy0 >= sx1 - sx0
+        lo, hi = (sy0, sy1) if down else (sx0, sx1)
+        spans = sorted((max(lo, r[1] if down else r[0]), min(hi, r[3] if down else r[2])) for r in taken
+                       if r[0] < sx1 and sx0 < r[2] and r[1] < sy1 and sy0 < r[3])
+        at = lo
+        for a, b in spans + [(hi, hi)]:
+            if a > at:
+                p0, p1 = max(lo, at - MARGIN_PX), min(hi, a + MARGIN_PX)
+                pieces.append((sx0, p0, sx1, p1) if down else (p0, sy0, p1, sy1))
+            at = max(at, b)
+        taken.append((sx0, sy0, sx1, sy1))
+    return pieces
 
 
 def _grown(rect, w: int, h: int, margin: int = MARGIN_PX) -> tuple[int, int, int, int]:

@@ -281,13 +281,26 @@ class FrameScreener:
             (int(x0 * scale), int(y0 * scale), min(w, int(np.ceil(x1 * scale))), min(h, int(np.ceil(y1 * scale))))
             for x0, y0, x1, y1 in plan.regions]
         found = []
-        for x0, y0, x1, y1 in regions:
+        first_piece = len(regions) - plan.pieces
+        for i, (x0, y0, x1, y1) in enumerate(regions):
             if x1 - x0 < 2 or y1 - y0 < 2:
                 continue
             crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
             p.origin = (x0, y0)
-            found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
+            placed = [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
+            if i >= first_piece:  # a piece of an edge strip: what lies wholly in an earlier region was seen there
+                placed = [f for f in placed if not any(_within(f, r) for r in plan.regions[:i])]
+            found += placed
         return found
+
+
+def _within(finding, region) -> bool:
+    """The finding's box (frame pixels) lies wholly inside the region (x0, y0, x1, y1)."""
+    box = getattr(finding, "box", None)
+    if box is None:
+        return False
+    x, y, w, h = box
+    return region[0] <= x and region[1] <= y and x + w <= region[2] and y + h <= region[3]
 
 
 def _with_wearers(plan: Plan, faces, w: int, h: int) -> Plan:
