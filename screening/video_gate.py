@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.video_pan import choose_pan, edge_slivers, edge_unknown, shifted, shifted_cells
+from screening.video_pan import (across_strips, choose_pan, edge_slivers, edge_unknown, join_overlapping, shifted,
+                                 shifted_cells, strip_pieces)
 
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
@@ -338,66 +339,10 @@ def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int,
     rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
              for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
-    joined = _across_strips(_joined([_grown(r, w, h) for r in rects]), strips)
-    pieces = _strip_pieces(joined, strips)
+    joined = across_strips(join_overlapping([_grown(r, w, h) for r in rects]), strips)
+    pieces = strip_pieces(joined, strips, MARGIN_PX)
     return [_grown(r, w, h, 0) for r in joined] + pieces, len(pieces)
 
-
-
-def _joined(rects: list) -> list:
-    """The rectangles, those that overlap joined (their bounding box) until none do."""
-    while True:
-        joined = _join_once(rects)
-        if len(joined) == len(rects):
-            return joined
-        rects = joined
-
-
-def _across_strips(rects: list, strips) -> list:
-    """The rectangles, each that meets an edge strip widened across it (the strip's own part at the
-    rectangle's rows, or columns, is looked at with the rectangle), joined again where they then
-    overlap.
-
-    A strip runs the frame's length: joined to a rectangle as a bounding box (as it was), it
-    made it a full-height column, and the two strips of a grid moved both ways made the whole frame
-    (a diagonal pan was looked at whole on every look). Only the rectangle's span of the strip is
-    joined to it; the rest of the strip is looked at as pieces (_strip_pieces)."""
-    while True:
-        joined = _joined([_across(r, strips) for r in rects])
-        if joined == rects:
-            return rects
-        rects = joined
-
-
-def _across(rect, strips):
-    x0, y0, x1, y1 = rect
-    for sx0, sy0, sx1, sy1 in strips:
-        if x0 < sx1 and sx0 < x1 and y0 < sy1 and sy0 < y1:
-            if sy1 - sy0 >= sx1 - sx0:  # a strip down the frame's first columns
-                x0, x1 = min(x0, sx0), max(x1, sx1)
-            else:  # along its first rows
-                y0, y1 = min(y0, sy0), max(y1, sy1)
-    return x0, y0, x1, y1
-
-
-def _strip_pieces(rects: list, strips) -> list:
-    """The parts of the edge strips no rectangle (nor an earlier strip) covers, each reaching
-    MARGIN_PX along the strip into what covers the rest (a sliver in the strip that crosses a cut
-    is whole in the piece): each strip runs the frame's length, so it is cut across only."""
-    pieces, taken = [], list(rects)
-    for sx0, sy0, sx1, sy1 in strips:
-        down = sy1 - sy0 >= sx1 - sx0
-        lo, hi = (sy0, sy1) if down else (sx0, sx1)
-        spans = sorted((max(lo, r[1] if down else r[0]), min(hi, r[3] if down else r[2])) for r in taken
-                       if r[0] < sx1 and sx0 < r[2] and r[1] < sy1 and sy0 < r[3])
-        at = lo
-        for a, b in spans + [(hi, hi)]:
-            if a > at:
-                p0, p1 = max(lo, at - MARGIN_PX), min(hi, a + MARGIN_PX)
-                pieces.append((sx0, p0, sx1, p1) if down else (p0, sy0, p1, sy1))
-            at = max(at, b)
-        taken.append((sx0, sy0, sx1, sy1))
-    return pieces
 
 
 def _grown(rect, w: int, h: int, margin: int = MARGIN_PX) -> tuple[int, int, int, int]:
@@ -413,18 +358,6 @@ def _grown(rect, w: int, h: int, margin: int = MARGIN_PX) -> tuple[int, int, int
         else:
             y0, y1 = lo, hi
     return int(x0), int(y0), int(x1), int(y1)
-
-
-def _join_once(rects: list) -> list:
-    out: list = []
-    for r in rects:
-        for i, o in enumerate(out):
-            if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
-                out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
-                break
-        else:
-            out.append(r)
-    return out
 
 
 def _touches(changed: np.ndarray, box, phase: tuple[int, int] = (0, 0)) -> bool:
