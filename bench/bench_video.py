@@ -23,10 +23,11 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidspeed back to
-back, load average 16-27): whole screening, CPU s per clip second, gated: tripod 1.95 -> 1.89,
-panning 2.88 -> 2.84 (outside the passes 0.49 -> 0.38 and 0.77 -> 0.59; the passes looked at the
-same pixels). The target (<= 1.0x real time on 2 processes) was not measurable at that load.
+Last measured (docs/video.md, "Measured"; `--quick --only 3 --diagonal`, main and branch vidspeed2
+back to back, load average 15-24): whole screening, CPU s per clip second, gated: tripod 2.10 ->
+1.96 (the same pixels: noise), panning 2.66 -> 2.48, panning and tilting 4.83 -> 4.27 (main looked
+at a diagonal pan whole on every look). The target (<= 1.0x real time on 2 processes) was not
+measurable at that load.
 """
 
 from __future__ import annotations
