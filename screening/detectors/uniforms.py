@@ -258,7 +258,8 @@ class UniformDetector:
                 and iou(weak.box, (x + m.box[0], y + m.box[1], m.box[2], m.box[3])) >= 0.3
             return m.score >= (HALF_PLACED if placed else HALF_SURE)
 
-        found = [m for m in find_halves(rgb[y:y + h, x:x + w], refs, [unit * f for f in HALF_WIDTHS]) if sure(m)]
+        found = [m for m in find_halves(rgb[y:y + h, x:x + w], refs, [unit * f for f in HALF_WIDTHS],
+                                         floor=min(HALF_SURE, HALF_PLACED)) if sure(m)]
         if not found:
             return None
         m = found[0]

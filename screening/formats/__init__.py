@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from screening.formats import avif, bmp, gif, heif, jpeg, png, tiff, webp
+from screening.formats import avif, bmp, carried, gif, heif, jpeg, png, tiff, webp
 from screening.formats.common import Embedded, Found, ImageError, MetadataError
 from screening.formats.exif_images import exif_images as _exif_images
 
@@ -64,10 +64,14 @@ def embedded(fmt: str, data: bytes) -> list[Embedded]:
         return webp.embedded(data, webp.check(data)) + _metadata_pictures(fmt, data)
     if fmt == "GIF":
         return gif.embedded(data)
+    if fmt == "BMP":
+        return bmp.embedded(data)
     if fmt in ("HEIF", "AVIF"):
-        return _metadata_pictures(fmt, data)
+        listed = _metadata_pictures(fmt, data)
+        return listed + carried.heif_pictures(data, fmt, listed)
     if fmt == "TIFF":
-        return tiff.photoshop_images(data) + tiff.tag_images(data) + _metadata_pictures(fmt, data, exif=False)
+        return (tiff.photoshop_images(data) + tiff.tag_images(data) + carried.tiff_pictures(data)
+                + _metadata_pictures(fmt, data, exif=False))
     return []
 
 
@@ -81,7 +85,8 @@ def _metadata_pictures(fmt: str, data: bytes, *, exif: bool = True) -> list[Embe
         METADATA_READERS[fmt](data, found)
     except MetadataError:
         return []  # the location check reports metadata it cannot read
-    pictures = [image for b in found.exif for image in _exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)
+    exif_blocks = dict.fromkeys(found.exif)  # pillow-heif gives the primary image's twice: read it once
+    pictures = [image for b in exif_blocks for image in _exif_images(b[6:] if b.startswith(b"Exif\x00\x00") else b)
                 ] if exif else []
     for block in found.iptc:
         try:

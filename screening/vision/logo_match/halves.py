@@ -26,6 +26,12 @@ SIDES = ("left", "right", "top", "bottom")
 MIN_PATTERN = 12.0
 # A half must hold at least this share of the crest's pixels (a crest's tip is not its half).
 MIN_SHARE = 0.3
+# Where a half fits best is found at half resolution first (a quarter of the positions, each a
+# quarter of the work), then exactly around the COARSE_PEAKS best coarse places, REFINE_PX
+# around each; a template smaller than COARSE_MIN at half resolution is matched whole.
+COARSE_PEAKS = 3
+REFINE_PX = 3
+COARSE_MIN = 12
 
 
 @dataclass
@@ -45,28 +51,46 @@ def _half(ref: Reference, side: str) -> tuple[slice, slice]:
             "top": (slice(0, vh // 2), slice(0, vw)), "bottom": (slice(vh - vh // 2, vh), slice(0, vw))}[side]
 
 
-def find_halves(rgb: np.ndarray, refs, widths) -> list[HalfMatch]:
+def find_halves(rgb: np.ndarray, refs, widths, floor: float = 0.0) -> list[HalfMatch]:
     """The best place of each reference's halves in `rgb`, for a crest `widths` pixels wide
-    (the reference's appearance view scaled to each width in turn); best per reference first."""
+    (the reference's appearance view scaled to each width in turn); best per reference first.
+
+    Only halves scoring at least `floor` are returned: a place whose pattern and colours alone
+    cannot reach it (its parts counted as all agreeing) is not scored further.
+    """
     best: dict[int, HalfMatch] = {}
+    halves = {(id(ref), side): _template(ref, side) for ref in refs for side in SIDES}
     for width in widths:
         views: dict[float, tuple[np.ndarray, np.ndarray]] = {}
         for ref in refs:
             vh, vw = ref.v_grey.shape
             s = vw / float(width)
-            if s not in views:
+            if s not in views:  # the photo at this scale, once for every reference and half
                 size = (max(1, round(rgb.shape[1] * s)), max(1, round(rgb.shape[0] * s)))
                 work = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC)
-                views[s] = appearance_channels(work)
-            grey, ab = views[s]
+                grey, ab = appearance_channels(work)
+                q = np.dstack([grey, ab * CHROMA_GAIN]).astype(np.float32)
+                views[s] = (q, ab, _halved(q))
+            q, ab, coarse = views[s]
             for side in SIDES:
-                m = _match(ref, side, grey, ab, s)
+                m = _match(ref, side, halves[id(ref), side], (q, coarse), ab, s, floor)
                 if m is not None and (id(ref) not in best or m.score > best[id(ref)].score):
                     best[id(ref)] = m
     return sorted(best.values(), key=lambda m: -m.score)
 
 
-def _match(ref: Reference, side: str, grey: np.ndarray, ab: np.ndarray, s: float) -> HalfMatch | None:
+@dataclass
+class _Half:
+    ys: slice
+    xs: slice
+    mask: np.ndarray  # the crest's pixels in the half
+    pattern: np.ndarray  # lightness and stretched chroma of the half, (h, w, 3) float32
+    filled: np.ndarray  # the pattern with the mean outside the crest (the template matched)
+    coarse: np.ndarray | None  # `filled` at half resolution (None: too small to match coarsely)
+
+
+def _template(ref: Reference, side: str) -> _Half | None:
+    """The half's pattern, or None when it is too small or too plain to be judged on its own."""
     ys, xs = _half(ref, side)
     mask = ref.v_mask[ys, xs] > 0
     if mask.sum() < MIN_SHARE * (ref.v_mask > 0).sum():
@@ -74,28 +98,74 @@ def _match(ref: Reference, side: str, grey: np.ndarray, ab: np.ndarray, s: float
     r = np.dstack([ref.v_grey[ys, xs], ref.v_ab[ys, xs] * CHROMA_GAIN]).astype(np.float32)
     if float(r[mask].std(axis=0).max()) < MIN_PATTERN:
         return None
-    q = np.dstack([grey, ab * CHROMA_GAIN]).astype(np.float32)
-    th, tw = mask.shape
+    filled = np.where(mask[..., None], r, r[mask].mean(axis=0))  # outside the crest: no pattern (fast, unmasked)
+    filled = filled.astype(np.float32)
+    coarse = _halved(filled) if min(filled.shape[:2]) >= 2 * COARSE_MIN else None
+    return _Half(ys, xs, mask, r, filled, coarse)
+
+
+def _halved(img: np.ndarray) -> np.ndarray:
+    return cv2.resize(img, (max(1, img.shape[1] // 2), max(1, img.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+
+
+def _fit(q: np.ndarray, template: np.ndarray) -> np.ndarray:
+    fit = cv2.matchTemplate(q, template, cv2.TM_CCOEFF_NORMED)
+    return np.nan_to_num(fit, nan=-1.0, posinf=-1.0, neginf=-1.0)  # a flat window: no fit
+
+
+def _best_place(q: np.ndarray, coarse_q: np.ndarray, half: _Half) -> tuple[int, int]:
+    """The top-left corner where the half's pattern fits `q` best (normalised correlation):
+    among the best places at half resolution, refined exactly at full resolution."""
+    th, tw = half.filled.shape[:2]
+    if half.coarse is None or coarse_q.shape[0] < half.coarse.shape[0] or coarse_q.shape[1] < half.coarse.shape[1]:
+        _, _, _, (x, y) = cv2.minMaxLoc(_fit(q, half.filled))
+        return x, y
+    fit = _fit(coarse_q, half.coarse)
+    best, place = -2.0, (0, 0)
+    for _ in range(COARSE_PEAKS):
+        _, value, _, (cx, cy) = cv2.minMaxLoc(fit)
+        if value <= -1.0:
+            break
+        fit[max(0, cy - th // 4):cy + th // 4 + 1, max(0, cx - tw // 4):cx + tw // 4 + 1] = -1.0  # this peak done
+        x0 = min(max(0, 2 * cx - REFINE_PX), q.shape[1] - tw)
+        y0 = min(max(0, 2 * cy - REFINE_PX), q.shape[0] - th)
+        x1 = min(q.shape[1] - tw, 2 * cx + REFINE_PX + 1)
+        y1 = min(q.shape[0] - th, 2 * cy + REFINE_PX + 1)
+        near = _fit(q[y0:y1 + th, x0:x1 + tw], half.filled)
+        _, value, _, (x, y) = cv2.minMaxLoc(near)
+        if value > best:
+            best, place = value, (x0 + x, y0 + y)
+    return place
+
+
+def _match(ref: Reference, side: str, half: _Half | None, views, ab: np.ndarray, s: float,
+           floor: float = 0.0) -> HalfMatch | None:
+    if half is None:
+        return None
+    q, coarse = views
+    th, tw = half.mask.shape
     if q.shape[0] < th or q.shape[1] < tw:
         return None
-    filled = np.where(mask[..., None], r, r[mask].mean(axis=0))  # outside the crest: no pattern (fast, unmasked)
-    fit = cv2.matchTemplate(q, filled.astype(np.float32), cv2.TM_CCOEFF_NORMED)
-    fit = np.nan_to_num(fit, nan=-1.0, posinf=-1.0, neginf=-1.0)
-    _, _, _, (x, y) = cv2.minMaxLoc(fit)
-    score, structure, chroma, parts = _alike(q[y:y + th, x:x + tw], ab[y:y + th, x:x + tw], ref, ys, xs, mask)
+    x, y = _best_place(q, coarse, half)
+    scored = _alike(q[y:y + th, x:x + tw], ab[y:y + th, x:x + tw], ref, half, floor)
+    if scored is None:
+        return None
+    score, structure, chroma, parts = scored
     vh, vw = ref.v_grey.shape
-    x0, y0 = x - xs.start, y - ys.start  # the whole crest's corner in the working view
+    x0, y0 = x - half.xs.start, y - half.ys.start  # the whole crest's corner in the working view
     box = (round(x0 / s), round(y0 / s), round(vw / s), round(vh / s))
     return HalfMatch(ref, side, box, float(score), structure, chroma, parts)
 
 
-def _alike(patch, patch_ab, ref, ys, xs, mask) -> tuple[float, float, float, float]:
-    """(appearance, structure, chroma, parts) of a patch against the reference's part (ys, xs), as
-    the appearance check scores a whole crest."""
-    r = np.dstack([ref.v_grey[ys, xs], ref.v_ab[ys, xs] * CHROMA_GAIN]).astype(np.float32)
+def _alike(patch, patch_ab, ref, half: _Half, floor: float = 0.0) -> tuple[float, float, float, float] | None:
+    """(appearance, structure, chroma, parts) of a patch against the reference's half, as the
+    appearance check scores a whole crest; None when it cannot reach `floor` whatever its parts."""
+    mask, ys, xs = half.mask, half.ys, half.xs
     chroma = _chroma_corr(patch_ab[mask], ref.v_ab[ys, xs][mask])
     shift = float(np.linalg.norm(patch_ab[mask].mean(axis=0) - ref.v_ab[ys, xs][mask].mean(axis=0)))
     colour = min(1.0, chroma / CHROMA_AGREES) * float(np.clip((SHIFT_FAR - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1))
-    structure = max(0.0, _ncc(patch[mask], r[mask]))
-    parts = _parts(patch, r, mask.astype(np.uint8))
+    structure = max(0.0, _ncc(patch[mask], half.pattern[mask]))
+    if (0.4 * structure + 0.3 * chroma + 0.3) * colour < floor:  # parts are at most 1
+        return None
+    parts = _parts(patch, half.pattern, mask.astype(np.uint8))
     return (0.4 * structure + 0.3 * chroma + 0.3 * parts) * colour, structure, chroma, parts

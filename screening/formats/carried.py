@@ -1,0 +1,167 @@
+"""Pictures carried in the boxes of a HEIF/AVIF file or a clip, where no decoder of ours looks.
+
+HEIF/AVIF: a viewer shows the image items libheif or Pillow decode (formats/heif.py, avif.py),
+but a JPEG, PNG, GIF, WebP or TIFF can ride along in the file: in an `mdat` range no item points
+to, in a `free`, `skip` or unknown box, in the `meta` box, after the last box. Exiftool and
+forensic tools pull them out. As for JPEG, PNG and WebP (RT15-10), every box but `ftyp` is
+searched by signature (exif_images.picture_starts: a JPEG counts only when its markers reach a
+frame header as libjpeg reads them) and each picture found is screened as a view of the file;
+one that cannot be decoded makes the file an error. A video in the file (a Samsung motion
+photo's `mpvd` box, a second `ftyp`: an MP4 appended, Google's motion photo) or a HEIF image
+sequence (`moov`: pillow-heif decodes the items, not the track) is never screened: an error.
+
+Clips (MP4/MOV): every top-level box but `mdat` (`moov` with its user data, `uuid`, `meta`,
+`free`...) is searched the same way. Canon cameras keep a JPEG thumbnail there (MOV:
+moov/udta/CNTH/CNDA; MP4: the THMB box of Canon's uuid box). A clip is screened frame by frame
+and a still inside it is not, so such a clip is an error (as a clip's XMP thumbnail, RT9-21).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+from screening.formats.common import Embedded, ImageError, MetadataError
+from screening.formats.exif_images import picture_starts
+from screening.formats.jpeg import after_end
+
+# Top-level boxes that hold a video (Samsung's motion photo) in a HEIF file.
+_VIDEO_BOXES = {b"mpvd"}
+# Pictures one HEIF file may carry outside its items before it is refused as hostile.
+MAX_CARRIED = 16
+
+
+def _top_level(data: bytes) -> tuple[list[tuple[bytes, int, int, int]], int]:
+    """(type, offset, header length, size) of each top-level box (one cut off by the end of the
+    file: what it holds), and where they stop: at the end, or where bytes that are not a box begin."""
+    out, pos, n = [], 0, len(data)
+    while pos + 8 <= n:
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        header = 8
+        if size == 1 and pos + 16 <= n:
+            (size,) = struct.unpack_from(">Q", data, pos + 8)
+            header = 16
+        elif size == 0:
+            size = n - pos
+        if size < header or not all(32 <= c < 127 for c in kind):
+            break
+        if pos + size > n:  # a cut-off file: its decoder says so; what the box still holds is searched
+            size = n - pos
+        out.append((kind, pos, header, size))
+        pos += size
+    return out, pos
+
+
+def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedded]:
+    """Every picture in the HEIF/AVIF file's boxes that `listed` (its EXIF thumbnail...) does not
+    already hold, and any after the last box; a video or image sequence in it is an ImageError."""
+    boxes, end = _top_level(data)
+    for kind, at, _header, _size in boxes:
+        if kind in _VIDEO_BOXES or (kind == b"ftyp" and at) or (kind == b"moov" and fmt == "HEIF"):
+            what = ("an image sequence (a `moov` track; only the image items are decoded)" if kind == b"moov"
+                    else f"a video (the `{kind.decode('latin-1')}` box at byte {at}: a motion photo?)")
+            raise ImageError(f"the {fmt} file holds {what}, whose frames are not screened, so it cannot be cleared")
+    found: list[Embedded] = []
+    for kind, at, header, size in boxes:
+        if kind == b"ftyp":
+            continue
+        body = data[at + header:at + size]
+        for start in picture_starts(body, 0, set()):
+            where = at + header + start
+            if any(data.startswith(item.data, where) for item in listed):
+                continue  # the same bytes as a picture already listed (the EXIF thumbnail)
+            found.append(Embedded(f"picture in the {fmt} `{kind.decode('latin-1')}` box at byte {where}, "
+                                  "which no image item shows", body[start:]))
+            if len(found) > MAX_CARRIED:
+                raise ImageError(f"the {fmt} file carries more than {MAX_CARRIED} pictures outside its "
+                                 "image items: refused")
+    return found + after_end(data, end, [], f"{fmt} file's last box")
+
+
+def clip_pictures(path: Path) -> None:
+    """MetadataError when an MP4/MOV's top-level boxes other than `mdat` hold a picture (a Canon
+    thumbnail): a still in a clip is not screened."""
+    for kind, offset, start in _pictures_in_boxes(path):
+        name = kind.decode("latin-1")
+        raise MetadataError(f"the clip's `{name}` box at byte {offset} holds a picture (at byte {start}; "
+                            "a camera's thumbnail, e.g. Canon's CNTH or THMB) that is not screened in a clip: "
+                            "remove it or check it by hand")
+
+
+def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
+    from screening.formats.video_container import MAX_METADATA_BOX, top_level_boxes
+
+    with open(path, "rb") as f:
+        for box in top_level_boxes(f, path.stat().st_size):
+            if box.kind in (b"mdat", b"ftyp"):
+                continue
+            if box.size - box.header > MAX_METADATA_BOX:
+                raise MetadataError(f"the `{box.kind.decode('latin-1')}` box is {box.size} bytes, too large to "
+                                    "search for pictures")
+            f.seek(box.body)
+            body = f.read(box.size - box.header)
+            for start in picture_starts(body, 0, set()):
+                yield box.kind, box.offset, box.body + start
+
+
+# ---------------------------------------------------------------- TIFF: bytes no directory points to
+
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
+_INTS = {3: "H", 4: "I", 13: "I", 16: "Q"}
+# (offsets, byte counts) tags: strips, tiles, the JPEG thumbnail; tags pointing to more directories:
+# SubIFDs, Exif, GPS, Interoperability.
+_SPANS = ((273, 279), (324, 325), (513, 514))
+_POINTERS = (330, 34665, 34853, 40965)
+_READ = {tag for pair in _SPANS for tag in pair} | set(_POINTERS)
+MAX_DIRECTORIES = 1024
+
+
+def tiff_pictures(data: bytes) -> list[Embedded]:
+    """Every picture in a TIFF file's bytes that no directory points to (between its parts, or
+    after them: a TIFF has no end marker); a picture in a tag's value is tags' (tiff.tag_images)."""
+    order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
+    if order is None or len(data) < 8:
+        return []
+    covered = _tiff_covered(data, order)
+    found, pos = [], 8
+    for start, end in sorted(covered) + [(len(data), len(data))]:
+        if start > pos and data[pos:start].strip(b"\x00"):
+            gap = data[pos:start]
+            found += [Embedded(f"picture in the TIFF file at byte {pos + at}, which no directory points to",
+                               gap[at:]) for at in picture_starts(gap, 0, set())]
+        pos = max(pos, end)
+    if len(found) > MAX_CARRIED:
+        raise ImageError(f"the TIFF file carries more than {MAX_CARRIED} pictures no directory points to: refused")
+    return found
+
+
+def _tiff_covered(data: bytes, order: str) -> list[tuple[int, int]]:
+    """(start, end) of every directory, tag value, strip, tile and JPEG thumbnail of the file."""
+    covered = [(0, 8)]
+    todo, seen = [struct.unpack_from(order + "I", data, 4)[0]], set()
+    while todo:
+        offset = todo.pop()
+        if not offset or offset in seen or offset + 2 > len(data):
+            continue
+        if len(seen) >= MAX_DIRECTORIES:
+            raise ImageError(f"the TIFF file holds more than {MAX_DIRECTORIES} directories: refused")
+        seen.add(offset)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        covered.append((offset, offset + 2 + 12 * count + 4))
+        values: dict[int, list[int]] = {}
+        for entry in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
+            tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
+            size = _TYPE_SIZES.get(kind, 1) * n
+            at = entry + 8 if size <= 4 else struct.unpack_from(order + "I", data, entry + 8)[0]
+            if size > 4:
+                covered.append((at, at + size))
+            if tag in _READ and kind in _INTS and n <= 1 << 20 and at + size <= len(data):
+                values[tag] = list(struct.unpack_from(f"{order}{n}{_INTS[kind]}", data, at))
+        for starts, counts in _SPANS:
+            covered += [(s, s + c) for s, c in zip(values.get(starts, []), values.get(counts, []), strict=False)]
+        todo += [p for tag in _POINTERS for p in values.get(tag, [])]
+        at = offset + 2 + 12 * count
+        if at + 4 <= len(data):
+            todo.append(struct.unpack_from(order + "I", data, at)[0])
+    return covered
