@@ -99,3 +99,77 @@ def test_colour_distances_of_all_academies_in_one_product_match_the_direct_formu
     scale = np.where(lowest[None, :] < 1.0, np.clip(scale, lowest[None, :], uniforms_module.SHADE[1]), 1.0)
     shaded = np.sqrt(((p[:, None, :] - scale[..., None] * c[None]) ** 2).sum(axis=2))
     assert np.allclose(uniforms_module._shaded_distances(lab, colours), shaded, atol=1e-2)
+
+
+def _grey_sizes(monkeypatch) -> list[tuple[int, int]]:
+    """The (height, width) of every image the grey keypoints are found on from now on."""
+    from screening.vision.logo_match import index
+
+    seen, features = [], index.features
+
+    def recording(plane):
+        seen.append(plane.shape[:2])
+        return features(plane)
+
+    monkeypatch.setattr(index, "features", recording)
+    return seen
+
+
+def test_an_enlarged_photo_gives_its_grey_keypoints_at_its_own_size(tmp_path, public_domain, monkeypatch):
+    """A photo below the working size is enlarged (up to [logos] max_zoom) for the logo check, but
+    its grey keypoints come from a copy at most GREY_MAX_ZOOM times the photo's size: SIFT doubles
+    its input itself, and the enlarged copy's finest scale would hold mostly interpolation. The crest is
+    found as before, in the photo's pixels."""
+    det = LogoDetector(make_trust(tmp_path / "trust"), cache=tmp_path / "cache")
+    img = Image.open(public_domain / "astronaut.png").convert("RGB")  # 512 px: enlarged 2x to 1024
+    crests.composite(img, crests.preset("north", 512), width_frac=0.25, centre=(0.6, 0.4), angle=4, seed=2)
+    seen = _grey_sizes(monkeypatch)
+    found = [f for f in det.search(np.asarray(crests.jpeg(img, 85).convert("RGB")), small_crests=False)
+             if f.score >= MIN_SCORE]
+    assert [f.academy for f in found] == ["north"]
+    x, y, w, h = found[0].box
+    assert 0.6 * 512 - w < x + w / 2 < 0.6 * 512 + w and 0.15 * 512 < w < 0.35 * 512
+    side = round(512 * logos_module.GREY_MAX_ZOOM)  # not the 1024 px enlarged copy
+    assert logos_module.GREY_MAX_ZOOM < 2 and seen[0] == (side, side)
+
+
+def test_a_photo_above_the_working_size_and_a_zoomed_crop_keep_their_grey_size(tmp_path, public_domain,
+                                                                              monkeypatch):
+    det = LogoDetector(make_trust(tmp_path / "trust"), cache=tmp_path / "cache")
+    img = Image.open(public_domain / "astronaut.png").convert("RGB").resize((1800, 1800))
+    crests.composite(img, crests.preset("north", 512), width_frac=0.2, centre=(0.6, 0.4), angle=4, seed=2)
+    rgb = np.array(img)
+    seen = _grey_sizes(monkeypatch)
+    det.search(rgb, small_crests=False)
+    assert seen[0] == (1400, 1400)  # shrunk to the working size, as before
+    seen.clear()
+    det.search(rgb, (900, 600, 100, 100), max_side=400, max_zoom=4.0, small_crests=False)  # a chest, zoomed 4x
+    assert seen[0] == (400, 400)
+
+
+def test_a_crest_placed_unsurely_from_the_photo_size_is_searched_again_on_the_enlarged_copy(tmp_path, monkeypatch):
+    """Keypoints at the photo's own size place a crest less finely: where a placement scores from
+    REPORT_FLOOR to min_score (not sure either way), the photo is searched again as before, with
+    the enlarged copy's keypoints, and that answer is the one reported."""
+    det = LogoDetector(make_trust(tmp_path / "trust"), cache=tmp_path / "cache")
+    ref = det.references[0]
+    calls = []
+
+    def find(rgb, refs, grey_side=None):
+        calls.append(grey_side)
+        p = logo_match.Placement(ref, np.diag([0.5, 0.5, 1.0]), 16, "features")
+        p.score = 0.5 if grey_side is not None else 0.73
+        return [p]
+
+    monkeypatch.setattr(det, "find", find)
+    small_photo = np.zeros((300, 400, 3), np.uint8)
+    found = det.search(small_photo, small_crests=False)
+    assert calls == [round(400 * logos_module.GREY_MAX_ZOOM), None]
+    assert [f.score for f in found] == [0.73]
+    calls.clear()
+    det.search(np.zeros((1500, 1600, 3), np.uint8), small_crests=False)  # not enlarged: one search
+    assert calls == [None]
+    calls.clear()
+    monkeypatch.setattr(logos_module, "REPORT_FLOOR", 0.55)  # the first answer is now too weak to report
+    det.search(small_photo, small_crests=False)
+    assert calls == [round(400 * logos_module.GREY_MAX_ZOOM)]
