@@ -197,3 +197,141 @@ def test_a_face_jpeg_inside_an_overlong_strip_of_a_tiff_is_not_cleared(tmp_path,
     path = tmp_path / "overlong_strip.tif"
     path.write_bytes(_tiff([], face, strip_extra=len(face)))
     not_cleared(path, config)
+
+
+# ---------------------------------------------------------------- safe: the HEIF search's "already listed" skip
+
+
+def _gif_first_frame_end(gif: bytes) -> int:
+    """Where a GIF's first image (its extensions, descriptor, data) ends."""
+    flags = gif[10]
+    pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
+    while True:
+        image = gif[pos] == 0x2C
+        if image:
+            f = gif[pos + 9]
+            pos += 11 + (3 * (2 << (f & 7)) if f & 0x80 else 0)  # descriptor, local table, LZW size
+        else:
+            assert gif[pos] == 0x21
+            pos += 2  # extension and its label
+        while gif[pos]:
+            pos += 1 + gif[pos]
+        pos += 1
+        if image:
+            return pos
+
+
+def test_a_gif_whose_clean_first_frame_ends_an_exif_block_and_whose_face_frame_follows_in_mdat_is_not_cleared(
+        tmp_path, config):
+    """heif_pictures skips a carried picture whose bytes begin with a listed one's (the EXIF
+    block's unlisted GIF, cut at the block's end): the carried GIF's second frame is the face.
+    Safe: the cut GIF has no trailer, which is an error. Control: the whole GIF in the EXIF block
+    is screened, face found."""
+    import pillow_heif
+
+    from .test_carried_pictures import _grow_last
+
+    out = io.BytesIO()
+    Image.fromarray(backdrop()).save(out, "GIF", save_all=True, append_images=[Image.fromarray(with_face())])
+    gif = out.getvalue()
+    cut = _gif_first_frame_end(gif)
+
+    def heic(exif: bytes) -> bytes:
+        b = io.BytesIO()
+        pillow_heif.from_pillow(Image.fromarray(backdrop())).save(b, quality=90, exif=exif)
+        return b.getvalue()
+
+    empty_ifd0 = b"II*\x00" + struct.pack("<IHI", 8, 0, 0)
+    control = tmp_path / "whole_gif_in_exif.heic"
+    control.write_bytes(heic(empty_ifd0 + gif))
+    found_face(control, config)
+    data = heic(empty_ifd0 + gif[:cut])
+    assert data.endswith(gif[:cut]), "the Exif item ends the mdat"
+    path = tmp_path / "gif_across_exif_end.heic"
+    path.write_bytes(_grow_last(data, b"mdat", gif[cut:]))
+    not_cleared(path, config)
+
+
+# ---------------------------------------------------------------- safe: the coarse half-crest search
+
+
+def test_coarse_half_search_is_not_led_away_by_half_crests_textured_finer_than_its_grid(tmp_path, monkeypatch):
+    """Three copies of a crest's right half carrying a 1-px checkerboard (it averages away at
+    half resolution: they tie the real half there) come earlier in raster order. Safe: the
+    appearance view does not see the checkerboard either, so the half found is a crest
+    (score >= HALF_SURE) wherever it is. Control: the exact search (no coarse step) on the same."""
+    from screening.config import load_config
+    from screening.detectors.logos import LogoDetector
+    from screening.detectors.uniforms import HALF_SURE
+    from screening.vision.logo_match import halves
+
+    from . import crests
+
+    root = tmp_path
+    (root / "logos" / "north").mkdir(parents=True)
+    crests.preset("north", 512).save(root / "logos" / "north" / "crest.png")
+    (root / "screening.toml").write_text(
+        'trust = "Test Trust"\n[consent]\nregister = "register.csv"\nphotos = "photos"\n\n'
+        '[[academy]]\nid = "north"\nlogos = "logos/north"\n'
+        'uniform_colours = ["#1b2a4a", "#c8a200"]\n', encoding="utf-8")
+    refs = [r for r in LogoDetector(load_config(root / "screening.toml"), cache=root / "cache").references
+            if r.academy == "north"]
+    right = np.asarray(crests.preset("north", 96).convert("RGB")).astype(np.int16)[:, 48:]
+    h, w = right.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w]
+    board = np.where((yy + xx) % 2 == 0, 70, -70)[..., None]
+    cloth = np.full((420, 400, 3), (27, 42, 74), np.int16)
+    for x in (10, 150, 290):
+        cloth[10:10 + h, x:x + w] = right + board
+    cloth[301:301 + h, 61:61 + w] = right
+    cloth = np.clip(cloth, 0, 255).astype(np.uint8)
+    new = halves.find_halves(cloth, refs, [96], floor=0.65)
+    monkeypatch.setattr(halves, "COARSE_MIN", 10 ** 6)
+    exact = halves.find_halves(cloth, refs, [96], floor=0.65)
+    assert exact and exact[0].score >= HALF_SURE
+    assert new and new[0].score >= HALF_SURE, [(m.box, m.score) for m in new]
+
+
+# ---------------------------------------------------------------- RT18-7: grey keypoints of an enlarged photo
+
+
+def _small_photo_with_a_small_crest(size: int, turn: int) -> np.ndarray:
+    """A 480x400 photo (enlarged 2x to the working size) with the north crest `size` px wide,
+    turned `turn` degrees, softly focused and saved as a JPEG at quality 35 (a phone's share)."""
+    from PIL import ImageFilter
+
+    from . import crests
+    from .academy_trust import backdrop as scene_of
+
+    photo = scene_of(3, (480, 400))
+    crest = crests.preset("north", size * 4).rotate(turn, expand=True, resample=Image.BICUBIC)
+    crest = crest.resize((size, size), Image.LANCZOS)
+    photo.paste(crest, (250, 120), crest)
+    photo = photo.convert("RGB").filter(ImageFilter.GaussianBlur(1.2))
+    out = io.BytesIO()
+    photo.save(out, "JPEG", quality=35)
+    return np.asarray(Image.open(out).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def logo_detector(tmp_path_factory):
+    from screening.detectors.logos import LogoDetector
+
+    from .academy_trust import make_trust
+
+    root = tmp_path_factory.mktemp("rt18_trust")
+    return LogoDetector(make_trust(root), cache=root / "cache")
+
+
+@pytest.mark.xfail(strict=True, reason="RT18-7: a small photo's grey keypoints from a copy 1.5x its size "
+                   "(GREY_MAX_ZOOM) place nothing for a 50-56 px turned, soft crest, so no retry at 2x "
+                   "(the retry needs a placement scoring REPORT_FLOOR..min_score); 0.8 found it at 0.86-0.87")
+@pytest.mark.parametrize("size,turn", [(50, 15), (56, 40)])
+def test_a_small_turned_crest_in_a_small_photo_is_found_as_0_8_found_it(logo_detector, monkeypatch, size, turn):
+    from screening.detectors import logos
+
+    rgb = _small_photo_with_a_small_crest(size, turn)
+    with monkeypatch.context() as m:  # control: the grey keypoints of the enlarged photo, as 0.8 found them
+        m.setattr(logos, "GREY_MAX_ZOOM", 100.0)
+        assert [f.academy for f in logo_detector.search(rgb)] == ["north"]
+    assert [f.academy for f in logo_detector.search(rgb)] == ["north"]
