@@ -335,3 +335,28 @@ def test_a_small_turned_crest_in_a_small_photo_is_found_as_0_8_found_it(logo_det
         m.setattr(logos, "GREY_MAX_ZOOM", 100.0)
         assert [f.academy for f in logo_detector.search(rgb)] == ["north"]
     assert [f.academy for f in logo_detector.search(rgb)] == ["north"]
+
+
+# ---------------------------------------------------------------- RT18-8: a BMP carried after a picture
+
+
+def _encoded(pixels: np.ndarray, fmt: str) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, fmt)
+    return out.getvalue()
+
+
+def test_control_a_face_png_appended_to_a_bmp_is_found(tmp_path, config):
+    path = tmp_path / "png_after.bmp"
+    path.write_bytes(_encoded(backdrop(), "BMP") + _encoded(with_face(), "PNG"))
+    found_face(path, config)
+
+
+@pytest.mark.xfail(strict=True, reason="RT18-8: the carried-picture search (picture_starts) knows JPEG, PNG, "
+                   "GIF, WebP and TIFF, not BMP ('BM' + sizes): a BMP after a BMP's pixels or in a TIFF gap "
+                   "is a picture carving tools pull out, never screened")
+@pytest.mark.parametrize("host", ["BMP", "TIFF"])
+def test_a_face_bmp_appended_to_a_bmp_or_tiff_is_not_cleared(tmp_path, config, host):
+    path = tmp_path / f"bmp_after.{host.lower()}"
+    path.write_bytes(_encoded(backdrop(), host) + _encoded(with_face(), "BMP"))
+    not_cleared(path, config)
