@@ -6,10 +6,6 @@ check, then the logo and uniform checks with each trust size (the first N academ
 bench's 51-academy trust, 40 of them sharing one crest layout), one after the other, so all
 see the same load. Photos: the blazers with crests of bench/out/logo_set (make_logo_set.py),
 as bench_logos.py's trust-size table. Prints ms per photo and the ratios to the face check.
-
-`--ab` also runs each trust size with the enlarged photo's grey keypoints taken from the
-enlarged working image, as before GREY_MAX_ZOOM (detectors/logos.py), interleaved photo by
-photo in the same process: the tree before that change and after it under the same load.
 """
 
 from __future__ import annotations
@@ -44,13 +40,11 @@ def main() -> int:
     ap.add_argument("--academies", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--photos", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--ab", action="store_true", help="also each trust size without GREY_MAX_ZOOM, interleaved")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
         return 2
     cv2.setNumThreads(1)  # one core, as a worker of the scan's pool
-    from screening.detectors import logos as logos_module
     from screening.detectors.faces import FaceDetector
     from screening.detectors.logos import LogoDetector
     from screening.detectors.uniforms import UniformDetector
@@ -65,10 +59,7 @@ def main() -> int:
         sub = dataclasses.replace(big, academies=big.academies[:n])
         logos = LogoDetector(sub, cache=SET / "cache")
         checks[n] = (logos, UniformDetector(sub, logos))
-    zooms = {"": logos_module.GREY_MAX_ZOOM}
-    if args.ab:
-        zooms = {" (grey of the enlarged image, before)": 1e6, **zooms}
-    spent = {"faces": 0.0, **{(n, z): 0.0 for n in checks for z in zooms}}
+    spent = {"faces": 0.0, **{n: 0.0 for n in checks}}
     for rgb in images[:1]:  # warm: models loaded, the indexes built
         faces.detect(_Picture(rgb), {})
         for logos, _ in checks.values():
@@ -79,19 +70,16 @@ def main() -> int:
             found = faces.detect(_Picture(rgb), {})
             spent["faces"] += time.perf_counter() - t
             for n, (logos, uniforms) in checks.items():
-                for z, zoom in zooms.items():
-                    logos_module.GREY_MAX_ZOOM = zoom
-                    t = time.perf_counter()
-                    earlier = {Check.FACES: CheckResult(Check.FACES, tuple(found))}
-                    earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(logos.detect(_Picture(rgb), {})))
-                    uniforms.detect(_Picture(rgb), earlier)
-                    spent[(n, z)] += time.perf_counter() - t
-            logos_module.GREY_MAX_ZOOM = zooms[""]
+                t = time.perf_counter()
+                earlier = {Check.FACES: CheckResult(Check.FACES, tuple(found))}
+                earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(logos.detect(_Picture(rgb), {})))
+                uniforms.detect(_Picture(rgb), earlier)
+                spent[n] += time.perf_counter() - t
     count = len(images) * args.rounds
     print(f"{len(images)} blazer photos x {args.rounds} rounds, one process, one OpenCV thread; ms per photo\n")
     print("| check | ms | vs faces |\n|---|---|---|")
     for label, seconds in spent.items():
-        what = "faces" if label == "faces" else f"logos + uniforms, {label[0]} academies{label[1]}"
+        what = "faces" if label == "faces" else f"logos + uniforms, {label} academies"
         print(f"| {what} | {1000 * seconds / count:.0f} | {seconds / spent['faces']:.2f}x |")
     return 0
 

@@ -53,14 +53,6 @@ SMALL_VIEW = 128
 # agreeing with its placement, as one placed by colour and outline must (_few_points_large).
 FEW_POINTS_UP_TO = 160
 SMALL_MAX_ZOOM = 4.0
-# A whole photo smaller than the working size is enlarged to it (up to [logos] max_zoom, 2x); its
-# grey keypoints are found on a copy at most this many times the photo's own size (SIFT doubles
-# its input: enlarged twice over, its finest scale is a quarter of a photo pixel, mostly
-# interpolation, and three quarters of SIFT's work). At 1.0 (the photo's own size) 2 crests of
-# 293 bench cases were lost outright (a 10-20% badge, a 40-60 px s202); at 1.5 none. Where this
-# places a crest but not surely (a score from REPORT_FLOOR to min_score), the enlarged copy's
-# keypoints are found too and the photo searched again as before.
-GREY_MAX_ZOOM = 1.5
 
 
 class LogoReferenceError(Exception):
@@ -114,18 +106,7 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        # a whole photo enlarged to the working size: its grey keypoints from a copy at most
-        # GREY_MAX_ZOOM times its size; a zoomed crop (a chest, a small crest's window) keeps its zoom
-        grey_side = None
-        if box is None and scale > GREY_MAX_ZOOM:
-            grey_side = round(max(region.shape[:2]) * GREY_MAX_ZOOM)
-        placed = self.find(work, refs, grey_side)
-        if grey_side is not None and any(REPORT_FLOOR <= p.score < self.settings.min_score for p in placed):
-            # a crest placed, but not surely: its keypoints again from the enlarged photo (their
-            # places finer; bench 0452: an embroidered crest scored 0.52 placed from the photo's
-            # own size, 0.73 from the enlarged copy)
-            placed = self.find(work, refs)
-        for p in placed:
+        for p in self.find(work, refs):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -160,7 +141,7 @@ class LogoDetector:
                     findings = [g for g in findings if g not in same] + [f]
         return findings
 
-    def find(self, rgb: np.ndarray, refs, grey_side: int | None = None) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
 
         The photo is worked on once for all references: its colour views (and each academy
@@ -180,7 +161,7 @@ class LogoDetector:
             refs = [r for r in refs if presence.possible(r)]
             if not refs:
                 return []
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)), grey_side)
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
         if "index" in self.steps:  # one query of all references' index by the photo's features
             matched = self.index.match(image, [self._position[id(r)] for r in refs])
             pairs = [matched[self._position[id(r)]] for r in refs]

@@ -33,17 +33,15 @@ class ChannelFeatures:
         return idx, np.sqrt(np.maximum(d2, 0))
 
 
-def image_features(rgb: np.ndarray, channels, grey_side: int | None = None) -> dict[int, ChannelFeatures]:
+def image_features(rgb: np.ndarray, channels) -> dict[int, ChannelFeatures]:
     """SIFT features of an image on each requested channel; points in rgb's pixels.
 
     The grey channel is searched with its longer side at most GREY_SIDE (SIFT doubles its
-    input, and the doubled scale is most of its work), or `grey_side` when smaller (the size
-    of a photo that was enlarged to make `rgb`: an enlarged copy's doubled scale sees only
-    interpolation), the colour channels at CHROMA_SCALE.
+    input, and the doubled scale is most of its work), the colour channels at CHROMA_SCALE.
     """
     out = {}
     if GREY in channels:
-        scale = min(1.0, min(GREY_SIDE, grey_side or GREY_SIDE) / max(rgb.shape[:2]))
+        scale = min(1.0, GREY_SIDE / max(rgb.shape[:2]))
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
         if scale < 1:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
