@@ -1,0 +1,84 @@
+"""Pictures a clip carries in its boxes, screened as views of the clip.
+
+A camera keeps a still beside the clip's frames: Canon's MOV in moov/udta/CNTH/CNDA, its MP4 in
+the THMB box of its uuid box, others in moov/udta/thmb; a picture can also ride in a `free` box
+(formats/carried.py finds them all). A viewer, an exiftool or a file browser shows it, and it
+need not be one of the clip's frames. So every photo check runs on it, as on a photo's EXIF
+thumbnail: its findings name the view ("clip thumbnail (...)") and carry time 0 (a clip's
+reasons carry `time`, SPEC). One that does not decode, is cut off, or exceeds the limits (more
+than carried.MAX_CARRIED pictures, the pixel budget, the time limit) makes the clip an error.
+A clip split across workers (video_split.py) screens them once, in segment 0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from screening import imaging
+from screening.formats import carried, video
+from screening.formats.common import Embedded, MetadataError
+from screening.formats.pixels import Budget
+from screening.model import CheckResult
+
+
+def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
+                 max_frames: int = 64) -> tuple[dict, str | None]:
+    """({check: findings} on every picture the clip carries, why they could not all be screened
+    or None). Never raises."""
+    from screening.pipeline import CheckTimeout, _deadline, describe
+
+    found: dict = {check: [] for check in detectors}
+    if fmt != video.MP4:
+        return found, None
+    try:
+        with _deadline(timeout_s):
+            budget = Budget(imaging.MAX_PIXELS)
+            for item in carried.clip_pictures(path):
+                _screen_one(path, item, detectors, found, max_frames, budget)
+    except CheckTimeout:
+        return found, f"timed out after {timeout_s:.0f} s screening the pictures the clip carries (its thumbnail)"
+    except (imaging.ImageError, MetadataError) as exc:
+        return found, str(exc)
+    except Exception as exc:
+        return found, f"screening a picture the clip carries (its thumbnail) failed: {describe(exc)}"
+    return found, None
+
+
+def _screen_one(path: Path, item: Embedded, detectors: dict, found: dict, max_frames: int, budget: Budget) -> None:
+    try:
+        picture = imaging.load(path, item.data, max_frames, budget=budget, depth=1)
+    except imaging.ImageError as exc:
+        raise imaging.ImageError(f"the {item.where} cannot be screened: {exc}") from None
+    earlier: dict = {}
+    for check, detector in detectors.items():
+        own = detector.detect(picture, earlier)  # boxes in the view's pixels, as uniforms reads faces'
+        earlier[check] = CheckResult(check, tuple(own))
+        found[check] += [_as_view(f, picture, item.where) for f in own if getattr(f, "sidecar", None) is None]
+
+
+def _as_view(finding, picture: imaging.Picture, where: str):
+    """The finding named for the carried picture (and its own view in it: its EXIF thumbnail...)."""
+    if hasattr(finding, "view"):
+        label = finding.view or picture.view(getattr(finding, "frame", 0))
+        changes = {"view": f"{where}, {label}" if label else where}
+        if hasattr(finding, "time"):
+            changes["time"] = 0.0
+        return dataclasses.replace(finding, **changes)
+    if hasattr(finding, "detail"):  # a location read from the carried picture's own metadata
+        return dataclasses.replace(finding, detail=f"{finding.detail} (in the {where})")
+    return finding
+
+
+def merged(results: dict, found: dict, error: str | None, decode_check) -> None:
+    """Add the views' findings to the clip's results; a view that could not be screened makes
+    the decode check an error (the clip is then never cleared)."""
+    for check, findings in found.items():
+        if findings and check in results:
+            results[check] = dataclasses.replace(results[check], findings=results[check].findings + tuple(findings))
+        elif findings:
+            results[check] = CheckResult(check, tuple(findings))
+    if error:
+        decode = results.get(decode_check) or CheckResult(decode_check)
+        if decode.error is None:
+            results[decode_check] = dataclasses.replace(decode, error=error)
