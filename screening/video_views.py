@@ -5,7 +5,10 @@ the THMB box of its uuid box, others in moov/udta/thmb; a picture can also ride 
 (formats/carried.py finds them all). A viewer, an exiftool or a file browser shows it, and it
 need not be one of the clip's frames. So every photo check runs on it, as on a photo's EXIF
 thumbnail: its findings name the view ("clip thumbnail (...)") and carry time 0 (a clip's
-reasons carry `time`, SPEC). One that does not decode, is cut off, or exceeds the limits (more
+reasons carry `time`, SPEC). As a photo's thumbnail of itself (imaging.Picture.repeats), one that
+is the clip's first frame shrunk (formats/pixels.shown_already: it differs nowhere; the first
+frame is always screened) has faces too small to identify: only the text check reads its pixels,
+the location check its metadata; one that differs anywhere gets every check. One that does not decode, is cut off, or exceeds the limits (more
 than carried.MAX_CARRIED pictures, the pixel budget, the time limit) makes the clip an error.
 A clip split across workers (video_split.py) screens them once, in segment 0.
 """
@@ -18,8 +21,11 @@ from pathlib import Path
 from screening import imaging
 from screening.formats import carried, video
 from screening.formats.common import Embedded, MetadataError
-from screening.formats.pixels import Budget
-from screening.model import CheckResult
+from screening.formats.pixels import Budget, shown_already
+from screening.model import Check, CheckResult
+
+# The checks that still read a thumbnail that repeats the clip's first frame (as a photo's repeats).
+_ON_REPEATS = (Check.TEXT, Check.LOCATION)
 
 
 def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
@@ -34,8 +40,10 @@ def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
     try:
         with _deadline(timeout_s):
             budget = Budget(imaging.MAX_PIXELS)
-            for item in carried.clip_pictures(path):
-                _screen_one(path, item, detectors, found, max_frames, budget)
+            items = carried.clip_pictures(path)
+            first = _first_frame(path, fmt) if items else None
+            for item in items:
+                _screen_one(path, item, detectors, found, max_frames, budget, first)
     except CheckTimeout:
         return found, f"timed out after {timeout_s:.0f} s screening the pictures the clip carries (its thumbnail)"
     except (imaging.ImageError, MetadataError) as exc:
@@ -45,13 +53,34 @@ def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
     return found, None
 
 
-def _screen_one(path: Path, item: Embedded, detectors: dict, found: dict, max_frames: int, budget: Budget) -> None:
+def _first_frame(path: Path, fmt: str):
+    """The clip's first frame, upright (a camera's thumbnail is mostly that frame shrunk), or None."""
+    from screening.pipeline import CheckTimeout
+
+    try:
+        with video.Clip(path, fmt) as clip:
+            frames = clip.frames()
+            first = next(frames, None)
+            rgb = first.rgb() if first is not None else None
+            frames.close()
+            return rgb
+    except CheckTimeout:
+        raise
+    except Exception:  # the clip's own decoding reports it; the thumbnail then gets every check
+        return None
+
+
+def _screen_one(path: Path, item: Embedded, detectors: dict, found: dict, max_frames: int, budget: Budget,
+                first) -> None:
     try:
         picture = imaging.load(path, item.data, max_frames, budget=budget, depth=1)
     except imaging.ImageError as exc:
         raise imaging.ImageError(f"the {item.where} cannot be screened: {exc}") from None
+    repeat = first is not None and all(shown_already(frame, [first]) for frame in picture.frames)
     earlier: dict = {}
     for check, detector in detectors.items():
+        if repeat and check not in _ON_REPEATS:
+            continue
         own = detector.detect(picture, earlier)  # boxes in the view's pixels, as uniforms reads faces'
         earlier[check] = CheckResult(check, tuple(own))
         found[check] += [_as_view(f, picture, item.where) for f in own if getattr(f, "sidecar", None) is None]

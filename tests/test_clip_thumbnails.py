@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import pytest
 
 from screening import pipeline, video_split
 from screening.formats import carried
 from screening.model import Check, Status
 
-from .clips import head, write_clip
+from .clips import Appearance, head, scene, write_clip
 from .test_carried_pictures import CANON_UUID, _cmt1
 from .test_redteam6 import backdrop, jpeg, with_face
-from .test_video import RedSquareFaces, _box, _into_moov, checks, config, real_faces, screen  # noqa: F401
+from .test_video import RED, RedSquareFaces, _box, _into_moov, checks, config, real_faces, screen  # noqa: F401
 from .test_video_split import _clip, _split, _status
 
 
@@ -34,6 +35,11 @@ def _clip_with(tmp_path, name: str, moov_child: bytes | None = None, top: bytes 
     path = tmp_path / name
     path.write_bytes((_into_moov(data, moov_child) if moov_child else data) + top)
     return path
+
+
+def _other(size=(160, 120)) -> np.ndarray:
+    """A drawn scene that is not the clip's first frame (so every check reads it)."""
+    return scene(size, seed=7)(0.0)
 
 
 def _face_thumb(size=(160, 120), at=(60, 40)) -> bytes:
@@ -66,7 +72,7 @@ def test_a_face_in_a_clips_thumbnail_is_reported_as_a_face_in_the_thumbnail_view
 
 @pytest.mark.parametrize("place", PLACES)
 def test_control_a_clip_with_a_plain_thumbnail_is_cleared(tmp_path, config, place):
-    child, top = PLACES[place](jpeg(backdrop((160, 120))))
+    child, top = PLACES[place](jpeg(_other()))
     path = _clip_with(tmp_path, "plain.mov", child, top)
     assert len(carried.clip_pictures(path)) == 1  # the thumbnail is there, and was screened
     faces = RedSquareFaces()
@@ -158,7 +164,7 @@ def test_a_location_in_a_thumbnails_exif_is_reported_naming_the_thumbnail(tmp_pa
     exif = Image.Exif()
     exif[0x8825] = {1: "N", 2: (53.0, 48.0, 7.56), 3: "W", 4: (1.0, 32.0, 51.36)}
     out = io.BytesIO()
-    Image.fromarray(backdrop((160, 120))).save(out, "JPEG", exif=exif)
+    Image.fromarray(_other()).save(out, "JPEG", exif=exif)
     s, d = screen(_clip_with(tmp_path, "gps.mov", _cnth(out.getvalue())), config)
     located = [r for r in d.reasons if r.kind.value == "location"]
     assert d.status is not Status.CLEARED and located, d.reasons
@@ -180,8 +186,86 @@ def test_a_thumbnail_is_screened_by_every_photo_check(tmp_path, config):
     det = checks(config)
     for check in (Check.LOGOS, Check.UNIFORMS, Check.TEXT):
         det[check] = Recording(check.value)
-    s = pipeline.screen_file(_clip_with(tmp_path, "every.mov", _cnth(jpeg(backdrop((160, 120))))), det,
+    s = pipeline.screen_file(_clip_with(tmp_path, "every.mov", _cnth(jpeg(_other()))), det,
                              video=config.video)
     assert [name for name, _ in seen] == ["logos", "uniforms", "text"]
     assert "faces" in seen[1][1]  # uniforms reads the faces found in the same view
     assert all(r.complete for r in s.results)
+
+
+# ---------------------------------------------------------------- a thumbnail of the clip's first frame
+
+
+def _first_frame(path):
+    from screening.formats import video
+
+    with video.Clip(path, video.MP4) as clip:
+        frames = clip.frames()
+        rgb = next(frames).rgb()
+        frames.close()
+    return rgb
+
+
+def _shrunk(rgb, size=(160, 120)):
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(rgb).resize(size, Image.LANCZOS))
+
+
+def _with_thumbnail_of_its_first_frame(tmp_path, name, change=None, appearances=()):
+    plain = write_clip(tmp_path / f"plain_{name}", 1.0, appearances=appearances)
+    thumb = _shrunk(_first_frame(plain))
+    if change is not None:
+        thumb = change(thumb.copy())
+    path = tmp_path / name
+    path.write_bytes(_into_moov(plain.read_bytes(), _cnth(jpeg(thumb))))
+    return path
+
+
+class Counting(RedSquareFaces):
+    def __init__(self):
+        super().__init__()
+        self.sizes = []
+
+    def detect(self, picture, earlier):
+        self.sizes.append(picture.frames[0].shape[:2])
+        return super().detect(picture, earlier)
+
+
+def test_a_thumbnail_of_the_clips_first_frame_gets_only_the_text_and_location_checks(tmp_path, config):
+    """A consented face in the first frame is identified there; the thumbnail repeats it at a
+    size where it could not be identified, so, as a photo's own thumbnail, its faces are not read."""
+    path = _with_thumbnail_of_its_first_frame(tmp_path, "repeat.mov",
+                                              appearances=(Appearance(RED, 0.0, 1.0, (100, 80)),))
+    faces = Counting()
+    text_seen = []
+
+    class Text:
+        def detect(self, picture, earlier):
+            text_seen.append(picture.frames[0].shape[:2])
+            return []
+
+    det = checks(config, faces)
+    det[Check.TEXT] = Text()
+    s = pipeline.screen_file(path, det, video=config.video)
+    assert (120, 160) not in faces.sizes and (120, 160) in text_seen
+    (found,) = [r for r in s.results if r.check is Check.FACES]
+    assert found.findings and not [f for f in found.findings if f.view]  # the frames' face only
+    assert all(r.complete for r in s.results)
+
+
+def test_a_face_drawn_into_a_thumbnail_of_the_first_frame_is_found(tmp_path, config):
+    def draw(thumb):
+        thumb[30:70, 40:80] = RED
+        return thumb
+
+    s, d = screen(_with_thumbnail_of_its_first_frame(tmp_path, "drawn.mov", draw), config)
+    assert d.status is Status.NEEDS_PERMISSION
+    (reason,) = _thumb_faces(d)
+    assert all(abs(a - b) <= 2 for a, b in zip(reason.box, (40, 30, 40, 40), strict=True)), reason.box
+    assert reason.time == 0.0
+
+
+def test_control_a_thumbnail_of_a_plain_first_frame_is_cleared(tmp_path, config):
+    s, d = screen(_with_thumbnail_of_its_first_frame(tmp_path, "same.mov"), config)
+    assert d.status is Status.CLEARED, (d.reasons, [r.error for r in s.results])
