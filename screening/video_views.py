@@ -24,6 +24,10 @@ from screening.formats.common import Embedded, MetadataError
 from screening.formats.pixels import Budget, shown_already
 from screening.model import Check, CheckResult
 
+# A carried picture's findings are numbered from VIEW_FRAMES * (its place + 1): a body in it is
+# matched only with a face of the same picture (policy: a person whose face cannot be seen), never
+# with one of the clip's frames (numbered from 0).
+VIEW_FRAMES = 1_000_000
 # The checks that still read a thumbnail that repeats the clip's first frame (as a photo's repeats).
 _ON_REPEATS = (Check.TEXT, Check.LOCATION)
 
@@ -42,8 +46,8 @@ def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
             budget = Budget(imaging.MAX_PIXELS)
             items = carried.clip_pictures(path)
             first = _first_frame(path, fmt) if items else None
-            for item in items:
-                _screen_one(path, item, detectors, found, max_frames, budget, first)
+            for k, item in enumerate(items):
+                _screen_one(path, item, detectors, found, max_frames, budget, first, (k + 1) * VIEW_FRAMES)
     except CheckTimeout:
         return found, f"timed out after {timeout_s:.0f} s screening the pictures the clip carries (its thumbnail)"
     except (imaging.ImageError, MetadataError) as exc:
@@ -71,7 +75,7 @@ def _first_frame(path: Path, fmt: str):
 
 
 def _screen_one(path: Path, item: Embedded, detectors: dict, found: dict, max_frames: int, budget: Budget,
-                first) -> None:
+                first, numbered: int) -> None:
     try:
         picture = imaging.load(path, item.data, max_frames, budget=budget, depth=1)
     except imaging.ImageError as exc:
@@ -83,14 +87,17 @@ def _screen_one(path: Path, item: Embedded, detectors: dict, found: dict, max_fr
             continue
         own = detector.detect(picture, earlier)  # boxes in the view's pixels, as uniforms reads faces'
         earlier[check] = CheckResult(check, tuple(own))
-        found[check] += [_as_view(f, picture, item.where) for f in own if getattr(f, "sidecar", None) is None]
+        found[check] += [_as_view(f, picture, item.where, numbered) for f in own
+                         if getattr(f, "sidecar", None) is None]
 
 
-def _as_view(finding, picture: imaging.Picture, where: str):
+def _as_view(finding, picture: imaging.Picture, where: str, numbered: int):
     """The finding named for the carried picture (and its own view in it: its EXIF thumbnail...)."""
     if hasattr(finding, "view"):
         label = finding.view or picture.view(getattr(finding, "frame", 0))
         changes = {"view": f"{where}, {label}" if label else where}
+        if hasattr(finding, "frame"):
+            changes["frame"] = numbered + finding.frame
         if hasattr(finding, "time"):
             changes["time"] = 0.0
         return dataclasses.replace(finding, **changes)

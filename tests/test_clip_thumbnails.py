@@ -269,3 +269,24 @@ def test_a_face_drawn_into_a_thumbnail_of_the_first_frame_is_found(tmp_path, con
 def test_control_a_thumbnail_of_a_plain_first_frame_is_cleared(tmp_path, config):
     s, d = screen(_with_thumbnail_of_its_first_frame(tmp_path, "same.mov"), config)
     assert d.status is Status.CLEARED, (d.reasons, [r.error for r in s.results])
+
+
+def test_a_body_in_the_thumbnail_is_not_explained_by_a_face_in_the_clips_frames(tmp_path, config):
+    """policy matches a person's body with a face of the same frame: a consented face in the clip's
+    first frame, where the thumbnail shows a body whose face cannot be seen, must not hide it."""
+    from screening.model import FaceFinding, PersonFinding
+    from screening.policy import Rules, decide
+    import datetime as dt
+
+    from .test_video import STAFF
+
+    class BodiesInThumbnails:
+        def detect(self, picture, earlier):
+            if picture.frames[0].shape[:2] == (120, 160):  # the thumbnail: a body, no face
+                return [PersonFinding((40, 20, 60, 100), 1.9)]
+            return [FaceFinding((50, 25, 40, 40), (("S1001", 0.2),))]  # every frame: Eileen, consented
+
+    s = pipeline.screen_file(_clip_with(tmp_path, "body.mov", _cnth(jpeg(_other()))),
+                             checks(config, BodiesInThumbnails()), video=config.video)
+    d = decide(s.results, Rules("website", dt.date(2026, 10, 1), people=STAFF))
+    assert d.status is Status.NEEDS_PERMISSION and [r.kind.value for r in d.reasons] == ["person"], (d.reasons, s.results)
