@@ -76,10 +76,10 @@ def test_control_a_heic_with_brands_padding_in_ftyp_and_a_face_in_a_free_box(tmp
     found_face(free, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-1: heif_pictures skips the `ftyp` box whole; a JPEG after its "
-                   "brands is carried where no search looks (binwalk/foremost carve it)")
 @pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
 def test_a_face_jpeg_inside_the_ftyp_box_of_a_heic_is_not_cleared(tmp_path, config, fmt):
+    """RT18-1: heif_pictures skipped the `ftyp` box whole; a JPEG after its brands (binwalk and
+    foremost carve it) is now searched for like any other box's."""
     path = tmp_path / f"ftyp.{fmt.lower()}"
     path.write_bytes(_in_ftyp(_still(fmt), _small_face()))
     not_cleared(path, config)
@@ -99,9 +99,8 @@ def test_control_a_clip_with_brands_padding_in_ftyp_is_cleared_and_a_free_box_pi
     assert status is Status.ERROR and any("holds a picture" in e for e in errors), errors
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-2: clip_pictures skips `ftyp` (as `mdat`); a thumbnail JPEG "
-                   "after the brands is never seen")
 def test_a_face_jpeg_inside_the_ftyp_box_of_a_clip_is_not_cleared(tmp_path, config):
+    """RT18-2: clip_pictures skipped `ftyp` as it skips `mdat`; a JPEG after the brands is searched."""
     path = tmp_path / "ftyp.mp4"
     path.write_bytes(_in_ftyp(_clip(tmp_path), _small_face()))
     not_cleared(path, config)
