@@ -23,10 +23,11 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3`, main and branch vidspeed back to
-back, load average 16-27): whole screening, CPU s per clip second, gated: tripod 1.95 -> 1.89,
-panning 2.88 -> 2.84 (outside the passes 0.49 -> 0.38 and 0.77 -> 0.59; the passes looked at the
-same pixels). The target (<= 1.0x real time on 2 processes) was not measurable at that load.
+Last measured (docs/video.md, "Measured"; `--quick --only 3 --diagonal`, main and branch vidspeed2
+back to back, load average 15-24): whole screening, CPU s per clip second, gated: tripod 2.10 ->
+1.96 (the same pixels: noise), panning 2.66 -> 2.48, panning and tilting 4.83 -> 4.27 (main looked
+at a diagonal pan whole on every look). The target (<= 1.0x real time on 2 processes) was not
+measurable at that load.
 """
 
 from __future__ import annotations
@@ -123,17 +124,30 @@ def gps_clips(root: Path) -> list[tuple[str, Path]]:
 # ---------------------------------------------------------------- 3. speed
 
 
-def hd_clip(path: Path, seconds: float, seed: int, pan: float = 8.0, gop: int = 0) -> Path:
+def hd_clip(path: Path, seconds: float, seed: int, pan: float = 8.0, gop: int = 0, tilt: float = 0.0) -> Path:
     """1080p, 30 fps: a head 360 px tall comes on screen at a random place for half a second,
-    in 60% of the half seconds; `pan` px/s of camera pan (0: a tripod); a keyframe every `gop`
+    in 60% of the half seconds; `pan` px/s of camera pan (0: a tripod); `tilt` px/s of the
+    picture moving up as well (a diagonal pan; the heads move with it); a keyframe every `gop`
     frames (0: the encoder's default, 250)."""
+    import numpy as np
+
     picture, _ = head(PUBLIC, 360)
     rng = random.Random(seed)
     appearances = tuple(Appearance(picture, t, 0.5, (rng.randrange(0, 1920 - picture.shape[1]),
                                                      rng.randrange(0, 1080 - picture.shape[0])))
                         for t in [x * 0.5 for x in range(int(seconds * 2))] if rng.random() < 0.6)
+
+    def tilted(t, pixels):
+        up = int(t * tilt)
+        return np.ascontiguousarray(np.concatenate([pixels[up:], pixels[:up][::-1]])) if up else pixels
+
     return write_clip(path, seconds, size=(1920, 1080), fps=30, seed=seed, appearances=appearances, pan=pan,
-                      gop=gop)
+                      gop=gop, frame_hook=tilted if tilt else None)
+
+
+# The clips of section 3: (name, pan px/s, tilt px/s); --diagonal adds the third.
+KINDS = (("tripod", 0.0, 0.0), ("panning 8 px/s", 8.0, 0.0))
+DIAGONAL = ("panning 8 px/s and tilting 4 px/s", 8.0, 4.0)
 
 
 def profile(clip: Path, config, trust, threshold: float) -> list[tuple[str, int, float, float]]:
@@ -206,6 +220,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer, shorter clips (a few minutes)")
     ap.add_argument("--only", default="1,2,3,4,5", help="sections to run, e.g. 3 (speed and CPU only)")
+    ap.add_argument("--diagonal", action="store_true",
+                    help="section 3 also screens a clip panning and tilting at once (the grid moved both ways)")
     ap.add_argument("--seconds", type=float, default=None,
                     help="length of the speed clips of section 3 (default 4 with --quick, else 10)")
     args = ap.parse_args()
@@ -227,7 +243,8 @@ def main() -> None:
         if "2" in sections:
             gps_table(root, config)
         if "3" in sections:
-            speed(root, trust, config, hd_seconds, whole_peer=not args.quick)
+            speed(root, trust, config, hd_seconds, whole_peer=not args.quick,
+                  kinds=KINDS + (DIAGONAL,) if args.diagonal else KINDS)
         if "4" in sections:
             memory_table(root, cfg_path)
         if "5" in sections:
@@ -284,15 +301,16 @@ def memory_table(root: Path, cfg_path: Path) -> None:
         print(f"| {length:g} s | {wall:.1f} | {peak:.0f} |", flush=True)
 
 
-def speed(root: Path, trust, config, hd_seconds: float, whole_peer: bool = True) -> None:
+def speed(root: Path, trust, config, hd_seconds: float, whole_peer: bool = True, kinds=KINDS) -> None:
     import dataclasses
 
     from screening.pool import Screener
 
-    print(f"\n## 3. Speed: two 1080p 30 fps clips of {hd_seconds:g} s, every check, 2 processes\n", flush=True)
+    print(f"\n## 3. Speed: two 1080p 30 fps clips of {hd_seconds:g} s, every check, 2 processes "
+          f"(load average {os.getloadavg()[0]:.1f} at the start)\n", flush=True)
     rows = []
-    for kind, pan in (("tripod", 0.0), ("panning 8 px/s", 8.0)):
-        hd = [hd_clip(root / f"hd-{int(pan)}-{i}.mp4", hd_seconds, i, pan) for i in range(2)]
+    for kind, pan, tilt in kinds:
+        hd = [hd_clip(root / f"hd-{int(pan)}-{int(tilt)}-{i}.mp4", hd_seconds, i, pan, tilt=tilt) for i in range(2)]
         decode = decode_only(hd)
         rows.append((kind, "decoding to the end, no checks (1 process)", decode, decode))
         variants = [("screening, change gating", config.video.change_threshold)]
@@ -309,23 +327,23 @@ def speed(root: Path, trust, config, hd_seconds: float, whole_peer: bool = True)
     for kind, name, s, decode in rows:
         print(f"| {kind} | {name} | {s:.1f} | {s / seconds:.2f} | {s / decode:.1f} |")
     print("\ntarget: screening <= 1.0x real time")
-    cpu(root, trust, config, hd_seconds)
+    cpu(root, trust, config, hd_seconds, kinds)
 
 
-def cpu(root: Path, trust, config, hd_seconds: float) -> None:
+def cpu(root: Path, trust, config, hd_seconds: float, kinds=KINDS) -> None:
     """CPU seconds per second of clip, one clip in this process: what one worker needs to keep
     up with real time (the wall times above are inflated by whatever else the machine runs)."""
     print(f"\n## 3b. CPU seconds per second of clip, one {hd_seconds:g} s 1080p clip, 1 process, per pass\n")
     gated = config.video.change_threshold
-    header = "| pass | " + " | ".join(f"{kind}, {g} | runs, MP" for kind in ("tripod", "panning")
+    header = "| pass | " + " | ".join(f"{kind}, {g} | runs, MP" for kind, _, _ in kinds
                                       for g in ("gating", "no gating")) + " |"
-    print(header + "\n|---|" + "---|" * 8)
+    print(header + "\n|---|" + "---|" * 4 * len(kinds))
     columns = []
-    for pan in (0, 8):
-        clip = root / f"hd-{pan}-0.mp4"
+    clips = [root / f"hd-{int(pan)}-{int(tilt)}-0.mp4" for _, pan, tilt in kinds]
+    for clip in clips:
         for threshold in (gated, 0.0):
             columns.append({name: (n, mp, sec) for name, n, mp, sec in profile(clip, config, trust, threshold)})
-    decode = [decode_cpu(root / f"hd-{pan}-0.mp4") for pan in (0, 8)]
+    decode = [decode_cpu(clip) for clip in clips]
     for name in columns[0]:
         cells = []
         for col in columns:
@@ -333,7 +351,8 @@ def cpu(root: Path, trust, config, hd_seconds: float) -> None:
             cells += [f"{sec / hd_seconds:.2f}", f"{n}, {mp:.1f}" if n else ""]
         print(f"| {name} | " + " | ".join(cells) + " |")
     print("| decoding alone (peer, same run) | " + " | ".join(
-        f"{decode[k // 2] / hd_seconds:.2f} | " for k in range(4)) + "")
+        f"{decode[k // 2] / hd_seconds:.2f} | " for k in range(2 * len(kinds))) + "")
+    print(f"\nload average now {os.getloadavg()[0]:.1f}")
     print("\nCPU s per clip second <= 1.0 is what the target (<= 1.0x real time, one clip per process "
           "on 2 processes) needs.")
 

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.video_pan import choose_pan, edge_slivers, edge_unknown, shifted, shifted_cells
+from screening.video_pan import (across_strips, choose_pan, edge_slivers, edge_unknown, join_overlapping, shifted,
+                                 shifted_cells, strip_pieces)
 
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
@@ -60,6 +61,9 @@ class Plan:
     regions: tuple[tuple[int, int, int, int], ...] | None
     kept: tuple
     shift: tuple[float, float] = (0.0, 0.0)
+    # the last `pieces` regions are pieces of edge strips, which may overlap the regions before
+    # them: what a piece finds wholly inside an earlier region was seen there whole (not twice)
+    pieces: int = 0
 
 
 class Small:
@@ -190,7 +194,7 @@ class Gate:
         if not changed.any() and not wholes and not slivers:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
+            regions, pieces = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
             if not reached:
                 break
@@ -198,7 +202,7 @@ class Gate:
             dropped += reached
         if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions) > FULL_SHARE * w * h:
             return Plan(None, (), shift)
-        return Plan(tuple(regions), tuple(kept), shift)
+        return Plan(tuple(regions), tuple(kept), shift, pieces)
 
     def _pending_wholes(self, changed: np.ndarray) -> list:
         """Boxes (frame pixels) of the groups of pending cells to look at whole now: settled ones
@@ -323,10 +327,11 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
 
 
 def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int, int] = (0, 0),
-             strips: tuple = ()) -> list[tuple[int, int, int, int]] | None:
-    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given;
-    `phase`: where the cells' grid lies on the frame; `strips`: rectangles taken as they are (a
-    moved grid's edge strips), joined with any they overlap."""
+             strips: tuple = ()) -> tuple[list[tuple[int, int, int, int]], int]:
+    """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given,
+    none overlapping another, then the pieces of the edge strips they leave (`strips`: a moved
+    grid's, edge_slivers), which may reach into them; and how many pieces end the list. `phase`:
+    where the cells' grid lies on the frame."""
     import cv2
 
     count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
@@ -334,12 +339,10 @@ def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int,
     rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
              for x, y, cw, ch, _ in stats[1:count]]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
-    grown = [_grown(r, w, h) for r in rects] + list(strips)
-    while True:  # join rectangles that overlap until none do
-        joined = _join_once(grown)
-        if len(joined) == len(grown):
-            return [r if r in strips else _grown(r, w, h, 0) for r in joined]
-        grown = joined
+    joined = across_strips(join_overlapping([_grown(r, w, h) for r in rects]), strips)
+    pieces = strip_pieces(joined, strips, MARGIN_PX)
+    return [_grown(r, w, h, 0) for r in joined] + pieces, len(pieces)
+
 
 
 def _grown(rect, w: int, h: int, margin: int = MARGIN_PX) -> tuple[int, int, int, int]:
@@ -355,18 +358,6 @@ def _grown(rect, w: int, h: int, margin: int = MARGIN_PX) -> tuple[int, int, int
         else:
             y0, y1 = lo, hi
     return int(x0), int(y0), int(x1), int(y1)
-
-
-def _join_once(rects: list) -> list:
-    out: list = []
-    for r in rects:
-        for i, o in enumerate(out):
-            if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
-                out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
-                break
-        else:
-            out.append(r)
-    return out
 
 
 def _touches(changed: np.ndarray, box, phase: tuple[int, int] = (0, 0)) -> bool:

@@ -101,6 +101,74 @@ def edge_slivers(phase: tuple[int, int], size: tuple[int, int], margin: int) -> 
     return out
 
 
+def join_overlapping(rects: list) -> list:
+    """The rectangles, those that overlap joined (their bounding box) until none do."""
+    while True:
+        joined = _join_once(rects)
+        if len(joined) == len(rects):
+            return joined
+        rects = joined
+
+
+def across_strips(rects: list, strips) -> list:
+    """The rectangles, each that meets an edge strip widened across it (the strip's own part at the
+    rectangle's rows, or columns, is looked at with the rectangle), joined again where they then
+    overlap.
+
+    A strip runs the frame's length: joined to a rectangle as a bounding box (as it was), it
+    made it a full-height column, and the two strips of a grid moved both ways made the whole frame
+    (a diagonal pan was looked at whole on every look). Only the rectangle's span of the strip is
+    joined to it; the rest of the strip is looked at as pieces (strip_pieces)."""
+    while True:
+        joined = join_overlapping([_across(r, strips) for r in rects])
+        if joined == rects:
+            return rects
+        rects = joined
+
+
+def _across(rect, strips):
+    x0, y0, x1, y1 = rect
+    for sx0, sy0, sx1, sy1 in strips:
+        if x0 < sx1 and sx0 < x1 and y0 < sy1 and sy0 < y1:
+            if sy1 - sy0 >= sx1 - sx0:  # a strip down the frame's first columns
+                x0, x1 = min(x0, sx0), max(x1, sx1)
+            else:  # along its first rows
+                y0, y1 = min(y0, sy0), max(y1, sy1)
+    return x0, y0, x1, y1
+
+
+def strip_pieces(rects: list, strips, margin: int) -> list:
+    """The parts of the edge strips no rectangle (nor an earlier strip) covers, each reaching
+    `margin` px along the strip into what covers the rest (a sliver in the strip that crosses a cut
+    is whole in the piece): each strip runs the frame's length, so it is cut across only."""
+    pieces, taken = [], list(rects)
+    for sx0, sy0, sx1, sy1 in strips:
+        down = sy1 - sy0 >= sx1 - sx0
+        lo, hi = (sy0, sy1) if down else (sx0, sx1)
+        spans = sorted((max(lo, r[1] if down else r[0]), min(hi, r[3] if down else r[2])) for r in taken
+                       if r[0] < sx1 and sx0 < r[2] and r[1] < sy1 and sy0 < r[3])
+        at = lo
+        for a, b in spans + [(hi, hi)]:
+            if a > at:
+                p0, p1 = max(lo, at - margin), min(hi, a + margin)
+                pieces.append((sx0, p0, sx1, p1) if down else (p0, sy0, p1, sy1))
+            at = max(at, b)
+        taken.append((sx0, sy0, sx1, sy1))
+    return pieces
+
+
+def _join_once(rects: list) -> list:
+    out: list = []
+    for r in rects:
+        for i, o in enumerate(out):
+            if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
+                out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
+                break
+        else:
+            out.append(r)
+    return out
+
+
 def shifted_cells(pending: np.ndarray | None, cells: tuple[int, int]) -> np.ndarray | None:
     """The pending cells moved by whole cells."""
     if pending is None or cells == (0, 0):

@@ -24,6 +24,7 @@ from screening import imaging
 from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, small_copy
+from screening.vision.geometry import iou
 from screening.vision.face_engine import TURNED_SIDE, fine_scale
 
 
@@ -280,14 +281,35 @@ class FrameScreener:
         regions = [(0, 0, w, h)] if plan.regions is None else [
             (int(x0 * scale), int(y0 * scale), min(w, int(np.ceil(x1 * scale))), min(h, int(np.ceil(y1 * scale))))
             for x0, y0, x1, y1 in plan.regions]
-        found = []
-        for x0, y0, x1, y1 in regions:
+        found, each = [], []
+        first_piece = len(regions) - plan.pieces
+        for i, (x0, y0, x1, y1) in enumerate(regions):
             if x1 - x0 < 2 or y1 - y0 < 2:
+                each.append([])
                 continue
             crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
             p.origin = (x0, y0)
-            found += [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
+            placed = [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
+            if i >= first_piece:  # a piece of an edge strip, which may overlap the regions before it
+                placed = [f for f in placed if not _seen_before(f, plan.regions[:i], each)]
+            each.append(placed)
+            found += placed
         return found
+
+
+def _seen_before(finding, regions, found: list[list]) -> bool:
+    """A piece's finding that an earlier region (frame pixels) holds whole and found there too (a
+    finding of its kind whose box overlaps it by intersection over union 0.5): one thing, once."""
+    box = getattr(finding, "box", None)
+    if box is None:
+        return False
+    x, y, w, h = box
+    for (x0, y0, x1, y1), there in zip(regions, found):
+        if x0 <= x and y0 <= y and x + w <= x1 and y + h <= y1 and any(
+                type(g) is type(finding) and getattr(g, "box", None) is not None and iou(g.box, box) >= 0.5
+                for g in there):
+            return True
+    return False
 
 
 def _with_wearers(plan: Plan, faces, w: int, h: int) -> Plan:

@@ -71,8 +71,12 @@ def flagged(detector, image: Image.Image) -> set[str]:
 
 ACADEMIES = ("north", "south", "badge", "wordmark", "shaded")
 # Known misses, measured and kept visible (strict: the day they pass, the mark must go).
+# Case 17: ECC aligns it to 0.74 (found while alignment ran unguarded, crestmiss round), but its ring
+# lettering at that size and contrast correlates 0.21 in fine detail, as little as another school's
+# crest on the same layout: the guard on ECC (verify.aligned) keeps the keypoints' 0.59.
 KNOWN_MISS = pytest.mark.xfail(strict=True, reason="known weakness: a low-contrast ring-lettered badge 66 px "
-                               "across, JPEG 75, gives too few matches (see docs/academies.md)")
+                               "across, JPEG 75: its fine detail is too faint to confirm the ECC alignment "
+                               "(see docs/academies.md)")
 STANDARD = [pytest.param(i, ACADEMIES[i % 5], (0.10, 0.13, 0.18, 0.27, 0.45)[i % 5 if i < 5 else (i * 3) % 5],
                          (-15, -10, -5, 0, 5, 10, 15)[i % 7], (0.0, 0.05, 0.1, 0.15)[i % 4],
                          (70, 75, 85, 95)[i % 4], marks=[KNOWN_MISS] if i == 17 else [])

@@ -327,6 +327,24 @@ def test_rt5_9_a_crest_on_the_shared_layout_in_colours_no_academy_uses_is_a_deco
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known weakness (issue 16, eccguard round): a crest of the shared layout in "
+                   "another school's colours, initials and emblem scores 0.70-0.75 as north where keypoints place "
+                   "it well, without any ECC alignment (main before ECC ran flagged the same); RT5-9's own cases "
+                   "pass because their keypoint placements were rough. See docs/academies.md")
+@pytest.mark.parametrize("k,width", [(3, 0.35), (0, 0.22)])
+def test_rt5_9_the_same_decoys_at_other_sizes_are_not_flagged(twin_trust, family, k, width):
+    from tests import crests
+
+    from .academy_trust import FakePicture, backdrop
+    from .test_logo_identity import MIN_SCORE
+
+    config, det = twin_trust
+    img = backdrop(11, (1000, 700))
+    crests.composite(img, crests.draw_crest(family[k], 512), width_frac=width, centre=(0.45, 0.5), angle=4, seed=1)
+    assert not [f for f in det.detect(FakePicture(crests.jpeg(img, 85)), {}) if f.score >= MIN_SCORE]
+
+
+@pytest.mark.slow
 def test_rt5_9_control_the_same_layout_in_a_trust_academys_colours_is_found(twin_trust, family):
     from tests import crests
 

@@ -207,9 +207,7 @@ class LogoDetector:
                 else REFINE_FROM
             lm.verify(p, v_grey, v_ab, enough)
             if REFINE_FROM <= p.appearance and "refine" in self.steps:
-                better = lm.refine(p, v_grey)
-                if better is not None and lm.verify(better, v_grey, v_ab, enough).score > p.score:
-                    p = better
+                p = lm.aligned(p, v_grey, v_ab, src, dst, enough)  # ECC, kept only where it holds
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:

@@ -3,8 +3,8 @@
 HEIF/AVIF: a viewer shows the image items libheif or Pillow decode (formats/heif.py, avif.py),
 but a JPEG, PNG, GIF, WebP or TIFF can ride along in the file: in an `mdat` range no item points
 to, in a `free`, `skip` or unknown box, in the `meta` box, after the last box. Exiftool and
-forensic tools pull them out. As for JPEG, PNG and WebP (RT15-10), every box but `ftyp` is
-searched by signature (exif_images.picture_starts: a JPEG counts only when its markers reach a
+forensic tools pull them out. As for JPEG, PNG and WebP (RT15-10), every box (`ftyp` too, past
+its brands: RT18-1) is searched by signature (exif_images.picture_starts: a JPEG counts only when its markers reach a
 frame header as libjpeg reads them) and each picture found is screened as a view of the file;
 one that cannot be decoded makes the file an error. A video in the file (a Samsung motion
 photo's `mpvd` box, a second `ftyp`: an MP4 appended, Google's motion photo) or a HEIF image
@@ -64,9 +64,7 @@ def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedde
                     else f"a video (the `{kind.decode('latin-1')}` box at byte {at}: a motion photo?)")
             raise ImageError(f"the {fmt} file holds {what}, whose frames are not screened, so it cannot be cleared")
     found: list[Embedded] = []
-    for kind, at, header, size in boxes:
-        if kind == b"ftyp":
-            continue
+    for kind, at, header, size in boxes:  # `ftyp` too: a picture after its brands (RT18-1)
         body = data[at + header:at + size]
         for start in picture_starts(body, 0, set()):
             where = at + header + start
@@ -98,7 +96,7 @@ def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
 
     with open(path, "rb") as f:
         for box in top_level_boxes(f, path.stat().st_size):
-            if box.kind in (b"mdat", b"ftyp"):
+            if box.kind == b"mdat":  # the frames; `ftyp` is searched too (RT18-2)
                 continue
             if box.size - box.header > MAX_METADATA_BOX:
                 raise MetadataError(f"the `{box.kind.decode('latin-1')}` box is {box.size} bytes, too large to "

@@ -55,6 +55,11 @@ UNMATCHED_PENALTY = 0.18
 # of the same outline and colours (bench: the real one had 14 agreeing, look-alike roundels 0-3).
 DETAILED_KEYPOINTS = 150
 MIN_SUPPORT = 5
+# An ECC-aligned placement is kept only when the crest's fine detail (lettering, emblem: the band
+# its photo resolves) correlates at least this much with the reference's (verify.detail).
+# Chosen on drawn same-layout decoys (RT5-9's family: at most 0.59, at 52 px; 0.49 from 78 px up) and
+# the bench's odd-numbered crests (real crests ECC aligned: 0.52 for a flat crest, 0.67-0.93 others).
+DETAIL_AGREES = 0.6
 # A crest cut by the frame is judged on the part inside it; less than this share of the crest
 # in view is too little to tell one school's crest from another's.
 MIN_VISIBLE = 0.4

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 
 from screening.vision.logo_match.params import (
-    ACHROMATIC, CHROMA_AGREES, CHROMA_GAIN, MIN_VISIBLE, SHIFT_CAST, SHIFT_FAR, UNMATCHED_PENALTY,
+    ACHROMATIC, CHROMA_AGREES, CHROMA_GAIN, DETAIL_AGREES, MIN_SUPPORT, MIN_VISIBLE, SHIFT_CAST, SHIFT_FAR,
+    UNMATCHED_PENALTY,
 )
 from screening.vision.logo_match.reference import Placement
 from screening.vision.logo_match.index import sane
@@ -52,7 +53,7 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
     # colours that disagree cap the score however well the pattern fits: another school's
     # crest of the same layout in other colours fits the pattern perfectly. The pattern of
     # colours (chroma) and the colours themselves (shift) are both asked.
-    colour = min(1.0, p.chroma / CHROMA_AGREES) * float(np.clip((SHIFT_FAR - p.shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1))
+    colour = colour_agreement(p)
     if (0.7 + 0.3 * p.chroma) * colour < enough:  # even a perfect pattern would not do
         return p
     q, r = _stack(g, c), _stack(ref.v_grey, ref.v_ab)
@@ -61,6 +62,12 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
     p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
+
+
+def colour_agreement(p: Placement) -> float:
+    """How far the placement's colours allow its pattern to count (0..1): the pattern of colours
+    (chroma) and the mean colour (shift) both asked; 1 when both agree as a cast allows."""
+    return min(1.0, p.chroma / CHROMA_AGREES) * float(np.clip((SHIFT_FAR - p.shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1))
 
 
 def _inside(Hv: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int]) -> np.ndarray | None:
@@ -97,16 +104,101 @@ def refine(p: Placement, grey: np.ndarray) -> Placement | None:
     S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
     warp = (p.H @ S).astype(np.float32)
     warp /= warp[2, 2]
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
     try:
-        _, warp = cv2.findTransformECC(ref.v_grey.astype(np.float32), grey, warp, cv2.MOTION_HOMOGRAPHY,
-                                       criteria, ref.v_mask, 5)
+        warp = _ecc(ref.v_grey.astype(np.float32), grey, ref.v_mask, warp)
     except cv2.error:  # did not converge: the rough placement stands
         return None
     H = warp.astype(np.float64) @ np.linalg.inv(S)
     if not sane(H, ref.size, (grey.shape[1], grey.shape[0])):
         return None
     return Placement(ref, H, p.inliers, p.source)
+
+
+def aligned(p: Placement, grey: np.ndarray, ab: np.ndarray, src: np.ndarray, dst: np.ndarray,
+            enough: float = 0.0) -> Placement:
+    """`p` aligned to the photo by ECC (refine) when the alignment is to be believed, else `p`.
+
+    ECC fits the reference's lightness to the photo's. Another school's crest drawn on the same
+    layout (the shield, division, rim and scroll, in its own colours, with its own initials and
+    emblem) has the same edges: aligned onto them it fits the pattern and the parts as well as
+    the real crest (RT5-9: 0.56 as keypoints placed it, 0.86 aligned). So the aligned placement
+    replaces `p` only when all of these hold, else `p` stands as keypoints or the outline placed it:
+    - it scores better;
+    - placed by keypoints, they still agree with it (min(inliers, MIN_SUPPORT)): ECC can pull a
+      shield of the same outline onto its own edges (bench decoy 0220: 5 agreeing -> 2);
+    - its colours agree in full (colour_agreement 1): alignment moves shapes, and must never be
+      what lifts a score where the colours disagree;
+    - its fine detail agrees (detail() >= DETAIL_AGREES): the lettering and emblem, which a
+      shared layout does not share, at the scale the photo resolves.
+    """
+    better = refine(p, grey)
+    if better is None or verify(better, grey, ab, enough).score <= p.score:
+        return p
+    if p.source == "features" and support(better, src, dst) < min(p.inliers, MIN_SUPPORT):
+        return p
+    if colour_agreement(better) < 1.0 or detail(better, grey, ab) < DETAIL_AGREES:
+        return p
+    return better
+
+
+def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4) -> float:
+    """How alike the crest's fine detail is (mean correlation over an n x n grid of its parts).
+
+    The photo under the placement and the reference, both in the reference's view, are band-passed
+    (a difference of Gaussians) at the finest scale the photo resolves there: a crest 40 px across
+    seen in a 96 px view has no detail finer than about 2.4 view pixels, so neither side is asked
+    for it. The crest's outline and its band are left out (the mask eroded by the coarser blur):
+    a same-layout crest shares them. Parts with little detail (under a tenth of the mean) say
+    nothing and are skipped. 1.0 when no part has detail to compare (nothing to tell apart).
+    """
+    ref = p.reference
+    vh, vw = ref.v_grey.shape
+    Hv = p.H @ np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    s = max(1.0, vw / max(1.0, p.crest_box()[2]))  # view pixels per photo pixel
+    fine, coarse = 0.5 * s, 2.0 * s
+
+    def band(x: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(x, (0, 0), fine) - cv2.GaussianBlur(x, (0, 0), coarse)
+
+    q, r = band(_stack(g, c).astype(np.float32)), band(_stack(ref.v_grey, ref.v_ab).astype(np.float32))
+    k = int(2 * coarse) | 1
+    m = cv2.erode(ref.v_mask, np.ones((k, k), np.uint8)) > 0
+    cells = []
+    for i in range(n):
+        for j in range(n):
+            ys, xs = slice(i * vh // n, (i + 1) * vh // n), slice(j * vw // n, (j + 1) * vw // n)
+            mm = m[ys, xs]
+            if mm.sum() >= 0.3 * mm.size:
+                rc, qc = r[ys, xs][mm], q[ys, xs][mm]
+                cells.append((float((rc * rc).sum(axis=1).mean()), rc, qc))
+    if not cells:
+        return 1.0
+    floor = 0.1 * float(np.mean([e for e, _, _ in cells]))
+    corr = []
+    for e, rc, qc in cells:
+        d = math.sqrt(float((rc * rc).sum()) * float((qc * qc).sum()))
+        if e >= floor:
+            corr.append(float((rc * qc).sum()) / d if d > 1e-6 else 0.0)
+    return float(np.mean(corr)) if corr else 1.0
+
+
+def _ecc(template: np.ndarray, image: np.ndarray, mask: np.ndarray, warp: np.ndarray) -> np.ndarray:
+    """The homography (template frame -> image) that best aligns the template's masked pixels.
+
+    The mask is the template's (the crest, not its background). findTransformECC's mask is the
+    *input image's* (the photo's size): given the template's, it raised on every call, so no
+    placement was ever refined. findTransformECCWithMask (newer OpenCV, as locked) takes the
+    template's mask; an OpenCV without it aligns the whole template rectangle (no mask), and
+    the aligned placement is kept only when it then scores better (LogoDetector._placed).
+    """
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-4)
+    if hasattr(cv2, "findTransformECCWithMask"):
+        return cv2.findTransformECCWithMask(template, image, mask, None, warp, cv2.MOTION_HOMOGRAPHY,
+                                            criteria, 5)[1]
+    return cv2.findTransformECC(template, image, warp, cv2.MOTION_HOMOGRAPHY, criteria, None, 5)[1]
 
 
 def _stack(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
