@@ -12,8 +12,9 @@ sequence (`moov`: pillow-heif decodes the items, not the track) is never screene
 
 Clips (MP4/MOV): every top-level box but `mdat` (`moov` with its user data, `uuid`, `meta`,
 `free`...) is searched the same way. Canon cameras keep a JPEG thumbnail there (MOV:
-moov/udta/CNTH/CNDA; MP4: the THMB box of Canon's uuid box). A clip is screened frame by frame
-and a still inside it is not, so such a clip is an error (as a clip's XMP thumbnail, RT9-21).
+moov/udta/CNTH/CNDA; MP4: the THMB box of Canon's uuid box), others in moov/udta/thmb. Each
+picture found is screened as a view of the clip (video_views.py); one that cannot be decoded,
+is cut off or exceeds the limits makes the clip an error.
 """
 
 from __future__ import annotations
@@ -77,17 +78,20 @@ def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedde
     return found + after_end(data, end, [], f"{fmt} file's last box")
 
 
-def clip_pictures(path: Path) -> None:
-    """MetadataError when an MP4/MOV's top-level boxes other than `mdat` hold a picture (a Canon
-    thumbnail): a still in a clip is not screened."""
-    for kind, offset, start in _pictures_in_boxes(path):
-        name = kind.decode("latin-1")
-        raise MetadataError(f"the clip's `{name}` box at byte {offset} holds a picture (at byte {start}; "
-                            "a camera's thumbnail, e.g. Canon's CNTH or THMB) that is not screened in a clip: "
-                            "remove it or check it by hand")
+def clip_pictures(path: Path) -> list[Embedded]:
+    """Every picture in an MP4/MOV's top-level boxes other than `mdat` (a camera's thumbnail:
+    Canon's CNTH/CNDA or THMB, udta's thmb; a picture in a `free` box), each to be screened as a
+    view of the clip; more than MAX_CARRIED is an ImageError, a box too large a MetadataError."""
+    found = []
+    for kind, offset, start, data in _pictures_in_boxes(path):
+        found.append(Embedded(f"clip thumbnail (a picture in the clip's `{kind.decode('latin-1')}` box at byte "
+                              f"{offset}, from byte {start})", data))
+        if len(found) > MAX_CARRIED:
+            raise ImageError(f"the clip carries more than {MAX_CARRIED} pictures in its boxes: refused")
+    return found
 
 
-def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
+def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
     from screening.formats.video_container import MAX_METADATA_BOX, top_level_boxes
 
     with open(path, "rb") as f:
@@ -100,7 +104,7 @@ def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
             f.seek(box.body)
             body = f.read(box.size - box.header)
             for start in picture_starts(body, 0, set()):
-                yield box.kind, box.offset, box.body + start
+                yield box.kind, box.offset, box.body + start, body[start:]
 
 
 # ---------------------------------------------------------------- TIFF: bytes no directory points to
