@@ -4,8 +4,9 @@ The clip is decoded to its end one frame at a time (formats/video.py); the sampl
 are screened by the checks' passes (video_passes.py), each on the regions that changed since
 it last looked (video_gate.py), and each finding is stamped with the frame's time. What one
 thing on screen produces over many frames is merged into one appearance (video_merge.py).
-Location comes from the clip's metadata, once. A clip not seen to its end is an error; the
-findings made before the break are still reported.
+Location comes from the clip's metadata, once; a picture the clip carries in its boxes (a
+camera's thumbnail) is screened as a view (video_views.py). A clip not seen to its end is an
+error; the findings made before the break are still reported.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from screening.formats import video, video_metadata
 from screening.model import Check, CheckResult, Screening
 from screening.video_merge import Appearances
 from screening.video_passes import FrameScreener, build_passes, shrunk, stamped
+from screening.video_views import merged as with_views
+from screening.video_views import screen_views
 
 __all__ = ["screen_clip", "shrunk", "stamped"]
 
@@ -59,6 +62,8 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
             results[Check.DECODE], failed = _screen_frames(path, clip, frame_checks, settings, merged, timeout_s)
             size = clip.size
         results.update(_frame_results(frame_checks, merged, failed, tags, path, fmt))
+    if clip is not None:  # the pictures the clip carries in its boxes: views (video_views.py)
+        with_views(results, *screen_views(path, fmt, detectors, timeout_s=timeout_s), Check.DECODE)
     order = [Check.DECODE, *detectors]
     return Screening(display, sha, tuple(results[c] for c in order if c in results), size,
                      clock.monotonic() - started)

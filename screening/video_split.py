@@ -6,7 +6,8 @@ segments, each decoded and screened by its own worker, the appearances merged as
   the keyframes nearest to equal parts of at least MIN_SEGMENT_S. Short clips are not split.
 - screen_segment() decodes from the keyframe that starts its segment, screens the sampled frames
   (its first sampled frame whole, as after a cut) and records what each check found in each
-  frame, in order; segment 0 also runs the metadata checks and reads the tags.
+  frame, in order; segment 0 also runs the metadata checks, reads the tags and screens the
+  pictures the clip carries in its boxes (a thumbnail: video_views.py), once.
 - assemble() (in the parent) replays the segments' records, in time order, into one Appearances
   per check (video_merge.py): a face that straddles a boundary is one appearance, first seen in
   the earlier segment, matched on its best frame in either. The segments must tile the clip:
@@ -28,6 +29,8 @@ from screening.formats import video, video_metadata
 from screening.model import Check, CheckResult, Screening
 from screening.video_merge import Appearances
 from screening.video_passes import FrameScreener, build_passes
+from screening.video_views import merged as with_views
+from screening.video_views import screen_views
 
 # A clip is split only into segments at least this long (seconds): each segment pays for its
 # first frame screened whole, and for decoding from its keyframe.
@@ -65,6 +68,7 @@ class Part:
     sha: str | None = None  # segment 0 only: the file's digest, metadata and tag results
     results: dict = field(default_factory=dict)
     tags: dict = field(default_factory=dict)  # {check: findings or error string}
+    views: tuple = ({}, None)  # segment 0 only: the carried pictures' ({check: findings}, error or None)
     probe: video.Probe | None = None
     size: tuple[int, int] | None = None
     seconds: float = 0.0
@@ -142,6 +146,7 @@ def screen_segment(path: Path, detectors: dict, settings: VideoSettings, the_pla
             part.probe = clip.probe
             if k == 0:
                 _head_checks(path, clip, metadata_checks, frame_checks, part)
+                part.views = screen_views(path, the_plan.fmt, detectors, timeout_s=timeout_s)
             _screen_window(path, clip, the_plan.window(k), frame_checks, settings, part, timeout_s)
             part.size = clip.size
     except video.VideoError as exc:
@@ -288,6 +293,7 @@ def _screening(display: str, the_plan: Plan, parts: list, head: Part | None, err
         results[check] = CheckResult(check, tuple(found + tags))
     for check in order:
         results.setdefault(check, CheckResult(check, error="not run: a segment of the clip was lost"))
+    with_views(results, *(head.views if head is not None else ({}, None)), Check.DECODE)
     sha = head.sha if head is not None else None
     size = head.size if head is not None else None
     seconds = max((p.seconds for p in done), default=0.0)

@@ -53,30 +53,40 @@ def test_control_a_clip_with_canons_uuid_box_and_no_thumbnail_is_cleared(tmp_pat
     assert _status(path, config) == (Status.CLEARED, [])
 
 
+def _thumbnail_face(path, config) -> None:
+    """The face in the carried picture is found, in the clip thumbnail view, at time 0
+    (tests/test_clip_thumbnails.py has the rest: cut off, too many, split clips)."""
+    s, d = verdict(path, config)
+    assert d.status is Status.NEEDS_PERMISSION and not [r.error for r in s.results if r.error], d.reasons
+    faces = [r for r in d.reasons if r.kind.value == "unknown_face" and "clip thumbnail" in r.extra.get("view", "")]
+    assert len(faces) == 1 and faces[0].time == 0.0, d.reasons
+
+
 @pytest.mark.parametrize("atom", [_box(b"CNTH", _box(b"CNDA", _face_thumb())),
                                   _box(b"thmb", b"\0" * 4 + b"jpeg" + _face_thumb())],
                          ids=["Canon MOV CNTH/CNDA", "udta thmb (OpenCV's sample cup.mp4 has one)"])
-def test_a_face_in_a_thumbnail_atom_of_a_clips_user_data_is_not_cleared(tmp_path, config, atom):
+def test_a_face_in_a_thumbnail_atom_of_a_clips_user_data_is_screened_as_a_view(tmp_path, config, atom):
     """Canon's MOV: moov/udta/CNTH/CNDA; other cameras: moov/udta/thmb. Exiftool shows either
     (ThumbnailImage)."""
-    path = _canon_clip(tmp_path, "thumb.mov", _box(b"udta", atom))
-    status, errors = _status(path, config)
-    assert status is Status.ERROR and any("`moov` box" in e and "holds a picture" in e for e in errors), errors
+    _thumbnail_face(_canon_clip(tmp_path, "thumb.mov", _box(b"udta", atom)), config)
 
 
-def test_a_face_in_the_thmb_box_of_canons_uuid_box_is_not_cleared(tmp_path, config):
+def test_a_face_in_the_thmb_box_of_canons_uuid_box_is_screened_as_a_view(tmp_path, config):
     """Canon's MP4 (and CR3): the THMB box of Canon's uuid box (size, then the JPEG)."""
     thmb = b"\0" * 4 + struct.pack(">HHIH", 160, 120, len(_face_thumb()), 0) + b"\0" * 2 + _face_thumb()
     uuid = _box(b"uuid", CANON_UUID + _box(b"CMT1", _cmt1()) + _box(b"THMB", thmb))
     for name, child, top in (("thmb_moov.mp4", uuid, b""), ("thmb_top.mp4", None, uuid)):
-        status, errors = _status(_canon_clip(tmp_path, name, child, top), config)
-        assert status is Status.ERROR and any("holds a picture" in e for e in errors), (name, errors)
+        _thumbnail_face(_canon_clip(tmp_path, name, child, top), config)
 
 
-def test_a_picture_in_a_clips_free_box_is_not_cleared(tmp_path, config):
-    path = _canon_clip(tmp_path, "free.mp4", None, _box(b"free", b"\0" * 16 + _face_thumb()))
+def test_a_picture_in_a_clips_free_box_is_screened_as_a_view(tmp_path, config):
+    _thumbnail_face(_canon_clip(tmp_path, "free.mp4", None, _box(b"free", b"\0" * 16 + _face_thumb())), config)
+
+
+def test_a_cut_off_picture_in_a_clips_box_makes_it_an_error(tmp_path, config):
+    path = _canon_clip(tmp_path, "cut.mov", _box(b"udta", _box(b"CNTH", _box(b"CNDA", _face_thumb()[:700]))))
     status, errors = _status(path, config)
-    assert status is Status.ERROR and any("`free` box" in e for e in errors), errors
+    assert status is Status.ERROR and any("clip thumbnail" in e and "`moov` box" in e for e in errors), errors
 
 
 # ---------------------------------------------------------------- 2. HEIF/AVIF: pictures outside the items

@@ -3,8 +3,8 @@
 HEIF/AVIF: a viewer shows the image items libheif or Pillow decode (formats/heif.py, avif.py),
 but a JPEG, PNG, GIF, WebP or TIFF can ride along in the file: in an `mdat` range no item points
 to, in a `free`, `skip` or unknown box, in the `meta` box, after the last box. Exiftool and
-forensic tools pull them out. As for JPEG, PNG and WebP (RT15-10), every box but `ftyp` is
-searched by signature (exif_images.picture_starts: a JPEG counts only when its markers reach a
+forensic tools pull them out. As for JPEG, PNG and WebP (RT15-10), every box (`ftyp` too, past
+its brands: RT18-1) is searched by signature (exif_images.picture_starts: a JPEG counts only when its markers reach a
 frame header as libjpeg reads them) and each picture found is screened as a view of the file;
 one that cannot be decoded makes the file an error. A video in the file (a Samsung motion
 photo's `mpvd` box, a second `ftyp`: an MP4 appended, Google's motion photo) or a HEIF image
@@ -12,8 +12,9 @@ sequence (`moov`: pillow-heif decodes the items, not the track) is never screene
 
 Clips (MP4/MOV): every top-level box but `mdat` (`moov` with its user data, `uuid`, `meta`,
 `free`...) is searched the same way. Canon cameras keep a JPEG thumbnail there (MOV:
-moov/udta/CNTH/CNDA; MP4: the THMB box of Canon's uuid box). A clip is screened frame by frame
-and a still inside it is not, so such a clip is an error (as a clip's XMP thumbnail, RT9-21).
+moov/udta/CNTH/CNDA; MP4: the THMB box of Canon's uuid box), others in moov/udta/thmb. Each
+picture found is screened as a view of the clip (video_views.py); one that cannot be decoded,
+is cut off or exceeds the limits makes the clip an error.
 """
 
 from __future__ import annotations
@@ -63,9 +64,7 @@ def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedde
                     else f"a video (the `{kind.decode('latin-1')}` box at byte {at}: a motion photo?)")
             raise ImageError(f"the {fmt} file holds {what}, whose frames are not screened, so it cannot be cleared")
     found: list[Embedded] = []
-    for kind, at, header, size in boxes:
-        if kind == b"ftyp":
-            continue
+    for kind, at, header, size in boxes:  # `ftyp` too: a picture after its brands (RT18-1)
         body = data[at + header:at + size]
         for start in picture_starts(body, 0, set()):
             where = at + header + start
@@ -79,22 +78,25 @@ def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedde
     return found + after_end(data, end, [], f"{fmt} file's last box")
 
 
-def clip_pictures(path: Path) -> None:
-    """MetadataError when an MP4/MOV's top-level boxes other than `mdat` hold a picture (a Canon
-    thumbnail): a still in a clip is not screened."""
-    for kind, offset, start in _pictures_in_boxes(path):
-        name = kind.decode("latin-1")
-        raise MetadataError(f"the clip's `{name}` box at byte {offset} holds a picture (at byte {start}; "
-                            "a camera's thumbnail, e.g. Canon's CNTH or THMB) that is not screened in a clip: "
-                            "remove it or check it by hand")
+def clip_pictures(path: Path) -> list[Embedded]:
+    """Every picture in an MP4/MOV's top-level boxes other than `mdat` (a camera's thumbnail:
+    Canon's CNTH/CNDA or THMB, udta's thmb; a picture in a `free` box), each to be screened as a
+    view of the clip; more than MAX_CARRIED is an ImageError, a box too large a MetadataError."""
+    found = []
+    for kind, offset, start, data in _pictures_in_boxes(path):
+        found.append(Embedded(f"clip thumbnail (a picture in the clip's `{kind.decode('latin-1')}` box at byte "
+                              f"{offset}, from byte {start})", data))
+        if len(found) > MAX_CARRIED:
+            raise ImageError(f"the clip carries more than {MAX_CARRIED} pictures in its boxes: refused")
+    return found
 
 
-def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
+def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
     from screening.formats.video_container import MAX_METADATA_BOX, top_level_boxes
 
     with open(path, "rb") as f:
         for box in top_level_boxes(f, path.stat().st_size):
-            if box.kind in (b"mdat", b"ftyp"):
+            if box.kind == b"mdat":  # the frames; `ftyp` is searched too (RT18-2)
                 continue
             if box.size - box.header > MAX_METADATA_BOX:
                 raise MetadataError(f"the `{box.kind.decode('latin-1')}` box is {box.size} bytes, too large to "
@@ -102,7 +104,7 @@ def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int]]:
             f.seek(box.body)
             body = f.read(box.size - box.header)
             for start in picture_starts(body, 0, set()):
-                yield box.kind, box.offset, box.body + start
+                yield box.kind, box.offset, box.body + start, body[start:]
 
 
 # ---------------------------------------------------------------- TIFF: bytes no directory points to

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from screening.formats import captions, carried, coordtext, geotags, metadata, sniff, video, video_vendor
+from screening.formats import captions, coordtext, geotags, metadata, sniff, video, video_vendor
 from screening.formats.xmp import xmp_images
 
 # (source, where, claims): what the location check reports, as for photos.
@@ -125,7 +125,7 @@ def _iso_part(text: str, degree_digits: int, limit: float, name: str) -> float:
 def atom_claims(path: Path) -> list[Source]:
     """Location claims in the ISO BMFF boxes of a file already checked by video.check_structure."""
     found: list[Source] = []
-    carried.clip_pictures(path)  # a Canon thumbnail, any picture in the boxes: not screened in a clip
+    # a Canon thumbnail, any picture in the boxes: screened as a view of the clip (video_views.py)
     for box, body in _metadata_boxes(path, "location data"):
         if box.kind in video_vendor.LOCATION_BOXES:
             video_vendor.refuse(box.kind, box.offset)
