@@ -158,9 +158,6 @@ def test_control_a_hand_built_tiff_is_cleared_and_a_face_jpeg_in_its_gap_is_foun
     found_face(private, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-3: tags 513/514 of a TIFF's IFD0 (exiftool's ThumbnailImage) "
-                   "make the JPEG 'covered' in tiff_pictures, yet nothing screens it: tag_images skips a "
-                   "4-byte pointer and a TIFF's EXIF pictures are not read (exif=False)")
 def test_a_face_jpeg_thumbnail_pointed_to_by_jpeginterchangeformat_in_a_tiff_is_not_cleared(tmp_path, config):
     face = jpeg(with_face())
     path = tmp_path / "thumb513.tif"
@@ -168,9 +165,6 @@ def test_a_face_jpeg_thumbnail_pointed_to_by_jpeginterchangeformat_in_a_tiff_is_
     not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-4: _tiff_covered walks the GPS/Interop IFDs and covers their "
-                   "tags' values; tag_images walks only the pages and the Exif IFD: a picture in a private tag "
-                   "of a GPS or Interop IFD is screened by no one")
 @pytest.mark.parametrize("pointer", [34853, 40965], ids=["GPS IFD", "Interop IFD"])
 def test_a_face_jpeg_in_a_private_tag_of_a_gps_or_interop_ifd_is_not_cleared(tmp_path, config, pointer):
     tail = _private_ifd(jpeg(with_face()))
@@ -179,8 +173,6 @@ def test_a_face_jpeg_in_a_private_tag_of_a_gps_or_interop_ifd_is_not_cleared(tmp
     not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-5: an Exif pointer typed SHORT: _tiff_covered follows it "
-                   "(any integer type), tag_images only LONG/IFD: the Exif IFD's private tag is covered, unsearched")
 def test_a_face_jpeg_in_an_exif_ifd_pointed_to_by_a_short_is_not_cleared(tmp_path, config):
     tail = _private_ifd(jpeg(with_face()))
     at = 8 + backdrop((64, 48)).nbytes  # within a SHORT's reach
@@ -189,8 +181,6 @@ def test_a_face_jpeg_in_an_exif_ifd_pointed_to_by_a_short_is_not_cleared(tmp_pat
     not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-6: a StripByteCounts longer than the pixels covers a JPEG "
-                   "after them: tiff_pictures trusts the declared span, the decoder reads only the pixels")
 def test_a_face_jpeg_inside_an_overlong_strip_of_a_tiff_is_not_cleared(tmp_path, config):
     face = jpeg(with_face())
     path = tmp_path / "overlong_strip.tif"
@@ -346,11 +336,51 @@ def test_control_a_face_png_appended_to_a_bmp_is_found(tmp_path, config):
     found_face(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT18-8: the carried-picture search (picture_starts) knows JPEG, PNG, "
-                   "GIF, WebP and TIFF, not BMP ('BM' + sizes): a BMP after a BMP's pixels or in a TIFF gap "
-                   "is a picture carving tools pull out, never screened")
 @pytest.mark.parametrize("host", ["BMP", "TIFF"])
 def test_a_face_bmp_appended_to_a_bmp_or_tiff_is_not_cleared(tmp_path, config, host):
     path = tmp_path / f"bmp_after.{host.lower()}"
     path.write_bytes(_encoded(backdrop(), host) + _encoded(with_face(), "BMP"))
     not_cleared(path, config)
+
+
+# ---------------------------------------------------------------- the fixes' edges: fail closed, ordinary files clear
+
+
+def test_a_bmp_header_that_counts_but_does_not_decode_after_a_bmp_is_an_error(tmp_path, config):
+    """A carried BMP candidate (known DIB header, sane size) whose compression no decoder reads."""
+    bad = bytearray(_encoded(with_face(), "BMP"))
+    struct.pack_into("<I", bad, 30, 99)  # biCompression: unknown
+    path = tmp_path / "bad_bmp_after.bmp"
+    path.write_bytes(_encoded(backdrop(), "BMP") + bytes(bad))
+    status, errors = _status(path, config)
+    assert status is Status.ERROR and errors, errors
+
+
+def test_tags_513_514_pointing_to_bytes_that_are_no_jpeg_make_a_tiff_an_error(tmp_path, config):
+    junk = bytes(range(256)) * 8
+    path = tmp_path / "junk513.tif"
+    path.write_bytes(_tiff([(513, 4, 1, lambda at: at), (514, 4, 1, len(junk))], junk))
+    status, errors = _status(path, config)
+    assert status is Status.ERROR and errors, errors
+
+
+@pytest.mark.parametrize("compression", [None, "tiff_lzw", "tiff_adobe_deflate", "packbits", "jpeg"])
+def test_ordinary_tiffs_with_many_strips_are_cleared(tmp_path, config, compression):
+    """The overlong-strip search (RT18-6) covers only the pixels' bytes of uncompressed strips and
+    searches compressed ones: ordinary files written in many strips stay cleared."""
+    path = tmp_path / f"strips_{compression}.tif"
+    kwargs = {"compression": compression} if compression else {}
+    Image.fromarray(backdrop()).save(path, "TIFF", **kwargs)
+    assert _status(path, config) == (Status.CLEARED, [])
+
+
+@pytest.mark.parametrize("layout", [{"rowsperstrip": 7}, {"tile": (64, 64)}],
+                         ids=["strips", "tiles"])
+def test_uncompressed_tiffs_in_strips_tiles_or_planes_are_cleared(tmp_path, config, layout):
+    """Only the pixels' bytes of uncompressed strips and tiles are covered (RT18-6): as tifffile
+    lays them out, nothing is left over to search."""
+    import tifffile
+
+    path = tmp_path / "layout.tif"
+    tifffile.imwrite(path, backdrop(), photometric="rgb", **layout)
+    assert _status(path, config) == (Status.CLEARED, [])

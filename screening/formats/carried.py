@@ -112,11 +112,43 @@ def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8}
 _INTS = {3: "H", 4: "I", 13: "I", 16: "Q"}
 # (offsets, byte counts) tags: strips, tiles, the JPEG thumbnail; tags pointing to more directories:
-# SubIFDs, Exif, GPS, Interoperability.
+# SubIFDs, Exif, GPS, Interoperability (any integer type: a SHORT pointer is followed too, RT18-5).
 _SPANS = ((273, 279), (324, 325), (513, 514))
-_POINTERS = (330, 34665, 34853, 40965)
-_READ = {tag for pair in _SPANS for tag in pair} | set(_POINTERS)
+POINTERS = (330, 34665, 34853, 40965)
+# What the pixels' size is read from: width, length, bits, compression, samples, rows per strip,
+# planar configuration, tile width and length.
+_LAYOUT = (256, 257, 258, 259, 277, 278, 284, 322, 323)
+_READ = {tag for pair in _SPANS for tag in pair} | set(POINTERS) | set(_LAYOUT)
 MAX_DIRECTORIES = 1024
+
+
+def tiff_directories(data: bytes, order: str) -> list[tuple[int, int, dict[int, list[int]]]]:
+    """(offset, entry count, integer values of the tags read) of every directory of a TIFF file: the
+    chain from each directory (the pages, and any directory's next) and every SubIFD, Exif, GPS and
+    Interoperability directory. One walk for the covered bytes and the tags searched (RT18-4)."""
+    out = []
+    todo, seen = [struct.unpack_from(order + "I", data, 4)[0]], set()
+    while todo:
+        offset = todo.pop(0)
+        if not offset or offset in seen or offset + 2 > len(data):
+            continue
+        if len(seen) >= MAX_DIRECTORIES:
+            raise ImageError(f"the TIFF file holds more than {MAX_DIRECTORIES} directories: refused")
+        seen.add(offset)
+        (count,) = struct.unpack_from(order + "H", data, offset)
+        values: dict[int, list[int]] = {}
+        for entry in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
+            tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
+            size = _TYPE_SIZES.get(kind, 1) * n
+            at = entry + 8 if size <= 4 else struct.unpack_from(order + "I", data, entry + 8)[0]
+            if tag in _READ and kind in _INTS and n <= 1 << 20 and at + size <= len(data):
+                values[tag] = list(struct.unpack_from(f"{order}{n}{_INTS[kind]}", data, at))
+        out.append((offset, count, values))
+        todo += [p for tag in POINTERS for p in values.get(tag, [])]
+        at = offset + 2 + 12 * count
+        if at + 4 <= len(data):
+            todo.append(struct.unpack_from(order + "I", data, at)[0])
+    return out
 
 
 def tiff_pictures(data: bytes) -> list[Embedded]:
@@ -139,31 +171,50 @@ def tiff_pictures(data: bytes) -> list[Embedded]:
 
 
 def _tiff_covered(data: bytes, order: str) -> list[tuple[int, int]]:
-    """(start, end) of every directory, tag value, strip, tile and JPEG thumbnail of the file."""
+    """(start, end) of every directory, tag value, the pixels of every strip and tile, and the JPEG
+    thumbnail (tiff.tag_images screens it, RT18-3). Of uncompressed pixels only the bytes the image
+    needs; of compressed ones only the first byte (so a strip's own JPEG start is not a find): bytes
+    a decoder never reads are searched, however long a strip is declared (RT18-6)."""
     covered = [(0, 8)]
-    todo, seen = [struct.unpack_from(order + "I", data, 4)[0]], set()
-    while todo:
-        offset = todo.pop()
-        if not offset or offset in seen or offset + 2 > len(data):
-            continue
-        if len(seen) >= MAX_DIRECTORIES:
-            raise ImageError(f"the TIFF file holds more than {MAX_DIRECTORIES} directories: refused")
-        seen.add(offset)
-        (count,) = struct.unpack_from(order + "H", data, offset)
+    for offset, count, values in tiff_directories(data, order):
         covered.append((offset, offset + 2 + 12 * count + 4))
-        values: dict[int, list[int]] = {}
         for entry in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
-            tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
+            kind, n = struct.unpack_from(order + "HI", data, entry + 2)
             size = _TYPE_SIZES.get(kind, 1) * n
-            at = entry + 8 if size <= 4 else struct.unpack_from(order + "I", data, entry + 8)[0]
             if size > 4:
+                at = struct.unpack_from(order + "I", data, entry + 8)[0]
                 covered.append((at, at + size))
-            if tag in _READ and kind in _INTS and n <= 1 << 20 and at + size <= len(data):
-                values[tag] = list(struct.unpack_from(f"{order}{n}{_INTS[kind]}", data, at))
+        needed = _pixel_bytes(values)
         for starts, counts in _SPANS:
-            covered += [(s, s + c) for s, c in zip(values.get(starts, []), values.get(counts, []), strict=False)]
-        todo += [p for tag in _POINTERS for p in values.get(tag, [])]
-        at = offset + 2 + 12 * count
-        if at + 4 <= len(data):
-            todo.append(struct.unpack_from(order + "I", data, at)[0])
+            spans = zip(values.get(starts, []), values.get(counts, []), strict=False)
+            if starts == 513:
+                covered += [(s, s + c) for s, c in spans]
+            else:
+                covered += [(s, s + min(c, need)) for (s, c), need in zip(spans, needed(starts), strict=False)]
     return covered
+
+
+def _pixel_bytes(values: dict[int, list[int]]):
+    """For strips (273) or tiles (324): the bytes each one's pixels take when uncompressed, else 1."""
+    def first(tag: int, default: int) -> int:
+        return (values.get(tag) or [default])[0]
+
+    width, height, samples = first(256, 0), first(257, 0), first(277, 1)
+    bits = values.get(258) or [1]
+    planar = first(284, 1) == 2
+    if len(bits) < samples:
+        bits = bits[:1] * samples
+    pixel_bits = bits[0] if planar else sum(bits[:samples])
+
+    def needed(starts: int) -> list[int]:
+        n = len(values.get(starts, []))
+        if first(259, 1) != 1:
+            return [1] * n
+        if starts == 324:
+            tile = (first(322, 0) * pixel_bits + 7) // 8 * first(323, 0)
+            return [tile] * n
+        rows = max(1, min(first(278, height), height or 1))
+        row = (width * pixel_bits + 7) // 8
+        per_plane = max(1, -(-height // rows))
+        return [row * max(0, min(rows, height - (i % per_plane) * rows)) for i in range(n)]
+    return needed

@@ -133,15 +133,16 @@ def pictures_in(blob: bytes, where: str) -> list[Embedded]:
 
 
 def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
-    """Offsets of JPEG, PNG, GIF, WebP and TIFF pictures. A PNG's 8-byte signature counts whatever
+    """Offsets of JPEG, PNG, GIF, WebP, TIFF and BMP pictures. A PNG's 8-byte signature counts whatever
     follows (chance hits are negligible); a GIF's 6 bytes count when a block follows the header as
     Pillow finds one; a JPEG's 3 bytes count when their markers reach a frame header as libjpeg reads
-    them. A hit that counts and then fails to decode is an error for the caller."""
+    them; a BMP's 2 bytes count when a known DIB header with a sane size follows (RT18-8). A hit that
+    counts and then fails to decode is an error for the caller."""
     chains: dict[int, bool] = {}  # JPEG marker positions already followed (each byte walked once)
     for signature, is_image in ((b"\xff\xd8\xff", lambda b, a: _jpeg_headers_at(b, a, chains)),
                                 (b"\x89PNG\r\n\x1a\n", lambda b, a: True),
                                 (b"GIF87a", _gif_at), (b"GIF89a", _gif_at), (b"WEBP", _webp_at),
-                                (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at)):
+                                (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at), (b"BM", _bmp_at)):
         at = block.find(signature, start)
         while at >= 0:
             if signature == b"WEBP":
@@ -164,6 +165,27 @@ def _gif_at(block: bytes, at: int) -> bool:
 
 def _webp_at(block: bytes, at: int) -> bool:
     return block[at:at + 4] == b"RIFF"
+
+
+# DIB header sizes: BITMAPCOREHEADER, INFO, V2, V3, V4, V5 (what Pillow reads).
+_DIB_SIZES = {12, 40, 52, 56, 108, 124}
+
+
+def _bmp_at(block: bytes, at: int) -> bool:
+    """A BMP file header whose declared size fits what follows (or is 0) and whose DIB header is of
+    a known size, one plane, a known bit depth and a sane nonzero size."""
+    if len(block) < at + 26:
+        return False
+    declared, offset, dib = struct.unpack_from("<I4xII", block, at + 2)
+    if dib not in _DIB_SIZES or declared > len(block) - at or offset < 14 + dib or offset > (declared or len(block) - at):
+        return False
+    if dib == 12:
+        width, height, planes, bits = struct.unpack_from("<HHHH", block, at + 18)
+    elif len(block) >= at + 30:
+        width, height, planes, bits = struct.unpack_from("<iiHH", block, at + 18)
+    else:
+        return False
+    return 0 < width <= 1 << 16 and 0 < abs(height) <= 1 << 16 and planes == 1 and bits in (1, 2, 4, 8, 16, 24, 32)
 
 
 def _tiff_image_at(block: bytes, at: int) -> bool:

@@ -14,6 +14,7 @@ import struct
 
 import numpy as np
 
+from screening.formats.carried import tiff_directories
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_exif, photoshop_iptc
 from screening.formats.exif_images import exif_images
 from screening.formats.jpeg import images_in, in_photoshop
@@ -64,19 +65,15 @@ _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 
 
 
 def tag_images(data: bytes) -> list[Embedded]:
-    """Pictures carried in the values of any tag of the page directories and the Exif directory (a
-    private tag, a maker note's preview): a viewer that knows the tag shows them (RT15-10)."""
+    """Pictures carried in the values of any tag of every directory the file's bytes are accounted
+    by (carried.tiff_directories: pages, SubIFDs, Exif, GPS, Interop; RT18-4/5): a private tag, a
+    maker note's preview, which a viewer that knows the tag shows (RT15-10); and the JPEG that tags
+    513/514 (exiftool's ThumbnailImage) point to in any of them, screened whole (RT18-3)."""
     order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(data[:4])
     if order is None or len(data) < 8:
         return []
     found: list[Embedded] = []
-    todo, seen = [(struct.unpack_from(order + "I", data, 4)[0], True)], set()
-    while todo and len(seen) < 1024:
-        offset, chained = todo.pop(0)
-        if not offset or offset in seen or offset + 2 > len(data):
-            continue
-        seen.add(offset)
-        (count,) = struct.unpack_from(order + "H", data, offset)
+    for number, (offset, count, values) in enumerate(tiff_directories(data, order), start=1):
         for i in range(count):
             entry = offset + 2 + 12 * i
             if entry + 12 > len(data):
@@ -84,15 +81,18 @@ def tag_images(data: bytes) -> list[Embedded]:
             tag, kind, n = struct.unpack_from(order + "HHI", data, entry)
             size = _TYPE_SIZES.get(kind, 1) * n
             (start,) = struct.unpack_from(order + "I", data, entry + 8)
-            if tag == 34665 and kind in (4, 13):
-                todo.append((start, False))
             if tag == 34377 and size > 4:
-                found.extend(in_photoshop(data[start:start + size], f"TIFF Photoshop tag of directory {len(seen)}"))
+                found.extend(in_photoshop(data[start:start + size], f"TIFF Photoshop tag of directory {number}"))
             elif tag not in _SKIPPED_TAGS and size > 4:
-                found.extend(images_in(data[start:start + size], f"TIFF tag {tag} of directory {len(seen)}"))
-        at = offset + 2 + 12 * count
-        if chained and at + 4 <= len(data):
-            todo.append((struct.unpack_from(order + "I", data, at)[0], True))
+                found.extend(images_in(data[start:start + size], f"TIFF tag {tag} of directory {number}"))
+        for start, size in zip(values.get(513, []), values.get(514, []), strict=False):
+            if not size:
+                continue
+            if start + size > len(data):
+                raise ImageError(f"the JPEG that tags 513/514 of TIFF directory {number} point to "
+                                 f"({size} bytes at {start}) runs past the end of the file")
+            found.append(Embedded(f"JPEG of tags 513/514 (JPEGInterchangeFormat) of TIFF directory {number}",
+                                  data[start:start + size]))
     return found
 
 
