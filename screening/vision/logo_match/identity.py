@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from screening.vision.logo_match.params import CHROMA_GAIN
-from screening.vision.logo_match.reference import Placement, Reference
+from screening.vision.logo_match.reference import Placement, Reference, in_view
 
 # Two references share a layout when their appearance views have the same size and their
 # crest masks overlap at least this much (IoU).
@@ -50,12 +50,7 @@ def same_layout(refs: list[Reference]) -> list[list[int]]:
 
 def view_of(p: Placement, grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
     """The photo under a placement, warped into its reference's appearance view, as (h, w, 3)."""
-    ref = p.reference
-    vh, vw = ref.v_grey.shape
-    Hv = p.H @ np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    g, c, _ = in_view(p, grey, ab)
     return _pattern(g, c)
 
 

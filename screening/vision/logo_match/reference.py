@@ -99,6 +99,18 @@ class Placement:
         return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
+def in_view(p: Placement, grey: np.ndarray, ab: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The photo's lightness and chroma under a placement, warped into its reference's appearance
+    view, and the homography (view to photo) that did it."""
+    ref = p.reference
+    vh, vw = ref.v_grey.shape
+    Hv = p.H @ np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    return g, c, Hv
+
+
 def make_reference(academy: str, name: str, rgba: np.ndarray, multiscale: bool = True) -> Reference:
     """A Reference from an RGB or RGBA image of the crest."""
     rgb, mask = _crest_and_mask(rgba)

@@ -12,7 +12,7 @@ from screening.vision.logo_match.params import (
     ACHROMATIC, CHROMA_AGREES, CHROMA_GAIN, DETAIL_AGREES, MIN_SUPPORT, MIN_VISIBLE, SHIFT_CAST, SHIFT_FAR,
     UNMATCHED_PENALTY,
 )
-from screening.vision.logo_match.reference import Placement
+from screening.vision.logo_match.reference import Placement, in_view
 from screening.vision.logo_match.index import sane
 
 
@@ -37,10 +37,7 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
                 p.shift = shift
                 return p
     vh, vw = ref.v_grey.shape
-    S = np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
-    Hv = p.H @ S
-    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    g, c, Hv = in_view(p, grey, ab)
     m = ref.v_mask > 0
     inside = _inside(Hv, (vw, vh), (grey.shape[1], grey.shape[0]))
     if inside is not None:  # cut by the frame: judged on the part in view
@@ -153,10 +150,7 @@ def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4) -> float:
     """
     ref = p.reference
     vh, vw = ref.v_grey.shape
-    Hv = p.H @ np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])
-    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    g, c, _ = in_view(p, grey, ab)
     s = max(1.0, vw / max(1.0, p.crest_box()[2]))  # view pixels per photo pixel
     fine, coarse = 0.5 * s, 2.0 * s
 
