@@ -132,10 +132,12 @@ def test_a_thumbnail_of_the_first_frame_with_its_consented_face_and_another_pers
 # ---------------------------------------------------------------- RT19-2: BMP candidates _bmp_at skips
 
 
-def _bmp(pixels: np.ndarray, planes: int | None = None, dib64: bool = False) -> bytes:
+def _bmp(pixels: np.ndarray, planes: int | None = None, dib64: bool = False, bfsize: int | None = None) -> bytes:
     out = io.BytesIO()
     Image.fromarray(pixels).save(out, "BMP")
     b = bytearray(out.getvalue())
+    if bfsize is not None:  # the file header's size field, which Pillow (and imaging.load) ignore
+        struct.pack_into("<I", b, 2, bfsize)
     if planes is not None:
         struct.pack_into("<H", b, 26, planes)
     if dib64:  # the 40-byte BITMAPINFOHEADER grown to OS/2 2.x's 64 bytes (Pillow reads it)
@@ -155,10 +157,11 @@ def test_control_a_face_bmp_in_a_clips_free_box_or_after_a_tiff_is_found(tmp_pat
     assert verdict(after, config)[1].status is Status.NEEDS_PERMISSION
 
 
-@pytest.mark.xfail(strict=True, reason="RT19-2: _bmp_at requires planes == 1 and a DIB size in {12,40,52,56,108,124}; "
-                                       "Pillow ignores planes and reads the 64-byte OS/2 header: the BMP is not "
-                                       "a candidate, so the clip is cleared")
-@pytest.mark.parametrize("variant", [{"planes": 0}, {"dib64": True}], ids=["planes 0", "64-byte DIB header"])
+@pytest.mark.xfail(strict=True, reason="RT19-2: _bmp_at requires planes == 1, a DIB size in {12,40,52,56,108,124} "
+                                       "and bfOffBits <= a nonzero bfSize; Pillow (and imaging.load) ignore planes and "
+                                       "bfSize and read the 64-byte OS/2 header: not a candidate, so cleared")
+@pytest.mark.parametrize("variant", [{"planes": 0}, {"dib64": True}, {"bfsize": 1}],
+                         ids=["planes 0", "64-byte DIB header", "bfSize 1"])
 @pytest.mark.parametrize("host", ["clip free box", "after a TIFF"])
 def test_a_face_bmp_that_pillow_reads_but_bmp_at_skips_is_not_cleared(tmp_path, config, variant, host):
     data = _bmp(with_face((160, 120), (60, 40)), **variant)
