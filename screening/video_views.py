@@ -6,7 +6,7 @@ the THMB box of its uuid box, others in moov/udta/thmb; a picture can also ride 
 need not be one of the clip's frames. So every photo check runs on it, as on a photo's EXIF
 thumbnail: its findings name the view ("clip thumbnail (...)") and carry time 0 (a clip's
 reasons carry `time`, SPEC). As a photo's thumbnail of itself (imaging.Picture.repeats), one that
-is the clip's first frame shrunk (formats/pixels.shown_already: it differs nowhere; the first
+is the clip's first frame shrunk to a thumbnail's size (formats/pixels.shown_already: it differs nowhere; the first
 frame is always screened) has faces too small to identify: only the text check reads its pixels,
 the location check its metadata; one that differs anywhere gets every check. One that does not decode, is cut off, or exceeds the limits (more
 than carried.MAX_CARRIED pictures, the pixel budget, the time limit) makes the clip an error.
@@ -30,6 +30,8 @@ from screening.model import Check, CheckResult
 VIEW_FRAMES = 1_000_000
 # The checks that still read a thumbnail that repeats the clip's first frame (as a photo's repeats).
 _ON_REPEATS = (Check.TEXT, Check.LOCATION)
+# The largest thumbnail taken for a repeat of the first frame (Canon's are 160 x 120).
+THUMBNAIL_SIDE = 256
 
 
 def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
@@ -74,13 +76,22 @@ def _first_frame(path: Path, fmt: str):
         return None
 
 
+def _thumbnail_of(view, first) -> bool:
+    """The view is the first frame shrunk to a camera thumbnail's size (at most THUMBNAIL_SIDE px
+    and half the frame's side), where its faces are too small to identify; a larger view that
+    matches the frame block by block on average can still show a face the frame does not, or
+    another person's face of the same brightness (RT19-1/3)."""
+    side = max(view.shape[:2])
+    return side <= min(THUMBNAIL_SIDE, max(first.shape[:2]) / 2) and shown_already(view, [first])
+
+
 def _screen_one(path: Path, item: Embedded, detectors: dict, found: dict, max_frames: int, budget: Budget,
                 first, numbered: int) -> None:
     try:
         picture = imaging.load(path, item.data, max_frames, budget=budget, depth=1)
     except imaging.ImageError as exc:
         raise imaging.ImageError(f"the {item.where} cannot be screened: {exc}") from None
-    repeat = first is not None and all(shown_already(frame, [first]) for frame in picture.frames)
+    repeat = first is not None and all(_thumbnail_of(frame, first) for frame in picture.frames)
     earlier: dict = {}
     for check, detector in detectors.items():
         if repeat and check not in _ON_REPEATS:

@@ -168,24 +168,25 @@ def _webp_at(block: bytes, at: int) -> bool:
 
 
 # DIB header sizes: BITMAPCOREHEADER, INFO, V2, V3, V4, V5 (what Pillow reads).
-_DIB_SIZES = {12, 40, 52, 56, 108, 124}
+_DIB_SIZES = {12, 40, 52, 56, 64, 108, 124}  # 64: OS/2 2.x, which Pillow reads (RT19-2)
 
 
 def _bmp_at(block: bytes, at: int) -> bool:
-    """A BMP file header whose declared size fits what follows (or is 0) and whose DIB header is of
-    a known size, one plane, a known bit depth and a sane nonzero size."""
+    """A BMP file header whose pixels start after a DIB header of a known size, with a known bit
+    depth and a sane nonzero size. Pillow ignores the file size field and the planes (RT19-2), so
+    neither is asked: a candidate that then does not decode makes its file an error."""
     if len(block) < at + 26:
         return False
-    declared, offset, dib = struct.unpack_from("<I4xII", block, at + 2)
-    if dib not in _DIB_SIZES or declared > len(block) - at or offset < 14 + dib or offset > (declared or len(block) - at):
+    offset, dib = struct.unpack_from("<II", block, at + 10)
+    if dib not in _DIB_SIZES or offset < 14 + dib or offset > len(block) - at:
         return False
     if dib == 12:
-        width, height, planes, bits = struct.unpack_from("<HHHH", block, at + 18)
+        width, height, _planes, bits = struct.unpack_from("<HHHH", block, at + 18)
     elif len(block) >= at + 30:
-        width, height, planes, bits = struct.unpack_from("<iiHH", block, at + 18)
+        width, height, _planes, bits = struct.unpack_from("<iiHH", block, at + 18)
     else:
         return False
-    return 0 < width <= 1 << 16 and 0 < abs(height) <= 1 << 16 and planes == 1 and bits in (1, 2, 4, 8, 16, 24, 32)
+    return 0 < width <= 1 << 16 and 0 < abs(height) <= 1 << 16 and bits in (1, 2, 4, 8, 16, 24, 32)
 
 
 def _tiff_image_at(block: bytes, at: int) -> bool:
