@@ -214,3 +214,48 @@ def test_a_face_jpeg_of_tags_513_514_in_a_subifd_or_gps_ifd_is_not_cleared(tmp_p
     assert d.status is not Status.CLEARED, d.reasons
     if pointer == 34853:  # read by tag_images from the GPS directory, screened whole
         assert any(r.kind.value == "unknown_face" for r in d.reasons), d.reasons
+
+
+# ---------------------------------------------------------------- RT19-1, photos: a large preview
+
+
+def _preview_with_a_face(face_px: int, at: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A 2000 x 1500 picture and its 1000 x 750 preview with a face-like patch `face_px` across
+    (skin, dark eyes and mouth, as bright on average as the scene) pasted only into the preview."""
+    import cv2
+
+    from screening.formats import pixels as _pixels  # noqa: F401  (the module under test)
+
+    big = backdrop((2000, 1500))
+    preview = cv2.resize(big, (1000, 750), interpolation=cv2.INTER_AREA)
+    face = np.zeros((face_px, face_px, 3), np.uint8)
+    face[:] = preview[at[1]:at[1] + face_px, at[0]:at[0] + face_px].mean(axis=(0, 1))
+    cv2.ellipse(face, (face_px // 2, face_px // 2), (face_px * 2 // 5, face_px // 2 - 1), 0, 0, 360,
+                (224, 172, 140), -1)
+    for ex in (face_px // 3, 2 * face_px // 3):
+        cv2.circle(face, (ex, face_px * 2 // 5), max(2, face_px // 12), (30, 20, 20), -1)
+    cv2.line(face, (face_px // 3, face_px * 7 // 10), (2 * face_px // 3, face_px * 7 // 10), (60, 20, 20), 2)
+    preview[at[1]:at[1] + face_px, at[0]:at[0] + face_px] = face
+    return big, preview
+
+
+@pytest.mark.parametrize("face_px,at", [(56, (98, 98)), (40, (500, 380)), (24, (250, 127))])
+def test_a_face_only_in_a_large_preview_of_a_photo_is_not_taken_for_a_copy(face_px, at):
+    """A preview a quarter the photo's area, the same picture but for a face straddling blocks:
+    not a copy (so every check reads it). 64 px blocks (MAX_SAME_BLOCK before) averaged a 56 px
+    face away, as RT19-1 did in a clip's thumbnail; blocks are now at most 8 px."""
+    from screening.formats.pixels import shown_already
+
+    big, preview = _preview_with_a_face(face_px, at)
+    assert not shown_already(preview, [big])
+
+
+def test_control_a_large_preview_that_is_the_photo_shrunk_is_a_copy():
+    import cv2
+
+    from screening.formats.pixels import shown_already
+
+    big = backdrop((2000, 1500))
+    preview = np.asarray(Image.open(io.BytesIO(jpeg(cv2.resize(big, (1000, 750), interpolation=cv2.INTER_AREA))))
+                         .convert("RGB"))
+    assert shown_already(preview, [big])
