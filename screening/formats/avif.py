@@ -81,10 +81,12 @@ def aux_types(meta: bytes) -> list[bytes]:
     return out
 
 
-def top_level_box(data: bytes, kind: bytes) -> bytes | None:
+def boxes(data: bytes):
+    """(type, offset, header length, size) of each top-level ISO-BMFF box, in order, until one that
+    cannot be a box; the size of a box cut off by the end of the data is what it still holds."""
     pos, n = 0, len(data)
     while pos + 8 <= n:
-        size, box = struct.unpack_from(">I4s", data, pos)
+        size, kind = struct.unpack_from(">I4s", data, pos)
         header = 8
         if size == 1 and pos + 16 <= n:
             (size,) = struct.unpack_from(">Q", data, pos + 8)
@@ -92,8 +94,13 @@ def top_level_box(data: bytes, kind: bytes) -> bytes | None:
         elif size == 0:
             size = n - pos
         if size < header:
-            return None
+            return
+        yield kind, pos, header, min(size, n - pos)
+        pos += size
+
+
+def top_level_box(data: bytes, kind: bytes) -> bytes | None:
+    for box, pos, header, size in boxes(data):
         if box == kind:
             return data[pos + header:pos + size]
-        pos += size
     return None

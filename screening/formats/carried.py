@@ -23,6 +23,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+from screening.formats.avif import boxes
 from screening.formats.common import Embedded, ImageError, MetadataError
 from screening.formats.exif_images import picture_starts
 from screening.formats.jpeg import after_end
@@ -36,22 +37,13 @@ MAX_CARRIED = 16
 def _top_level(data: bytes) -> tuple[list[tuple[bytes, int, int, int]], int]:
     """(type, offset, header length, size) of each top-level box (one cut off by the end of the
     file: what it holds), and where they stop: at the end, or where bytes that are not a box begin."""
-    out, pos, n = [], 0, len(data)
-    while pos + 8 <= n:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1 and pos + 16 <= n:
-            (size,) = struct.unpack_from(">Q", data, pos + 8)
-            header = 16
-        elif size == 0:
-            size = n - pos
-        if size < header or not all(32 <= c < 127 for c in kind):
+    out, end = [], 0
+    for kind, pos, header, size in boxes(data):
+        if not all(32 <= c < 127 for c in kind):
             break
-        if pos + size > n:  # a cut-off file: its decoder says so; what the box still holds is searched
-            size = n - pos
         out.append((kind, pos, header, size))
-        pos += size
-    return out, pos
+        end = pos + size
+    return out, end
 
 
 def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedded]:
