@@ -124,7 +124,7 @@ def test_a_flash_covered_at_once_by_something_that_stays_is_found(tmp_path, conf
 def test_a_flash_in_a_high_frame_rate_panning_clip_is_found(tmp_path, config):
     """100 fps: 25 frames between two samples, more than are held (MAX_HELD); the oldest are
     screened as they overflow, and the flash is still found."""
-    assert 0.25 * 100 > flash.MAX_HELD
+    assert 0.25 * 100 > flash.most_held(320 * 240)
     path = write_clip(tmp_path / "fast.mp4", 1.0, fps=100, pan=80.0,
                       appearances=(Appearance(red(), 0.53, 2 / 100, (140, 100)),))
     found_face(path, config)
@@ -145,3 +145,10 @@ def test_a_face_flashed_in_the_second_segment_of_a_split_clip_is_found(tmp_path,
     assert plan.bounds[1] < 4.0
     times = [f.time for r in s.results for f in r.findings if isinstance(f, FaceFinding)]
     assert times and all(4.0 < t < 4.2 for t in times), times
+
+
+def test_fewer_large_frames_are_held_than_small_ones():
+    """Memory stays bounded whatever the frame size: 16 frames of 1080p, 7 of 4K, 2 of 8K."""
+    assert flash.most_held(1920 * 1080) == 16
+    assert flash.most_held(3840 * 2160) == 7
+    assert flash.most_held(7680 * 4320) == 2

@@ -96,6 +96,11 @@ class Frame:
         w, h = self._shown or (None, None)
         return upright(converted(self._frame, w, h, "rgb24"), *self._turn)
 
+    @property
+    def pixels(self) -> int:
+        """Decoded pixels (what holding the frame costs in memory, 1.5 bytes each in 4:2:0)."""
+        return int(self._frame.width) * int(self._frame.height)
+
     def grey_thumb(self) -> np.ndarray:
         return converted(self._frame, *THUMB, "gray").astype(np.float32)
 

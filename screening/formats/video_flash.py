@@ -26,9 +26,16 @@ MIN_PIXELS = 2
 # A camera movement larger than this share of the thumbnail's side between two screened frames
 # is not taken out (a cut or a whip pan: the scene-change rule's business).
 MAX_SHIFT = 0.25
-# Frames held between two samples, at most; beyond that the oldest is screened at once (60 fps
-# holds 15 frames a quarter second; at 240 fps memory stays bounded and nothing is skipped).
+# Frames held between two samples, at most, and at most this many decoded pixels in all (64 MP:
+# about 96 MB; 16 frames of 1080p, 7 of 4K, 2 of 8K); beyond that the oldest is screened at
+# once (60 fps holds 15 frames a quarter second): memory stays bounded and nothing is skipped.
 MAX_HELD = 16
+MAX_HELD_PIXELS = 64_000_000
+
+
+def most_held(pixels: int) -> int:
+    """How many frames of `pixels` pixels may be held at once."""
+    return max(2, min(MAX_HELD, MAX_HELD_PIXELS // max(1, pixels)))
 
 
 def shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:

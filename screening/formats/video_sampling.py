@@ -38,7 +38,7 @@ class _Between:
         if self.last is None or not flash.differs(fine, self.last[1]):
             return
         self.held.append((frame, fine, previous))
-        if len(self.held) > flash.MAX_HELD:  # memory stays bounded: the oldest is screened now
+        if len(self.held) > flash.most_held(frame.pixels):  # memory stays bounded: the oldest is screened now
             old, thumb, _ = self.held.pop(0)
             self.early.append(thumb)
             yield Sample(old.number, old.time, old.rgb(), "between")
