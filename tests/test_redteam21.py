@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from screening.formats import video
+from screening.model import FaceFinding
 
 from .clips import Appearance, write_clip
 from .test_redteam6 import config, found_face, verdict  # noqa: F401  (config: the fixture)
@@ -203,3 +204,41 @@ def test_rt21_5_confetti_is_bounded(tmp_path):
         return px
     counts = _hooked(tmp_path, "confetti.mp4", confetti)
     assert not _blown_up(counts), counts
+
+
+@pytest.mark.xfail(strict=True, reason="RT21-6: at 120 fps a quarter second is 30 frames, more than MAX_HELD (16): "
+                                       "in any pan every frame differs from the last sample, so the oldest are screened "
+                                       "as they overflow, whatever they show: 44 'between' samples a second (4K at 60 fps "
+                                       "holds 7 of 15 frames: the same, on the dearest frames)")
+def test_rt21_6_a_slow_pan_at_120_fps_is_bounded(tmp_path):
+    """A phone's slow-motion clip panning 40 px/s (8 s to cross the frame): nothing flashes."""
+    path = write_clip(tmp_path / "slowmo.mp4", 1.0, fps=120, pan=40.0)
+    counts = whys(path)
+    assert not _blown_up(counts), counts
+
+
+def test_rt21_cost_the_same_pan_at_60_fps_adds_no_between_samples(tmp_path):
+    path = write_clip(tmp_path / "pan60.mp4", 1.0, fps=60, pan=40.0)
+    assert whys(path)["between"] == 0
+
+
+# ================================================================ safe: a split clip's segment boundary
+
+
+def test_rt21_safe_faces_flashed_either_side_of_a_segment_boundary_are_found(tmp_path, config):
+    """Segments split at the keyframe at 3.0 s: faces on frames 72-73 and 73-74 (the end of the
+    first segment, its last frame 74) and 76-77 (just after the second's first frame) all found."""
+    from screening import pipeline, video_split
+
+    from .test_video import checks
+
+    faces = ((72 / FPS, (40, 100)), (73 / FPS, (140, 100)), (76 / FPS, (240, 100)))
+    path = write_clip(tmp_path / "split.mp4", 6.0, fps=FPS, pan=0.0, gop=25,
+                      appearances=tuple(Appearance(RED, t, 2 / FPS, at) for t, at in faces))
+    plan = video_split.plan(path, pipeline.video_format(path), 2, config.video, min_segment_s=2.0)
+    assert plan.bounds[1] == pytest.approx(3.0)
+    det = checks(config, None)
+    parts = [video_split.screen_segment(path, det, config.video, plan, k, timeout_s=60) for k in range(2)]
+    s = video_split.assemble(path.name, plan, parts, config.video)
+    lefts = {f.box[0] for r in s.results for f in r.findings if isinstance(f, FaceFinding)}
+    assert lefts == {40, 140, 240}, lefts
