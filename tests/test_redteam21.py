@@ -8,6 +8,13 @@ The cost side: ordinary clips (camera shake, confetti, flicker, sensor noise) co
 
 Faces are the stand-in of tests/test_video.py (a pure red square is a face). Clips are 2 s of
 320 x 240 at 25 fps, drawn frame by frame (frame_hook): samples fall on frames 0, 6, 12, ... 48.
+
+Unsafe: a face of the background's luma (RT21-1), faded in before a cut (RT21-2), a 24 px face
+against a close background (RT21-3). Cost: shake (RT21-4), confetti (RT21-5), 120 fps (RT21-6),
+a fast pan (RT21-7). Safe: the last quarter second and last frame, a rotated clip, the corner
+during a pan, either side of a split clip's segment boundary; noise, flicker, slow pans cheap.
+Tried and not turned into a case: a flash over fine stripes panning (phase correlation's
+response drops below 0.1 when the face enters, shift() gives 0, and abrupt() flags the face).
 """
 
 from __future__ import annotations
@@ -242,3 +249,31 @@ def test_rt21_safe_faces_flashed_either_side_of_a_segment_boundary_are_found(tmp
     s = video_split.assemble(path.name, plan, parts, config.video)
     lefts = {f.box[0] for r in s.results for f in r.findings if isinstance(f, FaceFinding)}
     assert lefts == {40, 140, 240}, lefts
+
+
+# ================================================================ cost: a fast pan (sports day)
+
+
+def _panned(tmp_path, name, px_per_s):
+    """A camera panning along a wide drawn scene (clips.scene, 3200 px) at px_per_s, 320 px shown."""
+    from .clips import scene
+
+    wide = scene((1600, 240), 3, 0.0)(0.0)
+
+    def hook(t, px):
+        x = int(t * px_per_s)
+        return np.ascontiguousarray(wide[:, x:x + 320])
+    return whys(write_clip(tmp_path / name, 2.0, fps=FPS, pan=0.0, frame_hook=hook))
+
+
+def test_rt21_cost_a_pan_of_half_a_frame_a_second_is_bounded(tmp_path):
+    counts = _panned(tmp_path, "pan150.mp4", 150.0)
+    assert not _blown_up(counts), counts
+
+
+@pytest.mark.xfail(strict=True, reason="RT21-7: a pan faster than MAX_SHIFT (a quarter of the frame between two samples: "
+                                       "about a frame's width a second, a camera following a sprinter) is taken out by no "
+                                       "shift at all: every frame between two samples is a 'between' sample")
+def test_rt21_7_a_fast_pan_is_bounded(tmp_path):
+    counts = _panned(tmp_path, "pan450.mp4", 450.0)
+    assert not _blown_up(counts), counts
