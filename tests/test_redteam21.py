@@ -277,3 +277,31 @@ def test_rt21_cost_a_pan_of_half_a_frame_a_second_is_bounded(tmp_path):
 def test_rt21_7_a_fast_pan_is_bounded(tmp_path):
     counts = _panned(tmp_path, "pan450.mp4", 450.0)
     assert not _blown_up(counts), counts
+
+
+# ================================================================ safe: variable frame rate
+
+
+def test_rt21_safe_a_face_in_a_burst_of_a_variable_frame_rate_clip_is_found(tmp_path, config):
+    """25 fps, then a burst of frames 5 ms apart (1.0-1.1 s), the face on four of them (20 ms)."""
+    import fractions
+
+    path = tmp_path / "vfr.mp4"
+    ms = fractions.Fraction(1, 1000)
+    times = list(range(0, 1000, 40)) + list(range(1000, 1100, 5)) + list(range(1100, 2000, 40))
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.codec_context.time_base = stream.time_base = ms
+        for t in times:
+            px = np.full((240, 320, 3), 160, np.uint8)
+            if 1040 <= t < 1060:
+                px[100:140, 140:180] = RED
+            frame = av.VideoFrame.from_ndarray(px, format="rgb24")
+            frame.pts, frame.time_base = t, ms
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    assert "between" in whys(path)
+    found_face(path, config)
