@@ -11,7 +11,7 @@ Faces are the stand-in of tests/test_video.py (a pure red square is a face). Cli
 
 Unsafe: a face of the background's luma (RT21-1), faded in before a cut (RT21-2), a 24 px face
 against a close background (RT21-3). Cost: shake (RT21-4), confetti (RT21-5), 120 fps (RT21-6),
-a fast pan (RT21-7). Safe: the last quarter second and last frame, a rotated clip, the corner
+a fast pan (RT21-7). Safe: the last quarter second and last frame, a VFR burst, a rotated clip, the corner
 during a pan, either side of a split clip's segment boundary; noise, flicker, slow pans cheap.
 Tried and not turned into a case: a flash over fine stripes panning (phase correlation's
 response drops below 0.1 when the face enters, shift() gives 0, and abrupt() flags the face).
