@@ -142,6 +142,15 @@ class Between:
         return mask
 
 
+def repeated(thumbs: list[np.ndarray]) -> int | None:
+    """The index of a thumbnail that the next one repeats within TOLERANCE at every pixel (the
+    first such), or None: at a high frame rate consecutive frames are nearly the same picture."""
+    for i in range(len(thumbs) - 1):
+        if not _unlike(thumbs[i], thumbs[i + 1]).any():
+            return i
+    return None
+
+
 def differs(frame: np.ndarray, before: np.ndarray) -> bool:
     """Whether a frame differs at all from the last screened one (else it need not be held)."""
     return int(_unlike(frame, before).sum()) >= MIN_PIXELS
