@@ -12,7 +12,8 @@ most capitals ("AWARDEDTOAMELIAHART", "NORTHFIELDPRIMARY": RT20-1, RT20-2); an a
 or added ("ST AIDAN ACADEMY": RT20-3); "Ss"/"Saints"/"Sts" (RT20-4); ring or arc lettering (RT20-5);
 a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" for "Sixth"
 (RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside the inbox
-sorts its own log into error/ on every run (RT20-9).
+sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
+trust folder sorts the config, register and reference photos away (RT20-12).
 Safe: apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
 eight people with 9-px faces far away.
@@ -320,21 +321,60 @@ def test_rt20_10_video_max_side_inside_its_range_never_blinds_the_text_check(tmp
 # ================================================================ people far away
 
 
-def test_safe_a_crowd_far_away_with_9_px_faces_is_not_cleared(public_domain):
-    """Eight people (the astronaut, head and shoulders) 52 px tall in a 1600 x 900 photo of a field,
-    faces about 9 px across: too small to identify, but people are there."""
+@pytest.fixture(scope="module")
+def face_checker():
     from screening.config import FaceSettings
     from screening.detectors.faces import FaceDetector
 
-    from .test_redteam12 import _faces_decision
+    return FaceDetector(FaceSettings(), None)
 
+
+def _crowd(public_domain, face_px: int) -> Image.Image:
+    """Eight people (the astronaut, head and shoulders) in a row across a 1600 x 900 photo of a
+    field, faces `face_px` across (the astronaut's face is 90 px of his 512)."""
+    side = round(512 * face_px / 90)
     with Image.open(public_domain / "astronaut.png") as im:
-        small = im.convert("RGB").resize((51, 51), Image.LANCZOS)
+        small = im.convert("RGB").resize((side, side), Image.LANCZOS)
     field = Image.new("RGB", (1600, 900), (110, 140, 90))
     for i in range(8):
-        field.paste(small, (100 + i * 91, 400 + (i % 2) * 30))
-    d = _faces_decision(FaceDetector(FaceSettings(), None), field)
+        field.paste(small, (100 + i * (side + 40), 400 + (i % 2) * 30))
+    return field
+
+
+def test_safe_a_sign_only_in_a_clips_thumbnail_is_read(tmp_path, ocr_engine):
+    """A clip whose frames are a plain drawn scene and whose CNTH thumbnail (what a phone's gallery
+    shows) carries 'ST AIDAN'S / ACADEMY'."""
+    from .test_clip_thumbnails import _clip_with, _cnth, _other
+    from .test_redteam6 import jpeg
+    from .test_redteam12 import verdict
+    from .test_video import TOML
+
+    (tmp_path / "screening.toml").write_text(TOML + '\n[[academy]]\nid = "aidan"\nname = "St Aidan\'s Academy"\n')
+    config = load_config(tmp_path / "screening.toml")
+    thumb = np.asarray(board(Image.fromarray(_other((320, 240))), ["ST AIDAN'S", "ACADEMY"], cap=22, at=(10, 60)))
+    _, d = verdict(_clip_with(tmp_path, "thumb.mov", _cnth(jpeg(thumb))), config, ocr_engine)
+    assert any(r.kind.value == "text" and "thumbnail" in r.detail for r in d.reasons), d.reasons
+
+
+def test_safe_a_crowd_far_away_with_9_px_faces_is_not_cleared(public_domain, face_checker):
+    from .test_redteam12 import _faces_decision
+
+    d = _faces_decision(face_checker, _crowd(public_domain, 9))
     assert d.status is Status.NEEDS_PERMISSION and len(d.reasons) >= 4, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-11: the same crowd with 7-px faces (people 40 px tall, plainly eight "
+                                       "people) is cleared: below CenterFace's smallest face and far below the HOG "
+                                       "people detector's 128-px body (vision/people.py), and nothing else reports "
+                                       "a person. Debatable (docs/faces.md guarantees 40-px faces), but SPEC's "
+                                       "`person` has no lower size. Fix: vision/people.py: also run the people "
+                                       "detector on a 2x/3x enlarged copy (or ship a small-person ONNX detector), "
+                                       "and report faces found only at the detector's floor as people")
+def test_rt20_11_a_crowd_far_away_with_7_px_faces_is_not_cleared(public_domain, face_checker):
+    from .test_redteam12 import _faces_decision
+
+    d = _faces_decision(face_checker, _crowd(public_domain, 7))
+    assert d.status is not Status.CLEARED, d.reasons
 
 
 # ================================================================ RT20-9: the watch job's log inside its inbox
@@ -358,3 +398,27 @@ def test_rt20_9_a_log_inside_the_inbox_is_refused_or_left_alone(trust, capsys): 
 
 
 from .test_watch import trust  # noqa: E402,F401 - fixture
+
+
+# ================================================================ RT20-12: the trust's own folder as the inbox
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-12: `screening watch .` run in the trust folder (or an inbox that holds "
+                                       "the config, the register, the reference photos or the logos) is accepted "
+                                       "and sorts them: screening.toml and register.csv go to error/, a child's "
+                                       "reference photo and the crest to cleared/ (exit 0); the trust is broken "
+                                       "and the register's photos sit in a folder for publishing. Fix: "
+                                       "commands/watch._overlap: refuse an inbox that holds or lies inside the "
+                                       "config file, [consent] register/photos, an academy's logos or the state folder")
+def test_rt20_12_an_inbox_holding_the_trusts_own_config_and_register_is_refused(trust, capsys):  # noqa: F811
+    from screening import cli
+
+    from .fake_detectors import photo
+    from .test_watch import BLUE
+
+    (trust / "consents" / "photos" / "P1").mkdir(parents=True)
+    photo(trust / "consents" / "photos" / "P1" / "ref.png", BLUE)
+    out = trust.parent / f"{trust.name}_sorted"
+    rc = cli.main(["watch", ".", "--into", str(out), "--once", "--workers", "1", "--settle", "0.1", "--grace", "0.2"])
+    moved = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
+    assert rc == 2 and (trust / "screening.toml").is_file() and (trust / "consents" / "register.csv").is_file(), moved
