@@ -13,7 +13,8 @@ or added ("ST AIDAN ACADEMY": RT20-3); "Ss"/"Saints"/"Sts" (RT20-4); ring or arc
 a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" for "Sixth"
 (RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside the inbox
 sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
-trust folder sorts the config, register and reference photos away (RT20-12).
+trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
+letter is hidden by the frame's edge (RT20-13).
 Safe: apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
 eight people with 9-px faces far away.
@@ -267,6 +268,30 @@ def test_control_the_ring_words_written_straight_are_read(trust_config, ocr_engi
 def test_rt20_5_a_name_lettered_along_an_arc_is_read(trust_config, ocr_engine, public_domain, text, who, arc):
     img = ring(astronaut(public_domain), text, *arc)
     assert who in read_names(trust_config, ocr_engine, img)
+
+
+# ================================================================ RT20-13: a badge cut by the frame's edge
+
+
+def _cut_badge(public_domain, cut: int) -> Image.Image:
+    img = board(astronaut(public_domain, (700, 480)), ["AMELIA HART"], cap=30, at=(0, 60))
+    return img.crop((cut, 0, img.width, img.height))
+
+
+def test_control_a_badge_whose_board_edge_is_cut_by_the_frame_names_the_pupil(trust_config, ocr_engine,
+                                                                              public_domain):
+    assert read_names(trust_config, ocr_engine, _cut_badge(public_domain, 30)) == {"P3001"}
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-13: the photo's left edge hides the badge's first letter: the OCR reads "
+                                       "'MELIA HART' (0.94) and the name scores 0.833, so the pupil's badge is "
+                                       "cleared; the same cut at the end of a kind word is allowed (RT12-29), at the "
+                                       "start of a name it is not. Fix: detectors/text.py + names.py: for a line "
+                                       "whose box touches the frame's edge, also match the name with up to two "
+                                       "letters missing on that side (as names.shortened does for a cut kind word)")
+def test_rt20_13_a_badge_with_its_first_letter_cut_by_the_frame_names_the_pupil(trust_config, ocr_engine,
+                                                                               public_domain):
+    assert "P3001" in read_names(trust_config, ocr_engine, _cut_badge(public_domain, 52))
 
 
 # ================================================================ RT20-6: a sign on screen for 0.3 s
