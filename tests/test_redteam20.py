@@ -15,7 +15,8 @@ a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" f
 sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
 trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
 letter is hidden by the frame's edge (RT20-13).
-Safe: apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
+Safe: a 22-px badge turned 90/180 degrees in a 12 MP photo, a sign only in a clip's thumbnail;
+apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
 eight people with 9-px faces far away.
 Config at the edge of its range: [video] max_side = 120 (range 0-100000) blinds the clip's text check (RT20-10).
@@ -268,6 +269,18 @@ def test_control_the_ring_words_written_straight_are_read(trust_config, ocr_engi
 def test_rt20_5_a_name_lettered_along_an_arc_is_read(trust_config, ocr_engine, public_domain, text, who, arc):
     img = ring(astronaut(public_domain), text, *arc)
     assert who in read_names(trust_config, ocr_engine, img)
+
+
+# ================================================================ safe: a small badge turned over in a 12 MP photo
+
+
+@pytest.mark.parametrize("turn", [0, 90, 180])  # 0: the control
+def test_safe_a_22_px_name_badge_turned_a_quarter_or_half_turn_in_a_12_mp_photo_is_read(trust_config, ocr_engine,
+                                                                                        public_domain, turn):
+    tag = board(Image.new("RGB", (300, 60), (120, 140, 110)), ["Amelia Hart"], cap=22, at=(0, 0)).crop((0, 0, 230, 60))
+    img = astronaut(public_domain, (4000, 3000))
+    img.paste(tag.rotate(turn, expand=True), (2500, 1800))
+    assert read_names(trust_config, ocr_engine, img) == {"P3001"}
 
 
 # ================================================================ RT20-13: a badge cut by the frame's edge
