@@ -14,7 +14,7 @@ a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" f
 (RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside the inbox
 sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
 trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
-letter is hidden by the frame's edge (RT20-13).
+letter is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14).
 Safe: a 22-px badge turned 90/180 degrees in a 12 MP photo, a sign only in a clip's thumbnail;
 apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
@@ -314,7 +314,8 @@ def _clip_verdict(tmp_path, ocr_engine, start: float, shown: float, extra: str =
     from .test_redteam12 import _sign_clip, verdict
     from .test_video import TOML
 
-    (tmp_path / "screening.toml").write_text(TOML + extra + '\n[[academy]]\nid = "aidan"\nname = "St Aidan\'s Academy"\n')
+    aidan = '\n[[academy]]\nid = "aidan"\nname = "St Aidan\'s Academy"\n'
+    (tmp_path / "screening.toml").write_text(TOML + extra + aidan)
     config = load_config(tmp_path / "screening.toml")
     return verdict(_sign_clip(tmp_path / f"sign_{start}_{shown}.mp4", start, shown), config, ocr_engine)[1]
 
@@ -459,3 +460,27 @@ def test_rt20_12_an_inbox_holding_the_trusts_own_config_and_register_is_refused(
     rc = cli.main(["watch", ".", "--into", str(out), "--once", "--workers", "1", "--settle", "0.1", "--grace", "0.2"])
     moved = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()) if out.exists() else []
     assert rc == 2 and (trust / "screening.toml").is_file() and (trust / "consents" / "register.csv").is_file(), moved
+
+
+# ================================================================ RT20-14: the Arabic letter mark in a file name
+
+
+@pytest.mark.parametrize("mark", ["\u200f", "\u202e", "\u2067"])  # RLM, RLO, RLI: the control
+def test_control_right_to_left_marks_in_a_file_name_are_shown_escaped(mark):
+    from screening.textsafe import for_csv, for_html, printable
+
+    name = f"IMG_{mark}0042.jpg"
+    assert all(mark not in out for out in (printable(name), for_html(name), for_csv(name)))
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-14: U+061C ARABIC LETTER MARK, the third of the implicit bidi marks "
+                                       "(LRM, RLM, ALM; Unicode UAX #9, the 'Trojan Source' list), is not in "
+                                       "textsafe._UNPRINTABLE/_HTML_UNSAFE/_JSON_UNSAFE: a file name holding it is "
+                                       "printed, written to the HTML report and the CSV as it is, and can reorder "
+                                       "the digits and punctuation around it where RLM cannot. Fix: add \\u061c to "
+                                       "the three character classes in textsafe.py")
+def test_rt20_14_the_arabic_letter_mark_in_a_file_name_is_shown_escaped():
+    from screening.textsafe import for_csv, for_html, printable
+
+    name = "IMG_\u061c0042.jpg"
+    assert all("\u061c" not in out for out in (printable(name), for_html(name), for_csv(name)))
