@@ -14,7 +14,8 @@ a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" f
 (RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside the inbox
 sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
 trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
-letter is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14).
+letter is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14);
+a person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original (RT20-16).
 Safe: a 22-px badge turned 90/180 degrees in a 12 MP photo, a sign only in a clip's thumbnail;
 apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
@@ -542,3 +543,31 @@ def test_rt20_14_the_arabic_letter_mark_in_a_file_name_is_shown_escaped():
 
     name = "IMG_\u061c0042.jpg"
     assert all("\u061c" not in out for out in (printable(name), for_html(name), for_csv(name)))
+
+
+# ================================================================ RT20-16: the audit export over a screened original
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-16: `screening audit --csv batch/a.png` (a slip of the shell's completion) "
+                                       "truncates the screened original and writes the CSV into it, narrowed to "
+                                       "0600, exit 0: 'originals are never modified' (scan refuses the same, RT15-3; "
+                                       "the audit export only refuses links, RT15-2). Fix: commands/audit.run: open "
+                                       "--csv with 'x' (refuse an existing file unless it is a CSV the export wrote), "
+                                       "or refuse a path the audit trail lists as screened")
+def test_rt20_16_the_audit_export_never_overwrites_a_screened_original(cli_trust, capsys):  # noqa: F811
+    from screening import cli
+
+    from .test_redteam3 import _photo
+
+    original = cli_trust / "batch" / "a.png"
+    _photo(original, "red")
+    before = original.read_bytes()
+    try:
+        cli.main(["scan", "batch", "--workers", "1"])
+    except SystemExit:
+        pass
+    cli.main(["audit", "--csv", "batch/a.png"])
+    assert original.read_bytes() == before, "the original photo was overwritten by the audit export"
+
+
+from .test_redteam3 import cli_trust  # noqa: E402,F401 - fixture
