@@ -15,7 +15,8 @@ a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" f
 sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
 trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
 letter is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14);
-a person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original (RT20-16).
+a person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original (RT20-16);
+[video] change_threshold = 0.5 (its range's top) hides a light sign for 0.8 s (RT20-17).
 Safe: a 22-px badge turned 90/180 degrees in a 12 MP photo, a sign only in a clip's thumbnail;
 apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
@@ -412,6 +413,49 @@ def test_control_a_sign_on_screen_for_two_seconds_is_read_at_max_side_1280(tmp_p
                                        "refused by config._check_range like any other value out of range")
 def test_rt20_10_video_max_side_inside_its_range_never_blinds_the_text_check(tmp_path, ocr_engine):
     d = _clip_verdict(tmp_path, ocr_engine, 0.0, 2.0, "\n[video]\nmax_side = 120\n")
+    assert d.status is not Status.CLEARED, d
+
+
+# ================================================================ RT20-17: [video] change_threshold at the top of its range
+
+
+def _light_sign_verdict(tmp_path, ocr_engine, extra: str):
+    """A 2-s clip of a plain light wall (grey 200); from 0.6 to 1.4 s a lighter board (235) on it
+    reads 'ST AIDAN'S / ACADEMY' in dark letters; the first and last frames show the wall only."""
+    from .clips import write_clip
+    from .test_redteam12 import verdict
+    from .test_video import TOML
+
+    aidan = '\n[[academy]]\nid = "aidan"\nname = "St Aidan\'s Academy"\n'
+    (tmp_path / "screening.toml").write_text(TOML + extra + aidan)
+    config = load_config(tmp_path / "screening.toml")
+    sign = np.asarray(board(Image.new("RGB", (300, 120), (200, 200, 200)), ["ST AIDAN'S", "ACADEMY"], cap=24,
+                            at=(0, 0)).crop((0, 0, 300, 120)))
+    sign = np.where(sign.sum(axis=2, keepdims=True) > 600, np.uint8(235), sign)  # the board lighter than the wall
+
+    def wall(t, pixels):
+        out = np.full_like(pixels, 200)
+        if 0.6 <= t < 1.4:
+            out[60:180, 60:360] = sign
+        return out
+
+    clip = write_clip(tmp_path / "wall.mp4", 2.0, size=(640, 360), frame_hook=wall)
+    return verdict(clip, config, ocr_engine)[1]
+
+
+def test_control_a_light_sign_on_a_light_wall_is_read_at_the_default_change_threshold(tmp_path, ocr_engine):
+    d = _light_sign_verdict(tmp_path, ocr_engine, "")
+    assert any(r.kind.value == "text" for r in d.reasons), d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-17: [video] change_threshold accepts up to 0.5 (settings.VideoSettings); "
+                                       "at 0.5 a light board (235) with dark lettering on a light wall (200), on "
+                                       "screen for 0.8 s mid-clip, changes no 16-px cell's mean by half of full "
+                                       "scale, so no check looks at it again after the first frame: cleared (the "
+                                       "default 0.03 finds it). Fix: settings.VideoSettings.change_threshold "
+                                       "range 0 to 0.1, or gate on each cell's largest pixel change, not its mean")
+def test_rt20_17_change_threshold_inside_its_range_never_hides_a_sign(tmp_path, ocr_engine):
+    d = _light_sign_verdict(tmp_path, ocr_engine, "\n[video]\nchange_threshold = 0.5\n")
     assert d.status is not Status.CLEARED, d
 
 
