@@ -16,7 +16,8 @@ sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px 
 trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
 letter is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14);
 a person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original (RT20-16);
-[video] change_threshold = 0.5 (its range's top) hides a light sign for 0.8 s (RT20-17).
+[video] change_threshold = 0.5 (its range's top) hides a light sign for 0.8 s (RT20-17);
+[faces] detect_threshold = 0.6 (its range's top) clears a face cut by the frame (RT20-18).
 Safe: a 22-px badge turned 90/180 degrees in a 12 MP photo, a sign only in a clip's thumbnail;
 apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
 and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
@@ -515,6 +516,37 @@ def test_rt20_11_a_crowd_far_away_with_7_px_faces_is_not_cleared(public_domain, 
     from .test_redteam12 import _faces_decision
 
     d = _faces_decision(face_checker, _crowd(public_domain, 7))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ================================================================ RT20-18: [faces] detect_threshold at the top of its range
+
+
+def _cut_by_the_frame(public_domain, face_checker_settings=None):
+    from screening.config import FaceSettings
+    from screening.detectors.faces import FaceDetector
+
+    from .test_redteam12 import _covered, _faces_decision
+
+    detector = FaceDetector(face_checker_settings or FaceSettings(), None)
+    return _faces_decision(detector, _covered(public_domain, "cut by the frame"))
+
+
+def test_control_a_face_cut_by_the_frame_is_found_at_the_default_detect_threshold(public_domain):
+    d = _cut_by_the_frame(public_domain)
+    assert d.status is Status.NEEDS_PERMISSION, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT20-18: [faces] detect_threshold accepts up to 0.6 (settings.FaceSettings), "
+                                       "and at 0.6 the astronaut cut by the photo's top edge (mouth and chin left: a "
+                                       "child cut by the frame) is cleared, though docs/faces.md measures such faces "
+                                       "at 0.43 and the default (0.4) finds it. Fix: settings.FaceSettings."
+                                       "detect_threshold range 0.1 to 0.4, or confirm candidates between 0.3 and the "
+                                       "threshold on an enlarged crop (as under 0.6 today) instead of dropping them")
+def test_rt20_18_detect_threshold_inside_its_range_never_clears_a_face_cut_by_the_frame(public_domain):
+    from screening.config import FaceSettings
+
+    d = _cut_by_the_frame(public_domain, FaceSettings(detect_threshold=0.6))
     assert d.status is not Status.CLEARED, d.reasons
 
 
