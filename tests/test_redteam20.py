@@ -1,28 +1,30 @@
 """Red team, round 20: names in the picture (the `text` check) written the ways signs, certificates,
-kit and badges write them; a sign shown for 0.3 s in a clip; a crowd far away; the watch job's own
-log inside its inbox. Each hostile file is drawn here on the public-domain astronaut; SAFE cases
-are asserted beside a control; a case the product gets wrong is xfail(strict=True) with "RT20-N"
-in its reason: when a fix lands the test passes, the xfail fails, and the mark must go.
+kit and badges write them; people without a visible face; the review commands with hostile paths;
+config values at the edges of their ranges. Each hostile file is drawn here on the public-domain
+astronaut (or built as a clip); SAFE cases are asserted beside a control; a case the product gets
+wrong is xfail(strict=True) with "RT20-N" in its reason: when a fix lands the test passes, the
+xfail fails, and the mark must go.
 
 Text uses the real OCR engine (one per module) through TextDetector, as a scan does; the matcher
 cases call vision/names.py directly, with the default min_similarity (0.85), as policy decides.
 
 Unsafe (xfail): a name run into the words beside it on one line of capitals, as PP-OCRv4 reads
 most capitals ("AWARDEDTOAMELIAHART", "NORTHFIELDPRIMARY": RT20-1, RT20-2); an apostrophe-s dropped
-or added ("ST AIDAN ACADEMY": RT20-3); "Ss"/"Saints"/"Sts" (RT20-4); ring or arc lettering (RT20-5);
-a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" for "Sixth"
-(RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside the inbox
-sorts its own log into error/ on every run (RT20-9); a crowd far away with 7-px faces (RT20-11); `watch .` in the
-trust folder sorts the config, register and reference photos away (RT20-12); a badge whose first
-letter is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14);
-a person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original (RT20-16);
-[video] change_threshold = 0.5 (its range's top) hides a light sign for 0.8 s (RT20-17);
-[faces] detect_threshold = 0.6 (its range's top) clears a face cut by the frame (RT20-18).
+or added ("ST AIDAN ACADEMY": RT20-3); "Ss"/"Saints"/"Sts" (RT20-4); ring or arc lettering
+(RT20-5); a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" for
+"Sixth" (RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside
+the inbox sorts its own log into error/ on every run (RT20-9); [video] max_side = 120 blinds a
+clip's text check (RT20-10); a crowd far away with 7-px faces (RT20-11); `watch .` in the trust
+folder sorts the config, register and reference photos away (RT20-12); a badge whose first letter
+is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14); a
+person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original
+(RT20-16); [video] change_threshold = 0.5 hides a light sign for 0.8 s (RT20-17); [faces]
+detect_threshold = 0.6 clears a face cut by the frame (RT20-18). RT20-10/17/18 are values inside
+their documented ranges.
 Safe: a 22-px badge turned 90/180 degrees in a 12 MP photo, a sign only in a clip's thumbnail;
-apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in
-and around an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of
-eight people with 9-px faces far away.
-Config at the edge of its range: [video] max_side = 120 (range 0-100000) blinds the clip's text check (RT20-10).
+apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in and around
+an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of eight people
+with 9-px faces far away.
 """
 
 from __future__ import annotations
@@ -417,7 +419,7 @@ def test_rt20_10_video_max_side_inside_its_range_never_blinds_the_text_check(tmp
     assert d.status is not Status.CLEARED, d
 
 
-# ================================================================ RT20-17: [video] change_threshold at the top of its range
+# ======================================================== RT20-17: [video] change_threshold at the top of its range
 
 
 def _light_sign_verdict(tmp_path, ocr_engine, extra: str):
@@ -519,7 +521,7 @@ def test_rt20_11_a_crowd_far_away_with_7_px_faces_is_not_cleared(public_domain, 
     assert d.status is not Status.CLEARED, d.reasons
 
 
-# ================================================================ RT20-18: [faces] detect_threshold at the top of its range
+# ======================================================== RT20-18: [faces] detect_threshold at the top of its range
 
 
 def _cut_by_the_frame(public_domain, face_checker_settings=None):
@@ -624,7 +626,7 @@ def test_rt20_14_the_arabic_letter_mark_in_a_file_name_is_shown_escaped():
 # ================================================================ RT20-16: the audit export over a screened original
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-16: `screening audit --csv batch/a.png` (a slip of the shell's completion) "
+@pytest.mark.xfail(strict=True, reason="RT20-16: `screening audit --csv batch/a.png` (a slip of shell completion) "
                                        "truncates the screened original and writes the CSV into it, narrowed to "
                                        "0600, exit 0: 'originals are never modified' (scan refuses the same, RT15-3; "
                                        "the audit export only refuses links, RT15-2). Fix: commands/audit.run: open "
