@@ -12,20 +12,22 @@ import re
 
 # Characters that move the cursor, change colours or reorder text on a terminal: C0 and C1
 # controls, DEL, line and paragraph separators, and the bidirectional overrides and isolates
-# ("Trojan Source": a name that reads differently from what it is).
+# ("Trojan Source": a name that reads differently from what it is): every explicit embedding,
+# override and isolate, the implicit marks LRM, RLM, ALM (U+061C, RT20-14) and the Syriac
+# one (U+070F), and the deprecated format controls U+206A-206F (swapping, shaping, digit shapes).
 # A name that is not valid UTF-8 arrives with its bad bytes as lone surrogates (\udcff):
 # they cannot be written as UTF-8 at all, so they are escaped too.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u070f\u200e\u200f\u202a-\u202e\u2066-\u206f"
                           "\ud800-\udfff]")
 
 # The same without C0: json.dumps escapes those inside strings, and outside strings they are
 # the document's own layout (the newlines of indent=1).
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u061c\u070f\u200e\u200f\u202a-\u202e\u2066-\u206f\ud800-\udfff]")
 
 # For a web page: newlines and tabs are only white space there, everything else printable() escapes
 # is shown escaped (a right-to-left override would make "\u202egnp.exe" read "exe.png").
-_HTML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
-                          "\u2066-\u2069\ud800-\udfff]")
+_HTML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u061c\u070f\u200e\u200f\u202a-\u202e"
+                          "\u2066-\u206f\ud800-\udfff]")
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 

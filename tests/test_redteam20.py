@@ -609,17 +609,29 @@ def test_control_right_to_left_marks_in_a_file_name_are_shown_escaped(mark):
     assert all(mark not in out for out in (printable(name), for_html(name), for_csv(name)))
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-14: U+061C ARABIC LETTER MARK, the third of the implicit bidi marks "
-                                       "(LRM, RLM, ALM; Unicode UAX #9, the 'Trojan Source' list), is not in "
-                                       "textsafe._UNPRINTABLE/_HTML_UNSAFE/_JSON_UNSAFE: a file name holding it is "
-                                       "printed, written to the HTML report and the CSV as it is, and can reorder "
-                                       "the digits and punctuation around it where RLM cannot. Fix: add \\u061c to "
-                                       "the three character classes in textsafe.py")
+# RT20-14 (fixed: U+061C ALM added to the character classes of textsafe.py)
 def test_rt20_14_the_arabic_letter_mark_in_a_file_name_is_shown_escaped():
     from screening.textsafe import for_csv, for_html, printable
 
     name = "IMG_\u061c0042.jpg"
     assert all("\u061c" not in out for out in (printable(name), for_html(name), for_csv(name)))
+
+
+def test_rt20_14_every_bidi_format_character_is_shown_escaped_everywhere():
+    import json
+    import unicodedata
+
+    from screening.textsafe import for_csv, for_html, for_json, printable
+
+    explicit = {"LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI"}
+    marks = [chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Cf"
+             and (unicodedata.bidirectional(chr(c)) in explicit or "MARK" in unicodedata.name(chr(c), "")
+                  and unicodedata.bidirectional(chr(c)) in ("L", "R", "AL"))] + [chr(c) for c in range(0x206a, 0x2070)]
+    assert {"\u061c", "\u200e", "\u200f", "\u202e", "\u2067"} <= set(marks)
+    for mark in marks:
+        name = f"IMG_{mark}0042.jpg"
+        outs = (printable(name), for_html(name), for_csv(name), for_json(json.dumps(name, ensure_ascii=False)))
+        assert all(mark not in out for out in outs), hex(ord(mark))
 
 
 # ================================================================ RT20-16: the audit export over a screened original
