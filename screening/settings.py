@@ -35,7 +35,7 @@ ALIAS_KIND_WORDS = frozenset({
     "academy", "primary", "secondary", "school", "high", "college", "junior", "infant", "infants", "nursery",
     "church", "of", "england", "ce", "c", "e", "rc", "the", "trust", "catholic", "voluntary", "aided",
     "community", "free", "upper", "lower", "middle", "sixth", "form", "st", "saint", "and", "roman", "cofe",
-    "ciw", "in"})
+    "ciw", "in", "6th", "ss", "sts", "saints"})
 
 
 @dataclass(frozen=True)

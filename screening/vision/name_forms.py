@@ -12,7 +12,10 @@ import unicodedata
 GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
                      "infants", "nursery", "church", "of", "england", "ce", "c", "e", "rc", "the", "trust",
                      "catholic", "voluntary", "aided", "community", "free", "upper", "lower", "middle",
-                     "sixth", "form", "st", "saint", "and", "roman", "cofe", "ciw", "in"})
+                     "sixth", "form", "st", "saint", "and", "roman", "cofe", "ciw", "in", "6th", "ss", "sts",
+                     "saints"})
+# "St" and "Saint", "Ss", "Sts" and "Saints" are each written for the other (RT20-4).
+SAINTS = (("st", "saint"), ("ss", "sts", "saints"))
 
 
 # Letters that carry no accent for Unicode to strip (NFKD leaves them whole), as a sign in
@@ -21,10 +24,19 @@ _OWN_LETTERS = {"ł": "l", "ø": "o", "ß": "ss", "ẞ": "ss", "ı": "i", "þ": 
                 "đ": "d", "ð": "d", "ħ": "h", "ŀ": "l", "ŧ": "t", "ŋ": "n", "ĸ": "k", "ſ": "s", "ƒ": "f"}
 
 
+# Cyrillic and Greek letters that look like Latin capitals or small letters (Unicode UTS #39
+# confusables): a caption "Аmelia Нart" with a Cyrillic А and Н shows "Amelia Hart" (RT20-8).
+_LOOKALIKES = {"А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+               "Х": "X", "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i", "ј": "j",
+               "Ѕ": "S", "ѕ": "s", "І": "I", "Ј": "J", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I",
+               "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o"}
+
+
 def _folded(ch: str) -> str:
-    """One character as the letters() it contributes: lower case, accents off, own letters spelt."""
+    """One character as the letters() it contributes: look-alikes as Latin, lower case, accents off,
+    own letters spelt."""
     out = []
-    for c in unicodedata.normalize("NFKD", ch).lower():
+    for c in "".join(_LOOKALIKES.get(x, x) for x in unicodedata.normalize("NFKD", ch)).lower():
         c = _OWN_LETTERS.get(c, c)
         out.extend(x for x in c if x.isalnum() and not unicodedata.combining(x))
     return "".join(out)
@@ -63,15 +75,40 @@ _DENOMINATION = re.compile(r"\b(?:church\s+of\s+england|church\s+in\s+wales|c\.?
 _STATUS = re.compile(r"\b(?:voluntary\s+(?:aided|controlled)|v\.?\s*[ac]\.?)(?=\W|$)", re.IGNORECASE)
 
 
+# Ordinals in words and in figures, each written for the other ("Sixth Form" as "6th Form": RT20-7).
+_ORDINAL_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+                  "eighteenth", "nineteenth", "twentieth")
+_ORDINALS = {w: f"{n}{'th' if 10 <= n <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+             for n, w in enumerate(_ORDINAL_WORDS, 1)}
+_ORDINALS.update({f: w for w, f in list(_ORDINALS.items())})
+
+
 def _spellings(name: str) -> list[list[str]]:
     """The name's words; with marked letters spelt out; with those pairs reduced; with ß as the B
-    an English OCR model reads (RT6-17); and without a church school's denomination."""
+    an English OCR model reads (RT6-17); without a church school's status; and with its ordinals
+    in figures for words and words for figures (RT20-7)."""
     out = [_words(name), _words(name.translate(_SPELT_OUT)), _words(_PAIRS_REDUCED.sub("", name))]
     if _STATUS.search(name):
         out.append(_words(_STATUS.sub(" ", name)))
     if "ß" in name or "ẞ" in name:
         out.append(_words(name.replace("ß", "b").replace("ẞ", "B")))
+    out += [[_ORDINALS.get(w, w) for w in words] for words in out if any(w in _ORDINALS for w in words)]
     return [list(w) for w in dict.fromkeys(tuple(w) for w in out if w)]
+
+
+def possessives(words: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The words with one identifying word's apostrophe-s (or plain final s) left off, or one added:
+    signs drop or add it ("ST AIDAN ACADEMY" for St Aidan's Academy and the reverse: RT20-3)."""
+    out = []
+    for i, w in enumerate(words):
+        if w in GENERIC or not w.isalpha() or len(w) < 3:
+            continue
+        if w.endswith("s") and not w.endswith("ss") and len(w) >= 4:
+            out.append(words[:i] + (w[:-1],) + words[i + 1:])
+        elif not w.endswith("s"):
+            out.append(words[:i] + (w + "s",) + words[i + 1:])
+    return out
 
 
 def _bare(name: str) -> tuple[str, ...] | None:

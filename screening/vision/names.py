@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exported)
     GENERIC,
+    SAINTS,
+    TITLES,
     _abbreviations,
     _bare,
     _folded,
@@ -27,6 +29,7 @@ from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exp
     generic,
     known_as,
     letters,
+    possessives,
     shortened,
     untitled,
 )
@@ -83,9 +86,11 @@ def academy_target(academy_id: str, name: str) -> Target:
     forms: list[tuple[str, ...]] = []
     for words in (w for written in academy_writings(name) for w in _spellings(written)):
         forms.append(tuple(words))
-        if words[0] in ("st", "saint") and len(words) > 1:
-            other = "saint" if words[0] == "st" else "st"
-            forms += [tuple(words[1:]), (other, *words[1:])]
+        for group in SAINTS:
+            if words[0] in group and len(words) > 1:
+                forms += [tuple(words[1:])] + [(other, *words[1:]) for other in group if other != words[0]]
+    forms += [p for f in forms for p in possessives(f)]
+    forms = list(dict.fromkeys(forms))
     forms += [s for f in forms for s in shortened(f)]
     forms += [a for f in forms for a in _abbreviations(f)]
     forms = list(dict.fromkeys(forms))
@@ -199,6 +204,9 @@ class Matcher:
                     found_in += _with_words_between(form, text, self.floor)
                 if target.kind == "academy" and len(form.plain) >= SHORT:
                     found_in += _inside_addresses(form, text, self.floor)
+                if len(form.plain) >= RUN_MIN and (target.kind == "academy" or len(form.words) >= 2
+                                                   and form.words[0] not in TITLES):
+                    found_in += _inside_runs(form, text, self.floor)
                 for m in found_in:
                     if m is not None and (best is None or m[0] > best.similarity):
                         best = Match(target, round(m[0], 3), m[1], m[2])
@@ -259,6 +267,28 @@ def _inside_addresses(form: Form, text: str, floor: float) -> list[tuple[float, 
     for token in _ADDRESS.finditer(text):
         plain, where = _letters_with_positions(token.group())
         m = _best_alignment(form, plain, token.group(), where, floor, anywhere=True)
+        if m is not None:
+            out.append((m[0], token.start() + m[1], token.start() + m[2]))
+    return out
+
+
+# A run of capitals without spaces, as PP-OCRv4 reads a line of capitals ("AWARDEDTOAMELIAHART",
+# "GONORTHFIELD!"): an academy name or alias, or a full name (first and last, never a first name
+# or title and surname alone), of RUN_MIN letters or more is found anywhere in it (RT20-1/2).
+RUN_MIN = 8
+_RUN = re.compile(r"\S{%d,}" % RUN_MIN)
+
+
+def _inside_runs(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
+    out = []
+    for token in _RUN.finditer(text):
+        run = token.group()
+        if any(c.islower() for c in run) or not any(c.isupper() for c in run):
+            continue
+        plain, where = _letters_with_positions(run)
+        if len(plain) <= len(form.plain):
+            continue  # the whole run is the name or less: the ordinary match decides
+        m = _best_alignment(form, plain, run, where, floor, anywhere=True)
         if m is not None:
             out.append((m[0], token.start() + m[1], token.start() + m[2]))
     return out
