@@ -555,12 +555,7 @@ def test_rt20_18_detect_threshold_inside_its_range_never_clears_a_face_cut_by_th
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT20-9: `watch INBOX --log INBOX/watch.log` is accepted: the job sorts its "
-                                       "own log into error/ as a file that arrived (a new 'watch (N).log' error on "
-                                       "every run, and lines written after the move land in the sorted copy, which "
-                                       "is then no longer byte-identical). --into inside the inbox is refused; "
-                                       "--log is not. Fix: commands/watch._overlap: refuse a --log (and a config "
-                                       "`state` folder) inside INBOX or inside the sort folders")
+# RT20-9 (fixed: a log inside the inbox or --into is refused, commands/watch._holds_own_files)
 def test_rt20_9_a_log_inside_the_inbox_is_refused_or_left_alone(trust, capsys):  # noqa: F811
     from .fake_detectors import photo
     from .test_watch import BLUE
@@ -577,13 +572,7 @@ from .test_watch import trust  # noqa: E402,F401 - fixture
 # ================================================================ RT20-12: the trust's own folder as the inbox
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-12: `screening watch .` run in the trust folder (or an inbox that holds "
-                                       "the config, the register, the reference photos or the logos) is accepted "
-                                       "and sorts them: screening.toml and register.csv go to error/, a child's "
-                                       "reference photo and the crest to cleared/ (exit 0); the trust is broken "
-                                       "and the register's photos sit in a folder for publishing. Fix: "
-                                       "commands/watch._overlap: refuse an inbox that holds or lies inside the "
-                                       "config file, [consent] register/photos, an academy's logos or the state folder")
+# RT20-12 (fixed: an inbox holding the trust's own files is refused, commands/watch._holds_own_files)
 def test_rt20_12_an_inbox_holding_the_trusts_own_config_and_register_is_refused(trust, capsys):  # noqa: F811
     from screening import cli
 
