@@ -614,12 +614,7 @@ def test_rt20_14_the_arabic_letter_mark_in_a_file_name_is_shown_escaped():
 # ================================================================ RT20-16: the audit export over a screened original
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-16: `screening audit --csv batch/a.png` (a slip of shell completion) "
-                                       "truncates the screened original and writes the CSV into it, narrowed to "
-                                       "0600, exit 0: 'originals are never modified' (scan refuses the same, RT15-3; "
-                                       "the audit export only refuses links, RT15-2). Fix: commands/audit.run: open "
-                                       "--csv with 'x' (refuse an existing file unless it is a CSV the export wrote), "
-                                       "or refuse a path the audit trail lists as screened")
+# RT20-16 (fixed: store/db.private_file never writes over a file holding binary data)
 def test_rt20_16_the_audit_export_never_overwrites_a_screened_original(cli_trust, capsys):  # noqa: F811
     from screening import cli
 
@@ -632,8 +627,9 @@ def test_rt20_16_the_audit_export_never_overwrites_a_screened_original(cli_trust
         cli.main(["scan", "batch", "--workers", "1"])
     except SystemExit:
         pass
-    cli.main(["audit", "--csv", "batch/a.png"])
+    assert cli.main(["audit", "--csv", "batch/a.png"]) == 2
     assert original.read_bytes() == before, "the original photo was overwritten by the audit export"
+    assert "binary data" in capsys.readouterr().err
 
 
 from .test_redteam3 import cli_trust  # noqa: E402,F401 - fixture
