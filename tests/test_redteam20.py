@@ -407,15 +407,21 @@ def test_control_a_sign_on_screen_for_two_seconds_is_read_at_max_side_1280(tmp_p
     assert any(r.kind.value == "text" for r in d.reasons), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-10: [video] max_side accepts 0 to 100000 (settings.VideoSettings), and at "
-                                       "120 (or 64, 16) the text, logo, uniform and body passes see the 640 x 360 "
-                                       "clip shrunk past reading: a sign on screen for the whole 2 s is cleared, no "
-                                       "error, no warning. Fix: settings.VideoSettings.max_side range 0 or 640 to "
-                                       "100000 (below 640 the documented 'as a photo of 1280 px' does not hold), "
-                                       "refused by config._check_range like any other value out of range")
-def test_rt20_10_video_max_side_inside_its_range_never_blinds_the_text_check(tmp_path, ocr_engine):
-    d = _clip_verdict(tmp_path, ocr_engine, 0.0, 2.0, "\n[video]\nmax_side = 120\n")
-    assert d.status is not Status.CLEARED, d
+# RT20-10 (fixed: [video] max_side below 1280 (other than 0) is refused; the old value is refused below)
+def test_rt20_10_17_18_values_that_weaken_a_check_are_refused(tmp_path):
+    from screening.config import ConfigError
+
+    from .test_video import TOML
+
+    for section, value, key in (("video", "max_side = 120", "video.max_side"),
+                                ("video", "change_threshold = 0.5", "video.change_threshold"),
+                                ("faces", "detect_threshold = 0.6", "faces.detect_threshold")):
+        text = TOML + f"\n[{section}]\n{value}\n"
+        if f"[{section}]" in TOML:  # the section is already there: put the key under it
+            text = TOML.replace(f"[{section}]", f"[{section}]\n{value}", 1)
+        (tmp_path / "screening.toml").write_text(text)
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_config(tmp_path / "screening.toml")
 
 
 # ======================================================== RT20-17: [video] change_threshold at the top of its range
@@ -450,14 +456,9 @@ def test_control_a_light_sign_on_a_light_wall_is_read_at_the_default_change_thre
     assert any(r.kind.value == "text" for r in d.reasons), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-17: [video] change_threshold accepts up to 0.5 (settings.VideoSettings); "
-                                       "at 0.5 a light board (235) with dark lettering on a light wall (200), on "
-                                       "screen for 0.8 s mid-clip, changes no 16-px cell's mean by half of full "
-                                       "scale, so no check looks at it again after the first frame: cleared (the "
-                                       "default 0.03 finds it). Fix: settings.VideoSettings.change_threshold "
-                                       "range 0 to 0.1, or gate on each cell's largest pixel change, not its mean")
-def test_rt20_17_change_threshold_inside_its_range_never_hides_a_sign(tmp_path, ocr_engine):
-    d = _light_sign_verdict(tmp_path, ocr_engine, "\n[video]\nchange_threshold = 0.5\n")
+# RT20-17 (fixed: [video] change_threshold above 0.1 is refused; at 0.1 the sign is read)
+def test_rt20_17_change_threshold_at_the_top_of_its_range_never_hides_a_sign(tmp_path, ocr_engine):
+    d = _light_sign_verdict(tmp_path, ocr_engine, "\n[video]\nchange_threshold = 0.1\n")
     assert d.status is not Status.CLEARED, d
 
 
@@ -538,16 +539,11 @@ def test_control_a_face_cut_by_the_frame_is_found_at_the_default_detect_threshol
     assert d.status is Status.NEEDS_PERMISSION, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-18: [faces] detect_threshold accepts up to 0.6 (settings.FaceSettings), "
-                                       "and at 0.6 the astronaut cut by the photo's top edge (mouth and chin left: a "
-                                       "child cut by the frame) is cleared, though docs/faces.md measures such faces "
-                                       "at 0.43 and the default (0.4) finds it. Fix: settings.FaceSettings."
-                                       "detect_threshold range 0.1 to 0.4, or confirm candidates between 0.3 and the "
-                                       "threshold on an enlarged crop (as under 0.6 today) instead of dropping them")
-def test_rt20_18_detect_threshold_inside_its_range_never_clears_a_face_cut_by_the_frame(public_domain):
+# RT20-18 (fixed: [faces] detect_threshold above 0.4 is refused)
+def test_rt20_18_detect_threshold_at_the_top_of_its_range_never_clears_a_face_cut_by_the_frame(public_domain):
     from screening.config import FaceSettings
 
-    d = _cut_by_the_frame(public_domain, FaceSettings(detect_threshold=0.6))
+    d = _cut_by_the_frame(public_domain, FaceSettings(detect_threshold=0.4))
     assert d.status is not Status.CLEARED, d.reasons
 
 
