@@ -26,7 +26,7 @@ from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-3"
-STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small"})
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -211,7 +211,9 @@ class LogoDetector:
                 else REFINE_FROM
             lm.verify(p, v_grey, v_ab, enough)
             if REFINE_FROM <= p.appearance and "refine" in self.steps:
-                p = lm.aligned(p, v_grey, v_ab, src, dst, enough, zoom)  # ECC, kept only where it holds
+                q = lm.aligned(p, v_grey, v_ab, src, dst, enough, zoom)  # ECC, kept only where it holds
+                # a placement near the floor shows its fine detail (an aligned one already has)
+                p = lm.confirmed(p, v_grey, v_ab, zoom) if q is p and "confirm" in self.steps else q
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
