@@ -26,7 +26,11 @@ from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-3"
-STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm"})
+# "own-resolution": fine detail and a crest's size judged at the photo's own resolution (an enlarged
+# working image holds no finer detail); "confirm": placements near the floor show their fine detail
+# (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
+                   "own-resolution"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -106,7 +110,7 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs, zoom=max(1.0, scale)):
+        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
