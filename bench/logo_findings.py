@@ -76,11 +76,11 @@ def cases(every: int, clean_every: int | None = None, only: str | None = None) -
 
 def dump(args) -> int:
     rows = cases(args.every, args.clean_every, args.only)
-    if args.kinds:
-        rows = [r for r in rows if r["kind"] in args.kinds]
     if args.like:  # the very cases of another dump (e.g. to run main again on the cases that differ)
         wanted = {r["file"] for r in _load(args.like)}
         rows = [r for r in cases(1) if r["file"] in wanted]
+    if args.kinds:
+        rows = [r for r in rows if r["kind"] in args.kinds]
     t = time.perf_counter()
     if args.interleave:  # kinds and bands taken in turn: a run cut short still samples each
         groups = defaultdict(list)
