@@ -24,7 +24,6 @@ from screening import imaging
 from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, small_copy
-from screening.video_memo import FaceMemo, LineMemo, same_chip  # noqa: F401 - same_chip: tests import it here
 from screening.vision.geometry import iou
 from screening.vision.face_engine import TURNED_SIDE, fine_scale
 
@@ -41,7 +40,7 @@ class Pass:
     run: Callable[[np.ndarray, dict], list]
     whole: tuple[int, int] = (0, 0)  # the size of the frame the pixels are cut from (set per frame)
     origin: tuple[int, int] = (0, 0)  # where the pixels' corner lies in them (set per crop)
-    memo: object = None  # what the pass remembers across looks (FaceMemo, LineMemo); cleared at a cut
+    memo: object = None  # what the pass remembers across looks (FaceMemo); cleared at a cut
 
 
 def build_passes(path: Path, detectors: dict, settings: VideoSettings) -> list[Pass]:
@@ -83,16 +82,12 @@ def _logo_pass(detector) -> Pass:
 
 def _text_pass(detector) -> Pass:
     """Text in a crop at the scale the whole frame is worked on (OCR plans a small picture at
-    full size: a crop would be searched finer than its frame, at a higher cost per pixel). A line
-    located again whose pixels are nearly identical to a line read in the last second keeps its
-    readings (video_memo.LineMemo): detection runs on every look, recognition on what changed."""
+    full size: a crop would be searched finer than its frame, at a higher cost per pixel)."""
     def run(pixels, earlier):
         whole = max(text.whole) or max(pixels.shape[:2])
-        return detector.findings(detector.engine.read(pixels, scale=detector.engine.working_scale(whole),
-                                                      memo=memo.at(text.origin)))
+        return detector.findings(detector.engine.read(pixels, scale=detector.engine.working_scale(whole)))
 
-    memo = LineMemo()
-    text = Pass(Check.TEXT.value, Check.TEXT, False, False, run, memo=memo)
+    text = Pass(Check.TEXT.value, Check.TEXT, False, False, run)
     return text
 
 
@@ -139,6 +134,81 @@ def video_face_engine(engine, settings: VideoSettings):
     video = copy.copy(engine)
     video.settings = dataclasses.replace(engine.settings, detail_side=VIDEO_DETAIL_SIDE)
     return video
+
+
+# One face, one descriptor: a face located again in a later look (its box overlapping the earlier
+# one's by MEMO_OVERLAP or more) whose aligned chip is nearly identical in pixels to the chip its
+# descriptor was computed from (mean absolute difference at most MEMO_CHIP_MEAN of 255 over the
+# chip and MEMO_CHIP_BLOCK in each of its MEMO_BLOCKS x MEMO_BLOCKS blocks) keeps that judgement;
+# anything else (another person stepping into the place, a face that changed) is encoded again.
+# The chip compared is always the one encoded, so a slow change adds up. Forgotten after
+# MEMO_SECONDS without being seen, and at a cut.
+MEMO_OVERLAP = 0.6
+MEMO_CHIP_MEAN = 2.0
+MEMO_CHIP_BLOCK = 4.0
+MEMO_BLOCKS = 5
+MEMO_SECONDS = 1.0
+
+
+class FaceMemo:
+    """The faces pass's memory of the faces it encoded (frame pixels), for FaceDetector.faces_in."""
+
+    def __init__(self):
+        # [box in frame pixels, chip, judged, last seen]; judged: what FaceDetector made of the
+        # face, both recognisers' candidates (a borderline face's second opinion is reused too)
+        self.entries: list[list] = []
+        self.now = 0.0
+        self.origin = (0, 0)
+        self.recalled = self.encoded = 0
+
+    def look(self, time: float, cut: bool = False) -> None:
+        self.now = time
+        self.entries = [] if cut else [e for e in self.entries if time - e[3] <= MEMO_SECONDS]
+
+    def at(self, origin: tuple[int, int]) -> FaceMemo:
+        self.origin = origin  # the crop's corner in the frame: boxes given are in the crop's pixels
+        return self
+
+    def _framed(self, box) -> tuple:
+        return (box[0] + self.origin[0], box[1] + self.origin[1], box[2], box[3])
+
+    def recall(self, box, chip: np.ndarray):
+        box = self._framed(box)
+        for entry in self.entries:
+            if _overlap(box, entry[0]) >= MEMO_OVERLAP and same_chip(chip, entry[1]):
+                entry[3] = self.now
+                self.recalled += 1
+                return entry[2]
+        return None
+
+    def remember(self, box, chip: np.ndarray, judged) -> None:
+        self.encoded += 1
+        box = self._framed(box)
+        self.entries = [e for e in self.entries if _overlap(box, e[0]) < MEMO_OVERLAP]
+        self.entries.append([box, chip, judged, self.now])
+
+
+def same_chip(a: np.ndarray, b: np.ndarray) -> bool:
+    """Two aligned face chips nearly identical in pixels: over the whole chip and in every block."""
+    if a.shape != b.shape:
+        return False
+    import cv2
+
+    diff = cv2.absdiff(a, b).astype(np.float32).mean(axis=2)
+    if diff.mean() > MEMO_CHIP_MEAN:
+        return False
+    blocks = cv2.resize(diff, (MEMO_BLOCKS, MEMO_BLOCKS), interpolation=cv2.INTER_AREA)
+    return bool(blocks.max() <= MEMO_CHIP_BLOCK)
+
+
+def _overlap(a, b) -> float:
+    """Intersection over union of two boxes (x, y, w, h)."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    inter = w * h
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 class _AtScale:

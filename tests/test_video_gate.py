@@ -454,7 +454,7 @@ def test_text_in_a_crop_is_read_at_the_scale_of_the_whole_frame(tmp_path, config
 
         working_scale = OcrEngine.working_scale
 
-        def read(self, rgb, scale=None, memo=None):
+        def read(self, rgb, scale=None):
             self.looks.append((rgb.shape[:2], scale))
             return []
 

@@ -110,24 +110,22 @@ class OcrEngine:
         # loads them once (the scan pool's forkserver loads them before its workers fork)
         self.det, self.det_pre, self.rec = _models(threads)
 
-    def read(self, rgb: np.ndarray, scale: float | None = None, memo=None) -> list[TextLine]:
+    def read(self, rgb: np.ndarray, scale: float | None = None) -> list[TextLine]:
         """Every text line in an RGB picture, read; an empty list when detection finds none.
         `scale`: detection's working scale, instead of the one `working_scale()` gives the
-        picture's size (a crop of a video frame is worked on at its whole frame's). `memo` (a clip's
-        text pass, video_passes.LineMemo): `recall(box, line)` gives the readings of a line read
-        before whose straightened pixels are nearly identical, else None; `remember(box, line,
-        readings)` is told each line read here."""
+        picture's size (a crop of a video frame is worked on at its whole frame's)."""
         quads = self.locate(rgb, scale)
         if not quads:
             return []
         crops = [_crop(rgb, q) for q in quads]
-        boxes = [_bounds(q) for q in quads]
-        readings = [None if memo is None else memo.recall(b, c) for b, c in zip(boxes, crops)]
-        todo = [i for i, r in enumerate(readings) if r is None]
-        for i, ways in zip(todo, self._readings([crops[i] for i in todo])):
-            readings[i] = ways
-            if memo is not None:
-                memo.remember(boxes[i], crops[i], ways)
+        # each line is read as it lies and turned over, and, unless one of those is sure, mirrored
+        # and mirrored turned over: a line's outline does not say which way up its letters are (a
+        # photo stored upside down or sideways, a vertical banner read bottom to top) nor whether
+        # they are seen through glass or in a mirror
+        readings = self._read_ways(crops, _FLIPS[:2])
+        unsure = [i for i, r in enumerate(readings) if max(score for _, score in r) < SURE]
+        for i, more in zip(unsure, self._read_ways([crops[i] for i in unsure], _FLIPS[2:])):
+            readings[i] += more
         results = [max(r, key=lambda t: t[1]) for r in readings]
         lines = []
         for quad, (text, score), ways in zip(quads, results, readings):
@@ -138,17 +136,6 @@ class OcrEngine:
             lines.append(TextLine(tuple((int(x), int(y)) for x, y in pts), (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
                                   text, score, round(height), ways))
         return lines
-
-    def _readings(self, crops: list[np.ndarray]) -> list[tuple[tuple[str, float], ...]]:
-        """Each line read as it lies and turned over, and, unless one of those is sure, mirrored and
-        mirrored turned over: a line's outline does not say which way up its letters are (a photo
-        stored upside down or sideways, a vertical banner read bottom to top) nor whether they are
-        seen through glass or in a mirror."""
-        readings = self._read_ways(crops, _FLIPS[:2])
-        unsure = [i for i, r in enumerate(readings) if max(score for _, score in r) < SURE]
-        for i, more in zip(unsure, self._read_ways([crops[i] for i in unsure], _FLIPS[2:])):
-            readings[i] += more
-        return readings
 
     def _read_ways(self, crops: list[np.ndarray], flips) -> list[tuple[tuple[str, float], ...]]:
         """(text, score) of each crop read each of the `flips` ways."""
@@ -222,13 +209,6 @@ def _unique(quads: list[np.ndarray]) -> list[np.ndarray]:
         if not inside:
             kept.append(i)
     return [quads[i] for i in sorted(kept, key=lambda i: (rects[i][1], rects[i][0]))]
-
-
-def _bounds(quad: np.ndarray) -> Box:
-    """The quad's bounding box (left, top, width, height), whole pixels."""
-    pts = np.round(quad).astype(int)
-    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-    return (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
 
 
 def _side(quad: np.ndarray, a: int, b: int) -> float:
