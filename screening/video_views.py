@@ -41,12 +41,10 @@ def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
     from screening.pipeline import CheckTimeout, _deadline, describe
 
     found: dict = {check: [] for check in detectors}
-    if fmt != video.MP4:
-        return found, None
     try:
         with _deadline(timeout_s):
             budget = Budget(imaging.MAX_PIXELS)
-            items = carried.clip_pictures(path)
+            items = carried.clip_pictures(path, fmt)
             first = _first_frame(path, fmt) if items else None
             for k, item in enumerate(items):
                 _screen_one(path, item, detectors, found, max_frames, budget, first, (k + 1) * VIEW_FRAMES)
