@@ -141,6 +141,48 @@ def test_a_face_jpeg_after_the_last_box_that_is_not_a_box_makes_the_clip_an_erro
     _error(tmp_path, config, "after.mp4", _plain(tmp_path, ".mp4") + _face_jpeg(), "unrecognised data")
 
 
+def _fragmented(tmp_path, flags: str) -> bytes:
+    """A 2 s clip written as movie fragments (moof + mdat every 10 frames), as screen recorders do."""
+    import av
+
+    from .clips import scene
+
+    path = tmp_path / "fragmented.mp4"
+    background = scene((320, 240))
+    with av.open(str(path), "w", format="mp4", options={"movflags": flags}) as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        stream.codec_context.gop_size = 10
+        for i in range(50):
+            for packet in stream.encode(av.VideoFrame.from_ndarray(background(i / 25), format="rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path.read_bytes()
+
+
+FRAGMENTED = ["frag_keyframe+empty_moov", "frag_keyframe+empty_moov+default_base_moof"]
+
+
+@pytest.mark.parametrize("flags", FRAGMENTED)
+def test_a_face_jpeg_in_an_mdat_gap_of_a_fragmented_clip_is_screened_as_a_view(tmp_path, config, flags):
+    data = _fragmented(tmp_path, flags)
+    assert b"moof" in data
+    pos = data.rindex(b"mdat") - 4
+    (size,) = struct.unpack_from(">I", data, pos)
+    assert pos + size < len(data)  # an mfra box follows: only the mdat grows
+    face = _face_jpeg()
+    grown = data[:pos] + struct.pack(">I", size + len(face)) + data[pos + 4:pos + size] + face + data[pos + size:]
+    _found(tmp_path, config, "fragmented_gap.mp4", grown, "`mdat` gap")
+
+
+@pytest.mark.parametrize("flags", FRAGMENTED)
+def test_control_the_fragments_of_a_fragmented_clip_leave_no_gap(tmp_path, flags):
+    path = tmp_path / "f.mp4"
+    path.write_bytes(_fragmented(tmp_path, flags))
+    assert clip_gaps.regions(path, "MP4") == []
+
+
 # ---------------------------------------------------------------- Matroska / WebM
 
 

@@ -10,9 +10,9 @@ which is not screened either: RT notes) are set aside, and every other region is
 the clip, one that cannot be decoded makes the clip an error).
 
 - MP4/MOV: the gaps inside each `mdat` between the samples the tracks' tables (stco/co64, stsz/
-  stz2, stsc) place there. The other top-level boxes are searched whole by carried.py; bytes
-  between or after boxes that are not a box already make the clip an error (video_container).
-  A fragmented file (`moof`): its samples are not mapped here, so each `mdat` is searched whole.
+  stz2, stsc) and, in a fragmented file, the movie fragments' `trun` boxes place there. The other
+  top-level boxes are searched whole by carried.py; bytes between or after boxes that are not a
+  box already make the clip an error (video_container).
 - Matroska/WebM: every element but the frames' (SimpleBlock, Block): the EBML header, `Void`,
   unknown IDs at the top level, in the Segment and in a Cluster, Tags, Attachments..., and the
   rest of the file from where the elements can no longer be walked.
@@ -77,15 +77,17 @@ def _mp4(mm) -> Iterator[Region]:
     mdats = [(body, end) for kind, body, end in top if kind == b"mdat"]
     if not mdats:
         return
-    if any(kind == b"moof" for kind, _, _ in top):  # fragmented: samples not mapped, mdat searched whole
-        yield from ((body, end, "an `mdat` box of a fragmented clip") for body, end in mdats)
-        return
     samples: list[tuple[int, int]] = []
+    defaults: dict[int, int] = {}  # track ID -> default sample size (moov/mvex/trex)
     for kind, body, end in top:
         if kind == b"moov":
             for tkind, tbody, tend in _boxes(mm, body, end):
                 if tkind == b"trak":
                     samples += _track_samples(mm, tbody, tend)
+                elif tkind == b"mvex":
+                    defaults.update(_trex_sizes(mm, tbody, tend))
+        elif kind == b"moof":
+            samples += _fragment_samples(mm, body - 8, body, end, defaults)
     samples.sort()
     for body, end in mdats:
         pos = body
@@ -97,6 +99,53 @@ def _mp4(mm) -> Iterator[Region]:
             pos = max(pos, b)
         if pos < end:
             yield pos, end, "an `mdat` gap (bytes no sample of any track points to)"
+
+
+def _trex_sizes(mm, body: int, end: int) -> dict[int, int]:
+    out = {}
+    for kind, b, e in _boxes(mm, body, end):
+        if kind == b"trex" and e - b >= 24:
+            track, _index, _duration, size = struct.unpack_from(">IIII", mm, b + 4)
+            out[track] = size
+    return out
+
+
+def _fragment_samples(mm, moof: int, body: int, end: int, defaults: dict[int, int]) -> list[tuple[int, int]]:
+    """(start, end) of the samples each `trun` of a movie fragment places (ISO 14496-12 8.8.7-8)."""
+    out = []
+    for kind, tbody, tend in _boxes(mm, body, end):
+        if kind != b"traf":
+            continue
+        base, size, pos = moof, 0, None
+        for child, b, e in _boxes(mm, tbody, tend):
+            if child == b"tfhd" and e - b >= 8:
+                flags, track = struct.unpack_from(">II", mm, b)
+                flags &= 0xFFFFFF
+                at = b + 8
+                if flags & 0x1:
+                    (base,) = struct.unpack_from(">Q", mm, at)
+                    at += 8
+                at += 4 * bool(flags & 0x2) + 4 * bool(flags & 0x8)
+                size = struct.unpack_from(">I", mm, at)[0] if flags & 0x10 and at + 4 <= e else defaults.get(track, 0)
+            elif child == b"trun" and e - b >= 8:
+                flags, count = struct.unpack_from(">II", mm, b)
+                flags &= 0xFFFFFF
+                at = b + 8
+                if flags & 0x1:
+                    pos = base + struct.unpack_from(">i", mm, at)[0]
+                    at += 4
+                pos = base if pos is None else pos
+                at += 4 * bool(flags & 0x4)
+                fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
+                for _ in range(min(count, (e - at) // max(1, 4 * len(fields)) if fields else count)):
+                    one = size
+                    for bit in fields:
+                        if bit == 0x200:
+                            (one,) = struct.unpack_from(">I", mm, at)
+                        at += 4
+                    out.append((pos, pos + one))
+                    pos += one
+    return out
 
 
 def _child(mm, body: int, end: int, path: tuple[bytes, ...]) -> tuple[int, int] | None:
