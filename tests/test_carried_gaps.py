@@ -314,3 +314,34 @@ def test_control_clips_of_every_container_carry_no_picture(tmp_path):
     for suffix, fmt in FORMATS.items():
         path = write_clip(tmp_path / f"c{suffix}", 1.0, audio="aac" if fmt == "MP4" else None)
         assert carried.clip_pictures(path, fmt) == [], suffix
+
+
+# ---------------------------------------------------------------- XMP base64 pictures
+
+
+def _xmp_thumbnail(picture: bytes) -> bytes:
+    from .test_png_text_pictures import xmp_thumbnail_packet
+
+    return b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>' + xmp_thumbnail_packet(picture) + b'<?xpacket end="w"?>'
+
+
+def test_a_face_as_an_xmp_thumbnail_in_a_matroska_void_is_screened_as_a_view(tmp_path, config):
+    data = _in_segment(_plain(tmp_path, ".webm"), _ebml(b"\xec", _xmp_thumbnail(_face_jpeg())))
+    _found(tmp_path, config, "xmp_void.webm", data, "XMP property image")
+
+
+def test_a_face_as_an_xmp_thumbnail_in_an_mdat_gap_is_screened_as_a_view(tmp_path, config):
+    data = _in_mdat(_plain(tmp_path, ".mp4"), _xmp_thumbnail(_face_jpeg()), False)
+    _found(tmp_path, config, "xmp_gap.mp4", data, "XMP property image")
+
+
+def test_a_face_as_an_xmp_thumbnail_in_a_clips_uuid_box_stays_an_error(tmp_path, config):
+    """RT9-21 as it was: a clip's own XMP holding a picture is not cleared (an error naming it)."""
+    from .test_video import _box
+
+    xmp_uuid = bytes.fromhex("be7acfcb97a942e89c71999491e3afac")
+    data = _plain(tmp_path, ".mp4") + _box(b"uuid", xmp_uuid + _xmp_thumbnail(_face_jpeg()))
+    path = tmp_path / "xmp_uuid.mp4"
+    path.write_bytes(data)
+    s, d = screen(path, config)
+    assert d.status is Status.ERROR and any("holds a picture" in (r.error or "") for r in s.results), d.reasons

@@ -88,6 +88,15 @@ def clip_pictures(path: Path, fmt: str = "MP4") -> list[Embedded]:
     return found
 
 
+def _xmp_pictures(data: bytes) -> list[Embedded]:
+    """Base64 pictures of the XMP packets in bytes no player reads (xmpGImg:image...)."""
+    from screening.formats import sniff
+    from screening.formats.common import xmp_packets
+    from screening.formats.xmp import xmp_images
+
+    return xmp_images(xmp_packets(data, required=False), sniff) if b"xmpmeta" in data else []
+
+
 def _within_limit(found: list) -> None:
     if len(found) > MAX_CARRIED:
         raise ImageError(f"the clip carries more than {MAX_CARRIED} pictures outside its frames: refused")
@@ -115,6 +124,8 @@ def _pictures_in_regions(path: Path, fmt: str) -> Iterator[tuple[int, str, bytes
                 where = run[0][0] + at
                 what = next(w for a, b, w in run if a <= where < b)
                 yield where, what, data[at:]
+            for image in _xmp_pictures(data):
+                yield run[0][0], f"{run[0][2]} (an {image.where})", image.data
 
 
 def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
