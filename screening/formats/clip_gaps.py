@@ -29,6 +29,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+from screening.formats.avif import spans as _boxes
 from screening.formats.common import MetadataError
 
 # Bytes of a clip searched for pictures besides its top-level boxes (a camera leaves a few kB).
@@ -53,23 +54,6 @@ def regions(path: Path, fmt: str) -> list[Region]:
 
 
 # ---------------------------------------------------------------- MP4 / MOV
-
-
-def _boxes(mm, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, body start, end) of each box between start and end; stops where one does not fit."""
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", mm, pos)
-        header = 8
-        if size == 1 and pos + 16 <= end:
-            (size,) = struct.unpack_from(">Q", mm, pos + 8)
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            return
-        yield kind, pos + header, pos + size
-        pos += size
 
 
 def _mp4(mm) -> Iterator[Region]:

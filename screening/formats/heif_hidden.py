@@ -18,7 +18,7 @@ import struct
 
 import numpy as np
 
-from screening.formats.avif import boxes as top_level
+from screening.formats.avif import boxes as top_level, spans as _children
 from screening.formats.common import ImageError, MetadataError
 from screening.formats.heif_items import read_items
 from screening.formats.pixels import to_rgb
@@ -27,23 +27,6 @@ from screening.formats.pixels import to_rgb
 IMAGE_TYPES = {b"hvc1", b"av01", b"jpeg", b"vvc1", b"j2k1", b"avc1", b"unci", b"grid", b"iden", b"iovl"}
 _DERIVED = {b"grid", b"iden", b"iovl", b"tmap"}
 MAX_UNSHOWN = 16
-
-
-def _children(data: bytes, start: int, end: int):
-    """(type, body start, end) of each box between start and end."""
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1 and pos + 16 <= end:
-            (size,) = struct.unpack_from(">Q", data, pos + 8)
-            header = 16
-        elif size == 0:
-            size = end - pos
-        if size < header or pos + size > end:
-            return
-        yield kind, pos + header, pos + size
-        pos += size
 
 
 def _layout(data: bytes) -> tuple[int, int, int | None, dict[int, int]] | None:
