@@ -95,6 +95,8 @@ def test_control_ordinary_text_and_base64_that_is_no_picture_are_cleared(tmp_pat
     info.add_text("Comment", "Sports day, Year 5 relay " * 40, zip=True)
     info.add_itxt("Data", base64.b64encode(bytes(range(256)) * 8).decode(), zip=True)
     info.add_text("Key", "Qk" + "A" * 200)  # begins like a BMP in base64, decodes to no picture
+    info.add_text("Empty", "")  # a text chunk with nothing after its keyword
+    info.add_itxt("Plain", "uncompressed international text", zip=False)
     path = tmp_path / "text.png"
     path.write_bytes(_png(info))
     assert imaging.load(path).views == [""]

@@ -19,7 +19,7 @@ import struct
 import numpy as np
 
 from screening.formats.avif import boxes as top_level, spans as _children
-from screening.formats.common import ImageError, MetadataError
+from screening.formats.common import ImageError
 from screening.formats.heif_items import read_items
 from screening.formats.pixels import to_rgb
 
@@ -83,7 +83,7 @@ def unshown_images(data: bytes, fmt: str, budget: int) -> list[tuple[str, np.nda
     decoded, if there are more than MAX_UNSHOWN, or if the items cannot be read."""
     try:
         unshown = unshown_items(data, fmt)
-    except (MetadataError, struct.error, IndexError) as exc:
+    except Exception as exc:  # noqa: BLE001 - items that cannot be read hide what they hold
         raise ImageError(f"the {fmt} file's items cannot be read to find the pictures it holds ({exc})") from None
     if len(unshown) > MAX_UNSHOWN:
         raise ImageError(f"the {fmt} file holds {len(unshown)} image items no viewer shows: refused")

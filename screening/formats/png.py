@@ -98,7 +98,7 @@ def _text_pictures(data: bytes) -> list[Embedded]:
                 xmp_packets(text, required=False):
             continue
         where = f"PNG {kind.decode()} chunk {keyword[:40]!r} at byte {pos}"
-        if kind == b"zTXt" or body[len(keyword.encode("latin-1")) + 1] == 1:  # compressed
+        if kind == b"zTXt" or (kind == b"iTXt" and body[len(keyword.encode("latin-1")) + 1] == 1):  # compressed
             found += images_in(text, f"{where}, inflated")
         for match in _BASE64_PICTURE.finditer(text):
             blob = _unbase64(match.group())
