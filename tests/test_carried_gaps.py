@@ -232,6 +232,18 @@ def test_a_face_jpeg_in_a_matroska_element_no_player_reads_is_screened_as_a_view
     _found(tmp_path, config, f"hidden{suffix}", put(_plain(tmp_path, suffix), b"\0" * 5 + _face_jpeg()), label)
 
 
+@pytest.mark.parametrize("suffix", [".webm", ".mkv"])
+def test_a_face_jpeg_in_a_block_of_a_track_no_entry_declares_is_screened_as_a_view(tmp_path, config, suffix):
+    """FFmpeg skips such a block (WebM: with a warning, which makes the clip an error anyway)."""
+    data = _in_last_cluster(_plain(tmp_path, suffix), _ebml(b"\xa3", b"\x85\x00\x00\x80" + _face_jpeg()))
+    path = tmp_path / f"track5{suffix}"
+    path.write_bytes(data)
+    s, d = screen(path, config)
+    assert d.status is not Status.CLEARED
+    (reason,) = _gap_faces(d, "block of track 5, which no track entry declares")
+    assert reason.box == (60, 40, 40, 40)
+
+
 @pytest.mark.parametrize("place", PLACES)
 def test_control_a_matroska_element_of_zeros_or_a_plain_picture_is_cleared(tmp_path, config, place):
     put, _ = PLACES[place]
@@ -312,7 +324,7 @@ def test_a_face_jpeg_after_the_avi_riff_that_is_not_a_chunk_is_not_cleared(tmp_p
 
 def test_control_clips_of_every_container_carry_no_picture(tmp_path):
     for suffix, fmt in FORMATS.items():
-        path = write_clip(tmp_path / f"c{suffix}", 1.0, audio="aac" if fmt == "MP4" else None)
+        path = write_clip(tmp_path / f"c{suffix}", 1.0, audio={".webm": "libopus", ".avi": "pcm_s16le"}.get(suffix, "aac"))
         assert carried.clip_pictures(path, fmt) == [], suffix
 
 

@@ -200,7 +200,7 @@ def _sample_sizes(mm, tables: dict):
 
 _EBML, _SEGMENT, _CLUSTER, _BLOCK_GROUP = 0x1A45DFA3, 0x18538067, 0x1F43B675, 0xA0
 _FRAMES = {0xA3, 0xA1}  # SimpleBlock, Block (in a BlockGroup)
-_VOID = 0xEC
+_VOID, _TRACKS = 0xEC, 0x1654AE6B
 # IDs that end a Cluster of unknown size (the Segment's own children).
 _SEGMENT_CHILDREN = {0x114D9B74, 0x1549A966, 0x1654AE6B, 0x1C53BB6B, _CLUSTER, 0x1043A770, 0x1254C367, 0x1941A469}
 # Cluster and BlockGroup children: timestamp, position, previous size, silent tracks, encrypted
@@ -249,15 +249,16 @@ def _matroska(mm) -> Iterator[Region]:
         ident, body, stop = found
         stop = end if stop is None else stop
         if ident == _SEGMENT:
-            pos = yield from _matroska_children(mm, body, stop, in_cluster=False)
+            pos = yield from _matroska_children(mm, body, stop, False, set())
         else:
             yield pos, stop, ("the Matroska EBML header" if ident == _EBML else _element_name(ident))
             pos = stop
 
 
-def _matroska_children(mm, body: int, end: int, in_cluster: bool):
-    """Regions of a Segment's or a Cluster's children; returns where it ends
-    (a Cluster of unknown size ends at the next Segment-level element)."""
+def _matroska_children(mm, body: int, end: int, in_cluster: bool, tracks: set[int]):
+    """Regions of a Segment's or a Cluster's children; returns where it ends (a Cluster of unknown
+    size ends at the next Segment-level element). `tracks`: the track numbers the Tracks declare (a
+    block of another track is played by no one: searched)."""
     pos = body
     while pos < end:
         found = _element(mm, pos)
@@ -271,15 +272,38 @@ def _matroska_children(mm, body: int, end: int, in_cluster: bool):
             yield pos, len(mm), f"{_element_name(ident)} of unknown size"
             return len(mm)
         if ident == _CLUSTER:
-            pos = yield from _matroska_children(mm, cbody, end if stop is None else stop, in_cluster=True)
+            pos = yield from _matroska_children(mm, cbody, end if stop is None else stop, True, tracks)
         elif ident in _FRAMES and in_cluster:
+            track = _vint(mm, cbody, True)
+            if tracks and (track is None or track[0] not in tracks):
+                yield pos, stop, f"a Matroska block of track {track[0] if track else '?'}, which no track entry declares"
             pos = stop  # a frame or a sound packet
         elif ident == _BLOCK_GROUP and in_cluster:
-            pos = yield from _matroska_children(mm, cbody, stop, in_cluster=True)
+            pos = yield from _matroska_children(mm, cbody, stop, True, tracks)
         else:
+            if ident == _TRACKS:
+                tracks.update(_track_numbers(mm, cbody, stop))
             yield pos, stop, _element_name(ident) if ident not in _KNOWN or ident == _VOID else "Matroska metadata"
             pos = stop
     return end
+
+
+def _track_numbers(mm, body: int, end: int) -> set[int]:
+    """The TrackNumber of every TrackEntry of a Tracks element."""
+    out = set()
+    for entry, ebody, estop in _elements(mm, body, end):
+        if entry == 0xAE:
+            out.update(int.from_bytes(mm[b:s], "big") for ident, b, s in _elements(mm, ebody, estop) if ident == 0xD7)
+    return out
+
+
+def _elements(mm, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
+    while pos < end:
+        found = _element(mm, pos)
+        if found is None or found[2] is None or found[2] > end:
+            return
+        yield found
+        pos = found[2]
 
 
 # ---------------------------------------------------------------- AVI
