@@ -109,7 +109,7 @@ def test_a_face_jpeg_in_an_mdat_gap_is_screened_as_a_view(tmp_path, config, suff
     data = _in_mdat(_plain(tmp_path, suffix), b"\0" * 8 + _face_jpeg() + b"\0" * 8, at_start)
     path = _found(tmp_path, config, f"gap{suffix}", data, "`mdat` gap")
     (item,) = carried.clip_pictures(path, "MP4")
-    assert "no sample of any track points to" in item.where
+    assert "no sample of a picture or sound track points to" in item.where
 
 
 @pytest.mark.parametrize("at_start", [False, True], ids=["after the samples", "before the samples"])
@@ -162,6 +162,22 @@ def _fragmented(tmp_path, flags: str) -> bytes:
 
 
 FRAGMENTED = ["frag_keyframe+empty_moov", "frag_keyframe+empty_moov+default_base_moof"]
+
+
+def test_a_face_jpeg_as_the_sample_of_a_timecode_track_is_screened_as_a_view(tmp_path, config):
+    """A QuickTime timecode track is allowed (video.Clip) and never decoded: its samples are searched."""
+    data = write_clip(tmp_path / "tc.mov", 1.0, metadata={"timecode": "01:00:00:00"}).read_bytes()
+    face = _face_jpeg()
+    (_, pos, size), = [b for b in _top(data) if b[0] == b"mdat"]
+    out = bytearray(_in_mdat(data, face, False))
+    stsd = out.find(b"stsd")
+    while out[stsd + 16:stsd + 20] != b"tmcd":
+        stsd = out.find(b"stsd", stsd + 4)
+    stsz, stco = out.find(b"stsz", stsd), out.find(b"stco", stsd)
+    assert struct.unpack_from(">II", out, stsz + 8) == (4, 1) and struct.unpack_from(">I", out, stco + 8) == (1,)
+    struct.pack_into(">I", out, stsz + 8, len(face))  # the one sample: the face, at the end of mdat
+    struct.pack_into(">I", out, stco + 12, pos + size)
+    _found(tmp_path, config, "timecode.mov", bytes(out), "`mdat` gap")
 
 
 @pytest.mark.parametrize("flags", FRAGMENTED)

@@ -1,7 +1,7 @@
 """Bytes of a clip that no frame, sound or header accounts for, to be searched for pictures.
 
-A player shows a clip's frames; the rest of the file (an `mdat` range no sample of any track
-points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK` chunk or one
+A player shows a clip's frames; the rest of the file (an `mdat` range no sample of a picture or
+sound track points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK` chunk or one
 of an unknown kind, a RIFF of another form after the AVI) is skipped by every decoder but carved
 out by exiftool, binwalk or a forensic tool, and a JPEG, PNG, GIF, WebP, TIFF or BMP kept there is
 a picture anyone can see. So the container is walked, the bytes of the frames (and of the sound,
@@ -9,8 +9,8 @@ which is not screened either: RT notes) are set aside, and every other region is
 (carried.clip_pictures searches them by signature; each picture found is screened as a view of
 the clip, one that cannot be decoded makes the clip an error).
 
-- MP4/MOV: the gaps inside each `mdat` between the samples the tracks' tables (stco/co64, stsz/
-  stz2, stsc) and, in a fragmented file, the movie fragments' `trun` boxes place there. The other
+- MP4/MOV: the gaps inside each `mdat` between the samples the picture and sound tracks' tables
+  (stco/co64, stsz/stz2, stsc; a timecode or metadata track's samples are searched) and, in a fragmented file, the movie fragments' `trun` boxes place there. The other
   top-level boxes are searched whole by carried.py; bytes between or after boxes that are not a
   box already make the clip an error (video_container).
 - Matroska/WebM: every element but the frames' (SimpleBlock, Block): the EBML header, `Void`,
@@ -79,10 +79,10 @@ def _mp4(mm) -> Iterator[Region]:
             if b <= pos or a >= end:
                 continue
             if a > pos:
-                yield pos, a, "an `mdat` gap (bytes no sample of any track points to)"
+                yield pos, a, "an `mdat` gap (bytes no sample of a picture or sound track points to)"
             pos = max(pos, b)
         if pos < end:
-            yield pos, end, "an `mdat` gap (bytes no sample of any track points to)"
+            yield pos, end, "an `mdat` gap (bytes no sample of a picture or sound track points to)"
 
 
 def _trex_sizes(mm, body: int, end: int) -> dict[int, int]:
@@ -140,9 +140,12 @@ def _child(mm, body: int, end: int, path: tuple[bytes, ...]) -> tuple[int, int] 
 
 
 def _track_samples(mm, body: int, end: int) -> list[tuple[int, int]]:
-    """(start, end) of each chunk of samples of one track, from its sample table."""
+    """(start, end) of each chunk of samples of one picture or sound track, from its sample table.
+    The samples of any other track (a timecode, timed metadata: not decoded, some allowed by
+    video.Clip) are not accounted for: they are searched like a gap."""
     stbl = _child(mm, body, end, (b"mdia", b"minf", b"stbl"))
-    if stbl is None:
+    hdlr = _child(mm, body, end, (b"mdia", b"hdlr"))
+    if stbl is None or hdlr is None or mm[hdlr[0] + 8:hdlr[0] + 12] not in (b"vide", b"soun"):
         return []
     tables = {kind: (b, e) for kind, b, e in _boxes(mm, *stbl)}
     offsets = _chunk_offsets(mm, tables)
