@@ -1,21 +1,23 @@
-"""Bytes of a clip that no frame, sound or header accounts for, to be searched for pictures.
+"""Bytes of a clip that no frame or sound accounts for, to be searched for pictures.
 
 A player shows a clip's frames; the rest of the file (an `mdat` range no sample of a picture or
-sound track points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK` chunk or one
-of an unknown kind, a RIFF of another form after the AVI) is skipped by every decoder but carved
-out by exiftool, binwalk or a forensic tool, and a JPEG, PNG, GIF, WebP, TIFF or BMP kept there is
-a picture anyone can see. So the container is walked, the bytes of the frames (and of the sound,
-which is not screened either: RT notes) are set aside, and every other region is returned
-(carried.clip_pictures searches them by signature; each picture found is screened as a view of
-the clip, one that cannot be decoded makes the clip an error).
+sound track points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK`
+chunk or one of an unknown kind, a RIFF of another form after the AVI) is skipped by every decoder
+but carved out by binwalk or a forensic tool, and a JPEG, PNG, GIF, WebP, TIFF or BMP kept there is
+a picture anyone can see. So the container is walked, the bytes of the frames and of the sound are
+set aside (the sound is not screened: a picture hidden in an audio sample is a known limit), and
+every other region is returned (carried.clip_pictures searches them by signature; each picture
+found is screened as a view of the clip, one that cannot be decoded makes the clip an error).
 
 - MP4/MOV: the gaps inside each `mdat` between the samples the picture and sound tracks' tables
-  (stco/co64, stsz/stz2, stsc; a timecode or metadata track's samples are searched) and, in a fragmented file, the movie fragments' `trun` boxes place there. The other
-  top-level boxes are searched whole by carried.py; bytes between or after boxes that are not a
-  box already make the clip an error (video_container).
-- Matroska/WebM: every element but the frames' (SimpleBlock, Block): the EBML header, `Void`,
-  unknown IDs at the top level, in the Segment and in a Cluster, Tags, Attachments..., and the
-  rest of the file from where the elements can no longer be walked.
+  (stco/co64, stsz/stz2, stsc) and a fragmented file's `trun` boxes place there; a timecode or
+  metadata track's samples are searched. The other top-level boxes are searched whole by
+  carried.py; bytes between or after boxes that are not a box make the clip an error already
+  (video_container).
+- Matroska/WebM: every element but the blocks (SimpleBlock, Block) of a declared track: the EBML
+  header, `Void`, unknown IDs at the top level, in the Segment and in a Cluster, Tags, Cues..., a
+  block of a track no TrackEntry declares, and the rest of the file from where the elements can no
+  longer be walked.
 - AVI: every chunk but the frames' (`NNdc`, `NNdb`, `NNwb` of a stream the headers declare):
   `JUNK`, `idx1`, unknown chunks, the headers; and a RIFF of another form than AVI/AVIX whole.
 
