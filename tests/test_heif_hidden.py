@@ -10,6 +10,7 @@ import io
 import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -130,6 +131,10 @@ def test_control_a_plain_second_avif_item_and_a_one_item_avif_are_cleared(tmp_pa
     assert heif_hidden.unshown_items(out.getvalue(), "AVIF") == []
     s, d = verdict(_write(tmp_path, "one.avif", out.getvalue()), config)
     assert d.status is Status.CLEARED
+    translucent = np.dstack([backdrop(), np.full((240, 320), 128, np.uint8)])
+    out = io.BytesIO()
+    Image.fromarray(translucent).save(out, "AVIF")  # its alpha is a second av01 item (auxl to the first)
+    assert heif_hidden.unshown_items(out.getvalue(), "AVIF") == []
 
 
 def test_a_second_avif_item_that_does_not_decode_makes_the_file_an_error(tmp_path, config, avif_ok):
