@@ -42,7 +42,7 @@ FRAME_SLACK_S = 0.25
 MAX_FRAME_PIXELS = 40_000_000
 # Side of the grey thumbnail scene changes are measured on.
 THUMB = (64, 36)
-# ... and of the one a flash between two screened frames is looked for on (video_flash.FINE).
+# ... and of the one a flash between two screened frames is looked for on (video_flash.py).
 FINE_THUMB = (128, 72)
 
 
@@ -105,8 +105,9 @@ class Frame:
         return converted(self._frame, *THUMB, "gray").astype(np.float32)
 
     def fine_thumb(self) -> np.ndarray:
-        """The grey thumbnail flashes between samples are looked for on (video_flash.FINE)."""
-        return converted(self._frame, *FINE_THUMB, "gray").astype(np.float32)
+        """The thumbnail flashes between samples are looked for on (formats/video_flash.py):
+        FINE_THUMB, HxWx3 (Y, U, V: a red face on a grey of the same brightness shows in U, V)."""
+        return np.moveaxis(converted(self._frame, *FINE_THUMB, "yuv444p"), 0, -1).astype(np.float32)
 
 
 _converters = threading.local()
