@@ -403,15 +403,21 @@ def test_control_a_sign_on_screen_for_two_seconds_is_read_at_max_side_1280(tmp_p
     assert any(r.kind.value == "text" for r in d.reasons), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-10: [video] max_side accepts 0 to 100000 (settings.VideoSettings), and at "
-                                       "120 (or 64, 16) the text, logo, uniform and body passes see the 640 x 360 "
-                                       "clip shrunk past reading: a sign on screen for the whole 2 s is cleared, no "
-                                       "error, no warning. Fix: settings.VideoSettings.max_side range 0 or 640 to "
-                                       "100000 (below 640 the documented 'as a photo of 1280 px' does not hold), "
-                                       "refused by config._check_range like any other value out of range")
-def test_rt20_10_video_max_side_inside_its_range_never_blinds_the_text_check(tmp_path, ocr_engine):
-    d = _clip_verdict(tmp_path, ocr_engine, 0.0, 2.0, "\n[video]\nmax_side = 120\n")
-    assert d.status is not Status.CLEARED, d
+# RT20-10 (fixed: [video] max_side below 1280 (other than 0) is refused; the old value is refused below)
+def test_rt20_10_17_18_values_that_weaken_a_check_are_refused(tmp_path):
+    from screening.config import ConfigError
+
+    from .test_video import TOML
+
+    for section, value, key in (("video", "max_side = 120", "video.max_side"),
+                                ("video", "change_threshold = 0.5", "video.change_threshold"),
+                                ("faces", "detect_threshold = 0.6", "faces.detect_threshold")):
+        text = TOML + f"\n[{section}]\n{value}\n"
+        if f"[{section}]" in TOML:  # the section is already there: put the key under it
+            text = TOML.replace(f"[{section}]", f"[{section}]\n{value}", 1)
+        (tmp_path / "screening.toml").write_text(text)
+        with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+            load_config(tmp_path / "screening.toml")
 
 
 # ======================================================== RT20-17: [video] change_threshold at the top of its range
@@ -446,14 +452,9 @@ def test_control_a_light_sign_on_a_light_wall_is_read_at_the_default_change_thre
     assert any(r.kind.value == "text" for r in d.reasons), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-17: [video] change_threshold accepts up to 0.5 (settings.VideoSettings); "
-                                       "at 0.5 a light board (235) with dark lettering on a light wall (200), on "
-                                       "screen for 0.8 s mid-clip, changes no 16-px cell's mean by half of full "
-                                       "scale, so no check looks at it again after the first frame: cleared (the "
-                                       "default 0.03 finds it). Fix: settings.VideoSettings.change_threshold "
-                                       "range 0 to 0.1, or gate on each cell's largest pixel change, not its mean")
-def test_rt20_17_change_threshold_inside_its_range_never_hides_a_sign(tmp_path, ocr_engine):
-    d = _light_sign_verdict(tmp_path, ocr_engine, "\n[video]\nchange_threshold = 0.5\n")
+# RT20-17 (fixed: [video] change_threshold above 0.1 is refused; at 0.1 the sign is read)
+def test_rt20_17_change_threshold_at_the_top_of_its_range_never_hides_a_sign(tmp_path, ocr_engine):
+    d = _light_sign_verdict(tmp_path, ocr_engine, "\n[video]\nchange_threshold = 0.1\n")
     assert d.status is not Status.CLEARED, d
 
 
@@ -534,16 +535,11 @@ def test_control_a_face_cut_by_the_frame_is_found_at_the_default_detect_threshol
     assert d.status is Status.NEEDS_PERMISSION, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-18: [faces] detect_threshold accepts up to 0.6 (settings.FaceSettings), "
-                                       "and at 0.6 the astronaut cut by the photo's top edge (mouth and chin left: a "
-                                       "child cut by the frame) is cleared, though docs/faces.md measures such faces "
-                                       "at 0.43 and the default (0.4) finds it. Fix: settings.FaceSettings."
-                                       "detect_threshold range 0.1 to 0.4, or confirm candidates between 0.3 and the "
-                                       "threshold on an enlarged crop (as under 0.6 today) instead of dropping them")
-def test_rt20_18_detect_threshold_inside_its_range_never_clears_a_face_cut_by_the_frame(public_domain):
+# RT20-18 (fixed: [faces] detect_threshold above 0.4 is refused)
+def test_rt20_18_detect_threshold_at_the_top_of_its_range_never_clears_a_face_cut_by_the_frame(public_domain):
     from screening.config import FaceSettings
 
-    d = _cut_by_the_frame(public_domain, FaceSettings(detect_threshold=0.6))
+    d = _cut_by_the_frame(public_domain, FaceSettings(detect_threshold=0.4))
     assert d.status is not Status.CLEARED, d.reasons
 
 
@@ -551,12 +547,7 @@ def test_rt20_18_detect_threshold_inside_its_range_never_clears_a_face_cut_by_th
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT20-9: `watch INBOX --log INBOX/watch.log` is accepted: the job sorts its "
-                                       "own log into error/ as a file that arrived (a new 'watch (N).log' error on "
-                                       "every run, and lines written after the move land in the sorted copy, which "
-                                       "is then no longer byte-identical). --into inside the inbox is refused; "
-                                       "--log is not. Fix: commands/watch._overlap: refuse a --log (and a config "
-                                       "`state` folder) inside INBOX or inside the sort folders")
+# RT20-9 (fixed: a log inside the inbox or --into is refused, commands/watch._holds_own_files)
 def test_rt20_9_a_log_inside_the_inbox_is_refused_or_left_alone(trust, capsys):  # noqa: F811
     from .fake_detectors import photo
     from .test_watch import BLUE
@@ -573,13 +564,7 @@ from .test_watch import trust  # noqa: E402,F401 - fixture
 # ================================================================ RT20-12: the trust's own folder as the inbox
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-12: `screening watch .` run in the trust folder (or an inbox that holds "
-                                       "the config, the register, the reference photos or the logos) is accepted "
-                                       "and sorts them: screening.toml and register.csv go to error/, a child's "
-                                       "reference photo and the crest to cleared/ (exit 0); the trust is broken "
-                                       "and the register's photos sit in a folder for publishing. Fix: "
-                                       "commands/watch._overlap: refuse an inbox that holds or lies inside the "
-                                       "config file, [consent] register/photos, an academy's logos or the state folder")
+# RT20-12 (fixed: an inbox holding the trust's own files is refused, commands/watch._holds_own_files)
 def test_rt20_12_an_inbox_holding_the_trusts_own_config_and_register_is_refused(trust, capsys):  # noqa: F811
     from screening import cli
 
@@ -633,12 +618,7 @@ def test_rt20_14_every_bidi_format_character_is_shown_escaped_everywhere():
 # ================================================================ RT20-16: the audit export over a screened original
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-16: `screening audit --csv batch/a.png` (a slip of shell completion) "
-                                       "truncates the screened original and writes the CSV into it, narrowed to "
-                                       "0600, exit 0: 'originals are never modified' (scan refuses the same, RT15-3; "
-                                       "the audit export only refuses links, RT15-2). Fix: commands/audit.run: open "
-                                       "--csv with 'x' (refuse an existing file unless it is a CSV the export wrote), "
-                                       "or refuse a path the audit trail lists as screened")
+# RT20-16 (fixed: store/db.private_file never writes over a file holding binary data)
 def test_rt20_16_the_audit_export_never_overwrites_a_screened_original(cli_trust, capsys):  # noqa: F811
     from screening import cli
 
@@ -651,8 +631,9 @@ def test_rt20_16_the_audit_export_never_overwrites_a_screened_original(cli_trust
         cli.main(["scan", "batch", "--workers", "1"])
     except SystemExit:
         pass
-    cli.main(["audit", "--csv", "batch/a.png"])
+    assert cli.main(["audit", "--csv", "batch/a.png"]) == 2
     assert original.read_bytes() == before, "the original photo was overwritten by the audit export"
+    assert "binary data" in capsys.readouterr().err
 
 
 from .test_redteam3 import cli_trust  # noqa: E402,F401 - fixture
