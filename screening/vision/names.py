@@ -6,7 +6,8 @@ a fifth of an edit. Spaces, punctuation, apostrophes and line breaks are ignored
 AIDAN'S / ACADEMY" on two lines is "staidansacademy". The ends of a name must fall on word
 ends in the text (a space, punctuation, the end of the line, or a lower-to-upper case change),
 so "Amelia Hart" is not found in "Amelia Hartley"; names long enough to be distinctive
-(LONG letters) are found anywhere, because OCR often drops the spaces of capitals.
+(LONG letters) are found anywhere, because OCR often drops the spaces of capitals; so are full
+names and academy names of RUN_MIN letters inside a run of capitals without spaces.
 """
 
 from __future__ import annotations
