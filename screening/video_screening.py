@@ -126,6 +126,6 @@ def _summary(clip: video.Clip, screened: int, settings: VideoSettings, screener:
     parts = (f"; faces: {gate.full} whole, {gate.partial} in part, {gate.skipped} unchanged"
              if gate is not None and settings.change_threshold else "")
     return (f"{p.container} {p.codec} {w}x{h}{turned}, {length}: {screened} frames screened (every "
-            f"{settings.sample_every_s:g} s, keyframes and scene changes; faces in each, the other checks "
+            f"{settings.sample_every_s:g} s, keyframes, scene changes and what showed between them; faces in each, the other checks "
             f"every {settings.other_checks_every_s:g} s; each check only where the frame changed since it "
             f"last looked{parts}); audio is not screened")

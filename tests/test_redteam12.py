@@ -738,9 +738,7 @@ def test_rt12_14_a_reference_photo_linked_from_elsewhere_is_not_enrolled(tmp_pat
     assert "P2" not in result.gallery.person_ids, (result.gallery.person_ids, result.problems)
 
 
-@pytest.mark.xfail(strict=True, reason="RT12-28 (the cause of RT9-17, seen from redact): a face on screen for 3 "
-                                       "frames (0.12 s) between two screened frames is neither found nor blurred, "
-                                       "and the copy, screened again at the same times, is cleared")
+# RT12-28 (fixed with RT9-17): redact samples as the scan does, the flashed frame included
 def test_rt12_28_a_face_between_two_screened_frames_is_blurred_in_the_copy(tmp_path, monkeypatch):
     _redact_trust(tmp_path, monkeypatch)
     shown = tuple(Appearance(STRIPES, i * 0.04, 0.04, (140, 100)) for i in (2, 3, 4))

@@ -500,8 +500,7 @@ def test_rt9_16_a_face_only_in_the_last_moments_of_a_clip(tmp_path, config, star
     not_cleared(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-17: a face on screen for 2-3 frames (80-120 ms) between two 0.25 s "
-                   "samples is never screened: no scene change for a small face (docs/video.md says so: 'Not done')")
+# RT9-17 (fixed): the frame that shows it is screened as a "between" sample (formats/video_flash.py)
 @pytest.mark.parametrize("start,frames", [(1.06, 2), (0.54, 3)], ids=["80ms", "120ms"])
 def test_rt9_17_a_face_flashed_between_two_samples(tmp_path, config, start, frames):
     """A face cut into a clip for a few frames (a 'subliminal' frame): a viewer who pauses or

@@ -13,6 +13,8 @@ to apply) is applied, as players do. Audio is not decoded or screened.
 
 from __future__ import annotations
 
+import threading
+
 import math
 import struct
 from collections.abc import Iterator
@@ -40,6 +42,8 @@ FRAME_SLACK_S = 0.25
 MAX_FRAME_PIXELS = 40_000_000
 # Side of the grey thumbnail scene changes are measured on.
 THUMB = (64, 36)
+# ... and of the one a flash between two screened frames is looked for on (video_flash.FINE).
+FINE_THUMB = (128, 72)
 
 
 # ---------------------------------------------------------------- decoding
@@ -89,13 +93,40 @@ class Frame:
 
     def rgb(self) -> np.ndarray:
         """HxWx3 uint8, upright, at the size players show (non-square pixels stretched, RT6-14)."""
-        if self._shown is None:
-            return upright(self._frame.to_ndarray(format="rgb24"), *self._turn)
-        w, h = self._shown
-        return upright(self._frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), *self._turn)
+        w, h = self._shown or (None, None)
+        return upright(converted(self._frame, w, h, "rgb24"), *self._turn)
+
+    @property
+    def pixels(self) -> int:
+        """Decoded pixels (what holding the frame costs in memory, 1.5 bytes each in 4:2:0)."""
+        return int(self._frame.width) * int(self._frame.height)
 
     def grey_thumb(self) -> np.ndarray:
-        return self._frame.reformat(width=THUMB[0], height=THUMB[1], format="gray").to_ndarray().astype(np.float32)
+        return converted(self._frame, *THUMB, "gray").astype(np.float32)
+
+    def fine_thumb(self) -> np.ndarray:
+        """The grey thumbnail flashes between samples are looked for on (video_flash.FINE)."""
+        return converted(self._frame, *FINE_THUMB, "gray").astype(np.float32)
+
+
+_converters = threading.local()
+
+
+def converted(frame, width: int | None, height: int | None, fmt: str) -> np.ndarray:
+    """frame (an av.VideoFrame) as an array of `fmt` at width x height (None: its own size).
+
+    The same as frame.reformat(...).to_ndarray(), but through one converter per size and format
+    (and thread), kept from frame to frame: frame.reformat() sets up FFmpeg's scaler afresh for
+    every frame, which cost 5-6 ms a 1080p frame, eight times the conversion itself."""
+    from av.video.reformatter import VideoReformatter
+
+    cache = getattr(_converters, "by_kind", None)
+    if cache is None:
+        cache = _converters.by_kind = {}
+    key = (width, height, fmt)
+    if key not in cache:
+        cache[key] = VideoReformatter()
+    return cache[key].reformat(frame, width=width, height=height, format=fmt).to_ndarray()
 
 
 def upright(pixels: np.ndarray, quarter_turns: int, mirror: bool) -> np.ndarray:

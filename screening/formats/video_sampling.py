@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from screening.formats import video_flash as flash
 from screening.formats.video import Frame
 
 @dataclass(frozen=True)
@@ -17,7 +18,41 @@ class Sample:
     number: int
     time: float
     rgb: np.ndarray
-    why: str  # "first", "interval", "held", "keyframe", "scene change", "last"
+    why: str  # "first", "interval", "held", "keyframe", "scene change", "between", "last"
+
+
+class _Between:
+    """The frames decoded since the last screened one that differ from it, held until the next
+    screened frame shows whether they showed something neither does (video_flash): those are
+    screened too, as "between" samples, before it."""
+
+    def __init__(self):
+        self.last: tuple[float, np.ndarray] | None = None  # (time, fine thumbnail) of the last screened
+        self.previous: np.ndarray | None = None  # fine thumbnail of the previous decoded frame
+        self.held: list[tuple[Frame, np.ndarray, np.ndarray | None]] = []  # (frame, thumbnail, previous's)
+        self.early: list[np.ndarray] = []  # thumbnails of held frames screened early (too many held)
+
+    def offer(self, frame: Frame, fine: np.ndarray) -> Iterator[Sample]:
+        """A frame not chosen: held when it differs from the last screened one."""
+        previous, self.previous = self.previous, fine
+        if self.last is None or not flash.differs(fine, self.last[1]):
+            return
+        self.held.append((frame, fine, previous))
+        if len(self.held) > flash.most_held(frame.pixels):  # memory stays bounded: the oldest is screened now
+            old, thumb, _ = self.held.pop(0)
+            self.early.append(thumb)
+            yield Sample(old.number, old.time, old.rgb(), "between")
+
+    def settle(self, frame: Frame, fine: np.ndarray) -> Iterator[Sample]:
+        """The held frames that `frame` (about to be screened) and the last screened one do not explain."""
+        if self.last is not None and self.held:
+            between = flash.Between(self.last, (frame.time, fine))
+            between.screened += self.early
+            for held, thumb, previous in self.held:
+                if held.number < frame.number and between.unseen(thumb, held.time, previous):
+                    between.screened.append(thumb)
+                    yield Sample(held.number, held.time, held.rgb(), "between")
+        self.last, self.previous, self.held, self.early = (frame.time, fine), fine, [], []
 
 
 def samples(frames: Iterator[Frame], every_s: float, scene_change: float, min_gap_s: float) -> Iterator[Sample]:
@@ -47,21 +82,25 @@ def _chosen(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
     last_thumb: np.ndarray | None = None
     pending: Frame | None = None  # the newest frame not sampled, kept to sample it if held, or as the last
     pending_thumb: np.ndarray | None = None
+    pending_fine: np.ndarray | None = None
     step = 0.0  # the latest gap between frames
     previous = None
     previous_key = False
+    between = _Between()
     for frame in frames:
         if previous is not None:
             step = max(0.0, frame.time - previous)
         previous = frame.time
         if pending is not None and frame.time - pending.time >= every_s - 1e-6:
             last_time, last_thumb = pending.time, pending_thumb
+            yield from between.settle(pending, pending_fine)
             yield Sample(pending.number, pending.time, pending.rgb(), "held")
             pending = None
         # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
         marks_shot = frame.key and not previous_key
         previous_key = frame.key
         thumb = frame.grey_thumb()
+        fine = frame.fine_thumb()
         why = None
         if last_time is None:
             why = "first"
@@ -73,10 +112,13 @@ def _chosen(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
             elif last_thumb is not None and float(np.abs(thumb - last_thumb).mean()) / 255.0 >= scene_change:
                 why = "scene change"
         if why is None:
-            pending, pending_thumb = frame, thumb
+            pending, pending_thumb, pending_fine = frame, thumb, fine
+            yield from between.offer(frame, fine)
             continue
         pending = None
         last_time, last_thumb = frame.time, thumb
+        yield from between.settle(frame, fine)
         yield Sample(frame.number, frame.time, frame.rgb(), why)
     if pending is not None:
+        yield from between.settle(pending, pending_fine)
         yield Sample(pending.number, pending.time, pending.rgb(), "last")
