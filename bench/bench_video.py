@@ -23,11 +23,12 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured"; `--quick --only 3 --diagonal`, main and branch vidspeed2
-back to back, load average 15-24): whole screening, CPU s per clip second, gated: tripod 2.10 ->
-1.96 (the same pixels: noise), panning 2.66 -> 2.48, panning and tilting 4.83 -> 4.27 (main looked
-at a diagonal pan whole on every look). The target (<= 1.0x real time on 2 processes) was not
-measurable at that load.
+Last measured (docs/video.md, "Measured": branch vidspeed3 against main back to back, per pass and
+kind of look, one clip a process, load average 15-20): whole screening, CPU s per clip second, panning
+1.99 -> 1.90 and 2.34 -> 2.32 (the heavier clip's text pass looks whole on 5 of its 10 looks: a
+spurious OCR line over the drawn circles), tripod 1.42 -> 1.40 and 1.99 -> 2.06. The target (<= 1.0x
+real time on 2 processes) was not measurable at that load; on a quiet machine (0.9.0) it was met but
+for the 4 s panning pair (1.27x).
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Logos + uniforms against the face check as the trust grows, in one process:
-`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2]`.
+`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2] [--without STEP ...]`.
+
+`--without confirm own-resolution` also runs, for each trust size, a logo detector without those
+steps (screening/detectors/logos.py STEPS: the tree before them, exactly), photo by photo beside the
+one with every step: the before and after of a change in one run, against the same face check.
 
 The machine is shared, so times move by 2x within minutes: each photo is run through the face
 check, then the logo and uniform checks with each trust size (the first N academies of the
@@ -40,13 +44,14 @@ def main() -> int:
     ap.add_argument("--academies", type=int, nargs="+", default=[1, 10, 50])
     ap.add_argument("--photos", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--without", nargs="*", default=[], help="also run each trust size without these logo steps")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
         return 2
     cv2.setNumThreads(1)  # one core, as a worker of the scan's pool
     from screening.detectors.faces import FaceDetector
-    from screening.detectors.logos import LogoDetector
+    from screening.detectors.logos import STEPS, LogoDetector
     from screening.detectors.uniforms import UniformDetector
 
     rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")]
@@ -57,6 +62,9 @@ def main() -> int:
     checks = {}
     for n in args.academies:
         sub = dataclasses.replace(big, academies=big.academies[:n])
+        if args.without:
+            before = LogoDetector(sub, cache=SET / "cache", steps=STEPS - set(args.without))
+            checks[f"{n} without {' '.join(args.without)}"] = (before, UniformDetector(sub, before))
         logos = LogoDetector(sub, cache=SET / "cache")
         checks[n] = (logos, UniformDetector(sub, logos))
     spent = {"faces": 0.0, **{n: 0.0 for n in checks}}

@@ -1,6 +1,7 @@
 """Every finding of the logo check on bench cases, saved to compare two trees case by case.
 
     .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--clean-every 4] [--only odd|even]
+                                                  [--kinds crest decoy ...] [--like DUMP.json]
                                                   [--trust screening.toml] [--workers 2]
     .venv/bin/python bench/logo_findings.py compare BEFORE.json AFTER.json
     .venv/bin/python bench/logo_findings.py table DUMP.json    (the miss table by size band and style)
@@ -75,6 +76,11 @@ def cases(every: int, clean_every: int | None = None, only: str | None = None) -
 
 def dump(args) -> int:
     rows = cases(args.every, args.clean_every, args.only)
+    if args.like:  # the very cases of another dump (e.g. to run main again on the cases that differ)
+        wanted = {r["file"] for r in _load(args.like)}
+        rows = [r for r in cases(1) if r["file"] in wanted]
+    if args.kinds:
+        rows = [r for r in rows if r["kind"] in args.kinds]
     t = time.perf_counter()
     if args.interleave:  # kinds and bands taken in turn: a run cut short still samples each
         groups = defaultdict(list)
@@ -184,6 +190,8 @@ def main() -> int:
     d.add_argument("--clean-every", type=int, default=None, help="thin the untouched photos differently")
     d.add_argument("--only", choices=("odd", "even"), default=None, help="cases of odd or even number only")
     d.add_argument("--interleave", action="store_true", help="take the kinds and bands in turn")
+    d.add_argument("--kinds", nargs="*", default=None, help="only these kinds (crest, decoy, clean, family_crest)")
+    d.add_argument("--like", default=None, help="the cases of this dump (or .partial), nothing else")
     d.add_argument("--trust", default="screening.toml", help="trust file in the bench set (trust50.toml: 51 academies)")
     d.add_argument("--workers", type=int, default=2)
     c = sub.add_parser("compare")

@@ -10,6 +10,10 @@ the crest's size (photo and working pixels), its drawing style, and where it fel
 - `matches`: fewer keypoint matches than a placement needs (3), and no colour-and-outline proposal;
 - `placed elsewhere`: placements, none on the crest (box IoU < 0.3);
 - `appearance`: placed on the crest, best score below min_score (the score and its parts given).
+
+Then the small-crest pass (logo_match.small) as the detector runs it: whether one of its windows
+(every academy's templates, as in a scan) holds the crest, and what the window's enlarged search
+scores there for the case's academy (`window`: held, best score; `no window`: none holds it).
 """
 
 from __future__ import annotations
@@ -65,15 +69,39 @@ def stage(det: L.LogoDetector, rgb: np.ndarray, truth: dict) -> tuple[str, str]:
         for p in cands:
             if iou(p.crest_box(), box) < 0.3:
                 continue
-            det._placed(ref, [p], src, dst, v_grey, v_ab)
+            det._placed(ref, [p], src, dst, v_grey, v_ab, max(1.0, scale))
             if best is None or p.score > best.score:
                 best = p
     detail = f"{size}; {n_match} matches, {n_near} on the crest"
+    detail += "; " + _small_stage(det, rgb, work, scale, box, truth)
     if best is None:
         return ("matches" if n_near < 3 else "placed elsewhere"), detail
     return "appearance", (f"{detail}; best {best.source} score {best.score:.2f} (structure {best.structure:.2f}, "
                           f"chroma {best.chroma:.2f}, shift {best.shift:.0f}, parts {best.parts:.2f}, "
                           f"inliers {best.inliers})")
+
+
+def _small_stage(det: L.LogoDetector, rgb: np.ndarray, work: np.ndarray, scale: float, box, truth) -> str:
+    """Whether the small-crest pass's windows hold the crest, and what its window search scores."""
+    from screening.vision.logo_match import small
+
+    wins = small.windows(work, scale, det.references, det._small_templates)
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    for rank, win in enumerate(wins):
+        x, y, w, h = win.box
+        if not (x - w / 2 <= cx <= x + 1.5 * w and y - h / 2 <= cy <= y + 1.5 * h):
+            continue
+        x, y, w, h = (v / scale for v in win.box)
+        side = max(w, h)
+        zoom = min(L.SMALL_MAX_ZOOM, L.SMALL_VIEW / side)
+        crop = (round(x - w), round(y - h), round(3 * w), round(3 * h))
+        found = det.search(rgb, crop, academies={truth["academy"]}, max_side=int(3 * side * zoom) + 2,
+                           max_zoom=zoom, small_crests=False)
+        top = max((f.score for f in found), default=0.0)
+        return (f"window {rank + 1}/{len(wins)} holds it ({truth['academy']} "
+                f"{'proposed' if truth['academy'] in win.academies else 'not proposed'}), searched alone: "
+                f"best {top:.2f}")
+    return f"no window of {len(wins)} holds it"
 
 
 def main() -> int:

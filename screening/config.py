@@ -297,8 +297,10 @@ def _check_range(spec: dataclasses.Field, value, fail) -> None:
         allowed = " or ".join(repr(v).lower() for v in spec.metadata["allowed"])
         raise fail(f"is {value!r}: only {allowed} is accepted (any other value turns a check off; docs/tuning.md)")
     lo, hi = spec.metadata.get("range", (None, None))
-    if lo is not None and not lo <= value <= hi:
-        raise fail(f"is {value!r}, outside its safe range {lo:g} to {hi:g} (docs/tuning.md)")
+    also = spec.metadata.get("also", ())
+    if lo is not None and not lo <= value <= hi and value not in also:
+        more = "".join(f" (or {v:g})" for v in also)
+        raise fail(f"is {value!r}, outside its safe range {lo:g} to {hi:g}{more} (docs/tuning.md)")
 
 
 def _req_str(table: dict[str, Any], key: str, fail, label: str | None = None) -> str:

@@ -9,9 +9,10 @@ import dataclasses
 from dataclasses import dataclass, field
 
 
-def _ranged(default: float, lo: float, hi: float):
-    """A tuning value and its safe range (docs/tuning.md): outside it, a check is weakened or off."""
-    return field(default=default, metadata={"range": (lo, hi)})
+def _ranged(default: float, lo: float, hi: float, also: tuple = ()):
+    """A tuning value and its safe range (docs/tuning.md): outside it, a check is weakened or off.
+    `also`: values outside the range that mean something else (0: full size)."""
+    return field(default=default, metadata={"range": (lo, hi), "also": also})
 
 
 def _only(*allowed: bool):
@@ -69,7 +70,7 @@ class FaceSettings:
     detail_side: int = _ranged(1600, 640, 10000)
     # Least CenterFace confidence for a face; one under 0.6 must be found again on an enlarged
     # crop (docs/faces.md: the selfie's face cut by the edge scores 0.43, false faces 0.3-0.45).
-    detect_threshold: float = _ranged(0.4, 0.1, 0.6)
+    detect_threshold: float = _ranged(0.4, 0.1, 0.4)  # above: the edge face (0.43) is dropped (RT20-18)
     # Also look for people's bodies (OpenCV's HOG people detector): a body on which no face was
     # found is a `person` whose face cannot be seen, when its detector score is at least
     # person_min_score (docs/faces.md: false `person` flags on the clean photos).
@@ -163,11 +164,11 @@ class VideoSettings:
     # Logos, uniforms, text and the people detector see screened frames shrunk to this longest
     # side (boxes are reported in full-size pixels; 0: full size). The face check searches
     # full-size frames at the scale [faces] min_face_search needs (video_passes.py).
-    max_side: int = _ranged(1280, 0, 100_000)
+    max_side: int = _ranged(1280, 1280, 100_000, also=(0,))  # smaller blinds the checks (RT20-10); 0: full size
     # Each check looks again only where a sampled frame changed since it last looked there: a
     # 16 px cell whose mean grey change (0..1) is over this (after undoing a camera pan).
     # 0: every check on every whole frame it is due on (slow). docs/video.md.
-    change_threshold: float = _ranged(0.03, 0.0, 0.5)
+    change_threshold: float = _ranged(0.03, 0.0, 0.1)  # above: a light sign on a light wall (RT20-17)
     # Longer clips are an error, not screened: a bound on the work one file may cause.
     max_duration_s: float = _ranged(1200.0, 1.0, 86400.0)
     # Seconds of screening time allowed per second of clip, on top of [scan] timeout_s.

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from screening.video_pan import (across_strips, choose_pan, edge_slivers, edge_unknown, join_overlapping, shifted,
-                                 shifted_cells, strip_pieces)
+from screening.video_pan import (across_strips, choose_pan, edge_slivers, edge_to_edge, edge_unknown, join_overlapping,
+                                 shifted, shifted_cells, strip_pieces)
 
 # The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
 SCALE = 4
@@ -329,17 +329,24 @@ def _cell_means(diff: np.ndarray) -> np.ndarray:
 def _regions(changed: np.ndarray, boxes: list, w: int, h: int, phase: tuple[int, int] = (0, 0),
              strips: tuple = ()) -> tuple[list[tuple[int, int, int, int]], int]:
     """Rectangles (frame pixels) covering the changed cells with MARGIN_PX, and the boxes given,
-    none overlapping another, then the pieces of the edge strips they leave (`strips`: a moved
-    grid's, edge_slivers), which may reach into them; and how many pieces end the list. `phase`:
-    where the cells' grid lies on the frame."""
+    none overlapping another but where they cross, then the pieces of the edge strips they leave
+    (`strips`: a moved grid's, edge_slivers), which may reach into them; and how many pieces end the
+    list. `phase`: where the cells' grid lies on the frame.
+
+    Columns (rows) of cells changed from edge to edge (what a pan reveals at the frame's edge) are
+    rectangles of their own, and the other changed cells are grouped without them: a head beside the
+    revealed column is its own rectangle crossing the column's (video_pan.crossing), not one group
+    whose bounding box is the frame's height."""
     import cv2
 
-    count, _, stats, _ = cv2.connectedComponentsWithStats(changed.astype(np.uint8), connectivity=8)
     ox, oy = phase
+    rest, bands = edge_to_edge(changed)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
     rects = [(x * CELL + ox, y * CELL + oy, (x + cw) * CELL + ox, (y + ch) * CELL + oy)
              for x, y, cw, ch, _ in stats[1:count]]
+    rects += [(x0 * CELL + ox, y0 * CELL + oy, x1 * CELL + ox, y1 * CELL + oy) for x0, y0, x1, y1 in bands]
     rects += [(bx, by, bx + bw, by + bh) for bx, by, bw, bh in boxes]
-    joined = across_strips(join_overlapping([_grown(r, w, h) for r in rects]), strips)
+    joined = across_strips(join_overlapping([_grown(r, w, h) for r in rects], (w, h)), strips, (w, h))
     pieces = strip_pieces(joined, strips, MARGIN_PX)
     return [_grown(r, w, h, 0) for r in joined] + pieces, len(pieces)
 

@@ -101,16 +101,56 @@ def edge_slivers(phase: tuple[int, int], size: tuple[int, int], margin: int) -> 
     return out
 
 
-def join_overlapping(rects: list) -> list:
-    """The rectangles, those that overlap joined (their bounding box) until none do."""
+def edge_to_edge(changed: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """The changed cells without the columns (rows) changed from edge to edge, and those as bands
+    (x0, y0, x1, y1 in cells), one per run of neighbouring columns (rows)."""
+    ch, cw = changed.shape
+    cols, rows = changed.all(axis=0), changed.all(axis=1)
+    if ch < 2 or cw < 2 or not (cols.any() or rows.any()):
+        return changed, []
+    bands = []
+    for full, across in ((cols, True), (rows, False)):
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], full.astype(np.int8), [0]))))
+        for a, b in zip(edges[::2], edges[1::2]):
+            bands.append((int(a), 0, int(b), ch) if across else (0, int(a), cw, int(b)))
+    rest = changed.copy()
+    rest[:, cols] = False
+    rest[rows, :] = False
+    return rest, bands
+
+
+def join_overlapping(rects: list, size: tuple[int, int] | None = None) -> list:
+    """The rectangles, those that overlap joined (their bounding box) until none do; with the
+    frame's `size`, a rectangle the frame's full height (width) and one reaching across it (its span
+    across holds the other's) are not joined: they cross (crossing)."""
     while True:
-        joined = _join_once(rects)
+        joined = _join_once(rects, size)
         if len(joined) == len(rects):
             return joined
         rects = joined
 
 
-def across_strips(rects: list, strips) -> list:
+def crossing(a, b, size: tuple[int, int] | None) -> bool:
+    """Whether two overlapping rectangles (x0, y0, x1, y1) cross: one runs the frame's full height
+    (width) and the other reaches across it. Any rectangle inside the two is then inside one of
+    them (a point of it outside the long one lies in the other's span along the long one, and one
+    outside the other lies in the long one's span across: their corner would lie in neither), so
+    looking at each of the two whole sees whole everything their bounding box would hold inside
+    them; the bounding box adds only its corners, where nothing changed within a margin. A column
+    revealed by a pan and a head beside it: a rectangle the frame's height, its corners unchanged,
+    was looked at by every check on every look with a head near the frame's edge."""
+    if size is None:
+        return False
+    w, h = size
+    for long, other in ((a, b), (b, a)):
+        if long[1] <= 0 and long[3] >= h and other[0] <= long[0] and long[2] <= other[2]:
+            return True
+        if long[0] <= 0 and long[2] >= w and other[1] <= long[1] and long[3] <= other[3]:
+            return True
+    return False
+
+
+def across_strips(rects: list, strips, size: tuple[int, int] | None = None) -> list:
     """The rectangles, each that meets an edge strip widened across it (the strip's own part at the
     rectangle's rows, or columns, is looked at with the rectangle), joined again where they then
     overlap.
@@ -120,7 +160,7 @@ def across_strips(rects: list, strips) -> list:
     (a diagonal pan was looked at whole on every look). Only the rectangle's span of the strip is
     joined to it; the rest of the strip is looked at as pieces (strip_pieces)."""
     while True:
-        joined = join_overlapping([_across(r, strips) for r in rects])
+        joined = join_overlapping([_across(r, strips) for r in rects], size)
         if joined == rects:
             return rects
         rects = joined
@@ -157,11 +197,11 @@ def strip_pieces(rects: list, strips, margin: int) -> list:
     return pieces
 
 
-def _join_once(rects: list) -> list:
+def _join_once(rects: list, size: tuple[int, int] | None = None) -> list:
     out: list = []
     for r in rects:
         for i, o in enumerate(out):
-            if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3]:
+            if r[0] < o[2] and o[0] < r[2] and r[1] < o[3] and o[1] < r[3] and not crossing(r, o, size):
                 out[i] = (min(r[0], o[0]), min(r[1], o[1]), max(r[2], o[2]), max(r[3], o[3]))
                 break
         else:

@@ -24,6 +24,7 @@ from screening import imaging
 from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, small_copy
+from screening.video_pan import crossing
 from screening.vision.geometry import iou
 from screening.vision.face_engine import TURNED_SIDE, fine_scale
 
@@ -265,7 +266,7 @@ class FrameScreener:
             if p.check is Check.UNIFORMS and plan.regions:
                 plan = _with_wearers(plan, current.get(Check.FACES, ()), rgb.shape[1], rgb.shape[0])
             try:
-                found = self._run(p, plan, pixels, at, current)
+                found = self._run(p, plan, pixels, at, current, (rgb.shape[1], rgb.shape[0]))
             except CheckTimeout:
                 raise
             except Exception as exc:
@@ -275,7 +276,8 @@ class FrameScreener:
             current.setdefault(p.check, []).extend(findings)
             self.merged[p.check].add(time, findings)
 
-    def _run(self, p: Pass, plan: Plan, pixels: np.ndarray, scale: float, current: dict) -> list:
+    def _run(self, p: Pass, plan: Plan, pixels: np.ndarray, scale: float, current: dict,
+             frame: tuple[int, int] | None = None) -> list:
         """The pass on the plan's regions (or the whole frame); boxes in full-frame pixels."""
         h, w = pixels.shape[:2]
         regions = [(0, 0, w, h)] if plan.regions is None else [
@@ -283,6 +285,7 @@ class FrameScreener:
             for x0, y0, x1, y1 in plan.regions]
         found, each = [], []
         first_piece = len(regions) - plan.pieces
+        size = frame or (round(w / scale), round(h / scale))  # the frame's, as the plan's regions are
         for i, (x0, y0, x1, y1) in enumerate(regions):
             if x1 - x0 < 2 or y1 - y0 < 2:
                 each.append([])
@@ -290,7 +293,9 @@ class FrameScreener:
             crop = np.ascontiguousarray(pixels[y0:y1, x0:x1])
             p.origin = (x0, y0)
             placed = [_placed(f, x0, y0, 1 / scale) for f in p.run(crop, _earlier_in(current, x0, y0, x1, y1, scale))]
-            if i >= first_piece:  # a piece of an edge strip, which may overlap the regions before it
+            if i and (i >= first_piece or any(crossing(plan.regions[i], r, size) for r in plan.regions[:i])):
+                # a piece of an edge strip, or a rectangle crossing an earlier one (video_pan.crossing):
+                # what an earlier region holds whole and found too is that region's
                 placed = [f for f in placed if not _seen_before(f, plan.regions[:i], each)]
             each.append(placed)
             found += placed

@@ -1,8 +1,9 @@
 """Pictures a clip carries in its boxes, screened as views of the clip.
 
 A camera keeps a still beside the clip's frames: Canon's MOV in moov/udta/CNTH/CNDA, its MP4 in
-the THMB box of its uuid box, others in moov/udta/thmb; a picture can also ride in a `free` box
-(formats/carried.py finds them all). A viewer, an exiftool or a file browser shows it, and it
+the THMB box of its uuid box, others in moov/udta/thmb; a picture can also ride in a `free` box, or,
+in any container, in bytes no frame or sound uses (an `mdat` gap, a Matroska `Void`, an AVI `JUNK`
+chunk: formats/clip_gaps.py). formats/carried.py finds them all. A viewer, an exiftool or a file browser shows it, and it
 need not be one of the clip's frames. So every photo check runs on it, as on a photo's EXIF
 thumbnail: its findings name the view ("clip thumbnail (...)") and carry time 0 (a clip's
 reasons carry `time`, SPEC). As a photo's thumbnail of itself (imaging.Picture.repeats), one that
@@ -41,12 +42,10 @@ def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
     from screening.pipeline import CheckTimeout, _deadline, describe
 
     found: dict = {check: [] for check in detectors}
-    if fmt != video.MP4:
-        return found, None
     try:
         with _deadline(timeout_s):
             budget = Budget(imaging.MAX_PIXELS)
-            items = carried.clip_pictures(path)
+            items = carried.clip_pictures(path, fmt)
             first = _first_frame(path, fmt) if items else None
             for k, item in enumerate(items):
                 _screen_one(path, item, detectors, found, max_frames, budget, first, (k + 1) * VIEW_FRAMES)

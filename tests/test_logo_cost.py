@@ -99,3 +99,63 @@ def test_colour_distances_of_all_academies_in_one_product_match_the_direct_formu
     scale = np.where(lowest[None, :] < 1.0, np.clip(scale, lowest[None, :], uniforms_module.SHADE[1]), 1.0)
     shaded = np.sqrt(((p[:, None, :] - scale[..., None] * c[None]) ** 2).sum(axis=2))
     assert np.allclose(uniforms_module._shaded_distances(lab, colours), shaded, atol=1e-2)
+
+
+# ------------------------------------------------ cost round 3: the same values, computed faster
+
+
+@pytest.mark.parametrize("name", ["camera.png", "astronaut.png"])
+def test_cells_read_pixel_by_pixel_are_exactly_the_exact_cells(public_domain, name):
+    """The first PALETTE_FROM colours of a view are looked for pixel by pixel: the cell maximum
+    taken row by row of a cell (_cell_max) gives exactly the 4-axis reshape's cells, on a view
+    whose sides are not multiples of a cell (the padding) and on the white-balanced view."""
+    rgb = np.asarray(Image.open(public_domain / name).convert("RGB"))[:301, :437]
+    presence = logo_match.ColourPresence(logo_match.colour_views(rgb))
+    pixels = presence.views[0].lab.reshape(-1, 3)
+    colours = pixels[np.random.default_rng(3).integers(0, len(pixels), PALETTE_FROM)]
+    for v in range(len(presence.views)):
+        for colour in colours:
+            assert np.array_equal(presence.cells(v, colour), _exact_cells(presence, v, colour))
+    assert not presence._palette  # all of them pixel by pixel
+
+
+def test_the_white_balanced_view_is_the_float_formula_exactly(public_domain):
+    """colour_views balances through a per-channel table: the same 8-bit values as scaling every
+    pixel in float32, clipping and truncating (a warm cast, a dark channel, a one-pixel photo)."""
+    from screening.vision.logo_match.colour import _LAB_WEIGHT
+
+    def balanced(rgb):
+        f = rgb.astype(np.float32)
+        means = f.reshape(-1, 3).mean(axis=0)
+        return np.clip(f * (means.mean() / np.maximum(means, 1.0)), 0, 255).astype(np.uint8)
+
+    photo = np.asarray(Image.open(public_domain / "astronaut.png").convert("RGB"))
+    warm = np.clip(photo.astype(np.int16) + [60, 10, -40], 0, 255).astype(np.uint8)
+    dark = photo.copy()
+    dark[..., 2] = 0  # a channel with no light: its gain is taken against 1
+    for rgb in (photo, warm, dark, photo[::3, ::5], photo[:1, :1]):
+        expected = cv2.cvtColor(balanced(rgb), cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT
+        assert np.array_equal(logo_match.colour_views(rgb)[1].lab, expected)
+
+
+def test_appearance_channels_are_the_lab_formula_exactly(public_domain):
+    rgb = np.asarray(Image.open(public_domain / "camera.png").convert("RGB"))[:333, :517]
+    lab = cv2.cvtColor(cv2.GaussianBlur(rgb, (0, 0), 1.2), cv2.COLOR_RGB2LAB).astype(np.float32)
+    grey, ab = logo_match.appearance_channels(rgb)
+    assert np.array_equal(grey, lab[..., 0]) and np.array_equal(ab, lab[..., 1:] - 128.0)
+    assert grey.dtype == ab.dtype == np.float32 and grey.flags.c_contiguous and ab.flags.c_contiguous
+
+
+def test_neighbours_apart_is_the_summed_distance_exactly():
+    """ReferenceIndex.match's test of which neighbours lie elsewhere (|dx| + |dy| > ELSEWHERE_PX),
+    on points at and around the limit."""
+    from screening.vision.logo_match.index import _apart
+    from screening.vision.logo_match.params import ELSEWHERE_PX
+
+    rng = np.random.default_rng(7)
+    where = rng.uniform(0, 320, (500, 12, 2)).astype(np.float32)
+    where[:, 1] = where[:, 0] + np.float32([ELSEWHERE_PX / 2, ELSEWHERE_PX / 2])  # exactly at the limit
+    where[:, 2] = where[:, 0] + rng.uniform(-6, 6, (500, 2)).astype(np.float32)
+    expected = np.abs(where[:, :, None, :] - where[:, None, :, :]).sum(axis=3) > ELSEWHERE_PX
+    assert np.array_equal(_apart(where), expected)
+    assert expected[:, 0, 2].any() and not expected[:, 0, 2].all()

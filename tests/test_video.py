@@ -131,7 +131,7 @@ def test_the_clips_last_frame_is_always_marked_last_so_it_is_looked_at_whole(cou
             return np.zeros(video.THUMB[::-1], np.float32)
 
         def fine_thumb(self):
-            return np.zeros(video.FINE_THUMB[::-1], np.float32)
+            return np.zeros((*video.FINE_THUMB[::-1], 3), np.float32)
 
     frames = [Plain(i, i * 0.04, False, None, (0, False)) for i in range(count)]
     chosen = list(video.samples(iter(frames), 0.28, 0.12, 0.04))
@@ -150,7 +150,7 @@ def test_every_frame_held_for_the_sampling_interval_is_screened():
             return np.zeros(video.THUMB[::-1], np.float32)
 
         def fine_thumb(self):
-            return np.zeros(video.FINE_THUMB[::-1], np.float32)
+            return np.zeros((*video.FINE_THUMB[::-1], 3), np.float32)
 
     rng = np.random.default_rng(7)
     for _ in range(50):

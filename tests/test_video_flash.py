@@ -121,6 +121,21 @@ def test_a_flash_covered_at_once_by_something_that_stays_is_found(tmp_path, conf
     found_face(path, config)
 
 
+def test_a_red_face_flashed_on_a_grey_of_the_same_brightness_is_found(tmp_path, config):
+    """The thumbnails carry colour (Y, U, V): in grey alone the face would not show."""
+    luma = round(0.299 * 255)
+
+    def grey(t, px):
+        out = np.full_like(px, luma)
+        red_now = (px[..., 0] > 200) & (px[..., 1] < 60) & (px[..., 2] < 60)
+        out[red_now] = (255, 0, 0)
+        return out
+
+    path = write_clip(tmp_path / "grey.mp4", 2.0, fps=FPS, pan=0.0, frame_hook=grey,
+                      appearances=(Appearance(red(), 1.06, 2 / FPS, (140, 100)),))
+    found_face(path, config)
+
+
 def test_a_flash_in_a_high_frame_rate_panning_clip_is_found(tmp_path, config):
     """100 fps: 25 frames between two samples, more than are held (MAX_HELD); the oldest are
     screened as they overflow, and the flash is still found."""

@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         trust.rules(args.channel)
     except SetupError as exc:
         return _fail(str(exc))
+    if clash := _holds_own_files(inbox, into, trust.config, args.log):
+        return _fail(clash)
     for warning in trust.register.warnings:  # every run: a consent the trust believes recorded is ignored
         print(f"screening watch: register warning: {printable(warning)}", file=sys.stderr)
     if args.once and not inbox.is_dir():
@@ -111,6 +113,27 @@ def _overlap(inbox: Path, into: Path) -> str | None:
     for folder in (into / name for name in FOLDERS.values()):
         if folder == inbox or folder in inbox.parents:
             return f"the inbox {inbox} is inside {folder}, where sorted files go: they would be screened again"
+    return None
+
+
+def _holds_own_files(inbox: Path, into: Path, config, log: Path | None) -> str | None:
+    """Why the inbox (or the sorted folders) must not be used: they hold or lie inside the trust's
+    own files, which the job would sort away (RT20-12: `watch .` in the trust folder moved the
+    config and register to error/, and a child's reference photo and the crest to cleared/), or
+    the log, which the job would sort into error/ and keep writing to (RT20-9). None if fine."""
+    own = [("the config file", config.path), ("the consent register", config.register),
+           ("the reference photos", config.photos), ("the encodings store", config.encodings),
+           ("the state folder", config.state)]
+    own += [(f"the logos of {a.name}", a.logos) for a in config.academies if a.logos]
+    if log is not None:
+        own.append(("the log (--log)", log))
+    for what, path in own:
+        real = Path(os.path.realpath(path))
+        for folder, name in ((inbox, "the inbox"), (into, "--into")):
+            if real == folder or folder in real.parents:
+                return f"{name} {folder} holds {what} ({real}): the job would sort it away"
+            if real in folder.parents:
+                return f"{name} {folder} lies inside {what} ({real})"
     return None
 
 

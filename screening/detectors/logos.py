@@ -26,7 +26,11 @@ from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
 CACHE_VERSION = "logo-ref-3"
-STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small"})
+# "own-resolution": fine detail and a crest's size judged at the photo's own resolution (an enlarged
+# working image holds no finer detail); "confirm": placements near the floor show their fine detail
+# (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
+STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
+                   "own-resolution"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -106,7 +110,7 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs):
+        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -141,8 +145,11 @@ class LogoDetector:
                     findings = [g for g in findings if g not in same] + [f]
         return findings
 
-    def find(self, rgb: np.ndarray, refs) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
+
+        `zoom` is how much `rgb` was enlarged from the photo (1 when it was not): what a crest's
+        size allows is judged at the photo's own resolution (_placed).
 
         The photo is worked on once for all references: its colour views (and each academy
         colour's map in them) and its keypoints, which query the one index of every academy's
@@ -179,7 +186,7 @@ class LogoDetector:
                     p.score = 1.0
                 found += cands
                 continue
-            mine = self._placed(ref, cands, src, dst, v_grey, v_ab)
+            mine = self._placed(ref, cands, src, dst, v_grey, v_ab, zoom)
             # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
             # outline (below): with fewer matches in all, its proposals are not worth making;
             # nor are they for a crest its keypoints have already placed well. A placement from
@@ -188,7 +195,7 @@ class LogoDetector:
             # its best placement (_best_per_place)
             if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and \
                     not any(p.score >= self.settings.min_score for p in mine):
-                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab)
+                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom)
             found += mine
         if not found:
             return []
@@ -198,8 +205,9 @@ class LogoDetector:
 
         return _best_per_place(found, name if verify else None)
 
-    def _placed(self, ref, cands, src, dst, v_grey, v_ab) -> list[lm.Placement]:
-        """The candidates that survive the appearance check (refined when worth it), scored."""
+    def _placed(self, ref, cands, src, dst, v_grey, v_ab, zoom: float = 1.0) -> list[lm.Placement]:
+        """The candidates that survive the appearance check (refined when worth it), scored; `zoom`
+        as in find(): fine detail and "large" are judged at the photo's own resolution."""
         found = []
         for p in cands:
             # a placement by colour and outline must look UNMATCHED_PENALTY more alike to be reported
@@ -207,12 +215,14 @@ class LogoDetector:
                 else REFINE_FROM
             lm.verify(p, v_grey, v_ab, enough)
             if REFINE_FROM <= p.appearance and "refine" in self.steps:
-                p = lm.aligned(p, v_grey, v_ab, src, dst, enough)  # ECC, kept only where it holds
+                q = lm.aligned(p, v_grey, v_ab, src, dst, enough, zoom)  # ECC, kept only where it holds
+                # a placement near the floor shows its fine detail (an aligned one already has)
+                p = lm.confirmed(p, v_grey, v_ab, zoom) if q is p and "confirm" in self.steps else q
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
                     continue  # a detailed crest whose keypoints do not agree: a look-alike outline
-            elif _few_points_large(p):
+            elif _few_points_large(p, zoom):
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
                     continue  # a large detailed crest placed from 3-4 points: another school's badge
@@ -274,15 +284,17 @@ def _shaped(ref: lm.Reference, presence: lm.ColourPresence, to_work: np.ndarray,
     return out
 
 
-def _few_points_large(p: lm.Placement) -> bool:
+def _few_points_large(p: lm.Placement, zoom: float = 1.0) -> bool:
     """A detailed crest placed by the few-point similarity (fewer than MIN_SUPPORT inliers) and
-    large in the working image. Where such a crest really is, at that size its lettering and
-    emblem give many matches; another school's badge of the same shape gave 3 (bench 0512:
-    a ring-lettered badge in other colours, 778 px, scored 0.78)."""
+    large at the photo's own resolution (its working size over `zoom`, the enlargement). Where
+    such a crest really is, at that size its lettering and emblem give many matches; another
+    school's badge of the same shape gave 3 (bench 0512: a ring-lettered badge in other colours,
+    778 px, scored 0.78). An enlarged crest has no more detail than the photo holds: a 56 px
+    wordmark searched 3.2x enlarged in a small-crest window (176 working px) gave 3 (bench 0324)."""
     if p.source != "features" or p.inliers >= lm.MIN_SUPPORT or not p.reference.detailed:
         return False
     _, _, w, h = p.crest_box()
-    return max(w, h) >= FEW_POINTS_UP_TO
+    return max(w, h) / max(1.0, zoom) >= FEW_POINTS_UP_TO
 
 
 def _near(p: lm.Placement, dst: np.ndarray) -> int:

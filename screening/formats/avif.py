@@ -99,6 +99,24 @@ def boxes(data: bytes):
         pos += size
 
 
+def spans(data, start: int, end: int):
+    """(type, body start, end) of each box between start and end of `data` (bytes or a memory map),
+    in order, until one that does not fit."""
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        header = 8
+        if size == 1 and pos + 16 <= end:
+            (size,) = struct.unpack_from(">Q", data, pos + 8)
+            header = 16
+        elif size == 0:
+            size = end - pos
+        if size < header or pos + size > end:
+            return
+        yield kind, pos + header, pos + size
+        pos += size
+
+
 def top_level_box(data: bytes, kind: bytes) -> bytes | None:
     for box, pos, header, size in boxes(data):
         if box == kind:

@@ -70,17 +70,62 @@ def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedde
     return found + after_end(data, end, [], f"{fmt} file's last box")
 
 
-def clip_pictures(path: Path) -> list[Embedded]:
-    """Every picture in an MP4/MOV's top-level boxes other than `mdat` (a camera's thumbnail:
-    Canon's CNTH/CNDA or THMB, udta's thmb; a picture in a `free` box), each to be screened as a
-    view of the clip; more than MAX_CARRIED is an ImageError, a box too large a MetadataError."""
+def clip_pictures(path: Path, fmt: str = "MP4") -> list[Embedded]:
+    """Every picture an MP4/MOV carries in its top-level boxes other than `mdat` (a camera's thumbnail:
+    Canon's CNTH/CNDA or THMB, udta's thmb; a picture in a `free` box), and every picture in the bytes
+    of any clip that no frame or sound accounts for (clip_gaps.regions: an `mdat` gap, a Matroska
+    `Void`, an AVI `JUNK` chunk...), each to be screened as a view of the clip; more than
+    MAX_CARRIED is an ImageError, a box or region too large a MetadataError."""
     found = []
-    for kind, offset, start, data in _pictures_in_boxes(path):
+    boxes = _pictures_in_boxes(path) if fmt == "MP4" else iter(())
+    for kind, offset, start, data in boxes:
         found.append(Embedded(f"clip thumbnail (a picture in the clip's `{kind.decode('latin-1')}` box at byte "
                               f"{offset}, from byte {start})", data))
-        if len(found) > MAX_CARRIED:
-            raise ImageError(f"the clip carries more than {MAX_CARRIED} pictures in its boxes: refused")
+        _within_limit(found)
+    for start, what, data in _pictures_in_regions(path, fmt):
+        found.append(Embedded(f"picture at byte {start} inside {what}, where no player looks", data))
+        _within_limit(found)
     return found
+
+
+def _xmp_pictures(data: bytes) -> list[Embedded]:
+    """Base64 pictures of the XMP packets in bytes no player reads (xmpGImg:image...)."""
+    from screening.formats import sniff
+    from screening.formats.common import xmp_packets
+    from screening.formats.xmp import xmp_images
+
+    return xmp_images(xmp_packets(data, required=False), sniff) if b"xmpmeta" in data else []
+
+
+def _within_limit(found: list) -> None:
+    if len(found) > MAX_CARRIED:
+        raise ImageError(f"the clip carries more than {MAX_CARRIED} pictures outside its frames: refused")
+
+
+def _pictures_in_regions(path: Path, fmt: str) -> Iterator[tuple[int, str, bytes]]:
+    """(byte, what the bytes around it are, the bytes from there to the end of their run) of every
+    picture in the clip's regions that no frame or sound accounts for; adjacent regions are searched
+    as one run, so a picture is found whatever element boundaries it crosses."""
+    from screening.formats.clip_gaps import regions
+
+    runs: list[list[tuple[int, int, str]]] = []
+    for region in regions(path, fmt):
+        if runs and runs[-1][-1][1] == region[0]:
+            runs[-1].append(region)
+        else:
+            runs.append([region])
+    with open(path, "rb") as f:
+        for run in runs:
+            f.seek(run[0][0])
+            data = f.read(run[-1][1] - run[0][0])
+            if not data.strip(b"\x00"):
+                continue
+            for at in picture_starts(data, 0, set()):
+                where = run[0][0] + at
+                what = next(w for a, b, w in run if a <= where < b)
+                yield where, what, data[at:]
+            for image in _xmp_pictures(data):
+                yield run[0][0], f"{run[0][2]} (an {image.where})", image.data
 
 
 def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
@@ -88,7 +133,7 @@ def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
 
     with open(path, "rb") as f:
         for box in top_level_boxes(f, path.stat().st_size):
-            if box.kind == b"mdat":  # the frames; `ftyp` is searched too (RT18-2)
+            if box.kind == b"mdat":  # the frames (its gaps: clip_gaps); `ftyp` is searched too (RT18-2)
                 continue
             if box.size - box.header > MAX_METADATA_BOX:
                 raise MetadataError(f"the `{box.kind.decode('latin-1')}` box is {box.size} bytes, too large to "

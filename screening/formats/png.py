@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import struct
 import zlib
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_blocks, xmp_packets
+from screening.formats.exif_images import picture_starts
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
 from screening.formats.thumbnails import photoshop_thumbnails
 
@@ -68,7 +72,39 @@ def embedded(data: bytes, end: int) -> list[Embedded]:
     and anything image-like after IEND."""
     found = [image for kind, body, pos in chunks(data) if kind not in _PIXELS
              for image in images_in(body, f"PNG {kind.decode('latin-1')!r} chunk at byte {pos}")]
-    return found + _photoshop_images(data) + after_end(data, end, [], "PNG's IEND chunk")
+    return found + _photoshop_images(data) + _text_pictures(data) + after_end(data, end, [], "PNG's IEND chunk")
+
+
+# A base64 run that begins a picture: JPEG, PNG, GIF, RIFF (WebP), TIFF, BMP; line breaks allowed
+# inside; not preceded by a base64 character (a `data:image/...;base64,` URI's run counts).
+_BASE64_PICTURE = re.compile(rb"(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[dl]h|UklGR|SUkqA|TU0AK|Qk)"
+                             rb"[A-Za-z0-9+/\r\n]{60,}={0,2}")
+
+
+def _text_pictures(data: bytes) -> list[Embedded]:
+    """Pictures in text chunks as a reader of the text gets them: inside the inflated text of a
+    zTXt or compressed iTXt chunk (the raw chunk holds only deflate data), or written in base64 in
+    any text chunk; XMP (read with its base64 images by xmp_images) and ImageMagick's hex profiles
+    (read above) are left to their readers. A base64 picture that does not decode is an error."""
+    found = []
+    for kind, body, pos in chunks(data):
+        if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+            continue
+        try:
+            keyword, text = _text(kind, body, pos)
+        except MetadataError:
+            continue  # the location check reports a text chunk it cannot read
+        if keyword == "XML:com.adobe.xmp" or keyword.startswith("Raw profile type ") or \
+                xmp_packets(text, required=False):
+            continue
+        where = f"PNG {kind.decode()} chunk {keyword[:40]!r} at byte {pos}"
+        if kind == b"zTXt" or (kind == b"iTXt" and body[len(keyword.encode("latin-1")) + 1] == 1):  # compressed
+            found += images_in(text, f"{where}, inflated")
+        for match in _BASE64_PICTURE.finditer(text):
+            blob = _unbase64(match.group())
+            if blob and 0 in set(picture_starts(blob, 0, set())):
+                found.append(Embedded(f"base64 picture in the {where} (offset {match.start()})", blob))
+    return found
 
 
 def _photoshop_images(data: bytes) -> list[Embedded]:
@@ -86,6 +122,15 @@ def _photoshop_images(data: bytes) -> list[Embedded]:
             except MetadataError as exc:
                 raise ImageError(str(exc)) from None
     return found
+
+
+def _unbase64(run: bytes) -> bytes:
+    run = b"".join(run.split()).rstrip(b"=")
+    run = run[:len(run) - 1] if len(run) % 4 == 1 else run
+    try:
+        return base64.b64decode(run + b"=" * (-len(run) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
 
 
 def blocks(data: bytes, found: Found) -> None:

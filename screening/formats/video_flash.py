@@ -2,7 +2,7 @@
 frames between two samples (a "flash"; RT9-17, RT12-28).
 
 Sampling screens a frame at least every `sample_every_s`; what comes and goes between two
-samples is in no screened frame. Every decoded frame's small grey thumbnail (FINE, 128 x 72)
+samples is in no screened frame. Every decoded frame's small thumbnail (128 x 72, brightness and colour: Y, U, V)
 is compared with the screened ones: a thumbnail pixel is *explained* when its grey lies, within
 TOLERANCE, between the values the two screened frames either side of it have there (a still
 background, a fade, an exposure ramp, an edge moving across), after the camera's own movement
@@ -16,13 +16,16 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-# Thumbnail a flash is looked for on (width, height): one pixel is 15 px of a 1080p frame.
-FINE = (128, 72)
-# Grey levels (0-255) a thumbnail pixel may differ from what the screened frames explain: above
-# compression noise on a 15 x 15 px average, below a face against its background.
-TOLERANCE = 12.0
+# Levels (0-255) a thumbnail pixel may differ from what the screened frames explain, in
+# brightness (Y) and in colour (U, V): above compression noise on a 15 x 15 px average (colour
+# is coded at half resolution, and a frame where something just appeared is coded coarsely:
+# its colour fringes by up to about 20), below a face against its background.
+TOLERANCE = np.float32([12.0, 24.0, 24.0])
 # Pixels a frame must show unexplained for it to be screened (one stray pixel is noise).
 MIN_PIXELS = 2
+# The band along the thumbnail's edge a camera movement may bring in unseen (whole pixels, at
+# most; see Between._unshown).
+EDGE = 2
 # A camera movement larger than this share of the thumbnail's side between two screened frames
 # is not taken out (a cut or a whip pan: the scene-change rule's business).
 MAX_SHIFT = 0.25
@@ -39,7 +42,9 @@ def most_held(pixels: int) -> int:
 
 
 def shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """The whole-picture shift (dx, dy), in thumbnail pixels, that carries a onto b (a pan)."""
+    """The whole-picture shift (dx, dy), in thumbnail pixels, that carries a onto b (a pan),
+    found on the brightness (the first channel)."""
+    a, b = (x[..., 0] if x.ndim == 3 else x for x in (a, b))
     (dx, dy), response = cv2.phaseCorrelate(a.astype(np.float64), b.astype(np.float64))
     h, w = a.shape
     if not (np.isfinite(dx) and np.isfinite(dy) and np.isfinite(response)) or response < 0.1 or \
@@ -66,13 +71,22 @@ def _placements(a: np.ndarray, dx: float, dy: float) -> list[np.ndarray]:
     return [moved(a, x, y) for x in xs for y in ys]
 
 
+def _tolerance(a: np.ndarray):
+    return TOLERANCE if a.ndim == 3 else TOLERANCE[0]
+
+
+def _any(mask: np.ndarray) -> np.ndarray:
+    """A pixel's mask from its channels' (brightness and colour): any of them."""
+    return mask.any(axis=2) if mask.ndim == 3 else mask
+
+
 def _outside(frame: np.ndarray, views: list[np.ndarray]) -> np.ndarray:
-    low, high = np.minimum.reduce(views) - TOLERANCE, np.maximum.reduce(views) + TOLERANCE
-    return (frame < low) | (frame > high)
+    low, high = np.minimum.reduce(views) - _tolerance(frame), np.maximum.reduce(views) + _tolerance(frame)
+    return _any((frame < low) | (frame > high))
 
 
-def _far(frame: np.ndarray, views: list[np.ndarray]) -> np.ndarray:
-    return np.logical_and.reduce([np.abs(frame - v) > TOLERANCE for v in views])
+def _unlike(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _any(np.abs(a - b) > _tolerance(a))
 
 
 def abrupt(frame: np.ndarray, previous: np.ndarray) -> np.ndarray:
@@ -100,20 +114,43 @@ class Between:
         same place: card and background may bracket the face's grey). A pixel like that of a frame
         already screened between the two is shown too."""
         share = 0.0 if self.t1 <= self.t0 else min(1.0, max(0.0, (t - self.t0) / (self.t1 - self.t0)))
-        old = _placements(self.before, self.dx * share, self.dy * share)
-        new = _placements(self.after, -self.dx * (1 - share), -self.dy * (1 - share))
-        mask = _outside(frame, old + new)
-        if previous is not None:
-            like_neither = _far(frame, old) & _far(frame, new)
-            if like_neither.sum() >= MIN_PIXELS:
-                mask |= like_neither & abrupt(frame, previous)
+        mask = self._unshown(frame, (self.dx * share, self.dy * share),
+                             (-self.dx * (1 - share), -self.dy * (1 - share)), previous)
+        if mask.sum() >= MIN_PIXELS:  # the camera may not have moved evenly (a hand shakes): ask the frame
+            mask &= self._unshown(frame, shift(self.before, frame), shift(self.after, frame), previous)
         for other in self.screened:
             if mask.sum() < MIN_PIXELS:
                 break
-            mask &= np.abs(frame - other) > TOLERANCE
+            mask &= _unlike(frame, other)
         return int(mask.sum()) >= MIN_PIXELS
+
+    def _unshown(self, frame: np.ndarray, from_before: tuple[float, float], from_after: tuple[float, float],
+                 previous: np.ndarray | None) -> np.ndarray:
+        """The pixels of `frame` neither screened frame shows, each moved by the shift given."""
+        old, new = _placements(self.before, *from_before), _placements(self.after, *from_after)
+        mask = _outside(frame, old + new)
+        if previous is not None:
+            like_neither = _outside(frame, old) & _outside(frame, new)
+            if like_neither.sum() >= MIN_PIXELS:
+                mask |= like_neither & abrupt(frame, previous)
+        # what the camera's movement brings in at the edge (a hand shakes, a pan) is new to both:
+        # a band of up to EDGE pixels (30 px of a 1080p frame: no face the check finds fits in it)
+        bx = min(EDGE, int(np.ceil(max(abs(from_before[0]), abs(from_after[0]), 1.0))))
+        by = min(EDGE, int(np.ceil(max(abs(from_before[1]), abs(from_after[1]), 1.0))))
+        mask[:by] = mask[-by:] = False
+        mask[:, :bx] = mask[:, -bx:] = False
+        return mask
+
+
+def repeated(thumbs: list[np.ndarray]) -> int | None:
+    """The index of a thumbnail that the next one repeats within TOLERANCE at every pixel (the
+    first such), or None: at a high frame rate consecutive frames are nearly the same picture."""
+    for i in range(len(thumbs) - 1):
+        if not _unlike(thumbs[i], thumbs[i + 1]).any():
+            return i
+    return None
 
 
 def differs(frame: np.ndarray, before: np.ndarray) -> bool:
     """Whether a frame differs at all from the last screened one (else it need not be held)."""
-    return int((np.abs(frame - before) > TOLERANCE).sum()) >= MIN_PIXELS
+    return int(_unlike(frame, before).sum()) >= MIN_PIXELS

@@ -38,8 +38,16 @@ class _Between:
         if self.last is None or not flash.differs(fine, self.last[1]):
             return
         self.held.append((frame, fine, previous))
-        if len(self.held) > flash.most_held(frame.pixels):  # memory stays bounded: the oldest is screened now
-            old, thumb, _ = self.held.pop(0)
+        if len(self.held) > flash.most_held(frame.pixels):  # memory stays bounded
+            thumbs = [thumb for _, thumb, _ in self.held]
+            same = flash.repeated(thumbs)
+            if same is not None:  # a frame its successor repeats (a high frame rate): the successor stands for it
+                _, _, before = self.held.pop(same)
+                if same < len(self.held):
+                    f, t, _ = self.held[same]
+                    self.held[same] = (f, t, before)
+                return
+            old, thumb, _ = self.held.pop(0)  # else the oldest is screened now
             self.early.append(thumb)
             yield Sample(old.number, old.time, old.rgb(), "between")
 

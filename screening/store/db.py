@@ -66,6 +66,9 @@ def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
         if stat.S_ISREG(st.st_mode) and st.st_nlink > 1:  # a hard link planted at a report's name (RT15-2)
             raise OSError(errno.EMLINK, "it has other hard links (it may be a photo): nothing is written "
                                         "through a link", str(path))
+        if stat.S_ISREG(st.st_mode) and st.st_size and _binary(path):  # a photo named as a report (RT20-16)
+            raise OSError(errno.EEXIST, "it holds binary data (it may be a photo or a video): it is not "
+                                        "overwritten; choose another name", str(path))
         if stat.S_ISREG(st.st_mode) and not flags & (os.O_APPEND | os.O_EXCL):
             os.ftruncate(fd, 0)
         _narrow(fd)
@@ -73,6 +76,19 @@ def private_file(path: Path, mode: str = "w", **kwargs) -> IO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def _binary(path: Path) -> bool:
+    """Whether a file's first 8 KB hold a NUL byte: no report, log or CSV this tool writes does;
+    every picture and video format does (sizes and lengths in its headers)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        return b"\x00" in os.read(fd, 8192)
+    finally:
+        os.close(fd)
 
 
 def _narrow(target: Path | int) -> None:

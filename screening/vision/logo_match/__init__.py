@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from screening.vision.logo_match.params import (  # noqa: F401
     ACHROMATIC, CANONICAL, CHROMA_A, CHROMA_AGREES, CHROMA_B, CHROMA_GAIN, CHROMA_SCALE, COLOUR_STEP,
-    DETAIL_AGREES, DETAILED_KEYPOINTS, ELSEWHERE_PX, FLANN_CHECKS, FLANN_TREES, GLANCE, GREY, INDEX_K,
+    CONFIRM_BELOW, CONFIRM_FROM_PX, CONFIRM_INLIERS, DETAIL_AGREES, DETAILED_KEYPOINTS, ELSEWHERE_PX, FLANN_CHECKS, FLANN_TREES, GLANCE, GREY, INDEX_K,
     MAX_SHAPE_DISTANCE, MIN_CHANNEL_STD, MIN_REGION_PX, MIN_SUPPORT, MIN_VISIBLE, PREFILTER_CELL,
     PREFILTER_TOL, RATIO, REF_SCALES, SHIFT_CAST, SHIFT_FAR, THIN_GREY, TOLERANCES, UNMATCHED_PENALTY,
     VERIFY,
@@ -43,6 +43,7 @@ from screening.vision.logo_match.index import (  # noqa: F401
 from screening.vision.logo_match.verify import (  # noqa: F401
     aligned, colour_agreement, detail, refine, support, verify,
 )
+from screening.vision.logo_match.confirm import confirmed  # noqa: F401
 from screening.vision.logo_match.colour import (  # noqa: F401
     ColourPresence, ColourView, colour_shape_placements, colour_views,
 )

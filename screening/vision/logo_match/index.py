@@ -140,7 +140,7 @@ class ReferenceIndex:
             idx = np.where(idx < 0, 0, idx)
             lab, where = label[idx], pts[idx]  # (N, k), (N, k, 2)
             # the nearest reference feature elsewhere (another place in the canonical frame)
-            far = np.abs(where[:, :, None, :] - where[:, None, :, :]).sum(axis=3) > ELSEWHERE_PX  # (N, k, k)
+            far = _apart(where)  # (N, k, k)
             second = np.where(far, dist[:, None, :], np.inf).min(axis=2)
             second = np.where(np.isinf(second), dist[:, -1:], second)
             # each reference keeps only its nearest feature for a photo feature
@@ -160,6 +160,14 @@ class ReferenceIndex:
         empty = np.zeros((0, 2), np.float32)
         return {i: (np.float32(src[i]).reshape(-1, 2) if src[i] else empty,
                     np.float32(dst[i]).reshape(-1, 2) if dst[i] else empty) for i in wanted}
+
+
+def _apart(where: np.ndarray) -> np.ndarray:
+    """(N, k, k): whether each two of a photo feature's k neighbours (positions (N, k, 2) in the
+    canonical frame) lie more than ELSEWHERE_PX apart (|dx| + |dy|): two planes summed, the same
+    values as a sum over an axis of two, which numpy reduces several times slower."""
+    x, y = where[:, :, 0], where[:, :, 1]
+    return np.abs(x[:, :, None] - x[:, None, :]) + np.abs(y[:, :, None] - y[:, None, :]) > ELSEWHERE_PX
 
 
 def _nearest(desc: np.ndarray, image: ChannelFeatures):

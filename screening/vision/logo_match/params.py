@@ -60,6 +60,16 @@ MIN_SUPPORT = 5
 # Chosen on drawn same-layout decoys (RT5-9's family: at most 0.59, at 52 px; 0.49 from 78 px up) and
 # the bench's odd-numbered crests (real crests ECC aligned: 0.52 for a flat crest, 0.67-0.93 others).
 DETAIL_AGREES = 0.6
+# A placement scoring below this whose crest is at least CONFIRM_FROM_PX across (at the photo's own
+# resolution) must show its fine detail (detail >= DETAIL_AGREES, as placed or ECC aligned), else it
+# scores UNMATCHED_PENALTY less (logo_match.confirm): same-layout decoys placed well by keypoints
+# scored 0.70-0.75, real crests of that size 0.85 and more or with detail 0.74 and more.
+# Placed by this many keypoint inliers or more, a crest's lettering and emblem have matched already:
+# the decoys were placed by 8-13 (the shared shield's corners), a real wordmark 25% hidden, in shade
+# and a cast, by 45 (bench 0060: detail 0.33, appearance 0.64).
+CONFIRM_BELOW = 0.8
+CONFIRM_FROM_PX = 120
+CONFIRM_INLIERS = 20
 # A crest cut by the frame is judged on the part inside it; less than this share of the crest
 # in view is too little to tell one school's crest from another's.
 MIN_VISIBLE = 0.4

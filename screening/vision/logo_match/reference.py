@@ -251,10 +251,13 @@ def _features_on_plane(grey: np.ndarray, mask: np.ndarray, scale: float):
 def appearance_channels(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grey and Lab chroma (a, b), lightly blurred, as float32."""
     blur = cv2.GaussianBlur(rgb, (0, 0), 1.2)
-    lab = cv2.cvtColor(blur, cv2.COLOR_RGB2LAB).astype(np.float32)
+    # split while 8-bit, then float (the same values as converting all of Lab first, in 0.6x the time);
     # contiguous: OpenCV copies a strided view whole on every call, and every placement of every
     # academy warps from these (a 1400 px photo's lightness copied per warp was most of its cost)
-    return np.ascontiguousarray(lab[..., 0]), lab[..., 1:] - 128.0
+    lightness, a, b = cv2.split(cv2.cvtColor(blur, cv2.COLOR_RGB2LAB))
+    ab = cv2.merge((a, b)).astype(np.float32)
+    ab -= 128.0
+    return lightness.astype(np.float32), ab
 
 
 def main_colours(rgb: np.ndarray, mask: np.ndarray, k: int = 3) -> np.ndarray:

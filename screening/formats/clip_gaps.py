@@ -1,0 +1,357 @@
+"""Bytes of a clip that no frame or sound accounts for, to be searched for pictures.
+
+A player shows a clip's frames; the rest of the file (an `mdat` range no sample of a picture or
+sound track points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK`
+chunk or one of an unknown kind, a RIFF of another form after the AVI) is skipped by every decoder
+but carved out by binwalk or a forensic tool, and a JPEG, PNG, GIF, WebP, TIFF or BMP kept there is
+a picture anyone can see. So the container is walked, the bytes of the frames and of the sound are
+set aside (the sound is not screened: a picture hidden in an audio sample is a known limit), and
+every other region is returned (carried.clip_pictures searches them by signature; each picture
+found is screened as a view of the clip, one that cannot be decoded makes the clip an error).
+
+- MP4/MOV: the gaps inside each `mdat` between the samples the picture and sound tracks' tables
+  (stco/co64, stsz/stz2, stsc) and a fragmented file's `trun` boxes place there; a timecode or
+  metadata track's samples are searched. The other top-level boxes are searched whole by
+  carried.py; bytes between or after boxes that are not a box make the clip an error already
+  (video_container).
+- Matroska/WebM: every element but the blocks (SimpleBlock, Block) of a declared track: the EBML
+  header, `Void`, unknown IDs at the top level, in the Segment and in a Cluster, Tags, Cues..., a
+  block of a track no TrackEntry declares, and the rest of the file from where the elements can no
+  longer be walked.
+- AVI: every chunk but the frames' (`NNdc`, `NNdb`, `NNwb` of a stream the headers declare):
+  `JUNK`, `idx1`, unknown chunks, the headers; and a RIFF of another form than AVI/AVIX whole.
+
+Regions are read through a memory map; more than MAX_SEARCHED bytes of them is a MetadataError.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+
+from screening.formats.avif import spans as _boxes
+from screening.formats.common import MetadataError
+
+# Bytes of a clip searched for pictures besides its top-level boxes (a camera leaves a few kB).
+MAX_SEARCHED = 256 << 20
+
+Region = tuple[int, int, str]  # (start, end, what the bytes are: "an `mdat` gap", "a Matroska `Void` element")
+
+
+def regions(path: Path, fmt: str) -> list[Region]:
+    """The regions of the clip that hold neither frames nor sound nor what carried.py searches."""
+    from screening.formats.video_container import AVI, MATROSKA, MP4
+
+    walk = {MP4: _mp4, MATROSKA: _matroska, AVI: _avi}.get(fmt)
+    if walk is None or path.stat().st_size == 0:
+        return []
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        out = [(a, b, what) for a, b, what in walk(mm) if b > a]
+    if sum(b - a for a, b, _ in out) > MAX_SEARCHED:
+        raise MetadataError(f"the clip holds more than {MAX_SEARCHED >> 20} MB that are not frames or "
+                            "sound, too much to search for pictures")
+    return out
+
+
+# ---------------------------------------------------------------- MP4 / MOV
+
+
+def _mp4(mm) -> Iterator[Region]:
+    top = list(_boxes(mm, 0, len(mm)))
+    mdats = [(body, end) for kind, body, end in top if kind == b"mdat"]
+    if not mdats:
+        return
+    samples: list[tuple[int, int]] = []
+    defaults: dict[int, int] = {}  # track ID -> default sample size (moov/mvex/trex)
+    for kind, body, end in top:
+        if kind == b"moov":
+            for tkind, tbody, tend in _boxes(mm, body, end):
+                if tkind == b"trak":
+                    samples += _track_samples(mm, tbody, tend)
+                elif tkind == b"mvex":
+                    defaults.update(_trex_sizes(mm, tbody, tend))
+        elif kind == b"moof":
+            samples += _fragment_samples(mm, body - 8, body, end, defaults)
+    samples.sort()
+    for body, end in mdats:
+        pos = body
+        for a, b in samples:
+            if b <= pos or a >= end:
+                continue
+            if a > pos:
+                yield pos, a, "an `mdat` gap (bytes no sample of a picture or sound track points to)"
+            pos = max(pos, b)
+        if pos < end:
+            yield pos, end, "an `mdat` gap (bytes no sample of a picture or sound track points to)"
+
+
+def _trex_sizes(mm, body: int, end: int) -> dict[int, int]:
+    out = {}
+    for kind, b, e in _boxes(mm, body, end):
+        if kind == b"trex" and e - b >= 24:
+            track, _index, _duration, size = struct.unpack_from(">IIII", mm, b + 4)
+            out[track] = size
+    return out
+
+
+def _fragment_samples(mm, moof: int, body: int, end: int, defaults: dict[int, int]) -> list[tuple[int, int]]:
+    """(start, end) of the samples each `trun` of a movie fragment places (ISO 14496-12 8.8.7-8)."""
+    out = []
+    for kind, tbody, tend in _boxes(mm, body, end):
+        if kind != b"traf":
+            continue
+        base, size, pos = moof, 0, None
+        for child, b, e in _boxes(mm, tbody, tend):
+            if child == b"tfhd" and e - b >= 8:
+                flags, track = struct.unpack_from(">II", mm, b)
+                flags &= 0xFFFFFF
+                at = b + 8
+                if flags & 0x1:
+                    (base,) = struct.unpack_from(">Q", mm, at)
+                    at += 8
+                at += 4 * bool(flags & 0x2) + 4 * bool(flags & 0x8)
+                size = struct.unpack_from(">I", mm, at)[0] if flags & 0x10 and at + 4 <= e else defaults.get(track, 0)
+            elif child == b"trun" and e - b >= 8:
+                flags, count = struct.unpack_from(">II", mm, b)
+                flags &= 0xFFFFFF
+                at = b + 8
+                if flags & 0x1:
+                    pos = base + struct.unpack_from(">i", mm, at)[0]
+                    at += 4
+                pos = base if pos is None else pos
+                at += 4 * bool(flags & 0x4)
+                fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
+                for _ in range(min(count, (e - at) // max(1, 4 * len(fields)) if fields else count)):
+                    one = size
+                    for bit in fields:
+                        if bit == 0x200:
+                            (one,) = struct.unpack_from(">I", mm, at)
+                        at += 4
+                    out.append((pos, pos + one))
+                    pos += one
+    return out
+
+
+def _child(mm, body: int, end: int, path: tuple[bytes, ...]) -> tuple[int, int] | None:
+    for kind, b, e in _boxes(mm, body, end):
+        if kind == path[0]:
+            return (b, e) if len(path) == 1 else _child(mm, b, e, path[1:])
+    return None
+
+
+def _track_samples(mm, body: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each chunk of samples of one picture or sound track, from its sample table.
+    The samples of any other track (a timecode, timed metadata: not decoded, some allowed by
+    video.Clip) are not accounted for: they are searched like a gap."""
+    stbl = _child(mm, body, end, (b"mdia", b"minf", b"stbl"))
+    hdlr = _child(mm, body, end, (b"mdia", b"hdlr"))
+    if stbl is None or hdlr is None or mm[hdlr[0] + 8:hdlr[0] + 12] not in (b"vide", b"soun"):
+        return []
+    tables = {kind: (b, e) for kind, b, e in _boxes(mm, *stbl)}
+    offsets = _chunk_offsets(mm, tables)
+    sizes = _sample_sizes(mm, tables)
+    stsc = tables.get(b"stsc")
+    if stsc is None or not offsets:
+        return []
+    (n,) = struct.unpack_from(">I", mm, stsc[0] + 4)
+    runs = [struct.unpack_from(">III", mm, stsc[0] + 8 + 12 * i)[:2] for i in range(min(n, (stsc[1] - stsc[0] - 8) // 12))]
+    out, sample = [], 0
+    for r, (first, per_chunk) in enumerate(runs):
+        last = runs[r + 1][0] - 1 if r + 1 < len(runs) else len(offsets)
+        for chunk in range(first, min(last, len(offsets)) + 1):
+            size = sum(sizes(sample + i) for i in range(per_chunk))
+            out.append((offsets[chunk - 1], offsets[chunk - 1] + size))
+            sample += per_chunk
+    return out
+
+
+def _chunk_offsets(mm, tables: dict) -> list[int]:
+    for kind, fmt, width in ((b"stco", ">I", 4), (b"co64", ">Q", 8)):
+        if kind in tables:
+            body, end = tables[kind]
+            (n,) = struct.unpack_from(">I", mm, body + 4)
+            n = min(n, (end - body - 8) // width)
+            return list(struct.unpack_from(f">{n}{fmt[1]}", mm, body + 8))
+    return []
+
+
+def _sample_sizes(mm, tables: dict):
+    """sample number -> its size in bytes (0 past the table: the walk never over-reaches)."""
+    if b"stsz" in tables:
+        body, end = tables[b"stsz"]
+        fixed, n = struct.unpack_from(">II", mm, body + 4)
+        if fixed:
+            return lambda i: fixed if i < n else 0
+        n = min(n, (end - body - 12) // 4)
+        sizes = struct.unpack_from(f">{n}I", mm, body + 12)
+    elif b"stz2" in tables:
+        body, end = tables[b"stz2"]
+        field, n = mm[body + 7], struct.unpack_from(">I", mm, body + 8)[0]
+        raw = mm[body + 12:end]
+        if field == 4:
+            sizes = [(raw[i // 2] >> (4 if i % 2 == 0 else 0)) & 15 for i in range(min(n, 2 * len(raw)))]
+        else:
+            width = {8: "B", 16: "H"}.get(field, "B")
+            n = min(n, len(raw) // struct.calcsize(width))
+            sizes = struct.unpack_from(f">{n}{width}", raw, 0)
+    else:
+        return lambda i: 0
+    return lambda i: sizes[i] if i < len(sizes) else 0
+
+
+# ---------------------------------------------------------------- Matroska / WebM
+
+_EBML, _SEGMENT, _CLUSTER, _BLOCK_GROUP = 0x1A45DFA3, 0x18538067, 0x1F43B675, 0xA0
+_FRAMES = {0xA3, 0xA1}  # SimpleBlock, Block (in a BlockGroup)
+_VOID, _TRACKS = 0xEC, 0x1654AE6B
+# IDs that end a Cluster of unknown size (the Segment's own children).
+_SEGMENT_CHILDREN = {0x114D9B74, 0x1549A966, 0x1654AE6B, 0x1C53BB6B, _CLUSTER, 0x1043A770, 0x1254C367, 0x1941A469}
+# Cluster and BlockGroup children: timestamp, position, previous size, silent tracks, encrypted
+# block; block additions, duration, reference priority and block, codec state, discard padding.
+_CLUSTER_CHILDREN = {0xE7, 0xA7, 0xAB, 0x5854, 0xAF, 0x75A1, 0x9B, 0xFA, 0xFB, 0xA4, 0x75A2}
+_KNOWN = _SEGMENT_CHILDREN | _CLUSTER_CHILDREN | {_EBML, _SEGMENT, _VOID, 0xBF}
+
+
+def _vint(mm, pos: int, marker: bool) -> tuple[int, int] | None:
+    """(value, length) of an EBML number at pos, or None if it cannot be read."""
+    if pos >= len(mm):
+        return None
+    first = mm[pos]
+    n = next((i for i in range(1, 9) if first & (0x80 >> (i - 1))), 0)
+    if not n or pos + n > len(mm):
+        return None
+    value = first & (0xFF >> n) if marker else first
+    for c in mm[pos + 1:pos + n]:
+        value = (value << 8) | c
+    return value, n
+
+
+def _element(mm, pos: int) -> tuple[int, int, int | None] | None:
+    """(ID, body start, body end or None for an unknown size) of the element at pos."""
+    ident = _vint(mm, pos, False)
+    size = _vint(mm, pos + ident[1], True) if ident else None
+    if size is None:
+        return None
+    body = pos + ident[1] + size[1]
+    unknown = size[0] == (1 << (7 * size[1])) - 1
+    return ident[0], body, None if unknown else body + size[0]
+
+
+def _element_name(ident: int) -> str:
+    return "a Matroska `Void` element" if ident == _VOID else f"a Matroska element of ID 0x{ident:X}"
+
+
+def _matroska(mm) -> Iterator[Region]:
+    """Everything but the frames; from where elements stop making sense, the rest of the file."""
+    pos, end = 0, len(mm)
+    while pos < end:
+        found = _element(mm, pos)
+        if found is None or (found[2] is not None and found[2] > end):
+            yield pos, end, "bytes of the Matroska file that are not an element"
+            return
+        ident, body, stop = found
+        stop = end if stop is None else stop
+        if ident == _SEGMENT:
+            pos = yield from _matroska_children(mm, body, stop, False, set())
+        else:
+            yield pos, stop, ("the Matroska EBML header" if ident == _EBML else _element_name(ident))
+            pos = stop
+
+
+def _matroska_children(mm, body: int, end: int, in_cluster: bool, tracks: set[int]):
+    """Regions of a Segment's or a Cluster's children; returns where it ends (a Cluster of unknown
+    size ends at the next Segment-level element). `tracks`: the track numbers the Tracks declare (a
+    block of another track is played by no one: searched)."""
+    pos = body
+    while pos < end:
+        found = _element(mm, pos)
+        if found is None or (found[2] is not None and found[2] > end):
+            yield pos, len(mm), "bytes of the Matroska file that are not an element"
+            return len(mm)
+        ident, cbody, stop = found
+        if in_cluster and ident in _SEGMENT_CHILDREN:
+            return pos  # a Cluster of unknown size ends here
+        if stop is None and ident != _CLUSTER:
+            yield pos, len(mm), f"{_element_name(ident)} of unknown size"
+            return len(mm)
+        if ident == _CLUSTER:
+            pos = yield from _matroska_children(mm, cbody, end if stop is None else stop, True, tracks)
+        elif ident in _FRAMES and in_cluster:
+            track = _vint(mm, cbody, True)
+            if tracks and (track is None or track[0] not in tracks):
+                yield pos, stop, f"a Matroska block of track {track[0] if track else '?'}, which no track entry declares"
+            pos = stop  # a frame or a sound packet
+        elif ident == _BLOCK_GROUP and in_cluster:
+            pos = yield from _matroska_children(mm, cbody, stop, True, tracks)
+        else:
+            if ident == _TRACKS:
+                tracks.update(_track_numbers(mm, cbody, stop))
+            yield pos, stop, _element_name(ident) if ident not in _KNOWN or ident == _VOID else "Matroska metadata"
+            pos = stop
+    return end
+
+
+def _track_numbers(mm, body: int, end: int) -> set[int]:
+    """The TrackNumber of every TrackEntry of a Tracks element."""
+    out = set()
+    for entry, ebody, estop in _elements(mm, body, end):
+        if entry == 0xAE:
+            out.update(int.from_bytes(mm[b:s], "big") for ident, b, s in _elements(mm, ebody, estop) if ident == 0xD7)
+    return out
+
+
+def _elements(mm, pos: int, end: int) -> Iterator[tuple[int, int, int]]:
+    while pos < end:
+        found = _element(mm, pos)
+        if found is None or found[2] is None or found[2] > end:
+            return
+        yield found
+        pos = found[2]
+
+
+# ---------------------------------------------------------------- AVI
+
+
+def _chunks(mm, start: int, end: int) -> Iterator[tuple[bytes, int, int, int]]:
+    """(fourcc, header start, body start, body end) of each RIFF chunk between start and end."""
+    pos = start
+    while pos + 8 <= end:
+        kind, size = struct.unpack_from("<4sI", mm, pos)
+        yield kind, pos, pos + 8, min(pos + 8 + size, end)
+        pos += 8 + size + (size & 1)
+    if pos < end:
+        yield b"", pos, pos, end
+
+
+def _avi(mm) -> Iterator[Region]:
+    streams = 0
+    for kind, at, body, end in _chunks(mm, 0, len(mm)):
+        form = mm[body:body + 4]
+        if kind != b"RIFF" or form not in (b"AVI ", b"AVIX"):
+            yield at, end, f"a RIFF {form.decode('latin-1')!r} chunk after the AVI" if kind == b"RIFF" else \
+                "bytes after the AVI that are not a chunk"
+            continue
+        for ckind, cat, cbody, cend in _chunks(mm, body + 4, end):
+            if ckind == b"LIST" and mm[cbody:cbody + 4] == b"hdrl":
+                streams += sum(1 for k, _, b, _ in _chunks(mm, cbody + 4, cend) if k == b"LIST" and mm[b:b + 4] == b"strl")
+                yield cat, cend, "the AVI's headers"
+            elif ckind == b"LIST" and mm[cbody:cbody + 4] == b"movi":
+                yield from _movi(mm, cbody + 4, cend, streams)
+            else:
+                yield cat, cend, _chunk_name(ckind)
+
+
+def _chunk_name(kind: bytes) -> str:
+    return "bytes of the AVI that are not a chunk" if not kind else f"an AVI `{kind.decode('latin-1')}` chunk"
+
+
+def _movi(mm, start: int, end: int, streams: int) -> Iterator[Region]:
+    for kind, at, body, cend in _chunks(mm, start, end):
+        if kind == b"LIST" and mm[body:body + 4] == b"rec ":
+            yield from _movi(mm, body + 4, cend, streams)
+        elif kind[:2].isdigit() and int(kind[:2]) < streams and kind[2:] in (b"dc", b"db", b"wb"):
+            continue  # a frame or sound chunk of a declared stream
+        else:
+            yield at, cend, _chunk_name(kind)
