@@ -272,3 +272,36 @@ def test_uniform_pattern_is_checked_when_the_config_is_read(tmp_path):
     toml.write_text(toml.read_text(encoding="utf-8").replace('"striped"', '"tartan"'), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"academy\[2\]\.uniform_pattern"):
         load_config(toml)
+
+
+def test_academies_sharing_uniform_colours_get_the_scores_each_would_get_alone(uniforms, astronaut, tmp_path):
+    """A large trust's academies share colours (50 academies wear about 15): the torso is measured
+    once against the trust's distinct colours, and each academy reads its own main and trim
+    colours' scores from that, exactly what it would get as the trust's only academy."""
+    import dataclasses
+
+    img, face = astronaut
+    worn = np.asarray(crests.jpeg(crests.paint_uniform(img, NORTH_COLOURS, face_box=face, seed=1,
+                                                       garment="blazer"), 85))
+    config = make_trust(tmp_path)
+    north = next(a for a in config.academies if a.id == "north")
+    twin = dataclasses.replace(north, id="twin", logos=None)  # the same colours, another academy
+    mixed = dataclasses.replace(north, id="mixed", logos=None, uniform_colours=(SOUTH_COLOURS[0], NORTH_COLOURS[1]))
+    white = dataclasses.replace(north, id="white", logos=None, uniform_colours=(NORTH_COLOURS[0], SOUTH_COLOURS[1]))
+    many = UniformDetector(dataclasses.replace(config, academies=(*config.academies, twin, mixed, white)),
+                           uniforms.logos)
+    assert len(many.table) == 4  # navy, gold, maroon, white: each colour measured once
+    box = torso_below_face(face, worn.shape)
+    alone = {a.id: UniformDetector(dataclasses.replace(config, academies=(a,)), uniforms.logos)
+             for a in (north, twin, mixed, white, *config.academies)}
+    shares = dict(zip((a.id for a in many.academies), many._main_shares(worn[box[1]:box[1] + box[3],
+                                                                            box[0]:box[0] + box[2]])))
+    assert shares["north"][0] >= 0.5
+    trims = dict(zip((a.id for a in many.academies), many._trim_scores(worn, box, face)))
+    region = worn[box[1]:box[1] + box[3], box[0]:box[0] + box[2]]
+    for aid, det in alone.items():
+        assert shares[aid] == det._main_shares(region)[0], aid
+        assert trims[aid] == det._trim_scores(worn, box, face)[0], aid
+    assert trims["north"] == trims["twin"] and trims["north"][0] >= UniformSettings().min_trim_score
+    assert shares["mixed"][0] == shares["south"][0] and shares["white"][0] == shares["north"][0]
+    assert trims["mixed"][0] == 0.0  # gold trims on navy cloth are no maroon academy's trims

@@ -62,16 +62,21 @@ class UniformDetector:
     """Built once per process: every academy's colours in one Lab table, the logo matcher, HOG."""
 
     def __init__(self, config: Config, logos=None):
-        # one table of every academy's colours: a torso's pixels are compared with all of them at once
+        # one table of the trust's distinct uniform colours (academies share them: a large trust's
+        # 50 academies wear about 15), each academy pointing at its main and trim colours in it: a
+        # torso's pixels are compared with every colour once, whatever the number of academies
         self.academies = [a for a in config.academies if a.uniform_colours]
-        table, self.main, self.trims, self.patterns = [], [], [], []
+        slots: dict[tuple[int, int, int], int] = {}
         for a in self.academies:
-            lab = _lab_of([_hex(c) for c in a.uniform_colours])
-            self.main.append(len(table))
-            self.trims.append(list(range(len(table) + 1, len(table) + len(lab))))
-            self.patterns.append(a.uniform_pattern)
-            table.extend(lab)
-        self.table = np.float32(table).reshape(-1, 3)
+            for c in a.uniform_colours:
+                slots.setdefault(_hex(c), len(slots))
+        self.table = _lab_of(list(slots)).reshape(-1, 3) if slots else np.zeros((0, 3), np.float32)
+        self.main = [slots[_hex(a.uniform_colours[0])] for a in self.academies]
+        self.trims = [[slots[_hex(c)] for c in a.uniform_colours[1:]] for a in self.academies]
+        self.patterns = [a.uniform_pattern for a in self.academies]
+        # the distinct main colours, and each academy's place among them (shade is measured per main colour)
+        self.mains = sorted(set(self.main))
+        self.main_at = [self.mains.index(m) for m in self.main]
         self.crest_ids = {a.id for a in config.academies if a.logos is not None}
         self.sure = config.logos.min_score
         if logos is None and self.crest_ids:
@@ -170,9 +175,9 @@ class UniformDetector:
         if len(lab) == 0:
             return [(0.0, 0.0, [0.0] * len(t)) for t in self.trims]
         share = (_distances(lab, self.table) < MAIN_TOLERANCE).mean(axis=0)  # (colours,)
-        shaded = (_shaded_distances(lab, self.table[self.main]) < MAIN_TOLERANCE).mean(axis=0)
-        return [(float(share[m]), float(sh), [float(share[t]) for t in ts])
-                for m, sh, ts in zip(self.main, shaded, self.trims)]
+        shaded = (_shaded_distances(lab, self.table[self.mains]) < MAIN_TOLERANCE).mean(axis=0)  # (main colours,)
+        return [(float(share[m]), float(shaded[j]), [float(share[t]) for t in ts])
+                for m, j, ts in zip(self.main, self.main_at, self.trims)]
 
     def _trim_scores(self, rgb: np.ndarray, box: Box, face: Box | None) -> list[tuple[float, str]]:
         """(trim score 0..1, what was seen) per academy: its trim colours in a uniform's structure."""
@@ -201,25 +206,36 @@ class UniformDetector:
         # uniforms: docs/academies.md, RT15-9)
         zone = (np.abs(u) < 0.45) & (v < 2.0)
         mirror_x = np.clip(np.round(2 * (cx - x0) * s - 1 - xs).astype(int), 0, ww - 1)
-        shaded = _shaded_distances(lab, self.table[self.main]).reshape(hh, ww, -1)
-        main_near = [shaded[..., k] < MAIN_TOLERANCE for k in range(len(self.main))]
+        shaded = _shaded_distances(lab, self.table[self.mains]).reshape(hh, ww, -1)  # per main colour
+        main_near = [shaded[..., j] < MAIN_TOLERANCE for j in range(len(self.mains))]
         stroke = max(2, round(0.3 * fw * s))  # thicker than this is a patch (a shirt), not a trim
+        seen: dict[tuple[int, int, str], tuple[float, str]] = {}  # academies sharing a main and trim colour
         for k, ts in enumerate(self.trims):
-            if not ts or main_near[k].mean() < 0.15:
+            j = self.main_at[k]
+            if not ts or main_near[j].mean() < 0.15:
                 continue
             best = (0.0, "")
             for t in ts:
-                # nearer the trim colour than the garment's in any shade (dark trims on a dark cloth)
-                trim = (dist[..., t] < TRIM_TOLERANCE) & (dist[..., t] < shaded[..., k])
-                total = int(trim.sum())
-                if total < 4:
-                    continue
-                score = (trim_structure if self.patterns[k] == "trims" else trim_stripes)(
-                    trim, zone, mirror_x, stroke, main_near[k])
-                if score > best[0]:
-                    best = (score, trim_words(trim, zone, u, v) if self.patterns[k] == "trims" else "in stripes")
+                key = (j, t, self.patterns[k])
+                if key not in seen:
+                    seen[key] = self._trim(dist[..., t], shaded[..., j], main_near[j], self.patterns[k],
+                                           (zone, mirror_x, stroke, u, v))
+                if seen[key][0] > best[0]:
+                    best = seen[key]
             out[k] = best
         return out
+
+    @staticmethod
+    def _trim(dist: np.ndarray, garment_dist: np.ndarray, garment: np.ndarray, pattern: str,
+              where) -> tuple[float, str]:
+        """(score, what was seen) of one trim colour on a garment of one main colour."""
+        zone, mirror_x, stroke, u, v = where
+        # nearer the trim colour than the garment's in any shade (dark trims on a dark cloth)
+        trim = (dist < TRIM_TOLERANCE) & (dist < garment_dist)
+        if int(trim.sum()) < 4:
+            return 0.0, ""
+        score = (trim_structure if pattern == "trims" else trim_stripes)(trim, zone, mirror_x, stroke, garment)
+        return score, (trim_words(trim, zone, u, v) if pattern == "trims" else "in stripes") if score > 0 else ""
 
     def _crest(self, rgb: np.ndarray, box: Box, frame: int, crests=()) -> LogoFinding | None:
         """The best academy crest on the chest, whole or in part, or None.
