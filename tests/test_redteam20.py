@@ -8,19 +8,17 @@ xfail fails, and the mark must go.
 Text uses the real OCR engine (one per module) through TextDetector, as a scan does; the matcher
 cases call vision/names.py directly, with the default min_similarity (0.85), as policy decides.
 
-Unsafe (xfail): a name run into the words beside it on one line of capitals, as PP-OCRv4 reads
-most capitals ("AWARDEDTOAMELIAHART", "NORTHFIELDPRIMARY": RT20-1, RT20-2); an apostrophe-s dropped
-or added ("ST AIDAN ACADEMY": RT20-3); "Ss"/"Saints"/"Sts" (RT20-4); ring or arc lettering
-(RT20-5); a sign on screen for 0.3 s between the clip's 0.5-s text looks (RT20-6); "6th" for
-"Sixth" (RT20-7); Cyrillic/Greek look-alike letters in a caption (RT20-8); `watch --log` inside
-the inbox sorts its own log into error/ on every run (RT20-9); [video] max_side = 120 blinds a
-clip's text check (RT20-10); a crowd far away with 7-px faces (RT20-11); `watch .` in the trust
-folder sorts the config, register and reference photos away (RT20-12); a badge whose first letter
-is hidden by the frame's edge (RT20-13); U+061C (ALM) in a file name printed raw (RT20-14); a
-person from behind for 0.3 s in a clip (RT20-15); `audit --csv` over a screened original
-(RT20-16); [video] change_threshold = 0.5 hides a light sign for 0.8 s (RT20-17); [faces]
-detect_threshold = 0.6 clears a face cut by the frame (RT20-18). RT20-10/17/18 are values inside
-their documented ranges.
+Found unsafe, fixed the same stop (plain tests now, each marked "RT20-N (fixed: ...)"): a name run
+into the words beside it on one line of capitals ("AWARDEDTOAMELIAHART", "NORTHFIELDPRIMARY":
+RT20-1, RT20-2); an apostrophe-s dropped or added (RT20-3); "Ss"/"Saints"/"Sts" (RT20-4); "6th" for
+"Sixth" (RT20-7); Cyrillic/Greek look-alike letters (RT20-8); `watch --log` inside the inbox
+(RT20-9); [video] max_side = 120 (RT20-10, now refused); `watch .` in the trust folder (RT20-12);
+U+061C (ALM) in a file name (RT20-14); `audit --csv` over a screened original (RT20-16);
+[video] change_threshold = 0.5 (RT20-17) and [faces] detect_threshold = 0.6 (RT20-18), now refused.
+Still unsafe (xfail): ring or arc lettering (RT20-5); a sign on screen for 0.3 s between the clip's
+0.5-s text looks (RT20-6, under the 0.5 s the video issue asks); a crowd far away with 7-px faces
+(RT20-11); a badge whose first letter is hidden by the frame's edge (RT20-13); a person from behind
+for 0.3 s in a clip (RT20-15).
 Safe: a 22-px badge turned 180 degrees (90 and 270 read too, probed) in a 12 MP photo, a sign only in a clip's thumbnail;
 apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in and around
 an alias, diacritics both ways, initials and a known-as name in quotes; a crowd of eight people
