@@ -1,0 +1,193 @@
+"""Red team 22: clip gaps (formats/clip_gaps.py), pictures in PNG text (formats/png.py).
+SAFE cases assert the safe outcome beside a control; UNSAFE ones are strict xfails (RT22-N)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from screening.formats import clip_gaps
+from screening.model import Status
+
+from .clips import write_clip
+from .test_carried_gaps import _cleared, _found, _fragmented, _face_jpeg
+from .test_redteam6 import backdrop, verdict
+from .test_video import config, screen  # noqa: F401
+
+
+def _box(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _full(kind: bytes, flags: int, body: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", flags) + body)
+
+
+# ---------------------------------------------------------------- (1) ordinary clips stay cleared
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".avi", ".mov"])
+def test_safe_ordinary_clip_with_sound_is_cleared(tmp_path, config, suffix):
+    path = write_clip(tmp_path / f"sound{suffix}", 1.0, audio="aac" if suffix != ".avi" else "pcm_s16le")
+    _cleared(tmp_path, config, f"copy{suffix}", path.read_bytes())
+
+
+def test_safe_fragmented_clip_with_sidx_is_cleared(tmp_path, config):
+    data = _fragmented(tmp_path, "frag_keyframe+empty_moov+default_base_moof+global_sidx")
+    _cleared(tmp_path, config, "sidx.mp4", data)
+
+
+# ---------------------------------------------------------------- RT22-6: QuickTime PCM, stsz size 1
+
+
+def _legacy_pcm_mov(tmp_path) -> bytes:
+    """A MOV with 'sowt' PCM sound whose stsz gives the legacy constant sample size 1 (QuickTime's
+    uncompressed version-0/1 sound: a 'sample' is one PCM frame, its bytes come from the stsd);
+    FFmpeg ignores the stsz size for it and plays the clip as before."""
+    data = bytearray(write_clip(tmp_path / "pcm.mov", 1.0, audio="pcm_s16le").read_bytes())
+    stsz = data.find(b"stsz", data.find(b"sowt"))
+    assert struct.unpack_from(">I", data, stsz + 8)[0] == 2
+    struct.pack_into(">I", data, stsz + 8, 1)
+    return bytes(data)
+
+
+def test_safe_legacy_pcm_mov_is_still_cleared(tmp_path, config):
+    _cleared(tmp_path, config, "legacy.mov", _legacy_pcm_mov(tmp_path))
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-6: clip_gaps._track_samples takes the stsz size 1 of legacy "
+                   "QuickTime PCM literally: half (stereo: 3/4, 24-bit 4ch: 11/12) of every sound chunk is an "
+                   "'mdat gap', searched for pictures and counted to MAX_SEARCHED: a long camera MOV is an error")
+def test_unsafe_legacy_pcm_sound_is_counted_as_gaps(tmp_path):
+    path = tmp_path / "legacy.mov"
+    path.write_bytes(_legacy_pcm_mov(tmp_path))
+    assert clip_gaps.regions(path, "MP4") == []
+
+
+# ---------------------------------------------------------------- (2) RT22-1: a trun of no track
+
+
+def _foreign_fragment(picture: bytes, track: int = 99) -> bytes:
+    """A moof + mdat whose one traf, of a track ID no trak declares, places `picture` as a sample.
+    FFmpeg skips a traf of an unknown track; clip_gaps counts its samples as frames."""
+    tfhd = _full(b"tfhd", 0x020000, struct.pack(">I", track))           # default-base-is-moof
+    def moof(offset: int) -> bytes:
+        trun = _full(b"trun", 0x000201, struct.pack(">Ii", 1, offset) + struct.pack(">I", len(picture)))
+        return _box(b"moof", _full(b"mfhd", 0, struct.pack(">I", 999)) + _box(b"traf", tfhd + trun))
+    size = len(moof(0))
+    return moof(size + 8) + _box(b"mdat", picture)
+
+
+def _before_mfra(data: bytes, extra: bytes) -> bytes:
+    at = data.rindex(b"mfra") - 4
+    return data[:at] + extra + data[at:]
+
+
+def test_control_a_face_in_an_unclaimed_trailing_fragment_is_found(tmp_path, config):
+    data = _fragmented(tmp_path, "frag_keyframe+empty_moov+default_base_moof")
+    _found(tmp_path, config, "ctl.mp4", _before_mfra(data, _box(b"mdat", _face_jpeg())), "`mdat` gap")
+
+
+def test_safe_face_jpeg_claimed_by_a_fragment_of_no_track_is_an_error(tmp_path, config):
+    """clip_gaps counts a trun of a track no trak declares as frames, but FFmpeg refuses the file."""
+    data = _fragmented(tmp_path, "frag_keyframe+empty_moov+default_base_moof")
+    path = tmp_path / "foreign.mp4"
+    path.write_bytes(_before_mfra(data, _foreign_fragment(_face_jpeg())))
+    assert clip_gaps.regions(path, "MP4") == []  # the face is taken for frames...
+    s, d = screen(path, config)
+    assert d.status is Status.ERROR, d.reasons  # ...but the clip does not open
+
+
+# ---------------------------------------------------------------- (3) RT22-2: trun count blow-up
+
+
+_PROBE = textwrap.dedent("""
+    import resource, sys
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    from pathlib import Path
+    from screening.formats import clip_gaps
+    from screening.formats.common import MetadataError
+    try:
+        clip_gaps.regions(Path(sys.argv[1]), "MP4")
+    except MetadataError:
+        pass
+    print("done")
+""")
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-2: a 40-byte trun declaring 20M samples with no per-sample fields "
+                   "makes clip_gaps._fragment_samples build 20M tuples: 2.8 GB and 14 s for a 100 kB clip")
+def test_unsafe_trun_with_a_huge_count_and_no_fields(tmp_path):
+    data = _fragmented(tmp_path, "frag_keyframe+empty_moov+default_base_moof")
+    tfhd = _full(b"tfhd", 0x020010, struct.pack(">II", 1, 1))  # default sample size 1
+    trun = _full(b"trun", 0, struct.pack(">I", 20_000_000))  # FFmpeg opens this clip (48 frames, 0.8 GB)
+    path = tmp_path / "huge.mp4"
+    path.write_bytes(_before_mfra(data, _box(b"moof", _full(b"mfhd", 0, struct.pack(">I", 999)) + _box(b"traf", tfhd + trun))
+                     + _box(b"mdat", b"\0" * 16)))
+    try:
+        out = subprocess.run([sys.executable, "-c", _PROBE, str(path)], capture_output=True, text=True, timeout=8)
+    except subprocess.TimeoutExpired:
+        pytest.fail("clip_gaps.regions still running after 8 s")
+    assert "done" in out.stdout, out.stderr[-500:]
+
+
+# ---------------------------------------------------------------- PNG text: base64 pictures
+
+
+def _png_text(key: str, value: str) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text(key, value)
+    out = io.BytesIO()
+    Image.fromarray(backdrop()).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _faces(tmp_path, config, data: bytes):
+    path = tmp_path / "t.png"
+    path.write_bytes(data)
+    s, d = verdict(path, config)
+    return d
+
+
+def test_control_plain_base64_face_in_text_is_found(tmp_path, config):
+    d = _faces(tmp_path, config, _png_text("Comment", base64.b64encode(_face_jpeg()).decode()))
+    assert d.status is Status.NEEDS_PERMISSION, d.reasons
+
+
+def test_safe_png_with_hash_like_tokens_is_cleared(tmp_path, config):
+    import hashlib
+    tokens = " ".join("Qk" + base64.b64encode(hashlib.sha512(bytes([i])).digest()).decode() for i in range(50))
+    tokens += " SUkqA" + base64.b64encode(hashlib.sha256(b"x").digest() * 3).decode()
+    d = _faces(tmp_path, config, _png_text("Comment", "sha512 " + tokens))
+    assert d.status is Status.CLEARED, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-3: base64 of one byte + a face JPEG does not begin '/9j/'; "
+                   "png._BASE64_PICTURE only matches a run that starts with a signature; cleared")
+def test_unsafe_base64_picture_not_at_the_start_of_the_decoded_bytes(tmp_path, config):
+    d = _faces(tmp_path, config, _png_text("Comment", base64.b64encode(b"\x00" + _face_jpeg()).decode()))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-4: URL-safe base64 ('_9j_', '-' '_') is not matched by "
+                   "png._BASE64_PICTURE; a face JPEG in it is cleared")
+def test_unsafe_urlsafe_base64_picture(tmp_path, config):
+    d = _faces(tmp_path, config, _png_text("Comment", base64.urlsafe_b64encode(_face_jpeg()).decode()))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-5: base64 in indented lines (a space after each line break, as XML "
+                   "or a pretty-printer writes it): png._BASE64_PICTURE stops at the first space, the first line's "
+                   "57 bytes reach no JPEG frame header, so nothing counts; cleared")
+def test_unsafe_base64_picture_in_indented_lines(tmp_path, config):
+    text = base64.b64encode(_face_jpeg()).decode()
+    d = _faces(tmp_path, config, _png_text("Comment", "\n  ".join(text[i:i + 76] for i in range(0, len(text), 76))))
+    assert d.status is not Status.CLEARED, d.reasons
