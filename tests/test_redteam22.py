@@ -191,3 +191,70 @@ def test_unsafe_base64_picture_in_indented_lines(tmp_path, config):
     text = base64.b64encode(_face_jpeg()).decode()
     d = _faces(tmp_path, config, _png_text("Comment", "\n  ".join(text[i:i + 76] for i in range(0, len(text), 76))))
     assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- RT22-7: a JPEG wrapped around the frames
+
+
+def _straddling(tmp_path) -> bytes:
+    """SOI + an APP1 segment whose body is every sample of the mdat, then the rest of a face JPEG:
+    from its SOI the bytes are one valid JPEG (the frames are its APP1 payload, which decoders skip),
+    as a carver (foremost, binwalk) or `dd` from the SOI recovers it; the mdat's two gaps each hold
+    only part of it."""
+    from .test_carried_gaps import _in_mdat, _top
+    data = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    (_, _, size), = [b for b in _top(data) if b[0] == b"mdat"]
+    samples = size - 8
+    assert samples + 2 < 65536
+    face = _face_jpeg()
+    prefix = b"\xff\xd8\xff\xe1" + struct.pack(">H", samples + 2)
+    grown = _in_mdat(_in_mdat(data, prefix, True), face[2:], False)
+    start = grown.index(prefix)
+    carved = grown[start:start + len(prefix) + samples + len(face) - 2]
+    Image.open(io.BytesIO(carved)).load()  # the carved JPEG decodes: the face is there
+    return grown
+
+
+def test_control_the_face_jpeg_whole_in_one_gap_is_found(tmp_path, config):
+    from .test_carried_gaps import _in_mdat
+    _found(tmp_path, config, "whole.mp4", _in_mdat(write_clip(tmp_path / "p.mp4", 1.0).read_bytes(),
+                                                   _face_jpeg(), False), "`mdat` gap")
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-7: a JPEG whose APP1 segment wraps the frames starts in the "
+                   "`mdat` gap before them and ends in the one after; carried._pictures_in_regions searches each "
+                   "run alone, the JPEG walk never reaches a frame header, nothing counts: cleared")
+def test_unsafe_jpeg_wrapped_around_the_frames(tmp_path, config):
+    path = tmp_path / "wrapped.mp4"
+    path.write_bytes(_straddling(tmp_path))
+    s, d = screen(path, config)
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- base64 picture in a clip's tag
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-8: a base64 face JPEG in a clip's comment tag (Matroska Tag, "
+                   "MP4 udta) is cleared; carried.clip_pictures decodes base64 only inside XMP, unlike png.py")
+@pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
+def test_unsafe_base64_face_in_a_clip_comment_tag(tmp_path, config, suffix):
+    """PNG text is decoded from base64 (png._text_pictures); a clip's comment tag is not."""
+    path = write_clip(tmp_path / f"tag{suffix}", 1.0,
+                      metadata={"comment": base64.b64encode(_face_jpeg()).decode()})
+    s, d = screen(path, config)
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- AVI: a PNG in a LIST chunk
+
+
+def test_safe_face_png_in_an_avi_list_info_chunk_is_found(tmp_path, config):
+    data = bytearray(write_clip(tmp_path / "p.avi", 1.0).read_bytes())
+    out = io.BytesIO()
+    from .test_redteam6 import with_face
+    Image.fromarray(with_face((160, 120), (60, 40))).save(out, "PNG")
+    body = b"INFO" + b"ICMT" + struct.pack("<I", len(out.getvalue())) + out.getvalue()
+    body += b"\0" * (len(body) & 1)
+    data += b"LIST" + struct.pack("<I", len(body)) + body
+    struct.pack_into("<I", data, 4, len(data) - 8)
+    _found(tmp_path, config, "list.avi", bytes(data), "LIST")
