@@ -321,3 +321,44 @@ def test_unsafe_face_block_of_a_track_ffmpeg_skips(tmp_path, config):
     path.write_bytes(_mkv_with_block(tmp_path, _face_jpeg(), 0x10))
     s, d = screen(path, config)
     assert d.status is not Status.CLEARED, (d.reasons, [r.error for r in s.results if r.error])
+
+
+# ---------------------------------------------------------------- RT22-10: a JPEG in a frame's filler NAL
+
+
+def _sei(payload: bytes) -> bytes:
+    """An SEI NAL with one user_data_unregistered message carrying `payload`."""
+    body = b"\x00" * 16 + payload
+    size, n = b"", len(body)
+    while n >= 255:
+        size, n = size + b"\xff", n - 255
+    return b"\x06\x05" + size + bytes([n]) + body + b"\x80"
+
+
+def _jpeg_in_first_sample(tmp_path, kind: str = "filler") -> bytes:
+    """The first video sample grown by a leading H.264 filler-data NAL (type 12) whose payload is a
+    face JPEG: decoders skip the NAL, clip_gaps counts it among the frame's bytes, a carver finds it."""
+    from .test_carried_gaps import _in_mdat
+    data = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    nal = b"\x0c" + _face_jpeg() if kind == "filler" else _sei(_face_jpeg())
+    extra = struct.pack(">I", len(nal)) + nal
+    out = bytearray(_in_mdat(data, extra, True))
+    stco, stsz = out.find(b"stco"), out.find(b"stsz")
+    (first,) = struct.unpack_from(">I", out, stco + 12)
+    struct.pack_into(">I", out, stco + 12, first - len(extra))
+    fixed, _n = struct.unpack_from(">II", out, stsz + 8)
+    assert fixed == 0
+    (size,) = struct.unpack_from(">I", out, stsz + 16)
+    struct.pack_into(">I", out, stsz + 16, size + len(extra))
+    return bytes(out)
+
+
+@pytest.mark.parametrize("kind", ["filler", "sei"])
+def test_safe_face_jpeg_in_a_nal_of_a_frame_is_an_error(tmp_path, config, kind):
+    """clip_gaps counts the NAL among the frame's bytes (not searched), but a JPEG holds 00 00 0x
+    runs that end a NAL for FFmpeg, which then reports damage: the clip is an error, not cleared."""
+    path = tmp_path / "nal.mp4"
+    path.write_bytes(_jpeg_in_first_sample(tmp_path, kind))
+    assert clip_gaps.regions(path, "MP4") == []
+    s, d = screen(path, config)
+    assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
