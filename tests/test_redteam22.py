@@ -362,3 +362,29 @@ def test_safe_face_jpeg_in_a_nal_of_a_frame_is_an_error(tmp_path, config, kind):
     assert clip_gaps.regions(path, "MP4") == []
     s, d = screen(path, config)
     assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
+
+
+# ---------------------------------------------------------------- RT22-11: a second Segment
+
+
+def _second_segment(tmp_path, picture: bytes) -> bytes:
+    """The clip followed by a second Segment: a copy of its Tracks and a Cluster whose SimpleBlock
+    of track 1 is `picture` (mkvmerge/mkvextract treat it as a linked segment; FFmpeg plays the first)."""
+    data = write_clip(tmp_path / "plain.mkv", 1.0).read_bytes()
+    seg = data.index(bytes.fromhex("18538067"))
+    _, seg_body, _ = clip_gaps._element(data, seg)
+    tracks = next(at for at in _positions(data, seg_body) if data[at:at + 4] == bytes.fromhex("1654AE6B"))
+    tracks_end = clip_gaps._element(data, tracks)[2]
+    block = bytes([0xA3]) + _ebml_size(4 + len(picture)) + b"\x81\0\0\x80" + picture
+    cluster = bytes.fromhex("1F43B675") + _ebml_size(3 + len(block)) + bytes.fromhex("E78100") + block
+    body = data[tracks:tracks_end] + cluster
+    return data + bytes.fromhex("18538067") + _ebml_size(len(body)) + body
+
+
+def test_safe_face_block_in_a_second_segment_is_an_error(tmp_path, config):
+    """clip_gaps counts the block as a frame, but FFmpeg reads on into the second Segment and the
+    VP9 decoder refuses the JPEG: an error."""
+    path = tmp_path / "two.mkv"
+    path.write_bytes(_second_segment(tmp_path, _face_jpeg()))
+    s, d = screen(path, config)
+    assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
