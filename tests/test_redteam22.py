@@ -388,3 +388,22 @@ def test_safe_face_block_in_a_second_segment_is_an_error(tmp_path, config):
     path.write_bytes(_second_segment(tmp_path, _face_jpeg()))
     s, d = screen(path, config)
     assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
+
+
+# ---------------------------------------------------------------- RT22-12: millions of tiny elements
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-12: clip_gaps._matroska yields one region per element and carried "
+                   "keeps them all: 1M two-byte Voids (2 MB) cost 5 s and 200 MB, 20 MB reach the deadline; "
+                   "merge adjacent regions while walking (or cap the element count)")
+def test_unsafe_many_tiny_void_elements_make_as_many_regions(tmp_path):
+    data = bytearray(write_clip(tmp_path / "plain.mkv", 1.0).read_bytes())
+    voids = b"\xec\x80" * 200_000
+    data += bytes.fromhex("1F43B675") + _ebml_size(3 + len(voids)) + bytes.fromhex("E78100") + voids
+    seg = data.index(bytes.fromhex("18538067"))
+    _, body, _ = clip_gaps._element(data, seg)
+    width = body - seg - 4
+    data[seg + 4:body] = ((1 << (7 * width)) | (len(data) - body)).to_bytes(width, "big")
+    path = tmp_path / "voids.mkv"
+    path.write_bytes(bytes(data))
+    assert len(clip_gaps.regions(path, "MATROSKA")) < 1000
