@@ -407,3 +407,37 @@ def test_unsafe_many_tiny_void_elements_make_as_many_regions(tmp_path):
     path = tmp_path / "voids.mkv"
     path.write_bytes(bytes(data))
     assert len(clip_gaps.regions(path, "MATROSKA")) < 1000
+
+
+# ---------------------------------------------------------------- RT22-13/14: XMP data: URI, hex text
+
+
+def _xmp_png(value: str) -> bytes:
+    from .test_png_text_pictures import xmp_thumbnail_packet
+    packet = xmp_thumbnail_packet(b"PLACEHOLDER").decode()
+    packet = packet.replace(base64.b64encode(b"PLACEHOLDER").decode(), value)
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", packet)
+    out = io.BytesIO()
+    Image.fromarray(backdrop()).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def test_control_plain_base64_face_in_xmp_is_found(tmp_path, config):
+    d = _faces(tmp_path, config, _xmp_png(base64.b64encode(_face_jpeg()).decode()))
+    assert d.status is Status.NEEDS_PERMISSION, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-13: xmp._base64 decodes a property only if its whole text is base64: "
+                   "a `data:image/jpeg;base64,` URI (or any prefix) in an XMP property is cleared; png.py leaves XMP "
+                   "to xmp_images, so its _BASE64_PICTURE search never sees it")
+def test_unsafe_data_uri_face_in_xmp(tmp_path, config):
+    d = _faces(tmp_path, config, _xmp_png("data:image/jpeg;base64," + base64.b64encode(_face_jpeg()).decode()))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-14: a face JPEG written in hex in a tEXt comment (as a hex dump "
+                   "or ImageMagick-style profile under another keyword) is cleared: only base64 is decoded")
+def test_unsafe_hex_face_in_png_text(tmp_path, config):
+    d = _faces(tmp_path, config, _png_text("Comment", _face_jpeg().hex()))
+    assert d.status is not Status.CLEARED, d.reasons
