@@ -441,3 +441,15 @@ def test_unsafe_data_uri_face_in_xmp(tmp_path, config):
 def test_unsafe_hex_face_in_png_text(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", _face_jpeg().hex()))
     assert d.status is not Status.CLEARED, d.reasons
+
+
+_TINY_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+             '<rdf:Description/></rdf:RDF></x:xmpmeta>')
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-15: png._text_pictures skips a whole text chunk once it holds an XMP "
+                   "packet anywhere (xmp_packets); xmp_images reads inside the packet only, so a plain base64 face "
+                   "JPEG after a tiny packet in a tEXt Comment is never decoded: cleared")
+def test_unsafe_base64_face_beside_a_tiny_xmp_packet_in_a_comment(tmp_path, config):
+    d = _faces(tmp_path, config, _png_text("Comment", _TINY_XMP + "\n" + base64.b64encode(_face_jpeg()).decode()))
+    assert d.status is not Status.CLEARED, d.reasons
