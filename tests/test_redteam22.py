@@ -453,3 +453,61 @@ _TINY_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www
 def test_unsafe_base64_face_beside_a_tiny_xmp_packet_in_a_comment(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", _TINY_XMP + "\n" + base64.b64encode(_face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- RT22-16: stco and co64 both
+
+
+def _parse(data: bytes) -> list[tuple[bytes, bytes]]:
+    out, pos = [], 0
+    while pos + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        out.append((kind, data[pos + 8:pos + size]))
+        pos += size
+    return out
+
+
+def _decoy_stco(tmp_path) -> bytes:
+    """A face JPEG at the end of the mdat; the video track's stbl gets a decoy `stco` whose chunks all
+    start at the JPEG, after its real offsets as a `co64` (FFmpeg keeps the first table, ignoring a
+    duplicated one)."""
+    from .test_carried_gaps import _in_mdat, _top
+    plain = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    (_, pos, size), = [b for b in _top(plain) if b[0] == b"mdat"]
+    face = _face_jpeg()
+    data = _in_mdat(plain, face, False)
+    jpeg_at = pos + size
+
+    def rebuild(kind: bytes, body: bytes) -> bytes:
+        if kind in (b"moov", b"trak", b"mdia", b"minf"):
+            body = b"".join(rebuild(k, b) for k, b in _parse(body))
+        elif kind == b"stbl":
+            kids = _parse(body)
+            (stco,) = [b for k, b in kids if k == b"stco"]
+            (n,) = struct.unpack_from(">I", stco, 4)
+            offsets = struct.unpack_from(f">{n}I", stco, 8)
+            decoy = _full(b"stco", 0, struct.pack(">I", n) + struct.pack(">I", jpeg_at) * n)
+            real = _full(b"co64", 0, struct.pack(">I", n) + b"".join(struct.pack(">Q", o) for o in offsets))
+            body = b"".join(_box(k, b) for k, b in kids if k != b"stco") + real + decoy
+        return _box(kind, body)
+
+    (_, moov_at, moov_size), = [b for b in _top(data) if b[0] == b"moov"]
+    assert moov_at > pos  # moov after mdat: no offset moves
+    moov = rebuild(b"moov", data[moov_at + 8:moov_at + moov_size])
+    return data[:moov_at] + moov + data[moov_at + moov_size:]
+
+
+def test_control_face_jpeg_at_the_end_of_the_mdat_is_found(tmp_path, config):
+    from .test_carried_gaps import _in_mdat
+    _found(tmp_path, config, "end.mp4", _in_mdat(write_clip(tmp_path / "p.mp4", 1.0).read_bytes(),
+                                                 _face_jpeg(), False), "`mdat` gap")
+
+
+@pytest.mark.xfail(strict=True, reason="RT22-16: clip_gaps._chunk_offsets prefers `stco` over `co64`; FFmpeg "
+                   "keeps the first it reads ('Ignoring duplicated STCO atom'): a decoy stco over a face JPEG hides it (the real frames become "
+                   "the 'gaps'): cleared")
+def test_unsafe_decoy_stco_beside_the_real_co64(tmp_path, config):
+    path = tmp_path / "decoy.mp4"
+    path.write_bytes(_decoy_stco(tmp_path))
+    s, d = screen(path, config)
+    assert d.status is not Status.CLEARED, (d.reasons, [r.error for r in s.results if r.error])
