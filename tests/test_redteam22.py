@@ -511,3 +511,37 @@ def test_unsafe_decoy_stco_beside_the_real_co64(tmp_path, config):
     path.write_bytes(_decoy_stco(tmp_path))
     s, d = screen(path, config)
     assert d.status is not Status.CLEARED, (d.reasons, [r.error for r in s.results if r.error])
+
+
+# ---------------------------------------------------------------- RT22-17: a second moov
+
+
+def _second_moov(tmp_path) -> bytes:
+    """A face JPEG at the end of the mdat and, after the real moov, a copy of it whose chunks all
+    start at the JPEG (FFmpeg: 'Found duplicated MOOV Atom. Skipped it'; clip_gaps reads every moov)."""
+    from .test_carried_gaps import _in_mdat, _top
+    plain = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    (_, pos, size), = [b for b in _top(plain) if b[0] == b"mdat"]
+    data = _in_mdat(plain, _face_jpeg(), False)
+    jpeg_at = pos + size
+
+    def rebuild(kind: bytes, body: bytes) -> bytes:
+        if kind in (b"moov", b"trak", b"mdia", b"minf", b"stbl"):
+            body = b"".join(rebuild(k, b) for k, b in _parse(body))
+        elif kind == b"stco":
+            (n,) = struct.unpack_from(">I", body, 4)
+            body = body[:8] + struct.pack(">I", jpeg_at) * n
+        return _box(kind, body)
+
+    (_, moov_at, moov_size), = [b for b in _top(data) if b[0] == b"moov"]
+    return data + rebuild(b"moov", data[moov_at + 8:moov_at + moov_size])
+
+
+def test_safe_second_moov_claiming_the_face_is_an_error(tmp_path, config):
+    """clip_gaps takes the second moov's samples (the face is not searched), but video_container
+    refuses a file with more than one moov."""
+    path = tmp_path / "twomoov.mp4"
+    path.write_bytes(_second_moov(tmp_path))
+    assert clip_gaps.regions(path, "MP4") == []
+    s, d = screen(path, config)
+    assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
