@@ -545,3 +545,38 @@ def test_safe_second_moov_claiming_the_face_is_an_error(tmp_path, config):
     assert clip_gaps.regions(path, "MP4") == []
     s, d = screen(path, config)
     assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
+
+
+# ---------------------------------------------------------------- RT22-18: a duplicated stsz
+
+
+def _decoy_stsz(tmp_path) -> bytes:
+    """A face JPEG at the end of the mdat; the video stbl gets, after its real `stsz`, a second one
+    whose last sample also spans the JPEG (clip_gaps' dict keeps the last; so does FFmpeg)."""
+    from .test_carried_gaps import _in_mdat, _top
+    plain = write_clip(tmp_path / "plain.mp4", 1.0).read_bytes()
+    face = _face_jpeg()
+    data = _in_mdat(plain, face, False)
+
+    def rebuild(kind: bytes, body: bytes) -> bytes:
+        if kind in (b"moov", b"trak", b"mdia", b"minf"):
+            body = b"".join(rebuild(k, b) for k, b in _parse(body))
+        elif kind == b"stbl":
+            kids = _parse(body)
+            (stsz,) = [b for k, b in kids if k == b"stsz"]
+            decoy = bytearray(stsz)
+            (last,) = struct.unpack_from(">I", decoy, len(decoy) - 4)
+            struct.pack_into(">I", decoy, len(decoy) - 4, last + len(face))
+            body = b"".join(_box(k, b) for k, b in kids) + _box(b"stsz", bytes(decoy))
+        return _box(kind, body)
+
+    (_, moov_at, moov_size), = [b for b in _top(data) if b[0] == b"moov"]
+    return data[:moov_at] + rebuild(b"moov", data[moov_at + 8:moov_at + moov_size]) + data[moov_at + moov_size:]
+
+
+def test_safe_duplicated_stsz_over_the_face_is_an_error(tmp_path, config):
+    """Both readers take the second stsz: the JPEG joins the last H.264 sample and decoding fails."""
+    path = tmp_path / "stsz.mp4"
+    path.write_bytes(_decoy_stsz(tmp_path))
+    s, d = screen(path, config)
+    assert d.status is Status.ERROR, (d.reasons, [r.error for r in s.results if r.error])
