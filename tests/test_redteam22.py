@@ -63,9 +63,7 @@ def test_safe_legacy_pcm_mov_is_still_cleared(tmp_path, config):
     _cleared(tmp_path, config, "legacy.mov", _legacy_pcm_mov(tmp_path))
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-6: clip_gaps._track_samples takes the stsz size 1 of legacy "
-                   "QuickTime PCM literally: half (stereo: 3/4, 24-bit 4ch: 11/12) of every sound chunk is an "
-                   "'mdat gap', searched for pictures and counted to MAX_SEARCHED: a long camera MOV is an error")
+# RT22-6 (fixed: a QuickTime sound track's chunk bytes come from its sound description, clip_gaps._chunk_bytes)
 def test_unsafe_legacy_pcm_sound_is_counted_as_gaps(tmp_path):
     path = tmp_path / "legacy.mov"
     path.write_bytes(_legacy_pcm_mov(tmp_path))
@@ -123,8 +121,7 @@ _PROBE = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-2: a 40-byte trun declaring 20M samples with no per-sample fields "
-                   "makes clip_gaps._fragment_samples build 20M tuples: 2.8 GB and 14 s for a 100 kB clip")
+# RT22-2 (fixed: a trun is one run of bytes; no per-sample list)
 def test_unsafe_trun_with_a_huge_count_and_no_fields(tmp_path):
     data = _fragmented(tmp_path, "frag_keyframe+empty_moov+default_base_moof")
     tfhd = _full(b"tfhd", 0x020010, struct.pack(">II", 1, 1))  # default sample size 1
@@ -177,16 +174,13 @@ def test_unsafe_base64_picture_not_at_the_start_of_the_decoded_bytes(tmp_path, c
     assert d.status is not Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-4: URL-safe base64 ('_9j_', '-' '_') is not matched by "
-                   "png._BASE64_PICTURE; a face JPEG in it is cleared")
+# RT22-4 (fixed: the URL-safe alphabet is read, png._BASE64_PICTURE)
 def test_unsafe_urlsafe_base64_picture(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", base64.urlsafe_b64encode(_face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-5: base64 in indented lines (a space after each line break, as XML "
-                   "or a pretty-printer writes it): png._BASE64_PICTURE stops at the first space, the first line's "
-                   "57 bytes reach no JPEG frame header, so nothing counts; cleared")
+# RT22-5 (fixed: a line break may be followed by an indentation, png._BASE64_PICTURE)
 def test_unsafe_base64_picture_in_indented_lines(tmp_path, config):
     text = base64.b64encode(_face_jpeg()).decode()
     d = _faces(tmp_path, config, _png_text("Comment", "\n  ".join(text[i:i + 76] for i in range(0, len(text), 76))))
@@ -503,9 +497,7 @@ def test_control_face_jpeg_at_the_end_of_the_mdat_is_found(tmp_path, config):
                                                  _face_jpeg(), False), "`mdat` gap")
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-16: clip_gaps._chunk_offsets prefers `stco` over `co64`; FFmpeg "
-                   "keeps the first it reads ('Ignoring duplicated STCO atom'): a decoy stco over a face JPEG hides it (the real frames become "
-                   "the 'gaps'): cleared")
+# RT22-16 (fixed: the first of stco/co64 is read, as FFmpeg reads it)
 def test_unsafe_decoy_stco_beside_the_real_co64(tmp_path, config):
     path = tmp_path / "decoy.mp4"
     path.write_bytes(_decoy_stco(tmp_path))

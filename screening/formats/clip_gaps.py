@@ -31,6 +31,8 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from screening.formats.avif import spans as _boxes
 from screening.formats.common import MetadataError
 
@@ -123,14 +125,14 @@ def _fragment_samples(mm, moof: int, body: int, end: int, defaults: dict[int, in
                 pos = base if pos is None else pos
                 at += 4 * bool(flags & 0x4)
                 fields = [bit for bit in (0x100, 0x200, 0x400, 0x800) if flags & bit]
-                for _ in range(min(count, (e - at) // max(1, 4 * len(fields)) if fields else count)):
-                    one = size
-                    for bit in fields:
-                        if bit == 0x200:
-                            (one,) = struct.unpack_from(">I", mm, at)
-                        at += 4
-                    out.append((pos, pos + one))
-                    pos += one
+                start = pos
+                if 0x200 not in fields:  # every sample the default size: one run, whatever the count (RT22-2)
+                    pos += count * size
+                else:  # sizes per sample, as many as the box holds
+                    n = min(count, (e - at) // (4 * len(fields)))
+                    table = np.frombuffer(mm, ">u4", n * len(fields), at)
+                    pos += int(table[fields.index(0x200)::len(fields)].astype(np.int64).sum())
+                out.append((start, pos))  # a run's samples follow one another
     return out
 
 
@@ -149,9 +151,11 @@ def _track_samples(mm, body: int, end: int) -> list[tuple[int, int]]:
     hdlr = _child(mm, body, end, (b"mdia", b"hdlr"))
     if stbl is None or hdlr is None or mm[hdlr[0] + 8:hdlr[0] + 12] not in (b"vide", b"soun"):
         return []
-    tables = {kind: (b, e) for kind, b, e in _boxes(mm, *stbl)}
+    tables: dict[bytes, tuple[int, int]] = {}
+    for kind, b, e in _boxes(mm, *stbl):
+        tables.setdefault(kind, (b, e))  # a table given twice: FFmpeg reads the first (RT22-16)
     offsets = _chunk_offsets(mm, tables)
-    sizes = _sample_sizes(mm, tables)
+    sizes = _chunk_bytes(mm, tables, mm[hdlr[0] + 8:hdlr[0] + 12] == b"soun")
     stsc = tables.get(b"stsc")
     if stsc is None or not offsets:
         return []
@@ -161,15 +165,16 @@ def _track_samples(mm, body: int, end: int) -> list[tuple[int, int]]:
     for r, (first, per_chunk) in enumerate(runs):
         last = runs[r + 1][0] - 1 if r + 1 < len(runs) else len(offsets)
         for chunk in range(first, min(last, len(offsets)) + 1):
-            size = sum(sizes(sample + i) for i in range(per_chunk))
-            out.append((offsets[chunk - 1], offsets[chunk - 1] + size))
+            out.append((offsets[chunk - 1], offsets[chunk - 1] + sizes(sample, per_chunk)))
             sample += per_chunk
     return out
 
 
 def _chunk_offsets(mm, tables: dict) -> list[int]:
+    """The chunk offsets of the first of stco/co64 in the sample table (FFmpeg reads that one)."""
+    kinds = [k for k in tables if k in (b"stco", b"co64")]
     for kind, fmt, width in ((b"stco", ">I", 4), (b"co64", ">Q", 8)):
-        if kind in tables:
+        if kinds and kind == kinds[0]:
             body, end = tables[kind]
             (n,) = struct.unpack_from(">I", mm, body + 4)
             n = min(n, (end - body - 8) // width)
@@ -177,28 +182,59 @@ def _chunk_offsets(mm, tables: dict) -> list[int]:
     return []
 
 
-def _sample_sizes(mm, tables: dict):
-    """sample number -> its size in bytes (0 past the table: the walk never over-reaches)."""
+def _chunk_bytes(mm, tables: dict, sound: bool):
+    """(first sample, count) -> bytes of those samples (0 past the table: the walk never over-reaches).
+
+    A sound track whose `stsz` gives every sample 1 byte is QuickTime's uncompressed (or fixed
+    packet) sound: the size means nothing there, and a chunk's bytes come from the sound sample
+    description (RT22-6: half or more of a PCM track's bytes were taken for gaps)."""
     if b"stsz" in tables:
         body, end = tables[b"stsz"]
         fixed, n = struct.unpack_from(">II", mm, body + 4)
+        if fixed == 1 and sound and (unit := _sound_unit(mm, tables)) is not None:
+            frames, size = unit
+            return lambda first, count: -(-min(count, max(0, n - first)) // frames) * size
         if fixed:
-            return lambda i: fixed if i < n else 0
+            return lambda first, count: fixed * min(count, max(0, n - first))
         n = min(n, (end - body - 12) // 4)
-        sizes = struct.unpack_from(f">{n}I", mm, body + 12)
+        sizes = np.frombuffer(mm, ">u4", n, body + 12).astype(np.int64)
     elif b"stz2" in tables:
         body, end = tables[b"stz2"]
         field, n = mm[body + 7], struct.unpack_from(">I", mm, body + 8)[0]
-        raw = mm[body + 12:end]
+        raw = np.frombuffer(mm, np.uint8, end - body - 12, body + 12)
         if field == 4:
-            sizes = [(raw[i // 2] >> (4 if i % 2 == 0 else 0)) & 15 for i in range(min(n, 2 * len(raw)))]
+            sizes = np.stack([raw >> 4, raw & 15], axis=1).reshape(-1)[:n].astype(np.int64)
         else:
-            width = {8: "B", 16: "H"}.get(field, "B")
-            n = min(n, len(raw) // struct.calcsize(width))
-            sizes = struct.unpack_from(f">{n}{width}", raw, 0)
+            width = ">u2" if field == 16 else np.uint8
+            n = min(n, len(raw) // np.dtype(width).itemsize)
+            sizes = np.frombuffer(raw.tobytes(), width, n).astype(np.int64)
     else:
-        return lambda i: 0
-    return lambda i: sizes[i] if i < len(sizes) else 0
+        return lambda first, count: 0
+    total = np.concatenate([[0], np.cumsum(sizes)])
+    return lambda first, count: int(total[min(first + count, len(sizes))] - total[min(first, len(sizes))])
+
+
+def _sound_unit(mm, tables: dict) -> tuple[int, int] | None:
+    """(sample frames, bytes) of one unit of a QuickTime sound track, from its first sample
+    description: version 0 (channels x sample size), 1 (samples per packet, bytes per frame) or
+    2 (LPCM frames and bytes per packet). None when it cannot be read."""
+    if b"stsd" not in tables:
+        return None
+    body, end = tables[b"stsd"]
+    desc = body + 8 + 16  # full box header + count, then the entry's size, type, reserved, index
+    if desc + 20 > end:
+        return None
+    version, = struct.unpack_from(">H", mm, desc)
+    channels, bits = struct.unpack_from(">HH", mm, desc + 8)
+    if version == 0 and channels and bits:
+        return 1, channels * max(1, bits // 8)
+    if version == 1 and desc + 36 <= end:
+        per_packet, _bytes_per_packet, per_frame = struct.unpack_from(">III", mm, desc + 20)
+        return (per_packet, per_frame) if per_packet and per_frame else None
+    if version == 2 and desc + 56 <= end:
+        size, frames = struct.unpack_from(">II", mm, desc + 48)
+        return (frames, size) if frames and size else None
+    return None
 
 
 # ---------------------------------------------------------------- Matroska / WebM

@@ -75,10 +75,12 @@ def embedded(data: bytes, end: int) -> list[Embedded]:
     return found + _photoshop_images(data) + _text_pictures(data) + after_end(data, end, [], "PNG's IEND chunk")
 
 
-# A base64 run that begins a picture: JPEG, PNG, GIF, RIFF (WebP), TIFF, BMP; line breaks allowed
-# inside; not preceded by a base64 character (a `data:image/...;base64,` URI's run counts).
-_BASE64_PICTURE = re.compile(rb"(?<![A-Za-z0-9+/])(?:/9j/|iVBORw0KGgo|R0lGOD[dl]h|UklGR|SUkqA|TU0AK|Qk)"
-                             rb"[A-Za-z0-9+/\r\n]{60,}={0,2}")
+# A base64 run that begins a picture: JPEG, PNG, GIF, RIFF (WebP), TIFF, BMP; in the standard or
+# the URL-safe alphabet (`-_` for `+/`: RT22-4); line breaks allowed inside, each followed by an
+# indentation (XML writes one: RT22-5); not preceded by a base64 character (a
+# `data:image/...;base64,` URI's run counts).
+_BASE64_PICTURE = re.compile(rb"(?<![A-Za-z0-9+/_-])(?:/9j/|_9j_|iVBORw0KGgo|R0lGOD[dl]h|UklGR|SUkqA|TU0AK|Qk)"
+                             rb"(?:[A-Za-z0-9+/_-]|\r?\n[ \t]*){60,}={0,2}")
 
 
 def _text_pictures(data: bytes) -> list[Embedded]:
@@ -125,7 +127,7 @@ def _photoshop_images(data: bytes) -> list[Embedded]:
 
 
 def _unbase64(run: bytes) -> bytes:
-    run = b"".join(run.split()).rstrip(b"=")
+    run = b"".join(run.split()).rstrip(b"=").translate(bytes.maketrans(b"-_", b"+/"))
     run = run[:len(run) - 1] if len(run) % 4 == 1 else run
     try:
         return base64.b64decode(run + b"=" * (-len(run) % 4), validate=True)
