@@ -307,9 +307,7 @@ def test_control_face_block_of_an_undeclared_track_is_found(tmp_path, config):
                                             for r in d.reasons if r.kind.value == "unknown_face"), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-9: a TrackEntry of a type FFmpeg skips (0x10, codec L_LOGO) makes no "
-                   "stream (video.Clip refuses nothing) and its blocks are dropped silently, yet "
-                   "clip_gaps._track_numbers counts them as frames: a face JPEG as its block (mkvextract) is cleared")
+# RT22-9 (fixed: only video and audio tracks' blocks count as frames, clip_gaps._track_numbers)
 def test_unsafe_face_block_of_a_track_ffmpeg_skips(tmp_path, config):
     path = tmp_path / "logo.mkv"
     path.write_bytes(_mkv_with_block(tmp_path, _face_jpeg(), 0x10))

@@ -330,11 +330,16 @@ def _matroska_children(mm, body: int, end: int, in_cluster: bool, tracks: set[in
 
 
 def _track_numbers(mm, body: int, end: int) -> set[int]:
-    """The TrackNumber of every TrackEntry of a Tracks element."""
+    """The TrackNumber of every video or audio TrackEntry of a Tracks element. A track of another
+    type (a logo, 0x10, which FFmpeg skips without a stream: RT22-9) is not decoded, so its
+    blocks are searched like any bytes no frame or sound accounts for."""
     out = set()
     for entry, ebody, estop in _elements(mm, body, end):
         if entry == 0xAE:
-            out.update(int.from_bytes(mm[b:s], "big") for ident, b, s in _elements(mm, ebody, estop) if ident == 0xD7)
+            fields = {ident: int.from_bytes(mm[b:s], "big") for ident, b, s in _elements(mm, ebody, estop)
+                      if ident in (0xD7, 0x83)}
+            if 0xD7 in fields and fields.get(0x83) in (1, 2):
+                out.add(fields[0xD7])
     return out
 
 
