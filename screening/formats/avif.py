@@ -84,24 +84,19 @@ def aux_types(meta: bytes) -> list[bytes]:
 def boxes(data: bytes):
     """(type, offset, header length, size) of each top-level ISO-BMFF box, in order, until one that
     cannot be a box; the size of a box cut off by the end of the data is what it still holds."""
-    pos, n = 0, len(data)
-    while pos + 8 <= n:
-        size, kind = struct.unpack_from(">I4s", data, pos)
-        header = 8
-        if size == 1 and pos + 16 <= n:
-            (size,) = struct.unpack_from(">Q", data, pos + 8)
-            header = 16
-        elif size == 0:
-            size = n - pos
-        if size < header:
-            return
-        yield kind, pos, header, min(size, n - pos)
-        pos += size
+    yield from _walk(data, 0, len(data), cut_off=True)
 
 
 def spans(data, start: int, end: int):
     """(type, body start, end) of each box between start and end of `data` (bytes or a memory map),
     in order, until one that does not fit."""
+    for kind, pos, header, size in _walk(data, start, end, cut_off=False):
+        yield kind, pos + header, pos + size
+
+
+def _walk(data, start: int, end: int, cut_off: bool):
+    """(type, offset, header length, size) of each box from start to end; a box running past the
+    end is given as far as it goes (cut_off) or ends the walk."""
     pos = start
     while pos + 8 <= end:
         size, kind = struct.unpack_from(">I4s", data, pos)
@@ -111,9 +106,9 @@ def spans(data, start: int, end: int):
             header = 16
         elif size == 0:
             size = end - pos
-        if size < header or pos + size > end:
+        if size < header or (pos + size > end and not cut_off):
             return
-        yield kind, pos + header, pos + size
+        yield kind, pos, header, min(size, end - pos)
         pos += size
 
 
