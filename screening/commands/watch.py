@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         trust.rules(args.channel)
     except SetupError as exc:
         return _fail(str(exc))
-    if clash := _holds_own_files(inbox, into, trust.config, args.log):
+    if clash := _holds_own_files(inbox, trust.config, args.log):
         return _fail(clash)
     for warning in trust.register.warnings:  # every run: a consent the trust believes recorded is ignored
         print(f"screening watch: register warning: {printable(warning)}", file=sys.stderr)
@@ -116,8 +116,8 @@ def _overlap(inbox: Path, into: Path) -> str | None:
     return None
 
 
-def _holds_own_files(inbox: Path, into: Path, config, log: Path | None) -> str | None:
-    """Why the inbox (or the sorted folders) must not be used: they hold or lie inside the trust's
+def _holds_own_files(inbox: Path, config, log: Path | None) -> str | None:
+    """Why the inbox must not be used: it holds or lies inside the trust's
     own files, which the job would sort away (RT20-12: `watch .` in the trust folder moved the
     config and register to error/, and a child's reference photo and the crest to cleared/), or
     the log, which the job would sort into error/ and keep writing to (RT20-9). None if fine."""
@@ -129,11 +129,10 @@ def _holds_own_files(inbox: Path, into: Path, config, log: Path | None) -> str |
         own.append(("the log (--log)", log))
     for what, path in own:
         real = Path(os.path.realpath(path))
-        for folder, name in ((inbox, "the inbox"), (into, "--into")):
-            if real == folder or folder in real.parents:
-                return f"{name} {folder} holds {what} ({real}): the job would sort it away"
-            if real in folder.parents:
-                return f"{name} {folder} lies inside {what} ({real})"
+        if real == inbox or inbox in real.parents:
+            return f"the inbox {inbox} holds {what} ({real}): the job would sort it away"
+        if real in inbox.parents:
+            return f"the inbox {inbox} lies inside {what} ({real}): the job would sort it away"
     return None
 
 
