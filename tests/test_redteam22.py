@@ -420,9 +420,7 @@ def test_control_plain_base64_face_in_xmp_is_found(tmp_path, config):
     assert d.status is Status.NEEDS_PERMISSION, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-13: xmp._base64 decodes a property only if its whole text is base64: "
-                   "a `data:image/jpeg;base64,` URI (or any prefix) in an XMP property is cleared; png.py leaves XMP "
-                   "to xmp_images, so its _BASE64_PICTURE search never sees it")
+# RT22-13 (fixed: a base64 picture run inside an XMP property's text is read, xmp.xmp_images)
 def test_unsafe_data_uri_face_in_xmp(tmp_path, config):
     d = _faces(tmp_path, config, _xmp_png("data:image/jpeg;base64," + base64.b64encode(_face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons
@@ -439,9 +437,7 @@ _TINY_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www
              '<rdf:Description/></rdf:RDF></x:xmpmeta>')
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-15: png._text_pictures skips a whole text chunk once it holds an XMP "
-                   "packet anywhere (xmp_packets); xmp_images reads inside the packet only, so a plain base64 face "
-                   "JPEG after a tiny packet in a tEXt Comment is never decoded: cleared")
+# RT22-15 (fixed: the text outside a chunk's XMP packets is searched, png._outside_xmp)
 def test_unsafe_base64_face_beside_a_tiny_xmp_packet_in_a_comment(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", _TINY_XMP + "\n" + base64.b64encode(_face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons

@@ -12,6 +12,7 @@ from screening.formats.common import Embedded, Found, ImageError, MetadataError,
 from screening.formats.exif_images import picture_starts
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
 from screening.formats.thumbnails import photoshop_thumbnails
+from screening.formats.xmp import BASE64_PICTURE, unbase64
 
 
 def chunks(data: bytes):
@@ -75,14 +76,6 @@ def embedded(data: bytes, end: int) -> list[Embedded]:
     return found + _photoshop_images(data) + _text_pictures(data) + after_end(data, end, [], "PNG's IEND chunk")
 
 
-# A base64 run that begins a picture: JPEG, PNG, GIF, RIFF (WebP), TIFF, BMP; in the standard or
-# the URL-safe alphabet (`-_` for `+/`: RT22-4); line breaks allowed inside, each followed by an
-# indentation (XML writes one: RT22-5); not preceded by a base64 character (a
-# `data:image/...;base64,` URI's run counts).
-_BASE64_PICTURE = re.compile(rb"(?<![A-Za-z0-9+/_-])(?:/9j/|_9j_|iVBORw0KGgo|R0lGOD[dl]h|UklGR|SUkqA|TU0AK|Qk)"
-                             rb"(?:[A-Za-z0-9+/_-]|\r?\n[ \t]*){60,}={0,2}")
-
-
 def _text_pictures(data: bytes) -> list[Embedded]:
     """Pictures in text chunks as a reader of the text gets them: inside the inflated text of a
     zTXt or compressed iTXt chunk (the raw chunk holds only deflate data), or written in base64 in
@@ -96,17 +89,24 @@ def _text_pictures(data: bytes) -> list[Embedded]:
             keyword, text = _text(kind, body, pos)
         except MetadataError:
             continue  # the location check reports a text chunk it cannot read
-        if keyword == "XML:com.adobe.xmp" or keyword.startswith("Raw profile type ") or \
-                xmp_packets(text, required=False):
+        if keyword == "XML:com.adobe.xmp" or keyword.startswith("Raw profile type "):
             continue
         where = f"PNG {kind.decode()} chunk {keyword[:40]!r} at byte {pos}"
         if kind == b"zTXt" or (kind == b"iTXt" and body[len(keyword.encode("latin-1")) + 1] == 1):  # compressed
             found += images_in(text, f"{where}, inflated")
-        for match in _BASE64_PICTURE.finditer(text):
-            blob = _unbase64(match.group())
+        for match in BASE64_PICTURE.finditer(_outside_xmp(text)):
+            blob = unbase64(match.group())
             if blob and 0 in set(picture_starts(blob, 0, set())):
                 found.append(Embedded(f"base64 picture in the {where} (offset {match.start()})", blob))
     return found
+
+
+def _outside_xmp(text: bytes) -> bytes:
+    """The text with its XMP packets taken out (xmp_images reads their base64 images): base64 beside
+    a packet in the same chunk is still read (RT22-15)."""
+    for packet in xmp_packets(text, required=False):
+        text = text.replace(packet, b" ")
+    return text
 
 
 def _photoshop_images(data: bytes) -> list[Embedded]:
@@ -124,15 +124,6 @@ def _photoshop_images(data: bytes) -> list[Embedded]:
             except MetadataError as exc:
                 raise ImageError(str(exc)) from None
     return found
-
-
-def _unbase64(run: bytes) -> bytes:
-    run = b"".join(run.split()).rstrip(b"=").translate(bytes.maketrans(b"-_", b"+/"))
-    run = run[:len(run) - 1] if len(run) % 4 == 1 else run
-    try:
-        return base64.b64decode(run + b"=" * (-len(run) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return b""
 
 
 def blocks(data: bytes, found: Found) -> None:

@@ -4,8 +4,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 
 from screening.formats.common import Embedded
+
+# A base64 run that begins a picture: JPEG, PNG, GIF, RIFF (WebP), TIFF, BMP; in the standard or
+# the URL-safe alphabet (`-_` for `+/`: RT22-4); line breaks allowed inside, each followed by an
+# indentation (XML writes one: RT22-5); not preceded by a base64 character (a
+# `data:image/...;base64,` URI's run counts).
+BASE64_PICTURE = re.compile(rb"(?<![A-Za-z0-9+/_-])(?:/9j/|_9j_|iVBORw0KGgo|R0lGOD[dl]h|UklGR|SUkqA|TU0AK|Qk)"
+                             rb"(?:[A-Za-z0-9+/_-]|\r?\n[ \t]*){60,}={0,2}")
+
+
+def unbase64(run: bytes) -> bytes:
+    run = b"".join(run.split()).rstrip(b"=").translate(bytes.maketrans(b"-_", b"+/"))
+    run = run[:len(run) - 1] if len(run) % 4 == 1 else run
+    try:
+        return base64.b64decode(run + b"=" * (-len(run) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
 
 # A base64 text shorter than this cannot hold an image worth screening.
 _MIN_BASE64 = 200
@@ -27,6 +45,11 @@ def xmp_images(packets, sniff) -> list[Embedded]:
                 blob = _base64(text)
                 if blob is not None and sniff(blob):
                     found.append(Embedded(f"image in XMP property {_local(name)}", blob))
+                    continue
+                for match in BASE64_PICTURE.finditer(text.encode("utf-8", "replace")):  # a data: URI (RT22-13)
+                    blob = unbase64(match.group())
+                    if blob and sniff(blob):
+                        found.append(Embedded(f"image in XMP property {_local(name)}", blob))
     return found
 
 
