@@ -373,3 +373,21 @@ def test_a_face_as_an_xmp_thumbnail_in_a_clips_uuid_box_stays_an_error(tmp_path,
     path.write_bytes(data)
     s, d = screen(path, config)
     assert d.status is Status.ERROR and any("holds a picture" in (r.error or "") for r in s.results), d.reasons
+
+
+def test_sample_tables_cut_short_give_what_they_hold_and_never_read_past_the_box():
+    """A hostile `stsz`/`stz2` shorter than its header, or a `trun` with per-sample fields and no
+    room for them: sizes end where the box ends (no negative counts handed to numpy)."""
+    import struct
+
+    from screening.formats import clip_gaps
+
+    data = b"\x00" * 4 + struct.pack(">II", 0, 5) + b"\xff" * 8  # an stsz box ending at its count
+    sizes = clip_gaps._chunk_bytes(data, {b"stsz": (0, 8)}, sound=False)
+    assert sizes(0, 5) == 0  # the 0xff bytes after the box are not sizes
+    stz2 = b"\x00" * 4 + b"\x00\x00\x00\x04" + struct.pack(">I", 9)
+    assert clip_gaps._chunk_bytes(stz2, {b"stz2": (0, 6)}, sound=False)(0, 9) == 0
+    moof = struct.pack(">I4s", 8 + 8 + 16, b"traf") + struct.pack(">I4s", 16, b"trun") + \
+        struct.pack(">II", 0x201, 1000)  # per-sample sizes and a data offset, and no room for either
+    runs = clip_gaps._fragment_samples(moof, 0, 0, len(moof), {})
+    assert all(b - a == 0 for a, b in runs), runs

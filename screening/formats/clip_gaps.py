@@ -129,7 +129,7 @@ def _fragment_samples(mm, moof: int, body: int, end: int, defaults: dict[int, in
                 if 0x200 not in fields:  # every sample the default size: one run, whatever the count (RT22-2)
                     pos += count * size
                 else:  # sizes per sample, as many as the box holds
-                    n = min(count, (e - at) // (4 * len(fields)))
+                    n = max(0, min(count, (e - at) // (4 * len(fields))))
                     table = np.frombuffer(mm, ">u4", n * len(fields), at)
                     pos += int(table[fields.index(0x200)::len(fields)].astype(np.int64).sum())
                 out.append((start, pos))  # a run's samples follow one another
@@ -196,12 +196,12 @@ def _chunk_bytes(mm, tables: dict, sound: bool):
             return lambda first, count: -(-min(count, max(0, n - first)) // frames) * size
         if fixed:
             return lambda first, count: fixed * min(count, max(0, n - first))
-        n = min(n, (end - body - 12) // 4)
+        n = max(0, min(n, (end - body - 12) // 4))  # a table cut short: as far as it goes
         sizes = np.frombuffer(mm, ">u4", n, body + 12).astype(np.int64)
     elif b"stz2" in tables:
         body, end = tables[b"stz2"]
         field, n = mm[body + 7], struct.unpack_from(">I", mm, body + 8)[0]
-        raw = np.frombuffer(mm, np.uint8, end - body - 12, body + 12)
+        raw = np.frombuffer(mm, np.uint8, max(0, end - body - 12), min(body + 12, end))
         if field == 4:
             sizes = np.stack([raw >> 4, raw & 15], axis=1).reshape(-1)[:n].astype(np.int64)
         else:
