@@ -1,0 +1,60 @@
+"""Red team 23: base64 pictures beside/inside XMP packets in PNG text (png._outside_xmp, xmp.xmp_images).
+SAFE cases assert the safe outcome beside a control; UNSAFE ones are strict xfails (RT23-N)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from screening.model import Status
+
+from .test_carried_gaps import _face_jpeg
+from .test_redteam22 import _faces, _png_text
+from .test_video import config  # noqa: F401
+
+_NS = 'xmlns:x="adobe:ns:meta/"'
+_RDF = 'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"'
+
+
+def _b64() -> str:
+    return base64.b64encode(_face_jpeg()).decode()
+
+
+def test_control_base64_face_beside_packet_is_found(tmp_path, config):
+    packet = f'<x:xmpmeta {_NS}><rdf:RDF {_RDF}><rdf:Description/></rdf:RDF></x:xmpmeta>'
+    d = _faces(tmp_path, config, _png_text("Comment", packet + "\n" + _b64()))
+    assert d.status is Status.NEEDS_PERMISSION, d.reasons
+
+
+def test_control_data_uri_in_xmp_property_text_is_found(tmp_path, config):
+    packet = (f'<x:xmpmeta {_NS}><rdf:RDF {_RDF}><rdf:Description><dc:source xmlns:dc="http://purl.org/dc/elements/1.1/">'
+              f'data:image/jpeg;base64,{_b64()}</dc:source></rdf:Description></rdf:RDF></x:xmpmeta>')
+    d = _faces(tmp_path, config, _png_text("Comment", packet))
+    assert d.status is Status.NEEDS_PERMISSION, d.reasons
+
+
+# RT23-1: the base64 face sits in the packet as an element's *tail* text (after <rdf:Description/>):
+# _outside_xmp cuts the whole packet out of the chunk text, and xmp_images reads only element.text
+# and attributes, never .tail; the picture a reader of the text sees is searched by nobody.
+@pytest.mark.xfail(strict=True, reason="RT23-1: base64 face in an XMP element's tail text, cut out by _outside_xmp, unread by xmp_images")
+def test_unsafe_base64_face_in_xmp_tail_text(tmp_path, config):
+    packet = f'<x:xmpmeta {_NS}><rdf:RDF {_RDF}><rdf:Description/>\n{_b64()}\n</rdf:RDF></x:xmpmeta>'
+    d = _faces(tmp_path, config, _png_text("Comment", packet))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# RT23-2: the face is inside an XML comment in the packet: ElementTree drops comments, _outside_xmp
+# drops the packet.
+@pytest.mark.xfail(strict=True, reason="RT23-2: base64 face in an XML comment inside an XMP packet in a PNG text chunk")
+def test_unsafe_base64_face_in_xmp_comment(tmp_path, config):
+    packet = f'<x:xmpmeta {_NS}><!-- {_b64()} --><rdf:RDF {_RDF}><rdf:Description/></rdf:RDF></x:xmpmeta>'
+    d = _faces(tmp_path, config, _png_text("Comment", packet))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# SAFE: an "XMP packet" that does not parse (prefix never bound) holding the face is not cleared.
+def test_safe_base64_face_in_unparseable_packet(tmp_path, config):
+    packet = f'<x:xmpmeta>\n{_b64()}\n</x:xmpmeta>'
+    d = _faces(tmp_path, config, _png_text("Comment", packet))
+    assert d.status is not Status.CLEARED, d.reasons
