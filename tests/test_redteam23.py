@@ -58,3 +58,38 @@ def test_safe_base64_face_in_unparseable_packet(tmp_path, config):
     packet = f'<x:xmpmeta>\n{_b64()}\n</x:xmpmeta>'
     d = _faces(tmp_path, config, _png_text("Comment", packet))
     assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- watch --into the reference photos
+
+
+from .test_watch import trust  # noqa: E402,F401
+
+
+def _watch_into(trust, into):  # noqa: F811
+    from screening import cli
+
+    from .fake_detectors import photo
+    from .test_watch import BLUE
+
+    (trust / "consents" / "photos" / "P1").mkdir(parents=True, exist_ok=True)
+    photo(trust / "consents" / "photos" / "P1" / "ref.png", BLUE)
+    photo(trust / "inbox" / "trip.png", BLUE)
+    return cli.main(["watch", "inbox", "--into", str(into), "--once", "--workers", "1",
+                     "--settle", "0.1", "--grace", "0.2"])
+
+
+def test_control_watch_into_an_ordinary_folder_sorts(trust):  # noqa: F811
+    rc = _watch_into(trust, trust / "screened")
+    assert rc == 0 and [p.name for p in (trust / "screened").rglob("*.png")] == ["trip.png"]
+
+
+# RT23-3: since b52536c only the inbox is checked for the trust's own files: `--into consents/photos`
+# is accepted, and the sorted inbox photos land in consents/photos/cleared/ (needs-permission/...),
+# i.e. as reference photos of new "people" named after the sorted folders, enrolled by the next scan.
+@pytest.mark.xfail(strict=True, reason="RT23-3: watch --into the reference photos folder writes sorted photos in as reference photos")
+def test_unsafe_watch_into_the_reference_photos_folder(trust):  # noqa: F811
+    photos = trust / "consents" / "photos"
+    rc = _watch_into(trust, photos)
+    written = sorted(str(p.relative_to(photos)) for p in photos.rglob("*") if p.is_file())
+    assert rc != 0 and written == ["P1/ref.png"], (rc, written)
