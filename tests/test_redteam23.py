@@ -93,3 +93,35 @@ def test_unsafe_watch_into_the_reference_photos_folder(trust):  # noqa: F811
     rc = _watch_into(trust, photos)
     written = sorted(str(p.relative_to(photos)) for p in photos.rglob("*") if p.is_file())
     assert rc != 0 and written == ["P1/ref.png"], (rc, written)
+
+
+# ---------------------------------------------------------------- QuickTime sound sized from a lying stsd
+
+
+def _pcm_with_face(tmp_path, channels: int | None) -> bytes:
+    import struct
+
+    from .test_carried_gaps import _in_mdat
+    from .test_redteam22 import _legacy_pcm_mov
+
+    data = bytearray(_in_mdat(_legacy_pcm_mov(tmp_path), _face_jpeg(), False))
+    if channels is not None:
+        sowt = data.find(b"sowt", data.find(b"stsd"))
+        struct.pack_into(">H", data, sowt + 20, channels)  # version-0 sound description: channels
+    return bytes(data)
+
+
+def test_control_face_after_legacy_pcm_sound_is_found(tmp_path, config):
+    from .test_carried_gaps import _found
+    _found(tmp_path, config, "face.mov", _pcm_with_face(tmp_path, None), "")
+
+
+# RT23-4: the stsd's channel count is taken on trust (stsz size 1 => chunk bytes = samples x channels
+# x bytes): 60000 channels make the sound's last chunk cover the face JPEG after it in the mdat.
+@pytest.mark.xfail(strict=True, reason="RT23-4: a version-0 sound description claiming 60000 channels counts a face JPEG in the mdat as sound")
+def test_unsafe_lying_stsd_channels_hide_a_face_in_the_mdat(tmp_path, config):
+    from .test_carried_gaps import screen as _screen
+    path = tmp_path / "lie.mov"
+    path.write_bytes(_pcm_with_face(tmp_path, 60000))
+    s, d = _screen(path, config)
+    assert d.status is not Status.CLEARED, d.reasons
