@@ -37,7 +37,7 @@ def test_control_data_uri_in_xmp_property_text_is_found(tmp_path, config):
 # RT23-1: the base64 face sits in the packet as an element's *tail* text (after <rdf:Description/>):
 # _outside_xmp cuts the whole packet out of the chunk text, and xmp_images reads only element.text
 # and attributes, never .tail; the picture a reader of the text sees is searched by nobody.
-@pytest.mark.xfail(strict=True, reason="RT23-1: base64 face in an XMP element's tail text, cut out by _outside_xmp, unread by xmp_images")
+# RT23-1 (fixed: xmp_images searches the packet's bytes for base64 picture runs)
 def test_unsafe_base64_face_in_xmp_tail_text(tmp_path, config):
     packet = f'<x:xmpmeta {_NS}><rdf:RDF {_RDF}><rdf:Description/>\n{_b64()}\n</rdf:RDF></x:xmpmeta>'
     d = _faces(tmp_path, config, _png_text("Comment", packet))
@@ -46,7 +46,7 @@ def test_unsafe_base64_face_in_xmp_tail_text(tmp_path, config):
 
 # RT23-2: the face is inside an XML comment in the packet: ElementTree drops comments, _outside_xmp
 # drops the packet.
-@pytest.mark.xfail(strict=True, reason="RT23-2: base64 face in an XML comment inside an XMP packet in a PNG text chunk")
+# RT23-2 (fixed: the same search sees inside XML comments)
 def test_unsafe_base64_face_in_xmp_comment(tmp_path, config):
     packet = f'<x:xmpmeta {_NS}><!-- {_b64()} --><rdf:RDF {_RDF}><rdf:Description/></rdf:RDF></x:xmpmeta>'
     d = _faces(tmp_path, config, _png_text("Comment", packet))
@@ -87,7 +87,7 @@ def test_control_watch_into_an_ordinary_folder_sorts(trust):  # noqa: F811
 # RT23-3: since b52536c only the inbox is checked for the trust's own files: `--into consents/photos`
 # is accepted, and the sorted inbox photos land in consents/photos/cleared/ (needs-permission/...),
 # i.e. as reference photos of new "people" named after the sorted folders, enrolled by the next scan.
-@pytest.mark.xfail(strict=True, reason="RT23-3: watch --into the reference photos folder writes sorted photos in as reference photos")
+# RT23-3 (fixed: --into inside the reference photos, state or logos is refused, commands/watch._into_own_files)
 def test_unsafe_watch_into_the_reference_photos_folder(trust):  # noqa: F811
     photos = trust / "consents" / "photos"
     rc = _watch_into(trust, photos)
@@ -118,7 +118,7 @@ def test_control_face_after_legacy_pcm_sound_is_found(tmp_path, config):
 
 # RT23-4: the stsd's channel count is taken on trust (stsz size 1 => chunk bytes = samples x channels
 # x bytes): 60000 channels make the sound's last chunk cover the face JPEG after it in the mdat.
-@pytest.mark.xfail(strict=True, reason="RT23-4: a version-0 sound description claiming 60000 channels counts a face JPEG in the mdat as sound")
+# RT23-4 (fixed: a sound description claiming more than 512 bytes a sample frame is not believed)
 def test_unsafe_lying_stsd_channels_hide_a_face_in_the_mdat(tmp_path, config):
     from .test_carried_gaps import screen as _screen
     path = tmp_path / "lie.mov"

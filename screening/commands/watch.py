@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         trust.rules(args.channel)
     except SetupError as exc:
         return _fail(str(exc))
-    if clash := _holds_own_files(inbox, trust.config, args.log):
+    if clash := _holds_own_files(inbox, trust.config, args.log) or _into_own_files(into, trust.config):
         return _fail(clash)
     for warning in trust.register.warnings:  # every run: a consent the trust believes recorded is ignored
         print(f"screening watch: register warning: {printable(warning)}", file=sys.stderr)
@@ -133,6 +133,18 @@ def _holds_own_files(inbox: Path, config, log: Path | None) -> str | None:
             return f"the inbox {inbox} holds {what} ({real}): the job would sort it away"
         if real in inbox.parents:
             return f"the inbox {inbox} lies inside {what} ({real}): the job would sort it away"
+    return None
+
+
+def _into_own_files(into: Path, config) -> str | None:
+    """Why --into must not be used: it is, or lies inside, a folder of the trust's own (sorted
+    photos written into the reference photos would be enrolled as a person: RT23-3). A folder
+    that merely holds the config is fine: nothing there is moved."""
+    for what, path in (("the reference photos", config.photos), ("the state folder", config.state),
+                       *((f"the logos of {a.name}", a.logos) for a in config.academies if a.logos)):
+        real = Path(os.path.realpath(path))
+        if real == into or real in into.parents:
+            return f"--into {into} lies inside {what} ({real}): sorted photos would be taken for the trust's own"
     return None
 
 

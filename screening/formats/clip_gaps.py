@@ -214,6 +214,9 @@ def _chunk_bytes(mm, tables: dict, sound: bool):
     return lambda first, count: int(total[min(first + count, len(sizes))] - total[min(first, len(sizes))])
 
 
+MAX_FRAME_BYTES = 64 * 8
+
+
 def _sound_unit(mm, tables: dict) -> tuple[int, int] | None:
     """(sample frames, bytes) of one unit of a QuickTime sound track, from its first sample
     description: version 0 (channels x sample size), 1 (samples per packet, bytes per frame) or
@@ -226,15 +229,18 @@ def _sound_unit(mm, tables: dict) -> tuple[int, int] | None:
         return None
     version, = struct.unpack_from(">H", mm, desc)
     channels, bits = struct.unpack_from(">HH", mm, desc + 8)
+    unit = None
     if version == 0 and channels and bits:
-        return 1, channels * max(1, bits // 8)
-    if version == 1 and desc + 36 <= end:
+        unit = 1, channels * max(1, bits // 8)
+    elif version == 1 and desc + 36 <= end:
         per_packet, _bytes_per_packet, per_frame = struct.unpack_from(">III", mm, desc + 20)
-        return (per_packet, per_frame) if per_packet and per_frame else None
-    if version == 2 and desc + 56 <= end:
+        unit = (per_packet, per_frame) if per_packet and per_frame else None
+    elif version == 2 and desc + 56 <= end:
         size, frames = struct.unpack_from(">II", mm, desc + 48)
-        return (frames, size) if frames and size else None
-    return None
+        unit = (frames, size) if frames and size else None
+    # no sound takes more than MAX_FRAME_BYTES a sample frame (64 channels of 64-bit samples): a
+    # description claiming more would count a picture after the sound as sound (RT23-4)
+    return unit if unit is not None and unit[1] <= MAX_FRAME_BYTES * unit[0] else None
 
 
 # ---------------------------------------------------------------- Matroska / WebM

@@ -30,26 +30,33 @@ _MIN_BASE64 = 200
 
 
 def xmp_images(packets, sniff) -> list[Embedded]:
-    """Every attribute or element text of the packets that is a base64-encoded image."""
+    """Every image the packets carry in base64: an attribute or element text that is one, and any
+    base64 picture run anywhere in the packet's bytes (a `data:` URI in a property, RT22-13; text
+    after an element or inside an XML comment, which the parser drops, RT23-1/2)."""
     from defusedxml import ElementTree
 
-    found = []
+    found, seen = [], set()
+
+    def add(where: str, blob: bytes) -> None:
+        if blob not in seen:
+            seen.add(blob)
+            found.append(Embedded(where, blob))
+
     for packet in packets:
         try:
             root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
         except Exception:
-            continue  # the location check reports an XMP packet it cannot parse
-        for element in root.iter():
+            root = None  # the location check reports an XMP packet it cannot parse
+        for element in root.iter() if root is not None else ():
             values = [(element.tag, element.text or "")] + list(element.attrib.items())
             for name, text in values:
                 blob = _base64(text)
                 if blob is not None and sniff(blob):
-                    found.append(Embedded(f"image in XMP property {_local(name)}", blob))
-                    continue
-                for match in BASE64_PICTURE.finditer(text.encode("utf-8", "replace")):  # a data: URI (RT22-13)
-                    blob = unbase64(match.group())
-                    if blob and sniff(blob):
-                        found.append(Embedded(f"image in XMP property {_local(name)}", blob))
+                    add(f"image in XMP property {_local(name)}", blob)
+        for match in BASE64_PICTURE.finditer(packet):
+            blob = unbase64(match.group())
+            if blob and sniff(blob):
+                add(f"image in an XMP packet (offset {match.start()})", blob)
     return found
 
 
