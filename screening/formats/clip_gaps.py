@@ -4,22 +4,17 @@ A player shows a clip's frames; the rest of the file (an `mdat` range no sample 
 sound track points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK`
 chunk or one of an unknown kind, a RIFF of another form after the AVI) is skipped by every decoder
 but carved out by binwalk or a forensic tool, and a JPEG, PNG, GIF, WebP, TIFF or BMP kept there is
-a picture anyone can see. So the container is walked, the bytes of the frames and of the sound are
-set aside (the sound is not screened: a picture hidden in an audio sample is a known limit), and
-every other region is returned (carried.clip_pictures searches them by signature; each picture
-found is screened as a view of the clip, one that cannot be decoded makes the clip an error).
+a picture anyone can see. So the frames' and sound's bytes are set aside (a picture in a sound
+sample: a known limit) and every other region is returned, for carried.clip_pictures to search.
 
 - MP4/MOV: the gaps inside each `mdat` between the samples the picture and sound tracks' tables
   (stco/co64, stsz/stz2, stsc) and a fragmented file's `trun` boxes place there; a timecode or
-  metadata track's samples are searched. The other top-level boxes are searched whole by
-  carried.py; bytes between or after boxes that are not a box make the clip an error already
-  (video_container).
+  metadata track's samples are searched (other top-level boxes: carried.py, whole).
 - Matroska/WebM: every element but the blocks (SimpleBlock, Block) of a declared track: the EBML
   header, `Void`, unknown IDs at the top level, in the Segment and in a Cluster, Tags, Cues..., a
   block of a track no TrackEntry declares, and the rest of the file from where the elements can no
   longer be walked.
-- AVI: every chunk but the frames' (`NNdc`, `NNdb`, `NNwb` of a stream the headers declare):
-  `JUNK`, `idx1`, unknown chunks, the headers; and a RIFF of another form than AVI/AVIX whole.
+- AVI: every chunk but declared streams' frames and sound (`NNdc`, `NNdb`, `NNwb`); a RIFF of another form.
 
 Regions are read through a memory map; more than MAX_SEARCHED bytes of them is a MetadataError.
 """
@@ -238,8 +233,7 @@ def _sound_unit(mm, tables: dict) -> tuple[int, int] | None:
     elif version == 2 and desc + 56 <= end:
         size, frames = struct.unpack_from(">II", mm, desc + 48)
         unit = (frames, size) if frames and size else None
-    # no sound takes more than MAX_FRAME_BYTES a sample frame (64 channels of 64-bit samples): a
-    # description claiming more would count a picture after the sound as sound (RT23-4)
+    # over MAX_FRAME_BYTES a sample frame (64 channels of 64 bits) is not believed (RT23-4)
     return unit if unit is not None and unit[1] <= MAX_FRAME_BYTES * unit[0] else None
 
 
