@@ -21,7 +21,7 @@ from screening.config import Academy, Config
 from screening.formats.logo import logo_files, read_logo
 from screening.model import Box, LogoFinding
 from screening.vision import logo_match as lm
-from screening.vision.logo_match import small
+from screening.vision.logo_match import cast, small
 from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
@@ -29,8 +29,10 @@ CACHE_VERSION = "logo-ref-3"
 # "own-resolution": fine detail and a crest's size judged at the photo's own resolution (an enlarged
 # working image holds no finer detail); "confirm": placements near the floor show their fine detail
 # (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
+# "cast": a placement whose colour pattern fails as taken is judged again with the photo's colour cast
+# taken out (logo_match.cast; issue 16, crestrecall5).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
-                   "own-resolution"})
+                   "own-resolution", "cast"})
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -110,7 +112,7 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0):
+        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0, photo=rgb):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -145,11 +147,12 @@ class LogoDetector:
                     findings = [g for g in findings if g not in same] + [f]
         return findings
 
-    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0, photo: np.ndarray | None = None) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
 
         `zoom` is how much `rgb` was enlarged from the photo (1 when it was not): what a crest's
-        size allows is judged at the photo's own resolution (_placed).
+        size allows is judged at the photo's own resolution (_placed). `photo` is the whole photo
+        `rgb` was made from (default `rgb`): its greys measure a colour cast (logo_match.cast).
 
         The photo is worked on once for all references: its colour views (and each academy
         colour's map in them) and its keypoints, which query the one index of every academy's
@@ -177,6 +180,7 @@ class LogoDetector:
         found: list[lm.Placement] = []
         if verify:
             v_grey, v_ab = lm.appearance_channels(rgb)
+            balanced = cast.Balanced(rgb, rgb if photo is None else photo) if "cast" in self.steps else None
         shapes = "colour-shape" in self.steps and verify
         for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
@@ -186,7 +190,7 @@ class LogoDetector:
                     p.score = 1.0
                 found += cands
                 continue
-            mine = self._placed(ref, cands, src, dst, v_grey, v_ab, zoom)
+            mine = self._placed(ref, cands, src, dst, v_grey, v_ab, zoom, balanced)
             # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
             # outline (below): with fewer matches in all, its proposals are not worth making;
             # nor are they for a crest its keypoints have already placed well. A placement from
@@ -195,7 +199,8 @@ class LogoDetector:
             # its best placement (_best_per_place)
             if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and \
                     not any(p.score >= self.settings.min_score for p in mine):
-                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom)
+                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom,
+                                     balanced)
             found += mine
         if not found:
             return []
@@ -205,11 +210,15 @@ class LogoDetector:
 
         return _best_per_place(found, name if verify else None)
 
-    def _placed(self, ref, cands, src, dst, v_grey, v_ab, zoom: float = 1.0) -> list[lm.Placement]:
+    def _placed(self, ref, cands, src, dst, v_grey, v_ab, zoom: float = 1.0,
+                balanced: cast.Balanced | None = None) -> list[lm.Placement]:
         """The candidates that survive the appearance check (refined when worth it), scored; `zoom`
-        as in find(): fine detail and "large" are judged at the photo's own resolution."""
+        as in find(): fine detail and "large" are judged at the photo's own resolution. With
+        `balanced` (the photo with its colour cast taken out), a candidate whose colour pattern
+        fails as taken is judged again there (logo_match.cast)."""
         found = []
-        for p in cands:
+        for cand in cands:
+            p = cand
             # a placement by colour and outline must look UNMATCHED_PENALTY more alike to be reported
             enough = max(REFINE_FROM, REPORT_FLOOR + lm.UNMATCHED_PENALTY) if p.source == "colour-shape" \
                 else REFINE_FROM
@@ -218,6 +227,8 @@ class LogoDetector:
                 q = lm.aligned(p, v_grey, v_ab, src, dst, enough, zoom)  # ECC, kept only where it holds
                 # a placement near the floor shows its fine detail (an aligned one already has)
                 p = lm.confirmed(p, v_grey, v_ab, zoom) if q is p and "confirm" in self.steps else q
+            if balanced is not None and cast.worth(p, self.settings.min_score, balanced):
+                p = cast.cast_free(cand, p, v_grey, balanced, src, dst, enough, REFINE_FROM, zoom)
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
