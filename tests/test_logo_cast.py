@@ -116,3 +116,39 @@ def test_the_colour_views_balance_is_the_one_before():
     table = np.clip(np.arange(256, dtype=np.float32)[:, None] * gains[None, :], 0, 255).astype(np.uint8)
     before = cv2.LUT(np.ascontiguousarray(rgb), table.reshape(256, 1, 3))
     assert np.array_equal(lm.colour_views(rgb)[1].lab, lm.ColourView(before).lab)
+
+
+@pytest.fixture(scope="module")
+def detectors(tmp_path_factory):
+    """The embroidered academy's trust: the logo check with every step, and without "cast" (as before)."""
+    from screening.config import load_config
+    from screening.detectors.logos import STEPS, LogoDetector
+
+    root = tmp_path_factory.mktemp("casttrust")
+    (root / "logos" / "emb").mkdir(parents=True)
+    crests.embroidered(STYLE, seed=44).save(root / "logos" / "emb" / "crest.png")
+    (root / "screening.toml").write_text('trust = "T"\n[consent]\nregister = "r.csv"\nphotos = "p"\n'
+                                         '[[academy]]\nid = "emb"\nname = "Emb Academy"\nlogos = "logos/emb"\n',
+                                         encoding="utf-8")
+    config = load_config(root / "screening.toml")
+    return (LogoDetector(config, cache=root / "cache"),
+            LogoDetector(config, cache=root / "cache", steps=STEPS - {"cast"}))
+
+
+def _named(detector, rgb) -> set[str]:
+    from screening.config import LogoSettings
+
+    return {f.academy for f in detector.search(rgb) if f.score >= LogoSettings().min_score}
+
+
+def test_the_logo_check_finds_the_crest_a_cast_hid_and_only_with_the_step(detectors):
+    rgb, _ = _scene(crests.embroidered(STYLE, seed=44), GREEN)
+    with_step, before = detectors
+    assert _named(before, rgb) == set()
+    assert _named(with_step, rgb) == {"emb"}
+
+
+def test_the_logo_check_passes_over_another_schools_badge_under_the_cast(detectors):
+    other = crests.embroidered(replace(STYLE, emblem="star", initials="XQ", motto="HILL VALE"), seed=44)
+    rgb, _ = _scene(other, GREEN)
+    assert _named(detectors[0], rgb) == set()

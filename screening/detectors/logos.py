@@ -85,6 +85,7 @@ class LogoDetector:
         self.rivals = [[self.references[j] for j in js] for js in lm.same_layout(self.references)]
         self._position = {id(r): i for i, r in enumerate(self.references)}
         self._small_templates = {id(r): small.templates(r) for r in self.references}  # small crests' colours
+        self._fragile: dict[int, bool] = {}  # per reference: can a cast break its colours (cast.fragile)
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -227,7 +228,7 @@ class LogoDetector:
                 q = lm.aligned(p, v_grey, v_ab, src, dst, enough, zoom)  # ECC, kept only where it holds
                 # a placement near the floor shows its fine detail (an aligned one already has)
                 p = lm.confirmed(p, v_grey, v_ab, zoom) if q is p and "confirm" in self.steps else q
-            if balanced is not None and cast.worth(p, self.settings.min_score, balanced):
+            if balanced is not None and cast.worth(p, self.settings.min_score, balanced) and self._cast_fragile(ref):
                 p = cast.cast_free(cand, p, v_grey, balanced, src, dst, enough, REFINE_FROM, zoom)
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
@@ -240,6 +241,13 @@ class LogoDetector:
             if p.score >= REPORT_FLOOR:
                 found.append(p)
         return found
+
+
+    def _cast_fragile(self, ref: lm.Reference) -> bool:
+        """cast.fragile(ref), worked out the first time a placement of it asks."""
+        if id(ref) not in self._fragile:
+            self._fragile[id(ref)] = cast.fragile(ref)
+        return self._fragile[id(ref)]
 
 
 def _best_per_place(found: list[lm.Placement], name=None) -> list[lm.Placement]:
