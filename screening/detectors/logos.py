@@ -152,8 +152,7 @@ class LogoDetector:
         """Every placement of the references in a working-size RGB image, best per place.
 
         `zoom` is how much `rgb` was enlarged from the photo (1 when it was not): what a crest's
-        size allows is judged at the photo's own resolution (_placed). `photo` is the whole photo
-        `rgb` was made from (default `rgb`): its greys measure a colour cast (logo_match.cast).
+        size allows is judged at the photo's own resolution (_placed). `photo`: the whole photo (cast.Balanced).
 
         The photo is worked on once for all references: its colour views (and each academy
         colour's map in them) and its keypoints, which query the one index of every academy's
@@ -200,8 +199,7 @@ class LogoDetector:
             # its best placement (_best_per_place)
             if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and \
                     not any(p.score >= self.settings.min_score for p in mine):
-                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom,
-                                     balanced)
+                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom, balanced)
             found += mine
         if not found:
             return []
