@@ -48,8 +48,9 @@ def _init(trust: str, tree: str | None, ablate: str | None, without=(), pair=Non
 
     _W["set"] = logo_findings.SET
     config = load_config(logo_findings.SET / trust)
-    _W["det"] = LogoDetector(config, cache=logo_findings.SET / "cache", steps=STEPS - set(without))
-    # --pair STEP: each case also run without STEP (the tree before it), one after the other
+    # --pair STEP: each case run with STEP (OUT) and without it (OUT.before.json), one after the other
+    _W["det"] = LogoDetector(config, cache=logo_findings.SET / "cache",
+                             steps=(STEPS - set(without)) | ({pair} if pair else set()))
     _W["before"] = LogoDetector(config, cache=logo_findings.SET / "cache", steps=STEPS - {pair}) if pair else None
     _W["ablate"] = ablate
     _instrument()
@@ -180,6 +181,10 @@ def dump(args) -> int:
 
         rows = [r for r in rows if (max(Image.open(logo_findings.SET / "cases" / r["file"]).size) < 1400)
                 == args.enlarged]
+    groups = defaultdict(list)  # kinds and bands taken in turn: a run cut short still samples each
+    for r in rows:
+        groups[r["kind"], r.get("band")].append(r)
+    rows = [g[k] for k in range(max(map(len, groups.values()), default=0)) for g in groups.values() if k < len(g)]
     if args.part:  # k/n: every nth case from the kth (runs side by side share the set)
         k, n = map(int, args.part.split("/"))
         rows = rows[k::n]

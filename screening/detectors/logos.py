@@ -29,9 +29,12 @@ CACHE_VERSION = "logo-ref-3"
 # "own-resolution": fine detail and a crest's size judged at the photo's own resolution (an enlarged
 # working image holds no finer detail); "confirm": placements near the floor show their fine detail
 # (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
-# "photo-grey": an enlarged photo's grey keypoints from the photo at its own size (issue 16, siftcost).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
-                   "own-resolution", "photo-grey"})
+                   "own-resolution"})
+# Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
+# as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
+# (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
+# small-crest windows do not propose them all (issue 16, siftcost; docs/academies.md).
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -111,8 +114,7 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        # the whole photo, enlarged: its grey keypoints from the photo as taken (lm.image_features);
-        # the finer scales an enlargement would add are searched where a small crest may be (_small_crests)
+        # "photo-grey" (not shipped): the whole photo, enlarged, has its grey keypoints from the photo as taken
         photo = region if box is None and scale > 1 and "photo-grey" in self.steps else None
         for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0,
                            photo=photo):
