@@ -1,5 +1,6 @@
 """Logos + uniforms against the face check as the trust grows, in one process:
-`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2] [--without STEP ...]`.
+`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2] [--without STEP ...]
+[--with STEP ...]` (`--with photo-grey`: a step measured and not shipped, beside the shipped check).
 
 `--without confirm own-resolution` also runs, for each trust size, a logo detector without those
 steps (screening/detectors/logos.py STEPS: the tree before them, exactly), photo by photo beside the
@@ -45,6 +46,7 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--without", nargs="*", default=[], help="also run each trust size without these logo steps")
+    ap.add_argument("--with", dest="opt_in", nargs="*", default=[], help="...and with these steps not shipped")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
@@ -65,6 +67,9 @@ def main() -> int:
         if args.without:
             before = LogoDetector(sub, cache=SET / "cache", steps=STEPS - set(args.without))
             checks[f"{n} without {' '.join(args.without)}"] = (before, UniformDetector(sub, before))
+        if args.opt_in:  # steps not shipped (e.g. photo-grey), to measure what they would save
+            extra = LogoDetector(sub, cache=SET / "cache", steps=STEPS | set(args.opt_in))
+            checks[f"{n} with {' '.join(args.opt_in)}"] = (extra, UniformDetector(sub, extra))
         logos = LogoDetector(sub, cache=SET / "cache")
         checks[n] = (logos, UniformDetector(sub, logos))
     spent = {"faces": 0.0, **{n: 0.0 for n in checks}}

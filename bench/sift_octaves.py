@@ -221,9 +221,9 @@ def table(args) -> int:
             groups[r["band"], "enlarged" if r["crest"]["where"] == "photo" and r["side"] < 1400 else
                    "window" if r["crest"]["where"] == "window" else "full-size"].append(r)
     print("| band | photo | found | inliers (median) | grey at octave -1 | grey at 0 / 1 / >=2 | colour channels "
-          "| crests with < 5 inliers outside the doubled grey octave | crests with colour inliers | sizes of "
-          "octave -1 inliers (working px, median) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| crests with < 5 inliers outside the doubled grey octave | crests with colour inliers (of them, mostly "
+          "colour) | colour inliers at octave -1 | sizes of grey octave -1 inliers (working px, median) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for (band, where), rs in sorted(groups.items(), key=lambda kv: (str(kv[0][0]), kv[0][1])):
         inl = [i for r in rs for i in r["crest"]["inliers"]]
         grey = [i for i in inl if i[0] == 0]
@@ -231,11 +231,14 @@ def table(args) -> int:
         colour = [i for i in inl if i[0] in (1, 2)]
         need = [r["file"] for r in rs if sum(1 for i in r["crest"]["inliers"] if not (i[0] == 0 and i[1] == -1)) < 5]
         with_colour = [r["file"] for r in rs if any(i[0] in (1, 2) for i in r["crest"]["inliers"])]
+        mostly = [r["file"] for r in rs if 2 * sum(1 for i in r["crest"]["inliers"] if i[0] in (1, 2))
+                  > len(r["crest"]["inliers"]) > 0]
         by = [sum(1 for i in grey if i[1] == o) for o in (0, 1)] + [sum(1 for i in grey if i[1] >= 2)]
         med = int(np.median([len(r["crest"]["inliers"]) for r in rs]))
         sizes = np.median([i[2] for i in fine]) if fine else 0
         print(f"| {band} | {where} | {len(rs)} | {med} | {len(fine)}/{len(grey)} | {' / '.join(map(str, by))} "
-              f"| {len(colour)} | {len(need)} {need[:6]} | {len(with_colour)} | {sizes:.1f} |")
+              f"| {len(colour)} | {len(need)} {need[:6]} | {len(with_colour)} ({len(mostly)}) "
+              f"| {sum(1 for i in colour if i[1] == -1)}/{len(colour)} | {sizes:.1f} |")
     found = sum(1 for r in rows if r.get("crest"))
     print(f"{found} of {len(rows)} cases with a placement of their academy at min_score")
     return 0
