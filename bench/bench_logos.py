@@ -359,13 +359,10 @@ def whole_scan_table(rows: list[dict]) -> list[str]:
     import subprocess
     import tempfile
 
-    import resource
-
     exe = [sys.executable, "-m", "screening"]  # this checkout's package, wherever the venv points
     lines = ["\nWhole scan (`screening scan`, every check, 2 processes, no result cache; the same "
-             f"{len(rows)} photos; CPU: user + system time of the scan's processes)\n",
-             "| trust | seconds | vs 2 academies | CPU seconds | CPU vs 2 academies |", "|---|---|---|---|---|"]
-    times, cpu = {}, {}
+             f"{len(rows)} photos)\n", "| trust | seconds | vs 2 academies |", "|---|---|---|"]
+    times = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "photos"
         folder.mkdir()
@@ -382,17 +379,12 @@ def whole_scan_table(rows: list[dict]) -> list[str]:
             if "--no-cache" in subprocess.run(cmd[:4] + ["--help"], capture_output=True, text=True, env=env).stdout:
                 cmd.append("--no-cache")
             t = time.perf_counter()
-            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             done = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp)
             times[label] = time.perf_counter() - t
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu[label] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
             if done.returncode not in (0, 1):  # 1: some photo needs permission; anything else failed
                 return [f"\n(whole scan failed with {label}: {done.stderr.strip()[-300:]})"]
     for label, t in times.items():
-        lines.append(f"| {label} | {t:.1f} | {t / times['2 academies']:.2f}x | {cpu[label]:.1f} | "
-                     f"{cpu[label] / max(cpu['2 academies'], 1e-9):.2f}x |")
-    lines.append(f"(load average at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())})")
+        lines.append(f"| {label} | {t:.1f} | {t / times['2 academies']:.2f}x |")
     return lines
 
 
