@@ -114,7 +114,11 @@ class OcrEngine:
         """Every text line in an RGB picture, read; an empty list when detection finds none.
         `scale`: detection's working scale, instead of the one `working_scale()` gives the
         picture's size (a crop of a video frame is worked on at its whole frame's)."""
-        quads = self.locate(rgb, scale)
+        return self.read_at(rgb, self.locate(rgb, scale))
+
+    def read_at(self, rgb: np.ndarray, quads: list[np.ndarray]) -> list[TextLine]:
+        """The lines at `quads` (4x2 float, pixels of `rgb`, clockwise from top-left) read, without
+        detecting them again: a video's text pass reads a line it knows again where it changed."""
         if not quads:
             return []
         crops = [_crop(rgb, q) for q in quads]
