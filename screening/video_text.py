@@ -11,13 +11,17 @@ detected again whole at every look). Instead the pass remembers where the lines 
 line, matched or not), and on a look in part:
 
 - the changed place (with the gate's margin) is detected and read, as before;
-- every line it remembers that the place reaches but does not hold whole (and the lines that read
-  on from those: a name on two lines) is *recognised* again where it lies in this frame, without
-  detecting it again, joined with the lines detected in the place that overlap it (a line that
-  grew: a word written on at its end) into one line read whole; a line the place holds whole is
-  forgotten (detection in the place found it again, or it is gone);
-- the names are looked for in all of those together, so a run across an unchanged line and a new
-  one is read as one.
+- every line it remembers that the place reaches but does not hold whole, and on which detection
+  in the place finds text, is *recognised* again where it lies in this frame, without detecting it
+  again, joined with the lines detected in the place that are on the same line (a line that grew: a
+  word written on at its end) into one line read whole; a line the place reaches on which detection
+  finds no text (the change is beside it, or covers it) keeps its reading; a line the place holds
+  whole is forgotten (detection in the place found it again, or it is gone);
+- the names are looked for in all of those together, with the lines that read on from them (a name
+  on two lines), so a run across an unchanged line and a new one is read as one.
+
+Recognising a line costs about 35 ms a way on one thread, read two or four ways (ocr.py): as much as
+detecting a crop of the gate's, so lines are recognised again only where detection finds text.
 
 Lines the place does not reach keep their place in the memory (their pixels did not change; the
 gate keeps what was found there). The memory moves with the camera's pan and is cleared at a cut
@@ -72,8 +76,10 @@ class TextMemo:
             return found
         self._keep([i for i, line in enumerate(self.lines) if not _meets(line.box, (0, 0, fw, fh))], [])  # panned out
         inside = [i for i, line in enumerate(self.lines) if _within(line.box, box)]  # detected again in it
-        met = [i for i in self._reached(box) if i not in inside]
-        groups = [[i] for i in met]
+        reached = [i for i in self._reached(box) if i not in inside]
+        # read again: the lines detection finds text on in the place; the others keep their reading
+        hit = [i for i in reached if any(_meets(line.box, _corners(self.lines[i].box)) for line in found)]
+        groups = [[i] for i in hit]
         fresh = []
         for line in found:
             joined = [g for g in groups if any(_same_line(self.lines[i], line) for i in g if isinstance(i, int))]
@@ -87,8 +93,9 @@ class TextMemo:
         quads = [self._outline(g) for g in groups]
         again = engine.read_at(frame, quads) if quads else []
         self.reread += len(again)
-        self._keep(met + inside, fresh + again)
-        return fresh + again
+        kept = [self.lines[i] for i in reached if i not in hit]
+        self._keep(hit + inside, fresh + again)
+        return fresh + again + kept
 
     def _reached(self, box) -> list[int]:
         """The remembered lines meeting `box`, and those that read on from them (a run of lines)."""
@@ -135,6 +142,10 @@ def _same_line(old: TextLine, new: TextLine) -> bool:
     if ah > aw and bh > bw:  # upright lines (read turned): across is their width
         return w >= SAME_ACROSS * min(aw, bw)
     return h >= SAME_ACROSS * min(ah, bh)
+
+
+def _corners(b) -> tuple[int, int, int, int]:
+    return b[0], b[1], b[0] + b[2], b[1] + b[3]
 
 
 def _within(b, box) -> bool:
