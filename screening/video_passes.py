@@ -24,7 +24,7 @@ from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, small_copy
 from screening.video_pan import crossing
-from screening.video_text import TextMemo
+from screening.video_text import TextMemo, moved
 from screening.vision.geometry import iou
 from screening.vision.face_engine import TURNED_SIDE, fine_scale
 
@@ -92,10 +92,10 @@ def _text_pass(detector) -> Pass:
         whole = max(text.whole) or max(pixels.shape[:2])
         scale = detector.engine.working_scale(whole)
         if text.frame is None or not hasattr(detector.engine, "read_at"):
-            return detector.findings(detector.engine.read(pixels, scale=scale))
+            return detector.findings(detector.engine.read(pixels, scale=scale), width=pixels.shape[1])
         x0, y0 = text.origin
         lines = memo.read(detector.engine, text.frame, (x0, y0, x0 + pixels.shape[1], y0 + pixels.shape[0]), scale)
-        return [_placed(f, -x0, -y0, 1.0) for f in detector.findings(lines)]
+        return detector.findings([moved(line, -x0, -y0) for line in lines], width=pixels.shape[1])
 
     memo = TextMemo()
     text = Pass(Check.TEXT.value, Check.TEXT, False, False, run, memo=memo, rereads_touched=False)

@@ -68,7 +68,7 @@ class TextMemo:
         """The lines of `frame` to look for names in when the place `box` (x0, y0, x1, y1) changed:
         those detected in it, and the remembered lines it reaches, read again whole (frame pixels)."""
         x0, y0, x1, y1 = box
-        found = [_moved(line, x0, y0) for line in engine.read(np.ascontiguousarray(frame[y0:y1, x0:x1]), scale=scale)]
+        found = [moved(line, x0, y0) for line in engine.read(np.ascontiguousarray(frame[y0:y1, x0:x1]), scale=scale)]
         fh, fw = frame.shape[:2]
         if x0 <= 0 and y0 <= 0 and x1 >= fw and y1 >= fh:  # a whole look
             self.lines, self.quads = [], []
@@ -158,7 +158,7 @@ def _meets(b, box) -> bool:
     return x < box[2] and y < box[3] and x + w > box[0] and y + h > box[1]
 
 
-def _moved(line: TextLine, dx: int, dy: int) -> TextLine:
+def moved(line: TextLine, dx: int, dy: int) -> TextLine:
     return _placed(line, np.asarray(line.quad, np.float32) + np.array([dx, dy], np.float32))
 
 
