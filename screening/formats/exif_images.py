@@ -142,7 +142,7 @@ def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]], end: i
     them; a BMP's 2 bytes count when a known DIB header with a sane size follows (RT18-8). A hit that
     counts and then fails to decode is an error for the caller. With `end`, only pictures that start
     before it are found, but each is judged on the whole block (a memory map of a file: what a
-    decoder reading the file from there reads, carried._starts)."""
+    decoder reading the file from there reads, carried._found_in)."""
     end = len(block) if end is None else end
     chains: dict[int, bool] = {}  # JPEG marker positions already followed (each byte walked once)
     for signature, is_image in ((b"\xff\xd8\xff", lambda b, a: _jpeg_headers_at(b, a, chains)),
