@@ -44,15 +44,17 @@ METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "GIF": gif.blocks, "
 def distinct(found: list[Embedded]) -> list[Embedded]:
     """The pictures, each once: one whose bytes begin with another's is the same picture (the EXIF
     thumbnail of an ImageMagick hex profile, decoded from its text, beside the EXIF thumbnail listed;
-    an XMP thumbnail read from the segment's text and from the packet). The shorter one is kept: a
-    picture in the longer one's remaining bytes is listed on its own (each reader lists every start)."""
+    an XMP thumbnail read from the segment's text and from the packet). The shorter one is kept, of
+    equal ones the later (listed by the more specific reader: "EXIF thumbnail", "image in XMP property
+    image"), in the earlier's place; a picture in the longer one's remaining bytes is listed on its
+    own (each reader lists every start)."""
     out: list[Embedded] = []
     for item in found:
         for i, kept in enumerate(out):
-            if item.data and kept.data and item.data.startswith(kept.data):
-                break
             if item.data and kept.data and kept.data.startswith(item.data):
                 out[i] = item
+                break
+            if item.data and kept.data and item.data.startswith(kept.data):
                 break
         else:
             out.append(item)
