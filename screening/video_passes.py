@@ -86,7 +86,8 @@ def _text_pass(detector) -> Pass:
     full size: a crop would be searched finer than its frame, at a higher cost per pixel)."""
     def run(pixels, earlier):
         whole = max(text.whole) or max(pixels.shape[:2])
-        return detector.findings(detector.engine.read(pixels, scale=detector.engine.working_scale(whole)))
+        return detector.findings(detector.engine.read(pixels, scale=detector.engine.working_scale(whole)),
+                                 width=pixels.shape[1])
 
     text = Pass(Check.TEXT.value, Check.TEXT, False, False, run)
     return text

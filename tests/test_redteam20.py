@@ -17,7 +17,7 @@ U+061C (ALM) in a file name (RT20-14); `audit --csv` over a screened original (R
 [video] change_threshold = 0.5 (RT20-17) and [faces] detect_threshold = 0.6 (RT20-18), now refused.
 Still unsafe (xfail): ring or arc lettering (RT20-5); a sign on screen for 0.3 s between the clip's
 0.5-s text looks (RT20-6, under the 0.5 s the video issue asks); a crowd far away with 7-px faces
-(RT20-11); a badge whose first letter is hidden by the frame's edge (RT20-13); a person from behind
+(RT20-11); a person from behind
 for 0.3 s in a clip (RT20-15).
 Safe: a 22-px badge turned 180 degrees (90 and 270 read too, probed) in a 12 MP photo, a sign only in a clip's thumbnail;
 apostrophe, full stop and "Saint" variants against an alias, hyphens and line breaks in and around
@@ -294,12 +294,6 @@ def test_control_a_badge_whose_board_edge_is_cut_by_the_frame_names_the_pupil(tr
     assert read_names(trust_config, ocr_engine, _cut_badge(public_domain, 30)) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-13: the photo's left edge hides the badge's first letter: the OCR reads "
-                                       "'MELIA HART' (0.94) and the name scores 0.833, so the pupil's badge is "
-                                       "cleared; the same cut at the end of a kind word is allowed (RT12-29), at the "
-                                       "start of a name it is not. Fix: detectors/text.py + names.py: for a line "
-                                       "whose box touches the frame's edge, also match the name with up to two "
-                                       "letters missing on that side (as names.shortened does for a cut kind word)")
 def test_rt20_13_a_badge_with_its_first_letter_cut_by_the_frame_names_the_pupil(trust_config, ocr_engine,
                                                                                public_domain):
     assert "P3001" in read_names(trust_config, ocr_engine, _cut_badge(public_domain, 52))
