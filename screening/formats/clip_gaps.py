@@ -5,13 +5,11 @@ binwalk or a forensic tool, and a picture kept there is one anyone can see. So t
 sound's bytes are set aside (a picture in a sound sample: a known limit) and every other region is
 returned (adjacent ones merged), for carried.clip_pictures to search.
 
-- MP4/MOV: the gaps inside each `mdat` between the samples the picture and sound tracks' tables
-  (stco/co64, stsz/stz2, stsc) and a fragmented file's `trun` boxes place there; a timecode or
-  metadata track's samples are searched (other top-level boxes: carried.py, whole).
+- MP4/MOV: the gaps in each `mdat` between the samples of the picture and sound tracks' tables
+  (stco/co64, stsz/stz2, stsc) and `trun` boxes; other tracks' samples are searched (boxes: carried.py).
 - Matroska/WebM: every element but the blocks (SimpleBlock, Block) of a declared track: the EBML
-  header, `Void`, unknown IDs at the top level, in the Segment and in a Cluster, Tags, Cues..., a
-  block of a track no TrackEntry declares, and the rest of the file from where the elements can no
-  longer be walked.
+  header, `Void`, unknown IDs anywhere, Tags, Cues..., a block of a track no TrackEntry declares, and
+  the rest of the file from where the elements can no longer be walked.
 - AVI: every chunk but declared streams' frames and sound (`NNdc`, `NNdb`, `NNwb`); another RIFF.
 Read through a memory map; more than MAX_SEARCHED bytes of regions is a MetadataError.
 """
@@ -255,20 +253,22 @@ _CLUSTER_CHILDREN = {0xE7, 0xA7, 0xAB, 0x5854, 0xAF, 0x75A1, 0x9B, 0xFA, 0xFB, 0
 _KNOWN = _SEGMENT_CHILDREN | _CLUSTER_CHILDREN | {_EBML, _SEGMENT, _VOID, 0xBF}
 
 
+_VINT_LENGTH = bytes(next((i for i in range(1, 9) if c & (0x80 >> (i - 1))), 0) for c in range(256))
+
+
 def _vint(mm, pos: int, marker: bool) -> tuple[int, int] | None:
     """(value, length) of an EBML number at pos, or None if it cannot be read."""
-    first = mm[pos] if pos < len(mm) else 0
-    n = next((i for i in range(1, 9) if first & (0x80 >> (i - 1))), 0)
+    n = _VINT_LENGTH[mm[pos]] if pos < len(mm) else 0  # a table: each element of a million costs little
     if not n or pos + n > len(mm):
         return None
-    value = first & (0xFF >> n) if marker else first
-    for c in mm[pos + 1:pos + n]:
-        value = (value << 8) | c
-    return value, n
+    value = int.from_bytes(mm[pos:pos + n], "big")
+    return (value & ((1 << (7 * n)) - 1) if marker else value), n
 
 
 def _element(mm, pos: int) -> tuple[int, int, int | None] | None:
     """(ID, body start, body end or None for an unknown size) of the element at pos."""
+    if pos + 1 < len(mm) and mm[pos] & 0x80 and mm[pos + 1] & 0x80:  # one-byte ID and size: most elements
+        return mm[pos], pos + 2, None if mm[pos + 1] == 0xFF else pos + 2 + (mm[pos + 1] & 0x7F)
     ident = _vint(mm, pos, False)
     size = _vint(mm, pos + ident[1], True) if ident else None
     if size is None:
