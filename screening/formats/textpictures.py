@@ -63,7 +63,7 @@ _HEX_RUN = re.compile(rb"a" * (MIN_BYTES * 2) + rb"a*")
 _UTF16_RUN = re.compile(rb"a0" * 32)
 _CHAR_REFS = re.compile(rb"&#(?:x0*[aAdD9]|0*(?:10|13|9));")
 _PREFIXED = re.compile(rb"(?:0[xX]|\\x)([0-9A-Fa-f])(?![0-9A-Fa-f])")  # 0x7, \x7: one digit, padded
-_DUMP_LINE = re.compile(rb"(?m)^[ \t]*[0-9A-Fa-f]{6,16}(?::[ \t]|[ \t]{1,2}[0-9A-Fa-f]{2})")
+_DUMP_LINE = re.compile(rb"\n[ \t]*[0-9A-Fa-f]{6,16}(?::[ \t]|[ \t]{1,2}[0-9A-Fa-f]{2})")  # (a literal first: fast)
 # A dump's line: its offset, groups of hex digits (bounded: no backtracking blow-up), then its
 # character column (xxd's, `hexdump -C`'s |...|, od's >...<) or nothing; a last line of an offset alone.
 _DUMP_ROW = re.compile(rb"(?m)^[ \t]*[0-9A-Fa-f]{6,16}:?((?:[ \t]{1,3}[0-9A-Fa-f]{2,16}){1,256})(?:[ \t][^\r\n]*)?$"
@@ -129,7 +129,7 @@ def _hex_pictures(text: bytes):
     if b"0x" in text or b"0X" in text or b"\\x" in text:
         text = _PREFIXED.sub(rb"0\1", text).replace(b"0x", b"").replace(b"0X", b"").replace(b"\\x", b"")
     texts = [text]
-    if _DUMP_LINE.search(text):  # a hex dump: also read with its offsets and character column taken off
+    if _DUMP_LINE.search(b"\n" + text[:64]) or _DUMP_LINE.search(text):  # a hex dump: also read with its offsets and character column taken off
         texts.append(_DUMP_ROW.sub(rb"\1", _unfolded(text)))
     for each in texts:
         compact = each.translate(None, _SPACE + b",;:")
