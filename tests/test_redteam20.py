@@ -15,7 +15,7 @@ RT20-1, RT20-2); an apostrophe-s dropped or added (RT20-3); "Ss"/"Saints"/"Sts" 
 (RT20-9); [video] max_side = 120 (RT20-10, now refused); `watch .` in the trust folder (RT20-12);
 U+061C (ALM) in a file name (RT20-14); `audit --csv` over a screened original (RT20-16);
 [video] change_threshold = 0.5 (RT20-17) and [faces] detect_threshold = 0.6 (RT20-18), now refused.
-Still unsafe (xfail): ring or arc lettering (RT20-5); a sign on screen for 0.3 s between the clip's
+Still unsafe (xfail): a sign on screen for 0.3 s between the clip's
 0.5-s text looks (RT20-6, under the 0.5 s the video issue asks); a crowd far away with 7-px faces
 (RT20-11); a person from behind
 for 0.3 s in a clip (RT20-15).
@@ -257,11 +257,6 @@ def test_control_the_ring_words_written_straight_are_read(trust_config, ocr_engi
     assert read_names(trust_config, ocr_engine, board(base, ["AMELIA HART"], cap=26)) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT20-5: a name along an arc (a badge's ring, an arched gate sign) is read "
-                                       "in pieces ('ACADEVY'; 'AMELI' + 'HART', 0.833) and cleared: detection boxes "
-                                       "are straight lines (docs/text.md: 'curved text is read poorly'). Fix: "
-                                       "vision/ocr.py: join detected boxes that follow one arc, unwarp the band "
-                                       "along it (polar resampling around the fitted circle) and read it again")
 @pytest.mark.parametrize("text, who, arc", [("ST AIDAN'S ACADEMY", "aidan", ((320, 240), 120, -150, 120)),
                                             ("AMELIA HART", "P3001", ((320, 300), 200, -135, 90))])
 def test_rt20_5_a_name_lettered_along_an_arc_is_read(trust_config, ocr_engine, public_domain, text, who, arc):

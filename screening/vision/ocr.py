@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from screening.model import Box
+from screening.vision import ocr_arcs
 
 # A line whose quad is this much taller than wide is vertical text: read it turned.
 _VERTICAL = 1.5
@@ -114,10 +115,12 @@ class OcrEngine:
         """Every text line in an RGB picture, read; an empty list when detection finds none.
         `scale`: detection's working scale, instead of the one `working_scale()` gives the
         picture's size (a crop of a video frame is worked on at its whole frame's)."""
-        quads = self.locate(rgb, scale)
-        if not quads:
+        quads, arcs = self._located(rgb, scale)
+        # lettering along an arc is read unrolled, each band of it as a line of its own (ocr_arcs)
+        strips = [(arc.quad(), strip, arc.thickness) for arc in arcs for strip in ocr_arcs.unrolled(rgb, arc)]
+        if not quads and not strips:
             return []
-        crops = [_crop(rgb, q) for q in quads]
+        crops = [_crop(rgb, q) for q in quads] + [strip for _, strip, _ in strips]
         # each line is read as it lies and turned over, and, unless one of those is sure, mirrored
         # and mirrored turned over: a line's outline does not say which way up its letters are (a
         # photo stored upside down or sideways, a vertical banner read bottom to top) nor whether
@@ -128,11 +131,11 @@ class OcrEngine:
             readings[i] += more
         results = [max(r, key=lambda t: t[1]) for r in readings]
         lines = []
-        for quad, (text, score), ways in zip(quads, results, readings):
+        heights = [min(_side(q, 0, 3), _side(q, 0, 1)) for q in quads] + [3 * t for _, _, t in strips]
+        for quad, height, (text, score), ways in zip(quads + [q for q, _, _ in strips], heights, results, readings):
             pts = np.round(quad).astype(int)
             x0, y0 = pts.min(axis=0)
             x1, y1 = pts.max(axis=0)
-            height = min(_side(quad, 0, 3), _side(quad, 0, 1))
             lines.append(TextLine(tuple((int(x), int(y)) for x, y in pts), (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
                                   text, score, round(height), ways))
         return lines
@@ -155,28 +158,38 @@ class OcrEngine:
 
     def locate(self, rgb: np.ndarray, scale: float | None = None) -> list[np.ndarray]:
         """Quads (4x2 float, full-resolution pixels) of the text lines detection finds."""
+        return self._located(rgb, scale)[0]
+
+    def _located(self, rgb: np.ndarray, scale: float | None = None) -> tuple[list[np.ndarray], list]:
+        """The quads of locate(), and the arcs of lettering (ocr_arcs.Arc, full-resolution pixels)."""
         h, w = rgb.shape[:2]
         s = self.working_scale(max(h, w)) if scale is None else min(1.0, max(self.scale, scale))
         work = rgb if s >= 1 else cv2.resize(rgb, (max(32, round(w * s)), max(32, round(h * s))),
                                              interpolation=cv2.INTER_AREA)
         sx, sy = w / work.shape[1], h / work.shape[0]
-        quads = []
+        quads, arcs = [], []
         for x, y, tile in _tiles(work, self.tile_side):
-            for q in self._detect(tile):
+            found, bent = self._detect(tile)
+            for q in found:
                 q = q + np.array([x, y], dtype=np.float32)
                 quads.append(q * np.array([sx, sy], dtype=np.float32))
-        return _unique(quads)
+            arcs += [arc.scaled(sx, sy, x, y) for arc in bent]
+        return _unique(quads), arcs[:ocr_arcs.MAX_ARCS]
 
-    def _detect(self, rgb: np.ndarray) -> list[np.ndarray]:
+    def _detect(self, rgb: np.ndarray) -> tuple[list[np.ndarray], list]:
+        """Quads of the lines in one tile, and its arcs of lettering (pixels of the tile)."""
         bgr = np.ascontiguousarray(rgb[:, :, ::-1])
         x = self.det_pre(bgr)
         if x is None:
-            return []
+            return [], []
         pred = self.det.infer(x)[0]
+        ph, pw = pred.shape[2:]
+        arcs = [a.scaled(bgr.shape[1] / pw, bgr.shape[0] / ph)
+                for a in ocr_arcs.arcs_in(pred[0, 0], self.det.postprocess_op.thresh)]
         boxes, _ = self.det.postprocess_op(pred, bgr.shape[:2])
         if len(boxes) == 0:
-            return []
-        return [np.asarray(b, dtype=np.float32) for b in self.det.filter_tag_det_res(boxes, bgr.shape[:2])]
+            return [], arcs
+        return [np.asarray(b, dtype=np.float32) for b in self.det.filter_tag_det_res(boxes, bgr.shape[:2])], arcs
 
 
 def _tiles(work: np.ndarray, side: int):
