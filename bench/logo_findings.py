@@ -40,14 +40,14 @@ class _Picture:
         self.frames = [rgb]
 
 
-def _init(trust: str) -> None:
+def _init(trust: str, without=()) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker, as in a scan's pool
     from screening.config import load_config
-    from screening.detectors.logos import LogoDetector
+    from screening.detectors.logos import STEPS, LogoDetector
 
-    _W["det"] = LogoDetector(load_config(SET / trust), cache=SET / "cache")
+    _W["det"] = LogoDetector(load_config(SET / trust), cache=SET / "cache", steps=STEPS - set(without))
 
 
 def _run(row: dict) -> dict:
@@ -89,7 +89,7 @@ def dump(args) -> int:
         rows = [r for k in range(max(map(len, groups.values()))) for g in groups.values() if k < len(g)
                 for r in g[k:k + 1]]
     out = []
-    with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool, \
+    with Pool(args.workers, initializer=_init, initargs=(args.trust, args.without)) as pool, \
             open(f"{args.out}.partial", "w", encoding="utf-8") as partial:
         for row in pool.imap(_run, rows, chunksize=1):  # each case saved as it ends: a long run can be cut
             out.append(row)
@@ -194,6 +194,7 @@ def main() -> int:
     d.add_argument("--like", default=None, help="the cases of this dump (or .partial), nothing else")
     d.add_argument("--trust", default="screening.toml", help="trust file in the bench set (trust50.toml: 51 academies)")
     d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--without", nargs="*", default=[], help="logo steps left out (the tree before them, exactly)")
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")

@@ -31,6 +31,10 @@ CACHE_VERSION = "logo-ref-3"
 # (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
                    "own-resolution"})
+# Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
+# as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
+# (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
+# small-crest windows do not propose them all (issue 16, siftcost; docs/academies.md).
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -110,7 +114,10 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0):
+        # "photo-grey" (not shipped): the whole photo, enlarged, has its grey keypoints from the photo as taken
+        photo = region if box is None and scale > 1 and "photo-grey" in self.steps else None
+        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0,
+                           photo=photo):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -145,11 +152,12 @@ class LogoDetector:
                     findings = [g for g in findings if g not in same] + [f]
         return findings
 
-    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0, photo: np.ndarray | None = None) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
 
         `zoom` is how much `rgb` was enlarged from the photo (1 when it was not): what a crest's
-        size allows is judged at the photo's own resolution (_placed).
+        size allows is judged at the photo's own resolution (_placed). `photo`, when given, is that
+        photo: its grey keypoints are taken from it (lm.image_features).
 
         The photo is worked on once for all references: its colour views (and each academy
         colour's map in them) and its keypoints, which query the one index of every academy's
@@ -168,7 +176,7 @@ class LogoDetector:
             refs = [r for r in refs if presence.possible(r)]
             if not refs:
                 return []
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)), photo=photo)
         if "index" in self.steps:  # one query of all references' index by the photo's features
             matched = self.index.match(image, [self._position[id(r)] for r in refs])
             pairs = [matched[self._position[id(r)]] for r in refs]
