@@ -23,12 +23,12 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured": branch vidspeed3 against main back to back, per pass and
-kind of look, one clip a process, load average 15-20): whole screening, CPU s per clip second, panning
-1.99 -> 1.90 and 2.34 -> 2.32 (the heavier clip's text pass looks whole on 5 of its 10 looks: a
-spurious OCR line over the drawn circles), tripod 1.42 -> 1.40 and 1.99 -> 2.06. The target (<= 1.0x
-real time on 2 processes) was not measurable at that load; on a quiet machine (0.9.0) it was met but
-for the 4 s panning pair (1.27x).
+Last measured (docs/video.md, "Measured": branch vidspeed4 against main back to back, each clip in
+one process as a pool worker, bench/profile_video.py, load average 23-25): whole screening, CPU s per
+clip second, tripod 1.55 -> 1.58 and 2.13 -> 1.62, panning 1.92 -> 1.91 and 2.51 -> 1.96 (the
+heavier clip of each pair had its text pass looked at whole on 4-5 of its looks: a spurious OCR line
+over the drawn circles, touched by every head; its lines are now read again by recognition alone).
+The 2-process wall times of section 3 at that load say nothing about the target (docs/video.md).
 """
 
 from __future__ import annotations

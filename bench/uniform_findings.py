@@ -1,6 +1,7 @@
 """Every finding of the uniform check on bench cases, to compare two trees case by case.
 
     .venv/bin/python bench/uniform_findings.py earlier TRUST OUT.pkl [--clean-every 2] [--workers 2]
+                                                  [--kind clean ...] [--no-logos]
     .venv/bin/python bench/uniform_findings.py dump TRUST OUT.json [--earlier EARLIER.pkl] [--no-logos]
                                                   [--tree CHECKOUT] [--kind clean ...] [--profile N]
     .venv/bin/python bench/uniform_findings.py compare BEFORE.json AFTER.json
@@ -12,8 +13,9 @@ trust50.toml), and pickles their results: those checks are the same for both tre
 they are run once. `dump` runs the uniform check alone on those cases, given those results as a
 scan gives them (without `--earlier`: the uniform cases only, their true face boxes given as the
 face check's findings and no logo check, so every chest is searched), and writes each case's
-findings (academy, box, the three scores, the detail) and its time; `--no-logos` leaves the
-logo check's findings out (every chest searched), `--tree` runs another checkout's package (the
+findings (academy, box, the three scores, the detail) and its time (wall and CPU: process_time);
+`--no-logos` leaves the logo check's findings out (every chest searched; `earlier --no-logos` runs
+the face check only), `--tree` runs another checkout's package (the
 tree before a change), `--profile N` prints cProfile's N heaviest functions. `compare` says, case by
 case, whether every finding is identical (scores, boxes and wording included), and which
 academies each tree would flag at the default thresholds where they differ.
@@ -54,7 +56,7 @@ def _picture(row: dict):
     return imaging.load(path, imaging.read_file(path), max_frames=64)
 
 
-def _init_earlier(trust: str) -> None:
+def _init_earlier(trust: str, logos: bool = True) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker, as in a scan's pool
@@ -64,7 +66,7 @@ def _init_earlier(trust: str) -> None:
 
     config = load_config(SET / trust)
     _W["faces"] = FaceDetector(config.faces, None)
-    _W["logos"] = LogoDetector(config, cache=SET / "cache")
+    _W["logos"] = LogoDetector(config, cache=SET / "cache") if logos else None
 
 
 def _earlier(row: dict):
@@ -73,14 +75,17 @@ def _earlier(row: dict):
     picture = _picture(row)
     out = {}
     for check, det in ((Check.FACES, _W["faces"]), (Check.LOGOS, _W["logos"])):
-        out[check] = CheckResult(check, tuple(det.detect(picture, dict(out))))
+        if det is not None:
+            out[check] = CheckResult(check, tuple(det.detect(picture, dict(out))))
     return row["file"], out
 
 
 def earlier(args) -> int:
     rows = cases(args.clean_every)
+    if args.kind:
+        rows = [r for r in rows if r["kind"] in args.kind]
     t = time.perf_counter()
-    with Pool(args.workers, initializer=_init_earlier, initargs=(args.trust,)) as pool:
+    with Pool(args.workers, initializer=_init_earlier, initargs=(args.trust, not args.no_logos)) as pool:
         results = dict(pool.imap(_earlier, rows, chunksize=1))
     with open(args.out, "wb") as fh:
         pickle.dump({"trust": args.trust, "rows": rows, "results": results}, fh)
@@ -119,21 +124,22 @@ def dump(args) -> int:
     out = []
     for row in rows:
         earlier_results = dict(given[row["file"]])
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         if prof:
             prof.enable()
         found = det.detect(pictures[row["file"]], earlier_results)
         if prof:
             prof.disable()
         out.append({"file": row["file"], "kind": row["kind"], "academy": row.get("academy"),
-                    "seconds": time.perf_counter() - t,
+                    "seconds": time.perf_counter() - t, "cpu_seconds": time.process_time() - cpu,
                     "findings": [{"academy": f.academy, "box": list(f.box), "score": f.score,
                                   "trim_score": f.trim_score, "crest_score": f.crest_score,
                                   "detail": f.detail} for f in found]})
     with open(args.out, "w", encoding="utf-8") as fh:
         json.dump({"trust": args.trust, "cases": out}, fh, indent=1)
-    total = sum(c["seconds"] for c in out)
-    print(f"{len(out)} cases, uniform check with {args.trust}: {total:.1f} s ({1000 * total / len(out):.0f} ms a case)")
+    total, cpu = sum(c["seconds"] for c in out), sum(c["cpu_seconds"] for c in out)
+    print(f"{len(out)} cases, uniform check with {args.trust}: {total:.1f} s wall, {cpu:.1f} s CPU "
+          f"({1000 * cpu / len(out):.0f} ms CPU a case)")
     if prof:
         for order in ("tottime", "cumulative"):
             s = io.StringIO()
@@ -163,7 +169,9 @@ def compare(args) -> int:
             differ.append(f"{name} ({b['kind']}): flagged {sorted(flagged(b))} -> {sorted(flagged(a))}\n"
                           f"    before {b['findings']}\n    after  {a['findings']}")
     tb, ta = (sum(c["seconds"] for c in d.values()) for d in (before, after))
-    print(f"{same}/{len(before)} cases identical; uniform check {tb:.1f} s -> {ta:.1f} s ({ta / tb:.2f}x)")
+    cb, ca = (sum(c.get("cpu_seconds", 0.0) for c in d.values()) for d in (before, after))
+    print(f"{same}/{len(before)} cases identical; uniform check {tb:.1f} s -> {ta:.1f} s wall ({ta / tb:.2f}x), "
+          f"{cb:.1f} s -> {ca:.1f} s CPU ({ca / max(cb, 1e-9):.2f}x)")
     for line in differ:
         print(line)
     return 0 if not differ else 1
@@ -177,6 +185,8 @@ def main() -> int:
     e.add_argument("out")
     e.add_argument("--clean-every", type=int, default=2)
     e.add_argument("--workers", type=int, default=2)
+    e.add_argument("--kind", nargs="*", default=None, help="only the cases of these kinds (e.g. clean)")
+    e.add_argument("--no-logos", action="store_true", help="the face check only (every chest then searched)")
     d = sub.add_parser("dump")
     d.add_argument("trust")
     d.add_argument("out")

@@ -132,7 +132,8 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64, *,
     try:
         embedded = formats.check(fmt, data)
         picture = _open(path, data, fmt, max_frames, budget)
-        _add_embedded(picture, embedded + xmp_images(picture.xmp, formats.sniff), max_frames, budget, depth)
+        _add_embedded(picture, formats.distinct(embedded + xmp_images(picture.xmp, formats.sniff)), max_frames,
+                      budget, depth)
         if fmt == "TIFF":
             _add_arrays(picture, tiff.subifd_images(data, budget.left), budget)
         elif fmt == "HEIF":

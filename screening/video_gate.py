@@ -128,8 +128,12 @@ def small_copy(rgb: np.ndarray) -> Small:
 class Gate:
     """One pass's memory of what it screened; `threshold` 0 screens every frame whole."""
 
-    def __init__(self, threshold: float):
+    def __init__(self, threshold: float, rereads_touched: bool = True):
         self.threshold = threshold
+        # a finding a change touches (or a region reaches) is looked at again whole: its box is
+        # added to the regions; False: it is only dropped, the pass reads again what it needs of it
+        # (the text pass: video_text.py)
+        self.rereads_touched = rereads_touched
         self.reference: np.ndarray | None = None  # colour planes of what was screened at each place
         self.known: np.ndarray | None = None  # False where nothing was screened yet (None: all known)
         self.findings: tuple = ()
@@ -194,12 +198,13 @@ class Gate:
         if not changed.any() and not wholes and not slivers:
             return Plan((), tuple(kept), shift)
         while True:  # a kept finding that a region reaches into is looked at again, whole
-            regions, pieces = _regions(changed, [f.box for f in dropped] + wholes, w, h, self.phase, tuple(slivers))
+            boxes = [f.box for f in dropped] if self.rereads_touched else []
+            regions, pieces = _regions(changed, boxes + wholes, w, h, self.phase, tuple(slivers))
             reached = [f for f in kept if f.box is not None and any(_meets(f.box, r) for r in regions)]
-            if not reached:
-                break
             kept = [f for f in kept if f not in reached]
             dropped += reached
+            if not reached or not self.rereads_touched:
+                break
         if sum((x1 - x0) * (y1 - y0) for x0, y0, x1, y1 in regions) > FULL_SHARE * w * h:
             return Plan(None, (), shift)
         return Plan(tuple(regions), tuple(kept), shift, pieces)

@@ -2,13 +2,12 @@
 and its own change gate (video_gate.py).
 
 A pass runs on a sampled frame when it is due (every sampled frame, or at least every [video]
-other_checks_every_s), and then only on the regions that changed since it last screened them:
-the findings of unchanged places are kept. The face check is three passes when the face
-detector offers its parts: upright faces on every sampled frame, searched in full-resolution
-pixels with the engine planned so that every face of `[faces] min_face_search` px is found
-whatever the frame's size; bodies (the `person` reason) and faces seen only turned, on the
-slower schedule. The other checks (logos, uniforms, text) see the frame shrunk to [video]
-max_side, as before. Detectors are fed crops; boxes are mapped back to full-frame pixels.
+other_checks_every_s), and then only on the regions that changed since it last screened them.
+The face check is three passes: upright faces on every sampled frame, in full-resolution pixels
+at the scale `[faces] min_face_search` needs; bodies (`person`) and turned faces on the slower
+schedule. Logos, uniforms and text see the frame shrunk to [video] max_side; the text pass reads
+again the lines it knows where a change reaches them (video_text.py). Detectors are fed crops;
+boxes are mapped back to full-frame pixels.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from screening.config import VideoSettings
 from screening.model import Check, CheckResult, FaceFinding
 from screening.video_gate import Gate, Plan, small_copy
 from screening.video_pan import crossing
+from screening.video_text import TextMemo, moved
 from screening.vision.geometry import iou
 from screening.vision.face_engine import TURNED_SIDE, fine_scale
 
@@ -41,7 +41,9 @@ class Pass:
     run: Callable[[np.ndarray, dict], list]
     whole: tuple[int, int] = (0, 0)  # the size of the frame the pixels are cut from (set per frame)
     origin: tuple[int, int] = (0, 0)  # where the pixels' corner lies in them (set per crop)
-    memo: object = None  # what the pass remembers across looks (FaceMemo); cleared at a cut
+    memo: object = None  # what the pass remembers across looks (FaceMemo, TextMemo); cleared at a cut
+    frame: np.ndarray | None = None  # the pixels the crops are cut from (set per frame)
+    rereads_touched: bool = True  # a touched finding's box is looked at again (False: the pass rereads it)
 
 
 def build_passes(path: Path, detectors: dict, settings: VideoSettings) -> list[Pass]:
@@ -83,13 +85,20 @@ def _logo_pass(detector) -> Pass:
 
 def _text_pass(detector) -> Pass:
     """Text in a crop at the scale the whole frame is worked on (OCR plans a small picture at
-    full size: a crop would be searched finer than its frame, at a higher cost per pixel)."""
+    full size: a crop would be searched finer than its frame, at a higher cost per pixel). The
+    lines the crop reaches that the pass read before are read again whole where they lie
+    (video_text.py): a finding a change touches is not detected again over its whole box."""
     def run(pixels, earlier):
         whole = max(text.whole) or max(pixels.shape[:2])
-        return detector.findings(detector.engine.read(pixels, scale=detector.engine.working_scale(whole)),
-                                 width=pixels.shape[1])
+        scale = detector.engine.working_scale(whole)
+        if text.frame is None or not hasattr(detector.engine, "read_at"):
+            return detector.findings(detector.engine.read(pixels, scale=scale), width=pixels.shape[1])
+        x0, y0 = text.origin
+        lines = memo.read(detector.engine, text.frame, (x0, y0, x0 + pixels.shape[1], y0 + pixels.shape[0]), scale)
+        return detector.findings([moved(line, -x0, -y0) for line in lines], width=pixels.shape[1])
 
-    text = Pass(Check.TEXT.value, Check.TEXT, False, False, run)
+    memo = TextMemo()
+    text = Pass(Check.TEXT.value, Check.TEXT, False, False, run, memo=memo, rereads_touched=False)
     return text
 
 
@@ -177,7 +186,7 @@ class FaceMemo:
     def recall(self, box, chip: np.ndarray):
         box = self._framed(box)
         for entry in self.entries:
-            if _overlap(box, entry[0]) >= MEMO_OVERLAP and same_chip(chip, entry[1]):
+            if iou(box, entry[0]) >= MEMO_OVERLAP and same_chip(chip, entry[1]):
                 entry[3] = self.now
                 self.recalled += 1
                 return entry[2]
@@ -186,7 +195,7 @@ class FaceMemo:
     def remember(self, box, chip: np.ndarray, judged) -> None:
         self.encoded += 1
         box = self._framed(box)
-        self.entries = [e for e in self.entries if _overlap(box, e[0]) < MEMO_OVERLAP]
+        self.entries = [e for e in self.entries if iou(box, e[0]) < MEMO_OVERLAP]
         self.entries.append([box, chip, judged, self.now])
 
 
@@ -201,16 +210,6 @@ def same_chip(a: np.ndarray, b: np.ndarray) -> bool:
         return False
     blocks = cv2.resize(diff, (MEMO_BLOCKS, MEMO_BLOCKS), interpolation=cv2.INTER_AREA)
     return bool(blocks.max() <= MEMO_CHIP_BLOCK)
-
-
-def _overlap(a, b) -> float:
-    """Intersection over union of two boxes (x, y, w, h)."""
-    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    inter = w * h
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
 
 
 class _AtScale:
@@ -231,7 +230,7 @@ class FrameScreener:
         self.passes, self.settings, self.merged, self.describe = passes, settings, merged, describe
         self.failed: dict[Check, str] = {}
         self.last_run: dict[str, float] = {}
-        self.gates = {p.name: Gate(settings.change_threshold) for p in passes}
+        self.gates = {p.name: Gate(settings.change_threshold, p.rereads_touched) for p in passes}
 
     def due(self, p: Pass, time: float, why: str) -> bool:
         if p.every_frame or why in ("first", "scene change", "last") or p.name not in self.last_run:
@@ -264,6 +263,8 @@ class FrameScreener:
             # the last frame is looked at whole by every check: what appeared there a piece at a
             # time and stays to the end is seen whole at least once
             plan = Plan(None, ()) if why == "last" else gate.plan(grey, (rgb.shape[1], rgb.shape[0]))
+            if hasattr(p.memo, "panned"):
+                p.memo.panned(plan.shift[0] * at, plan.shift[1] * at)
             if p.check is Check.UNIFORMS and plan.regions:
                 plan = _with_wearers(plan, current.get(Check.FACES, ()), rgb.shape[1], rgb.shape[0])
             try:
@@ -287,6 +288,7 @@ class FrameScreener:
         found, each = [], []
         first_piece = len(regions) - plan.pieces
         size = frame or (round(w / scale), round(h / scale))  # the frame's, as the plan's regions are
+        p.frame = pixels
         for i, (x0, y0, x1, y1) in enumerate(regions):
             if x1 - x0 < 2 or y1 - y0 < 2:
                 each.append([])

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "screening.detectors": 4,
     "screening.pipeline": 5, "screening.video_screening": 5, "screening.video_passes": 5,
     "screening.video_gate": 5, "screening.video_pan": 5, "screening.video_merge": 5, "screening.video_split": 5,
+    "screening.video_text": 5,
     "screening.video_views": 5,
     "screening.pool": 6, "screening.pool_split": 6, "screening.pool_preload": 6, "screening.cluster": 6,
     "screening.trust": 6,

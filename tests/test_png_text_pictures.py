@@ -109,7 +109,7 @@ def test_a_cut_off_base64_picture_in_a_text_chunk_makes_the_png_an_error(tmp_pat
     path = tmp_path / "cut.png"
     path.write_bytes(_png(_info("zTXt", "Thumbnail", _b64(face[:len(face) // 2]))))
     s, d = verdict(path, config)
-    assert d.status is Status.ERROR and "base64 picture" in s.results[0].error
+    assert d.status is Status.ERROR and "written in base64" in s.results[0].error
 
 
 def test_a_base64_xmp_thumbnail_in_a_png_is_screened_once(tmp_path, config):

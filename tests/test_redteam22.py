@@ -167,20 +167,19 @@ def test_safe_png_with_hash_like_tokens_is_cleared(tmp_path, config):
     assert d.status is Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-3: base64 of one byte + a face JPEG does not begin '/9j/'; "
-                   "png._BASE64_PICTURE only matches a run that starts with a signature; cleared")
+# RT22-3 (fixed: text is decoded in every alignment and searched for a picture anywhere, formats/textpictures.py)
 def test_unsafe_base64_picture_not_at_the_start_of_the_decoded_bytes(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", base64.b64encode(b"\x00" + _face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons
 
 
-# RT22-4 (fixed: the URL-safe alphabet is read, png._BASE64_PICTURE)
+# RT22-4 (fixed: the URL-safe alphabet is read, formats/textpictures.py)
 def test_unsafe_urlsafe_base64_picture(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", base64.urlsafe_b64encode(_face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons
 
 
-# RT22-5 (fixed: a line break may be followed by an indentation, png._BASE64_PICTURE)
+# RT22-5 (fixed: white space anywhere in the text is skipped, formats/textpictures.py)
 def test_unsafe_base64_picture_in_indented_lines(tmp_path, config):
     text = base64.b64encode(_face_jpeg()).decode()
     d = _faces(tmp_path, config, _png_text("Comment", "\n  ".join(text[i:i + 76] for i in range(0, len(text), 76))))
@@ -215,9 +214,8 @@ def test_control_the_face_jpeg_whole_in_one_gap_is_found(tmp_path, config):
                                                    _face_jpeg(), False), "`mdat` gap")
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-7: a JPEG whose APP1 segment wraps the frames starts in the "
-                   "`mdat` gap before them and ends in the one after; carried._pictures_in_regions searches each "
-                   "run alone, the JPEG walk never reaches a frame header, nothing counts: cleared")
+# RT22-7 (fixed: a picture that begins in a gap and counts only with the bytes after it, as a decoder
+# reading the file from there reads it, is cut off for the search: an error, carried._found_in)
 def test_unsafe_jpeg_wrapped_around_the_frames(tmp_path, config):
     path = tmp_path / "wrapped.mp4"
     path.write_bytes(_straddling(tmp_path))
@@ -228,8 +226,7 @@ def test_unsafe_jpeg_wrapped_around_the_frames(tmp_path, config):
 # ---------------------------------------------------------------- base64 picture in a clip's tag
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-8: a base64 face JPEG in a clip's comment tag (Matroska Tag, "
-                   "MP4 udta) is cleared; carried.clip_pictures decodes base64 only inside XMP, unlike png.py")
+# RT22-8 (fixed: every box and region searched is read as text too, carried._found_in)
 @pytest.mark.parametrize("suffix", [".mkv", ".mp4"])
 def test_unsafe_base64_face_in_a_clip_comment_tag(tmp_path, config, suffix):
     """PNG text is decoded from base64 (png._text_pictures); a clip's comment tag is not."""
@@ -385,9 +382,7 @@ def test_safe_face_block_in_a_second_segment_is_an_error(tmp_path, config):
 # ---------------------------------------------------------------- RT22-12: millions of tiny elements
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-12: clip_gaps._matroska yields one region per element and carried "
-                   "keeps them all: 1M two-byte Voids (2 MB) cost 5 s and 200 MB, 20 MB reach the deadline; "
-                   "merge adjacent regions while walking (or cap the element count)")
+# RT22-12 (fixed: adjacent regions are merged as the walk yields them, clip_gaps.regions)
 def test_unsafe_many_tiny_void_elements_make_as_many_regions(tmp_path):
     data = bytearray(write_clip(tmp_path / "plain.mkv", 1.0).read_bytes())
     voids = b"\xec\x80" * 200_000
@@ -426,8 +421,7 @@ def test_unsafe_data_uri_face_in_xmp(tmp_path, config):
     assert d.status is not Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT22-14: a face JPEG written in hex in a tEXt comment (as a hex dump "
-                   "or ImageMagick-style profile under another keyword) is cleared: only base64 is decoded")
+# RT22-14 (fixed: hex is read too, formats/textpictures.py)
 def test_unsafe_hex_face_in_png_text(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", _face_jpeg().hex()))
     assert d.status is not Status.CLEARED, d.reasons
@@ -437,7 +431,7 @@ _TINY_XMP = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www
              '<rdf:Description/></rdf:RDF></x:xmpmeta>')
 
 
-# RT22-15 (fixed: the text outside a chunk's XMP packets is searched, png._outside_xmp)
+# RT22-15 (fixed: a chunk's whole text is searched, XMP packets and all)
 def test_unsafe_base64_face_beside_a_tiny_xmp_packet_in_a_comment(tmp_path, config):
     d = _faces(tmp_path, config, _png_text("Comment", _TINY_XMP + "\n" + base64.b64encode(_face_jpeg()).decode()))
     assert d.status is not Status.CLEARED, d.reasons

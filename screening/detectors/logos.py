@@ -33,6 +33,10 @@ CACHE_VERSION = "logo-ref-3"
 # taken out (logo_match.cast; issue 16, crestrecall5).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
                    "own-resolution", "cast"})
+# Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
+# as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
+# (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
+# small-crest windows do not propose them all (issue 16, siftcost; docs/academies.md).
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -113,7 +117,10 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0, photo=rgb):
+        # "photo-grey" (not shipped): the whole photo, enlarged, has its grey keypoints from the photo as taken
+        photo = region if box is None and scale > 1 and "photo-grey" in self.steps else None
+        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0,
+                           photo=photo, whole=rgb):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -148,16 +155,16 @@ class LogoDetector:
                     findings = [g for g in findings if g not in same] + [f]
         return findings
 
-    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0, photo: np.ndarray | None = None) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0, photo=None, whole=None) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
 
         `zoom` is how much `rgb` was enlarged from the photo (1 when it was not): what a crest's
-        size allows is judged at the photo's own resolution (_placed). `photo`: the whole photo (cast.Balanced).
+        size allows is judged at the photo's own resolution (_placed). `photo`: grey keypoints from it
+        (lm.image_features); `whole`: the photo, whose greys measure a cast (cast.Balanced).
 
-        The photo is worked on once for all references: its colour views (and each academy
-        colour's map in them) and its keypoints, which query the one index of every academy's
-        reference features. References whose main colours never meet in the photo are ruled
-        out by colour first.
+        The photo is worked on once for all references: its colour views (and each academy colour's
+        map in them) and its keypoints, which query the one index of every academy's reference
+        features. References whose main colours never meet in the photo are ruled out first.
         """
         if not refs:
             return []
@@ -171,7 +178,7 @@ class LogoDetector:
             refs = [r for r in refs if presence.possible(r)]
             if not refs:
                 return []
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)), photo=photo)
         if "index" in self.steps:  # one query of all references' index by the photo's features
             matched = self.index.match(image, [self._position[id(r)] for r in refs])
             pairs = [matched[self._position[id(r)]] for r in refs]
@@ -180,7 +187,7 @@ class LogoDetector:
         found: list[lm.Placement] = []
         if verify:
             v_grey, v_ab = lm.appearance_channels(rgb)
-            balanced = cast.Balanced(rgb, rgb if photo is None else photo) if "cast" in self.steps else None
+            balanced = cast.Balanced(rgb, rgb if whole is None else whole) if "cast" in self.steps else None
         shapes = "colour-shape" in self.steps and verify
         for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,

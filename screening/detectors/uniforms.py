@@ -269,13 +269,20 @@ class UniformDetector:
         unit = face[2] if face is not None else w / 2.2  # a chest badge is about 0.4 to 1.1 face widths
         # a half whose place the keypoints placed the crest at too (its appearance there fell
         # short: the covered half counted as unlike) needs less of its own
+        placed_academy = weak.academy if weak is not None and "matching points" in weak.detail else None
+
         def sure(m) -> bool:
-            placed = weak is not None and weak.academy == m.reference.academy and "matching points" in weak.detail \
+            placed = m.reference.academy == placed_academy \
                 and iou(weak.box, (x + m.box[0], y + m.box[1], m.box[2], m.box[3])) >= 0.3
             return m.score >= (HALF_PLACED if placed else HALF_SURE)
 
+        # the least each academy's half must score to be sure anywhere: a half not placed by the
+        # keypoints is scored only as far as it can still reach HALF_SURE
+        def floor(ref) -> float:
+            return min(HALF_SURE, HALF_PLACED) if ref.academy == placed_academy else HALF_SURE
+
         found = [m for m in find_halves(rgb[y:y + h, x:x + w], refs, [unit * f for f in HALF_WIDTHS],
-                                         floor=min(HALF_SURE, HALF_PLACED)) if sure(m)]
+                                         floor=floor) if sure(m)]
         if not found:
             return None
         m = found[0]

@@ -13,7 +13,7 @@ from screening.formats import avif, bmp, carried, gif, heif, jpeg, png, tiff, we
 from screening.formats.common import Embedded, Found, ImageError, MetadataError
 from screening.formats.exif_images import exif_images as _exif_images
 
-__all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "METADATA_READERS"]
+__all__ = ["Embedded", "Found", "ImageError", "MetadataError", "sniff", "distinct", "METADATA_READERS"]
 
 _SIGNATURES: list[tuple[str, re.Pattern[bytes]]] = [
     ("JPEG", re.compile(rb"\A\xff\xd8\xff")),
@@ -39,6 +39,26 @@ def sniff(data: bytes) -> str | None:
 
 METADATA_READERS = {"JPEG": jpeg.blocks, "PNG": png.blocks, "GIF": gif.blocks, "WEBP": webp.blocks, "TIFF": tiff.blocks,
                     "HEIF": heif.blocks, "AVIF": avif.blocks}
+
+
+def distinct(found: list[Embedded]) -> list[Embedded]:
+    """The pictures, each once: one whose bytes begin with another's is the same picture (the EXIF
+    thumbnail of an ImageMagick hex profile, decoded from its text, beside the EXIF thumbnail listed;
+    an XMP thumbnail read from the segment's text and from the packet). The shorter one is kept, of
+    equal ones the later (listed by the more specific reader: "EXIF thumbnail", "image in XMP property
+    image"), in the earlier's place; a picture in the longer one's remaining bytes is listed on its
+    own (each reader lists every start)."""
+    out: list[Embedded] = []
+    for item in found:
+        for i, kept in enumerate(out):
+            if item.data and kept.data and kept.data.startswith(item.data):
+                out[i] = item
+                break
+            if item.data and kept.data and item.data.startswith(kept.data):
+                break
+        else:
+            out.append(item)
+    return out
 
 
 def check(fmt: str, data: bytes) -> list[Embedded]:

@@ -19,6 +19,7 @@ is cut off or exceeds the limits makes the clip an error.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from screening.formats.avif import boxes
 from screening.formats.common import Embedded, ImageError, MetadataError
 from screening.formats.exif_images import picture_starts
 from screening.formats.jpeg import after_end
+from screening.formats.textpictures import written
 
 # Top-level boxes that hold a video (Samsung's motion photo) in a HEIF file.
 _VIDEO_BOXES = {b"mpvd"}
@@ -74,27 +76,44 @@ def clip_pictures(path: Path, fmt: str = "MP4") -> list[Embedded]:
     """Every picture an MP4/MOV carries in its top-level boxes other than `mdat` (a camera's thumbnail:
     Canon's CNTH/CNDA or THMB, udta's thmb; a picture in a `free` box), and every picture in the bytes
     of any clip that no frame or sound accounts for (clip_gaps.regions: an `mdat` gap, a Matroska
-    `Void`, an AVI `JUNK` chunk...), each to be screened as a view of the clip; more than
-    MAX_CARRIED is an ImageError, a box or region too large a MetadataError."""
-    found = []
-    boxes = _pictures_in_boxes(path) if fmt == "MP4" else iter(())
-    for kind, offset, start, data in boxes:
-        found.append(Embedded(f"clip thumbnail (a picture in the clip's `{kind.decode('latin-1')}` box at byte "
-                              f"{offset}, from byte {start})", data))
-        _within_limit(found)
-    for start, what, data in _pictures_in_regions(path, fmt):
-        found.append(Embedded(f"picture at byte {start} inside {what}, where no player looks", data))
-        _within_limit(found)
+    `Void`, an AVI `JUNK` chunk...), lying there or written as text (a comment tag in base64: RT22-8),
+    each to be screened as a view of the clip; more than MAX_CARRIED is an ImageError, a box or region
+    too large a MetadataError, a picture that begins there and runs on into the frames an ImageError."""
+    if path.stat().st_size == 0:
+        return []
+    found: list[Embedded] = []
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if fmt == "MP4":
+            for box in _searched_boxes(f, path):
+                what = f"the clip's `{box.kind.decode('latin-1')}` box at byte {box.offset}"
+                for start, data, how in _found_in(mm, box.body, box.offset + box.size, what):
+                    found.append(Embedded(f"clip thumbnail (a picture {how}in the clip's `{box.kind.decode('latin-1')}` "
+                                          f"box at byte {box.offset}, from byte {start})", data))
+                    _within_limit(found)
+        for start, what, data, how in _pictures_in_regions(mm, path, fmt):
+            found.append(Embedded(f"picture {how}at byte {start} inside {what}, where no player looks", data))
+            _within_limit(found)
     return found
 
 
-def _xmp_pictures(data: bytes) -> list[Embedded]:
-    """Base64 pictures of the XMP packets in bytes no player reads (xmpGImg:image...)."""
-    from screening.formats import sniff
-    from screening.formats.common import xmp_packets
-    from screening.formats.xmp import xmp_images
-
-    return xmp_images(xmp_packets(data, required=False), sniff) if b"xmpmeta" in data else []
+def _found_in(mm, a: int, b: int, what: str) -> Iterator[tuple[int, bytes, str]]:
+    """(byte, bytes from there to b, how it is written: "" or "written in base64 ") of every picture in
+    the file's bytes a..b, lying there or written as text. A picture that begins there but counts only
+    with bytes after b (a JPEG whose APP1 segment wraps the frames that follow, ending in a later gap:
+    a decoder reading the file from its start decodes it, RT22-7) is cut off for this search: an
+    ImageError, never a clip cleared."""
+    data = mm[a:b]
+    if not data.strip(b"\x00"):
+        return
+    inside = [a + at for at in picture_starts(data, 0, set())]
+    beyond = sorted(set(picture_starts(mm, a, set(), end=b)) - set(inside))
+    if beyond:
+        raise ImageError(f"a picture begins at byte {beyond[0]} in {what} and runs on past its end (into the "
+                         "clip's frames, as a decoder reading the file from there reads it): it cannot be screened")
+    for at in inside:
+        yield at, data[at - a:], ""
+    for how, blob in written(data, what):
+        yield a, blob, how + " "
 
 
 def _within_limit(found: list) -> None:
@@ -102,10 +121,10 @@ def _within_limit(found: list) -> None:
         raise ImageError(f"the clip carries more than {MAX_CARRIED} pictures outside its frames: refused")
 
 
-def _pictures_in_regions(path: Path, fmt: str) -> Iterator[tuple[int, str, bytes]]:
-    """(byte, what the bytes around it are, the bytes from there to the end of their run) of every
-    picture in the clip's regions that no frame or sound accounts for; adjacent regions are searched
-    as one run, so a picture is found whatever element boundaries it crosses."""
+def _pictures_in_regions(mm, path: Path, fmt: str) -> Iterator[tuple[int, str, bytes, str]]:
+    """(byte, what the bytes around it are, the bytes from there to the end of their run, how it is
+    written) of every picture in the clip's regions that no frame or sound accounts for; adjacent
+    regions are searched as one run, so a picture is found whatever element boundaries it crosses."""
     from screening.formats.clip_gaps import regions
 
     runs: list[list[tuple[int, int, str]]] = []
@@ -114,34 +133,22 @@ def _pictures_in_regions(path: Path, fmt: str) -> Iterator[tuple[int, str, bytes
             runs[-1].append(region)
         else:
             runs.append([region])
-    with open(path, "rb") as f:
-        for run in runs:
-            f.seek(run[0][0])
-            data = f.read(run[-1][1] - run[0][0])
-            if not data.strip(b"\x00"):
-                continue
-            for at in picture_starts(data, 0, set()):
-                where = run[0][0] + at
-                what = next(w for a, b, w in run if a <= where < b)
-                yield where, what, data[at:]
-            for image in _xmp_pictures(data):
-                yield run[0][0], f"{run[0][2]} (an {image.where})", image.data
+    for run in runs:
+        for where, data, how in _found_in(mm, run[0][0], run[-1][1], run[0][2]):
+            yield where, next(w for s, e, w in run if s <= where < e), data, how
 
 
-def _pictures_in_boxes(path: Path) -> Iterator[tuple[bytes, int, int, bytes]]:
+def _searched_boxes(f, path: Path):
+    """Every top-level box of an MP4/MOV but `mdat` (its gaps: clip_gaps; `ftyp` is searched too, RT18-2)."""
     from screening.formats.video_container import MAX_METADATA_BOX, top_level_boxes
 
-    with open(path, "rb") as f:
-        for box in top_level_boxes(f, path.stat().st_size):
-            if box.kind == b"mdat":  # the frames (its gaps: clip_gaps); `ftyp` is searched too (RT18-2)
-                continue
-            if box.size - box.header > MAX_METADATA_BOX:
-                raise MetadataError(f"the `{box.kind.decode('latin-1')}` box is {box.size} bytes, too large to "
-                                    "search for pictures")
-            f.seek(box.body)
-            body = f.read(box.size - box.header)
-            for start in picture_starts(body, 0, set()):
-                yield box.kind, box.offset, box.body + start, body[start:]
+    for box in top_level_boxes(f, path.stat().st_size):
+        if box.kind == b"mdat":
+            continue
+        if box.size - box.header > MAX_METADATA_BOX:
+            raise MetadataError(f"the `{box.kind.decode('latin-1')}` box is {box.size} bytes, too large to "
+                                "search for pictures")
+        yield box
 
 
 # ---------------------------------------------------------------- TIFF: bytes no directory points to

@@ -1,22 +1,17 @@
 """Bytes of a clip that no frame or sound accounts for, to be searched for pictures.
 
-A player shows a clip's frames; the rest of the file (an `mdat` range no sample of a picture or
-sound track points to, a Matroska `Void` element or one of an ID no demuxer knows, an AVI `JUNK`
-chunk or one of an unknown kind, a RIFF of another form after the AVI) is skipped by every decoder
-but carved out by binwalk or a forensic tool, and a JPEG, PNG, GIF, WebP, TIFF or BMP kept there is
-a picture anyone can see. So the frames' and sound's bytes are set aside (a picture in a sound
-sample: a known limit) and every other region is returned, for carried.clip_pictures to search.
+A player shows a clip's frames; the rest of the file is skipped by every decoder but carved out by
+binwalk or a forensic tool, and a picture kept there is one anyone can see. So the frames' and
+sound's bytes are set aside (a picture in a sound sample: a known limit) and every other region is
+returned (adjacent ones merged), for carried.clip_pictures to search.
 
-- MP4/MOV: the gaps inside each `mdat` between the samples the picture and sound tracks' tables
-  (stco/co64, stsz/stz2, stsc) and a fragmented file's `trun` boxes place there; a timecode or
-  metadata track's samples are searched (other top-level boxes: carried.py, whole).
+- MP4/MOV: the gaps in each `mdat` between the samples of the picture and sound tracks' tables
+  (stco/co64, stsz/stz2, stsc) and `trun` boxes; other tracks' samples are searched (boxes: carried.py).
 - Matroska/WebM: every element but the blocks (SimpleBlock, Block) of a declared track: the EBML
-  header, `Void`, unknown IDs at the top level, in the Segment and in a Cluster, Tags, Cues..., a
-  block of a track no TrackEntry declares, and the rest of the file from where the elements can no
-  longer be walked.
-- AVI: every chunk but declared streams' frames and sound (`NNdc`, `NNdb`, `NNwb`); a RIFF of another form.
-
-Regions are read through a memory map; more than MAX_SEARCHED bytes of them is a MetadataError.
+  header, `Void`, unknown IDs anywhere, Tags, Cues..., a block of a track no TrackEntry declares, and
+  the rest of the file from where the elements can no longer be walked.
+- AVI: every chunk but declared streams' frames and sound (`NNdc`, `NNdb`, `NNwb`); another RIFF.
+Read through a memory map; more than MAX_SEARCHED bytes of regions is a MetadataError.
 """
 
 from __future__ import annotations
@@ -33,6 +28,9 @@ from screening.formats.common import MetadataError
 
 # Bytes of a clip searched for pictures besides its top-level boxes (a camera leaves a few kB).
 MAX_SEARCHED = 256 << 20
+# Regions kept apart by what they are; past this many, adjacent ones are merged whatever they are.
+MAX_NAMED = 4096
+_AND_MORE = "several adjacent regions no frame or sound accounts for"
 
 Region = tuple[int, int, str]  # (start, end, what the bytes are: "an `mdat` gap", "a Matroska `Void` element")
 
@@ -44,8 +42,13 @@ def regions(path: Path, fmt: str) -> list[Region]:
     walk = {MP4: _mp4, MATROSKA: _matroska, AVI: _avi}.get(fmt)
     if walk is None or path.stat().st_size == 0:
         return []
+    out: list[Region] = []
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        out = [(a, b, what) for a, b, what in walk(mm) if b > a]
+        for a, b, what in walk(mm):  # adjacent ones merged as they come (RT22-12: a million `Void`s)
+            if b > a and out and out[-1][1] == a and (out[-1][2] == what or len(out) >= MAX_NAMED):
+                out[-1] = (out[-1][0], b, out[-1][2] if out[-1][2] in (what, _AND_MORE) else _AND_MORE)
+            elif b > a:
+                out.append((a, b, what))
     if sum(b - a for a, b, _ in out) > MAX_SEARCHED:
         raise MetadataError(f"the clip holds more than {MAX_SEARCHED >> 20} MB that are not frames or "
                             "sound, too much to search for pictures")
@@ -250,29 +253,28 @@ _CLUSTER_CHILDREN = {0xE7, 0xA7, 0xAB, 0x5854, 0xAF, 0x75A1, 0x9B, 0xFA, 0xFB, 0
 _KNOWN = _SEGMENT_CHILDREN | _CLUSTER_CHILDREN | {_EBML, _SEGMENT, _VOID, 0xBF}
 
 
+_VINT_LENGTH = bytes(next((i for i in range(1, 9) if c & (0x80 >> (i - 1))), 0) for c in range(256))
+
+
 def _vint(mm, pos: int, marker: bool) -> tuple[int, int] | None:
     """(value, length) of an EBML number at pos, or None if it cannot be read."""
-    if pos >= len(mm):
-        return None
-    first = mm[pos]
-    n = next((i for i in range(1, 9) if first & (0x80 >> (i - 1))), 0)
+    n = _VINT_LENGTH[mm[pos]] if pos < len(mm) else 0  # a table: each element of a million costs little
     if not n or pos + n > len(mm):
         return None
-    value = first & (0xFF >> n) if marker else first
-    for c in mm[pos + 1:pos + n]:
-        value = (value << 8) | c
-    return value, n
+    value = int.from_bytes(mm[pos:pos + n], "big")
+    return (value & ((1 << (7 * n)) - 1) if marker else value), n
 
 
 def _element(mm, pos: int) -> tuple[int, int, int | None] | None:
     """(ID, body start, body end or None for an unknown size) of the element at pos."""
+    if pos + 1 < len(mm) and mm[pos] & 0x80 and mm[pos + 1] & 0x80:  # one-byte ID and size: most elements
+        return mm[pos], pos + 2, None if mm[pos + 1] == 0xFF else pos + 2 + (mm[pos + 1] & 0x7F)
     ident = _vint(mm, pos, False)
     size = _vint(mm, pos + ident[1], True) if ident else None
     if size is None:
         return None
     body = pos + ident[1] + size[1]
-    unknown = size[0] == (1 << (7 * size[1])) - 1
-    return ident[0], body, None if unknown else body + size[0]
+    return ident[0], body, None if size[0] == (1 << (7 * size[1])) - 1 else body + size[0]  # all ones: unknown
 
 
 def _element_name(ident: int) -> str:
@@ -385,7 +387,7 @@ def _avi(mm) -> Iterator[Region]:
 
 
 def _chunk_name(kind: bytes) -> str:
-    return "bytes of the AVI that are not a chunk" if not kind else f"an AVI `{kind.decode('latin-1')}` chunk"
+    return f"an AVI `{kind.decode('latin-1')}` chunk" if kind else "bytes of the AVI that are not a chunk"
 
 
 def _movi(mm, start: int, end: int, streams: int) -> Iterator[Region]:

@@ -110,7 +110,10 @@ def exif_images(block: bytes) -> list[Embedded]:
     for _, image in _unlisted(block, set(spans)):
         found.append(image)
         _within_limit(found)
-    return found
+    from screening.formats.textpictures import text_pictures  # (it reads text with picture_starts)
+
+    # a picture written as text in any tag: ImageDescription, UserComment, XPComment (UTF-16)...
+    return found + text_pictures(block, "EXIF block")
 
 
 def _within_limit(found: list[Embedded]) -> None:
@@ -132,24 +135,28 @@ def pictures_in(blob: bytes, where: str) -> list[Embedded]:
     return [Embedded(f"image in the {where} (offset {at})", blob[at:]) for at in picture_starts(blob, 0, set())]
 
 
-def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]]):
+def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]], end: int | None = None):
     """Offsets of JPEG, PNG, GIF, WebP, TIFF and BMP pictures. A PNG's 8-byte signature counts whatever
     follows (chance hits are negligible); a GIF's 6 bytes count when a block follows the header as
     Pillow finds one; a JPEG's 3 bytes count when their markers reach a frame header as libjpeg reads
     them; a BMP's 2 bytes count when a known DIB header with a sane size follows (RT18-8). A hit that
-    counts and then fails to decode is an error for the caller."""
+    counts and then fails to decode is an error for the caller. With `end`, only pictures that start
+    before it are found, but each is judged on the whole block (a memory map of a file: what a
+    decoder reading the file from there reads, carried._found_in)."""
+    end = len(block) if end is None else end
     chains: dict[int, bool] = {}  # JPEG marker positions already followed (each byte walked once)
     for signature, is_image in ((b"\xff\xd8\xff", lambda b, a: _jpeg_headers_at(b, a, chains)),
                                 (b"\x89PNG\r\n\x1a\n", lambda b, a: True),
                                 (b"GIF87a", _gif_at), (b"GIF89a", _gif_at), (b"WEBP", _webp_at),
                                 (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at), (b"BM", _bmp_at)):
-        at = block.find(signature, start)
+        reach = end + len(signature) - 1 + (8 if signature == b"WEBP" else 0)  # (WEBP: 8 bytes after RIFF)
+        at = block.find(signature, start, reach)
         while at >= 0:
             if signature == b"WEBP":
                 at -= 8  # RIFF size WEBP
-            if at >= start and not any(a <= at < b for a, b in spans) and is_image(block, at):
+            if start <= at < end and not any(a <= at < b for a, b in spans) and is_image(block, at):
                 yield at
-            at = block.find(signature, at + (9 if signature == b"WEBP" else 1))
+            at = block.find(signature, at + (9 if signature == b"WEBP" else 1), reach)
 
 
 def _gif_at(block: bytes, at: int) -> bool:
@@ -193,8 +200,8 @@ def _tiff_image_at(block: bytes, at: int) -> bool:
     """A TIFF header whose first directory describes an image (size and strips or tiles): a maker
     note's own TIFF structure (Nikon's) describes none."""
     order = "<" if block[at:at + 2] == b"II" else ">"
-    try:
-        ifd = _Ifd(block[at:], order, struct.unpack_from(order + "I", block, at + 4)[0], "embedded TIFF")
+    try:  # (its offsets count from `at`; the block is not copied: it may be a file's memory map)
+        ifd = _Ifd(block, order, at + struct.unpack_from(order + "I", block, at + 4)[0], "embedded TIFF")
     except (ImageError, struct.error):
         return False
     return {0x0100, 0x0101} <= set(ifd.entries) and bool({0x0111, 0x0144} & set(ifd.entries))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from screening.formats.exif_images import exif_images, pictures_in
 from screening.formats.native import captured_stderr, corruption
+from screening.formats.textpictures import text_pictures
 from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
 from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_blocks,
                                        photoshop_exif, photoshop_resources, xmp_packets)
@@ -288,8 +289,9 @@ def jumbf_boxes(segments) -> dict[int, bytes]:
 
 
 def images_in(blob: bytes, where: str) -> list[Embedded]:
-    """Every picture inside a blob (JPEG, PNG, GIF, WebP, TIFF), each taken from there to the blob's end."""
-    return pictures_in(blob, where)
+    """Every picture inside a blob (JPEG, PNG, GIF, WebP, TIFF, BMP), each taken from there to the blob's
+    end, and every picture written in it as text (base64, hex: formats/textpictures.py)."""
+    return pictures_in(blob, where) + text_pictures(blob, where)
 
 
 def _mpf_entries(block: bytes) -> list[tuple[int, int]]:

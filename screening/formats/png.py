@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 import struct
 import zlib
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_blocks, xmp_packets
-from screening.formats.exif_images import picture_starts
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
 from screening.formats.thumbnails import photoshop_thumbnails
-from screening.formats.xmp import BASE64_PICTURE, unbase64
 
 
 def chunks(data: bytes):
@@ -77,36 +72,25 @@ def embedded(data: bytes, end: int) -> list[Embedded]:
 
 
 def _text_pictures(data: bytes) -> list[Embedded]:
-    """Pictures in text chunks as a reader of the text gets them: inside the inflated text of a
-    zTXt or compressed iTXt chunk (the raw chunk holds only deflate data), or written in base64 in
-    any text chunk; XMP (read with its base64 images by xmp_images) and ImageMagick's hex profiles
-    (read above) are left to their readers. A base64 picture that does not decode is an error."""
+    """Pictures in compressed text chunks as a reader of the text gets them: in the inflated text of
+    a zTXt or compressed iTXt chunk (the raw chunk holds only deflate data), lying there or written as
+    text (base64, hex: images_in reads both). An uncompressed chunk's text is its raw body, read by
+    embedded() like every chunk. XMP and ImageMagick's "Raw profile" chunks are read too: a picture
+    also listed by their own readers (the EXIF thumbnail of a hex profile) is screened once
+    (formats.distinct)."""
     found = []
     for kind, body, pos in chunks(data):
-        if kind not in (b"tEXt", b"zTXt", b"iTXt"):
+        if kind not in (b"zTXt", b"iTXt"):
             continue
+        keyword = body.partition(b"\x00")[0]
+        if kind == b"iTXt" and body[len(keyword) + 1:len(keyword) + 2] != b"\x01":
+            continue  # not compressed
         try:
-            keyword, text = _text(kind, body, pos)
+            _name, text = _text(kind, body, pos)
         except MetadataError:
             continue  # the location check reports a text chunk it cannot read
-        if keyword == "XML:com.adobe.xmp" or keyword.startswith("Raw profile type "):
-            continue
-        where = f"PNG {kind.decode()} chunk {keyword[:40]!r} at byte {pos}"
-        if kind == b"zTXt" or (kind == b"iTXt" and body[len(keyword.encode("latin-1")) + 1] == 1):  # compressed
-            found += images_in(text, f"{where}, inflated")
-        for match in BASE64_PICTURE.finditer(_outside_xmp(text)):
-            blob = unbase64(match.group())
-            if blob and 0 in set(picture_starts(blob, 0, set())):
-                found.append(Embedded(f"base64 picture in the {where} (offset {match.start()})", blob))
+        found += images_in(text, f"PNG {kind.decode()} chunk {keyword[:40].decode('latin-1')!r} at byte {pos}, inflated")
     return found
-
-
-def _outside_xmp(text: bytes) -> bytes:
-    """The text with its XMP packets taken out (xmp_images reads their base64 images): base64 beside
-    a packet in the same chunk is still read (RT22-15)."""
-    for packet in xmp_packets(text, required=False):
-        text = text.replace(packet, b" ")
-    return text
 
 
 def _photoshop_images(data: bytes) -> list[Embedded]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from screening.formats import captions, coordtext, geotags, metadata, sniff, video, video_vendor
+from screening.formats.common import ImageError
 from screening.formats.xmp import xmp_images
 
 # (source, where, claims): what the location check reports, as for photos.
@@ -135,9 +136,13 @@ def atom_claims(path: Path) -> list[Source]:
 
 
 def _refuse_xmp_images(body: bytes, where: str) -> None:
-    """A clip's XMP may carry pictures (xmp:Thumbnails' xmpGImg:image, Premiere writes them): a
-    clip's frames are screened, such a still is not, so the clip cannot be cleared (RT9-21)."""
-    images = xmp_images(metadata.xmp_packets(body, required=False), sniff)
+    """A clip's XMP may carry pictures (xmp:Thumbnails' xmpGImg:image, Premiere writes them): such a
+    still is screened as a view of the clip (carried.clip_pictures reads the boxes' text), and the
+    clip is still not cleared (RT9-21, kept: a still a clip's own metadata shows is checked by hand)."""
+    try:
+        images = xmp_images(metadata.xmp_packets(body, required=False), sniff)
+    except ImageError as exc:  # too many pictures written in it
+        raise metadata.MetadataError(str(exc)) from None
     if images:
         raise metadata.MetadataError(f"the clip's XMP in the {where} holds a picture ({images[0].where}) "
                                      "that is not screened in a clip: remove it or check it by hand")

@@ -118,6 +118,13 @@ class OcrEngine:
         quads, arcs = self._located(rgb, scale)
         # lettering along an arc is read unrolled, each band of it as a line of its own (ocr_arcs)
         strips = [(arc.quad(), strip, arc.thickness) for arc in arcs for strip in ocr_arcs.unrolled(rgb, arc)]
+        return self.read_at(rgb, quads, strips)
+
+    def read_at(self, rgb: np.ndarray, quads: list[np.ndarray], strips: list = ()) -> list[TextLine]:
+        """The lines at `quads` (4x2 float, pixels of `rgb`, clockwise from top-left) and the
+        unrolled `strips` of arcs, read without detecting them again (a video's text pass reads a
+        line it knows again where it changed: video_text.py)."""
+        strips = list(strips)
         if not quads and not strips:
             return []
         crops = [_crop(rgb, q) for q in quads] + [strip for _, strip, _ in strips]

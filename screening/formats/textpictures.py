@@ -1,0 +1,179 @@
+"""Pictures written as text: one reader for every place a file holds text (RT22-3/8/14).
+
+A comment, caption, tag or XMP value can carry a picture written out in letters, and any tool
+decodes it back: base64 (`base64 -d`, a browser's `data:` URI, exiftool's `-b`) or hex (`xxd -r`,
+ImageMagick's "Raw profile" text). The reader finds them whatever the wrapping:
+
+- base64 in the standard or the URL-safe alphabet, with line breaks, indents or spaces anywhere,
+  XML character references for line breaks (`&#xA;`), in any of its 4 alignments (a stray
+  character before it, or bytes before the picture in the decoded data: the picture is searched
+  for anywhere in what the text decodes to, not only at its start), a `data:...;base64,` URI;
+- a percent-encoded `data:` URI;
+- hex with or without spaces, line breaks, `0x`/`\\x` prefixes (padded or not) and commas, in
+  either nibble alignment, and hex dumps (xxd, `hexdump -C`: offsets and the character column
+  taken off);
+- any of these in UTF-16 text (Windows' XPComment, a UNICODE UserComment).
+
+A run of text shorter than MIN_BYTES decoded bytes cannot hold a picture worth screening and is
+not decoded. What the text decodes to is searched with exif_images.picture_starts, the rule for
+bytes lying in a file: a JPEG counts when its markers reach a frame header, a PNG by its
+signature... So random base64, a hex colour list, an ICC profile written in hex decode to bytes
+that begin no picture and are not views; a run that decodes to the start of a picture that then
+does not decode (cut off, damaged) makes the file an error, like a cut-off picture in the bytes.
+
+Cost is linear and small: runs are found by a byte translation and a literal search (no
+backtracking), every run of one kind is decoded in one call (the runs joined, so each of the
+alignments is one decode of the whole), and the result is searched by signature. More than
+MAX_PICTURES pictures in one text is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import re
+from urllib.parse import unquote_to_bytes
+
+from screening.formats.common import Embedded, ImageError
+from screening.formats.exif_images import picture_starts
+
+# The fewest decoded bytes a picture worth screening takes (the smallest JPEG with its tables is
+# over 120 bytes, a PNG of one pixel 67): shorter runs are not decoded.
+MIN_BYTES = 48
+# Pictures one text may carry before it is refused as hostile.
+MAX_PICTURES = 16
+
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_"
+_HEX = b"0123456789ABCDEFabcdef"
+_SPACE = b" \t\r\n\f\v"
+
+
+def _classes(members: bytes, mark: bytes = b"a") -> bytes:
+    """A translation table: each member byte to `mark`, every other byte to '.'."""
+    return bytes(mark[0] if c in members else 0x2E for c in range(256))
+
+
+_B64_CLASS, _HEX_CLASS = _classes(_B64), _classes(_HEX)
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_UTF16_CLASS = bytes(0x61 if 0x20 <= c < 0x7F else 0x30 if c == 0 else 0x2E for c in range(256))
+# Runs found as a literal prefix then a greedy tail: the search never backtracks.
+_B64_RUN = re.compile(rb"a" * (MIN_BYTES * 4 // 3) + rb"a*")
+_HEX_RUN = re.compile(rb"a" * (MIN_BYTES * 2) + rb"a*")
+_UTF16_RUN = re.compile(rb"a0" * 32)
+_CHAR_REFS = re.compile(rb"&#(?:x0*[aAdD9]|0*(?:10|13|9));")
+_PREFIXED = re.compile(rb"(?:0[xX]|\\x)([0-9A-Fa-f])(?![0-9A-Fa-f])")  # 0x7, \x7: one digit, padded
+_DUMP_LINE = re.compile(rb"\n[ \t]*[0-9A-Fa-f]{6,16}(?::[ \t]|[ \t]{1,2}[0-9A-Fa-f]{2})")  # (a literal first: fast)
+# A dump's line: its offset, groups of hex digits (bounded: no backtracking blow-up), then its
+# character column (xxd's, `hexdump -C`'s |...|, od's >...<) or nothing; a last line of an offset alone.
+_DUMP_ROW = re.compile(rb"(?m)^[ \t]*[0-9A-Fa-f]{6,16}:?((?:[ \t]{1,3}[0-9A-Fa-f]{2,16}){1,256})(?:[ \t][^\r\n]*)?$"
+                       rb"|^[ \t]*[0-9A-Fa-f]{6,16}:?[ \t]*$")
+# hexdump's and od's `*` line: the line before it repeats up to the next line's offset.
+_FOLD = re.compile(rb"(?m)^[ \t]*([0-9A-Fa-f]{6,16}):?[^\r\n]*\r?\n\*[ \t]*\r?\n(?=[ \t]*([0-9A-Fa-f]{6,16}))")
+# Bytes a text's folded dump lines may unfold to, all together.
+MAX_UNFOLDED = 16 << 20
+_PERCENT_URI = re.compile(rb"data:[\w.+/-]*(?:;[\w.+=-]*)*,((?:[A-Za-z0-9!$&'()*+,;=:@/?~._-]|%[0-9A-Fa-f]{2}){"
+                          + str(MIN_BYTES).encode() + rb",})")
+
+
+def text_pictures(text: bytes, where: str) -> list[Embedded]:
+    """Every picture written as text (base64, hex, a `data:` URI) in these bytes, each as the bytes
+    its run of text decodes to from the picture's start, named "picture written in base64 in the
+    {where}"; more than MAX_PICTURES is an ImageError."""
+    return [Embedded(f"picture {how} in the {where}", blob) for how, blob in written(text, where)]
+
+
+def written(text: bytes, where: str) -> list[tuple[str, bytes]]:
+    """(how it is written: "written in hex", the bytes from the picture's start) of every picture
+    written as text in these bytes; `where` names them in the ImageError for more than MAX_PICTURES."""
+    found: list[tuple[str, bytes]] = []
+    seen: set[bytes] = set()
+    for variant, utf16 in _variants(text):
+        for blob, encoding in _decoded(variant):
+            if blob in seen:
+                continue
+            seen.add(blob)
+            found.append((f"written in {encoding}{utf16}", blob))
+            if len(found) > MAX_PICTURES:
+                raise ImageError(f"the {where} holds more than {MAX_PICTURES} pictures written as text: refused")
+    return found
+
+
+def _variants(text: bytes):
+    """The text as written, and its halves when it holds UTF-16 text (each code unit's low byte)."""
+    yield text, ""
+    if b"\x00" in text and _UTF16_RUN.search(text.translate(_UTF16_CLASS)):
+        yield text[0::2], " (UTF-16 text)"
+        yield text[1::2], " (UTF-16 text)"
+
+
+def _decoded(text: bytes):
+    """(bytes from a picture's start to the end of its run, "base64" or "hex") for every picture."""
+    if b"&#" in text:
+        text = _CHAR_REFS.sub(b" ", text)
+    yield from _base64_pictures(text.translate(None, _SPACE))
+    yield from _hex_pictures(text)
+    if b"data:" in text:
+        for match in _PERCENT_URI.finditer(text):
+            blob = unquote_to_bytes(match.group(1))
+            yield from ((blob[at:], "a data: URI") for at in picture_starts(blob, 0, set()))
+
+
+def _base64_pictures(compact: bytes):
+    runs = [m.span() for m in _B64_RUN.finditer(compact.translate(_B64_CLASS))]
+    if runs:
+        yield from ((blob, "base64") for blob in _joined(compact, runs, 6, _unbase64))
+
+
+def _hex_pictures(text: bytes):
+    if b"0x" in text or b"0X" in text or b"\\x" in text:
+        text = _PREFIXED.sub(rb"0\1", text).replace(b"0x", b"").replace(b"0X", b"").replace(b"\\x", b"")
+    texts = [text]
+    if _DUMP_LINE.search(b"\n" + text[:64]) or _DUMP_LINE.search(text):  # a hex dump: also read with its offsets and character column taken off
+        texts.append(_DUMP_ROW.sub(rb"\1", _unfolded(text)))
+    for each in texts:
+        compact = each.translate(None, _SPACE + b",;:")
+        runs = [m.span() for m in _HEX_RUN.finditer(compact.translate(_HEX_CLASS))]
+        if runs:
+            yield from ((blob, "hex") for blob in _joined(compact, runs, 4, binascii.unhexlify))
+
+
+def _unfolded(text: bytes) -> bytes:
+    """A dump with its `*` lines (repeats of the line before, 16 bytes a line) written out, up to
+    MAX_UNFOLDED bytes in all (past that a fold stays: the picture across it is cut off, an error)."""
+    if b"*" not in text:
+        return text
+    budget = [MAX_UNFOLDED]
+
+    def unfold(match: re.Match) -> bytes:
+        whole = match.group(0)
+        line = whole[:whole.rindex(b"*")]
+        count = max(0, (int(match.group(2), 16) - int(match.group(1), 16)) // 16 - 1)
+        if count * len(line) > budget[0]:
+            return whole
+        budget[0] -= count * len(line)
+        return line * (count + 1)
+    return _FOLD.sub(unfold, text)
+
+
+def _unbase64(chars: bytes) -> bytes:
+    return base64.b64decode(chars.translate(_URLSAFE))
+
+
+def _joined(compact: bytes, runs: list[tuple[int, int]], bits: int, decode):
+    """Pictures in every run of characters of `bits` bits each (base64 6, hex 4), in every alignment:
+    the runs are joined with a filler of one group of characters (so a run's alignment is its offset
+    in the joined text), the whole decoded once per alignment, each picture cut at its run's end."""
+    group = 4 if bits == 6 else 2  # characters that decode to whole bytes
+    filler = b"A" * group if bits == 6 else b"00"
+    joined = filler.join(compact[a:b] for a, b in runs) + filler  # (a run's last partial group decodes too)
+    ends, pos = [], 0
+    for a, b in runs:
+        pos += b - a
+        ends.append(pos)
+        pos += group
+    for align in range(group):
+        decoded = decode(joined[align:align + (len(joined) - align) // group * group])
+        for at in picture_starts(decoded, 0, set()):
+            end = ends[min(bisect.bisect_right(ends, align + at * 8 // bits), len(ends) - 1)]
+            yield decoded[at:(end - align) * bits // 8]
