@@ -12,7 +12,9 @@ sideways, the name cut by the top or bottom edge (RT24-2): the edge matcher take
 left (right) edge for the start (end) of the text, and looks only at the left and right edges; a
 name of 7 letters or fewer cut by either edge (RT24-3, CUT_KEEPS); a ring of 14-px lettering of
 radius 60 px, read when written straight (RT24-4); a full-circle badge ring ("AMELIA HART * STAR
-OF THE WEEK *") turned so that its arcs split at or inside the name (RT24-5).
+OF THE WEEK *") turned so that its arcs split at or inside the name (RT24-5); in a clip, a ring
+badge whose name is completed by a change (a hand moving away): the memory re-reads the remembered
+arc line straight, at its bounding box (RT24-6).
 Safe: a name cut by one or two letters at the RIGHT edge; ring lettering at a badge's bottom read
 counter-clockwise (tops to the centre); two concentric rings; rings of radius 70-80 px; in a clip,
 a name's second line written under a remembered first line, and a word swapped on a sign cut by
@@ -253,3 +255,50 @@ def test_safe_a_word_swapped_on_a_sign_cut_by_the_frames_right_edge_is_read(tmp_
     assert _read(_screened(tmp_path / "ungated", ungated(config), ocr_engine, before, during,
                            ungated(config).video))  # control
     assert _read(_screened(tmp_path, config, ocr_engine, before, during))
+
+
+def _badge_frame(text: str, hand: bool = False):
+    """A ring badge lettered `text` in a still clip's frame; `hand`: a hand over its second word."""
+    from .clips import scene
+    from .test_video_text import SIZE
+
+    img = lettered(Image.fromarray(scene(SIZE, pan=0)(0.0)), text, (320, 250), 150, -150, 120, cap=22)
+    if hand:
+        ImageDraw.Draw(img).ellipse((340, 60, 480, 190), fill=(200, 150, 120))
+    return np.asarray(img)
+
+
+RING_CASES = {"a hand over the ring's second word moves away": lambda: _badge_frame("AMELIA HART", hand=True),
+              "the ring's second word is written on": lambda: _badge_frame("AMELIA     ")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", RING_CASES)
+def test_control_the_ring_badge_clip_is_named_ungated_and_not_before_the_change(tmp_path, ocr_engine, case):
+    from .test_video import TOML
+    from .test_video_text import _read, _screened, ungated
+
+    (tmp_path / "screening.toml").write_text(TOML)
+    config = load_config(tmp_path / "screening.toml")
+    before, during = RING_CASES[case](), _badge_frame("AMELIA HART")
+    assert not _read(_screened(tmp_path / "before", config, ocr_engine, before, before))
+    assert _read(_screened(tmp_path / "ungated", ungated(config), ocr_engine, before, during, ungated(config).video))
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="RT24-6: a ring badge in a clip ('AMELIA' read on its arc), then for 1 s the "
+                                       "rest of the ring shows ('HART': a hand moves away, or it is written on): the "
+                                       "change reaches the remembered arc line, so TextMemo.read re-reads it with "
+                                       "engine.read_at(frame, [quad]) at the arc's BOUNDING BOX, as a straight line "
+                                       "('AH AIJI', 'AJ'), joined with the fresh 'HART' into that one reading; the "
+                                       "memory then holds the garbage. Cleared gated, named ungated (control). Fix: "
+                                       "TextMemo: remember an arc line's Arc and re-read it unrolled (ocr_arcs), or "
+                                       "never re-read an arc line by its quad: detect again over its box")
+@pytest.mark.parametrize("case", RING_CASES)
+def test_rt24_6_a_ring_badges_name_completed_by_a_change_in_a_clip_is_read(tmp_path, ocr_engine, case):
+    from .test_video import TOML
+    from .test_video_text import _read, _screened
+
+    (tmp_path / "screening.toml").write_text(TOML)
+    config = load_config(tmp_path / "screening.toml")
+    assert _read(_screened(tmp_path, config, ocr_engine, RING_CASES[case](), _badge_frame("AMELIA HART")))
