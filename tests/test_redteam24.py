@@ -7,9 +7,10 @@ xfail(strict=True) with "RT24-N" in its reason: when a fix lands the xfail fails
 Text uses the real OCR engine (one per module) through TextDetector, as a scan does; a name counts
 when policy would report it (similarity >= [text] min_similarity).
 
-Unsafe (xfail): a badge cut by the picture's edge in a photo stored upside down (RT24-1) or
-sideways, the name cut by the top or bottom edge (RT24-2): the edge matcher takes the picture's
-left (right) edge for the start (end) of the text, and looks only at the left and right edges; a
+Unsafe (xfail): a badge cut by the picture's edge in a photo stored upside down or mirrored (a
+selfie, RT24-1), or sideways, the name cut by the top or bottom edge (RT24-2): the edge matcher
+takes the picture's left (right) edge for the start (end) of the text, and looks only at the left
+and right edges; a
 name of 7 letters or fewer cut by either edge (RT24-3, CUT_KEEPS); a ring of 14-px lettering of
 radius 60 px, read when written straight (RT24-4); a full-circle badge ring ("AMELIA HART * STAR
 OF THE WEEK *") turned so that its arcs split at or inside the name (RT24-5); in a clip, a ring
@@ -29,7 +30,7 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from screening.config import load_config
 from screening.detectors.text import TextDetector
@@ -88,18 +89,22 @@ def test_safe_a_name_cut_by_the_left_or_right_edge_is_read(trust_config, ocr_eng
                                        "picture's side of the text ('AMELIA HAR' at the LEFT edge is compared with "
                                        "names missing their first letters) and the plain match is 0.75/0.83 < 0.85. "
                                        "Fix: detectors/text._cut_by_edge: try both cut sides for a line read turned "
-                                       "or mirrored (TextLine.ways), or simply both sides whenever an edge is reached")
+                                       "or mirrored (TextLine.ways), or simply both sides whenever an edge is reached."
+                                       " A mirrored photo (a selfie) the same")
+@pytest.mark.parametrize("way", ["upside down", "mirrored"])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_rt24_1_a_cut_badge_in_a_photo_stored_upside_down_names_the_pupil(trust_config, ocr_engine, public_domain,
-                                                                        side):
+                                                                        side, way):
     img = cut(public_domain, "AMELIA HART", side, 1)
-    assert read_names(trust_config, ocr_engine, img.rotate(180, expand=True)) >= {"P3001"}
+    img = img.rotate(180, expand=True) if way == "upside down" else ImageOps.mirror(img)  # mirrored: a selfie
+    assert read_names(trust_config, ocr_engine, img) >= {"P3001"}
 
 
-def test_control_the_uncut_badge_turned_is_read(trust_config, ocr_engine, public_domain):
+def test_control_the_uncut_badge_turned_or_mirrored_is_read(trust_config, ocr_engine, public_domain):
     for turn in (90, 180, 270):
         assert read_names(trust_config, ocr_engine, badge(public_domain, "AMELIA HART").rotate(turn, expand=True)) \
             == {"P3001"}
+    assert read_names(trust_config, ocr_engine, ImageOps.mirror(badge(public_domain, "AMELIA HART"))) == {"P3001"}
 
 
 @pytest.mark.xfail(strict=True, reason="RT24-2: a badge cut by the TOP or BOTTOM edge, written up or down (a photo "
