@@ -21,7 +21,8 @@ after a remembered 'A M E L I A' farther than the gate's margin (RT24-7); a gent
 Safe: a name cut by one or two letters at the RIGHT edge; ring lettering at a badge's bottom read
 counter-clockwise (tops to the centre); two concentric rings; rings of radius 70-80 px; in a clip,
 a name's second line written under a remembered first line, and a word swapped on a sign cut by
-the frame's right edge.
+the frame's right edge, and a surname written on 90 px after a remembered first name (plain
+letters: RT24-7 needs tracked capitals).
 """
 
 from __future__ import annotations
@@ -398,4 +399,35 @@ def test_rt24_7_tracked_capitals_written_on_after_a_remembered_word_are_read(tmp
     (tmp_path / "screening.toml").write_text(TOML)
     config = load_config(tmp_path / "screening.toml")
     before, during = _tracked(["AMELIA", "____"], pitch, gap), _tracked(["AMELIA", "HART"], pitch, gap)
+    assert _read(_screened(tmp_path, config, ocr_engine, before, during))
+
+
+def _row(words, cap: int = 40, gap: int = 90):
+    """`words` on one row of a banner across a 960 x 360 still frame, `gap` px apart ('_': a word
+    not yet written)."""
+    from .clips import scene
+
+    img = Image.fromarray(scene((960, 360), pan=0)(0.0))
+    d = ImageDraw.Draw(img)
+    font = ImageFont.load_default(round(cap / 0.72))
+    d.rectangle((0, 120, 960, 150 + cap + 40), fill=(250, 250, 240))
+    x = 40
+    for word in words:
+        if not word.startswith("_"):
+            d.text((x, 150), word, font=font, fill=(20, 30, 80))
+        x += font.getlength(word.replace("_", "H")) + gap
+    return np.asarray(img)
+
+
+@pytest.mark.slow
+def test_safe_a_surname_written_on_90_px_after_a_remembered_first_name_is_read(tmp_path, ocr_engine):
+    from .test_video import TOML
+    from .test_video_text import _read, _screened, ungated
+
+    (tmp_path / "screening.toml").write_text(TOML)
+    config = load_config(tmp_path / "screening.toml")
+    before, during = _row(["AMELIA", "____"]), _row(["AMELIA", "HART"])
+    assert not _read(_screened(tmp_path / "before", config, ocr_engine, before, before))  # control
+    assert _read(_screened(tmp_path / "ungated", ungated(config), ocr_engine, before, during,
+                           ungated(config).video))  # control
     assert _read(_screened(tmp_path, config, ocr_engine, before, during))
