@@ -49,6 +49,7 @@ class _Text:
         self.codes = np.frombuffer(plain.encode("utf-32-le"), dtype=np.uint32)
         self._subs: dict[str, np.ndarray] = {}
         self._splits: dict[str, np.ndarray] = {}
+        self._joins: dict[str, np.ndarray] = {}
 
     def sub(self, a: str) -> np.ndarray:
         """cost of reading name letter `a` as each text letter (index j-1 for column j)"""
@@ -74,9 +75,11 @@ class _Text:
         one = _JOINED.get(pair)
         if one is None:
             return None
-        mask = np.zeros(len(self.plain) + 1, dtype=bool)
-        mask[1:] = self.codes == ord(one)
-        return mask
+        if one not in self._joins:
+            mask = np.zeros(len(self.plain) + 1, dtype=bool)
+            mask[1:] = self.codes == ord(one)
+            self._joins[one] = mask
+        return self._joins[one]
 
 
 @lru_cache(maxsize=16)
@@ -84,33 +87,44 @@ def _prepared(plain: str) -> _Text:
     return _Text(plain)
 
 
-def _table(name: str, text: _Text) -> tuple[np.ndarray, np.ndarray]:
-    """Sellers' table in fifths of an edit, and each cell's move (an index into _MOVES)."""
+def _table(name: str, text: _Text, limit: int = _BIG) -> tuple[np.ndarray, np.ndarray] | None:
+    """Sellers' table in fifths of an edit, and each cell's move (an index into _MOVES): the first
+    of the moves, in _MOVES' order, that reaches the cell's cost. None once two rows running cost
+    more than `limit` everywhere: every alignment passes through one of any two rows (a split skips
+    one, never two) and no move lowers the cost, so none could end within it."""
     m, n = len(name), len(text.plain)
     cost = np.zeros((m + 1, n + 1), dtype=np.int32)
     move = np.zeros((m + 1, n + 1), dtype=np.int8)
     steps = np.arange(n + 1, dtype=np.int32) * EDIT
+    diag, left = np.empty(n + 1, dtype=np.int32), np.empty(n + 1, dtype=np.int32)
+    diag[0] = left[0] = _BIG
     for i in range(1, m + 1):
         a, up = name[i - 1], cost[i - 1]
-        diag = np.empty(n + 1, dtype=np.int32)
-        diag[0] = _BIG
         diag[1:] = up[:-1] + text.sub(a)
         down = up + EDIT
-        split = np.full(n + 1, _BIG, dtype=np.int32)
-        where = text.split(a)
-        split[2:] = np.where(where[2:], up[:-2] + CONFUSION, _BIG)
-        join = np.full(n + 1, _BIG, dtype=np.int32)
-        if i >= 2 and (at := text.joined(name[i - 2:i])) is not None:
-            join[1:] = np.where(at[1:], cost[i - 2][:-1] + CONFUSION, _BIG)
-        best = np.minimum(np.minimum(diag, down), np.minimum(split, join))
+        best = np.minimum(diag, down)
+        split = join = None
+        if (at := text.split(a)).any():
+            split = np.full(n + 1, _BIG, dtype=np.int32)
+            split[2:][at[2:]] = up[:-2][at[2:]] + CONFUSION
+            np.minimum(best, split, out=best)
+        if i >= 2 and (at := text.joined(name[i - 2:i])) is not None and at.any():
+            join = np.full(n + 1, _BIG, dtype=np.int32)
+            join[at] = cost[i - 2][:-1][at[1:]] + CONFUSION
+            np.minimum(best, join, out=best)
         best[0] = i * EDIT
         row = np.minimum.accumulate(best - steps) + steps  # a text letter too many: row[j-1] + EDIT
-        left = np.empty(n + 1, dtype=np.int32)
-        left[0] = _BIG
         left[1:] = row[:-1] + EDIT
-        choice = np.select([diag == row, down == row, left == row, split == row], [0, 1, 2, 3], 4)
+        choice = np.full(n + 1, 4, dtype=np.int8)  # the last that reaches the cost wins: set in reverse order
+        if split is not None:
+            choice[split == row] = 3
+        choice[left == row] = 2
+        choice[down == row] = 1
+        choice[diag == row] = 0
         choice[0] = 1
         cost[i], move[i] = row, choice
+        if i >= 2 and row.min() > limit and up.min() > limit:
+            return None
     return cost, move
 
 
@@ -127,12 +141,16 @@ def _best_alignment(form: Form, plain: str, text: str, where: Sequence[int],
     m, n = len(name), len(plain)
     if n == 0:
         return None
-    cost, move = _table(name, _prepared(plain))
-    word_of = [k for k, w in enumerate(form.words) for _ in w]
     budget = (1 - floor) * m
+    limit = int(EDIT * budget) + 1  # a loose first cut in fifths; the float sum below decides
+    table = _table(name, _prepared(plain), limit)
+    if table is None:
+        return None
+    cost, move = table
+    word_of = [k for k, w in enumerate(form.words) for _ in w]
     found: tuple[float, int, int] | None = None
     last = cost[m]
-    for j in np.flatnonzero(last[1:] <= EDIT * budget + 1) + 1:  # a loose first cut; the sum below decides
+    for j in np.flatnonzero(last[1:] <= limit) + 1:
         j = int(j)
         k, steps = _path(cost, move, j)
         total = 0.0

@@ -233,17 +233,15 @@ _ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|
 
 def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
     """A two-word name with up to MAX_BETWEEN words of the text between its words, skipped."""
-    words, grams = _text_words(text)
-    near = [[_near(g, name_word, floor) for g in grams] for name_word in form.words]
+    words = _text_words(text)[0]
+    near = [_near(text, name_word, floor) for name_word in form.words]
     out = []
-    for a in range(len(words)):
-        if not near[0][a]:
-            continue
+    for a in sorted(near[0]):
         for b in range(a + 2, min(a + 2 + MAX_BETWEEN, len(words))):
             if not all(_NAME_GAP.fullmatch(text[words[k].end():words[k + 1].start()]) for k in range(a, b)) \
                     or words[b - 1].group().lower() in _NOT_A_NAME:
                 break
-            if not near[1][b]:
+            if b not in near[1]:
                 continue
             left, right = words[a], words[b]
             joined = left.group() + " " + right.group()
@@ -257,23 +255,26 @@ def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float
 
 
 @lru_cache(maxsize=16)
-def _text_words(text: str) -> tuple[list[re.Match], list[tuple[int, frozenset[str]]]]:
-    """The words of a text, each with its letters' count and folded trigrams (made once per text)."""
+def _text_words(text: str) -> tuple[list[re.Match], list[int], dict[str, list[int]]]:
+    """The words of a text, their letters' counts, and which words hold each folded trigram (made
+    once per text: every two-word form looks at them)."""
     words = list(_WORD.finditer(text))
-    return words, [(len(w), _folded_trigrams(w)) for w in (letters(m.group()) for m in words)]
+    sizes, holding = [], {}
+    for k, word in enumerate(letters(m.group()) for m in words):
+        sizes.append(len(word))
+        for g in _trigrams(word.translate(_FOLD)):
+            holding.setdefault(g, []).append(k)
+    return words, sizes, holding
 
 
 @lru_cache(maxsize=4096)
-def _folded_trigrams(word: str) -> frozenset[str]:
-    return frozenset(_trigrams(word.translate(_FOLD)))
-
-
-def _near(word: tuple[int, frozenset[str]], name_word: str, floor: float) -> bool:
-    """A cheap first look: could a word of the text (its length and trigrams) be `name_word` as read
-    (similar length, a trigram in common)?"""
-    if abs(word[0] - len(name_word)) > max(1.0, (1 - floor) * len(name_word)):
-        return False
-    return bool(word[1] & _folded_trigrams(name_word))
+def _near(text: str, name_word: str, floor: float) -> frozenset[int]:
+    """A cheap first look: the words of the text that could be `name_word` as read (similar length,
+    a trigram in common)."""
+    _, sizes, holding = _text_words(text)
+    slack = max(1.0, (1 - floor) * len(name_word))
+    return frozenset(k for g in _trigrams(name_word.translate(_FOLD)) for k in holding.get(g, ())
+                     if abs(sizes[k] - len(name_word)) <= slack)
 
 
 def _inside_addresses(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
