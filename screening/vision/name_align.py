@@ -98,6 +98,7 @@ def _table(name: str, text: _Text, limit: int = _BIG) -> tuple[np.ndarray, np.nd
     steps = np.arange(n + 1, dtype=np.int32) * EDIT
     diag, left = np.empty(n + 1, dtype=np.int32), np.empty(n + 1, dtype=np.int32)
     diag[0] = left[0] = _BIG
+    low = 0  # the cheapest cell of the row before (row 0 costs nothing)
     for i in range(1, m + 1):
         a, up = name[i - 1], cost[i - 1]
         diag[1:] = up[:-1] + text.sub(a)
@@ -115,7 +116,7 @@ def _table(name: str, text: _Text, limit: int = _BIG) -> tuple[np.ndarray, np.nd
         best[0] = i * EDIT
         row = np.minimum.accumulate(best - steps) + steps  # a text letter too many: row[j-1] + EDIT
         left[1:] = row[:-1] + EDIT
-        choice = np.full(n + 1, 4, dtype=np.int8)  # the last that reaches the cost wins: set in reverse order
+        choice = np.full(n + 1, 4, dtype=np.int8)  # set in reverse order: the first move in _MOVES wins
         if split is not None:
             choice[split == row] = 3
         choice[left == row] = 2
@@ -123,7 +124,8 @@ def _table(name: str, text: _Text, limit: int = _BIG) -> tuple[np.ndarray, np.nd
         choice[diag == row] = 0
         choice[0] = 1
         cost[i], move[i] = row, choice
-        if i >= 2 and row.min() > limit and up.min() > limit:
+        was, low = low, int(row.min())
+        if low > limit and was > limit:
             return None
     return cost, move
 
