@@ -214,6 +214,8 @@ def main() -> int:
     ap.add_argument("--ablation", nargs="*", default=None, help="only these earlier matchers (by position, 0..)")
     ap.add_argument("--sections", nargs="*", default=None, choices=SECTIONS,
                     help="only these tables (default: all)")
+    ap.add_argument("--without", nargs="*", default=[],
+                    help="trust-size: also each trust size without these logo steps, photo by photo beside it")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
@@ -268,7 +270,7 @@ def main() -> int:
         n_timed = 8 if args.quick else 20
         timed = [r for r in rows if r.get("face") and r["kind"] == "blazer_crest"][:n_timed]
         face_ms, face_results = time_faces(timed)
-        print("\n".join(trust_size_table(timed, face_ms, face_results)))
+        print("\n".join(trust_size_table(timed, face_ms, face_results, args.without)))
     if "scan" in sections:
         scan_rows = [r for r in rows if r["kind"] in ("clean", "blazer_crest", "crest")]
         print("\n".join(whole_scan_table(scan_rows[:: max(1, len(scan_rows) // (12 if args.quick else 26))][:26])))
@@ -289,19 +291,22 @@ def time_table(rows: list[dict], res: list[dict]) -> None:
               f"{xs[int(0.95 * (len(xs) - 1))]:.0f} |")
 
 
-def trust_size_table(rows: list[dict], face_ms: float | None, face_results: list | None) -> list[str]:
+def trust_size_table(rows: list[dict], face_ms: float | None, face_results: list | None,
+                     without=()) -> list[str]:
     """Logos + uniforms per image as the trust grows, on the photos faces were timed on (one process).
 
-    The uniform check is given what the face check found on each photo, as in a scan."""
+    The uniform check is given what the face check found on each photo, as in a scan. With `without`
+    (logo steps), each trust size is also run without them, photo by photo right after the detector
+    with every step (the before and after of a change in one run); CPU time of the logo check too."""
     import dataclasses
 
-    from screening.detectors.logos import LogoDetector
+    from screening.detectors.logos import STEPS, LogoDetector
     from screening.detectors.uniforms import UniformDetector
 
     big = load_config(SET / "trust50.toml")
     lines = [f"\nCost by trust size (the same {len(rows)} photos, one process, ms per image; faces "
              f"{face_ms:.0f} ms on them)\n" if face_ms else "\nCost by trust size (ms per image)\n",
-             "| academies | logos | uniforms | logos + uniforms | vs faces |", "|---|---|---|---|---|"]
+             "| academies | logos | uniforms | logos + uniforms | vs faces | logos CPU |", "|---|---|---|---|---|---|"]
     images = [np.asarray(Image.open(SET / "cases" / r["file"]).convert("RGB")) for r in rows]
     if face_results is not None:
         faces = [CheckResult(Check.FACES, tuple(found)) for found in face_results]
@@ -309,21 +314,25 @@ def trust_size_table(rows: list[dict], face_ms: float | None, face_results: list
         faces = [CheckResult(Check.FACES, (FaceFinding(tuple(row["face"])),)) for row in rows]
     for n in (1, 2, 10, len(big.academies)):
         sub = dataclasses.replace(big, academies=big.academies[:n])
-        logos = LogoDetector(sub, cache=SET / "cache")
-        uniforms = UniformDetector(sub, logos)
-        t_logo = t_uni = 0.0
+        variants = {"": STEPS, **({f" without {' '.join(without)}": STEPS - set(without)} if without else {})}
+        checks = {k: (LogoDetector(sub, cache=SET / "cache", steps=v),) for k, v in variants.items()}
+        checks = {k: (lg[0], UniformDetector(sub, lg[0])) for k, lg in checks.items()}
+        times = {k: [0.0, 0.0, 0.0] for k in checks}  # logos, uniforms, logos CPU
         for face, rgb in zip(faces, images):
-            earlier = {Check.FACES: face}
-            t0 = time.perf_counter()
-            found = logos.detect(_Picture(rgb), {})
-            t1 = time.perf_counter()
-            earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(found))  # as a scan gives it
-            uniforms.detect(_Picture(rgb), earlier)
-            t_logo += t1 - t0
-            t_uni += time.perf_counter() - t1
-        lo, un = 1000 * t_logo / len(rows), 1000 * t_uni / len(rows)
-        ratio = f"{(lo + un) / face_ms:.2f}x" if face_ms else "-"
-        lines.append(f"| {n} | {lo:.0f} | {un:.0f} | {lo + un:.0f} | {ratio} |")
+            for k, (logos, uniforms) in checks.items():
+                earlier = {Check.FACES: face}
+                t0, c0 = time.perf_counter(), time.process_time()
+                found = logos.detect(_Picture(rgb), {})
+                t1, c1 = time.perf_counter(), time.process_time()
+                earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(found))  # as a scan gives it
+                uniforms.detect(_Picture(rgb), earlier)
+                times[k][0] += t1 - t0
+                times[k][1] += time.perf_counter() - t1
+                times[k][2] += c1 - c0
+        for k, (t_logo, t_uni, c_logo) in times.items():
+            lo, un = 1000 * t_logo / len(rows), 1000 * t_uni / len(rows)
+            ratio = f"{(lo + un) / face_ms:.2f}x" if face_ms else "-"
+            lines.append(f"| {n}{k} | {lo:.0f} | {un:.0f} | {lo + un:.0f} | {ratio} | {1000 * c_logo / len(rows):.0f} |")
     return lines
 
 

@@ -1,5 +1,6 @@
 """Logos + uniforms against the face check as the trust grows, in one process:
-`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2] [--without STEP ...]`.
+`.venv/bin/python bench/logo_cost_ab.py [--academies 1 10 50] [--photos 8] [--rounds 2] [--without STEP ...]
+[--with STEP ...]` (`--with photo-grey`: a step measured and not shipped, beside the shipped check).
 
 `--without confirm own-resolution` also runs, for each trust size, a logo detector without those
 steps (screening/detectors/logos.py STEPS: the tree before them, exactly), photo by photo beside the
@@ -45,6 +46,7 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--without", nargs="*", default=[], help="also run each trust size without these logo steps")
+    ap.add_argument("--with", dest="opt_in", nargs="*", default=[], help="...and with these steps not shipped")
     args = ap.parse_args()
     if not (SET / "truth.jsonl").is_file():
         print(f"{SET} is empty: run bench/make_logo_set.py first")
@@ -65,30 +67,37 @@ def main() -> int:
         if args.without:
             before = LogoDetector(sub, cache=SET / "cache", steps=STEPS - set(args.without))
             checks[f"{n} without {' '.join(args.without)}"] = (before, UniformDetector(sub, before))
+        if args.opt_in:  # steps not shipped (e.g. photo-grey), to measure what they would save
+            extra = LogoDetector(sub, cache=SET / "cache", steps=STEPS | set(args.opt_in))
+            checks[f"{n} with {' '.join(args.opt_in)}"] = (extra, UniformDetector(sub, extra))
         logos = LogoDetector(sub, cache=SET / "cache")
         checks[n] = (logos, UniformDetector(sub, logos))
     spent = {"faces": 0.0, **{n: 0.0 for n in checks}}
+    cpu = dict.fromkeys(spent, 0.0)  # process CPU time: what the load of other processes does not inflate
     for rgb in images[:1]:  # warm: models loaded, the indexes built
         faces.detect(_Picture(rgb), {})
         for logos, _ in checks.values():
             logos.detect(_Picture(rgb), {})
     for _ in range(args.rounds):
         for rgb in images:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             found = faces.detect(_Picture(rgb), {})
             spent["faces"] += time.perf_counter() - t
+            cpu["faces"] += time.process_time() - c
             for n, (logos, uniforms) in checks.items():
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 earlier = {Check.FACES: CheckResult(Check.FACES, tuple(found))}
                 earlier[Check.LOGOS] = CheckResult(Check.LOGOS, tuple(logos.detect(_Picture(rgb), {})))
                 uniforms.detect(_Picture(rgb), earlier)
                 spent[n] += time.perf_counter() - t
+                cpu[n] += time.process_time() - c
     count = len(images) * args.rounds
     print(f"{len(images)} blazer photos x {args.rounds} rounds, one process, one OpenCV thread; ms per photo\n")
-    print("| check | ms | vs faces |\n|---|---|---|")
+    print("| check | ms | vs faces | CPU ms | CPU vs faces |\n|---|---|---|---|---|")
     for label, seconds in spent.items():
         what = "faces" if label == "faces" else f"logos + uniforms, {label} academies"
-        print(f"| {what} | {1000 * seconds / count:.0f} | {seconds / spent['faces']:.2f}x |")
+        print(f"| {what} | {1000 * seconds / count:.0f} | {seconds / spent['faces']:.2f}x "
+              f"| {1000 * cpu[label] / count:.0f} | {cpu[label] / cpu['faces']:.2f}x |")
     return 0
 
 

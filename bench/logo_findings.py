@@ -3,6 +3,7 @@
     .venv/bin/python bench/logo_findings.py dump OUT.json [--every 4] [--clean-every 4] [--only odd|even]
                                                   [--kinds crest decoy ...] [--like DUMP.json]
                                                   [--trust screening.toml] [--workers 2]
+                                                  [--without STEP ...] [--cases FILE ...]
     .venv/bin/python bench/logo_findings.py compare BEFORE.json AFTER.json
     .venv/bin/python bench/logo_findings.py table DUMP.json    (the miss table by size band and style)
 
@@ -13,6 +14,11 @@ academies it may also be), score, box. `compare` says, case by case, which acade
 above min_score each tree names: crests lost, crests gained, decoys or clean photos newly
 flagged, and how many cases are identical. A change that is to cost less must leave every
 case's named academies as they were (scores may move) or only gain crests.
+
+`--without STEP ...` runs the detector without those steps (detectors/logos.py STEPS: the check as
+before them, exactly). Each case also records `cast`: how many placements the "cast" step judged
+again (logo_match.cast.worth) and how many it changed (cast_free returned another placement); a
+case where it changed none has exactly the findings it has without the step.
 """
 
 from __future__ import annotations
@@ -40,22 +46,34 @@ class _Picture:
         self.frames = [rgb]
 
 
-def _init(trust: str) -> None:
+def _init(trust: str, without=()) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker, as in a scan's pool
     from screening.config import load_config
-    from screening.detectors.logos import LogoDetector
+    from screening.detectors.logos import STEPS, LogoDetector
+    from screening.vision.logo_match import cast
 
-    _W["det"] = LogoDetector(load_config(SET / trust), cache=SET / "cache")
+    _W["det"] = LogoDetector(load_config(SET / trust), cache=SET / "cache", steps=STEPS - set(without))
+    _W["cast"] = [0, 0]
+    free = cast.cast_free
+
+    def counted(cand, p, *a, **k):  # how often the cast step judged a placement again, and changed it
+        q = free(cand, p, *a, **k)
+        _W["cast"][0] += 1
+        _W["cast"][1] += q is not p
+        return q
+
+    cast.cast_free = counted
 
 
 def _run(row: dict) -> dict:
     rgb = np.asarray(Image.open(SET / "cases" / row["file"]).convert("RGB"))
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
+    _W["cast"][:] = [0, 0]
     found = _W["det"].detect(_Picture(rgb), {})
     return {"file": row["file"], "kind": row["kind"], "band": row.get("band"), "academy": row.get("academy"),
-            "seconds": time.perf_counter() - t,
+            "seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "cast": list(_W["cast"]),
             "findings": [{"academy": f.academy, "also": list(f.also), "score": f.score, "box": list(f.box),
                           "detail": f.detail} for f in found]}
 
@@ -81,6 +99,8 @@ def dump(args) -> int:
         rows = [r for r in cases(1) if r["file"] in wanted]
     if args.kinds:
         rows = [r for r in rows if r["kind"] in args.kinds]
+    if args.cases:  # these case files (e.g. the misses), whatever the thinning
+        rows = [r for r in cases(1) if r["file"] in args.cases or r["file"][:4] in args.cases]
     t = time.perf_counter()
     if args.interleave:  # kinds and bands taken in turn: a run cut short still samples each
         groups = defaultdict(list)
@@ -89,7 +109,7 @@ def dump(args) -> int:
         rows = [r for k in range(max(map(len, groups.values()))) for g in groups.values() if k < len(g)
                 for r in g[k:k + 1]]
     out = []
-    with Pool(args.workers, initializer=_init, initargs=(args.trust,)) as pool, \
+    with Pool(args.workers, initializer=_init, initargs=(args.trust, tuple(args.without))) as pool, \
             open(f"{args.out}.partial", "w", encoding="utf-8") as partial:
         for row in pool.imap(_run, rows, chunksize=1):  # each case saved as it ends: a long run can be cut
             out.append(row)
@@ -194,6 +214,8 @@ def main() -> int:
     d.add_argument("--like", default=None, help="the cases of this dump (or .partial), nothing else")
     d.add_argument("--trust", default="screening.toml", help="trust file in the bench set (trust50.toml: 51 academies)")
     d.add_argument("--workers", type=int, default=2)
+    d.add_argument("--without", nargs="*", default=[], help="logo steps left out (the check as before them)")
+    d.add_argument("--cases", nargs="*", default=None, help="only these cases (file names or 4-digit numbers)")
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")

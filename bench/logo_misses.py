@@ -33,6 +33,7 @@ sys.path.insert(0, str(REPO))
 from screening.config import LogoSettings, load_config  # noqa: E402
 from screening.detectors import logos as L  # noqa: E402
 from screening.vision import logo_match as lm  # noqa: E402
+from screening.vision.logo_match import cast  # noqa: E402
 from screening.vision.geometry import iou  # noqa: E402
 
 SET = REPO / "bench" / "out" / "logo_set"
@@ -57,6 +58,7 @@ def stage(det: L.LogoDetector, rgb: np.ndarray, truth: dict) -> tuple[str, str]:
     image = lm.image_features(work, set().union(*(r.channels for r in kept)))
     matched = det.index.match(image, [det._position[id(r)] for r in kept])
     v_grey, v_ab = lm.appearance_channels(work)
+    balanced = cast.Balanced(work, rgb) if "cast" in det.steps else None
     best, n_match, n_near = None, 0, 0
     for ref in kept:
         src, dst = matched[det._position[id(ref)]]
@@ -69,9 +71,9 @@ def stage(det: L.LogoDetector, rgb: np.ndarray, truth: dict) -> tuple[str, str]:
         for p in cands:
             if iou(p.crest_box(), box) < 0.3:
                 continue
-            det._placed(ref, [p], src, dst, v_grey, v_ab, max(1.0, scale))
-            if best is None or p.score > best.score:
-                best = p
+            for q in det._placed(ref, [p], src, dst, v_grey, v_ab, max(1.0, scale), balanced) or [p]:
+                if best is None or q.score > best.score:
+                    best = q
     detail = f"{size}; {n_match} matches, {n_near} on the crest"
     detail += "; " + _small_stage(det, rgb, work, scale, box, truth)
     if best is None:

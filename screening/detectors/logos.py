@@ -21,7 +21,7 @@ from screening.config import Academy, Config
 from screening.formats.logo import logo_files, read_logo
 from screening.model import Box, LogoFinding
 from screening.vision import logo_match as lm
-from screening.vision.logo_match import small
+from screening.vision.logo_match import cast, small
 from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
@@ -29,8 +29,14 @@ CACHE_VERSION = "logo-ref-3"
 # "own-resolution": fine detail and a crest's size judged at the photo's own resolution (an enlarged
 # working image holds no finer detail); "confirm": placements near the floor show their fine detail
 # (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
+# "cast": a placement whose colour pattern fails as taken is judged again with the photo's colour cast
+# taken out (logo_match.cast; issue 16, crestrecall5).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
-                   "own-resolution"})
+                   "own-resolution", "cast"})
+# Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
+# as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
+# (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
+# small-crest windows do not propose them all (issue 16, siftcost; docs/academies.md).
 # Placements scoring below this are not worth reporting at all; decide() applies the real threshold.
 REPORT_FLOOR = 0.3
 # Placements scoring at least this are aligned pixel by pixel (ECC) and checked again.
@@ -83,6 +89,7 @@ class LogoDetector:
         self.rivals = [[self.references[j] for j in js] for js in lm.same_layout(self.references)]
         self._position = {id(r): i for i, r in enumerate(self.references)}
         self._small_templates = {id(r): small.templates(r) for r in self.references}  # small crests' colours
+        self._fragile: dict[int, bool] = {}  # per reference: can a cast break its colours (cast.fragile)
 
     def detect(self, picture, earlier) -> list[LogoFinding]:
         findings: list[LogoFinding] = []
@@ -110,7 +117,10 @@ class LogoDetector:
         work = cv2.resize(region, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         refs = [r for r in self.references if academies is None or r.academy in academies]
         findings = []
-        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0):
+        # "photo-grey" (not shipped): the whole photo, enlarged, has its grey keypoints from the photo as taken
+        photo = region if box is None and scale > 1 and "photo-grey" in self.steps else None
+        for p in self.find(work, refs, zoom=max(1.0, scale) if "own-resolution" in self.steps else 1.0,
+                           photo=photo, whole=rgb):
             bx, by, bw, bh = p.crest_box()
             full = (round(x0 + bx / scale), round(y0 + by / scale), round(bw / scale), round(bh / scale))
             detail = (f"matches {p.reference.name} ({p.inliers} matching points, "
@@ -145,16 +155,16 @@ class LogoDetector:
                     findings = [g for g in findings if g not in same] + [f]
         return findings
 
-    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0) -> list[lm.Placement]:
+    def find(self, rgb: np.ndarray, refs, zoom: float = 1.0, photo=None, whole=None) -> list[lm.Placement]:
         """Every placement of the references in a working-size RGB image, best per place.
 
         `zoom` is how much `rgb` was enlarged from the photo (1 when it was not): what a crest's
-        size allows is judged at the photo's own resolution (_placed).
+        size allows is judged at the photo's own resolution (_placed). `photo`: grey keypoints from it
+        (lm.image_features); `whole`: the photo, whose greys measure a cast (cast.Balanced).
 
-        The photo is worked on once for all references: its colour views (and each academy
-        colour's map in them) and its keypoints, which query the one index of every academy's
-        reference features. References whose main colours never meet in the photo are ruled
-        out by colour first.
+        The photo is worked on once for all references: its colour views (and each academy colour's
+        map in them) and its keypoints, which query the one index of every academy's reference
+        features. References whose main colours never meet in the photo are ruled out first.
         """
         if not refs:
             return []
@@ -168,7 +178,7 @@ class LogoDetector:
             refs = [r for r in refs if presence.possible(r)]
             if not refs:
                 return []
-        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)))
+        image = lm.image_features(rgb, set().union(*(r.channels for r in refs)), photo=photo)
         if "index" in self.steps:  # one query of all references' index by the photo's features
             matched = self.index.match(image, [self._position[id(r)] for r in refs])
             pairs = [matched[self._position[id(r)]] for r in refs]
@@ -177,6 +187,7 @@ class LogoDetector:
         found: list[lm.Placement] = []
         if verify:
             v_grey, v_ab = lm.appearance_channels(rgb)
+            balanced = cast.Balanced(rgb, rgb if whole is None else whole) if "cast" in self.steps else None
         shapes = "colour-shape" in self.steps and verify
         for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
@@ -186,7 +197,7 @@ class LogoDetector:
                     p.score = 1.0
                 found += cands
                 continue
-            mine = self._placed(ref, cands, src, dst, v_grey, v_ab, zoom)
+            mine = self._placed(ref, cands, src, dst, v_grey, v_ab, zoom, balanced)
             # a detailed crest needs MIN_SUPPORT agreeing matches to be placed by colour and
             # outline (below): with fewer matches in all, its proposals are not worth making;
             # nor are they for a crest its keypoints have already placed well. A placement from
@@ -195,7 +206,7 @@ class LogoDetector:
             # its best placement (_best_per_place)
             if shapes and not (ref.detailed and len(src) < lm.MIN_SUPPORT) and \
                     not any(p.score >= self.settings.min_score for p in mine):
-                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom)
+                mine += self._placed(ref, _shaped(ref, presence, to_work, dst), src, dst, v_grey, v_ab, zoom, balanced)
             found += mine
         if not found:
             return []
@@ -205,11 +216,15 @@ class LogoDetector:
 
         return _best_per_place(found, name if verify else None)
 
-    def _placed(self, ref, cands, src, dst, v_grey, v_ab, zoom: float = 1.0) -> list[lm.Placement]:
+    def _placed(self, ref, cands, src, dst, v_grey, v_ab, zoom: float = 1.0,
+                balanced: cast.Balanced | None = None) -> list[lm.Placement]:
         """The candidates that survive the appearance check (refined when worth it), scored; `zoom`
-        as in find(): fine detail and "large" are judged at the photo's own resolution."""
+        as in find(): fine detail and "large" are judged at the photo's own resolution. With
+        `balanced` (the photo with its colour cast taken out), a candidate whose colour pattern
+        fails as taken is judged again there (logo_match.cast)."""
         found = []
-        for p in cands:
+        for cand in cands:
+            p = cand
             # a placement by colour and outline must look UNMATCHED_PENALTY more alike to be reported
             enough = max(REFINE_FROM, REPORT_FLOOR + lm.UNMATCHED_PENALTY) if p.source == "colour-shape" \
                 else REFINE_FROM
@@ -218,6 +233,8 @@ class LogoDetector:
                 q = lm.aligned(p, v_grey, v_ab, src, dst, enough, zoom)  # ECC, kept only where it holds
                 # a placement near the floor shows its fine detail (an aligned one already has)
                 p = lm.confirmed(p, v_grey, v_ab, zoom) if q is p and "confirm" in self.steps else q
+            if balanced is not None and cast.worth(p, self.settings.min_score, balanced) and self._cast_fragile(ref):
+                p = cast.cast_free(cand, p, v_grey, balanced, src, dst, enough, REFINE_FROM, zoom)
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
@@ -229,6 +246,13 @@ class LogoDetector:
             if p.score >= REPORT_FLOOR:
                 found.append(p)
         return found
+
+
+    def _cast_fragile(self, ref: lm.Reference) -> bool:
+        """cast.fragile(ref), worked out the first time a placement of it asks."""
+        if id(ref) not in self._fragile:
+            self._fragile[id(ref)] = cast.fragile(ref)
+        return self._fragile[id(ref)]
 
 
 def _best_per_place(found: list[lm.Placement], name=None) -> list[lm.Placement]:

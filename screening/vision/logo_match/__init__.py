@@ -20,7 +20,10 @@ the image handling. The steps, each measured in bench/bench_logos.py:
    lighting does not matter), the colour pattern (shift free, so casts do not matter), the
    crest's mean colour (a cast moves it a little, another school's palette a lot) and the
    share of the crest's parts that agree (so another school's crest of the same shape does
-   not pass). The colour checks cap the score.
+   not pass). The colour checks cap the score. A crest whose colours a cast can break (an
+   embroidered or black-and-white badge), placed by keypoints but failing the colour pattern, is
+   judged again on the photo with its own grey-world cast taken out, and counts only when its fine
+   detail agrees there (cast.py).
 """
 
 from __future__ import annotations

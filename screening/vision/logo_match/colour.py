@@ -38,12 +38,21 @@ def colour_views(rgb: np.ndarray) -> list[ColourView]:
     The grey-world balance undoes a colour cast but misleads in a scene of one warm colour
     (an orange suit and skin), so both are searched.
     """
+    return [ColourView(rgb), ColourView(balanced(rgb, grey_world(rgb)))]
+
+
+def grey_world(rgb: np.ndarray) -> np.ndarray:
+    """The gains (float32, one per RGB channel) that make the photo's mean grey: a colour cast's inverse
+    where the scene is neutral on average."""
     means = np.add.reduce(rgb.reshape(-1, 3), axis=0, dtype=np.float32) / np.float32(rgb.shape[0] * rgb.shape[1])
-    gains = means.mean() / np.maximum(means, 1.0)
+    return means.mean() / np.maximum(means, 1.0)
+
+
+def balanced(rgb: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """The photo with each channel multiplied by its gain (grey_world()'s), clipped to 8 bits."""
     # each channel's 256 values balanced once (float32, clipped, truncated), then looked up
     table = np.clip(np.arange(256, dtype=np.float32)[:, None] * gains[None, :], 0, 255).astype(np.uint8)
-    balanced = cv2.LUT(np.ascontiguousarray(rgb), table.reshape(256, 1, 3))
-    return [ColourView(rgb), ColourView(balanced)]
+    return cv2.LUT(np.ascontiguousarray(rgb), table.reshape(256, 1, 3))
 
 
 class ColourPresence:

@@ -33,20 +33,30 @@ class ChannelFeatures:
         return idx, np.sqrt(np.maximum(d2, 0))
 
 
-def image_features(rgb: np.ndarray, channels) -> dict[int, ChannelFeatures]:
+def image_features(rgb: np.ndarray, channels, photo: np.ndarray | None = None) -> dict[int, ChannelFeatures]:
     """SIFT features of an image on each requested channel; points in rgb's pixels.
 
     The grey channel is searched with its longer side at most GREY_SIDE (SIFT doubles its
     input, and the doubled scale is most of its work), the colour channels at CHROMA_SCALE.
+    `photo`, when given, is what `rgb` was enlarged from: the grey channel is then searched on
+    it at its own size (SIFT's doubled scale is then twice the photo's pixels; the enlarged
+    image's doubled scale held only interpolated pixels, at 1/zoom**2 of the cost per pixel
+    saved), its points scaled into rgb's pixels.
     """
     out = {}
     if GREY in channels:
-        scale = min(1.0, GREY_SIDE / max(rgb.shape[:2]))
-        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        source = rgb if photo is None else photo
+        scale = min(1.0, GREY_SIDE / max(source.shape[:2]))
+        grey = cv2.cvtColor(source, cv2.COLOR_RGB2GRAY)
         if scale < 1:
             grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         pts, desc = features(grey)
-        out[GREY] = ChannelFeatures((pts + 0.5) / scale - 0.5 if scale < 1 else pts, desc)
+        if photo is not None:  # pixel centres of the photo into rgb's (per axis: sizes were rounded)
+            k = np.float32([rgb.shape[1] / grey.shape[1], rgb.shape[0] / grey.shape[0]])
+            pts = (pts + 0.5) * k - 0.5
+        elif scale < 1:
+            pts = (pts + 0.5) / scale - 0.5
+        out[GREY] = ChannelFeatures(pts, desc)
     chroma = set(channels) - {GREY}
     if chroma:
         small = cv2.resize(rgb, None, fx=CHROMA_SCALE, fy=CHROMA_SCALE, interpolation=cv2.INTER_AREA)
