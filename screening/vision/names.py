@@ -255,26 +255,27 @@ def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float
 
 
 @lru_cache(maxsize=16)
-def _text_words(text: str) -> tuple[list[re.Match], list[int], dict[str, list[int]]]:
-    """The words of a text, their letters' counts, and which words hold each folded trigram (made
-    once per text: every two-word form looks at them)."""
+def _text_words(text: str) -> tuple[list[re.Match], list[int], dict[str, list[int]], dict]:
+    """The words of a text, their letters' counts, which words hold each folded trigram, and room
+    for _near's answers (made once per text: every two-word form looks at them)."""
     words = list(_WORD.finditer(text))
     sizes, holding = [], {}
     for k, word in enumerate(letters(m.group()) for m in words):
         sizes.append(len(word))
         for g in _trigrams(word.translate(_FOLD)):
             holding.setdefault(g, []).append(k)
-    return words, sizes, holding
+    return words, sizes, holding, {}
 
 
-@lru_cache(maxsize=4096)
 def _near(text: str, name_word: str, floor: float) -> frozenset[int]:
     """A cheap first look: the words of the text that could be `name_word` as read (similar length,
     a trigram in common)."""
-    _, sizes, holding = _text_words(text)
-    slack = max(1.0, (1 - floor) * len(name_word))
-    return frozenset(k for g in _trigrams(name_word.translate(_FOLD)) for k in holding.get(g, ())
-                     if abs(sizes[k] - len(name_word)) <= slack)
+    _, sizes, holding, known = _text_words(text)
+    if (name_word, floor) not in known:
+        slack = max(1.0, (1 - floor) * len(name_word))
+        known[name_word, floor] = frozenset(k for g in _trigrams(name_word.translate(_FOLD))
+                                            for k in holding.get(g, ()) if abs(sizes[k] - len(name_word)) <= slack)
+    return known[name_word, floor]
 
 
 def _inside_addresses(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
