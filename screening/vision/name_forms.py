@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Words of academy names that say what kind of school it is, not which: an error there does not
 # decide whether a name was read, and "St" may be left off a sign.
@@ -32,6 +33,7 @@ _LOOKALIKES = {"А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",
                "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X", "ο": "o"}
 
 
+@lru_cache(maxsize=8192)
 def _folded(ch: str) -> str:
     """One character as the letters() it contributes: look-alikes as Latin, lower case, accents off,
     own letters spelt."""

@@ -15,8 +15,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exported)
+from screening.vision.name_align import (  # noqa: F401 (constants re-exported)
+    _CONFUSABLE,
+    _DIGIT_LOOKALIKES,
+    _PAIRS,
+    _SPLITS,
+    CONFUSION_COST,
+    LONG,
+    SHORT,
+    _best_alignment,
+    _word_end,
+    _word_start,
+)
+from screening.vision.name_forms import (
     GENERIC,
     SAINTS,
     TITLES,
@@ -35,18 +48,6 @@ from screening.vision.name_forms import (  # noqa: F401 (letters, GENERIC re-exp
     untitled,
 )
 
-# Cost of one confusable substitution, as a share of an ordinary edit.
-CONFUSION_COST = 0.2
-# Names with at least this many letters are found without word ends.
-LONG = 16
-_DIGIT_LOOKALIKES = frozenset("OoIlSZB")  # 0, 1, 5, 2, 8 as OCR misreads them before a digit
-# Names with fewer letters than this match only with confusions, never with a real edit.
-SHORT = 6
-
-_CONFUSABLE = [set("o0q"), set("il1|!"), set("s5$"), set("b8"), set("z2"), set("g6")]
-_PAIRS = {(a, b) for group in _CONFUSABLE for a in group for b in group if a != b}
-# one character of the name read as two of the text, or two as one
-_SPLITS = {"m": ("rn", "nn"), "w": ("vv",), "d": ("cl",), "h": ("li",), "k": ("lc",)}
 # every confusable character as its group's first, for the trigram index
 _FOLD = str.maketrans({c: sorted(group)[0] for group in _CONFUSABLE for c in group})
 
@@ -232,17 +233,15 @@ _ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|
 
 def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
     """A two-word name with up to MAX_BETWEEN words of the text between its words, skipped."""
-    words = list(_WORD.finditer(text))
-    near = [[_near(letters(w.group()), name_word, floor) for w in words] for name_word in form.words]
+    words = _text_words(text)[0]
+    near = [_near(text, name_word, floor) for name_word in form.words]
     out = []
-    for a in range(len(words)):
-        if not near[0][a]:
-            continue
+    for a in sorted(near[0]):
         for b in range(a + 2, min(a + 2 + MAX_BETWEEN, len(words))):
             if not all(_NAME_GAP.fullmatch(text[words[k].end():words[k + 1].start()]) for k in range(a, b)) \
                     or words[b - 1].group().lower() in _NOT_A_NAME:
                 break
-            if not near[1][b]:
+            if b not in near[1]:
                 continue
             left, right = words[a], words[b]
             joined = left.group() + " " + right.group()
@@ -255,17 +254,34 @@ def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float
     return out
 
 
-def _near(word: str, name_word: str, floor: float) -> bool:
-    """A cheap first look: could `word` be `name_word` as read (similar length, a trigram in common)?"""
-    if abs(len(word) - len(name_word)) > max(1.0, (1 - floor) * len(name_word)):
-        return False
-    return bool(_trigrams(word.translate(_FOLD)) & _trigrams(name_word.translate(_FOLD)))
+@lru_cache(maxsize=16)
+def _text_words(text: str) -> tuple[list[re.Match], list[int], dict[str, list[int]], dict]:
+    """The words of a text, their letters' counts, which words hold each folded trigram, and room
+    for _near's answers (made once per text: every two-word form looks at them)."""
+    words = list(_WORD.finditer(text))
+    sizes, holding = [], {}
+    for k, word in enumerate(letters(m.group()) for m in words):
+        sizes.append(len(word))
+        for g in _trigrams(word.translate(_FOLD)):
+            holding.setdefault(g, []).append(k)
+    return words, sizes, holding, {}
+
+
+def _near(text: str, name_word: str, floor: float) -> frozenset[int]:
+    """A cheap first look: the words of the text that could be `name_word` as read (similar length,
+    a trigram in common)."""
+    _, sizes, holding, known = _text_words(text)
+    if (name_word, floor) not in known:
+        slack = max(1.0, (1 - floor) * len(name_word))
+        known[name_word, floor] = frozenset(k for g in _trigrams(name_word.translate(_FOLD))
+                                            for k in holding.get(g, ()) if abs(sizes[k] - len(name_word)) <= slack)
+    return known[name_word, floor]
 
 
 def _inside_addresses(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
     """An academy name of SHORT letters or more anywhere inside a web or e-mail address or a hashtag."""
     out = []
-    for token in _ADDRESS.finditer(text):
+    for token in _tokens(_ADDRESS, text):
         plain, where = _letters_with_positions(token.group())
         m = _best_alignment(form, plain, token.group(), where, floor, anywhere=True)
         if m is not None:
@@ -282,7 +298,7 @@ _RUN = re.compile(r"\S{%d,}" % RUN_MIN)
 
 def _inside_runs(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
     out = []
-    for token in _RUN.finditer(text):
+    for token in _tokens(_RUN, text):
         run = token.group()
         if any(c.islower() for c in run) or not any(c.isupper() for c in run):
             continue
@@ -295,97 +311,22 @@ def _inside_runs(form: Form, text: str, floor: float) -> list[tuple[float, int, 
     return out
 
 
+@lru_cache(maxsize=32)
+def _tokens(pattern: re.Pattern, text: str) -> list[re.Match]:
+    return list(pattern.finditer(text))
+
+
 def _trigrams(s: str) -> set[str]:
     return {s[i:i + 3] for i in range(len(s) - 2)} if len(s) >= 3 else {s} if s else set()
 
 
-def _letters_with_positions(text: str) -> tuple[str, list[int]]:
-    """The letters() of text, and for each the index in text of the character it came from."""
+@lru_cache(maxsize=64)
+def _letters_with_positions(text: str) -> tuple[str, tuple[int, ...]]:
+    """The letters() of text, and for each the index in text of the character it came from
+    (cached: every form of every target reads the same text)."""
     out, where = [], []
     for i, ch in enumerate(text):
         for c in _folded(ch):
             out.append(c)
             where.append(i)
-    return "".join(out), where
-
-
-def _best_alignment(form: Form, plain: str, text: str, where: list[int],
-                    floor: float, anywhere: bool = False) -> tuple[float, int, int] | None:
-    """The best span of `plain` holding the name (approximate substring, Sellers' algorithm).
-
-    Its similarity is the lower of the whole name's (1 - cost / letters) and that of its weakest
-    identifying word, so "Trinity South" is not "Trinity North" however long the rest. Spans
-    start and end on word ends of the original text unless the name is LONG. Returns
-    (similarity, start, end), start/end indices into `text`, or None below `floor`.
-    """
-    name = form.plain
-    m, n = len(name), len(plain)
-    inf = float("inf")
-    cost = [[0.0] * (n + 1)] + [[inf] * (n + 1) for _ in range(m)]
-    move: list[list[tuple[int, int, float]]] = [[(0, 0, 0.0)] * (n + 1) for _ in range(m + 1)]
-    for i in range(1, m + 1):
-        a = name[i - 1]
-        row, up = cost[i], cost[i - 1]
-        cost[i][0], move[i][0] = float(i), (1, 0, 1.0)
-        for j in range(1, n + 1):
-            b = plain[j - 1]
-            c = 0.0 if a == b else CONFUSION_COST if (a, b) in _PAIRS else 1.0
-            best, how = up[j - 1] + c, (1, 1, c)
-            if up[j] + 1 < best:
-                best, how = up[j] + 1, (1, 0, 1.0)  # a letter of the name missing from the text
-            if row[j - 1] + 1 < best:
-                best, how = row[j - 1] + 1, (0, 1, 1.0)  # a letter too many in the text
-            if j >= 2 and plain[j - 2:j] in _SPLITS.get(a, ()) and up[j - 2] + CONFUSION_COST < best:
-                best, how = up[j - 2] + CONFUSION_COST, (1, 2, CONFUSION_COST)
-            if i >= 2 and name[i - 2:i] in _SPLITS.get(b, ()) and cost[i - 2][j - 1] + CONFUSION_COST < best:
-                best, how = cost[i - 2][j - 1] + CONFUSION_COST, (2, 1, CONFUSION_COST)
-            row[j], move[i][j] = best, how
-    word_of = [k for k, w in enumerate(form.words) for _ in w]
-    budget = (1 - floor) * m
-    found: tuple[float, int, int] | None = None
-    for j in range(1, n + 1):
-        if cost[m][j] > budget:
-            continue
-        per_word = [0.0] * len(form.words)
-        i, k = m, j
-        while i > 0:
-            di, dj, c = move[i][k]
-            per_word[word_of[max(0, i - 1)]] += c
-            i, k = i - di, k - dj
-        if k >= j:
-            continue
-        if m < SHORT and cost[m][j] >= 1:  # a short name: confusions only, no real edit
-            continue
-        start, end = where[k], where[j - 1] + 1
-        if m < LONG and not anywhere and not (_word_start(text, start) and _word_end(text, end)):
-            continue
-        sim = 1 - cost[m][j] / m
-        for w, spent, key in zip(form.words, per_word, form.distinctive):
-            if key:
-                sim = min(sim, 1 - spent / len(w))
-        if sim >= floor and (found is None or sim > found[0]):
-            found = (sim, start, end)
-    return found
-
-
-def _word_start(text: str, i: int) -> bool:
-    if i == 0:
-        return True
-    before, here = text[i - 1], text[i]
-    return not before.isalnum() or (before.islower() and here.isupper()) or (before.isdigit() and here.isalpha())
-
-
-def _word_end(text: str, i: int) -> bool:
-    """A name ends before a space or mark, a capital after lower case, or a number run into it
-    ("amelia_hart07", "HART2026"), including the number as OCR misreads it ("HARTO7": 0 as O)."""
-    if i >= len(text):
-        return True
-    before, here = text[i - 1], text[i]
-    if not here.isalnum() or (before.islower() and here.isupper()):
-        return True
-    if not before.isalpha():
-        return False
-    j = i
-    while j < len(text) and text[j] in _DIGIT_LOOKALIKES:
-        j += 1
-    return j < len(text) and text[j].isdigit()
+    return "".join(out), tuple(where)
