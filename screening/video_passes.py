@@ -84,18 +84,18 @@ def _logo_pass(detector) -> Pass:
 
 
 def _text_pass(detector) -> Pass:
-    """Text in a crop at the scale the whole frame is worked on (OCR plans a small picture at
-    full size: a crop would be searched finer than its frame, at a higher cost per pixel). The
-    lines the crop reaches that the pass read before are read again whole where they lie
-    (video_text.py): a finding a change touches is not detected again over its whole box."""
+    """Text in a crop at the scale the whole frame is worked on (OCR plans a small picture at full
+    size: a crop would be searched finer, at a higher cost per pixel). Lines the crop reaches that
+    the pass read before are read again whole where they lie (video_text.py)."""
     def run(pixels, earlier):
         whole = max(text.whole) or max(pixels.shape[:2])
         scale = detector.engine.working_scale(whole)
+        size = {"width": pixels.shape[1], "height": pixels.shape[0]}  # names cut by its edges
         if text.frame is None or not hasattr(detector.engine, "read_at"):
-            return detector.findings(detector.engine.read(pixels, scale=scale), width=pixels.shape[1])
+            return detector.findings(detector.engine.read(pixels, scale=scale), **size)
         x0, y0 = text.origin
         lines = memo.read(detector.engine, text.frame, (x0, y0, x0 + pixels.shape[1], y0 + pixels.shape[0]), scale)
-        return detector.findings([moved(line, -x0, -y0) for line in lines], width=pixels.shape[1])
+        return detector.findings([moved(line, -x0, -y0) for line in lines], **size)
 
     memo = TextMemo()
     text = Pass(Check.TEXT.value, Check.TEXT, False, False, run, memo=memo, rereads_touched=False)

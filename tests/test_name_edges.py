@@ -16,7 +16,7 @@ WIDTH = 1000
 
 
 def named(detector, text: str, box) -> set[str]:
-    return {f.target_id for f in detector.findings([line(text, box)], width=WIDTH) 
+    return {f.target_id for f in detector.findings([line(text, box)], width=WIDTH, height=800) 
             if f.target and f.similarity >= TextSettings.min_similarity}
 
 
@@ -25,6 +25,8 @@ def named(detector, text: str, box) -> set[str]:
     ("ELIA HART", (6, 100, 240, 40), "P3001"),  # two letters off, the box a few pixels in
     ("AMELIA HA", (740, 100, 260, 40), "P3001"),  # the right edge cuts the surname
     ("ARA OKAFOR", (0, 300, 260, 40), "P3003"),
+    ("MELIA HART", (740, 100, 260, 40), "P3001"),  # at the right edge: a photo stored mirrored or turned (RT24-1)
+    ("MELIA HART", (300, 0, 260, 40), "P3001"),  # at the top edge: a line written up or down (RT24-2)
     ("IDAN'S ACADEMY", (0, 500, 400, 50), "aidan"),  # "St A" off the sign's left
 ])
 def test_a_name_cut_by_the_pictures_edge_is_named(config, text, box, who):
@@ -35,7 +37,6 @@ def test_a_name_cut_by_the_pictures_edge_is_named(config, text, box, who):
     ("MELIA HART", (300, 100, 260, 40)),  # the same letters inside the photo: not cut, not her name
     ("LIA HART", (0, 100, 200, 40)),  # three letters gone: too little is left to tell
     ("CAMELIA HART", (0, 100, 300, 40)),  # a whole other name at the edge
-    ("MELIA HART", (740, 100, 260, 40)),  # at the right edge its start is in view: not cut there
 ])
 def test_letters_not_cut_by_the_edge_or_cut_too_deep_name_nobody(config, text, box):
     assert named(TextDetector(config, PEOPLE, engine=NoEngine()), text, box) == set()
@@ -59,3 +60,5 @@ def test_a_line_reaches_an_edge_within_half_its_height():
     assert edges_reached((10, 0, 100, 40), 40, WIDTH) == ["left"]
     assert edges_reached((30, 0, 100, 40), 40, WIDTH) == []
     assert edges_reached((0, 0, WIDTH, 40), 40, WIDTH) == ["left", "right"]
+    assert edges_reached((300, 770, 100, 40), 40, WIDTH, 800) == ["bottom"]
+    assert edges_reached((300, 770, 100, 40), 40, WIDTH) == []  # no height given: left and right only

@@ -7,17 +7,16 @@ xfail(strict=True) with "RT24-N" in its reason: when a fix lands the xfail fails
 Text uses the real OCR engine (one per module) through TextDetector, as a scan does; a name counts
 when policy would report it (similarity >= [text] min_similarity).
 
-Unsafe (xfail): a badge cut by the picture's edge in a photo stored upside down or mirrored (a
-selfie, RT24-1), or sideways, the name cut by the top or bottom edge (RT24-2): the edge matcher
-takes the picture's left (right) edge for the start (end) of the text, and looks only at the left
-and right edges; a
-name of 7 letters or fewer cut by either edge (RT24-3, CUT_KEEPS); a ring of 14-px lettering of
-radius 60 px, read when written straight (RT24-4); a full-circle badge ring ("AMELIA HART * STAR
+Fixed (plain tests now): a badge cut by the edge in a photo stored upside down or mirrored (RT24-1) or
+sideways, cut by the top or bottom edge (RT24-2): both ends of a line reaching any edge are tried;
+a gently arched sign over a gate (RT24-8) and a ring of 14-px lettering of radius 60 px (RT24-4):
+ocr_arcs takes arcs from 15 degrees and 100 thicknesses.
+Unsafe (xfail): a name of 7 letters cut by one letter at the LEFT edge (RT24-3; the right edge is
+read since CUT_KEEPS is 6); a full-circle badge ring ("AMELIA HART * STAR
 OF THE WEEK *") turned so that its arcs split at or inside the name (RT24-5); in a clip, a ring
 badge whose name is completed by a change (a hand moving away): the memory re-reads the remembered
 arc line straight, at its bounding box (RT24-6); in a clip, tracked capitals 'H A R T' written on
-after a remembered 'A M E L I A' farther than the gate's margin (RT24-7); a gently arched sign
-(radius 400-500 px) over a gate: neither DB's boxes nor ocr_arcs read it (RT24-8).
+after a remembered 'A M E L I A' farther than the gate's margin (RT24-7).
 Safe: a name cut by one or two letters at the RIGHT edge; ring lettering at a badge's bottom read
 counter-clockwise (tops to the centre); two concentric rings; rings of radius 70-80 px; in a clip,
 a name's second line written under a remembered first line, and a word swapped on a sign cut by
@@ -84,14 +83,7 @@ def test_safe_a_name_cut_by_the_left_or_right_edge_is_read(trust_config, ocr_eng
     assert read_names(trust_config, ocr_engine, cut(public_domain, "AMELIA HART", side, letters)) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT24-1: a photo stored upside down (no orientation tag) of a badge cut by "
-                                       "the edge: the OCR reads the line turned over, so its cut end lies at the "
-                                       "other side of the picture; name_edges looks for letters missing at the "
-                                       "picture's side of the text ('AMELIA HAR' at the LEFT edge is compared with "
-                                       "names missing their first letters) and the plain match is 0.75/0.83 < 0.85. "
-                                       "Fix: detectors/text._cut_by_edge: try both cut sides for a line read turned "
-                                       "or mirrored (TextLine.ways), or simply both sides whenever an edge is reached."
-                                       " A mirrored photo (a selfie) the same")
+# RT24-1 (fixed: name_edges.cut_sides / ocr_arcs ARC_MIN_TURN, MAX_RADIUS)
 @pytest.mark.parametrize("way", ["upside down", "mirrored"])
 @pytest.mark.parametrize("side", ["left", "right"])
 def test_rt24_1_a_cut_badge_in_a_photo_stored_upside_down_names_the_pupil(trust_config, ocr_engine, public_domain,
@@ -108,12 +100,7 @@ def test_control_the_uncut_badge_turned_or_mirrored_is_read(trust_config, ocr_en
     assert read_names(trust_config, ocr_engine, ImageOps.mirror(badge(public_domain, "AMELIA HART"))) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT24-2: a badge cut by the TOP or BOTTOM edge, written up or down (a photo "
-                                       "stored sideways, a vertical banner): edges_reached() measures only the "
-                                       "box's x against the picture's width, so a line reaching the top or bottom "
-                                       "is never compared with cut names ('MELIA HART' 0.83, 'AMELIA HAR' 0.75). "
-                                       "Fix: edges_reached: the top and bottom edges too, for upright lines (box "
-                                       "taller than wide), both cut sides")
+# RT24-2 (fixed: name_edges.cut_sides / ocr_arcs ARC_MIN_TURN, MAX_RADIUS)
 @pytest.mark.parametrize("side, turn", [("left", 90), ("left", 270), ("right", 90), ("right", 270)])
 def test_rt24_2_a_badge_cut_by_the_top_or_bottom_edge_names_the_pupil(trust_config, ocr_engine, public_domain,
                                                                     side, turn):
@@ -125,12 +112,12 @@ def test_control_a_short_name_uncut_is_read(trust_config, ocr_engine, public_dom
     assert read_names(trust_config, ocr_engine, badge(public_domain, "AMY HART")) == {"P3201"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT24-3: a pupil's name of 7 letters or fewer ('Amy Hart', 'Zoe Li') cut by "
+# RT24-3 (the right edge fixed: name_edges.CUT_KEEPS 6)
+@pytest.mark.parametrize("side", [pytest.param("left", marks=pytest.mark.xfail(strict=True, reason="RT24-3: a pupil's name of 7 letters or fewer ('Amy Hart', 'Zoe Li') cut by "
                                        "one letter at either edge: name_edges.CUT_KEEPS = 7 makes no cut form of it, "
                                        "and 'MY HART' (nothing found) / 'AMY HAR' (0.75) do not match plainly. Fix: "
                                        "cut forms for short names too, needing the rest of the name (the uncut "
-                                       "word) whole, or report such a line for review")
-@pytest.mark.parametrize("side", ["left", "right"])
+                                       "word) whole, or report such a line for review")), "right"])
 def test_rt24_3_a_short_name_cut_by_the_edge_names_the_pupil(trust_config, ocr_engine, public_domain, side):
     assert "P3201" in read_names(trust_config, ocr_engine, cut(public_domain, "AMY HART", side, 1))
 
@@ -184,12 +171,7 @@ def test_control_14_px_capitals_written_straight_are_read(trust_config, ocr_engi
     assert read_names(trust_config, ocr_engine, board(astronaut(public_domain), ["AMELIA HART"], cap=14)) == {"P3001"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT24-4: 14-px capitals round half a ring of radius 60 px (a lapel badge): "
-                                       "nothing is read, though the same letters straight are (control) and rings "
-                                       "of radius 70-80 px are (safe). The letters are a word space apart, each a "
-                                       "region of its own in the DB map; the chain/arc fit finds no arc that holds "
-                                       "the name. Fix: ocr_arcs: chain letters spaced up to a letter pitch on a "
-                                       "small circle, or fit circles to all text regions of similar thickness")
+# RT24-4 (fixed with RT24-8's wider arc limits)
 def test_rt24_4_a_ring_of_radius_60_px_is_read(trust_config, ocr_engine, public_domain):
     img = ring(astronaut(public_domain), "AMELIA HART", (320, 240), 60, -180, 180, cap=14)
     assert "P3001" in read_names(trust_config, ocr_engine, img)
@@ -234,16 +216,7 @@ def test_control_the_gate_arch_words_straight_or_more_bent_are_read(trust_config
         == {"aidan"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT24-8: a gently arched sign (radius 400-500 px, 20-26 px capitals, 30-64 "
-                                       "degrees: a name or the academy over a gate) in a 1400 x 900 photo: nothing "
-                                       "is read at all, though the same words straight (control) or bent more "
-                                       "(radius 300-350 px, at the control's places) are. DB maps the arch as ONE "
-                                       "region (181 x 17 map px for 'AMELIA HART' r 500) whose box scores low and is "
-                                       "dropped; ocr_arcs rejects it: it turns 23 degrees (< ARC_MIN_TURN 25) on a "
-                                       "circle of 63 map thicknesses (> MAX_RADIUS 40, 'a straight line, which "
-                                       "detection boxes well': here it does not). Fix: ocr_arcs: read a region DB's "
-                                       "boxes dropped along its fitted curve whatever its turn and radius (or as its "
-                                       "chord's quad)")
+# RT24-8 (fixed: name_edges.cut_sides / ocr_arcs ARC_MIN_TURN, MAX_RADIUS)
 @pytest.mark.parametrize("text, who, radius, span, cap, cy", [("AMELIA HART", "P3001", 400, 36, 20, 700),
                                                               ("AMELIA HART", "P3001", 500, 30, 20, 700),
                                                               ("ST AIDAN'S ACADEMY", "aidan", 400, 64, 20, 600),

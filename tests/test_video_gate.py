@@ -462,7 +462,7 @@ def test_text_in_a_crop_is_read_at_the_scale_of_the_whole_frame(tmp_path, config
         def __init__(self):
             self.engine = Engine()
 
-        def findings(self, lines, frame=0, width=0):
+        def findings(self, lines, frame=0, width=0, height=0):
             return []
 
         def detect_tags(self, tags):

@@ -16,7 +16,7 @@ from screening.config import Config
 from screening.formats import captions, coordtext, video_metadata
 from screening.model import Box, TextFinding
 from screening.vision import names as nm
-from screening.vision.name_edges import EdgeMatcher, edges_reached
+from screening.vision.name_edges import EdgeMatcher, cut_sides, edges_reached
 from screening.vision.ocr import REVERSED_ORDER, OcrEngine, TextLine
 
 # Matches below this similarity are not worth reporting; decide() applies [text] min_similarity.
@@ -47,10 +47,12 @@ class TextDetector:
         for i, frame in enumerate(picture.frames):
             view = picture.view(i) if hasattr(picture, "view") else ""
             findings += [dataclasses.replace(f, view=view) if view else f
-                         for f in self.findings(self.engine.read(frame), frame=i, width=frame.shape[1])]
+                         for f in self.findings(self.engine.read(frame), frame=i, width=frame.shape[1],
+                                                height=frame.shape[0])]
         for view, pixels in getattr(picture, "repeats", ()):  # thumbnails of the picture itself
             findings += [dataclasses.replace(f, view=view)
-                         for f in self.findings(self.engine.read(pixels), width=pixels.shape[1]) if f.target]  # a name left there, not text it cannot read
+                         for f in self.findings(self.engine.read(pixels), width=pixels.shape[1],
+                                                height=pixels.shape[0]) if f.target]  # a name left there, not text it cannot read
         if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
             own = captions.photo_captions(picture.data)
             findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own)
@@ -79,9 +81,10 @@ class TextDetector:
                                            source=where)
         return list(out.values())
 
-    def findings(self, lines: Sequence[TextLine], frame: int = 0, width: int = 0) -> list[TextFinding]:
-        """Matches in single lines and in runs of adjacent lines, and (given the picture's `width`)
-        names cut by its left or right edge; then the unreadable lines."""
+    def findings(self, lines: Sequence[TextLine], frame: int = 0, width: int = 0,
+                 height: int = 0) -> list[TextFinding]:
+        """Matches in single lines and in runs of adjacent lines, and (given the picture's `width`
+        and `height`) names cut by its edges; then the unreadable lines."""
         best: dict[tuple[str, str, tuple[int, ...]], TextFinding] = {}
         matched: set[int] = set()
         for run in runs([line.box for line in lines], MAX_LINES, [_pitch(line) for line in lines]):
@@ -102,7 +105,7 @@ class TextDetector:
                     if key not in best or finding.similarity > best[key].similarity:
                         best[key] = finding
                     matched.update(used)
-        for i, finding in self._cut_by_edge(lines, width, frame):
+        for i, finding in self._cut_by_edge(lines, width, height, frame):
             key = (finding.target, finding.target_id, (i,))
             if key not in best or finding.similarity > best[key].similarity:
                 best[key] = finding
@@ -113,10 +116,10 @@ class TextDetector:
                 findings.append(TextFinding(line.box, line.text, round(line.score, 3), line.height, frame=frame))
         return findings
 
-    def _cut_by_edge(self, lines: Sequence[TextLine], width: int, frame: int):
+    def _cut_by_edge(self, lines: Sequence[TextLine], width: int, height: int, frame: int):
         """(line index, finding) for each name a line reaching the picture's edge shows cut (RT20-13)."""
         for i, line in enumerate(lines):
-            for side in edges_reached(line.box, line.height, width) if width else ():
+            for side in cut_sides(edges_reached(line.box, line.height, width, height)) if width else ():
                 for m in self.edges.find(line.text, side):
                     yield i, TextFinding(box=line.box, text=line.text, ocr_score=round(line.score, 3),
                                          height=line.height, target=m.target.kind, target_id=m.target.id,

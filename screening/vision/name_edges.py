@@ -15,8 +15,9 @@ from screening.vision.names import Form, Match, Matcher, Target
 
 # A line cut by the edge may have lost up to this many letters there ...
 CUT_LETTERS = 2
-# ... and a name so cut must keep at least this many letters, and its cut word two.
-CUT_KEEPS = 7
+# ... and a name so cut must keep at least this many letters, and its cut word two ("Amy Hart"
+# cut by one letter keeps six: RT24-3).
+CUT_KEEPS = 6
 # A cut name counts from this similarity (an uncut one from the matcher's floor).
 CUT_SURE = 0.85
 # A line reaches an edge when its box ends within this share of its height of it (about a
@@ -59,8 +60,17 @@ class EdgeMatcher:
         return found
 
 
-def edges_reached(box: tuple[int, int, int, int], height: int, width: int) -> list[str]:
-    """Which of the picture's left and right edges (`width` pixels apart) a line's box reaches."""
+def edges_reached(box: tuple[int, int, int, int], height: int, width: int, tall: int = 0) -> list[str]:
+    """Which edges of a picture `width` x `tall` pixels (tall 0: left and right only) a line's box reaches."""
     reach = max(2.0, EDGE_REACH * height)
-    x, _, w, _ = box
-    return [side for side, gap in (("left", x), ("right", width - (x + w))) if gap <= reach]
+    x, y, w, h = box
+    gaps = [("left", x), ("right", width - (x + w))] + ([("top", y), ("bottom", tall - (y + h))] if tall else [])
+    return [side for side, gap in gaps if gap <= reach]
+
+
+def cut_sides(reached: list[str]) -> tuple[str, ...]:
+    """The ends of a line's text that may be cut, for a line reaching these edges: both, whichever
+    edge it is. A line read turned over (a photo stored upside down) or mirrored (a selfie) has its
+    cut end at the other side of its text, and one written up or down (a photo stored sideways, a
+    vertical banner) meets the top or bottom edge (RT24-1, RT24-2)."""
+    return ("left", "right") if reached else ()

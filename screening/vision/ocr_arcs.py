@@ -26,13 +26,14 @@ CHAIN_GAP = 4.0
 CHAIN_THICKNESS = 2.0
 # A region on a chain's circle joins it up to this many degrees past its ends.
 JOIN_TURN = 45.0
-# A chain is an arc when it turns through at least this many degrees around its circle ...
-ARC_MIN_TURN = 25.0
+# A chain is an arc when it turns through at least this many degrees around its circle (a gentle
+# arch over a gate turns 20-30: RT24-8) ...
+ARC_MIN_TURN = 15.0
 # ... keeps 90% of its outline within this many thicknesses of the circle ...
 BAND = 0.9
 # ... and the circle is no larger than this many thicknesses (a larger one is a straight line,
-# which detection boxes well).
-MAX_RADIUS = 40.0
+# which detection boxes well; a gate's arch of radius 500 px is 63).
+MAX_RADIUS = 100.0
 # The bands read: (radius + this many map thicknesses, plus or minus this many): the map marks a
 # shrunk kernel of the text (DB grows its boxes by 1.6 in area), and where in the band the
 # letters' middle lies depends on the lettering; each band is read as its own line.
@@ -40,6 +41,9 @@ BANDS = ((0.0, 1.2), (0.0, 1.6), (0.4, 1.6))
 # The band is read this many map thicknesses past each end of the chain: a letter the map did not
 # mark (an O turned steeply, RT20-5's "LIVER BENNETT") is still read.
 END_MARGIN = 3.0
+# Lettering turning through this many degrees or more is a whole ring: its seam (where the band
+# is cut open, at its widest gap) may fall inside a name, so it is read on half a turn past it.
+RING_TURN = 270.0
 # At most this many arcs are read in one picture.
 MAX_ARCS = 8
 
@@ -89,11 +93,16 @@ def arcs_in(pred: np.ndarray, thresh: float) -> list[Arc]:
         arc = _fitted([regions[i] for i in chain])
         if arc is None:
             continue
-        # regions on the same circle join it, however wide the word space (lettering spread round a badge)
-        more = [k for k, r in enumerate(regions) if k not in chain and _on(arc, r)]
-        if more:
-            arc = _fitted([regions[i] for i in chain + more]) or arc
-        used.update(chain + more)
+        # regions on the same circle join it, however wide the word space (lettering spread round a
+        # badge), and the circle is fitted again to them all, until no more join (a whole ring, RT24-5)
+        members = list(chain)
+        for _ in range(4):
+            more = [k for k, r in enumerate(regions) if k not in members and k not in used and _on(arc, r)]
+            if not more:
+                break
+            members += more
+            arc = _fitted([regions[i] for i in members]) or arc
+        used.update(members)
         arcs.append(arc)
     return sorted(arcs, key=lambda a: -a.r * (a.end - a.start))[:MAX_ARCS]
 
@@ -224,6 +233,8 @@ def unrolled(rgb: np.ndarray, arc: Arc) -> list[np.ndarray]:
     """The BANDS of `rgb` around the arc, each unrolled into a straight strip: letters upright when
     their tops face away from the centre (a ring's top, an arch), turned over when they face it (a
     ring's bottom, read clockwise); the recogniser reads both ways."""
+    if arc.end - arc.start >= math.radians(RING_TURN):  # a whole ring: read on past its seam
+        arc = Arc(arc.cx, arc.cy, arc.r, arc.thickness, arc.start, arc.start + math.radians(RING_TURN) + math.pi)
     return [_strip(rgb, arc, arc.r + k * arc.thickness, h * arc.thickness) for k, h in BANDS]
 
 
