@@ -636,8 +636,7 @@ def test_rt9_control_a_name_arched_over_45_degrees_is_read(tmp_path, config, ocr
     assert "text" in kinds(d)
 
 
-@pytest.mark.xfail(strict=True, reason="RT9-19: capitals arched over 80 degrees (a banner, a badge ring) are not read: "
-                   "the OCR's line detector cuts the arc into single tilted letters (vision/ocr.py reads straight lines)")
+# RT9-19 (fixed: vision/ocr_arcs.py reads lettering along an arc unrolled)
 def test_rt9_19_a_name_arched_over_80_degrees_is_read(tmp_path, config, ocr_engine):
     path = tmp_path / "arch80.png"
     Image.fromarray(arched(80, 320)).save(path)
