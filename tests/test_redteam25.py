@@ -1,0 +1,196 @@
+"""Red team 25: pictures written as text (formats/textpictures.py) and the clip/Matroska changes.
+
+Each unsafe case is xfail(strict=True) "RT25-N": the face picture comes back `cleared` while the same
+face written the way the reader knows is found (the control beside it). SAFE cases are asserted."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import struct
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from screening.formats import textpictures
+from screening.model import Status
+
+from .clips import write_clip
+from .test_carried_gaps import _face_jpeg
+from .test_redteam6 import EveryFrameRedFaces, backdrop, jpeg
+from .test_video import config, screen  # noqa: F401
+
+FACE = _face_jpeg()
+B64 = base64.b64encode(FACE).decode()
+
+
+def _lines(text: str, width: int = 76) -> list[str]:
+    return [text[i:i + width] for i in range(0, len(text), width)]
+
+
+def _png(chunks: list[tuple[str, str]]) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    for key, value in chunks:
+        info.add_text(key, value)
+    out = io.BytesIO()
+    Image.fromarray(backdrop()).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _decide(tmp_path, config, name: str, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    s, d = screen(path, config, faces=EveryFrameRedFaces())
+    return s, d
+
+
+def _found(d) -> bool:
+    return d.status is Status.NEEDS_PERMISSION and any(r.kind.value == "unknown_face" for r in d.reasons)
+
+
+# ---------------------------------------------------------------- the control
+
+
+def test_control_the_face_in_plain_base64_in_a_png_text_chunk_needs_permission(tmp_path, config):
+    _, d = _decide(tmp_path, config, "c.png", _png([("Comment", "\n".join(_lines(B64)))]))
+    assert _found(d), d.reasons
+
+
+def test_control_ordinary_png_is_cleared(tmp_path, config):
+    _, d = _decide(tmp_path, config, "o.png", _png([("Comment", "Sports day, north field.")]))
+    assert d.status is Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- unsafe: writings the reader does not know
+
+UNSAFE = {
+    "RT25-1: base64 in a JSON string, its line breaks written as the two characters \\n (a stray 'n' "
+    "every 76 shifts each line's alignment)": json.dumps({"thumb": "\n".join(_lines(B64))}),
+    "RT25-2: base64 with a stray character every 76 (lines ended by '.')": ".".join(_lines(B64)),
+    "RT25-3: base64 as a C/JS string concatenation, each line in quotes":
+        "const img =\n" + " +\n".join(f'"{line}"' for line in _lines(B64)) + ";",
+    "RT25-4: hex bytes separated by '-' (bytes.hex('-'), .NET BitConverter.ToString)": FACE.hex("-"),
+    "RT25-5: hex bytes unpadded, separated by spaces ('%x ' per byte)": " ".join(f"{c:x}" for c in FACE),
+    "RT25-6: the bytes as a decimal list (Node's Buffer.toJSON, a JSON byte array)":
+        json.dumps({"type": "Buffer", "data": list(FACE)}),
+    "RT25-7: base64 of the gzip'd picture ('H4sI...', how JSON and web APIs ship blobs)":
+        base64.b64encode(gzip.compress(FACE, mtime=0)).decode(),
+    "RT25-8: base64 written twice (base64 of the base64 text)": base64.b64encode(B64.encode()).decode(),
+    "RT25-9: hex of the base64 text": B64.encode().hex(),
+    "RT25-10: Ascii85 (PDF, PostScript, git binary patches)": base64.a85encode(FACE, wrapcol=76).decode(),
+}
+
+
+@pytest.mark.parametrize("how", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=k)) for k in UNSAFE])
+def test_unsafe_face_written_as_text_in_a_png_text_chunk_is_not_cleared(tmp_path, config, how):
+    _, d = _decide(tmp_path, config, "u.png", _png([("Comment", UNSAFE[how])]))
+    assert d.status is not Status.CLEARED, (how, d.reasons)
+
+
+@pytest.mark.xfail(strict=True, reason="RT25-11: UTF-32 text (documented not read): the face in base64 in a "
+                   "UTF-32 caption is cleared")
+def test_unsafe_face_in_base64_in_utf32_text(tmp_path, config):
+    exif = Image.Exif()
+    exif[0x9286] = b"UNICODE\x00" + ("Trip " + B64).encode("utf-32-le")
+    out = io.BytesIO()
+    Image.fromarray(backdrop()).save(out, "JPEG", quality=90, exif=exif.tobytes())
+    _, d = _decide(tmp_path, config, "u32.jpg", out.getvalue())
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- split across two texts
+
+
+def test_control_base64_in_one_png_chunk_is_found(tmp_path, config):
+    _, d = _decide(tmp_path, config, "one.png", _png([("Comment", B64)]))
+    assert _found(d), d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT25-12: base64 split across two PNG tEXt chunks (first chunk under 64 "
+                   "characters, before the frame header): each chunk read alone, the face is cleared")
+def test_unsafe_base64_split_across_two_png_text_chunks(tmp_path, config):
+    _, d = _decide(tmp_path, config, "two.png", _png([("Comment", B64[:60]), ("Comment", B64[60:])]))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+def test_safe_base64_split_after_the_frame_header_is_an_error_not_cleared(tmp_path, config):
+    """Split late: the first half reaches the frame header, is a cut-off picture: error (fail closed)."""
+    half = len(B64) // 2 // 4 * 4
+    _, d = _decide(tmp_path, config, "late.png", _png([("Comment", B64[:half]), ("Comment", B64[half:])]))
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+def _with_comments(carrier: bytes, comments: list[bytes]) -> bytes:
+    segs = b"".join(b"\xff\xfe" + struct.pack(">H", len(c) + 2) + c for c in comments)
+    return carrier[:2] + segs + carrier[2:]
+
+
+def _big_face() -> bytes:
+    """The face JPEG with 60 kB of APP15 data before its frame header (a phone JPEG's EXIF, thumbnail
+    and ICC profile take as much), so its base64 is longer than one JPEG comment can hold."""
+    rnd = bytes((i * 2654435761 >> 13) & 0x7F for i in range(60000))  # no 0xFF byte
+    pad = b"".join(b"\xff\xef" + struct.pack(">H", len(rnd[i:i + 30000]) + 2) + rnd[i:i + 30000]
+                   for i in range(0, len(rnd), 30000))
+    return FACE[:2] + pad + FACE[2:]
+
+
+def test_control_big_face_in_base64_in_one_png_chunk_is_found(tmp_path, config):
+    _, d = _decide(tmp_path, config, "big.png", _png([("Comment", base64.b64encode(_big_face()).decode())]))
+    assert _found(d), d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT25-13: a picture whose base64 is over 64 kB must be split over JPEG "
+                   "comment segments; split before its frame header (60 kB of APP data first), each comment read "
+                   "alone, the face is cleared")
+def test_unsafe_big_base64_split_over_two_jpeg_comments(tmp_path, config):
+    text = base64.b64encode(_big_face())
+    data = _with_comments(jpeg(backdrop()), [text[:65000], text[65000:]])
+    _, d = _decide(tmp_path, config, "com.jpg", data)
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT25-14: base64 split across two clip comment tags (title, comment) of a "
+                   "Matroska clip: each tag read alone, the face is cleared")
+def test_unsafe_base64_split_across_two_clip_tags(tmp_path, config):
+    path = write_clip(tmp_path / "split.mkv", 1.0, metadata={"title": B64[:60], "comment": B64[60:]})
+    s, d = screen(path, config)
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ---------------------------------------------------------------- safe: wrappings that are read
+
+
+SAFE = {
+    "UTF-16 with a byte-order mark": b"\xff\xfe" + ("Note " + B64).encode("utf-16-le"),
+    "hex with mixed separators (', ' ':' ';' newlines)": "".join(
+        f"{c:02x}" + (", ", ":", ";", "\n", " ")[i % 5] for i, c in enumerate(FACE)).encode(),
+    "a data: URI with a space before base64": ("data:image/jpeg; base64," + B64).encode(),
+    "base64 with a space every 3 characters (not a multiple of 4)": " ".join(
+        B64[i:i + 3] for i in range(0, len(B64), 3)).encode(),
+}
+
+
+@pytest.mark.parametrize("how", SAFE)
+def test_safe_wrappings_are_read(how):
+    (found,) = textpictures.text_pictures(SAFE[how], "comment")
+    assert found.data == FACE
+
+
+def test_safe_hex_with_one_digit_dropped_is_an_error_not_cleared(tmp_path, config):
+    """An odd digit count mid-text shifts the nibbles after it: the picture is found cut and is an error."""
+    h = FACE.hex()
+    _, d = _decide(tmp_path, config, "odd.png", _png([("Comment", h[:1001] + h[1002:])]))
+    assert d.status is Status.ERROR, d.reasons
+
+
+def test_safe_flac_picture_block_in_a_matroska_audio_tag_is_found(tmp_path, config):
+    """Vorbis comment METADATA_BLOCK_PICTURE: base64 of a FLAC picture block (the JPEG at an offset)."""
+    mime, desc = b"image/jpeg", b"cover"
+    block = struct.pack(">I", 3) + struct.pack(">I", len(mime)) + mime + struct.pack(">I", len(desc)) + desc + \
+        struct.pack(">IIIII", 160, 120, 24, 0, len(FACE)) + FACE
+    path = write_clip(tmp_path / "flac.mkv", 1.0, audio="aac",
+                      audio_tags={"METADATA_BLOCK_PICTURE": base64.b64encode(block).decode()})
+    s, d = screen(path, config)
+    assert d.status is not Status.CLEARED, d.reasons
