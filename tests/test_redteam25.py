@@ -276,3 +276,50 @@ def test_control_the_black_and_white_academy_s_cut_crest_needs_permission(trust)
 def test_unsafe_cut_crest_on_black_blazer_under_a_cast_is_cleared(trust):  # noqa: F811
     d, details = _verdict(trust, _cut_crest_photo("tarn", CAST))
     assert d.status is not Status.CLEARED, details
+
+
+# ---------------------------------------------------------------- the cast step and which academy is named
+
+
+@pytest.fixture(scope="module")
+def two_threads(tmp_path_factory):
+    """Two academies with the bench's embroidered badge, one in light blue thread (#7fb2e5), one in teal (#7fd2c5)."""
+    from screening.config import load_config
+    from screening.detectors.logos import LogoDetector
+    from tests import crests
+
+    from .test_logo_cast import STYLE
+
+    root = tmp_path_factory.mktemp("threads")
+    text = 'trust = "T"\n[consent]\nregister = "r.csv"\nphotos = "p"\n'
+    for aid, thread in (("blue", None), ("teal", "#7fd2c5")):
+        (root / "logos" / aid).mkdir(parents=True)
+        crests.embroidered(STYLE, thread=thread, seed=44).save(root / "logos" / aid / "crest.png")
+        text += f'[[academy]]\nid = "{aid}"\nname = "{aid} Academy"\nlogos = "logos/{aid}"\n'
+    (root / "screening.toml").write_text(text, encoding="utf-8")
+    return LogoDetector(load_config(root / "screening.toml"), cache=root / "cache")
+
+
+def _named_under(detector, thread, gains) -> list[str]:
+    from screening.config import LogoSettings
+    from tests import crests
+
+    from .test_logo_cast import STYLE, _scene
+
+    rgb, _ = _scene(crests.embroidered(STYLE, thread=thread, seed=44), gains)
+    return sorted(f.academy for f in detector.search(rgb) if f.score >= LogoSettings().min_score)
+
+
+def test_safe_each_thread_named_without_a_cast_and_blue_under_a_red_cast(two_threads):
+    assert _named_under(two_threads, None, (1, 1, 1)) == ["blue"]
+    assert _named_under(two_threads, "#7fd2c5", (1, 1, 1)) == ["teal"]
+    assert _named_under(two_threads, None, (1.15, 0.9, 0.85)) == ["blue"]
+
+
+@pytest.mark.xfail(strict=True, reason="RT25-17: the light-blue academy's badge under the green cast (0.89/1.15/0.92) is "
+                   "named as the teal academy (score 0.96): still needs_permission, but the reason names ANOTHER "
+                   "academy; the same without the cast step (0.95), so the grey-world colour views, not the cast step")
+def test_unsafe_blue_badge_under_a_green_cast_is_named_as_the_teal_academy(two_threads):
+    from .test_logo_cast import GREEN
+
+    assert _named_under(two_threads, None, GREEN) == ["blue"]
