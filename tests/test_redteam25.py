@@ -66,12 +66,16 @@ def test_control_ordinary_png_is_cleared(tmp_path, config):
 
 # ---------------------------------------------------------------- unsafe: writings the reader does not know
 
-UNSAFE = {
+# RT25-1/2/3, fixed: each line decodes as a run of its own, and the first, a JPEG's start whose
+# segments run on to the run's end, is an error (textpictures._runs_off): never cleared.
+FIXED = {
     "RT25-1: base64 in a JSON string, its line breaks written as the two characters \\n (a stray 'n' "
     "every 76 shifts each line's alignment)": json.dumps({"thumb": "\n".join(_lines(B64))}),
     "RT25-2: base64 with a stray character every 76 (lines ended by '.')": ".".join(_lines(B64)),
     "RT25-3: base64 as a C/JS string concatenation, each line in quotes":
         "const img =\n" + " +\n".join(f'"{line}"' for line in _lines(B64)) + ";",
+}
+UNSAFE = {
     "RT25-4: hex bytes separated by '-' (bytes.hex('-'), .NET BitConverter.ToString)": FACE.hex("-"),
     "RT25-5: hex bytes unpadded, separated by spaces ('%x ' per byte)": " ".join(f"{c:x}" for c in FACE),
     "RT25-6: the bytes as a decimal list (Node's Buffer.toJSON, a JSON byte array)":
@@ -84,9 +88,10 @@ UNSAFE = {
 }
 
 
-@pytest.mark.parametrize("how", [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=k)) for k in UNSAFE])
+@pytest.mark.parametrize("how", list(FIXED) + [pytest.param(k, marks=pytest.mark.xfail(strict=True, reason=k))
+                                                for k in UNSAFE])
 def test_unsafe_face_written_as_text_in_a_png_text_chunk_is_not_cleared(tmp_path, config, how):
-    _, d = _decide(tmp_path, config, "u.png", _png([("Comment", UNSAFE[how])]))
+    _, d = _decide(tmp_path, config, "u.png", _png([("Comment", {**FIXED, **UNSAFE}[how])]))
     assert d.status is not Status.CLEARED, (how, d.reasons)
 
 
@@ -142,9 +147,7 @@ def test_control_big_face_in_base64_in_one_png_chunk_is_found(tmp_path, config):
     assert _found(d), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT25-13: a picture whose base64 is over 64 kB must be split over JPEG "
-                   "comment segments; split before its frame header (60 kB of APP data first), each comment read "
-                   "alone, the face is cleared")
+# RT25-13 (fixed: the first comment holds a JPEG's start cut off before its frame: an error)
 def test_unsafe_big_base64_split_over_two_jpeg_comments(tmp_path, config):
     text = base64.b64encode(_big_face())
     data = _with_comments(jpeg(backdrop()), [text[:65000], text[65000:]])
@@ -343,13 +346,9 @@ def test_control_the_face_as_an_avif_or_heic_file_needs_permission(tmp_path, con
     assert _found(d), d.reasons
 
 
-@pytest.mark.parametrize("fmt,mime", [
-    pytest.param("AVIF", "image/avif", marks=pytest.mark.xfail(strict=True, reason=(
-        "RT25-18: a data:image/avif;base64 URI (every current browser shows it) in a PNG text chunk: picture_starts "
-        "knows no AVIF/HEIF signature, so the face is cleared"))),
-    pytest.param("HEIF", "image/heic", marks=pytest.mark.xfail(strict=True, reason=(
-        "RT25-18: the same with a HEIC (Safari shows it): cleared"))),
-])
+# RT25-18 (fixed): a data:image/avif or image/heic URI (browsers show them) holds no picture screened
+# here: the file is an error (textpictures._declared), never cleared.
+@pytest.mark.parametrize("fmt,mime", [("AVIF", "image/avif"), ("HEIF", "image/heic")])
 def test_unsafe_face_as_avif_or_heic_data_uri_in_a_png_text_chunk(tmp_path, config, fmt, mime):
     uri = f"data:{mime};base64," + base64.b64encode(_as(fmt)).decode()
     _, d = _decide(tmp_path, config, "uri.png", _png([("Comment", uri)]))
@@ -368,8 +367,7 @@ def test_control_an_icon_holding_a_png_in_a_data_uri_is_found(tmp_path, config):
     assert _found(d), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT25-19: the same icon with its picture as a BMP DIB (no 'BM' file header: "
-                   "the usual .ico layout) in a data:image/x-icon URI: no signature, cleared")
+# RT25-19 (fixed: a data:image URI holding no picture screened here is an error)
 def test_unsafe_an_icon_holding_a_bmp_dib_in_a_data_uri(tmp_path, config):
     uri = "data:image/x-icon;base64," + base64.b64encode(_ico("bmp")).decode()
     _, d = _decide(tmp_path, config, "icob.png", _png([("Comment", uri)]))

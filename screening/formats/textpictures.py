@@ -70,6 +70,9 @@ _DUMP_ROW = re.compile(rb"(?m)^[ \t]*[0-9A-Fa-f]{6,16}:?((?:[ \t]{1,3}[0-9A-Fa-f
                        rb"|^[ \t]*[0-9A-Fa-f]{6,16}:?[ \t]*$")
 # hexdump's and od's `*` line: the line before it repeats up to the next line's offset.
 _FOLD = re.compile(rb"(?m)^[ \t]*([0-9A-Fa-f]{6,16}):?[^\r\n]*\r?\n\*[ \t]*\r?\n(?=[ \t]*([0-9A-Fa-f]{6,16}))")
+# A data: URI that declares a picture: its type, whether base64, its payload.
+_IMAGE_URI = re.compile(rb"data:image/([\w.+-]{1,40})((?:;[\w.+=-]{0,40}){0,4}?;base64)?(?:;[\w.+=-]{0,40}){0,4},"
+                        rb"([A-Za-z0-9+/=_\-%\s]{16,})")
 # Bytes a text's folded dump lines may unfold to, all together.
 MAX_UNFOLDED = 16 << 20
 _PERCENT_URI = re.compile(rb"data:[\w.+/-]*(?:;[\w.+=-]*)*,((?:[A-Za-z0-9!$&'()*+,;=:@/?~._-]|%[0-9A-Fa-f]{2}){"
@@ -88,8 +91,12 @@ def written(text: bytes, where: str) -> list[tuple[str, bytes]]:
     written as text in these bytes; `where` names them in the ImageError for more than MAX_PICTURES."""
     found: list[tuple[str, bytes]] = []
     seen: set[bytes] = set()
+    _declared(text, where)
     for variant, utf16 in _variants(text):
         for blob, encoding in _decoded(variant):
+            if encoding == "cut":
+                raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
+                                 "frame: the picture cannot be screened (the rest may be in another text)")
             if blob in seen:
                 continue
             seen.add(blob)
@@ -97,6 +104,22 @@ def written(text: bytes, where: str) -> list[tuple[str, bytes]]:
             if len(found) > MAX_PICTURES:
                 raise ImageError(f"the {where} holds more than {MAX_PICTURES} pictures written as text: refused")
     return found
+
+
+def _declared(text: bytes, where: str) -> None:
+    """A `data:image/...` URI is a picture a browser shows: one that holds no picture screened here
+    (AVIF, HEIC, an icon of bitmaps: RT25-18/19) is an ImageError, never passed over."""
+    if b"data:image" not in text:
+        return
+    for match in _IMAGE_URI.finditer(text):
+        payload = match.group(3)
+        try:
+            blob = _unbase64(payload.translate(None, _SPACE)) if match.group(2) else unquote_to_bytes(payload)
+        except (binascii.Error, ValueError):
+            blob = b""
+        if next(picture_starts(blob, 0, set()), None) is None:  # (an icon's PNG lies past its header)
+            kind = match.group(1).decode("ascii", "replace")
+            raise ImageError(f"the {where} holds a data:image/{kind} picture that cannot be screened here")
 
 
 def _variants(text: bytes):
@@ -122,7 +145,7 @@ def _decoded(text: bytes):
 def _base64_pictures(compact: bytes):
     runs = [m.span() for m in _B64_RUN.finditer(compact.translate(_B64_CLASS))]
     if runs:
-        yield from ((blob, "base64") for blob in _joined(compact, runs, 6, _unbase64))
+        yield from ((blob, cut or "base64") for blob, cut in _joined(compact, runs, 6, _unbase64))
 
 
 def _hex_pictures(text: bytes):
@@ -135,7 +158,7 @@ def _hex_pictures(text: bytes):
         compact = each.translate(None, _SPACE + b",;:")
         runs = [m.span() for m in _HEX_RUN.finditer(compact.translate(_HEX_CLASS))]
         if runs:
-            yield from ((blob, "hex") for blob in _joined(compact, runs, 4, binascii.unhexlify))
+            yield from ((blob, cut or "hex") for blob, cut in _joined(compact, runs, 4, binascii.unhexlify))
 
 
 def _unfolded(text: bytes) -> bytes:
@@ -174,6 +197,32 @@ def _joined(compact: bytes, runs: list[tuple[int, int]], bits: int, decode):
         pos += group
     for align in range(group):
         decoded = decode(joined[align:align + (len(joined) - align) // group * group])
+        starts = set()
         for at in picture_starts(decoded, 0, set()):
+            starts.add(at)
             end = ends[min(bisect.bisect_right(ends, align + at * 8 // bits), len(ends) - 1)]
-            yield decoded[at:(end - align) * bits // 8]
+            yield decoded[at:(end - align) * bits // 8], None
+        at = decoded.find(b"\xff\xd8\xff")
+        while at >= 0:  # a JPEG's start whose segments run on, well formed, to its run's end (RT25-13)
+            end = ends[min(bisect.bisect_right(ends, align + at * 8 // bits), len(ends) - 1)]
+            if at not in starts and _runs_off(decoded, at, (end - align) * bits // 8):
+                yield b"", "cut"
+            at = decoded.find(b"\xff\xd8\xff", at + 1)
+
+
+def _runs_off(b: bytes, at: int, end: int) -> bool:
+    """Whether the JPEG starting at `at` has at least one whole segment, every segment well formed,
+    and runs past `end` before any frame header: the start of a picture whose rest is elsewhere."""
+    pos, whole = at + 2, 0
+    while pos + 4 <= end:
+        if b[pos] != 0xFF:
+            return False
+        marker = b[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if marker < 0xC0 or 0xD0 <= marker <= 0xD9 or (0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC)):
+            return False  # not a segment a JPEG starts with, or a frame header (picture_starts judged it)
+        pos += 2 + (b[pos + 2] << 8 | b[pos + 3])
+        whole += pos <= end
+    return whole >= 1
