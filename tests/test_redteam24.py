@@ -35,23 +35,11 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from screening.config import load_config
 from screening.detectors.text import TextDetector
 
-from .test_config_register import write_config
-from .test_redteam20 import ACADEMIES, BOLD, PEOPLE, _font, astronaut, board, ring
+from .test_redteam20 import BOLD, PEOPLE, _font, astronaut, board, ring
+from .test_redteam20 import ocr_engine, trust_config  # noqa: F401 (fixtures, shared with red team 20)
 from .test_text import Picture
 
 AMY = ("P3201", "Amy Hart")  # a short name: 7 letters
-
-
-@pytest.fixture(scope="module")
-def ocr_engine():
-    from screening.vision.ocr import OcrEngine
-
-    return OcrEngine()
-
-
-@pytest.fixture
-def trust_config(tmp_path):
-    return load_config(write_config(tmp_path, ACADEMIES))
 
 
 def read_names(config, engine, img: Image.Image) -> set[str]:
