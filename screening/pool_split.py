@@ -71,4 +71,5 @@ def joined(done: SegmentDone, parts: dict, config: Config):
     if len(got) < len(plan.bounds) - 1:
         return None
     del parts[key]
-    return video_split.assemble(display, plan, got, config.video, face_tolerance=config.faces.tolerance)
+    return video_split.assemble(display, plan, got, config.video, face_tolerance=config.faces.tolerance,
+                                path=Path(path))

@@ -15,7 +15,7 @@ import time as clock
 from pathlib import Path
 
 from screening.config import VideoSettings
-from screening.digest import sha256_file
+from screening.digest import changed_since, fingerprint
 from screening.formats import video, video_metadata
 from screening.model import Check, CheckResult, Screening
 from screening.video_merge import Appearances
@@ -33,7 +33,7 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
 
     started = clock.monotonic()
     try:
-        sha = sha256_file(path)
+        known = fingerprint(path)
     except OSError as exc:
         return Screening(display, None, (CheckResult(Check.DECODE, error=f"cannot be read: {exc.strerror or exc}"),),
                          seconds=clock.monotonic() - started)
@@ -64,9 +64,17 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
         results.update(_frame_results(frame_checks, merged, failed, tags, path, fmt))
     if clip is not None:  # the pictures the clip carries in its boxes: views (video_views.py)
         with_views(results, *screen_views(path, fmt, detectors, timeout_s=timeout_s), Check.DECODE)
+    changed = changed_since(path, known)
+    if changed:  # what was decoded may not be what was hashed: never a verdict on that hash (RT26-3)
+        results[Check.DECODE] = CheckResult(Check.DECODE, error=changed_while_screened(changed))
     order = [Check.DECODE, *detectors]
-    return Screening(display, sha, tuple(results[c] for c in order if c in results), size,
+    return Screening(display, known.sha256, tuple(results[c] for c in order if c in results), size,
                      clock.monotonic() - started)
+
+
+def changed_while_screened(why: str) -> str:
+    return (f"the file changed while it was screened ({why}): what was screened may not be this file; "
+            "screen it again once nothing is writing it")
 
 
 def _screen_frames(path: Path, clip: video.Clip, checks: dict, settings: VideoSettings, merged: dict,

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from screening.config import VideoSettings
-from screening.digest import sha256_file
+from screening.digest import changed_since, fingerprint
 from screening.formats import video, video_metadata
 from screening.model import Check, CheckResult, Screening
 from screening.video_merge import Appearances
@@ -66,6 +66,7 @@ class Part:
     head: np.ndarray | None = None  # grey thumbnails of the first and last frames kept
     tail: np.ndarray | None = None
     sha: str | None = None  # segment 0 only: the file's digest, metadata and tag results
+    known: object = None  # segment 0 only: the file's digest.Fingerprint
     results: dict = field(default_factory=dict)
     tags: dict = field(default_factory=dict)  # {check: findings or error string}
     views: tuple = ({}, None)  # segment 0 only: the carried pictures' ({check: findings}, error or None)
@@ -140,7 +141,8 @@ def screen_segment(path: Path, detectors: dict, settings: VideoSettings, the_pla
     frame_checks = {c: d for c, d in detectors.items() if c not in metadata_checks}
     try:
         if k == 0:
-            part.sha = sha256_file(path)
+            part.known = fingerprint(path)
+            part.sha = part.known.sha256
             video.check_structure(path, the_plan.fmt)
         with video.Clip(path, the_plan.fmt, max_duration_s=settings.max_duration_s) as clip:
             part.probe = clip.probe
@@ -216,12 +218,19 @@ def _thumbed(frames, part: Part):
 
 
 def assemble(display: str, the_plan: Plan, parts: list, settings: VideoSettings,
-             face_tolerance: float = 0.45) -> Screening:
-    """One Screening from the segments' parts (or from a part that is a Screening: a worker lost)."""
+             face_tolerance: float = 0.45, path: Path | None = None) -> Screening:
+    """One Screening from the segments' parts (or from a part that is a Screening: a worker lost).
+    With the clip's `path`, it must still be the file segment 0 hashed (digest.changed_since)."""
     count = len(the_plan.bounds) - 1
     parts = sorted(parts, key=lambda p: getattr(p, "index", -1))
     head = parts[0] if parts and isinstance(parts[0], Part) and parts[0].index == 0 else None
     error = _tiling_error(the_plan, parts, count)
+    if error is None and path is not None and head is not None and head.known is not None:
+        changed = changed_since(path, head.known)
+        if changed:
+            from screening.video_screening import changed_while_screened
+
+            error = changed_while_screened(changed)
     detectors_order = next((p.order for p in parts if isinstance(p, Part)), [])
     checks = {c for p in parts if isinstance(p, Part) for c in p.events}
     merged = {check: Appearances(face_tolerance) for check in detectors_order if check in checks}

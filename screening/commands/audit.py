@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             since = dt.datetime.fromisoformat(args.since)
         except ValueError:
-            err.print(f"[bold red]screening audit:[/] --since {args.since!r}: expected YYYY-MM-DD", highlight=False)
+            err.print(f"[bold red]screening audit:[/] --since {for_terminal(repr(args.since))}: expected YYYY-MM-DD", highlight=False)
             return EXIT_ERROR
         if since.tzinfo is None:
             since = since.replace(tzinfo=dt.timezone.utc)

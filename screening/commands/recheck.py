@@ -63,15 +63,15 @@ def run(args: argparse.Namespace) -> int:
 def _print(out, found: Recheck, channel: str) -> None:
     for c in found.changes:
         style = "green" if c.after.status is Status.CLEARED else "red"
-        out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {c.before.path}", highlight=False, soft_wrap=True)
+        out.print(f"[{style}]{c.before.status} -> {c.after.status.value}[/] {for_terminal(c.before.path)}", highlight=False, soft_wrap=True)
         for r in c.after.reasons:
-            out.print(f"    {r.kind.value}: {r.detail}", highlight=False, soft_wrap=True)
+            out.print(f"    {r.kind.value}: {for_terminal(r.detail)}", highlight=False, soft_wrap=True)
         if c.after.permission is not None:
-            out.print(f"    with permission by {c.after.permission.by}", highlight=False, soft_wrap=True)
+            out.print(f"    with permission by {for_terminal(c.after.permission.by)}", highlight=False, soft_wrap=True)
         if c.after.permission_gap is not None:
-            out.print(f"    {c.after.permission_gap}", highlight=False, soft_wrap=True)
+            out.print(f"    {for_terminal(c.after.permission_gap)}", highlight=False, soft_wrap=True)
     for e in found.outdated:
-        out.print(f"[yellow]scan again[/] {e.path}: its findings are from another config or face gallery "
+        out.print(f"[yellow]scan again[/] {for_terminal(e.path)}: its findings are from another config or face gallery "
                   "and the file is no longer there unchanged; decided from the old findings", highlight=False, soft_wrap=True)
     rescanned = f", {found.rescanned} screened again" if found.rescanned else ""
     out.print(f"{found.entries} image(s) rechecked for {channel}{rescanned}: "

@@ -39,7 +39,7 @@ FRAME_SLACK_S = 0.25
 MAX_FRAME_PIXELS = 40_000_000
 # One decoded frame, its conversions and the display turn: video_frame.py (names re-exported).
 from screening.formats.video_frame import (  # noqa: E402,F401 (re-exported)
-    FINE_THUMB, THUMB, Frame, _display_matrix, _turn_of, converted, upright)
+    FINE_THUMB, THUMB, Frame, _display_matrix, _turn_of, converted, transparent, upright)
 
 
 # ---------------------------------------------------------------- decoding
@@ -127,7 +127,8 @@ class Clip:
         w, h = ctx.width, ctx.height
         if w <= 0 or h <= 0:
             raise VideoError(f"the video stream declares no picture size ({w}x{h})")
-        self.shown = _shown_size(w, h, stream.sample_aspect_ratio or ctx.sample_aspect_ratio)
+        self.sar, self.coded = stream.sample_aspect_ratio or ctx.sample_aspect_ratio, (w, h)
+        self.shown = _shown_size(w, h, self.sar)
         if self.shown is not None:
             w, h = self.shown
         if w * h > MAX_FRAME_PIXELS:
@@ -267,9 +268,16 @@ class Clip:
                 duration = float(frame.duration * frame.time_base) if (
                     frame.duration and frame.time_base) else frame_step
                 self.last_end = max(self.last_end, rel + duration)
-                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2], self.shown)
+                yield Frame(self.kept, rel, bool(frame.key_frame), frame, self.turn[:2], self._shown_of(frame))
                 self.kept += 1
         check.finish()
+
+    def _shown_of(self, frame) -> tuple[int, int] | None:
+        """The size a frame of non-square pixels is shown at, from its own size: a picture size that
+        changes mid-stream is not squeezed to the first frame's (RT26-4)."""
+        if self.shown is None or (frame.width, frame.height) == self.coded:
+            return self.shown
+        return _shown_size(frame.width, frame.height, self.sar)
 
     @staticmethod
     def _checked_time(frame, number: int, start, frame_step: float) -> float:
@@ -279,6 +287,10 @@ class Clip:
             if "A53_CC" in str(getattr(entry, "type", "")).upper():  # CEA-608/708 captions in the picture stream
                 raise VideoError(f"frame {number + 1} carries closed captions, which are not screened (players "
                                  "show them as text): the clip cannot be cleared")
+        if transparent(frame):
+            raise VideoError(f"frame {number + 1} has a transparency (alpha) channel, which is not screened (an "
+                             "editor or a browser shows the clip over a page with it): the clip cannot be cleared; "
+                             "export it without transparency")
         if frame.width * frame.height > MAX_FRAME_PIXELS:
             raise VideoError(f"frame {number + 1} is {frame.width}x{frame.height}, over "
                              f"the {MAX_FRAME_PIXELS / 1e6:.0f} MP limit")

@@ -111,3 +111,25 @@ def _display_matrix(frame) -> tuple[int, bool] | None:
         raise VideoError(f"the clip asks to be displayed rotated by {theta:.1f} degrees; only quarter "
                          "turns are supported")
     return None
+
+
+def transparent(frame) -> bool:
+    """Whether a decoded frame (an av.VideoFrame) can show transparency: its pixel format has an alpha
+    plane that is not opaque everywhere, or a palette whose used colours are not all opaque. Decoding
+    to RGB drops it, but an editor, a slide or a browser lays the frame over a page with it, so it can
+    draw what the colour planes do not (RT26-1: a face drawn by the alpha of a ProRes 4444 clip)."""
+    fmt = frame.format
+    if any(c.is_alpha for c in fmt.components):
+        try:
+            alpha = converted(frame, None, None, "rgba")[..., 3]
+        except Exception:
+            return True  # an alpha plane that cannot be read is not known to be opaque
+        return bool(alpha.min() < 255)
+    if fmt.has_palette:  # FFmpeg's PAL8: indices, then 256 native-endian 0xAARRGGBB entries
+        plane = frame.planes[0]
+        rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:frame.height, :frame.width]
+        palette = np.frombuffer(frame.planes[1], np.uint32)
+        if len(palette) < 256:
+            return True
+        return bool(((palette[np.unique(rows)] >> 24) & 0xFF).min() < 255)
+    return False
