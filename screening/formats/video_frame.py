@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from screening.formats.video_container import VideoError
+from screening.formats.video_fields import deinterlaced
 
 # Side of the grey thumbnail scene changes are measured on.
 THUMB = (64, 36)
@@ -32,7 +33,10 @@ class Frame:
     def rgb(self) -> np.ndarray:
         """HxWx3 uint8, upright, at the size players show (non-square pixels stretched, RT6-14)."""
         w, h = self._shown or (None, None)
-        return upright(converted(self._frame, w, h, "rgb24"), *self._turn)
+        pixels = converted(self._frame, w, h, "rgb24")
+        if getattr(self._frame, "interlaced_frame", False):  # as players show it: not combed (RT26-5)
+            pixels = deinterlaced(pixels)
+        return upright(pixels, *self._turn)
 
     @property
     def pixels(self) -> int:
