@@ -1,8 +1,9 @@
 """Moving one file out of the inbox so that nothing is overwritten, lost or followed.
 
-Within one filesystem a hard link then unlink (the link fails if the name is taken); across
-filesystems a copy to a hidden tmp with the source's mode, fsync, verify the sha256, link into
-place, then remove the original; where there are no hard links, rename and verify. Nothing in
+The bytes are copied to a hidden tmp beside the destination with the source's mode, fsynced, their
+sha256 verified, linked into place (the link fails if the name is taken; where there are no hard
+links, a rename that first checks the name is free), then the original is removed: the sorted file is
+always a new inode, which no handle kept open on the dropped file can write into (RT26-6). Nothing in
 the inbox is ever followed through a symbolic link: the source's folder is opened component by
 component from the inbox without following links, every operation on the source is made
 relative to that folder, and a link is moved (or re-created) as a link, never read.
@@ -34,25 +35,17 @@ class SourceChanged(Exception):
 
 def move(folder: Folder, name: str, sha256: str, image: Path) -> None:
     """Move `name` of `folder` to `image` (a free name) if its bytes are still `sha256`, else
-    raise SourceChanged and leave it where it is."""
-    try:
-        folder.link_to(name, image)  # fails if the name is taken: never overwrites
-    except OSError as exc:
-        if exc.errno == errno.EXDEV:
-            return _copy_across(folder, name, sha256, image)
-        if exc.errno in _NO_LINKS:
-            return _rename(folder, name, sha256, image)
-        raise
-    if sha256_of(image) != sha256:
-        os.unlink(image)
-        raise SourceChanged(str(folder.path / name))
-    fsync_dir(image.parent)
-    folder.unlink(name)
-    folder.fsync()
+    raise SourceChanged and leave it where it is.
+
+    The bytes are always copied into a new file (a new inode) and verified, never moved by hard link
+    or rename: a handle the uploader kept open on the file they dropped (an SFTP or SMB client, a
+    shell) would otherwise write into the sorted file, after it was screened (RT26-6)."""
+    _copy_across(folder, name, sha256, image)
 
 
 def _copy_across(folder: Folder, name: str, sha256: str, image: Path) -> None:
-    """Another filesystem: copy to a hidden tmp beside the destination, fsync, verify, link.
+    """Copy to a hidden tmp beside the destination, fsync, verify, link into place (or rename where
+    there are no hard links, never over a file), then remove the original.
 
     A link is re-created as a link (what it points to is never read). A file's copy gets the
     source's mode, without the group's bits when the copy's group is not the source's: never
@@ -81,26 +74,20 @@ def _copy_across(folder: Folder, name: str, sha256: str, image: Path) -> None:
         os.unlink(tmp)
         raise SourceChanged(str(folder.path / name))
     try:
-        os.link(tmp, image, **_LINK_NOFOLLOW)
-        os.unlink(tmp)
-    except OSError as exc:
-        if exc.errno not in _NO_LINKS:
-            raise
-        _rename_unless_taken(tmp, image)
+        try:
+            os.link(tmp, image, **_LINK_NOFOLLOW)  # fails if the name is taken: never overwrites
+            os.unlink(tmp)
+        except OSError as exc:
+            if exc.errno not in _NO_LINKS:
+                raise
+            _rename_unless_taken(tmp, image)
+    except OSError:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        raise
     fsync_dir(image.parent)
     folder.unlink(name)
-
-
-def _rename(folder: Folder, name: str, sha256: str, image: Path) -> None:
-    """No hard links here (some SMB shares): rename, then check the bytes are the screened ones."""
-    if exists(image):
-        raise FileExistsError(f"{image} already exists; not overwriting it with {folder.path / name}")
-    folder.rename_to(name, image)
-    if sha256_of(image) != sha256:
-        if folder.lstat(name) is None:
-            folder.rename_from(image, name)  # put it back, it is screened again
-        raise SourceChanged(str(folder.path / name))
-    fsync_dir(image.parent)
+    folder.fsync()
 
 
 def _rename_unless_taken(src: Path, dst: Path) -> None:
@@ -150,15 +137,6 @@ class Folder:
 
     def unlink(self, name: str) -> None:
         os.unlink(self._at(name), dir_fd=self.fd)
-
-    def link_to(self, name: str, dst: Path) -> None:
-        os.link(self._at(name), dst, src_dir_fd=self.fd, **_LINK_NOFOLLOW)
-
-    def rename_to(self, name: str, dst: Path) -> None:
-        os.rename(self._at(name), dst, src_dir_fd=self.fd)
-
-    def rename_from(self, src: Path, name: str) -> None:
-        os.rename(src, self._at(name), dst_dir_fd=self.fd)
 
     def fsync(self) -> None:
         if self.fd is None:
