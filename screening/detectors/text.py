@@ -56,7 +56,8 @@ class TextDetector:
         if getattr(picture, "data", b""):  # a video frame has none: its clip's tags are read by detect_tags
             own = captions.photo_captions(picture.data)
             findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own)
-                                         + captions.sidecar_captions(Path(picture.path)))
+                                         + captions.sidecar_captions(Path(picture.path))
+                                         + captions.name_caption(picture.path))
         return findings
 
     def detect_tags(self, tags: dict[str, str], path: Path | None = None, fmt: str = "") -> list[TextFinding]:
@@ -65,7 +66,7 @@ class TextDetector:
         texts = captions.video_captions(tags)
         if path is not None:
             texts += captions.xmp_captions(video_metadata.clip_xmp(Path(path), fmt), "clip's")
-            texts += captions.sidecar_captions(Path(path))
+            texts += captions.sidecar_captions(Path(path)) + captions.name_caption(path)
         return self.in_metadata(texts)
 
     def in_metadata(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:

@@ -149,6 +149,16 @@ def sidecar_captions(path: Path) -> list[tuple[str, str]]:
     return out
 
 
+def name_caption(path: Path | str) -> list[tuple[str, str]]:
+    """("file name", its words) of a file's own name: a publishing platform makes it the image's title
+    and address (WordPress: /uploads/amelia-hart-year-4.jpg) and a download keeps it (RT26-8). '-',
+    '_', '.' and '+' read as spaces, and a capital after a small letter starts a word (AmeliaHart)."""
+    stem = Path(path).name
+    stem = stem[:stem.rindex(".")] if "." in stem.lstrip(".") else stem
+    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", re.sub(r"[-_.+]+", " ", stem))
+    return [("file name", " ".join(words.split()))] if words.strip() else []
+
+
 def _comment(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8")
