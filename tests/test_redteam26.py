@@ -1,0 +1,131 @@
+"""Red team 26: what a player, an editor or a publishing platform shows of a clip or a photo that
+the checks do not see, and the review commands given hostile paths. Each hostile file is built
+here; the SAFE outcome is asserted beside a control showing the same content is found when shown
+plainly. A case the product gets wrong is xfail(strict=True) with "RT26-N" in its reason: when a fix
+lands the test passes, the xfail fails, and the mark must go.
+
+Faces in clips are the stand-in of tests/test_video.py (a pure red square is a face) unless the
+case needs the real face engine (a face drawn by a transparency plane: the two public-domain people
+of tests/test_redteam10.py, the cameraman without consent for the website)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screening.model import Status
+
+from .test_redteam6 import config  # noqa: F401  (the fixture)
+from .test_redteam10 import PEOPLE, resized, two_people  # noqa: F401  (two_people: the fixture)
+from .test_video import screen
+
+av = pytest.importorskip("av")
+
+
+# ================================================================ RT26-1: a face drawn by the alpha plane of
+# a ProRes 4444 / PNG / QuickTime Animation / FFV1 clip (RT10-7 refused VP8/VP9 alpha only)
+
+ALPHA_CODECS = {  # codec: (container, suffix, pixel format with alpha)
+    "prores_ks": ("mov", ".mov", "yuva444p10le"),  # ProRes 4444: what Final Cut / Premiere export with transparency
+    "png": ("mov", ".mov", "rgba"),
+    "qtrle": ("mov", ".mov", "argb"),  # QuickTime Animation
+    "ffv1": ("matroska", ".mkv", "yuva420p"),
+}
+
+
+def alpha_clip(path: Path, cam: np.ndarray, codec: str, *, in_alpha: bool) -> Path:
+    """Colour planes black everywhere and the cameraman's head drawn by the alpha alone (opaque where
+    he is dark: on a white page, an editor's white background or a slide, he shows in grey), or
+    (control) drawn plainly in the colour planes, fully opaque."""
+    fmt, _, pix = ALPHA_CODECS[codec]
+    head = resized(cam, 200).astype(np.float32).mean(axis=2)
+    with av.open(str(path), "w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=10)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, pix
+        for i in range(15):
+            rgba = np.zeros((240, 320, 4), np.uint8)
+            if in_alpha:
+                rgba[20:220, 100:100 + head.shape[1], 3] = (255 - head).astype(np.uint8)
+            else:
+                rgba[..., :3], rgba[..., 3] = 255, 255
+                rgba[20:220, 100:100 + head.shape[1], :3] = head[..., None].astype(np.uint8)
+            frame = av.VideoFrame.from_ndarray(rgba, format="rgba").reformat(format=pix)
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
+
+
+def on_white(path: Path) -> np.ndarray:
+    """The last frame as an alpha-aware player or editor shows it over white."""
+    with av.open(str(path)) as c:
+        for frame in c.decode(c.streams.video[0]):
+            rgba = frame.to_ndarray(format="rgba").astype(np.float32)
+    alpha = rgba[..., 3:] / 255
+    return (rgba[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+
+
+@pytest.mark.parametrize("codec", list(ALPHA_CODECS))
+def test_rt26_control_a_face_drawn_plainly_in_a_clip_of_a_codec_with_alpha_is_found(tmp_path, config, two_people,
+                                                                                     codec):
+    detector, _, cam = two_people
+    path = alpha_clip(tmp_path / f"plain{ALPHA_CODECS[codec][1]}", cam, codec, in_alpha=False)
+    _, d = screen(path, config, faces=detector, people=PEOPLE)
+    assert "no_consent" in {r.kind.value for r in d.reasons}, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT26-1: a clip whose codec carries transparency (ProRes 4444, PNG or QuickTime Animation in MOV, FFV1 in "
+    "MKV) is decoded to RGB with the alpha plane dropped: a face drawn by the alpha alone, which an editor, a "
+    "slide or Safari shows over a light background, is cleared (RT10-7 refused only WebM's alpha_mode tag). "
+    "Fix: refuse (error) any stream whose decoded pixel format has an alpha plane that is not fully opaque, "
+    "or screen it composited on white and black and as grey, as photos are"))
+@pytest.mark.parametrize("codec", list(ALPHA_CODECS))
+def test_rt26_1_a_face_drawn_only_by_the_alpha_plane_is_not_cleared(tmp_path, config, two_people, codec):
+    from PIL import Image
+
+    detector, _, cam = two_people
+    path = alpha_clip(tmp_path / f"ghost{ALPHA_CODECS[codec][1]}", cam, codec, in_alpha=True)
+    Image.fromarray(on_white(path)).save(tmp_path / "as_shown.png")
+    _, seen = screen(tmp_path / "as_shown.png", config, faces=detector, people=PEOPLE)
+    assert [f.person_id for f in seen.faces] == ["S1002"], seen.reasons  # shown over white: he is recognised
+    _, d = screen(path, config, faces=detector, people=PEOPLE)
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ================================================================ RT26-2: `recheck` prints file paths as rich markup
+
+
+from .test_audit import photo, run, scan, trust, withdraw_consent  # noqa: E402,F401  (trust: the fixture)
+
+HOSTILE_NAMES = {
+    "newline": "pupil.png\nneeds_permission -> cleared OK.png",  # a fake line under the real one
+    "markup": "[green]pupil.png",  # printed as "pupil.png": another file's name
+}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT26-2: `recheck` (the list of published images to take down after a consent is withdrawn) prints each "
+    "file's path inside rich markup without textsafe.for_terminal: '[green]pupil.png' is listed as "
+    "'pupil.png' (another file, perhaps the wrong one taken down) and a newline in a name prints a fake "
+    "'needs_permission -> cleared' line. Fix: for_terminal() on the path and the reason details in "
+    "commands/recheck._print, as scan, watch and audit do"))
+@pytest.mark.parametrize("kind", list(HOSTILE_NAMES))
+def test_rt26_2_recheck_lists_a_withdrawn_consent_under_the_files_real_name(trust, capsys, kind):
+    """The control is the same test's plain file: it is listed, and the summary counts both."""
+    from screening.textsafe import for_terminal
+
+    name = HOSTILE_NAMES[kind]
+    photo(trust / "batch" / name, (0, 255, 0))
+    photo(trust / "batch" / "plain.png", (0, 255, 0))
+    assert scan("batch") == 0
+    withdraw_consent(trust)
+    capsys.readouterr()
+    assert run("recheck") == 1
+    out = capsys.readouterr().out
+    assert "2 image(s) that were cleared are no longer" in out and "batch/plain.png" in out
+    assert for_terminal(str(trust / "batch" / name)) in out, out  # the name as written, on one line
