@@ -201,3 +201,60 @@ def test_rt26_control_the_same_face_clip_scanned_plainly_needs_permission(trust,
     assert scan("batch") == 1
     (trust / "batch" / "clip.mp4").write_bytes(clean)
     assert scan("batch") == 0
+
+
+def _watch_trust(tmp_path, monkeypatch):
+    from screening import pool
+    from screening.trust import Trust
+
+    from .test_config_register import write_trust
+
+    write_trust(tmp_path)
+    (tmp_path / "inbox").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pool, "build_detectors", _clip_checks)
+    monkeypatch.setattr(Trust, "enrol", lambda self: None)  # the stand-in needs no face encodings
+    return tmp_path
+
+
+@pytest.mark.parametrize("swap", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
+    "RT26-3 (watch): the face clip, byte for byte, is moved into cleared/: the job hashed it, FFmpeg then "
+    "opened the clean clip saved over it, and the face clip saved back before the move matches the hash the "
+    "move is verified against. A hostile uploader can flip the two by rename (atomic) until it lands. Fix: "
+    "the clip's bytes must be the ones hashed: hash after screening too (or screen from an fd opened once, "
+    "with its inode and mtime checked at the move), and screen again when they differ")))],
+    ids=["control", "swapped"])
+def test_rt26_3_watch_never_sorts_a_face_clip_into_cleared(tmp_path, monkeypatch, swap):
+    """A hostile uploader (the inbox is untrusted) saves a clean clip over their face clip while the job
+    decodes it, and the face clip back before the job moves it: the move's sha256 check compares with
+    the hash taken before decoding, so it matches."""
+    from screening import video_screening
+
+    from .test_watch import Job, sorted_files
+
+    root = _watch_trust(tmp_path, monkeypatch)
+    face, clean = _two_clips(tmp_path / "inbox")
+    for made in ("face.mp4", "clean.mp4"):
+        (root / "inbox" / made).unlink()
+    path = root / "inbox" / "clip.mp4"
+    path.write_bytes(face)
+    if swap:
+        _swap_during_screening(monkeypatch, path, clean)
+        real = video_screening.screen_clip
+
+        def then_back(p, *a, **kw):
+            try:
+                return real(p, *a, **kw)
+            finally:
+                path.write_bytes(face)
+
+        monkeypatch.setattr(video_screening, "screen_clip", then_back)
+    job = Job(root)
+    try:
+        job.run_for(3.0)
+        where = sorted_files(job.into)
+    finally:
+        job.close()
+    assert where.get("clip.mp4") in ("needs-permission", "error"), where
+    assert hashlib.sha256((job.into / where["clip.mp4"] / "clip.mp4").read_bytes()).hexdigest() == \
+        hashlib.sha256(face).hexdigest()
