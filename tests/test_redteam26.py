@@ -334,3 +334,23 @@ def test_rt26_4_non_square_pixels_a_face_after_the_size_changes_is_found(tmp_pat
     assert sizes == {SMALL, BIG}
     _, d = screen(path, config)
     assert d.status is not Status.CLEARED, d.reasons
+
+
+# ================================================================ resisted: a face clip appended to a clean one
+
+
+@pytest.mark.parametrize("suffix", [".mkv", ".webm", ".avi", ".mp4"])
+def test_rt26_a_face_clip_appended_after_a_clean_clip_is_not_cleared(tmp_path, config, suffix):
+    """`cat clean face > out`: a second Matroska segment (FFmpeg reads its clusters on), a second AVI
+    RIFF (more frames than the header declares: an error), a second ftyp/moov/mdat (an error)."""
+    from .clips import Appearance, write_clip
+    from .test_video import RED
+
+    face = write_clip(tmp_path / f"face{suffix}", 2.0, appearances=(Appearance(RED, 0.0, 2.0, (100, 80)),))
+    clean = write_clip(tmp_path / f"clean{suffix}", 2.0)
+    _, alone = screen(clean, config)
+    assert alone.status is Status.CLEARED, alone.reasons  # control: the clean clip alone
+    both = tmp_path / f"both{suffix}"
+    both.write_bytes(clean.read_bytes() + face.read_bytes())
+    _, d = screen(both, config)
+    assert d.status is not Status.CLEARED, d.reasons
