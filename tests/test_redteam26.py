@@ -492,3 +492,76 @@ def test_rt26_6_a_handle_kept_open_cannot_change_a_file_in_cleared(tmp_path, mon
         handle.truncate()
         handle.write(red)
     assert (job.into / "cleared" / "p.png").read_bytes() == clean  # what was screened, byte for byte
+
+
+# ================================================================ RT26-7: a 360-degree photo (photo sphere)
+
+GPANO = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+         '<rdf:Description xmlns:GPano="http://ns.google.com/photos/1.0/panorama/" GPano:ProjectionType='
+         '"equirectangular" GPano:UsePanoramaViewer="True" GPano:FullPanoWidthPixels="2048" '
+         'GPano:FullPanoHeightPixels="1024" GPano:CroppedAreaImageWidthPixels="2048" '
+         'GPano:CroppedAreaImageHeightPixels="1024" GPano:CroppedAreaLeftPixels="0" GPano:CroppedAreaTopPixels="0"/>'
+         '</rdf:RDF></x:xmpmeta>')
+VIEW = 512  # the viewer's window, 90 degrees across
+
+
+def _view(cam: np.ndarray) -> np.ndarray:
+    """What a 360 viewer shows looking up 68 degrees: the cameraman's head (100 px) in the middle."""
+    from .clips import scene
+
+    pixels = scene((VIEW, VIEW), 4, 0.0)(0.0)
+    head = resized(cam, 100)
+    h, w = head.shape[:2]
+    pixels[VIEW // 2 - h // 2:VIEW // 2 - h // 2 + h, VIEW // 2 - w // 2:VIEW // 2 - w // 2 + w] = head
+    return pixels
+
+
+def _sphere(view: np.ndarray, elevation_deg: float = 68.0) -> np.ndarray:
+    """The equirectangular 2048 x 1024 photo (Insta360, Ricoh Theta, a phone's photo sphere) whose
+    perspective view at `elevation_deg` up is `view`: remapped as the viewer maps it back."""
+    import cv2
+
+    from .clips import scene
+
+    W, H = 2048, 1024
+    out = scene((W, H), 5, 0.0)(0.0)
+    u, v = np.meshgrid(np.arange(W) + 0.5, np.arange(H) + 0.5)
+    lon, lat = (u / W - 0.5) * 2 * np.pi, (0.5 - v / H) * np.pi
+    d = np.stack([np.cos(lat) * np.sin(lon), np.sin(lat), np.cos(lat) * np.cos(lon)], -1)
+    e = np.radians(elevation_deg)
+    fwd, up = np.array([0, np.sin(e), np.cos(e)]), np.array([0, np.cos(e), -np.sin(e)])
+    xc, yc, zc = d[..., 0], d @ up, d @ fwd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        px = VIEW / 2 + xc / zc * VIEW / 2
+        py = VIEW / 2 - yc / zc * VIEW / 2
+    inside = (zc > 0.1) & (px >= 0) & (px < VIEW - 1) & (py >= 0) & (py < VIEW - 1)
+    mapped = cv2.remap(view, np.where(inside, px, 0).astype(np.float32), np.where(inside, py, 0).astype(np.float32),
+                       cv2.INTER_LINEAR)
+    out[inside] = mapped[inside]
+    return out
+
+
+def test_rt26_control_the_view_a_360_viewer_shows_is_found(tmp_path, config, two_people):
+    from PIL import Image
+
+    detector, _, cam = two_people
+    Image.fromarray(_view(cam)).save(tmp_path / "view.png")
+    _, d = screen(tmp_path / "view.png", config, faces=detector, people=PEOPLE)
+    assert "no_consent" in {r.kind.value for r in d.reasons}, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT26-7: a 360-degree photo (equirectangular, GPano XMP: Insta360, Ricoh Theta, a phone's photo sphere; "
+    "Facebook and Google Photos show it in a sphere viewer) is screened as its flat pixels only: a face 68 "
+    "degrees up is stretched 2-4 times across there and the face engine finds nothing, while the viewer shows "
+    "it undistorted. Fix: when GPano:ProjectionType (or a clip's sv3d/st3d, Spherical Video XML) says "
+    "equirectangular, also screen perspective views (the 6 cube faces, overlapping), boxes as views' own"))
+def test_rt26_7_a_face_looked_up_at_in_a_360_photo_is_not_cleared(tmp_path, config, two_people):
+    from PIL import Image, PngImagePlugin
+
+    detector, _, cam = two_people
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", GPANO)
+    Image.fromarray(_sphere(_view(cam))).save(tmp_path / "sphere.png", pnginfo=info)
+    _, d = screen(tmp_path / "sphere.png", config, faces=detector, people=PEOPLE)
+    assert d.status is not Status.CLEARED, d.reasons
