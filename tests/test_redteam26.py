@@ -565,3 +565,36 @@ def test_rt26_7_a_face_looked_up_at_in_a_360_photo_is_not_cleared(tmp_path, conf
     Image.fromarray(_sphere(_view(cam))).save(tmp_path / "sphere.png", pnginfo=info)
     _, d = screen(tmp_path / "sphere.png", config, faces=detector, people=PEOPLE)
     assert d.status is not Status.CLEARED, d.reasons
+
+
+# ================================================================ RT26-8: a pupil's full name in the file's name
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT26-8: a pupil's full register name in the file's own name ('Amelia Hart - Year 4 sports day.jpg', as "
+    "phones' share sheets and colleagues name them) is not read: WordPress makes the file name the image's "
+    "title and URL (/wp-content/uploads/.../amelia-hart-year-4-sports-day.jpg, indexed by image search) and "
+    "a download keeps it. Fix: read the file's name (stem, '-', '_' and '.' as spaces) with the metadata "
+    "texts, as a `text` reason 'in the file name' (the register name matcher as for captions)"))
+def test_rt26_8_a_pupils_name_in_the_file_name_is_not_cleared(tmp_path, config):
+    from PIL import Image
+
+    from .test_redteam6 import backdrop, kinds, verdict
+
+    path = tmp_path / "Amelia Hart - Year 4 sports day.jpg"
+    Image.fromarray(backdrop()).save(path)
+    _, d = verdict(path, config)
+    assert "text" in kinds(d), d.reasons
+
+
+def test_rt26_control_the_same_name_in_the_photos_caption_is_found(tmp_path, config):
+    from PIL import Image
+
+    from .test_redteam6 import backdrop, kinds, verdict
+
+    path = tmp_path / "IMG_0042.jpg"
+    exif = Image.Exif()
+    exif[0x010E] = "Amelia Hart - Year 4 sports day"  # ImageDescription
+    Image.fromarray(backdrop()).save(path, exif=exif.tobytes())
+    _, d = verdict(path, config)
+    assert "text" in kinds(d), d.reasons
