@@ -217,6 +217,21 @@ def _watch_trust(tmp_path, monkeypatch):
     return tmp_path
 
 
+def _run_until_sorted(job, name: str, limit_s: float = 120.0) -> dict[str, str]:
+    """Cycle the job until `name` is sorted (or the limit passes: then it is simply not sorted)."""
+    import time
+
+    from .test_watch import sorted_files
+
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        job.run_for(0.3)
+        where = sorted_files(job.into)
+        if name in where:
+            return where
+    return sorted_files(job.into)
+
+
 @pytest.mark.parametrize("swap", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
     "RT26-3 (watch): the face clip, byte for byte, is moved into cleared/: the job hashed it, FFmpeg then "
     "opened the clean clip saved over it, and the face clip saved back before the move matches the hash the "
@@ -230,7 +245,7 @@ def test_rt26_3_watch_never_sorts_a_face_clip_into_cleared(tmp_path, monkeypatch
     the hash taken before decoding, so it matches."""
     from screening import video_screening
 
-    from .test_watch import Job, sorted_files
+    from .test_watch import Job
 
     root = _watch_trust(tmp_path, monkeypatch)
     face, clean = _two_clips(tmp_path / "inbox")
@@ -251,8 +266,7 @@ def test_rt26_3_watch_never_sorts_a_face_clip_into_cleared(tmp_path, monkeypatch
         monkeypatch.setattr(video_screening, "screen_clip", then_back)
     job = Job(root)
     try:
-        job.run_for(3.0)
-        where = sorted_files(job.into)
+        where = _run_until_sorted(job, "clip.mp4")
     finally:
         job.close()
     assert where.get("clip.mp4") in ("needs-permission", "error"), where
@@ -456,14 +470,13 @@ def _png(colour) -> bytes:
 
 
 def test_rt26_control_a_red_photo_dropped_plainly_needs_permission(tmp_path, monkeypatch):
-    from .test_watch import Job, sorted_files
+    from .test_watch import Job
 
     root = _colour_trust(tmp_path, monkeypatch)
     (root / "inbox" / "p.png").write_bytes(_png((255, 0, 0)))
     job = Job(root)
     try:
-        job.run_for(1.5)
-        assert sorted_files(job.into) == {"p.png": "needs-permission"}
+        assert _run_until_sorted(job, "p.png") == {"p.png": "needs-permission"}
     finally:
         job.close()
 
@@ -475,7 +488,7 @@ def test_rt26_control_a_red_photo_dropped_plainly_needs_permission(tmp_path, mon
     "(copy the screened bytes into the destination, verify, unlink the original), or at least refuse a "
     "file whose inode is open for writing elsewhere; document the limit until then"))
 def test_rt26_6_a_handle_kept_open_cannot_change_a_file_in_cleared(tmp_path, monkeypatch):
-    from .test_watch import Job, sorted_files
+    from .test_watch import Job
 
     root = _colour_trust(tmp_path, monkeypatch)
     clean, red = _png((0, 0, 255)), _png((255, 0, 0))
@@ -484,8 +497,7 @@ def test_rt26_6_a_handle_kept_open_cannot_change_a_file_in_cleared(tmp_path, mon
     job = Job(root)
     with open(path, "r+b") as handle:  # the uploader's handle, kept open, idle for longer than --settle
         try:
-            job.run_for(1.5)
-            assert sorted_files(job.into) == {"p.png": "cleared"}
+            assert _run_until_sorted(job, "p.png") == {"p.png": "cleared"}
         finally:
             job.close()
         handle.seek(0)
