@@ -610,3 +610,44 @@ def test_rt26_control_the_same_name_in_the_photos_caption_is_found(tmp_path, con
     Image.fromarray(backdrop()).save(path, exif=exif.tobytes())
     _, d = verdict(path, config)
     assert "text" in kinds(d), d.reasons
+
+
+def _with_caption_reader(config, gallery, people=None):
+    from screening.detectors.text import TextDetector
+    from screening.model import Check
+
+    from .test_audit import fakes
+    from .test_redteam6 import ReadsNothing
+
+    found = fakes(config, gallery)  # a green first pixel: staff P1's face (consented until withdrawn)
+    found[Check.TEXT] = TextDetector(config, [("P1", "Pat Teacher")], engine=ReadsNothing())  # captions read
+    return found
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT26-2 (a crash): recheck prints every reason's detail as rich markup; a detail quotes text from the file "
+    "(a caption naming someone), so a caption holding '[/]' makes rich raise MarkupError and recheck stops "
+    "with a traceback before the list of images to take down. Fix: as RT26-2, for_terminal() on the details"))
+def test_rt26_2_a_caption_with_markup_cannot_stop_recheck_listing_what_to_take_down(trust, monkeypatch, capsys):
+    from PIL import Image
+
+    from screening import pool
+
+    monkeypatch.setattr(pool, "build_detectors", _with_caption_reader)
+    exif = Image.Exif()
+    exif[0x010E] = "Pat Teacher [/] at sports day"  # ImageDescription: the caption names P1
+    Image.fromarray(np.full((40, 60, 3), (0, 255, 0), np.uint8)).save(trust / "batch" / "staff.jpg",
+                                                                      exif=exif.tobytes())
+    photo(trust / "batch" / "plain.png", (0, 255, 0))
+    assert scan("batch") == 1  # the caption names P1: needs permission
+    assert run("permit", "batch/staff.jpg", "--by", "J. Smith", "--note", "P1 agreed to be named") == 0
+    assert scan("batch") == 0
+    withdraw_consent(trust)
+    capsys.readouterr()
+    try:
+        code = run("recheck")
+    except Exception as exc:  # noqa: BLE001  (what the user gets: a traceback, no list)
+        code = repr(exc)
+    out = capsys.readouterr().out
+    assert code == 1, code
+    assert "staff.jpg" in out and "plain.png" in out and "2 image(s) that were cleared are no longer" in out
