@@ -421,8 +421,8 @@ def test_rt26_control_a_pupil_walking_past_in_a_progressive_clip_is_found(tmp_pa
 @pytest.mark.xfail(strict=True, reason=(
     "RT26-5: interlaced video (1080i/576i camcorders, AVCHD; what a school's event camera records) is screened "
     "as the decoder gives it, the two fields woven into one frame: a pupil walking past is combed (his two "
-    "fields 30 px apart) and the face engine finds no face in any frame, while every player deinterlaces and "
-    "shows him whole in each field. Fix: when frame.interlaced_frame, screen the fields (each line-doubled, "
+    "fields 30 px apart) and the face engine finds no face in any frame, while a deinterlacing player (TVs, "
+    "VLC, a platform's transcode) shows him whole in each field, and a person sees his face even combed. Fix: when frame.interlaced_frame, screen the fields (each line-doubled, "
     "or FFmpeg's bwdif/yadif in send_field mode) instead of the woven frame; boxes in the frame's pixels"))
 def test_rt26_5_a_pupil_walking_past_in_an_interlaced_clip_is_not_cleared(tmp_path, config, two_people):
     detector, _, cam = two_people
