@@ -651,3 +651,33 @@ def test_rt26_2_a_caption_with_markup_cannot_stop_recheck_listing_what_to_take_d
     out = capsys.readouterr().out
     assert code == 1, code
     assert "staff.jpg" in out and "plain.png" in out and "2 image(s) that were cleared are no longer" in out
+
+
+# ================================================================ resisted: containers not listed (AVCHD .MTS, .MPG, .WMV...)
+
+
+@pytest.mark.parametrize("fmt,codec,name", [("mpegts", "libx264", "00001.MTS"), ("mpeg", "mpeg2video", "MOV001.MPG"),
+                                            ("asf", "wmv2", "clip.wmv"), ("flv", "flv", "clip.flv"),
+                                            ("ogg", "libtheora", "clip.ogv"), ("h264", "libx264", "clip.264")])
+def test_rt26_a_face_clip_in_a_container_not_screened_is_never_cleared(tmp_path, config, fmt, codec, name):
+    """AVCHD camcorders write MPEG-TS (.MTS), DVD camcorders MPEG-PS; Windows phones WMV: none is in the
+    list of containers screened, so each must come back an error, never cleared (nor skipped)."""
+    from .test_video import RED
+
+    if codec not in av.codecs_available:
+        pytest.skip(f"no {codec} encoder in this PyAV")
+    path = tmp_path / name
+    with av.open(str(path), "w", format=fmt) as out:
+        stream = out.add_stream(codec, rate=25)
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for i in range(25):
+            pixels = np.full((240, 320, 3), 90, np.uint8)
+            pixels[100:140, 100:140] = RED
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    _, d = screen(path, config)
+    assert d.status is Status.ERROR, d.reasons
