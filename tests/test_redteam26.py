@@ -6,7 +6,16 @@ lands the test passes, the xfail fails, and the mark must go.
 
 Faces in clips are the stand-in of tests/test_video.py (a pure red square is a face) unless the
 case needs the real face engine (a face drawn by a transparency plane: the two public-domain people
-of tests/test_redteam10.py, the cameraman without consent for the website)."""
+of tests/test_redteam10.py, the cameraman without consent for the website).
+
+Unsafe (xfail): a face drawn by the alpha plane of a ProRes 4444 / PNG / QuickTime Animation / FFV1 clip
+(RT26-1); `recheck` prints paths and details as markup, a caption's '[/]' crashes it (RT26-2); a clip
+swapped while screened leaves its hash cleared in the cache and in watch's move check (RT26-3); non-square
+pixels and a mid-stream size change squeeze later frames (RT26-4); interlaced video screened woven
+(RT26-5); a handle kept open writes into cleared/ after watch's move (RT26-6); a face looked up at in a
+360-degree photo (RT26-7); a pupil's name in the file name (RT26-8).
+Safe: a face clip appended after a clean one (MKV, WebM, AVI, MP4); clips in containers not screened
+(MTS, MPG, WMV, FLV, raw H.264) are errors; a square-pixel size change mid-stream."""
 
 from __future__ import annotations
 
