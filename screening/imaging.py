@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from screening import formats
-from screening.formats import ImageError, avif, heif, heif_hidden, tiff, video
+from screening.formats import ImageError, avif, heif, heif_hidden, sphere, tiff, video
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.pixels import (
@@ -134,6 +134,8 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64, *,
         picture = _open(path, data, fmt, max_frames, budget)
         _add_embedded(picture, formats.distinct(embedded + xmp_images(picture.xmp, formats.sniff)), max_frames,
                       budget, depth)
+        if sphere.is_sphere(picture.xmp):  # a photo sphere: also as its viewer shows it (RT26-7)
+            _add_arrays(picture, sphere.views(picture.frames[0], picture.xmp), budget)
         if fmt == "TIFF":
             _add_arrays(picture, tiff.subifd_images(data, budget.left), budget)
         elif fmt == "HEIF":

@@ -13,8 +13,8 @@ clip is an error (RT26-1); `recheck` prints paths and details through for_termin
 no longer crashes it (RT26-2); a clip whose file changes while it is screened is an error, in scan and in
 watch (RT26-3); a mid-stream size change is shown with the pixel shape at its own size (RT26-4);
 interlaced frames are screened as players show them (RT26-5); watch sorts a new inode (RT26-6); a
-pupil's name in the file name is read (RT26-8).
-Unsafe (xfail): a face looked up at in a 360-degree photo (RT26-7).
+pupil's name in the file name is read (RT26-8); a 360-degree photo is also screened as six perspective
+views (RT26-7).
 Safe: a face clip appended after a clean one (MKV, WebM, AVI, MP4); clips in containers not screened
 (MTS, MPG, WMV, FLV, raw H.264) are errors; a square-pixel size change mid-stream."""
 
@@ -532,12 +532,6 @@ def test_rt26_control_the_view_a_360_viewer_shows_is_found(tmp_path, config, two
     assert "no_consent" in {r.kind.value for r in d.reasons}, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT26-7: a 360-degree photo (equirectangular, GPano XMP: Insta360, Ricoh Theta, a phone's photo sphere; "
-    "Facebook and Google Photos show it in a sphere viewer) is screened as its flat pixels only: a face 68 "
-    "degrees up is stretched 2-4 times across there and the face engine finds nothing, while the viewer shows "
-    "it undistorted. Fix: when GPano:ProjectionType (or a clip's sv3d/st3d, Spherical Video XML) says "
-    "equirectangular, also screen perspective views (the 6 cube faces, overlapping), boxes as views' own"))
 def test_rt26_7_a_face_looked_up_at_in_a_360_photo_is_not_cleared(tmp_path, config, two_people):
     from PIL import Image, PngImagePlugin
 
