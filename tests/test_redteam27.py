@@ -29,7 +29,9 @@ import pytest
 
 from screening.model import Status
 
+from .test_audit import trust  # noqa: F401  (the fixture)
 from .test_redteam6 import config  # noqa: F401  (the fixture)
+from .test_redteam10 import PEOPLE, two_people  # noqa: F401  (two_people: the fixture)
 
 av = pytest.importorskip("av")
 
@@ -425,3 +427,228 @@ def test_rt27_7_the_sorted_copy_keeps_the_originals_modification_time(tmp_path):
     finally:
         folder.close()
     assert not source.exists() and image.stat().st_mtime_ns == 1_600_000_000_000_000_000
+
+
+# ================================================================ RT26-7 again: GPano in a JPEG's extended XMP
+
+
+def _extended_xmp_jpeg(path: Path, *, split: bool) -> Path:
+    """A JPEG whose main XMP says only xmpNote:HasExtendedXMP, its GPano in the extended XMP (as a
+    writer does when the XMP passes 64 KB: Google's depth and photo sphere JPEGs), in two APP1 segments
+    cut inside 'equirectangular' (split) or in one (control). Readers join the segments by GUID and offset."""
+    import hashlib
+    import io
+    import struct
+
+    from PIL import Image
+
+    ext = _pano(ProjectionType="equirectangular", UsePanoramaViewer="True").encode()
+    guid = hashlib.md5(ext).hexdigest().upper().encode()
+    main = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            '<rdf:Description xmlns:xmpNote="http://ns.adobe.com/xmp/note/" xmpNote:HasExtendedXMP="%s"/>'
+            '</rdf:RDF></x:xmpmeta>' % guid.decode()).encode()
+
+    def app1(payload: bytes) -> bytes:
+        return b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+
+    def part(offset: int, chunk: bytes) -> bytes:
+        return app1(b"http://ns.adobe.com/xmp/extension/\x00" + guid + struct.pack(">II", len(ext), offset) + chunk)
+
+    cut = ext.index(b"equirect") + 5 if split else len(ext)
+    parts = part(0, ext[:cut]) + (part(cut, ext[cut:]) if split else b"")
+    out = io.BytesIO()
+    Image.fromarray(np.full((256, 512, 3), 120, np.uint8)).save(out, "JPEG")
+    jpeg = out.getvalue()
+    path.write_bytes(jpeg[:2] + app1(b"http://ns.adobe.com/xap/1.0/\x00" + main) + parts + jpeg[2:])
+    return path
+
+
+def test_rt27_control_gpano_in_one_extended_xmp_segment_is_a_photo_sphere(tmp_path):
+    assert len(_views_of(_extended_xmp_jpeg(tmp_path / "s.jpg", split=False))) == 6
+
+
+@pytest.mark.xfail(strict=True, reason="RT27-8: imaging's XMP for the sphere check is Pillow's main packet plus a byte scan "
+                   "of the file, never the extended XMP joined from its APP1 segments (formats/jpeg.py joins it, for the "
+                   "location check only): GPano in an extended XMP cut between two segments (any cut: the segments are "
+                   "65 KB pieces of one packet) is not seen, and the photo is screened flat only while a viewer that joins "
+                   "extended XMP shows the sphere. Fix: give sphere.is_sphere/views the packets jpeg.walk joins (the "
+                   "format's own metadata), not only imaging._xmp_packets.")
+def test_rt27_8_gpano_in_an_extended_xmp_split_over_two_segments_is_a_photo_sphere(tmp_path):
+    assert len(_views_of(_extended_xmp_jpeg(tmp_path / "s.jpg", split=True))) == 6
+
+
+# ================================================================ RT26-7 again: 360-degree video
+
+
+SPHERICAL_V1 = (b'<?xml version="1.0"?><rdf:SphericalVideo xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+                b'xmlns:GSpherical="http://ns.google.com/videos/1.0/spherical/"><GSpherical:Spherical>true'
+                b'</GSpherical:Spherical><GSpherical:Stitched>true</GSpherical:Stitched><GSpherical:StitchingSoftware>'
+                b'test</GSpherical:StitchingSoftware><GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType>'
+                b'</rdf:SphericalVideo>')
+
+
+def _spherical_mp4(path: Path, frames: list[np.ndarray], *, spherical: bool) -> Path:
+    """An H.264 MP4 of `frames`; spherical: with Google's Spherical Video V1 box (a uuid box in the video
+    track, as Google's Spatial Media Metadata Injector, Insta360 Studio and GoPro Player write it) that
+    makes YouTube, Facebook and VLC show it in a sphere viewer."""
+    import struct
+
+    with av.open(str(path), "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=5)
+        stream.height, stream.width = frames[0].shape[:2]
+        stream.pix_fmt = "yuv420p"
+        for i, pixels in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(pixels, format="rgb24")
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    if spherical:
+        data = bytearray(path.read_bytes())
+
+        def boxes(start, end):
+            at = start
+            while at + 8 <= end:
+                size, kind = struct.unpack_from(">I4s", data, at)
+                yield at, size, kind
+                at += size
+
+        moov = next((a, s) for a, s, k in boxes(0, len(data)) if k == b"moov")  # after mdat: no offsets move
+        trak = next((a, s) for a, s, k in boxes(moov[0] + 8, moov[0] + moov[1]) if k == b"trak")
+        box = struct.pack(">I4s", 24 + len(SPHERICAL_V1), b"uuid") + bytes.fromhex("ffcc8263f8554a938814587a02521fdd")
+        box += SPHERICAL_V1
+        data[trak[0] + trak[1]:trak[0] + trak[1]] = box
+        struct.pack_into(">I", data, trak[0], trak[1] + len(box))
+        struct.pack_into(">I", data, moov[0], moov[1] + len(box))
+        path.write_bytes(bytes(data))
+    return path
+
+
+def test_rt27_control_the_view_as_a_clip_is_found(tmp_path, config, two_people):
+    from .test_redteam26 import _view
+    from .test_video import screen
+
+    detector, _, cam = two_people
+    path = _spherical_mp4(tmp_path / "view.mp4", [_view(cam)] * 5, spherical=False)
+    _, d = screen(path, config, faces=detector, people=PEOPLE)
+    assert "no_consent" in {r.kind.value for r in d.reasons}, d.reasons
+
+
+@pytest.mark.xfail(strict=True, reason="RT27-9: RT26-7's fix covers photos only: a 360-degree clip (equirectangular, with "
+                   "the Spherical Video V1 box YouTube, Facebook and VLC show in a sphere viewer) is screened as its flat "
+                   "map, where a face high up is stretched 2-4 times across and not found, and it is cleared while the "
+                   "viewer shows the face undistorted. School trips and sports days filmed on an Insta360/GoPro Max are "
+                   "published as 360 clips. Fix: read the clip's projection (Spherical V1 uuid box, V2 sv3d/proj, the "
+                   "stream's spherical side data) and screen sampled frames also through sphere.views; meanwhile refuse "
+                   "(error) a clip that declares a projection.")
+def test_rt27_9_a_face_looked_up_at_in_a_360_clip_is_not_cleared(tmp_path, config, two_people):
+    from .test_redteam26 import _sphere, _view
+    from .test_video import screen
+
+    detector, _, cam = two_people
+    path = _spherical_mp4(tmp_path / "sphere.mp4", [_sphere(_view(cam))] * 5, spherical=True)
+    assert SPHERICAL_V1 in path.read_bytes()
+    _, d = screen(path, config, faces=detector, people=PEOPLE)
+    assert d.status is not Status.CLEARED, d.reasons
+
+
+# ================================================================ RT26-8 again: the web workspace's uploads
+
+
+def _names_read(config, gallery, people=None):
+    from screening.detectors.text import TextDetector
+    from screening.model import Check
+
+    from .serve_trust import fakes
+    from .test_redteam6 import ReadsNothing
+
+    out = fakes(config, gallery, people)
+    out[Check.TEXT] = TextDetector(config, [("P9", "Amelia Hart")], engine=ReadsNothing())  # captions and names read
+    return out
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    pytest.importorskip("starlette")
+    from starlette.testclient import TestClient
+
+    from screening import pool
+    from screening.web.app import create_app
+    from screening.web.security import Settings
+
+    from . import serve_trust as st
+
+    root = tmp_path / "trust"
+    root.mkdir()
+    config = st.make_trust(root, monkeypatch)
+    monkeypatch.setattr(pool, "build_detectors", _names_read)
+    st.add_accounts(config)
+    with TestClient(create_app(config, Settings(workers=1)), base_url="http://127.0.0.1") as client:
+        assert st.login(client, "alice").status_code == 303
+        yield client
+
+
+def _uploaded_status(client, name: str, body: bytes) -> str:
+    from .test_redteam_web import upload
+    from .test_serve import statuses
+
+    return statuses(client, upload(client, [(name, body)]))[1]
+
+
+def test_rt27_control_a_name_in_an_uploaded_photos_caption_is_found(workspace):
+    from PIL import Image
+
+    import io
+
+    exif = Image.Exif()
+    exif[0x010E] = "Amelia Hart - Year 4 sports day"  # ImageDescription
+    out = io.BytesIO()
+    Image.fromarray(np.full((40, 60, 3), 90, np.uint8)).save(out, "JPEG", exif=exif.tobytes())
+    assert _uploaded_status(workspace, "IMG_0042.jpg", out.getvalue()) != "cleared"
+
+
+@pytest.mark.xfail(strict=True, reason="RT27-10: the web workspace stores an upload as uploads/<batch>/0001 (the browser's "
+                   "name is display text only, never a path) and screens that path, so RT26-8's file-name reading sees "
+                   "'0001', never 'Amelia Hart - Year 4.jpg': the upload is cleared, and the staff member publishes the "
+                   "file on their computer, under its name. Fix: pass the browser's (display) name to the text check as "
+                   "the file name (name_caption of the display name, e.g. a Screening 'shown_name' the pipeline reads), "
+                   "for uploads and any other copy screened under another name.")
+def test_rt27_10_a_pupils_name_in_an_uploaded_files_name_is_not_cleared(workspace):
+    from . import serve_trust as st
+
+    assert _uploaded_status(workspace, "Amelia Hart - Year 4 sports day.jpg", st.jpeg((90, 90, 90))) != "cleared"
+
+
+# ================================================================ RT26-8 again: the result cache
+
+
+RT27_11 = ("RT27-11: the result cache is keyed by the bytes' sha256 (with config, gallery, tool), and a screening's "
+           "findings now include the text read in the file's NAME (RT26-8): a photo cleared as IMG_0042.png and renamed "
+           "'Pat Teacher - sports day.png' is answered from the cache with the old name's (empty) findings, and cleared; "
+           "in reverse a flag follows the bytes to a neutral name. Fix: never store the 'file name' findings in the cache "
+           "and read the name afresh on every lookup (as sidecar findings are handled), or key the cache by the name too.")
+
+
+@pytest.mark.parametrize("renamed", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=RT27_11))],
+                         ids=["control-fresh-bytes", "renamed"])
+def test_rt27_11_a_cleared_photo_renamed_to_a_pupils_name_is_not_cleared(trust, monkeypatch, renamed):
+    """The trust of tests/test_audit.py with names read in captions and file names (P1, Pat Teacher:
+    named in text, a photo needs permission). A plain photo is scanned and cleared as IMG_0042.png;
+    then it is renamed 'Pat Teacher - sports day.png' (renamed) or another photo is saved under that
+    name (control: bytes never screened), and scanned again."""
+    from screening import pool
+
+    from .test_audit import photo, scan
+    from .test_redteam26 import _with_caption_reader
+
+    monkeypatch.setattr(pool, "build_detectors", _with_caption_reader)
+    photo(trust / "batch" / "IMG_0042.png", (90, 90, 90))
+    assert scan("batch") == 0
+    named = trust / "batch" / "Pat Teacher - sports day.png"
+    if renamed:
+        (trust / "batch" / "IMG_0042.png").rename(named)
+    else:
+        (trust / "batch" / "IMG_0042.png").unlink()
+        photo(named, (91, 90, 90))
+    assert scan("batch") == 1
