@@ -10,7 +10,11 @@ screened as six 2400 x 2400 views (RT27-2); a number too long for a float crashe
 name in a URL-encoded file name is not read (RT27-4); a face in the second field only of an
 interlaced clip (bottom field first, as DV) is erased by the deinterlacing (RT27-5); touch, chmod, an
 xattr or a hard link made while a clip is screened makes it an error "its bytes were written again"
-(RT27-6); the watch job's copy drops the original's modification time (RT27-7).
+(RT27-6); the watch job's copy drops the original's modification time (RT27-7); GPano in an extended
+XMP split over two JPEG segments is not seen (RT27-8); a 360-degree clip is screened as its flat map
+(RT27-9); the browser's name of a web upload is never read (RT27-10); a cleared photo renamed to a
+pupil's name is answered from the result cache (RT27-11); a file dropped under the same name while
+the watch job copies is unlinked unsorted (RT27-12).
 Resisted: transparency in one frame of fifteen, in every alpha pixel format FFmpeg decodes to; a
 clip swapped and restored by rename while screened; reading a clip (atime); a disk full during the
 watch job's copy and a destination appearing mid-copy (the original stays); ordinary file names are
@@ -652,3 +656,45 @@ def test_rt27_11_a_cleared_photo_renamed_to_a_pupils_name_is_not_cleared(trust, 
         (trust / "batch" / "IMG_0042.png").unlink()
         photo(named, (91, 90, 90))
     assert scan("batch") == 1
+
+
+# ================================================================ RT26-6 again: a new upload under the same name
+
+
+@pytest.mark.xfail(strict=True, reason="RT27-12: the watch job's copy takes far longer than the old hard link (a copy, an "
+                   "fsync and a second hash of the whole file), and at its end the original is removed by NAME "
+                   "(folder.unlink(name)) without checking that the name still holds the file copied: an uploader who "
+                   "drops a corrected file under the same name meanwhile (an SMB/SFTP overwrite by rename, a phone "
+                   "re-sync) loses it, unscreened and unsorted. (The old link-verify-unlink had the same race, over a "
+                   "far shorter window.) Fix: before the unlink, lstat the name and compare (st_dev, st_ino) with the "
+                   "fstat of the copied source; when they differ leave the new file in the inbox (it is screened on its "
+                   "own), or first rename the original to a hidden name in the inbox and copy from that.")
+def test_rt27_12_a_file_dropped_under_the_same_name_during_the_copy_is_not_lost(tmp_path, monkeypatch):
+    moves, folder, sha, source, image = _dropped(tmp_path)
+    real_sha = moves.sha256_of
+
+    def replaced_meanwhile(path):
+        if not (source.parent / "new.part").exists():
+            (source.parent / "new.part").write_bytes(b"the corrected upload")
+            os.rename(source.parent / "new.part", source)  # how SMB/SFTP clients and rsync replace a file
+        return real_sha(path)
+
+    monkeypatch.setattr(moves, "sha256_of", replaced_meanwhile)
+    try:
+        moves.move(folder, "p.mp4", sha, image)
+    except (OSError, moves.SourceChanged):
+        pass  # refusing is fine; losing the new file is not
+    finally:
+        folder.close()
+    everywhere = [p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()]
+    assert b"the corrected upload" in everywhere
+
+
+def test_rt27_control_a_plain_move_sorts_the_bytes_and_removes_the_original(tmp_path):
+    moves, folder, sha, source, image = _dropped(tmp_path)
+    try:
+        moves.move(folder, "p.mp4", sha, image)
+    finally:
+        folder.close()
+    assert not source.exists() and image.read_bytes() == b"x" * (3 << 20)
+    assert sorted(p.name for p in image.parent.iterdir()) == ["p.mp4"]  # no tmp left
