@@ -1,17 +1,18 @@
 """False flags of the file-name reading (RT26-8) on real file names: every file name under
 /work/shared/data plus a list of ordinary camera/school names, against bench/make_text_set.py's
-30-pupil register and the real staff/pupil names of the test register."""
+30-pupil register; then the recall of 10 register names written into file names three ways.
+No OCR and no timing: `.venv/bin/python bench/bench_file_names.py`."""
 import random
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
-import make_text_set as m
-from tests.test_redteam6 import TOML, ReadsNothing
-from screening.config import load_config
-from screening.detectors.text import TextDetector
-from screening.formats.captions import name_caption
+import make_text_set as m  # noqa: E402
+from tests.test_redteam6 import TOML, ReadsNothing  # noqa: E402
+from screening.config import load_config  # noqa: E402
+from screening.detectors.text import TextDetector  # noqa: E402
+from screening.formats.captions import name_caption  # noqa: E402
 d = Path(tempfile.mkdtemp()); (d / "screening.toml").write_text(TOML)
 cfg = load_config(d / "screening.toml")
 people = [(p, n) for p, n, _, _ in m.register_people(random.Random(0))]
