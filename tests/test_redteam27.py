@@ -14,7 +14,8 @@ xattr or a hard link made while a clip is screened makes it an error "its bytes 
 XMP split over two JPEG segments is not seen (RT27-8); a 360-degree clip is screened as its flat map
 (RT27-9); the browser's name of a web upload is never read (RT27-10); a cleared photo renamed to a
 pupil's name is answered from the result cache (RT27-11); a file dropped under the same name while
-the watch job copies is unlinked unsorted (RT27-12).
+the watch job copies is unlinked unsorted (RT27-12); a sphere that fits the pixel budget flat is
+refused as a bomb once its views are charged to it (RT27-13).
 Resisted: transparency in one frame of fifteen, in every alpha pixel format FFmpeg decodes to; a
 clip swapped and restored by rename while screened; reading a clip (atime); a disk full during the
 watch job's copy and a destination appearing mid-copy (the original stays); ordinary file names are
@@ -698,3 +699,30 @@ def test_rt27_control_a_plain_move_sorts_the_bytes_and_removes_the_original(tmp_
         folder.close()
     assert not source.exists() and image.read_bytes() == b"x" * (3 << 20)
     assert sorted(p.name for p in image.parent.iterdir()) == ["p.mp4"]  # no tmp left
+
+
+# ================================================================ RT26-7 again: the pixel budget
+
+
+@pytest.mark.parametrize("is_sphere", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
+    "RT27-13: a photo sphere's six views are charged to the file's 150 MP pixel budget, so a sphere that fits it "
+    "flat is refused as a decompression bomb once it says it is a sphere: measured, a 16384 x 8192 PNG (134 MP) "
+    "loads flat and is an error 'the 360 view behind takes the file over its budget' with GPano (6 x 2400^2 = "
+    "34.6 MP more). Stitched DSLR spheres (PTGui, Street View uploads) are that size. Fail closed, an "
+    "availability regression of 0.12.0. Fix: bound the views apart (they are derived and at most 6 x MAX_VIEW^2), "
+    "or shrink the views to the budget left, never below the size that keeps a face findable.")))],
+    ids=["flat", "sphere"])
+def test_rt27_13_a_sphere_that_fits_the_budget_flat_is_not_refused(tmp_path, is_sphere):
+    """The same arithmetic at a small scale: a 2048 x 1024 map (2.1 MP) under a 3 MP budget; as a sphere
+    its views (6 x 731^2 = 3.2 MP) push it over."""
+    from PIL import Image, PngImagePlugin
+
+    from screening import imaging
+    from screening.formats.pixels import Budget
+
+    info = PngImagePlugin.PngInfo()
+    if is_sphere:
+        info.add_itxt("XML:com.adobe.xmp", _pano(ProjectionType="equirectangular"))
+    path = tmp_path / "map.png"
+    Image.fromarray(np.full((1024, 2048, 3), 120, np.uint8)).save(path, pnginfo=info)
+    assert imaging.load(path, budget=Budget(3_000_000)).frames
