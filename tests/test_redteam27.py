@@ -666,8 +666,8 @@ def test_rt27_11_a_cleared_photo_renamed_to_a_pupils_name_is_not_cleared(trust, 
                    "fsync and a second hash of the whole file), and at its end the original is removed by NAME "
                    "(folder.unlink(name)) without checking that the name still holds the file copied: an uploader who "
                    "drops a corrected file under the same name meanwhile (an SMB/SFTP overwrite by rename, a phone "
-                   "re-sync) loses it, unscreened and unsorted. (The old link-verify-unlink had the same race, over a "
-                   "far shorter window.) Fix: before the unlink, lstat the name and compare (st_dev, st_ino) with the "
+                   "re-sync) loses it, unscreened and unsorted. (The old link, hash, unlink had the same race, over the hash alone; "
+                   "the copy and fsync now widen it.) Fix: before the unlink, lstat the name and compare (st_dev, st_ino) with the "
                    "fstat of the copied source; when they differ leave the new file in the inbox (it is screened on its "
                    "own), or first rename the original to a hidden name in the inbox and copy from that.")
 def test_rt27_12_a_file_dropped_under_the_same_name_during_the_copy_is_not_lost(tmp_path, monkeypatch):
