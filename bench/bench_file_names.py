@@ -18,13 +18,22 @@ cfg = load_config(d / "screening.toml")
 people = [(p, n) for p, n, _, _ in m.register_people(random.Random(0))]
 td = TextDetector(cfg, people, engine=ReadsNothing())
 names = sorted({p.name for p in Path("/work/shared/data").rglob("*") if p.is_file()})
-ordinary = ["IMG_2024_Hart_Road.jpg", "sports-day.jpg", "DSC_0042.JPG", "PXL_20240612_101112345.jpg", "Year4_trip_Whitby.jpg",
-            "nativity-2023-final.mp4", "IMG_0001 (2).HEIC", "WhatsApp Image 2024-05-01 at 10.11.12.jpeg", "Screenshot 2024-03-02 at 09.00.00.png",
+ordinary = ["IMG_2024_Hart_Road.jpg", "sports-day.jpg", "DSC_0042.JPG", "PXL_20240612_101112345.jpg",
+            "Year4_trip_Whitby.jpg", "nativity-2023-final.mp4", "IMG_0001 (2).HEIC",
+            "WhatsApp Image 2024-05-01 at 10.11.12.jpeg", "Screenshot 2024-03-02 at 09.00.00.png",
             "school_fair_cake_stall.jpg", "Sports Day 2024 - relay.mov", "GOPR0042.MP4", "VID_20240101_120000.mp4"]
-flagged = [(n, [(f.target_id, f.name, f.similarity) for f in td.in_metadata(name_caption("/x/" + n))]) for n in names + ordinary]
+
+
+def found(name: str) -> list:
+    return [(f.target_id, f.name, f.similarity) for f in td.in_metadata(name_caption("/x/" + name))]
+
+
+flagged = [(n, found(n)) for n in names + ordinary]
 flagged = [x for x in flagged if x[1]]
-print(f"{len(names)} shared file names + {len(ordinary)} ordinary names, register of {len(people)}: {len(flagged)} flagged")
+print(f"{len(names)} shared file names + {len(ordinary)} ordinary names, "
+      f"register of {len(people)}: {len(flagged)} flagged")
 for x in flagged: print(" ", x)
-named = [f"{n.replace(' ', sep)}{ext}" for _, n in people[:10] for sep, ext in ((" ", ".jpg"), ("-", ".jpg"), ("_", ".mp4"))]
-hits = sum(bool(td.in_metadata(name_caption("/x/" + n))) for n in named)
+spellings = ((" ", ".jpg"), ("-", ".jpg"), ("_", ".mp4"))
+named = [f"{n.replace(' ', sep)}{ext}" for _, n in people[:10] for sep, ext in spellings]
+hits = sum(bool(found(n)) for n in named)
 print(f"register names in file names (3 spellings x 10): {hits}/{len(named)} read")

@@ -74,17 +74,18 @@ def _views_of(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("xmp", [_pano(ProjectionType="equirectangular"), _element("equirectangular"),
-                                 _element("\n   equirectangular\n")], ids=["attribute", "element-other-prefix", "spaced"])
+                                 _element("\n   equirectangular\n")],
+                         ids=["attribute", "element-other-prefix", "spaced"])
 def test_rt27_control_a_photo_sphere_is_also_screened_as_six_views(tmp_path, xmp):
     assert len(_views_of(_sphere_png(tmp_path / "s.png", xmp))) == 6
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-1: a 360 photo whose XMP writes 'equirectangular' as an XML character "
-                   "reference (&#101;quirectangular) or in CDATA is screened flat only, while every XML parser (Google "
-                   "Photos', Facebook's, exiftool) reads equirectangular and shows it in the sphere viewer, so a face "
-                   "high up is cleared as in RT26-7. Hostile only. Fix: sphere.is_sphere reads the packets with an XML "
-                   "parser (the value unescaped, CDATA joined, whitespace stripped) rather than a byte regex, or refuses "
-                   "(error) a ProjectionType it cannot read as a plain word.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-1: a 360 photo whose XMP writes 'equirectangular' as an XML character reference (&#101;quirectangular) or"
+    " in CDATA is screened flat only, while every XML parser (Google Photos', Facebook's, exiftool) reads "
+    "equirectangular and shows it in the sphere viewer, so a face high up is cleared as in RT26-7. Hostile only. "
+    "Fix: sphere.is_sphere reads the packets with an XML parser (the value unescaped, CDATA joined, whitespace "
+    "stripped) rather than a byte regex, or refuses (error) a ProjectionType it cannot read as a plain word."))
 @pytest.mark.parametrize("value", ["&#101;quirectangular", "<![CDATA[equirectangular]]>", "equi&#x72;ectangular"])
 def test_rt27_1_an_escaped_projection_type_is_still_a_photo_sphere(tmp_path, value):
     assert len(_views_of(_sphere_png(tmp_path / "s.png", _element(value)))) == 6
@@ -100,8 +101,10 @@ def test_rt27_a_utf16_photo_sphere_packet_is_still_a_photo_sphere(tmp_path):
 
 @pytest.mark.parametrize("numbers", [dict(FullPanoWidthPixels=0, FullPanoHeightPixels=0),
                                      dict(FullPanoWidthPixels=-512, FullPanoHeightPixels=256),
-                                     dict(FullPanoWidthPixels=512, FullPanoHeightPixels=256, CroppedAreaImageWidthPixels=0),
-                                     dict(FullPanoWidthPixels=1024, FullPanoHeightPixels=512, CroppedAreaLeftPixels=-100)])
+                                     dict(FullPanoWidthPixels=512, FullPanoHeightPixels=256,
+                                          CroppedAreaImageWidthPixels=0),
+                                     dict(FullPanoWidthPixels=1024, FullPanoHeightPixels=512,
+                                          CroppedAreaLeftPixels=-100)])
 def test_rt27_insane_crop_numbers_fall_back_to_the_whole_sphere(numbers):
     from screening.formats import sphere
 
@@ -111,12 +114,13 @@ def test_rt27_insane_crop_numbers_fall_back_to_the_whole_sphere(numbers):
     assert [v.shape for _, v in got] == [v.shape for _, v in sphere.views(rgb, [])]
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-2: the views' size comes from the XMP's numbers, not the pixels': a 200 x 100 "
-                   "photo saying CroppedAreaImageWidthPixels=1 of a 400-wide sphere is 'scaled' to an 80000-wide sphere and "
-                   "screened as six 2400 x 2400 views (34.6 MP from 0.02 MP; 741 MB peak in views() alone, measured with "
-                   "tracemalloc), an amplifier for every detector; a real 8K sphere peaks at the same 741 MB per worker "
-                   "(float64 rays). Fix: refuse a crop covering < 1/16 of the sphere or magnifying the map (view side "
-                   "<= the map's own pixels per radian x 2 tan(FOV/2)), and build the rays in float32, one view at a time.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-2: the views' size comes from the XMP's numbers, not the pixels': a 200 x 100 photo saying "
+    "CroppedAreaImageWidthPixels=1 of a 400-wide sphere is 'scaled' to an 80000-wide sphere and screened as six "
+    "2400 x 2400 views (34.6 MP from 0.02 MP; 741 MB peak in views() alone, measured with tracemalloc), an "
+    "amplifier for every detector; a real 8K sphere peaks at the same 741 MB per worker (float64 rays). Fix: refuse"
+    " a crop covering < 1/16 of the sphere or magnifying the map (view side <= the map's own pixels per radian x 2 "
+    "tan(FOV/2)), and build the rays in float32, one view at a time."))
 def test_rt27_2_a_small_photo_cannot_claim_views_larger_than_its_pixels():
     from screening.formats import sphere
 
@@ -127,15 +131,17 @@ def test_rt27_2_a_small_photo_cannot_claim_views_larger_than_its_pixels():
     assert pixels <= 6 * 4 * rgb.shape[0] * rgb.shape[1], pixels
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-3: a GPano number of 400 digits (float inf, then inf * 0 = NaN) crashes "
-                   "sphere.views with ValueError ('cannot convert float NaN to integer'), outside ImageError: the photo "
-                   "is an error (fail closed) through a crash, not a reason. Fix: _placement parses with a length limit "
-                   "and math.isfinite, falling back to the whole sphere.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-3: a GPano number of 400 digits (float inf, then inf * 0 = NaN) crashes sphere.views with ValueError "
+    "('cannot convert float NaN to integer'), outside ImageError: the photo is an error (fail closed) through a "
+    "crash, not a reason. Fix: _placement parses with a length limit and math.isfinite, falling back to the whole "
+    "sphere."))
 def test_rt27_3_a_huge_gpano_number_does_not_crash():
     from screening.formats import sphere
 
     rgb = np.full((100, 200, 3), 120, np.uint8)
-    xmp = [_pano(ProjectionType="equirectangular", FullPanoWidthPixels="9" * 400, FullPanoHeightPixels="9" * 400).encode()]
+    huge = "9" * 400
+    xmp = [_pano(ProjectionType="equirectangular", FullPanoWidthPixels=huge, FullPanoHeightPixels=huge).encode()]
     assert len(sphere.views(rgb, xmp)) == 6
 
 
@@ -181,10 +187,11 @@ def test_rt27_ordinary_file_names_are_not_flagged(tmp_path, config, name):
     assert "text" not in {r.kind.value for r in _named(tmp_path, name, config).reasons}
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-4: a URL-encoded file name ('Amelia%20Hart.jpg', as wget/curl -O and "
-                   "some download managers save it; 'Zo%C3%AB%20Bront%C3%AB.jpg') is not read as the name, while the "
-                   "platform decodes it in the page's address and title. Fix: captions.name_caption also reads the stem "
-                   "through urllib.parse.unquote (when it holds %XX) and adds that reading.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-4: a URL-encoded file name ('Amelia%20Hart.jpg', as wget/curl -O and some download managers save it; "
+    "'Zo%C3%AB%20Bront%C3%AB.jpg') is not read as the name, while the platform decodes it in the page's address and"
+    " title. Fix: captions.name_caption also reads the stem through urllib.parse.unquote (when it holds %XX) and "
+    "adds that reading."))
 @pytest.mark.parametrize("name", ["Amelia%20Hart.jpg", "amelia%2Dhart%20year%204.jpg"])
 def test_rt27_4_a_name_in_a_url_encoded_file_name_is_read(tmp_path, config, name):
     assert "text" in {r.kind.value for r in _named(tmp_path, name, config).reasons}
@@ -224,12 +231,12 @@ def test_rt27_control_a_face_in_both_fields_of_an_interlaced_clip_is_found(tmp_p
     assert d.status is not Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-5: video_fields.deinterlaced always keeps the top field and interpolates "
-                   "the bottom one where they comb: a face in the bottom field only is erased, though a bottom-field-first "
-                   "clip (DV, some AVCHD) shows its bottom field first in a one-frame-per-frame deinterlacer, and a bob "
-                   "(2x) deinterlacer shows every field. Low: it needs a face in one field only (a flash, a fast turn, "
-                   "or a hostile weave). Fix: where a frame combs, screen both fields, each line-doubled (two pictures "
-                   "per combed frame), not one blend.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-5: video_fields.deinterlaced always keeps the top field and interpolates the bottom one where they comb: "
+    "a face in the bottom field only is erased, though a bottom-field-first clip (DV, some AVCHD) shows its bottom "
+    "field first in a one-frame-per-frame deinterlacer, and a bob (2x) deinterlacer shows every field. Low: it "
+    "needs a face in one field only (a flash, a fast turn, or a hostile weave). Fix: where a frame combs, screen "
+    "both fields, each line-doubled (two pictures per combed frame), not one blend."))
 def test_rt27_5_a_face_in_the_second_field_only_is_not_cleared(tmp_path, config):
     from PIL import Image
 
@@ -336,13 +343,13 @@ def _hard_link(p):
     os.link(p, Path(p).with_name("snapshot.mp4"))  # a snapshotting backup's hard link
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-6: changed_since compares the whole (dev, ino, size, mtime, ctime) tuple, so "
-                   "a clip whose bytes are the same but whose mtime or ctime moved while it was screened (touch, chmod, a "
-                   "sync client's or backup's xattr, a snapshot's hard link) is an error 'its bytes were written again': "
-                   "a false error with a false reason (availability; a long clip on a synced share may never clear). "
-                   "Fix: decode, hash and read the tags from the one file description opened by fingerprint (pass the "
-                   "open file to av.open and the readers), so only the sha256 decides; meanwhile say 'its metadata "
-                   "changed' when the re-hash matches.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-6: changed_since compares the whole (dev, ino, size, mtime, ctime) tuple, so a clip whose bytes are the "
+    "same but whose mtime or ctime moved while it was screened (touch, chmod, a sync client's or backup's xattr, a "
+    "snapshot's hard link) is an error 'its bytes were written again': a false error with a false reason "
+    "(availability; a long clip on a synced share may never clear). Fix: decode, hash and read the tags from the "
+    "one file description opened by fingerprint (pass the open file to av.open and the readers), so only the sha256"
+    " decides; meanwhile say 'its metadata changed' when the re-hash matches."))
 @pytest.mark.parametrize("act", [_touch, _chmod, _xattr, _hard_link], ids=["touch", "chmod", "xattr", "hard-link"])
 def test_rt27_6_the_same_bytes_with_new_times_are_not_changed(tmp_path, act):
     from screening.digest import changed_since, fingerprint
@@ -419,11 +426,11 @@ def test_rt27_a_destination_appearing_mid_copy_is_not_overwritten(tmp_path, monk
     assert image.read_bytes() == b"theirs" and source.exists() and list(image.parent.iterdir()) == [image]
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-7: the watch job now always copies (RT26-6), and the copy is a new file "
-                   "with the time of sorting: the original's modification time (a clip's only date when its tags carry "
-                   "none; what staff sort cleared/ by) is lost, where the hard link or rename kept it. Low. Fix: "
-                   "os.utime(fd, ns=(source.st_atime_ns, source.st_mtime_ns)) on the copy before the fsync (the sha256 "
-                   "check is unaffected).")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-7: the watch job now always copies (RT26-6), and the copy is a new file with the time of sorting: the "
+    "original's modification time (a clip's only date when its tags carry none; what staff sort cleared/ by) is "
+    "lost, where the hard link or rename kept it. Low. Fix: os.utime(fd, ns=(source.st_atime_ns, "
+    "source.st_mtime_ns)) on the copy before the fsync (the sha256 check is unaffected)."))
 def test_rt27_7_the_sorted_copy_keeps_the_originals_modification_time(tmp_path):
     moves, folder, sha, source, image = _dropped(tmp_path)
     os.utime(source, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
@@ -472,12 +479,12 @@ def test_rt27_control_gpano_in_one_extended_xmp_segment_is_a_photo_sphere(tmp_pa
     assert len(_views_of(_extended_xmp_jpeg(tmp_path / "s.jpg", split=False))) == 6
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-8: imaging's XMP for the sphere check is Pillow's main packet plus a byte scan "
-                   "of the file, never the extended XMP joined from its APP1 segments (formats/jpeg.py joins it, for the "
-                   "location check only): GPano in an extended XMP cut between two segments (any cut: the segments are "
-                   "65 KB pieces of one packet) is not seen, and the photo is screened flat only while a viewer that joins "
-                   "extended XMP shows the sphere. Fix: give sphere.is_sphere/views the packets jpeg.walk joins (the "
-                   "format's own metadata), not only imaging._xmp_packets.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-8: imaging's XMP for the sphere check is Pillow's main packet plus a byte scan of the file, never the "
+    "extended XMP joined from its APP1 segments (formats/jpeg.py joins it, for the location check only): GPano in "
+    "an extended XMP cut between two segments (any cut: the segments are 65 KB pieces of one packet) is not seen, "
+    "and the photo is screened flat only while a viewer that joins extended XMP shows the sphere. Fix: give "
+    "sphere.is_sphere/views the packets jpeg.walk joins (the format's own metadata), not only imaging._xmp_packets."))
 def test_rt27_8_gpano_in_an_extended_xmp_split_over_two_segments_is_a_photo_sphere(tmp_path):
     assert len(_views_of(_extended_xmp_jpeg(tmp_path / "s.jpg", split=True))) == 6
 
@@ -488,7 +495,8 @@ def test_rt27_8_gpano_in_an_extended_xmp_split_over_two_segments_is_a_photo_sphe
 SPHERICAL_V1 = (b'<?xml version="1.0"?><rdf:SphericalVideo xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
                 b'xmlns:GSpherical="http://ns.google.com/videos/1.0/spherical/"><GSpherical:Spherical>true'
                 b'</GSpherical:Spherical><GSpherical:Stitched>true</GSpherical:Stitched><GSpherical:StitchingSoftware>'
-                b'test</GSpherical:StitchingSoftware><GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType>'
+                b'test</GSpherical:StitchingSoftware>'
+                b'<GSpherical:ProjectionType>equirectangular</GSpherical:ProjectionType>'
                 b'</rdf:SphericalVideo>')
 
 
@@ -540,13 +548,13 @@ def test_rt27_control_the_view_as_a_clip_is_found(tmp_path, config, two_people):
     assert "no_consent" in {r.kind.value for r in d.reasons}, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-9: RT26-7's fix covers photos only: a 360-degree clip (equirectangular, with "
-                   "the Spherical Video V1 box YouTube, Facebook and VLC show in a sphere viewer) is screened as its flat "
-                   "map, where a face high up is stretched 2-4 times across and not found, and it is cleared while the "
-                   "viewer shows the face undistorted. School trips and sports days filmed on an Insta360/GoPro Max are "
-                   "published as 360 clips. Fix: read the clip's projection (Spherical V1 uuid box, V2 sv3d/proj, the "
-                   "stream's spherical side data) and screen sampled frames also through sphere.views; meanwhile refuse "
-                   "(error) a clip that declares a projection.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-9: RT26-7's fix covers photos only: a 360-degree clip (equirectangular, with the Spherical Video V1 box "
+    "YouTube, Facebook and VLC show in a sphere viewer) is screened as its flat map, where a face high up is "
+    "stretched 2-4 times across and not found, and it is cleared while the viewer shows the face undistorted. "
+    "School trips and sports days filmed on an Insta360/GoPro Max are published as 360 clips. Fix: read the clip's "
+    "projection (Spherical V1 uuid box, V2 sv3d/proj, the stream's spherical side data) and screen sampled frames "
+    "also through sphere.views; meanwhile refuse (error) a clip that declares a projection."))
 def test_rt27_9_a_face_looked_up_at_in_a_360_clip_is_not_cleared(tmp_path, config, two_people):
     from .test_redteam26 import _sphere, _view
     from .test_video import screen
@@ -613,12 +621,12 @@ def test_rt27_control_a_name_in_an_uploaded_photos_caption_is_found(workspace):
     assert _uploaded_status(workspace, "IMG_0042.jpg", out.getvalue()) != "cleared"
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-10: the web workspace stores an upload as uploads/<batch>/0001 (the browser's "
-                   "name is display text only, never a path) and screens that path, so RT26-8's file-name reading sees "
-                   "'0001', never 'Amelia Hart - Year 4.jpg': the upload is cleared, and the staff member publishes the "
-                   "file on their computer, under its name. Fix: pass the browser's (display) name to the text check as "
-                   "the file name (name_caption of the display name, e.g. a Screening 'shown_name' the pipeline reads), "
-                   "for uploads and any other copy screened under another name.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-10: the web workspace stores an upload as uploads/<batch>/0001 (the browser's name is display text only, "
+    "never a path) and screens that path, so RT26-8's file-name reading sees '0001', never 'Amelia Hart - Year "
+    "4.jpg': the upload is cleared, and the staff member publishes the file on their computer, under its name. Fix:"
+    " pass the browser's (display) name to the text check as the file name (name_caption of the display name, e.g. "
+    "a Screening 'shown_name' the pipeline reads), for uploads and any other copy screened under another name."))
 def test_rt27_10_a_pupils_name_in_an_uploaded_files_name_is_not_cleared(workspace):
     from . import serve_trust as st
 
@@ -628,11 +636,12 @@ def test_rt27_10_a_pupils_name_in_an_uploaded_files_name_is_not_cleared(workspac
 # ================================================================ RT26-8 again: the result cache
 
 
-RT27_11 = ("RT27-11: the result cache is keyed by the bytes' sha256 (with config, gallery, tool), and a screening's "
-           "findings now include the text read in the file's NAME (RT26-8): a photo cleared as IMG_0042.png and renamed "
-           "'Pat Teacher - sports day.png' is answered from the cache with the old name's (empty) findings, and cleared; "
-           "in reverse a flag follows the bytes to a neutral name. Fix: never store the 'file name' findings in the cache "
-           "and read the name afresh on every lookup (as sidecar findings are handled), or key the cache by the name too.")
+RT27_11 = (
+    "RT27-11: the result cache is keyed by the bytes' sha256 (with config, gallery, tool), and a screening's "
+    "findings now include the text read in the file's NAME (RT26-8): a photo cleared as IMG_0042.png and renamed "
+    "'Pat Teacher - sports day.png' is answered from the cache with the old name's (empty) findings, and cleared; "
+    "in reverse a flag follows the bytes to a neutral name. Fix: never store the 'file name' findings in the cache "
+    "and read the name afresh on every lookup (as sidecar findings are handled), or key the cache by the name too.")
 
 
 @pytest.mark.parametrize("renamed", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=RT27_11))],
@@ -662,14 +671,15 @@ def test_rt27_11_a_cleared_photo_renamed_to_a_pupils_name_is_not_cleared(trust, 
 # ================================================================ RT26-6 again: a new upload under the same name
 
 
-@pytest.mark.xfail(strict=True, reason="RT27-12: the watch job's copy takes far longer than the old hard link (a copy, an "
-                   "fsync and a second hash of the whole file), and at its end the original is removed by NAME "
-                   "(folder.unlink(name)) without checking that the name still holds the file copied: an uploader who "
-                   "drops a corrected file under the same name meanwhile (an SMB/SFTP overwrite by rename, a phone "
-                   "re-sync) loses it, unscreened and unsorted. (The old link, hash, unlink had the same race, over the hash alone; "
-                   "the copy and fsync now widen it.) Fix: before the unlink, lstat the name and compare (st_dev, st_ino) with the "
-                   "fstat of the copied source; when they differ leave the new file in the inbox (it is screened on its "
-                   "own), or first rename the original to a hidden name in the inbox and copy from that.")
+@pytest.mark.xfail(strict=True, reason=(
+    "RT27-12: the watch job's copy takes far longer than the old hard link (a copy, an fsync and a second hash of "
+    "the whole file), and at its end the original is removed by NAME (folder.unlink(name)) without checking that "
+    "the name still holds the file copied: an uploader who drops a corrected file under the same name meanwhile (an"
+    " SMB/SFTP overwrite by rename, a phone re-sync) loses it, unscreened and unsorted. (The old link, hash, unlink"
+    " had the same race, over the hash alone; the copy and fsync now widen it.) Fix: before the unlink, lstat the "
+    "name and compare (st_dev, st_ino) with the fstat of the copied source; when they differ leave the new file in "
+    "the inbox (it is screened on its own), or first rename the original to a hidden name in the inbox and copy "
+    "from that."))
 def test_rt27_12_a_file_dropped_under_the_same_name_during_the_copy_is_not_lost(tmp_path, monkeypatch):
     moves, folder, sha, source, image = _dropped(tmp_path)
     real_sha = moves.sha256_of
