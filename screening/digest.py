@@ -48,8 +48,10 @@ def changed_since(path: Path | str, known: Fingerprint) -> str | None:
         return f"it cannot be read again ({exc.strerror or exc})"
     if now.inode[:2] != known.inode[:2]:
         return "another file was put in its place"
-    if now.sha256 != known.sha256 or now.inode != known.inode:
+    if now.sha256 != known.sha256:
         return "its bytes were written again"
+    if now.inode != known.inode:  # the same bytes now, but written, touched or re-linked meanwhile
+        return "it was written, touched or linked meanwhile (its size, times or links changed)"
     return None
 
 

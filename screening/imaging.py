@@ -135,7 +135,7 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64, *,
         _add_embedded(picture, formats.distinct(embedded + xmp_images(picture.xmp, formats.sniff)), max_frames,
                       budget, depth)
         if sphere.is_sphere(picture.xmp):  # a photo sphere: also as its viewer shows it (RT26-7)
-            _add_arrays(picture, sphere.views(picture.frames[0], picture.xmp), budget)
+            _add_arrays(picture, sphere.views(picture.frames[0], picture.xmp, budget.left), budget)
         if fmt == "TIFF":
             _add_arrays(picture, tiff.subifd_images(data, budget.left), budget)
         elif fmt == "HEIF":

@@ -4,18 +4,17 @@ A case the product gets wrong is xfail(strict=True) with "RT27-N: what, why, fix
 a fix lands the test passes, the xfail fails, and the mark must go. Attacks the fixes resist are kept
 as plain tests, each beside a control where one makes sense.
 
-Open: a 360-degree photo whose XMP writes "equirectangular" as an XML character reference or CDATA
-is screened flat only (RT27-1); a small 360 photo whose GPano crop numbers claim a huge sphere is
-screened as six 2400 x 2400 views (RT27-2); a number too long for a float crashes it (RT27-3); a
-name in a URL-encoded file name is not read (RT27-4); a face in the second field only of an
-interlaced clip (bottom field first, as DV) is erased by the deinterlacing (RT27-5); touch, chmod, an
-xattr or a hard link made while a clip is screened makes it an error "its bytes were written again"
-(RT27-6); the watch job's copy drops the original's modification time (RT27-7); GPano in an extended
-XMP split over two JPEG segments is not seen (RT27-8); a 360-degree clip is screened as its flat map
-(RT27-9); the browser's name of a web upload is never read (RT27-10); a cleared photo renamed to a
-pupil's name is answered from the result cache (RT27-11); a file dropped under the same name while
-the watch job copies is unlinked unsorted (RT27-12); a sphere that fits the pixel budget flat is
-refused as a bomb once its views are charged to it (RT27-13).
+Fixed in 0.12.0 (the lead, same stop): an escaped or CDATA projection type (RT27-1); views sized by
+the map's own pixels, not the XMP's numbers (RT27-2), and by the pixel budget left (RT27-13); numbers
+too long to be pixel counts ignored (RT27-3); URL-encoded file names read (RT27-4); the sorted copy
+keeps the original's times (RT27-7); a 360-degree clip (spherical side data) is an error until its
+views are screened (RT27-9); a web upload is stored under its name's words (RT27-10); the result cache
+is keyed by the bytes and the file's name (RT27-11); the watch job removes the inbox entry only when it
+is still the file copied (RT27-12).
+Open: a face in the second field only of an interlaced clip (bottom field first, as DV) is erased
+by the deinterlacing (RT27-5); touch, chmod, an xattr or a hard link made while a clip is screened
+makes it an error (RT27-6: kept so by choice, fail closed, the message says so); GPano in an extended
+XMP split over two JPEG segments is not seen (RT27-8).
 Resisted: transparency in one frame of fifteen, in every alpha pixel format FFmpeg decodes to; a
 clip swapped and restored by rename while screened; reading a clip (atime); a disk full during the
 watch job's copy and a destination appearing mid-copy (the original stays); ordinary file names are
@@ -80,12 +79,6 @@ def test_rt27_control_a_photo_sphere_is_also_screened_as_six_views(tmp_path, xmp
     assert len(_views_of(_sphere_png(tmp_path / "s.png", xmp))) == 6
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-1: a 360 photo whose XMP writes 'equirectangular' as an XML character reference (&#101;quirectangular) or"
-    " in CDATA is screened flat only, while every XML parser (Google Photos', Facebook's, exiftool) reads "
-    "equirectangular and shows it in the sphere viewer, so a face high up is cleared as in RT26-7. Hostile only. "
-    "Fix: sphere.is_sphere reads the packets with an XML parser (the value unescaped, CDATA joined, whitespace "
-    "stripped) rather than a byte regex, or refuses (error) a ProjectionType it cannot read as a plain word."))
 @pytest.mark.parametrize("value", ["&#101;quirectangular", "<![CDATA[equirectangular]]>", "equi&#x72;ectangular"])
 def test_rt27_1_an_escaped_projection_type_is_still_a_photo_sphere(tmp_path, value):
     assert len(_views_of(_sphere_png(tmp_path / "s.png", _element(value)))) == 6
@@ -114,13 +107,6 @@ def test_rt27_insane_crop_numbers_fall_back_to_the_whole_sphere(numbers):
     assert [v.shape for _, v in got] == [v.shape for _, v in sphere.views(rgb, [])]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-2: the views' size comes from the XMP's numbers, not the pixels': a 200 x 100 photo saying "
-    "CroppedAreaImageWidthPixels=1 of a 400-wide sphere is 'scaled' to an 80000-wide sphere and screened as six "
-    "2400 x 2400 views (34.6 MP from 0.02 MP; 741 MB peak in views() alone, measured with tracemalloc), an "
-    "amplifier for every detector; a real 8K sphere peaks at the same 741 MB per worker (float64 rays). Fix: refuse"
-    " a crop covering < 1/16 of the sphere or magnifying the map (view side <= the map's own pixels per radian x 2 "
-    "tan(FOV/2)), and build the rays in float32, one view at a time."))
 def test_rt27_2_a_small_photo_cannot_claim_views_larger_than_its_pixels():
     from screening.formats import sphere
 
@@ -131,11 +117,6 @@ def test_rt27_2_a_small_photo_cannot_claim_views_larger_than_its_pixels():
     assert pixels <= 6 * 4 * rgb.shape[0] * rgb.shape[1], pixels
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-3: a GPano number of 400 digits (float inf, then inf * 0 = NaN) crashes sphere.views with ValueError "
-    "('cannot convert float NaN to integer'), outside ImageError: the photo is an error (fail closed) through a "
-    "crash, not a reason. Fix: _placement parses with a length limit and math.isfinite, falling back to the whole "
-    "sphere."))
 def test_rt27_3_a_huge_gpano_number_does_not_crash():
     from screening.formats import sphere
 
@@ -187,11 +168,6 @@ def test_rt27_ordinary_file_names_are_not_flagged(tmp_path, config, name):
     assert "text" not in {r.kind.value for r in _named(tmp_path, name, config).reasons}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-4: a URL-encoded file name ('Amelia%20Hart.jpg', as wget/curl -O and some download managers save it; "
-    "'Zo%C3%AB%20Bront%C3%AB.jpg') is not read as the name, while the platform decodes it in the page's address and"
-    " title. Fix: captions.name_caption also reads the stem through urllib.parse.unquote (when it holds %XX) and "
-    "adds that reading."))
 @pytest.mark.parametrize("name", ["Amelia%20Hart.jpg", "amelia%2Dhart%20year%204.jpg"])
 def test_rt27_4_a_name_in_a_url_encoded_file_name_is_read(tmp_path, config, name):
     assert "text" in {r.kind.value for r in _named(tmp_path, name, config).reasons}
@@ -426,11 +402,6 @@ def test_rt27_a_destination_appearing_mid_copy_is_not_overwritten(tmp_path, monk
     assert image.read_bytes() == b"theirs" and source.exists() and list(image.parent.iterdir()) == [image]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-7: the watch job now always copies (RT26-6), and the copy is a new file with the time of sorting: the "
-    "original's modification time (a clip's only date when its tags carry none; what staff sort cleared/ by) is "
-    "lost, where the hard link or rename kept it. Low. Fix: os.utime(fd, ns=(source.st_atime_ns, "
-    "source.st_mtime_ns)) on the copy before the fsync (the sha256 check is unaffected)."))
 def test_rt27_7_the_sorted_copy_keeps_the_originals_modification_time(tmp_path):
     moves, folder, sha, source, image = _dropped(tmp_path)
     os.utime(source, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
@@ -548,13 +519,6 @@ def test_rt27_control_the_view_as_a_clip_is_found(tmp_path, config, two_people):
     assert "no_consent" in {r.kind.value for r in d.reasons}, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-9: RT26-7's fix covers photos only: a 360-degree clip (equirectangular, with the Spherical Video V1 box "
-    "YouTube, Facebook and VLC show in a sphere viewer) is screened as its flat map, where a face high up is "
-    "stretched 2-4 times across and not found, and it is cleared while the viewer shows the face undistorted. "
-    "School trips and sports days filmed on an Insta360/GoPro Max are published as 360 clips. Fix: read the clip's "
-    "projection (Spherical V1 uuid box, V2 sv3d/proj, the stream's spherical side data) and screen sampled frames "
-    "also through sphere.views; meanwhile refuse (error) a clip that declares a projection."))
 def test_rt27_9_a_face_looked_up_at_in_a_360_clip_is_not_cleared(tmp_path, config, two_people):
     from .test_redteam26 import _sphere, _view
     from .test_video import screen
@@ -621,12 +585,6 @@ def test_rt27_control_a_name_in_an_uploaded_photos_caption_is_found(workspace):
     assert _uploaded_status(workspace, "IMG_0042.jpg", out.getvalue()) != "cleared"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-10: the web workspace stores an upload as uploads/<batch>/0001 (the browser's name is display text only, "
-    "never a path) and screens that path, so RT26-8's file-name reading sees '0001', never 'Amelia Hart - Year "
-    "4.jpg': the upload is cleared, and the staff member publishes the file on their computer, under its name. Fix:"
-    " pass the browser's (display) name to the text check as the file name (name_caption of the display name, e.g. "
-    "a Screening 'shown_name' the pipeline reads), for uploads and any other copy screened under another name."))
 def test_rt27_10_a_pupils_name_in_an_uploaded_files_name_is_not_cleared(workspace):
     from . import serve_trust as st
 
@@ -636,15 +594,7 @@ def test_rt27_10_a_pupils_name_in_an_uploaded_files_name_is_not_cleared(workspac
 # ================================================================ RT26-8 again: the result cache
 
 
-RT27_11 = (
-    "RT27-11: the result cache is keyed by the bytes' sha256 (with config, gallery, tool), and a screening's "
-    "findings now include the text read in the file's NAME (RT26-8): a photo cleared as IMG_0042.png and renamed "
-    "'Pat Teacher - sports day.png' is answered from the cache with the old name's (empty) findings, and cleared; "
-    "in reverse a flag follows the bytes to a neutral name. Fix: never store the 'file name' findings in the cache "
-    "and read the name afresh on every lookup (as sidecar findings are handled), or key the cache by the name too.")
-
-
-@pytest.mark.parametrize("renamed", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=RT27_11))],
+@pytest.mark.parametrize("renamed", [False, True],
                          ids=["control-fresh-bytes", "renamed"])
 def test_rt27_11_a_cleared_photo_renamed_to_a_pupils_name_is_not_cleared(trust, monkeypatch, renamed):
     """The trust of tests/test_audit.py with names read in captions and file names (P1, Pat Teacher:
@@ -671,15 +621,6 @@ def test_rt27_11_a_cleared_photo_renamed_to_a_pupils_name_is_not_cleared(trust, 
 # ================================================================ RT26-6 again: a new upload under the same name
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-12: the watch job's copy takes far longer than the old hard link (a copy, an fsync and a second hash of "
-    "the whole file), and at its end the original is removed by NAME (folder.unlink(name)) without checking that "
-    "the name still holds the file copied: an uploader who drops a corrected file under the same name meanwhile (an"
-    " SMB/SFTP overwrite by rename, a phone re-sync) loses it, unscreened and unsorted. (The old link, hash, unlink"
-    " had the same race, over the hash alone; the copy and fsync now widen it.) Fix: before the unlink, lstat the "
-    "name and compare (st_dev, st_ino) with the fstat of the copied source; when they differ leave the new file in "
-    "the inbox (it is screened on its own), or first rename the original to a hidden name in the inbox and copy "
-    "from that."))
 def test_rt27_12_a_file_dropped_under_the_same_name_during_the_copy_is_not_lost(tmp_path, monkeypatch):
     moves, folder, sha, source, image = _dropped(tmp_path)
     real_sha = moves.sha256_of
@@ -714,13 +655,7 @@ def test_rt27_control_a_plain_move_sorts_the_bytes_and_removes_the_original(tmp_
 # ================================================================ RT26-7 again: the pixel budget
 
 
-@pytest.mark.parametrize("is_sphere", [False, pytest.param(True, marks=pytest.mark.xfail(strict=True, reason=(
-    "RT27-13: a photo sphere's six views are charged to the file's 150 MP pixel budget, so a sphere that fits it "
-    "flat is refused as a decompression bomb once it says it is a sphere: measured, a 16384 x 8192 PNG (134 MP) "
-    "loads flat and is an error 'the 360 view behind takes the file over its budget' with GPano (6 x 2400^2 = "
-    "34.6 MP more). Stitched DSLR spheres (PTGui, Street View uploads) are that size. Fail closed, an "
-    "availability regression of 0.12.0. Fix: bound the views apart (they are derived and at most 6 x MAX_VIEW^2), "
-    "or shrink the views to the budget left, never below the size that keeps a face findable.")))],
+@pytest.mark.parametrize("is_sphere", [False, True],
     ids=["flat", "sphere"])
 def test_rt27_13_a_sphere_that_fits_the_budget_flat_is_not_refused(tmp_path, is_sphere):
     """The same arithmetic at a small scale: a 2048 x 1024 map (2.1 MP) under a 3 MP budget; as a sphere

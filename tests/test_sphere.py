@@ -22,6 +22,12 @@ def _marked(w: int, h: int, lon_deg: float, lat_deg: float) -> np.ndarray:
     rgb = np.full((h, w, 3), 60, np.uint8)
     u = int((lon_deg / 360 + 0.5) * w) % w
     v = int((0.5 - lat_deg / 180) * h)
+    if abs(lat_deg) > 80:  # near a pole a square of the map is a sliver on the sphere: mark the cap
+        if lat_deg > 0:
+            rgb[:v + 5] = 255
+        else:
+            rgb[v - 4:] = 255
+        return rgb
     for du in range(-4, 5):
         rgb[max(0, v - 4):v + 5, (u + du) % w] = 255
     return rgb

@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import unquote
 
 from defusedxml import ElementTree
 from PIL import Image
@@ -155,8 +156,12 @@ def name_caption(path: Path | str) -> list[tuple[str, str]]:
     '_', '.' and '+' read as spaces, and a capital after a small letter starts a word (AmeliaHart)."""
     stem = Path(path).name
     stem = stem[:stem.rindex(".")] if "." in stem.lstrip(".") else stem
-    words = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", re.sub(r"[-_.+]+", " ", stem))
-    return [("file name", " ".join(words.split()))] if words.strip() else []
+    out = []
+    for form in dict.fromkeys((stem, unquote(stem))):  # and URL-encoded ('Amelia%20Hart': RT27-4)
+        words = " ".join(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", re.sub(r"[-_.+]+", " ", form)).split())
+        if words:
+            out.append(("file name", words))
+    return out
 
 
 def _comment(raw: bytes) -> str:

@@ -12,6 +12,7 @@ A cropped panorama (GPano:CroppedArea*) is placed in its full sphere first.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 
@@ -30,25 +31,36 @@ _PROJECTION = re.compile(rb"ProjectionType\s*(?:=\s*[\"']|>)\s*equirectangular",
 
 
 def is_sphere(xmp_packets) -> bool:
-    """Whether the photo's XMP declares it an equirectangular panorama (GPano:ProjectionType)."""
-    return any(_PROJECTION.search(p) for p in xmp_packets)
+    """Whether the photo's XMP declares it an equirectangular panorama (GPano:ProjectionType), its value
+    written plainly, with character references or in CDATA (RT27-1)."""
+    for p in xmp_packets:
+        if _PROJECTION.search(p):
+            return True
+        text = html.unescape(p.decode("utf-8", "replace").replace("<![CDATA[", "").replace("]]>", ""))
+        if _PROJECTION.search(text.encode("utf-8")):
+            return True
+    return False
 
 
-def views(rgb: np.ndarray, xmp_packets=()) -> list[tuple[str, np.ndarray]]:
-    """The sphere's perspective views (label, HxWx3 uint8) of an equirectangular map `rgb`."""
+def views(rgb: np.ndarray, xmp_packets=(), max_pixels: float = math.inf) -> list[tuple[str, np.ndarray]]:
+    """The sphere's perspective views (label, HxWx3 uint8) of an equirectangular map `rgb`, at the
+    map's own resolution, but never larger than MAX_VIEW, the map's longer side (a crop the XMP
+    says is tiny cannot magnify it: RT27-2), or what `max_pixels` (the file's pixel budget left) allows
+    for the six (RT27-13: a large sphere is screened in smaller views, not refused)."""
     h, w = rgb.shape[:2]
     full_w, full_h, left, top = _placement(xmp_packets, w, h)
-    side = int(min(MAX_VIEW, max(64, round(full_w / 4 * math.tan(math.radians(FOV_DEG / 2))))))
     half = math.tan(math.radians(FOV_DEG / 2))
-    grid = (np.arange(side, dtype=np.float64) + 0.5) / side * 2 - 1
-    x, y = np.meshgrid(grid * half, -grid * half)
+    side = min(MAX_VIEW, max(w, h), full_w / 4 * half, math.sqrt(max_pixels / len(VIEWS)))
+    side = int(max(64, side))
+    grid = ((np.arange(side, dtype=np.float32) + 0.5) / side * 2 - 1) * np.float32(half)
+    x, y = np.meshgrid(grid, -grid)
     rays = np.stack([x, y, np.ones_like(x)], axis=-1)
     rays /= np.linalg.norm(rays, axis=-1, keepdims=True)
     whole = abs(full_w - w) <= 1 and abs(full_h - h) <= 1
     border = cv2.BORDER_WRAP if whole else cv2.BORDER_CONSTANT  # a whole sphere's seam joins its sides
     out = []
     for label, yaw, pitch in VIEWS:
-        d = rays @ _rotation(yaw, pitch).T
+        d = rays @ _rotation(yaw, pitch).T.astype(np.float32)
         lon = np.arctan2(d[..., 0], d[..., 2])
         lat = np.arcsin(np.clip(d[..., 1], -1, 1))
         u = ((lon / (2 * np.pi) + 0.5) * full_w - left) % full_w - 0.5
@@ -71,10 +83,10 @@ def _placement(xmp_packets, w: int, h: int) -> tuple[float, float, float, float]
     XMP gives a sane one, else the whole sphere."""
     def number(name: str) -> float | None:
         for p in xmp_packets:
-            m = re.search(rb"%s\s*(?:=\s*[\"']|>)\s*(\d+)" % name.encode(), p)
+            m = re.search(rb"%s\s*(?:=\s*[\"']|>)\s*(\d{1,9})\b" % name.encode(), p)
             if m:
                 return float(m.group(1))
-        return None
+        return None  # absent, or too long to be a pixel count (RT27-3): the whole sphere
 
     full_w, full_h = number("FullPanoWidthPixels"), number("FullPanoHeightPixels")
     if not full_w or not full_h:

@@ -284,9 +284,14 @@ class Clip:
         if getattr(frame, "is_corrupt", False):
             raise VideoError(f"frame {number + 1} is damaged (the decoder could not decode it completely)")
         for entry in getattr(frame, "side_data", None) or ():
-            if "A53_CC" in str(getattr(entry, "type", "")).upper():  # CEA-608/708 captions in the picture stream
+            kind = str(getattr(entry, "type", "")).upper()
+            if "A53_CC" in kind:  # CEA-608/708 captions in the picture stream
                 raise VideoError(f"frame {number + 1} carries closed captions, which are not screened (players "
                                  "show them as text): the clip cannot be cleared")
+            if "SPHERICAL" in kind:  # Spherical Video V1/V2, Matroska Projection: shown in a sphere viewer
+                raise VideoError("a 360-degree clip (it declares a spherical projection): YouTube, Facebook and VLC "
+                                 "show it in a sphere viewer, and its views are not screened yet (its flat map "
+                                 "stretches what is high up or low down): the clip cannot be cleared (RT27-9)")
         if transparent(frame):
             raise VideoError(f"frame {number + 1} has a transparency (alpha) channel, which is not screened (an "
                              "editor or a browser shows the clip over a page with it): the clip cannot be cleared; "

@@ -12,6 +12,7 @@ answered from the cache, and findings that came from a sidecar are never stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -72,7 +73,7 @@ class ResultCache:
     def get(self, sha256: str, display: str) -> Screening | None:
         row = self.conn.execute(
             "SELECT screening FROM screenings WHERE sha256 = ? AND config = ? AND gallery = ? AND tool = ?",
-            (sha256, *self.key)).fetchone()
+            (_row_key(sha256, display), *self.key)).fetchone()
         if row is None:
             return None
         return replace(screening_from_json(json.loads(row[0])), path=display)
@@ -82,9 +83,17 @@ class ResultCache:
         if not is_complete(screening) or _from_sidecar(screening):
             return False
         self.conn.execute("INSERT OR REPLACE INTO screenings VALUES (?,?,?,?,?)",
-                          (screening.sha256, *self.key, json.dumps(screening_to_json(screening))))
+                          (_row_key(screening.sha256, screening.path), *self.key,
+                           json.dumps(screening_to_json(screening))))
         self.conn.commit()
         return True
+
+
+def _row_key(sha256: str, display: str) -> str:
+    """A screening is kept by the file's bytes AND its own name: the text check reads a pupil's name
+    in the file's name (RT26-8), so the same bytes renamed are screened again (RT27-11). The name is
+    kept only as part of a digest, never as text."""
+    return hashlib.sha256(f"{sha256}\0{Path(str(display)).name}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def is_complete(screening: Screening) -> bool:

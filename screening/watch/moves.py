@@ -55,6 +55,7 @@ def _copy_across(folder: Folder, name: str, sha256: str, image: Path) -> None:
     st = folder.lstat(name)
     if st is None:
         raise SourceChanged(str(folder.path / name))
+    source = st
     if stat.S_ISLNK(st.st_mode):
         os.symlink(folder.readlink(name), tmp)
     else:
@@ -69,6 +70,7 @@ def _copy_across(folder: Folder, name: str, sha256: str, image: Path) -> None:
                 while chunk := src.read(1 << 20):
                     dst.write(chunk)
                 dst.flush()
+                os.utime(fd, ns=(source.st_atime_ns, source.st_mtime_ns))  # the photo keeps its time (RT27-7)
                 os.fsync(dst.fileno())
     if sha256_of(tmp) != sha256:
         os.unlink(tmp)
@@ -86,8 +88,15 @@ def _copy_across(folder: Folder, name: str, sha256: str, image: Path) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(image.parent)
-    folder.unlink(name)
-    folder.fsync()
+    if _identity(folder.lstat(name)) == _identity(source):
+        folder.unlink(name)
+        folder.fsync()
+    # else another file was dropped under the name, or this one written again, while it was copied: it is
+    # left in the inbox, where the job screens it as a new file (RT27-12); the copy sorted is what was screened
+
+
+def _identity(st: os.stat_result | None) -> tuple | None:
+    return None if st is None else (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _rename_unless_taken(src: Path, dst: Path) -> None:

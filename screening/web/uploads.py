@@ -10,6 +10,7 @@ reads it by its content (a truncated JPEG, a bomb, a text file named .jpg are er
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import unicodedata
 from pathlib import Path
@@ -48,6 +49,10 @@ def new_batch_id() -> str:
     return secrets.token_hex(8)
 
 
+# At most this many characters of an upload's name are kept in its stored file's name.
+MAX_STORED_NAME = 120
+
+
 def display_name(raw: str | None) -> str:
     """The uploaded name as text to show: control characters dropped, length capped, never a path."""
     text = "".join(ch for ch in (raw or "") if unicodedata.category(ch)[0] != "C")
@@ -61,10 +66,13 @@ def uploads_dir(state: Path, batch_id: str) -> Path:
     return private_dir(state.parent / "uploads" / batch_id, under=state.parent)
 
 
-def store(folder: Path, n: int, source) -> tuple[Path | None, str]:
-    """Copy an uploaded file (a binary file object) to folder/NNNN (0600, never replacing one);
-    (the path, '') or (None, why it was refused)."""
-    target = folder / f"{n:04d}"
+def store(folder: Path, n: int, source, name: str = "") -> tuple[Path | None, str]:
+    """Copy an uploaded file (a binary file object) to folder/"NNNN words" (0600, never replacing one),
+    the words those of its uploaded `name` (letters, digits, '-', '_', '.' and spaces; never a path):
+    the text check reads a pupil's name in a file's own name, and staff publish it under that name
+    (RT27-10). (the path, '') or (None, why it was refused)."""
+    words = " ".join(re.sub(r"[^\w.\- ]+", " ", unicodedata.normalize("NFC", name or "")).split())[:MAX_STORED_NAME]
+    target = folder / (f"{n:04d} {words}".rstrip(" .") if words.strip(" .") else f"{n:04d}")
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     size = 0
     try:

@@ -56,7 +56,7 @@ async def upload(request: Request, session: Session) -> Response:
         kept = []
         for n, f in enumerate(sent, start=1):
             f.file.seek(0)
-            kept.append((f.filename or "", *uploads.store(folder, n, f.file)))
+            kept.append((f.filename or "", *uploads.store(folder, n, f.file, f.filename or "")))
         aside = uploads.set_aside([(raw, path) for raw, path, _ in kept])  # clutter, sidecars: as scan
         rows = []
         for i, (raw, path, why) in enumerate(kept):
