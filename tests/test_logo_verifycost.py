@@ -17,7 +17,6 @@ from PIL import Image
 
 from screening.detectors.logos import LogoDetector
 from screening.vision import logo_match as lm
-from screening.vision.logo_match import verify as _  # noqa: F401  (the module is loaded)
 from tests import crests
 from tests import logo_oracle as old
 from tests.logo_oracle_run import differences, findings, verify as verify_module
@@ -179,7 +178,7 @@ def test_findings_on_generated_trusts_are_those_of_the_oracle(trust50, size):
         before, now = findings(detector, rgb, oracle=True), findings(detector, rgb, oracle=False)
         assert not differences(before, now), differences(before, now)
         found += len(now)
-    assert found >= (2 if size == 1 else 4)
+    assert found >= (1 if size == 1 else 3)  # the comparison is not of empty lists
 
 
 @pytest.mark.skipif(not (BENCH / "truth.jsonl").is_file(), reason="bench/out/logo_set not built")
