@@ -163,13 +163,18 @@ class ReferenceIndex:
             order = np.argsort(dist[rows, cols], kind="stable")
             rows, cols = rows[order], cols[order]
             _, once = np.unique(idx[rows, cols], return_index=True)
-            for r, col in zip(rows[once].tolist(), cols[once].tolist()):
-                i = int(lab[r, col])
-                src[i].append(where[r, col])
-                dst[i].append(feats.pts[r])
+            rows, cols = rows[once], cols[once]
+            # per reference, in that order (RANSAC's answer depends on it): grouped by a stable sort
+            mine = lab[rows, cols]
+            order = np.argsort(mine, kind="stable")
+            refs, starts = np.unique(mine[order], return_index=True)
+            for i, part in zip(refs.tolist(), np.split(order, starts[1:])):
+                src[i].append(where[rows[part], cols[part]])
+                dst[i].append(feats.pts[rows[part]])
         empty = np.zeros((0, 2), np.float32)
-        return {i: (np.float32(src[i]).reshape(-1, 2) if src[i] else empty,
-                    np.float32(dst[i]).reshape(-1, 2) if dst[i] else empty) for i in wanted}
+        return {i: (np.concatenate(src[i]).astype(np.float32).reshape(-1, 2) if src[i] else empty,
+                    np.concatenate(dst[i]).astype(np.float32).reshape(-1, 2) if dst[i] else empty)
+                for i in wanted}
 
 
 def _apart(where: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@ the appearance check's views, main colours and outlines; and the Placement of on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 
 import cv2
 import numpy as np
@@ -46,6 +46,9 @@ class Reference:
     field_colour: int = 0  # index in `colours`
     corners: np.ndarray | None = None  # (4, 1, 2) the crest mask's bounding corners, canonical pixels
     glance: tuple[np.ndarray, np.ndarray] | None = None  # (chroma, mask) GLANCE px across: the quick colour look
+    # what the appearance check and the naming work out from the reference alone, kept on first use
+    # (verify._reference_side, identity._pair): the same values every placement would work out again
+    memo: dict = dataclass_field(default_factory=dict, repr=False, compare=False)
 
     @property
     def size(self) -> tuple[int, int]:

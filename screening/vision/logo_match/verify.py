@@ -36,29 +36,71 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
             if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
                 p.shift = shift
                 return p
+    side = _reference_side(ref)
     vh, vw = ref.v_grey.shape
-    g, c, Hv = in_view(p, grey, ab)
-    m = ref.v_mask > 0
+    # the chroma first, the lightness only for a placement whose colours let its pattern count
+    Hv = p.H @ np.diag([ref.size[0] / vw, ref.size[1] / vh, 1.0])  # as in_view
+    c = cv2.warpPerspective(ab, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    m = side.mask
     inside = _inside(Hv, (vw, vh), (grey.shape[1], grey.shape[0]))
     if inside is not None:  # cut by the frame: judged on the part in view
         p.visible = float((m & inside).sum() / max(1, m.sum()))
         if p.visible < MIN_VISIBLE:
             return p
         m = m & inside
-    p.chroma = _chroma_corr(c[m], ref.v_ab[m])
-    p.shift = float(np.linalg.norm(c[m].mean(axis=0) - ref.v_ab[m].mean(axis=0)))
+        r_ab = ref.v_ab[m]
+        q_ab = c[m]
+        q_mean = q_ab.mean(axis=0)
+        p.chroma = _chroma_corr(q_ab, r_ab)
+        p.shift = float(np.linalg.norm(q_mean - r_ab.mean(axis=0)))
+    else:  # the whole crest: the reference's side as worked out once
+        q_ab = c.reshape(-1, 2)[side.flat]
+        q_mean = q_ab.mean(axis=0)
+        p.chroma = _chroma_from(q_ab - q_mean, side.chroma)
+        p.shift = float(np.linalg.norm(q_mean - side.ab_mean))
     # colours that disagree cap the score however well the pattern fits: another school's
     # crest of the same layout in other colours fits the pattern perfectly. The pattern of
     # colours (chroma) and the colours themselves (shift) are both asked.
     colour = colour_agreement(p)
     if (0.7 + 0.3 * p.chroma) * colour < enough:  # even a perfect pattern would not do
         return p
-    q, r = _stack(g, c), _stack(ref.v_grey, ref.v_ab)
-    p.structure = max(0.0, _ncc(q[m], r[m]))
-    p.parts = _parts(q, r, m)
+    g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
+    q = _stack(g, c)
+    if inside is None:
+        p.structure = max(0.0, _ncc_from(q.reshape(-1, 3)[side.flat], side.ncc))
+        p.parts = _parts_from(q, side.parts)
+    else:
+        r = _stack(ref.v_grey, ref.v_ab)
+        p.structure = max(0.0, _ncc(q[m], r[m]))
+        p.parts = _parts(q, r, m)
     p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
+
+
+class _ReferenceSide:
+    """What verify() works out from the reference alone, for a crest wholly in view: its mask (and
+    the mask's pixels as flat indices), its chroma's mean and deviations, its pattern's deviations
+    and energy, and its textured parts (about 0.2 MB at the 96 px view). Worked out once per reference
+    (Reference.memo) by the same functions on the same arrays, so every placement gets the values it
+    got working them out itself."""
+
+    def __init__(self, ref):
+        self.mask = ref.v_mask > 0
+        self.flat = np.flatnonzero(self.mask).astype(np.int32)
+        r_ab = ref.v_ab[self.mask]
+        self.ab_mean = r_ab.mean(axis=0)
+        self.chroma = _chroma_side(r_ab)
+        pattern = _stack(ref.v_grey, ref.v_ab)
+        self.ncc = _ncc_side(pattern[self.mask])
+        self.parts = _parts_side(pattern, self.mask)
+
+
+def _reference_side(ref) -> _ReferenceSide:
+    side = ref.memo.get("verify")
+    if side is None:
+        side = ref.memo["verify"] = _ReferenceSide(ref)
+    return side
 
 
 def colour_agreement(p: Placement) -> float:
@@ -214,12 +256,21 @@ def _ncc(q: np.ndarray, r: np.ndarray) -> float:
     colour fringes, and must not dilute the agreement of its lightness. Whether the colours
     themselves agree is _chroma_corr's question.
     """
-    q = q - q.mean(axis=0)
+    return _ncc_from(q, _ncc_side(r))
+
+
+def _ncc_side(r: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """The reference's side of _ncc: its deviations, their energy per channel and in all."""
     r = r - r.mean(axis=0)
     energy_r = (r * r).sum(axis=0)
-    total = float(energy_r.sum())
+    return r, energy_r, float(energy_r.sum())
+
+
+def _ncc_from(q: np.ndarray, side: tuple[np.ndarray, np.ndarray, float]) -> float:
+    r, energy_r, total = side
     if total < 1e-6:
         return 0.0
+    q = q - q.mean(axis=0)
     denom = np.sqrt((q * q).sum(axis=0) * energy_r)
     corr = np.where(denom > 1e-6, (q * r).sum(axis=0) / np.maximum(denom, 1e-6), 0.0)
     return float((corr * energy_r).sum() / total)
@@ -227,13 +278,24 @@ def _ncc(q: np.ndarray, r: np.ndarray) -> float:
 
 def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
     """How alike the colour pattern is, free of a colour cast; 0..1."""
+    return _chroma_from(q - q.mean(axis=0), _chroma_side(r))
+
+
+def _chroma_side(r: np.ndarray) -> tuple[np.ndarray, float, np.float32]:
+    """The reference's side of _chroma_corr: its deviations, their spread and their energy."""
     r_dev = r - r.mean(axis=0)
-    q_dev = q - q.mean(axis=0)
-    r_norm = float(np.sqrt((r_dev ** 2).sum(axis=1).mean()))
-    q_norm = float(np.sqrt((q_dev ** 2).sum(axis=1).mean()))
+    r_sq = r_dev ** 2
+    return r_dev, float(np.sqrt(r_sq.sum(axis=1).mean())), r_sq.sum()
+
+
+def _chroma_from(q_dev: np.ndarray, side: tuple[np.ndarray, float, np.float32]) -> float:
+    """_chroma_corr of the image's chroma deviations `q_dev` (from their mean) and the reference's side."""
+    r_dev, r_norm, r_energy = side
+    q_sq = q_dev ** 2
+    q_norm = float(np.sqrt(q_sq.sum(axis=1).mean()))
     if r_norm < ACHROMATIC:  # an achromatic crest: the image should be achromatic there too
         return float(max(0.0, 1 - q_norm / 12))
-    d = math.sqrt(float((q_dev ** 2).sum() * (r_dev ** 2).sum()))
+    d = math.sqrt(float(q_sq.sum() * r_energy))
     corr = float((q_dev * r_dev).sum() / d) if d > 1e-6 else 0.0
     # the pattern's strength should be comparable too (a cast or a faded print shrinks it a little)
     strength = min(q_norm, r_norm) / max(q_norm, r_norm, 1e-6)
@@ -242,8 +304,13 @@ def _chroma_corr(q: np.ndarray, r: np.ndarray) -> float:
 
 def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
     """Share of the crest's textured parts (an n x n grid) whose pattern agrees."""
+    return _parts_from(g, _parts_side(r, mask, n))
+
+
+def _parts_side(r: np.ndarray, mask: np.ndarray, n: int = 3) -> list:
+    """The reference's side of _parts: each textured part's place, mask and _ncc side."""
     h, w = r.shape[:2]
-    agree = total = 0
+    cells = []
     for i in range(n):
         for j in range(n):
             ys, xs = slice(i * h // n, (i + 1) * h // n), slice(j * w // n, (j + 1) * w // n)
@@ -253,6 +320,10 @@ def _parts(g: np.ndarray, r: np.ndarray, mask: np.ndarray, n: int = 3) -> float:
             rc = r[ys, xs][m]
             if rc.std(axis=0).max() < 6:  # a plain part says nothing
                 continue
-            total += 1
-            agree += _ncc(g[ys, xs][m], rc) > 0.5
-    return agree / total if total else 0.0
+            cells.append((ys, xs, m, _ncc_side(rc)))
+    return cells
+
+
+def _parts_from(g: np.ndarray, cells: list) -> float:
+    agree = sum(_ncc_from(g[ys, xs][m], side) > 0.5 for ys, xs, m, side in cells)
+    return agree / len(cells) if cells else 0.0
