@@ -327,14 +327,19 @@ def speed(root: Path, trust, config, hd_seconds: float, whole_peer: bool = True,
     print("| clip | what | wall s | x real time | x decoding |\n|---|---|---|---|---|")
     for kind, name, s, decode in rows:
         print(f"| {kind} | {name} | {s:.1f} | {s / seconds:.2f} | {s / decode:.1f} |")
-    print("\ntarget: screening <= 1.0x real time")
+    print(f"\ntarget: screening <= 1.0x real time (x real time: wall / {seconds:g} s, the two clips' lengths "
+          "added, one clip per process; see after table 3b)")
     cpu(root, trust, config, hd_seconds, kinds)
 
 
 def cpu(root: Path, trust, config, hd_seconds: float, kinds=KINDS) -> None:
     """CPU seconds per second of clip, one clip in this process: what one worker needs to keep
     up with real time (the wall times above are inflated by whatever else the machine runs)."""
-    print(f"\n## 3b. CPU seconds per second of clip, one {hd_seconds:g} s 1080p clip, 1 process, per pass\n")
+    from screening.pool import one_thread
+
+    one_thread()  # this process set up as a pool worker is: one OpenCV thread, its heap's settings
+    print(f"\n## 3b. CPU seconds per second of clip, one {hd_seconds:g} s 1080p clip, 1 process set up as a "
+          "pool worker, per pass\n")
     gated = config.video.change_threshold
     header = "| pass | " + " | ".join(f"{kind}, {g} | runs, MP" for kind, _, _ in kinds
                                       for g in ("gating", "no gating")) + " |"
@@ -354,8 +359,26 @@ def cpu(root: Path, trust, config, hd_seconds: float, kinds=KINDS) -> None:
     print("| decoding alone (peer, same run) | " + " | ".join(
         f"{decode[k // 2] / hd_seconds:.2f} | " for k in range(2 * len(kinds))) + "")
     print(f"\nload average now {os.getloadavg()[0]:.1f}")
-    print("\nCPU s per clip second <= 1.0 is what the target (<= 1.0x real time, one clip per process "
-          "on 2 processes) needs.")
+    print(WHAT_THE_ROWS_MEAN)
+
+
+# What the speed rows measure, and how they relate (printed after table 3b).
+WHAT_THE_ROWS_MEAN = """
+What the rows mean (c: this table's CPU s per clip second, whole screening; L: a clip's length in s;
+2 idle cores):
+
+- table 3, "x real time": the wall time of screening two clips at once, one per process, divided by
+  the *sum* of their lengths (2 L). Each worker needs about c x L of CPU, the two side by side, so
+  x real time is about c / 2 plus the pool's own costs (handing out the clips, a worker's start on
+  each); the target row (<= 1.0x real time on 2 processes) holds with c up to about 2, less those
+  costs. A busy machine inflates the wall time, not c.
+- table 3b (this table): one clip in one process. c x L is how long one worker takes to screen one
+  clip alone: c <= 1.0 is what one process keeping up with clips as long as they play needs (a clip
+  screened in its own length).
+- one clip alone on 2 processes (section 5, `--only 5`): the clip is split into keyframe-aligned
+  segments screened at once (video_split.py); its latency is the busiest worker's CPU time, about
+  c x L / 2 plus what splitting costs (each segment decodes from a keyframe, and its first frame is
+  looked at whole by every check). Its "x real time" is wall / L, for one clip."""
 
 
 def _workers_cpu(screener) -> dict[int, float]:
