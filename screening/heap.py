@@ -7,14 +7,16 @@ once over twice that threshold is free there. A look at a frame allocates hundre
 blocks of a few to a few tens of megabytes and frees them (SIFT's scale pyramid of the logo
 check: 15 MB an image of a 1280 px frame's doubled first octave; the OCR detector's tensors,
 onnxruntime without its own arena in rapidocr), so every look faulted them in again: on the 4 s
-1080p panning clip of bench_video.py, 150-270 thousand page faults and 0.35-0.5 s of system time
-(7-9% of the whole screening), nearly all in the logo and text passes. With MMAP_THRESHOLD and
-TRIM_THRESHOLD below, 23 thousand and 0.02-0.05 s.
+1080p panning clip of bench_video.py, 150-270 thousand page faults and 0.25-0.5 s of system time
+(5-9% of the whole screening), nearly all in the logo and text passes, and the user time they cost
+besides (caches refilled). With MMAP_THRESHOLD and TRIM_THRESHOLD below, 2-30 thousand faults and
+0.00-0.02 s a clip second once the process has screened one clip (docs/video.md, "Measured").
 
-What it costs: a process keeps up to TRIM_THRESHOLD of freed heap at the top of its heap (its
-resident size stays near its peak between looks, not above it); a block over MMAP_THRESHOLD is
-still mapped and returned at once. The computation is untouched: the same bytes in, the same
-answers out. Only glibc has these settings; elsewhere nothing changes."""
+What it costs: a process keeps up to TRIM_THRESHOLD of freed heap at the top of its heap: its
+resident size stays near its peak between looks (a 1080p clip's whole look: about 1.1 GB), where it
+fell back before; the peak itself does not grow (bench_video.py section 4). A block over
+MMAP_THRESHOLD is still mapped and returned at once. The computation is untouched: the same bytes
+in, the same answers out. Only glibc has these settings; elsewhere nothing changes."""
 
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ import ctypes
 import platform
 
 # Blocks up to this many bytes come from the heap (glibc's default threshold moves, at most 32 MB).
-MMAP_THRESHOLD = 64 << 20
-# The top of the heap is returned to the system only once this much of it is free.
-TRIM_THRESHOLD = 256 << 20
+MMAP_THRESHOLD = 256 << 20
+# The top of the heap is returned to the system only once this much of it is free (a 1080p frame's
+# whole look frees a few hundred megabytes at once: with 256 MB, clips after the first still took
+# 50-140 thousand faults).
+TRIM_THRESHOLD = 1 << 30
 # mallopt()'s parameter numbers (malloc.h).
 _M_TRIM_THRESHOLD = -1
 _M_MMAP_THRESHOLD = -3
