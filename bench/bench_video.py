@@ -23,12 +23,12 @@ Prints markdown tables, each row measured in this one run:
 --quick (about 3 minutes on an idle 2-core machine; far longer on a busy one) uses fewer and
 shorter clips (4 s); `--only 3` runs the speed sections alone.
 
-Last measured (docs/video.md, "Measured": branch vidspeed4 against main back to back, each clip in
-one process as a pool worker, bench/profile_video.py, load average 23-25): whole screening, CPU s per
-clip second, tripod 1.55 -> 1.58 and 2.13 -> 1.62, panning 1.92 -> 1.91 and 2.51 -> 1.96 (the
-heavier clip of each pair had its text pass looked at whole on 4-5 of its looks: a spurious OCR line
-over the drawn circles, touched by every head; its lines are now read again by recognition alone).
-The 2-process wall times of section 3 at that load say nothing about the target (docs/video.md).
+Last measured (docs/video.md, "Measured": branch vidspeed5 against main, bench/profile_video.py,
+each clip in one process set up as a pool worker, load average 17-28): the same findings; page faults
+100-270 thousand -> 2-52 thousand a clip and the kernel's CPU 0.04-0.15 -> 0.00-0.02 s per clip
+second (the heap keeps what a look frees, screening/heap.py); whole screening, CPU s per clip second,
+tripod about 1.0-1.25 and panning 1.2-1.7 on both, the load moving it more than the change. Table
+3's "x real time" and 3b's CPU s per clip second measure different things: see WHAT_THE_ROWS_MEAN.
 """
 
 from __future__ import annotations
