@@ -20,6 +20,7 @@ from screening.config import Config
 from screening.detectors import Detector, Names, build_detectors
 from screening.model import Check, Screening
 from screening import pool_split
+from screening.heap import keep_freed_memory
 from screening.pool_preload import start_forkserver
 from screening.pipeline import crashed, describe, file_options, screen_file, video_format
 
@@ -39,10 +40,12 @@ def _init_worker(config: Config, gallery: Any, factory: Callable | None, parent:
 def one_thread() -> None:
     """One compute thread per screening process (OpenCV's, and so onnxruntime's in the face engine):
     the processes are the parallelism, so `--workers N` uses N cores; more threads only fight
-    over the cores (issue 15: 2 processes gave 1.35x one process while each took 1.4 cores)."""
+    over the cores (issue 15: 2 processes gave 1.35x one process while each took 1.4 cores).
+    Also the process's heap keeps what a look frees for the next one (heap.py)."""
     import cv2
 
     cv2.setNumThreads(1)
+    keep_freed_memory()
 
 
 def _build(factory: Callable | None, config: Config, gallery: Any, people: Names | None) -> dict[Check, Detector]:

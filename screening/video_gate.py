@@ -37,9 +37,9 @@ import numpy as np
 
 from screening.video_pan import (across_strips, choose_pan, edge_slivers, edge_to_edge, edge_unknown, join_overlapping,
                                  shifted, shifted_cells, strip_pieces)
+from screening.video_small import SCALE, Small, small_copy  # noqa: F401 (small_copy: the passes' and tests')
 
-# The grey copy is 1/SCALE of the frame on each side; cells are CELL frame pixels square.
-SCALE = 4
+# Cells are CELL frame pixels square; the small copy compared is 1/SCALE of the frame (video_small.py).
 CELL = 16
 # Changed cells are screened with this much around them (frame pixels): the detectors see a
 # face or a line of text that crosses into unchanged cells whole, with some context.
@@ -64,65 +64,6 @@ class Plan:
     # the last `pieces` regions are pieces of edge strips, which may overlap the regions before
     # them: what a piece finds wholly inside an earlier region was seen there whole (not twice)
     pieces: int = 0
-
-
-class Small:
-    """A frame's small copy, as the gates compare it: colour planes (3 x h x w uint8, 1/SCALE of
-    the frame on each side), made once per frame and shared by every pass's gate; and, for a gate
-    whose grid has followed a pan to the frame pixel, the copy made on that grid (`at`)."""
-
-    def __init__(self, planes: np.ndarray, rgb: np.ndarray | None = None):
-        self.planes = planes
-        self.rgb = rgb
-        self._phases: dict = {(0, 0): planes}
-        self._worked: list = []  # (what, inputs, result) of the gates' comparisons on this frame
-
-    def worked_out(self, what: str, arrays: tuple, keys: tuple, compute):
-        """`compute()`, or what it gave for another pass's gate on this frame with equal inputs:
-        the passes due on the same frame usually hold the same reference (they looked at the same
-        places), and the pan chosen and the cells changed depend on nothing else. The inputs are
-        compared exactly, every pixel (copied: a gate updates its reference in place)."""
-        for done, held, held_keys, result in self._worked:
-            if done == what and held_keys == keys and all(_equal(a, b) for a, b in zip(held, arrays)):
-                return result
-        result = compute()
-        self._worked.append((what, tuple(None if a is None else a.copy() for a in arrays), keys, result))
-        return result
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.planes.shape[1:]
-
-    def at(self, phase: tuple[int, int]) -> np.ndarray:
-        """The copy whose pixel (i, j) covers frame pixels from (SCALE i + px, SCALE j + py): the
-        frame moved back by the phase, its last column and row filled from the edge (not known:
-        _edge_unknown)."""
-        planes = self._phases.get(phase)
-        if planes is None:
-            import cv2
-
-            px, py = phase
-            h, w = self.rgb.shape[:2]
-            moved = cv2.copyMakeBorder(self.rgb[py:, px:], 0, py, 0, px, cv2.BORDER_REPLICATE)
-            small = cv2.resize(moved, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
-            planes = self._phases[phase] = np.ascontiguousarray(small.transpose(2, 0, 1))
-        return planes
-
-
-def _equal(a: np.ndarray | None, b: np.ndarray | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.shape == b.shape and a.dtype == b.dtype and bool(np.array_equal(a, b))
-
-
-def small_copy(rgb: np.ndarray) -> Small:
-    """The frame's small colour copy the gates compare: colour, not grey, because a crest or a
-    face in colours of the same lightness as the wall behind it changes nothing in grey."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    small = cv2.resize(rgb, (max(1, w // SCALE), max(1, h // SCALE)), interpolation=cv2.INTER_AREA)
-    return Small(np.ascontiguousarray(small.transpose(2, 0, 1)), rgb)
 
 
 class Gate:
