@@ -3,10 +3,11 @@ what would the bound cost? A measurement for issue 16 (the uniform check's cost 
 run by hand:
 
     .venv/bin/python bench/uniform_half_bounds.py EARLIER.pkl [--academies N]
+    .venv/bin/python bench/uniform_half_bounds.py KIND --academies N     # e.g. blazer_crest_cut
 
 EARLIER.pkl is `bench/uniform_findings.py earlier ... --scan --academies N` (the whole-scan
-table's photos, the face and logo checks' findings). The uniform check runs on them as a scan
-runs it; every time the half-crest search places one half of one reference at one badge width
+table's photos, the face and logo checks' findings); KIND, the bench's uniform cases of that kind
+(their true face given, no logo findings: every chest searched). The uniform check runs on them; every time the half-crest search places one half of one reference at one badge width
 (`halves._match`), this also works out, at *every* place of the view, upper bounds of the score
 `_alike` would give there (its parts and lightness pattern counted as agreeing):
 
@@ -134,23 +135,31 @@ def alike(patch, patch_ab, ref, half, floor=0.0):
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("earlier")
-    ap.add_argument("--academies", type=int, default=None, help="as `earlier` was run (default: as saved)")
+    ap.add_argument("source", help="an `earlier` pickle, or a uniform kind (e.g. blazer_crest_cut)")
+    ap.add_argument("--academies", type=int, default=None, help="the trust's first N (default: as saved)")
+    ap.add_argument("--trust", default="trust50.toml")
     args = ap.parse_args()
     cv2.setNumThreads(1)
     import uniform_findings as uf
     from screening.detectors.logos import LogoDetector
     from screening.detectors.uniforms import UniformDetector
+    from screening.model import Check, CheckResult, FaceFinding
 
-    with open(args.earlier, "rb") as fh:
-        saved = pickle.load(fh)
-    n = args.academies if args.academies is not None else saved.get("academies")
-    config = uf._config(saved["trust"], n)
+    if args.source.endswith(".pkl"):
+        with open(args.source, "rb") as fh:
+            saved = pickle.load(fh)
+        rows, given, trust = saved["rows"], saved["results"], saved["trust"]
+        n = args.academies if args.academies is not None else saved.get("academies")
+    else:
+        rows = [r for r in uf.cases(10 ** 9) if r.get("face") and r["kind"] == args.source]
+        given = {r["file"]: {Check.FACES: CheckResult(Check.FACES, (FaceFinding(tuple(r["face"])),))} for r in rows}
+        trust, n = args.trust, args.academies
+    config = uf._config(trust, n)
     det = UniformDetector(config, LogoDetector(config, cache=uf.SET / "cache"))
     halves._match, halves._alike = match, alike
-    for row in saved["rows"]:
-        det.detect(uf._picture(row), dict(saved["results"][row["file"]]))
-    print(f"{len(saved['rows'])} photos, {n or 'all'} academies of {saved['trust']}")
+    for row in rows:
+        det.detect(uf._picture(row), dict(given[row["file"]]))
+    print(f"{len(rows)} photos, {n or 'all'} academies of {trust}")
     for k, v in sorted(stats.items()):
         print(f"  {k}: {v}")
     for k, v in seconds.items():
