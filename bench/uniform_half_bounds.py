@@ -109,7 +109,7 @@ def match(ref, side, half, views, ab, s, floor=0.0):
             stats[f"ruled out by the {name} bound"] += b < floor - MARGIN
             if m is not None and m.score > b + 1e-3:
                 stats[f"BROKEN: the {name} bound below a score found"] += 1
-        stats["found (at the floor)"] += m is not None
+        stats["scored in full (past _alike's early tests)"] += m is not None
     return m
 
 
