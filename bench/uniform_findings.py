@@ -1,9 +1,10 @@
 """Every finding of the uniform check on bench cases, to compare two trees case by case.
 
     .venv/bin/python bench/uniform_findings.py earlier TRUST OUT.pkl [--clean-every 2] [--workers 2]
-                                                  [--kind clean ...] [--no-logos]
+                                                  [--kind clean ...] [--no-logos] [--academies N] [--scan]
     .venv/bin/python bench/uniform_findings.py dump TRUST OUT.json [--earlier EARLIER.pkl] [--no-logos]
                                                   [--tree CHECKOUT] [--kind clean ...] [--profile N]
+                                                  [--academies N]
     .venv/bin/python bench/uniform_findings.py compare BEFORE.json AFTER.json
 
 `earlier` runs the checks the uniform check reads (faces, logos) on every uniform case of the
@@ -16,7 +17,11 @@ face check's findings and no logo check, so every chest is searched), and writes
 findings (academy, box, the three scores, the detail) and its time (wall and CPU: process_time);
 `--no-logos` leaves the logo check's findings out (every chest searched; `earlier --no-logos` runs
 the face check only), `--tree` runs another checkout's package (the
-tree before a change), `--profile N` prints cProfile's N heaviest functions. `compare` says, case by
+tree before a change), `--profile N` prints cProfile's N heaviest functions (CPU time) and a
+table of the check's parts (half-crest search, chest crest search, colours, trims). `--academies N`
+keeps the trust file's first N academies (as bench/profile_logos.py does; `dump` reads it from
+`earlier`'s pickle when not given); `earlier --scan` takes the 13 photos of bench_logos.py's
+whole-scan table instead of the uniform cases. `compare` says, case by
 case, whether every finding is identical (scores, boxes and wording included), and which
 academies each tree would flag at the default thresholds where they differ.
 """
@@ -49,6 +54,13 @@ def cases(clean_every: int) -> list[dict]:
     return [r for r in rows if r["kind"] in UNIFORM_KINDS] + clean[::clean_every]
 
 
+def scan_cases() -> list[dict]:
+    """The 13 photos of bench_logos.py's whole-scan table (`--quick --sections scan`)."""
+    rows = [json.loads(line) for line in open(SET / "truth.jsonl", encoding="utf-8")]
+    rows = [r for r in rows if r["kind"] in ("clean", "blazer_crest", "crest")]
+    return rows[:: max(1, len(rows) // 12)][:26]
+
+
 def _picture(row: dict):
     from screening import imaging
 
@@ -56,15 +68,24 @@ def _picture(row: dict):
     return imaging.load(path, imaging.read_file(path), max_frames=64)
 
 
-def _init_earlier(trust: str, logos: bool = True) -> None:
+def _config(trust: str, academies: int | None):
+    """The trust file's config, with only its first `academies` academies when given."""
+    import dataclasses
+
+    from screening.config import load_config
+
+    config = load_config(SET / trust)
+    return config if academies is None else dataclasses.replace(config, academies=config.academies[:academies])
+
+
+def _init_earlier(trust: str, logos: bool = True, academies: int | None = None) -> None:
     import cv2
 
     cv2.setNumThreads(1)  # one core per worker, as in a scan's pool
-    from screening.config import load_config
     from screening.detectors.faces import FaceDetector
     from screening.detectors.logos import LogoDetector
 
-    config = load_config(SET / trust)
+    config = _config(trust, academies)
     _W["faces"] = FaceDetector(config.faces, None)
     _W["logos"] = LogoDetector(config, cache=SET / "cache") if logos else None
 
@@ -81,14 +102,14 @@ def _earlier(row: dict):
 
 
 def earlier(args) -> int:
-    rows = cases(args.clean_every)
+    rows = scan_cases() if args.scan else cases(args.clean_every)
     if args.kind:
         rows = [r for r in rows if r["kind"] in args.kind]
     t = time.perf_counter()
-    with Pool(args.workers, initializer=_init_earlier, initargs=(args.trust, not args.no_logos)) as pool:
+    with Pool(args.workers, initializer=_init_earlier, initargs=(args.trust, not args.no_logos, args.academies)) as pool:
         results = dict(pool.imap(_earlier, rows, chunksize=1))
     with open(args.out, "wb") as fh:
-        pickle.dump({"trust": args.trust, "rows": rows, "results": results}, fh)
+        pickle.dump({"trust": args.trust, "academies": args.academies, "rows": rows, "results": results}, fh)
     print(f"{len(rows)} cases, faces and logos with {args.trust}: {time.perf_counter() - t:.0f} s -> {args.out}")
     return 0
 
@@ -99,7 +120,6 @@ def dump(args) -> int:
     import cv2
 
     cv2.setNumThreads(1)
-    from screening.config import load_config
     from screening.detectors.logos import LogoDetector
     from screening.detectors.uniforms import UniformDetector
     from screening.model import Check, CheckResult, FaceFinding
@@ -108,6 +128,8 @@ def dump(args) -> int:
         with open(args.earlier, "rb") as fh:
             saved = pickle.load(fh)
         rows, given = saved["rows"], saved["results"]
+        if args.academies is None:
+            args.academies = saved.get("academies")
     else:  # the uniform cases, their true face given
         rows = [r for r in cases(10 ** 9) if r.get("face")]
         given = {r["file"]: {Check.FACES: CheckResult(Check.FACES, (FaceFinding(tuple(r["face"])),))} for r in rows}
@@ -115,12 +137,12 @@ def dump(args) -> int:
         rows = [r for r in rows if r["kind"] in args.kind]
     if args.no_logos:
         given = {k: {c: v for c, v in g.items() if c is not Check.LOGOS} for k, g in given.items()}
-    config = load_config(SET / args.trust)
+    config = _config(args.trust, args.academies)
     det = UniformDetector(config, LogoDetector(config, cache=SET / "cache"))
     print(f"uniform check from {sys.modules['screening'].__file__}", file=sys.stderr)
     pictures = {r["file"]: _picture(r) for r in rows}
     det.detect(pictures[rows[0]["file"]], dict(given[rows[0]["file"]]))  # warm (the index is built)
-    prof = cProfile.Profile() if args.profile else None
+    prof = cProfile.Profile(time.process_time) if args.profile else None  # CPU: load does not skew it
     out = []
     for row in rows:
         earlier_results = dict(given[row["file"]])
@@ -145,7 +167,28 @@ def dump(args) -> int:
             s = io.StringIO()
             pstats.Stats(prof, stream=s).sort_stats(order).print_stats(args.profile)
             print(s.getvalue())
+        print(parts(prof, len(out)))
     return 0
+
+
+# The uniform check's parts, by the function that does each (cumulative CPU time under the profiler)
+PARTS = {"half-crest search": ("uniforms.py", "_half_crest"), "chest crest search": ("uniforms.py", "_crest"),
+         "colours": ("uniforms.py", "_main_shares"), "trims": ("uniforms.py", "_trim_scores"),
+         "own body search (HOG)": ("uniforms.py", "bodies"), "whole check": ("uniforms.py", "detect"),
+         "one half at one width (of one reference)": ("halves.py", "_match")}
+
+
+def parts(prof, n: int) -> str:
+    """Where the uniform check's CPU time went: each part's seconds and calls (the last: how many
+    reference halves the half-crest search placed and judged, 4 halves x 6 badge widths of each
+    academy searched on each torso)."""
+    stats = pstats.Stats(prof).stats  # {(file, line, name): (calls, ncalls, tottime, cumtime, callers)}
+    got = {label: sum(v[3] for (f, _, name), v in stats.items() if f.endswith(file) and name == fn)
+           for label, (file, fn) in PARTS.items()}
+    calls = {label: sum(v[1] for (f, _, name), v in stats.items() if f.endswith(file) and name == fn)
+             for label, (file, fn) in PARTS.items()}
+    return ("| " + " | ".join(PARTS) + " |\n| " + " | ".join(
+        f"{got[k]:.2f} s ({calls[k]} calls)" for k in PARTS) + f" |\n({n} cases; CPU seconds under cProfile)")
 
 
 def flagged(case: dict) -> set[str]:
@@ -187,6 +230,8 @@ def main() -> int:
     e.add_argument("--workers", type=int, default=2)
     e.add_argument("--kind", nargs="*", default=None, help="only the cases of these kinds (e.g. clean)")
     e.add_argument("--no-logos", action="store_true", help="the face check only (every chest then searched)")
+    e.add_argument("--academies", type=int, default=None, help="only the trust's first N academies")
+    e.add_argument("--scan", action="store_true", help="the whole-scan table's 13 photos instead of the uniform cases")
     d = sub.add_parser("dump")
     d.add_argument("trust")
     d.add_argument("out")
@@ -195,6 +240,8 @@ def main() -> int:
     d.add_argument("--tree", default=None, help="run the screening package of this checkout")
     d.add_argument("--kind", nargs="*", default=None, help="only the cases of these kinds (e.g. clean)")
     d.add_argument("--profile", type=int, default=0)
+    d.add_argument("--academies", type=int, default=None,
+                   help="only the trust's first N academies (as `earlier` was run with)")
     c = sub.add_parser("compare")
     c.add_argument("before")
     c.add_argument("after")
