@@ -193,8 +193,7 @@ class LogoDetector:
         shapes = "colour-shape" in self.steps and verify
         for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
-                                  few_inliers=3 if "refine" in self.steps else 0,
-                                  degenerate="degenerate" in self.steps)
+                                  few_inliers=3 if "refine" in self.steps else 0, degenerate="degenerate" in self.steps)
             if not verify:  # bench ablation only: a geometric fit is a finding
                 for p in cands:
                     p.score = 1.0
