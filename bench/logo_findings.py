@@ -18,7 +18,9 @@ case's named academies as they were (scores may move) or only gain crests.
 `--without STEP ...` runs the detector without those steps (detectors/logos.py STEPS: the check as
 before them, exactly). Each case also records `cast`: how many placements the "cast" step judged
 again (logo_match.cast.worth) and how many it changed (cast_free returned another placement); a
-case where it changed none has exactly the findings it has without the step.
+case where it changed none has exactly the findings it has without the step. `degenerate` counts the
+placements() calls whose best affine fit was not sane and asked for a similarity (step "degenerate"):
+a case with none has exactly the findings it has without that step.
 """
 
 from __future__ import annotations
@@ -65,15 +67,27 @@ def _init(trust: str, without=()) -> None:
         return q
 
     cast.cast_free = counted
+    from screening.vision.logo_match import index
+
+    _W["degenerate"] = [0]
+    similarity = index._similarity
+
+    def asked(*a, **k):  # how often a degenerate affine fit made placements() ask for a similarity
+        _W["degenerate"][0] += 1
+        return similarity(*a, **k)
+
+    index._similarity = asked
 
 
 def _run(row: dict) -> dict:
     rgb = np.asarray(Image.open(SET / "cases" / row["file"]).convert("RGB"))
     t, cpu = time.perf_counter(), time.process_time()
     _W["cast"][:] = [0, 0]
+    _W["degenerate"][0] = 0
     found = _W["det"].detect(_Picture(rgb), {})
     return {"file": row["file"], "kind": row["kind"], "band": row.get("band"), "academy": row.get("academy"),
             "seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "cast": list(_W["cast"]),
+            "degenerate": _W["degenerate"][0],
             "findings": [{"academy": f.academy, "also": list(f.also), "score": f.score, "box": list(f.box),
                           "detail": f.detail} for f in found]}
 

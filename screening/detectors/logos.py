@@ -31,8 +31,10 @@ CACHE_VERSION = "logo-ref-3"
 # (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
 # "cast": a placement whose colour pattern fails as taken is judged again with the photo's colour cast
 # taken out (logo_match.cast; issue 16, crestrecall5).
+# "degenerate": where RANSAC's best affine fit is not one a crest could have, the similarity most
+# matches agree with is proposed instead (logo_match.placements; issue 16, crestrecall6).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
-                   "own-resolution", "cast"})
+                   "own-resolution", "cast", "degenerate"})
 # Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
 # as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
 # (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
@@ -191,7 +193,7 @@ class LogoDetector:
         shapes = "colour-shape" in self.steps and verify
         for ref, (src, dst) in zip(refs, pairs):
             cands = lm.placements(ref, src, dst, size, min_inliers=5 if verify else CLASSIC_INLIERS,
-                                  few_inliers=3 if "refine" in self.steps else 0)
+                                  few_inliers=3 if "refine" in self.steps else 0, degenerate="degenerate" in self.steps)
             if not verify:  # bench ablation only: a geometric fit is a finding
                 for p in cands:
                     p.score = 1.0

@@ -220,11 +220,15 @@ def _match_channel(ref_pts: np.ndarray, found, image: ChannelFeatures) -> tuple[
 
 
 def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tuple[int, int],
-               min_inliers: int = 5, max_instances: int = 3, few_inliers: int = 0) -> list[Placement]:
+               min_inliers: int = 5, max_instances: int = 3, few_inliers: int = 0,
+               degenerate: bool = False) -> list[Placement]:
     """Robust transforms from the correspondences, one per instance of the crest.
 
     With `few_inliers`, a similarity supported by that many matches is proposed when no
-    affine transform has `min_inliers`.
+    affine transform has `min_inliers`; with `degenerate` too, also when the affine transform
+    with the most inliers is not one a crest could have (not sane(): RANSAC counts the same
+    photo point matched at several orientations once per match, so a fit collapsing the crest
+    onto a line can outvote the crest's own).
     """
     found = []
     src, dst = src.copy(), dst.copy()
@@ -247,6 +251,10 @@ def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tup
             break
         inl = inl.ravel().astype(bool)
         H = np.vstack([A, [0, 0, 1]])
+        if degenerate and few_inliers and not sane(H, ref.size, image_size):
+            S, sin = _similarity(src, dst, tol)
+            if S is not None and sin.sum() >= few_inliers and sane(S, ref.size, image_size):
+                H, inl = S, sin
         if inl.sum() >= 10:  # enough matches to afford perspective
             Hh, hin = cv2.findHomography(src, dst, cv2.RANSAC, tol)
             if Hh is not None and hin.sum() >= inl.sum() and sane(Hh, ref.size, image_size):
@@ -255,6 +263,16 @@ def placements(ref: Reference, src: np.ndarray, dst: np.ndarray, image_size: tup
             found.append(Placement(ref, H, int(inl.sum()), "features"))
         src, dst = src[~inl], dst[~inl]
     return found
+
+
+def _similarity(src: np.ndarray, dst: np.ndarray, tol: float) -> tuple[np.ndarray | None, np.ndarray]:
+    """The similarity (turn, scale, shift) most correspondences agree with, as a 3x3 matrix, and
+    its inliers; a similarity cannot collapse the crest as a degenerate affine transform can."""
+    A, inl = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=tol,
+                                         maxIters=2000, confidence=0.995)
+    if A is None or inl is None:
+        return None, np.zeros(len(src), bool)
+    return np.vstack([A, [0, 0, 1]]), inl.ravel().astype(bool)
 
 
 def sane(H: np.ndarray, ref_size: tuple[int, int], image_size: tuple[int, int]) -> bool:
