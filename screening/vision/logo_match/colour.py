@@ -70,16 +70,20 @@ class ColourPresence:
         self._cells: dict = {}
         self._regions: dict = {}
         self._palette: dict = {}
+        self._grown: dict = {}
+        self._counts: dict = {}
+        self._outline_hu: dict = {}
 
     @staticmethod
     def _key(colour: np.ndarray) -> tuple:
         return tuple(_quantised(colour).tolist())
 
-    def closeness(self, v: int, colour: np.ndarray) -> np.ndarray:
-        """Minus the squared weighted distance of view v's pixels to a weighted colour."""
-        key = (v, self._key(colour))
+    def closeness(self, v: int, colour: np.ndarray, key: tuple | None = None) -> np.ndarray:
+        """Minus the squared weighted distance of view v's pixels to a weighted colour (`key`: its
+        _key, when the caller has it)."""
+        key = (v, self._key(colour) if key is None else key)
         if key not in self._near:
-            self._near[key] = self.views[v].neg_dist2(_quantised(colour))
+            self._near[key] = self.views[v].neg_dist2(np.float32(key[1]))
         return self._near[key]
 
     def cells(self, v: int, colour: np.ndarray) -> np.ndarray:
@@ -148,28 +152,94 @@ class ColourPresence:
                 return True
         return False
 
-    def regions(self, v: int, colours: np.ndarray, tol: float) -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
+    def regions(self, v: int, colours: np.ndarray, tol: float,
+                keys: tuple | None = None) -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
         """[(contour, area)] of the regions of view v within `tol` of any of `colours`, and their
-        shape signatures (_log_hu), so each reference compares its outline with all at once."""
-        key = (v, tuple(self._key(c) for c in colours), tol)
+        shape signatures (_log_hu), so each reference compares its outline with all at once.
+        `keys`: the colours' _key, when the caller has them.
+
+        A region is a part of the photo within `tol` of the nearest of the colours, closed (3x3)
+        and with its outer outline. The pixels within `tol` of any colour are those within it of
+        one of them, and a closing is a dilation then an erosion, where the dilation of a union is
+        the union of the dilations: so each colour's pixels, dilated, are worked out once per
+        view and tolerance (_grown) and shared by every academy with that colour (a trust's gold,
+        its white); only the union, its erosion and its outlines are per set of colours, and those
+        only within the box that holds the set's pixels (nothing outside it can be a region).
+        """
+        keys = tuple(self._key(c) for c in colours) if keys is None else keys
+        key = (v, keys, tol)
         if key not in self._regions:
-            if key[:2] not in self._near:  # the nearest of the colours, shared by every tolerance
-                self._near[key[:2]] = np.maximum.reduce([self.closeness(v, c) for c in colours])
-            closeness = self._near[key[:2]]
-            H, W = closeness.shape
-            _, region = cv2.threshold(closeness, -tol * tol, 255, cv2.THRESH_BINARY)
-            region = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-            found = []
-            for c in cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]:
-                area = cv2.contourArea(c)
-                if area < MIN_REGION_PX or area > 0.5 * H * W:
-                    continue
-                if area / max(1.0, cv2.contourArea(cv2.convexHull(c))) < 0.7:
-                    continue
-                found.append((c, area))
-            hu = _log_hu([c for c, _ in found])
-            self._regions[key] = (found, hu)
+            parts = {}
+            for k in keys:
+                grown = self._grown_of(v, k, tol)
+                if grown is not None:
+                    parts[grown[2]] = grown
+            # the same pixels make the same regions: a set whose other colours are absent at this
+            # tolerance is its present colours' set, and a colour with no more pixels at a looser
+            # tolerance than at a tighter one has the same pixels at both
+            same = (v, tuple(sorted(parts)))
+            if same not in self._regions:
+                self._regions[same] = self._outlined(v, list(parts.values()))
+            self._regions[key] = self._regions[same]
         return self._regions[key]
+
+    def _outlined(self, v: int, parts: list) -> tuple[list[tuple[np.ndarray, float]], np.ndarray]:
+        """regions() of the union of dilated colour pixels `parts` (_grown_of's)."""
+        H, W = self.views[v].lab.shape[:2]
+        found = []
+        if parts:
+            x0 = max(0, min(b[0] for _, b, _ in parts) - 1)
+            y0 = max(0, min(b[1] for _, b, _ in parts) - 1)
+            x1 = min(W, max(b[0] + b[2] for _, b, _ in parts) + 1)
+            y1 = min(H, max(b[1] + b[3] for _, b, _ in parts) + 1)
+            union = parts[0][0][y0:y1, x0:x1]
+            for grown, _, _ in parts[1:]:
+                union = cv2.bitwise_or(union, grown[y0:y1, x0:x1])
+            # the margin of one empty pixel erodes the box's edge as the whole photo would
+            closed = cv2.erode(union, _K3)
+            outlines = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, y0))[0]
+            found = _kept(outlines, H * W)
+        return found, _log_hu([c for c, _ in found])
+
+    def _grown_of(self, v: int, key: tuple, tol: float):
+        """(view v's pixels within `tol` of the colour `key`, dilated 3x3 (uint8 0/255), the box
+        (x, y, w, h) holding them, what names these pixels), or None where there are none: once
+        per colour and tolerance. The name is (key, the tightest tolerance with the same pixels):
+        the pixels within a tolerance hold those within a tighter one, so the same count is the
+        same pixels."""
+        k = (v, key, tol)
+        if k not in self._grown:
+            grown = cv2.dilate(cv2.compare(self.closeness(v, None, key), -tol * tol, cv2.CMP_GT), _K3)
+            box = cv2.boundingRect(grown)
+            if box[2] == 0:
+                self._grown[k] = None
+            else:
+                count = cv2.countNonZero(grown)
+                counts = self._counts.setdefault((v, key), {})
+                name = (key, min((t for t, n in counts.items() if n == count and t < tol), default=tol))
+                counts[tol] = count
+                self._grown[k] = (grown, box, name)
+        return self._grown[k]
+
+    def outline_hu(self, outline: np.ndarray) -> np.ndarray:
+        """The shape signature (_log_hu) of a reference's outline, once per photo."""
+        if id(outline) not in self._outline_hu:
+            self._outline_hu[id(outline)] = (outline, _log_hu([outline])[0])
+        return self._outline_hu[id(outline)][1]
+
+
+_K3 = np.ones((3, 3), np.uint8)
+
+
+def _kept(outlines, photo_area: int) -> list[tuple[np.ndarray, float]]:
+    """[(contour, area)] of the outlines worth comparing: at least MIN_REGION_PX, at most half the
+    photo, and solid (at least 0.7 of their convex hull)."""
+    found = []
+    for c, area in zip(outlines, map(cv2.contourArea, outlines)):
+        if MIN_REGION_PX <= area <= 0.5 * photo_area and \
+                area / max(1.0, cv2.contourArea(cv2.convexHull(c))) >= 0.7:
+            found.append((c, area))
+    return found
 
 
 def _cell_max(padded: np.ndarray, gh: int, gw: int) -> np.ndarray:
@@ -206,18 +276,20 @@ def colour_shape_placements(ref: Reference, presence: ColourPresence, max_candid
     shield on a gold curtain leaves only the red half standing out.
     """
     colours = ref.colours.astype(np.float32) * _LAB_WEIGHT
+    keys = tuple(map(tuple, _quantised(colours).tolist()))
     targets = []
     for v in range(len(presence.views)):
-        targets.append((ref.outline, v, colours))
+        targets.append((ref.outline, v, colours, keys))
         if ref.field is not None:
-            targets.append((ref.field, v, colours[ref.field_colour:ref.field_colour + 1]))
-    signatures = {id(ref.outline): _log_hu([ref.outline])[0]}
+            targets.append((ref.field, v, colours[ref.field_colour:ref.field_colour + 1],
+                            keys[ref.field_colour:ref.field_colour + 1]))
+    signatures = {id(ref.outline): presence.outline_hu(ref.outline)}
     if ref.field is not None:
-        signatures[id(ref.field)] = _log_hu([ref.field])[0]
+        signatures[id(ref.field)] = presence.outline_hu(ref.field)
     scored = []
-    for outline, v, target_colours in targets:
+    for outline, v, target_colours, target_keys in targets:
         for tol in tols:
-            found, hu = presence.regions(v, target_colours, tol)
+            found, hu = presence.regions(v, target_colours, tol, target_keys)
             if not found:
                 continue
             for (c, area), d in zip(found, _shape_distance(hu, signatures[id(outline)])):
