@@ -43,6 +43,9 @@ from screening.vision.ocr import TextLine
 # at a line's end is found with the margin of the line it grew from, and read with it.
 SAME_ACROSS = 0.5
 SAME_HEIGHT = 2.0
+# A remembered arc line the changed place reaches is detected again over its box and this many of
+# its line heights round it (the ring's lettering, and the margin detection needs at its edge).
+ARC_MARGIN = 0.5
 
 
 class TextMemo:
@@ -67,9 +70,9 @@ class TextMemo:
     def read(self, engine, frame: np.ndarray, box: tuple[int, int, int, int], scale: float) -> list[TextLine]:
         """The lines of `frame` to look for names in when the place `box` (x0, y0, x1, y1) changed:
         those detected in it, and the remembered lines it reaches, read again whole (frame pixels)."""
-        x0, y0, x1, y1 = box
-        found = [moved(line, x0, y0) for line in engine.read(np.ascontiguousarray(frame[y0:y1, x0:x1]), scale=scale)]
         fh, fw = frame.shape[:2]
+        x0, y0, x1, y1 = box = self._widened(box, fw, fh)
+        found = [moved(line, x0, y0) for line in engine.read(np.ascontiguousarray(frame[y0:y1, x0:x1]), scale=scale)]
         if x0 <= 0 and y0 <= 0 and x1 >= fw and y1 >= fh:  # a whole look
             self.lines, self.quads = [], []
             self._keep([], found)
@@ -82,7 +85,9 @@ class TextMemo:
         groups = [[i] for i in hit]
         fresh = []
         for line in found:
-            joined = [g for g in groups if any(_same_line(self.lines[i], line) for i in g if isinstance(i, int))]
+            # an arc line read now stands as read: its quad is only the arc's box (RT24-6)
+            joined = [] if line.arc else [g for g in groups if any(_same_line(self.lines[i], line)
+                                                                    for i in g if isinstance(i, int))]
             if not joined:
                 fresh.append(line)
                 continue
@@ -96,6 +101,24 @@ class TextMemo:
         kept = [self.lines[i] for i in reached if i not in hit]
         self._keep(hit + inside, fresh + again)
         return fresh + again + kept
+
+    def _widened(self, box, fw: int, fh: int) -> tuple[int, int, int, int]:
+        """The place `box` and every remembered arc line it reaches, with ARC_MARGIN of its height
+        round it (and the arc lines those reach), within the frame: an arc line's quad is only its
+        bounding box, so it is detected again whole (and read unrolled again), never recognised
+        again there as a straight line (RT24-6: 'AH AIJI' for a ring's 'AMELIA HART')."""
+        x0, y0, x1, y1 = box
+        todo = [line for line in self.lines if line.arc]
+        while True:
+            reached = [line for line in todo if _meets(line.box, (x0, y0, x1, y1))]
+            if not reached:
+                return x0, y0, x1, y1
+            todo = [line for line in todo if not any(line is r for r in reached)]
+            for line in reached:
+                m = ARC_MARGIN * line.height
+                bx, by, bw, bh = line.box
+                x0, y0 = max(0, min(x0, int(bx - m))), max(0, min(y0, int(by - m)))
+                x1, y1 = min(fw, max(x1, int(bx + bw + m + 1))), min(fh, max(y1, int(by + bh + m + 1)))
 
     def _reached(self, box) -> list[int]:
         """The remembered lines meeting `box`, and those that read on from them (a run of lines)."""

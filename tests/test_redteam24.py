@@ -10,12 +10,12 @@ when policy would report it (similarity >= [text] min_similarity).
 Fixed (plain tests now): a badge cut by the edge in a photo stored upside down or mirrored (RT24-1) or
 sideways, cut by the top or bottom edge (RT24-2): both ends of a line reaching any edge are tried;
 a gently arched sign over a gate (RT24-8) and a ring of 14-px lettering of radius 60 px (RT24-4):
-ocr_arcs takes arcs from 15 degrees and 100 thicknesses.
-Unsafe (xfail): a name of 7 letters cut by one letter at the LEFT edge (RT24-3; the right edge is
-read since CUT_KEEPS is 6); a full-circle badge ring ("AMELIA HART * STAR
-OF THE WEEK *") turned so that its arcs split at or inside the name (RT24-5); in a clip, a ring
-badge whose name is completed by a change (a hand moving away): the memory re-reads the remembered
-arc line straight, at its bounding box (RT24-6); in a clip, tracked capitals 'H A R T' written on
+ocr_arcs takes arcs from 15 degrees and 100 thicknesses; a name of 7 letters cut by one letter at
+the LEFT edge (RT24-3: cut names are looked for in every reading of the line, its mirrored one
+was surest); in a clip, a ring badge whose name is completed by a change (a hand moving away):
+the memory detects a remembered arc line again over its box (RT24-6).
+Unsafe (xfail): a full-circle badge ring ("AMELIA HART * STAR OF THE WEEK *") turned so that its
+arcs split at or inside the name (RT24-5); in a clip, tracked capitals 'H A R T' written on
 after a remembered 'A M E L I A' farther than the gate's margin (RT24-7).
 Safe: a name cut by one or two letters at the RIGHT edge; ring lettering at a badge's bottom read
 counter-clockwise (tops to the centre); two concentric rings; rings of radius 70-80 px; in a clip,
@@ -100,12 +100,9 @@ def test_control_a_short_name_uncut_is_read(trust_config, ocr_engine, public_dom
     assert read_names(trust_config, ocr_engine, badge(public_domain, "AMY HART")) == {"P3201"}
 
 
-# RT24-3 (the right edge fixed: name_edges.CUT_KEEPS 6)
-@pytest.mark.parametrize("side", [pytest.param("left", marks=pytest.mark.xfail(strict=True, reason="RT24-3: a pupil's name of 7 letters or fewer ('Amy Hart', 'Zoe Li') cut by "
-                                       "one letter at either edge: name_edges.CUT_KEEPS = 7 makes no cut form of it, "
-                                       "and 'MY HART' (nothing found) / 'AMY HAR' (0.75) do not match plainly. Fix: "
-                                       "cut forms for short names too, needing the rest of the name (the uncut "
-                                       "word) whole, or report such a line for review")), "right"])
+# RT24-3 (fixed: the right edge by name_edges.CUT_KEEPS 6; the left edge by looking for cut names in
+# every reading of the line: the cut badge's mirrored reading 'TAAH YM' (0.98) was surer than 'MY HART')
+@pytest.mark.parametrize("side", ["left", "right"])
 def test_rt24_3_a_short_name_cut_by_the_edge_names_the_pupil(trust_config, ocr_engine, public_domain, side):
     assert "P3201" in read_names(trust_config, ocr_engine, cut(public_domain, "AMY HART", side, 1))
 
@@ -289,15 +286,9 @@ def test_control_the_ring_badge_clip_is_named_ungated_and_not_before_the_change(
     assert _read(_screened(tmp_path / "ungated", ungated(config), ocr_engine, before, during, ungated(config).video))
 
 
+# RT24-6 (fixed: TextMemo detects a remembered arc line the change reaches again over its box, never
+# recognises it again there as a straight line; an arc line detected now is never joined to a remembered one)
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT24-6: a ring badge in a clip ('AMELIA' read on its arc), then for 1 s the "
-                                       "rest of the ring shows ('HART': a hand moves away, or it is written on): the "
-                                       "change reaches the remembered arc line, so TextMemo.read re-reads it with "
-                                       "engine.read_at(frame, [quad]) at the arc's BOUNDING BOX, as a straight line "
-                                       "('AH AIJI', 'AJ'), joined with the fresh 'HART' into that one reading; the "
-                                       "memory then holds the garbage. Cleared gated, named ungated (control). Fix: "
-                                       "TextMemo: remember an arc line's Arc and re-read it unrolled (ocr_arcs), or "
-                                       "never re-read an arc line by its quad: detect again over its box")
 @pytest.mark.parametrize("case", RING_CASES)
 def test_rt24_6_a_ring_badges_name_completed_by_a_change_in_a_clip_is_read(tmp_path, ocr_engine, case):
     from .test_video import TOML
