@@ -63,7 +63,7 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
             size = clip.size
         results.update(_frame_results(frame_checks, merged, failed, tags, path, fmt))
     if clip is not None:  # the pictures the clip carries in its boxes: views (video_views.py)
-        with_views(results, *screen_views(path, fmt, detectors, timeout_s=timeout_s), Check.DECODE)
+        with_views(results, *screen_views(path, fmt, detectors, timeout_s=timeout_s, tags=tags), Check.DECODE)
     order = [Check.DECODE, *detectors]
     return Screening(display, sha, tuple(results[c] for c in order if c in results), size,
                      clock.monotonic() - started)
