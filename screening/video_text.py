@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from screening.detectors.text import MAX_LINES, runs
+from screening.detectors.text import MAX_LINES, _pitch, runs
 from screening.vision.ocr import TextLine
 
 # A line detected in the changed place is the same line as one remembered (and read with it as
@@ -79,7 +79,7 @@ class TextMemo:
             return found
         self._keep([i for i, line in enumerate(self.lines) if not _meets(line.box, (0, 0, fw, fh))], [])  # panned out
         inside = [i for i, line in enumerate(self.lines) if _within(line.box, box)]  # detected again in it
-        reached = [i for i in self._reached(box) if i not in inside]
+        reached = [i for i in self._reached(box, found) if i not in inside]
         # read again: the lines detection finds text on in the place; the others keep their reading
         hit = [i for i in reached if any(_meets(line.box, _corners(self.lines[i].box)) for line in found)]
         groups = [[i] for i in hit]
@@ -120,14 +120,18 @@ class TextMemo:
                 x0, y0 = max(0, min(x0, int(bx - m))), max(0, min(y0, int(by - m)))
                 x1, y1 = min(fw, max(x1, int(bx + bw + m + 1))), min(fh, max(y1, int(by + bh + m + 1)))
 
-    def _reached(self, box) -> list[int]:
-        """The remembered lines meeting `box`, and those that read on from them (a run of lines)."""
+    def _reached(self, box, found: list[TextLine]) -> list[int]:
+        """The remembered lines meeting `box`, those that read on from them (a run of lines), and
+        those a line `found` in it reads on from or to by letter pitch (tracked capitals 'H A R T'
+        written on 110 px after 'A M E L I A': farther than the place's margin, RT24-7)."""
         met = {i for i, line in enumerate(self.lines) if _meets(line.box, box)}
-        if not met:
+        if not met and not found:
             return []
-        for run in runs([line.box for line in self.lines], MAX_LINES):
-            if met.intersection(run):
-                met.update(run)
+        n = len(self.lines)
+        lines = self.lines + list(found)
+        for run in runs([line.box for line in lines], MAX_LINES, [_pitch(line) for line in lines]):
+            if met.intersection(run) or any(k >= n for k in run):
+                met.update(k for k in run if k < n)
         return sorted(met)
 
     def _outline(self, group: list) -> np.ndarray:
