@@ -46,6 +46,8 @@ END_MARGIN = 3.0
 # it may not have joined (RT24-5: 259 degrees found of a full ring), so it is read round one and a
 # half turns from its start.
 RING_TURN = 240.0
+# At most this many pairs of arcs are fitted as one in a picture (a busy one may hold many arcs).
+MAX_MERGE_TRIES = 200
 # At most this many arcs are read in one picture.
 MAX_ARCS = 8
 
@@ -100,10 +102,13 @@ def arcs_in(pred: np.ndarray, thresh: float) -> list[Arc]:
         found.append((arc, members))
     # arcs of one circle fitted apart (a short chain's circle is a poor fit: a ring turned so that it
     # splits at or inside the name, RT24-5) are one arc when one circle fits them all
-    merging = True
+    merging, tries = True, MAX_MERGE_TRIES
     while merging and len(found) > 1:
         merging = False
         for a, b in ((a, b) for a in range(len(found)) for b in range(a + 1, len(found))):
+            if not _agree(found[a][0], found[b][0]) or tries <= 0:
+                continue
+            tries -= 1
             arc = _fitted([regions[i] for i in found[a][1] + found[b][1]])
             if arc is not None:
                 used.difference_update(found[a][1] + found[b][1])
@@ -113,6 +118,12 @@ def arcs_in(pred: np.ndarray, thresh: float) -> list[Arc]:
                 merging = True
                 break
     return sorted((arc for arc, _ in found), key=lambda a: -a.r * (a.end - a.start))[:MAX_ARCS]
+
+
+def _agree(a: Arc, b: Arc) -> bool:
+    """Whether two arcs' circles are near enough to be tried as one: centres at most the larger
+    radius apart, radii within twice (RT24-5's pieces of one ring: 97 px and 1.7 times)."""
+    return math.hypot(a.cx - b.cx, a.cy - b.cy) <= max(a.r, b.r) and max(a.r, b.r) <= 2 * min(a.r, b.r)
 
 
 def _grown(arc: Arc, members: list[int], regions, used: set) -> tuple[Arc, list[int]]:
