@@ -63,7 +63,7 @@ def screen_clip(path: Path, fmt: str, detectors: dict, settings: VideoSettings, 
             size = clip.size
         results.update(_frame_results(frame_checks, merged, failed, tags, path, fmt))
     if clip is not None:  # the pictures the clip carries in its boxes: views (video_views.py)
-        with_views(results, *screen_views(path, fmt, detectors, timeout_s=timeout_s), Check.DECODE)
+        with_views(results, *screen_views(path, fmt, detectors, timeout_s=timeout_s, tags=tags), Check.DECODE)
     changed = changed_since(path, known)
     if changed:  # what was decoded may not be what was hashed: never a verdict on that hash (RT26-3)
         results[Check.DECODE] = CheckResult(Check.DECODE, error=changed_while_screened(changed))

@@ -148,7 +148,8 @@ def screen_segment(path: Path, detectors: dict, settings: VideoSettings, the_pla
             part.probe = clip.probe
             if k == 0:
                 _head_checks(path, clip, metadata_checks, frame_checks, part)
-                part.views = screen_views(path, the_plan.fmt, detectors, timeout_s=timeout_s)
+                part.views = screen_views(path, the_plan.fmt, detectors, timeout_s=timeout_s,
+                                          tags=clip.probe.metadata)
             _screen_window(path, clip, the_plan.window(k), frame_checks, settings, part, timeout_s)
             part.size = clip.size
     except video.VideoError as exc:

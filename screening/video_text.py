@@ -34,7 +34,7 @@ import dataclasses
 
 import numpy as np
 
-from screening.detectors.text import MAX_LINES, runs
+from screening.detectors.text import MAX_LINES, _pitch, runs
 from screening.vision.ocr import TextLine
 
 # A line detected in the changed place is the same line as one remembered (and read with it as
@@ -43,6 +43,9 @@ from screening.vision.ocr import TextLine
 # at a line's end is found with the margin of the line it grew from, and read with it.
 SAME_ACROSS = 0.5
 SAME_HEIGHT = 2.0
+# A remembered arc line the changed place reaches is detected again over its box and this many of
+# its line heights round it (the ring's lettering, and the margin detection needs at its edge).
+ARC_MARGIN = 0.5
 
 
 class TextMemo:
@@ -67,22 +70,24 @@ class TextMemo:
     def read(self, engine, frame: np.ndarray, box: tuple[int, int, int, int], scale: float) -> list[TextLine]:
         """The lines of `frame` to look for names in when the place `box` (x0, y0, x1, y1) changed:
         those detected in it, and the remembered lines it reaches, read again whole (frame pixels)."""
-        x0, y0, x1, y1 = box
-        found = [moved(line, x0, y0) for line in engine.read(np.ascontiguousarray(frame[y0:y1, x0:x1]), scale=scale)]
         fh, fw = frame.shape[:2]
+        x0, y0, x1, y1 = box = self._widened(box, fw, fh)
+        found = [moved(line, x0, y0) for line in engine.read(np.ascontiguousarray(frame[y0:y1, x0:x1]), scale=scale)]
         if x0 <= 0 and y0 <= 0 and x1 >= fw and y1 >= fh:  # a whole look
             self.lines, self.quads = [], []
             self._keep([], found)
             return found
         self._keep([i for i, line in enumerate(self.lines) if not _meets(line.box, (0, 0, fw, fh))], [])  # panned out
         inside = [i for i, line in enumerate(self.lines) if _within(line.box, box)]  # detected again in it
-        reached = [i for i in self._reached(box) if i not in inside]
+        reached = [i for i in self._reached(box, found) if i not in inside]
         # read again: the lines detection finds text on in the place; the others keep their reading
         hit = [i for i in reached if any(_meets(line.box, _corners(self.lines[i].box)) for line in found)]
         groups = [[i] for i in hit]
         fresh = []
         for line in found:
-            joined = [g for g in groups if any(_same_line(self.lines[i], line) for i in g if isinstance(i, int))]
+            # an arc line read now stands as read: its quad is only the arc's box (RT24-6)
+            joined = [] if line.arc else [g for g in groups if any(_same_line(self.lines[i], line)
+                                                                    for i in g if isinstance(i, int))]
             if not joined:
                 fresh.append(line)
                 continue
@@ -97,14 +102,36 @@ class TextMemo:
         self._keep(hit + inside, fresh + again)
         return fresh + again + kept
 
-    def _reached(self, box) -> list[int]:
-        """The remembered lines meeting `box`, and those that read on from them (a run of lines)."""
+    def _widened(self, box, fw: int, fh: int) -> tuple[int, int, int, int]:
+        """The place `box` and every remembered arc line it reaches, with ARC_MARGIN of its height
+        round it (and the arc lines those reach), within the frame: an arc line's quad is only its
+        bounding box, so it is detected again whole (and read unrolled again), never recognised
+        again there as a straight line (RT24-6: 'AH AIJI' for a ring's 'AMELIA HART')."""
+        x0, y0, x1, y1 = box
+        todo = [line for line in self.lines if line.arc]
+        while True:
+            reached = [line for line in todo if _meets(line.box, (x0, y0, x1, y1))]
+            if not reached:
+                return x0, y0, x1, y1
+            todo = [line for line in todo if not any(line is r for r in reached)]
+            for line in reached:
+                m = ARC_MARGIN * line.height
+                bx, by, bw, bh = line.box
+                x0, y0 = max(0, min(x0, int(bx - m))), max(0, min(y0, int(by - m)))
+                x1, y1 = min(fw, max(x1, int(bx + bw + m + 1))), min(fh, max(y1, int(by + bh + m + 1)))
+
+    def _reached(self, box, found: list[TextLine]) -> list[int]:
+        """The remembered lines meeting `box`, those that read on from them (a run of lines), and
+        those a line `found` in it reads on from or to by letter pitch (tracked capitals 'H A R T'
+        written on 110 px after 'A M E L I A': farther than the place's margin, RT24-7)."""
         met = {i for i, line in enumerate(self.lines) if _meets(line.box, box)}
-        if not met:
+        if not met and not found:
             return []
-        for run in runs([line.box for line in self.lines], MAX_LINES):
-            if met.intersection(run):
-                met.update(run)
+        n = len(self.lines)
+        lines = self.lines + list(found)
+        for run in runs([line.box for line in lines], MAX_LINES, [_pitch(line) for line in lines]):
+            if met.intersection(run) or any(k >= n for k in run):
+                met.update(k for k in run if k < n)
         return sorted(met)
 
     def _outline(self, group: list) -> np.ndarray:

@@ -36,16 +36,16 @@ THUMBNAIL_SIDE = 256
 
 
 def screen_views(path: Path, fmt: str, detectors: dict, *, timeout_s: float,
-                 max_frames: int = 64) -> tuple[dict, str | None]:
-    """({check: findings} on every picture the clip carries, why they could not all be screened
-    or None). Never raises."""
+                 max_frames: int = 64, tags: dict[str, str] | None = None) -> tuple[dict, str | None]:
+    """({check: findings} on every picture the clip carries (and written across its text `tags`),
+    why they could not all be screened or None). Never raises."""
     from screening.pipeline import CheckTimeout, _deadline, describe
 
     found: dict = {check: [] for check in detectors}
     try:
         with _deadline(timeout_s):
             budget = Budget(imaging.MAX_PIXELS)
-            items = carried.clip_pictures(path, fmt)
+            items = carried.clip_pictures(path, fmt, tags)
             first = _first_frame(path, fmt) if items else None
             for k, item in enumerate(items):
                 _screen_one(path, item, detectors, found, max_frames, budget, first, (k + 1) * VIEW_FRAMES)

@@ -10,13 +10,14 @@ when policy would report it (similarity >= [text] min_similarity).
 Fixed (plain tests now): a badge cut by the edge in a photo stored upside down or mirrored (RT24-1) or
 sideways, cut by the top or bottom edge (RT24-2): both ends of a line reaching any edge are tried;
 a gently arched sign over a gate (RT24-8) and a ring of 14-px lettering of radius 60 px (RT24-4):
-ocr_arcs takes arcs from 15 degrees and 100 thicknesses.
-Unsafe (xfail): a name of 7 letters cut by one letter at the LEFT edge (RT24-3; the right edge is
-read since CUT_KEEPS is 6); a full-circle badge ring ("AMELIA HART * STAR
-OF THE WEEK *") turned so that its arcs split at or inside the name (RT24-5); in a clip, a ring
-badge whose name is completed by a change (a hand moving away): the memory re-reads the remembered
-arc line straight, at its bounding box (RT24-6); in a clip, tracked capitals 'H A R T' written on
-after a remembered 'A M E L I A' farther than the gate's margin (RT24-7).
+ocr_arcs takes arcs from 15 degrees and 100 thicknesses; a name of 7 letters cut by one letter at
+the LEFT edge (RT24-3: cut names are looked for in every reading of the line, its mirrored one
+was surest); in a clip, a ring badge whose name is completed by a change (a hand moving away):
+the memory detects a remembered arc line again over its box (RT24-6).
+In a clip, tracked capitals 'H A R T' written on after a remembered 'A M E L I A' farther than the
+gate's margin (RT24-7: the memory adds the remembered lines a found line reads on from by pitch).
+A full-circle badge ring ("AMELIA HART * STAR OF THE WEEK *") turned so that its arcs split at or
+inside the name (RT24-5: arcs one circle fits are one, a ring is read round one and a half turns).
 Safe: a name cut by one or two letters at the RIGHT edge; ring lettering at a badge's bottom read
 counter-clockwise (tops to the centre); two concentric rings; rings of radius 70-80 px; in a clip,
 a name's second line written under a remembered first line, and a word swapped on a sign cut by
@@ -100,12 +101,9 @@ def test_control_a_short_name_uncut_is_read(trust_config, ocr_engine, public_dom
     assert read_names(trust_config, ocr_engine, badge(public_domain, "AMY HART")) == {"P3201"}
 
 
-# RT24-3 (the right edge fixed: name_edges.CUT_KEEPS 6)
-@pytest.mark.parametrize("side", [pytest.param("left", marks=pytest.mark.xfail(strict=True, reason="RT24-3: a pupil's name of 7 letters or fewer ('Amy Hart', 'Zoe Li') cut by "
-                                       "one letter at either edge: name_edges.CUT_KEEPS = 7 makes no cut form of it, "
-                                       "and 'MY HART' (nothing found) / 'AMY HAR' (0.75) do not match plainly. Fix: "
-                                       "cut forms for short names too, needing the rest of the name (the uncut "
-                                       "word) whole, or report such a line for review")), "right"])
+# RT24-3 (fixed: the right edge by name_edges.CUT_KEEPS 6; the left edge by looking for cut names in
+# every reading of the line: the cut badge's mirrored reading 'TAAH YM' (0.98) was surer than 'MY HART')
+@pytest.mark.parametrize("side", ["left", "right"])
 def test_rt24_3_a_short_name_cut_by_the_edge_names_the_pupil(trust_config, ocr_engine, public_domain, side):
     assert "P3201" in read_names(trust_config, ocr_engine, cut(public_domain, "AMY HART", side, 1))
 
@@ -174,14 +172,8 @@ def test_control_a_full_ring_badge_is_read_turned_these_ways(trust_config, ocr_e
     assert "P3001" in read_names(trust_config, ocr_engine, img)
 
 
-@pytest.mark.xfail(strict=True, reason="RT24-5: a full-circle badge ring, letters evenly spaced, turned so the name "
-                                       "starts at the left (-180), right (0) or lower right (60): the ring is fitted "
-                                       "as two or three arcs of different circles split at or inside the name "
-                                       "('AMELTA' read on one arc, 'HART' not on any, or 'AMELIA' and 'HART' on "
-                                       "different arcs read as lines runs() does not join); turned to -90/-60/90 "
-                                       "the same badge is named. Fix: ocr_arcs: merge arcs whose circles agree into "
-                                       "one ring and read a full ring twice, the second strip starting half a turn "
-                                       "on (no seam inside a name)")
+# RT24-5 (fixed: ocr_arcs merges arcs that one circle fits, and reads an arc of RING_TURN (240) degrees
+# or more round one and a half turns from its start)
 @pytest.mark.parametrize("start", [-180, 0, 60])
 def test_rt24_5_a_full_ring_badge_is_read_however_it_is_turned(trust_config, ocr_engine, public_domain, start):
     img = lettered(astronaut(public_domain), FULL_RING, (320, 240), 170, start, 360, cap=22)
@@ -289,15 +281,9 @@ def test_control_the_ring_badge_clip_is_named_ungated_and_not_before_the_change(
     assert _read(_screened(tmp_path / "ungated", ungated(config), ocr_engine, before, during, ungated(config).video))
 
 
+# RT24-6 (fixed: TextMemo detects a remembered arc line the change reaches again over its box, never
+# recognises it again there as a straight line; an arc line detected now is never joined to a remembered one)
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT24-6: a ring badge in a clip ('AMELIA' read on its arc), then for 1 s the "
-                                       "rest of the ring shows ('HART': a hand moves away, or it is written on): the "
-                                       "change reaches the remembered arc line, so TextMemo.read re-reads it with "
-                                       "engine.read_at(frame, [quad]) at the arc's BOUNDING BOX, as a straight line "
-                                       "('AH AIJI', 'AJ'), joined with the fresh 'HART' into that one reading; the "
-                                       "memory then holds the garbage. Cleared gated, named ungated (control). Fix: "
-                                       "TextMemo: remember an arc line's Arc and re-read it unrolled (ocr_arcs), or "
-                                       "never re-read an arc line by its quad: detect again over its box")
 @pytest.mark.parametrize("case", RING_CASES)
 def test_rt24_6_a_ring_badges_name_completed_by_a_change_in_a_clip_is_read(tmp_path, ocr_engine, case):
     from .test_video import TOML
@@ -343,15 +329,9 @@ def test_control_tracked_capitals_are_named_ungated_and_not_before(tmp_path, ocr
     assert _read(_screened(tmp_path / "ungated", ungated(config), ocr_engine, before, during, ungated(config).video))
 
 
+# RT24-7 (fixed: TextMemo adds every remembered line a line found in the place reads on from or to,
+# by runs() with letter pitches over the remembered and found lines)
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="RT24-7: a banner in tracked capitals 'A M E L I A' and, for 1 s, 'H A R T' "
-                                       "written on after it (words ~110 px apart; a photo reads them as one run by "
-                                       "letter pitch, as the ungated control does): the changed place with its "
-                                       "48-px margin does not reach 'AMELIA', and TextMemo.read adds only the "
-                                       "remembered lines the place meets and their runs among themselves (runs() "
-                                       "without pitches), never the remembered lines a FRESH line reads on to. "
-                                       "Fix: video_text: runs (with _pitch) over remembered + found lines; add every "
-                                       "remembered line in a run with a found one")
 @pytest.mark.parametrize("pitch, gap", TRACKED)
 def test_rt24_7_tracked_capitals_written_on_after_a_remembered_word_are_read(tmp_path, ocr_engine, pitch, gap):
     from .test_video import TOML

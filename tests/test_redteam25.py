@@ -114,8 +114,7 @@ def test_control_base64_in_one_png_chunk_is_found(tmp_path, config):
     assert _found(d), d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT25-12: base64 split across two PNG tEXt chunks (first chunk under 64 "
-                   "characters, before the frame header): each chunk read alone, the face is cleared")
+# RT25-12 (fixed: the PNG's text chunks are also read joined, textpictures.across: the face is found)
 def test_unsafe_base64_split_across_two_png_text_chunks(tmp_path, config):
     _, d = _decide(tmp_path, config, "two.png", _png([("Comment", B64[:60]), ("Comment", B64[60:])]))
     assert d.status is not Status.CLEARED, d.reasons
@@ -155,8 +154,7 @@ def test_unsafe_big_base64_split_over_two_jpeg_comments(tmp_path, config):
     assert d.status is not Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason="RT25-14: base64 split across two clip comment tags (title, comment) of a "
-                   "Matroska clip: each tag read alone, the face is cleared")
+# RT25-14 (fixed: the clip's text tags are also read joined, textpictures.across: the face is found)
 def test_unsafe_base64_split_across_two_clip_tags(tmp_path, config):
     path = write_clip(tmp_path / "split.mkv", 1.0, metadata={"title": B64[:60], "comment": B64[60:]})
     s, d = screen(path, config)

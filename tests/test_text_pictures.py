@@ -254,3 +254,32 @@ def test_the_one_picture_after_megabytes_of_base64_and_hex_digits_is_found():
     text = b"A" * (2 << 20) + b" " + b"0" * (2 << 20) + b" " + B64.encode()
     (found,) = textpictures.text_pictures(text, "comment")
     assert found.data == FACE
+
+
+# ---------------------------------------------------------------- split across a file's texts (RT25-12/14)
+
+
+def test_a_face_split_across_two_texts_is_read_from_their_joined_text():
+    """The first text is under 48 bytes decoded: never decoded alone."""
+    (found,) = textpictures.across([B64[:60].encode(), b"  ", B64[60:].encode()], "texts")
+    assert found.data == FACE and found.where == "picture written in base64 in the texts"
+
+
+def test_a_face_whole_in_one_text_is_left_to_its_own_reader_and_random_texts_hold_none():
+    assert textpictures.across([B64.encode(), b"Sports day, north field."], "texts") == []
+    assert textpictures.across([BENIGN["random base64"][:5000].encode(), BENIGN["random base64"][5000:].encode()],
+                               "texts") == []
+
+
+def test_a_face_split_across_two_texts_in_the_other_order_is_an_error():
+    """Its start, in the last text, runs off the end of the joined text: cut off, never passed over."""
+    with pytest.raises(ImageError):
+        textpictures.across([B64[60:].encode(), B64[:60].encode()], "texts")
+
+
+def test_a_face_split_across_two_jpeg_comments_needs_permission(tmp_path, config):
+    carrier = jpeg(backdrop())
+    comments = b"".join(b"\xff\xfe" + struct.pack(">H", len(c) + 2) + c for c in (B64[:60].encode(), B64[60:].encode()))
+    d = _status(tmp_path, config, "two.jpg", carrier[:2] + comments + carrier[2:])
+    assert d.status is Status.NEEDS_PERMISSION and any("joined text" in r.extra.get("view", "") for r in d.reasons), \
+        d.reasons

@@ -118,13 +118,17 @@ class TextDetector:
         return findings
 
     def _cut_by_edge(self, lines: Sequence[TextLine], width: int, height: int, frame: int):
-        """(line index, finding) for each name a line reaching the picture's edge shows cut (RT20-13)."""
+        """(line index, finding) for each name a line reaching the picture's edge shows cut (RT20-13),
+        in each way the engine read the line, as whole names are looked for (_ways_read): a cut
+        line's mirrored reading may be the surest ('TAAH YM' over 'MY HART', RT24-3)."""
         for i, line in enumerate(lines):
-            for side in cut_sides(edges_reached(line.box, line.height, width, height)) if width else ():
-                for m in self.edges.find(line.text, side):
-                    yield i, TextFinding(box=line.box, text=line.text, ocr_score=round(line.score, 3),
-                                         height=line.height, target=m.target.kind, target_id=m.target.id,
-                                         name=m.target.name, similarity=m.similarity, frame=frame)
+            sides = cut_sides(edges_reached(line.box, line.height, width, height)) if width else ()
+            for text in dict.fromkeys([line.text] + [t for t, _ in line.readings]) if sides else ():
+                for side in sides:
+                    for m in self.edges.find(text, side):
+                        yield i, TextFinding(box=line.box, text=text, ocr_score=round(line.score, 3),
+                                             height=line.height, target=m.target.kind, target_id=m.target.id,
+                                             name=m.target.name, similarity=m.similarity, frame=frame)
 
 
 def written_locations(lines: Sequence[TextLine], frame: int = 0) -> list[TextFinding]:

@@ -28,7 +28,7 @@ from screening.formats.avif import boxes
 from screening.formats.common import Embedded, ImageError, MetadataError
 from screening.formats.exif_images import picture_starts
 from screening.formats.jpeg import after_end
-from screening.formats.textpictures import written
+from screening.formats.textpictures import across, written
 
 # Top-level boxes that hold a video (Samsung's motion photo) in a HEIF file.
 _VIDEO_BOXES = {b"mpvd"}
@@ -72,16 +72,20 @@ def heif_pictures(data: bytes, fmt: str, listed: list[Embedded]) -> list[Embedde
     return found + after_end(data, end, [], f"{fmt} file's last box")
 
 
-def clip_pictures(path: Path, fmt: str = "MP4") -> list[Embedded]:
+def clip_pictures(path: Path, fmt: str = "MP4", tags: dict[str, str] | None = None) -> list[Embedded]:
     """Every picture an MP4/MOV carries in its top-level boxes other than `mdat` (a camera's thumbnail:
     Canon's CNTH/CNDA or THMB, udta's thmb; a picture in a `free` box), and every picture in the bytes
     of any clip that no frame or sound accounts for (clip_gaps.regions: an `mdat` gap, a Matroska
     `Void`, an AVI `JUNK` chunk...), lying there or written as text (a comment tag in base64: RT22-8),
     each to be screened as a view of the clip; more than MAX_CARRIED is an ImageError, a box or region
-    too large a MetadataError, a picture that begins there and runs on into the frames an ImageError."""
+    too large a MetadataError, a picture that begins there and runs on into the frames an ImageError.
+    Also every picture written as text across the clip's text `tags` (as FFmpeg reads them), read one
+    after another (base64 split between its title and comment tags: RT25-14)."""
     if path.stat().st_size == 0:
         return []
-    found: list[Embedded] = []
+    found: list[Embedded] = across([v.encode("utf-8", "replace") for v in (tags or {}).values()
+                                    if isinstance(v, str)], "joined text of the clip's text tags")
+    _within_limit(found)
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         if fmt == "MP4":
             for box in _searched_boxes(f, path):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from screening.formats.exif_images import exif_images, pictures_in
 from screening.formats.native import captured_stderr, corruption
-from screening.formats.textpictures import text_pictures
+from screening.formats.textpictures import across, text_pictures
 from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
 from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_blocks,
                                        photoshop_exif, photoshop_resources, xmp_packets)
@@ -233,6 +233,7 @@ def embedded(data: bytes, layout: Layout) -> list[Embedded]:
                 elif start:
                     raise ImageError(f"MPF picture {i} runs past the end of the file")
     found.extend(_in_other_segments(layout.segments, layout.later))
+    found.extend(across([p for m, p, _ in layout.segments if m == 0xFE], "joined text of the JPEG's comment segments"))
     found.extend(after_end(data, layout.end, covered, "JPEG end-of-image marker"))
     return found
 

@@ -7,6 +7,7 @@ import zlib
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_blocks, xmp_packets
 from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
+from screening.formats.textpictures import across
 from screening.formats.thumbnails import photoshop_thumbnails
 
 
@@ -68,7 +69,21 @@ def embedded(data: bytes, end: int) -> list[Embedded]:
     and anything image-like after IEND."""
     found = [image for kind, body, pos in chunks(data) if kind not in _PIXELS
              for image in images_in(body, f"PNG {kind.decode('latin-1')!r} chunk at byte {pos}")]
-    return found + _photoshop_images(data) + _text_pictures(data) + after_end(data, end, [], "PNG's IEND chunk")
+    return (found + _photoshop_images(data) + _text_pictures(data) + _across_texts(data)
+            + after_end(data, end, [], "PNG's IEND chunk"))
+
+
+def _across_texts(data: bytes) -> list[Embedded]:
+    """Pictures written as text across the PNG's text chunks, read one after another (base64 split
+    between two tEXt chunks, the first too short to be read alone: RT25-12)."""
+    texts = []
+    for kind, body, pos in chunks(data):
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            try:
+                texts.append(_text(kind, body, pos)[1])
+            except MetadataError:
+                continue  # the location check reports a text chunk it cannot read
+    return across(texts, "joined text of the PNG's text chunks")
 
 
 def _text_pictures(data: bytes) -> list[Embedded]:

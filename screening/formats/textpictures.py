@@ -14,6 +14,10 @@ ImageMagick's "Raw profile" text). The reader finds them whatever the wrapping:
   taken off);
 - any of these in UTF-16 text (Windows' XPComment, a UNICODE UserComment).
 
+A file's several texts (a PNG's text chunks, a clip's tags) are also read joined, in file order
+(across): base64 split between two of them, the first too short to be read alone, is found whole
+(RT25-12/14).
+
 A run of text shorter than MIN_BYTES decoded bytes cannot hold a picture worth screening and is
 not decoded. What the text decodes to is searched with exif_images.picture_starts, the rule for
 bytes lying in a file: a JPEG counts when its markers reach a frame header, a PNG by its
@@ -84,6 +88,25 @@ def text_pictures(text: bytes, where: str) -> list[Embedded]:
     its run of text decodes to from the picture's start, named "picture written in base64 in the
     {where}"; more than MAX_PICTURES is an ImageError."""
     return [Embedded(f"picture {how} in the {where}", blob) for how, blob in written(text, where)]
+
+
+def across(texts: list[bytes], where: str) -> list[Embedded]:
+    """Pictures written as text across several texts of one file, read one after the other as a
+    tool joining them reads them (a PNG's text chunks, a clip's tags: RT25-12/14), in file order,
+    joined by a line break. A picture one text holds whole is left to that text's own reader (it is
+    not listed twice); a picture's start that the joined texts cut off is an ImageError, as in one
+    text (a picture split in the other order: its start, in the last text, runs off the end)."""
+    texts = [t for t in texts if t.strip()]
+    if len(texts) < 2:
+        return []
+    alone = set()
+    for text in texts:
+        try:
+            alone.update(blob for _, blob in written(text, where))
+        except ImageError:
+            pass  # that text's own reader reports it; the texts joined are read below all the same
+    return [Embedded(f"picture {how} in the {where}", blob) for how, blob in written(b"\n".join(texts), where)
+            if not any(blob.startswith(a) for a in alone)]
 
 
 def written(text: bytes, where: str) -> list[tuple[str, bytes]]:

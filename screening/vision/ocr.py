@@ -59,6 +59,9 @@ class TextLine:
     # and mirrored turned over (_FLIPS);
     # `text` is the surest of them; empty for lines not read by the engine
     readings: tuple[tuple[str, float], ...] = ()
+    # read unrolled along an arc (ocr_arcs): `quad` is only the arc's bounding box, which read as a
+    # straight line is not the lettering (a video's text pass detects such a line again: RT24-6)
+    arc: bool = False
 
 
 def model_dir() -> Path:
@@ -139,12 +142,13 @@ class OcrEngine:
         results = [max(r, key=lambda t: t[1]) for r in readings]
         lines = []
         heights = [min(_side(q, 0, 3), _side(q, 0, 1)) for q in quads] + [3 * t for _, _, t in strips]
-        for quad, height, (text, score), ways in zip(quads + [q for q, _, _ in strips], heights, results, readings):
+        for k, (quad, height, (text, score), ways) in enumerate(zip(quads + [q for q, _, _ in strips], heights,
+                                                                    results, readings)):
             pts = np.round(quad).astype(int)
             x0, y0 = pts.min(axis=0)
             x1, y1 = pts.max(axis=0)
             lines.append(TextLine(tuple((int(x), int(y)) for x, y in pts), (int(x0), int(y0), int(x1 - x0), int(y1 - y0)),
-                                  text, score, round(height), ways))
+                                  text, score, round(height), ways, arc=k >= len(quads)))
         return lines
 
     def _read_ways(self, crops: list[np.ndarray], flips) -> list[tuple[tuple[str, float], ...]]:

@@ -42,8 +42,12 @@ BANDS = ((0.0, 1.2), (0.0, 1.6), (0.4, 1.6))
 # mark (an O turned steeply, RT20-5's "LIVER BENNETT") is still read.
 END_MARGIN = 3.0
 # Lettering turning through this many degrees or more is a whole ring: its seam (where the band
-# is cut open, at its widest gap) may fall inside a name, so it is read on half a turn past it.
-RING_TURN = 270.0
+# is cut open, at its widest gap) may fall inside a name, and the regions of the lettering beside
+# it may not have joined (RT24-5: 259 degrees found of a full ring), so it is read round one and a
+# half turns from its start.
+RING_TURN = 240.0
+# At most this many pairs of arcs are fitted as one in a picture (a busy one may hold many arcs).
+MAX_MERGE_TRIES = 200
 # At most this many arcs are read in one picture.
 MAX_ARCS = 8
 
@@ -86,25 +90,52 @@ def arcs_in(pred: np.ndarray, thresh: float) -> list[Arc]:
             continue
         rect = cv2.minAreaRect(c)
         regions.append(_Region(c.reshape(-1, 2).astype(np.float64), rect, area / max(max(rect[1]), 1.0)))
-    arcs, used = [], set()
+    found, used = [], set()
     for chain in sorted(_chains(regions), key=len, reverse=True):
         if used.intersection(chain):
             continue
         arc = _fitted([regions[i] for i in chain])
         if arc is None:
             continue
-        # regions on the same circle join it, however wide the word space (lettering spread round a
-        # badge), and the circle is fitted again to them all, until no more join (a whole ring, RT24-5)
-        members = list(chain)
-        for _ in range(4):
-            more = [k for k, r in enumerate(regions) if k not in members and k not in used and _on(arc, r)]
-            if not more:
-                break
-            members += more
-            arc = _fitted([regions[i] for i in members]) or arc
+        arc, members = _grown(arc, list(chain), regions, used)
         used.update(members)
-        arcs.append(arc)
-    return sorted(arcs, key=lambda a: -a.r * (a.end - a.start))[:MAX_ARCS]
+        found.append((arc, members))
+    # arcs of one circle fitted apart (a short chain's circle is a poor fit: a ring turned so that it
+    # splits at or inside the name, RT24-5) are one arc when one circle fits them all
+    merging, tries = True, MAX_MERGE_TRIES
+    while merging and len(found) > 1:
+        merging = False
+        for a, b in ((a, b) for a in range(len(found)) for b in range(a + 1, len(found))):
+            if not _agree(found[a][0], found[b][0]) or tries <= 0:
+                continue
+            tries -= 1
+            arc = _fitted([regions[i] for i in found[a][1] + found[b][1]])
+            if arc is not None:
+                used.difference_update(found[a][1] + found[b][1])
+                arc, members = _grown(arc, found[a][1] + found[b][1], regions, used)
+                used.update(members)
+                found = [f for k, f in enumerate(found) if k not in (a, b)] + [(arc, members)]
+                merging = True
+                break
+    return sorted((arc for arc, _ in found), key=lambda a: -a.r * (a.end - a.start))[:MAX_ARCS]
+
+
+def _agree(a: Arc, b: Arc) -> bool:
+    """Whether two arcs' circles are near enough to be tried as one: centres at most the larger
+    radius apart, radii within twice (RT24-5's pieces of one ring: 97 px and 1.7 times)."""
+    return math.hypot(a.cx - b.cx, a.cy - b.cy) <= max(a.r, b.r) and max(a.r, b.r) <= 2 * min(a.r, b.r)
+
+
+def _grown(arc: Arc, members: list[int], regions, used: set) -> tuple[Arc, list[int]]:
+    """The arc with the regions on its circle joined, however wide the word space (lettering spread
+    round a badge), fitted again to them all, until no more join (a whole ring, RT24-5)."""
+    for _ in range(4):
+        more = [k for k, r in enumerate(regions) if k not in members and k not in used and _on(arc, r)]
+        if not more:
+            break
+        members = members + more
+        arc = _fitted([regions[i] for i in members]) or arc
+    return arc, members
 
 
 def _on(arc: Arc, region: _Region) -> bool:
@@ -234,7 +265,7 @@ def unrolled(rgb: np.ndarray, arc: Arc) -> list[np.ndarray]:
     their tops face away from the centre (a ring's top, an arch), turned over when they face it (a
     ring's bottom, read clockwise); the recogniser reads both ways."""
     if arc.end - arc.start >= math.radians(RING_TURN):  # a whole ring: read on past its seam
-        arc = Arc(arc.cx, arc.cy, arc.r, arc.thickness, arc.start, arc.start + math.radians(RING_TURN) + math.pi)
+        arc = Arc(arc.cx, arc.cy, arc.r, arc.thickness, arc.start, arc.start + 3 * math.pi)
     return [_strip(rgb, arc, arc.r + k * arc.thickness, h * arc.thickness) for k, h in BANDS]
 
 
