@@ -18,7 +18,7 @@ from .clips import write_clip
 from .test_video import TOML, screen
 
 av = pytest.importorskip("av")
-PUBLIC = Path(__file__).resolve().parents[2] / "shared" / "data" / "public-domain"
+PUBLIC = Path(__file__).resolve().parents[1] / "samples" / "public-domain"  # the project's own copy: no ../shared needed
 
 
 @pytest.fixture
