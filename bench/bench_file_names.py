@@ -1,5 +1,5 @@
 """False flags of the file-name reading (RT26-8) on real file names: every file name under
-/work/shared/data plus a list of ordinary camera/school names, against bench/make_text_set.py's
+../shared/data (beside the checkout) plus a list of ordinary camera/school names, against bench/make_text_set.py's
 30-pupil register; then the recall of 10 register names written into file names three ways.
 No OCR and no timing: `.venv/bin/python bench/bench_file_names.py`."""
 import random
@@ -17,7 +17,8 @@ d = Path(tempfile.mkdtemp()); (d / "screening.toml").write_text(TOML)
 cfg = load_config(d / "screening.toml")
 people = [(p, n) for p, n, _, _ in m.register_people(random.Random(0))]
 td = TextDetector(cfg, people, engine=ReadsNothing())
-names = sorted({p.name for p in Path("/work/shared/data").rglob("*") if p.is_file()})
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+names = sorted({p.name for p in SHARED.rglob("*") if p.is_file()})
 ordinary = ["IMG_2024_Hart_Road.jpg", "sports-day.jpg", "DSC_0042.JPG", "PXL_20240612_101112345.jpg",
             "Year4_trip_Whitby.jpg", "nativity-2023-final.mp4", "IMG_0001 (2).HEIC",
             "WhatsApp Image 2024-05-01 at 10.11.12.jpeg", "Screenshot 2024-03-02 at 09.00.00.png",
