@@ -26,3 +26,16 @@ def test_a_name_of_only_separators_gives_nothing():
 
 def test_the_folder_is_not_read():
     assert name_caption("/photos/Amelia Hart/IMG_0042.jpg") == [("file name", "IMG 0042")]
+
+
+def test_a_web_upload_is_stored_under_its_names_words_within_a_names_byte_limit(tmp_path):
+    import io
+
+    from screening.web import uploads
+
+    for n, name in enumerate(["Amelia Hart - Year 4.jpg", "../../evil.jpg", "學生" * 200 + ".jpg", "", "!!!.jpg"], 1):
+        path, why = uploads.store(tmp_path, n, io.BytesIO(b"x"), name)
+        assert why == "" and path.parent == tmp_path and len(path.name.encode()) <= 255, path
+    assert sorted(p.name.split(" ", 1)[-1] for p in tmp_path.iterdir() if " " in p.name)[:2] == [
+        "Amelia Hart Year 4 jpg", "evil jpg"]
+    assert {"0004", "0005 jpg"} <= {p.name for p in tmp_path.iterdir()}  # no name: the number alone

@@ -49,8 +49,9 @@ def new_batch_id() -> str:
     return secrets.token_hex(8)
 
 
-# At most this many characters of an upload's name are kept in its stored file's name.
-MAX_STORED_NAME = 120
+# At most this many bytes (UTF-8) of an upload's name are kept in its stored file's name (filesystems
+# allow 255 a name: 120 CJK characters would be 360).
+MAX_STORED_NAME = 200
 
 
 def display_name(raw: str | None) -> str:
@@ -71,7 +72,8 @@ def store(folder: Path, n: int, source, name: str = "") -> tuple[Path | None, st
     the words those of its uploaded `name` (its runs of letters, digits and '_' only: never a path):
     the text check reads a pupil's name in a file's own name, and staff publish it under that name
     (RT27-10). (the path, '') or (None, why it was refused)."""
-    words = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", name or "")))[:MAX_STORED_NAME].strip()
+    words = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", name or "")))
+    words = words.encode("utf-8", "ignore")[:MAX_STORED_NAME].decode("utf-8", "ignore").strip()  # a name's bytes
     target = folder / (f"{n:04d} {words}" if words else f"{n:04d}")
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     size = 0
