@@ -37,15 +37,10 @@ def move(folder: Folder, name: str, sha256: str, image: Path) -> None:
     """Move `name` of `folder` to `image` (a free name) if its bytes are still `sha256`, else
     raise SourceChanged and leave it where it is.
 
-    The bytes are always copied into a new file (a new inode) and verified, never moved by hard link
-    or rename: a handle the uploader kept open on the file they dropped (an SFTP or SMB client, a
-    shell) would otherwise write into the sorted file, after it was screened (RT26-6)."""
-    _copy_across(folder, name, sha256, image)
-
-
-def _copy_across(folder: Folder, name: str, sha256: str, image: Path) -> None:
-    """Copy to a hidden tmp beside the destination, fsync, verify, link into place (or rename where
-    there are no hard links, never over a file), then remove the original.
+    The bytes are always copied to a hidden tmp beside the destination, fsynced, verified and linked
+    into place (or renamed where there are no hard links, never over a file), then the original is
+    removed: never moved by hard link or rename, so a handle the uploader kept open on the file they
+    dropped (an SFTP or SMB client, a shell) cannot write into the sorted file (RT26-6).
 
     A link is re-created as a link (what it points to is never read). A file's copy gets the
     source's mode, without the group's bits when the copy's group is not the source's: never
