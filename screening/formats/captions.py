@@ -155,9 +155,15 @@ def name_caption(path: Path | str) -> list[tuple[str, str]]:
     and address (WordPress: /uploads/amelia-hart-year-4.jpg) and a download keeps it (RT26-8). '-',
     '_', '.' and '+' read as spaces, and a capital after a small letter starts a word (AmeliaHart)."""
     stem = Path(path).name
-    stem = stem[:stem.rindex(".")] if "." in stem.lstrip(".") else stem
+    head, dot, tail = stem.rpartition(".")
+    if dot and head.strip(".") and re.fullmatch(r"[A-Za-z0-9]{1,5}", tail):  # only what looks like an extension (RT28-5)
+        stem = head
+    forms = [stem, unquote(stem)]  # and URL-encoded ('Amelia%20Hart': RT27-4)
+    if any("\udc80" <= ch <= "\udcff" for ch in stem):  # bytes that are not UTF-8: as Windows and zips wrote them (RT28-4)
+        raw = stem.encode("utf-8", "surrogateescape")
+        forms += [raw.decode("cp1252", "replace"), raw.decode("cp437")]
     out = []
-    for form in dict.fromkeys((stem, unquote(stem))):  # and URL-encoded ('Amelia%20Hart': RT27-4)
+    for form in dict.fromkeys(forms):
         words = " ".join(re.sub(r"(?<=[a-z])(?=[A-Z])", " ", re.sub(r"[-_.+]+", " ", form)).split())
         if words:
             out.append(("file name", words))

@@ -14,6 +14,7 @@ import re
 import secrets
 import unicodedata
 from pathlib import Path
+from urllib.parse import unquote
 
 from screening.files import is_clutter, looks_like_image
 from screening.formats.sidecars import folded, is_sidecar, sidecar_names
@@ -71,9 +72,13 @@ def store(folder: Path, n: int, source, name: str = "") -> tuple[Path | None, st
     """Copy an uploaded file (a binary file object) to folder/"NNNN words" (0600, never replacing one),
     the words those of its uploaded `name` (its runs of letters, digits and '_' only: never a path):
     the text check reads a pupil's name in a file's own name, and staff publish it under that name
-    (RT27-10). (the path, '') or (None, why it was refused)."""
-    words = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", name or "")))
-    words = words.encode("utf-8", "ignore")[:MAX_STORED_NAME].decode("utf-8", "ignore").strip()  # a name's bytes
+    (RT27-10). A URL-encoded name is decoded first ('Amelia%20Hart', RT28-1); a name whose words are
+    longer than MAX_STORED_NAME bytes is refused, never cut (the cut part could hold a pupil's name,
+    RT28-2). (the path, '') or (None, why it was refused)."""
+    words = " ".join(re.findall(r"\w+", unicodedata.normalize("NFC", unquote(name or ""))))
+    if len(words.encode("utf-8", "surrogatepass")) > MAX_STORED_NAME:
+        return None, (f"refused: its name is longer than the {MAX_STORED_NAME} bytes kept with an upload (a name "
+                      "in it would not be read); rename it shorter and upload it again")
     target = folder / (f"{n:04d} {words}" if words else f"{n:04d}")
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     size = 0
