@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from screening import formats
-from screening.formats import ImageError, avif, heif, heif_hidden, sphere, tiff, video
+from screening.formats import ImageError, avif, heif, heif_hidden, jpeg, sphere, tiff, video
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.pixels import (
@@ -302,6 +302,9 @@ def _xmp_packets(img: Image.Image, data: bytes) -> tuple[bytes, ...]:
         found.append(v if isinstance(v, bytes) else str(v).encode("utf-8", "replace"))
     try:
         found.extend(xmp_packets(data, required=False))
+        if data.startswith(b"\xff\xd8"):  # extended XMP, joined as a viewer joins it (RT27-8)
+            for joined in jpeg.extended_xmp(data):
+                found.extend(xmp_packets(joined, required=False) or [joined])
     except formats.MetadataError:
         pass  # the location check reports XMP it cannot read
     return tuple(dict.fromkeys(found))

@@ -14,7 +14,7 @@ is still the file copied (RT27-12).
 Open: a face in the second field only of an interlaced clip (bottom field first, as DV) is erased
 by the deinterlacing (RT27-5); touch, chmod, an xattr or a hard link made while a clip is screened
 makes it an error (RT27-6: kept so by choice, fail closed, the message says so); GPano in an extended
-XMP split over two JPEG segments is not seen (RT27-8).
+XMP split over two JPEG segments was not seen (RT27-8, fixed: imaging joins the segments).
 Resisted: transparency in one frame of fifteen, in every alpha pixel format FFmpeg decodes to; a
 clip swapped and restored by rename while screened; reading a clip (atime); a disk full during the
 watch job's copy and a destination appearing mid-copy (the original stays); ordinary file names are
@@ -450,12 +450,6 @@ def test_rt27_control_gpano_in_one_extended_xmp_segment_is_a_photo_sphere(tmp_pa
     assert len(_views_of(_extended_xmp_jpeg(tmp_path / "s.jpg", split=False))) == 6
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-8: imaging's XMP for the sphere check is Pillow's main packet plus a byte scan of the file, never the "
-    "extended XMP joined from its APP1 segments (formats/jpeg.py joins it, for the location check only): GPano in "
-    "an extended XMP cut between two segments (any cut: the segments are 65 KB pieces of one packet) is not seen, "
-    "and the photo is screened flat only while a viewer that joins extended XMP shows the sphere. Fix: give "
-    "sphere.is_sphere/views the packets jpeg.walk joins (the format's own metadata), not only imaging._xmp_packets."))
 def test_rt27_8_gpano_in_an_extended_xmp_split_over_two_segments_is_a_photo_sphere(tmp_path):
     assert len(_views_of(_extended_xmp_jpeg(tmp_path / "s.jpg", split=True))) == 6
 

@@ -134,27 +134,34 @@ def libjpeg_warning(data: bytes) -> str:
 
 def blocks(data: bytes, found: Found) -> None:
     photoshop = b""
-    extended: dict[bytes, dict[int, bytes]] = {}
     for marker, payload, where in header_segments(data):
         if marker == 0xE1 and payload.startswith(b"Exif\x00"):
             found.exif.append(payload[6:])
         elif marker == 0xE1 and payload.startswith(_XMP_APP1):
             found.xmp.extend(xmp_packets(payload[len(_XMP_APP1):]))
-        elif marker == 0xE1 and payload.startswith(_XMP_EXT_APP1):
-            body = payload[len(_XMP_EXT_APP1):]
-            if len(body) < 40:
-                raise MetadataError(f"extended XMP segment at byte {where} is too short")
-            (offset,) = struct.unpack_from(">I", body, 36)
-            extended.setdefault(body[:32], {})[offset] = body[40:]
         elif marker == 0xED and payload.startswith(_PHOTOSHOP_APP13):
             photoshop += payload[len(_PHOTOSHOP_APP13):]  # continues over consecutive APP13s
-    for parts in extended.values():
-        found.xmp.extend(xmp_packets(b"".join(parts[k] for k in sorted(parts))))
+    for joined in extended_xmp(data):
+        found.xmp.extend(xmp_packets(joined))
     if photoshop:
         photoshop_blocks(photoshop, found)
     for en, blob in jumbf_boxes(header_segments(data)).items():
         refuse_c2pa_location(blob, f"C2PA/JUMBF manifest {en}")
     found.comments.extend(comments(data))
+
+
+def extended_xmp(data: bytes) -> list[bytes]:
+    """Each extended XMP of a JPEG, joined from its APP1 segments in the order of their offsets
+    (a packet over 64 KB is cut into such segments, anywhere: one name may span two)."""
+    extended: dict[bytes, dict[int, bytes]] = {}
+    for marker, payload, where in header_segments(data):
+        if marker == 0xE1 and payload.startswith(_XMP_EXT_APP1):
+            body = payload[len(_XMP_EXT_APP1):]
+            if len(body) < 40:
+                raise MetadataError(f"extended XMP segment at byte {where} is too short")
+            (offset,) = struct.unpack_from(">I", body, 36)
+            extended.setdefault(body[:32], {})[offset] = body[40:]
+    return [b"".join(parts[k] for k in sorted(parts)) for parts in extended.values()]
 
 
 def comments(data: bytes) -> list[tuple[str, bytes]]:
