@@ -71,7 +71,11 @@ def faces_to_hide_by_time(path: Path, fmt: str, detector, rules: Rules,
             picture = imaging.Picture(path=path, data=b"", format="VIDEO FRAME", frames=[sample.rgb])
             faces = [stamped(f, sample.time) for f in detector.detect(picture, {})]
             decision = decide([CheckResult(Check.FACES, tuple(faces))], _faces_only(rules))
-            found.append((sample.time, [f.box for f in decision.faces if not (f.person_id and f.consented)]))
+            boxes = [f.box for f in decision.faces if not (f.person_id and f.consented)]
+            if found and found[-1][0] == sample.time:  # an interlaced frame's other field: one time, both fields' faces
+                found[-1][1].extend(boxes)
+            else:
+                found.append((sample.time, boxes))
     return found
 
 

@@ -11,9 +11,9 @@ keeps the original's times (RT27-7); a 360-degree clip (spherical side data) is 
 views are screened (RT27-9); a web upload is stored under its name's words (RT27-10); the result cache
 is keyed by the bytes and the file's name (RT27-11); the watch job removes the inbox entry only when it
 is still the file copied (RT27-12).
-Open: a face in the second field only of an interlaced clip (bottom field first, as DV) is erased
-by the deinterlacing (RT27-5); touch, chmod, an xattr or a hard link made while a clip is screened
-makes it an error (RT27-6: kept so by choice, fail closed, the message says so); GPano in an extended
+Fixed since: a face in the second field only of an interlaced clip (bottom field first, as DV)
+was erased by the deinterlacing (RT27-5: a combed frame is now screened as each of its fields).
+Open: touch, chmod, an xattr or a hard link made while a clip is screened makes it an error (RT27-6: kept so by choice, fail closed, the message says so); GPano in an extended
 XMP split over two JPEG segments was not seen (RT27-8, fixed: imaging joins the segments).
 Resisted: transparency in one frame of fifteen, in every alpha pixel format FFmpeg decodes to; a
 clip swapped and restored by rename while screened; reading a clip (atime); a disk full during the
@@ -207,12 +207,6 @@ def test_rt27_control_a_face_in_both_fields_of_an_interlaced_clip_is_found(tmp_p
     assert d.status is not Status.CLEARED, d.reasons
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT27-5: video_fields.deinterlaced always keeps the top field and interpolates the bottom one where they comb: "
-    "a face in the bottom field only is erased, though a bottom-field-first clip (DV, some AVCHD) shows its bottom "
-    "field first in a one-frame-per-frame deinterlacer, and a bob (2x) deinterlacer shows every field. Low: it "
-    "needs a face in one field only (a flash, a fast turn, or a hostile weave). Fix: where a frame combs, screen "
-    "both fields, each line-doubled (two pictures per combed frame), not one blend."))
 def test_rt27_5_a_face_in_the_second_field_only_is_not_cleared(tmp_path, config):
     from PIL import Image
 
@@ -665,3 +659,21 @@ def test_rt27_13_a_sphere_that_fits_the_budget_flat_is_not_refused(tmp_path, is_
     path = tmp_path / "map.png"
     Image.fromarray(np.full((1024, 2048, 3), 120, np.uint8)).save(path, pnginfo=info)
     assert imaging.load(path, budget=Budget(3_000_000)).frames
+
+
+def test_rt27_5_a_face_in_the_second_field_only_is_hidden_in_a_redacted_copy(tmp_path, config):
+    """redact's list of faces by time keeps both fields' faces under the frame's one time."""
+    import datetime as dt
+
+    from screening.formats import video
+    from screening.policy import Rules
+    from screening.redact_video import boxes_at, faces_to_hide_by_time
+
+    from .test_video import RedSquareFaces
+
+    path = _field_clip(tmp_path / "bottom.mp4", only_second=True)
+    hide = faces_to_hide_by_time(path, video.MP4, RedSquareFaces(), Rules("website", dt.date(2026, 10, 1)),
+                                 config.video)
+    times = [t for t, _ in hide]
+    assert times == sorted(set(times))  # one entry a time
+    assert all(boxes_at(t, hide, times) for t in times), hide

@@ -19,22 +19,36 @@ import numpy as np
 COMB = 24
 
 
-def deinterlaced(rgb: np.ndarray) -> np.ndarray:
-    """HxWx3 uint8 woven frame -> the same size, the second field replaced by the first's where they comb."""
+def deinterlaced(rgb: np.ndarray, keep: int = 0) -> np.ndarray:
+    """HxWx3 uint8 woven frame -> the same size, the other field replaced by field `keep`'s (0: the
+    top lines 0, 2, 4...; 1: the bottom ones), interpolated, where they comb."""
     h = rgb.shape[0]
     if h < 4:
         return rgb
-    first = rgb[0::2].astype(np.int16)
-    second = rgb[1::2].astype(np.int16)
-    above = first[:len(second)]
-    below = np.concatenate([first[1:], first[-1:]])[:len(second)]
+    kept = rgb[keep::2].astype(np.int16)
+    other = rgb[1 - keep::2].astype(np.int16)
+    n = len(other)
+    if keep == 0:  # other line i lies between kept lines i and i + 1
+        above, below = kept[:n], np.concatenate([kept[1:], kept[-1:]])[:n]
+    else:  # other line i lies between kept lines i - 1 and i
+        above, below = np.concatenate([kept[:1], kept])[:n], np.concatenate([kept, kept[-1:]])[:n]
     low, high = np.minimum(above, below), np.maximum(above, below)
-    outside = np.maximum(low - second, second - high).max(axis=2)
+    outside = np.maximum(low - other, other - high).max(axis=2)
     combed = (outside > COMB).astype(np.uint8)
     if not combed.any():
         return rgb
     combed = cv2.dilate(combed, np.ones((3, 7), np.uint8)).astype(bool)  # the whole comb, not its teeth
     out = rgb.copy()
-    lines = out[1::2]
+    lines = out[1 - keep::2]
     lines[combed] = ((above + below) // 2).astype(np.uint8)[combed]
     return out
+
+
+def fields(rgb: np.ndarray) -> list[np.ndarray]:
+    """What a woven frame shows: itself where its fields agree; where they comb, each field (a bob
+    deinterlacer shows both, 1/50 s apart, and a frame-rate one shows the first in time, the bottom
+    field in bottom-field-first clips: RT27-5), so two pictures then, the top field's first."""
+    top = deinterlaced(rgb, 0)
+    if top is rgb:
+        return [rgb]
+    return [top, deinterlaced(rgb, 1)]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from screening.formats.video_container import VideoError
-from screening.formats.video_fields import deinterlaced
+from screening.formats.video_fields import deinterlaced, fields
 
 # Side of the grey thumbnail scene changes are measured on.
 THUMB = (64, 36)
@@ -37,6 +37,14 @@ class Frame:
         if getattr(self._frame, "interlaced_frame", False):  # as players show it: not combed (RT26-5)
             pixels = deinterlaced(pixels)
         return upright(pixels, *self._turn)
+
+    def looks(self) -> list[np.ndarray]:
+        """What players show of the frame, upright: rgb(), or for a combed interlaced frame each of
+        its fields in turn (video_fields.fields: a face in one field only is seen, RT27-5)."""
+        if not getattr(self._frame, "interlaced_frame", False):
+            return [self.rgb()]
+        w, h = self._shown or (None, None)
+        return [upright(p, *self._turn) for p in fields(converted(self._frame, w, h, "rgb24"))]
 
     @property
     def pixels(self) -> int:

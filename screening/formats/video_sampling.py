@@ -18,7 +18,14 @@ class Sample:
     number: int
     time: float
     rgb: np.ndarray
-    why: str  # "first", "interval", "held", "keyframe", "scene change", "between", "last"
+    why: str  # "first", "interval", "held", "keyframe", "scene change", "between", "last", "other field"
+
+
+def _looked(frame: Frame, why: str) -> Iterator[Sample]:
+    """The samples of a chosen frame: one, or for a combed interlaced frame one per field, the
+    second "other field" (Frame.looks: what a player shows of each field, RT27-5)."""
+    for i, rgb in enumerate(frame.looks()):
+        yield Sample(frame.number, frame.time, rgb, why if i == 0 else "other field")
 
 
 class _Between:
@@ -49,7 +56,7 @@ class _Between:
                 return
             old, thumb, _ = self.held.pop(0)  # else the oldest is screened now
             self.early.append(thumb)
-            yield Sample(old.number, old.time, old.rgb(), "between")
+            yield from _looked(old, "between")
 
     def settle(self, frame: Frame, fine: np.ndarray) -> Iterator[Sample]:
         """The held frames that `frame` (about to be screened) and the last screened one do not explain."""
@@ -59,7 +66,7 @@ class _Between:
             for held, thumb, previous in self.held:
                 if held.number < frame.number and between.unseen(thumb, held.time, previous):
                     between.screened.append(thumb)
-                    yield Sample(held.number, held.time, held.rgb(), "between")
+                    yield from _looked(held, "between")
         self.last, self.previous, self.held, self.early = (frame.time, fine), fine, [], []
 
 
@@ -102,7 +109,7 @@ def _chosen(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
         if pending is not None and frame.time - pending.time >= every_s - 1e-6:
             last_time, last_thumb = pending.time, pending_thumb
             yield from between.settle(pending, pending_fine)
-            yield Sample(pending.number, pending.time, pending.rgb(), "held")
+            yield from _looked(pending, "held")
             pending = None
         # a keyframe marks a new shot only among frames that are not (all-intra codecs: MJPEG...)
         marks_shot = frame.key and not previous_key
@@ -126,7 +133,7 @@ def _chosen(frames: Iterator[Frame], every_s: float, scene_change: float, min_ga
         pending = None
         last_time, last_thumb = frame.time, thumb
         yield from between.settle(frame, fine)
-        yield Sample(frame.number, frame.time, frame.rgb(), why)
+        yield from _looked(frame, why)
     if pending is not None:
         yield from between.settle(pending, pending_fine)
-        yield Sample(pending.number, pending.time, pending.rgb(), "last")
+        yield from _looked(pending, "last")
