@@ -39,6 +39,7 @@ import bisect
 import re
 from urllib.parse import unquote_to_bytes
 
+from screening.formats import textlayers as layers
 from screening.formats.common import Embedded, ImageError
 from screening.formats.exif_images import picture_starts
 
@@ -65,6 +66,7 @@ _UTF16_CLASS = bytes(0x61 if 0x20 <= c < 0x7F else 0x30 if c == 0 else 0x2E for 
 _B64_RUN = re.compile(rb"a" * (MIN_BYTES * 4 // 3) + rb"a*")
 _HEX_RUN = re.compile(rb"a" * (MIN_BYTES * 2) + rb"a*")
 _UTF16_RUN = re.compile(rb"a0" * 32)
+_UTF32_RUN = re.compile(rb"a000" * 32)
 _CHAR_REFS = re.compile(rb"&#(?:x0*[aAdD9]|0*(?:10|13|9));")
 _PREFIXED = re.compile(rb"(?:0[xX]|\\x)([0-9A-Fa-f])(?![0-9A-Fa-f])")  # 0x7, \x7: one digit, padded
 _DUMP_LINE = re.compile(rb"\n[ \t]*[0-9A-Fa-f]{6,16}(?::[ \t]|[ \t]{1,2}[0-9A-Fa-f]{2})")  # (a literal first: fast)
@@ -109,24 +111,63 @@ def across(texts: list[bytes], where: str) -> list[Embedded]:
             if not any(blob.startswith(a) for a in alone)]
 
 
-def written(text: bytes, where: str) -> list[tuple[str, bytes]]:
+def written(text: bytes, where: str, depth: int = 1) -> list[tuple[str, bytes]]:
     """(how it is written: "written in hex", the bytes from the picture's start) of every picture
-    written as text in these bytes; `where` names them in the ImageError for more than MAX_PICTURES."""
+    written as text in these bytes, and in the layers under them (textlayers: numbers, base85,
+    compressed, text in text) up to textlayers.MAX_DEPTH; `where` names them in the ImageError for
+    more than MAX_PICTURES."""
     found: list[tuple[str, bytes]] = []
     seen: set[bytes] = set()
     _declared(text, where)
-    for variant, utf16 in _variants(text):
+    for variant, utf in _variants(text):
         for blob, encoding in _decoded(variant):
             if encoding == "cut":
                 raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
                                  "frame: the picture cannot be screened (the rest may be in another text)")
-            if blob in seen:
-                continue
-            seen.add(blob)
-            found.append((f"written in {encoding}{utf16}", blob))
-            if len(found) > MAX_PICTURES:
-                raise ImageError(f"the {where} holds more than {MAX_PICTURES} pictures written as text: refused")
+            _add(found, seen, f"written in {encoding}{utf}", blob, where)
+        if depth < layers.MAX_DEPTH:
+            for how, blob in _layered(variant, where, depth):
+                _add(found, seen, f"{how}{utf}", blob, where)
     return found
+
+
+def _add(found: list, seen: set, how: str, blob: bytes, where: str) -> None:
+    if blob in seen:
+        return
+    seen.add(blob)
+    found.append((how, blob))
+    if len(found) > MAX_PICTURES:
+        raise ImageError(f"the {where} holds more than {MAX_PICTURES} pictures written as text: refused")
+
+
+def _layered(text: bytes, where: str, depth: int):
+    """(how, bytes from a picture's start) of the pictures under one more layer (textlayers)."""
+    for how, payload in layers.payloads(text):
+        yield from ((f"written in {how}", payload[at:]) for at in picture_starts(payload, 0, set()))
+        yield from _inner(how, payload, where, depth)
+    for how, payload in layers.layer_readings(text):  # (their pictures: _decoded's)
+        yield from _inner(how, payload, where, depth)
+
+
+def _inner(how: str, payload: bytes, where: str, depth: int):
+    """Pictures in what `payload` holds: its compressed streams inflated, text in it read again."""
+    try:
+        streams = layers.inflated(payload, where)
+    except ValueError as exc:
+        raise ImageError(str(exc)) from None
+    for data in streams:
+        yield from ((f"compressed, written in {how}", data[at:]) for at in picture_starts(data, 0, set()))
+        if layers.is_text(data):
+            yield from ((f"{h} (compressed, in {how})", b) for h, b in _deeper(data, where, depth))
+    if layers.is_text(payload):
+        yield from ((f"{h} (in {how})", b) for h, b in _deeper(payload, where, depth))
+
+
+def _deeper(text: bytes, where: str, depth: int) -> list[tuple[str, bytes]]:
+    """written() one layer down; text written in text past MAX_DEPTH layers is refused, never passed over."""
+    if depth + 1 >= layers.MAX_DEPTH and any(layers.layer_readings(text)):
+        raise ImageError(f"the {where} holds text written in text more than {layers.MAX_DEPTH} layers deep: refused")
+    return written(text, where, depth + 1)
 
 
 def _declared(text: bytes, where: str) -> None:
@@ -146,11 +187,18 @@ def _declared(text: bytes, where: str) -> None:
 
 
 def _variants(text: bytes):
-    """The text as written, and its halves when it holds UTF-16 text (each code unit's low byte)."""
+    """The text as written, and its halves when it holds UTF-16 text (each code unit's low byte), its
+    quarters when UTF-32."""
     yield text, ""
-    if b"\x00" in text and _UTF16_RUN.search(text.translate(_UTF16_CLASS)):
+    if b"\x00" not in text:
+        return
+    classes = text.translate(_UTF16_CLASS)
+    if _UTF16_RUN.search(classes):
         yield text[0::2], " (UTF-16 text)"
         yield text[1::2], " (UTF-16 text)"
+    if _UTF32_RUN.search(classes):  # UTF-32 (RT25-11): each code unit's low byte, in either byte order
+        for k in range(4):
+            yield text[k::4], " (UTF-32 text)"
 
 
 def _decoded(text: bytes):
