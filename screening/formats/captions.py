@@ -15,23 +15,29 @@ an error.
 from __future__ import annotations
 
 import re
-import warnings
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
 
 from defusedxml import ElementTree
-from PIL import Image
 from PIL.ExifTags import TAGS
 
 from screening.formats.common import ImageError, MetadataError, xmp_packets
+from screening.formats.exif_images import directories
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
 from screening.formats.metadata import read_blocks
 
-EXIF_IFD = 0x8769
 _EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF XPComment",
          0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords", 0x9286: "EXIF user comment", 0xA436: "EXIF image title"}
 _XP = frozenset({0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F})  # Windows' UTF-16LE tags (BYTE)
+# Types a text tag may be written as: BYTE, ASCII, UNDEFINED, UTF-8 (EXIF 3.0).
+_TEXT_KINDS = frozenset({1, 2, 7, 129})
+# Tags whose bytes are binary or read elsewhere: maker notes, XMP, IPTC, Photoshop resources, ICC,
+# PrintIM, JPEG tables, versions, the Interop and GPS pointers, components, scene/file source.
+_EXIF_BINARY = frozenset({0x927C, 0x02BC, 0x83BB, 0x8649, 0x8773, 0xC4A5, 0x015B, 0x9101, 0xA300, 0xA301,
+                          0xA302, 0x9214, 0xA20C, 0xA40B, 0x0001, 0x0002, 0x8828, 0xA500, 0xC634, 0xC68D,
+                          0xC6FD, 0xC68B})
 # EXIF text tags (IFD0 and Exif IFD) that say who made the file, when and with what, not what it
 # shows: not read. Every other ASCII tag, known to this module or not (EXIF 3.0 ImageTitle...), is.
 _EXIF_NOT_TEXT = frozenset({
@@ -208,27 +214,39 @@ def video_captions(tags: dict[str, str]) -> list[tuple[str, str]]:
 
 
 def _exif(block: bytes) -> list[tuple[str, str]]:
-    exif = Image.Exif()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            exif.load(block)
-            tags = list(exif.items()) + list(exif.get_ifd(EXIF_IFD).items())
-        except Exception:
-            return []
+    """Every text tag of every directory (IFD0, the Exif IFD, IFD1 the thumbnail's, a TIFF's later
+    pages, SubIFDs: RT29-9/10), whatever type it is written as (ASCII, UTF-8, UNDEFINED, BYTE:
+    RT29-8), but those that say who made it, when and with what (_EXIF_NOT_TEXT) or hold binary."""
+    try:
+        ifds = directories(block)
+    except ImageError:
+        return []  # the picture and location readers report a broken EXIF block
     out = []
-    for tag, value in tags:
-        if tag in _EXIF_NOT_TEXT or value is None:
-            continue
-        if tag in _XP:
-            raw = bytes(v & 0xFF for v in value) if isinstance(value, (tuple, list)) else value
-            text = raw.decode("utf-16-le", "replace") if isinstance(raw, bytes) else str(raw)
-        elif isinstance(value, str) or tag == 0x9286:
-            text = _utf8_as_read(_text(value))
-        else:
-            continue  # numbers, pointers, binary blocks (MakerNote)
-        out.append((_EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}", text.replace("\x00", "").strip()))
+    for ifd in ifds:
+        suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"
+        for tag, (kind, n, at) in ifd.entries.items():
+            if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or not 0 < n <= 1 << 20:
+                continue
+            start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
+            raw = ifd.block[start:start + n]
+            if tag in _XP:
+                text = raw.decode("utf-16-le", "replace")
+            elif tag == 0x9286:
+                text = _text(raw)
+            else:
+                text = _utf8_as_read(raw.decode("latin-1"))
+                if kind != 2 and not _printable(text):
+                    continue  # UNDEFINED or BYTE that is not text: a binary value
+            text = text.replace("\x00", "").strip()
+            if text:
+                label = _EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}"
+                out.append((label + suffix, text))
     return out
+
+
+def _printable(text: str) -> bool:
+    text = text.replace("\x00", "").strip()
+    return bool(text) and sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.95 * len(text)
 
 
 def _utf8_as_read(text: str) -> str:
