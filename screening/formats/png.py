@@ -32,13 +32,21 @@ def check(data: bytes) -> int:
     Every chunk's CRC is checked: Pillow does not check the image data's (IDAT), so a
     corrupted byte there would decode to other pixels without a word.
     """
+    declared, frames = None, 0
     for kind, body, pos in chunks(data):
         (crc,) = struct.unpack_from(">I", data, pos + 8 + len(body))
         if zlib.crc32(kind + body) != crc:
             raise ImageError(f"corrupt PNG: chunk {kind.decode('latin-1')!r} at byte {pos} fails its CRC check")
         if kind == b"cICP":
             _check_cicp(body, pos)
+        elif kind == b"acTL" and declared is None and len(body) >= 4:
+            declared = struct.unpack_from(">I", body)[0]
+        elif kind == b"fcTL":
+            frames += 1
         if kind == b"IEND":
+            if frames != (declared if declared is not None else 0):  # RT29-21: a frame decoders disagree on
+                raise ImageError(f"APNG declares {declared or 0} frames (acTL) but holds {frames} (fcTL): a frame "
+                                 "past the count is shown by some viewers and not decoded here")
             return pos + 12
     raise ImageError("truncated PNG: no IEND chunk")  # pragma: no cover - chunks() raises first
 
