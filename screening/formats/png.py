@@ -138,8 +138,8 @@ def blocks(data: bytes, found: Found) -> None:
         for kind, body, pos in chunks(data):
             if kind == b"caBX":
                 refuse_c2pa_location(body, f"C2PA manifest (PNG caBX chunk at byte {pos})")
-            if kind == b"eXIf":
-                found.exif.append(body)
+            if kind.lower() in (b"exif", b"zxif"):
+                found.exif.append(_exif_chunk(kind, body, pos))
             elif kind in (b"tEXt", b"zTXt", b"iTXt"):
                 keyword, text = _text(kind, body, pos)
                 if keyword == "XML:com.adobe.xmp":
@@ -153,6 +153,20 @@ def blocks(data: bytes, found: Found) -> None:
                         found.comments.append((f"PNG {kind.decode()} chunk {keyword[:40]!r}", text))
     except ImageError as exc:
         raise MetadataError(str(exc)) from None
+
+
+def _exif_chunk(kind: bytes, body: bytes, pos: int) -> bytes:
+    """The EXIF of an eXIf chunk, or of a compressed one as exiftool reads it (zxIf, or an eXIf
+    starting with a 0 byte: the method, the length, zlib data: RT29-11); another spelling is an error."""
+    name = kind.decode("latin-1")
+    if kind not in (b"eXIf", b"zxIf"):
+        raise MetadataError(f"PNG chunk {name!r} at byte {pos} names EXIF in a spelling no standard has: "
+                            "it cannot be read")
+    if kind == b"eXIf" and body[:1] != b"\x00":
+        return body  # (the EXIF readers judge it, as before)
+    if body[:1] != b"\x00" or len(body) < 5:
+        raise MetadataError(f"PNG {name} chunk at byte {pos} is not compressed EXIF as exiftool reads it")
+    return inflate(body[5:], f"PNG {name} chunk at byte {pos}")
 
 
 # Text chunk keywords that say who made the file and with what, not what it shows (as EXIF Artist
