@@ -24,9 +24,10 @@ class Trust:
     problems: list[str] = field(default_factory=list)  # enrolment problems worth telling
 
     @property
-    def names(self) -> tuple[tuple[str, str], ...]:
-        """(person_id, name) of every register person, whatever their consent: for the text check."""
-        return tuple((p.person_id, p.name) for p in self.register.people.values())
+    def names(self) -> tuple[tuple[str, str, str], ...]:
+        """(person_id, name, role) of every register person, whatever their consent: for the text
+        check (a name in the photographer's fields counts for pupils only: formats/credits.py)."""
+        return tuple((p.person_id, p.name, p.role) for p in self.register.people.values())
 
     def rules(self, channel: str | None = None, today: dt.date | None = None) -> Rules:
         channel = self.config.default_channel if channel is None else channel  # "" is a channel asked for, unknown

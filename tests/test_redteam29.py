@@ -699,13 +699,7 @@ def test_rt29_23_gps_in_the_exif_of_a_heif_thumbnail_or_gain_map_is_not_cleared(
 # ================================================================ a pupil as the photographer
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-24: a pupil's name as the photographer (EXIF Artist, Windows' XPAuthor, XMP dc:creator, IPTC "
-    "By-line 2:80) is cleared: captions.py skips the maker's fields on purpose, but in a school the maker "
-    "is often a pupil (a photo club, a pupil media team, a parent's camera set to the child's name); "
-    "Windows shows 'Authors', Flickr and many galleries print 'Photo: Amelia Hart'. Fix: look for register "
-    "names in the maker's fields too (only academy names may be skipped there), or say in docs/text.md "
-    "that these fields must be stripped before publishing"))
+# RT29-24: fixed (was a strict xfail)
 @pytest.mark.parametrize("where", ["artist", "xpauthor", "dc-creator", "iptc-byline"])
 def test_rt29_24_a_pupil_named_as_the_photographer_is_not_cleared(tmp_path, config, where):
     """exiftool: [IFD0] Artist : Amelia Hart (XPAuthor, Creator, By-line alike)"""
@@ -982,10 +976,7 @@ def test_rt29_32_the_sites_position_in_other_spellings_is_not_cleared(tmp_path, 
     assert _found(tmp_path, config, "spelt.jpg", _described(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-24 (clip): a pupil's name as a clip's artist or author tag is cleared (captions._VIDEO_NOT_TEXT "
-    "skips artist, album_artist, author, composer): players show the artist beside the title (VLC, "
-    "Windows 'Contributing artists', phones' galleries). Same fix as RT29-24"))
+# RT29-24 (clip): fixed (was a strict xfail)
 @pytest.mark.parametrize("tag", ["ARTIST", "AUTHOR"])
 def test_rt29_24_a_pupil_named_as_a_clips_artist_is_not_cleared(tmp_path, config, tag):
     path = _tagged_clip(tmp_path, "by.mkv", {tag: PUPIL})

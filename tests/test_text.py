@@ -30,6 +30,8 @@ TODAY = dt.date(2026, 11, 27)
 ACADEMIES = [("aidan", ("St Aidan's Academy", "St Aidans")), ("north", ("Trinity North Academy", "Trinity North", "TNA")),
              ("field", ("Northfield Primary Academy", "Northfield"))]
 PEOPLE = [("P3001", "Amelia Hart"), ("P3002", "Oliver Bennett"), ("P3003", "Zara Okafor")]
+# the same people with their register roles: a staff member's name as the photographer is no reason
+STAFFED = [("P3001", "Amelia Hart", "pupil"), ("P3002", "Oliver Bennett", "staff"), ("P3003", "Zara Okafor", "pupil")]
 MATCHER = nm.Matcher(nm.targets(ACADEMIES, PEOPLE))
 
 
@@ -474,8 +476,8 @@ def _photo_with(tmp_path, *, exif=None, xmp=None, iptc=None):
     return imaging.load(path, path.read_bytes())
 
 
-def _metadata_names(config, picture):
-    found = TextDetector(config, PEOPLE, engine=BlankEngine()).detect(picture, {})
+def _metadata_names(config, picture, people=STAFFED):
+    found = TextDetector(config, people, engine=BlankEngine()).detect(picture, {})
     return {(f.source, f.target_id) for f in found}, found
 
 
@@ -484,7 +486,7 @@ def test_names_in_exif_captions_titles_and_comments_are_found(config, tmp_path):
     exif[0x010E] = "Sports day at St Aidan's Academy"  # ImageDescription
     exif[0x9C9B] = "Amelia Hart".encode("utf-16le")  # XPTitle
     exif[0x9C9E] = "Oliver Bennett;awards".encode("utf-16le")  # XPKeywords
-    exif[0x013B] = "Zara Okafor"  # Artist: the photographer, not read
+    exif[0x013B] = "Oliver Bennett"  # Artist: the photographer, a member of staff: no reason
     exif.get_ifd(0x8769)[0x9286] = b"ASCII\x00\x00\x00Well done Zara Okafor"  # UserComment
     got, found = _metadata_names(config, _photo_with(tmp_path, exif=exif))
     assert got == {("EXIF image description", "aidan"), ("EXIF XPTitle", "P3001"),
@@ -498,7 +500,7 @@ def test_names_in_xmp_and_iptc_are_found(config, tmp_path):
            'photoshop/1.0/" photoshop:Headline="Trinity North wins"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
            'Amelia Rose Hart</rdf:li></rdf:Alt></dc:title><dc:creator><rdf:Seq><rdf:li>Oliver Bennett</rdf:li>'
            '</rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>').encode()
-    iptc = {120: b"Zara Okafor with her certificate", 25: b"TNA", 80: b"Oliver Bennett"}  # 2:80 by-line: skipped
+    iptc = {120: b"Zara Okafor with her certificate", 25: b"TNA", 80: b"Oliver Bennett"}  # 2:80 by-line: staff
     got, _ = _metadata_names(config, _photo_with(tmp_path, xmp=xmp, iptc=iptc))
     assert got == {("XMP photoshop:Headline", "north"), ("XMP dc:title", "P3001"), ("IPTC caption", "P3003"),
                    ("IPTC keywords", "north")}
@@ -522,12 +524,36 @@ def test_a_name_in_metadata_needs_permission_and_says_where_it_was_read(config, 
     assert finding_from_json(finding_to_json(found[0])) == found[0]  # the cache keeps box None
 
 
-def test_a_clips_title_and_comment_tags_are_read_but_not_its_artist(config):
-    detector = TextDetector(config, PEOPLE, engine=NoEngine())
+@pytest.mark.parametrize("field", ["EXIF Artist", "EXIF XPAuthor", "XMP dc:creator", "IPTC By-line"])
+def test_a_pupil_named_as_the_photographer_is_found_and_staff_are_not(config, tmp_path, field):
+    """RT29-24: the photographer's fields are read for pupils' names only (the register's role)."""
+    def photo(name: str):
+        exif, xmp, iptc = Image.Exif(), None, None
+        if field == "EXIF Artist":
+            exif[0x013B] = name
+        elif field == "EXIF XPAuthor":
+            exif[0x9C9D] = name.encode("utf-16le")
+        elif field == "XMP dc:creator":
+            xmp = ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-'
+                   'ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator><rdf:Seq><rdf:li>'
+                   f'{name}</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF></x:xmpmeta>').encode()
+        else:
+            iptc = {80: name.encode()}
+        return _photo_with(tmp_path, exif=exif, xmp=xmp, iptc=iptc)
+
+    assert _metadata_names(config, photo("Zara Okafor"))[0] == {(field, "P3003")}
+    assert _metadata_names(config, photo("Oliver Bennett"))[0] == set()
+    assert _metadata_names(config, photo("St Aidan's Academy"))[0] == set()  # the school's own credit
+
+
+def test_a_clips_title_and_comment_tags_are_read_but_not_its_staff_artist(config):
+    detector = TextDetector(config, STAFFED, engine=NoEngine())
     found = detector.detect_tags({"title": "Amelia Hart at St Aidan's Academy", "stream:comment": "TNA",
                                   "artist": "Oliver Bennett", "encoder": "Zara Okafor"})
     assert {(f.source, f.target_id) for f in found} == {("title tag", "P3001"), ("title tag", "aidan"),
                                                          ("stream comment tag", "north")}
+    pupil = detector.detect_tags({"artist": "Zara Okafor"})
+    assert {(f.source, f.target_id) for f in pupil} == {("artist tag", "P3003")}
 
 
 def test_a_middle_name_is_skipped_on_one_line_but_not_across_lines(config):

@@ -21,7 +21,7 @@ class Detector(Protocol):
 
 # The register's names as the text check looks for them: (person_id, name) of every person,
 # whatever their consent. Consent stays with decide().
-Names = tuple[tuple[str, str], ...]
+Names = tuple[tuple[str, ...], ...]  # (person_id, name[, role])
 
 
 def build_detectors(config: Config, gallery: Any, people: Names | None = None) -> dict[Check, Detector]:

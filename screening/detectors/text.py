@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from screening.config import Config
-from screening.formats import captions, coordtext, video_metadata
+from screening.formats import captions, coordtext, credits, video_metadata
 from screening.model import Box, TextFinding
 from screening.vision import names as nm
 from screening.vision.name_edges import EdgeMatcher, cut_sides, edges_reached
@@ -35,6 +35,8 @@ class TextDetector:
         if people is None:
             raise ValueError("the text check needs the register's names (person_id, name): none were given")
         self.settings = config.text
+        # staff named as the photographer are no reason (formats/credits.py); a role not given counts as a pupil
+        self.staff = frozenset(p[0] for p in people if len(p) > 2 and p[2] == "staff")
         academies = [(a.id, (a.name, *a.aliases)) for a in config.academies]
         targets = nm.targets(academies, people)
         self.matcher = nm.Matcher(targets, floor=REPORT_FLOOR)
@@ -58,6 +60,7 @@ class TextDetector:
             findings += self.in_metadata(own + captions.info_captions(getattr(picture, "info", {}), own)
                                          + captions.sidecar_captions(Path(picture.path))
                                          + captions.name_caption(picture.path))
+            findings += self.pupils_in(credits.photo_credits(picture.data))
         return findings
 
     def detect_tags(self, tags: dict[str, str], path: Path | None = None, fmt: str = "") -> list[TextFinding]:
@@ -67,7 +70,12 @@ class TextDetector:
         if path is not None:
             texts += captions.xmp_captions(video_metadata.clip_xmp(Path(path), fmt), "clip's")
             texts += captions.sidecar_captions(Path(path)) + captions.name_caption(path)
-        return self.in_metadata(texts)
+        return self.in_metadata(texts) + self.pupils_in(credits.clip_credits(tags))
+
+    def pupils_in(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
+        """Pupils' names in the photographer's and author's fields (formats/credits.py): not staff's,
+        nor the academy's (its name is the usual credit)."""
+        return [f for f in self.in_metadata(texts) if f.target == "person" and f.target_id not in self.staff]
 
     def in_metadata(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
         """Names in captions, titles and keywords: (where, text) pairs; no box, full confidence."""

@@ -138,10 +138,10 @@ def person_target(person_id: str, name: str) -> Target | None:
     return Target("person", person_id, name, tuple(Form(f, (True,) * len(f)) for f in dict.fromkeys(forms)))
 
 
-def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, str]]) -> tuple[Target, ...]:
-    """Targets for (academy id, [name, aliases...]) and (person_id, name) pairs."""
+def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tuple[str, ...]]) -> tuple[Target, ...]:
+    """Targets for (academy id, [name, aliases...]) and (person_id, name[, role]) people."""
     out = [academy_target(aid, n) for aid, names in academies for n in names if letters(n)]
-    out += [t for pid, n in people if (t := person_target(pid, n)) is not None]
+    out += [t for pid, n, *_ in people if (t := person_target(pid, n)) is not None]
     return tuple(out)
 
 
