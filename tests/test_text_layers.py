@@ -114,3 +114,20 @@ def test_the_base85_decoders_give_what_the_standard_librarys_give(seed):
     assert textlayers._B85.decode(base64.b85encode(data)) == data
     assert textlayers._B85.decode(base64.b85encode(data, pad=True)) == data + b"\x00" * (-len(data) % 4)
     assert textlayers._A85.decode(b"s8W-\"") is None  # past 2**32 - 1: not Ascii85
+
+
+def test_a_picture_in_base64_inside_json_with_accented_text_inside_base64_is_found():
+    inner = json.dumps({"caption": "Café trip – Year 6", "thumb": B64}, ensure_ascii=False).encode()
+    (found,) = textpictures.text_pictures(base64.b64encode(inner), "comment")
+    assert found.data == FACE
+
+
+def test_a_picture_zlibd_after_a_header_is_found():
+    (found,) = textpictures.text_pictures(base64.b64encode(b"BLOB\x00\x01" + zlib.compress(FACE)), "comment")
+    assert found.data == FACE
+
+
+def test_more_gzip_headers_in_one_run_than_the_limit_are_refused():
+    decoys = b"".join(b"\x1f\x8b\x08" + bytes(13) for _ in range(textlayers.MAX_GZIP + 1))
+    with pytest.raises(ImageError, match="gzip headers"):
+        textpictures.text_pictures(base64.b64encode(decoys + gzip.compress(FACE, mtime=0)), "comment")

@@ -31,8 +31,10 @@ MAX_DEPTH = 8
 MIN_NUMBERS = 48
 # Bytes one compressed payload may inflate to before the text is refused (a zip bomb).
 MAX_INFLATED = 64 << 20
-# Compressed streams looked for in one payload (gzip members found by their magic anywhere).
-MAX_STREAMS = 8
+# gzip headers one decoded run may hold before it is refused (by chance: one in 16 million bytes);
+# zlib headers (two bytes, 4 in 65536 by chance) tried in one run.
+MAX_GZIP = 64
+MAX_ZLIB = 256
 
 _SPACE = b" \t\r\n\f\v"
 # Numbers one a byte: a first number, then (separator, number) pairs, possessive: no backtracking.
@@ -88,7 +90,7 @@ class _Base85:
 _ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/"
 _A85 = _Base85("Ascii85", bytes(range(0x21, 0x76)), b"z")
 _B85 = _Base85("base85", b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~", None)
-_PRINTABLE = bytes(range(0x20, 0x7F)) + _SPACE
+_TEXTUAL = bytes(range(0x20, 0x7F)) + _SPACE + b"\x00"
 
 
 def payloads(text: bytes):
@@ -119,22 +121,22 @@ def _number_lists(text: bytes):
 
 
 def inflated(blob: bytes, where: str) -> list[bytes]:
-    """What the gzip members (at any place) and a zlib stream (at the start) in `blob` inflate to;
-    a stream cut off gives what it holds up to the cut, as `gunzip` writes it. Past MAX_INFLATED in
-    all: ValueError (the caller refuses the text)."""
+    """What the gzip members and zlib streams in `blob` inflate to, wherever they start (bytes before
+    them: a header, a stray byte); a stream cut off gives what it holds up to the cut, as `gunzip`
+    writes it. Past MAX_INFLATED in all, or more than MAX_GZIP gzip headers: ValueError (the caller
+    refuses the text). zlib's two-byte header is weak: the first MAX_ZLIB places are tried."""
+    starts = _places(blob, (b"\x1f\x8b\x08",), MAX_GZIP + 1)
+    if len(starts) > MAX_GZIP:
+        raise ValueError(f"the {where} holds more than {MAX_GZIP} gzip headers in one run: refused")
+    starts += _places(blob, (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda"), MAX_ZLIB)
     out: list[bytes] = []
-    starts = [0] if _zlib_header(blob) else []
-    at = blob.find(b"\x1f\x8b\x08")
-    while at >= 0 and len(starts) < MAX_STREAMS:
-        starts.append(at)
-        at = blob.find(b"\x1f\x8b\x08", at + 1)
     left = MAX_INFLATED
-    for at in starts:
-        d = zlib.decompressobj(47 if blob[at] == 0x1F else 15)  # 47: a gzip header (or zlib)
+    for at in sorted(starts):
+        d = zlib.decompressobj(47 if blob[at] == 0x1F else 15)  # 47: a gzip header
         try:
             data = d.decompress(blob[at:], left + 1)
         except zlib.error:
-            data = b""  # not a stream after all (its header only looked like one)
+            continue  # not a stream after all (its header only looked like one)
         if len(data) > left:
             raise ValueError(f"the {where} holds compressed data over {MAX_INFLATED >> 20} MB: refused")
         left -= len(data)
@@ -143,13 +145,21 @@ def inflated(blob: bytes, where: str) -> list[bytes]:
     return out
 
 
-def _zlib_header(blob: bytes) -> bool:
-    return len(blob) >= 2 and blob[0] & 0x0F == 8 and blob[0] >> 4 <= 7 and (blob[0] << 8 | blob[1]) % 31 == 0
+def _places(blob: bytes, needles: tuple[bytes, ...], most: int) -> list[int]:
+    out = []
+    for needle in needles:
+        at = blob.find(needle)
+        while at >= 0 and len(out) < most:
+            out.append(at)
+            at = blob.find(needle, at + 1)
+    return out
 
 
 def is_text(blob: bytes) -> bool:
-    """Whether decoded bytes are themselves text that may hold a picture written out (ASCII, all printable)."""
-    return len(blob) >= 64 and not blob.translate(None, _PRINTABLE)
+    """Whether decoded bytes are themselves text that may hold a picture written out: three quarters
+    printable ASCII, white space or NUL (UTF-8 with some accented letters, UTF-16; random or
+    compressed bytes are about 40%)."""
+    return len(blob) >= 64 and len(blob.translate(None, _TEXTUAL)) <= len(blob) // 4
 
 
 def layer_readings(text: bytes):
