@@ -578,3 +578,35 @@ def test_names_in_a_png_text_chunk_and_a_jpeg_comment_are_found(config, tmp_path
         got |= _metadata_names(config, imaging.load(path, path.read_bytes()))[0]
     assert {(where.split(" at byte")[0], who) for where, who in got} == {
         ("PNG tEXt chunk 'Description'", "P3002"), ("JPEG comment", "P3003")}
+
+
+def test_a_name_on_the_fortieth_page_of_a_tiff_is_read(tmp_path):
+    """Every page's directory is read, however many (up to captions.MAX_PAGES): RT29-10."""
+    from PIL import TiffImagePlugin
+
+    from screening.formats import captions
+
+    described = TiffImagePlugin.ImageFileDirectory_v2()
+    described[270] = "Amelia Hart at sports day"
+    path = tmp_path / "pages.tif"
+    with TiffImagePlugin.AppendingTiffWriter(str(path), True) as tf:
+        for i in range(40):
+            page = Image.new("RGB", (16, 16), (40 + i, 90, 120))
+            page.save(tf, **({"tiffinfo": described} if i == 39 else {}))
+            tf.newFrame()
+    texts = captions.photo_captions(path.read_bytes())
+    assert [where for where, text in texts if "Amelia Hart" in text] == ["EXIF image description (IFD39)"]
+
+
+def test_exif_text_that_cannot_all_be_read_fails_the_text_check_not_passes_it(tmp_path):
+    """A directory chain that loops: its text is not "no text" (the file becomes an error)."""
+    import struct
+
+    from screening.formats import captions
+    from screening.formats.common import MetadataError
+
+    looped = b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 0) + struct.pack("<I", 8)
+    path = tmp_path / "loop.jpg"
+    Image.new("RGB", (32, 24), (90, 120, 160)).save(path, "JPEG", exif=b"Exif\x00\x00" + looped)
+    with pytest.raises(MetadataError, match="EXIF text cannot all be read"):
+        captions.photo_captions(path.read_bytes())

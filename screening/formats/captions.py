@@ -31,6 +31,8 @@ from screening.formats.metadata import read_blocks
 _EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF XPComment",
          0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords", 0x9286: "EXIF user comment", 0xA436: "EXIF image title"}
 _XP = frozenset({0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F})  # Windows' UTF-16LE tags (BYTE)
+# Directories (a TIFF's pages) whose text is read; a file with more is an error.
+MAX_PAGES = 1024
 # Types a text tag may be written as: BYTE, ASCII, UNDEFINED, UTF-8 (EXIF 3.0).
 _TEXT_KINDS = frozenset({1, 2, 7, 129})
 # Tags whose bytes are binary or read elsewhere: maker notes, XMP, IPTC, Photoshop resources, ICC,
@@ -217,10 +219,10 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     """Every text tag of every directory (IFD0, the Exif IFD, IFD1 the thumbnail's, a TIFF's later
     pages, SubIFDs: RT29-9/10), whatever type it is written as (ASCII, UTF-8, UNDEFINED, BYTE:
     RT29-8), but those that say who made it, when and with what (_EXIF_NOT_TEXT) or hold binary."""
-    try:
-        ifds = directories(block)
-    except ImageError:
-        return []  # the picture and location readers report a broken EXIF block
+    try:  # (a multi-page TIFF: one directory a page)
+        ifds = directories(block, most=MAX_PAGES)
+    except ImageError as exc:  # text not read is never "no text": the text check fails, the file is an error
+        raise MetadataError(f"the EXIF text cannot all be read: {exc}") from None
     out = []
     for ifd in ifds:
         suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"

@@ -66,8 +66,8 @@ class _Ifd:
         return values[0] if values else default
 
 
-def directories(block: bytes) -> list[_Ifd]:
-    """Every IFD of the chain, every SubIFD and the Exif IFD, each once (a loop raises)."""
+def directories(block: bytes, most: int = MAX_IFDS) -> list[_Ifd]:
+    """Every IFD of the chain, every SubIFD and the Exif IFD, each once (a loop, or more than `most`, raises)."""
     order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(block[:4])
     if order is None or len(block) < 8:
         return []  # not a TIFF structure: the EXIF readers report that themselves
@@ -78,8 +78,8 @@ def directories(block: bytes) -> list[_Ifd]:
         offset, name, chained = todo.pop(0)
         if offset in seen:
             raise ImageError(f"EXIF {name} points back to a directory already read (a loop)")
-        if len(seen) >= MAX_IFDS:
-            raise ImageError(f"the EXIF block holds more than {MAX_IFDS} directories: refused")
+        if len(seen) >= most:
+            raise ImageError(f"the EXIF block holds more than {most} directories: refused")
         seen.add(offset)
         ifd = _Ifd(block, order, offset, name)
         out.append(ifd)
