@@ -15,7 +15,7 @@ import zlib
 
 import pytest
 
-from screening.formats import textlayers, textpictures
+from screening.formats import textlayers, textpictures, textunpack
 from screening.formats.common import ImageError
 
 from .test_carried_gaps import _face_jpeg
@@ -96,7 +96,7 @@ def test_a_gzip_stream_cut_off_gives_what_it_holds_up_to_the_cut():
 
 def test_a_zip_bomb_written_in_base64_is_refused():
     bomb = zlib.compressobj(9, zlib.DEFLATED, 31)
-    data = bomb.compress(b"\x00" * (textlayers.MAX_INFLATED + 1024)) + bomb.flush()
+    data = bomb.compress(b"\x00" * (textunpack.MAX_UNPACKED + 1024)) + bomb.flush()
     with pytest.raises(ImageError, match="compressed data over"):
         textpictures.text_pictures(base64.b64encode(data), "comment")
 
@@ -128,6 +128,6 @@ def test_a_picture_zlibd_after_a_header_is_found():
 
 
 def test_more_gzip_headers_in_one_run_than_the_limit_are_refused():
-    decoys = b"".join(b"\x1f\x8b\x08" + bytes(13) for _ in range(textlayers.MAX_GZIP + 1))
+    decoys = b"".join(b"\x1f\x8b\x08" + bytes(13) for _ in range(textunpack.MAX_GZIP + 1))
     with pytest.raises(ImageError, match="gzip headers"):
         textpictures.text_pictures(base64.b64encode(decoys + gzip.compress(FACE, mtime=0)), "comment")

@@ -1,18 +1,22 @@
-"""Pictures written as text one layer further than textpictures' readings (RT25-4..11).
+"""Pictures written as text one layer further than textpictures' readings (RT25-4..11, RT30-1..7).
 
 textpictures reads base64, hex, hex dumps and `data:` URIs. Tools write bytes in other ways too, and
 any of them gives the picture back in one line of code:
 
 - one number a byte: hex with separators (`ff-d8-ff`: .NET's BitConverter, `bytes.hex("-")`),
-  unpadded hex (`ff d8 ff e0 0 10`: printf "%x "), decimal lists (`[255, 216, 255, ...]`: Node's
-  Buffer.toJSON, a JSON byte array);
-- Ascii85 (PDF, PostScript; bare or between `<~ ~>`) and base85 (git's binary patches);
-- compressed: what a reading decodes to is gzip or zlib data (base64 of a gzip'd picture, `H4sI...`:
-  how web APIs ship blobs), inflated and read again;
-- written twice: what a reading decodes to is itself text (base64 of the base64 text, hex of it),
-  read again, up to MAX_DEPTH layers deep (deeper still is an error, never passed over).
+  unpadded hex (`ff d8 ff e0 0 10`: printf "%x ", indented), decimal lists (`[255, 216, 255, ...]`:
+  Node's Buffer.toJSON, a JSON byte array; signed, as Java's byte[]; a size or count among them
+  taken & 255, as Buffer.from does);
+- escaped bytes (Python's bytes repr, C octal escapes, JSON's \\u00XX);
+- Ascii85 (PDF, PostScript; bare or between `<~ ~>`), base85 and git binary patches, uuencode,
+  base32, quoted-printable;
+- compressed: what a reading decodes to is gzip, zlib, zip, bzip2, xz or raw deflate data
+  (textunpack.py, one budget a text), unpacked and read again;
+- written twice: what a reading decodes to is itself text (base64 of the base64 text, hex of it,
+  UTF-8 or UTF-16), read again, up to MAX_DEPTH layers deep (deeper still is an error).
 
-This module finds the payloads (`payloads`) and unwraps them (`inflated`, `is_text`);
+This module finds the payloads (`payloads`, `layer_readings`) and says which are text (`is_text`);
+textunpack.py unpacks compressed ones;
 textpictures.written searches them for pictures, by the same rule as every other reading.
 """
 
@@ -21,7 +25,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import zlib
 
 import numpy as np
 
@@ -29,26 +32,30 @@ import numpy as np
 MAX_DEPTH = 8
 # The fewest numbers a list needs to be read as bytes (textpictures.MIN_BYTES).
 MIN_NUMBERS = 48
-# Bytes one compressed payload may inflate to before the text is refused (a zip bomb).
-MAX_INFLATED = 64 << 20
-# gzip headers one decoded run may hold before it is refused (by chance: one in 16 million bytes);
-# zlib headers (two bytes, 4 in 65536 by chance) tried in one run.
-MAX_GZIP = 64
-MAX_ZLIB = 256
-
 _SPACE = b" \t\r\n\f\v"
 # Numbers one a byte: a first number, then (separator, number) pairs, possessive: no backtracking.
 # (At least 8 numbers a match: a digit alone, in hex or a word, is no match and costs nothing.)
-_DECIMALS = re.compile(rb"(?<![0-9])[0-9]{1,3}(?:(?:[ \t\r\n]*[,;][ \t\r\n]*|[ \t\r\n]+)[0-9]{1,3}(?![0-9])){7,}+")
+# Signed (Java's byte[]: -128..127) or not; any width (a count or a size among them is taken & 255,
+# as Node's Buffer.from does: RT30-1); separators with indents (RT30-5).
+_DECIMALS = re.compile(rb"(?<![0-9])-?[0-9]{1,5}(?:(?:[ \t\r\n]*[,;][ \t\r\n]*|[ \t\r\n]+)-?[0-9]{1,5}(?![0-9])){7,}+")
 _HEX_BYTES = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{1,2}(?![0-9A-Fa-f])"
-                        rb"(?:[ \t\r\n,;:\-]{1,4}[0-9A-Fa-f]{1,2}(?![0-9A-Fa-f])){7,}+")
-_NUMBER = re.compile(rb"[0-9A-Fa-f]{1,3}")
+                        rb"(?:[ \t\r\n,;:\-]{1,24}[0-9A-Fa-f]{1,2}(?![0-9A-Fa-f])){7,}+")
+_NUMBER = {10: re.compile(rb"-?[0-9]{1,5}"), 16: re.compile(rb"[0-9A-Fa-f]{1,2}")}
 # Digits as "h", the separators of a number list as "s": a list of MIN_NUMBERS is a run of 95 of them.
-_LIST_CLASS = bytes(0x68 if c in b"0123456789ABCDEFabcdef" else 0x73 if c in b" \t\r\n,;:-[]" else 0x2E
+_LIST_CLASS = bytes(0x68 if c in b"0123456789ABCDEFabcdef" else 0x73 if c in b" \t\r\n,;:-[]{}()" else 0x2E
                     for c in range(256))
 _LIST_RUN = re.compile(rb"[hs]{%d}" % (2 * MIN_NUMBERS - 1))
 _DIGITS = b"0123456789"
 _B64_RUN = re.compile(rb"[A-Za-z0-9+/_\-]{64,}+=*")
+_B32_RUN = re.compile(rb"[A-Z2-7]{64,}+=*")
+_QP = re.compile(rb"=(?:[0-9A-F]{2}|\r?\n)")
+_ESCAPE = re.compile(rb"\\(?:x([0-9A-Fa-f]{2})|([0-7]{1,3})|u([0-9A-Fa-f]{4})|(.))", re.S)
+_SINGLE = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"0": b"\x00", b"a": b"\x07", b"b": b"\x08", b"f": b"\x0c",
+           b"v": b"\x0b", b"\\": b"\\", b"'": b"'", b'"': b'"', b"/": b"/"}
+# A git binary patch line: its length letter, then 5 to 65 base85 characters, alone on its line.
+_B85_LINE = re.compile(rb"(?m)^([A-Za-z])([0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{5,65})\r?$")
+# uuencode: lines of a length character then 4 characters per 3 bytes (' ' to '`'), 2 lines at least.
+_UU_BLOCK = re.compile(rb"(?m)(?:^M[ -`]{60}\r?\n){2,}+(?:^[ -`][ -`]{0,60}\r?$)?")
 
 
 class _Base85:
@@ -90,13 +97,16 @@ class _Base85:
 _ALNUM = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/"
 _A85 = _Base85("Ascii85", bytes(range(0x21, 0x76)), b"z")
 _B85 = _Base85("base85", b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~", None)
-_TEXTUAL = bytes(range(0x20, 0x7F)) + _SPACE + b"\x00"
+_CONTROLS = bytes(range(1, 9)) + b"\x0b\x0c" + bytes(range(14, 32)) + b"\x7f"
 
 
 def payloads(text: bytes):
-    """(how it is written, the bytes it decodes to) for each run of numbers a byte, Ascii85 and base85
-    in `text`: the bytes, not yet searched for pictures."""
+    """(how it is written, the bytes it decodes to) for each run of numbers a byte, escaped bytes,
+    Ascii85, base85, a git binary patch, uuencode, base32 and quoted-printable in `text`: the bytes,
+    not yet searched for pictures."""
     yield from _number_lists(text)
+    for reader in (_escaped, _git_patch, _uuencoded, _base32, _quoted_printable):
+        yield from reader(text)
     if b"<~" in text:
         text = text.replace(b"<~", b"\n").replace(b"~>", b"\n")
     for code in (_A85, _B85):
@@ -107,59 +117,97 @@ def payloads(text: bytes):
                     yield code.how, decoded
 
 
+def _escaped(text: bytes):
+    """Bytes written as escapes among printable characters (Python's bytes repr, C octal escapes,
+    JSON's \\u00XX of bytes read as Latin-1: RT30-3): the escapes unescaped, the rest as it is."""
+    if text.count(b"\\") < MIN_NUMBERS:
+        return
+    def one(m: re.Match) -> bytes:
+        hex_, octal, uni, single = m.groups()
+        if hex_ is not None:
+            return bytes([int(hex_, 16)])
+        if octal is not None:
+            return bytes([int(octal, 8) & 0xFF])
+        if uni is not None:
+            value = int(uni, 16)
+            return bytes([value]) if value < 256 else chr(value).encode("utf-8", "replace")
+        return _SINGLE.get(single, single)
+    yield "escaped bytes", _ESCAPE.sub(one, text)
+
+
+def _git_patch(text: bytes):
+    """A git binary patch's lines (a length letter, then base85 of that many bytes; the whole zlib'd:
+    RT30-4), each line decoded to its length."""
+    if b"\n" not in text or not _B85_LINE.search(text):
+        return
+    lines = []
+    for m in _B85_LINE.finditer(text):
+        code, body = m.group(1)[0], m.group(2)
+        n = code - 0x40 if code <= 0x5A else code - 0x60 + 26
+        decoded = _B85.decode(body)
+        if decoded is None or len(decoded) < n:
+            continue
+        lines.append((m.start(), m.end(), decoded[:n]))
+    run: list[bytes] = []
+    end = -1
+    for start, stop, data in lines + [(-2, -2, b"")]:
+        if start != end + 1 and run:  # a new block of lines
+            if len(run) > 1:
+                yield "a git binary patch", b"".join(run)
+            run = []
+        run.append(data)
+        end = stop
+
+
+def _uuencoded(text: bytes):
+    """uuencode's lines ("M" then 60 characters: 45 bytes), a block of them decoded (RT30-6)."""
+    for m in _UU_BLOCK.finditer(text):
+        try:
+            yield "uuencode", b"".join(binascii.a2b_uu(line) for line in m.group(0).split(b"\n") if line.strip())
+        except binascii.Error:
+            continue
+
+
+def _base32(text: bytes):
+    compact = text.translate(None, _SPACE)
+    for m in _B32_RUN.finditer(compact):
+        run = m.group(0).rstrip(b"=")
+        for part in (run + b"=" * (-len(run) % 8), run[:len(run) // 8 * 8]):  # its last bytes, if they decode
+            try:
+                yield "base32", base64.b32decode(part)
+                break
+            except binascii.Error:
+                continue
+
+
+def _quoted_printable(text: bytes):
+    equals = text.count(b"=")  # quoted-printable: nearly every "=" an escape ("=FF") or a soft line break
+    if equals >= MIN_NUMBERS and len(_QP.findall(text)) >= 0.9 * equals:
+        yield "quoted-printable", binascii.a2b_qp(text)
+
+
 def _number_lists(text: bytes):
     if not _LIST_RUN.search(text.translate(_LIST_CLASS)):
         return
     for how, pattern, base in (("decimal numbers", _DECIMALS, 10), ("hex numbers", _HEX_BYTES, 16)):
         for m in pattern.finditer(text):
-            numbers = _NUMBER.findall(m.group(0))
+            numbers = _NUMBER[base].findall(m.group(0))
             if len(numbers) < MIN_NUMBERS:
                 continue
-            values = [int(n, base) for n in numbers]
-            if max(values) <= 255:
-                yield how, bytes(values)
-
-
-def inflated(blob: bytes, where: str) -> list[bytes]:
-    """What the gzip members and zlib streams in `blob` inflate to, wherever they start (bytes before
-    them: a header, a stray byte); a stream cut off gives what it holds up to the cut, as `gunzip`
-    writes it. Past MAX_INFLATED in all, or more than MAX_GZIP gzip headers: ValueError (the caller
-    refuses the text). zlib's two-byte header is weak: the first MAX_ZLIB places are tried."""
-    starts = _places(blob, (b"\x1f\x8b\x08",), MAX_GZIP + 1)
-    if len(starts) > MAX_GZIP:
-        raise ValueError(f"the {where} holds more than {MAX_GZIP} gzip headers in one run: refused")
-    starts += _places(blob, (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda"), MAX_ZLIB)
-    out: list[bytes] = []
-    left = MAX_INFLATED
-    for at in sorted(starts):
-        d = zlib.decompressobj(47 if blob[at] == 0x1F else 15)  # 47: a gzip header
-        try:
-            data = d.decompress(blob[at:], left + 1)
-        except zlib.error:
-            continue  # not a stream after all (its header only looked like one)
-        if len(data) > left:
-            raise ValueError(f"the {where} holds compressed data over {MAX_INFLATED >> 20} MB: refused")
-        left -= len(data)
-        if data:
-            out.append(data)
-    return out
-
-
-def _places(blob: bytes, needles: tuple[bytes, ...], most: int) -> list[int]:
-    out = []
-    for needle in needles:
-        at = blob.find(needle)
-        while at >= 0 and len(out) < most:
-            out.append(at)
-            at = blob.find(needle, at + 1)
-    return out
+            yield how, bytes(int(n, base) & 0xFF for n in numbers)
 
 
 def is_text(blob: bytes) -> bool:
-    """Whether decoded bytes are themselves text that may hold a picture written out: three quarters
-    printable ASCII, white space or NUL (UTF-8 with some accented letters, UTF-16; random or
-    compressed bytes are about 40%)."""
-    return len(blob) >= 64 and len(blob.translate(None, _TEXTUAL)) <= len(blob) // 4
+    """Whether decoded bytes are themselves text that may hold a picture written out: almost no
+    control characters (UTF-8 with accented letters, UTF-16's NULs in every other byte pass; random,
+    compressed or picture bytes are an eighth control characters)."""
+    if len(blob) < 64:
+        return False
+    controls = len(blob) - len(blob.translate(None, _CONTROLS))
+    if controls > len(blob) // 100:
+        return False
+    nuls = blob.count(0)
+    return nuls <= len(blob) // 100 or max(blob[0::2].count(0), blob[1::2].count(0)) >= nuls * 0.98
 
 
 def layer_readings(text: bytes):

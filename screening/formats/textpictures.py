@@ -40,6 +40,7 @@ import re
 from urllib.parse import unquote_to_bytes
 
 from screening.formats import textlayers as layers
+from screening.formats import textunpack as unpack
 from screening.formats.common import Embedded, ImageError
 from screening.formats.exif_images import picture_starts
 
@@ -111,11 +112,13 @@ def across(texts: list[bytes], where: str) -> list[Embedded]:
             if not any(blob.startswith(a) for a in alone)]
 
 
-def written(text: bytes, where: str, depth: int = 1) -> list[tuple[str, bytes]]:
+def written(text: bytes, where: str, depth: int = 1, budget: unpack.Budget | None = None) -> list[tuple[str, bytes]]:
     """(how it is written: "written in hex", the bytes from the picture's start) of every picture
     written as text in these bytes, and in the layers under them (textlayers: numbers, base85,
-    compressed, text in text) up to textlayers.MAX_DEPTH; `where` names them in the ImageError for
-    more than MAX_PICTURES."""
+    escapes, compressed data, text in text) up to textlayers.MAX_DEPTH, all the compressed data under
+    one text within one budget (textunpack); `where` names them in the ImageError for more than
+    MAX_PICTURES."""
+    budget = budget or unpack.Budget()
     found: list[tuple[str, bytes]] = []
     seen: set[bytes] = set()
     _declared(text, where)
@@ -126,13 +129,15 @@ def written(text: bytes, where: str, depth: int = 1) -> list[tuple[str, bytes]]:
                                  "frame: the picture cannot be screened (the rest may be in another text)")
             _add(found, seen, f"written in {encoding}{utf}", blob, where)
         if depth < layers.MAX_DEPTH:
-            for how, blob in _layered(variant, where, depth):
+            for how, blob in _layered(variant, where, depth, budget):
                 _add(found, seen, f"{how}{utf}", blob, where)
     return found
 
 
 def _add(found: list, seen: set, how: str, blob: bytes, where: str) -> None:
-    if blob in seen:
+    """One picture once: another reading that gives the same bytes, or more or fewer of them after
+    its end (a run read as hex and as escapes), is the same picture."""
+    if blob in seen or any(blob.startswith(b) or b.startswith(blob) for _, b in found):
         return
     seen.add(blob)
     found.append((how, blob))
@@ -140,34 +145,35 @@ def _add(found: list, seen: set, how: str, blob: bytes, where: str) -> None:
         raise ImageError(f"the {where} holds more than {MAX_PICTURES} pictures written as text: refused")
 
 
-def _layered(text: bytes, where: str, depth: int):
+def _layered(text: bytes, where: str, depth: int, budget: unpack.Budget):
     """(how, bytes from a picture's start) of the pictures under one more layer (textlayers)."""
     for how, payload in layers.payloads(text):
         yield from ((f"written in {how}", payload[at:]) for at in picture_starts(payload, 0, set()))
-        yield from _inner(how, payload, where, depth)
+        yield from _inner(how, payload, where, depth, budget)
     for how, payload in layers.layer_readings(text):  # (their pictures: _decoded's)
-        yield from _inner(how, payload, where, depth)
+        yield from _inner(how, payload, where, depth, budget)
 
 
-def _inner(how: str, payload: bytes, where: str, depth: int):
-    """Pictures in what `payload` holds: its compressed streams inflated, text in it read again."""
+def _inner(how: str, payload: bytes, where: str, depth: int, budget: unpack.Budget):
+    """Pictures in what `payload` holds: its compressed streams unpacked (and what they hold, a
+    layer down), text in it read again."""
     try:
-        streams = layers.inflated(payload, where)
+        streams = unpack.unpacked(payload, where, budget)
     except ValueError as exc:
         raise ImageError(str(exc)) from None
     for data in streams:
         yield from ((f"compressed, written in {how}", data[at:]) for at in picture_starts(data, 0, set()))
-        if layers.is_text(data):
-            yield from ((f"{h} (compressed, in {how})", b) for h, b in _deeper(data, where, depth))
+        if depth + 1 < layers.MAX_DEPTH:
+            yield from _inner(f"compressed, {how}", data, where, depth + 1, budget)
     if layers.is_text(payload):
-        yield from ((f"{h} (in {how})", b) for h, b in _deeper(payload, where, depth))
+        yield from ((f"{h} (in {how})", b) for h, b in _deeper(payload, where, depth, budget))
 
 
-def _deeper(text: bytes, where: str, depth: int) -> list[tuple[str, bytes]]:
+def _deeper(text: bytes, where: str, depth: int, budget: unpack.Budget) -> list[tuple[str, bytes]]:
     """written() one layer down; text written in text past MAX_DEPTH layers is refused, never passed over."""
     if depth + 1 >= layers.MAX_DEPTH and any(layers.layer_readings(text)):
         raise ImageError(f"the {where} holds text written in text more than {layers.MAX_DEPTH} layers deep: refused")
-    return written(text, where, depth + 1)
+    return written(text, where, depth + 1, budget)
 
 
 def _declared(text: bytes, where: str) -> None:
