@@ -34,19 +34,20 @@ def _compressed(exif: bytes) -> bytes:
 
 @pytest.mark.parametrize("kind, body", [
     (b"eXIf", gps_exif()[6:]),
+    (b"exIf", gps_exif()[6:]),  # ImageMagick's chunk before the standard (RT30-10)
     (b"zxIf", _compressed(gps_exif()[6:])),
-], ids=["eXIf", "zxIf"])
+], ids=["eXIf", "exIf", "zxIf"])
 def test_gps_in_an_exif_chunk_or_a_compressed_one_is_found(tmp_path, config, kind, body):
     assert "location" in _kinds(tmp_path, config, _png_with(kind, body))
 
 
-@pytest.mark.parametrize("body", [gps_exif(), _compressed(gps_exif()[6:])], ids=["Exif prefix", "compressed"])
+@pytest.mark.parametrize("body", [gps_exif(), _compressed(gps_exif()[6:])], ids=["Exif header", "compressed"])
 def test_gps_in_an_exif_chunk_written_otherwise_is_never_cleared(tmp_path, config, body):
-    """(Pillow reads an eXIf chunk too, as written: these are an error, or the GPS is found.)"""
+    """(Pillow and exiv2 read an eXIf chunk too, as written: these are an error, or the GPS is found.)"""
     assert _kinds(tmp_path, config, _png_with(b"eXIf", body)) & {"location", "error"}
 
 
-@pytest.mark.parametrize("kind", [b"exIf", b"eXIF", b"zXIf"])
+@pytest.mark.parametrize("kind", [b"eXIF", b"zXIf", b"EXIF"])
 def test_a_chunk_naming_exif_in_another_spelling_is_an_error(tmp_path, config, kind):
     assert "error" in _kinds(tmp_path, config, _png_with(kind, gps_exif()[6:]))
 

@@ -75,14 +75,18 @@ class TextDetector:
     def pupils_in(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
         """Pupils' names in the photographer's and author's fields (formats/credits.py): not staff's,
         nor the academy's (its name is the usual credit)."""
-        return [f for f in self.in_metadata(texts) if f.target == "person" and f.target_id not in self.staff]
+        return self.in_metadata(texts, pupils_only=True)
 
-    def in_metadata(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
-        """Names in captions, titles and keywords: (where, text) pairs; no box, full confidence."""
+    def in_metadata(self, texts: Sequence[tuple[str, str]], pupils_only: bool = False) -> list[TextFinding]:
+        """Names in captions, titles and keywords: (where, text) pairs; no box, full confidence.
+        `pupils_only`: the photographer's fields (pupils_in)."""
         out: dict[tuple[str, str, str], TextFinding] = {}
         for where, text in texts:
             text = " ".join(text.split())  # one line, as a caption is shown
-            for m in self.matcher.find(text):
+            matches = self.matcher.find(text)
+            if pupils_only:
+                matches = _pupils_not_staff(matches, self.staff, text)
+            for m in matches:
                 key = (where, m.target.kind, m.target.id)
                 if key not in out or m.similarity > out[key].similarity:
                     out[key] = TextFinding(None, _shortened(text, m.start, m.end), 1.0, 0, target=m.target.kind,
@@ -137,6 +141,30 @@ class TextDetector:
                         yield i, TextFinding(box=line.box, text=text, ocr_score=round(line.score, 3),
                                              height=line.height, target=m.target.kind, target_id=m.target.id,
                                              name=m.target.name, similarity=m.similarity, frame=frame)
+
+
+def _pupils_not_staff(matches, staff: frozenset, text: str) -> list:
+    """The pupils' matches of a credit, but those a staff member's match explains better (RT30-9): a
+    pupil's name inside a longer staff name ("Amelia Hart" in "Amelia Hart-Jones"), a closer staff
+    match over it ("Mohammed Khan" for "Muhammad Khan"), or the staff member's name written exactly
+    where the pupil's is not ("Jo Hart" for "Joe Hart"). The same name for both stays: fail closed."""
+    def exact(m) -> bool:
+        return _letters(text[m.start:m.end]) == _letters(m.target.name)
+
+    def explains(s, m) -> bool:
+        if not (s.start <= m.start and m.end <= s.end):
+            return False
+        longer = (s.end - s.start) > (m.end - m.start)
+        return s.similarity > m.similarity or (longer and s.similarity >= m.similarity) or \
+            (s.similarity == m.similarity and exact(s) and not exact(m))
+
+    people = [m for m in matches if m.target.kind == "person"]
+    by_staff = [m for m in people if m.target.id in staff]
+    return [m for m in people if m.target.id not in staff and not any(explains(s, m) for s in by_staff)]
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
 
 
 def written_locations(lines: Sequence[TextLine], frame: int = 0) -> list[TextFinding]:

@@ -33,6 +33,8 @@ _EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF
 _XP = frozenset({0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F})  # Windows' UTF-16LE tags (BYTE)
 # Directories (a TIFF's pages) whose text is read; a file with more is an error.
 MAX_PAGES = 1024
+# Bytes of one text tag read (past it, NULs dropped, the file is an error: RT30-11).
+MAX_TAG_TEXT = 1 << 20
 # Types a text tag may be written as: BYTE, ASCII, UNDEFINED, UTF-8 (EXIF 3.0).
 _TEXT_KINDS = frozenset({1, 2, 7, 129})
 # Tags whose bytes are binary or read elsewhere: maker notes, XMP, IPTC, Photoshop resources, ICC,
@@ -227,10 +229,9 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     for ifd in ifds:
         suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"
         for tag, (kind, n, at) in ifd.entries.items():
-            if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or not 0 < n <= 1 << 20:
+            if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or n <= 0:
                 continue
-            start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
-            raw = ifd.block[start:start + n]
+            raw = tag_bytes(ifd, tag, kind, n, at)
             if tag in _XP:
                 text = raw.decode("utf-16-le", "replace")
             elif tag == 0x9286:
@@ -244,6 +245,18 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
                 label = _EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}"
                 out.append((label + suffix, text))
     return out
+
+
+def tag_bytes(ifd, tag: int, kind: int, n: int, at: int) -> bytes:
+    """A text tag's bytes, NULs between its words dropped (a name padded with NULs past any size is
+    still read, RT30-11); more than MAX_TAG_TEXT left: MetadataError (never skipped)."""
+    start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
+    raw = ifd.block[start:start + n]
+    if len(raw) > MAX_TAG_TEXT:
+        raw = raw.replace(b"\x00", b"") if kind != 1 and tag not in _XP else raw  # (UTF-16: its NULs are letters')
+        if len(raw) > MAX_TAG_TEXT:
+            raise MetadataError(f"EXIF {ifd.name} tag 0x{tag:04X} holds {len(raw)} bytes of text: too long to read")
+    return raw
 
 
 def _printable(text: str) -> bool:

@@ -14,22 +14,30 @@ album artist, author and composer tags.
 from __future__ import annotations
 
 import re
-import struct
 
 from defusedxml import ElementTree
 
+from screening.formats.captions import tag_bytes
 from screening.formats.common import ImageError, MetadataError
 from screening.formats.exif_images import directories
 from screening.formats.geotags import _decode, _split, iim_datasets
 from screening.formats.metadata import read_blocks
 
-_EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor"}
-_IPTC = {80: "IPTC By-line", 110: "IPTC Credit"}
-_XMP = {("http://purl.org/dc/elements/1.1/", "creator"): "XMP dc:creator",
-        ("http://ns.adobe.com/xmp/1.0/DynamicMedia/", "artist"): "XMP xmpDM:artist",
-        ("http://ns.adobe.com/xmp/1.0/DynamicMedia/", "author"): "XMP xmpDM:author",
-        ("http://ns.adobe.com/photoshop/1.0/", "Credit"): "XMP photoshop:Credit"}
-_CLIP = frozenset({"artist", "album_artist", "author", "composer", "performer"})
+_EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor", 0x8298: "EXIF Copyright"}
+_IPTC = {80: "IPTC By-line", 85: "IPTC By-line title", 110: "IPTC Credit", 116: "IPTC Copyright notice",
+         122: "IPTC Writer/editor"}
+_DC, _PS = "http://purl.org/dc/elements/1.1/", "http://ns.adobe.com/photoshop/1.0/"
+_DM = "http://ns.adobe.com/xmp/1.0/DynamicMedia/"
+_XMP = {(_DC, "creator"): "XMP dc:creator", (_DC, "rights"): "XMP dc:rights", (_DM, "artist"): "XMP xmpDM:artist",
+        (_DM, "author"): "XMP xmpDM:author", (_DM, "copyright"): "XMP xmpDM:copyright",
+        (_PS, "Credit"): "XMP photoshop:Credit", (_PS, "CaptionWriter"): "XMP photoshop:CaptionWriter",
+        ("http://ns.adobe.com/tiff/1.0/", "Artist"): "XMP tiff:Artist",
+        ("http://ns.adobe.com/tiff/1.0/", "Copyright"): "XMP tiff:Copyright",
+        ("http://ns.adobe.com/xap/1.0/rights/", "Owner"): "XMP xmpRights:Owner",
+        ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CreatorContactInfo"): "XMP Iptc4xmpCore:CreatorContactInfo"}
+_CLIP = frozenset({"artist", "album_artist", "author", "composer", "performer", "copyright"})
+# a PNG's text chunks that name the maker (png.NOT_CAPTIONS: not read as captions)
+_PNG = frozenset({"author", "copyright", "artist", "creator"})
 
 
 def photo_credits(data: bytes) -> list[tuple[str, str]]:
@@ -50,7 +58,24 @@ def photo_credits(data: bytes) -> list[tuple[str, str]]:
             continue
         utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
         out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        out += _png(data)
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
+
+
+def _png(data: bytes) -> list[tuple[str, str]]:
+    from screening.formats import png
+
+    out = []
+    try:
+        for kind, body, pos in png.chunks(data):
+            if kind in (b"tEXt", b"zTXt", b"iTXt"):
+                keyword, text = png._text(kind, body, pos)
+                if keyword.lower() in _PNG:
+                    out.append((f"PNG {kind.decode()} chunk {keyword[:40]!r}", text.decode("utf-8", "replace")))
+    except (ImageError, MetadataError):
+        pass  # the picture reader reports a broken PNG
+    return out
 
 
 def clip_credits(tags: dict[str, str]) -> list[tuple[str, str]]:
@@ -74,10 +99,9 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
             if tag not in ifd.entries:
                 continue
             kind, n, at = ifd.entries[tag]
-            if kind not in (1, 2, 7, 129) or not 0 < n <= 1 << 16:
+            if kind not in (1, 2, 7, 129) or n <= 0:
                 continue
-            start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
-            raw = ifd.block[start:start + n]
+            raw = tag_bytes(ifd, tag, kind, n, at)
             text = raw.decode("utf-16-le", "replace") if tag == 0x9C9D else _decode(raw, False)
             out.append((label, text.replace("\x00", " ").strip()))
     return out

@@ -156,14 +156,15 @@ def blocks(data: bytes, found: Found) -> None:
 
 
 def _exif_chunk(kind: bytes, body: bytes, pos: int) -> bytes:
-    """The EXIF of an eXIf chunk, or of a compressed one as exiftool reads it (zxIf, or an eXIf
-    starting with a 0 byte: the method, the length, zlib data: RT29-11); another spelling is an error."""
+    """The EXIF of an eXIf chunk (or ImageMagick's exIf, an "Exif\\0\\0" header taken off), or of a
+    compressed one as exiftool reads it (zxIf, or an eXIf starting with a 0 byte: the method, the
+    length, zlib data: RT29-11); another spelling is an error."""
     name = kind.decode("latin-1")
-    if kind not in (b"eXIf", b"zxIf"):
+    if kind not in (b"eXIf", b"exIf", b"zxIf"):  # exIf: ImageMagick's before the standard (RT30-10)
         raise MetadataError(f"PNG chunk {name!r} at byte {pos} names EXIF in a spelling no standard has: "
                             "it cannot be read")
-    if kind == b"eXIf" and body[:1] != b"\x00":
-        return body  # (the EXIF readers judge it, as before)
+    if kind != b"zxIf" and body[:1] != b"\x00":
+        return body[6:] if body.startswith(b"Exif\x00\x00") else body  # (a header ImageMagick wrote by accident)
     if body[:1] != b"\x00" or len(body) < 5:
         raise MetadataError(f"PNG {name} chunk at byte {pos} is not compressed EXIF as exiftool reads it")
     return inflate(body[5:], f"PNG {name} chunk at byte {pos}")
