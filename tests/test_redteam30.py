@@ -273,15 +273,7 @@ def test_rt30_7_nested_compressed_text_is_refused_within_one_inflate_budget(monk
     assert spent[0] <= textunpack.MAX_UNPACKED
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT30-12 (medium: memory): reading a text holds 14-19 times its size at its peak (tracemalloc: 4 MB "
-    "of '1 ' -> 58 MB; 12 MB of words -> 237 MB): _number_lists' findall makes a bytes object a number, "
-    "and the base64/hex/dump readers each keep translated, compacted and joined copies and 4 decoded "
-    "alignments at once. With MAX_INFLATED at 64 MB a caption of 81,564 characters (base64 of zlib of "
-    "60 MB of 'A.') took 933 MB RSS and 7 s user, of '1,' 1.0 GB and 18 s user (load 9.5): two workers "
-    "on such files can exhaust a small server. Fix: stream the number lists (finditer, bytes built by "
-    "translate/array), free each alignment before the next, and lower MAX_INFLATED (no caption needs "
-    "64 MB of text) or count it with the layer budget of RT30-7"))
+# RT30-12 (medium: fixed (was a strict xfail)
 def test_rt30_12_reading_a_text_holds_a_few_copies_of_it_at_most():
     import tracemalloc
 

@@ -191,10 +191,9 @@ def _number_lists(text: bytes):
         return
     for how, pattern, base in (("decimal numbers", _DECIMALS, 10), ("hex numbers", _HEX_BYTES, 16)):
         for m in pattern.finditer(text):
-            numbers = _NUMBER[base].findall(m.group(0))
-            if len(numbers) < MIN_NUMBERS:
-                continue
-            yield how, bytes(int(n, base) & 0xFF for n in numbers)
+            data = bytes(int(n.group(), base) & 0xFF for n in _NUMBER[base].finditer(m.group(0)))  # (no list held)
+            if len(data) >= MIN_NUMBERS:
+                yield how, data
 
 
 def is_text(blob: bytes) -> bool:
