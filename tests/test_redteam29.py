@@ -540,12 +540,7 @@ def test_rt29_control_map_links_coordtext_knows_are_a_location(tmp_path, config,
     assert "location" in _found(tmp_path, config, "link.jpg", _described(text))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-18: the site's coordinates in map links of other shapes are cleared: OpenStreetMap's own "
-    "address-bar and Share link ('#map=18/53.80080/-1.54910': zoom/lat/lon, no mlat/mlon), Google Maps' "
-    "data parameter ('!3d53.8008!4d-1.5491', in every place URL copied from the browser), Bing Maps' "
-    "'cp=53.8008~-1.5491'. A reader of the caption clicks the link and sees the school. Fix: coordtext "
-    "reads these three shapes (slash-, '!4d'- and '~'-separated pairs in a maps URL)"))
+# RT29-18: fixed
 @pytest.mark.parametrize("text", ["https://www.openstreetmap.org/#map=18/53.80080/-1.54910",
                                   "https://www.google.com/maps/place/x/data=!3m1!4b1!4m6!3m5!1s0x0:0x0!8m2!3d53.8008!4d-1.5491",
                                   "https://www.bing.com/maps?cp=53.8008~-1.5491&lvl=16"],
@@ -567,12 +562,7 @@ def _plus_code(lat: float, lon: float) -> str:
     return code
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-19: the site written as a location code is cleared: a Google plus code (9C5WRF22+89, shown "
-    "for every place in Google Maps and pasted into its search box, 14 m), a what3words address "
-    "(///filled.count.soap: 3 m squares, promoted to UK schools and emergency services), a geohash. Fix: "
-    "coordtext decodes full plus codes and geohashes (labelled) as positions and treats '///w.w.w' and "
-    "w3w.co links as a place"))
+# RT29-19: fixed
 @pytest.mark.parametrize("text", [f"Meet at {_plus_code(53.8008, -1.5491)}", "Meet at ///filled.count.soap",
                                   "https://w3w.co/filled.count.soap", "geohash gcwfhf0y2"],
                          ids=["plus-code", "what3words", "w3w-link", "geohash"])
@@ -955,26 +945,14 @@ def test_rt29_control_notations_coordtext_knows_are_a_location(tmp_path, config,
     assert "location" in _found(tmp_path, config, "notation.jpg", _described(text))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-31: the site as projected coordinates is cleared: an Ordnance Survey easting and northing in "
-    "figures ('Easting 429672, Northing 434261', 'E 429672 N 434261': how OS Maps, UK planning and "
-    "drone-survey software print a point; the same place as the grid reference SE 29672 34261 that IS "
-    "read), UTM ('30U 595556 5962335', the drone and GPS units' other setting) and MGRS "
-    "('30UWE9555662335'). Fix: coordtext reads labelled eastings/northings with osgrid.py's "
-    "transformation, and UTM/MGRS with a zone letter as positions"))
+# RT29-31: fixed
 @pytest.mark.parametrize("text", ["Easting 429672, Northing 434261", "E 429672 N 434261", "UTM 30U 595556 5962335",
                                   "MGRS 30UWE9555662335"], ids=["easting-northing", "E-N", "utm", "mgrs"])
 def test_rt29_31_the_site_as_projected_coordinates_is_not_cleared(tmp_path, config, text):
     assert _found(tmp_path, config, "projected.jpg", _described(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-32: the site's latitude and longitude in spellings coordtext does not parse are cleared: "
-    "degrees:minutes:seconds with colons ('53:48:02.88N 1:32:56.76W', exiftool's own -c '%d:%d:%.2f' "
-    "output and many GPS loggers'), degrees minutes seconds separated by spaces with letters after "
-    "('53 48 02.9 N 001 32 56.8 W'), longitude first with labels ('lon -1.5491 lat 53.8008'), signed "
-    "labelled degrees and minutes ('lat 53°48.048 lon -1°32.946'), a pair split by '|' or '/' after a "
-    "'lat/lon' label. Fix: accept these in coordtext (labelled or lettered only, as now)"))
+# RT29-32: fixed
 @pytest.mark.parametrize("text", ["53:48:02.88N 1:32:56.76W", "53 48 02.9 N 001 32 56.8 W", "lon -1.5491 lat 53.8008",
                                   "lat 53°48.048 lon -1°32.946", "lat/lon 53.8008/-1.5491", "53.8008 | -1.5491"],
                          ids=["colons", "spaced-dms", "lon-first", "signed-dm", "slash", "pipe"])
