@@ -570,12 +570,7 @@ def test_rt29_19_the_site_written_as_a_location_code_is_not_cleared(tmp_path, co
     assert _found(tmp_path, config, "code.jpg", _described(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-20: place fields of vocabularies geotags._PLACES does not list are cleared, where photoshop:City "
-    "'Leeds' is a location: Media Pro / Capture One's mediapro:City and mediapro:Location (exiftool: "
-    "'City', 'Location'), IPTC Extension LocationId (a place's URI: an OpenStreetMap way, a GeoNames id). "
-    "Fix: add them to _PLACES (and treat any property named City/Location/Sublocation of any namespace "
-    "as a place, as latitude/longitude already are)"))
+# RT29-20: fixed
 @pytest.mark.parametrize("body,ns", [
     (b"<mediapro:City>Leeds</mediapro:City>", b' xmlns:mediapro="http://ns.iview-multimedia.com/mediapro/1.0/"'),
     (b"<mediapro:Location>Headingley playing fields</mediapro:Location>",
