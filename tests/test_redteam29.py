@@ -834,13 +834,7 @@ def _geotiff(tie: tuple[float, ...], model_type: int = 2, crs: int = 4326) -> by
                         34735: (3, 16, keys)})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-29: a GeoTIFF (an orthophoto from a drone survey of the school grounds, a GIS export) is "
-    "cleared: its georeferencing (ModelTiepointTag 33922 with PixelScale 33550 or ModelTransformation "
-    "34264, and the GeoKey directory 34735) puts every pixel on the map (QGIS, Google Earth, exiftool: "
-    "'ModelTiePoint : 0 0 0 -1.5491 53.8008 0'), yet the location check reads only EXIF GPS. Fix: a "
-    "TIFF with 33922 or 34264 is a position (read WGS 84 and British National Grid, EPSG 27700, with "
-    "osgrid.py); any other coordinate system a malformed position"))
+# RT29-29: fixed
 @pytest.mark.parametrize("tie,model,crs", [((0, 0, 0, -1.5491, 53.8008, 0), 2, 4326),
                                            ((0, 0, 0, 429672.0, 434261.0, 0), 1, 27700)], ids=["wgs84", "bng"])
 def test_rt29_29_a_geotiff_of_the_site_is_not_cleared(tmp_path, config, tie, model, crs):
