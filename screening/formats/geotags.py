@@ -243,7 +243,7 @@ def xmp_claims(packet: bytes) -> Claims:
     places = []
     for element in root.iter():
         positions.extend(_element_positions(element))
-        for name, value in element.attrib.items():  # properties written as attributes
+        for name, value in sorted(element.attrib.items(), key=lambda kv: xmpplaces.rank(*_split(kv[0]))):  # attributes
             label = xmpplaces.label(*_split(name))
             if label and value.strip():
                 places.append(Place(label, value.strip()))

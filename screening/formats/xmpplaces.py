@@ -51,3 +51,11 @@ def label(ns: str, name: str) -> str | None:
     if _NOT.match(local) or not (local in _NAMES or _SUFFIX.search(local)):
         return None
     return name[:1].upper() + name[1:]
+
+
+_ORDER = {key: i for i, key in enumerate(LABELS)}
+
+
+def rank(ns: str, name: str) -> int:
+    """Where a property comes in a finding's text: the common vocabularies' order, then the rest."""
+    return _ORDER.get((ns, name), len(_ORDER))
