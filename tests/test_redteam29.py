@@ -721,13 +721,7 @@ def test_rt29_control_a_clips_position_in_one_tag_is_a_location(tmp_path, config
     assert "location" in _clip_kinds(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-25: a clip whose latitude and longitude are two tags (Matroska LATITUDE and LONGITUDE, "
-    "GPS_LATITUDE/GPS_LONGITUDE, as dashcams and GPS loggers' muxers write them) is cleared: "
-    "video_metadata reads tags named for a location or holding ISO 6709, and coordtext reads each tag "
-    "alone, where one number is no position; exiftool prints '[Matroska] Latitude : 53.8008'. For XMP "
-    "any property named latitude/longitude already pairs up. Fix: pair a clip's tags whose names hold "
-    "lat/latitude and lon/lng/longitude, as geotags._element_positions pairs XMP properties"))
+# RT29-25: fixed
 @pytest.mark.parametrize("tags", [{"LATITUDE": "53.8008", "LONGITUDE": "-1.5491"},
                                   {"GPS_LATITUDE": "53.8008", "GPS_LONGITUDE": "-1.5491"}], ids=["plain", "gps-prefix"])
 def test_rt29_25_a_clips_position_in_two_tags_is_not_cleared(tmp_path, config, tags):
@@ -739,12 +733,7 @@ def test_rt29_control_a_position_in_one_png_text_chunk_is_a_location(tmp_path, c
     assert "location" in _found(tmp_path, config, "one.png", _png(_pchunk(b"tEXt", b"GPS\x0053.8008, -1.5491")))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-26: a PNG whose latitude and longitude are two text chunks (keywords 'Latitude'/'Longitude' or "
-    "'GPSLatitude'/'GPSLongitude', as mapping and drone tools write them) is cleared: each chunk's text is "
-    "read alone and without its keyword, and one number is no position; exiftool prints 'Latitude : "
-    "53.8008' / 'Longitude : -1.5491'. Fix: as RT29-25, pair text chunks whose keywords name latitude "
-    "and longitude (read the keyword with its text)"))
+# RT29-26: fixed
 @pytest.mark.parametrize("kind,keys", [(b"tEXt", (b"Latitude", b"Longitude")), (b"iTXt", (b"GPSLatitude", b"GPSLongitude"))])
 def test_rt29_26_a_pngs_position_in_two_text_chunks_is_not_cleared(tmp_path, config, kind, keys):
     extra = b"\x00\x00\x00\x00" if kind == b"iTXt" else b""  # iTXt: compression flag, method, language, translated

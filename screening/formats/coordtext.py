@@ -246,11 +246,13 @@ def caption_sources(texts) -> list[tuple[str, str, Claims]]:
     """(source, where, claims) for the location check, of (where, text) captions that have
     coordinates or a UK postcode written in them (the text check's captions: EXIF, XMP, IPTC,
     comments, tags). A postcode is a place: "location text in the EXIF image description:
-    postcode 'LS6 2AB'" (RT11b-15)."""
-    out = []
+    postcode 'LS6 2AB'" (RT11b-15). A latitude and a longitude in two of them: coordpairs.py."""
+    from screening.formats.coordpairs import named_pairs  # it imports geotags, which imports this module
+
+    texts, out = list(texts), []
     for where, text in texts:
         found, codes, coded = positions(text), postcodes(text), geocodes.places(plain(text))
         if found or codes or coded:
             places = tuple(dict.fromkeys([Place("postcode", code) for code in codes] + coded))
             out.append(("caption", f"the {where}", Claims(tuple(found), places)))
-    return out
+    return out + [("caption", f"the {where}", Claims((pos,))) for where, pos in named_pairs(texts)]

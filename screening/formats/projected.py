@@ -3,7 +3,8 @@
 - an Ordnance Survey easting and northing in figures, labelled: "Easting 429672, Northing 434261",
   "E 429672 N 434261", "429672E 434261N" (metres on the National Grid; formats/osgrid.py converts);
   with the one-letter labels both are 6 figures (a northing of 7 for Shetland), with the words 5 or 6;
-- UTM: a zone and latitude band then an easting (6 figures) and a northing (7 or fewer):
+- UTM: a zone and latitude band then an easting (6 figures) and a northing (6 or 7), the point
+  inside the band the letter names:
   "30U 595556 5962335", "UTM 30U 595556E 5962335N";
 - MGRS: zone, band, the 100 km square's two letters, then 2 to 10 figures: "30UWE9555662335".
 A zone past 60 or a band letter that is none is simply not such a reference (no label says it is).
@@ -18,12 +19,12 @@ from screening.formats.geotags import Position
 from screening.formats.osgrid import to_wgs84
 
 _BANDS = "CDEFGHJKLMNPQRSTUVWX"  # 8 degrees each from 80 S; X is 12
-_EN = re.compile(r"(?<![\w.])(?:(?P<w1>eastings?)\s*[:=]?\s*(?P<e1>\d{5,6})(?:\.\d+)?|E\s*[:=]?\s*(?P<e2>\d{6})(?:\.\d+)?"
+_EN = re.compile(r"(?<![\w.])(?:eastings?\s*[:=]?\s*(?P<e1>\d{5,6})(?:\.\d+)?|E\s*[:=]?\s*(?P<e2>\d{6})(?:\.\d+)?"
                  r"|(?P<e3>\d{6})(?:\.\d+)?\s?(?:m\s?)?E)\b[\s,;/]*"
-                 r"(?:(?P<w2>northings?)\s*[:=]?\s*(?P<n1>\d{5,7})(?:\.\d+)?|N\s*[:=]?\s*(?P<n2>\d{6,7})(?:\.\d+)?"
+                 r"(?:northings?\s*[:=]?\s*(?P<n1>\d{5,7})(?:\.\d+)?|N\s*[:=]?\s*(?P<n2>\d{6,7})(?:\.\d+)?"
                  r"|(?P<n3>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N)\b(?![.,]\d)", re.I)
 _UTM = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s+(?P<e>\d{6})(?:\.\d+)?\s?(?:m\s?)?E?"
-                  r"[\s,;/]+(?P<n>\d{1,7})(?:\.\d+)?\s?(?:m\s?)?N?\b(?![.,]\d)", re.I)
+                  r"[\s,;/]+(?P<n>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N?\b(?![.,]\d)", re.I)
 _MGRS = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s?(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
                    r"(?P<digits>\d{1,5}\s\d{1,5}|\d{2,10})\b(?![.,]\d)")
 
