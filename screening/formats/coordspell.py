@@ -46,7 +46,7 @@ _LABEL = r"\b\.?\s*[:=]?\s*"
 _LAT_LON = re.compile(rf"\b{_LAT}{_LABEL}{_value('y')}[\s,;/|&]*\b{_LON}{_LABEL}{_value('x')}", re.I)
 _LON_LAT = re.compile(rf"\b{_LON}{_LABEL}{_value('x')}[\s,;/|&]*\b{_LAT}{_LABEL}{_value('y')}", re.I)
 _N = r"[-+]?\d{1,3}\.\d+"
-_PAIR = re.compile(rf"\(?\b(?P<first>{_LAT}|{_LON})\s*[/,&|-]?\s*(?:{_LAT}|{_LON})\b\)?\s*[:=]?\s*\(?"
+_PAIR = re.compile(rf"\(?\b(?:(?P<first>{_LAT})\s*[/,&|-]?\s*{_LON}|{_LON}\s*[/,&|-]?\s*{_LAT})\b\)?\s*[:=]?\s*\(?"
                    rf"(?P<a>{_N})\s*(?:[/|,;]\s*|\s+)(?P<b>{_N})(?![\d.])", re.I)
 
 
@@ -62,7 +62,7 @@ def positions(text: str):
             yield m.span(), _dms(parts, m["yh"], m["xh"], m.group(0).strip())
     for m in _PAIR.finditer(text):
         a, b = float(m["a"]), float(m["b"])
-        lat, lon = (a, b) if m["first"].lower().startswith("lat") else (b, a)
+        lat, lon = (a, b) if m["first"] else (b, a)
         yield m.span(), _dms([[lat, 0, 0], [lon, 0, 0]], None, None, m.group(0).strip())
 
 
