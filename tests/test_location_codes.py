@@ -35,7 +35,7 @@ def _near(text: str, point=SITE, metres: float = 60) -> bool:
     "https://www.bing.com/maps?cp=53.8008%7E-1.5491&lvl=16",
     "53:48:02.88 N, 001:32:56.76 W", "53:48.048N 1:32.946W", "latitude 53.8008, longitude -1.5491",
     "Lon: -1.5491 Lat: 53.8008", "lat 53°48'02.88\" lon -1°32'56.76\"", "(lat, lon) 53.8008, -1.5491",
-    "lon/lat -1.5491/53.8008", "UTM 30U 595556E 5962335N", "30U WE 95556 62335"])
+    "lon/lat -1.5491/53.8008", "UTM 30U 595556E 5962335N", "MGRS 30U WE 95556 62335"])
 def test_written_forms_are_read_at_the_site(text):
     assert _near(text)
 
@@ -90,6 +90,7 @@ ORDINARY = [
     "Ticket 123456, invoice 654321", "Visit https://www.example.org/a/b/c and file:///home.user.docs",
     "Our geohash and maps lesson", "Open day 3 June 2024 from 09:30 to 15:15 in Hall 2B",
     "Room E 12, Block N 3", "Height 1.234 m | weight 45.678 kg", "ISBN 978-0-12-345678-9", "Class 4W won 3:2",
+    "Fri Apr  7 15:14:43 PDT 2017", "Sun Mar  8 23:56:24 PST 1998",  # a time zone and a year are no MGRS square
 ]
 
 

@@ -6,7 +6,8 @@
 - UTM: a zone and latitude band then an easting (6 figures) and a northing (6 or 7), the point
   inside the band the letter names:
   "30U 595556 5962335", "UTM 30U 595556E 5962335N";
-- MGRS: zone, band, the 100 km square's two letters, then 2 to 10 figures: "30UWE9555662335".
+- MGRS: zone, band, the 100 km square's two letters, then 4 to 10 figures, written together
+  ("30UWE9555662335"), or spaced after the label MGRS ("MGRS 30U WE 95556 62335").
 A zone past 60 or a band letter that is none is simply not such a reference (no label says it is).
 """
 
@@ -25,8 +26,11 @@ _EN = re.compile(r"(?<![\w.])(?:eastings?\s*[:=]?\s*(?P<e1>\d{5,6})(?:\.\d+)?|E\
                  r"|(?P<n3>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N)\b(?![.,]\d)", re.I)
 _UTM = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s+(?P<e>\d{6})(?:\.\d+)?\s?(?:m\s?)?E?"
                   r"[\s,;/]+(?P<n>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N?\b(?![.,]\d)", re.I)
-_MGRS = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s?(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
-                   r"(?P<digits>\d{1,5}\s\d{1,5}|\d{2,10})\b(?![.,]\d)")
+# MGRS: written together ("30UWE9555662335", 4 figures at least), or spaced after its label ("MGRS 30U WE
+# 95556 62335"): "43 PDT 2017" is a time zone and a year
+_MGRS = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])(?P<digits>\d{4,10})\b"
+                   r"|\bMGRS\s*[:=]?\s*(?P<lzone>\d{1,2})\s?(?P<lband>[C-HJ-NP-X])\s?(?P<lsq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
+                   r"(?P<ldigits>\d{1,5}\s\d{1,5}|\d{2,10})\b(?![.,]\d)")
 
 
 def positions(text: str):
@@ -43,7 +47,8 @@ def positions(text: str):
         if found is not None:
             yield m.span(), Position(*found, raw=m.group(0).strip(), what="UTM position written")
     for m in _MGRS.finditer(text):
-        found = mgrs(int(m["zone"]), m["band"].upper(), m["sq"].upper(), m["digits"].replace(" ", ""))
+        p = "" if m["zone"] else "l"
+        found = mgrs(int(m[p + "zone"]), m[p + "band"], m[p + "sq"], m[p + "digits"].replace(" ", ""))
         if found is not None:
             yield m.span(), Position(*found, raw=m.group(0).strip(), what="MGRS position written")
 
