@@ -55,7 +55,8 @@ def test_a_labelled_geohash_decodes_to_its_cell():
 
 def test_eastings_and_northings_are_the_grid_reference_they_spell():
     (_, lat, lon, _), = grid_refs("SE 29672 34261")
-    for text in ("Easting 429672, Northing 434261", "E: 429672 N: 434261", "429672E 434261N"):
+    for text in ("Easting 429672, Northing 434261", "E: 429672 N: 434261", "429672E 434261N", "N 434261 E 429672",
+                 "Northing: 434261.0 Easting: 429672.0"):
         (pos,) = coordtext.positions(text)
         assert abs(pos.lat - lat) < 1e-5 and abs(pos.lon - lon) < 1e-5
 

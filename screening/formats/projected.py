@@ -1,7 +1,8 @@
 """Projected coordinates written as text (RT29-31), for formats/coordtext.py: read as WGS84.
 
 - an Ordnance Survey easting and northing in figures, labelled: "Easting 429672, Northing 434261",
-  "E 429672 N 434261", "429672E 434261N" (metres on the National Grid; formats/osgrid.py converts);
+  "E 429672 N 434261", "429672E 434261N", northing first too (metres on the National Grid; osgrid.py
+  converts);
   with the one-letter labels both are 6 figures (a northing of 7 for Shetland), with the words 5 or 6;
 - UTM: a zone and latitude band then an easting (6 figures) and a northing (6 or 7), the point
   inside the band the letter names:
@@ -20,10 +21,12 @@ from screening.formats.geotags import Position
 from screening.formats.osgrid import to_wgs84
 
 _BANDS = "CDEFGHJKLMNPQRSTUVWX"  # 8 degrees each from 80 S; X is 12
-_EN = re.compile(r"(?<![\w.])(?:eastings?\s*[:=]?\s*(?P<e1>\d{5,6})(?:\.\d+)?|E\s*[:=]?\s*(?P<e2>\d{6})(?:\.\d+)?"
-                 r"|(?P<e3>\d{6})(?:\.\d+)?\s?(?:m\s?)?E)\b[\s,;/]*"
-                 r"(?:northings?\s*[:=]?\s*(?P<n1>\d{5,7})(?:\.\d+)?|N\s*[:=]?\s*(?P<n2>\d{6,7})(?:\.\d+)?"
-                 r"|(?P<n3>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N)\b(?![.,]\d)", re.I)
+_EAST = (r"(?:eastings?\s*[:=]?\s*(?P<e1>\d{5,6})(?:\.\d+)?|E\s*[:=]?\s*(?P<e2>\d{6})(?:\.\d+)?"
+         r"|(?P<e3>\d{6})(?:\.\d+)?\s?(?:m\s?)?E)\b")
+_NORTH = (r"(?:northings?\s*[:=]?\s*(?P<n1>\d{5,7})(?:\.\d+)?|N\s*[:=]?\s*(?P<n2>\d{6,7})(?:\.\d+)?"
+          r"|(?P<n3>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N)\b")
+_EN = [re.compile(rf"(?<![\w.]){first}[\s,;/]*{second}(?![.,]\d)", re.I) for first, second in ((_EAST, _NORTH),
+                                                                                         (_NORTH, _EAST))]
 _UTM = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s+(?P<e>\d{6})(?:\.\d+)?\s?(?:m\s?)?E?"
                   r"[\s,;/]+(?P<n>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N?\b(?![.,]\d)", re.I)
 # MGRS: written together ("30UWE9555662335", 4 figures at least), or spaced after its label ("MGRS 30U WE
@@ -35,7 +38,7 @@ _MGRS = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-H
 
 def positions(text: str):
     """((start, end), Position) of the eastings/northings, UTM and MGRS references in `text`."""
-    for m in _EN.finditer(text):
+    for m in (*_EN[0].finditer(text), *_EN[1].finditer(text)):
         easting = int(m["e1"] or m["e2"] or m["e3"])
         northing = int(m["n1"] or m["n2"] or m["n3"])
         if not (0 < easting < 700_000 and 0 < northing < 1_300_000):
