@@ -30,6 +30,11 @@ from shared_photos import SHARED  # noqa: E402
 from screening.formats import captions, coordtext  # noqa: E402
 from screening.formats.metadata import read_blocks  # noqa: E402
 
+try:  # what3words addresses and short plus codes (RT29-19); absent in checkouts before it
+    from screening.formats import geocodes  # noqa: E402
+except ImportError:
+    geocodes = None
+
 IMAGES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heif", ".heic", ".webp", ".gif")
 
 
@@ -71,7 +76,8 @@ def read_texts(path: Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]
 def flags(text: str) -> list[str]:
     out = [f"position {p.lat},{p.lon} from {p.raw!r}" if p.problem is None else f"malformed {p.raw!r}"
            for p in coordtext.positions(text)]
-    return out + [f"postcode {c!r}" for c in coordtext.postcodes(text)]
+    places = [f"{p.label} {p.value!r}" for p in geocodes.places(coordtext.plain(text))] if geocodes else []
+    return out + [f"postcode {c!r}" for c in coordtext.postcodes(text)] + places
 
 
 def corpus_lines(roots: list[str], limit: int) -> list[tuple[str, str]]:

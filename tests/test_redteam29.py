@@ -540,12 +540,7 @@ def test_rt29_control_map_links_coordtext_knows_are_a_location(tmp_path, config,
     assert "location" in _found(tmp_path, config, "link.jpg", _described(text))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-18: the site's coordinates in map links of other shapes are cleared: OpenStreetMap's own "
-    "address-bar and Share link ('#map=18/53.80080/-1.54910': zoom/lat/lon, no mlat/mlon), Google Maps' "
-    "data parameter ('!3d53.8008!4d-1.5491', in every place URL copied from the browser), Bing Maps' "
-    "'cp=53.8008~-1.5491'. A reader of the caption clicks the link and sees the school. Fix: coordtext "
-    "reads these three shapes (slash-, '!4d'- and '~'-separated pairs in a maps URL)"))
+# RT29-18: fixed
 @pytest.mark.parametrize("text", ["https://www.openstreetmap.org/#map=18/53.80080/-1.54910",
                                   "https://www.google.com/maps/place/x/data=!3m1!4b1!4m6!3m5!1s0x0:0x0!8m2!3d53.8008!4d-1.5491",
                                   "https://www.bing.com/maps?cp=53.8008~-1.5491&lvl=16"],
@@ -567,12 +562,7 @@ def _plus_code(lat: float, lon: float) -> str:
     return code
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-19: the site written as a location code is cleared: a Google plus code (9C5WRF22+89, shown "
-    "for every place in Google Maps and pasted into its search box, 14 m), a what3words address "
-    "(///filled.count.soap: 3 m squares, promoted to UK schools and emergency services), a geohash. Fix: "
-    "coordtext decodes full plus codes and geohashes (labelled) as positions and treats '///w.w.w' and "
-    "w3w.co links as a place"))
+# RT29-19: fixed
 @pytest.mark.parametrize("text", [f"Meet at {_plus_code(53.8008, -1.5491)}", "Meet at ///filled.count.soap",
                                   "https://w3w.co/filled.count.soap", "geohash gcwfhf0y2"],
                          ids=["plus-code", "what3words", "w3w-link", "geohash"])
@@ -580,12 +570,7 @@ def test_rt29_19_the_site_written_as_a_location_code_is_not_cleared(tmp_path, co
     assert _found(tmp_path, config, "code.jpg", _described(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-20: place fields of vocabularies geotags._PLACES does not list are cleared, where photoshop:City "
-    "'Leeds' is a location: Media Pro / Capture One's mediapro:City and mediapro:Location (exiftool: "
-    "'City', 'Location'), IPTC Extension LocationId (a place's URI: an OpenStreetMap way, a GeoNames id). "
-    "Fix: add them to _PLACES (and treat any property named City/Location/Sublocation of any namespace "
-    "as a place, as latitude/longitude already are)"))
+# RT29-20: fixed
 @pytest.mark.parametrize("body,ns", [
     (b"<mediapro:City>Leeds</mediapro:City>", b' xmlns:mediapro="http://ns.iview-multimedia.com/mediapro/1.0/"'),
     (b"<mediapro:Location>Headingley playing fields</mediapro:Location>",
@@ -730,13 +715,7 @@ def test_rt29_control_a_clips_position_in_one_tag_is_a_location(tmp_path, config
     assert "location" in _clip_kinds(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-25: a clip whose latitude and longitude are two tags (Matroska LATITUDE and LONGITUDE, "
-    "GPS_LATITUDE/GPS_LONGITUDE, as dashcams and GPS loggers' muxers write them) is cleared: "
-    "video_metadata reads tags named for a location or holding ISO 6709, and coordtext reads each tag "
-    "alone, where one number is no position; exiftool prints '[Matroska] Latitude : 53.8008'. For XMP "
-    "any property named latitude/longitude already pairs up. Fix: pair a clip's tags whose names hold "
-    "lat/latitude and lon/lng/longitude, as geotags._element_positions pairs XMP properties"))
+# RT29-25: fixed
 @pytest.mark.parametrize("tags", [{"LATITUDE": "53.8008", "LONGITUDE": "-1.5491"},
                                   {"GPS_LATITUDE": "53.8008", "GPS_LONGITUDE": "-1.5491"}], ids=["plain", "gps-prefix"])
 def test_rt29_25_a_clips_position_in_two_tags_is_not_cleared(tmp_path, config, tags):
@@ -748,12 +727,7 @@ def test_rt29_control_a_position_in_one_png_text_chunk_is_a_location(tmp_path, c
     assert "location" in _found(tmp_path, config, "one.png", _png(_pchunk(b"tEXt", b"GPS\x0053.8008, -1.5491")))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-26: a PNG whose latitude and longitude are two text chunks (keywords 'Latitude'/'Longitude' or "
-    "'GPSLatitude'/'GPSLongitude', as mapping and drone tools write them) is cleared: each chunk's text is "
-    "read alone and without its keyword, and one number is no position; exiftool prints 'Latitude : "
-    "53.8008' / 'Longitude : -1.5491'. Fix: as RT29-25, pair text chunks whose keywords name latitude "
-    "and longitude (read the keyword with its text)"))
+# RT29-26: fixed
 @pytest.mark.parametrize("kind,keys", [(b"tEXt", (b"Latitude", b"Longitude")), (b"iTXt", (b"GPSLatitude", b"GPSLongitude"))])
 def test_rt29_26_a_pngs_position_in_two_text_chunks_is_not_cleared(tmp_path, config, kind, keys):
     extra = b"\x00\x00\x00\x00" if kind == b"iTXt" else b""  # iTXt: compression flag, method, language, translated
@@ -843,13 +817,7 @@ def _geotiff(tie: tuple[float, ...], model_type: int = 2, crs: int = 4326) -> by
                         34735: (3, 16, keys)})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-29: a GeoTIFF (an orthophoto from a drone survey of the school grounds, a GIS export) is "
-    "cleared: its georeferencing (ModelTiepointTag 33922 with PixelScale 33550 or ModelTransformation "
-    "34264, and the GeoKey directory 34735) puts every pixel on the map (QGIS, Google Earth, exiftool: "
-    "'ModelTiePoint : 0 0 0 -1.5491 53.8008 0'), yet the location check reads only EXIF GPS. Fix: a "
-    "TIFF with 33922 or 34264 is a position (read WGS 84 and British National Grid, EPSG 27700, with "
-    "osgrid.py); any other coordinate system a malformed position"))
+# RT29-29: fixed
 @pytest.mark.parametrize("tie,model,crs", [((0, 0, 0, -1.5491, 53.8008, 0), 2, 4326),
                                            ((0, 0, 0, 429672.0, 434261.0, 0), 1, 27700)], ids=["wgs84", "bng"])
 def test_rt29_29_a_geotiff_of_the_site_is_not_cleared(tmp_path, config, tie, model, crs):
@@ -949,26 +917,14 @@ def test_rt29_control_notations_coordtext_knows_are_a_location(tmp_path, config,
     assert "location" in _found(tmp_path, config, "notation.jpg", _described(text))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-31: the site as projected coordinates is cleared: an Ordnance Survey easting and northing in "
-    "figures ('Easting 429672, Northing 434261', 'E 429672 N 434261': how OS Maps, UK planning and "
-    "drone-survey software print a point; the same place as the grid reference SE 29672 34261 that IS "
-    "read), UTM ('30U 595556 5962335', the drone and GPS units' other setting) and MGRS "
-    "('30UWE9555662335'). Fix: coordtext reads labelled eastings/northings with osgrid.py's "
-    "transformation, and UTM/MGRS with a zone letter as positions"))
+# RT29-31: fixed
 @pytest.mark.parametrize("text", ["Easting 429672, Northing 434261", "E 429672 N 434261", "UTM 30U 595556 5962335",
                                   "MGRS 30UWE9555662335"], ids=["easting-northing", "E-N", "utm", "mgrs"])
 def test_rt29_31_the_site_as_projected_coordinates_is_not_cleared(tmp_path, config, text):
     assert _found(tmp_path, config, "projected.jpg", _described(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-32: the site's latitude and longitude in spellings coordtext does not parse are cleared: "
-    "degrees:minutes:seconds with colons ('53:48:02.88N 1:32:56.76W', exiftool's own -c '%d:%d:%.2f' "
-    "output and many GPS loggers'), degrees minutes seconds separated by spaces with letters after "
-    "('53 48 02.9 N 001 32 56.8 W'), longitude first with labels ('lon -1.5491 lat 53.8008'), signed "
-    "labelled degrees and minutes ('lat 53°48.048 lon -1°32.946'), a pair split by '|' or '/' after a "
-    "'lat/lon' label. Fix: accept these in coordtext (labelled or lettered only, as now)"))
+# RT29-32: fixed
 @pytest.mark.parametrize("text", ["53:48:02.88N 1:32:56.76W", "53 48 02.9 N 001 32 56.8 W", "lon -1.5491 lat 53.8008",
                                   "lat 53°48.048 lon -1°32.946", "lat/lon 53.8008/-1.5491", "53.8008 | -1.5491"],
                          ids=["colons", "spaced-dms", "lon-first", "signed-dm", "slash", "pipe"])

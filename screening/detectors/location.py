@@ -1,4 +1,5 @@
-"""Location check: GPS coordinates and place names in EXIF, XMP (and its sidecar) and IPTC, and
+"""Location check: GPS coordinates and place names in EXIF, XMP (and its sidecar) and IPTC, GeoTIFF
+georeferencing of a TIFF or an EXIF block (formats/geotiff.py), and
 coordinates written in the captions the text check reads (formats/coordtext.py).
 
 Reports a LocationFinding per source; metadata it cannot read raises, so the check is
@@ -12,7 +13,7 @@ import math
 from pathlib import Path
 
 from screening.config import Config
-from screening.formats import captions, coordtext, exiv2_reader, geotags, metadata, sniff
+from screening.formats import captions, coordtext, exiv2_reader, geotags, geotiff, metadata, sniff
 from screening.formats.sidecars import links_out, sidecars_of
 from screening.model import LocationFinding
 
@@ -51,6 +52,7 @@ class LocationDetector:
         sources: list[tuple[str, str, geotags.Claims, str | None]] = []
         for block in dict.fromkeys(blocks.exif + extra_exif):
             sources.append(("EXIF GPS", "EXIF", geotags.exif_claims(block), None))
+            sources.append(("GeoTIFF", "the TIFF tags", geotiff.claims(block), None))  # RT29-29
         for packet in blocks.xmp:
             sources.append(("XMP", "XMP", geotags.xmp_claims(packet), None))
         for block in blocks.iptc:

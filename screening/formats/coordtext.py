@@ -13,7 +13,11 @@ score "12.345", a phone number, a price) is not a position. It reads:
   British Isles: "53.800800,-1.549100", "53.801, -1.549"; separated by spaces alone, only with a
   sign or inside the British Isles ("Lap times 58.1234 59.4321" is not a position);
 - a map link: Google Maps "@53.8008,-1.5491,17z", "?q=53.8,-1.5", OpenStreetMap "mlat=53.8&mlon=-1.5";
-- an ISO 6709 point closed by its slash: "+53.8008-001.5491/".
+- an ISO 6709 point closed by its slash: "+53.8008-001.5491/";
+- other map links, plus codes, geohashes (formats/geocodes.py), OS eastings/northings in figures,
+  UTM and MGRS (formats/projected.py), colon- and space-separated DMS, longitude first, "lat/lon a/b"
+  (formats/coordspell.py); a bare pair may be split by "|" too (RT29-18/19/31/32).
+A what3words address ("///filled.count.soap") cannot be decoded offline: it is a place (geocodes.py).
 A labelled or lettered position out of range (latitude 95) is a malformed position: text that
 says it is a position and cannot be read is never taken as saying nothing. A bare pair out of
 range is simply not a position. UK postcodes: formats/postcodes.py.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from screening.formats import coordspell, geocodes, projected
 from screening.formats import postcodes as _postcodes
 from screening.formats.geotags import Claims, Place, Position
 from screening.formats.osgrid import grid_refs
@@ -60,7 +65,7 @@ _DMS = re.compile(r"(?<![\w.,])" + _dms_part("a") + r"\s*(?P<ns>[NS])\b[\s,;/]*"
 _DMS_FIRST = re.compile(r"\b(?P<ns>[NS])\s*" + _dms_part("a") + r"[\s,;/]+(?P<ew>[EW])\s*" + _dms_part("b")
                         + r"(?![\d.,]*\d)")
 # (a CSV row's pair after a comma, or before ",45.2" of altitude, and "53.8;-1.5" are pairs: RT13-3)
-_BARE_PAIR = re.compile(r"(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)"
+_BARE_PAIR = re.compile(r"(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/|]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)"
                         r"|(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})[,;]([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)")
 # Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, OpenStreetMap "mlat=..&mlon=..".
 _MAP_LINK = re.compile(r"(?:@|[?&](?:q|ll|query|center|destination)=)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
@@ -75,7 +80,8 @@ def positions(text: str) -> list[Position]:
     text = plain(text).replace("−", "-")
     found: list[Position] = []
     taken: list[tuple[int, int]] = []
-    for finder in (_map_links, _labelled, _dms, _hemispheres, _iso6709, _os_grid, _bare_pairs):
+    for finder in (_map_links, geocodes.positions, _labelled, _dms, _hemispheres, _iso6709, _os_grid,
+                   projected.positions, coordspell.positions, _bare_pairs):
         for (start, end), pos in finder(text):
             if any(start < b and a < end for a, b in taken):
                 continue  # the same characters already read by a surer pattern
@@ -176,7 +182,7 @@ def _bare_pairs(text: str):
         places = min(len(a.split(".")[1]), len(b.split(".")[1]))
         south, north, west, east = _BRITISH_ISLES
         near = south <= lat <= north and west <= lon <= east
-        spaced = not re.search(r"[,;/]", m.group(0))
+        spaced = not re.search(r"[,;/|]", m.group(0))
         if spaced and not (near or a[0] in "+-" or b[0] in "+-"):
             continue
         if abs(lat) < 1 and abs(lon) < 1:
@@ -240,11 +246,13 @@ def caption_sources(texts) -> list[tuple[str, str, Claims]]:
     """(source, where, claims) for the location check, of (where, text) captions that have
     coordinates or a UK postcode written in them (the text check's captions: EXIF, XMP, IPTC,
     comments, tags). A postcode is a place: "location text in the EXIF image description:
-    postcode 'LS6 2AB'" (RT11b-15)."""
-    out = []
+    postcode 'LS6 2AB'" (RT11b-15). A latitude and a longitude in two of them: coordpairs.py."""
+    from screening.formats.coordpairs import named_pairs  # it imports geotags, which imports this module
+
+    texts, out = list(texts), []
     for where, text in texts:
-        found, codes = positions(text), postcodes(text)
-        if found or codes:
-            places = tuple(Place("postcode", code) for code in dict.fromkeys(codes))
+        found, codes, coded = positions(text), postcodes(text), geocodes.places(plain(text))
+        if found or codes or coded:
+            places = tuple(dict.fromkeys([Place("postcode", code) for code in codes] + coded))
             out.append(("caption", f"the {where}", Claims(tuple(found), places)))
-    return out
+    return out + [("caption", f"the {where}", Claims((pos,))) for where, pos in named_pairs(texts)]

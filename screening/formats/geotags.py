@@ -18,6 +18,7 @@ import exifread
 from defusedxml import ElementTree
 from PIL import Image
 
+from screening.formats import xmpplaces
 from screening.formats.metadata import MetadataError
 
 
@@ -223,23 +224,6 @@ def _show(value) -> str:
 # ---------------------------------------------------------------- XMP
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_EXIF_NS = "http://ns.adobe.com/exif/1.0/"
-_PLACES = {
-    ("http://ns.adobe.com/photoshop/1.0/", "City"): "City",
-    ("http://ns.adobe.com/photoshop/1.0/", "State"): "Province/State",
-    ("http://ns.adobe.com/photoshop/1.0/", "Country"): "Country",
-    ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "Location"): "Sub-location",
-    ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CountryCode"): "Country code",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "City"): "City",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "Sublocation"): "Sub-location",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "ProvinceState"): "Province/State",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "CountryName"): "Country",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "CountryCode"): "Country code",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "LocationName"): "Location name",
-    ("http://iptc.org/std/Iptc4xmpExt/2008-02-29/", "WorldRegion"): "World region",
-    ("http://ns.adobe.com/xmp/1.0/DynamicMedia/", "shotLocation"): "Shot location",  # Premiere, Bridge
-    (_EXIF_NS, "GPSAreaInformation"): "GPS area",
-}
 
 
 def xmp_claims(packet: bytes) -> Claims:
@@ -249,6 +233,7 @@ def xmp_claims(packet: bytes) -> Claims:
     namespace, whose name holds "latitude" or "longitude" (exif:GPSLatitude, drone-dji:GpsLatitude,
     exif:GPSDestLatitude...), as attribute, element or qualified rdf:value, each latitude paired
     with the longitude of the same name and element; and other vocabularies' (coordtext.py).
+    Place names: any property a place's name names (formats/xmpplaces.py).
     """
     try:
         root = ElementTree.fromstring(packet.strip(b"\x00 \t\r\n"))
@@ -258,11 +243,11 @@ def xmp_claims(packet: bytes) -> Claims:
     places = []
     for element in root.iter():
         positions.extend(_element_positions(element))
-        for (ns, name), label in _PLACES.items():
-            value = element.get(f"{{{ns}}}{name}")  # properties written as attributes
-            if value and value.strip():
+        for name, value in sorted(element.attrib.items(), key=lambda kv: xmpplaces.rank(*_split(kv[0]))):  # attributes
+            label = xmpplaces.label(*_split(name))
+            if label and value.strip():
                 places.append(Place(label, value.strip()))
-        label = _PLACES.get(_split(element.tag))
+        label = xmpplaces.label(*_split(element.tag))
         if label:
             value = _element_text(element)
             if value:

@@ -1,0 +1,61 @@
+"""Place names in XMP: which properties are a place (formats/geotags.py reads them).
+
+The rule is general (RT29-20), as it is for coordinates: a property of ANY namespace whose name is
+a place's (City, Location, Sublocation, LocationName, LocationId, State, ProvinceState, Country,
+CountryCode, WorldRegion, shotLocation, County, Town, Address, PostalCode...), or ends in "City" or
+"Location" (mediapro:City, a vendor's ShootingLocation), is a place. Named in the trust's words for the
+vocabularies that are common; otherwise by its own name. Not places: the photographer's contact
+address (Iptc4xmpCore:CreatorContactInfo's CiAdrCity, CiAdrRegion...: where the studio is, not the
+photo) and the face regions of MWG (mwg-rs:Regions, Area: parts of the picture).
+"""
+
+from __future__ import annotations
+
+import re
+
+EXIF_NS = "http://ns.adobe.com/exif/1.0/"
+_PS = "http://ns.adobe.com/photoshop/1.0/"
+_CORE = "http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/"
+_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+LABELS = {
+    (_PS, "City"): "City",
+    (_PS, "State"): "Province/State",
+    (_PS, "Country"): "Country",
+    (_CORE, "Location"): "Sub-location",
+    (_CORE, "CountryCode"): "Country code",
+    (_EXT, "City"): "City",
+    (_EXT, "Sublocation"): "Sub-location",
+    (_EXT, "ProvinceState"): "Province/State",
+    (_EXT, "CountryName"): "Country",
+    (_EXT, "CountryCode"): "Country code",
+    (_EXT, "LocationName"): "Location name",
+    (_EXT, "LocationId"): "Location id",
+    (_EXT, "WorldRegion"): "World region",
+    ("http://ns.adobe.com/xmp/1.0/DynamicMedia/", "shotLocation"): "Shot location",  # Premiere, Bridge
+    (EXIF_NS, "GPSAreaInformation"): "GPS area",
+}
+_NAMES = frozenset((
+    "city town village county state province provincestate country countryname countrycode worldregion "
+    "location sublocation locationname locationid shotlocation place placename venue address street "
+    "postcode postalcode zipcode gpsareainformation").split())
+_SUFFIX = re.compile(r"(?:city|location)$")
+_NOT = re.compile(r"^ciadr")  # the creator's contact address
+
+
+def label(ns: str, name: str) -> str | None:
+    """How a property ({ns}name split) is named as a place, or None when it is not one."""
+    known = LABELS.get((ns, name))
+    if known:
+        return known
+    local = name.lower()
+    if _NOT.match(local) or not (local in _NAMES or _SUFFIX.search(local)):
+        return None
+    return name[:1].upper() + name[1:]
+
+
+_ORDER = {key: i for i, key in enumerate(LABELS)}
+
+
+def rank(ns: str, name: str) -> int:
+    """Where a property comes in a finding's text: the common vocabularies' order, then the rest."""
+    return _ORDER.get((ns, name), len(_ORDER))
