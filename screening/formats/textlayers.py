@@ -50,6 +50,8 @@ _B64_RUN = re.compile(rb"[A-Za-z0-9+/_\-]{64,}+=*")
 _B32_RUN = re.compile(rb"[A-Z2-7]{64,}+=*")
 _QP = re.compile(rb"=(?:[0-9A-F]{2}|\r?\n)")
 _ESCAPE = re.compile(rb"\\(?:x([0-9A-Fa-f]{2})|([0-7]{1,3})|u([0-9A-Fa-f]{4})|(.))", re.S)
+# A run of printable text (and white space) holding escapes: possessive, linear.
+_ESCAPED_RUN = re.compile(rb"[ -~\t\r\n]{%d,}+" % (2 * MIN_NUMBERS))
 _SINGLE = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"0": b"\x00", b"a": b"\x07", b"b": b"\x08", b"f": b"\x0c",
            b"v": b"\x0b", b"\\": b"\\", b"'": b"'", b'"': b'"', b"/": b"/"}
 # A git binary patch line: its length letter, then 5 to 65 base85 characters, alone on its line.
@@ -119,9 +121,12 @@ def payloads(text: bytes):
 
 def _escaped(text: bytes):
     """Bytes written as escapes among printable characters (Python's bytes repr, C octal escapes,
-    JSON's \\u00XX of bytes read as Latin-1: RT30-3): the escapes unescaped, the rest as it is."""
+    JSON's \\u00XX of bytes read as Latin-1: RT30-3): each run of printable text holding
+    MIN_NUMBERS escapes or more, the escapes unescaped, the rest as it is (binary data around a
+    text, an EXIF block's thumbnail, is not a run)."""
     if text.count(b"\\") < MIN_NUMBERS:
         return
+
     def one(m: re.Match) -> bytes:
         hex_, octal, uni, single = m.groups()
         if hex_ is not None:
@@ -132,7 +137,11 @@ def _escaped(text: bytes):
             value = int(uni, 16)
             return bytes([value]) if value < 256 else chr(value).encode("utf-8", "replace")
         return _SINGLE.get(single, single)
-    yield "escaped bytes", _ESCAPE.sub(one, text)
+
+    for m in _ESCAPED_RUN.finditer(text):
+        run = m.group(0)
+        if run.count(b"\\") >= MIN_NUMBERS:
+            yield "escaped bytes", _ESCAPE.sub(one, run)
 
 
 def _git_patch(text: bytes):
