@@ -745,9 +745,7 @@ def test_rt29_26_a_pngs_position_in_two_text_chunks_is_not_cleared(tmp_path, con
     assert _found(tmp_path, config, "two.png", _png(*chunks)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-4 (clip): GPS in the C2PA manifest of an MP4 (top-level 'uuid' box d8fec3d6-..., as the C2PA "
-    "spec embeds it in BMFF) is cleared, as in the still containers of RT29-4; the same fix"))
+# RT29-4 (clip): fixed
 def test_rt29_4_gps_in_the_c2pa_manifest_of_an_mp4_is_not_cleared(tmp_path, config):
     pytest.importorskip("av")
     from .clips import write_clip

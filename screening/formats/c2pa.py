@@ -31,15 +31,16 @@ Assertion = tuple[str, tuple[Leaf, ...]]
 MAX_DEPTH = 32
 
 
-def assertions(data: bytes, fmt: str) -> list[Assertion]:
-    """Every JSON and CBOR content box of every JUMBF superbox of the file; unreadable ones raise."""
+def assertions(data: bytes, fmt: str, what: str = "file") -> list[Assertion]:
+    """Every JSON and CBOR content box of every JUMBF superbox of the file (or of a clip's box,
+    named by `what`); unreadable ones raise."""
     out: list[Assertion] = []
-    for what, stream in _streams(data, fmt):
+    for what, stream in _streams(data, fmt, what):
         _scan(stream, what, out)
     return out
 
 
-def _streams(data: bytes, fmt: str) -> list[tuple[str, bytes]]:
+def _streams(data: bytes, fmt: str, what: str) -> list[tuple[str, bytes]]:
     """Where JUMBF may lie contiguous: JPEG APP11 and GIF extensions are joined first (their raw
     bytes are interrupted by segment headers and sub-block lengths)."""
     if fmt == "JPEG":
@@ -55,7 +56,7 @@ def _streams(data: bytes, fmt: str) -> list[tuple[str, bytes]]:
         from screening.formats.gif import extensions
 
         return [(f"GIF extension at byte {at}", body) for _label, at, body in extensions(data)[0]]
-    return [("file", data)]
+    return [(what, data)]
 
 
 def _scan(stream: bytes, what: str, out: list[Assertion]) -> None:
@@ -102,8 +103,8 @@ def _superbox(blob: bytes, start: int, end: int, labels: tuple[str, ...], where:
     if depth > MAX_DEPTH:
         raise MetadataError(f"{where}: JUMBF boxes nested too deeply")
     boxes = list(_boxes(blob, start, end, where))
-    if not boxes or boxes[0][0] != b"jumd":
-        raise MetadataError(f"{where}: a JUMBF superbox has no description box")
+    if not boxes or boxes[0][0] != b"jumd" or boxes[0][2] - boxes[0][1] < 17:
+        raise MetadataError(f"{where}: a JUMBF superbox has no (whole) description box")
     labels = (*labels, _label(blob[boxes[0][1]:boxes[0][2]]))
     name = "/".join(label for label in labels if label) or "(unlabelled)"
     for kind, s, e in boxes[1:]:
@@ -116,7 +117,7 @@ def _superbox(blob: bytes, start: int, end: int, labels: tuple[str, ...], where:
 
 def _label(description: bytes) -> str:
     """The label of a `jumd` box (16-byte type, toggles, then the label if toggle 2 is set)."""
-    if len(description) < 17 or not description[16] & 2:
+    if not description[16] & 2:
         return ""
     return description[17:].partition(b"\x00")[0].decode("utf-8", "replace")
 
