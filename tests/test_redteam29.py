@@ -661,12 +661,7 @@ def test_rt29_control_gps_in_the_exif_of_a_second_top_level_heif_image_is_found(
     assert "location" in _found(tmp_path, config, "second.heic", _heic_second_with_gps(None))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-23: EXIF GPS of a HEIF thumbnail or auxiliary image (an Exif item whose `cdsc` reference "
-    "names the thumbnail or the gain map) is cleared: heif.blocks reads pillow-heif's info of the "
-    "top-level images only, and libheif hangs metadata on the image its cdsc names; exiftool reads every "
-    "Exif item and prints the site's GPS. Fix: read every Exif item of the file from iinf/iloc "
-    "(heif_items.py walks them already), whatever it describes"))
+# RT29-23: fixed
 @pytest.mark.parametrize("relation", ["thumbnail", "gain map"])
 def test_rt29_23_gps_in_the_exif_of_a_heif_thumbnail_or_gain_map_is_not_cleared(tmp_path, config, relation):
     """exiftool: [GPS] GPSLatitude : 53 deg 48' 2.88\" (and the rest of the site's position)"""
