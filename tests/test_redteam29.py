@@ -883,25 +883,13 @@ def test_rt29_control_the_primary_item_alone_shows_the_face(tmp_path, config):
     assert "unknown_face" in _found(tmp_path, config, "item.avif", bytes(data))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-30: an animated AVIF whose primary image item (which the AVIF spec requires beside an image "
-    "sequence, for readers of stills) shows a face that no frame of its track shows is cleared: Pillow "
-    "(libavif, source AUTO) decodes the track only, and heif_hidden lists items besides the primary. "
-    "Readers of stills show the item: libheif (GIMP, GNOME's viewers, ImageMagick, digiKam), libavif "
-    "with --source primary-item, and every thumbnailer built on them. Fix: for an 'avis' file also "
-    "decode the primary item (libavif's source PRIMARY_ITEM, or a copy whose track is made 'free' as the "
-    "control does) and screen it as a view; refuse the file if that cannot be done"))
+# RT29-30: fixed
 def test_rt29_30_a_face_in_the_primary_item_of_an_animated_avif_is_not_cleared(tmp_path, config):
     _avif_or_skip()
     assert _found(tmp_path, config, "poster.avif", avis_with_primary(with_face())) != {"cleared"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-30 (other way round): an AVIF branded 'avif' (a still) whose file also holds an image-sequence "
-    "track (moov) of frames with a face, over a clean primary item, is cleared: libavif (Pillow, Chrome) "
-    "follows the major brand and shows the item; FFmpeg-based players (mpv, VLC, ffplay) open the same "
-    "file as MP4 and play the track. A HEIF holding a track is already an error (formats.md). Fix: an "
-    "AVIF holding a `moov` is screened both ways (track and item), or is an error like the HEIF"))
+# RT29-30 (other way round): fixed
 def test_rt29_30_a_face_in_the_track_of_an_avif_branded_as_a_still_is_not_cleared(tmp_path, config):
     _avif_or_skip()
     track, still = io.BytesIO(), io.BytesIO()
