@@ -17,7 +17,7 @@ from screening.formats.heif_items import boxes, read_items
 def exif_items(data: bytes) -> list[bytes]:
     """The EXIF block (from its TIFF header, or "Exif\\0\\0" before it) of every Exif item."""
     meta = top_level_box(data, b"meta")
-    if meta is None:
+    if meta is None or b"Exif" not in meta:  # no item of that type can be declared
         return []
     wanted = sorted(item for item, kind in read_items(meta).types.items() if kind == b"Exif")
     if not wanted:
