@@ -184,3 +184,12 @@ def test_clip_names_in_the_c2pa_manifest_of_an_mp4_are_text(tmp_path, config):
     path = tmp_path / "c2pa_names.mp4"
     path.write_bytes(raw + _box(b"uuid", uuid + b"\x00" * 4 + b"manifest\x00" + struct.pack(">Q", 0) + store))
     assert "text" in _clip_kinds(path, config)
+
+
+def test_a_manifest_inside_a_box_the_walk_skips_is_still_read(tmp_path, config):
+    """A store whose bytes lie in an embedded-file (`bidb`) box of another superbox: every `jumb` of
+    the file is walked from its own start."""
+    real = c2pa_store("stds.exif", json.dumps({"exif:GPSLatitude": "53,48.048N", "exif:GPSLongitude": "1,32.946W"}).encode())
+    outer = _superbox(bytes.fromhex("6266646200110010800000AA00389B71"), "decoy", _box(b"bidb", b"\x00" * 7 + real))
+    data = insert_segments(jpeg(backdrop()), segment(0xEB, b"JP" + struct.pack(">HI", 1, 1) + outer))
+    assert _found(tmp_path, config, "nested.jpg", data) == {"location"}

@@ -37,7 +37,7 @@ def assertions(data: bytes, fmt: str, what: str = "file") -> list[Assertion]:
     out: list[Assertion] = []
     for what, stream in _streams(data, fmt, what):
         _scan(stream, what, out)
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _streams(data: bytes, fmt: str, what: str) -> list[tuple[str, bytes]]:
@@ -73,8 +73,9 @@ def _scan(stream: bytes, what: str, out: list[Assertion]) -> None:
             continue  # the four letters, not a superbox
         if size < header or start + size > len(stream):
             raise MetadataError(f"a C2PA/JUMBF manifest in the {what} at byte {start} is cut off")
+        # every superbox is walked from its own start too, nested ones again: one whose bytes lie in a box
+        # this walk skips (an embedded file's) is still read; the same assertion twice is listed once
         _superbox(stream, start + header, start + size, (), f"C2PA/JUMBF manifest in the {what}", out, 0)
-        pos = start + size
 
 
 def _size(blob: bytes, start: int, end: int) -> tuple[int, int]:
