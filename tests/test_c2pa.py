@@ -81,7 +81,7 @@ def test_every_assertion_of_every_manifest_is_found_with_its_label():
 
 
 def test_the_four_letters_without_a_description_box_are_not_a_manifest():
-    assert c2pa.assertions(b"\x00\x00\x00\x10jumbXXXXjumpjump plain bytes", "PNG") == []
+    assert c2pa.assertions(b"\x00\x00\x00\x10jumbXXXXjumpjump plain bytes", "") == []
 
 
 @pytest.mark.parametrize("damage", ["cut-store", "bad-json", "bad-cbor", "short-description", "no-description"])
@@ -193,3 +193,26 @@ def test_a_manifest_inside_a_box_the_walk_skips_is_still_read(tmp_path, config):
     outer = _superbox(bytes.fromhex("6266646200110010800000AA00389B71"), "decoy", _box(b"bidb", b"\x00" * 7 + real))
     data = insert_segments(jpeg(backdrop()), segment(0xEB, b"JP" + struct.pack(">HI", 1, 1) + outer))
     assert _found(tmp_path, config, "nested.jpg", data) == {"location"}
+
+
+@pytest.mark.parametrize("container", ["png", "webp", "gif"])
+def test_where_a_store_belongs_something_else_is_an_error(tmp_path, config, container):
+    """Raw JSON where the spec puts a store (PNG caBX, WebP 'C2PA', GIF C2PA_GIF): not nothing found."""
+    import io
+
+    from PIL import Image
+
+    from .test_redteam29 import _pchunk, _png, _wchunk, _webp
+
+    raw = b'{"exif:GPSLatitude": "53,48.048N", "exif:GPSLongitude": "1,32.946W"}'
+    if container == "png":
+        data = _png(_pchunk(b"caBX", raw))
+    elif container == "webp":
+        data = _webp(_wchunk(b"C2PA", raw))
+    else:
+        out = io.BytesIO()
+        Image.fromarray(backdrop()).save(out, "GIF")
+        gif = out.getvalue()
+        at = 13 + (3 << ((gif[10] & 7) + 1) if gif[10] & 0x80 else 0)
+        data = gif[:at] + b"\x21\xff\x0bC2PA_GIF\x01\x00\x00" + bytes([len(raw)]) + raw + b"\x00" + gif[at:]
+    assert _found(tmp_path, config, f"raw.{container}", data) == {"error"}

@@ -21,7 +21,7 @@ import json
 import re
 import struct
 
-from screening.formats import cbor
+from screening.formats import c2pa_places, cbor
 from screening.formats.common import MetadataError
 
 # (where, leaves) of one assertion; a leaf is (key path, value as text, is_text)
@@ -35,6 +35,7 @@ def assertions(data: bytes, fmt: str, what: str = "file") -> list[Assertion]:
     """Every JSON and CBOR content box of every JUMBF superbox of the file (or of a clip's box,
     named by `what`); unreadable ones raise."""
     out: list[Assertion] = []
+    c2pa_places.require_stores(data, fmt)  # where the spec puts a store, one must begin
     for what, stream in _streams(data, fmt, what):
         _scan(stream, what, out)
     return list(dict.fromkeys(out))

@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from screening.formats import c2pa, captions, coordtext, geotags, metadata, sniff, video, video_vendor
+from screening.formats import c2pa, c2pa_places, captions, coordtext, geotags, metadata, sniff, video, video_vendor
 from screening.formats.common import ImageError
 from screening.formats.xmp import xmp_images
 
@@ -151,6 +151,8 @@ def _refuse_xmp_images(body: bytes, where: str) -> None:
 
 def _c2pa(box: video.Box, body: bytes) -> list:
     """The C2PA assertions in a box (the manifest's top-level `uuid` box D8FEC3D6-..., or any other)."""
+    if box.kind == b"uuid" and body[:16] == c2pa_places.BMFF_UUID:
+        c2pa_places.require_store(body[16:], f"`uuid` box at byte {box.offset}")
     return c2pa.assertions(body, "", f"`{box.kind.decode('latin-1')}` box at byte {box.offset}")
 
 
