@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from screening import formats
-from screening.formats import ImageError, avif, heif, heif_hidden, jpeg, sphere, tiff, video
+from screening.formats import ImageError, avif, avif_views, heif, heif_hidden, jpeg, sphere, tiff, video
 from screening.formats.common import xmp_packets
 from screening.formats.native import captured_stderr, corruption
 from screening.formats.pixels import (
@@ -143,6 +143,7 @@ def load(path: Path, data: bytes | None = None, max_frames: int = 64, *,
             _add_arrays(picture, heif_hidden.unshown_images(data, fmt, budget.left), budget)
         elif fmt == "AVIF":
             _add_arrays(picture, heif_hidden.unshown_images(data, fmt, budget.left), budget)
+            _add_arrays(picture, avif_views.other_views(data, budget.left), budget)  # item and track (RT29-30)
     except ImageError as exc:
         raise ImageError(str(exc) or "the file could not be decoded (no reason given)") from None
     except MemoryError:

@@ -88,11 +88,7 @@ def test_rt29_control_gps_latitude_in_a_c2pa_exif_assertion_is_never_cleared(tmp
     assert _found(tmp_path, config, "c2pa_gps.jpg", data) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-1: GPS destination in a C2PA stds.exif assertion is cleared: formats/jpeg.refuse_c2pa_location "
-    "looks for the bytes 'GPSLatitude'/'GPSLongitude'/'LocationShown', which 'GPSDestLatitude' does not "
-    "contain; exiftool and Content Credentials inspectors show the site's coordinates. Fix: parse the "
-    "JSON/CBOR assertions (or refuse any key holding 'latitude'/'longitude'/'location', case-insensitive)"))
+# RT29-1: fixed
 def test_rt29_1_gps_destination_in_a_c2pa_exif_assertion_is_not_cleared(tmp_path, config):
     """exiftool: [JSON] ExifGPSDestLatitude : 53,48.048N / ExifGPSDestLongitude : 1,32.946W"""
     data = c2pa_jpeg("stds.exif", json.dumps({"exif:GPSDestLatitude": "53,48.048N",
@@ -123,23 +119,14 @@ def _c2pa_escaped(form: str) -> bytes:
     return insert_segments(jpeg(backdrop()), segment(0xEB, b"JP" + struct.pack(">HI", 1, 1) + store))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-2: GPS in a C2PA stds.exif assertion whose keys are not written out byte for byte is cleared: "
-    "JSON with \\u escapes ('exif:GPS\\u004catitude'), or CBOR (the encoding of most C2PA assertions) "
-    "whose key is an indefinite-length string in chunks ('exif:GPSLat' + 'itude'). The byte search never "
-    "sees 'GPSLatitude'; every reader (exiftool, c2patool) decodes them. Fix: decode the JSON and CBOR "
-    "before looking, never search raw bytes"))
+# RT29-2: fixed
 @pytest.mark.parametrize("form", ["json-escapes", "cbor-chunks"])
 def test_rt29_2_gps_in_a_c2pa_assertion_with_encoded_keys_is_not_cleared(tmp_path, config, form):
     """exiftool: [JSON] (or [CBOR]) ExifGPSLatitude : 53,48.048N / ExifGPSLongitude : 1,32.946W"""
     assert _found(tmp_path, config, f"c2pa_{form}.jpg", _c2pa_escaped(form)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-3: coordinates in a C2PA schema.org CreativeWork assertion (contentLocation.geo.latitude/"
-    "longitude, the vocabulary C2PA specifies for it) are cleared: only EXIF-style key names are looked "
-    "for. Fix: read the assertion's JSON-LD; any latitude/longitude pair is a position, a Place's name "
-    "a place"))
+# RT29-3: fixed
 def test_rt29_3_coordinates_in_a_c2pa_creativework_content_location_are_not_cleared(tmp_path, config):
     """exiftool: [JSON] ContentLocationGeoLatitude : 53.8008 / ContentLocationGeoLongitude : -1.5491"""
     data = c2pa_jpeg("stds.schema-org.CreativeWork", json.dumps({
@@ -202,23 +189,14 @@ def _c2pa_in(container: str) -> bytes:
     return out.getvalue() + _box(b"uuid", uuid + b"\x00" * 4 + b"manifest\x00" + struct.pack(">Q", 0) + store)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-4: GPS in the C2PA manifest of a WebP ('C2PA' RIFF chunk), TIFF (tag 52545), HEIF/AVIF (top-level "
-    "'uuid' box d8fec3d6-...) or GIF ('C2PA_GIF' application extension), where the C2PA 2.x spec embeds it "
-    "and c2patool reads it, is cleared: refuse_c2pa_location is called for JPEG APP11 and PNG caBX only "
-    "(MP4/MOV use the same uuid box). Fix: one C2PA finder called for every container, as "
-    "formats/textpictures is, refusing or reading its location assertions"))
+# RT29-4: fixed
 @pytest.mark.parametrize("container", ["webp", "tiff", "heif", "avif", "gif"])
 def test_rt29_4_gps_in_the_c2pa_manifest_of_other_containers_is_not_cleared(tmp_path, config, container):
     """The same store that makes the PNG control an error (exiftool 12.57 reads none of these; c2patool does)."""
     assert _found(tmp_path, config, f"c2pa.{container}", _c2pa_in(container)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-5: a pupil's and the academy's names in a C2PA CreativeWork assertion are cleared: the text "
-    "check reads EXIF, XMP, IPTC and comments, never a C2PA manifest's JSON, which Content Credentials "
-    "viewers (contentcredentials.org/verify, LinkedIn's 'CR' badge) show to anyone. Fix: read the text "
-    "values of JSON assertions as captions (formats/captions.py)"))
+# RT29-5: fixed
 def test_rt29_5_names_in_a_c2pa_creativework_assertion_are_not_cleared(tmp_path, config):
     """exiftool: [JSON] About : Trinity North Academy sports day / Description : Amelia Hart, 100 m"""
     data = c2pa_jpeg("stds.schema-org.CreativeWork", json.dumps({
@@ -668,12 +646,7 @@ def test_rt29_control_gps_in_the_exif_of_a_second_top_level_heif_image_is_found(
     assert "location" in _found(tmp_path, config, "second.heic", _heic_second_with_gps(None))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-23: EXIF GPS of a HEIF thumbnail or auxiliary image (an Exif item whose `cdsc` reference "
-    "names the thumbnail or the gain map) is cleared: heif.blocks reads pillow-heif's info of the "
-    "top-level images only, and libheif hangs metadata on the image its cdsc names; exiftool reads every "
-    "Exif item and prints the site's GPS. Fix: read every Exif item of the file from iinf/iloc "
-    "(heif_items.py walks them already), whatever it describes"))
+# RT29-23: fixed
 @pytest.mark.parametrize("relation", ["thumbnail", "gain map"])
 def test_rt29_23_gps_in_the_exif_of_a_heif_thumbnail_or_gain_map_is_not_cleared(tmp_path, config, relation):
     """exiftool: [GPS] GPSLatitude : 53 deg 48' 2.88\" (and the rest of the site's position)"""
@@ -735,9 +708,7 @@ def test_rt29_26_a_pngs_position_in_two_text_chunks_is_not_cleared(tmp_path, con
     assert _found(tmp_path, config, "two.png", _png(*chunks)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-4 (clip): GPS in the C2PA manifest of an MP4 (top-level 'uuid' box d8fec3d6-..., as the C2PA "
-    "spec embeds it in BMFF) is cleared, as in the still containers of RT29-4; the same fix"))
+# RT29-4 (clip): fixed
 def test_rt29_4_gps_in_the_c2pa_manifest_of_an_mp4_is_not_cleared(tmp_path, config):
     pytest.importorskip("av")
     from .clips import write_clip
@@ -874,25 +845,13 @@ def test_rt29_control_the_primary_item_alone_shows_the_face(tmp_path, config):
     assert "unknown_face" in _found(tmp_path, config, "item.avif", bytes(data))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-30: an animated AVIF whose primary image item (which the AVIF spec requires beside an image "
-    "sequence, for readers of stills) shows a face that no frame of its track shows is cleared: Pillow "
-    "(libavif, source AUTO) decodes the track only, and heif_hidden lists items besides the primary. "
-    "Readers of stills show the item: libheif (GIMP, GNOME's viewers, ImageMagick, digiKam), libavif "
-    "with --source primary-item, and every thumbnailer built on them. Fix: for an 'avis' file also "
-    "decode the primary item (libavif's source PRIMARY_ITEM, or a copy whose track is made 'free' as the "
-    "control does) and screen it as a view; refuse the file if that cannot be done"))
+# RT29-30: fixed
 def test_rt29_30_a_face_in_the_primary_item_of_an_animated_avif_is_not_cleared(tmp_path, config):
     _avif_or_skip()
     assert _found(tmp_path, config, "poster.avif", avis_with_primary(with_face())) != {"cleared"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-30 (other way round): an AVIF branded 'avif' (a still) whose file also holds an image-sequence "
-    "track (moov) of frames with a face, over a clean primary item, is cleared: libavif (Pillow, Chrome) "
-    "follows the major brand and shows the item; FFmpeg-based players (mpv, VLC, ffplay) open the same "
-    "file as MP4 and play the track. A HEIF holding a track is already an error (formats.md). Fix: an "
-    "AVIF holding a `moov` is screened both ways (track and item), or is an error like the HEIF"))
+# RT29-30 (other way round): fixed
 def test_rt29_30_a_face_in_the_track_of_an_avif_branded_as_a_still_is_not_cleared(tmp_path, config):
     _avif_or_skip()
     track, still = io.BytesIO(), io.BytesIO()

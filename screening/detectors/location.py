@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 
 from screening.config import Config
-from screening.formats import captions, coordtext, exiv2_reader, geotags, geotiff, metadata, sniff
+from screening.formats import c2pa, captions, coordtext, exiv2_reader, geotags, geotiff, metadata, sniff
 from screening.formats.sidecars import links_out, sidecars_of
 from screening.model import LocationFinding
 
@@ -57,6 +57,7 @@ class LocationDetector:
             sources.append(("XMP", "XMP", geotags.xmp_claims(packet), None))
         for block in blocks.iptc:
             sources.append(("IPTC", "IPTC", geotags.iptc_claims(block), None))
+        sources += [("C2PA", where, claims, None) for where, claims in c2pa.claims(blocks.c2pa)]
         sources += _sidecar_sources(path)
         own = captions.photo_captions(data)  # coordinates written in the text the text check reads
         texts = own + captions.info_captions(info or {}, own) + captions.sidecar_captions(path)

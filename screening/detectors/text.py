@@ -69,6 +69,7 @@ class TextDetector:
         texts = captions.video_captions(tags)
         if path is not None:
             texts += captions.xmp_captions(video_metadata.clip_xmp(Path(path), fmt), "clip's")
+            texts += video_metadata.clip_c2pa_captions(Path(path), fmt)
             texts += captions.sidecar_captions(Path(path)) + captions.name_caption(path)
         return self.in_metadata(texts) + self.pupils_in(credits.clip_credits(tags))
 

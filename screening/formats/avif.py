@@ -22,8 +22,10 @@ def supported() -> bool:
 
 
 def blocks(data: bytes, found: Found) -> None:
-    """EXIF and XMP items, as Pillow's AVIF reader finds them (no pixels decoded)."""
+    """EXIF and XMP items, as Pillow's AVIF reader finds them (no pixels decoded), and every Exif item."""
     from PIL import Image
+
+    from screening.formats.heif_exif import add_exif_items  # it imports this module
 
     try:
         with Image.open(io.BytesIO(data), formats=["AVIF"]) as img:
@@ -34,6 +36,7 @@ def blocks(data: bytes, found: Found) -> None:
         found.exif.append(info["exif"])
     if info.get("xmp"):
         found.xmp.extend(xmp_packets(info["xmp"]))
+    add_exif_items(data, found)  # every Exif item, a thumbnail's and a gain map's too (RT29-23)
 
 
 # auxC types Pillow's decoder shows as part of the picture itself (its alpha)

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 from defusedxml import ElementTree
 from PIL.ExifTags import TAGS
 
+from screening.formats import c2pa
 from screening.formats.common import ImageError, MetadataError, xmp_packets
 from screening.formats.exif_images import directories
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
@@ -134,6 +135,7 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
         out += [(_IPTC.get(ds, f"IPTC 2:{ds}"), _decode(value, utf8)) for rec, ds, value in datasets
                 if rec == 2 and ds not in _IPTC_NOT_TEXT]
     out += [(where, _comment(text)) for where, text in blocks.comments]
+    out += c2pa.captions(blocks.c2pa)  # Content Credentials viewers show them (RT29-5)
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from screening.formats.avif import top_level_box
 from screening.formats.common import Found, ImageError, MetadataError, xmp_packets
+from screening.formats.heif_exif import add_exif_items
 from screening.formats.heif_items import read_items
 from screening.formats.pixels import Budget, alpha_views, to_rgb, tone_views
 
@@ -43,6 +44,7 @@ def blocks(data: bytes, found: Found) -> None:
             found.exif.append(info["exif"])
         if info.get("xmp"):
             found.xmp.extend(xmp_packets(info["xmp"]))
+    add_exif_items(data, found)  # every Exif item, a thumbnail's and a gain map's too (RT29-23)
 
 
 def aux_label(aux_type: str) -> str:

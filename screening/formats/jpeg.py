@@ -145,8 +145,6 @@ def blocks(data: bytes, found: Found) -> None:
         found.xmp.extend(xmp_packets(joined))
     if photoshop:
         photoshop_blocks(photoshop, found)
-    for en, blob in jumbf_boxes(header_segments(data)).items():
-        refuse_c2pa_location(blob, f"C2PA/JUMBF manifest {en}")
     found.comments.extend(comments(data))
 
 
@@ -171,13 +169,6 @@ def comments(data: bytes) -> list[tuple[str, bytes]]:
     except ImageError:  # a cut-off file (the decode check makes it an error): what its header holds
         found = [(payload, at) for marker, payload, at in header_segments(data) if marker == 0xFE]
     return [(f"JPEG comment at byte {at}", payload) for payload, at in found]
-
-
-def refuse_c2pa_location(blob: bytes, where: str) -> None:
-    """C2PA assertions (stds.exif, JSON-LD or CBOR) may carry GPS this reader does not parse."""
-    if b"GPSLatitude" in blob or b"GPSLongitude" in blob or b"LocationShown" in blob:
-        raise MetadataError(f"the {where} holds location data (a C2PA assertion) that this version cannot "
-                            "read: remove it or check it by hand")
 
 
 def header_segments(data: bytes):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from screening.formats import METADATA_READERS, embedded, sniff
+from screening.formats import METADATA_READERS, c2pa, embedded, sniff
 from screening.formats.common import Found, ImageError, MetadataError, ifd0_raw, photoshop_iptc, xmp_packets
 from screening.formats.tiff import tiff_iptc
 
@@ -27,6 +27,7 @@ class Blocks:
     xmp: tuple[bytes, ...] = ()  # XMP packets, each one <x:xmpmeta> (or <rdf:RDF>) element, UTF-8
     iptc: tuple[bytes, ...] = ()  # IPTC IIM datasets (0x1C ...), unwrapped from 8BIM resources
     comments: tuple[tuple[str, bytes], ...] = ()  # (where, text) of JPEG/GIF comments and PNG text chunks
+    c2pa: tuple = ()  # (where, leaves) of each C2PA/JUMBF assertion (formats/c2pa.py)
 
 
 def read_blocks(data: bytes, depth: int = 0) -> Blocks:
@@ -43,7 +44,7 @@ def read_blocks(data: bytes, depth: int = 0) -> Blocks:
     # XMP also lives in places no container reader knows (GIF extensions, HEIF items...)
     found.xmp.extend(xmp_packets(data, required=False))
     blocks = Blocks(_unique(_tiff(b) for b in found.exif if b), _unique(found.xmp), _unique(b for b in found.iptc if b),
-                    _unique(found.comments))
+                    _unique(found.comments), _unique(c2pa.assertions(data, fmt)))
     return _with_embedded(blocks, fmt, data, depth)
 
 
@@ -55,7 +56,7 @@ def _with_embedded(blocks: Blocks, fmt: str, data: bytes, depth: int) -> Blocks:
     except ImageError:
         return blocks  # a container that cannot be walked: the decode check reports it
     return Blocks(*(_unique(getattr(blocks, kind) + tuple(b for i in inner for b in getattr(i, kind)))
-                    for kind in ("exif", "xmp", "iptc", "comments")))
+                    for kind in ("exif", "xmp", "iptc", "comments", "c2pa")))
 
 
 def _unique(items) -> tuple[bytes, ...]:

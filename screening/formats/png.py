@@ -6,7 +6,7 @@ import struct
 import zlib
 
 from screening.formats.common import Embedded, Found, ImageError, MetadataError, inflate, photoshop_blocks, xmp_packets
-from screening.formats.jpeg import after_end, images_in, refuse_c2pa_location
+from screening.formats.jpeg import after_end, images_in
 from screening.formats.textpictures import across
 from screening.formats.thumbnails import photoshop_thumbnails
 
@@ -136,8 +136,6 @@ def _photoshop_images(data: bytes) -> list[Embedded]:
 def blocks(data: bytes, found: Found) -> None:
     try:
         for kind, body, pos in chunks(data):
-            if kind == b"caBX":
-                refuse_c2pa_location(body, f"C2PA manifest (PNG caBX chunk at byte {pos})")
             if kind.lower() in (b"exif", b"zxif"):
                 found.exif.append(_exif_chunk(kind, body, pos))
             elif kind in (b"tEXt", b"zTXt", b"iTXt"):

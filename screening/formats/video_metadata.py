@@ -17,7 +17,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from screening.formats import captions, coordtext, geotags, metadata, sniff, video, video_vendor
+from screening.formats import c2pa, c2pa_places, captions, coordtext, geotags, metadata, sniff, video, video_vendor
 from screening.formats.common import ImageError
 from screening.formats.xmp import xmp_images
 
@@ -85,7 +85,7 @@ def text_claims(path: Path, fmt: str, tags: dict[str, str]) -> list[Source]:
     """Coordinates written in the clip's text tags and its own XMP's text (a dashcam's or a GPS
     camera app's "Lat .. Long .." comment, a GPS tag of its own): RT9-22."""
     texts = captions.video_captions(tags) + captions.xmp_captions(clip_xmp(path, fmt), "clip's")
-    return coordtext.caption_sources(texts)
+    return coordtext.caption_sources(texts + clip_c2pa_captions(path, fmt))
 
 
 def iso6709(text: str) -> geotags.Position:
@@ -131,6 +131,7 @@ def atom_claims(path: Path) -> list[Source]:
         if box.kind in video_vendor.LOCATION_BOXES:
             video_vendor.refuse(box.kind, box.offset)
         found += _uuid(body, box.offset) if box.kind == b"uuid" else _walk(box.kind, body, box.offset, [])
+        found += [("C2PA", where, claims) for where, claims in c2pa.claims(tuple(_c2pa(box, body)))]
         _refuse_xmp_images(body, f"`{box.kind.decode('latin-1')}` box at byte {box.offset}")
     return found
 
@@ -146,6 +147,20 @@ def _refuse_xmp_images(body: bytes, where: str) -> None:
     if images:
         raise metadata.MetadataError(f"the clip's XMP in the {where} holds a picture ({images[0].where}) "
                                      "that is not screened in a clip: remove it or check it by hand")
+
+
+def _c2pa(box: video.Box, body: bytes) -> list:
+    """The C2PA assertions in a box (the manifest's top-level `uuid` box D8FEC3D6-..., or any other)."""
+    if box.kind == b"uuid" and body[:16] == c2pa_places.BMFF_UUID:
+        c2pa_places.require_store(body[16:], f"`uuid` box at byte {box.offset}")
+    return c2pa.assertions(body, "", f"`{box.kind.decode('latin-1')}` box at byte {box.offset}")
+
+
+def clip_c2pa_captions(path: Path, fmt: str) -> list[tuple[str, str]]:
+    """(where, text) of the text values of the clip's C2PA manifests (RT29-5), as for photos."""
+    if fmt != video.MP4:
+        return []
+    return c2pa.captions(tuple(a for box, body in _metadata_boxes(path, "text") for a in _c2pa(box, body)))
 
 
 def clip_xmp(path: Path, fmt: str) -> list[bytes]:
