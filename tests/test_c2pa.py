@@ -216,3 +216,10 @@ def test_where_a_store_belongs_something_else_is_an_error(tmp_path, config, cont
         at = 13 + (3 << ((gif[10] & 7) + 1) if gif[10] & 0x80 else 0)
         data = gif[:at] + b"\x21\xff\x0bC2PA_GIF\x01\x00\x00" + bytes([len(raw)]) + raw + b"\x00" + gif[at:]
     assert _found(tmp_path, config, f"raw.{container}", data) == {"error"}
+
+
+def test_a_pupil_as_the_manifests_author_is_text(tmp_path, config):
+    """The maker's keys are read for pupils' names, as EXIF Artist is (formats/credits.py, RT29-24)."""
+    work = {"@context": "https://schema.org", "@type": "CreativeWork", "author": [{"@type": "Person", "name": PUPIL}]}
+    data = _manifest_jpeg(_superbox(_JSON, "stds.schema-org.CreativeWork", _box(b"json", json.dumps(work).encode())))
+    assert "text" in _found(tmp_path, config, "author.jpg", data)

@@ -71,7 +71,8 @@ class TextDetector:
             texts += captions.xmp_captions(video_metadata.clip_xmp(Path(path), fmt), "clip's")
             texts += video_metadata.clip_c2pa_captions(Path(path), fmt)
             texts += captions.sidecar_captions(Path(path)) + captions.name_caption(path)
-        return self.in_metadata(texts) + self.pupils_in(credits.clip_credits(tags))
+        makers = credits.clip_credits(tags) + (video_metadata.clip_c2pa_credits(Path(path), fmt) if path else [])
+        return self.in_metadata(texts) + self.pupils_in(makers)
 
     def pupils_in(self, texts: Sequence[tuple[str, str]]) -> list[TextFinding]:
         """Pupils' names in the photographer's and author's fields (formats/credits.py): not staff's,

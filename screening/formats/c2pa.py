@@ -211,3 +211,19 @@ def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
                 continue
             out.append((f"{where} {'.'.join(path)}".strip(), value.strip()))
     return out
+
+
+# the maker's keys that name a person (the photographer, the rights holder): read for pupils only
+_PERSON = frozenset({"author", "creator", "artist", "copyrightholder", "copyright", "copyrightnotice", "rights",
+                     "credit"})
+
+
+def credits(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
+    """(where, text) of the text values under the maker's keys that name a person (formats/credits.py)."""
+    out = []
+    for where, leaves in items:
+        for path, value, text in leaves:
+            if text and value.strip() and not (path and path[-1].startswith("@")) \
+                    and any(_local(part) in _PERSON for part in path):
+                out.append((f"{where} {'.'.join(path)}".strip(), value.strip()))
+    return out

@@ -17,6 +17,7 @@ import re
 
 from defusedxml import ElementTree
 
+from screening.formats import c2pa
 from screening.formats.captions import tag_bytes
 from screening.formats.common import ImageError, MetadataError
 from screening.formats.exif_images import directories
@@ -58,6 +59,7 @@ def photo_credits(data: bytes) -> list[tuple[str, str]]:
             continue
         utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
         out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
+    out += c2pa.credits(blocks.c2pa)  # Content Credentials' author (RT29-5)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         out += _png(data)
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]

@@ -163,6 +163,13 @@ def clip_c2pa_captions(path: Path, fmt: str) -> list[tuple[str, str]]:
     return c2pa.captions(tuple(a for box, body in _metadata_boxes(path, "text") for a in _c2pa(box, body)))
 
 
+def clip_c2pa_credits(path: Path, fmt: str) -> list[tuple[str, str]]:
+    """(where, text) of the person-naming maker's values of the clip's C2PA manifests (formats/credits.py)."""
+    if fmt != video.MP4:
+        return []
+    return c2pa.credits(tuple(a for box, body in _metadata_boxes(path, "text") for a in _c2pa(box, body)))
+
+
 def clip_xmp(path: Path, fmt: str) -> list[bytes]:
     """The XMP packets in an MP4/MOV's metadata boxes (a uuid box, udta's XMP_, a meta box):
     Premiere and Media Encoder write the title and description there (RT6-44)."""
