@@ -16,16 +16,19 @@ from screening.vision.logo_match.reference import Placement, in_view
 from screening.vision.logo_match.index import sane
 
 
-def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) -> Placement:
+def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0,
+           hidden: np.ndarray | None = None) -> Placement:
     """Warp the image back into the reference frame and score how alike they look (0..1).
 
     The score is the appearance, less UNMATCHED_PENALTY for a placement with no keypoints.
     When the colours alone show the appearance cannot reach `enough`, the pattern is not
-    compared (appearance and score stay 0): most proposals end there, cheaply.
+    compared (appearance and score stay 0): most proposals end there, cheaply. `hidden` (a mask
+    of the reference's view: the part an occluder covers, logo_match.hidden) is left out as a
+    part cut off by the frame is; `p.hidden` says how much of the crest in the frame it was.
     """
     ref = p.reference
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    if enough > 0 and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
+    if enough > 0 and hidden is None and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
         gh, gw = ref.glance[1].shape
         Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
         cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
@@ -48,6 +51,10 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
         if p.visible < MIN_VISIBLE:
             return p
         m = m & inside
+    if hidden is not None:  # and without the part an occluder covers
+        p.hidden = 1.0 - float((m & ~hidden).sum() / max(1, m.sum()))
+        m = m & ~hidden
+    if m is not side.mask:
         r_ab = ref.v_ab[m]
         q_ab = c[m]
         q_mean = q_ab.mean(axis=0)
@@ -66,7 +73,7 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
         return p
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     q = _stack(g, c)
-    if inside is None:
+    if m is side.mask:
         p.structure = max(0.0, _ncc_from(q.reshape(-1, 3)[side.flat], side.ncc))
         p.parts = _parts_from(q, side.parts)
     else:
@@ -181,7 +188,8 @@ def aligned(p: Placement, grey: np.ndarray, ab: np.ndarray, src: np.ndarray, dst
     return better
 
 
-def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4, zoom: float = 1.0) -> float:
+def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4, zoom: float = 1.0,
+           hidden: np.ndarray | None = None) -> float:
     """How alike the crest's fine detail is (mean correlation over an n x n grid of its parts).
 
     The photo under the placement and the reference, both in the reference's view, are band-passed
@@ -208,6 +216,8 @@ def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4, zoom: flo
     q, r = band(_stack(g, c).astype(np.float32)), band(_stack(ref.v_grey, ref.v_ab).astype(np.float32))
     k = int(2 * coarse) | 1
     m = cv2.erode(ref.v_mask, np.ones((k, k), np.uint8)) > 0
+    if hidden is not None:  # the part an occluder covers says nothing (verify's `hidden`)
+        m &= ~hidden
     cells = []
     for i in range(n):
         for j in range(n):
