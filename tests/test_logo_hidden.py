@@ -153,7 +153,8 @@ def test_a_covered_part_does_not_vote_on_whose_crest_it_is():
 # MISSED: an s202 shield under a grey sleeve, its top quarter hidden, under a cast: the sleeve's cells
 # are as plain as the shield's field there and only 8 units off in colour, so the cells do not show it,
 # and the rest's pattern (0.35) is not good enough to be judged alone. It must name no other academy.
-FOUND = [("badge", 0.15, "astronaut", 0, NAVY, (1.09, 0.88, 0.99)), ("badge", 0.12, "camera", 2, SKIN, (1.09, 0.88, 0.99))]
+FOUND = [("badge", 0.15, "astronaut", 0, NAVY, (1.09, 0.88, 0.99)),
+         ("badge", 0.12, "camera", 2, SKIN, (1.09, 0.88, 0.99))]
 MISSED = [("s202", 0.2, "astronaut", 2, KNIT, (0.9, 1.0, 1.1))]
 
 
@@ -179,7 +180,8 @@ def _named(detector, im) -> set[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("academy, frac, photo, side, colour, gains", FOUND)
-def test_the_logo_check_finds_a_crest_a_quarter_hidden(bench_trust, academy, frac, photo, side, colour, gains):  # noqa: F811
+def test_the_logo_check_finds_a_crest_a_quarter_hidden(bench_trust, academy, frac, photo, side,  # noqa: F811
+                                                       colour, gains):
     from screening.detectors.logos import STEPS, LogoDetector
 
     detector, root, _ = bench_trust

@@ -11,8 +11,9 @@ when the evidence says that a part of it is covered:
   correlate with the reference's there (textured cells, the threshold of verify's parts) or its
   mean colour is off by more than COLOUR_OFF from the offset most cells share (a cast moves
   every cell alike, an occluder one block);
-- the cells that disagree must hold one block touching the crest's outline (an occluder comes from
-  outside the crest) of at most MAX_HIDDEN of the crest; that block is the hidden part;
+- the largest block of disagreeing cells touching the crest's outline (an occluder comes from
+  outside the crest) must hold at most MAX_HIDDEN of the crest; it is the hidden part, with the
+  pixels of the cells beside it whose colour is off as much (the occluder's edge cuts them);
 - the rest is judged by the same appearance check with the block left out (verify's `hidden`),
   and replaces the placement only when it scores better, its pattern agrees as a whole as each
   part of a crest must agree in verify's parts (structure > CELL_AGREES: an occluder the cells did
@@ -23,8 +24,9 @@ when the evidence says that a part of it is covered:
 Only placements by keypoints (at least MIN_SUPPORT inliers) are judged again: colour and outline
 is all a proposal of the colour-and-outline cue has, and a block of it left out is an outline
 made to fit. Another school's crest of the same shape keeps its other colours, initials and emblem
-in the part left in view: the colour and the detail demands are the ones that tell such crests
-apart elsewhere (verify.aligned, confirm).
+in the part left in view: its colours cap its score there as anywhere, and the fine detail is what
+tells such crests apart elsewhere (verify.aligned, confirm). The part left out votes on nothing:
+which academy of a shared layout it is, is asked on the part in view (identity.vote's `covered`).
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def name(p: Placement, rivals: list[Reference], grey: np.ndarray, ab: np.ndarray
     def nearer(a: Reference, b: Reference) -> float:
         key = (id(a), id(b))
         if key not in votes:
-            votes[key] = vote(view, a, b, p.covered)
+            votes[key] = vote(view, a, b) if p.covered is None else vote(view, a, b, p.covered)
             votes[(id(b), id(a))] = 1.0 - votes[key]
         return votes[key]
 

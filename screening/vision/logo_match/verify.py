@@ -28,17 +28,8 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0,
     """
     ref = p.reference
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    if enough > 0 and hidden is None and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
-        gh, gw = ref.glance[1].shape
-        Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
-        cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-        gm = ref.glance[1] > 0
-        if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
-            shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
-            # the colour check cannot reach `enough` (a margin: the tiny view blurs the colours)
-            if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
-                p.shift = shift
-                return p
+    if enough > 0 and hidden is None and ref.glance is not None and _glance_fails(p, grey, ab, enough):
+        return p  # the mean colour alone, on a tiny view: most proposals end here
     side = _reference_side(ref)
     vh, vw = ref.v_grey.shape
     # the chroma first, the lightness only for a placement whose colours let its pattern count
@@ -83,6 +74,23 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0,
     p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
+
+
+def _glance_fails(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float) -> bool:
+    """Whether the crest's mean colour, on the reference's tiny view, already shows the colour check
+    cannot reach `enough` (a margin: the tiny view blurs the colours); then p.shift is set."""
+    ref = p.reference
+    gh, gw = ref.glance[1].shape
+    Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
+    cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+    gm = ref.glance[1] > 0
+    if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
+        shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
+        if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
+            p.shift = shift
+            return True
+    return False
 
 
 class _ReferenceSide:
