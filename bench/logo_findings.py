@@ -20,7 +20,9 @@ before them, exactly). Each case also records `cast`: how many placements the "c
 again (logo_match.cast.worth) and how many it changed (cast_free returned another placement); a
 case where it changed none has exactly the findings it has without the step. `degenerate` counts the
 placements() calls whose best affine fit was not sane and asked for a similarity (step "degenerate"):
-a case with none has exactly the findings it has without that step.
+a case with none has exactly the findings it has without that step. `hidden` counts the placements
+the "hidden" step judged again on the part in view (logo_match.hidden.uncovered) and how many it
+changed: a case where it changed none has exactly the findings it has without the step.
 """
 
 from __future__ import annotations
@@ -77,6 +79,18 @@ def _init(trust: str, without=()) -> None:
         return similarity(*a, **k)
 
     index._similarity = asked
+    from screening.vision.logo_match import hidden
+
+    _W["hidden"] = [0, 0]
+    uncovered = hidden.uncovered
+
+    def judged(p, *a, **k):  # how often the hidden step judged a placement again, and changed it
+        q = uncovered(p, *a, **k)
+        _W["hidden"][0] += 1
+        _W["hidden"][1] += q is not p
+        return q
+
+    hidden.uncovered = judged
 
 
 def _run(row: dict) -> dict:
@@ -84,10 +98,11 @@ def _run(row: dict) -> dict:
     t, cpu = time.perf_counter(), time.process_time()
     _W["cast"][:] = [0, 0]
     _W["degenerate"][0] = 0
+    _W["hidden"][:] = [0, 0]
     found = _W["det"].detect(_Picture(rgb), {})
     return {"file": row["file"], "kind": row["kind"], "band": row.get("band"), "academy": row.get("academy"),
             "seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "cast": list(_W["cast"]),
-            "degenerate": _W["degenerate"][0],
+            "degenerate": _W["degenerate"][0], "hidden": list(_W["hidden"]),
             "findings": [{"academy": f.academy, "also": list(f.also), "score": f.score, "box": list(f.box),
                           "detail": f.detail} for f in found]}
 

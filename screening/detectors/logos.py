@@ -21,7 +21,7 @@ from screening.config import Academy, Config
 from screening.formats.logo import logo_files, read_logo
 from screening.model import Box, LogoFinding
 from screening.vision import logo_match as lm
-from screening.vision.logo_match import cast, small
+from screening.vision.logo_match import cast, hidden, small
 from screening.vision.geometry import iou
 
 # Bump when reference features change meaning, so old cache entries are never read.
@@ -32,9 +32,10 @@ CACHE_VERSION = "logo-ref-3"
 # "cast": a placement whose colour pattern fails as taken is judged again with the photo's colour cast
 # taken out (logo_match.cast; issue 16, crestrecall5).
 # "degenerate": where RANSAC's best affine fit is not one a crest could have, the similarity most
-# matches agree with is proposed instead (logo_match.placements; issue 16, crestrecall6).
+# matches agree with is proposed instead (logo_match.placements; issue 16, crestrecall6). "hidden": a
+# crest with a block of it unlike the reference is judged on the rest (logo_match.hidden; crestrecall7).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
-                   "own-resolution", "cast", "degenerate"})
+                   "own-resolution", "cast", "degenerate", "hidden"})
 # Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
 # as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
 # (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
@@ -130,6 +131,8 @@ class LogoDetector:
                       f"matches {p.reference.name} by colour and shape (appearance {p.appearance:.2f})")
             if p.visible < PARTLY_VISIBLE:
                 detail += f"; crest partly visible ({p.visible:.0%} of it in the frame)"
+            elif p.hidden > 0:
+                detail += f"; crest partly visible (some of its parts hidden: {p.hidden:.0%} of it judged covered)"
             elif p.parts < PARTLY_VISIBLE:
                 detail += "; crest partly visible (some of its parts hidden or unlike the reference)"
             findings.append(LogoFinding(p.reference.academy, _clip(full, rgb.shape), round(p.score, 3),
@@ -237,6 +240,9 @@ class LogoDetector:
                 p = lm.confirmed(p, v_grey, v_ab, zoom) if q is p and "confirm" in self.steps else q
             if balanced is not None and cast.worth(p, self.settings.min_score, balanced) and self._cast_fragile(ref):
                 p = cast.cast_free(cand, p, v_grey, balanced, src, dst, enough, REFINE_FROM, zoom)
+            if "hidden" in self.steps and hidden.worth(p, self.settings.min_score):  # judged on the part in view
+                cast_out = balanced is not None and balanced.cast and self._cast_fragile(ref)
+                p = hidden.uncovered(p, v_grey, [v_ab, balanced.ab] if cast_out else [v_ab], zoom)
             if p.source == "colour-shape" and ref.detailed:
                 p.support = lm.support(p, src, dst)
                 if p.support < lm.MIN_SUPPORT:
@@ -248,7 +254,6 @@ class LogoDetector:
             if p.score >= REPORT_FLOOR:
                 found.append(p)
         return found
-
 
     def _cast_fragile(self, ref: lm.Reference) -> bool:
         """cast.fragile(ref), worked out the first time a placement of it asks."""

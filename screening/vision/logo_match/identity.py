@@ -58,15 +58,22 @@ def _pattern(grey: np.ndarray, ab: np.ndarray) -> np.ndarray:
     return np.dstack([0.5 * grey, ab * CHROMA_GAIN]).astype(np.float32)
 
 
-def vote(view: np.ndarray, a: Reference, b: Reference) -> float:
+def vote(view: np.ndarray, a: Reference, b: Reference, covered: np.ndarray | None = None) -> float:
     """Share (0..1) of the parts where a and b differ at which the photo's view is nearer a.
 
-    0.5 when they do not differ enough to tell (the same crest under two academies).
+    0.5 when they do not differ enough to tell (the same crest under two academies), or when the
+    parts where they differ are `covered` (the part of the view an occluder hides, logo_match.hidden).
     """
     parts = _parts_apart(a, b)
     if parts is None:
         return 0.5
     distinct, shared = parts
+    if covered is not None:  # the occluder's pixels say nothing about whose crest it is
+        distinct, shared = distinct & ~covered, None if shared is None else shared & ~covered
+        if distinct.sum() < MIN_DISTINCT * (a.v_mask > 0).sum():
+            return 0.5
+        if shared is not None and shared.sum() < MIN_SHARED * (a.v_mask > 0).sum():
+            shared = None
     ra, rb = _reference_pattern(a), _reference_pattern(b)
     q = view
     if shared is not None:  # the cast and shade, measured where both agree
@@ -123,7 +130,7 @@ def name(p: Placement, rivals: list[Reference], grey: np.ndarray, ab: np.ndarray
     def nearer(a: Reference, b: Reference) -> float:
         key = (id(a), id(b))
         if key not in votes:
-            votes[key] = vote(view, a, b)
+            votes[key] = vote(view, a, b) if p.covered is None else vote(view, a, b, p.covered)
             votes[(id(b), id(a))] = 1.0 - votes[key]
         return votes[key]
 

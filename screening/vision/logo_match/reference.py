@@ -79,6 +79,8 @@ class Placement:
     shift: float = 0.0  # how far the crest's mean colour is from the reference's (Lab a/b)
     parts: float = 0.0
     visible: float = 1.0  # share of the crest inside the image (a crest cut by the frame is less)
+    hidden: float = 0.0  # share of the crest in the frame judged hidden by an occluder (logo_match.hidden)
+    covered: np.ndarray | None = dataclass_field(default=None, repr=False, compare=False)  # that part, in the view
     score: float = 0.0
     also: tuple[str, ...] = ()  # other academies this crest may equally be (identity.name)
 

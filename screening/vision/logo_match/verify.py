@@ -16,26 +16,20 @@ from screening.vision.logo_match.reference import Placement, in_view
 from screening.vision.logo_match.index import sane
 
 
-def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) -> Placement:
+def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0,
+           hidden: np.ndarray | None = None) -> Placement:
     """Warp the image back into the reference frame and score how alike they look (0..1).
 
     The score is the appearance, less UNMATCHED_PENALTY for a placement with no keypoints.
     When the colours alone show the appearance cannot reach `enough`, the pattern is not
-    compared (appearance and score stay 0): most proposals end there, cheaply.
+    compared (appearance and score stay 0): most proposals end there, cheaply. `hidden` (a mask
+    of the reference's view: the part an occluder covers, logo_match.hidden) is left out as a
+    part cut off by the frame is; `p.hidden` says how much of the crest in the frame it was.
     """
     ref = p.reference
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
-    if enough > 0 and ref.glance is not None:  # the mean colour alone, on a tiny view: most proposals end here
-        gh, gw = ref.glance[1].shape
-        Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
-        cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
-        gm = ref.glance[1] > 0
-        if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
-            shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
-            # the colour check cannot reach `enough` (a margin: the tiny view blurs the colours)
-            if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
-                p.shift = shift
-                return p
+    if enough > 0 and hidden is None and ref.glance is not None and _glance_fails(p, grey, ab, enough):
+        return p  # the mean colour alone, on a tiny view: most proposals end here
     side = _reference_side(ref)
     vh, vw = ref.v_grey.shape
     # the chroma first, the lightness only for a placement whose colours let its pattern count
@@ -48,6 +42,10 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
         if p.visible < MIN_VISIBLE:
             return p
         m = m & inside
+    if hidden is not None:  # and without the part an occluder covers
+        p.hidden = 1.0 - float((m & ~hidden).sum() / max(1, m.sum()))
+        m = m & ~hidden
+    if m is not side.mask:
         r_ab = ref.v_ab[m]
         q_ab = c[m]
         q_mean = q_ab.mean(axis=0)
@@ -66,7 +64,7 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
         return p
     g = cv2.warpPerspective(grey, Hv, (vw, vh), flags=flags, borderMode=cv2.BORDER_REPLICATE)
     q = _stack(g, c)
-    if inside is None:
+    if m is side.mask:
         p.structure = max(0.0, _ncc_from(q.reshape(-1, 3)[side.flat], side.ncc))
         p.parts = _parts_from(q, side.parts)
     else:
@@ -76,6 +74,23 @@ def verify(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float = 0.0) 
     p.appearance = (0.4 * p.structure + 0.3 * p.chroma + 0.3 * p.parts) * colour
     p.score = p.appearance - (UNMATCHED_PENALTY if p.source == "colour-shape" else 0.0)
     return p
+
+
+def _glance_fails(p: Placement, grey: np.ndarray, ab: np.ndarray, enough: float) -> bool:
+    """Whether the crest's mean colour, on the reference's tiny view, already shows the colour check
+    cannot reach `enough` (a margin: the tiny view blurs the colours); then p.shift is set."""
+    ref = p.reference
+    gh, gw = ref.glance[1].shape
+    Hg = p.H @ np.diag([ref.size[0] / gw, ref.size[1] / gh, 1.0])
+    cg = cv2.warpPerspective(ab, Hg, (gw, gh), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                             borderMode=cv2.BORDER_REPLICATE)
+    gm = ref.glance[1] > 0
+    if _inside(Hg, (gw, gh), (grey.shape[1], grey.shape[0])) is None and gm.any():
+        shift = float(np.linalg.norm(cg[gm].mean(axis=0) - ref.glance[0][gm].mean(axis=0)))
+        if float(np.clip((SHIFT_FAR + 5 - shift) / (SHIFT_FAR - SHIFT_CAST), 0, 1)) < enough:
+            p.shift = shift
+            return True
+    return False
 
 
 class _ReferenceSide:
@@ -181,7 +196,8 @@ def aligned(p: Placement, grey: np.ndarray, ab: np.ndarray, src: np.ndarray, dst
     return better
 
 
-def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4, zoom: float = 1.0) -> float:
+def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4, zoom: float = 1.0,
+           hidden: np.ndarray | None = None) -> float:
     """How alike the crest's fine detail is (mean correlation over an n x n grid of its parts).
 
     The photo under the placement and the reference, both in the reference's view, are band-passed
@@ -208,6 +224,8 @@ def detail(p: Placement, grey: np.ndarray, ab: np.ndarray, n: int = 4, zoom: flo
     q, r = band(_stack(g, c).astype(np.float32)), band(_stack(ref.v_grey, ref.v_ab).astype(np.float32))
     k = int(2 * coarse) | 1
     m = cv2.erode(ref.v_mask, np.ones((k, k), np.uint8)) > 0
+    if hidden is not None:  # the part an occluder covers says nothing (verify's `hidden`)
+        m &= ~hidden
     cells = []
     for i in range(n):
         for j in range(n):
