@@ -475,12 +475,7 @@ def test_rt29_control_a_pupils_name_in_a_clips_quicktime_title_is_read(tmp_path,
     assert "text" in _clip_kinds(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-17: a pupil's and the academy's names in a clip's 3GPP user data (udta 'titl', 'dscp', 'kywd': "
-    "TS 26.244's title, description and keywords, written by Android and Nokia camcorders and by MP4Box) "
-    "are cleared: FFmpeg maps none of them to a tag, and video_metadata reads only 'loci' of that family; "
-    "exiftool prints '[UserData] Title/Description/Keywords'. Fix: read the 3GPP string atoms (and any "
-    "udta string atom FFmpeg does not map, such as QuickTime's '\u00a9des') as the clip's text"))
+# RT29-17: fixed (was a strict xfail)
 @pytest.mark.parametrize("atom", ["titl", "dscp", "kywd"])
 def test_rt29_17_a_pupils_name_in_a_clips_3gpp_title_description_or_keywords_is_not_cleared(tmp_path, config, atom):
     """exiftool: [UserData] Title : Amelia Hart at Trinity North Academy (Description, Keywords alike)"""
