@@ -761,13 +761,7 @@ def test_rt29_control_a_red_square_brighter_than_the_photo_in_its_thumbnail_is_f
     assert "unknown_face" in _found(tmp_path, config, "thumb_bright.jpg", _photo_and_thumbnail(255, 150))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-27: a thumbnail (or MPF picture, appended image, HEIF image...) that differs from the photo in "
-    "colour only is taken for a copy of it and never screened for faces, logos or uniforms: "
-    "pixels.shown_already compares grey levels (0.299R+0.587G+0.114B) block by block, so a square, a "
-    "crest or a figure drawn in colours of the photo's own brightness (red on grey 76) differs by 0. A "
-    "crest in its colours on a field of the same brightness is plain to see. Fix: compare colour too "
-    "(each of R, G, B, or Lab's a and b), with the same 30-level rule"))
+# RT29-27: fixed (was a strict xfail)
 def test_rt29_27_a_thumbnail_differing_only_in_colour_is_screened(tmp_path, config):
     assert _found(tmp_path, config, "thumb_colour.jpg", _photo_and_thumbnail(255, 76)) != {"cleared"}
 
