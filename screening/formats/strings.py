@@ -25,7 +25,7 @@ _UTF16 = re.compile("[\u0020-\u007e\u00a0-\u017f]{%d,}" % MIN_RUN)
 def printable_strings(blob: bytes) -> list[str]:
     """Each run of printable text in `blob` (once, in order), with at least two letters in it."""
     blob = blob[:MAX_BYTES]
-    found: list[str] = [m.group().decode("utf-8") for m in _UTF8.finditer(blob)]
+    found: list[str] = [m.group().decode("utf-8", "replace") for m in _UTF8.finditer(blob)]
     for codec in ("utf-16-be", "utf-16-le"):
         for start in (0, 1):
             end = len(blob) - (len(blob) - start) % 2
