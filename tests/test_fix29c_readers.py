@@ -211,3 +211,30 @@ def test_a_thumbnail_with_a_coloured_square_in_a_real_file_is_screened(tmp_path,
     thumb[40:80, 60:100] = (255, 0, 0)
     data = jpeg(main, exif=exif_with_thumbnail(jpeg(thumb)))
     assert "unknown_face" in _found(tmp_path, config, "thumb.jpg", data)
+
+
+# ---------------------------------------------------------------- place names in a Lumix maker note
+
+
+def test_the_city_alone_in_a_panasonic_maker_note_is_a_location(tmp_path, config):
+    from .test_redteam29 import panasonic_exif
+
+    data = jpeg(backdrop(), exif=panasonic_exif({0x006D: ascii_("Leeds", 7)}))
+    assert "location" in _found(tmp_path, config, "lumix_city.jpg", data)
+
+
+def test_a_panasonic_maker_note_with_no_place_is_cleared(tmp_path, config):
+    from .test_redteam29 import panasonic_exif
+
+    data = jpeg(backdrop(), exif=panasonic_exif({0x006D: ascii_("---", 7), 0x0001: (3, 1, b"\x02\x00")}))
+    assert _found(tmp_path, config, "lumix_none.jpg", data) == {"cleared"}
+
+
+def test_a_panasonic_maker_note_whose_directory_is_cut_off_is_never_cleared(tmp_path, config):
+    from .test_redteam29 import panasonic_exif
+
+    block = bytearray(panasonic_exif({0x006D: ascii_("Leeds", 7)}))
+    at = block.index(b"Panasonic\x00\x00\x00") + 12
+    block[at:at + 2] = b"\xff\x00"  # 255 entries: more than the block holds
+    data = jpeg(backdrop(), exif=bytes(block))
+    assert _found(tmp_path, config, "lumix_cut.jpg", data) != {"cleared"}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from screening.config import Config
 from screening.formats import captions, coordtext, exiv2_reader, geotags, metadata, sniff
+from screening.formats.maker_places import maker_note_places
 from screening.formats.sidecars import links_out, sidecars_of
 from screening.model import LocationFinding
 
@@ -51,6 +52,7 @@ class LocationDetector:
         sources: list[tuple[str, str, geotags.Claims, str | None]] = []
         for block in dict.fromkeys(blocks.exif + extra_exif):
             sources.append(("EXIF GPS", "EXIF", geotags.exif_claims(block), None))
+            sources.append(("EXIF maker note", "the EXIF maker note", maker_note_places(block), None))
         for packet in blocks.xmp:
             sources.append(("XMP", "XMP", geotags.xmp_claims(packet), None))
         for block in blocks.iptc:
