@@ -234,22 +234,14 @@ def panasonic_exif(entries: dict[int, tuple[int, int, bytes]]) -> bytes:
     return b"Exif\x00\x00" + out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-6: a pupil's name in a Lumix maker note (Panasonic BabyName, 0x0066, set in the camera's "
-    "Baby/Pet scene) is cleared: captions.py skips the MakerNote as binary; exiftool prints 'Baby Name: "
-    "Amelia Hart', and the published file carries it. Fix: read the text tags of the maker notes "
-    "exiftool decodes (Panasonic BabyName/Title/City/Landmark, Canon/Nikon text) or refuse a maker "
-    "note holding a register name's bytes"))
+# RT29-6: fixed (was a strict xfail)
 def test_rt29_6_a_pupils_name_in_a_panasonic_maker_note_is_not_cleared(tmp_path, config):
     """exiftool: [Panasonic] BabyName : Amelia Hart"""
     data = jpeg(backdrop(), exif=panasonic_exif({0x0066: ascii_(PUPIL, 7)}))
     assert _found(tmp_path, config, "lumix_baby.jpg", data) & {"text", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-7: the place names a Lumix with GPS writes in its maker note (Panasonic City 0x006D, "
-    "Landmark 0x006F) are cleared, where the same names in IPTC City are a location and the academy's "
-    "name anywhere in a caption is text. Fix: as RT29-6, the maker note's place tags as places"))
+# RT29-7: fixed (was a strict xfail)
 def test_rt29_7_place_names_in_a_panasonic_maker_note_are_not_cleared(tmp_path, config):
     """exiftool: [Panasonic] City : Leeds / Landmark : Trinity North Academy"""
     data = jpeg(backdrop(), exif=panasonic_exif({0x006D: ascii_("Leeds", 7), 0x006F: ascii_(ACADEMY, 7)}))
@@ -334,11 +326,7 @@ def test_rt29_control_a_pupils_name_as_one_keyword_is_read(tmp_path, config):
     assert "text" in _found(tmp_path, config, "keyword.jpg", data)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-12: a pupil's forename and surname as two keywords (dc:subject items, IPTC 2:25 datasets) are "
-    "cleared: each item is a caption of its own and neither is a full name; every viewer shows them "
-    "joined ('Keywords: Amelia, Hart': Lightroom, Windows 'Tags', exiftool, WordPress's tag list). Fix: "
-    "also read a list's items joined (both orders), as textpictures.across joins comments"))
+# RT29-12: fixed (was a strict xfail)
 @pytest.mark.parametrize("where", ["xmp", "iptc"])
 def test_rt29_12_a_pupils_forename_and_surname_as_two_keywords_are_not_cleared(tmp_path, config, where):
     """exiftool: [XMP-dc] Subject : Amelia, Hart / [IPTC] Keywords : Amelia, Hart"""
@@ -349,11 +337,7 @@ def test_rt29_12_a_pupils_forename_and_surname_as_two_keywords_are_not_cleared(t
     assert _found(tmp_path, config, f"keywords_{where}.jpg", data) & {"text", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-13: a pupil's name whose space is a Hangul filler (U+3164, also U+FFA0, U+115F: letters to "
-    "Unicode, blank in every font) is cleared: the reader splits words on white space and format "
-    "characters, not on these; a viewer shows 'Amelia Hart'. Fix: treat default-ignorable and "
-    "blank-rendering code points (Unicode's Default_Ignorable_Code_Point set) as spaces"))
+# RT29-13: fixed (was a strict xfail)
 @pytest.mark.parametrize("blank", ["\u3164", "\uffa0", "\u115f"])
 def test_rt29_13_a_pupils_name_spaced_by_a_blank_letter_is_not_cleared(tmp_path, config, blank):
     data = jpeg(backdrop(), exif=_exif({0x010E: ascii_(f"Amelia{blank}Hart")}))
@@ -385,13 +369,7 @@ def test_rt29_control_a_pupils_name_in_a_jpeg_comment_is_read(tmp_path, config):
     assert "text" in _found(tmp_path, config, "comment.jpg", data)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-14: a pupil's name in a JPEG APPn text segment that exiftool decodes is cleared: APP12 'Ducky' "
-    "Comment (Photoshop/ImageReady 'Save for Web', UTF-16), APP12 'PictureInfo' Title (Olympus, Agfa, "
-    "Epson cameras), APP9 'Media Jukebox' People (J. River): the text check reads EXIF, XMP, IPTC and "
-    "COM only, and these segments are searched for pictures, not words. Fix: read these segments' text "
-    "(or, more simply, look for register names in the decoded text of every APPn segment not otherwise "
-    "read, as textpictures does for pictures)"))
+# RT29-14: fixed (was a strict xfail)
 @pytest.mark.parametrize("kind", ["ducky", "pictureinfo", "mediajukebox"])
 def test_rt29_14_a_pupils_name_in_an_appn_text_segment_is_not_cleared(tmp_path, config, kind):
     """exiftool: [Ducky] Comment / [PictureInfo] Title / [MediaJukebox] People : Amelia Hart ..."""
@@ -418,12 +396,7 @@ def test_rt29_control_a_pupils_name_in_the_photoshop_headline_is_read(tmp_path, 
     assert "text" in _found(tmp_path, config, "headline.jpg", data)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-15: the text of a Photoshop text layer (photoshop:TextLayers LayerText, which Photoshop writes "
-    "into the XMP of every JPEG/PNG saved from a PSD with type) naming a pupil is cleared: captions._SKIP "
-    "drops photoshop:TextLayers as 'how the file was made', yet it is the very text drawn in the picture, "
-    "word for word: when the OCR misses a stylised poster font, it is the one reliable copy. exiftool "
-    "prints 'Text Layer Text'. Fix: read TextLayers (LayerName and LayerText) as captions"))
+# RT29-15: fixed (was a strict xfail)
 def test_rt29_15_a_pupils_name_in_a_photoshop_text_layer_is_not_cleared(tmp_path, config):
     """exiftool: [XMP-photoshop] TextLayerName : Amelia Hart / TextLayerText : Well done Amelia Hart!"""
     data = _xmp_ns_jpeg(b'<photoshop:TextLayers><rdf:Seq><rdf:li photoshop:LayerName="Amelia Hart" '
@@ -435,13 +408,7 @@ def test_rt29_control_a_pupils_name_in_the_files_own_name_is_read(tmp_path, conf
     assert "text" in _found(tmp_path, config, "Amelia Hart - Year 4.jpg", jpeg(backdrop()))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-16: a pupil's name in the file's earlier names (xmpMM:PreservedFileName, which Lightroom and "
-    "Bridge write when a photo is renamed on import; xmpMM:DerivedFrom and Ingredients stRef:filePath, "
-    "which Photoshop writes) is cleared, while the file's own name is read (RT26-8): captions skips the "
-    "whole xmpMM and ResourceRef namespaces. Renaming 'Amelia Hart - Year 4.jpg' to 'IMG_0042.jpg' in "
-    "Lightroom keeps the name in the published file; exiftool prints 'Preserved File Name'. Fix: read "
-    "PreservedFileName and stRef:filePath as file names (captions.name_caption)"))
+# RT29-16: fixed (was a strict xfail)
 @pytest.mark.parametrize("body", [b"<xmpMM:PreservedFileName>Amelia Hart - Year 4.jpg</xmpMM:PreservedFileName>",
                                   b'<xmpMM:DerivedFrom stRef:filePath="/Users/office/Amelia Hart - Year 4.psd"/>'],
                          ids=["preserved", "derived"])
@@ -486,12 +453,7 @@ def test_rt29_control_a_pupils_name_in_a_clips_quicktime_title_is_read(tmp_path,
     assert "text" in _clip_kinds(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-17: a pupil's and the academy's names in a clip's 3GPP user data (udta 'titl', 'dscp', 'kywd': "
-    "TS 26.244's title, description and keywords, written by Android and Nokia camcorders and by MP4Box) "
-    "are cleared: FFmpeg maps none of them to a tag, and video_metadata reads only 'loci' of that family; "
-    "exiftool prints '[UserData] Title/Description/Keywords'. Fix: read the 3GPP string atoms (and any "
-    "udta string atom FFmpeg does not map, such as QuickTime's '\u00a9des') as the clip's text"))
+# RT29-17: fixed (was a strict xfail)
 @pytest.mark.parametrize("atom", ["titl", "dscp", "kywd"])
 def test_rt29_17_a_pupils_name_in_a_clips_3gpp_title_description_or_keywords_is_not_cleared(tmp_path, config, atom):
     """exiftool: [UserData] Title : Amelia Hart at Trinity North Academy (Description, Keywords alike)"""
@@ -608,10 +570,7 @@ def test_rt29_control_the_same_map_link_in_the_iptc_caption_is_a_location(tmp_pa
     assert "location" in _found(tmp_path, config, "iptc_link.jpg", data)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-22: Photoshop's URL image resource (0x040B, File Info's URL) is read by neither check: a map "
-    "link to the site there (location) or a news page naming a pupil (text) is cleared; exiftool prints "
-    "'[Photoshop] URL'. Fix: read 0x040B (and the slices' URLs and alt texts, 0x041A) as captions"))
+# RT29-22: fixed (was a strict xfail)
 @pytest.mark.parametrize("url,kind", [(b"https://www.google.com/maps?q=53.8008,-1.5491", "location"),
                                       (b"https://example.sch.uk/news/amelia-hart-wins-county-100m", "text")],
                          ids=["map-link", "pupils-name"])
@@ -741,13 +700,7 @@ def test_rt29_control_a_red_square_brighter_than_the_photo_in_its_thumbnail_is_f
     assert "unknown_face" in _found(tmp_path, config, "thumb_bright.jpg", _photo_and_thumbnail(255, 150))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-27: a thumbnail (or MPF picture, appended image, HEIF image...) that differs from the photo in "
-    "colour only is taken for a copy of it and never screened for faces, logos or uniforms: "
-    "pixels.shown_already compares grey levels (0.299R+0.587G+0.114B) block by block, so a square, a "
-    "crest or a figure drawn in colours of the photo's own brightness (red on grey 76) differs by 0. A "
-    "crest in its colours on a field of the same brightness is plain to see. Fix: compare colour too "
-    "(each of R, G, B, or Lab's a and b), with the same 30-level rule"))
+# RT29-27: fixed (was a strict xfail)
 def test_rt29_27_a_thumbnail_differing_only_in_colour_is_screened(tmp_path, config):
     assert _found(tmp_path, config, "thumb_colour.jpg", _photo_and_thumbnail(255, 76)) != {"cleared"}
 
@@ -760,12 +713,7 @@ def test_rt29_control_a_map_link_as_an_xmp_text_value_is_a_location(tmp_path, co
     assert "location" in _found(tmp_path, config, "source_text.jpg", data)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-28: an XMP property whose value is a URI (rdf:resource, RDF's form for a link: dc:source, "
-    "dc:relation, xmpRights:WebStatement) is read by neither check, so a map link to the site (location) "
-    "or a news page naming a pupil (text) there is cleared: captions._xmp_values and coordtext skip "
-    "attributes of the RDF namespace; exiftool prints '[XMP-dc] Source : https://www.google.com/maps?...'. "
-    "Fix: read rdf:resource as the property's value"))
+# RT29-28: fixed (was a strict xfail)
 @pytest.mark.parametrize("body,kind", [
     (b'<dc:source rdf:resource="https://www.google.com/maps?q=53.8008,-1.5491"/>', "location"),
     (b'<dc:relation rdf:resource="https://example.sch.uk/news/amelia-hart-wins-county-100m"/>', "text")],
@@ -901,11 +849,7 @@ def test_rt29_24_a_pupil_named_as_a_clips_artist_is_not_cleared(tmp_path, config
 # ================================================================ low: names where only a tool shows them
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT29-33 (low): a pupil's name as the name of a PNG's colour profile (the iCCP chunk's keyword; a "
-    "JPEG ICC profile's 'desc' is the same) is cleared: no reader looks at it; exiftool prints '[PNG] "
-    "ProfileName : Amelia Hart', macOS Preview's inspector shows the profile's name. Fix: read the iCCP "
-    "keyword and the profile's desc text as captions"))
+# RT29-33: fixed (was a strict xfail)
 def test_rt29_33_a_pupils_name_as_the_colour_profiles_name_is_not_cleared(tmp_path, config):
     from PIL import ImageCms
 

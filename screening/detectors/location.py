@@ -14,6 +14,7 @@ from pathlib import Path
 
 from screening.config import Config
 from screening.formats import c2pa, captions, coordtext, exiv2_reader, geotags, geotiff, metadata, sniff
+from screening.formats.maker_places import maker_note_places
 from screening.formats.sidecars import links_out, sidecars_of
 from screening.model import LocationFinding
 
@@ -53,6 +54,7 @@ class LocationDetector:
         for block in dict.fromkeys(blocks.exif + extra_exif):
             sources.append(("EXIF GPS", "EXIF", geotags.exif_claims(block), None))
             sources.append(("GeoTIFF", "the TIFF tags", geotiff.claims(block), None))  # RT29-29
+            sources.append(("EXIF maker note", "the EXIF maker note", maker_note_places(block), None))
         for packet in blocks.xmp:
             sources.append(("XMP", "XMP", geotags.xmp_claims(packet), None))
         for block in blocks.iptc:

@@ -68,6 +68,8 @@ class TextDetector:
         and in its XMP sidecars."""
         texts = captions.video_captions(tags)
         if path is not None:
+            seen = {" ".join(text.split()) for _, text in texts}
+            texts += [(w, t) for w, t in video_metadata.user_data_texts(Path(path), fmt) if " ".join(t.split()) not in seen]
             texts += captions.xmp_captions(video_metadata.clip_xmp(Path(path), fmt), "clip's")
             texts += video_metadata.clip_c2pa_captions(Path(path), fmt)
             texts += captions.sidecar_captions(Path(path)) + captions.name_caption(path)

@@ -27,7 +27,9 @@ from screening.formats import c2pa
 from screening.formats.common import ImageError, MetadataError, xmp_packets
 from screening.formats.exif_images import directories
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
+from screening.formats.icc import profile_names
 from screening.formats.metadata import read_blocks
+from screening.formats.strings import strings_text
 
 _EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF XPComment",
          0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords", 0x9286: "EXIF user comment", 0xA436: "EXIF image title"}
@@ -81,7 +83,7 @@ _SKIP = frozenset({(_DM, "artist"), (_DM, "albumArtist"), (_DM, "composer"), (_D
                    (_DM, "directorPhotography"), (_DM, "copyright"), (_DC, "creator"), (_DC, "rights"), (_DC, "publisher"), (_DC, "format"), (_DC, "identifier"),
                    (_DC, "language"), (_DC, "date"), (_DC, "type"), (_PS, "Credit"), (_PS, "AuthorsPosition"),
                    (_PS, "CaptionWriter"), (_PS, "DateCreated"), (_PS, "ColorMode"), (_PS, "ICCProfile"),
-                   (_PS, "History"), (_PS, "DocumentAncestors"), (_PS, "TextLayers"),
+                   (_PS, "History"), (_PS, "DocumentAncestors"),
                    ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CreatorContactInfo"),
                    ("http://ns.adobe.com/xap/1.0/", "CreatorTool"), ("http://ns.adobe.com/xap/1.0/", "Thumbnails")})
 # EXIF and TIFF properties in XMP are numbers and camera settings, but for these
@@ -132,8 +134,12 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
         except MetadataError:
             continue
         utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
-        out += [(_IPTC.get(ds, f"IPTC 2:{ds}"), _decode(value, utf8)) for rec, ds, value in datasets
-                if rec == 2 and ds not in _IPTC_NOT_TEXT]
+        read = [(ds, _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds not in _IPTC_NOT_TEXT]
+        out += [(_IPTC.get(ds, f"IPTC 2:{ds}"), text) for ds, text in read]
+        for ds in dict.fromkeys(ds for ds, _ in read):  # a repeated dataset's values joined (RT29-12)
+            values = [text.strip() for d, text in read if d == ds and text.strip()]
+            if len(values) > 1:
+                out.append((f"{_IPTC.get(ds, f'IPTC 2:{ds}')} (items joined)", " ".join(values)))
     out += [(where, _comment(text)) for where, text in blocks.comments]
     out += c2pa.captions(blocks.c2pa)  # Content Credentials viewers show them (RT29-5)
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
@@ -195,6 +201,10 @@ def info_captions(info: dict, known: Sequence[tuple[str, str]] = ()) -> list[tup
     (the file's own blocks, read by photo_captions): formats this module does not walk itself."""
     seen = {" ".join(text.split()) for _, text in known}
     out = []
+    profile = info.get("icc_profile")
+    if isinstance(profile, bytes):  # the colour profile's name (RT29-33)
+        out += [("ICC profile's description", name) for name in profile_names(profile)
+                if " ".join(name.split()) not in seen]
     for key, value in info.items():
         if str(key).lower() in CAPTION_KEYS and isinstance(value, (str, bytes)):
             text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
@@ -232,7 +242,7 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
         suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"
         for tag, (kind, n, at) in ifd.entries.items():
             if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or n <= 0:
-                continue
+                continue  # (a maker note's strings: formats/credits.py, for pupils' names)
             raw = tag_bytes(ifd, tag, kind, n, at)
             if tag in _XP:
                 text = raw.decode("utf-16-le", "replace")
@@ -244,7 +254,8 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
                     continue  # UNDEFINED or BYTE that is not text: a binary value
             text = text.replace("\x00", "").strip()
             if text:
-                label = _EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}"
+                label = "EXIF maker note's text" if tag == 0x927C else \
+                    _EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}"
                 out.append((label + suffix, text))
     return out
 
@@ -282,6 +293,27 @@ def _xmp(packet: bytes) -> list[tuple[str, str]]:
         return []
     out: list[tuple[str, str]] = []
     _xmp_values(root, None, out)
+    return out + _earlier_names(root)
+
+
+_MM = "http://ns.adobe.com/xap/1.0/mm/"
+_REF = "http://ns.adobe.com/xap/1.0/sType/ResourceRef#"
+# The file's earlier names and those of the files it was made from (Lightroom's and Bridge's
+# PreservedFileName, Photoshop's DerivedFrom/Ingredients stRef:filePath), inside the xmpMM
+# properties skipped above: read as the file's own name is (RT29-16).
+_FILE_NAMES = frozenset({(_MM, "PreservedFileName"), (_REF, "filePath")})
+
+
+def _earlier_names(root) -> list[tuple[str, str]]:
+    out = []
+    for element in root.iter():
+        values = [((element.text or "").strip(), element.tag)] if not len(element) else []
+        values += [(value.strip(), key) for key, value in element.attrib.items()]
+        for value, tag in values:
+            ns, name = _split(tag)
+            if value and (ns, name) in _FILE_NAMES:
+                out += [(f"XMP {_named(ns, name)} (a file name)", words)
+                        for _, words in name_caption(value.replace("\\", "/"))]
     return out
 
 
@@ -298,8 +330,14 @@ def _xmp_values(element, prop: str | None, out: list[tuple[str, str]]) -> None:
     text = (element.text or "").strip()
     if text and prop and not len(element):
         out.append((f"XMP {prop}", text))
+    if ns == _RDF and name in ("Bag", "Seq") and prop:  # a list's items as viewers show them, joined (RT29-12)
+        items = [(li.text or "").strip() for li in element if not len(li) and (li.text or "").strip()]
+        if len(items) > 1:
+            out.append((f"XMP {prop} (items joined)", " ".join(items)))
     for key, value in element.attrib.items():
         a_ns, a_name = _split(key)
+        if key == f"{{{_RDF}}}resource" and prop and value.strip():  # a link: the property's value (RT29-28)
+            out.append((f"XMP {prop}", value.strip()))
         if a_ns and a_ns not in (_RDF, "http://www.w3.org/XML/1998/namespace") and value.strip() \
                 and not _skipped(a_ns, a_name):
             out.append((f"XMP {_named(a_ns, a_name)}", value.strip()))

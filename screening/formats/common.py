@@ -12,6 +12,8 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
+from screening.formats.strings import strings_text
+
 # Decompressed metadata (PNG zTXt/iTXt, ImageMagick raw profiles) larger than this is refused:
 # a real EXIF block is at most 64 KB, a big XMP packet a few MB.
 MAX_METADATA_BYTES = 16 << 20
@@ -133,6 +135,13 @@ def photoshop_blocks(resources: bytes, found: Found) -> None:
     found.iptc.extend(photoshop_iptc(resources))
     found.exif.extend(photoshop_exif(resources))
     found.xmp.extend(p for rid, body in photoshop_resources(resources) if rid == 0x0424 for p in xmp_packets(body))
+    for rid, body in photoshop_resources(resources):  # File Info's URL, the slices' URLs and alt texts (RT29-22)
+        if rid in PHOTOSHOP_TEXT and (text := strings_text(body)):
+            found.comments.append((f"Photoshop {PHOTOSHOP_TEXT[rid]} (resource 0x{rid:04X})", text.encode()))
+
+
+# Photoshop resources that hold text a viewer shows (exiftool: '[Photoshop] URL', 'SlicesGroupName')
+PHOTOSHOP_TEXT = {0x040B: "URL", 0x041A: "slices", 0x041E: "URL list"}
 
 
 def photoshop_resources(resources: bytes) -> list[tuple[int, bytes]]:

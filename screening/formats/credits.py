@@ -6,9 +6,11 @@ photographer too (a photo club, a pupil media team, a parent's camera set to the
 galleries print the credit ("Photo: Amelia Hart"), Windows shows it as Authors. So these fields are
 read apart, and detectors/text.py looks in them for **pupils'** names only (the register's role).
 
-Read: EXIF Artist and XPAuthor (every directory), XMP dc:creator, xmpDM artist/author, photoshop
-Credit and AuthorsPosition's owner, IPTC By-line (2:80) and Credit (2:110), and a clip's artist,
-album artist, author and composer tags.
+Read: EXIF Artist, XPAuthor and Copyright and the maker note's strings (every directory; a
+camera's owner, Panasonic's BabyName: RT29-6), XMP dc:creator and dc:rights, tiff:Artist, xmpDM
+artist/author/copyright, photoshop Credit and CaptionWriter, xmpRights:Owner, IPTC by-line, by-line
+title, credit, copyright notice and writer, a PNG's Author and Copyright chunks, C2PA's author and
+rights keys, and a clip's artist, album artist, author, composer, performer and copyright tags.
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from screening.formats.common import ImageError, MetadataError
 from screening.formats.exif_images import directories
 from screening.formats.geotags import _decode, _split, iim_datasets
 from screening.formats.metadata import read_blocks
+from screening.formats.strings import strings_text
 
-_EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor", 0x8298: "EXIF Copyright"}
+_MAKER_NOTE = 0x927C
+_EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor", 0x8298: "EXIF Copyright", _MAKER_NOTE: "EXIF maker note"}
 _IPTC = {80: "IPTC By-line", 85: "IPTC By-line title", 110: "IPTC Credit", 116: "IPTC Copyright notice",
          122: "IPTC Writer/editor"}
 _DC, _PS = "http://purl.org/dc/elements/1.1/", "http://ns.adobe.com/photoshop/1.0/"
@@ -104,6 +108,9 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
             if kind not in (1, 2, 7, 129) or n <= 0:
                 continue
             raw = tag_bytes(ifd, tag, kind, n, at)
+            if tag == _MAKER_NOTE:  # its strings, whatever the maker's layout: a camera's owner, a child's
+                out.append(("EXIF maker note", strings_text(raw)))  # name (Panasonic BabyName: RT29-6)
+                continue
             text = raw.decode("utf-16-le", "replace") if tag == 0x9C9D else _decode(raw, False)
             out.append((label, text.replace("\x00", " ").strip()))
     return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from screening.formats.exif_images import exif_images, pictures_in
 from screening.formats.native import captured_stderr, corruption
+from screening.formats.strings import strings_text
 from screening.formats.textpictures import across, text_pictures
 from screening.formats.thumbnails import jfif_thumbnails, photoshop_thumbnails
 from screening.formats.common import (Embedded, Found, ImageError, MetadataError, ifd0_raw, photoshop_blocks,
@@ -25,6 +26,11 @@ _PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
 _XMP_APP1 = b"http://ns.adobe.com/xap/1.0/\x00"
 _XMP_EXT_APP1 = b"http://ns.adobe.com/xmp/extension/\x00"
 _PHOTOSHOP_APP13 = b"Photoshop 3.0\x00"
+# APPn segments read by a reader of their own (EXIF, XMP, ICC, MPF, JUMBF, Photoshop's, Adobe's
+# colour transform, JFIF and its thumbnails); every other one's text is read as a comment.
+_READ_ELSEWHERE = {0xE0: (b"JFIF\x00", b"JFXX\x00"), 0xE1: (b"Exif\x00", _XMP_APP1, _XMP_EXT_APP1),
+                   0xE2: (b"ICC_PROFILE\x00", b"MPF\x00"), 0xEB: (b"JP",), 0xED: (_PHOTOSHOP_APP13,),
+                   0xEE: (b"Adobe",)}
 
 
 @dataclass
@@ -141,6 +147,11 @@ def blocks(data: bytes, found: Found) -> None:
             found.xmp.extend(xmp_packets(payload[len(_XMP_APP1):]))
         elif marker == 0xED and payload.startswith(_PHOTOSHOP_APP13):
             photoshop += payload[len(_PHOTOSHOP_APP13):]  # continues over consecutive APP13s
+        elif 0xE0 <= marker <= 0xEF and not payload.startswith(_READ_ELSEWHERE.get(marker, ())):
+            text = strings_text(payload)  # Ducky, PictureInfo, Media Jukebox...: its words (RT29-14)
+            if text:
+                name = payload[:12].split(b"\x00")[0].decode("latin-1")
+                found.comments.append((f"JPEG APP{marker - 0xE0} segment {name!r} at byte {where}", text.encode()))
     for joined in extended_xmp(data):
         found.xmp.extend(xmp_packets(joined))
     if photoshop:

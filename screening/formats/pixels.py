@@ -104,7 +104,9 @@ def _composite(rgba: np.ndarray, background: int) -> np.ndarray:
 # A view whose every block (1/8 of its side, both lightly blurred) differs from a frame already
 # screened by less than this many grey levels shows nothing new. Measured on the 41 thumbnails
 # of ../shared/data: thumbnails of the picture itself 5 to 23, of another picture (the uncropped
-# original) 60 and more.
+# original) 60 and more. The same rule holds for colour (red and blue less grey, RT29-27): of the
+# 56 thumbnails and previews of ../shared/data taken for copies by grey, none differs by more
+# than 18.6 there (an iPhone HEIC's), so none is screened anew (tests/test_fix29c_readers.py).
 SAME_BLOCK_DIFF = 30.0
 
 
@@ -113,20 +115,33 @@ def shown_already(view: np.ndarray, frames: list[np.ndarray]) -> bool:
 
     Camera thumbnails and previews repeat the picture at a size where its faces are too small
     to identify; screening them again would only report those faces as unidentifiable. A view
-    that differs anywhere (a face drawn into the thumbnail) is screened.
+    that differs anywhere (a face drawn into the thumbnail) is screened: in any of red, green and
+    blue, so a crest in colours of the photo's own brightness differs too (RT29-27).
     """
-    small = _trim_bars(_grey(view))
+    small = _trim_bars(_planes(view))
     if small.shape[0] < 8 or small.shape[1] < 8:
         return True  # nothing in it could show a face
-    return any(_same_picture(small, _grey(frame)) for frame in frames)
+    return any(_same_picture(small, _planes(frame)) for frame in frames)
+
+
+def _planes(rgb: np.ndarray) -> np.ndarray:
+    """The picture as float planes: its grey, and how far red and blue stand from it (a grey
+    picture's are 0)."""
+    if rgb.ndim == 2 or rgb.shape[2] < 3:
+        grey = (rgb if rgb.ndim == 2 else rgb[..., 0]).astype(np.float32)
+        return np.ascontiguousarray(np.stack([grey, np.zeros_like(grey), np.zeros_like(grey)], axis=2))
+    grey = _grey(rgb)
+    return np.ascontiguousarray(np.stack([grey, rgb[..., 0] - grey, rgb[..., 2] - grey], axis=2))
 
 
 def _grey(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(np.float32)
 
 
-def _trim_bars(grey: np.ndarray) -> np.ndarray:
+def _trim_bars(planes: np.ndarray) -> np.ndarray:
     """Without the flat black or white bars a thumbnail of another aspect ratio is padded with."""
+    grey = planes[..., 0]
+
     def flat(line: np.ndarray) -> bool:
         return float(line.std()) < 3.0 and (line.mean() < 16 or line.mean() > 239)
 
@@ -139,7 +154,7 @@ def _trim_bars(grey: np.ndarray) -> np.ndarray:
         left += 1
     while right - left > 8 and flat(grey[top:bottom, right - 1]):
         right -= 1
-    return grey[top:bottom, left:right]
+    return planes[top:bottom, left:right]
 
 
 # Largest block (pixels of the view) whose mean difference may hide a change: a pasted face
@@ -151,25 +166,33 @@ MAX_SAME_BLOCK = 8
 
 
 def _same_picture(small: np.ndarray, big: np.ndarray) -> bool:
+    return same_picture_difference(small, big) < SAME_BLOCK_DIFF
+
+
+def same_picture_difference(small: np.ndarray, big: np.ndarray) -> float:
+    """The largest block difference (in any plane) between `small` and `big` brought to its size,
+    in the turn or mirror image where it is smallest; inf when no turn has small's shape."""
     import cv2
 
-    h, w = small.shape
-    if max(h, w) > 1.05 * max(big.shape) or h * w > 1.1 * big.shape[0] * big.shape[1]:
-        return False  # larger than the picture: it can show what the picture cannot (RT11b-26)
+    h, w = small.shape[:2]
+    if max(h, w) > 1.05 * max(big.shape[:2]) or h * w > 1.1 * big.shape[0] * big.shape[1]:
+        return float("inf")  # larger than the picture: it can show what the picture cannot (RT11b-26)
     coarse = cv2.resize(big, (max(w, h) * 2, max(w, h) * 2 * big.shape[0] // max(big.shape[1], 1) or 1),
                         interpolation=cv2.INTER_AREA)
+    best = float("inf")
     for turned in (coarse, np.rot90(coarse), np.rot90(coarse, 2), np.rot90(coarse, 3)):
         for candidate in (turned, turned[:, ::-1]):
-            ch, cw = candidate.shape
+            ch, cw = candidate.shape[:2]
             if abs(ch / cw - h / w) > 0.04 * (h / w):
                 continue
             scaled = cv2.resize(np.ascontiguousarray(candidate), (w, h), interpolation=cv2.INTER_AREA)
             block = max(2, min(min(h, w) // 8, MAX_SAME_BLOCK))
             diff = np.abs(cv2.GaussianBlur(scaled, (5, 5), 0) - cv2.GaussianBlur(small, (5, 5), 0))
             diff = cv2.resize(diff, (max(1, w // block), max(1, h // block)), interpolation=cv2.INTER_AREA)
-            if float(diff.max()) < SAME_BLOCK_DIFF:
-                return True
-    return False
+            best = min(best, float(diff.max()))
+            if best < SAME_BLOCK_DIFF:
+                return best
+    return best
 
 
 # A picture whose middle 98% of brightness spans fewer levels than this looks black (or flat

@@ -136,6 +136,8 @@ def _photoshop_images(data: bytes) -> list[Embedded]:
 def blocks(data: bytes, found: Found) -> None:
     try:
         for kind, body, pos in chunks(data):
+            if kind == b"iCCP":  # the colour profile's name, shown by exiftool and Preview (RT29-33)
+                found.comments.append((f"PNG iCCP chunk's profile name at byte {pos}", body.split(b"\x00")[0]))
             if kind.lower() in (b"exif", b"zxif"):
                 found.exif.append(_exif_chunk(kind, body, pos))
             elif kind in (b"tEXt", b"zTXt", b"iTXt"):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from screening.formats import c2pa, c2pa_places, captions, coordtext, geotags, metadata, sniff, video, video_vendor
 from screening.formats.common import ImageError
+from screening.formats.strings import strings_text
 from screening.formats.xmp import xmp_images
 
 # (source, where, claims): what the location check reports, as for photos.
@@ -85,7 +86,37 @@ def text_claims(path: Path, fmt: str, tags: dict[str, str]) -> list[Source]:
     """Coordinates written in the clip's text tags and its own XMP's text (a dashcam's or a GPS
     camera app's "Lat .. Long .." comment, a GPS tag of its own): RT9-22."""
     texts = captions.video_captions(tags) + captions.xmp_captions(clip_xmp(path, fmt), "clip's")
-    return coordtext.caption_sources(texts + clip_c2pa_captions(path, fmt))
+    return coordtext.caption_sources(texts + clip_c2pa_captions(path, fmt) + user_data_texts(path, fmt))
+
+
+# User-data atoms read by a reader of their own (location, XMP, boxes of boxes), or that say who
+# made the clip and with what (as a photo's Artist is not read): every other atom of a `udta`
+# (3GPP titl, dscp, kywd, perf, albm...; QuickTime's (c)des; a maker's text) is read for its words.
+_USER_DATA_NOT_TEXT = frozenset({b"\xa9xyz", b"loci", b"XMP_", b"meta", b"uuid", b"auth", b"\xa9ART", b"\xa9aut",
+                                 b"cprt", b"\xa9cpy", b"\xa9wrt", b"\xa9mak", b"\xa9mod", b"\xa9swr", b"\xa9too",
+                                 b"\xa9enc", b"\xa9day", b"yrrc", b"hnti", b"hinf", b"name"})
+
+
+def user_data_texts(path: Path, fmt: str) -> list[tuple[str, str]]:
+    """(where, text) of the strings of each user-data atom of an MP4/MOV (moov's and its tracks'
+    udta) that FFmpeg may not map to a tag: 3GPP TS 26.244's title, description, keywords (RT29-17)."""
+    if fmt != video.MP4:
+        return []
+    out: list[tuple[str, str]] = []
+    for box, body in _metadata_boxes(path, "text"):
+        if box.kind in (b"moov", b"udta"):
+            out += _user_data(box.kind, body, box.offset)
+    return out
+
+
+def _user_data(kind: bytes, body: bytes, where: int) -> list[tuple[str, str]]:
+    out = []
+    for child, data, at in _children(body, where):
+        if child in (b"trak", b"udta"):
+            out += _user_data(child, data, at)
+        elif kind == b"udta" and child not in _USER_DATA_NOT_TEXT and (text := strings_text(data)):
+            out.append((f"clip's user data atom {child.decode('latin-1')!r}", text))
+    return out
 
 
 def iso6709(text: str) -> geotags.Position:

@@ -145,6 +145,13 @@ def targets(academies: Iterable[tuple[str, Sequence[str]]], people: Iterable[tup
     return tuple(out)
 
 
+# Code points Unicode counts as letters (or marks) that every font draws blank: Hangul fillers,
+# Khmer's inherent vowels, Mongolian variation selectors. A caption "Amelia\u3164Hart" shows
+# "Amelia Hart" (RT29-13): they are read as spaces. (Invisible format characters, zero width
+# joiners and the like, are not letters and already drop out of the letters compared.)
+BLANK_LETTERS = {cp: " " for cp in (0x115F, 0x1160, 0x3164, 0xFFA0, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F)}
+
+
 class Matcher:
     """Finds targets in texts; a trigram index keeps a register of thousands cheap."""
 
@@ -168,6 +175,7 @@ class Matcher:
         with similarity >= floor, best per target; a one-word name inside another person's full
         name found there is that person's name, not the mononym's (RT7-15)."""
         best: dict[int, Match] = {}
+        text = text.translate(BLANK_LETTERS)  # one character for one: positions in it stay the text's
         for variant, kept, bare in _text_variants(text):
             for m in self._find(variant, bare):
                 if kept is not None:
