@@ -142,14 +142,25 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
                 out.append((f"{_IPTC.get(ds, f'IPTC 2:{ds}')} (items joined)", " ".join(values)))
     out += [(where, _comment(text)) for where, text in blocks.comments]
     out += c2pa.captions(blocks.c2pa)  # Content Credentials viewers show them (RT29-5)
-    return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
+    return [(where, text) for where, text in dict.fromkeys(out) if text.strip() and not encoded(text)]
+
+
+def encoded(text: str) -> bool:
+    """Whether a value is encoded data, not words: a run of 256 base64 or hex characters or more with
+    no space (a depth map's GDepth:Data, a thumbnail's base64): no name or postcode is written there,
+    and a chance one in random letters is no reason (RT31-27). Pictures in it: textpictures."""
+    return len(text) >= 256 and _ENCODED.fullmatch(text.strip()) is not None
+
+
+_ENCODED = re.compile(r"[A-Za-z0-9+/=_\-\r\n]{256,}")
 
 
 def xmp_captions(packets, where: str = "") -> list[tuple[str, str]]:
     """(where, text) of the text values of XMP packets (a clip's, a sidecar's: `where` says which)."""
     out: list[tuple[str, str]] = []
     for packet in packets:
-        out += [(f"{where} {prop}".strip() if where else prop, text) for prop, text in _xmp(packet)]
+        out += [(f"{where} {prop}".strip() if where else prop, text) for prop, text in _xmp(packet)
+                if not encoded(text)]
     return out
 
 

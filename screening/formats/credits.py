@@ -28,7 +28,8 @@ from screening.formats.metadata import read_blocks
 from screening.formats.strings import strings_text
 
 _MAKER_NOTE = 0x927C
-_EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor", 0x8298: "EXIF Copyright", _MAKER_NOTE: "EXIF maker note"}
+_EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor", 0x8298: "EXIF Copyright", _MAKER_NOTE: "EXIF maker note",
+         0xA430: "EXIF CameraOwnerName", 0xA437: "EXIF Photographer", 0xA438: "EXIF ImageEditor"}  # (RT31-5)
 _IPTC = {80: "IPTC By-line", 85: "IPTC By-line title", 110: "IPTC Credit", 116: "IPTC Copyright notice",
          122: "IPTC Writer/editor"}
 _DC, _PS = "http://purl.org/dc/elements/1.1/", "http://ns.adobe.com/photoshop/1.0/"
@@ -39,7 +40,11 @@ _XMP = {(_DC, "creator"): "XMP dc:creator", (_DC, "rights"): "XMP dc:rights", (_
         ("http://ns.adobe.com/tiff/1.0/", "Artist"): "XMP tiff:Artist",
         ("http://ns.adobe.com/tiff/1.0/", "Copyright"): "XMP tiff:Copyright",
         ("http://ns.adobe.com/xap/1.0/rights/", "Owner"): "XMP xmpRights:Owner",
-        ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CreatorContactInfo"): "XMP Iptc4xmpCore:CreatorContactInfo"}
+        ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CreatorContactInfo"): "XMP Iptc4xmpCore:CreatorContactInfo",
+        ("http://ns.adobe.com/exif/1.0/aux/", "OwnerName"): "XMP aux:OwnerName",
+        ("http://cipa.jp/exif/1.0/", "CameraOwnerName"): "XMP exifEX:CameraOwnerName",
+        ("http://cipa.jp/exif/1.0/", "Photographer"): "XMP exifEX:Photographer",
+        ("http://cipa.jp/exif/1.0/", "ImageEditor"): "XMP exifEX:ImageEditor"}
 _CLIP = frozenset({"artist", "album_artist", "author", "composer", "performer", "copyright"})
 # a PNG's text chunks that name the maker (png.NOT_CAPTIONS: not read as captions)
 _PNG = frozenset({"author", "copyright", "artist", "creator"})

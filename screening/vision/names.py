@@ -235,8 +235,10 @@ _NAME_GAP = re.compile(r"[ \t.\-'’]*")
 # words that join two people's names rather than stand inside one ("Amelia and Hart")
 _NOT_A_NAME = frozenset({"and", "or", "with", "to", "from", "by", "for", "of", "the", "und", "et"})
 # a web address, an e-mail address or a hashtag, where words run together ("northfieldschool.org")
-_ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|\S+@\S+|\S+\.(?:uk|org|com|net|edu|gov|info|io|academy|school|"
-                      r"education|ie|eu|us)(?:[/:?#]\S*)?(?=[\s,;)]|$)", re.IGNORECASE)
+# (An address starts a word: tried once a word, not at every character of a long run without spaces,
+# a base64 depth map's, which made the search quadratic: RT31-29.)
+_ADDRESS = re.compile(r"(?:https?://|www\.|#)\S+|(?<![^\s(\[{<\"'])\S+@\S+|(?<![^\s(\[{<\"'])\S+\.(?:uk|org|com|net|"
+                      r"edu|gov|info|io|academy|school|education|ie|eu|us)(?:[/:?#]\S*)?(?=[\s,;)]|$)", re.IGNORECASE)
 
 
 def _with_words_between(form: Form, text: str, floor: float) -> list[tuple[float, int, int] | None]:
