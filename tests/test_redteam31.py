@@ -673,13 +673,7 @@ def _gps_off(where: str) -> bytes:
 
 
 # RT31-19 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-19: a GPS directory whose pointer (0x8825) sits in a SubIFD or in the Interop IFD, not IFD0, is "
-    "cleared, while `exiftool` prints '[Composite] GPS Position : 53 deg 48' 2.88\" N, 1 deg 32' 56.76\" W' "
-    "for both (checked with exiftool on these bytes); in the Exif IFD or IFD1 the same pointer is an "
-    "error (fail closed), so the readers disagree by directory. DNG/TIFF writers keep SubIFDs. Fix: "
-    "geotags follows a GPS pointer in every directory exif_images.directories walks (Interop included), "
-    "as captions reads text there (RT29-8..10)."))
+# RT31-19: fixed (was a strict xfail)
 @pytest.mark.parametrize("where", ["a SubIFD (0x014A of IFD0)", "the Interop IFD (0xA005 of the Exif IFD)"])
 def test_rt31_19_gps_hung_off_another_directory_is_not_cleared(tmp_path, config, where):
     assert _found(tmp_path, config, "gps_elsewhere.jpg", _gps_off(where)) & {"location", "error"}

@@ -67,7 +67,8 @@ class _Ifd:
 
 
 def directories(block: bytes, most: int = MAX_IFDS) -> list[_Ifd]:
-    """Every IFD of the chain, every SubIFD and the Exif IFD, each once (a loop, or more than `most`, raises)."""
+    """Every IFD of the chain, every SubIFD, the Exif and Interop IFDs, each once (a loop, or more than
+    `most`, raises)."""
     order = {b"II*\x00": "<", b"MM\x00*": ">"}.get(block[:4])
     if order is None or len(block) < 8:
         return []  # not a TIFF structure: the EXIF readers report that themselves
@@ -88,9 +89,22 @@ def directories(block: bytes, most: int = MAX_IFDS) -> list[_Ifd]:
         exif_ifd = ifd.int(_EXIF_IFD)
         if exif_ifd:
             todo.append((exif_ifd, f"Exif IFD of {name}", False))
+        interop = ifd.int(0xA005)  # the Interop IFD: a GPS pointer hung there is followed by exiftool (RT31-19)
+        if interop:
+            todo.append((interop, f"Interop IFD of {name}", False))
         if chained and ifd.next:
             todo.append((ifd.next, f"IFD{int(name[3:]) + 1}", True))
     return out
+
+
+def gps_pointed_from(block: bytes) -> str | None:
+    """The name of a directory other than IFD0 that points to a GPS directory (a SubIFD, the Interop
+    IFD, IFD1), or None; a block that cannot be walked: None (its readers report it)."""
+    try:
+        ifds = directories(block, most=1024)
+    except ImageError:
+        return None
+    return next((ifd.name for ifd in ifds[1:] if 0x8825 in ifd.entries), None)
 
 
 def exif_images(block: bytes) -> list[Embedded]:

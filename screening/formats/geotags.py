@@ -19,6 +19,7 @@ from defusedxml import ElementTree
 from PIL import Image
 
 from screening.formats import xmpplaces
+from screening.formats.exif_images import gps_pointed_from
 from screening.formats.metadata import MetadataError
 
 
@@ -61,6 +62,8 @@ _EXIFREAD_KEYS = {"GPS GPSLatitudeRef": LAT_REF, "GPS GPSLatitude": LAT, "GPS GP
 
 def exif_claims(block: bytes) -> Claims:
     """The GPS position and GPS area text of one EXIF block (TIFF header onwards)."""
+    if (elsewhere := gps_pointed_from(block)):  # exiftool follows it; Pillow and exifread do not (RT31-19)
+        raise MetadataError(f"the EXIF block points to a GPS directory from its {elsewhere}: not checked")
     pil_ok, pil_gps = _pillow_gps(block)
     exr_ok, exr_gps = _exifread_gps(block)
     if not pil_ok and not exr_ok:
