@@ -112,11 +112,7 @@ def test_rt31_control_an_ordinary_caption_clears_the_whole_path(tmp_path, config
 EXIFTOOL = "GPS Position : 53 deg 48' 2.90\" N, 1 deg 32' 56.80\" W"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-1: exiftool's own spelling of a position ('53 deg 48' 2.90\" N, 1 deg 32' 56.80\" W', what "
-    "`exiftool` and `exiftool -GPSPosition` print, pasted into a caption) is not read: coordtext's DMS "
-    "takes °, º, ˚ or 'd' then a digit, not the word 'deg', so the caption is cleared with the trust's "
-    "site in it. Fix: accept 'deg' (and 'degrees') as the degree mark in _dms_part and coordspell."))
+# RT31-1: fixed (was a strict xfail)
 def test_rt31_1_a_position_in_exiftools_spelling_is_not_cleared(tmp_path, config):
     assert _found(tmp_path, config, "exiftool.jpg", _captioned(EXIFTOOL)) & {"location", "error"}
 

@@ -75,9 +75,12 @@ _BRITISH_ISLES = (49.0, 61.5, -11.0, 2.5)
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
 
 
+_DEGREE_WORD = re.compile(r"(?<=\d) ?deg(?:rees?|s)?\b\.?(?= ?\d)", re.I)
+
+
 def positions(text: str) -> list[Position]:
     """Every position written in `text` (valid or malformed), each once, in the order found."""
-    text = plain(text).replace("−", "-")
+    text = _DEGREE_WORD.sub("°", plain(text).replace("−", "-"))  # exiftool's "53 deg 48' 2.90\" N" (RT31-1)
     found: list[Position] = []
     taken: list[tuple[int, int]] = []
     for finder in (_map_links, geocodes.positions, _labelled, _dms, _hemispheres, _iso6709, _os_grid,
