@@ -129,12 +129,7 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
     for packet in blocks.xmp:
         out += _xmp(packet)
     for block in blocks.iptc:
-        try:
-            datasets = iim_datasets(block)
-        except MetadataError:
-            continue
-        utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
-        read = [(ds, _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds not in _IPTC_NOT_TEXT]
+        read = [(ds, text) for ds, text in iptc_texts(block) if ds not in _IPTC_NOT_TEXT]
         out += [(_IPTC.get(ds, f"IPTC 2:{ds}"), text) for ds, text in read]
         for ds in dict.fromkeys(ds for ds, _ in read):  # a repeated dataset's values joined (RT29-12)
             values = [text.strip() for d, text in read if d == ds and text.strip()]
@@ -143,6 +138,17 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
     out += [(where, _comment(text)) for where, text in blocks.comments]
     out += c2pa.captions(blocks.c2pa)  # Content Credentials viewers show them (RT29-5)
     return [(where, text) for where, text in dict.fromkeys(out) if text.strip() and not encoded(text)]
+
+
+def iptc_texts(block: bytes) -> list[tuple[int, str]]:
+    """(dataset, text) of an IPTC block's record 2, decoded as its 1:90 character set says; a block
+    that cannot be read: none (the location check reports it)."""
+    try:
+        datasets = iim_datasets(block)
+    except MetadataError:
+        return []
+    utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
+    return [(ds, _decode(value, utf8)) for rec, ds, value in datasets if rec == 2]
 
 
 def encoded(text: str) -> bool:

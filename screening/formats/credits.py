@@ -20,10 +20,10 @@ import re
 from defusedxml import ElementTree
 
 from screening.formats import c2pa
-from screening.formats.captions import tag_bytes
+from screening.formats.captions import iptc_texts, tag_bytes
 from screening.formats.common import ImageError, MetadataError
 from screening.formats.exif_images import directories
-from screening.formats.geotags import _decode, _split, iim_datasets
+from screening.formats.geotags import _decode, _split
 from screening.formats.metadata import read_blocks
 from screening.formats.strings import strings_text
 
@@ -62,12 +62,7 @@ def photo_credits(data: bytes) -> list[tuple[str, str]]:
     for packet in blocks.xmp:
         out += xmp_credits(packet)
     for block in blocks.iptc:
-        try:
-            datasets = iim_datasets(block)
-        except MetadataError:
-            continue
-        utf8 = any(rec == 1 and ds == 90 and b"\x1b%G" in value for rec, ds, value in datasets)
-        out += [(_IPTC[ds], _decode(value, utf8)) for rec, ds, value in datasets if rec == 2 and ds in _IPTC]
+        out += [(_IPTC[ds], text) for ds, text in iptc_texts(block) if ds in _IPTC]
     out += c2pa.credits(blocks.c2pa)  # Content Credentials' author (RT29-5)
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         out += _png(data)
