@@ -155,7 +155,11 @@ def encoded(text: str) -> bool:
     """Whether a value is encoded data, not words: a run of 256 base64 or hex characters or more with
     no space (a depth map's GDepth:Data, a thumbnail's base64): no name or postcode is written there,
     and a chance one in random letters is no reason (RT31-27). Pictures in it: textpictures."""
-    return len(text) >= 256 and _ENCODED.fullmatch(text.strip()) is not None
+    text = text.strip()
+    if len(text) < 256 or _ENCODED.fullmatch(text) is None:
+        return False
+    # base64url's "-" and "_" are 2 of its 64 letters; words joined by them ("Amelia_Hart_at_...") are not data
+    return text.count("_") + text.count("-") <= len(text) // 20
 
 
 _ENCODED = re.compile(r"[A-Za-z0-9+/=_\-\r\n]{256,}")
