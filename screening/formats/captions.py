@@ -76,7 +76,8 @@ _SKIP_NS = frozenset({
     "http://ns.adobe.com/exif/1.0/aux/", "http://ns.adobe.com/xap/1.0/g/", "http://ns.adobe.com/xap/1.0/t/pg/",
     "http://ns.google.com/photos/1.0/camera/",
     "http://ns.google.com/photos/1.0/container/", "http://ns.google.com/photos/1.0/container/item/",
-    "http://ns.google.com/photos/1.0/image/", "http://ns.adobe.com/photoshop/1.0/camera-profile",
+    "http://ns.google.com/photos/1.0/image/", "http://ns.google.com/photos/1.0/depthmap/",  # Data: bytes (RT31-27)
+    "http://ns.adobe.com/photoshop/1.0/camera-profile",
     "http://cipa.jp/exif/1.0/", "adobe:ns:meta/"})
 _DM = "http://ns.adobe.com/xmp/1.0/DynamicMedia/"  # xmpDM: its shot name, log comment, scene, album are read
 _SKIP = frozenset({(_DM, "artist"), (_DM, "albumArtist"), (_DM, "composer"), (_DM, "engineer"), (_DM, "director"),
@@ -137,7 +138,7 @@ def photo_captions(data: bytes) -> list[tuple[str, str]]:
                 out.append((f"{_IPTC.get(ds, f'IPTC 2:{ds}')} (items joined)", " ".join(values)))
     out += [(where, _comment(text)) for where, text in blocks.comments]
     out += c2pa.captions(blocks.c2pa)  # Content Credentials viewers show them (RT29-5)
-    return [(where, text) for where, text in dict.fromkeys(out) if text.strip() and not encoded(text)]
+    return [(where, text) for where, text in dict.fromkeys(out) if text.strip()]
 
 
 def iptc_texts(block: bytes) -> list[tuple[int, str]]:
@@ -151,26 +152,11 @@ def iptc_texts(block: bytes) -> list[tuple[int, str]]:
     return [(ds, _decode(value, utf8)) for rec, ds, value in datasets if rec == 2]
 
 
-def encoded(text: str) -> bool:
-    """Whether a value is encoded data, not words: a run of 256 base64 or hex characters or more with
-    no space (a depth map's GDepth:Data, a thumbnail's base64): no name or postcode is written there,
-    and a chance one in random letters is no reason (RT31-27). Pictures in it: textpictures."""
-    text = text.strip()
-    if len(text) < 256 or _ENCODED.fullmatch(text) is None:
-        return False
-    # base64url's "-" and "_" are 2 of its 64 letters; words joined by them ("Amelia_Hart_at_...") are not data
-    return text.count("_") + text.count("-") <= len(text) // 20
-
-
-_ENCODED = re.compile(r"[A-Za-z0-9+/=_\-\r\n]{256,}")
-
-
 def xmp_captions(packets, where: str = "") -> list[tuple[str, str]]:
     """(where, text) of the text values of XMP packets (a clip's, a sidecar's: `where` says which)."""
     out: list[tuple[str, str]] = []
     for packet in packets:
-        out += [(f"{where} {prop}".strip() if where else prop, text) for prop, text in _xmp(packet)
-                if not encoded(text)]
+        out += [(f"{where} {prop}".strip() if where else prop, text) for prop, text in _xmp(packet)]
     return out
 
 

@@ -75,7 +75,7 @@ _BRITISH_ISLES = (49.0, 61.5, -11.0, 2.5)
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
 
 
-_DEGREE_WORD = re.compile(r"(?<=\d) ?deg(?:rees?|s)?\b\.?(?= ?\d)", re.I)
+_DEGREE_WORD = re.compile(r"(?<=\d) ?deg(?:rees?|s)?\.?(?= ?\d)", re.I)
 
 
 def positions(text: str) -> list[Position]:

@@ -90,7 +90,7 @@ def directories(block: bytes, most: int = MAX_IFDS) -> list[_Ifd]:
         if exif_ifd:
             todo.append((exif_ifd, f"Exif IFD of {name}", False))
         interop = ifd.int(0xA005)  # the Interop IFD: a GPS pointer hung there is followed by exiftool (RT31-19)
-        if interop:
+        if interop and interop + 2 <= len(block):  # (one pointing past the block, as some cameras write: no directory)
             todo.append((interop, f"Interop IFD of {name}", False))
         if chained and ifd.next:
             todo.append((ifd.next, f"IFD{int(name[3:]) + 1}", True))
@@ -99,11 +99,11 @@ def directories(block: bytes, most: int = MAX_IFDS) -> list[_Ifd]:
 
 def gps_pointed_from(block: bytes) -> str | None:
     """The name of a directory other than IFD0 that points to a GPS directory (a SubIFD, the Interop
-    IFD, IFD1), or None; a block that cannot be walked: None (its readers report it)."""
+    IFD, IFD1), or None; a block whose directories cannot all be walked: what stops the walk."""
     try:
         ifds = directories(block, most=1024)
-    except ImageError:
-        return None
+    except ImageError as exc:  # a GPS pointer may hang off the directory not read (RT32-3)
+        return f"directories, which cannot all be read ({exc})"
     return next((ifd.name for ifd in ifds[1:] if 0x8825 in ifd.entries), None)
 
 
