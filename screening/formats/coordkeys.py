@@ -14,7 +14,8 @@ an opening quote between that and the value. A value is signed decimal degrees, 
 of the other axis, in the order written (so a pickup and a drop-off are two positions); the pair may
 be far apart (other fields between). A full 'latitude' or 'longitude' with a value and no other half
 is a malformed position (as a lone field is, coordpairs.py); a lone 'lat' or 'long' is a word,
-and a short key's whole number is not read ("long: 3 days, lat: 2"). Out of range, or minutes or seconds of 60 or more: malformed.
+and a short key's whole number is not read ("long: 3 days, lat: 2"). 0, 0 is Google Takeout's
+"no location", not a position. Out of range, or minutes or seconds of 60 or more: malformed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def positions(text: str):
             n = items[i + 1]
             lat, lon = (m, n) if axis == "lat" else (n, m)
             raw = text[m.start():n.end()]
+            if float(m["deg"]) == 0 == float(n["deg"]) and not (m["min"] or n["min"]):
+                i += 2
+                continue  # 0, 0: Google Takeout's "no location" ("geoData": {"latitude": 0.0, "longitude": 0.0})
             yield (m.start(), n.end()), _pair(lat, lon, raw if len(raw) <= 200 else f"{m.group(0)} ... {n.group(0)}")
             i += 2
             continue

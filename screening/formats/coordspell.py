@@ -5,7 +5,8 @@ Still only labelled or lettered, as coordtext's are:
   -c "%d:%d:%.2f"), or degrees:decimal minutes ("53:48.048N"); the seconds or minutes with a fraction
   ("14:30:00 S" is a time, "10 12 14 S" sizes);
 - degrees minutes seconds separated by spaces with letters after ("53 48 02.9 N 001 32 56.8 W"), alike,
-  or all three whole ("53 48 3 N 1 32 57 W", RT31-4b: both axes with their letters; "10 12 14 S" alone is not);
+  or all three whole ("53 48 3 N 1 32 57 W", RT31-4b: both axes with their letters, north only: "Sizes 10 12
+  14 S 16 18 20 W" are sizes);
 - NMEA fields, degrees and minutes run together and the hemisphere in a field of its own (RT31-3):
   "5348.048,N,00132.946,W" of a dashcam's or logger's $GPRMC/$GPGGA/$GNGLL... sentence (ddmm.mmmm,N,dddmm.mmmm,W);
 - labelled values in either order, each degrees or signed degrees and minutes (and seconds):
@@ -36,10 +37,11 @@ _COLONS = re.compile(r"(?<![\w.:])" + _sep_dms("a", ":") + r"\s*(?P<ns>[NS])\b[\
 _SPACED = re.compile(r"(?<![\w.,])" + _sep_dms("a", " ") + r" ?(?P<ns>[NS])\b[\s,;/]*"
                      + _sep_dms("b", " ") + r" ?(?P<ew>[EW])\b")
 _WHOLE = r"(?P<{0}d>\d{{1,3}}) (?P<{0}m>\d{{1,2}}) (?P<{0}s>\d{{1,2}})(?P<{0}f>)"
-_SPACED_WHOLE = re.compile(r"(?<![\w.,:])" + _WHOLE.format("a") + r" ?(?P<ns>[NS])\b[\s,;/]*"
+# (north only: "Sizes 10 12 14 S 16 18 20 W" are clothes sizes; the trust's sites are all north)
+_SPACED_WHOLE = re.compile(r"(?<![\w.,:])" + _WHOLE.format("a") + r" ?(?P<ns>N)\b[\s,;/]*"
                            + _WHOLE.format("b") + r" ?(?P<ew>[EW])\b")
-_NMEA = re.compile(r"(?<![\w.])(?P<ad>\d{1,2})(?P<am>\d{2}\.\d+),\s?(?P<ns>[NS]),\s?"
-                   r"(?P<bd>\d{1,3})(?P<bm>\d{2}\.\d+),\s?(?P<ew>[EW])(?![\w.])")
+_NMEA = re.compile(r"(?<![\w.])(?P<ad>\d{1,2})(?P<am>\d{2}\.\d+),(?P<ns>[NS]),"
+                   r"(?P<bd>\d{1,3})(?P<bm>\d{2}\.\d+),(?P<ew>[EW])(?![\w.])")
 
 _LAT, _LON = r"lat(?:itude)?", r"(?:lon|long|lng|longitude)"
 

@@ -85,7 +85,7 @@ _DEGREE_WORD = re.compile(r"(?<=\d) ?deg(?:rees?|s)?\.?(?= ?(?:\d|[NSEW]\b))", r
 def positions(text: str) -> list[Position]:
     """Every position written in `text` (valid or malformed), each once, in the order found; a link's
     percent-encoding undone too (RT31-4/22): what its own words say and what its decoded form says."""
-    readings = texts(text)
+    readings = readings_of(text)
     found = _read(_DEGREE_WORD.sub("°", readings[0].replace("−", "-")))
     for decoded in readings[1:]:
         seen = {(p.lat, p.lon, p.problem) for p in found}
@@ -94,7 +94,7 @@ def positions(text: str) -> list[Position]:
     return found
 
 
-def texts(text: str) -> list[str]:
+def readings_of(text: str) -> list[str]:
     """`text` as it reads (plain), and, when it holds a link or percent-encoding, with every such word
     decoded as a browser shows it (RT31-4/22/23): "%2C" a comma, "%C2%B0" a degree sign, "+" a space.
     Only words that are links ("://", "www.", "%XX") are decoded: elsewhere "+53.8008" is a sign."""
@@ -133,7 +133,7 @@ def _read(text: str) -> list[Position]:
 def postcodes(text: str) -> list[str]:
     """UK postcodes in `text` ("LS6 2AB", "ls6 2ab", "LS62AB"), a link's decoded too ("?q=LS6+2AB"):
     formats/postcodes.py."""
-    return list(dict.fromkeys(code for shown in texts(text) for code in _postcodes.postcodes(shown)))
+    return list(dict.fromkeys(code for shown in readings_of(text) for code in _postcodes.postcodes(shown)))
 
 
 def plain(text: str) -> str:
@@ -292,7 +292,7 @@ def caption_sources(texts) -> list[tuple[str, str, Claims]]:
 
     texts, out = list(texts), []
     for where, text in texts:
-        coded = list(dict.fromkeys(place for shown in texts(text) for place in geocodes.places(shown)))
+        coded = list(dict.fromkeys(place for shown in readings_of(text) for place in geocodes.places(shown)))
         found, codes = positions(text), postcodes(text)
         if found or codes or coded:
             places = tuple(dict.fromkeys([Place("postcode", code) for code in codes] + coded))
