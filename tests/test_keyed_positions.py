@@ -39,6 +39,9 @@ KEYED = [
     "GPSLatitude=53.8008 GPSLongitude=-1.5491", "gps_lat: 53.8008, gps_lon: -1.5491", "gpsLatitude=53.8008;gpsLongitude=-1.5491",
     "https://m.uber.com/ul/?action=setPickup&dropoff[latitude]=53.8008&dropoff[longitude]=-1.5491",
     '{"lat": 53.8008, "time": "10:30:45", "speed": 12.5, "heading": 270, "lng": -1.5491}',  # other fields between
+    '{"meta": "{\\"lat\\":53.8008,\\"lng\\":-1.5491}"}',  # JSON inside a JSON string, its quotes escaped
+    "{&quot;lat&quot;:53.8008,&quot;lon&quot;:-1.5491}",  # JSON in HTML
+    "<Point><latitude>53.8008</latitude><longitude>-1.5491</longitude></Point>",  # XML elements
 ]
 
 
@@ -93,6 +96,8 @@ LINKS = [
     "https://waze.com/ul?ll=53.8008%2C-1.5491&navigate=yes",
     "https://waze.com/ul/hgcwfhf0y2",  # Waze's short link: a geohash
     "maps.google.com/maps?q=53.8008%2C-1.5491",  # no scheme
+    "https://maps.google.com/maps?q=loc:53.801,-1.549",
+    "geo:53.801,-1.549?z=17",  # Android's share: a geo: URI (RFC 5870)
 ]
 
 

@@ -2,14 +2,14 @@
 
 One reader for every syntax that writes a key, ':' or '=', then a value: JSON
 ('{"latitude":53.8008,"lng":-1.5491}', '{"lon":-1.5491,"lat":53.8008}'), XML attributes
-('<trkpt lat="53.8008" lon="-1.5491">', a GPX track), a link's query
+('<trkpt lat="53.8008" lon="-1.5491">', a GPX track) and elements ('<lat>53.8008</lat>'), a link's query
 ('dropoff[latitude]=53.8008&dropoff[longitude]=-1.5491'), YAML and key: value lines (exiftool's
 'GPS Latitude : 53 deg 48\' 2.90" N' with 'GPS Longitude : ...' on the next line).
 
 A key names an axis: 'lat', 'latitude', 'lon', 'long', 'lng', 'longitude' (and DJI's 'longtitude'),
 as a word, after '_', '[' or a '.', or at a capital in camelCase ('gpsLatitude', 'GPSLatitude'); not
-'LatitudeRef' or 'lat_ref'. A closing quote or bracket may come between the key and its ':' or '=',
-an opening quote between that and the value. A value is signed decimal degrees, or degrees, minutes
+'LatitudeRef' or 'lat_ref'. A closing quote or bracket may come between the key and its ':', '=' or '>',
+an opening quote between that and the value (escaped, '\\"', or as '&quot;' too: JSON inside JSON or HTML). A value is signed decimal degrees, or degrees, minutes
 (and seconds) with marks and a hemisphere letter. Each key with a value is paired with the next one
 of the other axis, in the order written (so a pickup and a drop-off are two positions); the pair may
 be far apart (other fields between). A full 'latitude' or 'longitude' with a value and no other half
@@ -30,7 +30,7 @@ _VALUE = (rf"(?P<deg>[-+]?\d{{1,3}}(?:\.\d+)?)(?![\d.])(?:\s*[°º˚]\s*(?P<min>
           rf"(?:\s*(?P<sec>{_S})\s*(?:\"|″|”|''))?)?(?:\s*[°º˚])?(?:\s*(?P<hemi>[NSEW])\b)?")
 _KEY = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=GPS))"
                   r"(?P<key>(?i:lat(?:itude)?|lon(?:g(?:t?itude)?)?|lng))(?![A-Za-z])"
-                  r"[\"'\]]?[ \t]*[:=][ \t]*[\"']?[ \t]*" + _VALUE)
+                  r"(?:\\?[\"']|&quot;|\])?[ \t]*[:=>][ \t]*(?:\\?[\"']|&quot;)?[ \t]*" + _VALUE)
 
 
 def positions(text: str):

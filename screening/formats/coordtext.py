@@ -69,9 +69,10 @@ _DMS_FIRST = re.compile(r"\b(?P<ns>[NS])\s*" + _dms_part("a") + r"[\s,;/]+(?P<ew
 _BARE_PAIR = re.compile(r"(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/|]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)"
                         r"|(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})[,;]([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)")
 # Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, "/maps/search/53.8,-1.5", Bing's
-# "where1=", Citymapper's "endcoord=", OSM's directions "route=" (read decoded, RT31-22), "mlat=..&mlon=..".
+# "where1=", Citymapper's "endcoord=", OSM's directions "route=" (read decoded, RT31-22), a "geo:53.8,-1.5" URI
+# (Android's share), "mlat=..&mlon=..".
 _MAP_LINK = re.compile(r"(?:@|[?&](?:amp;)?(?:q|ll|sll|query|center|destination|origin|[sd]addr|where\d?|(?:start|end)?coords?"
-                       r"|route)=|/maps/(?:search|place|dir)/)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
+                       r"|route)=(?:loc:)?|/maps/(?:search|place|dir)/|(?<![\w.])geo:)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
                        r"|[?&]mlat=([-+]?\d{1,2}\.\d+)&(?:amp;)?mlon=([-+]?\d{1,3}\.\d+)", re.IGNORECASE)
 # Where 3 decimal places (about 110 m) are enough to count: the British Isles (the trust's schools).
 _BRITISH_ISLES = (49.0, 61.5, -11.0, 2.5)

@@ -10,8 +10,8 @@
   A short plus code ("RF22+89 Leeds": the area is named beside it) is a place too.
 - a map service's short link (RT31-23: Google Maps' share button's "maps.app.goo.gl/...", the older
   "goo.gl/maps/...", Apple's "maps.apple/p/...", OpenStreetMap's "osm.org/go/...", HERE's
-  "share.here.com/p/..."): its place is on the service's server, not in the text; a place too,
-  "short map link". Waze's "waze.com/ul/h<geohash>" holds its geohash: decoded.
+  "share.here.com/p/..."): most hold a key to the service's server, not the place (OSM's could be
+  decoded, is not yet): a place too, "short map link". Waze's "waze.com/ul/h<geohash>" holds its geohash: decoded.
 """
 
 from __future__ import annotations
