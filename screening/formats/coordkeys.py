@@ -32,9 +32,13 @@ _KEY = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=GPS))"
                   r"(?P<key>(?i:lat(?:itude)?|lon(?:g(?:t?itude)?)?|lng))(?![A-Za-z])"
                   r"(?:\\?[\"']|&quot;|\])?[ \t]*[:=>][ \t]*(?:\\?[\"']|&quot;)?[ \t]*" + _VALUE)
 
+_ANY_KEY = re.compile(r"l(?:at|on|ng)", re.I)
+
 
 def positions(text: str):
     """((start, end), Position) of the keyed latitude/longitude pairs (and lone full keys) in `text`."""
+    if not _ANY_KEY.search(text):
+        return  # (the full pattern's look-behinds cost a few microseconds a line of ordinary prose)
     items = [m for m in _KEY.finditer(text) if _sure(m)]
     i = 0
     while i < len(items):

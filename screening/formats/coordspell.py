@@ -66,7 +66,7 @@ def positions(text: str):
         for m in pattern.finditer(text):
             parts = [[_num(m[p + "d"]), _num(m[p + "m"] + (m[p + "f"] or "")), _num(m[p + "s"])] for p in "ab"]
             yield m.span(), _dms(parts, m["ns"], m["ew"], m.group(0).strip())
-    for m in _NMEA.finditer(text):
+    for m in _NMEA.finditer(text) if ",N," in text or ",S," in text else ():
         parts = [[_num(m[p + "d"]), _num(m[p + "m"]), 0.0] for p in "ab"]
         yield m.span(), _dms(parts, m["ns"], m["ew"], m.group(0).strip())
     for pattern in (_LAT_LON, _LON_LAT):

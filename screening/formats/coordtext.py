@@ -100,7 +100,7 @@ def readings_of(text: str) -> list[str]:
     decoded as a browser shows it (RT31-4/22/23): "%2C" a comma, "%C2%B0" a degree sign, "+" a space.
     Only words that are links ("://", "www.", "%XX") are decoded: elsewhere "+53.8008" is a sign."""
     shown = plain(text)
-    if "%" not in shown and "+" not in shown:
+    if ("%" not in shown and "/" not in shown and "www." not in shown.lower()) or not _LINK_WORD.search(shown):
         return [shown]
     words = shown.split(" ")
     for i, word in enumerate(words):
@@ -115,7 +115,7 @@ def readings_of(text: str) -> list[str]:
 
 
 _PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
-_LINK_WORD = re.compile(r"%[0-9A-Fa-f]{2}|://|^www\.|^[\w.-]+\.[a-z]{2,6}/", re.I)
+_LINK_WORD = re.compile(r"%[0-9A-Fa-f]{2}|://|(?<!\S)www\.|(?<!\S)[\w.-]+\.[a-z]{2,6}/", re.I)
 
 
 def _read(text: str) -> list[Position]:
