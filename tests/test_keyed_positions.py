@@ -42,6 +42,7 @@ KEYED = [
     '{"meta": "{\\"lat\\":53.8008,\\"lng\\":-1.5491}"}',  # JSON inside a JSON string, its quotes escaped
     "{&quot;lat&quot;:53.8008,&quot;lon&quot;:-1.5491}",  # JSON in HTML
     "<Point><latitude>53.8008</latitude><longitude>-1.5491</longitude></Point>",  # XML elements
+    '{"latitudeE7": 538008000, "longitudeE7": -15491000, "accuracy": 12}',  # Google Takeout's location history
 ]
 
 
@@ -147,6 +148,7 @@ def test_a_clip_whose_comment_is_a_json_position_is_a_location_not_an_error(tmp_
 ORDINARY = [
     '{"iso":200,"exposure":0.01,"fnumber":2.8}', '{"width": 4032, "height": 3024, "orientation": 1}',
     '{"latitude": null, "longitude": null}', '{"geoData": {"latitude": 0.0, "longitude": 0.0, "altitude": 0.0}}',
+    '{"latitudeE7": 0, "longitudeE7": 0}',
     '{"time":"10:30:45","speed":12.5,"heading":270}', "The lat: short for latissimus dorsi, 3 sets of 12",
     "long: 3 days, lat: 2 weeks", "Platform: 3.5, Flat: 12.25, Salon: 4.5", "LatitudeRef: N, LongitudeRef: W",
     "Version 1.2.3 released 2026-11-28, score 3-1", "£12.50 + £3.20 p&p, 50% off, 2+1 offer",

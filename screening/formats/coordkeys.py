@@ -10,7 +10,8 @@ A key names an axis: 'lat', 'latitude', 'lon', 'long', 'lng', 'longitude' (and D
 as a word, after '_', '[' or a '.', or at a capital in camelCase ('gpsLatitude', 'GPSLatitude'); not
 'LatitudeRef' or 'lat_ref'. A closing quote or bracket may come between the key and its ':', '=' or '>',
 an opening quote between that and the value (escaped, '\\"', or as '&quot;' too: JSON inside JSON or HTML). A value is signed decimal degrees, or degrees, minutes
-(and seconds) with marks and a hemisphere letter. Each key with a value is paired with the next one
+(and seconds) with marks and a hemisphere letter; after 'latitudeE7' (Google Takeout's location history),
+an integer of degrees times 10^7. Each key with a value is paired with the next one
 of the other axis, in the order written (so a pickup and a drop-off are two positions); the pair may
 be far apart (other fields between). A full 'latitude' or 'longitude' with a value and no other half
 is a malformed position (as a lone field is, coordpairs.py); a lone 'lat' or 'long' is a word,
@@ -29,8 +30,9 @@ _S = r"\d{1,2}(?:\.\d+)?"
 _VALUE = (rf"(?P<deg>[-+]?\d{{1,3}}(?:\.\d+)?)(?![\d.])(?:\s*[°º˚]\s*(?P<min>{_S})\s*['′’]"
           rf"(?:\s*(?P<sec>{_S})\s*(?:\"|″|”|''))?)?(?:\s*[°º˚])?(?:\s*(?P<hemi>[NSEW])\b)?")
 _KEY = re.compile(r"(?:(?<![A-Za-z])|(?<=[a-z])(?=[A-Z])|(?<=GPS))"
-                  r"(?P<key>(?i:lat(?:itude)?|lon(?:g(?:t?itude)?)?|lng))(?![A-Za-z])"
-                  r"(?:\\?[\"']|&quot;|\])?[ \t]*[:=>][ \t]*(?:\\?[\"']|&quot;)?[ \t]*" + _VALUE)
+                  r"(?P<key>(?i:lat(?:itude)?|lon(?:g(?:t?itude)?)?|lng))(?P<e7>E7)?(?![A-Za-z])"
+                  r"(?:\\?[\"']|&quot;|\])?[ \t]*[:=>][ \t]*(?:\\?[\"']|&quot;)?[ \t]*"
+                  r"(?(e7)(?P<e7v>[-+]?\d{1,10})(?![\d.])|" + _VALUE + ")")
 
 _ANY_KEY = re.compile(r"l(?:at|on|ng)", re.I)
 
@@ -48,7 +50,7 @@ def positions(text: str):
             n = items[i + 1]
             lat, lon = (m, n) if axis == "lat" else (n, m)
             raw = text[m.start():n.end()]
-            if float(m["deg"]) == 0 == float(n["deg"]) and not (m["min"] or n["min"]):
+            if _number(m) == 0 == _number(n) and not (m["min"] or n["min"]):
                 i += 2
                 continue  # 0, 0: Google Takeout's "no location" ("geoData": {"latitude": 0.0, "longitude": 0.0})
             yield (m.start(), n.end()), _pair(lat, lon, raw if len(raw) <= 200 else f"{m.group(0)} ... {n.group(0)}")
@@ -63,7 +65,12 @@ def positions(text: str):
 def _sure(m: re.Match) -> bool:
     """A full key ('latitude'), or a short one ('lat', 'long') with a fraction, minutes or a hemisphere:
     "long: 3 days, lat: 2" is prose."""
-    return len(m["key"]) > 4 or "." in m["deg"] or bool(m["min"] or m["hemi"])
+    return len(m["key"]) > 4 or bool(m["e7"]) or "." in m["deg"] or bool(m["min"] or m["hemi"])
+
+
+def _number(m: re.Match) -> float:
+    """The value's degrees as written (Google Takeout's 'latitudeE7': 538008000 is 53.8008)."""
+    return int(m["e7v"]) / 1e7 if m["e7"] else float(m["deg"])
 
 
 def _axis(m: re.Match) -> str:
@@ -72,14 +79,14 @@ def _axis(m: re.Match) -> str:
 
 def _degrees(m: re.Match, negative: str, other: str) -> float | str:
     """Signed degrees of one value, or the reason it is malformed."""
-    deg, mins, sec = (float(m[g]) if m[g] else 0.0 for g in ("deg", "min", "sec"))
+    deg, mins, sec = _number(m), *(float(m[g]) if m[g] else 0.0 for g in ("min", "sec"))
     hemi = (m["hemi"] or "").upper()
     if mins >= 60 or sec >= 60:
         return "minutes or seconds of 60 or more"
     if hemi and hemi in other:
         return f"hemisphere letter {hemi} on the wrong axis"
     value = abs(deg) + mins / 60 + sec / 3600
-    return -value if m["deg"].startswith("-") or hemi == negative else value
+    return -value if deg < 0 or (m["deg"] or "").startswith("-") or hemi == negative else value
 
 
 def _pair(lat_m: re.Match, lon_m: re.Match, raw: str) -> Position:
