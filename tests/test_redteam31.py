@@ -700,14 +700,7 @@ def test_rt31_control_one_long_description_is_read_once():
 
 
 # RT31-20 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-20: EXIF text is read in every directory (RT29-8..10, up to captions.MAX_PAGES = 1024), and every "
-    "directory's tag may point at the same bytes: a 65 KB JPEG of 1000 IFDs sharing one 40 KB description "
-    "gives 40 MB of captions, and the location check spends ~22.6 s of CPU on them (1 IFD: 0.2 s, same "
-    "run, load 6.5) before the decode check's 32-directory limit makes the file an error; a 1 MB PNG eXIf "
-    "of 100 IFDs sharing 1 MB: 57 s (1 IFD: 2.2 s). Fix: read each (offset, count) once per block, or cap "
-    "the caption text of a file at a few times its size (an error past it), or apply the 32-directory "
-    "refusal before the text readers."))
+# RT31-20: fixed (was a strict xfail)
 def test_rt31_20_text_shared_by_many_directories_is_read_once():
     from screening.formats import captions
 
