@@ -310,12 +310,7 @@ def test_rt31_control_a_small_cbor_assertion_is_read():
 
 
 # RT31-8 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-8: a C2PA CBOR assertion of many small items (an indefinite array of 0s) holds ~130x its size: "
-    "cbor.loads builds every item and c2pa._leaves lists every leaf; whole path, a 1 MB PNG caBX costs "
-    "~10 s CPU and ~400 MB, 3 MB ~31 s and 1.3 GB (load 3.4), and is cleared. Fix: a cap on items "
-    "per assertion (an error past it) or walk the CBOR without building it; leaves of numbers need not "
-    "be kept as text."))
+# RT31-8: fixed (was a strict xfail)
 def test_rt31_8_a_cbor_assertion_of_many_items_holds_a_few_copies_of_it_at_most():
     import tracemalloc
 
@@ -729,12 +724,7 @@ def test_rt31_control_an_assertion_in_its_store_is_decoded_at_most_twice(monkeyp
 
 
 # RT31-21 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-21: c2pa._scan walks every 'jumb' from its own start (so a store inside a skipped box is read, "
-    "RT29 7de386b), and so an assertion under N nested superboxes is decoded N+2 times (listed once): "
-    "a 100 KB CBOR assertion under 30 superboxes costs 3.4 s of CPU against 0.24 s unnested (JSON "
-    "2.8 s vs 0.15 s, same run, load ~6); with RT31-8 a 1 MB PNG costs minutes. Fix: remember the "
-    "(start, end) of superboxes already walked and skip them when the scan meets them again."))
+# RT31-21: fixed (was a strict xfail)
 def test_rt31_21_a_nested_assertion_is_decoded_no_more_than_an_unnested_one(monkeypatch):
     assert _decodes(monkeypatch, 30) <= 2
 
