@@ -952,13 +952,7 @@ def test_rt31_control_a_face_as_base64_jpeg_in_a_comment_is_a_face(tmp_path, con
 
 
 # RT31-28 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-28: a face written as base64 of an AVIF, HEIF or JPEG 2000 picture in a caption, or carried raw "
-    "in an unread JPEG APPn segment, is cleared (a base64 HEIF gave a plus-code 'location' by chance, RT31-27): "
-    "the picture readers of text and of blobs (textpictures, exif_images.picture_starts) know JPEG, PNG, GIF, "
-    "WebP, TIFF and BMP signatures only; a 'data:image/avif' URI is an error, the bare base64 is not. Fix: "
-    "recognise ISO BMFF 'ftyp' (heic, heix, mif1, avif) and JPEG 2000 signatures: screen them, or make the "
-    "file an error."))
+# RT31-28: fixed (was a strict xfail)
 @pytest.mark.parametrize("fmt,where", [("AVIF", "base64 in a PNG comment"), ("JPEG2000", "base64 in a PNG comment"),
                                        ("HEIF", "an APP9 segment"), ("AVIF", "an APP9 segment")])
 def test_rt31_28_a_face_as_avif_heif_or_jpeg2000_is_not_cleared(tmp_path, config, fmt, where):
