@@ -454,12 +454,7 @@ def _written(how: str) -> str:
 
 
 # RT31-13 (high for the link, low for the rest)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-13: a face written as text one way further is cleared: base64 percent-encoded in a link's query "
-    "('?img=%2F9j%2F4AAQ...': what a share link or a form post holds; a data: URI percent-encoded is an "
-    "error already), base64 split into string literals joined by '+' (a script), and (lower) bytes as "
-    "octal or binary numbers. Fix: textlayers unquotes %XX runs and joins quoted literals split by '+' "
-    "before the base64 reader; numbers of 3 octal or 8 binary digits as byte lists."))
+# RT31-13: fixed (was a strict xfail)
 @pytest.mark.parametrize("how", ["percent-encoded base64 in a link", "base64 as concatenated string literals",
                                  "octal bytes", "binary bytes"])
 def test_rt31_13_a_face_written_as_text_another_way_is_not_cleared(tmp_path, config, how):

@@ -194,7 +194,33 @@ def _declared(text: bytes, where: str) -> None:
 
 def _variants(text: bytes):
     """The text as written, and its halves when it holds UTF-16 text (each code unit's low byte), its
-    quarters when UTF-32."""
+    quarters when UTF-32; each also percent-decoded when it holds %XX escapes (a link's query,
+    '?img=%2F9j%2F4AAQ': RT31-13) and with its quoted string literals joined where a script splits one
+    ('"/9j/4AAQ..." + "..."', adjacent literals, a line continuation), when it holds any."""
+    for form, utf in _widths(text):
+        yield form, utf
+        for rewritten, how in _rewritten(form):
+            yield rewritten, f"{how}{utf}"
+
+
+# A split between two string literals: a quote, an operator or nothing (adjacent literals), the same quote.
+_LITERAL_JOIN = re.compile(rb"""(["'])[ \t\r\n]*+(?:\+|\.|&|&[ \t]*_|\|\||,|\\)?[ \t\r\n]*+\1""")
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+
+
+def _rewritten(text: bytes):
+    """(the text percent-decoded, how), (its literals joined, how), (both, how): each that differs."""
+    forms = [(text, "")]
+    if b"%" in text and _PERCENT.search(text):
+        forms.append((unquote_to_bytes(text), " (percent-encoded)"))
+    for form, how in list(forms):
+        if (b'"' in form or b"'" in form) and _LITERAL_JOIN.search(form):
+            forms.append((_LITERAL_JOIN.sub(b"", form), f"{how} (string literals joined)"))
+    yield from forms[1:]
+
+
+def _widths(text: bytes):
+    """The text as written, and its halves when it holds UTF-16 text, its quarters when UTF-32."""
     yield text, ""
     if b"\x00" not in text:
         return
