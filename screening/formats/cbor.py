@@ -144,7 +144,7 @@ def _container(reader: _Reader, data: bytes, pos: int, major: int, n: int | None
     out: list = Pairs() if major == 5 else []
     count = 0
     while n is None or count < n:
-        if n is not None and n > len(data) - pos:
+        if n is not None and n - count > len(data) - pos:  # (each item left takes a byte at least)
             raise MetadataError(f"CBOR {'map' if major == 5 else 'array'} declares more items than its data holds")
         key, pos = reader.item(data, pos, depth + 1)
         if key is _BREAK:

@@ -198,9 +198,9 @@ def _variants(text: bytes):
     '?img=%2F9j%2F4AAQ': RT31-13) and with its quoted string literals joined where a script splits one
     ('"/9j/4AAQ..." + "..."', adjacent literals, a line continuation), when it holds any."""
     for form, utf in _widths(text):
-        yield form, utf
-        for rewritten, how in _rewritten(form):
+        for rewritten, how in _rewritten(form):  # first: a literal of the picture read alone is its start only
             yield rewritten, f"{how}{utf}"
+        yield form, utf
 
 
 # A split between two string literals: a quote, an operator or nothing (adjacent literals), the same quote.
