@@ -43,10 +43,11 @@ def build(name: str) -> tuple[str, bytes]:
 
 
 def _cbor_text_list(size: int) -> bytes:
-    """A CBOR array of short texts, about `size` bytes (an ordinary shape, many leaves)."""
+    """A CBOR array of short texts, about `size` bytes (an ordinary shape, many leaves), of indefinite
+    length (a definite one of this size was refused before fix33d: cbor checked its whole count
+    against the bytes left at every item)."""
     item = b"\x66" + b"abcdef"
-    n = size // len(item)
-    return b"\x9a" + n.to_bytes(4, "big") + item * n
+    return b"\x9f" + item * (size // len(item)) + b"\xff"
 
 
 NAMES = ["ordinary photo (peer)", "RT31-8 1 MB CBOR of 0s in PNG caBX", "RT31-20 1000 IFDs share a 40 KB text",

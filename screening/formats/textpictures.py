@@ -178,7 +178,7 @@ def _deeper(text: bytes, where: str, depth: int, budget: unpack.Budget) -> list[
 
 def _declared(text: bytes, where: str) -> None:
     """A `data:image/...` URI is a picture a browser shows: one that holds no picture screened here
-    (AVIF, HEIC, an icon of bitmaps: RT25-18/19) is an ImageError, never passed over."""
+    (an icon of bitmaps, RT25-19; an SVG; AVIF and HEIC were until RT31-28) is an ImageError, never passed over."""
     if b"data:image" not in text:
         return
     for match in _IMAGE_URI.finditer(text):
