@@ -134,6 +134,8 @@ def _decode(kind: bytes, raw: bytes, where: str):
             return cbor.loads(raw)
         except MetadataError as exc:
             raise MetadataError(f"{where}: {exc}") from None
+    if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > cbor.item_budget(len(raw)):  # (items at most: before
+        raise MetadataError(f"{where}: more items than its size allows (many tiny items): refused")  # building them)
     try:
         return json.loads(raw, object_pairs_hook=cbor.Pairs)
     except (ValueError, RecursionError) as exc:
