@@ -294,12 +294,7 @@ def test_rt31_control_a_small_cbor_assertion_is_read():
 
 
 # RT31-8 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-8: a C2PA CBOR assertion of many small items (an indefinite array of 0s) holds ~130x its size: "
-    "cbor.loads builds every item and c2pa._leaves lists every leaf; whole path, a 1 MB PNG caBX costs "
-    "~10 s CPU and ~400 MB, 3 MB ~31 s and 1.3 GB (load 3.4), and is cleared. Fix: a cap on items "
-    "per assertion (an error past it) or walk the CBOR without building it; leaves of numbers need not "
-    "be kept as text."))
+# RT31-8: fixed (was a strict xfail)
 def test_rt31_8_a_cbor_assertion_of_many_items_holds_a_few_copies_of_it_at_most():
     import tracemalloc
 
@@ -443,12 +438,7 @@ def _written(how: str) -> str:
 
 
 # RT31-13 (high for the link, low for the rest)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-13: a face written as text one way further is cleared: base64 percent-encoded in a link's query "
-    "('?img=%2F9j%2F4AAQ...': what a share link or a form post holds; a data: URI percent-encoded is an "
-    "error already), base64 split into string literals joined by '+' (a script), and (lower) bytes as "
-    "octal or binary numbers. Fix: textlayers unquotes %XX runs and joins quoted literals split by '+' "
-    "before the base64 reader; numbers of 3 octal or 8 binary digits as byte lists."))
+# RT31-13: fixed (was a strict xfail)
 @pytest.mark.parametrize("how", ["percent-encoded base64 in a link", "base64 as concatenated string literals",
                                  "octal bytes", "binary bytes"])
 def test_rt31_13_a_face_written_as_text_another_way_is_not_cleared(tmp_path, config, how):
@@ -684,14 +674,7 @@ def test_rt31_control_one_long_description_is_read_once():
 
 
 # RT31-20 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-20: EXIF text is read in every directory (RT29-8..10, up to captions.MAX_PAGES = 1024), and every "
-    "directory's tag may point at the same bytes: a 65 KB JPEG of 1000 IFDs sharing one 40 KB description "
-    "gives 40 MB of captions, and the location check spends ~22.6 s of CPU on them (1 IFD: 0.2 s, same "
-    "run, load 6.5) before the decode check's 32-directory limit makes the file an error; a 1 MB PNG eXIf "
-    "of 100 IFDs sharing 1 MB: 57 s (1 IFD: 2.2 s). Fix: read each (offset, count) once per block, or cap "
-    "the caption text of a file at a few times its size (an error past it), or apply the 32-directory "
-    "refusal before the text readers."))
+# RT31-20: fixed (was a strict xfail)
 def test_rt31_20_text_shared_by_many_directories_is_read_once():
     from screening.formats import captions
 
@@ -720,12 +703,7 @@ def test_rt31_control_an_assertion_in_its_store_is_decoded_at_most_twice(monkeyp
 
 
 # RT31-21 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-21: c2pa._scan walks every 'jumb' from its own start (so a store inside a skipped box is read, "
-    "RT29 7de386b), and so an assertion under N nested superboxes is decoded N+2 times (listed once): "
-    "a 100 KB CBOR assertion under 30 superboxes costs 3.4 s of CPU against 0.24 s unnested (JSON "
-    "2.8 s vs 0.15 s, same run, load ~6); with RT31-8 a 1 MB PNG costs minutes. Fix: remember the "
-    "(start, end) of superboxes already walked and skip them when the scan meets them again."))
+# RT31-21: fixed (was a strict xfail)
 def test_rt31_21_a_nested_assertion_is_decoded_no_more_than_an_unnested_one(monkeypatch):
     assert _decodes(monkeypatch, 30) <= 2
 
@@ -944,13 +922,7 @@ def test_rt31_control_a_face_as_base64_jpeg_in_a_comment_is_a_face(tmp_path, con
 
 
 # RT31-28 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-28: a face written as base64 of an AVIF, HEIF or JPEG 2000 picture in a caption, or carried raw "
-    "in an unread JPEG APPn segment, is cleared (a base64 HEIF gave a plus-code 'location' by chance, RT31-27): "
-    "the picture readers of text and of blobs (textpictures, exif_images.picture_starts) know JPEG, PNG, GIF, "
-    "WebP, TIFF and BMP signatures only; a 'data:image/avif' URI is an error, the bare base64 is not. Fix: "
-    "recognise ISO BMFF 'ftyp' (heic, heix, mif1, avif) and JPEG 2000 signatures: screen them, or make the "
-    "file an error."))
+# RT31-28: fixed (was a strict xfail)
 @pytest.mark.parametrize("fmt,where", [("AVIF", "base64 in a PNG comment"), ("JPEG2000", "base64 in a PNG comment"),
                                        ("HEIF", "an APP9 segment"), ("AVIF", "an APP9 segment")])
 def test_rt31_28_a_face_as_avif_heif_or_jpeg2000_is_not_cleared(tmp_path, config, fmt, where):
