@@ -1,7 +1,7 @@
 """Screen photos before a school trust publishes them."""
 import os as _os
 
-__version__ = "0.13.0"
+__version__ = "0.14.0"
 
 # onnxruntime (1.32) otherwise writes a device id and a database under ~/.cache/Microsoft/ when
 # a model loads: nothing outside the folders the product is given, and its own cache, is written
