@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from screening.formats import coordspell, geocodes, projected
+from screening.formats import coordspell, geocodes, projected, strings
 from screening.formats import postcodes as _postcodes
 from screening.formats.geotags import Claims, Place, Position
 from screening.formats.osgrid import grid_refs
@@ -254,7 +254,8 @@ def caption_sources(texts) -> list[tuple[str, str, Claims]]:
 
     texts, out = list(texts), []
     for where, text in texts:
-        found, codes, coded = positions(text), postcodes(text), geocodes.places(plain(text))
+        codes = strings.worded_runs(text, postcodes) if strings.from_binary(where) else postcodes(text)  # RT31-18
+        found, coded = positions(text), geocodes.places(plain(text))
         if found or codes or coded:
             places = tuple(dict.fromkeys([Place("postcode", code) for code in codes] + coded))
             out.append(("caption", f"the {where}", Claims(tuple(found), places)))
