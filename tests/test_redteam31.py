@@ -362,13 +362,7 @@ C2PA_POSITIONS = {
 
 
 # RT31-9 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-9: a position in a C2PA assertion that is neither a lat/lon key pair nor text the caption reader "
-    "reads is cleared: a map link under 'url' (in c2pa._MAKER: never a caption, so coordtext never sees it), "
-    "a GeoJSON point {'type':'Point','coordinates':[lon, lat]} or a 'position': [lat, lon] list (numbers "
-    "are not text, the keys are no axis). Fix: coordtext reads every text value of an assertion (a map "
-    "link is no credit); a 'coordinates'/'position'/'gps' key holding two numbers in range is a position "
-    "(or a malformed one)."))
+# RT31-9: fixed (was a strict xfail)
 @pytest.mark.parametrize("case", C2PA_POSITIONS.values(), ids=list(C2PA_POSITIONS))
 def test_rt31_9_a_position_in_another_c2pa_shape_is_not_cleared(tmp_path, config, case):
     assert _found(tmp_path, config, "c2pa_pos.jpg", _c2pa(*case)) & {"location", "error"}
@@ -398,11 +392,7 @@ def test_rt31_control_a_map_link_in_dc_source_is_a_location(tmp_path, config):
 
 
 # RT31-11 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-11: a position in an XMP field the caption reader skips as 'who made it, with what' (xmpRights:"
-    "WebStatement, dc:identifier, photoshop:History, xmp:CreatorTool) is cleared: the location check reads "
-    "positions only in captions. A name there may be a staff credit; a position is a position wherever "
-    "written. Fix: read every XMP text value (skipped or not) for positions, as the clip's tags are."))
+# RT31-11: fixed (was a strict xfail)
 @pytest.mark.parametrize("body", SKIPPED.values(), ids=list(SKIPPED))
 def test_rt31_11_a_position_in_a_skipped_xmp_field_is_not_cleared(tmp_path, config, body):
     assert _found(tmp_path, config, "skipped.jpg", _xmp(body.encode())) & {"location", "error"}

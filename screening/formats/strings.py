@@ -10,8 +10,8 @@ of binary data read as letters costs time, not answers.
 Not so for the location check: binary data holds chance postcodes ("E53NO", "m01cr", or "E9U" and
 "9UP" of two runs joined: about 1 in 300 random 4 KB blocks). In the strings of a block no reader
 parses (a JPEG APPn segment: GoPro's GPMF, Qualcomm's, Kodak's FPXR), a postcode counts only in a
-run that reads as words (another word of 3 letters or more in it), or when the run is all the text
-there is (RT31-18). Positions are read in all of it.
+run that reads as words (another word of 3 letters or more in it), or in any run when half the runs
+or more have a word (a block of text: "Vendor", "LS6 2AB"; binary data's runs are mostly not) (RT31-18). Positions are read in all of it.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ def from_binary(where: str) -> bool:
 def worded_runs(text: str, found) -> list[str]:
     """What `found(run)` finds in the runs of a block's strings that read as words (RT31-18)."""
     runs = text.split("\n")
-    if len(runs) == 1:
-        return list(found(text))
+    worded = [_WORD.search(run) is not None for run in runs]
+    if 2 * sum(worded) >= len(runs):  # a block of text ("Vendor", "LS6 2AB"): every run
+        return [hit for run in runs for hit in found(run)]
     out = []
     for run in runs:
         hits = list(found(run))
