@@ -8,9 +8,10 @@
   inside the band the letter names:
   "30U 595556 5962335", "UTM 30U 595556E 5962335N";
 - MGRS: zone, band, the 100 km square's two letters, then 4 to 10 figures, spaced after the label
-  MGRS or "grid" ("MGRS 30U WE 95556 62335", "Grid ref 30UWE9562"), or written together ("30UWE9555662335"): without the label, 8 or
-  10 figures, not inside an identifier (a UUID's hex group "7FEC4912-706C", "1DBA5467-4D5C": RT31-7)
-  and not after a number's label ("Camera serial 4QFJ12345678", osgrid.after_number_label).
+  MGRS or "grid" ("MGRS 30U WE 95556 62335", "Grid ref 30UWE9562"), or written together
+  ("30UWE9555662335"): without the label, 8 or 10 figures, not inside an identifier (a UUID's hex
+  group "7FEC4912-706C", "1DBA5467-4D5C": RT31-7) and not after a number's label ("Camera serial
+  4QFJ12345678", osgrid.after_number_label).
 A zone past 60 or a band letter that is none is simply not such a reference (no label says it is);
 nor is a point outside its zone's 6 degrees of longitude (3 more either side: Norway's and
 Svalbard's wider zones; RT31-7b).
@@ -37,7 +38,8 @@ _UTM = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s+(?P<e>
 # 95556 62335"): "43 PDT 2017" is a time zone and a year; "7FEC4912-..." a UUID's first group (RT31-7)
 _MGRS = re.compile(r"(?<![\w.:-])(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])"
                    r"(?P<digits>\d{8}|\d{10})\b(?![-:.]\w)"
-                   r"|(?:\bMGRS|(?i:\bgrid(?:\s?ref\w*)?))\s*[:=]?\s*(?P<lzone>\d{1,2})\s?(?P<lband>[C-HJ-NP-X])\s?(?P<lsq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
+                   r"|(?:\bMGRS|(?i:\bgrid(?:\s?ref\w*)?))\s*[:=]?\s*(?P<lzone>\d{1,2})\s?(?P<lband>[C-HJ-NP-X])\s?"
+                   r"(?P<lsq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
                    r"(?P<ldigits>\d{1,5}\s\d{1,5}|\d{2,10})\b(?![.,]\d)")
 
 

@@ -11,7 +11,8 @@ Not so for the location check: binary data holds chance postcodes ("E53NO", "m01
 "9UP" of two runs joined: about 1 in 300 random 4 KB blocks). In the strings of a block no reader
 parses (a JPEG APPn segment: GoPro's GPMF, Qualcomm's, Kodak's FPXR), a postcode counts only in a
 run that reads as words (another word of 3 letters or more in it), or in any run when half the runs
-or more have a word (a block of text: "Vendor", "LS6 2AB"; binary data's runs are mostly not) (RT31-18). Positions are read in all of it.
+or more have a word (a block of text: "Vendor", "LS6 2AB"; binary data's runs are mostly not)
+(RT31-18). Positions are read in all of it.
 """
 
 from __future__ import annotations
