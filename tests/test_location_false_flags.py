@@ -205,6 +205,7 @@ def test_a_c2pa_gps_list_out_of_range_is_malformed():
 C2PA_ORDINARY = {
     "a pixel position": {"position": [1200, 800]},
     "a region's origin": {"position": [0, 0], "size": [640, 480]},
+    "a small pixel position": {"point": [12, 40]},
     "hash exclusions": {"exclusions": [{"start": 20, "length": 1000}], "alg": "sha256", "name": "jumbf manifest"},
     "an instance id": {"instanceID": "xmp:iid:7FEC4912-706C-99E3-81AA-AC08AD1FA0BF", "url": "https://example.org/a/b"},
     "actions": {"actions": [{"action": "c2pa.edited", "when": "2026-11-28T10:30:00Z",

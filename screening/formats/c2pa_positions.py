@@ -9,7 +9,8 @@
   [lat, lon]`, `"gps"`, `"latlng"`, `"geo"`, `"point"` (latitude first). The first two numbers of
   the list are the point (a line's or a polygon's first vertex; a third is the altitude). Under a
   key that can only mean the globe (coordinates, gps, latlng...) a pair out of range is a
-  malformed position; under 'position', 'point' or 'center' (a pixel's too) it is no position.
+  malformed position; under 'position', 'point' or 'center' (a pixel's too) it is no position,
+  nor are two whole numbers there ([1200, 800], [12, 40]: a pixel).
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ def positions(leaves, local, maker) -> list:
     for key, numbers in _number_runs(leaves, local):
         first, second = numbers[:2]
         lat, lon = (second, first) if key in _LON_FIRST else (first, second)
+        if key in _MAYBE and lat.is_integer() and lon.is_integer():
+            continue  # a pixel's "position": [1200, 800], [12, 40]: whole numbers are no place on the globe
         if abs(lat) <= 90 and abs(lon) <= 180:
-            if key not in _MAYBE or (lat, lon) != (0, 0):  # a pixel's "position": [0, 0] is no place
-                found.append(Position(lat, lon, raw=f"{key}: {first:g}, {second:g}", what="GPS"))
+            found.append(Position(lat, lon, raw=f"{key}: {first:g}, {second:g}", what="GPS"))
         elif key not in _MAYBE:
             found.append(Position(None, None, f"latitude {lat:g}, longitude {lon:g} is out of range",
                                   f"{key}: {first:g}, {second:g}", "GPS"))
