@@ -91,7 +91,7 @@ def test_a_number_after_its_label_is_no_grid_reference(text):
 
 GRID = ["NO 4012 3087", "Grid ref NO 4012 3087", "Dundee: NO 40123087", "OS grid SN 1234 5678", "NGR SN1234567890",
         "Meet at SN 1234 5678", "Walk start: SE 2967 3426", "Ticket SE 29672 34261", "Year 6 SE 2967 3426",
-        "Summit NO 4012 3087"]
+        "Summit NO 4012 3087", "Cardigan SN 1234 5678", "Tay NO 40123087"]
 
 
 @pytest.mark.parametrize("text", GRID)
