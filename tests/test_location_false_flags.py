@@ -111,7 +111,7 @@ NOT_PLACES = ["Opacity", "LayerOpacity", "FlightVelocity", "velocity", "BatteryC
               "Scarcity", "SubjectLocation", "AFPointLocation", "FaceLocation", "FocusLocation", "StorageLocation",
               "FileLocation", "subject_location", "CropLocation"]
 PLACES = ["City", "ShootingLocation", "shootinglocation", "EventCity", "eventcity", "HomeCity", "Location",
-          "LocationName", "shotLocation", "event_city", "PhotoLocation", "CaptureLocation"]
+          "LocationName", "shotLocation", "event_city", "PhotoLocation", "CaptureLocation", "ImageLocation"]
 
 
 @pytest.mark.parametrize("name", NOT_PLACES)

@@ -45,7 +45,7 @@ _NAMES = frozenset((
 _CITY_NOUN = re.compile(r"[aior]city$")  # opacity, velocity, electricity, scarcity: not "...City"
 # a Location that is a point of the picture or a place on the device, not where it was taken
 _PART = re.compile(r"(?:subject|afpoint|afarea|af|focus|focuspoint|face|eye|region|area|point|pixel|crop|object|touch"
-                   r"|metering|spot|flash|cursor|marker|storage|file|folder|save|card|memory|image|thumbnail|preview"
+                   r"|metering|spot|flash|cursor|marker|storage|file|folder|save|card|memory|thumbnail|preview"
                    r"|data|media|layer|clip|library)[_-]?location$")
 _NOT = re.compile(r"^ciadr")  # the creator's contact address
 
