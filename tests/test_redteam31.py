@@ -126,18 +126,13 @@ JSONISH = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-2: a position written as JSON or XML attributes ('\"latitude\":53.8008,\"longitude\":-1.5491', "
-    "'lat=\"53.8008\" lon=\"-1.5491\"': what GPS-stamp apps, trackers and web exports put in a caption "
-    "or UserComment) is not read: _LABELLED allows nothing between the label and its ':' or '=' and "
-    "the number, so the quote stops it; the caption is cleared. Fix: allow a closing quote after the "
-    "label and an opening quote before the number (and lon before lat)."))
+# RT31-2: fixed (was a strict xfail)
 @pytest.mark.parametrize("text", JSONISH.values(), ids=list(JSONISH))
 def test_rt31_2_a_position_written_as_json_or_attributes_is_not_cleared(tmp_path, config, text):
     assert _found(tmp_path, config, "json.jpg", _captioned(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT31-2 (XMP): a GPS app's JSON in an XMP value of its own namespace is cleared")
+# RT31-2 (XMP): fixed (was a strict xfail)
 def test_rt31_2_a_position_as_json_in_an_xmp_value_is_not_cleared(tmp_path, config):
     body = b"<my:gps xmlns:my='http://example.com/gps/'>{\"latitude\":53.8008,\"longitude\":-1.5491}</my:gps>"
     assert _found(tmp_path, config, "json_xmp.jpg", _xmp(body)) & {"location", "error"}
@@ -154,7 +149,7 @@ def test_rt31_control_a_clips_labelled_comment_is_a_location(tmp_path, config):
     assert "location" in _clip_kinds(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT31-2 (clip): a clip's comment holding JSON coordinates is cleared")
+# RT31-2 (clip): fixed (was a strict xfail)
 def test_rt31_2_a_clips_json_comment_is_not_cleared(tmp_path, config):
     path = _tagged_clip(tmp_path, "json.mkv", {"comment": JSONISH["JSON latitude/longitude"]})
     assert _clip_kinds(path, config) & {"location", "error"}
@@ -165,37 +160,26 @@ NMEA = {"RMC": "$GPRMC,103045,A,5348.048,N,00132.946,W,0.0,0.0,011226,,,A*6C",
         "GGA": "$GPGGA,103045,5348.048,N,00132.946,W,1,08,0.9,100.0,M,46.9,M,,*47"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-3: an NMEA sentence ('$GPRMC,103045,A,5348.048,N,00132.946,W,...', degrees and minutes run "
-    "together, the hemisphere in its own field: what dashcams and GPS loggers write into a clip's comment, "
-    "a subtitle or a photo's caption) is not read as a position: cleared. Fix: read $..RMC/$..GGA/$..GLL "
-    "fields (ddmm.mmmm,N,dddmm.mmmm,W) in coordtext."))
+# RT31-3: fixed (was a strict xfail)
 @pytest.mark.parametrize("sentence", NMEA.values(), ids=list(NMEA))
 def test_rt31_3_an_nmea_sentence_in_a_caption_is_not_cleared(tmp_path, config, sentence):
     assert _found(tmp_path, config, "nmea.jpg", _captioned(sentence)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT31-3 (clip): a dashcam clip's comment holding an NMEA sentence is cleared")
+# RT31-3 (clip): fixed (was a strict xfail)
 def test_rt31_3_an_nmea_sentence_in_a_clips_comment_is_not_cleared(tmp_path, config):
     path = _tagged_clip(tmp_path, "dashcam.mkv", {"comment": NMEA["RMC"]})
     assert _clip_kinds(path, config) & {"location", "error"}
 
 
 # RT31-4 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-4: a Google Maps place link, as the share button writes it for a dropped pin "
-    "('https://www.google.com/maps/place/53%C2%B048'02.9%22N+1%C2%B032'56.8%22W/': the DMS "
-    "percent-encoded, '+' for the space) is cleared: nothing unquotes a link before the DMS reader. "
-    "Fix: read each URL in a text also unquoted (unquote_plus) by coordtext."))
+# RT31-4: fixed (was a strict xfail)
 def test_rt31_4_a_google_maps_place_link_with_encoded_dms_is_not_cleared(tmp_path, config):
     link = "Our pitch: https://www.google.com/maps/place/53%C2%B048'02.9%22N+1%C2%B032'56.8%22W/"
     assert _found(tmp_path, config, "place_link.jpg", _captioned(link)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-4b: DMS spaced with no marks and whole seconds ('53 48 3 N 1 32 57 W') is cleared, while "
-    "'53 48 02.9 N 1 32 56.8 W' is read (the Garmin form needs decimal minutes or seconds). Fix: read "
-    "three spaced integers followed by a hemisphere letter, both axes present."))
+# RT31-4b: fixed (was a strict xfail)
 def test_rt31_4b_spaced_dms_with_whole_seconds_is_not_cleared(tmp_path, config):
     assert _found(tmp_path, config, "spaced.jpg", _captioned("Taken at 53 48 3 N 1 32 57 W")) & {"location", "error"}
 
@@ -740,12 +724,7 @@ LINKS = {
 
 
 # RT31-22 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-22: map links whose numbers are percent-encoded or bracket-labelled are cleared: Bing's "
-    "where1=53.8008%2C-1.5491, Citymapper's endcoord=, OSM's directions route=...%2C...%3B..., Google's "
-    "maps/search/53.8008,+-1.5491, Uber's dropoff[latitude]=...&dropoff[longitude]=... (what each app's share "
-    "button writes). Fix: read each link also percent-decoded (unquote_plus) and take '[latitude]'/"
-    "'[longitude]' as labels."))
+# RT31-22: fixed (was a strict xfail)
 @pytest.mark.parametrize("link", LINKS.values(), ids=list(LINKS))
 def test_rt31_22_a_map_link_in_another_shape_is_not_cleared(tmp_path, config, link):
     assert _found(tmp_path, config, "link.jpg", _captioned(f"Meet here: {link}")) & {"location", "error"}
@@ -757,11 +736,7 @@ SHORT = {"Google Maps share link (maps.app.goo.gl)": "https://maps.app.goo.gl/Xq
 
 
 # RT31-23 (medium/high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-23: a short map link ('https://maps.app.goo.gl/...', what Google Maps' Share button writes today; "
-    "goo.gl/maps; maps.apple/p) names a place as surely as a what3words address, and like it cannot be "
-    "decoded offline, but is cleared (what3words is a place: geocodes.py). Fix: a map service's short link "
-    "is a place ('map link'), as what3words is."))
+# RT31-23: fixed (was a strict xfail)
 @pytest.mark.parametrize("link", SHORT.values(), ids=list(SHORT))
 def test_rt31_23_a_short_map_link_is_a_place(tmp_path, config, link):
     assert _found(tmp_path, config, "short.jpg", _captioned(f"Where we met: {link}")) & {"location", "error"}
