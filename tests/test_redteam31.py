@@ -258,21 +258,13 @@ def test_rt31_control_a_written_together_mgrs_reference_is_read():
     assert [p.what for p in coordtext.positions("Grid 30UWE9555662335")] == ["MGRS position written"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-7: MGRS 'written together' (projected._MGRS: 1-2 digits, 3 letters, 4-10 digits, no label) "
-    "matches upper-case hex identifiers and serial numbers: a UUID's first group '7FEC4912' (about 1 in "
-    "2,000 random upper-case UUIDs: 10 of 20,000 in 4 spellings), '4QFJ12345678': a location finding on "
-    "an ordinary caption. Fix: an unlabelled MGRS needs 8+ figures and no hex-group context (not followed "
-    "by '-' and a hex group), or a label (MGRS, grid, ref) before it."))
+# RT31-7: fixed (was a strict xfail)
 @pytest.mark.parametrize("text", IDS.values(), ids=list(IDS))
 def test_rt31_7_an_identifier_is_no_mgrs_position(tmp_path, config, text):
     assert _found(tmp_path, config, "id.jpg", _captioned(text)) == {"cleared"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-7b: projected.mgrs returns longitudes past -180 ('uuid:1DBA5467-...' -> lat -71.4, lon -183.9): "
-    "the zone's column arithmetic is not checked against the zone's 6 degrees. Fix: reject a point "
-    "outside its zone (and outside -180..180)."))
+# RT31-7b: fixed (was a strict xfail)
 def test_rt31_7b_an_mgrs_position_is_within_the_globe():
     found = coordtext.positions("uuid:1DBA5467-4D5C-B513-EBD7-222320FC40EC")
     assert all(-180 <= p.lon <= 180 for p in found if p.lon is not None)
@@ -349,13 +341,7 @@ C2PA_POSITIONS = {
 
 
 # RT31-9 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-9: a position in a C2PA assertion that is neither a lat/lon key pair nor text the caption reader "
-    "reads is cleared: a map link under 'url' (in c2pa._MAKER: never a caption, so coordtext never sees it), "
-    "a GeoJSON point {'type':'Point','coordinates':[lon, lat]} or a 'position': [lat, lon] list (numbers "
-    "are not text, the keys are no axis). Fix: coordtext reads every text value of an assertion (a map "
-    "link is no credit); a 'coordinates'/'position'/'gps' key holding two numbers in range is a position "
-    "(or a malformed one)."))
+# RT31-9: fixed (was a strict xfail)
 @pytest.mark.parametrize("case", C2PA_POSITIONS.values(), ids=list(C2PA_POSITIONS))
 def test_rt31_9_a_position_in_another_c2pa_shape_is_not_cleared(tmp_path, config, case):
     assert _found(tmp_path, config, "c2pa_pos.jpg", _c2pa(*case)) & {"location", "error"}
@@ -385,11 +371,7 @@ def test_rt31_control_a_map_link_in_dc_source_is_a_location(tmp_path, config):
 
 
 # RT31-11 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-11: a position in an XMP field the caption reader skips as 'who made it, with what' (xmpRights:"
-    "WebStatement, dc:identifier, photoshop:History, xmp:CreatorTool) is cleared: the location check reads "
-    "positions only in captions. A name there may be a staff credit; a position is a position wherever "
-    "written. Fix: read every XMP text value (skipped or not) for positions, as the clip's tags are."))
+# RT31-11: fixed (was a strict xfail)
 @pytest.mark.parametrize("body", SKIPPED.values(), ids=list(SKIPPED))
 def test_rt31_11_a_position_in_a_skipped_xmp_field_is_not_cleared(tmp_path, config, body):
     assert _found(tmp_path, config, "skipped.jpg", _xmp(body.encode())) & {"location", "error"}
@@ -469,13 +451,7 @@ NOT_PLACES = {
 
 
 # RT31-14 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-14: xmpplaces' suffix rule (any property whose name ends in 'city' or 'location') takes ordinary "
-    "camera and editing properties for places: 'Opacity', 'Velocity', 'Capacity' end in 'city'; "
-    "exif:SubjectLocation (a pixel, '2736; 1824'), AFPointLocation, FaceLocation, StorageLocation end in "
-    "'location'. Each is a location finding ('location text in XMP: LayerOpacity '100''). Fix: the suffix "
-    "needs a word boundary in the camel case ('...City' after a lower-case letter, not '...city'), "
-    "exif:SubjectLocation is a pixel, and a value of numbers alone or a known camera word is no place name."))
+# RT31-14: fixed (was a strict xfail)
 @pytest.mark.parametrize("body", NOT_PLACES.values(), ids=list(NOT_PLACES))
 def test_rt31_14_a_camera_property_ending_in_city_or_location_is_no_place(tmp_path, config, body):
     assert _found(tmp_path, config, "not_place.jpg", _xmp(body.encode())) == {"cleared"}
@@ -601,13 +577,7 @@ def test_rt31_control_a_vendor_segment_of_other_binary_is_cleared(tmp_path, conf
 
 
 # RT31-18 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-18: the strings of an unread APPn segment (fix29c: its words read as a comment) go to the location "
-    "check too, and binary data holds 'postcodes': a vendor's 4 KB binary block (GoPro's APP6 GPMF, a "
-    "Qualcomm APP7, Kodak's APP2 FPXR: compressed or sensor data, here seeded random bytes) reads as "
-    "'E9U 9UP', a location finding. About 1 in 300 such 4 KB blocks, 30 in 400 of 64 KB. Fix: strings of "
-    "binary blocks are for names only (as a maker note's are), or a postcode/position must stand in a run "
-    "that is mostly words."))
+# RT31-18: fixed (was a strict xfail)
 def test_rt31_18_a_vendor_segment_of_binary_data_is_no_location(tmp_path, config):
     import random
 
@@ -793,13 +763,7 @@ NUMBERED = ["Ticket no 12345678", "Candidate no 1234 5678", "Order No 20261128",
 
 
 # RT31-25 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-25: 'No'/'no' (the NO square, Perth and Dundee) or 'SN' (Wales; 'SN' for serial number) before 8 "
-    "figures, or 4 and 4, is an OS grid reference: 'Ticket no 12345678', 'Candidate no 1234 5678', 'Order "
-    "No 20261128', 'Camera SN 12345678' are location findings (osgrid.py: upper-case squares always count, "
-    "lower-case ones with 8 or 10 figures). In 8 million lines of /usr/share/doc, 138 'grid references' "
-    "('25.3 ns 27674482', benchmark nanoseconds). Fix: 'No', 'no', 'SN', 'sn' followed by a number are a "
-    "number's label unless a grid word (grid, ref, OS, NGR) stands before them."))
+# RT31-25: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", NUMBERED)
 def test_rt31_25_a_number_after_no_or_sn_is_no_grid_reference(tmp_path, config, caption):
     assert _found(tmp_path, config, "numbered.jpg", _captioned(caption)) == {"cleared"}

@@ -9,7 +9,8 @@ CBOR strings included, and flattened into leaves (key path, value). From them:
 
 - `claims`: positions (any latitude key paired with the longitude key of the same name in the
   same object: exif:GPSLatitude, exif:GPSDestLatitude, schema.org geo.latitude) and place texts
-  (any key naming a location, city, country, address, place...), for the location check;
+  (any key naming a location, city, country, address, place...), for the location check; and
+  coordinates written in any text value, a GeoJSON point, a position list (formats/c2pa_positions.py);
 - `captions`: every text value but the maker's (author, creator, copyright...), for the text check.
 
 A superbox that is cut off, or content that does not decode, raises MetadataError: never cleared.
@@ -21,7 +22,7 @@ import json
 import re
 import struct
 
-from screening.formats import c2pa_places, cbor
+from screening.formats import c2pa_places, c2pa_positions, cbor
 from screening.formats.common import MetadataError
 
 # (where, leaves) of one assertion; a leaf is (key path, value as text, is_text)
@@ -197,6 +198,7 @@ def claims(items: tuple[Assertion, ...]):
                     break
         positions = [_xmp_position(p.get("lat", ""), p.get("lon", ""), "GPS destination" if "dest" in rest else "GPS")
                      for (_parent, rest), p in pairs.items()]
+        positions += c2pa_positions.positions(leaves, _local, _maker)  # text, GeoJSON, position lists (RT31-9)
         found = [Place(f"C2PA {key}", "; ".join(dict.fromkeys(values))) for key, values in places.items()]
         if positions or found:
             out.append((where, Claims(tuple(positions), tuple(found))))
@@ -210,6 +212,10 @@ _MAKER = frozenset({"author", "creator", "artist", "copyrightholder", "copyright
                     "software", "alg", "url", "format", "instanceid", "documentid", "originaldocumentid", "version"})
 
 
+def _maker(path: tuple[str, ...]) -> bool:
+    return any(_local(part) in _MAKER for part in path)
+
+
 def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
     """(where, text) of every text value of the assertions but the maker's and JSON-LD's own keys."""
     out = []
@@ -217,7 +223,7 @@ def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
         for path, value, text in leaves:
             if not text or not value.strip() or (path and path[-1].startswith("@")):
                 continue
-            if any(_local(part) in _MAKER for part in path):
+            if _maker(path):
                 continue
             out.append((f"{where} {'.'.join(path)}".strip(), value.strip()))
     return out

@@ -29,7 +29,7 @@ import re
 import unicodedata
 from urllib.parse import unquote_plus
 
-from screening.formats import coordkeys, coordspell, geocodes, projected
+from screening.formats import coordkeys, coordspell, geocodes, projected, strings
 from screening.formats import postcodes as _postcodes
 from screening.formats.geotags import Claims, Place, Position
 from screening.formats.osgrid import grid_refs
@@ -294,7 +294,8 @@ def caption_sources(texts) -> list[tuple[str, str, Claims]]:
     texts, out = list(texts), []
     for where, text in texts:
         coded = list(dict.fromkeys(place for shown in readings_of(text) for place in geocodes.places(shown)))
-        found, codes = positions(text), postcodes(text)
+        codes = strings.worded_runs(text, postcodes) if strings.from_binary(where) else postcodes(text)  # RT31-18
+        found = positions(text)
         if found or codes or coded:
             places = tuple(dict.fromkeys([Place("postcode", code) for code in codes] + coded))
             out.append(("caption", f"the {where}", Claims(tuple(found), places)))

@@ -255,6 +255,9 @@ def xmp_claims(packet: bytes) -> Claims:
             value = _element_text(element)
             if value:
                 places.append(Place(label, value))
+    from screening.formats import xmptext  # it imports captions, which imports this module
+
+    positions += xmptext.positions(root)  # written in a field the caption reader skips (RT31-11)
     return Claims(tuple(positions), tuple(places))
 
 

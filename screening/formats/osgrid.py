@@ -5,7 +5,11 @@ A reference is two letters naming a 100 km square of the grid with land in it (S
 not a sea square such as SF: "SF100000" is a box-drawing glyph's name), then 6, 8 or 10 figures:
 an easting and a northing of equal length (100 m, 10 m, 1 m); two years ("NY 2024 2025") are not. The point returned is the middle of the square the
 figures name. Upper-case letters always count; lower-case ones only with 8 or 10 figures (a
-caption's "so 150 200 came" is not a place). Conversion: the OS transverse Mercator projection
+caption's "so 150 200 came" is not a place). "No", "no", "SN"... (the NO and SN squares, Dundee and
+west Wales) after a word are a number's label ("Ticket no 12345678", "Candidate No 1234 5678": RT31-25),
+in capitals after a thing that has a number ("Camera SN 12345678", "ORDER NO 20261128"; "Cardigan
+SN 1234 5678" is a place), unless a grid word stands before them ("Grid ref NO 4012 3087"); a lower-case
+square after a number is a unit ("25.3 ns 27674482"). Conversion: the OS transverse Mercator projection
 on the Airy 1830 ellipsoid (OSGB36), then the OS's Helmert transformation to WGS84 (a few metres).
 """
 
@@ -24,6 +28,18 @@ LAND = frozenset((
     "HP HT HU HW HX HY HZ NA NB NC ND NF NG NH NJ NK NL NM NN NO NR NS NT NU NW NX NY NZ OV "
     "SC SD SE SH SJ SK SM SN SO SP SR SS ST SU SV SW SX SY SZ TA TF TG TL TM TQ TR TV").split())
 _YEAR = re.compile(r"19\d\d|20\d\d")
+# squares that are also a number's label: "Ticket no", "Camera SN" (RT31-25)
+_LABEL_SQUARES = frozenset({"NO", "SN"})
+_GRID_WORD = re.compile(r"(?i)(?:\b(?:grid|ref|reference|ngr|os|osgb|gr|location|loc|position|pos|at|near|map"
+                        r"|coords?|coordinates|summit|start|finish|meet)\b|[^\w\s])\W*$|^\W*$")
+_NUMBER_LABEL = re.compile(r"(?i)(?:\b(?:serial|s/n|sn|no|nr|num|number|id|model|part|product|ticket|order"
+                           r"|receipt|invoice|candidate|bib|code|sku|lot|batch|imei|version|ver)\b\.?|#)\s*[:=#]?\s*$")
+# things that have a number: "Camera SN", "ORDER NO" are a number's label even in capitals
+_NUMBERED = re.compile(r"(?i)\b(?:serial|camera|lens|body|model|part|product|item|ticket|order|receipt|invoice"
+                       r"|candidate|bib|account|customer|booking|phone|tel|fax|page|room|flat|unit|issue|case|claim"
+                       r"|policy|member|membership|registration|reg|student|pupil|employee|badge|card|batch|lot|job"
+                       r"|seat|entry|runner|race|shirt|device|asset|stock|catalogue|licence|license|permit|passport"
+                       r"|version|build|release|revision|rev|exam|test|form|vat|company|charity)\s*$")
 
 # OSGB36: Airy 1830 ellipsoid and the National Grid's projection
 _A, _B, _F0 = 6377563.396, 6356256.909, 0.9996012717
@@ -42,6 +58,8 @@ def grid_refs(text: str) -> Iterator[tuple[tuple[int, int], float, float, str]]:
             continue
         if square.upper() not in LAND or (m["e"] and all(_YEAR.fullmatch(x) for x in (m["e"], m["n"]))):
             continue  # a sea square ("SF100000" is a glyph's name); "NY 2024 2025" is two years
+        if _not_a_square(text, m.start(), square):
+            continue
         origin = _square(square.upper())
         if origin is None:
             continue
@@ -51,6 +69,21 @@ def grid_refs(text: str) -> Iterator[tuple[tuple[int, int], float, float, str]]:
         northing = origin[1] + int(digits[half:]) * unit + unit / 2
         lat, lon = to_wgs84(easting, northing)
         yield m.span(), lat, lon, m.group(0).strip()
+
+
+def _not_a_square(text: str, start: int, square: str) -> bool:
+    """The letters are a number's label or a unit, not a grid square (RT31-25)."""
+    before = text[max(0, start - 40):start]
+    if square.upper() in _LABEL_SQUARES and not _GRID_WORD.search(before):
+        # "Ticket no 12345678", "Camera SN 12345678", "ORDER NO 20261128"; not "Cardigan SN 1234 5678" (a
+        # place then its square); "Grid ref NO 4012 3087", "Dundee: NO 4012 3087" are grid references
+        return not square.isupper() or _NUMBERED.search(before) is not None
+    return not square.isupper() and re.search(r"\d\s*$", before) is not None  # "25.3 ns 27674482": a unit
+
+
+def after_number_label(text: str, start: int) -> bool:
+    """The text before `start` ends in a number's label: "Camera serial ", "S/N: ", "Ticket no ", "#"."""
+    return _NUMBER_LABEL.search(text[max(0, start - 40):start]) is not None
 
 
 def _square(letters: str) -> tuple[int, int] | None:

@@ -7,9 +7,14 @@
 - UTM: a zone and latitude band then an easting (6 figures) and a northing (6 or 7), the point
   inside the band the letter names:
   "30U 595556 5962335", "UTM 30U 595556E 5962335N";
-- MGRS: zone, band, the 100 km square's two letters, then 4 to 10 figures, written together
-  ("30UWE9555662335"), or spaced after the label MGRS ("MGRS 30U WE 95556 62335").
-A zone past 60 or a band letter that is none is simply not such a reference (no label says it is).
+- MGRS: zone, band, the 100 km square's two letters, then 4 to 10 figures, spaced after the label
+  MGRS or "grid" ("MGRS 30U WE 95556 62335", "Grid ref 30UWE9562"), or written together
+  ("30UWE9555662335"): without the label, 8 or 10 figures, not inside an identifier (a UUID's hex
+  group "7FEC4912-706C", "1DBA5467-4D5C": RT31-7) and not after a number's label ("Camera serial
+  4QFJ12345678", osgrid.after_number_label).
+A zone past 60 or a band letter that is none is simply not such a reference (no label says it is);
+nor is a point outside its zone's 6 degrees of longitude (3 more either side: Norway's and
+Svalbard's wider zones; RT31-7b).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import math
 import re
 
 from screening.formats.geotags import Position
-from screening.formats.osgrid import to_wgs84
+from screening.formats.osgrid import after_number_label, to_wgs84
 
 _BANDS = "CDEFGHJKLMNPQRSTUVWX"  # 8 degrees each from 80 S; X is 12
 _EAST = (r"(?:eastings?\s*[:=]?\s*(?P<e1>\d{5,6})(?:\.\d+)?|E\s*[:=]?\s*(?P<e2>\d{6})(?:\.\d+)?"
@@ -29,10 +34,12 @@ _EN = [re.compile(rf"(?<![\w.]){first}[\s,;/]*{second}(?![.,]\d)", re.I) for fir
                                                                                          (_NORTH, _EAST))]
 _UTM = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s+(?P<e>\d{6})(?:\.\d+)?\s?(?:m\s?)?E?"
                   r"[\s,;/]+(?P<n>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N?\b(?![.,]\d)", re.I)
-# MGRS: written together ("30UWE9555662335", 4 figures at least), or spaced after its label ("MGRS 30U WE
-# 95556 62335"): "43 PDT 2017" is a time zone and a year
-_MGRS = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])(?P<digits>\d{4,10})\b"
-                   r"|\bMGRS\s*[:=]?\s*(?P<lzone>\d{1,2})\s?(?P<lband>[C-HJ-NP-X])\s?(?P<lsq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
+# MGRS: written together ("30UWE9555662335", 8 or 10 figures), or spaced after its label ("MGRS 30U WE
+# 95556 62335"): "43 PDT 2017" is a time zone and a year; "7FEC4912-..." a UUID's first group (RT31-7)
+_MGRS = re.compile(r"(?<![\w.:-])(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])"
+                   r"(?P<digits>\d{8}|\d{10})\b(?![-:.]\w)"
+                   r"|(?:\bMGRS|(?i:\bgrid(?:\s?ref\w*)?))\s*[:=]?\s*(?P<lzone>\d{1,2})\s?(?P<lband>[C-HJ-NP-X])\s?"
+                   r"(?P<lsq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
                    r"(?P<ldigits>\d{1,5}\s\d{1,5}|\d{2,10})\b(?![.,]\d)")
 
 
@@ -51,6 +58,8 @@ def positions(text: str):
             yield m.span(), Position(*found, raw=m.group(0).strip(), what="UTM position written")
     for m in _MGRS.finditer(text):
         p = "" if m["zone"] else "l"
+        if p == "" and after_number_label(text, m.start()):
+            continue  # "Camera serial 4QFJ12345678": a serial number (RT31-7)
         found = mgrs(int(m[p + "zone"]), m[p + "band"], m[p + "sq"], m[p + "digits"].replace(" ", ""))
         if found is not None:
             yield m.span(), Position(*found, raw=m.group(0).strip(), what="MGRS position written")
@@ -61,7 +70,12 @@ def _utm(zone: int, band: str, easting: float, northing: float) -> tuple[float, 
         return None
     lat, lon = utm_to_wgs84(zone, band >= "N", easting, northing)
     low = -80 + 8 * _BANDS.index(band)
-    return (lat, lon) if low - 1 <= lat <= low + (12 if band == "X" else 8) + 1 else None
+    if not low - 1 <= lat <= low + (12 if band == "X" else 8) + 1:
+        return None
+    west = (zone - 1) * 6 - 180  # the zone's 6 degrees, 3 more either side (32V, 31X-37X are wider)
+    if not (west - 3 <= lon <= west + 9 and -180 <= lon <= 180):
+        return None  # "1DBA5467-..." read as zone 1 gave longitude -183.9 (RT31-7b)
+    return lat, lon
 
 
 def mgrs(zone: int, band: str, square: str, digits: str) -> tuple[float, float] | None:

@@ -6,6 +6,13 @@ keeps text there in a layout of its own (Panasonic's BabyName and Landmark, Phot
 layout, every run of text in them is read: UTF-8 (ASCII included) and UTF-16 of either byte
 order. The text check only flags the register's and the academies' names, so the noise
 of binary data read as letters costs time, not answers.
+
+Not so for the location check: binary data holds chance postcodes ("E53NO", "m01cr", or "E9U" and
+"9UP" of two runs joined: about 1 in 300 random 4 KB blocks). In the strings of a block no reader
+parses (a JPEG APPn segment: GoPro's GPMF, Qualcomm's, Kodak's FPXR), a postcode counts only in a
+run that reads as words (another word of 3 letters or more in it), or in any run when half the runs
+or more have a word (a block of text: "Vendor", "LS6 2AB"; binary data's runs are mostly not)
+(RT31-18). Positions are read in all of it.
 """
 
 from __future__ import annotations
@@ -42,3 +49,27 @@ def printable_strings(blob: bytes) -> list[str]:
 def strings_text(blob: bytes) -> str:
     """The block's strings as one caption, each run on a line of its own ("" when there are none)."""
     return "\n".join(printable_strings(blob))
+
+
+# where (formats/jpeg.py's label) the strings of an unparsed binary block are read as a comment
+_BINARY_WHERE = re.compile(r"^(?:the )?JPEG APP\d+ segment ")
+_WORD = re.compile(r"(?<!\S)[A-Za-z]{3,}[.,;:!?]?(?!\S)")
+
+
+def from_binary(where: str) -> bool:
+    """The text at `where` is the strings of a binary block (a JPEG APPn segment no reader parses)."""
+    return _BINARY_WHERE.match(where) is not None
+
+
+def worded_runs(text: str, found) -> list[str]:
+    """What `found(run)` finds in the runs of a block's strings that read as words (RT31-18)."""
+    runs = text.split("\n")
+    worded = [_WORD.search(run) is not None for run in runs]
+    if 2 * sum(worded) >= len(runs):  # a block of text ("Vendor", "LS6 2AB"): every run
+        return [hit for run in runs for hit in found(run)]
+    out = []
+    for run in runs:
+        hits = list(found(run))
+        if hits and any(m.group() not in " ".join(hits) for m in _WORD.finditer(run)):
+            out += hits
+    return out

@@ -3,7 +3,11 @@
 The rule is general (RT29-20), as it is for coordinates: a property of ANY namespace whose name is
 a place's (City, Location, Sublocation, LocationName, LocationId, State, ProvinceState, Country,
 CountryCode, WorldRegion, shotLocation, County, Town, Address, PostalCode...), or ends in "City" or
-"Location" (mediapro:City, a vendor's ShootingLocation), is a place. Named in the trust's words for the
+"Location" (mediapro:City, a vendor's ShootingLocation, EventCity, shootinglocation), is a place.
+Not the English nouns in "-city" (LayerOpacity, FlightVelocity, BatteryCapacity, Electricity: "city"
+after a, i, o or r in lower case), nor a Location of a part of the picture or of the device
+(exif:SubjectLocation is a pixel; AFPointLocation, FaceLocation, FocusLocation, StorageLocation,
+FileLocation: RT31-14). Named in the trust's words for the
 vocabularies that are common; otherwise by its own name. Not places: the photographer's contact
 address (Iptc4xmpCore:CreatorContactInfo's CiAdrCity, CiAdrRegion...: where the studio is, not the
 photo) and the face regions of MWG (mwg-rs:Regions, Area: parts of the picture).
@@ -38,7 +42,11 @@ _NAMES = frozenset((
     "city town village county state province provincestate country countryname countrycode worldregion "
     "location sublocation locationname locationid shotlocation place placename venue address street "
     "postcode postalcode zipcode gpsareainformation").split())
-_SUFFIX = re.compile(r"(?:city|location)$")
+_CITY_NOUN = re.compile(r"[aior]city$")  # opacity, velocity, electricity, scarcity: not "...City"
+# a Location that is a point of the picture or a place on the device, not where it was taken
+_PART = re.compile(r"(?:subject|afpoint|afarea|af|focus|focuspoint|face|eye|region|area|point|pixel|crop|object|touch"
+                   r"|metering|spot|flash|cursor|marker|storage|file|folder|save|card|memory|thumbnail|preview"
+                   r"|data|media|layer|clip|library)[_-]?location$")
 _NOT = re.compile(r"^ciadr")  # the creator's contact address
 
 
@@ -48,9 +56,17 @@ def label(ns: str, name: str) -> str | None:
     if known:
         return known
     local = name.lower()
-    if _NOT.match(local) or not (local in _NAMES or _SUFFIX.search(local)):
+    if _NOT.match(local) or not (local in _NAMES or _suffixed(name)):
         return None
     return name[:1].upper() + name[1:]
+
+
+def _suffixed(name: str) -> bool:
+    """The name ends in a place word: "...City" (not a "-city" noun in lower case), "...Location" (not a part's)."""
+    local = name.lower()
+    if local.endswith("city"):
+        return name.endswith("City") or not _CITY_NOUN.search(local)
+    return local.endswith("location") and not _PART.search(local)
 
 
 _ORDER = {key: i for i, key in enumerate(LABELS)}
