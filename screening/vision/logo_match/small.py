@@ -161,10 +161,21 @@ class _Correlation:
 
 
 def _merge(found: list[Window]) -> list[Window]:
-    """Windows of one place (centres within half a window) become one, academies joined; the best few."""
+    """Windows of one place (centres within half a window) become one, academies joined; the best
+    few, each academy's best place first: an academy's place at a second crest size is taken only
+    when every academy proposing a place has its best one in (issue 16, recall33: a flat crest's two
+    sizes' places, neither a crest, pushed the embroidered academy's best place, a 61 px crest, out
+    of MAX_WINDOWS)."""
     found.sort(key=lambda w: -w.score)
+    first: list[Window] = []
+    seen: set[str] = set()
+    for win in found:  # each academy's best place, best first (a place may hold several academies')
+        if not win.academies <= seen:
+            first.append(win)
+            seen |= win.academies
+    rest = [w for w in found if all(w is not f for f in first)]
     kept: list[Window] = []
-    for win in found:
+    for win in first + rest:
         x, y, w, h = win.box
         for k in kept:
             kx, ky, kw, kh = k.box
