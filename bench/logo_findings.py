@@ -99,9 +99,9 @@ def _init(trust: str, without=()) -> None:
     _W["windows"] = [0, 0]
     merge = small._merge
 
-    def ranked(found):  # how often the small-crest windows were chosen, and how often not as before recall33
+    def ranked(found, *a, **k):  # how often the small-crest windows were chosen, and how often not as before
         before = _merge_before([small.Window(w.box, w.score, set(w.academies)) for w in found])
-        kept = merge(found)
+        kept = merge(found, *a, **k)
         _W["windows"][0] += 1
         _W["windows"][1] += sorted((w.box, sorted(w.academies)) for w in kept) != \
             sorted((w.box, sorted(w.academies)) for w in before)

@@ -73,14 +73,16 @@ def templates(ref: Reference) -> Template:
     return Template(cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT, mask)
 
 
-def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of: dict) -> list[Window]:
+def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of: dict,
+            each_first: bool = True) -> list[Window]:
     """The best MAX_WINDOWS places where one of `refs` may sit as a small crest, best first.
 
     `work` is the working image, `scale` working pixels per photo pixel, `templates_of[id(ref)]` the
     reference's templates() (a Template). For each reference and crest size (SMALL_SIZES, in photo pixels)
     the crest, shrunk to that size on a view where the smallest is VIEW_PX across, is compared
     with every place of the view (correlation of weighted Lab, free of each channel's offset:
-    a cast), and its best place kept.
+    a cast), and its best place kept. `each_first`: each academy's best place is taken before any
+    academy's place at another size (_merge); without it, the best places by score alone.
     """
     sizes = [s * scale for s in SMALL_SIZES if s * scale < SMALL_UP_TO]
     if not sizes or not refs:
@@ -106,7 +108,7 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of:
                 continue
             found.append(Window(((px) / view_scale, py / view_scale, w / view_scale, h / view_scale),
                                 float(best), {ref.academy}))
-    return _merge(found)
+    return _merge(found, each_first)
 
 
 class _Correlation:
@@ -160,7 +162,7 @@ class _Correlation:
         return float(best), at
 
 
-def _merge(found: list[Window]) -> list[Window]:
+def _merge(found: list[Window], each_first: bool = True) -> list[Window]:
     """Windows of one place (centres within half a window) become one, academies joined; the best
     few, each academy's best place first: an academy's place at a second crest size is taken only
     when every academy proposing a place has its best one in (issue 16, recall33: a flat crest's two
@@ -169,7 +171,7 @@ def _merge(found: list[Window]) -> list[Window]:
     found.sort(key=lambda w: -w.score)
     first: list[Window] = []
     seen: set[str] = set()
-    for win in found:  # each academy's best place, best first (a place may hold several academies')
+    for win in found if each_first else ():  # each academy's best place, best first (a place may hold several academies')
         if not win.academies <= seen:
             first.append(win)
             seen |= win.academies
