@@ -63,7 +63,6 @@ def build(n_photos: int, seed: int) -> list[dict]:
         extra = "40-60 px" if i % 2 == 0 else None
         for kind, crest in (("crest", _drawn(aid)), ("decoy", _decoy(aid, 7000 + i)),
                             ("other", crests.draw_crest(crests.style_from_seed(8000 + i), 512))):
-            meta = {}
             out, meta = M.crest_case(im, crest, rng, "5-10%", 0, seed=3000 + i, extra=extra)
             out = M.degrade(out, rng, meta)
             name = f"{i:02d}_{kind}_{aid}.jpg"
