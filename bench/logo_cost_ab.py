@@ -15,6 +15,13 @@ as bench_logos.py's trust-size table. Prints ms per photo and the ratios to the 
 
 from __future__ import annotations
 
+import os
+
+# one thread for the compute libraries, as the scan's pool workers have (pool_preload.ONE_THREAD_ENV):
+# set before numpy loads OpenBLAS, whose own threads would count as the logo check's CPU
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import dataclasses
 import json

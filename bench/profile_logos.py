@@ -11,6 +11,13 @@ most time under them. `--without STEP ...` leaves those logo steps out (detector
 
 from __future__ import annotations
 
+import os
+
+# one thread for the compute libraries, as the scan's pool workers have (pool_preload.ONE_THREAD_ENV):
+# set before numpy loads OpenBLAS, whose own threads would count as the logo check's CPU
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 import argparse
 import cProfile
 import dataclasses

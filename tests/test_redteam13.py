@@ -297,11 +297,7 @@ def test_rt13_7_blurred_copies_of_the_crest_do_not_crowd_out_the_sharp_one(logo_
     assert "south" in _crests_named(logo_detector, _crest_photo([(_south(), 52, (0.3, 0.6))] + blurred))
 
 
-@pytest.mark.xfail(strict=True, reason="RT13-8: on a phone panorama (8000 x 1200) a 52 px crest is 9 working "
-                   "pixels; small.windows caps its view at the working image (view_scale <= 1), so the 40/60/90 px "
-                   "templates are 7-16 px and the crest is not proposed; the same crest on a 2800 px photo is found "
-                   "(control). Fix: build the view from the photo itself (40 px -> VIEW_PX) when the working scale "
-                   "makes the smallest size under VIEW_PX, or tile large photos")
+# RT13-8: fixed (was a strict xfail)
 def test_rt13_8_a_small_crest_on_a_panorama_is_found(logo_detector):
     assert "south" in _crests_named(logo_detector, _crest_photo([(_south(), 52, (0.3, 0.6))], size=(8000, 1200)))
 

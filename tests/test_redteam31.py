@@ -126,18 +126,13 @@ JSONISH = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-2: a position written as JSON or XML attributes ('\"latitude\":53.8008,\"longitude\":-1.5491', "
-    "'lat=\"53.8008\" lon=\"-1.5491\"': what GPS-stamp apps, trackers and web exports put in a caption "
-    "or UserComment) is not read: _LABELLED allows nothing between the label and its ':' or '=' and "
-    "the number, so the quote stops it; the caption is cleared. Fix: allow a closing quote after the "
-    "label and an opening quote before the number (and lon before lat)."))
+# RT31-2: fixed (was a strict xfail)
 @pytest.mark.parametrize("text", JSONISH.values(), ids=list(JSONISH))
 def test_rt31_2_a_position_written_as_json_or_attributes_is_not_cleared(tmp_path, config, text):
     assert _found(tmp_path, config, "json.jpg", _captioned(text)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT31-2 (XMP): a GPS app's JSON in an XMP value of its own namespace is cleared")
+# RT31-2 (XMP): fixed (was a strict xfail)
 def test_rt31_2_a_position_as_json_in_an_xmp_value_is_not_cleared(tmp_path, config):
     body = b"<my:gps xmlns:my='http://example.com/gps/'>{\"latitude\":53.8008,\"longitude\":-1.5491}</my:gps>"
     assert _found(tmp_path, config, "json_xmp.jpg", _xmp(body)) & {"location", "error"}
@@ -154,7 +149,7 @@ def test_rt31_control_a_clips_labelled_comment_is_a_location(tmp_path, config):
     assert "location" in _clip_kinds(path, config)
 
 
-@pytest.mark.xfail(strict=True, reason="RT31-2 (clip): a clip's comment holding JSON coordinates is cleared")
+# RT31-2 (clip): fixed (was a strict xfail)
 def test_rt31_2_a_clips_json_comment_is_not_cleared(tmp_path, config):
     path = _tagged_clip(tmp_path, "json.mkv", {"comment": JSONISH["JSON latitude/longitude"]})
     assert _clip_kinds(path, config) & {"location", "error"}
@@ -165,37 +160,26 @@ NMEA = {"RMC": "$GPRMC,103045,A,5348.048,N,00132.946,W,0.0,0.0,011226,,,A*6C",
         "GGA": "$GPGGA,103045,5348.048,N,00132.946,W,1,08,0.9,100.0,M,46.9,M,,*47"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-3: an NMEA sentence ('$GPRMC,103045,A,5348.048,N,00132.946,W,...', degrees and minutes run "
-    "together, the hemisphere in its own field: what dashcams and GPS loggers write into a clip's comment, "
-    "a subtitle or a photo's caption) is not read as a position: cleared. Fix: read $..RMC/$..GGA/$..GLL "
-    "fields (ddmm.mmmm,N,dddmm.mmmm,W) in coordtext."))
+# RT31-3: fixed (was a strict xfail)
 @pytest.mark.parametrize("sentence", NMEA.values(), ids=list(NMEA))
 def test_rt31_3_an_nmea_sentence_in_a_caption_is_not_cleared(tmp_path, config, sentence):
     assert _found(tmp_path, config, "nmea.jpg", _captioned(sentence)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason="RT31-3 (clip): a dashcam clip's comment holding an NMEA sentence is cleared")
+# RT31-3 (clip): fixed (was a strict xfail)
 def test_rt31_3_an_nmea_sentence_in_a_clips_comment_is_not_cleared(tmp_path, config):
     path = _tagged_clip(tmp_path, "dashcam.mkv", {"comment": NMEA["RMC"]})
     assert _clip_kinds(path, config) & {"location", "error"}
 
 
 # RT31-4 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-4: a Google Maps place link, as the share button writes it for a dropped pin "
-    "('https://www.google.com/maps/place/53%C2%B048'02.9%22N+1%C2%B032'56.8%22W/': the DMS "
-    "percent-encoded, '+' for the space) is cleared: nothing unquotes a link before the DMS reader. "
-    "Fix: read each URL in a text also unquoted (unquote_plus) by coordtext."))
+# RT31-4: fixed (was a strict xfail)
 def test_rt31_4_a_google_maps_place_link_with_encoded_dms_is_not_cleared(tmp_path, config):
     link = "Our pitch: https://www.google.com/maps/place/53%C2%B048'02.9%22N+1%C2%B032'56.8%22W/"
     assert _found(tmp_path, config, "place_link.jpg", _captioned(link)) & {"location", "error"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-4b: DMS spaced with no marks and whole seconds ('53 48 3 N 1 32 57 W') is cleared, while "
-    "'53 48 02.9 N 1 32 56.8 W' is read (the Garmin form needs decimal minutes or seconds). Fix: read "
-    "three spaced integers followed by a hemisphere letter, both axes present."))
+# RT31-4b: fixed (was a strict xfail)
 def test_rt31_4b_spaced_dms_with_whole_seconds_is_not_cleared(tmp_path, config):
     assert _found(tmp_path, config, "spaced.jpg", _captioned("Taken at 53 48 3 N 1 32 57 W")) & {"location", "error"}
 
@@ -310,12 +294,7 @@ def test_rt31_control_a_small_cbor_assertion_is_read():
 
 
 # RT31-8 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-8: a C2PA CBOR assertion of many small items (an indefinite array of 0s) holds ~130x its size: "
-    "cbor.loads builds every item and c2pa._leaves lists every leaf; whole path, a 1 MB PNG caBX costs "
-    "~10 s CPU and ~400 MB, 3 MB ~31 s and 1.3 GB (load 3.4), and is cleared. Fix: a cap on items "
-    "per assertion (an error past it) or walk the CBOR without building it; leaves of numbers need not "
-    "be kept as text."))
+# RT31-8: fixed (was a strict xfail)
 def test_rt31_8_a_cbor_assertion_of_many_items_holds_a_few_copies_of_it_at_most():
     import tracemalloc
 
@@ -459,12 +438,7 @@ def _written(how: str) -> str:
 
 
 # RT31-13 (high for the link, low for the rest)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-13: a face written as text one way further is cleared: base64 percent-encoded in a link's query "
-    "('?img=%2F9j%2F4AAQ...': what a share link or a form post holds; a data: URI percent-encoded is an "
-    "error already), base64 split into string literals joined by '+' (a script), and (lower) bytes as "
-    "octal or binary numbers. Fix: textlayers unquotes %XX runs and joins quoted literals split by '+' "
-    "before the base64 reader; numbers of 3 octal or 8 binary digits as byte lists."))
+# RT31-13: fixed (was a strict xfail)
 @pytest.mark.parametrize("how", ["percent-encoded base64 in a link", "base64 as concatenated string literals",
                                  "octal bytes", "binary bytes"])
 def test_rt31_13_a_face_written_as_text_another_way_is_not_cleared(tmp_path, config, how):
@@ -700,14 +674,7 @@ def test_rt31_control_one_long_description_is_read_once():
 
 
 # RT31-20 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-20: EXIF text is read in every directory (RT29-8..10, up to captions.MAX_PAGES = 1024), and every "
-    "directory's tag may point at the same bytes: a 65 KB JPEG of 1000 IFDs sharing one 40 KB description "
-    "gives 40 MB of captions, and the location check spends ~22.6 s of CPU on them (1 IFD: 0.2 s, same "
-    "run, load 6.5) before the decode check's 32-directory limit makes the file an error; a 1 MB PNG eXIf "
-    "of 100 IFDs sharing 1 MB: 57 s (1 IFD: 2.2 s). Fix: read each (offset, count) once per block, or cap "
-    "the caption text of a file at a few times its size (an error past it), or apply the 32-directory "
-    "refusal before the text readers."))
+# RT31-20: fixed (was a strict xfail)
 def test_rt31_20_text_shared_by_many_directories_is_read_once():
     from screening.formats import captions
 
@@ -736,12 +703,7 @@ def test_rt31_control_an_assertion_in_its_store_is_decoded_at_most_twice(monkeyp
 
 
 # RT31-21 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-21: c2pa._scan walks every 'jumb' from its own start (so a store inside a skipped box is read, "
-    "RT29 7de386b), and so an assertion under N nested superboxes is decoded N+2 times (listed once): "
-    "a 100 KB CBOR assertion under 30 superboxes costs 3.4 s of CPU against 0.24 s unnested (JSON "
-    "2.8 s vs 0.15 s, same run, load ~6); with RT31-8 a 1 MB PNG costs minutes. Fix: remember the "
-    "(start, end) of superboxes already walked and skip them when the scan meets them again."))
+# RT31-21: fixed (was a strict xfail)
 def test_rt31_21_a_nested_assertion_is_decoded_no_more_than_an_unnested_one(monkeypatch):
     assert _decodes(monkeypatch, 30) <= 2
 
@@ -770,12 +732,7 @@ LINKS = {
 
 
 # RT31-22 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-22: map links whose numbers are percent-encoded or bracket-labelled are cleared: Bing's "
-    "where1=53.8008%2C-1.5491, Citymapper's endcoord=, OSM's directions route=...%2C...%3B..., Google's "
-    "maps/search/53.8008,+-1.5491, Uber's dropoff[latitude]=...&dropoff[longitude]=... (what each app's share "
-    "button writes). Fix: read each link also percent-decoded (unquote_plus) and take '[latitude]'/"
-    "'[longitude]' as labels."))
+# RT31-22: fixed (was a strict xfail)
 @pytest.mark.parametrize("link", LINKS.values(), ids=list(LINKS))
 def test_rt31_22_a_map_link_in_another_shape_is_not_cleared(tmp_path, config, link):
     assert _found(tmp_path, config, "link.jpg", _captioned(f"Meet here: {link}")) & {"location", "error"}
@@ -787,11 +744,7 @@ SHORT = {"Google Maps share link (maps.app.goo.gl)": "https://maps.app.goo.gl/Xq
 
 
 # RT31-23 (medium/high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-23: a short map link ('https://maps.app.goo.gl/...', what Google Maps' Share button writes today; "
-    "goo.gl/maps; maps.apple/p) names a place as surely as a what3words address, and like it cannot be "
-    "decoded offline, but is cleared (what3words is a place: geocodes.py). Fix: a map service's short link "
-    "is a place ('map link'), as what3words is."))
+# RT31-23: fixed (was a strict xfail)
 @pytest.mark.parametrize("link", SHORT.values(), ids=list(SHORT))
 def test_rt31_23_a_short_map_link_is_a_place(tmp_path, config, link):
     assert _found(tmp_path, config, "short.jpg", _captioned(f"Where we met: {link}")) & {"location", "error"}
@@ -969,13 +922,7 @@ def test_rt31_control_a_face_as_base64_jpeg_in_a_comment_is_a_face(tmp_path, con
 
 
 # RT31-28 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-28: a face written as base64 of an AVIF, HEIF or JPEG 2000 picture in a caption, or carried raw "
-    "in an unread JPEG APPn segment, is cleared (a base64 HEIF gave a plus-code 'location' by chance, RT31-27): "
-    "the picture readers of text and of blobs (textpictures, exif_images.picture_starts) know JPEG, PNG, GIF, "
-    "WebP, TIFF and BMP signatures only; a 'data:image/avif' URI is an error, the bare base64 is not. Fix: "
-    "recognise ISO BMFF 'ftyp' (heic, heix, mif1, avif) and JPEG 2000 signatures: screen them, or make the "
-    "file an error."))
+# RT31-28: fixed (was a strict xfail)
 @pytest.mark.parametrize("fmt,where", [("AVIF", "base64 in a PNG comment"), ("JPEG2000", "base64 in a PNG comment"),
                                        ("HEIF", "an APP9 segment"), ("AVIF", "an APP9 segment")])
 def test_rt31_28_a_face_as_avif_heif_or_jpeg2000_is_not_cleared(tmp_path, config, fmt, where):

@@ -184,15 +184,11 @@ def test_rt32_control_exiftools_one_line_position_is_a_location(tmp_path, config
     assert "location" in _found(tmp_path, config, "one-line.jpg", _captioned(EXIFTOOL_ONE_LINE))
 
 
-_RT32_5 = pytest.mark.xfail(strict=True, reason=(
-    "RT32-5: exiftool's GPSLatitude and GPSLongitude printed one a line (its output for -GPSLatitude "
-    "-GPSLongitude, the composite tags with N/W) and decimal degrees spelled 'degrees N' are cleared "
-    "(both already before RT31-1). Fix: a labelled latitude line and longitude line paired across a "
-    "line break; 'degrees' before a hemisphere letter. ('deg' written against the digits: fixed.)"))
+# RT32-5: fixed (was a strict xfail): a keyed latitude and longitude paired across lines (coordkeys.py),
+# "degrees" before a hemisphere letter (coordtext._DEGREE_WORD)
 
 
-@pytest.mark.parametrize("text", [v if k == "deg written together" else pytest.param(v, marks=_RT32_5)
-                                  for k, v in DEG_SPELLINGS.items()], ids=DEG_SPELLINGS.keys())
+@pytest.mark.parametrize("text", DEG_SPELLINGS.values(), ids=DEG_SPELLINGS.keys())
 def test_rt32_5_a_position_in_another_deg_spelling_is_not_cleared(tmp_path, config, text):
     assert _found(tmp_path, config, "deg.jpg", _captioned(text)) & {"location", "error"}
 

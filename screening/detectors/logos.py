@@ -148,7 +148,7 @@ class LogoDetector:
         same matcher and appearance check. A place keeps its best finding."""
         done = {a for f in findings if f.score >= self.settings.min_score for a in (f.academy, *f.also)}
         left = [r for r in refs if r.academy not in done]
-        for win in small.windows(work, scale, left, self._small_templates, "windows" in self.steps):
+        for win in small.windows(work, scale, left, self._small_templates, photo=rgb, each_first="windows" in self.steps):
             x, y, w, h = (v / scale for v in win.box)
             side = max(w, h)
             zoom = min(SMALL_MAX_ZOOM, SMALL_VIEW / side)

@@ -61,7 +61,7 @@ def _streams(data: bytes, fmt: str, what: str) -> list[tuple[str, bytes]]:
 
 
 def _scan(stream: bytes, what: str, out: list[Assertion]) -> None:
-    pos = 0
+    pos, walked = 0, set()  # the superboxes already walked (as part of an enclosing one): each decoded once (RT31-21)
     while True:
         at = stream.find(b"jumb", pos)
         if at < 0:
@@ -74,9 +74,10 @@ def _scan(stream: bytes, what: str, out: list[Assertion]) -> None:
             continue  # the four letters, not a superbox
         if size < header or start + size > len(stream):
             raise MetadataError(f"a C2PA/JUMBF manifest in the {what} at byte {start} is cut off")
-        # every superbox is walked from its own start too, nested ones again: one whose bytes lie in a box
-        # this walk skips (an embedded file's) is still read; the same assertion twice is listed once
-        _superbox(stream, start + header, start + size, (), f"C2PA/JUMBF manifest in the {what}", out, 0)
+        # every superbox is walked from its own start too: one whose bytes lie in a box this walk skips (an
+        # embedded file's) is still read; one an enclosing superbox's walk went through is not walked again
+        if (start + header, start + size) not in walked:
+            _superbox(stream, start + header, start + size, (), f"C2PA/JUMBF manifest in the {what}", out, 0, walked)
 
 
 def _size(blob: bytes, start: int, end: int) -> tuple[int, int]:
@@ -101,7 +102,9 @@ def _boxes(blob: bytes, start: int, end: int, where: str):
         pos += size
 
 
-def _superbox(blob: bytes, start: int, end: int, labels: tuple[str, ...], where: str, out: list, depth: int) -> None:
+def _superbox(blob: bytes, start: int, end: int, labels: tuple[str, ...], where: str, out: list, depth: int,
+              walked: set) -> None:
+    walked.add((start, end))
     if depth > MAX_DEPTH:
         raise MetadataError(f"{where}: JUMBF boxes nested too deeply")
     boxes = list(_boxes(blob, start, end, where))
@@ -111,10 +114,11 @@ def _superbox(blob: bytes, start: int, end: int, labels: tuple[str, ...], where:
     name = "/".join(label for label in labels if label) or "(unlabelled)"
     for kind, s, e in boxes[1:]:
         if kind == b"jumb":
-            _superbox(blob, s, e, labels, where, out, depth + 1)
+            _superbox(blob, s, e, labels, where, out, depth + 1, walked)
         elif kind in (b"json", b"cbor"):
             tree = _decode(kind, blob[s:e], f"{where}, {name}")
-            out.append((f"C2PA {labels[-1] or name}", tuple(_leaves(tree, ()))))
+            left = [cbor.item_budget(e - s)]  # leaves listed, bounded by the bytes as the items built are (RT31-8)
+            out.append((f"C2PA {labels[-1] or name}", tuple(_leaves(tree, (), left=left, where=f"{where}, {name}"))))
 
 
 def _label(description: bytes) -> str:
@@ -130,21 +134,27 @@ def _decode(kind: bytes, raw: bytes, where: str):
             return cbor.loads(raw)
         except MetadataError as exc:
             raise MetadataError(f"{where}: {exc}") from None
+    if raw.count(b",") + raw.count(b"[") + raw.count(b"{") > cbor.item_budget(len(raw)):  # (items at most: before
+        raise MetadataError(f"{where}: more items than its size allows (many tiny items): refused")  # building them)
     try:
         return json.loads(raw, object_pairs_hook=cbor.Pairs)
     except (ValueError, RecursionError) as exc:
         raise MetadataError(f"{where}: its JSON cannot be read: {str(exc)[:80]}") from None
 
 
-def _leaves(tree, path: tuple[str, ...], depth: int = 0):
+def _leaves(tree, path: tuple[str, ...], depth: int = 0, left: list[int] | None = None, where: str = "C2PA"):
     if depth > cbor.MAX_DEPTH:
         raise MetadataError("C2PA assertion nested too deeply")
+    if left is not None:
+        left[0] -= 1
+        if left[0] < 0:
+            raise MetadataError(f"{where}: more items than its size allows (many tiny items): refused")
     if isinstance(tree, cbor.Pairs):
         for key, value in tree:
-            yield from _leaves(value, (*path, key if isinstance(key, str) else repr(key)), depth + 1)
+            yield from _leaves(value, (*path, key if isinstance(key, str) else repr(key)), depth + 1, left, where)
     elif isinstance(tree, list):
         for value in tree:
-            yield from _leaves(value, path, depth + 1)
+            yield from _leaves(value, path, depth + 1, left, where)
     elif isinstance(tree, str):
         yield path, tree, True
     elif isinstance(tree, (bytes, bytearray)):

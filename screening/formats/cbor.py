@@ -4,6 +4,11 @@ Maps come back as `Pairs` (every key and value in order, duplicates kept, so a s
 key cannot hide the first), tags as their content, simple values and floats as Python's. Anything
 that is not well-formed CBOR (cut off, a reserved code, invalid UTF-8, bytes after the item) raises
 MetadataError: an assertion that cannot be read is never "nothing found".
+
+The items built are bounded by the bytes (item_budget: a floor, then one item per ITEM_BYTES bytes):
+an item can be one byte (an array of 100,000 zeros is 100 KB) and each costs ~100 bytes built and
+listed as a leaf, so data of many tiny items past the budget is refused (MetadataError) before it
+holds more than a few copies of its size (RT31-8).
 """
 
 from __future__ import annotations
@@ -13,6 +18,15 @@ import struct
 from screening.formats.common import MetadataError
 
 MAX_DEPTH = 64
+# Items any CBOR or JSON data may hold: ITEMS_FLOOR, then one per ITEM_BYTES of its bytes (a C2PA
+# assertion's map of text keys and values takes 5-10 bytes an item).
+ITEMS_FLOOR = 4096
+ITEM_BYTES = 4
+
+
+def item_budget(size: int) -> int:
+    """The items data of `size` bytes may hold (its tree built, its leaves listed) before it is refused."""
+    return ITEMS_FLOOR + size // ITEM_BYTES
 
 
 class Pairs(list):
@@ -20,8 +34,8 @@ class Pairs(list):
 
 
 def loads(data: bytes) -> object:
-    """The one data item `data` holds."""
-    value, end = _item(data, 0, 0)
+    """The one data item `data` holds; more than item_budget(len(data)) items raise MetadataError."""
+    value, end = _Reader(item_budget(len(data))).item(data, 0, 0)
     if value is _BREAK:
         raise MetadataError("CBOR data begins with a break")
     if end != len(data):
@@ -43,7 +57,20 @@ def _argument(data: bytes, pos: int, info: int) -> tuple[int | None, int]:
     return int.from_bytes(data[pos:pos + size], "big"), pos + size
 
 
-def _item(data: bytes, pos: int, depth: int):
+class _Reader:
+    """One data item's reading: the items it may still build."""
+
+    def __init__(self, left: int):
+        self.left = left
+
+    def item(self, data: bytes, pos: int, depth: int):
+        self.left -= 1
+        if self.left < 0:
+            raise MetadataError("CBOR data holds more items than its size allows (many tiny items): refused")
+        return _item(self, data, pos, depth)
+
+
+def _item(reader: _Reader, data: bytes, pos: int, depth: int):
     if depth > MAX_DEPTH:
         raise MetadataError("CBOR data is nested too deeply")
     if pos >= len(data):
@@ -60,10 +87,10 @@ def _item(data: bytes, pos: int, depth: int):
     if major in (2, 3):
         return _string(data, pos, major, n)
     if major in (4, 5):
-        return _container(data, pos, major, n, depth)
+        return _container(reader, data, pos, major, n, depth)
     if n is None:
         raise MetadataError(f"CBOR tag at byte {pos - 1} has no number")
-    return _item(data, pos, depth + 1)  # a tag: its content
+    return reader.item(data, pos, depth + 1)  # a tag: its content
 
 
 def _simple(data: bytes, pos: int, info: int):
@@ -113,19 +140,19 @@ def _chunk(data: bytes, pos: int, major: int):
     return _string(data, pos, major, n)
 
 
-def _container(data: bytes, pos: int, major: int, n: int | None, depth: int):
+def _container(reader: _Reader, data: bytes, pos: int, major: int, n: int | None, depth: int):
     out: list = Pairs() if major == 5 else []
     count = 0
     while n is None or count < n:
-        if n is not None and n > len(data) - pos:
+        if n is not None and n - count > len(data) - pos:  # (each item left takes a byte at least)
             raise MetadataError(f"CBOR {'map' if major == 5 else 'array'} declares more items than its data holds")
-        key, pos = _item(data, pos, depth + 1)
+        key, pos = reader.item(data, pos, depth + 1)
         if key is _BREAK:
             if n is not None:
                 raise MetadataError("CBOR break inside a definite-length item")
             break
         if major == 5:
-            value, pos = _item(data, pos, depth + 1)
+            value, pos = reader.item(data, pos, depth + 1)
             if value is _BREAK:
                 raise MetadataError("CBOR map ends between a key and its value")
             out.append((key, value))

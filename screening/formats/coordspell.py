@@ -4,7 +4,11 @@ Still only labelled or lettered, as coordtext's are:
 - degrees:minutes:seconds with colons and hemisphere letters ("53:48:02.88N 1:32:56.76W", exiftool's
   -c "%d:%d:%.2f"), or degrees:decimal minutes ("53:48.048N"); the seconds or minutes with a fraction
   ("14:30:00 S" is a time, "10 12 14 S" sizes);
-- degrees minutes seconds separated by spaces with letters after ("53 48 02.9 N 001 32 56.8 W"), alike;
+- degrees minutes seconds separated by spaces with letters after ("53 48 02.9 N 001 32 56.8 W"), alike,
+  or all three whole ("53 48 3 N 1 32 57 W", RT31-4b: both axes with their letters, north only: "Sizes 10 12
+  14 S 16 18 20 W" are sizes);
+- NMEA fields, degrees and minutes run together and the hemisphere in a field of its own (RT31-3):
+  "5348.048,N,00132.946,W" of a dashcam's or logger's $GPRMC/$GPGGA/$GNGLL... sentence (ddmm.mmmm,N,dddmm.mmmm,W);
 - labelled values in either order, each degrees or signed degrees and minutes (and seconds):
   "lon -1.5491 lat 53.8008", "lat 53°48.048 lon -1°32.946";
 - a pair after a two-axis label, split by "/", "|", ",", ";" or a space: "lat/lon 53.8008/-1.5491",
@@ -32,6 +36,12 @@ _COLONS = re.compile(r"(?<![\w.:])" + _sep_dms("a", ":") + r"\s*(?P<ns>[NS])\b[\
                      + _sep_dms("b", ":") + r"\s*(?P<ew>[EW])\b")
 _SPACED = re.compile(r"(?<![\w.,])" + _sep_dms("a", " ") + r" ?(?P<ns>[NS])\b[\s,;/]*"
                      + _sep_dms("b", " ") + r" ?(?P<ew>[EW])\b")
+_WHOLE = r"(?P<{0}d>\d{{1,3}}) (?P<{0}m>\d{{1,2}}) (?P<{0}s>\d{{1,2}})(?P<{0}f>)"
+# (north only: "Sizes 10 12 14 S 16 18 20 W" are clothes sizes; the trust's sites are all north)
+_SPACED_WHOLE = re.compile(r"(?<![\w.,:])" + _WHOLE.format("a") + r" ?(?P<ns>N)\b[\s,;/]*"
+                           + _WHOLE.format("b") + r" ?(?P<ew>[EW])\b")
+_NMEA = re.compile(r"(?<![\w.])(?P<ad>\d{1,2})(?P<am>\d{2}\.\d+),(?P<ns>[NS]),"
+                   r"(?P<bd>\d{1,3})(?P<bm>\d{2}\.\d+),(?P<ew>[EW])(?![\w.])")
 
 _LAT, _LON = r"lat(?:itude)?", r"(?:lon|long|lng|longitude)"
 
@@ -52,10 +62,13 @@ _PAIR = re.compile(rf"\(?\b(?:(?P<first>{_LAT})\s*[/,&|-]?\s*{_LON}|{_LON}\s*[/,
 
 def positions(text: str):
     """((start, end), Position) of the positions in these spellings in `text`."""
-    for pattern in (_COLONS, _SPACED):
+    for pattern in (_COLONS, _SPACED, _SPACED_WHOLE):
         for m in pattern.finditer(text):
             parts = [[_num(m[p + "d"]), _num(m[p + "m"] + (m[p + "f"] or "")), _num(m[p + "s"])] for p in "ab"]
             yield m.span(), _dms(parts, m["ns"], m["ew"], m.group(0).strip())
+    for m in _NMEA.finditer(text) if ",N," in text or ",S," in text else ():
+        parts = [[_num(m[p + "d"]), _num(m[p + "m"]), 0.0] for p in "ab"]
+        yield m.span(), _dms(parts, m["ns"], m["ew"], m.group(0).strip())
     for pattern in (_LAT_LON, _LON_LAT):
         for m in pattern.finditer(text):
             parts = [[_num(m[p]), _num(m[p + "m"]), _num(m[p + "s"])] for p in "yx"]

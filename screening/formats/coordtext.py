@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import unquote_plus
 
-from screening.formats import coordspell, geocodes, projected
+from screening.formats import coordkeys, coordspell, geocodes, projected
 from screening.formats import postcodes as _postcodes
 from screening.formats.geotags import Claims, Place, Position
 from screening.formats.osgrid import grid_refs
@@ -67,24 +68,61 @@ _DMS_FIRST = re.compile(r"\b(?P<ns>[NS])\s*" + _dms_part("a") + r"[\s,;/]+(?P<ew
 # (a CSV row's pair after a comma, or before ",45.2" of altitude, and "53.8;-1.5" are pairs: RT13-3)
 _BARE_PAIR = re.compile(r"(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})\s*[,;/|]?\s+([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)"
                         r"|(?<![\w.+\-−])([-+−]?\d{1,2}\.\d{3,})[,;]([-+−]?\d{1,3}\.\d{3,})(?!\w|\.\d)")
-# Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, OpenStreetMap "mlat=..&mlon=..".
-_MAP_LINK = re.compile(r"(?:@|[?&](?:q|ll|query|center|destination)=)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
+# Map links: Google Maps "@53.8008,-1.5491,17z", "?q=" / "ll=" / "query=" pairs, "/maps/search/53.8,-1.5", Bing's
+# "where1=", Citymapper's "endcoord=", OSM's directions "route=" (read decoded, RT31-22), a "geo:53.8,-1.5" URI
+# (Android's share), "mlat=..&mlon=..".
+_MAP_LINK = re.compile(r"(?:@|[?&](?:amp;)?(?:q|ll|sll|query|center|destination|origin|[sd]addr|where\d?|(?:start|end)?coords?"
+                       r"|route)=(?:loc:)?|/maps/(?:search|place|dir)/|(?<![\w.])geo:)([-+]?\d{1,2}\.\d+)(?:,|%2C)\s*([-+]?\d{1,3}\.\d+)"
                        r"|[?&]mlat=([-+]?\d{1,2}\.\d+)&(?:amp;)?mlon=([-+]?\d{1,3}\.\d+)", re.IGNORECASE)
 # Where 3 decimal places (about 110 m) are enough to count: the British Isles (the trust's schools).
 _BRITISH_ISLES = (49.0, 61.5, -11.0, 2.5)
 _ISO6709 = re.compile(r"(?<![\w.])([+-]\d{2,6}(?:\.\d+)?)([+-]\d{3,7}(?:\.\d+)?)(?:[+-]\d+(?:\.\d+)?)?(?:CRS\S*?)?/")
 
 
-_DEGREE_WORD = re.compile(r"(?<=\d) ?deg(?:rees?|s)?\.?(?= ?\d)", re.I)
+# "deg" before a figure (exiftool's "53 deg 48' 2.90\" N", RT31-1) or a hemisphere ("53.8008 degrees N", RT32-5)
+_DEGREE_WORD = re.compile(r"(?<=\d) ?deg(?:rees?|s)?\.?(?= ?(?:\d|[NSEW]\b))", re.I)
 
 
 def positions(text: str) -> list[Position]:
-    """Every position written in `text` (valid or malformed), each once, in the order found."""
-    text = _DEGREE_WORD.sub("°", plain(text).replace("−", "-"))  # exiftool's "53 deg 48' 2.90\" N" (RT31-1)
+    """Every position written in `text` (valid or malformed), each once, in the order found; a link's
+    percent-encoding undone too (RT31-4/22): what its own words say and what its decoded form says."""
+    readings = readings_of(text)
+    found = _read(_DEGREE_WORD.sub("°", readings[0].replace("−", "-")))
+    for decoded in readings[1:]:
+        seen = {(p.lat, p.lon, p.problem) for p in found}
+        found += [p for p in _read(_DEGREE_WORD.sub("°", decoded.replace("−", "-")))
+                  if (p.lat, p.lon, p.problem) not in seen]
+    return found
+
+
+def readings_of(text: str) -> list[str]:
+    """`text` as it reads (plain), and, when it holds a link or percent-encoding, with every such word
+    decoded as a browser shows it (RT31-4/22/23): "%2C" a comma, "%C2%B0" a degree sign, "+" a space.
+    Only words that are links ("://", "www.", "%XX") are decoded: elsewhere "+53.8008" is a sign."""
+    shown = plain(text)
+    if ("%" not in shown and "/" not in shown and "www." not in shown.lower()) or not _LINK_WORD.search(shown):
+        return [shown]
+    words = shown.split(" ")
+    for i, word in enumerate(words):
+        if _LINK_WORD.search(word):
+            for _ in range(3):  # "%252C", encoded twice, is a comma too
+                word = unquote_plus(word)
+                if not _PERCENT.search(word):
+                    break
+            words[i] = word
+    decoded = plain(" ".join(words))
+    return [shown] if decoded == shown else [shown, decoded]
+
+
+_PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+_LINK_WORD = re.compile(r"%[0-9A-Fa-f]{2}|://|(?<!\S)www\.|(?<!\S)[\w.-]+\.[a-z]{2,6}/", re.I)
+
+
+def _read(text: str) -> list[Position]:
     found: list[Position] = []
     taken: list[tuple[int, int]] = []
-    for finder in (_map_links, geocodes.positions, _labelled, _dms, _hemispheres, _iso6709, _os_grid,
-                   projected.positions, coordspell.positions, _bare_pairs):
+    for finder in (_map_links, geocodes.positions, _labelled, coordkeys.positions, _dms, _hemispheres,
+                   _iso6709, _os_grid, projected.positions, coordspell.positions, _bare_pairs):
         for (start, end), pos in finder(text):
             if any(start < b and a < end for a, b in taken):
                 continue  # the same characters already read by a surer pattern
@@ -94,8 +132,9 @@ def positions(text: str) -> list[Position]:
 
 
 def postcodes(text: str) -> list[str]:
-    """UK postcodes in `text` ("LS6 2AB", "ls6 2ab", "LS62AB"): formats/postcodes.py."""
-    return _postcodes.postcodes(plain(text))
+    """UK postcodes in `text` ("LS6 2AB", "ls6 2ab", "LS62AB"), a link's decoded too ("?q=LS6+2AB"):
+    formats/postcodes.py."""
+    return list(dict.fromkeys(code for shown in readings_of(text) for code in _postcodes.postcodes(shown)))
 
 
 def plain(text: str) -> str:
@@ -254,7 +293,8 @@ def caption_sources(texts) -> list[tuple[str, str, Claims]]:
 
     texts, out = list(texts), []
     for where, text in texts:
-        found, codes, coded = positions(text), postcodes(text), geocodes.places(plain(text))
+        coded = list(dict.fromkeys(place for shown in readings_of(text) for place in geocodes.places(shown)))
+        found, codes = positions(text), postcodes(text)
         if found or codes or coded:
             places = tuple(dict.fromkeys([Place("postcode", code) for code in codes] + coded))
             out.append(("caption", f"the {where}", Claims(tuple(found), places)))

@@ -150,27 +150,60 @@ def pictures_in(blob: bytes, where: str) -> list[Embedded]:
 
 
 def picture_starts(block: bytes, start: int, spans: set[tuple[int, int]], end: int | None = None):
-    """Offsets of JPEG, PNG, GIF, WebP, TIFF and BMP pictures. A PNG's 8-byte signature counts whatever
-    follows (chance hits are negligible); a GIF's 6 bytes count when a block follows the header as
-    Pillow finds one; a JPEG's 3 bytes count when their markers reach a frame header as libjpeg reads
-    them; a BMP's 2 bytes count when a known DIB header with a sane size follows (RT18-8). A hit that
-    counts and then fails to decode is an error for the caller. With `end`, only pictures that start
-    before it are found, but each is judged on the whole block (a memory map of a file: what a
-    decoder reading the file from there reads, carried._found_in)."""
+    """Offsets of JPEG, PNG, GIF, WebP, TIFF, BMP, HEIF/AVIF and JPEG 2000 pictures. A PNG's 8-byte
+    signature counts whatever follows (chance hits are negligible), as a JP2 file's 12-byte signature
+    box does; a GIF's 6 bytes count when a block follows the header as Pillow finds one; a JPEG's 3
+    bytes count when their markers reach a frame header as libjpeg reads them; a BMP's 2 bytes count
+    when a known DIB header with a sane size follows (RT18-8); an ISO BMFF `ftyp` box when it is whole
+    and names a HEIF or AVIF brand (RT31-28); a JPEG 2000 codestream's SOC and SIZ markers when the SIZ
+    segment is well formed. A hit that counts and then fails to decode (a JPEG 2000: no reader here) is
+    an error for the caller. With `end`, only pictures that start before it are found, but each is
+    judged on the whole block (a memory map of a file: what a decoder reading the file from there
+    reads, carried._found_in)."""
     end = len(block) if end is None else end
     chains: dict[int, bool] = {}  # JPEG marker positions already followed (each byte walked once)
     for signature, is_image in ((b"\xff\xd8\xff", lambda b, a: _jpeg_headers_at(b, a, chains)),
                                 (b"\x89PNG\r\n\x1a\n", lambda b, a: True),
                                 (b"GIF87a", _gif_at), (b"GIF89a", _gif_at), (b"WEBP", _webp_at),
-                                (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at), (b"BM", _bmp_at)):
-        reach = end + len(signature) - 1 + (8 if signature == b"WEBP" else 0)  # (WEBP: 8 bytes after RIFF)
+                                (b"II*\x00", _tiff_image_at), (b"MM\x00*", _tiff_image_at), (b"BM", _bmp_at),
+                                (b"ftyp", _heif_at), (_JP2, lambda b, a: True), (b"\xff\x4f\xff\x51", _j2k_at)):
+        back = _BEFORE.get(signature, 0)  # (WEBP: 8 bytes after RIFF; ftyp: 4 after the box size)
+        reach = end + len(signature) - 1 + back
         at = block.find(signature, start, reach)
         while at >= 0:
-            if signature == b"WEBP":
-                at -= 8  # RIFF size WEBP
+            at -= back
             if start <= at < end and not any(a <= at < b for a, b in spans) and is_image(block, at):
                 yield at
-            at = block.find(signature, at + (9 if signature == b"WEBP" else 1), reach)
+            at = block.find(signature, at + back + 1, reach)
+
+
+_BEFORE = {b"WEBP": 8, b"ftyp": 4}
+_JP2 = b"\x00\x00\x00\x0cjP  \r\n\x87\n"  # the JPEG 2000 signature box (JP2, JPX)
+# ISO BMFF brands of a still image (HEIF, HEIC, AVIF, MIAF) in a `ftyp` box; a clip's (isom, mp42, qt) is none
+_STILL_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1",
+                           b"miaf", b"avif", b"avis", b"avio"})
+
+
+def _heif_at(block: bytes, at: int) -> bool:
+    """A whole `ftyp` box (size 16 to 1024, whole brands) whose major or a compatible brand is a still
+    image's: a HEIF or AVIF file, decoded as one (an unknown major brand: not decoded, an error)."""
+    if at < 0 or at + 16 > len(block):
+        return False
+    size = int.from_bytes(block[at:at + 4], "big")
+    if not 16 <= size <= 1024 or size % 4 or at + size > len(block):
+        return False
+    brands = [block[at + 8:at + 12]] + [block[p:p + 4] for p in range(at + 16, at + size, 4)]
+    return any(brand in _STILL_BRANDS for brand in brands)
+
+
+def _j2k_at(block: bytes, at: int) -> bool:
+    """A JPEG 2000 codestream: SOC, then a SIZ segment whose length matches its 1-16384 components and
+    whose image is larger than its offsets."""
+    if at + 42 > len(block):
+        return False
+    length, _caps, width, height, x0, y0 = struct.unpack_from(">HHIIII", block, at + 4)
+    (count,) = struct.unpack_from(">H", block, at + 40)
+    return 1 <= count <= 16384 and length == 38 + 3 * count and width > x0 and height > y0
 
 
 def _gif_at(block: bytes, at: int) -> bool:

@@ -8,6 +8,10 @@
 - a what3words address ("///filled.count.soap", "w3w.co/filled.count.soap", "what3words.com/...")
   cannot be decoded offline (the word list is the company's): it is a place, "what3words address".
   A short plus code ("RF22+89 Leeds": the area is named beside it) is a place too.
+- a map service's short link (RT31-23: Google Maps' share button's "maps.app.goo.gl/...", the older
+  "goo.gl/maps/...", Apple's "maps.apple/p/...", OpenStreetMap's "osm.org/go/...", HERE's
+  "share.here.com/p/..."): most hold a key to the service's server, not the place (OSM's could be
+  decoded, is not yet): a place too, "short map link". Waze's "waze.com/ul/h<geohash>" holds its geohash: decoded.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ _GEOHASH_LABEL = re.compile(r"\bgeo-?hash(\.org/|\s*[:=]\s*|\s+)([0-9a-z]{1,16})
 
 _W3W = re.compile(r"(?:(?<![:/\w])///|\b(?:w3w\.co|what3words\.com)/)([^\W\d_]{2,}\.[^\W\d_]{2,}\.[^\W\d_]{2,})"
                   r"(?![\w.]*\w)")
+_SHORT_LINK = re.compile(r"(?<![\w.-])(?:maps\.app\.goo\.gl/|goo\.gl/maps/|maps\.apple(?:\.com)?/p/|osm\.org/go/"
+                         r"|share\.here\.com/[lp]/)[\w~@=+-]+", re.I)
+_WAZE = re.compile(r"(?<![\w.-])waze\.com/ul/h([0-9a-z]{5,12})\b", re.I)
 
 
 def positions(text: str):
@@ -46,6 +53,10 @@ def positions(text: str):
         decoded = plus_code(m.group(0))
         if decoded is not None:
             yield m.span(), Position(*decoded, raw=m.group(0), what="plus code written")
+    for m in _WAZE.finditer(text):
+        decoded = geohash(m.group(1))
+        if decoded is not None:
+            yield m.span(), Position(*decoded, raw=m.group(0), what="geohash written")
     for m in _GEOHASH_LABEL.finditer(text):
         decoded = geohash(m.group(2)) if len(m.group(2)) >= 5 else None
         if decoded is None and m.group(1).strip():  # "geohash: x" says it is one; "geohash and maps" does not
@@ -55,8 +66,9 @@ def positions(text: str):
 
 
 def places(text: str) -> list[Place]:
-    """what3words addresses and short plus codes in `text`: places without coordinates."""
+    """what3words addresses, short map links and short plus codes in `text`: places without coordinates."""
     found = [Place("what3words address", "///" + m.group(1)) for m in _W3W.finditer(text)]
+    found += [Place("short map link", m.group(0)) for m in _SHORT_LINK.finditer(text)]
     full = {m.span() for m in _FULL_PLUS.finditer(text)}
     found += [Place("plus code", m.group(0)) for m in _SHORT_PLUS.finditer(text)
               if m.span() not in full and re.search(r"[^\W\d_]", m.group(0)) and re.search(r"\d", m.group(0))]

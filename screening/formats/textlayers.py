@@ -3,7 +3,7 @@
 textpictures reads base64, hex, hex dumps and `data:` URIs. Tools write bytes in other ways too, and
 any of them gives the picture back in one line of code:
 
-- one number a byte: hex with separators (`ff-d8-ff`: .NET's BitConverter, `bytes.hex("-")`),
+- one number a byte: octal of three digits and binary of eight (`od -b`, "%08b": RT31-13), hex with separators (`ff-d8-ff`: .NET's BitConverter, `bytes.hex("-")`),
   unpadded hex (`ff d8 ff e0 0 10`: printf "%x ", indented), decimal lists (`[255, 216, 255, ...]`:
   Node's Buffer.toJSON, a JSON byte array; signed, as Java's byte[]; a size or count among them
   taken & 255, as Buffer.from does);
@@ -40,7 +40,12 @@ _SPACE = b" \t\r\n\f\v"
 _DECIMALS = re.compile(rb"(?<![0-9])-?[0-9]{1,5}(?:(?:[ \t\r\n]*[,;][ \t\r\n]*|[ \t\r\n]+)-?[0-9]{1,5}(?![0-9])){7,}+")
 _HEX_BYTES = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{1,2}(?![0-9A-Fa-f])"
                         rb"(?:[ \t\r\n,;:\-]{1,24}[0-9A-Fa-f]{1,2}(?![0-9A-Fa-f])){7,}+")
-_NUMBER = {10: re.compile(rb"-?[0-9]{1,5}"), 16: re.compile(rb"[0-9A-Fa-f]{1,2}")}
+# Octal bytes of three digits (od -b, printf "%03o ") and binary bytes of eight (RT31-13), separated likewise.
+_SEPARATOR = rb"(?:[ \t\r\n]*[,;][ \t\r\n]*|[ \t\r\n]+)"
+_OCTALS = re.compile(rb"(?<![0-9])[0-3][0-7]{2}(?:" + _SEPARATOR + rb"[0-3][0-7]{2}(?![0-9])){7,}+")
+_BINARIES = re.compile(rb"(?<![0-9])[01]{8}(?:" + _SEPARATOR + rb"[01]{8}(?![0-9])){7,}+")
+_NUMBER = {10: re.compile(rb"-?[0-9]{1,5}"), 16: re.compile(rb"[0-9A-Fa-f]{1,2}"), 8: re.compile(rb"[0-7]{3}"),
+           2: re.compile(rb"[01]{8}")}
 # Digits as "h", the separators of a number list as "s": a list of MIN_NUMBERS is a run of 95 of them.
 _LIST_CLASS = bytes(0x68 if c in b"0123456789ABCDEFabcdef" else 0x73 if c in b" \t\r\n,;:-[]{}()" else 0x2E
                     for c in range(256))
@@ -198,7 +203,8 @@ def _quoted_printable(text: bytes):
 def _number_lists(text: bytes):
     if not _LIST_RUN.search(text.translate(_LIST_CLASS)):
         return
-    for how, pattern, base in (("decimal numbers", _DECIMALS, 10), ("hex numbers", _HEX_BYTES, 16)):
+    for how, pattern, base in (("decimal numbers", _DECIMALS, 10), ("hex numbers", _HEX_BYTES, 16),
+                               ("octal numbers", _OCTALS, 8), ("binary numbers", _BINARIES, 2)):
         for m in pattern.finditer(text):
             data = bytes(int(n.group(), base) & 0xFF for n in _NUMBER[base].finditer(m.group(0)))  # (no list held)
             if len(data) >= MIN_NUMBERS:

@@ -122,13 +122,13 @@ def written(text: bytes, where: str, depth: int = 1, budget: unpack.Budget | Non
     found: list[tuple[str, bytes]] = []
     seen: set[bytes] = set()
     _declared(text, where)
-    for variant, utf in _variants(text):
+    for variant, utf, rewritten in _variants(text):
         for blob, encoding in _decoded(variant):
             if encoding == "cut":
                 raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
                                  "frame: the picture cannot be screened (the rest may be in another text)")
             _add(found, seen, f"written in {encoding}{utf}", blob, where)
-        if depth < layers.MAX_DEPTH:
+        if depth < layers.MAX_DEPTH and not rewritten:  # (the layers' alphabets hold '%' and quotes: as written)
             for how, blob in _layered(variant, where, depth, budget):
                 _add(found, seen, f"{how}{utf}", blob, where)
     return found
@@ -178,7 +178,7 @@ def _deeper(text: bytes, where: str, depth: int, budget: unpack.Budget) -> list[
 
 def _declared(text: bytes, where: str) -> None:
     """A `data:image/...` URI is a picture a browser shows: one that holds no picture screened here
-    (AVIF, HEIC, an icon of bitmaps: RT25-18/19) is an ImageError, never passed over."""
+    (an icon of bitmaps, RT25-19; an SVG; AVIF and HEIC were until RT31-28) is an ImageError, never passed over."""
     if b"data:image" not in text:
         return
     for match in _IMAGE_URI.finditer(text):
@@ -194,7 +194,35 @@ def _declared(text: bytes, where: str) -> None:
 
 def _variants(text: bytes):
     """The text as written, and its halves when it holds UTF-16 text (each code unit's low byte), its
-    quarters when UTF-32."""
+    quarters when UTF-32; each also percent-decoded when it holds %XX escapes (a link's query,
+    '?img=%2F9j%2F4AAQ': RT31-13) and with its quoted string literals joined where a script splits one
+    ('"/9j/4AAQ..." + "..."', adjacent literals, a line continuation), when it holds any: (form, how,
+    whether rewritten). A rewritten form is read for base64, hex and data: URIs only (uuencode, Ascii85
+    and escapes hold '%' and quotes of their own: rewriting them would give a damaged second copy)."""
+    for form, utf in _widths(text):
+        for rewritten, how in _rewritten(form):  # first: a literal of the picture read alone is its start only
+            yield rewritten, f"{how}{utf}", True
+        yield form, utf, False
+
+
+# A split between two string literals: a quote, an operator or nothing (adjacent literals), the same quote.
+_LITERAL_JOIN = re.compile(rb"""(["'])[ \t\r\n]*+(?:\+|\.|&|&[ \t]*_|\|\||,|\\)?[ \t\r\n]*+\1""")
+_PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+
+
+def _rewritten(text: bytes):
+    """(the text percent-decoded, how), (its literals joined, how), (both, how): each that differs."""
+    forms = [(text, "")]
+    if b"%" in text and _PERCENT.search(text):
+        forms.append((unquote_to_bytes(text), " (percent-encoded)"))
+    for form, how in list(forms):
+        if (b'"' in form or b"'" in form) and _LITERAL_JOIN.search(form):
+            forms.append((_LITERAL_JOIN.sub(b"", form), f"{how} (string literals joined)"))
+    yield from forms[1:]
+
+
+def _widths(text: bytes):
+    """The text as written, and its halves when it holds UTF-16 text, its quarters when UTF-32."""
     yield text, ""
     if b"\x00" not in text:
         return

@@ -24,6 +24,12 @@ from screening.vision.logo_match.reference import Reference
 SMALL_SIZES = (40, 60, 90)
 # ...but only those below this many working pixels: larger crests have keypoints enough there.
 SMALL_UP_TO = 110
+# On a photo so large that the working image shrinks it more than 3 times (a phone panorama, a 48 MP
+# photo), crests larger than SMALL_SIZES are too small at the working size for keypoints too (under
+# 45 working px: issue 16's 40-60 px misses were 24-45): sizes beyond, each 1.5 times the last, are
+# asked for while under this many working pixels, and the view is made from the photo itself (RT13-8:
+# a 52 px crest on an 8000 px panorama was 9 working pixels, its templates 7 px, never proposed).
+KEYPOINTS_FROM = 45
 # The view the crests are looked for in: the smallest crest size this many pixels across.
 VIEW_PX = 10
 # A place is proposed when the shrunk crest correlates with it at least this much.
@@ -73,35 +79,43 @@ def templates(ref: Reference) -> Template:
     return Template(cv2.cvtColor(crop, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT, mask)
 
 
+def sizes_at(scale: float) -> list[float]:
+    """The crest sizes (photo pixels) windows() looks for at `scale` working pixels per photo pixel."""
+    sizes = [float(s) for s in SMALL_SIZES if s * scale < SMALL_UP_TO]
+    size = float(SMALL_SIZES[-1])
+    while (size := size * 1.5) * scale < KEYPOINTS_FROM:
+        sizes.append(size)
+    return sizes
+
+
 def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of: dict,
-            each_first: bool = True) -> list[Window]:
+            photo: np.ndarray | None = None, each_first: bool = True) -> list[Window]:
     """The best MAX_WINDOWS places where one of `refs` may sit as a small crest, best first.
 
     `work` is the working image, `scale` working pixels per photo pixel, `templates_of[id(ref)]` the
-    reference's templates() (a Template). For each reference and crest size (SMALL_SIZES, in photo pixels)
-    the crest, shrunk to that size on a view where the smallest is VIEW_PX across, is compared
+    reference's templates() (a Template). For each reference and crest size (sizes_at(scale), in photo
+    pixels) the crest, shrunk to that size on a view where the smallest is VIEW_PX across, is compared
     with every place of the view (correlation of weighted Lab, free of each channel's offset:
-    a cast), and its best place kept. `each_first`: each academy's best place is taken before any
-    academy's place at another size (_merge); without it, the best places by score alone.
+    a cast), and its best place kept. Sizes the working image holds in fewer than VIEW_PX pixels are
+    looked for in a view made from `photo` (what `work` was shrunk from), when given (_views).
+    `each_first`: each academy's best place is taken before any academy's place at another size
+    (_merge); without it, the best places by score alone.
     """
-    sizes = [s * scale for s in SMALL_SIZES if s * scale < SMALL_UP_TO]
+    sizes = [s * scale for s in sizes_at(scale)]
     if not sizes or not refs:
         return []
-    view_scale = min(1.0, VIEW_PX / min(sizes))
-    vw, vh = round(work.shape[1] * view_scale), round(work.shape[0] * view_scale)
-    if min(vw, vh) <= VIEW_PX:  # no room for even the smallest crest (and its search)
-        return []
-    view = cv2.resize(work, (vw, vh), interpolation=cv2.INTER_AREA) if view_scale < 1 else work
-    lab = cv2.cvtColor(view, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT
-    correlate = _Correlation(lab)
+    views = _views(work, sizes, photo)
     found: list[Window] = []
     for ref in refs:
         template = templates_of[id(ref)]
         th, tw = template.mask.shape
         for size in sizes:
+            if size not in views:
+                continue
+            view_scale, correlate = views[size]
             k = size * view_scale / max(th, tw)
             w, h = max(4, round(tw * k)), max(4, round(th * k))
-            if w >= lab.shape[1] or h >= lab.shape[0]:
+            if w >= correlate.w or h >= correlate.h:
                 continue
             best, (px, py) = correlate.best(template.at(w, h))
             if best < MIN_MATCH:
@@ -109,6 +123,30 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of:
             found.append(Window(((px) / view_scale, py / view_scale, w / view_scale, h / view_scale),
                                 float(best), {ref.academy}))
     return _merge(found, each_first)
+
+
+def _views(work: np.ndarray, sizes: list[float], photo: np.ndarray | None) -> dict:
+    """Per crest size (working pixels): (view pixels per working pixel, the view's _Correlation).
+
+    The sizes of at least VIEW_PX working pixels share a view of the working image where the smallest
+    of them is VIEW_PX across (never enlarged). Smaller ones, on a photo the working image shrank that
+    much, share a view made from the photo where the smallest of them is VIEW_PX across. A view with no
+    room for its smallest crest (and its search) has no sizes.
+    """
+    fine = [s for s in sizes if s < VIEW_PX] if photo is not None else []
+    out = {}
+    for group, source in ((fine, photo), ([s for s in sizes if s not in fine], work)):
+        if not group:
+            continue
+        view_scale = VIEW_PX / min(group) if source is photo else min(1.0, VIEW_PX / min(group))
+        vw, vh = round(work.shape[1] * view_scale), round(work.shape[0] * view_scale)
+        if min(vw, vh) <= VIEW_PX:
+            continue
+        view = source if (vw, vh) == (source.shape[1], source.shape[0]) else \
+            cv2.resize(source, (vw, vh), interpolation=cv2.INTER_AREA)
+        correlate = _Correlation(cv2.cvtColor(view, cv2.COLOR_RGB2LAB).astype(np.float32) * _LAB_WEIGHT)
+        out.update({s: (view_scale, correlate) for s in group})
+    return out
 
 
 class _Correlation:
