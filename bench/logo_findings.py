@@ -22,7 +22,10 @@ case where it changed none has exactly the findings it has without the step. `de
 placements() calls whose best affine fit was not sane and asked for a similarity (step "degenerate"):
 a case with none has exactly the findings it has without that step. `hidden` counts the placements
 the "hidden" step judged again on the part in view (logo_match.hidden.uncovered) and how many it
-changed: a case where it changed none has exactly the findings it has without the step.
+changed: a case where it changed none has exactly the findings it has without the step. `windows`
+counts the small-crest passes (logo_match.small._merge) and those whose windows differ from the best
+MAX_WINDOWS places by score alone (the rule before issue 16, recall33): a case where none differ has
+exactly the findings it had before.
 """
 
 from __future__ import annotations
@@ -91,6 +94,41 @@ def _init(trust: str, without=()) -> None:
         return q
 
     hidden.uncovered = judged
+    from screening.vision.logo_match import small
+
+    _W["windows"] = [0, 0]
+    merge = small._merge
+
+    def ranked(found, *a, **k):  # how often the small-crest windows were chosen, and how often not as before
+        before = _merge_before([small.Window(w.box, w.score, set(w.academies)) for w in found])
+        kept = merge(found, *a, **k)
+        _W["windows"][0] += 1
+        _W["windows"][1] += sorted((w.box, sorted(w.academies)) for w in kept) != \
+            sorted((w.box, sorted(w.academies)) for w in before)
+        return kept
+
+    small._merge = ranked
+
+
+def _merge_before(found: list) -> list:
+    """small._merge as it was before issue 16, recall33: the best MAX_WINDOWS places by score alone."""
+    from screening.vision.logo_match.small import MAX_WINDOWS
+
+    found.sort(key=lambda w: -w.score)
+    kept: list = []
+    for win in found:
+        x, y, w, h = win.box
+        for k in kept:
+            kx, ky, kw, kh = k.box
+            if abs((x + w / 2) - (kx + kw / 2)) < 0.5 * max(w, kw) and \
+                    abs((y + h / 2) - (ky + kh / 2)) < 0.5 * max(h, kh):
+                k.academies |= win.academies
+                break
+        else:
+            kept.append(win)
+        if len(kept) == MAX_WINDOWS:
+            break
+    return kept
 
 
 def _run(row: dict) -> dict:
@@ -99,10 +137,12 @@ def _run(row: dict) -> dict:
     _W["cast"][:] = [0, 0]
     _W["degenerate"][0] = 0
     _W["hidden"][:] = [0, 0]
+    _W["windows"][:] = [0, 0]
     found = _W["det"].detect(_Picture(rgb), {})
     return {"file": row["file"], "kind": row["kind"], "band": row.get("band"), "academy": row.get("academy"),
             "seconds": time.perf_counter() - t, "cpu": time.process_time() - cpu, "cast": list(_W["cast"]),
             "degenerate": _W["degenerate"][0], "hidden": list(_W["hidden"]),
+            "windows": list(_W["windows"]),
             "findings": [{"academy": f.academy, "also": list(f.also), "score": f.score, "box": list(f.box),
                           "detail": f.detail} for f in found]}
 

@@ -30,12 +30,12 @@ CACHE_VERSION = "logo-ref-3"
 # working image holds no finer detail); "confirm": placements near the floor show their fine detail
 # (logo_match.confirm). Both issue 16, crestrecall4; without them the check is as before, exactly.
 # "cast": a placement whose colour pattern fails as taken is judged again with the photo's colour cast
-# taken out (logo_match.cast; issue 16, crestrecall5).
-# "degenerate": where RANSAC's best affine fit is not one a crest could have, the similarity most
-# matches agree with is proposed instead (logo_match.placements; issue 16, crestrecall6). "hidden": a
-# crest with a block of it unlike the reference is judged on the rest (logo_match.hidden; crestrecall7).
+# taken out (logo_match.cast; issue 16, crestrecall5). "degenerate": where RANSAC's best affine fit is not one a crest could have, the similarity most
+# matches agree with is proposed instead (logo_match.placements; crestrecall6). "hidden": a crest with a block
+# of it unlike the reference is judged on the rest (logo_match.hidden; crestrecall7). "windows": the small-crest
+# windows take each academy's best place before another size's (logo_match.small._merge; recall33).
 STEPS = frozenset({"multiscale", "verify", "colour-shape", "refine", "prefilter", "index", "small", "confirm",
-                   "own-resolution", "cast", "degenerate", "hidden"})
+                   "own-resolution", "cast", "degenerate", "hidden", "windows"})
 # Not shipped (opt in: steps=STEPS | {"photo-grey"}): an enlarged photo's grey keypoints from the photo
 # as taken, not from the enlargement (0.6x the logo check's CPU on such photos), loses small crests
 # (30-40 px in 500-700 px photos) whose matches come from the enlargement's doubled scale, and the
@@ -148,7 +148,7 @@ class LogoDetector:
         same matcher and appearance check. A place keeps its best finding."""
         done = {a for f in findings if f.score >= self.settings.min_score for a in (f.academy, *f.also)}
         left = [r for r in refs if r.academy not in done]
-        for win in small.windows(work, scale, left, self._small_templates, photo=rgb):
+        for win in small.windows(work, scale, left, self._small_templates, photo=rgb, each_first="windows" in self.steps):
             x, y, w, h = (v / scale for v in win.box)
             side = max(w, h)
             zoom = min(SMALL_MAX_ZOOM, SMALL_VIEW / side)

@@ -89,7 +89,7 @@ def sizes_at(scale: float) -> list[float]:
 
 
 def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of: dict,
-            photo: np.ndarray | None = None) -> list[Window]:
+            photo: np.ndarray | None = None, each_first: bool = True) -> list[Window]:
     """The best MAX_WINDOWS places where one of `refs` may sit as a small crest, best first.
 
     `work` is the working image, `scale` working pixels per photo pixel, `templates_of[id(ref)]` the
@@ -98,6 +98,8 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of:
     with every place of the view (correlation of weighted Lab, free of each channel's offset:
     a cast), and its best place kept. Sizes the working image holds in fewer than VIEW_PX pixels are
     looked for in a view made from `photo` (what `work` was shrunk from), when given (_views).
+    `each_first`: each academy's best place is taken before any academy's place at another size
+    (_merge); without it, the best places by score alone.
     """
     sizes = [s * scale for s in sizes_at(scale)]
     if not sizes or not refs:
@@ -120,7 +122,7 @@ def windows(work: np.ndarray, scale: float, refs: list[Reference], templates_of:
                 continue
             found.append(Window(((px) / view_scale, py / view_scale, w / view_scale, h / view_scale),
                                 float(best), {ref.academy}))
-    return _merge(found)
+    return _merge(found, each_first)
 
 
 def _views(work: np.ndarray, sizes: list[float], photo: np.ndarray | None) -> dict:
@@ -198,11 +200,22 @@ class _Correlation:
         return float(best), at
 
 
-def _merge(found: list[Window]) -> list[Window]:
-    """Windows of one place (centres within half a window) become one, academies joined; the best few."""
+def _merge(found: list[Window], each_first: bool = True) -> list[Window]:
+    """Windows of one place (centres within half a window) become one, academies joined; the best
+    few, each academy's best place first: an academy's place at a second crest size is taken only
+    when every academy proposing a place has its best one in (issue 16, recall33: a flat crest's two
+    sizes' places, neither a crest, pushed the embroidered academy's best place, a 61 px crest, out
+    of MAX_WINDOWS)."""
     found.sort(key=lambda w: -w.score)
+    first: list[Window] = []
+    seen: set[str] = set()
+    for win in found if each_first else ():  # each academy's best place, best first (a place may hold several academies')
+        if not win.academies <= seen:
+            first.append(win)
+            seen |= win.academies
+    rest = [w for w in found if all(w is not f for f in first)]
     kept: list[Window] = []
-    for win in found:
+    for win in first + rest:
         x, y, w, h = win.box
         for k in kept:
             kx, ky, kw, kh = k.box
