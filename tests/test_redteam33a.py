@@ -1,0 +1,106 @@
+"""Red team 33a: round 33's changes attacked (the false-flag relaxations of the location check:
+osgrid's number labels and units, projected's MGRS, xmpplaces' nouns and parts, strings' worded runs;
+the EXIF text read once per block).
+
+Every file is built here, small (the text check runs on metadata with an OCR that reads nothing). A
+case the product gets wrong is xfail(strict=True) with "RT33a-N: what, why it matters, the fix" in
+its reason; controls (the same payload where the product still looks) are plain tests beside them.
+Each hole below was found (a location) by 8d64123, before this round.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from screening.formats import coordtext
+
+from .test_redteam6 import backdrop, config, insert_segments, jpeg, segment  # noqa: F401
+from .test_redteam9 import ascii_
+from .test_redteam29 import _exif, _found
+from .test_redteam30 import _xmp
+
+SITE = (53.8008, -1.5491)  # the trust's site; MGRS 30U WE 95556 62335
+
+
+def _captioned(text: str) -> bytes:
+    """A plain JPEG whose EXIF ImageDescription is `text`."""
+    return jpeg(backdrop(), exif=_exif({0x010E: ascii_(text)}))
+
+
+def _read(text: str) -> bool:
+    return any(p.lat is not None for p in coordtext.positions(text))
+
+
+# ================================================================ OS grid references (osgrid.py)
+
+def test_rt33a_control_a_lower_case_grid_reference_after_a_word_is_a_location(tmp_path, config):
+    assert _read("Walk: ny 32140723")
+    assert "location" in _found(tmp_path, config, "grid_lower.jpg", _captioned("DofE walk, camp at ny 32140723"))
+
+
+# RT33a-1 (high)
+LOWER_AFTER_NUMBER = ["DofE day 2 ny 32140723 camp", "Group 4 sd 12345 67890 lunch stop", "12/06/26 nn 16667 71255"]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-1: a lower-case grid reference (8/10 figures, as typed on a phone) after any number ('day 2 ny "
+    "32140723', 'Group 4 sd ...', a date) is now excused as 'a unit after a number' (osgrid._not_a_square's "
+    "last line), so the caption's 10 m position is cleared; it was found at 8d64123. Fix: excuse only a "
+    "unit's letters that are a unit (ns, ms, mm...: not a land square's letters) right after a decimal "
+    "number ('25.3 ns'), not any square after any figure."))
+@pytest.mark.parametrize("caption", LOWER_AFTER_NUMBER)
+def test_rt33a_1_a_lower_case_grid_reference_after_a_number_is_not_cleared(tmp_path, config, caption):
+    assert _found(tmp_path, config, "grid_after_number.jpg", _captioned(caption)) & {"location", "error"}
+
+
+# RT33a-2 (medium)
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-2: in the NO square (Dundee, Angus) and SN (west Wales) a lower-case reference after any word "
+    "('meet at glamis no 38604680') is read as 'number 38604680' and an upper-case one after a word of "
+    "_NUMBERED ('control card NO 4012 3087', 'Year 6 form NO ...', 'race', 'test', 'unit', 'page') as a "
+    "number's label: the trust's residential trips to those areas are cleared. Fix: a label needs a digit "
+    "run that is not two equal halves of a reference, or the number word right before without a place "
+    "word; at least keep 8/10 spaced figures ('NO 4012 3087': two halves) as a reference."))
+@pytest.mark.parametrize("caption", ["meet at glamis no 38604680", "Orienteering, control card NO 4012 3087"])
+def test_rt33a_2_a_no_or_sn_grid_reference_after_a_word_is_not_cleared(tmp_path, config, caption):
+    assert _found(tmp_path, config, "grid_no.jpg", _captioned(caption)) & {"location", "error"}
+
+
+def test_rt33a_control_no_square_after_a_grid_word_is_a_location():
+    assert _read("Grid ref NO 4012 3087") and _read("Checkpoint 3 SN 1234 5678")
+
+
+# ================================================================ MGRS (projected.py)
+
+def test_rt33a_control_mgrs_of_ten_figures_after_a_word_is_a_location(tmp_path, config):
+    assert "location" in _found(tmp_path, config, "mgrs.jpg", _captioned("Meet at 30UWE9555662335"))
+
+
+# RT33a-3 (high)
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-3: MGRS written together with 6 figures (100 m, the usual precision: '30UWE955623') or 4 (1 km) "
+    "is no longer read unless 'MGRS'/'grid' stands before it (projected._MGRS now needs 8 or 10), so the "
+    "caption is cleared; found at 8d64123. The zone + band + square + even figures shape is rare in "
+    "ordinary text once the UUID cases are excluded by their '-' (already done). Fix: keep 6 figures "
+    "(and 4 after a place word) for the together form; excuse hex identifiers by their context, not length."))
+@pytest.mark.parametrize("caption", ["Meet at 30UWE955623", "Camp 30UWE9562"])
+def test_rt33a_3_mgrs_of_six_or_four_figures_is_not_cleared(tmp_path, config, caption):
+    assert _found(tmp_path, config, "mgrs_short.jpg", _captioned(caption)) & {"location", "error"}
+
+
+# RT33a-4 (high)
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-4: MGRS after a colon with no space ('GPS:30UWE9555662335', 'Pos:...', as apps and loggers "
+    "write key:value) is skipped by the new look-behind (?<![\\w.:-]) meant for UUIDs and times, and "
+    "'#30UWE...' / 'Job no 30UWE...' by the number-label rule: cleared; found at 8d64123. Fix: allow ':' "
+    "and '=' after a word (a key), and keep the number-label excuse to labels that are a serial's (S/N, "
+    "serial), not '#' or 'no'."))
+@pytest.mark.parametrize("caption", ["GPS:30UWE9555662335", "Pos:30UWE9555662335", "Checkpoint #30UWE9555662335"])
+def test_rt33a_4_mgrs_after_a_key_and_colon_is_not_cleared(tmp_path, config, caption):
+    assert _found(tmp_path, config, "mgrs_key.jpg", _captioned(caption)) & {"location", "error"}
+
+
+def test_rt33a_control_mgrs_after_a_key_and_equals_is_a_location():
+    assert _read("pos=30UWE9555662335") and _read("Location: 30UWE9555662335.")
