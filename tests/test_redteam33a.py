@@ -10,6 +10,7 @@ Each hole below was found (a location) by 8d64123, before this round.
 
 from __future__ import annotations
 
+import json
 import struct
 
 import pytest
@@ -18,7 +19,7 @@ from screening.formats import coordtext
 
 from .test_redteam6 import backdrop, config, insert_segments, jpeg, segment  # noqa: F401
 from .test_redteam9 import ascii_
-from .test_redteam29 import _exif, _found
+from .test_redteam29 import _exif, _found, c2pa_jpeg
 from .test_redteam30 import _xmp
 
 SITE = (53.8008, -1.5491)  # the trust's site; MGRS 30U WE 95556 62335
@@ -190,3 +191,53 @@ def test_rt33a_control_a_pupil_in_an_ascii_tag_is_found(tmp_path, config):
 def test_rt33a_7_a_name_in_exif_text_shared_with_an_unprintable_tag_is_not_cleared(tmp_path, config, first):
     data = jpeg(backdrop(), exif=_shared_exif([first, (0x010E, 2)], _CONTROLLED))
     assert _found(tmp_path, config, "shared.jpg", data) & {"text", "error"}
+
+
+# ================================================================ C2PA JSON-LD (c2pa.py, c2pa_positions.py)
+
+def _schema(doc: dict) -> bytes:
+    return c2pa_jpeg("stds.schema-org.CreativeWork", json.dumps({"@context": "https://schema.org", **doc}).encode())
+
+
+def test_rt33a_control_c2pa_schema_org_plain_values_are_read(tmp_path, config):
+    assert "text" in _found(tmp_path, config, "ld_name.jpg", _schema({"description": f"Well done {PUPIL}"}))
+    link = "https://www.google.com/maps/@53.8008,-1.5491,17z"
+    assert "location" in _found(tmp_path, config, "ld_url.jpg", _schema({"@type": "Place", "url": link}))
+
+
+# RT33a-8 (high; before this round too, in the readers this round extended)
+LD_VALUES = {
+    "a pupil's name as a language-tagged value": {"description": {"@value": f"Well done {PUPIL}", "@language": "en-GB"}},
+    "a postcode as a value object": {"contentLocation": {"@type": "Place", "address": {"@value": "LS6 2AB"}}},
+    "a position as a value object": {"contentLocation": {"@value": "53.8008, -1.5491"}},
+    "a Place's @id as a geo: URI": {"contentLocation": {"@type": "Place", "@id": "geo:53.8008,-1.5491"}},
+    "a Place's @id as a map link": {"@type": "Place", "@id": "https://www.google.com/maps/@53.8008,-1.5491,17z"},
+}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-8: every C2PA leaf whose last key starts with '@' is skipped by both c2pa.captions and "
+    "c2pa_positions (meant for JSON-LD's own '@context'/'@type'), so a JSON-LD value object "
+    "({'@value': 'Well done Amelia Hart', '@language': 'en-GB'}: how JSON-LD writes a language-tagged "
+    "string, and every literal in expanded form) and a node's '@id' (a geo: URI or map link naming the "
+    "Place) are never read: a pupil's name, a postcode, a position cleared. Fix: skip only '@context', "
+    "'@type', '@language', '@vocab', '@base'; read '@value' as the key above it, and '@id' for positions."))
+@pytest.mark.parametrize("doc", LD_VALUES.values(), ids=list(LD_VALUES))
+def test_rt33a_8_a_json_ld_value_or_id_in_a_c2pa_assertion_is_not_cleared(tmp_path, config, doc):
+    assert _found(tmp_path, config, "ld_value.jpg", _schema(doc)) & {"text", "location", "error"}
+
+
+# RT33a-9 (medium; the RT31-9 reader's reach)
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-9: a GeoJSON point whose coordinates are strings ({'type': 'Point', 'coordinates': ['-1.5491', "
+    "'53.8008']}, as form data and some exporters write numbers) is read neither by c2pa_positions "
+    "(numbers only) nor as captions (each string alone is one number): cleared. Fix: in _number_runs "
+    "take a text leaf that parses as a float as a number too."))
+def test_rt33a_9_a_geojson_point_of_strings_in_a_c2pa_assertion_is_not_cleared(tmp_path, config):
+    doc = {"spatial": {"type": "Point", "coordinates": ["-1.5491", "53.8008"]}}
+    assert _found(tmp_path, config, "ld_strings.jpg", _schema(doc)) & {"location", "error"}
+
+
+def test_rt33a_control_a_geojson_point_of_numbers_in_a_c2pa_assertion_is_a_location(tmp_path, config):
+    doc = {"spatial": {"type": "Point", "coordinates": [-1.5491, 53.8008]}}
+    assert "location" in _found(tmp_path, config, "ld_numbers.jpg", _schema(doc))
