@@ -6,7 +6,7 @@ Every file is built here, small (the text check runs on metadata with an OCR tha
 case the product gets wrong is xfail(strict=True) with "RT33a-N: what, why it matters, the fix" in
 its reason; controls (the same payload where the product still looks) are plain tests beside them.
 RT33a-1..7 were found (flagged) at 8d64123, before this round: the round's changes cleared them.
-RT33a-8/9 were cleared at 8d64123 too (the C2PA readers this round extended do not reach them).
+RT33a-8/9/11 were cleared at 8d64123 too (the C2PA readers this round extended do not reach them).
 
 High (a position or a pupil's name cleared):
 - RT33a-8: a JSON-LD value object or @id in a C2PA assertion ({"@value": "Well done Amelia Hart",
@@ -19,7 +19,8 @@ Medium:
 - RT33a-6: a postcode alone in its own run of an unparsed APPn segment;
 - RT33a-7: EXIF bytes marked read before they are read: an unprintable BYTE/UNDEFINED tag hides the
   ASCII ImageDescription at the same offset;
-- RT33a-9: a GeoJSON point of strings in a C2PA assertion.
+- RT33a-9: a GeoJSON point of strings in a C2PA assertion;
+- RT33a-11: a face's base64 percent-encoded twice (a redirect link), or its raw bytes percent-encoded.
 Low: RT33a-10: "Camera S/N: SN12345678" still a grid reference (the opposite failure).
 """
 
@@ -256,6 +257,44 @@ def test_rt33a_9_a_geojson_point_of_strings_in_a_c2pa_assertion_is_not_cleared(t
 def test_rt33a_control_a_geojson_point_of_numbers_in_a_c2pa_assertion_is_a_location(tmp_path, config):
     doc = {"spatial": {"type": "Point", "coordinates": [-1.5491, 53.8008]}}
     assert "location" in _found(tmp_path, config, "ld_numbers.jpg", _schema(doc))
+
+
+# ================================================================ pictures written as text (textpictures.py)
+
+def _face_texts() -> dict[str, str]:
+    import base64
+    import urllib.parse
+
+    from .test_redteam30 import B64  # the face JPEG (a red square) as base64
+
+    raw = base64.b64decode(B64)
+    return {"percent-encoded base64 in a link": "https://photos.example/share?img=" + urllib.parse.quote(B64, safe=""),
+            "the link inside a redirect link (encoded twice)": "https://safe.example/?u=" + urllib.parse.quote(
+                "https://photos.example/share?img=" + urllib.parse.quote(B64, safe=""), safe=""),
+            "the JPEG's own bytes percent-encoded in a link": "https://photos.example/up?file="
+            + urllib.parse.quote(raw, safe="")}
+
+
+def test_rt33a_control_percent_encoded_base64_of_a_face_is_a_face(tmp_path, config):
+    from .test_redteam30 import _in_png
+
+    text = _face_texts()["percent-encoded base64 in a link"]
+    assert _found(tmp_path, config, "pct.png", _in_png(text)) & {"unknown_face", "error"}
+
+
+# RT33a-11 (medium; the RT31-13 reader's reach)
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-11: textpictures._rewritten percent-decodes a text once, and reads the result for base64, hex "
+    "and data: URIs only: base64 encoded twice (a link inside a redirect or safe-links URL: '%252F9j%252F') "
+    "and a picture's own bytes percent-encoded ('?file=%FF%D8%FF%E0...', a form's upload) are never a "
+    "picture: the face is cleared (coordtext.readings_of decodes up to 3 times). Fix: decode while %XX "
+    "remain (3 at most, as readings_of), and look for picture_starts in the decoded bytes."))
+@pytest.mark.parametrize("how", ["the link inside a redirect link (encoded twice)",
+                                 "the JPEG's own bytes percent-encoded in a link"])
+def test_rt33a_11_a_face_percent_encoded_twice_or_as_raw_bytes_is_not_cleared(tmp_path, config, how):
+    from .test_redteam30 import _in_png
+
+    assert _found(tmp_path, config, "pct2.png", _in_png(_face_texts()[how])) & {"unknown_face", "error"}
 
 
 # ================================================================ the opposite failure: ordinary text flagged
