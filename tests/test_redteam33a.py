@@ -20,6 +20,7 @@ Medium:
 - RT33a-7: EXIF bytes marked read before they are read: an unprintable BYTE/UNDEFINED tag hides the
   ASCII ImageDescription at the same offset;
 - RT33a-9: a GeoJSON point of strings in a C2PA assertion;
+- RT33a-12: a postcode map link, short map link or what3words link in xmpRights:WebStatement;
 - RT33a-11: a face's base64 percent-encoded twice (a redirect link), or its raw bytes percent-encoded.
 Low: RT33a-10: "Camera S/N: SN12345678" still a grid reference (the opposite failure).
 """
@@ -207,6 +208,31 @@ def test_rt33a_control_a_pupil_in_an_ascii_tag_is_found(tmp_path, config):
 def test_rt33a_7_a_name_in_exif_text_shared_with_an_unprintable_tag_is_not_cleared(tmp_path, config, first):
     data = jpeg(backdrop(), exif=_shared_exif([first, (0x010E, 2)], _CONTROLLED))
     assert _found(tmp_path, config, "shared.jpg", data) & {"text", "error"}
+
+
+# ================================================================ XMP properties the caption reader skips (xmptext.py)
+
+def test_rt33a_control_a_map_link_as_the_rights_web_statement_is_a_location(tmp_path, config):
+    body = b"<xmpRights:WebStatement>https://www.google.com/maps/@53.8008,-1.5491,17z</xmpRights:WebStatement>"
+    assert "location" in _found(tmp_path, config, "web_pos.jpg", _xmp(body))
+
+
+# RT33a-12 (medium)
+SKIPPED_PLACES = {"a map link to a postcode": "https://www.google.com/maps/search/?api=1&amp;query=LS6+2AB",
+                  "a short map link": "https://maps.app.goo.gl/Xy12AbCdEf34",
+                  "a what3words link": "https://w3w.co/filled.count.soap"}
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-12: xmptext reads the properties the caption reader skips (xmpRights:WebStatement, "
+    "dc:identifier...) for coordinates only, 'not postcodes or place words' (an instance id's hex is "
+    "postcode-shaped): a map link to a postcode, a short map link or a what3words link there, which "
+    "name the place as surely as coordinates and are no chance hex, is cleared. Fix: read those values "
+    "for geocodes.places and for postcodes inside a link's query (readings_of's decoded link words)."))
+@pytest.mark.parametrize("link", SKIPPED_PLACES.values(), ids=list(SKIPPED_PLACES))
+def test_rt33a_12_a_place_link_in_a_skipped_xmp_property_is_not_cleared(tmp_path, config, link):
+    body = f"<xmpRights:WebStatement>{link}</xmpRights:WebStatement>".encode()
+    assert _found(tmp_path, config, "web_place.jpg", _xmp(body)) & {"location", "error"}
 
 
 # ================================================================ C2PA JSON-LD (c2pa.py, c2pa_positions.py)
