@@ -269,6 +269,16 @@ def test_rt33a_8_a_json_ld_value_or_id_in_a_c2pa_assertion_is_not_cleared(tmp_pa
     assert _found(tmp_path, config, "ld_value.jpg", _schema(doc)) & {"text", "location", "error"}
 
 
+# RT33a-12b (medium): the same in a C2PA assertion's maker keys ('url'), which c2pa_positions reads for coordinates only
+@pytest.mark.xfail(strict=True, reason=(
+    "RT33a-12b: c2pa_positions reads the values under the maker's keys (schema.org 'url', RT31-9) for "
+    "coordinates only: a Place whose url is a postcode map link, a short map link or a what3words link is "
+    "cleared. Fix: as RT33a-12, geocodes.places and a link's postcodes for those values."))
+@pytest.mark.parametrize("link", [v.replace("&amp;", "&") for v in SKIPPED_PLACES.values()], ids=list(SKIPPED_PLACES))
+def test_rt33a_12b_a_place_link_as_a_c2pa_places_url_is_not_cleared(tmp_path, config, link):
+    assert _found(tmp_path, config, "ld_place_url.jpg", _schema({"@type": "Place", "url": link})) & {"location", "error"}
+
+
 # RT33a-9 (medium; the RT31-9 reader's reach)
 @pytest.mark.xfail(strict=True, reason=(
     "RT33a-9: a GeoJSON point whose coordinates are strings ({'type': 'Point', 'coordinates': ['-1.5491', "
