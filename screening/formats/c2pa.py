@@ -190,15 +190,15 @@ def claims(items: tuple[Assertion, ...]):
                 rest = re.sub(_AXES[0][1] if axis == "lat" else _AXES[1][1], "", key)
                 pairs.setdefault((path[:-1], rest), {})[axis] = value
                 continue
-            if path and path[-1].startswith("@"):
-                continue  # @type, @context, @id
+            if _ld_keyword(path):
+                continue  # @type, @context...
             for part in path:
                 if _PLACE.search(_local(part)) and value.strip():
                     places.setdefault(part, []).append(value.strip())
                     break
         positions = [_xmp_position(p.get("lat", ""), p.get("lon", ""), "GPS destination" if "dest" in rest else "GPS")
                      for (_parent, rest), p in pairs.items()]
-        positions += c2pa_positions.positions(leaves, _local, _maker)  # text, GeoJSON, position lists (RT31-9)
+        positions += c2pa_positions.positions(leaves, _local, _maker, _ld_keyword)  # text, GeoJSON, position lists (RT31-9)
         found = [Place(f"C2PA {key}", "; ".join(dict.fromkeys(values))) for key, values in places.items()]
         if positions or found:
             out.append((where, Claims(tuple(positions), tuple(found))))
@@ -212,6 +212,16 @@ _MAKER = frozenset({"author", "creator", "artist", "copyrightholder", "copyright
                     "software", "alg", "url", "format", "instanceid", "documentid", "originaldocumentid", "version"})
 
 
+# JSON-LD's own keywords: what a node is, its vocabulary, its language. Its "@value" (a literal in expanded
+# form, a language-tagged string) and "@id" (a node's IRI: a geo: URI, a map link) are read (RT33a-8).
+_LD_KEYWORDS = frozenset({"@context", "@type", "@language", "@vocab", "@base", "@direction", "@version",
+                          "@container", "@protected", "@reverse", "@index"})
+
+
+def _ld_keyword(path: tuple[str, ...]) -> bool:
+    return bool(path) and path[-1].lower() in _LD_KEYWORDS
+
+
 def _maker(path: tuple[str, ...]) -> bool:
     return any(_local(part) in _MAKER for part in path)
 
@@ -221,7 +231,7 @@ def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
     out = []
     for where, leaves in items:
         for path, value, text in leaves:
-            if not text or not value.strip() or (path and path[-1].startswith("@")):
+            if not text or not value.strip() or _ld_keyword(path):
                 continue
             if _maker(path):
                 continue
@@ -239,7 +249,7 @@ def credits(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
     out = []
     for where, leaves in items:
         for path, value, text in leaves:
-            if text and value.strip() and not (path and path[-1].startswith("@")) \
+            if text and value.strip() and not _ld_keyword(path) \
                     and any(_local(part) in _PERSON for part in path):
                 out.append((f"{where} {'.'.join(path)}".strip(), value.strip()))
     return out

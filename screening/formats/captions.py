@@ -245,14 +245,14 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     except ImageError as exc:  # text not read is never "no text": the text check fails, the file is an error
         raise MetadataError(f"the EXIF text cannot all be read: {exc}") from None
     out = []
-    read: set[tuple[int, int, str]] = set()  # (start, count, decoding) of the bytes already read as text
+    read: set[tuple[int, int, str]] = set()  # (start, count, reading) of the bytes already read as text
     budget = [2 * len(block) + MAX_TAG_TEXT]  # bytes all its tags may read: text shared by 1000 directories (RT31-20)
     for ifd in ifds:
         suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"
         for tag, (kind, n, at) in ifd.entries.items():
             if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or n <= 0:
                 continue  # (a maker note's strings: formats/credits.py, for pupils' names)
-            if not _first_reading(ifd, tag, n, at, read, budget):
+            if not _first_reading(ifd, tag, kind, n, at, read, budget):
                 continue  # the same bytes, read the same way, under another tag or directory: read once
             raw = tag_bytes(ifd, tag, kind, n, at)
             if tag in _XP:
@@ -271,12 +271,14 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def _first_reading(ifd, tag: int, n: int, at: int, read: set, budget: list[int]) -> bool:
+def _first_reading(ifd, tag: int, kind: int, n: int, at: int, read: set, budget: list[int]) -> bool:
     """Whether a text tag's bytes are read here for the first time (each (start, count) once a block,
     whatever directories point to it, RT31-20); bytes read past `budget` (overlapping values, each a
-    little longer: one text read many times) are a MetadataError, never skipped."""
+    little longer: one text read many times) are a MetadataError, never skipped. A reading that may
+    drop the text (UNDEFINED or BYTE not printable enough: _exif) is not the reading of an ASCII tag
+    that takes it whole: the same bytes under an ASCII tag are read again (RT33a-7)."""
     start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
-    key = (start, n, "utf-16" if tag in _XP else "comment" if tag == 0x9286 else "text")
+    key = (start, n, "utf-16" if tag in _XP else "comment" if tag == 0x9286 else "text" if kind == 2 else "binary?")
     if key in read:
         return False
     read.add(key)
