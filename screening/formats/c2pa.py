@@ -30,6 +30,8 @@ Leaf = tuple[tuple[str, ...], str, bool]
 Assertion = tuple[str, tuple[Leaf, ...]]
 
 MAX_DEPTH = 32
+# the key of the leaf that joins an object's text values
+JOINED = "(fields joined)"
 
 
 def assertions(data: bytes, fmt: str, what: str = "file") -> list[Assertion]:
@@ -153,6 +155,10 @@ def _leaves(tree, path: tuple[str, ...], depth: int = 0, left: list[int] | None 
     if isinstance(tree, cbor.Pairs):
         for key, value in tree:
             yield from _leaves(value, (*path, key if isinstance(key, str) else repr(key)), depth + 1, left, where)
+        fields = [v.strip() for k, v in tree if isinstance(v, str) and any(c.isalpha() for c in v)
+                  and not (isinstance(k, str) and k.lower() in _LD_KEYWORDS)]
+        if len(fields) > 1:  # one object's texts as a viewer shows them: givenName and familyName (RT31-15)
+            yield (*path, JOINED), " ".join(fields), True
     elif isinstance(tree, list):
         for value in tree:
             yield from _leaves(value, path, depth + 1, left, where)
@@ -184,6 +190,8 @@ def claims(items: tuple[Assertion, ...]):
         pairs: dict[tuple, dict[str, str]] = {}
         places: dict[str, list[str]] = {}
         for path, value, _text in leaves:
+            if path and path[-1] == JOINED:
+                continue  # (its fields are read one by one)
             key = _local(path[-1]) if path else ""
             axis = next((name for name, pattern in _AXES if pattern.search(key)), None)
             if axis and not key.endswith("ref"):
@@ -241,7 +249,7 @@ def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
 
 # the maker's keys that name a person (the photographer, the rights holder): read for pupils only
 _PERSON = frozenset({"author", "creator", "artist", "copyrightholder", "copyright", "copyrightnotice", "rights",
-                     "credit"})
+                     "credit", "publisher"})  # (publisher: RT31-10)
 
 
 def credits(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
