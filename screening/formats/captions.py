@@ -15,7 +15,6 @@ an error.
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import unquote
@@ -23,38 +22,16 @@ from urllib.parse import unquote
 from defusedxml import ElementTree
 from PIL.ExifTags import TAGS
 
-from screening.formats import c2pa
+from screening.formats import c2pa, exif_text
 from screening.formats.common import ImageError, MetadataError, xmp_packets
 from screening.formats.exif_images import directories
+from screening.formats.exif_text import MAX_PAGES, MAX_TAG_TEXT, tag_bytes
 from screening.formats.geotags import _decode, _split, _text, iim_datasets
 from screening.formats.icc import profile_names
 from screening.formats.metadata import read_blocks
 from screening.formats.strings import strings_text
 
-_EXIF = {0x010E: "EXIF image description", 0x9C9B: "EXIF XPTitle", 0x9C9C: "EXIF XPComment",
-         0x9C9F: "EXIF XPSubject", 0x9C9E: "EXIF XPKeywords", 0x9286: "EXIF user comment", 0xA436: "EXIF image title"}
-_XP = frozenset({0x9C9B, 0x9C9C, 0x9C9E, 0x9C9F})  # Windows' UTF-16LE tags (BYTE)
-# Directories (a TIFF's pages) whose text is read; a file with more is an error.
-MAX_PAGES = 1024
-# Bytes of one text tag read (past it, NULs dropped, the file is an error: RT30-11).
-MAX_TAG_TEXT = 1 << 20
-# Types a text tag may be written as: BYTE, ASCII, UNDEFINED, UTF-8 (EXIF 3.0).
-_TEXT_KINDS = frozenset({1, 2, 7, 129})
-# Tags whose bytes are binary or read elsewhere: maker notes, XMP, IPTC, Photoshop resources, ICC,
-# PrintIM, JPEG tables, versions, the Interop and GPS pointers, components, scene/file source.
-_EXIF_BINARY = frozenset({0x927C, 0x02BC, 0x83BB, 0x8649, 0x8773, 0xC4A5, 0x015B, 0x9101, 0xA300, 0xA301,
-                          0xA302, 0x9214, 0xA20C, 0xA40B, 0x0001, 0x0002, 0x8828, 0xA500, 0xC634, 0xC68D,
-                          0xC6FD, 0xC68B})
-# DNG's OriginalRawFileName: read as a file name is (name_caption), not as a caption
-_RAW_NAME = 0xC68B
-# EXIF text tags (IFD0 and Exif IFD) that say who made the file, when and with what, not what it
-# shows: not read. Every other ASCII tag, known to this module or not (EXIF 3.0 ImageTitle...), is.
-_EXIF_NOT_TEXT = frozenset({
-    0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298, 0x9C9D,  # Make, Model, Software, DateTime, Artist...
-    0x9003, 0x9004, 0x9010, 0x9011, 0x9012, 0x9290, 0x9291, 0x9292, 0x8824,  # dates, offsets, sub-seconds
-    0xA420, 0xA430, 0xA431, 0xA433, 0xA434, 0xA435, 0xA437, 0xA438, 0xA439, 0xA43A, 0xA43B, 0xA43C,  # ids, owner, lens
-    0xC614, 0xC615,  # DNG camera model names
-    0x000B, 0x9000, 0xA000, 0x8769, 0x8825, 0xA005})  # ProcessingSoftware, versions, pointers (when malformed)
+  # ProcessingSoftware, versions, pointers (when malformed)
 _DC = "http://purl.org/dc/elements/1.1/"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _XML = "http://www.w3.org/XML/1998/namespace"
@@ -242,7 +219,7 @@ def video_captions(tags: dict[str, str]) -> list[tuple[str, str]]:
 def _exif(block: bytes) -> list[tuple[str, str]]:
     """Every text tag of every directory (IFD0, the Exif IFD, IFD1 the thumbnail's, a TIFF's later
     pages, SubIFDs: RT29-9/10), whatever type it is written as (ASCII, UTF-8, UNDEFINED, BYTE:
-    RT29-8), but those that say who made it, when and with what (_EXIF_NOT_TEXT) or hold binary."""
+    RT29-8), but those that say who made it, when and with what (exif_text.NOT_TEXT) or hold binary."""
     try:  # (a multi-page TIFF: one directory a page)
         ifds = directories(block, most=MAX_PAGES)
     except ImageError as exc:  # text not read is never "no text": the text check fails, the file is an error
@@ -253,74 +230,30 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     for ifd in ifds:
         suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"
         for tag, (kind, n, at) in ifd.entries.items():
-            if tag == _RAW_NAME and kind in _TEXT_KINDS and n > 0:  # the raw file's name (DNG: RT31-16)
+            if tag == exif_text.RAW_NAME and kind in exif_text.TEXT_KINDS and n > 0:  # the raw file's name (DNG: RT31-16)
                 raw = _comment(tag_bytes(ifd, tag, kind, n, at))
                 out += [(f"EXIF OriginalRawFileName (a file name){suffix}", words)
                         for _, words in name_caption(raw.replace("\\", "/"))]
                 continue
-            if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or n <= 0:
+            if tag in exif_text.NOT_TEXT or tag in exif_text.BINARY or kind not in exif_text.TEXT_KINDS or n <= 0:
                 continue  # (a maker note's strings: formats/credits.py, for pupils' names)
-            if not _first_reading(ifd, tag, kind, n, at, read, budget):
+            if not exif_text.first_reading(ifd, tag, kind, n, at, read, budget):
                 continue  # the same bytes, read the same way, under another tag or directory: read once
             raw = tag_bytes(ifd, tag, kind, n, at)
-            if tag in _XP:
+            if tag in exif_text.XP:
                 text = raw.decode("utf-16-le", "replace")
             elif tag == 0x9286:
                 text = _text(raw)
             else:
-                text = _utf8_as_read(raw.decode("latin-1"))
-                if kind != 2 and not _printable(text):
+                text = exif_text.utf8_as_read(raw.decode("latin-1"))
+                if kind != 2 and not exif_text.printable(text):
                     continue  # UNDEFINED or BYTE that is not text: a binary value
             text = text.replace("\x00", "").strip()
             if text:
                 label = "EXIF maker note's text" if tag == 0x927C else \
-                    _EXIF.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}"
+                    exif_text.LABELS.get(tag) or f"EXIF {TAGS.get(tag, f'tag 0x{tag:04X}')}"
                 out.append((label + suffix, text))
     return out
-
-
-def _first_reading(ifd, tag: int, kind: int, n: int, at: int, read: set, budget: list[int]) -> bool:
-    """Whether a text tag's bytes are read here for the first time (each (start, count) once a block,
-    whatever directories point to it, RT31-20); bytes read past `budget` (overlapping values, each a
-    little longer: one text read many times) are a MetadataError, never skipped. A reading that may
-    drop the text (UNDEFINED or BYTE not printable enough: _exif) is not the reading of an ASCII tag
-    that takes it whole: the same bytes under an ASCII tag are read again (RT33a-7)."""
-    start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
-    key = (start, n, "utf-16" if tag in _XP else "comment" if tag == 0x9286 else "text" if kind == 2 else "binary?")
-    if key in read:
-        return False
-    read.add(key)
-    budget[0] -= min(n, max(0, len(ifd.block) - start))
-    if budget[0] < 0:
-        raise MetadataError(f"the EXIF text tags point at more text than twice the block holds (EXIF {ifd.name} tag "
-                            f"0x{tag:04X}): refused")
-    return True
-
-
-def tag_bytes(ifd, tag: int, kind: int, n: int, at: int) -> bytes:
-    """A text tag's bytes, NULs between its words dropped (a name padded with NULs past any size is
-    still read, RT30-11); more than MAX_TAG_TEXT left: MetadataError (never skipped)."""
-    start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
-    raw = ifd.block[start:start + n]
-    if len(raw) > MAX_TAG_TEXT:
-        raw = raw.replace(b"\x00", b"") if kind != 1 and tag not in _XP else raw  # (UTF-16: its NULs are letters')
-        if len(raw) > MAX_TAG_TEXT:
-            raise MetadataError(f"EXIF {ifd.name} tag 0x{tag:04X} holds {len(raw)} bytes of text: too long to read")
-    return raw
-
-
-def _printable(text: str) -> bool:
-    text = text.replace("\x00", "").strip()
-    return bool(text) and sum(c.isprintable() or c in "\r\n\t" for c in text) >= 0.95 * len(text)
-
-
-def _utf8_as_read(text: str) -> str:
-    """An EXIF ASCII field that holds UTF-8 (as phones and Windows write "José García"), which
-    Pillow decodes byte by byte as Latin-1: the text as a viewer shows it (RT13-5)."""
-    try:
-        return text.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
 
 
 def _xmp(packet: bytes) -> list[tuple[str, str]]:

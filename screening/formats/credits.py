@@ -20,9 +20,10 @@ import re
 from defusedxml import ElementTree
 
 from screening.formats import c2pa
-from screening.formats.captions import iptc_texts, struct_fields, tag_bytes
+from screening.formats.captions import iptc_texts, struct_fields
 from screening.formats.common import ImageError, MetadataError
 from screening.formats.exif_images import directories
+from screening.formats.exif_text import tag_bytes
 from screening.formats.geotags import _decode, _split
 from screening.formats.metadata import read_blocks
 from screening.formats.strings import strings_text
