@@ -100,7 +100,7 @@ def _init(trust: str, without=()) -> None:
     merge = small._merge
 
     def ranked(found, *a, **k):  # how often the small-crest windows were chosen, and how often not as before
-        before = _merge_before([small.Window(w.box, w.score, set(w.academies)) for w in found])
+        before = merge([small.Window(w.box, w.score, set(w.academies)) for w in found], each_first=False)  # as before
         kept = merge(found, *a, **k)
         _W["windows"][0] += 1
         _W["windows"][1] += sorted((w.box, sorted(w.academies)) for w in kept) != \
@@ -108,27 +108,6 @@ def _init(trust: str, without=()) -> None:
         return kept
 
     small._merge = ranked
-
-
-def _merge_before(found: list) -> list:
-    """small._merge as it was before issue 16, recall33: the best MAX_WINDOWS places by score alone."""
-    from screening.vision.logo_match.small import MAX_WINDOWS
-
-    found.sort(key=lambda w: -w.score)
-    kept: list = []
-    for win in found:
-        x, y, w, h = win.box
-        for k in kept:
-            kx, ky, kw, kh = k.box
-            if abs((x + w / 2) - (kx + kw / 2)) < 0.5 * max(w, kw) and \
-                    abs((y + h / 2) - (ky + kh / 2)) < 0.5 * max(h, kh):
-                k.academies |= win.academies
-                break
-        else:
-            kept.append(win)
-        if len(kept) == MAX_WINDOWS:
-            break
-    return kept
 
 
 def _run(row: dict) -> dict:
