@@ -234,12 +234,7 @@ OTHERS = {
 
 
 # RT31-6 (high/medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-6: a pupil named in a rights or source field no reader reads is cleared: IPTC 2:118 Contact and "
-    "2:115 Source (in _IPTC_NOT_TEXT, not in credits._IPTC), dc:publisher (skipped, not a credit), "
-    "xmpRights:UsageTerms (the rights namespace skipped: Bridge shows it as Rights Usage Terms), a PNG's "
-    "'Source' chunk (PNG's own keyword for the camera/maker, not a caption nor a credit). Fix: read them "
-    "as credits (pupils' names) or as captions."))
+# RT31-6: fixed (was a strict xfail)
 @pytest.mark.parametrize("make", OTHERS.values(), ids=list(OTHERS))
 def test_rt31_6_a_pupil_in_another_rights_or_source_field_is_not_cleared(tmp_path, config, make):
     data = make()
@@ -348,10 +343,7 @@ def test_rt31_9_a_position_in_another_c2pa_shape_is_not_cleared(tmp_path, config
 
 
 # RT31-10 (medium: a credit field the product names as read for the photographer, but skipped)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-10: a pupil as the C2PA CreativeWork's publisher ({'publisher': {'@type': 'Person', 'name': ...}}) "
-    "is cleared: 'publisher' is in c2pa._MAKER (not a caption) but not in _PERSON (not a credit); dc:publisher "
-    "likewise (RT31-6). Fix: add 'publisher' to _PERSON."))
+# RT31-10: fixed (was a strict xfail)
 def test_rt31_10_a_pupil_as_a_c2pa_publisher_is_not_cleared(tmp_path, config):
     data = _c2pa("stds.schema-org.CreativeWork", {"@type": "CreativeWork", "publisher": {"@type": "Person", "name": PUPIL}})
     assert "text" in _found(tmp_path, config, "c2pa_publisher.jpg", data)
@@ -388,12 +380,7 @@ SIBLINGS = ["Amelia and Tom Hart", "Amelia & Tom Hart", "Amelia, Tom and Ella Ha
 
 
 # RT31-12 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-12: a pupil named with a sibling, the surname written once ('Amelia and Tom Hart', 'Amelia, Tom "
-    "and Ella Hart', 'Hart, Tom and Amelia': how a family, a sports-day or a prize caption names them) is "
-    "cleared; only the forename right before the surname is matched ('Tom and Amelia Hart' is found). "
-    "Fix: in names.py, a forename joined to a surname by a list of forenames ('and', '&', ',') is that "
-    "forename with the surname (and 'Surname, Forename and Forename')."))
+# RT31-12: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", SIBLINGS)
 def test_rt31_12_a_pupil_named_with_a_sibling_and_one_surname_is_not_cleared(tmp_path, config, caption):
     assert "text" in _found(tmp_path, config, "siblings.jpg", _captioned(caption))
@@ -481,13 +468,7 @@ SPLIT = {
 
 
 # RT31-15 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-15: a pupil's name split over a person's fields (schema.org Person givenName/familyName in a C2PA "
-    "CreativeWork's author or about; an XMP struct's GivenName/FamilyName, elements or attributes) is "
-    "cleared: each field is one caption ('Amelia', 'Hart') and RT29-12's joining is for a list's items "
-    "(rdf:Bag/Seq, repeated IPTC datasets) only. A viewer of the manifest shows the person. Fix: join the "
-    "text leaves of one struct/object (C2PA: one Pairs; XMP: one rdf:Description or parseType=Resource) "
-    "into one caption, as list items are."))
+# RT31-15: fixed (was a strict xfail)
 @pytest.mark.parametrize("make", SPLIT.values(), ids=list(SPLIT))
 def test_rt31_15_a_pupils_name_split_over_a_persons_fields_is_not_cleared(tmp_path, config, make):
     assert "text" in _found(tmp_path, config, "split_name.jpg", make())
@@ -506,11 +487,7 @@ EARLIER = {
 
 
 # RT31-16 (high/medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-16: the raw file's earlier name ('Amelia_Hart_001.CR2') is cleared where the raw converters keep it: "
-    "DNG's OriginalRawFileName (EXIF 0xC68B, in captions._EXIF_BINARY) and Camera Raw/Lightroom's "
-    "crs:RawFileName (the crs namespace skipped), while xmpMM:PreservedFileName and stRef:filePath are read "
-    "as the file's name since RT29-16. Fix: add both to the earlier names read through name_caption."))
+# RT31-16: fixed (was a strict xfail)
 @pytest.mark.parametrize("make", EARLIER.values(), ids=list(EARLIER))
 def test_rt31_16_a_pupils_name_in_the_raw_files_name_is_not_cleared(tmp_path, config, make):
     assert "text" in _found(tmp_path, config, "raw_name.jpg", make())
@@ -544,13 +521,7 @@ PHOTOSHOP_NAMES = {
 
 
 # RT31-17 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-17: a pupil's name in Photoshop's image resources other than the URL/slices ones is cleared: a "
-    "path named after the pupil cut out (its resource name), the clipping path's name, alpha channel names "
-    "(Pascal and Unicode), the old Photoshop 4 caption (exiftool prints ClippingPathName, "
-    "AlphaChannelsNames...). common.PHOTOSHOP_TEXT reads 0x040B/0x041A/0x041E only, and no resource's name. "
-    "Fix: strings of every resource but the binary ones (thumbnails, ICC, EXIF, XMP, IPTC read elsewhere), "
-    "and every resource's Pascal name."))
+# RT31-17: fixed (was a strict xfail)
 @pytest.mark.parametrize("make", PHOTOSHOP_NAMES.values(), ids=list(PHOTOSHOP_NAMES))
 def test_rt31_17_a_pupils_name_in_another_photoshop_resource_is_not_cleared(tmp_path, config, make):
     assert "text" in _found(tmp_path, config, "ps_names.jpg", make())
@@ -741,12 +712,7 @@ def test_rt31_control_a_staff_credit_holding_a_pupils_name_is_no_reason(config):
 
 
 # RT31-24 (medium: a pupil's name cleared, but the staff and pupil names must be near-identical)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-24: a joint credit naming a staff member first and then a pupil whose name is inside the staff "
-    "name ('Amelia Hart-Jones and Amelia Hart') is cleared: the matcher keeps the best match per target, "
-    "the first, inside the staff name, which RT30-9's rule then explains away; the pupil written exactly "
-    "after it is never looked at ('Amelia Hart, Amelia Hart-Jones' is found). Fix: apply the staff rule per "
-    "occurrence: drop the occurrences a staff name explains and keep looking at the rest of the text."))
+# RT31-24: fixed (was a strict xfail)
 def test_rt31_24_a_pupil_credited_after_a_staff_member_of_a_longer_name_is_found(config):
     assert _credited(config, "Amelia Hart-Jones", "Amelia Hart", "Amelia Hart-Jones and Amelia Hart") == ["P1"]
 
@@ -792,11 +758,7 @@ def test_rt31_control_gps_in_an_exif_chunk_after_iend_is_not_cleared(tmp_path, c
 
 
 # RT31-26 (high: exiftool prints it)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT31-26: a PNG's text chunk after IEND naming a pupil is cleared: exiftool reads the trailer's chunks and "
-    "prints '[Trailer] Comment : Amelia Hart' (checked on these bytes, with a minor warning), and an eXIf "
-    "chunk there is read (control), but no text chunk. Fix: read the text chunks of a PNG trailer as the "
-    "others (or make a trailer of chunks an error)."))
+# RT31-26: fixed (was a strict xfail)
 def test_rt31_26_a_text_chunk_after_iend_is_not_cleared(tmp_path, config):
     assert _found(tmp_path, config, "trailer.png", _after_iend(_pchunk(b"tEXt", b"Comment\x00" + _P))) & {"text", "error"}
 

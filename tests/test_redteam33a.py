@@ -167,11 +167,7 @@ def test_rt33a_control_a_pupil_in_an_ascii_tag_is_found(tmp_path, config):
 
 
 # RT33a-7 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-7: captions._first_reading marks a tag's bytes as read BEFORE _exif decides to read them: an "
-    "UNDEFINED/BYTE tag pointing at the same bytes first (skipped there as not printable) hides the ASCII "
-    "ImageDescription that holds a pupil's name, which is then never read: cleared (found at 8d64123). "
-    "Fix: add the (start, count, decoding) key only once the text is taken, or key on the tag's type too."))
+# RT33a-7: fixed (was a strict xfail)
 @pytest.mark.parametrize("first", [(0xABCC, 1), (0xABCC, 7)], ids=["BYTE", "UNDEFINED"])
 def test_rt33a_7_a_name_in_exif_text_shared_with_an_unprintable_tag_is_not_cleared(tmp_path, config, first):
     data = jpeg(backdrop(), exif=_shared_exif([first, (0x010E, 2)], _CONTROLLED))
@@ -220,13 +216,7 @@ LD_VALUES = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-8: every C2PA leaf whose last key starts with '@' is skipped by both c2pa.captions and "
-    "c2pa_positions (meant for JSON-LD's own '@context'/'@type'), so a JSON-LD value object "
-    "({'@value': 'Well done Amelia Hart', '@language': 'en-GB'}: how JSON-LD writes a language-tagged "
-    "string, and every literal in expanded form) and a node's '@id' (a geo: URI or map link naming the "
-    "Place) are never read: a pupil's name, a postcode, a position cleared. Fix: skip only '@context', "
-    "'@type', '@language', '@vocab', '@base'; read '@value' as the key above it, and '@id' for positions."))
+# RT33a-8: fixed (was a strict xfail)
 @pytest.mark.parametrize("doc", LD_VALUES.values(), ids=list(LD_VALUES))
 def test_rt33a_8_a_json_ld_value_or_id_in_a_c2pa_assertion_is_not_cleared(tmp_path, config, doc):
     assert _found(tmp_path, config, "ld_value.jpg", _schema(doc)) & {"text", "location", "error"}
@@ -275,12 +265,7 @@ def test_rt33a_control_percent_encoded_base64_of_a_face_is_a_face(tmp_path, conf
 
 
 # RT33a-11 (medium; the RT31-13 reader's reach)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-11: textpictures._rewritten percent-decodes a text once, and reads the result for base64, hex "
-    "and data: URIs only: base64 encoded twice (a link inside a redirect or safe-links URL: '%252F9j%252F') "
-    "and a picture's own bytes percent-encoded ('?file=%FF%D8%FF%E0...', a form's upload) are never a "
-    "picture: the face is cleared (coordtext.readings_of decodes up to 3 times). Fix: decode while %XX "
-    "remain (3 at most, as readings_of), and look for picture_starts in the decoded bytes."))
+# RT33a-11: fixed (was a strict xfail)
 @pytest.mark.parametrize("how", ["the link inside a redirect link (encoded twice)",
                                  "the JPEG's own bytes percent-encoded in a link"])
 def test_rt33a_11_a_face_percent_encoded_twice_or_as_raw_bytes_is_not_cleared(tmp_path, config, how):

@@ -25,6 +25,8 @@ REPORT_FLOOR = 0.7
 UNREADABLE_BELOW = 0.8
 # A sign's lines are joined into runs of at most this many.
 MAX_LINES = 3
+# A credit is cut around its staff names at most this many times over (names inside names: RT31-24).
+MAX_STAFF_SPLITS = 4
 
 
 class TextDetector:
@@ -87,9 +89,7 @@ class TextDetector:
         out: dict[tuple[str, str, str], TextFinding] = {}
         for where, text in texts:
             text = " ".join(text.split())  # one line, as a caption is shown
-            matches = self.matcher.find(text)
-            if pupils_only:
-                matches = _pupils_not_staff(matches, self.staff, text)
+            matches = self._pupils(text) if pupils_only else self.matcher.find(text)
             for m in matches:
                 key = (where, m.target.kind, m.target.id)
                 if key not in out or m.similarity > out[key].similarity:
@@ -97,6 +97,24 @@ class TextDetector:
                                            target_id=m.target.id, name=m.target.name, similarity=m.similarity,
                                            source=where)
         return list(out.values())
+
+    def _pupils(self, text: str, offset: int = 0, depth: int = 0) -> list:
+        """The pupils' matches of a credit but those a staff member's explains, occurrence by occurrence
+        (RT31-24): where a staff name explained a pupil's match, the text around the staff names is
+        looked at again ("Amelia Hart-Jones and Amelia Hart": the pupil after the staff member)."""
+        matches = self.matcher.find(text)
+        kept = _pupils_not_staff(matches, self.staff, text)
+        pupils = [m for m in matches if m.target.kind == "person" and m.target.id not in self.staff]
+        spans = sorted((m.start, m.end) for m in matches if m.target.kind == "person" and m.target.id in self.staff)
+        out = [dataclasses.replace(m, start=m.start + offset, end=m.end + offset) for m in kept]
+        if len(kept) == len(pupils) or not spans or depth >= MAX_STAFF_SPLITS:
+            return out
+        at = 0
+        for a, b in spans + [(len(text), len(text))]:
+            if a > at:
+                out += self._pupils(text[at:a], offset + at, depth + 1)
+            at = max(at, b)
+        return out
 
     def findings(self, lines: Sequence[TextLine], frame: int = 0, width: int = 0,
                  height: int = 0) -> list[TextFinding]:

@@ -30,6 +30,8 @@ Leaf = tuple[tuple[str, ...], str, bool]
 Assertion = tuple[str, tuple[Leaf, ...]]
 
 MAX_DEPTH = 32
+# the key of the leaf that joins an object's text values
+JOINED = "(fields joined)"
 
 
 def assertions(data: bytes, fmt: str, what: str = "file") -> list[Assertion]:
@@ -153,6 +155,10 @@ def _leaves(tree, path: tuple[str, ...], depth: int = 0, left: list[int] | None 
     if isinstance(tree, cbor.Pairs):
         for key, value in tree:
             yield from _leaves(value, (*path, key if isinstance(key, str) else repr(key)), depth + 1, left, where)
+        fields = [v.strip() for k, v in tree if isinstance(v, str) and any(c.isalpha() for c in v)
+                  and not (isinstance(k, str) and k.lower() in _LD_KEYWORDS)]
+        if len(fields) > 1:  # one object's texts as a viewer shows them: givenName and familyName (RT31-15)
+            yield (*path, JOINED), " ".join(fields), True
     elif isinstance(tree, list):
         for value in tree:
             yield from _leaves(value, path, depth + 1, left, where)
@@ -184,21 +190,23 @@ def claims(items: tuple[Assertion, ...]):
         pairs: dict[tuple, dict[str, str]] = {}
         places: dict[str, list[str]] = {}
         for path, value, _text in leaves:
+            if path and path[-1] == JOINED:
+                continue  # (its fields are read one by one)
             key = _local(path[-1]) if path else ""
             axis = next((name for name, pattern in _AXES if pattern.search(key)), None)
             if axis and not key.endswith("ref"):
                 rest = re.sub(_AXES[0][1] if axis == "lat" else _AXES[1][1], "", key)
                 pairs.setdefault((path[:-1], rest), {})[axis] = value
                 continue
-            if path and path[-1].startswith("@"):
-                continue  # @type, @context, @id
+            if _ld_keyword(path):
+                continue  # @type, @context...
             for part in path:
                 if _PLACE.search(_local(part)) and value.strip():
                     places.setdefault(part, []).append(value.strip())
                     break
         positions = [_xmp_position(p.get("lat", ""), p.get("lon", ""), "GPS destination" if "dest" in rest else "GPS")
                      for (_parent, rest), p in pairs.items()]
-        positions += c2pa_positions.positions(leaves, _local, _maker)  # text, GeoJSON, position lists (RT31-9)
+        positions += c2pa_positions.positions(leaves, _local, _maker, _ld_keyword)  # text, GeoJSON, position lists (RT31-9)
         found = [Place(f"C2PA {key}", "; ".join(dict.fromkeys(values))) for key, values in places.items()]
         found += c2pa_positions.places(leaves, _maker)  # a place link as a 'url' (RT33a-12b)
         if positions or found:
@@ -213,6 +221,16 @@ _MAKER = frozenset({"author", "creator", "artist", "copyrightholder", "copyright
                     "software", "alg", "url", "format", "instanceid", "documentid", "originaldocumentid", "version"})
 
 
+# JSON-LD's own keywords: what a node is, its vocabulary, its language. Its "@value" (a literal in expanded
+# form, a language-tagged string) and "@id" (a node's IRI: a geo: URI, a map link) are read (RT33a-8).
+_LD_KEYWORDS = frozenset({"@context", "@type", "@language", "@vocab", "@base", "@direction", "@version",
+                          "@container", "@protected", "@reverse", "@index"})
+
+
+def _ld_keyword(path: tuple[str, ...]) -> bool:
+    return bool(path) and path[-1].lower() in _LD_KEYWORDS
+
+
 def _maker(path: tuple[str, ...]) -> bool:
     return any(_local(part) in _MAKER for part in path)
 
@@ -222,7 +240,7 @@ def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
     out = []
     for where, leaves in items:
         for path, value, text in leaves:
-            if not text or not value.strip() or (path and path[-1].startswith("@")):
+            if not text or not value.strip() or _ld_keyword(path):
                 continue
             if _maker(path):
                 continue
@@ -232,7 +250,7 @@ def captions(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
 
 # the maker's keys that name a person (the photographer, the rights holder): read for pupils only
 _PERSON = frozenset({"author", "creator", "artist", "copyrightholder", "copyright", "copyrightnotice", "rights",
-                     "credit"})
+                     "credit", "publisher"})  # (publisher: RT31-10)
 
 
 def credits(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
@@ -240,7 +258,7 @@ def credits(items: tuple[Assertion, ...]) -> list[tuple[str, str]]:
     out = []
     for where, leaves in items:
         for path, value, text in leaves:
-            if text and value.strip() and not (path and path[-1].startswith("@")) \
+            if text and value.strip() and not _ld_keyword(path) \
                     and any(_local(part) in _PERSON for part in path):
                 out.append((f"{where} {'.'.join(path)}".strip(), value.strip()))
     return out

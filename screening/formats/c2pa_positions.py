@@ -27,15 +27,15 @@ _LAT_FIRST = frozenset({"gps", "gpsposition", "gpscoordinates", "gpspoint", "lat
 _MAYBE = frozenset({"position", "point", "center", "centre", "pos"})
 
 
-def positions(leaves, local, maker) -> list:
+def positions(leaves, local, maker, keyword=lambda path: False) -> list:
     """Positions of one assertion's leaves ((key path, value, is_text)); `local` strips a key's prefix,
-    `maker(path)` says the caption reader skips the value."""
+    `maker(path)` says the caption reader skips the value, `keyword(path)` that it is JSON-LD's own."""
     from screening.formats import coordtext  # it imports geotags, which imports metadata, which imports c2pa
     from screening.formats.geotags import Position
 
     found: list = []
     for path, value, text in leaves:
-        if text and value.strip() and maker(path) and not (path and path[-1].startswith("@")):
+        if text and value.strip() and maker(path) and not keyword(path):
             found += coordtext.positions(value)
     for key, numbers in _number_runs(leaves, local):
         first, second = numbers[:2]

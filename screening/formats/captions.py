@@ -45,6 +45,8 @@ _TEXT_KINDS = frozenset({1, 2, 7, 129})
 _EXIF_BINARY = frozenset({0x927C, 0x02BC, 0x83BB, 0x8649, 0x8773, 0xC4A5, 0x015B, 0x9101, 0xA300, 0xA301,
                           0xA302, 0x9214, 0xA20C, 0xA40B, 0x0001, 0x0002, 0x8828, 0xA500, 0xC634, 0xC68D,
                           0xC6FD, 0xC68B})
+# DNG's OriginalRawFileName: read as a file name is (name_caption), not as a caption
+_RAW_NAME = 0xC68B
 # EXIF text tags (IFD0 and Exif IFD) that say who made the file, when and with what, not what it
 # shows: not read. Every other ASCII tag, known to this module or not (EXIF 3.0 ImageTitle...), is.
 _EXIF_NOT_TEXT = frozenset({
@@ -55,6 +57,7 @@ _EXIF_NOT_TEXT = frozenset({
     0x000B, 0x9000, 0xA000, 0x8769, 0x8825, 0xA005})  # ProcessingSoftware, versions, pointers (when malformed)
 _DC = "http://purl.org/dc/elements/1.1/"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_XML = "http://www.w3.org/XML/1998/namespace"
 _PS = "http://ns.adobe.com/photoshop/1.0/"
 _EXIF_NS = "http://ns.adobe.com/exif/1.0/"
 # Prefixes for the places named in reasons (any other namespace is named by its last path part).
@@ -245,14 +248,19 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     except ImageError as exc:  # text not read is never "no text": the text check fails, the file is an error
         raise MetadataError(f"the EXIF text cannot all be read: {exc}") from None
     out = []
-    read: set[tuple[int, int, str]] = set()  # (start, count, decoding) of the bytes already read as text
+    read: set[tuple[int, int, str]] = set()  # (start, count, reading) of the bytes already read as text
     budget = [2 * len(block) + MAX_TAG_TEXT]  # bytes all its tags may read: text shared by 1000 directories (RT31-20)
     for ifd in ifds:
         suffix = "" if ifd.name in ("IFD0", "Exif IFD of IFD0") else f" ({ifd.name})"
         for tag, (kind, n, at) in ifd.entries.items():
+            if tag == _RAW_NAME and kind in _TEXT_KINDS and n > 0:  # the raw file's name (DNG: RT31-16)
+                raw = _comment(tag_bytes(ifd, tag, kind, n, at))
+                out += [(f"EXIF OriginalRawFileName (a file name){suffix}", words)
+                        for _, words in name_caption(raw.replace("\\", "/"))]
+                continue
             if tag in _EXIF_NOT_TEXT or tag in _EXIF_BINARY or kind not in _TEXT_KINDS or n <= 0:
                 continue  # (a maker note's strings: formats/credits.py, for pupils' names)
-            if not _first_reading(ifd, tag, n, at, read, budget):
+            if not _first_reading(ifd, tag, kind, n, at, read, budget):
                 continue  # the same bytes, read the same way, under another tag or directory: read once
             raw = tag_bytes(ifd, tag, kind, n, at)
             if tag in _XP:
@@ -271,12 +279,14 @@ def _exif(block: bytes) -> list[tuple[str, str]]:
     return out
 
 
-def _first_reading(ifd, tag: int, n: int, at: int, read: set, budget: list[int]) -> bool:
+def _first_reading(ifd, tag: int, kind: int, n: int, at: int, read: set, budget: list[int]) -> bool:
     """Whether a text tag's bytes are read here for the first time (each (start, count) once a block,
     whatever directories point to it, RT31-20); bytes read past `budget` (overlapping values, each a
-    little longer: one text read many times) are a MetadataError, never skipped."""
+    little longer: one text read many times) are a MetadataError, never skipped. A reading that may
+    drop the text (UNDEFINED or BYTE not printable enough: _exif) is not the reading of an ASCII tag
+    that takes it whole: the same bytes under an ASCII tag are read again (RT33a-7)."""
     start = at if n <= 4 else struct.unpack_from(ifd.order + "I", ifd.block, at)[0]
-    key = (start, n, "utf-16" if tag in _XP else "comment" if tag == 0x9286 else "text")
+    key = (start, n, "utf-16" if tag in _XP else "comment" if tag == 0x9286 else "text" if kind == 2 else "binary?")
     if key in read:
         return False
     read.add(key)
@@ -323,12 +333,30 @@ def _xmp(packet: bytes) -> list[tuple[str, str]]:
     return out + _earlier_names(root)
 
 
+def struct_fields(element, skipped=lambda ns, name: False) -> list[str]:
+    """The text fields of one XMP struct, in order: its property attributes and its children that hold
+    a simple value, those with a letter (a name split over a person's GivenName and FamilyName is
+    shown as one person: RT31-15). The file's own rdf:Description is no struct: the caller leaves it."""
+    out = []
+    for key, value in element.attrib.items():
+        ns, name = _split(key)
+        if ns and ns not in (_RDF, _XML) and value.strip() and not skipped(ns, name):
+            out.append(value.strip())
+    for child in element:
+        ns, name = _split(child.tag)
+        if ns != _RDF and not len(child) and (child.text or "").strip() and not skipped(ns, name):
+            out.append(child.text.strip())
+    return [v for v in out if any(c.isalpha() for c in v)]
+
+
 _MM = "http://ns.adobe.com/xap/1.0/mm/"
 _REF = "http://ns.adobe.com/xap/1.0/sType/ResourceRef#"
 # The file's earlier names and those of the files it was made from (Lightroom's and Bridge's
 # PreservedFileName, Photoshop's DerivedFrom/Ingredients stRef:filePath), inside the xmpMM
 # properties skipped above: read as the file's own name is (RT29-16).
-_FILE_NAMES = frozenset({(_MM, "PreservedFileName"), (_REF, "filePath")})
+# Camera Raw and Lightroom keep the raw file's name in crs:RawFileName (RT31-16).
+_FILE_NAMES = frozenset({(_MM, "PreservedFileName"), (_REF, "filePath"),
+                         ("http://ns.adobe.com/camera-raw-settings/1.0/", "RawFileName")})
 
 
 def _earlier_names(root) -> list[tuple[str, str]]:
@@ -344,8 +372,9 @@ def _earlier_names(root) -> list[tuple[str, str]]:
     return out
 
 
-def _xmp_values(element, prop: str | None, out: list[tuple[str, str]]) -> None:
-    """Text values under `element`: its text and its property attributes, then its children's.
+def _xmp_values(element, prop: str | None, out: list[tuple[str, str]], top: bool = True) -> None:
+    """Text values under `element`: its text and its property attributes, then its children's, and
+    a struct's fields joined (`top`: the element is the packet's or the file's description, no struct).
 
     `prop` names the property the element is part of (an rdf:li item or a struct's
     rdf:Description takes it from its parent)."""
@@ -354,6 +383,8 @@ def _xmp_values(element, prop: str | None, out: list[tuple[str, str]]) -> None:
         if _skipped(ns, name):
             return
         prop = _named(ns, name)
+    if not top and prop and len(fields := struct_fields(element, _skipped)) > 1:
+        out.append((f"XMP {prop} (fields joined)", " ".join(fields)))
     text = (element.text or "").strip()
     if text and prop and not len(element):
         out.append((f"XMP {prop}", text))
@@ -369,7 +400,7 @@ def _xmp_values(element, prop: str | None, out: list[tuple[str, str]]) -> None:
                 and not _skipped(a_ns, a_name):
             out.append((f"XMP {_named(a_ns, a_name)}", value.strip()))
     for child in element:
-        _xmp_values(child, prop, out)
+        _xmp_values(child, prop, out, top and (ns, name) in ((_RDF, "RDF"), ("adobe:ns:meta/", "xmpmeta")))
 
 
 def _skipped(ns: str, name: str) -> bool:

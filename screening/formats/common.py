@@ -135,17 +135,31 @@ def photoshop_blocks(resources: bytes, found: Found) -> None:
     found.iptc.extend(photoshop_iptc(resources))
     found.exif.extend(photoshop_exif(resources))
     found.xmp.extend(p for rid, body in photoshop_resources(resources) if rid == 0x0424 for p in xmp_packets(body))
-    for rid, body in photoshop_resources(resources):  # File Info's URL, the slices' URLs and alt texts (RT29-22)
-        if rid in PHOTOSHOP_TEXT and (text := strings_text(body)):
-            found.comments.append((f"Photoshop {PHOTOSHOP_TEXT[rid]} (resource 0x{rid:04X})", text.encode()))
+    for rid, name, body in _resources(resources):  # every resource's name and text (RT29-22, RT31-17)
+        what = f"Photoshop {PHOTOSHOP_TEXT.get(rid, 'resource')} (resource 0x{rid:04X})"
+        if name.strip(b"\x00 "):
+            found.comments.append((f"{what}'s name", name))
+        if rid not in PHOTOSHOP_BINARY and not 0x07D0 <= rid <= 0x0BB6 and (text := strings_text(body)):
+            found.comments.append((what, text.encode()))
 
 
-# Photoshop resources that hold text a viewer shows (exiftool: '[Photoshop] URL', 'SlicesGroupName')
-PHOTOSHOP_TEXT = {0x040B: "URL", 0x041A: "slices", 0x041E: "URL list"}
+# Photoshop resources whose text a viewer shows, named (exiftool: '[Photoshop] URL', 'SlicesGroupName',
+# 'ClippingPathName', 'AlphaChannelsNames'); every resource's text is read but for PHOTOSHOP_BINARY's
+# and the paths' point records (0x07D0-0x0BB6: a path's name is its resource's name)
+PHOTOSHOP_TEXT = {0x040B: "URL", 0x041A: "slices", 0x041E: "URL list", 0x0BB7: "clipping path name",
+                  0x03EE: "alpha channel names", 0x0415: "Unicode alpha names", 0x03F0: "caption"}
+# read elsewhere (IPTC, EXIF, XMP, ICC, thumbnails) or binary (an MD5, ids, print settings' numbers)
+PHOTOSHOP_BINARY = frozenset({0x0404, 0x0422, 0x0423, 0x0424, 0x040F, 0x0409, 0x040C, 0x0425, 0x0414, 0x03ED,
+                              0x0408, 0x0419, 0x0416, 0x0417, 0x041D, 0x0428, 0x0430, 0x0402})
 
 
 def photoshop_resources(resources: bytes) -> list[tuple[int, bytes]]:
     """(id, data) of every Photoshop image resource ("8BIM" blocks); malformed ones raise."""
+    return [(rid, body) for rid, _name, body in _resources(resources)]
+
+
+def _resources(resources: bytes) -> list[tuple[int, bytes, bytes]]:
+    """(id, Pascal name, data) of every Photoshop image resource; malformed ones raise."""
     found = []
     pos = 0
     n = len(resources)
@@ -154,6 +168,7 @@ def photoshop_resources(resources: bytes) -> list[tuple[int, bytes]]:
             raise MetadataError(f"Photoshop resource at byte {pos} is cut off")
         (rid,) = struct.unpack_from(">H", resources, pos + 4)
         name_len = resources[pos + 6]
+        name = resources[pos + 7:pos + 7 + name_len]
         pos += 7 + name_len + ((name_len + 1) % 2)  # Pascal name padded to even length
         if pos + 4 > n:
             raise MetadataError(f"Photoshop resource 0x{rid:04X} is cut off")
@@ -161,7 +176,7 @@ def photoshop_resources(resources: bytes) -> list[tuple[int, bytes]]:
         pos += 4
         if pos + size > n:
             raise MetadataError(f"Photoshop resource 0x{rid:04X} declares {size} bytes, only {n - pos} follow")
-        found.append((rid, resources[pos:pos + size]))
+        found.append((rid, name, resources[pos:pos + size]))
         pos += size + (size % 2)
     if resources[pos:].strip(b"\x00"):
         raise MetadataError(f"Photoshop resources are malformed at byte {pos}")

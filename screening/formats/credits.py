@@ -20,7 +20,7 @@ import re
 from defusedxml import ElementTree
 
 from screening.formats import c2pa
-from screening.formats.captions import iptc_texts, tag_bytes
+from screening.formats.captions import iptc_texts, struct_fields, tag_bytes
 from screening.formats.common import ImageError, MetadataError
 from screening.formats.exif_images import directories
 from screening.formats.geotags import _decode, _split
@@ -30,8 +30,8 @@ from screening.formats.strings import strings_text
 _MAKER_NOTE = 0x927C
 _EXIF = {0x013B: "EXIF Artist", 0x9C9D: "EXIF XPAuthor", 0x8298: "EXIF Copyright", _MAKER_NOTE: "EXIF maker note",
          0xA430: "EXIF CameraOwnerName", 0xA437: "EXIF Photographer", 0xA438: "EXIF ImageEditor"}  # (RT31-5)
-_IPTC = {80: "IPTC By-line", 85: "IPTC By-line title", 110: "IPTC Credit", 116: "IPTC Copyright notice",
-         122: "IPTC Writer/editor"}
+_IPTC = {80: "IPTC By-line", 85: "IPTC By-line title", 110: "IPTC Credit", 115: "IPTC Source",
+         116: "IPTC Copyright notice", 118: "IPTC Contact", 122: "IPTC Writer/editor"}  # (2:115, 2:118: RT31-6)
 _DC, _PS = "http://purl.org/dc/elements/1.1/", "http://ns.adobe.com/photoshop/1.0/"
 _DM = "http://ns.adobe.com/xmp/1.0/DynamicMedia/"
 _XMP = {(_DC, "creator"): "XMP dc:creator", (_DC, "rights"): "XMP dc:rights", (_DM, "artist"): "XMP xmpDM:artist",
@@ -40,14 +40,17 @@ _XMP = {(_DC, "creator"): "XMP dc:creator", (_DC, "rights"): "XMP dc:rights", (_
         ("http://ns.adobe.com/tiff/1.0/", "Artist"): "XMP tiff:Artist",
         ("http://ns.adobe.com/tiff/1.0/", "Copyright"): "XMP tiff:Copyright",
         ("http://ns.adobe.com/xap/1.0/rights/", "Owner"): "XMP xmpRights:Owner",
+        ("http://ns.adobe.com/xap/1.0/rights/", "UsageTerms"): "XMP xmpRights:UsageTerms",  # (RT31-6)
+        (_DC, "publisher"): "XMP dc:publisher",
         ("http://iptc.org/std/Iptc4xmpCore/1.0/xmlns/", "CreatorContactInfo"): "XMP Iptc4xmpCore:CreatorContactInfo",
         ("http://ns.adobe.com/exif/1.0/aux/", "OwnerName"): "XMP aux:OwnerName",
         ("http://cipa.jp/exif/1.0/", "CameraOwnerName"): "XMP exifEX:CameraOwnerName",
         ("http://cipa.jp/exif/1.0/", "Photographer"): "XMP exifEX:Photographer",
         ("http://cipa.jp/exif/1.0/", "ImageEditor"): "XMP exifEX:ImageEditor"}
 _CLIP = frozenset({"artist", "album_artist", "author", "composer", "performer", "copyright"})
-# a PNG's text chunks that name the maker (png.NOT_CAPTIONS: not read as captions)
-_PNG = frozenset({"author", "copyright", "artist", "creator"})
+# a PNG's text chunks that name the maker (png.NOT_CAPTIONS: not read as captions); 'Source' is the
+# PNG keyword for the device or the person that made it, 'Disclaimer' a rights text (RT31-6)
+_PNG = frozenset({"author", "copyright", "artist", "creator", "source", "disclaimer"})
 
 
 def photo_credits(data: bytes) -> list[tuple[str, str]]:
@@ -74,7 +77,7 @@ def _png(data: bytes) -> list[tuple[str, str]]:
 
     out = []
     try:
-        for kind, body, pos in png.chunks(data):
+        for kind, body, pos in png.all_chunks(data):  # those after IEND too (RT31-26)
             if kind in (b"tEXt", b"zTXt", b"iTXt"):
                 keyword, text = png._text(kind, body, pos)
                 if keyword.lower() in _PNG:
@@ -124,8 +127,10 @@ def xmp_credits(packet: bytes) -> list[tuple[str, str]]:
     out = []
     for element in root.iter():
         key = _split(element.tag)
-        if key in _XMP:  # each item of a list (several creators) on its own
+        if key in _XMP:  # each item of a list (several creators) on its own, a struct's fields joined (RT31-15)
             out += [(_XMP[key], t.strip()) for t in element.itertext() if t.strip()]
+            out += [(f"{_XMP[key]} (fields joined)", " ".join(fields)) for part in element.iter()
+                    if len(fields := struct_fields(part)) > 1]
         for name, value in element.attrib.items():
             if _split(name) in _XMP and value.strip():
                 out.append((_XMP[_split(name)], value.strip()))

@@ -26,6 +26,23 @@ def chunks(data: bytes):
     raise ImageError("truncated PNG: no IEND chunk")
 
 
+def all_chunks(data: bytes):
+    """chunks(), then the chunks written after IEND, as exiftool reads them ('[Trailer] Comment':
+    RT31-26): while the bytes there read as chunks (a length, a four-letter kind, the body within the
+    file); anything else there (another image, padding) ends the walk (jpeg.after_end looks in it)."""
+    end = 8
+    for kind, body, pos in chunks(data):
+        yield kind, body, pos
+        end = pos + 12 + len(body)
+    while end + 12 <= len(data):
+        (length,) = struct.unpack_from(">I", data, end)
+        kind = data[end + 4:end + 8]
+        if not kind.isalpha() or not kind.isascii() or end + 12 + length > len(data):
+            return
+        yield kind, data[end + 8:end + 8 + length], end
+        end += 12 + length
+
+
 def check(data: bytes) -> int:
     """The offset just after IEND, or ImageError for a cut-off or corrupted file.
 
@@ -135,7 +152,7 @@ def _photoshop_images(data: bytes) -> list[Embedded]:
 
 def blocks(data: bytes, found: Found) -> None:
     try:
-        for kind, body, pos in chunks(data):
+        for kind, body, pos in all_chunks(data):  # text after IEND too (RT31-26)
             if kind == b"iCCP":  # the colour profile's name, shown by exiftool and Preview (RT29-33)
                 found.comments.append((f"PNG iCCP chunk's profile name at byte {pos}", body.split(b"\x00")[0]))
             if kind.lower() in (b"exif", b"zxif"):

@@ -123,6 +123,9 @@ def written(text: bytes, where: str, depth: int = 1, budget: unpack.Budget | Non
     seen: set[bytes] = set()
     _declared(text, where)
     for variant, utf, rewritten in _variants(text):
+        if rewritten:  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...': a form's upload, RT33a-11)
+            for at in picture_starts(variant, 0, set()):
+                _add(found, seen, f"written as bytes{utf}", variant[at:], where)
         for blob, encoding in _decoded(variant):
             if encoding == "cut":
                 raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
@@ -208,13 +211,20 @@ def _variants(text: bytes):
 # A split between two string literals: a quote, an operator or nothing (adjacent literals), the same quote.
 _LITERAL_JOIN = re.compile(rb"""(["'])[ \t\r\n]*+(?:\+|\.|&|&[ \t]*_|\|\||,|\\)?[ \t\r\n]*+\1""")
 _PERCENT = re.compile(rb"%[0-9A-Fa-f]{2}")
+# Percent-encoding undone at most this many times over (coordtext.readings_of's 3 for positions).
+PERCENT_LAYERS = 3
 
 
 def _rewritten(text: bytes):
     """(the text percent-decoded, how), (its literals joined, how), (both, how): each that differs."""
     forms = [(text, "")]
-    if b"%" in text and _PERCENT.search(text):
-        forms.append((unquote_to_bytes(text), " (percent-encoded)"))
+    decoded, how = text, " (percent-encoded)"
+    for _ in range(PERCENT_LAYERS):  # a link in a redirect link: '%252F9j' (RT33a-11)
+        if b"%" not in decoded or not _PERCENT.search(decoded):
+            break
+        decoded = unquote_to_bytes(decoded)
+        forms.append((decoded, how))
+        how = " (percent-encoded again)" if how == " (percent-encoded)" else how
     for form, how in list(forms):
         if (b'"' in form or b"'" in form) and _LITERAL_JOIN.search(form):
             forms.append((_LITERAL_JOIN.sub(b"", form), f"{how} (string literals joined)"))
