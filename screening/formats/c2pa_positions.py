@@ -50,12 +50,12 @@ def positions(leaves, local, maker, keyword=lambda path: False) -> list:
     return found
 
 
-def places(leaves, maker) -> list:
+def places(leaves, maker, keyword=lambda path: False) -> list:
     """Places named by a link or a code in the texts under a maker's keys (RT33a-12b)."""
     from screening.formats import coordtext  # it imports geotags, which imports metadata, which imports c2pa
 
-    return [place for path, value, text in leaves if text and value.strip() and maker(path)
-            and not (path and path[-1].startswith("@")) for place in coordtext.link_places(value)]
+    return [place for path, value, text in leaves if text and value.strip() and maker(path) and not keyword(path)
+            for place in coordtext.link_places(value)]
 
 
 def _number_runs(leaves, local):

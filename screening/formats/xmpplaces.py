@@ -8,8 +8,8 @@ Not the English nouns in "-city" (LayerOpacity, FlightVelocity, BatteryCapacity,
 list of such nouns, so "Photocity" stays a place: RT33a-5), nor the named Locations of a part of the
 picture or of the device, as whole names (exif:SubjectLocation is a pixel; AFPointLocation,
 FaceLocation, FocusLocation, StorageLocation, FileLocation: RT31-14); any other "...Location"
-(MeetingPointLocation, ClipLocation, MediaLocation, AreaLocation: RT33a-5) is a place. Named in the trust's words for the
-vocabularies that are common; otherwise by its own name. Not places: the photographer's contact
+(MeetingPointLocation, ClipLocation, MediaLocation, AreaLocation: RT33a-5) is a place. Named in the
+trust's words for the vocabularies that are common; otherwise by its own name. Not places: the photographer's contact
 address (Iptc4xmpCore:CreatorContactInfo's CiAdrCity, CiAdrRegion...: where the studio is, not the
 photo) and the face regions of MWG (mwg-rs:Regions, Area: parts of the picture).
 """
