@@ -62,25 +62,14 @@ def test_rt33a_control_a_lower_case_grid_reference_after_a_word_is_a_location(tm
 LOWER_AFTER_NUMBER = ["DofE day 2 ny 32140723 camp", "Group 4 sd 12345 67890 lunch stop", "12/06/26 nn 16667 71255"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-1: a lower-case grid reference (8/10 figures, as typed on a phone) after any number ('day 2 ny "
-    "32140723', 'Group 4 sd ...', a date) is now excused as 'a unit after a number' (osgrid._not_a_square's "
-    "last line), so the caption's 10 m position is cleared; it was found at 8d64123. Fix: excuse only a "
-    "unit's letters that are a unit (ns, ms, mm...: not a land square's letters) right after a decimal "
-    "number ('25.3 ns'), not any square after any figure."))
+# RT33a-1: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", LOWER_AFTER_NUMBER)
 def test_rt33a_1_a_lower_case_grid_reference_after_a_number_is_not_cleared(tmp_path, config, caption):
     assert _found(tmp_path, config, "grid_after_number.jpg", _captioned(caption)) & {"location", "error"}
 
 
 # RT33a-2 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-2: in the NO square (Dundee, Angus) and SN (west Wales) a lower-case reference after any word "
-    "('meet at glamis no 38604680') is read as 'number 38604680' and an upper-case one after a word of "
-    "_NUMBERED ('control card NO 4012 3087', 'Year 6 form NO ...', 'race', 'test', 'unit', 'page') as a "
-    "number's label: the trust's residential trips to those areas are cleared. Fix: a label needs a digit "
-    "run that is not two equal halves of a reference, or the number word right before without a place "
-    "word; at least keep 8/10 spaced figures ('NO 4012 3087': two halves) as a reference."))
+# RT33a-2: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", ["meet at glamis no 38604680", "Orienteering, control card NO 4012 3087"])
 def test_rt33a_2_a_no_or_sn_grid_reference_after_a_word_is_not_cleared(tmp_path, config, caption):
     assert _found(tmp_path, config, "grid_no.jpg", _captioned(caption)) & {"location", "error"}
@@ -97,24 +86,14 @@ def test_rt33a_control_mgrs_of_ten_figures_after_a_word_is_a_location(tmp_path, 
 
 
 # RT33a-3 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-3: MGRS written together with 6 figures (100 m, the usual precision: '30UWE955623') or 4 (1 km) "
-    "is no longer read unless 'MGRS'/'grid' stands before it (projected._MGRS now needs 8 or 10), so the "
-    "caption is cleared; found at 8d64123. The zone + band + square + even figures shape is rare in "
-    "ordinary text once the UUID cases are excluded by their '-' (already done). Fix: keep 6 figures "
-    "(and 4 after a place word) for the together form; excuse hex identifiers by their context, not length."))
+# RT33a-3: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", ["Meet at 30UWE955623", "Camp 30UWE9562"])
 def test_rt33a_3_mgrs_of_six_or_four_figures_is_not_cleared(tmp_path, config, caption):
     assert _found(tmp_path, config, "mgrs_short.jpg", _captioned(caption)) & {"location", "error"}
 
 
 # RT33a-4 (high)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-4: MGRS after a colon with no space ('GPS:30UWE9555662335', 'Pos:...', as apps and loggers "
-    "write key:value) is skipped by the new look-behind (?<![\\w.:-]) meant for UUIDs and times, and "
-    "'#30UWE...' / 'Job no 30UWE...' by the number-label rule: cleared; found at 8d64123. Fix: allow ':' "
-    "and '=' after a word (a key), and keep the number-label excuse to labels that are a serial's (S/N, "
-    "serial), not '#' or 'no'."))
+# RT33a-4: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", ["GPS:30UWE9555662335", "Pos:30UWE9555662335", "Checkpoint #30UWE9555662335"])
 def test_rt33a_4_mgrs_after_a_key_and_colon_is_not_cleared(tmp_path, config, caption):
     assert _found(tmp_path, config, "mgrs_key.jpg", _captioned(caption)) & {"location", "error"}
@@ -136,13 +115,7 @@ def test_rt33a_control_a_vendors_place_property_is_a_location(tmp_path, config, 
 
 
 # RT33a-5 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-5: an XMP property whose name ends in '...Location' after one of xmpplaces._PART's words "
-    "(MeetingPointLocation, ClipLocation, MediaLocation, AreaLocation, SpotLocation: the part list has "
-    "no left anchor, so any name ending in point/clip/media/area/data/spot + Location) or in lower-case "
-    "'city' after a/i/o/r (Photocity) is no place now, and its value ('Roundhay Park') is cleared; all "
-    "were locations at 8d64123. Fix: excuse only the named camera/device properties (SubjectLocation, "
-    "AFPointLocation, FaceLocation, StorageLocation, FileLocation...) as whole names, not by suffix."))
+# RT33a-5: fixed (was a strict xfail)
 @pytest.mark.parametrize("name", ["MeetingPointLocation", "ClipLocation", "MediaLocation", "AreaLocation",
                                   "Photocity"])
 def test_rt33a_5_a_place_property_ending_in_a_part_word_is_not_cleared(tmp_path, config, name):
@@ -167,12 +140,7 @@ def test_rt33a_control_a_worded_postcode_in_an_appn_segment_is_a_location(tmp_pa
 
 
 # RT33a-6 (medium)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-6: a postcode alone in its own run of an unparsed APPn segment (a maker's fixed-width Landmark or "
-    "address field, NUL-padded, among binary runs) no longer counts (strings.worded_runs needs another "
-    "word of 3 letters in the run, or half the runs worded), so the photo's postcode is cleared; it was a "
-    "location at 8d64123. Fix: a run that is exactly a full postcode (outward and inward, with its space) "
-    "counts alone; keep the word rule for chance hits inside longer runs ('E53NO', 'm01cr')."))
+# RT33a-6: fixed (was a strict xfail)
 def test_rt33a_6_a_postcode_alone_in_an_appn_run_is_not_cleared(tmp_path, config):
     assert _found(tmp_path, config, "appn_alone.jpg", _appn(b"LS6 2AB")) & {"location", "error"}
 
@@ -219,12 +187,7 @@ SKIPPED_PLACES = {"a map link to a postcode": "https://www.google.com/maps/searc
                   "a what3words link": "https://w3w.co/filled.count.soap"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-12: xmptext reads the properties the caption reader skips (xmpRights:WebStatement, "
-    "dc:identifier...) for coordinates only, 'not postcodes or place words' (an instance id's hex is "
-    "postcode-shaped): a map link to a postcode, a short map link or a what3words link there, which "
-    "name the place as surely as coordinates and are no chance hex, is cleared. Fix: read those values "
-    "for geocodes.places and for postcodes inside a link's query (readings_of's decoded link words)."))
+# RT33a-12: fixed (was a strict xfail)
 @pytest.mark.parametrize("link", SKIPPED_PLACES.values(), ids=list(SKIPPED_PLACES))
 def test_rt33a_12_a_place_link_in_a_skipped_xmp_property_is_not_cleared(tmp_path, config, link):
     body = f"<xmpRights:WebStatement>{link}</xmpRights:WebStatement>".encode()
@@ -260,21 +223,14 @@ def test_rt33a_8_a_json_ld_value_or_id_in_a_c2pa_assertion_is_not_cleared(tmp_pa
 
 
 # RT33a-12b (medium): the same in a C2PA assertion's maker keys ('url'), which c2pa_positions reads for coordinates only
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-12b: c2pa_positions reads the values under the maker's keys (schema.org 'url', RT31-9) for "
-    "coordinates only: a Place whose url is a postcode map link, a short map link or a what3words link is "
-    "cleared. Fix: as RT33a-12, geocodes.places and a link's postcodes for those values."))
+# RT33a-12b: fixed (was a strict xfail)
 @pytest.mark.parametrize("link", [v.replace("&amp;", "&") for v in SKIPPED_PLACES.values()], ids=list(SKIPPED_PLACES))
 def test_rt33a_12b_a_place_link_as_a_c2pa_places_url_is_not_cleared(tmp_path, config, link):
     assert _found(tmp_path, config, "ld_place_url.jpg", _schema({"@type": "Place", "url": link})) & {"location", "error"}
 
 
 # RT33a-9 (medium; the RT31-9 reader's reach)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-9: a GeoJSON point whose coordinates are strings ({'type': 'Point', 'coordinates': ['-1.5491', "
-    "'53.8008']}, as form data and some exporters write numbers) is read neither by c2pa_positions "
-    "(numbers only) nor as captions (each string alone is one number): cleared. Fix: in _number_runs "
-    "take a text leaf that parses as a float as a number too."))
+# RT33a-9: fixed (was a strict xfail)
 def test_rt33a_9_a_geojson_point_of_strings_in_a_c2pa_assertion_is_not_cleared(tmp_path, config):
     doc = {"spatial": {"type": "Point", "coordinates": ["-1.5491", "53.8008"]}}
     assert _found(tmp_path, config, "ld_strings.jpg", _schema(doc)) & {"location", "error"}
@@ -321,12 +277,7 @@ def test_rt33a_11_a_face_percent_encoded_twice_or_as_raw_bytes_is_not_cleared(tm
 # ================================================================ the opposite failure: ordinary text flagged
 
 # RT33a-10 (low)
-@pytest.mark.xfail(strict=True, reason=(
-    "RT33a-10: RT31-25's excuse stops at punctuation: in osgrid._GRID_WORD any non-word character before "
-    "the square ('[^\\w\\s]\\W*$') is a grid word, so a serial after its label's colon or full stop "
-    "('Camera S/N: SN12345678', 'Serial no. SN12345678') is still a grid reference in west Wales: an "
-    "ordinary camera caption flagged. Fix: punctuation counts as a grid word only when the words before it "
-    "are not a number's label (osgrid.after_number_label on the text before the punctuation)."))
+# RT33a-10: fixed (was a strict xfail)
 @pytest.mark.parametrize("caption", ["Camera S/N: SN12345678", "Serial no. SN12345678"])
 def test_rt33a_10_a_serial_after_its_labels_colon_is_no_position(caption):
     assert not _read(caption)

@@ -208,6 +208,7 @@ def claims(items: tuple[Assertion, ...]):
                      for (_parent, rest), p in pairs.items()]
         positions += c2pa_positions.positions(leaves, _local, _maker, _ld_keyword)  # text, GeoJSON, position lists (RT31-9)
         found = [Place(f"C2PA {key}", "; ".join(dict.fromkeys(values))) for key, values in places.items()]
+        found += c2pa_positions.places(leaves, _maker, _ld_keyword)  # a place link as a 'url' (RT33a-12b)
         if positions or found:
             out.append((where, Claims(tuple(positions), tuple(found))))
     return out

@@ -10,7 +10,10 @@
   the list are the point (a line's or a polygon's first vertex; a third is the altitude). Under a
   key that can only mean the globe (coordinates, gps, latlng...) a pair out of range is a
   malformed position; under 'position', 'point' or 'center' (a pixel's too) it is no position,
-  nor are two whole numbers there ([1200, 800], [12, 40]: a pixel).
+  nor are two whole numbers there ([1200, 800], [12, 40]: a pixel). A number written as a string
+  ("coordinates": ["-1.5491", "53.8008"], as form data and some exporters write them) counts (RT33a-9);
+- the places a link or a code names under those keys (a Place's 'url' that is a map link to a
+  postcode, a short map link, a what3words link: coordtext.link_places, RT33a-12b).
 """
 
 from __future__ import annotations
@@ -47,6 +50,14 @@ def positions(leaves, local, maker, keyword=lambda path: False) -> list:
     return found
 
 
+def places(leaves, maker, keyword=lambda path: False) -> list:
+    """Places named by a link or a code in the texts under a maker's keys (RT33a-12b)."""
+    from screening.formats import coordtext  # it imports geotags, which imports metadata, which imports c2pa
+
+    return [place for path, value, text in leaves if text and value.strip() and maker(path) and not keyword(path)
+            for place in coordtext.link_places(value)]
+
+
 def _number_runs(leaves, local):
     """(key, numbers) of each run of 2 or more numbers in a row under one key that names a point."""
     runs: list[tuple[tuple, list[float]]] = []
@@ -54,7 +65,7 @@ def _number_runs(leaves, local):
     for path, value, text in leaves:
         key = local(path[-1]) if path else ""
         number = None
-        if not text and key in _LON_FIRST | _LAT_FIRST | _MAYBE:
+        if key in _LON_FIRST | _LAT_FIRST | _MAYBE:  # a number, or a string of one (RT33a-9)
             try:
                 number = float(value)
             except ValueError:

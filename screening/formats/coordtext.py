@@ -137,6 +137,21 @@ def postcodes(text: str) -> list[str]:
     return list(dict.fromkeys(code for shown in readings_of(text) for code in _postcodes.postcodes(shown)))
 
 
+def link_places(text: str) -> list[Place]:
+    """The places a credit's or a tool's text names by a link (RT33a-12): a what3words address, a short
+    map link, a short plus code (geocodes.places), and a postcode inside a link ("maps/search/?query=LS6+2AB",
+    decoded); not a postcode among its other words (an instance id's hex is postcode-shaped)."""
+    found = [place for shown in readings_of(text) for place in geocodes.places(shown)]
+    for word in plain(text).split(" "):
+        if _LINK_WORD.search(word):
+            for _ in range(3):
+                word = unquote_plus(word)
+                if not _PERCENT.search(word):
+                    break
+            found += [Place("postcode", code) for code in _postcodes.postcodes(word)]
+    return list(dict.fromkeys(found))
+
+
 def plain(text: str) -> str:
     """`text` as it reads: invisible format characters (a zero-width space, a soft hyphen, a
     direction mark) dropped, every space (no-break, thin) a space, full-width and other compatibility

@@ -258,6 +258,7 @@ def xmp_claims(packet: bytes) -> Claims:
     from screening.formats import xmptext  # it imports captions, which imports this module
 
     positions += xmptext.positions(root)  # written in a field the caption reader skips (RT31-11)
+    places += xmptext.places(root)  # a place link there: a postcode's, a short map link, what3words (RT33a-12)
     return Claims(tuple(positions), tuple(places))
 
 

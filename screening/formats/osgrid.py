@@ -6,10 +6,14 @@ not a sea square such as SF: "SF100000" is a box-drawing glyph's name), then 6, 
 an easting and a northing of equal length (100 m, 10 m, 1 m); two years ("NY 2024 2025") are not. The point returned is the middle of the square the
 figures name. Upper-case letters always count; lower-case ones only with 8 or 10 figures (a
 caption's "so 150 200 came" is not a place). "No", "no", "SN"... (the NO and SN squares, Dundee and
-west Wales) after a word are a number's label ("Ticket no 12345678", "Candidate No 1234 5678": RT31-25),
-in capitals after a thing that has a number ("Camera SN 12345678", "ORDER NO 20261128"; "Cardigan
-SN 1234 5678" is a place), unless a grid word stands before them ("Grid ref NO 4012 3087"); a lower-case
-square after a number is a unit ("25.3 ns 27674482"). Conversion: the OS transverse Mercator projection
+west Wales) are a number's label only right after a word that names a numbered thing ("Ticket no
+12345678", "Order No 20261128", "Candidate No 1234 5678": RT31-25), and "SN" only after a serial's
+label ("Camera SN 12345678", "Camera S/N: SN12345678", "Serial no. SN12345678": RT33a-10); after any
+other word it is the square ("meet at glamis no 38604680", "control card NO 4012 3087", "Cardigan SN
+1234 5678": RT33a-2). A lower-case square that is also a unit (ns, nm, hz, hp...) right after a
+decimal number is the unit ("25.3 ns 27674482"); any other lower-case square after a number is a
+square ("DofE day 2 ny 32140723": RT33a-1). Fail closed: a label or unit not in these lists reads as
+a grid reference. Conversion: the OS transverse Mercator projection
 on the Airy 1830 ellipsoid (OSGB36), then the OS's Helmert transformation to WGS84 (a few metres).
 """
 
@@ -30,16 +34,20 @@ LAND = frozenset((
 _YEAR = re.compile(r"19\d\d|20\d\d")
 # squares that are also a number's label: "Ticket no", "Camera SN" (RT31-25)
 _LABEL_SQUARES = frozenset({"NO", "SN"})
-_GRID_WORD = re.compile(r"(?i)(?:\b(?:grid|ref|reference|ngr|os|osgb|gr|location|loc|position|pos|at|near|map"
-                        r"|coords?|coordinates|summit|start|finish|meet)\b|[^\w\s])\W*$|^\W*$")
-_NUMBER_LABEL = re.compile(r"(?i)(?:\b(?:serial|s/n|sn|no|nr|num|number|id|model|part|product|ticket|order"
-                           r"|receipt|invoice|candidate|bib|code|sku|lot|batch|imei|version|ver)\b\.?|#)\s*[:=#]?\s*$")
-# things that have a number: "Camera SN", "ORDER NO" are a number's label even in capitals
-_NUMBERED = re.compile(r"(?i)\b(?:serial|camera|lens|body|model|part|product|item|ticket|order|receipt|invoice"
-                       r"|candidate|bib|account|customer|booking|phone|tel|fax|page|room|flat|unit|issue|case|claim"
-                       r"|policy|member|membership|registration|reg|student|pupil|employee|badge|card|batch|lot|job"
-                       r"|seat|entry|runner|race|shirt|device|asset|stock|catalogue|licence|license|permit|passport"
-                       r"|version|build|release|revision|rev|exam|test|form|vat|company|charity)\s*$")
+# the words right before "no"/"NO" that make it a number's label (a closed list: RT33a-2)
+_NO_LABEL = re.compile(r"(?i)\b(?:serial|model|part|product|item|ticket|order|receipt|invoice|candidate|bib"
+                       r"|account|customer|booking|policy|claim|member|membership|registration|student|employee"
+                       r"|passport|licence|license|permit|phone|tel|fax|vat|company|charity|batch|lot|asset"
+                       r"|catalogue|device)\s*[.:]?\s*$")
+# "SN" is a serial number's label after a serial's words only (RT33a-10: "Camera S/N: SN12345678")
+_SN_LABEL = re.compile(r"(?i)(?:\b(?:serial|camera|lens|body|device)(?:\s+(?:no|nr|num|number)\b\.?)?"
+                       r"|\bs/n)\s*[:=#]?\s*$")
+# units whose letters are a land square's: nanoseconds, nanometres, hertz, horsepower, sieverts... (RT33a-1)
+_UNITS = frozenset({"ns", "nm", "hz", "hp", "sv", "st", "su", "tm", "ta", "nt", "nf", "nh", "sm", "sk"})
+_DECIMAL_BEFORE = re.compile(r"(?<![\w.])\d+\.\d+\s*$")
+# the labels of a serial number (projected.py's MGRS written together; not '#' or 'no' alone: RT33a-4)
+_NUMBER_LABEL = re.compile(r"(?i)(?:\b(?:serial|s/n|sn|id|model|part|product|imei|sku)\b\.?"
+                           r"(?:\s*(?:no|nr|num|number)\b\.?)?)\s*[:=#]?\s*$")
 
 # OSGB36: Airy 1830 ellipsoid and the National Grid's projection
 _A, _B, _F0 = 6377563.396, 6356256.909, 0.9996012717
@@ -72,17 +80,17 @@ def grid_refs(text: str) -> Iterator[tuple[tuple[int, int], float, float, str]]:
 
 
 def _not_a_square(text: str, start: int, square: str) -> bool:
-    """The letters are a number's label or a unit, not a grid square (RT31-25)."""
+    """The letters are a number's label or a unit, not a grid square (RT31-25, RT33a-1/2/10)."""
     before = text[max(0, start - 40):start]
-    if square.upper() in _LABEL_SQUARES and not _GRID_WORD.search(before):
-        # "Ticket no 12345678", "Camera SN 12345678", "ORDER NO 20261128"; not "Cardigan SN 1234 5678" (a
-        # place then its square); "Grid ref NO 4012 3087", "Dundee: NO 4012 3087" are grid references
-        return not square.isupper() or _NUMBERED.search(before) is not None
-    return not square.isupper() and re.search(r"\d\s*$", before) is not None  # "25.3 ns 27674482": a unit
+    if square.upper() in _LABEL_SQUARES:
+        # "Ticket no 12345678", "Camera SN 12345678", "ORDER NO 20261128"; not "glamis no 38604680",
+        # "control card NO 4012 3087", "Cardigan SN 1234 5678", "Grid ref NO 4012 3087"
+        return (_NO_LABEL if square.upper() == "NO" else _SN_LABEL).search(before) is not None
+    return square in _UNITS and _DECIMAL_BEFORE.search(before) is not None  # "25.3 ns 27674482": a unit
 
 
 def after_number_label(text: str, start: int) -> bool:
-    """The text before `start` ends in a number's label: "Camera serial ", "S/N: ", "Ticket no ", "#"."""
+    """The text before `start` ends in a serial number's label: "Camera serial ", "S/N: ", "Part #"."""
     return _NUMBER_LABEL.search(text[max(0, start - 40):start]) is not None
 
 

@@ -9,9 +9,11 @@
   "30U 595556 5962335", "UTM 30U 595556E 5962335N";
 - MGRS: zone, band, the 100 km square's two letters, then 4 to 10 figures, spaced after the label
   MGRS or "grid" ("MGRS 30U WE 95556 62335", "Grid ref 30UWE9562"), or written together
-  ("30UWE9555662335"): without the label, 8 or 10 figures, not inside an identifier (a UUID's hex
-  group "7FEC4912-706C", "1DBA5467-4D5C": RT31-7) and not after a number's label ("Camera serial
-  4QFJ12345678", osgrid.after_number_label).
+  ("30UWE9555662335", "30UWE955623"): 6, 8 or 10 figures, 4 after a place or position key ("Camp
+  30UWE9562", "GPS: 30UWE9562"); a key's colon or '=' may stand right before ("GPS:30UWE..."); not
+  inside an identifier (a UUID's hex group "7FEC4912-706C", "1DBA5467-4D5C": RT31-7) and not after a
+  serial number's label ("Camera serial 4QFJ12345678", "Part #4QFJ12345678", osgrid.after_number_label;
+  not '#' or 'no' alone: "Checkpoint #30UWE...", "Job no 30UWE..." are references: RT33a-3/4).
 A zone past 60 or a band letter that is none is simply not such a reference (no label says it is);
 nor is a point outside its zone's 6 degrees of longitude (3 more either side: Norway's and
 Svalbard's wider zones; RT31-7b).
@@ -34,13 +36,19 @@ _EN = [re.compile(rf"(?<![\w.]){first}[\s,;/]*{second}(?![.,]\d)", re.I) for fir
                                                                                          (_NORTH, _EAST))]
 _UTM = re.compile(r"(?<![\w.])(?P<zone>\d{1,2})\s?(?P<band>[C-HJ-NP-X])\s+(?P<e>\d{6})(?:\.\d+)?\s?(?:m\s?)?E?"
                   r"[\s,;/]+(?P<n>\d{6,7})(?:\.\d+)?\s?(?:m\s?)?N?\b(?![.,]\d)", re.I)
-# MGRS: written together ("30UWE9555662335", 8 or 10 figures), or spaced after its label ("MGRS 30U WE
-# 95556 62335"): "43 PDT 2017" is a time zone and a year; "7FEC4912-..." a UUID's first group (RT31-7)
-_MGRS = re.compile(r"(?<![\w.:-])(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])"
-                   r"(?P<digits>\d{8}|\d{10})\b(?![-:.]\w)"
+# MGRS: written together ("30UWE9555662335", 4 to 10 figures), or spaced after its label ("MGRS 30U WE
+# 95556 62335"): "43 PDT 2017" is a time zone and a year; "7FEC4912-..." a UUID's first group (RT31-7);
+# after a key's ':' or '=' ("GPS:30UWE...", RT33a-4), not after a figure's (a time "10:30UWE...")
+_MGRS = re.compile(r"(?:(?<=[^\W\d_][:=])|(?<![\w.:=-]))"
+                   r"(?P<zone>\d{1,2})(?P<band>[C-HJ-NP-X])(?P<sq>[A-HJ-NP-Z][A-HJ-NP-V])"
+                   r"(?P<digits>\d{10}|\d{8}|\d{6}|\d{4})\b(?![-:.]\w)"
                    r"|(?:\bMGRS|(?i:\bgrid(?:\s?ref\w*)?))\s*[:=]?\s*(?P<lzone>\d{1,2})\s?(?P<lband>[C-HJ-NP-X])\s?"
                    r"(?P<lsq>[A-HJ-NP-Z][A-HJ-NP-V])\s?"
                    r"(?P<ldigits>\d{1,5}\s\d{1,5}|\d{2,10})\b(?![.,]\d)")
+# a place or position key before 4 figures written together (1 km): "Camp 30UWE9562", "GPS: 30UWE9562"
+_PLACE_KEY = re.compile(r"(?i)\b(?:mgrs|grid|ref|reference|gps|pos|position|location|loc|coords?|coordinates"
+                        r"|at|near|meet|meeting|camp|summit|start|finish|checkpoint|rv|rendezvous|waypoint|wpt"
+                        r"|site|base|point|place|lat|latlon)\s*[:=]?\s*$")
 
 
 def positions(text: str):
@@ -60,6 +68,8 @@ def positions(text: str):
         p = "" if m["zone"] else "l"
         if p == "" and after_number_label(text, m.start()):
             continue  # "Camera serial 4QFJ12345678": a serial number (RT31-7)
+        if p == "" and len(m["digits"]) == 4 and not _PLACE_KEY.search(text[max(0, m.start() - 30):m.start()]):
+            continue  # "Model 7FEC4912": 1 km only after a place's key ("Camp 30UWE9562")
         found = mgrs(int(m[p + "zone"]), m[p + "band"], m[p + "sq"], m[p + "digits"].replace(" ", ""))
         if found is not None:
             yield m.span(), Position(*found, raw=m.group(0).strip(), what="MGRS position written")

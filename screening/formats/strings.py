@@ -12,12 +12,15 @@ Not so for the location check: binary data holds chance postcodes ("E53NO", "m01
 parses (a JPEG APPn segment: GoPro's GPMF, Qualcomm's, Kodak's FPXR), a postcode counts only in a
 run that reads as words (another word of 3 letters or more in it), or in any run when half the runs
 or more have a word (a block of text: "Vendor", "LS6 2AB"; binary data's runs are mostly not)
-(RT31-18). Positions are read in all of it.
+(RT31-18); a run that is a whole postcode as printed, upper case with its space ("LS6 2AB": a maker's
+NUL-padded Landmark or address field), counts alone (RT33a-6). Positions are read in all of it.
 """
 
 from __future__ import annotations
 
 import re
+
+from screening.formats.postcodes import POSTCODE
 
 # Shortest run read as text: "Amelia" is 6, a surname of 3 ("Ng") inside a longer run is kept.
 MIN_RUN = 4
@@ -62,7 +65,8 @@ def from_binary(where: str) -> bool:
 
 
 def worded_runs(text: str, found) -> list[str]:
-    """What `found(run)` finds in the runs of a block's strings that read as words (RT31-18)."""
+    """What `found(run)` finds in the runs of a block's strings that read as words (RT31-18), or that
+    are a whole postcode as printed (RT33a-6)."""
     runs = text.split("\n")
     worded = [_WORD.search(run) is not None for run in runs]
     if 2 * sum(worded) >= len(runs):  # a block of text ("Vendor", "LS6 2AB"): every run
@@ -70,6 +74,7 @@ def worded_runs(text: str, found) -> list[str]:
     out = []
     for run in runs:
         hits = list(found(run))
-        if hits and any(m.group() not in " ".join(hits) for m in _WORD.finditer(run)):
+        alone = POSTCODE.fullmatch(run.strip()) is not None  # "LS6 2AB", a field of its own (RT33a-6)
+        if hits and (alone or any(m.group() not in " ".join(hits) for m in _WORD.finditer(run))):
             out += hits
     return out

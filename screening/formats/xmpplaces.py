@@ -4,11 +4,12 @@ The rule is general (RT29-20), as it is for coordinates: a property of ANY names
 a place's (City, Location, Sublocation, LocationName, LocationId, State, ProvinceState, Country,
 CountryCode, WorldRegion, shotLocation, County, Town, Address, PostalCode...), or ends in "City" or
 "Location" (mediapro:City, a vendor's ShootingLocation, EventCity, shootinglocation), is a place.
-Not the English nouns in "-city" (LayerOpacity, FlightVelocity, BatteryCapacity, Electricity: "city"
-after a, i, o or r in lower case), nor a Location of a part of the picture or of the device
-(exif:SubjectLocation is a pixel; AFPointLocation, FaceLocation, FocusLocation, StorageLocation,
-FileLocation: RT31-14). Named in the trust's words for the
-vocabularies that are common; otherwise by its own name. Not places: the photographer's contact
+Not the English nouns in "-city" (LayerOpacity, FlightVelocity, BatteryCapacity, Electricity: a closed
+list of such nouns, so "Photocity" stays a place: RT33a-5), nor the named Locations of a part of the
+picture or of the device, as whole names (exif:SubjectLocation is a pixel; AFPointLocation,
+FaceLocation, FocusLocation, StorageLocation, FileLocation: RT31-14); any other "...Location"
+(MeetingPointLocation, ClipLocation, MediaLocation, AreaLocation: RT33a-5) is a place. Named in the
+trust's words for the vocabularies that are common; otherwise by its own name. Not places: the photographer's contact
 address (Iptc4xmpCore:CreatorContactInfo's CiAdrCity, CiAdrRegion...: where the studio is, not the
 photo) and the face regions of MWG (mwg-rs:Regions, Area: parts of the picture).
 """
@@ -42,11 +43,14 @@ _NAMES = frozenset((
     "city town village county state province provincestate country countryname countrycode worldregion "
     "location sublocation locationname locationid shotlocation place placename venue address street "
     "postcode postalcode zipcode gpsareainformation").split())
-_CITY_NOUN = re.compile(r"[aior]city$")  # opacity, velocity, electricity, scarcity: not "...City"
-# a Location that is a point of the picture or a place on the device, not where it was taken
-_PART = re.compile(r"(?:subject|afpoint|afarea|af|focus|focuspoint|face|eye|region|area|point|pixel|crop|object|touch"
-                   r"|metering|spot|flash|cursor|marker|storage|file|folder|save|card|memory|thumbnail|preview"
-                   r"|data|media|layer|clip|library)[_-]?location$")
+# English nouns in "-city" (opacity, velocity, electricity...): not "...City"; a closed list (RT33a-5)
+_CITY_NOUN = re.compile(r"(?:opa|velo|capa|electri|scar|elasti|toxi|publi|simpli|authenti|specifi|periodi|plasti"
+                        r"|eccentri|dupli|fero|atro|auda|tena|vera|vora|feli|domesti|ethni|multipli|spheri|cycli"
+                        r"|lubri|saga|rapa|loqua|perspica|pertina)city$")
+# a Location that is a point of the picture or a place on the device, not where it was taken: whole
+# names only (RT33a-5: "MeetingPointLocation", "ClipLocation" are places)
+_PART = re.compile(r"(?:subject|afpoint|afarea|af|focus|focuspoint|face|eye|pixel|crop|touch|metering|cursor"
+                   r"|storage|file|folder|save|card|memory|thumbnail|preview|layer)[_-]?location")
 _NOT = re.compile(r"^ciadr")  # the creator's contact address
 
 
@@ -66,7 +70,7 @@ def _suffixed(name: str) -> bool:
     local = name.lower()
     if local.endswith("city"):
         return name.endswith("City") or not _CITY_NOUN.search(local)
-    return local.endswith("location") and not _PART.search(local)
+    return local.endswith("location") and not _PART.fullmatch(local)
 
 
 _ORDER = {key: i for i, key in enumerate(LABELS)}

@@ -5,8 +5,9 @@ dc:identifier, photoshop:History, xmp:CreatorTool, xmpMM...): a name there may b
 a tool's. A position is a position wherever it is written ("GPS Map Camera 53.8008,-1.5491", a map
 link as the rights' web statement), so the location check reads every text value and attribute of
 those properties for coordinates (formats/coordtext.py), as it reads the captions' (geotags.xmp_claims:
-the photo's XMP, a sidecar's, a clip's). Not postcodes
-or place words: an instance id's hex ("xmp.iid:da920ee...") is postcode-shaped. Not read: the
+the photo's XMP, a sidecar's, a clip's). Places too, but only those a link or a code names
+(coordtext.link_places: a map link to a postcode, a short map link, a what3words link: RT33a-12), not
+a postcode among other words: an instance id's hex ("xmp.iid:da920ee...") is postcode-shaped. Not read: the
 bytes of Google's depth map and image (GDepth:Data, GImage:Data: base64 of a picture).
 """
 
@@ -23,9 +24,18 @@ _BYTES = frozenset({"http://ns.google.com/photos/1.0/depthmap/", "http://ns.goog
 
 def positions(root) -> list:
     """Positions written in the texts of the skipped properties of a parsed XMP packet."""
+    return [pos for text in _texts(root) for pos in coordtext.positions(text)]
+
+
+def places(root) -> list:
+    """Places a link or a code names in the texts of the skipped properties (RT33a-12)."""
+    return [place for text in _texts(root) for place in coordtext.link_places(text)]
+
+
+def _texts(root) -> list[str]:
     out: list[tuple[str, str]] = []
     _walk(root, None, out)
-    return [pos for text in dict.fromkeys(text for _, text in out) for pos in coordtext.positions(text)]
+    return list(dict.fromkeys(text for _, text in out))
 
 
 def skipped_texts(packet: bytes) -> list[tuple[str, str]]:
