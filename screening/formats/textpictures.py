@@ -123,9 +123,10 @@ def written(text: bytes, where: str, depth: int = 1, budget: unpack.Budget | Non
     seen: set[bytes] = set()
     _declared(text, where)
     for variant, utf, rewritten in _variants(text):
-        if rewritten:  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...': a form's upload, RT33a-11)
-            for at in picture_starts(variant, 0, set()):
-                _add(found, seen, f"written as bytes{utf}", variant[at:], where)
+        if rewritten == "percent":  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...', RT33a-11); a
+            for at in picture_starts(variant, 0, set()):  # start the text holds as bytes is the blob readers'
+                if variant[at:at + 8] not in text:  # (a thumbnail's JPEG in an EXIF block: not this)
+                    _add(found, seen, f"written as bytes{utf}", variant[at:], where)
         for blob, encoding in _decoded(variant):
             if encoding == "cut":
                 raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
@@ -200,12 +201,14 @@ def _variants(text: bytes):
     quarters when UTF-32; each also percent-decoded when it holds %XX escapes (a link's query,
     '?img=%2F9j%2F4AAQ': RT31-13) and with its quoted string literals joined where a script splits one
     ('"/9j/4AAQ..." + "..."', adjacent literals, a line continuation), when it holds any: (form, how,
-    whether rewritten). A rewritten form is read for base64, hex and data: URIs only (uuencode, Ascii85
-    and escapes hold '%' and quotes of their own: rewriting them would give a damaged second copy)."""
+    "percent" or "literals" when rewritten, else ""). A rewritten form is read for base64, hex and
+    data: URIs only (uuencode, Ascii85 and escapes hold '%' and quotes of their own: rewriting them
+    would give a damaged second copy)."""
     for form, utf in _widths(text):
         for rewritten, how in _rewritten(form):  # first: a literal of the picture read alone is its start only
-            yield rewritten, f"{how}{utf}", True
-        yield form, utf, False
+            kind = "literals" if "literals" in how else "percent"
+            yield rewritten, f"{how}{utf}", kind
+        yield form, utf, ""
 
 
 # A split between two string literals: a quote, an operator or nothing (adjacent literals), the same quote.
