@@ -8,6 +8,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from .name_siblings import MAX_SIBLINGS, siblings  # noqa: F401 (names.py, tests)
+
 # Words of academy names that say what kind of school it is, not which: an error there does not
 # decide whether a name was read, and "St" may be left off a sign.
 GENERIC = frozenset({"academy", "primary", "secondary", "school", "high", "college", "junior", "infant",
@@ -149,41 +151,8 @@ def _text_variants(text: str):
     yield from siblings(text)
 
 
-# Forenames listed with one surname, as a family, a prize or a sports-day caption names siblings
-# ("Amelia and Tom Hart", "Amelia, Tom & Ella Hart", "Hart, Tom and Amelia": RT31-12). A list is
-# one-word names joined by commas and a last "and" or "&"; the surname stands right after its last
-# forename (or, written first, before a comma, not after another word: "Sophie Smith, Tom and Amelia" is no
-# list of Smiths). A word of a list with a surname of its own
-# ("Amelia Smith and Tom Hart") is no forename of it: the list starts at that surname.
-_NAME_WORD = r"(?<![^\W_])(?<![^\W_]['’\-])(?>[^\W\d_]+(?:['’\-][^\W\d_]+)*)"
-_AND = r"(?:\s*,)?\s+(?:and|&)\s+|\s*&\s*"
-_FORENAMES_FIRST = re.compile(rf"(?P<list>{_NAME_WORD}(?:\s*,\s*{_NAME_WORD}){{0,6}}(?:{_AND}){_NAME_WORD})"
-                              rf"[ \t]+(?P<surname>{_NAME_WORD})", re.IGNORECASE)
-_SURNAME_FIRST = re.compile(rf"(?<![^\W_]\s)(?P<surname>{_NAME_WORD})\s*,\s*(?P<list>{_NAME_WORD}(?:\s*,\s*{_NAME_WORD}){{0,6}}"
-                            rf"(?:{_AND}){_NAME_WORD})", re.IGNORECASE)
-_LIST_WORD = re.compile(_NAME_WORD)
-# At most this many siblings' pairings are looked for in one text (each is a short text matched apart).
-MAX_SIBLINGS = 512
-
-
-def siblings(text: str):
-    """(pairing, kept, False) of each forename of a list and its list's surname: "Amelia Hart" out
-    of "Amelia and Tom Hart", `kept` mapping its characters to the text's (a match spans the list)."""
-    seen: set[str] = set()
-    for pattern in (_FORENAMES_FIRST, _SURNAME_FIRST):
-        for m in pattern.finditer(text):
-            surname = (m.start("surname"), m.end("surname"))
-            words = [w for w in _LIST_WORD.finditer(text, m.start("list"), m.end("list"))
-                     if w.group().lower() != "and"]
-            for w in words[:-1] if pattern is _FORENAMES_FIRST else words[1:]:
-                parts = [(w.start(), w.end()), surname] if pattern is _FORENAMES_FIRST else [surname, (w.start(), w.end())]
-                kept = list(range(*parts[0])) + [parts[0][1]] + list(range(*parts[1]))
-                pairing = text[slice(*parts[0])] + " " + text[slice(*parts[1])]
-                if pairing.casefold() not in seen and len(seen) < MAX_SIBLINGS:
-                    seen.add(pairing.casefold())
-                    yield pairing, kept, False
-
-
+# Forenames listed with one surname ("Amelia and Tom Hart", "Hart, Tom and Amelia", "the Hart twins,
+# Amelia and Tom": RT31-12, RT33b-1/2/3/8/9): name_siblings.py pairs each with the surname.
 # Titles a register writes before staff names ("Mrs Sarah Jones", as MIS exports list staff): the
 # name is also looked for without its title, and as title and surname ("Mrs Jones": a door sign, a
 # badge) (RT12-21). A title followed by one word only is never reduced to that word.
