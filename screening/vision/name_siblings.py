@@ -4,12 +4,13 @@ Tom Hart", "the Hart twins, Amelia and Tom", "Miss Amelia and Master Tom (Hart)"
 forename paired with the surname, as a short text names.py also looks for register names in.
 
 The text is read once, left to right, as tokens: name words, joiners ("," "and" "&" "+" "/" "or") and
-breaks (other punctuation, figures; in a text of mixed case, a word in lower case). Bracketed asides
-("(Year 4)"), titles ("Miss", "Master") and relation words ("her brother") are passed over; a bracketed
-single word ("(Hart)") is a word. Consecutive words are one item (a name with its middle names); items
-joined by joiners are a chain. Fail closed: a pupil's name missed is worse than a needless look, so
-a forename with words after it is still paired; only a common surname among them ("Amelia Smith and
-Tom Hart") says the item is a person of another family."""
+breaks (other punctuation, figures). Bracketed asides ("(Year 4)"), titles ("Miss", "Master") and
+relation words ("her brother") are passed over; a bracketed single word ("(Hart)") is a word.
+Consecutive words are one item (a name with its middle names); items joined by joiners are a chain.
+In a text of mixed case, a word in lower case after an item's first is prose, no middle name ("Amelia
+went home and Tom Hart": 'home' is the list's first forename). Fail closed: a pupil's name missed is
+worse than a needless look, so a forename with words after it is still paired; only a common surname
+among them ("Amelia Smith and Tom Hart") says the item is a person of another family."""
 
 from __future__ import annotations
 
@@ -43,8 +44,8 @@ _CAP = 3  # words of one list item: a name with up to two middle names
 
 def _tokens(text: str) -> list[tuple[str, int, int, str]]:
     """(kind, start, end, word) over the text: kind w (a name word), j (a joiner), b (a break),
-    l (a word in lower case in a text of mixed case: no name), f (a family noun), c (a connector);
-    spaces, asides, titles and relation words are left out."""
+    l (a word in lower case in a text of mixed case: a word, no middle name), f (a family noun),
+    c (a connector); spaces, asides, titles and relation words are left out."""
     cased = text != text.lower() and text != text.upper()
     out = []
     for m in _TOKEN.finditer(text):
@@ -71,13 +72,13 @@ def _chains(toks: list):
     tokens, seps[i] the joiners between items i and i+1 (a set of their words), toks[first:end] the chain."""
     i, n = 0, len(toks)
     while i < n:
-        if toks[i][0] != "w":
+        if toks[i][0] not in "wl":
             i += 1
             continue
         first, items, seps = i, [], []
         while True:
             item = []
-            while i < n and toks[i][0] == "w":
+            while i < n and toks[i][0] in "wl":
                 item.append(toks[i])
                 i += 1
             items.append(item)
@@ -85,7 +86,7 @@ def _chains(toks: list):
             while j < n and toks[j][0] == "j":
                 sep.add(toks[j][3])
                 j += 1
-            if not (sep and j < n and toks[j][0] == "w"):
+            if not (sep and j < n and toks[j][0] in "wl"):
                 break
             seps.append(sep)
             i = j
@@ -104,8 +105,8 @@ def _forenames_first(items, seps):
         if t and _final(seps[t - 1]) and cur and len(item) >= 2:
             yield from ((f, s) for s in item[1:_CAP] for f in cur)
             cur = []
-        elif len(item) > _CAP:
-            cur = [item[-1]]  # words before a name: the list starts at its last word
+        elif len(item) > _CAP or any(w[0] == "l" for w in item[1:]):
+            cur = [item[-1]]  # prose before a name ("Amelia went home and Tom Hart"): the list starts at its last
         elif any(w[3] in SURNAMES for w in item[1:]):
             cur = []  # "Amelia Smith and Tom Hart": a person of another family, no forename of the list
         else:
@@ -145,7 +146,7 @@ def _families(toks, chains):
     by_first = {c[2]: c for c in chains}
     by_end = {c[3]: c for c in chains}
     for k, tok in enumerate(toks):
-        if tok[0] != "f" or not k or toks[k - 1][0] != "w":
+        if tok[0] != "f" or not k or toks[k - 1][0] not in "wl":
             continue
         surname, j = toks[k - 1], k + 1
         while j < len(toks) and j <= k + 2 and toks[j][0] in "jb":
