@@ -24,7 +24,8 @@ FOUND = ["Amelia Rose and Tom Hart", "Amelia Rose Mae, Ella and Tom Hart", "AMEL
          "Amelia and Tom (Hart)", "Amelia and Tom and Ella Hart", "Hart, Amelia Rose and Tom",
          "Ben, Sam, Ava, Leo, Max, Tom, Ella, Grace, Amelia and Zoe Hart",
          "Amelia, Tom, Ella, Grace, Ben, Sam, Ava, Leo and Max Hart", "Well done to Amelia and Tom Hart!",
-         "Sophie Jones, Amelia and Ella Hart", "Congratulations to amelia and tom hart"]
+         "Sophie Jones, Amelia and Ella Hart", "Congratulations to amelia and tom hart",
+         "Congratulations Amelia Rose, Tom and Ella Hart!", "Twins Amelia & Tom, Hart family"]
 
 
 @pytest.mark.parametrize("caption", FOUND)
@@ -34,6 +35,7 @@ def test_a_pupil_in_a_sibling_list_is_found(caption):
 
 NOT_AMELIA_HART = ["Hart, Tom, Smith, Amelia and Jones, Ella", "Hart, Tom and Smith, Amelia",
                    "Amelia Smith and Tom Hart", "Well done, Tom and Amelia",
+                   "Amelia, well done to the winners Tom and Ella Hart", "WELL DONE AMELIA SMITH AND TOM HART",
                    "Amelia Jones and Tom Hart", "Amelia went home and Tom Hart stayed", "Amelia. Tom and Ella Hart",
                    "Amelia and Tom Hartley", "Amelia Smith, the Hart family's neighbour"]
 

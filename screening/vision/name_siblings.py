@@ -33,12 +33,12 @@ _CONNECTORS = frozenset({"from", "of", "the"})  # "Amelia and Tom from the Hart 
 # Harrison, Ali, Ahmed, Singh, Kaur...: fail closed, "Tom Lewis and Amelia Hart" pairs Tom): a list item
 # "Amelia Smith" is a person of another family, "Amelia Rose" a forename with a middle name (RT33b-1),
 # and "Hart, Tom, Smith, Amelia and Jones, Ella" is three 'Surname, Forename' pairs (RT33b-8).
-SURNAMES = frozenset("""smith jones williams brown davies evans wilson johnson roberts robinson wright walker white edwards
-hughes green hall harris clarke clark patel wood turner cooper hill ward moore king watson baker young
-mitchell anderson bell parker davis khan shah miah rahman akhtar wilkinson price bennett griffiths cook
-shaw richardson chapman marshall collins webb hunt palmer holmes mills rogers barnes knight matthews
-jenkins phillips stevens dixon pearson gibson fox hamilton simpson atkinson butler thompson thomson
-campbell macdonald reid murphy""".split())
+SURNAMES = frozenset("""smith jones williams brown davies evans wilson johnson roberts robinson wright walker
+white edwards hughes green hall harris clarke clark patel wood turner cooper hill ward moore king watson baker
+young mitchell anderson bell parker davis khan shah miah rahman akhtar wilkinson price bennett griffiths cook shaw
+richardson chapman marshall collins webb hunt palmer holmes mills rogers barnes knight matthews jenkins phillips
+stevens dixon pearson gibson fox hamilton simpson atkinson butler thompson thomson campbell macdonald
+reid murphy""".split())
 _CAP = 3  # words of one list item: a name with up to two middle names
 
 
@@ -105,12 +105,18 @@ def _forenames_first(items, seps):
         if t and _final(seps[t - 1]) and cur and len(item) >= 2:
             yield from ((f, s) for s in item[1:_CAP] for f in cur)
             cur = []
-        elif len(item) > _CAP or any(w[0] == "l" for w in item[1:]):
-            cur = [item[-1]]  # prose before a name ("Amelia went home and Tom Hart"): the list starts at its last
-        elif any(w[3] in SURNAMES for w in item[1:]):
-            cur = []  # "Amelia Smith and Tom Hart": a person of another family, no forename of the list
         else:
-            cur += [item[0]] + item[1:][-1:]
+            # an item's last words (up to three), after any word in lower case in a mixed-case text but
+            # its last ("Amelia went home and Tom Hart": prose, only 'home'), are each a forename
+            window = item[-_CAP:]
+            prose = [j for j, w in enumerate(window[:-1]) if w[0] == "l"]
+            window = window[prose[-1] + 1:] if prose else window
+            if prose or len(item) > _CAP:
+                cur = []
+            if any(w[3] in SURNAMES for w in window[1:]):
+                cur = []  # "Amelia Smith and Tom Hart": a person of another family, no forename of the list
+            else:
+                cur += window
 
 
 def _surname_first(items, seps, before):
@@ -151,7 +157,7 @@ def _families(toks, chains):
         surname, j = toks[k - 1], k + 1
         while j < len(toks) and j <= k + 2 and toks[j][0] in "jb":
             j += 1
-        for chain in [by_first.get(j)] + [by_end.get(e) for e in range(k - 4, k - 1)
+        for chain in [by_first.get(j)] + [by_end.get(e) for e in range(k - 4, k + 1)
                                           if all(t[0] in "cjb" for t in toks[e:k - 1])]:
             if chain is not None:
                 yield from ((surname, item[0]) for item in chain[0] if len(item) <= _CAP and item[0] is not surname)
