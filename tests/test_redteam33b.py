@@ -156,18 +156,11 @@ def test_rt33b_control_the_staff_member_alone_is_no_reason(config):  # noqa: F81
     assert _credited(config, "Tom Hart", "Amelia Hart", "Photos: Tom Hart") == []
 
 
-_R4 = ("RT33b-4: a credit naming a staff member first and a pupil of the same surname as siblings ('Photos: "
-       "Tom and Amelia Hart', Tom Hart staff, Amelia Hart pupil): the staff member's sibling pairing spans "
-       "the whole list, so it is 'longer' and contains the pupil's own match, which the staff rule excuses; "
-       "cut around that span nothing is left. Found at 8d64123 (a regression of this round). Fix: a "
-       "pairing's match explains only matches over the same words (its forename and surname), never a "
-       "match it merely spans; or cut around the staff member's words, not the list's span.")
-
-
+# RT33b-4: fixed (was a strict xfail)
 @pytest.mark.parametrize("staff,pupil,credit", [
-    pytest.param("Tom Hart", "Amelia Hart", "Photos: Tom and Amelia Hart", marks=_xfail(_R4)),
-    pytest.param("Ella Hart", "Tom Hart", "Ella and Tom Hart", marks=_xfail(_R4)),
-    pytest.param("Tom Hart", "Amelia Hart", "Tom, Ella and Amelia Hart", marks=_xfail(_R4))])
+    ("Tom Hart", "Amelia Hart", "Photos: Tom and Amelia Hart"),
+    ("Ella Hart", "Tom Hart", "Ella and Tom Hart"),
+    ("Tom Hart", "Amelia Hart", "Tom, Ella and Amelia Hart")])
 def test_rt33b_4_a_staff_members_sibling_pairing_excuses_no_pupil(config, staff, pupil, credit):  # noqa: F811
     assert _credited(config, staff, pupil, credit) == ["P1"]
 
