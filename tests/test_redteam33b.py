@@ -226,11 +226,7 @@ def test_rt33b_control_the_same_binary_in_an_unparsed_appn_segment_is_cleared(tm
     assert _found(tmp_path, config, "appn.jpg", _appn(0xE6, b"GoPro\x00" + _BINARY)) == {"cleared"}
 
 
-@_xfail("RT33b-7: every Photoshop resource not in PHOTOSHOP_BINARY is now read as strings (new this round: "
-        "only URL/slices/URL list were), and a location is flagged for a chance postcode in the binary of "
-        "resources Photoshop and printers write (Windows DEVMODE 0x043D, print info 0x043A, print flags "
-        "0x2710, plug-in resources 0x0FA0..): 1 of 400 random 4 KB bodies. Fix: apply strings.worded_runs "
-        "(RT31-18) to Photoshop resources outside PHOTOSHOP_TEXT, or list those binary resources.")
+# RT33b-7: fixed (was a strict xfail)
 @pytest.mark.parametrize("rid", [0x043D, 0x043A, 0x2710, 0x0FA0], ids=["DEVMODE", "print info", "print flags", "plug-in"])
 def test_rt33b_7_binary_photoshop_resources_hold_no_postcode(tmp_path, config, rid):
     assert _found(tmp_path, config, "ps_binary.jpg", _app13(_ps_resource(rid, _BINARY))) == {"cleared"}
