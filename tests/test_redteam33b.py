@@ -177,16 +177,13 @@ def test_rt33b_control_a_c2pa_persons_plain_fields_are_joined(tmp_path, config):
     assert "text" in _found(tmp_path, config, "c2pa_person.jpg", _person("Amelia", "Hart"))
 
 
-_R5 = ("RT33b-5: a person's givenName/familyName in a C2PA assertion written as JSON-LD arrays or value "
-       "objects ([{'@value': 'Amelia'}], expanded or language-tagged form) are read one by one and never "
-       "joined: only an object's direct string values are (c2pa._leaves). Fix: join an object's fields "
-       "taking a one-item list's string and a value object's @value as the field's text.")
+# RT33b-5: fixed (was a strict xfail): a C2PA person's name fields as JSON-LD lists or value objects
 C2PA_SPLIT = {
     "value objects in lists (author)": pytest.param(
-        lambda: _person([{"@value": "Amelia"}], [{"@value": "Hart"}], "author"), marks=_xfail(_R5)),
-    "lists (author)": pytest.param(lambda: _person(["Amelia"], ["Hart"], "author"), marks=_xfail(_R5)),
+        lambda: _person([{"@value": "Amelia"}], [{"@value": "Hart"}], "author")),
+    "lists (author)": pytest.param(lambda: _person(["Amelia"], ["Hart"], "author")),
     "language-tagged values (about)": pytest.param(lambda: _person(
-        {"@value": "Amelia", "@language": "en"}, {"@value": "Hart", "@language": "en"}), marks=_xfail(_R5)),
+        {"@value": "Amelia", "@language": "en"}, {"@value": "Hart", "@language": "en"})),
 }
 
 
@@ -206,10 +203,7 @@ def test_rt33b_control_an_xmp_structs_plain_fields_are_joined(tmp_path, config, 
     assert "text" in _found(tmp_path, config, "xmp_person.jpg", _xmp_person(b"Amelia", b"Hart", between))
 
 
-@_xfail("RT33b-6: an XMP struct whose name fields are language alternatives (<my:GivenName><rdf:Alt><rdf:li "
-        "xml:lang='x-default'>Amelia</rdf:li>..., as IPTC Extension writes its names) is not joined: "
-        "struct_fields takes only children of a simple value. Fix: take a field's x-default (or only) "
-        "rdf:Alt item as its value.")
+# RT33b-6: fixed (was a strict xfail)
 def test_rt33b_6_an_xmp_structs_language_alternative_fields_are_joined(tmp_path, config):
     def alt(text: bytes) -> bytes:
         return b"<rdf:Alt><rdf:li xml:lang='x-default'>" + text + b"</rdf:li></rdf:Alt>"
