@@ -141,18 +141,11 @@ def test_rt33b_control_the_staff_member_alone_is_no_reason(config):  # noqa: F81
     assert _credited(config, "Tom Hart", "Amelia Hart", "Photos: Tom Hart") == []
 
 
-_R4 = ("RT33b-4: a credit naming a staff member first and a pupil of the same surname as siblings ('Photos: "
-       "Tom and Amelia Hart', Tom Hart staff, Amelia Hart pupil): the staff member's sibling pairing spans "
-       "the whole list, so it is 'longer' and contains the pupil's own match, which the staff rule excuses; "
-       "cut around that span nothing is left. Found at 8d64123 (a regression of this round). Fix: a "
-       "pairing's match explains only matches over the same words (its forename and surname), never a "
-       "match it merely spans; or cut around the staff member's words, not the list's span.")
-
-
+# RT33b-4: fixed (was a strict xfail)
 @pytest.mark.parametrize("staff,pupil,credit", [
-    pytest.param("Tom Hart", "Amelia Hart", "Photos: Tom and Amelia Hart", marks=_xfail(_R4)),
-    pytest.param("Ella Hart", "Tom Hart", "Ella and Tom Hart", marks=_xfail(_R4)),
-    pytest.param("Tom Hart", "Amelia Hart", "Tom, Ella and Amelia Hart", marks=_xfail(_R4))])
+    ("Tom Hart", "Amelia Hart", "Photos: Tom and Amelia Hart"),
+    ("Ella Hart", "Tom Hart", "Ella and Tom Hart"),
+    ("Tom Hart", "Amelia Hart", "Tom, Ella and Amelia Hart")])
 def test_rt33b_4_a_staff_members_sibling_pairing_excuses_no_pupil(config, staff, pupil, credit):  # noqa: F811
     assert _credited(config, staff, pupil, credit) == ["P1"]
 
@@ -169,16 +162,13 @@ def test_rt33b_control_a_c2pa_persons_plain_fields_are_joined(tmp_path, config):
     assert "text" in _found(tmp_path, config, "c2pa_person.jpg", _person("Amelia", "Hart"))
 
 
-_R5 = ("RT33b-5: a person's givenName/familyName in a C2PA assertion written as JSON-LD arrays or value "
-       "objects ([{'@value': 'Amelia'}], expanded or language-tagged form) are read one by one and never "
-       "joined: only an object's direct string values are (c2pa._leaves). Fix: join an object's fields "
-       "taking a one-item list's string and a value object's @value as the field's text.")
+# RT33b-5: fixed (was a strict xfail): a C2PA person's name fields as JSON-LD lists or value objects
 C2PA_SPLIT = {
     "value objects in lists (author)": pytest.param(
-        lambda: _person([{"@value": "Amelia"}], [{"@value": "Hart"}], "author"), marks=_xfail(_R5)),
-    "lists (author)": pytest.param(lambda: _person(["Amelia"], ["Hart"], "author"), marks=_xfail(_R5)),
+        lambda: _person([{"@value": "Amelia"}], [{"@value": "Hart"}], "author")),
+    "lists (author)": pytest.param(lambda: _person(["Amelia"], ["Hart"], "author")),
     "language-tagged values (about)": pytest.param(lambda: _person(
-        {"@value": "Amelia", "@language": "en"}, {"@value": "Hart", "@language": "en"}), marks=_xfail(_R5)),
+        {"@value": "Amelia", "@language": "en"}, {"@value": "Hart", "@language": "en"})),
 }
 
 
@@ -198,10 +188,7 @@ def test_rt33b_control_an_xmp_structs_plain_fields_are_joined(tmp_path, config, 
     assert "text" in _found(tmp_path, config, "xmp_person.jpg", _xmp_person(b"Amelia", b"Hart", between))
 
 
-@_xfail("RT33b-6: an XMP struct whose name fields are language alternatives (<my:GivenName><rdf:Alt><rdf:li "
-        "xml:lang='x-default'>Amelia</rdf:li>..., as IPTC Extension writes its names) is not joined: "
-        "struct_fields takes only children of a simple value. Fix: take a field's x-default (or only) "
-        "rdf:Alt item as its value.")
+# RT33b-6: fixed (was a strict xfail)
 def test_rt33b_6_an_xmp_structs_language_alternative_fields_are_joined(tmp_path, config):
     def alt(text: bytes) -> bytes:
         return b"<rdf:Alt><rdf:li xml:lang='x-default'>" + text + b"</rdf:li></rdf:Alt>"
@@ -218,11 +205,7 @@ def test_rt33b_control_the_same_binary_in_an_unparsed_appn_segment_is_cleared(tm
     assert _found(tmp_path, config, "appn.jpg", _appn(0xE6, b"GoPro\x00" + _BINARY)) == {"cleared"}
 
 
-@_xfail("RT33b-7: every Photoshop resource not in PHOTOSHOP_BINARY is now read as strings (new this round: "
-        "only URL/slices/URL list were), and a location is flagged for a chance postcode in the binary of "
-        "resources Photoshop and printers write (Windows DEVMODE 0x043D, print info 0x043A, print flags "
-        "0x2710, plug-in resources 0x0FA0..): 1 of 400 random 4 KB bodies. Fix: apply strings.worded_runs "
-        "(RT31-18) to Photoshop resources outside PHOTOSHOP_TEXT, or list those binary resources.")
+# RT33b-7: fixed (was a strict xfail)
 @pytest.mark.parametrize("rid", [0x043D, 0x043A, 0x2710, 0x0FA0], ids=["DEVMODE", "print info", "print flags", "plug-in"])
 def test_rt33b_7_binary_photoshop_resources_hold_no_postcode(tmp_path, config, rid):
     assert _found(tmp_path, config, "ps_binary.jpg", _app13(_ps_resource(rid, _BINARY))) == {"cleared"}

@@ -169,13 +169,15 @@ def _pupils_not_staff(matches, staff: frozenset, text: str) -> list:
     """The pupils' matches of a credit, but those a staff member's match explains better (RT30-9): a
     pupil's name inside a longer staff name ("Amelia Hart" in "Amelia Hart-Jones"), a closer staff
     match over it ("Mohammed Khan" for "Muhammad Khan"), or the staff member's name written exactly
-    where the pupil's is not ("Jo Hart" for "Joe Hart"). The same name for both stays: fail closed."""
+    where the pupil's is not ("Jo Hart" for "Joe Hart"). The same name for both stays: fail closed. A
+    staff match spanning more words than the staff name (a sibling list's pairing, "Tom and Amelia
+    Hart" for Tom Hart) explains nothing: the pupil in that list is the list's too (RT33b-4)."""
     def exact(m) -> bool:
         return _letters(text[m.start:m.end]) == _letters(m.target.name)
 
     def explains(s, m) -> bool:
-        if not (s.start <= m.start and m.end <= s.end):
-            return False
+        if not (s.start <= m.start and m.end <= s.end) or len(text[s.start:s.end].split()) > len(s.target.name.split()):
+            return False  # (a staff member's pairing out of a list of siblings spans the others: RT33b-4)
         longer = (s.end - s.start) > (m.end - m.start)
         return s.similarity > m.similarity or (longer and s.similarity >= m.similarity) or \
             (s.similarity == m.similarity and exact(s) and not exact(m))

@@ -155,7 +155,7 @@ def _leaves(tree, path: tuple[str, ...], depth: int = 0, left: list[int] | None 
     if isinstance(tree, cbor.Pairs):
         for key, value in tree:
             yield from _leaves(value, (*path, key if isinstance(key, str) else repr(key)), depth + 1, left, where)
-        fields = [v.strip() for k, v in tree if isinstance(v, str) and any(c.isalpha() for c in v)
+        fields = [v.strip() for k, v in ((k, _field_text(v)) for k, v in tree) if any(c.isalpha() for c in v)
                   and not (isinstance(k, str) and k.lower() in _LD_KEYWORDS)]
         if len(fields) > 1:  # one object's texts as a viewer shows them: givenName and familyName (RT31-15)
             yield (*path, JOINED), " ".join(fields), True
@@ -225,6 +225,18 @@ _MAKER = frozenset({"author", "creator", "artist", "copyrightholder", "copyright
 # form, a language-tagged string) and "@id" (a node's IRI: a geo: URI, a map link) are read (RT33a-8).
 _LD_KEYWORDS = frozenset({"@context", "@type", "@language", "@vocab", "@base", "@direction", "@version",
                           "@container", "@protected", "@reverse", "@index"})
+
+
+def _field_text(value) -> str:
+    """A field's text as a viewer shows it: a string, a JSON-LD value object's "@value", or a list of
+    those (expanded or language-tagged form: [{"@value": "Amelia"}], RT33b-5); else ""."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, cbor.Pairs):
+        return next((v for k, v in value if k == "@value" and isinstance(v, str)), "")
+    if isinstance(value, list) and len(value) <= 8:
+        return " ".join(t for t in map(_field_text, value) if t)
+    return ""
 
 
 def _ld_keyword(path: tuple[str, ...]) -> bool:

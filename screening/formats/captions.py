@@ -277,8 +277,14 @@ def struct_fields(element, skipped=lambda ns, name: False) -> list[str]:
             out.append(value.strip())
     for child in element:
         ns, name = _split(child.tag)
-        if ns != _RDF and not len(child) and (child.text or "").strip() and not skipped(ns, name):
+        if ns == _RDF or skipped(ns, name):
+            continue
+        if not len(child) and (child.text or "").strip():
             out.append(child.text.strip())
+        elif len(child) == 1 and _split(child[0].tag) == (_RDF, "Alt"):  # a language alternative: the first
+            item = next(iter(child[0]), None)  # item (x-default, as IPTC Extension writes names: RT33b-6)
+            if item is not None and not len(item) and (item.text or "").strip():
+                out.append(item.text.strip())
     return [v for v in out if any(c.isalpha() for c in v)]
 
 

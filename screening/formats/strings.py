@@ -54,13 +54,16 @@ def strings_text(blob: bytes) -> str:
     return "\n".join(printable_strings(blob))
 
 
-# where (formats/jpeg.py's label) the strings of an unparsed binary block are read as a comment
-_BINARY_WHERE = re.compile(r"^(?:the )?JPEG APP\d+ segment ")
+# where (formats/jpeg.py's and common.photoshop_blocks' labels) the strings of an unparsed binary block
+# are read as a comment: an APPn segment no reader parses, a Photoshop resource with no text of its own
+# (print settings, plug-in data: RT33b-7)
+_BINARY_WHERE = re.compile(r"^(?:the )?(?:JPEG APP\d+ segment |Photoshop resource \(resource 0x[0-9A-Fa-f]{4}\)(?!'s))")
 _WORD = re.compile(r"(?<!\S)[A-Za-z]{3,}[.,;:!?]?(?!\S)")
 
 
 def from_binary(where: str) -> bool:
-    """The text at `where` is the strings of a binary block (a JPEG APPn segment no reader parses)."""
+    """The text at `where` is the strings of a binary block (a JPEG APPn segment no reader parses, a
+    Photoshop resource that holds no text of its own)."""
     return _BINARY_WHERE.match(where) is not None
 
 

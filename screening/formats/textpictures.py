@@ -122,19 +122,21 @@ def written(text: bytes, where: str, depth: int = 1, budget: unpack.Budget | Non
     found: list[tuple[str, bytes]] = []
     seen: set[bytes] = set()
     _declared(text, where)
+    raw: list[tuple[str, bytes]] = []  # (read last: a data: URI's exact reading of the same picture first)
     for variant, utf, rewritten in _variants(text):
-        if rewritten == "percent":  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...', RT33a-11); a
-            for at in picture_starts(variant, 0, set()):  # start the text holds as bytes is the blob readers'
-                if variant[at:at + 8] not in text:  # (a thumbnail's JPEG in an EXIF block: not this)
-                    _add(found, seen, f"written as bytes{utf}", variant[at:], where)
         for blob, encoding in _decoded(variant):
             if encoding == "cut":
                 raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
                                  "frame: the picture cannot be screened (the rest may be in another text)")
             _add(found, seen, f"written in {encoding}{utf}", blob, where)
+        if rewritten == "percent":  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...', RT33a-11); a
+            raw += [(f"written as bytes{utf}", variant[at:]) for at in picture_starts(variant, 0, set())
+                    if variant[at:at + 8] not in text]  # start the text holds as bytes is the blob readers'
         if depth < layers.MAX_DEPTH and not rewritten:  # (the layers' alphabets hold '%' and quotes: as written)
             for how, blob in _layered(variant, where, depth, budget):
                 _add(found, seen, f"{how}{utf}", blob, where)
+    for how, blob in raw:
+        _add(found, seen, how, blob, where)
     return found
 
 
