@@ -16,6 +16,10 @@ High (a pupil's name or face cleared):
   one-item rdf:Seq/rdf:Bag, an rdf:value qualifier: "Amelia" and "Hart" never joined, cleared;
 - RT33c-4 (c1e6b16's reach): a C2PA person's name fields as JSON-LD @list/@set objects, or a list of
   more than 8 values: never joined, cleared.
+Medium:
+- RT33c-5 (a regression of 7c00cf1): a postcode in a Photoshop resource with no text of its own (a
+  plug-in's 0x0FA0, print info) now needs a word around it or a run of its own: "addr=LS6 2AB",
+  "Home:LS6 2AB" or "LS62AB" among the block's binary strings are cleared (found in a caption).
 Resisted: a C2PA name as a list of lists (joined).
 """
 
@@ -29,6 +33,8 @@ import pytest
 from .test_redteam6 import backdrop, config, jpeg  # noqa: F401
 from .test_redteam29 import _found, _pchunk, _png
 from .test_redteam30 import B64
+from .test_redteam31 import _app13, _ps_resource
+from .test_redteam33b import _captioned
 from .test_redteam33b import _credited, _person, _xmp_person
 
 
@@ -148,3 +154,34 @@ C2PA_SPLIT = {
 @pytest.mark.parametrize("make", C2PA_SPLIT.values(), ids=list(C2PA_SPLIT))
 def test_rt33c_4_a_c2pa_persons_name_in_other_json_ld_forms_is_not_cleared(tmp_path, config, make):  # noqa: F811
     assert "text" in _found(tmp_path, config, "c2pa_split.jpg", make())
+
+
+# ================================================================ Photoshop resources read as a binary block
+
+
+def _plugin(field: bytes) -> bytes:
+    """A plain JPEG with a plug-in's Photoshop resource (0x0FA0): two binary strings and `field`."""
+    return _app13(_ps_resource(0x0FA0, b"\x00\x01\x02\x03x9Q2#\x00\x00k7@Z1\x00" + field + b"\x00\x07\x08"))
+
+
+@pytest.mark.parametrize("field", [b"Address: LS6 2AB", b"LS6 2AB", b"postcode LS6 2AB"])
+def test_rt33c_control_a_worded_or_lone_postcode_in_a_plugin_resource_is_a_location(tmp_path, config, field):  # noqa: F811
+    assert "location" in _found(tmp_path, config, "ps_plugin.jpg", _plugin(field))
+
+
+POSTCODE_FIELDS = [b"addr=LS6 2AB", b"Home:LS6 2AB", b"LS62AB"]
+
+
+@pytest.mark.parametrize("field", POSTCODE_FIELDS)
+def test_rt33c_control_the_same_postcode_in_a_caption_is_a_location(tmp_path, config, field):  # noqa: F811
+    assert "location" in _found(tmp_path, config, "cap.jpg", _captioned(field.decode()))
+
+
+@_xfail("RT33c-5: a postcode written 'key=value' or 'Key:value' or unspaced in a Photoshop resource with "
+        "no text of its own is cleared: 7c00cf1 put those resources under strings.worded_runs, whose "
+        "_WORD needs a word between spaces and whose 'alone' rule needs the spaced postcode as the whole "
+        "run (before 7c00cf1 they were found). Fix: split a run at '=', ':' and ';' before the word test, "
+        "and let a postcode alone match unspaced, or read resources of known text-bearing kinds in full")
+@pytest.mark.parametrize("field", POSTCODE_FIELDS)
+def test_rt33c_5_a_keyed_postcode_in_a_plugin_resource_is_not_cleared(tmp_path, config, field):  # noqa: F811
+    assert "location" in _found(tmp_path, config, "ps_plugin.jpg", _plugin(field))
