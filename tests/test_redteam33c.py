@@ -55,11 +55,7 @@ def test_rt33c_control_an_unspaced_pairing_without_staff_is_found(config, credit
     assert _credited(config, "Zed Zork", "Amelia Hart", credit) == ["P1"]
 
 
-@_xfail("RT33c-1: a staff member's sibling pairing joined without spaces ('Tom/Amelia Hart', Tom Hart "
-        "staff) still excuses the pupil: detectors/text._pupils_not_staff counts words with str.split(), "
-        "so '/', '&', '+' between names make the pairing 2 words, no more than the staff name. Fix: count "
-        "the span's name words (letters runs), or: a staff match explains a pupil only when its text is "
-        "the staff name's own words (exact letters/similarity on the span, not a word count)")
+# RT33c-1: fixed (was a strict xfail)
 @pytest.mark.parametrize("credit", ["Tom/Amelia Hart", "Tom&Amelia Hart", "Tom+Amelia Hart"])
 def test_rt33c_1_an_unspaced_staff_pairing_excuses_no_pupil(config, credit):  # noqa: F811
     assert _credited(config, "Tom Hart", "Amelia Hart", credit) == ["P1"]
@@ -87,11 +83,7 @@ def test_rt33c_control_a_face_percent_encoded_as_bytes_in_a_png_is_not_cleared(t
     assert _found(tmp_path, config, "pct.png", _in_png_bytes(_pct_face())) & {"unknown_face", "error"}
 
 
-@_xfail("RT33c-2: a face percent-encoded as bytes is skipped once its first 8 bytes occur raw in the text "
-        "(textpictures.written: `variant[at:at + 8] not in text`); all JFIF JPEGs share those 8 bytes, so "
-        "a raw JPEG header anywhere (a thumbnail, 8 stray bytes) hides the face. Fix: skip a start only "
-        "where decoding did not make it (map the decoded offset back: the source bytes at that place are "
-        "not a '%XX' escape), not by searching its bytes anywhere in the text")
+# RT33c-2: fixed (was a strict xfail)
 @pytest.mark.parametrize("before", ["a whole innocent JPEG", "its 8 first bytes"])
 def test_rt33c_2_a_percent_encoded_face_after_raw_jpeg_bytes_is_not_cleared(tmp_path, config, before):  # noqa: F811
     raw = jpeg(backdrop()) if before == "a whole innocent JPEG" else base64.b64decode(B64)[:8]
@@ -138,11 +130,7 @@ XMP_SPLIT = {
 }
 
 
-@_xfail("RT33c-3: an XMP struct's name fields as an rdf:Alt whose first item is empty or not the name, a "
-        "one-item rdf:Seq/Bag or an rdf:value qualifier are not joined (captions.struct_fields reads an "
-        "Alt's first item only, no other container): a pupil's given and family names cleared. Fix: a "
-        "field's text is its x-default item else the first non-empty item of any Alt/Seq/Bag, and a "
-        "qualified value's rdf:value; fail closed: join each item when they differ")
+# RT33c-3: fixed (was a strict xfail)
 @pytest.mark.parametrize("make", XMP_SPLIT.values(), ids=list(XMP_SPLIT))
 def test_rt33c_3_an_xmp_structs_name_in_other_rdf_forms_is_not_cleared(tmp_path, config, make):  # noqa: F811
     assert "text" in _found(tmp_path, config, "xmp_split.jpg", make())
@@ -155,10 +143,7 @@ C2PA_SPLIT = {
 }
 
 
-@_xfail("RT33c-4: a C2PA person's name fields as JSON-LD @list/@set objects, or a list of more than 8 "
-        "values, are not joined (c2pa._field_text reads only a string, an @value object or a list of "
-        "up to 8): a pupil's given and family names cleared. Fix: read @list/@set like a list, and a "
-        "longer list's values (bounded by the text budget, not dropped: fail closed)")
+# RT33c-4: fixed (was a strict xfail)
 @pytest.mark.parametrize("make", C2PA_SPLIT.values(), ids=list(C2PA_SPLIT))
 def test_rt33c_4_a_c2pa_persons_name_in_other_json_ld_forms_is_not_cleared(tmp_path, config, make):  # noqa: F811
     assert "text" in _found(tmp_path, config, "c2pa_split.jpg", make())
@@ -185,11 +170,7 @@ def test_rt33c_control_the_same_postcode_in_a_caption_is_a_location(tmp_path, co
     assert "location" in _found(tmp_path, config, "cap.jpg", _captioned(field.decode()))
 
 
-@_xfail("RT33c-5: a postcode written 'key=value' or 'Key:value' or unspaced in a Photoshop resource with "
-        "no text of its own is cleared: 7c00cf1 put those resources under strings.worded_runs, whose "
-        "_WORD needs a word between spaces and whose 'alone' rule needs the spaced postcode as the whole "
-        "run (before 7c00cf1 they were found). Fix: split a run at '=', ':' and ';' before the word test, "
-        "and let a postcode alone match unspaced, or read resources of known text-bearing kinds in full")
+# RT33c-5: fixed (was a strict xfail)
 @pytest.mark.parametrize("field", POSTCODE_FIELDS)
 def test_rt33c_5_a_keyed_postcode_in_a_plugin_resource_is_not_cleared(tmp_path, config, field):  # noqa: F811
     assert "location" in _found(tmp_path, config, "ps_plugin.jpg", _plugin(field))

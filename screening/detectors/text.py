@@ -9,6 +9,7 @@ their consents), and refuses to run without the register's names rather than loo
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -176,7 +177,7 @@ def _pupils_not_staff(matches, staff: frozenset, text: str) -> list:
         return _letters(text[m.start:m.end]) == _letters(m.target.name)
 
     def explains(s, m) -> bool:
-        if not (s.start <= m.start and m.end <= s.end) or len(text[s.start:s.end].split()) > len(s.target.name.split()):
+        if not (s.start <= m.start and m.end <= s.end) or _word_count(text[s.start:s.end]) > _word_count(s.target.name):
             return False  # (a staff member's pairing out of a list of siblings spans the others: RT33b-4)
         longer = (s.end - s.start) > (m.end - m.start)
         return s.similarity > m.similarity or (longer and s.similarity >= m.similarity) or \
@@ -185,6 +186,14 @@ def _pupils_not_staff(matches, staff: frozenset, text: str) -> list:
     people = [m for m in matches if m.target.kind == "person"]
     by_staff = [m for m in people if m.target.id in staff]
     return [m for m in people if m.target.id not in staff and not any(explains(s, m) for s in by_staff)]
+
+
+def _word_count(text: str) -> int:
+    """Runs of letters: "Tom/Amelia Hart" is three words, as "Tom and Amelia Hart" is four (RT33c-1)."""
+    return len(_LETTER_RUN.findall(text))
+
+
+_LETTER_RUN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 
 
 def _letters(text: str) -> str:

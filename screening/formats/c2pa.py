@@ -32,6 +32,8 @@ Assertion = tuple[str, tuple[Leaf, ...]]
 MAX_DEPTH = 32
 # the key of the leaf that joins an object's text values
 JOINED = "(fields joined)"
+# At most this many characters of one field's list of values are joined with the object's other fields.
+JOINED_CHARS = 4096
 
 
 def assertions(data: bytes, fmt: str, what: str = "file") -> list[Assertion]:
@@ -232,10 +234,16 @@ def _field_text(value) -> str:
     those (expanded or language-tagged form: [{"@value": "Amelia"}], RT33b-5); else ""."""
     if isinstance(value, str):
         return value
-    if isinstance(value, cbor.Pairs):
-        return next((v for k, v in value if k == "@value" and isinstance(v, str)), "")
-    if isinstance(value, list) and len(value) <= 8:
-        return " ".join(t for t in map(_field_text, value) if t)
+    if isinstance(value, cbor.Pairs):  # a value object, or an @list/@set of them (RT33c-4)
+        return next((v if k == "@value" else _field_text(v) for k, v in value if k in ("@value", "@list", "@set")
+                     and isinstance(v, (str, list))), "")
+    if isinstance(value, list):  # (as many items as fit in JOINED_CHARS)
+        texts, size = [], 0
+        for t in map(_field_text, value):
+            if t and size + len(t) <= JOINED_CHARS:
+                texts.append(t)
+                size += len(t) + 1
+        return " ".join(texts)
     return ""
 
 

@@ -281,11 +281,27 @@ def struct_fields(element, skipped=lambda ns, name: False) -> list[str]:
             continue
         if not len(child) and (child.text or "").strip():
             out.append(child.text.strip())
-        elif len(child) == 1 and _split(child[0].tag) == (_RDF, "Alt"):  # a language alternative: the first
-            item = next(iter(child[0]), None)  # item (x-default, as IPTC Extension writes names: RT33b-6)
-            if item is not None and not len(item) and (item.text or "").strip():
-                out.append(item.text.strip())
+        elif len(child) == 1 and (text := _one_value(child[0])):
+            out.append(text)
     return [v for v in out if any(c.isalpha() for c in v)]
+
+
+def _one_value(node) -> str:
+    """A struct field's text written in a container or a qualified value: an rdf:Alt's x-default item,
+    else its first item with a letter, as IPTC Extension writes names (RT33b-6); a one-item rdf:Seq or
+    rdf:Bag; an rdf:value (RT33c-3). "" for anything else."""
+    ns, name = _split(node.tag)
+    if ns == _RDF and name == "value":
+        return (node.text or "").strip() if not len(node) else ""
+    if ns == _RDF and name in ("Alt", "Seq", "Bag"):
+        items = [(i.get(f"{{{_XML}}}lang") == "x-default", (i.text or "").strip()) for i in node if not len(i)]
+        items = [i for i in items if any(c.isalpha() for c in i[1])]
+        if name != "Alt" and len(items) != 1:
+            return ""
+        return max(items, key=lambda i: i[0])[1] if items else ""
+    if ns == _RDF and name == "Description":  # rdf:parseType-less qualifier: <rdf:Description><rdf:value>
+        return next((t for c in node if (t := _one_value(c))), "")
+    return ""
 
 
 _MM = "http://ns.adobe.com/xap/1.0/mm/"

@@ -22,6 +22,8 @@ import re
 
 from screening.formats.postcodes import POSTCODE
 
+_ALONE = re.compile(POSTCODE.pattern.replace(" ", " ?"))  # a printed postcode, spaced or not
+
 # Shortest run read as text: "Amelia" is 6, a surname of 3 ("Ng") inside a longer run is kept.
 MIN_RUN = 4
 # At most this many bytes of one block are searched (a maker note is some KB; a huge one is cut).
@@ -58,7 +60,8 @@ def strings_text(blob: bytes) -> str:
 # are read as a comment: an APPn segment no reader parses, a Photoshop resource with no text of its own
 # (print settings, plug-in data: RT33b-7)
 _BINARY_WHERE = re.compile(r"^(?:the )?(?:JPEG APP\d+ segment |Photoshop resource \(resource 0x[0-9A-Fa-f]{4}\)(?!'s))")
-_WORD = re.compile(r"(?<!\S)[A-Za-z]{3,}[.,;:!?]?(?!\S)")
+# a word of 3 letters or more, standing apart or as a key ("addr=", "Home:": RT33c-5)
+_WORD = re.compile(r"(?<![^\s=:;,/])[A-Za-z]{3,}[.,;:!?=]?(?![^\s=:;,/])")
 
 
 def from_binary(where: str) -> bool:
@@ -77,7 +80,7 @@ def worded_runs(text: str, found) -> list[str]:
     out = []
     for run in runs:
         hits = list(found(run))
-        alone = POSTCODE.fullmatch(run.strip()) is not None  # "LS6 2AB", a field of its own (RT33a-6)
+        alone = _ALONE.fullmatch(run.strip()) is not None  # "LS6 2AB", "LS62AB": a field of its own (RT33a-6, RT33c-5)
         if hits and (alone or any(m.group() not in " ".join(hits) for m in _WORD.finditer(run))):
             out += hits
     return out

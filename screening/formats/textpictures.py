@@ -129,9 +129,9 @@ def written(text: bytes, where: str, depth: int = 1, budget: unpack.Budget | Non
                 raise ImageError(f"the {where} holds the start of a JPEG written as text, cut off before its "
                                  "frame: the picture cannot be screened (the rest may be in another text)")
             _add(found, seen, f"written in {encoding}{utf}", blob, where)
-        if rewritten == "percent":  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...', RT33a-11); a
+        if rewritten == "percent":  # a picture's own bytes percent-encoded ('?file=%FF%D8%FF...', RT33a-11)
             raw += [(f"written as bytes{utf}", variant[at:]) for at in picture_starts(variant, 0, set())
-                    if variant[at:at + 8] not in text]  # start the text holds as bytes is the blob readers'
+                    if _escaped(variant[at:at + 3], text)]  # (a start only ever raw is the blob readers')
         if depth < layers.MAX_DEPTH and not rewritten:  # (the layers' alphabets hold '%' and quotes: as written)
             for how, blob in _layered(variant, where, depth, budget):
                 _add(found, seen, f"{how}{utf}", blob, where)
@@ -196,6 +196,15 @@ def _declared(text: bytes, where: str) -> None:
         if next(picture_starts(blob, 0, set()), None) is None:  # (an icon's PNG lies past its header)
             kind = match.group(1).decode("ascii", "replace")
             raise ImageError(f"the {where} holds a data:image/{kind} picture that cannot be screened here")
+
+
+def _escaped(start: bytes, text: bytes) -> bool:
+    """Whether `text` holds these first bytes of a picture percent-encoded, once or more (%FF or %25FF
+    for each byte that is not a letter or digit): decoding made a picture start there (RT33c-2: any
+    JPEG's first bytes written raw elsewhere in the text must not hide one)."""
+    parts = [re.escape(bytes([b])) + b"|" if chr(b).isalnum() and b < 128 else b"" for b in start]
+    pattern = b"".join(b"(?:" + p + b"%(?:25){0,2}" + b"%02X" % b + b")" for p, b in zip(parts, start))
+    return re.search(pattern, text, re.IGNORECASE) is not None
 
 
 def _variants(text: bytes):
