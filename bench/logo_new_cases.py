@@ -97,7 +97,7 @@ def main() -> int:
         print(f"{M.OUT} is empty: run bench/make_logo_set.py first")
         return 2
     cv2.setNumThreads(1)
-    from screening.config import LogoSettings, load_config
+    from screening.config import load_config
     from screening.detectors.logos import STEPS, LogoDetector
 
     rows = build(args.photos, args.seed)
@@ -105,11 +105,21 @@ def main() -> int:
     dets = {"all steps": LogoDetector(config, cache=M.OUT / "cache"),
             f"without {' '.join(args.without)}": LogoDetector(config, cache=M.OUT / "cache",
                                                             steps=STEPS - set(args.without))}
+    compare(rows, dets, OUT / "cases", "cast")
+    return 0
+
+
+def compare(rows: list[dict], dets: dict, cases: Path, column: str) -> None:
+    """A table of each case's best score and the academies each detector names at min_score, then
+    per detector: crests found, decoys flagged, the logo check's CPU; `column` is the row's field
+    shown after the band (logo_small_cases.py: "size")."""
+    from screening.config import LogoSettings
+
     min_score = LogoSettings().min_score
     tally = {k: [0, 0, 0.0] for k in dets}  # crests found, decoys flagged, CPU seconds
-    print("| case | kind | band | cast | " + " | ".join(dets) + " |\n|---|---|---|---|" + "---|" * len(dets))
+    print(f"| case | kind | band | {column} | " + " | ".join(dets) + " |\n|---|---|---|---|" + "---|" * len(dets))
     for r in rows:
-        rgb = np.asarray(Image.open(OUT / "cases" / r["file"]).convert("RGB"))
+        rgb = np.asarray(Image.open(cases / r["file"]).convert("RGB"))
         cells = []
         for label, det in dets.items():
             t = time.process_time()
@@ -122,12 +132,12 @@ def main() -> int:
             else:
                 tally[label][1] += bool(named)
             cells.append(f"{best:.2f} {sorted(named) or '-'}")
-        print(f"| {r['file']} | {r['kind']} | {r['band']} | {r['cast']} | " + " | ".join(cells) + " |")
+        shown = f"{r['box'][2]} px" if column == "size" else r[column]
+        print(f"| {r['file']} | {r['kind']} | {r['band']} | {shown} | " + " | ".join(cells) + " |", flush=True)
     n_crest = sum(r["kind"] == "crest" for r in rows)
     for label, (found, flagged, cpu) in tally.items():
         print(f"{label}: crests found {found}/{n_crest}, decoys flagged {flagged}/{len(rows) - n_crest}, "
               f"logo check {cpu:.1f} s CPU")
-    return 0
 
 
 if __name__ == "__main__":

@@ -17,11 +17,9 @@ import argparse
 import json
 import random
 import sys
-import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 from PIL import Image
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,6 +27,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import make_logo_set as M  # noqa: E402
+from logo_new_cases import compare  # noqa: E402
 from shared_photos import SHARED, big_enough, shared_photos  # noqa: E402
 from tests import crests  # noqa: E402
 
@@ -84,7 +83,7 @@ def main() -> int:
         print(f"{M.OUT} is empty: run bench/make_logo_set.py first")
         return 2
     cv2.setNumThreads(1)
-    from screening.config import LogoSettings, load_config
+    from screening.config import load_config
     from screening.detectors.logos import STEPS, LogoDetector
 
     rows = ([json.loads(line) for line in open(OUT / "truth.jsonl", encoding="utf-8")] if args.reuse
@@ -94,28 +93,7 @@ def main() -> int:
     if args.without:
         dets[f"without {' '.join(args.without)}"] = LogoDetector(config, cache=M.OUT / "cache",
                                                                  steps=STEPS - set(args.without))
-    min_score = LogoSettings().min_score
-    tally = {k: [0, 0, 0.0] for k in dets}  # crests found, decoys flagged, CPU seconds
-    print("| case | kind | band | size | " + " | ".join(dets) + " |\n|---|---|---|---|" + "---|" * len(dets))
-    for r in rows:
-        rgb = np.asarray(Image.open(OUT / "cases" / r["file"]).convert("RGB"))
-        cells = []
-        for label, det in dets.items():
-            t = time.process_time()
-            found = det.search(rgb)
-            tally[label][2] += time.process_time() - t
-            named = {a: f.score for f in found if f.score >= min_score for a in (f.academy, *f.also)}
-            best = max((f.score for f in found if r["lookalike"] in (f.academy, *f.also)), default=0.0)
-            if r["kind"] == "crest":
-                tally[label][0] += r["academy"] in named
-            else:
-                tally[label][1] += bool(named)
-            cells.append(f"{best:.2f} {sorted(named) or '-'}")
-        print(f"| {r['file']} | {r['kind']} | {r['band']} | {r['box'][2]} px | " + " | ".join(cells) + " |", flush=True)
-    n_crest = sum(r["kind"] == "crest" for r in rows)
-    for label, (found, flagged, cpu) in tally.items():
-        print(f"{label}: crests found {found}/{n_crest}, decoys flagged {flagged}/{len(rows) - n_crest}, "
-              f"logo check {cpu:.1f} s CPU")
+    compare(rows, dets, OUT / "cases", "size")
     return 0
 
 
