@@ -174,3 +174,13 @@ def test_rt33c_control_the_same_postcode_in_a_caption_is_a_location(tmp_path, co
 @pytest.mark.parametrize("field", POSTCODE_FIELDS)
 def test_rt33c_5_a_keyed_postcode_in_a_plugin_resource_is_not_cleared(tmp_path, config, field):  # noqa: F811
     assert "location" in _found(tmp_path, config, "ps_plugin.jpg", _plugin(field))
+
+
+def test_a_value_object_whose_value_is_not_text_joins_nothing_and_raises_nothing():
+    from screening.formats import c2pa, cbor
+
+    odd = cbor.Pairs([("@value", ["Amelia"]), ("@language", "en")])
+    assert c2pa._field_text(odd) == ""
+    person = cbor.Pairs([("givenName", odd), ("familyName", "Hart"), ("name", "Amelia Hart")])
+    leaves = list(c2pa._leaves(person, ()))
+    assert (("(fields joined)",), "Hart Amelia Hart", True) in leaves

@@ -235,8 +235,8 @@ def _field_text(value) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, cbor.Pairs):  # a value object, or an @list/@set of them (RT33c-4)
-        return next((v if k == "@value" else _field_text(v) for k, v in value if k in ("@value", "@list", "@set")
-                     and isinstance(v, (str, list))), "")
+        return next((_field_text(v) for k, v in value if k in ("@value", "@list", "@set")
+                     and isinstance(v, str if k == "@value" else list)), "")
     if isinstance(value, list):  # (as many items as fit in JOINED_CHARS)
         texts, size = [], 0
         for t in map(_field_text, value):
